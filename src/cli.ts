@@ -1,0 +1,155 @@
+/**
+ * `keel` command line: keepalived's flags (src/args.ts) plus keel's subcommands.
+ * Returns the exit status; the caller (src/main.ts) exits with it.
+ */
+import { writeFileSync } from "node:fs";
+import pkg from "../package.json";
+import { SIGNUMS, helpText, parseArgs } from "./args";
+import { formatDiagnostic } from "./config/diagnostics";
+import { type ConfigFormat, formatOf, loadConfig } from "./config/load";
+import { emitConf } from "./config/parse";
+import { toToml } from "./config/toml";
+
+export interface Io {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+const stdio: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+};
+
+/** keepalived's default configuration file; keel is a drop-in. */
+export const DEFAULT_CONFIG_FILE = "/etc/keepalived/keepalived.conf";
+
+/** keepalived -t exit statuses (lib/scheduler.h KEEPALIVED_CHK_EXIT_*) */
+export const EXIT_OK = 0;
+export const EXIT_CONFIG = 4;
+export const EXIT_CONFIG_TEST = 5;
+
+export async function main(argv: string[], io: Io = stdio): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub === "convert") return convert(rest, io);
+  if (sub === "demo") return demo(io);
+
+  const parsed = parseArgs(argv);
+  if (!parsed.ok) {
+    io.err(`keel: ${parsed.error}\nTry 'keel --help' for more information.\n`);
+    return 1;
+  }
+  const { opts, positionals } = parsed.value;
+  if (positionals.length > 0) {
+    io.err(`keel: unknown command '${positionals[0]}'\nTry 'keel --help' for more information.\n`);
+    return 1;
+  }
+  if (opts.has("help")) {
+    io.out(`${helpText()}\n`);
+    return 0;
+  }
+  if (opts.has("version")) {
+    io.out(`Keel v${pkg.version} (keepalived.conf compatible with Keepalived 2.2.x)\n`);
+    return 0;
+  }
+  const signum = opts.get("signum");
+  if (typeof signum === "string") {
+    const n = SIGNUMS[signum];
+    if (n === undefined) {
+      io.err(`Unknown sigfunc ${signum}\n`);
+      return 1;
+    }
+    io.out(`${n}\n`);
+    return 0;
+  }
+
+  const file = str(opts.get("use-file")) ?? DEFAULT_CONFIG_FILE;
+  const format = str(opts.get("format"));
+  if (format !== undefined && format !== "conf" && format !== "toml") {
+    io.err(`keel: --format must be conf or toml, not '${format}'\n`);
+    return 1;
+  }
+  const result = loadConfig(file, {
+    format: format as ConfigFormat | undefined,
+    configId: str(opts.get("config-id")),
+  });
+
+  const test = opts.get("config-test");
+  if (test !== undefined) {
+    const report = result.diagnostics.items.map((d) => `${formatDiagnostic(d)}\n`).join("");
+    const { errorCount: e, warningCount: w } = result.diagnostics;
+    const summary = `keel: ${file}: ${e} error${e === 1 ? "" : "s"}, ${w} warning${w === 1 ? "" : "s"}\n`;
+    if (typeof test === "string") writeFileSync(test, report + summary);
+    else io.err(report + summary);
+    return e > 0 ? EXIT_CONFIG_TEST : EXIT_OK;
+  }
+
+  if (opts.has("dump-conf")) {
+    for (const d of result.diagnostics.items) io.err(`${formatDiagnostic(d)}\n`);
+    io.out(`${JSON.stringify(result.config, null, 2)}\n`);
+    return result.diagnostics.errorCount > 0 ? EXIT_CONFIG : EXIT_OK;
+  }
+
+  for (const d of result.diagnostics.items) io.err(`${formatDiagnostic(d)}\n`);
+  io.err("keel: the VRRP runtime is not built yet in this version; use -t to check a configuration or -d to dump it\n");
+  return 1;
+}
+
+function str(v: string | true | undefined): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+/** `keel convert FILE [--to toml|conf] [-o OUT] [--format conf|toml] [-i ID]` */
+function convert(argv: string[], io: Io): number {
+  let to: string | undefined;
+  let out: string | undefined;
+  let from: string | undefined;
+  let configId: string | undefined;
+  const files: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    const val = () => argv[++i];
+    if (a === "--to") to = val();
+    else if (a.startsWith("--to=")) to = a.slice(5);
+    else if (a === "-o" || a === "--output") out = val();
+    else if (a === "--format") from = val();
+    else if (a === "-i" || a === "--config-id") configId = val();
+    else if (a.startsWith("-")) {
+      io.err(`keel convert: unknown option '${a}'\n`);
+      return 1;
+    } else files.push(a);
+  }
+  const file = files[0];
+  if (!file || files.length > 1) {
+    io.err("usage: keel convert FILE [--to toml|conf] [-o OUT]\n");
+    return 1;
+  }
+  const source = formatOf(file, from);
+  const target = to ?? (source === "conf" ? "toml" : "conf");
+  if (target !== "toml" && target !== "conf") {
+    io.err(`keel convert: --to must be toml or conf, not '${target}'\n`);
+    return 1;
+  }
+  const result = loadConfig(file, { format: source, configId });
+  for (const d of result.diagnostics.items) io.err(`${formatDiagnostic(d)}\n`);
+  if (result.diagnostics.errorCount > 0) {
+    io.err(`keel convert: ${file} has errors; nothing written\n`);
+    return EXIT_CONFIG;
+  }
+  const text = target === "toml" ? toToml(result.config) : emitConf(result.config);
+  if (out) writeFileSync(out, text);
+  else io.out(text);
+  return 0;
+}
+
+function demo(io: Io): number {
+  io.out(
+    [
+      `keel v${pkg.version}: the demo lab arrives with the VRRP runtime. What is built so far:`,
+      "  - keel -t -f keepalived.conf     check a configuration (keepalived's whole language)",
+      "  - keel -d -f keepalived.conf     dump the resolved model as JSON",
+      "  - keel convert FILE --to toml    convert between keepalived.conf and TOML",
+      "",
+    ].join("\n"),
+  );
+  return 0;
+}

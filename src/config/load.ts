@@ -1,0 +1,27 @@
+/** Choose the reader by extension or `--format`: keepalived.conf text or TOML. */
+import { readFileSync } from "node:fs";
+import { Diagnostics } from "./diagnostics";
+import { type ParseOptions, type ParseResult, parseConf } from "./parse";
+import { memorySource } from "./source";
+import { parseTomlConfig } from "./toml";
+
+export type ConfigFormat = "conf" | "toml";
+
+export function formatOf(path: string, explicit?: string): ConfigFormat {
+  if (explicit === "toml" || explicit === "conf") return explicit;
+  return path.endsWith(".toml") ? "toml" : "conf";
+}
+
+export function loadConfig(path: string, opts: ParseOptions & { format?: ConfigFormat } = {}): ParseResult {
+  if (formatOf(path, opts.format) === "conf") return parseConf(path, opts);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const r = parseConf("<empty>", { ...opts, source: memorySource({ "<empty>": "" }) });
+    const diagnostics = new Diagnostics();
+    diagnostics.error({ file: path, line: 1, col: 1 }, "file-not-found", `cannot read configuration file: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    return { ...r, diagnostics };
+  }
+  return parseTomlConfig(path, text, opts);
+}

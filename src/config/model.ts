@@ -1,0 +1,20 @@
+/**
+ * The one typed configuration model (DESIGN.md rule 5): camelCase, keepalived's
+ * defaults filled in. Each area of keepalived.conf owns a part (its types, defaults,
+ * top-level keywords and cross-block checks) in its own folder; this file joins them.
+ */
+import { type GlobalPart, createGlobalPart } from "./global/model";
+import { type LvsPart, createLvsPart } from "./lvs/model";
+import { type VrrpPart, createVrrpPart } from "./vrrp/model";
+
+export type KeelConfig = GlobalPart & VrrpPart & LvsPart;
+
+export function createConfig(): KeelConfig {
+  return { ...createGlobalPart(), ...createVrrpPart(), ...createLvsPart() };
+}
+
+/** What the host can tell about itself; checks use it for warnings only. */
+export interface HostFacts {
+  /** undefined when unknown (e.g. checking a config for another machine) */
+  interfaceExists(name: string): boolean | undefined;
+}

@@ -1,0 +1,59 @@
+/**
+ * Reading a configuration: keepalived.conf text → preprocessed lines → block tree →
+ * typed model, then the checks across blocks. Every problem is a diagnostic; the
+ * caller decides (keel -t exits non-zero on any error, a reload keeps the old config).
+ */
+import { existsSync } from "node:fs";
+import { Diagnostics } from "./diagnostics";
+import { checkGlobal } from "./global/check";
+import { globalTopLevel } from "./global/keywords";
+import { checkLvs } from "./lvs/check";
+import { lvsTopLevel } from "./lvs/keywords";
+import { type HostFacts, type KeelConfig, createConfig } from "./model";
+import { type PreprocessOptions, preprocess } from "./preprocess";
+import { type BlockSpec, Ctx, type Origins, emitBlock, renderEmit } from "./schema";
+import { type ConfigSource, diskSource } from "./source";
+import { buildTree } from "./tree";
+import { checkVrrp } from "./vrrp/check";
+import { vrrpTopLevel } from "./vrrp/keywords";
+
+export const topLevel: BlockSpec<KeelConfig> = {
+  name: "the top level",
+  keywords: { ...globalTopLevel, ...vrrpTopLevel, ...lvsTopLevel },
+  create: createConfig,
+};
+
+export interface ParseOptions extends PreprocessOptions {
+  source?: ConfigSource;
+  host?: HostFacts;
+}
+
+export interface ParseResult {
+  config: KeelConfig;
+  diagnostics: Diagnostics;
+  origins: Origins;
+}
+
+/** Interfaces are looked up in /sys; a missing one is a warning (the config may be for another host). */
+export const localHost: HostFacts = {
+  interfaceExists: (name) => existsSync(`/sys/class/net/${name}`),
+};
+
+export function parseConf(path: string, opts: ParseOptions = {}): ParseResult {
+  const diagnostics = new Diagnostics();
+  const lines = preprocess(path, opts.source ?? diskSource, diagnostics, opts);
+  const tree = buildTree(lines, diagnostics);
+  const config = createConfig();
+  const ctx = new Ctx(diagnostics);
+  ctx.run(tree, topLevel, config);
+  const host = opts.host ?? localHost;
+  checkGlobal(config, ctx, host);
+  checkVrrp(config, ctx, host);
+  checkLvs(config, ctx, host);
+  return { config, diagnostics, origins: ctx.origins };
+}
+
+/** The model written back as keepalived.conf text. */
+export function emitConf(config: KeelConfig): string {
+  return renderEmit(emitBlock(topLevel, config));
+}

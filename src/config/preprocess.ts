@@ -1,0 +1,425 @@
+/**
+ * The line layer of keepalived.conf (keepalived lib/parser.c read_line()):
+ * comments, `include`, `@id`/`@^id` conditional lines, `$NAME=value` definitions
+ * (multi-line with a trailing `\`), `$NAME`/`${NAME}` substitution with keepalived's
+ * built-ins, and `~SEQ(...)`/`~LST(...)` line generators. The output is a list of
+ * logical lines, each still pointing at the file and line it came from.
+ */
+import { hostname } from "node:os";
+import { dirname } from "node:path";
+import { type Diagnostics, type SourceLoc, formatLoc } from "./diagnostics";
+import { type ConfigSource, hasWildcards, resolveInclude } from "./source";
+
+export interface LogicalLine {
+  text: string;
+  file: string;
+  line: number;
+  /** The physical line as written, for mapping tokens back to columns. */
+  raw: string;
+}
+
+export interface PreprocessOptions {
+  /** `-i/--config-id`; keepalived defaults to the host name up to the first '.' */
+  configId?: string;
+  /** the value of ${_INSTANCE}; defaults to the config id */
+  instance?: string;
+  /** seed for ${_RANDOM} so that tests are repeatable */
+  randomSeed?: number;
+  env?: Record<string, string | undefined>;
+}
+
+interface Definition {
+  name: string;
+  /** multi-line definitions keep their lines separate */
+  lines: string[];
+  multiline: boolean;
+  builtin?: (params: string[]) => string;
+  minParams?: number;
+  maxParams?: number;
+}
+
+const MAX_EXPANSION_DEPTH = 64;
+/** guards against `~SEQ(i, 1, 1, 100000000)` eating the machine */
+const MAX_GENERATED_LINES = 5_000_000;
+
+export function defaultConfigId(): string {
+  return hostname().split(".")[0] ?? "";
+}
+
+/**
+ * decomment(): strip leading/trailing blanks and a comment that starts with `#` or `!`
+ * outside double quotes; `\#` and `\!` escape the comment characters. A trailing `\`
+ * is kept (it continues a definition).
+ */
+export function decomment(s: string, diags?: Diagnostics, loc?: SourceLoc): string {
+  let out = "";
+  let quote = false;
+  let i = s.length - s.trimStart().length;
+  for (; i < s.length; i++) {
+    const ch = s[i] as string;
+    if (ch === '"') quote = !quote;
+    else if (ch === "\\" && i + 1 < s.length) {
+      const next = s[i + 1] as string;
+      if (!quote && (next === "#" || next === "!")) {
+        out += next;
+        i++;
+        continue;
+      }
+      out += ch + next;
+      i++;
+      continue;
+    } else if (!quote && (ch === "#" || ch === "!")) break;
+    out += ch;
+  }
+  if (quote && diags && loc) diags.error(loc, "unterminated-quote", "unterminated quote");
+  return out.trimEnd();
+}
+
+/** A tiny deterministic PRNG (mulberry32) for ${_RANDOM}. */
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function preprocess(
+  entry: string,
+  source: ConfigSource,
+  diags: Diagnostics,
+  opts: PreprocessOptions = {},
+): LogicalLine[] {
+  const out: LogicalLine[] = [];
+  const defs = new Map<string, Definition>();
+  const configId = opts.configId ?? defaultConfigId();
+  const random = rng(opts.randomSeed ?? Date.now());
+  const env = opts.env ?? process.env;
+  const includeStack: { id: string; file: string; loc?: SourceLoc }[] = [];
+  let generated = 0;
+  let currentFile = entry;
+
+  const builtin = (name: string, fn: (p: string[]) => string, min = 0, max = 0) =>
+    defs.set(name, { name, lines: [], multiline: false, builtin: fn, minParams: min, maxParams: max });
+  builtin("_PWD", () => dirname(currentFile));
+  // keepalived: "the instance name (as defined by the -i option, defaults to hostname)"
+  builtin("_INSTANCE", () => opts.instance ?? configId);
+  builtin(
+    "_RANDOM",
+    (p) => {
+      // ${_RANDOM [MIN [MAX]]}: defaults MIN=0, MAX=32767 (keepalived.conf(5))
+      const lo = p.length === 2 ? Number(p[0]) : 0;
+      const hi = p.length === 2 ? Number(p[1]) : p.length === 1 ? Number(p[0]) : 32767;
+      return String(lo + Math.floor(random() * (hi - lo + 1)));
+    },
+    0,
+    2,
+  );
+  builtin("_ENV", (p) => env[p[0] ?? ""] ?? "", 1, 1);
+  // Escaped, so that decommenting the substituted line keeps them as literal characters.
+  defs.set("_HASH", { name: "_HASH", lines: ["\\#"], multiline: false });
+  defs.set("_BANG", { name: "_BANG", lines: ["\\!"], multiline: false });
+
+  /** `$NAME=value`; returns the definition, or undefined if the line is not one. */
+  const parseDefinition = (text: string): Definition | undefined => {
+    const m = /^\$([A-Za-z_][A-Za-z0-9_]*)[ \t]*=[ \t]*(.*)$/.exec(text);
+    if (!m) return undefined;
+    let value = m[2] as string;
+    let multiline = false;
+    if (value.endsWith("\\")) {
+      multiline = true;
+      value = value.slice(0, -1).trimEnd();
+    }
+    const def: Definition = { name: m[1] as string, lines: value === "" ? [] : [value], multiline };
+    defs.set(def.name, def); // redefining (even a built-in) replaces it, as keepalived does
+    return def;
+  };
+
+  /**
+   * Substitute every `$NAME` (followed by a blank, `,`, `)` or end of line) and
+   * `${NAME}` / `${NAME params}`. Returns the resulting lines (more than one when
+   * a multi-line definition is expanded), or undefined if nothing was substituted.
+   */
+  const substitute = (text: string, loc: SourceLoc): string[] | undefined => {
+    let found = false;
+    let result = "";
+    let tail: string[] = [];
+    let i = 0;
+    while (i < text.length) {
+      const dollar = text.indexOf("$", i);
+      if (dollar < 0 || dollar === text.length - 1) break;
+      result += text.slice(i, dollar);
+      let name: string;
+      let params: string[] = [];
+      let end: number;
+      if (text[dollar + 1] === "{") {
+        const close = text.indexOf("}", dollar + 2);
+        const m = close < 0 ? null : /^([A-Za-z_][A-Za-z0-9_]*)((?:[ \t]+[A-Za-z0-9_]+)*)$/.exec(text.slice(dollar + 2, close));
+        if (!m) {
+          result += "$";
+          i = dollar + 1;
+          continue;
+        }
+        name = m[1] as string;
+        params = (m[2] as string).trim().split(/[ \t]+/).filter(Boolean);
+        end = close + 1;
+      } else {
+        const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(dollar + 1));
+        const after = m ? text[dollar + 1 + m[0].length] : undefined;
+        if (!m || (after !== undefined && !" \t,)".includes(after))) {
+          result += "$";
+          i = dollar + 1;
+          continue;
+        }
+        name = m[0];
+        end = dollar + 1 + m[0].length;
+      }
+      const def = defs.get(name);
+      if (!def) {
+        if (text[dollar + 1] === "{")
+          diags.warning(loc, "undefined-variable", `\${${name}} is not defined; left as written`);
+        result += text.slice(dollar, end);
+        i = end;
+        continue;
+      }
+      if (params.length > 0 && (def.maxParams ?? 0) === 0) {
+        diags.error(loc, "bad-variable-params", `definition ${name} takes no parameters`);
+      } else if (def.builtin && (params.length < (def.minParams ?? 0) || params.length > (def.maxParams ?? 0))) {
+        diags.error(
+          loc,
+          "bad-variable-params",
+          `definition ${name} requires between ${def.minParams} and ${def.maxParams} parameters, ${params.length} specified`,
+        );
+      }
+      found = true;
+      if (def.builtin) {
+        result += def.builtin(params);
+      } else if (def.multiline) {
+        // keepalived: the first line replaces the reference, the rest follow as lines of their own
+        if (end !== text.length && text.slice(end).trim() !== "")
+          diags.error(loc, "multiline-variable", `multi-line definition $${name} must end its line`);
+        result += def.lines[0] ?? "";
+        tail = def.lines.slice(1);
+        i = text.length;
+        break;
+      } else {
+        result += def.lines[0] ?? "";
+      }
+      i = end;
+    }
+    if (!found) return undefined;
+    result += text.slice(i);
+    return [result, ...tail];
+  };
+
+  const parseSeq = (text: string, loc: SourceLoc): { sets: Record<string, string>[]; rest: string } | undefined => {
+    const hex = text.startsWith("~SEQx");
+    const m = /^~SEQx?[ \t]*\(([^)]*)\)[ \t]*(.*)$/.exec(text);
+    if (!m) {
+      diags.error(loc, "bad-seq", `invalid ~SEQ specification '${text}' (expected ~SEQ(var, [start,] [step,] end) TEXT)`);
+      return undefined;
+    }
+    let args = (m[1] as string).split(",").map((s) => s.trim());
+    const expanded = substitute(args.join(","), loc);
+    if (expanded) args = (expanded[0] as string).split(",").map((s) => s.trim());
+    const name = args[0] ?? "";
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name) || args.length < 2 || args.length > 4) {
+      diags.error(loc, "bad-seq", `invalid ~SEQ definition '${text}'`);
+      return undefined;
+    }
+    const nums = args.slice(1).map((s) => (/^[-+]?(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/i.test(s) ? Number.parseInt(s, s.toLowerCase().includes("0x") ? 16 : /^[-+]?0[0-7]/.test(s) ? 8 : 10) : Number.NaN));
+    if (nums.some((n) => Number.isNaN(n))) {
+      diags.error(loc, "bad-seq", `invalid ~SEQ values '${text}' (numbers expected)`);
+      return undefined;
+    }
+    let start: number;
+    let step: number;
+    let last: number;
+    if (nums.length === 1) {
+      last = nums[0] as number;
+      step = last < 1 ? -1 : 1;
+      start = last < 0 ? -1 : 1;
+    } else if (nums.length === 2) {
+      [start, last] = nums as [number, number];
+      step = start <= last ? 1 : -1;
+    } else {
+      [start, step, last] = nums as [number, number, number];
+      if (step === 0 || (start < last && step < 0) || (start > last && step > 0)) {
+        diags.error(loc, "bad-seq", `invalid ~SEQ values '${text}' (the step never reaches the end)`);
+        return undefined;
+      }
+    }
+    if (hex && (start < 0 || last < 0)) {
+      diags.error(loc, "bad-seq", `~SEQx is only valid for positive numbers '${text}'`);
+      return undefined;
+    }
+    const count = Math.floor((last - start) / step) + 1;
+    if (count > MAX_GENERATED_LINES) {
+      diags.error(loc, "seq-too-long", `~SEQ would generate ${count} lines (limit ${MAX_GENERATED_LINES})`);
+      return undefined;
+    }
+    const sets: Record<string, string>[] = [];
+    for (let v = start; step > 0 ? v <= last : v >= last; v += step) sets.push({ [name]: hex ? v.toString(16) : String(v) });
+    return { sets, rest: m[2] as string };
+  };
+
+  /** ~LST(var, v1, v2, ...) or ~LST({a, b}, {1, 2}, {3, 4}) TEXT */
+  const parseLst = (text: string, loc: SourceLoc): { sets: Record<string, string>[]; rest: string } | undefined => {
+    const bad = (why: string) => {
+      diags.error(loc, "bad-lst", `invalid ~LST specification '${text}': ${why}`);
+      return undefined;
+    };
+    const open = text.indexOf("(");
+    if (!/^~LST[ \t]*\(/.test(text)) return bad("expected ~LST(");
+    // find the matching ')' at depth 0 of the parenthesis, braces group tuples
+    let depth = 0;
+    let close = -1;
+    for (let i = open; i < text.length; i++) {
+      if (text[i] === "(") depth++;
+      else if (text[i] === ")" && --depth === 0) {
+        close = i;
+        break;
+      }
+    }
+    if (close < 0) return bad("missing ')'");
+    const body = text.slice(open + 1, close);
+    const groups: string[][] = [];
+    const re = /\{([^}]*)\}|([^,{}]+)/g;
+    for (let m = re.exec(body); m; m = re.exec(body)) {
+      if (m[1] !== undefined) groups.push(m[1].split(",").map((s) => s.trim()));
+      else if ((m[2] as string).trim() !== "") groups.push([(m[2] as string).trim()]);
+    }
+    const params = groups.shift();
+    if (!params || groups.length === 0) return bad("needs variables and at least one value");
+    if (!params.every((p) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(p))) return bad("variable names must be identifiers");
+    const sets: Record<string, string>[] = [];
+    for (const g of groups) {
+      if (g.length > params.length) return bad("a value set has more values than variables");
+      const set: Record<string, string> = {};
+      params.forEach((p, i) => {
+        set[p] = g[i] ?? "";
+      });
+      sets.push(set);
+    }
+    return { sets, rest: text.slice(close + 1).trim() };
+  };
+
+  /** One line after decommenting: conditionals, definitions, generators, substitution, include. */
+  const handle = (text: string, loc: SourceLoc, raw: string, depth: number): void => {
+    if (depth > MAX_EXPANSION_DEPTH) {
+      diags.error(loc, "recursive-definition", "definitions expand recursively (more than 64 levels)");
+      return;
+    }
+    if (text === "") return;
+    if (text[0] === "@") {
+      const rev = text[1] === "^";
+      const m = /^@\^?(\S*)[ \t]+(.*)$/.exec(text);
+      if (!m) return; // keepalived ignores an '@id' with nothing after it
+      if ((m[1] === configId) === rev) return;
+      text = m[2] as string;
+    }
+    if (text[0] === "$") {
+      const def = parseDefinition(text);
+      if (def) {
+        pendingDef = def.multiline ? def : undefined;
+        return;
+      }
+    }
+    if (text.startsWith("~SEQ") || text.startsWith("~LST")) {
+      const gen = text.startsWith("~SEQ") ? parseSeq(text, loc) : parseLst(text, loc);
+      if (!gen) return;
+      for (const set of gen.sets) {
+        if (++generated > MAX_GENERATED_LINES) {
+          diags.error(loc, "seq-too-long", `generators produced more than ${MAX_GENERATED_LINES} lines`);
+          return;
+        }
+        for (const [k, v] of Object.entries(set)) defs.set(k, { name: k, lines: [v], multiline: false });
+        handle(gen.rest, loc, raw, depth + 1);
+      }
+      return;
+    }
+    if (text.includes("$")) {
+      const lines = substitute(text, loc);
+      if (lines) {
+        for (const l of lines) handle(decomment(l), loc, raw, depth + 1);
+        return;
+      }
+    }
+    const inc = /^include([ramwb]?)[ \t]+(.+)$/.exec(text);
+    if (inc) {
+      include(inc[1] as string, unquote((inc[2] as string).trim()), loc);
+      return;
+    }
+    out.push({ text, file: loc.file, line: loc.line, raw });
+  };
+
+  let pendingDef: Definition | undefined;
+
+  const include = (variant: string, pattern: string, loc: SourceLoc) => {
+    const path = resolveInclude(pattern, loc.file);
+    const matches = source.glob(path);
+    if (matches.length === 0) {
+      // `includer` tolerates no match (optional conf.d); plain include only warns, as keepalived does
+      if (variant !== "r") diags.warning(loc, "include-no-match", `include '${pattern}' matches no file`);
+      return;
+    }
+    for (const file of matches) readFile(file, loc, variant === "r" && hasWildcards(path));
+  };
+
+  const readFile = (file: string, from: SourceLoc | undefined, quietMissing = false) => {
+    const got = source.read(file);
+    if (!got.ok) {
+      if (from) {
+        if (!quietMissing) diags.error(from, "include-not-found", `cannot read included file '${file}': ${got.error}`);
+      } else diags.error({ file, line: 1, col: 1 }, "file-not-found", `cannot read configuration file: ${got.error}`);
+      return;
+    }
+    const cycle = includeStack.findIndex((f) => f.id === got.id);
+    if (cycle >= 0) {
+      const chain = includeStack.slice(cycle).map((f) => f.file);
+      diags.error(from ?? { file, line: 1, col: 1 }, "include-cycle", `include cycle: ${[...chain, file].join(" -> ")}`);
+      return;
+    }
+    includeStack.push({ id: got.id, file, loc: from });
+    const saved = currentFile;
+    currentFile = file;
+    const lines = got.text.split("\n");
+    for (let n = 0; n < lines.length; n++) {
+      const raw = (lines[n] as string).replace(/\r+$/, "");
+      const loc = { file, line: n + 1, col: 1 };
+      if (raw.includes("\0")) {
+        diags.error(loc, "embedded-nul", "line contains a NUL byte; ignored");
+        continue;
+      }
+      const text = decomment(raw, diags, loc);
+      if (pendingDef) {
+        // continuation lines of a multi-line `$NAME=... \` definition; a blank line ends it
+        if (text === "") {
+          pendingDef = undefined;
+          continue;
+        }
+        const more = text.endsWith("\\");
+        const body = more ? text.slice(0, -1).trimEnd() : text;
+        if (body !== "") pendingDef.lines.push(body);
+        if (!more) pendingDef = undefined;
+        continue;
+      }
+      handle(text, loc, raw, 0);
+    }
+    pendingDef = undefined;
+    currentFile = saved;
+    includeStack.pop();
+  };
+
+  readFile(entry, undefined);
+  return out;
+}
+
+function unquote(s: string): string {
+  return s.length >= 2 && s.startsWith('"') && s.endsWith('"') ? s.slice(1, -1) : s;
+}
+
+export { formatLoc };

@@ -1,0 +1,69 @@
+/**
+ * Where config text comes from. The preprocessor asks this interface for files and
+ * globs so tests can run it on an in-memory tree; `diskSource` is the real one.
+ */
+import { readFileSync, realpathSync, statSync } from "node:fs";
+import { dirname, isAbsolute, join, resolve } from "node:path";
+
+export interface ConfigSource {
+  /** File text, or an error message if it cannot be read. */
+  read(path: string): { ok: true; text: string; id: string } | { ok: false; error: string };
+  /** Absolute paths matching a glob (csh braces allowed), sorted like glob(3). */
+  glob(pattern: string): string[];
+}
+
+export function hasWildcards(pattern: string): boolean {
+  return /[*?[{]/.test(pattern);
+}
+
+export function resolveInclude(pattern: string, includingFile: string): string {
+  // keepalived chdir()s to the including file's directory, so relative paths are relative to it.
+  return isAbsolute(pattern) ? pattern : join(dirname(includingFile), pattern);
+}
+
+export const diskSource: ConfigSource = {
+  read(path) {
+    try {
+      const st = statSync(path);
+      if (st.isDirectory()) return { ok: false, error: "is a directory" };
+      // realpath is the identity used for include-cycle detection
+      return { ok: true, text: readFileSync(path, "utf8"), id: realpathSync(path) };
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      return { ok: false, error: err.code === "ENOENT" ? "no such file" : (err.code ?? String(e)) };
+    }
+  },
+  glob(pattern) {
+    if (!hasWildcards(pattern)) return [pattern];
+    // Split off the literal directory prefix so Bun.Glob scans only what it must.
+    const parts = pattern.split("/");
+    const firstWild = parts.findIndex((p) => hasWildcards(p));
+    const base = parts.slice(0, firstWild).join("/") || "/";
+    const rest = parts.slice(firstWild).join("/");
+    try {
+      const g = new Bun.Glob(rest);
+      return [...g.scanSync({ cwd: base, onlyFiles: true, followSymlinks: true })]
+        .map((p) => resolve(base, p))
+        .sort();
+    } catch {
+      return [];
+    }
+  },
+};
+
+/** An in-memory tree of files, for tests and for `keel convert` from stdin. */
+export function memorySource(files: Record<string, string>): ConfigSource {
+  return {
+    read(path) {
+      const text = files[path];
+      return text === undefined ? { ok: false, error: "no such file" } : { ok: true, text, id: path };
+    },
+    glob(pattern) {
+      if (!hasWildcards(pattern)) return [pattern];
+      const g = new Bun.Glob(pattern);
+      return Object.keys(files)
+        .filter((p) => g.match(p))
+        .sort();
+    },
+  };
+}

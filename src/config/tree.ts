@@ -1,0 +1,135 @@
+/**
+ * Tokens and the block tree. keepalived splits a line into words at blanks; a word
+ * starting with `"` runs to the next `"` and is one token (alloc_strvec). `{` and `}`
+ * outside quotes are tokens of their own wherever they stand (read_line's residue
+ * split), so `track_script { chk }` on one line and a `{` on the next line both work.
+ */
+import type { Diagnostics, SourceLoc } from "./diagnostics";
+import { formatLoc } from "./diagnostics";
+import type { LogicalLine } from "./preprocess";
+
+export interface Token {
+  text: string;
+  quoted: boolean;
+  loc: SourceLoc;
+}
+
+export interface Node {
+  keyword: Token;
+  args: Token[];
+  /** present when the statement is followed by `{ ... }` */
+  block?: Node[];
+  /** where the block's `{` stands */
+  open?: SourceLoc;
+}
+
+interface Brace {
+  brace: "{" | "}";
+  loc: SourceLoc;
+}
+type Lexeme = Token | Brace | "\n";
+
+/** Map a token back to its column in the physical line (best effort after substitution). */
+function column(raw: string, text: string, from: number): { col: number; next: number } {
+  const at = text === "" ? -1 : raw.indexOf(text, from);
+  if (at >= 0) return { col: at + 1, next: at + text.length };
+  return { col: raw.length - raw.trimStart().length + 1, next: from };
+}
+
+export function tokenize(line: LogicalLine, diags: Diagnostics, out: Lexeme[] = []): Lexeme[] {
+  const s = line.text;
+  let cursor = 0;
+  let i = 0;
+  const mk = (text: string, quoted: boolean, search: string): Token => {
+    const c = column(line.raw, search, cursor);
+    cursor = c.next;
+    return { text, quoted, loc: { file: line.file, line: line.line, col: c.col } };
+  };
+  while (i < s.length) {
+    const ch = s[i] as string;
+    if (ch === " " || ch === "\t") {
+      i++;
+      continue;
+    }
+    if (ch === "{" || ch === "}") {
+      out.push({ brace: ch, loc: mk(ch, false, ch).loc });
+      i++;
+      continue;
+    }
+    if (ch === '"') {
+      const end = s.indexOf('"', i + 1);
+      if (end < 0) {
+        const t = mk(s.slice(i + 1), true, s.slice(i));
+        diags.error(t.loc, "unterminated-quote", "unterminated quote");
+        out.push(t);
+        break;
+      }
+      out.push(mk(s.slice(i + 1, end), true, s.slice(i, end + 1)));
+      i = end + 1;
+      continue;
+    }
+    let j = i;
+    while (j < s.length && !" \t\"{}".includes(s[j] as string)) j++;
+    out.push(mk(s.slice(i, j), false, s.slice(i, j)));
+    i = j;
+  }
+  out.push("\n");
+  return out;
+}
+
+/**
+ * Build the tree. A statement is the tokens up to a line end or brace; a `{` opens
+ * a block on the statement just before it (same line or an earlier line).
+ */
+export function buildTree(lines: LogicalLine[], diags: Diagnostics): Node[] {
+  const lex: Lexeme[] = [];
+  for (const l of lines) tokenize(l, diags, lex);
+
+  const root: Node[] = [];
+  const stack: { nodes: Node[]; owner?: Node }[] = [{ nodes: root }];
+  let current: Token[] = [];
+
+  const flush = () => {
+    if (current.length === 0) return;
+    const [keyword, ...args] = current as [Token, ...Token[]];
+    (stack[stack.length - 1] as { nodes: Node[] }).nodes.push({ keyword, args });
+    current = [];
+  };
+
+  for (const x of lex) {
+    if (x === "\n") {
+      flush();
+      continue;
+    }
+    if ("brace" in x) {
+      flush();
+      if (x.brace === "}") {
+        if (stack.length === 1) diags.error(x.loc, "extra-brace", "'}' closes no block");
+        else stack.pop();
+        continue;
+      }
+      const frame = stack[stack.length - 1] as { nodes: Node[] };
+      let owner = frame.nodes[frame.nodes.length - 1];
+      if (!owner || owner.block) {
+        diags.error(x.loc, "unexpected-brace", "'{' without a keyword before it");
+        owner = { keyword: { text: "{", quoted: false, loc: x.loc }, args: [] };
+      }
+      owner.block = [];
+      owner.open = x.loc;
+      stack.push({ nodes: owner.block, owner });
+      continue;
+    }
+    current.push(x);
+  }
+  flush();
+  while (stack.length > 1) {
+    const frame = stack.pop() as { owner?: Node };
+    const owner = frame.owner as Node;
+    const last = lines[lines.length - 1];
+    const eof = last ? { file: last.file, line: last.line, col: last.raw.length + 1 } : owner.keyword.loc;
+    diags.error(eof, "unclosed-block", `'${owner.keyword.text}' block is not closed before the end of the configuration`, [
+      `the block was opened here: ${formatLoc(owner.open as SourceLoc)}`,
+    ]);
+  }
+  return root;
+}

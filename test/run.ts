@@ -1,0 +1,144 @@
+// `npm test` driver: runs every test layer in order and ends with the line
+// "N passed, N failed" (the last line on stdout, so CI and humans read one place).
+//
+//   npm test               all layers
+//   npm test -- unit sim   only the named layers
+//
+// A layer that cannot run (not root, a missing tool that apt cannot install) is a
+// failure with a reason, never a silent skip: CI is root on Debian 12 and must run all.
+
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+
+const root = join(import.meta.dir, "..");
+process.chdir(root);
+const bin = (name: string) => join(root, "node_modules/.bin", name);
+
+type Layer = {
+  name: string;
+  // A command layer counts as one test; a bun-test layer counts bun's own totals.
+  cmd?: string[];
+  dir?: string;
+  ignore?: string; // glob of files under `dir` that belong to another layer
+  root?: boolean; // needs root (namespaces, raw sockets, the VM runner)
+  needs?: Record<string, string>; // Debian package → a command it provides
+};
+
+const layers: Layer[] = [
+  { name: "lint", cmd: [bin("biome"), "lint", "."] },
+  { name: "typecheck", cmd: [bin("tsc"), "--noEmit", "-p", "."] },
+  { name: "unit", dir: "test/unit" },
+  { name: "sim", dir: "test/sim" },
+  { name: "netns", dir: "test/netns", root: true, needs: { iproute2: "ip" } },
+  {
+    name: "interop",
+    dir: "test/interop",
+    root: true,
+    needs: { keepalived: "keepalived", iproute2: "ip", tshark: "tshark" },
+  },
+  {
+    name: "vm",
+    dir: "test/vm",
+    root: true,
+    needs: { "qemu-system-x86": "qemu-system-x86_64", ipvsadm: "ipvsadm" },
+  },
+  // Ink against a fake stdout needs nothing; only the tmux end-to-end needs root + tmux.
+  { name: "tui", dir: "test/tui", ignore: "test/tui/e2e/**" },
+  { name: "tui-e2e", dir: "test/tui/e2e", root: true, needs: { tmux: "tmux" } },
+];
+
+const wanted = process.argv.slice(2);
+const unknown = wanted.filter((w) => !layers.some((l) => l.name === w));
+if (unknown.length > 0) {
+  console.error(`unknown layer(s): ${unknown.join(", ")}; known: ${layers.map((l) => l.name).join(", ")}`);
+  process.exit(2);
+}
+
+const isRoot = process.getuid?.() === 0;
+let aptUpdated = false;
+let passed = 0;
+let failed = 0;
+const report: string[] = [];
+
+function hasTests(layer: Layer): boolean {
+  if (!layer.dir || !existsSync(layer.dir)) return false;
+  const skip = layer.ignore ? new Bun.Glob(layer.ignore) : undefined;
+  for (const f of new Bun.Glob("**/*.test.{ts,tsx}").scanSync(layer.dir)) {
+    if (!skip?.match(join(layer.dir, f))) return true;
+  }
+  return false;
+}
+
+function run(cmd: string[], env?: Record<string, string>): number {
+  return Bun.spawnSync(cmd, { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, ...env } }).exitCode;
+}
+
+// Returns why the layer cannot run, or undefined when everything it needs is here.
+function ensureTools(layer: Layer): string | undefined {
+  const missing = () => Object.entries(layer.needs ?? {}).filter(([, cmd]) => !Bun.which(cmd));
+  let lack = missing();
+  if (lack.length === 0) return undefined;
+  const what = lack.map(([pkg, cmd]) => `${cmd} (Debian package ${pkg})`).join(", ");
+  if (!isRoot) return `missing ${what}; not root, so cannot apt-get install them`;
+  const apt = { DEBIAN_FRONTEND: "noninteractive" };
+  // One `apt-get update` per run: it is slow and the index does not change in between.
+  if (!aptUpdated) {
+    aptUpdated = true;
+    if (run(["apt-get", "update"], apt) !== 0) return `missing ${what}; apt-get update failed`;
+  }
+  const pkgs = lack.map(([pkg]) => pkg);
+  if (run(["apt-get", "install", "-y", "--no-install-recommends", ...pkgs], apt) !== 0) {
+    return `missing ${what}; apt-get install ${pkgs.join(" ")} failed`;
+  }
+  lack = missing();
+  return lack.length > 0 ? `still missing ${lack.map(([, c]) => c).join(", ")} after apt-get install` : undefined;
+}
+
+// Runs `bun test` with stderr (where bun prints results) echoed live and kept for parsing.
+async function bunTest(layer: Layer): Promise<{ pass: number; fail: number }> {
+  const args = [process.execPath, "test", `./${layer.dir}`];
+  if (layer.ignore) args.push(`--path-ignore-patterns=${layer.ignore}`);
+  const proc = Bun.spawn(args, { stdin: "ignore", stdout: "inherit", stderr: "pipe" });
+  let text = "";
+  const decoder = new TextDecoder();
+  for await (const chunk of proc.stderr) {
+    process.stderr.write(chunk);
+    text += decoder.decode(chunk, { stream: true });
+  }
+  const code = await proc.exited;
+  const count = (word: string) => Number(text.match(new RegExp(`^ *(\\d+) ${word}$`, "m"))?.[1] ?? 0);
+  const pass = count("pass");
+  let fail = count("fail");
+  // A crash outside any test (or no summary at all) must still fail the layer.
+  if (code !== 0 && fail === 0) fail = 1;
+  return { pass, fail };
+}
+
+for (const layer of layers) {
+  if (wanted.length > 0 && !wanted.includes(layer.name)) continue;
+  if (layer.dir && !hasTests(layer)) {
+    report.push(`${layer.name}: no tests in ${layer.dir}/ yet`);
+    continue;
+  }
+  console.log(`\n=== ${layer.name} ===`);
+  const why = layer.root && !isRoot ? "needs root (run as root, as CI does)" : ensureTools(layer);
+  let pass = 0;
+  let fail = 0;
+  if (why) {
+    console.error(`${layer.name}: FAILED, cannot run: ${why}`);
+    fail = 1;
+  } else if (layer.cmd) {
+    if (run(layer.cmd) === 0) pass = 1;
+    else fail = 1;
+  } else {
+    ({ pass, fail } = await bunTest(layer));
+  }
+  passed += pass;
+  failed += fail;
+  report.push(`${layer.name}: ${pass} passed, ${fail} failed${why ? ` (${why})` : ""}`);
+}
+
+console.log(`\n${report.join("\n")}`);
+if (passed + failed === 0) console.error("no tests ran");
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed > 0 || passed + failed === 0 ? 1 : 0);
