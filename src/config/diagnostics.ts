@@ -24,6 +24,7 @@ export interface Diagnostic extends SourceLoc {
 
 export class Diagnostics {
   readonly items: Diagnostic[] = [];
+  private readonly seen = new Set<string>();
 
   error(loc: SourceLoc, code: string, message: string, notes?: string[]): void {
     this.push("error", loc, code, message, notes);
@@ -36,6 +37,10 @@ export class Diagnostics {
   private push(severity: Severity, loc: SourceLoc, code: string, message: string, notes?: string[]): void {
     const d: Diagnostic = { file: loc.file, line: loc.line, col: loc.col, severity, code, message };
     if (notes && notes.length > 0) d.notes = notes;
+    // A line generated many times (~SEQ, a multi-line definition) reports its mistake once.
+    const key = `${formatDiagnostic(d)}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     this.items.push(d);
   }
 

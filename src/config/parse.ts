@@ -3,7 +3,7 @@
  * typed model, then the checks across blocks. Every problem is a diagnostic; the
  * caller decides (keel -t exits non-zero on any error, a reload keeps the old config).
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { Diagnostics } from "./diagnostics";
 import { checkGlobal } from "./global/check";
 import { globalTopLevel } from "./global/keywords";
@@ -23,6 +23,23 @@ export const topLevel: BlockSpec<KeelConfig> = {
   create: createConfig,
 };
 
+/** Blocks that never appear inside another block: seeing one nested means a missing '}'. */
+const TOP_LEVEL_ONLY = new Set([
+  "global_defs",
+  "vrrp_script",
+  "vrrp_instance",
+  "vrrp_sync_group",
+  "vrrp_track_process",
+  "virtual_server",
+  "virtual_server_group",
+  "static_ipaddress",
+  "static_routes",
+  "static_rules",
+  "bfd_instance",
+  "linkbeat_interfaces",
+  "interface_up_down_delays",
+]);
+
 export interface ParseOptions extends PreprocessOptions {
   source?: ConfigSource;
   host?: HostFacts;
@@ -37,12 +54,32 @@ export interface ParseResult {
 /** Interfaces are looked up in /sys; a missing one is a warning (the config may be for another host). */
 export const localHost: HostFacts = {
   interfaceExists: (name) => existsSync(`/sys/class/net/${name}`),
+  userExists: (name) => inAccountFile("/etc/passwd", name),
+  groupExists: (name) => inAccountFile("/etc/group", name),
 };
+
+/**
+ * Whether /etc/passwd or /etc/group has the name (keepalived uses getpwnam/getgrnam, so
+ * a numeric id is not a name). Only "yes" is certain: a name missing there may still
+ * come from NSS (LDAP, sssd), so callers only warn.
+ */
+function inAccountFile(file: string, name: string): boolean | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  return text.split("\n").some((l) => {
+    const colon = l.indexOf(":");
+    return colon > 0 && l.slice(0, colon) === name;
+  });
+}
 
 export function parseConf(path: string, opts: ParseOptions = {}): ParseResult {
   const diagnostics = new Diagnostics();
   const lines = preprocess(path, opts.source ?? diskSource, diagnostics, opts);
-  const tree = buildTree(lines, diagnostics);
+  const tree = buildTree(lines, diagnostics, TOP_LEVEL_ONLY);
   const config = createConfig();
   const ctx = new Ctx(diagnostics);
   ctx.run(tree, topLevel, config);

@@ -47,6 +47,8 @@ export const BOOL_WORDS: Record<string, boolean> = { on: true, true: true, yes: 
 export class Ctx {
   /** nodes whose block a handler consumed; others with a block get `unexpected-block` */
   private consumed = new WeakSet<Node>();
+  /** keywords written in each block target, valid or not (see `saw`) */
+  private written = new WeakMap<object, Set<string>>();
 
   constructor(
     readonly diags: Diagnostics,
@@ -77,10 +79,24 @@ export class Ctx {
     this.run(n.block, spec, target);
   }
 
+  /**
+   * Whether `keyword` was written in the block that filled `target`, even with a bad
+   * value. Checks use it so that "priority 300" is one error, not also "priority missing".
+   */
+  saw(target: object, keyword: string): boolean {
+    return this.written.get(target)?.has(keyword) ?? false;
+  }
+
   /** Parse a list of statements against `spec` (used for the top level too). */
   run<T>(nodes: Node[], spec: BlockSpec<T>, target: T): void {
+    let written: Set<string> | undefined;
+    if (typeof target === "object" && target !== null) {
+      written = this.written.get(target) ?? new Set();
+      this.written.set(target, written);
+    }
     for (const child of nodes) {
       const word = child.keyword.text;
+      written?.add(spec.aliases?.[word] ?? word);
       let handler = handlerOf(spec.keywords[word]);
       if (!handler && spec.aliases?.[word]) handler = handlerOf(spec.keywords[spec.aliases[word] as string]);
       if (!handler && spec.obsolete && word in spec.obsolete) {

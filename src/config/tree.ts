@@ -81,7 +81,7 @@ export function tokenize(line: LogicalLine, diags: Diagnostics, out: Lexeme[] = 
  * Build the tree. A statement is the tokens up to a line end or brace; a `{` opens
  * a block on the statement just before it (same line or an earlier line).
  */
-export function buildTree(lines: LogicalLine[], diags: Diagnostics): Node[] {
+export function buildTree(lines: LogicalLine[], diags: Diagnostics, topLevelOnly: ReadonlySet<string> = new Set()): Node[] {
   const lex: Lexeme[] = [];
   for (const l of lines) tokenize(l, diags, lex);
 
@@ -108,8 +108,22 @@ export function buildTree(lines: LogicalLine[], diags: Diagnostics): Node[] {
         else stack.pop();
         continue;
       }
-      const frame = stack[stack.length - 1] as { nodes: Node[] };
+      let frame = stack[stack.length - 1] as { nodes: Node[] };
       let owner = frame.nodes[frame.nodes.length - 1];
+      if (owner && !owner.block && stack.length > 1 && topLevelOnly.has(owner.keyword.text)) {
+        // A block that only exists at the top level opens inside another one: the '}'s
+        // before it are missing. Say so at each unclosed opener and recover at the top,
+        // instead of reading the rest of the file as the wrong block's contents.
+        frame.nodes.pop();
+        while (stack.length > 1) {
+          const open = (stack.pop() as { owner?: Node }).owner as Node;
+          diags.error(open.open as SourceLoc, "unclosed-block", `'${open.keyword.text}' block is not closed`, [
+            `'${owner.keyword.text}' at ${formatLoc(owner.keyword.loc)} starts a new top-level block, so a '}' is missing before it`,
+          ]);
+        }
+        frame = stack[0] as { nodes: Node[] };
+        frame.nodes.push(owner);
+      }
       if (!owner || owner.block) {
         diags.error(x.loc, "unexpected-brace", "'{' without a keyword before it");
         owner = { keyword: { text: "{", quoted: false, loc: x.loc }, args: [] };

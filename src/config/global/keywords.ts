@@ -1,4 +1,63 @@
-// placeholder: replaced by the global keyword-table work
+/**
+ * Top-level keywords of the global area: `global_defs { ... }` and the statements that
+ * keepalived installs at the root next to it (core/global_parser.c install_keyword_root:
+ * net_namespace, net_namespace_ipvs, namespace_with_ipsets, instance, use_pid_dir,
+ * linkbeat_use_polling, child_wait_time; vrrp/vrrp_parser.c: linkbeat_interfaces,
+ * interface_up_down_delays).
+ */
 import type { KeelConfig } from "../model";
-import type { Keyword } from "../schema";
-export const globalTopLevel: Record<string, Keyword<KeelConfig>> = {};
+import { type Keyword, emitBlock, emitScalar, intField, quote } from "../schema";
+import type { Token } from "../tree";
+import { globalDefsSpec } from "./defs";
+import { UINT_MAX, flag, wordArg } from "./helpers";
+import { interfaceUpDownDelays, linkbeatInterfaces } from "./interfaces";
+import { tracked } from "./locations";
+
+type K = Keyword<KeelConfig>;
+
+/** `net_namespace NAME` / `instance NAME`: the first one counts (keepalived reports duplicates). */
+function onceName(key: "netNamespace" | "instance"): K {
+  return {
+    parse: (c, n, t) => {
+      const v = wordArg(c, n);
+      if (v === undefined) return;
+      if (t[key] !== undefined) return void c.error(n.args[0] as Token, "duplicate", `duplicate ${n.keyword.text} definition '${v}' - ignoring`);
+      t[key] = v;
+    },
+    emit: emitScalar<KeelConfig>(key),
+  };
+}
+
+export const globalTopLevel: Record<string, Keyword<KeelConfig>> = tracked<KeelConfig>({
+  // first, as keepalived configs customarily do: dynamic_interfaces in it affects how
+  // keepalived reads linkbeat_interfaces and interface_up_down_delays
+  global_defs: {
+    parse: (c, n, t) => {
+      c.count(n, 0);
+      // several global_defs blocks write the same settings; the first one names them
+      if (!c.origins.has(t.globalDefs)) c.origin(t.globalDefs, n);
+      c.block(n, globalDefsSpec, t.globalDefs);
+    },
+    emit: (t, kw) => {
+      const block = emitBlock(globalDefsSpec, t.globalDefs);
+      return block.length > 0 ? [{ line: kw, block }] : [];
+    },
+  },
+  net_namespace: onceName("netNamespace"),
+  // no name: the default namespace
+  net_namespace_ipvs: {
+    parse: (c, n, t) => {
+      if (!c.count(n, 0, 1)) return;
+      if (t.netNamespaceIpvs !== undefined) return void c.error(n.keyword, "duplicate", "duplicate net_namespace_ipvs definition - ignoring");
+      t.netNamespaceIpvs = n.args[0]?.text ?? "";
+    },
+    emit: (t, kw) => (t.netNamespaceIpvs === undefined ? [] : [t.netNamespaceIpvs === "" ? kw : `${kw} ${quote(t.netNamespaceIpvs)}`]),
+  },
+  namespace_with_ipsets: flag("namespaceWithIpsets"),
+  instance: onceName("instance"),
+  use_pid_dir: flag("usePidDir"),
+  linkbeat_use_polling: flag("linkbeatUsePolling"),
+  linkbeat_interfaces: linkbeatInterfaces,
+  interface_up_down_delays: interfaceUpDownDelays,
+  child_wait_time: intField("childWaitTime", 0, UINT_MAX),
+});
