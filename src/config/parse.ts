@@ -11,7 +11,7 @@ import { checkLvs } from "./lvs/check";
 import { lvsTopLevel } from "./lvs/keywords";
 import { type HostFacts, type KeelConfig, createConfig } from "./model";
 import { type PreprocessOptions, preprocess } from "./preprocess";
-import { type BlockSpec, Ctx, type Origins, emitBlock, renderEmit } from "./schema";
+import { type BlockSpec, Ctx, type Origins, emitBlock, emitStrict, renderEmit } from "./schema";
 import { type ConfigSource, diskSource } from "./source";
 import { buildTree } from "./tree";
 import { checkVrrp } from "./vrrp/check";
@@ -90,7 +90,12 @@ export function parseConf(path: string, opts: ParseOptions = {}): ParseResult {
   return { config, diagnostics, origins: ctx.origins };
 }
 
-/** The model written back as keepalived.conf text. */
-export function emitConf(config: KeelConfig): string {
-  return renderEmit(emitBlock(topLevel, config));
+/**
+ * The model written back as keepalived.conf text. The model may be partial (TOML input):
+ * missing fields are not written. `strict` rethrows an emitter's error instead of
+ * dropping that keyword (for tests).
+ */
+export function emitConf(config: KeelConfig, opts: { strict?: boolean } = {}): string {
+  const emit = () => renderEmit(emitBlock(topLevel, config));
+  return opts.strict ? emitStrict(emit) : emit();
 }

@@ -399,6 +399,35 @@ export function ipField<T>(key: KeysOfType<T, string>, family?: 4 | 6): Keyword<
   };
 }
 
+/**
+ * `keyword { line... }` for a list field, or nothing when no line is written. Emitters
+ * are total over partial models (TOML input is a hand-written model): a missing list is
+ * empty, and an item missing the part that identifies it (`line` gives undefined) is left
+ * out. For a complete model this is `keyword { items.map(line) }`.
+ */
+export function emitList<X>(kw: string, items: readonly X[] | undefined, line: (x: X) => string | undefined): Emit[] {
+  const block = (items ?? []).flatMap((x) => line(x) ?? []);
+  return block.length ? [{ line: kw, block }] : [];
+}
+
+/**
+ * Set while `emitStrict` runs. Emitters are meant to be total over partial objects (a
+ * hand-written TOML model may leave out any field), so a throw is a bug; tests run the
+ * emitters strictly to find one instead of losing the keyword silently.
+ */
+let strictEmit = false;
+
+/** Run `fn` with every `emitBlock` inside it (nested ones too) rethrowing emitter errors. */
+export function emitStrict<R>(fn: () => R): R {
+  const was = strictEmit;
+  strictEmit = true;
+  try {
+    return fn();
+  } finally {
+    strictEmit = was;
+  }
+}
+
 /** Emit a whole block of `spec` for `target` (used by `keel convert --to conf`). */
 export function emitBlock<T>(spec: BlockSpec<T>, target: T): Emit[] {
   const defaults = spec.create?.();
@@ -407,9 +436,11 @@ export function emitBlock<T>(spec: BlockSpec<T>, target: T): Emit[] {
     if (typeof k === "function" || !k.emit) continue;
     try {
       out.push(...k.emit(target, kw, defaults));
-    } catch {
-      // A hand-written TOML block may leave out whole fields; a field that cannot be
-      // written is left out, so the conf parser applies keepalived's default.
+    } catch (e) {
+      // A last resort: every emitter skips missing fields itself, but should one still
+      // throw on a malformed hand-written value, the keyword is left out, so the conf
+      // parser applies keepalived's default (or reports the field missing).
+      if (strictEmit) throw new Error(`emitting '${kw}' in ${spec.name}: ${(e as Error).message}`, { cause: e });
     }
   }
   return out;

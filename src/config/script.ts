@@ -40,8 +40,12 @@ export function parseScript(c: Ctx, n: Node, argIndex = 0): Script | undefined {
   return s;
 }
 
-/** `COMMAND [USER [GROUP]]` as it goes after the keyword. */
-export function emitScript(s: Script): string {
+/**
+ * `COMMAND [USER [GROUP]]` as it goes after the keyword; undefined when a hand-written
+ * (TOML) script leaves out its command, so that the keyword is not written at all.
+ */
+export function emitScript(s: Script): string | undefined {
+  if (s.command === undefined) return undefined;
   let out = quote(s.command);
   if (s.user !== undefined) out += ` ${quote(s.user)}`;
   if (s.user !== undefined && s.group !== undefined) out += ` ${quote(s.group)}`;

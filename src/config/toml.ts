@@ -6,7 +6,7 @@
  */
 import { TomlError, parse as tomlParse, stringify as tomlStringify } from "smol-toml";
 import { type Diagnostic, Diagnostics, didYouMean } from "./diagnostics";
-import type { KeelConfig } from "./model";
+import { type KeelConfig, createConfig } from "./model";
 import { type ParseOptions, type ParseResult, emitConf, parseConf } from "./parse";
 import { memorySource } from "./source";
 
@@ -48,6 +48,20 @@ function unknownKeys(input: unknown, model: unknown, path: string[], out: { path
   }
 }
 
+/**
+ * In TOML a named block is a table key (`[vrrpInstances.VI_1]`), so its `name` field
+ * is redundant and hand-written files leave it out: take it from the key. Named-block
+ * maps are the top-level fields whose default is an empty record.
+ */
+function nameNamedBlocks(doc: Record<string, unknown>): void {
+  const defaults = createConfig() as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(doc)) {
+    const d = defaults[key];
+    if (!isObject(d) || Object.keys(d).length > 0 || !isObject(value)) continue;
+    for (const [name, block] of Object.entries(value)) if (isObject(block) && block.name === undefined) block.name = name;
+  }
+}
+
 export function parseTomlConfig(path: string, text: string, opts: ParseOptions = {}): ParseResult {
   const lines = text.split("\n");
   let doc: Record<string, unknown>;
@@ -61,6 +75,7 @@ export function parseTomlConfig(path: string, text: string, opts: ParseOptions =
     const empty = parseConf("<empty>", { ...opts, source: memorySource({ "<empty>": "" }) });
     return { ...empty, diagnostics };
   }
+  nameNamedBlocks(doc);
   const conf = emitConf(doc as unknown as KeelConfig);
   const virtual = `${path} (as keepalived.conf)`;
   const result = parseConf(virtual, { ...opts, source: memorySource({ [virtual]: conf }) });

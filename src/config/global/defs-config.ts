@@ -66,7 +66,7 @@ const includeCheck: K = {
     t.includeCheck = INCLUDE_CHECKS.filter((w) => set.has(w));
   },
   // Written as additions to keepalived's empty default, which reproduces any set exactly.
-  emit: (t) => (t.includeCheck.length > 0 ? [`include_check ${t.includeCheck.map((w) => `+${w}`).join(" ")}`] : []),
+  emit: (t) => (t.includeCheck?.length ? [`include_check ${t.includeCheck.map((w) => `+${w}`).join(" ")}`] : []),
 };
 
 /** `reload_check_config [LOG_FILE]`: no file means /dev/null. */
@@ -152,7 +152,7 @@ const umask: K = {
     }
     t.umask = bits;
   },
-  emit: (t, kw, d) => (d && t.umask === d.umask ? [] : [`${kw} 0${t.umask.toString(8)}`]),
+  emit: (t, kw, d) => (t.umask === undefined || (d && t.umask === d.umask) ? [] : [`${kw} 0${t.umask.toString(8)}`]),
 };
 
 export const configKeywords: Record<string, K> = {

@@ -72,7 +72,8 @@ const lvsSyncDaemon: K = {
   },
   emit: (t, kw) => {
     const d = t.lvsSyncDaemon;
-    if (!d) return [];
+    // the interface is what the line is about: without it there is nothing to write
+    if (d?.interface === undefined) return [];
     let line = `${kw} ${quote(d.interface)}`;
     if (d.vrrpInstance !== undefined) line += ` inst ${quote(d.vrrpInstance)}`;
     if (d.syncId !== undefined) line += ` id ${d.syncId}`;

@@ -3,7 +3,7 @@
  * SNMP and DBus (keepalived core/global_parser.c).
  */
 import { isIP } from "node:net";
-import { type Keyword, boolField, emitScalar, quote } from "../schema";
+import { type Keyword, boolField, emitList, emitScalar, quote } from "../schema";
 import type { Token } from "../tree";
 import { TIMER_HZ, UINT_MAX, bareAddress, flag, isHostName, timerField, wordField } from "./helpers";
 import { deprecated, onceScript } from "./defs-process";
@@ -21,7 +21,7 @@ const notificationEmail: K = {
     if (words.length === 0) c.warning(n.open ?? n.keyword, "empty-block", "empty notification_email block");
     for (const w of words) t.notificationEmail.push(w.text);
   },
-  emit: (t, kw) => (t.notificationEmail.length > 0 ? [{ line: kw, block: t.notificationEmail.map(quote) }] : []),
+  emit: (t, kw) => emitList(kw, t.notificationEmail, quote),
 };
 
 /**
@@ -42,7 +42,7 @@ const smtpServer: K = {
   },
   emit: (t, kw) => {
     const s = t.smtpServer;
-    if (!s) return [];
+    if (s?.host === undefined) return [];
     return [`${kw} ${quote(s.host)}${s.port !== undefined && s.port !== 25 ? ` ${s.port}` : ""}`];
   },
 };
@@ -77,7 +77,7 @@ function fifo(key: FifoKey): K {
     },
     emit: (t, kw) => {
       const f = t[key];
-      if (!f) return [];
+      if (f?.path === undefined) return [];
       let line = `${kw} ${quote(f.path)}`;
       if (f.user !== undefined) line += ` ${quote(f.user)}`;
       if (f.user !== undefined && f.group !== undefined) line += ` ${quote(f.group)}`;

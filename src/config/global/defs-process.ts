@@ -57,8 +57,8 @@ export function onceScript(key: ScriptKey): K {
       if (s) t[key] = c.origin(s, n);
     },
     emit: (t, kw) => {
-      const s = t[key];
-      return s ? [`${kw} ${emitScript(s)}`] : [];
+      const s = t[key] && emitScript(t[key]);
+      return s ? [`${kw} ${s}`] : [];
     },
   };
 }
@@ -149,7 +149,8 @@ export const processKeywords: Record<string, K> = {
     },
     emit: (t, kw) => {
       const u = t.scriptUser;
-      if (!u) return [];
+      // a group cannot be written without the user before it
+      if (u?.user === undefined) return [];
       return [`${kw} ${quote(u.user)}${u.group !== undefined ? ` ${quote(u.group)}` : ""}`];
     },
   },

@@ -86,7 +86,11 @@ const garpExtraIf: K = {
     if (interval === undefined) return void c.error(n.keyword, "missing-argument", `'${n.keyword.text}' needs an interval in seconds (1..86400)`);
     t.vrrpGarpExtraIf = { interval, all };
   },
-  emit: (t, kw) => (t.vrrpGarpExtraIf ? [`${kw}${t.vrrpGarpExtraIf.all ? " all" : ""} ${t.vrrpGarpExtraIf.interval}`] : []),
+  // an interval left out is not made up: the parser then reports it missing
+  emit: (t, kw) => {
+    const v = t.vrrpGarpExtraIf;
+    return v ? [`${kw}${v.all ? " all" : ""}${v.interval !== undefined ? ` ${v.interval}` : ""}`] : [];
+  },
 };
 
 /** A TIMER in (0, UINT_MAX usecs]; keepalived keeps the larger of repeated settings. */
@@ -188,7 +192,10 @@ const vrrpIptables: K = {
   emit: (t, kw) => {
     const v = t.vrrpIptables;
     if (!v) return [];
-    return [`${kw} ${quote(v.inChain)}${v.outChain !== undefined ? ` ${quote(v.outChain)}` : ""}`];
+    // No chains (a hand-written model) is the bare keyword: keepalived's INPUT and OUTPUT.
+    // An out chain alone needs the in chain before it: keepalived's INPUT.
+    if (v.inChain === undefined && v.outChain === undefined) return [kw];
+    return [`${kw} ${quote(v.inChain ?? "INPUT")}${v.outChain !== undefined ? ` ${quote(v.outChain)}` : ""}`];
   },
 };
 
@@ -238,7 +245,8 @@ const vrrpIpsets: K = {
   emit: (t, kw) => {
     const v = t.vrrpIpsets;
     if (!v) return [];
-    if (!v.enabled) return [kw];
+    // only an explicit `enabled = false` is the bare keyword; names imply enabled
+    if (v.enabled === false) return [kw];
     const names = [v.address, v.address6, v.addressIface6, v.igmp, v.mld, v.vmacNd];
     const missing = names.indexOf(undefined);
     const known = (missing < 0 ? names : names.slice(0, missing)) as string[];

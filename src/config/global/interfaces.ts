@@ -6,7 +6,7 @@
  * (both set fields of the one interface_t).
  */
 import type { KeelConfig } from "../model";
-import { type Keyword, quote } from "../schema";
+import { type Keyword, emitList, quote } from "../schema";
 import type { Token } from "../tree";
 import { timerToken } from "./helpers";
 import type { InterfaceUpDownDelay, LinkbeatInterface } from "./model";
@@ -37,10 +37,7 @@ export const linkbeatInterfaces: K = {
       replace(t.linkbeatInterfaces, c.origin(lb, name), (x) => x.name === lb.name);
     }
   },
-  emit: (t, kw) => {
-    if (t.linkbeatInterfaces.length === 0) return [];
-    return [{ line: kw, block: t.linkbeatInterfaces.map((lb) => `${quote(lb.name)}${lb.type ? ` ${lb.type}` : ""}`) }];
-  },
+  emit: (t, kw) => emitList(kw, t.linkbeatInterfaces, (lb) => (lb.name === undefined ? undefined : `${quote(lb.name)}${lb.type ? ` ${lb.type}` : ""}`)),
 };
 
 /**
@@ -65,8 +62,12 @@ export const interfaceUpDownDelays: K = {
       replace(t.interfaceUpDownDelays, c.origin(d, name), (x) => x.interface === d.interface);
     }
   },
-  emit: (t, kw) => {
-    if (t.interfaceUpDownDelays.length === 0) return [];
-    return [{ line: kw, block: t.interfaceUpDownDelays.map((d) => `${quote(d.interface)} ${d.downDelay}${d.upDelay !== undefined ? ` ${d.upDelay}` : ""}`) }];
-  },
+  // Without a down delay only the interface is written, and the parser reports the delay
+  // missing: an up delay alone would be read as the down delay.
+  emit: (t, kw) =>
+    emitList(kw, t.interfaceUpDownDelays, (d) => {
+      if (d.interface === undefined) return undefined;
+      if (d.downDelay === undefined) return quote(d.interface);
+      return `${quote(d.interface)} ${d.downDelay}${d.upDelay !== undefined ? ` ${d.upDelay}` : ""}`;
+    }),
 };

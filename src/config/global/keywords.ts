@@ -39,7 +39,8 @@ export const globalTopLevel: Record<string, Keyword<KeelConfig>> = tracked<KeelC
       c.block(n, globalDefsSpec, t.globalDefs);
     },
     emit: (t, kw) => {
-      const block = emitBlock(globalDefsSpec, t.globalDefs);
+      // a hand-written (TOML) model may have no globalDefs table at all
+      const block = t.globalDefs ? emitBlock(globalDefsSpec, t.globalDefs) : [];
       return block.length > 0 ? [{ line: kw, block }] : [];
     },
   },

@@ -66,7 +66,8 @@ const bfdSpec: BlockSpec<BfdInstance> = {
         t.weight = w;
         t.weightReverse = opt !== undefined;
       },
-      emit: (t) => (t.weight === 0 && !t.weightReverse ? [] : [`weight ${t.weight}${t.weightReverse ? " reverse" : ""}`]),
+      // `reverse` needs a weight before it: a weight left out (a hand-written model) is 0
+      emit: (t) => ((t.weight ?? 0) === 0 && !t.weightReverse ? [] : [`weight ${t.weight ?? 0}${t.weightReverse ? " reverse" : ""}`]),
     },
     vrrp: flagField<BfdInstance>("vrrp"),
     checker: flagField<BfdInstance>("checker"),
@@ -122,6 +123,7 @@ function parseBfdInstance(c: Ctx, n: Node, cfg: KeelConfig): void {
 export const bfdTopLevel: Record<string, Keyword<KeelConfig>> = {
   bfd_instance: {
     parse: parseBfdInstance,
-    emit: (cfg) => Object.values(cfg.bfdInstances ?? {}).map((b) => ({ line: `bfd_instance ${quote(b.name)}`, block: emitBlock(bfdSpec, b) })),
+    // a hand-written model may leave out an instance's name: the map key is the name there
+    emit: (cfg) => Object.entries(cfg.bfdInstances ?? {}).map(([k, b]) => ({ line: `bfd_instance ${quote(b.name ?? k)}`, block: emitBlock(bfdSpec, b) })),
   },
 };

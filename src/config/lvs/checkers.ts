@@ -336,7 +336,11 @@ function parseChecker(type: CheckerType) {
 }
 
 export function emitCheckers(rs: RealServer): Emit[] {
-  return (rs.checkers ?? []).map((ck) => ({ line: ck.type, block: emitBlock(SPECS[ck.type], ck) }));
+  // A checker without its type (a hand-written model) is not written. One of a type
+  // keel does not know is written with an empty block, for the parser to report.
+  return (rs.checkers ?? []).flatMap((ck) =>
+    ck.type === undefined ? [] : [{ line: String(ck.type), block: Object.hasOwn(SPECS, ck.type) ? emitBlock(SPECS[ck.type], ck) : [] }],
+  );
 }
 
 /**

@@ -169,7 +169,8 @@ export function lvsMethodField<T>(key: KeysOfType<T, LvsMethod>): Keyword<T> {
     },
     emit: (t, kw) => {
       const m = (t as Rec)[key as string] as LvsMethod | undefined;
-      return m ? [`${kw} ${formatLvsMethod(m)}`] : [];
+      // the tunnel options mean nothing without the method (a hand-written model)
+      return m?.method !== undefined ? [`${kw} ${formatLvsMethod(m)}`] : [];
     },
   };
 }
@@ -190,7 +191,8 @@ export function scriptField<T>(key: KeysOfType<T, Script>): Keyword<T> {
     },
     emit: (t, kw) => {
       const s = (t as Rec)[key as string] as Script | undefined;
-      return s ? [`${kw} ${emitScript(s)}`] : [];
+      const text = s && emitScript(s);
+      return text ? [`${kw} ${text}`] : [];
     },
   };
 }

@@ -4,11 +4,11 @@
  * `IP|RANGE [PORT]` or `fwmark N [inet|inet6]`.
  */
 import type { KeelConfig } from "../model";
-import { type Ctx, type Emit, type Keyword, quote } from "../schema";
+import { type Ctx, type Keyword, quote } from "../schema";
 import type { Node, Token } from "../tree";
 import { formatRange, parseRange } from "./addr";
 import { portToken } from "./common";
-import type { VirtualServerGroup, VsgEntry } from "./model";
+import type { VirtualServerGroup, VsgAddressRange, VsgEntry, VsgFwmark } from "./model";
 
 function parseEntry(c: Ctx, line: Token[], group: string): { entry: VsgEntry; family?: 4 | 6 } | undefined {
   const [head, ...args] = line as [Token, ...Token[]];
@@ -88,14 +88,28 @@ function parseGroup(c: Ctx, n: Node, cfg: KeelConfig): void {
   cfg.virtualServerGroups[name] = g;
 }
 
-function emitEntry(e: VsgEntry): Emit {
-  if (e.kind === "fwmark") return `fwmark ${e.fwmark}${e.family ? ` ${e.family}` : ""}`;
-  return `${formatRange(e.first, e.last ?? e.first)}${e.port !== undefined ? ` ${e.port}` : ""}`;
+/**
+ * One entry line. A hand-written (TOML) model may leave out the kind (the field given
+ * says which it is) or what identifies the entry (then it is not written).
+ */
+function emitEntry(e: VsgEntry): string | undefined {
+  const p = e as Partial<VsgAddressRange & Omit<VsgFwmark, "kind">>;
+  if (e.kind === "fwmark" || (e.kind === undefined && p.fwmark !== undefined)) {
+    if (p.fwmark === undefined) return undefined;
+    return `fwmark ${p.fwmark}${p.family ? ` ${p.family}` : ""}`;
+  }
+  if (p.first === undefined) return undefined;
+  return `${formatRange(p.first, p.last ?? p.first)}${p.port !== undefined ? ` ${p.port}` : ""}`;
 }
 
 export const groupTopLevel: Record<string, Keyword<KeelConfig>> = {
   virtual_server_group: {
     parse: parseGroup,
-    emit: (cfg) => Object.values(cfg.virtualServerGroups ?? {}).map((g) => ({ line: `virtual_server_group ${quote(g.name)}`, block: (g.entries ?? []).map(emitEntry) })),
+    // a hand-written model may leave out a group's name: the map key is the name there
+    emit: (cfg) =>
+      Object.entries(cfg.virtualServerGroups ?? {}).map(([k, g]) => ({
+        line: `virtual_server_group ${quote(g.name ?? k)}`,
+        block: (g.entries ?? []).flatMap((e) => emitEntry(e) ?? []),
+      })),
   },
 };

@@ -32,7 +32,14 @@ const statusCode: Keyword<HttpUrl> = {
   emit: (u) => {
     const s = u.statusCodes ?? [];
     if (s.length === 1 && s[0]?.from === 200 && s[0]?.to === 299) return [];
-    return s.length === 0 ? [] : [`status_code ${s.map((r: StatusRange) => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`)).join(" ")}`];
+    // a range with one end left out (a hand-written model) is the single code given
+    const codes = s.flatMap((r: StatusRange) => {
+      const from = r.from ?? r.to;
+      const to = r.to ?? r.from;
+      if (from === undefined) return [];
+      return [from === to ? `${from}` : `${from}-${to}`];
+    });
+    return codes.length === 0 ? [] : [`status_code ${codes.join(" ")}`];
   },
 };
 
@@ -93,7 +100,12 @@ const urlKeywords: Record<string, Keyword<HttpUrl>> = {
       }
       u.regexStack = { start, max };
     },
-    emit: (u) => (u.regexStack ? [`regex_stack ${u.regexStack.start} ${u.regexStack.max}`] : []),
+    // a value left out (a hand-written model) is not made up: the parser reports it missing
+    emit: (u) => {
+      const v = u.regexStack;
+      const args = v ? [v.start, v.max].filter((x) => x !== undefined) : [];
+      return args.length ? [`regex_stack ${args.join(" ")}`] : [];
+    },
   },
   regex_min_offset: {
     parse: (c, n, u) => {
@@ -186,7 +198,8 @@ const httpKeywords: Record<string, Keyword<HttpCheck>> = {
   },
   enable_sni: {
     parse: boolField<HttpCheck>("enableSni").parse,
-    emit: (t) => (t.enableSni && t.sniName === undefined ? ["enable_sni"] : !t.enableSni && t.sniName !== undefined ? ["enable_sni false"] : []),
+    // only an explicit false undoes the SNI that sni_name turns on
+    emit: (t) => (t.enableSni && t.sniName === undefined ? ["enable_sni"] : t.enableSni === false && t.sniName !== undefined ? ["enable_sni false"] : []),
   },
   fast_recovery: boolField<HttpCheck>("fastRecovery"),
   url: { parse: parseUrl, emit: emitUrls },

@@ -182,7 +182,9 @@ const virtualServerSpec: BlockSpec<VirtualServer> = {
         c.origin(s, n);
         vs.sorryServer = s;
       },
-      emit: (vs) => (vs.sorryServer ? [`sorry_server ${formatAddress(vs.sorryServer.ip, vs.sorryServer.port)}`] : []),
+      // without its address (a hand-written model) the sorry server is not written, nor
+      // are the two keywords below, which keepalived takes only after it
+      emit: (vs) => (vs.sorryServer?.ip !== undefined ? [`sorry_server ${formatAddress(vs.sorryServer.ip, vs.sorryServer.port)}`] : []),
     },
     sorry_server_inhibit: {
       // ssvri_handler: only after sorry_server
@@ -191,7 +193,7 @@ const virtualServerSpec: BlockSpec<VirtualServer> = {
         if (vs.sorryServer) vs.sorryServer.inhibit = true;
         else c.error(n.keyword, "missing-keyword", "'sorry_server_inhibit' is used before or without 'sorry_server'; keepalived ignores it");
       },
-      emit: (vs) => (vs.sorryServer?.inhibit ? ["sorry_server_inhibit"] : []),
+      emit: (vs) => (vs.sorryServer?.ip !== undefined && vs.sorryServer.inhibit ? ["sorry_server_inhibit"] : []),
     },
     sorry_server_lvs_method: {
       parse: (c, n, vs) => {
@@ -203,12 +205,14 @@ const virtualServerSpec: BlockSpec<VirtualServer> = {
         lvsMethodField<typeof holder>("lvsMethod").parse(c, n, holder);
         if (holder.lvsMethod) vs.sorryServer.lvsMethod = holder.lvsMethod;
       },
-      emit: (vs, kw) => (vs.sorryServer?.lvsMethod ? (lvsMethodField<SorryServer>("lvsMethod").emit?.(vs.sorryServer, kw, undefined) ?? []) : []),
+      emit: (vs, kw) =>
+        vs.sorryServer?.ip !== undefined && vs.sorryServer.lvsMethod ? (lvsMethodField<SorryServer>("lvsMethod").emit?.(vs.sorryServer, kw, undefined) ?? []) : [],
     },
     real_server: {
       parse: parseRealServer,
+      // a real server without its address (a hand-written model) is not written
       emit: (vs) =>
-        (vs.realServers ?? []).map((rs) => ({ line: `real_server ${formatAddress(rs.ip, rs.port)}`, block: emitBlock(realServerSpec, rs) })),
+        (vs.realServers ?? []).flatMap((rs) => (rs.ip === undefined ? [] : [{ line: `real_server ${formatAddress(rs.ip, rs.port)}`, block: emitBlock(realServerSpec, rs) }])),
     },
   },
 };
@@ -245,6 +249,20 @@ function parseService(c: Ctx, n: Node): VirtualService | undefined {
     if (p !== undefined) svc.port = p;
   }
   return svc;
+}
+
+/**
+ * The service of a hand-written (TOML) model, which may leave out the kind (the field
+ * given says which it is) or what identifies the service: then undefined, and the
+ * virtual server is not written.
+ */
+function completeService(s: Partial<{ kind: VirtualService["kind"]; ip: string; port: number; fwmark: number; group: string }> | undefined): VirtualService | undefined {
+  if (!s) return undefined;
+  const kind = s.kind ?? (s.group !== undefined ? "group" : s.fwmark !== undefined ? "fwmark" : "address");
+  if (kind === "group") return s.group === undefined ? undefined : { kind, group: s.group };
+  if (kind === "fwmark") return s.fwmark === undefined ? undefined : { kind, fwmark: s.fwmark };
+  if (s.ip === undefined) return undefined;
+  return s.port === undefined ? { kind, ip: s.ip } : { kind, ip: s.ip, port: s.port };
 }
 
 function formatService(s: VirtualService): string {
@@ -290,7 +308,11 @@ export const lvsTopLevel: Record<string, Keyword<KeelConfig>> = {
   ...groupTopLevel,
   virtual_server: {
     parse: parseVirtualServer,
-    emit: (cfg) => (cfg.virtualServers ?? []).map((vs) => ({ line: `virtual_server ${formatService(vs.service)}`, block: emitBlock(virtualServerSpec, vs) })),
+    emit: (cfg) =>
+      (cfg.virtualServers ?? []).flatMap((vs) => {
+        const svc = completeService(vs.service);
+        return svc ? [{ line: `virtual_server ${formatService(svc)}`, block: emitBlock(virtualServerSpec, vs) }] : [];
+      }),
   },
   SSL: {
     parse: (c, n, cfg) => {

@@ -11,6 +11,7 @@ import {
   type Keyword,
   boolField,
   emitBlock as emitBlockOf,
+  emitList,
   emitScalar,
   flagField,
   intField,
@@ -55,7 +56,8 @@ export function scriptField<T extends { name: string }>(key: ScriptKey<T>): Keyw
     },
     emit: (t, kw) => {
       const s = (t as Record<ScriptKey<T>, Script | undefined>)[key];
-      return s ? [`${kw} ${emitScript(s)}`] : [];
+      const text = s && emitScript(s);
+      return text ? [`${kw} ${text}`] : [];
     },
   };
 }
@@ -84,8 +86,8 @@ export function wordList(c: Ctx, n: Node): string[] {
   return c.lines(n).flatMap((l) => l.map((t) => t.text));
 }
 
-function emitWordBlock(kw: string, words: string[]): Emit[] {
-  return words.length ? [{ line: kw, block: words.map(quote) }] : [];
+function emitWordBlock(kw: string, words: string[] | undefined): Emit[] {
+  return emitList(kw, words, quote);
 }
 
 // ---------------------------------------------------------------------------
@@ -253,16 +255,9 @@ const unicastPeer: Keyword<VrrpInstance> = {
     }
   },
   emit: (t, kw) =>
-    t.unicastPeers.length
-      ? [
-          {
-            line: kw,
-            block: t.unicastPeers.map(
-              (p) => `${p.address}${p.minTtl !== undefined ? ` min_ttl ${p.minTtl}` : ""}${p.maxTtl !== undefined ? ` max_ttl ${p.maxTtl}` : ""}`,
-            ),
-          },
-        ]
-      : [],
+    emitList(kw, t.unicastPeers, (p) =>
+      p.address === undefined ? undefined : `${p.address}${p.minTtl !== undefined ? ` min_ttl ${p.minTtl}` : ""}${p.maxTtl !== undefined ? ` max_ttl ${p.maxTtl}` : ""}`,
+    ),
 };
 
 // ---------------------------------------------------------------------------
@@ -286,7 +281,7 @@ function addressBlock(key: "virtualIpaddress" | "virtualIpaddressExcluded"): Key
         t[key].push(a);
       }
     },
-    emit: (t, kw) => (t[key].length ? [{ line: kw, block: t[key].map(emitAddress) }] : []),
+    emit: (t, kw) => emitList(kw, t[key], emitAddress),
   };
 }
 
@@ -298,7 +293,7 @@ const virtualRoutes: Keyword<VrrpInstance> = {
       if (r) t.virtualRoutes.push(r);
     }
   },
-  emit: (t, kw) => (t.virtualRoutes.length ? [{ line: kw, block: t.virtualRoutes.map(emitRoute) }] : []),
+  emit: (t, kw) => emitList(kw, t.virtualRoutes, emitRoute),
 };
 
 const virtualRules: Keyword<VrrpInstance> = {
@@ -309,7 +304,7 @@ const virtualRules: Keyword<VrrpInstance> = {
       if (r) t.virtualRules.push(r);
     }
   },
-  emit: (t, kw) => (t.virtualRules.length ? [{ line: kw, block: t.virtualRules.map(emitRule) }] : []),
+  emit: (t, kw) => emitList(kw, t.virtualRules, emitRule),
 };
 
 // ---------------------------------------------------------------------------
@@ -371,7 +366,8 @@ const authHmacSpec: BlockSpec<AuthHmac> = {
         }
         t.keys.push(c.origin({ id, value: vt.text }, n));
       },
-      emit: (t, kw) => t.keys.map((k) => `${kw} ${k.id} ${quote(k.value)}`),
+      // a key without its id is not written; without its value, the parser reports it missing
+      emit: (t, kw) => (t.keys ?? []).flatMap((k) => (k.id === undefined ? [] : [`${kw} ${k.id}${k.value !== undefined ? ` ${quote(k.value)}` : ""}`])),
     },
     active_key: intField<AuthHmac>("activeKey", 1, 255),
     time_window: intField<AuthHmac>("timeWindow", 1, 300),
@@ -437,7 +433,11 @@ const garpExtraIf: Keyword<VrrpInstance> = {
     }
     t.garpExtraIf = { interval, all };
   },
-  emit: (t, kw) => (t.garpExtraIf ? [`${kw}${t.garpExtraIf.all ? " all" : ""} ${t.garpExtraIf.interval}`] : []),
+  // an interval left out is not made up: the parser then reports it missing
+  emit: (t, kw) => {
+    const v = t.garpExtraIf;
+    return v ? [`${kw}${v.all ? " all" : ""}${v.interval !== undefined ? ` ${v.interval}` : ""}`] : [];
+  },
 };
 
 const state: Keyword<VrrpInstance> = {
@@ -456,6 +456,8 @@ const state: Keyword<VrrpInstance> = {
     }
   },
   emit: (t, kw) => {
+    // left out (a hand-written model): keepalived derives it from the priority
+    if (t.state === undefined) return [];
     // write it when it is not what keepalived would derive from the priority
     const derived = t.priority === 255 ? "MASTER" : "BACKUP";
     return t.state !== derived || t.state === "MASTER" ? [`${kw} ${t.state}`] : [];
@@ -506,8 +508,9 @@ export const vrrpInstanceSpec: BlockSpec<VrrpInstance> = {
         explicitPriority.add(t);
         t.priority = v ?? 100;
       },
-      // with state MASTER a missing priority means 255, so 100 must then be written
-      emit: (t, kw) => (t.priority !== 100 || t.state === "MASTER" ? [`${kw} ${t.priority}`] : []),
+      // with state MASTER a missing priority means 255, so 100 must then be written; a
+      // priority left out (a hand-written model) is not written, with the same meaning
+      emit: (t, kw) => (t.priority !== undefined && (t.priority !== 100 || t.state === "MASTER") ? [`${kw} ${t.priority}`] : []),
     },
     advert_int: {
       parse: (c, n, t) => {
@@ -643,7 +646,13 @@ export const vrrpInstanceSpec: BlockSpec<VrrpInstance> = {
           if (s) t.notifyDeleted = { script: s };
         }
       },
-      emit: (t, kw) => (t.notifyDeleted ? [t.notifyDeleted.script ? `${kw} ${emitScript(t.notifyDeleted.script)}` : kw] : []),
+      emit: (t, kw) => {
+        if (!t.notifyDeleted) return [];
+        if (!t.notifyDeleted.script) return [kw];
+        // a script without its command is not written (the bare keyword means no script)
+        const text = emitScript(t.notifyDeleted.script);
+        return text ? [`${kw} ${text}`] : [];
+      },
     },
     notify: scriptField<VrrpInstance>("notify"),
     notify_master_rx_lower_pri: scriptField<VrrpInstance>("notifyMasterRxLowerPri"),

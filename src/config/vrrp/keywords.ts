@@ -5,7 +5,7 @@
  * track_group references while it parses, so the tracked objects are written first.
  */
 import type { KeelConfig } from "../model";
-import { type BlockSpec, type Ctx, type Emit, type Keyword, emitBlock, quote } from "../schema";
+import { type BlockSpec, type Ctx, type Emit, type Keyword, emitBlock, emitList, quote } from "../schema";
 import type { Node, Token } from "../tree";
 import { finishInstance, vrrpInstanceSpec, vrrpSyncGroupSpec, wordList } from "./instance";
 import {
@@ -59,8 +59,10 @@ function namedBlock<X extends Named>(
       finish?.(c, n, x);
       map[nameTok.text] = x;
     },
+    // A hand-written (TOML) model may leave out the whole map, or a block's name: the
+    // map key is the name there.
     emit: (cfg, kw) =>
-      Object.values(cfg[key] as unknown as Record<string, X>).map((x) => ({ line: `${kw} ${quote(x.name)}`, block: emitBlock(spec, x) })),
+      Object.entries((cfg[key] ?? {}) as unknown as Record<string, X>).map(([k, x]) => ({ line: `${kw} ${quote(x.name ?? k)}`, block: emitBlock(spec, x) })),
   };
 }
 
@@ -81,7 +83,7 @@ const trackGroupSpec: BlockSpec<TrackGroup> = {
         t.group = wordList(c, n);
         if (t.group.length === 0) c.warning(n.keyword, "empty-block", `track_group ${t.name} has an empty group block`);
       },
-      emit: (t, kw) => (t.group.length ? [{ line: kw, block: t.group.map(quote) }] : []),
+      emit: (t, kw) => emitList(kw, t.group, quote),
     },
   },
 };
@@ -133,7 +135,7 @@ const garpGroup: Keyword<KeelConfig> = {
     }
     cfg.garpGroups.push(g);
   },
-  emit: (cfg, kw) => cfg.garpGroups.map((g) => ({ line: kw, block: emitBlock(garpGroupSpec, g) })),
+  emit: (cfg, kw) => (cfg.garpGroups ?? []).map((g) => ({ line: kw, block: emitBlock(garpGroupSpec, g) })),
 };
 
 const staticIpaddress: Keyword<KeelConfig> = {
@@ -147,7 +149,7 @@ const staticIpaddress: Keyword<KeelConfig> = {
       }
     }
   },
-  emit: (cfg, kw) => (cfg.staticIpaddresses.length ? [{ line: kw, block: cfg.staticIpaddresses.map(emitAddress) }] : []),
+  emit: (cfg, kw) => emitList(kw, cfg.staticIpaddresses, emitAddress),
 };
 
 const staticRoutes: Keyword<KeelConfig> = {
@@ -161,7 +163,7 @@ const staticRoutes: Keyword<KeelConfig> = {
       }
     }
   },
-  emit: (cfg, kw) => (cfg.staticRoutes.length ? [{ line: kw, block: cfg.staticRoutes.map(emitRoute) }] : []),
+  emit: (cfg, kw) => emitList(kw, cfg.staticRoutes, emitRoute),
 };
 
 const staticRules: Keyword<KeelConfig> = {
@@ -175,7 +177,7 @@ const staticRules: Keyword<KeelConfig> = {
       }
     }
   },
-  emit: (cfg, kw) => (cfg.staticRules.length ? [{ line: kw, block: cfg.staticRules.map(emitRule) }] : []),
+  emit: (cfg, kw) => emitList(kw, cfg.staticRules, emitRule),
 };
 
 const trackFile = namedBlock("trackFiles", trackFileSpec, createTrackFile, (c, n, t) => {

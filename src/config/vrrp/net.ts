@@ -443,8 +443,13 @@ export function parseAddressLine(c: Ctx, tokens: Token[], ctx: AddressContext): 
 
 const ADDRESS_WORDS = ["dev", "scope", "brd", "broadcast", "label", "peer", "home", "-nodad", "mngtmpaddr", "noprefixroute", "autojoin", "no_track", "preferred_lft", "track_group", "use_vmac"];
 
-export function emitAddress(a: VirtualAddress): string {
-  const out = [`${a.address}/${a.prefix}`];
+/**
+ * One address line; undefined without the address (a hand-written model may leave out
+ * anything). A prefix left out is not written: the parser's default is the host prefix.
+ */
+export function emitAddress(a: VirtualAddress): string | undefined {
+  if (a.address === undefined) return undefined;
+  const out = [a.prefix !== undefined ? `${a.address}/${a.prefix}` : a.address];
   if (a.broadcast !== undefined) out.push("brd", a.broadcast);
   if (a.dev !== undefined) out.push("dev", a.dev);
   if (a.useVmac) out.push("use_vmac");
@@ -551,6 +556,8 @@ function parseEncap(c: Ctx, l: Line, opt: Token): Encap | undefined {
 }
 
 function emitEncap(e: Encap): string[] {
+  // the type says what the rest means: an encap without it is not written
+  if (e.type === undefined) return [];
   const out = ["encap", e.type];
   if (e.labels !== undefined) out.push(e.labels);
   if (e.locator !== undefined) out.push(e.locator);
@@ -954,7 +961,9 @@ function emitNexthop(n: Nexthop): string[] {
   return out;
 }
 
-export function emitRoute(r: Route): string {
+/** One route line; undefined without the destination (a hand-written model may leave out anything). */
+export function emitRoute(r: Route): string | undefined {
+  if (r.dst === undefined) return undefined;
   const out: string[] = [];
   const lockedWord = (m: LockableMetric) => (r.locked?.includes(m) ? ["lock"] : []);
   // the family is implied by any address; say it only when nothing else does
@@ -1247,8 +1256,14 @@ const RULE_WORDS = [
   "track_group", "goto", "nop", "blackhole", "unreachable", "prohibit", "type",
 ];
 
-function range(p: PortRange): string {
-  return p.start === p.end ? String(p.start) : `${p.start}-${p.end}`;
+/**
+ * `START-END` (`N` for a single port when `single`). With a bound left out (a hand-written
+ * model) the other is written alone: a single port, or for uidrange, which needs both,
+ * a value the parser reports.
+ */
+function range(p: PortRange, single: boolean): string | undefined {
+  if (p.start === undefined || p.end === undefined) return (p.start ?? p.end)?.toString();
+  return single && p.start === p.end ? String(p.start) : `${p.start}-${p.end}`;
 }
 
 export function emitRule(r: Rule): string {
@@ -1264,15 +1279,21 @@ export function emitRule(r: Rule): string {
   if (r.iif !== undefined) out.push("iif", r.iif);
   if (r.oif !== undefined) out.push("oif", r.oif);
   if (r.tunnelId !== undefined) out.push("tunnel-id", r.tunnelId);
-  if (r.uidrange) out.push("uidrange", `${r.uidrange.start}-${r.uidrange.end}`);
+  const uid = r.uidrange && range(r.uidrange, false);
+  if (uid !== undefined) out.push("uidrange", uid);
   if (r.protocol !== undefined) out.push("protocol", String(r.protocol));
   if (r.ipproto !== undefined) out.push("ipproto", r.ipproto);
-  if (r.sport) out.push("sport", range(r.sport));
-  if (r.dport) out.push("dport", range(r.dport));
+  for (const key of ["sport", "dport"] as const) {
+    const p = r[key] && range(r[key], true);
+    if (p !== undefined) out.push(key, p);
+  }
+  // A hand-written model may leave out the action when `table` or `goto` says it, or
+  // leave out the goto target (the parser then reports it missing).
+  const action = r.action ?? (r.table !== undefined ? "table" : r.goto !== undefined ? "goto" : undefined);
   if (r.l3mdev) out.push("l3mdev");
-  else if (r.action === "table" && r.table !== undefined) out.push("table", String(r.table));
-  else if (r.action === "goto") out.push("goto", String(r.goto));
-  else if (r.action !== "table") out.push(r.action);
+  else if (action === "table" && r.table !== undefined) out.push("table", String(r.table));
+  else if (action === "goto") out.push("goto", ...(r.goto !== undefined ? [String(r.goto)] : []));
+  else if (action !== "table" && action !== undefined) out.push(action);
   if (r.realms !== undefined) out.push("realms", r.realms);
   if (r.suppressPrefixlength !== undefined) out.push("suppress_prefixlength", String(r.suppressPrefixlength));
   if (r.suppressIfgroup !== undefined) out.push("suppress_ifgroup", r.suppressIfgroup);

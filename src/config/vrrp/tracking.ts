@@ -4,7 +4,7 @@
  * track_file.c vrrp_alloc_track_file), and the tracked objects themselves:
  * vrrp_script, track_file (vrrp_track_file), vrrp_track_process.
  */
-import { type BlockSpec, type Ctx, type Emit, type Keyword, emitScalar, flagField, intField, quote } from "../schema";
+import { type BlockSpec, type Ctx, type Emit, type Keyword, emitList, emitScalar, flagField, intField, quote } from "../schema";
 import { parseScript } from "../script";
 import type { Node, Token } from "../tree";
 import {
@@ -93,7 +93,8 @@ function parseTrackLine(c: Ctx, line: Token[], kind: TrackKind, owner: string): 
   return c.origin(ref, name);
 }
 
-function emitTrackRef(r: TrackRef): string {
+function emitTrackRef(r: TrackRef): string | undefined {
+  if (r.name === undefined) return undefined;
   let s = quote(r.name);
   if (r.weight !== undefined) s += ` weight ${r.weight}`;
   if (r.reverse === true) s += " reverse";
@@ -117,7 +118,7 @@ function trackRefKeyword<T extends Tracking>(kind: TrackKind, field: TrackField,
         t[field].push(ref);
       }
     },
-    emit: (t, kw) => (t[field].length ? [{ line: kw, block: t[field].map(emitTrackRef) }] : []),
+    emit: (t, kw) => emitList(kw, t[field], emitTrackRef),
   };
 }
 
@@ -137,9 +138,12 @@ function trackInterfaceKeyword<T extends Tracking>(owner: string): Keyword<T> {
       }
     },
     emit: (t, kw) =>
-      t.trackInterfaces.length
-        ? [{ line: kw, block: t.trackInterfaces.map((x) => `${x.name}${x.weight !== 0 || x.reverse ? ` weight ${x.weight}` : ""}${x.reverse ? " reverse" : ""}`) }]
-        : [],
+      emitList(kw, t.trackInterfaces, (x) => {
+        if (x.name === undefined) return undefined;
+        // `reverse` needs a weight before it; a weight left out is keepalived's 0
+        const weight = x.weight ?? 0;
+        return `${x.name}${weight !== 0 || x.reverse ? ` weight ${weight}` : ""}${x.reverse ? " reverse" : ""}`;
+      }),
   };
 }
 
@@ -152,6 +156,16 @@ export function trackingKeywords<T extends Tracking>(owner: string): Record<stri
     track_process: trackRefKeyword<T>("process", "trackProcesses", owner),
     track_bfd: trackRefKeyword<T>("bfd", "trackBfds", owner),
   };
+}
+
+/**
+ * `weight N [reverse]` of vrrp_script, track_file and vrrp_track_process, unless both are
+ * at their defaults. `reverse` needs a weight before it: when a hand-written model gives
+ * `reverse` without the weight, the default weight is written.
+ */
+function emitWeight(kw: string, weight: number | undefined, reverse: boolean | undefined, dflt: number): string[] {
+  if ((weight === undefined || weight === dflt) && !reverse) return [];
+  return [`${kw} ${weight ?? dflt}${reverse ? " reverse" : ""}`];
 }
 
 // ---------------------------------------------------------------------------
@@ -199,7 +213,7 @@ export const vrrpScriptSpec: BlockSpec<VrrpScript> = {
         t.weight = w.weight ?? 0;
         t.weightReverse = w.reverse ?? false;
       },
-      emit: (t, kw) => (t.weight !== 0 || t.weightReverse ? [`${kw} ${t.weight}${t.weightReverse ? " reverse" : ""}`] : []),
+      emit: (t, kw) => emitWeight(kw, t.weight, t.weightReverse, 0),
     },
     rise: intField<VrrpScript>("rise", 1, 2147483647),
     fall: intField<VrrpScript>("fall", 1, 2147483647),
@@ -241,7 +255,7 @@ export const trackFileSpec: BlockSpec<TrackFile> = {
         t.weight = w.weight ?? 1;
         t.weightReverse = w.reverse ?? false;
       },
-      emit: (t, kw) => (t.weight !== 1 || t.weightReverse ? [`${kw} ${t.weight}${t.weightReverse ? " reverse" : ""}`] : []),
+      emit: (t, kw) => emitWeight(kw, t.weight, t.weightReverse, 1),
     },
     init_file: {
       parse: (c, n, t) => {
@@ -257,7 +271,8 @@ export const trackFileSpec: BlockSpec<TrackFile> = {
         }
         t.initFile = init;
       },
-      emit: (t, kw) => (t.initFile ? [`${kw} ${t.initFile.value}${t.initFile.overwrite ? " overwrite" : ""}`] : []),
+      // a value left out is not written: keepalived's default is 0
+      emit: (t, kw) => (t.initFile ? [`${kw}${t.initFile.value !== undefined ? ` ${t.initFile.value}` : ""}${t.initFile.overwrite ? " overwrite" : ""}`] : []),
     },
   },
 };
@@ -314,7 +329,7 @@ export const trackProcessSpec: BlockSpec<TrackProcess> = {
         t.weight = w.weight ?? 0;
         t.weightReverse = w.reverse ?? false;
       },
-      emit: (t, kw) => (t.weight !== 0 || t.weightReverse ? [`${kw} ${t.weight}${t.weightReverse ? " reverse" : ""}`] : []),
+      emit: (t, kw) => emitWeight(kw, t.weight, t.weightReverse, 0),
     },
     quorum: intField<TrackProcess>("quorum", 1, 65535),
     quorum_max: intField<TrackProcess>("quorumMax", 0, 65535),

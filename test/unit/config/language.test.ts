@@ -19,3 +19,4 @@ const instances = (c: KeelConfig) => ({
 
 describe("language fixtures", () => fixtureTests("language", instances));
 describe("real-world fixtures", () => fixtureTests("realworld", instances));
+describe("hand-written TOML fixtures", () => fixtureTests("toml", instances));
