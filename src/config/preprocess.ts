@@ -39,6 +39,8 @@ interface Definition {
 }
 
 const MAX_EXPANSION_DEPTH = 64;
+/** keepalived reads lines into a fixed buffer; substitution that grows past this is a mistake */
+const MAX_LINE = 65536;
 /** guards against `~SEQ(i, 1, 1, 100000000)` eating the machine */
 const MAX_GENERATED_LINES = 5_000_000;
 
@@ -143,10 +145,16 @@ export function preprocess(
    * `${NAME}` / `${NAME params}`. Returns the resulting lines (more than one when
    * a multi-line definition is expanded), or undefined if nothing was substituted.
    */
+  /** set by substitute() when it expanded a multi-line definition */
+  let multilineName: string | undefined;
+  /** multi-line definitions being expanded: one that names itself would never end */
+  const expanding = new Set<string>();
+
   const substitute = (text: string, loc: SourceLoc): string[] | undefined => {
     let found = false;
     let result = "";
     let tail: string[] = [];
+    multilineName = undefined;
     let i = 0;
     while (i < text.length) {
       const dollar = text.indexOf("$", i);
@@ -203,6 +211,7 @@ export function preprocess(
           diags.error(loc, "multiline-variable", `multi-line definition $${name} must end its line`);
         result += def.lines[0] ?? "";
         tail = def.lines.slice(1);
+        multilineName = def.name;
         i = text.length;
         break;
       } else {
@@ -344,7 +353,18 @@ export function preprocess(
     if (text.includes("$")) {
       const lines = substitute(text, loc);
       if (lines) {
+        const name = multilineName;
+        if (name !== undefined && expanding.has(name)) {
+          diags.error(loc, "recursive-definition", `multi-line definition $${name} expands itself`);
+          return;
+        }
+        if (lines.some((l) => l.length > MAX_LINE)) {
+          diags.error(loc, "line-too-long", `a line grows beyond ${MAX_LINE} characters when definitions are substituted`);
+          return;
+        }
+        if (name !== undefined) expanding.add(name);
         for (const l of lines) handle(decomment(l), loc, raw, depth + 1);
+        if (name !== undefined) expanding.delete(name);
         return;
       }
     }

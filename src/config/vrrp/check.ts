@@ -15,15 +15,6 @@ import type { Family } from "./net";
 const NOWHERE: SourceLoc = { file: "", line: 0, col: 0 };
 
 /** A global_defs value by model name, if the global part defines it (it is written in parallel). */
-function globalNumber(config: KeelConfig, key: string): number | undefined {
-  const v = (config as unknown as Record<string, unknown>)[key];
-  return typeof v === "number" ? v : undefined;
-}
-function globalBool(config: KeelConfig, key: string): boolean | undefined {
-  const v = (config as unknown as Record<string, unknown>)[key];
-  return typeof v === "boolean" ? v : undefined;
-}
-
 function ipFamily(a: string): Family {
   return a.includes(":") ? 6 : 4;
 }
@@ -40,7 +31,7 @@ export function instanceFamily(v: VrrpInstance): Family {
 export function effectiveVersion(config: KeelConfig, v: VrrpInstance): 2 | 3 {
   if (v.version) return v.version;
   if (instanceFamily(v) === 6) return 3;
-  return globalNumber(config, "vrrpVersion") === 3 ? 3 : 2;
+  return config.globalDefs.vrrpVersion === 3 ? 3 : 2;
 }
 
 export function usesUnicast(v: VrrpInstance): boolean {
@@ -49,7 +40,7 @@ export function usesUnicast(v: VrrpInstance): boolean {
 
 export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
   const at = (o: object | undefined): SourceLoc => (o && c.origins.get(o)) || NOWHERE;
-  const strictGlobal = globalBool(config, "vrrpStrict") ?? false;
+  const strictGlobal = config.globalDefs.vrrpStrict;
 
   const ifaceWarn = (name: string | undefined, where: object, what: string) => {
     if (name !== undefined && host.interfaceExists(name) === false)

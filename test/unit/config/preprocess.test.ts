@@ -133,3 +133,14 @@ describe("never crashes", () => {
     }
   });
 });
+
+describe("runaway definitions", () => {
+  test("a multi-line definition that expands itself is an error, not an explosion", () => {
+    const r = run({ "/etc/k/main.conf": "$VI= \\\nx ${I} \\\n~SEQ(I, 1, 3) $VI\n$VI\n" });
+    expect(r.diags).toContain("/etc/k/main.conf:4:1: error[recursive-definition]: multi-line definition $VI expands itself");
+  });
+  test("definitions that double each other stop at the line limit", () => {
+    const r = run({ "/etc/k/main.conf": "$A=$B $B\n$B=$A $A\n$A\n" });
+    expect(r.diags).toEqual(["/etc/k/main.conf:3:1: error[line-too-long]: a line grows beyond 65536 characters when definitions are substituted"]);
+  });
+});
