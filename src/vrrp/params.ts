@@ -1,0 +1,117 @@
+/**
+ * An instance's settings as the engine uses them: the config model resolved against
+ * global_defs (keepalived's vrrp_complete_instance), in the engine's units
+ * (centiseconds for advert intervals, milliseconds for delays).
+ */
+import { effectiveVersion, instanceFamily } from "../config/vrrp/check";
+import type { KeelConfig } from "../config/model";
+import type { Route, Rule, TrackRef, VirtualAddress, VrrpInstance } from "../config/vrrp/model";
+
+export interface InstanceParams {
+  name: string;
+  ifname?: string;
+  family: 4 | 6;
+  version: 2 | 3;
+  vrid: number;
+  /** configured priority; 255 = address owner */
+  priority: number;
+  /** `state MASTER` in the config */
+  wantMaster: boolean;
+  /** configured advert_int in centiseconds (v2: a multiple of 100) */
+  advertIntCs: number;
+  nopreempt: boolean;
+  preemptDelayMs: number;
+  downTimerAdverts: number;
+  vips: VirtualAddress[];
+  excluded: VirtualAddress[];
+  routes: Route[];
+  rules: Rule[];
+  /** v2 only; auth_pass cut to 8 characters as keepalived does */
+  auth?: { type: "PASS" | "AH"; pass: string };
+  mcastGroup: string;
+  unicastPeers: string[];
+  unicast: boolean;
+  checkUnicastSrc: boolean;
+  /** our primary address for this instance: unicast_src_ip / mcast_src_ip, else the interface's */
+  source?: string;
+  garpMasterDelayMs: number;
+  garpMasterRepeat: number;
+  garpMasterRefreshMs: number;
+  garpMasterRefreshRepeat: number;
+  garpLowerPrioDelayMs: number;
+  garpLowerPrioRepeat: number;
+  lowerPrioNoAdvert: boolean;
+  higherPrioSendAdvert: boolean;
+  skipCheckAdvAddr: boolean;
+  strict: boolean;
+  track: {
+    scripts: TrackRef[];
+    files: TrackRef[];
+    interfaces: { name: string; weight?: number; reverse?: boolean }[];
+    processes: TrackRef[];
+    bfds: TrackRef[];
+  };
+}
+
+/** Resolve one configured instance. `interfaceAddress` supplies the primary address of its interface. */
+export function instanceParams(
+  config: KeelConfig,
+  v: VrrpInstance,
+  interfaceAddress?: (ifname: string, family: 4 | 6) => string | undefined,
+): InstanceParams {
+  const g = config.globalDefs;
+  const family = instanceFamily(v);
+  const version = effectiveVersion(config, v);
+  const strict = v.strictMode ?? g.vrrpStrict;
+  // keepalived: v2 adverts carry whole seconds; v3 centiseconds (rounded)
+  const advertIntCs = version === 2 ? Math.max(1, Math.round(v.advertInt)) * 100 : Math.max(1, Math.round(v.advertInt * 100));
+  const unicast = v.unicastPeers.length > 0 || v.unicastFaultNoPeer;
+  const auth =
+    version === 2 && !strict && v.authentication?.authType && v.authentication.authPass
+      ? { type: v.authentication.authType, pass: v.authentication.authPass.slice(0, 8) }
+      : undefined;
+  const source =
+    v.unicastSrcIp ?? v.mcastSrcIp ?? (v.interface !== undefined ? interfaceAddress?.(v.interface, family) : undefined);
+  const sec = (s: number | undefined, d: number) => (s ?? d) * 1000;
+  return {
+    name: v.name,
+    ifname: v.interface,
+    family,
+    version,
+    vrid: v.virtualRouterId,
+    priority: v.priority,
+    wantMaster: v.state === "MASTER",
+    advertIntCs,
+    // keepalived ignores nopreempt / preempt_delay for an initial MASTER and for the owner
+    nopreempt: v.nopreempt && v.state !== "MASTER" && v.priority !== 255,
+    preemptDelayMs: v.state === "MASTER" || v.nopreempt ? 0 : v.preemptDelay * 1000,
+    downTimerAdverts: strict ? 3 : (v.downTimerAdverts ?? g.vrrpDownTimerAdverts),
+    vips: v.virtualIpaddress.filter((a) => a.family === family),
+    excluded: v.virtualIpaddressExcluded,
+    routes: v.virtualRoutes,
+    rules: v.virtualRules,
+    auth: auth as InstanceParams["auth"],
+    mcastGroup: v.mcastDstIp ?? (family === 4 ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6),
+    unicastPeers: v.unicastPeers.map((p) => p.address),
+    unicast,
+    checkUnicastSrc: v.checkUnicastSrc || g.vrrpCheckUnicastSrc,
+    source,
+    garpMasterDelayMs: sec(v.garpMasterDelay, g.vrrpGarpMasterDelay),
+    garpMasterRepeat: v.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,
+    garpMasterRefreshMs: sec(v.garpMasterRefresh, g.vrrpGarpMasterRefresh),
+    garpMasterRefreshRepeat: v.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
+    garpLowerPrioDelayMs: sec(v.garpLowerPrioDelay, g.vrrpGarpLowerPrioDelay ?? g.vrrpGarpMasterDelay),
+    garpLowerPrioRepeat: v.garpLowerPrioRepeat ?? g.vrrpGarpLowerPrioRepeat ?? g.vrrpGarpMasterRepeat,
+    lowerPrioNoAdvert: v.lowerPrioNoAdvert ?? g.vrrpLowerPrioNoAdvert,
+    higherPrioSendAdvert: v.higherPrioSendAdvert ?? g.vrrpHigherPrioSendAdvert,
+    skipCheckAdvAddr: v.skipCheckAdvAddr ?? g.vrrpSkipCheckAdvAddr,
+    strict,
+    track: {
+      scripts: v.trackScripts,
+      files: v.trackFiles,
+      interfaces: v.trackInterfaces,
+      processes: v.trackProcesses,
+      bfds: v.trackBfds,
+    },
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * From what a raw socket hands over to what an instance checks: IPv4 packets carry
+ * their IP header (and keepalived's AH header for auth_type AH); IPv6 sockets give the
+ * VRRP message with source, destination and hop limit from cmsgs. Structural errors
+ * come back as codes (never thrown) so the router can count them (DESIGN.md rule 3).
+ */
+import { canonicalIp } from "./addr";
+import { verifyIpv4Ah } from "./ah";
+import { decodeAdvert, decodeIpv4Packet } from "./packet";
+import type { RxPacket } from "./router";
+import type { ReceivedAdvert } from "./types";
+
+export interface DecodeFailure {
+  code: string;
+  message: string;
+  /** the VRID byte when the VRRP header could be reached, to charge the right instance */
+  vrid?: number;
+}
+
+export type Received = { ok: true; value: ReceivedAdvert } | { ok: false; error: DecodeFailure };
+
+export function decodeReceived(rx: RxPacket): Received {
+  if (rx.family === 4) {
+    const ip = decodeIpv4Packet(rx.data);
+    if (!ip.ok) return { ok: false, error: ip.error };
+    const pkt = ip.value;
+    const adv = decodeAdvert(pkt.payload, { family: 4, src: pkt.srcBytes, dst: pkt.dstBytes });
+    if (!adv.ok) return { ok: false, error: { ...adv.error, vrid: pkt.payload[1] } };
+    const a = adv.value;
+    const value: ReceivedAdvert = {
+      version: a.version,
+      vrid: a.vrid,
+      priority: a.priority,
+      advertIntCs: a.advertIntCs,
+      authType: a.authType,
+      addresses: a.addresses,
+      from: pkt.src,
+      to: pkt.dst,
+      ttl: pkt.ttl,
+    };
+    if (a.authData) value.authData = a.authData;
+    if (pkt.ah) {
+      const unicast = (pkt.dstBytes[0] ?? 0) < 224 || (pkt.dstBytes[0] ?? 0) > 239;
+      value.ah = { seq: pkt.ah.seq, verify: (pass) => verifyIpv4Ah(pkt, pass, { unicast }).ok };
+    }
+    return { ok: true, value };
+  }
+  if (rx.src === undefined || rx.dst === undefined)
+    return { ok: false, error: { code: "no-address", message: "IPv6 packet without source or destination (cmsg missing)", vrid: rx.data[1] } };
+  const adv = decodeAdvert(rx.data, { family: 6, src: rx.src, dst: rx.dst });
+  // the engine compares addresses as canonical text (inet_ntop form)
+  const from = canonicalIp(rx.src) ?? rx.src;
+  const to = canonicalIp(rx.dst) ?? rx.dst;
+  if (!adv.ok) return { ok: false, error: { ...adv.error, vrid: rx.data[1] } };
+  const a = adv.value;
+  return {
+    ok: true,
+    value: {
+      version: a.version,
+      vrid: a.vrid,
+      priority: a.priority,
+      advertIntCs: a.advertIntCs,
+      authType: a.authType,
+      addresses: a.addresses,
+      from,
+      to,
+      ttl: rx.hopLimit ?? -1,
+    },
+  };
+}

@@ -1,0 +1,345 @@
+/**
+ * All the VRRP instances of one host: the engine the runtime (and the simulator)
+ * drives. It routes received packets to the instance by interface, family and VRID,
+ * keeps tracker state and turns it into priorities and faults, and runs sync groups
+ * (keepalived vrrp_sync.c). Sans-I/O like the instances it holds (DESIGN.md rule 1).
+ */
+import type { KeelConfig } from "../config/model";
+import type { TrackRef } from "../config/vrrp/model";
+import { Instance, type SyncControl } from "./instance";
+import { instanceParams } from "./params";
+import { type DecodeFailure, decodeReceived } from "./receive";
+import { TrackerBoard, type TrackChange } from "./track-board";
+import type { Action, TransitionReason, VrrpState } from "./types";
+
+/** A packet as a raw socket hands it over. */
+export interface RxPacket {
+  ifname: string;
+  family: 4 | 6;
+  /** IPv4: the whole IP packet (header included, as a raw socket gives it); IPv6: the VRRP message */
+  data: Uint8Array;
+  /** IPv6: source and destination from the socket (IPv4 reads them from the header) */
+  src?: string;
+  dst?: string;
+  /** IPv6 hop limit from IPV6_HOPLIMIT; IPv4 reads the TTL from the header */
+  hopLimit?: number;
+}
+
+export interface HostFacts {
+  /** the primary address of an interface, for the equal-priority tie-break */
+  interfaceAddress?(ifname: string, family: 4 | 6): string | undefined;
+}
+
+interface SyncGroup {
+  name: string;
+  members: Instance[];
+  state: "BACKUP" | "MASTER" | "FAULT" | "INIT";
+}
+
+/** Counters for packets that reached no instance. */
+export interface RouterStats {
+  /** decode failures by error code (truncated, bad-checksum, ...) */
+  dropped: Record<string, number>;
+  /** adverts for a VRID we do not run on that interface (keepalived log_unknown_vrids) */
+  unknown_vrid: number;
+}
+
+export type EngineCommand = { type: "garp"; instance: string } | { type: "stop" };
+
+export class VrrpRouter {
+  readonly instances = new Map<string, Instance>();
+  readonly groups = new Map<string, SyncGroup>();
+  readonly stats: RouterStats = { dropped: {}, unknown_vrid: 0 };
+  readonly board: TrackerBoard;
+  private readonly byVrid = new Map<number, Instance[]>();
+  private readonly groupOf = new Map<Instance, SyncGroup>();
+  private out: Action[] = [];
+  private pulling = false;
+  /**
+   * Deadlines as a binary min-heap: `queued` holds each instance's live entry, which may
+   * be earlier than its real deadline (see touch). A timer tick is O(log n).
+   */
+  private heap: { t: number; inst: Instance }[] = [];
+  private readonly queued = new Map<Instance, number>();
+  private started = false;
+
+  constructor(
+    readonly config: KeelConfig,
+    host: HostFacts = {},
+  ) {
+    for (const v of Object.values(config.vrrpInstances)) {
+      const inst = new Instance(instanceParams(config, v, host.interfaceAddress));
+      this.instances.set(inst.name, inst);
+      const key = vridKey(inst.p.family, inst.p.vrid);
+      this.byVrid.set(key, [...(this.byVrid.get(key) ?? []), inst]);
+    }
+    for (const g of Object.values(config.vrrpSyncGroups)) {
+      const members = g.group.map((n) => this.instances.get(n)).filter((i): i is Instance => i !== undefined && !this.groupOf.has(i));
+      if (members.length === 0) continue;
+      const group: SyncGroup = { name: g.name, members, state: "INIT" };
+      this.groups.set(g.name, group);
+      for (const m of members) {
+        this.groupOf.set(m, group);
+        m.sync = this.syncControl(group);
+      }
+    }
+    this.board = new TrackerBoard(config, [...this.instances.values()], (name) => {
+      const g = this.groupOf.get(this.instances.get(name) as Instance);
+      return g ? config.vrrpSyncGroups[g.name] : undefined;
+    });
+    // trackers already failing at start (init_fail, interfaces down) put instances in FAULT
+    for (const inst of this.instances.values()) this.applyTracking(inst, 0);
+  }
+
+  // ---------------------------------------------------------------------------
+  // inputs
+
+  start(now: number): void {
+    if (this.started) return;
+    this.started = true;
+    for (const inst of this.instances.values()) this.run(inst, () => inst.start(now));
+    for (const g of this.groups.values()) {
+      this.groupInit(g);
+      for (const m of g.members) this.touch(m);
+    }
+  }
+
+  handleAdvert(rx: RxPacket, now: number): void {
+    const got = decodeReceived(rx);
+    if (!got.ok) {
+      this.countDrop(rx, got.error);
+      return;
+    }
+    const adv = got.value;
+    const candidates = this.byVrid.get(vridKey(rx.family, adv.vrid));
+    let inst: Instance | undefined;
+    if (candidates)
+      for (const c of candidates)
+        if (c.p.ifname === undefined || c.p.ifname === rx.ifname) {
+          inst = c;
+          break;
+        }
+    if (!inst) {
+      this.stats.unknown_vrid++;
+      return;
+    }
+    // our own adverts come back on multicast loopback
+    if (adv.from === inst.sourceKey) return;
+    this.run(inst, () => inst.handleAdvert(adv, now));
+  }
+
+  handleTimeout(now: number): void {
+    const due: Instance[] = [];
+    for (let top = this.heap[0]; top !== undefined && top.t <= now; top = this.heap[0]) {
+      this.pop();
+      if (this.queued.get(top.inst) !== top.t) continue; // superseded
+      this.queued.delete(top.inst);
+      due.push(top.inst);
+    }
+    for (const inst of due) {
+      const t = inst.pollTimeout();
+      if (t !== undefined && t <= now) this.run(inst, () => inst.handleTimeout(now));
+      else this.touch(inst);
+    }
+  }
+
+  /** A tracker's new result (script exit, file value, interface link, process count, BFD). */
+  handleTrack(change: TrackChange, now: number): void {
+    for (const name of this.board.update(change, now)) {
+      const inst = this.instances.get(name);
+      if (inst) this.applyTracking(inst, now);
+    }
+  }
+
+  handleCommand(cmd: EngineCommand, now: number): void {
+    if (cmd.type === "stop") {
+      for (const inst of this.instances.values()) this.run(inst, () => inst.stop(now));
+      for (const g of this.groups.values()) this.setGroupState(g, "INIT", "STOP");
+      return;
+    }
+    this.instances.get(cmd.instance)?.sendGarpNow();
+  }
+
+  // ---------------------------------------------------------------------------
+  // outputs
+
+  pollActions(): Action[] {
+    for (const inst of this.instances.values()) {
+      const a = inst.pollActions();
+      if (a.length > 0) this.out.push(...a);
+    }
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  pollTimeout(): number | undefined {
+    for (let top = this.heap[0]; top !== undefined; top = this.heap[0]) {
+      if (this.queued.get(top.inst) === top.t) return top.t;
+      this.pop();
+    }
+    return undefined;
+  }
+
+  /**
+   * Queue an instance's deadline. A deadline that moved later keeps its earlier entry:
+   * the instance wakes early once and is queued again (handleTimeout), which costs far
+   * less than a heap push for every advert that resets a timer.
+   */
+  private touch(inst: Instance): void {
+    const t = inst.pollTimeout();
+    if (t === undefined) return;
+    const q = this.queued.get(inst);
+    if (q !== undefined && q <= t) return;
+    this.queued.set(inst, t);
+    this.push({ t, inst });
+  }
+
+  private push(e: { t: number; inst: Instance }): void {
+    const h = this.heap;
+    let i = h.length;
+    h.push(e);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = h[parent] as { t: number; inst: Instance };
+      if (p.t <= e.t) break;
+      h[i] = p;
+      i = parent;
+    }
+    h[i] = e;
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop();
+    if (h.length === 0 || !last) return;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= h.length) break;
+      const r = l + 1;
+      const c = r < h.length && (h[r] as { t: number }).t < (h[l] as { t: number }).t ? r : l;
+      const child = h[c] as { t: number; inst: Instance };
+      if (child.t >= last.t) break;
+      h[i] = child;
+      i = c;
+    }
+    h[i] = last;
+  }
+
+  // ---------------------------------------------------------------------------
+  // tracking
+
+  private applyTracking(inst: Instance, now: number): void {
+    const { delta, faults } = this.board.evaluate(inst.name);
+    this.run(inst, () => {
+      inst.setTotalPriority(inst.p.priority + delta);
+      for (const f of [...inst.faults]) if (!faults.has(f)) inst.setFault(f, false, now, recoverReason(f));
+      for (const f of faults) if (!inst.faults.has(f)) inst.setFault(f, true, now, faultReason(f));
+    });
+  }
+
+  // ---------------------------------------------------------------------------
+  // sync groups (keepalived vrrp_sync.c)
+
+  private syncControl(group: SyncGroup): SyncControl {
+    return {
+      canGotoMaster: (inst) => group.state === "MASTER" || group.members.every((m) => m === inst || m.wantState === "MASTER"),
+      groupFaulted: (inst) => group.members.some((m) => m !== inst && m.isFaulted()),
+    };
+  }
+
+  /** Run one instance input, then let its sync group follow a state change (VRRP_TSM_HANDLE). */
+  private run(inst: Instance, f: () => void): void {
+    const before = inst.state;
+    f();
+    this.touch(inst);
+    const group = this.groupOf.get(inst);
+    if (!group || this.pulling || inst.state === before) return;
+    this.pulling = true;
+    try {
+      if (inst.state === "MASTER") this.syncMaster(group, inst);
+      else if (inst.state === "BACKUP") this.syncBackup(group, inst);
+      else if (inst.state === "FAULT") this.syncFault(group, inst);
+    } finally {
+      this.pulling = false;
+      for (const m of group.members) this.touch(m);
+    }
+  }
+
+  private syncMaster(group: SyncGroup, from: Instance): void {
+    if (group.state === "MASTER") return;
+    // `from` only became master because every member wanted to (canGotoMaster)
+    for (const m of group.members) m.wantState = "MASTER";
+    const now = from.lastTransition;
+    for (const m of group.members) {
+      if (m === from || m.state === "MASTER") continue;
+      if (m.state === "FAULT" || m.state === "INIT") m.leaveFault(now, "sync-group");
+      else m.gotoMaster(now, "sync-group");
+    }
+    this.setGroupState(group, "MASTER", "MASTER");
+  }
+
+  private syncBackup(group: SyncGroup, from: Instance): void {
+    if (group.state === "BACKUP") return;
+    const now = from.lastTransition;
+    for (const m of group.members) {
+      if (m === from || m.state === "BACKUP") continue;
+      m.wantState = "BACKUP";
+      if (m.state === "FAULT" || m.state === "INIT") m.leaveFault(now, "sync-group");
+      else m.leaveMaster(now, "sync-group");
+    }
+    this.setGroupState(group, "BACKUP", "BACKUP");
+  }
+
+  private syncFault(group: SyncGroup, from: Instance): void {
+    if (group.state === "FAULT") return;
+    for (const m of group.members) if (m !== from) m.goFault(from.lastTransition, "sync-group");
+    this.setGroupState(group, "FAULT", "FAULT");
+  }
+
+  /** vrrp_init_state: a group starts in FAULT if any member is, else BACKUP. */
+  private groupInit(group: SyncGroup): void {
+    const state = group.members.some((m) => m.state === "FAULT") ? "FAULT" : group.members.every((m) => m.state === "MASTER") ? "MASTER" : "BACKUP";
+    if (state === "FAULT") for (const m of group.members) m.goFault(m.lastTransition, "sync-group");
+    this.setGroupState(group, state, state);
+  }
+
+  private setGroupState(group: SyncGroup, state: SyncGroup["state"], notify: "MASTER" | "BACKUP" | "FAULT" | "STOP"): void {
+    group.state = state;
+    // members' own actions first, so the order reads: instances moved, then the group
+    for (const m of group.members) this.out.push(...m.pollActions());
+    this.out.push({ type: "notify", kind: "GROUP", name: group.name, state: notify, priority: 0 });
+  }
+
+  // ---------------------------------------------------------------------------
+
+  private countDrop(rx: RxPacket, error: DecodeFailure): void {
+    // attribute the failure to the instance when the VRID can be read (per-instance stats)
+    const inst = error.vrid !== undefined ? this.byVrid.get(vridKey(rx.family, error.vrid))?.find((i) => i.p.ifname === undefined || i.p.ifname === rx.ifname) : undefined;
+    if (inst) {
+      const s = inst.stats;
+      if (error.code === "bad-checksum") s.chk_err++;
+      else if (error.code === "bad-version") s.vers_err++;
+      else if (error.code === "bad-type") s.invalid_type_rcvd++;
+      else if (error.code === "bad-ttl") s.ip_ttl_err++;
+      else s.packet_len_err++;
+      return;
+    }
+    this.stats.dropped[error.code] = (this.stats.dropped[error.code] ?? 0) + 1;
+  }
+}
+
+function vridKey(family: 4 | 6, vrid: number): number {
+  return family * 256 + vrid;
+}
+
+function faultReason(flag: string): TransitionReason {
+  return flag.startsWith("interface:") ? "interface-down" : "track-fault";
+}
+
+function recoverReason(flag: string): TransitionReason {
+  return flag.startsWith("interface:") ? "interface-up" : "track-recovered";
+}
+
+export type { TrackRef, VrrpState };

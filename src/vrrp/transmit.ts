@@ -1,0 +1,77 @@
+/**
+ * A `send-advert` action as bytes on the wire, one packet per destination (the
+ * multicast group, or each unicast peer). IPv4 packets include the IP header the
+ * runtime sends with IP_HDRINCL (TTL 255, TOS 0xc0 as keepalived's vrrp_build_ip4, and
+ * the AH header for auth_type AH); IPv6 packets are the VRRP message, the kernel adds
+ * the header (hop limit 255 set on the socket).
+ */
+import { parseIpv4 } from "./addr";
+import { encodeIpv4Packet } from "./ah";
+import { encodeAdvert } from "./packet";
+import type { AdvertOut } from "./types";
+
+export interface WirePacket {
+  dst: string;
+  data: Uint8Array;
+}
+
+/** `src` is the address the packet leaves from. */
+/**
+ * An instance's VRRP message only changes with the priority (and the addresses for the
+ * v3 checksum), so it is encoded once per variant and reused. Every advert of an
+ * instance carries the same `addresses` array (its version, VRID, interval and auth
+ * are fixed for its lifetime), which keys this cache.
+ */
+interface Variant {
+  priority: number;
+  src: string;
+  dst: string;
+  payload: Uint8Array;
+  src4?: Uint8Array;
+  dst4?: Uint8Array;
+}
+const variants = new WeakMap<string[], Variant[]>();
+
+function variantFor(advert: AdvertOut, src: string, dst: string): Variant {
+  let list = variants.get(advert.addresses);
+  if (!list) {
+    list = [];
+    variants.set(advert.addresses, list);
+  }
+  for (const v of list) if (v.priority === advert.priority && v.src === src && v.dst === dst) return v;
+  const payload = encodeAdvert(
+    {
+      version: advert.version,
+      type: 1,
+      vrid: advert.vrid,
+      priority: advert.priority,
+      family: advert.family,
+      advertIntCs: advert.advertIntCs,
+      authType: advert.auth ? (advert.auth.type === "PASS" ? 1 : 2) : 0,
+      addresses: advert.addresses,
+    },
+    { src, dst, authPass: advert.auth?.type === "PASS" ? advert.auth.pass : undefined },
+  );
+  const v: Variant = { priority: advert.priority, src, dst, payload };
+  if (advert.family === 4) {
+    v.src4 = parseIpv4(src);
+    v.dst4 = parseIpv4(dst);
+  }
+  if (list.length >= 16) list.shift(); // bounded: trackers move priorities around
+  list.push(v);
+  return v;
+}
+
+export function advertPackets(advert: AdvertOut, src: string): WirePacket[] {
+  const out: WirePacket[] = [];
+  for (const dst of advert.destinations) {
+    const v = variantFor(advert, src, dst);
+    if (advert.family === 6) {
+      out.push({ dst, data: v.payload });
+      continue;
+    }
+    const ah = advert.auth?.type === "AH" ? { key: advert.auth.pass, seq: advert.seq, unicast: advert.unicast } : undefined;
+    out.push({ dst, data: encodeIpv4Packet({ src: v.src4 ?? src, dst: v.dst4 ?? dst, id: advert.ipId, payload: v.payload, ah }) });
+  }
+  return out;
+}

@@ -1,0 +1,145 @@
+/**
+ * The VRRP engine's vocabulary: states, typed transition reasons, actions (outputs as
+ * data) and keepalived's per-instance statistics. Logs, notify scripts, the TUI and
+ * metrics all read these; nothing here does I/O (DESIGN.md rule 1).
+ */
+import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
+
+/** keepalived's states (vrrp.h VRRP_STATE_*), plus STOP after shutdown. */
+export type VrrpState = "INIT" | "BACKUP" | "MASTER" | "FAULT" | "STOP";
+
+export type TransitionReason =
+  /** INIT → BACKUP/FAULT when the engine starts ("Entering BACKUP STATE (init)") */
+  | "init"
+  /** priority 255 with state MASTER: master at once (RFC 5798 6.4.1) */
+  | "address-owner"
+  /** backup heard no advert for Master_Down_Interval */
+  | "master-down-timer"
+  /** backup's timer was cut to Skew_Time by a priority-0 advert */
+  | "priority-zero-received"
+  /** backup discarded lower-priority adverts and took over (preemption) */
+  | "preempt"
+  /** master saw a higher-priority advert */
+  | "higher-priority-advert"
+  /** master saw an equal-priority advert from a higher primary address */
+  | "equal-priority-higher-ip"
+  /** a weight-0 tracker (script, file, interface, process, bfd) failed */
+  | "track-fault"
+  /** every fault cleared */
+  | "track-recovered"
+  /** the instance's interface went down / came back */
+  | "interface-down"
+  | "interface-up"
+  /** pulled along by another member of its sync group */
+  | "sync-group"
+  /** the engine is stopping (SIGTERM) */
+  | "shutdown"
+  /** an operator command (control socket) */
+  | "command";
+
+export type NotifyState = "MASTER" | "BACKUP" | "FAULT" | "STOP";
+
+export interface AdvertOut {
+  instance: string;
+  ifname?: string;
+  family: 4 | 6;
+  version: 2 | 3;
+  vrid: number;
+  priority: number;
+  /** centiseconds (v2 adverts carry whole seconds: cs / 100) */
+  advertIntCs: number;
+  addresses: string[];
+  auth?: { type: "PASS" | "AH"; pass: string };
+  /** the multicast group, or every unicast peer */
+  destinations: string[];
+  unicast: boolean;
+  /** source address, when one is configured (unicast_src_ip / mcast_src_ip) */
+  source?: string;
+  /** IPv4 identification: a per-instance counter that skips 0 (keepalived vrrp->ip_id) */
+  ipId: number;
+  /** AH sequence number (auth_type AH), 0 otherwise */
+  seq: number;
+}
+
+export type Action =
+  | { type: "send-advert"; advert: AdvertOut }
+  | {
+      type: "add-vips" | "del-vips";
+      instance: string;
+      ifname?: string;
+      addresses: VirtualAddress[];
+      excluded: VirtualAddress[];
+      routes: Route[];
+      rules: Rule[];
+    }
+  /** gratuitous ARP (IPv4) / unsolicited NA (IPv6) for each address, `count` times */
+  | { type: "send-garp"; instance: string; ifname?: string; addresses: string[]; count: number }
+  | { type: "transition"; instance: string; from: VrrpState; to: VrrpState; reason: TransitionReason }
+  | { type: "notify"; kind: "INSTANCE" | "GROUP"; name: string; state: NotifyState; priority: number }
+  | { type: "priority"; instance: string; from: number; to: number }
+  /** notify_master_rx_lower_pri: a master heard a lower-priority advert */
+  | { type: "master-rx-lower-pri"; instance: string; from: string; priority: number };
+
+/** keepalived's vrrp_stats, by the names its SIGUSR2 dump and SNMP use. */
+export interface VrrpStats {
+  advert_rcvd: number;
+  advert_sent: number;
+  become_master: number;
+  release_master: number;
+  packet_len_err: number;
+  advert_interval_err: number;
+  ip_ttl_err: number;
+  invalid_type_rcvd: number;
+  addr_list_err: number;
+  invalid_authtype: number;
+  authtype_mismatch: number;
+  auth_failure: number;
+  pri_zero_rcvd: number;
+  pri_zero_sent: number;
+  chk_err: number;
+  vers_err: number;
+  vrid_err: number;
+}
+
+export function zeroStats(): VrrpStats {
+  return {
+    advert_rcvd: 0,
+    advert_sent: 0,
+    become_master: 0,
+    release_master: 0,
+    packet_len_err: 0,
+    advert_interval_err: 0,
+    ip_ttl_err: 0,
+    invalid_type_rcvd: 0,
+    addr_list_err: 0,
+    invalid_authtype: 0,
+    authtype_mismatch: 0,
+    auth_failure: 0,
+    pri_zero_rcvd: 0,
+    pri_zero_sent: 0,
+    chk_err: 0,
+    vers_err: 0,
+    vrid_err: 0,
+  };
+}
+
+/** An advert as the instance sees it: decoded, with what the socket told about it. */
+export interface ReceivedAdvert {
+  version: 2 | 3;
+  vrid: number;
+  priority: number;
+  advertIntCs: number;
+  /** v2 only: 0 none, 1 PASS, 2 AH */
+  authType: number;
+  /** v2 PASS: the 8 bytes of authentication data */
+  authData?: Uint8Array;
+  addresses: string[];
+  /** the sender (IP source address) */
+  from: string;
+  /** the IP destination: multicast group or our unicast address */
+  to: string;
+  /** IPv4 TTL / IPv6 hop limit, -1 if unknown */
+  ttl: number;
+  /** IPv4 AH header, when present: verify the ICV with the instance's key */
+  ah?: { verify(pass: string): boolean; seq: number };
+}

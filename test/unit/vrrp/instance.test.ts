@@ -1,0 +1,133 @@
+// The instance state machine on its own: packet checks counted under keepalived's
+// statistic names, and each transition with its typed reason and actions in order.
+import { describe, expect, test } from "bun:test";
+import { parseConf } from "../../../src/config/parse";
+import { memorySource } from "../../../src/config/source";
+import { Instance } from "../../../src/vrrp/instance";
+import { instanceParams } from "../../../src/vrrp/params";
+import type { Action, ReceivedAdvert } from "../../../src/vrrp/types";
+
+function instance(body: string, global = "vrrp_version 3"): Instance {
+  const text = `global_defs {\n${global}\n}\nvrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 7\nvirtual_ipaddress {\n192.0.2.7/24\n}\n${body}\n}\n`;
+  const r = parseConf("/k.conf", { source: memorySource({ "/k.conf": text }), host: { interfaceExists: () => true }, configId: "x" });
+  expect(r.diagnostics.errorCount).toBe(0);
+  const v = r.config.vrrpInstances.VI_1;
+  if (!v) throw new Error("no instance");
+  return new Instance(instanceParams(r.config, v, () => "10.0.0.5"));
+}
+
+function advert(over: Partial<ReceivedAdvert> = {}): ReceivedAdvert {
+  return { version: 3, vrid: 7, priority: 100, advertIntCs: 100, authType: 0, addresses: ["192.0.2.7"], from: "10.0.0.9", to: "224.0.0.18", ttl: 255, ...over };
+}
+
+const kinds = (a: Action[]) => a.map((x) => (x.type === "transition" ? `${x.from}->${x.to}:${x.reason}` : x.type === "send-advert" ? `advert:${x.advert.priority}` : x.type));
+
+describe("packet checks (keepalived vrrp_check_packet)", () => {
+  test("each failure is counted under keepalived's name; the advert does not reset the timer", () => {
+    const i = instance("priority 100");
+    i.start(0);
+    const deadline = i.pollTimeout();
+    i.handleAdvert(advert({ ttl: 64 }), 100);
+    i.handleAdvert(advert({ version: 2 }), 200);
+    i.handleAdvert(advert({ to: "10.0.0.5" }), 300); // unicast to a multicast instance
+    expect(i.stats).toMatchObject({ ip_ttl_err: 1, vers_err: 1, addr_list_err: 1, advert_rcvd: 0 });
+    expect(i.pollTimeout()).toBe(deadline);
+  });
+  test("a different address list is counted but the advert is still accepted", () => {
+    const i = instance("priority 100");
+    i.start(0);
+    i.handleAdvert(advert({ addresses: ["192.0.2.8"], priority: 200 }), 1000);
+    expect(i.stats).toMatchObject({ addr_list_err: 1, advert_rcvd: 1 });
+    expect(i.pollTimeout()).toBe(1000 + i.downTimer());
+  });
+  test("v2: auth type, password and interval", () => {
+    const i = instance("priority 100\nauthentication {\nauth_type PASS\nauth_pass secret12345\n}", "vrrp_version 2");
+    i.start(0);
+    const pass = new TextEncoder().encode("secret12");
+    i.handleAdvert(advert({ version: 2, authType: 0 }), 10);
+    i.handleAdvert(advert({ version: 2, authType: 1, authData: new TextEncoder().encode("wrongpw!") }), 20);
+    i.handleAdvert(advert({ version: 2, authType: 1, authData: pass, advertIntCs: 200 }), 30);
+    i.handleAdvert(advert({ version: 2, authType: 5 }), 40);
+    expect(i.stats).toMatchObject({ authtype_mismatch: 1, auth_failure: 1, advert_interval_err: 1, invalid_authtype: 1, advert_rcvd: 0 });
+    // only the first 8 characters of auth_pass count
+    i.handleAdvert(advert({ version: 2, authType: 1, authData: pass, priority: 200 }), 50);
+    expect(i.stats.advert_rcvd).toBe(1);
+  });
+});
+
+describe("transitions", () => {
+  test("start: BACKUP with the full Master_Down_Interval, stale VIPs removed first", () => {
+    const i = instance("priority 100");
+    i.start(0);
+    expect(kinds(i.pollActions())).toEqual(["del-vips", "INIT->BACKUP:init", "notify"]);
+    expect(i.pollTimeout()).toBe(3609.375);
+  });
+  test("the owner (255, state MASTER) becomes master at once: advert first, then VIPs and GARP", () => {
+    const i = instance("state MASTER\npriority 255");
+    i.start(0);
+    i.handleTimeout(0);
+    expect(kinds(i.pollActions())).toEqual(["advert:255", "INIT->MASTER:address-owner", "add-vips", "send-garp", "notify"]);
+  });
+  test("master down timer → MASTER; higher advert → BACKUP; equal priority: the higher address wins", () => {
+    const i = instance("priority 100");
+    i.start(0);
+    i.pollActions();
+    i.handleTimeout(3609.375);
+    expect(kinds(i.pollActions())).toEqual(["advert:100", "BACKUP->MASTER:master-down-timer", "add-vips", "send-garp", "notify"]);
+    i.handleAdvert(advert({ priority: 100, from: "10.0.0.4" }), 4000); // lower address: we stay
+    expect(i.state).toBe("MASTER");
+    i.pollActions();
+    i.handleAdvert(advert({ priority: 100, from: "10.0.0.6" }), 4100);
+    expect(kinds(i.pollActions())).toEqual(["del-vips", "MASTER->BACKUP:equal-priority-higher-ip", "notify"]);
+  });
+  test("backup: a priority-0 advert cuts the timer to Skew_Time", () => {
+    const i = instance("priority 100");
+    i.start(0);
+    i.handleAdvert(advert({ priority: 200 }), 1000);
+    i.handleAdvert(advert({ priority: 0 }), 2000);
+    expect(i.pollTimeout()).toBe(2000 + 609.375);
+    i.pollActions();
+    i.handleTimeout(2609.375);
+    expect(kinds(i.pollActions())).toContain("BACKUP->MASTER:priority-zero-received");
+  });
+  test("a lower-priority advert is discarded unless nopreempt", () => {
+    const i = instance("priority 100");
+    i.start(0);
+    i.handleAdvert(advert({ priority: 50 }), 3000);
+    expect(i.pollTimeout()).toBe(3609.375);
+    const n = instance("priority 100\nnopreempt");
+    n.start(0);
+    n.handleAdvert(advert({ priority: 50 }), 3000);
+    expect(n.pollTimeout()).toBe(3000 + 3609.375);
+  });
+  test("FAULT from MASTER: a priority-0 advert, then the VIPs go", () => {
+    const i = instance("priority 100");
+    i.start(0);
+    i.handleTimeout(3609.375);
+    i.pollActions();
+    i.setFault("interface:eth0", true, 5000, "interface-down");
+    expect(kinds(i.pollActions())).toEqual(["advert:0", "del-vips", "MASTER->FAULT:interface-down", "notify"]);
+    expect(i.stats.pri_zero_sent).toBe(1);
+    i.setFault("interface:eth0", false, 6000, "interface-up");
+    expect(kinds(i.pollActions())).toEqual(["FAULT->BACKUP:interface-up", "notify"]);
+  });
+  test("stop: a master resigns with priority 0", () => {
+    const i = instance("priority 100");
+    i.start(0);
+    i.handleTimeout(3609.375);
+    i.pollActions();
+    i.stop(4000);
+    expect(kinds(i.pollActions())).toEqual(["advert:0", "del-vips", "MASTER->STOP:shutdown", "notify"]);
+  });
+  test("tracker weights move the effective priority, clamped to 1..254, and the backup's timer with it", () => {
+    const i = instance("priority 100");
+    i.start(0);
+    i.setTotalPriority(400);
+    expect(i.effectivePriority).toBe(254);
+    i.setTotalPriority(-5);
+    expect(i.effectivePriority).toBe(1);
+    const owner = instance("state MASTER\npriority 255");
+    owner.setTotalPriority(10);
+    expect(owner.effectivePriority).toBe(255);
+  });
+});
