@@ -62,6 +62,10 @@ export class Instance {
   sync?: SyncControl;
 
   private downCause: DownCause = "no-advert";
+  /** rogue address owner handling: adverts left to send, then a deadline (0 = none) */
+  private rogueCounter = 0;
+  private rogueUntil = 0;
+  private rogueAdverIntCs = 0;
   private garpAt = Number.POSITIVE_INFINITY;
   private refreshAt = Number.POSITIVE_INFINITY;
   private lowerPrioGarpAt = Number.POSITIVE_INFINITY;
@@ -280,6 +284,8 @@ export class Instance {
       s.addr_list_err++;
       return "ko";
     }
+    // owner_ignore_adverts (always in strict mode): the owner does not listen
+    if (p.ownerIgnoreAdverts && this.effectivePriority === PRIO_OWNER) return "drop";
     s.advert_rcvd++;
     if (adv.addresses.length !== p.vips.length) s.addr_list_err++;
     else if (checkVipAddr) {
@@ -294,6 +300,12 @@ export class Instance {
   private backupRx(adv: ReceivedAdvert, now: number): void {
     const masterChange = this.masterAddress !== adv.from;
     if (this.check(adv, masterChange || !this.p.skipCheckAdvAddr) !== "ok") return; // the timer keeps running
+    // an owner that backed off for a rogue owner takes 255 back once the rogue is gone
+    if (this.isOwner && this.effectivePriority === PRIO_OWNER - 1 && (masterChange || adv.priority !== PRIO_OWNER)) {
+      this.effectivePriority = PRIO_OWNER;
+      this.totalPriority = PRIO_OWNER;
+      this.out.push({ type: "priority", instance: this.name, from: PRIO_OWNER - 1, to: PRIO_OWNER });
+    }
     if (adv.priority === 0) {
       // RFC 5798 6.4.2: Set the Master_Down_Timer to Skew_Time
       this.msDownTimerMs = this.skew();
@@ -325,11 +337,26 @@ export class Instance {
   private masterRx(adv: ReceivedAdvert, now: number): void {
     if (this.check(adv, true) !== "ok") return;
     const cmp = this.compareSource(adv.from);
-    const higher = adv.priority > this.effectivePriority || (adv.priority === this.effectivePriority && cmp > 0);
-    if (adv.priority === 0 || (this.p.higherPrioSendAdvert && higher)) {
+    const higherThan = () => adv.priority > this.effectivePriority || (adv.priority === this.effectivePriority && cmp > 0);
+    if (adv.priority === 0 || (this.p.higherPrioSendAdvert && higherThan())) {
       // RFC 5798 6.4.3: on priority 0, send an advert at once
       this.sendAdvert(this.effectivePriority);
       if (adv.priority === 0) return;
+    }
+    if (adv.priority === PRIO_OWNER && this.effectivePriority === PRIO_OWNER && cmp < 0) {
+      // Two address owners and ours is the higher address (keepalived vrrp_state_master_rx):
+      // give the rogue two of our adverts and a little more than an interval to back off;
+      // if it keeps advertising after that, we back off ourselves (priority 254).
+      if (this.rogueUntil > 0 && this.rogueUntil <= now) this.rogueUntil = 0; // the grace ran out quietly
+      if (this.rogueUntil > 0) {
+        this.rogueUntil = 0;
+        this.effectivePriority = PRIO_OWNER - 1;
+        this.totalPriority = PRIO_OWNER - 1;
+        this.out.push({ type: "priority", instance: this.name, from: PRIO_OWNER, to: PRIO_OWNER - 1 });
+      } else if (this.rogueCounter === 0) {
+        this.rogueCounter = 2;
+        this.rogueAdverIntCs = adv.advertIntCs;
+      }
     }
     if (adv.priority < this.effectivePriority || (adv.priority === this.effectivePriority && cmp < 0)) {
       // a lower-priority master: re-assert ourselves (keepalived "forcing new election")
@@ -343,7 +370,7 @@ export class Instance {
       this.out.push({ type: "master-rx-lower-pri", instance: this.name, from: adv.from, priority: adv.priority });
       return;
     }
-    if (higher) {
+    if (higherThan()) {
       if (this.p.version === 3) this.masterAdverIntCs = adv.advertIntCs;
       this.masterAddress = adv.from;
       this.masterPriority = adv.priority;
@@ -385,6 +412,11 @@ export class Instance {
   private masterTx(now: number): void {
     this.sendAdvert(this.effectivePriority);
     if (!this.vipSet) this.takeVips(now);
+    else if (this.isOwner && this.rogueCounter > 0 && --this.rogueCounter === 0) {
+      // "a bit more than" max(ours, the rogue's interval): 1.2 times
+      this.rogueUntil = now + Math.max(this.rogueAdverIntCs, this.p.advertIntCs) * 10 * 1.2;
+    }
+    if (this.rogueUntil > 0 && this.rogueUntil <= now) this.rogueUntil = 0; // the rogue stopped
     this.sands = now + this.p.advertIntCs * 10;
   }
 

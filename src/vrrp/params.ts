@@ -42,6 +42,8 @@ export interface InstanceParams {
   garpLowerPrioRepeat: number;
   lowerPrioNoAdvert: boolean;
   higherPrioSendAdvert: boolean;
+  /** an owner (priority 255) drops every advert it receives */
+  ownerIgnoreAdverts: boolean;
   skipCheckAdvAddr: boolean;
   strict: boolean;
   track: {
@@ -100,10 +102,13 @@ export function instanceParams(
     garpMasterRepeat: v.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,
     garpMasterRefreshMs: sec(v.garpMasterRefresh, g.vrrpGarpMasterRefresh),
     garpMasterRefreshRepeat: v.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
-    garpLowerPrioDelayMs: sec(v.garpLowerPrioDelay, g.vrrpGarpLowerPrioDelay ?? g.vrrpGarpMasterDelay),
-    garpLowerPrioRepeat: v.garpLowerPrioRepeat ?? g.vrrpGarpLowerPrioRepeat ?? g.vrrpGarpMasterRepeat,
-    lowerPrioNoAdvert: v.lowerPrioNoAdvert ?? g.vrrpLowerPrioNoAdvert,
-    higherPrioSendAdvert: v.higherPrioSendAdvert ?? g.vrrpHigherPrioSendAdvert,
+    // strict mode (RFC behaviour, keepalived vrrp_complete_instance): no repeat GARPs on a
+    // lower-priority advert, no advert in answer to one, none to a higher one either
+    garpLowerPrioDelayMs: strict ? 0 : sec(v.garpLowerPrioDelay, g.vrrpGarpLowerPrioDelay ?? g.vrrpGarpMasterDelay),
+    garpLowerPrioRepeat: strict ? 0 : (v.garpLowerPrioRepeat ?? g.vrrpGarpLowerPrioRepeat ?? g.vrrpGarpMasterRepeat),
+    lowerPrioNoAdvert: strict || (v.lowerPrioNoAdvert ?? g.vrrpLowerPrioNoAdvert),
+    higherPrioSendAdvert: !strict && (v.higherPrioSendAdvert ?? g.vrrpHigherPrioSendAdvert),
+    ownerIgnoreAdverts: v.priority === 255 && (strict || (v.ownerIgnoreAdverts ?? g.vrrpOwnerIgnoreAdverts)),
     skipCheckAdvAddr: v.skipCheckAdvAddr ?? g.vrrpSkipCheckAdvAddr,
     strict,
     track: {

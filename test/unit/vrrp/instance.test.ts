@@ -131,3 +131,36 @@ describe("transitions", () => {
     expect(owner.effectivePriority).toBe(255);
   });
 });
+
+describe("address owners and strict mode", () => {
+  test("two owners: the higher address waits two adverts and a bit, then backs off to 254 (keepalived rogue handling)", () => {
+    const i = instance("state MASTER\npriority 255");
+    i.start(0);
+    i.handleTimeout(0); // master at once
+    const rogue = advert({ priority: 255, from: "10.0.0.1" }); // a lower address than our 10.0.0.5
+    i.handleAdvert(rogue, 100);
+    expect(i.state).toBe("MASTER");
+    i.handleTimeout(1100); // our adverts count down
+    i.handleTimeout(2100);
+    i.handleAdvert(rogue, 2500); // still advertising within the grace: we give way
+    expect(i.effectivePriority).toBe(254);
+    expect(i.state).toBe("BACKUP");
+    // once the rogue is gone (another master, or a lower priority), 255 comes back
+    i.handleAdvert(advert({ priority: 100, from: "10.0.0.2" }), 3000);
+    expect(i.effectivePriority).toBe(255);
+  });
+  test("strict mode: no advert in answer to a lower priority, and the owner ignores adverts", () => {
+    const i = instance("priority 100", "vrrp_version 3\nvrrp_strict");
+    i.start(0);
+    i.handleTimeout(3609.375);
+    i.pollActions();
+    i.handleAdvert(advert({ priority: 50 }), 4000);
+    expect(kinds(i.pollActions())).toEqual(["master-rx-lower-pri"]);
+    const owner = instance("state MASTER\npriority 255", "vrrp_version 3\nvrrp_strict");
+    owner.start(0);
+    owner.handleTimeout(0);
+    owner.handleAdvert(advert({ priority: 255, from: "10.0.0.9" }), 100);
+    expect(owner.state).toBe("MASTER");
+    expect(owner.stats.advert_rcvd).toBe(0);
+  });
+});
