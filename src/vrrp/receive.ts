@@ -6,7 +6,7 @@
  */
 import { canonicalIp } from "./addr";
 import { verifyIpv4Ah } from "./ah";
-import { decodeAdvert, decodeIpv4Packet } from "./packet";
+import { type DecodedAdvert, decodeAdvert, decodeIpv4Packet } from "./packet";
 import type { RxPacket } from "./router";
 import type { ReceivedAdvert } from "./types";
 
@@ -26,19 +26,7 @@ export function decodeReceived(rx: RxPacket): Received {
     const pkt = ip.value;
     const adv = decodeAdvert(pkt.payload, { family: 4, src: pkt.srcBytes, dst: pkt.dstBytes });
     if (!adv.ok) return { ok: false, error: { ...adv.error, vrid: pkt.payload[1] } };
-    const a = adv.value;
-    const value: ReceivedAdvert = {
-      version: a.version,
-      vrid: a.vrid,
-      priority: a.priority,
-      advertIntCs: a.advertIntCs,
-      authType: a.authType,
-      addresses: a.addresses,
-      from: pkt.src,
-      to: pkt.dst,
-      ttl: pkt.ttl,
-    };
-    if (a.authData) value.authData = a.authData;
+    const value = received(adv.value, pkt.src, pkt.dst, pkt.ttl);
     if (pkt.ah) {
       const unicast = (pkt.dstBytes[0] ?? 0) < 224 || (pkt.dstBytes[0] ?? 0) > 239;
       value.ah = { seq: pkt.ah.seq, verify: (pass) => verifyIpv4Ah(pkt, pass, { unicast }).ok };
@@ -48,23 +36,23 @@ export function decodeReceived(rx: RxPacket): Received {
   if (rx.src === undefined || rx.dst === undefined)
     return { ok: false, error: { code: "no-address", message: "IPv6 packet without source or destination (cmsg missing)", vrid: rx.data[1] } };
   const adv = decodeAdvert(rx.data, { family: 6, src: rx.src, dst: rx.dst });
-  // the engine compares addresses as canonical text (inet_ntop form)
-  const from = canonicalIp(rx.src) ?? rx.src;
-  const to = canonicalIp(rx.dst) ?? rx.dst;
   if (!adv.ok) return { ok: false, error: { ...adv.error, vrid: rx.data[1] } };
-  const a = adv.value;
-  return {
-    ok: true,
-    value: {
-      version: a.version,
-      vrid: a.vrid,
-      priority: a.priority,
-      advertIntCs: a.advertIntCs,
-      authType: a.authType,
-      addresses: a.addresses,
-      from,
-      to,
-      ttl: rx.hopLimit ?? -1,
-    },
+  // the engine compares addresses as canonical text (inet_ntop form)
+  return { ok: true, value: received(adv.value, canonicalIp(rx.src) ?? rx.src, canonicalIp(rx.dst) ?? rx.dst, rx.hopLimit ?? -1) };
+}
+
+function received(a: DecodedAdvert, from: string, to: string, ttl: number): ReceivedAdvert {
+  const value: ReceivedAdvert = {
+    version: a.version,
+    vrid: a.vrid,
+    priority: a.priority,
+    advertIntCs: a.advertIntCs,
+    authType: a.authType,
+    addresses: a.addresses,
+    from,
+    to,
+    ttl,
   };
+  if (a.authData) value.authData = a.authData;
+  return value;
 }
