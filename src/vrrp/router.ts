@@ -5,12 +5,11 @@
  * (keepalived vrrp_sync.c). Sans-I/O like the instances it holds (DESIGN.md rule 1).
  */
 import type { KeelConfig } from "../config/model";
-import type { TrackRef } from "../config/vrrp/model";
 import { Instance, type SyncControl } from "./instance";
 import { instanceParams } from "./params";
 import { type DecodeFailure, decodeReceived } from "./receive";
 import { TrackerBoard, type TrackChange } from "./track-board";
-import type { Action, TransitionReason, VrrpState } from "./types";
+import type { Action, TransitionReason } from "./types";
 
 /** A packet as a raw socket hands it over. */
 export interface RxPacket {
@@ -25,7 +24,7 @@ export interface RxPacket {
   hopLimit?: number;
 }
 
-export interface HostFacts {
+export interface RouterHost {
   /** the primary address of an interface, for the equal-priority tie-break */
   interfaceAddress?(ifname: string, family: 4 | 6): string | undefined;
 }
@@ -65,7 +64,7 @@ export class VrrpRouter {
 
   constructor(
     readonly config: KeelConfig,
-    host: HostFacts = {},
+    host: RouterHost = {},
   ) {
     for (const v of Object.values(config.vrrpInstances)) {
       const inst = new Instance(instanceParams(config, v, host.interfaceAddress));
@@ -342,4 +341,3 @@ function recoverReason(flag: string): TransitionReason {
   return flag.startsWith("interface:") ? "interface-up" : "track-recovered";
 }
 
-export type { TrackRef, VrrpState };
