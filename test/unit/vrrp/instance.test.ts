@@ -164,3 +164,23 @@ describe("address owners and strict mode", () => {
     expect(owner.stats.advert_rcvd).toBe(0);
   });
 });
+
+describe("gratuitous ARP schedule", () => {
+  test("garp_master_repeat at once, again after garp_master_delay, then every garp_master_refresh", () => {
+    const i = instance("priority 100\ngarp_master_delay 5\ngarp_master_repeat 3\ngarp_master_refresh 60\ngarp_master_refresh_repeat 2");
+    i.start(0);
+    i.pollActions();
+    const garps: [number, number][] = [];
+    for (let t = 3609.375; t < 130_000; ) {
+      i.handleTimeout(t);
+      for (const a of i.pollActions()) if (a.type === "send-garp") garps.push([t, a.count]);
+      t = i.pollTimeout() ?? Number.POSITIVE_INFINITY;
+    }
+    expect(garps).toEqual([
+      [3609.375, 3],
+      [8609.375, 3],
+      [63609.375, 2],
+      [123609.375, 2],
+    ]);
+  });
+});
