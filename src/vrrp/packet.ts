@@ -101,9 +101,18 @@ export type AddrInput = string | Uint8Array;
 export interface DecodeAdvertOptions {
   /** the socket's family: IPv4 adverts carry 4-byte addresses, IPv6 ones 16-byte */
   family: 4 | 6;
+  /**
+   * The unfolded 16-bit sum of source + destination (Ipv4Packet.addressSum): lets the
+   * receive path check v3 checksums without building address views; `src`/`dst` are
+   * then not read.
+   */
+  addressSum?: number;
+  /** where the VRRP message starts in `bytes` (default 0) and its length (default: to the end) */
+  offset?: number;
+  length?: number;
   /** IP source and destination, for the v3 (and v2-over-IPv6) pseudo-header checksum */
-  src: AddrInput;
-  dst: AddrInput;
+  src?: AddrInput;
+  dst?: AddrInput;
   /**
    * keepalived `v3_checksum_as_v2`: v3/IPv4 checksums without the pseudo-header (for old
    * peers). Like keepalived, the checksum of received v3/IPv4 adverts is then not checked.
@@ -157,9 +166,11 @@ function advertChecksum(msg: Uint8Array, pseudo: { src: Uint8Array; dst: Uint8Ar
  * `decodeIpv4Packet(...).value.payload`). Never throws.
  */
 export function decodeAdvert(bytes: Uint8Array, opts: DecodeAdvertOptions): Result<DecodedAdvert, AdvertErrorCode> {
-  const len = bytes.length;
+  // the message may sit inside a larger buffer (an IPv4 packet): no view is made for it
+  const o = opts.offset ?? 0;
+  const len = (opts.length ?? bytes.length - o);
   if (len < VRRP_HDR_LEN) return fail("truncated", `${len} bytes, a VRRP header needs ${VRRP_HDR_LEN}`);
-  const b0 = bytes[0]!;
+  const b0 = bytes[o + 0]!;
   const version = b0 >> 4;
   if (version !== 2 && version !== 3) return fail("bad-version", `version ${version}, expected 2 or 3`);
   const type = b0 & 0x0f;
@@ -167,7 +178,7 @@ export function decodeAdvert(bytes: Uint8Array, opts: DecodeAdvertOptions): Resu
   const family = opts.family;
   const addrLen = family === 4 ? 4 : 16;
   const authLen = version === 2 && family === 4 ? AUTH_DATA_LEN : 0;
-  const count = bytes[3]!;
+  const count = bytes[o + 3]!;
   const body = len - VRRP_HDR_LEN - authLen;
   if (body < 0) return fail("truncated", `${len} bytes, a v${version} advert needs at least ${VRRP_HDR_LEN + authLen}`);
   if (body % addrLen !== 0) {
@@ -177,52 +188,55 @@ export function decodeAdvert(bytes: Uint8Array, opts: DecodeAdvertOptions): Resu
     return fail("address-count-mismatch", `count field says ${count} address(es), the packet holds ${body / addrLen}`);
   }
 
-  const checksum = (bytes[6]! << 8) | bytes[7]!;
+  const checksum = (bytes[o + 6]! << 8) | bytes[o + 7]!;
   const usePseudo = family === 6 || (version === 3 && !opts.v3ChecksumAsV2);
   if (!(version === 3 && family === 4 && opts.v3ChecksumAsV2)) {
-    let pseudo: { src: Uint8Array; dst: Uint8Array } | undefined;
+    let acc = 0;
     if (usePseudo) {
-      const src = addrBytes(opts.src, family);
-      const dst = addrBytes(opts.dst, family);
-      if (!src || !dst) return fail("bad-checksum", `cannot check: source/destination is not an IPv${family} address`);
-      pseudo = { src, dst };
+      if (opts.addressSum !== undefined) acc = opts.addressSum + IPPROTO_VRRP + len;
+      else {
+        const src = opts.src === undefined ? undefined : addrBytes(opts.src, family);
+        const dst = opts.dst === undefined ? undefined : addrBytes(opts.dst, family);
+        if (!src || !dst) return fail("bad-checksum", `cannot check: source/destination is not an IPv${family} address`);
+        acc = pseudoHeaderSum(src, dst, len, IPPROTO_VRRP);
+      }
     }
-    const c = advertChecksum(bytes, pseudo);
+    const c = finish(sum16(bytes, o, o + len, acc));
     if (c !== 0) {
       return fail("bad-checksum", `checksum 0x${checksum.toString(16).padStart(4, "0")} is wrong (sum 0x${c.toString(16)})`);
     }
   }
 
-  const vrid = bytes[1]!;
+  const vrid = bytes[o + 1]!;
   if (vrid === 0) return fail("bad-vrid", "VRID 0 (valid VRIDs are 1..255)");
   let authType = 0;
   let advertIntCs: number;
   if (version === 2) {
-    authType = bytes[4]!;
+    authType = bytes[o + 4]!;
     if (authType > AUTH_AH) return fail("bad-auth-type", `auth type ${authType}, expected 0 (none), 1 (PASS) or 2 (AH)`);
-    advertIntCs = bytes[5]! * 100;
+    advertIntCs = bytes[o + 5]! * 100;
   } else {
-    advertIntCs = ((bytes[4]! << 8) | bytes[5]!) & 0x0fff;
+    advertIntCs = ((bytes[o + 4]! << 8) | bytes[o + 5]!) & 0x0fff;
   }
   if (advertIntCs === 0) return fail("bad-interval", "advertisement interval 0");
 
   const addresses: string[] = new Array(count);
   let off = VRRP_HDR_LEN;
   for (let i = 0; i < count; i++, off += addrLen) {
-    addresses[i] = family === 4 ? formatIpv4(bytes, off) : formatIpv6(bytes, off);
+    addresses[i] = family === 4 ? formatIpv4(bytes, o + off) : formatIpv6(bytes, o + off);
   }
   const value: DecodedAdvert = {
     version,
     type: 1,
     vrid,
-    priority: bytes[2]!,
+    priority: bytes[o + 2]!,
     family,
     advertIntCs,
     authType,
     addresses,
     checksum,
   };
-  if (authLen) value.authData = bytes.subarray(off, off + AUTH_DATA_LEN);
+  if (authLen) value.authData = bytes.subarray(o + off, o + off + AUTH_DATA_LEN);
   return { ok: true, value };
 }
 
@@ -329,13 +343,17 @@ export interface Ipv4Packet {
   headerChecksum: number;
   src: string;
   dst: string;
-  /** the same addresses as 4-byte views (cheaper than text for decodeAdvert's src/dst) */
-  srcBytes: Uint8Array;
-  dstBytes: Uint8Array;
+  /** the same addresses as 4-byte views (made on first use) */
+  readonly srcBytes: Uint8Array;
+  readonly dstBytes: Uint8Array;
+  /** unfolded 16-bit sum of source + destination, for decodeAdvert's `addressSum` */
+  addressSum: number;
   /** the packet trimmed to its total length (link padding removed); AH verification needs it */
   packet: Uint8Array;
-  /** the VRRP message (after the IP header and any AH header) */
-  payload: Uint8Array;
+  /** the VRRP message (after the IP header and any AH header), made on first use */
+  readonly payload: Uint8Array;
+  /** where the VRRP message starts in `packet` (decodeAdvert's `offset`) */
+  payloadOffset: number;
   ah?: AhHeader;
 }
 
@@ -374,10 +392,19 @@ export function decodeIpv4Packet(bytes: Uint8Array): Result<Ipv4Packet, Ipv4Erro
     headerChecksum: (bytes[10]! << 8) | bytes[11]!,
     src: formatIpv4(bytes, 12),
     dst: formatIpv4(bytes, 16),
-    srcBytes: bytes.subarray(12, 16),
-    dstBytes: bytes.subarray(16, 20),
+    // views are made on demand: creating typed-array views dominated the receive path
+    get srcBytes() {
+      return bytes.subarray(12, 16);
+    },
+    get dstBytes() {
+      return bytes.subarray(16, 20);
+    },
+    addressSum: sum16(bytes, 12, 20),
     packet,
-    payload: packet.subarray(headerLength),
+    payloadOffset: headerLength,
+    get payload() {
+      return packet.subarray(this.payloadOffset);
+    },
   };
   if (protocol === IPPROTO_VRRP) return { ok: true, value };
   if (protocol !== IPPROTO_AH) return fail("not-vrrp", `IP protocol ${protocol}, expected 112 (VRRP) or 51 (AH)`);
@@ -402,6 +429,6 @@ export function decodeIpv4Packet(bytes: Uint8Array): Result<Ipv4Packet, Ipv4Erro
     seq: dv.getUint32(h + 8),
     icv: bytes.subarray(h + 12, h + AH_LEN),
   };
-  value.payload = packet.subarray(h + AH_LEN);
+  value.payloadOffset = h + AH_LEN;
   return { ok: true, value };
 }

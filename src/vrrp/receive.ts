@@ -24,11 +24,13 @@ export function decodeReceived(rx: RxPacket): Received {
     const ip = decodeIpv4Packet(rx.data);
     if (!ip.ok) return { ok: false, error: ip.error };
     const pkt = ip.value;
-    const adv = decodeAdvert(pkt.payload, { family: 4, src: pkt.srcBytes, dst: pkt.dstBytes });
-    if (!adv.ok) return { ok: false, error: { ...adv.error, vrid: pkt.payload[1] } };
+    const at = pkt.payloadOffset;
+    const adv = decodeAdvert(pkt.packet, { family: 4, addressSum: pkt.addressSum, offset: at, length: pkt.totalLength - at });
+    if (!adv.ok) return { ok: false, error: { ...adv.error, vrid: pkt.packet[at + 1] } };
     const value = received(adv.value, pkt.src, pkt.dst, pkt.ttl);
     if (pkt.ah) {
-      const unicast = (pkt.dstBytes[0] ?? 0) < 224 || (pkt.dstBytes[0] ?? 0) > 239;
+      const first = pkt.packet[16] ?? 0;
+      const unicast = first < 224 || first > 239;
       value.ah = { seq: pkt.ah.seq, verify: (pass) => verifyIpv4Ah(pkt, pass, { unicast }).ok };
     }
     return { ok: true, value };
