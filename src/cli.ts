@@ -148,6 +148,8 @@ function demo(io: Io): number {
       "  - keel -t -f keepalived.conf     check a configuration (keepalived's whole language)",
       "  - keel -d -f keepalived.conf     dump the resolved model as JSON",
       "  - keel convert FILE --to toml    convert between keepalived.conf and TOML",
+      "  - the VRRP v2/v3 engine (codec, state machine, tracking, sync groups), proven on a",
+      "    simulated network: npm test -- sim; benches in bench/vrrp/",
       "",
     ].join("\n"),
   );
