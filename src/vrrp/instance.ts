@@ -143,7 +143,10 @@ export class Instance {
     if (this.isFaulted()) {
       this.wantState = "FAULT";
       this.forceReleaseVips();
-      this.enter("FAULT", "init", now);
+      // waiting only for weight-0 scripts' first results (keepalived num_script_init) is
+      // not a fault: FAULT state, but no FAULT notify
+      const onlyWaiting = [...this.faults].every((f) => f.startsWith("init:"));
+      this.enter("FAULT", "init", now, !onlyWaiting);
       this.sands = Number.POSITIVE_INFINITY;
       return;
     }
@@ -604,11 +607,11 @@ export class Instance {
     this.out.push({ type: "transition", instance: this.name, from, to, reason });
   }
 
-  private enter(to: VrrpState, reason: TransitionReason, now: number): void {
+  private enter(to: VrrpState, reason: TransitionReason, now: number, notify = true): void {
     const from = this.state;
     this.state = to;
     this.transition(from, to, reason, now);
-    if (to !== "INIT") this.notify(to as NotifyState);
+    if (notify && to !== "INIT") this.notify(to as NotifyState);
   }
 
   private notify(state: NotifyState): void {

@@ -184,3 +184,18 @@ describe("gratuitous ARP schedule", () => {
     ]);
   });
 });
+
+describe("waiting for scripts at start", () => {
+  test("held only by weight-0 scripts that have not run: FAULT without a FAULT notify; a real fault notifies", () => {
+    const i = instance("priority 100");
+    i.faults.add("init:script:chk");
+    i.start(0);
+    expect(kinds(i.pollActions())).toEqual(["del-vips", "INIT->FAULT:init"]);
+    i.setFault("init:script:chk", false, 500, "track-recovered");
+    expect(kinds(i.pollActions())).toEqual(["FAULT->BACKUP:track-recovered", "notify"]);
+    const j = instance("priority 100");
+    j.faults.add("interface:eth0");
+    j.start(0);
+    expect(kinds(j.pollActions())).toEqual(["del-vips", "INIT->FAULT:init", "notify"]);
+  });
+});
