@@ -8,7 +8,7 @@
  */
 import { canonicalIp, parseIp } from "./addr";
 import type { InstanceParams } from "./params";
-import { masterDownMs, skewMs } from "./timers";
+import { masterDownMs, minSkewMs, skewMs } from "./timers";
 import {
   type Action,
   type AdvertOut,
@@ -159,7 +159,9 @@ export class Instance {
       this.ownerStart = true;
       return;
     }
-    this.msDownTimerMs = this.downTimer();
+    // vrrp_init_state: a sync group member configured MASTER (its group starts as BACKUP)
+    // waits one advert interval plus the smallest skew, "to ensure there is no other master"
+    this.msDownTimerMs = this.sync && this.wantState === "MASTER" ? this.p.advertIntCs * 10 + minSkewMs(this.p.version, this.masterAdverIntCs) : this.downTimer();
     this.downCause = "no-advert";
     // vrrp_restore_interface(vrrp, false, true): a forced delete, so VIPs left behind
     // by a crash ("removing protocol VIPs") are gone before the first election

@@ -96,7 +96,10 @@ export class VrrpRouter {
   start(now: number): void {
     if (this.started) return;
     this.started = true;
+    // vrrp_init_state starts each instance on its own; the groups are settled after
+    this.pulling = true;
     for (const inst of this.instances.values()) this.run(inst, () => inst.start(now));
+    this.pulling = false;
     for (const g of this.groups.values()) {
       this.groupInit(g);
       for (const m of g.members) this.touch(m);

@@ -184,3 +184,17 @@ ${vrrpInstance({ name: "VI_INT", vrid: 20, priority: pInt })}`;
     expect(b.transitionsOf("VI_EXT", "MASTER")).toEqual([]);
   });
 });
+
+describe("sync group start", () => {
+  test("members configured MASTER wait one interval plus the smallest skew (keepalived vrrp_init_state)", () => {
+    const sim = new Sim({ seed: 41 });
+    const group = (state: "MASTER" | "BACKUP", prio: number) =>
+      `${globalDefs(3)}\nvrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: prio, state })}\n${vrrpInstance({ name: "VI_2", vrid: 2, priority: prio, state })}`;
+    const a = sim.add({ name: "a", conf: group("MASTER", 150) });
+    sim.add({ name: "b", conf: group("BACKUP", 100) });
+    sim.runUntil(10_000);
+    expect(sim.masters(1)).toEqual(["a"]);
+    expect(sim.masters(2)).toEqual(["a"]);
+    expect(a.transitionsOf("VI_1", "MASTER")[0]?.t).toBe(1000 + 3.906);
+  });
+});
