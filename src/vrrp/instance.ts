@@ -141,11 +141,12 @@ export class Instance {
     if (this.state !== "INIT") return;
     this.masterAdverIntCs = this.p.advertIntCs;
     if (this.isFaulted()) {
-      this.wantState = "FAULT";
-      this.forceReleaseVips();
       // waiting only for weight-0 scripts' first results (keepalived num_script_init) is
-      // not a fault: FAULT state, but no FAULT notify
-      const onlyWaiting = [...this.faults].every((f) => f.startsWith("init:"));
+      // not a fault: FAULT state, but no FAULT notify, and wantstate stays as configured
+      // so an owner goes straight to MASTER on the first success (try_up_instance)
+      const onlyWaiting = !this.hasRealFault();
+      if (!onlyWaiting) this.wantState = "FAULT";
+      this.forceReleaseVips();
       this.enter("FAULT", "init", now, !onlyWaiting);
       this.sands = Number.POSITIVE_INFINITY;
       return;
@@ -496,16 +497,29 @@ export class Instance {
     return this.faults.size > 0;
   }
 
+  /** A fault other than waiting for a weight-0 script's first result. */
+  private hasRealFault(): boolean {
+    for (const f of this.faults) if (!f.startsWith("init:")) return true;
+    return false;
+  }
+
   /**
    * down_instance / try_up_instance: set or clear one fault reason. Entering FAULT
    * from MASTER sends a priority-0 advert and drops the VIPs.
    */
   setFault(flag: string, faulted: boolean, now: number, reason: TransitionReason): void {
     const had = this.isFaulted();
+    const hadReal = this.hasRealFault();
     if (faulted) this.faults.add(flag);
     else this.faults.delete(flag);
     if (this.state === "INIT" || this.state === "STOP") return;
     if (!had && this.isFaulted()) this.goFault(now, reason);
+    else if (faulted && !hadReal && this.state === "FAULT" && !flag.startsWith("init:")) {
+      // keepalived down_instance during the init wait: num_script_init is no fault flag,
+      // so the first failure is a new fault; the state is already FAULT, the notify is not
+      this.wantState = "FAULT";
+      this.notify("FAULT");
+    }
     else if (had && !this.isFaulted() && !this.sync?.groupFaulted(this)) this.recover(now, reason);
   }
 
@@ -517,19 +531,16 @@ export class Instance {
     else this.leaveFault(now, reason);
   }
 
-  /** try_up_instance: all faults cleared; come back as BACKUP (the owner as MASTER after one interval). */
+  /**
+   * try_up_instance: all faults cleared. An owner still wanting MASTER (it was only
+   * waiting for its scripts' first results) is master at once; anyone else, the owner
+   * after a real fault included (down_instance set wantstate FAULT), comes back as BACKUP
+   * with the full Master_Down_Interval (vrrp_state_leave_fault resets ms_down_timer).
+   */
   recover(now: number, reason: TransitionReason): void {
     if (this.state !== "FAULT") return;
     this.masterAdverIntCs = this.p.advertIntCs;
-    if (this.p.wantMaster && this.isOwner) {
-      this.wantState = "BACKUP";
-      this.leaveFault(now, reason);
-      // the owner waits one interval plus skew for another master, then takes over
-      this.msDownTimerMs = this.p.advertIntCs * 10 + this.skew();
-      this.sands = now + this.msDownTimerMs;
-      return;
-    }
-    this.wantState = "BACKUP";
+    if (!(this.wantState === "MASTER" && this.isOwner)) this.wantState = "BACKUP";
     this.leaveFault(now, reason);
   }
 

@@ -86,7 +86,8 @@ export function instanceParams(
     advertIntCs,
     // keepalived ignores nopreempt / preempt_delay for an initial MASTER and for the owner
     nopreempt: v.nopreempt && v.state !== "MASTER" && v.priority !== 255,
-    preemptDelayMs: v.state === "MASTER" || v.nopreempt ? 0 : v.preemptDelay * 1000,
+    // keepalived vrrp_complete_instance: "preempt_delay is incompatible with strict mode - resetting"
+    preemptDelayMs: v.state === "MASTER" || v.nopreempt || strict ? 0 : v.preemptDelay * 1000,
     downTimerAdverts: strict ? 3 : (v.downTimerAdverts ?? g.vrrpDownTimerAdverts),
     vips: v.virtualIpaddress.filter((a) => a.family === family),
     excluded: v.virtualIpaddressExcluded,

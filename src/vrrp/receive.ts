@@ -4,7 +4,7 @@
  * VRRP message with source, destination and hop limit from cmsgs. Structural errors
  * come back as codes (never thrown) so the router can count them (DESIGN.md rule 3).
  */
-import { canonicalIp } from "./addr";
+import { formatIpv6, parseIpv6 } from "./addr";
 import { verifyIpv4Ah } from "./ah";
 import { type DecodedAdvert, decodeAdvert, decodeIpv4Packet } from "./packet";
 import type { RxPacket } from "./router";
@@ -37,10 +37,15 @@ export function decodeReceived(rx: RxPacket): Received {
   }
   if (rx.src === undefined || rx.dst === undefined)
     return { ok: false, error: { code: "no-address", message: "IPv6 packet without source or destination (cmsg missing)", vrid: rx.data[1] } };
-  const adv = decodeAdvert(rx.data, { family: 6, src: rx.src, dst: rx.dst });
+  // each address is parsed or formatted once: bytes for the checksum pseudo-header, text
+  // (inet_ntop form) for the engine's comparisons
+  const src = typeof rx.src === "string" ? parseIpv6(rx.src) : rx.src;
+  const dst = typeof rx.dst === "string" ? parseIpv6(rx.dst) : rx.dst;
+  if (src?.length !== 16 || dst?.length !== 16)
+    return { ok: false, error: { code: "no-address", message: "IPv6 packet with a source or destination that is not an IPv6 address", vrid: rx.data[1] } };
+  const adv = decodeAdvert(rx.data, { family: 6, src, dst });
   if (!adv.ok) return { ok: false, error: { ...adv.error, vrid: rx.data[1] } };
-  // the engine compares addresses as canonical text (inet_ntop form)
-  return { ok: true, value: received(adv.value, canonicalIp(rx.src) ?? rx.src, canonicalIp(rx.dst) ?? rx.dst, rx.hopLimit ?? -1) };
+  return { ok: true, value: received(adv.value, formatIpv6(src), formatIpv6(dst), rx.hopLimit ?? -1) };
 }
 
 function received(a: DecodedAdvert, from: string, to: string, ttl: number): ReceivedAdvert {

@@ -17,9 +17,12 @@ export interface RxPacket {
   family: 4 | 6;
   /** IPv4: the whole IP packet (header included, as a raw socket gives it); IPv6: the VRRP message */
   data: Uint8Array;
-  /** IPv6: source and destination from the socket (IPv4 reads them from the header) */
-  src?: string;
-  dst?: string;
+  /**
+   * IPv6: source and destination from the socket (IPv4 reads them from the header);
+   * 16 bytes as recvmsg gives them, or text (the simulator)
+   */
+  src?: string | Uint8Array;
+  dst?: string | Uint8Array;
   /** IPv6 hop limit from IPV6_HOPLIMIT; IPv4 reads the TTL from the header */
   hopLimit?: number;
 }
@@ -236,8 +239,10 @@ export class VrrpRouter {
     const { delta, faults } = this.board.evaluate(inst.name);
     this.run(inst, () => {
       inst.setTotalPriority(inst.p.priority + delta);
-      for (const f of [...inst.faults]) if (!faults.has(f)) inst.setFault(f, false, now, recoverReason(f));
+      // new faults first: a script's first failure replacing its init wait must not pass
+      // through an unfaulted moment (a transient BACKUP)
       for (const f of faults) if (!inst.faults.has(f)) inst.setFault(f, true, now, faultReason(f));
+      for (const f of [...inst.faults]) if (!faults.has(f)) inst.setFault(f, false, now, recoverReason(f));
     });
   }
 

@@ -176,4 +176,53 @@ describe("failover", () => {
     expect(a!.allVips()).toEqual([]);
     expect(sim.holders(VIP)).toEqual(["b"]);
   });
+
+  test("vrrp_strict clears preempt_delay (keepalived vrrp_complete_instance): preemption after the down timer only", () => {
+    const sim = new Sim({ seed: 9 });
+    const strict = globalDefs(3, ["vrrp_strict"]);
+    const a = sim.add({ name: "a", conf: `${strict}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, preemptDelay: 5 })}` });
+    sim.add({ name: "b", conf: `${strict}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100 })}` });
+    sim.runUntil(10_000);
+    sim.stop(a);
+    sim.runUntil(20_000);
+    sim.restart(a);
+    sim.runUntil(40_000);
+    // "preempt_delay is incompatible with strict mode - resetting": a preempts like any backup
+    expect(a.transitionsOf("VI_1", "MASTER").at(-1)).toMatchObject({ t: 20_000 + masterDownMs(3, 100, 150), reason: "preempt" });
+  });
+
+  test("GARPs on takeover: garp_master_repeat at once, again after garp_master_delay, then silence", () => {
+    const sim = trio([150, 100, 50]);
+    const [a, b] = sim.nodes;
+    sim.runUntil(10_000);
+    sim.kill("a");
+    sim.runUntil(60_000);
+    const t = b!.transitionsOf("VI_1", "MASTER")[0]!.t;
+    // keepalived defaults: vrrp_garp_master_repeat 5, vrrp_garp_master_delay 5 s, no refresh
+    expect(b!.garps).toEqual([
+      { t, instance: "VI_1", addresses: [VIP], count: 5 },
+      { t: t + 5_000, instance: "VI_1", addresses: [VIP], count: 5 },
+    ]);
+    // the first master did the same at its own takeover
+    expect(a!.garps.map((g) => g.t)).toEqual([masterDownMs(3, 100, 150), masterDownMs(3, 100, 150) + 5_000]);
+    // the `garp` command sends one more burst, on the master only
+    sim.command(b!, { type: "garp", instance: "VI_1" });
+    sim.command(sim.node("c"), { type: "garp", instance: "VI_1" });
+    expect(b!.garps.at(-1)).toMatchObject({ t: 60_000, count: 5 });
+    expect(sim.node("c").garps).toEqual([]);
+  });
+
+  test("notify order on a takeover: the new master's MASTER notify, the old master's BACKUP", () => {
+    const sim = trio([150, 100, 50]);
+    const [a, b] = sim.nodes;
+    sim.runUntil(10_000);
+    sim.stop(a!);
+    sim.restart(a!);
+    sim.runUntil(30_000);
+    const notifies = (n: typeof a) => n!.actions.filter((x) => x.action.type === "notify").map((x) => ({ t: x.t, ...(x.action as { state: string }) }));
+    expect(notifies(a).map((x) => x.state)).toEqual(["BACKUP", "MASTER", "STOP", "BACKUP", "MASTER"]);
+    expect(notifies(b).map((x) => x.state)).toEqual(["BACKUP", "MASTER", "BACKUP"]);
+    // the MASTER notify carries the priority it won with
+    expect(notifies(a).at(-1)).toMatchObject({ kind: "INSTANCE", name: "VI_1", state: "MASTER", priority: 150 });
+  });
 });

@@ -291,6 +291,8 @@ export class Sim {
   private readonly heap = new EventHeap<SimEvent>();
   private seq = 0;
   private readonly byName = new Map<string, SimNode>();
+  /** destination address → is it multicast (a cache: the same few addresses recur) */
+  private readonly multicast = new Map<string, boolean>();
   /** "ifname/address" → node, for unicast */
   private readonly byAddr = new Map<string, SimNode>();
   private readonly links = new Map<string, Partial<LinkParams>>();
@@ -590,7 +592,7 @@ export class Sim {
     if (!router) return;
     const t = this.now;
     const actions = router.pollActions();
-    let batches: Map<string, SimEvent & { kind: "packets" }> | undefined;
+    let batches: Map<SimNode, Map<number, SimEvent & { kind: "packets" }>> | undefined;
     for (const a of actions) {
       if (this.recordActions) node.actions.push({ t, action: a });
       switch (a.type) {
@@ -624,7 +626,7 @@ export class Sim {
           break;
       }
     }
-    if (batches) for (const b of batches.values()) this.heap.push(b);
+    if (batches) for (const perNode of batches.values()) for (const b of perNode.values()) this.heap.push(b);
     this.arm(node);
   }
 
@@ -645,7 +647,7 @@ export class Sim {
   }
 
   /** One advert onto the wire: every reachable node (multicast) or the addressed one (unicast). */
-  private transmit(from: SimNode, advert: AdvertOut, batches: Map<string, SimEvent & { kind: "packets" }>): void {
+  private transmit(from: SimNode, advert: AdvertOut, batches: Map<SimNode, Map<number, SimEvent & { kind: "packets" }>>): void {
     if (this.recordAdverts) {
       from.sent.push({
         t: this.now,
@@ -663,7 +665,12 @@ export class Sim {
     const src = advert.source ?? from.address(advert.family, ifname);
     const meta = { instance: advert.instance, family: advert.family, vrid: advert.vrid, priority: advert.priority };
     for (const pkt of advertPackets(advert, src)) {
-      const targets = isMulticast(pkt.dst) ? this.nodes : [this.byAddr.get(`${ifname}/${pkt.dst.toLowerCase()}`)].filter((n): n is SimNode => n !== undefined);
+      let multicast = this.multicast.get(pkt.dst);
+      if (multicast === undefined) {
+        multicast = isMulticast(pkt.dst);
+        this.multicast.set(pkt.dst, multicast);
+      }
+      const targets = multicast ? this.nodes : [this.byAddr.get(`${ifname}/${pkt.dst.toLowerCase()}`)].filter((n): n is SimNode => n !== undefined);
       for (const to of targets) {
         if (!this.canHear(from, to) || !to.ifaces.has(ifname)) continue;
         const link = this.linkParams(from, to);
@@ -677,11 +684,15 @@ export class Sim {
             ? { ifname, family: 4, data: pkt.data }
             : { ifname, family: 6, data: pkt.data, src, dst: pkt.dst, hopLimit: 255 };
         // frames from one sender arriving together at one receiver travel as one event
-        const key = `${to.index}@${at}`;
-        let b = batches.get(key);
+        let perNode = batches.get(to);
+        if (!perNode) {
+          perNode = new Map();
+          batches.set(to, perNode);
+        }
+        let b = perNode.get(at);
         if (!b) {
           b = { t: at, seq: this.seq++, kind: "packets", node: to, from, pkts: [] };
-          batches.set(key, b);
+          perNode.set(at, b);
         }
         b.pkts.push({ rx, meta });
       }

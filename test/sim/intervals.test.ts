@@ -47,7 +47,7 @@ describe("advert intervals", () => {
     expect(b.transitionsOf("VI_1", "MASTER").at(-1)!.t).toBe(heard.t + masterDownMs(3, 200, 100));
   });
 
-  test("v3 after failback: the backup returns to its own interval when it leaves MASTER? no: it adopts the new master's", () => {
+  test("v3: a master that steps down for a faster master adopts that master's interval", () => {
     const sim = new Sim({ seed: 33 });
     const a = sim.add({ name: "a", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, advertInt: 0.25 })}` });
     const b = sim.add({ name: "b", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, advertInt: 1 })}` });

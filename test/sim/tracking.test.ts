@@ -197,4 +197,70 @@ describe("sync group start", () => {
     expect(sim.masters(2)).toEqual(["a"]);
     expect(a.transitionsOf("VI_1", "MASTER")[0]?.t).toBe(1000 + 3.906);
   });
+
+});
+
+describe("address owner and trackers", () => {
+  test("address owner after a fault: BACKUP with a full Master_Down_Interval, then master (keepalived try_up_instance)", () => {
+    // keepalived: down_instance() sets wantstate FAULT, so try_up_instance() takes the
+    // BACKUP branch, and vrrp_state_leave_fault() sets ms_down_timer = VRRP_MS_DOWN_TIMER
+    // (3 x adver_int + skew(255)) whatever try_up_instance computed before it
+    const sim = new Sim({ seed: 17 });
+    const a = sim.add({
+      name: "a",
+      conf: `${globalDefs(3)}\n${vrrpScript("chk", 0)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 255, state: "MASTER", trackScripts: ["chk"] })}`,
+    });
+    sim.add({ name: "b", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100 })}` });
+    sim.track(a, { kind: "script", name: "chk", ok: true });
+    sim.runUntil(10_000);
+    expect(sim.masters(1)).toEqual(["a"]);
+    sim.track(a, { kind: "script", name: "chk", ok: false });
+    sim.runUntil(20_000);
+    expect(sim.masters(1)).toEqual(["b"]);
+    sim.track(a, { kind: "script", name: "chk", ok: true });
+    expect(a.transitionsOf("VI_1").at(-1)).toMatchObject({ t: 20_000, from: "FAULT", to: "BACKUP" });
+    sim.runUntil(30_000);
+    expect(masterDownMs(3, 100, 255)).toBe(3003.906);
+    expect(a.transitionsOf("VI_1", "MASTER").at(-1)).toMatchObject({ t: 20_000 + masterDownMs(3, 100, 255), from: "BACKUP" });
+  });
+
+  test("address owner waiting for its weight-0 script's first result is master the moment it succeeds", () => {
+    // keepalived: vrrp_init_state leaves wantstate MASTER while num_script_init > 0; the
+    // first success calls try_up_instance(vrrp, leaving_init = true, ...) whose
+    // vrrp_state_leave_fault() sees wantstate MASTER and calls vrrp_state_goto_master()
+    const sim = new Sim({ seed: 18 });
+    const a = sim.add({
+      name: "a",
+      conf: `${globalDefs(3)}\n${vrrpScript("chk", 0)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 255, state: "MASTER", trackScripts: ["chk"] })}`,
+    });
+    sim.add({ name: "b", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100 })}` });
+    sim.runUntil(10_000);
+    expect(a.state("VI_1")).toBe("FAULT");
+    expect(sim.masters(1)).toEqual(["b"]);
+    sim.track(a, { kind: "script", name: "chk", ok: true });
+    sim.runUntil(10_000);
+    expect(a.transitionsOf("VI_1").at(-1)).toMatchObject({ t: 10_000, from: "FAULT", to: "MASTER" });
+    expect(sim.masters(1)).toEqual(["a"]);
+  });
+});
+
+describe("init wait for weight-0 scripts", () => {
+  test("a first result that fails: FAULT notify, no passing BACKUP; a later success comes up as BACKUP", () => {
+    // keepalived: num_script_init is not a fault flag, so the first failure is down_instance()
+    // on an instance with no flags (FAULT notify, state already FAULT); the success that
+    // follows is try_up_instance() with wantstate FAULT, so BACKUP
+    const sim = new Sim({ seed: 19 });
+    const a = sim.add({
+      name: "a",
+      conf: `${globalDefs(3)}\n${vrrpScript("chk", 0)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 255, state: "MASTER", trackScripts: ["chk"] })}`,
+    });
+    sim.runUntil(5_000);
+    sim.track(a, { kind: "script", name: "chk", ok: false });
+    sim.runUntil(6_000);
+    const notifies = a.actions.filter((x) => x.action.type === "notify").map((x) => (x.action as { state: string }).state);
+    expect(notifies).toEqual(["FAULT"]);
+    expect(a.transitionsOf("VI_1").map((t) => t.to)).toEqual(["FAULT"]);
+    sim.track(a, { kind: "script", name: "chk", ok: true });
+    expect(a.transitionsOf("VI_1").at(-1)).toMatchObject({ t: 6_000, from: "FAULT", to: "BACKUP" });
+  });
 });

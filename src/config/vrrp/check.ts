@@ -202,6 +202,7 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
     if (v.priority === 255 && v.state === "BACKUP") c.warning(where, "owner-backup", `${who} priority 255 (address owner) with state BACKUP: the owner should start as MASTER`);
     if (v.preemptDelay > 0 && v.state === "MASTER") c.warning(where, "preempt-delay-master", `${who} preempt_delay does not work with state MASTER; it is ignored`);
     else if (v.preemptDelay > 0 && v.nopreempt) c.warning(where, "preempt-delay-nopreempt", `${who} preempt_delay is incompatible with nopreempt; it is ignored`);
+    else if (v.preemptDelay > 0 && strict) c.warning(where, "strict-mode", `${who} preempt_delay is incompatible with strict mode; it is ignored`);
     if (v.timerExpiredBackup !== undefined && !v.nopreempt) c.warning(where, "timer-expired-backup", `${who} timer_expired_backup requires nopreempt; it is ignored`);
     if (v.ownerIgnoreAdverts === true && v.priority !== 255) c.warning(where, "owner-ignore-adverts", `${who} owner_ignore_adverts is ignored since priority is not 255`);
     if (strict && v.downTimerAdverts !== undefined && v.downTimerAdverts !== 3) c.warning(where, "strict-mode", `${who} down_timer_adverts is incompatible with strict mode; 3 is used`);
