@@ -243,53 +243,49 @@ export class Instance {
   check(adv: ReceivedAdvert, checkVipAddr: boolean): "ok" | "ko" | "drop" {
     const p = this.p;
     const s = this.stats;
+    const ko = (stat: keyof VrrpStats, code: string, message: string): "ko" => {
+      s[stat]++;
+      this.out.push({ type: "rx-error", instance: this.name, from: adv.from, code, message });
+      return "ko";
+    };
+    const who = `(${this.name})`;
     // RFC 5798 7.1: TTL / hop limit must be 255, except unicast (keepalived)
-    if (!p.unicast && adv.ttl !== -1 && adv.ttl !== 255) {
-      s.ip_ttl_err++;
-      return "ko";
-    }
-    if (adv.version !== p.version) {
-      s.vers_err++;
-      return "ko";
-    }
+    if (!p.unicast && adv.ttl !== -1 && adv.ttl !== 255)
+      return ko("ip_ttl_err", "bad-ttl", `${who} invalid TTL/HL from ${adv.from}. Received ${adv.ttl} and expect 255`);
+    if (adv.version !== p.version)
+      return ko("vers_err", "bad-version", `${who} wrong VRRP version from ${adv.from}. Received ${adv.version} and expect ${p.version}`);
     if (p.version === 2) {
-      // keepalived checks the AH header's presence against the configured type first
-      if ((adv.ah !== undefined) !== (p.auth?.type === "AH")) {
-        s.authtype_mismatch++;
-        return "ko";
-      }
-      if (adv.authType > 2) {
-        s.invalid_authtype++;
-        return "ko";
-      }
       const want = p.auth ? (p.auth.type === "PASS" ? 1 : 2) : 0;
-      if (adv.authType !== want) {
-        s.authtype_mismatch++;
-        return "ko";
-      }
-      if (p.auth?.type === "PASS" && !passMatches(adv.authData, p.auth.pass)) {
-        s.auth_failure++;
-        return "ko";
-      }
+      // keepalived checks the AH header's presence against the configured type first
+      if ((adv.ah !== undefined) !== (p.auth?.type === "AH"))
+        return ko("authtype_mismatch", "auth-type-mismatch", `${who} received a ${adv.ah ? 2 : adv.authType} auth from ${adv.from}, expecting ${want}!`);
+      if (adv.authType > 2) return ko("invalid_authtype", "bad-auth-type", `${who} Invalid auth type from ${adv.from}: ${adv.authType}`);
+      if (adv.authType !== want)
+        return ko("authtype_mismatch", "auth-type-mismatch", `${who} received a ${adv.authType} auth from ${adv.from}, expecting ${want}!`);
+      if (p.auth?.type === "PASS" && !passMatches(adv.authData, p.auth.pass))
+        return ko("auth_failure", "auth-failure", `${who} received an invalid passwd from ${adv.from}!`);
       if (p.auth?.type === "AH") {
         // ICV and SPI, then the anti-replay sequence (vrrp_in_chk_ipsecah)
-        if (!adv.ah?.verify(p.auth.pass) || adv.ah.seq <= this.ahSeq) {
-          s.auth_failure++;
-          return "ko";
-        }
+        if (!adv.ah?.verify(p.auth.pass)) return ko("auth_failure", "auth-failure", `${who} IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !`);
+        if (adv.ah.seq <= this.ahSeq) return ko("auth_failure", "auth-failure", `${who} IPSEC-AH : sequence number ${adv.ah.seq} already proceeded (local ${this.ahSeq})`);
         this.ahSeq = adv.ah.seq;
       }
       // RFC 3768 7.1: MUST drop an advert whose interval differs (v2)
       if (adv.advertIntCs !== p.advertIntCs) {
         s.advert_interval_err++;
+        this.out.push({
+          type: "rx-error",
+          instance: this.name,
+          from: adv.from,
+          code: "bad-interval",
+          message: `${who} advertisement interval mismatch with ${adv.from} mine=${p.advertIntCs / 100} sec rcv'd=${adv.advertIntCs / 100} sec`,
+        });
         return "drop";
       }
     }
     // a multicast instance takes multicast adverts, a unicast one unicast adverts
-    if ((adv.to === p.mcastGroup || isMulticast(adv.to)) === p.unicast) {
-      s.addr_list_err++;
-      return "ko";
-    }
+    if ((adv.to === p.mcastGroup || isMulticast(adv.to)) === p.unicast)
+      return ko("addr_list_err", "wrong-destination", `${who} received ${p.unicast ? "multicast" : "unicast"} advert from ${adv.from} to ${adv.to}, expecting ${p.unicast ? "unicast" : "multicast"}`);
     // owner_ignore_adverts (always in strict mode): the owner does not listen
     if (p.ownerIgnoreAdverts && this.effectivePriority === PRIO_OWNER) return "drop";
     s.advert_rcvd++;

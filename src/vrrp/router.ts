@@ -5,6 +5,7 @@
  * (keepalived vrrp_sync.c). Sans-I/O like the instances it holds (DESIGN.md rule 1).
  */
 import type { KeelConfig } from "../config/model";
+import { formatIpv4, formatIpv6 } from "./addr";
 import { Instance, type SyncControl } from "./instance";
 import { instanceParams } from "./params";
 import { type DecodeFailure, decodeReceived } from "./receive";
@@ -324,6 +325,8 @@ export class VrrpRouter {
   private countDrop(rx: RxPacket, error: DecodeFailure): void {
     // attribute the failure to the instance when the VRID can be read (per-instance stats)
     const inst = error.vrid !== undefined ? this.byVrid.get(vridKey(rx.family, error.vrid))?.find((i) => i.p.ifname === undefined || i.p.ifname === rx.ifname) : undefined;
+    const from = packetSource(rx);
+    this.out.push({ type: "rx-error", instance: inst?.name, from, code: error.code, message: `${inst ? `(${inst.name}) ` : ""}${error.message} from ${from} on ${rx.ifname}` });
     if (inst) {
       const s = inst.stats;
       if (error.code === "bad-checksum") s.chk_err++;
@@ -335,6 +338,13 @@ export class VrrpRouter {
     }
     this.stats.dropped[error.code] = (this.stats.dropped[error.code] ?? 0) + 1;
   }
+}
+
+/** The sender of a packet that may not even decode, for the log line. */
+function packetSource(rx: RxPacket): string {
+  if (rx.family === 4) return rx.data.length >= 16 ? formatIpv4(rx.data, 12) : "?";
+  if (rx.src === undefined) return "?";
+  return typeof rx.src === "string" ? rx.src : rx.src.length === 16 ? formatIpv6(rx.src) : "?";
 }
 
 function vridKey(family: 4 | 6, vrid: number): number {

@@ -77,6 +77,8 @@ export type Action =
   | { type: "transition"; instance: string; from: VrrpState; to: VrrpState; reason: TransitionReason }
   | { type: "notify"; kind: "INSTANCE" | "GROUP"; name: string; state: NotifyState; priority: number }
   | { type: "priority"; instance: string; from: number; to: number }
+  /** a packet that failed to decode, or an advert rejected by the instance's checks (vrrp_check_packet), in keepalived's words */
+  | { type: "rx-error"; instance?: string; from: string; code: string; message: string }
   /** notify_master_rx_lower_pri: a master heard a lower-priority advert */
   | { type: "master-rx-lower-pri"; instance: string; from: string; priority: number };
 
