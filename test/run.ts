@@ -22,6 +22,7 @@ type Layer = {
   ignore?: string; // glob of files under `dir` that belong to another layer
   root?: boolean; // needs root (namespaces, raw sockets, the VM runner)
   needs?: Record<string, string>; // Debian package → a command it provides
+  build?: boolean; // runs the compiled dist/keel: build it first
 };
 
 const layers: Layer[] = [
@@ -29,11 +30,12 @@ const layers: Layer[] = [
   { name: "typecheck", cmd: [bin("tsc"), "--noEmit", "-p", "."] },
   { name: "unit", dir: "test/unit" },
   { name: "sim", dir: "test/sim" },
-  { name: "netns", dir: "test/netns", root: true, needs: { iproute2: "ip" } },
+  { name: "netns", dir: "test/netns", root: true, build: true, needs: { iproute2: "ip", tshark: "tshark" } },
   {
     name: "interop",
     dir: "test/interop",
     root: true,
+    build: true,
     needs: { keepalived: "keepalived", iproute2: "ip", tshark: "tshark" },
   },
   {
@@ -44,7 +46,7 @@ const layers: Layer[] = [
   },
   // Ink against a fake stdout needs nothing; only the tmux end-to-end needs root + tmux.
   { name: "tui", dir: "test/tui", ignore: "test/tui/e2e/**" },
-  { name: "tui-e2e", dir: "test/tui/e2e", root: true, needs: { tmux: "tmux" } },
+  { name: "tui-e2e", dir: "test/tui/e2e", root: true, build: true, needs: { tmux: "tmux" } },
 ];
 
 const wanted = process.argv.slice(2);
@@ -56,6 +58,7 @@ if (unknown.length > 0) {
 
 const isRoot = process.getuid?.() === 0;
 let aptUpdated = false;
+let built = false;
 let passed = 0;
 let failed = 0;
 const report: string[] = [];
@@ -127,10 +130,14 @@ for (const layer of layers) {
   if (why) {
     console.error(`${layer.name}: FAILED, cannot run: ${why}`);
     fail = 1;
+  } else if (layer.build && !built && run([process.execPath, "build.ts"]) !== 0) {
+    console.error(`${layer.name}: FAILED, cannot run: bun build.ts failed`);
+    fail = 1;
   } else if (layer.cmd) {
     if (run(layer.cmd) === 0) pass = 1;
     else fail = 1;
   } else {
+    if (layer.build) built = true;
     ({ pass, fail } = await bunTest(layer));
   }
   passed += pass;

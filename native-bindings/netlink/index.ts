@@ -1,0 +1,5 @@
+/** rtnetlink for keel: addresses, routes, rules, macvlans, link state, change events. */
+export { NetlinkError } from "./error";
+export { watchRtnl } from "./monitor";
+export { Rtnl } from "./rtnl";
+export type { AddressInfo, AddressSpec, LinkInfo, RouteSpec, RtnlEvent, RuleSpec } from "./types";

@@ -1,0 +1,70 @@
+/**
+ * watchRtnl: link and address changes as they happen, on a separate NETLINK_ROUTE socket
+ * bound to RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR and watched through
+ * SIGIO (readiness.ts). Each wake-up drains the socket until EAGAIN.
+ *
+ * When the kernel could not queue a notification (the receive buffer overflowed,
+ * recvmsg fails with ENOBUFS) events were lost: the caller gets { type: "overrun" } and
+ * resyncs with listLinks/listAddresses. A message that does not decode is reported the
+ * same way (state may have been missed), never thrown.
+ */
+import { SyscallError } from "../errno";
+import { watchReadable } from "../readiness";
+import { parseMessages } from "./codec";
+import * as K from "./constants";
+import { ENOBUFS } from "./error";
+import { decodeAddress, decodeLink } from "./messages";
+import { NetlinkSocket } from "./socket";
+import type { RtnlEvent } from "./types";
+
+const RCVBUF = 8 << 20;
+
+export function watchRtnl(onEvent: (e: RtnlEvent | { type: "overrun" }) => void): { close(): void } {
+  const sock = NetlinkSocket.open({ groups: K.RTMGRP_LINK | K.RTMGRP_IPV4_IFADDR | K.RTMGRP_IPV6_IFADDR, rcvbuf: RCVBUF });
+  let closed = false;
+  const drain = (): void => {
+    while (!closed) {
+      let d: Uint8Array | undefined;
+      try {
+        d = sock.recv();
+      } catch (e) {
+        if (e instanceof SyscallError && e.errno === ENOBUFS) {
+          onEvent({ type: "overrun" });
+          continue;
+        }
+        throw e;
+      }
+      if (d === undefined) return;
+      const msgs = parseMessages(d);
+      if (!msgs.ok) {
+        onEvent({ type: "overrun" });
+        continue;
+      }
+      for (const m of msgs.value) {
+        if (closed) return;
+        if (m.type === K.RTM_NEWLINK || m.type === K.RTM_DELLINK) {
+          // AF_BRIDGE (and other) link messages describe bridge ports, not the interface
+          if (m.payload.length < 1 || m.payload[0] !== K.AF_UNSPEC) continue;
+          const l = decodeLink(m);
+          if (l.ok) onEvent({ type: "link", action: m.type === K.RTM_NEWLINK ? "new" : "del", link: l.value });
+          else onEvent({ type: "overrun" });
+        } else if (m.type === K.RTM_NEWADDR || m.type === K.RTM_DELADDR) {
+          const a = decodeAddress(m);
+          if (a.ok) onEvent({ type: "addr", action: m.type === K.RTM_NEWADDR ? "new" : "del", addr: a.value });
+          else if (a.error.code !== "unsupported") onEvent({ type: "overrun" });
+        } else if (m.type === K.NLMSG_OVERRUN) {
+          onEvent({ type: "overrun" });
+        }
+      }
+    }
+  };
+  const stop = watchReadable(sock.fd, drain);
+  return {
+    close(): void {
+      if (closed) return;
+      closed = true;
+      stop();
+      sock.close();
+    },
+  };
+}

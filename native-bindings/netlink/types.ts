@@ -1,0 +1,89 @@
+/** The rtnetlink API's data types (see rtnl.ts and monitor.ts for the operations). */
+
+export interface AddressSpec {
+  ifindex: number;
+  family: 4 | 6;
+  address: string;
+  prefixLen: number;
+  /** IPv4 only (IPv6 has no labels; ignored there); must start with the interface name */
+  label?: string;
+  /** RT_SCOPE_* value; default RT_SCOPE_UNIVERSE */
+  scope?: number;
+  /** IPv4 only */
+  broadcast?: string;
+  peer?: string;
+  /** IFA_F_NODAD */
+  nodad?: boolean;
+  /** IFA_F_NOPREFIXROUTE */
+  noprefixroute?: boolean;
+}
+
+export interface RouteSpec {
+  family: 4 | 6;
+  dst?: string;
+  /** default: a host route (32 / 128) when dst is given */
+  prefixLen?: number;
+  /** default RT_TABLE_MAIN */
+  table?: number;
+  metric?: number;
+  via?: string;
+  ifindex?: number;
+  /** preferred source (RTA_PREFSRC, `ip route ... src`) */
+  src?: string;
+  /** default RT_SCOPE_UNIVERSE on add (as keepalived), RT_SCOPE_NOWHERE (wildcard) on delete */
+  scope?: number;
+  /** default RTPROT_KEEPALIVED (18), on add and delete, as keepalived */
+  protocol?: number;
+  /** default unicast on add; on delete only matched when given */
+  type?: "unicast" | "blackhole" | "unreachable" | "prohibit" | "local";
+}
+
+export interface RuleSpec {
+  family: 4 | 6;
+  from?: string;
+  fromLen?: number;
+  to?: string;
+  toLen?: number;
+  /** 0 means main, as keepalived */
+  table: number;
+  priority?: number;
+  fwmark?: number;
+  fwmask?: number;
+  iif?: string;
+  oif?: string;
+  invert?: boolean;
+  tos?: number;
+}
+
+export interface LinkInfo {
+  ifindex: number;
+  name: string;
+  flags: number;
+  /** IFF_UP */
+  up: boolean;
+  /** IFF_RUNNING */
+  running: boolean;
+  /** IFF_LOWER_UP */
+  lowerUp: boolean;
+  mac?: Uint8Array;
+  mtu?: number;
+  /** IFLA_INFO_KIND ("macvlan", "veth", ...) */
+  kind?: string;
+  /** IFLA_LINK */
+  link?: number;
+  /** IFLA_OPERSTATE (RFC 2863: 2 down, 6 up, ...) */
+  operstate?: number;
+}
+
+export interface AddressInfo {
+  ifindex: number;
+  family: 4 | 6;
+  address: string;
+  prefixLen: number;
+  label?: string;
+  scope: number;
+  /** IFA_FLAGS when present, else ifa_flags */
+  flags: number;
+}
+
+export type RtnlEvent = { type: "link"; action: "new" | "del"; link: LinkInfo } | { type: "addr"; action: "new" | "del"; addr: AddressInfo };
