@@ -90,8 +90,20 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
 
   for (const d of result.diagnostics.items) io.err(`${formatDiagnostic(d)}\n`);
-  io.err("keel: the VRRP runtime is not built yet in this version; use -t to check a configuration or -d to dump it\n");
-  return 1;
+  if (result.diagnostics.errorCount > 0) {
+    io.err(`keel: ${file}: not starting with configuration errors (check with keel -t -f ${file})\n`);
+    return EXIT_CONFIG;
+  }
+  // the runtime (FFI, sockets) is loaded only to run: -t, -d and convert never need it
+  const { runDaemon } = await import("./runtime/daemon");
+  const { createLogger } = await import("./runtime/log");
+  const logFormat = str(opts.get("log-format"));
+  if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") {
+    io.err(`keel: --log-format must be text or json, not '${logFormat}'\n`);
+    return 1;
+  }
+  const log = createLogger({ format: logFormat as "text" | "json" | undefined, detail: opts.has("log-detail"), write: io.err });
+  return runDaemon({ config: result.config, configFile: file, log, argv: ["keel", ...argv], dontReleaseVrrp: opts.has("dont-release-vrrp") });
 }
 
 function str(v: string | true | undefined): string | undefined {

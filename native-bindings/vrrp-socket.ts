@@ -1,0 +1,233 @@
+/**
+ * VRRP raw sockets, set up as keepalived's open_vrrp_send_socket / open_vrrp_read_socket
+ * (vrrp.c) do, but one socket per interface × family × IP protocol for both directions
+ * (keepalived's sock pool shares one per interface too).
+ *
+ * IPv4: SOCK_RAW proto 112 (51 for VRRPv2 auth_type AH), IP_HDRINCL (keel builds the IP
+ * header: TTL 255, TOS 0xc0, as vrrp_build_ip4), IP_PKTINFO for the ingress interface,
+ * the group joined with ip_mreqn on the interface, IP_MULTICAST_ALL off so only the
+ * groups this socket joined arrive, no multicast loop, SO_BINDTODEVICE.
+ * IPv6: SOCK_RAW proto 112, the kernel builds the header: hop limit 255 (RFC 5798 5.1.2.3),
+ * IPV6_CHECKSUM at offset 6 (the kernel computes and verifies the VRRP checksum with the
+ * real pseudo-header), IPV6_RECVHOPLIMIT and IPV6_RECVPKTINFO for the checks of RFC 5798
+ * 7.1, ff02::12 joined on the interface.
+ */
+import { ptr } from "bun:ffi";
+import { EAGAIN, EINTR, SyscallError, check, errno } from "./errno";
+import { libc } from "./libc";
+import { formatIpv4, parseIpv4, parseIpv6 } from "./netlink/ip";
+import { setNonBlocking } from "./readiness";
+import { AF_INET, AF_INET6, MsgBuffers, cmsgs, int32, ipMreqn, ipv6Mreq, sockaddrIn, sockaddrIn6 } from "./structs";
+
+const SOCK_RAW = 3;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_BINDTODEVICE = 25;
+const SO_RCVBUF = 8;
+const IPPROTO_IP = 0;
+const IP_HDRINCL = 3;
+const IP_PKTINFO = 8;
+const IP_MULTICAST_IF = 32;
+const IP_MULTICAST_TTL = 33;
+const IP_MULTICAST_LOOP = 34;
+const IP_ADD_MEMBERSHIP = 35;
+const IP_MULTICAST_ALL = 49;
+const IPPROTO_IPV6 = 41;
+const IPV6_CHECKSUM = 7;
+const IPV6_UNICAST_HOPS = 16;
+const IPV6_MULTICAST_IF = 17;
+const IPV6_MULTICAST_HOPS = 18;
+const IPV6_MULTICAST_LOOP = 19;
+const IPV6_ADD_MEMBERSHIP = 20;
+const IPV6_MULTICAST_ALL = 29;
+const IPV6_RECVPKTINFO = 49;
+const IPV6_PKTINFO = 50;
+const IPV6_RECVHOPLIMIT = 51;
+const IPV6_HOPLIMIT = 52;
+const MSG_DONTWAIT = 0x40;
+const MSG_TRUNC = 0x20;
+
+export interface VrrpRx {
+  /** IPv4: the whole IP packet (a raw socket gives the header); IPv6: the VRRP message */
+  data: Uint8Array;
+  /** ingress interface (IP_PKTINFO / IPV6_PKTINFO) */
+  ifindex: number;
+  family: 4 | 6;
+  /** IPv6: source (msg_name) and destination (IPV6_PKTINFO), 16 bytes each */
+  src?: Uint8Array;
+  dst?: Uint8Array;
+  /** IPv6: IPV6_HOPLIMIT */
+  hopLimit?: number;
+}
+
+export interface VrrpSocketOptions {
+  family: 4 | 6;
+  ifname: string;
+  /** 112 VRRP (default) or 51 AH (VRRPv2 auth_type AH) */
+  proto?: 112 | 51;
+  /** multicast group to join on the interface; none for a unicast-only socket */
+  group?: string;
+}
+
+export interface VrrpSocket {
+  readonly fd: number;
+  readonly family: 4 | 6;
+  readonly ifname: string;
+  readonly ifindex: number;
+  /** IPv4: `data` is the whole IP packet (IP_HDRINCL); IPv6: the VRRP message. */
+  send(dst: string, data: Uint8Array): void;
+  /** Join one more multicast group on the interface. */
+  join(group: string): void;
+  /**
+   * recvmsg(MSG_DONTWAIT) until EAGAIN, calling onPacket for each datagram; returns how
+   * many were read. A datagram larger than the buffer (MSG_TRUNC) is skipped and
+   * counted in `truncated`: no VRRP message is that long.
+   */
+  drain(onPacket: (rx: VrrpRx) => void): number;
+  readonly truncated: number;
+  close(): void;
+}
+
+function setInt(fd: number, level: number, name: number, value: number, what: string): void {
+  const v = int32(value);
+  check(`setsockopt(${what})`, libc.setsockopt(fd, level, name, v, 4));
+}
+
+export function ifIndex(ifname: string): number {
+  const i = libc.if_nametoindex(Buffer.from(`${ifname}\0`));
+  if (i === 0) throw new SyscallError("if_nametoindex", errno(), ifname);
+  return i;
+}
+
+export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
+  const ifindex = ifIndex(o.ifname);
+  const proto = o.proto ?? 112;
+  const v6 = o.family === 6;
+  const fd = check("socket", libc.socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, proto), `raw IPv${o.family} proto ${proto}`);
+  try {
+    const name = Buffer.from(`${o.ifname}\0`);
+    check("setsockopt(SO_BINDTODEVICE)", libc.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length), o.ifname);
+    setInt(fd, SOL_SOCKET, SO_RCVBUF, 1 << 20, "SO_RCVBUF");
+    if (!v6) {
+      setInt(fd, IPPROTO_IP, IP_HDRINCL, 1, "IP_HDRINCL");
+      setInt(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
+      setInt(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL");
+      setInt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
+      setInt(fd, IPPROTO_IP, IP_MULTICAST_TTL, 255, "IP_MULTICAST_TTL");
+      check("setsockopt(IP_MULTICAST_IF)", libc.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, ipMreqn(new Uint8Array(4), ifindex), 12));
+    } else {
+      setInt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, 6, "IPV6_CHECKSUM");
+      setInt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
+      setInt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
+      setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL");
+      setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP");
+      setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255, "IPV6_MULTICAST_HOPS");
+      setInt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255, "IPV6_UNICAST_HOPS");
+      setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex, "IPV6_MULTICAST_IF");
+    }
+    setNonBlocking(fd);
+  } catch (e) {
+    libc.close(fd);
+    throw e;
+  }
+
+  const buf = new MsgBuffers();
+  let truncated = 0;
+  let closed = false;
+  const dstCache = new Map<string, Uint8Array>();
+
+  const join = (group: string) => {
+    if (v6) {
+      const g = parseIpv6(group);
+      if (!g) throw new SyscallError("setsockopt(IPV6_ADD_MEMBERSHIP)", 22, `bad group ${group}`);
+      check("setsockopt(IPV6_ADD_MEMBERSHIP)", libc.setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, ipv6Mreq(g, ifindex), 20), `${group} on ${o.ifname}`);
+    } else {
+      const g = parseIpv4(group);
+      if (!g) throw new SyscallError("setsockopt(IP_ADD_MEMBERSHIP)", 22, `bad group ${group}`);
+      check("setsockopt(IP_ADD_MEMBERSHIP)", libc.setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreqn(g, ifindex), 12), `${group} on ${o.ifname}`);
+    }
+  };
+  if (o.group !== undefined) {
+    try {
+      join(o.group);
+    } catch (e) {
+      libc.close(fd);
+      throw e;
+    }
+  }
+
+  const sockaddrFor = (dst: string): Uint8Array => {
+    let sa = dstCache.get(dst);
+    if (sa) return sa;
+    if (v6) {
+      const a = parseIpv6(dst);
+      if (!a) throw new SyscallError("sendto", 22, `bad destination ${dst}`);
+      // link-local unicast and link-scope multicast need the interface as scope
+      const linkScope = (a[0] === 0xfe && (a[1]! & 0xc0) === 0x80) || (a[0] === 0xff && (a[1]! & 0x0f) === 0x02);
+      sa = sockaddrIn6(a, linkScope ? ifindex : 0);
+    } else {
+      const a = parseIpv4(dst);
+      if (!a) throw new SyscallError("sendto", 22, `bad destination ${dst}`);
+      sa = sockaddrIn(a);
+    }
+    if (dstCache.size > 1024) dstCache.clear();
+    dstCache.set(dst, sa);
+    return sa;
+  };
+
+  return {
+    fd,
+    family: o.family,
+    ifname: o.ifname,
+    ifindex,
+    get truncated() {
+      return truncated;
+    },
+    join,
+    send(dst: string, data: Uint8Array): void {
+      const sa = sockaddrFor(dst);
+      const r = libc.sendto(fd, data, data.length, 0, sa, sa.length);
+      if (Number(r) === -1) throw new SyscallError("sendto", errno(), `${dst} on ${o.ifname}`);
+    },
+    drain(onPacket: (rx: VrrpRx) => void): number {
+      let n = 0;
+      while (!closed) {
+        buf.reset();
+        const r = Number(libc.recvmsg(fd, ptr(buf.msg), MSG_DONTWAIT));
+        if (r < 0) {
+          const e = errno();
+          if (e === EAGAIN) break;
+          if (e === EINTR) continue;
+          throw new SyscallError("recvmsg", e, o.ifname);
+        }
+        n++;
+        if (buf.flags & MSG_TRUNC) {
+          truncated++;
+          continue;
+        }
+        const rx: VrrpRx = { data: buf.data.slice(0, r), ifindex, family: o.family };
+        for (const c of cmsgs(buf.control, buf.controlLength)) {
+          const v = new DataView(c.data.buffer, c.data.byteOffset, c.data.byteLength);
+          if (!v6 && c.level === IPPROTO_IP && c.type === IP_PKTINFO && c.data.length >= 4) rx.ifindex = v.getInt32(0, true);
+          else if (v6 && c.level === IPPROTO_IPV6 && c.type === IPV6_PKTINFO && c.data.length >= 20) {
+            rx.dst = c.data.slice(0, 16);
+            rx.ifindex = v.getInt32(16, true);
+          } else if (v6 && c.level === IPPROTO_IPV6 && c.type === IPV6_HOPLIMIT && c.data.length >= 4) rx.hopLimit = v.getInt32(0, true);
+        }
+        if (v6) rx.src = buf.name.slice(8, 24);
+        onPacket(rx);
+      }
+      return n;
+    },
+    close(): void {
+      if (closed) return;
+      closed = true;
+      libc.close(fd);
+    },
+  };
+}
+
+/** The source of an IPv4 packet as text (for logs of undecodable packets). */
+export function ipv4Source(packet: Uint8Array): string | undefined {
+  return packet.length >= 20 ? formatIpv4(packet.subarray(12, 16)) : undefined;
+}

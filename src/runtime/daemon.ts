@@ -1,0 +1,86 @@
+/**
+ * `keel -n -f FILE` / `keel --daemon`: the headless daemon. Loads nothing itself (the
+ * CLI hands over a checked config), starts the VRRP driver on the Linux kernel, and
+ * handles keepalived's signals: TERM/INT stop (priority-0 adverts, VIPs removed, exit 0).
+ */
+import type { Logger } from "pino";
+import pkg from "../../package.json";
+import type { KeelConfig } from "../config/model";
+import type { Kernel } from "./kernel";
+import { writeStats } from "./dumps";
+import { VrrpDriver } from "./vrrp-driver";
+
+export interface DaemonOptions {
+  config: KeelConfig;
+  configFile: string;
+  log: Logger;
+  argv: string[];
+  dontReleaseVrrp?: boolean;
+  /** the kernel to drive (default: Linux through native-bindings) */
+  kernel?: Kernel;
+}
+
+/** Runs until a stop signal; resolves with the exit status. */
+export async function runDaemon(o: DaemonOptions): Promise<number> {
+  const { log } = o;
+  log.info(`Starting Keel v${pkg.version}`);
+  log.info(`Command line: ${o.argv.map((a) => `'${a}'`).join(" ")}`);
+  log.info(`Configuration file ${o.configFile}`);
+
+  let kernel: Kernel;
+  try {
+    kernel = o.kernel ?? new (await import("./kernel-linux")).LinuxKernel();
+  } catch (e) {
+    log.error(`cannot open the kernel interfaces (netlink): ${(e as Error).message}`);
+    return 1;
+  }
+  let driver: VrrpDriver;
+  try {
+    driver = new VrrpDriver({ config: o.config, kernel, log, dontReleaseVrrp: o.dontReleaseVrrp });
+    driver.start();
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const hint = err.code === "EPERM" ? " (raw sockets and netlink changes need root or CAP_NET_RAW + CAP_NET_ADMIN)" : "";
+    log.error(`cannot start: ${err.message}${hint}`);
+    kernel.close();
+    return 1;
+  }
+  log.info("Startup complete");
+
+  return await new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ event: "stop", signal }, "Stopping");
+      try {
+        driver.stop();
+      } finally {
+        kernel.close();
+      }
+      const u = process.cpuUsage();
+      log.info(`Stopped - used ${(u.user / 1e6).toFixed(6)} user time, ${(u.system / 1e6).toFixed(6)} system time`);
+      log.info(`Stopped Keel v${pkg.version}`);
+      for (const s of handled) process.off(s, handlers[s] as () => void);
+      resolve(0);
+    };
+    // keepalived's signals; the ones the daemon issue gives meaning to (HUP reload, USR1
+    // data, USR2 stats) must not kill the process meanwhile (their default action)
+    const handlers: Record<string, () => void> = {
+      SIGTERM: () => stop("SIGTERM"),
+      SIGINT: () => stop("SIGINT"),
+      SIGHUP: () => log.warn("SIGHUP: configuration reload is not available in this version; the running configuration stays"),
+      SIGUSR1: () => log.warn("SIGUSR1: the data dump is not available in this version"),
+      SIGUSR2: () => {
+        log.info("Printing VRRP stats on signal");
+        try {
+          writeStats(driver.router, driver.dropped);
+        } catch (e) {
+          log.error(`cannot write the stats file: ${(e as Error).message}`);
+        }
+      },
+    };
+    const handled = Object.keys(handlers) as NodeJS.Signals[];
+    for (const s of handled) process.on(s, handlers[s] as () => void);
+  });
+}

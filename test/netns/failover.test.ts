@@ -1,0 +1,156 @@
+/**
+ * Two real keel processes in namespaces on one bridge: election, adverts on the wire
+ * (decoded by tshark), GARPs, crash and graceful failover timed against RFC 3768 /
+ * RFC 5798's Master_Down_Interval and Skew_Time, preemption and nopreempt.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Lab, type Proc, ensureKeel, instance, masterDownMs } from "./harness";
+
+const VIP = "10.99.0.100";
+const GLOBAL = "global_defs {\n  router_id test\n}\n";
+
+beforeAll(() => {
+  ensureKeel();
+});
+
+async function pair(lab: Lab, conf: (prio: number) => string): Promise<{ h1: Proc; h2: Proc }> {
+  // the backup starts first: the higher priority host then wins by preemption too
+  const h2 = lab.keel("h2", conf(100));
+  await h2.waitFor(/\(VI_1\) Entering BACKUP STATE \(init\)/);
+  const h1 = lab.keel("h1", conf(150));
+  await h1.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
+  return { h1, h2 };
+}
+
+for (const version of [2, 3] as const) {
+  describe(`two hosts, VRRPv${version}${version === 2 ? " with PASS auth" : ""}`, () => {
+    let lab: Lab;
+    beforeAll(() => {
+      lab = Lab.create(["h1", "h2"]);
+    });
+    afterAll(() => lab?.destroy());
+    const conf = (prio: number) => GLOBAL + instance({ priority: prio, version, authPass: version === 2 ? "s3cret" : undefined });
+
+    test("the higher priority host holds the VIP; adverts are valid VRRP with TTL 255; GARPs go out", async () => {
+      const cap = await lab.capture("h2", "ip proto 112 or arp");
+      const { h1 } = await pair(lab, conf);
+      expect(lab.hasAddr("h1", VIP)).toBe(true);
+      expect(lab.hasAddr("h2", VIP)).toBe(false);
+      await Bun.sleep(2_300);
+      const pcap = await cap.stop();
+      const adverts = lab.tshark(pcap, `vrrp && ip.src == ${lab.ip("h1")}`, ["ip.ttl", "ip.dst", "vrrp.version", "vrrp.virt_rtr_id", "vrrp.prio", "vrrp.checksum.status", "vrrp.ip_addr"]);
+      expect(adverts.length).toBeGreaterThanOrEqual(2);
+      for (const [ttl, dst, ver, vrid, prio, checksum, addr] of adverts) {
+        expect({ ttl, dst, ver, vrid, prio, addr }).toEqual({ ttl: "255", dst: "224.0.0.18", ver: String(version), vrid: "51", prio: "150", addr: VIP });
+        // tshark verifies the checksum of every advert (status 1 = good)
+        expect(checksum).toBe("1");
+      }
+      if (version === 2) {
+        const auth = lab.tshark(pcap, `vrrp && ip.src == ${lab.ip("h1")}`, ["vrrp.auth_type", "vrrp.auth_string"]);
+        expect(auth[0]).toEqual(["1", "s3cret"]);
+      }
+      // gratuitous ARP: a request with sender IP = target IP = the VIP, from h1's MAC
+      const garps = lab.tshark(pcap, `arp.opcode == 1 && arp.src.proto_ipv4 == ${VIP} && arp.dst.proto_ipv4 == ${VIP}`, ["eth.src"]);
+      expect(garps.length).toBeGreaterThanOrEqual(5); // vrrp_garp_master_repeat 5
+      expect(garps[0]?.[0]).toBe("02:99:00:00:00:0b");
+      expect(h1.text()).toContain("(VI_1) Sending/queueing gratuitous ARPs on eth0 for 10.99.0.100");
+    }, 30_000);
+
+    test("SIGKILL the master: the VIP is on the backup within Master_Down_Interval + 50 ms", async () => {
+      const h1 = lab.keelOf("h1");
+      const watch = await lab.watchAddr("h2", VIP);
+      const t0 = performance.now();
+      h1.kill("SIGKILL");
+      const t1 = await watch.wait();
+      watch.stop();
+      const took = t1 - t0;
+      const limit = masterDownMs(1, 100, version) + 50;
+      console.log(`v${version} crash failover: ${took.toFixed(1)} ms (limit ${limit.toFixed(1)} ms)`);
+      expect(took).toBeLessThanOrEqual(limit);
+      await h1.exited;
+    }, 30_000);
+
+    test("the old master comes back and preempts; SIGTERM hands over after Skew_Time", async () => {
+      const h2 = lab.keelOf("h2");
+      const mark = h2.lines.length;
+      // the crash left the VIP on h1; the restart removes it before the first election
+      expect(lab.hasAddr("h1", VIP)).toBe(true);
+      const h1 = lab.keel("h1", conf(150));
+      await h1.waitFor(/\(VI_1\) removing VIPs\./);
+      await h1.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
+      await h2.waitFor(/\(VI_1\) Entering BACKUP STATE/, 5_000, mark);
+      expect(lab.hasAddr("h1", VIP)).toBe(true);
+      expect(lab.hasAddr("h2", VIP)).toBe(false);
+
+      const watch = await lab.watchAddr("h2", VIP);
+      const t0 = performance.now();
+      h1.kill("SIGTERM");
+      const t1 = await watch.wait();
+      watch.stop();
+      const took = t1 - t0;
+      const skew = version === 2 ? ((256 - 100) * 1000) / 256 : ((256 - 100) * 1000) / 256;
+      console.log(`v${version} graceful handover: ${took.toFixed(1)} ms (limit ${(skew + 50).toFixed(1)} ms)`);
+      expect(took).toBeLessThanOrEqual(skew + 50);
+      expect(await h1.exited).toBe(0);
+      expect(h1.text()).toContain("(VI_1) sent 0 priority");
+      expect(lab.hasAddr("h1", VIP)).toBe(false);
+    }, 30_000);
+  });
+}
+
+describe("nopreempt", () => {
+  let lab: Lab;
+  beforeAll(() => {
+    lab = Lab.create(["h1", "h2"]);
+  });
+  afterAll(() => lab?.destroy());
+
+  test("the higher priority host comes back and stays BACKUP", async () => {
+    const conf = (prio: number) => GLOBAL + instance({ priority: prio, nopreempt: true });
+    const { h1, h2 } = await pair(lab, conf);
+    h1.kill("SIGTERM");
+    await h2.waitFor(/\(VI_1\) Entering MASTER STATE/, 5_000);
+    await h1.exited;
+    const back = lab.keel("h1", conf(150));
+    await back.waitFor(/\(VI_1\) Entering BACKUP STATE \(init\)/);
+    // three advert intervals and more: it hears h2's adverts and never preempts
+    await Bun.sleep(4_500);
+    expect(back.text()).not.toContain("Entering MASTER STATE");
+    expect(lab.hasAddr("h2", VIP)).toBe(true);
+    expect(lab.hasAddr("h1", VIP)).toBe(false);
+  }, 30_000);
+});
+
+describe("link down", () => {
+  let lab: Lab;
+  beforeAll(() => {
+    lab = Lab.create(["h1", "h2"]);
+  });
+  afterAll(() => lab?.destroy());
+
+  test("the master's interface goes down: FAULT, the VIP moves; back up: it preempts again", async () => {
+    const conf = (prio: number) => GLOBAL + instance({ priority: prio });
+    const { h1, h2 } = await pair(lab, conf);
+    const m1 = h1.lines.length;
+    const m2 = h2.lines.length;
+    lab.linkSet("h1", false);
+    await h1.waitFor(/Netlink reports eth0 down/, 5_000, m1);
+    await h1.waitFor(/\(VI_1\) Entering FAULT STATE/, 5_000, m1);
+    await h2.waitFor(/\(VI_1\) Entering MASTER STATE/, 5_000, m2);
+    expect(lab.hasAddr("h2", VIP)).toBe(true);
+    lab.linkSet("h1", true);
+    await h1.waitFor(/Netlink reports eth0 up/, 5_000, m1);
+    await h1.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000, m1);
+    await h2.waitFor(/\(VI_1\) Entering BACKUP STATE/, 5_000, m2);
+    expect(lab.hasAddr("h1", VIP)).toBe(true);
+    expect(lab.hasAddr("h2", VIP)).toBe(false);
+  }, 30_000);
+
+  test("a VIP deleted behind the master's back is restored", async () => {
+    const h1 = lab.keelOf("h1");
+    const m = h1.lines.length;
+    lab.exec("h1", ["ip", "addr", "del", `${VIP}/32`, "dev", "eth0"]);
+    await h1.waitFor(/VIP 10\.99\.0\.100\/32 was removed from eth0; restored/, 5_000, m);
+    expect(lab.hasAddr("h1", VIP)).toBe(true);
+  }, 15_000);
+});

@@ -1,0 +1,335 @@
+/**
+ * Hosts as network namespaces on one bridge, running the compiled dist/keel.
+ *
+ *   netns <prefix>sw:  br0 (bridge: stp off, forward_delay 0, mcast_snooping 0)
+ *                       |-- p1 <veth> eth0 in <prefix>h1   10.99.0.11/24  02:99:00:00:00:0b
+ *                       |-- p2 <veth> eth0 in <prefix>h2   10.99.0.12/24  ...
+ *
+ * Every name starts with a prefix unique to this process, so parallel runs never meet;
+ * the veths are created inside the switch namespace, so the machine's own namespace is
+ * never touched. `destroy()` (call it in afterAll) kills what the lab started and deletes
+ * its namespaces, also after a failed test. Needs root and iproute2.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+
+const ROOT = join(import.meta.dir, "../..");
+export const KEEL = join(ROOT, "dist/keel");
+
+export function sh(cmd: string[], opts: { allowFail?: boolean } = {}): string {
+  const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0 && !opts.allowFail) throw new Error(`${cmd.join(" ")} → exit ${r.exitCode}: ${r.stderr.toString().trim()}`);
+  return r.stdout.toString();
+}
+
+/** Build dist/keel when it is missing or older than the sources (npm test builds first). */
+export function ensureKeel(): string {
+  const newest = Number(sh(["sh", "-c", `find ${ROOT}/src ${ROOT}/native-bindings -name '*.ts' -printf '%T@\\n' | sort -n | tail -1`]).trim()) * 1000;
+  if (!existsSync(KEEL) || statSync(KEEL).mtimeMs < newest) sh([process.execPath, join(ROOT, "build.ts")]);
+  return KEEL;
+}
+
+/** A line a process wrote, with the monotonic time (ms) it arrived. */
+export interface Line {
+  t: number;
+  text: string;
+}
+
+export class Proc {
+  readonly lines: Line[] = [];
+  readonly exited: Promise<number>;
+  private waiters: { re: RegExp; from: number; resolve: (l: Line) => void }[] = [];
+
+  constructor(
+    readonly host: string,
+    readonly proc: Subprocess<"ignore", "pipe", "pipe">,
+  ) {
+    this.exited = proc.exited;
+    void this.read(proc.stdout);
+    void this.read(proc.stderr);
+  }
+
+  get pid(): number {
+    return this.proc.pid;
+  }
+
+  private async read(stream: ReadableStream<Uint8Array>): Promise<void> {
+    const dec = new TextDecoder();
+    let buf = "";
+    for await (const chunk of stream) {
+      const t = performance.now();
+      buf += dec.decode(chunk, { stream: true });
+      let nl = buf.indexOf("\n");
+      while (nl >= 0) {
+        const line: Line = { t, text: buf.slice(0, nl) };
+        buf = buf.slice(nl + 1);
+        this.lines.push(line);
+        if (process.env.KEEL_TEST_VERBOSE) process.stderr.write(`[${this.host}] ${line.text}\n`);
+        for (const w of [...this.waiters])
+          if (w.re.test(line.text) && this.lines.length - 1 >= w.from) {
+            this.waiters.splice(this.waiters.indexOf(w), 1);
+            w.resolve(line);
+          }
+        nl = buf.indexOf("\n");
+      }
+    }
+  }
+
+  /** The first line matching `re` (already written, from index `from`, or still to come). */
+  waitFor(re: RegExp, timeoutMs = 10_000, from = 0): Promise<Line> {
+    const have = this.lines.slice(from).find((l) => re.test(l.text));
+    if (have) return Promise.resolve(have);
+    return new Promise((resolve, reject) => {
+      const w = {
+        re,
+        from,
+        resolve: (l: Line) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.waiters.splice(this.waiters.indexOf(w), 1);
+        reject(new Error(`${this.host}: no line matching ${re} within ${timeoutMs} ms; got:\n${this.text()}`));
+      }, timeoutMs);
+      this.waiters.push(w);
+    });
+  }
+
+  text(): string {
+    return this.lines.map((l) => l.text).join("\n");
+  }
+
+  kill(signal: NodeJS.Signals | number = "SIGTERM"): void {
+    this.proc.kill(signal);
+  }
+}
+
+export interface LabOptions {
+  /** keep IPv6 on (link-locals without DAD delay) */
+  ipv6?: boolean;
+}
+
+export class Lab {
+  readonly prefix = `kn${process.pid.toString(36)}${Math.random().toString(36).slice(2, 5)}`;
+  readonly dir: string;
+  readonly procs: Proc[] = [];
+  /** the keel processes only, in start order */
+  readonly keels: Proc[] = [];
+  readonly hosts: string[] = [];
+  private readonly nss: string[] = [];
+
+  private constructor() {
+    this.dir = mkdtempSync(join(tmpdir(), "keel-netns-"));
+  }
+
+  /** `hosts` names like "h1", "h2", "client"; host i gets 10.99.0.(10+i). */
+  static create(hosts: string[], opts: LabOptions = {}): Lab {
+    const lab = new Lab();
+    try {
+      lab.build(hosts, opts);
+    } catch (e) {
+      lab.destroy();
+      throw e;
+    }
+    return lab;
+  }
+
+  ns(host: string): string {
+    return `${this.prefix}${host}`;
+  }
+
+  ip(host: string): string {
+    return `10.99.0.${11 + this.hosts.indexOf(host)}`;
+  }
+
+  private build(hosts: string[], opts: LabOptions): void {
+    const sw = this.ns("sw");
+    sh(["ip", "netns", "add", sw]);
+    this.nss.push(sw);
+    sh(["ip", "-n", sw, "link", "set", "lo", "up"]);
+    sh(["ip", "-n", sw, "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"]);
+    sh(["ip", "netns", "exec", sw, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
+    sh(["ip", "-n", sw, "link", "set", "br0", "up"]);
+    hosts.forEach((h, i) => {
+      const ns = this.ns(h);
+      this.hosts.push(h);
+      sh(["ip", "netns", "add", ns]);
+      this.nss.push(ns);
+      const oct = 11 + i;
+      const sysctls = ["net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"];
+      if (opts.ipv6)
+        // link-locals usable at once: no DAD wait (the VIPs use nodad anyway)
+        sysctls.push("net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.default.dad_transmits=0");
+      else sysctls.push("net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1");
+      sh(["ip", "netns", "exec", ns, "sysctl", "-qw", ...sysctls]);
+      sh(["ip", "-n", ns, "link", "set", "lo", "up"]);
+      sh(["ip", "-n", sw, "link", "add", `p${i + 1}`, "type", "veth", "peer", "name", "eth0", "netns", ns]);
+      sh(["ip", "-n", ns, "link", "set", "eth0", "address", `02:99:00:00:00:${oct.toString(16).padStart(2, "0")}`]);
+      sh(["ip", "-n", sw, "link", "set", `p${i + 1}`, "master", "br0", "up"]);
+      sh(["ip", "-n", ns, "addr", "add", `10.99.0.${oct}/24`, "dev", "eth0"]);
+      sh(["ip", "-n", ns, "link", "set", "eth0", "up"]);
+    });
+  }
+
+  exec(host: string, cmd: string[], opts: { allowFail?: boolean } = {}): string {
+    return sh(["ip", "netns", "exec", this.ns(host), ...cmd], opts);
+  }
+
+  /** Write a config file into the lab directory and return its path. */
+  file(name: string, text: string): string {
+    const p = join(this.dir, name);
+    mkdirSync(join(p, ".."), { recursive: true });
+    writeFileSync(p, text);
+    return p;
+  }
+
+  /** Start dist/keel in a host: `keel -n -l -D -f CONF ...extra`. */
+  keel(host: string, conf: string, extra: string[] = []): Proc {
+    const path = this.file(`${host}.conf`, conf);
+    const proc = Bun.spawn(["ip", "netns", "exec", this.ns(host), KEEL, "-n", "-l", "-D", "-f", path, ...extra], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const p = new Proc(host, proc);
+    this.procs.push(p);
+    this.keels.push(p);
+    return p;
+  }
+
+  /** The last keel started in a host. */
+  keelOf(host: string): Proc {
+    const p = this.keels.filter((k) => k.host === host).at(-1);
+    if (!p) throw new Error(`no keel started in ${host}`);
+    return p;
+  }
+
+  /** Any process in a host (a capture, a monitor). */
+  spawn(host: string, cmd: string[]): Proc {
+    const proc = Bun.spawn(["ip", "netns", "exec", this.ns(host), ...cmd], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const p = new Proc(host, proc);
+    this.procs.push(p);
+    return p;
+  }
+
+  /** Addresses on a host's interface, as "ADDR/PREFIX". */
+  addrs(host: string, dev = "eth0"): string[] {
+    const j = JSON.parse(this.exec(host, ["ip", "-j", "addr", "show", "dev", dev])) as { addr_info: { local: string; prefixlen: number }[] }[];
+    return j.flatMap((l) => l.addr_info.map((a) => `${a.local}/${a.prefixlen}`));
+  }
+
+  hasAddr(host: string, addr: string, dev = "eth0"): boolean {
+    return this.addrs(host, dev).some((a) => a.startsWith(`${addr}/`));
+  }
+
+  /**
+   * Watch a host's addresses (`ip monitor address`) and resolve with the time the
+   * address appears (or is deleted, with `deleted`). Start it before the event.
+   */
+  async watchAddr(host: string, addr: string, opts: { deleted?: boolean; timeoutMs?: number } = {}): Promise<{ wait: () => Promise<number>; stop: () => void }> {
+    const mon = this.spawn(host, ["ip", "-o", "monitor", "address"]);
+    // the monitor is listening once it has its socket; give it a moment
+    await Bun.sleep(50);
+    const esc = addr.replace(/[.:]/g, (c) => `\\${c}`);
+    const re = opts.deleted ? new RegExp(`^Deleted .*inet6? ${esc}/`) : new RegExp(`^(?!Deleted).*inet6? ${esc}/`);
+    return {
+      wait: async () => (await mon.waitFor(re, opts.timeoutMs ?? 15_000)).t,
+      stop: () => mon.kill("SIGKILL"),
+    };
+  }
+
+  /** Capture on a host's eth0 with dumpcap into a pcap file; stop() returns the path. */
+  async capture(host: string, filter?: string): Promise<{ stop: () => Promise<string> }> {
+    const path = join(this.dir, `${host}-${Date.now()}.pcap`);
+    const args = ["dumpcap", "-q", "-i", "eth0", "-w", path];
+    if (filter) args.push("-f", filter);
+    const p = this.spawn(host, args);
+    // dumpcap prints "File: ..." once it captures
+    await p.waitFor(/File:|Capturing/, 10_000).catch(() => undefined);
+    await Bun.sleep(100);
+    return {
+      stop: async () => {
+        await Bun.sleep(100);
+        p.kill("SIGTERM");
+        await p.exited;
+        return path;
+      },
+    };
+  }
+
+  /** tshark's decoded fields of a capture: one row per packet. */
+  tshark(pcap: string, filter: string, fields: string[]): string[][] {
+    const out = sh(["tshark", "-r", pcap, "-Y", filter, "-T", "fields", ...fields.flatMap((f) => ["-e", f]), "-E", "separator=|"]);
+    return out
+      .split("\n")
+      .filter((l) => l.length > 0)
+      .map((l) => l.split("|"));
+  }
+
+  linkSet(host: string, up: boolean, dev = "eth0"): void {
+    this.exec(host, ["ip", "link", "set", dev, up ? "up" : "down"]);
+  }
+
+  /** Kill everything the lab started, delete its namespaces and files. */
+  destroy(): void {
+    for (const p of this.procs) {
+      try {
+        p.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    for (const ns of this.nss) {
+      const pids = sh(["ip", "netns", "pids", ns], { allowFail: true }).split("\n").filter(Boolean);
+      for (const pid of pids) sh(["kill", "-9", pid], { allowFail: true });
+    }
+    for (const ns of this.nss.reverse()) sh(["ip", "netns", "del", ns], { allowFail: true });
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** A vrrp_instance block for tests. */
+export function instance(o: {
+  name?: string;
+  vrid?: number;
+  state?: "MASTER" | "BACKUP";
+  priority: number;
+  advertInt?: number;
+  vips?: string[];
+  version?: 2 | 3;
+  authPass?: string;
+  authType?: "PASS" | "AH";
+  nopreempt?: boolean;
+  unicastSrc?: string;
+  unicastPeers?: string[];
+  useVmac?: boolean;
+  extra?: string[];
+}): string {
+  const lines = [
+    `vrrp_instance ${o.name ?? "VI_1"} {`,
+    `  state ${o.state ?? "BACKUP"}`,
+    "  interface eth0",
+    `  virtual_router_id ${o.vrid ?? 51}`,
+    `  priority ${o.priority}`,
+    `  advert_int ${o.advertInt ?? 1}`,
+  ];
+  if (o.version) lines.push(`  version ${o.version}`);
+  if (o.nopreempt) lines.push("  nopreempt");
+  if (o.useVmac) lines.push("  use_vmac");
+  if (o.authPass) lines.push("  authentication {", `    auth_type ${o.authType ?? "PASS"}`, `    auth_pass ${o.authPass}`, "  }");
+  if (o.unicastSrc) lines.push(`  unicast_src_ip ${o.unicastSrc}`);
+  if (o.unicastPeers) lines.push("  unicast_peer {", ...o.unicastPeers.map((p) => `    ${p}`), "  }");
+  lines.push("  virtual_ipaddress {", ...(o.vips ?? ["10.99.0.100/32"]).map((v) => `    ${v}`), "  }");
+  lines.push(...(o.extra ?? []).map((l) => `  ${l}`), "}");
+  return `${lines.join("\n")}\n`;
+}
+
+/** keepalived's Master_Down_Interval in ms: 3 × advert_int + skew (v2: (256 − prio)/256 s). */
+export function masterDownMs(advertIntS: number, priority: number, version: 2 | 3 = 2): number {
+  const cs = advertIntS * 100;
+  const skew = version === 2 ? ((256 - priority) * 1000) / 256 : ((256 - priority) * cs * 10) / 256;
+  return 3 * advertIntS * 1000 + skew;
+}
