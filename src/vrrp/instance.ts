@@ -228,10 +228,12 @@ export class Instance {
   handleAdvert(adv: ReceivedAdvert, now: number): void {
     if (this.state === "BACKUP") this.backupRx(adv, now);
     else if (this.state === "MASTER") {
-      this.masterRx(adv, now);
-      // vrrp_dispatcher_read: "If we have sent an advert, reset the timer" — keepalived
-      // re-arms a master's advert timer after every packet it read
-      if (this.state === "MASTER" && !this.p.lowerPrioNoAdvert) this.sands = now + this.p.advertIntCs * 10;
+      const accepted = this.masterRx(adv, now);
+      // vrrp_dispatcher_read: "If we have sent an advert, reset the timer". keepalived
+      // re-arms a master's advert timer after every packet it read, rejected ones too, so
+      // a stream of bad packets with our VRID silences a keepalived master and its backups
+      // take over. keel re-arms only after an advert that passed the checks.
+      if (accepted && this.state === "MASTER" && !this.p.lowerPrioNoAdvert) this.sands = now + this.p.advertIntCs * 10;
     }
     // INIT, FAULT, STOP: adverts are not processed
   }
@@ -336,14 +338,15 @@ export class Instance {
   }
 
   /** vrrp_state_master_rx */
-  private masterRx(adv: ReceivedAdvert, now: number): void {
-    if (this.check(adv, true) !== "ok") return;
+  /** Returns whether the advert passed the checks. */
+  private masterRx(adv: ReceivedAdvert, now: number): boolean {
+    if (this.check(adv, true) !== "ok") return false;
     const cmp = this.compareSource(adv.from);
     const higherThan = () => adv.priority > this.effectivePriority || (adv.priority === this.effectivePriority && cmp > 0);
     if (adv.priority === 0 || (this.p.higherPrioSendAdvert && higherThan())) {
       // RFC 5798 6.4.3: on priority 0, send an advert at once
       this.sendAdvert(this.effectivePriority);
-      if (adv.priority === 0) return;
+      if (adv.priority === 0) return true;
     }
     if (adv.priority === PRIO_OWNER && this.effectivePriority === PRIO_OWNER && cmp < 0) {
       // Two address owners and ours is the higher address (keepalived vrrp_state_master_rx):
@@ -370,7 +373,7 @@ export class Instance {
         if (this.p.garpLowerPrioDelayMs > 0) this.lowerPrioGarpAt = now + this.p.garpLowerPrioDelayMs;
       }
       this.out.push({ type: "master-rx-lower-pri", instance: this.name, from: adv.from, priority: adv.priority });
-      return;
+      return true;
     }
     if (higherThan()) {
       if (this.p.version === 3) this.masterAdverIntCs = adv.advertIntCs;
@@ -380,6 +383,7 @@ export class Instance {
       this.leaveMaster(now, adv.priority > this.effectivePriority ? "higher-priority-advert" : "equal-priority-higher-ip");
     }
     // equal priority from our own address: nothing to do
+    return true;
   }
 
   /** keepalived vrrp_saddr_cmp: the advert's source against our primary address. */

@@ -154,3 +154,51 @@ describe("link down", () => {
     expect(lab.hasAddr("h1", VIP)).toBe(true);
   }, 15_000);
 });
+
+describe("malformed adverts", () => {
+  let lab: Lab;
+  beforeAll(() => {
+    lab = Lab.create(["h1", "h2", "h3"]);
+  });
+  afterAll(() => lab?.destroy());
+
+  test("a flood at the master: no state change anywhere, every packet counted under its reason", async () => {
+    const conf = (prio: number) => GLOBAL + instance({ priority: prio, version: 2, authPass: "s3cret" });
+    const { h1, h2 } = await pair(lab, conf);
+    const m1 = h1.lines.length;
+    const m2 = h2.lines.length;
+    const PER = 300;
+    const out = lab.exec("h3", [process.execPath, `${import.meta.dir}/fixtures/flood.ts`, "eth0", lab.ip("h3"), "51", "s3cret", String(PER), "3"]);
+    const sent = JSON.parse(out.trim().split("\n").at(-1)!) as Record<string, number>;
+    expect(Object.values(sent).every((n) => n === PER)).toBe(true);
+    await Bun.sleep(1_500);
+    // nobody moved
+    expect(h1.lines.slice(m1).filter((l) => /Entering|removing VIPs/.test(l.text))).toEqual([]);
+    expect(h2.lines.slice(m2).filter((l) => /Entering|setting VIPs/.test(l.text))).toEqual([]);
+    expect(lab.hasAddr("h1", VIP)).toBe(true);
+    expect(lab.hasAddr("h2", VIP)).toBe(false);
+    // the master's counters (SIGUSR2 → keepalived.stats + keel.stats.json under TMPDIR)
+    h1.kill("SIGUSR2");
+    await h1.waitFor(/Printing VRRP stats on signal/, 5_000, m1);
+    const dir = lab.tmpdir("h1");
+    const j = (await Bun.file(`${dir}/keel.stats.json`).json()) as { instances: Record<string, { stats: Record<string, number> }>; dropped: Record<string, number> };
+    const s = j.instances.VI_1!.stats;
+    expect({
+      ttl: s.ip_ttl_err,
+      checksum: s.chk_err,
+      auth: s.auth_failure,
+      version: s.vers_err,
+      length: s.packet_len_err,
+      type: s.invalid_type_rcvd,
+      unknownVrid: j.dropped.unknown_vrid,
+      accepted: s.advert_rcvd,
+    }).toEqual({ ttl: PER, checksum: PER, auth: PER, version: PER, length: PER, type: PER, unknownVrid: PER, accepted: 0 });
+    const text = await Bun.file(`${dir}/keepalived.stats`).text();
+    expect(text).toContain(`    TTL: ${PER}\n`);
+    expect(text).toContain(`    Failure: ${PER}\n`);
+    // each reason is logged in keepalived's words, rate-limited
+    expect(h1.text()).toContain(`(VI_1) invalid TTL/HL from ${lab.ip("h3")}. Received 64 and expect 255`);
+    expect(h1.text()).toContain(`(VI_1) received an invalid passwd from ${lab.ip("h3")}!`);
+    expect(h1.lines.slice(m1).filter((l) => l.text.includes("invalid TTL/HL")).length).toBe(1);
+  }, 40_000);
+});

@@ -189,7 +189,10 @@ export class Lab {
   /** Start dist/keel in a host: `keel -n -l -D -f CONF ...extra`. */
   keel(host: string, conf: string, extra: string[] = []): Proc {
     const path = this.file(`${host}.conf`, conf);
+    // keepalived writes its signal dumps under TMPDIR: one per host
+    const tmp = this.tmpdir(host);
     const proc = Bun.spawn(["ip", "netns", "exec", this.ns(host), KEEL, "-n", "-l", "-D", "-f", path, ...extra], {
+      env: { ...process.env, TMPDIR: tmp },
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",
@@ -198,6 +201,13 @@ export class Lab {
     this.procs.push(p);
     this.keels.push(p);
     return p;
+  }
+
+  /** The TMPDIR a host's keel writes its dumps to. */
+  tmpdir(host: string): string {
+    const d = join(this.dir, `${host}-tmp`);
+    mkdirSync(d, { recursive: true });
+    return d;
   }
 
   /** The last keel started in a host. */

@@ -33,6 +33,21 @@ describe("packet checks (keepalived vrrp_check_packet)", () => {
     expect(i.stats).toMatchObject({ ip_ttl_err: 1, vers_err: 1, addr_list_err: 1, advert_rcvd: 0 });
     expect(i.pollTimeout()).toBe(deadline);
   });
+  test("a master keeps its advert schedule under a stream of rejected adverts (keel deviates: keepalived re-arms on every packet)", () => {
+    const i = instance("priority 100");
+    i.start(0);
+    i.handleTimeout(i.pollTimeout() ?? 0);
+    expect(i.state).toBe("MASTER");
+    const next = i.pollTimeout();
+    for (let t = 10; t < 990; t += 10) i.handleAdvert(advert({ ttl: 64, priority: 200 }), t);
+    expect(i.stats.ip_ttl_err).toBe(98);
+    expect(i.pollTimeout()).toBe(next);
+    // an accepted lower-priority advert is answered and re-arms the timer, as keepalived
+    i.pollActions();
+    i.handleAdvert(advert({ priority: 50 }), 995);
+    expect(kinds(i.pollActions())).toContain("advert:100");
+    expect(i.pollTimeout()).toBe(995 + 1000);
+  });
   test("a different address list is counted but the advert is still accepted", () => {
     const i = instance("priority 100");
     i.start(0);
