@@ -44,9 +44,9 @@ describe("IPv6, VRRPv3", () => {
       expect({ dst, hlim, ver, checksum, addr }).toEqual({ dst: "ff02::12", hlim: "255", ver: "3", checksum: "1", addr: VIP6 });
     }
     // RFC 4861 7.2.6 unsolicited NA: to all-nodes, override flag, target = the VIP
-    const nas = lab.tshark(pcap, `icmpv6.type == 136 && icmpv6.nd.na.target_address == ${VIP6}`, ["ipv6.dst", "ipv6.hlim", "icmpv6.nd.na.flag.o"]);
+    const nas = lab.tshark(pcap, `icmpv6.type == 136 && icmpv6.nd.na.target_address == ${VIP6}`, ["ipv6.dst", "ipv6.hlim", "icmpv6.nd.na.flag.o", "icmpv6.checksum.status"]);
     expect(nas.length).toBeGreaterThanOrEqual(1);
-    expect(nas[0]).toEqual(["ff02::1", "255", "1"]);
+    expect(nas[0]).toEqual(["ff02::1", "255", "1", "1"]);
 
     // and it fails over like IPv4
     const watch = await lab.watchAddr("h2", VIP6);
