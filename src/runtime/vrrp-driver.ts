@@ -87,8 +87,49 @@ export class VrrpDriver {
       if (!link?.up) this.log.info(link ? `Netlink reports ${name} down` : `Interface ${name} does not exist`);
       if (!link?.up) this.router.handleTrack({ kind: "interface", name, up: false }, now);
     }
+    // keepalived vrrp_daemon.c start_vrrp: "Set static entries", before any election
+    this.staticEntries("add");
     this.router.start(now);
     this.pump();
+  }
+
+  /** static_ipaddress / static_routes / static_rules: on the host for the daemon's lifetime. */
+  private staticEntries(op: "add" | "del"): void {
+    const c = this.opts.config;
+    const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex;
+    const addrs = () => {
+      for (const a of c.staticIpaddresses) {
+        const ifindex = a.dev === undefined ? undefined : ifindexOf(a.dev);
+        if (ifindex === undefined) {
+          this.log.error(`static_ipaddress ${a.address}: no interface ${a.dev ?? "(no dev given)"}`);
+          continue;
+        }
+        const err = this.kernel.vip(op, a, ifindex);
+        if (err) this.log.error(`cannot ${op === "add" ? "add" : "remove"} static address ${a.address}/${a.prefix}: ${err}`);
+      }
+    };
+    const routes = () => {
+      for (const r of c.staticRoutes) {
+        const err = this.kernel.route(op, r, ifindexOf);
+        if (err) this.log.error(`cannot ${op === "add" ? "add" : "remove"} static route ${r.dst}: ${err}`);
+      }
+    };
+    const rules = () => {
+      for (const r of c.staticRules) {
+        const err = this.kernel.rule(op, r);
+        if (err) this.log.error(`cannot ${op === "add" ? "add" : "remove"} static rule: ${err}`);
+      }
+    };
+    // addresses before the routes that use them; removal in the reverse order (keepalived)
+    if (op === "add") {
+      addrs();
+      routes();
+      rules();
+    } else {
+      rules();
+      routes();
+      addrs();
+    }
   }
 
   /** SIGTERM: priority-0 adverts, VIPs/routes/rules and VMACs removed. */
@@ -97,6 +138,8 @@ export class VrrpDriver {
     this.stopped = true;
     this.router.handleCommand({ type: "stop" }, this.now());
     this.pump();
+    // keepalived vrrp_terminate_phase2: "Clear static entries"
+    this.staticEntries("del");
     if (this.timer) clearTimeout(this.timer);
     this.unwatch?.();
     for (const ch of this.channels.values()) ch.close();

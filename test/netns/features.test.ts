@@ -117,6 +117,18 @@ describe("virtual_routes", () => {
   });
   afterAll(() => lab?.destroy());
 
+  test("static_ipaddress and static_routes: installed at start on every host, removed at stop", async () => {
+    const statics = "static_ipaddress {\n  172.31.0.1/24 dev eth0\n}\nstatic_routes {\n  203.0.113.0/24 via 172.31.0.254 dev eth0\n}\n";
+    const k = lab.keel("h2", GLOBAL + statics + instance({ vrid: 77, priority: 100, vips: ["10.99.0.177/32"] }));
+    await k.waitFor(/Startup complete/);
+    expect(lab.hasAddr("h2", "172.31.0.1")).toBe(true);
+    expect(lab.exec("h2", ["ip", "route", "show"])).toContain("203.0.113.0/24 via 172.31.0.254 dev eth0");
+    k.kill("SIGTERM");
+    expect(await k.exited).toBe(0);
+    expect(lab.hasAddr("h2", "172.31.0.1")).toBe(false);
+    expect(lab.exec("h2", ["ip", "route", "show"])).not.toContain("203.0.113.0/24");
+  }, 20_000);
+
   test("installed on MASTER, removed on leaving it", async () => {
     const extra = ["virtual_routes {", "  192.0.2.0/24 via 10.99.0.1 dev eth0 metric 7", "  blackhole 198.51.100.0/24 table 100", "}"];
     const conf = (prio: number) => GLOBAL + instance({ priority: prio, extra });
