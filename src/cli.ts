@@ -156,12 +156,14 @@ function convert(argv: string[], io: Io): number {
 function demo(io: Io): number {
   io.out(
     [
-      `keel v${pkg.version}: the demo lab arrives with the VRRP runtime. What is built so far:`,
+      `keel v${pkg.version}: the demo lab (namespaces + the TUI) arrives with the terminal UI. What is built so far:`,
       "  - keel -t -f keepalived.conf     check a configuration (keepalived's whole language)",
       "  - keel -d -f keepalived.conf     dump the resolved model as JSON",
       "  - keel convert FILE --to toml    convert between keepalived.conf and TOML",
       "  - the VRRP v2/v3 engine (codec, state machine, tracking, sync groups), proven on a",
       "    simulated network: npm test -- sim; benches in bench/vrrp/",
+      "  - keel -n -f keepalived.conf     run VRRP on this host's interfaces (root): VIPs, GARP/NA,",
+      "    VMACs, routes, link-down FAULT, SIGTERM handover; npm test -- netns",
       "",
     ].join("\n"),
   );

@@ -9,7 +9,7 @@
  *  3. steady-state CPU (% of one core) and RSS for 1 and 200 instances at advert_int 1,
  *     as master and as backup.
  *
- *   node_modules/.bin/bun bench/runtime/failover.ts [--rounds N] [--cpu-seconds S]
+ *   node_modules/.bin/bun bench/runtime/failover.ts [--rounds N] [--cpu-seconds S] [--only crash|vips|steady]
  */
 import { readFileSync } from "node:fs";
 import { Lab, type Proc, ensureKeel, instance, masterDownMs } from "../../test/netns/harness";
@@ -141,8 +141,13 @@ if (process.getuid?.() !== 0) {
 }
 ensureKeel();
 console.log(`keel runtime bench, ${new Date().toISOString()}`);
-await crashRounds();
-console.log("master decision → VIPs installed / first GARP:");
-await vipScale();
-console.log(`steady state over ${CPU_S} s at advert_int 1:`);
-await steady();
+const only = process.argv.includes("--only") ? process.argv[process.argv.indexOf("--only") + 1] : undefined;
+if (!only || only === "crash") await crashRounds();
+if (!only || only === "vips") {
+  console.log("master decision → VIPs installed / first GARP:");
+  await vipScale();
+}
+if (!only || only === "steady") {
+  console.log(`steady state over ${CPU_S} s at advert_int 1:`);
+  await steady();
+}

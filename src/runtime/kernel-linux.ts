@@ -97,7 +97,23 @@ export class LinuxKernel implements Kernel {
   }
 
   vip(op: "add" | "del", va: VirtualAddress, ifindex: number): string | undefined {
-    const spec: AddressSpec = {
+    return this.vips(op, [{ address: va, ifindex }])[0];
+  }
+
+  vips(op: "add" | "del", items: { address: VirtualAddress; ifindex: number }[]): (string | undefined)[] {
+    const specs = items.map((i) => this.addressSpec(i.address, i.ifindex));
+    const results = op === "add" ? this.rtnl.addAddresses(specs) : this.rtnl.delAddresses(specs);
+    return results.map((e) => {
+      if (!e) return undefined;
+      // already there / already gone: the state we wanted
+      if (op === "add" && e.code === "EEXIST") return undefined;
+      if (op === "del" && (e.code === "EADDRNOTAVAIL" || e.code === "ENOENT" || e.code === "ENODEV")) return undefined;
+      return e.message;
+    });
+  }
+
+  private addressSpec(va: VirtualAddress, ifindex: number): AddressSpec {
+    return {
       ifindex,
       family: va.family,
       address: va.address,
@@ -111,16 +127,6 @@ export class LinuxKernel implements Kernel {
       nodad: va.family === 6 ? true : undefined,
       noprefixroute: va.noPrefixRoute,
     };
-    try {
-      if (op === "add") this.rtnl.addAddress(spec);
-      else this.rtnl.delAddress(spec);
-      return undefined;
-    } catch (e) {
-      // already there / already gone: the state we wanted
-      if (op === "add" && code(e) === "EEXIST") return undefined;
-      if (op === "del" && (code(e) === "EADDRNOTAVAIL" || code(e) === "ENOENT" || code(e) === "ENODEV")) return undefined;
-      return message(e);
-    }
   }
 
   route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): string | undefined {

@@ -65,6 +65,8 @@ export interface Kernel {
   openChannel(o: ChannelOptions): VrrpChannel;
   /** add (or, with `del`, remove) a VIP; returns an error message, or undefined */
   vip(op: "add" | "del", a: VirtualAddress, ifindex: number): string | undefined;
+  /** many VIPs in one netlink batch; one result per item */
+  vips(op: "add" | "del", items: { address: VirtualAddress; ifindex: number }[]): (string | undefined)[];
   route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): string | undefined;
   rule(op: "add" | "del", r: Rule): string | undefined;
   garp(ifname: string, address: string, family: 4 | 6): string | undefined;
