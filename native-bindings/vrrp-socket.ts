@@ -24,6 +24,7 @@ const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_BINDTODEVICE = 25;
 const SO_RCVBUF = 8;
+const SO_RCVBUFFORCE = 33;
 const IPPROTO_IP = 0;
 const IP_HDRINCL = 3;
 const IP_PKTINFO = 8;
@@ -107,7 +108,9 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
   try {
     const name = Buffer.from(`${o.ifname}\0`);
     check("setsockopt(SO_BINDTODEVICE)", libc.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length), o.ifname);
-    setInt(fd, SOL_SOCKET, SO_RCVBUF, 1 << 20, "SO_RCVBUF");
+    // a 1 MiB receive queue rides out a burst (many instances, a flood) while the main
+    // thread is busy; SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN
+    if (Number(libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, int32(1 << 20), 4)) !== 0) setInt(fd, SOL_SOCKET, SO_RCVBUF, 1 << 20, "SO_RCVBUF");
     if (!v6) {
       setInt(fd, IPPROTO_IP, IP_HDRINCL, 1, "IP_HDRINCL");
       setInt(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");

@@ -172,14 +172,17 @@ describe("malformed adverts", () => {
     const sent = JSON.parse(out.trim().split("\n").at(-1)!) as Record<string, number>;
     expect(Object.values(sent).every((n) => n === PER)).toBe(true);
     await Bun.sleep(1_500);
+    h1.kill("SIGUSR2");
+    await h1.waitFor(/Printing VRRP stats on signal/, 5_000, m1);
+    const dump = await Bun.file(`${lab.tmpdir("h1")}/keel.stats.json`).text();
+    const why = `\nstats: ${dump}\nh1:\n${h1.lines.slice(m1).map((l) => l.text).join("\n")}\nh2:\n${h2.lines.slice(m2).map((l) => l.text).join("\n")}`;
     // nobody moved
+    if (h1.lines.slice(m1).some((l) => /Entering/.test(l.text)) || h2.lines.slice(m2).some((l) => /Entering/.test(l.text))) throw new Error(`a state changed under the flood${why}`);
     expect(h1.lines.slice(m1).filter((l) => /Entering|removing VIPs/.test(l.text))).toEqual([]);
     expect(h2.lines.slice(m2).filter((l) => /Entering|setting VIPs/.test(l.text))).toEqual([]);
     expect(lab.hasAddr("h1", VIP)).toBe(true);
     expect(lab.hasAddr("h2", VIP)).toBe(false);
     // the master's counters (SIGUSR2 → keepalived.stats + keel.stats.json under TMPDIR)
-    h1.kill("SIGUSR2");
-    await h1.waitFor(/Printing VRRP stats on signal/, 5_000, m1);
     const dir = lab.tmpdir("h1");
     const j = (await Bun.file(`${dir}/keel.stats.json`).json()) as { instances: Record<string, { stats: Record<string, number> }>; dropped: Record<string, number> };
     const s = j.instances.VI_1!.stats;
@@ -192,7 +195,7 @@ describe("malformed adverts", () => {
       type: s.invalid_type_rcvd,
       unknownVrid: j.dropped.unknown_vrid,
       accepted: s.advert_rcvd,
-    }).toEqual({ ttl: PER, checksum: PER, auth: PER, version: PER, length: PER, type: PER, unknownVrid: PER, accepted: 0 });
+    }, why).toEqual({ ttl: PER, checksum: PER, auth: PER, version: PER, length: PER, type: PER, unknownVrid: PER, accepted: 0 });
     const text = await Bun.file(`${dir}/keepalived.stats`).text();
     expect(text).toContain(`    TTL: ${PER}\n`);
     expect(text).toContain(`    Failure: ${PER}\n`);

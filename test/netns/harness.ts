@@ -45,6 +45,8 @@ export class Proc {
   constructor(
     readonly host: string,
     readonly proc: Subprocess<"ignore", "pipe", "pipe">,
+    /** started with setsid: the pid is also the process group */
+    readonly group = false,
   ) {
     this.exited = proc.exited;
     void this.read(proc.stdout);
@@ -105,6 +107,16 @@ export class Proc {
   kill(signal: NodeJS.Signals | number = "SIGTERM"): void {
     this.proc.kill(signal);
   }
+
+  /** Signal the whole process group (keepalived's parent and children: a crash). */
+  killGroup(signal: NodeJS.Signals = "SIGKILL"): void {
+    if (!this.group) throw new Error(`${this.host}: not started in its own group`);
+    try {
+      process.kill(-this.proc.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
 }
 
 export interface LabOptions {
@@ -118,6 +130,8 @@ export class Lab {
   readonly procs: Proc[] = [];
   /** the keel processes only, in start order */
   readonly keels: Proc[] = [];
+  /** the keepalived processes, in start order */
+  readonly kas: Proc[] = [];
   readonly hosts: string[] = [];
   private readonly nss: string[] = [];
 
@@ -200,6 +214,31 @@ export class Lab {
     const p = new Proc(host, proc);
     this.procs.push(p);
     this.keels.push(p);
+    return p;
+  }
+
+  /**
+   * Start Debian's keepalived in a host, as ../shared/lab/ka.sh does: foreground (-n),
+   * console log (-l -D), no syslog (-G), its own pid files and TMPDIR, in a new session
+   * so `killGroup` reaches the parent and its VRRP child at once (a crash).
+   */
+  keepalived(host: string, conf: string, extra: string[] = []): Proc {
+    const path = this.file(`${host}-ka.conf`, conf);
+    const d = this.tmpdir(host);
+    const proc = Bun.spawn(
+      ["setsid", "ip", "netns", "exec", this.ns(host), "keepalived", "-n", "-l", "-D", "-G", "-f", path, "-p", `${d}/ka.pid`, "-r", `${d}/vrrp.pid`, "-c", `${d}/chk.pid`, "-b", `${d}/bfd.pid`, ...extra],
+      { env: { ...process.env, TMPDIR: d }, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
+    );
+    const p = new Proc(host, proc, true);
+    this.procs.push(p);
+    this.kas.push(p);
+    return p;
+  }
+
+  /** The last keepalived started in a host. */
+  kaOf(host: string): Proc {
+    const p = this.kas.filter((k) => k.host === host).at(-1);
+    if (!p) throw new Error(`no keepalived started in ${host}`);
     return p;
   }
 
@@ -287,7 +326,8 @@ export class Lab {
   destroy(): void {
     for (const p of this.procs) {
       try {
-        p.kill("SIGKILL");
+        if (p.group) p.killGroup("SIGKILL");
+        else p.kill("SIGKILL");
       } catch {
         // already gone
       }
