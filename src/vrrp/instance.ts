@@ -245,27 +245,29 @@ export class Instance {
   check(adv: ReceivedAdvert, checkVipAddr: boolean): "ok" | "ko" | "drop" {
     const p = this.p;
     const s = this.stats;
+    // keepalived 2.2.7's words (vrrp_check_packet), which Debian 12 users grep for; keel
+    // adds the sender, which 2.2.7 leaves out
     const ko = (stat: keyof VrrpStats, code: string, message: string): "ko" => {
       s[stat]++;
-      this.out.push({ type: "rx-error", instance: this.name, from: adv.from, code, message });
+      this.out.push({ type: "rx-error", instance: this.name, from: adv.from, code, message: `${message} (from ${adv.from})` });
       return "ko";
     };
     const who = `(${this.name})`;
     // RFC 5798 7.1: TTL / hop limit must be 255, except unicast (keepalived)
     if (!p.unicast && adv.ttl !== -1 && adv.ttl !== 255)
-      return ko("ip_ttl_err", "bad-ttl", `${who} invalid TTL/HL from ${adv.from}. Received ${adv.ttl} and expect 255`);
+      return ko("ip_ttl_err", "bad-ttl", `${who} invalid TTL/HL. Received ${adv.ttl} and expect 255`);
     if (adv.version !== p.version)
-      return ko("vers_err", "bad-version", `${who} wrong VRRP version from ${adv.from}. Received ${adv.version} and expect ${p.version}`);
+      return ko("vers_err", "bad-version", `${who} wrong version. Received ${adv.version} and expect ${p.version}`);
     if (p.version === 2) {
       const want = p.auth ? (p.auth.type === "PASS" ? 1 : 2) : 0;
       // keepalived checks the AH header's presence against the configured type first
       if ((adv.ah !== undefined) !== (p.auth?.type === "AH"))
-        return ko("authtype_mismatch", "auth-type-mismatch", `${who} received a ${adv.ah ? 2 : adv.authType} auth from ${adv.from}, expecting ${want}!`);
-      if (adv.authType > 2) return ko("invalid_authtype", "bad-auth-type", `${who} Invalid auth type from ${adv.from}: ${adv.authType}`);
+        return ko("authtype_mismatch", "auth-type-mismatch", adv.ah ? `${who} Received AH header but auth type not AH` : `${who} No AH header but auth type is AH`);
+      if (adv.authType > 2) return ko("invalid_authtype", "bad-auth-type", `${who} Invalid auth type: ${adv.authType}`);
       if (adv.authType !== want)
-        return ko("authtype_mismatch", "auth-type-mismatch", `${who} received a ${adv.authType} auth from ${adv.from}, expecting ${want}!`);
+        return ko("authtype_mismatch", "auth-type-mismatch", `${who} received a ${adv.authType} auth, expecting ${want}!`);
       if (p.auth?.type === "PASS" && !passMatches(adv.authData, p.auth.pass))
-        return ko("auth_failure", "auth-failure", `${who} received an invalid passwd from ${adv.from}!`);
+        return ko("auth_failure", "auth-failure", `${who} received an invalid passwd!`);
       if (p.auth?.type === "AH") {
         // ICV and SPI, then the anti-replay sequence (vrrp_in_chk_ipsecah)
         if (!adv.ah?.verify(p.auth.pass)) return ko("auth_failure", "auth-failure", `${who} IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !`);
@@ -280,14 +282,14 @@ export class Instance {
           instance: this.name,
           from: adv.from,
           code: "bad-interval",
-          message: `${who} advertisement interval mismatch with ${adv.from} mine=${p.advertIntCs / 100} sec rcv'd=${adv.advertIntCs / 100} sec`,
+          message: `${who} advertisement interval mismatch mine=${p.advertIntCs / 100} sec rcv'd=${adv.advertIntCs / 100} sec (from ${adv.from})`,
         });
         return "drop";
       }
     }
     // a multicast instance takes multicast adverts, a unicast one unicast adverts
     if ((adv.to === p.mcastGroup || isMulticast(adv.to)) === p.unicast)
-      return ko("addr_list_err", "wrong-destination", `${who} received ${p.unicast ? "multicast" : "unicast"} advert from ${adv.from} to ${adv.to}, expecting ${p.unicast ? "unicast" : "multicast"}`);
+      return ko("addr_list_err", "wrong-destination", `${who} Expected ${p.unicast ? "un" : "mult"}icast packet but received ${p.unicast ? "mult" : "un"}icast packet`);
     // owner_ignore_adverts (always in strict mode): the owner does not listen
     if (p.ownerIgnoreAdverts && this.effectivePriority === PRIO_OWNER) return "drop";
     s.advert_rcvd++;

@@ -326,7 +326,7 @@ export class VrrpRouter {
     // attribute the failure to the instance when the VRID can be read (per-instance stats)
     const inst = error.vrid !== undefined ? this.byVrid.get(vridKey(rx.family, error.vrid))?.find((i) => i.p.ifname === undefined || i.p.ifname === rx.ifname) : undefined;
     const from = packetSource(rx);
-    this.out.push({ type: "rx-error", instance: inst?.name, from, code: error.code, message: `${inst ? `(${inst.name}) ` : ""}${error.message} from ${from} on ${rx.ifname}` });
+    this.out.push({ type: "rx-error", instance: inst?.name, from, code: error.code, message: `${dropWords(inst?.name, inst?.p.version, error)} (from ${from} on ${rx.ifname})` });
     if (inst) {
       const s = inst.stats;
       if (error.code === "bad-checksum") s.chk_err++;
@@ -338,6 +338,14 @@ export class VrrpRouter {
     }
     this.stats.dropped[error.code] = (this.stats.dropped[error.code] ?? 0) + 1;
   }
+}
+
+/** keepalived 2.2.7's words for the checks it shares with the decoder, else the decoder's. */
+function dropWords(name: string | undefined, version: 2 | 3 | undefined, error: DecodeFailure): string {
+  const who = name ? `(${name}) ` : "";
+  if (error.code === "bad-checksum" && version) return `${who}Invalid VRRPv${version} checksum`;
+  if (error.code === "bad-type") return `${who}Invalid packet type. ${error.message.match(/type (\d+)/)?.[1] ?? "?"} and expect 1`;
+  return `${who}${error.message}`;
 }
 
 /** The sender of a packet that may not even decode, for the log line. */

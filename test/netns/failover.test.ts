@@ -200,8 +200,10 @@ describe("malformed adverts", () => {
     expect(text).toContain(`    TTL: ${PER}\n`);
     expect(text).toContain(`    Failure: ${PER}\n`);
     // each reason is logged in keepalived's words, rate-limited
-    expect(h1.text()).toContain(`(VI_1) invalid TTL/HL from ${lab.ip("h3")}. Received 64 and expect 255`);
-    expect(h1.text()).toContain(`(VI_1) received an invalid passwd from ${lab.ip("h3")}!`);
+    expect(h1.text()).toContain(`(VI_1) invalid TTL/HL. Received 64 and expect 255 (from ${lab.ip("h3")})`);
+    expect(h1.text()).toContain(`(VI_1) received an invalid passwd! (from ${lab.ip("h3")})`);
+    expect(h1.text()).toContain("(VI_1) Invalid VRRPv2 checksum");
+    expect(h1.text()).toContain("(VI_1) Invalid packet type. 2 and expect 1");
     expect(h1.lines.slice(m1).filter((l) => l.text.includes("invalid TTL/HL")).length).toBe(1);
   }, 40_000);
 });

@@ -225,8 +225,12 @@ export class Lab {
   keepalived(host: string, conf: string, extra: string[] = []): Proc {
     const path = this.file(`${host}-ka.conf`, conf);
     const d = this.tmpdir(host);
+    // fresh pid files per start: a crashed keepalived's VRRP child can linger as a zombie
+    // until whoever inherits it reaps it, and keepalived then says "daemon is already running"
+    const n = this.kas.length;
+    const pid = (what: string) => `${d}/${what}-${n}.pid`;
     const proc = Bun.spawn(
-      ["setsid", "ip", "netns", "exec", this.ns(host), "keepalived", "-n", "-l", "-D", "-G", "-f", path, "-p", `${d}/ka.pid`, "-r", `${d}/vrrp.pid`, "-c", `${d}/chk.pid`, "-b", `${d}/bfd.pid`, ...extra],
+      ["setsid", "ip", "netns", "exec", this.ns(host), "keepalived", "-n", "-l", "-D", "-G", "-f", path, "-p", pid("ka"), "-r", pid("vrrp"), "-c", pid("chk"), "-b", pid("bfd"), ...extra],
       { env: { ...process.env, TMPDIR: d }, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
     );
     const p = new Proc(host, proc, true);
@@ -316,6 +320,15 @@ export class Lab {
       .split("\n")
       .filter((l) => l.length > 0)
       .map((l) => l.split("|"));
+  }
+
+  /**
+   * Cut a host off the bridge (or join it back) without touching its link: its eth0
+   * keeps carrier, it just hears nobody (a partition, not a link failure).
+   */
+  isolate(host: string, cut: boolean): void {
+    const port = `p${this.hosts.indexOf(host) + 1}`;
+    sh(["ip", "-n", this.ns("sw"), "link", "set", port, ...(cut ? ["nomaster"] : ["master", "br0"])]);
   }
 
   linkSet(host: string, up: boolean, dev = "eth0"): void {
