@@ -72,9 +72,10 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       SIGHUP: () => log.warn("SIGHUP: configuration reload is not available in this version; the running configuration stays"),
       SIGUSR1: () => log.warn("SIGUSR1: the data dump is not available in this version"),
       SIGUSR2: () => {
-        log.info("Printing VRRP stats on signal");
+        // the file is complete before the line that announces it (tests and tools wait on it)
         try {
           writeStats(driver.router, driver.dropped);
+          log.info("Printing VRRP stats on signal");
         } catch (e) {
           log.error(`cannot write the stats file: ${(e as Error).message}`);
         }
