@@ -8,6 +8,8 @@ import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";
 import type { Kernel } from "./kernel";
 import { writeStats } from "./dumps";
+import { Notifier } from "./notify";
+import { VrrpScriptRunner } from "./scripts";
 import { VrrpDriver } from "./vrrp-driver";
 
 export interface DaemonOptions {
@@ -35,9 +37,14 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     return 1;
   }
   let driver: VrrpDriver;
+  let scripts: VrrpScriptRunner | undefined;
+  const notifier = new Notifier(o.config, log);
   try {
-    driver = new VrrpDriver({ config: o.config, kernel, log, dontReleaseVrrp: o.dontReleaseVrrp });
+    notifier.start();
+    driver = new VrrpDriver({ config: o.config, kernel, log, dontReleaseVrrp: o.dontReleaseVrrp, onNotify: (n) => notifier.notify(n) });
     driver.start();
+    scripts = new VrrpScriptRunner(o.config, log, (r) => driver.track({ kind: "script", name: r.name, ok: r.ok }));
+    scripts.start();
   } catch (e) {
     const err = e as Error & { code?: string };
     const hint = err.code === "EPERM" ? " (raw sockets and netlink changes need root or CAP_NET_RAW + CAP_NET_ADMIN)" : "";
@@ -54,9 +61,11 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       stopping = true;
       log.info({ event: "stop", signal }, "Stopping");
       try {
+        scripts?.stop();
         driver.stop();
       } finally {
         kernel.close();
+        notifier.stop();
       }
       const u = process.cpuUsage();
       log.info(`Stopped - used ${(u.user / 1e6).toFixed(6)} user time, ${(u.system / 1e6).toFixed(6)} system time`);

@@ -13,6 +13,7 @@ import type { VirtualAddress, VrrpInstance } from "../config/vrrp/model";
 import type { Instance } from "../vrrp/instance";
 import { type RxPacket, VrrpRouter } from "../vrrp/router";
 import { advertPackets } from "../vrrp/transmit";
+import type { TrackChange } from "../vrrp/track-board";
 import type { Action } from "../vrrp/types";
 import type { IfAddress, Kernel, KernelEvent, Link, VrrpChannel } from "./kernel";
 import { RateLimit } from "./rate-limit";
@@ -26,6 +27,8 @@ export interface DriverOptions {
   now?: () => number;
   /** -V / --dont-release-vrrp: leave VIPs and routes in place on stop */
   dontReleaseVrrp?: boolean;
+  /** notify actions (scripts, FIFOs) */
+  onNotify?: (n: Extract<Action, { type: "notify" }>) => void;
 }
 
 interface Held {
@@ -152,6 +155,13 @@ export class VrrpDriver {
       }
     }
     this.vmacs.clear();
+  }
+
+  /** A tracker's new result (a vrrp_script run, a track_file value, ...). */
+  track(change: TrackChange): void {
+    if (this.stopped) return;
+    this.router.handleTrack(change, this.now());
+    this.pump();
   }
 
   /** The `garp` command: one more GARP/NA burst from a master. */
@@ -418,8 +428,8 @@ export class VrrpDriver {
         this.rateLog(`rx-error:${a.instance}:${a.code}:${a.from}`, a.message, { instance: a.instance, event: "rx-error", code: a.code, from: a.from });
         return;
       case "notify":
-        // notify scripts and FIFOs run in the daemon layer (issue: daemon); the event is logged
         this.log.trace({ event: "notify", kind: a.kind, name: a.name, state: a.state, priority: a.priority }, `notify ${a.kind} ${a.name} ${a.state} ${a.priority}`);
+        this.opts.onNotify?.(a);
         return;
       case "master-rx-lower-pri":
         this.log.debug(`(${a.instance}) master received lower priority (${a.priority}) advert from ${a.from}`);

@@ -1,0 +1,133 @@
+/**
+ * Running configured scripts the way keepalived does (core/notify.c): the command line
+ * is split into words (alloc_strvec_quoted_escaped: whitespace separates, '…' and "…"
+ * group, a backslash escapes the next character) and executed directly, with no shell;
+ * each script gets its own process group, so a timeout can end it and its children.
+ */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import type { Script } from "../config/script";
+
+export function splitCommand(command: string): string[] {
+  const words: string[] = [];
+  let cur = "";
+  let inWord = false;
+  let quote: string | undefined;
+  for (let i = 0; i < command.length; i++) {
+    const c = command[i]!;
+    if (c === "\\" && i + 1 < command.length) {
+      cur += command[++i];
+      inWord = true;
+    } else if (quote) {
+      if (c === quote) quote = undefined;
+      else cur += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+    } else if (c === " " || c === "\t") {
+      if (inWord) words.push(cur);
+      cur = "";
+      inWord = false;
+    } else {
+      cur += c;
+      inWord = true;
+    }
+  }
+  if (inWord) words.push(cur);
+  return words;
+}
+
+/** uid/gid of a user (and group) from /etc/passwd and /etc/group; undefined if unknown. */
+export function lookupIds(user: string, group?: string): { uid: number; gid: number } | undefined {
+  const field = (file: string, name: string) => {
+    try {
+      return readFileSync(file, "utf8")
+        .split("\n")
+        .map((l) => l.split(":"))
+        .find((f) => f[0] === name);
+    } catch {
+      return undefined;
+    }
+  };
+  const pw = /^\d+$/.test(user) ? undefined : field("/etc/passwd", user);
+  const uid = /^\d+$/.test(user) ? Number(user) : pw ? Number(pw[2]) : undefined;
+  if (uid === undefined) return undefined;
+  let gid = pw ? Number(pw[3]) : uid;
+  if (group !== undefined) {
+    const g = group.replace(/^:/, "");
+    const gr = /^\d+$/.test(g) ? undefined : field("/etc/group", g);
+    if (/^\d+$/.test(g)) gid = Number(g);
+    else if (gr) gid = Number(gr[2]);
+    else return undefined;
+  }
+  return { uid, gid };
+}
+
+export interface RunResult {
+  /** exit status, or undefined when killed by a signal */
+  code?: number;
+  signal?: string;
+  timedOut: boolean;
+  ms: number;
+  /** a spawn failure (no such file, permission) */
+  error?: string;
+}
+
+export interface RunOptions {
+  /** extra words after the script's own (notify: INSTANCE name STATE priority) */
+  args?: string[];
+  timeoutMs?: number;
+  /** default user when the script names none (global script_user) */
+  defaultUser?: { user: string; group?: string };
+  env?: Record<string, string>;
+}
+
+/**
+ * Run a script; resolves when it has exited. On timeout: SIGTERM to its process group,
+ * SIGKILL two seconds later (keepalived's script timeout handling).
+ */
+export function runScript(script: Script, o: RunOptions = {}): Promise<RunResult> {
+  const words = [...splitCommand(script.command), ...(o.args ?? [])];
+  const start = performance.now();
+  const who = script.user !== undefined ? { user: script.user, group: script.group } : o.defaultUser;
+  const ids = who && process.getuid?.() === 0 ? lookupIds(who.user, who.group) : undefined;
+  return new Promise((resolve) => {
+    if (words.length === 0) {
+      resolve({ timedOut: false, ms: 0, error: "empty command" });
+      return;
+    }
+    let timedOut = false;
+    let done = false;
+    const child = spawn(words[0]!, words.slice(1), {
+      detached: true,
+      stdio: "ignore",
+      env: { ...process.env, ...o.env },
+      uid: ids?.uid,
+      gid: ids?.gid,
+    });
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    const killGroup = (sig: NodeJS.Signals) => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, sig);
+      } catch {
+        // already gone
+      }
+    };
+    if (o.timeoutMs !== undefined)
+      timers.push(
+        setTimeout(() => {
+          timedOut = true;
+          killGroup("SIGTERM");
+          timers.push(setTimeout(() => killGroup("SIGKILL"), 2_000));
+        }, o.timeoutMs),
+      );
+    const finish = (r: Omit<RunResult, "ms" | "timedOut">) => {
+      if (done) return;
+      done = true;
+      for (const t of timers) clearTimeout(t);
+      resolve({ ...r, timedOut, ms: performance.now() - start });
+    };
+    child.on("error", (e) => finish({ error: e.message }));
+    child.on("exit", (code, signal) => finish({ code: code ?? undefined, signal: signal ?? undefined }));
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * Notification on state changes (keepalived vrrp_notify.c): the state's own script
+ * (notify_master / notify_backup / notify_fault / notify_stop) run as written, then the
+ * generic `notify` script with four more words: INSTANCE|GROUP, the name, the state and
+ * the priority; and a line on the notify FIFOs (global notify_fifo and vrrp_notify_fifo):
+ * `INSTANCE "VI_1" MASTER 100`.
+ */
+import { closeSync, constants, existsSync, openSync, statSync, writeSync } from "node:fs";
+import type { Logger } from "pino";
+import type { Script } from "../config/script";
+import type { KeelConfig } from "../config/model";
+import type { Action } from "../vrrp/types";
+import { runScript } from "./exec";
+
+type Notify = Extract<Action, { type: "notify" }>;
+
+export class Notifier {
+  private readonly fifos = new Map<string, number>();
+
+  constructor(
+    private readonly config: KeelConfig,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * keepalived notify_fifo_open: create the FIFO when missing, hold it open read-write
+   * (a write then never blocks on a missing reader), and start its notify_fifo_script
+   * with the FIFO's path as argument.
+   */
+  start(): void {
+    const g = this.config.globalDefs;
+    const pairs: [typeof g.notifyFifo, Script | undefined][] = [
+      [g.notifyFifo, g.notifyFifoScript],
+      [g.vrrpNotifyFifo, g.vrrpNotifyFifoScript],
+    ];
+    for (const [fifo, script] of pairs) {
+      if (!fifo || this.fifos.has(fifo.path)) continue;
+      try {
+        if (!existsSync(fifo.path)) {
+          const r = Bun.spawnSync(["mkfifo", "-m", "0600", fifo.path]);
+          if (r.exitCode !== 0) throw new Error(r.stderr.toString().trim());
+        } else if (!statSync(fifo.path).isFIFO()) throw new Error("exists and is not a FIFO");
+        this.fifos.set(fifo.path, openSync(fifo.path, constants.O_RDWR | constants.O_NONBLOCK));
+        this.log.info(`Opening notify FIFO ${fifo.path}`);
+        if (script) this.exec(script, [fifo.path]);
+      } catch (e) {
+        this.log.error(`notify FIFO ${fifo.path}: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  stop(): void {
+    for (const fd of this.fifos.values()) closeSync(fd);
+    this.fifos.clear();
+  }
+
+  notify(n: Notify): void {
+    const owner = n.kind === "INSTANCE" ? this.config.vrrpInstances[n.name] : this.config.vrrpSyncGroups[n.name];
+    if (!owner) return;
+    const own: Record<string, Script | undefined> = { MASTER: owner.notifyMaster, BACKUP: owner.notifyBackup, FAULT: owner.notifyFault, STOP: owner.notifyStop };
+    const specific = own[n.state];
+    if (specific) this.exec(specific, []);
+    if (owner.notify) this.exec(owner.notify, [n.kind, n.name, n.state, String(n.priority)]);
+    const line = `${n.kind} "${n.name}" ${n.state} ${n.priority}\n`;
+    const g = this.config.globalDefs;
+    for (const fifo of [g.notifyFifo, g.vrrpNotifyFifo]) if (fifo) this.writeFifo(fifo.path, line);
+  }
+
+  private exec(script: Script, args: string[]): void {
+    const su = this.config.globalDefs.scriptUser;
+    void runScript(script, { args, defaultUser: su ? { user: su.user, group: su.group } : undefined }).then((r) => {
+      if (r.error) this.log.error(`cannot run notify script ${script.command}: ${r.error}`);
+      else if (r.code !== 0) this.log.debug(`notify script ${script.command} exited with ${r.code ?? r.signal}`);
+    });
+  }
+
+  /** Non-blocking: a full FIFO nobody reads must not stall the daemon (the line is dropped, and logged). */
+  private writeFifo(path: string, line: string): void {
+    const fd = this.fifos.get(path);
+    if (fd === undefined) return;
+    try {
+      writeSync(fd, line);
+    } catch (e) {
+      this.log.warn(`notify FIFO ${path}: line dropped: ${(e as Error).message}`);
+    }
+  }
+}

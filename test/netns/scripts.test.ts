@@ -1,0 +1,97 @@
+/**
+ * vrrp_script and notify on real processes: a script's weight moves the master, a
+ * hanging script times out and counts as a failure, notify scripts get keepalived's
+ * arguments and the notify FIFO gets keepalived's lines.
+ */
+import { chmodSync, closeSync, constants, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Lab, ensureKeel, instance } from "./harness";
+
+const GLOBAL = "global_defs {\n  router_id test\n}\n";
+const VIP = "10.99.0.100";
+
+beforeAll(() => {
+  ensureKeel();
+});
+
+describe("vrrp_script", () => {
+  let lab: Lab;
+  beforeAll(() => {
+    lab = Lab.create(["h1", "h2"]);
+  });
+  afterAll(() => lab?.destroy());
+
+  test("a failing script with weight -60 hands the VIP to the backup; success brings it back", async () => {
+    const flag = lab.file("h1-ok", "");
+    const script = `vrrp_script chk {\n  script "/bin/sh -c 'test -f ${flag}'"\n  interval 1\n  weight -60\n  fall 1\n  rise 1\n}\n`;
+    const h2 = lab.keel("h2", GLOBAL + instance({ priority: 100 }));
+    await h2.waitFor(/Entering BACKUP STATE \(init\)/);
+    const h1 = lab.keel("h1", GLOBAL + script + instance({ priority: 150, extra: ["track_script {", "  chk", "}"] }));
+    await h1.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
+    const m1 = h1.lines.length;
+    const m2 = h2.lines.length;
+    rmSync(flag);
+    await h1.waitFor(/Script `chk` now returning 1/, 5_000, m1);
+    await h1.waitFor(/\(VI_1\) Changing effective priority from 150 to 90/, 5_000, m1);
+    await h2.waitFor(/\(VI_1\) Entering MASTER STATE/, 6_000, m2);
+    await h1.waitFor(/\(VI_1\) Entering BACKUP STATE/, 3_000, m1);
+    expect(lab.hasAddr("h2", VIP)).toBe(true);
+    writeFileSync(flag, "");
+    await h1.waitFor(/\(VI_1\) Changing effective priority from 90 to 150/, 5_000, m1);
+    await h1.waitFor(/\(VI_1\) Entering MASTER STATE/, 6_000, m1);
+    expect(lab.hasAddr("h1", VIP)).toBe(true);
+  }, 40_000);
+
+  test("a script that hangs past its timeout is ended and counts as a failure (weight 0: FAULT)", async () => {
+    const script = 'vrrp_script hang {\n  script "/bin/sleep 30"\n  interval 1\n  timeout 1\n  fall 1\n}\n';
+    const k = lab.keel("h2", GLOBAL + script + instance({ vrid: 60, priority: 100, vips: ["10.99.0.160/32"], extra: ["track_script {", "  hang", "}"] }));
+    await k.waitFor(/Process \[hang\] timed out/, 5_000);
+    await k.waitFor(/\(VI_1\) Entering FAULT STATE/, 5_000);
+    // the sleeps were ended: none outlives its timeout by more than SIGTERM's moment
+    await Bun.sleep(500);
+    const sleeps = lab.exec("h2", ["sh", "-c", "ps -eo args | grep -c '^/bin/sleep 30' || true"]).trim();
+    expect(Number(sleeps)).toBeLessThanOrEqual(1);
+    k.kill("SIGTERM");
+    expect(await k.exited).toBe(0);
+  }, 20_000);
+});
+
+describe("notify", () => {
+  let lab: Lab;
+  beforeAll(() => {
+    lab = Lab.create(["h1"]);
+  });
+  afterAll(() => lab?.destroy());
+
+  test("notify_master, the generic notify (INSTANCE name STATE priority) and the FIFO lines", async () => {
+    const out = lab.file("notify.out", "");
+    const generic = lab.file("notify.sh", `#!/bin/sh\necho "generic $*" >> ${out}\n`);
+    const master = lab.file("master.sh", `#!/bin/sh\necho "master $*" >> ${out}\n`);
+    chmodSync(generic, 0o755);
+    chmodSync(master, 0o755);
+    const fifo = `${lab.dir}/notify.fifo`;
+    const conf = `global_defs {\n  router_id test\n  vrrp_notify_fifo ${fifo}\n}\n${instance({ priority: 150, extra: [`notify_master ${master}`, `notify ${generic}`] })}`;
+    const k = lab.keel("h1", conf);
+    await k.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
+    await Bun.sleep(300);
+    // keel created the FIFO and holds it open read-write; the lines wait in it for a reader
+    // (a FIFO's data lives only while someone holds it open: read before keel stops)
+    const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const buf = Buffer.alloc(4096);
+    const before = buf.subarray(0, readSync(fd, buf)).toString();
+    k.kill("SIGTERM");
+    expect(await k.exited).toBe(0);
+    await Bun.sleep(300);
+    let after = "";
+    try {
+      after = buf.subarray(0, readSync(fd, buf)).toString();
+    } finally {
+      closeSync(fd);
+    }
+    expect(before + after).toBe('INSTANCE "VI_1" BACKUP 150\nINSTANCE "VI_1" MASTER 150\nINSTANCE "VI_1" STOP 150\n');
+    const lines = (await Bun.file(out).text()).trim().split("\n");
+    // the generic script in order; notify_master once, with no arguments (scripts run concurrently)
+    expect(lines.filter((l) => l.startsWith("generic"))).toEqual(["generic INSTANCE VI_1 BACKUP 150", "generic INSTANCE VI_1 MASTER 150", "generic INSTANCE VI_1 STOP 150"]);
+    expect(lines.filter((l) => l.startsWith("master"))).toEqual(["master "]);
+  }, 20_000);
+});
