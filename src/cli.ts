@@ -103,7 +103,15 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return 1;
   }
   const log = createLogger({ format: logFormat as "text" | "json" | undefined, detail: opts.has("log-detail"), write: io.err });
-  return runDaemon({ config: result.config, configFile: file, log, argv: ["keel", ...argv], dontReleaseVrrp: opts.has("dont-release-vrrp") });
+  return runDaemon({
+    config: result.config,
+    configFile: file,
+    log,
+    argv: ["keel", ...argv],
+    dontReleaseVrrp: opts.has("dont-release-vrrp"),
+    pidFile: str(opts.get("pid")),
+    vrrpPidFile: str(opts.get("vrrp_pid")),
+  });
 }
 
 function str(v: string | true | undefined): string | undefined {

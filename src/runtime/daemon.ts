@@ -8,6 +8,7 @@ import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";
 import type { Kernel } from "./kernel";
 import { writeStats } from "./dumps";
+import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, acquirePidFiles } from "./pidfile";
 import { Notifier } from "./notify";
 import { VrrpScriptRunner } from "./scripts";
 import { VrrpDriver } from "./vrrp-driver";
@@ -20,6 +21,9 @@ export interface DaemonOptions {
   dontReleaseVrrp?: boolean;
   /** the kernel to drive (default: Linux through native-bindings) */
   kernel?: Kernel;
+  /** -p and -r (default keepalived's /run/keepalived.pid and /run/keepalived_vrrp.pid) */
+  pidFile?: string;
+  vrrpPidFile?: string;
 }
 
 /** Runs until a stop signal; resolves with the exit status. */
@@ -28,12 +32,18 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   log.info(`Starting Keel v${pkg.version}`);
   log.info(`Command line: ${o.argv.map((a) => `'${a}'`).join(" ")}`);
   log.info(`Configuration file ${o.configFile}`);
+  const pids = acquirePidFiles([o.pidFile ?? DEFAULT_PID_FILE, o.vrrpPidFile ?? DEFAULT_VRRP_PID_FILE]);
+  if ("error" in pids) {
+    log.error(pids.error);
+    return 1;
+  }
 
   let kernel: Kernel;
   try {
     kernel = o.kernel ?? new (await import("./kernel-linux")).LinuxKernel();
   } catch (e) {
     log.error(`cannot open the kernel interfaces (netlink): ${(e as Error).message}`);
+    pids.release();
     return 1;
   }
   let driver: VrrpDriver;
@@ -50,6 +60,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     const hint = err.code === "EPERM" ? " (raw sockets and netlink changes need root or CAP_NET_RAW + CAP_NET_ADMIN)" : "";
     log.error(`cannot start: ${err.message}${hint}`);
     kernel.close();
+    pids.release();
     return 1;
   }
   log.info("Startup complete");
@@ -66,6 +77,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       } finally {
         kernel.close();
         notifier.stop();
+        pids.release();
       }
       const u = process.cpuUsage();
       log.info(`Stopped - used ${(u.user / 1e6).toFixed(6)} user time, ${(u.system / 1e6).toFixed(6)} system time`);

@@ -205,7 +205,10 @@ export class Lab {
     const path = this.file(`${host}.conf`, conf);
     // keepalived writes its signal dumps under TMPDIR: one per host
     const tmp = this.tmpdir(host);
-    const proc = Bun.spawn(["ip", "netns", "exec", this.ns(host), KEEL, "-n", "-l", "-D", "-f", path, ...extra], {
+    // own pid files: the defaults (/run/keepalived.pid) are one per machine
+    const n = this.keels.length;
+    const pids = ["-p", `${tmp}/keel-${n}.pid`, "-r", `${tmp}/keel-vrrp-${n}.pid`];
+    const proc = Bun.spawn(["ip", "netns", "exec", this.ns(host), KEEL, "-n", "-l", "-D", "-f", path, ...pids, ...extra], {
       env: { ...process.env, TMPDIR: tmp },
       stdin: "ignore",
       stdout: "pipe",

@@ -1,0 +1,56 @@
+/**
+ * Pid files, as keepalived keeps them (core/pidfile.c): written at start, removed at
+ * exit, and a start refused while the pid in one of them is a live process ("daemon is
+ * already running"). keel is one process, so the main and the VRRP pid files hold the
+ * same pid; keepalived's default paths keep systemd units (PIDFile=) working unchanged.
+ */
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+
+export const DEFAULT_PID_FILE = "/run/keepalived.pid";
+export const DEFAULT_VRRP_PID_FILE = "/run/keepalived_vrrp.pid";
+
+/** A live process (not a zombie) with this pid. */
+export function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+export interface PidFiles {
+  release(): void;
+}
+
+/** Write our pid to every path, or return why we must not start. */
+export function acquirePidFiles(paths: string[]): PidFiles | { error: string } {
+  for (const p of paths) {
+    if (!existsSync(p)) continue;
+    const pid = Number(readFileSync(p, "utf8").trim());
+    if (alive(pid)) return { error: `daemon is already running (pid ${pid} in ${p})` };
+  }
+  const written: string[] = [];
+  try {
+    for (const p of paths) {
+      writeFileSync(p, `${process.pid}\n`, { mode: 0o644 });
+      written.push(p);
+    }
+  } catch (e) {
+    for (const p of written) unlinkSync(p);
+    return { error: `cannot write pid file: ${(e as Error).message}` };
+  }
+  return {
+    release() {
+      for (const p of written) {
+        try {
+          // only our own: a successor may already have taken the path
+          if (Number(readFileSync(p, "utf8").trim()) === process.pid) unlinkSync(p);
+        } catch {
+          // already gone
+        }
+      }
+    },
+  };
+}
