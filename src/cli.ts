@@ -32,6 +32,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === "convert") return convert(rest, io);
   if (sub === "demo") return demo(io);
+  if (sub === "status") return (await import("./commands/status")).status(rest, io);
 
   const parsed = parseArgs(argv);
   if (!parsed.ok) {
@@ -111,6 +112,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     dontReleaseVrrp: opts.has("dont-release-vrrp"),
     pidFile: str(opts.get("pid")),
     vrrpPidFile: str(opts.get("vrrp_pid")),
+    controlSocket: str(opts.get("control-socket")),
   });
 }
 

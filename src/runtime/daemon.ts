@@ -7,7 +7,10 @@ import type { Logger } from "pino";
 import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";
 import type { Kernel } from "./kernel";
-import { writeStats } from "./dumps";
+import { statsJson, writeStats } from "./dumps";
+import { ControlServer } from "./control";
+import { statusOf } from "./status";
+import { DEFAULT_CONTROL_SOCKET, type Event } from "../control/protocol";
 import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, acquirePidFiles } from "./pidfile";
 import { Notifier } from "./notify";
 import { VrrpScriptRunner } from "./scripts";
@@ -24,6 +27,8 @@ export interface DaemonOptions {
   /** -p and -r (default keepalived's /run/keepalived.pid and /run/keepalived_vrrp.pid) */
   pidFile?: string;
   vrrpPidFile?: string;
+  /** --control-socket (default /run/keel/keel.sock) */
+  controlSocket?: string;
 }
 
 /** Runs until a stop signal; resolves with the exit status. */
@@ -48,17 +53,43 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   }
   let driver: VrrpDriver;
   let scripts: VrrpScriptRunner | undefined;
+  let control: ControlServer | undefined;
+  const startedAt = Date.now();
+  const lastTransition = new Map<string, { at: number; from: string; to: string; reason: string }>();
   const notifier = new Notifier(o.config, log);
   try {
     notifier.start();
-    driver = new VrrpDriver({ config: o.config, kernel, log, dontReleaseVrrp: o.dontReleaseVrrp, onNotify: (n) => notifier.notify(n) });
+    const onEvent = (e: Event) => {
+      if (e.event === "transition") lastTransition.set(e.instance, { at: e.at, from: e.from, to: e.to, reason: e.reason });
+      control?.broadcast(e);
+    };
+    driver = new VrrpDriver({ config: o.config, kernel, log, dontReleaseVrrp: o.dontReleaseVrrp, onNotify: (n) => notifier.notify(n), onEvent });
+    const d = driver;
+    control = new ControlServer(
+      o.controlSocket ?? DEFAULT_CONTROL_SOCKET,
+      {
+        status: () => statusOf(d, o.configFile, startedAt, lastTransition),
+        garp: (name) => {
+          if (!d.router.instances.has(name)) return `no instance ${name}`;
+          d.sendGarp(name);
+          return undefined;
+        },
+        dump: () => JSON.parse(statsJson(d.router, d.dropped)),
+      },
+      log,
+    );
+    control.start();
     driver.start();
-    scripts = new VrrpScriptRunner(o.config, log, (r) => driver.track({ kind: "script", name: r.name, ok: r.ok }));
+    scripts = new VrrpScriptRunner(o.config, log, (r) => {
+      onEvent({ event: "track", at: Date.now(), kind: "script", name: r.name, ok: r.ok, code: r.code, ms: r.ms });
+      d.track({ kind: "script", name: r.name, ok: r.ok });
+    });
     scripts.start();
   } catch (e) {
     const err = e as Error & { code?: string };
     const hint = err.code === "EPERM" ? " (raw sockets and netlink changes need root or CAP_NET_RAW + CAP_NET_ADMIN)" : "";
     log.error(`cannot start: ${err.message}${hint}`);
+    control?.stop();
     kernel.close();
     pids.release();
     return 1;
@@ -74,6 +105,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       try {
         scripts?.stop();
         driver.stop();
+        control?.stop();
       } finally {
         kernel.close();
         notifier.stop();

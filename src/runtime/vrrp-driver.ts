@@ -15,6 +15,7 @@ import { type RxPacket, VrrpRouter } from "../vrrp/router";
 import { advertPackets } from "../vrrp/transmit";
 import type { TrackChange } from "../vrrp/track-board";
 import type { Action } from "../vrrp/types";
+import type { Event } from "../control/protocol";
 import type { IfAddress, Kernel, KernelEvent, Link, VrrpChannel } from "./kernel";
 import { RateLimit } from "./rate-limit";
 import { transitionLines } from "./words";
@@ -29,6 +30,8 @@ export interface DriverOptions {
   dontReleaseVrrp?: boolean;
   /** notify actions (scripts, FIFOs) */
   onNotify?: (n: Extract<Action, { type: "notify" }>) => void;
+  /** every transition, priority change, rejected packet and notification (control socket) */
+  onEvent?: (e: Event) => void;
 }
 
 interface Held {
@@ -417,19 +420,23 @@ export class VrrpDriver {
         this.sendGarps(a.instance, a.addresses, a.count);
         return;
       case "transition": {
+        this.opts.onEvent?.({ event: "transition", at: Date.now(), instance: a.instance, from: a.from, to: a.to, reason: a.reason });
         const inst = this.router.instances.get(a.instance);
         for (const line of transitionLines(a, inst)) this.log.info({ instance: a.instance, event: "transition", from: a.from, to: a.to, reason: a.reason }, line);
         return;
       }
       case "priority":
+        this.opts.onEvent?.({ event: "priority", at: Date.now(), instance: a.instance, from: a.from, to: a.to });
         this.log.info({ instance: a.instance, event: "priority", from: a.from, to: a.to }, `(${a.instance}) Changing effective priority from ${a.from} to ${a.to}`);
         return;
       case "rx-error":
+        this.opts.onEvent?.({ event: "rx-error", at: Date.now(), instance: a.instance, from: a.from, code: a.code });
         this.rateLog(`rx-error:${a.instance}:${a.code}:${a.from}`, a.message, { instance: a.instance, event: "rx-error", code: a.code, from: a.from });
         return;
       case "notify":
         this.log.trace({ event: "notify", kind: a.kind, name: a.name, state: a.state, priority: a.priority }, `notify ${a.kind} ${a.name} ${a.state} ${a.priority}`);
         this.opts.onNotify?.(a);
+        this.opts.onEvent?.({ event: "notify", at: Date.now(), kind: a.kind, name: a.name, state: a.state, priority: a.priority });
         return;
       case "master-rx-lower-pri":
         this.log.debug(`(${a.instance}) master received lower priority (${a.priority}) advert from ${a.from}`);

@@ -207,7 +207,7 @@ export class Lab {
     const tmp = this.tmpdir(host);
     // own pid files: the defaults (/run/keepalived.pid) are one per machine
     const n = this.keels.length;
-    const pids = ["-p", `${tmp}/keel-${n}.pid`, "-r", `${tmp}/keel-vrrp-${n}.pid`];
+    const pids = ["-p", `${tmp}/keel-${n}.pid`, "-r", `${tmp}/keel-vrrp-${n}.pid`, "--control-socket", `${tmp}/keel-${n}.sock`];
     const proc = Bun.spawn(["ip", "netns", "exec", this.ns(host), KEEL, "-n", "-l", "-D", "-f", path, ...pids, ...extra], {
       env: { ...process.env, TMPDIR: tmp },
       stdin: "ignore",

@@ -1,0 +1,63 @@
+/**
+ * `keel status [--json] [--control-socket PATH]`: the instances of a running daemon, as a
+ * table (or the protocol's JSON). Exit 0 when the daemon answered, 1 otherwise.
+ */
+import type { Io } from "../cli";
+import { connect } from "../control/client";
+import { DEFAULT_CONTROL_SOCKET, type Status } from "../control/protocol";
+
+function ago(at: number | undefined): string {
+  if (at === undefined) return "-";
+  const s = Math.max(0, Math.round((Date.now() - at) / 1000));
+  return s < 60 ? `${s}s ago` : s < 3600 ? `${Math.floor(s / 60)}m ago` : `${Math.floor(s / 3600)}h ago`;
+}
+
+export function formatStatus(st: Status): string {
+  const head = ["INSTANCE", "IF", "VRID", "STATE", "PRIO", "MASTER", "VIPS", "LAST TRANSITION", "RX/TX", "ERR"];
+  const rows = st.instances.map((i) => [
+    i.name,
+    i.interface ?? "-",
+    String(i.vrid),
+    i.state,
+    i.priority === i.effectivePriority ? String(i.priority) : `${i.priority}→${i.effectivePriority}`,
+    i.master ?? "-",
+    i.vips.join(",") || "-",
+    i.lastTransition ? `${i.lastTransition.to} (${i.lastTransition.reason}) ${ago(i.lastTransition.at)}` : "-",
+    `${i.advertsReceived}/${i.advertsSent}`,
+    String(i.errors),
+  ]);
+  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (r: string[]) => r.map((x, c) => x.padEnd(widths[c]!)).join("  ").trimEnd();
+  return `${[line(head), ...rows.map(line)].join("\n")}\n`;
+}
+
+export async function status(argv: string[], io: Io): Promise<number> {
+  let path = DEFAULT_CONTROL_SOCKET;
+  let json = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--json") json = true;
+    else if (a === "--control-socket") path = argv[++i] ?? path;
+    else if (a.startsWith("--control-socket=")) path = a.slice("--control-socket=".length);
+    else {
+      io.err(`keel status: unknown argument '${a}'\nusage: keel status [--json] [--control-socket PATH]\n`);
+      return 1;
+    }
+  }
+  let client: Awaited<ReturnType<typeof connect>>;
+  try {
+    client = await connect(path);
+  } catch (e) {
+    io.err(`keel status: no daemon on ${path}: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const r = await client.request({ cmd: "status" });
+  client.close();
+  if (!r.ok) {
+    io.err(`keel status: ${r.error.message}\n`);
+    return 1;
+  }
+  const st = r.result as Status;
+  io.out(json ? `${JSON.stringify(st, null, 2)}\n` : formatStatus(st));
+  return 0;
+}
