@@ -17,6 +17,7 @@ export interface ControlHandlers {
   status(): Status;
   garp(instance: string): string | undefined;
   dump(): unknown;
+  reload(): { ok: boolean; errors: string[] };
 }
 
 interface Conn {
@@ -123,8 +124,10 @@ export class ControlServer {
         const err = this.h.garp(r.instance);
         return err ? { id: r.id, ok: false, error: { code: "not-found", message: err } } : { id: r.id, ok: true, result: null };
       }
-      case "reload":
-        return { id: r.id, ok: false, error: { code: "not-available", message: "configuration reload is not available in this version" } };
+      case "reload": {
+        const res = this.h.reload();
+        return res.ok ? { id: r.id, ok: true, result: null } : { id: r.id, ok: false, error: { code: "config-error", message: res.errors.join("\n") } };
+      }
     }
   }
 

@@ -6,6 +6,7 @@
 import type { Logger } from "pino";
 import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";
+import { type Diagnostic, formatDiagnostic } from "../config/diagnostics";
 import type { Kernel } from "./kernel";
 import { statsJson, writeStats } from "./dumps";
 import { ControlServer } from "./control";
@@ -29,6 +30,8 @@ export interface DaemonOptions {
   vrrpPidFile?: string;
   /** --control-socket (default /run/keel/keel.sock) */
   controlSocket?: string;
+  /** read and check the configuration again (SIGHUP) */
+  load?: () => { config: KeelConfig; diagnostics: { items: Diagnostic[]; errorCount: number } };
 }
 
 /** Runs until a stop signal; resolves with the exit status. */
@@ -54,15 +57,18 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   let driver: VrrpDriver;
   let scripts: VrrpScriptRunner | undefined;
   let control: ControlServer | undefined;
+  let controlEvent: (e: Event) => void = () => {};
+  let reloadImpl: () => { ok: boolean; errors: string[] } = () => ({ ok: false, errors: ["not started"] });
+  const reload = () => reloadImpl();
   const startedAt = Date.now();
   const lastTransition = new Map<string, { at: number; from: string; to: string; reason: string }>();
   const notifier = new Notifier(o.config, log);
   try {
     notifier.start();
-    const onEvent = (e: Event) => {
+    const onEvent = (controlEvent = (e: Event) => {
       if (e.event === "transition") lastTransition.set(e.instance, { at: e.at, from: e.from, to: e.to, reason: e.reason });
       control?.broadcast(e);
-    };
+    });
     driver = new VrrpDriver({ config: o.config, kernel, log, dontReleaseVrrp: o.dontReleaseVrrp, onNotify: (n) => notifier.notify(n), onEvent });
     const d = driver;
     control = new ControlServer(
@@ -75,6 +81,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
           return undefined;
         },
         dump: () => JSON.parse(statsJson(d.router, d.dropped)),
+        reload: () => reload(),
       },
       log,
     );
@@ -95,6 +102,35 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     return 1;
   }
   log.info("Startup complete");
+
+  /**
+   * keepalived's reload: read and check everything first; with any error, log every
+   * diagnostic and keep running the old configuration untouched.
+   */
+  reloadImpl = (): { ok: boolean; errors: string[] } => {
+    log.info("Reloading ...");
+    if (!o.load) {
+      log.error("Reload failed: no configuration source");
+      return { ok: false, errors: ["no configuration source"] };
+    }
+    const r = o.load();
+    for (const d of r.diagnostics.items) log[d.severity === "error" ? "error" : "warn"](formatDiagnostic(d));
+    if (r.diagnostics.errorCount > 0) {
+      log.error(`Reload failed: ${r.diagnostics.errorCount} error(s) in ${o.configFile}; keeping the running configuration`);
+      return { ok: false, errors: r.diagnostics.items.filter((d) => d.severity === "error").map(formatDiagnostic) };
+    }
+    scripts?.stop();
+    notifier.setConfig(r.config);
+    driver.reload(r.config);
+    const d = driver;
+    scripts = new VrrpScriptRunner(r.config, log, (res) => {
+      controlEvent({ event: "track", at: Date.now(), kind: "script", name: res.name, ok: res.ok, code: res.code, ms: res.ms });
+      d.track({ kind: "script", name: res.name, ok: res.ok });
+    });
+    scripts.start();
+    log.info("Reload complete");
+    return { ok: true, errors: [] };
+  };
 
   return await new Promise<number>((resolve) => {
     let stopping = false;
@@ -122,7 +158,9 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     const handlers: Record<string, () => void> = {
       SIGTERM: () => stop("SIGTERM"),
       SIGINT: () => stop("SIGINT"),
-      SIGHUP: () => log.warn("SIGHUP: configuration reload is not available in this version; the running configuration stays"),
+      SIGHUP: () => {
+        reload();
+      },
       SIGUSR1: () => log.warn("SIGUSR1: the data dump is not available in this version"),
       SIGUSR2: () => {
         // the file is complete before the line that announces it (tests and tools wait on it)

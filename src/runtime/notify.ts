@@ -18,9 +18,14 @@ export class Notifier {
   private readonly fifos = new Map<string, number>();
 
   constructor(
-    private readonly config: KeelConfig,
+    private config: KeelConfig,
     private readonly log: Logger,
   ) {}
+
+  /** After a reload: the scripts of the new configuration (the FIFOs stay open). */
+  setConfig(config: KeelConfig): void {
+    this.config = config;
+  }
 
   /**
    * keepalived notify_fifo_open: create the FIFO when missing, hold it open read-write

@@ -40,6 +40,8 @@ interface Held {
   ifindex: number;
 }
 
+type Statics = Pick<KeelConfig, "staticIpaddresses" | "staticRoutes" | "staticRules">;
+
 /** The interfaces an instance uses: where its VIPs go, where adverts leave, where they arrive. */
 interface InstanceIfs {
   /** the configured interface (the engine's ifname; adverts arrive here) */
@@ -51,7 +53,7 @@ interface InstanceIfs {
 }
 
 export class VrrpDriver {
-  readonly router: VrrpRouter;
+  router: VrrpRouter;
   private readonly kernel: Kernel;
   private readonly log: Logger;
   private readonly now: () => number;
@@ -71,7 +73,7 @@ export class VrrpDriver {
   /** packets dropped before the engine (unknown interface, socket errors) */
   readonly dropped: Record<string, number> = {};
 
-  constructor(private readonly opts: DriverOptions) {
+  constructor(private opts: DriverOptions) {
     this.kernel = opts.kernel;
     this.log = opts.log;
     this.now = opts.now ?? (() => performance.now());
@@ -100,8 +102,7 @@ export class VrrpDriver {
   }
 
   /** static_ipaddress / static_routes / static_rules: on the host for the daemon's lifetime. */
-  private staticEntries(op: "add" | "del"): void {
-    const c = this.opts.config;
+  private staticEntries(op: "add" | "del", c: Statics = this.opts.config): void {
     const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex;
     const addrs = () => {
       for (const a of c.staticIpaddresses) {
@@ -158,6 +159,53 @@ export class VrrpDriver {
       }
     }
     this.vmacs.clear();
+  }
+
+  /**
+   * SIGHUP with a configuration that passed every check: a new router takes over the
+   * running one (src/vrrp/router.ts takeOver): unchanged instances run on untouched,
+   * changed masters stay MASTER, removed instances stop, added ones start. VIPs a changed
+   * master no longer has are removed; static entries follow the new configuration.
+   */
+  reload(config: KeelConfig): void {
+    if (this.stopped) return;
+    const now = this.now();
+    const old = this.router;
+    const oldConfig = this.opts.config;
+    for (const v of Object.values(config.vrrpInstances)) if (!this.ifs.has(v.name) || !oldConfig.vrrpInstances[v.name]) this.ifs.set(v.name, this.setupInterfaces(v));
+    const next = new VrrpRouter(config, { interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family) });
+    // a changed master keeps the VIPs it still has; the ones it lost go now
+    for (const inst of next.instances.values()) {
+      const before = old.instances.get(inst.name);
+      if (before?.state !== "MASTER") continue;
+      const keep = new Set(inst.p.vips.map((v) => `${v.address}/${v.prefix}`));
+      const lost = before.p.vips.filter((v) => !keep.has(`${v.address}/${v.prefix}`));
+      if (lost.length > 0) this.applyVips({ type: "del-vips", instance: inst.name, ifname: before.p.ifname, addresses: lost, excluded: [], routes: [], rules: [] });
+    }
+    // keepalived clear_diff_static_*: only what changed comes and goes
+    const minus = <T>(a: T[], b: T[]) => a.filter((x) => !b.some((y) => JSON.stringify(x) === JSON.stringify(y)));
+    const diff = (x: KeelConfig, y: KeelConfig): Statics => ({
+      staticIpaddresses: minus(x.staticIpaddresses, y.staticIpaddresses),
+      staticRoutes: minus(x.staticRoutes, y.staticRoutes),
+      staticRules: minus(x.staticRules, y.staticRules),
+    });
+    this.staticEntries("del", diff(oldConfig, config));
+    this.staticEntries("add", diff(config, oldConfig));
+    this.opts = { ...this.opts, config };
+    const gone = next.takeOver(old, now);
+    this.router = next;
+    this.openChannels();
+    next.start(now);
+    this.pump();
+    for (const name of gone) {
+      const vmac = this.ifs.get(name)?.vmac;
+      const ifindex = vmac ? this.vmacs.get(vmac.name) : undefined;
+      if (vmac && ifindex !== undefined) {
+        this.kernel.deleteLink(ifindex);
+        this.vmacs.delete(vmac.name);
+      }
+      this.ifs.delete(name);
+    }
   }
 
   /** A tracker's new result (a vrrp_script run, a track_file value, ...). */
@@ -258,7 +306,14 @@ export class VrrpDriver {
       add(ifs.base, true);
       if (ifs.sendIf && ifs.sendIf !== ifs.base) add(ifs.sendIf, false);
     }
+    // a reload may leave a socket unused
+    for (const [key, ch] of this.channels)
+      if (!want.has(key)) {
+        ch.close();
+        this.channels.delete(key);
+      }
     for (const [key, w] of want) {
+      if (this.channels.has(key)) continue;
       if (!this.linksByName.has(w.ifname)) continue; // FAULT until it appears
       try {
         const ch = this.kernel.openChannel({
@@ -361,7 +416,11 @@ export class VrrpDriver {
   }
 
   private reopenChannelsFor(ifname: string): void {
-    for (const key of [...this.channels.keys()]) if (key.startsWith(`${ifname}|`)) this.channels.delete(key);
+    for (const [key, ch] of [...this.channels])
+      if (key.startsWith(`${ifname}|`)) {
+        ch.close();
+        this.channels.delete(key);
+      }
     this.openChannels();
   }
 

@@ -187,6 +187,26 @@ export class Instance {
     this.sands = Number.POSITIVE_INFINITY;
   }
 
+  /**
+   * Reload of a MASTER whose parameters changed (keepalived reload_master): it stays
+   * MASTER with no transition; its VIPs are set again (the ones already there stay, so
+   * nothing flaps) and its next advert goes out when it was due (or one new interval
+   * from now, if that is sooner): no gap in the rhythm its backups follow.
+   */
+  resumeMaster(now: number, from: Instance): void {
+    this.state = "MASTER";
+    this.wantState = "MASTER";
+    this.masterAdverIntCs = this.p.advertIntCs;
+    this.stats.advert_sent = from.stats.advert_sent;
+    this.stats.become_master = from.stats.become_master;
+    this.ahSeq = from.ahSeq;
+    this.lastTransition = from.lastTransition;
+    this.vipSet = true;
+    const p = this.p;
+    this.out.push({ type: "add-vips", instance: p.name, ifname: p.ifname, addresses: p.vips, excluded: p.excluded, routes: p.routes, rules: p.rules });
+    this.sands = Math.min(from.sands, now + p.advertIntCs * 10);
+  }
+
   // ---------------------------------------------------------------------------
   // timers
 

@@ -65,6 +65,9 @@ export class VrrpRouter {
   private heap: { t: number; inst: Instance }[] = [];
   private readonly queued = new Map<Instance, number>();
   private started = false;
+  /** reload: instances taken over running from the previous router, and changed masters */
+  private readonly adopted = new Set<Instance>();
+  private readonly resumed = new Map<Instance, Instance>();
 
   constructor(
     readonly config: KeelConfig,
@@ -102,11 +105,70 @@ export class VrrpRouter {
     this.started = true;
     // vrrp_init_state starts each instance on its own; the groups are settled after
     this.pulling = true;
-    for (const inst of this.instances.values()) this.run(inst, () => inst.start(now));
+    for (const inst of this.instances.values()) {
+      if (this.adopted.has(inst)) {
+        // running on: its state, timers and counters carry over; trackers may have moved
+        this.applyTracking(inst, now);
+        this.touch(inst);
+        continue;
+      }
+      const prev = this.resumed.get(inst);
+      if (prev && !inst.isFaulted()) this.run(inst, () => inst.resumeMaster(now, prev));
+      else this.run(inst, () => inst.start(now));
+    }
     this.pulling = false;
     for (const g of this.groups.values()) {
       this.groupInit(g);
       for (const m of g.members) this.touch(m);
+    }
+  }
+
+  /**
+   * Reload (SIGHUP), before start(): take the previous router's state. An instance with
+   * the same name and the same parameters is taken over as it runs (no transition, no
+   * advert gap); a changed one that was MASTER stays MASTER (keepalived reload_master);
+   * anything else starts afresh. Tracker results carry over, so a script does not go
+   * back to its init state. Instances that no longer exist are stopped (priority 0, VIPs
+   * removed); their actions come out of this router's pollActions. Returns their names.
+   */
+  takeOver(prev: VrrpRouter, now: number): string[] {
+    this.board.carryFrom(prev.board);
+    for (const inst of this.instances.values()) this.applyTracking(inst, 0);
+    const gone: string[] = [];
+    for (const old of prev.instances.values()) {
+      const fresh = this.instances.get(old.name);
+      if (!fresh) {
+        old.stop(now);
+        this.out.push(...old.pollActions());
+        gone.push(old.name);
+        continue;
+      }
+      if (sameParams(old.p, fresh.p) && this.groupOf.has(fresh) === (old.sync !== undefined)) {
+        this.replace(fresh, old);
+        this.adopted.add(old);
+      } else if (old.state === "MASTER") this.resumed.set(fresh, old);
+    }
+    for (const g of this.groups.values()) {
+      const before = prev.groups.get(g.name);
+      if (before && before.members.every((m) => g.members.includes(m))) g.state = before.state;
+    }
+    return gone;
+  }
+
+  private replace(fresh: Instance, old: Instance): void {
+    this.instances.set(old.name, old);
+    const key = vridKey(old.p.family, old.p.vrid);
+    this.byVrid.set(
+      key,
+      (this.byVrid.get(key) ?? []).map((i) => (i === fresh ? old : i)),
+    );
+    const group = this.groupOf.get(fresh);
+    old.sync = undefined;
+    if (group) {
+      this.groupOf.delete(fresh);
+      this.groupOf.set(old, group);
+      group.members = group.members.map((m) => (m === fresh ? old : m));
+      old.sync = this.syncControl(group);
     }
   }
 
@@ -353,6 +415,11 @@ function packetSource(rx: RxPacket): string {
   if (rx.family === 4) return rx.data.length >= 16 ? formatIpv4(rx.data, 12) : "?";
   if (rx.src === undefined) return "?";
   return typeof rx.src === "string" ? rx.src : rx.src.length === 16 ? formatIpv6(rx.src) : "?";
+}
+
+/** Instance parameters compare by value (they are plain data built from the config). */
+function sameParams(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function vridKey(family: 4 | 6, vrid: number): number {

@@ -73,6 +73,26 @@ export class TrackerBoard {
   }
 
   /** Record a change; returns the instances whose priority or faults may have moved. */
+  /**
+   * Reload: results of trackers that exist in both configurations, unchanged, carry over
+   * (keepalived keeps a script's result across a reload unless the script changed).
+   */
+  carryFrom(prev: TrackerBoard): void {
+    for (const [name, t] of prev.scripts) {
+      const a = prev.config.vrrpScripts[name];
+      const b = this.config.vrrpScripts[name];
+      if (a && b && JSON.stringify(a) === JSON.stringify(b)) this.scripts.set(name, t);
+    }
+    for (const [name, f] of prev.files) {
+      const a = prev.config.trackFiles[name];
+      const b = this.config.trackFiles[name];
+      if (a && b && JSON.stringify(a) === JSON.stringify(b)) this.files.set(name, f);
+    }
+    for (const [k, v] of prev.interfaces) this.interfaces.set(k, v);
+    for (const [k, v] of prev.processes) this.processes.set(k, v);
+    for (const [k, v] of prev.bfds) this.bfds.set(k, v);
+  }
+
   update(change: TrackChange, _now: number): string[] {
     let changed = false;
     switch (change.kind) {

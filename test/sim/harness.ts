@@ -199,8 +199,8 @@ export class SimNode {
     readonly name: string,
     /** interface → its primary addresses */
     readonly ifaces: Map<string, { v4: string; v6: string }>,
-    readonly conf: string,
-    readonly config: KeelConfig,
+    public conf: string,
+    public config: KeelConfig,
   ) {
     this.ifname = [...ifaces.keys()][0] as string;
   }
@@ -375,6 +375,25 @@ export class Sim {
 
   restart(n: SimNode | string): void {
     this.start(n);
+  }
+
+  /** SIGHUP with a new config text: a new router takes over the running one's state. */
+  reload(n: SimNode | string, conf: string): void {
+    const node = typeof n === "string" ? this.node(n) : n;
+    if (!node.alive || !node.router) throw new Error(`${node.name} is not running`);
+    node.conf = conf;
+    node.config = configFromText(conf, node.name);
+    const next = new VrrpRouter(node.config, {
+      interfaceAddress: (ifname, family) => {
+        const a = node.ifaces.get(ifname);
+        return a === undefined ? undefined : family === 4 ? a.v4 : a.v6;
+      },
+    });
+    next.takeOver(node.router, this.now);
+    node.router = next;
+    this.note(node, "reload");
+    next.start(this.now);
+    this.drain(node);
   }
 
   /** Crash: the router is gone without a word; VIPs stay configured on the node. */
