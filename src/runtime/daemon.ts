@@ -65,10 +65,11 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   const notifier = new Notifier(o.config, log);
   try {
     notifier.start();
-    const onEvent = (controlEvent = (e: Event) => {
+    const onEvent = (e: Event) => {
       if (e.event === "transition") lastTransition.set(e.instance, { at: e.at, from: e.from, to: e.to, reason: e.reason });
       control?.broadcast(e);
-    });
+    };
+    controlEvent = onEvent;
     driver = new VrrpDriver({ config: o.config, kernel, log, dontReleaseVrrp: o.dontReleaseVrrp, onNotify: (n) => notifier.notify(n), onEvent });
     const d = driver;
     control = new ControlServer(

@@ -150,7 +150,7 @@ export class VrrpRouter {
     }
     for (const g of this.groups.values()) {
       const before = prev.groups.get(g.name);
-      if (before && before.members.every((m) => g.members.includes(m))) g.state = before.state;
+      if (before?.members.every((m) => g.members.includes(m))) g.state = before.state;
     }
     return gone;
   }
