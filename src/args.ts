@@ -50,6 +50,7 @@ export const OPTIONS: OptSpec[] = [
   { long: "signum", kind: "required", help: "Return signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON" },
   { long: "config-test", short: "t", kind: "optional", help: "Check the configuration for errors (to stderr, or to LOG_FILE)" },
   { long: "control-socket", kind: "required", help: "Control socket path (default /run/keel/keel.sock)" },
+  { long: "metrics", kind: "required", help: "Serve Prometheus metrics on ADDR:PORT (off by default)" },
   { long: "version", short: "v", kind: "none", help: "Display the version number" },
   { long: "help", short: "h", kind: "none", help: "Display this help message" },
 ];

@@ -113,6 +113,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     pidFile: str(opts.get("pid")),
     vrrpPidFile: str(opts.get("vrrp_pid")),
     controlSocket: str(opts.get("control-socket")),
+    metrics: str(opts.get("metrics")),
     load: () => loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) }),
   });
 }

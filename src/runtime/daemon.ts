@@ -11,6 +11,7 @@ import type { Kernel } from "./kernel";
 import { statsJson, writeStats } from "./dumps";
 import { ControlServer } from "./control";
 import { statusOf } from "./status";
+import { renderMetrics, serveMetrics } from "./metrics";
 import { DEFAULT_CONTROL_SOCKET, type Event } from "../control/protocol";
 import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, acquirePidFiles } from "./pidfile";
 import { Notifier } from "./notify";
@@ -30,6 +31,8 @@ export interface DaemonOptions {
   vrrpPidFile?: string;
   /** --control-socket (default /run/keel/keel.sock) */
   controlSocket?: string;
+  /** --metrics ADDR:PORT (off by default) */
+  metrics?: string;
   /** read and check the configuration again (SIGHUP) */
   load?: () => { config: KeelConfig; diagnostics: { items: Diagnostic[]; errorCount: number } };
 }
@@ -102,6 +105,17 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     pids.release();
     return 1;
   }
+  let metrics: { stop(): void } | undefined;
+  if (o.metrics) {
+    try {
+      metrics = serveMetrics(o.metrics, () =>
+        renderMetrics(driver, scripts && { status: (n) => scripts?.status(n), running: (n) => scripts?.isRunning(n) ?? false, names: () => scripts?.tracked().map((x) => x.name) ?? [] }),
+      );
+      log.info(`Serving metrics on http://${o.metrics}/metrics`);
+    } catch (e) {
+      log.error(`cannot serve metrics on ${o.metrics}: ${(e as Error).message}`);
+    }
+  }
   log.info("Startup complete");
 
   /**
@@ -141,6 +155,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       log.info({ event: "stop", signal }, "Stopping");
       try {
         scripts?.stop();
+        metrics?.stop();
         driver.stop();
         control?.stop();
       } finally {

@@ -22,6 +22,7 @@ export class VrrpScriptRunner {
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly running = new Set<string>();
   private readonly last = new Map<string, number | string>();
+  private readonly results = new Map<string, boolean>();
   private stopped = false;
 
   constructor(
@@ -43,6 +44,15 @@ export class VrrpScriptRunner {
       this.run(s);
       this.timers.push(setInterval(() => this.run(s), Math.max(10, s.interval * 1000)));
     }
+  }
+
+  /** For metrics: the last result, whether a run is going, the scripts run. */
+  status(name: string): boolean | undefined {
+    return this.results.get(name);
+  }
+
+  isRunning(name: string): boolean {
+    return this.running.has(name);
   }
 
   stop(): void {
@@ -72,6 +82,7 @@ export class VrrpScriptRunner {
         else if (r.timedOut) this.log.info(`Process [${s.name}] timed out`);
         else this.log.info(`Script \`${s.name}\` now returning ${r.code ?? `signal ${r.signal}`}`);
       }
+      this.results.set(s.name, ok);
       this.onResult({ name: s.name, ok, code: r.code, timedOut: r.timedOut, ms: r.ms });
     });
   }

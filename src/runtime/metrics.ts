@@ -1,0 +1,96 @@
+/**
+ * Prometheus metrics (`--metrics ADDR:PORT`, off by default): the names and labels that
+ * keepalived-exporter publishes (mehdy/keepalived-exporter), so dashboards and alerts
+ * built on it keep working with keel, plus keel's own under `keel_`.
+ */
+import type { VrrpDriver } from "./vrrp-driver";
+import type { VrrpStats } from "../vrrp/types";
+
+/** keepalived's state numbers (vrrp.h): what keepalived_vrrp_state reports. */
+const STATE: Record<string, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 0 };
+
+const COUNTERS: [string, keyof VrrpStats, string][] = [
+  ["keepalived_advertisements_received_total", "advert_rcvd", "Advertisements received"],
+  ["keepalived_advertisements_sent_total", "advert_sent", "Advertisements sent"],
+  ["keepalived_become_master_total", "become_master", "Became master"],
+  ["keepalived_release_master_total", "release_master", "Released master"],
+  ["keepalived_packet_length_errors_total", "packet_len_err", "Packet length errors"],
+  ["keepalived_advertisements_interval_errors_total", "advert_interval_err", "Advertisement interval errors"],
+  ["keepalived_ip_ttl_errors_total", "ip_ttl_err", "TTL errors"],
+  ["keepalived_invalid_type_received_total", "invalid_type_rcvd", "Invalid type errors"],
+  ["keepalived_address_list_errors_total", "addr_list_err", "Address list errors"],
+  ["keepalived_authentication_invalid_total", "invalid_authtype", "Authentication invalid"],
+  ["keepalived_authentication_mismatch_total", "authtype_mismatch", "Authentication mismatch"],
+  ["keepalived_authentication_failure_total", "auth_failure", "Authentication failure"],
+  ["keepalived_priority_zero_received_total", "pri_zero_rcvd", "Priority zero received"],
+  ["keepalived_priority_zero_sent_total", "pri_zero_sent", "Priority zero sent"],
+  ["keel_checksum_errors_total", "chk_err", "Adverts with a bad checksum"],
+  ["keel_version_errors_total", "vers_err", "Adverts of the wrong VRRP version"],
+];
+
+function esc(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+function labels(l: Record<string, string | number | undefined>): string {
+  return `{${Object.entries(l)
+    .map(([k, v]) => `${k}="${esc(String(v ?? ""))}"`)
+    .join(",")}}`;
+}
+
+export interface ScriptView {
+  /** last result: true good, false bad, undefined not run yet */
+  status(name: string): boolean | undefined;
+  running(name: string): boolean;
+  names(): string[];
+}
+
+export function renderMetrics(driver: VrrpDriver, scripts: ScriptView | undefined): string {
+  const out: string[] = [];
+  const head = (name: string, help: string, type: "gauge" | "counter") => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  head("keepalived_up", "Status", "gauge");
+  out.push("keepalived_up 1");
+  const insts = [...driver.router.instances.values()];
+  head("keepalived_vrrp_state", "State of vrrp", "gauge");
+  for (const i of insts)
+    for (const v of i.p.vips) out.push(`keepalived_vrrp_state${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid, ip_address: `${v.address}/${v.prefix}` })} ${STATE[i.state] ?? 0}`);
+  head("keepalived_vrrp_excluded_state", "State of vrrp with excluded VIP", "gauge");
+  for (const i of insts)
+    for (const v of i.p.excluded) out.push(`keepalived_vrrp_excluded_state${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid, ip_address: `${v.address}/${v.prefix}` })} ${STATE[i.state] ?? 0}`);
+  for (const [name, key, help] of COUNTERS) {
+    head(name, help, "counter");
+    for (const i of insts) out.push(`${name}${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid })} ${i.stats[key]}`);
+  }
+  if (scripts) {
+    head("keepalived_script_status", "Tracker Script Status", "gauge");
+    for (const n of scripts.names()) {
+      const s = scripts.status(n);
+      if (s !== undefined) out.push(`keepalived_script_status${labels({ name: n })} ${s ? 1 : 0}`);
+    }
+    head("keepalived_script_state", "Tracker Script State", "gauge");
+    for (const n of scripts.names()) out.push(`keepalived_script_state${labels({ name: n })} ${scripts.running(n) ? 1 : 0}`);
+  }
+  head("keel_vrrp_effective_priority", "Priority after tracker weights", "gauge");
+  for (const i of insts) out.push(`keel_vrrp_effective_priority${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid })} ${i.effectivePriority}`);
+  head("keel_packets_dropped_total", "Packets dropped before reaching an instance, by reason", "counter");
+  const dropped: Record<string, number> = { ...driver.router.stats.dropped, unknown_vrid: driver.router.stats.unknown_vrid, ...driver.dropped };
+  for (const [reason, n] of Object.entries(dropped)) out.push(`keel_packets_dropped_total${labels({ reason })} ${n}`);
+  return `${out.join("\n")}\n`;
+}
+
+/** Serve /metrics on "ADDR:PORT" (":PORT" = every address). */
+export function serveMetrics(listen: string, render: () => string): { stop(): void; port: number } {
+  const i = listen.lastIndexOf(":");
+  const host = i > 0 ? listen.slice(0, i).replace(/^\[|\]$/g, "") : "0.0.0.0";
+  const port = Number(listen.slice(i + 1));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--metrics ${listen}: not ADDR:PORT`);
+  const server = Bun.serve({
+    hostname: host,
+    port,
+    fetch(req) {
+      if (new URL(req.url).pathname !== "/metrics") return new Response("keel: metrics are at /metrics\n", { status: 404 });
+      return new Response(render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+    },
+  });
+  return { stop: () => server.stop(true), port: server.port ?? port };
+}
