@@ -4,6 +4,7 @@
  * handles keepalived's signals: TERM/INT stop (priority-0 adverts, VIPs removed, exit 0).
  */
 import type { Logger } from "pino";
+import { sdNotify } from "../../native-bindings/sd-notify";
 import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";
 import { type Diagnostic, formatDiagnostic } from "../config/diagnostics";
@@ -35,6 +36,16 @@ export interface DaemonOptions {
   metrics?: string;
   /** read and check the configuration again (SIGHUP) */
   load?: () => { config: KeelConfig; diagnostics: { items: Diagnostic[]; errorCount: number } };
+}
+
+/** sd_notify, when started by systemd (Type=notify); a failure is logged, never fatal. */
+function notifySystemd(log: Logger, state: string): void {
+  if (!process.env.NOTIFY_SOCKET) return;
+  try {
+    sdNotify(state);
+  } catch (e) {
+    log.warn(`sd_notify: ${(e as Error).message}`);
+  }
 }
 
 /** Runs until a stop signal; resolves with the exit status. */
@@ -117,6 +128,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     }
   }
   log.info("Startup complete");
+  notifySystemd(log, `READY=1\nSTATUS=${Object.keys(o.config.vrrpInstances).length} VRRP instance(s)\nMAINPID=${process.pid}`);
 
   /**
    * keepalived's reload: read and check everything first; with any error, log every
@@ -124,6 +136,13 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
    */
   reloadImpl = (): { ok: boolean; errors: string[] } => {
     log.info("Reloading ...");
+    // systemd: RELOADING=1 with the monotonic time, READY=1 when done (either way)
+    notifySystemd(log, `RELOADING=1\nMONOTONIC_USEC=${Math.round(Number(process.hrtime.bigint() / 1000n))}`);
+    const res = reloadConfig();
+    notifySystemd(log, "READY=1");
+    return res;
+  };
+  const reloadConfig = (): { ok: boolean; errors: string[] } => {
     if (!o.load) {
       log.error("Reload failed: no configuration source");
       return { ok: false, errors: ["no configuration source"] };
@@ -152,6 +171,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
+      notifySystemd(log, "STOPPING=1");
       log.info({ event: "stop", signal }, "Stopping");
       try {
         scripts?.stop();

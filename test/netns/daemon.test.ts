@@ -75,3 +75,45 @@ describe("Prometheus metrics", () => {
     expect(await k.exited).toBe(0);
   }, 20_000);
 });
+
+describe("systemd (Type=notify)", () => {
+  let lab: Lab;
+  beforeAll(() => {
+    lab = Lab.create(["h1"]);
+  });
+  afterAll(() => lab?.destroy());
+
+  test("READY=1 once started, RELOADING=1 then READY=1 around a reload, STOPPING=1 on SIGTERM", async () => {
+    const { listenDatagrams } = await import("../../native-bindings/sd-notify");
+    const path = `${lab.dir}/notify.sock`;
+    const sd = listenDatagrams(path);
+    try {
+      process.env.NOTIFY_SOCKET = path;
+      const k = lab.keel("h1", GLOBAL + instance({ priority: 100 }));
+      delete process.env.NOTIFY_SOCKET;
+      await k.waitFor(/Startup complete/);
+      await Bun.sleep(100);
+      expect(sd.receive()).toEqual([`READY=1\nSTATUS=1 VRRP instance(s)\nMAINPID=${k.pid}`]);
+      k.kill("SIGHUP");
+      await k.waitFor(/Reload complete/);
+      await Bun.sleep(100);
+      const reload = sd.receive();
+      expect(reload.length).toBe(2);
+      expect(reload[0]).toMatch(/^RELOADING=1\nMONOTONIC_USEC=\d+$/);
+      expect(reload[1]).toBe("READY=1");
+      k.kill("SIGTERM");
+      expect(await k.exited).toBe(0);
+      expect(sd.receive()).toEqual(["STOPPING=1"]);
+    } finally {
+      delete process.env.NOTIFY_SOCKET;
+      sd.close();
+    }
+  }, 20_000);
+
+  test("the unit file is what the README says: Type=notify, ExecReload sends HUP", async () => {
+    const unit = await Bun.file(`${import.meta.dir}/../../systemd/keel.service`).text();
+    expect(unit).toContain("Type=notify");
+    expect(unit).toContain("ExecReload=/bin/kill -HUP $MAINPID");
+    expect(unit).toMatch(/ExecStart=\/usr\/sbin\/keel --dont-fork .*-f \/etc\/keepalived\/keepalived\.conf/);
+  });
+});
