@@ -9,7 +9,7 @@ import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";
 import { type Diagnostic, formatDiagnostic } from "../config/diagnostics";
 import type { Kernel } from "./kernel";
-import { statsJson, writeStats } from "./dumps";
+import { statsJson, writeData, writeStats } from "./dumps";
 import { ControlServer } from "./control";
 import { statusOf } from "./status";
 import { renderMetrics, serveMetrics } from "./metrics";
@@ -75,6 +75,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   let reloadImpl: () => { ok: boolean; errors: string[] } = () => ({ ok: false, errors: ["not started"] });
   const reload = () => reloadImpl();
   const startedAt = Date.now();
+  let currentConfig = o.config;
   const lastTransition = new Map<string, { at: number; from: string; to: string; reason: string }>();
   const notifier = new Notifier(o.config, log);
   try {
@@ -156,6 +157,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     scripts?.stop();
     notifier.setConfig(r.config);
     driver.reload(r.config);
+    currentConfig = r.config;
     const d = driver;
     scripts = new VrrpScriptRunner(r.config, log, (res) => {
       controlEvent({ event: "track", at: Date.now(), kind: "script", name: res.name, ok: res.ok, code: res.code, ms: res.ms });
@@ -197,7 +199,14 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       SIGHUP: () => {
         reload();
       },
-      SIGUSR1: () => log.warn("SIGUSR1: the data dump is not available in this version"),
+      SIGUSR1: () => {
+        try {
+          writeData(driver.router, (n) => lastTransition.get(n)?.at, currentConfig);
+          log.info("Printing VRRP data on signal");
+        } catch (e) {
+          log.error(`cannot write the data file: ${(e as Error).message}`);
+        }
+      },
       SIGUSR2: () => {
         // the file is complete before the line that announces it (tests and tools wait on it)
         try {

@@ -8,6 +8,7 @@
 import { writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { KeelConfig } from "../config/model";
 import type { VrrpRouter } from "../vrrp/router";
 
 export function statsText(router: VrrpRouter): string {
@@ -44,6 +45,74 @@ export function statsJson(router: VrrpRouter, driverDropped: Record<string, numb
   for (const inst of router.instances.values())
     instances[inst.name] = { state: inst.state, priority: inst.effectivePriority, master: inst.masterAddress ?? null, stats: inst.stats };
   return `${JSON.stringify({ instances, dropped: { ...router.stats.dropped, unknown_vrid: router.stats.unknown_vrid, ...driverDropped } }, null, 2)}\n`;
+}
+
+const usecTime = (ms: number) => {
+  const d = new Date(ms);
+  const p2 = (n: number) => String(n).padStart(2, "0");
+  const us = String(Math.round((ms % 1000) * 1000)).padStart(6, "0");
+  const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  return `${(ms / 1000).toFixed(6)} (${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, " ")} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${us} ${d.getFullYear()})`;
+};
+
+/**
+ * SIGUSR1 → $TMPDIR/keepalived.data: the VRRP topology in keepalived's layout
+ * (vrrp_data.c dump_vrrp), the lines tools read (instance, state, wantstate, interface,
+ * VRID, priorities, VIPs). Sections keel has no counterpart for are left out.
+ */
+export function dataText(router: VrrpRouter, lastTransitionEpochMs: (name: string) => number | undefined, config: KeelConfig): string {
+  const g = config.globalDefs;
+  const out = [
+    "------< Global definitions >------",
+    ` Router ID = ${g.routerId ?? "(none)"}`,
+    ` VRRP IPv4 mcast group = ${g.vrrpMcastGroup4}`,
+    ` VRRP IPv6 mcast group = ${g.vrrpMcastGroup6}`,
+    ` VRRP strict mode = ${g.vrrpStrict ? "true" : "false"}`,
+    "------< VRRP Topology >------",
+  ];
+  for (const inst of router.instances.values()) {
+    const p = inst.p;
+    const v = config.vrrpInstances[inst.name];
+    const lt = lastTransitionEpochMs(inst.name);
+    out.push(
+      ` VRRP Instance = ${inst.name}`,
+      `   VRRP Version = ${p.version}`,
+      `   State = ${inst.state}`,
+      `   Wantstate = ${inst.wantState}`,
+      `   Number of interface and track script faults = ${inst.faults.size}`,
+    );
+    if (lt !== undefined) out.push(`   Last transition = ${usecTime(lt)}`);
+    out.push(`   Interface = ${p.ifname ?? "(none)"}`);
+    if (p.source) out.push(`   Using src_ip = ${p.source}`);
+    if (!p.unicast) out.push(`   Multicast address ${p.mcastGroup}`);
+    else for (const peer of p.unicastPeers) out.push(`   Unicast peer ${peer}`);
+    out.push(
+      `   Virtual Router ID = ${p.vrid}`,
+      `   Priority = ${p.priority}`,
+      `   Effective priority = ${inst.effectivePriority}`,
+      `   Total priority = ${inst.totalPriority}`,
+      `   Advert interval = ${p.advertIntCs * 10} milli-sec`,
+      `   Preempt = ${p.nopreempt ? "disabled" : "enabled"}`,
+    );
+    if (v?.preemptDelay) out.push(`   Preempt delay = ${v.preemptDelay} secs`);
+    const dev = (a: { dev?: string }) => a.dev ?? p.ifname ?? "";
+    // keepalived's format_ipaddress: no "/prefix" for a host address
+    const addr = (a: { address: string; prefix: number; family: 4 | 6 }) => (a.prefix === (a.family === 4 ? 32 : 128) ? a.address : `${a.address}/${a.prefix}`);
+    out.push(`   Virtual IP (${p.vips.length}):`);
+    for (const a of p.vips) out.push(`     ${addr(a)} dev ${dev(a)} scope ${a.scope ?? "global"}${inst.vipSet ? " set" : ""}`);
+    if (p.excluded.length > 0) {
+      out.push(`   Virtual IP Excluded (${p.excluded.length}):`);
+      for (const a of p.excluded) out.push(`     ${addr(a)} dev ${dev(a)} scope ${a.scope ?? "global"}${inst.vipSet ? " set" : ""}`);
+    }
+  }
+  return `${out.join("\n")}\n`;
+}
+
+export function writeData(router: VrrpRouter, lastTransitionEpochMs: (name: string) => number | undefined, config: KeelConfig): string {
+  const path = join(process.env.TMPDIR || tmpdir(), "keepalived.data");
+  writeFileSync(path, dataText(router, lastTransitionEpochMs, config), { mode: 0o600 });
+  return path;
 }
 
 /** keepalived writes its dumps under TMPDIR (default /tmp), mode 0600. */

@@ -1,0 +1,56 @@
+/**
+ * The signal dumps read the same: keel's and keepalived 2.2.7's SIGUSR1 keepalived.data
+ * and SIGUSR2 keepalived.stats for the same instance, line for line on what keel writes.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { Lab, ensureKeel, instance } from "../netns/harness";
+import { GLOBAL, start } from "./routers";
+
+let lab: Lab;
+beforeAll(() => {
+  ensureKeel();
+  lab = Lab.create(["h1", "h2"]);
+});
+afterAll(() => lab?.destroy());
+
+async function dump(host: string, proc: { kill(s: NodeJS.Signals): void }, signal: NodeJS.Signals, file: string): Promise<string> {
+  const path = `${lab.tmpdir(host)}/${file}`;
+  proc.kill(signal);
+  for (let i = 0; i < 100; i++) {
+    await Bun.sleep(30);
+    const f = Bun.file(path);
+    if ((await f.exists()) && (await f.text()).length > 0) {
+      await Bun.sleep(50);
+      return await Bun.file(path).text();
+    }
+  }
+  throw new Error(`no ${file} from ${host}`);
+}
+
+test("SIGUSR1 and SIGUSR2 files: keel's lines are keepalived's lines", async () => {
+  // apart, so both are MASTER of the same instance
+  lab.isolate("h1", true);
+  lab.isolate("h2", true);
+  const conf = GLOBAL + instance({ priority: 150, version: 3 });
+  const ka = start(lab, "keepalived", "h1", conf);
+  const kl = start(lab, "keel", "h2", conf);
+  await ka.proc.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
+  await kl.proc.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
+  const kaData = (await dump("h1", ka.proc, "SIGUSR1", "keepalived.data")).split("\n");
+  const klData = (await dump("h2", kl.proc, "SIGUSR1", "keepalived.data")).split("\n");
+  // the instance section, without the lines that must differ (time, addresses of the host)
+  const section = (lines: string[]) => {
+    const from = lines.indexOf(" VRRP Instance = VI_1");
+    const to = lines.findIndex((l, i) => i > from && /^(------| VRRP Instance)/.test(l));
+    return lines.slice(from, to < 0 ? undefined : to).filter((l) => l !== "" && !/Last transition|Using src_ip/.test(l));
+  };
+  const ours = section(klData);
+  expect(ours.length).toBeGreaterThan(10);
+  const theirs = new Set(section(kaData));
+  expect(ours.filter((l) => !theirs.has(l)), [...theirs].join("\n")).toEqual([]);
+  const kaStats = await dump("h1", ka.proc, "SIGUSR2", "keepalived.stats");
+  const klStats = await dump("h2", kl.proc, "SIGUSR2", "keepalived.stats");
+  // the same lines in the same order; only the numbers may differ
+  const shape = (t: string) => t.split("\n").map((l) => l.replace(/\d+/g, "N"));
+  expect(shape(klStats)).toEqual(shape(kaStats));
+}, 40_000);
