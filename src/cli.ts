@@ -2,7 +2,7 @@
  * `keel` command line: keepalived's flags (src/args.ts) plus keel's subcommands.
  * Returns the exit status; the caller (src/main.ts) exits with it.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import pkg from "../package.json";
 import { SIGNUMS, helpText, parseArgs } from "./args";
 import { formatDiagnostic } from "./config/diagnostics";
@@ -103,7 +103,34 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     io.err(`keel: --log-format must be text or json, not '${logFormat}'\n`);
     return 1;
   }
-  const log = createLogger({ format: logFormat as "text" | "json" | undefined, detail: opts.has("log-detail"), write: io.err });
+  // keepalived: syslog unless -G (facility daemon, -S N for local N), the console with -l,
+  // a file with -g[FILE]; with no syslog to reach and no -l, the console anyway
+  const syslogPath = process.env.KEEL_SYSLOG_SOCKET ?? "/dev/log";
+  const facilityArg = str(opts.get("log-facility"));
+  if (facilityArg !== undefined && !/^[0-7]$/.test(facilityArg)) {
+    io.err(`keel: -S takes a local facility number 0-7 (LOG_LOCAL0..7), not '${facilityArg}'\n`);
+    return 1;
+  }
+  const useSyslog = !opts.has("no-syslog") && existsSync(syslogPath);
+  const logFile = opts.get("log-file");
+  let syslog: { facility: number; send: (d: string) => void } | undefined;
+  if (useSyslog) {
+    const { openDatagramSender } = await import("../native-bindings/unix-dgram");
+    try {
+      const s = openDatagramSender(syslogPath);
+      syslog = { facility: facilityArg === undefined ? 3 : 16 + Number(facilityArg), send: (d) => s.send(d) };
+    } catch {
+      syslog = undefined;
+    }
+  }
+  const toConsole = opts.has("log-console") || !syslog;
+  const log = createLogger({
+    format: logFormat as "text" | "json" | undefined,
+    detail: opts.has("log-detail"),
+    write: toConsole ? io.err : false,
+    file: logFile === undefined ? undefined : logFile === true ? "/tmp/keepalived.log" : logFile,
+    syslog,
+  });
   return runDaemon({
     config: result.config,
     configFile: file,

@@ -4,7 +4,7 @@
  * handles keepalived's signals: TERM/INT stop (priority-0 adverts, VIPs removed, exit 0).
  */
 import type { Logger } from "pino";
-import { sdNotify } from "../../native-bindings/sd-notify";
+import { sdNotify } from "../../native-bindings/unix-dgram";
 import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";
 import { type Diagnostic, formatDiagnostic } from "../config/diagnostics";

@@ -7,17 +7,25 @@
  * The destination is a plain write stream, not a pino transport: transports start a
  * worker from a file path, which does not exist inside the compiled binary.
  */
+import { openSync, writeSync } from "node:fs";
 import pino, { type Logger } from "pino";
 
 export type LogFormat = "text" | "json";
 
 export interface LogOptions {
   format?: LogFormat;
-  /** where lines go (default: stderr, as keepalived -l writes to the console) */
-  write?: (line: string) => void;
+  /** console lines (default: stderr, as keepalived -l writes to the console); false: none */
+  write?: ((line: string) => void) | false;
   /** -D: detailed messages (debug level) */
   detail?: boolean;
+  /** -g[FILE]: also append to this file */
+  file?: string;
+  /** syslog (keepalived's default unless -G): the facility number (-S N = local N) */
+  syslog?: { facility: number; send: (datagram: string) => void };
 }
+
+/** syslog severities (RFC 5424 6.2.1) by pino level */
+const SEVERITY: Record<string, number> = { fatal: 2, error: 3, warn: 4, info: 6, debug: 7, trace: 7 };
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -31,25 +39,35 @@ export function ctime(ms: number): string {
 }
 
 export function createLogger(opts: LogOptions = {}): Logger {
-  const write = opts.write ?? ((line: string) => process.stderr.write(line));
+  const write = opts.write === false ? undefined : (opts.write ?? ((line: string) => process.stderr.write(line)));
   const json = opts.format === "json";
+  const fileFd = opts.file === undefined ? undefined : openSync(opts.file, "a", 0o600);
   const stream = {
     write(rec: string): void {
-      if (json) {
-        write(rec);
-        return;
-      }
       // pino hands over one serialised record per call
       let msg = rec;
       let time = Date.now();
+      let level = "info";
       try {
-        const o = JSON.parse(rec) as { msg?: string; time?: number };
+        const o = JSON.parse(rec) as { msg?: string; time?: number; level?: string };
         msg = o.msg ?? "";
         time = o.time ?? time;
+        level = o.level ?? level;
       } catch {
         // not JSON: write it as it came
       }
-      write(`${ctime(time)}: ${msg}\n`);
+      const line = json ? rec : `${ctime(time)}: ${msg}\n`;
+      write?.(line);
+      if (fileFd !== undefined) writeSync(fileFd, line);
+      if (opts.syslog) {
+        // RFC 3164 framing, as glibc's syslog(3) sends to /dev/log
+        const pri = opts.syslog.facility * 8 + (SEVERITY[level] ?? 6);
+        try {
+          opts.syslog.send(`<${pri}>${ctime(time).slice(4, 19)} keel[${process.pid}]: ${msg}`);
+        } catch {
+          // syslogd gone or full: the other sinks still have the line
+        }
+      }
     },
   };
   return pino(

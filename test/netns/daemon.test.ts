@@ -84,7 +84,7 @@ describe("systemd (Type=notify)", () => {
   afterAll(() => lab?.destroy());
 
   test("READY=1 once started, RELOADING=1 then READY=1 around a reload, STOPPING=1 on SIGTERM", async () => {
-    const { listenDatagrams } = await import("../../native-bindings/sd-notify");
+    const { listenDatagrams } = await import("../../native-bindings/unix-dgram");
     const path = `${lab.dir}/notify.sock`;
     const sd = listenDatagrams(path);
     try {
@@ -116,4 +116,37 @@ describe("systemd (Type=notify)", () => {
     expect(unit).toContain("ExecReload=/bin/kill -HUP $MAINPID");
     expect(unit).toMatch(/ExecStart=\/usr\/sbin\/keel --dont-fork .*-f \/etc\/keepalived\/keepalived\.conf/);
   });
+});
+
+describe("logging", () => {
+  let lab: Lab;
+  beforeAll(() => {
+    lab = Lab.create(["h1"]);
+  });
+  afterAll(() => lab?.destroy());
+
+  test("syslog with the -S facility (RFC 3164 framing), -g log file, --log-format json", async () => {
+    const { listenDatagrams } = await import("../../native-bindings/unix-dgram");
+    const sock = `${lab.dir}/log.sock`;
+    const sys = listenDatagrams(sock);
+    try {
+      const file = `${lab.dir}/keel.log`;
+      const k = lab.keel("h1", GLOBAL + instance({ priority: 100 }), ["-S", "3", `-g${file}`], { syslog: sock });
+      await k.waitFor(/\(VI_1\) Entering BACKUP STATE \(init\)/);
+      await Bun.sleep(100);
+      const grams = sys.receive();
+      // local3 = 19; info = 6: <158>
+      expect(grams.find((g) => g.endsWith("(VI_1) Entering BACKUP STATE (init)"))).toMatch(new RegExp(`^<158>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d keel\\[${k.pid}\\]: \\(VI_1\\) Entering BACKUP STATE \\(init\\)$`));
+      expect(await Bun.file(file).text()).toMatch(/^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}: \(VI_1\) Entering BACKUP STATE \(init\)$/m);
+      k.kill("SIGTERM");
+      expect(await k.exited).toBe(0);
+      const j = lab.keel("h1", GLOBAL + instance({ priority: 100 }), ["--log-format", "json"]);
+      const line = await j.waitFor(/Entering BACKUP STATE \(init\)/);
+      expect(JSON.parse(line.text)).toMatchObject({ level: "info", instance: "VI_1", event: "transition", from: "INIT", to: "BACKUP", reason: "init", msg: "(VI_1) Entering BACKUP STATE (init)" });
+      j.kill("SIGTERM");
+      await j.exited;
+    } finally {
+      sys.close();
+    }
+  }, 20_000);
 });

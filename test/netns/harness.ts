@@ -200,16 +200,16 @@ export class Lab {
     return p;
   }
 
-  /** Start dist/keel in a host: `keel -n -l -D -f CONF ...extra`. */
-  keel(host: string, conf: string, extra: string[] = []): Proc {
+  /** Start dist/keel in a host: `keel -n -l -D -G -f CONF ...extra` (console, no syslog, as the keepalived lab). */
+  keel(host: string, conf: string, extra: string[] = [], o: { syslog?: string } = {}): Proc {
     const path = this.file(`${host}.conf`, conf);
     // keepalived writes its signal dumps under TMPDIR: one per host
     const tmp = this.tmpdir(host);
     // own pid files: the defaults (/run/keepalived.pid) are one per machine
     const n = this.keels.length;
     const pids = ["-p", `${tmp}/keel-${n}.pid`, "-r", `${tmp}/keel-vrrp-${n}.pid`, "--control-socket", `${tmp}/keel-${n}.sock`];
-    const proc = Bun.spawn(["ip", "netns", "exec", this.ns(host), KEEL, "-n", "-l", "-D", "-f", path, ...pids, ...extra], {
-      env: { ...process.env, TMPDIR: tmp },
+    const proc = Bun.spawn(["ip", "netns", "exec", this.ns(host), KEEL, "-n", "-l", "-D", ...(o.syslog ? [] : ["-G"]), "-f", path, ...pids, ...extra], {
+      env: { ...process.env, TMPDIR: tmp, ...(o.syslog ? { KEEL_SYSLOG_SOCKET: o.syslog } : {}) },
       stdin: "ignore",
       stdout: "pipe",
       stderr: "pipe",

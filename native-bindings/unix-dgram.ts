@@ -1,5 +1,5 @@
 /**
- * systemd's readiness protocol (sd_notify(3)): one datagram on the AF_UNIX socket named
+ * AF_UNIX datagrams: systemd's readiness protocol (sd_notify(3)): one datagram on the AF_UNIX socket named
  * by $NOTIFY_SOCKET ("READY=1", "RELOADING=1\nMONOTONIC_USEC=…", "STOPPING=1", …). A
  * leading '@' names an abstract socket. No NOTIFY_SOCKET: nothing to do.
  */
@@ -23,16 +23,29 @@ export function sockaddrUn(path: string): { addr: Uint8Array; len: number } {
 
 export function sdNotify(state: string, socketPath = process.env.NOTIFY_SOCKET): boolean {
   if (!socketPath) return false;
-  const fd = check("socket", libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0), "AF_UNIX");
+  const s = openDatagramSender(socketPath);
   try {
-    const { addr, len } = sockaddrUn(socketPath);
-    const msg = Buffer.from(state);
-    const r = libc.sendto(fd, msg, msg.length, 0, addr, len);
-    if (Number(r) === -1) throw new SyscallError("sendto", errno(), `NOTIFY_SOCKET ${socketPath}`);
+    s.send(state);
     return true;
   } finally {
-    libc.close(fd);
+    s.close();
   }
+}
+
+/** A datagram sender to one AF_UNIX path (syslog's /dev/log, NOTIFY_SOCKET). */
+export function openDatagramSender(path: string): { send(text: string): void; close(): void } {
+  const fd = check("socket", libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | 0o4000, 0), "AF_UNIX");
+  const { addr, len } = sockaddrUn(path);
+  return {
+    send(text: string): void {
+      const msg = Buffer.from(text);
+      const r = libc.sendto(fd, msg, msg.length, 0, addr, len);
+      if (Number(r) === -1) throw new SyscallError("sendto", errno(), path);
+    },
+    close(): void {
+      libc.close(fd);
+    },
+  };
 }
 
 /** A datagram listener (for tests and tools that stand in for systemd). */
