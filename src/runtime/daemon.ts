@@ -12,6 +12,8 @@ import type { Kernel } from "./kernel";
 import { statsJson, writeData, writeStats } from "./dumps";
 import { ControlServer } from "./control";
 import { statusOf } from "./status";
+import { ExternalTrackers } from "./trackers";
+import type { TrackChange } from "../vrrp/track-board";
 import { renderMetrics, serveMetrics } from "./metrics";
 import { DEFAULT_CONTROL_SOCKET, type Event } from "../control/protocol";
 import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, acquirePidFiles } from "./pidfile";
@@ -70,6 +72,11 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
   }
   let driver: VrrpDriver;
   let scripts: VrrpScriptRunner | undefined;
+  let trackers: ExternalTrackers | undefined;
+  const trackReport = (c: TrackChange) => {
+    controlEvent({ event: "track", at: Date.now(), kind: c.kind, name: c.name, ok: "up" in c ? c.up : undefined, value: "value" in c ? c.value : undefined });
+    driver.track(c);
+  };
   let control: ControlServer | undefined;
   let controlEvent: (e: Event) => void = () => {};
   let reloadImpl: () => { ok: boolean; errors: string[] } = () => ({ ok: false, errors: ["not started"] });
@@ -108,6 +115,8 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       d.track({ kind: "script", name: r.name, ok: r.ok });
     });
     scripts.start();
+    trackers = new ExternalTrackers(o.config, log, trackReport);
+    trackers.start();
   } catch (e) {
     const err = e as Error & { code?: string };
     const hint = err.code === "EPERM" ? " (raw sockets and netlink changes need root or CAP_NET_RAW + CAP_NET_ADMIN)" : "";
@@ -164,6 +173,9 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       d.track({ kind: "script", name: res.name, ok: res.ok });
     });
     scripts.start();
+    trackers?.stop();
+    trackers = new ExternalTrackers(r.config, log, trackReport);
+    trackers.start();
     log.info("Reload complete");
     return { ok: true, errors: [] };
   };
@@ -177,6 +189,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       log.info({ event: "stop", signal }, "Stopping");
       try {
         scripts?.stop();
+        trackers?.stop();
         metrics?.stop();
         driver.stop();
         control?.stop();

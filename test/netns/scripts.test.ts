@@ -95,3 +95,39 @@ describe("notify", () => {
     expect(lines.filter((l) => l.startsWith("master"))).toEqual(["master "]);
   }, 20_000);
 });
+
+describe("track_file and vrrp_track_process", () => {
+  let lab: Lab;
+  beforeAll(() => {
+    lab = Lab.create(["h1", "h2"]);
+  });
+  afterAll(() => lab?.destroy());
+
+  test("a track_file value times its weight moves the master; a tracked process's quorum puts it in FAULT", async () => {
+    const file = lab.file("tf.value", "0\n");
+    const name = `kp${process.pid.toString(36)}`.slice(0, 12);
+    const bin = `${lab.dir}/${name}`;
+    Bun.spawnSync(["cp", "/bin/sleep", bin]);
+    const sleeper = Bun.spawn([bin, "600"], { stdio: ["ignore", "ignore", "ignore"] });
+    try {
+      const trackers = `vrrp_track_file tf {\n  file ${file}\n  weight -1\n}\nvrrp_track_process tp {\n  process ${name}\n  quorum 1\n}\n`;
+      const h2 = lab.keel("h2", GLOBAL + instance({ priority: 100 }));
+      await h2.waitFor(/Entering BACKUP STATE \(init\)/);
+      const h1 = lab.keel("h1", GLOBAL + trackers + instance({ priority: 150, extra: ["track_file {", "  tf", "}", "track_process {", "  tp", "}"] }));
+      await h1.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
+      const m1 = h1.lines.length;
+      const m2 = h2.lines.length;
+      writeFileSync(file, "60\n");
+      await h1.waitFor(/\(VI_1\) Changing effective priority from 150 to 90/, 3_000, m1);
+      await h2.waitFor(/\(VI_1\) Entering MASTER STATE/, 6_000, m2);
+      writeFileSync(file, "0\n");
+      await h1.waitFor(/\(VI_1\) Entering MASTER STATE/, 8_000, m1);
+      const m3 = h1.lines.length;
+      sleeper.kill("SIGKILL");
+      await h1.waitFor(/Track process tp quorum lost/, 3_000, m3);
+      await h1.waitFor(/\(VI_1\) Entering FAULT STATE/, 3_000, m3);
+    } finally {
+      sleeper.kill("SIGKILL");
+    }
+  }, 40_000);
+});

@@ -1,0 +1,132 @@
+/**
+ * The trackers whose inputs live outside VRRP, feeding the engine's TrackChange:
+ *
+ * - track_file (keepalived vrrp_track.c): the number in a file, re-read whenever the file
+ *   changes (fs.watch on its directory, as keepalived's inotify watch) and every second
+ *   as a safety net; a missing file counts 0; `init_file` creates it with its value.
+ * - vrrp_track_process (track_process.c): how many processes match, by scanning /proc
+ *   every second (keepalived follows the proc connector); up while the count is within
+ *   quorum..quorum_max, with fork_delay / terminate_delay before a change counts.
+ */
+import { type FSWatcher, existsSync, readFileSync, readdirSync, watch, writeFileSync } from "node:fs";
+import { basename, dirname } from "node:path";
+import type { Logger } from "pino";
+import type { KeelConfig } from "../config/model";
+import type { TrackProcess } from "../config/vrrp/model";
+import type { TrackChange } from "../vrrp/track-board";
+import { parseTrackFileValue } from "../vrrp/tracking";
+
+export class ExternalTrackers {
+  private readonly watchers: FSWatcher[] = [];
+  private readonly timers: ReturnType<typeof setInterval>[] = [];
+  private readonly fileValues = new Map<string, number>();
+  private readonly processUp = new Map<string, boolean>();
+  private readonly pending = new Map<string, { up: boolean; at: number }>();
+
+  constructor(
+    private readonly config: KeelConfig,
+    private readonly log: Logger,
+    private readonly report: (c: TrackChange) => void,
+  ) {}
+
+  start(): void {
+    for (const f of Object.values(this.config.trackFiles)) {
+      if (!f.file) continue;
+      const path = f.file;
+      if (f.initFile && (f.initFile.overwrite || !existsSync(path))) {
+        try {
+          writeFileSync(path, `${f.initFile.value}\n`);
+        } catch (e) {
+          this.log.error(`track_file ${f.name}: cannot create ${path}: ${(e as Error).message}`);
+        }
+      }
+      const check = () => this.readFile(f.name, path);
+      check();
+      try {
+        this.watchers.push(watch(dirname(path), (_ev, file) => (file === null || file === basename(path) ? check() : undefined)));
+      } catch (e) {
+        this.log.warn(`track_file ${f.name}: cannot watch ${dirname(path)} (${(e as Error).message}); polling`);
+      }
+      this.timers.push(setInterval(check, 1_000));
+    }
+    const procs = Object.values(this.config.vrrpTrackProcesses);
+    if (procs.length > 0) {
+      const scan = () => this.scanProcesses(procs);
+      scan();
+      this.timers.push(setInterval(scan, 1_000));
+    }
+  }
+
+  stop(): void {
+    for (const w of this.watchers) w.close();
+    for (const t of this.timers) clearInterval(t);
+  }
+
+  private readFile(name: string, path: string): void {
+    let value = 0;
+    try {
+      const r = parseTrackFileValue(readFileSync(path));
+      if (!r.ok) {
+        this.log.warn(`track_file ${name}: ${path}: ${r.error.message}`);
+        return;
+      }
+      value = r.value;
+    } catch {
+      // missing or unreadable: keepalived counts 0
+    }
+    if (this.fileValues.get(name) === value) return;
+    this.fileValues.set(name, value);
+    this.log.info(`Track file ${name} value ${value}`);
+    this.report({ kind: "file", name, value });
+  }
+
+  private scanProcesses(procs: TrackProcess[]): void {
+    const table: { comm: string; argv: string[] }[] = [];
+    for (const pid of readdirSync("/proc")) {
+      if (!/^\d+$/.test(pid)) continue;
+      try {
+        const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trimEnd();
+        const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((a, i, all) => a !== "" || i < all.length - 1);
+        table.push({ comm, argv });
+      } catch {
+        // gone meanwhile
+      }
+    }
+    const now = performance.now();
+    for (const p of procs) {
+      if (!p.process) continue;
+      const count = table.filter((t) => matches(p, t)).length;
+      const up = count >= p.quorum && (p.quorumMax === undefined || count <= p.quorumMax);
+      const was = this.processUp.get(p.name);
+      if (was === up) {
+        this.pending.delete(p.name);
+        continue;
+      }
+      // fork_delay / terminate_delay: a change must last before it counts (not at start)
+      const delayS = was === undefined ? 0 : up ? (p.forkDelay ?? 0) : (p.terminateDelay ?? 0);
+      const pend = this.pending.get(p.name);
+      if (delayS > 0 && (pend?.up !== up || now - pend.at < delayS * 1000)) {
+        if (pend?.up !== up) this.pending.set(p.name, { up, at: now });
+        continue;
+      }
+      this.pending.delete(p.name);
+      this.processUp.set(p.name, up);
+      this.log.info(`Track process ${p.name} ${up ? "quorum gained" : "quorum lost"} (${count} running)`);
+      this.report({ kind: "process", name: p.name, up });
+    }
+  }
+}
+
+/** keepalived's process matching: the name (comm, or argv[0] with full_command), then the parameters. */
+function matches(p: TrackProcess, t: { comm: string; argv: string[] }): boolean {
+  const name = p.fullCommand ? (t.argv[0] ?? "") : t.comm;
+  if (name !== (p.fullCommand ? p.process : p.process?.slice(0, 15))) return false;
+  const params = p.params ?? [];
+  if (params.length === 0) return true;
+  const args = t.argv.slice(1);
+  const mode = p.paramMatch ?? "exact";
+  if (mode === "exact") return args.length === params.length && params.every((x, i) => args[i] === x);
+  if (mode === "initial") return params.every((x, i) => args[i] === x);
+  const hay = args.join(" ");
+  return hay.includes(params.join(" "));
+}
