@@ -23,6 +23,8 @@ export const libc = dlopen("libc.so.6", {
   fcntl: { args: [i32, i32, i64], returns: i32 },
   ioctl: { args: [i32, u64, ptr], returns: i32 },
   poll: { args: [ptr, u64, i32], returns: i32 },
+  pipe2: { args: [ptr, i32], returns: i32 },
+  read: { args: [i32, ptr, u64], returns: i64 },
   if_nametoindex: { args: [cstring], returns: u32 },
   if_indextoname: { args: [u32, ptr], returns: ptr },
   getpid: { args: [], returns: i32 },

@@ -9,7 +9,9 @@ import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";
 import { type Diagnostic, formatDiagnostic } from "../config/diagnostics";
 import type { Kernel } from "./kernel";
-import { statsJson, writeData, writeStats } from "./dumps";
+import { clearStats, statsJson, writeData, writeJson, writeStats } from "./dumps";
+import { onSignal } from "../../native-bindings/signals";
+import { SIGNUMS } from "../args";
 import { ControlServer } from "./control";
 import { statusOf } from "./status";
 import { ExternalTrackers } from "./trackers";
@@ -230,6 +232,23 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
         }
       },
     };
+    // keepalived's real-time signals: JSON dump (SIGRTMIN+2) and STATS_CLEAR (SIGRTMAX-1)
+    try {
+      onSignal(SIGNUMS.JSON as number, () => {
+        try {
+          writeJson(driver.router, (n) => lastTransition.get(n)?.at, currentConfig);
+          log.info("Printing VRRP as json on signal");
+        } catch (e) {
+          log.error(`cannot write the json file: ${(e as Error).message}`);
+        }
+      });
+      onSignal(SIGNUMS.STATS_CLEAR as number, () => {
+        clearStats(driver.router);
+        log.info("Clearing VRRP stats on signal");
+      });
+    } catch (e) {
+      log.warn(`the JSON and STATS_CLEAR signals are not available: ${(e as Error).message}`);
+    }
     const handled = Object.keys(handlers) as NodeJS.Signals[];
     for (const s of handled) process.on(s, handlers[s] as () => void);
   });

@@ -115,6 +115,90 @@ export function writeData(router: VrrpRouter, lastTransitionEpochMs: (name: stri
   return path;
 }
 
+const STATE_NUM: Record<string, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 97 };
+
+/**
+ * The JSON signal (SIGRTMIN+2) → $TMPDIR/keepalived.json: keepalived's vrrp_json.c
+ * layout, `[{"data": {...}, "stats": {...}}]` per instance, which keepalived-exporter's
+ * --ka.json mode reads.
+ */
+export function jsonDump(router: VrrpRouter, lastTransitionEpochMs: (name: string) => number | undefined, config: KeelConfig): string {
+  const g = config.globalDefs;
+  const out = [...router.instances.values()].map((inst) => {
+    const p = inst.p;
+    const v = config.vrrpInstances[inst.name];
+    const s = inst.stats;
+    const vip = (a: { address: string; prefix: number; dev?: string; scope?: string }) =>
+      `${a.address}/${a.prefix} dev ${a.dev ?? p.ifname ?? ""} scope ${a.scope ?? "global"}${inst.vipSet ? " set" : ""}`;
+    return {
+      data: {
+        iname: inst.name,
+        dont_track_primary: v?.dontTrackPrimary ? 1 : 0,
+        skip_check_adv_addr: p.skipCheckAdvAddr ? 1 : 0,
+        strict_mode: (v?.strictMode ?? g.vrrpStrict) ? 1 : 0,
+        vmac_ifname: v?.useVmac ? (v.useVmac.name ?? `vrrp.${p.vrid}`) : "",
+        ifp_ifname: p.ifname ?? "",
+        master_priority: inst.masterPriority ?? 0,
+        last_transition: (lastTransitionEpochMs(inst.name) ?? 0) / 1000,
+        garp_delay: p.garpMasterDelayMs / 1000,
+        garp_refresh: p.garpMasterRefreshMs / 1000,
+        garp_rep: p.garpMasterRepeat,
+        garp_refresh_rep: v?.garpMasterRefreshRepeat ?? g.vrrpGarpMasterRefreshRepeat,
+        garp_lower_prio_delay: p.garpLowerPrioDelayMs / 1000,
+        garp_lower_prio_rep: p.garpLowerPrioRepeat,
+        lower_prio_no_advert: p.lowerPrioNoAdvert ? 1 : 0,
+        higher_prio_send_advert: p.higherPrioSendAdvert ? 1 : 0,
+        vrid: p.vrid,
+        base_priority: p.priority,
+        effective_priority: inst.effectivePriority,
+        vipset: inst.vipSet,
+        promote_secondaries: false,
+        adver_int: p.advertIntCs / 100,
+        master_adver_int: inst.masterAdverIntCs / 100,
+        accept: 1,
+        nopreempt: p.nopreempt,
+        preempt_delay: p.preemptDelayMs / 1000,
+        state: STATE_NUM[inst.state] ?? 0,
+        wantstate: STATE_NUM[inst.wantState] ?? 0,
+        version: p.version,
+        smtp_alert: false,
+        notify_deleted: false,
+        vips: p.vips.map(vip),
+        ...(p.excluded.length > 0 ? { evips: p.excluded.map(vip) } : {}),
+        auth_type: p.auth ? (p.auth.type === "PASS" ? 1 : 2) : 0,
+      },
+      stats: {
+        advert_rcvd: s.advert_rcvd,
+        advert_sent: s.advert_sent,
+        become_master: s.become_master,
+        release_master: s.release_master,
+        packet_len_err: s.packet_len_err,
+        advert_interval_err: s.advert_interval_err,
+        ip_ttl_err: s.ip_ttl_err,
+        invalid_type_rcvd: s.invalid_type_rcvd,
+        addr_list_err: s.addr_list_err,
+        invalid_authtype: s.invalid_authtype,
+        authtype_mismatch: s.authtype_mismatch,
+        auth_failure: s.auth_failure,
+        pri_zero_rcvd: s.pri_zero_rcvd,
+        pri_zero_sent: s.pri_zero_sent,
+      },
+    };
+  });
+  return JSON.stringify(out);
+}
+
+export function writeJson(router: VrrpRouter, lastTransitionEpochMs: (name: string) => number | undefined, config: KeelConfig): string {
+  const path = join(process.env.TMPDIR || tmpdir(), "keepalived.json");
+  writeFileSync(path, jsonDump(router, lastTransitionEpochMs, config), { mode: 0o600 });
+  return path;
+}
+
+/** STATS_CLEAR (SIGRTMAX-1): every instance's counters back to zero. */
+export function clearStats(router: VrrpRouter): void {
+  for (const inst of router.instances.values()) for (const k of Object.keys(inst.stats) as (keyof typeof inst.stats)[]) inst.stats[k] = 0;
+}
+
 /** keepalived writes its dumps under TMPDIR (default /tmp), mode 0600. */
 export function writeStats(router: VrrpRouter, driverDropped: Record<string, number>): string {
   const dir = process.env.TMPDIR || tmpdir();

@@ -13,7 +13,7 @@ beforeAll(() => {
 });
 afterAll(() => lab?.destroy());
 
-async function dump(host: string, proc: { kill(s: NodeJS.Signals): void }, signal: NodeJS.Signals, file: string): Promise<string> {
+async function dump(host: string, proc: { kill(s: NodeJS.Signals | number): void }, signal: NodeJS.Signals | number, file: string): Promise<string> {
   const path = `${lab.tmpdir(host)}/${file}`;
   proc.kill(signal);
   for (let i = 0; i < 100; i++) {
@@ -53,4 +53,22 @@ test("SIGUSR1 and SIGUSR2 files: keel's lines are keepalived's lines", async () 
   // the same lines in the same order; only the numbers may differ
   const shape = (t: string) => t.split("\n").map((l) => l.replace(/\d+/g, "N"));
   expect(shape(klStats)).toEqual(shape(kaStats));
+
+  // the JSON signal (SIGRTMIN+2, keepalived --signum=JSON): the same keys, the same values
+  // where they must agree
+  const SIGJSON = 36;
+  type Dump = { data: Record<string, unknown>; stats: Record<string, number> }[];
+  const kaJson = JSON.parse(await dump("h1", ka.proc, SIGJSON, "keepalived.json")) as Dump;
+  const klJson = JSON.parse(await dump("h2", kl.proc, SIGJSON, "keepalived.json")) as Dump;
+  expect(Object.keys(klJson[0]!.data).sort()).toEqual(Object.keys(kaJson[0]!.data).sort());
+  expect(Object.keys(klJson[0]!.stats).sort()).toEqual(Object.keys(kaJson[0]!.stats).sort());
+  const same = ["iname", "vrid", "base_priority", "effective_priority", "state", "wantstate", "version", "adver_int", "vipset", "auth_type", "garp_delay", "garp_rep", "nopreempt", "ifp_ifname"];
+  const pick = (d: Record<string, unknown>) => Object.fromEntries(same.map((k) => [k, d[k]]));
+  expect(pick(klJson[0]!.data)).toEqual(pick(kaJson[0]!.data));
+  expect(kl.proc.text()).toContain("Printing VRRP as json on signal");
+  // STATS_CLEAR (SIGRTMAX-1): the counters start again from zero
+  kl.proc.kill(63);
+  await kl.proc.waitFor(/Clearing VRRP stats on signal/, 3_000);
+  const cleared = await dump("h2", kl.proc, "SIGUSR2", "keepalived.stats");
+  expect(cleared).toContain("Became master: 0");
 }, 40_000);

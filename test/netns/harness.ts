@@ -105,7 +105,9 @@ export class Proc {
   }
 
   kill(signal: NodeJS.Signals | number = "SIGTERM"): void {
-    this.proc.kill(signal);
+    // Bun refuses real-time signals (keepalived's JSON and STATS_CLEAR): kill(1) sends them
+    if (typeof signal === "number" && signal >= 32) sh(["kill", `-${signal}`, String(this.proc.pid)]);
+    else this.proc.kill(signal);
   }
 
   /** Signal the whole process group (keepalived's parent and children: a crash). */
