@@ -14,6 +14,7 @@ import { onSignal } from "../../native-bindings/signals";
 import { SIGNUMS } from "../args";
 import { ControlServer } from "./control";
 import { statusOf } from "./status";
+import { secureScripts } from "./script-security";
 import { ExternalTrackers } from "./trackers";
 import type { TrackChange } from "../vrrp/track-board";
 import { renderMetrics, serveMetrics } from "./metrics";
@@ -53,8 +54,10 @@ function notifySystemd(log: Logger, state: string): void {
 }
 
 /** Runs until a stop signal; resolves with the exit status. */
-export async function runDaemon(o: DaemonOptions): Promise<number> {
-  const { log } = o;
+export async function runDaemon(given: DaemonOptions): Promise<number> {
+  const { log } = given;
+  // enable_script_security / script_user: insecure scripts are taken out before anything runs
+  const o = { ...given, config: secureScripts(given.config, log) };
   log.info(`Starting Keel v${pkg.version}`);
   log.info(`Command line: ${o.argv.map((a) => `'${a}'`).join(" ")}`);
   log.info(`Configuration file ${o.configFile}`);
@@ -166,6 +169,7 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
       return { ok: false, errors: r.diagnostics.items.filter((d) => d.severity === "error").map(formatDiagnostic) };
     }
     scripts?.stop();
+    r.config = secureScripts(r.config, log);
     notifier.setConfig(r.config);
     driver.reload(r.config);
     currentConfig = r.config;

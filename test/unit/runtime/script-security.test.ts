@@ -1,0 +1,64 @@
+/** keepalived's check_security on real files: ownership and write bits along the whole path. */
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "bun:test";
+import pino from "pino";
+import { parseConf } from "../../../src/config/parse";
+import { memorySource } from "../../../src/config/source";
+import { checkSecurity, secureScripts } from "../../../src/runtime/script-security";
+
+const root = process.getuid?.() === 0;
+// /tmp is sticky and world-writable: fine as a path component, as for keepalived
+const dir = mkdtempSync(join(tmpdir(), "keel-sec-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function script(name: string, mode: number, uid = 0): string {
+  const p = join(dir, name);
+  writeFileSync(p, "#!/bin/sh\nexit 0\n");
+  chmodSync(p, mode);
+  if (root) chownSync(p, uid, 0);
+  return p;
+}
+
+describe("checkSecurity", () => {
+  test("root-owned 0755 in a root-owned 0700 directory: secure", () => {
+    chmodSync(dir, 0o700);
+    expect(checkSecurity(script("ok.sh", 0o755), true)).toMatchObject({ insecure: false, inhibit: false });
+  });
+  test("world-writable script: insecure; disabled only with enable_script_security", () => {
+    const p = script("ww.sh", 0o757);
+    expect(checkSecurity(p, true)).toMatchObject({ insecure: true, inhibit: true, messages: [`Unsafe permissions found for script '${p}' - disabling.`] });
+    expect(checkSecurity(p, false)).toMatchObject({ insecure: true, inhibit: false, messages: [`Unsafe permissions found for script '${p}'.`] });
+  });
+  test("owned by a non-root user: insecure", () => {
+    expect(checkSecurity(script("nobody.sh", 0o755, 65534), true).insecure).toBe(true);
+  });
+  test("a group- or world-writable directory without the sticky bit on the path: insecure", () => {
+    const sub = join(dir, "open");
+    mkdirSync(sub, { recursive: true });
+    chmodSync(sub, 0o777);
+    writeFileSync(join(sub, "x.sh"), "#!/bin/sh\n");
+    chmodSync(join(sub, "x.sh"), 0o755);
+    expect(checkSecurity(join(sub, "x.sh"), true).insecure).toBe(true);
+  });
+  test("missing: not found, disabled", () => {
+    expect(checkSecurity(join(dir, "none.sh"), true)).toMatchObject({ notFound: true, inhibit: true });
+  });
+});
+
+describe("secureScripts", () => {
+  test("with enable_script_security an insecure vrrp_script is dropped from the instances that track it", () => {
+    const bad = script("bad.sh", 0o777);
+    const text = `global_defs {\n enable_script_security\n}\nvrrp_script chk {\n script "${bad}"\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n priority 100\n track_script {\n  chk\n }\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n`;
+    const r = parseConf("/k.conf", { source: memorySource({ "/k.conf": text }), host: { interfaceExists: () => true, userExists: () => true, groupExists: () => true } });
+    const lines: string[] = [];
+    const log = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s).msg) });
+    const out = secureScripts(r.config, log);
+    expect(out.vrrpScripts.chk).toBeUndefined();
+    expect(out.vrrpInstances.VI_1?.trackScripts).toEqual([]);
+    expect(lines).toContain("Disabling track script chk due to insecure");
+    // the original is untouched
+    expect(r.config.vrrpInstances.VI_1?.trackScripts.length).toBe(1);
+  });
+});
