@@ -6,7 +6,7 @@
  * enable_script_security such a script is disabled ("Disabling track script chk due to
  * insecure"); without it, it runs and keepalived warns "SECURITY VIOLATION".
  */
-import { type Stats, existsSync, lstatSync, readFileSync } from "node:fs";
+import { type Stats, existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import type { KeelConfig } from "../config/model";
@@ -79,7 +79,13 @@ export function secureScripts(config: KeelConfig, log: Logger): KeelConfig {
   let anyInsecure = false;
   const check = (s: Script | undefined, what: string): boolean => {
     if (!s) return true;
-    const path = scriptPath(s.command);
+    // keepalived checks the realpath (symbolic links and /./ resolved: /bin → /usr/bin)
+    let path = scriptPath(s.command);
+    try {
+      if (path) path = realpathSync(path);
+    } catch {
+      // missing: checkSecurity says so
+    }
     try {
       if (path && readFileSync(path).subarray(0, 2).toString() === "#!") anyScript = true;
     } catch {

@@ -62,3 +62,12 @@ describe("secureScripts", () => {
     expect(r.config.vrrpInstances.VI_1?.trackScripts.length).toBe(1);
   });
 });
+
+describe("secureScripts resolves symbolic links first (keepalived realpath)", () => {
+  test("/bin/sh through the /bin link is secure and keeps running", () => {
+    const text = `global_defs {\n enable_script_security\n}\nvrrp_script chk {\n script "/bin/sh -c true"\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n priority 100\n track_script {\n  chk\n }\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n`;
+    const r = parseConf("/k.conf", { source: memorySource({ "/k.conf": text }), host: { interfaceExists: () => true, userExists: () => true, groupExists: () => true } });
+    const log = pino({ level: "silent" });
+    expect(secureScripts(r.config, log).vrrpScripts.chk).toBeDefined();
+  });
+});
