@@ -460,7 +460,10 @@ export class VrrpDriver {
       this.timerAt = Number.POSITIVE_INFINITY;
       return;
     }
-    if (this.timer && t === this.timerAt) return;
+    // an armed timer that fires no later than needed stays: a backup's every advert moves
+    // its deadline later, and re-arming per packet costs more than one early wake-up
+    // (onTimer finds nothing due and arms for the real deadline)
+    if (this.timer && this.timerAt <= t) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = t;
     this.timer = setTimeout(() => this.onTimer(), Math.max(0, t - this.now()));

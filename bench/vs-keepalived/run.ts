@@ -1,0 +1,226 @@
+/**
+ * Bench (root): keel against keepalived 2.2.7 on identical namespace labs, in one run.
+ * For each daemon kind, a lab where master and backup are that kind:
+ *
+ *  - crash failover: SIGKILL the master (keepalived: its whole process group) at a random
+ *    phase of the advert timer → the VIP on the backup (`ip monitor`) and → the first
+ *    GARP a client sees (capture timestamps);
+ *  - graceful handover: SIGTERM the master → the VIP on the backup;
+ *  - steady state: CPU (% of one core, every process of the daemon in the host) and RSS
+ *    (sum of VmRSS) for 1 and 200 instances at advert_int 1, master and backup;
+ *  - startup: exec → the first advert on the wire (an address owner advertises at once).
+ *
+ * Prints a table with ratios keel / keepalived (lower is better for keel).
+ *
+ *   node_modules/.bin/bun bench/vs-keepalived/run.ts [--rounds N] [--cpu-seconds S]
+ */
+import { readFileSync } from "node:fs";
+import { Lab, type Proc, ensureKeel, instance } from "../../test/netns/harness";
+
+const arg = (name: string, d: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : d;
+};
+const ROUNDS = arg("rounds", 10);
+const CPU_S = arg("cpu-seconds", 30);
+const VIP = "10.99.0.100";
+const GLOBAL = "global_defs {\n  router_id bench\n}\n";
+type Kind = "keel" | "keepalived";
+const KINDS: Kind[] = ["keel", "keepalived"];
+const epochNow = () => performance.timeOrigin + performance.now();
+
+interface Summary {
+  min: number;
+  median: number;
+  max: number;
+  n: number;
+}
+
+function summary(xs: number[]): Summary {
+  const s = [...xs].sort((a, b) => a - b);
+  const median = s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+  return { min: s[0] ?? Number.NaN, median, max: s.at(-1) ?? Number.NaN, n: s.length };
+}
+
+function launch(lab: Lab, kind: Kind, host: string, conf: string): Proc {
+  return kind === "keel" ? lab.keel(host, conf) : lab.keepalived(host, conf);
+}
+
+function crash(kind: Kind, p: Proc): void {
+  if (kind === "keepalived") p.killGroup("SIGKILL");
+  else p.kill("SIGKILL");
+}
+
+async function failover(kind: Kind): Promise<{ toVip: number[]; toGarp: number[]; handover: number[]; fromLast: number[] }> {
+  const lab = Lab.create(["h1", "h2", "client"]);
+  const toVip: number[] = [];
+  /** the backup's own precision: the last advert it heard → the VIP (ideal: Master_Down_Interval) */
+  const fromLast: number[] = [];
+  const toGarp: number[] = [];
+  const handover: number[] = [];
+  try {
+    const conf = (p: number) => GLOBAL + instance({ priority: p, version: 3 });
+    const backup = launch(lab, kind, "h2", conf(100));
+    await backup.waitFor(/\(VI_1\) Entering BACKUP STATE/, 15_000);
+    for (let r = 0; r < ROUNDS * 2; r++) {
+      const graceful = r % 2 === 1;
+      const master = launch(lab, kind, "h1", conf(150));
+      await master.waitFor(/\(VI_1\) Entering MASTER STATE/, 15_000);
+      for (let i = 0; i < 200 && lab.hasAddr("h2", VIP); i++) await Bun.sleep(20);
+      // the backup's capture covers the master's last advert before the kill
+      const heard = graceful ? undefined : await lab.capture("h2", "ip proto 112");
+      // a random phase against the advert timer, as a real crash has
+      await Bun.sleep(1_000 + Math.random() * 1_000);
+      const cap = graceful ? undefined : await lab.capture("client", "arp");
+      const watch = await lab.watchAddr("h2", VIP);
+      const e0 = epochNow();
+      const t0 = performance.now();
+      if (graceful) master.kill("SIGTERM");
+      else crash(kind, master);
+      const t1 = await watch.wait();
+      watch.stop();
+      (graceful ? handover : toVip).push(t1 - t0);
+      if (heard) {
+        const pcap = await heard.stop();
+        const last = lab
+          .tshark(pcap, `vrrp && ip.src == ${lab.ip("h1")}`, ["frame.time_epoch"])
+          .map((r) => Number(r[0]) * 1000)
+          .filter((t) => t <= e0)
+          .at(-1);
+        if (last !== undefined) fromLast.push(performance.timeOrigin + t1 - last);
+      }
+      if (cap) {
+        await Bun.sleep(300);
+        const pcap = await cap.stop();
+        const first = lab.tshark(pcap, `arp.src.proto_ipv4 == ${VIP} && arp.dst.proto_ipv4 == ${VIP}`, ["frame.time_epoch"])[0];
+        if (first) toGarp.push(Number(first[0]) * 1000 - e0);
+      }
+      await master.exited;
+    }
+  } finally {
+    lab.destroy();
+  }
+  return { toVip, toGarp, handover, fromLast };
+}
+
+/** Every process in the host's namespace: keel, or keepalived's parent and VRRP child. */
+function nsPids(lab: Lab, host: string): number[] {
+  return Bun.spawnSync(["ip", "netns", "pids", lab.ns(host)])
+    .stdout.toString()
+    .split("\n")
+    .filter((x) => /^\d+$/.test(x))
+    .map(Number);
+}
+
+function cpuTicks(pids: number[]): number {
+  let t = 0;
+  for (const pid of pids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
+      t += Number(rest[11]) + Number(rest[12]);
+    } catch {
+      // gone
+    }
+  }
+  return t;
+}
+
+function rssMb(pids: number[]): number {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/)?.[1] ?? 0);
+    } catch {
+      // gone
+    }
+  }
+  return kb / 1024;
+}
+
+async function steady(kind: Kind, n: number): Promise<{ master: { cpu: number; rss: number }; backup: { cpu: number; rss: number } }> {
+  const hz = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
+  const lab = Lab.create(["h1", "h2"]);
+  try {
+    const conf = (p: number) =>
+      GLOBAL + Array.from({ length: n }, (_, i) => instance({ name: `VI_${i + 1}`, vrid: i + 1, priority: p, version: 3, vips: [`10.98.${Math.floor(i / 250)}.${(i % 250) + 1}/32`] })).join("");
+    const b = launch(lab, kind, "h2", conf(100));
+    await b.waitFor(new RegExp(`\\(VI_${n}\\) Entering BACKUP STATE`), 20_000);
+    const m = launch(lab, kind, "h1", conf(150));
+    await m.waitFor(new RegExp(`\\(VI_${n}\\) Entering MASTER STATE`), 30_000);
+    await Bun.sleep(2_000);
+    const pm = nsPids(lab, "h1");
+    const pb = nsPids(lab, "h2");
+    const before = [cpuTicks(pm), cpuTicks(pb)];
+    await Bun.sleep(CPU_S * 1000);
+    const after = [cpuTicks(pm), cpuTicks(pb)];
+    const pct = (i: number) => ((after[i]! - before[i]!) / hz / CPU_S) * 100;
+    return { master: { cpu: pct(0), rss: rssMb(pm) }, backup: { cpu: pct(1), rss: rssMb(pb) } };
+  } finally {
+    lab.destroy();
+  }
+}
+
+async function startup(kind: Kind): Promise<number[]> {
+  const out: number[] = [];
+  for (let r = 0; r < Math.max(5, Math.ceil(ROUNDS / 2)); r++) {
+    const lab = Lab.create(["h1", "client"]);
+    try {
+      const cap = await lab.capture("client", "ip proto 112");
+      const e0 = epochNow();
+      const p = launch(lab, kind, "h1", GLOBAL + instance({ priority: 255, state: "MASTER", version: 3 }));
+      await p.waitFor(/\(VI_1\) Entering MASTER STATE/, 15_000);
+      await Bun.sleep(500);
+      const pcap = await cap.stop();
+      const first = lab.tshark(pcap, "vrrp", ["frame.time_epoch"])[0];
+      if (first) out.push(Number(first[0]) * 1000 - e0);
+    } finally {
+      lab.destroy();
+    }
+  }
+  return out;
+}
+
+if (process.getuid?.() !== 0) {
+  console.error("bench/vs-keepalived/run.ts needs root (network namespaces)");
+  process.exit(1);
+}
+ensureKeel();
+const ka = Bun.spawnSync(["keepalived", "--version"]).stderr.toString().split("\n")[0];
+console.log(`keel vs ${ka}, ${new Date().toISOString()}, ${ROUNDS} rounds, CPU over ${CPU_S} s`);
+
+const rows: [string, number, number, string][] = [];
+const add = (what: string, k: number, a: number, unit: string) => rows.push([what, k, a, unit]);
+const res: Record<Kind, Awaited<ReturnType<typeof failover>>> = {} as never;
+for (const kind of KINDS) res[kind] = await failover(kind);
+for (const [label, key] of [
+  ["crash → VIP on backup", "toVip"],
+  ["crash → first GARP", "toGarp"],
+  ["SIGTERM → VIP on backup", "handover"],
+  ["last advert heard → VIP (MDI 3609)", "fromLast"],
+] as const) {
+  const k = summary(res.keel[key]);
+  const a = summary(res.keepalived[key]);
+  add(`${label}, median`, k.median, a.median, "ms");
+  add(`${label}, min`, k.min, a.min, "ms");
+  add(`${label}, max`, k.max, a.max, "ms");
+}
+for (const n of [1, 200]) {
+  const k = await steady("keel", n);
+  const a = await steady("keepalived", n);
+  add(`${n} instance(s), master CPU`, k.master.cpu, a.master.cpu, "% core");
+  add(`${n} instance(s), backup CPU`, k.backup.cpu, a.backup.cpu, "% core");
+  add(`${n} instance(s), master RSS`, k.master.rss, a.master.rss, "MB");
+  add(`${n} instance(s), backup RSS`, k.backup.rss, a.backup.rss, "MB");
+}
+const sk = summary(await startup("keel"));
+const sa = summary(await startup("keepalived"));
+add("startup: exec → first advert, median", sk.median, sa.median, "ms");
+
+const w = Math.max(...rows.map((r) => r[0].length));
+console.log(`\n${"measure".padEnd(w)} | ${"keel".padStart(10)} | ${"keepalived".padStart(10)} | ratio`);
+console.log(`${"-".repeat(w)}-|-${"-".repeat(10)}-|-${"-".repeat(10)}-|------`);
+for (const [what, k, a, unit] of rows) {
+  const ratio = a > 0 ? (k / a).toFixed(2) : "-";
+  console.log(`${what.padEnd(w)} | ${`${k.toFixed(k < 10 ? 2 : 1)} ${unit}`.padStart(10)} | ${`${a.toFixed(a < 10 ? 2 : 1)} ${unit}`.padStart(10)} | ${ratio}`);
+}
