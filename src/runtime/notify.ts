@@ -11,20 +11,25 @@ import type { Script } from "../config/script";
 import type { KeelConfig } from "../config/model";
 import type { Action } from "../vrrp/types";
 import { runScript } from "./exec";
+import { SmtpAlerter } from "./smtp";
 
 type Notify = Extract<Action, { type: "notify" }>;
 
 export class Notifier {
   private readonly fifos = new Map<string, number>();
+  private readonly smtp: SmtpAlerter;
 
   constructor(
     private config: KeelConfig,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.smtp = new SmtpAlerter(config, log);
+  }
 
   /** After a reload: the scripts of the new configuration (the FIFOs stay open). */
   setConfig(config: KeelConfig): void {
     this.config = config;
+    this.smtp.setConfig(config);
   }
 
   /**
@@ -69,6 +74,7 @@ export class Notifier {
     const line = `${n.kind} "${n.name}" ${n.state} ${n.priority}\n`;
     const g = this.config.globalDefs;
     for (const fifo of [g.notifyFifo, g.vrrpNotifyFifo]) if (fifo) this.writeFifo(fifo.path, line);
+    this.smtp.alert(n.kind, n.name, n.state);
   }
 
   private exec(script: Script, args: string[]): void {

@@ -131,3 +131,46 @@ describe("track_file and vrrp_track_process", () => {
     }
   }, 40_000);
 });
+
+describe("SMTP alerts", () => {
+  let lab: Lab;
+  beforeAll(() => {
+    lab = Lab.create(["h1", "mail"]);
+  });
+  afterAll(() => lab?.destroy());
+
+  test("keepalived's subject and body for each state, to every address, through a real SMTP server", async () => {
+    const sink = lab.spawn("mail", [process.execPath, `${import.meta.dir}/fixtures/smtp-sink.ts`, "2525"]);
+    await sink.waitFor(/^listening 2525/);
+    const conf = [
+      "global_defs {",
+      "  router_id lb-test",
+      "  notification_email {",
+      "    ops@example.org",
+      "    noc@example.org",
+      "  }",
+      "  notification_email_from keel@example.org",
+      `  smtp_server ${lab.ip("mail")} 2525`,
+      "  smtp_helo_name keel-test",
+      "}",
+      "",
+    ].join("\n");
+    const k = lab.keel("h1", conf + instance({ priority: 150, extra: ["smtp_alert"] }));
+    await k.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
+    const mails = async (n: number) => {
+      for (let i = 0; i < 100 && sink.lines.filter((l) => l.text.startsWith("{")).length < n; i++) await Bun.sleep(50);
+      return sink.lines.filter((l) => l.text.startsWith("{")).map((l) => JSON.parse(l.text) as { from: string; to: string[]; helo: string; data: string });
+    };
+    const got = await mails(2);
+    expect(got.length).toBe(2);
+    const [backup, master] = got;
+    expect(master).toMatchObject({ from: "keel@example.org", to: ["ops@example.org", "noc@example.org"], helo: "keel-test" });
+    expect(backup!.data).toMatch(/^Subject: \[lb-test\] VRRP Instance VI_1 - Entering BACKUP state$/m);
+    expect(backup!.data).toContain("=> VRRP Instance is no longer owning VRRP VIPs <=");
+    expect(master!.data).toMatch(/^Subject: \[lb-test\] VRRP Instance VI_1 - Entering MASTER state$/m);
+    expect(master!.data).toContain("=> VRRP Instance is now owning VRRP VIPs <=");
+    expect(k.text()).toContain("SMTP alert successfully sent.");
+    k.kill("SIGTERM");
+    await k.exited;
+  }, 30_000);
+});

@@ -1,0 +1,66 @@
+/**
+ * SMTP alerts (keepalived core/smtp.c + vrrp_notify.c vrrp_smtp_notifier), sent with
+ * nodemailer: on each state an instance or sync group enters (once per state, as
+ * keepalived's last_email_state), a mail from notification_email_from to every
+ * notification_email through smtp_server, subject "[router_id] VRRP Instance VI_1 -
+ * Entering MASTER state" and keepalived's one-line body. A failed send is logged, never
+ * retried into a backlog.
+ */
+import { hostname } from "node:os";
+import nodemailer from "nodemailer";
+import type { Logger } from "pino";
+import type { KeelConfig } from "../config/model";
+
+const WORDS: Record<string, { subject: string; instance: string; group: string }> = {
+  MASTER: { subject: "Entering MASTER state", instance: "=> VRRP Instance is now owning VRRP VIPs <=", group: "=> All VRRP group instances are now in MASTER state <=" },
+  BACKUP: { subject: "Entering BACKUP state", instance: "=> VRRP Instance is no longer owning VRRP VIPs <=", group: "=> All VRRP group instances are now in BACKUP state <=" },
+  FAULT: { subject: "Entering FAULT state", instance: "=> VRRP Instance is no longer owning VRRP VIPs <=", group: "=> All VRRP group instances are now in FAULT state <=" },
+  STOP: { subject: "Stopping", instance: "=> VRRP Instance stopping <=", group: "=> VRRP Group stopping <=" },
+};
+
+export class SmtpAlerter {
+  private readonly lastState = new Map<string, string>();
+  private transport?: nodemailer.Transporter;
+
+  constructor(
+    private config: KeelConfig,
+    private readonly log: Logger,
+  ) {}
+
+  setConfig(config: KeelConfig): void {
+    this.config = config;
+    this.transport = undefined;
+  }
+
+  /** keepalived: the instance's smtp_alert, else global smtp_alert_vrrp, else smtp_alert. */
+  private enabled(kind: "INSTANCE" | "GROUP", name: string): boolean {
+    const g = this.config.globalDefs;
+    const own = kind === "INSTANCE" ? this.config.vrrpInstances[name]?.smtpAlert : this.config.vrrpSyncGroups[name]?.smtpAlert;
+    return own ?? g.smtpAlertVrrp ?? g.smtpAlert ?? false;
+  }
+
+  alert(kind: "INSTANCE" | "GROUP", name: string, state: string): void {
+    const g = this.config.globalDefs;
+    const words = WORDS[state];
+    if (!words || !this.enabled(kind, name) || !g.smtpServer || g.notificationEmail.length === 0) return;
+    if (g.noEmailFaults && state === "FAULT") return;
+    const key = `${kind}:${name}`;
+    if (this.lastState.get(key) === state) return;
+    this.lastState.set(key, state);
+    this.transport ??= nodemailer.createTransport({
+      host: g.smtpServer.host,
+      port: g.smtpServer.port,
+      secure: false,
+      ignoreTLS: true,
+      name: g.smtpHeloName ?? hostname(),
+      connectionTimeout: g.smtpConnectTimeout * 1000,
+    });
+    const routerId = g.routerId ?? hostname();
+    const subject = `[${routerId}] VRRP ${kind === "INSTANCE" ? "Instance" : "Group"} ${name} - ${words.subject}`;
+    const from = g.notificationEmailFrom ?? `keepalived@${hostname()}`;
+    this.transport
+      .sendMail({ from, to: g.notificationEmail, subject, text: kind === "INSTANCE" ? words.instance : words.group })
+      .then(() => this.log.info(`SMTP alert successfully sent.`))
+      .catch((e: Error) => this.log.error(`Error connecting SMTP server[${g.smtpServer?.host}]:${g.smtpServer?.port}: ${e.message}`));
+  }
+}
