@@ -61,6 +61,16 @@ export async function runDaemon(given: DaemonOptions): Promise<number> {
   log.info(`Starting Keel v${pkg.version}`);
   log.info(`Command line: ${o.argv.map((a) => `'${a}'`).join(" ")}`);
   log.info(`Configuration file ${o.configFile}`);
+  // a stop signal during start-up is kept and acted on once the daemon can stop cleanly
+  // (their default action would kill it with the VIPs half set up)
+  let earlyStop: string | undefined;
+  const early = (sig: string) => () => {
+    earlyStop ??= sig;
+  };
+  const earlyTerm = early("SIGTERM");
+  const earlyInt = early("SIGINT");
+  process.on("SIGTERM", earlyTerm);
+  process.on("SIGINT", earlyInt);
   const pids = acquirePidFiles([o.pidFile ?? DEFAULT_PID_FILE, o.vrrpPidFile ?? DEFAULT_VRRP_PID_FILE]);
   if ("error" in pids) {
     log.error(pids.error);
@@ -142,8 +152,6 @@ export async function runDaemon(given: DaemonOptions): Promise<number> {
       log.error(`cannot serve metrics on ${o.metrics}: ${(e as Error).message}`);
     }
   }
-  log.info("Startup complete");
-  notifySystemd(log, `READY=1\nSTATUS=${Object.keys(o.config.vrrpInstances).length} VRRP instance(s)\nMAINPID=${process.pid}`);
 
   /**
    * keepalived's reload: read and check everything first; with any error, log every
@@ -255,5 +263,11 @@ export async function runDaemon(given: DaemonOptions): Promise<number> {
     }
     const handled = Object.keys(handlers) as NodeJS.Signals[];
     for (const s of handled) process.on(s, handlers[s] as () => void);
+    process.off("SIGTERM", earlyTerm);
+    process.off("SIGINT", earlyInt);
+    // only now, with every handler in place: a SIGTERM right after this line is a clean stop
+    log.info("Startup complete");
+    notifySystemd(log, `READY=1\nSTATUS=${Object.keys(o.config.vrrpInstances).length} VRRP instance(s)\nMAINPID=${process.pid}`);
+    if (earlyStop) stop(earlyStop);
   });
 }

@@ -87,7 +87,7 @@ export interface RunOptions {
  * SIGKILL two seconds later (keepalived's script timeout handling).
  */
 export function runScript(script: Script, o: RunOptions = {}): Promise<RunResult> {
-  const words = [...splitCommand(script.command), ...(o.args ?? [])];
+  let words = [...splitCommand(script.command), ...(o.args ?? [])];
   const start = performance.now();
   const who = script.user !== undefined ? { user: script.user, group: script.group } : o.defaultUser;
   const ids = who && process.getuid?.() === 0 ? lookupIds(who.user, who.group) : undefined;
@@ -96,14 +96,22 @@ export function runScript(script: Script, o: RunOptions = {}): Promise<RunResult
       resolve({ timedOut: false, ms: 0, error: "empty command" });
       return;
     }
+    if (who && process.getuid?.() === 0 && !ids) {
+      resolve({ timedOut: false, ms: 0, error: `unknown user ${who.user}${who.group ? ` or group ${who.group}` : ""}` });
+      return;
+    }
+    if (ids && ids.uid !== process.getuid?.()) {
+      // Bun's spawn ignores uid/gid (measured): util-linux setpriv drops to the user,
+      // with its groups (keepalived: setgid, initgroups/setgroups, setuid before exec)
+      const groups = who && !/^\d+$/.test(who.user) ? "--init-groups" : "--clear-groups";
+      words = ["setpriv", `--reuid=${ids.uid}`, `--regid=${ids.gid}`, groups, "--", ...words];
+    }
     let timedOut = false;
     let done = false;
     const child = spawn(words[0]!, words.slice(1), {
       detached: true,
       stdio: "ignore",
       env: { ...process.env, ...o.env },
-      uid: ids?.uid,
-      gid: ids?.gid,
     });
     const timers: ReturnType<typeof setTimeout>[] = [];
     const killGroup = (sig: NodeJS.Signals) => {

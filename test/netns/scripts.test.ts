@@ -174,3 +174,50 @@ describe("SMTP alerts", () => {
     await k.exited;
   }, 30_000);
 });
+
+describe("sync group notify, notify_fifo_script, script users", () => {
+  let lab: Lab;
+  beforeAll(() => {
+    lab = Lab.create(["h1"]);
+  });
+  afterAll(() => lab?.destroy());
+
+  test("GROUP notify arguments, the FIFO script reading keepalived's lines, a script run as nobody", async () => {
+    const out = lab.file("group.out", "");
+    const fifoOut = lab.file("fifo.out", "");
+    const idOut = lab.file("id.out", "");
+    const generic = lab.file("group.sh", `#!/bin/sh\necho "$*" >> ${out}\n`);
+    // keepalived's notify_fifo_script gets the FIFO's path and reads lines from it
+    const reader = lab.file("reader.sh", `#!/bin/sh\nwhile read -r line; do echo "$line" >> ${fifoOut}; done < "$1"\n`);
+    const who = lab.file("who.sh", `#!/bin/sh\nid -u > ${idOut}\n`);
+    for (const f of [generic, reader, who]) chmodSync(f, 0o755);
+    chmodSync(idOut, 0o666);
+    chmodSync(lab.dir, 0o755);
+    const fifo = `${lab.dir}/keel.fifo`;
+    const conf = [
+      "global_defs {",
+      "  router_id test",
+      `  notify_fifo ${fifo}`,
+      `  notify_fifo_script ${reader}`,
+      "}",
+      "vrrp_sync_group G1 {",
+      "  group {",
+      "    VI_1",
+      "  }",
+      `  notify ${generic}`,
+      "}",
+      instance({ priority: 150, extra: [`notify_master "${who}" nobody`] }),
+    ].join("\n");
+    const k = lab.keel("h1", conf);
+    await k.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
+    await Bun.sleep(500);
+    expect((await Bun.file(out).text()).trim().split("\n")).toEqual(["GROUP G1 BACKUP 0", "GROUP G1 MASTER 0"]);
+    // the order between the group's and the instance's lines is the engine's; each is there once
+    const lines = (await Bun.file(fifoOut).text()).trim().split("\n");
+    expect(lines).toContain('INSTANCE "VI_1" MASTER 150');
+    expect(lines).toContain('GROUP "G1" MASTER 0');
+    expect((await Bun.file(idOut).text()).trim()).toBe("65534");
+    k.kill("SIGTERM");
+    await k.exited;
+  }, 30_000);
+});
