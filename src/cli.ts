@@ -202,7 +202,10 @@ function demo(io: Io): number {
       "  - the VRRP v2/v3 engine (codec, state machine, tracking, sync groups), proven on a",
       "    simulated network: npm test -- sim; benches in bench/vrrp/",
       "  - keel -n -f keepalived.conf     run VRRP on this host's interfaces (root): VIPs, GARP/NA,",
-      "    VMACs, routes, link-down FAULT, SIGTERM handover; npm test -- netns",
+      "    VMACs, routes, link-down FAULT, SIGTERM handover, scripts, notify, SMTP, reload (HUP),",
+      "    keepalived's signal files; npm test -- netns interop",
+      "  - keel status [--json]           the instances of a running daemon (control socket)",
+      "  - --metrics 127.0.0.1:9650       Prometheus metrics with keepalived-exporter's names",
       "",
     ].join("\n"),
   );
