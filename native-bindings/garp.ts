@@ -1,8 +1,17 @@
 /**
  * Sending gratuitous ARP and unsolicited NA from an interface: one AF_PACKET/SOCK_RAW
- * socket per interface (keepalived opens one shared garp_fd and names the interface in
- * each sendto's sockaddr_ll; keel binds per interface so a VMAC and its base never mix).
- * Frames are built in garp-frames.ts.
+ * socket per interface, whole Ethernet frames (built in garp-frames.ts) sent with a
+ * 20-byte sockaddr_ll naming the interface, as keepalived's send_arp (vrrp_arp.c) and
+ * ndisc_send_na (vrrp_ndisc.c) do. keepalived opens one shared socket per kind and
+ * names the interface in each sendto; one socket for both kinds per interface is the
+ * same on the wire.
+ *
+ * The socket's protocol is 0, not keepalived's htons(ETH_P_ARP): a packet socket bound
+ * to a protocol gets a copy of every such frame the host sees (net/packet/af_packet.c
+ * registers a packet_type hook for it), which keepalived then throws away with a
+ * "return 0" BPF filter (if_setsockopt_no_receive). Protocol 0 registers no hook, so
+ * the socket never receives; sending is unaffected because the kernel takes the frame's
+ * protocol from sll_protocol (packet_snd).
  */
 import { readFileSync } from "node:fs";
 import { SyscallError, check, errno } from "./errno";
@@ -43,7 +52,6 @@ function forwards(ifname: string): boolean {
 export function openGarpSender(ifname: string): GarpSender {
   const ifindex = ifIndex(ifname);
   const mac = macOf(ifname);
-  // protocol 0: a send-only packet socket receives nothing
   const fd = check("socket", libc.socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), "AF_PACKET");
   const arpTo = sockaddrLl({ ifindex, protocol: ETH_P_ARP, addr: new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) });
   const naTo = sockaddrLl({ ifindex, protocol: ETH_P_IPV6, addr: new Uint8Array([0x33, 0x33, 0, 0, 0, 1]) });

@@ -1,23 +1,27 @@
 /**
  * VRRP raw sockets, set up as keepalived's open_vrrp_send_socket / open_vrrp_read_socket
- * (vrrp.c) do, but one socket per interface × family × IP protocol for both directions
- * (keepalived's sock pool shares one per interface too).
+ * (keepalived/vrrp/vrrp.c, the if_setsockopt_* helpers in vrrp_if.c) do, but one socket
+ * per interface × family × IP protocol for both directions (keepalived's sock pool shares
+ * one per interface too). Constants are from linux/in.h, linux/in6.h, asm-generic/socket.h.
  *
  * IPv4: SOCK_RAW proto 112 (51 for VRRPv2 auth_type AH), IP_HDRINCL (keel builds the IP
  * header: TTL 255, TOS 0xc0, as vrrp_build_ip4), IP_PKTINFO for the ingress interface,
  * the group joined with ip_mreqn on the interface, IP_MULTICAST_ALL off so only the
  * groups this socket joined arrive, no multicast loop, SO_BINDTODEVICE.
  * IPv6: SOCK_RAW proto 112, the kernel builds the header: hop limit 255 (RFC 5798 5.1.2.3),
- * IPV6_CHECKSUM at offset 6 (the kernel computes and verifies the VRRP checksum with the
- * real pseudo-header), IPV6_RECVHOPLIMIT and IPV6_RECVPKTINFO for the checks of RFC 5798
- * 7.1, ff02::12 joined on the interface.
+ * traffic class 0xc0 (keepalived if_setsockopt_priority), IPV6_CHECKSUM at offset 6 (the
+ * kernel computes and verifies the VRRP checksum with the real pseudo-header),
+ * IPV6_RECVHOPLIMIT and IPV6_RECVPKTINFO for the checks of RFC 5798 7.1, ff02::12 joined
+ * on the interface. With no `source`, the kernel picks the source by RFC 6724 rule 2
+ * (matching scope): for ff02::12 out of the interface that is its link-local, the
+ * address RFC 5798 5.1.2.2 asks for.
  */
 import { ptr } from "bun:ffi";
 import { EAGAIN, EINTR, SyscallError, check, errno } from "./errno";
 import { libc } from "./libc";
 import { formatIpv4, parseIpv4, parseIpv6 } from "./netlink/ip";
 import { setNonBlocking } from "./readiness";
-import { AF_INET, AF_INET6, MsgBuffers, cmsgs, int32, ipMreqn, ipv6Mreq, sockaddrIn, sockaddrIn6 } from "./structs";
+import { AF_INET, AF_INET6, MsgBuffers, SOCKADDR_IN6_SIZE, cmsgs, int32, ipMreqn, ipv6Mreq, sockaddrIn, sockaddrIn6 } from "./structs";
 
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
@@ -27,6 +31,7 @@ const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
 const IPPROTO_IP = 0;
 const IP_HDRINCL = 3;
+const IP_FREEBIND = 15;
 const IP_PKTINFO = 8;
 const IP_MULTICAST_IF = 32;
 const IP_MULTICAST_TTL = 33;
@@ -45,6 +50,8 @@ const IPV6_RECVPKTINFO = 49;
 const IPV6_PKTINFO = 50;
 const IPV6_RECVHOPLIMIT = 51;
 const IPV6_HOPLIMIT = 52;
+const IPV6_TCLASS = 67;
+const IPV6_FREEBIND = 78;
 const MSG_DONTWAIT = 0x40;
 const MSG_TRUNC = 0x20;
 
@@ -68,6 +75,16 @@ export interface VrrpSocketOptions {
   proto?: 112 | 51;
   /** multicast group to join on the interface; none for a unicast-only socket */
   group?: string;
+  /**
+   * Bind to this local address (keepalived unicast_src_ip, as open_vrrp_read_socket
+   * does for unicast): IPv6 sends then leave from it (IPv4 sends carry the source in
+   * the header keel builds). Binding also filters what arrives: IPv4 raw sockets then
+   * get only datagrams addressed to it, multicast included (net/ipv4/raw.c raw_v4_match
+   * compares the bound address with every destination); IPv6 ones still get the groups
+   * they joined (raw_v6_match checks inet6_mc_check). So give it to unicast sockets.
+   * IP(V6)_FREEBIND first, as keepalived, so the address need not be configured yet.
+   */
+  source?: string;
 }
 
 export interface VrrpSocket {
@@ -81,8 +98,10 @@ export interface VrrpSocket {
   join(group: string): void;
   /**
    * recvmsg(MSG_DONTWAIT) until EAGAIN, calling onPacket for each datagram; returns how
-   * many were read. A datagram larger than the buffer (MSG_TRUNC) is skipped and
-   * counted in `truncated`: no VRRP message is that long.
+   * many were read (truncated ones included). A datagram larger than the 64 KiB buffer
+   * (MSG_TRUNC) is not delivered, only counted in `truncated`: no VRRP message is that
+   * long (RFC 5798 5.1: at most 255 addresses), so it can only be garbage. EINTR
+   * retries; any other error but EAGAIN throws SyscallError.
    */
   drain(onPacket: (rx: VrrpRx) => void): number;
   readonly truncated: number;
@@ -98,6 +117,27 @@ export function ifIndex(ifname: string): number {
   const i = libc.if_nametoindex(Buffer.from(`${ifname}\0`));
   if (i === 0) throw new SyscallError("if_nametoindex", errno(), ifname);
   return i;
+}
+
+/** Link-local unicast (fe80::/10) or link-scope multicast (ffX2::/16): needs a scope id. */
+function linkScoped(a: Uint8Array): boolean {
+  return (a[0] === 0xfe && (a[1]! & 0xc0) === 0x80) || (a[0] === 0xff && (a[1]! & 0x0f) === 0x02);
+}
+
+function bindSource(fd: number, family: 4 | 6, source: string, ifindex: number): void {
+  if (family === 6) {
+    const a = parseIpv6(source);
+    if (!a) throw new SyscallError("bind", 22, `not an IPv6 address: ${source}`);
+    setInt(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1, "IPV6_FREEBIND");
+    const sa = sockaddrIn6(a, linkScoped(a) ? ifindex : 0);
+    check("bind", libc.bind(fd, sa, sa.length), source);
+  } else {
+    const a = parseIpv4(source);
+    if (!a) throw new SyscallError("bind", 22, `not an IPv4 address: ${source}`);
+    setInt(fd, IPPROTO_IP, IP_FREEBIND, 1, "IP_FREEBIND");
+    const sa = sockaddrIn(a);
+    check("bind", libc.bind(fd, sa, sa.length), source);
+  }
 }
 
 export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
@@ -119,6 +159,8 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
       setInt(fd, IPPROTO_IP, IP_MULTICAST_TTL, 255, "IP_MULTICAST_TTL");
       check("setsockopt(IP_MULTICAST_IF)", libc.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, ipMreqn(new Uint8Array(4), ifindex), 12));
     } else {
+      // level IPPROTO_IPV6 as keepalived's if_setsockopt_ipv6_checksum: net/ipv6/raw.c
+      // rawv6_setsockopt accepts it there for every raw protocol but ICMPv6 (which wants SOL_RAW)
       setInt(fd, IPPROTO_IPV6, IPV6_CHECKSUM, 6, "IPV6_CHECKSUM");
       setInt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
       setInt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
@@ -127,7 +169,9 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
       setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255, "IPV6_MULTICAST_HOPS");
       setInt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255, "IPV6_UNICAST_HOPS");
       setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex, "IPV6_MULTICAST_IF");
+      setInt(fd, IPPROTO_IPV6, IPV6_TCLASS, 0xc0, "IPV6_TCLASS");
     }
+    if (o.source !== undefined) bindSource(fd, o.family, o.source, ifindex);
     setNonBlocking(fd);
   } catch (e) {
     libc.close(fd);
@@ -165,9 +209,8 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
     if (v6) {
       const a = parseIpv6(dst);
       if (!a) throw new SyscallError("sendto", 22, `bad destination ${dst}`);
-      // link-local unicast and link-scope multicast need the interface as scope
-      const linkScope = (a[0] === 0xfe && (a[1]! & 0xc0) === 0x80) || (a[0] === 0xff && (a[1]! & 0x0f) === 0x02);
-      sa = sockaddrIn6(a, linkScope ? ifindex : 0);
+      // link-local unicast and link-scope multicast need the interface as scope (RFC 4007 6)
+      sa = sockaddrIn6(a, linkScoped(a) ? ifindex : 0);
     } else {
       const a = parseIpv4(dst);
       if (!a) throw new SyscallError("sendto", 22, `bad destination ${dst}`);
@@ -217,7 +260,7 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
             rx.ifindex = v.getInt32(16, true);
           } else if (v6 && c.level === IPPROTO_IPV6 && c.type === IPV6_HOPLIMIT && c.data.length >= 4) rx.hopLimit = v.getInt32(0, true);
         }
-        if (v6) rx.src = buf.name.slice(8, 24);
+        if (v6 && buf.nameLength >= SOCKADDR_IN6_SIZE) rx.src = buf.name.slice(8, 24);
         onPacket(rx);
       }
       return n;
