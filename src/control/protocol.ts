@@ -41,6 +41,65 @@ export interface InstanceStatus {
   /** all rejected adverts (keepalived's error counters summed) */
   errors: number;
   faults: string[];
+  /** the trackers that move this instance's priority or put it in FAULT */
+  trackers?: { kind: string; name: string; weight: number; ok: boolean }[];
+}
+
+/** A vrrp_script, track_file, tracked process or interface, with its last result. */
+export interface TrackerStatus {
+  kind: "script" | "file" | "process" | "interface";
+  name: string;
+  ok: boolean;
+  /** track_file value, script exit code */
+  value?: number;
+  /** epoch ms of the last result */
+  at?: number;
+  /** how long the last script run took */
+  ms?: number;
+}
+
+/** One health checker of a real server (src/check). */
+export interface CheckerStatus {
+  /** TCP_CHECK, HTTP_GET, ... */
+  type: string;
+  up: boolean;
+  /** epoch ms of the last completed attempt */
+  lastCheck?: number;
+  /** duration of the last attempt */
+  latencyMs?: number;
+  /** "ok", an HTTP status, or keepalived's failure line */
+  lastResult?: string;
+  /** failed attempts so far in the current retry run (keepalived's retry_it) */
+  retries: number;
+}
+
+export interface RealServerStatus {
+  /** "10.0.0.2:80" ("[2001:db8::2]:80" for IPv6) */
+  address: string;
+  up: boolean;
+  /** weight from the config (or misc_dynamic) */
+  weight: number;
+  /** weight in the IPVS table; undefined when the server is not in it */
+  liveWeight?: number;
+  checkers: CheckerStatus[];
+}
+
+export interface VirtualServerStatus {
+  /** "10.0.0.1:80/TCP", "fwmark 1", "group NAME/TCP" */
+  name: string;
+  scheduler: string;
+  /** NAT / DR / TUN */
+  method: string;
+  quorum: number;
+  hysteresis: number;
+  /** sum of the weights of live real servers */
+  aliveWeight: number;
+  quorumUp: boolean;
+  sorryServer?: string;
+  sorryActive: boolean;
+  /** ha_suspend and the service address is not on this host */
+  suspended: boolean;
+  realServers: RealServerStatus[];
 }
 
 export interface Status {
@@ -50,6 +109,10 @@ export interface Status {
   startedAt: number;
   configFile: string;
   instances: InstanceStatus[];
+  trackers?: TrackerStatus[];
+  virtualServers?: VirtualServerStatus[];
+  /** the load-balancing side: absent when the config has no virtual_server */
+  lvs?: { available: boolean; error?: string };
 }
 
 export type Event =
@@ -57,7 +120,10 @@ export type Event =
   | { event: "priority"; at: number; instance: string; from: number; to: number }
   | { event: "track"; at: number; kind: string; name: string; ok?: boolean; value?: number; code?: number; ms?: number }
   | { event: "rx-error"; at: number; instance?: string; from: string; code: string }
-  | { event: "notify"; at: number; kind: string; name: string; state: string; priority: number };
+  | { event: "notify"; at: number; kind: string; name: string; state: string; priority: number }
+  | { event: "checker"; at: number; virtualServer: string; realServer: string; type: string; up: boolean; line: string }
+  | { event: "real-server"; at: number; virtualServer: string; realServer: string; up: boolean; liveWeight?: number }
+  | { event: "quorum"; at: number; virtualServer: string; up: boolean; aliveWeight: number };
 
 export type Reply = { id?: unknown; ok: true; result: unknown } | { id?: unknown; ok: false; error: { code: string; message: string } };
 
