@@ -13,7 +13,7 @@ import { clearStats, statsJson, writeData, writeJson, writeStats } from "./dumps
 import { onSignal } from "../../native-bindings/signals";
 import { SIGNUMS } from "../args";
 import { ControlServer } from "./control";
-import { statusOf } from "./status";
+import { type TrackResults, statusOf } from "./status";
 import { secureScripts } from "./script-security";
 import { ExternalTrackers } from "./trackers";
 import type { TrackChange } from "../vrrp/track-board";
@@ -23,6 +23,7 @@ import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, acquirePidFiles } from "./pidf
 import { Notifier } from "./notify";
 import { VrrpScriptRunner } from "./scripts";
 import { VrrpDriver } from "./vrrp-driver";
+import { CheckerLink } from "./checker-link";
 
 export interface DaemonOptions {
   config: KeelConfig;
@@ -39,6 +40,11 @@ export interface DaemonOptions {
   controlSocket?: string;
   /** --metrics ADDR:PORT (off by default) */
   metrics?: string;
+  /** -P: VRRP only (no checker process); -C: checkers only (no VRRP instance runs) */
+  vrrpOnly?: boolean;
+  checkOnly?: boolean;
+  /** -R: a dead checker process is not started again */
+  dontRespawn?: boolean;
   /** read and check the configuration again (SIGHUP) */
   load?: () => { config: KeelConfig; diagnostics: { items: Diagnostic[]; errorCount: number } };
 }
@@ -58,6 +64,8 @@ export async function runDaemon(given: DaemonOptions): Promise<number> {
   const { log } = given;
   // enable_script_security / script_user: insecure scripts are taken out before anything runs
   const o = { ...given, config: secureScripts(given.config, log) };
+  // -C: keepalived runs no VRRP child; keel keeps one process and gives it no instance
+  const vrrpPart = (c: KeelConfig): KeelConfig => (o.checkOnly ? { ...c, vrrpInstances: {}, vrrpSyncGroups: {} } : c);
   log.info(`Starting Keel v${pkg.version}`);
   log.info(`Command line: ${o.argv.map((a) => `'${a}'`).join(" ")}`);
   log.info(`Configuration file ${o.configFile}`);
@@ -86,10 +94,12 @@ export async function runDaemon(given: DaemonOptions): Promise<number> {
     return 1;
   }
   let driver: VrrpDriver;
+  let checkers: CheckerLink | undefined;
   let scripts: VrrpScriptRunner | undefined;
   let trackers: ExternalTrackers | undefined;
   const trackReport = (c: TrackChange) => {
     controlEvent({ event: "track", at: Date.now(), kind: c.kind, name: c.name, ok: "up" in c ? c.up : undefined, value: "value" in c ? c.value : undefined });
+    trackResults.set(`${c.kind}:${c.name}`, { ok: "up" in c ? c.up : undefined, value: "value" in c ? c.value : undefined, at: Date.now() });
     driver.track(c);
   };
   let control: ControlServer | undefined;
@@ -99,20 +109,29 @@ export async function runDaemon(given: DaemonOptions): Promise<number> {
   const startedAt = Date.now();
   let currentConfig = o.config;
   const lastTransition = new Map<string, { at: number; from: string; to: string; reason: string }>();
+  const trackResults: TrackResults = new Map();
   const notifier = new Notifier(o.config, log);
   try {
     notifier.start();
     const onEvent = (e: Event) => {
       if (e.event === "transition") lastTransition.set(e.instance, { at: e.at, from: e.from, to: e.to, reason: e.reason });
+      if (e.event === "track" && e.kind === "script") trackResults.set(`script:${e.name}`, { ok: e.ok, code: e.code, ms: e.ms, at: e.at });
       control?.broadcast(e);
     };
     controlEvent = onEvent;
-    driver = new VrrpDriver({ config: o.config, kernel, log, dontReleaseVrrp: o.dontReleaseVrrp, onNotify: (n) => notifier.notify(n), onEvent });
+    driver = new VrrpDriver({ config: vrrpPart(o.config), kernel, log, dontReleaseVrrp: o.dontReleaseVrrp, onNotify: (n) => notifier.notify(n), onEvent });
     const d = driver;
     control = new ControlServer(
       o.controlSocket ?? DEFAULT_CONTROL_SOCKET,
       {
-        status: () => statusOf(d, o.configFile, startedAt, lastTransition),
+        status: () => {
+          const st = statusOf(d, o.configFile, startedAt, lastTransition, trackResults);
+          if (checkers) {
+            st.virtualServers = checkers.virtualServers;
+            st.lvs = checkers.lvs ?? { available: false, error: "the checker process has not reported yet" };
+          }
+          return st;
+        },
         garp: (name) => {
           if (!d.router.instances.has(name)) return `no instance ${name}`;
           d.sendGarp(name);
@@ -125,6 +144,10 @@ export async function runDaemon(given: DaemonOptions): Promise<number> {
     );
     control.start();
     driver.start();
+    if (!o.vrrpOnly && o.config.virtualServers.length > 0) {
+      checkers = new CheckerLink({ argv: o.argv.slice(1), log, onEvent, dontRespawn: o.dontRespawn });
+      checkers.start();
+    }
     scripts = new VrrpScriptRunner(o.config, log, (r) => {
       onEvent({ event: "track", at: Date.now(), kind: "script", name: r.name, ok: r.ok, code: r.code, ms: r.ms });
       d.track({ kind: "script", name: r.name, ok: r.ok });
@@ -145,7 +168,11 @@ export async function runDaemon(given: DaemonOptions): Promise<number> {
   if (o.metrics) {
     try {
       metrics = serveMetrics(o.metrics, () =>
-        renderMetrics(driver, scripts && { status: (n) => scripts?.status(n), running: (n) => scripts?.isRunning(n) ?? false, names: () => scripts?.tracked().map((x) => x.name) ?? [] }),
+        renderMetrics(
+          driver,
+          scripts && { status: (n) => scripts?.status(n), running: (n) => scripts?.isRunning(n) ?? false, names: () => scripts?.tracked().map((x) => x.name) ?? [] },
+          checkers?.virtualServers,
+        ),
       );
       log.info(`Serving metrics on http://${o.metrics}/metrics`);
     } catch (e) {
@@ -179,7 +206,12 @@ export async function runDaemon(given: DaemonOptions): Promise<number> {
     scripts?.stop();
     r.config = secureScripts(r.config, log);
     notifier.setConfig(r.config);
-    driver.reload(r.config);
+    driver.reload(vrrpPart(r.config));
+    if (checkers) checkers.reload();
+    else if (!o.vrrpOnly && r.config.virtualServers.length > 0) {
+      checkers = new CheckerLink({ argv: o.argv.slice(1), log, onEvent: controlEvent, dontRespawn: o.dontRespawn });
+      checkers.start();
+    }
     currentConfig = r.config;
     const d = driver;
     scripts = new VrrpScriptRunner(r.config, log, (res) => {
@@ -201,6 +233,8 @@ export async function runDaemon(given: DaemonOptions): Promise<number> {
       stopping = true;
       notifySystemd(log, "STOPPING=1");
       log.info({ event: "stop", signal }, "Stopping");
+      // the checker process stops in parallel with VRRP (it removes its IPVS services)
+      const checkersDone = checkers?.stop() ?? Promise.resolve();
       try {
         scripts?.stop();
         trackers?.stop();
@@ -216,7 +250,7 @@ export async function runDaemon(given: DaemonOptions): Promise<number> {
       log.info(`Stopped - used ${(u.user / 1e6).toFixed(6)} user time, ${(u.system / 1e6).toFixed(6)} system time`);
       log.info(`Stopped Keel v${pkg.version}`);
       for (const s of handled) process.off(s, handlers[s] as () => void);
-      resolve(0);
+      void checkersDone.then(() => resolve(0));
     };
     // keepalived's signals; the ones the daemon issue gives meaning to (HUP reload, USR1
     // data, USR2 stats) must not kill the process meanwhile (their default action)

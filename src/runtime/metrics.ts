@@ -5,6 +5,7 @@
  */
 import type { VrrpDriver } from "./vrrp-driver";
 import type { VrrpStats } from "../vrrp/types";
+import type { VirtualServerStatus } from "../control/protocol";
 
 /** keepalived's state numbers (vrrp.h): what keepalived_vrrp_state reports. */
 const STATE: Record<string, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 0 };
@@ -45,7 +46,7 @@ export interface ScriptView {
   names(): string[];
 }
 
-export function renderMetrics(driver: VrrpDriver, scripts: ScriptView | undefined): string {
+export function renderMetrics(driver: VrrpDriver, scripts: ScriptView | undefined, lvs?: VirtualServerStatus[]): string {
   const out: string[] = [];
   const head = (name: string, help: string, type: "gauge" | "counter") => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   head("keepalived_up", "Status", "gauge");
@@ -75,7 +76,27 @@ export function renderMetrics(driver: VrrpDriver, scripts: ScriptView | undefine
   head("keel_packets_dropped_total", "Packets dropped before reaching an instance, by reason", "counter");
   const dropped: Record<string, number> = { ...driver.router.stats.dropped, unknown_vrid: driver.router.stats.unknown_vrid, ...driver.dropped };
   for (const [reason, n] of Object.entries(dropped)) out.push(`keel_packets_dropped_total${labels({ reason })} ${n}`);
+  if (lvs) renderLvs(lvs, head, out);
   return `${out.join("\n")}\n`;
+}
+
+/** The checker process's latest report: virtual servers, real servers and their checkers. */
+function renderLvs(vss: VirtualServerStatus[], head: (n: string, h: string, t: "gauge" | "counter") => void, out: string[]): void {
+  head("keel_lvs_virtual_server_quorum_up", "1 while the live weight meets the virtual server's quorum", "gauge");
+  for (const v of vss) out.push(`keel_lvs_virtual_server_quorum_up${labels({ virtual_server: v.name })} ${v.quorumUp ? 1 : 0}`);
+  head("keel_lvs_virtual_server_alive_weight", "Sum of the weights of live real servers", "gauge");
+  for (const v of vss) out.push(`keel_lvs_virtual_server_alive_weight${labels({ virtual_server: v.name })} ${v.aliveWeight}`);
+  head("keel_lvs_real_server_up", "1 while every checker of the real server passes", "gauge");
+  for (const v of vss) for (const r of v.realServers) out.push(`keel_lvs_real_server_up${labels({ virtual_server: v.name, real_server: r.address })} ${r.up ? 1 : 0}`);
+  head("keel_lvs_real_server_weight", "Weight of the real server in the IPVS table (absent: not in it)", "gauge");
+  for (const v of vss)
+    for (const r of v.realServers)
+      if (r.liveWeight !== undefined) out.push(`keel_lvs_real_server_weight${labels({ virtual_server: v.name, real_server: r.address })} ${r.liveWeight}`);
+  const checkers = vss.flatMap((v) => v.realServers.flatMap((r) => r.checkers.map((c, i) => ({ c, l: labels({ virtual_server: v.name, real_server: r.address, checker: `${c.type}#${i}` }) }))));
+  head("keel_lvs_checker_up", "Checker state", "gauge");
+  for (const { c, l } of checkers) out.push(`keel_lvs_checker_up${l} ${c.up ? 1 : 0}`);
+  head("keel_lvs_checker_duration_seconds", "Duration of the checker's last attempt", "gauge");
+  for (const { c, l } of checkers) if (c.latencyMs !== undefined) out.push(`keel_lvs_checker_duration_seconds${l} ${c.latencyMs / 1000}`);
 }
 
 /** Serve /metrics on "ADDR:PORT" (":PORT" = every address). */

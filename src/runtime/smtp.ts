@@ -47,6 +47,17 @@ export class SmtpAlerter {
     const key = `${kind}:${name}`;
     if (this.lastState.get(key) === state) return;
     this.lastState.set(key, state);
+    this.send(`VRRP ${kind === "INSTANCE" ? "Instance" : "Group"} ${name} - ${words.subject}`, kind === "INSTANCE" ? words.instance : words.group);
+  }
+
+  /**
+   * One mail: "[router_id] " + subject, with body. The checkers use it directly for
+   * keepalived's SMTP_MSG_RS / SMTP_MSG_VS subjects ("Realserver [ip]:tcp:80 of virtual
+   * server [vip]:tcp:80 - UP"); nothing is sent without smtp_server and notification_email.
+   */
+  send(subject: string, body: string): void {
+    const g = this.config.globalDefs;
+    if (!g.smtpServer || g.notificationEmail.length === 0) return;
     this.transport ??= nodemailer.createTransport({
       host: g.smtpServer.host,
       port: g.smtpServer.port,
@@ -55,11 +66,9 @@ export class SmtpAlerter {
       name: g.smtpHeloName ?? hostname(),
       connectionTimeout: g.smtpConnectTimeout * 1000,
     });
-    const routerId = g.routerId ?? hostname();
-    const subject = `[${routerId}] VRRP ${kind === "INSTANCE" ? "Instance" : "Group"} ${name} - ${words.subject}`;
     const from = g.notificationEmailFrom ?? `keepalived@${hostname()}`;
     this.transport
-      .sendMail({ from, to: g.notificationEmail, subject, text: kind === "INSTANCE" ? words.instance : words.group })
+      .sendMail({ from, to: g.notificationEmail, subject: `[${g.routerId ?? hostname()}] ${subject}`, text: body })
       .then(() => this.log.info(`SMTP alert successfully sent.`))
       .catch((e: Error) => this.log.error(`Error connecting SMTP server[${g.smtpServer?.host}]:${g.smtpServer?.port}: ${e.message}`));
   }

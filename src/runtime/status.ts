@@ -1,6 +1,6 @@
 /** The `status` reply of the control protocol, read from the running engine. */
 import pkg from "../../package.json";
-import type { InstanceStatus, Status } from "../control/protocol";
+import type { InstanceStatus, Status, TrackerStatus } from "../control/protocol";
 import type { VrrpDriver } from "./vrrp-driver";
 
 const ERROR_KEYS = [
@@ -17,7 +17,13 @@ const ERROR_KEYS = [
   "vrid_err",
 ] as const;
 
-export function statusOf(driver: VrrpDriver, configFile: string, startedAt: number, last: Map<string, InstanceStatus["lastTransition"]>): Status {
+export function statusOf(
+  driver: VrrpDriver,
+  configFile: string,
+  startedAt: number,
+  last: Map<string, InstanceStatus["lastTransition"]>,
+  results: TrackResults = new Map(),
+): Status {
   const instances: InstanceStatus[] = [];
   for (const inst of driver.router.instances.values()) {
     const p = inst.p;
@@ -37,7 +43,30 @@ export function statusOf(driver: VrrpDriver, configFile: string, startedAt: numb
       advertsSent: inst.stats.advert_sent,
       errors: ERROR_KEYS.reduce((n, k) => n + inst.stats[k], 0),
       faults: [...inst.faults],
+      trackers: driver.router.board.explain(p.name).map((t) => ({ kind: t.kind, name: t.name, weight: t.delta, ok: !t.fault })),
     });
   }
-  return { version: 1, keel: pkg.version, pid: process.pid, startedAt, configFile, instances };
+  return { version: 1, keel: pkg.version, pid: process.pid, startedAt, configFile, instances, trackers: trackersOf(driver, results) };
+}
+
+/** The last result the runtime saw of each tracker (script runs, file values, links). */
+export type TrackResults = Map<string, { ok?: boolean; value?: number; code?: number; ms?: number; at: number }>;
+
+function trackersOf(driver: VrrpDriver, results: TrackResults): TrackerStatus[] {
+  const b = driver.router.board;
+  const out: TrackerStatus[] = [];
+  const add = (kind: TrackerStatus["kind"], name: string, ok: boolean, value?: number) => {
+    const r = results.get(`${kind}:${name}`);
+    const t: TrackerStatus = { kind, name, ok };
+    if (value !== undefined) t.value = value;
+    else if (r?.code !== undefined) t.value = r.code;
+    if (r) t.at = r.at;
+    if (r?.ms !== undefined) t.ms = Math.round(r.ms);
+    out.push(t);
+  };
+  for (const [name, s] of b.scripts) add("script", name, s.status === "up", undefined);
+  for (const [name, f] of b.files) add("file", name, true, f.value);
+  for (const [name, up] of b.processes) add("process", name, up);
+  for (const [name, up] of b.interfaces) add("interface", name, up);
+  return out;
 }

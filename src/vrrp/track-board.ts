@@ -129,6 +129,14 @@ export class TrackerBoard {
     return { delta, faults };
   }
 
+  /** Each tracker of one instance and what it does now (the TUI's "moved by"). */
+  explain(instance: string): { kind: TrackKind; name: string; delta: number; fault: boolean }[] {
+    return (this.lines.get(instance) ?? []).map((l) => {
+      const c = this.contribution(l);
+      return { kind: l.kind, name: l.name, delta: c.delta, fault: c.fault || c.init };
+    });
+  }
+
   private contribution(l: Line): Contribution {
     const ref = { weight: l.weight, reverse: l.reverse };
     switch (l.kind) {

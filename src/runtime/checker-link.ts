@@ -1,0 +1,83 @@
+/**
+ * The daemon's side of the checker process (keepalived's start_check_child and its
+ * respawn): start `keel` again with KEEL_CHILD=checker and the same arguments, keep its
+ * latest status for the control socket, pass its events on, tell it to reload or stop,
+ * and start it again if it dies (unless -R), as keepalived respawns a dead child.
+ */
+import type { Subprocess } from "bun";
+import type { Logger } from "pino";
+import type { Event, VirtualServerStatus } from "../control/protocol";
+import type { FromChild, ToChild } from "./checker-child";
+
+export interface CheckerLinkOptions {
+  argv: string[];
+  log: Logger;
+  onEvent: (e: Event) => void;
+  dontRespawn?: boolean;
+}
+
+export class CheckerLink {
+  private child?: Subprocess;
+  private stopping = false;
+  private respawn?: ReturnType<typeof setTimeout>;
+  virtualServers: VirtualServerStatus[] = [];
+  lvs?: { available: boolean; error?: string };
+
+  constructor(private readonly o: CheckerLinkOptions) {}
+
+  start(): void {
+    // the compiled binary runs itself; under `bun src/main.ts` the script comes too
+    const script = process.argv[1];
+    const self = script && !script.startsWith("/$bunfs/") ? [process.execPath, script] : [process.execPath];
+    const child = Bun.spawn([...self, ...this.o.argv], {
+      env: { ...process.env, KEEL_CHILD: "checker" },
+      stdio: ["ignore", "inherit", "inherit"],
+      serialization: "json",
+      ipc: (m: FromChild) => this.onMessage(m),
+    });
+    this.child = child;
+    this.o.log.info(`Starting Healthcheck child process, pid=${child.pid}`);
+    void child.exited.then((code) => {
+      if (this.child !== child) return;
+      this.child = undefined;
+      if (this.stopping) return;
+      this.o.log.error(`Healthcheck child process(${child.pid}) died: ${code === null ? "killed" : `exit status ${code}`}${this.o.dontRespawn ? "" : ": Respawning"}`);
+      if (!this.o.dontRespawn) this.respawn = setTimeout(() => this.start(), 1000);
+    });
+  }
+
+  private onMessage(m: FromChild): void {
+    if (m.type === "status") {
+      this.virtualServers = m.virtualServers;
+      this.lvs = m.lvs;
+    } else if (m.type === "event") this.o.onEvent(m.event);
+  }
+
+  private send(m: ToChild): void {
+    try {
+      this.child?.send(m);
+    } catch {
+      // gone: the exit handler deals with it
+    }
+  }
+
+  reload(): void {
+    this.send({ type: "reload" });
+  }
+
+  /** Ask the child to stop (it removes its IPVS services) and wait for it, 5 s at most. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    if (this.respawn) clearTimeout(this.respawn);
+    const child = this.child;
+    if (!child) return;
+    this.send({ type: "stop" });
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    await child.exited;
+    clearTimeout(timer);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+}
