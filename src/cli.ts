@@ -31,7 +31,8 @@ export const EXIT_CONFIG_TEST = 5;
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === "convert") return convert(rest, io);
-  if (sub === "demo") return demo(io);
+  if (sub === "demo") return (await import("./commands/demo")).demo(rest, io);
+  if (sub === "attach") return (await import("./commands/attach")).attach(rest, io);
   if (sub === "status") return (await import("./commands/status")).status(rest, io);
 
   const parsed = parseArgs(argv);
@@ -123,26 +124,58 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       syslog = undefined;
     }
   }
-  const toConsole = opts.has("log-console") || !syslog;
+  // `keel -f FILE` on a terminal: the daemon with the TUI in this process (keepalived
+  // would fork into the background here; keel shows what it does instead). The log then
+  // goes to syslog or a file, never over the TUI.
+  const withTui = !opts.has("dont-fork") && !opts.has("daemon") && !process.env.KEEL_CHILD && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const toConsole = !withTui && (opts.has("log-console") || !syslog);
+  const tuiLogFile = withTui && !syslog && logFile === undefined ? "/tmp/keepalived.log" : undefined;
   const log = createLogger({
     format: logFormat as "text" | "json" | undefined,
     detail: opts.has("log-detail"),
     write: toConsole ? io.err : false,
-    file: logFile === undefined ? undefined : logFile === true ? "/tmp/keepalived.log" : logFile,
+    file: logFile === undefined ? tuiLogFile : logFile === true ? "/tmp/keepalived.log" : logFile,
     syslog,
   });
-  return runDaemon({
+  if (process.env.KEEL_CHILD === "checker") {
+    // the daemon's checker process (src/runtime/checker-link.ts started it with our flags)
+    const { runCheckerChild } = await import("./runtime/checker-child");
+    return runCheckerChild({
+      config: result.config,
+      log,
+      dontReleaseIpvs: opts.has("dont-release-ipvs"),
+      load: () => loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) }),
+    });
+  }
+  const daemon = runDaemon({
     config: result.config,
     configFile: file,
     log,
     argv: ["keel", ...argv],
     dontReleaseVrrp: opts.has("dont-release-vrrp"),
+    vrrpOnly: opts.has("vrrp"),
+    checkOnly: opts.has("check"),
+    dontRespawn: opts.has("dont-respawn"),
     pidFile: str(opts.get("pid")),
     vrrpPidFile: str(opts.get("vrrp_pid")),
     controlSocket: str(opts.get("control-socket")),
     metrics: str(opts.get("metrics")),
     load: () => loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) }),
   });
+  if (!withTui) return daemon;
+  const { DEFAULT_CONTROL_SOCKET } = await import("./control/protocol");
+  const socketPath = str(opts.get("control-socket")) ?? DEFAULT_CONTROL_SOCKET;
+  // the TUI reads only the control protocol, also in-process: wait for the socket
+  let exited: number | undefined;
+  void daemon.then((c) => {
+    exited = c;
+  });
+  for (let i = 0; i < 100 && exited === undefined && !existsSync(socketPath); i++) await Bun.sleep(50);
+  if (exited !== undefined) return exited;
+  const { runTui } = await import("../tui/index.ts");
+  await runTui({ socketPath, title: `keel ${file}`, banner: `daemon pid ${process.pid}${tuiLogFile ? `, log in ${tuiLogFile}` : ""}; q stops it (run with -n for headless)` });
+  if (exited === undefined) process.kill(process.pid, "SIGTERM");
+  return daemon;
 }
 
 function str(v: string | true | undefined): string | undefined {
@@ -192,22 +225,3 @@ function convert(argv: string[], io: Io): number {
   return 0;
 }
 
-function demo(io: Io): number {
-  io.out(
-    [
-      `keel v${pkg.version}: the demo lab (namespaces + the TUI) arrives with the terminal UI. What is built so far:`,
-      "  - keel -t -f keepalived.conf     check a configuration (keepalived's whole language)",
-      "  - keel -d -f keepalived.conf     dump the resolved model as JSON",
-      "  - keel convert FILE --to toml    convert between keepalived.conf and TOML",
-      "  - the VRRP v2/v3 engine (codec, state machine, tracking, sync groups), proven on a",
-      "    simulated network: npm test -- sim; benches in bench/vrrp/",
-      "  - keel -n -f keepalived.conf     run VRRP on this host's interfaces (root): VIPs, GARP/NA,",
-      "    VMACs, routes, link-down FAULT, SIGTERM handover, scripts, notify, SMTP, reload (HUP),",
-      "    keepalived's signal files; npm test -- netns interop",
-      "  - keel status [--json]           the instances of a running daemon (control socket)",
-      "  - --metrics 127.0.0.1:9650       Prometheus metrics with keepalived-exporter's names",
-      "",
-    ].join("\n"),
-  );
-  return 0;
-}

@@ -1,0 +1,105 @@
+// The TUI under load: 1,000 instances, 200 events/s and a status poll each second, from a
+// fake daemon in another process (bench/tui/fake-daemon.ts) over a real unix socket and
+// src/control/client.ts. The TUI renders into a fake 200x50 terminal (interactive Ink,
+// the same path as on a real one). Prints frames written per second and the TUI process's
+// CPU use (process.cpuUsage) over ~10 s. Goal: ≥ 4 updates/s under 5% of a core.
+//
+//   bun bench/tui/render.ts [--seconds 10] [--instances 1000] [--events-per-sec 200] [--columns 200] [--rows 50]
+import { EventEmitter } from "node:events";
+import { join } from "node:path";
+
+const args = process.argv.slice(2);
+const opt = (name: string, d: number) => {
+  const n = args.indexOf(name);
+  return n >= 0 ? Number(args[n + 1]) : d;
+};
+const seconds = opt("--seconds", 10);
+const instances = opt("--instances", 1000);
+const eventsPerSec = opt("--events-per-sec", 200);
+const columns = opt("--columns", 200);
+const rows = opt("--rows", 50);
+
+class Term extends EventEmitter {
+  isTTY = true;
+  columns = columns;
+  rows = rows;
+  writes = 0;
+  frames = 0;
+  bytes = 0;
+  write = (s: string, cb?: () => void) => {
+    this.writes++;
+    this.bytes += s.length;
+    if (s.length > 200) this.frames++;
+    cb?.();
+    return true;
+  };
+}
+class Keys extends EventEmitter {
+  isTTY = true;
+  read = () => null;
+  setEncoding() {}
+  setRawMode() {}
+  resume() {}
+  pause() {}
+  ref() {}
+  unref() {}
+}
+
+// Run it as `NODE_ENV=production bun bench/tui/render.ts`: React's production build, as
+// in the compiled binary (tui/index.ts). Setting it here would be too late for Bun's JSX transform.
+if (process.env.NODE_ENV !== "production") console.error("bench: NODE_ENV is not production: React's development build (about twice the CPU)");
+const { startTui } = await import("../../tui/run.tsx");
+
+const sock = join(process.env.TMPDIR ?? "/tmp", `keel-tui-bench-${process.pid}.sock`);
+const daemon = Bun.spawn([process.execPath, join(import.meta.dir, "fake-daemon.ts"), sock, "--instances", String(instances), "--events-per-sec", String(eventsPerSec)], {
+  stdout: "pipe",
+  stderr: "inherit",
+});
+// wait for "fake keel daemon on ..."
+process.on("exit", () => daemon.kill());
+const reader = daemon.stdout.getReader();
+await reader.read();
+
+const term = new Term();
+const tui = startTui({
+  socketPath: sock,
+  stdout: term as unknown as NodeJS.WriteStream,
+  stdin: new Keys() as unknown as NodeJS.ReadStream,
+  color: true,
+});
+// let it connect and draw the first snapshot
+const t0 = Date.now();
+while (tui.store.get().conn !== "connected" && Date.now() - t0 < 5000) await Bun.sleep(20);
+if (tui.store.get().conn !== "connected") {
+  console.error("bench: the TUI did not connect to the fake daemon");
+  process.exit(1);
+}
+await Bun.sleep(1500);
+
+let flushes = 0;
+tui.store.subscribe(() => flushes++);
+const events0 = tui.store.get().seq;
+const frames0 = term.frames;
+const bytes0 = term.bytes;
+const cpu0 = process.cpuUsage();
+const wall0 = performance.now();
+await Bun.sleep(seconds * 1000);
+const cpu = process.cpuUsage(cpu0);
+const wall = (performance.now() - wall0) / 1000;
+const frames = term.frames - frames0;
+const events = tui.store.get().seq - events0;
+const cpuPct = ((cpu.user + cpu.system) / 1e6 / wall) * 100;
+
+tui.quit(0);
+await tui.done;
+daemon.kill();
+await daemon.exited;
+
+console.log(`tui render bench: ${instances} instances, ${eventsPerSec} events/s offered, ${wall.toFixed(1)} s, ${columns}x${rows} terminal`);
+console.log(`  events applied   ${events} (${(events / wall).toFixed(0)}/s)`);
+console.log(`  model updates    ${flushes} (${(flushes / wall).toFixed(1)}/s)`);
+console.log(`  frames written   ${frames} (${(frames / wall).toFixed(1)}/s, ${((term.bytes - bytes0) / wall / 1024).toFixed(0)} KiB/s)`);
+console.log(`  CPU              ${cpuPct.toFixed(1)}% of a core (user ${(cpu.user / 1e6).toFixed(2)} s, system ${(cpu.system / 1e6).toFixed(2)} s)`);
+const ok = frames / wall >= 4 && cpuPct < 5;
+console.log(`  goal (≥ 4 updates/s, < 5% CPU): ${ok ? "met" : "NOT met"}`);
+process.exit(0);

@@ -1,0 +1,50 @@
+/**
+ * `keel attach [--control-socket PATH]`: the terminal UI against a running daemon.
+ * Ink and React load only here (lazily), never in a headless daemon.
+ */
+import type { Io } from "../cli";
+import { connect } from "../control/client";
+import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
+
+const USAGE = "usage: keel attach [--control-socket PATH]\n";
+
+export async function attach(argv: string[], io: Io): Promise<number> {
+  let path = DEFAULT_CONTROL_SOCKET;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--control-socket") {
+      const v = argv[++i];
+      if (v === undefined) {
+        io.err(`keel attach: --control-socket needs a path\n${USAGE}`);
+        return 1;
+      }
+      path = v;
+    } else if (a.startsWith("--control-socket=")) path = a.slice("--control-socket=".length);
+    else if (a === "-h" || a === "--help") {
+      io.out(USAGE);
+      return 0;
+    } else {
+      io.err(`keel attach: unknown argument '${a}'\n${USAGE}`);
+      return 1;
+    }
+  }
+  // Fail early and clearly when nobody is listening; once attached, the TUI reconnects by itself.
+  try {
+    const c = await connect(path);
+    const r = await Promise.race([
+      c.request({ cmd: "hello" }),
+      new Promise<undefined>((res) => setTimeout(() => res(undefined), 3000)),
+    ]);
+    c.close();
+    if (!r?.ok) throw new Error(r ? r.error.message : "no answer to hello in 3 s");
+  } catch (e) {
+    io.err(`keel attach: no keel daemon on ${path}: ${(e as Error).message}\n  (is it running? another socket: --control-socket PATH)\n`);
+    return 1;
+  }
+  if (!process.stdout.isTTY || !process.stdin.isTTY) {
+    io.err("keel attach: needs a terminal (use 'keel status' for a one-shot table)\n");
+    return 1;
+  }
+  const { runTui } = await import("../../tui/index.ts");
+  return runTui({ socketPath: path, title: "keel" });
+}

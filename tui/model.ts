@@ -1,0 +1,442 @@
+/**
+ * The TUI's state as a pure reducer: status snapshots + events + keys → a view model.
+ * No Ink, no React, no I/O: test/tui/model.test.ts drives it directly.
+ */
+import type { Event, InstanceStatus, Status, TrackerStatus, VirtualServerStatus } from "../src/control/protocol";
+import { eventInstance, eventText } from "./format";
+
+export type View = "instances" | "timeline" | "trackers" | "servers" | "events";
+export const VIEWS: View[] = ["instances", "timeline", "trackers", "servers", "events"];
+export const VIEW_TITLES: Record<View, string> = {
+  instances: "Instances",
+  timeline: "Timeline",
+  trackers: "Trackers",
+  servers: "Virtual servers",
+  events: "Events",
+};
+
+export const MAX_EVENTS = 1000;
+export const MAX_TIMELINE = 500;
+/** samples of advert rate kept per instance (one per status poll) */
+export const RATE_HISTORY = 60;
+
+export interface LogEntry {
+  seq: number;
+  at: number;
+  kind: Event["event"];
+  instance?: string;
+  text: string;
+}
+
+export interface Transition {
+  /** unique: the event's log sequence number (negative for ones seeded from a snapshot) */
+  seq: number;
+  at: number;
+  instance: string;
+  from: string;
+  to: string;
+  reason: string;
+}
+
+export interface Rate {
+  /** counters at the last poll */
+  rx: number;
+  tx: number;
+  at: number;
+  /** adverts (rx+tx) per second, one sample per poll, oldest first */
+  hist: number[];
+}
+
+export type Mode = "normal" | "filter" | "confirm-reload" | "help" | "detail";
+
+export interface Model {
+  socketPath: string;
+  conn: "connecting" | "connected" | "disconnected";
+  connError?: string;
+  status?: Status;
+  /** instance name → index in status.instances */
+  index: Map<string, number>;
+  now: number;
+  events: LogEntry[];
+  seq: number;
+  timeline: Transition[];
+  rates: Map<string, Rate>;
+  view: View;
+  cursor: Record<View, number>;
+  filter: string;
+  mode: Mode;
+  /** the instance shown in detail */
+  detail?: string;
+  message?: { text: string; error: boolean; at: number };
+  busy?: string;
+}
+
+export type Action =
+  | { type: "connecting"; at: number }
+  | { type: "connected"; status: Status; at: number }
+  | { type: "disconnected"; error: string; at: number }
+  | { type: "status"; status: Status; at: number }
+  | { type: "events"; events: Event[]; at: number }
+  | { type: "tick"; at: number }
+  | { type: "busy"; text: string | undefined }
+  | { type: "message"; text: string; error: boolean; at: number };
+
+export function initialModel(socketPath: string, now: number): Model {
+  return {
+    socketPath,
+    conn: "connecting",
+    index: new Map(),
+    now,
+    events: [],
+    seq: 0,
+    timeline: [],
+    rates: new Map(),
+    view: "instances",
+    cursor: { instances: 0, timeline: 0, trackers: 0, servers: 0, events: 0 },
+    filter: "",
+    mode: "normal",
+  };
+}
+
+function indexOf(st: Status): Map<string, number> {
+  const m = new Map<string, number>();
+  st.instances.forEach((i, n) => m.set(i.name, n));
+  return m;
+}
+
+/** Advert rates from two successive snapshots' counters. */
+function nextRates(prev: Map<string, Rate>, st: Status, at: number): Map<string, Rate> {
+  const out = new Map<string, Rate>();
+  for (const i of st.instances) {
+    const p = prev.get(i.name);
+    if (!p || at <= p.at) {
+      out.set(i.name, { rx: i.advertsReceived, tx: i.advertsSent, at, hist: p?.hist ?? [] });
+      continue;
+    }
+    const d = Math.max(0, i.advertsReceived - p.rx) + Math.max(0, i.advertsSent - p.tx);
+    const hist = p.hist.length >= RATE_HISTORY ? p.hist.slice(1) : p.hist.slice();
+    hist.push(d / ((at - p.at) / 1000));
+    out.set(i.name, { rx: i.advertsReceived, tx: i.advertsSent, at, hist });
+  }
+  return out;
+}
+
+function takeStatus(m: Model, st: Status, at: number): Model {
+  const timeline = m.timeline.length > 0 ? m.timeline : seedTimeline(st);
+  return { ...m, status: st, index: indexOf(st), rates: nextRates(m.rates, st, at), now: at, timeline };
+}
+
+/** Before any event, the snapshot's last transitions are the best timeline there is. */
+function seedTimeline(st: Status): Transition[] {
+  const t: Transition[] = [];
+  for (const i of st.instances) if (i.lastTransition) t.push({ seq: 0, instance: i.name, ...i.lastTransition });
+  t.sort((a, b) => a.at - b.at);
+  t.forEach((x, n) => {
+    x.seq = n - t.length;
+  });
+  return t.slice(-MAX_TIMELINE);
+}
+
+function applyEvents(m: Model, events: Event[], at: number): Model {
+  if (events.length === 0) return m;
+  let seq = m.seq;
+  const first = seq + 1;
+  const log = m.events.concat(
+    events.map((e) => ({ seq: ++seq, at: e.at, kind: e.event, instance: eventInstance(e), text: eventText(e) })),
+  );
+  const timeline = m.timeline.slice();
+  let st = m.status;
+  let instances: InstanceStatus[] | undefined;
+  let trackers: TrackerStatus[] | undefined;
+  let servers: VirtualServerStatus[] | undefined;
+  const inst = (name: string): InstanceStatus | undefined => {
+    const n = m.index.get(name);
+    if (st === undefined || n === undefined) return undefined;
+    instances ??= st.instances.slice();
+    const cur = instances[n];
+    if (!cur) return undefined;
+    const copy = { ...cur };
+    instances[n] = copy;
+    return copy;
+  };
+  const vs = (name: string): VirtualServerStatus | undefined => {
+    if (!st?.virtualServers) return undefined;
+    servers ??= st.virtualServers.slice();
+    const n = servers.findIndex((v) => v.name === name);
+    if (n < 0) return undefined;
+    const copy = { ...servers[n]! };
+    servers[n] = copy;
+    return copy;
+  };
+  for (const [n, e] of events.entries()) {
+    switch (e.event) {
+      case "transition": {
+        timeline.push({ seq: first + n, at: e.at, instance: e.instance, from: e.from, to: e.to, reason: e.reason });
+        const i = inst(e.instance);
+        if (i) {
+          i.state = e.to;
+          i.lastTransition = { at: e.at, from: e.from, to: e.to, reason: e.reason };
+        }
+        break;
+      }
+      case "priority": {
+        const i = inst(e.instance);
+        if (i) i.effectivePriority = e.to;
+        break;
+      }
+      case "track": {
+        if (!st?.trackers) break;
+        trackers ??= st.trackers.slice();
+        const n = trackers.findIndex((t) => t.kind === e.kind && t.name === e.name);
+        if (n < 0) break;
+        const t = { ...trackers[n]! };
+        if (e.ok !== undefined) t.ok = e.ok;
+        if (e.value !== undefined) t.value = e.value;
+        else if (e.code !== undefined) t.value = e.code;
+        if (e.ms !== undefined) t.ms = Math.round(e.ms);
+        t.at = e.at;
+        trackers[n] = t;
+        break;
+      }
+      case "rx-error": {
+        const i = e.instance ? inst(e.instance) : undefined;
+        if (i) i.errors += 1;
+        break;
+      }
+      case "checker":
+      case "real-server": {
+        const v = vs(e.virtualServer);
+        if (!v) break;
+        v.realServers = v.realServers.map((r) => {
+          if (r.address !== e.realServer) return r;
+          if (e.event === "real-server") {
+            const copy = { ...r, up: e.up };
+            if (e.liveWeight !== undefined) copy.liveWeight = e.liveWeight;
+            else if (!e.up) copy.liveWeight = undefined;
+            return copy;
+          }
+          return {
+            ...r,
+            checkers: r.checkers.map((c) => (c.type === e.type ? { ...c, up: e.up, lastCheck: e.at, lastResult: e.line } : c)),
+          };
+        });
+        break;
+      }
+      case "quorum": {
+        const v = vs(e.virtualServer);
+        if (v) {
+          v.quorumUp = e.up;
+          v.aliveWeight = e.aliveWeight;
+        }
+        break;
+      }
+      case "notify":
+        break;
+    }
+  }
+  if (st && (instances || trackers || servers)) {
+    st = { ...st };
+    if (instances) st.instances = instances;
+    if (trackers) st.trackers = trackers;
+    if (servers) st.virtualServers = servers;
+  }
+  return {
+    ...m,
+    status: st,
+    seq,
+    now: Math.max(m.now, at),
+    events: log.length > MAX_EVENTS ? log.slice(-MAX_EVENTS) : log,
+    timeline: timeline.length > MAX_TIMELINE ? timeline.slice(-MAX_TIMELINE) : timeline,
+  };
+}
+
+export function reduce(m: Model, a: Action): Model {
+  switch (a.type) {
+    case "connecting":
+      return { ...m, conn: "connecting", now: a.at };
+    case "connected":
+      return { ...takeStatus(m, a.status, a.at), conn: "connected", connError: undefined };
+    case "disconnected":
+      return { ...m, conn: "disconnected", connError: a.error, now: a.at };
+    case "status":
+      return takeStatus(m, a.status, a.at);
+    case "events":
+      return applyEvents(m, a.events, a.at);
+    case "tick":
+      return { ...m, now: a.at };
+    case "busy":
+      return { ...m, busy: a.text };
+    case "message":
+      return { ...m, message: { text: a.text, error: a.error, at: a.at }, busy: undefined };
+  }
+}
+
+// ---- selectors: what each view lists (filtered) ----
+
+const has = (hay: string, needle: string) => hay.toLowerCase().includes(needle);
+
+export function instanceRows(m: Model): InstanceStatus[] {
+  const all = m.status?.instances ?? [];
+  const f = m.filter.toLowerCase();
+  if (!f) return all;
+  return all.filter((i) => has(`${i.name} ${i.interface ?? ""} ${i.state} ${i.vrid} ${i.master ?? ""} ${i.vips.join(" ")}`, f));
+}
+
+/** newest first */
+export function eventRows(m: Model): LogEntry[] {
+  const f = m.filter.toLowerCase();
+  const out: LogEntry[] = [];
+  for (let n = m.events.length - 1; n >= 0; n--) {
+    const e = m.events[n]!;
+    if (!f || has(`${e.kind} ${e.text}`, f)) out.push(e);
+  }
+  return out;
+}
+
+/** newest first */
+export function timelineRows(m: Model): Transition[] {
+  const f = m.filter.toLowerCase();
+  const out: Transition[] = [];
+  for (let n = m.timeline.length - 1; n >= 0; n--) {
+    const t = m.timeline[n]!;
+    if (!f || has(`${t.instance} ${t.from} ${t.to} ${t.reason}`, f)) out.push(t);
+  }
+  return out;
+}
+
+export function trackerRows(m: Model): TrackerStatus[] {
+  const all = m.status?.trackers ?? [];
+  const f = m.filter.toLowerCase();
+  return f ? all.filter((t) => has(`${t.kind} ${t.name}`, f)) : all;
+}
+
+export type ServerRow =
+  | { kind: "vs"; vs: VirtualServerStatus }
+  | { kind: "rs"; vs: VirtualServerStatus; rs: VirtualServerStatus["realServers"][number] };
+
+export function serverRows(m: Model): ServerRow[] {
+  const f = m.filter.toLowerCase();
+  const out: ServerRow[] = [];
+  for (const vs of m.status?.virtualServers ?? []) {
+    if (f && !has(vs.name, f) && !vs.realServers.some((r) => has(r.address, f))) continue;
+    out.push({ kind: "vs", vs });
+    for (const rs of vs.realServers) out.push({ kind: "rs", vs, rs });
+  }
+  return out;
+}
+
+export function rowCount(m: Model, v: View = m.view): number {
+  switch (v) {
+    case "instances":
+    case "timeline":
+      return instanceRows(m).length;
+    case "events":
+      return eventRows(m).length;
+    case "trackers":
+      return trackerRows(m).length;
+    case "servers":
+      return serverRows(m).length;
+  }
+}
+
+/** The instance under the cursor (instances and timeline views) or in detail. */
+export function selectedInstance(m: Model): InstanceStatus | undefined {
+  if (m.mode === "detail" && m.detail !== undefined) {
+    const n = m.index.get(m.detail);
+    return n === undefined ? undefined : m.status?.instances[n];
+  }
+  if (m.view !== "instances" && m.view !== "timeline") return undefined;
+  const rows = instanceRows(m);
+  return rows[Math.min(m.cursor[m.view], rows.length - 1)];
+}
+
+/** The first row of the page that holds `cursor` (page-wise scrolling, no hidden state). */
+export function pageTop(cursor: number, count: number, height: number): number {
+  if (height <= 0 || count <= height) return 0;
+  const c = Math.max(0, Math.min(cursor, count - 1));
+  return Math.min(Math.floor(c / height) * height, Math.max(0, count - height));
+}
+
+// ---- keys ----
+
+export interface KeyPress {
+  input: string;
+  upArrow?: boolean;
+  downArrow?: boolean;
+  leftArrow?: boolean;
+  rightArrow?: boolean;
+  pageUp?: boolean;
+  pageDown?: boolean;
+  home?: boolean;
+  end?: boolean;
+  return?: boolean;
+  escape?: boolean;
+  tab?: boolean;
+  shift?: boolean;
+  backspace?: boolean;
+  delete?: boolean;
+  ctrl?: boolean;
+}
+
+export type Effect = { kind: "quit" } | { kind: "reload" } | { kind: "garp"; instance: string } | { kind: "extra"; key: string };
+
+/** One key → the next model and what the app must do (send a command, quit). */
+export function handleKey(m: Model, k: KeyPress, pageRows: number, extraKeys: readonly string[] = []): { model: Model; effect?: Effect } {
+  if (k.ctrl && k.input === "c") return { model: m, effect: { kind: "quit" } };
+  switch (m.mode) {
+    case "help":
+      return { model: { ...m, mode: "normal" } };
+    case "confirm-reload":
+      if (k.input === "y" || k.input === "Y") return { model: { ...m, mode: "normal", busy: "reloading..." }, effect: { kind: "reload" } };
+      return { model: { ...m, mode: "normal", message: { text: "reload cancelled", error: false, at: m.now } } };
+    case "filter": {
+      if (k.return) return { model: { ...m, mode: "normal" } };
+      if (k.escape) return { model: withCursor({ ...m, mode: "normal", filter: "" }, 0) };
+      if (k.backspace || k.delete) return { model: withCursor({ ...m, filter: Array.from(m.filter).slice(0, -1).join("") }, 0) };
+      if (k.ctrl || k.tab || k.upArrow || k.downArrow) return { model: m };
+      if (k.input && k.input >= " ") return { model: withCursor({ ...m, filter: m.filter + k.input }, 0) };
+      return { model: m };
+    }
+    case "detail":
+    case "normal":
+      break;
+  }
+  const inDetail = m.mode === "detail";
+  if (k.input === "q") return { model: m, effect: { kind: "quit" } };
+  if (k.input === "?") return { model: { ...m, mode: "help" } };
+  if (k.input === "r") return { model: { ...m, mode: "confirm-reload" } };
+  if (k.input === "g") {
+    const i = selectedInstance(m);
+    if (!i) return { model: { ...m, message: { text: "select an instance first", error: true, at: m.now } } };
+    return { model: { ...m, busy: `sending GARP for ${i.name}...` }, effect: { kind: "garp", instance: i.name } };
+  }
+  if (inDetail && (k.escape || k.return || k.backspace || k.leftArrow)) return { model: { ...m, mode: "normal", detail: undefined } };
+  if (k.tab || k.rightArrow || k.leftArrow) {
+    const step = (k.tab && k.shift) || k.leftArrow ? -1 : 1;
+    const n = (VIEWS.indexOf(m.view) + step + VIEWS.length) % VIEWS.length;
+    return { model: { ...m, view: VIEWS[n]!, mode: "normal", detail: undefined } };
+  }
+  if (/^[1-5]$/.test(k.input)) return { model: { ...m, view: VIEWS[Number(k.input) - 1]!, mode: "normal", detail: undefined } };
+  if (k.input === "/") return { model: { ...m, mode: "filter" } };
+  if (k.escape && m.filter) return { model: withCursor({ ...m, filter: "" }, 0) };
+  if (k.return && (m.view === "instances" || m.view === "timeline")) {
+    const i = selectedInstance(m);
+    return i ? { model: { ...m, mode: "detail", detail: i.name } } : { model: m };
+  }
+  if (extraKeys.includes(k.input)) return { model: m, effect: { kind: "extra", key: k.input } };
+  if (inDetail) return { model: m };
+  const cur = m.cursor[m.view];
+  if (k.upArrow || k.input === "k") return { model: withCursor(m, cur - 1) };
+  if (k.downArrow || k.input === "j") return { model: withCursor(m, cur + 1) };
+  if (k.pageUp) return { model: withCursor(m, cur - Math.max(1, pageRows)) };
+  if (k.pageDown || k.input === " ") return { model: withCursor(m, cur + Math.max(1, pageRows)) };
+  if (k.home) return { model: withCursor(m, 0) };
+  if (k.end || k.input === "G") return { model: withCursor(m, Number.MAX_SAFE_INTEGER) };
+  return { model: m };
+}
+
+function withCursor(m: Model, c: number): Model {
+  const count = rowCount(m);
+  const cur = Math.max(0, Math.min(c, count - 1));
+  return cur === m.cursor[m.view] ? m : { ...m, cursor: { ...m.cursor, [m.view]: cur } };
+}

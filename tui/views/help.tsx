@@ -1,0 +1,30 @@
+/** The ? screen. */
+import { Text } from "ink";
+import { fit } from "../format";
+import { Area, Line } from "../ui";
+
+export const KEYS: [string, string][] = [
+  ["up down  j k", "move the selection"],
+  ["PgUp PgDn  space", "page up / down; Home / End (G) first / last"],
+  ["enter", "instance detail (esc / enter goes back)"],
+  ["tab  left right  1-5", "switch view (shift-tab back)"],
+  ["/", "filter the current view (enter keeps it, esc clears it)"],
+  ["r", "reload the daemon's configuration (asks first)"],
+  ["g", "send gratuitous ARP / NA for the selected instance"],
+  ["?", "this help (any key closes it)"],
+  ["q  ctrl-c", "quit"],
+];
+
+export function HelpView(p: { height: number; width: number; extra: { key: string; help: string }[] }) {
+  const rows: [string, string][] = [...KEYS, ...p.extra.map((e): [string, string] => [e.key, e.help])];
+  return (
+    <Area height={p.height}>
+      <Text bold wrap="truncate-end">
+        {" keys"}
+      </Text>
+      {rows.slice(0, Math.max(0, p.height - 1)).map(([k, h]) => (
+        <Line key={k}>{`${fit(k, 18)} ${h}`}</Line>
+      ))}
+    </Area>
+  );
+}
