@@ -46,7 +46,7 @@ const layers: Layer[] = [
   },
   // Ink against a fake stdout needs nothing; only the tmux end-to-end needs root + tmux.
   { name: "tui", dir: "test/tui", ignore: "test/tui/e2e/**" },
-  { name: "tui-e2e", dir: "test/tui/e2e", root: true, build: true, needs: { tmux: "tmux" } },
+  { name: "tui-e2e", dir: "test/tui/e2e", root: true, build: true, needs: { tmux: "tmux", iproute2: "ip" } },
 ];
 
 const wanted = process.argv.slice(2);

@@ -1,6 +1,6 @@
 /**
  * `keel demo`: the three-router lab (src/demo) watched in the TUI. The TUI shows one
- * router's daemon at a time (1/2/3 switch); x kills or restarts that router, f fails or
+ * router's daemon at a time (n: next router); x kills or restarts that router, f fails or
  * heals its check, c cuts or restores its link, and the VIP moves between them. Quitting
  * (q, Ctrl-C) removes everything the demo made. Without a terminal it prints how to use it.
  */
@@ -29,18 +29,17 @@ export async function demo(argv: string[], io: Io): Promise<number> {
       handle = startTui({
         socketPath: r.socketPath,
         title: `keel demo — router ${r.name}`,
-        banner: `${d.banner} | watching ${r.name} (1/2/3 switch) | x kill/restart  f fail/heal check  c cut/restore link`,
+        banner: `${d.banner} | watching ${r.name} (n: next router) | x kill/restart  f fail/heal check  c cut/restore link`,
         extraKeys: [
-          ...d.routers.map((x, i) => ({
-            key: String(i + 1),
-            help: `watch router ${x.name}`,
+          {
+            key: "n",
+            help: "watch the next router",
             run: () => {
-              if (i === current) return `already watching ${x.name}`;
-              next = i;
+              next = (current + 1) % d.routers.length;
               handle?.quit(0);
               return undefined;
             },
-          })),
+          },
           {
             key: "x",
             help: "kill (SIGKILL) or restart this router",
