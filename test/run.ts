@@ -22,6 +22,7 @@ type Layer = {
   ignore?: string; // glob of files under `dir` that belong to another layer
   root?: boolean; // needs root (namespaces, raw sockets, the VM runner)
   needs?: Record<string, string>; // Debian package → a command it provides
+  needsFiles?: Record<string, string>; // Debian package → a file (glob) it installs
   build?: boolean; // runs the compiled dist/keel: build it first
 };
 
@@ -39,10 +40,14 @@ const layers: Layer[] = [
     needs: { keepalived: "keepalived", iproute2: "ip", tshark: "tshark" },
   },
   {
+    // test/vm/run-in-vm.sh boots Debian's kernel (it has IPVS) with busybox as init
     name: "vm",
     dir: "test/vm",
+    ignore: "test/vm/guest/**",
     root: true,
-    needs: { "qemu-system-x86": "qemu-system-x86_64", ipvsadm: "ipvsadm" },
+    build: true,
+    needs: { "qemu-system-x86": "qemu-system-x86_64", ipvsadm: "ipvsadm", "busybox-static": "busybox", cpio: "cpio", kmod: "modprobe", curl: "curl", iproute2: "ip" },
+    needsFiles: { "linux-image-amd64": "/boot/vmlinuz-*", "qemu-system-data": "/usr/share/qemu/qboot.rom" },
   },
   // Ink against a fake stdout needs nothing; only the tmux end-to-end needs root + tmux.
   { name: "tui", dir: "test/tui", ignore: "test/tui/e2e/**" },
@@ -78,7 +83,14 @@ function run(cmd: string[], env?: Record<string, string>): number {
 
 // Returns why the layer cannot run, or undefined when everything it needs is here.
 function ensureTools(layer: Layer): string | undefined {
-  const missing = () => Object.entries(layer.needs ?? {}).filter(([, cmd]) => !Bun.which(cmd));
+  const hasFile = (pattern: string) => {
+    const slash = pattern.lastIndexOf("/");
+    return [...new Bun.Glob(pattern.slice(slash + 1)).scanSync({ cwd: pattern.slice(0, slash) || "/", onlyFiles: true })].length > 0;
+  };
+  const missing = () => [
+    ...Object.entries(layer.needs ?? {}).filter(([, cmd]) => !Bun.which(cmd)),
+    ...Object.entries(layer.needsFiles ?? {}).filter(([, f]) => !hasFile(f)),
+  ];
   let lack = missing();
   if (lack.length === 0) return undefined;
   const what = lack.map(([pkg, cmd]) => `${cmd} (Debian package ${pkg})`).join(", ");

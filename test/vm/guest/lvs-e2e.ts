@@ -1,0 +1,207 @@
+/**
+ * Runs INSIDE the IPVS VM (test/vm/lvs.test.ts boots it): keel as a NAT load balancer.
+ *
+ *   client (10.10.0.2) ── lb eth0 (10.10.0.1, VIP 10.10.0.100 by VRRP)
+ *   lb eth1 (10.20.0.1) ── rs1 rs2 rs3 (10.20.0.11-13, default route via lb), sorry (10.20.0.20)
+ *
+ * 1. keel programs the service with three real servers: `ipvsadm -Ln` shows them Masq.
+ * 2. the client reaches every real server through the VIP.
+ * 3. a stopped real server leaves the table within delay_loop + retry × delay_before_retry
+ *    (+ the connect timeout), measured.
+ * 4. quorum lost → the sorry server alone; regained → the real servers back.
+ * 5. SIGTERM → keel removes its service.
+ * Prints "PASS: ..." / "FAIL: ..." and exits 1 on any failure.
+ */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+const REPO = join(import.meta.dir, "../../..");
+const KEEL = join(REPO, "dist/keel");
+const WEB = join(REPO, "test/netns/fixtures/web.ts");
+const BUN = process.execPath;
+let failed = 0;
+const ok = (m: string) => console.log(`PASS: ${m}`);
+const ko = (m: string) => {
+  console.log(`FAIL: ${m}`);
+  failed++;
+};
+function sh(cmd: string): string {
+  const r = spawnSync("sh", ["-c", cmd], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
+  return r.stdout;
+}
+const ns = (n: string, cmd: string) => sh(`ip netns exec ${n} ${cmd}`);
+
+// ---- topology ----
+sh("ip link add brA type bridge && ip link set brA up && ip link add brB type bridge && ip link set brB up");
+const hosts: [string, string, string, string][] = [
+  ["client", "brA", "10.10.0.2/24", "10.10.0.1"],
+  ["rs1", "brB", "10.20.0.11/24", "10.20.0.1"],
+  ["rs2", "brB", "10.20.0.12/24", "10.20.0.1"],
+  ["rs3", "brB", "10.20.0.13/24", "10.20.0.1"],
+  ["sorry", "brB", "10.20.0.20/24", "10.20.0.1"],
+];
+sh("ip netns add lb && ip -n lb link set lo up && sysctl -qw net.ipv4.ip_forward=1");
+sh("ip netns exec lb sysctl -qw net.ipv4.ip_forward=1 net.ipv4.vs.conntrack=1 2>/dev/null || ip netns exec lb sysctl -qw net.ipv4.ip_forward=1");
+sh("ip link add lbA type veth peer name eth0 netns lb && ip link set lbA master brA up");
+sh("ip link add lbB type veth peer name eth1 netns lb && ip link set lbB master brB up");
+sh("ip -n lb addr add 10.10.0.1/24 dev eth0 && ip -n lb link set eth0 up && ip -n lb addr add 10.20.0.1/24 dev eth1 && ip -n lb link set eth1 up");
+for (const [h, br, addr, gw] of hosts) {
+  sh(`ip netns add ${h} && ip -n ${h} link set lo up`);
+  sh(`ip link add v${h} type veth peer name eth0 netns ${h} && ip link set v${h} master ${br} up`);
+  sh(`ip -n ${h} addr add ${addr} dev eth0 && ip -n ${h} link set eth0 up && ip -n ${h} route add default via ${gw}`);
+}
+const webs = new Map<string, ReturnType<typeof Bun.spawn>>();
+const startWeb = (h: string) => {
+  const p = Bun.spawn(["ip", "netns", "exec", h, BUN, WEB, "80", `served by ${h}\n`, h], { stdout: "pipe", stderr: "inherit" });
+  webs.set(h, p);
+  return p;
+};
+for (const h of ["rs1", "rs2", "rs3", "sorry"]) startWeb(h);
+// wait until every web server answers (bun starts slowly under emulation)
+for (const h of ["rs1", "rs2", "rs3", "sorry"]) {
+  const ip = hosts.find((x) => x[0] === h)?.[2].split("/")[0];
+  for (let i = 0; i < 300; i++) {
+    if (spawnSync("ip", ["netns", "exec", "lb", "curl", "-s", "-m", "1", `http://${ip}/`]).status === 0) break;
+    await Bun.sleep(100);
+  }
+}
+
+// ---- keel ----
+const dir = mkdtempSync("/tmp/keel-vm-");
+const conf = join(dir, "keel.conf");
+writeFileSync(
+  conf,
+  `global_defs {
+  router_id lb
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority 150
+  advert_int 1
+  virtual_ipaddress {
+    10.10.0.100/24
+  }
+}
+virtual_server 10.10.0.100 80 {
+  delay_loop 1
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  quorum 2
+  sorry_server 10.20.0.20 80
+${["10.20.0.11", "10.20.0.12", "10.20.0.13"]
+  .map(
+    (ip) => `  real_server ${ip} 80 {
+    weight 1
+    HTTP_GET {
+      url {
+        path /
+        status_code 200
+      }
+      connect_timeout 1
+      retry 1
+      delay_before_retry 1
+    }
+  }`,
+  )
+  .join("\n")}
+}
+`,
+);
+const keel = Bun.spawn(["ip", "netns", "exec", "lb", KEEL, "-n", "-l", "-G", "-f", conf, "-p", `${dir}/k.pid`, "-r", `${dir}/v.pid`, "--control-socket", `${dir}/k.sock`], {
+  stdout: "pipe",
+  stderr: "pipe",
+  env: { ...process.env, TMPDIR: dir },
+});
+const log: string[] = [];
+for (const s of [keel.stdout, keel.stderr])
+  void (async () => {
+    const dec = new TextDecoder();
+    let buf = "";
+    for await (const c of s) {
+      buf += dec.decode(c, { stream: true });
+      let nl = buf.indexOf("\n");
+      while (nl >= 0) {
+        const line = buf.slice(0, nl);
+        log.push(line);
+        console.log(`[keel] ${line}`);
+        buf = buf.slice(nl + 1);
+        nl = buf.indexOf("\n");
+      }
+    }
+  })();
+
+/** ipvsadm -Ln → the real servers of the VIP service with their forwarding and weight */
+function table(): string[] {
+  const out = ns("lb", "ipvsadm -Ln");
+  return out
+    .split("\n")
+    .filter((l) => l.trim().startsWith("->") && !l.includes("RemoteAddress"))
+    .map((l) => l.trim().split(/\s+/).slice(1, 4).join(" "))
+    .sort();
+}
+async function until(what: string, cond: () => boolean, ms: number): Promise<number | undefined> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < ms) {
+    if (cond()) return performance.now() - t0;
+    await Bun.sleep(100);
+  }
+  ko(`${what} (not within ${ms} ms; table: ${JSON.stringify(table())})`);
+  return undefined;
+}
+
+try {
+  const all = ["10.20.0.11:80 Masq 1", "10.20.0.12:80 Masq 1", "10.20.0.13:80 Masq 1"];
+  if ((await until("three real servers in IPVS", () => JSON.stringify(table()) === JSON.stringify(all), 60_000)) !== undefined) ok(`ipvsadm -Ln shows ${JSON.stringify(table())}`);
+  const svc = ns("lb", "ipvsadm -Ln").split("\n").find((l) => l.startsWith("TCP"));
+  if (svc?.match(/^TCP\s+10\.10\.0\.100:80 rr/)) ok(`service line: ${svc.trim()}`);
+  else ko(`service line: ${svc}`);
+  await until("VIP on lb", () => ns("lb", "ip -o addr show dev eth0").includes("10.10.0.100/"), 20_000);
+
+  const seen = new Set<string>();
+  for (let i = 0; i < 9; i++) {
+    const r = spawnSync("ip", ["netns", "exec", "client", "curl", "-s", "-m", "3", "http://10.10.0.100/"], { encoding: "utf8" });
+    if (r.status === 0) seen.add(r.stdout.trim());
+  }
+  if (seen.size === 3) ok(`the client reached ${[...seen].join(", ")} through the VIP`);
+  else ko(`the client reached only ${JSON.stringify([...seen])}`);
+
+  // stop rs2: delay_loop 1 + delay_before_retry 1, each attempt refused at once: ~2 s (emulation adds)
+  const t0 = performance.now();
+  webs.get("rs2")?.kill("SIGKILL");
+  const gone = await until("rs2 leaves the table", () => !table().some((r) => r.startsWith("10.20.0.12:")), 15_000);
+  if (gone !== undefined) {
+    const limit = (1 + 1 * 1 + 1) * 1000 + 2000; // delay_loop + retry × delay_before_retry + connect_timeout, + emulation margin
+    if (performance.now() - t0 <= limit) ok(`rs2 left the table ${Math.round(performance.now() - t0)} ms after it stopped (limit ${limit} ms)`);
+    else ko(`rs2 left the table after ${Math.round(performance.now() - t0)} ms (limit ${limit} ms)`);
+  }
+
+  // rs3 too: live weight 1 < quorum 2 → the sorry server alone
+  webs.get("rs3")?.kill("SIGKILL");
+  if ((await until("sorry server alone", () => JSON.stringify(table()) === JSON.stringify(["10.20.0.20:80 Masq 1"]), 15_000)) !== undefined) ok("quorum lost: only the sorry server is in the table");
+  const r = spawnSync("ip", ["netns", "exec", "client", "curl", "-s", "-m", "3", "http://10.10.0.100/"], { encoding: "utf8" });
+  if (r.stdout.trim() === "served by sorry") ok("the client is served by the sorry server");
+  else ko(`client got ${JSON.stringify(r.stdout)} during quorum loss`);
+
+  startWeb("rs2");
+  startWeb("rs3");
+  if ((await until("real servers back", () => JSON.stringify(table()) === JSON.stringify(all), 30_000)) !== undefined) ok("quorum regained: the real servers are back, the sorry server gone");
+
+  keel.kill("SIGTERM");
+  await keel.exited;
+  const left = ns("lb", "ipvsadm -Ln").split("\n").filter((l) => l.startsWith("TCP"));
+  if (left.length === 0) ok("SIGTERM: keel removed its service");
+  else ko(`after SIGTERM the table still has ${JSON.stringify(left)}`);
+  if (log.some((l) => /Removing service \[10\.20\.0\.12\]:tcp:80 from VS \[10\.10\.0\.100\]:tcp:80/.test(l))) ok("keepalived's log line for the removal");
+  else ko("no 'Removing service' line");
+} catch (e) {
+  ko(`error: ${(e as Error).message}`);
+} finally {
+  keel.kill("SIGKILL");
+  for (const p of webs.values()) p.kill("SIGKILL");
+}
+process.exit(failed ? 1 : 0);
