@@ -10,8 +10,10 @@ export interface RunResult {
 }
 
 export interface RunOptions {
+  /** extra words after the script's own (notify: INSTANCE name STATE priority) */
   args?: string[];
   timeoutMs?: number;
+  /** default user when the script names none (global script_user) */
   defaultUser?: { user: string; group?: string };
   env?: Record<string, string>;
 }

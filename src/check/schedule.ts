@@ -151,20 +151,25 @@ export class CheckerTimer {
     return o;
   }
 
+  /** The final verdict of tcp_epilog / udp_epilog: up or down, logged, once per change. */
+  private settle(o: Outcome, ok: boolean): void {
+    if (ok && (!this.isUp || !this.hasRun)) {
+      o.lines.push("up");
+      this.report(o, true);
+    } else if (!ok && (this.isUp || !this.hasRun)) {
+      o.lines.push("down");
+      o.retries = this.t.retry && this.hasRun ? this.t.retry : 0;
+      this.report(o, false);
+    }
+  }
+
   private tcp(ok: boolean, logAll: boolean): Outcome {
     const lines: LogLine[] = !ok && this.isUp && logAll ? ["failure"] : [];
     let o: Outcome;
     if (ok || this.retryIt >= this.t.retry) {
       o = this.out(this.t.delayLoopMs, lines);
       this.retryIt = 0;
-      if (ok && (!this.isUp || !this.hasRun)) {
-        o.lines.push("up");
-        this.report(o, true);
-      } else if (!ok && (this.isUp || !this.hasRun)) {
-        o.lines.push("down");
-        o.retries = this.t.retry && this.hasRun ? this.t.retry : 0;
-        this.report(o, false);
-      }
+      this.settle(o, ok);
     } else {
       o = this.out(this.t.delayBeforeRetryMs, lines);
       this.retryIt++;
@@ -178,14 +183,7 @@ export class CheckerTimer {
     const o = this.out(this.t.delayLoopMs, lines);
     if (ok || ((this.isUp || !this.hasRun) && this.retryIt >= this.t.retry)) {
       this.retryIt = 0;
-      if (ok && (!this.isUp || !this.hasRun)) {
-        o.lines.push("up");
-        this.report(o, true);
-      } else if (!ok && (this.isUp || !this.hasRun)) {
-        o.lines.push("down");
-        o.retries = this.t.retry && this.hasRun ? this.t.retry : 0;
-        this.report(o, false);
-      }
+      this.settle(o, ok);
     } else if (this.isUp) {
       o.delay = this.t.delayBeforeRetryMs;
       this.retryIt++;

@@ -88,7 +88,7 @@ export class CheckerDriver {
     }
     this.build(undefined);
     this.pool.init();
-    this.sync();
+    this.sync(true);
     for (const s of this.slots) this.arm(s, undefined);
   }
 
@@ -106,7 +106,7 @@ export class CheckerDriver {
     this.build(oldSlots);
     this.pool.init();
     for (const id of oldOwned) this.owned.add(id);
-    this.sync();
+    this.sync(true);
     this.owned = new Set(this.pool.desired().map((e) => serviceId(e.service)));
     for (const s of this.slots) this.arm(s, oldSlots.get(s.key));
   }
@@ -338,21 +338,25 @@ export class CheckerDriver {
   }
 
   /** Pool events out, the kernel table in line with the pool. */
-  private sync(): void {
-    this.drain();
+  private sync(force = false): void {
+    // every pool change that can move the table emits an event (a log line at least):
+    // without one, the table is as it was, and 1,000 checks a second cost no diff
+    if (!this.drain() && !force) return;
     const desired = this.pool.desired();
     for (const e of desired) this.owned.add(serviceId(e.service));
     if (this.o.ipvs) this.applyOps(diffTables(desired, this.applied, this.owned));
     else this.applied = desired;
   }
 
-  private drain(): void {
-    for (const e of this.pool.poll()) {
+  private drain(): boolean {
+    const events = this.pool.poll();
+    for (const e of events) {
       this.notifier.handle(e);
       if (e.kind === "rs-notify")
         this.o.onEvent?.({ event: "real-server", at: Date.now(), virtualServer: e.vs.display, realServer: e.rs.display, up: e.up, liveWeight: this.liveWeight(e.vs, e.rs) });
       else if (e.kind === "vs-notify") this.o.onEvent?.({ event: "quorum", at: Date.now(), virtualServer: e.vs.display, up: e.up, aliveWeight: this.pool.liveWeight(e.vs) });
     }
+    return events.length > 0;
   }
 
   private applyOps(ops: IpvsOp[]): void {

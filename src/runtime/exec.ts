@@ -6,6 +6,7 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import type { RunOptions, RunResult } from "../check/run-script";
 import type { Script } from "../config/script";
 
 export function splitCommand(command: string): string[] {
@@ -63,24 +64,8 @@ export function lookupIds(user: string, group?: string): { uid: number; gid: num
   return { uid, gid };
 }
 
-export interface RunResult {
-  /** exit status, or undefined when killed by a signal */
-  code?: number;
-  signal?: string;
-  timedOut: boolean;
-  ms: number;
-  /** a spawn failure (no such file, permission) */
-  error?: string;
-}
-
-export interface RunOptions {
-  /** extra words after the script's own (notify: INSTANCE name STATE priority) */
-  args?: string[];
-  timeoutMs?: number;
-  /** default user when the script names none (global script_user) */
-  defaultUser?: { user: string; group?: string };
-  env?: Record<string, string>;
-}
+// the script runner's contract is stated once, where the checkers (below the runtime) see it
+export type { RunOptions, RunResult };
 
 /**
  * Run a script; resolves when it has exited. On timeout: SIGTERM to its process group,

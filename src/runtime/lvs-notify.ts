@@ -5,12 +5,13 @@
  * lvs_notify_fifo, and SMTP alerts with keepalived's subjects. Runs in the checker
  * process, which holds the FIFOs open itself as keepalived's checker child does.
  */
-import { closeSync, constants, existsSync, openSync, statSync, writeSync } from "node:fs";
+import { closeSync, writeSync } from "node:fs";
 import type { Logger } from "pino";
 import type { KeelConfig } from "../config/model";
 import type { Script } from "../config/script";
 import type { LvsEvent, RsState, VsState } from "../lvs/pool";
 import { runScript } from "./exec";
+import { openFifo } from "./notify";
 import { SmtpAlerter } from "./smtp";
 
 export class LvsNotifier {
@@ -38,12 +39,9 @@ export class LvsNotifier {
     ] as const) {
       if (!fifo) continue;
       try {
-        if (!existsSync(fifo.path)) {
-          if (!own) continue;
-          const r = Bun.spawnSync(["mkfifo", "-m", "0600", fifo.path]);
-          if (r.exitCode !== 0) throw new Error(r.stderr.toString().trim());
-        } else if (!statSync(fifo.path).isFIFO()) throw new Error("exists and is not a FIFO");
-        this.fifos.push(openSync(fifo.path, constants.O_RDWR | constants.O_NONBLOCK));
+        const fd = openFifo(fifo.path, own);
+        if (fd === undefined) continue;
+        this.fifos.push(fd);
         if (own) this.log.info(`Opening LVS notify FIFO ${fifo.path}`);
         if (script) this.exec(script, [fifo.path]);
       } catch (e) {

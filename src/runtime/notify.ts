@@ -15,6 +15,20 @@ import { SmtpAlerter } from "./smtp";
 
 type Notify = Extract<Action, { type: "notify" }>;
 
+/**
+ * keepalived notify_fifo_open: create the FIFO when missing (unless `create` is false:
+ * then undefined), and hold it open read-write, so a write never blocks on a missing
+ * reader. Throws with the reason.
+ */
+export function openFifo(path: string, create: boolean): number | undefined {
+  if (!existsSync(path)) {
+    if (!create) return undefined;
+    const r = Bun.spawnSync(["mkfifo", "-m", "0600", path]);
+    if (r.exitCode !== 0) throw new Error(r.stderr.toString().trim());
+  } else if (!statSync(path).isFIFO()) throw new Error("exists and is not a FIFO");
+  return openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+}
+
 export class Notifier {
   private readonly fifos = new Map<string, number>();
   private readonly smtp: SmtpAlerter;
@@ -46,11 +60,7 @@ export class Notifier {
     for (const [fifo, script] of pairs) {
       if (!fifo || this.fifos.has(fifo.path)) continue;
       try {
-        if (!existsSync(fifo.path)) {
-          const r = Bun.spawnSync(["mkfifo", "-m", "0600", fifo.path]);
-          if (r.exitCode !== 0) throw new Error(r.stderr.toString().trim());
-        } else if (!statSync(fifo.path).isFIFO()) throw new Error("exists and is not a FIFO");
-        this.fifos.set(fifo.path, openSync(fifo.path, constants.O_RDWR | constants.O_NONBLOCK));
+        this.fifos.set(fifo.path, openFifo(fifo.path, true) as number);
         this.log.info(`Opening notify FIFO ${fifo.path}`);
         if (script) this.exec(script, [fifo.path]);
       } catch (e) {
