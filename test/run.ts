@@ -85,7 +85,9 @@ function run(cmd: string[], env?: Record<string, string>): number {
 function ensureTools(layer: Layer): string | undefined {
   const hasFile = (pattern: string) => {
     const slash = pattern.lastIndexOf("/");
-    return [...new Bun.Glob(pattern.slice(slash + 1)).scanSync({ cwd: pattern.slice(0, slash) || "/", onlyFiles: true })].length > 0;
+    const dir = pattern.slice(0, slash) || "/";
+    if (!existsSync(dir)) return false; // the package that makes the folder is not installed yet
+    return [...new Bun.Glob(pattern.slice(slash + 1)).scanSync({ cwd: dir, onlyFiles: true })].length > 0;
   };
   const missing = () => [
     ...Object.entries(layer.needs ?? {}).filter(([, cmd]) => !Bun.which(cmd)),

@@ -73,19 +73,22 @@ export function decodeStruct(s: StructSchema, buf: Uint8Array, off = 0): Result<
 
 /**
  * - u8/u16/u32/s32/u64: host-order integers of exactly that size
+ * - be16: a 16-bit integer in network byte order (IPVS ports)
  * - string: encoded with a trailing NUL (NLA_NUL_STRING, as iproute2 sends names), decoded up to the first NUL
  * - rawstring: encoded without a NUL (as iproute2 sends IFLA_INFO_KIND)
  * - binary: bytes as they are (addresses, MACs)
  * - nested: a nested attribute list; with `nested` it decodes by that schema, without it stays bytes
  * - flag: no payload
  */
-export type AttrKind = "u8" | "u16" | "u32" | "s32" | "u64" | "string" | "rawstring" | "binary" | "nested" | "flag";
+export type AttrKind = "u8" | "u16" | "be16" | "u32" | "s32" | "u64" | "string" | "rawstring" | "binary" | "nested" | "flag";
 export interface AttrSpec {
   readonly type: number;
   readonly kind: AttrKind;
   readonly nested?: AttrSchema;
   /** binary attributes: accepted payload sizes when decoding (anything else is bad-attribute) */
   readonly sizes?: readonly number[];
+  /** bits ORed into the type when encoding (NLA_F_NESTED, which generic netlink families such as IPVS expect) */
+  readonly flags?: number;
 }
 export interface AttrSchema {
   readonly name: string;
@@ -115,6 +118,8 @@ function attrPayload(schema: AttrSchema, name: string, spec: AttrSpec, v: AttrVa
       return int(1, (dv, n) => dv.setUint8(0, n));
     case "u16":
       return int(2, (dv, n) => dv.setUint16(0, n, true));
+    case "be16":
+      return int(2, (dv, n) => dv.setUint16(0, n, false));
     case "u32":
       return int(4, (dv, n) => dv.setUint32(0, n >>> 0, true));
     case "s32":
@@ -159,7 +164,7 @@ export function encodeAttrs(schema: AttrSchema, list: AttrList): Uint8Array {
     const a = new Uint8Array(align4(len));
     const dv = new DataView(a.buffer);
     dv.setUint16(0, len, true);
-    dv.setUint16(2, spec.type, true);
+    dv.setUint16(2, spec.type | (spec.flags ?? 0), true);
     a.set(payload, NLA_HDRLEN);
     parts.push(a);
     total += a.length;
@@ -203,6 +208,9 @@ function decodeValue(schema: AttrSchema, name: string, spec: AttrSpec, p: Uint8A
     case "u16":
       e = need(2);
       return e ? { ok: false, error: e } : ok(dv.getUint16(0, true));
+    case "be16":
+      e = need(2);
+      return e ? { ok: false, error: e } : ok(dv.getUint16(0, false));
     case "u32":
       e = need(4);
       return e ? { ok: false, error: e } : ok(dv.getUint32(0, true));

@@ -14,6 +14,7 @@ export const AF_NETLINK = 16;
 export const SOCK_RAW = 3;
 export const SOCK_CLOEXEC = 0o2000000;
 export const NETLINK_ROUTE = 0;
+export const NETLINK_GENERIC = 16;
 export const SOL_SOCKET = 1;
 export const SO_SNDBUF = 7;
 export const SO_RCVBUF = 8;

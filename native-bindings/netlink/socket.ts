@@ -1,9 +1,10 @@
 /**
- * A NETLINK_ROUTE socket: sequence numbers, request/ACK, batches, dumps.
+ * A netlink socket (NETLINK_ROUTE, or NETLINK_GENERIC for IPVS): sequence numbers,
+ * request/ACK, batches, dumps.
  *
- * Requests are synchronous without blocking the main thread: rtnetlink handles a request
- * inside sendmsg (under the RTNL lock), so by the time sendmsg returns the ACK (or the
- * first part of a dump) is already queued on the socket, and recvmsg(MSG_DONTWAIT)
+ * Requests are synchronous without blocking the main thread: rtnetlink and generic
+ * netlink handle a request inside sendmsg (under the RTNL / genl lock), so by the time
+ * sendmsg returns the ACK (or the first part of a dump) is already queued on the socket, and recvmsg(MSG_DONTWAIT)
  * reads it. Should a reply not be there (EAGAIN: a kernel that defers the work, or a
  * dump whose next part is being built), the fallback is poll() on this one fd for at
  * most 1 s, then ETIMEDOUT; in practice the fallback never waits.
@@ -24,6 +25,8 @@ const POLLIN = 0x1;
 const WAIT_MS = 1000;
 
 export interface OpenOptions {
+  /** NETLINK_ROUTE (the default) or NETLINK_GENERIC */
+  protocol?: number;
   /** legacy RTMGRP_* bits to bind to (a monitor socket) */
   groups?: number;
   /** SO_RCVBUF(FORCE) in bytes */
@@ -63,7 +66,7 @@ export class NetlinkSocket {
   }
 
   static open(o: OpenOptions = {}): NetlinkSocket {
-    const fd = libc.socket(K.AF_NETLINK, K.SOCK_RAW | K.SOCK_CLOEXEC, K.NETLINK_ROUTE);
+    const fd = libc.socket(K.AF_NETLINK, K.SOCK_RAW | K.SOCK_CLOEXEC, o.protocol ?? K.NETLINK_ROUTE);
     if (fd < 0) throw new SyscallError("socket(AF_NETLINK)", errno());
     try {
       const one = Buffer.alloc(4);

@@ -6,6 +6,8 @@
 
 export type Protocol = "TCP" | "UDP" | "SCTP";
 export type Method = "NAT" | "DR" | "TUN";
+/** what a kernel table may hold: LOCAL and BYPASS only in tables someone else made */
+export type KernelMethod = Method | "LOCAL" | "BYPASS";
 
 /** What identifies a service in IPVS: (family, protocol, address, port) or (family, fwmark). */
 export interface ServiceKey {
@@ -43,7 +45,7 @@ export interface Dest {
   /** only when it differs from the service's (IPv4 real servers of an IPv6 TUN service) */
   family?: 4 | 6;
   weight: number;
-  method: Method;
+  method: KernelMethod;
   upperThreshold: number;
   lowerThreshold: number;
   tunType?: "ipip" | "gue" | "gre";

@@ -42,7 +42,8 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
   log.info("Starting Healthcheck child process");
   const opened = await openIpvs();
   const lvs = "port" in opened ? { available: true } : { available: false, error: opened.error };
-  if ("error" in opened) log.error(`IPVS: ${opened.error}; the virtual servers are health-checked but not programmed (VRRP is not affected)`);
+  if ("version" in opened) log.info(`IPVS ${opened.version} through generic netlink`);
+  else log.error(`IPVS: ${opened.error}; the virtual servers are health-checked but not programmed (VRRP is not affected)`);
   const ipvs = "port" in opened ? opened.port : undefined;
 
   // ha_suspend: which service addresses are on this host (the VIPs of a MASTER)

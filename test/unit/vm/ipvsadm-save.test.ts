@@ -1,6 +1,6 @@
 // ipvsadm's save format (what `ipvsadm -Sn` prints) back into the table keel diffs against.
 import { expect, test } from "bun:test";
-import { parseSave } from "../../../src/runtime/ipvs-port";
+import { parseSave } from "../../vm/guest/ipvsadm-save";
 import { SVC_F } from "../../../src/lvs/table";
 
 test("services, fwmarks, IPv6, persistence, flags and every forwarding method", () => {

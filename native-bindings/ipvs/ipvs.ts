@@ -1,0 +1,143 @@
+/**
+ * Ipvs: the kernel's IPVS table over generic netlink, what ipvsadm and keepalived's
+ * libipvs do, without either. Each call is one synchronous request on a NETLINK_GENERIC
+ * socket (the kernel handles it inside sendmsg; see ../netlink/socket.ts). A refused
+ * request throws NetlinkError naming the operation the way ipvsadm's arguments would:
+ *   IPVS_CMD_NEW_DEST TCP 10.0.0.1:80 -> 10.0.0.2:80: File exists (EEXIST)
+ */
+import { NLM_F_DUMP_INTR } from "../netlink/constants";
+import { EBADMSG, NetlinkError } from "../netlink/error";
+import { resolveFamily } from "../netlink/genl";
+import { NETLINK_GENERIC } from "../netlink/constants";
+import type { NlMessage } from "../netlink/codec";
+import { NetlinkSocket } from "../netlink/socket";
+import * as I from "./constants";
+import {
+  decodeDest,
+  decodeInfo,
+  decodeService,
+  delServiceRequest,
+  describeService,
+  destRequest,
+  dumpDestsRequest,
+  dumpServicesRequest,
+  flushRequest,
+  getInfoRequest,
+  serviceRequest,
+} from "./messages";
+import type { IpvsDest, IpvsDestInfo, IpvsEntry, IpvsService, IpvsServiceInfo, IpvsServiceKey } from "./types";
+
+const ENOENT = 2;
+const DUMP_TRIES = 3;
+
+export class Ipvs {
+  private readonly sock: NetlinkSocket;
+  /** the IPVS family id this boot's kernel assigned */
+  readonly family: number;
+
+  private constructor(sock: NetlinkSocket, family: number) {
+    this.sock = sock;
+    this.family = family;
+  }
+
+  /**
+   * Open a socket and resolve the IPVS family. Throws NetlinkError; ENOENT means this
+   * kernel has no IPVS (not built, or the ip_vs module not loaded: `modprobe ip_vs`).
+   */
+  static open(): Ipvs {
+    const sock = NetlinkSocket.open({ protocol: NETLINK_GENERIC, rcvbuf: 1 << 20 });
+    try {
+      const f = resolveFamily(sock, I.IPVS_GENL_NAME);
+      return new Ipvs(sock, f.id);
+    } catch (e) {
+      sock.close();
+      if (e instanceof NetlinkError && e.errno === ENOENT) throw new NetlinkError(ENOENT, e.request, undefined, "the kernel has no IPVS family (modprobe ip_vs)");
+      throw e;
+    }
+  }
+
+  /** IPVS version ("1.2.1") and connection table size, as `ipvsadm -Ln` prints in its first line */
+  info(): { version: string; connTabSize: number } {
+    const seq = this.sock.nextSeq();
+    const { messages } = this.sock.dump("IPVS_CMD_GET_INFO", seq, getInfoRequest(this.family, seq));
+    const m = messages.find((x) => x.type === this.family);
+    if (!m) throw new NetlinkError(EBADMSG, "IPVS_CMD_GET_INFO", undefined, "no reply");
+    const r = decodeInfo(m.payload);
+    if (!r.ok) throw new NetlinkError(EBADMSG, "IPVS_CMD_GET_INFO", undefined, r.error.message);
+    return r.value;
+  }
+
+  addService(s: IpvsService): void {
+    this.ack(`IPVS_CMD_NEW_SERVICE ${describeService(s)}`, (seq) => serviceRequest(this.family, seq, I.IPVS_CMD_NEW_SERVICE, s));
+  }
+
+  editService(s: IpvsService): void {
+    this.ack(`IPVS_CMD_SET_SERVICE ${describeService(s)}`, (seq) => serviceRequest(this.family, seq, I.IPVS_CMD_SET_SERVICE, s));
+  }
+
+  delService(k: IpvsServiceKey): void {
+    this.ack(`IPVS_CMD_DEL_SERVICE ${describeService(k)}`, (seq) => delServiceRequest(this.family, seq, k));
+  }
+
+  addDest(k: IpvsServiceKey, d: IpvsDest): void {
+    this.ack(`IPVS_CMD_NEW_DEST ${destName(k, d)}`, (seq) => destRequest(this.family, seq, I.IPVS_CMD_NEW_DEST, k, d));
+  }
+
+  editDest(k: IpvsServiceKey, d: IpvsDest): void {
+    this.ack(`IPVS_CMD_SET_DEST ${destName(k, d)}`, (seq) => destRequest(this.family, seq, I.IPVS_CMD_SET_DEST, k, d));
+  }
+
+  delDest(k: IpvsServiceKey, d: IpvsDest): void {
+    this.ack(`IPVS_CMD_DEL_DEST ${destName(k, d)}`, (seq) => destRequest(this.family, seq, I.IPVS_CMD_DEL_DEST, k, d));
+  }
+
+  /** every service and destination (ipvsadm -C) */
+  flush(): void {
+    this.ack("IPVS_CMD_FLUSH", (seq) => flushRequest(this.family, seq));
+  }
+
+  /** The whole table: every service with its destinations (ipvsadm -Ln). */
+  list(): IpvsEntry[] {
+    const services = this.dumpAll("IPVS_CMD_GET_SERVICE", (seq) => dumpServicesRequest(this.family, seq)).map((m) => {
+      const s = decodeService(m.payload);
+      if (!s.ok) throw new NetlinkError(EBADMSG, "IPVS_CMD_GET_SERVICE", undefined, s.error.message);
+      return s.value;
+    });
+    return services.map((service) => ({ service, dests: this.dests(service) }));
+  }
+
+  /** One service's destinations. */
+  dests(k: IpvsServiceKey | IpvsServiceInfo): IpvsDestInfo[] {
+    const what = `IPVS_CMD_GET_DEST ${describeService(k)}`;
+    return this.dumpAll(what, (seq) => dumpDestsRequest(this.family, seq, k)).map((m) => {
+      const d = decodeDest(m.payload, k.family);
+      if (!d.ok) throw new NetlinkError(EBADMSG, what, undefined, d.error.message);
+      return d.value;
+    });
+  }
+
+  close(): void {
+    this.sock.close();
+  }
+
+  private ack(request: string, build: (seq: number) => Uint8Array): void {
+    const seq = this.sock.nextSeq();
+    const o = this.sock.transact([{ seq, bytes: build(seq) }]).get(seq);
+    if (o && o.errno !== 0) throw new NetlinkError(o.errno, request, o.extack, o.detail);
+  }
+
+  /** A dump, redone when the kernel flags it inconsistent (the table changed under it). */
+  private dumpAll(request: string, build: (seq: number) => Uint8Array): NlMessage[] {
+    for (let i = 0; ; i++) {
+      const seq = this.sock.nextSeq();
+      const r = this.sock.dump(request, seq, build(seq));
+      const intr = r.interrupted || r.messages.some((m) => m.flags & NLM_F_DUMP_INTR);
+      if (!intr || i + 1 >= DUMP_TRIES) return r.messages.filter((m) => m.type === this.family);
+    }
+  }
+}
+
+function destName(k: IpvsServiceKey, d: IpvsDest): string {
+  const a = d.address.includes(":") ? `[${d.address}]` : d.address;
+  return `${describeService(k)} -> ${a}:${d.port}`;
+}
