@@ -12,6 +12,7 @@ const { i32, u32, i64, u64, ptr, cstring } = FFIType;
 export const libc = dlopen("libc.so.6", {
   socket: { args: [i32, i32, i32], returns: i32 },
   bind: { args: [i32, ptr, u32], returns: i32 },
+  connect: { args: [i32, ptr, u32], returns: i32 },
   close: { args: [i32], returns: i32 },
   setsockopt: { args: [i32, i32, i32, ptr, u32], returns: i32 },
   getsockopt: { args: [i32, i32, i32, ptr, ptr], returns: i32 },

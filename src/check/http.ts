@@ -4,14 +4,14 @@
  * and 1.1, Host from the url's / checker's / real server's / virtual server's
  * virtualhost, else ip:port, IPv6 in brackets), the response read to the end with
  * connect_timeout per read, then the status against status_code ranges, the MD5 of the
- * body against digest, and regex (JS RegExp: PCRE2 options caseless/multiline/dotall/
+ * body as it came (http-response.ts) against digest, and regex (JS RegExp: PCRE2 options caseless/multiline/dotall/
  * utf map to i/m/s/u; the others have no equivalent and are ignored). The probe checks
  * every URL it was built with; the runtime builds one probe per URL because keepalived
  * checks one URL per attempt (see schedule.ts).
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { HttpCheck, HttpUrl, RealServer, SslConfig, VirtualServer } from "../config/lvs/model";
+import { HttpResponseReader } from "./http-response";
 import { connectTarget, readUntil } from "./net-connect";
 import type { Probe, ProbeResult, ProbeTarget } from "./probe";
 
@@ -28,55 +28,6 @@ export function buildRequest(ck: Pick<HttpCheck, "httpProtocol" | "virtualhost">
   const minor = ck.httpProtocol === "1.1" ? 1 : 0;
   const close = ck.httpProtocol === "1.0C" || ck.httpProtocol === "1.1" ? "Connection: close\r\n" : "";
   return `GET ${url.path} HTTP/1.${minor}\r\nUser-Agent: KeepAliveClient\r\n${close}Host: ${host}\r\n\r\n`;
-}
-
-export interface HttpResponse {
-  status: number;
-  headers: Record<string, string>;
-  body: Buffer;
-}
-
-/** Split a complete response: status line, headers, body (chunked decoded). */
-export function parseResponse(raw: Buffer): HttpResponse | undefined {
-  const end = raw.indexOf("\r\n\r\n");
-  if (end < 0) return undefined;
-  const head = raw.subarray(0, end).toString("latin1").split("\r\n");
-  const m = /^HTTP\/\d\.\d\s+(\d{3})/.exec(head[0] ?? "");
-  if (!m) return undefined;
-  const headers: Record<string, string> = {};
-  for (const l of head.slice(1)) {
-    const i = l.indexOf(":");
-    if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
-  }
-  let body = raw.subarray(end + 4);
-  if (/chunked/i.test(headers["transfer-encoding"] ?? "")) body = dechunk(body);
-  else if (headers["content-length"] !== undefined) body = body.subarray(0, Number(headers["content-length"]));
-  return { status: Number(m[1]), headers, body };
-}
-
-function dechunk(b: Buffer): Buffer {
-  const out: Buffer[] = [];
-  let i = 0;
-  while (i < b.length) {
-    const nl = b.indexOf("\r\n", i);
-    if (nl < 0) break;
-    const size = Number.parseInt(b.subarray(i, nl).toString("latin1").split(";")[0] ?? "", 16);
-    if (!Number.isFinite(size) || size === 0) break;
-    out.push(b.subarray(nl + 2, nl + 2 + size));
-    i = nl + 2 + size + 2;
-  }
-  return Buffer.concat(out);
-}
-
-/** Is the response complete (length known and reached, or the last chunk seen)? */
-function complete(b: Buffer): boolean {
-  const end = b.indexOf("\r\n\r\n");
-  if (end < 0) return false;
-  const head = b.subarray(0, end).toString("latin1");
-  const cl = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-  if (cl) return b.length - end - 4 >= Number(cl[1]);
-  if (/\r\ntransfer-encoding:\s*chunked/i.test(head)) return b.includes("\r\n0\r\n\r\n", end);
-  return false;
 }
 
 function regexOf(url: HttpUrl): RegExp | undefined {
@@ -103,31 +54,37 @@ export async function checkUrl(ck: HttpCheck, url: HttpUrl, t: ProbeTarget, sign
   const c = await connectTarget(t, signal, tls);
   if (!c.ok) return { ok: false, timeout: c.timeout, what: c.timeout ? "Timeout connecting" : tls ? "SSL handshake/communication error connecting to" : "Connection failed" };
   const sock = c.sock;
+  let seen = 0;
   try {
     sock.write(buildRequest(ck, url, t, site));
-    const r = await readUntil(sock, t.connectTimeoutMs, signal, complete);
+    const res = new HttpResponseReader();
+    const r = await readUntil(sock, t.connectTimeoutMs, signal, (b) => {
+      // readUntil hands over everything so far; the reader wants only what is new
+      res.push(b.subarray(seen));
+      seen = b.length;
+      return res.complete();
+    });
     if (r.timeout && r.data.length === 0) return { ok: false, timeout: true, what: "Timeout WEB read" };
-    if (r.data.length === 0) return { ok: false, what: "Read, no data received from " };
-    const res = parseResponse(r.data);
-    if (!res) return { ok: false, what: r.timeout ? "Timeout WEB read" : "Read, no data received from " };
-    const digest = createHash("md5").update(res.body).digest("hex");
-    if (!url.statusCodes.some((s) => res.status >= s.from && res.status <= s.to)) return { ok: false, what: "HTTP status code error to", status: res.status, digest };
+    if (r.data.length === 0 || !res.extracted) return { ok: false, what: r.timeout ? "Timeout WEB read" : "Read, no data received from " };
+    const digest = res.digest();
+    const status = res.status;
+    if (!url.statusCodes.some((s) => status >= s.from && status <= s.to)) return { ok: false, what: "HTTP status code error to", status, digest };
     let msg = "HTTP status code";
     if (url.digest) {
-      if (url.digest.toLowerCase() !== digest) return { ok: false, what: "MD5 digest error to", status: res.status, digest };
+      if (url.digest.toLowerCase() !== digest) return { ok: false, what: "MD5 digest error to", status, digest };
       msg = "MD5 digest";
     }
     const re = regexOf(url);
     if (re) {
-      const text = res.body.toString("utf8");
+      const text = res.body().toString("utf8");
       const from = url.regexMinOffset ?? 0;
       const m = re.exec(text.slice(from));
       const at = m ? m.index + from : -1;
       const matched = m !== null && (url.regexMaxOffset === undefined || at <= url.regexMaxOffset);
-      if (matched === url.regexNoMatch) return { ok: false, what: "Regex match failed", status: res.status, digest };
+      if (matched === url.regexNoMatch) return { ok: false, what: "Regex match failed", status, digest };
       msg = "Regex match";
     }
-    return { ok: true, status: res.status, digest, msg };
+    return { ok: true, status, digest, msg };
   } finally {
     // tls_compliant: a clean close_notify (end()); otherwise keepalived just closes
     if (ck.tlsCompliant) sock.end();

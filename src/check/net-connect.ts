@@ -1,40 +1,64 @@
 /**
  * A TCP (or TLS) connection for one check attempt, as keepalived's layer4.c makes it:
- * bound to bindto/bind_port when set, connect_timeout for the connect, the attempt's
- * abort signal honoured. Resolves with the socket or a failure in keepalived's words
- * ("timeout" / "error"); never throws, never leaks the socket.
+ * bound to bindto/bind_port, marked with fwmark and tied to bind_if when set,
+ * connect_timeout for the connect (and the TLS handshake), the attempt's abort signal
+ * honoured. Resolves with the socket or a failure in keepalived's words ("timeout" /
+ * "error"); never throws, never leaks the socket.
+ *
+ * Bun's connect cannot bind the source or set socket options, so a check with any of
+ * those connects through native-bindings/tcp-connect.ts and Bun adopts the fd.
  */
-import { type Socket, connect as tcpConnect } from "node:net";
+import { Socket, connect as tcpConnect } from "node:net";
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
+import { connectTcp } from "../../native-bindings/tcp-connect";
 import type { ProbeTarget } from "./probe";
+
+type TlsOptions = { servername?: string; ca?: string; cert?: string; key?: string; passphrase?: string };
+
+const needsNative = (t: ProbeTarget): boolean => t.bindto !== undefined || t.bindPort !== undefined || t.fwmark !== undefined || t.bindIf !== undefined;
 
 export type Connected = { ok: true; sock: Socket | TLSSocket } | { ok: false; timeout: boolean; error: string };
 
-export function connectTarget(t: ProbeTarget, signal: AbortSignal, tls?: { servername?: string; ca?: string; cert?: string; key?: string; passphrase?: string }): Promise<Connected> {
+export function connectTarget(t: ProbeTarget, signal: AbortSignal, tls?: TlsOptions): Promise<Connected> {
+  return needsNative(t) ? connectNative(t, signal, tls) : connectBun(t, signal, tls);
+}
+
+async function connectNative(t: ProbeTarget, signal: AbortSignal, tls?: TlsOptions): Promise<Connected> {
+  const t0 = performance.now();
+  const r = await connectTcp({ address: t.ip, port: t.port ?? 0, bindAddress: t.bindto, bindPort: t.bindPort, device: t.bindIf, fwmark: t.fwmark, timeoutMs: t.connectTimeoutMs, signal });
+  if (!r.ok) return { ok: false, timeout: r.timeout, error: r.error };
+  const raw = new Socket();
+  raw.connect({ fd: r.fd } as never);
+  if (!tls) return { ok: true, sock: raw };
+  const left = Math.max(1, t.connectTimeoutMs - (performance.now() - t0));
   return new Promise((resolve) => {
-    let done = false;
-    const opts = {
-      host: t.ip,
-      port: t.port ?? 0,
-      ...(t.bindto ? { localAddress: t.bindto } : {}),
-      ...(t.bindPort ? { localPort: t.bindPort } : {}),
-    };
-    const sock = tls
-      ? tlsConnect({ ...opts, rejectUnauthorized: false, servername: tls.servername, ca: tls.ca, cert: tls.cert, key: tls.key, passphrase: tls.passphrase })
-      : tcpConnect(opts);
-    const finish = (r: Connected) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      if (!r.ok) sock.destroy();
-      resolve(r);
-    };
-    const timer = setTimeout(() => finish({ ok: false, timeout: true, error: "timeout" }), t.connectTimeoutMs);
-    const onAbort = () => finish({ ok: false, timeout: false, error: "aborted" });
-    signal.addEventListener("abort", onAbort);
-    sock.once(tls ? "secureConnect" : "connect", () => finish({ ok: true, sock }));
-    sock.once("error", (e) => finish({ ok: false, timeout: false, error: e.message }));
+    const sock = tlsConnect({ socket: raw, rejectUnauthorized: false, ...tls });
+    settle(sock, "secureConnect", left, signal, resolve);
+  });
+}
+
+function settle(sock: Socket | TLSSocket, ready: string, ms: number, signal: AbortSignal, resolve: (c: Connected) => void): void {
+  let done = false;
+  const finish = (r: Connected) => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    signal.removeEventListener("abort", onAbort);
+    if (!r.ok) sock.destroy();
+    resolve(r);
+  };
+  const timer = setTimeout(() => finish({ ok: false, timeout: true, error: "timeout" }), ms);
+  const onAbort = () => finish({ ok: false, timeout: false, error: "aborted" });
+  signal.addEventListener("abort", onAbort);
+  sock.once(ready, () => finish({ ok: true, sock }));
+  sock.once("error", (e) => finish({ ok: false, timeout: false, error: e.message }));
+}
+
+function connectBun(t: ProbeTarget, signal: AbortSignal, tls?: TlsOptions): Promise<Connected> {
+  return new Promise((resolve) => {
+    const opts = { host: t.ip, port: t.port ?? 0 };
+    const sock = tls ? tlsConnect({ ...opts, rejectUnauthorized: false, ...tls }) : tcpConnect(opts);
+    settle(sock, tls ? "secureConnect" : "connect", t.connectTimeoutMs, signal, resolve);
   });
 }
 

@@ -153,10 +153,6 @@ export class CheckerDriver {
           };
           const c = ck as { bindto?: string; bindPort?: number; bindIf?: string; fwmark?: number };
           if (c.bindto) target.bindto = c.bindto;
-          // Bun's node:net ignores localAddress/localPort (measured): the kernel picks the
-          // source of TCP-based checks. UDP and DNS checks bind as configured.
-          if ((c.bindto || c.bindPort !== undefined) && (ck.type === "TCP_CHECK" || ck.type === "HTTP_GET" || ck.type === "SSL_GET" || ck.type === "SMTP_CHECK"))
-            this.o.log.warn(`${ck.type} for ${rs.ip}:${rs.port ?? 0}: bindto/bind_port are not honoured by keel's TCP checkers yet; the kernel chooses the source address`);
           if (c.bindPort !== undefined) target.bindPort = c.bindPort;
           if (c.bindIf) target.bindIf = c.bindIf;
           if (c.fwmark !== undefined) target.fwmark = c.fwmark;

@@ -72,6 +72,24 @@ describe("TCP_CHECK", () => {
     expect(reason(await p.run(ctx(port)))).toBe(`TCP connection to [127.0.0.1]:tcp:${port} failed.`);
     expect(p.downLine("[127.0.0.1]:tcp:80", 1, { ok: false, reason: "" })).toBe("TCP_CHECK on service [127.0.0.1]:tcp:80 failed after 1 retries.");
   });
+  test("bindto, bind_port and fwmark: the connection leaves from the configured source", async () => {
+    const peers: string[] = [];
+    const s = createServer((c) => {
+      peers.push(`${c.remoteAddress}:${c.remotePort}`);
+      c.end();
+    });
+    const port = await listen(s);
+    const p = createTcpProbe(createChecker("TCP_CHECK") as never);
+    const bindPort = 20000 + (process.pid % 20000);
+    expect((await p.run(ctx(port, { bindto: "127.0.0.9", bindPort, fwmark: 7 }))).ok).toBe(true);
+    await Bun.sleep(20);
+    expect(peers).toEqual([`127.0.0.9:${bindPort}`]);
+    // an address this host does not have: the bind fails, so the check does (keepalived: "Checker bind failed")
+    expect((await p.run(ctx(port, { bindto: "192.0.2.77" }))).ok).toBe(false);
+    s.close();
+    await Bun.sleep(50);
+    expect(reason(await p.run(ctx(port, { bindto: "127.0.0.9" })))).toBe(`TCP connection to [127.0.0.1]:tcp:${port} failed.`);
+  });
 
 });
 
@@ -104,6 +122,17 @@ describe("HTTP_GET", () => {
   test("regex, and regex_no_match", async () => {
     expect((await createHttpProbe(http([{ path: "/abc", regex: "page /a.c" }]), site).run(ctx(port))).ok).toBe(true);
     expect((await createHttpProbe(http([{ path: "/abc", regex: "page /a.c", noMatch: true }]), site).run(ctx(port))).ok).toBe(false);
+  });
+  test("bindto: the request comes from the configured source address", async () => {
+    expect((await createHttpProbe(http([{ path: "/b" }]), site).run(ctx(port, { bindto: "127.0.0.10" }))).ok).toBe(true);
+    expect(requests.at(-1)?.peer).toBe("127.0.0.10");
+  });
+  test("a chunked body is hashed as it came, framing included, as keepalived and genhash do", async () => {
+    const body = "6\r\nhello \r\n6\r\nworld\n\r\n0\r\n\r\n";
+    const s = createServer((sock) => sock.once("data", () => sock.end(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${body}`)));
+    const p2 = await listen(s);
+    expect((await createHttpProbe(http([{ path: "/", digest: md5(body) }], { httpProtocol: "1.1" }), site).run(ctx(p2))).ok).toBe(true);
+    s.close();
   });
   test("a slow server times out after connect_timeout (per read)", async () => {
     const t0 = performance.now();
@@ -143,6 +172,10 @@ describe("SSL_GET", () => {
     const port = await new Promise<number>((res) => s.listen(0, "127.0.0.1", () => res((s.address() as { port: number }).port)));
     const ck = { ...http([{ path: "/", digest: md5("yes") }]), type: "SSL_GET" as const, enableSni: true, sniName: "svc.example" };
     expect((await createHttpProbe(ck, site).run(ctx(port))).ok).toBe(true);
+    expect(sni).toBe("svc.example");
+    // TLS over a natively bound connection
+    sni = undefined;
+    expect((await createHttpProbe(ck, site).run(ctx(port, { bindto: "127.0.0.11" }))).ok).toBe(true);
     expect(sni).toBe("svc.example");
     s.close();
   });
