@@ -46,8 +46,12 @@ export interface TcpConnectOptions {
 
 export type TcpConnectResult =
   | { ok: true; fd: number }
-  /** `step`: where it failed (socket, SO_MARK, bind, connect); errno 0 for a timeout or an abort */
-  | { ok: false; timeout: boolean; errno: number; step: string; error: string };
+  /**
+   * `step`: where it failed (socket, SO_MARK, bind, connect); errno 0 for a timeout or an
+   * abort; `immediate`: connect() itself failed rather than the handshake it started
+   * (keepalived tells the two apart in its messages)
+   */
+  | { ok: false; timeout: boolean; errno: number; step: string; error: string; immediate: boolean };
 
 const familyOf = (a: string): 4 | 6 => (a.includes(":") ? 6 : 4);
 
@@ -61,7 +65,7 @@ export function connectTcp(o: TcpConnectOptions): Promise<TcpConnectResult> {
   const family = familyOf(o.address);
   const fail = (step: string, e: number, fd?: number): Promise<TcpConnectResult> => {
     if (fd !== undefined) libc.close(fd);
-    return Promise.resolve({ ok: false, timeout: false, errno: e, step, error: `${step}: ${strerror(e)} (${errnoName(e)})` });
+    return Promise.resolve({ ok: false, timeout: false, errno: e, step, error: `${step}: ${strerror(e)} (${errnoName(e)})`, immediate: true });
   };
   const fd = libc.socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail("socket", errno());
@@ -114,12 +118,12 @@ export function connectTcp(o: TcpConnectOptions): Promise<TcpConnectResult> {
       libc.getsockopt(fd, SOL_SOCKET, SO_ERROR, soErr, len);
       const err = soErr.readInt32LE(0);
       if (err === 0) finish(handOver(fd));
-      else finish({ ok: false, timeout: false, errno: err, step: "connect", error: `connect: ${strerror(err)} (${errnoName(err)})` });
+      else finish({ ok: false, timeout: false, errno: err, step: "connect", error: `connect: ${strerror(err)} (${errnoName(err)})`, immediate: false });
     };
     const stop = watchReadable(fd, check);
     const safety = setInterval(check, 50);
-    const timer = setTimeout(() => finish({ ok: false, timeout: true, errno: 0, step: "connect", error: "connect: timed out" }), o.timeoutMs);
-    const onAbort = () => finish({ ok: false, timeout: false, errno: 0, step: "connect", error: "connect: aborted" });
+    const timer = setTimeout(() => finish({ ok: false, timeout: true, errno: 0, step: "connect", error: "connect: timed out", immediate: false }), o.timeoutMs);
+    const onAbort = () => finish({ ok: false, timeout: false, errno: 0, step: "connect", error: "connect: aborted", immediate: false });
     o.signal?.addEventListener("abort", onAbort);
   });
 }

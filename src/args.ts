@@ -132,7 +132,9 @@ export function helpText(): string {
   return [
     "Usage: keel [OPTION...]            run the daemon (keepalived's options)",
     "       keel convert FILE [--to toml|conf] [-o OUT]",
-    "       keel demo",
+    "       keel demo [--simulated]           three routers and a load balancer, live",
+    "       keel attach | keel status [--json]  the TUI / a summary of a running keel",
+    "       keel genhash -s ADDR -p PORT -u URL  keepalived's genhash (also keel -T ...)",
     "",
     ...lines,
   ].join("\n");

@@ -8,10 +8,12 @@
 import { createHash, type Hash } from "node:crypto";
 
 export interface ResponseHooks {
+  /** each read while the header is still incomplete */
+  headerPending?(): void;
   /** the header, CRLF CRLF included, once it is complete */
   header?(head: Buffer): void;
-  /** body bytes that go into the digest, as they arrive */
-  body?(bytes: Buffer): void;
+  /** body bytes that go into the digest, as they arrive; `first`: they came in the read that completed the header */
+  body?(bytes: Buffer, first: boolean): void;
 }
 
 export class HttpResponseReader {
@@ -36,7 +38,9 @@ export class HttpResponseReader {
   }
 
   push(chunk: Buffer): void {
+    let first = false;
     if (!this.head) {
+      this.hooks.headerPending?.();
       this.pending.push(chunk);
       const all = Buffer.concat(this.pending);
       const end = all.indexOf("\r\n\r\n");
@@ -45,6 +49,7 @@ export class HttpResponseReader {
       this.head = all.subarray(0, end + 4);
       this.parseHead(this.head.toString("latin1"));
       this.hooks.header?.(this.head);
+      first = true;
       chunk = all.subarray(end + 4);
       if (chunk.length === 0) return;
     }
@@ -54,7 +59,7 @@ export class HttpResponseReader {
     if (take.length > 0) {
       this.md5.update(take);
       this.parts.push(take);
-      this.hooks.body?.(take);
+      this.hooks.body?.(take, first);
     }
     if (this.chunked) this.tail = Buffer.concat([this.tail, chunk]).subarray(-5);
   }

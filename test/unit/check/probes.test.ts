@@ -176,7 +176,7 @@ describe("SSL_GET", () => {
     // TLS over a natively bound connection
     sni = undefined;
     expect((await createHttpProbe(ck, site).run(ctx(port, { bindto: "127.0.0.11" }))).ok).toBe(true);
-    expect(sni).toBe("svc.example");
+    expect(sni as string | undefined).toBe("svc.example");
     s.close();
   });
 });
