@@ -2,9 +2,31 @@
  * SMTP_CHECK (check_smtp.c): connect, a 2xx greeting banner, "HELO helo_name" answered
  * with 2xx, then QUIT; connect_timeout applies to the connect and to each read.
  */
-import type { SmtpCheck } from "../config/lvs/model";
+import type { ConnOpts, SmtpCheck } from "../config/lvs/model";
 import { connectTarget, readUntil } from "./net-connect";
 import type { Probe, ProbeResult } from "./probe";
+
+const CONN: readonly (keyof ConnOpts)[] = ["connectIp", "connectPort", "bindto", "bindPort", "bindIf", "connectTimeout", "fwmark"];
+
+/**
+ * The checkers one SMTP_CHECK stands for (check_smtp.c smtp_check_end_handler): with the
+ * deprecated host { } blocks, one checker per host, each with that host's connection
+ * options alone (target, source, timeout; unset ones default to the real server's) and
+ * the SMTP_CHECK's other settings. The SMTP_CHECK's own connection is one of them only
+ * when it set a connection option itself; otherwise the first host takes its place.
+ */
+export function expandSmtpHosts(ck: SmtpCheck): SmtpCheck[] {
+  if (!ck.hosts?.length) return [ck];
+  const base: SmtpCheck = { ...ck, hosts: [] };
+  for (const k of CONN) delete base[k];
+  const forHost = (h: ConnOpts): SmtpCheck => {
+    const one: SmtpCheck = { ...base };
+    for (const k of CONN) if (h[k] !== undefined) Object.assign(one, { [k]: h[k] });
+    return one;
+  };
+  const own = CONN.some((k) => ck[k] !== undefined);
+  return [...(own ? [{ ...ck, hosts: [] }] : []), ...ck.hosts.map(forHost)];
+}
 
 const line = (b: Buffer) => /\r?\n$/.test(b.toString("latin1")) && /^\d{3} /m.test(b.toString("latin1"));
 

@@ -11,6 +11,7 @@ import { createProbe } from "../check";
 import type { Probe, ProbeResult, ProbeTarget } from "../check/probe";
 import { formatTarget } from "../check/probe";
 import { CheckerTimer, flavourOf } from "../check/schedule";
+import { expandSmtpHosts } from "../check/smtp";
 import type { Checker, FileCheck, HttpCheck } from "../config/lvs/model";
 import { effectiveSchedule } from "../config/lvs/model";
 import type { KeelConfig } from "../config/model";
@@ -141,7 +142,8 @@ export class CheckerDriver {
     cfg.virtualServers.forEach((vs, v) => {
       const vsName = this.pool.vss[v]?.display ?? "";
       vs.realServers.forEach((rs, r) => {
-        rs.checkers.forEach((ck, k) => {
+        // an SMTP_CHECK with host { } blocks is one checker per host, as keepalived expands it
+        rs.checkers.flatMap((ck): Checker[] => (ck.type === "SMTP_CHECK" ? expandSmtpHosts(ck) : [ck])).forEach((ck, k) => {
           const key = `${vsName}|${rs.ip}:${rs.port ?? 0}|${k}:${ck.type}:${JSON.stringify(ck)}`;
           const proto = (vs.protocol ?? "TCP").toLowerCase();
           const co = "connectIp" in ck || ck.type === "TCP_CHECK" ? (ck as { connectIp?: string; connectPort?: number }) : {};

@@ -13,10 +13,10 @@ import { createDnsProbe } from "../../../src/check/dns";
 import { buildRequest, createHttpProbe } from "../../../src/check/http";
 import { createMiscProbe } from "../../../src/check/misc";
 import type { ProbeResult, ProbeTarget } from "../../../src/check/probe";
-import { createSmtpProbe } from "../../../src/check/smtp";
+import { createSmtpProbe, expandSmtpHosts } from "../../../src/check/smtp";
 import { createTcpProbe } from "../../../src/check/tcp";
 import { createUdpProbe, replyMatches } from "../../../src/check/udp";
-import { type HttpCheck, createChecker, createHttpUrl, createRealServer, createVirtualServer } from "../../../src/config/lvs/model";
+import { type HttpCheck, type SmtpCheck, createChecker, createHttpUrl, createRealServer, createVirtualServer } from "../../../src/config/lvs/model";
 import { runScript } from "../../../src/runtime/exec";
 
 const ctx = (port: number, extra: Partial<ProbeTarget> = {}) => ({ target: { ip: "127.0.0.1", port, connectTimeoutMs: 500, ...extra }, signal: new AbortController().signal, retry: false });
@@ -257,5 +257,24 @@ describe("MISC_CHECK", () => {
     const t0 = performance.now();
     expect(await mk("sleep", false, 0.3).run(ctx(80))).toMatchObject({ ok: false, timeout: true });
     expect(performance.now() - t0).toBeLessThan(3000);
+  });
+});
+
+describe("SMTP_CHECK host { } blocks (deprecated): one checker per host", () => {
+  const smtp = (o: Partial<SmtpCheck>): SmtpCheck => ({ ...(createChecker("SMTP_CHECK") as SmtpCheck), heloName: "keel.test", retry: 2, ...o });
+  test("without its own connection options, the first host takes the SMTP_CHECK's place", () => {
+    const out = expandSmtpHosts(smtp({ hosts: [{ connectIp: "10.0.0.5", connectPort: 25 }, { connectIp: "10.0.0.6", bindto: "10.0.0.1" }] }));
+    expect(out.map((c) => [c.connectIp, c.connectPort, c.bindto, c.retry, c.heloName, c.hosts.length])).toEqual([
+      ["10.0.0.5", 25, undefined, 2, "keel.test", 0],
+      ["10.0.0.6", undefined, "10.0.0.1", 2, "keel.test", 0],
+    ]);
+  });
+  test("with its own connection options, the SMTP_CHECK stays and each host adds one; hosts do not inherit them", () => {
+    const out = expandSmtpHosts(smtp({ connectTimeout: 3, bindto: "10.0.0.9", hosts: [{ connectIp: "10.0.0.5" }] }));
+    expect(out.map((c) => [c.connectIp, c.bindto, c.connectTimeout])).toEqual([
+      [undefined, "10.0.0.9", 3],
+      ["10.0.0.5", undefined, undefined],
+    ]);
+    expect(expandSmtpHosts(smtp({}))).toHaveLength(1);
   });
 });
