@@ -1,6 +1,7 @@
 /**
- * `keel status [--json] [--control-socket PATH]`: the instances of a running daemon, as a
- * table (or the protocol's JSON). Exit 0 when the daemon answered, 1 otherwise.
+ * `keel status [--json] [--control-socket PATH]`: the instances of a running daemon and,
+ * when it has virtual servers, their real servers, as tables (or the protocol's JSON).
+ * Exit 0 when the daemon answered, 1 otherwise.
  */
 import type { Io } from "../cli";
 import { connect } from "../control/client";
@@ -26,6 +27,27 @@ export function formatStatus(st: Status): string {
     `${i.advertsReceived}/${i.advertsSent}`,
     String(i.errors),
   ]);
+  let out = table(head, rows);
+  const vss = st.virtualServers ?? [];
+  if (vss.length) {
+    const rsHead = ["VIRTUAL SERVER", "REAL SERVER", "STATE", "WEIGHT", "CONNS", "CHECKERS"];
+    const rsRows = vss.flatMap((v) =>
+      v.realServers.map((r) => [
+        `${v.name}${v.quorumUp ? "" : " (quorum LOST)"}${v.suspended ? " (suspended)" : ""}`,
+        r.address,
+        r.up ? "up" : "DOWN",
+        `${r.weight}/${r.liveWeight ?? "-"}`,
+        r.counters?.activeConns === undefined ? "-" : `${r.counters.activeConns}/${r.counters.inactiveConns ?? 0}`,
+        r.checkers.map((c) => `${c.type} ${c.up ? "up" : "DOWN"}`).join(", ") || "-",
+      ]),
+    );
+    out += `\n${table(rsHead, rsRows)}`;
+    if (st.lvs && !st.lvs.available) out += `IPVS unavailable: ${st.lvs.error ?? "unknown"} (checks still run)\n`;
+  }
+  return out;
+}
+
+function table(head: string[], rows: string[][]): string {
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
   const line = (r: string[]) => r.map((x, c) => x.padEnd(widths[c]!)).join("  ").trimEnd();
   return `${[line(head), ...rows.map(line)].join("\n")}\n`;

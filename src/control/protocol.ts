@@ -82,6 +82,25 @@ export interface RealServerStatus {
   /** weight in the IPVS table; undefined when the server is not in it */
   liveWeight?: number;
   checkers: CheckerStatus[];
+  /** IPVS's counters for this destination (summed over a group's services); absent without IPVS or outside the table */
+  counters?: LvsCounters;
+}
+
+/** What IPVS counts (ipvsadm -Ln --stats / --rate, and the connection columns). */
+export interface LvsCounters {
+  /** connections scheduled so far */
+  connections: number;
+  inPackets: number;
+  outPackets: number;
+  inBytes: number;
+  outBytes: number;
+  /** per-second rates from the kernel's estimator (2 s period) */
+  cps: number;
+  inBps: number;
+  outBps: number;
+  /** real servers only */
+  activeConns?: number;
+  inactiveConns?: number;
 }
 
 export interface VirtualServerStatus {
@@ -100,6 +119,8 @@ export interface VirtualServerStatus {
   /** ha_suspend and the service address is not on this host */
   suspended: boolean;
   realServers: RealServerStatus[];
+  /** IPVS's counters for the service(s) */
+  counters?: LvsCounters;
 }
 
 export interface Status {

@@ -76,8 +76,14 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
   await watchAddresses();
 
   let pending: ReturnType<typeof setTimeout> | undefined;
+  let countersAt = 0;
   const snapshot = () => {
     pending = undefined;
+    // IPVS's estimator updates every 2 s; once a second is enough to follow it
+    if (performance.now() - countersAt >= 1000) {
+      countersAt = performance.now();
+      driver.refreshCounters();
+    }
     send({ type: "status", virtualServers: driver.status(), lvs });
   };
   const dirty = () => {

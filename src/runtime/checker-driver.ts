@@ -15,13 +15,13 @@ import { expandSmtpHosts } from "../check/smtp";
 import type { Checker, FileCheck, HttpCheck } from "../config/lvs/model";
 import { effectiveSchedule } from "../config/lvs/model";
 import type { KeelConfig } from "../config/model";
-import type { CheckerStatus, Event, VirtualServerStatus } from "../control/protocol";
+import type { CheckerStatus, Event, LvsCounters, VirtualServerStatus } from "../control/protocol";
 import { type IpvsOp, applyOps, diffTables } from "../lvs/diff";
 import { IPVS_WEIGHT_FAULT, LvsPool, type RsState, type VsState, realWeight } from "../lvs/pool";
 import { destOf } from "../lvs/services";
 import { type ServiceEntry, destId, serviceId } from "../lvs/table";
 import { runScript } from "./exec";
-import type { IpvsPort } from "./ipvs-port";
+import type { IpvsCounters, IpvsPort } from "./ipvs-port";
 import { LvsNotifier } from "./lvs-notify";
 
 interface Slot {
@@ -66,6 +66,7 @@ export class CheckerDriver {
   private readonly notifier: LvsNotifier;
   private config: KeelConfig;
   private stopped = false;
+  private counters = new Map<string, IpvsCounters>();
 
   constructor(private readonly o: CheckerDriverOptions) {
     this.config = o.config;
@@ -384,6 +385,28 @@ export class CheckerDriver {
     return e?.dests.find((d) => destId(d) === id)?.weight;
   }
 
+  /** Read IPVS's counters (the status snapshot calls this once a second). */
+  refreshCounters(): void {
+    if (!this.o.ipvs || this.stopped) return;
+    try {
+      this.counters = this.o.ipvs.counters();
+    } catch {
+      // a failed read keeps the last counters; table errors are reported by sync()
+    }
+  }
+
+  /** The counters of a service (or one destination of it) summed over a group's services. */
+  private sum(vs: VsState, dest?: string): LvsCounters | undefined {
+    let total: LvsCounters | undefined;
+    for (const k of vs.keys) {
+      const c = this.counters.get(dest ? `${serviceId(k)}|${dest}` : serviceId(k));
+      if (!c) continue;
+      if (!total) total = { ...c };
+      else for (const f of Object.keys(c) as (keyof LvsCounters)[]) total[f] = (total[f] ?? 0) + (c[f] ?? 0);
+    }
+    return total;
+  }
+
   /** The control protocol's view of every virtual server. */
   status(): VirtualServerStatus[] {
     return this.pool.vss.map((vs, v) => ({
@@ -397,11 +420,13 @@ export class CheckerDriver {
       sorryServer: vs.sorry?.display,
       sorryActive: vs.sorry?.alive ?? false,
       suspended: !this.vsActive(vs),
+      counters: this.sum(vs),
       realServers: vs.rss.map((rs, r) => ({
         address: rs.display,
         up: rs.alive,
         weight: realWeight(rs.effectiveWeight),
         liveWeight: this.liveWeight(vs, rs),
+        counters: this.sum(vs, destId(destOf(vs.vs, rs.rs, 0))),
         checkers: this.slots
           .filter((s) => s.v === v && s.r === r)
           .map(

@@ -4,15 +4,39 @@
  * tests can hand the driver any other IpvsPort. On a kernel without IPVS, openIpvs
  * returns why, and the checkers still run (the child logs it once; VRRP is not affected).
  */
-import { Ipvs } from "../../native-bindings/ipvs";
+import { Ipvs, type IpvsStats } from "../../native-bindings/ipvs";
 import type { IpvsOp } from "../lvs/diff";
-import type { ServiceEntry } from "../lvs/table";
+import { type ServiceEntry, destId, serviceId } from "../lvs/table";
+
+/** What IPVS counts for a service or a destination (numbers: these never reach 2^53 in practice). */
+export interface IpvsCounters {
+  /** connections scheduled since the entry was made */
+  connections: number;
+  inPackets: number;
+  outPackets: number;
+  inBytes: number;
+  outBytes: number;
+  /** the kernel's 2 s-estimator rates, per second */
+  cps: number;
+  inBps: number;
+  outBps: number;
+  /** destinations only: connections now */
+  activeConns?: number;
+  inactiveConns?: number;
+}
 
 export interface IpvsPort {
   read(): ServiceEntry[];
   apply(op: IpvsOp): void;
   flush(): void;
   close(): void;
+  /** The kernel's counters, by serviceId and by `${serviceId}|${destId}`. */
+  counters(): Map<string, IpvsCounters>;
+}
+
+function fromStats(st: IpvsStats | undefined): IpvsCounters {
+  const n = (v: bigint | undefined) => Number(v ?? 0n);
+  return { connections: n(st?.conns), inPackets: n(st?.inPackets), outPackets: n(st?.outPackets), inBytes: n(st?.inBytes), outBytes: n(st?.outBytes), cps: n(st?.cps), inBps: n(st?.inBps), outBps: n(st?.outBps) };
 }
 
 export function ipvsPort(ipvs: Ipvs): IpvsPort {
@@ -36,6 +60,15 @@ export function ipvsPort(ipvs: Ipvs): IpvsPort {
     },
     flush: () => ipvs.flush(),
     close: () => ipvs.close(),
+    counters: () => {
+      const out = new Map<string, IpvsCounters>();
+      for (const e of ipvs.list()) {
+        const sid = serviceId(e.service);
+        out.set(sid, fromStats(e.service.stats));
+        for (const d of e.dests) out.set(`${sid}|${destId(d)}`, { ...fromStats(d.stats), activeConns: d.activeConns, inactiveConns: d.inactiveConns });
+      }
+      return out;
+    },
   };
 }
 

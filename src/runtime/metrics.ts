@@ -5,7 +5,7 @@
  */
 import type { VrrpDriver } from "./vrrp-driver";
 import type { VrrpStats } from "../vrrp/types";
-import type { VirtualServerStatus } from "../control/protocol";
+import type { LvsCounters, VirtualServerStatus } from "../control/protocol";
 
 /** keepalived's state numbers (vrrp.h): what keepalived_vrrp_state reports. */
 const STATE: Record<string, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 0 };
@@ -97,6 +97,25 @@ function renderLvs(vss: VirtualServerStatus[], head: (n: string, h: string, t: "
   for (const { c, l } of checkers) out.push(`keel_lvs_checker_up${l} ${c.up ? 1 : 0}`);
   head("keel_lvs_checker_duration_seconds", "Duration of the checker's last attempt", "gauge");
   for (const { c, l } of checkers) if (c.latencyMs !== undefined) out.push(`keel_lvs_checker_duration_seconds${l} ${c.latencyMs / 1000}`);
+  // IPVS's own counters (what ipvsadm -Ln --stats and the connection columns show)
+  const rss = vss.flatMap((v) => v.realServers.filter((r) => r.counters).map((r) => ({ c: r.counters as LvsCounters, l: { virtual_server: v.name, real_server: r.address } })));
+  const svcs = vss.filter((v) => v.counters).map((v) => ({ c: v.counters as LvsCounters, l: { virtual_server: v.name } }));
+  if (rss.length === 0 && svcs.length === 0) return;
+  head("keel_lvs_real_server_active_connections", "Connections IPVS holds established to the real server", "gauge");
+  for (const { c, l } of rss) out.push(`keel_lvs_real_server_active_connections${labels(l)} ${c.activeConns ?? 0}`);
+  head("keel_lvs_real_server_inactive_connections", "Connections IPVS holds to the real server in other states", "gauge");
+  for (const { c, l } of rss) out.push(`keel_lvs_real_server_inactive_connections${labels(l)} ${c.inactiveConns ?? 0}`);
+  for (const [what, list] of [
+    ["real_server", rss],
+    ["virtual_server", svcs],
+  ] as const) {
+    head(`keel_lvs_${what}_connections_total`, "Connections IPVS scheduled", "counter");
+    for (const { c, l } of list) out.push(`keel_lvs_${what}_connections_total${labels(l)} ${c.connections}`);
+    head(`keel_lvs_${what}_packets_total`, "Packets IPVS forwarded, by direction", "counter");
+    for (const { c, l } of list) for (const [d, n] of [["in", c.inPackets], ["out", c.outPackets]] as const) out.push(`keel_lvs_${what}_packets_total${labels({ ...l, direction: d })} ${n}`);
+    head(`keel_lvs_${what}_bytes_total`, "Bytes IPVS forwarded, by direction", "counter");
+    for (const { c, l } of list) for (const [d, n] of [["in", c.inBytes], ["out", c.outBytes]] as const) out.push(`keel_lvs_${what}_bytes_total${labels({ ...l, direction: d })} ${n}`);
+  }
 }
 
 /** Serve /metrics on "ADDR:PORT" (":PORT" = every address). */

@@ -9,6 +9,7 @@ const COLS: Col[] = [
   { id: "addr", title: "  REAL SERVER", w: 20, grow: 1, max: 30 },
   { id: "state", title: "STATE", w: 6 },
   { id: "weight", title: "WEIGHT", w: 7, right: true },
+  { id: "conns", title: "CONNS", w: 9, right: true, drop: 3 },
   { id: "checker", title: "CHECKER", w: 18 },
   { id: "last", title: "LAST CHECK", w: 10, right: true, drop: 2 },
   { id: "lat", title: "LATENCY", w: 7, right: true, drop: 1 },
@@ -25,6 +26,12 @@ export function weightText(rs: RealServerStatus): string {
   return `${rs.weight}/${rs.liveWeight ?? "-"}`;
 }
 
+/** IPVS's "active/inactive" connections to the real server; "-" without counters. */
+export function connsText(rs: RealServerStatus): string {
+  const c = rs.counters;
+  return c?.activeConns === undefined ? "-" : `${c.activeConns}/${c.inactiveConns ?? 0}`;
+}
+
 export function checkerText(rs: RealServerStatus): string {
   if (rs.checkers.length === 0) return "none";
   return rs.checkers.map((c) => `${c.type} ${c.up ? "up" : "DOWN"}${c.retries ? ` r${c.retries}` : ""}`).join(", ");
@@ -39,6 +46,8 @@ function rsValue(id: string, rs: RealServerStatus, now: number): string {
       return rs.up ? "up" : "! DOWN";
     case "weight":
       return weightText(rs);
+    case "conns":
+      return connsText(rs);
     case "checker":
       return checkerText(rs);
     case "last":
@@ -59,6 +68,7 @@ export function vsText(vs: VirtualServerStatus): string {
     `quorum ${vs.quorum}${vs.hysteresis ? `+-${vs.hysteresis}` : ""} ${vs.quorumUp ? "up" : "LOST"}`,
     `alive weight ${vs.aliveWeight}`,
   ];
+  if (vs.counters) bits.push(`${vs.counters.cps} conn/s`);
   if (vs.sorryServer) bits.push(`sorry ${vs.sorryServer}${vs.sorryActive ? " ACTIVE" : ""}`);
   if (vs.suspended) bits.push("SUSPENDED");
   return bits.join("  ");

@@ -9,6 +9,8 @@
  * 3. a stopped real server leaves the table within delay_loop + retry × delay_before_retry
  *    (+ the connect timeout), measured.
  * 4. quorum lost → the sorry server alone; regained → the real servers back.
+ *    A second service with inhibit_on_failure keeps the stopped server at weight 0, then
+ *    restores its weight.
  * 5. SIGTERM → keel removes its service.
  * Prints "PASS: ..." / "FAIL: ..." and exits 1 on any failure.
  */
@@ -110,9 +112,31 @@ ${["10.20.0.11", "10.20.0.12", "10.20.0.13"]
   )
   .join("\n")}
 }
+virtual_server 10.10.0.100 81 {
+  delay_loop 1
+  lb_algo wrr
+  lb_kind NAT
+  protocol TCP
+${[
+  ["10.20.0.11", 3],
+  ["10.20.0.12", 2],
+]
+  .map(
+    ([ip, w]) => `  real_server ${ip} 80 {
+    weight ${w}
+    inhibit_on_failure
+    TCP_CHECK {
+      connect_timeout 1
+      retry 1
+      delay_before_retry 1
+    }
+  }`,
+  )
+  .join("\n")}
+}
 `,
 );
-const keel = Bun.spawn(["ip", "netns", "exec", "lb", KEEL, "-n", "-l", "-G", "-f", conf, "-p", `${dir}/k.pid`, "-r", `${dir}/v.pid`, "--control-socket", `${dir}/k.sock`], {
+const keel = Bun.spawn(["ip", "netns", "exec", "lb", KEEL, "-n", "-l", "-G", "-f", conf, "-p", `${dir}/k.pid`, "-r", `${dir}/v.pid`, "--control-socket", `${dir}/k.sock`, "--metrics", "127.0.0.1:9650"], {
   stdout: "pipe",
   stderr: "pipe",
   env: { ...process.env, TMPDIR: dir },
@@ -135,9 +159,9 @@ for (const s of [keel.stdout, keel.stderr])
     }
   })();
 
-/** ipvsadm -Ln → the real servers of the VIP service with their forwarding and weight */
-function table(): string[] {
-  const out = ns("lb", "ipvsadm -Ln");
+/** ipvsadm -Ln → the real servers of a VIP service with their forwarding and weight */
+function table(port = 80): string[] {
+  const out = ns("lb", `ipvsadm -Ln -t 10.10.0.100:${port}`);
   return out
     .split("\n")
     .filter((l) => l.trim().startsWith("->") && !l.includes("RemoteAddress"))
@@ -157,7 +181,7 @@ async function until(what: string, cond: () => boolean, ms: number): Promise<num
 try {
   const all = ["10.20.0.11:80 Masq 1", "10.20.0.12:80 Masq 1", "10.20.0.13:80 Masq 1"];
   if ((await until("three real servers in IPVS", () => JSON.stringify(table()) === JSON.stringify(all), 60_000)) !== undefined) ok(`ipvsadm -Ln shows ${JSON.stringify(table())}`);
-  const svc = ns("lb", "ipvsadm -Ln").split("\n").find((l) => l.startsWith("TCP"));
+  const svc = ns("lb", "ipvsadm -Ln -t 10.10.0.100:80").split("\n").find((l) => l.startsWith("TCP"));
   if (svc?.match(/^TCP\s+10\.10\.0\.100:80 rr/)) ok(`service line: ${svc.trim()}`);
   else ko(`service line: ${svc}`);
   await until("VIP on lb", () => ns("lb", "ip -o addr show dev eth0").includes("10.10.0.100/"), 20_000);
@@ -170,6 +194,20 @@ try {
   if (seen.size === 3) ok(`the client reached ${[...seen].join(", ")} through the VIP`);
   else ko(`the client reached only ${JSON.stringify([...seen])}`);
 
+  // IPVS counted them: keel status and the metrics show it (the kernel folds its counters every 2 s)
+  const counted = () => {
+    const r = spawnSync(KEEL, ["status", "--json", "--control-socket", `${dir}/k.sock`], { encoding: "utf8" });
+    const st = JSON.parse(r.stdout || "{}") as { virtualServers?: { name: string; counters?: { connections: number }; realServers: { counters?: { connections: number } }[] }[] };
+    const vs = st.virtualServers?.[0];
+    return { vs: vs?.counters?.connections ?? 0, rs: (vs?.realServers ?? []).reduce((n, x) => n + (x.counters?.connections ?? 0), 0) };
+  };
+  if ((await until("IPVS's counters in keel status", () => counted().vs >= 9 && counted().rs >= 9, 10_000)) !== undefined) {
+    const m = spawnSync("ip", ["netns", "exec", "lb", "curl", "-s", "-m", "3", "http://127.0.0.1:9650/metrics"], { encoding: "utf8" }).stdout;
+    const line = m?.split("\n").find((l) => l.startsWith("keel_lvs_virtual_server_connections_total{") && l.includes("10.10.0.100") && l.includes(":80"));
+    if (line && Number(line.split(" ").pop()) >= 9) ok(`connections counted: keel status ${JSON.stringify(counted())}, metrics "${line}"`);
+    else ko(`metrics: ${line ?? "no keel_lvs_virtual_server_connections_total line"}`);
+  }
+
   // stop rs2: delay_loop 1 + delay_before_retry 1, each attempt refused at once: ~2 s (emulation adds)
   const t0 = performance.now();
   webs.get("rs2")?.kill("SIGKILL");
@@ -179,6 +217,10 @@ try {
     if (performance.now() - t0 <= limit) ok(`rs2 left the table ${Math.round(performance.now() - t0)} ms after it stopped (limit ${limit} ms)`);
     else ko(`rs2 left the table after ${Math.round(performance.now() - t0)} ms (limit ${limit} ms)`);
   }
+
+  // the inhibit_on_failure service keeps rs2, at weight 0
+  const inhibited = ["10.20.0.11:80 Masq 3", "10.20.0.12:80 Masq 0"];
+  if ((await until("rs2 inhibited (weight 0) in the :81 service", () => JSON.stringify(table(81)) === JSON.stringify(inhibited), 15_000)) !== undefined) ok(`inhibit_on_failure: ${JSON.stringify(table(81))}`);
 
   // rs3 too: live weight 1 < quorum 2 → the sorry server alone
   webs.get("rs3")?.kill("SIGKILL");
@@ -190,6 +232,8 @@ try {
   startWeb("rs2");
   startWeb("rs3");
   if ((await until("real servers back", () => JSON.stringify(table()) === JSON.stringify(all), 30_000)) !== undefined) ok("quorum regained: the real servers are back, the sorry server gone");
+  const weighted = ["10.20.0.11:80 Masq 3", "10.20.0.12:80 Masq 2"];
+  if ((await until("rs2 weight 2 again in the :81 service", () => JSON.stringify(table(81)) === JSON.stringify(weighted), 15_000)) !== undefined) ok(`recovered: ${JSON.stringify(table(81))}`);
 
   keel.kill("SIGTERM");
   await keel.exited;

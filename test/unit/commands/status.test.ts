@@ -1,0 +1,39 @@
+// keel status's tables: instances, then real servers with their weights, IPVS's
+// connection counts and checkers.
+import { expect, test } from "bun:test";
+import { formatStatus } from "../../../src/commands/status";
+import type { Status } from "../../../src/control/protocol";
+
+const base: Status = { version: 1, keel: "0", pid: 1, startedAt: 0, configFile: "/etc/keepalived/keepalived.conf", instances: [] };
+
+test("real servers: configured/live weight, active/inactive connections, checkers", () => {
+  const st: Status = {
+    ...base,
+    lvs: { available: true },
+    virtualServers: [
+      {
+        name: "10.0.0.100:80/TCP",
+        scheduler: "rr",
+        method: "NAT",
+        quorum: 2,
+        hysteresis: 0,
+        aliveWeight: 1,
+        quorumUp: false,
+        sorryActive: true,
+        suspended: false,
+        counters: { connections: 12, inPackets: 0, outPackets: 0, inBytes: 0, outBytes: 0, cps: 1, inBps: 0, outBps: 0 },
+        realServers: [
+          { address: "10.0.1.1:80", up: true, weight: 1, liveWeight: 1, checkers: [{ type: "HTTP_GET", up: true, retries: 0 }], counters: { connections: 12, inPackets: 0, outPackets: 0, inBytes: 0, outBytes: 0, cps: 1, inBps: 0, outBps: 0, activeConns: 3, inactiveConns: 7 } },
+          { address: "10.0.1.2:80", up: false, weight: 2, checkers: [{ type: "TCP_CHECK", up: false, retries: 1 }] },
+        ],
+      },
+    ],
+  };
+  const lines = formatStatus(st).split("\n");
+  expect(lines[2]).toMatch(/^VIRTUAL SERVER\s+REAL SERVER\s+STATE\s+WEIGHT\s+CONNS\s+CHECKERS$/);
+  expect(lines[3]).toMatch(/^10\.0\.0\.100:80\/TCP \(quorum LOST\)\s+10\.0\.1\.1:80\s+up\s+1\/1\s+3\/7\s+HTTP_GET up$/);
+  expect(lines[4]).toMatch(/^10\.0\.0\.100:80\/TCP \(quorum LOST\)\s+10\.0\.1\.2:80\s+DOWN\s+2\/-\s+-\s+TCP_CHECK DOWN$/);
+  expect(formatStatus({ ...st, lvs: { available: false, error: "no IPVS family" } })).toContain("IPVS unavailable: no IPVS family (checks still run)\n");
+  // no virtual servers: the instance table alone
+  expect(formatStatus(base).split("\n").filter(Boolean)).toHaveLength(1);
+});
