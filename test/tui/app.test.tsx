@@ -148,15 +148,16 @@ describe("keys", () => {
 });
 
 describe("other views", () => {
-  test("virtual servers: real servers with weights, checker state, latency, quorum, sorry server, suspended", async () => {
+  test("virtual servers: real servers with weights, connections, checker state, latency, quorum, sorry server, suspended", async () => {
     const m = await start(new FakeDaemon(sample()), { columns: 120 });
     await m.press("4");
     const f = await m.waitFor("10.0.0.11:80");
     expect(lineWith(f, "10.0.0.100:80/TCP")).toContain("wrr NAT");
     expect(lineWith(f, "10.0.0.100:80/TCP")).toContain("quorum 1 up");
     expect(lineWith(f, "10.0.0.100:80/TCP")).toContain("sorry 10.0.9.9:80");
-    expect(lineWith(f, "10.0.0.11:80")).toMatch(/up\s+3\/3\s+HTTP_GET up\s+2s ago\s+12ms\s+ok/);
-    expect(lineWith(f, "10.0.0.12:80")).toMatch(/! DOWN\s+2\/-\s+TCP_CHECK DOWN r1/);
+    expect(lineWith(f, "10.0.0.100:80/TCP")).toContain("4 conn/s");
+    expect(lineWith(f, "10.0.0.11:80")).toMatch(/up\s+3\/3\s+5\/17\s+HTTP_GET up\s+2s ago\s+12ms\s+ok/);
+    expect(lineWith(f, "10.0.0.12:80")).toMatch(/! DOWN\s+2\/-\s+-\s+TCP_CHECK DOWN r1/);
     expect(lineWith(f, "10.0.0.12:80")).toContain("connection refused");
     expect(lineWith(f, "fwmark 7")).toContain("quorum 4+-1 LOST");
     expect(lineWith(f, "fwmark 7")).toContain("sorry 10.0.9.10:443 ACTIVE");

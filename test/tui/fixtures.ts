@@ -43,6 +43,7 @@ export function sample(): Status {
           sorryServer: "10.0.9.9:80",
           sorryActive: false,
           suspended: false,
+          counters: { connections: 120, inPackets: 900, outPackets: 800, inBytes: 50_000, outBytes: 400_000, cps: 4, inBps: 1000, outBps: 9000 },
           realServers: [
             {
               address: "10.0.0.11:80",
@@ -50,6 +51,7 @@ export function sample(): Status {
               weight: 3,
               liveWeight: 3,
               checkers: [{ type: "HTTP_GET", up: true, lastCheck: now - 2000, latencyMs: 12, lastResult: "ok", retries: 0 }],
+              counters: { connections: 120, inPackets: 900, outPackets: 800, inBytes: 50_000, outBytes: 400_000, cps: 4, inBps: 1000, outBps: 9000, activeConns: 5, inactiveConns: 17 },
             },
             {
               address: "10.0.0.12:80",

@@ -161,7 +161,8 @@ for (const s of [keel.stdout, keel.stderr])
 
 /** ipvsadm -Ln → the real servers of a VIP service with their forwarding and weight */
 function table(port = 80): string[] {
-  const out = ns("lb", `ipvsadm -Ln -t 10.10.0.100:${port}`);
+  // "No such service" (exit 2) until keel has added it: an empty table
+  const out = spawnSync("ip", ["netns", "exec", "lb", "ipvsadm", "-Ln", "-t", `10.10.0.100:${port}`], { encoding: "utf8" }).stdout ?? "";
   return out
     .split("\n")
     .filter((l) => l.trim().startsWith("->") && !l.includes("RemoteAddress"))
