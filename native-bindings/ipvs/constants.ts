@@ -15,6 +15,11 @@ export const IPVS_CMD_NEW_DEST = 5;
 export const IPVS_CMD_SET_DEST = 6;
 export const IPVS_CMD_DEL_DEST = 7;
 export const IPVS_CMD_GET_DEST = 8;
+export const IPVS_CMD_NEW_DAEMON = 9;
+export const IPVS_CMD_DEL_DAEMON = 10;
+export const IPVS_CMD_GET_DAEMON = 11;
+export const IPVS_CMD_SET_CONFIG = 12;
+export const IPVS_CMD_GET_CONFIG = 13;
 export const IPVS_CMD_SET_INFO = 14;
 export const IPVS_CMD_GET_INFO = 15;
 export const IPVS_CMD_FLUSH = 17;
@@ -22,6 +27,25 @@ export const IPVS_CMD_FLUSH = 17;
 // enum IPVS_CMD_ATTR_*
 export const IPVS_CMD_ATTR_SERVICE = 1;
 export const IPVS_CMD_ATTR_DEST = 2;
+export const IPVS_CMD_ATTR_DAEMON = 3;
+export const IPVS_CMD_ATTR_TIMEOUT_TCP = 4;
+export const IPVS_CMD_ATTR_TIMEOUT_TCP_FIN = 5;
+export const IPVS_CMD_ATTR_TIMEOUT_UDP = 6;
+
+// enum IPVS_DAEMON_ATTR_*
+export const IPVS_DAEMON_ATTR_STATE = 1;
+export const IPVS_DAEMON_ATTR_MCAST_IFN = 2;
+export const IPVS_DAEMON_ATTR_SYNC_ID = 3;
+export const IPVS_DAEMON_ATTR_SYNC_MAXLEN = 4;
+export const IPVS_DAEMON_ATTR_MCAST_GROUP = 5;
+export const IPVS_DAEMON_ATTR_MCAST_GROUP6 = 6;
+export const IPVS_DAEMON_ATTR_MCAST_PORT = 7;
+export const IPVS_DAEMON_ATTR_MCAST_TTL = 8;
+
+// IP_VS_STATE_*: the sync daemon's role
+export const IP_VS_STATE_MASTER = 1;
+export const IP_VS_STATE_BACKUP = 2;
+export const IP_VS_IFNAME_MAXLEN = 16;
 
 // enum IPVS_SVC_ATTR_*
 export const IPVS_SVC_ATTR_AF = 1;

@@ -13,7 +13,14 @@ import type { NlMessage } from "../netlink/codec";
 import { NetlinkSocket } from "../netlink/socket";
 import * as I from "./constants";
 import {
+  decodeDaemon,
   decodeDest,
+  decodeTimeouts,
+  dumpDaemonsRequest,
+  getTimeoutsRequest,
+  setTimeoutsRequest,
+  startDaemonRequest,
+  stopDaemonRequest,
   decodeInfo,
   decodeService,
   delServiceRequest,
@@ -25,7 +32,7 @@ import {
   getInfoRequest,
   serviceRequest,
 } from "./messages";
-import type { IpvsDest, IpvsDestInfo, IpvsEntry, IpvsService, IpvsServiceInfo, IpvsServiceKey } from "./types";
+import type { IpvsDest, IpvsDestInfo, IpvsEntry, IpvsService, IpvsServiceInfo, IpvsServiceKey, IpvsSyncDaemon, IpvsTimeouts } from "./types";
 
 const ENOENT = 2;
 const DUMP_TRIES = 3;
@@ -112,6 +119,41 @@ export class Ipvs {
     return this.dumpAll(what, (seq) => dumpDestsRequest(this.family, seq, k)).map((m) => {
       const d = decodeDest(m.payload, k.family);
       if (!d.ok) throw new NetlinkError(EBADMSG, what, undefined, d.error.message);
+      return d.value;
+    });
+  }
+
+  /** ipvsadm --set TCP TCPFIN UDP (0 leaves one as it is) */
+  setTimeouts(t: IpvsTimeouts): void {
+    this.ack(`IPVS_CMD_SET_CONFIG tcp ${t.tcp} tcpfin ${t.tcpFin} udp ${t.udp}`, (seq) => setTimeoutsRequest(this.family, seq, t));
+  }
+
+  /** ipvsadm -L --timeout */
+  timeouts(): IpvsTimeouts {
+    const seq = this.sock.nextSeq();
+    const { messages } = this.sock.dump("IPVS_CMD_GET_CONFIG", seq, getTimeoutsRequest(this.family, seq));
+    const m = messages.find((x) => x.type === this.family);
+    if (!m) throw new NetlinkError(EBADMSG, "IPVS_CMD_GET_CONFIG", undefined, "no reply");
+    const r = decodeTimeouts(m.payload);
+    if (!r.ok) throw new NetlinkError(EBADMSG, "IPVS_CMD_GET_CONFIG", undefined, r.error.message);
+    return r.value;
+  }
+
+  /** ipvsadm --start-daemon */
+  startDaemon(d: IpvsSyncDaemon): void {
+    this.ack(`IPVS_CMD_NEW_DAEMON ${d.state} ${d.interface} syncid ${d.syncId}`, (seq) => startDaemonRequest(this.family, seq, d));
+  }
+
+  /** ipvsadm --stop-daemon */
+  stopDaemon(state: IpvsSyncDaemon["state"]): void {
+    this.ack(`IPVS_CMD_DEL_DAEMON ${state}`, (seq) => stopDaemonRequest(this.family, seq, state));
+  }
+
+  /** the running sync daemons (ipvsadm -L --daemon) */
+  daemons(): IpvsSyncDaemon[] {
+    return this.dumpAll("IPVS_CMD_GET_DAEMON", (seq) => dumpDaemonsRequest(this.family, seq)).map((m) => {
+      const d = decodeDaemon(m.payload);
+      if (!d.ok) throw new NetlinkError(EBADMSG, "IPVS_CMD_GET_DAEMON", undefined, d.error.message);
       return d.value;
     });
   }

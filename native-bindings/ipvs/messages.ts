@@ -9,8 +9,8 @@ import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST } from "../netlink/constants";
 import { genlMessage, splitGenl } from "../netlink/genl";
 import { formatAddress, parseAddress } from "../netlink/ip";
 import * as I from "./constants";
-import { IPVS_CMD, IPVS_INFO } from "./schemas";
-import type { IpvsDest, IpvsDestInfo, IpvsMethod, IpvsProtocol, IpvsService, IpvsServiceInfo, IpvsServiceKey, IpvsStats, IpvsTunType } from "./types";
+import { IPVS_CMD, IPVS_DAEMON, IPVS_INFO } from "./schemas";
+import type { IpvsDest, IpvsDestInfo, IpvsMethod, IpvsProtocol, IpvsService, IpvsServiceInfo, IpvsServiceKey, IpvsStats, IpvsSyncDaemon, IpvsTimeouts, IpvsTunType } from "./types";
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -138,6 +138,57 @@ export function dumpDestsRequest(family: number, seq: number, k: IpvsServiceKey)
   return genlMessage(family, REQ | NLM_F_DUMP, seq, I.IPVS_CMD_GET_DEST, I.IPVS_GENL_VERSION, encodeAttrs(IPVS_CMD, [["service", keyAttrs(k)]]));
 }
 
+/** IPVS_CMD_SET_CONFIG: the three protocol timeouts (ipvsadm --set; 0 keeps the current value) */
+export function setTimeoutsRequest(family: number, seq: number, t: IpvsTimeouts): Uint8Array {
+  return genlMessage(
+    family,
+    REQ,
+    seq,
+    I.IPVS_CMD_SET_CONFIG,
+    I.IPVS_GENL_VERSION,
+    encodeAttrs(IPVS_CMD, [
+      ["timeoutTcp", t.tcp],
+      ["timeoutTcpFin", t.tcpFin],
+      ["timeoutUdp", t.udp],
+    ]),
+  );
+}
+
+export function getTimeoutsRequest(family: number, seq: number): Uint8Array {
+  return genlMessage(family, REQ, seq, I.IPVS_CMD_GET_CONFIG, I.IPVS_GENL_VERSION);
+}
+
+const STATE_NUM = { master: I.IP_VS_STATE_MASTER, backup: I.IP_VS_STATE_BACKUP } as const;
+
+/** IPVS_CMD_NEW_DAEMON, attributes in libipvs's order (ipvs_start_daemon) */
+export function startDaemonRequest(family: number, seq: number, d: IpvsSyncDaemon): Uint8Array {
+  if (d.interface.length >= I.IP_VS_IFNAME_MAXLEN) throw new IpvsRequestError(`sync daemon: interface name "${d.interface}" is longer than ${I.IP_VS_IFNAME_MAXLEN - 1} characters`);
+  const list: [string, number | string | Uint8Array][] = [
+    ["state", STATE_NUM[d.state]],
+    ["mcastIfn", d.interface],
+    ["syncId", d.syncId],
+  ];
+  if (d.maxLen) list.push(["syncMaxlen", d.maxLen]);
+  if (d.port) list.push(["mcastPort", d.port]);
+  if (d.ttl) list.push(["mcastTtl", d.ttl]);
+  if (d.group) {
+    const v6 = d.group.includes(":");
+    const a = parseAddress(v6 ? 6 : 4, d.group);
+    if (!a) throw new IpvsRequestError(`sync daemon: "${d.group}" is not a multicast address`);
+    list.push([v6 ? "mcastGroup6" : "mcastGroup", a]);
+  }
+  return genlMessage(family, REQ, seq, I.IPVS_CMD_NEW_DAEMON, I.IPVS_GENL_VERSION, encodeAttrs(IPVS_CMD, [["daemon", list]]));
+}
+
+/** IPVS_CMD_DEL_DAEMON: the role alone */
+export function stopDaemonRequest(family: number, seq: number, state: IpvsSyncDaemon["state"]): Uint8Array {
+  return genlMessage(family, REQ, seq, I.IPVS_CMD_DEL_DAEMON, I.IPVS_GENL_VERSION, encodeAttrs(IPVS_CMD, [["daemon", [["state", STATE_NUM[state]]]]]));
+}
+
+export function dumpDaemonsRequest(family: number, seq: number): Uint8Array {
+  return genlMessage(family, REQ | NLM_F_DUMP, seq, I.IPVS_CMD_GET_DAEMON, I.IPVS_GENL_VERSION);
+}
+
 /** how a request is named in errors, the way ipvsadm's arguments name it */
 export function describeService(k: IpvsServiceKey): string {
   return serviceName(k);
@@ -253,4 +304,30 @@ export function decodeInfo(payload: Uint8Array): Result<{ version: string; connT
   if (!a.ok) return a;
   const v = typeof a.value.version === "number" ? a.value.version : 0;
   return ok({ version: `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`, connTabSize: typeof a.value.connTabSize === "number" ? a.value.connTabSize : 0 });
+}
+
+/** The GET_CONFIG reply (IPVS_CMD_SET_CONFIG with the three timeouts). */
+export function decodeTimeouts(payload: Uint8Array): Result<IpvsTimeouts> {
+  const top = commandAttrs(payload, I.IPVS_CMD_SET_CONFIG, "IPVS timeouts");
+  if (!top.ok) return top;
+  const n = (x: unknown) => (typeof x === "number" ? x : 0);
+  return ok({ tcp: n(top.value.timeoutTcp), tcpFin: n(top.value.timeoutTcpFin), udp: n(top.value.timeoutUdp) });
+}
+
+/** One IPVS_CMD_NEW_DAEMON message of a GET_DAEMON dump. */
+export function decodeDaemon(payload: Uint8Array): Result<IpvsSyncDaemon> {
+  const top = commandAttrs(payload, I.IPVS_CMD_NEW_DAEMON, "IPVS sync daemon");
+  if (!top.ok) return top;
+  const a = top.value.daemon as DecodedAttrs | undefined;
+  if (!a || typeof a !== "object") return fail("bad-message", "IPVS sync daemon: no IPVS_CMD_ATTR_DAEMON");
+  const state = a.state === I.IP_VS_STATE_MASTER ? "master" : a.state === I.IP_VS_STATE_BACKUP ? "backup" : undefined;
+  if (!state) return fail("bad-attribute", `IPVS sync daemon: state ${String(a.state)}`);
+  const d: IpvsSyncDaemon = { state, interface: typeof a.mcastIfn === "string" ? a.mcastIfn : "", syncId: typeof a.syncId === "number" ? a.syncId : 0 };
+  if (typeof a.syncMaxlen === "number") d.maxLen = a.syncMaxlen;
+  if (typeof a.mcastPort === "number") d.port = a.mcastPort;
+  if (typeof a.mcastTtl === "number") d.ttl = a.mcastTtl;
+  const g = a.mcastGroup6 instanceof Uint8Array ? formatAddress(a.mcastGroup6) : a.mcastGroup instanceof Uint8Array ? formatAddress(a.mcastGroup) : undefined;
+  // the kernel reports the group it uses; :: / 0.0.0.0 only when none was ever set
+  if (g && g !== "::" && g !== "0.0.0.0") d.group = g;
+  return ok(d);
 }

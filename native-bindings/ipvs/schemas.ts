@@ -71,12 +71,32 @@ export const IPVS_DEST: AttrSchema = {
   },
 };
 
+export const IPVS_DAEMON: AttrSchema = {
+  name: "IPVS_DAEMON_ATTR",
+  attrs: {
+    state: { type: I.IPVS_DAEMON_ATTR_STATE, kind: "u32" },
+    mcastIfn: { type: I.IPVS_DAEMON_ATTR_MCAST_IFN, kind: "string" },
+    syncId: { type: I.IPVS_DAEMON_ATTR_SYNC_ID, kind: "u32" },
+    syncMaxlen: { type: I.IPVS_DAEMON_ATTR_SYNC_MAXLEN, kind: "u16" },
+    /** struct in_addr, network order */
+    mcastGroup: { type: I.IPVS_DAEMON_ATTR_MCAST_GROUP, kind: "binary", sizes: [4] },
+    mcastGroup6: { type: I.IPVS_DAEMON_ATTR_MCAST_GROUP6, kind: "binary", sizes: [16] },
+    /** host order (ip_vs_sync.c converts it with cpu_to_be16) */
+    mcastPort: { type: I.IPVS_DAEMON_ATTR_MCAST_PORT, kind: "u16" },
+    mcastTtl: { type: I.IPVS_DAEMON_ATTR_MCAST_TTL, kind: "u8" },
+  },
+};
+
 /** The command's top-level attributes. The nests carry NLA_F_NESTED, as libipvs (ipvsadm, keepalived) sends them. */
 export const IPVS_CMD: AttrSchema = {
   name: "IPVS_CMD_ATTR",
   attrs: {
     service: { type: I.IPVS_CMD_ATTR_SERVICE, kind: "nested", nested: IPVS_SVC, flags: NLA_F_NESTED },
     dest: { type: I.IPVS_CMD_ATTR_DEST, kind: "nested", nested: IPVS_DEST, flags: NLA_F_NESTED },
+    daemon: { type: I.IPVS_CMD_ATTR_DAEMON, kind: "nested", nested: IPVS_DAEMON, flags: NLA_F_NESTED },
+    timeoutTcp: { type: I.IPVS_CMD_ATTR_TIMEOUT_TCP, kind: "u32" },
+    timeoutTcpFin: { type: I.IPVS_CMD_ATTR_TIMEOUT_TCP_FIN, kind: "u32" },
+    timeoutUdp: { type: I.IPVS_CMD_ATTR_TIMEOUT_UDP, kind: "u32" },
   },
 };
 

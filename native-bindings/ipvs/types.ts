@@ -72,3 +72,23 @@ export interface IpvsEntry {
   service: IpvsServiceInfo;
   dests: IpvsDestInfo[];
 }
+
+/** IPVS protocol timeouts in seconds (ipvsadm --set); 0 in a request leaves that one as it is */
+export interface IpvsTimeouts {
+  tcp: number;
+  tcpFin: number;
+  udp: number;
+}
+
+/** A connection synchronisation daemon (ipvsadm --start-daemon) */
+export interface IpvsSyncDaemon {
+  state: "master" | "backup";
+  /** the interface its multicast goes through */
+  interface: string;
+  syncId: number;
+  /** kernel defaults when unset: maxlen from the MTU, port 8848, TTL 1, group 224.0.0.81 */
+  maxLen?: number;
+  port?: number;
+  ttl?: number;
+  group?: string;
+}

@@ -16,6 +16,7 @@ import type { KeelConfig } from "../config/model";
 import type { Event, VirtualServerStatus } from "../control/protocol";
 import { CheckerDriver } from "./checker-driver";
 import { openIpvs } from "./ipvs-port";
+import { CheckerLvsGlobals } from "./lvs-globals";
 import { ExternalTrackers } from "./trackers";
 
 export type ToChild = { type: "reload" } | { type: "stop" };
@@ -99,6 +100,8 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
       if (ch.kind === "file" && "value" in ch && typeof ch.value === "number") driver.trackFile(ch.name, ch.value);
     });
   let trackers = fileTrackers(o.config);
+  const globals = ipvs ? new CheckerLvsGlobals(ipvs, log) : undefined;
+  globals?.apply(o.config);
   driver.start();
   trackers.start();
   snapshot();
@@ -114,6 +117,7 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
       trackers.stop();
       watcher?.close();
       driver.stop();
+      globals?.stop();
       ipvs?.close();
       log.info("Stopped Healthcheck child process");
       resolve(0);
@@ -127,6 +131,7 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
       }
       o.config = r.config;
       trackers.stop();
+      globals?.apply(r.config);
       driver.reload(r.config);
       trackers = fileTrackers(r.config);
       trackers.start();

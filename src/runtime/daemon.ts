@@ -24,6 +24,9 @@ import { Notifier } from "./notify";
 import { VrrpScriptRunner } from "./scripts";
 import { VrrpDriver } from "./vrrp-driver";
 import { CheckerLink } from "./checker-link";
+import type { Ipvs } from "../../native-bindings/ipvs";
+import { openIpvsControl } from "./ipvs-port";
+import { VrrpSyncDaemon } from "./lvs-globals";
 
 export interface DaemonOptions {
   config: KeelConfig;
@@ -111,10 +114,27 @@ export async function runDaemon(given: DaemonOptions): Promise<number> {
   const lastTransition = new Map<string, { at: number; from: string; to: string; reason: string }>();
   const trackResults: TrackResults = new Map();
   const notifier = new Notifier(o.config, log);
+  // lvs_sync_daemon tied to a vrrp_instance: the sync daemon's role follows that instance
+  let syncd: VrrpSyncDaemon | undefined;
+  let syncdIpvs: Ipvs | undefined;
+  const ensureSyncd = (c: KeelConfig) => {
+    if (syncd) return syncd.reload(c);
+    if (o.checkOnly || !VrrpSyncDaemon.wanted(c)) return;
+    try {
+      syncdIpvs = openIpvsControl();
+      syncd = new VrrpSyncDaemon(syncdIpvs, log, c);
+    } catch (e) {
+      log.error(`IPVS: lvs_sync_daemon: ${(e as Error).message}; the connection sync daemon is not started (VRRP is not affected)`);
+    }
+  };
   try {
     notifier.start();
+    ensureSyncd(o.config);
     const onEvent = (e: Event) => {
-      if (e.event === "transition") lastTransition.set(e.instance, { at: e.at, from: e.from, to: e.to, reason: e.reason });
+      if (e.event === "transition") {
+        lastTransition.set(e.instance, { at: e.at, from: e.from, to: e.to, reason: e.reason });
+        syncd?.transition(e.instance, e.to);
+      }
       if (e.event === "track" && e.kind === "script") trackResults.set(`script:${e.name}`, { ok: e.ok, code: e.code, ms: e.ms, at: e.at });
       control?.broadcast(e);
     };
@@ -206,6 +226,7 @@ export async function runDaemon(given: DaemonOptions): Promise<number> {
     scripts?.stop();
     r.config = secureScripts(r.config, log);
     notifier.setConfig(r.config);
+    ensureSyncd(r.config);
     driver.reload(vrrpPart(r.config));
     if (checkers) checkers.reload();
     else if (!o.vrrpOnly && r.config.virtualServers.length > 0) {
@@ -239,6 +260,8 @@ export async function runDaemon(given: DaemonOptions): Promise<number> {
         scripts?.stop();
         trackers?.stop();
         metrics?.stop();
+        syncd?.stop();
+        syncdIpvs?.close();
         driver.stop();
         control?.stop();
       } finally {

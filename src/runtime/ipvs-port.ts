@@ -6,6 +6,7 @@
  */
 import { Ipvs, type IpvsStats } from "../../native-bindings/ipvs";
 import type { IpvsOp } from "../lvs/diff";
+import type { IpvsControl } from "./lvs-globals";
 import { type ServiceEntry, destId, serviceId } from "../lvs/table";
 
 /** What IPVS counts for a service or a destination (numbers: these never reach 2^53 in practice). */
@@ -25,7 +26,7 @@ export interface IpvsCounters {
   inactiveConns?: number;
 }
 
-export interface IpvsPort {
+export interface IpvsPort extends IpvsControl {
   read(): ServiceEntry[];
   apply(op: IpvsOp): void;
   flush(): void;
@@ -60,6 +61,10 @@ export function ipvsPort(ipvs: Ipvs): IpvsPort {
     },
     flush: () => ipvs.flush(),
     close: () => ipvs.close(),
+    setTimeouts: (t) => ipvs.setTimeouts(t),
+    timeouts: () => ipvs.timeouts(),
+    startDaemon: (d) => ipvs.startDaemon(d),
+    stopDaemon: (st) => ipvs.stopDaemon(st),
     counters: () => {
       const out = new Map<string, IpvsCounters>();
       for (const e of ipvs.list()) {
@@ -72,10 +77,27 @@ export function ipvsPort(ipvs: Ipvs): IpvsPort {
   };
 }
 
+/**
+ * Open IPVS; when the kernel has no IPVS family yet, load the module and try again, as
+ * keepalived's ipvs_start does (keepalived_modprobe("ip_vs")).
+ */
+export function openIpvsControl(): Ipvs {
+  try {
+    return Ipvs.open();
+  } catch (e) {
+    if ((e as { errno?: number }).errno !== 2) throw e;
+    const modprobe = Bun.which("modprobe") ?? Bun.which("modprobe", { PATH: "/sbin:/usr/sbin" });
+    if (!modprobe) throw e;
+    const r = Bun.spawnSync([modprobe, "ip_vs"], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`${(e as Error).message}; modprobe ip_vs: ${r.stderr.toString().trim() || `exit ${r.exitCode}`}`);
+    return Ipvs.open();
+  }
+}
+
 export async function openIpvs(): Promise<{ port: IpvsPort; version: string } | { error: string }> {
   let ipvs: Ipvs;
   try {
-    ipvs = Ipvs.open();
+    ipvs = openIpvsControl();
   } catch (e) {
     return { error: `IPVS is not available: ${(e as Error).message}` };
   }

@@ -10,9 +10,15 @@ import { decodeFamily, getFamilyRequest } from "../../../native-bindings/netlink
 import * as I from "../../../native-bindings/ipvs/constants";
 import {
   IpvsRequestError,
+  decodeDaemon,
   decodeDest,
   decodeInfo,
   decodeService,
+  decodeTimeouts,
+  startDaemonRequest,
+  stopDaemonRequest,
+  setTimeoutsRequest,
+  getTimeoutsRequest,
   delServiceRequest,
   destRequest,
   dumpDestsRequest,
@@ -89,6 +95,8 @@ describe("requests, byte for byte as ipvsadm sends them", () => {
     ["03", "IPVS_CMD_GET_SERVICE", "-Ln (services)", (q) => dumpServicesRequest(FAMILY, q)],
     ["03", "IPVS_CMD_GET_DEST", "-Ln (destinations)", (q) => dumpDestsRequest(FAMILY, q, v4key)],
     ["01", "IPVS_CMD_GET_INFO", "(every ipvsadm run)", (q) => getInfoRequest(FAMILY, q)],
+    ["15", "IPVS_CMD_SET_CONFIG", "--set 900 120 300", (q) => setTimeoutsRequest(FAMILY, q, { tcp: 900, tcpFin: 120, udp: 300 })],
+    ["16", "IPVS_CMD_GET_CONFIG", "-L --timeout", (q) => getTimeoutsRequest(FAMILY, q)],
   ];
   for (const [step, cmd, what, build] of cases) {
     test(`${step} ${cmd}: ipvsadm ${what}`, () => {
@@ -114,7 +122,28 @@ describe("requests, byte for byte as ipvsadm sends them", () => {
   });
 });
 
+describe("the connection sync daemon (libipvs ipvs_start_daemon's layout)", () => {
+  test("NEW_DAEMON: state, interface, syncid, then only what is set", () => {
+    const h = hex(startDaemonRequest(FAMILY, 0, { state: "master", interface: "eth1", syncId: 51 }));
+    // genl header: NEW_DAEMON (9), version 1; the nest (type 3 | NLA_F_NESTED) with STATE 1, MCAST_IFN "eth1", SYNC_ID 51
+    expect(h.slice(32)).toBe("09010000" + "20000380" + "0800010001000000" + "0900020065746831" + "00000000" + "0800030033000000");
+    const all = startDaemonRequest(FAMILY, 0, { state: "backup", interface: "eth1", syncId: 7, maxLen: 1400, port: 8850, ttl: 2, group: "239.1.1.1" });
+    const back = decodeDaemon(Buffer.from(all).subarray(16));
+    expect(back.ok && back.value).toEqual({ state: "backup", interface: "eth1", syncId: 7, maxLen: 1400, port: 8850, ttl: 2, group: "239.1.1.1" });
+    const six = decodeDaemon(Buffer.from(startDaemonRequest(FAMILY, 0, { state: "master", interface: "eth1", syncId: 0, group: "ff02::1:2" })).subarray(16));
+    expect(six.ok && six.value.group).toBe("ff02::1:2");
+    expect(() => startDaemonRequest(FAMILY, 0, { state: "master", interface: "x".repeat(16), syncId: 0 })).toThrow(/longer than 15/);
+  });
+  test("DEL_DAEMON: the role alone", () => {
+    expect(hex(stopDaemonRequest(FAMILY, 0, "backup")).slice(32)).toBe("0a010000" + "0c000380" + "0800010002000000");
+  });
+});
+
 describe("replies", () => {
+  test("GET_CONFIG: the timeouts ipvsadm -L --timeout printed (900 120 300)", () => {
+    const r = decodeTimeouts(payloadOf(captured("16", "IPVS_CMD_SET_CONFIG", "recv")[0]?.hex ?? ""));
+    expect(r.ok && r.value).toEqual({ tcp: 900, tcpFin: 120, udp: 300 });
+  });
   test("GET_INFO: version 1.2.1, size 4096 (ipvsadm's first line)", () => {
     const r = decodeInfo(payloadOf(captured("01", "IPVS_CMD_SET_INFO", "recv")[0]?.hex ?? ""));
     expect(r.ok && r.value).toEqual({ version: "1.2.1", connTabSize: 4096 });

@@ -10,8 +10,9 @@
  *    (+ the connect timeout), measured.
  * 4. quorum lost → the sorry server alone; regained → the real servers back.
  *    A second service with inhibit_on_failure keeps the stopped server at weight 0, then
- *    restores its weight.
- * 5. SIGTERM → keel removes its service.
+ *    restores its weight. IPVS's connection counters reach keel status and the metrics.
+ * 5. global_defs: lvs_timeouts are set; the sync daemon runs as master while VI_1 is.
+ * 6. SIGTERM → keel removes its services, stops the sync daemon, restores the timeouts.
  * Prints "PASS: ..." / "FAIL: ..." and exits 1 on any failure.
  */
 import { spawnSync } from "node:child_process";
@@ -77,6 +78,8 @@ writeFileSync(
   conf,
   `global_defs {
   router_id lb
+  lvs_timeouts tcp 7200 tcpfin 60 udp 120
+  lvs_sync_daemon eth1 VI_1 maxlen 1400
 }
 vrrp_instance VI_1 {
   state BACKUP
@@ -175,7 +178,7 @@ async function until(what: string, cond: () => boolean, ms: number): Promise<num
     if (cond()) return performance.now() - t0;
     await Bun.sleep(100);
   }
-  ko(`${what} (not within ${ms} ms; table: ${JSON.stringify(table())})`);
+  ko(`${what} (not within ${ms} ms; table: ${JSON.stringify(table())}; daemons: ${JSON.stringify(ns("lb", "ipvsadm -L --daemon").trim())})`);
   return undefined;
 }
 
@@ -186,6 +189,13 @@ try {
   if (svc?.match(/^TCP\s+10\.10\.0\.100:80 rr/)) ok(`service line: ${svc.trim()}`);
   else ko(`service line: ${svc}`);
   await until("VIP on lb", () => ns("lb", "ip -o addr show dev eth0").includes("10.10.0.100/"), 20_000);
+
+  // global_defs: lvs_timeouts set by the checker process, the sync daemon's role following VI_1
+  const timeouts = () => ns("lb", "ipvsadm -L --timeout").trim();
+  if (timeouts() === "Timeout (tcp tcpfin udp): 7200 60 120") ok(`lvs_timeouts: ${timeouts()}`);
+  else ko(`lvs_timeouts: ${timeouts()}`);
+  const daemons = () => ns("lb", "ipvsadm -L --daemon").trim();
+  if ((await until("master sync daemon", () => /^master sync daemon \(mcast=eth1, syncid=51, maxlen=1400[,)]/.test(daemons()) && !daemons().includes("backup"), 10_000)) !== undefined) ok(`lvs_sync_daemon: ${daemons()}`);
 
   const seen = new Set<string>();
   for (let i = 0; i < 9; i++) {
@@ -241,6 +251,8 @@ try {
   const left = ns("lb", "ipvsadm -Ln").split("\n").filter((l) => l.startsWith("TCP"));
   if (left.length === 0) ok("SIGTERM: keel removed its service");
   else ko(`after SIGTERM the table still has ${JSON.stringify(left)}`);
+  if (daemons() === "" && timeouts() === "Timeout (tcp tcpfin udp): 900 120 300") ok("SIGTERM: the sync daemon stopped, the timeouts back to the kernel's");
+  else ko(`after SIGTERM: daemons "${daemons()}", ${timeouts()}`);
   if (log.some((l) => /Removing service \[10\.20\.0\.12\]:tcp:80 from VS \[10\.10\.0\.100\]:tcp:80/.test(l))) ok("keepalived's log line for the removal");
   else ko("no 'Removing service' line");
 } catch (e) {
