@@ -80,20 +80,22 @@ export function keyOf(s: ServiceKey): ServiceKey {
   return k;
 }
 
-/** Apply ops to a table in memory (what keel believes the kernel holds after success). */
+/** Apply ops to a table in memory (what keel believes the kernel holds after success). Linear in table + ops. */
 export function applyOps(table: ServiceEntry[], ops: IpvsOp[]): ServiceEntry[] {
-  const m = new Map(table.map((e) => [serviceId(e.service), { service: e.service, dests: [...e.dests] }]));
+  // destinations by id, in insertion order (a changed one moves to the end, as the kernel lists it)
+  const m = new Map(table.map((e) => [serviceId(e.service), { service: e.service, dests: new Map(e.dests.map((d) => [destId(d), d])) }]));
   for (const o of ops) {
     if (o.op === "add-service" || o.op === "edit-service") {
       const prev = m.get(serviceId(o.service));
-      m.set(serviceId(o.service), { service: o.service, dests: prev?.dests ?? [] });
+      m.set(serviceId(o.service), { service: o.service, dests: prev?.dests ?? new Map() });
     } else if (o.op === "del-service") m.delete(serviceId(o.key));
     else {
       const e = m.get(serviceId(o.key));
       if (!e) continue;
-      e.dests = e.dests.filter((d) => destId(d) !== destId(o.dest));
-      if (o.op !== "del-dest") e.dests.push(o.dest);
+      const id = destId(o.dest);
+      e.dests.delete(id);
+      if (o.op !== "del-dest") e.dests.set(id, o.dest);
     }
   }
-  return [...m.values()];
+  return [...m.values()].map((e) => ({ service: e.service, dests: [...e.dests.values()] }));
 }

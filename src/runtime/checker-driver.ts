@@ -84,6 +84,7 @@ export class CheckerDriver {
           this.o.log.info("Flushing LVS configuration");
         }
         this.applied = this.o.ipvs.read();
+        this.weights = undefined;
       } catch (e) {
         this.o.log.error(`IPVS: cannot read the table: ${(e as Error).message}`);
       }
@@ -344,7 +345,10 @@ export class CheckerDriver {
     const desired = this.pool.desired();
     for (const e of desired) this.owned.add(serviceId(e.service));
     if (this.o.ipvs) this.applyOps(diffTables(desired, this.applied, this.owned));
-    else this.applied = desired;
+    else {
+      this.applied = desired;
+      this.weights = undefined;
+    }
   }
 
   private drain(): boolean {
@@ -361,28 +365,36 @@ export class CheckerDriver {
   private applyOps(ops: IpvsOp[]): void {
     const ipvs = this.o.ipvs;
     if (!ipvs) return;
+    // the ops that succeeded since the table was last known, folded in once (not per op:
+    // that made a start with thousands of real servers quadratic)
+    let done: IpvsOp[] = [];
     for (const op of ops) {
       try {
         ipvs.apply(op);
-        this.applied = applyOps(this.applied, [op]);
+        done.push(op);
       } catch (e) {
         this.o.log.error(`IPVS: ${describeOp(op)}: ${(e as Error).message}`);
         // the kernel disagrees with what we believed: read it back and converge next time
         try {
           this.applied = ipvs.read();
+          done = [];
         } catch {
           // keep the old belief
         }
       }
     }
+    if (done.length) this.applied = applyOps(this.applied, done);
+    this.weights = undefined;
   }
+
+  /** live weights by serviceId, then destId: rebuilt after the table changes */
+  private weights: Map<string, Map<string, number>> | undefined;
 
   private liveWeight(vs: VsState, rs: RsState): number | undefined {
     const key = vs.keys[0];
     if (!key) return undefined;
-    const e = this.applied.find((x) => serviceId(x.service) === serviceId(key));
-    const id = destId(destOf(vs.vs, rs.rs, 0));
-    return e?.dests.find((d) => destId(d) === id)?.weight;
+    this.weights ??= new Map(this.applied.map((e) => [serviceId(e.service), new Map(e.dests.map((d) => [destId(d), d.weight]))]));
+    return this.weights.get(serviceId(key))?.get(destId(destOf(vs.vs, rs.rs, 0)));
   }
 
   /** Read IPVS's counters (the status snapshot calls this once a second). */
