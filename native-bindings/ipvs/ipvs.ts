@@ -32,10 +32,16 @@ import {
   getInfoRequest,
   serviceRequest,
 } from "./messages";
-import type { IpvsDest, IpvsDestInfo, IpvsEntry, IpvsService, IpvsServiceInfo, IpvsServiceKey, IpvsSyncDaemon, IpvsTimeouts } from "./types";
+import type { IpvsChange, IpvsDest, IpvsDestInfo, IpvsEntry, IpvsService, IpvsServiceInfo, IpvsServiceKey, IpvsSyncDaemon, IpvsTimeouts } from "./types";
 
 const ENOENT = 2;
 const DUMP_TRIES = 3;
+/**
+ * Changes per sendmsg in apply(). Every ACK is its own datagram in the receive buffer
+ * (1 MiB here), and the kernel drops ACKs that do not fit (ENOBUFS), so a long list goes
+ * in chunks that fit with room to spare (as Rtnl's batches do).
+ */
+const CHUNK = 128;
 
 export class Ipvs {
   private readonly sock: NetlinkSocket;
@@ -96,6 +102,44 @@ export class Ipvs {
 
   delDest(k: IpvsServiceKey, d: IpvsDest): void {
     this.ack(`IPVS_CMD_DEL_DEST ${destName(k, d)}`, (seq) => destRequest(this.family, seq, I.IPVS_CMD_DEL_DEST, k, d));
+  }
+
+  /**
+   * Several changes, CHUNK to a sendmsg, in order (the kernel handles a batch's messages
+   * one after another, so a destination may follow its service in the same batch). One
+   * outcome per change: undefined when done, else the NetlinkError.
+   */
+  apply(changes: readonly IpvsChange[]): (NetlinkError | undefined)[] {
+    const out: (NetlinkError | undefined)[] = [];
+    for (let start = 0; start < changes.length; start += CHUNK) {
+      const chunk = changes.slice(start, start + CHUNK).map((c) => {
+        const seq = this.sock.nextSeq();
+        return { seq, bytes: this.request(c, seq), name: changeName(c) };
+      });
+      const acks = this.sock.transact(chunk);
+      for (const r of chunk) {
+        const a = acks.get(r.seq);
+        out.push(a && a.errno !== 0 ? new NetlinkError(a.errno, r.name, a.extack, a.detail) : undefined);
+      }
+    }
+    return out;
+  }
+
+  private request(c: IpvsChange, seq: number): Uint8Array {
+    switch (c.op) {
+      case "add-service":
+        return serviceRequest(this.family, seq, I.IPVS_CMD_NEW_SERVICE, c.service);
+      case "edit-service":
+        return serviceRequest(this.family, seq, I.IPVS_CMD_SET_SERVICE, c.service);
+      case "del-service":
+        return delServiceRequest(this.family, seq, c.key);
+      case "add-dest":
+        return destRequest(this.family, seq, I.IPVS_CMD_NEW_DEST, c.key, c.dest);
+      case "edit-dest":
+        return destRequest(this.family, seq, I.IPVS_CMD_SET_DEST, c.key, c.dest);
+      case "del-dest":
+        return destRequest(this.family, seq, I.IPVS_CMD_DEL_DEST, c.key, c.dest);
+    }
   }
 
   /** every service and destination (ipvsadm -C) */
@@ -176,6 +220,23 @@ export class Ipvs {
       const intr = r.interrupted || r.messages.some((m) => m.flags & NLM_F_DUMP_INTR);
       if (!intr || i + 1 >= DUMP_TRIES) return r.messages.filter((m) => m.type === this.family);
     }
+  }
+}
+
+function changeName(c: IpvsChange): string {
+  switch (c.op) {
+    case "add-service":
+      return `IPVS_CMD_NEW_SERVICE ${describeService(c.service)}`;
+    case "edit-service":
+      return `IPVS_CMD_SET_SERVICE ${describeService(c.service)}`;
+    case "del-service":
+      return `IPVS_CMD_DEL_SERVICE ${describeService(c.key)}`;
+    case "add-dest":
+      return `IPVS_CMD_NEW_DEST ${destName(c.key, c.dest)}`;
+    case "edit-dest":
+      return `IPVS_CMD_SET_DEST ${destName(c.key, c.dest)}`;
+    case "del-dest":
+      return `IPVS_CMD_DEL_DEST ${destName(c.key, c.dest)}`;
   }
 }
 

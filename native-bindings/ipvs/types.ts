@@ -92,3 +92,12 @@ export interface IpvsSyncDaemon {
   ttl?: number;
   group?: string;
 }
+
+/** One change to the table (src/lvs/diff.ts's IpvsOp has the same shape). */
+export type IpvsChange =
+  | { op: "add-service"; service: IpvsService }
+  | { op: "edit-service"; service: IpvsService }
+  | { op: "del-service"; key: IpvsServiceKey }
+  | { op: "add-dest"; key: IpvsServiceKey; dest: IpvsDest }
+  | { op: "edit-dest"; key: IpvsServiceKey; dest: IpvsDest }
+  | { op: "del-dest"; key: IpvsServiceKey; dest: IpvsDest };

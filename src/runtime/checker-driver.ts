@@ -365,22 +365,26 @@ export class CheckerDriver {
   private applyOps(ops: IpvsOp[]): void {
     const ipvs = this.o.ipvs;
     if (!ipvs) return;
-    // the ops that succeeded since the table was last known, folded in once (not per op:
-    // that made a start with thousands of real servers quadratic)
+    // one batch (a sendmsg per 128 operations); what succeeded is folded into the believed
+    // table once (not per op: that made a start with thousands of real servers quadratic)
     let done: IpvsOp[] = [];
-    for (const op of ops) {
+    const outcomes = ipvs.apply(ops);
+    let failed = false;
+    ops.forEach((op, i) => {
+      const e = outcomes[i];
+      if (!e) done.push(op);
+      else {
+        failed = true;
+        this.o.log.error(`IPVS: ${describeOp(op)}: ${e.message}`);
+      }
+    });
+    if (failed) {
+      // the kernel disagrees with what we believed: read it back and converge next time
       try {
-        ipvs.apply(op);
-        done.push(op);
-      } catch (e) {
-        this.o.log.error(`IPVS: ${describeOp(op)}: ${(e as Error).message}`);
-        // the kernel disagrees with what we believed: read it back and converge next time
-        try {
-          this.applied = ipvs.read();
-          done = [];
-        } catch {
-          // keep the old belief
-        }
+        this.applied = ipvs.read();
+        done = [];
+      } catch {
+        // keep the old belief plus what succeeded
       }
     }
     if (done.length) this.applied = applyOps(this.applied, done);

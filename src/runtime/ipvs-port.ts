@@ -28,7 +28,8 @@ export interface IpvsCounters {
 
 export interface IpvsPort extends IpvsControl {
   read(): ServiceEntry[];
-  apply(op: IpvsOp): void;
+  /** the operations in order, batched; one outcome each (undefined: done) */
+  apply(ops: readonly IpvsOp[]): (Error | undefined)[];
   flush(): void;
   close(): void;
   /** The kernel's counters, by serviceId and by `${serviceId}|${destId}`. */
@@ -43,22 +44,7 @@ function fromStats(st: IpvsStats | undefined): IpvsCounters {
 export function ipvsPort(ipvs: Ipvs): IpvsPort {
   return {
     read: () => ipvs.list(),
-    apply: (o) => {
-      switch (o.op) {
-        case "add-service":
-          return ipvs.addService(o.service);
-        case "edit-service":
-          return ipvs.editService(o.service);
-        case "del-service":
-          return ipvs.delService(o.key);
-        case "add-dest":
-          return ipvs.addDest(o.key, o.dest);
-        case "edit-dest":
-          return ipvs.editDest(o.key, o.dest);
-        case "del-dest":
-          return ipvs.delDest(o.key, o.dest);
-      }
-    },
+    apply: (ops) => ipvs.apply(ops),
     flush: () => ipvs.flush(),
     close: () => ipvs.close(),
     setTimeouts: (t) => ipvs.setTimeouts(t),

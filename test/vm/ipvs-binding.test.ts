@@ -7,7 +7,7 @@ import { expect, test } from "bun:test";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "../..");
-const EXPECTED = 15;
+const EXPECTED = 16;
 
 test("the generic-netlink IPVS binding against a real kernel, checked by ipvsadm", async () => {
   const p = Bun.spawn([join(import.meta.dir, "run-in-vm.sh"), "--share", ROOT, "--timeout", "300", "--", join(ROOT, "node_modules/.bin/bun"), join(import.meta.dir, "guest/ipvs-binding.ts")], {

@@ -129,6 +129,16 @@ try {
   if (/^IPVS_CMD_NEW_SERVICE TCP 10\.0\.0\.1:82: .*\(ENOENT\)/.test(sched)) ok(`an unknown scheduler: ${sched}`);
   else ko(`unknown scheduler: ${sched}`);
 
+  // batches: 300 changes in three sendmsg calls, a refused one in the middle reported at its place
+  ipvs.flush();
+  const bsvc = { family: 4 as const, protocol: "TCP" as const, address: "10.5.0.1", port: 80, scheduler: "rr", flags: 0, timeout: 0, netmask: 0xffffffff };
+  const bdest = (i: number): Dest => nat(`10.5.${1 + Math.floor(i / 200)}.${(i % 200) + 1}`, 80, 1);
+  const changes = [{ op: "add-service" as const, service: bsvc }, ...Array.from({ length: 299 }, (_, i) => ({ op: "add-dest" as const, key: bsvc, dest: bdest(i === 150 ? 149 : i) }))];
+  const outcomes = ipvs.apply(changes);
+  const bad = outcomes.flatMap((o, i) => (o ? [`${i}: ${o.message}`] : []));
+  const inKernel = (sh("ipvsadm -Ln -t 10.5.0.1:80").match(/->\s+10\.5\./g) ?? []).length;
+  check("a batch of 300 changes: one refused (a duplicate, at its place), 298 destinations in the kernel", [bad, inKernel], [["151: IPVS_CMD_NEW_DEST TCP 10.5.0.1:80 -> 10.5.1.150:80: File exists (EEXIST)"], 298]);
+
   // 2. ipvsadm writes, keel reads
   ipvs.flush();
   check("FLUSH: ipvsadm -Sn is empty", sh("ipvsadm -Sn").trim(), "");
