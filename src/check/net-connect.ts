@@ -27,13 +27,17 @@ async function connectNative(t: ProbeTarget, signal: AbortSignal, tls?: TlsOptio
   const t0 = performance.now();
   const r = await connectTcp({ address: t.ip, port: t.port ?? 0, bindAddress: t.bindto, bindPort: t.bindPort, device: t.bindIf, fwmark: t.fwmark, timeoutMs: t.connectTimeoutMs, signal });
   if (!r.ok) return { ok: false, timeout: r.timeout, error: r.error };
+  return adoptFd(r.fd, tls, Math.max(1, t.connectTimeoutMs - (performance.now() - t0)), signal);
+}
+
+/** A connected fd (native-bindings/tcp-connect.ts) as a Bun socket, with TLS over it when asked (the handshake within `ms`). */
+export function adoptFd(fd: number, tls: TlsOptions | undefined, ms: number, signal: AbortSignal): Promise<Connected> {
   const raw = new Socket();
-  raw.connect({ fd: r.fd } as never);
-  if (!tls) return { ok: true, sock: raw };
-  const left = Math.max(1, t.connectTimeoutMs - (performance.now() - t0));
+  raw.connect({ fd } as never);
+  if (!tls) return Promise.resolve({ ok: true, sock: raw });
   return new Promise((resolve) => {
     const sock = tlsConnect({ socket: raw, rejectUnauthorized: false, ...tls });
-    settle(sock, "secureConnect", left, signal, resolve);
+    settle(sock, "secureConnect", ms, signal, resolve);
   });
 }
 

@@ -6,11 +6,10 @@
  * checker's message ("Connection failed", "Timeout connecting", ...) and exits 0; only
  * a bad command line exits 1.
  */
-import { type Socket, Socket as NetSocket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
 import { connectTcp } from "../../native-bindings/tcp-connect";
 import { buildRequest } from "../check/http";
 import { HttpResponseReader } from "../check/http-response";
+import { adoptFd } from "../check/net-connect";
 import type { Io } from "../cli";
 import { type GenhashOptions, parseGenhashArgs, usage } from "./genhash-args";
 
@@ -70,25 +69,9 @@ async function fetchDigest(o: GenhashOptions, io: Io): Promise<void> {
     // an immediate refusal is what keepalived calls network unreachable; a failed handshake "Connection failed"
     return say(c.immediate ? "HTTP_CHECK - network unreachable" : c.errno === 110 ? "Timeout connecting" : "Connection failed");
   }
-  let sock: Socket = new NetSocket();
-  sock.connect({ fd: c.fd } as never);
-  if (o.ssl) {
-    const tls = tlsConnect({ socket: sock, rejectUnauthorized: false, ...(o.sni && o.virtualhost ? { servername: o.virtualhost } : {}) });
-    const up = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      const done = (v: boolean) => {
-        clearTimeout(timer);
-        resolve(v);
-      };
-      tls.once("secureConnect", () => done(true));
-      tls.once("error", () => done(false));
-    });
-    if (!up) {
-      tls.destroy();
-      return say("SSL handshake/communication error connecting to");
-    }
-    sock = tls;
-  }
+  const a = await adoptFd(c.fd, o.ssl ? (o.sni && o.virtualhost ? { servername: o.virtualhost } : {}) : undefined, timeoutMs, new AbortController().signal);
+  if (!a.ok) return say("SSL handshake/communication error connecting to");
+  const sock = a.sock;
   const reader = new HttpResponseReader(
     o.verbose
       ? {

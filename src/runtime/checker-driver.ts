@@ -21,7 +21,7 @@ import { IPVS_WEIGHT_FAULT, LvsPool, type RsState, type VsState, realWeight } fr
 import { destOf } from "../lvs/services";
 import { type ServiceEntry, destId, serviceId } from "../lvs/table";
 import { runScript } from "./exec";
-import type { IpvsCounters, IpvsPort } from "./ipvs-port";
+import type { IpvsPort } from "./ipvs-port";
 import { LvsNotifier } from "./lvs-notify";
 
 interface Slot {
@@ -66,7 +66,7 @@ export class CheckerDriver {
   private readonly notifier: LvsNotifier;
   private config: KeelConfig;
   private stopped = false;
-  private counters = new Map<string, IpvsCounters>();
+  private counters = new Map<string, LvsCounters>();
 
   constructor(private readonly o: CheckerDriverOptions) {
     this.config = o.config;

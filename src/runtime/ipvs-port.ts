@@ -1,30 +1,14 @@
 /**
- * The IPVS table as the checker runtime uses it: read it, apply one operation, flush.
+ * The IPVS table as the checker runtime uses it: read it, apply a diff's operations, flush.
  * Backed by native-bindings/ipvs (generic netlink, what keepalived's libipvs speaks);
  * tests can hand the driver any other IpvsPort. On a kernel without IPVS, openIpvs
  * returns why, and the checkers still run (the child logs it once; VRRP is not affected).
  */
 import { Ipvs, type IpvsStats } from "../../native-bindings/ipvs";
+import type { LvsCounters } from "../control/protocol";
 import type { IpvsOp } from "../lvs/diff";
 import type { IpvsControl } from "./lvs-globals";
 import { type ServiceEntry, destId, serviceId } from "../lvs/table";
-
-/** What IPVS counts for a service or a destination (numbers: these never reach 2^53 in practice). */
-export interface IpvsCounters {
-  /** connections scheduled since the entry was made */
-  connections: number;
-  inPackets: number;
-  outPackets: number;
-  inBytes: number;
-  outBytes: number;
-  /** the kernel's 2 s-estimator rates, per second */
-  cps: number;
-  inBps: number;
-  outBps: number;
-  /** destinations only: connections now */
-  activeConns?: number;
-  inactiveConns?: number;
-}
 
 export interface IpvsPort extends IpvsControl {
   read(): ServiceEntry[];
@@ -32,11 +16,11 @@ export interface IpvsPort extends IpvsControl {
   apply(ops: readonly IpvsOp[]): (Error | undefined)[];
   flush(): void;
   close(): void;
-  /** The kernel's counters, by serviceId and by `${serviceId}|${destId}`. */
-  counters(): Map<string, IpvsCounters>;
+  /** The kernel's counters, by serviceId and by `${serviceId}|${destId}` (numbers: they never reach 2^53 in practice). */
+  counters(): Map<string, LvsCounters>;
 }
 
-function fromStats(st: IpvsStats | undefined): IpvsCounters {
+function fromStats(st: IpvsStats | undefined): LvsCounters {
   const n = (v: bigint | undefined) => Number(v ?? 0n);
   return { connections: n(st?.conns), inPackets: n(st?.inPackets), outPackets: n(st?.outPackets), inBytes: n(st?.inBytes), outBytes: n(st?.outBytes), cps: n(st?.cps), inBps: n(st?.inBps), outBps: n(st?.outBps) };
 }
@@ -52,7 +36,7 @@ export function ipvsPort(ipvs: Ipvs): IpvsPort {
     startDaemon: (d) => ipvs.startDaemon(d),
     stopDaemon: (st) => ipvs.stopDaemon(st),
     counters: () => {
-      const out = new Map<string, IpvsCounters>();
+      const out = new Map<string, LvsCounters>();
       for (const e of ipvs.list()) {
         const sid = serviceId(e.service);
         out.set(sid, fromStats(e.service.stats));

@@ -16,18 +16,8 @@ import { Ipvs } from "../../../native-bindings/ipvs";
 import { NetlinkError } from "../../../native-bindings/netlink/error";
 import { type Dest, type ServiceEntry, SVC_F, destId, serviceId } from "../../../src/lvs/table";
 import { parseSave } from "./ipvsadm-save";
+import { finish, ko, ok, sh } from "./report";
 
-let failed = 0;
-const ok = (m: string) => console.log(`PASS: ${m}`);
-const ko = (m: string) => {
-  console.log(`FAIL: ${m}`);
-  failed++;
-};
-function sh(cmd: string): string {
-  const r = spawnSync("sh", ["-c", cmd], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
-  return r.stdout;
-}
 /** JSON with sorted keys: the same table whatever order its fields were written in */
 const canon = (v: unknown): string =>
   JSON.stringify(v, (_k, x) => (x && typeof x === "object" && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
@@ -171,4 +161,4 @@ try {
 } finally {
   ipvs?.close();
 }
-process.exit(failed ? 1 : 0);
+finish();

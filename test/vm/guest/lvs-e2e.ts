@@ -18,22 +18,12 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { finish, ko, ok, sh } from "./report";
 
 const REPO = join(import.meta.dir, "../../..");
 const KEEL = join(REPO, "dist/keel");
 const WEB = join(REPO, "test/netns/fixtures/web.ts");
 const BUN = process.execPath;
-let failed = 0;
-const ok = (m: string) => console.log(`PASS: ${m}`);
-const ko = (m: string) => {
-  console.log(`FAIL: ${m}`);
-  failed++;
-};
-function sh(cmd: string): string {
-  const r = spawnSync("sh", ["-c", cmd], { encoding: "utf8" });
-  if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
-  return r.stdout;
-}
 const ns = (n: string, cmd: string) => sh(`ip netns exec ${n} ${cmd}`);
 
 // ---- topology ----
@@ -261,4 +251,4 @@ try {
   keel.kill("SIGKILL");
   for (const p of webs.values()) p.kill("SIGKILL");
 }
-process.exit(failed ? 1 : 0);
+finish();

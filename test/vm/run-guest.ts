@@ -1,0 +1,26 @@
+/**
+ * Boot the VM runner (test/vm/run-in-vm.sh) with the repository shared and run one guest
+ * script in it; every line it prints as "PASS: ..." counts, any "FAIL: ..." fails the test.
+ */
+import { expect } from "bun:test";
+import { join } from "node:path";
+
+const ROOT = join(import.meta.dir, "../..");
+
+export async function runGuest(script: string, expectedPasses: number, timeoutS: number): Promise<void> {
+  const p = Bun.spawn([join(import.meta.dir, "run-in-vm.sh"), "--share", ROOT, "--timeout", String(timeoutS), "--", join(ROOT, "node_modules/.bin/bun"), join(import.meta.dir, "guest", script)], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
+  const code = await p.exited;
+  const lines = out.split("\n");
+  const fails = lines.filter((l) => l.startsWith("FAIL:"));
+  const passes = lines.filter((l) => l.startsWith("PASS:"));
+  if (code !== 0 || fails.length > 0 || passes.length !== expectedPasses) console.error(`${out}\n${err}`);
+  else console.log(passes.join("\n"));
+  expect(fails).toEqual([]);
+  expect(passes.length).toBe(expectedPasses);
+  expect(code).toBe(0);
+}
