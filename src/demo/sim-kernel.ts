@@ -18,9 +18,23 @@
  *
  * `crash()` freezes the host as SIGKILL leaves it: nothing it sends leaves, nothing it
  * changes takes effect (its VIPs stay), until `revive()`.
+ *
+ * Errors are KernelError values, as from the Linux implementation; nothing here throws.
+ * "Later" (a datagram's delivery, a netlink notification) is a microtask by default; a
+ * virtual-time test passes its own `defer` to the segment (test/sim/fault-net.ts).
  */
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
-import type { ChannelOptions, IfAddress, Kernel, KernelEvent, Link, RxDatagram, VrrpChannel } from "../runtime/kernel";
+import type {
+  ChannelOptions,
+  IfAddress,
+  Kernel,
+  KernelError,
+  KernelEvent,
+  KernelResult,
+  Link,
+  RxDatagram,
+  VrrpChannel,
+} from "../runtime/kernel";
 import { parseIpv4, parseIpv6 } from "../vrrp/addr";
 
 const IFA_F_SECONDARY = 0x01;
@@ -32,12 +46,23 @@ interface OpenChannel {
   closed: boolean;
 }
 
+/** A refusal as the Linux kernel would give it. */
+function refused(op: string, code: string, message: string): KernelError {
+  return { op, code, message };
+}
+
 /** One Ethernet segment: every host's interface of the same name is on it. */
 export class SimSegment {
   private readonly channels = new Set<OpenChannel>();
   /** datagrams delivered / dropped (for tests and the banner) */
   delivered = 0;
   dropped = 0;
+  /** runs `fn` later, never inside the caller (a socket becoming readable, a netlink message) */
+  readonly defer: (fn: () => void) => void;
+
+  constructor(o: { defer?: (fn: () => void) => void } = {}) {
+    this.defer = o.defer ?? queueMicrotask;
+  }
 
   /** @internal */
   attach(ch: OpenChannel): void {
@@ -72,13 +97,9 @@ export class SimSegment {
       }
       this.delivered++;
       // the receiver runs later, as a socket becomes readable: never inside the sender's call
-      queueMicrotask(() => {
+      this.defer(() => {
         if (ch.closed || ch.kernel.crashed || !ch.kernel.linkByName(ifname)?.up) return;
-        try {
-          ch.o.onPacket(rx);
-        } catch (e) {
-          ch.o.onError(e instanceof Error ? e : new Error(String(e)));
-        }
+        ch.o.onPacket(rx);
       });
     }
   }
@@ -135,21 +156,21 @@ export class SimKernel implements Kernel {
   // ---------------------------------------------------------------------------
   // the Kernel interface
 
-  links(): Link[] {
-    return [...this.linkTable.values()].map((l) => ({ ...l }));
+  links(): KernelResult<Link[]> {
+    return { ok: true, value: [...this.linkTable.values()].map((l) => ({ ...l })) };
   }
 
-  addresses(): IfAddress[] {
-    return this.addrs.map((a) => ({ ...a }));
+  addresses(): KernelResult<IfAddress[]> {
+    return { ok: true, value: this.addrs.map((a) => ({ ...a })) };
   }
 
-  openChannel(o: ChannelOptions): VrrpChannel {
+  openChannel(o: ChannelOptions): KernelResult<VrrpChannel> {
     const link = this.linkByName(o.ifname);
-    if (!link) throw Object.assign(new Error(`no interface ${o.ifname}`), { code: "ENODEV" });
+    if (!link) return { ok: false, error: refused("open-channel", "ENODEV", `no interface ${o.ifname}`) };
     const ch: OpenChannel = { kernel: this, o: { ...o, groups: [...o.groups] }, closed: false };
     this.open.add(ch);
     this.segment.attach(ch);
-    return {
+    const channel: VrrpChannel = {
       ifname: o.ifname,
       family: o.family,
       send: (dst, data) => this.send(ch, dst, data),
@@ -160,16 +181,17 @@ export class SimKernel implements Kernel {
         this.segment.detach(ch);
       },
     };
+    return { ok: true, value: channel };
   }
 
-  vip(op: "add" | "del", a: VirtualAddress, ifindex: number): string | undefined {
+  vip(op: "add" | "del", a: VirtualAddress, ifindex: number): KernelError | undefined {
     return this.vips(op, [{ address: a, ifindex }])[0];
   }
 
-  vips(op: "add" | "del", items: { address: VirtualAddress; ifindex: number }[]): (string | undefined)[] {
+  vips(op: "add" | "del", items: { address: VirtualAddress; ifindex: number }[]): (KernelError | undefined)[] {
     return items.map(({ address: a, ifindex }) => {
       if (this.crashed) return undefined;
-      if (!this.linkTable.has(ifindex)) return "No such device";
+      if (!this.linkTable.has(ifindex)) return refused(`vip-${op}`, "ENODEV", "No such device");
       const family: 4 | 6 = a.address.includes(":") ? 6 : 4;
       const have = this.addrs.find((x) => x.ifindex === ifindex && x.address === a.address && x.prefixLen === a.prefix);
       if (op === "add") {
@@ -188,7 +210,7 @@ export class SimKernel implements Kernel {
     });
   }
 
-  route(op: "add" | "del", r: Route): string | undefined {
+  route(op: "add" | "del", r: Route): KernelError | undefined {
     if (this.crashed) return undefined;
     const key = JSON.stringify(r);
     const i = this.routes.findIndex((x) => JSON.stringify(x) === key);
@@ -197,7 +219,7 @@ export class SimKernel implements Kernel {
     return undefined;
   }
 
-  rule(op: "add" | "del", r: Rule): string | undefined {
+  rule(op: "add" | "del", r: Rule): KernelError | undefined {
     if (this.crashed) return undefined;
     const key = JSON.stringify(r);
     const i = this.rules.findIndex((x) => JSON.stringify(x) === key);
@@ -206,38 +228,43 @@ export class SimKernel implements Kernel {
     return undefined;
   }
 
-  garp(ifname: string, address: string, family: 4 | 6): string | undefined {
+  garp(ifname: string, address: string, family: 4 | 6): KernelError | undefined {
     if (this.crashed) return undefined;
     const link = this.linkByName(ifname);
-    if (!link) return "No such device";
-    if (!link.up) return "Network is down";
+    if (!link) return refused("garp", "ENODEV", "No such device");
+    if (!link.up) return refused("garp", "ENETDOWN", "Network is down");
     this.garps.push({ ifname, address, family });
     if (this.garps.length > 1000) this.garps.splice(0, 500);
     return undefined;
   }
 
-  createVmac(name: string): number {
-    throw new Error(`cannot create ${name}: the simulated network has no macvlan`);
+  createVmac(name: string): KernelResult<number> {
+    return { ok: false, error: refused("create-vmac", "EOPNOTSUPP", `cannot create ${name}: the simulated network has no macvlan`) };
   }
 
-  deleteLink(ifindex: number): void {
+  deleteLink(ifindex: number): KernelError | undefined {
     const link = this.linkTable.get(ifindex);
-    if (!link || this.crashed) return;
+    if (this.crashed) return undefined;
+    if (!link) return refused("delete-link", "ENODEV", "No such device");
     this.linkTable.delete(ifindex);
     this.addrs = this.addrs.filter((a) => a.ifindex !== ifindex);
     this.emit({ type: "link", action: "del", link: { ...link } });
+    return undefined;
   }
 
-  setLinkUp(ifindex: number, up: boolean): void {
+  setLinkUp(ifindex: number, up: boolean): KernelError | undefined {
     const link = this.linkTable.get(ifindex);
-    if (!link || this.crashed || link.up === up) return;
+    if (this.crashed) return undefined;
+    if (!link) return refused("set-link", "ENODEV", "No such device");
+    if (link.up === up) return undefined;
     link.up = up;
     this.emit({ type: "link", action: "new", link: { ...link } });
+    return undefined;
   }
 
-  watch(onEvent: (e: KernelEvent) => void): () => void {
+  watch(onEvent: (e: KernelEvent) => void): KernelResult<() => void> {
     this.watchers.add(onEvent);
-    return () => this.watchers.delete(onEvent);
+    return { ok: true, value: () => void this.watchers.delete(onEvent) };
   }
 
   close(): void {
@@ -286,39 +313,42 @@ export class SimKernel implements Kernel {
     return link ? this.addrs.filter((a) => a.ifindex === link.ifindex).map((a) => `${a.address}/${a.prefixLen}`) : [];
   }
 
-  private send(ch: OpenChannel, dst: string, data: Uint8Array): void {
-    if (ch.closed) throw Object.assign(new Error("Bad file descriptor"), { code: "EBADF" });
-    if (this.crashed) return;
+  private send(ch: OpenChannel, dst: string, data: Uint8Array): KernelError | undefined {
+    if (ch.closed) return refused("send", "EBADF", "Bad file descriptor");
+    if (this.crashed) return undefined;
     const link = this.linkByName(ch.o.ifname);
-    if (!link) throw Object.assign(new Error(`sendto ${dst} on ${ch.o.ifname}: No such device`), { code: "ENODEV" });
+    if (!link) return refused("send", "ENODEV", `sendto ${dst} on ${ch.o.ifname}: No such device`);
     // a down link: the kernel refuses (ENETDOWN); the driver logs it, rate-limited
-    if (!link.up) throw Object.assign(new Error(`sendto ${dst} on ${ch.o.ifname}: Network is down`), { code: "ENETDOWN" });
-    if (ch.o.family === 4) {
-      if (parseIpv4(dst) === undefined) throw Object.assign(new Error(`sendto ${dst}: Invalid argument`), { code: "EINVAL" });
-      if (data.length < 20 || data[0] !== undefined && data[0] >> 4 !== 4) throw Object.assign(new Error("sendto: not an IPv4 packet (IP_HDRINCL)"), { code: "EINVAL" });
-      const ihl = ((data[0] ?? 0x45) & 0x0f) * 4;
-      if (ihl < 20 || ihl > data.length) throw Object.assign(new Error("sendto: bad IPv4 header length"), { code: "EINVAL" });
-      // IP_HDRINCL (raw(7)): the kernel always fills in the total length and the checksum
-      const pkt = data.slice();
-      pkt[2] = pkt.length >> 8;
-      pkt[3] = pkt.length & 0xff;
-      pkt[10] = 0;
-      pkt[11] = 0;
-      const sum = ipv4HeaderChecksum(pkt, ihl);
-      pkt[10] = sum >> 8;
-      pkt[11] = sum & 0xff;
-      this.segment.transmit(this, ch.o.ifname, 4, ch.o.proto, dst, pkt);
-      return;
-    }
-    if (parseIpv6(dst) === undefined) throw Object.assign(new Error(`sendto ${dst}: Invalid argument`), { code: "EINVAL" });
+    if (!link.up) return refused("send", "ENETDOWN", `sendto ${dst} on ${ch.o.ifname}: Network is down`);
+    if (ch.o.family === 6) return this.send6(ch, link, dst, data);
+    if (parseIpv4(dst) === undefined) return refused("send", "EINVAL", `sendto ${dst}: Invalid argument`);
+    if (data.length < 20 || (data[0] !== undefined && data[0] >> 4 !== 4)) return refused("send", "EINVAL", "sendto: not an IPv4 packet (IP_HDRINCL)");
+    const ihl = ((data[0] ?? 0x45) & 0x0f) * 4;
+    if (ihl < 20 || ihl > data.length) return refused("send", "EINVAL", "sendto: bad IPv4 header length");
+    // IP_HDRINCL (raw(7)): the kernel always fills in the total length and the checksum
+    const pkt = data.slice();
+    pkt[2] = pkt.length >> 8;
+    pkt[3] = pkt.length & 0xff;
+    pkt[10] = 0;
+    pkt[11] = 0;
+    const sum = ipv4HeaderChecksum(pkt, ihl);
+    pkt[10] = sum >> 8;
+    pkt[11] = sum & 0xff;
+    this.segment.transmit(this, ch.o.ifname, 4, ch.o.proto, dst, pkt);
+    return undefined;
+  }
+
+  private send6(ch: OpenChannel, link: Link, dst: string, data: Uint8Array): KernelError | undefined {
+    if (parseIpv6(dst) === undefined) return refused("send", "EINVAL", `sendto ${dst}: Invalid argument`);
     const ll = this.addrs.find((a) => a.ifindex === link.ifindex && a.family === 6 && a.scope === 253);
     this.segment.transmit(this, ch.o.ifname, 6, ch.o.proto, dst, data, ll ? parseIpv6(ll.address) : undefined);
+    return undefined;
   }
 
   private emit(e: KernelEvent): void {
     if (this.watchers.size === 0) return;
     // netlink notifications arrive after the request returns
-    queueMicrotask(() => {
+    this.segment.defer(() => {
       if (this.crashed) return;
       for (const w of [...this.watchers]) w(e);
     });

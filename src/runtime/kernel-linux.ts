@@ -3,6 +3,9 @@
  * AF_PACKET GARP / ICMPv6 NA). Config spellings (scope names, route tables, "+"
  * broadcast) are turned into kernel numbers here, as keepalived's vrrp_ipaddress.c,
  * vrrp_iproute.c and vrrp_iprule.c do.
+ *
+ * This file is the boundary where native-bindings' exceptions (SyscallError,
+ * NetlinkError) become KernelError values (kernel.ts): no method here throws.
  */
 import { type GarpSender, openGarpSender } from "../../native-bindings/garp";
 import { type AddressSpec, NetlinkError, type RouteSpec, type RuleSpec, Rtnl, watchRtnl } from "../../native-bindings/netlink";
@@ -10,7 +13,19 @@ import { watchReadable } from "../../native-bindings/readiness";
 import { openVrrpSocket } from "../../native-bindings/vrrp-socket";
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
 import { parseIp } from "../vrrp/addr";
-import type { ChannelOptions, IfAddress, Kernel, KernelEvent, Link, VrrpChannel } from "./kernel";
+import {
+  type ChannelOptions,
+  type IfAddress,
+  type Kernel,
+  type KernelError,
+  type KernelEvent,
+  type KernelResult,
+  type Link,
+  type VrrpChannel,
+  attempt,
+  attemptEffect,
+  kernelError,
+} from "./kernel";
 
 const IFF_UP = 0x1;
 const IFF_RUNNING = 0x40;
@@ -47,68 +62,80 @@ function broadcastOf(va: VirtualAddress): string | undefined {
   return [out >>> 24, (out >>> 16) & 255, (out >>> 8) & 255, out & 255].join(".");
 }
 
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
+/** errno names that mean "the state asked for is already there" for an add or a delete */
+const DONE_ALREADY: Record<"add" | "del", Set<string>> = {
+  add: new Set(["EEXIST"]),
+  del: new Set(["EADDRNOTAVAIL", "ENOENT", "ENODEV", "ESRCH"]),
+};
+
+/** Run a netlink add/del; an "already there / already gone" refusal is success. */
+function idempotent(op: "add" | "del", what: string, fn: () => void): KernelError | undefined {
+  const err = attemptEffect(`${what}-${op}`, fn);
+  return err?.code !== undefined && DONE_ALREADY[op].has(err.code) ? undefined : err;
 }
 
-function code(e: unknown): string | undefined {
-  return (e as { code?: string }).code;
+function linkOf(l: { ifindex: number; name: string; flags: number; mac?: Uint8Array; kind?: string }): Link {
+  return { ifindex: l.ifindex, name: l.name, up: (l.flags & IFF_UP) !== 0 && (l.flags & IFF_RUNNING) !== 0, mac: l.mac, kind: l.kind };
+}
+
+function addrOf(a: IfAddress): IfAddress {
+  return { ifindex: a.ifindex, family: a.family, address: a.address, prefixLen: a.prefixLen, scope: a.scope, flags: a.flags };
 }
 
 export class LinuxKernel implements Kernel {
   private readonly rtnl = Rtnl.open();
   private readonly garps = new Map<string, GarpSender>();
 
-  links(): Link[] {
-    return this.rtnl.listLinks().map((l) => ({
-      ifindex: l.ifindex,
-      name: l.name,
-      up: (l.flags & IFF_UP) !== 0 && (l.flags & IFF_RUNNING) !== 0,
-      mac: l.mac,
-      kind: l.kind,
-    }));
+  links(): KernelResult<Link[]> {
+    return attempt("links", () => this.rtnl.listLinks().map(linkOf));
   }
 
-  addresses(): IfAddress[] {
-    return this.rtnl.listAddresses().map((a) => ({ ifindex: a.ifindex, family: a.family, address: a.address, prefixLen: a.prefixLen, scope: a.scope, flags: a.flags }));
+  addresses(): KernelResult<IfAddress[]> {
+    return attempt("addresses", () => this.rtnl.listAddresses().map(addrOf));
   }
 
-  openChannel(o: ChannelOptions): VrrpChannel {
-    // every instance on an interface uses the same group in practice (224.0.0.18 /
-    // ff02::12); a second group on the same socket is joined by the pool below
-    const sock = openVrrpSocket({ family: o.family, ifname: o.ifname, proto: o.proto, group: o.groups[0] });
-    for (const g of o.groups.slice(1)) sock.join?.(g);
-    const stop = watchReadable(sock.fd, () => {
+  openChannel(o: ChannelOptions): KernelResult<VrrpChannel> {
+    return attempt("open-channel", () => {
+      // every instance on an interface uses the same group in practice (224.0.0.18 /
+      // ff02::12); a second group on the same socket is joined by the pool below
+      const sock = openVrrpSocket({ family: o.family, ifname: o.ifname, proto: o.proto, group: o.groups[0] });
       try {
-        sock.drain(o.onPacket);
+        for (const g of o.groups.slice(1)) sock.join?.(g);
       } catch (e) {
-        o.onError(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
-    return {
-      ifname: o.ifname,
-      family: o.family,
-      send: (dst, data) => sock.send(dst, data),
-      close: () => {
-        stop();
         sock.close();
-      },
-    };
+        throw e;
+      }
+      const stop = watchReadable(sock.fd, () => {
+        try {
+          sock.drain(o.onPacket);
+        } catch (e) {
+          o.onError(kernelError("receive", e));
+        }
+      });
+      return {
+        ifname: o.ifname,
+        family: o.family,
+        send: (dst, data) => attemptEffect("send", () => sock.send(dst, data)),
+        close: () => {
+          stop();
+          attemptEffect("close", () => sock.close());
+        },
+      };
+    });
   }
 
-  vip(op: "add" | "del", va: VirtualAddress, ifindex: number): string | undefined {
+  vip(op: "add" | "del", va: VirtualAddress, ifindex: number): KernelError | undefined {
     return this.vips(op, [{ address: va, ifindex }])[0];
   }
 
-  vips(op: "add" | "del", items: { address: VirtualAddress; ifindex: number }[]): (string | undefined)[] {
+  vips(op: "add" | "del", items: { address: VirtualAddress; ifindex: number }[]): (KernelError | undefined)[] {
     const specs = items.map((i) => this.addressSpec(i.address, i.ifindex));
-    const results = op === "add" ? this.rtnl.addAddresses(specs) : this.rtnl.delAddresses(specs);
-    return results.map((e) => {
-      if (!e) return undefined;
-      // already there / already gone: the state we wanted
-      if (op === "add" && e.code === "EEXIST") return undefined;
-      if (op === "del" && (e.code === "EADDRNOTAVAIL" || e.code === "ENOENT" || e.code === "ENODEV")) return undefined;
-      return e.message;
+    // a batch that fails as a whole (the socket, not one address) fails every item
+    const batch = attempt(`vip-${op}`, () => (op === "add" ? this.rtnl.addAddresses(specs) : this.rtnl.delAddresses(specs)));
+    if (!batch.ok) return items.map(() => batch.error);
+    return batch.value.map((e) => {
+      if (!e || DONE_ALREADY[op].has(e.code)) return undefined; // the state we wanted
+      return kernelError(`vip-${op}`, e);
     });
   }
 
@@ -129,7 +156,7 @@ export class LinuxKernel implements Kernel {
     };
   }
 
-  route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): string | undefined {
+  route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): KernelError | undefined {
     const dst = splitPrefix(r.dst, r.family);
     const spec: RouteSpec = {
       family: r.family,
@@ -144,23 +171,15 @@ export class LinuxKernel implements Kernel {
       protocol: num(r.protocol, PROTOS),
       type: r.type === "blackhole" || r.type === "unreachable" || r.type === "prohibit" || r.type === "local" ? r.type : "unicast",
     };
-    if (r.dev !== undefined && spec.ifindex === undefined) return `no interface ${r.dev}`;
-    try {
-      if (op === "add") this.rtnl.addRoute(spec);
-      else this.rtnl.delRoute(spec);
-      return undefined;
-    } catch (e) {
-      if (op === "add" && code(e) === "EEXIST") return undefined;
-      if (op === "del" && (code(e) === "ESRCH" || code(e) === "ENOENT")) return undefined;
-      return message(e);
-    }
+    if (r.dev !== undefined && spec.ifindex === undefined) return { op: `route-${op}`, code: "ENODEV", message: `no interface ${r.dev}` };
+    return idempotent(op, "route", () => (op === "add" ? this.rtnl.addRoute(spec) : this.rtnl.delRoute(spec)));
   }
 
-  rule(op: "add" | "del", r: Rule): string | undefined {
+  rule(op: "add" | "del", r: Rule): KernelError | undefined {
     const from = r.from === undefined ? undefined : splitPrefix(r.from, r.family);
     const to = r.to === undefined ? undefined : splitPrefix(r.to, r.family);
     const table = num(r.table, TABLES);
-    if (table === undefined && r.action === "table") return `unknown table ${r.table}`;
+    if (table === undefined && r.action === "table") return { op: `rule-${op}`, message: `unknown table ${r.table}` };
     const spec: RuleSpec = {
       family: r.family,
       from: from?.address,
@@ -175,18 +194,10 @@ export class LinuxKernel implements Kernel {
       oif: r.oif,
       invert: r.not,
     };
-    try {
-      if (op === "add") this.rtnl.addRule(spec);
-      else this.rtnl.delRule(spec);
-      return undefined;
-    } catch (e) {
-      if (op === "add" && code(e) === "EEXIST") return undefined;
-      if (op === "del" && (code(e) === "ENOENT" || code(e) === "ESRCH")) return undefined;
-      return message(e);
-    }
+    return idempotent(op, "rule", () => (op === "add" ? this.rtnl.addRule(spec) : this.rtnl.delRule(spec)));
   }
 
-  garp(ifname: string, address: string, family: 4 | 6): string | undefined {
+  garp(ifname: string, address: string, family: 4 | 6): KernelError | undefined {
     try {
       let s = this.garps.get(ifname);
       if (!s) {
@@ -198,42 +209,39 @@ export class LinuxKernel implements Kernel {
       return undefined;
     } catch (e) {
       // the interface may have been recreated (a VMAC): reopen next time
-      this.garps.get(ifname)?.close();
+      attemptEffect("garp-close", () => this.garps.get(ifname)?.close());
       this.garps.delete(ifname);
-      return message(e);
+      return kernelError("garp", e);
     }
   }
 
-  createVmac(name: string, link: number, mac: Uint8Array): number {
-    return this.rtnl.createMacvlan({ name, link, mac, mode: "private" });
+  createVmac(name: string, link: number, mac: Uint8Array): KernelResult<number> {
+    return attempt("create-vmac", () => this.rtnl.createMacvlan({ name, link, mac, mode: "private" }));
   }
 
-  deleteLink(ifindex: number): void {
-    this.rtnl.deleteLink(ifindex);
+  deleteLink(ifindex: number): KernelError | undefined {
+    return attemptEffect("delete-link", () => this.rtnl.deleteLink(ifindex));
   }
 
-  setLinkUp(ifindex: number, up: boolean): void {
-    this.rtnl.setLinkUp(ifindex, up);
+  setLinkUp(ifindex: number, up: boolean): KernelError | undefined {
+    return attemptEffect("set-link", () => this.rtnl.setLinkUp(ifindex, up));
   }
 
-  watch(onEvent: (e: KernelEvent) => void): () => void {
-    const w = watchRtnl((e) => {
-      if (e.type === "overrun") onEvent(e);
-      else if (e.type === "link")
-        onEvent({
-          type: "link",
-          action: e.action,
-          link: { ifindex: e.link.ifindex, name: e.link.name, up: (e.link.flags & IFF_UP) !== 0 && (e.link.flags & IFF_RUNNING) !== 0, mac: e.link.mac, kind: e.link.kind },
-        });
-      else onEvent({ type: "addr", action: e.action, addr: { ifindex: e.addr.ifindex, family: e.addr.family, address: e.addr.address, prefixLen: e.addr.prefixLen, scope: e.addr.scope, flags: e.addr.flags } });
+  watch(onEvent: (e: KernelEvent) => void): KernelResult<() => void> {
+    return attempt("watch", () => {
+      const w = watchRtnl((e) => {
+        if (e.type === "overrun") onEvent(e);
+        else if (e.type === "link") onEvent({ type: "link", action: e.action, link: linkOf(e.link) });
+        else onEvent({ type: "addr", action: e.action, addr: addrOf(e.addr) });
+      });
+      return () => attemptEffect("watch-close", () => w.close());
     });
-    return () => w.close();
   }
 
   close(): void {
-    for (const g of this.garps.values()) g.close();
+    for (const g of this.garps.values()) attemptEffect("garp-close", () => g.close());
     this.garps.clear();
-    this.rtnl.close();
+    attemptEffect("close", () => this.rtnl.close());
   }
 }
 

@@ -3,6 +3,14 @@
  * implementation (kernel-linux.ts) is native-bindings/; keeping the driver on this
  * interface keeps src/runtime free of FFI and states exactly which kernel effects an
  * engine action has.
+ *
+ * Errors are values here, never exceptions (DESIGN.md rule 2): native-bindings throws
+ * SyscallError / NetlinkError, and the implementation of this interface (kernel-linux.ts)
+ * is the boundary that turns them into a KernelError. A call that yields something
+ * returns `KernelResult<T>`; a call made for its effect returns `KernelError | undefined`
+ * (undefined: done). "Already there" on an add and "already gone" on a delete are the
+ * state that was asked for, not errors. The driver still guards every call against a
+ * throw (an implementation bug must not stop the adverts), but callers branch on values.
  */
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
 
@@ -36,10 +44,89 @@ export interface RxDatagram {
   hopLimit?: number;
 }
 
+/** What went wrong in one kernel call. */
+export interface KernelError {
+  /** the call: "vip-add", "vip-del", "send", "open-channel", "addresses", "create-vmac", ... */
+  op: string;
+  /** errno name when the kernel refused (ENOBUFS, ENODEV, ENETDOWN, ...) */
+  code?: string;
+  errno?: number;
+  message: string;
+}
+
+export type KernelResult<T> = { ok: true; value: T } | { ok: false; error: KernelError };
+
+/** A thrown value (SyscallError, NetlinkError, anything) as a KernelError of `op`. */
+export function kernelError(op: string, e: unknown): KernelError {
+  const x = e as { code?: unknown; errno?: unknown } | undefined;
+  const code = typeof x?.code === "string" ? x.code : undefined;
+  const errno = typeof x?.errno === "number" ? x.errno : undefined;
+  return { op, code, errno, message: e instanceof Error ? e.message : String(e) };
+}
+
+/** Run `fn`, turning a throw into a KernelError of `op`. */
+export function attempt<T>(op: string, fn: () => T): KernelResult<T> {
+  try {
+    return { ok: true, value: fn() };
+  } catch (e) {
+    return { ok: false, error: kernelError(op, e) };
+  }
+}
+
+/** `attempt` for a call made for its effect: the error, or undefined. */
+export function attemptEffect(op: string, fn: () => void): KernelError | undefined {
+  const r = attempt(op, fn);
+  return r.ok ? undefined : r.error;
+}
+
+/** What a call returned, or its throw as the KernelError of `op`. */
+function settle<T>(op: string, fn: () => T, onThrow: (e: KernelError) => T): T {
+  const r = attempt(op, fn);
+  return r.ok ? r.value : onThrow(r.error);
+}
+
+function guardChannel(c: VrrpChannel): VrrpChannel {
+  return {
+    ifname: c.ifname,
+    family: c.family,
+    send: (dst, data) => settle("send", () => c.send(dst, data), (e) => e),
+    close: () => settle("close", () => c.close(), () => undefined),
+  };
+}
+
+/**
+ * `k` with every call guarded: a throw (a bug in an implementation: the interface
+ * promises values) comes back as the KernelError of that call, so a caller branches on
+ * values only. The VRRP driver wraps its kernel in this.
+ */
+export function guardKernel(k: Kernel): Kernel {
+  const failed = (error: KernelError) => ({ ok: false as const, error });
+  const same = (e: KernelError) => e;
+  return {
+    links: () => settle("links", () => k.links(), failed),
+    addresses: () => settle("addresses", () => k.addresses(), failed),
+    openChannel: (o) => {
+      const r = settle("open-channel", () => k.openChannel(o), failed);
+      return r.ok ? { ok: true, value: guardChannel(r.value) } : r;
+    },
+    vip: (op, a, ifindex) => settle(`vip-${op}`, () => k.vip(op, a, ifindex), same),
+    vips: (op, items) => settle(`vip-${op}`, () => k.vips(op, items), (e) => items.map(() => e)),
+    route: (op, r, ifindexOf) => settle(`route-${op}`, () => k.route(op, r, ifindexOf), same),
+    rule: (op, r) => settle(`rule-${op}`, () => k.rule(op, r), same),
+    garp: (ifname, address, family) => settle("garp", () => k.garp(ifname, address, family), same),
+    createVmac: (name, link, mac) => settle("create-vmac", () => k.createVmac(name, link, mac), failed),
+    deleteLink: (ifindex) => settle("delete-link", () => k.deleteLink(ifindex), same),
+    setLinkUp: (ifindex, up) => settle("set-link", () => k.setLinkUp(ifindex, up), same),
+    watch: (onEvent) => settle("watch", () => k.watch(onEvent), failed),
+    close: () => settle("close", () => k.close(), () => undefined),
+  };
+}
+
 export interface VrrpChannel {
   readonly ifname: string;
   readonly family: 4 | 6;
-  send(dst: string, data: Uint8Array): void;
+  send(dst: string, data: Uint8Array): KernelError | undefined;
+  /** never fails: a socket that cannot be closed is gone for us anyway */
   close(): void;
 }
 
@@ -51,7 +138,8 @@ export interface ChannelOptions {
   /** multicast groups to join on the interface */
   groups: string[];
   onPacket(rx: RxDatagram): void;
-  onError(e: Error): void;
+  /** a receive that failed (the socket stays open; the next readable event drains again) */
+  onError(e: KernelError): void;
 }
 
 export type KernelEvent =
@@ -60,19 +148,22 @@ export type KernelEvent =
   | { type: "overrun" };
 
 export interface Kernel {
-  links(): Link[];
-  addresses(): IfAddress[];
-  openChannel(o: ChannelOptions): VrrpChannel;
-  /** add (or, with `del`, remove) a VIP; returns an error message, or undefined */
-  vip(op: "add" | "del", a: VirtualAddress, ifindex: number): string | undefined;
+  links(): KernelResult<Link[]>;
+  addresses(): KernelResult<IfAddress[]>;
+  openChannel(o: ChannelOptions): KernelResult<VrrpChannel>;
+  /** add (or, with `del`, remove) a VIP */
+  vip(op: "add" | "del", a: VirtualAddress, ifindex: number): KernelError | undefined;
   /** many VIPs in one netlink batch; one result per item */
-  vips(op: "add" | "del", items: { address: VirtualAddress; ifindex: number }[]): (string | undefined)[];
-  route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): string | undefined;
-  rule(op: "add" | "del", r: Rule): string | undefined;
-  garp(ifname: string, address: string, family: 4 | 6): string | undefined;
-  createVmac(name: string, link: number, mac: Uint8Array): number;
-  deleteLink(ifindex: number): void;
-  setLinkUp(ifindex: number, up: boolean): void;
-  watch(onEvent: (e: KernelEvent) => void): () => void;
+  vips(op: "add" | "del", items: { address: VirtualAddress; ifindex: number }[]): (KernelError | undefined)[];
+  route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): KernelError | undefined;
+  rule(op: "add" | "del", r: Rule): KernelError | undefined;
+  garp(ifname: string, address: string, family: 4 | 6): KernelError | undefined;
+  /** a macvlan (keepalived's VMAC); its ifindex */
+  createVmac(name: string, link: number, mac: Uint8Array): KernelResult<number>;
+  deleteLink(ifindex: number): KernelError | undefined;
+  setLinkUp(ifindex: number, up: boolean): KernelError | undefined;
+  /** netlink link/address notifications until the returned function is called */
+  watch(onEvent: (e: KernelEvent) => void): KernelResult<() => void>;
+  /** never fails */
   close(): void;
 }

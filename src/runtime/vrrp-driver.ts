@@ -6,17 +6,23 @@
  * `router.pollTimeout()`, and the kernel watch. Inputs (a datagram, the timer, a link
  * going down) go into the router; the router's actions come out as kernel effects
  * (adverts, VIPs, routes, rules, GARP/NA) and log lines in keepalived's words.
+ *
+ * Kernel failures are values (kernel.ts), and nothing escapes the driver into the event
+ * loop: every entry point (a timer, a datagram, a netlink event, a tracker) is guarded,
+ * and the one timer is re-armed whatever an action did. A failed kernel call is logged
+ * (rate-limited), counted in `kernelErrors` by operation, and put right by the periodic
+ * reconcile (`reconcileMs`): see `reconcile()` for what it retries and why.
  */
 import type { Logger } from "pino";
 import type { KeelConfig } from "../config/model";
-import type { VirtualAddress, VrrpInstance } from "../config/vrrp/model";
+import type { Route, Rule, VirtualAddress, VrrpInstance } from "../config/vrrp/model";
 import type { Instance } from "../vrrp/instance";
 import { type RxPacket, VrrpRouter } from "../vrrp/router";
 import { advertPackets } from "../vrrp/transmit";
 import type { TrackChange } from "../vrrp/track-board";
 import type { Action } from "../vrrp/types";
 import type { Event } from "../control/protocol";
-import type { IfAddress, Kernel, KernelEvent, Link, VrrpChannel } from "./kernel";
+import { type IfAddress, type Kernel, type KernelError, type KernelEvent, type Link, type VrrpChannel, guardKernel } from "./kernel";
 import { RateLimit } from "./rate-limit";
 import { transitionLines } from "./words";
 
@@ -26,6 +32,10 @@ export interface DriverOptions {
   log: Logger;
   /** monotonic ms (default performance.now) */
   now?: () => number;
+  /** the timer source (default setTimeout/clearTimeout); a virtual-time test passes its own */
+  timers?: Timers;
+  /** how often kernel state is checked against what the engine believes (ms, default 1000) */
+  reconcileMs?: number;
   /** -V / --dont-release-vrrp: leave VIPs and routes in place on stop */
   dontReleaseVrrp?: boolean;
   /** notify actions (scripts, FIFOs) */
@@ -34,10 +44,29 @@ export interface DriverOptions {
   onEvent?: (e: Event) => void;
 }
 
+/** setTimeout / clearTimeout, or a virtual clock's (test/sim/fault-net.ts). */
+export interface Timers {
+  set(fn: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+const realTimers: Timers = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
 interface Held {
   instance: string;
   address: VirtualAddress;
   ifindex: number;
+}
+
+/** A virtual route or rule whose add or delete the kernel refused: tried again by reconcile. */
+interface PendingRoute {
+  instance: string;
+  add: boolean;
+  what: string;
+  run: () => KernelError | undefined;
 }
 
 type Statics = Pick<KeelConfig, "staticIpaddresses" | "staticRoutes" | "staticRules">;
@@ -62,23 +91,36 @@ export class VrrpDriver {
   private readonly linksByIndex = new Map<number, Link>();
   private addrs: IfAddress[] = [];
   private readonly ifs = new Map<string, InstanceIfs>();
-  /** VIPs we installed, keyed `ifindex|address/prefix`, to restore one removed behind our back */
+  /** what the engine believes installed: its MASTERs' VIPs, keyed `ifindex|address/prefix` */
   private readonly held = new Map<string, Held>();
+  /** VIPs removed (del-vips) that the kernel may still have: deleted again until gone */
+  private readonly releasing = new Map<string, Held>();
+  /** virtual routes and rules the kernel refused, by `instance|route|...` */
+  private readonly pendingRoutes = new Map<string, PendingRoute>();
   private readonly vmacs = new Map<string, number>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly timers: Timers;
+  private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
+  private reconcileTimer: unknown;
+  private readonly reconcileMs: number;
   private unwatch: (() => void) | undefined;
+  /** the link or address table could not be read, or netlink lost events: read again */
+  private tablesStale = false;
   private readonly limit = new RateLimit(10_000);
   private stopped = false;
   /** packets dropped before the engine (unknown interface, socket errors) */
   readonly dropped: Record<string, number> = {};
+  /** failed kernel calls by operation ("vip-add", "send", ...); "internal": exceptions caught */
+  readonly kernelErrors: Record<string, number> = {};
 
   constructor(private opts: DriverOptions) {
-    this.kernel = opts.kernel;
+    this.kernel = guardKernel(opts.kernel);
     this.log = opts.log;
     this.now = opts.now ?? (() => performance.now());
+    this.timers = opts.timers ?? realTimers;
+    this.reconcileMs = opts.reconcileMs ?? 1000;
     this.refreshLinks();
-    this.addrs = this.kernel.addresses();
+    this.refreshAddrs();
     this.router = new VrrpRouter(opts.config, { interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family) });
   }
 
@@ -86,7 +128,7 @@ export class VrrpDriver {
   start(): void {
     const config = this.opts.config;
     for (const v of Object.values(config.vrrpInstances)) this.ifs.set(v.name, this.setupInterfaces(v));
-    this.unwatch = this.kernel.watch((e) => this.onKernelEvent(e));
+    this.startWatch();
     this.openChannels();
     const now = this.now();
     // the engine learns the link state of every interface before the first election
@@ -99,6 +141,7 @@ export class VrrpDriver {
     this.staticEntries("add");
     this.router.start(now);
     this.pump();
+    this.reconcileTimer = this.timers.set(() => this.onReconcile(), this.reconcileMs);
   }
 
   /** static_ipaddress / static_routes / static_rules: on the host for the daemon's lifetime. */
@@ -112,19 +155,19 @@ export class VrrpDriver {
           continue;
         }
         const err = this.kernel.vip(op, a, ifindex);
-        if (err) this.log.error(`cannot ${op === "add" ? "add" : "remove"} static address ${a.address}/${a.prefix}: ${err}`);
+        if (err) this.failed(err, `static:${a.address}`, `cannot ${op === "add" ? "add" : "remove"} static address ${a.address}/${a.prefix}`);
       }
     };
     const routes = () => {
       for (const r of c.staticRoutes) {
         const err = this.kernel.route(op, r, ifindexOf);
-        if (err) this.log.error(`cannot ${op === "add" ? "add" : "remove"} static route ${r.dst}: ${err}`);
+        if (err) this.failed(err, `static:${r.dst}`, `cannot ${op === "add" ? "add" : "remove"} static route ${r.dst}`);
       }
     };
     const rules = () => {
       for (const r of c.staticRules) {
         const err = this.kernel.rule(op, r);
-        if (err) this.log.error(`cannot ${op === "add" ? "add" : "remove"} static rule: ${err}`);
+        if (err) this.failed(err, "static:rule", `cannot ${op === "add" ? "add" : "remove"} static rule`);
       }
     };
     // addresses before the routes that use them; removal in the reverse order (keepalived)
@@ -147,18 +190,19 @@ export class VrrpDriver {
     this.pump();
     // keepalived vrrp_terminate_phase2: "Clear static entries"
     this.staticEntries("del");
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.timers.clear(this.timer);
+    if (this.reconcileTimer !== undefined) this.timers.clear(this.reconcileTimer);
+    this.timer = this.reconcileTimer = undefined;
     this.unwatch?.();
     for (const ch of this.channels.values()) ch.close();
     this.channels.clear();
-    for (const [name, ifindex] of this.vmacs) {
-      try {
-        this.kernel.deleteLink(ifindex);
-      } catch (e) {
-        this.log.error(`Failed to delete VMAC ${name}: ${(e as Error).message}`);
-      }
-    }
+    for (const [name, ifindex] of this.vmacs) this.deleteVmac(name, ifindex);
     this.vmacs.clear();
+  }
+
+  private deleteVmac(name: string, ifindex: number): void {
+    const err = this.kernel.deleteLink(ifindex);
+    if (err) this.failed(err, `vmac:${name}`, `Failed to delete VMAC ${name}`);
   }
 
   /**
@@ -201,7 +245,7 @@ export class VrrpDriver {
       const vmac = this.ifs.get(name)?.vmac;
       const ifindex = vmac ? this.vmacs.get(vmac.name) : undefined;
       if (vmac && ifindex !== undefined) {
-        this.kernel.deleteLink(ifindex);
+        this.deleteVmac(vmac.name, ifindex);
         this.vmacs.delete(vmac.name);
       }
       this.ifs.delete(name);
@@ -211,13 +255,13 @@ export class VrrpDriver {
   /** A tracker's new result (a vrrp_script run, a track_file value, ...). */
   track(change: TrackChange): void {
     if (this.stopped) return;
-    this.router.handleTrack(change, this.now());
+    this.guard("track", () => this.router.handleTrack(change, this.now()));
     this.pump();
   }
 
   /** The `garp` command: one more GARP/NA burst from a master. */
   sendGarp(instance: string): void {
-    this.router.handleCommand({ type: "garp", instance }, this.now());
+    this.guard("garp command", () => this.router.handleCommand({ type: "garp", instance }, this.now()));
     this.pump();
   }
 
@@ -225,11 +269,26 @@ export class VrrpDriver {
   // interfaces and sockets
 
   private refreshLinks(): void {
+    const r = this.kernel.links();
+    if (!r.ok) {
+      this.tablesStale = true;
+      this.failed(r.error, "links", "cannot read the interfaces; trying again");
+      return;
+    }
     this.linksByName.clear();
     this.linksByIndex.clear();
-    for (const l of this.kernel.links()) {
+    for (const l of r.value) {
       this.linksByName.set(l.name, l);
       this.linksByIndex.set(l.ifindex, l);
+    }
+  }
+
+  private refreshAddrs(): void {
+    const r = this.kernel.addresses();
+    if (r.ok) this.addrs = r.value;
+    else {
+      this.tablesStale = true;
+      this.failed(r.error, "addresses", "cannot read the addresses; trying again");
     }
   }
 
@@ -269,18 +328,19 @@ export class VrrpDriver {
     const link = this.linksByName.get(base);
     if (link) {
       const existing = this.linksByName.get(name);
-      try {
-        // a VMAC left behind by a crash is ours: recreate it clean
-        if (existing) this.kernel.deleteLink(existing.ifindex);
-        const ifindex = this.kernel.createVmac(name, link.ifindex, mac);
-        this.kernel.setLinkUp(ifindex, true);
-        this.vmacs.set(name, ifindex);
-        this.log.info(`(${v.name}) Creating VMAC interface ${name}`);
-        this.refreshLinks();
-      } catch (e) {
-        this.log.error(`(${v.name}) cannot create VMAC ${name} on ${base}: ${(e as Error).message}`);
+      // a VMAC left behind by a crash is ours: recreate it clean
+      if (existing) this.deleteVmac(name, existing.ifindex);
+      const created = this.kernel.createVmac(name, link.ifindex, mac);
+      // keepalived (netlink_link_add_vmac failing) runs the instance on the base interface
+      if (!created.ok) {
+        this.failed(created.error, `vmac:${name}`, `(${v.name}) cannot create VMAC ${name} on ${base}`);
         return { base, vipIf: base, sendIf: base };
       }
+      this.vmacs.set(name, created.value);
+      const up = this.kernel.setLinkUp(created.value, true);
+      if (up) this.failed(up, `vmac:${name}`, `(${v.name}) cannot set VMAC ${name} up`);
+      this.log.info(`(${v.name}) Creating VMAC interface ${name}`);
+      this.refreshLinks();
     }
     return { base, vipIf: name, sendIf: v.vmacXmitBase ? base : name, vmac: { name, mac } };
   }
@@ -315,8 +375,7 @@ export class VrrpDriver {
     for (const [key, w] of want) {
       if (this.channels.has(key)) continue;
       if (!this.linksByName.has(w.ifname)) continue; // FAULT until it appears
-      try {
-        const ch = this.kernel.openChannel({
+      const opened = this.kernel.openChannel({
           family: w.family,
           ifname: w.ifname,
           proto: w.proto,
@@ -324,14 +383,17 @@ export class VrrpDriver {
           // a send-only channel (a VMAC) also sees its interface's traffic: the base
           // interface's channel already delivers it once
           onPacket: w.receive ? (rx) => this.onDatagram(w.ifname, rx) : () => {},
-          onError: (e) => this.rateLog(`rx:${key}`, `receive error on ${w.ifname}: ${e.message}`),
-        });
-        this.channels.set(key, ch);
-        const groups = w.groups.size > 0 ? ` multicast, address(${[...w.groups].join(",")})` : " unicast";
-        this.log.info(`VRRP sockpool: [ifindex(${String(this.linksByName.get(w.ifname)?.ifindex).padStart(3)}), family(IPv${w.family}), proto(${w.proto}),${groups}]`);
-      } catch (e) {
-        this.log.error(`cannot open the VRRP socket on ${w.ifname} (IPv${w.family}, proto ${w.proto}): ${(e as Error).message}`);
+          onError: (e) => this.failed(e, `rx:${key}`, `receive error on ${w.ifname}`),
+      });
+      // without its socket an instance hears no master and would take over: reconcile
+      // opens it again every reconcileMs until it works
+      if (!opened.ok) {
+        this.failed(opened.error, `open:${key}`, `cannot open the VRRP socket on ${w.ifname} (IPv${w.family}, proto ${w.proto})`);
+        continue;
       }
+      this.channels.set(key, opened.value);
+      const groups = w.groups.size > 0 ? ` multicast, address(${[...w.groups].join(",")})` : " unicast";
+      this.log.info(`VRRP sockpool: [ifindex(${String(this.linksByName.get(w.ifname)?.ifindex).padStart(3)}), family(IPv${w.family}), proto(${w.proto}),${groups}]`);
     }
   }
 
@@ -340,6 +402,11 @@ export class VrrpDriver {
 
   private onDatagram(ifname: string, rx: { data: Uint8Array; family: 4 | 6; src?: Uint8Array; dst?: Uint8Array; hopLimit?: number; ifindex: number }): void {
     if (this.stopped) return;
+    this.guard("receive", () => this.advert(ifname, rx));
+    this.pump();
+  }
+
+  private advert(ifname: string, rx: { data: Uint8Array; family: 4 | 6; src?: Uint8Array; dst?: Uint8Array; hopLimit?: number; ifindex: number }): void {
     // the socket is bound to its interface; the ingress index is the interface itself
     // except for traffic looped through a VMAC, which the engine must not see twice
     const link = this.linksByIndex.get(rx.ifindex);
@@ -355,29 +422,45 @@ export class VrrpDriver {
       this.dropped.engine_error = (this.dropped.engine_error ?? 0) + 1;
       this.rateLog("engine-error", `internal error on a packet from ${ifname}: ${(e as Error).stack ?? e}`);
     }
-    this.pump();
   }
 
   private onTimer(): void {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
     if (this.stopped) return;
-    this.router.handleTimeout(this.now());
+    this.guard("timer", () => this.router.handleTimeout(this.now()));
     this.pump();
   }
 
+  /** Subscribe to netlink; a failure is retried by reconcile, which then re-reads the tables. */
+  private startWatch(): void {
+    const w = this.kernel.watch((e) => {
+      if (!this.stopped) this.guard("netlink", () => this.onKernelEvent(e));
+    });
+    if (w.ok) this.unwatch = w.value;
+    else {
+      this.tablesStale = true;
+      this.failed(w.error, "watch", "cannot watch links and addresses (netlink); trying again");
+    }
+  }
+
+  /** Re-read the link and address tables and report what changed (after lost events). */
+  private resync(): void {
+    this.tablesStale = false;
+    const before = new Map([...this.linksByName].map(([n, l]) => [n, l.up]));
+    this.refreshLinks();
+    this.refreshAddrs();
+    for (const name of this.trackedInterfaces()) {
+      const up = this.linksByName.get(name)?.up ?? false;
+      if ((before.get(name) ?? false) !== up) this.linkChanged(name, up);
+    }
+    this.restoreVips();
+  }
+
   private onKernelEvent(e: KernelEvent): void {
-    if (this.stopped) return;
     if (e.type === "overrun") {
       // netlink dropped events: re-read the tables and report what changed
-      const before = new Map([...this.linksByName].map(([n, l]) => [n, l.up]));
-      this.refreshLinks();
-      this.addrs = this.kernel.addresses();
-      for (const name of this.trackedInterfaces()) {
-        const up = this.linksByName.get(name)?.up ?? false;
-        if ((before.get(name) ?? false) !== up) this.linkChanged(name, up);
-      }
-      this.restoreVips();
+      this.resync();
       return;
     }
     if (e.type === "link") {
@@ -402,6 +485,8 @@ export class VrrpDriver {
     const a = e.addr;
     if (e.action === "new") {
       if (!this.addrs.some((x) => sameAddr(x, a))) this.addrs.push(a);
+      // a VIP of ours that was being removed came back (a late event, someone's `ip addr add`)
+      if (this.releasing.size > 0) this.restoreVips();
       return;
     }
     this.addrs = this.addrs.filter((x) => !sameAddr(x, a));
@@ -424,38 +509,98 @@ export class VrrpDriver {
     this.openChannels();
   }
 
-  /** A VIP of a MASTER removed by someone else (`ip addr del`) is put back. */
+  /**
+   * Every reconcileMs, the believed state is put back on the kernel. keepalived has no
+   * such pass: netlink_iplist (vrrp_ipaddress.c) marks an address whose add failed as not
+   * set and never tries again, forgets one whose delete failed, and a VIP deleted under
+   * a MASTER makes it leave MASTER (keepalived_netlink.c, set_vrrp_backup) to come back
+   * after the skew time. keel retries instead, so a passing refusal (ENOBUFS, EBUSY, a
+   * full netlink socket) leaves neither a MASTER without its VIP nor a BACKUP with one.
+   *
+   * Retried: netlink subscription and stale tables, missing VRRP sockets, VIPs of a
+   * MASTER the kernel lacks and removed VIPs it still has, refused virtual routes/rules.
+   * Not retried: adverts (the next one is due in advert_int; backups wait three, RFC 5798
+   * 6.4.2) and GARP/NA (the engine repeats them: garp_master_repeat/refresh).
+   */
+  private onReconcile(): void {
+    // re-armed first, so that nothing below can end the reconcile loop
+    this.reconcileTimer = this.timers.set(() => this.onReconcile(), this.reconcileMs);
+    if (this.stopped) return;
+    this.guard("reconcile", () => this.reconcile());
+    this.pump();
+  }
+
+  private reconcile(): void {
+    if (!this.unwatch) this.startWatch();
+    if (this.tablesStale && this.unwatch) this.resync();
+    this.openChannels();
+    this.restoreVips();
+    this.retryRoutes();
+  }
+
+  /**
+   * The VIPs the engine believes installed (`held`) and removed (`releasing`) against
+   * the address table as netlink reported it: a MASTER's missing VIP is added (also one
+   * removed by someone else, `ip addr del`), a removed one still there is deleted.
+   */
   private restoreVips(): void {
     for (const [key, h] of this.held) {
-      const present = this.addrs.some((x) => x.ifindex === h.ifindex && x.address === h.address.address && x.prefixLen === h.address.prefix);
-      if (present) continue;
-      const inst = this.router.instances.get(h.instance);
-      if (inst?.state !== "MASTER") {
+      if (this.router.instances.get(h.instance)?.state !== "MASTER") {
         this.held.delete(key);
+        this.releasing.set(key, h);
         continue;
       }
+      if (this.addrs.some((x) => isHeld(x, h))) continue;
       const err = this.kernel.vip("add", h.address, h.ifindex);
-      if (err) this.rateLog(`vip:${key}`, `(${h.instance}) cannot restore VIP ${h.address.address}: ${err}`);
-      else this.log.info(`(${h.instance}) VIP ${h.address.address}/${h.address.prefix} was removed from ${this.linksByIndex.get(h.ifindex)?.name}; restored`);
+      const on = `${h.address.address}/${h.address.prefix} on ${this.linksByIndex.get(h.ifindex)?.name}`;
+      if (err) this.failed(err, `vip:${key}`, `(${h.instance}) cannot restore VIP ${on}`);
+      else this.log.info(`(${h.instance}) VIP ${on} was missing; restored`);
+    }
+    for (const [key, h] of this.releasing) {
+      if (this.held.has(key) || !this.addrs.some((x) => isHeld(x, h))) {
+        this.releasing.delete(key);
+        continue;
+      }
+      const err = this.kernel.vip("del", h.address, h.ifindex);
+      if (err) this.failed(err, `vip:${key}`, `(${h.instance}) cannot remove VIP ${h.address.address}/${h.address.prefix}`);
+    }
+  }
+
+  private retryRoutes(): void {
+    for (const [key, p] of this.pendingRoutes) {
+      // only while the instance still wants it: a MASTER its routes, any other state none
+      if (p.add !== (this.router.instances.get(p.instance)?.state === "MASTER")) {
+        this.pendingRoutes.delete(key);
+        continue;
+      }
+      const err = p.run();
+      if (err) this.failed(err, key, `(${p.instance}) cannot ${p.add ? "add" : "remove"} ${p.what}`);
+      else this.pendingRoutes.delete(key);
     }
   }
 
   // ---------------------------------------------------------------------------
   // outputs
 
-  /** Carry out every pending action, then re-arm the one timer. */
+  /**
+   * Carry out every pending action, then re-arm the one timer. Never throws: one failed
+   * action does not keep the others (an advert after a refused VIP) from running, and the
+   * timer is armed whatever they did, so kernel failures cannot shift the advert timing.
+   */
   private pump(): void {
-    for (const a of logOrder(this.router.pollActions())) {
-      try {
-        this.execute(a);
-      } catch (e) {
-        this.log.error(`${a.type}: ${(e as Error).message}`);
-      }
-    }
+    let actions: Action[] = [];
+    this.guard("engine", () => {
+      actions = logOrder(this.router.pollActions());
+    });
+    for (const a of actions) this.guard(a.type, () => this.execute(a));
+    this.guard("timer", () => this.arm());
+  }
+
+  private arm(): void {
     if (this.stopped) return;
     const t = this.router.pollTimeout();
     if (t === undefined) {
-      if (this.timer) clearTimeout(this.timer);
+      if (this.timer !== undefined) this.timers.clear(this.timer);
       this.timer = undefined;
       this.timerAt = Number.POSITIVE_INFINITY;
       return;
@@ -463,10 +608,10 @@ export class VrrpDriver {
     // an armed timer that fires no later than needed stays: a backup's every advert moves
     // its deadline later, and re-arming per packet costs more than one early wake-up
     // (onTimer finds nothing due and arms for the real deadline)
-    if (this.timer && this.timerAt <= t) return;
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer !== undefined && this.timerAt <= t) return;
+    if (this.timer !== undefined) this.timers.clear(this.timer);
     this.timerAt = t;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, t - this.now()));
+    this.timer = this.timers.set(() => this.onTimer(), Math.max(0, t - this.now()));
   }
 
   private execute(a: Action): void {
@@ -521,11 +666,9 @@ export class VrrpDriver {
       return;
     }
     for (const pkt of advertPackets(advert, src)) {
-      try {
-        ch.send(pkt.dst, pkt.data);
-      } catch (e) {
-        this.rateLog(`tx:${advert.instance}`, `(${advert.instance}) cannot send advert to ${pkt.dst} on ${ifs.sendIf}: ${(e as Error).message}`);
-      }
+      // not retried: the next advert is due in advert_int (see reconcile)
+      const err = ch.send(pkt.dst, pkt.data);
+      if (err) this.failed(err, `tx:${advert.instance}`, `(${advert.instance}) cannot send advert to ${pkt.dst} on ${ifs.sendIf}`);
     }
     if (advert.priority === 0) this.log.info({ instance: advert.instance, event: "priority-zero-sent" }, `(${advert.instance}) sent 0 priority`);
   }
@@ -549,20 +692,34 @@ export class VrrpDriver {
     const errors = items.length > 0 ? this.kernel.vips(add ? "add" : "del", items) : [];
     items.forEach((it, i) => {
       const key = `${it.ifindex}|${it.address.address}/${it.address.prefix}`;
-      if (add) this.held.set(key, { instance: a.instance, address: it.address, ifindex: it.ifindex });
+      const h: Held = { instance: a.instance, address: it.address, ifindex: it.ifindex };
+      // the engine's belief, whatever the kernel said: reconcile makes the kernel follow
+      if (add) this.held.set(key, h);
       else this.held.delete(key);
-      // an address already there (add) or already gone (del: the start-up clean-up) is fine
+      if (add) this.releasing.delete(key);
+      else this.releasing.set(key, h);
+      // an address already there (add) or already gone (del: the start-up clean-up) is no error
       const err = errors[i];
-      if (err) this.log.error(`(${a.instance}) cannot ${add ? "add" : "remove"} VIP ${it.address.address}/${it.address.prefix} on ${it.ifname}: ${err}`);
+      const what = `VIP ${it.address.address}/${it.address.prefix} on ${it.ifname}`;
+      if (err) this.failed(err, `vip:${key}`, `(${a.instance}) cannot ${add ? "add" : "remove"} ${what}; trying again`);
     });
+    this.applyRoutes(a.instance, add, a.routes, a.rules);
+  }
+
+  private applyRoutes(instance: string, add: boolean, routes: Route[], rules: Rule[]): void {
     const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex;
-    for (const r of a.routes) {
-      const err = this.kernel.route(add ? "add" : "del", r, ifindexOf);
-      if (err) this.log.error(`(${a.instance}) cannot ${add ? "add" : "remove"} virtual route ${r.dst}: ${err}`);
-    }
-    for (const r of a.rules) {
-      const err = this.kernel.rule(add ? "add" : "del", r);
-      if (err) this.log.error(`(${a.instance}) cannot ${add ? "add" : "remove"} virtual rule: ${err}`);
+    const op = add ? "add" : "del";
+    const jobs = [
+      ...routes.map((r) => ({ key: `${instance}|route|${JSON.stringify(r)}`, what: `virtual route ${r.dst}`, run: () => this.kernel.route(op, r, ifindexOf) })),
+      ...rules.map((r) => ({ key: `${instance}|rule|${JSON.stringify(r)}`, what: "virtual rule", run: () => this.kernel.rule(op, r) })),
+    ];
+    for (const j of jobs) {
+      const err = j.run();
+      // the latest intent for a route wins: an add after a failed delete replaces it
+      this.pendingRoutes.delete(j.key);
+      if (!err) continue;
+      this.pendingRoutes.set(j.key, { instance, add, what: j.what, run: j.run });
+      this.failed(err, j.key, `(${instance}) cannot ${add ? "add" : "remove"} ${j.what}; trying again`);
     }
   }
 
@@ -583,10 +740,30 @@ export class VrrpDriver {
         const ifname = byAddr.get(address)?.dev ?? ifs?.vipIf;
         if (ifname === undefined) continue;
         const fam = family(address);
+        // not retried: the engine repeats them (garp_master_repeat, garp_master_refresh)
         const err = this.kernel.garp(ifname, address, fam);
-        if (err) this.rateLog(`garp:${ifname}`, `(${instance}) cannot send gratuitous ${fam === 4 ? "ARP" : "NA"} on ${ifname}: ${err}`);
+        if (err) this.failed(err, `garp:${ifname}`, `(${instance}) cannot send gratuitous ${fam === 4 ? "ARP" : "NA"} on ${ifname}`);
         else this.log.debug(`Sending ${fam === 4 ? "gratuitous ARP" : "unsolicited neighbour advert"} on ${ifname} for ${address}`);
       }
+  }
+
+  /** A failed kernel call: counted by operation, logged once per key per window. */
+  private failed(err: KernelError, key: string, message: string): void {
+    this.kernelErrors[err.op] = (this.kernelErrors[err.op] ?? 0) + 1;
+    const suppressed = this.limit.take(key, this.now());
+    if (suppressed === undefined) return;
+    const more = suppressed > 0 ? ` (${suppressed} more suppressed)` : "";
+    this.log.error({ event: "kernel-error", op: err.op, code: err.code }, `${message}: ${err.message}${more}`);
+  }
+
+  /** Run an entry point's step; an exception (a bug) is counted and logged, never thrown on. */
+  private guard(where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.kernelErrors.internal = (this.kernelErrors.internal ?? 0) + 1;
+      this.rateLog(`internal:${where}`, `internal error in ${where}: ${(e as Error)?.stack ?? e}`);
+    }
   }
 
   private rateLog(key: string, message: string, fields?: Record<string, unknown>): void {
@@ -624,6 +801,10 @@ function logOrder(actions: Action[]): Action[] {
     if (j < i) actions.splice(j, 0, ...actions.splice(i, 1));
   }
   return actions;
+}
+
+function isHeld(a: IfAddress, h: Held): boolean {
+  return a.ifindex === h.ifindex && a.address === h.address.address && a.prefixLen === h.address.prefix;
 }
 
 function sameAddr(a: IfAddress, b: IfAddress): boolean {

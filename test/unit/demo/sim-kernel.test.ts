@@ -14,7 +14,9 @@ function host(segment: SimSegment, n: number): SimKernel {
 
 function listen(k: SimKernel, o: Partial<ChannelOptions> = {}): { got: RxDatagram[]; close: () => void; send: (dst: string, d: Uint8Array) => void } {
   const got: RxDatagram[] = [];
-  const ch = k.openChannel({ family: 4, ifname: "eth0", proto: 112, groups: ["224.0.0.18"], onPacket: (rx) => got.push(rx), onError: (e) => { throw e; }, ...o });
+  const r = k.openChannel({ family: 4, ifname: "eth0", proto: 112, groups: ["224.0.0.18"], onPacket: (rx) => got.push(rx), onError: (e) => { throw new Error(e.message); }, ...o });
+  if (!r.ok) throw new Error(r.error.message);
+  const ch = r.value;
   return { got, close: () => ch.close(), send: (dst, d) => ch.send(dst, d) };
 }
 
@@ -61,7 +63,7 @@ describe("SimKernel", () => {
     la.send(pkt.dst, broken);
     await tick();
     expect(decodeReceived({ ifname: "eth0", family: 4, data: lb.got[0]?.data ?? new Uint8Array() }).ok).toBe(true);
-    expect(() => la.send("224.0.0.18", new Uint8Array([0x60, 0, 0]))).toThrow();
+    expect(la.send("224.0.0.18", new Uint8Array([0x60, 0, 0]))).toMatchObject({ op: "send", code: "EINVAL" });
   });
 
   test("groups, protocols and unicast addresses select the receivers", async () => {
@@ -97,7 +99,7 @@ describe("SimKernel", () => {
     la.send(pkt.dst, pkt.data);
     await tick();
     expect(lb.got.length).toBe(0);
-    expect(() => lb.send(pkt.dst, pkt.data)).toThrow(/down/);
+    expect(lb.send(pkt.dst, pkt.data)).toMatchObject({ op: "send", code: "ENETDOWN" });
   });
 
   test("VIPs: added as secondary in the subnet, reported, removed; a crashed host keeps them", async () => {
@@ -109,7 +111,8 @@ describe("SimKernel", () => {
     expect(a.vips("add", [{ address: vip, ifindex: 2 }])).toEqual([undefined]);
     expect(a.vip("add", vip, 2)).toBeUndefined(); // EEXIST is fine
     expect(a.addressesOn("eth0")).toContain("10.213.7.100/24");
-    expect(a.addresses().find((x) => x.address === "10.213.7.100")?.flags).toBe(1);
+    const table = a.addresses();
+    expect(table.ok && table.value.find((x) => x.address === "10.213.7.100")?.flags).toBe(1);
     await tick();
     expect(events.map((e) => e.type === "addr" && e.action)).toEqual(["new"]);
     a.crash();
@@ -118,6 +121,6 @@ describe("SimKernel", () => {
     a.revive();
     a.vip("del", vip, 2);
     expect(a.addressesOn("eth0")).not.toContain("10.213.7.100/24");
-    expect(() => a.createVmac("vrrp.51")).toThrow();
+    expect(a.createVmac("vrrp.51")).toMatchObject({ ok: false, error: { op: "create-vmac" } });
   });
 });
