@@ -106,6 +106,8 @@ export class VrrpDriver {
   private unwatch: (() => void) | undefined;
   /** the link or address table could not be read, or netlink lost events: read again */
   private tablesStale = false;
+  /** start() found the kernel's tables unreadable: the engine starts once they are read */
+  private deferredStart = false;
   private readonly limit = new RateLimit(10_000);
   private stopped = false;
   /** packets dropped before the engine (unknown interface, socket errors) */
@@ -121,14 +123,35 @@ export class VrrpDriver {
     this.reconcileMs = opts.reconcileMs ?? 1000;
     this.refreshLinks();
     this.refreshAddrs();
-    this.router = new VrrpRouter(opts.config, { interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family) });
+    this.router = this.newRouter(opts.config);
   }
 
-  /** Set up VMACs and sockets, report link states, clean stale VIPs, start the engine. */
+  private newRouter(config: KeelConfig): VrrpRouter {
+    return new VrrpRouter(config, { interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family) });
+  }
+
+  /**
+   * Watch the kernel, then start the engine: set up VMACs and sockets, report link
+   * states, clean stale VIPs. keepalived reads the link and address tables before any
+   * instance runs (vrrp_daemon.c start_vrrp: netlink_interface_lookup, netlink_address_lookup):
+   * without them the engine has no source address and no link states, so if a dump or
+   * the netlink subscription failed, the engine starts at the reconcile that gets them.
+   */
   start(): void {
+    this.startWatch();
+    this.reconcileTimer = this.timers.set(() => this.onReconcile(), this.reconcileMs);
+    if (this.tablesStale || !this.unwatch) {
+      this.deferredStart = true;
+      this.log.warn("cannot read the kernel's interfaces and addresses yet: VRRP starts once they are read");
+      return;
+    }
+    this.startEngine();
+  }
+
+  private startEngine(): void {
+    this.deferredStart = false;
     const config = this.opts.config;
     for (const v of Object.values(config.vrrpInstances)) this.ifs.set(v.name, this.setupInterfaces(v));
-    this.startWatch();
     this.openChannels();
     const now = this.now();
     // the engine learns the link state of every interface before the first election
@@ -141,7 +164,6 @@ export class VrrpDriver {
     this.staticEntries("add");
     this.router.start(now);
     this.pump();
-    this.reconcileTimer = this.timers.set(() => this.onReconcile(), this.reconcileMs);
   }
 
   /** static_ipaddress / static_routes / static_rules: on the host for the daemon's lifetime. */
@@ -213,6 +235,12 @@ export class VrrpDriver {
    */
   reload(config: KeelConfig): void {
     if (this.stopped) return;
+    if (this.deferredStart) {
+      // nothing runs yet: the engine will start with this configuration
+      this.opts = { ...this.opts, config };
+      this.router = this.newRouter(config);
+      return;
+    }
     const now = this.now();
     const old = this.router;
     const oldConfig = this.opts.config;
@@ -450,6 +478,7 @@ export class VrrpDriver {
     const before = new Map([...this.linksByName].map(([n, l]) => [n, l.up]));
     this.refreshLinks();
     this.refreshAddrs();
+    if (this.deferredStart) return; // the engine learns every link state when it starts
     for (const name of this.trackedInterfaces()) {
       const up = this.linksByName.get(name)?.up ?? false;
       if ((before.get(name) ?? false) !== up) this.linkChanged(name, up);
@@ -494,7 +523,7 @@ export class VrrpDriver {
   }
 
   private linkChanged(name: string, up: boolean): void {
-    if (!this.trackedInterfaces().has(name)) return;
+    if (this.deferredStart || !this.trackedInterfaces().has(name)) return;
     this.log.info(`Netlink reports ${name} ${up ? "up" : "down"}`);
     this.router.handleTrack({ kind: "interface", name, up }, this.now());
     this.pump();
@@ -533,6 +562,12 @@ export class VrrpDriver {
   private reconcile(): void {
     if (!this.unwatch) this.startWatch();
     if (this.tablesStale && this.unwatch) this.resync();
+    if (this.deferredStart) {
+      if (this.tablesStale || !this.unwatch) return;
+      // the engine takes its source addresses when it is built: build it on the tables read now
+      this.router = this.newRouter(this.opts.config);
+      this.startEngine();
+    }
     this.openChannels();
     this.restoreVips();
     this.retryRoutes();
@@ -762,7 +797,11 @@ export class VrrpDriver {
       fn();
     } catch (e) {
       this.kernelErrors.internal = (this.kernelErrors.internal ?? 0) + 1;
-      this.rateLog(`internal:${where}`, `internal error in ${where}: ${(e as Error)?.stack ?? e}`);
+      // the limit first: formatting a stack costs milliseconds, a flood of them would stall us
+      const suppressed = this.limit.take(`internal:${where}`, this.now());
+      if (suppressed === undefined) return;
+      const more = suppressed > 0 ? ` (${suppressed} more suppressed)` : "";
+      this.log.error({ event: "internal-error" }, `internal error in ${where}: ${(e as Error)?.stack ?? e}${more}`);
     }
   }
 
