@@ -154,6 +154,8 @@ export interface FaultRunOptions {
   rates: FaultRates;
   faultMs: number;
   settleMs: number;
+  /** the drivers' reconcile period (default RECONCILE_MS; the bound checked stays RECONCILE_MS) */
+  reconcileMs?: number;
   /** keep the drivers' log lines (a failing seed's reproduction prints them) */
   trace?: boolean;
 }
@@ -189,7 +191,7 @@ export function faultRun(o: FaultRunOptions): FaultRunResult {
   const start = (n: Node) => {
     n.sim.revive();
     check.restarted(n.name);
-    n.driver = newDriver(n, time, check, trace, o.trace === true);
+    n.driver = newDriver(n, time, check, trace, o);
     guarded(time, `${n.name} start`, () => n.driver?.start());
     check.drivers.set(n.name, n.driver);
   };
@@ -237,17 +239,17 @@ function guarded(time: VirtualTime, where: string, fn: () => void): void {
 /** one for every quiet run: building a pino logger costs more than a whole run's events */
 const quiet = pino({ level: "silent" });
 
-function newDriver(n: Node, time: VirtualTime, check: Checker, trace: string[], keepLog: boolean): VrrpDriver {
-  const log = keepLog
-    ? pino({ level: "debug" }, { write: (line: string) => void trace.push(`${time.now.toFixed(3)} ${n.name} ${line.trimEnd()}`) })
-    : quiet;
+function newDriver(n: Node, time: VirtualTime, check: Checker, trace: string[], o: FaultRunOptions): VrrpDriver {
+  const line = (l: string) => void trace.push(`${time.now.toFixed(3)} ${n.name} ${l.trimEnd()}`);
+  // no wall-clock time, pid or host in the lines: a seed's trace is the same every time
+  const log = o.trace ? pino({ level: "debug", timestamp: false, base: undefined }, { write: line }) : quiet;
   return new VrrpDriver({
     config: configOf(n.name),
     kernel: n.fk,
     log,
     now: () => time.now,
     timers: time,
-    reconcileMs: RECONCILE_MS,
+    reconcileMs: o.reconcileMs ?? RECONCILE_MS,
     onEvent: (e) => {
       if (e.event === "transition") check.transition(n.name, e.instance, e.from, e.to, e.reason);
     },
