@@ -52,6 +52,8 @@ export interface FaultHooks {
 
 export class FaultKernel implements Kernel {
   rates: FaultRates;
+  /** only calls whose op matches fail (a unit test aims at one call); undefined: all */
+  only?: RegExp;
   readonly injected: Record<string, number> = {};
   /** when a fault was last injected, by `op:kind` */
   readonly lastAt: Record<string, number> = {};
@@ -172,6 +174,7 @@ export class FaultKernel implements Kernel {
   }
 
   private fate(op: string): Fate {
+    if (this.only && !this.only.test(op)) return "ok";
     const { fail, failAfter } = this.rates;
     const r = this.rng();
     const f: Fate = r < fail ? "fail" : r < fail + failAfter ? "after" : r < fail + failAfter + this.rates.throw ? "throw" : "ok";
