@@ -239,7 +239,8 @@ export class SimKernel implements Kernel {
   }
 
   createVmac(name: string): KernelResult<number> {
-    return { ok: false, error: refused("create-vmac", "EOPNOTSUPP", `cannot create ${name}: the simulated network has no macvlan`) };
+    const why = `cannot create ${name}: the simulated network has no macvlan`;
+    return { ok: false, error: refused("create-vmac", "EOPNOTSUPP", why) };
   }
 
   deleteLink(ifindex: number): KernelError | undefined {
@@ -322,7 +323,8 @@ export class SimKernel implements Kernel {
     if (!link.up) return refused("send", "ENETDOWN", `sendto ${dst} on ${ch.o.ifname}: Network is down`);
     if (ch.o.family === 6) return this.send6(ch, link, dst, data);
     if (parseIpv4(dst) === undefined) return refused("send", "EINVAL", `sendto ${dst}: Invalid argument`);
-    if (data.length < 20 || (data[0] !== undefined && data[0] >> 4 !== 4)) return refused("send", "EINVAL", "sendto: not an IPv4 packet (IP_HDRINCL)");
+    if (data.length < 20 || (data[0] !== undefined && data[0] >> 4 !== 4))
+      return refused("send", "EINVAL", "sendto: not an IPv4 packet (IP_HDRINCL)");
     const ihl = ((data[0] ?? 0x45) & 0x0f) * 4;
     if (ihl < 20 || ihl > data.length) return refused("send", "EINVAL", "sendto: bad IPv4 header length");
     // IP_HDRINCL (raw(7)): the kernel always fills in the total length and the checksum

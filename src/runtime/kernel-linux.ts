@@ -75,11 +75,13 @@ function idempotent(op: "add" | "del", what: string, fn: () => void): KernelErro
 }
 
 function linkOf(l: { ifindex: number; name: string; flags: number; mac?: Uint8Array; kind?: string }): Link {
-  return { ifindex: l.ifindex, name: l.name, up: (l.flags & IFF_UP) !== 0 && (l.flags & IFF_RUNNING) !== 0, mac: l.mac, kind: l.kind };
+  const up = (l.flags & IFF_UP) !== 0 && (l.flags & IFF_RUNNING) !== 0;
+  return { ifindex: l.ifindex, name: l.name, up, mac: l.mac, kind: l.kind };
 }
 
 function addrOf(a: IfAddress): IfAddress {
-  return { ifindex: a.ifindex, family: a.family, address: a.address, prefixLen: a.prefixLen, scope: a.scope, flags: a.flags };
+  const { ifindex, family, address, prefixLen, scope, flags } = a;
+  return { ifindex, family, address, prefixLen, scope, flags };
 }
 
 export class LinuxKernel implements Kernel {
@@ -131,7 +133,9 @@ export class LinuxKernel implements Kernel {
   vips(op: "add" | "del", items: { address: VirtualAddress; ifindex: number }[]): (KernelError | undefined)[] {
     const specs = items.map((i) => this.addressSpec(i.address, i.ifindex));
     // a batch that fails as a whole (the socket, not one address) fails every item
-    const batch = attempt(`vip-${op}`, () => (op === "add" ? this.rtnl.addAddresses(specs) : this.rtnl.delAddresses(specs)));
+    const batch = attempt(`vip-${op}`, () =>
+      op === "add" ? this.rtnl.addAddresses(specs) : this.rtnl.delAddresses(specs),
+    );
     if (!batch.ok) return items.map(() => batch.error);
     return batch.value.map((e) => {
       if (!e || DONE_ALREADY[op].has(e.code)) return undefined; // the state we wanted
@@ -171,7 +175,8 @@ export class LinuxKernel implements Kernel {
       protocol: num(r.protocol, PROTOS),
       type: r.type === "blackhole" || r.type === "unreachable" || r.type === "prohibit" || r.type === "local" ? r.type : "unicast",
     };
-    if (r.dev !== undefined && spec.ifindex === undefined) return { op: `route-${op}`, code: "ENODEV", message: `no interface ${r.dev}` };
+    if (r.dev !== undefined && spec.ifindex === undefined)
+      return { op: `route-${op}`, code: "ENODEV", message: `no interface ${r.dev}` };
     return idempotent(op, "route", () => (op === "add" ? this.rtnl.addRoute(spec) : this.rtnl.delRoute(spec)));
   }
 

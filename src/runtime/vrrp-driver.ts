@@ -22,7 +22,16 @@ import { advertPackets } from "../vrrp/transmit";
 import type { TrackChange } from "../vrrp/track-board";
 import type { Action } from "../vrrp/types";
 import type { Event } from "../control/protocol";
-import { type IfAddress, type Kernel, type KernelError, type KernelEvent, type Link, type VrrpChannel, guardKernel } from "./kernel";
+import {
+  type IfAddress,
+  type Kernel,
+  type KernelError,
+  type KernelEvent,
+  type Link,
+  type RxDatagram,
+  type VrrpChannel,
+  guardKernel,
+} from "./kernel";
 import { RateLimit } from "./rate-limit";
 import { transitionLines } from "./words";
 
@@ -177,7 +186,8 @@ export class VrrpDriver {
           continue;
         }
         const err = this.kernel.vip(op, a, ifindex);
-        if (err) this.failed(err, `static:${a.address}`, `cannot ${op === "add" ? "add" : "remove"} static address ${a.address}/${a.prefix}`);
+        const what = `static address ${a.address}/${a.prefix}`;
+        if (err) this.failed(err, `static:${a.address}`, `cannot ${op === "add" ? "add" : "remove"} ${what}`);
       }
     };
     const routes = () => {
@@ -416,25 +426,27 @@ export class VrrpDriver {
       // without its socket an instance hears no master and would take over: reconcile
       // opens it again every reconcileMs until it works
       if (!opened.ok) {
-        this.failed(opened.error, `open:${key}`, `cannot open the VRRP socket on ${w.ifname} (IPv${w.family}, proto ${w.proto})`);
+        const what = `the VRRP socket on ${w.ifname} (IPv${w.family}, proto ${w.proto})`;
+        this.failed(opened.error, `open:${key}`, `cannot open ${what}`);
         continue;
       }
       this.channels.set(key, opened.value);
       const groups = w.groups.size > 0 ? ` multicast, address(${[...w.groups].join(",")})` : " unicast";
-      this.log.info(`VRRP sockpool: [ifindex(${String(this.linksByName.get(w.ifname)?.ifindex).padStart(3)}), family(IPv${w.family}), proto(${w.proto}),${groups}]`);
+      const ifindex = String(this.linksByName.get(w.ifname)?.ifindex).padStart(3);
+      this.log.info(`VRRP sockpool: [ifindex(${ifindex}), family(IPv${w.family}), proto(${w.proto}),${groups}]`);
     }
   }
 
   // ---------------------------------------------------------------------------
   // inputs
 
-  private onDatagram(ifname: string, rx: { data: Uint8Array; family: 4 | 6; src?: Uint8Array; dst?: Uint8Array; hopLimit?: number; ifindex: number }): void {
+  private onDatagram(ifname: string, rx: RxDatagram): void {
     if (this.stopped) return;
     this.guard("receive", () => this.advert(ifname, rx));
     this.pump();
   }
 
-  private advert(ifname: string, rx: { data: Uint8Array; family: 4 | 6; src?: Uint8Array; dst?: Uint8Array; hopLimit?: number; ifindex: number }): void {
+  private advert(ifname: string, rx: RxDatagram): void {
     // the socket is bound to its interface; the ingress index is the interface itself
     // except for traffic looped through a VMAC, which the engine must not see twice
     const link = this.linksByIndex.get(rx.ifindex);
@@ -597,7 +609,8 @@ export class VrrpDriver {
         continue;
       }
       const err = this.kernel.vip("del", h.address, h.ifindex);
-      if (err) this.failed(err, `vip:${key}`, `(${h.instance}) cannot remove VIP ${h.address.address}/${h.address.prefix}`);
+      const what = `VIP ${h.address.address}/${h.address.prefix}`;
+      if (err) this.failed(err, `vip:${key}`, `(${h.instance}) cannot remove ${what}`);
     }
   }
 
@@ -703,7 +716,8 @@ export class VrrpDriver {
     for (const pkt of advertPackets(advert, src)) {
       // not retried: the next advert is due in advert_int (see reconcile)
       const err = ch.send(pkt.dst, pkt.data);
-      if (err) this.failed(err, `tx:${advert.instance}`, `(${advert.instance}) cannot send advert to ${pkt.dst} on ${ifs.sendIf}`);
+      const what = `advert to ${pkt.dst} on ${ifs.sendIf}`;
+      if (err) this.failed(err, `tx:${advert.instance}`, `(${advert.instance}) cannot send ${what}`);
     }
     if (advert.priority === 0) this.log.info({ instance: advert.instance, event: "priority-zero-sent" }, `(${advert.instance}) sent 0 priority`);
   }
@@ -745,8 +759,16 @@ export class VrrpDriver {
     const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex;
     const op = add ? "add" : "del";
     const jobs = [
-      ...routes.map((r) => ({ key: `${instance}|route|${JSON.stringify(r)}`, what: `virtual route ${r.dst}`, run: () => this.kernel.route(op, r, ifindexOf) })),
-      ...rules.map((r) => ({ key: `${instance}|rule|${JSON.stringify(r)}`, what: "virtual rule", run: () => this.kernel.rule(op, r) })),
+      ...routes.map((r) => ({
+        key: `${instance}|route|${JSON.stringify(r)}`,
+        what: `virtual route ${r.dst}`,
+        run: () => this.kernel.route(op, r, ifindexOf),
+      })),
+      ...rules.map((r) => ({
+        key: `${instance}|rule|${JSON.stringify(r)}`,
+        what: "virtual rule",
+        run: () => this.kernel.rule(op, r),
+      })),
     ];
     for (const j of jobs) {
       const err = j.run();
@@ -777,7 +799,8 @@ export class VrrpDriver {
         const fam = family(address);
         // not retried: the engine repeats them (garp_master_repeat, garp_master_refresh)
         const err = this.kernel.garp(ifname, address, fam);
-        if (err) this.failed(err, `garp:${ifname}`, `(${instance}) cannot send gratuitous ${fam === 4 ? "ARP" : "NA"} on ${ifname}`);
+        const what = `gratuitous ${fam === 4 ? "ARP" : "NA"} on ${ifname}`;
+        if (err) this.failed(err, `garp:${ifname}`, `(${instance}) cannot send ${what}`);
         else this.log.debug(`Sending ${fam === 4 ? "gratuitous ARP" : "unsolicited neighbour advert"} on ${ifname} for ${address}`);
       }
   }

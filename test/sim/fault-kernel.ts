@@ -81,7 +81,11 @@ export class FaultKernel implements Kernel {
 
   openChannel(o: ChannelOptions): KernelResult<VrrpChannel> {
     const opts: ChannelOptions = { ...o, onPacket: (rx) => this.receive(o, rx) };
-    const r = this.result("open-channel", () => this.inner.openChannel(opts), (ch) => ch.close());
+    const r = this.result(
+      "open-channel",
+      () => this.inner.openChannel(opts),
+      (ch) => ch.close(),
+    );
     return r.ok ? { ok: true, value: this.channel(r.value) } : r;
   }
 
@@ -122,7 +126,11 @@ export class FaultKernel implements Kernel {
   }
 
   createVmac(name: string, link: number, mac: Uint8Array): KernelResult<number> {
-    return this.result("create-vmac", () => this.inner.createVmac(name, link, mac), (i) => this.inner.deleteLink(i));
+    return this.result(
+      "create-vmac",
+      () => this.inner.createVmac(name, link, mac),
+      (i) => this.inner.deleteLink(i),
+    );
   }
 
   deleteLink(ifindex: number): KernelError | undefined {
@@ -142,7 +150,11 @@ export class FaultKernel implements Kernel {
       }
       onEvent(e);
     };
-    return this.result("watch", () => this.inner.watch(lossy), (stop) => stop());
+    return this.result(
+      "watch",
+      () => this.inner.watch(lossy),
+      (stop) => stop(),
+    );
   }
 
   close(): void {
@@ -177,7 +189,8 @@ export class FaultKernel implements Kernel {
     if (this.only && !this.only.test(op)) return "ok";
     const { fail, failAfter } = this.rates;
     const r = this.rng();
-    const f: Fate = r < fail ? "fail" : r < fail + failAfter ? "after" : r < fail + failAfter + this.rates.throw ? "throw" : "ok";
+    const f: Fate =
+      r < fail ? "fail" : r < fail + failAfter ? "after" : r < fail + failAfter + this.rates.throw ? "throw" : "ok";
     if (f !== "ok") this.count(`${op}:${f}`);
     return f;
   }

@@ -118,7 +118,14 @@ interface InstanceSpec {
 }
 
 const INSTANCES: InstanceSpec[] = [
-  { name: "VI_1", vrid: 1, family: 4, advertInt: 1, vips: ["192.168.1.1/32", "192.168.1.11/32"], prio: { a: 150, b: 100, c: 50 } },
+  {
+    name: "VI_1",
+    vrid: 1,
+    family: 4,
+    advertInt: 1,
+    vips: ["192.168.1.1/32", "192.168.1.11/32"],
+    prio: { a: 150, b: 100, c: 50 },
+  },
   { name: "VI_2", vrid: 2, family: 6, advertInt: 0.5, vips: ["2001:db8::2"], prio: { a: 50, b: 100, c: 150 } },
 ];
 
@@ -323,8 +330,7 @@ class Checker {
 
   readonly kernels = new Map<NodeName, { sim: SimKernel; fk: FaultKernel }>();
 
-  constructor(
-    private readonly time: VirtualTime) {}
+  constructor(private readonly time: VirtualTime) {}
 
   private fail(what: string): void {
     if (this.violations.length < 20) this.violations.push(`t=${this.time.now.toFixed(3)} ${what}`);
@@ -344,7 +350,8 @@ class Checker {
     const now = this.time.now;
     const intMs = spec.advertInt * 1000;
     const gap = now - (p.lastSend ?? p.since);
-    if (gap > intMs + TOL_MS) this.fail(`${node} ${spec.name}: advert ${gap.toFixed(3)} ms after the last (advert_int ${intMs})`);
+    if (gap > intMs + TOL_MS)
+      this.fail(`${node} ${spec.name}: advert ${gap.toFixed(3)} ms after the last (advert_int ${intMs})`);
     const answered = (this.heard.get(`${node}|${vrid}`) ?? -1) >= (p.lastSend ?? p.since);
     if (p.lastSend !== undefined && gap < intMs - TOL_MS && !answered)
       this.fail(`${node} ${spec.name}: advert only ${gap.toFixed(3)} ms after the last, with nothing received`);
@@ -374,7 +381,9 @@ class Checker {
       const mdi = masterDownMs(3, spec.advertInt * 100, spec.prio[node]);
       const waited = now - (this.downFrom.get(key) ?? 0);
       if (Math.abs(waited - mdi) > TOL_MS)
-        this.fail(`${node} ${instance}: took over (${reason}) after ${waited.toFixed(3)} ms, Master_Down_Interval is ${mdi}`);
+        this.fail(
+          `${node} ${instance}: took over (${reason}) after ${waited.toFixed(3)} ms, Master_Down_Interval is ${mdi}`,
+        );
     }
     this.master.set(key, { since: now });
   }
@@ -384,7 +393,8 @@ class Checker {
     const p = this.master.get(key);
     this.master.delete(key);
     const gap = this.time.now - (p?.lastSend ?? p?.since ?? this.time.now);
-    if (gap > spec.advertInt * 1000 + TOL_MS) this.fail(`${node} ${spec.name}: no advert for ${gap.toFixed(3)} ms before leaving MASTER`);
+    if (gap > spec.advertInt * 1000 + TOL_MS)
+      this.fail(`${node} ${spec.name}: no advert for ${gap.toFixed(3)} ms before leaving MASTER`);
   }
 
   crashed(node: NodeName): void {
@@ -426,23 +436,23 @@ class Checker {
     return last;
   }
 
-  private believed(node: NodeName, d: VrrpDriver): string[] {
+  private believed(d: VrrpDriver): string[] {
     return INSTANCES.filter((i) => d.instance(i.name)?.state === "MASTER").flatMap((i) => VIPS.get(i.name) ?? []);
   }
 
-  private real(node: NodeName, sim: SimKernel | undefined): string[] {
-    return (sim?.addressesOn("eth0") ?? []).filter((a) => ALL_VIPS.has(a));
+  private real(node: NodeName): string[] {
+    return (this.kernels.get(node)?.sim.addressesOn("eth0") ?? []).filter((a) => ALL_VIPS.has(a));
   }
 
   private agree(node: NodeName, d: VrrpDriver): boolean {
-    const b = this.believed(node, d);
-    const r = this.real(node, this.kernels.get(node)?.sim);
+    const b = this.believed(d);
+    const r = this.real(node);
     return b.length === r.length && b.every((x) => r.includes(x));
   }
 
   private describe(node: NodeName, d: VrrpDriver): string {
-    const b = [...this.believed(node, d)].sort().join(",");
-    const r = [...this.real(node, this.kernels.get(node)?.sim)].sort().join(",");
+    const b = [...this.believed(d)].sort().join(",");
+    const r = [...this.real(node)].sort().join(",");
     return `believed [${b}], kernel [${r}]`;
   }
 
@@ -451,14 +461,18 @@ class Checker {
     for (const spec of INSTANCES) {
       const masters = nodes.filter((n) => n.driver?.instance(spec.name)?.state === "MASTER").map((n) => n.name);
       const best = NODES.reduce((x, y) => (spec.prio[y] > spec.prio[x] ? y : x));
-      if (masters.length !== 1 || masters[0] !== best) this.fail(`${spec.name}: masters [${masters.join(",")}], expected [${best}]`);
+      if (masters.length !== 1 || masters[0] !== best)
+        this.fail(`${spec.name}: masters [${masters.join(",")}], expected [${best}]`);
       for (const n of nodes) {
         const has = vipKeys(configOf(n.name), spec.name).filter((k) => n.sim.addressesOn("eth0").includes(k));
         const want = n.name === best ? vipKeys(configOf(n.name), spec.name) : [];
-        if (has.length !== want.length) this.fail(`${spec.name}: ${n.name} has VIPs [${has.join(",")}], expected [${want.join(",")}]`);
+        if (has.length !== want.length)
+          this.fail(`${spec.name}: ${n.name} has VIPs [${has.join(",")}], expected [${want.join(",")}]`);
       }
     }
-    for (const n of nodes) if (n.driver && !this.agree(n.name, n.driver)) this.fail(`${n.name} at the end: ${this.describe(n.name, n.driver)}`);
+    for (const n of nodes)
+      if (n.driver && !this.agree(n.name, n.driver))
+        this.fail(`${n.name} at the end: ${this.describe(n.name, n.driver)}`);
   }
 }
 

@@ -37,65 +37,94 @@ function add(into: Record<string, number>, from: Record<string, number>): void {
 
 describe("VrrpDriver on a failing kernel", () => {
   if (ONE !== undefined) {
-    test(`seed ${ONE}`, () => {
-      const r = faultRun({ ...RUN, seed: Number(ONE), trace: true });
-      if (r.violations.length > 0) console.log(r.trace.join("\n"));
-      console.log({ counts: r.counts, injected: r.injected, kernelErrors: r.kernelErrors });
-      expect(r.violations).toEqual([]);
-    }, NO_WALL_LIMIT);
+    test(
+      `seed ${ONE}`,
+      () => {
+        const r = faultRun({ ...RUN, seed: Number(ONE), trace: true });
+        if (r.violations.length > 0) console.log(r.trace.join("\n"));
+        console.log({ counts: r.counts, injected: r.injected, kernelErrors: r.kernelErrors });
+        expect(r.violations).toEqual([]);
+      },
+      NO_WALL_LIMIT,
+    );
     return;
   }
 
-  test(`${RUNS} seeded runs: no escape, advert and takeover timing, beliefs = kernel, convergence`, () => {
-    const failures: string[] = [];
-    const injected: Record<string, number> = {};
-    const kernelErrors: Record<string, number> = {};
-    const totals = { adverts: 0, takeovers: 0, crashes: 0, vipDeletes: 0, gaps: 0 };
-    for (let seed = 1; seed <= RUNS; seed++) {
-      const r = faultRun({ ...RUN, seed });
-      if (r.violations.length > 0 && failures.length < 5) failures.push(reproduce(r));
-      add(injected, r.injected);
-      add(kernelErrors, r.kernelErrors);
-      totals.adverts += r.counts.adverts;
-      totals.takeovers += r.counts.takeovers;
-      totals.crashes += r.counts.crashes;
-      totals.vipDeletes += r.counts.vipDeletes;
-      if (r.counts.longestBeliefGapMs > 0) totals.gaps++;
-    }
-    expect(failures.join("\n\n")).toBe("");
-    // the runs did what they claim: every kind of fault, many times
-    const kinds = ["vip-add:fail", "vip-add:after", "vip-add:throw", "vip-del:fail", "vip-del:throw", "send:fail",
-      "send:throw", "garp:throw", "open-channel:fail", "watch:fail", "addresses:fail", "links:throw",
-      "event:lost", "receive:fail"];
-    expect(kinds.filter((k) => (injected[k] ?? 0) <= RUNS / 100)).toEqual([]);
-    // the driver saw them as values and counted them, exceptions included
-    expect(kernelErrors["vip-add"] ?? 0).toBeGreaterThan(0);
-    expect(kernelErrors.send ?? 0).toBeGreaterThan(0);
-    expect(totals.takeovers).toBeGreaterThan(RUNS * 3);
-    expect(totals.crashes).toBeGreaterThan(RUNS);
-    expect(totals.vipDeletes).toBeGreaterThan(RUNS);
-    // beliefs and kernel came apart (and were put back) in most runs
-    expect(totals.gaps).toBeGreaterThan(RUNS / 2);
-    expect(totals.adverts).toBeGreaterThan(RUNS * 30);
-  }, NO_WALL_LIMIT);
+  test(
+    `${RUNS} seeded runs: no escape, advert and takeover timing, beliefs = kernel, convergence`,
+    () => {
+      const failures: string[] = [];
+      const injected: Record<string, number> = {};
+      const kernelErrors: Record<string, number> = {};
+      const totals = { adverts: 0, takeovers: 0, crashes: 0, vipDeletes: 0, gaps: 0 };
+      for (let seed = 1; seed <= RUNS; seed++) {
+        const r = faultRun({ ...RUN, seed });
+        if (r.violations.length > 0 && failures.length < 5) failures.push(reproduce(r));
+        add(injected, r.injected);
+        add(kernelErrors, r.kernelErrors);
+        totals.adverts += r.counts.adverts;
+        totals.takeovers += r.counts.takeovers;
+        totals.crashes += r.counts.crashes;
+        totals.vipDeletes += r.counts.vipDeletes;
+        if (r.counts.longestBeliefGapMs > 0) totals.gaps++;
+      }
+      expect(failures.join("\n\n")).toBe("");
+      // the runs did what they claim: every kind of fault, many times
+      const kinds = [
+        "vip-add:fail",
+        "vip-add:after",
+        "vip-add:throw",
+        "vip-del:fail",
+        "vip-del:throw",
+        "send:fail",
+        "send:throw",
+        "garp:throw",
+        "open-channel:fail",
+        "watch:fail",
+        "addresses:fail",
+        "links:throw",
+        "event:lost",
+        "receive:fail",
+      ];
+      expect(kinds.filter((k) => (injected[k] ?? 0) <= RUNS / 100)).toEqual([]);
+      // the driver saw them as values and counted them, exceptions included
+      expect(kernelErrors["vip-add"] ?? 0).toBeGreaterThan(0);
+      expect(kernelErrors.send ?? 0).toBeGreaterThan(0);
+      expect(totals.takeovers).toBeGreaterThan(RUNS * 3);
+      expect(totals.crashes).toBeGreaterThan(RUNS);
+      expect(totals.vipDeletes).toBeGreaterThan(RUNS);
+      // beliefs and kernel came apart (and were put back) in most runs
+      expect(totals.gaps).toBeGreaterThan(RUNS / 2);
+      expect(totals.adverts).toBeGreaterThan(RUNS * 30);
+    },
+    NO_WALL_LIMIT,
+  );
 
-  test("the checks catch a driver that does not reconcile", () => {
-    // the same runs with the reconcile pass every 1000 s: beliefs and kernel stay apart
-    let caught = 0;
-    for (let seed = 1; seed <= 20; seed++) {
-      const r = faultRun({ ...RUN, seed, reconcileMs: 1_000_000 });
-      if (r.violations.some((v) => v.includes("believed and real VIPs differ") || v.includes("expected"))) caught++;
-    }
-    // (10 of these 20: a run whose failed VIP calls all happened to be retried by a netlink
-    // event or an overrun's re-read passes; the rest do not)
-    expect(caught).toBeGreaterThanOrEqual(5);
-  }, NO_WALL_LIMIT);
+  test(
+    "the checks catch a driver that does not reconcile",
+    () => {
+      // the same runs with the reconcile pass every 1000 s: beliefs and kernel stay apart
+      let caught = 0;
+      for (let seed = 1; seed <= 20; seed++) {
+        const r = faultRun({ ...RUN, seed, reconcileMs: 1_000_000 });
+        if (r.violations.some((v) => v.includes("believed and real VIPs differ") || v.includes("expected"))) caught++;
+      }
+      // (10 of these 20: a run whose failed VIP calls all happened to be retried by a netlink
+      // event or an overrun's re-read passes; the rest do not)
+      expect(caught).toBeGreaterThanOrEqual(5);
+    },
+    NO_WALL_LIMIT,
+  );
 
-  test("the same seed gives the same run", () => {
-    const x = faultRun({ ...RUN, seed: 42, trace: true });
-    const y = faultRun({ ...RUN, seed: 42, trace: true });
-    expect(y.trace).toEqual(x.trace);
-    expect(y.injected).toEqual(x.injected);
-    expect(x.trace.length).toBeGreaterThan(50);
-  }, NO_WALL_LIMIT);
+  test(
+    "the same seed gives the same run",
+    () => {
+      const x = faultRun({ ...RUN, seed: 42, trace: true });
+      const y = faultRun({ ...RUN, seed: 42, trace: true });
+      expect(y.trace).toEqual(x.trace);
+      expect(y.injected).toEqual(x.injected);
+      expect(x.trace.length).toBeGreaterThan(50);
+    },
+    NO_WALL_LIMIT,
+  );
 });

@@ -1,6 +1,6 @@
 // The in-memory Kernel: what a raw socket and netlink would do, on one segment.
 import { describe, expect, test } from "bun:test";
-import type { ChannelOptions, KernelEvent, RxDatagram } from "../../../src/runtime/kernel";
+import type { ChannelOptions, KernelError, KernelEvent, RxDatagram } from "../../../src/runtime/kernel";
 import { SimKernel, SimSegment } from "../../../src/demo/sim-kernel";
 import { decodeReceived } from "../../../src/vrrp/receive";
 import { advertPackets } from "../../../src/vrrp/transmit";
@@ -14,7 +14,10 @@ function host(segment: SimSegment, n: number): SimKernel {
 
 function listen(k: SimKernel, o: Partial<ChannelOptions> = {}): { got: RxDatagram[]; close: () => void; send: (dst: string, d: Uint8Array) => void } {
   const got: RxDatagram[] = [];
-  const r = k.openChannel({ family: 4, ifname: "eth0", proto: 112, groups: ["224.0.0.18"], onPacket: (rx) => got.push(rx), onError: (e) => { throw new Error(e.message); }, ...o });
+  const onError = (e: KernelError) => {
+    throw new Error(e.message);
+  };
+  const r = k.openChannel({ family: 4, ifname: "eth0", proto: 112, groups: ["224.0.0.18"], onPacket: (rx) => got.push(rx), onError, ...o });
   if (!r.ok) throw new Error(r.error.message);
   const ch = r.value;
   return { got, close: () => ch.close(), send: (dst, d) => ch.send(dst, d) };

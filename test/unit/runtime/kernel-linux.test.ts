@@ -29,13 +29,24 @@ describe("LinuxKernel: refusals are values", () => {
 
   test("a route through an interface that does not exist is refused before the kernel", () => {
     const r = { family: 4, dst: "203.0.113.0/24", dev: NO_IFNAME } as Route;
-    expect(k.route("add", r, () => undefined)).toEqual({ op: "route-add", code: "ENODEV", message: `no interface ${NO_IFNAME}` });
+    expect(k.route("add", r, () => undefined)).toEqual({
+      op: "route-add",
+      code: "ENODEV",
+      message: `no interface ${NO_IFNAME}`,
+    });
   });
 
   test("links, sockets and GARP senders that cannot be had", () => {
     expect(k.deleteLink(NO_IFINDEX)?.op).toBe("delete-link");
     expect(k.setLinkUp(NO_IFINDEX, true)?.op).toBe("set-link");
-    const ch = k.openChannel({ family: 4, ifname: NO_IFNAME, proto: 112, groups: ["224.0.0.18"], onPacket: () => {}, onError: () => {} });
+    const ch = k.openChannel({
+      family: 4,
+      ifname: NO_IFNAME,
+      proto: 112,
+      groups: ["224.0.0.18"],
+      onPacket: () => {},
+      onError: () => {},
+    });
     expect(ch.ok).toBe(false);
     if (!ch.ok) expect(ch.error.op).toBe("open-channel");
     expect(k.garp(NO_IFNAME, "198.51.100.77", 4)?.op).toBe("garp");

@@ -47,10 +47,22 @@ const fail = (fk: FaultKernel, only: RegExp, kind: "fail" | "throw" = "fail") =>
 
 describe("errors are values at the Kernel interface", () => {
   test("native-bindings' exceptions become KernelErrors with their errno", () => {
-    expect(kernelError("send", new SyscallError("sendto", 100))).toMatchObject({ op: "send", code: "ENETDOWN", errno: 100 });
-    expect(kernelError("vip-add", new NetlinkError(17, "RTM_NEWADDR 10.0.0.1/32"))).toMatchObject({ op: "vip-add", code: "EEXIST", errno: 17 });
+    expect(kernelError("send", new SyscallError("sendto", 100))).toMatchObject({
+      op: "send",
+      code: "ENETDOWN",
+      errno: 100,
+    });
+    expect(kernelError("vip-add", new NetlinkError(17, "RTM_NEWADDR 10.0.0.1/32"))).toMatchObject({
+      op: "vip-add",
+      code: "EEXIST",
+      errno: 17,
+    });
     expect(attempt("links", () => 1)).toEqual({ ok: true, value: 1 });
-    expect(attempt("links", () => { throw new Error("x"); })).toEqual({ ok: false, error: { op: "links", code: undefined, errno: undefined, message: "x" } });
+    expect(
+      attempt("links", () => {
+        throw new Error("x");
+      }),
+    ).toEqual({ ok: false, error: { op: "links", code: undefined, errno: undefined, message: "x" } });
   });
 
   test("guardKernel turns a throwing implementation into values, call by call", () => {
@@ -59,7 +71,14 @@ describe("errors are values at the Kernel interface", () => {
     const k = guardKernel(fk);
     const va = { address: "192.168.1.1", prefix: 32, family: 4 } as never;
     expect(k.links()).toMatchObject({ ok: false, error: { op: "links", message: "links: injected exception" } });
-    expect(k.vips("add", [{ address: va, ifindex: 2 }, { address: va, ifindex: 2 }]).map((e) => e?.op)).toEqual(["vip-add", "vip-add"]);
+    expect(
+      k
+        .vips("add", [
+          { address: va, ifindex: 2 },
+          { address: va, ifindex: 2 },
+        ])
+        .map((e) => e?.op),
+    ).toEqual(["vip-add", "vip-add"]);
     expect(k.garp("eth0", "192.168.1.1", 4)?.op).toBe("garp");
     expect(k.watch(() => {})).toMatchObject({ ok: false });
     expect(() => k.close()).not.toThrow();
