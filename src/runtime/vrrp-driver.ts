@@ -68,6 +68,8 @@ interface Held {
   instance: string;
   address: VirtualAddress;
   ifindex: number;
+  /** the kernel refused it: its absence is ours, not someone's `ip addr del` */
+  refused?: boolean;
 }
 
 /** A virtual route or rule whose add or delete the kernel refused: tried again by reconcile. */
@@ -564,9 +566,9 @@ export class VrrpDriver {
    * 6.4.2) and GARP/NA (the engine repeats them: garp_master_repeat/refresh).
    */
   private onReconcile(): void {
+    if (this.stopped) return;
     // re-armed first, so that nothing below can end the reconcile loop
     this.reconcileTimer = this.timers.set(() => this.onReconcile(), this.reconcileMs);
-    if (this.stopped) return;
     this.guard("reconcile", () => this.reconcile());
     this.pump();
   }
@@ -591,20 +593,25 @@ export class VrrpDriver {
    * removed by someone else, `ip addr del`), a removed one still there is deleted.
    */
   private restoreVips(): void {
+    // one set per pass: it runs every second over what may be thousands of VIPs
+    const present = new Set(this.addrs.map(addrKey));
     for (const [key, h] of this.held) {
       if (this.router.instances.get(h.instance)?.state !== "MASTER") {
         this.held.delete(key);
         this.releasing.set(key, h);
         continue;
       }
-      if (this.addrs.some((x) => isHeld(x, h))) continue;
+      if (present.has(key)) continue;
       const err = this.kernel.vip("add", h.address, h.ifindex);
-      const on = `${h.address.address}/${h.address.prefix} on ${this.linksByIndex.get(h.ifindex)?.name}`;
-      if (err) this.failed(err, `vip:${key}`, `(${h.instance}) cannot restore VIP ${on}`);
-      else this.log.info(`(${h.instance}) VIP ${on} was missing; restored`);
+      const vip = `${h.address.address}/${h.address.prefix}`;
+      const ifname = this.linksByIndex.get(h.ifindex)?.name;
+      if (err) this.failed(err, `vip:${key}`, `(${h.instance}) cannot add VIP ${vip} on ${ifname}`);
+      else if (h.refused) this.log.info(`(${h.instance}) VIP ${vip} added on ${ifname} at another try`);
+      else this.log.info(`(${h.instance}) VIP ${vip} was removed from ${ifname}; restored`);
+      h.refused = err !== undefined;
     }
     for (const [key, h] of this.releasing) {
-      if (this.held.has(key) || !this.addrs.some((x) => isHeld(x, h))) {
+      if (this.held.has(key) || !present.has(key)) {
         this.releasing.delete(key);
         continue;
       }
@@ -741,7 +748,7 @@ export class VrrpDriver {
     const errors = items.length > 0 ? this.kernel.vips(add ? "add" : "del", items) : [];
     items.forEach((it, i) => {
       const key = `${it.ifindex}|${it.address.address}/${it.address.prefix}`;
-      const h: Held = { instance: a.instance, address: it.address, ifindex: it.ifindex };
+      const h: Held = { instance: a.instance, address: it.address, ifindex: it.ifindex, refused: add && !!errors[i] };
       // the engine's belief, whatever the kernel said: reconcile makes the kernel follow
       if (add) this.held.set(key, h);
       else this.held.delete(key);
@@ -865,8 +872,9 @@ function logOrder(actions: Action[]): Action[] {
   return actions;
 }
 
-function isHeld(a: IfAddress, h: Held): boolean {
-  return a.ifindex === h.ifindex && a.address === h.address.address && a.prefixLen === h.address.prefix;
+/** An address as `held` and `releasing` key it. */
+function addrKey(a: IfAddress): string {
+  return `${a.ifindex}|${a.address}/${a.prefixLen}`;
 }
 
 function sameAddr(a: IfAddress, b: IfAddress): boolean {
