@@ -82,6 +82,14 @@ interface PendingRoute {
 
 type Statics = Pick<KeelConfig, "staticIpaddresses" | "staticRoutes" | "staticRules">;
 
+interface WantedChannel {
+  ifname: string;
+  family: 4 | 6;
+  proto: 112 | 51;
+  groups: Set<string>;
+  receive: boolean;
+}
+
 /** The interfaces an instance uses: where its VIPs go, where adverts leave, where they arrive. */
 interface InstanceIfs {
   /** the configured interface (the engine's ifname; adverts arrive here) */
@@ -389,8 +397,9 @@ export class VrrpDriver {
     return `${ifname}|${family}|${proto}`;
   }
 
-  private openChannels(): void {
-    const want = new Map<string, { ifname: string; family: 4 | 6; proto: 112 | 51; groups: Set<string>; receive: boolean }>();
+  /** The sockets the instances need, by channel key. */
+  private wantedChannels(): Map<string, WantedChannel> {
+    const want = new Map<string, WantedChannel>();
     for (const inst of this.router.instances.values()) {
       const p = inst.p;
       const ifs = this.ifs.get(p.name);
@@ -406,6 +415,12 @@ export class VrrpDriver {
       add(ifs.base, true);
       if (ifs.sendIf && ifs.sendIf !== ifs.base) add(ifs.sendIf, false);
     }
+    return want;
+  }
+
+  /** Open the sockets the instances need and lack (reconcile retries a refused one); close unused ones. */
+  private openChannels(): void {
+    const want = this.wantedChannels();
     // a reload may leave a socket unused
     for (const [key, ch] of this.channels)
       if (!want.has(key)) {
