@@ -730,7 +730,10 @@ export class VrrpDriver {
       return;
     }
     const proto = advert.auth?.type === "AH" ? 51 : 112;
-    const ch = this.channels.get(this.channelKey(ifs.sendIf, advert.family, proto));
+    const key = this.channelKey(ifs.sendIf, advert.family, proto);
+    // a socket the kernel refused: try again now, at the advert, not only at the next reconcile
+    if (!this.channels.has(key)) this.openChannels();
+    const ch = this.channels.get(key);
     if (!ch) {
       this.rateLog(`nochan:${advert.instance}`, `(${advert.instance}) no VRRP socket on ${ifs.sendIf}: advert not sent`);
       return;

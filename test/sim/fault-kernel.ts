@@ -46,6 +46,8 @@ export interface FaultHooks {
   onSend?(ifname: string, family: 4 | 6, data: Uint8Array): void;
   /** every datagram that reaches the driver */
   onReceive?(ifname: string, rx: RxDatagram): void;
+  /** a VRRP socket the kernel refused to open */
+  onOpenRefused?(ifname: string, family: 4 | 6): void;
   /** the clock `lastAt` is read on */
   now?(): number;
 }
@@ -81,11 +83,14 @@ export class FaultKernel implements Kernel {
 
   openChannel(o: ChannelOptions): KernelResult<VrrpChannel> {
     const opts: ChannelOptions = { ...o, onPacket: (rx) => this.receive(o, rx) };
-    const r = this.result(
-      "open-channel",
-      () => this.inner.openChannel(opts),
-      (ch) => ch.close(),
-    );
+    let r: KernelResult<VrrpChannel>;
+    try {
+      r = this.result("open-channel", () => this.inner.openChannel(opts), (ch) => ch.close());
+    } catch (e) {
+      this.hooks.onOpenRefused?.(o.ifname, o.family);
+      throw e;
+    }
+    if (!r.ok) this.hooks.onOpenRefused?.(o.ifname, o.family);
     return r.ok ? { ok: true, value: this.channel(r.value) } : r;
   }
 

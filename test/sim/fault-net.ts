@@ -15,7 +15,9 @@
  * What is checked, all the time (see `Checker`):
  * - nothing thrown by a driver reaches the event loop;
  * - a MASTER attempts an advert every advert_int (± TOL_MS), and earlier only right after
- *   receiving one (keepalived answers some adverts at once);
+ *   receiving one (keepalived answers some adverts at once); later only if the kernel
+ *   refused to open its VRRP socket in between (no socket, nothing to attempt a send on:
+ *   the driver tries to open it again at every advert and every reconcile);
  * - a BACKUP takes over exactly Master_Down_Interval after the last advert that reset its
  *   timer (RFC 5798 6.4.2: priority ≥ its own, preempt on) or after it entered BACKUP;
  * - what each driver believes installed (its MASTER instances' VIPs) and what its kernel
@@ -188,6 +190,7 @@ export function faultRun(o: FaultRunOptions): FaultRunResult {
     const fk = new FaultKernel(sim, mulberry32(o.seed * 31 + i + 1), o.rates, {
       onSend: (_ifname, family, data) => check.sent(name, family, data),
       onReceive: (_ifname, rx) => check.received(name, rx.family, rx.data),
+      onOpenRefused: (_ifname, family) => check.noSocket(name, family),
       now: () => time.now,
     });
     check.kernels.set(name, { sim, fk });
@@ -325,6 +328,8 @@ class Checker {
   private readonly downFrom = new Map<string, number>();
   /** node|vrid → last advert of any priority received */
   private readonly heard = new Map<string, number>();
+  /** node|family → the last time the kernel refused to open its VRRP socket */
+  private readonly refusedSocket = new Map<string, number>();
   /** node → since when its belief and its kernel differ */
   private readonly differ = new Map<NodeName, number>();
 
@@ -350,12 +355,21 @@ class Checker {
     const now = this.time.now;
     const intMs = spec.advertInt * 1000;
     const gap = now - (p.lastSend ?? p.since);
-    if (gap > intMs + TOL_MS)
+    if (gap > intMs + TOL_MS && !this.socketRefused(node, family, p.lastSend ?? p.since))
       this.fail(`${node} ${spec.name}: advert ${gap.toFixed(3)} ms after the last (advert_int ${intMs})`);
     const answered = (this.heard.get(`${node}|${vrid}`) ?? -1) >= (p.lastSend ?? p.since);
     if (p.lastSend !== undefined && gap < intMs - TOL_MS && !answered)
       this.fail(`${node} ${spec.name}: advert only ${gap.toFixed(3)} ms after the last, with nothing received`);
     p.lastSend = now;
+  }
+
+  noSocket(node: NodeName, family: 4 | 6): void {
+    this.refusedSocket.set(`${node}|${family}`, this.time.now);
+  }
+
+  /** Whether the kernel refused `node` a VRRP socket of `family` since `t`. */
+  private socketRefused(node: NodeName, family: 4 | 6, t = 0): boolean {
+    return (this.refusedSocket.get(`${node}|${family}`) ?? -1) >= t;
   }
 
   received(node: NodeName, family: 4 | 6, data: Uint8Array): void {
@@ -393,7 +407,7 @@ class Checker {
     const p = this.master.get(key);
     this.master.delete(key);
     const gap = this.time.now - (p?.lastSend ?? p?.since ?? this.time.now);
-    if (gap > spec.advertInt * 1000 + TOL_MS)
+    if (gap > spec.advertInt * 1000 + TOL_MS && !this.socketRefused(node, spec.family, p?.lastSend ?? p?.since))
       this.fail(`${node} ${spec.name}: no advert for ${gap.toFixed(3)} ms before leaving MASTER`);
   }
 
