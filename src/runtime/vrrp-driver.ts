@@ -228,7 +228,7 @@ export class VrrpDriver {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    this.router.handleCommand({ type: "stop" }, this.now());
+    this.guard("stop", () => this.router.handleCommand({ type: "stop" }, this.now()));
     this.pump();
     // keepalived vrrp_terminate_phase2: "Clear static entries"
     this.staticEntries("del");
