@@ -605,11 +605,32 @@ export class VrrpDriver {
   /**
    * The VIPs the engine believes installed (`held`) and removed (`releasing`) against
    * the address table as netlink reported it: a MASTER's missing VIP is added (also one
-   * removed by someone else, `ip addr del`), a removed one still there is deleted.
+   * removed by someone else, `ip addr del`), a removed one still there is deleted, and so
+   * is any VIP of an instance that is not MASTER (whatever became of its bookkeeping:
+   * keel owns its configured VIPs, as keepalived's start-up "removing protocol VIPs" says).
    */
   private restoreVips(): void {
     // one set per pass: it runs every second over what may be thousands of VIPs
     const present = new Set(this.addrs.map(addrKey));
+    if (!this.tablesStale) this.collectStrays(present);
+    this.addMissing(present);
+    this.removeReleased(present);
+  }
+
+  private collectStrays(present: Set<string>): void {
+    for (const inst of this.router.instances.values()) {
+      if (inst.state === "MASTER") continue;
+      const vipIf = this.ifs.get(inst.name)?.vipIf;
+      for (const address of [...inst.p.vips, ...inst.p.excluded]) {
+        const ifindex = this.linksByName.get(address.dev ?? vipIf ?? "")?.ifindex;
+        if (ifindex === undefined) continue;
+        const key = `${ifindex}|${address.address}/${address.prefix}`;
+        if (present.has(key) && !this.held.has(key)) this.releasing.set(key, { instance: inst.name, address, ifindex });
+      }
+    }
+  }
+
+  private addMissing(present: Set<string>): void {
     for (const [key, h] of this.held) {
       if (this.router.instances.get(h.instance)?.state !== "MASTER") {
         this.held.delete(key);
@@ -625,14 +646,23 @@ export class VrrpDriver {
       else this.log.info(`(${h.instance}) VIP ${vip} was removed from ${ifname}; restored`);
       h.refused = err !== undefined;
     }
+  }
+
+  private removeReleased(present: Set<string>): void {
     for (const [key, h] of this.releasing) {
-      if (this.held.has(key) || !present.has(key)) {
+      if (this.held.has(key)) {
+        this.releasing.delete(key);
+        continue;
+      }
+      // a table we could not read may miss it: delete anyway ("already gone" is success)
+      if (!present.has(key) && !this.tablesStale) {
         this.releasing.delete(key);
         continue;
       }
       const err = this.kernel.vip("del", h.address, h.ifindex);
       const what = `VIP ${h.address.address}/${h.address.prefix}`;
       if (err) this.failed(err, `vip:${key}`, `(${h.instance}) cannot remove ${what}`);
+      else if (!present.has(key)) this.releasing.delete(key);
     }
   }
 
