@@ -1,8 +1,8 @@
 /**
  * The VrrpDriver on a kernel that fails (fault-net.ts has the cluster and the invariants,
- * fault-kernel.ts the faults). Seeds 1..KEEL_FAULT_RUNS (default 2000, about 3 ms of CPU
- * each); KEEL_FAULT_RUNS=100000 for a long campaign. A failing seed prints the command
- * that reruns it alone, which prints the drivers' log.
+ * fault-kernel.ts the faults). Seeds 1..KEEL_FAULT_RUNS (default 2000, about 4 ms of CPU
+ * each), and a fifth as many at harsher rates; KEEL_FAULT_RUNS=100000 for a long campaign.
+ * A failing seed prints the command that reruns it alone, which prints the drivers' log.
  *
  * A run is 10 s of faults, then 7 s of a perfect kernel. The settling time covers the
  * worst case after the faults stop: a driver whose start waits for the next reconcile
@@ -26,8 +26,16 @@ const RUNS = Number(process.env.KEEL_FAULT_RUNS ?? 2000);
 const NO_WALL_LIMIT = 3_600_000;
 const ONE = process.env.KEEL_FAULT_SEED;
 
-function reproduce(r: FaultRunResult): string {
-  const how = `KEEL_FAULT_SEED=${r.seed} node_modules/.bin/bun test test/sim/faults.test.ts`;
+/**
+ * A fifth of calls fail, a tenth of notifications are lost (KEEL_FAULT_RATES=harsh): these
+ * rates found a pending VIP removal dropped while the address table was unreadable.
+ */
+const HARSH: FaultRates = { fail: 0.1, failAfter: 0.05, throw: 0.05, lostEvent: 0.1, rxError: 0.05 };
+const PROFILES: Record<string, FaultRates> = { default: RATES, harsh: HARSH };
+
+function reproduce(r: FaultRunResult, profile = "default"): string {
+  const env = `KEEL_FAULT_SEED=${r.seed}${profile === "default" ? "" : ` KEEL_FAULT_RATES=${profile}`}`;
+  const how = `${env} node_modules/.bin/bun test test/sim/faults.test.ts`;
   return `seed ${r.seed} (reproduce: ${how}):\n  ${r.violations.join("\n  ")}`;
 }
 
@@ -40,7 +48,8 @@ describe("VrrpDriver on a failing kernel", () => {
     test(
       `seed ${ONE}`,
       () => {
-        const r = faultRun({ ...RUN, seed: Number(ONE), trace: true });
+        const rates = PROFILES[process.env.KEEL_FAULT_RATES ?? "default"] ?? RATES;
+        const r = faultRun({ ...RUN, rates, seed: Number(ONE), trace: true });
         if (r.violations.length > 0) console.log(r.trace.join("\n"));
         console.log({ counts: r.counts, injected: r.injected, kernelErrors: r.kernelErrors });
         expect(r.violations).toEqual([]);
@@ -96,6 +105,19 @@ describe("VrrpDriver on a failing kernel", () => {
       // beliefs and kernel came apart (and were put back) in most runs
       expect(totals.gaps).toBeGreaterThan(RUNS / 2);
       expect(totals.adverts).toBeGreaterThan(RUNS * 30);
+    },
+    NO_WALL_LIMIT,
+  );
+
+  test(
+    "harsher: one call in five fails, one notification in ten is lost",
+    () => {
+      const failures: string[] = [];
+      for (let seed = 1; seed <= RUNS / 5; seed++) {
+        const r = faultRun({ ...RUN, rates: HARSH, seed });
+        if (r.violations.length > 0 && failures.length < 5) failures.push(reproduce(r, "harsh"));
+      }
+      expect(failures.join("\n\n")).toBe("");
     },
     NO_WALL_LIMIT,
   );
