@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { KEEL, Lab, type Proc, ensureKeel, instance, masterDownMs } from "../../netns/harness";
+import { HOOK_TIMEOUT_MS, KEEL, Lab, type Proc, ensureKeel, instance, masterDownMs, masterFirst } from "../../netns/harness";
 
 const session = `keel-e2e-${process.pid}`;
 const tmux = (...args: string[]) => Bun.spawnSync(["tmux", ...args], { stdout: "pipe", stderr: "pipe" });
@@ -31,11 +31,11 @@ describe("keel attach under tmux", () => {
   beforeAll(async () => {
     ensureKeel();
     lab = Lab.create(["h1", "h2"]);
-    master = lab.keel("h1", instance({ priority: 150 }));
-    const backup = lab.keel("h2", instance({ priority: 100 }));
-    await master.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
-    await backup.waitFor(/\(VI_1\) Entering BACKUP STATE/, 10_000);
-  });
+    ({ master } = await masterFirst(
+      () => lab.keel("h1", instance({ priority: 150 })),
+      () => lab.keel("h2", instance({ priority: 100 })),
+    ));
+  }, HOOK_TIMEOUT_MS);
   afterAll(() => {
     tmux("kill-session", "-t", session);
     lab?.destroy();
