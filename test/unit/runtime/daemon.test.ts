@@ -100,10 +100,22 @@ class World {
   }
 }
 
-/** The next event of a subscribed client that `pick` accepts. */
-function nextEvent(c: Client, pick: (e: Event) => boolean): Promise<Event> {
-  return new Promise((resolve) => c.onEvent((e) => pick(e) && resolve(e)));
+/**
+ * The next event of a subscribed client that `pick` accepts. The bound only turns a
+ * missing event into a failure that says which; it is far above any wait it covers.
+ */
+function nextEvent(c: Client, pick: (e: Event) => boolean, what: string): Promise<Event> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`no ${what} within 15 s`)), 15_000);
+    c.onEvent((e) => {
+      if (!pick(e)) return;
+      clearTimeout(t);
+      resolve(e);
+    });
+  });
 }
+
+const WAITS = { timeout: 20_000 };
 
 const scriptResult = (e: Event) => e.event === "track" && e.kind === "script" && e.name === "chk";
 
@@ -190,34 +202,39 @@ describe("reload transaction", () => {
     expect(st.result.lastReload).toMatchObject({ ok: false, applied: false });
   });
 
-  test("a link delete the kernel refuses (a stale VMAC in the way): refused, scripts run on", async () => {
-    w.kernel.createVmac("vrrp.52", 2, new Uint8Array([0, 0, 0x5e, 0, 1, 52]));
-    w.kernel.failOn(
-      "deleteLink",
-      (n) => n === "vrrp.52",
-      Object.assign(new Error("Device or resource busy"), { code: "EBUSY" }),
-    );
-    const d = await started();
-    const vi1 = d.driver?.instance("VI_1");
-    const c = await w.client();
-    await c.request({ cmd: "subscribe" });
-    const reloaded = nextEvent(c, (e) => e.event === "reload");
-    w.write(instance("VI_1", 51) + instance("VI_2", 52, "  use_vmac vrrp.52\n"));
-    const r = d.reload();
-    expect(r.applied).toBe(false);
-    expect(r.errors.join("\n")).toContain("(VI_2) cannot create VMAC vrrp.52 on eth0: Device or resource busy");
-    expect(await reloaded).toMatchObject({ event: "reload", ok: false, applied: false });
-    // logged in full: the message and the stack that names the file
-    const failed = w.lines.findIndex((l) =>
-      /Reload failed: .*Device or resource busy; keeping the running configuration/.test(l),
-    );
-    expect(failed).toBeGreaterThan(-1);
-    expect(w.lines.slice(failed).join("\n")).toMatch(/at .*vrrp-driver\.ts:\d+/);
-    expect(d.driver?.instance("VI_1")).toBe(vi1 as NonNullable<typeof vi1>);
-    expect(d.driver?.instance("VI_2")).toBeUndefined();
-    // the old runner still runs its scripts: a result arrives after the refusal
-    expect(await nextEvent(c, scriptResult)).toMatchObject({ ok: true });
-  });
+  test(
+    "a link delete the kernel refuses (a stale VMAC in the way): refused, scripts run on",
+    async () => {
+      w.kernel.createVmac("vrrp.52", 2, new Uint8Array([0, 0, 0x5e, 0, 1, 52]));
+      w.kernel.failOn(
+        "deleteLink",
+        (n) => n === "vrrp.52",
+        Object.assign(new Error("Device or resource busy"), { code: "EBUSY" }),
+      );
+      const d = await started();
+      const vi1 = d.driver?.instance("VI_1");
+      const c = await w.client();
+      await c.request({ cmd: "subscribe" });
+      const reloaded = nextEvent(c, (e) => e.event === "reload", "reload event");
+      w.write(instance("VI_1", 51) + instance("VI_2", 52, "  use_vmac vrrp.52\n"));
+      const r = d.reload();
+      expect(r.applied).toBe(false);
+      expect(r.errors.join("\n")).toContain("(VI_2) cannot create VMAC vrrp.52 on eth0: Device or resource busy");
+      expect(await reloaded).toMatchObject({ event: "reload", ok: false, applied: false });
+      // logged in full: the message and the stack that names the file
+      const failed = w.lines.findIndex((l) =>
+        /Reload failed: .*Device or resource busy; keeping the running configuration/.test(l),
+      );
+      expect(failed).toBeGreaterThan(-1);
+      expect(w.lines.slice(failed).join("\n")).toMatch(/at .*vrrp-driver\.ts:\d+/);
+      expect(d.driver?.instance("VI_1")).toBe(vi1 as NonNullable<typeof vi1>);
+      expect(d.driver?.instance("VI_2")).toBeUndefined();
+      // the old runner still runs its scripts: a result arrives after the refusal
+      const result = await nextEvent(c, scriptResult, "vrrp_script result (are the scripts still running?)");
+      expect(result).toMatchObject({ ok: true });
+    },
+    WAITS,
+  );
 
   test("a socket that will not open: the VMAC made for it is deleted again and the old state runs on", async () => {
     w.kernel.failOn(
@@ -241,29 +258,35 @@ describe("reload transaction", () => {
     expect(d.driver?.interfacesOf("VI_2")?.sendIf).toBe("vrrp.52");
   });
 
-  test("a removed instance's VMAC the kernel will not delete: applied, reported, scripts keep running", async () => {
-    w.write(instance("VI_1", 51) + instance("VI_2", 52, "  use_vmac vrrp.52\n"));
-    const d = await started();
-    expect(w.kernel.linkByName("vrrp.52")?.up).toBe(true);
-    w.kernel.failOn(
-      "deleteLink",
-      (n) => n === "vrrp.52",
-      Object.assign(new Error("Operation not permitted"), { code: "EPERM" }),
-    );
-    const c = await w.client();
-    await c.request({ cmd: "subscribe" });
-    w.write(instance("VI_1", 51));
-    const reply = await c.request({ cmd: "reload" });
-    expect(reply.ok).toBe(false);
-    if (!reply.ok)
-      expect(reply.error.message).toBe(
-        "the new configuration is running, with errors:\n(VI_2) Failed to delete VMAC vrrp.52: Operation not permitted",
+  test(
+    "a removed instance's VMAC the kernel will not delete: applied, reported, scripts keep running",
+    async () => {
+      w.write(instance("VI_1", 51) + instance("VI_2", 52, "  use_vmac vrrp.52\n"));
+      const d = await started();
+      expect(w.kernel.linkByName("vrrp.52")?.up).toBe(true);
+      w.kernel.failOn(
+        "deleteLink",
+        (n) => n === "vrrp.52",
+        Object.assign(new Error("Operation not permitted"), { code: "EPERM" }),
       );
-    expect(d.driver?.instance("VI_2")).toBeUndefined();
-    expect(d.lastReload).toMatchObject({ ok: false, applied: true });
-    await w.waitFor(/Reload complete with 1 error\(s\)/);
-    expect(await nextEvent(c, scriptResult)).toMatchObject({ ok: true });
-  });
+      const c = await w.client();
+      await c.request({ cmd: "subscribe" });
+      w.write(instance("VI_1", 51));
+      const reply = await c.request({ cmd: "reload" });
+      expect(reply.ok).toBe(false);
+      if (!reply.ok)
+        expect(reply.error.message).toBe(
+          "the new configuration is running, with errors:\n" +
+            "(VI_2) Failed to delete VMAC vrrp.52: Operation not permitted",
+        );
+      expect(d.driver?.instance("VI_2")).toBeUndefined();
+      expect(d.lastReload).toMatchObject({ ok: false, applied: true });
+      await w.waitFor(/Reload complete with 1 error\(s\)/);
+      const result = await nextEvent(c, scriptResult, "vrrp_script result (are the scripts still running?)");
+      expect(result).toMatchObject({ ok: true });
+    },
+    WAITS,
+  );
 
   test("a loader that throws refuses the reload with the stack, counted as an internal error", async () => {
     const o = w.options();
@@ -312,17 +335,22 @@ describe("error policy", () => {
     daemon = undefined;
   });
 
-  test("the scripts part is restarted: a fresh runner runs every script again", async () => {
-    const d = await started();
-    const c = await w.client();
-    await c.request({ cmd: "subscribe" });
-    const before = (d as unknown as { trackers: { scripts: object } }).trackers.scripts;
-    d.faults.report("scripts", "a test", new Error("boom"));
-    const after = (d as unknown as { trackers: { scripts: object } }).trackers.scripts;
-    expect(after).not.toBe(before);
-    expect(await nextEvent(c, scriptResult)).toMatchObject({ ok: true });
-    const st = (await c.request({ cmd: "status" })) as { ok: true; result: Status };
-    expect(st.result.internalErrors?.scripts).toBe(1);
-    await w.waitFor(/internal error in scripts \(a test\); restarting it: Error: boom/);
-  });
+  test(
+    "the scripts part is restarted: a fresh runner runs every script again",
+    async () => {
+      const d = await started();
+      const c = await w.client();
+      await c.request({ cmd: "subscribe" });
+      const before = (d as unknown as { trackers: { scripts: object } }).trackers.scripts;
+      d.faults.report("scripts", "a test", new Error("boom"));
+      const after = (d as unknown as { trackers: { scripts: object } }).trackers.scripts;
+      expect(after).not.toBe(before);
+      const result = await nextEvent(c, scriptResult, "vrrp_script result (are the scripts still running?)");
+      expect(result).toMatchObject({ ok: true });
+      const st = (await c.request({ cmd: "status" })) as { ok: true; result: Status };
+      expect(st.result.internalErrors?.scripts).toBe(1);
+      await w.waitFor(/internal error in scripts \(a test\); restarting it: Error: boom/);
+    },
+    WAITS,
+  );
 });
