@@ -353,4 +353,16 @@ describe("error policy", () => {
     },
     WAITS,
   );
+
+  test("the control part is restarted: subscribers are let go, a new connection is served", async () => {
+    const d = await started();
+    const old = await w.client();
+    await old.request({ cmd: "subscribe" });
+    d.faults.report("control", "a test", new Error("broadcast broke"));
+    expect(await old.request({ cmd: "status" })).toMatchObject({ ok: false, error: { code: "closed" } });
+    const fresh = await w.client();
+    const st = (await fresh.request({ cmd: "status" })) as { ok: true; result: Status };
+    expect(st.result.internalErrors?.control).toBe(1);
+    expect(st.result.instances.map((i) => i.name)).toEqual(["VI_1"]);
+  });
 });
