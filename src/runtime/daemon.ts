@@ -116,6 +116,14 @@ export class Daemon {
     this.config = secureScripts(o.config, o.log);
     this.notifier = new Notifier(this.config, o.log);
     this.faults = new Faults(o.log, (part) => this.fail(part));
+    // a part is restarted only while the daemon runs: one brought back during a stop
+    // would hold timers or a socket open after it, and the process would never exit
+    const whileRunning = (fn: () => void) => () => {
+      if (this.phase === "running") fn();
+    };
+    this.faults.onRestart("scripts", whileRunning(() => this.trackers?.restartScripts()));
+    this.faults.onRestart("trackers", whileRunning(() => this.trackers?.restartExternal()));
+    this.faults.onRestart("control", whileRunning(() => this.restartControl()));
   }
 
   /** Start, then run until stopped; resolves with the exit status (1: could not start). */
@@ -195,9 +203,6 @@ export class Daemon {
     if (!this.o.vrrpOnly && this.config.virtualServers.length > 0) this.startCheckers();
     this.trackers = this.newTrackers(this.config);
     this.trackers.start();
-    this.faults.onRestart("scripts", () => this.trackers?.restartScripts());
-    this.faults.onRestart("trackers", () => this.trackers?.restartExternal());
-    this.faults.onRestart("control", () => this.restartControl());
   }
 
   /** A start that failed: close what was opened, in reverse; resolves false. */
@@ -334,11 +339,11 @@ export class Daemon {
       }
     };
     this.config = n.config;
-    attempt("scripts", "switching vrrp_scripts and trackers", () => {
-      this.trackers?.stop();
-      this.trackers = n.trackers;
-      n.trackers.start();
-    });
+    // the new set is the current one before either step: a restart then rebuilds the new one
+    const old = this.trackers;
+    this.trackers = n.trackers;
+    attempt("scripts", "stopping the old vrrp_scripts and trackers", () => old?.stop());
+    attempt("scripts", "starting the new vrrp_scripts and trackers", () => n.trackers.start());
     attempt("notify", "switching notify scripts", () => this.notifier.setConfig(n.config));
     attempt("lvs-sync", "reloading the sync daemon", () => this.ensureSyncd(n.config));
     attempt("checkers", "reloading the checker process", () => {

@@ -365,4 +365,16 @@ describe("error policy", () => {
     expect(st.result.internalErrors?.control).toBe(1);
     expect(st.result.instances.map((i) => i.name)).toEqual(["VI_1"]);
   });
+
+  test("no part is restarted once the daemon stops (it would hold the process open)", async () => {
+    const d = await started();
+    d.stop("SIGTERM");
+    expect(await d.done).toBe(0);
+    const scripts = (d as unknown as { trackers: { scripts: object } }).trackers.scripts;
+    d.faults.report("scripts", "a late result", new Error("late"));
+    d.faults.report("control", "a late event", new Error("late"));
+    expect((d as unknown as { trackers: { scripts: object } }).trackers.scripts).toBe(scripts);
+    expect(existsSync(join(w.dir, "keel.sock"))).toBe(false);
+    daemon = undefined;
+  });
 });
