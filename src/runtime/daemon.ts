@@ -301,7 +301,8 @@ export class Daemon {
       this.log,
       this.faults,
     );
-    notifySystemd(this.log, "READY=1");
+    // a reload whose swap failed has already stopped the daemon (STOPPING=1 was sent)
+    if (this.phase === "running") notifySystemd(this.log, "READY=1");
     this.lastReload = outcome;
     this.broadcast({ event: "reload", ...outcome });
     return outcome;
