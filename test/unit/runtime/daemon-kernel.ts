@@ -7,7 +7,7 @@ import type { Route, Rule, VirtualAddress } from "../../../src/config/vrrp/model
 import { SimKernel, SimSegment } from "../../../src/demo/sim-kernel";
 import type { ChannelOptions, IfAddress, Kernel, KernelEvent, Link, VrrpChannel } from "../../../src/runtime/kernel";
 
-type Call = "deleteLink" | "openChannel" | "createVmac" | "addresses";
+type Call = "deleteLink" | "openChannel" | "createVmac" | "addresses" | "vips";
 
 export class TestKernel implements Kernel {
   readonly sim = new SimKernel({ name: "h1", segment: new SimSegment(), ipv4: "10.0.0.1", prefixLen: 24 });
@@ -59,6 +59,7 @@ export class TestKernel implements Kernel {
   }
 
   vips(op: "add" | "del", items: { address: VirtualAddress; ifindex: number }[]): (string | undefined)[] {
+    this.check("vips", op);
     return items.map((it) => {
       if (!this.macvlans.has(it.ifindex)) return this.sim.vips(op, [it])[0];
       const same = (x: IfAddress) => x.ifindex === it.ifindex && x.address === it.address.address;

@@ -288,6 +288,28 @@ describe("reload transaction", () => {
     WAITS,
   );
 
+  test(
+    "a throw inside the driver's swap: nothing vouches for the engine, keel stops with 2",
+    async () => {
+      w.write(instance("VI_1", 51, "  virtual_ipaddress {\n    10.0.0.151/32\n  }\n"));
+      const d = await started();
+      await w.waitFor(/\(VI_1\) Entering MASTER STATE/);
+      // the changed master loses 10.0.0.151: its removal is the netlink call that throws
+      w.kernel.failOn("vips", (op) => op === "del", new Error("sendmsg: Bad file descriptor"));
+      w.write(instance("VI_1", 51));
+      const r = d.reload();
+      expect(r).toMatchObject({ ok: false, applied: false });
+      expect(r.errors[0]).toMatch(
+        /^internal error while swapping in the VRRP instances; keel stops: Error: sendmsg: Bad/,
+      );
+      expect(await d.done).toBe(2);
+      expect(d.faults.snapshot().vrrp).toBe(1);
+      await w.waitFor(/internal error in vrrp \(reload: swapping in the new VRRP instances\); stopping keel/);
+      daemon = undefined;
+    },
+    WAITS,
+  );
+
   test("a loader that throws refuses the reload with the stack, counted as an internal error", async () => {
     const o = w.options();
     daemon = new Daemon({
