@@ -87,6 +87,8 @@ export class Daemon {
   config: KeelConfig;
   lastReload?: ReloadStatus;
   driver?: VrrpDriver;
+  /** the running configuration's vrrp_script runner and trackers */
+  trackers?: TrackerSet;
   private readonly log: Logger;
   private readonly early = new EarlyStop();
   private readonly startedAt = Date.now();
@@ -99,7 +101,6 @@ export class Daemon {
   private kernel?: Kernel;
   private control?: ControlServer;
   private checkers?: CheckerLink;
-  private trackers?: TrackerSet;
   private syncd?: VrrpSyncDaemon;
   private syncdIpvs?: Ipvs;
   private metrics?: { stop(): void };

@@ -188,7 +188,7 @@ describe("reload transaction", () => {
   test("a config error keeps everything and its diagnostic reaches the reload command and status", async () => {
     const d = await started();
     const vi1 = d.driver?.instance("VI_1");
-    const scripts = (d as unknown as { trackers: { scripts: object } }).trackers.scripts;
+    const scripts = d.trackers?.scripts;
     w.write(`${instance("VI_1", 51)}vrrp_instance VI_2 {\n  no_such_keyword 1\n}\n`);
     const c = await w.client();
     const reply = await c.request({ cmd: "reload" });
@@ -197,7 +197,7 @@ describe("reload transaction", () => {
     await w.waitFor(/Reload failed: \d+ error\(s\) in .*; keeping the running configuration/);
     expect(d.driver?.instance("VI_1")).toBe(vi1 as NonNullable<typeof vi1>);
     expect(d.driver?.instance("VI_2")).toBeUndefined();
-    expect((d as unknown as { trackers: { scripts: object } }).trackers.scripts).toBe(scripts);
+    expect(d.trackers?.scripts).toBe(scripts);
     const st = (await c.request({ cmd: "status" })) as { ok: true; result: Status };
     expect(st.result.lastReload).toMatchObject({ ok: false, applied: false });
   });
@@ -363,9 +363,9 @@ describe("error policy", () => {
       const d = await started();
       const c = await w.client();
       await c.request({ cmd: "subscribe" });
-      const before = (d as unknown as { trackers: { scripts: object } }).trackers.scripts;
+      const before = d.trackers?.scripts;
       d.faults.report("scripts", "a test", new Error("boom"));
-      const after = (d as unknown as { trackers: { scripts: object } }).trackers.scripts;
+      const after = d.trackers?.scripts;
       expect(after).not.toBe(before);
       const result = await nextEvent(c, scriptResult, "vrrp_script result (are the scripts still running?)");
       expect(result).toMatchObject({ ok: true });
@@ -392,10 +392,10 @@ describe("error policy", () => {
     const d = await started();
     d.stop("SIGTERM");
     expect(await d.done).toBe(0);
-    const scripts = (d as unknown as { trackers: { scripts: object } }).trackers.scripts;
+    const scripts = d.trackers?.scripts;
     d.faults.report("scripts", "a late result", new Error("late"));
     d.faults.report("control", "a late event", new Error("late"));
-    expect((d as unknown as { trackers: { scripts: object } }).trackers.scripts).toBe(scripts);
+    expect(d.trackers?.scripts).toBe(scripts);
     expect(existsSync(join(w.dir, "keel.sock"))).toBe(false);
     daemon = undefined;
   });
