@@ -134,6 +134,22 @@ export interface Status {
   virtualServers?: VirtualServerStatus[];
   /** the load-balancing side: absent when the config has no virtual_server */
   lvs?: { available: boolean; error?: string };
+  /** the last reload (SIGHUP or the `reload` command); absent before the first */
+  lastReload?: ReloadStatus;
+  /** unexpected exceptions caught so far, by part (src/runtime/daemon-faults.ts) */
+  internalErrors?: Record<string, number>;
+}
+
+/** How a reload ended: applied (maybe with errors after the swap), or refused with the old configuration kept. */
+export interface ReloadStatus {
+  /** epoch ms */
+  at: number;
+  /** applied and nothing failed */
+  ok: boolean;
+  /** the new configuration is the running one */
+  applied: boolean;
+  /** diagnostics and failures, each a full line */
+  errors: string[];
 }
 
 export type Event =
@@ -144,7 +160,8 @@ export type Event =
   | { event: "notify"; at: number; kind: string; name: string; state: string; priority: number }
   | { event: "checker"; at: number; virtualServer: string; realServer: string; type: string; up: boolean; line: string }
   | { event: "real-server"; at: number; virtualServer: string; realServer: string; up: boolean; liveWeight?: number }
-  | { event: "quorum"; at: number; virtualServer: string; up: boolean; aliveWeight: number };
+  | { event: "quorum"; at: number; virtualServer: string; up: boolean; aliveWeight: number }
+  | ({ event: "reload" } & ReloadStatus);
 
 export type Reply = { id?: unknown; ok: true; result: unknown } | { id?: unknown; ok: false; error: { code: string; message: string } };
 

@@ -52,6 +52,25 @@ interface InstanceIfs {
   vmac?: { name: string; mac: Uint8Array };
 }
 
+interface WantedChannel {
+  ifname: string;
+  family: 4 | 6;
+  proto: 112 | 51;
+  groups: Set<string>;
+  receive: boolean;
+}
+
+/** A reload computed before anything changes (VrrpDriver.prepareReload). */
+export interface ReloadPlan {
+  readonly config: KeelConfig;
+  readonly next: VrrpRouter;
+  /** instances whose interfaces are set up by the reload (new, or new under this name) */
+  readonly added: VrrpInstance[];
+}
+
+/** Applied (with what failed after the swap), or refused with the old router still running. */
+export type ReloadResult = { applied: true; errors: string[] } | { applied: false; error: Error };
+
 export class VrrpDriver {
   router: VrrpRouter;
   private readonly kernel: Kernel;
@@ -162,18 +181,87 @@ export class VrrpDriver {
   }
 
   /**
-   * SIGHUP with a configuration that passed every check: a new router takes over the
-   * running one (src/vrrp/router.ts takeOver): unchanged instances run on untouched,
-   * changed masters stay MASTER, removed instances stop, added ones start. VIPs a changed
-   * master no longer has are removed; static entries follow the new configuration.
+   * SIGHUP, step 1 of 2 (the daemon's reload transaction, DESIGN.md "The daemon"): the
+   * new router built from a configuration that passed every check, and the instances
+   * whose interfaces must be set up. Nothing running is touched; a throw here leaves the
+   * driver as it was.
    */
-  reload(config: KeelConfig): void {
-    if (this.stopped) return;
+  prepareReload(config: KeelConfig): ReloadPlan {
+    if (this.stopped) throw new Error("the VRRP driver has stopped");
+    const oldConfig = this.opts.config;
+    const added = Object.values(config.vrrpInstances).filter(
+      (v) => !this.ifs.has(v.name) || !oldConfig.vrrpInstances[v.name],
+    );
+    const next = new VrrpRouter(config, {
+      interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family),
+    });
+    return { config, next, added };
+  }
+
+  /**
+   * SIGHUP, step 2 of 2. First what can fail and be undone: the new instances' VMACs
+   * and every VRRP socket the new router needs. If any of that fails, it is undone and
+   * the old router runs on untouched (`applied: false`). Then the swap, which the kernel
+   * cannot refuse: the new router takes over the running one (src/vrrp/router.ts
+   * takeOver): unchanged instances run on untouched, changed masters stay MASTER, removed
+   * instances stop, added ones start; VIPs a changed master no longer has are removed;
+   * static entries follow the new configuration. Last, removed instances' VMACs are
+   * deleted: only after their priority-0 adverts left through them, so a failure there
+   * is reported in `errors` with the new configuration running. A throw out of this
+   * method happened mid-swap: the driver's state is unknown.
+   */
+  commitReload(plan: ReloadPlan): ReloadResult {
+    const undo: (() => void)[] = [];
+    let ifs: Map<string, InstanceIfs>;
+    try {
+      ifs = this.acquire(plan, undo);
+    } catch (e) {
+      for (const u of undo.reverse()) {
+        try {
+          u();
+        } catch (e2) {
+          this.log.error(`reload: undoing a step failed: ${(e2 as Error).stack ?? e2}`);
+        }
+      }
+      return { applied: false, error: e as Error };
+    }
+    return { applied: true, errors: this.swap(plan, ifs) };
+  }
+
+  /** The fallible half of a reload; each step pushes its undo. Throws on the first failure. */
+  private acquire(plan: ReloadPlan, undo: (() => void)[]): Map<string, InstanceIfs> {
+    const fresh = new Map<string, InstanceIfs>();
+    for (const v of plan.added) {
+      const ifs = this.setupInterfaces(v, true);
+      fresh.set(v.name, ifs);
+      const vmac = ifs.vmac?.name;
+      const ifindex = vmac === undefined ? undefined : this.vmacs.get(vmac);
+      if (vmac !== undefined && ifindex !== undefined)
+        undo.push(() => {
+          this.vmacs.delete(vmac);
+          this.kernel.deleteLink(ifindex);
+          this.refreshLinks();
+        });
+    }
+    const all = new Map([...this.ifs, ...fresh]);
+    for (const [key, w] of this.wantedChannels(plan.next, all)) {
+      if (this.channels.has(key) || !this.linksByName.has(w.ifname)) continue;
+      this.channels.set(key, this.openChannel(key, w));
+      undo.push(() => {
+        this.channels.get(key)?.close();
+        this.channels.delete(key);
+      });
+    }
+    return fresh;
+  }
+
+  /** The half of a reload the kernel cannot refuse; returns what failed after the swap. */
+  private swap(plan: ReloadPlan, fresh: Map<string, InstanceIfs>): string[] {
+    const { config, next } = plan;
     const now = this.now();
     const old = this.router;
     const oldConfig = this.opts.config;
-    for (const v of Object.values(config.vrrpInstances)) if (!this.ifs.has(v.name) || !oldConfig.vrrpInstances[v.name]) this.ifs.set(v.name, this.setupInterfaces(v));
-    const next = new VrrpRouter(config, { interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family) });
+    for (const [name, ifs] of fresh) this.ifs.set(name, ifs);
     // a changed master keeps the VIPs it still has; the ones it lost go now
     for (const inst of next.instances.values()) {
       const before = old.instances.get(inst.name);
@@ -197,15 +285,28 @@ export class VrrpDriver {
     this.openChannels();
     next.start(now);
     this.pump();
+    return this.releaseVmacs(gone);
+  }
+
+  /** Removed instances' VMACs (keepalived deletes them when the instance goes). */
+  private releaseVmacs(gone: string[]): string[] {
+    const errors: string[] = [];
     for (const name of gone) {
       const vmac = this.ifs.get(name)?.vmac;
-      const ifindex = vmac ? this.vmacs.get(vmac.name) : undefined;
-      if (vmac && ifindex !== undefined) {
-        this.kernel.deleteLink(ifindex);
-        this.vmacs.delete(vmac.name);
-      }
       this.ifs.delete(name);
+      const ifindex = vmac ? this.vmacs.get(vmac.name) : undefined;
+      // a VMAC whose name an added instance took over is that instance's now
+      if (!vmac || ifindex === undefined || [...this.ifs.values()].some((i) => i.vmac?.name === vmac.name)) continue;
+      this.vmacs.delete(vmac.name);
+      try {
+        this.kernel.deleteLink(ifindex);
+      } catch (e) {
+        const line = `(${name}) Failed to delete VMAC ${vmac.name}: ${(e as Error).message}`;
+        this.log.error(line);
+        errors.push(line);
+      }
     }
+    return errors;
   }
 
   /** A tracker's new result (a vrrp_script run, a track_file value, ...). */
@@ -259,7 +360,8 @@ export class VrrpDriver {
     return undefined;
   }
 
-  private setupInterfaces(v: VrrpInstance): InstanceIfs {
+  /** `strict` (a reload): a VMAC that cannot be made is an error, not a fallback to the base interface. */
+  private setupInterfaces(v: VrrpInstance, strict = false): InstanceIfs {
     const base = v.interface;
     if (base === undefined || !v.useVmac) return { base, vipIf: base, sendIf: base };
     const family = v.virtualIpaddress[0]?.family ?? 4;
@@ -269,16 +371,23 @@ export class VrrpDriver {
     const link = this.linksByName.get(base);
     if (link) {
       const existing = this.linksByName.get(name);
+      let ifindex: number | undefined;
       try {
         // a VMAC left behind by a crash is ours: recreate it clean
         if (existing) this.kernel.deleteLink(existing.ifindex);
-        const ifindex = this.kernel.createVmac(name, link.ifindex, mac);
+        ifindex = this.kernel.createVmac(name, link.ifindex, mac);
         this.kernel.setLinkUp(ifindex, true);
         this.vmacs.set(name, ifindex);
         this.log.info(`(${v.name}) Creating VMAC interface ${name}`);
         this.refreshLinks();
       } catch (e) {
-        this.log.error(`(${v.name}) cannot create VMAC ${name} on ${base}: ${(e as Error).message}`);
+        const why = `(${v.name}) cannot create VMAC ${name} on ${base}: ${(e as Error).message}`;
+        if (strict) {
+          if (ifindex !== undefined) this.kernel.deleteLink(ifindex);
+          this.refreshLinks();
+          throw new Error(why, { cause: e });
+        }
+        this.log.error(why);
         return { base, vipIf: base, sendIf: base };
       }
     }
@@ -289,11 +398,12 @@ export class VrrpDriver {
     return `${ifname}|${family}|${proto}`;
   }
 
-  private openChannels(): void {
-    const want = new Map<string, { ifname: string; family: 4 | 6; proto: 112 | 51; groups: Set<string>; receive: boolean }>();
-    for (const inst of this.router.instances.values()) {
+  /** The sockets a router's instances need, keyed as `channels`. */
+  private wantedChannels(router: VrrpRouter, ifsOf: Map<string, InstanceIfs>): Map<string, WantedChannel> {
+    const want = new Map<string, WantedChannel>();
+    for (const inst of router.instances.values()) {
       const p = inst.p;
-      const ifs = this.ifs.get(p.name);
+      const ifs = ifsOf.get(p.name);
       if (!ifs?.base) continue;
       const proto = p.auth?.type === "AH" ? 51 : 112;
       const add = (ifname: string, receive: boolean) => {
@@ -306,6 +416,35 @@ export class VrrpDriver {
       add(ifs.base, true);
       if (ifs.sendIf && ifs.sendIf !== ifs.base) add(ifs.sendIf, false);
     }
+    return want;
+  }
+
+  /** Open one socket; throws with the interface, family and protocol in the message. */
+  private openChannel(key: string, w: WantedChannel): VrrpChannel {
+    let ch: VrrpChannel;
+    try {
+      ch = this.kernel.openChannel({
+        family: w.family,
+        ifname: w.ifname,
+        proto: w.proto,
+        groups: [...w.groups],
+        // a send-only channel (a VMAC) also sees its interface's traffic: the base
+        // interface's channel already delivers it once
+        onPacket: w.receive ? (rx) => this.onDatagram(w.ifname, rx) : () => {},
+        onError: (e) => this.rateLog(`rx:${key}`, `receive error on ${w.ifname}: ${e.message}`),
+      });
+    } catch (e) {
+      const what = `the VRRP socket on ${w.ifname} (IPv${w.family}, proto ${w.proto})`;
+      throw new Error(`cannot open ${what}: ${(e as Error).message}`, { cause: e });
+    }
+    const groups = w.groups.size > 0 ? ` multicast, address(${[...w.groups].join(",")})` : " unicast";
+    const ifindex = String(this.linksByName.get(w.ifname)?.ifindex).padStart(3);
+    this.log.info(`VRRP sockpool: [ifindex(${ifindex}), family(IPv${w.family}), proto(${w.proto}),${groups}]`);
+    return ch;
+  }
+
+  private openChannels(): void {
+    const want = this.wantedChannels(this.router, this.ifs);
     // a reload may leave a socket unused
     for (const [key, ch] of this.channels)
       if (!want.has(key)) {
@@ -316,21 +455,9 @@ export class VrrpDriver {
       if (this.channels.has(key)) continue;
       if (!this.linksByName.has(w.ifname)) continue; // FAULT until it appears
       try {
-        const ch = this.kernel.openChannel({
-          family: w.family,
-          ifname: w.ifname,
-          proto: w.proto,
-          groups: [...w.groups],
-          // a send-only channel (a VMAC) also sees its interface's traffic: the base
-          // interface's channel already delivers it once
-          onPacket: w.receive ? (rx) => this.onDatagram(w.ifname, rx) : () => {},
-          onError: (e) => this.rateLog(`rx:${key}`, `receive error on ${w.ifname}: ${e.message}`),
-        });
-        this.channels.set(key, ch);
-        const groups = w.groups.size > 0 ? ` multicast, address(${[...w.groups].join(",")})` : " unicast";
-        this.log.info(`VRRP sockpool: [ifindex(${String(this.linksByName.get(w.ifname)?.ifindex).padStart(3)}), family(IPv${w.family}), proto(${w.proto}),${groups}]`);
+        this.channels.set(key, this.openChannel(key, w));
       } catch (e) {
-        this.log.error(`cannot open the VRRP socket on ${w.ifname} (IPv${w.family}, proto ${w.proto}): ${(e as Error).message}`);
+        this.log.error((e as Error).message);
       }
     }
   }
