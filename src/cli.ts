@@ -100,7 +100,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return EXIT_CONFIG;
   }
   // the runtime (FFI, sockets) is loaded only to run: -t, -d and convert never need it
-  const { runDaemon } = await import("./runtime/daemon");
+  const { startDaemon } = await import("./runtime/daemon");
   const { createLogger } = await import("./runtime/log");
   const logFormat = str(opts.get("log-format"));
   if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") {
@@ -150,7 +150,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       load: () => loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) }),
     });
   }
-  const daemon = runDaemon({
+  const { daemon, exited: daemonExited } = startDaemon({
     config: result.config,
     configFile: file,
     log,
@@ -165,20 +165,21 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     metrics: str(opts.get("metrics")),
     load: () => loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) }),
   });
-  if (!withTui) return daemon;
+  if (!withTui) return daemonExited;
   const { DEFAULT_CONTROL_SOCKET } = await import("./control/protocol");
   const socketPath = str(opts.get("control-socket")) ?? DEFAULT_CONTROL_SOCKET;
   // the TUI reads only the control protocol, also in-process: wait for the socket
   let exited: number | undefined;
-  void daemon.then((c) => {
+  void daemonExited.then((c) => {
     exited = c;
   });
   for (let i = 0; i < 100 && exited === undefined && !existsSync(socketPath); i++) await Bun.sleep(50);
   if (exited !== undefined) return exited;
   const { runTui } = await import("../tui/index.ts");
   await runTui({ socketPath, title: `keel ${file}`, banner: `daemon pid ${process.pid}${tuiLogFile ? `, log in ${tuiLogFile}` : ""}; q stops it (run with -n for headless)` });
-  if (exited === undefined) process.kill(process.pid, "SIGTERM");
-  return daemon;
+  // the same clean stop as SIGTERM (priority-0 adverts, VIPs removed), exit status 0
+  if (exited === undefined) daemon.stop("quit");
+  return daemonExited;
 }
 
 function str(v: string | true | undefined): string | undefined {

@@ -71,7 +71,21 @@ interface NextState {
 
 /** Runs until a stop signal; resolves with the exit status. */
 export async function runDaemon(o: DaemonOptions): Promise<number> {
+  return startDaemon(o).exited;
+}
+
+/**
+ * The daemon and its exit status, for a caller that also stops it: `keel -f` on a terminal
+ * stops it when the TUI quits. Not by signalling itself: Ink's signal-exit handler, still
+ * registered then, re-raises a SIGTERM once it is the last listener, and the process would
+ * end by the signal (status 143) instead of 0.
+ */
+export function startDaemon(o: DaemonOptions): { daemon: Daemon; exited: Promise<number> } {
   const daemon = new Daemon(o);
+  return { daemon, exited: exitStatus(daemon) };
+}
+
+async function exitStatus(daemon: Daemon): Promise<number> {
   const code = await daemon.run();
   // after an internal error the stop was best effort: a handle it could not close (a
   // hung script, a socket) must not keep a process alive that its supervisor thinks dead
