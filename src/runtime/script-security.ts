@@ -30,14 +30,39 @@ export function scriptPath(command: string): string | undefined {
   return undefined;
 }
 
+const S_ISVTX = 0o1000;
+const S_IWGRP = 0o20;
+const S_IWOTH = 0o2;
+
+/**
+ * The directories check_security lstat()s before the file itself, from the top down:
+ * "/", "/a" for "/a/b"; "a" for a relative "a/b".
+ */
+export function pathPrefixes(path: string): string[] {
+  const parts = path.split("/");
+  const out: string[] = [];
+  for (let i = 1; i < parts.length; i++) out.push(parts.slice(0, i).join("/") || "/");
+  return out;
+}
+
+/**
+ * check_security's test of one path component: unsafe when its owner is not trusted
+ * (keepalived trusts only root), or when a file or a directory without the sticky bit is
+ * writable by a group other than root's or by everyone. Symbolic links pass on their owner
+ * alone (their mode means nothing; the directory holding them is checked on its own).
+ */
+export function unsafeComponent(st: Stats, owners: readonly number[] = [0]): boolean {
+  if (!owners.includes(st.uid)) return true;
+  const checked = (st.isDirectory() && (st.mode & S_ISVTX) === 0) || st.isFile();
+  return checked && ((st.gid !== 0 && (st.mode & S_IWGRP) !== 0) || (st.mode & S_IWOTH) !== 0);
+}
+
 export function checkSecurity(filename: string, usingScriptSecurity: boolean): SecurityResult {
   const r: SecurityResult = { notFound: false, insecure: false, inhibit: false, messages: [] };
-  const parts = filename.split("/");
-  for (let i = filename.startsWith("/") ? 1 : 0; i <= parts.length; i++) {
-    const last = i === parts.length;
-    if (last && parts.length === 0) break;
-    const path = last ? filename : i === 1 && filename.startsWith("/") ? "/" : parts.slice(0, i).join("/");
-    if (!last && path === "") continue;
+  const dirs = pathPrefixes(filename);
+  for (let i = 0; i <= dirs.length; i++) {
+    const last = i === dirs.length;
+    const path = last ? filename : (dirs[i] as string);
     let st: Stats;
     try {
       st = lstatSync(path);
@@ -52,17 +77,12 @@ export function checkSecurity(filename: string, usingScriptSecurity: boolean): S
       r.inhibit = true;
       return r;
     }
-    const S_ISVTX = 0o1000;
-    const S_IWGRP = 0o20;
-    const S_IWOTH = 0o2;
-    const checked = (st.isDirectory() && !(st.mode & S_ISVTX)) || st.isFile();
-    if (st.uid !== 0 || (checked && ((st.gid !== 0 && st.mode & S_IWGRP) || st.mode & S_IWOTH))) {
+    if (unsafeComponent(st)) {
       r.messages.push(`Unsafe permissions found for script '${filename}'${usingScriptSecurity ? " - disabling" : ""}.`);
       r.insecure = true;
       r.inhibit = usingScriptSecurity;
       return r;
     }
-    if (last) break;
   }
   return r;
 }
