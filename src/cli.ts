@@ -84,7 +84,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     // keepalived -t also checks the scripts (check_vrrp_script_security and the checker's)
     const { scriptDiagnostics } = await import("./runtime/script-security");
     const fallback = { file, line: 1, col: 1 };
-    const violation = scriptDiagnostics(result.config, result.origins, result.diagnostics, fallback);
+    // a TOML file's origins point into the keepalived.conf it is read as: name the file only
+    const origins = formatOf(file, format) === "toml" ? new WeakMap() : result.origins;
+    const violation = scriptDiagnostics(result.config, origins, result.diagnostics, fallback);
     const report = result.diagnostics.items.map((d) => `${formatDiagnostic(d)}\n`).join("");
     const { errorCount: e, warningCount: w } = result.diagnostics;
     const summary = `keel: ${file}: ${e} error${e === 1 ? "" : "s"}, ${w} warning${w === 1 ? "" : "s"}\n`;

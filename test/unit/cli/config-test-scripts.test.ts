@@ -82,6 +82,21 @@ describe("keel -t: script security", () => {
   });
 });
 
+test("the same file as TOML: the error names the TOML file, not the keepalived.conf it is read as", async () => {
+  const { conf } = await keelT("insecure-track.conf");
+  const toml = join(dir, "insecure-track.toml");
+  expect(await main(["convert", conf, "--to", "toml", "-o", toml], { out: () => {}, err: () => {} })).toBe(0);
+  let err = "";
+  const code = await main(["-t", "-f", toml], {
+    out: () => {},
+    err: (s) => {
+      err += s;
+    },
+  });
+  expect(err).toContain(`${toml}:1:1: error[insecure-script]: Disabling track script chk due to insecure`);
+  expect(code).toBe(5);
+});
+
 test("a script run as another user than root is not checked (notify.c need_script_protection)", async () => {
   // keepalived 2.2.7's own -t is killed by SIGTERM on this file (its issue #2617); the
   // rule is read from check_script_secure: check_security runs only for uid or gid 0
