@@ -100,10 +100,10 @@ function lstatOrUndefined(path: string): Stats | undefined {
  * socket that refuses connections. Returns what it removed, for the log.
  */
 export function claimSocketPath(path: string): { removedStale: boolean } {
-  if (Buffer.byteLength(path) > SUN_PATH_MAX)
-    throw new Error(
-      `control socket path ${path} is ${Buffer.byteLength(path)} bytes; a Unix socket path holds at most ${SUN_PATH_MAX}`,
-    );
+  const bytes = Buffer.byteLength(path);
+  if (bytes > SUN_PATH_MAX) {
+    throw new Error(`control socket path ${path} is ${bytes} bytes; a Unix socket path holds at most ${SUN_PATH_MAX}`);
+  }
   const dir = dirname(resolve(path));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const unsafe = unsafeSocketDir(dir);

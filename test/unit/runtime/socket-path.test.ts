@@ -57,7 +57,8 @@ async function staleSocket(path: string): Promise<void> {
     [
       BUN,
       "-e",
-      `Bun.listen({ unix: ${JSON.stringify(path)}, socket: { data() {} } }); console.log("bound"); setInterval(() => {}, 1e6);`,
+      `Bun.listen({ unix: ${JSON.stringify(path)}, socket: { data() {} } });` +
+        'console.log("bound"); setInterval(() => {}, 1e6);',
     ],
     { stdout: "pipe" },
   );
@@ -171,6 +172,25 @@ describe("the daemon's side: ControlServer.start/stop", () => {
     s.start();
     s.stop();
     expect(lstatSync(join(dir, "new", "run")).mode & 0o777).toBe(0o700);
+  });
+
+  test("a path that fits sun_path but leaves no room for the private bind name is bound directly", async () => {
+    // the private name is DIR/.keel-PID.bind: make DIR long and the socket's name short
+    const d = sub("d".repeat(100 - dir.length));
+    const path = join(d, "k");
+    expect(Buffer.byteLength(path)).toBeLessThanOrEqual(107);
+    expect(Buffer.byteLength(join(d, `.keel-${process.pid}.bind`))).toBeGreaterThan(107);
+    const s = new ControlServer(path, handlers, log);
+    s.start();
+    try {
+      const c = await connect(path);
+      expect((await c.request({ cmd: "hello" })).ok).toBe(true);
+      c.close();
+      expect(lstatSync(path).mode & 0o777).toBe(0o600);
+    } finally {
+      s.stop();
+    }
+    expect(existsSync(path)).toBe(false);
   });
 
   test("a path longer than sun_path is refused by name", () => {
