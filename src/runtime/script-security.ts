@@ -98,6 +98,8 @@ export interface ScriptCheck {
   side: "vrrp" | "check";
   /** the vrrp_script's name: keepalived -t counts its disabling as a configuration error */
   track?: string;
+  /** the block it belongs to (vrrp_script, instance, checker...): where to point when the script has no origin */
+  owner?: object;
   script: Script;
   /** keepalived SC_ISSCRIPT: the file was found (binary or interpreted, measured with 2.2.7) */
   found: boolean;
@@ -176,19 +178,20 @@ function checkScript(
 export function auditScripts(config: KeelConfig): ScriptCheck[] {
   const secure = config.globalDefs.enableScriptSecurity;
   const out: ScriptCheck[] = [];
-  const add = (side: ScriptCheck["side"], s: Script | undefined, what: string, track?: string) => {
-    if (!s) return;
+  const add = (side: ScriptCheck["side"], s: Script | undefined, what: string, owner?: object, track?: string) => {
+    // no command (a MISC_CHECK without misc_path): the parser already said so
+    if (!s || s.command.trim() === "") return;
     const r = checkScript(s, secure, config.globalDefs.scriptUser);
-    if (r) out.push({ side, what, script: s, ...r, ...(track === undefined ? {} : { track }) });
+    if (r) out.push({ side, what, script: s, owner, ...r, ...(track === undefined ? {} : { track }) });
   };
   const g = config.globalDefs;
   if (Object.keys(config.vrrpInstances).length > 0) {
-    for (const [name, s] of Object.entries(config.vrrpScripts)) add("vrrp", s.script, `track script ${name}`, name);
+    for (const [name, s] of Object.entries(config.vrrpScripts)) add("vrrp", s.script, `track script ${name}`, s, name);
     for (const v of Object.values(config.vrrpInstances))
-      for (const k of INSTANCE_NOTIFY) add("vrrp", v[k], `notify script ${v[k]?.command} of ${v.name}`);
+      for (const k of INSTANCE_NOTIFY) add("vrrp", v[k], `notify script ${v[k]?.command} of ${v.name}`, v);
     for (const sg of Object.values(config.vrrpSyncGroups))
       for (const k of ["notifyMaster", "notifyBackup", "notifyFault", "notifyStop", "notify"] as const)
-        add("vrrp", sg[k], `notify script ${sg[k]?.command} of ${sg.name}`);
+        add("vrrp", sg[k], `notify script ${sg[k]?.command} of ${sg.name}`, sg);
     add("vrrp", g.notifyFifoScript, "notify_fifo_script");
     add("vrrp", g.vrrpNotifyFifoScript, "vrrp_notify_fifo_script");
   }
@@ -196,13 +199,13 @@ export function auditScripts(config: KeelConfig): ScriptCheck[] {
     for (const vs of config.virtualServers) {
       for (const rs of vs.realServers) {
         for (const ck of rs.checkers) {
-          if (ck.type === "MISC_CHECK") add("check", ck.miscPath, `misc script ${ck.miscPath.command}`);
+          if (ck.type === "MISC_CHECK") add("check", ck.miscPath, `misc script ${ck.miscPath.command}`, ck);
         }
-        add("check", rs.notifyUp, `notify_up script of ${rs.ip}`);
-        add("check", rs.notifyDown, `notify_down script of ${rs.ip}`);
+        add("check", rs.notifyUp, `notify_up script of ${rs.ip}`, rs);
+        add("check", rs.notifyDown, `notify_down script of ${rs.ip}`, rs);
       }
-      add("check", vs.quorumUp, "quorum_up script");
-      add("check", vs.quorumDown, "quorum_down script");
+      add("check", vs.quorumUp, "quorum_up script", vs);
+      add("check", vs.quorumDown, "quorum_down script", vs);
     }
     add("check", g.notifyFifoScript, "notify_fifo_script");
     add("check", g.lvsNotifyFifoScript, "lvs_notify_fifo_script");
@@ -277,10 +280,7 @@ export function scriptDiagnostics(
 ): boolean {
   const secure = config.globalDefs.enableScriptSecurity;
   const checks = auditScripts(config);
-  const at = (c: ScriptCheck): SourceLoc => {
-    const block = c.track === undefined ? undefined : config.vrrpScripts[c.track];
-    return origins.get(c.script) ?? (block && origins.get(block)) ?? fallback;
-  };
+  const at = (c: ScriptCheck): SourceLoc => origins.get(c.script) ?? (c.owner && origins.get(c.owner)) ?? fallback;
   for (const c of checks) {
     if (!c.result.inhibit) continue;
     const why = c.result.notFound ? "since not found/accessible" : "due to insecure";

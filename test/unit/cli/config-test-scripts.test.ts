@@ -69,6 +69,15 @@ describe("keel -t: script security", () => {
     expect(r.code).toBe(6);
   });
 
+  test("no enable_script_security and a MISC_CHECK script: the checker's SECURITY VIOLATION, exit 6", async () => {
+    const r = await keelT("misc-check.conf");
+    expect(r.err).toContain(
+      `${r.conf}:8:17: warning[script-security]: SECURITY VIOLATION - check scripts are being executed but ` +
+        "script_security not enabled. (add enable_script_security to global_defs)",
+    );
+    expect(r.code).toBe(6);
+  });
+
   test("enable_script_security, an insecure notify script: a warning, exit 0 as keepalived", async () => {
     const r = await keelT("insecure-notify.conf");
     expect(r.err).toContain(`${r.conf}:16:17: warning[insecure-script]: Disabling notify script`);
