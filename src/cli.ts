@@ -27,6 +27,7 @@ export const DEFAULT_CONFIG_FILE = "/etc/keepalived/keepalived.conf";
 export const EXIT_OK = 0;
 export const EXIT_CONFIG = 4;
 export const EXIT_CONFIG_TEST = 5;
+export const EXIT_CONFIG_TEST_SECURITY = 6;
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [sub, ...rest] = argv;
@@ -80,12 +81,19 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
 
   const test = opts.get("config-test");
   if (test !== undefined) {
+    // keepalived -t also checks the scripts (check_vrrp_script_security and the checker's)
+    const { scriptDiagnostics } = await import("./runtime/script-security");
+    const fallback = { file, line: 1, col: 1 };
+    // a TOML file's origins point into the keepalived.conf it is read as: name the file only
+    const origins = formatOf(file, format) === "toml" ? new WeakMap() : result.origins;
+    const violation = scriptDiagnostics(result.config, origins, result.diagnostics, fallback);
     const report = result.diagnostics.items.map((d) => `${formatDiagnostic(d)}\n`).join("");
     const { errorCount: e, warningCount: w } = result.diagnostics;
     const summary = `keel: ${file}: ${e} error${e === 1 ? "" : "s"}, ${w} warning${w === 1 ? "" : "s"}\n`;
     if (typeof test === "string") writeFileSync(test, report + summary);
     else io.err(report + summary);
-    return e > 0 ? EXIT_CONFIG_TEST : EXIT_OK;
+    // keepalived keeps the highest CONFIG_* status and CONFIG_SECURITY_ERROR is the highest
+    return violation ? EXIT_CONFIG_TEST_SECURITY : e > 0 ? EXIT_CONFIG_TEST : EXIT_OK;
   }
 
   if (opts.has("dump-conf")) {

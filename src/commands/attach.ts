@@ -5,6 +5,7 @@
 import type { Io } from "../cli";
 import { connect } from "../control/client";
 import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
+import { UnsafeSocketError } from "../runtime/socket-path";
 
 const USAGE = "usage: keel attach [--control-socket PATH]\n";
 
@@ -38,6 +39,10 @@ export async function attach(argv: string[], io: Io): Promise<number> {
     c.close();
     if (!r?.ok) throw new Error(r ? r.error.message : "no answer to hello in 3 s");
   } catch (e) {
+    if (e instanceof UnsafeSocketError) {
+      io.err(`keel attach: ${e.message}\n`);
+      return 1;
+    }
     io.err(`keel attach: no keel daemon on ${path}: ${(e as Error).message}\n  (is it running? another socket: --control-socket PATH)\n`);
     return 1;
   }

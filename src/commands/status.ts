@@ -6,6 +6,7 @@
 import type { Io } from "../cli";
 import { connect } from "../control/client";
 import { DEFAULT_CONTROL_SOCKET, type Status } from "../control/protocol";
+import { UnsafeSocketError } from "../runtime/socket-path";
 
 function ago(at: number | undefined): string {
   if (at === undefined) return "-";
@@ -70,7 +71,8 @@ export async function status(argv: string[], io: Io): Promise<number> {
   try {
     client = await connect(path);
   } catch (e) {
-    io.err(`keel status: no daemon on ${path}: ${(e as Error).message}\n`);
+    if (e instanceof UnsafeSocketError) io.err(`keel status: ${e.message}\n`);
+    else io.err(`keel status: no daemon on ${path}: ${(e as Error).message}\n`);
     return 1;
   }
   const r = await client.request({ cmd: "status" });

@@ -1,4 +1,5 @@
 /** A control-socket client: one request, one reply (and, for subscribe, the events after it). */
+import { checkClientSocket } from "../runtime/socket-path";
 import type { Event, Reply, Request } from "./protocol";
 
 export interface Client {
@@ -8,7 +9,13 @@ export interface Client {
   close(): void;
 }
 
+/**
+ * Connect to the daemon at `path`. Throws UnsafeSocketError (src/runtime/socket-path.ts)
+ * for a socket in a directory another user can write or owned by someone we do not
+ * trust: root would otherwise show (and act on) whatever a fake server says.
+ */
 export async function connect(path: string): Promise<Client> {
+  checkClientSocket(path);
   let buf = "";
   const waiting: ((r: Reply) => void)[] = [];
   let eventCb: ((e: Event) => void) | undefined;

@@ -5,11 +5,10 @@
  * changes; a subscriber that stops reading is dropped once 1 MiB is queued for it,
  * so a stuck client can never hold the daemon's memory.
  */
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
-import { dirname } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
 import type { Logger } from "pino";
 import { type Event, PROTOCOL_VERSION, type Reply, type Request, type Status, parseRequest } from "../control/protocol";
+import { type SocketIdentity, bindSocket, releaseSocketPath } from "./socket-path";
 
 const MAX_QUEUE = 1 << 20;
 
@@ -28,6 +27,7 @@ interface Conn {
 
 export class ControlServer {
   private listener?: UnixSocketListener<Conn>;
+  private bound?: SocketIdentity;
   private readonly subscribers = new Set<Socket<Conn>>();
 
   constructor(
@@ -36,12 +36,20 @@ export class ControlServer {
     private readonly log: Logger,
   ) {}
 
+  /**
+   * Bind the socket, or throw why not (src/runtime/socket-path.ts): an unsafe directory,
+   * a path that is not a stale socket, another daemon listening there.
+   */
   start(): void {
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    // a socket file left by a crash: nobody listens on it any more (pid files guard the rest)
-    if (existsSync(this.path)) unlinkSync(this.path);
-    this.listener = Bun.listen<Conn>({
-      unix: this.path,
+    const b = bindSocket(this.path, 0o600, (at) => this.listen(at), (l) => l.stop(true));
+    this.listener = b.listener;
+    this.bound = b.id;
+    if (b.removedStale) this.log.info(`control: removed the stale socket ${this.path}`);
+  }
+
+  private listen(at: string): UnixSocketListener<Conn> {
+    return Bun.listen<Conn>({
+      unix: at,
       socket: {
         open: (s) => {
           s.data = { buf: "", out: "", subscribed: false };
@@ -56,18 +64,19 @@ export class ControlServer {
         },
       },
     });
-    chmodSync(this.path, 0o600);
   }
 
   stop(): void {
     for (const s of this.subscribers) s.end();
     this.subscribers.clear();
-    this.listener?.stop(true);
-    try {
-      unlinkSync(this.path);
-    } catch {
-      // already gone
+    // only the socket we bound: after a failed start there is none, and a successor may
+    // have bound the path since (checked before the listener stops: see socket-path.ts)
+    if (this.bound && !releaseSocketPath(this.path, this.bound)) {
+      this.log.warn(`control: ${this.path} is no longer the socket we bound; not removing it`);
     }
+    this.bound = undefined;
+    this.listener?.stop(true);
+    this.listener = undefined;
   }
 
   broadcast(e: Event): void {
