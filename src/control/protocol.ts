@@ -166,3 +166,52 @@ export function parseRequest(line: string): Parsed<Request> {
   if (o.instance !== undefined && typeof o.instance !== "string") return { ok: false, error: { code: "bad-request", message: '"instance" must be a string' } };
   return { ok: true, value: { id: o.id, cmd: o.cmd as Command, instance: o.instance as string | undefined } };
 }
+
+/** What the daemon writes: a reply to the oldest request, or an event (after subscribe). */
+export type ServerLine = { event: Event } | { reply: Reply };
+
+type FieldType = "string" | "number" | "boolean";
+/** each event's fields and their types; a trailing "?" marks an optional one */
+const EVENT_FIELDS: Record<Event["event"], Record<string, `${FieldType}${"" | "?"}`>> = {
+  transition: { instance: "string", from: "string", to: "string", reason: "string" },
+  priority: { instance: "string", from: "number", to: "number" },
+  track: { kind: "string", name: "string", ok: "boolean?", value: "number?", code: "number?", ms: "number?" },
+  "rx-error": { instance: "string?", from: "string", code: "string" },
+  notify: { kind: "string", name: "string", state: "string", priority: "number" },
+  checker: { virtualServer: "string", realServer: "string", type: "string", up: "boolean", line: "string" },
+  "real-server": { virtualServer: "string", realServer: "string", up: "boolean", liveWeight: "number?" },
+  quorum: { virtualServer: "string", up: "boolean", aliveWeight: "number" },
+};
+
+/**
+ * One line from the daemon (the client's side of the protocol); never throws (DESIGN.md
+ * rule 3). The TUI reads event fields without checking them, so an event is only passed on
+ * when every field it needs has its type: `unknown-event` (a newer daemon's kind, or a
+ * malformed one) is for the reader to skip; `bad-reply` answers the oldest request.
+ */
+export function parseServerLine(line: string): Parsed<ServerLine> {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (e) {
+    return { ok: false, error: { code: "bad-json", message: `not JSON: ${(e as Error).message}` } };
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return { ok: false, error: { code: "bad-reply", message: "a reply is a JSON object" } };
+  const o = v as Record<string, unknown>;
+  if ("event" in o) {
+    const fields = typeof o.event === "string" && Object.hasOwn(EVENT_FIELDS, o.event) ? EVENT_FIELDS[o.event as Event["event"]] : undefined;
+    if (!fields) return { ok: false, error: { code: "unknown-event", message: `unknown event ${JSON.stringify(o.event)}` } };
+    if (typeof o.at !== "number") return { ok: false, error: { code: "unknown-event", message: `${o.event}: "at" is not a number` } };
+    for (const [name, t] of Object.entries(fields)) {
+      const optional = t.endsWith("?");
+      if (optional && o[name] === undefined) continue;
+      if (typeof o[name] !== t.replace("?", "")) return { ok: false, error: { code: "unknown-event", message: `${o.event}: "${name}" is not a ${t.replace("?", "")}` } };
+    }
+    return { ok: true, value: { event: o as unknown as Event } };
+  }
+  if (o.ok === true) return { ok: true, value: { reply: { id: o.id, ok: true, result: o.result } } };
+  const err = o.error as Record<string, unknown> | null | undefined;
+  if (o.ok === false && typeof err === "object" && err !== null && typeof err.code === "string" && typeof err.message === "string")
+    return { ok: true, value: { reply: { id: o.id, ok: false, error: { code: err.code, message: err.message } } } };
+  return { ok: false, error: { code: "bad-reply", message: 'a reply has "ok": true, or "ok": false and an "error" with "code" and "message"' } };
+}
