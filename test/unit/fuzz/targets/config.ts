@@ -1,0 +1,230 @@
+/**
+ * The configuration readers (src/config/preprocess.ts, tree.ts, parse.ts, source.ts, toml.ts):
+ * they must return a model and diagnostics, never throw, and finish quickly whatever the text
+ * (recursive $VARs, include loops, huge ~SEQ ranges, definitions that double at each level).
+ * - config-conf: one keepalived.conf, read from memory (it may include itself: a cycle);
+ * - config-tree: several files written to a temp dir and read from disk, so includes with
+ *   globs, braces, relative paths, directories and cycles go through the real diskSource.
+ *   A corpus file holds the files one after the other, each starting with a line
+ *   `#==> NAME` (NAME relative to the dir; the first file is the entry);
+ * - config-toml: one TOML config (parseTomlConfig).
+ * Inputs: the fixture configs mutated, random text, and configs built from a grammar that
+ * knows keepalived's blocks, keywords, values and every preprocessor construct.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, normalize } from "node:path";
+import fc from "fast-check";
+import { type ParseResult, parseConf } from "../../../../src/config/parse";
+import { diskSource, memorySource } from "../../../../src/config/source";
+import { parseTomlConfig } from "../../../../src/config/toml";
+import { mutated, randomBytes, text, utf8 } from "../gen";
+import { type Target, expectThat, hit, noThrow } from "../harness";
+
+const FIXTURES = join(import.meta.dir, "../../../fixtures/config");
+const fixtures = (ext: string) =>
+  [...new Bun.Glob(`**/*.${ext}`).scanSync(FIXTURES)].sort().map((f) => readFileSync(join(FIXTURES, f), "utf8"));
+
+// the host is fixed: no /sys or /etc/passwd lookups, so a run depends only on its input
+const host = { interfaceExists: (n: string) => n === "eth0" || n === "lo", userExists: () => true, groupExists: () => true };
+const opts = { host, configId: "lb1", randomSeed: 1, env: { HOME: "/root", EMPTY: "" } };
+
+function checkParse(what: string, r: ParseResult, t: Target): void {
+  expectThat(typeof r.config === "object" && r.config !== null, `${what}: no config`);
+  for (const d of r.diagnostics.items) {
+    expectThat(typeof d.file === "string" && d.file.length > 0, `${what}: a diagnostic without a file`);
+    expectThat(Number.isInteger(d.line) && d.line >= 1 && Number.isInteger(d.col) && d.col >= 1, `${what}: a diagnostic at ${d.line}:${d.col}`);
+    expectThat(/^[a-z0-9-]+$/.test(d.code) && d.message.length > 0, `${what}: diagnostic code '${d.code}' or empty message`);
+    hit(t, d.severity);
+  }
+  if (r.diagnostics.items.length === 0) hit(t, "clean");
+}
+
+// ---------------------------------------------------------------- the grammar
+
+/** first words of the fixtures' lines: keepalived's real keywords and block names */
+function vocabulary(texts: string[]): string[] {
+  const words = new Set<string>();
+  for (const t of texts) for (const l of t.split("\n")) {
+    const w = /^\s*([a-z_][a-z0-9_]*)/.exec(l)?.[1];
+    if (w) words.add(w);
+  }
+  return [...words].sort();
+}
+const BLOCKS = ["global_defs", "vrrp_instance VI_1", "vrrp_sync_group G", "virtual_server 10.0.0.1 80", "real_server 10.0.0.2 80",
+  "vrrp_script chk", "vrrp_track_file tf", "virtual_ipaddress", "track_interface", "authentication", "HTTP_GET", "url",
+  "TCP_CHECK", "unicast_peer", "track_script", "virtual_server_group VSG", "static_ipaddress", "virtual_routes", "vrrp_track_process p"];
+
+const value = fc.oneof(
+  fc.constantFrom("0", "1", "-1", "255", "256", "65535", "4294967296", "1e309", "0x10", "010", "3.5", "NaN", ""),
+  fc.constantFrom("10.0.0.1", "10.0.0.1/24", "::1", "fe80::1%eth0", "2001:db8::/129", "224.0.0.18", "999.1.1.1", "10.0.0.1-5"),
+  fc.constantFrom("eth0", "MASTER", "BACKUP", "PASS", "AH", "dev", "label", "brd", "scope", "weight", "reverse", "on", "off"),
+  fc.constantFrom('"quoted string"', '"unterminated', '"a # not a comment"', "\\#", "'single'", "{", "}", "{}", "é", "\t"),
+  fc.constantFrom("$VAR", "${VAR}", "$NOPE", "${NOPE}", "${_RANDOM}", "${_RANDOM 1 5}", "${_RANDOM x}", "${_ENV HOME}",
+    "${_ENV}", "${_INSTANCE}", "${_PWD}", "${_HASH}", "${_BANG}", "$", "${", "${VAR x y}", "$M", "$SEQV"),
+  fc.string({ maxLength: 8 }),
+);
+
+const keyword = (vocab: string[]) => fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...vocab) }, { weight: 1, arbitrary: fc.string({ maxLength: 10 }) });
+
+const seqArgs = fc.oneof(
+  fc.tuple(fc.integer({ min: -5, max: 40 })).map(([a]) => `${a}`),
+  fc.tuple(fc.integer({ min: -5, max: 40 }), fc.integer({ min: -5, max: 40 })).map(([a, b]) => `${a}, ${b}`),
+  fc.tuple(fc.integer({ min: -5, max: 40 }), fc.integer({ min: -3, max: 3 }), fc.integer({ min: -5, max: 40 })).map((x) => x.join(",")),
+  // past the generated-lines limit, and numbers JavaScript cannot hold exactly
+  fc.constantFrom("1, 100001", "0x7fffffffffffffff", "1, 1e3", "1, 0, 5", "-9007199254740993, 9007199254740993", "$N", "a, b"),
+);
+
+/** preprocessor lines: definitions, conditionals, generators, includes, comments, continuations */
+function directive(line: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  const name = fc.constantFrom("VAR", "M", "N", "SEQV", "_RANDOM", "_HASH", "A", "B");
+  return fc.oneof(
+    fc.tuple(name, value).map(([n, v]) => `$${n}=${v}`),
+    fc.tuple(name, fc.array(line, { minLength: 1, maxLength: 3 })).map(([n, ls]) => `$${n}=\\\n${ls.join(" \\\n")}\n`),
+    fc.tuple(name, fc.constantFrom("$A $A", "${A}${A}", "$B", "$M\\", "${M}")).map(([n, v]) => `$${n}=${v}`),
+    fc.tuple(fc.constantFrom("@lb1 ", "@lb2 ", "@^lb1 ", "@^lb2 ", "@", "@^ "), line).map(([c, l]) => c + l),
+    fc.tuple(fc.constantFrom("~SEQ", "~SEQx", "~SEQ "), fc.constantFrom("i", "SEQV", "1x", ""), seqArgs, line).map(
+      ([k, v, a, l]) => `${k}(${v}, ${a}) ${l}`,
+    ),
+    fc.tuple(fc.constantFrom("~LST(i, a, b, c)", "~LST({a, b}, {1, 2}, {3})", "~LST({a}, {1, 2, 3})", "~LST(", "~LST(i)"), line).map(
+      ([k, l]) => `${k} ${l}`,
+    ),
+    fc.constantFrom("include keepalived.conf", "include conf.d/*.conf", "includer missing/*.conf", 'include "a b.conf"',
+      "include {a,b}.conf", "include ../*", "include /dev/null", "include .", "include [", "include **/*.conf"),
+    fc.constantFrom("# comment", "! comment", "   ", "\\", "}", "{", "\r", "\0"),
+  );
+}
+
+function confText(vocab: string[]): fc.Arbitrary<string> {
+  const line = fc.tuple(keyword(vocab), fc.array(value, { maxLength: 4 })).map(([k, vs]) => [k, ...vs].join(" "));
+  const { body } = fc.letrec((tie) => ({
+    block: fc.tuple(fc.constantFrom(...BLOCKS), tie("body"), fc.boolean()).map(
+      ([h, b, closed]) => `${h} {\n${b}${closed ? "}\n" : ""}`,
+    ),
+    item: fc.oneof(
+      { weight: 5, arbitrary: line.map((l) => `${l}\n`) },
+      { weight: 2, arbitrary: directive(line).map((l) => `${l}\n`) },
+      { weight: 2, arbitrary: tie("block") },
+    ),
+    body: fc.array(tie("item"), { maxLength: 5 }).map((xs) => (xs as string[]).join("")),
+  }));
+  return body as fc.Arbitrary<string>;
+}
+
+// ---------------------------------------------------------------- config-conf
+
+const CONF_PATH = "/etc/keepalived/keepalived.conf";
+
+export const configConf: Target = {
+  name: "config-conf",
+  budgetMs: 3000,
+  ciRuns: 400,
+  mustReach: ["error", "warning", "clean"],
+  reached: new Map(),
+  run(input) {
+    const r = noThrow("parseConf", () => parseConf(CONF_PATH, { ...opts, source: memorySource({ [CONF_PATH]: text(input) }) }));
+    checkParse("parseConf", r, configConf);
+  },
+  inputs() {
+    const texts = fixtures("conf");
+    const seeds = texts.map(utf8);
+    return fc.oneof(
+      { weight: 4, arbitrary: confText(vocabulary(texts)).map(utf8) },
+      { weight: 4, arbitrary: mutated(seeds) },
+      { weight: 1, arbitrary: randomBytes(300) },
+    );
+  },
+};
+
+// ---------------------------------------------------------------- config-tree (on disk)
+
+/** `#==> NAME` lines split a corpus file into files; names are kept inside the temp dir */
+export function splitTree(input: string): { name: string; text: string }[] {
+  const files: { name: string; text: string }[] = [];
+  for (const part of input.split(/^#==> /m)) {
+    if (part === "" && files.length === 0) continue;
+    const nl = part.indexOf("\n");
+    const raw = (nl < 0 ? part : part.slice(0, nl)).trim();
+    const name = normalize(raw.replace(/\0/g, "")).replace(/^(\.\.\/|\/)+/, "");
+    if (name === "" || name === "." || name.startsWith("..")) continue;
+    files.push({ name, text: nl < 0 ? "" : part.slice(nl + 1) });
+  }
+  return files;
+}
+
+let treeBase: string | undefined;
+
+export const configTree: Target = {
+  name: "config-tree",
+  budgetMs: 3000,
+  ciRuns: 150,
+  mustReach: ["error", "warning", "include-cycle", "include-no-match", "included"],
+  reached: new Map(),
+  run(input) {
+    treeBase ??= mkdtempSync(join(tmpdir(), "keel-fuzz-tree-"));
+    const dir = mkdtempSync(join(treeBase, "t-"));
+    try {
+      const files = splitTree(text(input));
+      const entry = join(dir, files[0]?.name ?? "keepalived.conf");
+      for (const f of files) {
+        const p = join(dir, f.name);
+        try {
+          mkdirSync(dirname(p), { recursive: true });
+          writeFileSync(p, f.text);
+        } catch {
+          // a name that is also a directory: that file is absent, which the reader must report
+        }
+      }
+      const r = noThrow("parseConf(disk)", () => parseConf(entry, { ...opts, source: diskSource }));
+      checkParse("parseConf(disk)", r, configTree);
+      for (const d of r.diagnostics.items) {
+        expectThat(!d.file.startsWith("/") || d.file.startsWith(dir) || d.file.startsWith("/dev/"), `a diagnostic outside the tree: ${d.file}`);
+        if (d.code.startsWith("include")) hit(configTree, d.code);
+        if (d.file !== entry) hit(configTree, "included");
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+  inputs() {
+    const texts = fixtures("conf");
+    const vocab = vocabulary(texts);
+    const name = fc.constantFrom("a.conf", "b.conf", "conf.d/x.conf", "conf.d/y.conf", "conf.d/sub/z.conf", "a b.conf", "conf.d");
+    const file = fc.tuple(name, confText(vocab)).map(([n, t]) => `#==> ${n}\n${t}`);
+    const includes = fc.array(
+      fc.constantFrom("include a.conf", "include b.conf", "include conf.d/*.conf", "include conf.d/*/*.conf", "include {a,b}.conf",
+        "includer nowhere/*.conf", "include keepalived.conf", "include conf.d", "include ../keepalived.conf", "include *.conf"),
+      { minLength: 1, maxLength: 3 },
+    );
+    return fc
+      .tuple(includes, confText(vocab), fc.array(file, { maxLength: 4 }))
+      .map(([inc, main, rest]) => utf8(`#==> keepalived.conf\n${inc.join("\n")}\n${main}${rest.join("")}`));
+  },
+};
+
+// ---------------------------------------------------------------- config-toml
+
+export const configToml: Target = {
+  name: "config-toml",
+  budgetMs: 3000,
+  ciRuns: 300,
+  mustReach: ["error", "clean"],
+  reached: new Map(),
+  run(input) {
+    const r = noThrow("parseTomlConfig", () => parseTomlConfig("/etc/keel/keel.toml", text(input), opts));
+    checkParse("parseTomlConfig", r, configToml);
+  },
+  inputs() {
+    const seeds = fixtures("toml").map(utf8);
+    const key = fc.constantFrom("router_id", "state", "interface", "virtual_router_id", "priority", "advert_int", "auth_pass",
+      "virtual_ipaddress", "name", "delay_loop", "lb_algo", "weight", "unknown_key", "__proto__", "constructor", "script", "1");
+    const tomlValue = fc.oneof(fc.constantFrom('"x"', "1", "-1", "1e400", "true", "[]", '["10.0.0.1/24"]', "{}", "nan", "inf",
+      "1979-05-27", '"""\nmulti\n"""', "[1, \"a\"]", '"${VAR}"', '"a\\u0000b"'));
+    const table = fc.constantFrom("[global_defs]", "[vrrp_instance.VI_1]", "[[virtual_server]]", "[virtual_server.x.real_server]",
+      "[vrrp_instance]", "[vrrp_instance.VI_1.authentication]", "[a.b.c]", "[[vrrp_instance.VI_1.track_script]]", "[");
+    const doc = fc
+      .array(fc.oneof(table, fc.tuple(key, tomlValue).map(([k, v]) => `${k} = ${v}`)), { maxLength: 12 })
+      .map((ls) => utf8(ls.join("\n")));
+    return fc.oneof({ weight: 4, arbitrary: doc }, { weight: 4, arbitrary: mutated(seeds) }, { weight: 1, arbitrary: randomBytes(200) });
+  },
+};
