@@ -68,8 +68,8 @@ const lines = (): fc.Arbitrary<Uint8Array> =>
 
 export const controlRequest: Target = {
   name: "control-request",
-  budgetMs: 250,
-  ciRuns: 2000,
+  budgetMs: 500,
+  ciRuns: 1000,
   mustReach: ["ok", "bad-json", "bad-request", "unknown-command"],
   reached: new Map(),
   run(input) {
@@ -86,8 +86,8 @@ export const controlRequest: Target = {
 
 export const controlServerLine: Target = {
   name: "control-server-line",
-  budgetMs: 250,
-  ciRuns: 2000,
+  budgetMs: 500,
+  ciRuns: 1000,
   mustReach: ["reply", "event", "bad-json", "bad-reply", "unknown-event"],
   reached: new Map(),
   run(input) {

@@ -172,7 +172,7 @@ function checkMessage(m: NlMessage, count = false): void {
 
 export const netlink: Target = {
   name: "netlink",
-  budgetMs: 250,
+  budgetMs: 500,
   ciRuns: 2000,
   mustReach: ["link", "link kind", "macvlan mode", "addr v4", "addr v6", "extack", "genl family"],
   reached: new Map(),
@@ -217,7 +217,7 @@ function ipvsSeeds(): Uint8Array[] {
 
 export const ipvs: Target = {
   name: "ipvs",
-  budgetMs: 250,
+  budgetMs: 500,
   ciRuns: 2000,
   mustReach: ["service", "fwmark service", "dest", "info", "timeouts", "daemon"],
   reached: new Map(),

@@ -61,7 +61,7 @@ function checkReceived(v: ReceivedAdvert, family: 4 | 6): void {
 
 export const vrrpIpv4: Target = {
   name: "vrrp-ipv4",
-  budgetMs: 250,
+  budgetMs: 500,
   ciRuns: 3000,
   mustReach: ["v2 ok", "v3 ok", "ah", "ah verified", "ip bad-ip-checksum", "ip truncated", "ip bad-ah-header"],
   reached: new Map(),
@@ -106,7 +106,7 @@ export const vrrpIpv4: Target = {
 
 export const vrrpIpv6: Target = {
   name: "vrrp-ipv6",
-  budgetMs: 250,
+  budgetMs: 500,
   ciRuns: 2000,
   mustReach: ["v2 ok", "v3 ok", "bad-checksum", "no-address"],
   reached: new Map(),
