@@ -80,7 +80,7 @@ export function mutated(seeds: readonly Uint8Array[], maxEdits = 8): fc.Arbitrar
   if (seeds.length === 0) throw new Error("mutated() needs at least one seed");
   return fc
     .tuple(fc.nat({ max: seeds.length - 1 }), fc.array(edit, { minLength: 1, maxLength: maxEdits }))
-    .map(([i, edits]) => edits.reduce((b, e) => applyEdit(b, e, seeds), seeds[i]!.slice()));
+    .map(([i, edits]) => edits.reduce<Uint8Array>((b, e) => applyEdit(b, e, seeds), seeds[i]!.slice()));
 }
 
 /** random bytes, mostly short (decoders' length checks live at the small end) */

@@ -9,7 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
-import { encodeIpv4Packet } from "../../../../src/vrrp/ah";
+import { encodeIpv4Packet, verifyIpv4Ah } from "../../../../src/vrrp/ah";
 import { canonicalIp, parseIpv4, parseIpv6 } from "../../../../src/vrrp/addr";
 import { decodeAdvert, decodeIpv4Packet, encodeAdvert } from "../../../../src/vrrp/packet";
 import { decodeReceived } from "../../../../src/vrrp/receive";
@@ -87,6 +87,9 @@ export const vrrpIpv4: Target = {
       const p = ip.value;
       const a = noThrow("decodeAdvert(v4)", () => decodeAdvert(p.payload, { family: 4, src: p.src, dst: p.dst, v3ChecksumAsV2: true }));
       checkResult("decodeAdvert(v4)", a, RX_CODES);
+      // the unicast pseudo-header variant, which decodeReceived picks only for unicast sources
+      const v = noThrow("verifyIpv4Ah", () => verifyIpv4Ah(p, "secret", { unicast: true }));
+      checkResult("verifyIpv4Ah", v, AH_CODES);
     } else hit(vrrpIpv4, `ip ${ip.error.code}`);
   },
   inputs() {
