@@ -97,18 +97,25 @@ function directive(line: fc.Arbitrary<string>): fc.Arbitrary<string> {
 
 function confText(vocab: string[]): fc.Arbitrary<string> {
   const line = fc.tuple(keyword(vocab), fc.array(value, { maxLength: 4 })).map(([k, vs]) => [k, ...vs].join(" "));
-  const { body } = fc.letrec((tie) => ({
+  const { block } = fc.letrec((tie) => ({
     block: fc.tuple(fc.constantFrom(...BLOCKS), tie("body"), fc.boolean()).map(
       ([h, b, closed]) => `${h} {\n${b}${closed ? "}\n" : ""}`,
     ),
     item: fc.oneof(
+      { depthSize: "small" },
       { weight: 5, arbitrary: line.map((l) => `${l}\n`) },
-      { weight: 2, arbitrary: directive(line).map((l) => `${l}\n`) },
+      { weight: 3, arbitrary: directive(line).map((l) => `${l}\n`) },
       { weight: 2, arbitrary: tie("block") },
     ),
-    body: fc.array(tie("item"), { maxLength: 5 }).map((xs) => (xs as string[]).join("")),
+    body: fc.array(tie("item"), { maxLength: 10, size: "medium" }).map((xs) => (xs as string[]).join("")),
   }));
-  return body as fc.Arbitrary<string>;
+  // a config is mostly blocks at the top, with preprocessor lines and strays between them
+  const top = fc.oneof(
+    { weight: 4, arbitrary: block as fc.Arbitrary<string> },
+    { weight: 2, arbitrary: directive(line).map((l) => `${l}\n`) },
+    { weight: 1, arbitrary: line.map((l) => `${l}\n`) },
+  );
+  return fc.array(top, { minLength: 1, maxLength: 12, size: "medium" }).map((xs) => xs.join(""));
 }
 
 // ---------------------------------------------------------------- config-conf
@@ -118,7 +125,7 @@ const CONF_PATH = "/etc/keepalived/keepalived.conf";
 export const configConf: Target = {
   name: "config-conf",
   budgetMs: 4000,
-  ciRuns: 300,
+  ciRuns: 200,
   mustReach: ["error", "warning", "clean"],
   reached: new Map(),
   run(input) {
@@ -157,7 +164,7 @@ let treeBase: string | undefined;
 export const configTree: Target = {
   name: "config-tree",
   budgetMs: 4000,
-  ciRuns: 100,
+  ciRuns: 60,
   mustReach: ["error", "warning", "include-cycle", "include-no-match", "included"],
   reached: new Map(),
   run(input) {
