@@ -74,7 +74,9 @@ function runOne(name: string): Promise<boolean> {
       const file = saveFailure(t, o.input, true, "crash");
       console.log(`${name}: FAILED after ${o.runs} inputs: ${o.error}`);
       console.log(`  shrunk input (${o.input.length} bytes) → ${file}`);
-      console.log(`  replay: KEEL_FUZZ_SEED=${o.seed} KEEL_FUZZ_PATH=${o.path} bun test ./test/unit/fuzz/ -t '${name}'`);
+      console.log(
+        `  replay: KEEL_FUZZ_SEED=${o.seed} KEEL_FUZZ_PATH=${o.path} bun test ./test/unit/fuzz/ -t '${name}'`,
+      );
       resolve(false);
     };
     worker.onerror = (e) => {

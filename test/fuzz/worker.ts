@@ -37,7 +37,12 @@ self.onmessage = (e: MessageEvent<Job>) => {
       Atomics.add(ctrl, 0, 1);
       check(t, input);
     }),
-    { seed: job.seed, numRuns: Number.MAX_SAFE_INTEGER, interruptAfterTimeLimit: job.seconds * 1000, markInterruptAsFailure: false },
+    {
+      seed: job.seed,
+      numRuns: Number.MAX_SAFE_INTEGER,
+      interruptAfterTimeLimit: job.seconds * 1000,
+      markInterruptAsFailure: false,
+    },
   );
   const out: Outcome = d.failed
     ? {

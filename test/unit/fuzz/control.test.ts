@@ -21,7 +21,9 @@ test("client: a `null` reply line answers the request with bad-reply; a malforme
     unix: path,
     socket: {
       data(s) {
-        s.write('{"event":"transition","at":1}\n{"event":"priority","at":2,"instance":"VI_1","from":100,"to":50}\nnull\n');
+        s.write(
+          '{"event":"transition","at":1}\n{"event":"priority","at":2,"instance":"VI_1","from":100,"to":50}\nnull\n',
+        );
       },
     },
   });

@@ -24,11 +24,31 @@ const INTERESTING16 = [0, 1, 4, 8, 16, 0xff, 0x100, 0x7fff, 0x8000, 0xfffe, 0xff
 const pos = fc.nat({ max: 0xffff });
 const edit: fc.Arbitrary<Edit> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ k: fc.constant("flip" as const), at: pos, bit: fc.nat({ max: 7 }) }) },
-  { weight: 3, arbitrary: fc.record({ k: fc.constant("set" as const), at: pos, v: fc.oneof(fc.constantFrom(...INTERESTING), fc.nat({ max: 255 })) }) },
-  { weight: 2, arbitrary: fc.record({ k: fc.constant("u16" as const), at: pos, v: fc.constantFrom(...INTERESTING16) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant("ins" as const), at: pos, bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      k: fc.constant("set" as const),
+      at: pos,
+      v: fc.oneof(fc.constantFrom(...INTERESTING), fc.nat({ max: 255 })),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ k: fc.constant("u16" as const), at: pos, v: fc.constantFrom(...INTERESTING16) }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      k: fc.constant("ins" as const),
+      at: pos,
+      bytes: fc.uint8Array({ minLength: 1, maxLength: 16 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("del" as const), at: pos, n: fc.integer({ min: 1, max: 32 }) }) },
-  { weight: 1, arbitrary: fc.record({ k: fc.constant("dup" as const), at: pos, n: fc.integer({ min: 1, max: 64 }), to: pos }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({ k: fc.constant("dup" as const), at: pos, n: fc.integer({ min: 1, max: 64 }), to: pos }),
+  },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("cut" as const), at: pos }) },
   { weight: 1, arbitrary: fc.record({ k: fc.constant("splice" as const), at: pos, other: pos, from: pos }) },
 );

@@ -67,7 +67,8 @@ export function check(t: Target, input: Uint8Array): void {
     t.run(input);
     ms = Math.min(ms, cpuMs() - t0);
   }
-  if (ms > t.budgetMs) throw new Error(`${t.name}: one input took ${ms.toFixed(0)} ms of CPU, three times (budget ${t.budgetMs} ms)`);
+  if (ms > t.budgetMs)
+    throw new Error(`${t.name}: one input took ${ms.toFixed(0)} ms of CPU, three times (budget ${t.budgetMs} ms)`);
 }
 
 function cpuMs(): number {
@@ -96,7 +97,10 @@ export function checkResult(what: string, r: unknown, codes: ReadonlySet<string>
   expectThat(res.ok === false, `${what}: ok is ${String(res.ok)}`);
   const code = res.error?.code;
   expectThat(typeof code === "string" && codes.has(code), `${what}: unknown error code ${String(code)}`);
-  expectThat(typeof res.error?.message === "string" && res.error.message.length > 0, `${what}: error without a message`);
+  expectThat(
+    typeof res.error?.message === "string" && res.error.message.length > 0,
+    `${what}: error without a message`,
+  );
   return false;
 }
 
@@ -136,7 +140,8 @@ export function fuzzTarget(t: Target, runs: number, seed: number, path?: string,
   return [
     `fuzz target ${t.name} failed after ${d.numRuns} runs (seed ${d.seed}): ${err}`,
     `  shrunk input (${input?.length ?? 0} bytes) written to ${file}`,
-    `  replay: KEEL_FUZZ_SEED=${d.seed} KEEL_FUZZ_PATH=${d.counterexamplePath} bun test ./test/unit/fuzz/ -t '${t.name}'`,
+    `  replay: KEEL_FUZZ_SEED=${d.seed} KEEL_FUZZ_PATH=${d.counterexamplePath} \\`,
+    `    bun test ./test/unit/fuzz/ -t '${t.name}'`,
     `  once fixed, keep it: cp ${file} test/fixtures/fuzz/${t.name}/`,
   ].join("\n");
 }

@@ -11,9 +11,36 @@ import { randomBytes, text, utf8 } from "../gen";
 import { type Target, checkResult, expectThat, hit, noThrow } from "../harness";
 
 const EVENTS = ["transition", "priority", "track", "rx-error", "notify", "checker", "real-server", "quorum"];
-const FIELDS = ["id", "cmd", "instance", "ok", "result", "error", "code", "message", "event", "at", "from", "to", "reason",
-  "kind", "name", "state", "priority", "virtualServer", "realServer", "type", "up", "line", "liveWeight", "aliveWeight",
-  "value", "ms", "__proto__", "constructor"];
+const FIELDS = [
+  "id",
+  "cmd",
+  "instance",
+  "ok",
+  "result",
+  "error",
+  "code",
+  "message",
+  "event",
+  "at",
+  "from",
+  "to",
+  "reason",
+  "kind",
+  "name",
+  "state",
+  "priority",
+  "virtualServer",
+  "realServer",
+  "type",
+  "up",
+  "line",
+  "liveWeight",
+  "aliveWeight",
+  "value",
+  "ms",
+  "__proto__",
+  "constructor",
+];
 
 /** a value of any JSON type, biased to the types the fields want */
 const anyValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -96,14 +123,21 @@ export const controlServerLine: Target = {
       hit(controlServerLine, r.error.code);
       return;
     }
-    const v = r.value as { event?: Record<string, unknown>; reply?: { ok: unknown; error?: { code: unknown; message: unknown } } };
+    const v = r.value as {
+      event?: Record<string, unknown>;
+      reply?: { ok: unknown; error?: { code: unknown; message: unknown } };
+    };
     if (v.event) {
       expectThat(typeof v.event.event === "string" && typeof v.event.at === "number", "an event without kind or time");
       hit(controlServerLine, "event");
     } else {
       const rep = v.reply;
       expectThat(rep !== undefined && typeof rep.ok === "boolean", "a reply without ok");
-      if (rep.ok === false) expectThat(typeof rep.error?.code === "string" && typeof rep.error.message === "string", "an error reply without code or message");
+      if (rep.ok === false)
+        expectThat(
+          typeof rep.error?.code === "string" && typeof rep.error.message === "string",
+          "an error reply without code or message",
+        );
       hit(controlServerLine, "reply");
     }
   },

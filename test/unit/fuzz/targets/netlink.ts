@@ -13,9 +13,21 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import * as I from "../../../../native-bindings/ipvs/constants";
-import { decodeDaemon, decodeDest, decodeInfo, decodeService, decodeTimeouts } from "../../../../native-bindings/ipvs/messages";
+import {
+  decodeDaemon,
+  decodeDest,
+  decodeInfo,
+  decodeService,
+  decodeTimeouts,
+} from "../../../../native-bindings/ipvs/messages";
 import { IPVS_CMD, IPVS_INFO } from "../../../../native-bindings/ipvs/schemas";
-import { type AttrSchema, type NlMessage, decodeAck, decodeAttrs, parseMessages } from "../../../../native-bindings/netlink/codec";
+import {
+  type AttrSchema,
+  type NlMessage,
+  decodeAck,
+  decodeAttrs,
+  parseMessages,
+} from "../../../../native-bindings/netlink/codec";
 import * as K from "../../../../native-bindings/netlink/constants";
 import { CTRL_ATTRS, decodeFamily } from "../../../../native-bindings/netlink/genl";
 import { decodeAddress, decodeLink, macvlanModeOf } from "../../../../native-bindings/netlink/messages";
@@ -53,7 +65,10 @@ function tlv(type: number, payload: Uint8Array, lenDelta: number): Uint8Array {
 }
 
 const NAMES = ["eth0", "lo", "macvlan", "veth", "wlc", "rr", "", "x".repeat(15), "IPVS", "nl80211", "d0:0"];
-const mostlyZero = fc.oneof({ weight: 9, arbitrary: fc.constant(0) }, { weight: 1, arbitrary: fc.integer({ min: -8, max: 8 }) });
+const mostlyZero = fc.oneof(
+  { weight: 9, arbitrary: fc.constant(0) },
+  { weight: 1, arbitrary: fc.integer({ min: -8, max: 8 }) },
+);
 
 /** attributes of `schema` (nested ones built from their schema, `depth` levels down) and some unknown types */
 function attrs(schema: AttrSchema, depth: number): fc.Arbitrary<Uint8Array> {
@@ -73,7 +88,9 @@ function attrs(schema: AttrSchema, depth: number): fc.Arbitrary<Uint8Array> {
         const size = { u8: 1, u16: 2, be16: 2, u32: 4, s32: 4, u64: 8 }[spec.kind];
         // the right size nine times in ten, so the decoders past the size check run
         // small values reach enum-like fields (address family, daemon state, protocol)
-        const small = fc.constantFrom(0, 1, 2, 6, 10, 17, 0x7f, 0xff).map((n) => (spec.kind === "be16" ? u8s(0, n) : le(n, size)));
+        const small = fc
+          .constantFrom(0, 1, 2, 6, 10, 17, 0x7f, 0xff)
+          .map((n) => (spec.kind === "be16" ? u8s(0, n) : le(n, size)));
         payload = fc.oneof(
           { weight: 4, arbitrary: fc.uint8Array({ minLength: size, maxLength: size }) },
           { weight: 4, arbitrary: small },
@@ -90,7 +107,13 @@ function attrs(schema: AttrSchema, depth: number): fc.Arbitrary<Uint8Array> {
         break;
       case "binary": {
         const sizes = spec.sizes ?? [4, 6, 16];
-        payload = fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...sizes).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })) }, { weight: 1, arbitrary: fc.uint8Array({ maxLength: 20 }) });
+        payload = fc.oneof(
+          {
+            weight: 4,
+            arbitrary: fc.constantFrom(...sizes).chain((n) => fc.uint8Array({ minLength: n, maxLength: n })),
+          },
+          { weight: 1, arbitrary: fc.uint8Array({ maxLength: 20 }) },
+        );
         break;
       }
       case "flag":
@@ -108,19 +131,50 @@ function attrs(schema: AttrSchema, depth: number): fc.Arbitrary<Uint8Array> {
 /** IFLA_LINKINFO needs its kind to reach the macvlan data: build that nest on purpose */
 const linkinfo = fc
   .tuple(fc.constantFrom("macvlan", "veth", "dummy"), attrs(IFLA_MACVLAN, 0), mostlyZero)
-  .map(([kind, data, d]) => tlv(IFLA.attrs.linkinfo!.type, cat([tlv(IFLA_INFO.attrs.kind!.type, new TextEncoder().encode(`${kind}\0`), 0), tlv(IFLA_INFO.attrs.data!.type, data, 0)]), d));
+  .map(([kind, data, d]) =>
+    tlv(
+      IFLA.attrs.linkinfo!.type,
+      cat([
+        tlv(IFLA_INFO.attrs.kind!.type, new TextEncoder().encode(`${kind}\0`), 0),
+        tlv(IFLA_INFO.attrs.data!.type, data, 0),
+      ]),
+      d,
+    ),
+  );
 
 /** one rtnetlink/genl/ack message with a fixed header, then attributes; nlmsg_len mostly right */
 const message: fc.Arbitrary<Uint8Array> = fc
   .tuple(
     fc.oneof(
-      fc.tuple(fc.constant(K.RTM_NEWLINK), fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.oneof(attrs(IFLA, 2), linkinfo)),
+      fc.tuple(
+        fc.constant(K.RTM_NEWLINK),
+        fc.uint8Array({ minLength: 16, maxLength: 16 }),
+        fc.oneof(attrs(IFLA, 2), linkinfo),
+      ),
       fc.tuple(
         fc.constant(K.RTM_NEWADDR),
-        fc.tuple(fc.constantFrom(K.AF_INET, K.AF_INET6, 0, 7), fc.uint8Array({ minLength: 7, maxLength: 7 })).map(([f, r]) => u8s(f, ...r)),
+        fc
+          .tuple(fc.constantFrom(K.AF_INET, K.AF_INET6, 0, 7), fc.uint8Array({ minLength: 7, maxLength: 7 }))
+          .map(([f, r]) => u8s(f, ...r)),
         attrs(IFA, 1),
       ),
-      fc.tuple(fc.constant(K.NLMSG_ERROR), fc.tuple(fc.integer({ min: -200, max: 1 }), fc.uint8Array({ minLength: 16, maxLength: 40 })).map(([e, req]) => cat([le(e >>> 0, 4), le(16 + (req.length % 8), 4), req.subarray(4)])), attrs({ name: "nlmsgerr", attrs: { msg: { type: 1, kind: "string" }, offset: { type: 2, kind: "u32" }, missType: { type: 5, kind: "u32" } } }, 0)),
+      fc.tuple(
+        fc.constant(K.NLMSG_ERROR),
+        fc
+          .tuple(fc.integer({ min: -200, max: 1 }), fc.uint8Array({ minLength: 16, maxLength: 40 }))
+          .map(([e, req]) => cat([le(e >>> 0, 4), le(16 + (req.length % 8), 4), req.subarray(4)])),
+        attrs(
+          {
+            name: "nlmsgerr",
+            attrs: {
+              msg: { type: 1, kind: "string" },
+              offset: { type: 2, kind: "u32" },
+              missType: { type: 5, kind: "u32" },
+            },
+          },
+          0,
+        ),
+      ),
       fc.tuple(fc.constant(0x10), fc.constant(u8s(1, 2, 0, 0)), attrs(CTRL_ATTRS, 1)),
       fc.tuple(fc.constant(K.RTM_NEWROUTE), fc.uint8Array({ minLength: 12, maxLength: 12 }), attrs(RTA, 1)),
     ),
@@ -166,8 +220,20 @@ function checkMessage(m: NlMessage, count = false): void {
   }
   const mv = noThrow("macvlanModeOf", () => macvlanModeOf(m));
   if (checkResult("macvlanModeOf", mv, NL_CODES) && mv.value !== undefined) seen("macvlan mode");
-  if (checkResult("decodeFamily", noThrow("decodeFamily", () => decodeFamily(m.payload)), NL_CODES)) seen("genl family");
-  for (const s of [IFA, RTA, FRA, IFLA, IPVS_CMD]) checkResult(`decodeAttrs(${s.name})`, noThrow("decodeAttrs", () => decodeAttrs(s, m.payload)), NL_CODES);
+  if (
+    checkResult(
+      "decodeFamily",
+      noThrow("decodeFamily", () => decodeFamily(m.payload)),
+      NL_CODES,
+    )
+  )
+    seen("genl family");
+  for (const s of [IFA, RTA, FRA, IFLA, IPVS_CMD])
+    checkResult(
+      `decodeAttrs(${s.name})`,
+      noThrow("decodeAttrs", () => decodeAttrs(s, m.payload)),
+      NL_CODES,
+    );
 }
 
 export const netlink: Target = {
@@ -204,7 +270,9 @@ export const netlink: Target = {
 
 type IpvsMsg = { dir: "send" | "recv"; hex: string };
 function ipvsSeeds(): Uint8Array[] {
-  const steps: { messages: IpvsMsg[] }[] = JSON.parse(readFileSync(join(FIX, "ipvs/ipvs-genl-vectors.json"), "utf8")).steps;
+  const steps: { messages: IpvsMsg[] }[] = JSON.parse(
+    readFileSync(join(FIX, "ipvs/ipvs-genl-vectors.json"), "utf8"),
+  ).steps;
   const out: Uint8Array[] = [];
   for (const s of steps) {
     for (const m of s.messages) {
@@ -237,11 +305,26 @@ export const ipvs: Target = {
         hit(ipvs, "dest");
       }
     }
-    if (checkResult("decodeInfo", noThrow("decodeInfo", () => decodeInfo(p)), NL_CODES)) hit(ipvs, "info");
-    if (checkResult("decodeTimeouts", noThrow("decodeTimeouts", () => decodeTimeouts(p)), NL_CODES)) hit(ipvs, "timeouts");
+    if (
+      checkResult(
+        "decodeInfo",
+        noThrow("decodeInfo", () => decodeInfo(p)),
+        NL_CODES,
+      )
+    )
+      hit(ipvs, "info");
+    if (
+      checkResult(
+        "decodeTimeouts",
+        noThrow("decodeTimeouts", () => decodeTimeouts(p)),
+        NL_CODES,
+      )
+    )
+      hit(ipvs, "timeouts");
     const dm = noThrow("decodeDaemon", () => decodeDaemon(p));
     if (checkResult("decodeDaemon", dm, NL_CODES)) {
-      if (dm.value.group !== undefined) expectThat(canonicalIp(dm.value.group) === dm.value.group, `group '${dm.value.group}'`);
+      if (dm.value.group !== undefined)
+        expectThat(canonicalIp(dm.value.group) === dm.value.group, `group '${dm.value.group}'`);
       hit(ipvs, "daemon");
     }
   },
@@ -251,7 +334,9 @@ export const ipvs: Target = {
     // each reply command with the nest it carries, so the decoders get past "no IPVS_CMD_ATTR_*"
     const nest = (name: "service" | "dest" | "daemon") => {
       const spec = IPVS_CMD.attrs[name]!;
-      return fc.tuple(attrs(spec.nested!, 1), attrs(IPVS_CMD, 1)).map(([inner, rest]) => cat([tlv(spec.type | spec.flags!, inner, 0), rest]));
+      return fc
+        .tuple(attrs(spec.nested!, 1), attrs(IPVS_CMD, 1))
+        .map(([inner, rest]) => cat([tlv(spec.type | spec.flags!, inner, 0), rest]));
     };
     const body: [number, fc.Arbitrary<Uint8Array>][] = [
       [I.IPVS_CMD_NEW_SERVICE, nest("service")],
@@ -261,8 +346,15 @@ export const ipvs: Target = {
       [I.IPVS_CMD_SET_INFO, attrs(IPVS_INFO, 0)],
     ];
     const built = fc
-      .tuple(fc.constantFrom(...body), fc.oneof({ weight: 9, arbitrary: fc.constant(-1) }, { weight: 1, arbitrary: fc.nat({ max: 255 }) }))
+      .tuple(
+        fc.constantFrom(...body),
+        fc.oneof({ weight: 9, arbitrary: fc.constant(-1) }, { weight: 1, arbitrary: fc.nat({ max: 255 }) }),
+      )
       .chain(([[cmd, a], other]) => a.map((b) => cat([u8s(other < 0 ? cmd : other, 1, 0, 0), b])));
-    return fc.oneof({ weight: 1, arbitrary: randomBytes(200) }, { weight: 4, arbitrary: built }, { weight: 4, arbitrary: mutated(seeds) });
+    return fc.oneof(
+      { weight: 1, arbitrary: randomBytes(200) },
+      { weight: 4, arbitrary: built },
+      { weight: 4, arbitrary: mutated(seeds) },
+    );
   },
 };

@@ -15,7 +15,14 @@ function reference(bytes: Uint8Array): { ok: true; value: number } | { ok: false
   const s = Buffer.from(bytes.subarray(0, TRACK_FILE_READ_MAX)).toString("latin1");
   // "0x" with no hex digit after it is the number 0 followed by "x"
   const m = /^[ \t\n\v\f\r]*([+-]?)(?:0[xX]([0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))?/.exec(s)!;
-  const digits = m[2] !== undefined ? BigInt(`0x${m[2]}`) : m[3] !== undefined ? BigInt(`0o${m[3].slice(1) || "0"}`) : m[4] !== undefined ? BigInt(m[4]) : 0n;
+  const digits =
+    m[2] !== undefined
+      ? BigInt(`0x${m[2]}`)
+      : m[3] !== undefined
+        ? BigInt(`0o${m[3].slice(1) || "0"}`)
+        : m[4] !== undefined
+          ? BigInt(m[4])
+          : 0n;
   const v = m[1] === "-" ? -digits : digits;
   if (v < -2147483648n || v > 2147483648n) return { ok: false };
   return { ok: true, value: Number(v) };
@@ -42,18 +49,48 @@ export const trackFile: Target = {
       hit(trackFile, "out-of-range");
     }
     // the string form (tests and the simulator pass text) agrees with the bytes
-    const asText = noThrow("parseTrackFileValue(text)", () => parseTrackFileValue(Buffer.from(input).toString("latin1")));
-    if (input.every((b) => b < 0x80)) expectThat(JSON.stringify(asText) === JSON.stringify(r), "text and bytes disagree");
+    const asText = noThrow("parseTrackFileValue(text)", () =>
+      parseTrackFileValue(Buffer.from(input).toString("latin1")),
+    );
+    if (input.every((b) => b < 0x80))
+      expectThat(JSON.stringify(asText) === JSON.stringify(r), "text and bytes disagree");
   },
   inputs() {
     const number = fc.oneof(
       fc.integer().map(String),
       fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
-      fc.constantFrom("2147483648", "2147483649", "-2147483648", "-2147483649", "-254", "253", "0x7fffffff", "0x80000000",
-        "-0x80000000", "0X1f", "0x", "0xg", "010", "08", "0", "-0", "+5", "--5", "+-5", "", " ", "1e3", "9".repeat(130)),
+      fc.constantFrom(
+        "2147483648",
+        "2147483649",
+        "-2147483648",
+        "-2147483649",
+        "-254",
+        "253",
+        "0x7fffffff",
+        "0x80000000",
+        "-0x80000000",
+        "0X1f",
+        "0x",
+        "0xg",
+        "010",
+        "08",
+        "0",
+        "-0",
+        "+5",
+        "--5",
+        "+-5",
+        "",
+        " ",
+        "1e3",
+        "9".repeat(130),
+      ),
     );
     const text = fc
-      .tuple(fc.constantFrom("", " ", "\t\n", "\v\f\r ", " ".repeat(126), "\u00a0"), number, fc.constantFrom("", "\n", "abc", "\0 12", " 7"))
+      .tuple(
+        fc.constantFrom("", " ", "\t\n", "\v\f\r ", " ".repeat(126), "\u00a0"),
+        number,
+        fc.constantFrom("", "\n", "abc", "\0 12", " 7"),
+      )
       .map(([pre, n, post]) => utf8(pre + n + post));
     return fc.oneof({ weight: 4, arbitrary: text }, { weight: 1, arbitrary: randomBytes(200) });
   },

@@ -25,7 +25,9 @@ const RX_CODES = new Set([...ADVERT_CODES, ...MORE_ADVERT_CODES, ...IP_CODES, "n
 const AH_CODES = new Set(["no-ah", "auth-mismatch", "bad-spi"]);
 
 type Vector = { kind: "ipv4-packet" | "ipv6-payload"; hex: string; src: string; dst: string };
-const vectors: Vector[] = JSON.parse(readFileSync(join(import.meta.dir, "../../../fixtures/vrrp/vectors.json"), "utf8")).vectors;
+const vectors: Vector[] = JSON.parse(
+  readFileSync(join(import.meta.dir, "../../../fixtures/vrrp/vectors.json"), "utf8"),
+).vectors;
 
 /** valid packets of every shape: v2/v3, PASS/AH/none, 0..255 addresses (fixed seed: same pool each run) */
 function generated(family: 4 | 6, n: number): Uint8Array[] {
@@ -85,7 +87,9 @@ export const vrrpIpv4: Target = {
     const ip = noThrow("decodeIpv4Packet", () => decodeIpv4Packet(data));
     if (checkResult("decodeIpv4Packet", ip, new Set(IP_CODES))) {
       const p = ip.value;
-      const a = noThrow("decodeAdvert(v4)", () => decodeAdvert(p.payload, { family: 4, src: p.src, dst: p.dst, v3ChecksumAsV2: true }));
+      const a = noThrow("decodeAdvert(v4)", () =>
+        decodeAdvert(p.payload, { family: 4, src: p.src, dst: p.dst, v3ChecksumAsV2: true }),
+      );
       checkResult("decodeAdvert(v4)", a, RX_CODES);
       // the unicast pseudo-header variant, which decodeReceived picks only for unicast sources
       const v = noThrow("verifyIpv4Ah", () => verifyIpv4Ah(p, "secret", { unicast: true }));
@@ -117,7 +121,9 @@ export const vrrpIpv6: Target = {
     const src = input.length >= 16 ? input.subarray(0, 16) : undefined;
     const dst = input.length >= 32 ? input.subarray(16, 32) : undefined;
     const data = input.subarray(Math.min(32, input.length));
-    const r = noThrow("decodeReceived(v6)", () => decodeReceived({ ifname: "eth0", family: 6, data, src, dst, hopLimit: 255 }));
+    const r = noThrow("decodeReceived(v6)", () =>
+      decodeReceived({ ifname: "eth0", family: 6, data, src, dst, hopLimit: 255 }),
+    );
     if (checkResult("decodeReceived(v6)", r, RX_CODES)) {
       checkReceived(r.value, 6);
       expectThat(r.value.ttl === 255, `hop limit ${r.value.ttl}`);
