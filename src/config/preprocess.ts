@@ -117,7 +117,8 @@ export function preprocess(
   const generate = (n: number, loc: SourceLoc): boolean => {
     generated += n;
     if (generated <= MAX_GENERATED_LINES) return true;
-    if (!tooMany) diags.error(loc, "seq-too-long", `generators and definitions produced more than ${MAX_GENERATED_LINES} lines`);
+    const why = `generators and definitions produced more than ${MAX_GENERATED_LINES} lines`;
+    if (!tooMany) diags.error(loc, "seq-too-long", why);
     tooMany = true;
     return false;
   };

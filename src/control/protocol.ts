@@ -190,28 +190,30 @@ const EVENT_FIELDS: Record<Event["event"], Record<string, `${FieldType}${"" | "?
  * malformed one) is for the reader to skip; `bad-reply` answers the oldest request.
  */
 export function parseServerLine(line: string): Parsed<ServerLine> {
+  const fail = (code: string, message: string): Parsed<ServerLine> => ({ ok: false, error: { code, message } });
   let v: unknown;
   try {
     v = JSON.parse(line);
   } catch (e) {
-    return { ok: false, error: { code: "bad-json", message: `not JSON: ${(e as Error).message}` } };
+    return fail("bad-json", `not JSON: ${(e as Error).message}`);
   }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return { ok: false, error: { code: "bad-reply", message: "a reply is a JSON object" } };
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return fail("bad-reply", "a reply is a JSON object");
   const o = v as Record<string, unknown>;
   if ("event" in o) {
-    const fields = typeof o.event === "string" && Object.hasOwn(EVENT_FIELDS, o.event) ? EVENT_FIELDS[o.event as Event["event"]] : undefined;
-    if (!fields) return { ok: false, error: { code: "unknown-event", message: `unknown event ${JSON.stringify(o.event)}` } };
-    if (typeof o.at !== "number") return { ok: false, error: { code: "unknown-event", message: `${o.event}: "at" is not a number` } };
+    const known = typeof o.event === "string" && Object.hasOwn(EVENT_FIELDS, o.event);
+    const fields = known ? EVENT_FIELDS[o.event as Event["event"]] : undefined;
+    if (!fields) return fail("unknown-event", `unknown event ${JSON.stringify(o.event)}`);
+    if (typeof o.at !== "number") return fail("unknown-event", `${o.event}: "at" is not a number`);
     for (const [name, t] of Object.entries(fields)) {
-      const optional = t.endsWith("?");
-      if (optional && o[name] === undefined) continue;
-      if (typeof o[name] !== t.replace("?", "")) return { ok: false, error: { code: "unknown-event", message: `${o.event}: "${name}" is not a ${t.replace("?", "")}` } };
+      const type = t.replace("?", "");
+      if (t.endsWith("?") && o[name] === undefined) continue;
+      if (typeof o[name] !== type) return fail("unknown-event", `${o.event}: "${name}" is not a ${type}`);
     }
     return { ok: true, value: { event: o as unknown as Event } };
   }
   if (o.ok === true) return { ok: true, value: { reply: { id: o.id, ok: true, result: o.result } } };
   const err = o.error as Record<string, unknown> | null | undefined;
-  if (o.ok === false && typeof err === "object" && err !== null && typeof err.code === "string" && typeof err.message === "string")
+  if (o.ok === false && typeof err?.code === "string" && typeof err.message === "string")
     return { ok: true, value: { reply: { id: o.id, ok: false, error: { code: err.code, message: err.message } } } };
-  return { ok: false, error: { code: "bad-reply", message: 'a reply has "ok": true, or "ok": false and an "error" with "code" and "message"' } };
+  return fail("bad-reply", 'a reply has "ok": true, or "ok": false and an "error" with "code" and "message"');
 }
