@@ -33,7 +33,8 @@ const host = {
 };
 const opts = { host, configId: "lb1", randomSeed: 1, env: { HOME: "/root", EMPTY: "" } };
 
-function checkParse(what: string, r: ParseResult, t: Target): void {
+/** files the input consists of, by name, so a diagnostic's line can be checked against them */
+function checkParse(what: string, r: ParseResult, t: Target, files: Record<string, string> = {}): void {
   expectThat(typeof r.config === "object" && r.config !== null, `${what}: no config`);
   for (const d of r.diagnostics.items) {
     expectThat(typeof d.file === "string" && d.file.length > 0, `${what}: a diagnostic without a file`);
@@ -46,6 +47,9 @@ function checkParse(what: string, r: ParseResult, t: Target): void {
       `${what}: diagnostic code '${d.code}' or empty message`,
     );
     hit(t, d.severity);
+    // a location is for a person (or an editor) to go to: it must exist in the file it names
+    const f = files[d.file];
+    if (f !== undefined) expectThat(d.line <= f.split("\n").length, `${what}: ${d.code} at line ${d.line} of ${d.file}`);
   }
   if (r.diagnostics.items.length === 0) hit(t, "clean");
   // names from the input (block names, TOML keys such as __proto__) must not reach shared prototypes
@@ -243,10 +247,9 @@ export const configConf: Target = {
   mustReach: ["error", "warning", "clean"],
   reached: new Map(),
   run(input) {
-    const r = noThrow("parseConf", () =>
-      parseConf(CONF_PATH, { ...opts, source: memorySource({ [CONF_PATH]: text(input) }) }),
-    );
-    checkParse("parseConf", r, configConf);
+    const files = { [CONF_PATH]: text(input) };
+    const r = noThrow("parseConf", () => parseConf(CONF_PATH, { ...opts, source: memorySource(files) }));
+    checkParse("parseConf", r, configConf, files);
   },
   inputs() {
     const texts = fixtures("conf");
@@ -355,8 +358,9 @@ export const configToml: Target = {
   mustReach: ["error", "clean"],
   reached: new Map(),
   run(input) {
-    const r = noThrow("parseTomlConfig", () => parseTomlConfig("/etc/keel/keel.toml", text(input), opts));
-    checkParse("parseTomlConfig", r, configToml);
+    const toml = text(input);
+    const r = noThrow("parseTomlConfig", () => parseTomlConfig("/etc/keel/keel.toml", toml, opts));
+    checkParse("parseTomlConfig", r, configToml, { "/etc/keel/keel.toml": toml });
   },
   inputs() {
     const seeds = fixtures("toml").map(utf8);
