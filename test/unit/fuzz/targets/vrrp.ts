@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { encodeIpv4Packet, verifyIpv4Ah } from "../../../../src/vrrp/ah";
-import { canonicalIp, parseIpv4, parseIpv6 } from "../../../../src/vrrp/addr";
+import { canonicalIp, formatIpv6, parseIpv4, parseIpv6 } from "../../../../src/vrrp/addr";
 import { decodeAdvert, decodeIpv4Packet, encodeAdvert } from "../../../../src/vrrp/packet";
 import { decodeReceived } from "../../../../src/vrrp/receive";
 import type { ReceivedAdvert } from "../../../../src/vrrp/types";
@@ -45,6 +45,15 @@ function generated(family: 4 | 6, n: number): Uint8Array[] {
     out.push(encodeIpv4Packet({ src: g.src, dst: g.dst, id: r.int(0, 65535), payload: msg, ah }));
   }
   return out;
+}
+
+/** the fields both decoders report, for comparing them */
+function view(x: unknown): unknown {
+  if (typeof x !== "object" || x === null) return x;
+  const o = x as Record<string, unknown>;
+  if ("ok" in o) return o.ok ? view(o.value) : (o.error as { code: string }).code;
+  const { version, vrid, priority, advertIntCs, authType, addresses, authData } = o;
+  return { version, vrid, priority, advertIntCs, authType, addresses, authData: authData && [...(authData as Uint8Array)] };
 }
 
 function checkReceived(v: ReceivedAdvert, family: 4 | 6): void {
@@ -91,6 +100,13 @@ export const vrrpIpv4: Target = {
         decodeAdvert(p.payload, { family: 4, src: p.src, dst: p.dst, v3ChecksumAsV2: true }),
       );
       checkResult("decodeAdvert(v4)", a, RX_CODES);
+      // The receive path decodes in place (offset, length, the addresses' precomputed sum);
+      // the plain call with the addresses as text must come to the same answer.
+      const plain = noThrow("decodeAdvert(v4)", () => decodeAdvert(p.payload, { family: 4, src: p.src, dst: p.dst }));
+      const same = r.ok
+        ? plain.ok && JSON.stringify(view(plain.value)) === JSON.stringify(view(r.value))
+        : !plain.ok && plain.error.code === r.error.code;
+      expectThat(same, `decodeReceived and decodeAdvert disagree: ${JSON.stringify([view(r), view(plain)])}`);
       // the unicast pseudo-header variant, which decodeReceived picks only for unicast sources
       const v = noThrow("verifyIpv4Ah", () => verifyIpv4Ah(p, "secret", { unicast: true }));
       checkResult("verifyIpv4Ah", v, AH_CODES);
@@ -124,6 +140,12 @@ export const vrrpIpv6: Target = {
     const r = noThrow("decodeReceived(v6)", () =>
       decodeReceived({ ifname: "eth0", family: 6, data, src, dst, hopLimit: 255 }),
     );
+    if (src && dst) {
+      // the simulator passes the addresses as text, the socket as bytes: the same packet either way
+      const rx = { ifname: "eth0", family: 6 as const, data, src: formatIpv6(src), dst: formatIpv6(dst), hopLimit: 255 };
+      const t = noThrow("decodeReceived(v6, text)", () => decodeReceived(rx));
+      expectThat(JSON.stringify(view(t)) === JSON.stringify(view(r)), "addresses as text and as bytes disagree");
+    }
     if (checkResult("decodeReceived(v6)", r, RX_CODES)) {
       checkReceived(r.value, 6);
       expectThat(r.value.ttl === 255, `hop limit ${r.value.ttl}`);
