@@ -327,7 +327,8 @@ export function preprocess(
     const sets: Record<string, string>[] = [];
     for (const g of groups) {
       if (g.length > params.length) return bad("a value set has more values than variables");
-      const set: Record<string, string> = {};
+      // no prototype: `~LST(__proto__, a) ...` defines $__proto__ like any other name
+      const set: Record<string, string> = Object.create(null);
       params.forEach((p, i) => {
         set[p] = g[i] ?? "";
       });

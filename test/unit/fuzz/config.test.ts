@@ -1,9 +1,29 @@
 // Fuzz targets for the configuration readers: keepalived.conf from memory and from a directory
 // tree with includes, and TOML (see targets/config.ts and harness.ts).
-import { test } from "bun:test";
-import { fuzzTest } from "./harness";
+import { expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseConf } from "../../../src/config/parse";
+import { memorySource } from "../../../src/config/source";
+import { CORPUS, fuzzTest } from "./harness";
 import { configConf, configToml, configTree } from "./targets/config";
 
 fuzzTest(test, configConf);
 fuzzTest(test, configTree);
 fuzzTest(test, configToml);
+
+test("names that are also Object.prototype's are names like any other", () => {
+  // fuzzing found `toString` on a line throwing, `track_script { constructor }` taken for an
+  // existing vrrp_script, and `vrrp_script __proto__` reported as a duplicate and dropped
+  const text = readFileSync(join(CORPUS, "config-conf/prototype-names.conf"), "utf8");
+  const host = { interfaceExists: () => true, userExists: () => true, groupExists: () => true };
+  const r = parseConf("/k.conf", { source: memorySource({ "/k.conf": text }), host, configId: "x", randomSeed: 1 });
+  const diags = r.diagnostics.items.map((d) => `${d.line}: ${d.code}`);
+  expect(diags).toContain("15: unknown-track-script");
+  expect(diags).not.toContain("16: unknown-track-script");
+  expect(diags.filter((d) => d.includes("duplicate-name"))).toEqual([]);
+  expect(Object.keys(r.config.vrrpScripts).sort()).toEqual(["__proto__", "constructor"]);
+  expect(r.config.vrrpScripts.constructor?.script).toBeDefined();
+  const toString = parseConf("/t.conf", { source: memorySource({ "/t.conf": "global_defs {\n toString 1\n}\n" }), host });
+  expect(toString.diagnostics.items.map((d) => d.code)).toEqual(["unknown-keyword"]);
+});

@@ -75,6 +75,9 @@ function vocabulary(texts: string[]): string[] {
     }
   return [...words].sort();
 }
+/** names that are also Object.prototype's: a keyword or block name must not find the prototype */
+const PROTO_NAMES = ["constructor", "__proto__", "toString", "valueOf", "hasOwnProperty"];
+
 const BLOCKS = [
   "global_defs",
   "vrrp_instance VI_1",
@@ -95,9 +98,14 @@ const BLOCKS = [
   "static_ipaddress",
   "virtual_routes",
   "vrrp_track_process p",
+  "vrrp_script constructor",
+  "vrrp_script __proto__",
+  "vrrp_track_file toString",
+  "bfd_instance __proto__",
 ];
 
 const value = fc.oneof(
+  fc.constantFrom(...PROTO_NAMES, "chk", "tf", "p", "VI_1", "G"),
   fc.constantFrom("0", "1", "-1", "255", "256", "65535", "4294967296", "1e309", "0x10", "010", "3.5", "NaN", ""),
   fc.constantFrom(
     "10.0.0.1",
@@ -160,7 +168,11 @@ const value = fc.oneof(
 );
 
 const keyword = (vocab: string[]) =>
-  fc.oneof({ weight: 8, arbitrary: fc.constantFrom(...vocab) }, { weight: 1, arbitrary: fc.string({ maxLength: 10 }) });
+  fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom(...vocab) },
+    { weight: 1, arbitrary: fc.constantFrom(...PROTO_NAMES) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 10 }) },
+  );
 
 const seqArgs = fc.oneof(
   fc.tuple(fc.integer({ min: -5, max: 40 })).map(([a]) => `${a}`),
