@@ -8,7 +8,11 @@ import { CORPUS, check, corpusOf } from "./harness";
 import { TARGETS } from "./targets";
 
 test("every corpus directory belongs to a target", () => {
-  const dirs = existsSync(CORPUS) ? readdirSync(CORPUS).filter((d) => !d.startsWith(".")) : [];
+  const dirs = existsSync(CORPUS)
+    ? readdirSync(CORPUS, { withFileTypes: true })
+        .filter((d) => d.isDirectory())
+        .map((d) => d.name)
+    : [];
   expect(dirs.filter((d) => !TARGETS.some((t) => t.name === d))).toEqual([]);
 });
 
