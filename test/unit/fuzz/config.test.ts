@@ -24,6 +24,9 @@ test("names that are also Object.prototype's are names like any other", () => {
   expect(diags.filter((d) => d.includes("duplicate-name"))).toEqual([]);
   expect(Object.keys(r.config.vrrpScripts).sort()).toEqual(["__proto__", "constructor"]);
   expect(r.config.vrrpScripts.constructor?.script).toBeDefined();
-  const toString = parseConf("/t.conf", { source: memorySource({ "/t.conf": "global_defs {\n toString 1\n}\n" }), host });
-  expect(toString.diagnostics.items.map((d) => d.code)).toEqual(["unknown-keyword"]);
+  const keyword = parseConf("/t.conf", {
+    source: memorySource({ "/t.conf": "global_defs {\n toString 1\n}\n" }),
+    host,
+  });
+  expect(keyword.diagnostics.items.map((d) => d.code)).toEqual(["unknown-keyword"]);
 });

@@ -49,7 +49,8 @@ function checkParse(what: string, r: ParseResult, t: Target, files: Record<strin
     hit(t, d.severity);
     // a location is for a person (or an editor) to go to: it must exist in the file it names
     const f = files[d.file];
-    if (f !== undefined) expectThat(d.line <= f.split("\n").length, `${what}: ${d.code} at line ${d.line} of ${d.file}`);
+    if (f !== undefined)
+      expectThat(d.line <= f.split("\n").length, `${what}: ${d.code} at line ${d.line} of ${d.file}`);
   }
   if (r.diagnostics.items.length === 0) hit(t, "clean");
   // names from the input (block names, TOML keys such as __proto__) must not reach shared prototypes

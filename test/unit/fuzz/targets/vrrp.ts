@@ -53,7 +53,15 @@ function view(x: unknown): unknown {
   const o = x as Record<string, unknown>;
   if ("ok" in o) return o.ok ? view(o.value) : (o.error as { code: string }).code;
   const { version, vrid, priority, advertIntCs, authType, addresses, authData } = o;
-  return { version, vrid, priority, advertIntCs, authType, addresses, authData: authData && [...(authData as Uint8Array)] };
+  return {
+    version,
+    vrid,
+    priority,
+    advertIntCs,
+    authType,
+    addresses,
+    authData: authData && [...(authData as Uint8Array)],
+  };
 }
 
 function checkReceived(v: ReceivedAdvert, family: 4 | 6): void {
@@ -142,7 +150,14 @@ export const vrrpIpv6: Target = {
     );
     if (src && dst) {
       // the simulator passes the addresses as text, the socket as bytes: the same packet either way
-      const rx = { ifname: "eth0", family: 6 as const, data, src: formatIpv6(src), dst: formatIpv6(dst), hopLimit: 255 };
+      const rx = {
+        ifname: "eth0",
+        family: 6 as const,
+        data,
+        src: formatIpv6(src),
+        dst: formatIpv6(dst),
+        hopLimit: 255,
+      };
       const t = noThrow("decodeReceived(v6, text)", () => decodeReceived(rx));
       expectThat(JSON.stringify(view(t)) === JSON.stringify(view(r)), "addresses as text and as bytes disagree");
     }
