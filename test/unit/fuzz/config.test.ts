@@ -23,7 +23,8 @@ test("names that are also Object.prototype's are names like any other", () => {
   expect(diags).not.toContain("16: unknown-track-script");
   expect(diags.filter((d) => d.includes("duplicate-name"))).toEqual([]);
   expect(Object.keys(r.config.vrrpScripts).sort()).toEqual(["__proto__", "constructor"]);
-  expect(r.config.vrrpScripts.constructor?.script).toBeDefined();
+  const name: string = "constructor"; // typed as a string, not as Object's constructor
+  expect(r.config.vrrpScripts[name]?.script).toBeDefined();
   const keyword = parseConf("/t.conf", {
     source: memorySource({ "/t.conf": "global_defs {\n toString 1\n}\n" }),
     host,
