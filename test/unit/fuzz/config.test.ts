@@ -1,7 +1,8 @@
 // Fuzz targets for the configuration readers: keepalived.conf from memory and from a directory
 // tree with includes, and TOML (see targets/config.ts and harness.ts).
 import { expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseConf } from "../../../src/config/parse";
 import { memorySource } from "../../../src/config/source";
@@ -30,4 +31,22 @@ test("names that are also Object.prototype's are names like any other", () => {
     host,
   });
   expect(keyword.diagnostics.items.map((d) => d.code)).toEqual(["unknown-keyword"]);
+});
+
+test("include with ** is glob(3)'s: one directory level, and a symlink loop below does not stop it", () => {
+  // Bun.Glob's ** recursed through conf.d/a/up -> .. for seconds and then matched nothing
+  const dir = mkdtempSync(join(tmpdir(), "keel-glob-"));
+  try {
+    mkdirSync(join(dir, "conf.d/a/deeper"), { recursive: true });
+    writeFileSync(join(dir, "keepalived.conf"), "include conf.d/**/*.conf\n");
+    writeFileSync(join(dir, "conf.d/a/x.conf"), "global_defs {\n  router_id x\n}\n");
+    writeFileSync(join(dir, "conf.d/a/deeper/y.conf"), "global_defs {\n  router_id y\n}\n");
+    symlinkSync("..", join(dir, "conf.d/a/up"));
+    symlinkSync("../..", join(dir, "conf.d/a/up2"));
+    const r = parseConf(join(dir, "keepalived.conf"), { host: { interfaceExists: () => true }, configId: "x" });
+    expect(r.diagnostics.items.map((d) => d.code)).toEqual([]);
+    expect(r.config.globalDefs.routerId).toBe("x");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -11,9 +11,9 @@
  * Inputs: the fixture configs mutated, random text, and configs built from a grammar that
  * knows keepalived's blocks, keywords, values and every preprocessor construct.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, normalize } from "node:path";
+import { dirname, isAbsolute, join, normalize } from "node:path";
 import fc from "fast-check";
 import { type ParseResult, parseConf } from "../../../../src/config/parse";
 import { diskSource, memorySource } from "../../../../src/config/source";
@@ -277,16 +277,27 @@ export const configConf: Target = {
 
 // ---------------------------------------------------------------- config-tree (on disk)
 
-/** `#==> NAME` lines split a corpus file into files; names are kept inside the temp dir */
-export function splitTree(input: string): { name: string; text: string }[] {
-  const files: { name: string; text: string }[] = [];
+/** keep a path from the input inside the temp dir */
+const inside = (raw: string): string => {
+  const name = normalize(raw.replace(/\0/g, "")).replace(/^(\.\.\/|\/)+/, "");
+  return name === "." || name.startsWith("..") ? "" : name;
+};
+
+/**
+ * `#==> NAME` lines split a corpus file into files; `#==> NAME -> TARGET` makes NAME a
+ * symlink to TARGET (relative to NAME's directory, and kept inside the temp dir).
+ */
+export function splitTree(input: string): { name: string; text: string; link?: string }[] {
+  const files: { name: string; text: string; link?: string }[] = [];
   for (const part of input.split(/^#==> /m)) {
     if (part === "" && files.length === 0) continue;
     const nl = part.indexOf("\n");
-    const raw = (nl < 0 ? part : part.slice(0, nl)).trim();
-    const name = normalize(raw.replace(/\0/g, "")).replace(/^(\.\.\/|\/)+/, "");
-    if (name === "" || name === "." || name.startsWith("..")) continue;
-    files.push({ name, text: nl < 0 ? "" : part.slice(nl + 1) });
+    const [raw = "", to] = (nl < 0 ? part : part.slice(0, nl)).split(" -> ").map((x) => x.trim());
+    const name = inside(raw);
+    if (name === "") continue;
+    const escapes = to !== undefined && (isAbsolute(to) || normalize(join(dirname(name), to)).startsWith(".."));
+    const link = escapes ? undefined : to;
+    files.push({ name, text: nl < 0 ? "" : part.slice(nl + 1), link });
   }
   return files;
 }
@@ -309,7 +320,8 @@ export const configTree: Target = {
         const p = join(dir, f.name);
         try {
           mkdirSync(dirname(p), { recursive: true });
-          writeFileSync(p, f.text);
+          if (f.link !== undefined) symlinkSync(f.link, p);
+          else writeFileSync(p, f.text);
         } catch {
           // a name that is also a directory: that file is absent, which the reader must report
         }
@@ -341,12 +353,20 @@ export const configTree: Target = {
       "conf.d",
     );
     const file = fc.tuple(name, confText(vocab)).map(([n, t]) => `#==> ${n}\n${t}`);
+    // symlinks as conf.d setups have them, loops included
+    const link = fc
+      .tuple(
+        fc.constantFrom("conf.d/link.conf", "conf.d/sub/up", "conf.d/loop", "conf.d/sub/l.conf", "c.conf"),
+        fc.constantFrom("..", ".", "../a.conf", "../..", "a.conf", "conf.d", "missing.conf", "link.conf"),
+      )
+      .map(([n, to]) => `#==> ${n} -> ${to}\n`);
     const includes = fc.array(
       fc.constantFrom(
         "include a.conf",
         "include b.conf",
         "include conf.d/*.conf",
         "include conf.d/*/*.conf",
+        "include conf.d/**/*.conf",
         "include {a,b}.conf",
         "includer nowhere/*.conf",
         "include keepalived.conf",
@@ -357,7 +377,7 @@ export const configTree: Target = {
       { minLength: 1, maxLength: 3 },
     );
     return fc
-      .tuple(includes, confText(vocab), fc.array(file, { maxLength: 4 }))
+      .tuple(includes, confText(vocab), fc.array(fc.oneof(file, file, link), { maxLength: 5 }))
       .map(([inc, main, rest]) => utf8(`#==> keepalived.conf\n${inc.join("\n")}\n${main}${rest.join("")}`));
   },
 };
