@@ -206,7 +206,8 @@ export function parseServerLine(line: string): Parsed<ServerLine> {
     if (typeof o.at !== "number") return fail("unknown-event", `${o.event}: "at" is not a number`);
     for (const [name, t] of Object.entries(fields)) {
       const type = t.replace("?", "");
-      if (t.endsWith("?") && o[name] === undefined) continue;
+      // an optional field may be null: JSON writes a NaN or Infinity measurement so
+      if (t.endsWith("?") && (o[name] === undefined || o[name] === null)) continue;
       if (typeof o[name] !== type) return fail("unknown-event", `${o.event}: "${name}" is not a ${type}`);
     }
     return { ok: true, value: { event: o as unknown as Event } };
