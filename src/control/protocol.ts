@@ -204,13 +204,17 @@ export function parseServerLine(line: string): Parsed<ServerLine> {
     const fields = known ? EVENT_FIELDS[o.event as Event["event"]] : undefined;
     if (!fields) return fail("unknown-event", `unknown event ${JSON.stringify(o.event)}`);
     if (typeof o.at !== "number") return fail("unknown-event", `${o.event}: "at" is not a number`);
+    const e = { ...o };
     for (const [name, t] of Object.entries(fields)) {
       const type = t.replace("?", "");
-      // an optional field may be null: JSON writes a NaN or Infinity measurement so
-      if (t.endsWith("?") && (o[name] === undefined || o[name] === null)) continue;
-      if (typeof o[name] !== type) return fail("unknown-event", `${o.event}: "${name}" is not a ${type}`);
+      // an optional field may be null (JSON writes a NaN measurement so): then it is absent
+      if (t.endsWith("?") && (e[name] === undefined || e[name] === null)) {
+        delete e[name];
+        continue;
+      }
+      if (typeof e[name] !== type) return fail("unknown-event", `${o.event}: "${name}" is not a ${type}`);
     }
-    return { ok: true, value: { event: o as unknown as Event } };
+    return { ok: true, value: { event: e as unknown as Event } };
   }
   if (o.ok === true) return { ok: true, value: { reply: { id: o.id, ok: true, result: o.result } } };
   const err = o.error as Record<string, unknown> | null | undefined;

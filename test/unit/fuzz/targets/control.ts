@@ -129,6 +129,9 @@ export const controlServerLine: Target = {
     };
     if (v.event) {
       expectThat(typeof v.event.event === "string" && typeof v.event.at === "number", "an event without kind or time");
+      // the optional fields the TUI reads are a value or absent, never null
+      const nulls = ["ok", "value", "code", "ms", "instance", "liveWeight"].filter((k) => v.event?.[k] === null);
+      expectThat(nulls.length === 0, `an event with ${nulls.join(", ")} null`);
       hit(controlServerLine, "event");
     } else {
       const rep = v.reply;
