@@ -35,6 +35,12 @@ export const diskSource: ConfigSource = {
     try {
       const st = statSync(path);
       if (st.isDirectory()) return { ok: false, error: "is a directory" };
+      // a device or a FIFO never ends (/dev/zero) or blocks the daemon (a FIFO with no writer):
+      // found by fuzzing includes. /dev/null, the usual way to include nothing, reads as empty.
+      if (!st.isFile()) {
+        if (realpathSync(path) === "/dev/null") return { ok: true, text: "", id: "/dev/null" };
+        return { ok: false, error: "not a regular file" };
+      }
       // realpath is the identity used for include-cycle detection
       return { ok: true, text: readFileSync(path, "utf8"), id: realpathSync(path) };
     } catch (e) {

@@ -367,6 +367,8 @@ export const configTree: Target = {
         "include conf.d/*.conf",
         "include conf.d/*/*.conf",
         "include conf.d/**/*.conf",
+        "include /dev/zero",
+        "include /dev/null",
         "include {a,b}.conf",
         "includer nowhere/*.conf",
         "include keepalived.conf",
