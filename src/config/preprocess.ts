@@ -41,8 +41,13 @@ interface Definition {
 const MAX_EXPANSION_DEPTH = 64;
 /** keepalived reads lines into a fixed buffer; substitution that grows past this is a mistake */
 const MAX_LINE = 65536;
-/** guards against `~SEQ(i, 1, 1, 100000000)` eating the machine */
-const MAX_GENERATED_LINES = 5_000_000;
+/**
+ * Lines made by ~SEQ/~LST and by expanding definitions, all counted together: guards against
+ * `~SEQ(i, 1, 1, 100000000)` and against definitions that double at each level ($A1 is two
+ * $A0, $A2 two $A1, ...: 30 short lines would make a billion). 50,000 is far more than any
+ * config needs and parses in about a second; 5,000,000 (the old ~SEQ-only bound) took minutes.
+ */
+const MAX_GENERATED_LINES = 50_000;
 
 export function defaultConfigId(): string {
   return hostname().split(".")[0] ?? "";
@@ -102,6 +107,21 @@ export function preprocess(
   const env = opts.env ?? process.env;
   const includeStack: { id: string; file: string; loc?: SourceLoc }[] = [];
   let generated = 0;
+  /** the generated-lines limit was hit (reported once) */
+  let tooMany = false;
+  /**
+   * Count `n` more lines that are in no file. Only generators and multi-line definitions
+   * multiply lines (a one-line substitution replaces its line), so they are counted there:
+   * fuzzing found 17 lines of doubling multi-line definitions taking seconds; 30 never ended.
+   */
+  const generate = (n: number, loc: SourceLoc): boolean => {
+    generated += n;
+    if (generated <= MAX_GENERATED_LINES) return true;
+    const why = `generators and definitions produced more than ${MAX_GENERATED_LINES} lines`;
+    if (!tooMany) diags.error(loc, "seq-too-long", why);
+    tooMany = true;
+    return false;
+  };
   let currentFile = entry;
 
   const builtin = (name: string, fn: (p: string[]) => string, min = 0, max = 0) =>
@@ -307,7 +327,8 @@ export function preprocess(
     const sets: Record<string, string>[] = [];
     for (const g of groups) {
       if (g.length > params.length) return bad("a value set has more values than variables");
-      const set: Record<string, string> = {};
+      // no prototype: `~LST(__proto__, a) ...` defines $__proto__ like any other name
+      const set: Record<string, string> = Object.create(null);
       params.forEach((p, i) => {
         set[p] = g[i] ?? "";
       });
@@ -341,10 +362,7 @@ export function preprocess(
       const gen = text.startsWith("~SEQ") ? parseSeq(text, loc) : parseLst(text, loc);
       if (!gen) return;
       for (const set of gen.sets) {
-        if (++generated > MAX_GENERATED_LINES) {
-          diags.error(loc, "seq-too-long", `generators produced more than ${MAX_GENERATED_LINES} lines`);
-          return;
-        }
+        if (!generate(1, loc)) return;
         for (const [k, v] of Object.entries(set)) defs.set(k, { name: k, lines: [v], multiline: false });
         handle(gen.rest, loc, raw, depth + 1);
       }
@@ -362,6 +380,7 @@ export function preprocess(
           diags.error(loc, "line-too-long", `a line grows beyond ${MAX_LINE} characters when definitions are substituted`);
           return;
         }
+        if (!generate(lines.length - 1, loc)) return;
         if (name !== undefined) expanding.add(name);
         for (const l of lines) handle(decomment(l), loc, raw, depth + 1);
         if (name !== undefined) expanding.delete(name);

@@ -96,10 +96,13 @@ export class Ctx {
     }
     for (const child of nodes) {
       const word = child.keyword.text;
-      written?.add(spec.aliases?.[word] ?? word);
-      let handler = handlerOf(spec.keywords[word]);
-      if (!handler && spec.aliases?.[word]) handler = handlerOf(spec.keywords[spec.aliases[word] as string]);
-      if (!handler && spec.obsolete && word in spec.obsolete) {
+      // own properties only: a keyword such as "toString" or "constructor" is unknown, not
+      // Object.prototype's method (fuzzing found `toString` on a line of its own threw)
+      const alias = own(spec.aliases, word);
+      written?.add(alias ?? word);
+      let handler = handlerOf(own(spec.keywords, word));
+      if (!handler && alias) handler = handlerOf(own(spec.keywords, alias));
+      if (!handler && spec.obsolete && Object.hasOwn(spec.obsolete, word)) {
         this.warning(child.keyword, "obsolete-keyword", `'${word}' is obsolete and ignored: ${spec.obsolete[word]}`);
         this.consumed.add(child);
         continue;
@@ -281,6 +284,10 @@ export class Ctx {
     }
     return t.text;
   }
+}
+
+function own<V>(table: Readonly<Record<string, V>> | undefined, key: string): V | undefined {
+  return table && Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
 function handlerOf<T>(k: Keyword<T> | Handler<T> | undefined): Handler<T> | undefined {

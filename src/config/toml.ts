@@ -43,7 +43,8 @@ function unknownKeys(input: unknown, model: unknown, path: string[], out: { path
   }
   if (!isObject(input) || !isObject(model)) return;
   for (const [k, v] of Object.entries(input)) {
-    if (!(k in model)) out.push({ path: [...path, k], guess: didYouMean(k, Object.keys(model)) });
+    // own keys only: `constructor = 1` is as unknown as any other misspelling
+    if (!Object.hasOwn(model, k)) out.push({ path: [...path, k], guess: didYouMean(k, Object.keys(model)) });
     else unknownKeys(v, model[k], [...path, k], out);
   }
 }

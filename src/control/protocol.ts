@@ -183,3 +183,59 @@ export function parseRequest(line: string): Parsed<Request> {
   if (o.instance !== undefined && typeof o.instance !== "string") return { ok: false, error: { code: "bad-request", message: '"instance" must be a string' } };
   return { ok: true, value: { id: o.id, cmd: o.cmd as Command, instance: o.instance as string | undefined } };
 }
+
+/** What the daemon writes: a reply to the oldest request, or an event (after subscribe). */
+export type ServerLine = { event: Event } | { reply: Reply };
+
+type FieldType = "string" | "number" | "boolean";
+/** each event's fields and their types; a trailing "?" marks an optional one */
+const EVENT_FIELDS: Record<Event["event"], Record<string, `${FieldType}${"" | "?"}`>> = {
+  transition: { instance: "string", from: "string", to: "string", reason: "string" },
+  priority: { instance: "string", from: "number", to: "number" },
+  track: { kind: "string", name: "string", ok: "boolean?", value: "number?", code: "number?", ms: "number?" },
+  "rx-error": { instance: "string?", from: "string", code: "string" },
+  notify: { kind: "string", name: "string", state: "string", priority: "number" },
+  checker: { virtualServer: "string", realServer: "string", type: "string", up: "boolean", line: "string" },
+  "real-server": { virtualServer: "string", realServer: "string", up: "boolean", liveWeight: "number?" },
+  quorum: { virtualServer: "string", up: "boolean", aliveWeight: "number" },
+};
+
+/**
+ * One line from the daemon (the client's side of the protocol); never throws (DESIGN.md
+ * rule 3). The TUI reads event fields without checking them, so an event is only passed on
+ * when every field it needs has its type: `unknown-event` (a newer daemon's kind, or a
+ * malformed one) is for the reader to skip; `bad-reply` answers the oldest request.
+ */
+export function parseServerLine(line: string): Parsed<ServerLine> {
+  const fail = (code: string, message: string): Parsed<ServerLine> => ({ ok: false, error: { code, message } });
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (e) {
+    return fail("bad-json", `not JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return fail("bad-reply", "a reply is a JSON object");
+  const o = v as Record<string, unknown>;
+  if ("event" in o) {
+    const known = typeof o.event === "string" && Object.hasOwn(EVENT_FIELDS, o.event);
+    const fields = known ? EVENT_FIELDS[o.event as Event["event"]] : undefined;
+    if (!fields) return fail("unknown-event", `unknown event ${JSON.stringify(o.event)}`);
+    if (typeof o.at !== "number") return fail("unknown-event", `${o.event}: "at" is not a number`);
+    const e = { ...o };
+    for (const [name, t] of Object.entries(fields)) {
+      const type = t.replace("?", "");
+      // an optional field may be null (JSON writes a NaN measurement so): then it is absent
+      if (t.endsWith("?") && (e[name] === undefined || e[name] === null)) {
+        delete e[name];
+        continue;
+      }
+      if (typeof e[name] !== type) return fail("unknown-event", `${o.event}: "${name}" is not a ${type}`);
+    }
+    return { ok: true, value: { event: e as unknown as Event } };
+  }
+  if (o.ok === true) return { ok: true, value: { reply: { id: o.id, ok: true, result: o.result } } };
+  const err = o.error as Record<string, unknown> | null | undefined;
+  if (o.ok === false && typeof err?.code === "string" && typeof err.message === "string")
+    return { ok: true, value: { reply: { id: o.id, ok: false, error: { code: err.code, message: err.message } } } };
+  return fail("bad-reply", 'a reply has "ok": true, or "ok": false and an "error" with "code" and "message"');
+}

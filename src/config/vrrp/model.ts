@@ -289,13 +289,16 @@ export interface VrrpPart {
 }
 
 export function createVrrpPart(): VrrpPart {
+  // Maps keyed by names from the config have no prototype: a block or a reference named
+  // "constructor" or "__proto__" is then a name like any other (fuzzing found both taken for
+  // an existing block, and "__proto__" replacing the map's prototype).
   return {
-    vrrpInstances: {},
-    vrrpSyncGroups: {},
-    vrrpScripts: {},
-    trackFiles: {},
-    vrrpTrackProcesses: {},
-    trackGroups: {},
+    vrrpInstances: Object.create(null),
+    vrrpSyncGroups: Object.create(null),
+    vrrpScripts: Object.create(null),
+    trackFiles: Object.create(null),
+    vrrpTrackProcesses: Object.create(null),
+    trackGroups: Object.create(null),
     garpGroups: [],
     staticIpaddresses: [],
     staticRoutes: [],
