@@ -187,7 +187,7 @@ export function parseRequest(line: string): Parsed<Request> {
 /** What the daemon writes: a reply to the oldest request, or an event (after subscribe). */
 export type ServerLine = { event: Event } | { reply: Reply };
 
-type FieldType = "string" | "number" | "boolean";
+type FieldType = "string" | "number" | "boolean" | "string[]";
 /** each event's fields and their types; a trailing "?" marks an optional one */
 const EVENT_FIELDS: Record<Event["event"], Record<string, `${FieldType}${"" | "?"}`>> = {
   transition: { instance: "string", from: "string", to: "string", reason: "string" },
@@ -198,6 +198,7 @@ const EVENT_FIELDS: Record<Event["event"], Record<string, `${FieldType}${"" | "?
   checker: { virtualServer: "string", realServer: "string", type: "string", up: "boolean", line: "string" },
   "real-server": { virtualServer: "string", realServer: "string", up: "boolean", liveWeight: "number?" },
   quorum: { virtualServer: "string", up: "boolean", aliveWeight: "number" },
+  reload: { ok: "boolean", applied: "boolean", errors: "string[]" },
 };
 
 /**
@@ -229,7 +230,12 @@ export function parseServerLine(line: string): Parsed<ServerLine> {
         delete e[name];
         continue;
       }
-      if (typeof e[name] !== type) return fail("unknown-event", `${o.event}: "${name}" is not a ${type}`);
+      const value = e[name];
+      const good =
+        type === "string[]"
+          ? Array.isArray(value) && value.every((x) => typeof x === "string")
+          : typeof value === type;
+      if (!good) return fail("unknown-event", `${o.event}: "${name}" is not a ${type}`);
     }
     return { ok: true, value: { event: e as unknown as Event } };
   }
