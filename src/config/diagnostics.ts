@@ -2,6 +2,12 @@
  * Config diagnostics: collected, never thrown (DESIGN.md rule 4).
  * Rendered as `FILE:LINE:COL: error[code]: message`, the form compilers use, so
  * editors and CI logs link straight to the offending token.
+ *
+ * A generated or huge configuration can produce millions of diagnostics of one kind
+ * (1.7 M `unused-script` warnings in a 100 MB file). Every one is counted, but only the
+ * first `RETAIN_PER_KIND` of each severity and code are kept as objects, and
+ * `renderDiagnostics` prints the first few of each kind followed by one summary line, so
+ * the memory a diagnostic costs stays a few dozen bytes and the report stays readable.
  */
 
 export type Severity = "error" | "warning";
@@ -22,9 +28,37 @@ export interface Diagnostic extends SourceLoc {
   notes?: string[];
 }
 
+/** Diagnostics kept as objects per severity and code; the rest are only counted. */
+export const RETAIN_PER_KIND = 100;
+/** Diagnostics printed per severity and code before one "... and N more" line. */
+export const PRINT_PER_KIND = 10;
+
+/** One severity and code: how many were reported, and how many of them `items` keeps. */
+export interface DiagnosticKind {
+  severity: Severity;
+  code: string;
+  count: number;
+  kept: number;
+}
+
 export class Diagnostics {
+  /** In the order reported, at most RETAIN_PER_KIND per severity and code (see `kinds`). */
   readonly items: Diagnostic[] = [];
-  private readonly seen = new Set<string>();
+  /** Every severity+code reported, in order of first appearance, with exact counts. */
+  readonly kinds = new Map<string, DiagnosticKind>();
+  private errors = 0;
+  private warnings = 0;
+  /** kept diagnostics of later phases, joined to `items` by `release()` (see `inPhase`) */
+  private readonly later: Diagnostic[][] = [];
+  private phase = 0;
+  /**
+   * Duplicate detection: a line generated many times (~SEQ, a multi-line definition)
+   * reports its mistake once. Only a diagnostic at the same file, line and column can be
+   * a duplicate, so this holds per file and position the 53-bit hash of each diagnostic
+   * reported there (an array when several differ). Keeping every diagnostic's formatted
+   * text instead cost ~150 bytes each.
+   */
+  private readonly seen = new Map<string, Map<number, number | number[]>>();
 
   error(loc: SourceLoc, code: string, message: string, notes?: string[]): void {
     this.push("error", loc, code, message, notes);
@@ -37,20 +71,126 @@ export class Diagnostics {
   private push(severity: Severity, loc: SourceLoc, code: string, message: string, notes?: string[]): void {
     const d: Diagnostic = { file: loc.file, line: loc.line, col: loc.col, severity, code, message };
     if (notes && notes.length > 0) d.notes = notes;
-    // A line generated many times (~SEQ, a multi-line definition) reports its mistake once.
-    const key = `${formatDiagnostic(d)}`;
-    if (this.seen.has(key)) return;
-    this.seen.add(key);
-    this.items.push(d);
+    this.add(d);
+  }
+
+  /** Record a finished diagnostic: deduplicated, counted, kept while its kind has room. */
+  add(d: Diagnostic): void {
+    if (this.isDuplicate(d)) return;
+    if (d.severity === "error") this.errors++;
+    else this.warnings++;
+    const key = `${d.severity}[${d.code}]`;
+    let kind = this.kinds.get(key);
+    if (!kind) {
+      kind = { severity: d.severity, code: d.code, count: 0, kept: 0 };
+      this.kinds.set(key, kind);
+    }
+    kind.count++;
+    if (kind.kept < RETAIN_PER_KIND) {
+      kind.kept++;
+      if (this.phase === 0) this.items.push(d);
+      else (this.later[this.phase] ??= []).push(d);
+    }
+  }
+
+  /**
+   * Run `fn` with what it reports kept as phase `phase` (> 0): after everything of earlier
+   * phases once `release()` runs, whenever it was reported. The parser streams lines into
+   * the tree and each finished top-level block into its handlers, and still reports as if
+   * the preprocessor (phase 0), the tree (1) and the handlers (2) had each run over the
+   * whole configuration in turn.
+   */
+  inPhase<R>(phase: number, fn: () => R): R {
+    const was = this.phase;
+    this.phase = phase;
+    try {
+      return fn();
+    } finally {
+      this.phase = was;
+    }
+  }
+
+  /** Append the later phases' diagnostics to `items`, in phase order. */
+  release(): void {
+    for (const list of this.later) if (list) for (const d of list.splice(0)) this.items.push(d);
+  }
+
+  private isDuplicate(d: Diagnostic): boolean {
+    let byPos = this.seen.get(d.file);
+    if (!byPos) {
+      byPos = new Map();
+      this.seen.set(d.file, byPos);
+    }
+    // exact for columns below 2^21 and lines below 2^31; beyond, positions share a key and
+    // only the hash (which covers the position too) tells them apart
+    const pos = Math.min(d.line, 0x7fffffff) * 0x200000 + Math.min(d.col, 0x1fffff);
+    const h = hash53(formatDiagnostic(d));
+    const prev = byPos.get(pos);
+    if (prev === undefined) byPos.set(pos, h);
+    else if (prev === h || (typeof prev !== "number" && prev.includes(h))) return true;
+    else if (typeof prev === "number") byPos.set(pos, [prev, h]);
+    else prev.push(h);
+    return false;
   }
 
   get errorCount(): number {
-    return this.items.filter((d) => d.severity === "error").length;
+    return this.errors;
   }
 
   get warningCount(): number {
-    return this.items.filter((d) => d.severity === "warning").length;
+    return this.warnings;
   }
+
+  /** The same counts with every kept diagnostic passed through `fn` (TOML maps positions back). */
+  map(fn: (d: Diagnostic) => Diagnostic): Diagnostics {
+    const out = new Diagnostics();
+    for (const d of this.items) out.add(fn(d));
+    for (const [key, k] of this.kinds) {
+      const mine = out.kinds.get(key);
+      const dropped = k.count - k.kept;
+      if (dropped === 0) continue;
+      if (mine) mine.count += dropped;
+      else out.kinds.set(key, { ...k, kept: 0, count: dropped });
+      if (k.severity === "error") out.errors += dropped;
+      else out.warnings += dropped;
+    }
+    return out;
+  }
+}
+
+/** cyrb53: a fast 53-bit string hash; two different diagnostics at one position collide with p ~ 2^-53. */
+function hash53(s: string): number {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/**
+ * The report as lines: the diagnostics in order, at most `perKind` of each severity and
+ * code, then for each kind with more one line "... and 1,769,990 more warning[code] like
+ * this". The counts are exact even for diagnostics that were not kept.
+ */
+export function renderDiagnostics(diags: Diagnostics, perKind = PRINT_PER_KIND): string[] {
+  const out: string[] = [];
+  const shown = new Map<string, number>();
+  for (const d of diags.items) {
+    const key = `${d.severity}[${d.code}]`;
+    const n = shown.get(key) ?? 0;
+    shown.set(key, n + 1);
+    if (n < perKind) out.push(formatDiagnostic(d));
+  }
+  for (const [key, k] of diags.kinds) {
+    const more = k.count - Math.min(shown.get(key) ?? 0, perKind);
+    if (more > 0) out.push(`... and ${more.toLocaleString("en-US")} more ${key} like this`);
+  }
+  return out;
 }
 
 export function formatLoc(loc: SourceLoc): string {
