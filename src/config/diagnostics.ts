@@ -89,7 +89,11 @@ export class Diagnostics {
     if (kind.kept < RETAIN_PER_KIND) {
       kind.kept++;
       if (this.phase === 0) this.items.push(d);
-      else (this.later[this.phase] ??= []).push(d);
+      else {
+        const list = this.later[this.phase] ?? [];
+        this.later[this.phase] = list;
+        list.push(d);
+      }
     }
   }
 
