@@ -53,12 +53,13 @@ export class Diagnostics {
   private phase = 0;
   /**
    * Duplicate detection: a line generated many times (~SEQ, a multi-line definition)
-   * reports its mistake once. Only a diagnostic at the same file, line and column can be
-   * a duplicate, so this holds per file and position the 53-bit hash of each diagnostic
-   * reported there (an array when several differ). Keeping every diagnostic's formatted
-   * text instead cost ~150 bytes each.
+   * reports its mistake once. A duplicate has the same position and the same content, so
+   * each diagnostic leaves only a pair of numbers here (see PairSet); keeping its formatted
+   * text cost ~150 bytes and a Map entry ~180.
    */
-  private readonly seen = new Map<string, Map<number, number | number[]>>();
+  private readonly seen = new PairSet();
+  private readonly fileIds = new Map<string, number>();
+  private readonly byCode = { error: new Map<string, DiagnosticKind>(), warning: new Map<string, DiagnosticKind>() };
 
   error(loc: SourceLoc, code: string, message: string, notes?: string[]): void {
     this.push("error", loc, code, message, notes);
@@ -79,11 +80,13 @@ export class Diagnostics {
     if (this.isDuplicate(d)) return;
     if (d.severity === "error") this.errors++;
     else this.warnings++;
-    const key = `${d.severity}[${d.code}]`;
-    let kind = this.kinds.get(key);
+    // looked up by code without building the "severity[code]" key each time
+    const byCode = this.byCode[d.severity];
+    let kind = byCode.get(d.code);
     if (!kind) {
       kind = { severity: d.severity, code: d.code, count: 0, kept: 0 };
-      this.kinds.set(key, kind);
+      byCode.set(d.code, kind);
+      this.kinds.set(`${d.severity}[${d.code}]`, kind);
     }
     kind.count++;
     if (kind.kept < RETAIN_PER_KIND) {
@@ -120,21 +123,14 @@ export class Diagnostics {
   }
 
   private isDuplicate(d: Diagnostic): boolean {
-    let byPos = this.seen.get(d.file);
-    if (!byPos) {
-      byPos = new Map();
-      this.seen.set(d.file, byPos);
+    let file = this.fileIds.get(d.file);
+    if (file === undefined) {
+      file = this.fileIds.size;
+      this.fileIds.set(d.file, file);
     }
-    // exact for columns below 2^21 and lines below 2^31; beyond, positions share a key and
-    // only the hash (which covers the position too) tells them apart
+    // exact for lines below 2^31 and columns below 2^21: a longer line shares the last key
     const pos = Math.min(d.line, 0x7fffffff) * 0x200000 + Math.min(d.col, 0x1fffff);
-    const h = hash53(formatDiagnostic(d));
-    const prev = byPos.get(pos);
-    if (prev === undefined) byPos.set(pos, h);
-    else if (prev === h || (typeof prev !== "number" && prev.includes(h))) return true;
-    else if (typeof prev === "number") byPos.set(pos, [prev, h]);
-    else prev.push(h);
-    return false;
+    return !this.seen.add(pos, hash53(file, d));
   }
 
   get errorCount(): number {
@@ -154,7 +150,11 @@ export class Diagnostics {
       const dropped = k.count - k.kept;
       if (dropped === 0) continue;
       if (mine) mine.count += dropped;
-      else out.kinds.set(key, { ...k, kept: 0, count: dropped });
+      else {
+        const kind = { ...k, kept: 0, count: dropped };
+        out.kinds.set(key, kind);
+        out.byCode[k.severity].set(k.code, kind);
+      }
       if (k.severity === "error") out.errors += dropped;
       else out.warnings += dropped;
     }
@@ -162,18 +162,71 @@ export class Diagnostics {
   }
 }
 
-/** cyrb53: a fast 53-bit string hash; two different diagnostics at one position collide with p ~ 2^-53. */
-function hash53(s: string): number {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
+/**
+ * The file and what a diagnostic says: a 53-bit hash (cyrb53) of the file's number and the
+ * severity, code, message and notes, fed piece by piece so no formatted string is built.
+ * Two different diagnostics at one line and column collide with a probability near 2^-53.
+ */
+function hash53(file: number, d: Diagnostic): number {
+  let h1 = 0xdeadbeef ^ file;
+  let h2 = 0x41c6ce57 ^ file;
+  const feed = (s: string) => {
+    for (let i = 0; i < s.length; i++) {
+      const ch = s.charCodeAt(i);
+      h1 = Math.imul(h1 ^ ch, 2654435761);
+      h2 = Math.imul(h2 ^ ch, 1597334677);
+    }
+    // a separator no text contains, so that ("ab", "c") and ("a", "bc") differ
+    h1 = Math.imul(h1 ^ 0x10000, 2654435761);
+    h2 = Math.imul(h2 ^ 0x10000, 1597334677);
+  };
+  feed(d.severity);
+  feed(d.code);
+  feed(d.message);
+  if (d.notes) for (const n of d.notes) feed(n);
   h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
   h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/**
+ * A set of (position, hash) pairs of non-negative integers below 2^53, open addressing in
+ * one Float64Array: 16 bytes a slot, at most half full, no object per entry for the GC.
+ */
+class PairSet {
+  private slots = new Float64Array(2 * 64);
+  private size = 0;
+
+  /** Adds the pair; false when it was already there. */
+  add(a: number, b: number): boolean {
+    if (4 * (this.size + 1) > this.slots.length) this.grow();
+    // stored as a + 1 so that an all-zero slot means empty
+    if (!this.insert(this.slots, a + 1, b)) return false;
+    this.size++;
+    return true;
+  }
+
+  private insert(slots: Float64Array, a: number, b: number): boolean {
+    const mask = slots.length / 2 - 1;
+    // b is already a hash: its low 32 bits, stirred with a, pick the slot
+    let i = ((b >>> 0) ^ Math.imul(a >>> 0, 2654435761)) & mask;
+    for (;;) {
+      const at = slots[2 * i] as number;
+      if (at === 0) {
+        slots[2 * i] = a;
+        slots[2 * i + 1] = b;
+        return true;
+      }
+      if (at === a && slots[2 * i + 1] === b) return false;
+      i = (i + 1) & mask;
+    }
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Float64Array(old.length * 2);
+    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.insert(this.slots, old[i] as number, old[i + 1] as number);
+  }
 }
 
 /**

@@ -386,7 +386,7 @@ export function preprocessTo(
         return;
       }
     }
-    const inc = /^include([ramwb]?)[ \t]+(.+)$/.exec(text);
+    const inc = text.startsWith("include") ? /^include([ramwb]?)[ \t]+(.+)$/.exec(text) : null;
     if (inc) {
       include(inc[1] as string, unquote((inc[2] as string).trim()), loc);
       return;

@@ -47,8 +47,12 @@ export const BOOL_WORDS: Record<string, boolean> = { on: true, true: true, yes: 
 export class Ctx {
   /** nodes whose block a handler consumed; others with a block get `unexpected-block` */
   private consumed = new WeakSet<Node>();
-  /** keywords written in each block target, valid or not (see `saw`) */
-  private written = new WeakMap<object, Set<string>>();
+  /**
+   * The spec's keywords written in each block target, with a valid value or not (see `saw`).
+   * An array, not a Set: a block has a handful of keywords, and a Set per block cost ~150
+   * bytes more each.
+   */
+  private written = new WeakMap<object, string[]>();
 
   constructor(
     readonly diags: Diagnostics,
@@ -84,21 +88,26 @@ export class Ctx {
    * value. Checks use it so that "priority 300" is one error, not also "priority missing".
    */
   saw(target: object, keyword: string): boolean {
-    return this.written.get(target)?.has(keyword) ?? false;
+    return this.written.get(target)?.includes(keyword) ?? false;
   }
 
   /** Parse a list of statements against `spec` (used for the top level too). */
   run<T>(nodes: Node[], spec: BlockSpec<T>, target: T): void {
-    let written: Set<string> | undefined;
+    let written: string[] | undefined;
     if (typeof target === "object" && target !== null) {
-      written = this.written.get(target) ?? new Set();
-      this.written.set(target, written);
+      written = this.written.get(target);
+      if (!written) {
+        written = [];
+        this.written.set(target, written);
+      }
     }
     for (const child of nodes) {
       const word = child.keyword.text;
-      written?.add(spec.aliases?.[word] ?? word);
+      const canonical = spec.aliases?.[word] ?? word;
       let handler = handlerOf(spec.keywords[word]);
       if (!handler && spec.aliases?.[word]) handler = handlerOf(spec.keywords[spec.aliases[word] as string]);
+      // only the spec's own keywords: the list stays as short as the spec, whatever is written
+      if (handler && written && !written.includes(canonical)) written.push(canonical);
       if (!handler && spec.obsolete && word in spec.obsolete) {
         this.warning(child.keyword, "obsolete-keyword", `'${word}' is obsolete and ignored: ${spec.obsolete[word]}`);
         this.consumed.add(child);

@@ -29,21 +29,25 @@ interface Brace {
 }
 type Lexeme = Token | Brace | "\n";
 
-/** Map a token back to its column in the physical line (best effort after substitution). */
-function column(raw: string, text: string, from: number): { col: number; next: number } {
-  const at = text === "" ? -1 : raw.indexOf(text, from);
-  if (at >= 0) return { col: at + 1, next: at + text.length };
-  return { col: raw.length - raw.trimStart().length + 1, next: from };
+/** blank, tab, `"`, `{` or `}`: what ends an unquoted word */
+function isWordEnd(c: number): boolean {
+  return c === 32 || c === 9 || c === 34 || c === 123 || c === 125;
 }
 
 export function tokenize(line: LogicalLine, diags: Diagnostics, out: Lexeme[] = []): Lexeme[] {
   const s = line.text;
   let cursor = 0;
   let i = 0;
+  const raw = line.raw;
   const mk = (text: string, quoted: boolean, search: string): Token => {
-    const c = column(line.raw, search, cursor);
-    cursor = c.next;
-    return { text, quoted, loc: { file: line.file, line: line.line, col: c.col } };
+    // the token's column in the physical line (best effort after substitution)
+    const at = search === "" ? -1 : raw.indexOf(search, cursor);
+    let col: number;
+    if (at >= 0) {
+      col = at + 1;
+      cursor = at + search.length;
+    } else col = raw.length - raw.trimStart().length + 1;
+    return { text, quoted, loc: { file: line.file, line: line.line, col } };
   };
   while (i < s.length) {
     const ch = s[i] as string;
@@ -69,7 +73,7 @@ export function tokenize(line: LogicalLine, diags: Diagnostics, out: Lexeme[] = 
       continue;
     }
     let j = i;
-    while (j < s.length && !" \t\"{}".includes(s[j] as string)) j++;
+    while (j < s.length && !isWordEnd(s.charCodeAt(j))) j++;
     out.push(mk(s.slice(i, j), false, s.slice(i, j)));
     i = j;
   }
@@ -139,7 +143,8 @@ export class TreeBuilder {
 
   private flush(): void {
     if (this.current.length === 0) return;
-    const [keyword, ...args] = this.current as [Token, ...Token[]];
+    const args = this.current;
+    const keyword = args.shift() as Token;
     this.push(this.stack[this.stack.length - 1] as Frame, { keyword, args });
     this.current = [];
   }
