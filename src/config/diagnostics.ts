@@ -104,17 +104,23 @@ export class Diagnostics {
    * Run `fn` with what it reports kept as phase `phase` (> 0): after everything of earlier
    * phases once `release()` runs, whenever it was reported. The parser streams lines into
    * the tree and each finished top-level block into its handlers, and still reports as if
-   * the preprocessor (phase 0), the tree (1) and the handlers (2) had each run over the
-   * whole configuration in turn.
+   * the preprocessor (phase 0), the tokenizer (1), the tree (2) and the handlers (3) had
+   * each run over the whole configuration in turn.
    */
   inPhase<R>(phase: number, fn: () => R): R {
-    const was = this.phase;
-    this.phase = phase;
+    const was = this.enterPhase(phase);
     try {
       return fn();
     } finally {
       this.phase = was;
     }
+  }
+
+  /** `inPhase` without a closure, for once per line: returns the phase to go back to. */
+  enterPhase(phase: number): number {
+    const was = this.phase;
+    this.phase = phase;
+    return was;
   }
 
   /** Append the later phases' diagnostics to `items`, in phase order. */

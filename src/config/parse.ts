@@ -13,7 +13,7 @@ import { type HostFacts, type KeelConfig, createConfig } from "./model";
 import { type PreprocessOptions, preprocessTo } from "./preprocess";
 import { type BlockSpec, Ctx, type Origins, emitBlock, emitStrict, renderEmit } from "./schema";
 import { type ConfigSource, diskSource } from "./source";
-import { TreeBuilder } from "./tree";
+import { type Lexeme, TreeBuilder, tokenize } from "./tree";
 import { checkVrrp } from "./vrrp/check";
 import { vrrpTopLevel } from "./vrrp/keywords";
 
@@ -83,12 +83,21 @@ export function parseConf(path: string, opts: ParseOptions = {}): ParseResult {
   // Streamed: each line goes into the tree as it is read, each finished top-level block
   // into its handlers, and neither the lines nor the tree are ever held whole (a 100 MB
   // configuration once took 8.8 GB). The phases keep the diagnostics in the order of
-  // reading all lines, then building the whole tree, then running the handlers.
+  // reading all lines, tokenizing them all, building the whole tree, then running the
+  // handlers, as when each step ran over the whole configuration before the next.
   const tree = new TreeBuilder(diagnostics, TOP_LEVEL_ONLY, (node) =>
-    diagnostics.inPhase(2, () => ctx.run([node], topLevel, config)),
+    diagnostics.inPhase(3, () => ctx.run([node], topLevel, config)),
   );
-  preprocessTo(path, opts.source ?? diskSource, diagnostics, opts, (line) => diagnostics.inPhase(1, () => tree.line(line)));
-  diagnostics.inPhase(1, () => tree.end());
+  const lex: Lexeme[] = [];
+  preprocessTo(path, opts.source ?? diskSource, diagnostics, opts, (line) => {
+    const was = diagnostics.enterPhase(1);
+    tokenize(line, diagnostics, lex);
+    diagnostics.enterPhase(2);
+    tree.feed(line, lex);
+    diagnostics.enterPhase(was);
+    lex.length = 0;
+  });
+  diagnostics.inPhase(2, () => tree.end());
   diagnostics.release();
   const host = opts.host ?? localHost;
   checkGlobal(config, ctx, host);

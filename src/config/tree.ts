@@ -27,7 +27,7 @@ interface Brace {
   brace: "{" | "}";
   loc: SourceLoc;
 }
-type Lexeme = Token | Brace | "\n";
+export type Lexeme = Token | Brace | "\n";
 
 /** blank, tab, `"`, `{` or `}`: what ends an unquoted word */
 function isWordEnd(c: number): boolean {
@@ -112,10 +112,15 @@ export class TreeBuilder {
   ) {}
 
   line(l: LogicalLine): void {
-    this.last = l;
     const lex = tokenize(l, this.diags, this.lex);
-    for (const x of lex) this.lexeme(x);
+    this.feed(l, lex);
     lex.length = 0;
+  }
+
+  /** The tokens of one line, tokenized by the caller (who may report its errors apart). */
+  feed(l: LogicalLine, lex: readonly Lexeme[]): void {
+    this.last = l;
+    for (const x of lex) this.lexeme(x);
   }
 
   /** Close what is still open; returns the top-level statements (none when streamed). */
