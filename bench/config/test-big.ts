@@ -66,14 +66,16 @@ try {
 
 const f = (x: number, d = 1) => x.toFixed(d);
 console.log(`keel: ${keel}\nkeepalived: ${keepalived ?? "not installed (apt-get install keepalived)"}\n`);
-console.log("| blocks | file MB | keel RSS MB | keel CPU s | keel wall s | keel lines | keepalived RSS MB | keepalived CPU s | keepalived wall s | RSS ratio | CPU ratio |");
-console.log("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+const head = ["blocks", "file MB", "keel RSS MB", "keel CPU s", "keel wall s", "keel lines"]
+  .concat(["keepalived RSS MB", "keepalived CPU s", "keepalived wall s", "RSS ratio", "CPU ratio"]);
+console.log(`| ${head.join(" | ")} |\n|${" ---: |".repeat(head.length)}`);
 for (const r of rows) {
+  const k = r.keel;
   const ka = r.ka;
-  console.log(
-    `| ${r.n} | ${f(r.bytes / 1e6)} | ${f(r.keel.rssMB)} | ${f(r.keel.cpuS, 2)} | ${f(r.keel.wallS, 2)} | ${r.keel.stderrLines} | ` +
-      (ka ? `${f(ka.rssMB)} | ${f(ka.cpuS, 2)} | ${f(ka.wallS, 2)} | ${f(r.keel.rssMB / ka.rssMB, 2)} | ${f(r.keel.cpuS / ka.cpuS, 2)} |` : "- | - | - | - | - |"),
-  );
+  const cells = [String(r.n), f(r.bytes / 1e6), f(k.rssMB), f(k.cpuS, 2), f(k.wallS, 2), String(k.stderrLines)];
+  if (ka) cells.push(f(ka.rssMB), f(ka.cpuS, 2), f(ka.wallS, 2), f(k.rssMB / ka.rssMB, 2), f(k.cpuS / ka.cpuS, 2));
+  else cells.push("-", "-", "-", "-", "-");
+  console.log(`| ${cells.join(" | ")} |`);
 }
 // bytes per block: the slope of peak RSS over the block count, between the smallest and
 // largest size (the runtime's fixed ~50 MB cancels out)
@@ -82,7 +84,8 @@ if (lo && hi && hi.n > lo.n) {
   const slope = (a: Run, b: Run) => ((b.rssMB - a.rssMB) * 1024 * 1024) / (hi.n - lo.n);
   const ks = slope(lo.keel, hi.keel);
   const kas = lo.ka && hi.ka ? slope(lo.ka, hi.ka) : undefined;
-  console.log(`\nRSS per block (slope ${lo.n} → ${hi.n}): keel ${f(ks, 0)} B` + (kas !== undefined ? `, keepalived ${f(kas, 0)} B, ratio ${f(ks / kas, 2)}` : ""));
+  const kaText = kas !== undefined ? `, keepalived ${f(kas, 0)} B, ratio ${f(ks / kas, 2)}` : "";
+  console.log(`\nRSS per block (slope ${lo.n} → ${hi.n}): keel ${f(ks, 0)} B${kaText}`);
   const perBlockCpu = (a: Run, b: Run) => ((b.cpuS - a.cpuS) * 1e6) / (hi.n - lo.n);
   console.log(
     `CPU per block: keel ${f(perBlockCpu(lo.keel, hi.keel), 1)} µs` +

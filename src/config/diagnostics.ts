@@ -231,7 +231,9 @@ class PairSet {
   private grow(): void {
     const old = this.slots;
     this.slots = new Float64Array(old.length * 2);
-    for (let i = 0; i < old.length; i += 2) if (old[i] !== 0) this.insert(this.slots, old[i] as number, old[i + 1] as number);
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i] !== 0) this.insert(this.slots, old[i] as number, old[i + 1] as number);
+    }
   }
 }
 

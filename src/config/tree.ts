@@ -143,7 +143,9 @@ export class TreeBuilder {
   private push(frame: Frame, n: Node): void {
     frame.nodes.push(n);
     // the statement before this one can no longer take a block: hand it over
-    if (frame.nodes === this.root && this.onTopLevel && this.root.length > 1) this.onTopLevel(this.root.shift() as Node);
+    if (frame.nodes === this.root && this.onTopLevel && this.root.length > 1) {
+      this.onTopLevel(this.root.shift() as Node);
+    }
   }
 
   private flush(): void {

@@ -51,7 +51,8 @@ describe("many diagnostics of one kind", () => {
     const d = r.diagnostics;
     expect(d.warningCount).toBe(1000);
     expect(d.errorCount).toBe(0);
-    expect(d.kinds.get("warning[unused-script]")).toEqual({ severity: "warning", code: "unused-script", count: 1000, kept: 100 });
+    const kind = d.kinds.get("warning[unused-script]");
+    expect(kind).toEqual({ severity: "warning", code: "unused-script", count: 1000, kept: 100 });
     expect(d.items.length).toBe(RETAIN_PER_KIND);
     const lines = renderDiagnostics(d);
     expect(lines.length).toBe(PRINT_PER_KIND + 1);
@@ -121,7 +122,18 @@ describe("order", () => {
   test("line errors, then tree errors, then block errors, as when each ran over the whole file", () => {
     // block a's handlers run as soon as b starts, before the tree reads the stray '}' and
     // before the preprocessor reads ${UNDEFINED}
-    const text = "vrrp_script a {\n    script /bin/true\n    bogus\n}\nvrrp_script b {\n    script /bin/true\n}\n}\nx ${UNDEFINED}\n";
+    const text = [
+      "vrrp_script a {",
+      "    script /bin/true",
+      "    bogus",
+      "}",
+      "vrrp_script b {",
+      "    script /bin/true",
+      "}",
+      "}",
+      "x ${UNDEFINED}",
+      "",
+    ].join("\n");
     expect(parse(text).diagnostics.items.map(formatDiagnostic)).toEqual([
       "/k.conf:9:1: warning[undefined-variable]: ${UNDEFINED} is not defined; left as written",
       "/k.conf:8:1: error[extra-brace]: '}' closes no block",
