@@ -5,7 +5,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import pkg from "../package.json";
 import { SIGNUMS, helpText, parseArgs } from "./args";
-import { formatDiagnostic } from "./config/diagnostics";
+import { renderDiagnostics } from "./config/diagnostics";
 import { type ConfigFormat, formatOf, loadConfig } from "./config/load";
 import { emitConf } from "./config/parse";
 import { toToml } from "./config/toml";
@@ -87,7 +87,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     // a TOML file's origins point into the keepalived.conf it is read as: name the file only
     const origins = formatOf(file, format) === "toml" ? new WeakMap() : result.origins;
     const violation = scriptDiagnostics(result.config, origins, result.diagnostics, fallback);
-    const report = result.diagnostics.items.map((d) => `${formatDiagnostic(d)}\n`).join("");
+    const report = renderDiagnostics(result.diagnostics)
+      .map((l) => `${l}\n`)
+      .join("");
     const { errorCount: e, warningCount: w } = result.diagnostics;
     const summary = `keel: ${file}: ${e} error${e === 1 ? "" : "s"}, ${w} warning${w === 1 ? "" : "s"}\n`;
     if (typeof test === "string") writeFileSync(test, report + summary);
@@ -97,12 +99,12 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
 
   if (opts.has("dump-conf")) {
-    for (const d of result.diagnostics.items) io.err(`${formatDiagnostic(d)}\n`);
+    for (const l of renderDiagnostics(result.diagnostics)) io.err(`${l}\n`);
     io.out(`${JSON.stringify(result.config, null, 2)}\n`);
     return result.diagnostics.errorCount > 0 ? EXIT_CONFIG : EXIT_OK;
   }
 
-  for (const d of result.diagnostics.items) io.err(`${formatDiagnostic(d)}\n`);
+  for (const l of renderDiagnostics(result.diagnostics)) io.err(`${l}\n`);
   if (result.diagnostics.errorCount > 0) {
     io.err(`keel: ${file}: not starting with configuration errors (check with keel -t -f ${file})\n`);
     return EXIT_CONFIG;
@@ -226,7 +228,7 @@ function convert(argv: string[], io: Io): number {
     return 1;
   }
   const result = loadConfig(file, { format: source, configId });
-  for (const d of result.diagnostics.items) io.err(`${formatDiagnostic(d)}\n`);
+  for (const l of renderDiagnostics(result.diagnostics)) io.err(`${l}\n`);
   if (result.diagnostics.errorCount > 0) {
     io.err(`keel convert: ${file} has errors; nothing written\n`);
     return EXIT_CONFIG;

@@ -59,28 +59,31 @@ export function defaultConfigId(): string {
  * is kept (it continues a definition).
  */
 export function decomment(s: string, diags?: Diagnostics, loc?: SourceLoc): string {
+  // Most lines have nothing to strip but blanks; slicing instead of adding characters one
+  // at a time also keeps the result a slice of the file text rather than a new string.
+  if (!COMMENT_OR_QUOTE.test(s)) return s.trim();
   let out = "";
   let quote = false;
   let i = s.length - s.trimStart().length;
+  let from = i;
   for (; i < s.length; i++) {
     const ch = s[i] as string;
     if (ch === '"') quote = !quote;
     else if (ch === "\\" && i + 1 < s.length) {
       const next = s[i + 1] as string;
       if (!quote && (next === "#" || next === "!")) {
-        out += next;
-        i++;
-        continue;
+        out += s.slice(from, i) + next;
+        from = i + 2;
       }
-      out += ch + next;
       i++;
-      continue;
     } else if (!quote && (ch === "#" || ch === "!")) break;
-    out += ch;
   }
+  out += s.slice(from, i);
   if (quote && diags && loc) diags.error(loc, "unterminated-quote", "unterminated quote");
   return out.trimEnd();
 }
+
+const COMMENT_OR_QUOTE = /["#!\\]/;
 
 /** A tiny deterministic PRNG (mulberry32) for ${_RANDOM}. */
 function rng(seed: number): () => number {
@@ -101,6 +104,21 @@ export function preprocess(
   opts: PreprocessOptions = {},
 ): LogicalLine[] {
   const out: LogicalLine[] = [];
+  preprocessTo(entry, source, diags, opts, (l) => out.push(l));
+  return out;
+}
+
+/**
+ * The same, handing each logical line to `sink` as soon as it is read, so that a big
+ * configuration is never held as a list of lines (the parser builds its tree from them).
+ */
+export function preprocessTo(
+  entry: string,
+  source: ConfigSource,
+  diags: Diagnostics,
+  opts: PreprocessOptions,
+  sink: (line: LogicalLine) => void,
+): void {
   const defs = new Map<string, Definition>();
   const configId = opts.configId ?? defaultConfigId();
   const random = rng(opts.randomSeed ?? Date.now());
@@ -387,12 +405,12 @@ export function preprocess(
         return;
       }
     }
-    const inc = /^include([ramwb]?)[ \t]+(.+)$/.exec(text);
+    const inc = text.startsWith("include") ? /^include([ramwb]?)[ \t]+(.+)$/.exec(text) : null;
     if (inc) {
       include(inc[1] as string, unquote((inc[2] as string).trim()), loc);
       return;
     }
-    out.push({ text, file: loc.file, line: loc.line, raw });
+    sink({ text, file: loc.file, line: loc.line, raw });
   };
 
   let pendingDef: Definition | undefined;
@@ -425,9 +443,15 @@ export function preprocess(
     includeStack.push({ id: got.id, file, loc: from });
     const saved = currentFile;
     currentFile = file;
-    const lines = got.text.split("\n");
-    for (let n = 0; n < lines.length; n++) {
-      const raw = (lines[n] as string).replace(/\r+$/, "");
+    // Walk the text by line ends rather than splitting it: no array of every line.
+    const whole = got.text;
+    for (let n = 0, start = 0; start <= whole.length; n++) {
+      let end = whole.indexOf("\n", start);
+      if (end < 0) end = whole.length;
+      let cut = end;
+      while (cut > start && whole.charCodeAt(cut - 1) === 13) cut--; // CRLF files
+      const raw = whole.slice(start, cut);
+      start = end + 1;
       const loc = { file, line: n + 1, col: 1 };
       if (raw.includes("\0")) {
         diags.error(loc, "embedded-nul", "line contains a NUL byte; ignored");
@@ -454,7 +478,6 @@ export function preprocess(
   };
 
   readFile(entry, undefined);
-  return out;
 }
 
 function unquote(s: string): string {

@@ -81,8 +81,7 @@ export function parseTomlConfig(path: string, text: string, opts: ParseOptions =
   const virtual = `${path} (as keepalived.conf)`;
   const result = parseConf(virtual, { ...opts, source: memorySource({ [virtual]: conf }) });
   const confLines = conf.split("\n");
-  const mapped = new Diagnostics();
-  for (const d of result.diagnostics.items) mapped.items.push(mapDiagnostic(d, path, virtual, confLines, lines));
+  const mapped = result.diagnostics.map((d) => mapDiagnostic(d, path, virtual, confLines, lines));
   const unknown: { path: string[]; guess?: string }[] = [];
   unknownKeys(doc, result.config, [], unknown);
   for (const u of unknown) {

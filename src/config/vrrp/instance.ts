@@ -496,6 +496,8 @@ const nativeIpv6: Keyword<VrrpInstance> = {
 export const vrrpInstanceSpec: BlockSpec<VrrpInstance> = {
   name: "vrrp_instance",
   create: () => createVrrpInstance(),
+  // checkVrrp: "missing" only when not written at all, even with a bad value
+  remember: ["virtual_router_id", "interface", "virtual_ipaddress"],
   keywords: {
     state,
     interface: { parse: ifName.parse, emit: emitScalar<VrrpInstance>("interface") },
