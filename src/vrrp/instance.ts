@@ -7,6 +7,7 @@
  * (vrrp_init_state, try_up_instance, vrrp_dispatcher_read_timeout).
  */
 import { canonicalIp, parseIp } from "./addr";
+import { authPassMatches } from "./packet";
 import type { InstanceParams } from "./params";
 import { masterDownMs, minSkewMs, skewMs } from "./timers";
 import {
@@ -286,7 +287,7 @@ export class Instance {
       if (adv.authType > 2) return ko("invalid_authtype", "bad-auth-type", `${who} Invalid auth type: ${adv.authType}`);
       if (adv.authType !== want)
         return ko("authtype_mismatch", "auth-type-mismatch", `${who} received a ${adv.authType} auth, expecting ${want}!`);
-      if (p.auth?.type === "PASS" && !passMatches(adv.authData, p.auth.pass))
+      if (p.auth?.type === "PASS" && !authPassMatches(adv, p.auth.pass))
         return ko("auth_failure", "auth-failure", `${who} received an invalid passwd!`);
       if (p.auth?.type === "AH") {
         // ICV and SPI, then the anti-replay sequence (vrrp_in_chk_ipsecah)
@@ -652,14 +653,6 @@ export class Instance {
   private notify(state: NotifyState): void {
     this.out.push({ type: "notify", kind: "INSTANCE", name: this.name, state, priority: this.effectivePriority });
   }
-}
-
-/** PASS authentication data: the first 8 characters, zero padded (RFC 2338 5.3.6.1). */
-function passMatches(data: Uint8Array | undefined, pass: string): boolean {
-  if (!data || data.length < 8) return false;
-  const want = new TextEncoder().encode(pass.slice(0, 8));
-  for (let i = 0; i < 8; i++) if ((data[i] ?? 0) !== (want[i] ?? 0)) return false;
-  return true;
 }
 
 function isMulticast(addr: string): boolean {
