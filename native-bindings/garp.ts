@@ -17,7 +17,7 @@ import { readFileSync } from "node:fs";
 import { SyscallError, check, errno } from "./errno";
 import { garpFrame, unsolicitedNaFrame } from "./garp-frames";
 import { libc } from "./libc";
-import { parseIpv4, parseIpv6 } from "./netlink/ip";
+import { parseIpv4, parseIpv6 } from "../src/base/ip";
 import { AF_PACKET, sockaddrLl } from "./structs";
 import { ifIndex } from "./vrrp-socket";
 

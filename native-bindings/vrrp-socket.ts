@@ -19,7 +19,7 @@
 import { ptr } from "bun:ffi";
 import { EAGAIN, EINTR, SyscallError, check, errno } from "./errno";
 import { libc } from "./libc";
-import { formatIpv4, parseIpv4, parseIpv6 } from "./netlink/ip";
+import { formatIpv4, parseIpv4, parseIpv6 } from "../src/base/ip";
 import { setNonBlocking } from "./readiness";
 import { AF_INET, AF_INET6, MsgBuffers, SOCKADDR_IN6_SIZE, cmsgs, int32, ipMreqn, ipv6Mreq, sockaddrIn, sockaddrIn6 } from "./structs";
 

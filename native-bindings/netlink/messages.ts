@@ -15,7 +15,7 @@
 import { type AttrList, decodeAttrs, decodeStruct, encodeAttrs, encodeMessage, encodeStruct, fail, type NlMessage, ok, type Result } from "./codec";
 import * as K from "./constants";
 import { invalid } from "./error";
-import { formatAddress, parseAddress } from "./ip";
+import { formatAddress, parseAddress } from "../../src/base/ip";
 import { FIB_RULE_HDR, FRA, IFA, IFADDRMSG, IFINFOMSG, IFLA, IFLA_MACVLAN, RTA, RTMSG } from "./schemas";
 import type { AddressInfo, AddressSpec, LinkInfo, RouteSpec, RuleSpec } from "./types";
 

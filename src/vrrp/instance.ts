@@ -6,7 +6,8 @@
  * vrrp_state_leave_master, vrrp_state_leave_fault) and vrrp_scheduler.c
  * (vrrp_init_state, try_up_instance, vrrp_dispatcher_read_timeout).
  */
-import { canonicalIp, parseIp } from "./addr";
+import { canonicalIp, isMulticast, parseIp } from "../base/ip";
+import { PRIO_OWNER, PRIO_STOP } from "../base/vrrp";
 import { authPassMatches } from "./packet";
 import type { InstanceParams } from "./params";
 import { masterDownMs, minSkewMs, skewMs } from "./timers";
@@ -20,9 +21,6 @@ import {
   type VrrpStats,
   zeroStats,
 } from "./types";
-
-export const PRIO_OWNER = 255;
-export const PRIO_STOP = 0;
 
 /** What a sync group lets its members do (vrrp_sync.c); absent for a lone instance. */
 export interface SyncControl {
@@ -653,12 +651,6 @@ export class Instance {
   private notify(state: NotifyState): void {
     this.out.push({ type: "notify", kind: "INSTANCE", name: this.name, state, priority: this.effectivePriority });
   }
-}
-
-function isMulticast(addr: string): boolean {
-  if (addr.includes(":")) return addr.toLowerCase().startsWith("ff");
-  const first = Number(addr.split(".")[0]);
-  return first >= 224 && first <= 239;
 }
 
 /** Addresses as unsigned byte strings (keepalived compares them with memcmp). */

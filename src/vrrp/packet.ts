@@ -39,7 +39,7 @@
  *   auth type and password, interval mismatch, AH sequence numbers, unicast peers.
  */
 import { timingSafeEqual } from "node:crypto";
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./addr";
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "../base/ip";
 import { finish, IPPROTO_VRRP, pseudoHeaderSum, sum16 } from "./checksum";
 
 export { IPPROTO_VRRP } from "./checksum";

@@ -2,7 +2,7 @@
  * Seeded generators for VRRP codec tests and bench/vrrp/codec.ts: random valid adverts,
  * random addresses, and mutations of valid packets. Deterministic for a given seed.
  */
-import { formatIpv4, formatIpv6 } from "../../../src/vrrp/addr";
+import { formatIpv4, formatIpv6 } from "../../../src/base/ip";
 import type { Advert } from "../../../src/vrrp/packet";
 
 export type Rng = {
