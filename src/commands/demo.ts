@@ -4,11 +4,29 @@
  * heals its check, c cuts or restores its link, and the VIP moves between them. Quitting
  * (q, Ctrl-C) removes everything the demo made. Without a terminal it prints how to use it.
  */
+import { parseSubcommand } from "../args";
+import type { OptionSpec } from "../base/getopt";
 import type { Io } from "../cli";
+
+const USAGE = "usage: keel demo [--simulated]\n";
+
+const OPTIONS: OptionSpec[] = [
+  { long: "simulated", arg: "none" },
+  { long: "help", short: "h", arg: "none" },
+];
 
 export async function demo(argv: string[], io: Io): Promise<number> {
   if (argv[0] === "--serve-web") return (await import("../demo/web")).runDemoWeb(argv.slice(1), io);
-  const forceSim = argv.includes("--simulated");
+  const args = parseSubcommand("demo", argv, OPTIONS);
+  if (!args.ok) {
+    io.err(`${args.message}\n${USAGE}`);
+    return 1;
+  }
+  if (args.opts.has("help")) {
+    io.out(USAGE);
+    return 0;
+  }
+  const forceSim = args.opts.has("simulated");
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     io.err("keel demo needs a terminal: it opens the TUI on three routers (root: network namespaces; otherwise a simulated network)\n");
     return 1;
