@@ -33,7 +33,10 @@ import {
   createVrrpInstance,
   createVrrpSyncGroup,
 } from "./model";
-import { emitAddress, emitRoute, emitRule, parseAddressLine, parsePrefixed, parseRouteLine, parseRuleLine } from "./net";
+import { emitAddress, parseAddressLine } from "./net/address";
+import { parsePrefixed } from "./net/common";
+import { emitRoute, parseRouteLine } from "./net/route";
+import { emitRule, parseRuleLine } from "./net/rule";
 import { decimalToken, trackingKeywords } from "./tracking";
 
 /** Instances whose priority / state were written (keepalived derives the one from the other). */

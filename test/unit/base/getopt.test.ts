@@ -11,7 +11,7 @@ const SPECS: OptionSpec[] = [
   { long: "verbose", short: "v", arg: "none" },
 ];
 
-function opts(argv: string[]) {
+function opts(argv: string[]): Record<string, unknown> {
   const r = parseOptions(argv, SPECS);
   if (!r.ok) throw new Error(r.error.message);
   return { ...Object.fromEntries(r.value.opts), operands: r.value.operands };
