@@ -6,49 +6,52 @@
  */
 import { type GetoptError, type OptionSpec, parseOptions } from "./base/getopt";
 
-interface OptSpec extends OptionSpec {
+interface OptSpec {
+  long: string;
+  short?: string;
+  kind: OptionSpec["arg"];
   help: string;
 }
 
 /** The table drives both parsing and `keel --help`. */
 export const OPTIONS: OptSpec[] = [
-  { long: "use-file", short: "f", arg: "required", help: "Use the specified configuration file (keepalived.conf or .toml)" },
-  { long: "format", arg: "required", help: "Configuration format: conf|toml (default: by file extension)" },
-  { long: "vrrp", short: "P", arg: "none", help: "Only run with VRRP subsystem" },
-  { long: "check", short: "C", arg: "none", help: "Only run with Health-checker subsystem" },
-  { long: "no_bfd", short: "B", arg: "none", help: "Don't run BFD subsystem" },
-  { long: "all", arg: "none", help: "Force all subsystems to run, even if they have no configuration" },
-  { long: "log-console", short: "l", arg: "none", help: "Log messages to local console" },
-  { long: "log-detail", short: "D", arg: "none", help: "Detailed log messages" },
-  { long: "log-facility", short: "S", arg: "required", help: "Set syslog facility to LOG_LOCAL[0-7]" },
-  { long: "log-file", short: "g", arg: "optional", help: "Also log to FILE (default /tmp/keepalived.log)" },
-  { long: "log-format", arg: "required", help: "Log line format: text|json" },
-  { long: "all-config", short: "e", arg: "none", help: "Don't ignore configuration errors" },
-  { long: "flush-log-file", arg: "none", help: "Flush log file on write" },
-  { long: "no-syslog", short: "G", arg: "none", help: "Don't log via syslog" },
-  { long: "umask", short: "u", arg: "required", help: "umask for file creation (in numeric form)" },
-  { long: "release-vips", short: "X", arg: "none", help: "Drop VIP on transition from signal" },
-  { long: "dont-release-vrrp", short: "V", arg: "none", help: "Don't remove VRRP VIPs and VROUTEs on daemon stop" },
-  { long: "dont-release-ipvs", short: "I", arg: "none", help: "Don't remove IPVS topology on daemon stop" },
-  { long: "dont-respawn", short: "R", arg: "none", help: "Don't respawn child processes" },
-  { long: "dont-fork", short: "n", arg: "none", help: "Don't fork the daemon process (run headless in the foreground)" },
-  { long: "daemon", arg: "none", help: "Run the engine headless (no terminal UI)" },
-  { long: "dump-conf", short: "d", arg: "none", help: "Dump the configuration data (the resolved model as JSON)" },
-  { long: "pid", short: "p", arg: "required", help: "Use specified pidfile for parent process" },
-  { long: "vrrp_pid", short: "r", arg: "required", help: "Use specified pidfile for VRRP child process" },
-  { long: "checkers_pid", short: "c", arg: "required", help: "Use specified pidfile for checkers child process" },
-  { long: "bfd_pid", short: "b", arg: "required", help: "Use specified pidfile for BFD child process" },
-  { long: "address-monitoring", short: "a", arg: "none", help: "Report all address additions/deletions notified via netlink" },
-  { long: "namespace", short: "s", arg: "required", help: "Run in network namespace NAME (overrides config)" },
-  { long: "core-dump", short: "m", arg: "none", help: "Produce core dump if terminate abnormally" },
-  { long: "core-dump-pattern", short: "M", arg: "optional", help: "Also set /proc/sys/kernel/core_pattern to PATN" },
-  { long: "config-id", short: "i", arg: "required", help: "Skip any configuration lines beginning '@' that don't match id" },
-  { long: "signum", arg: "required", help: "Return signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON" },
-  { long: "config-test", short: "t", arg: "optional", help: "Check the configuration for errors (to stderr, or to LOG_FILE)" },
-  { long: "control-socket", arg: "required", help: "Control socket path (default /run/keel/keel.sock)" },
-  { long: "metrics", arg: "required", help: "Serve Prometheus metrics on ADDR:PORT (off by default)" },
-  { long: "version", short: "v", arg: "none", help: "Display the version number" },
-  { long: "help", short: "h", arg: "none", help: "Display this help message" },
+  { long: "use-file", short: "f", kind: "required", help: "Use the specified configuration file (keepalived.conf or .toml)" },
+  { long: "format", kind: "required", help: "Configuration format: conf|toml (default: by file extension)" },
+  { long: "vrrp", short: "P", kind: "none", help: "Only run with VRRP subsystem" },
+  { long: "check", short: "C", kind: "none", help: "Only run with Health-checker subsystem" },
+  { long: "no_bfd", short: "B", kind: "none", help: "Don't run BFD subsystem" },
+  { long: "all", kind: "none", help: "Force all subsystems to run, even if they have no configuration" },
+  { long: "log-console", short: "l", kind: "none", help: "Log messages to local console" },
+  { long: "log-detail", short: "D", kind: "none", help: "Detailed log messages" },
+  { long: "log-facility", short: "S", kind: "required", help: "Set syslog facility to LOG_LOCAL[0-7]" },
+  { long: "log-file", short: "g", kind: "optional", help: "Also log to FILE (default /tmp/keepalived.log)" },
+  { long: "log-format", kind: "required", help: "Log line format: text|json" },
+  { long: "all-config", short: "e", kind: "none", help: "Don't ignore configuration errors" },
+  { long: "flush-log-file", kind: "none", help: "Flush log file on write" },
+  { long: "no-syslog", short: "G", kind: "none", help: "Don't log via syslog" },
+  { long: "umask", short: "u", kind: "required", help: "umask for file creation (in numeric form)" },
+  { long: "release-vips", short: "X", kind: "none", help: "Drop VIP on transition from signal" },
+  { long: "dont-release-vrrp", short: "V", kind: "none", help: "Don't remove VRRP VIPs and VROUTEs on daemon stop" },
+  { long: "dont-release-ipvs", short: "I", kind: "none", help: "Don't remove IPVS topology on daemon stop" },
+  { long: "dont-respawn", short: "R", kind: "none", help: "Don't respawn child processes" },
+  { long: "dont-fork", short: "n", kind: "none", help: "Don't fork the daemon process (run headless in the foreground)" },
+  { long: "daemon", kind: "none", help: "Run the engine headless (no terminal UI)" },
+  { long: "dump-conf", short: "d", kind: "none", help: "Dump the configuration data (the resolved model as JSON)" },
+  { long: "pid", short: "p", kind: "required", help: "Use specified pidfile for parent process" },
+  { long: "vrrp_pid", short: "r", kind: "required", help: "Use specified pidfile for VRRP child process" },
+  { long: "checkers_pid", short: "c", kind: "required", help: "Use specified pidfile for checkers child process" },
+  { long: "bfd_pid", short: "b", kind: "required", help: "Use specified pidfile for BFD child process" },
+  { long: "address-monitoring", short: "a", kind: "none", help: "Report all address additions/deletions notified via netlink" },
+  { long: "namespace", short: "s", kind: "required", help: "Run in network namespace NAME (overrides config)" },
+  { long: "core-dump", short: "m", kind: "none", help: "Produce core dump if terminate abnormally" },
+  { long: "core-dump-pattern", short: "M", kind: "optional", help: "Also set /proc/sys/kernel/core_pattern to PATN" },
+  { long: "config-id", short: "i", kind: "required", help: "Skip any configuration lines beginning '@' that don't match id" },
+  { long: "signum", kind: "required", help: "Return signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON" },
+  { long: "config-test", short: "t", kind: "optional", help: "Check the configuration for errors (to stderr, or to LOG_FILE)" },
+  { long: "control-socket", kind: "required", help: "Control socket path (default /run/keel/keel.sock)" },
+  { long: "metrics", kind: "required", help: "Serve Prometheus metrics on ADDR:PORT (off by default)" },
+  { long: "version", short: "v", kind: "none", help: "Display the version number" },
+  { long: "help", short: "h", kind: "none", help: "Display this help message" },
 ];
 
 export interface ParsedArgs {
@@ -59,8 +62,10 @@ export interface ParsedArgs {
 
 export type ArgsResult = { ok: true; value: ParsedArgs } | { ok: false; error: string };
 
+const SPECS: OptionSpec[] = OPTIONS.map((o) => ({ long: o.long, short: o.short, arg: o.kind }));
+
 export function parseArgs(argv: string[]): ArgsResult {
-  const r = parseOptions(argv, OPTIONS);
+  const r = parseOptions(argv, SPECS);
   if (!r.ok) return { ok: false, error: r.error.message };
   return { ok: true, value: { opts: r.value.opts, positionals: r.value.operands } };
 }
@@ -75,7 +80,12 @@ export type SubcommandArgs =
  * --control-socket needs a value`; an option it does not know, or an operand past
  * `maxOperands`, is an "unknown argument" (the whole word).
  */
-export function parseSubcommand(command: string, argv: readonly string[], specs: readonly OptionSpec[], maxOperands = 0): SubcommandArgs {
+export function parseSubcommand(
+  command: string,
+  argv: readonly string[],
+  specs: readonly OptionSpec[],
+  maxOperands = 0,
+): SubcommandArgs {
   const r = parseOptions(argv, specs);
   if (!r.ok) return { ok: false, message: `keel ${command}: ${argError(r.error)}` };
   const extra = r.value.operands[maxOperands];
@@ -97,7 +107,7 @@ export function optValue(v: string | true | undefined): string | undefined {
 
 export function helpText(): string {
   const lines = OPTIONS.map((o) => {
-    const arg = o.arg === "required" ? "=ARG" : o.arg === "optional" ? "[=ARG]" : "";
+    const arg = o.kind === "required" ? "=ARG" : o.kind === "optional" ? "[=ARG]" : "";
     const flag = `${o.short ? `-${o.short}, ` : "    "}--${o.long}${arg}`;
     return `  ${flag.padEnd(30)} ${o.help}`;
   });

@@ -50,7 +50,10 @@ function checkConn(c: Ctx, rs: RealServer, co: ConnOpts, at: object): void {
     else c.error(loc, "family-mismatch", `bindto ${co.bindto} is not of the same address family as real server ${rs.ip}; the checker cannot connect`);
   }
   // check_conn_opts()
-  if (isLinkLocal6(dst) && !co.bindIf) c.error(loc, "missing-keyword", `checker target ${dst} is IPv6 link-local and needs 'bind_if'; keepalived ignores this checker`);
+  if (isLinkLocal6(dst) && !co.bindIf) {
+    const why = "is IPv6 link-local and needs 'bind_if'; keepalived ignores this checker";
+    c.error(loc, "missing-keyword", `checker target ${dst} ${why}`);
+  }
 }
 
 function checkVirtualServer(c: Ctx, cfg: KeelConfig, vs: VirtualServer, trackFiles: Record<string, unknown> | undefined): void {

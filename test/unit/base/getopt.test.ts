@@ -19,7 +19,8 @@ function opts(argv: string[]): Record<string, unknown> {
 
 describe("getopt_long", () => {
   test("short options cluster and take a value attached or as the next word", () => {
-    expect(opts(["-nl", "-fa.conf"])).toEqual({ "dont-fork": true, "log-console": true, "use-file": "a.conf", operands: [] });
+    const want = { "dont-fork": true, "log-console": true, "use-file": "a.conf", operands: [] };
+    expect(opts(["-nl", "-fa.conf"])).toEqual(want);
     expect(opts(["-nf", "b.conf"])).toEqual({ "dont-fork": true, "use-file": "b.conf", operands: [] });
   });
 
@@ -55,16 +56,43 @@ describe("getopt_long", () => {
       const r = parseOptions(argv, SPECS);
       return r.ok ? undefined : r.error;
     };
-    expect(first(["-nZ"])).toEqual({ code: "unknown-option", option: "-Z", word: "-nZ", canonical: undefined, message: "invalid option -- 'Z'" });
-    expect(first(["--nope=1"])).toMatchObject({ code: "unknown-option", option: "--nope", word: "--nope=1", message: "unrecognized option '--nope'" });
+    expect(first(["-nZ"])).toEqual({
+      code: "unknown-option",
+      option: "-Z",
+      word: "-nZ",
+      canonical: undefined,
+      message: "invalid option -- 'Z'",
+    });
+    expect(first(["--nope=1"])).toMatchObject({
+      code: "unknown-option",
+      option: "--nope",
+      word: "--nope=1",
+      message: "unrecognized option '--nope'",
+    });
     expect(first(["--dont"])).toMatchObject({ code: "ambiguous-option", message: "option '--dont' is ambiguous" });
-    expect(first(["-f"])).toMatchObject({ code: "missing-argument", canonical: "-f", message: "option requires an argument -- 'f'" });
-    expect(first(["--use"])).toMatchObject({ code: "missing-argument", canonical: "--use-file", message: "option '--use-file' requires an argument" });
-    expect(first(["--verb=1"])).toMatchObject({ code: "unexpected-argument", canonical: "--verbose", message: "option '--verbose' doesn't allow an argument" });
+    expect(first(["-f"])).toMatchObject({
+      code: "missing-argument",
+      canonical: "-f",
+      message: "option requires an argument -- 'f'",
+    });
+    expect(first(["--use"])).toMatchObject({
+      code: "missing-argument",
+      canonical: "--use-file",
+      message: "option '--use-file' requires an argument",
+    });
+    expect(first(["--verb=1"])).toMatchObject({
+      code: "unexpected-argument",
+      canonical: "--verbose",
+      message: "option '--verbose' doesn't allow an argument",
+    });
   });
 
   test("getopt lists every item in order, errors included, and goes on after one", () => {
-    expect(getopt(["-qn", "x", "--use-file"], SPECS).map((i) => (i.kind === "error" ? `!${i.error.option}` : i.kind === "operand" ? i.value : i.long))).toEqual([
+    const items = getopt(["-qn", "x", "--use-file"], SPECS);
+    const said = items.map((i) =>
+      i.kind === "error" ? `!${i.error.option}` : i.kind === "operand" ? i.value : i.long,
+    );
+    expect(said).toEqual([
       "!-q",
       "dont-fork",
       "x",
@@ -80,7 +108,8 @@ describe("getopt_long", () => {
     };
     const pieces = ["-", "--", "=", "f", "n", "t", "use-file", "x", "-f", "--use", "--dont", ""];
     for (let i = 0; i < 2000; i++) {
-      const argv = Array.from({ length: next() % 5 }, () => Array.from({ length: next() % 4 }, () => pieces[next() % pieces.length]).join(""));
+      const word = () => Array.from({ length: next() % 4 }, () => pieces[next() % pieces.length]).join("");
+      const argv = Array.from({ length: next() % 5 }, word);
       expect(() => getopt(argv, SPECS)).not.toThrow();
     }
   });

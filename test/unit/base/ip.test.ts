@@ -117,7 +117,9 @@ describe("either family", () => {
 
 describe("address classes", () => {
   test("multicast: 224.0.0.0/4 and ff00::/8, a zone allowed", () => {
-    for (const yes of ["224.0.0.18", "239.255.255.255", "ff02::12", "FF05::1", "ff02::12%eth0"]) expect(isMulticast(yes)).toBe(true);
+    for (const yes of ["224.0.0.18", "239.255.255.255", "ff02::12", "FF05::1", "ff02::12%eth0"]) {
+      expect(isMulticast(yes)).toBe(true);
+    }
     for (const no of ["223.255.255.255", "240.0.0.1", "10.0.0.1", "fe80::1", "::", "", "ff02", "224.0.0"]) {
       expect(isMulticast(no)).toBe(false);
     }
