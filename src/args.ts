@@ -93,6 +93,29 @@ export function parseSubcommand(
   return { ok: true, ...r.value };
 }
 
+/**
+ * `parseSubcommand` and what every subcommand answers: on a mistake, the message and
+ * `usage` on stderr (exit 1); on --help, `usage` on stdout (exit 0). Otherwise the options.
+ */
+export function readSubcommand(
+  command: string,
+  argv: readonly string[],
+  specs: readonly OptionSpec[],
+  usage: string,
+  io: { out(s: string): void; err(s: string): void },
+): { opts: Map<string, string | true>; operands: string[] } | number {
+  const args = parseSubcommand(command, argv, specs);
+  if (!args.ok) {
+    io.err(`${args.message}\n${usage}`);
+    return 1;
+  }
+  if (args.opts.has("help")) {
+    io.out(usage);
+    return 0;
+  }
+  return args;
+}
+
 function argError(e: GetoptError): string {
   if (e.code === "missing-argument") return `${e.canonical} needs a value`;
   if (e.code === "unexpected-argument") return `${e.canonical} takes no value`;

@@ -2,7 +2,7 @@
  * `keel attach [--control-socket PATH]`: the terminal UI against a running daemon.
  * Ink and React load only here (lazily), never in a headless daemon.
  */
-import { optValue, parseSubcommand } from "../args";
+import { optValue, readSubcommand } from "../args";
 import type { OptionSpec } from "../base/getopt";
 import type { Io } from "../cli";
 import { connect } from "../control/client";
@@ -16,15 +16,8 @@ const OPTIONS: OptionSpec[] = [
 ];
 
 export async function attach(argv: string[], io: Io): Promise<number> {
-  const args = parseSubcommand("attach", argv, OPTIONS);
-  if (!args.ok) {
-    io.err(`${args.message}\n${USAGE}`);
-    return 1;
-  }
-  if (args.opts.has("help")) {
-    io.out(USAGE);
-    return 0;
-  }
+  const args = readSubcommand("attach", argv, OPTIONS, USAGE, io);
+  if (typeof args === "number") return args;
   const path = optValue(args.opts.get("control-socket")) ?? DEFAULT_CONTROL_SOCKET;
   // Fail early and clearly when nobody is listening; once attached, the TUI reconnects by itself.
   try {

@@ -4,7 +4,7 @@
  * heals its check, c cuts or restores its link, and the VIP moves between them. Quitting
  * (q, Ctrl-C) removes everything the demo made. Without a terminal it prints how to use it.
  */
-import { parseSubcommand } from "../args";
+import { readSubcommand } from "../args";
 import type { OptionSpec } from "../base/getopt";
 import type { Io } from "../cli";
 
@@ -17,15 +17,8 @@ const OPTIONS: OptionSpec[] = [
 
 export async function demo(argv: string[], io: Io): Promise<number> {
   if (argv[0] === "--serve-web") return (await import("../demo/web")).runDemoWeb(argv.slice(1), io);
-  const args = parseSubcommand("demo", argv, OPTIONS);
-  if (!args.ok) {
-    io.err(`${args.message}\n${USAGE}`);
-    return 1;
-  }
-  if (args.opts.has("help")) {
-    io.out(USAGE);
-    return 0;
-  }
+  const args = readSubcommand("demo", argv, OPTIONS, USAGE, io);
+  if (typeof args === "number") return args;
   const forceSim = args.opts.has("simulated");
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     io.err("keel demo needs a terminal: it opens the TUI on three routers (root: network namespaces; otherwise a simulated network)\n");

@@ -3,7 +3,7 @@
  * when it has virtual servers, their real servers, as tables (or the protocol's JSON).
  * Exit 0 when the daemon answered, 1 otherwise.
  */
-import { optValue, parseSubcommand } from "../args";
+import { optValue, readSubcommand } from "../args";
 import type { OptionSpec } from "../base/getopt";
 import type { Io } from "../cli";
 import { connect } from "../control/client";
@@ -64,15 +64,8 @@ function table(head: string[], rows: string[][]): string {
 }
 
 export async function status(argv: string[], io: Io): Promise<number> {
-  const args = parseSubcommand("status", argv, OPTIONS);
-  if (!args.ok) {
-    io.err(`${args.message}\n${USAGE}`);
-    return 1;
-  }
-  if (args.opts.has("help")) {
-    io.out(USAGE);
-    return 0;
-  }
+  const args = readSubcommand("status", argv, OPTIONS, USAGE, io);
+  if (typeof args === "number") return args;
   const path = optValue(args.opts.get("control-socket")) ?? DEFAULT_CONTROL_SOCKET;
   const json = args.opts.has("json");
   let client: Awaited<ReturnType<typeof connect>>;
