@@ -6,7 +6,18 @@
 import { didYouMean as didYouMeanImpl } from "../../diagnostics";
 import type { Ctx } from "../../schema";
 import type { Token } from "../../tree";
-import { type Family, Line, nameOrNumber, parsePrefixed, plainIp, uint } from "./common";
+import {
+  type Family,
+  Line,
+  type OptionHandler,
+  type OptionTable,
+  type Prefixed,
+  nameOrNumber,
+  parsePrefixed,
+  plainIp,
+  readOptions,
+  uint,
+} from "./common";
 
 export interface VirtualAddress {
   /** the address without prefix */
@@ -45,164 +56,164 @@ export interface AddressContext {
   what: string;
 }
 
+/** An address line being read: the address so far; `ok` false keeps reading but drops the line at the end. */
+class AddressLine extends Line {
+  ok = true;
+  constructor(
+    c: Ctx,
+    t: Token[],
+    readonly ctx: AddressContext,
+    readonly first: Token,
+    readonly p: Prefixed,
+    readonly a: VirtualAddress,
+  ) {
+    super(c, t, ctx.what);
+    this.i = 1;
+  }
+}
+
+type AddressHandler = OptionHandler<AddressLine>;
+
 export function parseAddressLine(c: Ctx, tokens: Token[], ctx: AddressContext): VirtualAddress | undefined {
   const first = tokens[0];
   if (!first) return undefined;
   const p = parsePrefixed(c, first, true, ctx.what);
   if (!p) return undefined;
-  const a: VirtualAddress = { address: p.address, prefix: p.prefix, family: p.family };
-  const l = new Line(c, tokens, ctx.what);
-  l.i = 1;
-  let ok = true;
-  while (!l.done) {
-    const opt = l.next() as Token;
-    const w = opt.text;
-    switch (w) {
-      case "dev": {
-        const v = l.need(opt);
-        if (!v) return undefined;
-        if (a.dev !== undefined) {
-          c.error(opt, "duplicate-option", `${ctx.what}: dev given more than once for ${first.text}`);
-          return undefined;
-        }
-        a.dev = v.text;
-        break;
-      }
-      case "scope": {
-        const v = nameOrNumber(c, l.need(opt), 255, "scope");
-        if (v === undefined) ok = false;
-        else a.scope = v;
-        break;
-      }
-      case "brd":
-      case "broadcast": {
-        const v = l.need(opt);
-        if (!v) return undefined;
-        if (a.family === 6) {
-          c.error(
-            opt,
-            "family-mismatch",
-            `${ctx.what}: an IPv6 address (${first.text}) cannot have a broadcast address`,
-          );
-          return undefined;
-        }
-        if (v.text !== "+" && v.text !== "-" && !plainIp(c, v, "broadcast", 4)) return undefined;
-        a.broadcast = v.text;
-        break;
-      }
-      case "label": {
-        const v = l.need(opt);
-        if (!v) return undefined;
-        if (v.text.length >= 16) {
-          c.error(v, "bad-value", `${ctx.what}: label '${v.text}' is longer than 15 characters`);
-          return undefined;
-        }
-        a.label = v.text;
-        break;
-      }
-      case "peer": {
-        const v = l.need(opt);
-        if (!v) return undefined;
-        if (a.peer !== undefined) {
-          c.error(v, "duplicate-option", `${ctx.what}: another peer has already been given`);
-          break;
-        }
-        const peer = plainIp(c, v, "peer", a.family);
-        if (peer) {
-          if (p.hadPrefix && p.prefix !== (a.family === 4 ? 32 : 128))
-            c.warning(
-              first,
-              "peer-with-prefix",
-              `${ctx.what}: a prefix length cannot be given together with a peer address; it is ignored`,
-            );
-          a.peer = peer;
-        }
-        break;
-      }
-      case "home":
-        a.home = true;
-        break;
-      case "-nodad":
-        a.noDad = true;
-        break;
-      case "mngtmpaddr":
-        a.mngtmpaddr = true;
-        break;
-      case "noprefixroute":
-        a.noPrefixRoute = true;
-        break;
-      case "autojoin":
-        a.autojoin = true;
-        break;
-      case "no_track":
-        a.noTrack = true;
-        break;
-      case "preferred_lft": {
-        const v = l.need(opt);
-        if (!v) return undefined;
-        if (v.text === "forever") a.preferredLft = "forever";
-        else {
-          const n = uint(c, v, 0xffffffff, "preferred_lft");
-          if (n === undefined) ok = false;
-          else a.preferredLft = n;
-        }
-        break;
-      }
-      case "track_group":
-        if (!ctx.isStatic) {
-          c.error(opt, "bad-option", `${ctx.what}: track_group is only for static addresses`);
-          return undefined;
-        }
-        {
-          const v = l.need(opt);
-          if (!v) return undefined;
-          a.trackGroup = v.text;
-        }
-        break;
-      case "use_vmac":
-        if (!ctx.allowUseVmac) {
-          c.error(opt, "bad-option", `${ctx.what}: use_vmac is only for virtual addresses`);
-          ok = false;
-        } else a.useVmac = true;
-        break;
-      default: {
-        // keepalived skips just the word; the words after it would only give more noise
-        const guess = didYouMeanImpl(w, ADDRESS_WORDS);
-        c.error(
-          opt,
-          "bad-option",
-          `${ctx.what}: unknown address option '${w}'${guess ? `; did you mean '${guess}'?` : ""}`,
-        );
-        return undefined;
-      }
-    }
-  }
+  const l = new AddressLine(c, tokens, ctx, first, p, { address: p.address, prefix: p.prefix, family: p.family });
+  if (!readOptions(l, ADDRESS_OPTIONS, unknownAddressOption)) return undefined;
+  return finishAddress(l);
+}
+
+/** The checks of a whole address line, then the address. */
+function finishAddress(l: AddressLine): VirtualAddress | undefined {
+  const { a, c, ctx, first } = l;
   if (a.broadcast && a.peer) {
-    c.warning(
-      first,
-      "broadcast-with-peer",
-      `${ctx.what}: broadcast and peer cannot both be given; the broadcast address is ignored`,
-    );
+    const why = "broadcast and peer cannot both be given; the broadcast address is ignored";
+    c.warning(first, "broadcast-with-peer", `${ctx.what}: ${why}`);
   }
-  if (a.family === 6 && a.scope !== undefined)
-    c.warning(
-      first,
-      "ipv6-scope",
-      `${ctx.what}: a scope cannot be given for IPv6 addresses (${first.text}); keepalived ignores it`,
-    );
-  if (a.family === 6 && a.label !== undefined)
-    c.warning(
-      first,
-      "ipv6-label",
-      `${ctx.what}: a label cannot be given for IPv6 addresses (${first.text}); keepalived ignores it`,
-    );
-  if (ctx.isStatic && a.trackGroup && !a.dev)
-    c.error(
-      first,
-      "track-group-needs-dev",
-      `${ctx.what}: track_group needs a dev on ${first.text}`,
-    );
-  return ok ? c.origin(a, first) : undefined;
+  if (a.family === 6 && a.scope !== undefined) {
+    const why = `a scope cannot be given for IPv6 addresses (${first.text}); keepalived ignores it`;
+    c.warning(first, "ipv6-scope", `${ctx.what}: ${why}`);
+  }
+  if (a.family === 6 && a.label !== undefined) {
+    const why = `a label cannot be given for IPv6 addresses (${first.text}); keepalived ignores it`;
+    c.warning(first, "ipv6-label", `${ctx.what}: ${why}`);
+  }
+  if (ctx.isStatic && a.trackGroup && !a.dev) {
+    c.error(first, "track-group-needs-dev", `${ctx.what}: track_group needs a dev on ${first.text}`);
+  }
+  return l.ok ? c.origin(a, first) : undefined;
+}
+
+/** A word that sets a flag. */
+const flag =
+  (key: "home" | "noDad" | "mngtmpaddr" | "noPrefixRoute" | "autojoin" | "noTrack"): AddressHandler =>
+  (l) => {
+    l.a[key] = true;
+    return true;
+  };
+
+const broadcast: AddressHandler = (l, opt) => {
+  const v = l.need(opt);
+  if (!v) return false;
+  if (l.a.family === 6) {
+    const why = `an IPv6 address (${l.first.text}) cannot have a broadcast address`;
+    l.c.error(opt, "family-mismatch", `${l.what}: ${why}`);
+    return false;
+  }
+  if (v.text !== "+" && v.text !== "-" && !plainIp(l.c, v, "broadcast", 4)) return false;
+  l.a.broadcast = v.text;
+  return true;
+};
+
+const ADDRESS_OPTIONS: OptionTable<AddressLine> = {
+  dev: (l, opt) => {
+    const v = l.need(opt);
+    if (!v) return false;
+    if (l.a.dev !== undefined) {
+      l.c.error(opt, "duplicate-option", `${l.what}: dev given more than once for ${l.first.text}`);
+      return false;
+    }
+    l.a.dev = v.text;
+    return true;
+  },
+  scope: (l, opt) => {
+    const v = nameOrNumber(l.c, l.need(opt), 255, "scope");
+    if (v === undefined) l.ok = false;
+    else l.a.scope = v;
+    return true;
+  },
+  brd: broadcast,
+  broadcast,
+  label: (l, opt) => {
+    const v = l.need(opt);
+    if (!v) return false;
+    if (v.text.length >= 16) {
+      l.c.error(v, "bad-value", `${l.what}: label '${v.text}' is longer than 15 characters`);
+      return false;
+    }
+    l.a.label = v.text;
+    return true;
+  },
+  peer: (l, opt) => {
+    const { a, p } = l;
+    const v = l.need(opt);
+    if (!v) return false;
+    if (a.peer !== undefined) {
+      l.c.error(v, "duplicate-option", `${l.what}: another peer has already been given`);
+      return true;
+    }
+    const peer = plainIp(l.c, v, "peer", a.family);
+    if (peer) {
+      if (p.hadPrefix && p.prefix !== (a.family === 4 ? 32 : 128)) {
+        const why = "a prefix length cannot be given together with a peer address; it is ignored";
+        l.c.warning(l.first, "peer-with-prefix", `${l.what}: ${why}`);
+      }
+      a.peer = peer;
+    }
+    return true;
+  },
+  home: flag("home"),
+  "-nodad": flag("noDad"),
+  mngtmpaddr: flag("mngtmpaddr"),
+  noprefixroute: flag("noPrefixRoute"),
+  autojoin: flag("autojoin"),
+  no_track: flag("noTrack"),
+  preferred_lft: (l, opt) => {
+    const v = l.need(opt);
+    if (!v) return false;
+    if (v.text === "forever") l.a.preferredLft = "forever";
+    else {
+      const n = uint(l.c, v, 0xffffffff, "preferred_lft");
+      if (n === undefined) l.ok = false;
+      else l.a.preferredLft = n;
+    }
+    return true;
+  },
+  track_group: (l, opt) => {
+    if (!l.ctx.isStatic) {
+      l.c.error(opt, "bad-option", `${l.what}: track_group is only for static addresses`);
+      return false;
+    }
+    const v = l.need(opt);
+    if (!v) return false;
+    l.a.trackGroup = v.text;
+    return true;
+  },
+  use_vmac: (l, opt) => {
+    if (!l.ctx.allowUseVmac) {
+      l.c.error(opt, "bad-option", `${l.what}: use_vmac is only for virtual addresses`);
+      l.ok = false;
+    } else l.a.useVmac = true;
+    return true;
+  },
+};
+
+/** keepalived skips just the word; the words after it would only give more noise, so the line goes. */
+function unknownAddressOption(l: AddressLine, opt: Token): boolean {
+  const guess = didYouMeanImpl(opt.text, ADDRESS_WORDS);
+  l.c.error(opt, "bad-option", `${l.what}: unknown address option '${opt.text}'${guess ? `; did you mean '${guess}'?` : ""}`);
+  return false;
 }
 
 const ADDRESS_WORDS = [
