@@ -212,7 +212,8 @@ const ADDRESS_OPTIONS: OptionTable<AddressLine> = {
 /** keepalived skips just the word; the words after it would only give more noise, so the line goes. */
 function unknownAddressOption(l: AddressLine, opt: Token): boolean {
   const guess = didYouMeanImpl(opt.text, ADDRESS_WORDS);
-  l.c.error(opt, "bad-option", `${l.what}: unknown address option '${opt.text}'${guess ? `; did you mean '${guess}'?` : ""}`);
+  const hint = guess ? `; did you mean '${guess}'?` : "";
+  l.c.error(opt, "bad-option", `${l.what}: unknown address option '${opt.text}'${hint}`);
   return false;
 }
 
