@@ -76,9 +76,70 @@ function genhashMessage(e: GetoptError): string {
   return `Unknown option ${e.option.startsWith("--") ? e.word : e.option}`;
 }
 
+type Draft = Partial<GenhashOptions> & { protocol: GenhashOptions["protocol"]; help?: boolean };
+
+/** One option into `o`; returns an error message that ends parsing (keepalived returns -1 at once), or undefined. */
+function applyOption(o: Draft, c: string, arg: string | undefined): string | undefined {
+  switch (c) {
+    case "h":
+      o.help = true;
+      return undefined;
+    case "v":
+      o.verbose = true;
+      return undefined;
+    case "S":
+      o.ssl = true;
+      return undefined;
+    case "I":
+      o.sni = true;
+      return undefined;
+    case "s": {
+      const a = arg ?? "";
+      const host = a.split("%")[0] ?? "";
+      if (!isIP(host)) return `server should be an IP, not ${a}`;
+      o.server = a;
+      return undefined;
+    }
+    case "V":
+      o.virtualhost = arg;
+      return undefined;
+    case "p": {
+      const n = integer(arg ?? "");
+      if (n === undefined || n <= 0 || n > 65535) return `invalid port number '${arg}'`;
+      o.port = n;
+      return undefined;
+    }
+    case "u":
+      o.url = arg;
+      return undefined;
+    case "m": {
+      const start = (arg ?? "").replace(/^[ \t]+/, "");
+      const n = integer(start);
+      const signed = start.startsWith("-") || start.startsWith("+");
+      if (n === undefined || signed || n > 0xffffffff) return `invalid fwmark '${arg}'`;
+      o.fwmark = n;
+      return undefined;
+    }
+    case "P":
+      if (arg === "1.0") o.protocol = "1.0";
+      else if (arg === "1.0c" || arg === "1.0C") o.protocol = "1.0C";
+      else if (arg === "1.1") o.protocol = "1.1";
+      else return `invalid HTTP protocol version '${arg}'`;
+      return undefined;
+    case "t": {
+      const start = (arg ?? "").replace(/^[ \t]+/, "");
+      const n = integer(start);
+      if (n === undefined || start.startsWith("-") || start === "") return `invalid timeout '${arg}'`;
+      o.timeoutS = n;
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 /** `argv`: the arguments after the program name (genhash) or after -T/--genhash (keel, keepalived) */
 export function parseGenhashArgs(argv: readonly string[], amGenhash = true): ParsedGenhash {
-  const o: Partial<GenhashOptions> & { protocol: GenhashOptions["protocol"] } = { ssl: false, sni: false, verbose: false, protocol: "1.0" };
+  const o: Draft = { ssl: false, sni: false, verbose: false, protocol: "1.0" };
   const messages: string[] = [];
   const operands: string[] = [];
   let bad = false;
@@ -86,75 +147,17 @@ export function parseGenhashArgs(argv: readonly string[], amGenhash = true): Par
   // keepalived -T with none
   if (argv.length <= (amGenhash ? 1 : 0)) return { ok: false, messages };
 
-  /** one option; returns an error message that ends parsing (keepalived returns -1 at once), or undefined */
-  const apply = (c: string, arg: string | undefined): string | undefined => {
-    switch (c) {
-      case "h":
-        bad = true;
-        return undefined;
-      case "v":
-        o.verbose = true;
-        return undefined;
-      case "S":
-        o.ssl = true;
-        return undefined;
-      case "I":
-        o.sni = true;
-        return undefined;
-      case "s": {
-        const a = arg ?? "";
-        const host = a.split("%")[0] ?? "";
-        if (!isIP(host)) return `server should be an IP, not ${a}`;
-        o.server = a;
-        return undefined;
-      }
-      case "V":
-        o.virtualhost = arg;
-        return undefined;
-      case "p": {
-        const n = integer(arg ?? "");
-        if (n === undefined || n <= 0 || n > 65535) return `invalid port number '${arg}'`;
-        o.port = n;
-        return undefined;
-      }
-      case "u":
-        o.url = arg;
-        return undefined;
-      case "m": {
-        const start = (arg ?? "").replace(/^[ \t]+/, "");
-        const n = integer(start);
-        if (n === undefined || start.startsWith("-") || start.startsWith("+") || n > 0xffffffff) return `invalid fwmark '${arg}'`;
-        o.fwmark = n;
-        return undefined;
-      }
-      case "P":
-        if (arg === "1.0") o.protocol = "1.0";
-        else if (arg === "1.0c" || arg === "1.0C") o.protocol = "1.0C";
-        else if (arg === "1.1") o.protocol = "1.1";
-        else return `invalid HTTP protocol version '${arg}'`;
-        return undefined;
-      case "t": {
-        const start = (arg ?? "").replace(/^[ \t]+/, "");
-        const n = integer(start);
-        if (n === undefined || start.startsWith("-") || start === "") return `invalid timeout '${arg}'`;
-        o.timeoutS = n;
-        return undefined;
-      }
-    }
-    return undefined;
-  };
-
   for (const it of getopt(argv, OPTIONS)) {
     if (it.kind === "operand") operands.push(it.value);
     else if (it.kind === "error") {
       messages.push(genhashMessage(it.error));
       bad = true;
     } else {
-      const e = apply(OPTIONS.find((s) => s.long === it.long)!.short!, it.value);
+      const e = applyOption(o, OPTIONS.find((s) => s.long === it.long)!.short!, it.value);
       if (e) return { ok: false, messages: [...messages, e] };
     }
   }
-  if (bad) return { ok: false, messages };
+  if (bad || o.help) return { ok: false, messages };
   if (operands.length) return { ok: false, messages: [`Unexpected argument(s): ${operands.join(" ")}`] };
   if (o.server === undefined || o.port === undefined || o.url === undefined) return { ok: false, messages };
   return { ok: true, value: o as GenhashOptions };
