@@ -1,6 +1,7 @@
 // src/base/getopt.ts: getopt_long's rules and glibc's messages, never a throw.
 import { describe, expect, test } from "bun:test";
 import { type OptionSpec, getopt, parseOptions } from "../../../src/base/getopt";
+import { mulberry32u } from "../../../src/base/random";
 
 const SPECS: OptionSpec[] = [
   { long: "use-file", short: "f", arg: "required" },
@@ -101,11 +102,7 @@ describe("getopt_long", () => {
   });
 
   test("never throws on random words", () => {
-    let seed = 7;
-    const next = () => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed >>> 16;
-    };
+    const next = mulberry32u(7);
     const pieces = ["-", "--", "=", "f", "n", "t", "use-file", "x", "-f", "--use", "--dont", ""];
     for (let i = 0; i < 2000; i++) {
       const word = () => Array.from({ length: next() % 4 }, () => pieces[next() % pieces.length]).join("");

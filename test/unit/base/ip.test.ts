@@ -3,6 +3,7 @@
  * layer shares (multicast, link-local, IPv4 as a number).
  */
 import { describe, expect, test } from "bun:test";
+import { mulberry32u } from "../../../src/base/random";
 import {
   canonicalIp,
   formatAddress,
@@ -74,11 +75,7 @@ describe("addresses (inet_pton / inet_ntop)", () => {
   });
 
   test("format → parse round trip on random bytes", () => {
-    let seed = 11;
-    const next = () => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return seed >>> 16;
-    };
+    const next = mulberry32u(11);
     for (let i = 0; i < 2000; i++) {
       const b = Uint8Array.from({ length: 16 }, () => next() & 0xff);
       for (let k = 0; k < 16; k += 2) if (next() & 1) b[k] = b[k + 1] = 0;
