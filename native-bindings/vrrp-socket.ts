@@ -19,7 +19,8 @@
 import { ptr } from "bun:ffi";
 import { EAGAIN, EINTR, SyscallError, check, errno } from "./errno";
 import { libc } from "./libc";
-import { formatIpv4, parseIpv4, parseIpv6 } from "./netlink/ip";
+import { formatIpv4, parseIpv4, parseIpv6 } from "../src/base/ip";
+import { IPPROTO_VRRP } from "../src/base/vrrp";
 import { setNonBlocking } from "./readiness";
 import { AF_INET, AF_INET6, MsgBuffers, SOCKADDR_IN6_SIZE, cmsgs, int32, ipMreqn, ipv6Mreq, sockaddrIn, sockaddrIn6 } from "./structs";
 
@@ -142,7 +143,7 @@ function bindSource(fd: number, family: 4 | 6, source: string, ifindex: number):
 
 export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
   const ifindex = ifIndex(o.ifname);
-  const proto = o.proto ?? 112;
+  const proto = o.proto ?? IPPROTO_VRRP;
   const v6 = o.family === 6;
   const fd = check("socket", libc.socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, proto), `raw IPv${o.family} proto ${proto}`);
   try {

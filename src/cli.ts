@@ -4,7 +4,8 @@
  */
 import { existsSync, writeFileSync } from "node:fs";
 import pkg from "../package.json";
-import { SIGNUMS, helpText, parseArgs } from "./args";
+import { SIGNUMS, helpText, optValue, parseArgs, parseSubcommand } from "./args";
+import type { OptionSpec } from "./base/getopt";
 import { renderDiagnostics } from "./config/diagnostics";
 import { type ConfigFormat, formatOf, loadConfig } from "./config/load";
 import { emitConf } from "./config/parse";
@@ -192,35 +193,24 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   return daemonExited;
 }
 
-function str(v: string | true | undefined): string | undefined {
-  return typeof v === "string" ? v : undefined;
-}
+const str = optValue;
+
+const CONVERT_OPTIONS: OptionSpec[] = [
+  { long: "to", arg: "required" },
+  { long: "output", short: "o", arg: "required" },
+  { long: "format", arg: "required" },
+  { long: "config-id", short: "i", arg: "required" },
+];
 
 /** `keel convert FILE [--to toml|conf] [-o OUT] [--format conf|toml] [-i ID]` */
 function convert(argv: string[], io: Io): number {
-  let to: string | undefined;
-  let out: string | undefined;
-  let from: string | undefined;
-  let configId: string | undefined;
-  const files: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const val = () => argv[++i];
-    if (a === "--to") to = val();
-    else if (a.startsWith("--to=")) to = a.slice(5);
-    else if (a === "-o" || a === "--output") out = val();
-    else if (a === "--format") from = val();
-    else if (a === "-i" || a === "--config-id") configId = val();
-    else if (a.startsWith("-")) {
-      io.err(`keel convert: unknown option '${a}'\n`);
-      return 1;
-    } else files.push(a);
-  }
-  const file = files[0];
-  if (!file || files.length > 1) {
-    io.err("usage: keel convert FILE [--to toml|conf] [-o OUT]\n");
+  const args = parseSubcommand("convert", argv, CONVERT_OPTIONS, 1);
+  const file = args.ok ? args.operands[0] : undefined;
+  if (!args.ok || !file) {
+    io.err(`${args.ok ? "" : `${args.message}\n`}usage: keel convert FILE [--to toml|conf] [-o OUT]\n`);
     return 1;
   }
+  const [to, out, from, configId] = ["to", "output", "format", "config-id"].map((k) => optValue(args.opts.get(k)));
   const source = formatOf(file, from);
   const target = to ?? (source === "conf" ? "toml" : "conf");
   if (target !== "toml" && target !== "conf") {

@@ -7,6 +7,7 @@
  */
 import { hostname } from "node:os";
 import { dirname } from "node:path";
+import { mulberry32 } from "../base/random";
 import { type Diagnostics, type SourceLoc, formatLoc } from "./diagnostics";
 import { type ConfigSource, hasWildcards, resolveInclude } from "./source";
 
@@ -85,18 +86,6 @@ export function decomment(s: string, diags?: Diagnostics, loc?: SourceLoc): stri
 
 const COMMENT_OR_QUOTE = /["#!\\]/;
 
-/** A tiny deterministic PRNG (mulberry32) for ${_RANDOM}. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function preprocess(
   entry: string,
   source: ConfigSource,
@@ -121,7 +110,7 @@ export function preprocessTo(
 ): void {
   const defs = new Map<string, Definition>();
   const configId = opts.configId ?? defaultConfigId();
-  const random = rng(opts.randomSeed ?? Date.now());
+  const random = mulberry32(opts.randomSeed ?? Date.now());
   const env = opts.env ?? process.env;
   const includeStack: { id: string; file: string; loc?: SourceLoc }[] = [];
   let generated = 0;

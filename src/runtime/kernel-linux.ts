@@ -9,7 +9,7 @@ import { type AddressSpec, NetlinkError, type RouteSpec, type RuleSpec, Rtnl, wa
 import { watchReadable } from "../../native-bindings/readiness";
 import { openVrrpSocket } from "../../native-bindings/vrrp-socket";
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
-import { parseIp } from "../vrrp/addr";
+import { formatIpv4, ipv4ToNumber, numberToIpv4, parseIp } from "../base/ip";
 import type { ChannelOptions, IfAddress, Kernel, KernelEvent, Link, VrrpChannel } from "./kernel";
 
 const IFF_UP = 0x1;
@@ -41,10 +41,10 @@ function broadcastOf(va: VirtualAddress): string | undefined {
   if (va.broadcast !== "+" && va.broadcast !== "-") return va.broadcast;
   const b = parseIp(va.address)?.bytes;
   if (!b) return undefined;
-  const n = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  const n = ipv4ToNumber(b);
   const mask = va.prefix === 0 ? 0 : (0xffffffff << (32 - va.prefix)) >>> 0;
   const out = va.broadcast === "+" ? (n | ~mask) >>> 0 : (n & mask) >>> 0;
-  return [out >>> 24, (out >>> 16) & 255, (out >>> 8) & 255, out & 255].join(".");
+  return formatIpv4(numberToIpv4(out));
 }
 
 function message(e: unknown): string {

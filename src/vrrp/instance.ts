@@ -6,7 +6,9 @@
  * vrrp_state_leave_master, vrrp_state_leave_fault) and vrrp_scheduler.c
  * (vrrp_init_state, try_up_instance, vrrp_dispatcher_read_timeout).
  */
-import { canonicalIp, parseIp } from "./addr";
+import { canonicalIp, isMulticast, parseIp } from "../base/ip";
+import { PRIO_OWNER, PRIO_STOP } from "../base/vrrp";
+import { authPassMatches } from "./packet";
 import type { InstanceParams } from "./params";
 import { masterDownMs, minSkewMs, skewMs } from "./timers";
 import {
@@ -19,9 +21,6 @@ import {
   type VrrpStats,
   zeroStats,
 } from "./types";
-
-export const PRIO_OWNER = 255;
-export const PRIO_STOP = 0;
 
 /** What a sync group lets its members do (vrrp_sync.c); absent for a lone instance. */
 export interface SyncControl {
@@ -286,7 +285,7 @@ export class Instance {
       if (adv.authType > 2) return ko("invalid_authtype", "bad-auth-type", `${who} Invalid auth type: ${adv.authType}`);
       if (adv.authType !== want)
         return ko("authtype_mismatch", "auth-type-mismatch", `${who} received a ${adv.authType} auth, expecting ${want}!`);
-      if (p.auth?.type === "PASS" && !passMatches(adv.authData, p.auth.pass))
+      if (p.auth?.type === "PASS" && !authPassMatches(adv, p.auth.pass))
         return ko("auth_failure", "auth-failure", `${who} received an invalid passwd!`);
       if (p.auth?.type === "AH") {
         // ICV and SPI, then the anti-replay sequence (vrrp_in_chk_ipsecah)
@@ -652,20 +651,6 @@ export class Instance {
   private notify(state: NotifyState): void {
     this.out.push({ type: "notify", kind: "INSTANCE", name: this.name, state, priority: this.effectivePriority });
   }
-}
-
-/** PASS authentication data: the first 8 characters, zero padded (RFC 2338 5.3.6.1). */
-function passMatches(data: Uint8Array | undefined, pass: string): boolean {
-  if (!data || data.length < 8) return false;
-  const want = new TextEncoder().encode(pass.slice(0, 8));
-  for (let i = 0; i < 8; i++) if ((data[i] ?? 0) !== (want[i] ?? 0)) return false;
-  return true;
-}
-
-function isMulticast(addr: string): boolean {
-  if (addr.includes(":")) return addr.toLowerCase().startsWith("ff");
-  const first = Number(addr.split(".")[0]);
-  return first >= 224 && first <= 239;
 }
 
 /** Addresses as unsigned byte strings (keepalived compares them with memcmp). */

@@ -10,7 +10,7 @@ import type { HostFacts, KeelConfig } from "../model";
 import type { Ctx } from "../schema";
 import { declOrder } from "./keywords";
 import type { TrackRef, Tracking, VirtualAddress, VrrpInstance } from "./model";
-import type { Family } from "./net";
+import type { Family } from "./net/common";
 
 const NOWHERE: SourceLoc = { file: "", line: 0, col: 0 };
 

@@ -10,9 +10,11 @@
  * `undefined` here: undefined means "the global value", which the runtime resolves.
  */
 import type { Script } from "../script";
-import type { Route, Rule, VirtualAddress } from "./net";
+import type { VirtualAddress } from "./net/address";
+import type { Route } from "./net/route";
+import type { Rule } from "./net/rule";
 
-export type { Route, Rule, VirtualAddress } from "./net";
+export type { Route, Rule, VirtualAddress };
 
 /** One line of a track_interface block. */
 export interface TrackInterface {

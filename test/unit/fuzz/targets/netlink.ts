@@ -32,7 +32,7 @@ import * as K from "../../../../native-bindings/netlink/constants";
 import { CTRL_ATTRS, decodeFamily } from "../../../../native-bindings/netlink/genl";
 import { decodeAddress, decodeLink, macvlanModeOf } from "../../../../native-bindings/netlink/messages";
 import { FRA, IFA, IFLA, IFLA_INFO, IFLA_MACVLAN, RTA } from "../../../../native-bindings/netlink/schemas";
-import { canonicalIp } from "../../../../src/vrrp/addr";
+import { canonicalIp } from "../../../../src/base/ip";
 import { hexBytes, mutated, randomBytes } from "../gen";
 import { type Target, checkResult, expectThat, hit, noThrow } from "../harness";
 

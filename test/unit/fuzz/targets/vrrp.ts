@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { encodeIpv4Packet, verifyIpv4Ah } from "../../../../src/vrrp/ah";
-import { canonicalIp, formatIpv6, parseIpv4, parseIpv6 } from "../../../../src/vrrp/addr";
+import { canonicalIp, formatIpv6, parseIpv4, parseIpv6 } from "../../../../src/base/ip";
 import { decodeAdvert, decodeIpv4Packet, encodeAdvert } from "../../../../src/vrrp/packet";
 import { decodeReceived } from "../../../../src/vrrp/receive";
 import type { ReceivedAdvert } from "../../../../src/vrrp/types";
