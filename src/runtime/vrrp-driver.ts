@@ -500,9 +500,18 @@ export class VrrpDriver {
         this.opts.onNotify?.(a);
         this.opts.onEvent?.({ event: "notify", at: Date.now(), kind: a.kind, name: a.name, state: a.state, priority: a.priority });
         return;
-      case "master-rx-lower-pri":
-        this.log.debug(`(${a.instance}) master received lower priority (${a.priority}) advert from ${a.from}`);
+      case "master-rx-lower-pri": {
+        // keepalived vrrp_state_master_rx's line, once per answer: the engine answers a
+        // peer at most once per advert interval, and says how many it left unanswered
+        const inst = this.router.instances.get(a.instance);
+        const force = inst?.p.lowerPrioNoAdvert ? "" : ", forcing new election";
+        const more = a.suppressed > 0 ? ` (${a.suppressed} more unanswered)` : "";
+        this.log.info(
+          { instance: a.instance, event: "master-rx-lower-pri", from: a.from, suppressed: a.suppressed },
+          `(${a.instance}) Received advert from ${a.from} with lower priority ${a.priority}, ours ${inst?.effectivePriority}${force}${more}`,
+        );
         return;
+      }
     }
   }
 
