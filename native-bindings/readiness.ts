@@ -7,6 +7,14 @@
  *
  * Measured on this machine: p50 ≈ 33 µs from the kernel to the handler, ≈0.1% idle CPU,
  * and recvmsg keeps the ancillary data (a Worker polling was 50–180 µs).
+ *
+ * A watcher may instead stop after a bounded amount of work and return true ("more is
+ * queued"): it is called again from setImmediate, after the event loop has run its
+ * timers and other I/O. Draining until EAGAIN is unbounded under a flood (packets
+ * arrive faster than they are handled): the loop never got back to its timers, and a
+ * master on the same daemon missed its adverts for seconds. keepalived's
+ * vrrp_dispatcher_read bounds its read loop the same way ("handle no more than one
+ * advert per VRID in order to flush socket rcvq") and goes back to its scheduler.
  */
 import { check } from "./errno";
 import { libc } from "./libc";
@@ -17,20 +25,36 @@ const F_SETOWN = 8;
 export const O_NONBLOCK = 0o4000;
 const O_ASYNC = 0o20000;
 
-type Watcher = () => void;
+/** Drains its fd; returns true when it stopped early with more queued (call again later). */
+type Watcher = () => boolean | undefined | void;
 const watchers = new Map<number, Watcher>();
+/** fds whose watcher asked to go on, with a setImmediate pending */
+const resuming = new Set<number>();
 let installed = false;
 
 function dispatch(): void {
-  for (const [fd, w] of watchers) {
-    try {
-      w();
-    } catch (e) {
-      // a watcher must never take the loop down; it reports through its own channel
-      queueMicrotask(() => {
-        throw Object.assign(e instanceof Error ? e : new Error(String(e)), { fd });
-      });
-    }
+  for (const fd of watchers.keys()) run(fd);
+}
+
+function run(fd: number): void {
+  const w = watchers.get(fd);
+  if (!w) return;
+  let more: boolean | undefined | void;
+  try {
+    more = w();
+  } catch (e) {
+    // a watcher must never take the loop down; it reports through its own channel
+    queueMicrotask(() => {
+      throw Object.assign(e instanceof Error ? e : new Error(String(e)), { fd });
+    });
+  }
+  // no new SIGIO comes for data already queued: go on after the loop's other work
+  if (more === true && !resuming.has(fd)) {
+    resuming.add(fd);
+    setImmediate(() => {
+      resuming.delete(fd);
+      run(fd);
+    });
   }
 }
 
@@ -41,7 +65,8 @@ export function setNonBlocking(fd: number, async = false): void {
 
 /**
  * Call `onReadable` whenever `fd` may have data (and once now, for anything already
- * queued). Returns a function that stops watching (it does not close the fd).
+ * queued), and again on the next turn of the event loop while it returns true.
+ * Returns a function that stops watching (it does not close the fd).
  */
 export function watchReadable(fd: number, onReadable: Watcher): () => void {
   if (!installed) {
@@ -51,7 +76,7 @@ export function watchReadable(fd: number, onReadable: Watcher): () => void {
   check("fcntl(F_SETOWN)", libc.fcntl(fd, F_SETOWN, libc.getpid()));
   setNonBlocking(fd, true);
   watchers.set(fd, onReadable);
-  queueMicrotask(() => watchers.get(fd)?.());
+  queueMicrotask(() => run(fd));
   // the handler stays installed for good: SIGIO's default action terminates the process,
   // and an O_ASYNC fd closed a moment later can still raise one
   return () => {
