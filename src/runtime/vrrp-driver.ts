@@ -18,6 +18,7 @@ import type { Action } from "../vrrp/types";
 import type { Event } from "../control/protocol";
 import type { IfAddress, Kernel, KernelEvent, Link, VrrpChannel } from "./kernel";
 import { RateLimit } from "./rate-limit";
+import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
 
 export interface DriverOptions {
@@ -69,6 +70,8 @@ export class VrrpDriver {
   private timerAt = Number.POSITIVE_INFINITY;
   private unwatch: (() => void) | undefined;
   private readonly limit = new RateLimit(10_000);
+  /** rx-error events for the control socket: one per kind per second, with a count */
+  private readonly rxErrors: RxErrorEvents;
   private stopped = false;
   /** packets dropped before the engine (unknown interface, socket errors) */
   readonly dropped: Record<string, number> = {};
@@ -77,6 +80,7 @@ export class VrrpDriver {
     this.kernel = opts.kernel;
     this.log = opts.log;
     this.now = opts.now ?? (() => performance.now());
+    this.rxErrors = new RxErrorEvents((e) => this.opts.onEvent?.(e), () => this.now());
     this.refreshLinks();
     this.addrs = this.kernel.addresses();
     this.router = new VrrpRouter(opts.config, { interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family) });
@@ -147,6 +151,7 @@ export class VrrpDriver {
     this.pump();
     // keepalived vrrp_terminate_phase2: "Clear static entries"
     this.staticEntries("del");
+    this.rxErrors.flush();
     if (this.timer) clearTimeout(this.timer);
     this.unwatch?.();
     for (const ch of this.channels.values()) ch.close();
@@ -492,7 +497,7 @@ export class VrrpDriver {
         this.log.info({ instance: a.instance, event: "priority", from: a.from, to: a.to }, `(${a.instance}) Changing effective priority from ${a.from} to ${a.to}`);
         return;
       case "rx-error":
-        this.opts.onEvent?.({ event: "rx-error", at: Date.now(), instance: a.instance, from: a.from, code: a.code });
+        this.rxErrors.add(a);
         this.rateLog(`rx-error:${a.instance}:${a.code}:${a.from}`, a.message, { instance: a.instance, event: "rx-error", code: a.code, from: a.from });
         return;
       case "notify":
