@@ -14,7 +14,7 @@ const status: Status = { version: 1, keel: "test", pid: 1, startedAt: 0, configF
 const handlers = { status: () => status, garp: () => undefined, dump: () => ({}), reload: () => ({ ok: true, errors: [] }) };
 const rxError = (i: number): Event => ({ event: "rx-error", at: i, instance: "VI_1", from: `10.0.${i >> 8 & 255}.${i & 255}`, code: "bad-ttl", count: 1 });
 
-let cleanup: (() => void)[] = [];
+const cleanup: (() => void)[] = [];
 afterEach(() => {
   for (const f of cleanup.splice(0)) f();
 });
