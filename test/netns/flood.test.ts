@@ -44,10 +44,11 @@ const WARM_UP = 5_000;
 
 describe("a master under a flood of lower-priority adverts", () => {
   let lab: Lab;
+  // building keel and three namespaces take longer than bun's 5 s hook default when loaded
   beforeAll(() => {
     ensureKeel();
     lab = Lab.create(["h1", "h2", "h3"]);
-  });
+  }, 120_000);
   afterAll(() => lab?.destroy());
 
   test("bounded answers and logs, VI_2 on time, its backup stays backup, subscribers kept, status answers", async () => {
