@@ -25,8 +25,11 @@ const F_SETOWN = 8;
 export const O_NONBLOCK = 0o4000;
 const O_ASYNC = 0o20000;
 
-/** Drains its fd; returns true when it stopped early with more queued (call again later). */
-type Watcher = () => boolean | undefined | void;
+/**
+ * Drains its fd; returns true when it stopped early with more queued (call again
+ * later). Any other result, or none, means it drained to EAGAIN.
+ */
+type Watcher = () => unknown;
 const watchers = new Map<number, Watcher>();
 /** fds whose watcher asked to go on, with a setImmediate pending */
 const resuming = new Set<number>();
@@ -39,7 +42,7 @@ function dispatch(): void {
 function run(fd: number): void {
   const w = watchers.get(fd);
   if (!w) return;
-  let more: boolean | undefined | void;
+  let more: unknown;
   try {
     more = w();
   } catch (e) {
