@@ -168,9 +168,8 @@ describe("a master under a flood of lower-priority adverts", () => {
       }
     })();
 
-    // once the flood is seen arriving, VI_1 goes to FAULT under it (track_file): the
-    // subscriber must get that transition
-    // VI_1 goes to FAULT half-way through the flood (counted by the flooder)
+    // VI_1 goes to FAULT (track_file) half-way through the flood, as the flooder counts
+    // it: the subscriber must get that transition
     await flooder.waitFor(/"half"/, 120_000);
     const faultAt = Date.now();
     writeFileSync(trackFile, "1\n");
