@@ -513,7 +513,8 @@ export class VrrpDriver {
         const more = a.suppressed > 0 ? ` (${a.suppressed} more unanswered)` : "";
         this.log.info(
           { instance: a.instance, event: "master-rx-lower-pri", from: a.from, suppressed: a.suppressed },
-          `(${a.instance}) Received advert from ${a.from} with lower priority ${a.priority}, ours ${inst?.effectivePriority}${force}${more}`,
+          `(${a.instance}) Received advert from ${a.from} with lower priority ${a.priority}, ` +
+            `ours ${inst?.effectivePriority}${force}${more}`,
         );
         return;
       }

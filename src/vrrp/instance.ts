@@ -419,7 +419,8 @@ export class Instance {
         this.garp(this.p.garpLowerPrioRepeat);
         if (this.p.garpLowerPrioDelayMs > 0) this.lowerPrioGarpAt = now + this.p.garpLowerPrioDelayMs;
       }
-      this.out.push({ type: "master-rx-lower-pri", instance: this.name, from: adv.from, priority: adv.priority, suppressed });
+      const lower = { instance: this.name, from: adv.from, priority: adv.priority, suppressed };
+      this.out.push({ type: "master-rx-lower-pri", ...lower });
       return !this.p.lowerPrioNoAdvert;
     }
     if (higherThan()) {

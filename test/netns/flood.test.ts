@@ -51,13 +51,19 @@ describe("a master under a flood of lower-priority adverts", () => {
   }, 120_000);
   afterAll(() => lab?.destroy());
 
-  test("bounded answers and logs, VI_2 on time, its backup stays backup, subscribers kept, status answers", async () => {
+  test("answers and logs bounded, VI_2 on time, its backup stays, subscribers kept, status answers", async () => {
     const trackFile = `${lab.dir}/vi1-fault`;
     writeFileSync(trackFile, "0\n");
     const global = `global_defs {\n  router_id flood\n}\ntrack_file vi1_fault {\n  file ${trackFile}\n  weight 0\n}\n`;
     const conf = (prio: number) =>
       global +
-      instance({ name: "VI_1", vrid: 51, priority: prio, vips: ["10.99.0.100/32"], extra: ["track_file {", "  vi1_fault", "}"] }) +
+      instance({
+        name: "VI_1",
+        vrid: 51,
+        priority: prio,
+        vips: ["10.99.0.100/32"],
+        extra: ["track_file {", "  vi1_fault", "}"],
+      }) +
       instance({ name: "VI_2", vrid: 52, priority: prio, vips: ["10.99.0.101/32"] });
     const h1 = lab.keel("h1", conf(150));
     await h1.waitFor(/\(VI_1\) Entering MASTER STATE/, 15_000);
@@ -193,7 +199,9 @@ describe("a master under a flood of lower-priority adverts", () => {
     status.close();
 
     const floodS = (endedAt - startedAt) / 1000;
-    const rows = lab.tshark(pcap, "vrrp", ["frame.time_epoch", "vrrp.virt_rtr_id"]).map(([t, v]) => ({ t: Number(t) * 1000, vrid: Number(v) }));
+    const rows = lab
+      .tshark(pcap, "vrrp", ["frame.time_epoch", "vrrp.virt_rtr_id"])
+      .map(([t, v]) => ({ t: Number(t) * 1000, vrid: Number(v) }));
     const vi1 = rows.filter((r) => r.vrid === 51 && r.t >= startedAt && r.t <= faultAt);
     const vi2 = rows.filter((r) => r.vrid === 52 && r.t >= startedAt - 1_000 && r.t <= endedAt + 1_000).map((r) => r.t);
     const gaps = vi2.slice(1).map((t, k) => t - vi2[k]!);
@@ -204,19 +212,30 @@ describe("a master under a flood of lower-priority adverts", () => {
     const sorted = [...latencies].sort((a, b) => a - b);
     const q = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? -1);
     console.log(
-      `flood: ${report.sent} frames (${report.failed} refused) in ${report.ms} ms (${Math.round(report.sent / (report.ms / 1000))}/s); ` +
-        `test window ${floodS.toFixed(1)} s; VI_1 adverts until FAULT: ${vi1.length} in ${((faultAt - startedAt) / 1000).toFixed(1)} s; ` +
-        `VI_2 adverts ${vi2.length}, max gap ${Math.round(maxGap)} ms; h1 log lines ${lines}; events ${events.length}; ` +
-        `status p50 ${q(0.5)} p99 ${q(0.99)} max ${q(1)} ms over ${latencies.length}; CLI ${Math.round(cliMs)} ms; FAULT during flood: ${faultDuringFlood}; ` +
-        `(ms from flood start: FAULT ${faultAt - startedAt}, max gap from ${Math.round(gapAt - startedAt)}, slowest status ${slowAt - startedAt}); ` +
+      [
+        `flood: ${report.sent} frames (${report.failed} refused) in ${report.ms} ms`,
+        `(${Math.round(report.sent / (report.ms / 1000))}/s); test window ${floodS.toFixed(1)} s;`,
+        `VI_1 adverts until FAULT: ${vi1.length} in ${((faultAt - startedAt) / 1000).toFixed(1)} s;`,
+        `VI_2 adverts ${vi2.length}, max gap ${Math.round(maxGap)} ms; h1 log lines ${lines}; events ${events.length};`,
+        `status p50 ${q(0.5)} p99 ${q(0.99)} max ${q(1)} ms over ${latencies.length}; CLI ${Math.round(cliMs)} ms;`,
+        `FAULT during flood: ${faultDuringFlood}; (ms from flood start: FAULT ${faultAt - startedAt},`,
+        `max gap from ${Math.round(gapAt - startedAt)}, slowest status ${slowAt - startedAt});`,
         `this process's timers late by up to ${Math.round(lagMax)} ms (at ${lagAt})`,
+      ].join(" "),
     );
-    const why = `\nh1:\n${h1.lines.slice(m1, m1 + 60).map((l) => l.text).join("\n")}`;
+    const why = `\nh1:\n${h1.lines
+      .slice(m1, m1 + 60)
+      .map((l) => l.text)
+      .join("\n")}`;
 
     expect(report.sent).toBeGreaterThan(FLOOD / 2);
     // keepalived's line for an answer, with the count left unanswered since the last one
-    const answer = /\(VI_1\) Received advert from 10\.99\.0\.13 with lower priority 50, ours 150, forcing new election \(\d+ more unanswered\)/;
-    expect(h1.lines.some((l) => answer.test(l.text)), why).toBe(true);
+    const answer =
+      /\(VI_1\) Received advert from 10\.99\.0\.13 with lower priority 50, ours 150, forcing new election \(\d+ more/;
+    expect(
+      h1.lines.some((l) => answer.test(l.text)),
+      why,
+    ).toBe(true);
     // answers to the flooder: per advert interval (1 s) the periodic advert and at most one answer
     const vi1S = (faultAt - startedAt) / 1000;
     expect(vi1.length, why).toBeLessThanOrEqual(2 * (Math.ceil(vi1S) + 1));
@@ -224,7 +243,9 @@ describe("a master under a flood of lower-priority adverts", () => {
     // advert interval to spare
     expect(vi2.length).toBeGreaterThanOrEqual(Math.floor(floodS) - 1);
     expect(maxGap, why).toBeLessThan(masterDownMs(1, 100) - 1_000);
-    const takeovers = h2.lines.filter((l) => l.t >= startedMono && l.t <= endedMono + 1_500 && /\(VI_2\) Entering MASTER/.test(l.text));
+    const takeovers = h2.lines.filter(
+      (l) => l.t >= startedMono && l.t <= endedMono + 1_500 && /\(VI_2\) Entering MASTER/.test(l.text),
+    );
     expect(takeovers.map((l) => l.text)).toEqual([]);
     // the log: per second a few answer and GARP lines, rate-limited rx errors, the FAULT
     expect(lines, why).toBeLessThanOrEqual(10 * (Math.ceil(floodS) + 2) + 50);
@@ -232,7 +253,10 @@ describe("a master under a flood of lower-priority adverts", () => {
     expect(faulted).toBe(true);
     expect(hungUp).toBe(false);
     expect(h1.lines.some((l) => l.text.includes("stopped reading"))).toBe(false);
-    expect(events.find((e) => e.event === "transition" && e.instance === "VI_1" && e.to === "FAULT")).toMatchObject({ from: "MASTER", reason: "track-fault" });
+    expect(events.find((e) => e.event === "transition" && e.instance === "VI_1" && e.to === "FAULT")).toMatchObject({
+      from: "MASTER",
+      reason: "track-fault",
+    });
     // rx errors arrive aggregated, with their counts
     const rx = events.filter((e) => e.event === "rx-error");
     expect(rx.length).toBeGreaterThan(0);

@@ -11,10 +11,17 @@ import { Sim, globalDefs, vrrpInstance } from "./harness";
 function lab(): Sim {
   const sim = new Sim({ seed: 5, latencyMs: 1 });
   const two = (prio: number) =>
-    `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: prio, extra: ["garp_lower_prio_repeat 1"] })}\n${vrrpInstance({ name: "VI_2", vrid: 2, priority: prio })}`;
+    [
+      globalDefs(3),
+      vrrpInstance({ name: "VI_1", vrid: 1, priority: prio, extra: ["garp_lower_prio_repeat 1"] }),
+      vrrpInstance({ name: "VI_2", vrid: 2, priority: prio }),
+    ].join("\n");
   sim.add({ name: "a", conf: two(150) });
   sim.add({ name: "b", conf: two(100) });
-  sim.add({ name: "f", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 50, advertInt: 0.01 })}` });
+  sim.add({
+    name: "f",
+    conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 50, advertInt: 0.01 })}`,
+  });
   // f hears nobody, so it is a master for VRID 1 all along; everyone hears f
   sim.setLink("a", "f", { loss: 1 }, false);
   sim.setLink("b", "f", { loss: 1 }, false);

@@ -13,10 +13,18 @@ import { VrrpDriver } from "../../../src/runtime/vrrp-driver";
 import { encodeIpv4Packet } from "../../../src/vrrp/ah";
 import { encodeAdvert } from "../../../src/vrrp/packet";
 
-const CONF = `global_defs {\n  vrrp_version 3\n}\nvrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 150\n  virtual_ipaddress {\n    10.213.7.100/32\n  }\n}\n`;
+const CONF = [
+  "global_defs {\n  vrrp_version 3\n}",
+  "vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 150",
+  "  virtual_ipaddress {\n    10.213.7.100/32\n  }\n}\n",
+].join("\n");
 
 function config() {
-  const r = parseConf("/k.conf", { source: memorySource({ "/k.conf": CONF }), host: { interfaceExists: () => true }, configId: "x" });
+  const r = parseConf("/k.conf", {
+    source: memorySource({ "/k.conf": CONF }),
+    host: { interfaceExists: () => true },
+    configId: "x",
+  });
   expect(r.diagnostics.errorCount).toBe(0);
   return r.config;
 }
@@ -24,7 +32,16 @@ function config() {
 /** A v3 advert from `src` for VRID 51, with the given TTL (255 is valid). */
 function packet(src: string, ttl: number): Uint8Array {
   const vrrp = encodeAdvert(
-    { version: 3, type: 1, vrid: 51, priority: 200, family: 4, advertIntCs: 100, authType: 0, addresses: ["10.213.7.100"] },
+    {
+      version: 3,
+      type: 1,
+      vrid: 51,
+      priority: 200,
+      family: 4,
+      advertIntCs: 100,
+      authType: 0,
+      addresses: ["10.213.7.100"],
+    },
     { src, dst: "224.0.0.18" },
   );
   return encodeIpv4Packet({ src, dst: "224.0.0.18", id: 1, payload: vrrp, ttl });
@@ -39,9 +56,22 @@ describe("rx-error events under a flood", () => {
     const k2 = new SimKernel({ name: "h2", segment: seg, ipv4: "10.213.7.12", prefixLen: 24 });
     let clock = 0;
     const events: Event[] = [];
-    const driver = new VrrpDriver({ config: config(), kernel: k1, log: pino({ level: "silent" }), now: () => clock, onEvent: (e) => events.push(e) });
+    const driver = new VrrpDriver({
+      config: config(),
+      kernel: k1,
+      log: pino({ level: "silent" }),
+      now: () => clock,
+      onEvent: (e) => events.push(e),
+    });
     driver.start();
-    const flooder = k2.openChannel({ family: 4, ifname: "eth0", proto: 112, groups: [], onPacket: () => {}, onError: () => {} });
+    const flooder = k2.openChannel({
+      family: 4,
+      ifname: "eth0",
+      proto: 112,
+      groups: [],
+      onPacket: () => {},
+      onError: () => {},
+    });
     const bad = { a: packet("10.213.7.12", 64), b: packet("10.213.7.13", 64) };
     for (let i = 0; i < 10_000; i++) {
       // 50 µs apart in virtual time: the whole flood fits in half of one window
@@ -67,7 +97,12 @@ describe("rx-error events under a flood", () => {
   test("RxErrorEvents: one event per kind per window; senders beyond the limit fold into '*'", async () => {
     let clock = 0;
     const got: [string, number][] = [];
-    const agg = new RxErrorEvents((e) => got.push([e.from, e.count ?? 1]), () => clock, 1_000, 2);
+    const agg = new RxErrorEvents(
+      (e) => got.push([e.from, e.count ?? 1]),
+      () => clock,
+      1_000,
+      2,
+    );
     for (let i = 0; i < 100; i++) agg.add({ instance: "VI_1", from: `10.0.0.${i}`, code: "bad-ttl" });
     // two kinds tracked, every other sender in the "*" kind: its first at once, the rest pending
     expect(got).toEqual([

@@ -11,8 +11,16 @@ import { instanceParams } from "../../../src/vrrp/params";
 import type { Action, ReceivedAdvert } from "../../../src/vrrp/types";
 
 function master(body: string): { i: Instance; at: number } {
-  const text = `global_defs {\nvrrp_version 3\n}\nvrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 7\npriority 100\nvirtual_ipaddress {\n192.0.2.7/24\n}\n${body}\n}\n`;
-  const r = parseConf("/k.conf", { source: memorySource({ "/k.conf": text }), host: { interfaceExists: () => true }, configId: "x" });
+  const text = [
+    "global_defs {\nvrrp_version 3\n}",
+    "vrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 7\npriority 100",
+    `virtual_ipaddress {\n192.0.2.7/24\n}\n${body}\n}\n`,
+  ].join("\n");
+  const r = parseConf("/k.conf", {
+    source: memorySource({ "/k.conf": text }),
+    host: { interfaceExists: () => true },
+    configId: "x",
+  });
   expect(r.diagnostics.errorCount).toBe(0);
   const v = r.config.vrrpInstances.VI_1;
   if (!v) throw new Error("no instance");
@@ -26,14 +34,31 @@ function master(body: string): { i: Instance; at: number } {
 }
 
 function advert(over: Partial<ReceivedAdvert> = {}): ReceivedAdvert {
-  return { version: 3, vrid: 7, priority: 50, advertIntCs: 100, authType: 0, addresses: ["192.0.2.7"], from: "10.0.0.9", to: "224.0.0.18", ttl: 255, ...over };
+  return {
+    version: 3,
+    vrid: 7,
+    priority: 50,
+    advertIntCs: 100,
+    authType: 0,
+    addresses: ["192.0.2.7"],
+    from: "10.0.0.9",
+    to: "224.0.0.18",
+    ttl: 255,
+    ...over,
+  };
 }
 
 /**
  * Feed `perMs` adverts every millisecond for `ms` ms after `t0`, with the timers run in
  * between as a driver would; returns every action with its time.
  */
-function flood(i: Instance, t0: number, ms: number, perMs: number, make: (n: number) => ReceivedAdvert): { t: number; a: Action }[] {
+function flood(
+  i: Instance,
+  t0: number,
+  ms: number,
+  perMs: number,
+  make: (n: number) => ReceivedAdvert,
+): { t: number; a: Action }[] {
   const out: { t: number; a: Action }[] = [];
   let n = 0;
   for (let t = t0 + 1; t <= t0 + ms; t++) {
