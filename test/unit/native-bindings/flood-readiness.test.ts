@@ -51,3 +51,21 @@ test("an endless source read one byte a turn: the watcher is called again, and a
   expect(turns).toBeGreaterThan(1);
   expect(turns).toBeLessThan(CAP);
 }, 30_000);
+
+test("a burst of SIGIOs before the loop gets to them: one turn per watcher, not one per signal", async () => {
+  const [r, w] = pipe();
+  let calls = 0;
+  const stop = watchReadable(r, () => {
+    calls++;
+    return false;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 10)); // the call watchReadable makes at once
+  const before = calls;
+  // 100 signals delivered while the loop was busy elsewhere: the handler runs 100 times
+  for (let i = 0; i < 100; i++) process.emit("SIGIO" as never);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(calls - before).toBe(1);
+  stop();
+  libc.close(r);
+  libc.close(w);
+});
