@@ -102,9 +102,10 @@ export interface VrrpSocket {
    * many were read (truncated ones included). A datagram larger than the 64 KiB buffer
    * (MSG_TRUNC) is not delivered, only counted in `truncated`: no VRRP message is that
    * long (RFC 5798 5.1: at most 255 addresses), so it can only be garbage. EINTR
-   * retries; any other error but EAGAIN throws SyscallError.
+   * retries; any other error but EAGAIN throws SyscallError. With `max`, it stops after
+   * that many datagrams (returning `max`): more may be queued (readiness.ts).
    */
-  drain(onPacket: (rx: VrrpRx) => void): number;
+  drain(onPacket: (rx: VrrpRx) => void, max?: number): number;
   readonly truncated: number;
   close(): void;
 }
@@ -236,9 +237,9 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
       const r = libc.sendto(fd, data, data.length, 0, sa, sa.length);
       if (Number(r) === -1) throw new SyscallError("sendto", errno(), `${dst} on ${o.ifname}`);
     },
-    drain(onPacket: (rx: VrrpRx) => void): number {
+    drain(onPacket: (rx: VrrpRx) => void, max = Number.POSITIVE_INFINITY): number {
       let n = 0;
-      while (!closed) {
+      while (!closed && n < max) {
         buf.reset();
         const r = Number(libc.recvmsg(fd, ptr(buf.msg), MSG_DONTWAIT));
         if (r < 0) {

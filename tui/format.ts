@@ -98,7 +98,7 @@ export function eventText(e: Event): string {
       return `track ${bits.filter(Boolean).join(" ")}`;
     }
     case "rx-error":
-      return `${e.instance ?? "-"} rx-error ${e.code} from ${e.from}`;
+      return `${e.instance ?? "-"} rx-error ${e.code} from ${e.from}${(e.count ?? 1) > 1 ? ` ×${e.count}` : ""}`;
     case "notify":
       return `notify ${e.kind} ${e.name} ${e.state} prio ${e.priority}`;
     case "checker":

@@ -156,7 +156,12 @@ export type Event =
   | { event: "transition"; at: number; instance: string; from: string; to: string; reason: string }
   | { event: "priority"; at: number; instance: string; from: number; to: number }
   | { event: "track"; at: number; kind: string; name: string; ok?: boolean; value?: number; code?: number; ms?: number }
-  | { event: "rx-error"; at: number; instance?: string; from: string; code: string }
+  /**
+   * rejected packets of one kind (instance, code, sender), aggregated: the first at once,
+   * then at most one event a second carrying how many packets it stands for (absent: 1);
+   * `from` is "*" for senders beyond the 256 kinds tracked at once
+   */
+  | { event: "rx-error"; at: number; instance?: string; from: string; code: string; count?: number }
   | { event: "notify"; at: number; kind: string; name: string; state: string; priority: number }
   | { event: "checker"; at: number; virtualServer: string; realServer: string; type: string; up: boolean; line: string }
   | { event: "real-server"; at: number; virtualServer: string; realServer: string; up: boolean; liveWeight?: number }

@@ -12,6 +12,12 @@ import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
 import { formatIpv4, ipv4ToNumber, numberToIpv4, parseIp } from "../base/ip";
 import type { ChannelOptions, IfAddress, Kernel, KernelEvent, Link, VrrpChannel } from "./kernel";
 
+/**
+ * Datagrams read from one VRRP socket per event-loop turn. A turn of 64 costs well under
+ * a millisecond on a slow machine (decode + engine), so a flood delays a timer or a
+ * control-socket reply by about that much, not by the whole 1 MiB receive queue.
+ */
+const RX_BUDGET = 64;
 const IFF_UP = 0x1;
 const IFF_RUNNING = 0x40;
 
@@ -80,9 +86,11 @@ export class LinuxKernel implements Kernel {
     for (const g of o.groups.slice(1)) sock.join?.(g);
     const stop = watchReadable(sock.fd, () => {
       try {
-        sock.drain(o.onPacket);
+        // a bounded turn, then the loop's timers and control socket (readiness.ts)
+        return sock.drain(o.onPacket, RX_BUDGET) >= RX_BUDGET;
       } catch (e) {
         o.onError(e instanceof Error ? e : new Error(String(e)));
+        return false;
       }
     });
     return {

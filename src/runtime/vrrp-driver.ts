@@ -18,6 +18,7 @@ import type { Action } from "../vrrp/types";
 import type { Event } from "../control/protocol";
 import type { IfAddress, Kernel, KernelEvent, Link, VrrpChannel } from "./kernel";
 import { RateLimit } from "./rate-limit";
+import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
 
 export interface DriverOptions {
@@ -88,6 +89,8 @@ export class VrrpDriver {
   private timerAt = Number.POSITIVE_INFINITY;
   private unwatch: (() => void) | undefined;
   private readonly limit = new RateLimit(10_000);
+  /** rx-error events for the control socket: one per kind per second, with a count */
+  private readonly rxErrors: RxErrorEvents;
   private stopped = false;
   /** packets dropped before the engine (unknown interface, socket errors) */
   readonly dropped: Record<string, number> = {};
@@ -96,6 +99,7 @@ export class VrrpDriver {
     this.kernel = opts.kernel;
     this.log = opts.log;
     this.now = opts.now ?? (() => performance.now());
+    this.rxErrors = new RxErrorEvents((e) => this.opts.onEvent?.(e), () => this.now());
     this.refreshLinks();
     this.addrs = this.kernel.addresses();
     this.router = new VrrpRouter(opts.config, { interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family) });
@@ -166,6 +170,7 @@ export class VrrpDriver {
     this.pump();
     // keepalived vrrp_terminate_phase2: "Clear static entries"
     this.staticEntries("del");
+    this.rxErrors.flush();
     if (this.timer) clearTimeout(this.timer);
     this.unwatch?.();
     for (const ch of this.channels.values()) ch.close();
@@ -619,7 +624,7 @@ export class VrrpDriver {
         this.log.info({ instance: a.instance, event: "priority", from: a.from, to: a.to }, `(${a.instance}) Changing effective priority from ${a.from} to ${a.to}`);
         return;
       case "rx-error":
-        this.opts.onEvent?.({ event: "rx-error", at: Date.now(), instance: a.instance, from: a.from, code: a.code });
+        this.rxErrors.add(a);
         this.rateLog(`rx-error:${a.instance}:${a.code}:${a.from}`, a.message, { instance: a.instance, event: "rx-error", code: a.code, from: a.from });
         return;
       case "notify":
@@ -627,9 +632,19 @@ export class VrrpDriver {
         this.opts.onNotify?.(a);
         this.opts.onEvent?.({ event: "notify", at: Date.now(), kind: a.kind, name: a.name, state: a.state, priority: a.priority });
         return;
-      case "master-rx-lower-pri":
-        this.log.debug(`(${a.instance}) master received lower priority (${a.priority}) advert from ${a.from}`);
+      case "master-rx-lower-pri": {
+        // keepalived vrrp_state_master_rx's line, once per answer: the engine answers a
+        // peer at most once per advert interval, and says how many it left unanswered
+        const inst = this.router.instances.get(a.instance);
+        const force = inst?.p.lowerPrioNoAdvert ? "" : ", forcing new election";
+        const more = a.suppressed > 0 ? ` (${a.suppressed} more unanswered)` : "";
+        this.log.info(
+          { instance: a.instance, event: "master-rx-lower-pri", from: a.from, suppressed: a.suppressed },
+          `(${a.instance}) Received advert from ${a.from} with lower priority ${a.priority}, ` +
+            `ours ${inst?.effectivePriority}${force}${more}`,
+        );
         return;
+      }
     }
   }
 
