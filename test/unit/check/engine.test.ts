@@ -271,26 +271,54 @@ describe("ha_suspend", () => {
 describe("reload", () => {
   const timing = { retry: 1, delayBeforeRetryMs: 1000, delayLoopMs: 6000 };
 
-  test("an unchanged checker keeps its state and retry count and runs within min(delay_loop, 1 s)", () => {
+  test("an unchanged checker keeps its state; down, it needs one more failure only (migrate_checkers)", () => {
     const lab = new Lab();
     const a = spec("a", timing);
     lab.add(a, server(() => false, L));
-    lab.run(7500); // down at 1005; 7005 failed: retry_it 1, retry due at 8010
-    expect(lab.engine.state("a")).toMatchObject({ up: false, retries: 1 });
+    lab.run(2000); // down at 1005, retry_it reset to 0
+    expect(lab.engine.state("a")).toMatchObject({ up: false, retries: 0 });
     lab.engine.reload([a, spec("b", timing)], lab.now);
     lab.serve("b", server(() => false, L));
     lab.drain();
-    expect(lab.engine.state("a")).toMatchObject({ up: false, retries: 1 });
-    lab.run(20_000);
+    expect(lab.engine.state("a")).toMatchObject({ up: false, retries: timing.retry + 1 });
+    lab.run(17_000);
+    // within min(delay_loop, 1 s); that failure waits delay_loop (no retry), then the usual round
     expect(lab.of("probe").filter((l) => l.includes(" a "))).toEqual([
       "1000 probe a url=0",
-      "7005 probe a url=0",
-      `${7500 + RELOAD_RESUME_MS} probe a url=0`,
-      "14505 probe a url=0",
-      "15510 probe a url=0",
+      `${2000 + RELOAD_RESUME_MS} probe a url=0`,
+      "9005 probe a url=0",
+      "10010 probe a url=0",
+      "16015 probe a url=0",
     ]);
     // a was already down: no second down; b is new: BOOTSTRAP_DELAY, and one failure is enough
-    expect(lab.of("down")).toEqual(["1005 down a probe-failed retries=0", "8505 down b probe-failed retries=0"]);
+    expect(lab.of("down")).toEqual(["1005 down a probe-failed retries=0", "3005 down b probe-failed retries=0"]);
+  });
+
+  test("an unchanged checker that is up keeps its retry count", () => {
+    const lab = new Lab();
+    const a = spec("a", { ...timing, retry: 2 });
+    lab.add(a, server((t) => t < 5000, L));
+    lab.run(7500); // 7005 failed: retry_it 1, retry due at 8010
+    expect(lab.engine.state("a")).toMatchObject({ up: true, retries: 1 });
+    lab.engine.reload([a], lab.now);
+    lab.drain();
+    lab.run(10_000);
+    // 8500 fails: retry_it 2; 9505 fails: down
+    expect(lab.of("down")).toEqual(["9510 down a probe-failed retries=2"]);
+  });
+
+  test("a down HTTP checker keeps its failed URL: every URL from the first before it is up", () => {
+    const lab = new Lab();
+    const h = spec("h", { retry: 0, delayBeforeRetryMs: 3000, delayLoopMs: 6000, urls: 2 }, { type: "HTTP_GET" });
+    lab.add(h, (t, url) => ({ result: url === 1 && t < 10_000 ? KO : OK, ms: L }));
+    lab.run(7500); // url 0 ok at 1005, url 1 fails at 7010: down, failed URL 1
+    expect(lab.of("down")).toEqual(["7010 down h probe-failed retries=0"]);
+    lab.engine.reload([h], lab.now);
+    lab.drain();
+    lab.run(20_515);
+    // 8500 url 0 passes with a failed URL known: start again; 14505 url 0, 20510 url 1: up
+    expect(lab.of("probe").slice(2)).toEqual(["8500 probe h url=0", "14505 probe h url=0", "20510 probe h url=1"]);
+    expect(lab.of("up")).toEqual(["20515 up h probe-succeeded"]);
   });
 
   test("a changed checker starts afresh; every attempt in flight is aborted and its answer dropped", () => {
