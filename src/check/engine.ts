@@ -23,8 +23,10 @@
  *   or the watchdog) is dropped.
  * - MISC_CHECK misc_dynamic: an exit status sets the weight once per new value, and the
  *   final failure takes it back (check_misc.c misc_check_child_thread, update_svr_wgt).
- * - reload: a checker whose configuration is unchanged keeps its state (migrate_checkers)
- *   and runs again within min(delay_loop, 1 s); every attempt in flight is aborted.
+ * - reload: a checker whose configuration is unchanged keeps its state (ipwrapper.c
+ *   migrate_checkers, see CheckerTimer.carryFrom) and runs again within min(delay_loop,
+ *   1 s), where keepalived would wait BOOTSTRAP_DELAY + warmup again: keel's choice, so a
+ *   reload does not blind the checkers. Every attempt in flight is aborted.
  */
 import type { CheckerType } from "../config/lvs/model";
 import type { ProbeResult } from "./probe";
