@@ -55,6 +55,19 @@ export function formatStatus(st: Status): string {
     out += `\n${table(rsHead, rsRows)}`;
     if (st.lvs && !st.lvs.available) out += `IPVS unavailable: ${st.lvs.error ?? "unknown"} (checks still run)\n`;
   }
+  return out + healthLines(st);
+}
+
+/** The last reload's outcome when it did not go cleanly, and internal errors: what an operator must see. */
+function healthLines(st: Status): string {
+  let out = "";
+  const r = st.lastReload;
+  if (r && !r.ok) {
+    const what = r.applied ? "applied with errors" : "refused, the previous configuration runs";
+    out += `last reload ${ago(r.at)}: ${what}\n${r.errors.map((e) => `  ${e}\n`).join("")}`;
+  }
+  const errs = Object.entries(st.internalErrors ?? {}).filter(([, n]) => n > 0);
+  if (errs.length) out += `internal errors: ${errs.map(([part, n]) => `${part} ${n}`).join(", ")} (see the log)\n`;
   return out;
 }
 
