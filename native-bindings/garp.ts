@@ -17,7 +17,8 @@ import { readFileSync } from "node:fs";
 import { SyscallError, check, errno } from "./errno";
 import { garpFrame, unsolicitedNaFrame } from "./garp-frames";
 import { libc } from "./libc";
-import { parseIpv4, parseIpv6 } from "./netlink/ip";
+import { parseIpv4, parseIpv6 } from "../src/base/ip";
+import { parseMac } from "../src/base/mac";
 import { AF_PACKET, sockaddrLl } from "./structs";
 import { ifIndex } from "./vrrp-socket";
 
@@ -37,7 +38,9 @@ export interface GarpSender {
 
 function macOf(ifname: string): Uint8Array {
   const text = readFileSync(`/sys/class/net/${ifname}/address`, "utf8").trim();
-  return new Uint8Array(text.split(":").map((h) => Number.parseInt(h, 16)));
+  const mac = parseMac(text);
+  if (!mac) throw new Error(`${ifname}: no MAC address ('${text}')`);
+  return mac;
 }
 
 /** keepalived sets the NA Router flag when the interface forwards IPv6 (vrrp_ndisc.c). */

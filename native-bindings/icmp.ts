@@ -8,7 +8,7 @@
 import { ptr } from "bun:ffi";
 import { EAGAIN, EINTR, SyscallError, check, errno } from "./errno";
 import { libc } from "./libc";
-import { parseAddress } from "./netlink/ip";
+import { parseAddress } from "../src/base/ip";
 import { watchReadable } from "./readiness";
 import { AF_INET, AF_INET6, sockaddrIn, sockaddrIn6 } from "./structs";
 

@@ -10,7 +10,7 @@
  */
 import { EINTR, errno, errnoName, strerror } from "./errno";
 import { libc } from "./libc";
-import { parseAddress } from "./netlink/ip";
+import { parseAddress } from "../src/base/ip";
 import { setNonBlocking, watchReadable } from "./readiness";
 import { AF_INET, AF_INET6, sockaddrIn, sockaddrIn6 } from "./structs";
 

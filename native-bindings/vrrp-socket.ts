@@ -19,7 +19,8 @@
 import { ptr } from "bun:ffi";
 import { EAGAIN, EINTR, SyscallError, check, errno } from "./errno";
 import { libc } from "./libc";
-import { formatIpv4, parseIpv4, parseIpv6 } from "./netlink/ip";
+import { formatIpv4, parseIpv4, parseIpv6 } from "../src/base/ip";
+import { IPPROTO_VRRP } from "../src/base/vrrp";
 import { setNonBlocking } from "./readiness";
 import { AF_INET, AF_INET6, MsgBuffers, SOCKADDR_IN6_SIZE, cmsgs, int32, ipMreqn, ipv6Mreq, sockaddrIn, sockaddrIn6 } from "./structs";
 
@@ -101,9 +102,10 @@ export interface VrrpSocket {
    * many were read (truncated ones included). A datagram larger than the 64 KiB buffer
    * (MSG_TRUNC) is not delivered, only counted in `truncated`: no VRRP message is that
    * long (RFC 5798 5.1: at most 255 addresses), so it can only be garbage. EINTR
-   * retries; any other error but EAGAIN throws SyscallError.
+   * retries; any other error but EAGAIN throws SyscallError. With `max`, it stops after
+   * that many datagrams (returning `max`): more may be queued (readiness.ts).
    */
-  drain(onPacket: (rx: VrrpRx) => void): number;
+  drain(onPacket: (rx: VrrpRx) => void, max?: number): number;
   readonly truncated: number;
   close(): void;
 }
@@ -142,7 +144,7 @@ function bindSource(fd: number, family: 4 | 6, source: string, ifindex: number):
 
 export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
   const ifindex = ifIndex(o.ifname);
-  const proto = o.proto ?? 112;
+  const proto = o.proto ?? IPPROTO_VRRP;
   const v6 = o.family === 6;
   const fd = check("socket", libc.socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, proto), `raw IPv${o.family} proto ${proto}`);
   try {
@@ -235,9 +237,9 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
       const r = libc.sendto(fd, data, data.length, 0, sa, sa.length);
       if (Number(r) === -1) throw new SyscallError("sendto", errno(), `${dst} on ${o.ifname}`);
     },
-    drain(onPacket: (rx: VrrpRx) => void): number {
+    drain(onPacket: (rx: VrrpRx) => void, max = Number.POSITIVE_INFINITY): number {
       let n = 0;
-      while (!closed) {
+      while (!closed && n < max) {
         buf.reset();
         const r = Number(libc.recvmsg(fd, ptr(buf.msg), MSG_DONTWAIT));
         if (r < 0) {

@@ -1,16 +1,15 @@
 /**
- * keepalived's command line (keepalived/core/main.c long_options), parsed the way
- * getopt_long does: bundled short flags (`-nlD`), `-fFILE`/`-f FILE`, `--use-file=FILE`,
- * and OPTIONAL arguments (`-t[FILE]`, `--config-test[=FILE]`, `-g[FILE]`). node:util's
- * parseArgs cannot express optional arguments, hence this small parser.
+ * keepalived's command line (keepalived/core/main.c long_options), parsed by the shared
+ * getopt_long (src/base/getopt.ts): bundled short flags (`-nlD`), `-fFILE`/`-f FILE`,
+ * `--use-file=FILE`, and OPTIONAL arguments (`-t[FILE]`, `--config-test[=FILE]`,
+ * `-g[FILE]`), which node:util's parseArgs cannot express.
  */
-
-type ArgKind = "none" | "required" | "optional";
+import { type GetoptError, type OptionSpec, parseOptions } from "./base/getopt";
 
 interface OptSpec {
   long: string;
   short?: string;
-  kind: ArgKind;
+  kind: OptionSpec["arg"];
   help: string;
 }
 
@@ -63,64 +62,70 @@ export interface ParsedArgs {
 
 export type ArgsResult = { ok: true; value: ParsedArgs } | { ok: false; error: string };
 
+const SPECS: OptionSpec[] = OPTIONS.map((o) => ({ long: o.long, short: o.short, arg: o.kind }));
+
 export function parseArgs(argv: string[]): ArgsResult {
-  const opts = new Map<string, string | true>();
-  const positionals: string[] = [];
-  const byShort = new Map(OPTIONS.filter((o) => o.short).map((o) => [o.short as string, o]));
-  const byLong = new Map(OPTIONS.map((o) => [o.long, o]));
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "--") {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith("--")) {
-      const eq = a.indexOf("=");
-      const name = eq < 0 ? a.slice(2) : a.slice(2, eq);
-      // getopt_long accepts any unambiguous prefix of a long option
-      let spec = byLong.get(name);
-      if (!spec) {
-        const matches = OPTIONS.filter((o) => o.long.startsWith(name));
-        if (matches.length === 1) spec = matches[0];
-        else if (matches.length > 1) return { ok: false, error: `option '--${name}' is ambiguous` };
-      }
-      if (!spec) return { ok: false, error: `unrecognized option '--${name}'` };
-      if (spec.kind === "none") {
-        if (eq >= 0) return { ok: false, error: `option '--${spec.long}' doesn't allow an argument` };
-        opts.set(spec.long, true);
-      } else if (eq >= 0) opts.set(spec.long, a.slice(eq + 1));
-      else if (spec.kind === "optional") opts.set(spec.long, true);
-      else {
-        const v = argv[++i];
-        if (v === undefined) return { ok: false, error: `option '--${spec.long}' requires an argument` };
-        opts.set(spec.long, v);
-      }
-      continue;
-    }
-    if (a.startsWith("-") && a.length > 1) {
-      for (let j = 1; j < a.length; j++) {
-        const ch = a[j] as string;
-        const spec = byShort.get(ch);
-        if (!spec) return { ok: false, error: `invalid option -- '${ch}'` };
-        if (spec.kind === "none") {
-          opts.set(spec.long, true);
-          continue;
-        }
-        const attached = a.slice(j + 1);
-        if (attached !== "") opts.set(spec.long, attached);
-        else if (spec.kind === "optional") opts.set(spec.long, true);
-        else {
-          const v = argv[++i];
-          if (v === undefined) return { ok: false, error: `option requires an argument -- '${ch}'` };
-          opts.set(spec.long, v);
-        }
-        break;
-      }
-      continue;
-    }
-    positionals.push(a);
+  const r = parseOptions(argv, SPECS);
+  if (!r.ok) return { ok: false, error: r.error.message };
+  return { ok: true, value: { opts: r.value.opts, positionals: r.value.operands } };
+}
+
+export type SubcommandArgs =
+  | { ok: true; opts: Map<string, string | true>; operands: string[] }
+  | { ok: false; message: string };
+
+/**
+ * A subcommand's command line (`keel status`, `attach`, `demo`, `convert`) through the
+ * same getopt_long, with the same messages in every subcommand: `keel status:
+ * --control-socket needs a value`; an option it does not know, or an operand past
+ * `maxOperands`, is an "unknown argument" (the whole word).
+ */
+export function parseSubcommand(
+  command: string,
+  argv: readonly string[],
+  specs: readonly OptionSpec[],
+  maxOperands = 0,
+): SubcommandArgs {
+  const r = parseOptions(argv, specs);
+  if (!r.ok) return { ok: false, message: `keel ${command}: ${argError(r.error)}` };
+  const extra = r.value.operands[maxOperands];
+  if (extra !== undefined) return { ok: false, message: `keel ${command}: unknown argument '${extra}'` };
+  return { ok: true, ...r.value };
+}
+
+/**
+ * `parseSubcommand` and what every subcommand answers: on a mistake, the message and
+ * `usage` on stderr (exit 1); on --help, `usage` on stdout (exit 0). Otherwise the options.
+ */
+export function readSubcommand(
+  command: string,
+  argv: readonly string[],
+  specs: readonly OptionSpec[],
+  usage: string,
+  io: { out(s: string): void; err(s: string): void },
+): { opts: Map<string, string | true>; operands: string[] } | number {
+  const args = parseSubcommand(command, argv, specs);
+  if (!args.ok) {
+    io.err(`${args.message}\n${usage}`);
+    return 1;
   }
-  return { ok: true, value: { opts, positionals } };
+  if (args.opts.has("help")) {
+    io.out(usage);
+    return 0;
+  }
+  return args;
+}
+
+function argError(e: GetoptError): string {
+  if (e.code === "missing-argument") return `${e.canonical} needs a value`;
+  if (e.code === "unexpected-argument") return `${e.canonical} takes no value`;
+  if (e.code === "ambiguous-option") return e.message;
+  return `unknown argument '${e.word}'`;
+}
+
+/** An option's value when it has one (not a flag's `true`). */
+export function optValue(v: string | true | undefined): string | undefined {
+  return typeof v === "string" ? v : undefined;
 }
 
 export function helpText(): string {

@@ -4,8 +4,9 @@
  */
 import { existsSync, writeFileSync } from "node:fs";
 import pkg from "../package.json";
-import { SIGNUMS, helpText, parseArgs } from "./args";
-import { formatDiagnostic } from "./config/diagnostics";
+import { SIGNUMS, helpText, optValue, parseArgs, parseSubcommand } from "./args";
+import type { OptionSpec } from "./base/getopt";
+import { renderDiagnostics } from "./config/diagnostics";
 import { type ConfigFormat, formatOf, loadConfig } from "./config/load";
 import { emitConf } from "./config/parse";
 import { toToml } from "./config/toml";
@@ -27,6 +28,7 @@ export const DEFAULT_CONFIG_FILE = "/etc/keepalived/keepalived.conf";
 export const EXIT_OK = 0;
 export const EXIT_CONFIG = 4;
 export const EXIT_CONFIG_TEST = 5;
+export const EXIT_CONFIG_TEST_SECURITY = 6;
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [sub, ...rest] = argv;
@@ -80,27 +82,36 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
 
   const test = opts.get("config-test");
   if (test !== undefined) {
-    const report = result.diagnostics.items.map((d) => `${formatDiagnostic(d)}\n`).join("");
+    // keepalived -t also checks the scripts (check_vrrp_script_security and the checker's)
+    const { scriptDiagnostics } = await import("./runtime/script-security");
+    const fallback = { file, line: 1, col: 1 };
+    // a TOML file's origins point into the keepalived.conf it is read as: name the file only
+    const origins = formatOf(file, format) === "toml" ? new WeakMap() : result.origins;
+    const violation = scriptDiagnostics(result.config, origins, result.diagnostics, fallback);
+    const report = renderDiagnostics(result.diagnostics)
+      .map((l) => `${l}\n`)
+      .join("");
     const { errorCount: e, warningCount: w } = result.diagnostics;
     const summary = `keel: ${file}: ${e} error${e === 1 ? "" : "s"}, ${w} warning${w === 1 ? "" : "s"}\n`;
     if (typeof test === "string") writeFileSync(test, report + summary);
     else io.err(report + summary);
-    return e > 0 ? EXIT_CONFIG_TEST : EXIT_OK;
+    // keepalived keeps the highest CONFIG_* status and CONFIG_SECURITY_ERROR is the highest
+    return violation ? EXIT_CONFIG_TEST_SECURITY : e > 0 ? EXIT_CONFIG_TEST : EXIT_OK;
   }
 
   if (opts.has("dump-conf")) {
-    for (const d of result.diagnostics.items) io.err(`${formatDiagnostic(d)}\n`);
+    for (const l of renderDiagnostics(result.diagnostics)) io.err(`${l}\n`);
     io.out(`${JSON.stringify(result.config, null, 2)}\n`);
     return result.diagnostics.errorCount > 0 ? EXIT_CONFIG : EXIT_OK;
   }
 
-  for (const d of result.diagnostics.items) io.err(`${formatDiagnostic(d)}\n`);
+  for (const l of renderDiagnostics(result.diagnostics)) io.err(`${l}\n`);
   if (result.diagnostics.errorCount > 0) {
     io.err(`keel: ${file}: not starting with configuration errors (check with keel -t -f ${file})\n`);
     return EXIT_CONFIG;
   }
   // the runtime (FFI, sockets) is loaded only to run: -t, -d and convert never need it
-  const { runDaemon } = await import("./runtime/daemon");
+  const { startDaemon } = await import("./runtime/daemon");
   const { createLogger } = await import("./runtime/log");
   const logFormat = str(opts.get("log-format"));
   if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") {
@@ -150,7 +161,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       load: () => loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) }),
     });
   }
-  const daemon = runDaemon({
+  const { daemon, exited: daemonExited } = startDaemon({
     config: result.config,
     configFile: file,
     log,
@@ -165,51 +176,41 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     metrics: str(opts.get("metrics")),
     load: () => loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) }),
   });
-  if (!withTui) return daemon;
+  if (!withTui) return daemonExited;
   const { DEFAULT_CONTROL_SOCKET } = await import("./control/protocol");
   const socketPath = str(opts.get("control-socket")) ?? DEFAULT_CONTROL_SOCKET;
   // the TUI reads only the control protocol, also in-process: wait for the socket
   let exited: number | undefined;
-  void daemon.then((c) => {
+  void daemonExited.then((c) => {
     exited = c;
   });
   for (let i = 0; i < 100 && exited === undefined && !existsSync(socketPath); i++) await Bun.sleep(50);
   if (exited !== undefined) return exited;
   const { runTui } = await import("../tui/index.ts");
   await runTui({ socketPath, title: `keel ${file}`, banner: `daemon pid ${process.pid}${tuiLogFile ? `, log in ${tuiLogFile}` : ""}; q stops it (run with -n for headless)` });
-  if (exited === undefined) process.kill(process.pid, "SIGTERM");
-  return daemon;
+  // the same clean stop as SIGTERM (priority-0 adverts, VIPs removed), exit status 0
+  if (exited === undefined) daemon.stop("quit");
+  return daemonExited;
 }
 
-function str(v: string | true | undefined): string | undefined {
-  return typeof v === "string" ? v : undefined;
-}
+const str = optValue;
+
+const CONVERT_OPTIONS: OptionSpec[] = [
+  { long: "to", arg: "required" },
+  { long: "output", short: "o", arg: "required" },
+  { long: "format", arg: "required" },
+  { long: "config-id", short: "i", arg: "required" },
+];
 
 /** `keel convert FILE [--to toml|conf] [-o OUT] [--format conf|toml] [-i ID]` */
 function convert(argv: string[], io: Io): number {
-  let to: string | undefined;
-  let out: string | undefined;
-  let from: string | undefined;
-  let configId: string | undefined;
-  const files: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    const val = () => argv[++i];
-    if (a === "--to") to = val();
-    else if (a.startsWith("--to=")) to = a.slice(5);
-    else if (a === "-o" || a === "--output") out = val();
-    else if (a === "--format") from = val();
-    else if (a === "-i" || a === "--config-id") configId = val();
-    else if (a.startsWith("-")) {
-      io.err(`keel convert: unknown option '${a}'\n`);
-      return 1;
-    } else files.push(a);
-  }
-  const file = files[0];
-  if (!file || files.length > 1) {
-    io.err("usage: keel convert FILE [--to toml|conf] [-o OUT]\n");
+  const args = parseSubcommand("convert", argv, CONVERT_OPTIONS, 1);
+  const file = args.ok ? args.operands[0] : undefined;
+  if (!args.ok || !file) {
+    io.err(`${args.ok ? "" : `${args.message}\n`}usage: keel convert FILE [--to toml|conf] [-o OUT]\n`);
     return 1;
   }
+  const [to, out, from, configId] = ["to", "output", "format", "config-id"].map((k) => optValue(args.opts.get(k)));
   const source = formatOf(file, from);
   const target = to ?? (source === "conf" ? "toml" : "conf");
   if (target !== "toml" && target !== "conf") {
@@ -217,7 +218,7 @@ function convert(argv: string[], io: Io): number {
     return 1;
   }
   const result = loadConfig(file, { format: source, configId });
-  for (const d of result.diagnostics.items) io.err(`${formatDiagnostic(d)}\n`);
+  for (const l of renderDiagnostics(result.diagnostics)) io.err(`${l}\n`);
   if (result.diagnostics.errorCount > 0) {
     io.err(`keel convert: ${file} has errors; nothing written\n`);
     return EXIT_CONFIG;

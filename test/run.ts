@@ -113,7 +113,9 @@ function ensureTools(layer: Layer): string | undefined {
 
 // Runs `bun test` with stderr (where bun prints results) echoed live and kept for parsing.
 async function bunTest(layer: Layer): Promise<{ pass: number; fail: number }> {
-  const args = [process.execPath, "test", `./${layer.dir}`];
+  // A test's timeout guards against a hang; it is never a speed assertion (those live in
+  // bench/), so it is long enough for a loaded 2-core machine. Tests that set their own keep it.
+  const args = [process.execPath, "test", `./${layer.dir}`, "--timeout=120000"];
   if (layer.ignore) args.push(`--path-ignore-patterns=${layer.ignore}`);
   const proc = Bun.spawn(args, { stdin: "ignore", stdout: "inherit", stderr: "pipe" });
   let text = "";

@@ -98,7 +98,7 @@ export function eventText(e: Event): string {
       return `track ${bits.filter(Boolean).join(" ")}`;
     }
     case "rx-error":
-      return `${e.instance ?? "-"} rx-error ${e.code} from ${e.from}`;
+      return `${e.instance ?? "-"} rx-error ${e.code} from ${e.from}${(e.count ?? 1) > 1 ? ` ×${e.count}` : ""}`;
     case "notify":
       return `notify ${e.kind} ${e.name} ${e.state} prio ${e.priority}`;
     case "checker":
@@ -107,6 +107,10 @@ export function eventText(e: Event): string {
       return `${e.virtualServer} ${e.realServer} ${e.up ? "up" : "DOWN"}${e.liveWeight !== undefined ? ` weight ${e.liveWeight}` : ""}`;
     case "quorum":
       return `${e.virtualServer} quorum ${e.up ? "up" : "LOST"} (alive weight ${e.aliveWeight})`;
+    case "reload": {
+      const how = e.ok ? "complete" : e.applied ? "applied with errors" : "REFUSED, the previous configuration runs";
+      return `reload ${how}${e.errors.length ? `: ${e.errors[0]}${e.errors.length > 1 ? ` (+${e.errors.length - 1} more)` : ""}` : ""}`;
+    }
     default:
       return JSON.stringify(e);
   }

@@ -200,7 +200,7 @@ function applyEvents(m: Model, events: Event[], at: number): Model {
       }
       case "rx-error": {
         const i = e.instance ? inst(e.instance) : undefined;
-        if (i) i.errors += 1;
+        if (i) i.errors += e.count ?? 1;
         break;
       }
       case "checker":

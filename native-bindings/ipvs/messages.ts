@@ -7,7 +7,7 @@
 import { type DecodedAttrs, decodeAttrs, encodeAttrs, type AttrList, type Result, fail, ok } from "../netlink/codec";
 import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST } from "../netlink/constants";
 import { genlMessage, splitGenl } from "../netlink/genl";
-import { formatAddress, parseAddress } from "../netlink/ip";
+import { formatAddress, parseAddress } from "../../src/base/ip";
 import * as I from "./constants";
 import { IPVS_CMD, IPVS_INFO } from "./schemas";
 import type { IpvsDest, IpvsDestInfo, IpvsMethod, IpvsProtocol, IpvsService, IpvsServiceInfo, IpvsServiceKey, IpvsStats, IpvsSyncDaemon, IpvsTimeouts, IpvsTunType } from "./types";

@@ -15,7 +15,8 @@
 import { type AttrList, decodeAttrs, decodeStruct, encodeAttrs, encodeMessage, encodeStruct, fail, type NlMessage, ok, type Result } from "./codec";
 import * as K from "./constants";
 import { invalid } from "./error";
-import { formatAddress, parseAddress } from "./ip";
+import { formatAddress, parseAddress } from "../../src/base/ip";
+import { formatMac } from "../../src/base/mac";
 import { FIB_RULE_HDR, FRA, IFA, IFADDRMSG, IFINFOMSG, IFLA, IFLA_MACVLAN, RTA, RTMSG } from "./schemas";
 import type { AddressInfo, AddressSpec, LinkInfo, RouteSpec, RuleSpec } from "./types";
 
@@ -265,10 +266,9 @@ export interface MacvlanSpec {
   mode?: MacvlanMode;
 }
 
-const macText = (m: Uint8Array): string => Array.from(m, (b) => b.toString(16).padStart(2, "0")).join(":");
 
 export function describeMacvlan(o: MacvlanSpec): string {
-  return `RTM_NEWLINK ${o.name} type macvlan mode ${o.mode ?? "private"} link #${o.link} address ${macText(o.mac)}`;
+  return `RTM_NEWLINK ${o.name} type macvlan mode ${o.mode ?? "private"} link #${o.link} address ${formatMac(o.mac)}`;
 }
 
 /**

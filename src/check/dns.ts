@@ -7,6 +7,7 @@ import { createSocket } from "node:dgram";
 import { randomInt } from "node:crypto";
 import type { DnsCheck } from "../config/lvs/model";
 import type { Probe, ProbeResult } from "./probe";
+import { settleOnce } from "./settle";
 
 const QTYPE: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28, RRSIG: 46, DNSKEY: 48 };
 
@@ -32,18 +33,13 @@ export function createDnsProbe(ck: DnsCheck, _site?: unknown): Probe {
       return new Promise((resolve) => {
         const sock = createSocket(t.ip.includes(":") ? "udp6" : "udp4");
         const id = randomInt(0, 65536);
-        let done = false;
-        const finish = (r: ProbeResult) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          ctx.signal.removeEventListener("abort", onAbort);
-          sock.close();
-          resolve(r);
-        };
-        const timer = setTimeout(() => finish({ ok: false, timeout: true, reason: `DNS_CHECK (${who}) timeout` }), t.connectTimeoutMs);
-        const onAbort = () => finish({ ok: false, reason: "aborted" });
-        ctx.signal.addEventListener("abort", onAbort);
+        const finish = settleOnce<ProbeResult>(resolve, {
+          ms: t.connectTimeoutMs,
+          signal: ctx.signal,
+          timeout: () => ({ ok: false, timeout: true, reason: `DNS_CHECK (${who}) timeout` }),
+          aborted: () => ({ ok: false, reason: "aborted" }),
+          close: () => sock.close(),
+        });
         sock.on("error", (e) => finish({ ok: false, reason: `DNS_CHECK (${who}) failed: ${e.message}` }));
         sock.on("message", (m) => {
           if (m.length < 12 || m.readUInt16BE(0) !== id) return; // not ours: keep waiting

@@ -12,6 +12,7 @@ import { Socket, connect as tcpConnect } from "node:net";
 import { type TLSSocket, connect as tlsConnect } from "node:tls";
 import { connectTcp } from "../../native-bindings/tcp-connect";
 import type { ProbeTarget } from "./probe";
+import { settleOnce } from "./settle";
 
 type TlsOptions = { servername?: string; ca?: string; cert?: string; key?: string; passphrase?: string };
 
@@ -42,18 +43,15 @@ export function adoptFd(fd: number, tls: TlsOptions | undefined, ms: number, sig
 }
 
 function settle(sock: Socket | TLSSocket, ready: string, ms: number, signal: AbortSignal, resolve: (c: Connected) => void): void {
-  let done = false;
-  const finish = (r: Connected) => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    signal.removeEventListener("abort", onAbort);
-    if (!r.ok) sock.destroy();
-    resolve(r);
-  };
-  const timer = setTimeout(() => finish({ ok: false, timeout: true, error: "timeout" }), ms);
-  const onAbort = () => finish({ ok: false, timeout: false, error: "aborted" });
-  signal.addEventListener("abort", onAbort);
+  const finish = settleOnce<Connected>(resolve, {
+    ms,
+    signal,
+    timeout: () => ({ ok: false, timeout: true, error: "timeout" }),
+    aborted: () => ({ ok: false, timeout: false, error: "aborted" }),
+    close: (r) => {
+      if (!r.ok) sock.destroy();
+    },
+  });
   sock.once(ready, () => finish({ ok: true, sock }));
   sock.once("error", (e) => finish({ ok: false, timeout: false, error: e.message }));
 }

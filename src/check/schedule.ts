@@ -128,11 +128,18 @@ export class CheckerTimer {
     }
   }
 
-  /** Reload: keep the state, as keepalived's migrate_checkers does for an unchanged checker. */
+  /**
+   * Reload: keep the state of an unchanged checker, as ipwrapper.c migrate_checkers does.
+   * A checker that is down needs one more failure only (retry_it = retry + 1); an HTTP
+   * checker that is down keeps its failed URL and starts again at the first
+   * (check_http.c migrate_http_check).
+   */
   carryFrom(old: CheckerTimer): void {
-    this.isUp = old.isUp;
+    if (old.hasRun) this.isUp = old.isUp;
     this.hasRun = old.hasRun;
-    this.retryIt = Math.min(old.retryIt, this.t.retry);
+    if (!this.isUp) this.retryIt = this.t.retry + 1;
+    else this.retryIt = Math.min(old.retryIt, this.t.retry);
+    if (!this.isUp) this.failedUrl = old.failedUrl;
   }
 
   private out(delay: number, lines: LogLine[] = [], fromStart = false): Outcome {

@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import { createSocket } from "node:dgram";
 import type { UdpCheck } from "../config/lvs/model";
 import type { Probe, ProbeResult } from "./probe";
+import { settleOnce } from "./settle";
 
 export function replyMatches(pattern: string, reply: Buffer): boolean {
   const hex = reply.toString("hex");
@@ -25,21 +26,16 @@ export function createUdpProbe(ck: UdpCheck, _site?: unknown): Probe {
       const who = `[${t.ip}]:udp:${t.port ?? 0}`;
       return new Promise((resolve) => {
         const sock = createSocket(t.ip.includes(":") ? "udp6" : "udp4");
-        let done = false;
-        const finish = (r: ProbeResult) => {
-          if (done) return;
-          done = true;
-          clearTimeout(timer);
-          ctx.signal.removeEventListener("abort", onAbort);
-          sock.close();
-          resolve(r);
-        };
-        const timer = setTimeout(
-          () => finish(ck.requireReply ? { ok: false, timeout: true, reason: `UDP_CHECK on service ${who}: no reply` } : { ok: true, detail: "no error" }),
-          t.connectTimeoutMs,
-        );
-        const onAbort = () => finish({ ok: false, reason: "aborted" });
-        ctx.signal.addEventListener("abort", onAbort);
+        const finish = settleOnce<ProbeResult>(resolve, {
+          ms: t.connectTimeoutMs,
+          signal: ctx.signal,
+          timeout: () =>
+            ck.requireReply
+              ? { ok: false, timeout: true, reason: `UDP_CHECK on service ${who}: no reply` }
+              : { ok: true, detail: "no error" },
+          aborted: () => ({ ok: false, reason: "aborted" }),
+          close: () => sock.close(),
+        });
         sock.on("error", (e) => finish({ ok: false, reason: `UDP_CHECK on service ${who}: ${/REFUSED/i.test(e.message) ? "port unreachable" : e.message}` }));
         sock.on("message", (m) => {
           if (!ck.requireReply) return finish({ ok: true, detail: `${m.length} bytes` });

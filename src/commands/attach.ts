@@ -2,32 +2,24 @@
  * `keel attach [--control-socket PATH]`: the terminal UI against a running daemon.
  * Ink and React load only here (lazily), never in a headless daemon.
  */
+import { optValue, readSubcommand } from "../args";
+import type { OptionSpec } from "../base/getopt";
 import type { Io } from "../cli";
 import { connect } from "../control/client";
 import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
+import { UnsafeSocketError } from "../runtime/socket-path";
 
 const USAGE = "usage: keel attach [--control-socket PATH]\n";
 
+const OPTIONS: OptionSpec[] = [
+  { long: "control-socket", arg: "required" },
+  { long: "help", short: "h", arg: "none" },
+];
+
 export async function attach(argv: string[], io: Io): Promise<number> {
-  let path = DEFAULT_CONTROL_SOCKET;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--control-socket") {
-      const v = argv[++i];
-      if (v === undefined) {
-        io.err(`keel attach: --control-socket needs a path\n${USAGE}`);
-        return 1;
-      }
-      path = v;
-    } else if (a.startsWith("--control-socket=")) path = a.slice("--control-socket=".length);
-    else if (a === "-h" || a === "--help") {
-      io.out(USAGE);
-      return 0;
-    } else {
-      io.err(`keel attach: unknown argument '${a}'\n${USAGE}`);
-      return 1;
-    }
-  }
+  const args = readSubcommand("attach", argv, OPTIONS, USAGE, io);
+  if (typeof args === "number") return args;
+  const path = optValue(args.opts.get("control-socket")) ?? DEFAULT_CONTROL_SOCKET;
   // Fail early and clearly when nobody is listening; once attached, the TUI reconnects by itself.
   try {
     const c = await connect(path);
@@ -38,6 +30,10 @@ export async function attach(argv: string[], io: Io): Promise<number> {
     c.close();
     if (!r?.ok) throw new Error(r ? r.error.message : "no answer to hello in 3 s");
   } catch (e) {
+    if (e instanceof UnsafeSocketError) {
+      io.err(`keel attach: ${e.message}\n`);
+      return 1;
+    }
     io.err(`keel attach: no keel daemon on ${path}: ${(e as Error).message}\n  (is it running? another socket: --control-socket PATH)\n`);
     return 1;
   }

@@ -4,11 +4,22 @@
  * heals its check, c cuts or restores its link, and the VIP moves between them. Quitting
  * (q, Ctrl-C) removes everything the demo made. Without a terminal it prints how to use it.
  */
+import { readSubcommand } from "../args";
+import type { OptionSpec } from "../base/getopt";
 import type { Io } from "../cli";
+
+const USAGE = "usage: keel demo [--simulated]\n";
+
+const OPTIONS: OptionSpec[] = [
+  { long: "simulated", arg: "none" },
+  { long: "help", short: "h", arg: "none" },
+];
 
 export async function demo(argv: string[], io: Io): Promise<number> {
   if (argv[0] === "--serve-web") return (await import("../demo/web")).runDemoWeb(argv.slice(1), io);
-  const forceSim = argv.includes("--simulated");
+  const args = readSubcommand("demo", argv, OPTIONS, USAGE, io);
+  if (typeof args === "number") return args;
+  const forceSim = args.opts.has("simulated");
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     io.err("keel demo needs a terminal: it opens the TUI on three routers (root: network namespaces; otherwise a simulated network)\n");
     return 1;

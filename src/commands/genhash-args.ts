@@ -6,6 +6,7 @@
  * error. Every message is keepalived's.
  */
 import { isIP } from "node:net";
+import { type GetoptError, type OptionSpec, getopt } from "../base/getopt";
 
 export interface GenhashOptions {
   server: string;
@@ -23,21 +24,19 @@ export interface GenhashOptions {
 
 export type ParsedGenhash = { ok: true; value: GenhashOptions } | { ok: false; messages: string[] };
 
-const LONG: [name: string, short: string, hasArg: boolean][] = [
-  ["help", "h", false],
-  ["verbose", "v", false],
-  ["use-ssl", "S", false],
-  ["use-sni", "I", false],
-  ["server", "s", true],
-  ["use-virtualhost", "V", true],
-  ["port", "p", true],
-  ["url", "u", true],
-  ["fwmark", "m", true],
-  ["protocol", "P", true],
-  ["timeout", "t", true],
+const OPTIONS: OptionSpec[] = [
+  { long: "help", short: "h", arg: "none" },
+  { long: "verbose", short: "v", arg: "none" },
+  { long: "use-ssl", short: "S", arg: "none" },
+  { long: "use-sni", short: "I", arg: "none" },
+  { long: "server", short: "s", arg: "required" },
+  { long: "use-virtualhost", short: "V", arg: "required" },
+  { long: "port", short: "p", arg: "required" },
+  { long: "url", short: "u", arg: "required" },
+  { long: "fwmark", short: "m", arg: "required" },
+  { long: "protocol", short: "P", arg: "required" },
+  { long: "timeout", short: "t", arg: "required" },
 ];
-const SHORT_ARG = new Set(["s", "V", "p", "u", "m", "P", "t"]);
-const SHORT_FLAG = new Set(["h", "v", "S", "I"]);
 
 /** strtol/strtoul as keepalived uses them: leading blanks, an optional sign, digits, nothing after */
 const integer = (s: string): number | undefined => (/^[ \t\n\v\f\r]*[+-]?\d+$/.test(s) ? Number(s.trim()) : undefined);
@@ -67,9 +66,80 @@ Either long or short options are allowed.
 `;
 }
 
+/**
+ * check_genhash.c's messages for what getopt_long reports (optstring ":..." silences
+ * getopt's own): a missing value names the option in full, anything else unknown is the
+ * word as written (an ambiguous prefix and a value given to a flag included).
+ */
+function genhashMessage(e: GetoptError): string {
+  if (e.code === "missing-argument") return `Missing parameter for option ${e.canonical}`;
+  return `Unknown option ${e.option.startsWith("--") ? e.word : e.option}`;
+}
+
+type Draft = Partial<GenhashOptions> & { protocol: GenhashOptions["protocol"]; help?: boolean };
+
+/** One option into `o`; returns an error message that ends parsing (keepalived returns -1 at once), or undefined. */
+function applyOption(o: Draft, c: string, arg: string | undefined): string | undefined {
+  switch (c) {
+    case "h":
+      o.help = true;
+      return undefined;
+    case "v":
+      o.verbose = true;
+      return undefined;
+    case "S":
+      o.ssl = true;
+      return undefined;
+    case "I":
+      o.sni = true;
+      return undefined;
+    case "s": {
+      const a = arg ?? "";
+      const host = a.split("%")[0] ?? "";
+      if (!isIP(host)) return `server should be an IP, not ${a}`;
+      o.server = a;
+      return undefined;
+    }
+    case "V":
+      o.virtualhost = arg;
+      return undefined;
+    case "p": {
+      const n = integer(arg ?? "");
+      if (n === undefined || n <= 0 || n > 65535) return `invalid port number '${arg}'`;
+      o.port = n;
+      return undefined;
+    }
+    case "u":
+      o.url = arg;
+      return undefined;
+    case "m": {
+      const start = (arg ?? "").replace(/^[ \t]+/, "");
+      const n = integer(start);
+      const signed = start.startsWith("-") || start.startsWith("+");
+      if (n === undefined || signed || n > 0xffffffff) return `invalid fwmark '${arg}'`;
+      o.fwmark = n;
+      return undefined;
+    }
+    case "P":
+      if (arg === "1.0") o.protocol = "1.0";
+      else if (arg === "1.0c" || arg === "1.0C") o.protocol = "1.0C";
+      else if (arg === "1.1") o.protocol = "1.1";
+      else return `invalid HTTP protocol version '${arg}'`;
+      return undefined;
+    case "t": {
+      const start = (arg ?? "").replace(/^[ \t]+/, "");
+      const n = integer(start);
+      if (n === undefined || start.startsWith("-") || start === "") return `invalid timeout '${arg}'`;
+      o.timeoutS = n;
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
 /** `argv`: the arguments after the program name (genhash) or after -T/--genhash (keel, keepalived) */
 export function parseGenhashArgs(argv: readonly string[], amGenhash = true): ParsedGenhash {
-  const o: Partial<GenhashOptions> & { protocol: GenhashOptions["protocol"] } = { ssl: false, sni: false, verbose: false, protocol: "1.0" };
+  const o: Draft = { ssl: false, sni: false, verbose: false, protocol: "1.0" };
   const messages: string[] = [];
   const operands: string[] = [];
   let bad = false;
@@ -77,132 +147,17 @@ export function parseGenhashArgs(argv: readonly string[], amGenhash = true): Par
   // keepalived -T with none
   if (argv.length <= (amGenhash ? 1 : 0)) return { ok: false, messages };
 
-  /** one option; returns an error message that ends parsing (keepalived returns -1 at once), or undefined */
-  const apply = (c: string, arg: string | undefined): string | undefined => {
-    switch (c) {
-      case "h":
-        bad = true;
-        return undefined;
-      case "v":
-        o.verbose = true;
-        return undefined;
-      case "S":
-        o.ssl = true;
-        return undefined;
-      case "I":
-        o.sni = true;
-        return undefined;
-      case "s": {
-        const a = arg ?? "";
-        const host = a.split("%")[0] ?? "";
-        if (!isIP(host)) return `server should be an IP, not ${a}`;
-        o.server = a;
-        return undefined;
-      }
-      case "V":
-        o.virtualhost = arg;
-        return undefined;
-      case "p": {
-        const n = integer(arg ?? "");
-        if (n === undefined || n <= 0 || n > 65535) return `invalid port number '${arg}'`;
-        o.port = n;
-        return undefined;
-      }
-      case "u":
-        o.url = arg;
-        return undefined;
-      case "m": {
-        const start = (arg ?? "").replace(/^[ \t]+/, "");
-        const n = integer(start);
-        if (n === undefined || start.startsWith("-") || start.startsWith("+") || n > 0xffffffff) return `invalid fwmark '${arg}'`;
-        o.fwmark = n;
-        return undefined;
-      }
-      case "P":
-        if (arg === "1.0") o.protocol = "1.0";
-        else if (arg === "1.0c" || arg === "1.0C") o.protocol = "1.0C";
-        else if (arg === "1.1") o.protocol = "1.1";
-        else return `invalid HTTP protocol version '${arg}'`;
-        return undefined;
-      case "t": {
-        const start = (arg ?? "").replace(/^[ \t]+/, "");
-        const n = integer(start);
-        if (n === undefined || start.startsWith("-") || start === "") return `invalid timeout '${arg}'`;
-        o.timeoutS = n;
-        return undefined;
-      }
-    }
-    return undefined;
-  };
-
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === "--") {
-      operands.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith("--")) {
-      const eq = a.indexOf("=");
-      const name = a.slice(2, eq < 0 ? undefined : eq);
-      const exact = LONG.find((l) => l[0] === name);
-      const prefix = LONG.filter((l) => l[0].startsWith(name));
-      const hit = exact ?? (prefix.length === 1 ? prefix[0] : undefined);
-      if (!hit || name === "") {
-        messages.push(`Unknown option ${a}`);
-        bad = true;
-        continue;
-      }
-      const [lname, c, hasArg] = hit;
-      let arg: string | undefined;
-      if (eq >= 0) {
-        if (!hasArg) {
-          messages.push(`Unknown option ${a}`);
-          bad = true;
-          continue;
-        }
-        arg = a.slice(eq + 1);
-      } else if (hasArg) {
-        if (i + 1 >= argv.length) {
-          messages.push(`Missing parameter for option --${lname}`);
-          bad = true;
-          continue;
-        }
-        arg = argv[++i];
-      }
-      const e = apply(c, arg);
+  for (const it of getopt(argv, OPTIONS)) {
+    if (it.kind === "operand") operands.push(it.value);
+    else if (it.kind === "error") {
+      messages.push(genhashMessage(it.error));
+      bad = true;
+    } else {
+      const e = applyOption(o, OPTIONS.find((s) => s.long === it.long)!.short!, it.value);
       if (e) return { ok: false, messages: [...messages, e] };
-      continue;
     }
-    if (a.startsWith("-") && a.length > 1) {
-      for (let j = 1; j < a.length; j++) {
-        const c = a[j] as string;
-        if (SHORT_FLAG.has(c)) {
-          const e = apply(c, undefined);
-          if (e) return { ok: false, messages: [...messages, e] };
-          continue;
-        }
-        if (SHORT_ARG.has(c)) {
-          let arg: string | undefined = a.slice(j + 1);
-          if (arg === "") {
-            if (i + 1 >= argv.length) {
-              messages.push(`Missing parameter for option -${c}`);
-              bad = true;
-              break;
-            }
-            arg = argv[++i];
-          }
-          const e = apply(c, arg);
-          if (e) return { ok: false, messages: [...messages, e] };
-          break;
-        }
-        messages.push(`Unknown option -${c}`);
-        bad = true;
-      }
-      continue;
-    }
-    operands.push(a);
   }
-  if (bad) return { ok: false, messages };
+  if (bad || o.help) return { ok: false, messages };
   if (operands.length) return { ok: false, messages: [`Unexpected argument(s): ${operands.join(" ")}`] };
   if (o.server === undefined || o.port === undefined || o.url === undefined) return { ok: false, messages };
   return { ok: true, value: o as GenhashOptions };

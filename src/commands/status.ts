@@ -3,9 +3,20 @@
  * when it has virtual servers, their real servers, as tables (or the protocol's JSON).
  * Exit 0 when the daemon answered, 1 otherwise.
  */
+import { optValue, readSubcommand } from "../args";
+import type { OptionSpec } from "../base/getopt";
 import type { Io } from "../cli";
 import { connect } from "../control/client";
 import { DEFAULT_CONTROL_SOCKET, type Status } from "../control/protocol";
+import { UnsafeSocketError } from "../runtime/socket-path";
+
+const USAGE = "usage: keel status [--json] [--control-socket PATH]\n";
+
+const OPTIONS: OptionSpec[] = [
+  { long: "json", arg: "none" },
+  { long: "control-socket", arg: "required" },
+  { long: "help", short: "h", arg: "none" },
+];
 
 function ago(at: number | undefined): string {
   if (at === undefined) return "-";
@@ -44,6 +55,19 @@ export function formatStatus(st: Status): string {
     out += `\n${table(rsHead, rsRows)}`;
     if (st.lvs && !st.lvs.available) out += `IPVS unavailable: ${st.lvs.error ?? "unknown"} (checks still run)\n`;
   }
+  return out + healthLines(st);
+}
+
+/** The last reload's outcome when it did not go cleanly, and internal errors: what an operator must see. */
+function healthLines(st: Status): string {
+  let out = "";
+  const r = st.lastReload;
+  if (r && !r.ok) {
+    const what = r.applied ? "applied with errors" : "refused, the previous configuration runs";
+    out += `last reload ${ago(r.at)}: ${what}\n${r.errors.map((e) => `  ${e}\n`).join("")}`;
+  }
+  const errs = Object.entries(st.internalErrors ?? {}).filter(([, n]) => n > 0);
+  if (errs.length) out += `internal errors: ${errs.map(([part, n]) => `${part} ${n}`).join(", ")} (see the log)\n`;
   return out;
 }
 
@@ -54,23 +78,16 @@ function table(head: string[], rows: string[][]): string {
 }
 
 export async function status(argv: string[], io: Io): Promise<number> {
-  let path = DEFAULT_CONTROL_SOCKET;
-  let json = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === "--json") json = true;
-    else if (a === "--control-socket") path = argv[++i] ?? path;
-    else if (a.startsWith("--control-socket=")) path = a.slice("--control-socket=".length);
-    else {
-      io.err(`keel status: unknown argument '${a}'\nusage: keel status [--json] [--control-socket PATH]\n`);
-      return 1;
-    }
-  }
+  const args = readSubcommand("status", argv, OPTIONS, USAGE, io);
+  if (typeof args === "number") return args;
+  const path = optValue(args.opts.get("control-socket")) ?? DEFAULT_CONTROL_SOCKET;
+  const json = args.opts.has("json");
   let client: Awaited<ReturnType<typeof connect>>;
   try {
     client = await connect(path);
   } catch (e) {
-    io.err(`keel status: no daemon on ${path}: ${(e as Error).message}\n`);
+    if (e instanceof UnsafeSocketError) io.err(`keel status: ${e.message}\n`);
+    else io.err(`keel status: no daemon on ${path}: ${(e as Error).message}\n`);
     return 1;
   }
   const r = await client.request({ cmd: "status" });

@@ -10,10 +10,10 @@ import { globalTopLevel } from "./global/keywords";
 import { checkLvs } from "./lvs/check";
 import { lvsTopLevel } from "./lvs/keywords";
 import { type HostFacts, type KeelConfig, createConfig } from "./model";
-import { type PreprocessOptions, preprocess } from "./preprocess";
+import { type PreprocessOptions, preprocessTo } from "./preprocess";
 import { type BlockSpec, Ctx, type Origins, emitBlock, emitStrict, renderEmit } from "./schema";
 import { type ConfigSource, diskSource } from "./source";
-import { buildTree } from "./tree";
+import { type Lexeme, TreeBuilder, tokenize } from "./tree";
 import { checkVrrp } from "./vrrp/check";
 import { vrrpTopLevel } from "./vrrp/keywords";
 
@@ -78,11 +78,27 @@ function inAccountFile(file: string, name: string): boolean | undefined {
 
 export function parseConf(path: string, opts: ParseOptions = {}): ParseResult {
   const diagnostics = new Diagnostics();
-  const lines = preprocess(path, opts.source ?? diskSource, diagnostics, opts);
-  const tree = buildTree(lines, diagnostics, TOP_LEVEL_ONLY);
   const config = createConfig();
   const ctx = new Ctx(diagnostics);
-  ctx.run(tree, topLevel, config);
+  // Streamed: each line goes into the tree as it is read, each finished top-level block
+  // into its handlers, and neither the lines nor the tree are ever held whole (a 100 MB
+  // configuration once took 8.8 GB). The phases keep the diagnostics in the order of
+  // reading all lines, tokenizing them all, building the whole tree, then running the
+  // handlers, as when each step ran over the whole configuration before the next.
+  const tree = new TreeBuilder(diagnostics, TOP_LEVEL_ONLY, (node) =>
+    diagnostics.inPhase(3, () => ctx.run([node], topLevel, config)),
+  );
+  const lex: Lexeme[] = [];
+  preprocessTo(path, opts.source ?? diskSource, diagnostics, opts, (line) => {
+    const was = diagnostics.enterPhase(1);
+    tokenize(line, diagnostics, lex);
+    diagnostics.enterPhase(2);
+    tree.feed(line, lex);
+    diagnostics.enterPhase(was);
+    lex.length = 0;
+  });
+  diagnostics.inPhase(2, () => tree.end());
+  diagnostics.release();
   const host = opts.host ?? localHost;
   checkGlobal(config, ctx, host);
   checkVrrp(config, ctx, host);

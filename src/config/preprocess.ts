@@ -7,6 +7,7 @@
  */
 import { hostname } from "node:os";
 import { dirname } from "node:path";
+import { mulberry32 } from "../base/random";
 import { type Diagnostics, type SourceLoc, formatLoc } from "./diagnostics";
 import { type ConfigSource, hasWildcards, resolveInclude } from "./source";
 
@@ -41,8 +42,13 @@ interface Definition {
 const MAX_EXPANSION_DEPTH = 64;
 /** keepalived reads lines into a fixed buffer; substitution that grows past this is a mistake */
 const MAX_LINE = 65536;
-/** guards against `~SEQ(i, 1, 1, 100000000)` eating the machine */
-const MAX_GENERATED_LINES = 5_000_000;
+/**
+ * Lines made by ~SEQ/~LST and by expanding definitions, all counted together: guards against
+ * `~SEQ(i, 1, 1, 100000000)` and against definitions that double at each level ($A1 is two
+ * $A0, $A2 two $A1, ...: 30 short lines would make a billion). 50,000 is far more than any
+ * config needs and parses in about a second; 5,000,000 (the old ~SEQ-only bound) took minutes.
+ */
+const MAX_GENERATED_LINES = 50_000;
 
 export function defaultConfigId(): string {
   return hostname().split(".")[0] ?? "";
@@ -54,40 +60,31 @@ export function defaultConfigId(): string {
  * is kept (it continues a definition).
  */
 export function decomment(s: string, diags?: Diagnostics, loc?: SourceLoc): string {
+  // Most lines have nothing to strip but blanks; slicing instead of adding characters one
+  // at a time also keeps the result a slice of the file text rather than a new string.
+  if (!COMMENT_OR_QUOTE.test(s)) return s.trim();
   let out = "";
   let quote = false;
   let i = s.length - s.trimStart().length;
+  let from = i;
   for (; i < s.length; i++) {
     const ch = s[i] as string;
     if (ch === '"') quote = !quote;
     else if (ch === "\\" && i + 1 < s.length) {
       const next = s[i + 1] as string;
       if (!quote && (next === "#" || next === "!")) {
-        out += next;
-        i++;
-        continue;
+        out += s.slice(from, i) + next;
+        from = i + 2;
       }
-      out += ch + next;
       i++;
-      continue;
     } else if (!quote && (ch === "#" || ch === "!")) break;
-    out += ch;
   }
+  out += s.slice(from, i);
   if (quote && diags && loc) diags.error(loc, "unterminated-quote", "unterminated quote");
   return out.trimEnd();
 }
 
-/** A tiny deterministic PRNG (mulberry32) for ${_RANDOM}. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const COMMENT_OR_QUOTE = /["#!\\]/;
 
 export function preprocess(
   entry: string,
@@ -96,12 +93,42 @@ export function preprocess(
   opts: PreprocessOptions = {},
 ): LogicalLine[] {
   const out: LogicalLine[] = [];
+  preprocessTo(entry, source, diags, opts, (l) => out.push(l));
+  return out;
+}
+
+/**
+ * The same, handing each logical line to `sink` as soon as it is read, so that a big
+ * configuration is never held as a list of lines (the parser builds its tree from them).
+ */
+export function preprocessTo(
+  entry: string,
+  source: ConfigSource,
+  diags: Diagnostics,
+  opts: PreprocessOptions,
+  sink: (line: LogicalLine) => void,
+): void {
   const defs = new Map<string, Definition>();
   const configId = opts.configId ?? defaultConfigId();
-  const random = rng(opts.randomSeed ?? Date.now());
+  const random = mulberry32(opts.randomSeed ?? Date.now());
   const env = opts.env ?? process.env;
   const includeStack: { id: string; file: string; loc?: SourceLoc }[] = [];
   let generated = 0;
+  /** the generated-lines limit was hit (reported once) */
+  let tooMany = false;
+  /**
+   * Count `n` more lines that are in no file. Only generators and multi-line definitions
+   * multiply lines (a one-line substitution replaces its line), so they are counted there:
+   * fuzzing found 17 lines of doubling multi-line definitions taking seconds; 30 never ended.
+   */
+  const generate = (n: number, loc: SourceLoc): boolean => {
+    generated += n;
+    if (generated <= MAX_GENERATED_LINES) return true;
+    const why = `generators and definitions produced more than ${MAX_GENERATED_LINES} lines`;
+    if (!tooMany) diags.error(loc, "seq-too-long", why);
+    tooMany = true;
+    return false;
+  };
   let currentFile = entry;
 
   const builtin = (name: string, fn: (p: string[]) => string, min = 0, max = 0) =>
@@ -307,7 +334,8 @@ export function preprocess(
     const sets: Record<string, string>[] = [];
     for (const g of groups) {
       if (g.length > params.length) return bad("a value set has more values than variables");
-      const set: Record<string, string> = {};
+      // no prototype: `~LST(__proto__, a) ...` defines $__proto__ like any other name
+      const set: Record<string, string> = Object.create(null);
       params.forEach((p, i) => {
         set[p] = g[i] ?? "";
       });
@@ -341,10 +369,7 @@ export function preprocess(
       const gen = text.startsWith("~SEQ") ? parseSeq(text, loc) : parseLst(text, loc);
       if (!gen) return;
       for (const set of gen.sets) {
-        if (++generated > MAX_GENERATED_LINES) {
-          diags.error(loc, "seq-too-long", `generators produced more than ${MAX_GENERATED_LINES} lines`);
-          return;
-        }
+        if (!generate(1, loc)) return;
         for (const [k, v] of Object.entries(set)) defs.set(k, { name: k, lines: [v], multiline: false });
         handle(gen.rest, loc, raw, depth + 1);
       }
@@ -362,18 +387,19 @@ export function preprocess(
           diags.error(loc, "line-too-long", `a line grows beyond ${MAX_LINE} characters when definitions are substituted`);
           return;
         }
+        if (!generate(lines.length - 1, loc)) return;
         if (name !== undefined) expanding.add(name);
         for (const l of lines) handle(decomment(l), loc, raw, depth + 1);
         if (name !== undefined) expanding.delete(name);
         return;
       }
     }
-    const inc = /^include([ramwb]?)[ \t]+(.+)$/.exec(text);
+    const inc = text.startsWith("include") ? /^include([ramwb]?)[ \t]+(.+)$/.exec(text) : null;
     if (inc) {
       include(inc[1] as string, unquote((inc[2] as string).trim()), loc);
       return;
     }
-    out.push({ text, file: loc.file, line: loc.line, raw });
+    sink({ text, file: loc.file, line: loc.line, raw });
   };
 
   let pendingDef: Definition | undefined;
@@ -406,9 +432,15 @@ export function preprocess(
     includeStack.push({ id: got.id, file, loc: from });
     const saved = currentFile;
     currentFile = file;
-    const lines = got.text.split("\n");
-    for (let n = 0; n < lines.length; n++) {
-      const raw = (lines[n] as string).replace(/\r+$/, "");
+    // Walk the text by line ends rather than splitting it: no array of every line.
+    const whole = got.text;
+    for (let n = 0, start = 0; start <= whole.length; n++) {
+      let end = whole.indexOf("\n", start);
+      if (end < 0) end = whole.length;
+      let cut = end;
+      while (cut > start && whole.charCodeAt(cut - 1) === 13) cut--; // CRLF files
+      const raw = whole.slice(start, cut);
+      start = end + 1;
       const loc = { file, line: n + 1, col: 1 };
       if (raw.includes("\0")) {
         diags.error(loc, "embedded-nul", "line contains a NUL byte; ignored");
@@ -435,7 +467,6 @@ export function preprocess(
   };
 
   readFile(entry, undefined);
-  return out;
 }
 
 function unquote(s: string): string {

@@ -30,7 +30,8 @@ export function parseScript(c: Ctx, n: Node, argIndex = 0): Script | undefined {
     c.error(cmd ?? n.keyword, "missing-argument", `'${n.keyword.text}' needs a script command`);
     return undefined;
   }
-  const s: Script = { command: cmd.text };
+  // where the command is named: keel -t reports an insecure script at this line
+  const s: Script = c.origin({ command: cmd.text }, cmd);
   const user = n.args[argIndex + 1];
   const group = n.args[argIndex + 2];
   if (user) s.user = user.text;

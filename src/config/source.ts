@@ -16,6 +16,15 @@ export function hasWildcards(pattern: string): boolean {
   return /[*?[{]/.test(pattern);
 }
 
+/**
+ * glob(3), which keepalived uses, has no `**`: a run of stars is one star within a path
+ * segment. Bun.Glob's `**` recurses, and following symlinks (needed for conf.d links) a
+ * symlink loop under it never ended (found by fuzzing includes); so the runs are collapsed.
+ */
+function singleStars(pattern: string): string {
+  return pattern.replace(/(^|[^\\])\*{2,}/g, "$1*"); // `\*` is a literal star, not part of a run
+}
+
 export function resolveInclude(pattern: string, includingFile: string): string {
   // keepalived chdir()s to the including file's directory, so relative paths are relative to it.
   return isAbsolute(pattern) ? pattern : join(dirname(includingFile), pattern);
@@ -26,6 +35,12 @@ export const diskSource: ConfigSource = {
     try {
       const st = statSync(path);
       if (st.isDirectory()) return { ok: false, error: "is a directory" };
+      // a device or a FIFO never ends (/dev/zero) or blocks the daemon (a FIFO with no writer):
+      // found by fuzzing includes. /dev/null, the usual way to include nothing, reads as empty.
+      if (!st.isFile()) {
+        if (realpathSync(path) === "/dev/null") return { ok: true, text: "", id: "/dev/null" };
+        return { ok: false, error: "not a regular file" };
+      }
       // realpath is the identity used for include-cycle detection
       return { ok: true, text: readFileSync(path, "utf8"), id: realpathSync(path) };
     } catch (e) {
@@ -39,7 +54,7 @@ export const diskSource: ConfigSource = {
     const parts = pattern.split("/");
     const firstWild = parts.findIndex((p) => hasWildcards(p));
     const base = parts.slice(0, firstWild).join("/") || "/";
-    const rest = parts.slice(firstWild).join("/");
+    const rest = singleStars(parts.slice(firstWild).join("/"));
     try {
       const g = new Bun.Glob(rest);
       return [...g.scanSync({ cwd: base, onlyFiles: true, followSymlinks: true })]
@@ -60,7 +75,7 @@ export function memorySource(files: Record<string, string>): ConfigSource {
     },
     glob(pattern) {
       if (!hasWildcards(pattern)) return [pattern];
-      const g = new Bun.Glob(pattern);
+      const g = new Bun.Glob(singleStars(pattern));
       return Object.keys(files)
         .filter((p) => g.match(p))
         .sort();

@@ -43,7 +43,8 @@ function unknownKeys(input: unknown, model: unknown, path: string[], out: { path
   }
   if (!isObject(input) || !isObject(model)) return;
   for (const [k, v] of Object.entries(input)) {
-    if (!(k in model)) out.push({ path: [...path, k], guess: didYouMean(k, Object.keys(model)) });
+    // own keys only: `constructor = 1` is as unknown as any other misspelling
+    if (!Object.hasOwn(model, k)) out.push({ path: [...path, k], guess: didYouMean(k, Object.keys(model)) });
     else unknownKeys(v, model[k], [...path, k], out);
   }
 }
@@ -80,8 +81,7 @@ export function parseTomlConfig(path: string, text: string, opts: ParseOptions =
   const virtual = `${path} (as keepalived.conf)`;
   const result = parseConf(virtual, { ...opts, source: memorySource({ [virtual]: conf }) });
   const confLines = conf.split("\n");
-  const mapped = new Diagnostics();
-  for (const d of result.diagnostics.items) mapped.items.push(mapDiagnostic(d, path, virtual, confLines, lines));
+  const mapped = result.diagnostics.map((d) => mapDiagnostic(d, path, virtual, confLines, lines));
   const unknown: { path: string[]; guess?: string }[] = [];
   unknownKeys(doc, result.config, [], unknown);
   for (const u of unknown) {

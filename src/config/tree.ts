@@ -27,23 +27,27 @@ interface Brace {
   brace: "{" | "}";
   loc: SourceLoc;
 }
-type Lexeme = Token | Brace | "\n";
+export type Lexeme = Token | Brace | "\n";
 
-/** Map a token back to its column in the physical line (best effort after substitution). */
-function column(raw: string, text: string, from: number): { col: number; next: number } {
-  const at = text === "" ? -1 : raw.indexOf(text, from);
-  if (at >= 0) return { col: at + 1, next: at + text.length };
-  return { col: raw.length - raw.trimStart().length + 1, next: from };
+/** blank, tab, `"`, `{` or `}`: what ends an unquoted word */
+function isWordEnd(c: number): boolean {
+  return c === 32 || c === 9 || c === 34 || c === 123 || c === 125;
 }
 
 export function tokenize(line: LogicalLine, diags: Diagnostics, out: Lexeme[] = []): Lexeme[] {
   const s = line.text;
   let cursor = 0;
   let i = 0;
+  const raw = line.raw;
   const mk = (text: string, quoted: boolean, search: string): Token => {
-    const c = column(line.raw, search, cursor);
-    cursor = c.next;
-    return { text, quoted, loc: { file: line.file, line: line.line, col: c.col } };
+    // the token's column in the physical line (best effort after substitution)
+    const at = search === "" ? -1 : raw.indexOf(search, cursor);
+    let col: number;
+    if (at >= 0) {
+      col = at + 1;
+      cursor = at + search.length;
+    } else col = raw.length - raw.trimStart().length + 1;
+    return { text, quoted, loc: { file: line.file, line: line.line, col } };
   };
   while (i < s.length) {
     const ch = s[i] as string;
@@ -69,7 +73,7 @@ export function tokenize(line: LogicalLine, diags: Diagnostics, out: Lexeme[] = 
       continue;
     }
     let j = i;
-    while (j < s.length && !" \t\"{}".includes(s[j] as string)) j++;
+    while (j < s.length && !isWordEnd(s.charCodeAt(j))) j++;
     out.push(mk(s.slice(i, j), false, s.slice(i, j)));
     i = j;
   }
@@ -82,68 +86,114 @@ export function tokenize(line: LogicalLine, diags: Diagnostics, out: Lexeme[] = 
  * a block on the statement just before it (same line or an earlier line).
  */
 export function buildTree(lines: LogicalLine[], diags: Diagnostics, topLevelOnly: ReadonlySet<string> = new Set()): Node[] {
-  const lex: Lexeme[] = [];
-  for (const l of lines) tokenize(l, diags, lex);
+  const b = new TreeBuilder(diags, topLevelOnly);
+  for (const l of lines) b.line(l);
+  return b.end();
+}
 
-  const root: Node[] = [];
-  const stack: { nodes: Node[]; owner?: Node }[] = [{ nodes: root }];
-  let current: Token[] = [];
+type Frame = { nodes: Node[]; owner?: Node };
 
-  const flush = () => {
-    if (current.length === 0) return;
-    const [keyword, ...args] = current as [Token, ...Token[]];
-    (stack[stack.length - 1] as { nodes: Node[] }).nodes.push({ keyword, args });
-    current = [];
-  };
+/**
+ * The tree built one logical line at a time. With `onTopLevel`, each top-level statement
+ * is handed over once it is complete (when the next one starts: its `{` may stand on a
+ * later line) and not kept, so a big configuration is never held as a whole tree.
+ */
+export class TreeBuilder {
+  private readonly root: Node[] = [];
+  private readonly stack: Frame[] = [{ nodes: this.root }];
+  private current: Token[] = [];
+  private readonly lex: Lexeme[] = [];
+  private last: LogicalLine | undefined;
 
-  for (const x of lex) {
+  constructor(
+    private readonly diags: Diagnostics,
+    private readonly topLevelOnly: ReadonlySet<string> = new Set(),
+    private readonly onTopLevel?: (n: Node) => void,
+  ) {}
+
+  line(l: LogicalLine): void {
+    const lex = tokenize(l, this.diags, this.lex);
+    this.feed(l, lex);
+    lex.length = 0;
+  }
+
+  /** The tokens of one line, tokenized by the caller (who may report its errors apart). */
+  feed(l: LogicalLine, lex: readonly Lexeme[]): void {
+    this.last = l;
+    for (const x of lex) this.lexeme(x);
+  }
+
+  /** Close what is still open; returns the top-level statements (none when streamed). */
+  end(): Node[] {
+    const { stack, diags } = this;
+    this.flush();
+    while (stack.length > 1) {
+      const frame = stack.pop() as Frame;
+      const owner = frame.owner as Node;
+      const last = this.last;
+      const eof = last ? { file: last.file, line: last.line, col: last.raw.length + 1 } : owner.keyword.loc;
+      diags.error(eof, "unclosed-block", `'${owner.keyword.text}' block is not closed before the end of the configuration`, [
+        `the block was opened here: ${formatLoc(owner.open as SourceLoc)}`,
+      ]);
+    }
+    if (this.onTopLevel) for (const n of this.root.splice(0)) this.onTopLevel(n);
+    return this.root;
+  }
+
+  private push(frame: Frame, n: Node): void {
+    frame.nodes.push(n);
+    // the statement before this one can no longer take a block: hand it over
+    if (frame.nodes === this.root && this.onTopLevel && this.root.length > 1) {
+      this.onTopLevel(this.root.shift() as Node);
+    }
+  }
+
+  private flush(): void {
+    if (this.current.length === 0) return;
+    const args = this.current;
+    const keyword = args.shift() as Token;
+    this.push(this.stack[this.stack.length - 1] as Frame, { keyword, args });
+    this.current = [];
+  }
+
+  private lexeme(x: Lexeme): void {
+    const { stack, diags } = this;
     if (x === "\n") {
-      flush();
-      continue;
+      this.flush();
+      return;
     }
-    if ("brace" in x) {
-      flush();
-      if (x.brace === "}") {
-        if (stack.length === 1) diags.error(x.loc, "extra-brace", "'}' closes no block");
-        else stack.pop();
-        continue;
-      }
-      let frame = stack[stack.length - 1] as { nodes: Node[] };
-      let owner = frame.nodes[frame.nodes.length - 1];
-      if (owner && !owner.block && stack.length > 1 && topLevelOnly.has(owner.keyword.text)) {
-        // A block that only exists at the top level opens inside another one: the '}'s
-        // before it are missing. Say so at each unclosed opener and recover at the top,
-        // instead of reading the rest of the file as the wrong block's contents.
-        frame.nodes.pop();
-        while (stack.length > 1) {
-          const open = (stack.pop() as { owner?: Node }).owner as Node;
-          diags.error(open.open as SourceLoc, "unclosed-block", `'${open.keyword.text}' block is not closed`, [
-            `'${owner.keyword.text}' at ${formatLoc(owner.keyword.loc)} starts a new top-level block, so a '}' is missing before it`,
-          ]);
-        }
-        frame = stack[0] as { nodes: Node[] };
-        frame.nodes.push(owner);
-      }
-      if (!owner || owner.block) {
-        diags.error(x.loc, "unexpected-brace", "'{' without a keyword before it");
-        owner = { keyword: { text: "{", quoted: false, loc: x.loc }, args: [] };
-      }
-      owner.block = [];
-      owner.open = x.loc;
-      stack.push({ nodes: owner.block, owner });
-      continue;
+    if (!("brace" in x)) {
+      this.current.push(x);
+      return;
     }
-    current.push(x);
+    this.flush();
+    if (x.brace === "}") {
+      if (stack.length === 1) diags.error(x.loc, "extra-brace", "'}' closes no block");
+      else stack.pop();
+      return;
+    }
+    let frame = stack[stack.length - 1] as Frame;
+    let owner = frame.nodes[frame.nodes.length - 1];
+    if (owner && !owner.block && stack.length > 1 && this.topLevelOnly.has(owner.keyword.text)) {
+      // A block that only exists at the top level opens inside another one: the '}'s
+      // before it are missing. Say so at each unclosed opener and recover at the top,
+      // instead of reading the rest of the file as the wrong block's contents.
+      frame.nodes.pop();
+      while (stack.length > 1) {
+        const open = (stack.pop() as Frame).owner as Node;
+        diags.error(open.open as SourceLoc, "unclosed-block", `'${open.keyword.text}' block is not closed`, [
+          `'${owner.keyword.text}' at ${formatLoc(owner.keyword.loc)} starts a new top-level block, so a '}' is missing before it`,
+        ]);
+      }
+      frame = stack[0] as Frame;
+      this.push(frame, owner);
+    }
+    if (!owner || owner.block) {
+      diags.error(x.loc, "unexpected-brace", "'{' without a keyword before it");
+      owner = { keyword: { text: "{", quoted: false, loc: x.loc }, args: [] };
+    }
+    owner.block = [];
+    owner.open = x.loc;
+    stack.push({ nodes: owner.block, owner });
   }
-  flush();
-  while (stack.length > 1) {
-    const frame = stack.pop() as { owner?: Node };
-    const owner = frame.owner as Node;
-    const last = lines[lines.length - 1];
-    const eof = last ? { file: last.file, line: last.line, col: last.raw.length + 1 } : owner.keyword.loc;
-    diags.error(eof, "unclosed-block", `'${owner.keyword.text}' block is not closed before the end of the configuration`, [
-      `the block was opened here: ${formatLoc(owner.open as SourceLoc)}`,
-    ]);
-  }
-  return root;
 }

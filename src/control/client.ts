@@ -1,5 +1,6 @@
 /** A control-socket client: one request, one reply (and, for subscribe, the events after it). */
-import type { Event, Reply, Request } from "./protocol";
+import { checkClientSocket } from "../runtime/socket-path";
+import { type Event, parseServerLine, type Reply, type Request } from "./protocol";
 
 export interface Client {
   request(r: Request): Promise<Reply>;
@@ -8,7 +9,13 @@ export interface Client {
   close(): void;
 }
 
+/**
+ * Connect to the daemon at `path`. Throws UnsafeSocketError (src/runtime/socket-path.ts)
+ * for a socket in a directory another user can write or owned by someone we do not
+ * trust: root would otherwise show (and act on) whatever a fake server says.
+ */
 export async function connect(path: string): Promise<Client> {
+  checkClientSocket(path);
   let buf = "";
   const waiting: ((r: Reply) => void)[] = [];
   let eventCb: ((e: Event) => void) | undefined;
@@ -22,14 +29,15 @@ export async function connect(path: string): Promise<Client> {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
           nl = buf.indexOf("\n");
-          let v: unknown;
-          try {
-            v = JSON.parse(line);
-          } catch {
-            continue;
+          const m = parseServerLine(line);
+          if (m.ok) {
+            if ("event" in m.value) eventCb?.(m.value.event);
+            else waiting.shift()?.(m.value.reply);
+          } else if (m.error.code === "bad-reply") {
+            // JSON that is neither an event nor a well-formed reply still answers the oldest request
+            waiting.shift()?.({ ok: false, error: m.error });
           }
-          if (typeof v === "object" && v !== null && "event" in v) eventCb?.(v as Event);
-          else waiting.shift()?.(v as Reply);
+          // not JSON, or an event this client does not know: skipped
         }
       },
       close() {

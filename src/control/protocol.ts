@@ -134,17 +134,39 @@ export interface Status {
   virtualServers?: VirtualServerStatus[];
   /** the load-balancing side: absent when the config has no virtual_server */
   lvs?: { available: boolean; error?: string };
+  /** the last reload (SIGHUP or the `reload` command); absent before the first */
+  lastReload?: ReloadStatus;
+  /** unexpected exceptions caught so far, by part (src/runtime/daemon-faults.ts) */
+  internalErrors?: Record<string, number>;
+}
+
+/** How a reload ended: applied (maybe with errors after the swap), or refused with the old configuration kept. */
+export interface ReloadStatus {
+  /** epoch ms */
+  at: number;
+  /** applied and nothing failed */
+  ok: boolean;
+  /** the new configuration is the running one */
+  applied: boolean;
+  /** diagnostics and failures, each a full line */
+  errors: string[];
 }
 
 export type Event =
   | { event: "transition"; at: number; instance: string; from: string; to: string; reason: string }
   | { event: "priority"; at: number; instance: string; from: number; to: number }
   | { event: "track"; at: number; kind: string; name: string; ok?: boolean; value?: number; code?: number; ms?: number }
-  | { event: "rx-error"; at: number; instance?: string; from: string; code: string }
+  /**
+   * rejected packets of one kind (instance, code, sender), aggregated: the first at once,
+   * then at most one event a second carrying how many packets it stands for (absent: 1);
+   * `from` is "*" for senders beyond the 256 kinds tracked at once
+   */
+  | { event: "rx-error"; at: number; instance?: string; from: string; code: string; count?: number }
   | { event: "notify"; at: number; kind: string; name: string; state: string; priority: number }
   | { event: "checker"; at: number; virtualServer: string; realServer: string; type: string; up: boolean; line: string }
   | { event: "real-server"; at: number; virtualServer: string; realServer: string; up: boolean; liveWeight?: number }
-  | { event: "quorum"; at: number; virtualServer: string; up: boolean; aliveWeight: number };
+  | { event: "quorum"; at: number; virtualServer: string; up: boolean; aliveWeight: number }
+  | ({ event: "reload" } & ReloadStatus);
 
 export type Reply = { id?: unknown; ok: true; result: unknown } | { id?: unknown; ok: false; error: { code: string; message: string } };
 
@@ -165,4 +187,66 @@ export function parseRequest(line: string): Parsed<Request> {
   if (!COMMANDS.includes(o.cmd as Command)) return { ok: false, error: { code: "unknown-command", message: `unknown cmd "${o.cmd}"; known: ${COMMANDS.join(", ")}` } };
   if (o.instance !== undefined && typeof o.instance !== "string") return { ok: false, error: { code: "bad-request", message: '"instance" must be a string' } };
   return { ok: true, value: { id: o.id, cmd: o.cmd as Command, instance: o.instance as string | undefined } };
+}
+
+/** What the daemon writes: a reply to the oldest request, or an event (after subscribe). */
+export type ServerLine = { event: Event } | { reply: Reply };
+
+type FieldType = "string" | "number" | "boolean" | "string[]";
+/** each event's fields and their types; a trailing "?" marks an optional one */
+const EVENT_FIELDS: Record<Event["event"], Record<string, `${FieldType}${"" | "?"}`>> = {
+  transition: { instance: "string", from: "string", to: "string", reason: "string" },
+  priority: { instance: "string", from: "number", to: "number" },
+  track: { kind: "string", name: "string", ok: "boolean?", value: "number?", code: "number?", ms: "number?" },
+  "rx-error": { instance: "string?", from: "string", code: "string" },
+  notify: { kind: "string", name: "string", state: "string", priority: "number" },
+  checker: { virtualServer: "string", realServer: "string", type: "string", up: "boolean", line: "string" },
+  "real-server": { virtualServer: "string", realServer: "string", up: "boolean", liveWeight: "number?" },
+  quorum: { virtualServer: "string", up: "boolean", aliveWeight: "number" },
+  reload: { ok: "boolean", applied: "boolean", errors: "string[]" },
+};
+
+/**
+ * One line from the daemon (the client's side of the protocol); never throws (DESIGN.md
+ * rule 3). The TUI reads event fields without checking them, so an event is only passed on
+ * when every field it needs has its type: `unknown-event` (a newer daemon's kind, or a
+ * malformed one) is for the reader to skip; `bad-reply` answers the oldest request.
+ */
+export function parseServerLine(line: string): Parsed<ServerLine> {
+  const fail = (code: string, message: string): Parsed<ServerLine> => ({ ok: false, error: { code, message } });
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch (e) {
+    return fail("bad-json", `not JSON: ${(e as Error).message}`);
+  }
+  if (typeof v !== "object" || v === null || Array.isArray(v)) return fail("bad-reply", "a reply is a JSON object");
+  const o = v as Record<string, unknown>;
+  if ("event" in o) {
+    const known = typeof o.event === "string" && Object.hasOwn(EVENT_FIELDS, o.event);
+    const fields = known ? EVENT_FIELDS[o.event as Event["event"]] : undefined;
+    if (!fields) return fail("unknown-event", `unknown event ${JSON.stringify(o.event)}`);
+    if (typeof o.at !== "number") return fail("unknown-event", `${o.event}: "at" is not a number`);
+    const e = { ...o };
+    for (const [name, t] of Object.entries(fields)) {
+      const type = t.replace("?", "");
+      // an optional field may be null (JSON writes a NaN measurement so): then it is absent
+      if (t.endsWith("?") && (e[name] === undefined || e[name] === null)) {
+        delete e[name];
+        continue;
+      }
+      const value = e[name];
+      const good =
+        type === "string[]"
+          ? Array.isArray(value) && value.every((x) => typeof x === "string")
+          : typeof value === type;
+      if (!good) return fail("unknown-event", `${o.event}: "${name}" is not a ${type}`);
+    }
+    return { ok: true, value: { event: e as unknown as Event } };
+  }
+  if (o.ok === true) return { ok: true, value: { reply: { id: o.id, ok: true, result: o.result } } };
+  const err = o.error as Record<string, unknown> | null | undefined;
+  if (o.ok === false && typeof err?.code === "string" && typeof err.message === "string")
+    return { ok: true, value: { reply: { id: o.id, ok: false, error: { code: err.code, message: err.message } } } };
+  return fail("bad-reply", 'a reply has "ok": true, or "ok": false and an "error" with "code" and "message"');
 }

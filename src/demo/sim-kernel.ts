@@ -35,7 +35,7 @@ import type {
   RxDatagram,
   VrrpChannel,
 } from "../runtime/kernel";
-import { parseIpv4, parseIpv6 } from "../vrrp/addr";
+import { ipv4ToNumber, isMulticast, parseIpv4, parseIpv6 } from "../base/ip";
 
 const IFA_F_SECONDARY = 0x01;
 const IFA_F_NODAD = 0x02;
@@ -76,7 +76,7 @@ export class SimSegment {
 
   /** @internal a datagram leaving `from` on `ifname` */
   transmit(from: SimKernel, ifname: string, family: 4 | 6, proto: number, dst: string, data: Uint8Array, src6?: Uint8Array): void {
-    const multicast = family === 4 ? isMulticast4(dst) : dst.toLowerCase().startsWith("ff");
+    const multicast = isMulticast(dst);
     const targets: OpenChannel[] = [];
     for (const ch of this.channels) {
       if (ch.closed || ch.kernel === from || ch.o.ifname !== ifname || ch.o.family !== family || ch.o.proto !== proto) continue;
@@ -103,11 +103,6 @@ export class SimSegment {
       });
     }
   }
-}
-
-function isMulticast4(dst: string): boolean {
-  const first = Number(dst.split(".")[0]);
-  return first >= 224 && first <= 239;
 }
 
 /** The one's complement sum of 16-bit words (the IPv4 header checksum). */
@@ -361,7 +356,6 @@ function sameSubnet(a: string, b: string, prefix: number): boolean {
   const x = parseIpv4(a);
   const y = parseIpv4(b);
   if (!x || !y) return false;
-  const toInt = (v: Uint8Array) => (((v[0] ?? 0) << 24) | ((v[1] ?? 0) << 16) | ((v[2] ?? 0) << 8) | (v[3] ?? 0)) >>> 0;
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return (toInt(x) & mask) === (toInt(y) & mask);
+  return ((ipv4ToNumber(x) & mask) >>> 0) === ((ipv4ToNumber(y) & mask) >>> 0);
 }

@@ -4,6 +4,7 @@
  * keepalived's ipvs_group_range_cmd adds one service per address), the scheduler and its
  * flags, and persistence (ipvswrapper.c ipvs_set_srule).
  */
+import { formatIpv4, formatIpv6, ipv4ToNumber, numberToIpv4, parseIpv4, parseIpv6 } from "../base/ip";
 import { familyOf } from "../config/lvs/addr";
 import type { KeelConfig } from "../config/model";
 import type { LvsMethod, RealServer, SorryServer, VirtualServer } from "../config/lvs/model";
@@ -75,7 +76,8 @@ function netmaskOf(vs: VirtualServer, family: 4 | 6): number {
     const bits = Number(g);
     return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
   }
-  return g.split(".").reduce((a, o) => ((a << 8) | Number(o)) >>> 0, 0);
+  const mask = parseIpv4(g);
+  return mask ? ipv4ToNumber(mask) : 0;
 }
 
 /** The service parameters shared by every key of this virtual server. */
@@ -97,20 +99,21 @@ function* rangeAddresses(first: string, last: string): Generator<string> {
     return;
   }
   if (familyOf(first) === 4) {
-    const a = v4ToInt(first);
-    const b = v4ToInt(last);
-    for (let i = a; i <= b; i++) yield [i >>> 24, (i >>> 16) & 255, (i >>> 8) & 255, i & 255].join(".");
+    const a = ipv4ToNumber(parseIpv4(first)!);
+    const b = ipv4ToNumber(parseIpv4(last)!);
+    for (let i = a; i <= b; i++) yield formatIpv4(numberToIpv4(i));
     return;
   }
   // IPv6 ranges vary the last 16-bit group (lib/utils.c inet_stor)
-  const head = first.slice(0, first.lastIndexOf(":") + 1);
-  const from = Number.parseInt(first.slice(first.lastIndexOf(":") + 1) || "0", 16);
-  const to = Number.parseInt(last.slice(last.lastIndexOf(":") + 1) || "0", 16);
-  for (let i = from; i <= to; i++) yield `${head}${i.toString(16)}`;
-}
-
-function v4ToInt(ip: string): number {
-  return ip.split(".").reduce((a, o) => ((a << 8) | Number(o)) >>> 0, 0);
+  const b = parseIpv6(first) ?? new Uint8Array(16);
+  const end = parseIpv6(last) ?? b;
+  const from = (b[14]! << 8) | b[15]!;
+  const to = (end[14]! << 8) | end[15]!;
+  for (let i = from; i <= to; i++) {
+    b[14] = i >> 8;
+    b[15] = i & 0xff;
+    yield formatIpv6(b);
+  }
 }
 
 /** Every IPVS service this virtual server stands for. */

@@ -15,7 +15,7 @@ import type { Diagnostic } from "../config/diagnostics";
 import type { KeelConfig } from "../config/model";
 import type { Event, VirtualServerStatus } from "../control/protocol";
 import { CheckerDriver } from "./checker-driver";
-import { openIpvs } from "./ipvs-port";
+import { type IpvsPort, openIpvs } from "./ipvs-port";
 import { CheckerLvsGlobals } from "./lvs-globals";
 import { ExternalTrackers } from "./trackers";
 
@@ -32,91 +32,44 @@ export interface CheckerChildOptions {
 }
 
 export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
-  const send = (m: FromChild) => {
-    try {
-      process.send?.(m);
-    } catch {
-      // the daemon is gone; the disconnect handler stops us
-    }
-  };
   const { log } = o;
   log.info("Starting Healthcheck child process");
-  const opened = await openIpvs();
-  const lvs = "port" in opened ? { available: true } : { available: false, error: opened.error };
-  if ("version" in opened) log.info(`IPVS ${opened.version} through generic netlink`);
-  else log.error(`IPVS: ${opened.error}; the virtual servers are health-checked but not programmed (VRRP is not affected)`);
-  const ipvs = "port" in opened ? opened.port : undefined;
-
+  const { ipvs, lvs } = await openLvs(log);
+  let driver: CheckerDriver | undefined;
+  const reporter = new Reporter(lvs, () => driver);
   // ha_suspend: which service addresses are on this host (the VIPs of a MASTER)
-  let addresses = new Set<string>();
-  let watcher: { close(): void } | undefined;
-  let driver: CheckerDriver;
-  const wantsAddresses = (c: KeelConfig) => c.virtualServers.some((vs) => vs.haSuspend);
-  const watchAddresses = async () => {
-    if (watcher || !wantsAddresses(o.config)) return;
-    const { Rtnl, watchRtnl } = await import("../../native-bindings/netlink");
-    const resync = () => {
-      const r = Rtnl.open();
-      try {
-        addresses = new Set(r.listAddresses().map((a) => a.address));
-      } finally {
-        r.close();
-      }
-    };
-    resync();
-    watcher = watchRtnl((e) => {
-      if (e.type === "overrun") resync();
-      else if (e.type === "addr") {
-        if (e.action === "new") addresses.add(e.addr.address);
-        else addresses.delete(e.addr.address);
-      } else return;
-      driver?.addressChanged();
-      dirty();
-    });
-  };
-  await watchAddresses();
-
-  let pending: ReturnType<typeof setTimeout> | undefined;
-  let countersAt = 0;
-  const snapshot = () => {
-    pending = undefined;
-    // IPVS's estimator updates every 2 s; once a second is enough to follow it
-    if (performance.now() - countersAt >= 1000) {
-      countersAt = performance.now();
-      driver.refreshCounters();
-    }
-    send({ type: "status", virtualServers: driver.status(), lvs });
-  };
-  const dirty = () => {
-    pending ??= setTimeout(snapshot, 250);
-  };
+  const addresses = new AddressWatch(() => {
+    driver?.addressChanged();
+    reporter.dirty();
+  });
+  await addresses.watch(o.config);
   const onEvent = (event: Event) => {
     send({ type: "event", event });
-    dirty();
+    reporter.dirty();
   };
-  driver = new CheckerDriver({ config: o.config, log, ipvs, dontReleaseIpvs: o.dontReleaseIpvs, onEvent, hasAddress: (ip) => addresses.has(ip) });
+  const hasAddress = (ip: string) => addresses.has(ip);
+  const d = new CheckerDriver({ config: o.config, log, ipvs, dontReleaseIpvs: o.dontReleaseIpvs, onEvent, hasAddress });
+  driver = d;
   const fileTrackers = (c: KeelConfig) =>
     new ExternalTrackers({ ...c, vrrpTrackProcesses: {} }, log, (ch) => {
-      if (ch.kind === "file" && "value" in ch && typeof ch.value === "number") driver.trackFile(ch.name, ch.value);
+      if (ch.kind === "file" && "value" in ch && typeof ch.value === "number") d.trackFile(ch.name, ch.value);
     });
   let trackers = fileTrackers(o.config);
   const globals = ipvs ? new CheckerLvsGlobals(ipvs, log) : undefined;
   globals?.apply(o.config);
-  driver.start();
+  d.start();
   trackers.start();
-  snapshot();
-  const tick = setInterval(snapshot, 1000);
+  reporter.start();
 
   return await new Promise<number>((resolve) => {
     let stopped = false;
     const stop = () => {
       if (stopped) return;
       stopped = true;
-      clearInterval(tick);
-      if (pending) clearTimeout(pending);
+      reporter.stop();
       trackers.stop();
-      watcher?.close();
-      driver.stop();
+      addresses.close();
+      d.stop();
       globals?.stop();
       ipvs?.close();
       log.info("Stopped Healthcheck child process");
@@ -126,17 +79,18 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
       const r = o.load();
       if (r.diagnostics.errorCount > 0) {
         // the daemon checked it first; a file changed in between keeps the running pool
-        log.error(`Reload of the checkers failed: ${r.diagnostics.errorCount} error(s); keeping the running configuration`);
+        const n = r.diagnostics.errorCount;
+        log.error(`Reload of the checkers failed: ${n} error(s); keeping the running configuration`);
         return;
       }
       o.config = r.config;
       trackers.stop();
       globals?.apply(r.config);
-      driver.reload(r.config);
+      d.reload(r.config);
       trackers = fileTrackers(r.config);
       trackers.start();
-      void watchAddresses();
-      dirty();
+      void addresses.watch(r.config);
+      reporter.dirty();
     };
     process.on("message", (m: ToChild) => {
       if (m.type === "stop") stop();
@@ -147,4 +101,101 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
     process.on("SIGINT", stop);
     process.on("SIGHUP", reload);
   });
+}
+
+function send(m: FromChild): void {
+  try {
+    process.send?.(m);
+  } catch {
+    // the daemon is gone; the disconnect handler stops us
+  }
+}
+
+type LvsState = { available: boolean; error?: string };
+
+/** IPVS through generic netlink, or one clear error: the checkers run either way. */
+async function openLvs(log: Logger): Promise<{ ipvs?: IpvsPort; lvs: LvsState }> {
+  const opened = await openIpvs();
+  if ("port" in opened) {
+    log.info(`IPVS ${opened.version} through generic netlink`);
+    return { ipvs: opened.port, lvs: { available: true } };
+  }
+  log.error(`IPVS: ${opened.error}; the virtual servers are health-checked but not programmed (VRRP is not affected)`);
+  return { lvs: { available: false, error: opened.error } };
+}
+
+/** Status snapshots to the daemon: once a second, and 250 ms after a change (at most 4 a second). */
+class Reporter {
+  private pending?: ReturnType<typeof setTimeout>;
+  private tick?: ReturnType<typeof setInterval>;
+  private countersAt = 0;
+
+  constructor(
+    private readonly lvs: LvsState,
+    private readonly driver: () => CheckerDriver | undefined,
+  ) {}
+
+  start(): void {
+    this.snapshot();
+    this.tick = setInterval(() => this.snapshot(), 1000);
+  }
+
+  dirty(): void {
+    this.pending ??= setTimeout(() => this.snapshot(), 250);
+  }
+
+  stop(): void {
+    clearInterval(this.tick);
+    if (this.pending) clearTimeout(this.pending);
+  }
+
+  private snapshot(): void {
+    this.pending = undefined;
+    const driver = this.driver();
+    if (!driver) return;
+    // IPVS's estimator updates every 2 s; once a second is enough to follow it
+    if (performance.now() - this.countersAt >= 1000) {
+      this.countersAt = performance.now();
+      driver.refreshCounters();
+    }
+    send({ type: "status", virtualServers: driver.status(), lvs: this.lvs });
+  }
+}
+
+/** The addresses on this host, followed through rtnetlink once a virtual server has ha_suspend. */
+class AddressWatch {
+  private addresses = new Set<string>();
+  private watcher?: { close(): void };
+
+  constructor(private readonly changed: () => void) {}
+
+  has(ip: string): boolean {
+    return this.addresses.has(ip);
+  }
+
+  async watch(config: KeelConfig): Promise<void> {
+    if (this.watcher || !config.virtualServers.some((vs) => vs.haSuspend)) return;
+    const { Rtnl, watchRtnl } = await import("../../native-bindings/netlink");
+    const resync = () => {
+      const r = Rtnl.open();
+      try {
+        this.addresses = new Set(r.listAddresses().map((a) => a.address));
+      } finally {
+        r.close();
+      }
+    };
+    resync();
+    this.watcher = watchRtnl((e) => {
+      if (e.type === "overrun") resync();
+      else if (e.type === "addr") {
+        if (e.action === "new") this.addresses.add(e.addr.address);
+        else this.addresses.delete(e.addr.address);
+      } else return;
+      this.changed();
+    });
+  }
+
+  close(): void {
+    this.watcher?.close();
+  }
 }

@@ -1,20 +1,25 @@
 /**
- * The health-check runtime (keepalived's checker child): one timer per checker driving
- * its probe (src/check/*) through keepalived's epilog (src/check/schedule.ts), the pool
- * and quorum logic (src/lvs/pool.ts), and the IPVS table made to match after every
- * change (src/lvs/diff.ts → native-bindings/ipvs). FILE_CHECK follows track_file values;
- * ha_suspend pauses a virtual server's checkers while its address is not on this host.
+ * The health-check runtime (keepalived's checker child): the thin driver of the checker
+ * engine (src/check/engine.ts, sans-I/O). It owns the one real timer (the engine's
+ * pollTimeout), runs the probes the engine asks for (src/check/*, whose run() never
+ * throws) and feeds each result back with `now`; it turns the engine's actions into log
+ * lines, events, the pool and quorum logic (src/lvs/pool.ts) and the IPVS table, made to
+ * match after every change (src/lvs/diff.ts → native-bindings/ipvs). FILE_CHECK follows
+ * track_file values; ha_suspend pauses a virtual server's checkers while its address is
+ * not on this host.
  */
 import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { createProbe } from "../check";
-import type { Probe, ProbeResult, ProbeTarget } from "../check/probe";
+import { type Action, CheckEngine, type CheckerSpec } from "../check/engine";
+import type { Probe, ProbeContext, ProbeResult, ProbeTarget } from "../check/probe";
 import { formatTarget } from "../check/probe";
-import { CheckerTimer, flavourOf } from "../check/schedule";
+import type { RunOptions } from "../check/run-script";
 import { expandSmtpHosts } from "../check/smtp";
-import type { Checker, FileCheck, HttpCheck } from "../config/lvs/model";
+import type { Checker, ConnOpts, FileCheck, RealServer, VirtualServer } from "../config/lvs/model";
 import { effectiveSchedule } from "../config/lvs/model";
 import type { KeelConfig } from "../config/model";
+import type { Script } from "../config/script";
 import type { CheckerStatus, Event, LvsCounters, VirtualServerStatus } from "../control/protocol";
 import { type IpvsOp, applyOps, diffTables } from "../lvs/diff";
 import { IPVS_WEIGHT_FAULT, LvsPool, type RsState, type VsState, realWeight } from "../lvs/pool";
@@ -28,22 +33,23 @@ interface Slot {
   v: number;
   r: number;
   ck: Checker;
-  /** reload identity: vs + rs + checker type and position */
+  /** reload identity (the engine's checker id): vs + rs + checker type, position and config */
   key: string;
   who: string;
-  timer?: CheckerTimer;
-  /** HTTP: one probe per URL (keepalived checks one URL per attempt) */
+  /** HTTP: one probe per URL (keepalived checks one URL per attempt); FILE_CHECK: none */
   probes: Probe[];
   target: ProbeTarget;
-  handle?: ReturnType<typeof setTimeout>;
-  abort?: AbortController;
+  /** ha_suspend: logged on every change, as keepalived's update_checker_activity does */
   enabled: boolean;
   last?: { at: number; ms: number; result: string };
   /** FILE_CHECK: its current share of the weight and whether it counts as failed */
   file?: { contrib: number; failed: boolean; weight: number; reverse: boolean };
-  /** MISC_CHECK misc_dynamic: the weight it set (keepalived cur_weight) */
-  curWeight: number;
-  lastExit?: number;
+}
+
+/** An attempt in flight: its abort switch (the engine's abort-probe pulls it). */
+interface Running {
+  attempt: number;
+  abort: AbortController;
 }
 
 export interface CheckerDriverOptions {
@@ -58,9 +64,22 @@ export interface CheckerDriverOptions {
   random?: () => number;
 }
 
+/**
+ * A probe that has not answered this long after its own bound is presumed hung: the
+ * engine fails the attempt and aborts it. The grace lets the probe's own timeout (and
+ * its keepalived wording) win the race in every normal case.
+ */
+const WATCHDOG_GRACE_MS = 1000;
+/** exec.ts: SIGKILL follows SIGTERM this long after misc_timeout */
+const SCRIPT_KILL_MS = 2000;
+
 export class CheckerDriver {
   pool: LvsPool;
   private slots: Slot[] = [];
+  private byKey = new Map<string, Slot>();
+  private running = new Map<string, Running>();
+  private readonly engine: CheckEngine;
+  private wake?: { at: number; handle: ReturnType<typeof setTimeout> };
   private applied: ServiceEntry[] = [];
   private owned = new Set<string>();
   private readonly notifier: LvsNotifier;
@@ -72,6 +91,7 @@ export class CheckerDriver {
     this.config = o.config;
     this.notifier = new LvsNotifier(o.config, o.log);
     this.pool = new LvsPool(o.config);
+    this.engine = new CheckEngine(o.random ?? Math.random);
   }
 
   start(): void {
@@ -89,39 +109,42 @@ export class CheckerDriver {
         this.o.log.error(`IPVS: cannot read the table: ${(e as Error).message}`);
       }
     }
-    this.build(undefined);
+    const specs = this.build();
+    this.engine.reload(specs, performance.now());
+    this.seedPool();
     this.pool.init();
     this.sync(true);
-    for (const s of this.slots) this.arm(s, undefined);
+    this.announce(new Set());
+    this.pump();
   }
 
   /** SIGHUP: a new pool; unchanged checkers keep their state and their timers' rhythm. */
   reload(config: KeelConfig): void {
-    const oldSlots = new Map(this.slots.map((s) => [s.key, s]));
+    const oldKeys = new Set(this.byKey.keys());
     const oldOwned = new Set(this.owned);
-    for (const s of this.slots) {
-      if (s.handle) clearTimeout(s.handle);
-      s.abort?.abort();
-    }
     this.config = config;
     this.notifier.setConfig(config);
     this.pool = new LvsPool(config);
-    this.build(oldSlots);
+    const specs = this.build();
+    this.engine.reload(specs, performance.now());
+    this.act(this.engine.pollActions());
+    this.seedPool();
     this.pool.init();
     for (const id of oldOwned) this.owned.add(id);
     this.sync(true);
     this.owned = new Set(this.pool.desired().map((e) => serviceId(e.service)));
-    for (const s of this.slots) this.arm(s, oldSlots.get(s.key));
+    this.announce(oldKeys);
+    this.pump();
   }
 
   stop(): void {
     if (this.stopped) return;
+    this.engine.clear();
+    this.act(this.engine.pollActions());
     this.stopped = true;
-    for (const s of this.slots) {
-      if (s.handle) clearTimeout(s.handle);
-      s.abort?.abort();
-      for (const p of s.probes) p.close?.();
-    }
+    if (this.wake) clearTimeout(this.wake.handle);
+    this.wake = undefined;
+    for (const s of this.slots) for (const p of s.probes) p.close?.();
     this.pool.stop();
     this.drain();
     const ipvs = this.o.ipvs;
@@ -137,86 +160,114 @@ export class CheckerDriver {
     this.notifier.stop();
   }
 
-  /** The slots (checkers) of the current pool, with reload carry-over. */
-  private build(old: Map<string, Slot> | undefined): void {
+  // ---------------------------------------------------------------------------
+  // the slots and the engine's checkers, from the configuration
+
+  /** The slots of the current pool and the engine's view of those that probe. */
+  private build(): CheckerSpec[] {
     this.slots = [];
-    const cfg = this.config;
-    cfg.virtualServers.forEach((vs, v) => {
-      const vsName = this.pool.vss[v]?.display ?? "";
+    this.byKey = new Map();
+    const specs: CheckerSpec[] = [];
+    this.config.virtualServers.forEach((vs, v) => {
       vs.realServers.forEach((rs, r) => {
         // an SMTP_CHECK with host { } blocks is one checker per host, as keepalived expands it
-        rs.checkers.flatMap((ck): Checker[] => (ck.type === "SMTP_CHECK" ? expandSmtpHosts(ck) : [ck])).forEach((ck, k) => {
-          const key = `${vsName}|${rs.ip}:${rs.port ?? 0}|${k}:${ck.type}:${JSON.stringify(ck)}`;
-          const proto = (vs.protocol ?? "TCP").toLowerCase();
-          const co = "connectIp" in ck || ck.type === "TCP_CHECK" ? (ck as { connectIp?: string; connectPort?: number }) : {};
-          const sched = effectiveSchedule(vs, rs, ck);
-          const target: ProbeTarget = {
-            ip: co.connectIp ?? rs.ip,
-            port: co.connectPort ?? rs.port ?? (vs.service.kind === "address" ? vs.service.port : undefined),
-            connectTimeoutMs: sched.connectTimeout * 1000,
-          };
-          const c = ck as { bindto?: string; bindPort?: number; bindIf?: string; fwmark?: number };
-          if (c.bindto) target.bindto = c.bindto;
-          if (c.bindPort !== undefined) target.bindPort = c.bindPort;
-          if (c.bindIf) target.bindIf = c.bindIf;
-          if (c.fwmark !== undefined) target.fwmark = c.fwmark;
-          const slot: Slot = { v, r, ck, key, who: formatTarget(target.ip, target.port, proto), probes: [], target, enabled: true, curWeight: 0 };
-          if (ck.type === "FILE_CHECK") {
-            this.fileSlot(slot, ck);
-          } else if (ck.type === "BFD_CHECK") {
-            this.o.log.warn(`BFD_CHECK ${ck.name} for ${this.pool.vss[v]?.rss[r]?.name}: BFD is not supported by keel; the checker is ignored`);
-            return;
-          } else {
-            const flavour = flavourOf(ck.type);
-            const urls = ck.type === "HTTP_GET" || ck.type === "SSL_GET" ? ck.urls.length : undefined;
-            slot.timer = new CheckerTimer(flavour, {
-              retry: sched.retry,
-              delayBeforeRetryMs: sched.delayBeforeRetry * 1000,
-              delayLoopMs: sched.delayLoop * 1000,
-              warmupMs: sched.warmup * 1000,
-              alpha: sched.alpha,
-              fastRecovery: ck.type === "HTTP_GET" || ck.type === "SSL_GET" ? ck.fastRecovery : false,
-              urls,
-            });
-            const prev = old?.get(key);
-            if (prev?.timer) {
-              slot.timer.carryFrom(prev.timer);
-              slot.last = prev.last;
-              slot.curWeight = prev.curWeight;
-              slot.lastExit = prev.lastExit;
-            }
-            const deps = { runScript: (s: import("../config/script").Script, ro: import("../check/run-script").RunOptions) => runScript(s, ro) };
-            if (ck.type === "HTTP_GET" || ck.type === "SSL_GET") {
-              const h = ck as HttpCheck;
-              slot.probes = (h.urls.length ? h.urls : [undefined]).map((u) => createProbe(u ? { ...h, urls: [u] } : h, { vs, rs, ssl: cfg.ssl, deps }));
-            } else slot.probes = [createProbe(ck, { vs, rs, ssl: cfg.ssl, deps })];
-            if (!slot.timer.isUp) this.pool.startFailed(v, r);
-            if (slot.curWeight) this.pool.startWeight(v, r, slot.curWeight);
-          }
+        const cks = rs.checkers.flatMap((ck): Checker[] => (ck.type === "SMTP_CHECK" ? expandSmtpHosts(ck) : [ck]));
+        cks.forEach((ck, k) => {
+          const slot = this.slot(vs, v, rs, r, ck, k);
+          if (!slot) return;
           this.slots.push(slot);
+          if (slot.file) return;
+          this.byKey.set(slot.key, slot);
+          specs.push(this.spec(slot, vs, rs));
         });
       });
     });
+    return specs;
+  }
+
+  /** One checker's slot: its target, its probes (FILE_CHECK: its weight share); BFD_CHECK: none. */
+  private slot(vs: VirtualServer, v: number, rs: RealServer, r: number, ck: Checker, k: number): Slot | undefined {
+    const vsName = this.pool.vss[v]?.display ?? "";
+    if (ck.type === "BFD_CHECK") {
+      const rsName = this.pool.vss[v]?.rss[r]?.name;
+      this.o.log.warn(`BFD_CHECK ${ck.name} for ${rsName}: BFD is not supported by keel; the checker is ignored`);
+      return undefined;
+    }
+    let key = `${vsName}|${rs.ip}:${rs.port ?? 0}|${k}:${ck.type}:${JSON.stringify(ck)}`;
+    // two identical virtual servers would share a key: the engine needs one per checker
+    while (this.byKey.has(key)) key += "'";
+    const target = targetOf(vs, rs, ck);
+    const who = formatTarget(target.ip, target.port, (vs.protocol ?? "TCP").toLowerCase());
+    const slot: Slot = { v, r, ck, key, who, probes: [], target, enabled: true };
+    if (ck.type === "FILE_CHECK") this.fileSlot(slot, ck);
+    else {
+      const deps = { runScript: (s: Script, ro: RunOptions) => runScript(s, ro) };
+      const site = { vs, rs, ssl: this.config.ssl, deps };
+      if (ck.type === "HTTP_GET" || ck.type === "SSL_GET") {
+        const urls = ck.urls.length ? ck.urls.map((u) => ({ ...ck, urls: [u] })) : [ck];
+        slot.probes = urls.map((u) => createProbe(u, site));
+      } else slot.probes = [createProbe(ck, site)];
+      slot.enabled = this.vsActive(this.vsOf(slot));
+    }
+    return slot;
+  }
+
+  /** The engine's data for a probing checker (its timing after inheritance, in ms). */
+  private spec(s: Slot, vs: VirtualServer, rs: RealServer): CheckerSpec {
+    const ck = s.ck;
+    const sched = effectiveSchedule(vs, rs, ck);
+    const http = ck.type === "HTTP_GET" || ck.type === "SSL_GET" ? ck : undefined;
+    const own = ck.type === "FILE_CHECK" || ck.type === "BFD_CHECK" ? undefined : ck.logAllFailures;
+    return {
+      id: s.key,
+      type: ck.type,
+      timing: {
+        retry: sched.retry,
+        delayBeforeRetryMs: sched.delayBeforeRetry * 1000,
+        delayLoopMs: sched.delayLoop * 1000,
+        warmupMs: sched.warmup * 1000,
+        alpha: sched.alpha,
+        fastRecovery: http?.fastRecovery ?? false,
+        urls: http?.urls.length,
+      },
+      logAllFailures: own ?? this.config.globalDefs.checkerLogAllFailures,
+      enabled: s.enabled,
+      baseWeight: this.rsOf(s).weight,
+      watchdogMs: watchdogOf(ck, sched.connectTimeout * 1000, sched.delayLoop * 1000),
+    };
+  }
+
+  /** Before init: a checker that starts down (alpha, or carried over) and misc_dynamic weights. */
+  private seedPool(): void {
+    for (const s of this.byKey.values()) {
+      const st = this.engine.state(s.key);
+      if (!st) continue;
+      if (!st.up) this.pool.startFailed(s.v, s.r);
+      if (st.curWeight) this.pool.startWeight(s.v, s.r, st.curWeight);
+    }
+  }
+
+  /** check_api.c register_checkers_thread's line for each checker that is new. */
+  private announce(old: Set<string>): void {
+    for (const s of this.byKey.values()) {
+      if (old.has(s.key)) continue;
+      const what = `healthchecker for service ${this.rsOf(s).name} for VS ${this.vsOf(s).name}`;
+      this.o.log.info(`${s.enabled ? "A" : "Dea"}ctivating ${what}`);
+    }
   }
 
   /** FILE_CHECK: the track_file's value times the weight joins the real server's weight; a value with weight 0 fails it. */
   private fileSlot(slot: Slot, ck: FileCheck): void {
     const tf = this.config.trackFiles[ck.trackFile];
     const weight = ck.weight ?? tf?.weight ?? 1;
-    slot.file = { contrib: 0, failed: false, weight, reverse: ck.weightReverse || (ck.weight === undefined && (tf?.weightReverse ?? false)) };
-    const value = this.readTrackFile(ck.trackFile);
-    const { contrib, failed } = this.fileEffect(slot, value);
-    slot.file.contrib = contrib;
-    slot.file.failed = failed;
+    const reverse = ck.weightReverse || (ck.weight === undefined && (tf?.weightReverse ?? false));
+    const file = { contrib: 0, failed: false, weight, reverse };
+    slot.file = file;
+    const { contrib, failed } = fileEffect(file, this.readTrackFile(ck.trackFile));
+    file.contrib = contrib;
+    file.failed = failed;
     if (failed) this.pool.startFailed(slot.v, slot.r);
     if (contrib) this.pool.startWeight(slot.v, slot.r, contrib);
-  }
-
-  private fileEffect(slot: Slot, value: number): { contrib: number; failed: boolean } {
-    const f = slot.file as NonNullable<Slot["file"]>;
-    if (f.weight === 0) return { contrib: 0, failed: value !== 0 };
-    const contrib = value * f.weight * (f.reverse ? -1 : 1);
-    return { contrib: contrib <= IPVS_WEIGHT_FAULT ? 0 : contrib, failed: contrib <= IPVS_WEIGHT_FAULT };
   }
 
   private readTrackFile(name: string): number {
@@ -234,7 +285,7 @@ export class CheckerDriver {
   trackFile(name: string, value: number): void {
     for (const s of this.slots) {
       if (s.ck.type !== "FILE_CHECK" || s.ck.trackFile !== name || !s.file) continue;
-      const { contrib, failed } = this.fileEffect(s, value);
+      const { contrib, failed } = fileEffect(s.file, value);
       const rs = this.rsOf(s);
       if (contrib !== s.file.contrib) {
         this.pool.setWeight(s.v, s.r, rs.effectiveWeight - s.file.contrib + contrib);
@@ -252,89 +303,128 @@ export class CheckerDriver {
   /** ha_suspend: the address of a virtual server appeared or went away. */
   addressChanged(): void {
     for (const s of this.slots) {
-      const vs = this.pool.vss[s.v] as VsState;
+      const vs = this.vsOf(s);
       const enabled = this.vsActive(vs);
       if (enabled !== s.enabled) {
         this.o.log.info(`${enabled ? "Activat" : "Suspend"}ing healthchecker for service ${this.rsOf(s).name} for VS ${vs.name}`);
         s.enabled = enabled;
+        this.engine.setEnabled(s.key, enabled);
       }
     }
   }
 
   private vsActive(vs: VsState): boolean {
-    if (!vs.vs.haSuspend || !this.o.hasAddress) return true;
-    return vs.keys.some((k) => k.address === undefined || this.o.hasAddress?.(k.address));
+    const has = this.o.hasAddress;
+    if (!vs.vs.haSuspend || !has) return true;
+    return vs.keys.some((k) => k.address === undefined || has(k.address));
+  }
+
+  private vsOf(s: Slot): VsState {
+    return this.pool.vss[s.v]!;
   }
 
   private rsOf(s: Slot): RsState {
-    return (this.pool.vss[s.v] as VsState).rss[s.r] as RsState;
+    return this.pool.vss[s.v]!.rss[s.r]!;
   }
 
-  private arm(s: Slot, prev: Slot | undefined): void {
-    if (!s.timer || this.stopped) return;
-    const vs = this.pool.vss[s.v] as VsState;
-    s.enabled = this.vsActive(vs);
-    if (!prev) this.o.log.info(`${s.enabled ? "A" : "Dea"}ctivating healthchecker for service ${this.rsOf(s).name} for VS ${vs.name}`);
-    const delay = prev?.timer ? Math.min(s.timer.t.delayLoopMs, 1000) : s.timer.startDelay((this.o.random ?? Math.random)());
-    s.handle = setTimeout(() => void this.attempt(s), delay);
-  }
+  // ---------------------------------------------------------------------------
+  // the engine's loop: actions out, the one timer, probes, results in
 
-  private async attempt(s: Slot): Promise<void> {
-    const timer = s.timer as CheckerTimer;
+  /** Everything the engine asked for, the table in line, the timer at its next deadline. */
+  private pump(): void {
     if (this.stopped) return;
-    if (!s.enabled) {
-      // suspended (ha_suspend): keepalived re-registers the thread without checking
-      s.handle = setTimeout(() => void this.attempt(s), timer.t.delayLoopMs);
-      return;
+    this.act(this.engine.pollActions());
+    this.sync();
+    this.rearm();
+  }
+
+  private rearm(): void {
+    const at = this.engine.pollTimeout();
+    if (this.wake?.at === at) return;
+    if (this.wake) clearTimeout(this.wake.handle);
+    this.wake = undefined;
+    if (at === undefined) return;
+    // a timer that fires a little early only finds nothing due and is armed again
+    const handle = setTimeout(() => {
+      this.wake = undefined;
+      this.engine.handleTimeout(performance.now());
+      this.pump();
+    }, Math.max(0, Math.ceil(at - performance.now())));
+    this.wake = { at, handle };
+  }
+
+  private act(actions: Action[]): void {
+    for (const a of actions) {
+      switch (a.kind) {
+        case "run-probe":
+          this.runProbe(a);
+          break;
+        case "abort-probe": {
+          const run = this.running.get(a.checker);
+          if (run?.attempt !== a.attempt) break;
+          run.abort.abort();
+          this.running.delete(a.checker);
+          break;
+        }
+        case "weight": {
+          const s = this.byKey.get(a.checker);
+          if (s) this.pool.setWeight(s.v, s.r, this.rsOf(s).effectiveWeight + a.delta);
+          break;
+        }
+        case "checked":
+          this.checked(a);
+          break;
+        case "checker-state":
+          this.checkerState(a);
+          break;
+      }
     }
-    const url = timer.currentUrl;
-    const probe = s.probes[Math.min(url, s.probes.length - 1)] as Probe;
-    s.abort = new AbortController();
-    const started = performance.now();
-    let res: ProbeResult;
-    try {
-      res = await probe.run({ target: s.target, signal: s.abort.signal, retry: timer.retryIt > 0 });
-    } catch (e) {
-      // probes never throw by contract; a bug must not kill the checker
-      res = { ok: false, reason: `${s.ck.type} internal error: ${(e as Error).message}` };
-    }
-    if (this.stopped || s.abort.signal.aborted) return;
-    const ms = performance.now() - started;
-    s.abort = undefined;
-    this.finish(s, probe, res, ms);
-    const o = timer.result(res.ok, s.ck.type !== "FILE_CHECK" && ((s.ck as { logAllFailures?: boolean }).logAllFailures ?? this.config.globalDefs.checkerLogAllFailures));
-    this.o.onEvent?.({ event: "checker", at: Date.now(), virtualServer: (this.pool.vss[s.v] as VsState).display, realServer: this.rsOf(s).display, type: s.ck.type, up: timer.isUp, line: res.ok ? "ok" : res.reason });
+  }
+
+  private runProbe(a: Extract<Action, { kind: "run-probe" }>): void {
+    const s = this.byKey.get(a.checker);
+    if (!s) return;
+    const probe = s.probes[Math.min(a.url, s.probes.length - 1)]!;
+    const run: Running = { attempt: a.attempt, abort: new AbortController() };
+    this.running.set(a.checker, run);
+    void attempt(probe, { target: s.target, signal: run.abort.signal, retry: a.retry }, s.ck.type).then((res) => {
+      if (this.stopped || this.running.get(a.checker) !== run) return;
+      this.running.delete(a.checker);
+      this.engine.handleResult(a.checker, a.attempt, res, performance.now());
+      this.pump();
+    });
+  }
+
+  /** One attempt's result: the status line, the event, keepalived's log lines. */
+  private checked(a: Extract<Action, { kind: "checked" }>): void {
+    const s = this.byKey.get(a.checker);
+    if (!s) return;
+    const res = a.result;
+    const probe = s.probes[Math.min(a.url, s.probes.length - 1)]!;
+    s.last = { at: Date.now(), ms: a.ms, result: res.ok ? (res.detail ?? "ok") : res.reason };
+    const vs = this.vsOf(s);
     const rs = this.rsOf(s);
-    const vs = this.pool.vss[s.v] as VsState;
-    const wasAlive = rs.alive;
-    for (const l of o.lines) {
+    const line = res.ok ? "ok" : res.reason;
+    const [virtualServer, realServer] = [vs.display, rs.display];
+    this.o.onEvent?.({ event: "checker", at: Date.now(), virtualServer, realServer, type: s.ck.type, up: a.up, line });
+    for (const l of a.lines) {
       if (l === "up") this.o.log.info(probe.upLine(s.who));
-      else if (l === "down") this.o.log.info(probe.downLine(s.who, o.retries, res));
+      else if (l === "down") this.o.log.info(probe.downLine(s.who, a.retries, res));
       else if (!res.ok) this.o.log.info(s.ck.type === "SMTP_CHECK" && !res.reason.startsWith("SMTP_CHECK") ? `SMTP_CHECK ${res.reason}` : res.reason);
     }
-    if (o.change === "down" && s.curWeight) {
-      // check_misc.c: the final failure takes back the weight misc_dynamic gave
-      this.pool.setWeight(s.v, s.r, rs.effectiveWeight - s.curWeight);
-      s.curWeight = 0;
-      s.lastExit = undefined;
-    }
-    this.pool.checker(s.v, s.r, o.change, o.firstNotify);
-    if (o.change) this.notifier.checkerAlert(vs, rs, wasAlive, probe.alert(o.change === "up"));
-    this.sync();
-    const delay = o.fromStart ? Math.max(1, o.delay - ms) : o.delay;
-    s.handle = setTimeout(() => void this.attempt(s), delay);
   }
 
-  /** MISC_CHECK misc_dynamic: the exit status sets the weight (check_misc.c). */
-  private finish(s: Slot, _probe: Probe, res: ProbeResult, ms: number): void {
-    s.last = { at: Date.now(), ms, result: res.ok ? (res.detail ?? "ok") : res.reason };
-    if (res.ok && res.weight !== undefined && res.weight !== s.lastExit) {
-      const rs = this.rsOf(s);
-      const next = rs.effectiveWeight - s.curWeight + (res.weight - rs.weight);
-      s.curWeight = res.weight - rs.weight;
-      s.lastExit = res.weight;
-      this.pool.setWeight(s.v, s.r, next);
-    }
+  /** A checker went up or down (or alpha's first notify): the pool hears of it, smtp_alert too. */
+  private checkerState(a: Extract<Action, { kind: "checker-state" }>): void {
+    const s = this.byKey.get(a.checker);
+    if (!s) return;
+    const vs = this.vsOf(s);
+    const rs = this.rsOf(s);
+    const wasAlive = rs.alive;
+    const change = a.firstNotify ? undefined : a.up ? "up" : "down";
+    this.pool.checker(s.v, s.r, change, a.firstNotify);
+    // every URL's probe of one checker has the same alert subject
+    if (change) this.notifier.checkerAlert(vs, rs, wasAlive, s.probes[0]!.alert(a.up));
   }
 
   /** Pool events out, the kernel table in line with the pool. */
@@ -448,11 +538,11 @@ export class CheckerDriver {
           .map(
             (s): CheckerStatus => ({
               type: s.ck.type,
-              up: s.timer ? s.timer.isUp : !s.file?.failed,
+              up: s.file ? !s.file.failed : (this.engine.state(s.key)?.up ?? true),
               lastCheck: s.last?.at,
               latencyMs: s.last ? Math.round(s.last.ms * 10) / 10 : undefined,
               lastResult: s.last?.result,
-              retries: s.timer?.retryIt ?? 0,
+              retries: this.engine.state(s.key)?.retries ?? 0,
             }),
           ),
       })),
@@ -462,6 +552,59 @@ export class CheckerDriver {
   /** The table keel wants now (what `ipvsadm -Ln` should show). */
   table(): ServiceEntry[] {
     return this.applied;
+  }
+}
+
+/** The target after inheritance: connect_ip/connect_port and the socket options over the real server's. */
+function targetOf(vs: VirtualServer, rs: RealServer, ck: Checker): ProbeTarget {
+  const co: ConnOpts = ck.type === "MISC_CHECK" || ck.type === "FILE_CHECK" || ck.type === "BFD_CHECK" ? {} : ck;
+  const vsPort = vs.service.kind === "address" ? vs.service.port : undefined;
+  const t: ProbeTarget = {
+    ip: co.connectIp ?? rs.ip,
+    port: co.connectPort ?? rs.port ?? vsPort,
+    connectTimeoutMs: effectiveSchedule(vs, rs, ck).connectTimeout * 1000,
+  };
+  if (co.bindto) t.bindto = co.bindto;
+  if (co.bindPort !== undefined) t.bindPort = co.bindPort;
+  if (co.bindIf) t.bindIf = co.bindIf;
+  if (co.fwmark !== undefined) t.fwmark = co.fwmark;
+  return t;
+}
+
+/**
+ * The engine's watchdog for a probe: its own bound plus a grace. TCP, PING, UDP and DNS
+ * wait connect_timeout once (check_tcp.c tcp_connect_thread registers the connect with
+ * co->connection_to); MISC_CHECK's script is killed at misc_timeout (default delay_loop).
+ * HTTP and SMTP restart connect_timeout at every read, as keepalived's threads do, so a
+ * server that trickles keeps them alive without a total bound: no watchdog.
+ */
+function watchdogOf(ck: Checker, connectTimeoutMs: number, delayLoopMs: number): number | undefined {
+  switch (ck.type) {
+    case "TCP_CHECK":
+    case "PING_CHECK":
+    case "UDP_CHECK":
+    case "DNS_CHECK":
+      return connectTimeoutMs + WATCHDOG_GRACE_MS;
+    case "MISC_CHECK":
+      return (ck.miscTimeout !== undefined ? ck.miscTimeout * 1000 : delayLoopMs) + SCRIPT_KILL_MS + WATCHDOG_GRACE_MS;
+    default:
+      return undefined;
+  }
+}
+
+/** FILE_CHECK: a track_file value's share of the weight, and whether it fails the real server. */
+function fileEffect(f: NonNullable<Slot["file"]>, value: number): { contrib: number; failed: boolean } {
+  if (f.weight === 0) return { contrib: 0, failed: value !== 0 };
+  const contrib = value * f.weight * (f.reverse ? -1 : 1);
+  return { contrib: contrib <= IPVS_WEIGHT_FAULT ? 0 : contrib, failed: contrib <= IPVS_WEIGHT_FAULT };
+}
+
+/** One probe run; probes never throw by contract, but a bug must not kill the checker. */
+async function attempt(probe: Probe, ctx: ProbeContext, type: string): Promise<ProbeResult> {
+  try {
+    return await probe.run(ctx);
+  } catch (e) {
+    return { ok: false, reason: `${type} internal error: ${(e as Error).message}` };
   }
 }
 

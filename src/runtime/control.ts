@@ -2,16 +2,23 @@
  * The control socket server (protocol in src/control/protocol.ts): a Unix socket, mode
  * 0600, one JSON request per line, one reply per request; `subscribe` adds the
  * connection to the event stream. A bad line gets an error reply and nothing else
- * changes; a subscriber that stops reading is dropped once 1 MiB is queued for it,
- * so a stuck client can never hold the daemon's memory.
+ * changes. A subscriber that stops reading is dropped (a stuck client must not hold the
+ * daemon's memory), and only one that stopped: more than 1 MiB queued for it and not a
+ * byte taken for STALL_MS, or a queue past HARD_QUEUE however it reads. A burst (the
+ * events of a flood, or a loop busy for a moment) fills any socket buffer before the
+ * client gets a turn to read; dropping it then lost the transition that followed.
  */
-import { chmodSync, existsSync, mkdirSync, unlinkSync } from "node:fs";
-import { dirname } from "node:path";
 import type { Socket, UnixSocketListener } from "bun";
 import type { Logger } from "pino";
 import { type Event, PROTOCOL_VERSION, type Reply, type Request, type Status, parseRequest } from "../control/protocol";
+import { type SocketIdentity, bindSocket, releaseSocketPath } from "./socket-path";
 
+/** a subscriber with this much queued must be taking bytes (STALL_MS) to stay */
 const MAX_QUEUE = 1 << 20;
+/** ...and with this much it goes, even if it still reads (slower than events come) */
+const HARD_QUEUE = 16 << 20;
+/** how long a subscriber with MAX_QUEUE queued may take no byte at all */
+const STALL_MS = 30_000;
 
 export interface ControlHandlers {
   status(): Status;
@@ -22,29 +29,48 @@ export interface ControlHandlers {
 
 interface Conn {
   buf: string;
-  out: string;
+  /** lines the socket has not taken yet, from `head` on; `queued` counts their characters */
+  out: string[];
+  head: number;
+  queued: number;
   subscribed: boolean;
+  /** when the socket last took bytes from a non-empty queue (or the queue began) */
+  progressAt: number;
 }
+
+/** bytes handed to the socket per write when it drains */
+const CHUNK = 64 * 1024;
 
 export class ControlServer {
   private listener?: UnixSocketListener<Conn>;
+  private bound?: SocketIdentity;
   private readonly subscribers = new Set<Socket<Conn>>();
 
   constructor(
     private readonly path: string,
     private readonly h: ControlHandlers,
     private readonly log: Logger,
+    /** monotonic ms (tests move it) */
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
+  /**
+   * Bind the socket, or throw why not (src/runtime/socket-path.ts): an unsafe directory,
+   * a path that is not a stale socket, another daemon listening there.
+   */
   start(): void {
-    mkdirSync(dirname(this.path), { recursive: true, mode: 0o700 });
-    // a socket file left by a crash: nobody listens on it any more (pid files guard the rest)
-    if (existsSync(this.path)) unlinkSync(this.path);
-    this.listener = Bun.listen<Conn>({
-      unix: this.path,
+    const b = bindSocket(this.path, 0o600, (at) => this.listen(at), (l) => l.stop(true));
+    this.listener = b.listener;
+    this.bound = b.id;
+    if (b.removedStale) this.log.info(`control: removed the stale socket ${this.path}`);
+  }
+
+  private listen(at: string): UnixSocketListener<Conn> {
+    return Bun.listen<Conn>({
+      unix: at,
       socket: {
         open: (s) => {
-          s.data = { buf: "", out: "", subscribed: false };
+          s.data = { buf: "", out: [], head: 0, queued: 0, subscribed: false, progressAt: this.now() };
         },
         data: (s, chunk) => this.onData(s, chunk),
         drain: (s) => this.flush(s),
@@ -56,18 +82,19 @@ export class ControlServer {
         },
       },
     });
-    chmodSync(this.path, 0o600);
   }
 
   stop(): void {
     for (const s of this.subscribers) s.end();
     this.subscribers.clear();
-    this.listener?.stop(true);
-    try {
-      unlinkSync(this.path);
-    } catch {
-      // already gone
+    // only the socket we bound: after a failed start there is none, and a successor may
+    // have bound the path since (checked before the listener stops: see socket-path.ts)
+    if (this.bound && !releaseSocketPath(this.path, this.bound)) {
+      this.log.warn(`control: ${this.path} is no longer the socket we bound; not removing it`);
     }
+    this.bound = undefined;
+    this.listener?.stop(true);
+    this.listener = undefined;
   }
 
   broadcast(e: Event): void {
@@ -136,23 +163,66 @@ export class ControlServer {
   }
 
   private send(s: Socket<Conn>, line: string): void {
-    if (s.data.out.length > 0) {
-      s.data.out += line;
-    } else {
-      const n = s.write(line);
-      if (n < line.length) s.data.out = line.slice(Math.max(0, n));
+    const c = s.data;
+    // the client may have read since the last write even if the drain callback has not
+    // run yet (a busy loop): offer the queue's first line, which also tells whether it reads
+    if (c.queued > 0 && this.take(s, c.out[c.head] as string)) this.flush(s);
+    if (c.queued > 0) this.enqueue(c, line);
+    else {
+      const n = Math.max(0, s.write(line));
+      if (n < line.length) {
+        this.enqueue(c, line.slice(n));
+        c.progressAt = this.now();
+      }
     }
-    if (s.data.out.length > MAX_QUEUE) {
-      this.log.warn("control: a subscriber stopped reading; dropped");
+    if (c.queued > HARD_QUEUE || (c.queued > MAX_QUEUE && this.now() - c.progressAt > STALL_MS)) {
+      this.log.warn(`control: a subscriber stopped reading (${c.queued} bytes queued); dropped`);
       this.subscribers.delete(s);
-      s.data.out = "";
+      c.out = [];
+      c.head = 0;
+      c.queued = 0;
       s.end();
     }
   }
 
+  private enqueue(c: Conn, line: string): void {
+    c.out.push(line);
+    c.queued += line.length;
+  }
+
+  /** Write the queue's first `text` (its head line, or a chunk of lines); true when all of it went. */
+  private take(s: Socket<Conn>, text: string, lines = 1): boolean {
+    const c = s.data;
+    const n = Math.max(0, s.write(text));
+    if (n === 0) return false;
+    c.progressAt = this.now();
+    c.queued -= n;
+    c.head += lines;
+    if (n < text.length) {
+      // the rest goes back as the new head line
+      c.head--;
+      c.out[c.head] = text.slice(n);
+      return false;
+    }
+    if (c.head === c.out.length) {
+      c.out = [];
+      c.head = 0;
+    } else if (c.head > 4096 && c.head * 2 > c.out.length) {
+      c.out = c.out.slice(c.head);
+      c.head = 0;
+    }
+    return true;
+  }
+
+  /** The socket drained: hand it the queue in chunks until it takes no more. */
   private flush(s: Socket<Conn>): void {
-    if (s.data.out.length === 0) return;
-    const n = s.write(s.data.out);
-    s.data.out = s.data.out.slice(Math.max(0, n));
+    const c = s.data;
+    while (c.queued > 0) {
+      let end = c.head;
+      let size = 0;
+      while (end < c.out.length && size < CHUNK) size += (c.out[end++] as string).length;
+      const chunk = end - c.head === 1 ? (c.out[c.head] as string) : c.out.slice(c.head, end).join("");
+      if (!this.take(s, chunk, end - c.head)) return;
+    }
   }
 }

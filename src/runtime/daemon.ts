@@ -1,32 +1,42 @@
 /**
- * `keel -n -f FILE` / `keel --daemon`: the headless daemon. Loads nothing itself (the
- * CLI hands over a checked config), starts the VRRP driver on the Linux kernel, and
- * handles keepalived's signals: TERM/INT stop (priority-0 adverts, VIPs removed, exit 0).
+ * `keel -n -f FILE` / `keel --daemon`: the headless daemon, as an object with a
+ * lifecycle (DESIGN.md "The daemon"):
+ *
+ * - start(): pid files, the kernel, the VRRP driver, the control socket, the checker
+ *   process, vrrp_scripts and trackers, metrics, then keepalived's signal table
+ *   (daemon-signals.ts) and "Startup complete" (sd_notify READY=1).
+ * - reload(): a transaction (daemon-reload.ts): the new state is built beside the
+ *   running one and swapped in one step, or refused with the old one running on.
+ * - stop(): priority-0 adverts, VIPs removed, everything closed, best effort step by step.
+ *
+ * Every callback entry point runs under one error policy (daemon-faults.ts). The CLI
+ * loads and checks the configuration; `runDaemon` is its entry.
  */
 import type { Logger } from "pino";
 import { sdNotify } from "../../native-bindings/unix-dgram";
 import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";
 import { type Diagnostic, formatDiagnostic } from "../config/diagnostics";
-import type { Kernel } from "./kernel";
-import { clearStats, statsJson, writeData, writeJson, writeStats } from "./dumps";
-import { onSignal } from "../../native-bindings/signals";
-import { SIGNUMS } from "../args";
-import { ControlServer } from "./control";
-import { type TrackResults, statusOf } from "./status";
-import { secureScripts } from "./script-security";
-import { ExternalTrackers } from "./trackers";
-import type { TrackChange } from "../vrrp/track-board";
-import { renderMetrics, serveMetrics } from "./metrics";
-import { DEFAULT_CONTROL_SOCKET, type Event } from "../control/protocol";
-import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, acquirePidFiles } from "./pidfile";
-import { Notifier } from "./notify";
-import { VrrpScriptRunner } from "./scripts";
-import { VrrpDriver } from "./vrrp-driver";
-import { CheckerLink } from "./checker-link";
 import type { Ipvs } from "../../native-bindings/ipvs";
+import { DEFAULT_CONTROL_SOCKET, type Event, type ReloadStatus, type Status } from "../control/protocol";
+import type { TrackChange } from "../vrrp/track-board";
+import { CheckerLink } from "./checker-link";
+import { ControlServer, type ControlHandlers } from "./control";
+import { EXIT_PROGRAM_ERROR, Faults, type Part, guardedKernel } from "./daemon-faults";
+import { reloadTransaction } from "./daemon-reload";
+import { EarlyStop, type SignalActions, installSignals } from "./daemon-signals";
+import { TrackerSet } from "./daemon-trackers";
+import { clearStats, statsJson, writeData, writeJson, writeStats } from "./dumps";
 import { openIpvsControl } from "./ipvs-port";
+import type { Kernel } from "./kernel";
 import { VrrpSyncDaemon } from "./lvs-globals";
+import { renderMetrics, serveMetrics } from "./metrics";
+import { Notifier } from "./notify";
+import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, type PidFiles, acquirePidFiles } from "./pidfile";
+import type { ScriptResult } from "./scripts";
+import { secureScripts } from "./script-security";
+import { type TrackResults, statusOf } from "./status";
+import { type ReloadPlan, VrrpDriver } from "./vrrp-driver";
 
 export interface DaemonOptions {
   config: KeelConfig;
@@ -52,6 +62,518 @@ export interface DaemonOptions {
   load?: () => { config: KeelConfig; diagnostics: { items: Diagnostic[]; errorCount: number } };
 }
 
+/** What a reload builds before anything running changes (daemon-reload.ts step 2). */
+interface NextState {
+  config: KeelConfig;
+  plan: ReloadPlan;
+  trackers: TrackerSet;
+}
+
+/** Runs until a stop signal; resolves with the exit status. */
+export async function runDaemon(o: DaemonOptions): Promise<number> {
+  return startDaemon(o).exited;
+}
+
+/**
+ * The daemon and its exit status, for a caller that also stops it: `keel -f` on a terminal
+ * stops it when the TUI quits. Not by signalling itself: Ink's signal-exit handler, still
+ * registered then, re-raises a SIGTERM once it is the last listener, and the process would
+ * end by the signal (status 143) instead of 0.
+ */
+export function startDaemon(o: DaemonOptions): { daemon: Daemon; exited: Promise<number> } {
+  const daemon = new Daemon(o);
+  return { daemon, exited: exitStatus(daemon) };
+}
+
+async function exitStatus(daemon: Daemon): Promise<number> {
+  const code = await daemon.run();
+  // after an internal error the stop was best effort: a handle it could not close (a
+  // hung script, a socket) must not keep a process alive that its supervisor thinks dead
+  if (daemon.failed) setTimeout(() => process.exit(code), 5_000).unref();
+  return code;
+}
+
+export class Daemon {
+  readonly faults: Faults;
+  /** set once an internal error stopped the daemon (exit status 2) */
+  failed = false;
+  /** the running configuration (insecure scripts taken out) */
+  config: KeelConfig;
+  lastReload?: ReloadStatus;
+  driver?: VrrpDriver;
+  /** the running configuration's vrrp_script runner and trackers */
+  trackers?: TrackerSet;
+  private readonly log: Logger;
+  private readonly early = new EarlyStop();
+  private readonly startedAt = Date.now();
+  private readonly lastTransition = new Map<string, { at: number; from: string; to: string; reason: string }>();
+  private readonly trackResults: TrackResults = new Map();
+  private readonly notifier: Notifier;
+  private phase: "new" | "starting" | "running" | "stopping" | "stopped" = "new";
+  private pendingStop?: { reason: string; code: number };
+  private pids?: PidFiles;
+  private kernel?: Kernel;
+  private control?: ControlServer;
+  private checkers?: CheckerLink;
+  private syncd?: VrrpSyncDaemon;
+  private syncdIpvs?: Ipvs;
+  private metrics?: { stop(): void };
+  private removeSignals?: () => void;
+  private resolveDone: (code: number) => void = () => {};
+  /** the exit status, once stopped */
+  readonly done = new Promise<number>((resolve) => {
+    this.resolveDone = resolve;
+  });
+
+  constructor(private readonly o: DaemonOptions) {
+    this.log = o.log;
+    // enable_script_security / script_user: insecure scripts are taken out before anything runs
+    this.config = secureScripts(o.config, o.log);
+    this.notifier = new Notifier(this.config, o.log);
+    this.faults = new Faults(o.log, (part) => this.fail(part));
+    // a part is restarted only while the daemon runs: one brought back during a stop
+    // would hold timers or a socket open after it, and the process would never exit
+    const whileRunning = (fn: () => void) => () => {
+      if (this.phase === "running") fn();
+    };
+    this.faults.onRestart("scripts", whileRunning(() => this.trackers?.restartScripts()));
+    this.faults.onRestart("trackers", whileRunning(() => this.trackers?.restartExternal()));
+    this.faults.onRestart("control", whileRunning(() => this.restartControl()));
+  }
+
+  /** Start, then run until stopped; resolves with the exit status (1: could not start). */
+  async run(): Promise<number> {
+    if (!(await this.start())) return 1;
+    return this.done;
+  }
+
+  /** false: it could not start (logged; everything it opened is closed again). */
+  async start(): Promise<boolean> {
+    if (this.phase !== "new") throw new Error(`Daemon.start: already ${this.phase}`);
+    this.phase = "starting";
+    const { log, o } = this;
+    log.info(`Starting Keel v${pkg.version}`);
+    log.info(`Command line: ${o.argv.map((a) => `'${a}'`).join(" ")}`);
+    log.info(`Configuration file ${o.configFile}`);
+    this.early.install();
+    if (!(await this.openHost())) return this.abandon();
+    try {
+      this.startParts();
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      const hint =
+        err.code === "EPERM" ? " (raw sockets and netlink changes need root or CAP_NET_RAW + CAP_NET_ADMIN)" : "";
+      log.error(`cannot start: ${err.message}${hint}`);
+      return this.abandon();
+    }
+    this.startMetrics();
+    this.removeSignals = installSignals(this.signalActions(), log);
+    this.faults.installProcessHandlers();
+    this.early.remove();
+    this.phase = "running";
+    // only now, with every handler in place: a SIGTERM right after this line is a clean stop
+    log.info("Startup complete");
+    notifySystemd(
+      log,
+      `READY=1\nSTATUS=${Object.keys(this.config.vrrpInstances).length} VRRP instance(s)\nMAINPID=${process.pid}`,
+    );
+    const pending = this.pendingStop ?? (this.early.signal ? { reason: this.early.signal, code: 0 } : undefined);
+    if (pending) this.stop(pending.reason, pending.code);
+    return true;
+  }
+
+  /** Pid files, then the kernel interfaces; false when either is refused (logged). */
+  private async openHost(): Promise<boolean> {
+    const pids = acquirePidFiles([this.o.pidFile ?? DEFAULT_PID_FILE, this.o.vrrpPidFile ?? DEFAULT_VRRP_PID_FILE]);
+    if ("error" in pids) {
+      this.log.error(pids.error);
+      return false;
+    }
+    this.pids = pids;
+    try {
+      this.kernel = this.o.kernel ?? new (await import("./kernel-linux")).LinuxKernel();
+      return true;
+    } catch (e) {
+      this.log.error(`cannot open the kernel interfaces (netlink): ${(e as Error).message}`);
+      return false;
+    }
+  }
+
+  private startParts(): void {
+    const kernel = this.kernel as Kernel;
+    this.notifier.start();
+    this.ensureSyncd(this.config);
+    const driver = new VrrpDriver({
+      config: this.vrrpPart(this.config),
+      kernel: guardedKernel(kernel, this.faults),
+      log: this.log,
+      // the driver catches a throw at its entry points; what follows is the vrrp part's policy
+      onInternalError: (where, e) => this.faults.report("vrrp", where, e),
+      dontReleaseVrrp: this.o.dontReleaseVrrp,
+      onNotify: this.faults.guard("notify", "a notification", (n) => this.notifier.notify(n)),
+      onEvent: (e) => this.onEvent(e),
+    });
+    this.driver = driver;
+    this.control = this.newControl();
+    this.control.start();
+    driver.start();
+    if (!this.o.vrrpOnly && this.config.virtualServers.length > 0) this.startCheckers();
+    this.trackers = this.newTrackers(this.config);
+    this.trackers.start();
+  }
+
+  /** A start that failed: close what was opened, in reverse; resolves false. */
+  private abandon(): false {
+    this.early.remove();
+    this.bestEffort("trackers", "stopping the trackers", () => this.trackers?.stop());
+    this.bestEffort("checkers", "stopping the checker process", () => void this.checkers?.stop());
+    this.bestEffort("lvs-sync", "stopping the sync daemon", () => this.syncd?.stop());
+    this.bestEffort("control", "closing the control socket", () => this.control?.stop());
+    this.bestEffort("vrrp", "closing the kernel interfaces", () => this.kernel?.close());
+    this.bestEffort("notify", "closing the notify FIFOs", () => this.notifier.stop());
+    this.pids?.release();
+    this.phase = "stopped";
+    this.resolveDone(1);
+    return false;
+  }
+
+  /**
+   * TERM/INT (or an internal error, with exit status 2): priority-0 adverts, VIPs
+   * removed, every part closed. Each step runs even if one before it throws; one that
+   * throws makes the exit status 2. During start-up the stop waits for "Startup complete".
+   */
+  stop(reason: string, code = 0): void {
+    if (this.phase === "starting") {
+      this.pendingStop ??= { reason, code };
+      return;
+    }
+    if (this.phase !== "running") return;
+    this.phase = "stopping";
+    let status = code;
+    const step = (part: Part, what: string, fn: () => void) => {
+      if (!this.bestEffort(part, what, fn)) status = EXIT_PROGRAM_ERROR;
+    };
+    notifySystemd(this.log, "STOPPING=1");
+    this.log.info({ event: "stop", signal: reason }, "Stopping");
+    // the checker process stops in parallel with VRRP (it removes its IPVS services)
+    const checkersDone =
+      this.checkers?.stop().catch((e) => this.faults.count("checkers", "stopping the checker process", e)) ??
+      Promise.resolve();
+    step("trackers", "stopping scripts and trackers", () => this.trackers?.stop());
+    step("metrics", "stopping the metrics server", () => this.metrics?.stop());
+    step("lvs-sync", "stopping the sync daemon", () => this.syncd?.stop());
+    step("lvs-sync", "closing IPVS", () => this.syncdIpvs?.close());
+    step("vrrp", "stopping the VRRP instances", () => this.driver?.stop());
+    step("control", "closing the control socket", () => this.control?.stop());
+    step("vrrp", "closing the kernel interfaces", () => this.kernel?.close());
+    step("notify", "closing the notify FIFOs", () => this.notifier.stop());
+    step("process", "removing the pid files", () => this.pids?.release());
+    const u = process.cpuUsage();
+    this.log.info(`Stopped - used ${(u.user / 1e6).toFixed(6)} user time, ${(u.system / 1e6).toFixed(6)} system time`);
+    this.log.info(`Stopped Keel v${pkg.version}`);
+    this.removeSignals?.();
+    this.faults.removeProcessHandlers();
+    void checkersDone.then(() => {
+      this.phase = "stopped";
+      // an internal error during the stop itself also means a supervisor should look
+      this.resolveDone(this.failed ? EXIT_PROGRAM_ERROR : status);
+    });
+  }
+
+  /** A part whose state can no longer be trusted: stop as cleanly as possible, exit 2. */
+  private fail(part: Part): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.log.error(
+      `Stopping after an internal error in ${part}; exit status ${EXIT_PROGRAM_ERROR} (the supervisor starts keel)`,
+    );
+    this.stop(`internal-error:${part}`, EXIT_PROGRAM_ERROR);
+  }
+
+  /** Run one step of a stop; a throw is logged with its stack and counted. false if it threw. */
+  private bestEffort(part: Part, what: string, fn: () => void): boolean {
+    try {
+      fn();
+      return true;
+    } catch (e) {
+      this.faults.count(part, what, e);
+      return false;
+    }
+  }
+
+  /** SIGHUP and the `reload` command: the transaction of daemon-reload.ts. */
+  reload(): ReloadStatus {
+    if (this.phase !== "running")
+      return { at: Date.now(), ok: false, applied: false, errors: [`not running (${this.phase})`] };
+    this.log.info("Reloading ...");
+    // systemd: RELOADING=1 with the monotonic time, READY=1 when done (either way)
+    notifySystemd(this.log, `RELOADING=1\nMONOTONIC_USEC=${Math.round(Number(process.hrtime.bigint() / 1000n))}`);
+    const outcome = reloadTransaction<NextState>(
+      {
+        read: () => this.readConfig(),
+        prepare: (c) => this.prepare(c),
+        commitDriver: (n) => (this.driver as VrrpDriver).commitReload(n.plan),
+        swapRest: (n) => this.swapRest(n),
+      },
+      this.log,
+      this.faults,
+    );
+    // a reload whose swap failed has already stopped the daemon (STOPPING=1 was sent)
+    if (this.phase === "running") notifySystemd(this.log, "READY=1");
+    this.lastReload = outcome;
+    this.broadcast({ event: "reload", ...outcome });
+    return outcome;
+  }
+
+  private readConfig(): { config: KeelConfig } | { errors: string[] } {
+    if (!this.o.load) {
+      this.log.error("Reload failed: no configuration source");
+      return { errors: ["no configuration source"] };
+    }
+    const r = this.o.load();
+    for (const d of r.diagnostics.items) this.log[d.severity === "error" ? "error" : "warn"](formatDiagnostic(d));
+    if (r.diagnostics.errorCount === 0) return { config: r.config };
+    this.log.error(
+      `Reload failed: ${r.diagnostics.errorCount} error(s) in ${this.o.configFile}; keeping the running configuration`,
+    );
+    return { errors: r.diagnostics.items.filter((d) => d.severity === "error").map(formatDiagnostic) };
+  }
+
+  private prepare(loaded: KeelConfig): NextState {
+    const config = secureScripts(loaded, this.log);
+    const plan = (this.driver as VrrpDriver).prepareReload(this.vrrpPart(config));
+    return { config, plan, trackers: this.newTrackers(config) };
+  }
+
+  /** After the driver's swap: each part on its own, so one failure does not hold back the others. */
+  private swapRest(n: NextState): string[] {
+    const errors: string[] = [];
+    const attempt = (part: Part, what: string, fn: () => void) => {
+      try {
+        fn();
+      } catch (e) {
+        this.faults.report(part, `reload: ${what}`, e);
+        errors.push(`${what}: ${(e as Error).message}`);
+      }
+    };
+    this.config = n.config;
+    // the new set is the current one before either step: a restart then rebuilds the new one
+    const old = this.trackers;
+    this.trackers = n.trackers;
+    attempt("scripts", "stopping the old vrrp_scripts and trackers", () => old?.stop());
+    attempt("scripts", "starting the new vrrp_scripts and trackers", () => n.trackers.start());
+    attempt("notify", "switching notify scripts", () => this.notifier.setConfig(n.config));
+    attempt("lvs-sync", "reloading the sync daemon", () => this.ensureSyncd(n.config));
+    attempt("checkers", "reloading the checker process", () => {
+      if (this.checkers) this.checkers.reload();
+      else if (!this.o.vrrpOnly && n.config.virtualServers.length > 0) this.startCheckers();
+    });
+    return errors;
+  }
+
+  // ---------------------------------------------------------------------------
+  // the parts and their entry points
+
+  /** -C: keepalived runs no VRRP child; keel keeps one process and gives it no instance */
+  private vrrpPart(c: KeelConfig): KeelConfig {
+    return this.o.checkOnly ? { ...c, vrrpInstances: {}, vrrpSyncGroups: {} } : c;
+  }
+
+  private newTrackers(config: KeelConfig): TrackerSet {
+    return new TrackerSet(config, this.log, {
+      script: this.faults.guard("scripts", "a vrrp_script result", (r: ScriptResult) => {
+        this.onEvent({
+          event: "track",
+          at: Date.now(),
+          kind: "script",
+          name: r.name,
+          ok: r.ok,
+          code: r.code,
+          ms: r.ms,
+        });
+        this.vrrp("a vrrp_script result", () => this.driver?.track({ kind: "script", name: r.name, ok: r.ok }));
+      }),
+      track: this.faults.guard("trackers", "a track_file or track_process change", (c: TrackChange) => {
+        const ok = "up" in c ? c.up : undefined;
+        const value = "value" in c ? c.value : undefined;
+        this.broadcast({ event: "track", at: Date.now(), kind: c.kind, name: c.name, ok, value });
+        this.trackResults.set(`${c.kind}:${c.name}`, { ok, value, at: Date.now() });
+        this.vrrp(`a ${c.kind} tracker change`, () => this.driver?.track(c));
+      }),
+    });
+  }
+
+  /** A call into the VRRP engine: a throw there is the `vrrp` part's (policy: exit). */
+  private vrrp(context: string, fn: () => void): void {
+    this.faults.guard("vrrp", context, fn)();
+  }
+
+  /** Every event of the driver, the scripts and the checker process. */
+  private onEvent(e: Event): void {
+    if (e.event === "transition") {
+      this.lastTransition.set(e.instance, { at: e.at, from: e.from, to: e.to, reason: e.reason });
+      const to = e.to;
+      this.faults.guard("lvs-sync", "a transition for the sync daemon", () => this.syncd?.transition(e.instance, to))();
+    }
+    if (e.event === "track" && e.kind === "script")
+      this.trackResults.set(`script:${e.name}`, { ok: e.ok, code: e.code, ms: e.ms, at: e.at });
+    this.broadcast(e);
+  }
+
+  private broadcast(e: Event): void {
+    this.faults.guard("control", "sending an event to subscribers", () => this.control?.broadcast(e))();
+  }
+
+  private startCheckers(): void {
+    const onEvent = this.faults.guard("checkers", "an event from the checker process", (e: Event) => this.onEvent(e));
+    this.checkers = new CheckerLink({
+      argv: this.o.argv.slice(1),
+      log: this.log,
+      onEvent,
+      dontRespawn: this.o.dontRespawn,
+    });
+    this.checkers.start();
+  }
+
+  /** lvs_sync_daemon tied to a vrrp_instance: the sync daemon's role follows that instance */
+  private ensureSyncd(c: KeelConfig): void {
+    if (this.syncd) {
+      this.syncd.reload(c);
+      return;
+    }
+    if (this.o.checkOnly || !VrrpSyncDaemon.wanted(c)) return;
+    try {
+      this.syncdIpvs = openIpvsControl();
+      this.syncd = new VrrpSyncDaemon(this.syncdIpvs, this.log, c);
+    } catch (e) {
+      this.log.error(
+        `IPVS: lvs_sync_daemon: ${(e as Error).message}; the connection sync daemon is not started ` +
+          "(VRRP is not affected)",
+      );
+    }
+  }
+
+  private newControl(): ControlServer {
+    return new ControlServer(this.o.controlSocket ?? DEFAULT_CONTROL_SOCKET, this.controlHandlers(), this.log);
+  }
+
+  /** The `restart` policy of the control part: subscribers reconnect to a fresh socket. */
+  private restartControl(): void {
+    this.control?.stop();
+    this.control = this.newControl();
+    this.control.start();
+  }
+
+  /** Requests: a throw is counted, and the control server answers it with an `internal` error. */
+  private controlHandlers(): ControlHandlers {
+    const request =
+      <A extends unknown[], R>(cmd: string, fn: (...a: A) => R) =>
+      (...a: A): R => {
+        try {
+          return fn(...a);
+        } catch (e) {
+          this.faults.report("control-request", `the ${cmd} command`, e);
+          throw e;
+        }
+      };
+    return {
+      status: request("status", () => this.status()),
+      garp: request("garp", (name: string) => {
+        const d = this.driver as VrrpDriver;
+        if (!d.router.instances.has(name)) return `no instance ${name}`;
+        this.vrrp(`the garp command for ${name}`, () => d.sendGarp(name));
+        return undefined;
+      }),
+      dump: request("dump", () =>
+        JSON.parse(statsJson((this.driver as VrrpDriver).router, (this.driver as VrrpDriver).dropped)),
+      ),
+      reload: request("reload", () => {
+        const r = this.reload();
+        // the reply has only the lines: say which configuration runs
+        return r.applied && !r.ok
+          ? { ok: false, errors: ["the new configuration is running, with errors:", ...r.errors] }
+          : r;
+      }),
+    };
+  }
+
+  status(): Status {
+    const st = statusOf(
+      this.driver as VrrpDriver,
+      this.o.configFile,
+      this.startedAt,
+      this.lastTransition,
+      this.trackResults,
+    );
+    if (this.checkers) {
+      st.virtualServers = this.checkers.virtualServers;
+      st.lvs = this.checkers.lvs ?? { available: false, error: "the checker process has not reported yet" };
+    }
+    if (this.lastReload) st.lastReload = this.lastReload;
+    st.internalErrors = this.faults.snapshot();
+    return st;
+  }
+
+  private startMetrics(): void {
+    const listen = this.o.metrics;
+    if (!listen) return;
+    const render = () => {
+      const t = this.trackers?.scripts;
+      const scripts = t && {
+        status: (n: string) => t.status(n),
+        running: (n: string) => t.isRunning(n),
+        names: () => t.tracked().map((x) => x.name),
+      };
+      return renderMetrics(this.driver as VrrpDriver, scripts, this.checkers?.virtualServers, this.faults.snapshot());
+    };
+    try {
+      this.metrics = serveMetrics(listen, () => {
+        try {
+          return render();
+        } catch (e) {
+          // the scrape gets Bun's 500; the next one tries again
+          this.faults.report("metrics", "a scrape", e);
+          throw e;
+        }
+      });
+      this.log.info(`Serving metrics on http://${listen}/metrics`);
+    } catch (e) {
+      this.log.error(`cannot serve metrics on ${listen}: ${(e as Error).message}`);
+    }
+  }
+
+  private signalActions(): SignalActions {
+    const d = () => this.driver as VrrpDriver;
+    const at = (n: string) => this.lastTransition.get(n)?.at;
+    // the file is complete before the line that announces it (tests and tools wait on it)
+    const dump = (sig: string, what: string, write: () => void, line: string) =>
+      this.faults.guard("signals", sig, () => {
+        try {
+          write();
+          this.log.info(line);
+        } catch (e) {
+          this.log.error(`cannot write the ${what} file: ${(e as Error).message}`);
+        }
+      });
+    return {
+      stop: (sig) => this.stop(sig),
+      reload: this.faults.guard("reload", "SIGHUP", () => void this.reload()),
+      writeData: dump("SIGUSR1", "data", () => writeData(d().router, at, this.config), "Printing VRRP data on signal"),
+      writeStats: dump("SIGUSR2", "stats", () => writeStats(d().router, d().dropped), "Printing VRRP stats on signal"),
+      writeJson: dump(
+        "SIGJSON",
+        "json",
+        () => writeJson(d().router, at, this.config),
+        "Printing VRRP as json on signal",
+      ),
+      clearStats: this.faults.guard("signals", "STATS_CLEAR", () => {
+        clearStats(d().router);
+        this.log.info("Clearing VRRP stats on signal");
+      }),
+    };
+  }
+}
+
 /** sd_notify, when started by systemd (Type=notify); a failure is logged, never fatal. */
 function notifySystemd(log: Logger, state: string): void {
   if (!process.env.NOTIFY_SOCKET) return;
@@ -60,271 +582,4 @@ function notifySystemd(log: Logger, state: string): void {
   } catch (e) {
     log.warn(`sd_notify: ${(e as Error).message}`);
   }
-}
-
-/** Runs until a stop signal; resolves with the exit status. */
-export async function runDaemon(given: DaemonOptions): Promise<number> {
-  const { log } = given;
-  // enable_script_security / script_user: insecure scripts are taken out before anything runs
-  const o = { ...given, config: secureScripts(given.config, log) };
-  // -C: keepalived runs no VRRP child; keel keeps one process and gives it no instance
-  const vrrpPart = (c: KeelConfig): KeelConfig => (o.checkOnly ? { ...c, vrrpInstances: {}, vrrpSyncGroups: {} } : c);
-  log.info(`Starting Keel v${pkg.version}`);
-  log.info(`Command line: ${o.argv.map((a) => `'${a}'`).join(" ")}`);
-  log.info(`Configuration file ${o.configFile}`);
-  // a stop signal during start-up is kept and acted on once the daemon can stop cleanly
-  // (their default action would kill it with the VIPs half set up)
-  let earlyStop: string | undefined;
-  const early = (sig: string) => () => {
-    earlyStop ??= sig;
-  };
-  const earlyTerm = early("SIGTERM");
-  const earlyInt = early("SIGINT");
-  process.on("SIGTERM", earlyTerm);
-  process.on("SIGINT", earlyInt);
-  const pids = acquirePidFiles([o.pidFile ?? DEFAULT_PID_FILE, o.vrrpPidFile ?? DEFAULT_VRRP_PID_FILE]);
-  if ("error" in pids) {
-    log.error(pids.error);
-    return 1;
-  }
-
-  let kernel: Kernel;
-  try {
-    kernel = o.kernel ?? new (await import("./kernel-linux")).LinuxKernel();
-  } catch (e) {
-    log.error(`cannot open the kernel interfaces (netlink): ${(e as Error).message}`);
-    pids.release();
-    return 1;
-  }
-  let driver: VrrpDriver;
-  let checkers: CheckerLink | undefined;
-  let scripts: VrrpScriptRunner | undefined;
-  let trackers: ExternalTrackers | undefined;
-  const trackReport = (c: TrackChange) => {
-    controlEvent({ event: "track", at: Date.now(), kind: c.kind, name: c.name, ok: "up" in c ? c.up : undefined, value: "value" in c ? c.value : undefined });
-    trackResults.set(`${c.kind}:${c.name}`, { ok: "up" in c ? c.up : undefined, value: "value" in c ? c.value : undefined, at: Date.now() });
-    driver.track(c);
-  };
-  let control: ControlServer | undefined;
-  let controlEvent: (e: Event) => void = () => {};
-  let reloadImpl: () => { ok: boolean; errors: string[] } = () => ({ ok: false, errors: ["not started"] });
-  const reload = () => reloadImpl();
-  const startedAt = Date.now();
-  let currentConfig = o.config;
-  const lastTransition = new Map<string, { at: number; from: string; to: string; reason: string }>();
-  const trackResults: TrackResults = new Map();
-  const notifier = new Notifier(o.config, log);
-  // lvs_sync_daemon tied to a vrrp_instance: the sync daemon's role follows that instance
-  let syncd: VrrpSyncDaemon | undefined;
-  let syncdIpvs: Ipvs | undefined;
-  const ensureSyncd = (c: KeelConfig) => {
-    if (syncd) return syncd.reload(c);
-    if (o.checkOnly || !VrrpSyncDaemon.wanted(c)) return;
-    try {
-      syncdIpvs = openIpvsControl();
-      syncd = new VrrpSyncDaemon(syncdIpvs, log, c);
-    } catch (e) {
-      log.error(`IPVS: lvs_sync_daemon: ${(e as Error).message}; the connection sync daemon is not started (VRRP is not affected)`);
-    }
-  };
-  try {
-    notifier.start();
-    ensureSyncd(o.config);
-    const onEvent = (e: Event) => {
-      if (e.event === "transition") {
-        lastTransition.set(e.instance, { at: e.at, from: e.from, to: e.to, reason: e.reason });
-        syncd?.transition(e.instance, e.to);
-      }
-      if (e.event === "track" && e.kind === "script") trackResults.set(`script:${e.name}`, { ok: e.ok, code: e.code, ms: e.ms, at: e.at });
-      control?.broadcast(e);
-    };
-    controlEvent = onEvent;
-    driver = new VrrpDriver({ config: vrrpPart(o.config), kernel, log, dontReleaseVrrp: o.dontReleaseVrrp, onNotify: (n) => notifier.notify(n), onEvent });
-    const d = driver;
-    control = new ControlServer(
-      o.controlSocket ?? DEFAULT_CONTROL_SOCKET,
-      {
-        status: () => {
-          const st = statusOf(d, o.configFile, startedAt, lastTransition, trackResults);
-          if (checkers) {
-            st.virtualServers = checkers.virtualServers;
-            st.lvs = checkers.lvs ?? { available: false, error: "the checker process has not reported yet" };
-          }
-          return st;
-        },
-        garp: (name) => {
-          if (!d.router.instances.has(name)) return `no instance ${name}`;
-          d.sendGarp(name);
-          return undefined;
-        },
-        dump: () => JSON.parse(statsJson(d.router, d.dropped)),
-        reload: () => reload(),
-      },
-      log,
-    );
-    control.start();
-    driver.start();
-    if (!o.vrrpOnly && o.config.virtualServers.length > 0) {
-      checkers = new CheckerLink({ argv: o.argv.slice(1), log, onEvent, dontRespawn: o.dontRespawn });
-      checkers.start();
-    }
-    scripts = new VrrpScriptRunner(o.config, log, (r) => {
-      onEvent({ event: "track", at: Date.now(), kind: "script", name: r.name, ok: r.ok, code: r.code, ms: r.ms });
-      d.track({ kind: "script", name: r.name, ok: r.ok });
-    });
-    scripts.start();
-    trackers = new ExternalTrackers(o.config, log, trackReport);
-    trackers.start();
-  } catch (e) {
-    const err = e as Error & { code?: string };
-    const hint = err.code === "EPERM" ? " (raw sockets and netlink changes need root or CAP_NET_RAW + CAP_NET_ADMIN)" : "";
-    log.error(`cannot start: ${err.message}${hint}`);
-    control?.stop();
-    kernel.close();
-    pids.release();
-    return 1;
-  }
-  let metrics: { stop(): void } | undefined;
-  if (o.metrics) {
-    try {
-      metrics = serveMetrics(o.metrics, () =>
-        renderMetrics(
-          driver,
-          scripts && { status: (n) => scripts?.status(n), running: (n) => scripts?.isRunning(n) ?? false, names: () => scripts?.tracked().map((x) => x.name) ?? [] },
-          checkers?.virtualServers,
-        ),
-      );
-      log.info(`Serving metrics on http://${o.metrics}/metrics`);
-    } catch (e) {
-      log.error(`cannot serve metrics on ${o.metrics}: ${(e as Error).message}`);
-    }
-  }
-
-  /**
-   * keepalived's reload: read and check everything first; with any error, log every
-   * diagnostic and keep running the old configuration untouched.
-   */
-  reloadImpl = (): { ok: boolean; errors: string[] } => {
-    log.info("Reloading ...");
-    // systemd: RELOADING=1 with the monotonic time, READY=1 when done (either way)
-    notifySystemd(log, `RELOADING=1\nMONOTONIC_USEC=${Math.round(Number(process.hrtime.bigint() / 1000n))}`);
-    const res = reloadConfig();
-    notifySystemd(log, "READY=1");
-    return res;
-  };
-  const reloadConfig = (): { ok: boolean; errors: string[] } => {
-    if (!o.load) {
-      log.error("Reload failed: no configuration source");
-      return { ok: false, errors: ["no configuration source"] };
-    }
-    const r = o.load();
-    for (const d of r.diagnostics.items) log[d.severity === "error" ? "error" : "warn"](formatDiagnostic(d));
-    if (r.diagnostics.errorCount > 0) {
-      log.error(`Reload failed: ${r.diagnostics.errorCount} error(s) in ${o.configFile}; keeping the running configuration`);
-      return { ok: false, errors: r.diagnostics.items.filter((d) => d.severity === "error").map(formatDiagnostic) };
-    }
-    scripts?.stop();
-    r.config = secureScripts(r.config, log);
-    notifier.setConfig(r.config);
-    ensureSyncd(r.config);
-    driver.reload(vrrpPart(r.config));
-    if (checkers) checkers.reload();
-    else if (!o.vrrpOnly && r.config.virtualServers.length > 0) {
-      checkers = new CheckerLink({ argv: o.argv.slice(1), log, onEvent: controlEvent, dontRespawn: o.dontRespawn });
-      checkers.start();
-    }
-    currentConfig = r.config;
-    const d = driver;
-    scripts = new VrrpScriptRunner(r.config, log, (res) => {
-      controlEvent({ event: "track", at: Date.now(), kind: "script", name: res.name, ok: res.ok, code: res.code, ms: res.ms });
-      d.track({ kind: "script", name: res.name, ok: res.ok });
-    });
-    scripts.start();
-    trackers?.stop();
-    trackers = new ExternalTrackers(r.config, log, trackReport);
-    trackers.start();
-    log.info("Reload complete");
-    return { ok: true, errors: [] };
-  };
-
-  return await new Promise<number>((resolve) => {
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      notifySystemd(log, "STOPPING=1");
-      log.info({ event: "stop", signal }, "Stopping");
-      // the checker process stops in parallel with VRRP (it removes its IPVS services)
-      const checkersDone = checkers?.stop() ?? Promise.resolve();
-      try {
-        scripts?.stop();
-        trackers?.stop();
-        metrics?.stop();
-        syncd?.stop();
-        syncdIpvs?.close();
-        driver.stop();
-        control?.stop();
-      } finally {
-        kernel.close();
-        notifier.stop();
-        pids.release();
-      }
-      const u = process.cpuUsage();
-      log.info(`Stopped - used ${(u.user / 1e6).toFixed(6)} user time, ${(u.system / 1e6).toFixed(6)} system time`);
-      log.info(`Stopped Keel v${pkg.version}`);
-      for (const s of handled) process.off(s, handlers[s] as () => void);
-      void checkersDone.then(() => resolve(0));
-    };
-    // keepalived's signals; the ones the daemon issue gives meaning to (HUP reload, USR1
-    // data, USR2 stats) must not kill the process meanwhile (their default action)
-    const handlers: Record<string, () => void> = {
-      SIGTERM: () => stop("SIGTERM"),
-      SIGINT: () => stop("SIGINT"),
-      SIGHUP: () => {
-        reload();
-      },
-      SIGUSR1: () => {
-        try {
-          writeData(driver.router, (n) => lastTransition.get(n)?.at, currentConfig);
-          log.info("Printing VRRP data on signal");
-        } catch (e) {
-          log.error(`cannot write the data file: ${(e as Error).message}`);
-        }
-      },
-      SIGUSR2: () => {
-        // the file is complete before the line that announces it (tests and tools wait on it)
-        try {
-          writeStats(driver.router, driver.dropped);
-          log.info("Printing VRRP stats on signal");
-        } catch (e) {
-          log.error(`cannot write the stats file: ${(e as Error).message}`);
-        }
-      },
-    };
-    // keepalived's real-time signals: JSON dump (SIGRTMIN+2) and STATS_CLEAR (SIGRTMAX-1)
-    try {
-      onSignal(SIGNUMS.JSON as number, () => {
-        try {
-          writeJson(driver.router, (n) => lastTransition.get(n)?.at, currentConfig);
-          log.info("Printing VRRP as json on signal");
-        } catch (e) {
-          log.error(`cannot write the json file: ${(e as Error).message}`);
-        }
-      });
-      onSignal(SIGNUMS.STATS_CLEAR as number, () => {
-        clearStats(driver.router);
-        log.info("Clearing VRRP stats on signal");
-      });
-    } catch (e) {
-      log.warn(`the JSON and STATS_CLEAR signals are not available: ${(e as Error).message}`);
-    }
-    const handled = Object.keys(handlers) as NodeJS.Signals[];
-    for (const s of handled) process.on(s, handlers[s] as () => void);
-    process.off("SIGTERM", earlyTerm);
-    process.off("SIGINT", earlyInt);
-    // only now, with every handler in place: a SIGTERM right after this line is a clean stop
-    log.info("Startup complete");
-    notifySystemd(log, `READY=1\nSTATUS=${Object.keys(o.config.vrrpInstances).length} VRRP instance(s)\nMAINPID=${process.pid}`);
-    if (earlyStop) stop(earlyStop);
-  });
 }

@@ -12,7 +12,7 @@ import { type AddressSpec, NetlinkError, type RouteSpec, type RuleSpec, Rtnl, wa
 import { watchReadable } from "../../native-bindings/readiness";
 import { openVrrpSocket } from "../../native-bindings/vrrp-socket";
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
-import { parseIp } from "../vrrp/addr";
+import { formatIpv4, ipv4ToNumber, numberToIpv4, parseIp } from "../base/ip";
 import {
   type ChannelOptions,
   type IfAddress,
@@ -27,6 +27,12 @@ import {
   kernelError,
 } from "./kernel";
 
+/**
+ * Datagrams read from one VRRP socket per event-loop turn. A turn of 64 costs well under
+ * a millisecond on a slow machine (decode + engine), so a flood delays a timer or a
+ * control-socket reply by about that much, not by the whole 1 MiB receive queue.
+ */
+const RX_BUDGET = 64;
 const IFF_UP = 0x1;
 const IFF_RUNNING = 0x40;
 
@@ -56,10 +62,10 @@ function broadcastOf(va: VirtualAddress): string | undefined {
   if (va.broadcast !== "+" && va.broadcast !== "-") return va.broadcast;
   const b = parseIp(va.address)?.bytes;
   if (!b) return undefined;
-  const n = ((b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]!) >>> 0;
+  const n = ipv4ToNumber(b);
   const mask = va.prefix === 0 ? 0 : (0xffffffff << (32 - va.prefix)) >>> 0;
   const out = va.broadcast === "+" ? (n | ~mask) >>> 0 : (n & mask) >>> 0;
-  return [out >>> 24, (out >>> 16) & 255, (out >>> 8) & 255, out & 255].join(".");
+  return formatIpv4(numberToIpv4(out));
 }
 
 /** errno names that mean "the state asked for is already there" for an add or a delete */
@@ -109,9 +115,11 @@ export class LinuxKernel implements Kernel {
       }
       const stop = watchReadable(sock.fd, () => {
         try {
-          sock.drain(o.onPacket);
+          // a bounded turn, then the loop's timers and control socket (readiness.ts)
+          return sock.drain(o.onPacket, RX_BUDGET) >= RX_BUDGET;
         } catch (e) {
           o.onError(kernelError("receive", e));
+          return false;
         }
       });
       return {

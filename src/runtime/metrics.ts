@@ -46,7 +46,13 @@ export interface ScriptView {
   names(): string[];
 }
 
-export function renderMetrics(driver: VrrpDriver, scripts: ScriptView | undefined, lvs?: VirtualServerStatus[]): string {
+export function renderMetrics(
+  driver: VrrpDriver,
+  scripts: ScriptView | undefined,
+  lvs?: VirtualServerStatus[],
+  /** the daemon's caught exceptions by part (src/runtime/daemon-faults.ts) */
+  internalErrors?: Record<string, number>,
+): string {
   const out: string[] = [];
   const head = (name: string, help: string, type: "gauge" | "counter") => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   head("keepalived_up", "Status", "gauge");
@@ -77,6 +83,10 @@ export function renderMetrics(driver: VrrpDriver, scripts: ScriptView | undefine
   const dropped: Record<string, number> = { ...driver.router.stats.dropped, unknown_vrid: driver.router.stats.unknown_vrid, ...driver.dropped };
   for (const [reason, n] of Object.entries(dropped)) out.push(`keel_packets_dropped_total${labels({ reason })} ${n}`);
   if (lvs) renderLvs(lvs, head, out);
+  if (internalErrors) {
+    head("keel_internal_errors_total", "Unexpected exceptions the daemon caught, by part", "counter");
+    for (const [part, n] of Object.entries(internalErrors)) out.push(`keel_internal_errors_total${labels({ part })} ${n}`);
+  }
   return `${out.join("\n")}\n`;
 }
 

@@ -6,12 +6,15 @@
  * enable_script_security such a script is disabled ("Disabling track script chk due to
  * insecure"); without it, it runs and keepalived warns "SECURITY VIOLATION".
  */
-import { type Stats, existsSync, lstatSync, readFileSync, realpathSync } from "node:fs";
+import { type Stats, existsSync, lstatSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "pino";
+import type { Diagnostics, SourceLoc } from "../config/diagnostics";
+import type { ScriptUser } from "../config/global/model";
 import type { KeelConfig } from "../config/model";
+import type { Origins } from "../config/schema";
 import type { Script } from "../config/script";
-import { splitCommand } from "./exec";
+import { lookupIds, splitCommand } from "./exec";
 
 export interface SecurityResult {
   notFound: boolean;
@@ -30,14 +33,39 @@ export function scriptPath(command: string): string | undefined {
   return undefined;
 }
 
+const S_ISVTX = 0o1000;
+const S_IWGRP = 0o20;
+const S_IWOTH = 0o2;
+
+/**
+ * The directories check_security lstat()s before the file itself, from the top down:
+ * "/", "/a" for "/a/b"; "a" for a relative "a/b".
+ */
+export function pathPrefixes(path: string): string[] {
+  const parts = path.split("/");
+  const out: string[] = [];
+  for (let i = 1; i < parts.length; i++) out.push(parts.slice(0, i).join("/") || "/");
+  return out;
+}
+
+/**
+ * check_security's test of one path component: unsafe when its owner is not trusted
+ * (keepalived trusts only root), or when a file or a directory without the sticky bit is
+ * writable by a group other than root's or by everyone. Symbolic links pass on their owner
+ * alone (their mode means nothing; the directory holding them is checked on its own).
+ */
+export function unsafeComponent(st: Stats, owners: readonly number[] = [0]): boolean {
+  if (!owners.includes(st.uid)) return true;
+  const checked = (st.isDirectory() && (st.mode & S_ISVTX) === 0) || st.isFile();
+  return checked && ((st.gid !== 0 && (st.mode & S_IWGRP) !== 0) || (st.mode & S_IWOTH) !== 0);
+}
+
 export function checkSecurity(filename: string, usingScriptSecurity: boolean): SecurityResult {
   const r: SecurityResult = { notFound: false, insecure: false, inhibit: false, messages: [] };
-  const parts = filename.split("/");
-  for (let i = filename.startsWith("/") ? 1 : 0; i <= parts.length; i++) {
-    const last = i === parts.length;
-    if (last && parts.length === 0) break;
-    const path = last ? filename : i === 1 && filename.startsWith("/") ? "/" : parts.slice(0, i).join("/");
-    if (!last && path === "") continue;
+  const dirs = pathPrefixes(filename);
+  for (let i = 0; i <= dirs.length; i++) {
+    const last = i === dirs.length;
+    const path = last ? filename : (dirs[i] as string);
     let st: Stats;
     try {
       st = lstatSync(path);
@@ -52,19 +80,150 @@ export function checkSecurity(filename: string, usingScriptSecurity: boolean): S
       r.inhibit = true;
       return r;
     }
-    const S_ISVTX = 0o1000;
-    const S_IWGRP = 0o20;
-    const S_IWOTH = 0o2;
-    const checked = (st.isDirectory() && !(st.mode & S_ISVTX)) || st.isFile();
-    if (st.uid !== 0 || (checked && ((st.gid !== 0 && st.mode & S_IWGRP) || st.mode & S_IWOTH))) {
+    if (unsafeComponent(st)) {
       r.messages.push(`Unsafe permissions found for script '${filename}'${usingScriptSecurity ? " - disabling" : ""}.`);
       r.insecure = true;
       r.inhibit = usingScriptSecurity;
       return r;
     }
-    if (last) break;
   }
   return r;
+}
+
+/** One script as keepalived's check_script_secure sees it. */
+export interface ScriptCheck {
+  /** keepalived's words for it in "Disabling ... due to insecure": "track script chk" */
+  what: string;
+  /** which of keepalived's processes checks it: its SECURITY VIOLATION line differs */
+  side: "vrrp" | "check";
+  /** the vrrp_script's name: keepalived -t counts its disabling as a configuration error */
+  track?: string;
+  /** the block it belongs to (vrrp_script, instance, checker...): where to point when the script has no origin */
+  owner?: object;
+  script: Script;
+  /** keepalived SC_ISSCRIPT: the file was found (binary or interpreted, measured with 2.2.7) */
+  found: boolean;
+  result: SecurityResult;
+}
+
+const INSTANCE_NOTIFY = [
+  "notifyMaster",
+  "notifyBackup",
+  "notifyFault",
+  "notifyStop",
+  "notify",
+  "notifyMasterRxLowerPri",
+] as const;
+
+/** keepalived SC_SYSTEM: `</path` tests that a file opens; nothing is executed. */
+function opensFileOnly(command: string): boolean {
+  return /^<[ \t]*\//.test(command.trimStart());
+}
+
+/**
+ * keepalived checks a script's path only when it runs with root's uid or gid, or the file
+ * is set-uid/set-gid root (notify.c check_script_secure, need_script_protection): anyone
+ * else running it gains nothing. keel runs a script as its own user, else script_user,
+ * else root (src/runtime/exec.ts); an unknown user is checked as root would be.
+ */
+function needsProtection(s: Script, defaultUser: ScriptUser | undefined, st: Stats): boolean {
+  const who = s.user !== undefined ? { user: s.user, group: s.group } : defaultUser;
+  const ids = who ? lookupIds(who.user, who.group) : { uid: 0, gid: 0 };
+  if (!ids || ids.uid === 0 || ids.gid === 0) return true;
+  const S_ISUID = 0o4000;
+  const S_ISGID = 0o2000;
+  const setuidRoot = st.uid === 0 && (st.mode & 0o100) !== 0 && (st.mode & S_ISUID) !== 0;
+  const setgidRoot = st.gid === 0 && (st.mode & 0o010) !== 0 && (st.mode & S_ISGID) !== 0;
+  return setuidRoot || setgidRoot;
+}
+
+function checkScript(
+  s: Script,
+  secure: boolean,
+  defaultUser?: ScriptUser,
+): Pick<ScriptCheck, "found" | "result"> | undefined {
+  if (opensFileOnly(s.command)) return undefined;
+  // keepalived checks the realpath (symbolic links and /./ resolved: /bin → /usr/bin)
+  let path = scriptPath(s.command);
+  try {
+    if (path) path = realpathSync(path);
+  } catch {
+    // missing: checkSecurity says so
+  }
+  if (!path) {
+    const name = splitCommand(s.command)[0] ?? "";
+    const messages = [`check_script_secure could not find script '${name}' - disabling`];
+    return { found: false, result: { notFound: true, insecure: false, inhibit: true, messages } };
+  }
+  let st: Stats;
+  try {
+    st = statSync(path);
+  } catch {
+    return { found: false, result: checkSecurity(path, secure) };
+  }
+  if (!needsProtection(s, defaultUser, st)) {
+    return { found: true, result: { notFound: false, insecure: false, inhibit: false, messages: [] } };
+  }
+  const result = checkSecurity(path, secure);
+  return { found: !result.notFound, result };
+}
+
+/**
+ * Every script keepalived checks at start, in its order: the VRRP process's
+ * (check_vrrp_script_security: vrrp_scripts, instance and sync group notify scripts, the
+ * notify FIFO scripts; only when there is a vrrp_instance) and the checker process's
+ * (check_check_script_security: MISC_CHECK paths, real and virtual server notify
+ * scripts, the notify FIFO scripts; only when there is a virtual_server).
+ */
+export function auditScripts(config: KeelConfig): ScriptCheck[] {
+  const secure = config.globalDefs.enableScriptSecurity;
+  const out: ScriptCheck[] = [];
+  const add = (side: ScriptCheck["side"], s: Script | undefined, what: string, owner?: object, track?: string) => {
+    // no command (a MISC_CHECK without misc_path): the parser already said so
+    if (!s || s.command.trim() === "") return;
+    const r = checkScript(s, secure, config.globalDefs.scriptUser);
+    if (r) out.push({ side, what, script: s, owner, ...r, ...(track === undefined ? {} : { track }) });
+  };
+  const g = config.globalDefs;
+  if (Object.keys(config.vrrpInstances).length > 0) {
+    for (const [name, s] of Object.entries(config.vrrpScripts)) add("vrrp", s.script, `track script ${name}`, s, name);
+    for (const v of Object.values(config.vrrpInstances))
+      for (const k of INSTANCE_NOTIFY) add("vrrp", v[k], `notify script ${v[k]?.command} of ${v.name}`, v);
+    for (const sg of Object.values(config.vrrpSyncGroups))
+      for (const k of ["notifyMaster", "notifyBackup", "notifyFault", "notifyStop", "notify"] as const)
+        add("vrrp", sg[k], `notify script ${sg[k]?.command} of ${sg.name}`, sg);
+    add("vrrp", g.notifyFifoScript, "notify_fifo_script");
+    add("vrrp", g.vrrpNotifyFifoScript, "vrrp_notify_fifo_script");
+  }
+  if (config.virtualServers.length > 0) {
+    for (const vs of config.virtualServers) {
+      for (const rs of vs.realServers) {
+        for (const ck of rs.checkers) {
+          if (ck.type === "MISC_CHECK") add("check", ck.miscPath, `misc script ${ck.miscPath.command}`, ck);
+        }
+        add("check", rs.notifyUp, `notify_up script of ${rs.ip}`, rs);
+        add("check", rs.notifyDown, `notify_down script of ${rs.ip}`, rs);
+      }
+      add("check", vs.quorumUp, "quorum_up script", vs);
+      add("check", vs.quorumDown, "quorum_down script", vs);
+    }
+    add("check", g.notifyFifoScript, "notify_fifo_script");
+    add("check", g.lvsNotifyFifoScript, "lvs_notify_fifo_script");
+  }
+  return out;
+}
+
+/** keepalived's SECURITY VIOLATION line for one process's scripts, or undefined when it has none to say. */
+export function securityViolation(
+  checks: ScriptCheck[],
+  side: ScriptCheck["side"],
+  secure: boolean,
+): string | undefined {
+  const mine = checks.filter((c) => c.side === side);
+  if (secure || !mine.some((c) => c.found)) return undefined;
+  const insecure = mine.some((c) => c.result.insecure) ? " There are insecure scripts." : "";
+  const which = side === "check" ? "check scripts" : "scripts";
+  return `SECURITY VIOLATION - ${which} are being executed but script_security not enabled.${insecure}`;
 }
 
 /**
@@ -74,43 +233,69 @@ export function checkSecurity(filename: string, usingScriptSecurity: boolean): S
  */
 export function secureScripts(config: KeelConfig, log: Logger): KeelConfig {
   const secure = config.globalDefs.enableScriptSecurity;
-  /** keepalived SC_ISSCRIPT: an interpreted script ("#!"), not a binary */
-  let anyScript = false;
-  let anyInsecure = false;
-  const check = (s: Script | undefined, what: string): boolean => {
-    if (!s) return true;
-    // keepalived checks the realpath (symbolic links and /./ resolved: /bin → /usr/bin)
-    let path = scriptPath(s.command);
-    try {
-      if (path) path = realpathSync(path);
-    } catch {
-      // missing: checkSecurity says so
-    }
-    try {
-      if (path && readFileSync(path).subarray(0, 2).toString() === "#!") anyScript = true;
-    } catch {
-      // unreadable: checkSecurity reports it
-    }
-    const res = path ? checkSecurity(path, secure) : { notFound: true, insecure: false, inhibit: true, messages: [`check_script_secure could not find script '${splitCommand(s.command)[0] ?? ""}' - disabling`] };
-    for (const m of res.messages) log.warn(m);
-    anyInsecure ||= res.insecure;
-    if (res.inhibit) log.warn(`Disabling ${what} due to ${res.notFound ? "not found/accessible" : "insecure"}`);
-    return !res.inhibit;
-  };
+  const checks = auditScripts(config).filter((c) => c.side === "vrrp");
+  const inhibited = new Set<Script>();
+  for (const c of checks) {
+    for (const m of c.result.messages) log.warn(m);
+    if (!c.result.inhibit) continue;
+    inhibited.add(c.script);
+    log.warn(`Disabling ${c.what} ${c.result.notFound ? "since not found/accessible" : "due to insecure"}`);
+  }
+  const violation = securityViolation(checks, "vrrp", secure);
+  if (violation) log.warn(violation);
+  // the clone has objects of its own: find the disabled scripts by name and keyword
   const out: KeelConfig = structuredClone(config);
   const dropped = new Set<string>();
-  for (const [name, s] of Object.entries(out.vrrpScripts)) if (!check(s.script, `track script ${name}`)) dropped.add(name);
+  for (const [name, s] of Object.entries(config.vrrpScripts)) {
+    if (s.script && inhibited.has(s.script)) dropped.add(name);
+  }
   for (const name of dropped) delete out.vrrpScripts[name];
-  const notifyKeys = ["notifyMaster", "notifyBackup", "notifyFault", "notifyStop", "notify", "notifyMasterRxLowerPri"] as const;
-  for (const v of Object.values(out.vrrpInstances)) {
+  for (const [name, v] of Object.entries(out.vrrpInstances)) {
+    const orig = config.vrrpInstances[name];
     v.trackScripts = v.trackScripts.filter((t) => !dropped.has(t.name));
-    for (const k of notifyKeys) if (!check(v[k], `notify script ${v[k]?.command} of ${v.name}`)) v[k] = undefined;
+    for (const k of INSTANCE_NOTIFY) if (orig?.[k] && inhibited.has(orig[k])) v[k] = undefined;
   }
-  for (const g of Object.values(out.vrrpSyncGroups)) {
+  for (const [name, g] of Object.entries(out.vrrpSyncGroups)) {
+    const orig = config.vrrpSyncGroups[name];
     g.trackScripts = g.trackScripts.filter((t) => !dropped.has(t.name));
-    for (const k of ["notifyMaster", "notifyBackup", "notifyFault", "notifyStop", "notify"] as const) if (!check(g[k], `notify script ${g[k]?.command} of ${g.name}`)) g[k] = undefined;
+    for (const k of ["notifyMaster", "notifyBackup", "notifyFault", "notifyStop", "notify"] as const)
+      if (orig?.[k] && inhibited.has(orig[k])) g[k] = undefined;
   }
-  if (!secure && anyScript)
-    log.warn(`SECURITY VIOLATION - scripts are being executed but script_security not enabled.${anyInsecure ? " There are insecure scripts." : ""}`);
   return out;
+}
+
+/**
+ * `keel -t`: what keepalived -t says about the scripts, at the line that names each one.
+ * A disabled vrrp_script is an error there ("Disabling track script chk due to insecure"
+ * is a CONFIG_GENERAL_ERROR: exit 5); a disabled notify or misc script is only logged
+ * (a warning here); SECURITY VIOLATION is CONFIG_SECURITY_ERROR, which keepalived -t
+ * exits 6 for (KEEPALIVED_CHK_EXIT_CONFIG_TEST_SECURITY, above every other error;
+ * measured with 2.2.7). Returns whether there was one.
+ */
+export function scriptDiagnostics(
+  config: KeelConfig,
+  origins: Origins,
+  diags: Diagnostics,
+  fallback: SourceLoc,
+): boolean {
+  const secure = config.globalDefs.enableScriptSecurity;
+  const checks = auditScripts(config);
+  const at = (c: ScriptCheck): SourceLoc => origins.get(c.script) ?? (c.owner && origins.get(c.owner)) ?? fallback;
+  for (const c of checks) {
+    if (!c.result.inhibit) continue;
+    const why = c.result.notFound ? "since not found/accessible" : "due to insecure";
+    const code = c.result.notFound ? "script-not-found" : "insecure-script";
+    const msg = `Disabling ${c.what} ${why}: ${c.result.messages.join(" ")}`;
+    if (c.track !== undefined) diags.error(at(c), code, msg);
+    else diags.warning(at(c), code, msg);
+  }
+  let violation = false;
+  for (const side of ["vrrp", "check"] as const) {
+    const v = securityViolation(checks, side, secure);
+    if (!v) continue;
+    violation = true;
+    const first = checks.find((c) => c.side === side && c.found) as ScriptCheck;
+    diags.warning(at(first), "script-security", `${v} (add enable_script_security to global_defs)`);
+  }
+  return violation;
 }

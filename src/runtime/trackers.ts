@@ -8,18 +8,32 @@
  *   every second (keepalived follows the proc connector); up while the count is within
  *   quorum..quorum_max, with fork_delay / terminate_delay before a change counts.
  */
-import { type FSWatcher, existsSync, readFileSync, readdirSync, watch, writeFileSync } from "node:fs";
+import {
+  type FSWatcher,
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  readdirSync,
+  watch,
+  writeFileSync,
+} from "node:fs";
 import { basename, dirname } from "node:path";
 import type { Logger } from "pino";
 import type { KeelConfig } from "../config/model";
 import type { TrackProcess } from "../config/vrrp/model";
 import type { TrackChange } from "../vrrp/track-board";
-import { parseTrackFileValue } from "../vrrp/tracking";
+import { TRACK_FILE_READ_MAX, parseTrackFileValue } from "../vrrp/tracking";
 
 export class ExternalTrackers {
   private readonly watchers: FSWatcher[] = [];
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   private readonly fileValues = new Map<string, number>();
+  /** track files refused (not regular files), with the reason last logged */
+  private readonly refused = new Map<string, string>();
   private readonly processUp = new Map<string, boolean>();
   private readonly pending = new Map<string, { up: boolean; at: number }>();
 
@@ -64,15 +78,24 @@ export class ExternalTrackers {
 
   private readFile(name: string, path: string): void {
     let value = 0;
+    let head: Buffer | string | undefined;
     try {
-      const r = parseTrackFileValue(readFileSync(path));
+      head = readTrackFile(path);
+    } catch {
+      // missing or unreadable: keepalived counts 0
+    }
+    if (typeof head === "string") {
+      // said once, not at every poll
+      if (this.refused.get(name) !== head) this.log.warn(`track_file ${name}: ${path}: ${head}; counted as 0`);
+      this.refused.set(name, head);
+    } else if (head) {
+      this.refused.delete(name);
+      const r = parseTrackFileValue(head);
       if (!r.ok) {
         this.log.warn(`track_file ${name}: ${path}: ${r.error.message}`);
         return;
       }
       value = r.value;
-    } catch {
-      // missing or unreadable: keepalived counts 0
     }
     if (this.fileValues.get(name) === value) return;
     this.fileValues.set(name, value);
@@ -129,4 +152,20 @@ function matches(p: TrackProcess, t: { comm: string; argv: string[] }): boolean 
   if (mode === "initial") return params.every((x, i) => args[i] === x);
   const hay = args.join(" ");
   return hay.includes(params.join(" "));
+}
+
+/**
+ * The head of a track file, or why it is not read. Opened non-blocking and only when it is a
+ * regular file: a FIFO would block the daemon's one thread and a device such as /dev/zero
+ * would never end (both found by fuzzing the reader), so neither is read.
+ */
+export function readTrackFile(path: string): Buffer | string {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) return "not a regular file";
+    const buf = Buffer.alloc(TRACK_FILE_READ_MAX);
+    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
+  } finally {
+    closeSync(fd);
+  }
 }

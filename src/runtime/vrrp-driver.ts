@@ -27,12 +27,14 @@ import {
   type Kernel,
   type KernelError,
   type KernelEvent,
+  type KernelResult,
   type Link,
   type RxDatagram,
   type VrrpChannel,
   guardKernel,
 } from "./kernel";
 import { RateLimit } from "./rate-limit";
+import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
 
 export interface DriverOptions {
@@ -41,6 +43,12 @@ export interface DriverOptions {
   log: Logger;
   /** monotonic ms (default performance.now) */
   now?: () => number;
+  /**
+   * an exception inside the driver or the engine (a bug, never a kernel failure: those are
+   * values), after it was caught and counted; the daemon's policy decides what follows
+   * (daemon-faults.ts). Without it the driver logs it, rate-limited, and runs on.
+   */
+  onInternalError?: (where: string, e: unknown) => void;
   /** the timer source (default setTimeout/clearTimeout); a virtual-time test passes its own */
   timers?: Timers;
   /** how often kernel state is checked against what the engine believes (ms, default 1000) */
@@ -100,6 +108,25 @@ interface InstanceIfs {
   vmac?: { name: string; mac: Uint8Array };
 }
 
+interface WantedChannel {
+  ifname: string;
+  family: 4 | 6;
+  proto: 112 | 51;
+  groups: Set<string>;
+  receive: boolean;
+}
+
+/** A reload computed before anything changes (VrrpDriver.prepareReload). */
+export interface ReloadPlan {
+  readonly config: KeelConfig;
+  readonly next: VrrpRouter;
+  /** instances whose interfaces are set up by the reload (new, or new under this name) */
+  readonly added: VrrpInstance[];
+}
+
+/** Applied (with what failed after the swap), or refused with the old router still running. */
+export type ReloadResult = { applied: true; errors: string[] } | { applied: false; error: Error };
+
 export class VrrpDriver {
   router: VrrpRouter;
   private readonly kernel: Kernel;
@@ -128,6 +155,8 @@ export class VrrpDriver {
   /** start() found the kernel's tables unreadable: the engine starts once they are read */
   private deferredStart = false;
   private readonly limit = new RateLimit(10_000);
+  /** rx-error events for the control socket: one per kind per second, with a count */
+  private readonly rxErrors: RxErrorEvents;
   private stopped = false;
   /** packets dropped before the engine (unknown interface, socket errors) */
   readonly dropped: Record<string, number> = {};
@@ -140,6 +169,7 @@ export class VrrpDriver {
     this.now = opts.now ?? (() => performance.now());
     this.timers = opts.timers ?? realTimers;
     this.reconcileMs = opts.reconcileMs ?? 1000;
+    this.rxErrors = new RxErrorEvents((e) => this.opts.onEvent?.(e), () => this.now());
     this.refreshLinks();
     this.refreshAddrs();
     this.router = this.newRouter(opts.config);
@@ -232,6 +262,7 @@ export class VrrpDriver {
     this.pump();
     // keepalived vrrp_terminate_phase2: "Clear static entries"
     this.staticEntries("del");
+    this.rxErrors.flush();
     if (this.timer !== undefined) this.timers.clear(this.timer);
     if (this.reconcileTimer !== undefined) this.timers.clear(this.reconcileTimer);
     this.timer = this.reconcileTimer = undefined;
@@ -248,24 +279,95 @@ export class VrrpDriver {
   }
 
   /**
-   * SIGHUP with a configuration that passed every check: a new router takes over the
-   * running one (src/vrrp/router.ts takeOver): unchanged instances run on untouched,
-   * changed masters stay MASTER, removed instances stop, added ones start. VIPs a changed
-   * master no longer has are removed; static entries follow the new configuration.
+   * SIGHUP, step 1 of 2 (the daemon's reload transaction, DESIGN.md "The daemon"): the
+   * new router built from a configuration that passed every check, and the instances
+   * whose interfaces must be set up. Nothing running is touched; a throw here leaves the
+   * driver as it was.
    */
-  reload(config: KeelConfig): void {
-    if (this.stopped) return;
+  prepareReload(config: KeelConfig): ReloadPlan {
+    if (this.stopped) throw new Error("the VRRP driver has stopped");
+    const oldConfig = this.opts.config;
+    const added = Object.values(config.vrrpInstances).filter(
+      (v) => !this.ifs.has(v.name) || !oldConfig.vrrpInstances[v.name],
+    );
+    const next = new VrrpRouter(config, {
+      interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family),
+    });
+    return { config, next, added };
+  }
+
+  /**
+   * SIGHUP, step 2 of 2. First what can fail and be undone: the new instances' VMACs
+   * and every VRRP socket the new router needs. If any of that fails, it is undone and
+   * the old router runs on untouched (`applied: false`). Then the swap, which the kernel
+   * cannot refuse: the new router takes over the running one (src/vrrp/router.ts
+   * takeOver): unchanged instances run on untouched, changed masters stay MASTER, removed
+   * instances stop, added ones start; VIPs a changed master no longer has are removed;
+   * static entries follow the new configuration. Last, removed instances' VMACs are
+   * deleted: only after their priority-0 adverts left through them, so a failure there
+   * is reported in `errors` with the new configuration running. A throw out of this
+   * method happened mid-swap: the driver's state is unknown.
+   */
+  commitReload(plan: ReloadPlan): ReloadResult {
     if (this.deferredStart) {
-      // nothing runs yet: the engine will start with this configuration
-      this.opts = { ...this.opts, config };
-      this.router = this.newRouter(config);
-      return;
+      // nothing runs yet (the kernel's tables are still unread): the engine starts with this
+      this.opts = { ...this.opts, config: plan.config };
+      this.router = plan.next;
+      return { applied: true, errors: [] };
     }
+    const undo: (() => void)[] = [];
+    let ifs: Map<string, InstanceIfs>;
+    try {
+      ifs = this.acquire(plan, undo);
+    } catch (e) {
+      for (const u of undo.reverse()) {
+        try {
+          u();
+        } catch (e2) {
+          this.log.error(`reload: undoing a step failed: ${(e2 as Error).stack ?? e2}`);
+        }
+      }
+      return { applied: false, error: e as Error };
+    }
+    return { applied: true, errors: this.swap(plan, ifs) };
+  }
+
+  /** The fallible half of a reload; each step pushes its undo. Throws on the first failure. */
+  private acquire(plan: ReloadPlan, undo: (() => void)[]): Map<string, InstanceIfs> {
+    const fresh = new Map<string, InstanceIfs>();
+    for (const v of plan.added) {
+      const ifs = this.setupInterfaces(v, true);
+      fresh.set(v.name, ifs);
+      const vmac = ifs.vmac?.name;
+      const ifindex = vmac === undefined ? undefined : this.vmacs.get(vmac);
+      if (vmac !== undefined && ifindex !== undefined)
+        undo.push(() => {
+          this.vmacs.delete(vmac);
+          this.deleteVmac(vmac, ifindex);
+          this.refreshLinks();
+        });
+    }
+    const all = new Map([...this.ifs, ...fresh]);
+    for (const [key, w] of this.wantedChannels(plan.next, all)) {
+      if (this.channels.has(key) || !this.linksByName.has(w.ifname)) continue;
+      const r = this.openChannel(key, w);
+      if (!r.ok) throw new Error(`cannot open ${socketName(w)}: ${r.error.message}`);
+      this.channels.set(key, r.value);
+      undo.push(() => {
+        this.channels.get(key)?.close();
+        this.channels.delete(key);
+      });
+    }
+    return fresh;
+  }
+
+  /** The half of a reload the kernel cannot refuse; returns what failed after the swap. */
+  private swap(plan: ReloadPlan, fresh: Map<string, InstanceIfs>): string[] {
+    const { config, next } = plan;
     const now = this.now();
     const old = this.router;
     const oldConfig = this.opts.config;
-    for (const v of Object.values(config.vrrpInstances)) if (!this.ifs.has(v.name) || !oldConfig.vrrpInstances[v.name]) this.ifs.set(v.name, this.setupInterfaces(v));
-    const next = new VrrpRouter(config, { interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family) });
+    for (const [name, ifs] of fresh) this.ifs.set(name, ifs);
     // a changed master keeps the VIPs it still has; the ones it lost go now
     for (const inst of next.instances.values()) {
       const before = old.instances.get(inst.name);
@@ -289,27 +391,38 @@ export class VrrpDriver {
     this.openChannels();
     next.start(now);
     this.pump();
+    return this.releaseVmacs(gone);
+  }
+
+  /** Removed instances' VMACs (keepalived deletes them when the instance goes). */
+  private releaseVmacs(gone: string[]): string[] {
+    const errors: string[] = [];
     for (const name of gone) {
       const vmac = this.ifs.get(name)?.vmac;
-      const ifindex = vmac ? this.vmacs.get(vmac.name) : undefined;
-      if (vmac && ifindex !== undefined) {
-        this.deleteVmac(vmac.name, ifindex);
-        this.vmacs.delete(vmac.name);
-      }
       this.ifs.delete(name);
+      const ifindex = vmac ? this.vmacs.get(vmac.name) : undefined;
+      // a VMAC whose name an added instance took over is that instance's now
+      if (!vmac || ifindex === undefined || [...this.ifs.values()].some((i) => i.vmac?.name === vmac.name)) continue;
+      this.vmacs.delete(vmac.name);
+      const err = this.kernel.deleteLink(ifindex);
+      if (!err) continue;
+      const line = `(${name}) Failed to delete VMAC ${vmac.name}: ${err.message}`;
+      this.failed(err, `vmac:${vmac.name}`, `(${name}) Failed to delete VMAC ${vmac.name}`);
+      errors.push(line);
     }
+    return errors;
   }
 
   /** A tracker's new result (a vrrp_script run, a track_file value, ...). */
   track(change: TrackChange): void {
     if (this.stopped) return;
-    this.guard("track", () => this.router.handleTrack(change, this.now()));
+    this.guard("a tracker result", () => this.router.handleTrack(change, this.now()));
     this.pump();
   }
 
   /** The `garp` command: one more GARP/NA burst from a master. */
   sendGarp(instance: string): void {
-    this.guard("garp command", () => this.router.handleCommand({ type: "garp", instance }, this.now()));
+    this.guard("the garp command", () => this.router.handleCommand({ type: "garp", instance }, this.now()));
     this.pump();
   }
 
@@ -366,7 +479,8 @@ export class VrrpDriver {
     return undefined;
   }
 
-  private setupInterfaces(v: VrrpInstance): InstanceIfs {
+  /** `strict` (a reload): a VMAC that cannot be made is an error, not a fallback to the base interface. */
+  private setupInterfaces(v: VrrpInstance, strict = false): InstanceIfs {
     const base = v.interface;
     if (base === undefined || !v.useVmac) return { base, vipIf: base, sendIf: base };
     const family = v.virtualIpaddress[0]?.family ?? 4;
@@ -376,12 +490,15 @@ export class VrrpDriver {
     const link = this.linksByName.get(base);
     if (link) {
       const existing = this.linksByName.get(name);
-      // a VMAC left behind by a crash is ours: recreate it clean
-      if (existing) this.deleteVmac(name, existing.ifindex);
-      const created = this.kernel.createVmac(name, link.ifindex, mac);
-      // keepalived (netlink_link_add_vmac failing) runs the instance on the base interface
+      // a VMAC left behind by a crash is ours: recreate it clean (one we cannot delete is the error)
+      const stale = existing ? this.kernel.deleteLink(existing.ifindex) : undefined;
+      const created = stale ? { ok: false as const, error: stale } : this.kernel.createVmac(name, link.ifindex, mac);
       if (!created.ok) {
-        this.failed(created.error, `vmac:${name}`, `(${v.name}) cannot create VMAC ${name} on ${base}`);
+        const why = `(${v.name}) cannot create VMAC ${name} on ${base}`;
+        this.refreshLinks();
+        if (strict) throw new Error(`${why}: ${created.error.message}`);
+        // keepalived (netlink_link_add_vmac failing) runs the instance on the base interface
+        this.failed(created.error, `vmac:${name}`, why);
         return { base, vipIf: base, sendIf: base };
       }
       this.vmacs.set(name, created.value);
@@ -397,12 +514,12 @@ export class VrrpDriver {
     return `${ifname}|${family}|${proto}`;
   }
 
-  /** The sockets the instances need, by channel key. */
-  private wantedChannels(): Map<string, WantedChannel> {
+  /** The sockets a router's instances need, keyed as `channels`. */
+  private wantedChannels(router: VrrpRouter, ifsOf: Map<string, InstanceIfs>): Map<string, WantedChannel> {
     const want = new Map<string, WantedChannel>();
-    for (const inst of this.router.instances.values()) {
+    for (const inst of router.instances.values()) {
       const p = inst.p;
-      const ifs = this.ifs.get(p.name);
+      const ifs = ifsOf.get(p.name);
       if (!ifs?.base) continue;
       const proto = p.auth?.type === "AH" ? 51 : 112;
       const add = (ifname: string, receive: boolean) => {
@@ -418,9 +535,28 @@ export class VrrpDriver {
     return want;
   }
 
+  /** Open one socket; the sockpool line is logged when it opens. */
+  private openChannel(key: string, w: WantedChannel): KernelResult<VrrpChannel> {
+    const r = this.kernel.openChannel({
+      family: w.family,
+      ifname: w.ifname,
+      proto: w.proto,
+      groups: [...w.groups],
+      // a send-only channel (a VMAC) also sees its interface's traffic: the base
+      // interface's channel already delivers it once
+      onPacket: w.receive ? (rx) => this.onDatagram(w.ifname, rx) : () => {},
+      onError: (e) => this.failed(e, `rx:${key}`, `receive error on ${w.ifname}`),
+    });
+    if (!r.ok) return r;
+    const groups = w.groups.size > 0 ? ` multicast, address(${[...w.groups].join(",")})` : " unicast";
+    const ifindex = String(this.linksByName.get(w.ifname)?.ifindex).padStart(3);
+    this.log.info(`VRRP sockpool: [ifindex(${ifindex}), family(IPv${w.family}), proto(${w.proto}),${groups}]`);
+    return r;
+  }
+
   /** Open the sockets the instances need and lack (reconcile retries a refused one); close unused ones. */
   private openChannels(): void {
-    const want = this.wantedChannels();
+    const want = this.wantedChannels(this.router, this.ifs);
     // a reload may leave a socket unused
     for (const [key, ch] of this.channels)
       if (!want.has(key)) {
@@ -430,27 +566,11 @@ export class VrrpDriver {
     for (const [key, w] of want) {
       if (this.channels.has(key)) continue;
       if (!this.linksByName.has(w.ifname)) continue; // FAULT until it appears
-      const opened = this.kernel.openChannel({
-          family: w.family,
-          ifname: w.ifname,
-          proto: w.proto,
-          groups: [...w.groups],
-          // a send-only channel (a VMAC) also sees its interface's traffic: the base
-          // interface's channel already delivers it once
-          onPacket: w.receive ? (rx) => this.onDatagram(w.ifname, rx) : () => {},
-          onError: (e) => this.failed(e, `rx:${key}`, `receive error on ${w.ifname}`),
-      });
+      const opened = this.openChannel(key, w);
       // without its socket an instance hears no master and would take over: reconcile
       // opens it again every reconcileMs until it works
-      if (!opened.ok) {
-        const what = `the VRRP socket on ${w.ifname} (IPv${w.family}, proto ${w.proto})`;
-        this.failed(opened.error, `open:${key}`, `cannot open ${what}`);
-        continue;
-      }
-      this.channels.set(key, opened.value);
-      const groups = w.groups.size > 0 ? ` multicast, address(${[...w.groups].join(",")})` : " unicast";
-      const ifindex = String(this.linksByName.get(w.ifname)?.ifindex).padStart(3);
-      this.log.info(`VRRP sockpool: [ifindex(${ifindex}), family(IPv${w.family}), proto(${w.proto}),${groups}]`);
+      if (opened.ok) this.channels.set(key, opened.value);
+      else this.failed(opened.error, `open:${key}`, `cannot open ${socketName(w)}`);
     }
   }
 
@@ -459,7 +579,7 @@ export class VrrpDriver {
 
   private onDatagram(ifname: string, rx: RxDatagram): void {
     if (this.stopped) return;
-    this.guard("receive", () => this.advert(ifname, rx));
+    this.guard(`an advert on ${ifname}`, () => this.advert(ifname, rx));
     this.pump();
   }
 
@@ -485,14 +605,14 @@ export class VrrpDriver {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
     if (this.stopped) return;
-    this.guard("timer", () => this.router.handleTimeout(this.now()));
+    this.guard("the timer", () => this.router.handleTimeout(this.now()));
     this.pump();
   }
 
   /** Subscribe to netlink; a failure is retried by reconcile, which then re-reads the tables. */
   private startWatch(): void {
     const w = this.kernel.watch((e) => {
-      if (!this.stopped) this.guard("netlink", () => this.onKernelEvent(e));
+      if (!this.stopped) this.guard("a netlink event", () => this.onKernelEvent(e));
     });
     if (w.ok) this.unwatch = w.value;
     else {
@@ -584,7 +704,7 @@ export class VrrpDriver {
     if (this.stopped) return;
     // re-armed first, so that nothing below can end the reconcile loop
     this.reconcileTimer = this.timers.set(() => this.onReconcile(), this.reconcileMs);
-    this.guard("reconcile", () => this.reconcile());
+    this.guard("the reconcile", () => this.reconcile());
     this.pump();
   }
 
@@ -614,7 +734,7 @@ export class VrrpDriver {
     const present = new Set(this.addrs.map(addrKey));
     if (!this.tablesStale) this.collectStrays(present);
     this.addMissing(present);
-    this.removeReleased(present);
+    this.removeReleased();
   }
 
   private collectStrays(present: Set<string>): void {
@@ -648,22 +768,25 @@ export class VrrpDriver {
     }
   }
 
-  private removeReleased(present: Set<string>): void {
-    for (const [key, h] of this.releasing) {
-      if (this.held.has(key)) {
-        this.releasing.delete(key);
-        continue;
-      }
-      // a table we could not read may miss it: delete anyway ("already gone" is success)
-      if (!present.has(key) && !this.tablesStale) {
-        this.releasing.delete(key);
-        continue;
-      }
-      const err = this.kernel.vip("del", h.address, h.ifindex);
-      const what = `VIP ${h.address.address}/${h.address.prefix}`;
-      if (err) this.failed(err, `vip:${key}`, `(${h.instance}) cannot remove ${what}`);
-      else if (!present.has(key)) this.releasing.delete(key);
-    }
+  /**
+   * Deleted until the kernel says done ("already gone" counts): never dropped for being
+   * absent from the table, which can lag the kernel by the notifications still in flight.
+   */
+  private removeReleased(): void {
+    const items = [...this.releasing].filter(([key]) => {
+      if (this.held.has(key)) this.releasing.delete(key); // wanted again
+      return !this.held.has(key);
+    });
+    if (items.length === 0) return;
+    const errors = this.kernel.vips(
+      "del",
+      items.map(([, h]) => ({ address: h.address, ifindex: h.ifindex })),
+    );
+    items.forEach(([key, h], i) => {
+      const err = errors[i];
+      if (!err) this.releasing.delete(key);
+      else this.failed(err, `vip:${key}`, `(${h.instance}) cannot remove VIP ${h.address.address}/${h.address.prefix}`);
+    });
   }
 
   private retryRoutes(): void {
@@ -689,11 +812,11 @@ export class VrrpDriver {
    */
   private pump(): void {
     let actions: Action[] = [];
-    this.guard("engine", () => {
+    this.guard("the engine's actions", () => {
       actions = logOrder(this.router.pollActions());
     });
-    for (const a of actions) this.guard(a.type, () => this.execute(a));
-    this.guard("timer", () => this.arm());
+    for (const a of actions) this.guard(`a ${a.type} action`, () => this.execute(a));
+    this.guard("arming the timer", () => this.arm());
   }
 
   private arm(): void {
@@ -737,7 +860,7 @@ export class VrrpDriver {
         this.log.info({ instance: a.instance, event: "priority", from: a.from, to: a.to }, `(${a.instance}) Changing effective priority from ${a.from} to ${a.to}`);
         return;
       case "rx-error":
-        this.opts.onEvent?.({ event: "rx-error", at: Date.now(), instance: a.instance, from: a.from, code: a.code });
+        this.rxErrors.add(a);
         this.rateLog(`rx-error:${a.instance}:${a.code}:${a.from}`, a.message, { instance: a.instance, event: "rx-error", code: a.code, from: a.from });
         return;
       case "notify":
@@ -745,9 +868,19 @@ export class VrrpDriver {
         this.opts.onNotify?.(a);
         this.opts.onEvent?.({ event: "notify", at: Date.now(), kind: a.kind, name: a.name, state: a.state, priority: a.priority });
         return;
-      case "master-rx-lower-pri":
-        this.log.debug(`(${a.instance}) master received lower priority (${a.priority}) advert from ${a.from}`);
+      case "master-rx-lower-pri": {
+        // keepalived vrrp_state_master_rx's line, once per answer: the engine answers a
+        // peer at most once per advert interval, and says how many it left unanswered
+        const inst = this.router.instances.get(a.instance);
+        const force = inst?.p.lowerPrioNoAdvert ? "" : ", forcing new election";
+        const more = a.suppressed > 0 ? ` (${a.suppressed} more unanswered)` : "";
+        this.log.info(
+          { instance: a.instance, event: "master-rx-lower-pri", from: a.from, suppressed: a.suppressed },
+          `(${a.instance}) Received advert from ${a.from} with lower priority ${a.priority}, ` +
+            `ours ${inst?.effectivePriority}${force}${more}`,
+        );
         return;
+      }
     }
   }
 
@@ -800,7 +933,8 @@ export class VrrpDriver {
       // the engine's belief, whatever the kernel said: reconcile makes the kernel follow
       if (add) this.held.set(key, h);
       else this.held.delete(key);
-      if (add) this.releasing.delete(key);
+      // a removal the kernel refused is tried again until it says done
+      if (add || !errors[i]) this.releasing.delete(key);
       else this.releasing.set(key, h);
       // an address already there (add) or already gone (del: the start-up clean-up) is no error
       const err = errors[i];
@@ -875,6 +1009,10 @@ export class VrrpDriver {
       fn();
     } catch (e) {
       this.kernelErrors.internal = (this.kernelErrors.internal ?? 0) + 1;
+      if (this.opts.onInternalError) {
+        this.opts.onInternalError(where, e);
+        return;
+      }
       // the limit first: formatting a stack costs milliseconds, a flood of them would stall us
       const suppressed = this.limit.take(`internal:${where}`, this.now());
       if (suppressed === undefined) return;
@@ -921,6 +1059,10 @@ function logOrder(actions: Action[]): Action[] {
 }
 
 /** An address as `held` and `releasing` key it. */
+function socketName(w: WantedChannel): string {
+  return `the VRRP socket on ${w.ifname} (IPv${w.family}, proto ${w.proto})`;
+}
+
 function addrKey(a: IfAddress): string {
   return `${a.ifindex}|${a.address}/${a.prefixLen}`;
 }

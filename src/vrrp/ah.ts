@@ -25,7 +25,7 @@
  * Sans-I/O: node:crypto's HMAC is computation, not I/O.
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { parseIpv4 } from "./addr";
+import { ipv4ToNumber, parseIpv4 } from "../base/ip";
 import { finish, sum16 } from "./checksum";
 import {
   AH_LEN,
@@ -96,7 +96,7 @@ export function verifyIpv4Ah(
     return { ok: false, error: { code: "auth-mismatch", message: "IPSEC-AH HMAC-MD5 ICV mismatch (bad password or altered packet)" } };
   }
   const src = pkt.packet;
-  const saddr = ((src[12]! << 24) | (src[13]! << 16) | (src[14]! << 8) | src[15]!) >>> 0;
+  const saddr = ipv4ToNumber(src, 12);
   if (ah.spi !== saddr) {
     return { ok: false, error: { code: "bad-spi", message: `AH SPI 0x${ah.spi.toString(16)} is not the source address` } };
   }

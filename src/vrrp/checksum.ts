@@ -14,7 +14,9 @@
  * Pure functions over Uint8Array; nothing here allocates except the pseudo-header builders.
  */
 
-export const IPPROTO_VRRP = 112;
+import { IPPROTO_VRRP } from "../base/vrrp";
+
+export { IPPROTO_VRRP };
 
 /**
  * Internet checksum of the concatenation of `segments` (RFC 1071 4.1): the one's

@@ -6,7 +6,9 @@
  * vrrp_state_leave_master, vrrp_state_leave_fault) and vrrp_scheduler.c
  * (vrrp_init_state, try_up_instance, vrrp_dispatcher_read_timeout).
  */
-import { canonicalIp, parseIp } from "./addr";
+import { canonicalIp, isMulticast, parseIp } from "../base/ip";
+import { PRIO_OWNER, PRIO_STOP } from "../base/vrrp";
+import { authPassMatches } from "./packet";
 import type { InstanceParams } from "./params";
 import { masterDownMs, minSkewMs, skewMs } from "./timers";
 import {
@@ -20,8 +22,8 @@ import {
   zeroStats,
 } from "./types";
 
-export const PRIO_OWNER = 255;
-export const PRIO_STOP = 0;
+/** answers to priority-0 / lower-priority adverts per advert interval, all peers together (answerLimited) */
+export const ANSWERS_PER_INTERVAL = 4;
 
 /** What a sync group lets its members do (vrrp_sync.c); absent for a lone instance. */
 export interface SyncControl {
@@ -69,6 +71,13 @@ export class Instance {
   private garpAt = Number.POSITIVE_INFINITY;
   private refreshAt = Number.POSITIVE_INFINITY;
   private lowerPrioGarpAt = Number.POSITIVE_INFINITY;
+  /** when each peer was last answered (answerLimited): at most ANSWERS_PER_INTERVAL live entries */
+  private readonly answeredAt = new Map<string, number>();
+  /** the instance-wide answer budget: the current window's start and the answers given in it */
+  private answerWindow = Number.NEGATIVE_INFINITY;
+  private answersInWindow = 0;
+  /** answerable adverts left unanswered since the last answer (reported with the next one) */
+  private unanswered = 0;
   private out: Action[] = [];
   /** IPv4 identification of the last advert (keepalived vrrp->ip_id) */
   private ipId = 0;
@@ -248,12 +257,13 @@ export class Instance {
   handleAdvert(adv: ReceivedAdvert, now: number): void {
     if (this.state === "BACKUP") this.backupRx(adv, now);
     else if (this.state === "MASTER") {
-      const accepted = this.masterRx(adv, now);
+      const answered = this.masterRx(adv, now);
       // vrrp_dispatcher_read: "If we have sent an advert, reset the timer". keepalived
-      // re-arms a master's advert timer after every packet it read, rejected ones too, so
-      // a stream of bad packets with our VRID silences a keepalived master and its backups
-      // take over. keel re-arms only after an advert that passed the checks.
-      if (accepted && this.state === "MASTER" && !this.p.lowerPrioNoAdvert) this.sands = now + this.p.advertIntCs * 10;
+      // re-arms a master's advert timer after every packet it read, rejected and
+      // unanswered ones too, so a stream of packets with our VRID silences a keepalived
+      // master and its backups take over. keel re-arms only when it did send an advert
+      // (RFC 5798 6.4.3 resets the Adver_Timer only with the advert it sends).
+      if (answered && this.state === "MASTER") this.sands = now + this.p.advertIntCs * 10;
     }
     // INIT, FAULT, STOP: adverts are not processed
   }
@@ -286,7 +296,7 @@ export class Instance {
       if (adv.authType > 2) return ko("invalid_authtype", "bad-auth-type", `${who} Invalid auth type: ${adv.authType}`);
       if (adv.authType !== want)
         return ko("authtype_mismatch", "auth-type-mismatch", `${who} received a ${adv.authType} auth, expecting ${want}!`);
-      if (p.auth?.type === "PASS" && !passMatches(adv.authData, p.auth.pass))
+      if (p.auth?.type === "PASS" && !authPassMatches(adv, p.auth.pass))
         return ko("auth_failure", "auth-failure", `${who} received an invalid passwd!`);
       if (p.auth?.type === "AH") {
         // ICV and SPI, then the anti-replay sequence (vrrp_in_chk_ipsecah)
@@ -359,16 +369,28 @@ export class Instance {
     }
   }
 
-  /** vrrp_state_master_rx */
-  /** Returns whether the advert passed the checks. */
+  /**
+   * vrrp_state_master_rx. Returns whether it sent an advert (so the caller re-arms the
+   * advert timer). The answers to priority-0 and lower-priority adverts are limited
+   * (answerLimited): keepalived answers every one, so one host flooding valid adverts
+   * had keel send one advert, one GARP burst and one log line per packet received.
+   */
   private masterRx(adv: ReceivedAdvert, now: number): boolean {
     if (this.check(adv, true) !== "ok") return false;
     const cmp = this.compareSource(adv.from);
     const higherThan = () => adv.priority > this.effectivePriority || (adv.priority === this.effectivePriority && cmp > 0);
-    if (adv.priority === 0 || (this.p.higherPrioSendAdvert && higherThan())) {
-      // RFC 5798 6.4.3: on priority 0, send an advert at once
+    if (adv.priority === 0) {
+      // RFC 5798 6.4.3: on priority 0, send an advert at once (it is for the backups,
+      // whose timers just went to Skew_Time: one per interval reaches them all)
+      if (!this.answerLimited(adv.from, now)) return false;
       this.sendAdvert(this.effectivePriority);
-      if (adv.priority === 0) return true;
+      return true;
+    }
+    let sent = false;
+    if (this.p.higherPrioSendAdvert && higherThan()) {
+      // we are about to leave MASTER: one advert per transition, nothing to limit
+      this.sendAdvert(this.effectivePriority);
+      sent = true;
     }
     if (adv.priority === PRIO_OWNER && this.effectivePriority === PRIO_OWNER && cmp < 0) {
       // Two address owners and ours is the higher address (keepalived vrrp_state_master_rx):
@@ -389,13 +411,17 @@ export class Instance {
       // a lower-priority master: re-assert ourselves (keepalived "forcing new election")
       // keepalived "IPSEC-AH : Syncing seq_num - Increment seq"
       if (adv.ah) this.ahSeq = adv.ah.seq + 1;
+      if (!this.answerLimited(adv.from, now)) return false;
+      const suppressed = this.unanswered;
+      this.unanswered = 0;
       if (!this.p.lowerPrioNoAdvert) this.sendAdvert(this.effectivePriority);
       if (this.p.garpLowerPrioRepeat > 0) {
         this.garp(this.p.garpLowerPrioRepeat);
         if (this.p.garpLowerPrioDelayMs > 0) this.lowerPrioGarpAt = now + this.p.garpLowerPrioDelayMs;
       }
-      this.out.push({ type: "master-rx-lower-pri", instance: this.name, from: adv.from, priority: adv.priority });
-      return true;
+      const lower = { instance: this.name, from: adv.from, priority: adv.priority, suppressed };
+      this.out.push({ type: "master-rx-lower-pri", ...lower });
+      return !this.p.lowerPrioNoAdvert;
     }
     if (higherThan()) {
       if (this.p.version === 3) this.masterAdverIntCs = adv.advertIntCs;
@@ -405,6 +431,37 @@ export class Instance {
       this.leaveMaster(now, adv.priority > this.effectivePriority ? "higher-priority-advert" : "equal-priority-higher-ip");
     }
     // equal priority from our own address: nothing to do
+    return sent;
+  }
+
+  /**
+   * May the master answer this priority-0 or lower-priority advert now? keepalived
+   * (vrrp_state_master_rx) answers every one; its only brake is vrrp_dispatcher_read
+   * going back to the scheduler after the second advert for a VRID in one read. keel
+   * answers each peer at most once per advert interval: the answer goes to the whole
+   * group (or every unicast peer), and the periodic advert follows within the interval
+   * anyway, so a second answer in the same interval tells nobody anything new. Senders
+   * with ever new addresses share an instance-wide budget of ANSWERS_PER_INTERVAL
+   * answers per interval (a partition that heals can leave a few lower masters, each
+   * owed its answer, GARPs and log line). Unanswered adverts are counted and reported
+   * with the next answer.
+   */
+  private answerLimited(from: string, now: number): boolean {
+    const interval = this.p.advertIntCs * 10;
+    const last = this.answeredAt.get(from);
+    if (now - this.answerWindow >= interval) {
+      this.answerWindow = now;
+      this.answersInWindow = 0;
+    }
+    if ((last !== undefined && now - last < interval) || this.answersInWindow >= ANSWERS_PER_INTERVAL) {
+      this.unanswered++;
+      return false;
+    }
+    this.answersInWindow++;
+    // only peers answered within the last interval matter: at most the budget of them
+    if (this.answeredAt.size >= 2 * ANSWERS_PER_INTERVAL)
+      for (const [peer, t] of this.answeredAt) if (now - t >= interval) this.answeredAt.delete(peer);
+    this.answeredAt.set(from, now);
     return true;
   }
 
@@ -652,20 +709,6 @@ export class Instance {
   private notify(state: NotifyState): void {
     this.out.push({ type: "notify", kind: "INSTANCE", name: this.name, state, priority: this.effectivePriority });
   }
-}
-
-/** PASS authentication data: the first 8 characters, zero padded (RFC 2338 5.3.6.1). */
-function passMatches(data: Uint8Array | undefined, pass: string): boolean {
-  if (!data || data.length < 8) return false;
-  const want = new TextEncoder().encode(pass.slice(0, 8));
-  for (let i = 0; i < 8; i++) if ((data[i] ?? 0) !== (want[i] ?? 0)) return false;
-  return true;
-}
-
-function isMulticast(addr: string): boolean {
-  if (addr.includes(":")) return addr.toLowerCase().startsWith("ff");
-  const first = Number(addr.split(".")[0]);
-  return first >= 224 && first <= 239;
 }
 
 /** Addresses as unsigned byte strings (keepalived compares them with memcmp). */

@@ -39,11 +39,12 @@
  *   auth type and password, interval mismatch, AH sequence numbers, unicast peers.
  */
 import { timingSafeEqual } from "node:crypto";
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "./addr";
+import { IPPROTO_AH } from "../base/vrrp";
+import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "../base/ip";
 import { finish, IPPROTO_VRRP, pseudoHeaderSum, sum16 } from "./checksum";
 
 export { IPPROTO_VRRP } from "./checksum";
-export const IPPROTO_AH = 51;
+export { IPPROTO_AH };
 /** keepalived's VRRP_AUTH_* (RFC 3768 5.3.6; AH is RFC 2338's "IP Authentication Header") */
 export const AUTH_NONE = 0;
 export const AUTH_PASS = 1;

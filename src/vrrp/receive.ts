@@ -4,7 +4,7 @@
  * VRRP message with source, destination and hop limit from cmsgs. Structural errors
  * come back as codes (never thrown) so the router can count them (DESIGN.md rule 3).
  */
-import { formatIpv6, parseIpv6 } from "./addr";
+import { formatIpv6, parseIpv6 } from "../base/ip";
 import { verifyIpv4Ah } from "./ah";
 import { type DecodedAdvert, decodeAdvert, decodeIpv4Packet } from "./packet";
 import type { RxPacket } from "./router";

@@ -5,7 +5,7 @@
  * (keepalived vrrp_sync.c). Sans-I/O like the instances it holds (DESIGN.md rule 1).
  */
 import type { KeelConfig } from "../config/model";
-import { formatIpv4, formatIpv6 } from "./addr";
+import { formatIpv4, formatIpv6 } from "../base/ip";
 import { Instance, type SyncControl } from "./instance";
 import { instanceParams } from "./params";
 import { type DecodeFailure, decodeReceived } from "./receive";

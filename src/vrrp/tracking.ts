@@ -21,8 +21,7 @@
  * state-based value.
  */
 
-/** VRRP_PRIO_OWNER: the address owner; its effective priority never changes. */
-export const PRIO_OWNER = 255;
+import { PRIO_OWNER } from "../base/vrrp";
 
 /**
  * A track_file result at or below this puts the instance in FAULT

@@ -5,7 +5,7 @@
  * the AH header for auth_type AH); IPv6 packets are the VRRP message, the kernel adds
  * the header (hop limit 255 set on the socket).
  */
-import { parseIpv4 } from "./addr";
+import { parseIpv4 } from "../base/ip";
 import { encodeIpv4Packet } from "./ah";
 import { encodeAdvert } from "./packet";
 import type { AdvertOut } from "./types";

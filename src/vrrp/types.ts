@@ -79,8 +79,11 @@ export type Action =
   | { type: "priority"; instance: string; from: number; to: number }
   /** a packet that failed to decode, or an advert rejected by the instance's checks (vrrp_check_packet), in keepalived's words */
   | { type: "rx-error"; instance?: string; from: string; code: string; message: string }
-  /** notify_master_rx_lower_pri: a master heard a lower-priority advert */
-  | { type: "master-rx-lower-pri"; instance: string; from: string; priority: number };
+  /**
+   * a master heard a lower-priority advert and answers it (keepalived "forcing new
+   * election"); `suppressed`: answerable adverts left unanswered since the last answer
+   */
+  | { type: "master-rx-lower-pri"; instance: string; from: string; priority: number; suppressed: number };
 
 /** keepalived's vrrp_stats, by the names its SIGUSR2 dump and SNMP use. */
 export interface VrrpStats {

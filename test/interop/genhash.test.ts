@@ -10,7 +10,7 @@ import { type Server, type Socket, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createServer as tlsServer } from "node:tls";
-import { ensureKeel } from "../netns/harness";
+import { HOOK_TIMEOUT_MS, ensureKeel } from "../netns/harness";
 
 const GENHASH = "/usr/bin/genhash";
 let KEEL = "";
@@ -60,7 +60,7 @@ beforeAll(async () => {
   if (r.exitCode !== 0) throw new Error("openssl could not make a certificate");
   tls = tlsServer({ key: await Bun.file(`${dir}/k.pem`).text(), cert: await Bun.file(`${dir}/c.pem`).text() }, serve);
   tlsPort = await listen(tls, "127.0.0.1");
-});
+}, HOOK_TIMEOUT_MS);
 afterAll(() => {
   plain?.close();
   plain6?.close();

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "../../src/control/client";
 import type { Event, Status } from "../../src/control/protocol";
-import { Lab, type Proc, ensureKeel, instance } from "./harness";
+import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually, instance } from "./harness";
 
 const BUN = process.execPath;
 const WEB = join(import.meta.dir, "fixtures/web.ts");
@@ -73,16 +73,16 @@ virtual_server 10.99.0.100 80 {
     k = lab.keel("lb", conf);
     sock = `${lab.tmpdir("lb")}/keel-0.sock`;
     await k.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
-  });
+  }, HOOK_TIMEOUT_MS);
   afterAll(() => lab?.destroy());
 
   test("both real servers come up; IPVS missing is one clear error and VRRP runs on", async () => {
     await k.waitFor(/HTTP status code success to|Remote Web server .* succeed|MD5 digest success/, 8_000).catch(() => undefined);
-    let st = await status();
-    for (let i = 0; i < 50 && st.virtualServers?.[0]?.realServers.some((r) => r.checkers.some((c) => c.lastCheck === undefined)); i++) {
-      await Bun.sleep(200);
-      st = await status();
-    }
+    // every checker has reported once (status snapshots come at most 4 times a second)
+    const st = await eventually(async () => {
+      const s = await status();
+      return !s.virtualServers?.[0]?.realServers.some((r) => r.checkers.some((c) => c.lastCheck === undefined)) && s;
+    }, 15_000, 200);
     const vs = st.virtualServers?.[0];
     expect(vs).toMatchObject({ name: "10.99.0.100:80/TCP", scheduler: "wrr", method: "DR", quorumUp: true, aliveWeight: 3 });
     expect(vs?.realServers.map((r) => [r.address, r.up, r.weight, r.checkers[0]?.type, r.checkers[0]?.up])).toEqual([
@@ -106,18 +106,17 @@ virtual_server 10.99.0.100 80 {
     const t0 = performance.now();
     webs[1]?.kill("SIGKILL");
     await k.waitFor(/TCP_CHECK on service \[10\.99\.0\.13\]:tcp:80 failed after 1 retries\./, 8_000, from);
-    const removed = await k.waitFor(/Removing service \[10\.99\.0\.13\]:tcp:80 from VS \[10\.99\.0\.100\]:tcp:80/, 1_000, from);
+    const removed = await k.waitFor(/Removing service \[10\.99\.0\.13\]:tcp:80 from VS \[10\.99\.0\.100\]:tcp:80/, 5_000, from);
     // delay_loop 1 + delay_before_retry 1 + a refused connect each: about 2 s, never more than 3 + 1
     expect(removed.t - t0).toBeLessThan(4_000);
     expect(removed.t - t0).toBeGreaterThan(900);
-    for (let i = 0; i < 20 && !events.some((x) => x.e.event === "real-server"); i++) await Bun.sleep(100);
+    await eventually(() => events.some((x) => x.e.event === "real-server"), 10_000);
     expect(events.map((x) => x.e).find((e) => e.event === "real-server")).toMatchObject({ realServer: "10.99.0.13:80", up: false });
     // status snapshots come from the checker process at most 4 times a second
-    let st = await status();
-    for (let i = 0; i < 20 && st.virtualServers?.[0]?.aliveWeight !== 2; i++) {
-      await Bun.sleep(100);
-      st = await status();
-    }
+    const st = await eventually(async () => {
+      const s = await status();
+      return s.virtualServers?.[0]?.aliveWeight === 2 && s;
+    }, 10_000, 100);
     expect(st.virtualServers?.[0]).toMatchObject({ aliveWeight: 2, quorumUp: true });
     expect(st.virtualServers?.[0]?.realServers[1]?.up).toBe(false);
     expect(st.virtualServers?.[0]?.realServers[1]?.liveWeight).toBeUndefined();
@@ -126,7 +125,7 @@ virtual_server 10.99.0.100 80 {
     webs[1] = startWeb("web2");
     await webs[1].waitFor(/listening/);
     await k.waitFor(/TCP connection to \[10\.99\.0\.13\]:tcp:80 success\./, 5_000, back);
-    await k.waitFor(/Adding service \[10\.99\.0\.13\]:tcp:80 to VS \[10\.99\.0\.100\]:tcp:80/, 1_000, back);
+    await k.waitFor(/Adding service \[10\.99\.0\.13\]:tcp:80 to VS \[10\.99\.0\.100\]:tcp:80/, 5_000, back);
     c.close();
   }, 30_000);
 
@@ -136,7 +135,7 @@ virtual_server 10.99.0.100 80 {
     webs[0] = lab.spawn("web1", [BUN, WEB, "80", "changed page\n", "web1"]);
     await webs[0].waitFor(/listening/);
     await k.waitFor(/HTTP_CHECK on service \[10\.99\.0\.12\]:tcp:80 failed/, 8_000, from);
-    await k.waitFor(/Removing service \[10\.99\.0\.12\]:tcp:80 from VS/, 1_000, from);
+    await k.waitFor(/Removing service \[10\.99\.0\.12\]:tcp:80 from VS/, 5_000, from);
     k.kill("SIGTERM");
     expect(await k.exited).toBe(0);
     await k.waitFor(/Stopped Healthcheck child process/, 3_000);

@@ -7,7 +7,7 @@ import { statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { type Client, connect } from "../../src/control/client";
 import type { Event, Status } from "../../src/control/protocol";
-import { KEEL, Lab, type Proc, ensureKeel, instance, sh } from "./harness";
+import { HOOK_TIMEOUT_MS, KEEL, Lab, type Proc, ensureKeel, eventually, instance, sh } from "./harness";
 
 const GLOBAL = "global_defs {\n  router_id test\n}\n";
 
@@ -21,7 +21,7 @@ describe("control socket", () => {
     sock = `${lab.dir}/run/keel.sock`;
     k = lab.keel("h1", GLOBAL + instance({ priority: 150 }), ["--control-socket", sock]);
     await k.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
-  });
+  }, HOOK_TIMEOUT_MS);
   afterAll(() => lab?.destroy());
 
   test("mode 0600; keel status prints the instance table, --json the protocol's status", () => {
@@ -78,8 +78,9 @@ describe("control socket", () => {
     expect(snaps.every((s, i) => s.ok && s.id === i && (s.result as Status).instances[0]?.state === "MASTER")).toBe(true);
     lab.linkSet("h1", false);
     await k.waitFor(/\(VI_1\) Entering FAULT STATE/, 5_000);
-    await Bun.sleep(300);
-    for (const events of seen) expect(events.find((e) => e.event === "transition")).toMatchObject({ instance: "VI_1", from: "MASTER", to: "FAULT", reason: "interface-down" });
+    await eventually(() => {
+      for (const events of seen) expect(events.find((e) => e.event === "transition")).toMatchObject({ instance: "VI_1", from: "MASTER", to: "FAULT", reason: "interface-down" });
+    });
     lab.linkSet("h1", true);
     await k.waitFor(/\(VI_1\) Entering BACKUP STATE/, 5_000);
     for (const c of clients) c.close();

@@ -1,7 +1,7 @@
 /** The process around the engine: pid files (keepalived's rules). */
 import { existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Lab, ensureKeel, instance } from "./harness";
+import { Lab, ensureKeel, eventually, instance } from "./harness";
 
 const GLOBAL = "global_defs {\n  router_id test\n}\n";
 
@@ -59,8 +59,12 @@ describe("Prometheus metrics", () => {
     const script = 'vrrp_script chk {\n  script "/bin/true"\n  interval 1\n}\n';
     const k = lab.keel("h1", GLOBAL + script + instance({ priority: 150, extra: ["track_script {", "  chk", "}"] }), ["--metrics", "127.0.0.1:9650"]);
     await k.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
-    await Bun.sleep(1_200);
-    const text = lab.exec("h1", [process.execPath, "-e", "console.log(await (await fetch('http://127.0.0.1:9650/metrics')).text())"]);
+    // the script's first result (interval 1) is what the scrape waits for
+    const scrape = () => lab.exec("h1", [process.execPath, "-e", "console.log(await (await fetch('http://127.0.0.1:9650/metrics')).text())"]);
+    const text = await eventually(() => {
+      const t = scrape();
+      return t.includes('keepalived_script_status{name="chk"} 1') && t;
+    }, 10_000, 200);
     // every sample line parses as NAME{LABELS} VALUE
     const samples = text.split("\n").filter((l) => l && !l.startsWith("#"));
     for (const l of samples) expect(l).toMatch(/^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?\d+(\.\d+)?$/);
@@ -92,12 +96,14 @@ describe("systemd (Type=notify)", () => {
       const k = lab.keel("h1", GLOBAL + instance({ priority: 100 }));
       delete process.env.NOTIFY_SOCKET;
       await k.waitFor(/Startup complete/);
-      await Bun.sleep(100);
-      expect(sd.receive()).toEqual([`READY=1\nSTATUS=1 VRRP instance(s)\nMAINPID=${k.pid}`]);
+      // each datagram is sent after the log line that announces it: wait for it
+      const got: string[] = [];
+      await eventually(() => got.push(...sd.receive()) >= 1);
+      expect(got).toEqual([`READY=1\nSTATUS=1 VRRP instance(s)\nMAINPID=${k.pid}`]);
       k.kill("SIGHUP");
       await k.waitFor(/Reload complete/);
-      await Bun.sleep(100);
-      const reload = sd.receive();
+      const reload: string[] = [];
+      await eventually(() => reload.push(...sd.receive()) >= 2);
       expect(reload.length).toBe(2);
       expect(reload[0]).toMatch(/^RELOADING=1\nMONOTONIC_USEC=\d+$/);
       expect(reload[1]).toBe("READY=1");
@@ -133,8 +139,8 @@ describe("logging", () => {
       const file = `${lab.dir}/keel.log`;
       const k = lab.keel("h1", GLOBAL + instance({ priority: 100 }), ["-S", "3", `-g${file}`], { syslog: sock });
       await k.waitFor(/\(VI_1\) Entering BACKUP STATE \(init\)/);
-      await Bun.sleep(100);
-      const grams = sys.receive();
+      const grams: string[] = [];
+      await eventually(() => grams.push(...sys.receive()) >= 0 && grams.some((g) => g.endsWith("(VI_1) Entering BACKUP STATE (init)")));
       // local3 = 19; info = 6: <158>
       expect(grams.find((g) => g.endsWith("(VI_1) Entering BACKUP STATE (init)"))).toMatch(new RegExp(`^<158>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d keel\\[${k.pid}\\]: \\(VI_1\\) Entering BACKUP STATE \\(init\\)$`));
       expect(await Bun.file(file).text()).toMatch(/^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}: \(VI_1\) Entering BACKUP STATE \(init\)$/m);

@@ -8,7 +8,7 @@ import type { Status } from "../../src/control/protocol";
 import { masterDownMs } from "../../src/demo/config";
 import { type DemoController, startDemo } from "../../src/demo/index";
 import { listNamespaces, sweepStale } from "../../src/demo/netns";
-import { ensureKeel, sh } from "./harness";
+import { HOOK_TIMEOUT_MS, ensureKeel, sh } from "./harness";
 
 async function stateOf(socket: string): Promise<string> {
   if (!existsSync(socket)) return "DOWN";
@@ -69,7 +69,7 @@ describe("keel demo in namespaces", () => {
   }, 60_000);
   afterAll(async () => {
     await demo?.close();
-  });
+  }, HOOK_TIMEOUT_MS);
 
   const d = () => {
     if (!demo) throw new Error("the demo did not start");

@@ -4,7 +4,7 @@
  * RFC 5798's Master_Down_Interval and Skew_Time, preemption and nopreempt.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Lab, type Proc, ensureKeel, instance, masterDownMs } from "./harness";
+import { HANDOVER_MARGIN_MS, Lab, type Proc, TAKEOVER_MARGIN_MS, ensureKeel, eventually, instance, masterDownMs, masterFirst } from "./harness";
 
 const VIP = "10.99.0.100";
 const GLOBAL = "global_defs {\n  router_id test\n}\n";
@@ -13,13 +13,13 @@ beforeAll(() => {
   ensureKeel();
 });
 
+// preemption has its own test below ("the old master comes back and preempts")
 async function pair(lab: Lab, conf: (prio: number) => string): Promise<{ h1: Proc; h2: Proc }> {
-  // the backup starts first: the higher priority host then wins by preemption too
-  const h2 = lab.keel("h2", conf(100));
-  await h2.waitFor(/\(VI_1\) Entering BACKUP STATE \(init\)/);
-  const h1 = lab.keel("h1", conf(150));
-  await h1.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
-  return { h1, h2 };
+  const { master, backup } = await masterFirst(
+    () => lab.keel("h1", conf(150)),
+    () => lab.keel("h2", conf(100)),
+  );
+  return { h1: master, h2: backup };
 }
 
 for (const version of [2, 3] as const) {
@@ -56,7 +56,7 @@ for (const version of [2, 3] as const) {
       expect(h1.text()).toContain("(VI_1) Sending/queueing gratuitous ARPs on eth0 for 10.99.0.100");
     }, 30_000);
 
-    test("SIGKILL the master: the VIP is on the backup within Master_Down_Interval + 50 ms", async () => {
+    test("SIGKILL the master: the VIP is on the backup within Master_Down_Interval (+ the takeover margin)", async () => {
       const h1 = lab.keelOf("h1");
       const watch = await lab.watchAddr("h2", VIP);
       const t0 = performance.now();
@@ -64,7 +64,7 @@ for (const version of [2, 3] as const) {
       const t1 = await watch.wait();
       watch.stop();
       const took = t1 - t0;
-      const limit = masterDownMs(1, 100, version) + 50;
+      const limit = masterDownMs(1, 100, version) + TAKEOVER_MARGIN_MS;
       console.log(`v${version} crash failover: ${took.toFixed(1)} ms (limit ${limit.toFixed(1)} ms)`);
       expect(took).toBeLessThanOrEqual(limit);
       await h1.exited;
@@ -88,9 +88,10 @@ for (const version of [2, 3] as const) {
       const t1 = await watch.wait();
       watch.stop();
       const took = t1 - t0;
-      const skew = version === 2 ? ((256 - 100) * 1000) / 256 : ((256 - 100) * 1000) / 256;
-      console.log(`v${version} graceful handover: ${took.toFixed(1)} ms (limit ${(skew + 50).toFixed(1)} ms)`);
-      expect(took).toBeLessThanOrEqual(skew + 50);
+      // Skew_Time for priority 100 and advert_int 1 s, the same in v2 and v3
+      const skew = ((256 - 100) * 1000) / 256;
+      console.log(`v${version} graceful handover: ${took.toFixed(1)} ms (limit ${(skew + HANDOVER_MARGIN_MS).toFixed(1)} ms)`);
+      expect(took).toBeLessThanOrEqual(skew + HANDOVER_MARGIN_MS);
       expect(await h1.exited).toBe(0);
       expect(h1.text()).toContain("(VI_1) sent 0 priority");
       expect(lab.hasAddr("h1", VIP)).toBe(false);
@@ -171,10 +172,19 @@ describe("malformed adverts", () => {
     const out = lab.exec("h3", [process.execPath, `${import.meta.dir}/fixtures/flood.ts`, "eth0", lab.ip("h3"), "51", "s3cret", String(PER), "3"]);
     const sent = JSON.parse(out.trim().split("\n").at(-1)!) as Record<string, number>;
     expect(Object.values(sent).every((n) => n === PER)).toBe(true);
-    await Bun.sleep(1_500);
-    h1.kill("SIGUSR2");
-    await h1.waitFor(/Printing VRRP stats on signal/, 5_000, m1);
-    const dump = await Bun.file(`${lab.tmpdir("h1")}/keel.stats.json`).text();
+    // the master may still be working through the flood: ask for stats until every
+    // packet is counted (7 reasons × PER), not after a guess at how long that takes
+    let dump = "";
+    await eventually(async () => {
+      const mark = h1.lines.length;
+      h1.kill("SIGUSR2");
+      await h1.waitFor(/Printing VRRP stats on signal/, 5_000, mark);
+      dump = await Bun.file(`${lab.tmpdir("h1")}/keel.stats.json`).text();
+      const j = JSON.parse(dump) as { instances: Record<string, { stats: Record<string, number> }>; dropped: Record<string, number> };
+      const s = j.instances.VI_1!.stats;
+      const counted = [s.ip_ttl_err, s.chk_err, s.auth_failure, s.vers_err, s.packet_len_err, s.invalid_type_rcvd, j.dropped.unknown_vrid];
+      return counted.reduce((a: number, n) => a + (n ?? 0), 0) >= 7 * PER;
+    }, 15_000, 300);
     const why = `\nstats: ${dump}\nh1:\n${h1.lines.slice(m1).map((l) => l.text).join("\n")}\nh2:\n${h2.lines.slice(m2).map((l) => l.text).join("\n")}`;
     // nobody moved
     if (h1.lines.slice(m1).some((l) => /Entering/.test(l.text)) || h2.lines.slice(m2).some((l) => /Entering/.test(l.text))) throw new Error(`a state changed under the flood${why}`);

@@ -4,7 +4,7 @@
  * and go with the MASTER state.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Lab, type Proc, ensureKeel, instance } from "./harness";
+import { Lab, type Proc, ensureKeel, instance, masterFirst } from "./harness";
 
 const GLOBAL = "global_defs {\n  router_id test\n}\n";
 
@@ -13,11 +13,11 @@ beforeAll(() => {
 });
 
 async function pair(lab: Lab, conf: (prio: number, host: string) => string): Promise<{ h1: Proc; h2: Proc }> {
-  const h2 = lab.keel("h2", conf(100, "h2"));
-  await h2.waitFor(/\(VI_1\) Entering BACKUP STATE \(init\)/);
-  const h1 = lab.keel("h1", conf(150, "h1"));
-  await h1.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
-  return { h1, h2 };
+  const { master, backup } = await masterFirst(
+    () => lab.keel("h1", conf(150, "h1")),
+    () => lab.keel("h2", conf(100, "h2")),
+  );
+  return { h1: master, h2: backup };
 }
 
 describe("IPv6, VRRPv3", () => {

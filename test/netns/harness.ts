@@ -37,6 +37,9 @@ export interface Line {
   text: string;
 }
 
+/** The shortest give-up bound of Proc.waitFor (see there). */
+export const GIVE_UP_MS = 20_000;
+
 export class Proc {
   readonly lines: Line[] = [];
   readonly exited: Promise<number>;
@@ -79,10 +82,16 @@ export class Proc {
     }
   }
 
-  /** The first line matching `re` (already written, from index `from`, or still to come). */
+  /**
+   * The first line matching `re` (already written, from index `from`, or still to come).
+   * `timeoutMs` is when to give up, never an assertion (a test that bounds a time measures
+   * it and compares): it is stretched to at least GIVE_UP_MS, because on a loaded machine a
+   * keel binary alone has been seen to need 3 s from exec to its first line.
+   */
   waitFor(re: RegExp, timeoutMs = 10_000, from = 0): Promise<Line> {
     const have = this.lines.slice(from).find((l) => re.test(l.text));
     if (have) return Promise.resolve(have);
+    timeoutMs = Math.max(timeoutMs, GIVE_UP_MS);
     return new Promise((resolve, reject) => {
       const w = {
         re,
@@ -394,6 +403,77 @@ export function instance(o: {
   lines.push(...(o.extra ?? []).map((l) => `  ${l}`), "}");
   return `${lines.join("\n")}\n`;
 }
+
+/**
+ * Retries `check` (an assertion that throws, or a predicate) until it passes, then returns
+ * its value; after `timeoutMs` the last failure is thrown. For what a test waits for
+ * without a log line to wait on (a datagram, a file a script writes, a counter): a fixed
+ * sleep before the assertion would pass or fail with the machine's speed.
+ */
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 5_000,
+  everyMs = 50,
+): Promise<Exclude<T, false>> {
+  const end = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== false) return v as Exclude<T, false>;
+      if (performance.now() >= end) throw new Error(`still false after ${timeoutMs} ms: ${check.toString()}`);
+    } catch (e) {
+      if (performance.now() >= end) throw e;
+    }
+    await Bun.sleep(everyMs);
+  }
+}
+
+/**
+ * Starts the router meant to be master, waits until it is, then starts the one meant to be
+ * backup and waits for its BACKUP state. Started the other way round the result would hang
+ * on which binary starts faster: both begin in BACKUP, and their Master_Down_Intervals
+ * (3 × advert_int + Skew_Time) differ by only (150 − 100)/256 s ≈ 195 ms, so a master that
+ * needs longer than that to start loses the first election (and, with nopreempt, keeps
+ * losing it). In this order the backup hears adverts from its first moment.
+ */
+export async function masterFirst<M extends { proc: Proc } | Proc, B extends { proc: Proc } | Proc>(
+  startMaster: () => M,
+  startBackup: () => B,
+  timeoutMs = 10_000,
+): Promise<{ master: M; backup: B }> {
+  const procOf = (r: M | B): Proc => (r instanceof Proc ? r : r.proc);
+  const master = startMaster();
+  await procOf(master).waitFor(/\(VI_1\) Entering MASTER STATE/, timeoutMs);
+  const backup = startBackup();
+  await procOf(backup).waitFor(/\(VI_1\) Entering BACKUP STATE/, timeoutMs);
+  return { master, backup };
+}
+
+/**
+ * What a takeover may take beyond the protocol's own bound (Master_Down_Interval after a
+ * crash, Skew_Time after a priority-0 advert). After the timer is due come a timer wakeup,
+ * one netlink request and `ip monitor`'s line through a pipe to the test: a handful of
+ * scheduler wakeups, each of which can wait tens of ms on a 2-core machine under a CPU hog
+ * (one such run measured 81 ms past Skew_Time). 250 ms still tells a right answer from the
+ * nearest wrong one: a timer armed one advert interval late is 1,000 ms late.
+ */
+export const TAKEOVER_MARGIN_MS = 250;
+
+/**
+ * The same for a SIGTERM handover (Skew_Time after the priority-0 advert), measured from
+ * the signal: it also holds the old master's own reaction (a signal wakeup, its VIPs
+ * removed, then the advert), which under a CPU hog was seen to add 306 ms for keepalived.
+ * The nearest wrong answer, a backup that ignores priority 0, waits Master_Down_Interval
+ * (3.6 s here), so 600 ms keeps the test telling them apart.
+ */
+export const HANDOVER_MARGIN_MS = 600;
+
+/**
+ * For async beforeAll/afterAll hooks: bun gives a hook 5 s by default, and one that starts
+ * daemons and waits for an election (3.4 s of protocol time alone) needs more on a slow
+ * machine. Time bounds belong to what a test asserts, not to its set-up.
+ */
+export const HOOK_TIMEOUT_MS = 60_000;
 
 /** keepalived's Master_Down_Interval in ms: 3 × advert_int + skew (v2: (256 − prio)/256 s). */
 export function masterDownMs(advertIntS: number, priority: number, version: 2 | 3 = 2): number {

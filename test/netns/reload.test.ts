@@ -20,11 +20,12 @@ describe("reload (SIGHUP)", () => {
   afterAll(() => lab?.destroy());
 
   test("50 masters, one added and one changed: no advert gap, nothing leaves MASTER", async () => {
-    const h2 = lab.keel("h2", conf([...fifty(100), [51, 100]]));
-    await h2.waitFor(/Startup complete/);
+    // h1 first, so h2's instances start as backups of a running master: started the other
+    // way round the elections would hang on which binary starts faster (see masterFirst)
     const h1 = lab.keel("h1", conf(fifty(150)));
     await h1.waitFor(/\(VI_50\) Entering MASTER STATE/, 15_000);
-    await Bun.sleep(1_500);
+    const h2 = lab.keel("h2", conf([...fifty(100), [51, 100]]));
+    await h2.waitFor(/\(VI_51\) Entering MASTER STATE/, 15_000);
     const cap = await lab.capture("h2", "ip proto 112");
     await Bun.sleep(2_000);
     const m1 = h1.lines.length;
@@ -40,7 +41,9 @@ describe("reload (SIGHUP)", () => {
     const moved = (lines: { text: string }[]) => lines.filter((l) => /Entering|removing VIPs/.test(l.text) && !l.text.includes("(VI_51)")).map((l) => l.text);
     expect(moved(h1.lines.slice(m1))).toEqual([]);
     expect(moved(h2.lines.slice(m2))).toEqual([]);
-    // every VRID of h1 kept its one-second rhythm across the SIGHUP (a little jitter allowed)
+    // every VRID of h1 kept its one-second rhythm across the SIGHUP: no advert skipped (a
+    // skipped one shows as a gap of 2 s or more); up to 0.5 s of lateness is the scheduler's
+    // on a loaded 2-core machine (1.16 s was seen under a CPU hog), not the reload's
     const rows = lab.tshark(pcap, `vrrp && ip.src == ${lab.ip("h1")}`, ["frame.time_epoch", "vrrp.virt_rtr_id", "vrrp.prio"]);
     const byVrid = new Map<number, number[]>();
     for (const [t, v] of rows) byVrid.set(Number(v), [...(byVrid.get(Number(v)) ?? []), Number(t)]);
@@ -48,7 +51,7 @@ describe("reload (SIGHUP)", () => {
       const ts = byVrid.get(vrid) ?? [];
       expect(ts.some((t) => t < hupAt) && ts.some((t) => t > hupAt + 1), `VI_${vrid} adverts around the reload`).toBe(true);
       const gap = Math.max(...ts.slice(1).map((t, i) => t - ts[i]!));
-      expect(gap, `VI_${vrid} gap`).toBeLessThan(1.15);
+      expect(gap, `VI_${vrid} gap`).toBeLessThan(1.5);
     }
     // the changed one advertises its new priority
     expect(rows.filter(([t, v]) => v === "7" && Number(t) > hupAt + 0.1).every(([, , p]) => p === "200")).toBe(true);

@@ -3,9 +3,9 @@
  * hanging script times out and counts as a failure, notify scripts get keepalived's
  * arguments and the notify FIFO gets keepalived's lines.
  */
-import { chmodSync, closeSync, constants, openSync, readSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, constants, existsSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Lab, ensureKeel, instance } from "./harness";
+import { Lab, ensureKeel, eventually, instance, masterFirst } from "./harness";
 
 const GLOBAL = "global_defs {\n  router_id test\n}\n";
 const VIP = "10.99.0.100";
@@ -24,10 +24,10 @@ describe("vrrp_script", () => {
   test("a failing script with weight -60 hands the VIP to the backup; success brings it back", async () => {
     const flag = lab.file("h1-ok", "");
     const script = `vrrp_script chk {\n  script "/bin/sh -c 'test -f ${flag}'"\n  interval 1\n  weight -60\n  fall 1\n  rise 1\n}\n`;
-    const h2 = lab.keel("h2", GLOBAL + instance({ priority: 100 }));
-    await h2.waitFor(/Entering BACKUP STATE \(init\)/);
-    const h1 = lab.keel("h1", GLOBAL + script + instance({ priority: 150, extra: ["track_script {", "  chk", "}"] }));
-    await h1.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
+    const { master: h1, backup: h2 } = await masterFirst(
+      () => lab.keel("h1", GLOBAL + script + instance({ priority: 150, extra: ["track_script {", "  chk", "}"] })),
+      () => lab.keel("h2", GLOBAL + instance({ priority: 100 })),
+    );
     const m1 = h1.lines.length;
     const m2 = h2.lines.length;
     rmSync(flag);
@@ -47,10 +47,10 @@ describe("vrrp_script", () => {
     const k = lab.keel("h2", GLOBAL + script + instance({ vrid: 60, priority: 100, vips: ["10.99.0.160/32"], extra: ["track_script {", "  hang", "}"] }));
     await k.waitFor(/Process \[hang\] timed out/, 5_000);
     await k.waitFor(/\(VI_1\) Entering FAULT STATE/, 5_000);
-    // the sleeps were ended: none outlives its timeout by more than SIGTERM's moment
-    await Bun.sleep(500);
-    const sleeps = lab.exec("h2", ["sh", "-c", "ps -eo args | grep -c '^/bin/sleep 30' || true"]).trim();
-    expect(Number(sleeps)).toBeLessThanOrEqual(1);
+    // the sleeps were ended: none outlives its timeout by more than SIGTERM's moment (one
+    // may be running now, started by the latest interval)
+    const sleeps = () => Number(lab.exec("h2", ["sh", "-c", "ps -eo args | grep -c '^/bin/sleep 30' || true"]).trim());
+    await eventually(() => sleeps() <= 1);
     k.kill("SIGTERM");
     expect(await k.exited).toBe(0);
   }, 20_000);
@@ -73,23 +73,38 @@ describe("notify", () => {
     const conf = `global_defs {\n  router_id test\n  vrrp_notify_fifo ${fifo}\n}\n${instance({ priority: 150, extra: [`notify_master ${master}`, `notify ${generic}`] })}`;
     const k = lab.keel("h1", conf);
     await k.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
-    await Bun.sleep(300);
+    await eventually(() => existsSync(fifo));
     // keel created the FIFO and holds it open read-write; the lines wait in it for a reader
     // (a FIFO's data lives only while someone holds it open: read before keel stops)
     const fd = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
     const buf = Buffer.alloc(4096);
-    const before = buf.subarray(0, readSync(fd, buf)).toString();
-    k.kill("SIGTERM");
-    expect(await k.exited).toBe(0);
-    await Bun.sleep(300);
-    let after = "";
+    // the lines wait in the FIFO: read until MASTER's is there, then again after the stop
+    const read = () => {
+      try {
+        return buf.subarray(0, readSync(fd, buf)).toString();
+      } catch (e) {
+        if ((e as { code?: string }).code === "EAGAIN") return "";
+        throw e;
+      }
+    };
+    let fifoText = "";
     try {
-      after = buf.subarray(0, readSync(fd, buf)).toString();
+      await eventually(() => {
+        fifoText += read();
+        return fifoText.includes("MASTER");
+      });
+      k.kill("SIGTERM");
+      expect(await k.exited).toBe(0);
+      fifoText += read();
     } finally {
       closeSync(fd);
     }
-    expect(before + after).toBe('INSTANCE "VI_1" BACKUP 150\nINSTANCE "VI_1" MASTER 150\nINSTANCE "VI_1" STOP 150\n');
-    const lines = (await Bun.file(out).text()).trim().split("\n");
+    expect(fifoText).toBe('INSTANCE "VI_1" BACKUP 150\nINSTANCE "VI_1" MASTER 150\nINSTANCE "VI_1" STOP 150\n');
+    // the scripts run on their own and may finish after keel has exited
+    const lines = await eventually(() => {
+      const l = readFileSync(out, "utf8").trim().split("\n");
+      return l.filter((x) => x.startsWith("generic")).length >= 3 && l.some((x) => x.startsWith("master")) && l;
+    });
     // the generic script in order; notify_master once, with no arguments (scripts run concurrently)
     expect(lines.filter((l) => l.startsWith("generic"))).toEqual(["generic INSTANCE VI_1 BACKUP 150", "generic INSTANCE VI_1 MASTER 150", "generic INSTANCE VI_1 STOP 150"]);
     expect(lines.filter((l) => l.startsWith("master"))).toEqual(["master "]);
@@ -111,10 +126,11 @@ describe("track_file and vrrp_track_process", () => {
     const sleeper = Bun.spawn([bin, "600"], { stdio: ["ignore", "ignore", "ignore"] });
     try {
       const trackers = `vrrp_track_file tf {\n  file ${file}\n  weight -1\n}\nvrrp_track_process tp {\n  process ${name}\n  quorum 1\n}\n`;
-      const h2 = lab.keel("h2", GLOBAL + instance({ priority: 100 }));
-      await h2.waitFor(/Entering BACKUP STATE \(init\)/);
-      const h1 = lab.keel("h1", GLOBAL + trackers + instance({ priority: 150, extra: ["track_file {", "  tf", "}", "track_process {", "  tp", "}"] }));
-      await h1.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
+      const tracked = ["track_file {", "  tf", "}", "track_process {", "  tp", "}"];
+      const { master: h1, backup: h2 } = await masterFirst(
+        () => lab.keel("h1", GLOBAL + trackers + instance({ priority: 150, extra: tracked })),
+        () => lab.keel("h2", GLOBAL + instance({ priority: 100 })),
+      );
       const m1 = h1.lines.length;
       const m2 = h2.lines.length;
       writeFileSync(file, "60\n");
@@ -210,10 +226,12 @@ describe("sync group notify, notify_fifo_script, script users", () => {
     ].join("\n");
     const k = lab.keel("h1", conf);
     await k.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
-    await Bun.sleep(500);
-    expect((await Bun.file(out).text()).trim().split("\n")).toEqual(["GROUP G1 BACKUP 0", "GROUP G1 MASTER 0"]);
+    // scripts and the FIFO reader run on their own: wait for what they write
+    const text = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : "");
+    await eventually(() => text(out).split("\n").length > 2 && text(fifoOut).includes('GROUP "G1" MASTER') && text(idOut).trim() !== "");
+    expect(text(out).trim().split("\n")).toEqual(["GROUP G1 BACKUP 0", "GROUP G1 MASTER 0"]);
     // the order between the group's and the instance's lines is the engine's; each is there once
-    const lines = (await Bun.file(fifoOut).text()).trim().split("\n");
+    const lines = text(fifoOut).trim().split("\n");
     expect(lines).toContain('INSTANCE "VI_1" MASTER 150');
     expect(lines).toContain('GROUP "G1" MASTER 0');
     expect((await Bun.file(idOut).text()).trim()).toBe("65534");

@@ -170,7 +170,7 @@ afterAll(async () => {
   await Promise.all([...children].map((c) => c.exited));
   for (const ns of [A, B]) sh(["ip", "netns", "del", ns], true);
   rmSync(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 type Rx = { family: number; ifindex: number; data: string; src?: string; dst?: string; hopLimit?: number };
 const rxOf = (lines: Line[]) => lines.filter((l) => l.rx).map((l) => l.rx as Rx);

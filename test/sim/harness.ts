@@ -19,6 +19,7 @@
  * Everything observable is recorded per node: transitions (time, reason), adverts sent
  * and received (time, priority), VIPs held, GARPs, notifies, priority changes.
  */
+import { mulberry32 } from "../../src/base/random";
 import type { KeelConfig } from "../../src/config/model";
 import { parseConf } from "../../src/config/parse";
 import { memorySource } from "../../src/config/source";
@@ -30,17 +31,7 @@ import type { Action, AdvertOut, TransitionReason, VrrpState } from "../../src/v
 // ---------------------------------------------------------------------------
 // deterministic pieces
 
-/** mulberry32: a small, fast, well-mixed 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 interface Keyed {
   t: number;

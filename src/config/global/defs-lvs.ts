@@ -5,7 +5,8 @@
 import { isIP } from "node:net";
 import { type Ctx, type Keyword, quote } from "../schema";
 import type { Token } from "../tree";
-import { bareAddress, flag, isMulticast } from "./helpers";
+import { isMulticast } from "../../base/ip";
+import { bareAddress, flag } from "./helpers";
 import { deprecated } from "./defs-process";
 import type { GlobalDefs, LvsSyncDaemon, LvsTimeouts } from "./model";
 

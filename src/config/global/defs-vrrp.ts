@@ -6,7 +6,8 @@
 import { isIP } from "node:net";
 import { type Ctx, type Emitter, type Keyword, boolField, emitScalar, intField, quote } from "../schema";
 import type { Token } from "../tree";
-import { TIMER_HZ, UINT_MAX, bareAddress, flag, isLinkLocalMulticast6, isMulticast, timerToken, wordArg, wordField } from "./helpers";
+import { isLinkLocalMulticast6, isMulticast } from "../../base/ip";
+import { TIMER_HZ, UINT_MAX, bareAddress, flag, timerToken, wordArg, wordField } from "./helpers";
 import { deprecated } from "./defs-process";
 import { type GlobalDefs, createGlobalDefs } from "./model";
 

@@ -2,7 +2,6 @@
  * Argument readers shared by the global keyword tables, for the shapes keepalived's
  * global_parser.c uses that the generic field helpers in ../schema do not cover.
  */
-import { isIP } from "node:net";
 import { type Ctx, type Keyword, emitScalar } from "../schema";
 import type { Node, Token } from "../tree";
 
@@ -108,27 +107,6 @@ export function timerField<T>(key: KeysOfType<T, number>, min: number, max: numb
 export function bareAddress(text: string): string {
   const cut = text.search(/[-/]/);
   return cut >= 0 ? text.slice(0, cut) : text;
-}
-
-export function isMulticast(addr: string): boolean {
-  const f = isIP(addr);
-  if (f === 4) {
-    const first = Number(addr.split(".")[0]);
-    return first >= 224 && first <= 239;
-  }
-  if (f === 6) return (firstGroup(addr) & 0xff00) === 0xff00;
-  return false;
-}
-
-/** IN6_IS_ADDR_MC_LINKLOCAL: ff02::/16-style scope 2 multicast. */
-export function isLinkLocalMulticast6(addr: string): boolean {
-  const g = firstGroup(addr);
-  return (g & 0xff00) === 0xff00 && (g & 0x000f) === 0x2;
-}
-
-function firstGroup(addr: string): number {
-  if (addr.startsWith("::")) return 0;
-  return Number.parseInt(addr.split(":")[0] ?? "0", 16);
 }
 
 /** A DNS host name as getaddrinfo() would take it (letters, digits, '-', '_', dots). */

@@ -4,6 +4,7 @@
  * lib/utils.c inet_stor).
  */
 import { isIP } from "node:net";
+import { formatIpv4, formatIpv6, ipv4ToNumber, numberToIpv4, parseIpv4, parseIpv6, withoutZone } from "../../base/ip";
 
 export type Family = 4 | 6;
 
@@ -12,50 +13,31 @@ export function familyOf(ip: string): Family | undefined {
   return f === 4 || f === 6 ? f : undefined;
 }
 
-/** The eight 16-bit groups of an IPv6 address (which must be valid). */
+/** The eight 16-bit groups of an IPv6 address (which must be valid; a zone is ignored). */
 function v6Groups(ip: string): number[] {
-  let s = ip;
-  // an embedded IPv4 tail (::ffff:1.2.3.4) becomes two groups
-  const v4 = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
-  if (v4) {
-    const b = (v4[1] as string).split(".").map(Number);
-    s = `${s.slice(0, v4.index)}${(((b[0] as number) << 8) | (b[1] as number)).toString(16)}:${(((b[2] as number) << 8) | (b[3] as number)).toString(16)}`;
-  }
-  const [head, tail] = s.split("::") as [string, string | undefined];
-  const h = head === "" ? [] : head.split(":");
-  const t = tail === undefined || tail === "" ? [] : tail.split(":");
-  const fill = tail === undefined ? [] : new Array<string>(8 - h.length - t.length).fill("0");
-  return [...h, ...fill, ...t].map((g) => Number.parseInt(g, 16));
+  const b = parseIpv6(withoutZone(ip)) ?? new Uint8Array(16);
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push((b[2 * i]! << 8) | b[2 * i + 1]!);
+  return g;
 }
 
+/** RFC 5952 / inet_ntop text of eight groups. */
 function v6Format(groups: number[]): string {
-  // RFC 5952: lower case, no leading zeros, the longest run (>1) of zero groups as ::
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(":");
-  return `${hex.slice(0, best).join(":")}::${hex.slice(best + bestLen).join(":")}`;
+  const b = new Uint8Array(16);
+  groups.forEach((g, i) => {
+    b[2 * i] = g >> 8;
+    b[2 * i + 1] = g & 0xff;
+  });
+  return formatIpv6(b);
 }
 
 function v4Number(ip: string): number {
-  return ip.split(".").reduce((a, o) => a * 256 + Number(o), 0);
+  const b = parseIpv4(ip);
+  return b ? ipv4ToNumber(b) : 0;
 }
 
 function v4Format(n: number): string {
-  return [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+  return formatIpv4(numberToIpv4(n));
 }
 
 /** Canonical text of a valid address (so `::1` and `0::1` compare equal). */
@@ -64,10 +46,6 @@ export function canonicalIp(ip: string): string {
   if (f === 6) return v6Format(v6Groups(ip));
   if (f === 4) return v4Format(v4Number(ip));
   return ip;
-}
-
-export function isIpv6LinkLocal(ip: string): boolean {
-  return familyOf(ip) === 6 && ((v6Groups(ip)[0] as number) & 0xffc0) === 0xfe80;
 }
 
 /** Compare two addresses of the same family: <0, 0, >0. */

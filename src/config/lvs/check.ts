@@ -7,7 +7,8 @@
  */
 import type { HostFacts, KeelConfig } from "../model";
 import type { Ctx } from "../schema";
-import { type Family, canonicalIp, familyOf, isIpv6LinkLocal } from "./addr";
+import { isLinkLocal6 } from "../../base/ip";
+import { type Family, canonicalIp, familyOf } from "./addr";
 import { type ConnOpts, type RealServer, type VirtualServer, effectiveLvsMethod, effectivePort, effectiveWeight } from "./model";
 
 function describe(vs: VirtualServer): string {
@@ -49,7 +50,10 @@ function checkConn(c: Ctx, rs: RealServer, co: ConnOpts, at: object): void {
     else c.error(loc, "family-mismatch", `bindto ${co.bindto} is not of the same address family as real server ${rs.ip}; the checker cannot connect`);
   }
   // check_conn_opts()
-  if (isIpv6LinkLocal(dst) && !co.bindIf) c.error(loc, "missing-keyword", `checker target ${dst} is IPv6 link-local and needs 'bind_if'; keepalived ignores this checker`);
+  if (isLinkLocal6(dst) && !co.bindIf) {
+    const why = "is IPv6 link-local and needs 'bind_if'; keepalived ignores this checker";
+    c.error(loc, "missing-keyword", `checker target ${dst} ${why}`);
+  }
 }
 
 function checkVirtualServer(c: Ctx, cfg: KeelConfig, vs: VirtualServer, trackFiles: Record<string, unknown> | undefined): void {

@@ -133,6 +133,8 @@ const miscSpec: BlockSpec<MiscCheck> = {
           return;
         }
         t.miscPath = { ...t.miscPath, command: commandLine(n.args) };
+        // where the command is named: keel -t reports an insecure script at this line
+        c.origin(t.miscPath, n.args[0] as Token);
       },
       emit: (t) => {
         const cmd = t.miscPath?.command;
@@ -157,7 +159,9 @@ const miscSpec: BlockSpec<MiscCheck> = {
           c.error(n.args[0] as Token, "bad-value", "'user' needs a user name");
           return;
         }
+        const at = t.miscPath && c.origins.get(t.miscPath);
         t.miscPath = { command: t.miscPath?.command ?? "", user };
+        if (at) c.origin(t.miscPath, at);
         if (group !== undefined) t.miscPath.group = group;
       },
       emit: (t) => {

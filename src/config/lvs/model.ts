@@ -392,7 +392,8 @@ export interface LvsPart {
 }
 
 export function createLvsPart(): LvsPart {
-  return { virtualServerGroups: {}, virtualServers: [], bfdInstances: {} };
+  // no prototype: names from the config such as "constructor" are not found in it (see createVrrpPart)
+  return { virtualServerGroups: Object.create(null), virtualServers: [], bfdInstances: Object.create(null) };
 }
 
 // ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import type { HostFacts, KeelConfig } from "../model";
 import type { Ctx } from "../schema";
 import { declOrder } from "./keywords";
 import type { TrackRef, Tracking, VirtualAddress, VrrpInstance } from "./model";
-import type { Family } from "./net";
+import type { Family } from "./net/common";
 
 const NOWHERE: SourceLoc = { file: "", line: 0, col: 0 };
 
@@ -256,9 +256,10 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
     }
   }
 
+  // the sync groups' scripts count as used too (gathered once: scripts × groups was quadratic)
+  for (const g of Object.values(config.vrrpSyncGroups)) for (const r of g.trackScripts) used.add(r.name);
   for (const s of Object.values(config.vrrpScripts)) {
-    const inGroups = Object.values(config.vrrpSyncGroups).some((g) => g.trackScripts.some((r) => r.name === s.name));
-    if (!used.has(s.name) && !inGroups) c.warning(at(s), "unused-script", `vrrp_script ${s.name} is not used`);
+    if (!used.has(s.name)) c.warning(at(s), "unused-script", `vrrp_script ${s.name} is not used`);
   }
 }
 

@@ -4,6 +4,7 @@
  * (families, versions, VRIDs, references) are in check.ts.
  */
 import { isIP } from "node:net";
+import { isLinkLocalMulticast6, isMulticast } from "../../base/ip";
 import {
   type BlockSpec,
   type Ctx,
@@ -32,7 +33,10 @@ import {
   createVrrpInstance,
   createVrrpSyncGroup,
 } from "./model";
-import { emitAddress, emitRoute, emitRule, parseAddressLine, parsePrefixed, parseRouteLine, parseRuleLine } from "./net";
+import { emitAddress, parseAddressLine } from "./net/address";
+import { parsePrefixed } from "./net/common";
+import { emitRoute, parseRouteLine } from "./net/route";
+import { emitRule, parseRuleLine } from "./net/rule";
 import { decimalToken, trackingKeywords } from "./tracking";
 
 /** Instances whose priority / state were written (keepalived derives the one from the other). */
@@ -496,6 +500,8 @@ const nativeIpv6: Keyword<VrrpInstance> = {
 export const vrrpInstanceSpec: BlockSpec<VrrpInstance> = {
   name: "vrrp_instance",
   create: () => createVrrpInstance(),
+  // checkVrrp: "missing" only when not written at all, even with a bad value
+  remember: ["virtual_router_id", "interface", "virtual_ipaddress"],
   keywords: {
     state,
     interface: { parse: ifName.parse, emit: emitScalar<VrrpInstance>("interface") },
@@ -572,8 +578,8 @@ export const vrrpInstanceSpec: BlockSpec<VrrpInstance> = {
         if (!c.count(n, 1)) return;
         const ip = c.ip(n, 0);
         if (!ip) return;
-        const mc4 = isIP(ip) === 4 && Number(ip.split(".")[0]) >= 224 && Number(ip.split(".")[0]) <= 239;
-        const mc6 = isIP(ip) === 6 && /^ff[0-9a-f]2:/i.test(ip);
+        const mc4 = isIP(ip) === 4 && isMulticast(ip);
+        const mc6 = isLinkLocalMulticast6(ip);
         if (!mc4 && !mc6) {
           c.error(n.args[0] as Token, "bad-address", `(${t.name}) mcast_dst_ip ${ip} is not ${isIP(ip) === 6 ? "a link-local multicast (ffX2::) address" : "a multicast address"}`);
           return;

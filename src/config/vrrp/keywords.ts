@@ -19,7 +19,9 @@ import {
   createVrrpScript,
   createVrrpSyncGroup,
 } from "./model";
-import { emitAddress, emitRoute, emitRule, parseAddressLine, parseRouteLine, parseRuleLine } from "./net";
+import { emitAddress, parseAddressLine } from "./net/address";
+import { emitRoute, parseRouteLine } from "./net/route";
+import { emitRule, parseRuleLine } from "./net/rule";
 import { decimalToken, finishTrackProcess, trackFileSpec, trackProcessSpec, vrrpScriptSpec } from "./tracking";
 
 /** Declaration order of named VRRP objects (keepalived resolves some references in file order). */

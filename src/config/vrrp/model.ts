@@ -10,9 +10,11 @@
  * `undefined` here: undefined means "the global value", which the runtime resolves.
  */
 import type { Script } from "../script";
-import type { Route, Rule, VirtualAddress } from "./net";
+import type { VirtualAddress } from "./net/address";
+import type { Route } from "./net/route";
+import type { Rule } from "./net/rule";
 
-export type { Route, Rule, VirtualAddress } from "./net";
+export type { Route, Rule, VirtualAddress };
 
 /** One line of a track_interface block. */
 export interface TrackInterface {
@@ -289,13 +291,16 @@ export interface VrrpPart {
 }
 
 export function createVrrpPart(): VrrpPart {
+  // Maps keyed by names from the config have no prototype: a block or a reference named
+  // "constructor" or "__proto__" is then a name like any other (fuzzing found both taken for
+  // an existing block, and "__proto__" replacing the map's prototype).
   return {
-    vrrpInstances: {},
-    vrrpSyncGroups: {},
-    vrrpScripts: {},
-    trackFiles: {},
-    vrrpTrackProcesses: {},
-    trackGroups: {},
+    vrrpInstances: Object.create(null),
+    vrrpSyncGroups: Object.create(null),
+    vrrpScripts: Object.create(null),
+    trackFiles: Object.create(null),
+    vrrpTrackProcesses: Object.create(null),
+    trackGroups: Object.create(null),
     garpGroups: [],
     staticIpaddresses: [],
     staticRoutes: [],

@@ -201,6 +201,8 @@ export const vrrpScriptSpec: BlockSpec<VrrpScript> = {
         // keepalived reads only the command here; the user comes from `user`
         if (s.user !== undefined) c.warning(n.args[1] as Token, "ignored-argument", `vrrp_script ${t.name}: words after the script are ignored; quote the command if they are its parameters, use 'user' for the user`);
         t.script = { command: s.command, ...(t.script?.user !== undefined ? { user: t.script.user } : {}), ...(t.script?.group !== undefined ? { group: t.script.group } : {}) };
+        // where the command is named: keel -t reports an insecure script at this line
+        c.origin(t.script, n.args[0] as Token);
       },
       emit: (t, kw) => (t.script?.command ? [`${kw} ${quote(t.script.command)}`] : []),
     },
@@ -222,7 +224,9 @@ export const vrrpScriptSpec: BlockSpec<VrrpScript> = {
         if (!c.count(n, 1, 2)) return;
         const user = n.args[0]?.text as string;
         const group = n.args[1]?.text;
+        const at = t.script && c.origins.get(t.script);
         t.script = { command: t.script?.command ?? "", user, ...(group !== undefined ? { group } : {}) };
+        if (at) c.origin(t.script, at);
       },
       emit: (t, kw) => (t.script?.user !== undefined ? [`${kw} ${quote(t.script.user)}${t.script.group !== undefined ? ` ${quote(t.script.group)}` : ""}`] : []),
     },

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { KEEL, Lab, type Proc, ensureKeel, instance, masterDownMs } from "../../netns/harness";
+import { HOOK_TIMEOUT_MS, KEEL, Lab, type Proc, ensureKeel, instance, masterDownMs, masterFirst } from "../../netns/harness";
 
 const session = `keel-e2e-${process.pid}`;
 const tmux = (...args: string[]) => Bun.spawnSync(["tmux", ...args], { stdout: "pipe", stderr: "pipe" });
@@ -31,11 +31,11 @@ describe("keel attach under tmux", () => {
   beforeAll(async () => {
     ensureKeel();
     lab = Lab.create(["h1", "h2"]);
-    master = lab.keel("h1", instance({ priority: 150 }));
-    const backup = lab.keel("h2", instance({ priority: 100 }));
-    await master.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
-    await backup.waitFor(/\(VI_1\) Entering BACKUP STATE/, 10_000);
-  });
+    ({ master } = await masterFirst(
+      () => lab.keel("h1", instance({ priority: 150 })),
+      () => lab.keel("h2", instance({ priority: 100 })),
+    ));
+  }, HOOK_TIMEOUT_MS);
   afterAll(() => {
     tmux("kill-session", "-t", session);
     lab?.destroy();
@@ -57,6 +57,34 @@ describe("keel attach under tmux", () => {
     expect(s).not.toContain("Instances");
     expect(s).toMatch(/\bicanon\b|\becho\b|speed/);
   }, 30_000);
+});
+
+describe("keel -f on a terminal", () => {
+  let lab: Lab;
+  beforeAll(() => {
+    ensureKeel();
+    lab = Lab.create(["h1"]);
+  });
+  afterAll(() => {
+    tmux("kill-session", "-t", session);
+    lab?.destroy();
+  });
+
+  test("the daemon and its TUI in one process: q stops it as SIGTERM does (VIP removed) and exits 0", async () => {
+    const conf = lab.file("tui.conf", instance({ priority: 150 }));
+    const t = lab.tmpdir("h1");
+    const files = `-p ${t}/t.pid -r ${t}/t-vrrp.pid --control-socket ${t}/t.sock -g${t}/tui.log`;
+    open(`ip netns exec ${lab.ns("h1")} ${KEEL} -f ${conf} ${files}`);
+    await waitScreen(/VI_1\s+eth0\s+51 \* MASTER/, 30_000);
+    expect(lab.hasAddr("h1", "10.99.0.100")).toBe(true);
+    tmux("send-keys", "-t", session, "q");
+    // not 143: the process ends by returning, not by a SIGTERM it sent itself
+    await waitScreen(/EXIT=0/, 20_000);
+    const log = await Bun.file(`${t}/tui.log`).text();
+    expect(log).toContain("(VI_1) sent 0 priority");
+    expect(log).toContain("Stopped Keel");
+    expect(lab.hasAddr("h1", "10.99.0.100")).toBe(false);
+  }, 60_000);
 });
 
 describe("keel demo under tmux", () => {

@@ -37,3 +37,18 @@ test("real servers: configured/live weight, active/inactive connections, checker
   // no virtual servers: the instance table alone
   expect(formatStatus(base).split("\n").filter(Boolean)).toHaveLength(1);
 });
+
+test("a reload that did not go cleanly and internal errors are shown; a clean state adds nothing", () => {
+  const at = Date.now();
+  const refused = formatStatus({
+    ...base,
+    lastReload: { at, ok: false, applied: false, errors: ["keepalived.conf:4:3: error[unknown-keyword]: unknown keyword 'prority'"] },
+    internalErrors: { vrrp: 0, scripts: 2 },
+  });
+  expect(refused).toContain("last reload 0s ago: refused, the previous configuration runs\n  keepalived.conf:4:3: error[unknown-keyword]");
+  expect(refused).toContain("internal errors: scripts 2 (see the log)\n");
+  const partly = formatStatus({ ...base, lastReload: { at, ok: false, applied: true, errors: ["VMAC vrrp.7: EBUSY"] } });
+  expect(partly).toContain("applied with errors\n  VMAC vrrp.7: EBUSY\n");
+  const clean = formatStatus({ ...base, lastReload: { at, ok: true, applied: true, errors: [] }, internalErrors: { vrrp: 0 } });
+  expect(clean).toBe(formatStatus(base));
+});

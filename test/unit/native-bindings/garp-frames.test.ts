@@ -7,7 +7,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { garpFrame, icmp6Checksum, unsolicitedNaFrame } from "../../../native-bindings/garp-frames";
-import { parseIpv4, parseIpv6 } from "../../../native-bindings/netlink/ip";
+import { parseIpv4, parseIpv6 } from "../../../src/base/ip";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const MAC = new Uint8Array([0x02, 0x99, 0, 0, 0, 0x0b]);

@@ -5,7 +5,7 @@
  */
 import { ptr } from "bun:ffi";
 import { describe, expect, test } from "bun:test";
-import { parseIpv4, parseIpv6 } from "../../../native-bindings/netlink/ip";
+import { parseIpv4, parseIpv6 } from "../../../src/base/ip";
 import {
   MSGHDR_SIZE,
   MsgBuffers,

@@ -71,3 +71,19 @@ describe("secureScripts resolves symbolic links first (keepalived realpath)", ()
     expect(secureScripts(r.config, log).vrrpScripts.chk).toBeDefined();
   });
 });
+
+describe("secureScripts: SECURITY VIOLATION as keepalived says it", () => {
+  test("any script found counts, a binary too (keepalived 2.2.7 -t exits 6 for /usr/bin/true)", () => {
+    const text = [
+      'vrrp_script chk {\n script "/usr/bin/true"\n}',
+      "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n priority 100",
+      " track_script {\n  chk\n }\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n",
+    ].join("\n");
+    const source = memorySource({ "/k.conf": text });
+    const r = parseConf("/k.conf", { source, host: { interfaceExists: () => true } });
+    const lines: string[] = [];
+    const log = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s).msg) });
+    expect(secureScripts(r.config, log).vrrpScripts.chk).toBeDefined();
+    expect(lines).toContain("SECURITY VIOLATION - scripts are being executed but script_security not enabled.");
+  });
+});

@@ -2,7 +2,8 @@
  * Seeded generators for VRRP codec tests and bench/vrrp/codec.ts: random valid adverts,
  * random addresses, and mutations of valid packets. Deterministic for a given seed.
  */
-import { formatIpv4, formatIpv6 } from "../../../src/vrrp/addr";
+import { formatIpv4, formatIpv6 } from "../../../src/base/ip";
+import { mulberry32u } from "../../../src/base/random";
 import type { Advert } from "../../../src/vrrp/packet";
 
 export type Rng = {
@@ -17,14 +18,7 @@ export type Rng = {
 
 /** mulberry32: small, fast, good enough for fuzzing; not for anything secret. */
 export function rng(seed: number): Rng {
-  let s = seed >>> 0;
-  const u32 = () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const u32 = mulberry32u(seed);
   const int = (lo: number, hi: number) => lo + (u32() % (hi - lo + 1));
   return {
     u32,

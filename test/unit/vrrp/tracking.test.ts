@@ -5,12 +5,12 @@
  * process quorum with delays, weights with reverse and weight 0, and priority clamping.
  */
 import { describe, expect, test } from "bun:test";
+import { PRIO_OWNER } from "../../../src/base/vrrp";
 import type { TrackInterface, TrackRef } from "../../../src/config/vrrp/model";
 import {
   type Contribution,
   contribution,
   effectivePriority,
-  PRIO_OWNER,
   ProcessTracker,
   parseTrackFileValue,
   resolveTrackWeight,

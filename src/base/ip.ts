@@ -1,13 +1,13 @@
 /**
- * IP address text <-> bytes for the VRRP codec. Parsing follows inet_pton(3) (what
- * keepalived uses: dotted quad without leading zeros, IPv6 with at most one "::" and an
- * optional trailing dotted quad, no zone id); formatting follows glibc's inet_ntop(3),
- * i.e. RFC 5952 text (lower case, longest run of two or more zero groups as "::", the
- * first run on a tie) with glibc's mixed notation for ::ffff:a.b.c.d and ::a.b.c.d, so
- * addresses read the same as in keepalived's logs.
+ * IP address text <-> bytes for every layer (after Go's net/netip). Parsing follows
+ * inet_pton(3) (what keepalived uses: dotted quad without leading zeros, IPv6 with at most
+ * one "::" and an optional trailing dotted quad, no zone id); formatting follows glibc's
+ * inet_ntop(3), i.e. RFC 5952 text (lower case, longest run of two or more zero groups as
+ * "::", the first run on a tie) with glibc's mixed notation for ::ffff:a.b.c.d and
+ * ::a.b.c.d, so addresses read the same as in keepalived's logs.
  *
  * Hand-written because node:net only answers isIP(); it neither parses to bytes nor
- * canonicalises. Pure functions, no I/O (DESIGN.md rule 1).
+ * canonicalises. src/base/ imports nothing (DESIGN.md "Layers"): pure functions.
  */
 
 /** Dotted-quad text to 4 bytes, or undefined. */
@@ -102,6 +102,16 @@ export function parseIp(text: string): { family: 4 | 6; bytes: Uint8Array } | un
   return v6 ? { family: 6, bytes: v6 } : undefined;
 }
 
+/** Text of `family` to bytes, or undefined when it is not an address of that family. */
+export function parseAddress(family: 4 | 6, text: string): Uint8Array | undefined {
+  return family === 4 ? parseIpv4(text) : parseIpv6(text);
+}
+
+/** 4 or 16 bytes to text; undefined for any other length. */
+export function formatAddress(b: Uint8Array): string | undefined {
+  return b.length === 4 ? formatIpv4(b) : b.length === 16 ? formatIpv6(b) : undefined;
+}
+
 export function formatIpv4(b: Uint8Array, off = 0): string {
   return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;
 }
@@ -148,4 +158,44 @@ export function canonicalIp(text: string): string | undefined {
   const p = parseIp(text);
   if (!p) return undefined;
   return p.family === 4 ? formatIpv4(p.bytes) : formatIpv6(p.bytes);
+}
+
+/** 4 bytes (at `off`) as an unsigned 32-bit number, network order. */
+export function ipv4ToNumber(b: Uint8Array, off = 0): number {
+  return ((b[off]! << 24) | (b[off + 1]! << 16) | (b[off + 2]! << 8) | b[off + 3]!) >>> 0;
+}
+
+/** An unsigned 32-bit number as 4 bytes, network order. */
+export function numberToIpv4(n: number): Uint8Array {
+  return Uint8Array.of((n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
+}
+
+/** IN_MULTICAST (224.0.0.0/4) or IN6_IS_ADDR_MULTICAST (ff00::/8), from the bytes. */
+export function isMulticastBytes(b: Uint8Array): boolean {
+  if (b.length === 4) return (b[0]! & 0xf0) === 0xe0;
+  return b.length === 16 && b[0] === 0xff;
+}
+
+/** `text` without an IPv6 zone ("fe80::1%eth0" → "fe80::1"), as netip keeps the zone apart. */
+export function withoutZone(text: string): string {
+  const pct = text.indexOf("%");
+  return pct >= 0 && text.includes(":") ? text.slice(0, pct) : text;
+}
+
+/** Is `text` (an IPv6 zone allowed) a multicast address of either family? False for anything not an address. */
+export function isMulticast(text: string): boolean {
+  const p = parseIp(withoutZone(text));
+  return p !== undefined && isMulticastBytes(p.bytes);
+}
+
+/** IN6_IS_ADDR_MC_LINKLOCAL: ffX2::/16, link-local scope multicast. False for anything else. */
+export function isLinkLocalMulticast6(text: string): boolean {
+  const b = parseIpv6(withoutZone(text));
+  return b !== undefined && b[0] === 0xff && (b[1]! & 0x0f) === 0x02;
+}
+
+/** IN6_IS_ADDR_LINKLOCAL: fe80::/10. False for anything else. */
+export function isLinkLocal6(text: string): boolean {
+  const b = parseIpv6(withoutZone(text));
+  return b !== undefined && b[0] === 0xfe && (b[1]! & 0xc0) === 0x80;
 }

@@ -1,0 +1,20 @@
+/** Every fuzz target, by corpus name: the replay test and the campaign runner read this list. */
+import type { Target } from "../harness";
+import { configConf, configToml, configTree } from "./config";
+import { controlRequest, controlServerLine } from "./control";
+import { ipvs, netlink } from "./netlink";
+import { trackFile } from "./track-file";
+import { vrrpIpv4, vrrpIpv6 } from "./vrrp";
+
+export const TARGETS: readonly Target[] = [
+  vrrpIpv4,
+  vrrpIpv6,
+  netlink,
+  ipvs,
+  controlRequest,
+  controlServerLine,
+  configConf,
+  configTree,
+  configToml,
+  trackFile,
+];

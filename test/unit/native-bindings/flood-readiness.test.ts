@@ -1,0 +1,71 @@
+// readiness.ts under a flood: a watcher that does a bounded amount of work and says
+// "more is queued" is called again on the next turn of the event loop, and timers run
+// in between (a VRRP socket under a flood never reaches EAGAIN: draining to EAGAIN in
+// one call starved every timer of the daemon). A pipe stands in for the socket.
+import { expect, test } from "bun:test";
+import { writeSync } from "node:fs";
+import { check } from "../../../native-bindings/errno";
+import { libc } from "../../../native-bindings/libc";
+import { watchReadable } from "../../../native-bindings/readiness";
+
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
+
+function pipe(): [number, number] {
+  const fds = new Int32Array(2);
+  check("pipe2", libc.pipe2(fds, O_NONBLOCK | O_CLOEXEC));
+  return [fds[0]!, fds[1]!];
+}
+
+test("an endless source read one byte a turn: the watcher is called again, and a timer gets its turn", async () => {
+  const [r, w] = pipe();
+  writeSync(w, new Uint8Array(64));
+  let fired = false;
+  let turns = 0;
+  let stop = () => {};
+  const CAP = 1_000_000;
+  const done = new Promise<void>((resolve) => {
+    setTimeout(() => {
+      fired = true;
+    }, 0);
+    const one = new Uint8Array(1);
+    stop = watchReadable(r, () => {
+      turns++;
+      if (fired || turns >= CAP) {
+        resolve();
+        return false;
+      }
+      // no writer adds data after the first SIGIO: only the watcher's "more" brings it back
+      if (Number(libc.read(r, one, 1)) !== 1) writeSync(w, new Uint8Array(64));
+      return true;
+    });
+  });
+  // a stalled watcher never resolves: fail by a bound far above any machine's pace
+  const stalled = new Promise<"stalled">((resolve) => setTimeout(() => resolve("stalled"), 20_000).unref());
+  expect(await Promise.race([done.then(() => "done" as const), stalled])).toBe("done");
+  stop();
+  libc.close(r);
+  libc.close(w);
+  expect(fired).toBe(true);
+  // the timer ran while the source still had data: long before the cap
+  expect(turns).toBeGreaterThan(1);
+  expect(turns).toBeLessThan(CAP);
+}, 30_000);
+
+test("a burst of SIGIOs before the loop gets to them: one turn per watcher, not one per signal", async () => {
+  const [r, w] = pipe();
+  let calls = 0;
+  const stop = watchReadable(r, () => {
+    calls++;
+    return false;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 10)); // the call watchReadable makes at once
+  const before = calls;
+  // 100 signals delivered while the loop was busy elsewhere: the handler runs 100 times
+  for (let i = 0; i < 100; i++) process.emit("SIGIO" as never);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(calls - before).toBe(1);
+  stop();
+  libc.close(r);
+  libc.close(w);
+});
