@@ -52,8 +52,7 @@ function localRuntime(arch: Arch): string | undefined {
   if (process.platform === "linux" && process.arch === arch) return process.execPath;
   // Bun's own download cache (filled by an earlier `--allow-download` build).
   const cacheDir =
-    process.env.BUN_INSTALL_CACHE_DIR ??
-    join(process.env.BUN_INSTALL ?? join(homedir(), ".bun"), "install", "cache");
+    process.env.BUN_INSTALL_CACHE_DIR ?? join(process.env.BUN_INSTALL ?? join(homedir(), ".bun"), "install", "cache");
   const cached = join(cacheDir, `bun-linux-${bunArchName[arch]}-v${Bun.version}`);
   return existsSync(cached) ? cached : undefined;
 }

@@ -56,7 +56,11 @@ export function openGarpSender(ifname: string): GarpSender {
   const ifindex = ifIndex(ifname);
   const mac = macOf(ifname);
   const fd = check("socket", libc.socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), "AF_PACKET");
-  const arpTo = sockaddrLl({ ifindex, protocol: ETH_P_ARP, addr: new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]) });
+  const arpTo = sockaddrLl({
+    ifindex,
+    protocol: ETH_P_ARP,
+    addr: new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]),
+  });
   const naTo = sockaddrLl({ ifindex, protocol: ETH_P_IPV6, addr: new Uint8Array([0x33, 0x33, 0, 0, 0, 1]) });
   let closed = false;
   const send = (frame: Uint8Array, to: Uint8Array, what: string) => {

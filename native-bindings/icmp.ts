@@ -30,7 +30,14 @@ class EchoSocket {
   private seq = 0;
 
   constructor(readonly family: 4 | 6) {
-    this.fd = check("socket(ICMP)", libc.socket(family === 4 ? AF_INET : AF_INET6, SOCK_RAW | SOCK_CLOEXEC, family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6));
+    this.fd = check(
+      "socket(ICMP)",
+      libc.socket(
+        family === 4 ? AF_INET : AF_INET6,
+        SOCK_RAW | SOCK_CLOEXEC,
+        family === 4 ? IPPROTO_ICMP : IPPROTO_ICMPV6,
+      ),
+    );
     this.stopWatch = watchReadable(this.fd, () => this.drain());
   }
 

@@ -44,11 +44,14 @@ export function sockaddrIn6(addr: Uint8Array, scopeId = 0, port = 0): Uint8Array
 }
 
 /** Read a sockaddr_in / sockaddr_in6 the kernel filled in (recvmsg msg_name, getsockname). */
-export function parseSockaddr(b: Uint8Array): { family: 4 | 6; addr: Uint8Array; port: number; scopeId: number } | undefined {
+export function parseSockaddr(
+  b: Uint8Array,
+): { family: 4 | 6; addr: Uint8Array; port: number; scopeId: number } | undefined {
   if (b.length < 2) return undefined;
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const family = v.getUint16(0, true);
-  if (family === AF_INET && b.length >= SOCKADDR_IN_SIZE) return { family: 4, addr: b.slice(4, 8), port: v.getUint16(2, false), scopeId: 0 };
+  if (family === AF_INET && b.length >= SOCKADDR_IN_SIZE)
+    return { family: 4, addr: b.slice(4, 8), port: v.getUint16(2, false), scopeId: 0 };
   if (family === AF_INET6 && b.length >= SOCKADDR_IN6_SIZE) {
     return { family: 6, addr: b.slice(8, 24), port: v.getUint16(2, false), scopeId: v.getUint32(24, true) };
   }
@@ -194,7 +197,11 @@ export function cmsgs(control: Uint8Array, length: number): Cmsg[] {
   while (off + CMSG_HDR_SIZE <= end) {
     const len = Number(v.getBigUint64(off, true));
     if (len < CMSG_HDR_SIZE || off + len > end) break;
-    out.push({ level: v.getInt32(off + 8, true), type: v.getInt32(off + 12, true), data: control.subarray(off + CMSG_HDR_SIZE, off + len) });
+    out.push({
+      level: v.getInt32(off + 8, true),
+      type: v.getInt32(off + 12, true),
+      data: control.subarray(off + CMSG_HDR_SIZE, off + len),
+    });
     off += cmsgAlign(len);
   }
   return out;

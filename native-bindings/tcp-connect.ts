@@ -65,7 +65,14 @@ export function connectTcp(o: TcpConnectOptions): Promise<TcpConnectResult> {
   const family = familyOf(o.address);
   const fail = (step: string, e: number, fd?: number): Promise<TcpConnectResult> => {
     if (fd !== undefined) libc.close(fd);
-    return Promise.resolve({ ok: false, timeout: false, errno: e, step, error: `${step}: ${strerror(e)} (${errnoName(e)})`, immediate: true });
+    return Promise.resolve({
+      ok: false,
+      timeout: false,
+      errno: e,
+      step,
+      error: `${step}: ${strerror(e)} (${errnoName(e)})`,
+      immediate: true,
+    });
   };
   const fd = libc.socket(family === 4 ? AF_INET : AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return fail("socket", errno());
@@ -77,12 +84,14 @@ export function connectTcp(o: TcpConnectOptions): Promise<TcpConnectResult> {
   }
   if (o.device) {
     const name = Buffer.from(`${o.device}\0`);
-    if (libc.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) !== 0) return fail(`SO_BINDTODEVICE ${o.device}`, errno(), fd);
+    if (libc.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length) !== 0)
+      return fail(`SO_BINDTODEVICE ${o.device}`, errno(), fd);
   }
   if (o.bindAddress !== undefined || o.bindPort !== undefined) {
     const src = sockaddr(family, o.bindAddress ?? (family === 4 ? "0.0.0.0" : "::"), o.bindPort ?? 0, scope);
     if (!src) return fail(`bind ${o.bindAddress}`, 22, fd);
-    if (libc.bind(fd, src, src.length) !== 0) return fail(`bind ${o.bindAddress ?? "*"}:${o.bindPort ?? 0}`, errno(), fd);
+    if (libc.bind(fd, src, src.length) !== 0)
+      return fail(`bind ${o.bindAddress ?? "*"}:${o.bindPort ?? 0}`, errno(), fd);
   }
   const dst = sockaddr(family, o.address, o.port, scope);
   if (!dst) return fail(`connect ${o.address}`, 22, fd);
@@ -118,12 +127,25 @@ export function connectTcp(o: TcpConnectOptions): Promise<TcpConnectResult> {
       libc.getsockopt(fd, SOL_SOCKET, SO_ERROR, soErr, len);
       const err = soErr.readInt32LE(0);
       if (err === 0) finish(handOver(fd));
-      else finish({ ok: false, timeout: false, errno: err, step: "connect", error: `connect: ${strerror(err)} (${errnoName(err)})`, immediate: false });
+      else
+        finish({
+          ok: false,
+          timeout: false,
+          errno: err,
+          step: "connect",
+          error: `connect: ${strerror(err)} (${errnoName(err)})`,
+          immediate: false,
+        });
     };
     const stop = watchReadable(fd, check);
     const safety = setInterval(check, 50);
-    const timer = setTimeout(() => finish({ ok: false, timeout: true, errno: 0, step: "connect", error: "connect: timed out", immediate: false }), o.timeoutMs);
-    const onAbort = () => finish({ ok: false, timeout: false, errno: 0, step: "connect", error: "connect: aborted", immediate: false });
+    const timer = setTimeout(
+      () =>
+        finish({ ok: false, timeout: true, errno: 0, step: "connect", error: "connect: timed out", immediate: false }),
+      o.timeoutMs,
+    );
+    const onAbort = () =>
+      finish({ ok: false, timeout: false, errno: 0, step: "connect", error: "connect: aborted", immediate: false });
     o.signal?.addEventListener("abort", onAbort);
   });
 }

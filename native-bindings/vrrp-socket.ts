@@ -22,7 +22,18 @@ import { libc } from "./libc";
 import { formatIpv4, parseIpv4, parseIpv6 } from "../src/base/ip";
 import { IPPROTO_VRRP } from "../src/base/vrrp";
 import { setNonBlocking } from "./readiness";
-import { AF_INET, AF_INET6, MsgBuffers, SOCKADDR_IN6_SIZE, cmsgs, int32, ipMreqn, ipv6Mreq, sockaddrIn, sockaddrIn6 } from "./structs";
+import {
+  AF_INET,
+  AF_INET6,
+  MsgBuffers,
+  SOCKADDR_IN6_SIZE,
+  cmsgs,
+  int32,
+  ipMreqn,
+  ipv6Mreq,
+  sockaddrIn,
+  sockaddrIn6,
+} from "./structs";
 
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
@@ -146,20 +157,28 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
   const ifindex = ifIndex(o.ifname);
   const proto = o.proto ?? IPPROTO_VRRP;
   const v6 = o.family === 6;
-  const fd = check("socket", libc.socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, proto), `raw IPv${o.family} proto ${proto}`);
+  const fd = check(
+    "socket",
+    libc.socket(v6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, proto),
+    `raw IPv${o.family} proto ${proto}`,
+  );
   try {
     const name = Buffer.from(`${o.ifname}\0`);
     check("setsockopt(SO_BINDTODEVICE)", libc.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length), o.ifname);
     // a 1 MiB receive queue rides out a burst (many instances, a flood) while the main
     // thread is busy; SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN
-    if (Number(libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, int32(1 << 20), 4)) !== 0) setInt(fd, SOL_SOCKET, SO_RCVBUF, 1 << 20, "SO_RCVBUF");
+    if (Number(libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, int32(1 << 20), 4)) !== 0)
+      setInt(fd, SOL_SOCKET, SO_RCVBUF, 1 << 20, "SO_RCVBUF");
     if (!v6) {
       setInt(fd, IPPROTO_IP, IP_HDRINCL, 1, "IP_HDRINCL");
       setInt(fd, IPPROTO_IP, IP_PKTINFO, 1, "IP_PKTINFO");
       setInt(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL");
       setInt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
       setInt(fd, IPPROTO_IP, IP_MULTICAST_TTL, 255, "IP_MULTICAST_TTL");
-      check("setsockopt(IP_MULTICAST_IF)", libc.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, ipMreqn(new Uint8Array(4), ifindex), 12));
+      check(
+        "setsockopt(IP_MULTICAST_IF)",
+        libc.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, ipMreqn(new Uint8Array(4), ifindex), 12),
+      );
     } else {
       // level IPPROTO_IPV6 as keepalived's if_setsockopt_ipv6_checksum: net/ipv6/raw.c
       // rawv6_setsockopt accepts it there for every raw protocol but ICMPv6 (which wants SOL_RAW)
@@ -189,11 +208,19 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
     if (v6) {
       const g = parseIpv6(group);
       if (!g) throw new SyscallError("setsockopt(IPV6_ADD_MEMBERSHIP)", 22, `bad group ${group}`);
-      check("setsockopt(IPV6_ADD_MEMBERSHIP)", libc.setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, ipv6Mreq(g, ifindex), 20), `${group} on ${o.ifname}`);
+      check(
+        "setsockopt(IPV6_ADD_MEMBERSHIP)",
+        libc.setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, ipv6Mreq(g, ifindex), 20),
+        `${group} on ${o.ifname}`,
+      );
     } else {
       const g = parseIpv4(group);
       if (!g) throw new SyscallError("setsockopt(IP_ADD_MEMBERSHIP)", 22, `bad group ${group}`);
-      check("setsockopt(IP_ADD_MEMBERSHIP)", libc.setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreqn(g, ifindex), 12), `${group} on ${o.ifname}`);
+      check(
+        "setsockopt(IP_ADD_MEMBERSHIP)",
+        libc.setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreqn(g, ifindex), 12),
+        `${group} on ${o.ifname}`,
+      );
     }
   };
   if (o.group !== undefined) {
@@ -256,11 +283,13 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
         const rx: VrrpRx = { data: buf.data.slice(0, r), ifindex, family: o.family };
         for (const c of cmsgs(buf.control, buf.controlLength)) {
           const v = new DataView(c.data.buffer, c.data.byteOffset, c.data.byteLength);
-          if (!v6 && c.level === IPPROTO_IP && c.type === IP_PKTINFO && c.data.length >= 4) rx.ifindex = v.getInt32(0, true);
+          if (!v6 && c.level === IPPROTO_IP && c.type === IP_PKTINFO && c.data.length >= 4)
+            rx.ifindex = v.getInt32(0, true);
           else if (v6 && c.level === IPPROTO_IPV6 && c.type === IPV6_PKTINFO && c.data.length >= 20) {
             rx.dst = c.data.slice(0, 16);
             rx.ifindex = v.getInt32(16, true);
-          } else if (v6 && c.level === IPPROTO_IPV6 && c.type === IPV6_HOPLIMIT && c.data.length >= 4) rx.hopLimit = v.getInt32(0, true);
+          } else if (v6 && c.level === IPPROTO_IPV6 && c.type === IPV6_HOPLIMIT && c.data.length >= 4)
+            rx.hopLimit = v.getInt32(0, true);
         }
         if (v6 && buf.nameLength >= SOCKADDR_IN6_SIZE) rx.src = buf.name.slice(8, 24);
         onPacket(rx);

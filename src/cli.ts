@@ -141,7 +141,12 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   // `keel -f FILE` on a terminal: the daemon with the TUI in this process (keepalived
   // would fork into the background here; keel shows what it does instead). The log then
   // goes to syslog or a file, never over the TUI.
-  const withTui = !opts.has("dont-fork") && !opts.has("daemon") && !process.env.KEEL_CHILD && process.stdin.isTTY === true && process.stdout.isTTY === true;
+  const withTui =
+    !opts.has("dont-fork") &&
+    !opts.has("daemon") &&
+    !process.env.KEEL_CHILD &&
+    process.stdin.isTTY === true &&
+    process.stdout.isTTY === true;
   const toConsole = !withTui && (opts.has("log-console") || !syslog);
   const tuiLogFile = withTui && !syslog && logFile === undefined ? "/tmp/keepalived.log" : undefined;
   const log = createLogger({
@@ -158,7 +163,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       config: result.config,
       log,
       dontReleaseIpvs: opts.has("dont-release-ipvs"),
-      load: () => loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) }),
+      load: () =>
+        loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) }),
     });
   }
   const { daemon, exited: daemonExited } = startDaemon({
@@ -187,7 +193,11 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   for (let i = 0; i < 100 && exited === undefined && !existsSync(socketPath); i++) await Bun.sleep(50);
   if (exited !== undefined) return exited;
   const { runTui } = await import("../tui/index.ts");
-  await runTui({ socketPath, title: `keel ${file}`, banner: `daemon pid ${process.pid}${tuiLogFile ? `, log in ${tuiLogFile}` : ""}; q stops it (run with -n for headless)` });
+  await runTui({
+    socketPath,
+    title: `keel ${file}`,
+    banner: `daemon pid ${process.pid}${tuiLogFile ? `, log in ${tuiLogFile}` : ""}; q stops it (run with -n for headless)`,
+  });
   // the same clean stop as SIGTERM (priority-0 adverts, VIPs removed), exit status 0
   if (exited === undefined) daemon.stop("quit");
   return daemonExited;
@@ -228,4 +238,3 @@ function convert(argv: string[], io: Io): number {
   else io.out(text);
   return 0;
 }
-

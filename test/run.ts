@@ -27,7 +27,8 @@ type Layer = {
 };
 
 const layers: Layer[] = [
-  { name: "lint", cmd: [bin("biome"), "lint", "."] },
+  // biome check: the linter and the formatter (a file that is not formatted fails)
+  { name: "lint", cmd: [bin("biome"), "check", "."] },
   { name: "typecheck", cmd: [bin("tsc"), "--noEmit", "-p", "."] },
   { name: "unit", dir: "test/unit" },
   { name: "sim", dir: "test/sim" },
@@ -46,7 +47,15 @@ const layers: Layer[] = [
     ignore: "test/vm/guest/**",
     root: true,
     build: true,
-    needs: { "qemu-system-x86": "qemu-system-x86_64", ipvsadm: "ipvsadm", "busybox-static": "busybox", cpio: "cpio", kmod: "modprobe", curl: "curl", iproute2: "ip" },
+    needs: {
+      "qemu-system-x86": "qemu-system-x86_64",
+      ipvsadm: "ipvsadm",
+      "busybox-static": "busybox",
+      cpio: "cpio",
+      kmod: "modprobe",
+      curl: "curl",
+      iproute2: "ip",
+    },
     needsFiles: { "linux-image-amd64": "/boot/vmlinuz-*", "qemu-system-data": "/usr/share/qemu/qboot.rom" },
   },
   // Ink against a fake stdout needs nothing; only the tmux end-to-end needs root + tmux.

@@ -39,7 +39,12 @@ function counts(m: Model): string {
   const insts = m.status?.instances ?? [];
   const by = new Map<string, number>();
   for (const i of insts) by.set(i.state, (by.get(i.state) ?? 0) + 1);
-  const parts = ["MASTER", "BACKUP", "FAULT", ...[...by.keys()].filter((s) => !["MASTER", "BACKUP", "FAULT"].includes(s))]
+  const parts = [
+    "MASTER",
+    "BACKUP",
+    "FAULT",
+    ...[...by.keys()].filter((s) => !["MASTER", "BACKUP", "FAULT"].includes(s)),
+  ]
     .filter((s) => by.get(s))
     .map((s) => `${by.get(s)} ${s}`);
   return `${insts.length} instances${parts.length ? `: ${parts.join(" ")}` : ""}`;
@@ -98,7 +103,10 @@ function Footer(p: { m: Model }) {
         <C color={m.message.error ? "red" : "green"}>{m.message.text.split("\n").join(" | ")}</C>
       </Text>
     );
-  const keys = m.mode === "detail" ? "esc back  g garp  r reload  tab view  ? help  q quit" : "j/k move  enter detail  / filter  tab view  r reload  g garp  ? help  q quit";
+  const keys =
+    m.mode === "detail"
+      ? "esc back  g garp  r reload  tab view  ? help  q quit"
+      : "j/k move  enter detail  / filter  tab view  r reload  g garp  ? help  q quit";
   return <Text wrap="truncate-end">{` ${filt}${keys}`}</Text>;
 }
 
@@ -116,7 +124,10 @@ export function App(p: AppProps) {
       key: "disc",
       node: (
         <Text wrap="truncate-end">
-          <C color="red" bold>{` ! disconnected from ${m.socketPath}, retrying${m.connError ? ` (${m.connError})` : ""}`}</C>
+          <C
+            color="red"
+            bold
+          >{` ! disconnected from ${m.socketPath}, retrying${m.connError ? ` (${m.connError})` : ""}`}</C>
         </Text>
       ),
     });
@@ -138,12 +149,19 @@ export function App(p: AppProps) {
         exit();
         return;
       case "reload":
-        void p.source.command({ cmd: "reload" }).then((r) => say(r.ok ? "configuration reloaded" : `reload failed: ${r.error.message}`, !r.ok));
+        void p.source
+          .command({ cmd: "reload" })
+          .then((r) => say(r.ok ? "configuration reloaded" : `reload failed: ${r.error.message}`, !r.ok));
         return;
       case "garp":
         void p.source
           .command({ cmd: "garp", instance: effect.instance })
-          .then((r) => say(r.ok ? `GARP sent for ${effect.instance}` : `GARP for ${effect.instance} failed: ${r.error.message}`, !r.ok));
+          .then((r) =>
+            say(
+              r.ok ? `GARP sent for ${effect.instance}` : `GARP for ${effect.instance} failed: ${r.error.message}`,
+              !r.ok,
+            ),
+          );
         return;
       case "extra": {
         const e = extra.find((x) => x.key === effect.key);
@@ -163,7 +181,13 @@ export function App(p: AppProps) {
   if (m.mode === "help") body = <HelpView height={bodyH} width={width} extra={extra} />;
   else if (m.mode === "detail") body = <DetailView m={m} width={width} height={bodyH} />;
   else {
-    const V = { instances: InstancesView, timeline: TimelineView, trackers: TrackersView, servers: ServersView, events: EventsView }[m.view];
+    const V = {
+      instances: InstancesView,
+      timeline: TimelineView,
+      trackers: TrackersView,
+      servers: ServersView,
+      events: EventsView,
+    }[m.view];
     body = <V m={m} width={width} height={bodyH} />;
   }
   return (

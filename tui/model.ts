@@ -217,7 +217,9 @@ function applyEvents(m: Model, events: Event[], at: number): Model {
           }
           return {
             ...r,
-            checkers: r.checkers.map((c) => (c.type === e.type ? { ...c, up: e.up, lastCheck: e.at, lastResult: e.line } : c)),
+            checkers: r.checkers.map((c) =>
+              c.type === e.type ? { ...c, up: e.up, lastCheck: e.at, lastResult: e.line } : c,
+            ),
           };
         });
         break;
@@ -279,7 +281,9 @@ export function instanceRows(m: Model): InstanceStatus[] {
   const all = m.status?.instances ?? [];
   const f = m.filter.toLowerCase();
   if (!f) return all;
-  return all.filter((i) => has(`${i.name} ${i.interface ?? ""} ${i.state} ${i.vrid} ${i.master ?? ""} ${i.vips.join(" ")}`, f));
+  return all.filter((i) =>
+    has(`${i.name} ${i.interface ?? ""} ${i.state} ${i.vrid} ${i.master ?? ""} ${i.vips.join(" ")}`, f),
+  );
 }
 
 /** newest first */
@@ -378,21 +382,32 @@ export interface KeyPress {
   ctrl?: boolean;
 }
 
-export type Effect = { kind: "quit" } | { kind: "reload" } | { kind: "garp"; instance: string } | { kind: "extra"; key: string };
+export type Effect =
+  | { kind: "quit" }
+  | { kind: "reload" }
+  | { kind: "garp"; instance: string }
+  | { kind: "extra"; key: string };
 
 /** One key → the next model and what the app must do (send a command, quit). */
-export function handleKey(m: Model, k: KeyPress, pageRows: number, extraKeys: readonly string[] = []): { model: Model; effect?: Effect } {
+export function handleKey(
+  m: Model,
+  k: KeyPress,
+  pageRows: number,
+  extraKeys: readonly string[] = [],
+): { model: Model; effect?: Effect } {
   if (k.ctrl && k.input === "c") return { model: m, effect: { kind: "quit" } };
   switch (m.mode) {
     case "help":
       return { model: { ...m, mode: "normal" } };
     case "confirm-reload":
-      if (k.input === "y" || k.input === "Y") return { model: { ...m, mode: "normal", busy: "reloading..." }, effect: { kind: "reload" } };
+      if (k.input === "y" || k.input === "Y")
+        return { model: { ...m, mode: "normal", busy: "reloading..." }, effect: { kind: "reload" } };
       return { model: { ...m, mode: "normal", message: { text: "reload cancelled", error: false, at: m.now } } };
     case "filter": {
       if (k.return) return { model: { ...m, mode: "normal" } };
       if (k.escape) return { model: withCursor({ ...m, mode: "normal", filter: "" }, 0) };
-      if (k.backspace || k.delete) return { model: withCursor({ ...m, filter: Array.from(m.filter).slice(0, -1).join("") }, 0) };
+      if (k.backspace || k.delete)
+        return { model: withCursor({ ...m, filter: Array.from(m.filter).slice(0, -1).join("") }, 0) };
       if (k.ctrl || k.tab || k.upArrow || k.downArrow) return { model: m };
       if (k.input && k.input >= " ") return { model: withCursor({ ...m, filter: m.filter + k.input }, 0) };
       return { model: m };
@@ -410,13 +425,15 @@ export function handleKey(m: Model, k: KeyPress, pageRows: number, extraKeys: re
     if (!i) return { model: { ...m, message: { text: "select an instance first", error: true, at: m.now } } };
     return { model: { ...m, busy: `sending GARP for ${i.name}...` }, effect: { kind: "garp", instance: i.name } };
   }
-  if (inDetail && (k.escape || k.return || k.backspace || k.leftArrow)) return { model: { ...m, mode: "normal", detail: undefined } };
+  if (inDetail && (k.escape || k.return || k.backspace || k.leftArrow))
+    return { model: { ...m, mode: "normal", detail: undefined } };
   if (k.tab || k.rightArrow || k.leftArrow) {
     const step = (k.tab && k.shift) || k.leftArrow ? -1 : 1;
     const n = (VIEWS.indexOf(m.view) + step + VIEWS.length) % VIEWS.length;
     return { model: { ...m, view: VIEWS[n]!, mode: "normal", detail: undefined } };
   }
-  if (/^[1-5]$/.test(k.input)) return { model: { ...m, view: VIEWS[Number(k.input) - 1]!, mode: "normal", detail: undefined } };
+  if (/^[1-5]$/.test(k.input))
+    return { model: { ...m, view: VIEWS[Number(k.input) - 1]!, mode: "normal", detail: undefined } };
   if (k.input === "/") return { model: { ...m, mode: "filter" } };
   if (k.escape && m.filter) return { model: withCursor({ ...m, filter: "" }, 0) };
   if (k.return && (m.view === "instances" || m.view === "timeline")) {

@@ -106,4 +106,3 @@ export function startTui(opts: TuiOptions): TuiHandle {
     },
   };
 }
-

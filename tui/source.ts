@@ -24,7 +24,10 @@ export interface SourceOptions {
   now?: () => number;
 }
 
-const timeoutReply = (ms: number): Reply => ({ ok: false, error: { code: "timeout", message: `no answer in ${ms} ms` } });
+const timeoutReply = (ms: number): Reply => ({
+  ok: false,
+  error: { code: "timeout", message: `no answer in ${ms} ms` },
+});
 
 export function requestWithTimeout(c: Client, r: Request, ms: number): Promise<Reply> {
   return new Promise((resolve) => {

@@ -109,7 +109,12 @@ export function Empty(p: { height: number; text: string }) {
  * nodes of their own). Ink's cost per frame grows with the nodes, and a 1,000-instance
  * table redraws a screenful four times a second.
  */
-export function Cells(p: { cols: Col[]; value: (id: string) => string; color?: (id: string) => string | undefined; selected?: boolean }) {
+export function Cells(p: {
+  cols: Col[];
+  value: (id: string) => string;
+  color?: (id: string) => string | undefined;
+  selected?: boolean;
+}) {
   const segs: { key: string; text: string; color?: string }[] = [];
   for (const c of p.cols) {
     const text = `${cell(c, p.value(c.id))} `;

@@ -25,7 +25,14 @@ type Kind = "keel" | "keepalived";
 function config(lab: Lab, load: boolean): string {
   let c = "global_defs {\n  router_id bench\n}\n";
   for (let n = 0; n < INSTANCES; n++)
-    c += instance({ name: `VI_${n}`, vrid: 10 + n, priority: 150, version: 3, advertInt: 0.1, vips: [`10.99.1.${n + 1}/32`] });
+    c += instance({
+      name: `VI_${n}`,
+      vrid: 10 + n,
+      priority: 150,
+      version: 3,
+      advertInt: 0.1,
+      vips: [`10.99.1.${n + 1}/32`],
+    });
   if (!load) return c;
   c += "virtual_server 10.99.1.1 80 {\n  delay_loop 0.1\n  lb_algo rr\n  lb_kind NAT\n  protocol TCP\n";
   for (let p = 0; p < SERVERS; p++)
@@ -38,16 +45,30 @@ function pct(xs: number[], p: number): number {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 }
 
-async function measure(kind: Kind, load: boolean): Promise<{ p50: number; p99: number; max: number; n: number; checksPerS: number }> {
+async function measure(
+  kind: Kind,
+  load: boolean,
+): Promise<{ p50: number; p99: number; max: number; n: number; checksPerS: number }> {
   const lab = Lab.create(["lb", "web", "peer"]);
   try {
-    const web = lab.spawn("web", [process.execPath, join(import.meta.dir, "web-many.ts"), String(FIRST_PORT), String(FIRST_PORT + SERVERS - 1)]);
+    const web = lab.spawn("web", [
+      process.execPath,
+      join(import.meta.dir, "web-many.ts"),
+      String(FIRST_PORT),
+      String(FIRST_PORT + SERVERS - 1),
+    ]);
     await web.waitFor(/listening/, 20_000);
     const conf = config(lab, load);
     const p: Proc = kind === "keel" ? lab.keel("lb", conf) : lab.keepalived("lb", conf);
     for (let n = 0; n < INSTANCES; n++) await p.waitFor(new RegExp(`\\(VI_${n}\\) Entering MASTER STATE`), 20_000);
     await Bun.sleep(3_000); // checkers past their warmup
-    const count = () => Number(web.lines.filter((l) => l.text.startsWith("requests")).at(-1)?.text.split(" ")[1] ?? 0);
+    const count = () =>
+      Number(
+        web.lines
+          .filter((l) => l.text.startsWith("requests"))
+          .at(-1)
+          ?.text.split(" ")[1] ?? 0,
+      );
     const c0 = count();
     const cap = await lab.capture("peer", "ip proto 112");
     await Bun.sleep(SECONDS * 1000);
@@ -62,7 +83,13 @@ async function measure(kind: Kind, load: boolean): Promise<{ p50: number; p99: n
       if (prev !== undefined) dev.push(Math.abs(ms - prev - 100));
       last.set(vrid as string, ms);
     }
-    return { p50: pct(dev, 50), p99: pct(dev, 99), max: Math.max(...dev), n: dev.length, checksPerS: (c1 - c0) / SECONDS };
+    return {
+      p50: pct(dev, 50),
+      p99: pct(dev, 99),
+      max: Math.max(...dev),
+      n: dev.length,
+      checksPerS: (c1 - c0) / SECONDS,
+    };
   } finally {
     lab.destroy();
   }
@@ -78,7 +105,9 @@ for (const kind of ["keel", "keepalived"] as Kind[]) {
       r = await measure(kind, load);
     } catch (e) {
       // keepalived refuses to start its checkers on a kernel without IPVS (this machine's)
-      rows.push(`${kind.padEnd(10)} ${load ? "1k checks/s" : "no checks  "}  cannot run: ${(e as Error).message.split("\n").find((l) => /FATAL|not found/.test(l)) ?? (e as Error).message.split("\n")[0]}`);
+      rows.push(
+        `${kind.padEnd(10)} ${load ? "1k checks/s" : "no checks  "}  cannot run: ${(e as Error).message.split("\n").find((l) => /FATAL|not found/.test(l)) ?? (e as Error).message.split("\n")[0]}`,
+      );
       console.log(rows.at(-1));
       continue;
     }
@@ -90,5 +119,9 @@ for (const kind of ["keel", "keepalived"] as Kind[]) {
   }
 }
 const moved = (k: Kind) => (results[`${k}-true`]?.p99 ?? Number.NaN) - (results[`${k}-false`]?.p99 ?? Number.NaN);
-console.log(`\nadvert send time moved by the checker load (p99): keel ${moved("keel").toFixed(2)} ms, keepalived ${moved("keepalived").toFixed(2)} ms (target: keel < 2 ms)`);
-console.log(`ratio keel/keepalived, p99 under load: ${((results["keel-true"]?.p99 ?? 0) / (results["keepalived-true"]?.p99 ?? 1)).toFixed(2)}`);
+console.log(
+  `\nadvert send time moved by the checker load (p99): keel ${moved("keel").toFixed(2)} ms, keepalived ${moved("keepalived").toFixed(2)} ms (target: keel < 2 ms)`,
+);
+console.log(
+  `ratio keel/keepalived, p99 under load: ${((results["keel-true"]?.p99 ?? 0) / (results["keepalived-true"]?.p99 ?? 1)).toFixed(2)}`,
+);

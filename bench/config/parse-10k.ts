@@ -44,11 +44,14 @@ for (let i = 0; i < 5; i++) {
   const r = parseConf(file, { host, configId: "bench" });
   runs.push(performance.now() - t0);
   instances = Object.keys(r.config.vrrpInstances).length;
-  if (r.diagnostics.errorCount > 0) throw new Error(`bench config has errors: ${JSON.stringify(r.diagnostics.items[0])}`);
+  if (r.diagnostics.errorCount > 0)
+    throw new Error(`bench config has errors: ${JSON.stringify(r.diagnostics.items[0])}`);
 }
 runs.sort((a, b) => a - b);
 const median = runs[Math.floor(runs.length / 2)] as number;
-console.log(`keel parse: ${instances} instances, median ${median.toFixed(1)} ms (min ${runs[0]?.toFixed(1)}, max ${runs[runs.length - 1]?.toFixed(1)}) target < 1000 ms: ${median < 1000 ? "OK" : "MISSED"}`);
+console.log(
+  `keel parse: ${instances} instances, median ${median.toFixed(1)} ms (min ${runs[0]?.toFixed(1)}, max ${runs[runs.length - 1]?.toFixed(1)}) target < 1000 ms: ${median < 1000 ? "OK" : "MISSED"}`,
+);
 
 const ka = Bun.which("keepalived");
 if (ka) {
@@ -60,6 +63,8 @@ if (ka) {
   }
   kaRuns.sort((a, b) => a - b);
   const kaMedian = kaRuns[1] as number;
-  console.log(`keepalived -t: median ${kaMedian.toFixed(1)} ms (whole process); ratio keel/keepalived = ${(median / kaMedian).toFixed(2)}`);
+  console.log(
+    `keepalived -t: median ${kaMedian.toFixed(1)} ms (whole process); ratio keel/keepalived = ${(median / kaMedian).toFixed(2)}`,
+  );
 } else console.log("keepalived not installed: no comparison (apt-get install keepalived)");
 rmSync(dir, { recursive: true });

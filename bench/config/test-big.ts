@@ -66,8 +66,13 @@ try {
 
 const f = (x: number, d = 1) => x.toFixed(d);
 console.log(`keel: ${keel}\nkeepalived: ${keepalived ?? "not installed (apt-get install keepalived)"}\n`);
-const head = ["blocks", "file MB", "keel RSS MB", "keel CPU s", "keel wall s", "keel lines"]
-  .concat(["keepalived RSS MB", "keepalived CPU s", "keepalived wall s", "RSS ratio", "CPU ratio"]);
+const head = ["blocks", "file MB", "keel RSS MB", "keel CPU s", "keel wall s", "keel lines"].concat([
+  "keepalived RSS MB",
+  "keepalived CPU s",
+  "keepalived wall s",
+  "RSS ratio",
+  "CPU ratio",
+]);
 console.log(`| ${head.join(" | ")} |\n|${" ---: |".repeat(head.length)}`);
 for (const r of rows) {
   const k = r.keel;

@@ -24,14 +24,21 @@ const log = pino({ level: "info" }, { write: () => {} });
 
 /** IPVS as a table in memory: every operation succeeds, each in O(1) (its cost is not the driver's) */
 function memoryIpvs(): IpvsPort & { ops: number } {
-  const table = new Map<string, { service: ServiceEntry["service"]; dests: Map<string, ServiceEntry["dests"][number]> }>();
+  const table = new Map<
+    string,
+    { service: ServiceEntry["service"]; dests: Map<string, ServiceEntry["dests"][number]> }
+  >();
   const port = {
     ops: 0,
     read: (): ServiceEntry[] => [...table.values()].map((e) => ({ service: e.service, dests: [...e.dests.values()] })),
     apply: (ops: Parameters<IpvsPort["apply"]>[0]) =>
       ops.map((o) => {
         port.ops++;
-        if (o.op === "add-service" || o.op === "edit-service") table.set(serviceId(o.service), { service: o.service, dests: table.get(serviceId(o.service))?.dests ?? new Map() });
+        if (o.op === "add-service" || o.op === "edit-service")
+          table.set(serviceId(o.service), {
+            service: o.service,
+            dests: table.get(serviceId(o.service))?.dests ?? new Map(),
+          });
         else if (o.op === "del-service") table.delete(serviceId(o.key));
         else if (o.op === "del-dest") table.get(serviceId(o.key))?.dests.delete(destId(o.dest));
         else table.get(serviceId(o.key))?.dests.set(destId(o.dest), o.dest);
@@ -52,7 +59,10 @@ const ms = (t: number) => `${(performance.now() - t).toFixed(1)} ms`.padStart(10
 console.log("real servers    load config   first table      status   load+reload");
 for (const n of sizes) {
   const file = join(dir, `lvs-${n}.conf`);
-  writeFileSync(file, `virtual_server 10.0.0.1 80 {\n  lb_algo wrr\n  lb_kind DR\n  protocol TCP\n${Array.from({ length: n }, (_, k) => `  real_server ${rsIp(k)} 80 {\n    weight 1\n  }`).join("\n")}\n}\n`);
+  writeFileSync(
+    file,
+    `virtual_server 10.0.0.1 80 {\n  lb_algo wrr\n  lb_kind DR\n  protocol TCP\n${Array.from({ length: n }, (_, k) => `  real_server ${rsIp(k)} 80 {\n    weight 1\n  }`).join("\n")}\n}\n`,
+  );
   let t = performance.now();
   const r = loadConfig(file, {});
   const load = ms(t);

@@ -47,7 +47,23 @@ const result = (name: string, v: number) => console.log(`RESULT ${name} ${v.toFi
 
 async function run(kind: "keel" | "keepalived"): Promise<{ up: number; program: number; down: number }> {
   spawnSync("ipvsadm", ["-C"]);
-  const argv = kind === "keel" ? [KEEL, "-n", "-C", "-l", "-f", conf, "-p", `${dir}/k.pid`, "-c", `${dir}/c.pid`, "--control-socket", `${dir}/k.sock`] : ["keepalived", "-n", "-C", "-l", "-f", conf, "-p", `${dir}/k.pid`, "-c", `${dir}/c.pid`];
+  const argv =
+    kind === "keel"
+      ? [
+          KEEL,
+          "-n",
+          "-C",
+          "-l",
+          "-f",
+          conf,
+          "-p",
+          `${dir}/k.pid`,
+          "-c",
+          `${dir}/c.pid`,
+          "--control-socket",
+          `${dir}/k.sock`,
+        ]
+      : ["keepalived", "-n", "-C", "-l", "-f", conf, "-p", `${dir}/k.pid`, "-c", `${dir}/c.pid`];
   const t0 = performance.now();
   const p = Bun.spawn(argv, { stdout: "ignore", stderr: "ignore", env: { ...process.env, TMPDIR: dir } });
   let first = 0;
@@ -86,17 +102,28 @@ const svc = { ...key, scheduler: "wrr", flags: 0, timeout: 0, netmask: 0xfffffff
 const binding: number[] = [];
 const batched: number[] = [];
 const restore: number[] = [];
-const rules = [`-A -t 10.0.0.1:80 -s wrr`, ...Array.from({ length: N }, (_, i) => `-a -t 10.0.0.1:80 -r ${rsIp(i)}:80 -g -w 1`)].join("\n");
+const rules = [
+  `-A -t 10.0.0.1:80 -s wrr`,
+  ...Array.from({ length: N }, (_, i) => `-a -t 10.0.0.1:80 -r ${rsIp(i)}:80 -g -w 1`),
+].join("\n");
 for (let r = 0; r < ROUNDS; r++) {
   ipvs.flush();
   let t = performance.now();
   ipvs.addService(svc);
-  for (let i = 0; i < N; i++) ipvs.addDest(key, { address: rsIp(i), port: 80, weight: 1, method: "DR", upperThreshold: 0, lowerThreshold: 0 });
+  for (let i = 0; i < N; i++)
+    ipvs.addDest(key, { address: rsIp(i), port: 80, weight: 1, method: "DR", upperThreshold: 0, lowerThreshold: 0 });
   binding.push(performance.now() - t);
   if (count() !== N) throw new Error("binding: wrong count");
   ipvs.flush();
   t = performance.now();
-  const out = ipvs.apply([{ op: "add-service", service: svc }, ...Array.from({ length: N }, (_, i) => ({ op: "add-dest" as const, key, dest: { address: rsIp(i), port: 80, weight: 1, method: "DR" as const, upperThreshold: 0, lowerThreshold: 0 } }))]);
+  const out = ipvs.apply([
+    { op: "add-service", service: svc },
+    ...Array.from({ length: N }, (_, i) => ({
+      op: "add-dest" as const,
+      key,
+      dest: { address: rsIp(i), port: 80, weight: 1, method: "DR" as const, upperThreshold: 0, lowerThreshold: 0 },
+    })),
+  ]);
   batched.push(performance.now() - t);
   if (out.some((e) => e) || count() !== N) throw new Error("binding batch: failed");
   ipvs.flush();

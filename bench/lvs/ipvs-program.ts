@@ -22,7 +22,21 @@ const BUN = join(ROOT, "node_modules/.bin/bun");
 
 const b = Bun.spawnSync([BUN, join(ROOT, "build.ts")], { stdout: "ignore", stderr: "inherit" });
 if (b.exitCode !== 0) throw new Error("build failed");
-const p = Bun.spawn([join(ROOT, "test/vm/run-in-vm.sh"), "--share", ROOT, "--timeout", "900", "--", BUN, join(import.meta.dir, "ipvs-guest.ts"), String(N), String(ROUNDS)], { stdout: "pipe", stderr: "inherit" });
+const p = Bun.spawn(
+  [
+    join(ROOT, "test/vm/run-in-vm.sh"),
+    "--share",
+    ROOT,
+    "--timeout",
+    "900",
+    "--",
+    BUN,
+    join(import.meta.dir, "ipvs-guest.ts"),
+    String(N),
+    String(ROUNDS),
+  ],
+  { stdout: "pipe", stderr: "inherit" },
+);
 const out = await new Response(p.stdout).text();
 if ((await p.exited) !== 0) {
   console.error(out);
@@ -40,7 +54,9 @@ const r = new Map(
 const row = (what: string, k: string, q: string) => {
   const a = r.get(k) ?? Number.NaN;
   const c = r.get(q) ?? Number.NaN;
-  console.log(`${what.padEnd(34)} keel ${a.toFixed(1).padStart(8)} ms   keepalived ${c.toFixed(1).padStart(8)} ms   ratio ${(a / c).toFixed(2)}`);
+  console.log(
+    `${what.padEnd(34)} keel ${a.toFixed(1).padStart(8)} ms   keepalived ${c.toFixed(1).padStart(8)} ms   ratio ${(a / c).toFixed(2)}`,
+  );
 };
 console.log(`IPVS, ${N} real servers, median of ${ROUNDS} (VM under emulation)`);
 row("start → all in IPVS", "keel.start_to_all_ms", "keepalived.start_to_all_ms");
@@ -52,5 +68,7 @@ for (const [what, k] of [
   ["128 per sendmsg", "binding.batch_all_ms"],
 ] as const) {
   const a = r.get(k) ?? Number.NaN;
-  console.log(`${`${N} NEW_DEST, ${what}`.padEnd(34)} keel ${a.toFixed(1).padStart(8)} ms   ipvsadm -R ${c.toFixed(1).padStart(8)} ms   ratio ${(a / c).toFixed(2)}`);
+  console.log(
+    `${`${N} NEW_DEST, ${what}`.padEnd(34)} keel ${a.toFixed(1).padStart(8)} ms   ipvsadm -R ${c.toFixed(1).padStart(8)} ms   ratio ${(a / c).toFixed(2)}`,
+  );
 }

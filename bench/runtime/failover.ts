@@ -60,7 +60,9 @@ async function crashRounds(): Promise<void> {
       toVip.push(t1 - t0);
       await Bun.sleep(300);
       const pcap = await cap.stop();
-      const first = lab.tshark(pcap, `arp.src.proto_ipv4 == ${VIP} && arp.dst.proto_ipv4 == ${VIP}`, ["frame.time_epoch"])[0];
+      const first = lab.tshark(pcap, `arp.src.proto_ipv4 == ${VIP} && arp.dst.proto_ipv4 == ${VIP}`, [
+        "frame.time_epoch",
+      ])[0];
       if (first) toGarp.push(Number(first[0]) * 1000 - e0);
       await h1.exited;
       // h2 is master now; restart h1 next round (it preempts); keep h2 running
@@ -92,7 +94,9 @@ async function vipScale(): Promise<void> {
       const first = lab.tshark(pcap, "arp.opcode == 1", ["frame.time_epoch"])[0];
       const vipEpoch = performance.timeOrigin + tVip;
       const garp = first ? `${(Number(first[0]) * 1000 - decided).toFixed(1)} ms` : "none seen";
-      console.log(`  ${String(n).padStart(4)} VIPs: decision → all VIPs installed ${(vipEpoch - decided).toFixed(1)} ms, → first GARP ${garp}`);
+      console.log(
+        `  ${String(n).padStart(4)} VIPs: decision → all VIPs installed ${(vipEpoch - decided).toFixed(1)} ms, → first GARP ${garp}`,
+      );
     } finally {
       lab.destroy();
     }
@@ -115,19 +119,33 @@ async function steady(): Promise<void> {
   for (const n of [1, 200]) {
     const lab = Lab.create(["h1", "h2"]);
     try {
-      const conf = (p: number) => GLOBAL + Array.from({ length: n }, (_, i) => instance({ name: `VI_${i + 1}`, vrid: i + 1, priority: p, vips: [`10.98.${Math.floor(i / 250)}.${(i % 250) + 1}/32`] })).join("");
+      const conf = (p: number) =>
+        GLOBAL +
+        Array.from({ length: n }, (_, i) =>
+          instance({
+            name: `VI_${i + 1}`,
+            vrid: i + 1,
+            priority: p,
+            vips: [`10.98.${Math.floor(i / 250)}.${(i % 250) + 1}/32`],
+          }),
+        ).join("");
       const h2 = lab.keel("h2", conf(100));
       await h2.waitFor(/Startup complete/);
       const h1 = lab.keel("h1", conf(150));
       await h1.waitFor(new RegExp(`\\(VI_${n}\\) Entering MASTER STATE`), 20_000);
       await Bun.sleep(1_000);
-      const procs: [string, Proc][] = [["master", h1], ["backup", h2]];
+      const procs: [string, Proc][] = [
+        ["master", h1],
+        ["backup", h2],
+      ];
       const before = procs.map(([, p]) => cpuTicks(p.pid));
       await Bun.sleep(CPU_S * 1000);
       const after = procs.map(([, p]) => cpuTicks(p.pid));
       procs.forEach(([role, p], i) => {
         const pct = ((after[i]! - before[i]!) / hz / CPU_S) * 100;
-        console.log(`  ${String(n).padStart(3)} instances, ${role}: CPU ${pct.toFixed(2)}% of a core, RSS ${rssMb(p.pid).toFixed(1)} MB`);
+        console.log(
+          `  ${String(n).padStart(3)} instances, ${role}: CPU ${pct.toFixed(2)}% of a core, RSS ${rssMb(p.pid).toFixed(1)} MB`,
+        );
       });
     } finally {
       lab.destroy();

@@ -25,7 +25,8 @@ if (!process.env.KEEL_BENCH_NS) {
     process.exit(1);
   }
   const ns = `kb${process.pid.toString(36)}`;
-  const sh = (c: string[]) => Bun.spawnSync(c, { stdout: "inherit", stderr: "inherit", env: { ...process.env, KEEL_BENCH_NS: ns } });
+  const sh = (c: string[]) =>
+    Bun.spawnSync(c, { stdout: "inherit", stderr: "inherit", env: { ...process.env, KEEL_BENCH_NS: ns } });
   sh(["ip", "netns", "add", ns]);
   try {
     sh(["ip", "-n", ns, "link", "set", "lo", "up"]);
@@ -35,15 +36,23 @@ if (!process.env.KEEL_BENCH_NS) {
     sh(["ip", "netns", "del", ns]);
   }
 } else {
-  const payload = encodeAdvert({ version: 3, type: 1, vrid: 1, priority: 100, family: 4, advertIntCs: 100, authType: 0, addresses: ["10.0.0.1"] }, { src: "127.0.0.1", dst: "127.0.0.1" });
+  const payload = encodeAdvert(
+    { version: 3, type: 1, vrid: 1, priority: 100, family: 4, advertIntCs: 100, authType: 0, addresses: ["10.0.0.1"] },
+    { src: "127.0.0.1", dst: "127.0.0.1" },
+  );
   const packet = encodeIpv4Packet({ src: "127.0.0.1", dst: "127.0.0.1", id: 1, payload });
   const tx = openVrrpSocket({ family: 4, ifname: "lo" });
 
-  const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
+  const pct = (xs: number[], p: number) =>
+    [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
   const report = (name: string, lat: number[]) =>
-    console.log(`  ${name.padEnd(6)}: p50 ${(pct(lat, 50) * 1000).toFixed(0)} µs, p99 ${(pct(lat, 99) * 1000).toFixed(0)} µs, max ${(Math.max(...lat) * 1000).toFixed(0)} µs (n=${lat.length})`);
+    console.log(
+      `  ${name.padEnd(6)}: p50 ${(pct(lat, 50) * 1000).toFixed(0)} µs, p99 ${(pct(lat, 99) * 1000).toFixed(0)} µs, max ${(Math.max(...lat) * 1000).toFixed(0)} µs (n=${lat.length})`,
+    );
 
-  async function measure(arm: (rx: ReturnType<typeof openVrrpSocket>, onData: () => void) => () => void): Promise<number[]> {
+  async function measure(
+    arm: (rx: ReturnType<typeof openVrrpSocket>, onData: () => void) => () => void,
+  ): Promise<number[]> {
     const rx = openVrrpSocket({ family: 4, ifname: "lo" });
     const lat: number[] = [];
     let sentAt = 0;
@@ -68,7 +77,9 @@ if (!process.env.KEEL_BENCH_NS) {
     const before = process.cpuUsage();
     await Bun.sleep(3_000);
     const idle = process.cpuUsage(before);
-    console.log(`  ${"".padEnd(6)}  idle CPU over 3 s: ${(((idle.user + idle.system) / 3e6) * 100).toFixed(2)}% of a core`);
+    console.log(
+      `  ${"".padEnd(6)}  idle CPU over 3 s: ${(((idle.user + idle.system) / 3e6) * 100).toFixed(2)}% of a core`,
+    );
     stop();
     rx.close();
     return lat;

@@ -24,7 +24,12 @@ export function fakeStatus(n: number): Status {
       effectivePriority: 100 + (i % 50) - (i % 7 === 0 ? 10 : 0),
       master: `10.${(i >> 8) & 255}.${i & 255}.1`,
       vips: [`192.168.${(i >> 8) & 255}.${i & 255}/24`, `172.16.${(i >> 8) & 255}.${i & 255}/16`],
-      lastTransition: { at: now - i * 1000, from: "BACKUP", to: STATES[i % STATES.length]!, reason: REASONS[i % REASONS.length]! },
+      lastTransition: {
+        at: now - i * 1000,
+        from: "BACKUP",
+        to: STATES[i % STATES.length]!,
+        reason: REASONS[i % REASONS.length]!,
+      },
       advertsReceived: i * 10,
       advertsSent: i * 5,
       errors: i % 13 === 0 ? 2 : 0,
@@ -49,7 +54,16 @@ export function fakeStatus(n: number): Status {
         up: r !== 2,
         weight: 1,
         liveWeight: r !== 2 ? 1 : undefined,
-        checkers: [{ type: "HTTP_GET", up: r !== 2, lastCheck: now, latencyMs: 3, lastResult: r !== 2 ? "ok" : "HTTP status 503", retries: 0 }],
+        checkers: [
+          {
+            type: "HTTP_GET",
+            up: r !== 2,
+            lastCheck: now,
+            latencyMs: 3,
+            lastResult: r !== 2 ? "ok" : "HTTP status 503",
+            retries: 0,
+          },
+        ],
       })),
     });
   }
@@ -139,10 +153,23 @@ export function serveFake(path: string, instances = 1000, eventsPerSec = 200): F
       let e: Event;
       if (k % 3 === 0) {
         const to = i.state === "MASTER" ? "BACKUP" : "MASTER";
-        e = { event: "transition", at: Date.now(), instance: i.name, from: i.state, to, reason: REASONS[k % REASONS.length]! };
+        e = {
+          event: "transition",
+          at: Date.now(),
+          instance: i.name,
+          from: i.state,
+          to,
+          reason: REASONS[k % REASONS.length]!,
+        };
         i.state = to;
       } else if (k % 3 === 1) {
-        e = { event: "priority", at: Date.now(), instance: i.name, from: i.effectivePriority, to: i.effectivePriority - 1 };
+        e = {
+          event: "priority",
+          at: Date.now(),
+          instance: i.name,
+          from: i.effectivePriority,
+          to: i.effectivePriority - 1,
+        };
         i.effectivePriority -= 1;
       } else e = { event: "rx-error", at: Date.now(), instance: i.name, from: "10.9.9.9", code: "bad-ttl" };
       out += `${JSON.stringify(e)}\n`;

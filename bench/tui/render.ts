@@ -47,14 +47,26 @@ class Keys extends EventEmitter {
 
 // Run it as `NODE_ENV=production bun bench/tui/render.ts`: React's production build, as
 // in the compiled binary (tui/index.ts). Setting it here would be too late for Bun's JSX transform.
-if (process.env.NODE_ENV !== "production") console.error("bench: NODE_ENV is not production: React's development build (about twice the CPU)");
+if (process.env.NODE_ENV !== "production")
+  console.error("bench: NODE_ENV is not production: React's development build (about twice the CPU)");
 const { startTui } = await import("../../tui/run.tsx");
 
 const sock = join(process.env.TMPDIR ?? "/tmp", `keel-tui-bench-${process.pid}.sock`);
-const daemon = Bun.spawn([process.execPath, join(import.meta.dir, "fake-daemon.ts"), sock, "--instances", String(instances), "--events-per-sec", String(eventsPerSec)], {
-  stdout: "pipe",
-  stderr: "inherit",
-});
+const daemon = Bun.spawn(
+  [
+    process.execPath,
+    join(import.meta.dir, "fake-daemon.ts"),
+    sock,
+    "--instances",
+    String(instances),
+    "--events-per-sec",
+    String(eventsPerSec),
+  ],
+  {
+    stdout: "pipe",
+    stderr: "inherit",
+  },
+);
 // wait for "fake keel daemon on ..."
 process.on("exit", () => daemon.kill());
 const reader = daemon.stdout.getReader();
@@ -95,11 +107,17 @@ await tui.done;
 daemon.kill();
 await daemon.exited;
 
-console.log(`tui render bench: ${instances} instances, ${eventsPerSec} events/s offered, ${wall.toFixed(1)} s, ${columns}x${rows} terminal`);
+console.log(
+  `tui render bench: ${instances} instances, ${eventsPerSec} events/s offered, ${wall.toFixed(1)} s, ${columns}x${rows} terminal`,
+);
 console.log(`  events applied   ${events} (${(events / wall).toFixed(0)}/s)`);
 console.log(`  model updates    ${flushes} (${(flushes / wall).toFixed(1)}/s)`);
-console.log(`  frames written   ${frames} (${(frames / wall).toFixed(1)}/s, ${((term.bytes - bytes0) / wall / 1024).toFixed(0)} KiB/s)`);
-console.log(`  CPU              ${cpuPct.toFixed(1)}% of a core (user ${(cpu.user / 1e6).toFixed(2)} s, system ${(cpu.system / 1e6).toFixed(2)} s)`);
+console.log(
+  `  frames written   ${frames} (${(frames / wall).toFixed(1)}/s, ${((term.bytes - bytes0) / wall / 1024).toFixed(0)} KiB/s)`,
+);
+console.log(
+  `  CPU              ${cpuPct.toFixed(1)}% of a core (user ${(cpu.user / 1e6).toFixed(2)} s, system ${(cpu.system / 1e6).toFixed(2)} s)`,
+);
 const ok = frames / wall >= 4 && cpuPct < 5;
 console.log(`  goal (≥ 4 updates/s, < 5% CPU): ${ok ? "met" : "NOT met"}`);
 process.exit(0);

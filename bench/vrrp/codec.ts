@@ -54,7 +54,13 @@ for (let i = 0; i < total; i++) {
       src = g.src;
       dst = g.dst;
       if (family === 4 && kind === 3) {
-        b = encodeIpv4Packet({ src, dst, id: r.int(0, 65535), payload: b, ah: r.bool() ? { key: "k", seq: r.u32() } : undefined });
+        b = encodeIpv4Packet({
+          src,
+          dst,
+          id: r.int(0, 65535),
+          payload: b,
+          ah: r.bool() ? { key: "k", seq: r.u32() } : undefined,
+        });
       }
       bytes = r.bool(0.85) ? mutate(r, b) : b;
     }
@@ -78,7 +84,9 @@ for (let i = 0; i < total; i++) {
   }
 }
 const fuzzMs = (Bun.nanoseconds() - t0) / 1e6;
-console.log(`fuzz: ${total.toLocaleString("en")} packets (seed ${seed}) in ${(fuzzMs / 1000).toFixed(2)} s, ${thrown} threw`);
+console.log(
+  `fuzz: ${total.toLocaleString("en")} packets (seed ${seed}) in ${(fuzzMs / 1000).toFixed(2)} s, ${thrown} threw`,
+);
 for (const [k, n] of [...codes].sort()) console.log(`  ${k.padEnd(36)} ${n.toLocaleString("en").padStart(10)}`);
 if (firstThrow) console.log("first throw:", firstThrow.err, firstThrow.hex);
 
@@ -90,7 +98,9 @@ function bench(name: string, fn: () => unknown, iterations = 1_000_000): void {
   for (let i = 0; i < iterations; i++) if (fn()) sink++;
   const ns = (Bun.nanoseconds() - start) / iterations;
   const perSec = 1e9 / ns;
-  console.log(`  ${name.padEnd(56)} ${ns.toFixed(0).padStart(6)} ns   ${Math.round(perSec).toLocaleString("en").padStart(12)} /s${sink ? "" : "  (?)"}`);
+  console.log(
+    `  ${name.padEnd(56)} ${ns.toFixed(0).padStart(6)} ns   ${Math.round(perSec).toLocaleString("en").padStart(12)} /s${sink ? "" : "  (?)"}`,
+  );
 }
 
 const vec = (name: string) => seeds.find((s) => s.v.name === name)!;
@@ -108,26 +118,44 @@ bench("v3       IPv4 packet → decodeIpv4Packet+decodeAdvert", () => {
   const ip = decodeIpv4Packet(v3.bytes);
   if (!ip.ok) return false;
   const p = ip.value;
-  return decodeAdvert(p.packet, { family: 4, addressSum: p.addressSum, offset: p.payloadOffset, length: p.totalLength - p.payloadOffset }).ok;
+  return decodeAdvert(p.packet, {
+    family: 4,
+    addressSum: p.addressSum,
+    offset: p.payloadOffset,
+    length: p.totalLength - p.payloadOffset,
+  }).ok;
 });
 const v3payload = v3.bytes.subarray(20);
 const v3src = new Uint8Array([192, 0, 2, 1]);
 const v3dst = new Uint8Array([224, 0, 0, 18]);
-bench("v3       IPv4 decodeAdvert only (byte src/dst)", () => decodeAdvert(v3payload, { family: 4, src: v3src, dst: v3dst }).ok);
-bench("v3       IPv6 payload → decodeAdvert (text src/dst)", () => decodeAdvert(v6.bytes, { family: 6, src: v6.v.src, dst: v6.v.dst }).ok);
+bench(
+  "v3       IPv4 decodeAdvert only (byte src/dst)",
+  () => decodeAdvert(v3payload, { family: 4, src: v3src, dst: v3dst }).ok,
+);
+bench(
+  "v3       IPv6 payload → decodeAdvert (text src/dst)",
+  () => decodeAdvert(v6.bytes, { family: 6, src: v6.v.src, dst: v6.v.dst }).ok,
+);
 bench(
   "v2 AH    IPv4 packet → decode + verifyIpv4Ah (HMAC-MD5)",
   () => {
     const ip = decodeIpv4Packet(ah.bytes);
-    return ip.ok && verifyIpv4Ah(ip.value, "ahsecret").ok && decodeAdvert(ip.value.payload, { family: 4, src: ip.value.src, dst: ip.value.dst }).ok;
+    return (
+      ip.ok &&
+      verifyIpv4Ah(ip.value, "ahsecret").ok &&
+      decodeAdvert(ip.value.payload, { family: 4, src: ip.value.src, dst: ip.value.dst }).ok
+    );
   },
   200_000,
 );
 console.log("encode:");
 const adv3 = decodeAdvert(v3payload, { family: 4, src: v3src, dst: v3dst });
 if (!adv3.ok) throw new Error("vector does not decode");
-bench("v3       IPv4 encodeAdvert + encodeIpv4Packet", () =>
-  encodeIpv4Packet({ src: v3src, dst: v3dst, id: 1, payload: encodeAdvert(adv3.value, { src: v3src, dst: v3dst }) }).length,
+bench(
+  "v3       IPv4 encodeAdvert + encodeIpv4Packet",
+  () =>
+    encodeIpv4Packet({ src: v3src, dst: v3dst, id: 1, payload: encodeAdvert(adv3.value, { src: v3src, dst: v3dst }) })
+      .length,
 );
 
 if (thrown) {

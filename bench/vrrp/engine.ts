@@ -78,18 +78,28 @@ function fmt(n: number): string {
   for (const [name, ia] of a.router!.instances) {
     const ib = b.router!.instances.get(name)!;
     const want = ia.effectivePriority > ib.effectivePriority ? "a" : "b";
-    const got = ia.state === "MASTER" && ib.state === "BACKUP" ? "a" : ib.state === "MASTER" && ia.state === "BACKUP" ? "b" : "?";
+    const got =
+      ia.state === "MASTER" && ib.state === "BACKUP" ? "a" : ib.state === "MASTER" && ia.state === "BACKUP" ? "b" : "?";
     if (got !== want) wrong++;
   }
-  const flips = [a, b].reduce((s, n) => s + [...n.router!.instances.values()].reduce((x, i) => x + i.stats.become_master, 0), 0);
+  const flips = [a, b].reduce(
+    (s, n) => s + [...n.router!.instances.values()].reduce((x, i) => x + i.stats.become_master, 0),
+    0,
+  );
   if (wrong > 0 || flips !== instances) {
-    console.error(`sim: WRONG: ${wrong} instances without the expected master, ${flips} become_master (want ${instances})`);
+    console.error(
+      `sim: WRONG: ${wrong} instances without the expected master, ${flips} become_master (want ${instances})`,
+    );
     missed = true;
   }
   const target = 10_000 * hours;
   if (wall >= target) missed = true;
-  console.log(`sim: ${instances} instances on 2 nodes x ${hours} h of virtual time (config parse + start ${(setup / 1000).toFixed(2)} s)`);
-  console.log(`  wall ${(wall / 1000).toFixed(2)} s (target < ${target / 1000} s: ${wall < target ? "OK" : "MISSED"}), ${((hours * 3600_000) / wall).toFixed(0)}x real time`);
+  console.log(
+    `sim: ${instances} instances on 2 nodes x ${hours} h of virtual time (config parse + start ${(setup / 1000).toFixed(2)} s)`,
+  );
+  console.log(
+    `  wall ${(wall / 1000).toFixed(2)} s (target < ${target / 1000} s: ${wall < target ? "OK" : "MISSED"}), ${((hours * 3600_000) / wall).toFixed(0)}x real time`,
+  );
   console.log(
     `  ${fmt(events)} events (${fmt(sim.counts.timer)} timer, ${fmt(sim.counts.packets)} packet batches) = ${fmt(events / (wall / 1000))} events/s; ` +
       `${fmt(sim.counts.sent)} adverts sent, ${fmt(sim.counts.delivered)} delivered = ${fmt(sim.counts.delivered / (wall / 1000))} adverts/s through encode + decode + engine`,
@@ -99,7 +109,11 @@ function fmt(n: number): string {
 // ---------------------------------------------------------------------------
 // 2. decode + process of one advert
 
-function perAdvert(label: string, router: VrrpRouter, rxs: { ifname: string; family: 4 | 6; data: Uint8Array; src?: string; dst?: string; hopLimit?: number }[]): void {
+function perAdvert(
+  label: string,
+  router: VrrpRouter,
+  rxs: { ifname: string; family: 4 | 6; data: Uint8Array; src?: string; dst?: string; hopLimit?: number }[],
+): void {
   const n = 1_000_000;
   const warm = 100_000;
   // warm-up (JIT), then timed; the clock advances 1 µs per advert so timers move as in real life
@@ -115,7 +129,9 @@ function perAdvert(label: string, router: VrrpRouter, rxs: { ifname: string; fam
     missed = true;
   }
   if (us >= 5) missed = true;
-  console.log(`  ${label}: ${us.toFixed(3)} µs per advert (target < 5 µs: ${us < 5 ? "OK" : "MISSED"}) = ${fmt(1e6 / us)} adverts/s on one core`);
+  console.log(
+    `  ${label}: ${us.toFixed(3)} µs per advert (target < 5 µs: ${us < 5 ? "OK" : "MISSED"}) = ${fmt(1e6 / us)} adverts/s on one core`,
+  );
 }
 
 {
@@ -144,12 +160,18 @@ function perAdvert(label: string, router: VrrpRouter, rxs: { ifname: string; fam
   };
 
   // one IPv4 instance
-  const one4 = new VrrpRouter(configFromText(`${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100 })}`, "bench"), host);
+  const one4 = new VrrpRouter(
+    configFromText(`${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100 })}`, "bench"),
+    host,
+  );
   one4.start(0);
   perAdvert("IPv4, 1 instance      ", one4, [rx(advert(1, 4), "10.0.0.1")]);
 
   // one IPv6 instance (no IP header; the checksum covers the IPv6 pseudo-header)
-  const one6 = new VrrpRouter(configFromText(`${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, family: 6 })}`, "bench"), host);
+  const one6 = new VrrpRouter(
+    configFromText(`${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, family: 6 })}`, "bench"),
+    host,
+  );
   one6.start(0);
   perAdvert("IPv6, 1 instance      ", one6, [rx(advert(1, 6), "fe80::1")]);
 

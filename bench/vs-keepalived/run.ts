@@ -51,7 +51,9 @@ function crash(kind: Kind, p: Proc): void {
   else p.kill("SIGKILL");
 }
 
-async function failover(kind: Kind): Promise<{ toVip: number[]; toGarp: number[]; handover: number[]; fromLast: number[] }> {
+async function failover(
+  kind: Kind,
+): Promise<{ toVip: number[]; toGarp: number[]; handover: number[]; fromLast: number[] }> {
   const lab = Lab.create(["h1", "h2", "client"]);
   const toVip: number[] = [];
   /** the backup's own precision: the last advert it heard → the VIP (ideal: Master_Down_Interval) */
@@ -92,7 +94,9 @@ async function failover(kind: Kind): Promise<{ toVip: number[]; toGarp: number[]
       if (cap) {
         await Bun.sleep(300);
         const pcap = await cap.stop();
-        const first = lab.tshark(pcap, `arp.src.proto_ipv4 == ${VIP} && arp.dst.proto_ipv4 == ${VIP}`, ["frame.time_epoch"])[0];
+        const first = lab.tshark(pcap, `arp.src.proto_ipv4 == ${VIP} && arp.dst.proto_ipv4 == ${VIP}`, [
+          "frame.time_epoch",
+        ])[0];
         if (first) toGarp.push(Number(first[0]) * 1000 - e0);
       }
       await master.exited;
@@ -138,12 +142,24 @@ function rssMb(pids: number[]): number {
   return kb / 1024;
 }
 
-async function steady(kind: Kind, n: number): Promise<{ master: { cpu: number; rss: number }; backup: { cpu: number; rss: number } }> {
+async function steady(
+  kind: Kind,
+  n: number,
+): Promise<{ master: { cpu: number; rss: number }; backup: { cpu: number; rss: number } }> {
   const hz = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
   const lab = Lab.create(["h1", "h2"]);
   try {
     const conf = (p: number) =>
-      GLOBAL + Array.from({ length: n }, (_, i) => instance({ name: `VI_${i + 1}`, vrid: i + 1, priority: p, version: 3, vips: [`10.98.${Math.floor(i / 250)}.${(i % 250) + 1}/32`] })).join("");
+      GLOBAL +
+      Array.from({ length: n }, (_, i) =>
+        instance({
+          name: `VI_${i + 1}`,
+          vrid: i + 1,
+          priority: p,
+          version: 3,
+          vips: [`10.98.${Math.floor(i / 250)}.${(i % 250) + 1}/32`],
+        }),
+      ).join("");
     const b = launch(lab, kind, "h2", conf(100));
     await b.waitFor(new RegExp(`\\(VI_${n}\\) Entering BACKUP STATE`), 20_000);
     const m = launch(lab, kind, "h1", conf(150));
@@ -222,5 +238,7 @@ console.log(`\n${"measure".padEnd(w)} | ${"keel".padStart(10)} | ${"keepalived".
 console.log(`${"-".repeat(w)}-|-${"-".repeat(10)}-|-${"-".repeat(10)}-|------`);
 for (const [what, k, a, unit] of rows) {
   const ratio = a > 0 ? (k / a).toFixed(2) : "-";
-  console.log(`${what.padEnd(w)} | ${`${k.toFixed(k < 10 ? 2 : 1)} ${unit}`.padStart(10)} | ${`${a.toFixed(a < 10 ? 2 : 1)} ${unit}`.padStart(10)} | ${ratio}`);
+  console.log(
+    `${what.padEnd(w)} | ${`${k.toFixed(k < 10 ? 2 : 1)} ${unit}`.padStart(10)} | ${`${a.toFixed(a < 10 ? 2 : 1)} ${unit}`.padStart(10)} | ${ratio}`,
+  );
 }

@@ -32,7 +32,17 @@ import {
   getInfoRequest,
   serviceRequest,
 } from "./messages";
-import type { IpvsChange, IpvsDest, IpvsDestInfo, IpvsEntry, IpvsService, IpvsServiceInfo, IpvsServiceKey, IpvsSyncDaemon, IpvsTimeouts } from "./types";
+import type {
+  IpvsChange,
+  IpvsDest,
+  IpvsDestInfo,
+  IpvsEntry,
+  IpvsService,
+  IpvsServiceInfo,
+  IpvsServiceKey,
+  IpvsSyncDaemon,
+  IpvsTimeouts,
+} from "./types";
 
 const ENOENT = 2;
 const DUMP_TRIES = 3;
@@ -64,7 +74,8 @@ export class Ipvs {
       return new Ipvs(sock, f.id);
     } catch (e) {
       sock.close();
-      if (e instanceof NetlinkError && e.errno === ENOENT) throw new NetlinkError(ENOENT, e.request, undefined, "the kernel has no IPVS family (modprobe ip_vs)");
+      if (e instanceof NetlinkError && e.errno === ENOENT)
+        throw new NetlinkError(ENOENT, e.request, undefined, "the kernel has no IPVS family (modprobe ip_vs)");
       throw e;
     }
   }
@@ -81,11 +92,15 @@ export class Ipvs {
   }
 
   addService(s: IpvsService): void {
-    this.ack(`IPVS_CMD_NEW_SERVICE ${describeService(s)}`, (seq) => serviceRequest(this.family, seq, I.IPVS_CMD_NEW_SERVICE, s));
+    this.ack(`IPVS_CMD_NEW_SERVICE ${describeService(s)}`, (seq) =>
+      serviceRequest(this.family, seq, I.IPVS_CMD_NEW_SERVICE, s),
+    );
   }
 
   editService(s: IpvsService): void {
-    this.ack(`IPVS_CMD_SET_SERVICE ${describeService(s)}`, (seq) => serviceRequest(this.family, seq, I.IPVS_CMD_SET_SERVICE, s));
+    this.ack(`IPVS_CMD_SET_SERVICE ${describeService(s)}`, (seq) =>
+      serviceRequest(this.family, seq, I.IPVS_CMD_SET_SERVICE, s),
+    );
   }
 
   delService(k: IpvsServiceKey): void {
@@ -169,7 +184,9 @@ export class Ipvs {
 
   /** ipvsadm --set TCP TCPFIN UDP (0 leaves one as it is) */
   setTimeouts(t: IpvsTimeouts): void {
-    this.ack(`IPVS_CMD_SET_CONFIG tcp ${t.tcp} tcpfin ${t.tcpFin} udp ${t.udp}`, (seq) => setTimeoutsRequest(this.family, seq, t));
+    this.ack(`IPVS_CMD_SET_CONFIG tcp ${t.tcp} tcpfin ${t.tcpFin} udp ${t.udp}`, (seq) =>
+      setTimeoutsRequest(this.family, seq, t),
+    );
   }
 
   /** ipvsadm -L --timeout */
@@ -185,7 +202,9 @@ export class Ipvs {
 
   /** ipvsadm --start-daemon */
   startDaemon(d: IpvsSyncDaemon): void {
-    this.ack(`IPVS_CMD_NEW_DAEMON ${d.state} ${d.interface} syncid ${d.syncId}`, (seq) => startDaemonRequest(this.family, seq, d));
+    this.ack(`IPVS_CMD_NEW_DAEMON ${d.state} ${d.interface} syncid ${d.syncId}`, (seq) =>
+      startDaemonRequest(this.family, seq, d),
+    );
   }
 
   /** ipvsadm --stop-daemon */

@@ -10,7 +10,19 @@ import { genlMessage, splitGenl } from "../netlink/genl";
 import { formatAddress, parseAddress } from "../../src/base/ip";
 import * as I from "./constants";
 import { IPVS_CMD, IPVS_INFO } from "./schemas";
-import type { IpvsDest, IpvsDestInfo, IpvsMethod, IpvsProtocol, IpvsService, IpvsServiceInfo, IpvsServiceKey, IpvsStats, IpvsSyncDaemon, IpvsTimeouts, IpvsTunType } from "./types";
+import type {
+  IpvsDest,
+  IpvsDestInfo,
+  IpvsMethod,
+  IpvsProtocol,
+  IpvsService,
+  IpvsServiceInfo,
+  IpvsServiceKey,
+  IpvsStats,
+  IpvsSyncDaemon,
+  IpvsTimeouts,
+  IpvsTunType,
+} from "./types";
 
 const AF_INET = 2;
 const AF_INET6 = 10;
@@ -22,8 +34,13 @@ const METHOD_NUM: Record<IpvsMethod, number> = {
   DR: I.IP_VS_CONN_F_DROUTE,
   BYPASS: I.IP_VS_CONN_F_BYPASS,
 };
-const TUN_NUM: Record<IpvsTunType, number> = { ipip: I.IP_VS_CONN_F_TUNNEL_TYPE_IPIP, gue: I.IP_VS_CONN_F_TUNNEL_TYPE_GUE, gre: I.IP_VS_CONN_F_TUNNEL_TYPE_GRE };
-const invert = <K extends string>(r: Record<K, number>): Map<number, K> => new Map(Object.entries(r).map(([k, v]) => [v as number, k as K]));
+const TUN_NUM: Record<IpvsTunType, number> = {
+  ipip: I.IP_VS_CONN_F_TUNNEL_TYPE_IPIP,
+  gue: I.IP_VS_CONN_F_TUNNEL_TYPE_GUE,
+  gre: I.IP_VS_CONN_F_TUNNEL_TYPE_GRE,
+};
+const invert = <K extends string>(r: Record<K, number>): Map<number, K> =>
+  new Map(Object.entries(r).map(([k, v]) => [v as number, k as K]));
 const PROTO_NAME = invert(PROTO_NUM);
 const METHOD_NAME = invert(METHOD_NUM);
 const TUN_NAME = invert(TUN_NUM);
@@ -69,7 +86,11 @@ function keyAttrs(k: IpvsServiceKey): [string, number | Uint8Array][] {
     return list;
   }
   if (k.address === undefined) throw new IpvsRequestError(`${serviceName(k)}: a service needs an address or a fwmark`);
-  list.push(["protocol", PROTO_NUM[k.protocol ?? "TCP"]], ["addr", inetAddr(k.family, k.address, serviceName(k))], ["port", k.port ?? 0]);
+  list.push(
+    ["protocol", PROTO_NUM[k.protocol ?? "TCP"]],
+    ["addr", inetAddr(k.family, k.address, serviceName(k))],
+    ["port", k.port ?? 0],
+  );
   return list;
 }
 
@@ -79,11 +100,21 @@ function keyAttrs(k: IpvsServiceKey): [string, number | Uint8Array][] {
  * timeout 0 and the full netmask (the kernel reads only the key then).
  */
 function serviceAttrs(s: IpvsServiceKey & Partial<IpvsService>): AttrList {
-  if (s.scheduler !== undefined && s.scheduler.length >= I.IP_VS_SCHEDNAME_MAXLEN) throw new IpvsRequestError(`${serviceName(s)}: scheduler "${s.scheduler}" is longer than ${I.IP_VS_SCHEDNAME_MAXLEN - 1} characters`);
-  if (s.pe !== undefined && s.pe.length >= I.IP_VS_PENAME_MAXLEN) throw new IpvsRequestError(`${serviceName(s)}: persistence engine "${s.pe}" is longer than ${I.IP_VS_PENAME_MAXLEN - 1} characters`);
+  if (s.scheduler !== undefined && s.scheduler.length >= I.IP_VS_SCHEDNAME_MAXLEN)
+    throw new IpvsRequestError(
+      `${serviceName(s)}: scheduler "${s.scheduler}" is longer than ${I.IP_VS_SCHEDNAME_MAXLEN - 1} characters`,
+    );
+  if (s.pe !== undefined && s.pe.length >= I.IP_VS_PENAME_MAXLEN)
+    throw new IpvsRequestError(
+      `${serviceName(s)}: persistence engine "${s.pe}" is longer than ${I.IP_VS_PENAME_MAXLEN - 1} characters`,
+    );
   const list: [string, number | string | Uint8Array][] = [...keyAttrs(s), ["schedName", s.scheduler ?? ""]];
   if (s.pe) list.push(["peName", s.pe]);
-  list.push(["flags", flagsBytes(s.flags ?? 0)], ["timeout", s.timeout ?? 0], ["netmask", netmaskBytes(s.family, s.netmask ?? (s.family === 6 ? 128 : 0xffffffff))]);
+  list.push(
+    ["flags", flagsBytes(s.flags ?? 0)],
+    ["timeout", s.timeout ?? 0],
+    ["netmask", netmaskBytes(s.family, s.netmask ?? (s.family === 6 ? 128 : 0xffffffff))],
+  );
   return list;
 }
 
@@ -114,12 +145,29 @@ export function serviceRequest(family: number, seq: number, cmd: ServiceCmd, s: 
 }
 
 export function delServiceRequest(family: number, seq: number, k: IpvsServiceKey): Uint8Array {
-  return genlMessage(family, REQ, seq, I.IPVS_CMD_DEL_SERVICE, I.IPVS_GENL_VERSION, encodeAttrs(IPVS_CMD, [["service", serviceAttrs(k)]]));
+  return genlMessage(
+    family,
+    REQ,
+    seq,
+    I.IPVS_CMD_DEL_SERVICE,
+    I.IPVS_GENL_VERSION,
+    encodeAttrs(IPVS_CMD, [["service", serviceAttrs(k)]]),
+  );
 }
 
 /** IPVS_CMD_NEW_DEST / SET_DEST / DEL_DEST: the service's key, then the destination */
 export function destRequest(family: number, seq: number, cmd: DestCmd, k: IpvsServiceKey, d: IpvsDest): Uint8Array {
-  return genlMessage(family, REQ, seq, cmd, I.IPVS_GENL_VERSION, encodeAttrs(IPVS_CMD, [["service", serviceAttrs(k)], ["dest", destAttrs(k.family, d)]]));
+  return genlMessage(
+    family,
+    REQ,
+    seq,
+    cmd,
+    I.IPVS_GENL_VERSION,
+    encodeAttrs(IPVS_CMD, [
+      ["service", serviceAttrs(k)],
+      ["dest", destAttrs(k.family, d)],
+    ]),
+  );
 }
 
 export function flushRequest(family: number, seq: number): Uint8Array {
@@ -135,7 +183,14 @@ export function dumpServicesRequest(family: number, seq: number): Uint8Array {
 }
 
 export function dumpDestsRequest(family: number, seq: number, k: IpvsServiceKey): Uint8Array {
-  return genlMessage(family, REQ | NLM_F_DUMP, seq, I.IPVS_CMD_GET_DEST, I.IPVS_GENL_VERSION, encodeAttrs(IPVS_CMD, [["service", keyAttrs(k)]]));
+  return genlMessage(
+    family,
+    REQ | NLM_F_DUMP,
+    seq,
+    I.IPVS_CMD_GET_DEST,
+    I.IPVS_GENL_VERSION,
+    encodeAttrs(IPVS_CMD, [["service", keyAttrs(k)]]),
+  );
 }
 
 /** IPVS_CMD_SET_CONFIG: the three protocol timeouts (ipvsadm --set; 0 keeps the current value) */
@@ -162,7 +217,10 @@ const STATE_NUM = { master: I.IP_VS_STATE_MASTER, backup: I.IP_VS_STATE_BACKUP }
 
 /** IPVS_CMD_NEW_DAEMON, attributes in libipvs's order (ipvs_start_daemon) */
 export function startDaemonRequest(family: number, seq: number, d: IpvsSyncDaemon): Uint8Array {
-  if (d.interface.length >= I.IP_VS_IFNAME_MAXLEN) throw new IpvsRequestError(`sync daemon: interface name "${d.interface}" is longer than ${I.IP_VS_IFNAME_MAXLEN - 1} characters`);
+  if (d.interface.length >= I.IP_VS_IFNAME_MAXLEN)
+    throw new IpvsRequestError(
+      `sync daemon: interface name "${d.interface}" is longer than ${I.IP_VS_IFNAME_MAXLEN - 1} characters`,
+    );
   const list: [string, number | string | Uint8Array][] = [
     ["state", STATE_NUM[d.state]],
     ["mcastIfn", d.interface],
@@ -177,12 +235,26 @@ export function startDaemonRequest(family: number, seq: number, d: IpvsSyncDaemo
     if (!a) throw new IpvsRequestError(`sync daemon: "${d.group}" is not a multicast address`);
     list.push([v6 ? "mcastGroup6" : "mcastGroup", a]);
   }
-  return genlMessage(family, REQ, seq, I.IPVS_CMD_NEW_DAEMON, I.IPVS_GENL_VERSION, encodeAttrs(IPVS_CMD, [["daemon", list]]));
+  return genlMessage(
+    family,
+    REQ,
+    seq,
+    I.IPVS_CMD_NEW_DAEMON,
+    I.IPVS_GENL_VERSION,
+    encodeAttrs(IPVS_CMD, [["daemon", list]]),
+  );
 }
 
 /** IPVS_CMD_DEL_DAEMON: the role alone */
 export function stopDaemonRequest(family: number, seq: number, state: IpvsSyncDaemon["state"]): Uint8Array {
-  return genlMessage(family, REQ, seq, I.IPVS_CMD_DEL_DAEMON, I.IPVS_GENL_VERSION, encodeAttrs(IPVS_CMD, [["daemon", [["state", STATE_NUM[state]]]]]));
+  return genlMessage(
+    family,
+    REQ,
+    seq,
+    I.IPVS_CMD_DEL_DAEMON,
+    I.IPVS_GENL_VERSION,
+    encodeAttrs(IPVS_CMD, [["daemon", [["state", STATE_NUM[state]]]]]),
+  );
 }
 
 export function dumpDaemonsRequest(family: number, seq: number): Uint8Array {
@@ -242,9 +314,21 @@ export function decodeService(payload: Uint8Array): Result<IpvsServiceInfo> {
   const fam = familyOf(a.af, "IPVS service");
   if (!fam.ok) return fam;
   const family = fam.value;
-  const flagsRaw = a.flags instanceof Uint8Array ? new DataView(a.flags.buffer, a.flags.byteOffset, 8).getUint32(0, true) : 0;
-  const mask = a.netmask instanceof Uint8Array ? new DataView(a.netmask.buffer, a.netmask.byteOffset, 4).getUint32(0, family === 6) : family === 6 ? 128 : 0xffffffff;
-  const s: IpvsServiceInfo = { family, scheduler: typeof a.schedName === "string" ? a.schedName : "", flags: flagsRaw, timeout: typeof a.timeout === "number" ? a.timeout : 0, netmask: mask };
+  const flagsRaw =
+    a.flags instanceof Uint8Array ? new DataView(a.flags.buffer, a.flags.byteOffset, 8).getUint32(0, true) : 0;
+  const mask =
+    a.netmask instanceof Uint8Array
+      ? new DataView(a.netmask.buffer, a.netmask.byteOffset, 4).getUint32(0, family === 6)
+      : family === 6
+        ? 128
+        : 0xffffffff;
+  const s: IpvsServiceInfo = {
+    family,
+    scheduler: typeof a.schedName === "string" ? a.schedName : "",
+    flags: flagsRaw,
+    timeout: typeof a.timeout === "number" ? a.timeout : 0,
+    netmask: mask,
+  };
   if (typeof a.fwmark === "number" && a.fwmark !== 0) s.fwmark = a.fwmark;
   else {
     const proto = PROTO_NAME.get(a.protocol as number);
@@ -303,7 +387,10 @@ export function decodeInfo(payload: Uint8Array): Result<{ version: string; connT
   const a = decodeAttrs(IPVS_INFO, g.value.attrs);
   if (!a.ok) return a;
   const v = typeof a.value.version === "number" ? a.value.version : 0;
-  return ok({ version: `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`, connTabSize: typeof a.value.connTabSize === "number" ? a.value.connTabSize : 0 });
+  return ok({
+    version: `${(v >> 16) & 0xff}.${(v >> 8) & 0xff}.${v & 0xff}`,
+    connTabSize: typeof a.value.connTabSize === "number" ? a.value.connTabSize : 0,
+  });
 }
 
 /** The GET_CONFIG reply (IPVS_CMD_SET_CONFIG with the three timeouts). */
@@ -322,11 +409,20 @@ export function decodeDaemon(payload: Uint8Array): Result<IpvsSyncDaemon> {
   if (!a || typeof a !== "object") return fail("bad-message", "IPVS sync daemon: no IPVS_CMD_ATTR_DAEMON");
   const state = a.state === I.IP_VS_STATE_MASTER ? "master" : a.state === I.IP_VS_STATE_BACKUP ? "backup" : undefined;
   if (!state) return fail("bad-attribute", `IPVS sync daemon: state ${String(a.state)}`);
-  const d: IpvsSyncDaemon = { state, interface: typeof a.mcastIfn === "string" ? a.mcastIfn : "", syncId: typeof a.syncId === "number" ? a.syncId : 0 };
+  const d: IpvsSyncDaemon = {
+    state,
+    interface: typeof a.mcastIfn === "string" ? a.mcastIfn : "",
+    syncId: typeof a.syncId === "number" ? a.syncId : 0,
+  };
   if (typeof a.syncMaxlen === "number") d.maxLen = a.syncMaxlen;
   if (typeof a.mcastPort === "number") d.port = a.mcastPort;
   if (typeof a.mcastTtl === "number") d.ttl = a.mcastTtl;
-  const g = a.mcastGroup6 instanceof Uint8Array ? formatAddress(a.mcastGroup6) : a.mcastGroup instanceof Uint8Array ? formatAddress(a.mcastGroup) : undefined;
+  const g =
+    a.mcastGroup6 instanceof Uint8Array
+      ? formatAddress(a.mcastGroup6)
+      : a.mcastGroup instanceof Uint8Array
+        ? formatAddress(a.mcastGroup)
+        : undefined;
   // the kernel reports the group it uses; :: / 0.0.0.0 only when none was ever set
   if (g && g !== "::" && g !== "0.0.0.0") d.group = g;
   return ok(d);

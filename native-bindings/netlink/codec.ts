@@ -27,7 +27,10 @@ export interface DecodeError {
 export type Result<T> = { ok: true; value: T } | { ok: false; error: DecodeError };
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value });
-export const fail = <T = never>(code: DecodeErrorCode, message: string): Result<T> => ({ ok: false, error: { code, message } });
+export const fail = <T = never>(code: DecodeErrorCode, message: string): Result<T> => ({
+  ok: false,
+  error: { code, message },
+});
 
 /** NLMSG_ALIGN / NLA_ALIGN */
 export const align4 = (n: number): number => (n + 3) & ~3;
@@ -60,11 +63,19 @@ export function encodeStruct(s: StructSchema, values: Readonly<Partial<StructVal
 }
 
 export function decodeStruct(s: StructSchema, buf: Uint8Array, off = 0): Result<StructValue> {
-  if (off < 0 || buf.length - off < s.size) return fail("truncated", `${s.name}: need ${s.size} bytes, have ${Math.max(0, buf.length - off)}`);
+  if (off < 0 || buf.length - off < s.size)
+    return fail("truncated", `${s.name}: need ${s.size} bytes, have ${Math.max(0, buf.length - off)}`);
   const dv = new DataView(buf.buffer, buf.byteOffset + off, s.size);
   const v: StructValue = {};
   for (const [name, type, o] of s.fields) {
-    v[name] = type === "u8" ? dv.getUint8(o) : type === "u16" ? dv.getUint16(o, true) : type === "u32" ? dv.getUint32(o, true) : dv.getInt32(o, true);
+    v[name] =
+      type === "u8"
+        ? dv.getUint8(o)
+        : type === "u16"
+          ? dv.getUint16(o, true)
+          : type === "u32"
+            ? dv.getUint32(o, true)
+            : dv.getInt32(o, true);
   }
   return ok(v);
 }
@@ -80,7 +91,18 @@ export function decodeStruct(s: StructSchema, buf: Uint8Array, off = 0): Result<
  * - nested: a nested attribute list; with `nested` it decodes by that schema, without it stays bytes
  * - flag: no payload
  */
-export type AttrKind = "u8" | "u16" | "be16" | "u32" | "s32" | "u64" | "string" | "rawstring" | "binary" | "nested" | "flag";
+export type AttrKind =
+  | "u8"
+  | "u16"
+  | "be16"
+  | "u32"
+  | "s32"
+  | "u64"
+  | "string"
+  | "rawstring"
+  | "binary"
+  | "nested"
+  | "flag";
 export interface AttrSpec {
   readonly type: number;
   readonly kind: AttrKind;
@@ -184,11 +206,16 @@ export function splitAttrs(buf: Uint8Array, where: string): Result<RawAttr[]> {
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let off = 0;
   while (off < buf.length) {
-    if (buf.length - off < NLA_HDRLEN) return fail("truncated", `${where}: ${buf.length - off} stray bytes after the attributes`);
+    if (buf.length - off < NLA_HDRLEN)
+      return fail("truncated", `${where}: ${buf.length - off} stray bytes after the attributes`);
     const len = dv.getUint16(off, true);
     const type = dv.getUint16(off + 2, true) & NLA_TYPE_MASK;
     if (len < NLA_HDRLEN) return fail("bad-length", `${where}: attribute ${type} has length ${len}`);
-    if (off + len > buf.length) return fail("truncated", `${where}: attribute ${type} (${len} bytes) runs past the end (${buf.length - off} left)`);
+    if (off + len > buf.length)
+      return fail(
+        "truncated",
+        `${where}: attribute ${type} (${len} bytes) runs past the end (${buf.length - off} left)`,
+      );
     out.push({ type, payload: buf.subarray(off + NLA_HDRLEN, off + len) });
     off += align4(len);
   }
@@ -298,9 +325,16 @@ export function encodeMessage(h: NlHeader, ...body: Uint8Array[]): Uint8Array {
 }
 
 export function decodeHeader(buf: Uint8Array, off = 0): Result<NlHeader & { len: number }> {
-  if (buf.length - off < NLMSG_HDRLEN) return fail("truncated", `nlmsghdr: need 16 bytes, have ${Math.max(0, buf.length - off)}`);
+  if (buf.length - off < NLMSG_HDRLEN)
+    return fail("truncated", `nlmsghdr: need 16 bytes, have ${Math.max(0, buf.length - off)}`);
   const dv = new DataView(buf.buffer, buf.byteOffset + off, NLMSG_HDRLEN);
-  return ok({ len: dv.getUint32(0, true), type: dv.getUint16(4, true), flags: dv.getUint16(6, true), seq: dv.getUint32(8, true), pid: dv.getUint32(12, true) });
+  return ok({
+    len: dv.getUint32(0, true),
+    type: dv.getUint16(4, true),
+    flags: dv.getUint16(6, true),
+    seq: dv.getUint32(8, true),
+    pid: dv.getUint32(12, true),
+  });
 }
 
 /** Split one datagram into messages (NLMSG_OK / NLMSG_NEXT). */
@@ -311,8 +345,10 @@ export function parseMessages(buf: Uint8Array): Result<NlMessage[]> {
     const h = decodeHeader(buf, off);
     if (!h.ok) return h;
     const { len } = h.value;
-    if (len < NLMSG_HDRLEN) return fail("bad-length", `nlmsghdr at ${off}: nlmsg_len ${len} is shorter than the header`);
-    if (len > buf.length - off) return fail("truncated", `nlmsghdr at ${off}: nlmsg_len ${len} but only ${buf.length - off} bytes left`);
+    if (len < NLMSG_HDRLEN)
+      return fail("bad-length", `nlmsghdr at ${off}: nlmsg_len ${len} is shorter than the header`);
+    if (len > buf.length - off)
+      return fail("truncated", `nlmsghdr at ${off}: nlmsg_len ${len} but only ${buf.length - off} bytes left`);
     out.push({ ...h.value, payload: buf.subarray(off + NLMSG_HDRLEN, off + len) });
     off += align4(len);
   }
@@ -360,7 +396,8 @@ const NLMSGERR_ATTRS: AttrSchema = {
 export function decodeAck(m: NlMessage): Result<NlAck> {
   if (m.type !== NLMSG_ERROR) return fail("bad-message", `expected NLMSG_ERROR, got type ${m.type}`);
   const p = m.payload;
-  if (p.length < 4 + NLMSG_HDRLEN) return fail("truncated", `nlmsgerr: need ${4 + NLMSG_HDRLEN} bytes, have ${p.length}`);
+  if (p.length < 4 + NLMSG_HDRLEN)
+    return fail("truncated", `nlmsgerr: need ${4 + NLMSG_HDRLEN} bytes, have ${p.length}`);
   const err = new DataView(p.buffer, p.byteOffset, 4).getInt32(0, true);
   if (err > 0) return fail("bad-message", `nlmsgerr: positive error ${err}`);
   const req = decodeHeader(p, 4);
@@ -370,7 +407,8 @@ export function decodeAck(m: NlMessage): Result<NlAck> {
   const echoed = m.flags & NLM_F_CAPPED ? NLMSG_HDRLEN : align4(req.value.len);
   if (echoed < NLMSG_HDRLEN) return fail("bad-length", `nlmsgerr: echoed request length ${req.value.len}`);
   const tlvStart = 4 + echoed;
-  if (tlvStart > p.length) return fail("truncated", `nlmsgerr: echoed request (${echoed} bytes) runs past the end (${p.length - 4})`);
+  if (tlvStart > p.length)
+    return fail("truncated", `nlmsgerr: echoed request (${echoed} bytes) runs past the end (${p.length - 4})`);
   const tlv = decodeAttrs(NLMSGERR_ATTRS, p.subarray(tlvStart));
   if (!tlv.ok) return tlv;
   const t = tlv.value;

@@ -5,7 +5,18 @@
  * constant: IPVS got 0x20 in one captured boot and may get another in the next, so it
  * is always looked up (CTRL_CMD_GETFAMILY), as libnl's genl_ctrl_resolve does.
  */
-import { type AttrSchema, decodeAttrs, decodeStruct, encodeAttrs, encodeMessage, type Result, type StructSchema, encodeStruct, fail, ok } from "./codec";
+import {
+  type AttrSchema,
+  decodeAttrs,
+  decodeStruct,
+  encodeAttrs,
+  encodeMessage,
+  type Result,
+  type StructSchema,
+  encodeStruct,
+  fail,
+  ok,
+} from "./codec";
 import * as K from "./constants";
 import { NetlinkError } from "./error";
 import type { NetlinkSocket } from "./socket";
@@ -40,13 +51,27 @@ export const CTRL_ATTRS: AttrSchema = {
 };
 
 /** One generic netlink request: nlmsghdr + genlmsghdr + attributes. */
-export function genlMessage(family: number, flags: number, seq: number, cmd: number, version: number, attrs: Uint8Array = new Uint8Array(0)): Uint8Array {
+export function genlMessage(
+  family: number,
+  flags: number,
+  seq: number,
+  cmd: number,
+  version: number,
+  attrs: Uint8Array = new Uint8Array(0),
+): Uint8Array {
   return encodeMessage({ type: family, flags, seq, pid: 0 }, encodeStruct(GENLMSGHDR, { cmd, version }), attrs);
 }
 
 /** CTRL_CMD_GETFAMILY by name (version 1, as libnl sends it). */
 export function getFamilyRequest(name: string, seq: number): Uint8Array {
-  return genlMessage(GENL_ID_CTRL, K.NLM_F_REQUEST | K.NLM_F_ACK, seq, CTRL_CMD_GETFAMILY, 1, encodeAttrs(CTRL_ATTRS, [["familyName", name]]));
+  return genlMessage(
+    GENL_ID_CTRL,
+    K.NLM_F_REQUEST | K.NLM_F_ACK,
+    seq,
+    CTRL_CMD_GETFAMILY,
+    1,
+    encodeAttrs(CTRL_ATTRS, [["familyName", name]]),
+  );
 }
 
 /** A generic netlink message body split into its command and attribute bytes. */
@@ -59,11 +84,13 @@ export function splitGenl(payload: Uint8Array): Result<{ cmd: number; version: n
 export function decodeFamily(payload: Uint8Array): Result<{ id: number; name: string; version: number }> {
   const g = splitGenl(payload);
   if (!g.ok) return g;
-  if (g.value.cmd !== CTRL_CMD_NEWFAMILY) return fail("bad-message", `nlctrl: expected CTRL_CMD_NEWFAMILY, got command ${g.value.cmd}`);
+  if (g.value.cmd !== CTRL_CMD_NEWFAMILY)
+    return fail("bad-message", `nlctrl: expected CTRL_CMD_NEWFAMILY, got command ${g.value.cmd}`);
   const a = decodeAttrs(CTRL_ATTRS, g.value.attrs);
   if (!a.ok) return a;
   const { familyId, familyName, version } = a.value;
-  if (typeof familyId !== "number" || typeof familyName !== "string") return fail("bad-message", "nlctrl: family reply without id or name");
+  if (typeof familyId !== "number" || typeof familyName !== "string")
+    return fail("bad-message", "nlctrl: family reply without id or name");
   return ok({ id: familyId, name: familyName, version: typeof version === "number" ? version : 0 });
 }
 

@@ -12,7 +12,18 @@
  *    (where the scope is RT_SCOPE_NOWHERE, a wildcard);
  *  - rules send action FR_ACT_TO_TBL on delete too.
  */
-import { type AttrList, decodeAttrs, decodeStruct, encodeAttrs, encodeMessage, encodeStruct, fail, type NlMessage, ok, type Result } from "./codec";
+import {
+  type AttrList,
+  decodeAttrs,
+  decodeStruct,
+  encodeAttrs,
+  encodeMessage,
+  encodeStruct,
+  fail,
+  type NlMessage,
+  ok,
+  type Result,
+} from "./codec";
 import * as K from "./constants";
 import { invalid } from "./error";
 import { formatAddress, parseAddress } from "../../src/base/ip";
@@ -43,7 +54,8 @@ function addr(request: string, what: string, family: 4 | 6, text: string): Uint8
 }
 function prefix(request: string, family: 4 | 6, len: number | undefined): number {
   const n = len ?? hostLen(family);
-  if (!Number.isInteger(n) || n < 0 || n > hostLen(family)) throw invalid(request, `prefix length ${n} is not 0..${hostLen(family)}`);
+  if (!Number.isInteger(n) || n < 0 || n > hostLen(family))
+    throw invalid(request, `prefix length ${n} is not 0..${hostLen(family)}`);
   return n;
 }
 function ifindex(request: string, i: number): number {
@@ -74,7 +86,12 @@ export function describeAddress(op: "new" | "del", a: AddressSpec, name?: string
  * `name` (the interface's name) lets the label be checked: the kernel accepts any label,
  * keepalived's convention and `ip`'s is that it starts with the interface name.
  */
-export function addressRequest(op: "new" | "del", a: AddressSpec, seq: number, o: { replace?: boolean; ifname?: string } = {}): Uint8Array {
+export function addressRequest(
+  op: "new" | "del",
+  a: AddressSpec,
+  seq: number,
+  o: { replace?: boolean; ifname?: string } = {},
+): Uint8Array {
   const request = describeAddress(op, a, o.ifname);
   const fam = family(request, a.family);
   const local = addr(request, "address", fam, a.address);
@@ -90,7 +107,8 @@ export function addressRequest(op: "new" | "del", a: AddressSpec, seq: number, o
     if (flags) attrs.push(["flags", flags]);
     if (a.label !== undefined && fam === 4) {
       ifname(request, "label", a.label);
-      if (o.ifname !== undefined && !a.label.startsWith(o.ifname)) throw invalid(request, `label "${a.label}" must start with the interface name "${o.ifname}"`);
+      if (o.ifname !== undefined && !a.label.startsWith(o.ifname))
+        throw invalid(request, `label "${a.label}" must start with the interface name "${o.ifname}"`);
       attrs.push(["label", a.label]);
     }
   }
@@ -103,7 +121,11 @@ export function addressRequest(op: "new" | "del", a: AddressSpec, seq: number, o
     index: ifindex(request, a.ifindex),
   });
   const nlFlags = op === "del" ? REQ_ACK : REQ_ACK | K.NLM_F_CREATE | (o.replace ? K.NLM_F_REPLACE : K.NLM_F_EXCL);
-  return encodeMessage({ type: op === "new" ? K.RTM_NEWADDR : K.RTM_DELADDR, flags: nlFlags, seq, pid: 0 }, hdr, encodeAttrs(IFA, attrs));
+  return encodeMessage(
+    { type: op === "new" ? K.RTM_NEWADDR : K.RTM_DELADDR, flags: nlFlags, seq, pid: 0 },
+    hdr,
+    encodeAttrs(IFA, attrs),
+  );
 }
 
 /** RTM_GETADDR dump; family 0 = both. */
@@ -139,7 +161,13 @@ export function decodeAddress(m: NlMessage): Result<AddressInfo> {
 
 // ---------------------------------------------------------------- routes
 
-const ROUTE_TYPES = { unicast: K.RTN_UNICAST, local: K.RTN_LOCAL, blackhole: K.RTN_BLACKHOLE, unreachable: K.RTN_UNREACHABLE, prohibit: K.RTN_PROHIBIT } as const;
+const ROUTE_TYPES = {
+  unicast: K.RTN_UNICAST,
+  local: K.RTN_LOCAL,
+  blackhole: K.RTN_BLACKHOLE,
+  unreachable: K.RTN_UNREACHABLE,
+  prohibit: K.RTN_PROHIBIT,
+} as const;
 
 export function describeRoute(op: "new" | "del", r: RouteSpec, name?: string): string {
   const parts = [`RTM_${op === "new" ? "NEWROUTE" : "DELROUTE"}`];
@@ -197,7 +225,11 @@ export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { 
     scope: u8(request, "scope", r.scope, op === "new" ? K.RT_SCOPE_UNIVERSE : K.RT_SCOPE_NOWHERE),
     type,
   });
-  return encodeMessage({ type: op === "new" ? K.RTM_NEWROUTE : K.RTM_DELROUTE, flags: op === "new" ? CREATE_EXCL : REQ_ACK, seq, pid: 0 }, hdr, encodeAttrs(RTA, attrs));
+  return encodeMessage(
+    { type: op === "new" ? K.RTM_NEWROUTE : K.RTM_DELROUTE, flags: op === "new" ? CREATE_EXCL : REQ_ACK, seq, pid: 0 },
+    hdr,
+    encodeAttrs(RTA, attrs),
+  );
 }
 
 // ---------------------------------------------------------------- rules
@@ -252,12 +284,21 @@ export function ruleRequest(op: "new" | "del", r: RuleSpec, seq: number): Uint8A
     action: K.FR_ACT_TO_TBL,
     flags: r.invert ? K.FIB_RULE_INVERT : 0,
   });
-  return encodeMessage({ type: op === "new" ? K.RTM_NEWRULE : K.RTM_DELRULE, flags: op === "new" ? CREATE_EXCL : REQ_ACK, seq, pid: 0 }, hdr, encodeAttrs(FRA, attrs));
+  return encodeMessage(
+    { type: op === "new" ? K.RTM_NEWRULE : K.RTM_DELRULE, flags: op === "new" ? CREATE_EXCL : REQ_ACK, seq, pid: 0 },
+    hdr,
+    encodeAttrs(FRA, attrs),
+  );
 }
 
 // ---------------------------------------------------------------- links
 
-const MACVLAN_MODES = { private: K.MACVLAN_MODE_PRIVATE, vepa: K.MACVLAN_MODE_VEPA, bridge: K.MACVLAN_MODE_BRIDGE, passthru: K.MACVLAN_MODE_PASSTHRU } as const;
+const MACVLAN_MODES = {
+  private: K.MACVLAN_MODE_PRIVATE,
+  vepa: K.MACVLAN_MODE_VEPA,
+  bridge: K.MACVLAN_MODE_BRIDGE,
+  passthru: K.MACVLAN_MODE_PASSTHRU,
+} as const;
 export type MacvlanMode = keyof typeof MACVLAN_MODES;
 export interface MacvlanSpec {
   name: string;
@@ -265,7 +306,6 @@ export interface MacvlanSpec {
   mac: Uint8Array;
   mode?: MacvlanMode;
 }
-
 
 export function describeMacvlan(o: MacvlanSpec): string {
   return `RTM_NEWLINK ${o.name} type macvlan mode ${o.mode ?? "private"} link #${o.link} address ${formatMac(o.mac)}`;
@@ -295,7 +335,11 @@ export function macvlanRequest(o: MacvlanSpec, seq: number): Uint8Array {
       ],
     ],
   ];
-  return encodeMessage({ type: K.RTM_NEWLINK, flags: CREATE_EXCL, seq, pid: 0 }, encodeStruct(IFINFOMSG, {}), encodeAttrs(IFLA, attrs));
+  return encodeMessage(
+    { type: K.RTM_NEWLINK, flags: CREATE_EXCL, seq, pid: 0 },
+    encodeStruct(IFINFOMSG, {}),
+    encodeAttrs(IFLA, attrs),
+  );
 }
 
 export function deleteLinkRequest(index: number, seq: number): Uint8Array {
@@ -306,11 +350,17 @@ export function deleteLinkRequest(index: number, seq: number): Uint8Array {
 /** RTM_NEWLINK with ifi_change = IFF_UP (what `ip link set DEV up|down` sends). */
 export function setLinkUpRequest(index: number, up: boolean, seq: number): Uint8Array {
   const i = ifindex(`RTM_NEWLINK #${index} ${up ? "up" : "down"}`, index);
-  return encodeMessage({ type: K.RTM_NEWLINK, flags: REQ_ACK, seq, pid: 0 }, encodeStruct(IFINFOMSG, { index: i, flags: up ? K.IFF_UP : 0, change: K.IFF_UP }));
+  return encodeMessage(
+    { type: K.RTM_NEWLINK, flags: REQ_ACK, seq, pid: 0 },
+    encodeStruct(IFINFOMSG, { index: i, flags: up ? K.IFF_UP : 0, change: K.IFF_UP }),
+  );
 }
 
 export function dumpLinksRequest(seq: number): Uint8Array {
-  return encodeMessage({ type: K.RTM_GETLINK, flags: K.NLM_F_REQUEST | K.NLM_F_DUMP, seq, pid: 0 }, encodeStruct(IFINFOMSG, {}));
+  return encodeMessage(
+    { type: K.RTM_GETLINK, flags: K.NLM_F_REQUEST | K.NLM_F_DUMP, seq, pid: 0 },
+    encodeStruct(IFINFOMSG, {}),
+  );
 }
 
 export function decodeLink(m: NlMessage): Result<LinkInfo> {

@@ -20,7 +20,10 @@ import type { RtnlEvent } from "./types";
 const RCVBUF = 8 << 20;
 
 export function watchRtnl(onEvent: (e: RtnlEvent | { type: "overrun" }) => void): { close(): void } {
-  const sock = NetlinkSocket.open({ groups: K.RTMGRP_LINK | K.RTMGRP_IPV4_IFADDR | K.RTMGRP_IPV6_IFADDR, rcvbuf: RCVBUF });
+  const sock = NetlinkSocket.open({
+    groups: K.RTMGRP_LINK | K.RTMGRP_IPV4_IFADDR | K.RTMGRP_IPV6_IFADDR,
+    rcvbuf: RCVBUF,
+  });
   let closed = false;
   const drain = (): void => {
     while (!closed) {

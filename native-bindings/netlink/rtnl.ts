@@ -51,7 +51,8 @@ export function interfaceIndex(name: string): number {
   return libc.if_nametoindex(Buffer.from(`${name}\0`, "utf8"));
 }
 
-const fail = (o: AckOutcome, request: string): NetlinkError | undefined => (o.errno === 0 ? undefined : new NetlinkError(o.errno, request, o.extack, o.detail));
+const fail = (o: AckOutcome, request: string): NetlinkError | undefined =>
+  o.errno === 0 ? undefined : new NetlinkError(o.errno, request, o.extack, o.detail);
 
 export class Rtnl {
   private readonly sock: NetlinkSocket;
@@ -207,7 +208,8 @@ export class Rtnl {
       () => describeMacvlan(o),
     );
     const index = interfaceIndex(o.name);
-    if (index === 0) throw new NetlinkError(ENODEV, describeMacvlan(o), undefined, "created, but if_nametoindex does not find it");
+    if (index === 0)
+      throw new NetlinkError(ENODEV, describeMacvlan(o), undefined, "created, but if_nametoindex does not find it");
     return index;
   }
 

@@ -78,7 +78,8 @@ export class NetlinkSocket {
         const v = Buffer.alloc(4);
         v.writeInt32LE(o.rcvbuf, 0);
         // FORCE needs CAP_NET_ADMIN (which every rtnetlink change needs anyway); else the capped one
-        if (libc.setsockopt(fd, K.SOL_SOCKET, K.SO_RCVBUFFORCE, v, 4) !== 0) libc.setsockopt(fd, K.SOL_SOCKET, K.SO_RCVBUF, v, 4);
+        if (libc.setsockopt(fd, K.SOL_SOCKET, K.SO_RCVBUFFORCE, v, 4) !== 0)
+          libc.setsockopt(fd, K.SOL_SOCKET, K.SO_RCVBUF, v, 4);
       }
       const sa = Buffer.alloc(12);
       sa.writeUInt16LE(K.AF_NETLINK, 0);
@@ -106,7 +107,8 @@ export class NetlinkSocket {
     for (;;) {
       const n = libc.sendto(this.fd, bytes, bytes.length, 0, this.kernel, 12);
       if (n >= 0n) {
-        if (Number(n) !== bytes.length) throw new SyscallError("sendto(AF_NETLINK)", EMSGSIZE, `short send ${n}/${bytes.length}`);
+        if (Number(n) !== bytes.length)
+          throw new SyscallError("sendto(AF_NETLINK)", EMSGSIZE, `short send ${n}/${bytes.length}`);
         return;
       }
       const e = errno();
@@ -138,7 +140,8 @@ export class NetlinkSocket {
         throw new SyscallError("recvmsg(AF_NETLINK)", e);
       }
       if (this.name.readUInt32LE(4) !== 0) continue; // not from the kernel
-      if (h.readInt32LE(48) & K.MSG_TRUNC) throw new SyscallError("recvmsg(AF_NETLINK)", EMSGSIZE, "datagram larger than the receive buffer");
+      if (h.readInt32LE(48) & K.MSG_TRUNC)
+        throw new SyscallError("recvmsg(AF_NETLINK)", EMSGSIZE, "datagram larger than the receive buffer");
       return new Uint8Array(this.buf.buffer, this.buf.byteOffset, Number(n)).slice();
     }
   }
@@ -206,7 +209,10 @@ export class NetlinkSocket {
       for (const m of msgs.value) {
         if (m.type !== K.NLMSG_ERROR || !wanted.has(m.seq)) continue;
         const ack = decodeAck(m);
-        out.set(m.seq, ack.ok ? { errno: ack.value.errno, extack: ack.value.extack } : { errno: EBADMSG, detail: ack.error.message });
+        out.set(
+          m.seq,
+          ack.ok ? { errno: ack.value.errno, extack: ack.value.extack } : { errno: EBADMSG, detail: ack.error.message },
+        );
         wanted.delete(m.seq);
       }
     }
@@ -230,7 +236,8 @@ export class NetlinkSocket {
         if (e instanceof SyscallError) throw new NetlinkError(e.errno, request, undefined, e.syscall);
         throw e;
       }
-      if (d === undefined) throw new NetlinkError(ETIMEDOUT, request, undefined, `dump not finished within ${WAIT_MS} ms`);
+      if (d === undefined)
+        throw new NetlinkError(ETIMEDOUT, request, undefined, `dump not finished within ${WAIT_MS} ms`);
       const msgs = parseMessages(d);
       if (!msgs.ok) throw new NetlinkError(EBADMSG, request, undefined, msgs.error.message);
       for (const m of msgs.value) {

@@ -86,4 +86,6 @@ export interface AddressInfo {
   flags: number;
 }
 
-export type RtnlEvent = { type: "link"; action: "new" | "del"; link: LinkInfo } | { type: "addr"; action: "new" | "del"; addr: AddressInfo };
+export type RtnlEvent =
+  | { type: "link"; action: "new" | "del"; link: LinkInfo }
+  | { type: "addr"; action: "new" | "del"; addr: AddressInfo };

@@ -14,4 +14,3 @@ export function parseMac(text: string): Uint8Array | undefined {
 export function formatMac(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(":");
 }
-

@@ -9,11 +9,24 @@ import type { DnsCheck } from "../config/lvs/model";
 import type { Probe, ProbeResult } from "./probe";
 import { settleOnce } from "./settle";
 
-const QTYPE: Record<string, number> = { A: 1, NS: 2, CNAME: 5, SOA: 6, MX: 15, TXT: 16, AAAA: 28, RRSIG: 46, DNSKEY: 48 };
+const QTYPE: Record<string, number> = {
+  A: 1,
+  NS: 2,
+  CNAME: 5,
+  SOA: 6,
+  MX: 15,
+  TXT: 16,
+  AAAA: 28,
+  RRSIG: 46,
+  DNSKEY: 48,
+};
 
 export function dnsQuery(id: number, name: string, type: string): Buffer {
   const labels = name === "." ? [] : name.replace(/\.$/, "").split(".");
-  const q = Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, "ascii")])), Buffer.from([0])]);
+  const q = Buffer.concat([
+    ...labels.map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l, "ascii")])),
+    Buffer.from([0]),
+  ]);
   const h = Buffer.alloc(12);
   h.writeUInt16BE(id, 0);
   h.writeUInt16BE(0x0100, 2); // RD
@@ -50,7 +63,13 @@ export function createDnsProbe(ck: DnsCheck, _site?: unknown): Probe {
           if (m.readUInt16BE(4) !== 1) return finish({ ok: false, reason: `DNS_CHECK (${who}) QDCOUNT is not 1` });
           finish({ ok: true, detail: `${m.readUInt16BE(6)} answers` });
         });
-        const send = () => sock.send(dnsQuery(id, ck.name, ck.queryType), port, t.ip, (e) => e && finish({ ok: false, reason: `DNS_CHECK (${who}) send failed: ${e.message}` }));
+        const send = () =>
+          sock.send(
+            dnsQuery(id, ck.name, ck.queryType),
+            port,
+            t.ip,
+            (e) => e && finish({ ok: false, reason: `DNS_CHECK (${who}) send failed: ${e.message}` }),
+          );
         if (t.bindto || t.bindPort) sock.bind({ address: t.bindto, port: t.bindPort ?? 0 }, send);
         else send();
       });

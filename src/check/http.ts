@@ -22,7 +22,12 @@ export interface HttpSite {
 }
 
 /** The request keepalived sends for one URL. */
-export function buildRequest(ck: Pick<HttpCheck, "httpProtocol" | "virtualhost">, url: Pick<HttpUrl, "path" | "virtualhost">, t: Pick<ProbeTarget, "ip" | "port">, site?: { vs?: { virtualhost?: string }; rs?: { virtualhost?: string } }): string {
+export function buildRequest(
+  ck: Pick<HttpCheck, "httpProtocol" | "virtualhost">,
+  url: Pick<HttpUrl, "path" | "virtualhost">,
+  t: Pick<ProbeTarget, "ip" | "port">,
+  site?: { vs?: { virtualhost?: string }; rs?: { virtualhost?: string } },
+): string {
   const vhost = url.virtualhost ?? ck.virtualhost ?? site?.rs?.virtualhost ?? site?.vs?.virtualhost;
   const host = vhost ?? (t.ip.includes(":") ? `[${t.ip}]:${t.port ?? 80}` : `${t.ip}:${t.port ?? 80}`);
   const minor = ck.httpProtocol === "1.1" ? 1 : 0;
@@ -37,14 +42,25 @@ function regexOf(url: HttpUrl): RegExp | undefined {
   return new RegExp(url.regex, flags);
 }
 
-export type UrlOutcome = { ok: true; status: number; digest: string; msg: string } | { ok: false; timeout?: boolean; what: string; status?: number; digest?: string };
+export type UrlOutcome =
+  | { ok: true; status: number; digest: string; msg: string }
+  | { ok: false; timeout?: boolean; what: string; status?: number; digest?: string };
 
 /** Fetch and judge one URL as keepalived's http_handle_response does. */
-export async function checkUrl(ck: HttpCheck, url: HttpUrl, t: ProbeTarget, signal: AbortSignal, site?: HttpSite): Promise<UrlOutcome> {
+export async function checkUrl(
+  ck: HttpCheck,
+  url: HttpUrl,
+  t: ProbeTarget,
+  signal: AbortSignal,
+  site?: HttpSite,
+): Promise<UrlOutcome> {
   const tls =
     ck.type === "SSL_GET"
       ? {
-          servername: ck.enableSni || ck.sniName ? (ck.sniName ?? url.virtualhost ?? ck.virtualhost ?? site?.rs.virtualhost ?? site?.vs.virtualhost) : undefined,
+          servername:
+            ck.enableSni || ck.sniName
+              ? (ck.sniName ?? url.virtualhost ?? ck.virtualhost ?? site?.rs.virtualhost ?? site?.vs.virtualhost)
+              : undefined,
           ca: site?.ssl?.ca ? readFileSync(site.ssl.ca, "utf8") : undefined,
           cert: site?.ssl?.certificate ? readFileSync(site.ssl.certificate, "utf8") : undefined,
           key: site?.ssl?.key ? readFileSync(site.ssl.key, "utf8") : undefined,
@@ -52,7 +68,16 @@ export async function checkUrl(ck: HttpCheck, url: HttpUrl, t: ProbeTarget, sign
         }
       : undefined;
   const c = await connectTarget(t, signal, tls);
-  if (!c.ok) return { ok: false, timeout: c.timeout, what: c.timeout ? "Timeout connecting" : tls ? "SSL handshake/communication error connecting to" : "Connection failed" };
+  if (!c.ok)
+    return {
+      ok: false,
+      timeout: c.timeout,
+      what: c.timeout
+        ? "Timeout connecting"
+        : tls
+          ? "SSL handshake/communication error connecting to"
+          : "Connection failed",
+    };
   const sock = c.sock;
   let seen = 0;
   try {
@@ -65,10 +90,12 @@ export async function checkUrl(ck: HttpCheck, url: HttpUrl, t: ProbeTarget, sign
       return res.complete();
     });
     if (r.timeout && r.data.length === 0) return { ok: false, timeout: true, what: "Timeout WEB read" };
-    if (r.data.length === 0 || !res.extracted) return { ok: false, what: r.timeout ? "Timeout WEB read" : "Read, no data received from " };
+    if (r.data.length === 0 || !res.extracted)
+      return { ok: false, what: r.timeout ? "Timeout WEB read" : "Read, no data received from " };
     const digest = res.digest();
     const status = res.status;
-    if (!url.statusCodes.some((s) => status >= s.from && status <= s.to)) return { ok: false, what: "HTTP status code error to", status, digest };
+    if (!url.statusCodes.some((s) => status >= s.from && status <= s.to))
+      return { ok: false, what: "HTTP status code error to", status, digest };
     let msg = "HTTP status code";
     if (url.digest) {
       if (url.digest.toLowerCase() !== digest) return { ok: false, what: "MD5 digest error to", status, digest };
@@ -97,7 +124,9 @@ export function createHttpProbe(ck: HttpCheck, site: HttpSite): Probe {
   return {
     async run(ctx): Promise<ProbeResult> {
       const who = `[${ctx.target.ip}]:tcp:${ctx.target.port ?? 0}`;
-      const urls = ck.urls.length ? ck.urls : [{ path: "/", statusCodes: [{ from: 200, to: 299 }], regexNoMatch: false, regexOptions: [] } as HttpUrl];
+      const urls = ck.urls.length
+        ? ck.urls
+        : [{ path: "/", statusCodes: [{ from: 200, to: 299 }], regexNoMatch: false, regexOptions: [] } as HttpUrl];
       for (let i = ctx.retry ? failedUrl : 0; i < urls.length; i++) {
         const url = urls[i] as HttpUrl;
         const r = await checkUrl(ck, url, ctx.target, ctx.signal, site);
@@ -111,7 +140,10 @@ export function createHttpProbe(ck: HttpCheck, site: HttpSite): Probe {
     },
     upLine: (who) => `Remote Web server ${who} succeed on service.`,
     // keepalived says HTTP_CHECK for SSL_GET too
-    downLine: (who, retries) => (retries ? `HTTP_CHECK on service ${who} failed after ${retries} retries.` : `HTTP_CHECK on service ${who} failed.`),
+    downLine: (who, retries) =>
+      retries
+        ? `HTTP_CHECK on service ${who} failed after ${retries} retries.`
+        : `HTTP_CHECK on service ${who} failed.`,
     alert: (up) => (up ? "=> CHECK succeed on service <=" : "=> CHECK failed on service : HTTP request failed <="),
   };
 }

@@ -16,7 +16,8 @@ import { settleOnce } from "./settle";
 
 type TlsOptions = { servername?: string; ca?: string; cert?: string; key?: string; passphrase?: string };
 
-const needsNative = (t: ProbeTarget): boolean => t.bindto !== undefined || t.bindPort !== undefined || t.fwmark !== undefined || t.bindIf !== undefined;
+const needsNative = (t: ProbeTarget): boolean =>
+  t.bindto !== undefined || t.bindPort !== undefined || t.fwmark !== undefined || t.bindIf !== undefined;
 
 export type Connected = { ok: true; sock: Socket | TLSSocket } | { ok: false; timeout: boolean; error: string };
 
@@ -26,7 +27,16 @@ export function connectTarget(t: ProbeTarget, signal: AbortSignal, tls?: TlsOpti
 
 async function connectNative(t: ProbeTarget, signal: AbortSignal, tls?: TlsOptions): Promise<Connected> {
   const t0 = performance.now();
-  const r = await connectTcp({ address: t.ip, port: t.port ?? 0, bindAddress: t.bindto, bindPort: t.bindPort, device: t.bindIf, fwmark: t.fwmark, timeoutMs: t.connectTimeoutMs, signal });
+  const r = await connectTcp({
+    address: t.ip,
+    port: t.port ?? 0,
+    bindAddress: t.bindto,
+    bindPort: t.bindPort,
+    device: t.bindIf,
+    fwmark: t.fwmark,
+    timeoutMs: t.connectTimeoutMs,
+    signal,
+  });
   if (!r.ok) return { ok: false, timeout: r.timeout, error: r.error };
   return adoptFd(r.fd, tls, Math.max(1, t.connectTimeoutMs - (performance.now() - t0)), signal);
 }
@@ -42,7 +52,13 @@ export function adoptFd(fd: number, tls: TlsOptions | undefined, ms: number, sig
   });
 }
 
-function settle(sock: Socket | TLSSocket, ready: string, ms: number, signal: AbortSignal, resolve: (c: Connected) => void): void {
+function settle(
+  sock: Socket | TLSSocket,
+  ready: string,
+  ms: number,
+  signal: AbortSignal,
+  resolve: (c: Connected) => void,
+): void {
   const finish = settleOnce<Connected>(resolve, {
     ms,
     signal,
@@ -65,7 +81,12 @@ function connectBun(t: ProbeTarget, signal: AbortSignal, tls?: TlsOptions): Prom
 }
 
 /** Read until `done(buffer)` says so, the peer closes, or `ms` pass without data (keepalived's per-read timeout). */
-export function readUntil(sock: Socket, ms: number, signal: AbortSignal, done: (b: Buffer) => boolean): Promise<{ data: Buffer; timeout: boolean; closed: boolean; error?: string }> {
+export function readUntil(
+  sock: Socket,
+  ms: number,
+  signal: AbortSignal,
+  done: (b: Buffer) => boolean,
+): Promise<{ data: Buffer; timeout: boolean; closed: boolean; error?: string }> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;

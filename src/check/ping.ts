@@ -9,13 +9,18 @@ export function createPingProbe(_ck: PingCheck, _site?: unknown): Probe {
       try {
         const { icmpEcho } = await import("../../native-bindings/icmp");
         const ok = await icmpEcho(ctx.target.ip, ctx.target.connectTimeoutMs, ctx.signal);
-        return ok ? { ok: true, detail: "echo reply" } : { ok: false, timeout: true, reason: `ICMP connection to ${who} timeout.` };
+        return ok
+          ? { ok: true, detail: "echo reply" }
+          : { ok: false, timeout: true, reason: `ICMP connection to ${who} timeout.` };
       } catch (e) {
         return { ok: false, reason: `ICMP connection to ${who} failed: ${(e as Error).message}.` };
       }
     },
     upLine: (who) => `ICMP connection to ${who} success.`,
-    downLine: (who, retries) => (retries ? `PING_CHECK on service ${who} failed after ${retries} retries.` : `PING_CHECK on service ${who} failed.`),
+    downLine: (who, retries) =>
+      retries
+        ? `PING_CHECK on service ${who} failed after ${retries} retries.`
+        : `PING_CHECK on service ${who} failed.`,
     alert: (up) => (up ? "=> PING CHECK succeed on service <=" : "=> PING CHECK failed on service <="),
   };
 }

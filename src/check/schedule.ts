@@ -201,7 +201,8 @@ export class CheckerTimer {
 
   private smtp(ok: boolean, logAll: boolean): Outcome {
     if (!ok) {
-      const lines: LogLine[] = (this.isUp || !this.hasRun) && (logAll || this.retryIt >= this.t.retry) ? ["failure"] : [];
+      const lines: LogLine[] =
+        (this.isUp || !this.hasRun) && (logAll || this.retryIt >= this.t.retry) ? ["failure"] : [];
       if (++this.retryIt <= this.t.retry) return this.out(this.t.delayBeforeRetryMs, lines);
       const o = this.out(this.t.delayLoopMs, lines);
       if (this.isUp || !this.hasRun) this.report(o, false);

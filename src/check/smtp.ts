@@ -6,7 +6,15 @@ import type { ConnOpts, SmtpCheck } from "../config/lvs/model";
 import { connectTarget, readUntil } from "./net-connect";
 import type { Probe, ProbeResult } from "./probe";
 
-const CONN: readonly (keyof ConnOpts)[] = ["connectIp", "connectPort", "bindto", "bindPort", "bindIf", "connectTimeout", "fwmark"];
+const CONN: readonly (keyof ConnOpts)[] = [
+  "connectIp",
+  "connectPort",
+  "bindto",
+  "bindPort",
+  "bindIf",
+  "connectTimeout",
+  "fwmark",
+];
 
 /**
  * The checkers one SMTP_CHECK stands for (check_smtp.c smtp_check_end_handler): with the
@@ -36,16 +44,23 @@ export function createSmtpProbe(ck: SmtpCheck, _site?: unknown): Probe {
       const t = { ...ctx.target, port: ctx.target.port ?? 25 };
       const who = `[${t.ip}]:tcp:${t.port}`;
       const c = await connectTarget(t, ctx.signal);
-      if (!c.ok) return { ok: false, timeout: c.timeout, reason: `SMTP_CHECK ${c.timeout ? "Connection timeout to" : "Could not connect to"} server ${who}` };
+      if (!c.ok)
+        return {
+          ok: false,
+          timeout: c.timeout,
+          reason: `SMTP_CHECK ${c.timeout ? "Connection timeout to" : "Could not connect to"} server ${who}`,
+        };
       const sock = c.sock;
       try {
         const banner = await readUntil(sock, t.connectTimeoutMs, ctx.signal, line);
         if (banner.timeout) return { ok: false, timeout: true, reason: `SMTP_CHECK Read timeout from server ${who}` };
-        if (!banner.data.toString("latin1").startsWith("2")) return { ok: false, reason: `SMTP_CHECK Bad greeting banner from server ${who}` };
+        if (!banner.data.toString("latin1").startsWith("2"))
+          return { ok: false, reason: `SMTP_CHECK Bad greeting banner from server ${who}` };
         sock.write(`HELO ${ck.heloName}\r\n`);
         const helo = await readUntil(sock, t.connectTimeoutMs, ctx.signal, line);
         if (helo.timeout) return { ok: false, timeout: true, reason: `SMTP_CHECK Read timeout from server ${who}` };
-        if (!helo.data.toString("latin1").startsWith("2")) return { ok: false, reason: `SMTP_CHECK Bad HELO response from server ${who}` };
+        if (!helo.data.toString("latin1").startsWith("2"))
+          return { ok: false, reason: `SMTP_CHECK Bad HELO response from server ${who}` };
         sock.write("QUIT\r\n");
         return { ok: true, detail: helo.data.toString("latin1").slice(0, 3) };
       } finally {

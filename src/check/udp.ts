@@ -36,21 +36,34 @@ export function createUdpProbe(ck: UdpCheck, _site?: unknown): Probe {
           aborted: () => ({ ok: false, reason: "aborted" }),
           close: () => sock.close(),
         });
-        sock.on("error", (e) => finish({ ok: false, reason: `UDP_CHECK on service ${who}: ${/REFUSED/i.test(e.message) ? "port unreachable" : e.message}` }));
+        sock.on("error", (e) =>
+          finish({
+            ok: false,
+            reason: `UDP_CHECK on service ${who}: ${/REFUSED/i.test(e.message) ? "port unreachable" : e.message}`,
+          }),
+        );
         sock.on("message", (m) => {
           if (!ck.requireReply) return finish({ ok: true, detail: `${m.length} bytes` });
-          if (m.length < ck.minReplyLength || m.length > ck.maxReplyLength) return finish({ ok: false, reason: `UDP_CHECK on service ${who}: reply length ${m.length} out of range` });
-          if (ck.replyData && !replyMatches(ck.replyData, m)) return finish({ ok: false, reason: `UDP_CHECK on service ${who}: reply data mismatch` });
+          if (m.length < ck.minReplyLength || m.length > ck.maxReplyLength)
+            return finish({ ok: false, reason: `UDP_CHECK on service ${who}: reply length ${m.length} out of range` });
+          if (ck.replyData && !replyMatches(ck.replyData, m))
+            return finish({ ok: false, reason: `UDP_CHECK on service ${who}: reply data mismatch` });
           finish({ ok: true, detail: `${m.length} bytes` });
         });
         const go = () =>
-          sock.connect(t.port ?? 0, t.ip, () => sock.send(payload ?? randomBytes(16), (e) => e && finish({ ok: false, reason: `UDP_CHECK on service ${who}: ${e.message}` })));
+          sock.connect(t.port ?? 0, t.ip, () =>
+            sock.send(
+              payload ?? randomBytes(16),
+              (e) => e && finish({ ok: false, reason: `UDP_CHECK on service ${who}: ${e.message}` }),
+            ),
+          );
         if (t.bindto || t.bindPort) sock.bind({ address: t.bindto, port: t.bindPort ?? 0 }, go);
         else go();
       });
     },
     upLine: (who) => `UDP connection to ${who} success.`,
-    downLine: (who, retries) => (retries ? `UDP_CHECK on service ${who} failed after ${retries} retries.` : `UDP_CHECK on service ${who} failed.`),
+    downLine: (who, retries) =>
+      retries ? `UDP_CHECK on service ${who} failed after ${retries} retries.` : `UDP_CHECK on service ${who} failed.`,
     alert: (up) => (up ? "=> UDP CHECK succeed on service <=" : "=> UDP CHECK failed on service <="),
   };
 }

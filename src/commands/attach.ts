@@ -34,7 +34,9 @@ export async function attach(argv: string[], io: Io): Promise<number> {
       io.err(`keel attach: ${e.message}\n`);
       return 1;
     }
-    io.err(`keel attach: no keel daemon on ${path}: ${(e as Error).message}\n  (is it running? another socket: --control-socket PATH)\n`);
+    io.err(
+      `keel attach: no keel daemon on ${path}: ${(e as Error).message}\n  (is it running? another socket: --control-socket PATH)\n`,
+    );
     return 1;
   }
   if (!process.stdout.isTTY || !process.stdin.isTTY) {

@@ -21,11 +21,15 @@ export async function demo(argv: string[], io: Io): Promise<number> {
   if (typeof args === "number") return args;
   const forceSim = args.opts.has("simulated");
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
-    io.err("keel demo needs a terminal: it opens the TUI on three routers (root: network namespaces; otherwise a simulated network)\n");
+    io.err(
+      "keel demo needs a terminal: it opens the TUI on three routers (root: network namespaces; otherwise a simulated network)\n",
+    );
     return 1;
   }
   const { startDemo } = await import("../demo");
-  io.out(`keel demo: starting ${forceSim || process.getuid?.() !== 0 ? "the simulated network" : "three routers in network namespaces"}...\n`);
+  io.out(
+    `keel demo: starting ${forceSim || process.getuid?.() !== 0 ? "the simulated network" : "three routers in network namespaces"}...\n`,
+  );
   const d = await startDemo({ root: forceSim ? false : undefined });
   try {
     if (import.meta.path.startsWith("/$bunfs/")) process.env.NODE_ENV ??= "production";

@@ -50,7 +50,8 @@ export async function genhash(argv: readonly string[], io: Io, prog: string, amG
   const o = parsed.value;
   const t0 = performance.now();
   await fetchDigest(o, io);
-  if (o.verbose) io.out(`\nGlobal response time for [${o.url}] = ${Math.round((performance.now() - t0) * 1000)} usecs\n`);
+  if (o.verbose)
+    io.out(`\nGlobal response time for [${o.url}] = ${Math.round((performance.now() - t0) * 1000)} usecs\n`);
   return 0;
 }
 
@@ -67,9 +68,16 @@ async function fetchDigest(o: GenhashOptions, io: Io): Promise<void> {
       return;
     }
     // an immediate refusal is what keepalived calls network unreachable; a failed handshake "Connection failed"
-    return say(c.immediate ? "HTTP_CHECK - network unreachable" : c.errno === 110 ? "Timeout connecting" : "Connection failed");
+    return say(
+      c.immediate ? "HTTP_CHECK - network unreachable" : c.errno === 110 ? "Timeout connecting" : "Connection failed",
+    );
   }
-  const a = await adoptFd(c.fd, o.ssl ? (o.sni && o.virtualhost ? { servername: o.virtualhost } : {}) : undefined, timeoutMs, new AbortController().signal);
+  const a = await adoptFd(
+    c.fd,
+    o.ssl ? (o.sni && o.virtualhost ? { servername: o.virtualhost } : {}) : undefined,
+    timeoutMs,
+    new AbortController().signal,
+  );
   if (!a.ok) return say("SSL handshake/communication error connecting to");
   const sock = a.sock;
   const reader = new HttpResponseReader(
@@ -81,7 +89,11 @@ async function fetchDigest(o: GenhashOptions, io: Io): Promise<void> {
         }
       : {},
   );
-  const request = buildRequest({ httpProtocol: o.protocol, virtualhost: o.virtualhost }, { path: o.url }, { ip: ip ?? o.server, port: o.port });
+  const request = buildRequest(
+    { httpProtocol: o.protocol, virtualhost: o.virtualhost },
+    { path: o.url },
+    { ip: ip ?? o.server, port: o.port },
+  );
   let got = false;
   type Outcome = "eof" | "error" | "timeout" | "send";
   const outcome = await new Promise<Outcome>((resolve) => {

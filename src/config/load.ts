@@ -20,7 +20,11 @@ export function loadConfig(path: string, opts: ParseOptions & { format?: ConfigF
   } catch (e) {
     const r = parseConf("<empty>", { ...opts, source: memorySource({ "<empty>": "" }) });
     const diagnostics = new Diagnostics();
-    diagnostics.error({ file: path, line: 1, col: 1 }, "file-not-found", `cannot read configuration file: ${(e as NodeJS.ErrnoException).code ?? e}`);
+    diagnostics.error(
+      { file: path, line: 1, col: 1 },
+      "file-not-found",
+      `cannot read configuration file: ${(e as NodeJS.ErrnoException).code ?? e}`,
+    );
     return { ...r, diagnostics };
   }
   return parseTomlConfig(path, text, opts);

@@ -192,14 +192,18 @@ export function preprocessTo(
       let end: number;
       if (text[dollar + 1] === "{") {
         const close = text.indexOf("}", dollar + 2);
-        const m = close < 0 ? null : /^([A-Za-z_][A-Za-z0-9_]*)((?:[ \t]+[A-Za-z0-9_]+)*)$/.exec(text.slice(dollar + 2, close));
+        const m =
+          close < 0 ? null : /^([A-Za-z_][A-Za-z0-9_]*)((?:[ \t]+[A-Za-z0-9_]+)*)$/.exec(text.slice(dollar + 2, close));
         if (!m) {
           result += "$";
           i = dollar + 1;
           continue;
         }
         name = m[1] as string;
-        params = (m[2] as string).trim().split(/[ \t]+/).filter(Boolean);
+        params = (m[2] as string)
+          .trim()
+          .split(/[ \t]+/)
+          .filter(Boolean);
         end = close + 1;
       } else {
         const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text.slice(dollar + 1));
@@ -255,7 +259,11 @@ export function preprocessTo(
     const hex = text.startsWith("~SEQx");
     const m = /^~SEQx?[ \t]*\(([^)]*)\)[ \t]*(.*)$/.exec(text);
     if (!m) {
-      diags.error(loc, "bad-seq", `invalid ~SEQ specification '${text}' (expected ~SEQ(var, [start,] [step,] end) TEXT)`);
+      diags.error(
+        loc,
+        "bad-seq",
+        `invalid ~SEQ specification '${text}' (expected ~SEQ(var, [start,] [step,] end) TEXT)`,
+      );
       return undefined;
     }
     let args = (m[1] as string).split(",").map((s) => s.trim());
@@ -266,7 +274,13 @@ export function preprocessTo(
       diags.error(loc, "bad-seq", `invalid ~SEQ definition '${text}'`);
       return undefined;
     }
-    const nums = args.slice(1).map((s) => (/^[-+]?(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/i.test(s) ? Number.parseInt(s, s.toLowerCase().includes("0x") ? 16 : /^[-+]?0[0-7]/.test(s) ? 8 : 10) : Number.NaN));
+    const nums = args
+      .slice(1)
+      .map((s) =>
+        /^[-+]?(0x[0-9a-f]+|0[0-7]*|[1-9][0-9]*)$/i.test(s)
+          ? Number.parseInt(s, s.toLowerCase().includes("0x") ? 16 : /^[-+]?0[0-7]/.test(s) ? 8 : 10)
+          : Number.NaN,
+      );
     if (nums.some((n) => Number.isNaN(n))) {
       diags.error(loc, "bad-seq", `invalid ~SEQ values '${text}' (numbers expected)`);
       return undefined;
@@ -298,7 +312,8 @@ export function preprocessTo(
       return undefined;
     }
     const sets: Record<string, string>[] = [];
-    for (let v = start; step > 0 ? v <= last : v >= last; v += step) sets.push({ [name]: hex ? v.toString(16) : String(v) });
+    for (let v = start; step > 0 ? v <= last : v >= last; v += step)
+      sets.push({ [name]: hex ? v.toString(16) : String(v) });
     return { sets, rest: m[2] as string };
   };
 
@@ -384,7 +399,11 @@ export function preprocessTo(
           return;
         }
         if (lines.some((l) => l.length > MAX_LINE)) {
-          diags.error(loc, "line-too-long", `a line grows beyond ${MAX_LINE} characters when definitions are substituted`);
+          diags.error(
+            loc,
+            "line-too-long",
+            `a line grows beyond ${MAX_LINE} characters when definitions are substituted`,
+          );
           return;
         }
         if (!generate(lines.length - 1, loc)) return;
@@ -426,7 +445,11 @@ export function preprocessTo(
     const cycle = includeStack.findIndex((f) => f.id === got.id);
     if (cycle >= 0) {
       const chain = includeStack.slice(cycle).map((f) => f.file);
-      diags.error(from ?? { file, line: 1, col: 1 }, "include-cycle", `include cycle: ${[...chain, file].join(" -> ")}`);
+      diags.error(
+        from ?? { file, line: 1, col: 1 },
+        "include-cycle",
+        `include cycle: ${[...chain, file].join(" -> ")}`,
+      );
       return;
     }
     includeStack.push({ id: got.id, file, loc: from });

@@ -48,7 +48,14 @@ export interface BlockSpec<T> {
 /** Where model objects were declared, for cross-block checks and runtime messages. */
 export type Origins = WeakMap<object, SourceLoc>;
 
-export const BOOL_WORDS: Record<string, boolean> = { on: true, true: true, yes: true, off: false, false: false, no: false };
+export const BOOL_WORDS: Record<string, boolean> = {
+  on: true,
+  true: true,
+  yes: true,
+  off: false,
+  false: false,
+  no: false,
+};
 
 export class Ctx {
   /** nodes whose block a handler consumed; others with a block get `unexpected-block` */
@@ -148,7 +155,12 @@ export class Ctx {
     }
     const out: Token[][] = [];
     for (const child of n.block) {
-      if (child.block) this.error(child.open ?? child.keyword, "unexpected-block", `a { ... } block is not allowed in '${n.keyword.text}'`);
+      if (child.block)
+        this.error(
+          child.open ?? child.keyword,
+          "unexpected-block",
+          `a { ... } block is not allowed in '${n.keyword.text}'`,
+        );
       out.push([child.keyword, ...child.args]);
     }
     return out;
@@ -164,11 +176,19 @@ export class Ctx {
   count(n: Node, min: number, max = min): boolean {
     const k = n.args.length;
     if (k < min) {
-      this.error(n.keyword, "missing-argument", `'${n.keyword.text}' needs ${min === max ? min : `at least ${min}`} argument${min === 1 ? "" : "s"}`);
+      this.error(
+        n.keyword,
+        "missing-argument",
+        `'${n.keyword.text}' needs ${min === max ? min : `at least ${min}`} argument${min === 1 ? "" : "s"}`,
+      );
       return false;
     }
     if (k > max) {
-      this.error(n.args[max] as Token, "extra-argument", `'${n.keyword.text}' takes ${max === 0 ? "no arguments" : `at most ${max} argument${max === 1 ? "" : "s"}`}`);
+      this.error(
+        n.args[max] as Token,
+        "extra-argument",
+        `'${n.keyword.text}' takes ${max === 0 ? "no arguments" : `at most ${max} argument${max === 1 ? "" : "s"}`}`,
+      );
       return false;
     }
     return true;
@@ -251,7 +271,8 @@ export class Ctx {
       this.error(t, "bad-bool", `'${n.keyword.text}' expects on|off|true|false|yes|no, not '${t.text}'`);
       return undefined;
     }
-    if (n.args.length > i + 1) this.error(n.args[i + 1] as Token, "extra-argument", `'${n.keyword.text}' takes one value`);
+    if (n.args.length > i + 1)
+      this.error(n.args[i + 1] as Token, "extra-argument", `'${n.keyword.text}' takes one value`);
     return v;
   }
 
@@ -269,7 +290,11 @@ export class Ctx {
     const w = words.find((x) => x.toLowerCase() === t.text.toLowerCase());
     if (!w) {
       const guess = didYouMean(t.text, words);
-      this.error(t, "bad-value", `${what}: '${t.text}' is not one of ${words.join("|")}${guess ? `; did you mean '${guess}'?` : ""}`);
+      this.error(
+        t,
+        "bad-value",
+        `${what}: '${t.text}' is not one of ${words.join("|")}${guess ? `; did you mean '${guess}'?` : ""}`,
+      );
     }
     return w;
   }

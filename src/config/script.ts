@@ -37,7 +37,12 @@ export function parseScript(c: Ctx, n: Node, argIndex = 0): Script | undefined {
   if (user) s.user = user.text;
   if (group) s.group = group.text;
   const extra = n.args[argIndex + 3];
-  if (extra) c.error(extra, "extra-argument", `'${n.keyword.text}' takes a command and optionally a user and group; quote the command if it has parameters`);
+  if (extra)
+    c.error(
+      extra,
+      "extra-argument",
+      `'${n.keyword.text}' takes a command and optionally a user and group; quote the command if it has parameters`,
+    );
   return s;
 }
 

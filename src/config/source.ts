@@ -57,9 +57,7 @@ export const diskSource: ConfigSource = {
     const rest = singleStars(parts.slice(firstWild).join("/"));
     try {
       const g = new Bun.Glob(rest);
-      return [...g.scanSync({ cwd: base, onlyFiles: true, followSymlinks: true })]
-        .map((p) => resolve(base, p))
-        .sort();
+      return [...g.scanSync({ cwd: base, onlyFiles: true, followSymlinks: true })].map((p) => resolve(base, p)).sort();
     } catch {
       return [];
     }

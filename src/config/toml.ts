@@ -59,7 +59,8 @@ function nameNamedBlocks(doc: Record<string, unknown>): void {
   for (const [key, value] of Object.entries(doc)) {
     const d = defaults[key];
     if (!isObject(d) || Object.keys(d).length > 0 || !isObject(value)) continue;
-    for (const [name, block] of Object.entries(value)) if (isObject(block) && block.name === undefined) block.name = name;
+    for (const [name, block] of Object.entries(value))
+      if (isObject(block) && block.name === undefined) block.name = name;
   }
 }
 
@@ -71,7 +72,11 @@ export function parseTomlConfig(path: string, text: string, opts: ParseOptions =
   } catch (e) {
     const diagnostics = new Diagnostics();
     if (e instanceof TomlError)
-      diagnostics.error({ file: path, line: e.line, col: e.column }, "toml-syntax", (e.message.split("\n")[0] ?? "").replace(/^Invalid TOML document: /, ""));
+      diagnostics.error(
+        { file: path, line: e.line, col: e.column },
+        "toml-syntax",
+        (e.message.split("\n")[0] ?? "").replace(/^Invalid TOML document: /, ""),
+      );
     else diagnostics.error({ file: path, line: 1, col: 1 }, "toml-syntax", String(e));
     const empty = parseConf("<empty>", { ...opts, source: memorySource({ "<empty>": "" }) });
     return { ...empty, diagnostics };
@@ -87,15 +92,31 @@ export function parseTomlConfig(path: string, text: string, opts: ParseOptions =
   for (const u of unknown) {
     const key = u.path[u.path.length - 1] as string;
     const at = findLine(lines, `${key} =`, `${key}=`, `.${key}]`, key);
-    mapped.error({ file: path, ...at }, "unknown-key", `unknown key '${u.path.join(".")}'${u.guess ? `; did you mean '${u.guess}'?` : ""}`);
+    mapped.error(
+      { file: path, ...at },
+      "unknown-key",
+      `unknown key '${u.path.join(".")}'${u.guess ? `; did you mean '${u.guess}'?` : ""}`,
+    );
   }
   return { ...result, diagnostics: mapped };
 }
 
-function mapDiagnostic(d: Diagnostic, path: string, virtual: string, confLines: string[], tomlLines: string[]): Diagnostic {
+function mapDiagnostic(
+  d: Diagnostic,
+  path: string,
+  virtual: string,
+  confLines: string[],
+  tomlLines: string[],
+): Diagnostic {
   if (d.file !== virtual) return d;
   const confLine = (confLines[d.line - 1] ?? "").trim();
   const token = confLine.slice(d.col - 1 - (confLines[d.line - 1] ?? "").search(/\S|$/)).split(/\s/)[0] ?? "";
   const at = findLine(tomlLines, token.replace(/^"|"$/g, ""));
-  return { ...d, file: path, line: at.line, col: at.col, message: `${d.message} (keepalived.conf form: '${confLine}')` };
+  return {
+    ...d,
+    file: path,
+    line: at.line,
+    col: at.col,
+    message: `${d.message} (keepalived.conf form: '${confLine}')`,
+  };
 }

@@ -85,7 +85,11 @@ export function tokenize(line: LogicalLine, diags: Diagnostics, out: Lexeme[] = 
  * Build the tree. A statement is the tokens up to a line end or brace; a `{` opens
  * a block on the statement just before it (same line or an earlier line).
  */
-export function buildTree(lines: LogicalLine[], diags: Diagnostics, topLevelOnly: ReadonlySet<string> = new Set()): Node[] {
+export function buildTree(
+  lines: LogicalLine[],
+  diags: Diagnostics,
+  topLevelOnly: ReadonlySet<string> = new Set(),
+): Node[] {
   const b = new TreeBuilder(diags, topLevelOnly);
   for (const l of lines) b.line(l);
   return b.end();
@@ -132,9 +136,12 @@ export class TreeBuilder {
       const owner = frame.owner as Node;
       const last = this.last;
       const eof = last ? { file: last.file, line: last.line, col: last.raw.length + 1 } : owner.keyword.loc;
-      diags.error(eof, "unclosed-block", `'${owner.keyword.text}' block is not closed before the end of the configuration`, [
-        `the block was opened here: ${formatLoc(owner.open as SourceLoc)}`,
-      ]);
+      diags.error(
+        eof,
+        "unclosed-block",
+        `'${owner.keyword.text}' block is not closed before the end of the configuration`,
+        [`the block was opened here: ${formatLoc(owner.open as SourceLoc)}`],
+      );
     }
     if (this.onTopLevel) for (const n of this.root.splice(0)) this.onTopLevel(n);
     return this.root;

@@ -41,7 +41,8 @@ export async function connect(path: string): Promise<Client> {
         }
       },
       close() {
-        for (const w of waiting.splice(0)) w({ ok: false, error: { code: "closed", message: "the daemon closed the connection" } });
+        for (const w of waiting.splice(0))
+          w({ ok: false, error: { code: "closed", message: "the daemon closed the connection" } });
       },
     },
   });

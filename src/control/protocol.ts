@@ -168,7 +168,9 @@ export type Event =
   | { event: "quorum"; at: number; virtualServer: string; up: boolean; aliveWeight: number }
   | ({ event: "reload" } & ReloadStatus);
 
-export type Reply = { id?: unknown; ok: true; result: unknown } | { id?: unknown; ok: false; error: { code: string; message: string } };
+export type Reply =
+  | { id?: unknown; ok: true; result: unknown }
+  | { id?: unknown; ok: false; error: { code: string; message: string } };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
 
@@ -181,11 +183,17 @@ export function parseRequest(line: string): Parsed<Request> {
   } catch (e) {
     return { ok: false, error: { code: "bad-json", message: `not JSON: ${(e as Error).message}` } };
   }
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return { ok: false, error: { code: "bad-request", message: "a request is a JSON object" } };
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    return { ok: false, error: { code: "bad-request", message: "a request is a JSON object" } };
   const o = v as Record<string, unknown>;
   if (typeof o.cmd !== "string") return { ok: false, error: { code: "bad-request", message: 'missing "cmd"' } };
-  if (!COMMANDS.includes(o.cmd as Command)) return { ok: false, error: { code: "unknown-command", message: `unknown cmd "${o.cmd}"; known: ${COMMANDS.join(", ")}` } };
-  if (o.instance !== undefined && typeof o.instance !== "string") return { ok: false, error: { code: "bad-request", message: '"instance" must be a string' } };
+  if (!COMMANDS.includes(o.cmd as Command))
+    return {
+      ok: false,
+      error: { code: "unknown-command", message: `unknown cmd "${o.cmd}"; known: ${COMMANDS.join(", ")}` },
+    };
+  if (o.instance !== undefined && typeof o.instance !== "string")
+    return { ok: false, error: { code: "bad-request", message: '"instance" must be a string' } };
   return { ok: true, value: { id: o.id, cmd: o.cmd as Command, instance: o.instance as string | undefined } };
 }
 
@@ -237,9 +245,7 @@ export function parseServerLine(line: string): Parsed<ServerLine> {
       }
       const value = e[name];
       const good =
-        type === "string[]"
-          ? Array.isArray(value) && value.every((x) => typeof x === "string")
-          : typeof value === type;
+        type === "string[]" ? Array.isArray(value) && value.every((x) => typeof x === "string") : typeof value === type;
       if (!good) return fail("unknown-event", `${o.event}: "${name}" is not a ${type}`);
     }
     return { ok: true, value: { event: e as unknown as Event } };

@@ -29,7 +29,8 @@ const PREFIX_RE = /^kd-([0-9a-z]+)-[0-9a-z]+-/;
 
 function sh(cmd: string[], allowFail = false): string {
   const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
-  if (r.exitCode !== 0 && !allowFail) throw new Error(`${cmd.join(" ")} → exit ${r.exitCode}: ${r.stderr.toString().trim()}`);
+  if (r.exitCode !== 0 && !allowFail)
+    throw new Error(`${cmd.join(" ")} → exit ${r.exitCode}: ${r.stderr.toString().trim()}`);
   return r.stdout.toString();
 }
 
@@ -187,7 +188,14 @@ export async function startNetnsDemo(opts: DemoOptions = {}): Promise<DemoContro
   const routers: (NsRouter & { priority: number })[] = ROUTERS.map(({ name, priority }) => {
     const flag = join(dir, `${name}.fail`);
     const conf = join(dir, `${name}.conf`);
-    return { pub: { name, socketPath: join(dir, `${name}.sock`), running: false, checkFailing: false, linkUp: true }, ns: ns(name), conf, flag, starts: 0, priority };
+    return {
+      pub: { name, socketPath: join(dir, `${name}.sock`), running: false, checkFailing: false, linkUp: true },
+      ns: ns(name),
+      conf,
+      flag,
+      starts: 0,
+      priority,
+    };
   });
 
   const startRouter = (r: NsRouter) => {
@@ -195,7 +203,19 @@ export async function startNetnsDemo(opts: DemoOptions = {}): Promise<DemoContro
     mkdirSync(tmp, { recursive: true });
     // fresh pid files per start: a killed keel's files are stale (keepalived's rule: one daemon per pid file)
     const n = r.starts++;
-    const args = ["-n", "-l", "-G", "-f", r.conf, "--control-socket", r.pub.socketPath, "-p", join(tmp, `keel-${n}.pid`), "-r", join(tmp, `keel-vrrp-${n}.pid`)];
+    const args = [
+      "-n",
+      "-l",
+      "-G",
+      "-f",
+      r.conf,
+      "--control-socket",
+      r.pub.socketPath,
+      "-p",
+      join(tmp, `keel-${n}.pid`),
+      "-r",
+      join(tmp, `keel-vrrp-${n}.pid`),
+    ];
     r.proc = spawnIn(r.pub.name, args, `${r.pub.name}.log`, { TMPDIR: tmp });
     r.pub.running = true;
     const proc = r.proc;
@@ -233,16 +253,41 @@ export async function startNetnsDemo(opts: DemoOptions = {}): Promise<DemoContro
     sh(["ip", "netns", "add", sw]);
     made.push(sw);
     sh(["ip", "-n", sw, "link", "set", "lo", "up"]);
-    sh(["ip", "-n", sw, "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"]);
+    sh([
+      "ip",
+      "-n",
+      sw,
+      "link",
+      "add",
+      "br0",
+      "type",
+      "bridge",
+      "stp_state",
+      "0",
+      "forward_delay",
+      "0",
+      "mcast_snooping",
+      "0",
+    ]);
     sh(["ip", "netns", "exec", sw, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
     sh(["ip", "-n", sw, "link", "set", "br0", "up"]);
     HOSTS.forEach((host, i) => {
       const n = ns(host);
       sh(["ip", "netns", "add", n]);
       made.push(n);
-      const sysctls = ["net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"];
+      const sysctls = [
+        "net.ipv4.conf.all.rp_filter=0",
+        "net.ipv4.conf.default.rp_filter=0",
+        "net.ipv6.conf.all.disable_ipv6=1",
+        "net.ipv6.conf.default.disable_ipv6=1",
+      ];
       // LVS NAT on one segment: the director forwards, and must not redirect the web servers' replies
-      if (host.startsWith("r")) sysctls.push("net.ipv4.ip_forward=1", "net.ipv4.conf.all.send_redirects=0", "net.ipv4.conf.default.send_redirects=0");
+      if (host.startsWith("r"))
+        sysctls.push(
+          "net.ipv4.ip_forward=1",
+          "net.ipv4.conf.all.send_redirects=0",
+          "net.ipv4.conf.default.send_redirects=0",
+        );
       sh(["ip", "netns", "exec", n, "sysctl", "-qw", ...sysctls]);
       sh(["ip", "-n", n, "link", "set", "lo", "up"]);
       sh(["ip", "-n", sw, "link", "add", `p${i + 1}`, "type", "veth", "peer", "name", "eth0", "netns", n]);
@@ -257,7 +302,8 @@ export async function startNetnsDemo(opts: DemoOptions = {}): Promise<DemoContro
     for (const w of WEBS) {
       const p = spawnIn(w, webServerArgs(WEB_PORT, w), `${w}.log`);
       void p.proc.exited.then((code) => {
-        if (!closed) say(`demo: the web server in ${w} exited (status ${code}); this keel may lack 'keel demo --serve-web'`);
+        if (!closed)
+          say(`demo: the web server in ${w} exited (status ${code}); this keel may lack 'keel demo --serve-web'`);
       });
     }
     for (const r of routers) {
@@ -268,8 +314,17 @@ export async function startNetnsDemo(opts: DemoOptions = {}): Promise<DemoContro
     const deadline = performance.now() + 10_000;
     while (routers.some((r) => !existsSync(r.pub.socketPath))) {
       const dead = routers.find((r) => !r.pub.running);
-      if (dead) throw new Error(`${dead.pub.name}'s keel exited at start; its log (${join(dir, `${dead.pub.name}.log`)}) is removed with the demo`);
-      if (performance.now() > deadline) throw new Error(`no control socket from ${routers.filter((r) => !existsSync(r.pub.socketPath)).map((r) => r.pub.name).join(", ")} within 10 s`);
+      if (dead)
+        throw new Error(
+          `${dead.pub.name}'s keel exited at start; its log (${join(dir, `${dead.pub.name}.log`)}) is removed with the demo`,
+        );
+      if (performance.now() > deadline)
+        throw new Error(
+          `no control socket from ${routers
+            .filter((r) => !existsSync(r.pub.socketPath))
+            .map((r) => r.pub.name)
+            .join(", ")} within 10 s`,
+        );
       await Bun.sleep(50);
     }
   } catch (e) {

@@ -75,11 +75,20 @@ export class SimSegment {
   }
 
   /** @internal a datagram leaving `from` on `ifname` */
-  transmit(from: SimKernel, ifname: string, family: 4 | 6, proto: number, dst: string, data: Uint8Array, src6?: Uint8Array): void {
+  transmit(
+    from: SimKernel,
+    ifname: string,
+    family: 4 | 6,
+    proto: number,
+    dst: string,
+    data: Uint8Array,
+    src6?: Uint8Array,
+  ): void {
     const multicast = isMulticast(dst);
     const targets: OpenChannel[] = [];
     for (const ch of this.channels) {
-      if (ch.closed || ch.kernel === from || ch.o.ifname !== ifname || ch.o.family !== family || ch.o.proto !== proto) continue;
+      if (ch.closed || ch.kernel === from || ch.o.ifname !== ifname || ch.o.family !== family || ch.o.proto !== proto)
+        continue;
       const link = ch.kernel.linkByName(ifname);
       if (!link?.up || ch.kernel.crashed) continue;
       if (multicast ? !ch.o.groups.includes(dst) : !ch.kernel.owns(dst, link.ifindex)) continue;
@@ -142,10 +151,23 @@ export class SimKernel implements Kernel {
     this.segment = o.segment;
     const last = Number(o.ipv4.split(".")[3] ?? 1);
     this.linkTable.set(1, { ifindex: 1, name: "lo", up: true, kind: "loopback" });
-    this.linkTable.set(2, { ifindex: 2, name: "eth0", up: true, kind: "veth", mac: o.mac ?? new Uint8Array([0x02, 0x00, 0x5e, 0x10, 0x00, last & 0xff]) });
+    this.linkTable.set(2, {
+      ifindex: 2,
+      name: "eth0",
+      up: true,
+      kind: "veth",
+      mac: o.mac ?? new Uint8Array([0x02, 0x00, 0x5e, 0x10, 0x00, last & 0xff]),
+    });
     this.addrs.push({ ifindex: 1, family: 4, address: "127.0.0.1", prefixLen: 8, scope: 254, flags: 0 });
     this.addrs.push({ ifindex: 2, family: 4, address: o.ipv4, prefixLen: o.prefixLen, scope: 0, flags: 0 });
-    this.addrs.push({ ifindex: 2, family: 6, address: o.ipv6 ?? `fe80::${last.toString(16)}`, prefixLen: 64, scope: 253, flags: 0 });
+    this.addrs.push({
+      ifindex: 2,
+      family: 6,
+      address: o.ipv6 ?? `fe80::${last.toString(16)}`,
+      prefixLen: 64,
+      scope: 253,
+      flags: 0,
+    });
   }
 
   // ---------------------------------------------------------------------------
@@ -192,8 +214,23 @@ export class SimKernel implements Kernel {
       if (op === "add") {
         if (have) return undefined; // EEXIST: the state we wanted
         // a second address in an existing subnet is secondary, as the kernel marks it
-        const secondary = family === 4 && this.addrs.some((x) => x.ifindex === ifindex && x.family === 4 && x.prefixLen === a.prefix && sameSubnet(x.address, a.address, a.prefix));
-        const addr: IfAddress = { ifindex, family, address: a.address, prefixLen: a.prefix, scope: family === 6 && a.address.toLowerCase().startsWith("fe80") ? 253 : 0, flags: (secondary ? IFA_F_SECONDARY : 0) | (family === 6 ? IFA_F_NODAD : 0) };
+        const secondary =
+          family === 4 &&
+          this.addrs.some(
+            (x) =>
+              x.ifindex === ifindex &&
+              x.family === 4 &&
+              x.prefixLen === a.prefix &&
+              sameSubnet(x.address, a.address, a.prefix),
+          );
+        const addr: IfAddress = {
+          ifindex,
+          family,
+          address: a.address,
+          prefixLen: a.prefix,
+          scope: family === 6 && a.address.toLowerCase().startsWith("fe80") ? 253 : 0,
+          flags: (secondary ? IFA_F_SECONDARY : 0) | (family === 6 ? IFA_F_NODAD : 0),
+        };
         this.addrs.push(addr);
         this.emit({ type: "addr", action: "new", addr: { ...addr } });
         return undefined;
@@ -357,5 +394,5 @@ function sameSubnet(a: string, b: string, prefix: number): boolean {
   const y = parseIpv4(b);
   if (!x || !y) return false;
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return ((ipv4ToNumber(x) & mask) >>> 0) === ((ipv4ToNumber(y) & mask) >>> 0);
+  return (ipv4ToNumber(x) & mask) >>> 0 === (ipv4ToNumber(y) & mask) >>> 0;
 }

@@ -90,8 +90,14 @@ export async function startSimDemo(opts: DemoOptions = {}): Promise<DemoControll
       const confPath = join(dir, `${name}.conf`);
       // the script is never run here (toggleCheck sets its result); the text is what a real router runs
       writeFileSync(confPath, routerConf({ net, router: name, priority, flagFile }));
-      const loaded = loadConfig(confPath, { configId: name, host: { interfaceExists: (n) => kernel.linkByName(n) !== undefined } });
-      if (loaded.diagnostics.errorCount > 0) throw new Error(`demo configuration ${confPath}:\n${loaded.diagnostics.items.map(formatDiagnostic).join("\n")}`);
+      const loaded = loadConfig(confPath, {
+        configId: name,
+        host: { interfaceExists: (n) => kernel.linkByName(n) !== undefined },
+      });
+      if (loaded.diagnostics.errorCount > 0)
+        throw new Error(
+          `demo configuration ${confPath}:\n${loaded.diagnostics.items.map(formatDiagnostic).join("\n")}`,
+        );
       const logPath = join(dir, `${name}.log`);
       const logFd = openSync(logPath, "a", 0o600);
       const r: SimRouter = {
@@ -128,11 +134,15 @@ export async function startSimDemo(opts: DemoOptions = {}): Promise<DemoControll
     const trackResults: TrackResults = new Map();
     let control: ControlServer | undefined;
     const onEvent = (e: Event) => {
-      if (e.event === "transition") lastTransition.set(e.instance, { at: e.at, from: e.from, to: e.to, reason: e.reason });
-      if (e.event === "track" && e.kind === "script") trackResults.set(`script:${e.name}`, { ok: e.ok, code: e.code, ms: e.ms, at: e.at });
+      if (e.event === "transition")
+        lastTransition.set(e.instance, { at: e.at, from: e.from, to: e.to, reason: e.reason });
+      if (e.event === "track" && e.kind === "script")
+        trackResults.set(`script:${e.name}`, { ok: e.ok, code: e.code, ms: e.ms, at: e.at });
       control?.broadcast(e);
     };
-    r.log.info(`Starting Keel (simulated host ${r.pub.name}, ${r.kernel.addressesOn("eth0")[0] ?? "no address"} on eth0)`);
+    r.log.info(
+      `Starting Keel (simulated host ${r.pub.name}, ${r.kernel.addressesOn("eth0")[0] ?? "no address"} on eth0)`,
+    );
     r.log.info(`Configuration file ${r.confPath}`);
     const driver = new VrrpDriver({ config: r.config, kernel: r.kernel, log: r.log, onEvent });
     control = new ControlServer(

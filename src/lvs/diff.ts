@@ -33,7 +33,10 @@ function sameDest(a: Dest, b: Dest): boolean {
     a.method === b.method &&
     a.upperThreshold === b.upperThreshold &&
     a.lowerThreshold === b.lowerThreshold &&
-    (a.method !== "TUN" || ((a.tunType ?? "ipip") === (b.tunType ?? "ipip") && (a.tunPort ?? 0) === (b.tunPort ?? 0) && (a.tunFlags ?? 0) === (b.tunFlags ?? 0)))
+    (a.method !== "TUN" ||
+      ((a.tunType ?? "ipip") === (b.tunType ?? "ipip") &&
+        (a.tunPort ?? 0) === (b.tunPort ?? 0) &&
+        (a.tunFlags ?? 0) === (b.tunFlags ?? 0)))
   );
 }
 
@@ -83,7 +86,12 @@ export function keyOf(s: ServiceKey): ServiceKey {
 /** Apply ops to a table in memory (what keel believes the kernel holds after success). Linear in table + ops. */
 export function applyOps(table: ServiceEntry[], ops: IpvsOp[]): ServiceEntry[] {
   // destinations by id, in insertion order (a changed one moves to the end, as the kernel lists it)
-  const m = new Map(table.map((e) => [serviceId(e.service), { service: e.service, dests: new Map(e.dests.map((d) => [destId(d), d])) }]));
+  const m = new Map(
+    table.map((e) => [
+      serviceId(e.service),
+      { service: e.service, dests: new Map(e.dests.map((d) => [destId(d), d])) },
+    ]),
+  );
   for (const o of ops) {
     if (o.op === "add-service" || o.op === "edit-service") {
       const prev = m.get(serviceId(o.service));

@@ -84,7 +84,12 @@ export class LvsPool {
         quorumUp: false,
       };
       if (vs.sorryServer)
-        st.sorry = { server: vs.sorryServer, alive: false, name: formatRs(vs, vs.sorryServer), display: rsDisplayName(vs.sorryServer.ip, vs.sorryServer.port) };
+        st.sorry = {
+          server: vs.sorryServer,
+          alive: false,
+          name: formatRs(vs, vs.sorryServer),
+          display: rsDisplayName(vs.sorryServer.ip, vs.sorryServer.port),
+        };
       return st;
     });
   }
@@ -123,7 +128,14 @@ export class LvsPool {
 
   /** Whether the real server's notify runs on its first result (global rs_init_notifies handled by the caller). */
   private rsNotify(vs: VsState, rs: RsState, stopping: boolean): void {
-    this.events.push({ kind: "rs-notify", vs, rs, up: rs.alive, script: rs.alive ? rs.rs.notifyUp : rs.rs.notifyDown, stopping });
+    this.events.push({
+      kind: "rs-notify",
+      vs,
+      rs,
+      up: rs.alive,
+      script: rs.alive ? rs.rs.notifyUp : rs.rs.notifyDown,
+      stopping,
+    });
   }
 
   /**
@@ -164,7 +176,9 @@ export class LvsPool {
     const to = realWeight(weight);
     rs.effectiveWeight = weight;
     if (from === to) return;
-    this.log(`Changing weight from ${from} to ${to} for ${rs.alive ? "" : "in"}active service ${rs.name} of VS ${vs.name}`);
+    this.log(
+      `Changing weight from ${from} to ${to} for ${rs.alive ? "" : "in"}active service ${rs.name} of VS ${vs.name}`,
+    );
     this.updateQuorum(vs, false);
   }
 
@@ -185,14 +199,18 @@ export class LvsPool {
       vs.quorumUp = true;
       this.log(`Gained quorum ${q}+${h}=${threshold} <= ${sum} for VS ${vs.name}`);
       if (vs.sorry?.alive) {
-        this.log(`${vs.sorry.server.inhibit ? "Disabling" : "Removing"} sorry server ${vs.sorry.name} from VS ${vs.name}`);
+        this.log(
+          `${vs.sorry.server.inhibit ? "Disabling" : "Removing"} sorry server ${vs.sorry.name} from VS ${vs.name}`,
+        );
         vs.sorry.alive = false;
         this.log(`Adding alive servers to the pool for VS ${vs.name}`);
       }
       this.vsNotify(vs, init, threshold, sum);
     } else if ((vs.quorumUp && (!sum || sum < threshold)) || (init && !vs.quorumUp && vs.sorry && !vs.sorry.alive)) {
       vs.quorumUp = false;
-      this.log(`${init ? "Starting with quorum down" : "Lost quorum"} ${q}-${h}=${threshold} > ${sum} for VS ${vs.name}`);
+      this.log(
+        `${init ? "Starting with quorum down" : "Lost quorum"} ${q}-${h}=${threshold} > ${sum} for VS ${vs.name}`,
+      );
       if (vs.sorry && !vs.sorry.alive) {
         this.log(`${vs.sorry.server.inhibit ? "Enabling" : "Adding"} sorry server ${vs.sorry.name} to VS ${vs.name}`);
         this.log(`Removing alive servers from the pool for VS ${vs.name}`);
@@ -205,7 +223,13 @@ export class LvsPool {
   /** do_vs_notifies (the smtp text is keepalived's) */
   private vsNotify(vs: VsState, init: boolean, threshold: number, sum: number): void {
     const up = vs.quorumUp;
-    const what = up ? (init ? "Starting with quorum up" : "Gained quorum") : init ? "Starting with quorum down" : "Lost quorum";
+    const what = up
+      ? init
+        ? "Starting with quorum up"
+        : "Gained quorum"
+      : init
+        ? "Starting with quorum down"
+        : "Lost quorum";
     this.events.push({
       kind: "vs-notify",
       vs,
@@ -234,7 +258,15 @@ export class LvsPool {
       // update_vs_notifies(stopping): the quorum always goes down with the service, and
       // do_vs_notifies only notifies a stop under omega
       vs.quorumUp = false;
-      if (vs.vs.omega) this.events.push({ kind: "vs-notify", vs, up: false, script: vs.vs.quorumDown, alert: "=> Shutting down <=", stopping: true });
+      if (vs.vs.omega)
+        this.events.push({
+          kind: "vs-notify",
+          vs,
+          up: false,
+          script: vs.vs.quorumDown,
+          alert: "=> Shutting down <=",
+          stopping: true,
+        });
     }
   }
 

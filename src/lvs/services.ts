@@ -125,8 +125,11 @@ export function serviceKeys(cfg: Pick<KeelConfig, "virtualServerGroups">, vs: Vi
   if (s.kind === "address") return [{ family, protocol, address: s.ip, port: s.port ?? 0 }];
   const keys: ServiceKey[] = [];
   for (const e of cfg.virtualServerGroups[s.group]?.entries ?? []) {
-    if (e.kind === "fwmark") keys.push({ family: e.family === "inet6" ? 6 : e.family === "inet" ? 4 : family, fwmark: e.fwmark });
-    else for (const a of rangeAddresses(e.first, e.last)) keys.push({ family: familyOf(a) ?? family, protocol, address: a, port: e.port ?? 0 });
+    if (e.kind === "fwmark")
+      keys.push({ family: e.family === "inet6" ? 6 : e.family === "inet" ? 4 : family, fwmark: e.fwmark });
+    else
+      for (const a of rangeAddresses(e.first, e.last))
+        keys.push({ family: familyOf(a) ?? family, protocol, address: a, port: e.port ?? 0 });
   }
   return keys;
 }

@@ -306,7 +306,9 @@ export class CheckerDriver {
       const vs = this.vsOf(s);
       const enabled = this.vsActive(vs);
       if (enabled !== s.enabled) {
-        this.o.log.info(`${enabled ? "Activat" : "Suspend"}ing healthchecker for service ${this.rsOf(s).name} for VS ${vs.name}`);
+        this.o.log.info(
+          `${enabled ? "Activat" : "Suspend"}ing healthchecker for service ${this.rsOf(s).name} for VS ${vs.name}`,
+        );
         s.enabled = enabled;
         this.engine.setEnabled(s.key, enabled);
       }
@@ -345,11 +347,14 @@ export class CheckerDriver {
     this.wake = undefined;
     if (at === undefined) return;
     // a timer that fires a little early only finds nothing due and is armed again
-    const handle = setTimeout(() => {
-      this.wake = undefined;
-      this.engine.handleTimeout(performance.now());
-      this.pump();
-    }, Math.max(0, Math.ceil(at - performance.now())));
+    const handle = setTimeout(
+      () => {
+        this.wake = undefined;
+        this.engine.handleTimeout(performance.now());
+        this.pump();
+      },
+      Math.max(0, Math.ceil(at - performance.now())),
+    );
     this.wake = { at, handle };
   }
 
@@ -410,7 +415,10 @@ export class CheckerDriver {
     for (const l of a.lines) {
       if (l === "up") this.o.log.info(probe.upLine(s.who));
       else if (l === "down") this.o.log.info(probe.downLine(s.who, a.retries, res));
-      else if (!res.ok) this.o.log.info(s.ck.type === "SMTP_CHECK" && !res.reason.startsWith("SMTP_CHECK") ? `SMTP_CHECK ${res.reason}` : res.reason);
+      else if (!res.ok)
+        this.o.log.info(
+          s.ck.type === "SMTP_CHECK" && !res.reason.startsWith("SMTP_CHECK") ? `SMTP_CHECK ${res.reason}` : res.reason,
+        );
     }
   }
 
@@ -446,8 +454,22 @@ export class CheckerDriver {
     for (const e of events) {
       this.notifier.handle(e);
       if (e.kind === "rs-notify")
-        this.o.onEvent?.({ event: "real-server", at: Date.now(), virtualServer: e.vs.display, realServer: e.rs.display, up: e.up, liveWeight: this.liveWeight(e.vs, e.rs) });
-      else if (e.kind === "vs-notify") this.o.onEvent?.({ event: "quorum", at: Date.now(), virtualServer: e.vs.display, up: e.up, aliveWeight: this.pool.liveWeight(e.vs) });
+        this.o.onEvent?.({
+          event: "real-server",
+          at: Date.now(),
+          virtualServer: e.vs.display,
+          realServer: e.rs.display,
+          up: e.up,
+          liveWeight: this.liveWeight(e.vs, e.rs),
+        });
+      else if (e.kind === "vs-notify")
+        this.o.onEvent?.({
+          event: "quorum",
+          at: Date.now(),
+          virtualServer: e.vs.display,
+          up: e.up,
+          aliveWeight: this.pool.liveWeight(e.vs),
+        });
     }
     return events.length > 0;
   }
@@ -487,7 +509,9 @@ export class CheckerDriver {
   private liveWeight(vs: VsState, rs: RsState): number | undefined {
     const key = vs.keys[0];
     if (!key) return undefined;
-    this.weights ??= new Map(this.applied.map((e) => [serviceId(e.service), new Map(e.dests.map((d) => [destId(d), d.weight]))]));
+    this.weights ??= new Map(
+      this.applied.map((e) => [serviceId(e.service), new Map(e.dests.map((d) => [destId(d), d.weight]))]),
+    );
     return this.weights.get(serviceId(key))?.get(destId(destOf(vs.vs, rs.rs, 0)));
   }
 

@@ -41,7 +41,9 @@ export class CheckerLink {
       if (this.child !== child) return;
       this.child = undefined;
       if (this.stopping) return;
-      this.o.log.error(`Healthcheck child process(${child.pid}) died: ${code === null ? "killed" : `exit status ${code}`}${this.o.dontRespawn ? "" : ": Respawning"}`);
+      this.o.log.error(
+        `Healthcheck child process(${child.pid}) died: ${code === null ? "killed" : `exit status ${code}`}${this.o.dontRespawn ? "" : ": Respawning"}`,
+      );
       if (!this.o.dontRespawn) this.respawn = setTimeout(() => this.start(), 1000);
     });
   }

@@ -59,7 +59,12 @@ export class ControlServer {
    * a path that is not a stale socket, another daemon listening there.
    */
   start(): void {
-    const b = bindSocket(this.path, 0o600, (at) => this.listen(at), (l) => l.stop(true));
+    const b = bindSocket(
+      this.path,
+      0o600,
+      (at) => this.listen(at),
+      (l) => l.stop(true),
+    );
     this.listener = b.listener;
     this.bound = b.id;
     if (b.removedStale) this.log.info(`control: removed the stale socket ${this.path}`);
@@ -147,13 +152,18 @@ export class ControlServer {
       case "dump":
         return { id: r.id, ok: true, result: this.h.dump() };
       case "garp": {
-        if (!r.instance) return { id: r.id, ok: false, error: { code: "bad-request", message: 'garp needs "instance"' } };
+        if (!r.instance)
+          return { id: r.id, ok: false, error: { code: "bad-request", message: 'garp needs "instance"' } };
         const err = this.h.garp(r.instance);
-        return err ? { id: r.id, ok: false, error: { code: "not-found", message: err } } : { id: r.id, ok: true, result: null };
+        return err
+          ? { id: r.id, ok: false, error: { code: "not-found", message: err } }
+          : { id: r.id, ok: true, result: null };
       }
       case "reload": {
         const res = this.h.reload();
-        return res.ok ? { id: r.id, ok: true, result: null } : { id: r.id, ok: false, error: { code: "config-error", message: res.errors.join("\n") } };
+        return res.ok
+          ? { id: r.id, ok: true, result: null }
+          : { id: r.id, ok: false, error: { code: "config-error", message: res.errors.join("\n") } };
       }
     }
   }

@@ -136,9 +136,18 @@ export class Daemon {
     const whileRunning = (fn: () => void) => () => {
       if (this.phase === "running") fn();
     };
-    this.faults.onRestart("scripts", whileRunning(() => this.trackers?.restartScripts()));
-    this.faults.onRestart("trackers", whileRunning(() => this.trackers?.restartExternal()));
-    this.faults.onRestart("control", whileRunning(() => this.restartControl()));
+    this.faults.onRestart(
+      "scripts",
+      whileRunning(() => this.trackers?.restartScripts()),
+    );
+    this.faults.onRestart(
+      "trackers",
+      whileRunning(() => this.trackers?.restartExternal()),
+    );
+    this.faults.onRestart(
+      "control",
+      whileRunning(() => this.restartControl()),
+    );
   }
 
   /** Start, then run until stopped; resolves with the exit status (1: could not start). */

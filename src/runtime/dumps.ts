@@ -43,7 +43,12 @@ export function statsText(router: VrrpRouter): string {
 export function statsJson(router: VrrpRouter, driverDropped: Record<string, number>): string {
   const instances: Record<string, unknown> = {};
   for (const inst of router.instances.values())
-    instances[inst.name] = { state: inst.state, priority: inst.effectivePriority, master: inst.masterAddress ?? null, stats: inst.stats };
+    instances[inst.name] = {
+      state: inst.state,
+      priority: inst.effectivePriority,
+      master: inst.masterAddress ?? null,
+      stats: inst.stats,
+    };
   return `${JSON.stringify({ instances, dropped: { ...router.stats.dropped, unknown_vrid: router.stats.unknown_vrid, ...driverDropped } }, null, 2)}\n`;
 }
 
@@ -61,7 +66,11 @@ const usecTime = (ms: number) => {
  * (vrrp_data.c dump_vrrp), the lines tools read (instance, state, wantstate, interface,
  * VRID, priorities, VIPs). Sections keel has no counterpart for are left out.
  */
-export function dataText(router: VrrpRouter, lastTransitionEpochMs: (name: string) => number | undefined, config: KeelConfig): string {
+export function dataText(
+  router: VrrpRouter,
+  lastTransitionEpochMs: (name: string) => number | undefined,
+  config: KeelConfig,
+): string {
   const g = config.globalDefs;
   const out = [
     "------< Global definitions >------",
@@ -98,18 +107,25 @@ export function dataText(router: VrrpRouter, lastTransitionEpochMs: (name: strin
     if (v?.preemptDelay) out.push(`   Preempt delay = ${v.preemptDelay} secs`);
     const dev = (a: { dev?: string }) => a.dev ?? p.ifname ?? "";
     // keepalived's format_ipaddress: no "/prefix" for a host address
-    const addr = (a: { address: string; prefix: number; family: 4 | 6 }) => (a.prefix === (a.family === 4 ? 32 : 128) ? a.address : `${a.address}/${a.prefix}`);
+    const addr = (a: { address: string; prefix: number; family: 4 | 6 }) =>
+      a.prefix === (a.family === 4 ? 32 : 128) ? a.address : `${a.address}/${a.prefix}`;
     out.push(`   Virtual IP (${p.vips.length}):`);
-    for (const a of p.vips) out.push(`     ${addr(a)} dev ${dev(a)} scope ${a.scope ?? "global"}${inst.vipSet ? " set" : ""}`);
+    for (const a of p.vips)
+      out.push(`     ${addr(a)} dev ${dev(a)} scope ${a.scope ?? "global"}${inst.vipSet ? " set" : ""}`);
     if (p.excluded.length > 0) {
       out.push(`   Virtual IP Excluded (${p.excluded.length}):`);
-      for (const a of p.excluded) out.push(`     ${addr(a)} dev ${dev(a)} scope ${a.scope ?? "global"}${inst.vipSet ? " set" : ""}`);
+      for (const a of p.excluded)
+        out.push(`     ${addr(a)} dev ${dev(a)} scope ${a.scope ?? "global"}${inst.vipSet ? " set" : ""}`);
     }
   }
   return `${out.join("\n")}\n`;
 }
 
-export function writeData(router: VrrpRouter, lastTransitionEpochMs: (name: string) => number | undefined, config: KeelConfig): string {
+export function writeData(
+  router: VrrpRouter,
+  lastTransitionEpochMs: (name: string) => number | undefined,
+  config: KeelConfig,
+): string {
   const path = join(process.env.TMPDIR || tmpdir(), "keepalived.data");
   writeFileSync(path, dataText(router, lastTransitionEpochMs, config), { mode: 0o600 });
   return path;
@@ -122,7 +138,11 @@ const STATE_NUM: Record<string, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT
  * layout, `[{"data": {...}, "stats": {...}}]` per instance, which keepalived-exporter's
  * --ka.json mode reads.
  */
-export function jsonDump(router: VrrpRouter, lastTransitionEpochMs: (name: string) => number | undefined, config: KeelConfig): string {
+export function jsonDump(
+  router: VrrpRouter,
+  lastTransitionEpochMs: (name: string) => number | undefined,
+  config: KeelConfig,
+): string {
   const g = config.globalDefs;
   const out = [...router.instances.values()].map((inst) => {
     const p = inst.p;
@@ -188,7 +208,11 @@ export function jsonDump(router: VrrpRouter, lastTransitionEpochMs: (name: strin
   return JSON.stringify(out);
 }
 
-export function writeJson(router: VrrpRouter, lastTransitionEpochMs: (name: string) => number | undefined, config: KeelConfig): string {
+export function writeJson(
+  router: VrrpRouter,
+  lastTransitionEpochMs: (name: string) => number | undefined,
+  config: KeelConfig,
+): string {
   const path = join(process.env.TMPDIR || tmpdir(), "keepalived.json");
   writeFileSync(path, jsonDump(router, lastTransitionEpochMs, config), { mode: 0o600 });
   return path;
@@ -196,7 +220,8 @@ export function writeJson(router: VrrpRouter, lastTransitionEpochMs: (name: stri
 
 /** STATS_CLEAR (SIGRTMAX-1): every instance's counters back to zero. */
 export function clearStats(router: VrrpRouter): void {
-  for (const inst of router.instances.values()) for (const k of Object.keys(inst.stats) as (keyof typeof inst.stats)[]) inst.stats[k] = 0;
+  for (const inst of router.instances.values())
+    for (const k of Object.keys(inst.stats) as (keyof typeof inst.stats)[]) inst.stats[k] = 0;
 }
 
 /** keepalived writes its dumps under TMPDIR (default /tmp), mode 0600. */

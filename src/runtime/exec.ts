@@ -82,7 +82,11 @@ export function runScript(script: Script, o: RunOptions = {}): Promise<RunResult
       return;
     }
     if (who && process.getuid?.() === 0 && !ids) {
-      resolve({ timedOut: false, ms: 0, error: `unknown user ${who.user}${who.group ? ` or group ${who.group}` : ""}` });
+      resolve({
+        timedOut: false,
+        ms: 0,
+        error: `unknown user ${who.user}${who.group ? ` or group ${who.group}` : ""}`,
+      });
       return;
     }
     if (ids && ids.uid !== process.getuid?.()) {

@@ -22,7 +22,16 @@ export interface IpvsPort extends IpvsControl {
 
 function fromStats(st: IpvsStats | undefined): LvsCounters {
   const n = (v: bigint | undefined) => Number(v ?? 0n);
-  return { connections: n(st?.conns), inPackets: n(st?.inPackets), outPackets: n(st?.outPackets), inBytes: n(st?.inBytes), outBytes: n(st?.outBytes), cps: n(st?.cps), inBps: n(st?.inBps), outBps: n(st?.outBps) };
+  return {
+    connections: n(st?.conns),
+    inPackets: n(st?.inPackets),
+    outPackets: n(st?.outPackets),
+    inBytes: n(st?.inBytes),
+    outBytes: n(st?.outBytes),
+    cps: n(st?.cps),
+    inBps: n(st?.inBps),
+    outBps: n(st?.outBps),
+  };
 }
 
 export function ipvsPort(ipvs: Ipvs): IpvsPort {
@@ -40,7 +49,12 @@ export function ipvsPort(ipvs: Ipvs): IpvsPort {
       for (const e of ipvs.list()) {
         const sid = serviceId(e.service);
         out.set(sid, fromStats(e.service.stats));
-        for (const d of e.dests) out.set(`${sid}|${destId(d)}`, { ...fromStats(d.stats), activeConns: d.activeConns, inactiveConns: d.inactiveConns });
+        for (const d of e.dests)
+          out.set(`${sid}|${destId(d)}`, {
+            ...fromStats(d.stats),
+            activeConns: d.activeConns,
+            inactiveConns: d.inactiveConns,
+          });
       }
       return out;
     },
@@ -59,7 +73,8 @@ export function openIpvsControl(): Ipvs {
     const modprobe = Bun.which("modprobe") ?? Bun.which("modprobe", { PATH: "/sbin:/usr/sbin" });
     if (!modprobe) throw e;
     const r = Bun.spawnSync([modprobe, "ip_vs"], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
-    if (r.exitCode !== 0) throw new Error(`${(e as Error).message}; modprobe ip_vs: ${r.stderr.toString().trim() || `exit ${r.exitCode}`}`);
+    if (r.exitCode !== 0)
+      throw new Error(`${(e as Error).message}; modprobe ip_vs: ${r.stderr.toString().trim() || `exit ${r.exitCode}`}`);
     return Ipvs.open();
   }
 }

@@ -8,7 +8,14 @@
  * NetlinkError) become KernelError values (kernel.ts): no method here throws.
  */
 import { type GarpSender, openGarpSender } from "../../native-bindings/garp";
-import { type AddressSpec, NetlinkError, type RouteSpec, type RuleSpec, Rtnl, watchRtnl } from "../../native-bindings/netlink";
+import {
+  type AddressSpec,
+  NetlinkError,
+  type RouteSpec,
+  type RuleSpec,
+  Rtnl,
+  watchRtnl,
+} from "../../native-bindings/netlink";
 import { watchReadable } from "../../native-bindings/readiness";
 import { openVrrpSocket } from "../../native-bindings/vrrp-socket";
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
@@ -181,7 +188,10 @@ export class LinuxKernel implements Kernel {
       src: r.src,
       scope: num(r.scope, SCOPES),
       protocol: num(r.protocol, PROTOS),
-      type: r.type === "blackhole" || r.type === "unreachable" || r.type === "prohibit" || r.type === "local" ? r.type : "unicast",
+      type:
+        r.type === "blackhole" || r.type === "unreachable" || r.type === "prohibit" || r.type === "local"
+          ? r.type
+          : "unicast",
     };
     if (r.dev !== undefined && spec.ifindex === undefined)
       return { op: `route-${op}`, code: "ENODEV", message: `no interface ${r.dev}` };

@@ -89,8 +89,18 @@ function guardChannel(c: VrrpChannel): VrrpChannel {
   return {
     ifname: c.ifname,
     family: c.family,
-    send: (dst, data) => settle("send", () => c.send(dst, data), (e) => e),
-    close: () => settle("close", () => c.close(), () => undefined),
+    send: (dst, data) =>
+      settle(
+        "send",
+        () => c.send(dst, data),
+        (e) => e,
+      ),
+    close: () =>
+      settle(
+        "close",
+        () => c.close(),
+        () => undefined,
+      ),
   };
 }
 
@@ -110,7 +120,12 @@ export function guardKernel(k: Kernel): Kernel {
       return r.ok ? { ok: true, value: guardChannel(r.value) } : r;
     },
     vip: (op, a, ifindex) => settle(`vip-${op}`, () => k.vip(op, a, ifindex), same),
-    vips: (op, items) => settle(`vip-${op}`, () => k.vips(op, items), (e) => items.map(() => e)),
+    vips: (op, items) =>
+      settle(
+        `vip-${op}`,
+        () => k.vips(op, items),
+        (e) => items.map(() => e),
+      ),
     route: (op, r, ifindexOf) => settle(`route-${op}`, () => k.route(op, r, ifindexOf), same),
     rule: (op, r) => settle(`rule-${op}`, () => k.rule(op, r), same),
     garp: (ifname, address, family) => settle("garp", () => k.garp(ifname, address, family), same),
@@ -118,7 +133,12 @@ export function guardKernel(k: Kernel): Kernel {
     deleteLink: (ifindex) => settle("delete-link", () => k.deleteLink(ifindex), same),
     setLinkUp: (ifindex, up) => settle("set-link", () => k.setLinkUp(ifindex, up), same),
     watch: (onEvent) => settle("watch", () => k.watch(onEvent), failed),
-    close: () => settle("close", () => k.close(), () => undefined),
+    close: () =>
+      settle(
+        "close",
+        () => k.close(),
+        () => undefined,
+      ),
   };
 }
 

@@ -50,13 +50,17 @@ export class CheckerLvsGlobals {
 
   apply(config: KeelConfig): void {
     this.timeouts(config.globalDefs.lvsTimeouts);
-    const want = config.globalDefs.lvsSyncDaemon && !config.globalDefs.lvsSyncDaemon.vrrpInstance ? config.globalDefs.lvsSyncDaemon : undefined;
+    const want =
+      config.globalDefs.lvsSyncDaemon && !config.globalDefs.lvsSyncDaemon.vrrpInstance
+        ? config.globalDefs.lvsSyncDaemon
+        : undefined;
     if (same(want, this.syncd)) return;
     // keepalived stops whatever may run (a previous keepalived that died, or the old settings) before starting
     this.stopDaemons(true);
     this.syncd = want;
     if (!want) return;
-    for (const role of ["master", "backup"] as const) this.call(`start the ${role} sync daemon`, () => this.ipvs.startDaemon(syncDaemonOf(want, role, 0)));
+    for (const role of ["master", "backup"] as const)
+      this.call(`start the ${role} sync daemon`, () => this.ipvs.startDaemon(syncDaemonOf(want, role, 0)));
   }
 
   stop(): void {
@@ -74,7 +78,11 @@ export class CheckerLvsGlobals {
           this.log.error(`IPVS: cannot read the timeouts: ${(e as Error).message}`);
         }
       }
-      this.call("set the timeouts", () => this.ipvs.setTimeouts({ tcp: t.tcp ?? 0, tcpFin: t.tcpFin ?? 0, udp: t.udp ?? 0 }), "Failed to set ipvs timeouts");
+      this.call(
+        "set the timeouts",
+        () => this.ipvs.setTimeouts({ tcp: t.tcp ?? 0, tcpFin: t.tcpFin ?? 0, udp: t.udp ?? 0 }),
+        "Failed to set ipvs timeouts",
+      );
     } else if (this.original) {
       const o = this.original;
       this.original = undefined;
@@ -83,14 +91,16 @@ export class CheckerLvsGlobals {
   }
 
   private stopDaemons(quiet: boolean): void {
-    for (const role of ["master", "backup"] as const) this.call(`stop the ${role} sync daemon`, () => this.ipvs.stopDaemon(role), undefined, quiet);
+    for (const role of ["master", "backup"] as const)
+      this.call(`stop the ${role} sync daemon`, () => this.ipvs.stopDaemon(role), undefined, quiet);
   }
 
   private call(what: string, f: () => void, line?: string, quiet = false): void {
     try {
       f();
     } catch (e) {
-      if (!quiet) this.log.error(line ? `${line}: ${(e as Error).message}` : `IPVS: cannot ${what}: ${(e as Error).message}`);
+      if (!quiet)
+        this.log.error(line ? `${line}: ${(e as Error).message}` : `IPVS: cannot ${what}: ${(e as Error).message}`);
     }
   }
 }
@@ -138,7 +148,8 @@ export class VrrpSyncDaemon {
 
   /** At exit (final) or before a reload applies new settings. */
   stop(final = true): void {
-    if (this.running) this.call(() => this.ipvs.stopDaemon(this.running as Role), `stop the ${this.running} sync daemon`);
+    if (this.running)
+      this.call(() => this.ipvs.stopDaemon(this.running as Role), `stop the ${this.running} sync daemon`);
     this.running = undefined;
     if (final) this.stopped = true;
   }
@@ -146,7 +157,8 @@ export class VrrpSyncDaemon {
   private become(role: Role): void {
     if (!this.cfg || this.running === role) return;
     const cfg = this.cfg;
-    if (this.running) this.call(() => this.ipvs.stopDaemon(this.running as Role), `stop the ${this.running} sync daemon`);
+    if (this.running)
+      this.call(() => this.ipvs.stopDaemon(this.running as Role), `stop the ${this.running} sync daemon`);
     this.running = role;
     const d = syncDaemonOf(cfg.syncd, role, cfg.vrid);
     this.call(() => {

@@ -54,19 +54,27 @@ export function renderMetrics(
   internalErrors?: Record<string, number>,
 ): string {
   const out: string[] = [];
-  const head = (name: string, help: string, type: "gauge" | "counter") => out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+  const head = (name: string, help: string, type: "gauge" | "counter") =>
+    out.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
   head("keepalived_up", "Status", "gauge");
   out.push("keepalived_up 1");
   const insts = [...driver.router.instances.values()];
   head("keepalived_vrrp_state", "State of vrrp", "gauge");
   for (const i of insts)
-    for (const v of i.p.vips) out.push(`keepalived_vrrp_state${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid, ip_address: `${v.address}/${v.prefix}` })} ${STATE[i.state] ?? 0}`);
+    for (const v of i.p.vips)
+      out.push(
+        `keepalived_vrrp_state${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid, ip_address: `${v.address}/${v.prefix}` })} ${STATE[i.state] ?? 0}`,
+      );
   head("keepalived_vrrp_excluded_state", "State of vrrp with excluded VIP", "gauge");
   for (const i of insts)
-    for (const v of i.p.excluded) out.push(`keepalived_vrrp_excluded_state${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid, ip_address: `${v.address}/${v.prefix}` })} ${STATE[i.state] ?? 0}`);
+    for (const v of i.p.excluded)
+      out.push(
+        `keepalived_vrrp_excluded_state${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid, ip_address: `${v.address}/${v.prefix}` })} ${STATE[i.state] ?? 0}`,
+      );
   for (const [name, key, help] of COUNTERS) {
     head(name, help, "counter");
-    for (const i of insts) out.push(`${name}${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid })} ${i.stats[key]}`);
+    for (const i of insts)
+      out.push(`${name}${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid })} ${i.stats[key]}`);
   }
   if (scripts) {
     head("keepalived_script_status", "Tracker Script Status", "gauge");
@@ -75,45 +83,83 @@ export function renderMetrics(
       if (s !== undefined) out.push(`keepalived_script_status${labels({ name: n })} ${s ? 1 : 0}`);
     }
     head("keepalived_script_state", "Tracker Script State", "gauge");
-    for (const n of scripts.names()) out.push(`keepalived_script_state${labels({ name: n })} ${scripts.running(n) ? 1 : 0}`);
+    for (const n of scripts.names())
+      out.push(`keepalived_script_state${labels({ name: n })} ${scripts.running(n) ? 1 : 0}`);
   }
   head("keel_vrrp_effective_priority", "Priority after tracker weights", "gauge");
-  for (const i of insts) out.push(`keel_vrrp_effective_priority${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid })} ${i.effectivePriority}`);
+  for (const i of insts)
+    out.push(
+      `keel_vrrp_effective_priority${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid })} ${i.effectivePriority}`,
+    );
   head("keel_packets_dropped_total", "Packets dropped before reaching an instance, by reason", "counter");
-  const dropped: Record<string, number> = { ...driver.router.stats.dropped, unknown_vrid: driver.router.stats.unknown_vrid, ...driver.dropped };
+  const dropped: Record<string, number> = {
+    ...driver.router.stats.dropped,
+    unknown_vrid: driver.router.stats.unknown_vrid,
+    ...driver.dropped,
+  };
   for (const [reason, n] of Object.entries(dropped)) out.push(`keel_packets_dropped_total${labels({ reason })} ${n}`);
   if (lvs) renderLvs(lvs, head, out);
   if (internalErrors) {
     head("keel_internal_errors_total", "Unexpected exceptions the daemon caught, by part", "counter");
-    for (const [part, n] of Object.entries(internalErrors)) out.push(`keel_internal_errors_total${labels({ part })} ${n}`);
+    for (const [part, n] of Object.entries(internalErrors))
+      out.push(`keel_internal_errors_total${labels({ part })} ${n}`);
   }
   return `${out.join("\n")}\n`;
 }
 
 /** The checker process's latest report: virtual servers, real servers and their checkers. */
-function renderLvs(vss: VirtualServerStatus[], head: (n: string, h: string, t: "gauge" | "counter") => void, out: string[]): void {
+function renderLvs(
+  vss: VirtualServerStatus[],
+  head: (n: string, h: string, t: "gauge" | "counter") => void,
+  out: string[],
+): void {
   head("keel_lvs_virtual_server_quorum_up", "1 while the live weight meets the virtual server's quorum", "gauge");
-  for (const v of vss) out.push(`keel_lvs_virtual_server_quorum_up${labels({ virtual_server: v.name })} ${v.quorumUp ? 1 : 0}`);
+  for (const v of vss)
+    out.push(`keel_lvs_virtual_server_quorum_up${labels({ virtual_server: v.name })} ${v.quorumUp ? 1 : 0}`);
   head("keel_lvs_virtual_server_alive_weight", "Sum of the weights of live real servers", "gauge");
-  for (const v of vss) out.push(`keel_lvs_virtual_server_alive_weight${labels({ virtual_server: v.name })} ${v.aliveWeight}`);
+  for (const v of vss)
+    out.push(`keel_lvs_virtual_server_alive_weight${labels({ virtual_server: v.name })} ${v.aliveWeight}`);
   head("keel_lvs_real_server_up", "1 while every checker of the real server passes", "gauge");
-  for (const v of vss) for (const r of v.realServers) out.push(`keel_lvs_real_server_up${labels({ virtual_server: v.name, real_server: r.address })} ${r.up ? 1 : 0}`);
+  for (const v of vss)
+    for (const r of v.realServers)
+      out.push(`keel_lvs_real_server_up${labels({ virtual_server: v.name, real_server: r.address })} ${r.up ? 1 : 0}`);
   head("keel_lvs_real_server_weight", "Weight of the real server in the IPVS table (absent: not in it)", "gauge");
   for (const v of vss)
     for (const r of v.realServers)
-      if (r.liveWeight !== undefined) out.push(`keel_lvs_real_server_weight${labels({ virtual_server: v.name, real_server: r.address })} ${r.liveWeight}`);
-  const checkers = vss.flatMap((v) => v.realServers.flatMap((r) => r.checkers.map((c, i) => ({ c, l: labels({ virtual_server: v.name, real_server: r.address, checker: `${c.type}#${i}` }) }))));
+      if (r.liveWeight !== undefined)
+        out.push(
+          `keel_lvs_real_server_weight${labels({ virtual_server: v.name, real_server: r.address })} ${r.liveWeight}`,
+        );
+  const checkers = vss.flatMap((v) =>
+    v.realServers.flatMap((r) =>
+      r.checkers.map((c, i) => ({
+        c,
+        l: labels({ virtual_server: v.name, real_server: r.address, checker: `${c.type}#${i}` }),
+      })),
+    ),
+  );
   head("keel_lvs_checker_up", "Checker state", "gauge");
   for (const { c, l } of checkers) out.push(`keel_lvs_checker_up${l} ${c.up ? 1 : 0}`);
   head("keel_lvs_checker_duration_seconds", "Duration of the checker's last attempt", "gauge");
-  for (const { c, l } of checkers) if (c.latencyMs !== undefined) out.push(`keel_lvs_checker_duration_seconds${l} ${c.latencyMs / 1000}`);
+  for (const { c, l } of checkers)
+    if (c.latencyMs !== undefined) out.push(`keel_lvs_checker_duration_seconds${l} ${c.latencyMs / 1000}`);
   // IPVS's own counters (what ipvsadm -Ln --stats and the connection columns show)
-  const rss = vss.flatMap((v) => v.realServers.filter((r) => r.counters).map((r) => ({ c: r.counters as LvsCounters, l: { virtual_server: v.name, real_server: r.address } })));
-  const svcs = vss.filter((v) => v.counters).map((v) => ({ c: v.counters as LvsCounters, l: { virtual_server: v.name } }));
+  const rss = vss.flatMap((v) =>
+    v.realServers
+      .filter((r) => r.counters)
+      .map((r) => ({ c: r.counters as LvsCounters, l: { virtual_server: v.name, real_server: r.address } })),
+  );
+  const svcs = vss
+    .filter((v) => v.counters)
+    .map((v) => ({ c: v.counters as LvsCounters, l: { virtual_server: v.name } }));
   if (rss.length === 0 && svcs.length === 0) return;
   head("keel_lvs_real_server_active_connections", "Connections IPVS holds established to the real server", "gauge");
   for (const { c, l } of rss) out.push(`keel_lvs_real_server_active_connections${labels(l)} ${c.activeConns ?? 0}`);
-  head("keel_lvs_real_server_inactive_connections", "Connections IPVS holds to the real server in other states", "gauge");
+  head(
+    "keel_lvs_real_server_inactive_connections",
+    "Connections IPVS holds to the real server in other states",
+    "gauge",
+  );
   for (const { c, l } of rss) out.push(`keel_lvs_real_server_inactive_connections${labels(l)} ${c.inactiveConns ?? 0}`);
   for (const [what, list] of [
     ["real_server", rss],
@@ -122,9 +168,19 @@ function renderLvs(vss: VirtualServerStatus[], head: (n: string, h: string, t: "
     head(`keel_lvs_${what}_connections_total`, "Connections IPVS scheduled", "counter");
     for (const { c, l } of list) out.push(`keel_lvs_${what}_connections_total${labels(l)} ${c.connections}`);
     head(`keel_lvs_${what}_packets_total`, "Packets IPVS forwarded, by direction", "counter");
-    for (const { c, l } of list) for (const [d, n] of [["in", c.inPackets], ["out", c.outPackets]] as const) out.push(`keel_lvs_${what}_packets_total${labels({ ...l, direction: d })} ${n}`);
+    for (const { c, l } of list)
+      for (const [d, n] of [
+        ["in", c.inPackets],
+        ["out", c.outPackets],
+      ] as const)
+        out.push(`keel_lvs_${what}_packets_total${labels({ ...l, direction: d })} ${n}`);
     head(`keel_lvs_${what}_bytes_total`, "Bytes IPVS forwarded, by direction", "counter");
-    for (const { c, l } of list) for (const [d, n] of [["in", c.inBytes], ["out", c.outBytes]] as const) out.push(`keel_lvs_${what}_bytes_total${labels({ ...l, direction: d })} ${n}`);
+    for (const { c, l } of list)
+      for (const [d, n] of [
+        ["in", c.inBytes],
+        ["out", c.outBytes],
+      ] as const)
+        out.push(`keel_lvs_${what}_bytes_total${labels({ ...l, direction: d })} ${n}`);
   }
 }
 
@@ -138,7 +194,8 @@ export function serveMetrics(listen: string, render: () => string): { stop(): vo
     hostname: host,
     port,
     fetch(req) {
-      if (new URL(req.url).pathname !== "/metrics") return new Response("keel: metrics are at /metrics\n", { status: 404 });
+      if (new URL(req.url).pathname !== "/metrics")
+        return new Response("keel: metrics are at /metrics\n", { status: 404 });
       return new Response(render(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
     },
   });

@@ -77,7 +77,12 @@ export class Notifier {
   notify(n: Notify): void {
     const owner = n.kind === "INSTANCE" ? this.config.vrrpInstances[n.name] : this.config.vrrpSyncGroups[n.name];
     if (!owner) return;
-    const own: Record<string, Script | undefined> = { MASTER: owner.notifyMaster, BACKUP: owner.notifyBackup, FAULT: owner.notifyFault, STOP: owner.notifyStop };
+    const own: Record<string, Script | undefined> = {
+      MASTER: owner.notifyMaster,
+      BACKUP: owner.notifyBackup,
+      FAULT: owner.notifyFault,
+      STOP: owner.notifyStop,
+    };
     const specific = own[n.state];
     if (specific) this.exec(specific, []);
     if (owner.notify) this.exec(owner.notify, [n.kind, n.name, n.state, String(n.priority)]);

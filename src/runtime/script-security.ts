@@ -29,7 +29,8 @@ export function scriptPath(command: string): string | undefined {
   const prog = splitCommand(command)[0];
   if (!prog) return undefined;
   if (prog.includes("/")) return prog;
-  for (const dir of (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":")) if (dir && existsSync(join(dir, prog))) return join(dir, prog);
+  for (const dir of (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":"))
+    if (dir && existsSync(join(dir, prog))) return join(dir, prog);
   return undefined;
 }
 

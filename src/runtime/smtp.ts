@@ -12,9 +12,21 @@ import type { Logger } from "pino";
 import type { KeelConfig } from "../config/model";
 
 const WORDS: Record<string, { subject: string; instance: string; group: string }> = {
-  MASTER: { subject: "Entering MASTER state", instance: "=> VRRP Instance is now owning VRRP VIPs <=", group: "=> All VRRP group instances are now in MASTER state <=" },
-  BACKUP: { subject: "Entering BACKUP state", instance: "=> VRRP Instance is no longer owning VRRP VIPs <=", group: "=> All VRRP group instances are now in BACKUP state <=" },
-  FAULT: { subject: "Entering FAULT state", instance: "=> VRRP Instance is no longer owning VRRP VIPs <=", group: "=> All VRRP group instances are now in FAULT state <=" },
+  MASTER: {
+    subject: "Entering MASTER state",
+    instance: "=> VRRP Instance is now owning VRRP VIPs <=",
+    group: "=> All VRRP group instances are now in MASTER state <=",
+  },
+  BACKUP: {
+    subject: "Entering BACKUP state",
+    instance: "=> VRRP Instance is no longer owning VRRP VIPs <=",
+    group: "=> All VRRP group instances are now in BACKUP state <=",
+  },
+  FAULT: {
+    subject: "Entering FAULT state",
+    instance: "=> VRRP Instance is no longer owning VRRP VIPs <=",
+    group: "=> All VRRP group instances are now in FAULT state <=",
+  },
   STOP: { subject: "Stopping", instance: "=> VRRP Instance stopping <=", group: "=> VRRP Group stopping <=" },
 };
 
@@ -35,7 +47,8 @@ export class SmtpAlerter {
   /** keepalived: the instance's smtp_alert, else global smtp_alert_vrrp, else smtp_alert. */
   private enabled(kind: "INSTANCE" | "GROUP", name: string): boolean {
     const g = this.config.globalDefs;
-    const own = kind === "INSTANCE" ? this.config.vrrpInstances[name]?.smtpAlert : this.config.vrrpSyncGroups[name]?.smtpAlert;
+    const own =
+      kind === "INSTANCE" ? this.config.vrrpInstances[name]?.smtpAlert : this.config.vrrpSyncGroups[name]?.smtpAlert;
     return own ?? g.smtpAlertVrrp ?? g.smtpAlert ?? false;
   }
 
@@ -47,7 +60,10 @@ export class SmtpAlerter {
     const key = `${kind}:${name}`;
     if (this.lastState.get(key) === state) return;
     this.lastState.set(key, state);
-    this.send(`VRRP ${kind === "INSTANCE" ? "Instance" : "Group"} ${name} - ${words.subject}`, kind === "INSTANCE" ? words.instance : words.group);
+    this.send(
+      `VRRP ${kind === "INSTANCE" ? "Instance" : "Group"} ${name} - ${words.subject}`,
+      kind === "INSTANCE" ? words.instance : words.group,
+    );
   }
 
   /**
@@ -70,6 +86,8 @@ export class SmtpAlerter {
     this.transport
       .sendMail({ from, to: g.notificationEmail, subject: `[${g.routerId ?? hostname()}] ${subject}`, text: body })
       .then(() => this.log.info(`SMTP alert successfully sent.`))
-      .catch((e: Error) => this.log.error(`Error connecting SMTP server[${g.smtpServer?.host}]:${g.smtpServer?.port}: ${e.message}`));
+      .catch((e: Error) =>
+        this.log.error(`Error connecting SMTP server[${g.smtpServer?.host}]:${g.smtpServer?.port}: ${e.message}`),
+      );
   }
 }

@@ -43,10 +43,20 @@ export function statusOf(
       advertsSent: inst.stats.advert_sent,
       errors: ERROR_KEYS.reduce((n, k) => n + inst.stats[k], 0),
       faults: [...inst.faults],
-      trackers: driver.router.board.explain(p.name).map((t) => ({ kind: t.kind, name: t.name, weight: t.delta, ok: !t.fault })),
+      trackers: driver.router.board
+        .explain(p.name)
+        .map((t) => ({ kind: t.kind, name: t.name, weight: t.delta, ok: !t.fault })),
     });
   }
-  return { version: 1, keel: pkg.version, pid: process.pid, startedAt, configFile, instances, trackers: trackersOf(driver, results) };
+  return {
+    version: 1,
+    keel: pkg.version,
+    pid: process.pid,
+    startedAt,
+    configFile,
+    instances,
+    trackers: trackersOf(driver, results),
+  };
 }
 
 /** The last result the runtime saw of each tracker (script runs, file values, links). */

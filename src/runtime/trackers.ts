@@ -57,7 +57,9 @@ export class ExternalTrackers {
       const check = () => this.readFile(f.name, path);
       check();
       try {
-        this.watchers.push(watch(dirname(path), (_ev, file) => (file === null || file === basename(path) ? check() : undefined)));
+        this.watchers.push(
+          watch(dirname(path), (_ev, file) => (file === null || file === basename(path) ? check() : undefined)),
+        );
       } catch (e) {
         this.log.warn(`track_file ${f.name}: cannot watch ${dirname(path)} (${(e as Error).message}); polling`);
       }
@@ -109,7 +111,9 @@ export class ExternalTrackers {
       if (!/^\d+$/.test(pid)) continue;
       try {
         const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trimEnd();
-        const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((a, i, all) => a !== "" || i < all.length - 1);
+        const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8")
+          .split("\0")
+          .filter((a, i, all) => a !== "" || i < all.length - 1);
         table.push({ comm, argv });
       } catch {
         // gone meanwhile

@@ -169,7 +169,10 @@ export class VrrpDriver {
     this.now = opts.now ?? (() => performance.now());
     this.timers = opts.timers ?? realTimers;
     this.reconcileMs = opts.reconcileMs ?? 1000;
-    this.rxErrors = new RxErrorEvents((e) => this.opts.onEvent?.(e), () => this.now());
+    this.rxErrors = new RxErrorEvents(
+      (e) => this.opts.onEvent?.(e),
+      () => this.now(),
+    );
     this.refreshLinks();
     this.refreshAddrs();
     this.router = this.newRouter(opts.config);
@@ -374,7 +377,16 @@ export class VrrpDriver {
       if (before?.state !== "MASTER") continue;
       const keep = new Set(inst.p.vips.map((v) => `${v.address}/${v.prefix}`));
       const lost = before.p.vips.filter((v) => !keep.has(`${v.address}/${v.prefix}`));
-      if (lost.length > 0) this.applyVips({ type: "del-vips", instance: inst.name, ifname: before.p.ifname, addresses: lost, excluded: [], routes: [], rules: [] });
+      if (lost.length > 0)
+        this.applyVips({
+          type: "del-vips",
+          instance: inst.name,
+          ifname: before.p.ifname,
+          addresses: lost,
+          excluded: [],
+          routes: [],
+          rules: [],
+        });
     }
     // keepalived clear_diff_static_*: only what changed comes and goes
     const minus = <T>(a: T[], b: T[]) => a.filter((x) => !b.some((y) => JSON.stringify(x) === JSON.stringify(y)));
@@ -850,23 +862,49 @@ export class VrrpDriver {
         this.sendGarps(a.instance, a.addresses, a.count);
         return;
       case "transition": {
-        this.opts.onEvent?.({ event: "transition", at: Date.now(), instance: a.instance, from: a.from, to: a.to, reason: a.reason });
+        this.opts.onEvent?.({
+          event: "transition",
+          at: Date.now(),
+          instance: a.instance,
+          from: a.from,
+          to: a.to,
+          reason: a.reason,
+        });
         const inst = this.router.instances.get(a.instance);
-        for (const line of transitionLines(a, inst)) this.log.info({ instance: a.instance, event: "transition", from: a.from, to: a.to, reason: a.reason }, line);
+        for (const line of transitionLines(a, inst))
+          this.log.info({ instance: a.instance, event: "transition", from: a.from, to: a.to, reason: a.reason }, line);
         return;
       }
       case "priority":
         this.opts.onEvent?.({ event: "priority", at: Date.now(), instance: a.instance, from: a.from, to: a.to });
-        this.log.info({ instance: a.instance, event: "priority", from: a.from, to: a.to }, `(${a.instance}) Changing effective priority from ${a.from} to ${a.to}`);
+        this.log.info(
+          { instance: a.instance, event: "priority", from: a.from, to: a.to },
+          `(${a.instance}) Changing effective priority from ${a.from} to ${a.to}`,
+        );
         return;
       case "rx-error":
         this.rxErrors.add(a);
-        this.rateLog(`rx-error:${a.instance}:${a.code}:${a.from}`, a.message, { instance: a.instance, event: "rx-error", code: a.code, from: a.from });
+        this.rateLog(`rx-error:${a.instance}:${a.code}:${a.from}`, a.message, {
+          instance: a.instance,
+          event: "rx-error",
+          code: a.code,
+          from: a.from,
+        });
         return;
       case "notify":
-        this.log.trace({ event: "notify", kind: a.kind, name: a.name, state: a.state, priority: a.priority }, `notify ${a.kind} ${a.name} ${a.state} ${a.priority}`);
+        this.log.trace(
+          { event: "notify", kind: a.kind, name: a.name, state: a.state, priority: a.priority },
+          `notify ${a.kind} ${a.name} ${a.state} ${a.priority}`,
+        );
         this.opts.onNotify?.(a);
-        this.opts.onEvent?.({ event: "notify", at: Date.now(), kind: a.kind, name: a.name, state: a.state, priority: a.priority });
+        this.opts.onEvent?.({
+          event: "notify",
+          at: Date.now(),
+          kind: a.kind,
+          name: a.name,
+          state: a.state,
+          priority: a.priority,
+        });
         return;
       case "master-rx-lower-pri": {
         // keepalived vrrp_state_master_rx's line, once per answer: the engine answers a
@@ -889,7 +927,10 @@ export class VrrpDriver {
     const ifs = this.ifs.get(advert.instance);
     const src = inst?.p.source;
     if (!inst || !ifs?.sendIf || src === undefined) {
-      this.rateLog(`nosrc:${advert.instance}`, `(${advert.instance}) no source address on ${ifs?.base ?? "?"}: advert not sent`);
+      this.rateLog(
+        `nosrc:${advert.instance}`,
+        `(${advert.instance}) no source address on ${ifs?.base ?? "?"}: advert not sent`,
+      );
       return;
     }
     const proto = advert.auth?.type === "AH" ? 51 : 112;
@@ -898,7 +939,10 @@ export class VrrpDriver {
     if (!this.channels.has(key)) this.openChannels();
     const ch = this.channels.get(key);
     if (!ch) {
-      this.rateLog(`nochan:${advert.instance}`, `(${advert.instance}) no VRRP socket on ${ifs.sendIf}: advert not sent`);
+      this.rateLog(
+        `nochan:${advert.instance}`,
+        `(${advert.instance}) no VRRP socket on ${ifs.sendIf}: advert not sent`,
+      );
       return;
     }
     for (const pkt of advertPackets(advert, src)) {
@@ -907,21 +951,30 @@ export class VrrpDriver {
       const what = `advert to ${pkt.dst} on ${ifs.sendIf}`;
       if (err) this.failed(err, `tx:${advert.instance}`, `(${advert.instance}) cannot send ${what}`);
     }
-    if (advert.priority === 0) this.log.info({ instance: advert.instance, event: "priority-zero-sent" }, `(${advert.instance}) sent 0 priority`);
+    if (advert.priority === 0)
+      this.log.info({ instance: advert.instance, event: "priority-zero-sent" }, `(${advert.instance}) sent 0 priority`);
   }
 
   private applyVips(a: Extract<Action, { type: "add-vips" | "del-vips" }>): void {
     const add = a.type === "add-vips";
     const ifs = this.ifs.get(a.instance);
     if (!add && this.opts.dontReleaseVrrp && this.stopped) return;
-    if (a.addresses.length > 0) this.log.info({ instance: a.instance, event: add ? "vips-set" : "vips-removed" }, `(${a.instance}) ${add ? "setting" : "removing"} VIPs.`);
+    if (a.addresses.length > 0)
+      this.log.info(
+        { instance: a.instance, event: add ? "vips-set" : "vips-removed" },
+        `(${a.instance}) ${add ? "setting" : "removing"} VIPs.`,
+      );
     // one netlink batch for all of an instance's addresses: 1,000 VIPs in tens of ms
     const items: { address: VirtualAddress; ifindex: number; ifname: string }[] = [];
     for (const va of [...a.addresses, ...a.excluded]) {
       const dev = va.dev ?? ifs?.vipIf;
       const link = dev === undefined ? undefined : this.linksByName.get(dev);
       if (!link) {
-        if (add) this.rateLog(`nodev:${a.instance}:${dev}`, `(${a.instance}) cannot add VIP ${va.address}: no interface ${dev ?? "(none)"}`);
+        if (add)
+          this.rateLog(
+            `nodev:${a.instance}:${dev}`,
+            `(${a.instance}) cannot add VIP ${va.address}: no interface ${dev ?? "(none)"}`,
+          );
         continue;
       }
       items.push({ address: va, ifindex: link.ifindex, ifname: link.name });
@@ -990,7 +1043,10 @@ export class VrrpDriver {
         const err = this.kernel.garp(ifname, address, fam);
         const what = `gratuitous ${fam === 4 ? "ARP" : "NA"} on ${ifname}`;
         if (err) this.failed(err, `garp:${ifname}`, `(${instance}) cannot send ${what}`);
-        else this.log.debug(`Sending ${fam === 4 ? "gratuitous ARP" : "unsolicited neighbour advert"} on ${ifname} for ${address}`);
+        else
+          this.log.debug(
+            `Sending ${fam === 4 ? "gratuitous ARP" : "unsolicited neighbour advert"} on ${ifname} for ${address}`,
+          );
       }
   }
 

@@ -20,7 +20,9 @@ export function transitionLines(t: Transition, inst: Instance | undefined): stri
     case "higher-priority-advert":
     case "equal-priority-higher-ip":
       if (inst?.masterAddress !== undefined)
-        lines.push(`${n} Master received advert from ${inst.masterAddress} with higher priority ${inst.masterPriority ?? "?"}, ours ${inst.effectivePriority}`);
+        lines.push(
+          `${n} Master received advert from ${inst.masterAddress} with higher priority ${inst.masterPriority ?? "?"}, ours ${inst.effectivePriority}`,
+        );
       break;
     default:
       break;

@@ -93,12 +93,18 @@ export function verifyIpv4Ah(
   const h = pkt.headerLength;
   const icv = computeIcv(pkt.packet.subarray(0, h), pkt.packet.subarray(h, h + AH_LEN), pkt.payload, key, opts);
   if (ah.icv.length !== ICV_LEN || !timingSafeEqual(icv, ah.icv)) {
-    return { ok: false, error: { code: "auth-mismatch", message: "IPSEC-AH HMAC-MD5 ICV mismatch (bad password or altered packet)" } };
+    return {
+      ok: false,
+      error: { code: "auth-mismatch", message: "IPSEC-AH HMAC-MD5 ICV mismatch (bad password or altered packet)" },
+    };
   }
   const src = pkt.packet;
   const saddr = ipv4ToNumber(src, 12);
   if (ah.spi !== saddr) {
-    return { ok: false, error: { code: "bad-spi", message: `AH SPI 0x${ah.spi.toString(16)} is not the source address` } };
+    return {
+      ok: false,
+      error: { code: "bad-spi", message: `AH SPI 0x${ah.spi.toString(16)} is not the source address` },
+    };
   }
   return { ok: true, value: { spi: ah.spi, seq: ah.seq } };
 }

@@ -65,7 +65,12 @@ export function finish(sum: number): number {
 }
 
 /** IPv4 pseudo-header: src(4) dst(4) zero(1) protocol(1) length(2). */
-export function ipv4PseudoHeader(src: Uint8Array, dst: Uint8Array, length: number, protocol = IPPROTO_VRRP): Uint8Array {
+export function ipv4PseudoHeader(
+  src: Uint8Array,
+  dst: Uint8Array,
+  length: number,
+  protocol = IPPROTO_VRRP,
+): Uint8Array {
   const h = new Uint8Array(12);
   h.set(src.subarray(0, 4), 0);
   h.set(dst.subarray(0, 4), 4);
@@ -76,7 +81,12 @@ export function ipv4PseudoHeader(src: Uint8Array, dst: Uint8Array, length: numbe
 }
 
 /** IPv6 pseudo-header: src(16) dst(16) upper-layer length(4) zero(3) next header(1). */
-export function ipv6PseudoHeader(src: Uint8Array, dst: Uint8Array, length: number, nextHeader = IPPROTO_VRRP): Uint8Array {
+export function ipv6PseudoHeader(
+  src: Uint8Array,
+  dst: Uint8Array,
+  length: number,
+  nextHeader = IPPROTO_VRRP,
+): Uint8Array {
   const h = new Uint8Array(40);
   h.set(src.subarray(0, 16), 0);
   h.set(dst.subarray(0, 16), 16);

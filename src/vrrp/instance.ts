@@ -124,7 +124,12 @@ export class Instance {
   }
 
   downTimer(): number {
-    return masterDownMs(this.p.version, this.masterAdverIntCs, this.isOwner ? PRIO_OWNER : this.effectivePriority, this.p.downTimerAdverts);
+    return masterDownMs(
+      this.p.version,
+      this.masterAdverIntCs,
+      this.isOwner ? PRIO_OWNER : this.effectivePriority,
+      this.p.downTimerAdverts,
+    );
   }
 
   pollActions(): Action[] {
@@ -171,7 +176,10 @@ export class Instance {
     }
     // vrrp_init_state: a sync group member configured MASTER (its group starts as BACKUP)
     // waits one advert interval plus the smallest skew, "to ensure there is no other master"
-    this.msDownTimerMs = this.sync && this.wantState === "MASTER" ? this.p.advertIntCs * 10 + minSkewMs(this.p.version, this.masterAdverIntCs) : this.downTimer();
+    this.msDownTimerMs =
+      this.sync && this.wantState === "MASTER"
+        ? this.p.advertIntCs * 10 + minSkewMs(this.p.version, this.masterAdverIntCs)
+        : this.downTimer();
     this.downCause = "no-advert";
     // vrrp_restore_interface(vrrp, false, true): a forced delete, so VIPs left behind
     // by a crash ("removing protocol VIPs") are gone before the first election
@@ -212,7 +220,15 @@ export class Instance {
     this.lastTransition = from.lastTransition;
     this.vipSet = true;
     const p = this.p;
-    this.out.push({ type: "add-vips", instance: p.name, ifname: p.ifname, addresses: p.vips, excluded: p.excluded, routes: p.routes, rules: p.rules });
+    this.out.push({
+      type: "add-vips",
+      instance: p.name,
+      ifname: p.ifname,
+      addresses: p.vips,
+      excluded: p.excluded,
+      routes: p.routes,
+      rules: p.rules,
+    });
     this.sands = Math.min(from.sands, now + p.advertIntCs * 10);
   }
 
@@ -279,7 +295,13 @@ export class Instance {
     // adds the sender, which 2.2.7 leaves out
     const ko = (stat: keyof VrrpStats, code: string, message: string): "ko" => {
       s[stat]++;
-      this.out.push({ type: "rx-error", instance: this.name, from: adv.from, code, message: `${message} (from ${adv.from})` });
+      this.out.push({
+        type: "rx-error",
+        instance: this.name,
+        from: adv.from,
+        code,
+        message: `${message} (from ${adv.from})`,
+      });
       return "ko";
     };
     const who = `(${this.name})`;
@@ -292,16 +314,34 @@ export class Instance {
       const want = p.auth ? (p.auth.type === "PASS" ? 1 : 2) : 0;
       // keepalived checks the AH header's presence against the configured type first
       if ((adv.ah !== undefined) !== (p.auth?.type === "AH"))
-        return ko("authtype_mismatch", "auth-type-mismatch", adv.ah ? `${who} Received AH header but auth type not AH` : `${who} No AH header but auth type is AH`);
+        return ko(
+          "authtype_mismatch",
+          "auth-type-mismatch",
+          adv.ah ? `${who} Received AH header but auth type not AH` : `${who} No AH header but auth type is AH`,
+        );
       if (adv.authType > 2) return ko("invalid_authtype", "bad-auth-type", `${who} Invalid auth type: ${adv.authType}`);
       if (adv.authType !== want)
-        return ko("authtype_mismatch", "auth-type-mismatch", `${who} received a ${adv.authType} auth, expecting ${want}!`);
+        return ko(
+          "authtype_mismatch",
+          "auth-type-mismatch",
+          `${who} received a ${adv.authType} auth, expecting ${want}!`,
+        );
       if (p.auth?.type === "PASS" && !authPassMatches(adv, p.auth.pass))
         return ko("auth_failure", "auth-failure", `${who} received an invalid passwd!`);
       if (p.auth?.type === "AH") {
         // ICV and SPI, then the anti-replay sequence (vrrp_in_chk_ipsecah)
-        if (!adv.ah?.verify(p.auth.pass)) return ko("auth_failure", "auth-failure", `${who} IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !`);
-        if (adv.ah.seq <= this.ahSeq) return ko("auth_failure", "auth-failure", `${who} IPSEC-AH : sequence number ${adv.ah.seq} already proceeded (local ${this.ahSeq})`);
+        if (!adv.ah?.verify(p.auth.pass))
+          return ko(
+            "auth_failure",
+            "auth-failure",
+            `${who} IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !`,
+          );
+        if (adv.ah.seq <= this.ahSeq)
+          return ko(
+            "auth_failure",
+            "auth-failure",
+            `${who} IPSEC-AH : sequence number ${adv.ah.seq} already proceeded (local ${this.ahSeq})`,
+          );
         this.ahSeq = adv.ah.seq;
       }
       // RFC 3768 7.1: MUST drop an advert whose interval differs (v2)
@@ -319,7 +359,11 @@ export class Instance {
     }
     // a multicast instance takes multicast adverts, a unicast one unicast adverts
     if ((adv.to === p.mcastGroup || isMulticast(adv.to)) === p.unicast)
-      return ko("addr_list_err", "wrong-destination", `${who} Expected ${p.unicast ? "un" : "mult"}icast packet but received ${p.unicast ? "mult" : "un"}icast packet`);
+      return ko(
+        "addr_list_err",
+        "wrong-destination",
+        `${who} Expected ${p.unicast ? "un" : "mult"}icast packet but received ${p.unicast ? "mult" : "un"}icast packet`,
+      );
     // owner_ignore_adverts (always in strict mode): the owner does not listen
     if (p.ownerIgnoreAdverts && this.effectivePriority === PRIO_OWNER) return "drop";
     s.advert_rcvd++;
@@ -378,7 +422,8 @@ export class Instance {
   private masterRx(adv: ReceivedAdvert, now: number): boolean {
     if (this.check(adv, true) !== "ok") return false;
     const cmp = this.compareSource(adv.from);
-    const higherThan = () => adv.priority > this.effectivePriority || (adv.priority === this.effectivePriority && cmp > 0);
+    const higherThan = () =>
+      adv.priority > this.effectivePriority || (adv.priority === this.effectivePriority && cmp > 0);
     if (adv.priority === 0) {
       // RFC 5798 6.4.3: on priority 0, send an advert at once (it is for the backups,
       // whose timers just went to Skew_Time: one per interval reaches them all)
@@ -428,7 +473,10 @@ export class Instance {
       this.masterAddress = adv.from;
       this.masterPriority = adv.priority;
       this.wantState = "BACKUP";
-      this.leaveMaster(now, adv.priority > this.effectivePriority ? "higher-priority-advert" : "equal-priority-higher-ip");
+      this.leaveMaster(
+        now,
+        adv.priority > this.effectivePriority ? "higher-priority-advert" : "equal-priority-higher-ip",
+      );
     }
     // equal priority from our own address: nothing to do
     return sent;
@@ -508,7 +556,15 @@ export class Instance {
   private takeVips(now: number): void {
     this.vipSet = true;
     const p = this.p;
-    this.out.push({ type: "add-vips", instance: p.name, ifname: p.ifname, addresses: p.vips, excluded: p.excluded, routes: p.routes, rules: p.rules });
+    this.out.push({
+      type: "add-vips",
+      instance: p.name,
+      ifname: p.ifname,
+      addresses: p.vips,
+      excluded: p.excluded,
+      routes: p.routes,
+      rules: p.rules,
+    });
     this.garp(p.garpMasterRepeat);
     this.garpAt = p.garpMasterDelayMs > 0 ? now + p.garpMasterDelayMs : Number.POSITIVE_INFINITY;
     this.refreshAt = p.garpMasterRefreshMs > 0 ? now + p.garpMasterRefreshMs : Number.POSITIVE_INFINITY;
@@ -524,7 +580,15 @@ export class Instance {
     if (!this.vipSet) return;
     const p = this.p;
     this.vipSet = false;
-    this.out.push({ type: "del-vips", instance: p.name, ifname: p.ifname, addresses: p.vips, excluded: p.excluded, routes: p.routes, rules: p.rules });
+    this.out.push({
+      type: "del-vips",
+      instance: p.name,
+      ifname: p.ifname,
+      addresses: p.vips,
+      excluded: p.excluded,
+      routes: p.routes,
+      rules: p.rules,
+    });
   }
 
   /** vrrp_state_leave_master: to BACKUP (higher advert, sync group) or FAULT (priority-0 advert first). */
@@ -598,8 +662,7 @@ export class Instance {
       // so the first failure is a new fault; the state is already FAULT, the notify is not
       this.wantState = "FAULT";
       this.notify("FAULT");
-    }
-    else if (had && !this.isFaulted() && !this.sync?.groupFaulted(this)) this.recover(now, reason);
+    } else if (had && !this.isFaulted() && !this.sync?.groupFaulted(this)) this.recover(now, reason);
   }
 
   /** Enter FAULT (also used by a sync group pulling its members along). */
@@ -685,7 +748,8 @@ export class Instance {
   private garp(count: number): void {
     if (count <= 0) return;
     const addresses = [...this.p.vips, ...this.p.excluded].map((v) => v.address);
-    if (addresses.length > 0) this.out.push({ type: "send-garp", instance: this.name, ifname: this.p.ifname, addresses, count });
+    if (addresses.length > 0)
+      this.out.push({ type: "send-garp", instance: this.name, ifname: this.p.ifname, addresses, count });
   }
 
   private cancelGarps(): void {

@@ -169,7 +169,7 @@ function advertChecksum(msg: Uint8Array, pseudo: { src: Uint8Array; dst: Uint8Ar
 export function decodeAdvert(bytes: Uint8Array, opts: DecodeAdvertOptions): Result<DecodedAdvert, AdvertErrorCode> {
   // the message may sit inside a larger buffer (an IPv4 packet): no view is made for it
   const o = opts.offset ?? 0;
-  const len = (opts.length ?? bytes.length - o);
+  const len = opts.length ?? bytes.length - o;
   if (len < VRRP_HDR_LEN) return fail("truncated", `${len} bytes, a VRRP header needs ${VRRP_HDR_LEN}`);
   const b0 = bytes[o + 0]!;
   const version = b0 >> 4;
@@ -198,13 +198,17 @@ export function decodeAdvert(bytes: Uint8Array, opts: DecodeAdvertOptions): Resu
       else {
         const src = opts.src === undefined ? undefined : addrBytes(opts.src, family);
         const dst = opts.dst === undefined ? undefined : addrBytes(opts.dst, family);
-        if (!src || !dst) return fail("bad-checksum", `cannot check: source/destination is not an IPv${family} address`);
+        if (!src || !dst)
+          return fail("bad-checksum", `cannot check: source/destination is not an IPv${family} address`);
         acc = pseudoHeaderSum(src, dst, len, IPPROTO_VRRP);
       }
     }
     const c = finish(sum16(bytes, o, o + len, acc));
     if (c !== 0) {
-      return fail("bad-checksum", `checksum 0x${checksum.toString(16).padStart(4, "0")} is wrong (sum 0x${c.toString(16)})`);
+      return fail(
+        "bad-checksum",
+        `checksum 0x${checksum.toString(16).padStart(4, "0")} is wrong (sum 0x${c.toString(16)})`,
+      );
     }
   }
 
@@ -214,7 +218,8 @@ export function decodeAdvert(bytes: Uint8Array, opts: DecodeAdvertOptions): Resu
   let advertIntCs: number;
   if (version === 2) {
     authType = bytes[o + 4]!;
-    if (authType > AUTH_AH) return fail("bad-auth-type", `auth type ${authType}, expected 0 (none), 1 (PASS) or 2 (AH)`);
+    if (authType > AUTH_AH)
+      return fail("bad-auth-type", `auth type ${authType}, expected 0 (none), 1 (PASS) or 2 (AH)`);
     advertIntCs = bytes[o + 5]! * 100;
   } else {
     advertIntCs = ((bytes[o + 4]! << 8) | bytes[o + 5]!) & 0x0fff;
@@ -272,7 +277,8 @@ export function encodeAdvert(advert: Advert, opts: EncodeAdvertOptions = {}): Ui
   out[3] = advert.addresses.length;
   if (version === 2) {
     intRange("v2 auth type", advert.authType, 0, 2);
-    if (advert.advertIntCs % 100 !== 0) throw new RangeError(`v2 interval ${advert.advertIntCs} cs is not whole seconds`);
+    if (advert.advertIntCs % 100 !== 0)
+      throw new RangeError(`v2 interval ${advert.advertIntCs} cs is not whole seconds`);
     intRange("v2 interval (s)", advert.advertIntCs / 100, 1, 255);
     out[4] = advert.authType;
     out[5] = advert.advertIntCs / 100;
@@ -374,7 +380,8 @@ export function decodeIpv4Packet(bytes: Uint8Array): Result<Ipv4Packet, Ipv4Erro
   if (headerLength < 20) return fail("bad-ip-header", `IHL ${headerLength / 4} < 5`);
   if (len < headerLength) return fail("truncated", `${len} bytes, the IP header says ${headerLength}`);
   const totalLength = (bytes[2]! << 8) | bytes[3]!;
-  if (totalLength < headerLength) return fail("bad-ip-header", `total length ${totalLength} < header length ${headerLength}`);
+  if (totalLength < headerLength)
+    return fail("bad-ip-header", `total length ${totalLength} < header length ${headerLength}`);
   if (len < totalLength) return fail("truncated", `${len} bytes, the IP total length says ${totalLength}`);
   if (finish(sum16(bytes, 0, headerLength)) !== 0) return fail("bad-ip-checksum", "IPv4 header checksum is wrong");
   const fragment = (bytes[6]! << 8) | bytes[7]!;

@@ -66,7 +66,8 @@ export function instanceParams(
   const version = effectiveVersion(config, v);
   const strict = v.strictMode ?? g.vrrpStrict;
   // keepalived: v2 adverts carry whole seconds; v3 centiseconds (rounded)
-  const advertIntCs = version === 2 ? Math.max(1, Math.round(v.advertInt)) * 100 : Math.max(1, Math.round(v.advertInt * 100));
+  const advertIntCs =
+    version === 2 ? Math.max(1, Math.round(v.advertInt)) * 100 : Math.max(1, Math.round(v.advertInt * 100));
   const unicast = v.unicastPeers.length > 0 || v.unicastFaultNoPeer;
   const auth =
     version === 2 && !strict && v.authentication?.authType && v.authentication.authPass

@@ -25,7 +25,12 @@ export function decodeReceived(rx: RxPacket): Received {
     if (!ip.ok) return { ok: false, error: ip.error };
     const pkt = ip.value;
     const at = pkt.payloadOffset;
-    const adv = decodeAdvert(pkt.packet, { family: 4, addressSum: pkt.addressSum, offset: at, length: pkt.totalLength - at });
+    const adv = decodeAdvert(pkt.packet, {
+      family: 4,
+      addressSum: pkt.addressSum,
+      offset: at,
+      length: pkt.totalLength - at,
+    });
     if (!adv.ok) return { ok: false, error: { ...adv.error, vrid: pkt.packet[at + 1] } };
     const value = received(adv.value, pkt.src, pkt.dst, pkt.ttl);
     if (pkt.ah) {
@@ -36,13 +41,27 @@ export function decodeReceived(rx: RxPacket): Received {
     return { ok: true, value };
   }
   if (rx.src === undefined || rx.dst === undefined)
-    return { ok: false, error: { code: "no-address", message: "IPv6 packet without source or destination (cmsg missing)", vrid: rx.data[1] } };
+    return {
+      ok: false,
+      error: {
+        code: "no-address",
+        message: "IPv6 packet without source or destination (cmsg missing)",
+        vrid: rx.data[1],
+      },
+    };
   // each address is parsed or formatted once: bytes for the checksum pseudo-header, text
   // (inet_ntop form) for the engine's comparisons
   const src = typeof rx.src === "string" ? parseIpv6(rx.src) : rx.src;
   const dst = typeof rx.dst === "string" ? parseIpv6(rx.dst) : rx.dst;
   if (src?.length !== 16 || dst?.length !== 16)
-    return { ok: false, error: { code: "no-address", message: "IPv6 packet with a source or destination that is not an IPv6 address", vrid: rx.data[1] } };
+    return {
+      ok: false,
+      error: {
+        code: "no-address",
+        message: "IPv6 packet with a source or destination that is not an IPv6 address",
+        vrid: rx.data[1],
+      },
+    };
   const adv = decodeAdvert(rx.data, { family: 6, src, dst });
   if (!adv.ok) return { ok: false, error: { ...adv.error, vrid: rx.data[1] } };
   return { ok: true, value: received(adv.value, formatIpv6(src), formatIpv6(dst), rx.hopLimit ?? -1) };

@@ -80,7 +80,9 @@ export class VrrpRouter {
       this.byVrid.set(key, [...(this.byVrid.get(key) ?? []), inst]);
     }
     for (const g of Object.values(config.vrrpSyncGroups)) {
-      const members = g.group.map((n) => this.instances.get(n)).filter((i): i is Instance => i !== undefined && !this.groupOf.has(i));
+      const members = g.group
+        .map((n) => this.instances.get(n))
+        .filter((i): i is Instance => i !== undefined && !this.groupOf.has(i));
       if (members.length === 0) continue;
       const group: SyncGroup = { name: g.name, members, state: "INIT" };
       this.groups.set(g.name, group);
@@ -314,7 +316,8 @@ export class VrrpRouter {
 
   private syncControl(group: SyncGroup): SyncControl {
     return {
-      canGotoMaster: (inst) => group.state === "MASTER" || group.members.every((m) => m === inst || m.wantState === "MASTER"),
+      canGotoMaster: (inst) =>
+        group.state === "MASTER" || group.members.every((m) => m === inst || m.wantState === "MASTER"),
       groupFaulted: (inst) => group.members.some((m) => m !== inst && m.isFaulted()),
     };
   }
@@ -370,12 +373,20 @@ export class VrrpRouter {
 
   /** vrrp_init_state: a group starts in FAULT if any member is, else BACKUP. */
   private groupInit(group: SyncGroup): void {
-    const state = group.members.some((m) => m.state === "FAULT") ? "FAULT" : group.members.every((m) => m.state === "MASTER") ? "MASTER" : "BACKUP";
+    const state = group.members.some((m) => m.state === "FAULT")
+      ? "FAULT"
+      : group.members.every((m) => m.state === "MASTER")
+        ? "MASTER"
+        : "BACKUP";
     if (state === "FAULT") for (const m of group.members) m.goFault(m.lastTransition, "sync-group");
     this.setGroupState(group, state, state);
   }
 
-  private setGroupState(group: SyncGroup, state: SyncGroup["state"], notify: "MASTER" | "BACKUP" | "FAULT" | "STOP"): void {
+  private setGroupState(
+    group: SyncGroup,
+    state: SyncGroup["state"],
+    notify: "MASTER" | "BACKUP" | "FAULT" | "STOP",
+  ): void {
     group.state = state;
     // members' own actions first, so the order reads: instances moved, then the group
     for (const m of group.members) this.out.push(...m.pollActions());
@@ -386,9 +397,20 @@ export class VrrpRouter {
 
   private countDrop(rx: RxPacket, error: DecodeFailure): void {
     // attribute the failure to the instance when the VRID can be read (per-instance stats)
-    const inst = error.vrid !== undefined ? this.byVrid.get(vridKey(rx.family, error.vrid))?.find((i) => i.p.ifname === undefined || i.p.ifname === rx.ifname) : undefined;
+    const inst =
+      error.vrid !== undefined
+        ? this.byVrid
+            .get(vridKey(rx.family, error.vrid))
+            ?.find((i) => i.p.ifname === undefined || i.p.ifname === rx.ifname)
+        : undefined;
     const from = packetSource(rx);
-    this.out.push({ type: "rx-error", instance: inst?.name, from, code: error.code, message: `${dropWords(inst?.name, inst?.p.version, error)} (from ${from} on ${rx.ifname})` });
+    this.out.push({
+      type: "rx-error",
+      instance: inst?.name,
+      from,
+      code: error.code,
+      message: `${dropWords(inst?.name, inst?.p.version, error)} (from ${from} on ${rx.ifname})`,
+    });
     if (inst) {
       const s = inst.stats;
       if (error.code === "bad-checksum") s.chk_err++;
@@ -406,7 +428,8 @@ export class VrrpRouter {
 function dropWords(name: string | undefined, version: 2 | 3 | undefined, error: DecodeFailure): string {
   const who = name ? `(${name}) ` : "";
   if (error.code === "bad-checksum" && version) return `${who}Invalid VRRPv${version} checksum`;
-  if (error.code === "bad-type") return `${who}Invalid packet type. ${error.message.match(/type (\d+)/)?.[1] ?? "?"} and expect 1`;
+  if (error.code === "bad-type")
+    return `${who}Invalid packet type. ${error.message.match(/type (\d+)/)?.[1] ?? "?"} and expect 1`;
   return `${who}${error.message}`;
 }
 
@@ -433,4 +456,3 @@ function faultReason(flag: string): TransitionReason {
 function recoverReason(flag: string): TransitionReason {
   return flag.startsWith("interface:") ? "interface-up" : "track-recovered";
 }
-

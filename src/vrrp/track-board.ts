@@ -7,7 +7,14 @@
 import type { KeelConfig } from "../config/model";
 import type { TrackRef, Tracking, VrrpSyncGroup } from "../config/vrrp/model";
 import type { Instance } from "./instance";
-import { type Contribution, ScriptTracker, TrackFileState, type TrackKind, type TrackerDefaults, contribution } from "./tracking";
+import {
+  type Contribution,
+  ScriptTracker,
+  TrackFileState,
+  type TrackKind,
+  type TrackerDefaults,
+  contribution,
+} from "./tracking";
 
 /** A tracker's new observation, as the runtime (or the simulator) reports it. */
 export type TrackChange =
@@ -42,7 +49,8 @@ export class TrackerBoard {
   ) {
     for (const s of Object.values(config.vrrpScripts))
       this.scripts.set(s.name, new ScriptTracker({ rise: s.rise, fall: s.fall, initFail: s.initFail }));
-    for (const f of Object.values(config.trackFiles)) this.files.set(f.name, new TrackFileState(f.initFile?.value ?? 0));
+    for (const f of Object.values(config.trackFiles))
+      this.files.set(f.name, new TrackFileState(f.initFile?.value ?? 0));
     for (const inst of instances) {
       const own = config.vrrpInstances[inst.name] as Tracking;
       const lines = linesOf(own);
@@ -53,7 +61,10 @@ export class TrackerBoard {
       // a sync group's own trackers apply to every member
       if (group) lines.push(...linesOf(group));
       const unweighted = inst.isOwner || (group !== undefined && !group.syncGroupTrackingWeight);
-      this.lines.set(inst.name, unweighted ? lines.flatMap((l) => dropWeights(l, inst.isOwner, this.defaultWeight(l))) : lines);
+      this.lines.set(
+        inst.name,
+        unweighted ? lines.flatMap((l) => dropWeights(l, inst.isOwner, this.defaultWeight(l))) : lines,
+      );
       for (const l of lines) {
         const key = `${l.kind}:${l.name}`;
         const set = this.watchers.get(key) ?? new Set();
@@ -109,7 +120,8 @@ export class TrackerBoard {
         break;
       }
       default: {
-        const map = change.kind === "interface" ? this.interfaces : change.kind === "process" ? this.processes : this.bfds;
+        const map =
+          change.kind === "interface" ? this.interfaces : change.kind === "process" ? this.processes : this.bfds;
         changed = map.get(change.name) !== change.up;
         map.set(change.name, change.up);
       }
@@ -150,7 +162,12 @@ export class TrackerBoard {
         // unknown interfaces count as up until the runtime says otherwise
         return contribution("interface", this.interfaces.get(l.name) ?? true, ref);
       case "process":
-        return contribution("process", this.processes.get(l.name) ?? true, ref, defaults(this.config.vrrpTrackProcesses[l.name]));
+        return contribution(
+          "process",
+          this.processes.get(l.name) ?? true,
+          ref,
+          defaults(this.config.vrrpTrackProcesses[l.name]),
+        );
       case "bfd":
         // keepalived: a tracked BFD session is down until its first event
         return contribution("bfd", this.bfds.get(l.name) ?? false, ref, bfdDefaults(this.config, l.name));
@@ -189,7 +206,12 @@ function linesOf(t: Tracking): Line[] {
     ...t.trackFiles.map(ref("file")),
     ...t.trackProcesses.map(ref("process")),
     ...t.trackBfds.map(ref("bfd")),
-    ...t.trackInterfaces.map((i) => ({ kind: "interface" as const, name: i.name, weight: i.weight, reverse: i.reverse })),
+    ...t.trackInterfaces.map((i) => ({
+      kind: "interface" as const,
+      name: i.name,
+      weight: i.weight,
+      reverse: i.reverse,
+    })),
   ];
 }
 

@@ -93,8 +93,10 @@ export class ScriptTracker {
   private _initState: ScriptInitState;
 
   constructor(opts: ScriptTrackerOptions) {
-    if (!Number.isInteger(opts.rise) || opts.rise < 1) throw new RangeError(`rise must be an integer >= 1, got ${opts.rise}`);
-    if (!Number.isInteger(opts.fall) || opts.fall < 1) throw new RangeError(`fall must be an integer >= 1, got ${opts.fall}`);
+    if (!Number.isInteger(opts.rise) || opts.rise < 1)
+      throw new RangeError(`rise must be an integer >= 1, got ${opts.rise}`);
+    if (!Number.isInteger(opts.fall) || opts.fall < 1)
+      throw new RangeError(`fall must be an integer >= 1, got ${opts.fall}`);
     this.rise = opts.rise;
     this.fall = opts.fall;
     // alloc_vrrp_script: reload ? INIT_RELOAD : INIT; vrrp_vscript_init_fail_handler: FAILED
@@ -184,7 +186,9 @@ export class ScriptTracker {
 // track_file
 
 /** The outcome of reading a track_file's contents. */
-export type TrackFileRead = { ok: true; value: number } | { ok: false; error: { code: "out-of-range"; message: string } };
+export type TrackFileRead =
+  | { ok: true; value: number }
+  | { ok: false; error: { code: "out-of-range"; message: string } };
 
 /** process_track_file reads at most this many bytes (`char buf[128]`, read(sizeof(buf) - 1)). */
 export const TRACK_FILE_READ_MAX = 127;
@@ -446,7 +450,8 @@ export class ProcessTracker {
     if (this.forkRef) this.cancelFork();
     if (this.termRef) this.cancelTerm();
     if (before === count) return false;
-    if (before < this.quorum === count < this.quorum && before > this.quorumMax === count > this.quorumMax) return false;
+    if (before < this.quorum === count < this.quorum && before > this.quorumMax === count > this.quorumMax)
+      return false;
     if (this.inQuorum(count)) {
       if (this.forkDelayMs > 0) {
         this.forkTimers.push(now + this.forkDelayMs);
@@ -613,7 +618,12 @@ const NONE: Contribution = { delta: 0, fault: false, init: false };
  *   instead of saturating, so a product beyond ±2^31 (e.g. value 2147483648 × 1, or
  *   10000000 × 254) can wrap negative — FAULT at start-up, or a lost adjustment.
  */
-export function contribution<K extends TrackKind>(kind: K, state: TrackerStates[K], ref: TrackWeightRef, own?: TrackerDefaults): Contribution {
+export function contribution<K extends TrackKind>(
+  kind: K,
+  state: TrackerStates[K],
+  ref: TrackWeightRef,
+  own?: TrackerDefaults,
+): Contribution {
   const w = resolveTrackWeight(ref, own);
   const m = w.reverse ? -1 : 1;
   switch (kind) {

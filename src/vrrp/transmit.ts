@@ -70,8 +70,12 @@ export function advertPackets(advert: AdvertOut, src: string): WirePacket[] {
       out.push({ dst, data: v.payload });
       continue;
     }
-    const ah = advert.auth?.type === "AH" ? { key: advert.auth.pass, seq: advert.seq, unicast: advert.unicast } : undefined;
-    out.push({ dst, data: encodeIpv4Packet({ src: v.src4 ?? src, dst: v.dst4 ?? dst, id: advert.ipId, payload: v.payload, ah }) });
+    const ah =
+      advert.auth?.type === "AH" ? { key: advert.auth.pass, seq: advert.seq, unicast: advert.unicast } : undefined;
+    out.push({
+      dst,
+      data: encodeIpv4Packet({ src: v.src4 ?? src, dst: v.dst4 ?? dst, id: advert.ipId, payload: v.payload, ah }),
+    });
   }
   return out;
 }

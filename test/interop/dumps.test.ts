@@ -13,7 +13,12 @@ beforeAll(() => {
 });
 afterAll(() => lab?.destroy());
 
-async function dump(host: string, proc: { kill(s: NodeJS.Signals | number): void }, signal: NodeJS.Signals | number, file: string): Promise<string> {
+async function dump(
+  host: string,
+  proc: { kill(s: NodeJS.Signals | number): void },
+  signal: NodeJS.Signals | number,
+  file: string,
+): Promise<string> {
   const path = `${lab.tmpdir(host)}/${file}`;
   proc.kill(signal);
   for (let i = 0; i < 100; i++) {
@@ -42,12 +47,17 @@ test("SIGUSR1 and SIGUSR2 files: keel's lines are keepalived's lines", async () 
   const section = (lines: string[]) => {
     const from = lines.indexOf(" VRRP Instance = VI_1");
     const to = lines.findIndex((l, i) => i > from && /^(------| VRRP Instance)/.test(l));
-    return lines.slice(from, to < 0 ? undefined : to).filter((l) => l !== "" && !/Last transition|Using src_ip/.test(l));
+    return lines
+      .slice(from, to < 0 ? undefined : to)
+      .filter((l) => l !== "" && !/Last transition|Using src_ip/.test(l));
   };
   const ours = section(klData);
   expect(ours.length).toBeGreaterThan(10);
   const theirs = new Set(section(kaData));
-  expect(ours.filter((l) => !theirs.has(l)), [...theirs].join("\n")).toEqual([]);
+  expect(
+    ours.filter((l) => !theirs.has(l)),
+    [...theirs].join("\n"),
+  ).toEqual([]);
   const kaStats = await dump("h1", ka.proc, "SIGUSR2", "keepalived.stats");
   const klStats = await dump("h2", kl.proc, "SIGUSR2", "keepalived.stats");
   // the same lines in the same order; only the numbers may differ
@@ -62,7 +72,22 @@ test("SIGUSR1 and SIGUSR2 files: keel's lines are keepalived's lines", async () 
   const klJson = JSON.parse(await dump("h2", kl.proc, SIGJSON, "keepalived.json")) as Dump;
   expect(Object.keys(klJson[0]!.data).sort()).toEqual(Object.keys(kaJson[0]!.data).sort());
   expect(Object.keys(klJson[0]!.stats).sort()).toEqual(Object.keys(kaJson[0]!.stats).sort());
-  const same = ["iname", "vrid", "base_priority", "effective_priority", "state", "wantstate", "version", "adver_int", "vipset", "auth_type", "garp_delay", "garp_rep", "nopreempt", "ifp_ifname"];
+  const same = [
+    "iname",
+    "vrid",
+    "base_priority",
+    "effective_priority",
+    "state",
+    "wantstate",
+    "version",
+    "adver_int",
+    "vipset",
+    "auth_type",
+    "garp_delay",
+    "garp_rep",
+    "nopreempt",
+    "ifp_ifname",
+  ];
   const pick = (d: Record<string, unknown>) => Object.fromEntries(same.map((k) => [k, d[k]]));
   expect(pick(klJson[0]!.data)).toEqual(pick(kaJson[0]!.data));
   expect(kl.proc.text()).toContain("Printing VRRP as json on signal");

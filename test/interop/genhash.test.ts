@@ -47,7 +47,8 @@ let tls: Server;
 let port = 0;
 let port6 = 0;
 let tlsPort = 0;
-const listen = (s: Server, host: string) => new Promise<number>((r) => s.listen(0, host, () => r((s.address() as { port: number }).port)));
+const listen = (s: Server, host: string) =>
+  new Promise<number>((r) => s.listen(0, host, () => r((s.address() as { port: number }).port)));
 
 beforeAll(async () => {
   KEEL = ensureKeel();
@@ -56,7 +57,25 @@ beforeAll(async () => {
   port = await listen(plain, "127.0.0.1");
   port6 = await listen(plain6, "::1");
   const dir = mkdtempSync(join(tmpdir(), "keel-genhash-"));
-  const r = Bun.spawnSync(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=test", "-days", "1", "-keyout", `${dir}/k.pem`, "-out", `${dir}/c.pem`], { stderr: "ignore" });
+  const r = Bun.spawnSync(
+    [
+      "openssl",
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-subj",
+      "/CN=test",
+      "-days",
+      "1",
+      "-keyout",
+      `${dir}/k.pem`,
+      "-out",
+      `${dir}/c.pem`,
+    ],
+    { stderr: "ignore" },
+  );
   if (r.exitCode !== 0) throw new Error("openssl could not make a certificate");
   tls = tlsServer({ key: await Bun.file(`${dir}/k.pem`).text(), cert: await Bun.file(`${dir}/c.pem`).text() }, serve);
   tlsPort = await listen(tls, "127.0.0.1");
@@ -79,7 +98,10 @@ async function run(cmd: string[]): Promise<Run> {
   const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
   const code = await p.exited;
   // the program name in usage lines is each tool's own
-  const norm = (s: string) => s.replace(/^Global response time for \[(.*)\] = \d+ usecs$/m, "Global response time for [$1] = N usecs").replace(/^Usage: \S+( genhash| --genhash)? /m, "Usage: PROG ");
+  const norm = (s: string) =>
+    s
+      .replace(/^Global response time for \[(.*)\] = \d+ usecs$/m, "Global response time for [$1] = N usecs")
+      .replace(/^Usage: \S+( genhash| --genhash)? /m, "Usage: PROG ");
   return { code, out: norm(out), err: norm(err), request: requests.slice(before).join("") || undefined };
 }
 async function same(args: string[]): Promise<Run> {
@@ -95,16 +117,25 @@ describe("keel genhash prints what genhash prints", () => {
   });
   const cases: [string, () => string[]][] = [
     ["a page", () => ["-s", "127.0.0.1", "-p", String(port), "-u", "/"]],
-    ["a chunked page (hashed with its framing)", () => ["-s", "127.0.0.1", "-p", String(port), "-u", "/chunked", "-P", "1.1"]],
+    [
+      "a chunked page (hashed with its framing)",
+      () => ["-s", "127.0.0.1", "-p", String(port), "-u", "/chunked", "-P", "1.1"],
+    ],
     ["a 404 page (genhash hashes whatever comes)", () => ["-s", "127.0.0.1", "-p", String(port), "-u", "/404"]],
     ["a body longer than Content-Length", () => ["-s", "127.0.0.1", "-p", String(port), "-u", "/longer"]],
     ["an empty body", () => ["-s", "127.0.0.1", "-p", String(port), "-u", "/empty"]],
-    ["HTTP/1.0 with Connection: close, a virtualhost", () => ["-s", "127.0.0.1", "-p", String(port), "-u", "/", "-P", "1.0c", "-V", "www.example.org"]],
+    [
+      "HTTP/1.0 with Connection: close, a virtualhost",
+      () => ["-s", "127.0.0.1", "-p", String(port), "-u", "/", "-P", "1.0c", "-V", "www.example.org"],
+    ],
     ["IPv6", () => ["-s", "::1", "-p", String(port6), "-u", "/", "--protocol=1.1"]],
     ["TLS", () => ["-S", "-s", "127.0.0.1", "-p", String(tlsPort), "-u", "/"]],
     ["verbose", () => ["-v", "-s", "127.0.0.1", "-p", String(port), "-u", "/"]],
     ["verbose, a body over several rows and reads", () => ["-v", "-s", "127.0.0.1", "-p", String(port), "-u", "/big"]],
-    ["verbose, chunked", () => ["--verbose", "--server", "127.0.0.1", "--port", String(port), "--url", "/chunked", "-P", "1.1"]],
+    [
+      "verbose, chunked",
+      () => ["--verbose", "--server", "127.0.0.1", "--port", String(port), "--url", "/chunked", "-P", "1.1"],
+    ],
     ["the server closes without answering", () => ["-s", "127.0.0.1", "-p", String(port), "-u", "/close"]],
     ["the server never answers (-t 1)", () => ["-s", "127.0.0.1", "-p", String(port), "-u", "/silent", "-t", "1"]],
     ["nothing listens", () => ["-s", "127.0.0.1", "-p", "1", "-u", "/"]],
@@ -121,7 +152,9 @@ describe("keel genhash prints what genhash prints", () => {
 
   test("the same request reaches the server from both", async () => {
     const r = await same(["-s", "127.0.0.1", "-p", String(port), "-u", "/", "-P", "1.1", "-V", "vh.example"]);
-    expect(r.request).toBe("GET / HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: vh.example\r\n\r\n");
+    expect(r.request).toBe(
+      "GET / HTTP/1.1\r\nUser-Agent: KeepAliveClient\r\nConnection: close\r\nHost: vh.example\r\n\r\n",
+    );
   });
 
   test("keel -T and keel invoked as genhash", async () => {

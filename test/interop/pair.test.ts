@@ -39,8 +39,14 @@ for (const mode of MODES)
         const bs = await stats(lab, backup);
         const ms = await stats(lab, master);
         expect(bs["Advertisements.Received"]).toBeGreaterThanOrEqual(4);
-        expect(Object.values(errors(bs)).every((n) => n === 0), `${backupKind} backup errors: ${JSON.stringify(errors(bs))}`).toBe(true);
-        expect(Object.values(errors(ms)).every((n) => n === 0), `${masterKind} master errors: ${JSON.stringify(errors(ms))}`).toBe(true);
+        expect(
+          Object.values(errors(bs)).every((n) => n === 0),
+          `${backupKind} backup errors: ${JSON.stringify(errors(bs))}`,
+        ).toBe(true);
+        expect(
+          Object.values(errors(ms)).every((n) => n === 0),
+          `${masterKind} master errors: ${JSON.stringify(errors(ms))}`,
+        ).toBe(true);
         expect(ms["Became master"]).toBe(1);
         expect(bs["Became master"]).toBe(0);
 
@@ -50,7 +56,9 @@ for (const mode of MODES)
         const took = (await watch.wait()) - t0;
         watch.stop();
         const limit = masterDownMs(1, 100) + TAKEOVER_MARGIN_MS;
-        console.log(`${mode.name}, ${masterKind} crashes, ${backupKind} takes over: ${took.toFixed(1)} ms (limit ${limit.toFixed(1)})`);
+        console.log(
+          `${mode.name}, ${masterKind} crashes, ${backupKind} takes over: ${took.toFixed(1)} ms (limit ${limit.toFixed(1)})`,
+        );
         expect(took).toBeLessThanOrEqual(limit);
         await backup.proc.waitFor(/\(VI_1\) Entering MASTER STATE/, 2_000);
       }, 40_000);

@@ -81,21 +81,81 @@ export interface Mode {
   name: string;
   ipv6?: boolean;
   vip: string;
-  conf(o: { priority: number; host: string; peers: string[]; lab: Lab; nopreempt?: boolean; advertInt?: number; pass?: string }): string;
+  conf(o: {
+    priority: number;
+    host: string;
+    peers: string[];
+    lab: Lab;
+    nopreempt?: boolean;
+    advertInt?: number;
+    pass?: string;
+  }): string;
 }
 
 const v4 = "10.99.0.100";
 const v6 = "fd00:99::100";
 
 export const MODES: Mode[] = [
-  { name: "VRRPv2 PASS", vip: v4, conf: (o) => GLOBAL + instance({ priority: o.priority, version: 2, authPass: o.pass ?? "s3cret", nopreempt: o.nopreempt, advertInt: o.advertInt }) },
-  { name: "VRRPv2 AH", vip: v4, conf: (o) => GLOBAL + instance({ priority: o.priority, version: 2, authType: "AH", authPass: o.pass ?? "s3cret", nopreempt: o.nopreempt, advertInt: o.advertInt }) },
-  { name: "VRRPv3 IPv4", vip: v4, conf: (o) => GLOBAL + instance({ priority: o.priority, version: 3, nopreempt: o.nopreempt, advertInt: o.advertInt }) },
-  { name: "VRRPv3 IPv6", ipv6: true, vip: v6, conf: (o) => GLOBAL + instance({ priority: o.priority, version: 3, vips: [`${v6}/64`], nopreempt: o.nopreempt, advertInt: o.advertInt }) },
+  {
+    name: "VRRPv2 PASS",
+    vip: v4,
+    conf: (o) =>
+      GLOBAL +
+      instance({
+        priority: o.priority,
+        version: 2,
+        authPass: o.pass ?? "s3cret",
+        nopreempt: o.nopreempt,
+        advertInt: o.advertInt,
+      }),
+  },
+  {
+    name: "VRRPv2 AH",
+    vip: v4,
+    conf: (o) =>
+      GLOBAL +
+      instance({
+        priority: o.priority,
+        version: 2,
+        authType: "AH",
+        authPass: o.pass ?? "s3cret",
+        nopreempt: o.nopreempt,
+        advertInt: o.advertInt,
+      }),
+  },
+  {
+    name: "VRRPv3 IPv4",
+    vip: v4,
+    conf: (o) =>
+      GLOBAL + instance({ priority: o.priority, version: 3, nopreempt: o.nopreempt, advertInt: o.advertInt }),
+  },
+  {
+    name: "VRRPv3 IPv6",
+    ipv6: true,
+    vip: v6,
+    conf: (o) =>
+      GLOBAL +
+      instance({
+        priority: o.priority,
+        version: 3,
+        vips: [`${v6}/64`],
+        nopreempt: o.nopreempt,
+        advertInt: o.advertInt,
+      }),
+  },
   {
     name: "unicast peers",
     vip: v4,
-    conf: (o) => GLOBAL + instance({ priority: o.priority, version: 3, unicastSrc: o.lab.ip(o.host), unicastPeers: o.peers.map((p) => o.lab.ip(p)), nopreempt: o.nopreempt, advertInt: o.advertInt }),
+    conf: (o) =>
+      GLOBAL +
+      instance({
+        priority: o.priority,
+        version: 3,
+        unicastSrc: o.lab.ip(o.host),
+        unicastPeers: o.peers.map((p) => o.lab.ip(p)),
+        nopreempt: o.nopreempt,
+        advertInt: o.advertInt,
+      }),
   },
 ];
 

@@ -48,13 +48,17 @@ async function until(pred: () => boolean, ms: number, what: string): Promise<voi
     if (pred()) return;
     await Bun.sleep(50);
   }
-  throw new Error(`${what} not reached within ${ms} ms: holders ${JSON.stringify(holders(lab, VIP))}, states ${JSON.stringify(selfStates())}`);
+  throw new Error(
+    `${what} not reached within ${ms} ms: holders ${JSON.stringify(holders(lab, VIP))}, states ${JSON.stringify(selfStates())}`,
+  );
 }
 
 const settled = () => {
   const h = holders(lab, VIP);
   const s = selfStates();
-  return h.length === 1 && h[0] === "h1" && Object.values(s).filter((x) => x === "MASTER").length === 1 && s.h1 === "MASTER";
+  return (
+    h.length === 1 && h[0] === "h1" && Object.values(s).filter((x) => x === "MASTER").length === 1 && s.h1 === "MASTER"
+  );
 };
 
 test("20 rounds of crashing the master: after each, exactly one master holds the VIP", async () => {
@@ -75,7 +79,11 @@ test("20 rounds of crashing the master: after each, exactly one master holds the
       await routers.get(m)!.proc.exited;
       crashed.push(m);
       // a surviving router takes over (the crashed one keeps its stale VIP until restarted)
-      await until(() => holders(lab, VIP).some((h) => !crashed.includes(h)), 4_000, `round ${round}: takeover after ${m}`);
+      await until(
+        () => holders(lab, VIP).some((h) => !crashed.includes(h)),
+        4_000,
+        `round ${round}: takeover after ${m}`,
+      );
     };
     await crashMaster();
     if (round % 2 === 1) await crashMaster();

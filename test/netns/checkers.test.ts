@@ -77,14 +77,26 @@ virtual_server 10.99.0.100 80 {
   afterAll(() => lab?.destroy());
 
   test("both real servers come up; IPVS missing is one clear error and VRRP runs on", async () => {
-    await k.waitFor(/HTTP status code success to|Remote Web server .* succeed|MD5 digest success/, 8_000).catch(() => undefined);
+    await k
+      .waitFor(/HTTP status code success to|Remote Web server .* succeed|MD5 digest success/, 8_000)
+      .catch(() => undefined);
     // every checker has reported once (status snapshots come at most 4 times a second)
-    const st = await eventually(async () => {
-      const s = await status();
-      return !s.virtualServers?.[0]?.realServers.some((r) => r.checkers.some((c) => c.lastCheck === undefined)) && s;
-    }, 15_000, 200);
+    const st = await eventually(
+      async () => {
+        const s = await status();
+        return !s.virtualServers?.[0]?.realServers.some((r) => r.checkers.some((c) => c.lastCheck === undefined)) && s;
+      },
+      15_000,
+      200,
+    );
     const vs = st.virtualServers?.[0];
-    expect(vs).toMatchObject({ name: "10.99.0.100:80/TCP", scheduler: "wrr", method: "DR", quorumUp: true, aliveWeight: 3 });
+    expect(vs).toMatchObject({
+      name: "10.99.0.100:80/TCP",
+      scheduler: "wrr",
+      method: "DR",
+      quorumUp: true,
+      aliveWeight: 3,
+    });
     expect(vs?.realServers.map((r) => [r.address, r.up, r.weight, r.checkers[0]?.type, r.checkers[0]?.up])).toEqual([
       [`${lab.ip("web1")}:80`, true, 2, "HTTP_GET", true],
       [`${lab.ip("web2")}:80`, true, 1, "TCP_CHECK", true],
@@ -106,17 +118,28 @@ virtual_server 10.99.0.100 80 {
     const t0 = performance.now();
     webs[1]?.kill("SIGKILL");
     await k.waitFor(/TCP_CHECK on service \[10\.99\.0\.13\]:tcp:80 failed after 1 retries\./, 8_000, from);
-    const removed = await k.waitFor(/Removing service \[10\.99\.0\.13\]:tcp:80 from VS \[10\.99\.0\.100\]:tcp:80/, 5_000, from);
+    const removed = await k.waitFor(
+      /Removing service \[10\.99\.0\.13\]:tcp:80 from VS \[10\.99\.0\.100\]:tcp:80/,
+      5_000,
+      from,
+    );
     // delay_loop 1 + delay_before_retry 1 + a refused connect each: about 2 s, never more than 3 + 1
     expect(removed.t - t0).toBeLessThan(4_000);
     expect(removed.t - t0).toBeGreaterThan(900);
     await eventually(() => events.some((x) => x.e.event === "real-server"), 10_000);
-    expect(events.map((x) => x.e).find((e) => e.event === "real-server")).toMatchObject({ realServer: "10.99.0.13:80", up: false });
+    expect(events.map((x) => x.e).find((e) => e.event === "real-server")).toMatchObject({
+      realServer: "10.99.0.13:80",
+      up: false,
+    });
     // status snapshots come from the checker process at most 4 times a second
-    const st = await eventually(async () => {
-      const s = await status();
-      return s.virtualServers?.[0]?.aliveWeight === 2 && s;
-    }, 10_000, 100);
+    const st = await eventually(
+      async () => {
+        const s = await status();
+        return s.virtualServers?.[0]?.aliveWeight === 2 && s;
+      },
+      10_000,
+      100,
+    );
     expect(st.virtualServers?.[0]).toMatchObject({ aliveWeight: 2, quorumUp: true });
     expect(st.virtualServers?.[0]?.realServers[1]?.up).toBe(false);
     expect(st.virtualServers?.[0]?.realServers[1]?.liveWeight).toBeUndefined();
@@ -140,7 +163,9 @@ virtual_server 10.99.0.100 80 {
     expect(await k.exited).toBe(0);
     await k.waitFor(/Stopped Healthcheck child process/, 3_000);
     // no checker process left behind
-    const left = Bun.spawnSync(["pgrep", "-f", `${lab.tmpdir("lb")}`]).stdout.toString().trim();
+    const left = Bun.spawnSync(["pgrep", "-f", `${lab.tmpdir("lb")}`])
+      .stdout.toString()
+      .trim();
     expect(left).toBe("");
   }, 30_000);
 });

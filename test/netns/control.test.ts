@@ -29,15 +29,31 @@ describe("control socket", () => {
     const table = sh([KEEL, "status", "--control-socket", sock]);
     const [head, row] = table.trim().split("\n");
     expect(head).toMatch(/^INSTANCE\s+IF\s+VRID\s+STATE\s+PRIO\s+MASTER\s+VIPS\s+LAST TRANSITION\s+RX\/TX\s+ERR$/);
-    expect(row).toMatch(/^VI_1\s+eth0\s+51\s+MASTER\s+150\s+10\.99\.0\.11\s+10\.99\.0\.100\/32\s+MASTER \(master-down-timer\) \d+s ago\s+0\/\d+\s+0$/);
+    expect(row).toMatch(
+      /^VI_1\s+eth0\s+51\s+MASTER\s+150\s+10\.99\.0\.11\s+10\.99\.0\.100\/32\s+MASTER \(master-down-timer\) \d+s ago\s+0\/\d+\s+0$/,
+    );
     const st = JSON.parse(sh([KEEL, "status", "--json", "--control-socket", sock])) as Status;
-    expect(st.instances[0]).toMatchObject({ name: "VI_1", state: "MASTER", vrid: 51, effectivePriority: 150, vips: ["10.99.0.100/32"] });
+    expect(st.instances[0]).toMatchObject({
+      name: "VI_1",
+      state: "MASTER",
+      vrid: 51,
+      effectivePriority: 150,
+      vips: ["10.99.0.100/32"],
+    });
     expect(st.pid).toBe(k.pid);
   });
 
   test("malformed requests get error replies; the daemon carries on", async () => {
     const c = await connect(sock);
-    const bad = ["not json", "[]", '{"nocmd":1}', '{"cmd":"explode"}', '{"cmd":"garp"}', '{"cmd":"garp","instance":"NOPE"}', '{"cmd":"status","instance":5}'];
+    const bad = [
+      "not json",
+      "[]",
+      '{"nocmd":1}',
+      '{"cmd":"explode"}',
+      '{"cmd":"garp"}',
+      '{"cmd":"garp","instance":"NOPE"}',
+      '{"cmd":"status","instance":5}',
+    ];
     const codes: string[] = [];
     for (const b of bad) {
       // raw lines: the client's request() would serialise them
@@ -55,7 +71,15 @@ describe("control socket", () => {
       });
       codes.push((r as { ok: boolean; error: { code: string } }).error.code);
     }
-    expect(codes).toEqual(["bad-json", "bad-request", "bad-request", "unknown-command", "bad-request", "not-found", "bad-request"]);
+    expect(codes).toEqual([
+      "bad-json",
+      "bad-request",
+      "bad-request",
+      "unknown-command",
+      "bad-request",
+      "not-found",
+      "bad-request",
+    ]);
     // the same connection still answers
     expect(await c.request({ cmd: "hello" })).toEqual({ ok: true, result: { protocol: 1 } });
     const st = await c.request({ cmd: "status" });
@@ -75,11 +99,19 @@ describe("control socket", () => {
       seen.push(events);
     }
     const snaps = await Promise.all(clients.map((c, i) => c.request({ id: i, cmd: "subscribe" })));
-    expect(snaps.every((s, i) => s.ok && s.id === i && (s.result as Status).instances[0]?.state === "MASTER")).toBe(true);
+    expect(snaps.every((s, i) => s.ok && s.id === i && (s.result as Status).instances[0]?.state === "MASTER")).toBe(
+      true,
+    );
     lab.linkSet("h1", false);
     await k.waitFor(/\(VI_1\) Entering FAULT STATE/, 5_000);
     await eventually(() => {
-      for (const events of seen) expect(events.find((e) => e.event === "transition")).toMatchObject({ instance: "VI_1", from: "MASTER", to: "FAULT", reason: "interface-down" });
+      for (const events of seen)
+        expect(events.find((e) => e.event === "transition")).toMatchObject({
+          instance: "VI_1",
+          from: "MASTER",
+          to: "FAULT",
+          reason: "interface-down",
+        });
     });
     lab.linkSet("h1", true);
     await k.waitFor(/\(VI_1\) Entering BACKUP STATE/, 5_000);
@@ -87,7 +119,11 @@ describe("control socket", () => {
   }, 20_000);
 
   test("garp sends one more burst from the master", async () => {
-    await k.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000, k.lines.findIndex((l) => /Entering FAULT/.test(l.text)));
+    await k.waitFor(
+      /\(VI_1\) Entering MASTER STATE/,
+      10_000,
+      k.lines.findIndex((l) => /Entering FAULT/.test(l.text)),
+    );
     const mark = k.lines.length;
     const c = await connect(sock);
     expect(await c.request({ cmd: "garp", instance: "VI_1" })).toEqual({ ok: true, result: null });

@@ -57,20 +57,40 @@ describe("Prometheus metrics", () => {
 
   test("keepalived-exporter's names and labels, scraped and parsed", async () => {
     const script = 'vrrp_script chk {\n  script "/bin/true"\n  interval 1\n}\n';
-    const k = lab.keel("h1", GLOBAL + script + instance({ priority: 150, extra: ["track_script {", "  chk", "}"] }), ["--metrics", "127.0.0.1:9650"]);
+    const k = lab.keel("h1", GLOBAL + script + instance({ priority: 150, extra: ["track_script {", "  chk", "}"] }), [
+      "--metrics",
+      "127.0.0.1:9650",
+    ]);
     await k.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
     // the script's first result (interval 1) is what the scrape waits for
-    const scrape = () => lab.exec("h1", [process.execPath, "-e", "console.log(await (await fetch('http://127.0.0.1:9650/metrics')).text())"]);
-    const text = await eventually(() => {
-      const t = scrape();
-      return t.includes('keepalived_script_status{name="chk"} 1') && t;
-    }, 10_000, 200);
+    const scrape = () =>
+      lab.exec("h1", [
+        process.execPath,
+        "-e",
+        "console.log(await (await fetch('http://127.0.0.1:9650/metrics')).text())",
+      ]);
+    const text = await eventually(
+      () => {
+        const t = scrape();
+        return t.includes('keepalived_script_status{name="chk"} 1') && t;
+      },
+      10_000,
+      200,
+    );
     // every sample line parses as NAME{LABELS} VALUE
     const samples = text.split("\n").filter((l) => l && !l.startsWith("#"));
     for (const l of samples) expect(l).toMatch(/^[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? -?\d+(\.\d+)?$/);
-    const value = (name: string) => Number(samples.find((l) => l.startsWith(name))?.split(" ").at(-1));
+    const value = (name: string) =>
+      Number(
+        samples
+          .find((l) => l.startsWith(name))
+          ?.split(" ")
+          .at(-1),
+      );
     expect(value("keepalived_up ")).toBe(1);
-    expect(samples).toContain('keepalived_vrrp_state{iname="VI_1",intf="eth0",vrid="51",ip_address="10.99.0.100/32"} 2');
+    expect(samples).toContain(
+      'keepalived_vrrp_state{iname="VI_1",intf="eth0",vrid="51",ip_address="10.99.0.100/32"} 2',
+    );
     expect(value('keepalived_advertisements_sent_total{iname="VI_1",intf="eth0",vrid="51"}')).toBeGreaterThan(0);
     expect(value('keepalived_become_master_total{iname="VI_1",intf="eth0",vrid="51"}')).toBe(1);
     expect(samples).toContain('keepalived_script_status{name="chk"} 1');
@@ -140,15 +160,31 @@ describe("logging", () => {
       const k = lab.keel("h1", GLOBAL + instance({ priority: 100 }), ["-S", "3", `-g${file}`], { syslog: sock });
       await k.waitFor(/\(VI_1\) Entering BACKUP STATE \(init\)/);
       const grams: string[] = [];
-      await eventually(() => grams.push(...sys.receive()) >= 0 && grams.some((g) => g.endsWith("(VI_1) Entering BACKUP STATE (init)")));
+      await eventually(
+        () => grams.push(...sys.receive()) >= 0 && grams.some((g) => g.endsWith("(VI_1) Entering BACKUP STATE (init)")),
+      );
       // local3 = 19; info = 6: <158>
-      expect(grams.find((g) => g.endsWith("(VI_1) Entering BACKUP STATE (init)"))).toMatch(new RegExp(`^<158>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d keel\\[${k.pid}\\]: \\(VI_1\\) Entering BACKUP STATE \\(init\\)$`));
-      expect(await Bun.file(file).text()).toMatch(/^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}: \(VI_1\) Entering BACKUP STATE \(init\)$/m);
+      expect(grams.find((g) => g.endsWith("(VI_1) Entering BACKUP STATE (init)"))).toMatch(
+        new RegExp(
+          `^<158>[A-Z][a-z]{2} [ \\d]\\d \\d\\d:\\d\\d:\\d\\d keel\\[${k.pid}\\]: \\(VI_1\\) Entering BACKUP STATE \\(init\\)$`,
+        ),
+      );
+      expect(await Bun.file(file).text()).toMatch(
+        /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}: \(VI_1\) Entering BACKUP STATE \(init\)$/m,
+      );
       k.kill("SIGTERM");
       expect(await k.exited).toBe(0);
       const j = lab.keel("h1", GLOBAL + instance({ priority: 100 }), ["--log-format", "json"]);
       const line = await j.waitFor(/Entering BACKUP STATE \(init\)/);
-      expect(JSON.parse(line.text)).toMatchObject({ level: "info", instance: "VI_1", event: "transition", from: "INIT", to: "BACKUP", reason: "init", msg: "(VI_1) Entering BACKUP STATE (init)" });
+      expect(JSON.parse(line.text)).toMatchObject({
+        level: "info",
+        instance: "VI_1",
+        event: "transition",
+        from: "INIT",
+        to: "BACKUP",
+        reason: "init",
+        msg: "(VI_1) Entering BACKUP STATE (init)",
+      });
       j.kill("SIGTERM");
       await j.exited;
     } finally {

@@ -32,7 +32,9 @@ function nsOf(demo: DemoController, host: string): string {
 }
 
 function hasVip(demo: DemoController, host: string): boolean {
-  const j = JSON.parse(sh(["ip", "-n", nsOf(demo, host), "-j", "addr", "show", "dev", "eth0"])) as { addr_info: { local: string }[] }[];
+  const j = JSON.parse(sh(["ip", "-n", nsOf(demo, host), "-j", "addr", "show", "dev", "eth0"])) as {
+    addr_info: { local: string }[];
+  }[];
   return j.some((l) => l.addr_info.some((a) => a.local === demo.vip));
 }
 
@@ -65,7 +67,11 @@ describe("keel demo in namespaces", () => {
 
   beforeAll(async () => {
     if (process.getuid?.() !== 0) throw new Error("the netns layer needs root");
-    demo = await startDemo({ root: true, keelPath: process.env.KEEL_TEST_BIN ?? ensureKeel(), log: (l) => lines.push(l) });
+    demo = await startDemo({
+      root: true,
+      keelPath: process.env.KEEL_TEST_BIN ?? ensureKeel(),
+      log: (l) => lines.push(l),
+    });
   }, 60_000);
   afterAll(async () => {
     await demo?.close();
@@ -91,7 +97,12 @@ describe("keel demo in namespaces", () => {
 
   test("r1 (150) becomes MASTER and holds the VIP; r2, r3 BACKUP without it", async () => {
     const [r1, r2, r3] = d().routers.map((r) => r.socketPath) as [string, string, string];
-    await waitFor("r1 MASTER", async () => (await stateOf(r1)) === "MASTER" && (await stateOf(r2)) === "BACKUP" && (await stateOf(r3)) === "BACKUP", 10_000);
+    await waitFor(
+      "r1 MASTER",
+      async () =>
+        (await stateOf(r1)) === "MASTER" && (await stateOf(r2)) === "BACKUP" && (await stateOf(r3)) === "BACKUP",
+      10_000,
+    );
     await waitFor("VIP on r1", () => hasVip(d(), "r1"), 2000);
     expect(hasVip(d(), "r2")).toBe(false);
     expect(hasVip(d(), "r3")).toBe(false);
@@ -124,7 +135,11 @@ describe("keel demo in namespaces", () => {
 
   test("starting r1 again: it takes the VIP back", async () => {
     await d().toggleRouter("r1");
-    await waitFor("VIP on r1", () => hasVip(d(), "r1") && !hasVip(d(), "r3") && !hasVip(d(), "r2"), masterDownMs(150) + 5000);
+    await waitFor(
+      "VIP on r1",
+      () => hasVip(d(), "r1") && !hasVip(d(), "r3") && !hasVip(d(), "r2"),
+      masterDownMs(150) + 5000,
+    );
   }, 15_000);
 
   test("close(): no namespace with the prefix, no process, no files left", async () => {
@@ -150,7 +165,11 @@ describe("keel demo in namespaces: nothing left behind", () => {
   ] as const)
     test(`${sig ?? "process.exit"} of the demo process: namespaces, processes, files removed`, async () => {
       const fixture = join(import.meta.dir, "../unit/demo/fixtures/run-demo.ts");
-      const p = Bun.spawn([process.execPath, fixture, how, "root"], { env: { ...process.env, KEEL_TEST_BIN: keel() }, stdout: "pipe", stderr: "pipe" });
+      const p = Bun.spawn([process.execPath, fixture, how, "root"], {
+        env: { ...process.env, KEEL_TEST_BIN: keel() },
+        stdout: "pipe",
+        stderr: "pipe",
+      });
       const reader = p.stdout.getReader();
       let out = "";
       while (!out.includes("\n")) {

@@ -4,7 +4,17 @@
  * RFC 5798's Master_Down_Interval and Skew_Time, preemption and nopreempt.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { HANDOVER_MARGIN_MS, Lab, type Proc, TAKEOVER_MARGIN_MS, ensureKeel, eventually, instance, masterDownMs, masterFirst } from "./harness";
+import {
+  HANDOVER_MARGIN_MS,
+  Lab,
+  type Proc,
+  TAKEOVER_MARGIN_MS,
+  ensureKeel,
+  eventually,
+  instance,
+  masterDownMs,
+  masterFirst,
+} from "./harness";
 
 const VIP = "10.99.0.100";
 const GLOBAL = "global_defs {\n  router_id test\n}\n";
@@ -29,7 +39,8 @@ for (const version of [2, 3] as const) {
       lab = Lab.create(["h1", "h2"]);
     });
     afterAll(() => lab?.destroy());
-    const conf = (prio: number) => GLOBAL + instance({ priority: prio, version, authPass: version === 2 ? "s3cret" : undefined });
+    const conf = (prio: number) =>
+      GLOBAL + instance({ priority: prio, version, authPass: version === 2 ? "s3cret" : undefined });
 
     test("the higher priority host holds the VIP; adverts are valid VRRP with TTL 255; GARPs go out", async () => {
       const cap = await lab.capture("h2", "ip proto 112 or arp");
@@ -38,10 +49,25 @@ for (const version of [2, 3] as const) {
       expect(lab.hasAddr("h2", VIP)).toBe(false);
       await Bun.sleep(2_300);
       const pcap = await cap.stop();
-      const adverts = lab.tshark(pcap, `vrrp && ip.src == ${lab.ip("h1")}`, ["ip.ttl", "ip.dst", "vrrp.version", "vrrp.virt_rtr_id", "vrrp.prio", "vrrp.checksum.status", "vrrp.ip_addr"]);
+      const adverts = lab.tshark(pcap, `vrrp && ip.src == ${lab.ip("h1")}`, [
+        "ip.ttl",
+        "ip.dst",
+        "vrrp.version",
+        "vrrp.virt_rtr_id",
+        "vrrp.prio",
+        "vrrp.checksum.status",
+        "vrrp.ip_addr",
+      ]);
       expect(adverts.length).toBeGreaterThanOrEqual(2);
       for (const [ttl, dst, ver, vrid, prio, checksum, addr] of adverts) {
-        expect({ ttl, dst, ver, vrid, prio, addr }).toEqual({ ttl: "255", dst: "224.0.0.18", ver: String(version), vrid: "51", prio: "150", addr: VIP });
+        expect({ ttl, dst, ver, vrid, prio, addr }).toEqual({
+          ttl: "255",
+          dst: "224.0.0.18",
+          ver: String(version),
+          vrid: "51",
+          prio: "150",
+          addr: VIP,
+        });
         // tshark verifies the checksum of every advert (status 1 = good)
         expect(checksum).toBe("1");
       }
@@ -50,7 +76,11 @@ for (const version of [2, 3] as const) {
         expect(auth[0]).toEqual(["1", "s3cret"]);
       }
       // gratuitous ARP: a request with sender IP = target IP = the VIP, from h1's MAC
-      const garps = lab.tshark(pcap, `arp.opcode == 1 && arp.src.proto_ipv4 == ${VIP} && arp.dst.proto_ipv4 == ${VIP}`, ["eth.src"]);
+      const garps = lab.tshark(
+        pcap,
+        `arp.opcode == 1 && arp.src.proto_ipv4 == ${VIP} && arp.dst.proto_ipv4 == ${VIP}`,
+        ["eth.src"],
+      );
       expect(garps.length).toBeGreaterThanOrEqual(5); // vrrp_garp_master_repeat 5
       expect(garps[0]?.[0]).toBe("02:99:00:00:00:0b");
       expect(h1.text()).toContain("(VI_1) Sending/queueing gratuitous ARPs on eth0 for 10.99.0.100");
@@ -90,7 +120,9 @@ for (const version of [2, 3] as const) {
       const took = t1 - t0;
       // Skew_Time for priority 100 and advert_int 1 s, the same in v2 and v3
       const skew = ((256 - 100) * 1000) / 256;
-      console.log(`v${version} graceful handover: ${took.toFixed(1)} ms (limit ${(skew + HANDOVER_MARGIN_MS).toFixed(1)} ms)`);
+      console.log(
+        `v${version} graceful handover: ${took.toFixed(1)} ms (limit ${(skew + HANDOVER_MARGIN_MS).toFixed(1)} ms)`,
+      );
       expect(took).toBeLessThanOrEqual(skew + HANDOVER_MARGIN_MS);
       expect(await h1.exited).toBe(0);
       expect(h1.text()).toContain("(VI_1) sent 0 priority");
@@ -169,43 +201,92 @@ describe("malformed adverts", () => {
     const m1 = h1.lines.length;
     const m2 = h2.lines.length;
     const PER = 300;
-    const out = lab.exec("h3", [process.execPath, `${import.meta.dir}/fixtures/flood.ts`, "eth0", lab.ip("h3"), "51", "s3cret", String(PER), "3"]);
+    const out = lab.exec("h3", [
+      process.execPath,
+      `${import.meta.dir}/fixtures/flood.ts`,
+      "eth0",
+      lab.ip("h3"),
+      "51",
+      "s3cret",
+      String(PER),
+      "3",
+    ]);
     const sent = JSON.parse(out.trim().split("\n").at(-1)!) as Record<string, number>;
     expect(Object.values(sent).every((n) => n === PER)).toBe(true);
     // the master may still be working through the flood: ask for stats until every
     // packet is counted (7 reasons × PER), not after a guess at how long that takes
     let dump = "";
-    await eventually(async () => {
-      const mark = h1.lines.length;
-      h1.kill("SIGUSR2");
-      await h1.waitFor(/Printing VRRP stats on signal/, 5_000, mark);
-      dump = await Bun.file(`${lab.tmpdir("h1")}/keel.stats.json`).text();
-      const j = JSON.parse(dump) as { instances: Record<string, { stats: Record<string, number> }>; dropped: Record<string, number> };
-      const s = j.instances.VI_1!.stats;
-      const counted = [s.ip_ttl_err, s.chk_err, s.auth_failure, s.vers_err, s.packet_len_err, s.invalid_type_rcvd, j.dropped.unknown_vrid];
-      return counted.reduce((a: number, n) => a + (n ?? 0), 0) >= 7 * PER;
-    }, 15_000, 300);
-    const why = `\nstats: ${dump}\nh1:\n${h1.lines.slice(m1).map((l) => l.text).join("\n")}\nh2:\n${h2.lines.slice(m2).map((l) => l.text).join("\n")}`;
+    await eventually(
+      async () => {
+        const mark = h1.lines.length;
+        h1.kill("SIGUSR2");
+        await h1.waitFor(/Printing VRRP stats on signal/, 5_000, mark);
+        dump = await Bun.file(`${lab.tmpdir("h1")}/keel.stats.json`).text();
+        const j = JSON.parse(dump) as {
+          instances: Record<string, { stats: Record<string, number> }>;
+          dropped: Record<string, number>;
+        };
+        const s = j.instances.VI_1!.stats;
+        const counted = [
+          s.ip_ttl_err,
+          s.chk_err,
+          s.auth_failure,
+          s.vers_err,
+          s.packet_len_err,
+          s.invalid_type_rcvd,
+          j.dropped.unknown_vrid,
+        ];
+        return counted.reduce((a: number, n) => a + (n ?? 0), 0) >= 7 * PER;
+      },
+      15_000,
+      300,
+    );
+    const why = `\nstats: ${dump}\nh1:\n${h1.lines
+      .slice(m1)
+      .map((l) => l.text)
+      .join("\n")}\nh2:\n${h2.lines
+      .slice(m2)
+      .map((l) => l.text)
+      .join("\n")}`;
     // nobody moved
-    if (h1.lines.slice(m1).some((l) => /Entering/.test(l.text)) || h2.lines.slice(m2).some((l) => /Entering/.test(l.text))) throw new Error(`a state changed under the flood${why}`);
+    if (
+      h1.lines.slice(m1).some((l) => /Entering/.test(l.text)) ||
+      h2.lines.slice(m2).some((l) => /Entering/.test(l.text))
+    )
+      throw new Error(`a state changed under the flood${why}`);
     expect(h1.lines.slice(m1).filter((l) => /Entering|removing VIPs/.test(l.text))).toEqual([]);
     expect(h2.lines.slice(m2).filter((l) => /Entering|setting VIPs/.test(l.text))).toEqual([]);
     expect(lab.hasAddr("h1", VIP)).toBe(true);
     expect(lab.hasAddr("h2", VIP)).toBe(false);
     // the master's counters (SIGUSR2 → keepalived.stats + keel.stats.json under TMPDIR)
     const dir = lab.tmpdir("h1");
-    const j = (await Bun.file(`${dir}/keel.stats.json`).json()) as { instances: Record<string, { stats: Record<string, number> }>; dropped: Record<string, number> };
+    const j = (await Bun.file(`${dir}/keel.stats.json`).json()) as {
+      instances: Record<string, { stats: Record<string, number> }>;
+      dropped: Record<string, number>;
+    };
     const s = j.instances.VI_1!.stats;
-    expect({
-      ttl: s.ip_ttl_err,
-      checksum: s.chk_err,
-      auth: s.auth_failure,
-      version: s.vers_err,
-      length: s.packet_len_err,
-      type: s.invalid_type_rcvd,
-      unknownVrid: j.dropped.unknown_vrid,
-      accepted: s.advert_rcvd,
-    }, why).toEqual({ ttl: PER, checksum: PER, auth: PER, version: PER, length: PER, type: PER, unknownVrid: PER, accepted: 0 });
+    expect(
+      {
+        ttl: s.ip_ttl_err,
+        checksum: s.chk_err,
+        auth: s.auth_failure,
+        version: s.vers_err,
+        length: s.packet_len_err,
+        type: s.invalid_type_rcvd,
+        unknownVrid: j.dropped.unknown_vrid,
+        accepted: s.advert_rcvd,
+      },
+      why,
+    ).toEqual({
+      ttl: PER,
+      checksum: PER,
+      auth: PER,
+      version: PER,
+      length: PER,
+      type: PER,
+      unknownVrid: PER,
+      accepted: 0,
+    });
     const text = await Bun.file(`${dir}/keepalived.stats`).text();
     expect(text).toContain(`    TTL: ${PER}\n`);
     expect(text).toContain(`    Failure: ${PER}\n`);

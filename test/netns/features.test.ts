@@ -36,15 +36,34 @@ describe("IPv6, VRRPv3", () => {
     expect(lab.hasAddr("h2", VIP6)).toBe(false);
     await Bun.sleep(2_300);
     const pcap = await cap.stop();
-    const adverts = lab.tshark(pcap, "vrrp", ["ipv6.src", "ipv6.dst", "ipv6.hlim", "vrrp.version", "vrrp.prio", "vrrp.checksum.status", "vrrp.ipv6_addr"]);
+    const adverts = lab.tshark(pcap, "vrrp", [
+      "ipv6.src",
+      "ipv6.dst",
+      "ipv6.hlim",
+      "vrrp.version",
+      "vrrp.prio",
+      "vrrp.checksum.status",
+      "vrrp.ipv6_addr",
+    ]);
     const fromH1 = adverts.filter((a) => a[4] === "150");
     expect(fromH1.length).toBeGreaterThanOrEqual(2);
     for (const [src, dst, hlim, ver, , checksum, addr] of fromH1) {
       expect(src?.startsWith("fe80::")).toBe(true);
-      expect({ dst, hlim, ver, checksum, addr }).toEqual({ dst: "ff02::12", hlim: "255", ver: "3", checksum: "1", addr: VIP6 });
+      expect({ dst, hlim, ver, checksum, addr }).toEqual({
+        dst: "ff02::12",
+        hlim: "255",
+        ver: "3",
+        checksum: "1",
+        addr: VIP6,
+      });
     }
     // RFC 4861 7.2.6 unsolicited NA: to all-nodes, override flag, target = the VIP
-    const nas = lab.tshark(pcap, `icmpv6.type == 136 && icmpv6.nd.na.target_address == ${VIP6}`, ["ipv6.dst", "ipv6.hlim", "icmpv6.nd.na.flag.o", "icmpv6.checksum.status"]);
+    const nas = lab.tshark(pcap, `icmpv6.type == 136 && icmpv6.nd.na.target_address == ${VIP6}`, [
+      "ipv6.dst",
+      "ipv6.hlim",
+      "icmpv6.nd.na.flag.o",
+      "icmpv6.checksum.status",
+    ]);
     expect(nas.length).toBeGreaterThanOrEqual(1);
     expect(nas[0]).toEqual(["ff02::1", "255", "1", "1"]);
 
@@ -68,7 +87,10 @@ describe("use_vmac", () => {
     const cap = await lab.capture("h2", "ip proto 112");
     const conf = (prio: number) => GLOBAL + instance({ priority: prio, useVmac: true });
     const { h1 } = await pair(lab, conf);
-    const link = JSON.parse(lab.exec("h1", ["ip", "-j", "-d", "link", "show", "vrrp.51"])) as { address: string; linkinfo: { info_kind: string; info_data: { mode: string } } }[];
+    const link = JSON.parse(lab.exec("h1", ["ip", "-j", "-d", "link", "show", "vrrp.51"])) as {
+      address: string;
+      linkinfo: { info_kind: string; info_data: { mode: string } };
+    }[];
     expect(link[0]?.address).toBe("00:00:5e:00:01:33");
     expect(link[0]?.linkinfo.info_kind).toBe("macvlan");
     expect(link[0]?.linkinfo.info_data.mode).toBe("private");
@@ -94,7 +116,8 @@ describe("unicast peers", () => {
   test("adverts go to the peer only, never to the multicast group; a crash still moves the VIP", async () => {
     const cap = await lab.capture("h2", "ip proto 112");
     const conf = (prio: number, host: string) =>
-      GLOBAL + instance({ priority: prio, unicastSrc: lab.ip(host), unicastPeers: [lab.ip(host === "h1" ? "h2" : "h1")] });
+      GLOBAL +
+      instance({ priority: prio, unicastSrc: lab.ip(host), unicastPeers: [lab.ip(host === "h1" ? "h2" : "h1")] });
     const { h1, h2 } = await pair(lab, conf);
     await Bun.sleep(1_500);
     const pcap = await cap.stop();
@@ -118,7 +141,8 @@ describe("virtual_routes", () => {
   afterAll(() => lab?.destroy());
 
   test("static_ipaddress and static_routes: installed at start on every host, removed at stop", async () => {
-    const statics = "static_ipaddress {\n  172.31.0.1/24 dev eth0\n}\nstatic_routes {\n  203.0.113.0/24 via 172.31.0.254 dev eth0\n}\n";
+    const statics =
+      "static_ipaddress {\n  172.31.0.1/24 dev eth0\n}\nstatic_routes {\n  203.0.113.0/24 via 172.31.0.254 dev eth0\n}\n";
     const k = lab.keel("h2", GLOBAL + statics + instance({ vrid: 77, priority: 100, vips: ["10.99.0.177/32"] }));
     await k.waitFor(/Startup complete/);
     expect(lab.hasAddr("h2", "172.31.0.1")).toBe(true);
@@ -130,7 +154,12 @@ describe("virtual_routes", () => {
   }, 20_000);
 
   test("installed on MASTER, removed on leaving it", async () => {
-    const extra = ["virtual_routes {", "  192.0.2.0/24 via 10.99.0.1 dev eth0 metric 7", "  blackhole 198.51.100.0/24 table 100", "}"];
+    const extra = [
+      "virtual_routes {",
+      "  192.0.2.0/24 via 10.99.0.1 dev eth0 metric 7",
+      "  blackhole 198.51.100.0/24 table 100",
+      "}",
+    ];
     const conf = (prio: number) => GLOBAL + instance({ priority: prio, extra });
     const { h1 } = await pair(lab, conf);
     const routes = (host: string, table = "main") => lab.exec(host, ["ip", "route", "show", "table", table]);

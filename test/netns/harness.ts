@@ -20,13 +20,21 @@ export const KEEL = join(ROOT, "dist/keel");
 
 export function sh(cmd: string[], opts: { allowFail?: boolean } = {}): string {
   const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0 && !opts.allowFail) throw new Error(`${cmd.join(" ")} → exit ${r.exitCode}: ${r.stderr.toString().trim()}`);
+  if (r.exitCode !== 0 && !opts.allowFail)
+    throw new Error(`${cmd.join(" ")} → exit ${r.exitCode}: ${r.stderr.toString().trim()}`);
   return r.stdout.toString();
 }
 
 /** Build dist/keel when it is missing or older than the sources (npm test builds first). */
 export function ensureKeel(): string {
-  const newest = Number(sh(["sh", "-c", `find ${ROOT}/src ${ROOT}/native-bindings -name '*.ts' -printf '%T@\\n' | sort -n | tail -1`]).trim()) * 1000;
+  const newest =
+    Number(
+      sh([
+        "sh",
+        "-c",
+        `find ${ROOT}/src ${ROOT}/native-bindings -name '*.ts' -printf '%T@\\n' | sort -n | tail -1`,
+      ]).trim(),
+    ) * 1000;
   if (!existsSync(KEEL) || statSync(KEEL).mtimeMs < newest) sh([process.execPath, join(ROOT, "build.ts")]);
   return KEEL;
 }
@@ -175,7 +183,22 @@ export class Lab {
     sh(["ip", "netns", "add", sw]);
     this.nss.push(sw);
     sh(["ip", "-n", sw, "link", "set", "lo", "up"]);
-    sh(["ip", "-n", sw, "link", "add", "br0", "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"]);
+    sh([
+      "ip",
+      "-n",
+      sw,
+      "link",
+      "add",
+      "br0",
+      "type",
+      "bridge",
+      "stp_state",
+      "0",
+      "forward_delay",
+      "0",
+      "mcast_snooping",
+      "0",
+    ]);
     sh(["ip", "netns", "exec", sw, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"]);
     sh(["ip", "-n", sw, "link", "set", "br0", "up"]);
     hosts.forEach((h, i) => {
@@ -187,7 +210,11 @@ export class Lab {
       const sysctls = ["net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.default.rp_filter=0"];
       if (opts.ipv6)
         // link-locals usable at once: no DAD wait (the VIPs use nodad anyway)
-        sysctls.push("net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0", "net.ipv6.conf.default.dad_transmits=0");
+        sysctls.push(
+          "net.ipv6.conf.all.accept_dad=0",
+          "net.ipv6.conf.default.accept_dad=0",
+          "net.ipv6.conf.default.dad_transmits=0",
+        );
       else sysctls.push("net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1");
       sh(["ip", "netns", "exec", ns, "sysctl", "-qw", ...sysctls]);
       sh(["ip", "-n", ns, "link", "set", "lo", "up"]);
@@ -218,13 +245,37 @@ export class Lab {
     const tmp = this.tmpdir(host);
     // own pid files: the defaults (/run/keepalived.pid) are one per machine
     const n = this.keels.length;
-    const pids = ["-p", `${tmp}/keel-${n}.pid`, "-r", `${tmp}/keel-vrrp-${n}.pid`, "--control-socket", `${tmp}/keel-${n}.sock`];
-    const proc = Bun.spawn(["ip", "netns", "exec", this.ns(host), KEEL, "-n", "-l", "-D", ...(o.syslog ? [] : ["-G"]), "-f", path, ...pids, ...extra], {
-      env: { ...process.env, TMPDIR: tmp, ...(o.syslog ? { KEEL_SYSLOG_SOCKET: o.syslog } : {}) },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    });
+    const pids = [
+      "-p",
+      `${tmp}/keel-${n}.pid`,
+      "-r",
+      `${tmp}/keel-vrrp-${n}.pid`,
+      "--control-socket",
+      `${tmp}/keel-${n}.sock`,
+    ];
+    const proc = Bun.spawn(
+      [
+        "ip",
+        "netns",
+        "exec",
+        this.ns(host),
+        KEEL,
+        "-n",
+        "-l",
+        "-D",
+        ...(o.syslog ? [] : ["-G"]),
+        "-f",
+        path,
+        ...pids,
+        ...extra,
+      ],
+      {
+        env: { ...process.env, TMPDIR: tmp, ...(o.syslog ? { KEEL_SYSLOG_SOCKET: o.syslog } : {}) },
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+      },
+    );
     const p = new Proc(host, proc);
     this.procs.push(p);
     this.keels.push(p);
@@ -244,7 +295,29 @@ export class Lab {
     const n = this.kas.length;
     const pid = (what: string) => `${d}/${what}-${n}.pid`;
     const proc = Bun.spawn(
-      ["setsid", "ip", "netns", "exec", this.ns(host), "keepalived", "-n", "-l", "-D", "-G", "-f", path, "-p", pid("ka"), "-r", pid("vrrp"), "-c", pid("chk"), "-b", pid("bfd"), ...extra],
+      [
+        "setsid",
+        "ip",
+        "netns",
+        "exec",
+        this.ns(host),
+        "keepalived",
+        "-n",
+        "-l",
+        "-D",
+        "-G",
+        "-f",
+        path,
+        "-p",
+        pid("ka"),
+        "-r",
+        pid("vrrp"),
+        "-c",
+        pid("chk"),
+        "-b",
+        pid("bfd"),
+        ...extra,
+      ],
       { env: { ...process.env, TMPDIR: d }, stdin: "ignore", stdout: "pipe", stderr: "pipe" },
     );
     const p = new Proc(host, proc, true);
@@ -276,7 +349,11 @@ export class Lab {
 
   /** Any process in a host (a capture, a monitor). */
   spawn(host: string, cmd: string[]): Proc {
-    const proc = Bun.spawn(["ip", "netns", "exec", this.ns(host), ...cmd], { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(["ip", "netns", "exec", this.ns(host), ...cmd], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     const p = new Proc(host, proc);
     this.procs.push(p);
     return p;
@@ -284,7 +361,9 @@ export class Lab {
 
   /** Addresses on a host's interface, as "ADDR/PREFIX". */
   addrs(host: string, dev = "eth0"): string[] {
-    const j = JSON.parse(this.exec(host, ["ip", "-j", "addr", "show", "dev", dev])) as { addr_info: { local: string; prefixlen: number }[] }[];
+    const j = JSON.parse(this.exec(host, ["ip", "-j", "addr", "show", "dev", dev])) as {
+      addr_info: { local: string; prefixlen: number }[];
+    }[];
     return j.flatMap((l) => l.addr_info.map((a) => `${a.local}/${a.prefixlen}`));
   }
 
@@ -296,7 +375,11 @@ export class Lab {
    * Watch a host's addresses (`ip monitor address`) and resolve with the time the
    * address appears (or is deleted, with `deleted`). Start it before the event.
    */
-  async watchAddr(host: string, addr: string, opts: { deleted?: boolean; timeoutMs?: number } = {}): Promise<{ wait: () => Promise<number>; stop: () => void }> {
+  async watchAddr(
+    host: string,
+    addr: string,
+    opts: { deleted?: boolean; timeoutMs?: number } = {},
+  ): Promise<{ wait: () => Promise<number>; stop: () => void }> {
     const mon = this.spawn(host, ["ip", "-o", "monitor", "address"]);
     // the monitor is listening once it has its socket; give it a moment
     await Bun.sleep(50);
@@ -329,7 +412,18 @@ export class Lab {
 
   /** tshark's decoded fields of a capture: one row per packet. */
   tshark(pcap: string, filter: string, fields: string[]): string[][] {
-    const out = sh(["tshark", "-r", pcap, "-Y", filter, "-T", "fields", ...fields.flatMap((f) => ["-e", f]), "-E", "separator=|"]);
+    const out = sh([
+      "tshark",
+      "-r",
+      pcap,
+      "-Y",
+      filter,
+      "-T",
+      "fields",
+      ...fields.flatMap((f) => ["-e", f]),
+      "-E",
+      "separator=|",
+    ]);
     return out
       .split("\n")
       .filter((l) => l.length > 0)
@@ -396,7 +490,8 @@ export function instance(o: {
   if (o.version) lines.push(`  version ${o.version}`);
   if (o.nopreempt) lines.push("  nopreempt");
   if (o.useVmac) lines.push("  use_vmac");
-  if (o.authPass) lines.push("  authentication {", `    auth_type ${o.authType ?? "PASS"}`, `    auth_pass ${o.authPass}`, "  }");
+  if (o.authPass)
+    lines.push("  authentication {", `    auth_type ${o.authType ?? "PASS"}`, `    auth_pass ${o.authPass}`, "  }");
   if (o.unicastSrc) lines.push(`  unicast_src_ip ${o.unicastSrc}`);
   if (o.unicastPeers) lines.push("  unicast_peer {", ...o.unicastPeers.map((p) => `    ${p}`), "  }");
   lines.push("  virtual_ipaddress {", ...(o.vips ?? ["10.99.0.100/32"]).map((v) => `    ${v}`), "  }");

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Lab, ensureKeel, instance } from "./harness";
 
 const GLOBAL = "global_defs {\n  router_id test\n}\n";
-const inst = (vrid: number, priority: number) => instance({ name: `VI_${vrid}`, vrid, priority, vips: [`10.98.0.${vrid}/32`] });
+const inst = (vrid: number, priority: number) =>
+  instance({ name: `VI_${vrid}`, vrid, priority, vips: [`10.98.0.${vrid}/32`] });
 const conf = (list: [number, number][]) => GLOBAL + list.map(([v, p]) => inst(v, p)).join("");
 const fifty = (p: number): [number, number][] => Array.from({ length: 50 }, (_, i) => [i + 1, p]);
 
@@ -30,7 +31,10 @@ describe("reload (SIGHUP)", () => {
     await Bun.sleep(2_000);
     const m1 = h1.lines.length;
     const m2 = h2.lines.length;
-    lab.file("h1.conf", conf([...fifty(150).map(([v, p]): [number, number] => (v === 7 ? [7, 200] : [v, p])), [51, 150]]));
+    lab.file(
+      "h1.conf",
+      conf([...fifty(150).map(([v, p]): [number, number] => (v === 7 ? [7, 200] : [v, p])), [51, 150]]),
+    );
     const hupAt = Date.now() / 1000;
     h1.kill("SIGHUP");
     await h1.waitFor(/Reload complete/, 5_000, m1);
@@ -38,18 +42,25 @@ describe("reload (SIGHUP)", () => {
     await Bun.sleep(1_000);
     const pcap = await cap.stop();
     // nothing but the new instance moved, on either host
-    const moved = (lines: { text: string }[]) => lines.filter((l) => /Entering|removing VIPs/.test(l.text) && !l.text.includes("(VI_51)")).map((l) => l.text);
+    const moved = (lines: { text: string }[]) =>
+      lines.filter((l) => /Entering|removing VIPs/.test(l.text) && !l.text.includes("(VI_51)")).map((l) => l.text);
     expect(moved(h1.lines.slice(m1))).toEqual([]);
     expect(moved(h2.lines.slice(m2))).toEqual([]);
     // every VRID of h1 kept its one-second rhythm across the SIGHUP: no advert skipped (a
     // skipped one shows as a gap of 2 s or more); up to 0.5 s of lateness is the scheduler's
     // on a loaded 2-core machine (1.16 s was seen under a CPU hog), not the reload's
-    const rows = lab.tshark(pcap, `vrrp && ip.src == ${lab.ip("h1")}`, ["frame.time_epoch", "vrrp.virt_rtr_id", "vrrp.prio"]);
+    const rows = lab.tshark(pcap, `vrrp && ip.src == ${lab.ip("h1")}`, [
+      "frame.time_epoch",
+      "vrrp.virt_rtr_id",
+      "vrrp.prio",
+    ]);
     const byVrid = new Map<number, number[]>();
     for (const [t, v] of rows) byVrid.set(Number(v), [...(byVrid.get(Number(v)) ?? []), Number(t)]);
     for (let vrid = 1; vrid <= 50; vrid++) {
       const ts = byVrid.get(vrid) ?? [];
-      expect(ts.some((t) => t < hupAt) && ts.some((t) => t > hupAt + 1), `VI_${vrid} adverts around the reload`).toBe(true);
+      expect(ts.some((t) => t < hupAt) && ts.some((t) => t > hupAt + 1), `VI_${vrid} adverts around the reload`).toBe(
+        true,
+      );
       const gap = Math.max(...ts.slice(1).map((t, i) => t - ts[i]!));
       expect(gap, `VI_${vrid} gap`).toBeLessThan(1.5);
     }
@@ -64,7 +75,9 @@ describe("reload (SIGHUP)", () => {
     lab.file("h1.conf", `${GLOBAL}vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 1\n  prority 150\n}\n`);
     h1.kill("SIGHUP");
     await h1.waitFor(/Reload failed: \d+ error\(s\)/, 5_000, m);
-    expect(h1.text()).toContain("error[unknown-keyword]: unknown keyword 'prority' in vrrp_instance; did you mean 'priority'?");
+    expect(h1.text()).toContain(
+      "error[unknown-keyword]: unknown keyword 'prority' in vrrp_instance; did you mean 'priority'?",
+    );
     await Bun.sleep(1_500);
     expect(h1.lines.slice(m).filter((l) => /Entering|removing VIPs/.test(l.text))).toEqual([]);
     for (let vrid = 1; vrid <= 51; vrid++) expect(lab.hasAddr("h1", `10.98.0.${vrid}`)).toBe(true);

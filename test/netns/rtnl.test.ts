@@ -22,9 +22,22 @@ const ip = (...args: string[]): string => sh(["ip", "-n", NS, ...args]);
 // biome-ignore lint/suspicious/noExplicitAny: ip -j output is loosely typed JSON
 const ipj = (...args: string[]): any[] => JSON.parse(sh(["ip", "-n", NS, "-j", ...args]) || "[]");
 
-type OpResult = { ok: boolean; value?: unknown; ms: number; error?: { name: string; code?: string; errno?: number; extack?: string; message: string; request?: string } };
+type OpResult = {
+  ok: boolean;
+  value?: unknown;
+  ms: number;
+  error?: { name: string; code?: string; errno?: number; extack?: string; message: string; request?: string };
+};
 function run(calls: { call: string; args: unknown[] }[]): OpResult[] {
-  const out = sh(["ip", "netns", "exec", NS, BUN, join(import.meta.dir, "fixtures/rtnl-ops.ts"), JSON.stringify(calls)]);
+  const out = sh([
+    "ip",
+    "netns",
+    "exec",
+    NS,
+    BUN,
+    join(import.meta.dir, "fixtures/rtnl-ops.ts"),
+    JSON.stringify(calls),
+  ]);
   return out
     .trim()
     .split("\n")
@@ -65,15 +78,37 @@ describe("addresses", () => {
   test(
     "add/del with label, scope, broadcast; listAddresses sees it",
     () => {
-      const spec = { ifindex: d0, family: 4, address: "10.0.1.1", prefixLen: 24, label: "d0:vip", scope: 253, broadcast: "10.0.1.255" };
+      const spec = {
+        ifindex: d0,
+        family: 4,
+        address: "10.0.1.1",
+        prefixLen: 24,
+        label: "d0:vip",
+        scope: 253,
+        broadcast: "10.0.1.255",
+      };
       const [add, list] = run([
         { call: "addAddress", args: [spec] },
         { call: "listAddresses", args: [4] },
       ]);
       ok(add);
       const a = ipj("addr", "show", "dev", "d0")[0].addr_info.find((x: { local: string }) => x.local === "10.0.1.1");
-      expect(a).toMatchObject({ family: "inet", prefixlen: 24, scope: "link", label: "d0:vip", broadcast: "10.0.1.255" });
-      expect(ok(list)).toContainEqual({ ifindex: d0, family: 4, address: "10.0.1.1", prefixLen: 24, label: "d0:vip", scope: 253, flags: 128 });
+      expect(a).toMatchObject({
+        family: "inet",
+        prefixlen: 24,
+        scope: "link",
+        label: "d0:vip",
+        broadcast: "10.0.1.255",
+      });
+      expect(ok(list)).toContainEqual({
+        ifindex: d0,
+        family: 4,
+        address: "10.0.1.1",
+        prefixLen: 24,
+        label: "d0:vip",
+        scope: 253,
+        flags: 128,
+      });
       ok(run([{ call: "delAddress", args: [spec] }])[0]);
       expect(JSON.stringify(ipj("addr", "show", "dev", "d0"))).not.toContain("10.0.1.1");
     },
@@ -83,7 +118,14 @@ describe("addresses", () => {
   test(
     "IPv6 with nodad is usable at once (not tentative); noprefixroute adds no route",
     () => {
-      ok(run([{ call: "addAddress", args: [{ ifindex: d0, family: 6, address: "2001:db8::1", prefixLen: 64, nodad: true, noprefixroute: true }] }])[0]);
+      ok(
+        run([
+          {
+            call: "addAddress",
+            args: [{ ifindex: d0, family: 6, address: "2001:db8::1", prefixLen: 64, nodad: true, noprefixroute: true }],
+          },
+        ])[0],
+      );
       const a = ipj("addr", "show", "dev", "d0")[0].addr_info.find((x: { local: string }) => x.local === "2001:db8::1");
       expect(a).toMatchObject({ family: "inet6", prefixlen: 64, nodad: true, noprefixroute: true });
       expect(a.tentative).toBeUndefined();
@@ -108,7 +150,12 @@ describe("addresses", () => {
       ok(first);
       expect(second?.ok).toBe(false);
       const e = second!.error!;
-      expect(e).toMatchObject({ name: "NetlinkError", code: "EEXIST", errno: 17, request: "RTM_NEWADDR 10.0.2.1/24 dev d0" });
+      expect(e).toMatchObject({
+        name: "NetlinkError",
+        code: "EEXIST",
+        errno: 17,
+        request: "RTM_NEWADDR 10.0.2.1/24 dev d0",
+      });
       expect(e.message.startsWith("RTM_NEWADDR 10.0.2.1/24 dev d0: File exists (EEXIST)")).toBe(true);
       if (e.extack !== undefined) expect(e.message).toEndWith(`: ${e.extack}`);
       console.log(`EEXIST message: ${e.message}`);
@@ -155,23 +202,40 @@ describe("routes", () => {
       const res = run(routes.map((r) => ({ call: "addRoute", args: [r] })));
       res.forEach(ok);
       expect(ipj("route", "show", "table", "100")).toContainEqual(
-        expect.objectContaining({ dst: "192.168.5.0/24", gateway: "10.0.0.254", dev: "d0", metric: 10, protocol: "keepalived" }),
+        expect.objectContaining({
+          dst: "192.168.5.0/24",
+          gateway: "10.0.0.254",
+          dev: "d0",
+          metric: 10,
+          protocol: "keepalived",
+        }),
       );
-      expect(ipj("route", "show", "table", "1000")).toContainEqual(expect.objectContaining({ dst: "192.168.6.0/24", gateway: "10.0.0.254", dev: "d0" }));
-      expect(ipj("route", "show")).toContainEqual(expect.objectContaining({ type: "blackhole", dst: "192.168.7.0/24", protocol: "keepalived" }));
-      expect(ipj("route", "show")).toContainEqual(expect.objectContaining({ dst: "192.168.8.1", dev: "d0", scope: "link", prefsrc: "10.0.0.100" }));
+      expect(ipj("route", "show", "table", "1000")).toContainEqual(
+        expect.objectContaining({ dst: "192.168.6.0/24", gateway: "10.0.0.254", dev: "d0" }),
+      );
+      expect(ipj("route", "show")).toContainEqual(
+        expect.objectContaining({ type: "blackhole", dst: "192.168.7.0/24", protocol: "keepalived" }),
+      );
+      expect(ipj("route", "show")).toContainEqual(
+        expect.objectContaining({ dst: "192.168.8.1", dev: "d0", scope: "link", prefsrc: "10.0.0.100" }),
+      );
 
       // IPv6 needs an address on the link for its gateway to be reachable
       ip("addr", "add", "2001:db8:f::100/64", "dev", "d0", "nodad");
       const r6 = { family: 6, dst: "2001:db8:1::", prefixLen: 48, via: "2001:db8:f::1", ifindex: d0, metric: 5 };
       ok(run([{ call: "addRoute", args: [r6] }])[0]);
-      expect(ipj("-6", "route", "show")).toContainEqual(expect.objectContaining({ dst: "2001:db8:1::/48", gateway: "2001:db8:f::1", metric: 5 }));
+      expect(ipj("-6", "route", "show")).toContainEqual(
+        expect.objectContaining({ dst: "2001:db8:1::/48", gateway: "2001:db8:f::1", metric: 5 }),
+      );
 
       const del = run([...routes, r6].map((r) => ({ call: "delRoute", args: [r] })));
       del.forEach(ok);
       expect(JSON.stringify(ipj("route", "show", "table", "all"))).not.toMatch(/192\.168\.[5-8]\.|2001:db8:1::/);
       const again = run([{ call: "delRoute", args: [routes[0]] }])[0];
-      expect(again?.error).toMatchObject({ code: "ESRCH", request: "RTM_DELROUTE 192.168.5.0/24 via 10.0.0.254 dev d0 table 100 metric 10" });
+      expect(again?.error).toMatchObject({
+        code: "ESRCH",
+        request: "RTM_DELROUTE 192.168.5.0/24 via 10.0.0.254 dev d0 table 100 metric 10",
+      });
     },
     T,
   );
@@ -183,16 +247,41 @@ describe("rules", () => {
     () => {
       const rules = [
         { family: 4, from: "10.0.0.0", fromLen: 24, table: 100, priority: 100 },
-        { family: 4, to: "192.168.0.0", toLen: 16, table: 1000, priority: 200, fwmark: 0x10, fwmask: 0xff, iif: "d0", oif: "d1", invert: true, tos: 0x10 },
+        {
+          family: 4,
+          to: "192.168.0.0",
+          toLen: 16,
+          table: 1000,
+          priority: 200,
+          fwmark: 0x10,
+          fwmask: 0xff,
+          iif: "d0",
+          oif: "d1",
+          invert: true,
+          tos: 0x10,
+        },
         { family: 6, from: "2001:db8::", fromLen: 64, table: 100, priority: 300 },
       ];
       run(rules.map((r) => ({ call: "addRule", args: [r] }))).forEach(ok);
       const v4 = ipj("rule", "show");
       expect(v4).toContainEqual(expect.objectContaining({ priority: 100, src: "10.0.0.0", srclen: 24, table: "100" }));
       expect(v4).toContainEqual(
-        expect.objectContaining({ priority: 200, not: null, dst: "192.168.0.0", dstlen: 16, fwmark: "0x10", fwmask: "0xff", iif: "d0", oif: "d1", table: "1000", tos: "0x10" }),
+        expect.objectContaining({
+          priority: 200,
+          not: null,
+          dst: "192.168.0.0",
+          dstlen: 16,
+          fwmark: "0x10",
+          fwmask: "0xff",
+          iif: "d0",
+          oif: "d1",
+          table: "1000",
+          tos: "0x10",
+        }),
       );
-      expect(ipj("-6", "rule", "show")).toContainEqual(expect.objectContaining({ priority: 300, src: "2001:db8::", srclen: 64, table: "100" }));
+      expect(ipj("-6", "rule", "show")).toContainEqual(
+        expect.objectContaining({ priority: 300, src: "2001:db8::", srclen: 64, table: "100" }),
+      );
       const dup = run([{ call: "addRule", args: [rules[0]] }])[0];
       expect(dup?.error?.code).toBe("EEXIST");
       run(rules.map((r) => ({ call: "delRule", args: [r] }))).forEach(ok);
@@ -222,7 +311,9 @@ describe("links", () => {
       expect(l.link).toBe("d0");
       expect(l.linkinfo).toMatchObject({ info_kind: "macvlan", info_data: { mode: "private" } });
       expect(l.flags).not.toContain("UP");
-      expect(ok(links)).toContainEqual(expect.objectContaining({ ifindex: index, name: "vrrp.5", kind: "macvlan", link: d0, up: false, mac }));
+      expect(ok(links)).toContainEqual(
+        expect.objectContaining({ ifindex: index, name: "vrrp.5", kind: "macvlan", link: d0, up: false, mac }),
+      );
 
       ok(run([{ call: "setLinkUp", args: [index, true] }])[0]);
       expect(ipj("link", "show", "dev", "vrrp.5")[0].flags).toContain("UP");
@@ -231,7 +322,9 @@ describe("links", () => {
 
       const dup = run([{ call: "createMacvlan", args: [{ name: "vrrp.5", link: d0, mac }] }])[0];
       expect(dup?.error?.code).toBe("EEXIST");
-      const bridge = run([{ call: "createMacvlan", args: [{ name: "vrrp.6", link: d0, mac: [0, 0, 0x5e, 0, 2, 6], mode: "bridge" }] }])[0];
+      const bridge = run([
+        { call: "createMacvlan", args: [{ name: "vrrp.6", link: d0, mac: [0, 0, 0x5e, 0, 2, 6], mode: "bridge" }] },
+      ])[0];
       expect(ipj("-d", "link", "show", "dev", "vrrp.6")[0].linkinfo.info_data.mode).toBe("bridge");
 
       run([
@@ -257,7 +350,15 @@ describe("watchRtnl", () => {
         ["ip", "addr", "del", "10.9.9.9/32", "dev", "d0"],
         ["ip", "addr", "add", "2001:db8:9::9/64", "dev", "d0", "nodad"],
       ];
-      const out = sh(["ip", "netns", "exec", NS, BUN, join(import.meta.dir, "fixtures/rtnl-watch.ts"), JSON.stringify(cmds)]);
+      const out = sh([
+        "ip",
+        "netns",
+        "exec",
+        NS,
+        BUN,
+        join(import.meta.dir, "fixtures/rtnl-watch.ts"),
+        JSON.stringify(cmds),
+      ]);
       const events = out
         .trim()
         .split("\n")
@@ -268,8 +369,19 @@ describe("watchRtnl", () => {
       const upAt = d1Events.findIndex((e, i) => i > downAt && e.action === "new" && e.up);
       expect(downAt).toBeGreaterThanOrEqual(0);
       expect(upAt).toBeGreaterThan(downAt);
-      expect(events).toContainEqual(expect.objectContaining({ type: "addr", action: "del", address: "10.9.9.9", prefixLen: 32, ifindex: d0, family: 4 }));
-      expect(events).toContainEqual(expect.objectContaining({ type: "addr", action: "new", address: "2001:db8:9::9", prefixLen: 64, family: 6 }));
+      expect(events).toContainEqual(
+        expect.objectContaining({
+          type: "addr",
+          action: "del",
+          address: "10.9.9.9",
+          prefixLen: 32,
+          ifindex: d0,
+          family: 4,
+        }),
+      );
+      expect(events).toContainEqual(
+        expect.objectContaining({ type: "addr", action: "new", address: "2001:db8:9::9", prefixLen: 64, family: 6 }),
+      );
       expect(events.filter((e) => e.type === "overrun")).toEqual([]);
     },
     T,

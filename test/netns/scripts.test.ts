@@ -3,7 +3,17 @@
  * hanging script times out and counts as a failure, notify scripts get keepalived's
  * arguments and the notify FIFO gets keepalived's lines.
  */
-import { chmodSync, closeSync, constants, existsSync, openSync, readFileSync, readSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Lab, ensureKeel, eventually, instance, masterFirst } from "./harness";
 
@@ -44,7 +54,12 @@ describe("vrrp_script", () => {
 
   test("a script that hangs past its timeout is ended and counts as a failure (weight 0: FAULT)", async () => {
     const script = 'vrrp_script hang {\n  script "/bin/sleep 30"\n  interval 1\n  timeout 1\n  fall 1\n}\n';
-    const k = lab.keel("h2", GLOBAL + script + instance({ vrid: 60, priority: 100, vips: ["10.99.0.160/32"], extra: ["track_script {", "  hang", "}"] }));
+    const k = lab.keel(
+      "h2",
+      GLOBAL +
+        script +
+        instance({ vrid: 60, priority: 100, vips: ["10.99.0.160/32"], extra: ["track_script {", "  hang", "}"] }),
+    );
     await k.waitFor(/Process \[hang\] timed out/, 5_000);
     await k.waitFor(/\(VI_1\) Entering FAULT STATE/, 5_000);
     // the sleeps were ended: none outlives its timeout by more than SIGTERM's moment (one
@@ -106,7 +121,11 @@ describe("notify", () => {
       return l.filter((x) => x.startsWith("generic")).length >= 3 && l.some((x) => x.startsWith("master")) && l;
     });
     // the generic script in order; notify_master once, with no arguments (scripts run concurrently)
-    expect(lines.filter((l) => l.startsWith("generic"))).toEqual(["generic INSTANCE VI_1 BACKUP 150", "generic INSTANCE VI_1 MASTER 150", "generic INSTANCE VI_1 STOP 150"]);
+    expect(lines.filter((l) => l.startsWith("generic"))).toEqual([
+      "generic INSTANCE VI_1 BACKUP 150",
+      "generic INSTANCE VI_1 MASTER 150",
+      "generic INSTANCE VI_1 STOP 150",
+    ]);
     expect(lines.filter((l) => l.startsWith("master"))).toEqual(["master "]);
   }, 20_000);
 });
@@ -175,12 +194,18 @@ describe("SMTP alerts", () => {
     await k.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
     const mails = async (n: number) => {
       for (let i = 0; i < 100 && sink.lines.filter((l) => l.text.startsWith("{")).length < n; i++) await Bun.sleep(50);
-      return sink.lines.filter((l) => l.text.startsWith("{")).map((l) => JSON.parse(l.text) as { from: string; to: string[]; helo: string; data: string });
+      return sink.lines
+        .filter((l) => l.text.startsWith("{"))
+        .map((l) => JSON.parse(l.text) as { from: string; to: string[]; helo: string; data: string });
     };
     const got = await mails(2);
     expect(got.length).toBe(2);
     const [backup, master] = got;
-    expect(master).toMatchObject({ from: "keel@example.org", to: ["ops@example.org", "noc@example.org"], helo: "keel-test" });
+    expect(master).toMatchObject({
+      from: "keel@example.org",
+      to: ["ops@example.org", "noc@example.org"],
+      helo: "keel-test",
+    });
     expect(backup!.data).toMatch(/^Subject: \[lb-test\] VRRP Instance VI_1 - Entering BACKUP state$/m);
     expect(backup!.data).toContain("=> VRRP Instance is no longer owning VRRP VIPs <=");
     expect(master!.data).toMatch(/^Subject: \[lb-test\] VRRP Instance VI_1 - Entering MASTER state$/m);
@@ -228,7 +253,10 @@ describe("sync group notify, notify_fifo_script, script users", () => {
     await k.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
     // scripts and the FIFO reader run on their own: wait for what they write
     const text = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : "");
-    await eventually(() => text(out).split("\n").length > 2 && text(fifoOut).includes('GROUP "G1" MASTER') && text(idOut).trim() !== "");
+    await eventually(
+      () =>
+        text(out).split("\n").length > 2 && text(fifoOut).includes('GROUP "G1" MASTER') && text(idOut).trim() !== "",
+    );
     expect(text(out).trim().split("\n")).toEqual(["GROUP G1 BACKUP 0", "GROUP G1 MASTER 0"]);
     // the order between the group's and the instance's lines is the engine's; each is there once
     const lines = text(fifoOut).trim().split("\n");

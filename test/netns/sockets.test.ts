@@ -27,7 +27,8 @@ const children = new Set<Subprocess>();
 
 function sh(cmd: string[], allowFail = false): string {
   const r = Bun.spawnSync(cmd, { stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0 && !allowFail) throw new Error(`${cmd.join(" ")} → exit ${r.exitCode}: ${r.stderr.toString().trim()}`);
+  if (r.exitCode !== 0 && !allowFail)
+    throw new Error(`${cmd.join(" ")} → exit ${r.exitCode}: ${r.stderr.toString().trim()}`);
   return r.stdout.toString();
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -49,7 +50,10 @@ class Child {
   readonly exited: Promise<number>;
   private stderr = "";
   constructor(ns: string, args: string[]) {
-    this.proc = Bun.spawn(["ip", "netns", "exec", ns, process.execPath, FIXTURE, ...args], { stdout: "pipe", stderr: "pipe" });
+    this.proc = Bun.spawn(["ip", "netns", "exec", ns, process.execPath, FIXTURE, ...args], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     children.add(this.proc);
     this.exited = this.proc.exited.then((c) => {
       children.delete(this.proc);
@@ -78,7 +82,8 @@ class Child {
     for (;;) {
       const l = this.lines.find(pred);
       if (l) return l;
-      if (performance.now() > end) throw new Error(`timed out; lines: ${JSON.stringify(this.lines)}; stderr: ${this.stderr}`);
+      if (performance.now() > end)
+        throw new Error(`timed out; lines: ${JSON.stringify(this.lines)}; stderr: ${this.stderr}`);
       await sleep(10);
     }
   }
@@ -94,7 +99,10 @@ class Child {
 /** Capture on `ns`'s eth0 while `fn` runs; returns the pcapng file. */
 async function capture(ns: string, name: string, filter: string, fn: () => Promise<void>): Promise<string> {
   const file = join(dir, `${name}.pcapng`);
-  const p = Bun.spawn(["ip", "netns", "exec", ns, "dumpcap", "-i", "eth0", "-f", filter, "-w", file], { stdout: "ignore", stderr: "pipe" });
+  const p = Bun.spawn(["ip", "netns", "exec", ns, "dumpcap", "-i", "eth0", "-f", filter, "-w", file], {
+    stdout: "ignore",
+    stderr: "pipe",
+  });
   children.add(p);
   try {
     // dumpcap says "Capturing on 'eth0'" once its socket is open and filtered
@@ -102,7 +110,10 @@ async function capture(ns: string, name: string, filter: string, fn: () => Promi
     const dec = new TextDecoder();
     let err = "";
     while (!err.includes("Capturing on")) {
-      const r = await Promise.race([reader.read(), sleep(5000).then(() => ({ done: true as const, value: undefined }))]);
+      const r = await Promise.race([
+        reader.read(),
+        sleep(5000).then(() => ({ done: true as const, value: undefined })),
+      ]);
       if (r.done) throw new Error(`dumpcap did not start: ${err}`);
       err += dec.decode(r.value);
     }
@@ -119,7 +130,18 @@ async function capture(ns: string, name: string, filter: string, fn: () => Promi
 
 /** tshark's fields for every packet matching `display`, one array per packet. */
 function tshark(file: string, display: string, fields: string[]): string[][] {
-  const out = sh(["tshark", "-r", file, "-Y", display, "-T", "fields", "-E", "separator=|", ...fields.flatMap((f) => ["-e", f])]);
+  const out = sh([
+    "tshark",
+    "-r",
+    file,
+    "-Y",
+    display,
+    "-T",
+    "fields",
+    "-E",
+    "separator=|",
+    ...fields.flatMap((f) => ["-e", f]),
+  ]);
   return out
     .split("\n")
     .filter((l) => l.trim() !== "")
@@ -147,7 +169,16 @@ beforeAll(async () => {
   for (const ns of [A, B]) {
     sh(["ip", "netns", "add", ns]);
     // no DAD: the link-local is usable (not tentative) the moment the link is up
-    sh(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0", "net.ipv6.conf.default.accept_dad=0"]);
+    sh([
+      "ip",
+      "netns",
+      "exec",
+      ns,
+      "sysctl",
+      "-qw",
+      "net.ipv6.conf.all.accept_dad=0",
+      "net.ipv6.conf.default.accept_dad=0",
+    ]);
     sh(["ip", "-n", ns, "link", "set", "lo", "up"]);
   }
   sh(["ip", "-n", A, "link", "add", "eth0", "type", "veth", "peer", "name", "eth0", "netns", B]);
@@ -196,9 +227,19 @@ describe("VRRP raw sockets between two namespaces", () => {
     expect(bytes[8]).toBe(255); // TTL (RFC 5798 5.1.1.3)
     expect(bytes[9]).toBe(112);
     expect(got[0]!.data).toBe(sent[0]!); // the IP header as keel built it (IP_HDRINCL)
-    expect(tshark(pcap, "vrrp", ["ip.src", "ip.dst", "ip.ttl", "ip.dsfield", "vrrp.version", "vrrp.virt_rtr_id", "vrrp.prio", "vrrp.checksum.status", "vrrp.ip_addr"])).toEqual([
-      [A_IP, "224.0.0.18", "255", "0xc0", "3", "51", "150", "1", VIP4],
-    ]);
+    expect(
+      tshark(pcap, "vrrp", [
+        "ip.src",
+        "ip.dst",
+        "ip.ttl",
+        "ip.dsfield",
+        "vrrp.version",
+        "vrrp.virt_rtr_id",
+        "vrrp.prio",
+        "vrrp.checksum.status",
+        "vrrp.ip_addr",
+      ]),
+    ).toEqual([[A_IP, "224.0.0.18", "255", "0xc0", "3", "51", "150", "1", VIP4]]);
   }, 20000);
 
   test("(b) IPv6 multicast to ff02::12: hop limit 255, source = A's link-local, pktinfo ifindex and destination; tshark decodes VRRPv3 with a good checksum", async () => {
@@ -218,9 +259,19 @@ describe("VRRP raw sockets between two namespaces", () => {
     expect(r.dst).toBe(ipv6Hex("ff02::12"));
     // the VRRP message only; the kernel wrote the checksum (IPV6_CHECKSUM 6) and it equals keel's
     expect(r.data).toBe(sent[0]!);
-    expect(tshark(pcap, "vrrp", ["ipv6.src", "ipv6.dst", "ipv6.hlim", "ipv6.tclass", "vrrp.version", "vrrp.virt_rtr_id", "vrrp.prio", "vrrp.checksum.status", "vrrp.ipv6_addr"])).toEqual([
-      [aLinkLocal, "ff02::12", "255", "0x000000c0", "3", "51", "150", "1", VIP6],
-    ]);
+    expect(
+      tshark(pcap, "vrrp", [
+        "ipv6.src",
+        "ipv6.dst",
+        "ipv6.hlim",
+        "ipv6.tclass",
+        "vrrp.version",
+        "vrrp.virt_rtr_id",
+        "vrrp.prio",
+        "vrrp.checksum.status",
+        "vrrp.ipv6_addr",
+      ]),
+    ).toEqual([[aLinkLocal, "ff02::12", "255", "0x000000c0", "3", "51", "150", "1", VIP6]]);
   }, 20000);
 
   test("(c) gratuitous ARP and unsolicited NA from A, seen on B and decoded by tshark", async () => {
@@ -229,12 +280,31 @@ describe("VRRP raw sockets between two namespaces", () => {
       sent = (await new Child(A, ["garp", "eth0", VIP4, VIP6]).done()).find((l) => "sent" in l)!;
     });
     expect(sent.mac).toBe("02990000000b");
-    expect(tshark(pcap, "arp", ["eth.dst", "arp.opcode", "arp.isgratuitous", "arp.src.hw_mac", "arp.src.proto_ipv4", "arp.dst.hw_mac", "arp.dst.proto_ipv4"])).toEqual([
-      ["ff:ff:ff:ff:ff:ff", "1", "1", "02:99:00:00:00:0b", VIP4, "ff:ff:ff:ff:ff:ff", VIP4],
-    ]);
+    expect(
+      tshark(pcap, "arp", [
+        "eth.dst",
+        "arp.opcode",
+        "arp.isgratuitous",
+        "arp.src.hw_mac",
+        "arp.src.proto_ipv4",
+        "arp.dst.hw_mac",
+        "arp.dst.proto_ipv4",
+      ]),
+    ).toEqual([["ff:ff:ff:ff:ff:ff", "1", "1", "02:99:00:00:00:0b", VIP4, "ff:ff:ff:ff:ff:ff", VIP4]]);
     // flags r, s, o: Override only (the namespace does not forward IPv6)
     expect(
-      tshark(pcap, "icmpv6.type == 136", ["eth.dst", "ipv6.src", "ipv6.dst", "ipv6.hlim", "icmpv6.checksum.status", "icmpv6.nd.na.flag.r", "icmpv6.nd.na.flag.s", "icmpv6.nd.na.flag.o", "icmpv6.nd.na.target_address", "icmpv6.opt.linkaddr"]),
+      tshark(pcap, "icmpv6.type == 136", [
+        "eth.dst",
+        "ipv6.src",
+        "ipv6.dst",
+        "ipv6.hlim",
+        "icmpv6.checksum.status",
+        "icmpv6.nd.na.flag.r",
+        "icmpv6.nd.na.flag.s",
+        "icmpv6.nd.na.flag.o",
+        "icmpv6.nd.na.target_address",
+        "icmpv6.opt.linkaddr",
+      ]),
     ).toEqual([["33:33:00:00:00:01", VIP6, "ff02::1", "255", "1", "0", "0", "1", VIP6, "02:99:00:00:00:0b"]]);
   }, 20000);
 
@@ -249,9 +319,19 @@ describe("VRRP raw sockets between two namespaces", () => {
     expect(got.length).toBe(1);
     expect(got[0]!.ifindex).toBe(bIfindex);
     expect(got[0]!.data).toBe(sent[0]!);
-    expect(tshark(pcap, "vrrp", ["ip.src", "ip.dst", "ip.ttl", "vrrp.version", "vrrp.virt_rtr_id", "vrrp.checksum.status", "vrrp.auth_type", "vrrp.auth_string", "vrrp.ip_addr"])).toEqual([
-      [A_IP, B_IP, "255", "2", "51", "1", "1", "s3cret", VIP4],
-    ]);
+    expect(
+      tshark(pcap, "vrrp", [
+        "ip.src",
+        "ip.dst",
+        "ip.ttl",
+        "vrrp.version",
+        "vrrp.virt_rtr_id",
+        "vrrp.checksum.status",
+        "vrrp.auth_type",
+        "vrrp.auth_string",
+        "vrrp.ip_addr",
+      ]),
+    ).toEqual([[A_IP, B_IP, "255", "2", "51", "1", "1", "s3cret", VIP4]]);
   }, 20000);
 
   test("(d) IPv6 unicast between link-locals, sender bound to its source: hop limit 255 (IPV6_UNICAST_HOPS)", async () => {
@@ -276,6 +356,8 @@ describe("VRRP raw sockets between two namespaces", () => {
       .sort((x, y) => x - y);
     expect(us.length).toBe(N);
     const q = (p: number) => us[Math.min(us.length - 1, Math.floor(p * us.length))]!.toFixed(1);
-    console.log(`send → SIGIO callback over ${us.length} packets: p50 ${q(0.5)} µs, p90 ${q(0.9)} µs, p99 ${q(0.99)} µs, max ${q(1)} µs`);
+    console.log(
+      `send → SIGIO callback over ${us.length} packets: p50 ${q(0.5)} µs, p90 ${q(0.9)} µs, p99 ${q(0.99)} µs, max ${q(1)} µs`,
+    );
   }, 30000);
 });

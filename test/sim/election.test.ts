@@ -66,8 +66,16 @@ vrrp_instance VI_1 {
     const mdi = masterDownMs(3, 100, 100);
     expect(mdi).toBe(3609.375);
     for (const n of [a!, b!, c!]) expect(n.transitionsOf("VI_1", "MASTER").map((r) => r.t)).toEqual([mdi]);
-    expect(a!.transitionsOf("VI_1", "BACKUP").at(-1)).toMatchObject({ t: mdi, from: "MASTER", reason: "equal-priority-higher-ip" });
-    expect(b!.transitionsOf("VI_1", "BACKUP").at(-1)).toMatchObject({ t: mdi, from: "MASTER", reason: "equal-priority-higher-ip" });
+    expect(a!.transitionsOf("VI_1", "BACKUP").at(-1)).toMatchObject({
+      t: mdi,
+      from: "MASTER",
+      reason: "equal-priority-higher-ip",
+    });
+    expect(b!.transitionsOf("VI_1", "BACKUP").at(-1)).toMatchObject({
+      t: mdi,
+      from: "MASTER",
+      reason: "equal-priority-higher-ip",
+    });
     expect(sim.holders("192.168.1.7")).toEqual(["c"]);
   });
 
@@ -85,10 +93,18 @@ vrrp_instance VI_1 {
 
   test("priority 255 with state MASTER is master at once at start (address owner)", () => {
     const sim = new Sim({ seed: 4 });
-    const a = sim.add({ name: "a", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 255, state: "MASTER" })}` });
-    const b = sim.add({ name: "b", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 200 })}` });
+    const a = sim.add({
+      name: "a",
+      conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 255, state: "MASTER" })}`,
+    });
+    const b = sim.add({
+      name: "b",
+      conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 200 })}`,
+    });
     sim.runUntil(0);
-    expect(a.transitionsOf("VI_1", "MASTER")).toEqual([{ t: 0, instance: "VI_1", from: "INIT", to: "MASTER", reason: "address-owner" }]);
+    expect(a.transitionsOf("VI_1", "MASTER")).toEqual([
+      { t: 0, instance: "VI_1", from: "INIT", to: "MASTER", reason: "address-owner" },
+    ]);
     expect(a.sent[0]).toMatchObject({ t: 0, priority: 255 });
     expect(sim.masters(1)).toEqual(["a"]);
     sim.runUntil(30_000);

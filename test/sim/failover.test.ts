@@ -10,7 +10,10 @@ import { type InstanceOpts, Sim, globalDefs, vrrpInstance } from "./harness";
 function trio(prios: [number, number, number], extra: Partial<InstanceOpts>[] = [], seed = 1): Sim {
   const sim = new Sim({ seed });
   (["a", "b", "c"] as const).forEach((name, i) => {
-    sim.add({ name, conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: prios[i], ...extra[i] })}` });
+    sim.add({
+      name,
+      conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: prios[i], ...extra[i] })}`,
+    });
   });
   return sim;
 }
@@ -49,7 +52,12 @@ describe("failover", () => {
     sim.runUntil(10_000);
     sim.stop("a");
     expect(a!.sent.at(-1)).toMatchObject({ t: 10_000, priority: 0 });
-    expect(a!.transitionsOf("VI_1").at(-1)).toMatchObject({ t: 10_000, from: "MASTER", to: "STOP", reason: "shutdown" });
+    expect(a!.transitionsOf("VI_1").at(-1)).toMatchObject({
+      t: 10_000,
+      from: "MASTER",
+      to: "STOP",
+      reason: "shutdown",
+    });
     // the stopping master gives its VIPs back
     expect(a!.allVips()).toEqual([]);
     sim.runUntil(20_000);
@@ -77,8 +85,20 @@ describe("failover", () => {
 
     // a ignores b's lower-priority adverts, so its start-up down timer runs out
     const mdiA = masterDownMs(3, 100, 150);
-    expect(a!.transitionsOf("VI_1", "MASTER").at(-1)).toEqual({ t: 20_000 + mdiA, instance: "VI_1", from: "BACKUP", to: "MASTER", reason: "preempt" });
-    expect(b!.transitionsOf("VI_1").at(-1)).toEqual({ t: 20_000 + mdiA, instance: "VI_1", from: "MASTER", to: "BACKUP", reason: "higher-priority-advert" });
+    expect(a!.transitionsOf("VI_1", "MASTER").at(-1)).toEqual({
+      t: 20_000 + mdiA,
+      instance: "VI_1",
+      from: "BACKUP",
+      to: "MASTER",
+      reason: "preempt",
+    });
+    expect(b!.transitionsOf("VI_1").at(-1)).toEqual({
+      t: 20_000 + mdiA,
+      instance: "VI_1",
+      from: "MASTER",
+      to: "BACKUP",
+      reason: "higher-priority-advert",
+    });
     expect(sim.masters(1)).toEqual(["a"]);
     expect(sim.holders(VIP)).toEqual(["a"]);
   });
@@ -138,7 +158,10 @@ describe("failover", () => {
   test("state MASTER without priority 255 is not an owner: it waits its down timer like everyone", () => {
     const sim = trio([150, 100, 50], [{ state: "MASTER" }]);
     sim.runUntil(10_000);
-    expect(sim.node("a").transitionsOf("VI_1", "MASTER")[0]).toMatchObject({ t: masterDownMs(3, 100, 150), reason: "master-down-timer" });
+    expect(sim.node("a").transitionsOf("VI_1", "MASTER")[0]).toMatchObject({
+      t: masterDownMs(3, 100, 150),
+      reason: "master-down-timer",
+    });
   });
 
   test("a master answering a lower-priority advert restarts its advert timer (keepalived vrrp_dispatcher_read)", () => {
@@ -180,7 +203,10 @@ describe("failover", () => {
   test("vrrp_strict clears preempt_delay (keepalived vrrp_complete_instance): preemption after the down timer only", () => {
     const sim = new Sim({ seed: 9 });
     const strict = globalDefs(3, ["vrrp_strict"]);
-    const a = sim.add({ name: "a", conf: `${strict}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, preemptDelay: 5 })}` });
+    const a = sim.add({
+      name: "a",
+      conf: `${strict}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, preemptDelay: 5 })}`,
+    });
     sim.add({ name: "b", conf: `${strict}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100 })}` });
     sim.runUntil(10_000);
     sim.stop(a);
@@ -188,7 +214,10 @@ describe("failover", () => {
     sim.restart(a);
     sim.runUntil(40_000);
     // "preempt_delay is incompatible with strict mode - resetting": a preempts like any backup
-    expect(a.transitionsOf("VI_1", "MASTER").at(-1)).toMatchObject({ t: 20_000 + masterDownMs(3, 100, 150), reason: "preempt" });
+    expect(a.transitionsOf("VI_1", "MASTER").at(-1)).toMatchObject({
+      t: 20_000 + masterDownMs(3, 100, 150),
+      reason: "preempt",
+    });
   });
 
   test("GARPs on takeover: garp_master_repeat at once, again after garp_master_delay, then silence", () => {
@@ -219,7 +248,8 @@ describe("failover", () => {
     sim.stop(a!);
     sim.restart(a!);
     sim.runUntil(30_000);
-    const notifies = (n: typeof a) => n!.actions.filter((x) => x.action.type === "notify").map((x) => ({ t: x.t, ...(x.action as { state: string }) }));
+    const notifies = (n: typeof a) =>
+      n!.actions.filter((x) => x.action.type === "notify").map((x) => ({ t: x.t, ...(x.action as { state: string }) }));
     expect(notifies(a).map((x) => x.state)).toEqual(["BACKUP", "MASTER", "STOP", "BACKUP", "MASTER"]);
     expect(notifies(b).map((x) => x.state)).toEqual(["BACKUP", "MASTER", "BACKUP"]);
     // the MASTER notify carries the priority it won with

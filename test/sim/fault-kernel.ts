@@ -85,7 +85,11 @@ export class FaultKernel implements Kernel {
     const opts: ChannelOptions = { ...o, onPacket: (rx) => this.receive(o, rx) };
     let r: KernelResult<VrrpChannel>;
     try {
-      r = this.result("open-channel", () => this.inner.openChannel(opts), (ch) => ch.close());
+      r = this.result(
+        "open-channel",
+        () => this.inner.openChannel(opts),
+        (ch) => ch.close(),
+      );
     } catch (e) {
       this.hooks.onOpenRefused?.(o.ifname, o.family);
       throw e;

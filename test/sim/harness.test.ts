@@ -91,6 +91,8 @@ describe("harness", () => {
 
   test("a bad config is a test error, not a silent default", () => {
     const sim = new Sim();
-    expect(() => sim.add({ name: "x", conf: "vrrp_instance VI_1 {\n  virtual_router_id 300\n}" })).toThrow(/config errors/);
+    expect(() => sim.add({ name: "x", conf: "vrrp_instance VI_1 {\n  virtual_router_id 300\n}" })).toThrow(
+      /config errors/,
+    );
   });
 });

@@ -259,7 +259,9 @@ export function configFromText(text: string, node: string): KeelConfig {
   });
   const errors = r.diagnostics.items.filter((d) => d.severity === "error");
   if (errors.length > 0) {
-    throw new Error(`${node}: config errors:\n${errors.map((d) => `${d.file}:${d.line}:${d.col}: ${d.code}: ${d.message}`).join("\n")}`);
+    throw new Error(
+      `${node}: config errors:\n${errors.map((d) => `${d.file}:${d.line}:${d.col}: ${d.code}: ${d.message}`).join("\n")}`,
+    );
   }
   return r.config;
 }
@@ -306,7 +308,12 @@ export class Sim {
     const ifaces = new Map<string, { v4: string; v6: string }>();
     (spec.interfaces ?? ["eth0"]).forEach((ifname, k) => {
       const v4 = k === 0 && spec.ipv4 !== undefined ? spec.ipv4 : `10.${k}.0.${i + 1}`;
-      const v6 = k === 0 && spec.ipv6 !== undefined ? spec.ipv6 : k === 0 ? `fe80::${(i + 1).toString(16)}` : `fe80::${k}:0:0:${(i + 1).toString(16)}`;
+      const v6 =
+        k === 0 && spec.ipv6 !== undefined
+          ? spec.ipv6
+          : k === 0
+            ? `fe80::${(i + 1).toString(16)}`
+            : `fe80::${k}:0:0:${(i + 1).toString(16)}`;
       ifaces.set(ifname, { v4, v6 });
     });
     const node = new SimNode(i, spec.name, ifaces, spec.conf, configFromText(spec.conf, spec.name));
@@ -359,7 +366,8 @@ export class Sim {
     node.incarnation++;
     this.note(node, node.incarnation === 1 ? "start" : "restart");
     // a link that is down stays down across the restart
-    if (!node.linkUp) for (const ifname of node.ifaces.keys()) node.router.handleTrack(linkChange(ifname, false), this.now);
+    if (!node.linkUp)
+      for (const ifname of node.ifaces.keys()) node.router.handleTrack(linkChange(ifname, false), this.now);
     node.router.start(this.now);
     this.drain(node);
   }
@@ -657,7 +665,11 @@ export class Sim {
   }
 
   /** One advert onto the wire: every reachable node (multicast) or the addressed one (unicast). */
-  private transmit(from: SimNode, advert: AdvertOut, batches: Map<SimNode, Map<number, SimEvent & { kind: "packets" }>>): void {
+  private transmit(
+    from: SimNode,
+    advert: AdvertOut,
+    batches: Map<SimNode, Map<number, SimEvent & { kind: "packets" }>>,
+  ): void {
     if (this.recordAdverts) {
       from.sent.push({
         t: this.now,
@@ -680,7 +692,9 @@ export class Sim {
         multicast = isMulticast(pkt.dst);
         this.multicast.set(pkt.dst, multicast);
       }
-      const targets = multicast ? this.nodes : [this.byAddr.get(`${ifname}/${pkt.dst.toLowerCase()}`)].filter((n): n is SimNode => n !== undefined);
+      const targets = multicast
+        ? this.nodes
+        : [this.byAddr.get(`${ifname}/${pkt.dst.toLowerCase()}`)].filter((n): n is SimNode => n !== undefined);
       for (const to of targets) {
         if (!this.canHear(from, to) || !to.ifaces.has(ifname)) continue;
         const link = this.linkParams(from, to);
@@ -766,7 +780,8 @@ export function vrrpInstance(o: InstanceOpts): string {
   if (o.version !== undefined) lines.push(`  version ${o.version}`);
   if (o.nopreempt) lines.push("  nopreempt");
   if (o.preemptDelay !== undefined) lines.push(`  preempt_delay ${o.preemptDelay}`);
-  if (o.authPass !== undefined) lines.push("  authentication {", "    auth_type PASS", `    auth_pass ${o.authPass}`, "  }");
+  if (o.authPass !== undefined)
+    lines.push("  authentication {", "    auth_type PASS", `    auth_pass ${o.authPass}`, "  }");
   if (o.unicastSrcIp !== undefined) lines.push(`  unicast_src_ip ${o.unicastSrcIp}`);
   if (o.unicastPeers) lines.push("  unicast_peer {", ...o.unicastPeers.map((p) => `    ${p}`), "  }");
   if (o.trackScripts) lines.push("  track_script {", ...o.trackScripts.map((s) => `    ${s}`), "  }");
@@ -784,5 +799,12 @@ export function globalDefs(version: 2 | 3 = 3, extra: string[] = []): string {
 
 /** A vrrp_script block (the sim never runs it; results come in through `Sim.track`). */
 export function vrrpScript(name: string, weight = 0, extra: string[] = []): string {
-  return [`vrrp_script ${name} {`, '  script "/bin/true"', "  interval 1", `  weight ${weight}`, ...extra.map((l) => `  ${l}`), "}"].join("\n");
+  return [
+    `vrrp_script ${name} {`,
+    '  script "/bin/true"',
+    "  interval 1",
+    `  weight ${weight}`,
+    ...extra.map((l) => `  ${l}`),
+    "}",
+  ].join("\n");
 }

@@ -10,8 +10,14 @@ import { Sim, globalDefs, vrrpInstance } from "./harness";
 describe("advert intervals", () => {
   test("v3: a backup with advert_int 1 adopts the master's 0.5 s and its down timer follows", () => {
     const sim = new Sim({ seed: 31 });
-    const a = sim.add({ name: "a", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, advertInt: 0.5 })}` });
-    const b = sim.add({ name: "b", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, advertInt: 1 })}` });
+    const a = sim.add({
+      name: "a",
+      conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, advertInt: 0.5 })}`,
+    });
+    const b = sim.add({
+      name: "b",
+      conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, advertInt: 1 })}`,
+    });
     sim.runUntil(10_000);
     // a: its own 50 cs timers
     expect(a.transitionsOf("VI_1", "MASTER")[0]!.t).toBe(masterDownMs(3, 50, 150));
@@ -25,7 +31,13 @@ describe("advert intervals", () => {
     sim.runUntil(20_000);
     const heard = b.lastRx((r) => r.from === "a")!;
     expect(b.transitionsOf("VI_1", "MASTER")).toEqual([
-      { t: heard.t + masterDownMs(3, 50, 100), instance: "VI_1", from: "BACKUP", to: "MASTER", reason: "master-down-timer" },
+      {
+        t: heard.t + masterDownMs(3, 50, 100),
+        instance: "VI_1",
+        from: "BACKUP",
+        to: "MASTER",
+        reason: "master-down-timer",
+      },
     ]);
     // as master, b advertises its own configured interval
     expect(b.sent.at(-1)!.advertIntCs).toBe(100);
@@ -34,8 +46,14 @@ describe("advert intervals", () => {
 
   test("v3: a backup with advert_int 0.5 adopts a slower master's 2 s (and waits longer)", () => {
     const sim = new Sim({ seed: 32 });
-    sim.add({ name: "a", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 200, advertInt: 2 })}` });
-    const b = sim.add({ name: "b", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, advertInt: 0.5 })}` });
+    sim.add({
+      name: "a",
+      conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 200, advertInt: 2 })}`,
+    });
+    const b = sim.add({
+      name: "b",
+      conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, advertInt: 0.5 })}`,
+    });
     sim.runUntil(30_000);
     // b's own down timer (1804.687 ms) would have run out first: b was master until a spoke
     expect(b.transitionsOf("VI_1", "MASTER")[0]!.t).toBe(masterDownMs(3, 50, 100));
@@ -49,8 +67,14 @@ describe("advert intervals", () => {
 
   test("v3: a master that steps down for a faster master adopts that master's interval", () => {
     const sim = new Sim({ seed: 33 });
-    const a = sim.add({ name: "a", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, advertInt: 0.25 })}` });
-    const b = sim.add({ name: "b", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, advertInt: 1 })}` });
+    const a = sim.add({
+      name: "a",
+      conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, advertInt: 0.25 })}`,
+    });
+    const b = sim.add({
+      name: "b",
+      conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, advertInt: 1 })}`,
+    });
     sim.runUntil(5_000);
     sim.stop(a);
     sim.runUntil(10_000);
@@ -64,8 +88,14 @@ describe("advert intervals", () => {
 
   test("v2: adverts with a different interval are dropped, counted, and the backup becomes master", () => {
     const sim = new Sim({ seed: 34 });
-    const a = sim.add({ name: "a", conf: `${globalDefs(2)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, advertInt: 1 })}` });
-    const b = sim.add({ name: "b", conf: `${globalDefs(2)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, advertInt: 2 })}` });
+    const a = sim.add({
+      name: "a",
+      conf: `${globalDefs(2)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, advertInt: 1 })}`,
+    });
+    const b = sim.add({
+      name: "b",
+      conf: `${globalDefs(2)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, advertInt: 2 })}`,
+    });
     sim.runUntil(5_000);
     // v2 skew is (256 - priority) / 256 s, whatever the interval
     expect(a.transitionsOf("VI_1", "MASTER")[0]!.t).toBe(masterDownMs(2, 100, 150));
@@ -93,9 +123,18 @@ describe("advert intervals", () => {
 
   test("v2: matching intervals and PASS authentication elect normally; a wrong password is an auth_failure", () => {
     const sim = new Sim({ seed: 35 });
-    const a = sim.add({ name: "a", conf: `${globalDefs(2)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, authPass: "secret1" })}` });
-    const b = sim.add({ name: "b", conf: `${globalDefs(2)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, authPass: "secret1" })}` });
-    const c = sim.add({ name: "c", conf: `${globalDefs(2)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 50, authPass: "other" })}` });
+    const a = sim.add({
+      name: "a",
+      conf: `${globalDefs(2)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, authPass: "secret1" })}`,
+    });
+    const b = sim.add({
+      name: "b",
+      conf: `${globalDefs(2)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, authPass: "secret1" })}`,
+    });
+    const c = sim.add({
+      name: "c",
+      conf: `${globalDefs(2)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 50, authPass: "other" })}`,
+    });
     sim.runUntil(10_000);
     expect(sim.masters(1)).toEqual(["a", "c"]);
     expect(b.transitionsOf("VI_1", "MASTER")).toEqual([]);

@@ -35,7 +35,11 @@ describe("partition", () => {
     const one = sim.waitFor(() => sim.masters(1).length === 1, 1_000 + 2 * latency, "one master after heal");
     expect(one - healedAt).toBeLessThanOrEqual(1_000 + 2 * latency);
     expect(sim.masters(1)).toEqual(["a"]);
-    expect(sim.node("b").transitionsOf("VI_1").at(-1)).toMatchObject({ from: "MASTER", to: "BACKUP", reason: "higher-priority-advert" });
+    expect(sim.node("b").transitionsOf("VI_1").at(-1)).toMatchObject({
+      from: "MASTER",
+      to: "BACKUP",
+      reason: "higher-priority-advert",
+    });
     // and it stays that way
     const end = sim.now + 30_000;
     for (let t = sim.now; t < end; t += 100) {

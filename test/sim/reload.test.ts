@@ -35,9 +35,15 @@ describe("reload", () => {
     // the changed one advertises its new priority; the VIPs never went away
     expect(a.sent.filter((s) => s.vrid === 7 && s.t > T).every((s) => s.priority === 200)).toBe(true);
     // (the added instance's start-up clean-up is its own)
-    expect(a.actions.filter((x) => x.t >= T && x.action.type === "del-vips" && x.action.instance !== "VI_51")).toEqual([]);
+    expect(a.actions.filter((x) => x.t >= T && x.action.type === "del-vips" && x.action.instance !== "VI_51")).toEqual(
+      [],
+    );
     // the added one starts in BACKUP and wins (b has it at 100)
-    expect(after(a).filter((t) => t.instance === "VI_51").map((t) => t.to)).toEqual(["BACKUP", "MASTER"]);
+    expect(
+      after(a)
+        .filter((t) => t.instance === "VI_51")
+        .map((t) => t.to),
+    ).toEqual(["BACKUP", "MASTER"]);
     expect(sim.masters(51)).toEqual(["a"]);
   });
 

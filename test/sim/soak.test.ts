@@ -12,7 +12,8 @@ describe("soak", () => {
     // the invariant was really exercised, many times over
     expect(res.settledWindows).toBeGreaterThan(200);
     expect(res.checks).toBeGreaterThan(10_000);
-    for (const k of ["kill", "stop", "restart", "partition", "heal", "link", "loss", "repair", "one-way"]) expect(res.kinds[k] ?? 0).toBeGreaterThan(20);
+    for (const k of ["kill", "stop", "restart", "partition", "heal", "link", "loss", "repair", "one-way"])
+      expect(res.kinds[k] ?? 0).toBeGreaterThan(20);
   });
 
   test("other seeds", () => {

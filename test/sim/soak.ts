@@ -30,7 +30,11 @@ const VRIDS: VridSpec[] = [
   { opts: { name: "VI_2", vrid: 2, version: 2, authPass: "s0ak" }, prio: { a: 100, b: 150, c: 100, d: 100 } },
   { opts: { name: "VI_3", vrid: 3, family: 6 }, prio: { a: 90, b: 90, c: 200, d: 90 } },
   { opts: { name: "VI_4", vrid: 4, nopreempt: true }, prio: { a: 100, b: 110, c: 120, d: 130 } },
-  { opts: { name: "VI_5", vrid: 5, advertInt: 0.5 }, prio: { a: 100, b: 100, c: 100, d: 200 }, per: { d: { preemptDelay: 2 } } },
+  {
+    opts: { name: "VI_5", vrid: 5, advertInt: 0.5 },
+    prio: { a: 100, b: 100, c: 100, d: 200 },
+    per: { d: { preemptDelay: 2 } },
+  },
 ];
 
 function conf(node: NodeName): string {
@@ -95,8 +99,12 @@ export function soak(seed: number, faults: number, link: { latencyMs?: number; j
       const running = sim.nodes.some((n) => n.alive);
       if (m.length > 1 || (running && m.length === 0)) {
         if (res.violations.length < 10) {
-          const recent = sim.log.filter((l) => l.t >= lastChange - 30_000).map((l) => `${l.t.toFixed(3)} ${l.node} ${l.what}`);
-          res.violations.push(`t=${t.toFixed(3)} ${v.opts.name}: masters [${m.join(",")}] (settled since ${lastChange.toFixed(3)})\n  ${recent.slice(-12).join("\n  ")}`);
+          const recent = sim.log
+            .filter((l) => l.t >= lastChange - 30_000)
+            .map((l) => `${l.t.toFixed(3)} ${l.node} ${l.what}`);
+          res.violations.push(
+            `t=${t.toFixed(3)} ${v.opts.name}: masters [${m.join(",")}] (settled since ${lastChange.toFixed(3)})\n  ${recent.slice(-12).join("\n  ")}`,
+          );
         }
       }
     });
@@ -178,4 +186,3 @@ export function soak(seed: number, faults: number, link: { latencyMs?: number; j
   res.virtualMs = sim.now;
   return res;
 }
-

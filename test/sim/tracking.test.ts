@@ -14,7 +14,10 @@ describe("tracking", () => {
       name: "a",
       conf: `${globalDefs(3)}\n${vrrpScript("chk_web", -60)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, trackScripts: ["chk_web"] })}`,
     });
-    const b = sim.add({ name: "b", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100 })}` });
+    const b = sim.add({
+      name: "b",
+      conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100 })}`,
+    });
     sim.track(a, { kind: "script", name: "chk_web", ok: true });
     sim.runUntil(10_000);
     expect(sim.masters(1)).toEqual(["a"]);
@@ -29,9 +32,19 @@ describe("tracking", () => {
     const lastAccepted = b.lastRx((r) => r.priority === 150)!;
     expect(lastAccepted.t).toBeCloseTo(9414.062, 6);
     expect(b.transitionsOf("VI_1", "MASTER")).toEqual([
-      { t: lastAccepted.t + masterDownMs(3, 100, 100), instance: "VI_1", from: "BACKUP", to: "MASTER", reason: "preempt" },
+      {
+        t: lastAccepted.t + masterDownMs(3, 100, 100),
+        instance: "VI_1",
+        from: "BACKUP",
+        to: "MASTER",
+        reason: "preempt",
+      },
     ]);
-    expect(a.transitionsOf("VI_1").at(-1)).toMatchObject({ from: "MASTER", to: "BACKUP", reason: "higher-priority-advert" });
+    expect(a.transitionsOf("VI_1").at(-1)).toMatchObject({
+      from: "MASTER",
+      to: "BACKUP",
+      reason: "higher-priority-advert",
+    });
     expect(sim.masters(1)).toEqual(["b"]);
     expect(sim.holders("192.168.1.1")).toEqual(["b"]);
 
@@ -55,18 +68,33 @@ describe("tracking", () => {
       name: "a",
       conf: `${globalDefs(3)}\n${vrrpScript("chk_db", 0)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, trackScripts: ["chk_db"] })}`,
     });
-    const b = sim.add({ name: "b", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100 })}` });
+    const b = sim.add({
+      name: "b",
+      conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100 })}`,
+    });
     sim.track(a, { kind: "script", name: "chk_db", ok: true });
     sim.runUntil(10_000);
     expect(sim.masters(1)).toEqual(["a"]);
 
     sim.track(a, { kind: "script", name: "chk_db", ok: false });
-    expect(a.transitionsOf("VI_1").at(-1)).toEqual({ t: 10_000, instance: "VI_1", from: "MASTER", to: "FAULT", reason: "track-fault" });
+    expect(a.transitionsOf("VI_1").at(-1)).toEqual({
+      t: 10_000,
+      instance: "VI_1",
+      from: "MASTER",
+      to: "FAULT",
+      reason: "track-fault",
+    });
     expect(a.sent.at(-1)).toMatchObject({ t: 10_000, priority: 0 });
     expect(a.allVips()).toEqual([]);
     sim.runUntil(20_000);
     expect(b.transitionsOf("VI_1", "MASTER")).toEqual([
-      { t: 10_000 + skewMs(3, 100, 100), instance: "VI_1", from: "BACKUP", to: "MASTER", reason: "priority-zero-received" },
+      {
+        t: 10_000 + skewMs(3, 100, 100),
+        instance: "VI_1",
+        from: "BACKUP",
+        to: "MASTER",
+        reason: "priority-zero-received",
+      },
     ]);
     // in FAULT a neither sends nor listens
     expect(a.sent.filter((s) => s.t > 10_000)).toEqual([]);
@@ -74,9 +102,21 @@ describe("tracking", () => {
 
     // recovery: BACKUP first, then preemption once its down timer runs out
     sim.track(a, { kind: "script", name: "chk_db", ok: true });
-    expect(a.transitionsOf("VI_1").at(-1)).toEqual({ t: 20_000, instance: "VI_1", from: "FAULT", to: "BACKUP", reason: "track-recovered" });
+    expect(a.transitionsOf("VI_1").at(-1)).toEqual({
+      t: 20_000,
+      instance: "VI_1",
+      from: "FAULT",
+      to: "BACKUP",
+      reason: "track-recovered",
+    });
     sim.runUntil(30_000);
-    expect(a.transitionsOf("VI_1").at(-1)).toEqual({ t: 20_000 + masterDownMs(3, 100, 150), instance: "VI_1", from: "BACKUP", to: "MASTER", reason: "preempt" });
+    expect(a.transitionsOf("VI_1").at(-1)).toEqual({
+      t: 20_000 + masterDownMs(3, 100, 150),
+      instance: "VI_1",
+      from: "BACKUP",
+      to: "MASTER",
+      reason: "preempt",
+    });
     expect(sim.masters(1)).toEqual(["a"]);
   });
 
@@ -102,16 +142,32 @@ describe("tracking", () => {
     const b = sim.add({ name: "b", conf: conf(100) });
     sim.runUntil(10_000);
     sim.linkDown(a);
-    expect(a.transitionsOf("VI_1").at(-1)).toMatchObject({ t: 10_000, from: "MASTER", to: "FAULT", reason: "interface-down" });
+    expect(a.transitionsOf("VI_1").at(-1)).toMatchObject({
+      t: 10_000,
+      from: "MASTER",
+      to: "FAULT",
+      reason: "interface-down",
+    });
     sim.runUntil(20_000);
     // a's priority-0 advert never left the box: b waits its full down timer
     expect(b.received.some((r) => r.priority === 0)).toBe(false);
     const heard = b.lastRx((r) => r.from === "a")!;
     expect(b.transitionsOf("VI_1", "MASTER")).toEqual([
-      { t: heard.t + masterDownMs(3, 100, 100), instance: "VI_1", from: "BACKUP", to: "MASTER", reason: "master-down-timer" },
+      {
+        t: heard.t + masterDownMs(3, 100, 100),
+        instance: "VI_1",
+        from: "BACKUP",
+        to: "MASTER",
+        reason: "master-down-timer",
+      },
     ]);
     sim.linkUp(a);
-    expect(a.transitionsOf("VI_1").at(-1)).toMatchObject({ t: 20_000, from: "FAULT", to: "BACKUP", reason: "interface-up" });
+    expect(a.transitionsOf("VI_1").at(-1)).toMatchObject({
+      t: 20_000,
+      from: "FAULT",
+      to: "BACKUP",
+      reason: "interface-up",
+    });
     sim.runUntil(30_000);
     expect(sim.masters(1)).toEqual(["a"]);
   });
@@ -138,7 +194,12 @@ ${vrrpInstance({ name: "VI_INT", vrid: 20, priority: p })}`;
     // both members leave MASTER at once, each with a priority-0 advert
     expect(a.transitionsOf("VI_EXT").at(-1)).toMatchObject({ t: 10_000, to: "FAULT", reason: "track-fault" });
     expect(a.transitionsOf("VI_INT").at(-1)).toMatchObject({ t: 10_000, to: "FAULT", reason: "sync-group" });
-    expect(a.sent.filter((s) => s.t === 10_000 && s.priority === 0).map((s) => s.vrid).sort((x, y) => x - y)).toEqual([10, 20]);
+    expect(
+      a.sent
+        .filter((s) => s.t === 10_000 && s.priority === 0)
+        .map((s) => s.vrid)
+        .sort((x, y) => x - y),
+    ).toEqual([10, 20]);
     sim.runUntil(20_000);
     expect([sim.masters(10), sim.masters(20)]).toEqual([["b"], ["b"]]);
     const tb = 10_000 + skewMs(3, 100, 100);
@@ -146,7 +207,9 @@ ${vrrpInstance({ name: "VI_INT", vrid: 20, priority: p })}`;
     expect(b.transitionsOf("VI_INT", "MASTER").map((r) => r.t)).toEqual([tb]);
     expect(a.allVips()).toEqual([]);
     expect(b.allVips()).toEqual(["192.168.1.10", "192.168.1.20"]);
-    const groupNotifies = b.actions.filter((x) => x.action.type === "notify" && x.action.kind === "GROUP").map((x) => x.action);
+    const groupNotifies = b.actions
+      .filter((x) => x.action.type === "notify" && x.action.kind === "GROUP")
+      .map((x) => x.action);
     expect(groupNotifies.at(-1)).toMatchObject({ name: "G1", state: "MASTER" });
 
     sim.track(a, { kind: "script", name: "chk_ext", ok: true });
@@ -197,7 +260,6 @@ describe("sync group start", () => {
     expect(sim.masters(2)).toEqual(["a"]);
     expect(a.transitionsOf("VI_1", "MASTER")[0]?.t).toBe(1000 + 3.906);
   });
-
 });
 
 describe("address owner and trackers", () => {
@@ -221,7 +283,10 @@ describe("address owner and trackers", () => {
     expect(a.transitionsOf("VI_1").at(-1)).toMatchObject({ t: 20_000, from: "FAULT", to: "BACKUP" });
     sim.runUntil(30_000);
     expect(masterDownMs(3, 100, 255)).toBe(3003.906);
-    expect(a.transitionsOf("VI_1", "MASTER").at(-1)).toMatchObject({ t: 20_000 + masterDownMs(3, 100, 255), from: "BACKUP" });
+    expect(a.transitionsOf("VI_1", "MASTER").at(-1)).toMatchObject({
+      t: 20_000 + masterDownMs(3, 100, 255),
+      from: "BACKUP",
+    });
   });
 
   test("address owner waiting for its weight-0 script's first result is master the moment it succeeds", () => {
@@ -257,7 +322,9 @@ describe("init wait for weight-0 scripts", () => {
     sim.runUntil(5_000);
     sim.track(a, { kind: "script", name: "chk", ok: false });
     sim.runUntil(6_000);
-    const notifies = a.actions.filter((x) => x.action.type === "notify").map((x) => (x.action as { state: string }).state);
+    const notifies = a.actions
+      .filter((x) => x.action.type === "notify")
+      .map((x) => (x.action as { state: string }).state);
     expect(notifies).toEqual(["FAULT"]);
     expect(a.transitionsOf("VI_1").map((t) => t.to)).toEqual(["FAULT"]);
     sim.track(a, { kind: "script", name: "chk", ok: true });

@@ -14,7 +14,10 @@ describe("unicast peers", () => {
     const sim = new Sim({ seed: 5 });
     const a = sim.add({ name: "a", conf: unicastConf(150, "10.0.0.1", ["10.0.0.2"]) });
     const b = sim.add({ name: "b", conf: unicastConf(100, "10.0.0.2", ["10.0.0.1"]) });
-    const c = sim.add({ name: "c", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 50 })}` });
+    const c = sim.add({
+      name: "c",
+      conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 50 })}`,
+    });
     sim.runUntil(10_000);
     expect(sim.masters(1).sort()).toEqual(["a", "c"]); // c is multicast: it never hears the unicast pair
     // the unicast pair's adverts reach only each other; c's multicast ones reach b, which

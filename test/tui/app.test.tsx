@@ -39,7 +39,14 @@ describe("instances view", () => {
     const d = new FakeDaemon(sample());
     const m = await start(d);
     await m.waitFor("vi_db");
-    d.emit({ event: "transition", at: Date.now(), instance: "vi_db", from: "BACKUP", to: "MASTER", reason: "higher-priority-advert" });
+    d.emit({
+      event: "transition",
+      at: Date.now(),
+      instance: "vi_db",
+      from: "BACKUP",
+      to: "MASTER",
+      reason: "higher-priority-advert",
+    });
     const f = await m.waitFor((f) => lineWith(f, "vi_db").includes("MASTER"));
     expect(f).toContain("3 instances: 2 MASTER 1 FAULT");
     await m.press(KEY.tab); // timeline
@@ -104,7 +111,10 @@ describe("keys", () => {
     await m.press("n");
     await m.waitFor("reload cancelled");
     expect(d.sent("reload")).toHaveLength(0);
-    d.replies.reload = () => ({ ok: false, error: { code: "config-error", message: "keepalived.conf:3:1: error[unknown-keyword]: foo" } });
+    d.replies.reload = () => ({
+      ok: false,
+      error: { code: "config-error", message: "keepalived.conf:3:1: error[unknown-keyword]: foo" },
+    });
     await m.press("r");
     await m.waitFor("[y/N]");
     await m.press("y");
@@ -136,7 +146,9 @@ describe("keys", () => {
   });
 
   test("? shows help; any key closes it", async () => {
-    const m = await start(new FakeDaemon(sample()), { extraKeys: [{ key: "x", help: "stop the daemon", run: () => "stopping" }] });
+    const m = await start(new FakeDaemon(sample()), {
+      extraKeys: [{ key: "x", help: "stop the daemon", run: () => "stopping" }],
+    });
     await m.press("?");
     const f = await m.waitFor("send gratuitous ARP");
     expect(f).toContain("stop the daemon");
@@ -169,7 +181,14 @@ describe("other views", () => {
     const m = await start(d, { columns: 120 });
     await m.press("4");
     await m.waitFor("10.0.0.12:80");
-    d.emit({ event: "real-server", at: Date.now(), virtualServer: "10.0.0.100:80/TCP", realServer: "10.0.0.12:80", up: true, liveWeight: 2 });
+    d.emit({
+      event: "real-server",
+      at: Date.now(),
+      virtualServer: "10.0.0.100:80/TCP",
+      realServer: "10.0.0.12:80",
+      up: true,
+      liveWeight: 2,
+    });
     await m.waitFor((f) => /10\.0\.0\.12:80\s+up\s+2\/2/.test(f));
   });
 
@@ -208,11 +227,27 @@ describe("terminal", () => {
   test("80x24: no line longer than 80 columns, no more than 24 rows, in every view", async () => {
     const many = sample();
     for (let n = 0; n < 60; n++)
-      many.instances.push(inst(`vi_a_rather_long_instance_name_${n}`, n % 2 ? "BACKUP" : "MASTER", { vips: ["192.168.100.200/24", "192.168.100.201/24", "fd00::1/64"] }));
+      many.instances.push(
+        inst(`vi_a_rather_long_instance_name_${n}`, n % 2 ? "BACKUP" : "MASTER", {
+          vips: ["192.168.100.200/24", "192.168.100.201/24", "fd00::1/64"],
+        }),
+      );
     const d = new FakeDaemon(many);
-    const m = await start(d, { columns: 80, rows: 24, banner: "running /etc/keepalived/keepalived.conf in this process; x stops it ".repeat(2) });
+    const m = await start(d, {
+      columns: 80,
+      rows: 24,
+      banner: "running /etc/keepalived/keepalived.conf in this process; x stops it ".repeat(2),
+    });
     for (let n = 0; n < 40; n++)
-      d.emit({ event: "checker", at: Date.now(), virtualServer: "10.0.0.100:80/TCP", realServer: "10.0.0.12:80", type: "TCP_CHECK", up: false, line: "x".repeat(200) });
+      d.emit({
+        event: "checker",
+        at: Date.now(),
+        virtualServer: "10.0.0.100:80/TCP",
+        realServer: "10.0.0.12:80",
+        type: "TCP_CHECK",
+        up: false,
+        line: "x".repeat(200),
+      });
     for (const key of ["1", "2", "3", "4", "5", "?", "k", "1", KEY.enter]) {
       await m.press(key);
       await sleep(20);

@@ -71,7 +71,15 @@ export function inst(name: string, state: string, over: Partial<InstanceStatus> 
 }
 
 export function baseStatus(instances: InstanceStatus[], over: Partial<Status> = {}): Status {
-  return { version: 1, keel: "0.1.0", pid: 42, startedAt: Date.now() - 60_000, configFile: "/etc/keepalived/keepalived.conf", instances, ...over };
+  return {
+    version: 1,
+    keel: "0.1.0",
+    pid: 42,
+    startedAt: Date.now() - 60_000,
+    configFile: "/etc/keepalived/keepalived.conf",
+    instances,
+    ...over,
+  };
 }
 
 /** A daemon the TUI can connect to: answers status/subscribe/garp/reload and emits events. */
@@ -93,7 +101,8 @@ export class FakeDaemon {
         const custom = this.replies[r.cmd];
         if (custom) return { id: r.id, ...custom(r) };
         if (r.cmd === "subscribe") c.subscribed = true;
-        if (r.cmd === "status" || r.cmd === "subscribe") return { id: r.id, ok: true, result: structuredClone(this.status) };
+        if (r.cmd === "status" || r.cmd === "subscribe")
+          return { id: r.id, ok: true, result: structuredClone(this.status) };
         return { id: r.id, ok: true, result: null };
       },
       onEvent: (cb) => {
@@ -141,7 +150,10 @@ export interface Mounted {
 
 export const KEY = { up: "\u001B[A", down: "\u001B[B", enter: "\r", tab: "\t", esc: "\u001B", backspace: "\u007F" };
 
-export async function mount(daemon: FakeDaemon, o: Partial<TuiOptions> & { columns?: number; rows?: number } = {}): Promise<Mounted> {
+export async function mount(
+  daemon: FakeDaemon,
+  o: Partial<TuiOptions> & { columns?: number; rows?: number } = {},
+): Promise<Mounted> {
   const stdout = new FakeStdout(o.columns ?? 100, o.rows ?? 30);
   const stdin = new FakeStdin();
   const tui = startTui({
@@ -171,7 +183,9 @@ export async function mount(daemon: FakeDaemon, o: Partial<TuiOptions> & { colum
         if (ok(frame())) return frame();
         await sleep(5);
       }
-      throw new Error(`timed out waiting for ${typeof text === "string" ? JSON.stringify(text) : "a condition"}; last frame:\n${frame()}`);
+      throw new Error(
+        `timed out waiting for ${typeof text === "string" ? JSON.stringify(text) : "a condition"}; last frame:\n${frame()}`,
+      );
     },
     async press(s) {
       stdin.write(s);

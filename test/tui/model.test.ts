@@ -27,7 +27,14 @@ describe("model", () => {
       type: "events",
       at: 2000,
       events: [
-        { event: "transition", at: 1500, instance: "vi_db", from: "BACKUP", to: "MASTER", reason: "higher-priority-advert" },
+        {
+          event: "transition",
+          at: 1500,
+          instance: "vi_db",
+          from: "BACKUP",
+          to: "MASTER",
+          reason: "higher-priority-advert",
+        },
         { event: "priority", at: 1500, instance: "vi_web", from: 100, to: 50 },
         { event: "rx-error", at: 1500, instance: "vi_web", from: "10.0.0.9", code: "bad-ttl" },
         { event: "track", at: 1500, kind: "script", name: "chk_pg", ok: true, code: 0, ms: 7 },
@@ -37,14 +44,26 @@ describe("model", () => {
     });
     const i = (n: string) => m.status!.instances.find((x) => x.name === n)!;
     expect(i("vi_db").state).toBe("MASTER");
-    expect(i("vi_db").lastTransition).toEqual({ at: 1500, from: "BACKUP", to: "MASTER", reason: "higher-priority-advert" });
+    expect(i("vi_db").lastTransition).toEqual({
+      at: 1500,
+      from: "BACKUP",
+      to: "MASTER",
+      reason: "higher-priority-advert",
+    });
     expect(i("vi_web").effectivePriority).toBe(50);
     expect(i("vi_web").errors).toBe(1);
     expect(m.status!.trackers![0]).toMatchObject({ ok: true, value: 0, ms: 7, at: 1500 });
     const vs = m.status!.virtualServers![0]!;
     expect(vs.realServers[0]).toMatchObject({ up: false, liveWeight: undefined });
     expect(vs).toMatchObject({ quorumUp: false, aliveWeight: 0 });
-    expect(m.events.map((e) => e.kind)).toEqual(["transition", "priority", "rx-error", "track", "real-server", "quorum"]);
+    expect(m.events.map((e) => e.kind)).toEqual([
+      "transition",
+      "priority",
+      "rx-error",
+      "track",
+      "real-server",
+      "quorum",
+    ]);
     expect(m.timeline.at(-1)).toMatchObject({ instance: "vi_db", to: "MASTER" });
     // pure: the previous snapshot is untouched
     expect(before.instances.find((x) => x.name === "vi_db")!.state).toBe("BACKUP");

@@ -8,11 +8,23 @@ import { join } from "node:path";
 const ROOT = join(import.meta.dir, "../..");
 
 export async function runGuest(script: string, expectedPasses: number, timeoutS: number): Promise<void> {
-  const p = Bun.spawn([join(import.meta.dir, "run-in-vm.sh"), "--share", ROOT, "--timeout", String(timeoutS), "--", join(ROOT, "node_modules/.bin/bun"), join(import.meta.dir, "guest", script)], {
-    cwd: ROOT,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+  const p = Bun.spawn(
+    [
+      join(import.meta.dir, "run-in-vm.sh"),
+      "--share",
+      ROOT,
+      "--timeout",
+      String(timeoutS),
+      "--",
+      join(ROOT, "node_modules/.bin/bun"),
+      join(import.meta.dir, "guest", script),
+    ],
+    {
+      cwd: ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
   const [out, err] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text()]);
   const code = await p.exited;
   const lines = out.split("\n");

@@ -24,12 +24,19 @@ export function DetailView(p: { m: Model; width: number; height: number }) {
         <C color={stateColor(i.state)} bold>
           {stateLabel(i.state)}
         </C>
-        {i.lastTransition ? ` for ${span(m.now - i.lastTransition.at)}, since ${clock(i.lastTransition.at)}: ${i.lastTransition.from} -> ${i.lastTransition.to} (${i.lastTransition.reason})` : ""}
+        {i.lastTransition
+          ? ` for ${span(m.now - i.lastTransition.at)}, since ${clock(i.lastTransition.at)}: ${i.lastTransition.from} -> ${i.lastTransition.to} (${i.lastTransition.reason})`
+          : ""}
       </>
     ),
   });
   lines.push(kv("interface", `${i.interface ?? "-"}   VRID ${i.vrid}   IPv${i.family}   VRRPv${i.version}`));
-  lines.push(kv("priority", `${prioText(i)}${i.priority !== i.effectivePriority ? ` (configured ${i.priority}, effective ${i.effectivePriority})` : ""}`));
+  lines.push(
+    kv(
+      "priority",
+      `${prioText(i)}${i.priority !== i.effectivePriority ? ` (configured ${i.priority}, effective ${i.effectivePriority})` : ""}`,
+    ),
+  );
   lines.push(kv("master", i.master ?? "-"));
   lines.push(kv("adverts rx/tx", `${i.advertsReceived} / ${i.advertsSent}   ${rateText(hist)}`));
   lines.push({

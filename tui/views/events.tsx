@@ -15,7 +15,12 @@ export function EventsView(p: { m: Model; width: number; height: number }) {
   const { m } = p;
   const rows = eventRows(m);
   if (rows.length === 0)
-    return <Empty height={p.height} text={m.filter ? `no event matches "${m.filter}" (of ${m.events.length})` : "no events yet"} />;
+    return (
+      <Empty
+        height={p.height}
+        text={m.filter ? `no event matches "${m.filter}" (of ${m.events.length})` : "no events yet"}
+      />
+    );
   const h = Math.max(0, p.height - 1);
   const cur = Math.min(m.cursor.events, rows.length - 1);
   const top = pageTop(cur, rows.length, h);

@@ -63,7 +63,8 @@ export function InstancesView(p: { m: Model; width: number; height: number }) {
   const { m } = p;
   const rows = instanceRows(m);
   if (!m.status) return <Empty height={p.height} text="waiting for the daemon's status..." />;
-  if (rows.length === 0) return <Empty height={p.height} text={m.filter ? `no instance matches "${m.filter}"` : "no VRRP instances"} />;
+  if (rows.length === 0)
+    return <Empty height={p.height} text={m.filter ? `no instance matches "${m.filter}"` : "no VRRP instances"} />;
   const cols = layout(COLS, p.width);
   const h = Math.max(0, p.height - 1);
   const cur = Math.min(m.cursor.instances, rows.length - 1);

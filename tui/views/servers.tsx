@@ -18,7 +18,10 @@ const COLS: Col[] = [
 
 /** The checker last heard from. */
 function latest(rs: RealServerStatus): CheckerStatus | undefined {
-  return rs.checkers.reduce<CheckerStatus | undefined>((a, c) => (!a || (c.lastCheck ?? 0) > (a.lastCheck ?? 0) ? c : a), undefined);
+  return rs.checkers.reduce<CheckerStatus | undefined>(
+    (a, c) => (!a || (c.lastCheck ?? 0) > (a.lastCheck ?? 0) ? c : a),
+    undefined,
+  );
 }
 
 /** "configured/live" weight; live "-" when the server is not in the IPVS table. */
@@ -78,7 +81,8 @@ export function ServersView(p: { m: Model; width: number; height: number }) {
   const { m } = p;
   if (!m.status) return <Empty height={p.height} text="waiting for the daemon's status..." />;
   const lvs = m.status.lvs;
-  const warn = lvs && !lvs.available ? `IPVS unavailable${lvs.error ? `: ${lvs.error}` : ""} (checks still run)` : undefined;
+  const warn =
+    lvs && !lvs.available ? `IPVS unavailable${lvs.error ? `: ${lvs.error}` : ""} (checks still run)` : undefined;
   const rows = serverRows(m);
   if (rows.length === 0) {
     const text = m.filter ? `no virtual server matches "${m.filter}"` : "no virtual servers";
@@ -110,7 +114,15 @@ export function ServersView(p: { m: Model; width: number; height: number }) {
             selected={top + n === cur}
             value={(id) => rsValue(id, r.rs, m.now)}
             color={(id) =>
-              id === "state" ? (r.rs.up ? "green" : "red") : id === "checker" ? (r.rs.checkers.every((k) => k.up) ? "green" : "red") : undefined
+              id === "state"
+                ? r.rs.up
+                  ? "green"
+                  : "red"
+                : id === "checker"
+                  ? r.rs.checkers.every((k) => k.up)
+                    ? "green"
+                    : "red"
+                  : undefined
             }
           />
         ),

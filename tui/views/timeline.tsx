@@ -25,7 +25,9 @@ export function TimelineView(p: { m: Model; width: number; height: number }) {
       <Text bold wrap="truncate-end">
         {` ${fit("INSTANCE", nameW)} ${fit("STATE", 9)} ${fitRight("ADV/S", 8)} ${fit("adverts rx+tx per second, one bar per poll", sparkW)}`}
       </Text>
-      {insts.length === 0 ? <Text> {m.status ? "no VRRP instances" : "waiting for the daemon's status..."}</Text> : null}
+      {insts.length === 0 ? (
+        <Text> {m.status ? "no VRRP instances" : "waiting for the daemon's status..."}</Text>
+      ) : null}
       {insts.slice(top, top + listH).map((i, n) => {
         const hist = m.rates.get(i.name)?.hist ?? [];
         return (

@@ -36,7 +36,8 @@ export function TrackersView(p: { m: Model; width: number; height: number }) {
   const { m } = p;
   if (!m.status) return <Empty height={p.height} text="waiting for the daemon's status..." />;
   const rows = trackerRows(m);
-  if (rows.length === 0) return <Empty height={p.height} text={m.filter ? `no tracker matches "${m.filter}"` : "no trackers"} />;
+  if (rows.length === 0)
+    return <Empty height={p.height} text={m.filter ? `no tracker matches "${m.filter}"` : "no trackers"} />;
   const cols = layout(COLS, p.width);
   const h = Math.max(0, p.height - 1);
   const cur = Math.min(m.cursor.trackers, rows.length - 1);

@@ -35,19 +35,28 @@ export function checkGlobal(config: KeelConfig, c: Ctx, host: HostFacts): void {
   // instance does not exist ("Unable to find vrrp instance ... for lvs_syncd").
   const sd = g.lvsSyncDaemon;
   if (sd?.vrrpInstance !== undefined && !(sd.vrrpInstance in config.vrrpInstances))
-    c.error(c.origins.get(sd) ?? kw("lvs_sync_daemon"), "unknown-reference", `lvs_sync_daemon: there is no vrrp_instance '${sd.vrrpInstance}'; keepalived would not run the sync daemon`);
+    c.error(
+      c.origins.get(sd) ?? kw("lvs_sync_daemon"),
+      "unknown-reference",
+      `lvs_sync_daemon: there is no vrrp_instance '${sd.vrrpInstance}'; keepalived would not run the sync daemon`,
+    );
 
   // Interfaces: keepalived refuses unknown ones in linkbeat_interfaces and
   // interface_up_down_delays unless dynamic_interfaces is set.
   if (!g.dynamicInterfaces) {
     const missing = (name: string, at: SourceLoc, what: string) => {
       if (host.interfaceExists(name) === false)
-        c.warning(at, "unknown-interface", `${what}: interface '${name}' does not exist on this host (set dynamic_interfaces if it is created later)`);
+        c.warning(
+          at,
+          "unknown-interface",
+          `${what}: interface '${name}' does not exist on this host (set dynamic_interfaces if it is created later)`,
+        );
     };
     if (keywordLoc(g, "default_interface")) missing(g.defaultInterface, kw("default_interface"), "default_interface");
     if (sd) missing(sd.interface, c.origins.get(sd) ?? kw("lvs_sync_daemon"), "lvs_sync_daemon");
     for (const lb of config.linkbeatInterfaces) missing(lb.name, c.origins.get(lb) ?? NOWHERE, "linkbeat_interfaces");
-    for (const d of config.interfaceUpDownDelays) missing(d.interface, c.origins.get(d) ?? NOWHERE, "interface_up_down_delays");
+    for (const d of config.interfaceUpDownDelays)
+      missing(d.interface, c.origins.get(d) ?? NOWHERE, "interface_up_down_delays");
   }
 }
 
@@ -56,7 +65,9 @@ type Where = (...keywords: string[]) => SourceLoc;
 /** E-mail needs an smtp_server; alerts need recipients. */
 function checkMail(g: GlobalDefs, c: Ctx, kw: Where): void {
   const alerts = (["smtp_alert", "smtp_alert_vrrp", "smtp_alert_checker"] as const).filter(
-    (k) => ({ smtp_alert: g.smtpAlert, smtp_alert_vrrp: g.smtpAlertVrrp, smtp_alert_checker: g.smtpAlertChecker })[k] === true,
+    (k) =>
+      ({ smtp_alert: g.smtpAlert, smtp_alert_vrrp: g.smtpAlertVrrp, smtp_alert_checker: g.smtpAlertChecker })[k] ===
+      true,
   );
   const first = alerts[0];
   if (!g.smtpServer) {
@@ -67,8 +78,14 @@ function checkMail(g: GlobalDefs, c: Ctx, kw: Where): void {
       ["smtp_connect_timeout", g.smtpConnectTimeout !== createGlobalDefs().smtpConnectTimeout],
     ];
     const set = mailSettings.find(([, on]) => on)?.[0];
-    if (first) c.warning(kw(first), "no-smtp-server", `${first} is on but there is no smtp_server, so no alert e-mail can be sent`);
-    else if (set) c.warning(kw(set), "no-smtp-server", `${set} is set but there is no smtp_server, so no e-mail is sent`);
+    if (first)
+      c.warning(
+        kw(first),
+        "no-smtp-server",
+        `${first} is on but there is no smtp_server, so no alert e-mail can be sent`,
+      );
+    else if (set)
+      c.warning(kw(set), "no-smtp-server", `${set} is set but there is no smtp_server, so no e-mail is sent`);
     return;
   }
   if (first && g.notificationEmail.length === 0)
@@ -82,9 +99,11 @@ function checkUsers(g: GlobalDefs, c: Ctx, host: HostFacts, kw: Where): void {
       c.warning(at, "unknown-user", `${what}: user '${user}' does not exist on this host`);
     // a leading ':' asks for the supplementary groups; ':' alone names no group
     const grp = group?.startsWith(":") ? group.slice(1) : group;
-    if (grp && host.groupExists?.(grp) === false) c.warning(at, "unknown-group", `${what}: group '${grp}' does not exist on this host`);
+    if (grp && host.groupExists?.(grp) === false)
+      c.warning(at, "unknown-group", `${what}: group '${grp}' does not exist on this host`);
   };
-  if (g.scriptUser) check(g.scriptUser.user, g.scriptUser.group, c.origins.get(g.scriptUser) ?? kw("script_user"), "script_user");
+  if (g.scriptUser)
+    check(g.scriptUser.user, g.scriptUser.group, c.origins.get(g.scriptUser) ?? kw("script_user"), "script_user");
   const scripts: [Script | undefined, string][] = [
     [g.startupScript, "startup_script"],
     [g.shutdownScript, "shutdown_script"],
@@ -107,11 +126,23 @@ function checkFifos(g: GlobalDefs, c: Ctx, kw: Where): void {
   const vrrp = g.vrrpNotifyFifo?.path;
   const lvs = g.lvsNotifyFifo?.path;
   if (global !== undefined && global === vrrp)
-    c.warning(kw("vrrp_notify_fifo"), "duplicate-fifo", `vrrp_notify_fifo '${vrrp}' is also the notify_fifo; keepalived ignores vrrp_notify_fifo and its script`);
+    c.warning(
+      kw("vrrp_notify_fifo"),
+      "duplicate-fifo",
+      `vrrp_notify_fifo '${vrrp}' is also the notify_fifo; keepalived ignores vrrp_notify_fifo and its script`,
+    );
   if (global !== undefined && global === lvs)
-    c.warning(kw("lvs_notify_fifo"), "duplicate-fifo", `lvs_notify_fifo '${lvs}' is also the notify_fifo; keepalived ignores lvs_notify_fifo and its script`);
+    c.warning(
+      kw("lvs_notify_fifo"),
+      "duplicate-fifo",
+      `lvs_notify_fifo '${lvs}' is also the notify_fifo; keepalived ignores lvs_notify_fifo and its script`,
+    );
   else if (lvs !== undefined && lvs === vrrp && g.lvsNotifyFifoScript && g.vrrpNotifyFifoScript)
-    c.warning(kw("lvs_notify_fifo_script"), "duplicate-fifo", `lvs_notify_fifo and vrrp_notify_fifo are the same FIFO and both have a script; keepalived ignores lvs_notify_fifo_script`);
+    c.warning(
+      kw("lvs_notify_fifo_script"),
+      "duplicate-fifo",
+      `lvs_notify_fifo and vrrp_notify_fifo are the same FIFO and both have a script; keepalived ignores lvs_notify_fifo_script`,
+    );
 }
 
 /** Settings that only refine another one (reported when they were set to something). */
@@ -126,10 +157,20 @@ function checkNoEffect(g: GlobalDefs, c: Ctx, kw: Where): void {
     ["nftables_ifindex", "nftablesIfindex", g.nftables !== undefined, "nftables"],
     ["nftables_ipvs_priority", "nftablesIpvsPriority", g.nftablesIpvs !== undefined, "nftables_ipvs"],
     ["nftables_ipvs_start_fwmark", "nftablesIpvsStartFwmark", g.nftablesIpvs !== undefined, "nftables_ipvs"],
-    ["vrrp_rx_bufs_multiplier", "vrrpRxBufsMultiplier", g.vrrpRxBufsPolicy !== undefined, "vrrp_rx_bufs_policy MTU or ADVERT"],
+    [
+      "vrrp_rx_bufs_multiplier",
+      "vrrpRxBufsMultiplier",
+      g.vrrpRxBufsPolicy !== undefined,
+      "vrrp_rx_bufs_policy MTU or ADVERT",
+    ],
   ];
-  for (const [k, field, ok, needs] of rules) if (changed(field) && !ok) c.warning(kw(k), "no-effect", `${k} has no effect without ${needs}`);
+  for (const [k, field, ok, needs] of rules)
+    if (changed(field) && !ok) c.warning(kw(k), "no-effect", `${k} has no effect without ${needs}`);
   // keepalived.conf(5): "If both vrrp_iptables and vrrp_nftables are specified, keepalived will use nftables"
   if (g.nftables !== undefined && g.vrrpIptables !== undefined)
-    c.warning(kw("vrrp_iptables"), "no-effect", "vrrp_iptables is ignored: nftables is also set and keepalived uses nftables");
+    c.warning(
+      kw("vrrp_iptables"),
+      "no-effect",
+      "vrrp_iptables is ignored: nftables is also set and keepalived uses nftables",
+    );
 }

@@ -48,7 +48,11 @@ const includeCheck: K = {
       const sign = tok.text[0] === "+" || tok.text[0] === "-" ? tok.text[0] : "";
       const word = sign ? tok.text.slice(1) : tok.text;
       if (!sign && i > 0) {
-        c.error(tok, "bad-value", `include_check: '${tok.text}' must be '+${word}' or '-${word}' after the first option`);
+        c.error(
+          tok,
+          "bad-value",
+          `include_check: '${tok.text}' must be '+${word}' or '-${word}' after the first option`,
+        );
         return;
       }
       const check = word === "readable" ? "read" : INCLUDE_CHECKS.find((w) => w === word);
@@ -83,7 +87,10 @@ const reloadFile: K = {
     if (!c.count(n, 0, 1)) return;
     t.reloadFile = n.args[0] ? { path: n.args[0].text } : {};
   },
-  emit: (t) => (t.reloadFile === undefined ? [] : [t.reloadFile.path === undefined ? "reload_file" : `reload_file ${quote(t.reloadFile.path)}`]),
+  emit: (t) =>
+    t.reloadFile === undefined
+      ? []
+      : [t.reloadFile.path === undefined ? "reload_file" : `reload_file ${quote(t.reloadFile.path)}`],
 };
 
 const UMASK_BITS: Record<string, number> = {
@@ -116,7 +123,13 @@ const umask: K = {
     if (/^\d/.test(first.text)) {
       if (!c.count(n, 1)) return;
       const s = first.text;
-      const v = /^0x[0-9a-f]+$/i.test(s) ? Number.parseInt(s.slice(2), 16) : /^0[0-7]*$/.test(s) ? Number.parseInt(s, 8) : /^[1-9]\d*$/.test(s) ? Number(s) : Number.NaN;
+      const v = /^0x[0-9a-f]+$/i.test(s)
+        ? Number.parseInt(s.slice(2), 16)
+        : /^0[0-7]*$/.test(s)
+          ? Number.parseInt(s, 8)
+          : /^[1-9]\d*$/.test(s)
+            ? Number(s)
+            : Number.NaN;
       if (Number.isNaN(v) || (v & ~0o777) !== 0) {
         c.error(first, "bad-value", `invalid umask value '${s}' (a mode within 0777, written 0NNN, 0xNN or decimal)`);
         return;
@@ -130,7 +143,11 @@ const umask: K = {
     for (let i = 0; i < text.length; ) {
       if (needOr) {
         if (text[i] !== "|") {
-          c.error(first, "bad-value", `invalid umask syntax '${n.args.map((a) => a.text).join(" ")}': bits are separated by '|'`);
+          c.error(
+            first,
+            "bad-value",
+            `invalid umask syntax '${n.args.map((a) => a.text).join(" ")}': bits are separated by '|'`,
+          );
           return;
         }
         needOr = false;
@@ -139,7 +156,11 @@ const umask: K = {
       }
       const bit = UMASK_BITS[text.slice(i, i + 5)];
       if (bit === undefined) {
-        c.error(first, "bad-value", `unknown umask bit '${text.slice(i)}' (expected I{R,W,X}{USR,GRP,OTH} or IRWX{U,G,O})`);
+        c.error(
+          first,
+          "bad-value",
+          `unknown umask bit '${text.slice(i)}' (expected I{R,W,X}{USR,GRP,OTH} or IRWX{U,G,O})`,
+        );
         return;
       }
       bits |= bit;

@@ -23,10 +23,20 @@ const LVS_MAX_TIMEOUT = 86400 * 31;
  */
 const lvsSyncDaemon: K = {
   parse: (c, n, t) => {
-    if (t.lvsSyncDaemon) return void c.error(n.keyword, "duplicate", `lvs_sync_daemon has already been specified as '${t.lvsSyncDaemon.interface}' - ignoring this one`);
+    if (t.lvsSyncDaemon)
+      return void c.error(
+        n.keyword,
+        "duplicate",
+        `lvs_sync_daemon has already been specified as '${t.lvsSyncDaemon.interface}' - ignoring this one`,
+      );
     const ifTok = n.args[0];
     if (!ifTok) return void c.error(n.keyword, "missing-argument", "'lvs_sync_daemon' needs an interface");
-    if (ifTok.text.length >= IFNAME_MAXLEN) return void c.error(ifTok, "too-long", `lvs_sync_daemon interface name '${ifTok.text}' is too long (at most ${IFNAME_MAXLEN - 1} characters)`);
+    if (ifTok.text.length >= IFNAME_MAXLEN)
+      return void c.error(
+        ifTok,
+        "too-long",
+        `lvs_sync_daemon interface name '${ifTok.text}' is too long (at most ${IFNAME_MAXLEN - 1} characters)`,
+      );
     const d: LvsSyncDaemon = { interface: ifTok.text };
     const a = n.args;
     const value = (i: number): Token | undefined => {
@@ -42,7 +52,12 @@ const lvsSyncDaemon: K = {
         i++;
         if (!v) continue;
         if (opt === "inst") {
-          if (d.vrrpInstance !== undefined) c.error(tok, "duplicate", `lvs_sync_daemon vrrp instance has already been specified as '${d.vrrpInstance}' - ignoring this one`);
+          if (d.vrrpInstance !== undefined)
+            c.error(
+              tok,
+              "duplicate",
+              `lvs_sync_daemon vrrp instance has already been specified as '${d.vrrpInstance}' - ignoring this one`,
+            );
           else d.vrrpInstance = v.text;
         } else if (opt === "id") setNum(c, d, "syncId", v, 0, 255);
         else if (opt === "maxlen") setNum(c, d, "maxLen", v, 1, 65535 - 20 - 8);
@@ -51,7 +66,8 @@ const lvsSyncDaemon: K = {
         else {
           const addr = bareAddress(v.text);
           if (isIP(addr) === 0) c.error(v, "bad-address", `lvs_sync_daemon group: '${v.text}' is not an IP address`);
-          else if (!isMulticast(addr)) c.error(v, "not-multicast", `lvs_sync_daemon group address '${v.text}' is not multicast`);
+          else if (!isMulticast(addr))
+            c.error(v, "not-multicast", `lvs_sync_daemon group address '${v.text}' is not multicast`);
           else d.group = addr;
         }
         continue;
@@ -67,7 +83,11 @@ const lvsSyncDaemon: K = {
         if (d.syncId !== before) c.warning(tok, "deprecated-syntax", "lvs_sync_daemon: write 'id' before the sync id");
         continue;
       }
-      c.error(tok, "bad-value", `unknown lvs_sync_daemon option '${opt}' (expected inst, id, maxlen, port, ttl or group)`);
+      c.error(
+        tok,
+        "bad-value",
+        `unknown lvs_sync_daemon option '${opt}' (expected inst, id, maxlen, port, ttl or group)`,
+      );
     }
     t.lvsSyncDaemon = c.origin(d, n);
   },
@@ -86,7 +106,14 @@ const lvsSyncDaemon: K = {
   },
 };
 
-function setNum(c: Ctx, d: LvsSyncDaemon, key: "syncId" | "maxLen" | "port" | "ttl", tok: Token, min: number, max: number): void {
+function setNum(
+  c: Ctx,
+  d: LvsSyncDaemon,
+  key: "syncId" | "maxLen" | "port" | "ttl",
+  tok: Token,
+  min: number,
+  max: number,
+): void {
   const v = c.intToken(tok, min, max, `lvs_sync_daemon ${key === "syncId" ? "id" : key.toLowerCase()}`);
   if (v !== undefined) d[key] = v;
 }
@@ -94,7 +121,12 @@ function setNum(c: Ctx, d: LvsSyncDaemon, key: "syncId" | "maxLen" | "port" | "t
 /** `lvs_timeouts [tcp SECS] [tcpfin SECS] [udp SECS]`: at least one. Repeats update. */
 const lvsTimeouts: K = {
   parse: (c, n, t) => {
-    if (n.args.length < 2) return void c.error(n.keyword, "missing-argument", "'lvs_timeouts' needs at least one of tcp SECS, tcpfin SECS, udp SECS");
+    if (n.args.length < 2)
+      return void c.error(
+        n.keyword,
+        "missing-argument",
+        "'lvs_timeouts' needs at least one of tcp SECS, tcpfin SECS, udp SECS",
+      );
     const out: LvsTimeouts = { ...t.lvsTimeouts };
     const fields = { tcp: "tcp", tcpfin: "tcpFin", udp: "udp" } as const;
     for (let i = 0; i < n.args.length; i++) {
@@ -118,7 +150,11 @@ const lvsTimeouts: K = {
   emit: (t, kw) => {
     const v = t.lvsTimeouts;
     if (!v) return [];
-    const parts = [v.tcp !== undefined ? `tcp ${v.tcp}` : "", v.tcpFin !== undefined ? `tcpfin ${v.tcpFin}` : "", v.udp !== undefined ? `udp ${v.udp}` : ""].filter(Boolean);
+    const parts = [
+      v.tcp !== undefined ? `tcp ${v.tcp}` : "",
+      v.tcpFin !== undefined ? `tcpfin ${v.tcpFin}` : "",
+      v.udp !== undefined ? `udp ${v.udp}` : "",
+    ].filter(Boolean);
     return parts.length > 0 ? [`${kw} ${parts.join(" ")}`] : [];
   },
 };

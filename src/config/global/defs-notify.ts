@@ -36,7 +36,8 @@ const smtpServer: K = {
     const port = portTok ? c.intToken(portTok, 1, 65535, "smtp_server port") : 25;
     const ip = bareAddress(host.text);
     const name = isIP(ip) ? ip : isHostName(host.text) ? host.text : undefined;
-    if (name === undefined) c.error(host, "bad-address", `invalid smtp_server '${host.text}': not an IP address or host name`);
+    if (name === undefined)
+      c.error(host, "bad-address", `invalid smtp_server '${host.text}': not an IP address or host name`);
     if (name === undefined || port === undefined) return;
     t.smtpServer = c.origin({ host: name, port }, n);
   },
@@ -52,7 +53,8 @@ const smtpConnectTimeout: K = {
   parse: (c, n, t) => {
     if (!c.count(n, 1)) return;
     const v = c.int(n, 0, 0, Math.floor(UINT_MAX / TIMER_HZ));
-    if (v === 0) c.error(n.args[0] as Token, "out-of-range", "smtp_connect_timeout must be greater than 0; keepalived uses 1");
+    if (v === 0)
+      c.error(n.args[0] as Token, "out-of-range", "smtp_connect_timeout must be greater than 0; keepalived uses 1");
     if (v !== undefined) t.smtpConnectTimeout = Math.max(v, 1);
   },
   emit: emitScalar("smtpConnectTimeout"),
@@ -86,7 +88,6 @@ function fifo(key: FifoKey): K {
   };
 }
 
-
 const enableSnmpVrrp = flag<GlobalDefs>("enableSnmpVrrp");
 
 export const notifyKeywords: Record<string, K> = {
@@ -97,7 +98,12 @@ export const notifyKeywords: Record<string, K> = {
     parse: (c, n, t) => {
       const v = c.str(n, 0);
       if (v === undefined) return;
-      if (n.args[1]) c.error(n.args[1], "extra-argument", "'notification_email_from' takes one address; quote it if it has a display name");
+      if (n.args[1])
+        c.error(
+          n.args[1],
+          "extra-argument",
+          "'notification_email_from' takes one address; quote it if it has a display name",
+        );
       t.notificationEmailFrom = v;
     },
     emit: emitScalar("notificationEmailFrom"),
@@ -139,7 +145,12 @@ export const notifyKeywords: Record<string, K> = {
   // both RFC MIBs; written back as the two keywords below
   enable_snmp_rfc: {
     parse: (c, n, t) => {
-      if (n.args[0]) c.warning(n.args[0], "ignored-argument", `'${n.keyword.text}' takes no argument; keepalived ignores '${n.args[0].text}' and turns the option on`);
+      if (n.args[0])
+        c.warning(
+          n.args[0],
+          "ignored-argument",
+          `'${n.keyword.text}' takes no argument; keepalived ignores '${n.args[0].text}' and turns the option on`,
+        );
       t.enableSnmpRfcv2 = true;
       t.enableSnmpRfcv3 = true;
     },

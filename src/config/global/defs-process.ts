@@ -22,7 +22,11 @@ function processName(key: NameKey): K {
       let v = tok.text;
       if (v.length >= TASK_COMM_LEN) {
         v = v.slice(0, TASK_COMM_LEN - 1);
-        c.error(tok, "too-long", `process name '${tok.text}' is more than ${TASK_COMM_LEN - 1} characters; keepalived truncates it to '${v}'`);
+        c.error(
+          tok,
+          "too-long",
+          `process name '${tok.text}' is more than ${TASK_COMM_LEN - 1} characters; keepalived truncates it to '${v}'`,
+        );
       }
       t[key] = v;
     },
@@ -40,7 +44,12 @@ export function deprecated(to: string, handler: Handler<GlobalDefs>): K {
   };
 }
 
-type ScriptKey = "startupScript" | "shutdownScript" | "notifyFifoScript" | "vrrpNotifyFifoScript" | "lvsNotifyFifoScript";
+type ScriptKey =
+  | "startupScript"
+  | "shutdownScript"
+  | "notifyFifoScript"
+  | "vrrpNotifyFifoScript"
+  | "lvsNotifyFifoScript";
 
 /**
  * `startup_script SCRIPT [USER [GROUP]]`, `*notify_fifo_script ...`: only one of each may
@@ -102,7 +111,12 @@ function rlimit(key: RlimitKey): K {
   };
 }
 
-type BufsKey = "vrrpNetlinkCmdRcvBufs" | "vrrpNetlinkMonitorRcvBufs" | "lvsNetlinkCmdRcvBufs" | "lvsNetlinkMonitorRcvBufs" | "processMonitorRcvBufs";
+type BufsKey =
+  | "vrrpNetlinkCmdRcvBufs"
+  | "vrrpNetlinkMonitorRcvBufs"
+  | "lvsNetlinkCmdRcvBufs"
+  | "lvsNetlinkMonitorRcvBufs"
+  | "processMonitorRcvBufs";
 
 /** `*_rcv_bufs BYTES`: 0 leaves the system default (keepalived ignores it). */
 function rcvBufs(key: BufsKey): K {

@@ -28,10 +28,16 @@ function mcastGroup(family: 4 | 6): K {
       const addr = bareAddress(tok.text);
       const f = isIP(addr);
       if (f === 0) return void c.error(tok, "bad-address", `${n.keyword.text}: '${tok.text}' is not an IP address`);
-      if (f !== family) return void c.error(tok, "bad-address", `${n.keyword.text}: '${tok.text}' is not an IPv${family} address`);
-      if (!isMulticast(addr)) return void c.error(tok, "not-multicast", `${n.keyword.text}: '${tok.text}' is not a multicast address`);
+      if (f !== family)
+        return void c.error(tok, "bad-address", `${n.keyword.text}: '${tok.text}' is not an IPv${family} address`);
+      if (!isMulticast(addr))
+        return void c.error(tok, "not-multicast", `${n.keyword.text}: '${tok.text}' is not a multicast address`);
       if (family === 6 && !isLinkLocalMulticast6(addr))
-        c.warning(tok, "not-link-local", `${n.keyword.text}: '${tok.text}' should be a link-local multicast address (ff02::/16)`);
+        c.warning(
+          tok,
+          "not-link-local",
+          `${n.keyword.text}: '${tok.text}' should be a link-local multicast address (ff02::/16)`,
+        );
       t[key] = addr;
     },
     emit: emitScalar<GlobalDefs>(key),
@@ -65,7 +71,8 @@ function garpRepeat(key: "vrrpGarpMasterRepeat" | "vrrpGarpMasterRefreshRepeat")
     parse: (c, n, t) => {
       if (!c.count(n, 1)) return;
       const v = c.int(n, 0, 0, UINT_MAX);
-      if (v === 0) c.error(n.args[0] as Token, "out-of-range", `${n.keyword.text} must be greater than 0; keepalived uses 1`);
+      if (v === 0)
+        c.error(n.args[0] as Token, "out-of-range", `${n.keyword.text} must be greater than 0; keepalived uses 1`);
       if (v !== undefined) t[key] = Math.max(v, 1);
     },
     emit: garpEmit(key),
@@ -84,7 +91,8 @@ const garpExtraIf: K = {
         if (interval === undefined) return;
       }
     }
-    if (interval === undefined) return void c.error(n.keyword, "missing-argument", `'${n.keyword.text}' needs an interval in seconds (1..86400)`);
+    if (interval === undefined)
+      return void c.error(n.keyword, "missing-argument", `'${n.keyword.text}' needs an interval in seconds (1..86400)`);
     t.vrrpGarpExtraIf = { interval, all };
   },
   // an interval left out is not made up: the parser then reports it missing
@@ -125,7 +133,11 @@ const rxBufsPolicy: K = {
       }
     }
     if (t.vrrpRxBufsSize !== undefined && (mtu || advert)) {
-      c.error(n.keyword, "conflict", "vrrp_rx_bufs_policy: a buffer size and a policy cannot both be set; the policy is ignored");
+      c.error(
+        n.keyword,
+        "conflict",
+        "vrrp_rx_bufs_policy: a buffer size and a policy cannot both be set; the policy is ignored",
+      );
       mtu = advert = false;
     } else if (mtu && advert) {
       c.error(n.keyword, "conflict", "vrrp_rx_bufs_policy: MTU and ADVERT cannot both be set; ADVERT is ignored");
@@ -145,7 +157,8 @@ const rxBufsPolicy: K = {
 function onceWord(key: "vmacPrefix" | "vmacAddrPrefix"): K {
   return {
     parse: (c, n, t) => {
-      if (t[key] !== undefined) return void c.error(n.keyword, "duplicate", `'${n.keyword.text}' already specified - ignoring this one`);
+      if (t[key] !== undefined)
+        return void c.error(n.keyword, "duplicate", `'${n.keyword.text}' already specified - ignoring this one`);
       const v = wordArg(c, n);
       if (v !== undefined) t[key] = v;
     },
@@ -179,7 +192,8 @@ const NFT_NAME_LEN = 256;
 const vrrpIptables: K = {
   parse: (c, n, t) => {
     if (!c.count(n, 0, 2)) return;
-    if (t.vrrpIptables) return void c.error(n.keyword, "duplicate", "'vrrp_iptables' already specified - ignoring this one");
+    if (t.vrrpIptables)
+      return void c.error(n.keyword, "duplicate", "'vrrp_iptables' already specified - ignoring this one");
     const [inTok, outTok] = n.args;
     if (!inTok) {
       t.vrrpIptables = { inChain: "INPUT", outChain: "OUTPUT" };
@@ -187,7 +201,8 @@ const vrrpIptables: K = {
     }
     if (!validName(c, inTok, XT_NAME_LEN, "vrrp_iptables in chain")) return;
     if (outTok && !validName(c, outTok, XT_NAME_LEN, "vrrp_iptables out chain")) return;
-    if (outTok && outTok.text === inTok.text) return void c.error(outTok, "bad-value", "vrrp_iptables: the in and out chain names must differ");
+    if (outTok && outTok.text === inTok.text)
+      return void c.error(outTok, "bad-value", "vrrp_iptables: the in and out chain names must differ");
     t.vrrpIptables = outTok ? { inChain: inTok.text, outChain: outTok.text } : { inChain: inTok.text };
   },
   emit: (t, kw) => {
@@ -234,10 +249,12 @@ const vrrpIpsets: K = {
       return;
     }
     const labels = ["address", "IPv6 address", "IPv6 address_iface", "IGMP", "MLD", "ND"];
-    for (let i = 0; i < a.length; i++) if (!validName(c, a[i] as Token, IPSET_NAME_LEN, `vrrp_ipsets ${labels[i]}`)) return;
+    for (let i = 0; i < a.length; i++)
+      if (!validName(c, a[i] as Token, IPSET_NAME_LEN, `vrrp_ipsets ${labels[i]}`)) return;
     const names = deriveIpsets(a.map((x) => x.text));
     const dup = names.find((x, i) => names.indexOf(x) !== i);
-    if (dup !== undefined) return void c.error(n.keyword, "duplicate", `vrrp_ipsets: set name '${dup}' is used more than once`);
+    if (dup !== undefined)
+      return void c.error(n.keyword, "duplicate", `vrrp_ipsets: set name '${dup}' is used more than once`);
     const [address, address6, addressIface6, igmp, mld, vmacNd] = names;
     t.vrrpIpsets = { enabled: true, address, address6, addressIface6, igmp, mld, vmacNd };
   },
@@ -264,18 +281,26 @@ const vrrpIpsets: K = {
  * `nftables_priority` written above `nftables` is lost: reproduced, with a warning.
  */
 function nftTable(key: "nftables" | "nftablesIpvs", dflt: string): K {
-  const resets = key === "nftables" ? (["nftablesPriority"] as const) : (["nftablesIpvsPriority", "nftablesIpvsStartFwmark"] as const);
+  const resets =
+    key === "nftables"
+      ? (["nftablesPriority"] as const)
+      : (["nftablesIpvsPriority", "nftablesIpvsStartFwmark"] as const);
   return {
     parse: (c, n, t) => {
       if (!c.count(n, 0, 1)) return;
-      if (t[key] !== undefined) return void c.error(n.keyword, "duplicate", `'${n.keyword.text}' already specified - ignoring this one`);
+      if (t[key] !== undefined)
+        return void c.error(n.keyword, "duplicate", `'${n.keyword.text}' already specified - ignoring this one`);
       const tok = n.args[0];
       if (tok && !validName(c, tok, NFT_NAME_LEN, `${n.keyword.text} table`)) return;
       t[key] = tok ? tok.text : dflt;
       const d = createGlobalDefs();
       for (const r of resets)
         if (t[r] !== d[r]) {
-          c.warning(n.keyword, "order", `'${n.keyword.text}' resets ${r === "nftablesIpvsStartFwmark" ? "nftables_ipvs_start_fwmark" : `${n.keyword.text}_priority`} set above it to the default (keepalived does); put '${n.keyword.text}' first`);
+          c.warning(
+            n.keyword,
+            "order",
+            `'${n.keyword.text}' resets ${r === "nftablesIpvsStartFwmark" ? "nftables_ipvs_start_fwmark" : `${n.keyword.text}_priority`} set above it to the default (keepalived does); put '${n.keyword.text}' first`,
+          );
           t[r] = d[r];
         }
     },
@@ -313,9 +338,15 @@ export const vrrpKeywords: Record<string, K> = {
     },
     emit: (t, kw) => (t.vrrpMinGarp ? [kw] : []),
   },
-  vrrp_garp_master_delay: { parse: intField<GlobalDefs>("vrrpGarpMasterDelay", 0, Math.floor(TIMER_MAX_SECONDS)).parse, emit: garpEmit("vrrpGarpMasterDelay") },
+  vrrp_garp_master_delay: {
+    parse: intField<GlobalDefs>("vrrpGarpMasterDelay", 0, Math.floor(TIMER_MAX_SECONDS)).parse,
+    emit: garpEmit("vrrpGarpMasterDelay"),
+  },
   vrrp_garp_master_repeat: garpRepeat("vrrpGarpMasterRepeat"),
-  vrrp_garp_master_refresh: { parse: intField<GlobalDefs>("vrrpGarpMasterRefresh", 0, UINT_MAX).parse, emit: garpEmit("vrrpGarpMasterRefresh") },
+  vrrp_garp_master_refresh: {
+    parse: intField<GlobalDefs>("vrrpGarpMasterRefresh", 0, UINT_MAX).parse,
+    emit: garpEmit("vrrpGarpMasterRefresh"),
+  },
   vrrp_garp_master_refresh_repeat: garpRepeat("vrrpGarpMasterRefreshRepeat"),
   vrrp_garp_lower_prio_delay: intField("vrrpGarpLowerPrioDelay", 0, Math.floor(TIMER_MAX_SECONDS)),
   vrrp_garp_lower_prio_repeat: intField("vrrpGarpLowerPrioRepeat", 0, INT_MAX),

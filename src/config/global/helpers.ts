@@ -22,7 +22,11 @@ export function flag<T>(key: KeysOfType<T, boolean>): Keyword<T> {
     parse: (c, n, t) => {
       const extra = n.args[0];
       if (extra)
-        c.warning(extra, "ignored-argument", `'${n.keyword.text}' takes no argument; keepalived ignores '${extra.text}' and turns the option on`);
+        c.warning(
+          extra,
+          "ignored-argument",
+          `'${n.keyword.text}' takes no argument; keepalived ignores '${extra.text}' and turns the option on`,
+        );
       (t as Record<keyof T, unknown>)[key] = true;
     },
     emit: (t, kw) => (t[key] === true ? [kw] : []),
@@ -37,7 +41,11 @@ export function wordArg(c: Ctx, n: Node): string | undefined {
   const v = c.str(n, 0);
   const extra = n.args[1];
   if (v !== undefined && extra)
-    c.warning(extra, "ignored-argument", `'${n.keyword.text}' uses only its first argument; '${extra.text}' and what follows are ignored (quote the value if it has blanks)`);
+    c.warning(
+      extra,
+      "ignored-argument",
+      `'${n.keyword.text}' uses only its first argument; '${extra.text}' and what follows are ignored (quote the value if it has blanks)`,
+    );
   return v;
 }
 

@@ -31,13 +31,21 @@ export const linkbeatInterfaces: K = {
         // keepalived compares these case-sensitively
         const ty = LINKBEAT_TYPES.find((x) => x === type.text);
         if (ty) lb.type = ty;
-        else c.error(type, "bad-value", `linkbeat interface '${name.text}': '${type.text}' is not one of ${LINKBEAT_TYPES.join("|")}`);
+        else
+          c.error(
+            type,
+            "bad-value",
+            `linkbeat interface '${name.text}': '${type.text}' is not one of ${LINKBEAT_TYPES.join("|")}`,
+          );
       }
       if (extra) c.error(extra, "extra-argument", `linkbeat interface '${name.text}' takes only a polling type`);
       replace(t.linkbeatInterfaces, c.origin(lb, name), (x) => x.name === lb.name);
     }
   },
-  emit: (t, kw) => emitList(kw, t.linkbeatInterfaces, (lb) => (lb.name === undefined ? undefined : `${quote(lb.name)}${lb.type ? ` ${lb.type}` : ""}`)),
+  emit: (t, kw) =>
+    emitList(kw, t.linkbeatInterfaces, (lb) =>
+      lb.name === undefined ? undefined : `${quote(lb.name)}${lb.type ? ` ${lb.type}` : ""}`,
+    ),
 };
 
 /**
@@ -51,14 +59,19 @@ export const interfaceUpDownDelays: K = {
     for (const line of c.lines(n)) {
       const [name, down, up, extra] = line as [Token, Token | undefined, Token | undefined, Token | undefined];
       if (!down) {
-        c.error(name, "missing-argument", `interface '${name.text}' needs a down delay (and optionally an up delay) in seconds`);
+        c.error(
+          name,
+          "missing-argument",
+          `interface '${name.text}' needs a down delay (and optionally an up delay) in seconds`,
+        );
         continue;
       }
       if (extra) c.error(extra, "extra-argument", `interface '${name.text}' takes a down delay and an up delay only`);
       const downDelay = timerToken(c, down, 0, 255, `down delay for ${name.text}`);
       const upDelay = up ? timerToken(c, up, 0, 255, `up delay for ${name.text}`) : undefined;
       if (downDelay === undefined || (up && upDelay === undefined)) continue;
-      const d: InterfaceUpDownDelay = upDelay === undefined ? { interface: name.text, downDelay } : { interface: name.text, downDelay, upDelay };
+      const d: InterfaceUpDownDelay =
+        upDelay === undefined ? { interface: name.text, downDelay } : { interface: name.text, downDelay, upDelay };
       replace(t.interfaceUpDownDelays, c.origin(d, name), (x) => x.interface === d.interface);
     }
   },

@@ -47,7 +47,12 @@ function onceName(key: "netNamespace" | "instance"): K {
     parse: (c, n, t) => {
       const v = wordArg(c, n);
       if (v === undefined) return;
-      if (t[key] !== undefined) return void c.error(n.args[0] as Token, "duplicate", `duplicate ${n.keyword.text} definition '${v}' - ignoring`);
+      if (t[key] !== undefined)
+        return void c.error(
+          n.args[0] as Token,
+          "duplicate",
+          `duplicate ${n.keyword.text} definition '${v}' - ignoring`,
+        );
       t[key] = v;
     },
     emit: emitScalar<KeelConfig>(key),
@@ -76,10 +81,12 @@ export const globalTopLevel: Record<string, Keyword<KeelConfig>> = tracked<KeelC
   net_namespace_ipvs: {
     parse: (c, n, t) => {
       if (!c.count(n, 0, 1)) return;
-      if (t.netNamespaceIpvs !== undefined) return void c.error(n.keyword, "duplicate", "duplicate net_namespace_ipvs definition - ignoring");
+      if (t.netNamespaceIpvs !== undefined)
+        return void c.error(n.keyword, "duplicate", "duplicate net_namespace_ipvs definition - ignoring");
       t.netNamespaceIpvs = n.args[0]?.text ?? "";
     },
-    emit: (t, kw) => (t.netNamespaceIpvs === undefined ? [] : [t.netNamespaceIpvs === "" ? kw : `${kw} ${quote(t.netNamespaceIpvs)}`]),
+    emit: (t, kw) =>
+      t.netNamespaceIpvs === undefined ? [] : [t.netNamespaceIpvs === "" ? kw : `${kw} ${quote(t.netNamespaceIpvs)}`],
   },
   namespace_with_ipsets: flag("namespaceWithIpsets"),
   instance: onceName("instance"),

@@ -25,7 +25,9 @@ function note(target: object, keyword: string, loc: SourceLoc): void {
 }
 
 /** Wrap every handler of a keyword table so that it records where it was used. */
-export function tracked<T extends object>(keywords: Record<string, Keyword<T> | Handler<T>>): Record<string, Keyword<T>> {
+export function tracked<T extends object>(
+  keywords: Record<string, Keyword<T> | Handler<T>>,
+): Record<string, Keyword<T>> {
   const out: Record<string, Keyword<T>> = {};
   for (const [kw, k] of Object.entries(keywords)) {
     const parse = typeof k === "function" ? k : k.parse;

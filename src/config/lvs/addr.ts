@@ -76,7 +76,8 @@ export function parseRange(text: string): RangeResult {
   if (slash >= 0) {
     const p = text.slice(slash + 1);
     const bits = family === 4 ? 32 : 128;
-    if (!/^\d+$/.test(p) || Number(p) === 0 || Number(p) > bits) return { ok: false, message: `invalid prefix length '/${p}' (must be 1..${bits})` };
+    if (!/^\d+$/.test(p) || Number(p) === 0 || Number(p) > bits)
+      return { ok: false, message: `invalid prefix length '/${p}' (must be 1..${bits})` };
     const prefix = Number(p);
     if (family === 4) {
       const host = 2 ** (32 - prefix);
@@ -89,7 +90,8 @@ export function parseRange(text: string): RangeResult {
     for (let i = 0; i < 8; i++) {
       const keep = Math.max(0, Math.min(16, prefix - i * 16));
       const hostMask = keep >= 16 ? 0 : 0xffff >> keep;
-      if (((g[i] as number) & hostMask) !== 0) return { ok: false, message: `'${text}' has host bits set after the /${prefix} mask` };
+      if (((g[i] as number) & hostMask) !== 0)
+        return { ok: false, message: `'${text}' has host bits set after the /${prefix} mask` };
       last[i] = (g[i] as number) | hostMask;
     }
     return { ok: true, first, last: v6Format(last), family };
@@ -100,20 +102,27 @@ export function parseRange(text: string): RangeResult {
     const endFamily = familyOf(endText);
     if (!endFamily) return { ok: false, message: `invalid range end '${endText}'` };
     if (endFamily !== family) return { ok: false, message: `range '${text}' mixes address families` };
-    if (compare(endText, start) < 0) return { ok: false, message: `range end ${endText} is less than range start ${start}` };
+    if (compare(endText, start) < 0)
+      return { ok: false, message: `range end ${endText} is less than range start ${start}` };
     return { ok: true, first, last: canonicalIp(endText), family };
   }
   const re = family === 4 ? /^\d+$/ : /^[0-9a-fA-F]+$/;
   if (!re.test(endText)) return { ok: false, message: `invalid range end '${endText}'` };
   const end = Number.parseInt(endText, family === 4 ? 10 : 16);
-  if (end > (family === 4 ? 255 : 0xffff)) return { ok: false, message: `range end '${endText}' is too large (max ${family === 4 ? 255 : "ffff"})` };
+  if (end > (family === 4 ? 255 : 0xffff))
+    return { ok: false, message: `range end '${endText}' is too large (max ${family === 4 ? 255 : "ffff"})` };
   if (family === 4) {
     const n = v4Number(start);
-    if (n % 256 >= end) return { ok: false, message: `range end ${end} is not greater than the start's last octet ${n % 256}` };
+    if (n % 256 >= end)
+      return { ok: false, message: `range end ${end} is not greater than the start's last octet ${n % 256}` };
     return { ok: true, first, last: v4Format(n - (n % 256) + end), family };
   }
   const g = v6Groups(start);
-  if ((g[7] as number) >= end) return { ok: false, message: `range end ${endText} is not greater than the start's last group ${(g[7] as number).toString(16)}` };
+  if ((g[7] as number) >= end)
+    return {
+      ok: false,
+      message: `range end ${endText} is not greater than the start's last group ${(g[7] as number).toString(16)}`,
+    };
   g[7] = end;
   return { ok: true, first, last: v6Format(g), family };
 }

@@ -21,10 +21,19 @@ function intervalField(key: "minRx" | "minTx" | "idleTx", min: number): Keyword<
       let v = c.numToken(tok, min, INTERVAL_MAX, `${n.keyword.text} (milliseconds)`);
       if (v === undefined) return;
       if (/\.\d{4,}$/.test(tok.text)) {
-        c.warning(tok, "too-many-decimals", `${n.keyword.text}: '${tok.text}' has more than 3 decimal places; rounded to the microsecond`);
+        c.warning(
+          tok,
+          "too-many-decimals",
+          `${n.keyword.text}: '${tok.text}' has more than 3 decimal places; rounded to the microsecond`,
+        );
         v = Math.round(v * 1000) / 1000;
       }
-      if (v > SENSIBLE_MAX) c.warning(tok, "not-sensible", `${n.keyword.text} ${tok.text} ms is larger than the sensible maximum (${SENSIBLE_MAX} ms)`);
+      if (v > SENSIBLE_MAX)
+        c.warning(
+          tok,
+          "not-sensible",
+          `${n.keyword.text} ${tok.text} ms is larger than the sensible maximum (${SENSIBLE_MAX} ms)`,
+        );
       t[key] = v;
     },
     emit: (t, kw, d) => (t[key] === undefined || t[key] === d?.[key] ? [] : [`${kw} ${t[key]}`]),
@@ -67,7 +76,10 @@ const bfdSpec: BlockSpec<BfdInstance> = {
         t.weightReverse = opt !== undefined;
       },
       // `reverse` needs a weight before it: a weight left out (a hand-written model) is 0
-      emit: (t) => ((t.weight ?? 0) === 0 && !t.weightReverse ? [] : [`weight ${t.weight ?? 0}${t.weightReverse ? " reverse" : ""}`]),
+      emit: (t) =>
+        (t.weight ?? 0) === 0 && !t.weightReverse
+          ? []
+          : [`weight ${t.weight ?? 0}${t.weightReverse ? " reverse" : ""}`],
     },
     vrrp: flagField<BfdInstance>("vrrp"),
     checker: flagField<BfdInstance>("checker"),
@@ -103,18 +115,30 @@ function parseBfdInstance(c: Ctx, n: Node, cfg: KeelConfig): void {
     return;
   }
   if (b.sourceIp && familyOf(b.sourceIp) !== familyOf(b.neighborIp)) {
-    c.error(n.keyword, "family-mismatch", `bfd_instance '${name}': source_ip ${b.sourceIp} and neighbor_ip ${b.neighborIp} are not of the same family`);
+    c.error(
+      n.keyword,
+      "family-mismatch",
+      `bfd_instance '${name}': source_ip ${b.sourceIp} and neighbor_ip ${b.neighborIp} are not of the same family`,
+    );
     return;
   }
   const key = sessionKey(b);
   const dup = Object.values(cfg.bfdInstances).find((o) => sessionKey(o) === key);
   if (dup) {
-    c.error(n.keyword, "duplicate-session", `bfd_instance '${name}' has the same neighbor/source address as '${dup.name}'; keepalived ignores it`);
+    c.error(
+      n.keyword,
+      "duplicate-session",
+      `bfd_instance '${name}' has the same neighbor/source address as '${dup.name}'; keepalived ignores it`,
+    );
     return;
   }
   const ttl = b.ttl ?? (familyOf(b.neighborIp) === 4 ? 255 : 64);
   if (b.maxHops > ttl) {
-    c.warning(n.keyword, "bad-value", `bfd_instance '${name}': max_hops ${b.maxHops} exceeds the ttl/hoplimit ${ttl}; keepalived uses ${ttl}`);
+    c.warning(
+      n.keyword,
+      "bad-value",
+      `bfd_instance '${name}': max_hops ${b.maxHops} exceeds the ttl/hoplimit ${ttl}; keepalived uses ${ttl}`,
+    );
     b.maxHops = ttl;
   }
   cfg.bfdInstances[name] = b;
@@ -124,6 +148,10 @@ export const bfdTopLevel: Record<string, Keyword<KeelConfig>> = {
   bfd_instance: {
     parse: parseBfdInstance,
     // a hand-written model may leave out an instance's name: the map key is the name there
-    emit: (cfg) => Object.entries(cfg.bfdInstances ?? {}).map(([k, b]) => ({ line: `bfd_instance ${quote(b.name ?? k)}`, block: emitBlock(bfdSpec, b) })),
+    emit: (cfg) =>
+      Object.entries(cfg.bfdInstances ?? {}).map(([k, b]) => ({
+        line: `bfd_instance ${quote(b.name ?? k)}`,
+        block: emitBlock(bfdSpec, b),
+      })),
   },
 };

@@ -9,7 +9,14 @@ import type { HostFacts, KeelConfig } from "../model";
 import type { Ctx } from "../schema";
 import { isLinkLocal6 } from "../../base/ip";
 import { type Family, canonicalIp, familyOf } from "./addr";
-import { type ConnOpts, type RealServer, type VirtualServer, effectiveLvsMethod, effectivePort, effectiveWeight } from "./model";
+import {
+  type ConnOpts,
+  type RealServer,
+  type VirtualServer,
+  effectiveLvsMethod,
+  effectivePort,
+  effectiveWeight,
+} from "./model";
 
 function describe(vs: VirtualServer): string {
   const s = vs.service;
@@ -46,8 +53,17 @@ function checkConn(c: Ctx, rs: RealServer, co: ConnOpts, at: object): void {
   const dst = co.connectIp ?? rs.ip;
   if (co.bindto && familyOf(co.bindto) !== familyOf(dst)) {
     if (co.connectIp)
-      c.error(loc, "family-mismatch", `bindto ${co.bindto} and connect_ip ${co.connectIp} are not of the same address family; keepalived ignores the later one`);
-    else c.error(loc, "family-mismatch", `bindto ${co.bindto} is not of the same address family as real server ${rs.ip}; the checker cannot connect`);
+      c.error(
+        loc,
+        "family-mismatch",
+        `bindto ${co.bindto} and connect_ip ${co.connectIp} are not of the same address family; keepalived ignores the later one`,
+      );
+    else
+      c.error(
+        loc,
+        "family-mismatch",
+        `bindto ${co.bindto} is not of the same address family as real server ${rs.ip}; the checker cannot connect`,
+      );
   }
   // check_conn_opts()
   if (isLinkLocal6(dst) && !co.bindIf) {
@@ -56,7 +72,12 @@ function checkConn(c: Ctx, rs: RealServer, co: ConnOpts, at: object): void {
   }
 }
 
-function checkVirtualServer(c: Ctx, cfg: KeelConfig, vs: VirtualServer, trackFiles: Record<string, unknown> | undefined): void {
+function checkVirtualServer(
+  c: Ctx,
+  cfg: KeelConfig,
+  vs: VirtualServer,
+  trackFiles: Record<string, unknown> | undefined,
+): void {
   const at = c.origins.get(vs);
   if (!at) return;
   const name = describe(vs);
@@ -72,17 +93,40 @@ function checkVirtualServer(c: Ctx, cfg: KeelConfig, vs: VirtualServer, trackFil
 
   // ip_family_handler: the family must agree with the service address
   if (vs.ipFamily && svc.kind === "address" && familyOf(svc.ip) !== (vs.ipFamily === "inet" ? 4 : 6))
-    c.error(at, "family-mismatch", `virtual_server ${name}: ip_family ${vs.ipFamily} conflicts with the service address`);
+    c.error(
+      at,
+      "family-mismatch",
+      `virtual_server ${name}: ip_family ${vs.ipFamily} conflicts with the service address`,
+    );
 
-  if (vs.haSuspend && hasFwmark) c.warning(at, "ha-suspend-fwmark", `virtual_server ${name}: ha_suspend cannot be used with fwmarks; keepalived clears it`);
+  if (vs.haSuspend && hasFwmark)
+    c.warning(
+      at,
+      "ha-suspend-fwmark",
+      `virtual_server ${name}: ha_suspend cannot be used with fwmarks; keepalived clears it`,
+    );
 
   if (hasAddress) {
-    if (!vs.protocol) c.warning(at, "no-protocol", `virtual_server ${name}: no protocol set; keepalived defaults to UDP`);
-    if (vs.ops && (vs.protocol ?? "UDP") !== "UDP") c.warning(at, "ops-not-udp", `virtual_server ${name}: one-packet scheduling (ops) requires UDP; keepalived clears it`);
-    const portless = svc.kind === "address" ? svc.port === undefined : (group?.entries.some((e) => e.kind === "range" && e.port === undefined) ?? false);
+    if (!vs.protocol)
+      c.warning(at, "no-protocol", `virtual_server ${name}: no protocol set; keepalived defaults to UDP`);
+    if (vs.ops && (vs.protocol ?? "UDP") !== "UDP")
+      c.warning(
+        at,
+        "ops-not-udp",
+        `virtual_server ${name}: one-packet scheduling (ops) requires UDP; keepalived clears it`,
+      );
+    const portless =
+      svc.kind === "address"
+        ? svc.port === undefined
+        : (group?.entries.some((e) => e.kind === "range" && e.port === undefined) ?? false);
     if (vs.persistenceTimeout === undefined && vs.persistenceGranularity === undefined && portless)
-      c.warning(at, "zero-port", `virtual_server ${name}: a service without a port is only valid when persistent; keepalived sets persistence_timeout ${360}`);
-  } else if (vs.protocol) c.warning(at, "protocol-fwmark", `virtual_server ${name}: protocol is ignored for a fwmark service`);
+      c.warning(
+        at,
+        "zero-port",
+        `virtual_server ${name}: a service without a port is only valid when persistent; keepalived sets persistence_timeout ${360}`,
+      );
+  } else if (vs.protocol)
+    c.warning(at, "protocol-fwmark", `virtual_server ${name}: protocol is ignored for a fwmark service`);
 
   // lbflags_handler: sh-*/mh-* flags only for their scheduler
   for (const [flag, key, sched] of [
@@ -91,7 +135,12 @@ function checkVirtualServer(c: Ctx, cfg: KeelConfig, vs: VirtualServer, trackFil
     ["mh-port", "mhPort", "mh"],
     ["mh-fallback", "mhFallback", "mh"],
   ] as const)
-    if (vs[key] && vs.lbAlgo !== sched) c.error(at, "scheduler-flag", `virtual_server ${name}: '${flag}' only applies to the ${sched} scheduler (lvs_sched is ${vs.lbAlgo})`);
+    if (vs[key] && vs.lbAlgo !== sched)
+      c.error(
+        at,
+        "scheduler-flag",
+        `virtual_server ${name}: '${flag}' only applies to the ${sched} scheduler (lvs_sched is ${vs.lbAlgo})`,
+      );
 
   // families: non-tunnelled real and sorry servers must match the service
   let family = serviceFamily(cfg, vs);
@@ -106,7 +155,11 @@ function checkVirtualServer(c: Ctx, cfg: KeelConfig, vs: VirtualServer, trackFil
     if (family === undefined) family = f;
     else if (f !== family) {
       skipped.add(s);
-      c.error(c.origins.get(s) ?? at, "family-mismatch", `virtual_server ${name}: ${what} is IPv${f} but the service is IPv${family}; keepalived skips it`);
+      c.error(
+        c.origins.get(s) ?? at,
+        "family-mismatch",
+        `virtual_server ${name}: ${what} is IPv${f} but the service is IPv${family}; keepalived skips it`,
+      );
     }
   }
 
@@ -122,24 +175,52 @@ function checkVirtualServer(c: Ctx, cfg: KeelConfig, vs: VirtualServer, trackFil
     const first = seen.get(key);
     if (first) {
       const firstAt = c.origins.get(first);
-      c.error(rsAt, "duplicate-real-server", `virtual_server ${name}: real server ${describeRs({ ip: rs.ip, port })} is duplicated; keepalived removes this one`, firstAt ? [firstAt.file === rsAt.file ? `first declared at line ${firstAt.line}` : `first declared at ${firstAt.file}:${firstAt.line}:${firstAt.col}`] : undefined);
+      c.error(
+        rsAt,
+        "duplicate-real-server",
+        `virtual_server ${name}: real server ${describeRs({ ip: rs.ip, port })} is duplicated; keepalived removes this one`,
+        firstAt
+          ? [
+              firstAt.file === rsAt.file
+                ? `first declared at line ${firstAt.line}`
+                : `first declared at ${firstAt.file}:${firstAt.line}:${firstAt.col}`,
+            ]
+          : undefined,
+      );
       continue;
     }
     seen.set(key, rs);
     weightSum += effectiveWeight(vs, rs);
 
     if (rs.uthreshold && rs.lthreshold !== undefined && rs.lthreshold > rs.uthreshold)
-      c.warning(rsAt, "threshold-order", `real server ${describeRs(rs)}: lthreshold ${rs.lthreshold} is above uthreshold ${rs.uthreshold}`);
+      c.warning(
+        rsAt,
+        "threshold-order",
+        `real server ${describeRs(rs)}: lthreshold ${rs.lthreshold} is above uthreshold ${rs.uthreshold}`,
+      );
 
     // ports: unless NAT, real and virtual ports must match; fwmark services take no port
     const method = effectiveLvsMethod(vs, rs).method;
     if (method !== "NAT" && rs.port !== undefined) {
-      if (hasFwmark) c.warning(rsAt, "port-ignored", `virtual_server ${name}: real server ${describeRs(rs)} has a port, which a ${method} fwmark service ignores`);
+      if (hasFwmark)
+        c.warning(
+          rsAt,
+          "port-ignored",
+          `virtual_server ${name}: real server ${describeRs(rs)} has a port, which a ${method} fwmark service ignores`,
+        );
       if (svc.kind === "address" && svc.port !== undefined && svc.port !== rs.port)
-        c.warning(rsAt, "port-mismatch", `virtual_server ${name}: ${method} real server port ${rs.port} differs from the service port; keepalived uses ${svc.port}`);
+        c.warning(
+          rsAt,
+          "port-mismatch",
+          `virtual_server ${name}: ${method} real server port ${rs.port} differs from the service port; keepalived uses ${svc.port}`,
+        );
       for (const e of group?.entries ?? [])
         if (e.kind === "range" && e.port !== rs.port)
-          c.error(rsAt, "port-mismatch", `virtual_server ${name}: ${method} real server port ${rs.port} differs from group entry port ${e.port ?? "(none)"}`);
+          c.error(
+            rsAt,
+            "port-mismatch",
+            `virtual_server ${name}: ${method} real server port ${rs.port} differs from group entry port ${e.port ?? "(none)"}`,
+          );
     }
 
     for (const ck of rs.checkers) {
@@ -147,9 +228,11 @@ function checkVirtualServer(c: Ctx, cfg: KeelConfig, vs: VirtualServer, trackFil
       if (ck.type === "BFD_CHECK") {
         const b = cfg.bfdInstances[ck.name];
         if (!b) c.error(ckAt, "unknown-bfd", `BFD_CHECK names bfd_instance '${ck.name}', which is not defined`);
-        else if (b.vrrp && !b.checker) c.error(ckAt, "unknown-bfd", `BFD_CHECK names bfd_instance '${ck.name}', which only sends events to vrrp`);
+        else if (b.vrrp && !b.checker)
+          c.error(ckAt, "unknown-bfd", `BFD_CHECK names bfd_instance '${ck.name}', which only sends events to vrrp`);
       } else if (ck.type === "FILE_CHECK") {
-        if (trackFiles && !(ck.trackFile in trackFiles)) c.error(ckAt, "unknown-track-file", `FILE_CHECK names track_file '${ck.trackFile}', which is not defined`);
+        if (trackFiles && !(ck.trackFile in trackFiles))
+          c.error(ckAt, "unknown-track-file", `FILE_CHECK names track_file '${ck.trackFile}', which is not defined`);
       } else if (ck.type !== "MISC_CHECK") {
         checkConn(c, rs, ck, ck);
         if (ck.type === "SMTP_CHECK") for (const h of ck.hosts) checkConn(c, rs, h, h);
@@ -159,14 +242,33 @@ function checkVirtualServer(c: Ctx, cfg: KeelConfig, vs: VirtualServer, trackFil
 
   // the sorry server port follows the same rule as real servers
   const ss = vs.sorryServer;
-  if (ss && ss.port !== undefined && effectiveLvsMethod(vs, ss).method !== "NAT" && svc.kind === "address" && svc.port !== undefined && ss.port !== svc.port)
-    c.warning(c.origins.get(ss) ?? at, "port-mismatch", `virtual_server ${name}: sorry server port ${ss.port} differs from the service port; keepalived uses ${svc.port}`);
+  if (
+    ss &&
+    ss.port !== undefined &&
+    effectiveLvsMethod(vs, ss).method !== "NAT" &&
+    svc.kind === "address" &&
+    svc.port !== undefined &&
+    ss.port !== svc.port
+  )
+    c.warning(
+      c.origins.get(ss) ?? at,
+      "port-mismatch",
+      `virtual_server ${name}: sorry server port ${ss.port} differs from the service port; keepalived uses ${svc.port}`,
+    );
 
   if (vs.quorum > weightSum)
-    c.warning(at, "quorum-unreachable", `virtual_server ${name}: quorum ${vs.quorum} exceeds the total weight of the real servers (${weightSum}); keepalived lowers it to ${weightSum}`);
+    c.warning(
+      at,
+      "quorum-unreachable",
+      `virtual_server ${name}: quorum ${vs.quorum} exceeds the total weight of the real servers (${weightSum}); keepalived lowers it to ${weightSum}`,
+    );
   const quorum = Math.min(vs.quorum, weightSum);
   if (vs.hysteresis >= quorum && !(vs.hysteresis === 0 && quorum === 0))
-    c.warning(at, "hysteresis", `virtual_server ${name}: hysteresis ${vs.hysteresis} >= quorum ${quorum}; keepalived uses ${Math.max(quorum - 1, 0)}`);
+    c.warning(
+      at,
+      "hysteresis",
+      `virtual_server ${name}: hysteresis ${vs.hysteresis} >= quorum ${quorum}; keepalived uses ${Math.max(quorum - 1, 0)}`,
+    );
 }
 
 export function checkLvs(config: KeelConfig, c: Ctx, _host: HostFacts): void {

@@ -19,7 +19,8 @@ export const connKeywords: Record<string, Keyword<ConnOpts>> = {
     parse: (c, n, t) => {
       if (!c.count(n, 1)) return;
       const v = n.args[0]?.text ?? "";
-      if (v.length > 15) c.error(n.args[0] ?? n.keyword, "bad-value", `interface name '${v}' is too long (at most 15 characters)`);
+      if (v.length > 15)
+        c.error(n.args[0] ?? n.keyword, "bad-value", `interface name '${v}' is too long (at most 15 characters)`);
       else t.bindIf = v;
     },
     emit: strField<ConnOpts>("bindIf").emit,

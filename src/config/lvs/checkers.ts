@@ -5,7 +5,17 @@
  * `Checker` tagged union; a checker keepalived would drop (e.g. MISC_CHECK without
  * misc_path) is reported and left out of the model.
  */
-import { type BlockSpec, type Ctx, type Emit, type Keyword, boolField, emitBlock, intField, quote, strField } from "../schema";
+import {
+  type BlockSpec,
+  type Ctx,
+  type Emit,
+  type Keyword,
+  boolField,
+  emitBlock,
+  intField,
+  quote,
+  strField,
+} from "../schema";
 import type { Node, Token } from "../tree";
 import { connKeywords, timingKeywords } from "./checker-common";
 import { moveLast } from "./common";
@@ -30,8 +40,16 @@ import {
 // ---------------------------------------------------------------------------
 // TCP_CHECK, PING_CHECK: only the common options
 
-const tcpSpec: BlockSpec<TcpCheck> = { name: "TCP_CHECK", keywords: { ...connKeywords, ...timingKeywords }, create: () => createChecker("TCP_CHECK") as TcpCheck };
-const pingSpec: BlockSpec<PingCheck> = { name: "PING_CHECK", keywords: { ...connKeywords, ...timingKeywords }, create: () => createChecker("PING_CHECK") as PingCheck };
+const tcpSpec: BlockSpec<TcpCheck> = {
+  name: "TCP_CHECK",
+  keywords: { ...connKeywords, ...timingKeywords },
+  create: () => createChecker("TCP_CHECK") as TcpCheck,
+};
+const pingSpec: BlockSpec<PingCheck> = {
+  name: "PING_CHECK",
+  keywords: { ...connKeywords, ...timingKeywords },
+  create: () => createChecker("PING_CHECK") as PingCheck,
+};
 
 // ---------------------------------------------------------------------------
 // SMTP_CHECK (check_smtp.c): helo_name, and the deprecated host { ... } sub-blocks
@@ -54,7 +72,11 @@ const smtpSpec: BlockSpec<SmtpCheck> = {
     },
     host: {
       parse: (c, n, t) => {
-        c.warning(n.keyword, "deprecated-keyword", "the SMTP_CHECK 'host' block is deprecated; use one SMTP_CHECK per host");
+        c.warning(
+          n.keyword,
+          "deprecated-keyword",
+          "the SMTP_CHECK 'host' block is deprecated; use one SMTP_CHECK per host",
+        );
         c.count(n, 0);
         const h: SmtpHost = {};
         c.origin(h, n);
@@ -181,7 +203,11 @@ function hexString(c: Ctx, n: Node, wildcard: boolean): string | undefined {
   const text = n.args.map((t) => t.text).join(" ");
   const ok = wildcard ? /^[0-9a-fA-FxX\s]+$/ : /^[0-9a-fA-F\s]+$/;
   if (!ok.test(text) || text.trim() === "") {
-    c.error(n.args[0] ?? n.keyword, "bad-value", `'${n.keyword.text}' needs a hex string${wildcard ? " (x or X for a wildcard nibble)" : ""}, not '${text}'`);
+    c.error(
+      n.args[0] ?? n.keyword,
+      "bad-value",
+      `'${n.keyword.text}' needs a hex string${wildcard ? " (x or X for a wildcard nibble)" : ""}, not '${text}'`,
+    );
     return undefined;
   }
   return text;
@@ -208,7 +234,8 @@ const udpSpec: BlockSpec<UdpCheck> = {
         const v = hexString(c, n, true);
         if (v !== undefined) t.replyData = v;
       },
-      emit: (t) => (t.requireReply ? [t.replyData === undefined ? "require_reply" : `require_reply ${t.replyData}`] : []),
+      emit: (t) =>
+        t.requireReply ? [t.replyData === undefined ? "require_reply" : `require_reply ${t.replyData}`] : [],
     },
     min_reply_length: intField<UdpCheck>("minReplyLength", 0, 65535),
     max_reply_length: intField<UdpCheck>("maxReplyLength", 0, 65535),
@@ -307,7 +334,11 @@ function finish(c: Ctx, n: Node, ck: Checker): boolean {
       return true;
     case "UDP_CHECK":
       if (ck.minReplyLength > ck.maxReplyLength)
-        c.warning(n.keyword, "bad-value", `UDP_CHECK min_reply_length ${ck.minReplyLength} > max_reply_length ${ck.maxReplyLength}: the check always fails`);
+        c.warning(
+          n.keyword,
+          "bad-value",
+          `UDP_CHECK min_reply_length ${ck.minReplyLength} > max_reply_length ${ck.maxReplyLength}: the check always fails`,
+        );
       return true;
     case "FILE_CHECK":
       if (ck.trackFile === "") {
@@ -343,7 +374,9 @@ export function emitCheckers(rs: RealServer): Emit[] {
   // A checker without its type (a hand-written model) is not written. One of a type
   // keel does not know is written with an empty block, for the parser to report.
   return (rs.checkers ?? []).flatMap((ck) =>
-    ck.type === undefined ? [] : [{ line: String(ck.type), block: Object.hasOwn(SPECS, ck.type) ? emitBlock(SPECS[ck.type], ck) : [] }],
+    ck.type === undefined
+      ? []
+      : [{ line: String(ck.type), block: Object.hasOwn(SPECS, ck.type) ? emitBlock(SPECS[ck.type], ck) : [] }],
   );
 }
 
@@ -352,5 +385,8 @@ export function emitCheckers(rs: RealServer): Emit[] {
  * emitter so their order survives a round trip.
  */
 export const checkerKeywords: Record<string, Keyword<RealServer>> = Object.fromEntries(
-  CHECKER_TYPES.map((type, i) => [type, i === 0 ? { parse: parseChecker(type), emit: emitCheckers } : { parse: parseChecker(type) }]),
+  CHECKER_TYPES.map((type, i) => [
+    type,
+    i === 0 ? { parse: parseChecker(type), emit: emitCheckers } : { parse: parseChecker(type) },
+  ]),
 );

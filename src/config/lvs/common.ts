@@ -28,7 +28,11 @@ export function timerToken(c: Ctx, t: Token, what: string, positive: boolean, ma
   }
   let v = Number(t.text);
   if ((m[2] ?? "").length > 6) {
-    c.warning(t, "too-many-decimals", `${what}: '${t.text}' has more than 6 decimal places; rounded to the microsecond`);
+    c.warning(
+      t,
+      "too-many-decimals",
+      `${what}: '${t.text}' has more than 6 decimal places; rounded to the microsecond`,
+    );
     v = Math.round(v * 1e6) / 1e6;
   }
   if (positive && v < 1e-6) {
@@ -135,7 +139,11 @@ export function parseLvsMethod(c: Ctx, n: Node): LvsMethod | undefined {
     return n.args.length > 1 ? undefined : out;
   }
   if ((type === "gue") !== (port !== undefined)) {
-    c.error(portTok ?? typeTok ?? n.keyword, "bad-value", "a gue tunnel needs 'port N', and only a gue tunnel takes a port");
+    c.error(
+      portTok ?? typeTok ?? n.keyword,
+      "bad-value",
+      "a gue tunnel needs 'port N', and only a gue tunnel takes a port",
+    );
     return undefined;
   }
   if (type === "ipip" && csum && csum !== "nocsum") {

@@ -34,7 +34,11 @@ function parseEntry(c: Ctx, line: Token[], group: string): { entry: VsgEntry; fa
     return { entry };
   }
   if (args.length > 1) {
-    c.error(args[1] as Token, "extra-argument", "a virtual_server_group entry is 'IP|RANGE [PORT]' or 'fwmark N [inet|inet6]'");
+    c.error(
+      args[1] as Token,
+      "extra-argument",
+      "a virtual_server_group entry is 'IP|RANGE [PORT]' or 'fwmark N [inet|inet6]'",
+    );
     return undefined;
   }
   const r = parseRange(head.text);
@@ -82,7 +86,11 @@ function parseGroup(c: Ctx, n: Node, cfg: KeelConfig): void {
     return;
   }
   if (v4 && v6 && fwmarkNoFamily) {
-    c.error(n.keyword, "family-mismatch", `virtual_server_group '${name}' has IPv4 and IPv6 entries and a fwmark without inet|inet6; keepalived removes it`);
+    c.error(
+      n.keyword,
+      "family-mismatch",
+      `virtual_server_group '${name}' has IPv4 and IPv6 entries and a fwmark without inet|inet6; keepalived removes it`,
+    );
     return;
   }
   cfg.virtualServerGroups[name] = g;

@@ -6,7 +6,15 @@
 import { type BlockSpec, type Ctx, type Emit, type Keyword, boolField, emitBlock, quote, strField } from "../schema";
 import type { Node, Token } from "../tree";
 import { connKeywords, timingKeywords } from "./checker-common";
-import { HTTP_PROTOCOLS, type HttpCheck, type HttpUrl, REGEX_OPTIONS, type StatusRange, createChecker, createHttpUrl } from "./model";
+import {
+  HTTP_PROTOCOLS,
+  type HttpCheck,
+  type HttpUrl,
+  REGEX_OPTIONS,
+  type StatusRange,
+  createChecker,
+  createHttpUrl,
+} from "./model";
 
 const ULONG = Number.MAX_SAFE_INTEGER;
 
@@ -23,7 +31,11 @@ const statusCode: Keyword<HttpUrl> = {
       const from = m ? Number(m[1]) : Number.NaN;
       const to = m?.[2] !== undefined ? Number(m[2]) : from;
       if (!m || from < 100 || to > 599 || from > to) {
-        c.error(t, "bad-value", `invalid HTTP status code '${t.text}' (expected a code or a range FROM-TO within 100-599)`);
+        c.error(
+          t,
+          "bad-value",
+          `invalid HTTP status code '${t.text}' (expected a code or a range FROM-TO within 100-599)`,
+        );
         continue;
       }
       u.statusCodes.push({ from, to });
@@ -144,7 +156,14 @@ function parseUrl(c: Ctx, n: Node, chk: HttpCheck): void {
     c.error(n.keyword, "missing-keyword", "url has no 'path'; keepalived ignores this url");
     return;
   }
-  if (u.regex === undefined && (u.regexOptions.length || u.regexNoMatch || u.regexMinOffset !== undefined || u.regexMaxOffset !== undefined || u.regexStack)) {
+  if (
+    u.regex === undefined &&
+    (u.regexOptions.length ||
+      u.regexNoMatch ||
+      u.regexMinOffset !== undefined ||
+      u.regexMaxOffset !== undefined ||
+      u.regexStack)
+  ) {
     c.warning(n.keyword, "regex-without-regex", "regex options are given without a 'regex'; keepalived ignores them");
     u.regexOptions = [];
     u.regexNoMatch = false;
@@ -153,7 +172,11 @@ function parseUrl(c: Ctx, n: Node, chk: HttpCheck): void {
     delete u.regexStack;
   }
   if (u.regexMaxOffset !== undefined && (u.regexMinOffset ?? 0) > u.regexMaxOffset) {
-    c.warning(n.keyword, "bad-value", `regex_min_offset ${u.regexMinOffset} > regex_max_offset ${u.regexMaxOffset}; keepalived ignores both`);
+    c.warning(
+      n.keyword,
+      "bad-value",
+      `regex_min_offset ${u.regexMinOffset} > regex_max_offset ${u.regexMaxOffset}; keepalived ignores both`,
+    );
     delete u.regexMinOffset;
     delete u.regexMaxOffset;
   }
@@ -199,13 +222,22 @@ const httpKeywords: Record<string, Keyword<HttpCheck>> = {
   enable_sni: {
     parse: boolField<HttpCheck>("enableSni").parse,
     // only an explicit false undoes the SNI that sni_name turns on
-    emit: (t) => (t.enableSni && t.sniName === undefined ? ["enable_sni"] : t.enableSni === false && t.sniName !== undefined ? ["enable_sni false"] : []),
+    emit: (t) =>
+      t.enableSni && t.sniName === undefined
+        ? ["enable_sni"]
+        : t.enableSni === false && t.sniName !== undefined
+          ? ["enable_sni false"]
+          : [],
   },
   fast_recovery: boolField<HttpCheck>("fastRecovery"),
   url: { parse: parseUrl, emit: emitUrls },
 };
 
-export const httpGetSpec: BlockSpec<HttpCheck> = { name: "HTTP_GET", keywords: httpKeywords, create: () => createChecker("HTTP_GET") as HttpCheck };
+export const httpGetSpec: BlockSpec<HttpCheck> = {
+  name: "HTTP_GET",
+  keywords: httpKeywords,
+  create: () => createChecker("HTTP_GET") as HttpCheck,
+};
 export const sslGetSpec: BlockSpec<HttpCheck> = {
   name: "SSL_GET",
   keywords: { ...httpKeywords, tls_compliant: boolField<HttpCheck>("tlsCompliant") },

@@ -4,7 +4,18 @@
  * bfd/bfd_parser.c). Cross-block rules are in check.ts.
  */
 import type { KeelConfig } from "../model";
-import { type BlockSpec, type Ctx, type Keyword, boolField, emitBlock, enumField, flagField, intField, quote, strField } from "../schema";
+import {
+  type BlockSpec,
+  type Ctx,
+  type Keyword,
+  boolField,
+  emitBlock,
+  enumField,
+  flagField,
+  intField,
+  quote,
+  strField,
+} from "../schema";
 import type { Node, Token } from "../tree";
 import { familyOf } from "./addr";
 import { bfdTopLevel } from "./bfd";
@@ -110,7 +121,8 @@ function parseGranularity(c: Ctx, n: Node, vs: VirtualServer): void {
   vs.persistenceGranularity = t.text;
 }
 
-const vsFlag = (key: "flag1" | "flag2" | "flag3" | "shPort" | "shFallback" | "mhPort" | "mhFallback" | "ops") => flagField<VirtualServer>(key);
+const vsFlag = (key: "flag1" | "flag2" | "flag3" | "shPort" | "shFallback" | "mhPort" | "mhFallback" | "ops") =>
+  flagField<VirtualServer>(key);
 
 const virtualServerSpec: BlockSpec<VirtualServer> = {
   name: "virtual_server",
@@ -135,7 +147,11 @@ const virtualServerSpec: BlockSpec<VirtualServer> = {
         if (!c.count(n, 1)) return;
         const t = n.args[0] as Token;
         if (t.text.length > PE_NAME_MAX) {
-          c.error(t, "bad-value", `persistence_engine name '${t.text}' is too long (at most ${PE_NAME_MAX} characters)`);
+          c.error(
+            t,
+            "bad-value",
+            `persistence_engine name '${t.text}' is too long (at most ${PE_NAME_MAX} characters)`,
+          );
           return;
         }
         vs.persistenceEngine = t.text;
@@ -184,21 +200,33 @@ const virtualServerSpec: BlockSpec<VirtualServer> = {
       },
       // without its address (a hand-written model) the sorry server is not written, nor
       // are the two keywords below, which keepalived takes only after it
-      emit: (vs) => (vs.sorryServer?.ip !== undefined ? [`sorry_server ${formatAddress(vs.sorryServer.ip, vs.sorryServer.port)}`] : []),
+      emit: (vs) =>
+        vs.sorryServer?.ip !== undefined
+          ? [`sorry_server ${formatAddress(vs.sorryServer.ip, vs.sorryServer.port)}`]
+          : [],
     },
     sorry_server_inhibit: {
       // ssvri_handler: only after sorry_server
       parse: (c, n, vs) => {
         if (!c.count(n, 0)) return;
         if (vs.sorryServer) vs.sorryServer.inhibit = true;
-        else c.error(n.keyword, "missing-keyword", "'sorry_server_inhibit' is used before or without 'sorry_server'; keepalived ignores it");
+        else
+          c.error(
+            n.keyword,
+            "missing-keyword",
+            "'sorry_server_inhibit' is used before or without 'sorry_server'; keepalived ignores it",
+          );
       },
       emit: (vs) => (vs.sorryServer?.ip !== undefined && vs.sorryServer.inhibit ? ["sorry_server_inhibit"] : []),
     },
     sorry_server_lvs_method: {
       parse: (c, n, vs) => {
         if (!vs.sorryServer) {
-          c.error(n.keyword, "missing-keyword", "'sorry_server_lvs_method' is used before or without 'sorry_server'; keepalived ignores it");
+          c.error(
+            n.keyword,
+            "missing-keyword",
+            "'sorry_server_lvs_method' is used before or without 'sorry_server'; keepalived ignores it",
+          );
           return;
         }
         const holder: { lvsMethod?: SorryServer["lvsMethod"] } = {};
@@ -206,13 +234,19 @@ const virtualServerSpec: BlockSpec<VirtualServer> = {
         if (holder.lvsMethod) vs.sorryServer.lvsMethod = holder.lvsMethod;
       },
       emit: (vs, kw) =>
-        vs.sorryServer?.ip !== undefined && vs.sorryServer.lvsMethod ? (lvsMethodField<SorryServer>("lvsMethod").emit?.(vs.sorryServer, kw, undefined) ?? []) : [],
+        vs.sorryServer?.ip !== undefined && vs.sorryServer.lvsMethod
+          ? (lvsMethodField<SorryServer>("lvsMethod").emit?.(vs.sorryServer, kw, undefined) ?? [])
+          : [],
     },
     real_server: {
       parse: parseRealServer,
       // a real server without its address (a hand-written model) is not written
       emit: (vs) =>
-        (vs.realServers ?? []).flatMap((rs) => (rs.ip === undefined ? [] : [{ line: `real_server ${formatAddress(rs.ip, rs.port)}`, block: emitBlock(realServerSpec, rs) }])),
+        (vs.realServers ?? []).flatMap((rs) =>
+          rs.ip === undefined
+            ? []
+            : [{ line: `real_server ${formatAddress(rs.ip, rs.port)}`, block: emitBlock(realServerSpec, rs) }],
+        ),
     },
   },
 };
@@ -256,7 +290,9 @@ function parseService(c: Ctx, n: Node): VirtualService | undefined {
  * given says which it is) or what identifies the service: then undefined, and the
  * virtual server is not written.
  */
-function completeService(s: Partial<{ kind: VirtualService["kind"]; ip: string; port: number; fwmark: number; group: string }> | undefined): VirtualService | undefined {
+function completeService(
+  s: Partial<{ kind: VirtualService["kind"]; ip: string; port: number; fwmark: number; group: string }> | undefined,
+): VirtualService | undefined {
   if (!s) return undefined;
   const kind = s.kind ?? (s.group !== undefined ? "group" : s.fwmark !== undefined ? "fwmark" : "address");
   if (kind === "group") return s.group === undefined ? undefined : { kind, group: s.group };
@@ -285,7 +321,11 @@ function parseVirtualServer(c: Ctx, n: Node, cfg: KeelConfig): void {
   if (!n.block) return;
   if (vs.realServers.length === 0) {
     // vs_end_handler
-    c.warning(n.keyword, "no-real-servers", `virtual_server ${formatService(svc)} has no real servers; keepalived ignores it`);
+    c.warning(
+      n.keyword,
+      "no-real-servers",
+      `virtual_server ${formatService(svc)} has no real servers; keepalived ignores it`,
+    );
     return;
   }
   cfg.virtualServers.push(vs);

@@ -231,7 +231,16 @@ export interface BfdCheck {
   alpha?: boolean;
 }
 
-export type Checker = TcpCheck | PingCheck | HttpCheck | SmtpCheck | DnsCheck | MiscCheck | UdpCheck | FileCheck | BfdCheck;
+export type Checker =
+  | TcpCheck
+  | PingCheck
+  | HttpCheck
+  | SmtpCheck
+  | DnsCheck
+  | MiscCheck
+  | UdpCheck
+  | FileCheck
+  | BfdCheck;
 export type CheckerType = Checker["type"];
 
 // ---------------------------------------------------------------------------
@@ -280,12 +289,30 @@ export interface SorryServer {
 // ---------------------------------------------------------------------------
 // Virtual servers
 
-export const LVS_SCHEDULERS = ["rr", "wrr", "lc", "wlc", "lblc", "sh", "mh", "dh", "fo", "ovf", "lblcr", "sed", "nq", "twos"] as const;
+export const LVS_SCHEDULERS = [
+  "rr",
+  "wrr",
+  "lc",
+  "wlc",
+  "lblc",
+  "sh",
+  "mh",
+  "dh",
+  "fo",
+  "ovf",
+  "lblcr",
+  "sed",
+  "nq",
+  "twos",
+] as const;
 export type LvsScheduler = (typeof LVS_SCHEDULERS)[number];
 export const LVS_PROTOCOLS = ["TCP", "UDP", "SCTP"] as const;
 
 /** How the service is addressed: `IP [PORT]`, `fwmark N` or `group NAME`. */
-export type VirtualService = { kind: "address"; ip: string; port?: number } | { kind: "fwmark"; fwmark: number } | { kind: "group"; group: string };
+export type VirtualService =
+  | { kind: "address"; ip: string; port?: number }
+  | { kind: "fwmark"; fwmark: number }
+  | { kind: "group"; group: string };
 
 export interface VirtualServer {
   service: VirtualService;
@@ -518,7 +545,10 @@ export interface CheckerSchedule {
 
 /** A checker's timing after inheritance from its real and virtual server. */
 export function effectiveSchedule(vs: VirtualServer, rs: RealServer, ck: Checker): CheckerSchedule {
-  const own: CheckerTiming & ConnOpts = ck.type === "FILE_CHECK" || ck.type === "BFD_CHECK" ? { alpha: ck.type === "BFD_CHECK" ? ck.alpha : undefined } : ck;
+  const own: CheckerTiming & ConnOpts =
+    ck.type === "FILE_CHECK" || ck.type === "BFD_CHECK"
+      ? { alpha: ck.type === "BFD_CHECK" ? ck.alpha : undefined }
+      : ck;
   const delayLoop = own.delayLoop ?? rs.delayLoop ?? vs.delayLoop;
   const defaultDbr = ck.type === "HTTP_GET" || ck.type === "SSL_GET" ? 3 : ck.type === "DNS_CHECK" ? delayLoop : 1;
   return {

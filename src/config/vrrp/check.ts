@@ -22,7 +22,8 @@ function ipFamily(a: string): Family {
 /** The instance's address family as keepalived settles it: native_ipv6, else the first VIP, else the first address given. */
 export function instanceFamily(v: VrrpInstance): Family {
   if (v.nativeIpv6) return 6;
-  const first = v.virtualIpaddress[0]?.family ?? v.unicastSrcIp ?? v.mcastSrcIp ?? v.unicastPeers[0]?.address ?? v.mcastDstIp;
+  const first =
+    v.virtualIpaddress[0]?.family ?? v.unicastSrcIp ?? v.mcastSrcIp ?? v.unicastPeers[0]?.address ?? v.mcastDstIp;
   if (first === undefined) return 4;
   return typeof first === "number" ? first : ipFamily(first);
 }
@@ -35,7 +36,13 @@ export function effectiveVersion(config: KeelConfig, v: VrrpInstance): 2 | 3 {
 }
 
 export function usesUnicast(v: VrrpInstance): boolean {
-  return v.unicastPeers.length > 0 || v.unicastFaultNoPeer || v.checkUnicastSrc || v.unicastSrcIp !== undefined || v.oldUnicastChecksum !== undefined;
+  return (
+    v.unicastPeers.length > 0 ||
+    v.unicastFaultNoPeer ||
+    v.checkUnicastSrc ||
+    v.unicastSrcIp !== undefined ||
+    v.oldUnicastChecksum !== undefined
+  );
 }
 
 export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
@@ -48,7 +55,9 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
   };
 
   // --- references from tracking blocks ------------------------------------
-  const bfdInstances = (config as unknown as Record<string, unknown>).bfdInstances as Record<string, unknown> | undefined;
+  const bfdInstances = (config as unknown as Record<string, unknown>).bfdInstances as
+    | Record<string, unknown>
+    | undefined;
   const checkRefs = (owner: string, ownerObj: object, t: Tracking) => {
     const ownerSeq = declOrder.get(ownerObj);
     const ref = (refs: TrackRef[], table: Record<string, object> | undefined, kind: string, code: string) => {
@@ -63,9 +72,12 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
           );
         } else if (target && ownerSeq !== undefined && (declOrder.get(target) ?? -1) > ownerSeq) {
           const where = at(target);
-          c.error(at(r), "track-defined-later", `${owner}: track_${kind} '${r.name}' is defined after this block; keepalived resolves it while reading and would ignore it`, [
-            `defined here: ${where.file}:${where.line}:${where.col}`,
-          ]);
+          c.error(
+            at(r),
+            "track-defined-later",
+            `${owner}: track_${kind} '${r.name}' is defined after this block; keepalived resolves it while reading and would ignore it`,
+            [`defined here: ${where.file}:${where.line}:${where.col}`],
+          );
         }
       }
     };
@@ -89,26 +101,40 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
       }
       const other = memberOf.get(name);
       if (other !== undefined) {
-        c.error(at(g), "instance-in-two-sync-groups", `vrrp_sync_group ${g.name}: vrrp_instance ${name} is already in sync group ${other}; an instance can be in one sync group only`);
+        c.error(
+          at(g),
+          "instance-in-two-sync-groups",
+          `vrrp_sync_group ${g.name}: vrrp_instance ${name} is already in sync group ${other}; an instance can be in one sync group only`,
+        );
         continue;
       }
       memberOf.set(name, g.name);
       found++;
     }
-    if (found === 1) c.warning(at(g), "sync-group-single", `vrrp_sync_group ${g.name} has only one vrrp_instance; this probably isn't what you want`);
+    if (found === 1)
+      c.warning(
+        at(g),
+        "sync-group-single",
+        `vrrp_sync_group ${g.name} has only one vrrp_instance; this probably isn't what you want`,
+      );
   }
 
   // --- track groups and static addresses/routes/rules ---------------------
   for (const tg of Object.values(config.trackGroups)) {
     for (const name of tg.group)
-      if (!config.vrrpInstances[name]) c.error(at(tg), "unknown-instance", `track_group ${tg.name}: vrrp_instance '${name}' does not exist`);
+      if (!config.vrrpInstances[name])
+        c.error(at(tg), "unknown-instance", `track_group ${tg.name}: vrrp_instance '${name}' does not exist`);
   }
   const checkTrackGroup = (o: { trackGroup?: string }, what: string) => {
     if (o.trackGroup === undefined) return;
     const tg = config.trackGroups[o.trackGroup];
     if (!tg) c.error(at(o), "unknown-track-group", `${what}: track_group '${o.trackGroup}' is not defined`);
     else if ((declOrder.get(tg) ?? -1) > (declOrder.get(o) ?? Number.POSITIVE_INFINITY))
-      c.error(at(o), "track-defined-later", `${what}: track_group '${o.trackGroup}' is defined after this line; keepalived would not find it`);
+      c.error(
+        at(o),
+        "track-defined-later",
+        `${what}: track_group '${o.trackGroup}' is defined after this line; keepalived would not find it`,
+      );
   };
   for (const a of config.staticIpaddresses) {
     checkTrackGroup(a, "static_ipaddress");
@@ -138,11 +164,13 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
     for (const s of v.trackScripts) used.add(s.name);
     const strict = v.strictMode ?? strictGlobal;
 
-    if (v.virtualRouterId === 0 && !c.saw(v, "virtual_router_id")) c.error(where, "missing-vrid", `${who} virtual_router_id must be set`);
+    if (v.virtualRouterId === 0 && !c.saw(v, "virtual_router_id"))
+      c.error(where, "missing-vrid", `${who} virtual_router_id must be set`);
 
     const unicast = usesUnicast(v);
     if (v.interface === undefined && !c.saw(v, "interface")) {
-      if (!unicast) c.error(where, "missing-interface", `${who} no interface given (only unicast instances may leave it out)`);
+      if (!unicast)
+        c.error(where, "missing-interface", `${who} no interface given (only unicast instances may leave it out)`);
       else if (v.unicastSrcIp === undefined && v.mcastSrcIp === undefined && !v.useIpvlan?.address)
         c.error(where, "missing-interface", `${who} a unicast instance without an interface needs unicast_src_ip`);
       if (v.useVmac) c.error(where, "vmac-needs-interface", `${who} use_vmac needs an interface`);
@@ -153,64 +181,126 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
     const fam = instanceFamily(v);
     for (const a of v.virtualIpaddress) {
       if (a.family !== fam)
-        c.error(at(a), "vip-family-mismatch", `${who} virtual_ipaddress ${a.address} is IPv${a.family} but the instance is IPv${fam}; keepalived ignores it — put it in virtual_ipaddress_excluded`);
+        c.error(
+          at(a),
+          "vip-family-mismatch",
+          `${who} virtual_ipaddress ${a.address} is IPv${a.family} but the instance is IPv${fam}; keepalived ignores it — put it in virtual_ipaddress_excluded`,
+        );
     }
     const famCheck = (addr: string | undefined, what: string) => {
-      if (addr !== undefined && ipFamily(addr) !== fam) c.error(where, "family-mismatch", `${who} ${what} ${addr} is IPv${ipFamily(addr)} but the instance is IPv${fam}`);
+      if (addr !== undefined && ipFamily(addr) !== fam)
+        c.error(
+          where,
+          "family-mismatch",
+          `${who} ${what} ${addr} is IPv${ipFamily(addr)} but the instance is IPv${fam}`,
+        );
     };
     famCheck(v.unicastSrcIp, "unicast_src_ip");
     famCheck(v.mcastSrcIp, "mcast_src_ip");
     famCheck(v.mcastDstIp, "mcast_dst_ip");
     for (const p of v.unicastPeers)
-      if (ipFamily(p.address) !== fam) c.error(at(p), "family-mismatch", `${who} unicast_peer ${p.address} is IPv${ipFamily(p.address)} but the instance is IPv${fam}`);
-    if (v.mcastDstIp !== undefined && v.unicastPeers.length > 0) c.warning(where, "mcast-with-unicast", `${who} mcast_dst_ip is ignored with unicast peers`);
+      if (ipFamily(p.address) !== fam)
+        c.error(
+          at(p),
+          "family-mismatch",
+          `${who} unicast_peer ${p.address} is IPv${ipFamily(p.address)} but the instance is IPv${fam}`,
+        );
+    if (v.mcastDstIp !== undefined && v.unicastPeers.length > 0)
+      c.warning(where, "mcast-with-unicast", `${who} mcast_dst_ip is ignored with unicast peers`);
 
     // version and advert interval
     const version = effectiveVersion(config, v);
-    if (version === 2 && fam === 6) c.error(where, "ipv6-needs-v3", `${who} VRRP version 2 cannot be used with IPv6; use version 3`);
+    if (version === 2 && fam === 6)
+      c.error(where, "ipv6-needs-v3", `${who} VRRP version 2 cannot be used with IPv6; use version 3`);
     if (version === 2) {
       if (!Number.isInteger(v.advertInt))
-        c.warning(where, "advert-int-rounded", `${who} VRRPv2 advert_int ${v.advertInt} must be whole seconds; keepalived rounds it to ${Math.max(1, Math.round(v.advertInt))}`);
+        c.warning(
+          where,
+          "advert-int-rounded",
+          `${who} VRRPv2 advert_int ${v.advertInt} must be whole seconds; keepalived rounds it to ${Math.max(1, Math.round(v.advertInt))}`,
+        );
     } else {
-      if (v.advertInt > 40.95) c.error(where, "advert-int-range", `${who} VRRPv3 advert_int ${v.advertInt} is out of range [0.01, 40.95]`);
+      if (v.advertInt > 40.95)
+        c.error(where, "advert-int-range", `${who} VRRPv3 advert_int ${v.advertInt} is out of range [0.01, 40.95]`);
       else if (Math.abs(v.advertInt * 100 - Math.round(v.advertInt * 100)) > 1e-6)
-        c.warning(where, "advert-int-rounded", `${who} VRRPv3 advert_int ${v.advertInt} must be in units of 10 ms; keepalived rounds it`);
+        c.warning(
+          where,
+          "advert-int-rounded",
+          `${who} VRRPv3 advert_int ${v.advertInt} must be in units of 10 ms; keepalived rounds it`,
+        );
     }
 
     // authentication
     if (v.authentication) {
       const auth = v.authentication;
       if (strict) c.warning(where, "auth-ignored", `${who} strict mode does not support authentication; it is ignored`);
-      else if (version === 3) c.warning(where, "auth-ignored", `${who} VRRP version 3 does not support authentication; it is ignored`);
-      else if (auth.authType !== undefined && !auth.authPass) c.warning(where, "auth-ignored", `${who} authentication without auth_pass is ignored`);
-      else if (auth.authType === "AH" && fam === 6) c.warning(where, "auth-ignored", `${who} AH authentication cannot be used with IPv6; it is ignored`);
+      else if (version === 3)
+        c.warning(where, "auth-ignored", `${who} VRRP version 3 does not support authentication; it is ignored`);
+      else if (auth.authType !== undefined && !auth.authPass)
+        c.warning(where, "auth-ignored", `${who} authentication without auth_pass is ignored`);
+      else if (auth.authType === "AH" && fam === 6)
+        c.warning(where, "auth-ignored", `${who} AH authentication cannot be used with IPv6; it is ignored`);
       else if (auth.authType === "AH" && v.state === "MASTER" && v.priority !== 255)
-        c.warning(where, "ah-master", `${who} initial state MASTER is incompatible with AH authentication; BACKUP is used`);
-      if (v.authHmac) c.warning(where, "auth-ignored", `${who} auth_hmac cannot be combined with authentication; authentication is dropped`);
+        c.warning(
+          where,
+          "ah-master",
+          `${who} initial state MASTER is incompatible with AH authentication; BACKUP is used`,
+        );
+      if (v.authHmac)
+        c.warning(
+          where,
+          "auth-ignored",
+          `${who} auth_hmac cannot be combined with authentication; authentication is dropped`,
+        );
     }
     if (v.authHmac) {
       const ah = v.authHmac;
       if (ah.keys.length === 0) c.error(at(ah), "auth-hmac-no-key", `${who} auth_hmac has no key`);
-      else if (ah.activeKey === undefined) c.error(at(ah), "auth-hmac-no-active-key", `${who} auth_hmac needs active_key`);
-      else if (!ah.keys.some((k) => k.id === ah.activeKey)) c.error(at(ah), "auth-hmac-no-active-key", `${who} auth_hmac active_key ${ah.activeKey} is not a defined key`);
-      if (strict && ah.mode !== "enforce") c.warning(at(ah), "auth-hmac-mode", `${who} strict mode requires auth_hmac mode enforce`);
+      else if (ah.activeKey === undefined)
+        c.error(at(ah), "auth-hmac-no-active-key", `${who} auth_hmac needs active_key`);
+      else if (!ah.keys.some((k) => k.id === ah.activeKey))
+        c.error(at(ah), "auth-hmac-no-active-key", `${who} auth_hmac active_key ${ah.activeKey} is not a defined key`);
+      if (strict && ah.mode !== "enforce")
+        c.warning(at(ah), "auth-hmac-mode", `${who} strict mode requires auth_hmac mode enforce`);
     }
 
     // preemption and ownership
-    if (v.nopreempt && v.state === "MASTER") c.warning(where, "nopreempt-master", `${who} nopreempt needs state BACKUP; with state MASTER it is ignored`);
-    if (v.priority === 255 && v.nopreempt) c.warning(where, "owner-nopreempt", `${who} nopreempt is incompatible with priority 255 (address owner); it is ignored`);
-    if (v.priority === 255 && v.state === "BACKUP") c.warning(where, "owner-backup", `${who} priority 255 (address owner) with state BACKUP: the owner should start as MASTER`);
-    if (v.preemptDelay > 0 && v.state === "MASTER") c.warning(where, "preempt-delay-master", `${who} preempt_delay does not work with state MASTER; it is ignored`);
-    else if (v.preemptDelay > 0 && v.nopreempt) c.warning(where, "preempt-delay-nopreempt", `${who} preempt_delay is incompatible with nopreempt; it is ignored`);
-    else if (v.preemptDelay > 0 && strict) c.warning(where, "strict-mode", `${who} preempt_delay is incompatible with strict mode; it is ignored`);
-    if (v.timerExpiredBackup !== undefined && !v.nopreempt) c.warning(where, "timer-expired-backup", `${who} timer_expired_backup requires nopreempt; it is ignored`);
-    if (v.ownerIgnoreAdverts === true && v.priority !== 255) c.warning(where, "owner-ignore-adverts", `${who} owner_ignore_adverts is ignored since priority is not 255`);
-    if (strict && v.downTimerAdverts !== undefined && v.downTimerAdverts !== 3) c.warning(where, "strict-mode", `${who} down_timer_adverts is incompatible with strict mode; 3 is used`);
-    if (strict && v.unicastPeers.length > 0) c.warning(where, "strict-mode", `${who} unicast peers are not supported in strict mode`);
+    if (v.nopreempt && v.state === "MASTER")
+      c.warning(where, "nopreempt-master", `${who} nopreempt needs state BACKUP; with state MASTER it is ignored`);
+    if (v.priority === 255 && v.nopreempt)
+      c.warning(
+        where,
+        "owner-nopreempt",
+        `${who} nopreempt is incompatible with priority 255 (address owner); it is ignored`,
+      );
+    if (v.priority === 255 && v.state === "BACKUP")
+      c.warning(
+        where,
+        "owner-backup",
+        `${who} priority 255 (address owner) with state BACKUP: the owner should start as MASTER`,
+      );
+    if (v.preemptDelay > 0 && v.state === "MASTER")
+      c.warning(where, "preempt-delay-master", `${who} preempt_delay does not work with state MASTER; it is ignored`);
+    else if (v.preemptDelay > 0 && v.nopreempt)
+      c.warning(where, "preempt-delay-nopreempt", `${who} preempt_delay is incompatible with nopreempt; it is ignored`);
+    else if (v.preemptDelay > 0 && strict)
+      c.warning(where, "strict-mode", `${who} preempt_delay is incompatible with strict mode; it is ignored`);
+    if (v.timerExpiredBackup !== undefined && !v.nopreempt)
+      c.warning(where, "timer-expired-backup", `${who} timer_expired_backup requires nopreempt; it is ignored`);
+    if (v.ownerIgnoreAdverts === true && v.priority !== 255)
+      c.warning(where, "owner-ignore-adverts", `${who} owner_ignore_adverts is ignored since priority is not 255`);
+    if (strict && v.downTimerAdverts !== undefined && v.downTimerAdverts !== 3)
+      c.warning(where, "strict-mode", `${who} down_timer_adverts is incompatible with strict mode; 3 is used`);
+    if (strict && v.unicastPeers.length > 0)
+      c.warning(where, "strict-mode", `${who} unicast peers are not supported in strict mode`);
 
     // addresses
     if (v.virtualIpaddress.length === 0 && !v.noVirtualIpaddress && !c.saw(v, "virtual_ipaddress"))
-      c.warning(where, "no-vip", `${who} no virtual_ipaddress given; at least one is sensible (no_virtual_ipaddress silences this)`);
+      c.warning(
+        where,
+        "no-vip",
+        `${who} no virtual_ipaddress given; at least one is sensible (no_virtual_ipaddress silences this)`,
+      );
     for (const list of [v.virtualIpaddress, v.virtualIpaddressExcluded]) {
       for (const a of list) {
         ifaceWarn(a.dev, a, `${who} address ${a.address}`);
@@ -230,8 +320,12 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
       const reason = v.priority === 255 ? "priority is 255 (address owner)" : `it is in sync group ${group}`;
       const weighted = (r: { weight?: number }) => r.weight !== undefined && r.weight !== 0;
       const scriptWeight = (r: TrackRef) => r.weight ?? config.vrrpScripts[r.name]?.weight ?? 0;
-      for (const r of v.trackInterfaces) if (weighted(r)) c.warning(at(r), "weight-ignored", `${who} weight of track_interface ${r.name} is ignored since ${reason}`);
-      for (const r of v.trackScripts) if (config.vrrpScripts[r.name] && scriptWeight(r) !== 0) c.warning(at(r), "weight-ignored", `${who} weight of track_script ${r.name} is ignored since ${reason}`);
+      for (const r of v.trackInterfaces)
+        if (weighted(r))
+          c.warning(at(r), "weight-ignored", `${who} weight of track_interface ${r.name} is ignored since ${reason}`);
+      for (const r of v.trackScripts)
+        if (config.vrrpScripts[r.name] && scriptWeight(r) !== 0)
+          c.warning(at(r), "weight-ignored", `${who} weight of track_script ${r.name} is ignored since ${reason}`);
     }
   }
 
@@ -247,9 +341,12 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
     for (const k of keys) {
       const other = seen.get(k);
       if (other && other !== v) {
-        c.error(at(v), "duplicate-vrid", `(${v.name}) virtual_router_id ${v.virtualRouterId} is also used by ${other.name} with IPv${fam} on ${v.interface ?? "the same interface"}`, [
-          `${other.name} declared here: ${formatAt(at(other))}`,
-        ]);
+        c.error(
+          at(v),
+          "duplicate-vrid",
+          `(${v.name}) virtual_router_id ${v.virtualRouterId} is also used by ${other.name} with IPv${fam} on ${v.interface ?? "the same interface"}`,
+          [`${other.name} declared here: ${formatAt(at(other))}`],
+        );
         break;
       }
       seen.set(k, v);
@@ -277,5 +374,9 @@ function formatAt(l: SourceLoc): string {
 function checkLabel(c: Ctx, a: VirtualAddress, iface: string | undefined, where: SourceLoc, what: string): void {
   if (a.label === undefined || a.family !== 4 || iface === undefined) return;
   if (!a.label.startsWith(iface))
-    c.error(where, "bad-label", `${what}: label '${a.label}' must start with the interface name '${iface}' (e.g. ${iface}:1)`);
+    c.error(
+      where,
+      "bad-label",
+      `${what}: label '${a.label}' must start with the interface name '${iface}' (e.g. ${iface}:1)`,
+    );
 }

@@ -53,7 +53,11 @@ export function scriptField<T extends { name: string }>(key: ScriptKey<T>): Keyw
       if (!s) return;
       const rec = t as Record<ScriptKey<T>, Script | undefined>;
       if (rec[key] !== undefined) {
-        c.warning(n.keyword, "duplicate-keyword", `(${t.name}) ${n.keyword.text} script already given; '${s.command}' ignored`);
+        c.warning(
+          n.keyword,
+          "duplicate-keyword",
+          `(${t.name}) ${n.keyword.text} script already given; '${s.command}' ignored`,
+        );
         return;
       }
       rec[key] = s;
@@ -74,7 +78,11 @@ function repeatField(key: "garpMasterRepeat" | "garpMasterRefreshRepeat"): Keywo
       const v = c.int(n, 0, 0, 4294967295);
       if (v === undefined) return;
       if (v === 0) {
-        c.error(n.args[0] as Token, "out-of-range", `(${t.name}) ${n.keyword.text} must be greater than 0 (keepalived uses 1)`);
+        c.error(
+          n.args[0] as Token,
+          "out-of-range",
+          `(${t.name}) ${n.keyword.text} must be greater than 0 (keepalived uses 1)`,
+        );
         t[key] = 1;
         return;
       }
@@ -152,7 +160,12 @@ const useVmac: Keyword<VrrpInstance> = {
         }
       }
       if (v.name !== undefined) c.error(nameTok, "duplicate-option", "use_vmac: interface name already given");
-      else if (!devNameValid(nameTok.text)) c.error(nameTok, "bad-value", `use_vmac: interface name '${nameTok.text}' is too long or has invalid characters`);
+      else if (!devNameValid(nameTok.text))
+        c.error(
+          nameTok,
+          "bad-value",
+          `use_vmac: interface name '${nameTok.text}' is too long or has invalid characters`,
+        );
       else v.name = nameTok.text;
     }
     t.useVmac = v;
@@ -161,7 +174,12 @@ const useVmac: Keyword<VrrpInstance> = {
     const v = t.useVmac;
     if (!v) return [];
     const out = [kw];
-    if (v.name !== undefined) out.push(["group", "name", "netlink_notify_msg", "bridge", "private", "vepa"].includes(v.name) ? `name ${v.name}` : v.name);
+    if (v.name !== undefined)
+      out.push(
+        ["group", "name", "netlink_notify_msg", "bridge", "private", "vepa"].includes(v.name)
+          ? `name ${v.name}`
+          : v.name,
+      );
     if (v.mac !== undefined) out.push(v.mac);
     if (v.netlinkNotifyMsg) out.push("netlink_notify_msg");
     if (v.group !== undefined) out.push("group", quote(v.group));
@@ -201,7 +219,8 @@ const useIpvlan: Keyword<VrrpInstance> = {
         continue;
       }
       if (v.name !== undefined) c.error(nameTok, "duplicate-option", "use_ipvlan: interface name already given");
-      else if (nameTok.text.length >= 16) c.error(nameTok, "bad-value", `use_ipvlan: interface name '${nameTok.text}' is too long`);
+      else if (nameTok.text.length >= 16)
+        c.error(nameTok, "bad-value", `use_ipvlan: interface name '${nameTok.text}' is too long`);
       else v.name = nameTok.text;
     }
     t.useIpvlan = v;
@@ -254,13 +273,19 @@ const unicastPeer: Keyword<VrrpInstance> = {
         continue;
       }
       if ((peer.minTtl ?? 0) > (peer.maxTtl ?? 255))
-        c.warning(addr, "ttl-range", `unicast_peer ${ip}: min_ttl ${peer.minTtl} > max_ttl ${peer.maxTtl ?? 255}; every packet will be discarded`);
+        c.warning(
+          addr,
+          "ttl-range",
+          `unicast_peer ${ip}: min_ttl ${peer.minTtl} > max_ttl ${peer.maxTtl ?? 255}; every packet will be discarded`,
+        );
       t.unicastPeers.push(c.origin(peer, addr));
     }
   },
   emit: (t, kw) =>
     emitList(kw, t.unicastPeers, (p) =>
-      p.address === undefined ? undefined : `${p.address}${p.minTtl !== undefined ? ` min_ttl ${p.minTtl}` : ""}${p.maxTtl !== undefined ? ` max_ttl ${p.maxTtl}` : ""}`,
+      p.address === undefined
+        ? undefined
+        : `${p.address}${p.minTtl !== undefined ? ` min_ttl ${p.minTtl}` : ""}${p.maxTtl !== undefined ? ` max_ttl ${p.maxTtl}` : ""}`,
     ),
 };
 
@@ -279,7 +304,11 @@ function addressBlock(key: "virtualIpaddress" | "virtualIpaddressExcluded"): Key
           t.virtualIpaddress.find((v) => v.address === a.address && (key === "virtualIpaddress" || v.dev === a.dev)) ??
           t.virtualIpaddressExcluded.find((v) => v.address === a.address && v.dev === a.dev);
         if (dup) {
-          c.warning(line[0] as Token, "duplicate-vip", `(${t.name}) ${key === "virtualIpaddress" ? "VIP" : "excluded VIP"} ${a.address} duplicates a VIP; ignored`);
+          c.warning(
+            line[0] as Token,
+            "duplicate-vip",
+            `(${t.name}) ${key === "virtualIpaddress" ? "VIP" : "excluded VIP"} ${a.address} duplicates a VIP; ignored`,
+          );
           continue;
         }
         t[key].push(a);
@@ -331,7 +360,12 @@ const authenticationSpec: BlockSpec<Authentication> = {
       parse: (c, n, t) => {
         if (!c.count(n, 1)) return;
         const a = n.args[0] as Token;
-        if (a.text.length > 8) c.warning(a, "auth-pass-truncated", `auth_pass is longer than 8 characters; only '${a.text.slice(0, 8)}' is used`);
+        if (a.text.length > 8)
+          c.warning(
+            a,
+            "auth-pass-truncated",
+            `auth_pass is longer than 8 characters; only '${a.text.slice(0, 8)}' is used`,
+          );
         t.authPass = a.text.slice(0, 8);
       },
       emit: emitScalar<Authentication>("authPass"),
@@ -371,7 +405,10 @@ const authHmacSpec: BlockSpec<AuthHmac> = {
         t.keys.push(c.origin({ id, value: vt.text }, n));
       },
       // a key without its id is not written; without its value, the parser reports it missing
-      emit: (t, kw) => (t.keys ?? []).flatMap((k) => (k.id === undefined ? [] : [`${kw} ${k.id}${k.value !== undefined ? ` ${quote(k.value)}` : ""}`])),
+      emit: (t, kw) =>
+        (t.keys ?? []).flatMap((k) =>
+          k.id === undefined ? [] : [`${kw} ${k.id}${k.value !== undefined ? ` ${quote(k.value)}` : ""}`],
+        ),
     },
     active_key: intField<AuthHmac>("activeKey", 1, 255),
     time_window: intField<AuthHmac>("timeWindow", 1, 300),
@@ -416,7 +453,8 @@ const timerExpiredBackup: Keyword<VrrpInstance> = {
       if (v !== undefined) t.timerExpiredBackup = v;
     }
   },
-  emit: (t, kw) => (t.timerExpiredBackup === undefined ? [] : [t.timerExpiredBackup === 254 ? kw : `${kw} ${t.timerExpiredBackup}`]),
+  emit: (t, kw) =>
+    t.timerExpiredBackup === undefined ? [] : [t.timerExpiredBackup === 254 ? kw : `${kw} ${t.timerExpiredBackup}`],
 };
 
 const garpExtraIf: Keyword<VrrpInstance> = {
@@ -451,11 +489,17 @@ const state: Keyword<VrrpInstance> = {
     explicitState.add(t);
     if (a.text === "MASTER") t.state = "MASTER";
     else if (a.text === "BACKUP") {
-      if (t.state === "MASTER") c.warning(a, "state-conflict", `(${t.name}) state previously set as MASTER; BACKUP ignored`);
+      if (t.state === "MASTER")
+        c.warning(a, "state-conflict", `(${t.name}) state previously set as MASTER; BACKUP ignored`);
       else t.state = "BACKUP";
     } else {
-      const guess = a.text.toUpperCase() === "MASTER" || a.text.toUpperCase() === "BACKUP" ? a.text.toUpperCase() : undefined;
-      c.error(a, "bad-value", `(${t.name}) unknown state '${a.text}' (keepalived uses BACKUP)${guess ? `; did you mean '${guess}'?` : "; expected MASTER or BACKUP"}`);
+      const guess =
+        a.text.toUpperCase() === "MASTER" || a.text.toUpperCase() === "BACKUP" ? a.text.toUpperCase() : undefined;
+      c.error(
+        a,
+        "bad-value",
+        `(${t.name}) unknown state '${a.text}' (keepalived uses BACKUP)${guess ? `; did you mean '${guess}'?` : "; expected MASTER or BACKUP"}`,
+      );
       t.state = "BACKUP";
     }
   },
@@ -516,7 +560,8 @@ export const vrrpInstanceSpec: BlockSpec<VrrpInstance> = {
       },
       // with state MASTER a missing priority means 255, so 100 must then be written; a
       // priority left out (a hand-written model) is not written, with the same meaning
-      emit: (t, kw) => (t.priority !== undefined && (t.priority !== 100 || t.state === "MASTER") ? [`${kw} ${t.priority}`] : []),
+      emit: (t, kw) =>
+        t.priority !== undefined && (t.priority !== 100 || t.state === "MASTER") ? [`${kw} ${t.priority}`] : [],
     },
     advert_int: {
       parse: (c, n, t) => {
@@ -533,7 +578,11 @@ export const vrrpInstanceSpec: BlockSpec<VrrpInstance> = {
         const v = c.int(n, 0, 2, 3, "version");
         if (v === undefined) return;
         if ((t.version !== undefined && t.version !== v) || (v === 2 && t.nativeIpv6)) {
-          c.error(n.args[0] as Token, "version-conflict", `(${t.name}) version ${v} conflicts with the version already given or deduced (${t.version ?? 3}); ignored`);
+          c.error(
+            n.args[0] as Token,
+            "version-conflict",
+            `(${t.name}) version ${v} conflicts with the version already given or deduced (${t.version ?? 3}); ignored`,
+          );
           return;
         }
         t.version = v as 2 | 3;
@@ -548,7 +597,8 @@ export const vrrpInstanceSpec: BlockSpec<VrrpInstance> = {
         c.block(n, authenticationSpec, a);
         t.authentication = a;
       },
-      emit: (t, kw) => (t.authentication ? [{ line: kw, block: emitBlockOf(authenticationSpec, t.authentication) }] : []),
+      emit: (t, kw) =>
+        t.authentication ? [{ line: kw, block: emitBlockOf(authenticationSpec, t.authentication) }] : [],
     },
     auth_hmac: {
       parse: (c, n, t) => {
@@ -581,7 +631,11 @@ export const vrrpInstanceSpec: BlockSpec<VrrpInstance> = {
         const mc4 = isIP(ip) === 4 && isMulticast(ip);
         const mc6 = isLinkLocalMulticast6(ip);
         if (!mc4 && !mc6) {
-          c.error(n.args[0] as Token, "bad-address", `(${t.name}) mcast_dst_ip ${ip} is not ${isIP(ip) === 6 ? "a link-local multicast (ffX2::) address" : "a multicast address"}`);
+          c.error(
+            n.args[0] as Token,
+            "bad-address",
+            `(${t.name}) mcast_dst_ip ${ip} is not ${isIP(ip) === 6 ? "a link-local multicast (ffX2::) address" : "a multicast address"}`,
+          );
           return;
         }
         t.mcastDstIp = ip;
@@ -602,7 +656,8 @@ export const vrrpInstanceSpec: BlockSpec<VrrpInstance> = {
           if (v) t.oldUnicastChecksum = v;
         }
       },
-      emit: (t, kw) => (t.oldUnicastChecksum === undefined ? [] : [t.oldUnicastChecksum === "never" ? `${kw} never` : kw]),
+      emit: (t, kw) =>
+        t.oldUnicastChecksum === undefined ? [] : [t.oldUnicastChecksum === "never" ? `${kw} never` : kw],
     },
     v3_checksum_as_v2: boolField<VrrpInstance>("v3ChecksumAsV2"),
     accept: {
@@ -666,7 +721,11 @@ export const vrrpInstanceSpec: BlockSpec<VrrpInstance> = {
     notify_priority_changes: boolField<VrrpInstance>("notifyPriorityChanges"),
     lvs_sync_daemon_interface: {
       parse: (c, n, t) => {
-        c.warning(n.keyword, "deprecated-keyword", `(${t.name}) lvs_sync_daemon_interface in a vrrp_instance is deprecated; use global_defs lvs_sync_daemon`);
+        c.warning(
+          n.keyword,
+          "deprecated-keyword",
+          `(${t.name}) lvs_sync_daemon_interface in a vrrp_instance is deprecated; use global_defs lvs_sync_daemon`,
+        );
         if (c.count(n, 1)) t.lvsSyncDaemonInterface = n.args[0]?.text;
       },
       emit: emitScalar<VrrpInstance>("lvsSyncDaemonInterface"),
@@ -686,17 +745,23 @@ export const vrrpInstanceSpec: BlockSpec<VrrpInstance> = {
     kernel_rx_buf_size: intField<VrrpInstance>("kernelRxBufSize", 0, 4294967295),
     linkbeat_use_polling: {
       parse: (c, n, t) => {
-        c.warning(n.keyword, "deprecated-keyword", `(${t.name}) linkbeat_use_polling in a vrrp_instance is deprecated; use a linkbeat_interfaces block`);
+        c.warning(
+          n.keyword,
+          "deprecated-keyword",
+          `(${t.name}) linkbeat_use_polling in a vrrp_instance is deprecated; use a linkbeat_interfaces block`,
+        );
         if (c.count(n, 0)) t.linkbeatUsePolling = true;
       },
       emit: (t, kw) => (t.linkbeatUsePolling ? [kw] : []),
     },
     // deprecated spellings: parsed with a warning, written as the current keyword
-    thread_timer_expired: deprecatedAlias(timerExpiredBackup, "'thread_timer_expired' is deprecated; write 'timer_expired_backup'"),
+    thread_timer_expired: deprecatedAlias(
+      timerExpiredBackup,
+      "'thread_timer_expired' is deprecated; write 'timer_expired_backup'",
+    ),
     vmac_garp_intvl: deprecatedAlias(garpExtraIf, "'vmac_garp_intvl' is deprecated; write 'garp_extra_if'"),
   },
 };
-
 
 /**
  * What keepalived settles when the block ends (and in vrrp_complete_instance): a priority
@@ -740,7 +805,11 @@ export const vrrpSyncGroupSpec: BlockSpec<VrrpSyncGroup> = {
     sync_group_tracking_weight: flagField<VrrpSyncGroup>("syncGroupTrackingWeight"),
     global_tracking: {
       parse: (c, n, t) => {
-        c.warning(n.keyword, "deprecated-keyword", `(${t.name}) global_tracking is deprecated; use track_interface/script/file on the sync group (it means sync_group_tracking_weight)`);
+        c.warning(
+          n.keyword,
+          "deprecated-keyword",
+          `(${t.name}) global_tracking is deprecated; use track_interface/script/file on the sync group (it means sync_group_tracking_weight)`,
+        );
         if (c.count(n, 0)) t.syncGroupTrackingWeight = true;
       },
     },

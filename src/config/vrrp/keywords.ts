@@ -28,7 +28,13 @@ import { decimalToken, finishTrackProcess, trackFileSpec, trackProcessSpec, vrrp
 export const declOrder = new WeakMap<object, number>();
 let seq = 0;
 
-type NamedKey = "vrrpInstances" | "vrrpSyncGroups" | "vrrpScripts" | "trackFiles" | "vrrpTrackProcesses" | "trackGroups";
+type NamedKey =
+  | "vrrpInstances"
+  | "vrrpSyncGroups"
+  | "vrrpScripts"
+  | "trackFiles"
+  | "vrrpTrackProcesses"
+  | "trackGroups";
 type Named = { name: string };
 
 function namedBlock<X extends Named>(
@@ -41,7 +47,8 @@ function namedBlock<X extends Named>(
     parse: (c, n, cfg) => {
       const nameTok = n.args[0];
       if (!nameTok || n.args.length > 1) {
-        if (n.args[1]) c.error(n.args[1], "extra-argument", `${n.keyword.text} takes one name; quote it if it has blanks`);
+        if (n.args[1])
+          c.error(n.args[1], "extra-argument", `${n.keyword.text} takes one name; quote it if it has blanks`);
         else c.error(n.keyword, "missing-argument", `${n.keyword.text} must have a name`);
         c.takeBlock(n);
         return;
@@ -50,7 +57,12 @@ function namedBlock<X extends Named>(
       const prev = map[nameTok.text];
       if (prev) {
         const at = c.origins.get(prev);
-        c.error(nameTok, "duplicate-name", `${spec.name} ${nameTok.text} is already defined; this block is ignored`, at ? [`first defined here: ${at.file}:${at.line}:${at.col}`] : undefined);
+        c.error(
+          nameTok,
+          "duplicate-name",
+          `${spec.name} ${nameTok.text} is already defined; this block is ignored`,
+          at ? [`first defined here: ${at.file}:${at.line}:${at.col}`] : undefined,
+        );
         c.takeBlock(n);
         return;
       }
@@ -64,7 +76,10 @@ function namedBlock<X extends Named>(
     // A hand-written (TOML) model may leave out the whole map, or a block's name: the
     // map key is the name there.
     emit: (cfg, kw) =>
-      Object.entries((cfg[key] ?? {}) as unknown as Record<string, X>).map(([k, x]) => ({ line: `${kw} ${quote(x.name ?? k)}`, block: emitBlock(spec, x) })),
+      Object.entries((cfg[key] ?? {}) as unknown as Record<string, X>).map(([k, x]) => ({
+        line: `${kw} ${quote(x.name ?? k)}`,
+        block: emitBlock(spec, x),
+      })),
   };
 }
 
@@ -132,7 +147,11 @@ const garpGroup: Keyword<KeelConfig> = {
     c.origin(g, n);
     c.block(n, garpGroupSpec, g);
     if (g.garpInterval === undefined && g.gnaInterval === undefined) {
-      c.error(n.keyword, "missing-keyword", "garp_group has neither garp_interval nor gna_interval; keepalived removes it");
+      c.error(
+        n.keyword,
+        "missing-keyword",
+        "garp_group has neither garp_interval nor gna_interval; keepalived removes it",
+      );
       return;
     }
     cfg.garpGroups.push(g);
@@ -183,16 +202,19 @@ const staticRules: Keyword<KeelConfig> = {
 };
 
 const trackFile = namedBlock("trackFiles", trackFileSpec, createTrackFile, (c, n, t) => {
-  if (t.file === undefined) c.error(n.keyword, "missing-keyword", `track_file ${t.name}: no 'file' given; keepalived ignores it`);
+  if (t.file === undefined)
+    c.error(n.keyword, "missing-keyword", `track_file ${t.name}: no 'file' given; keepalived ignores it`);
 });
 
 const vrrpScript = namedBlock("vrrpScripts", vrrpScriptSpec, createVrrpScript, (c, n, t) => {
-  if (!t.script?.command) c.error(n.keyword, "missing-keyword", `vrrp_script ${t.name}: no 'script' given; keepalived removes it`);
+  if (!t.script?.command)
+    c.error(n.keyword, "missing-keyword", `vrrp_script ${t.name}: no 'script' given; keepalived removes it`);
 });
 
 export const vrrpTopLevel: Record<string, Keyword<KeelConfig>> = {
   track_group: namedBlock("trackGroups", trackGroupSpec, createTrackGroup, (c, n, t) => {
-    if (t.group.length === 0) c.error(n.keyword, "missing-keyword", `track_group ${t.name} has no members; keepalived removes it`);
+    if (t.group.length === 0)
+      c.error(n.keyword, "missing-keyword", `track_group ${t.name} has no members; keepalived removes it`);
   }),
   vrrp_script: vrrpScript,
   track_file: trackFile,
@@ -208,7 +230,8 @@ export const vrrpTopLevel: Record<string, Keyword<KeelConfig>> = {
   static_routes: staticRoutes,
   static_rules: staticRules,
   vrrp_sync_group: namedBlock("vrrpSyncGroups", vrrpSyncGroupSpec, createVrrpSyncGroup, (c, n, g) => {
-    if (g.group.length === 0) c.error(n.keyword, "missing-keyword", `vrrp_sync_group ${g.name} has no members; keepalived removes it`);
+    if (g.group.length === 0)
+      c.error(n.keyword, "missing-keyword", `vrrp_sync_group ${g.name} has no members; keepalived removes it`);
   }),
   vrrp_instance: namedBlock("vrrpInstances", vrrpInstanceSpec, createVrrpInstance, finishInstance),
 };

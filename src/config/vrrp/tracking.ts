@@ -4,7 +4,17 @@
  * track_file.c vrrp_alloc_track_file), and the tracked objects themselves:
  * vrrp_script, track_file (vrrp_track_file), vrrp_track_process.
  */
-import { type BlockSpec, type Ctx, type Emit, type Keyword, emitList, emitScalar, flagField, intField, quote } from "../schema";
+import {
+  type BlockSpec,
+  type Ctx,
+  type Emit,
+  type Keyword,
+  emitList,
+  emitScalar,
+  flagField,
+  intField,
+  quote,
+} from "../schema";
 import { parseScript } from "../script";
 import type { Node, Token } from "../tree";
 import {
@@ -29,7 +39,15 @@ export function decimalToken(c: Ctx, t: Token, min: number, max: number, what: s
 }
 
 /** `WEIGHT [reverse|noreverse]` at n.args[i]. */
-function weightArgs(c: Ctx, n: Node, i: number, min: number, max: number, what: string, allowNoreverse: boolean): { weight?: number; reverse?: boolean } | undefined {
+function weightArgs(
+  c: Ctx,
+  n: Node,
+  i: number,
+  min: number,
+  max: number,
+  what: string,
+  allowNoreverse: boolean,
+): { weight?: number; reverse?: boolean } | undefined {
   const w = n.args[i];
   if (!w) {
     c.error(n.keyword, "missing-argument", `'${n.keyword.text}' needs a weight`);
@@ -43,7 +61,11 @@ function weightArgs(c: Ctx, n: Node, i: number, min: number, max: number, what: 
     if (r.text === "reverse") out.reverse = true;
     else if (allowNoreverse && r.text === "noreverse") out.reverse = false;
     else {
-      c.error(r, "bad-value", `${what}: unknown weight option '${r.text}'; expected reverse${allowNoreverse ? " or noreverse" : ""}`);
+      c.error(
+        r,
+        "bad-value",
+        `${what}: unknown weight option '${r.text}'; expected reverse${allowNoreverse ? " or noreverse" : ""}`,
+      );
       return undefined;
     }
   }
@@ -199,8 +221,17 @@ export const vrrpScriptSpec: BlockSpec<VrrpScript> = {
         const s = parseScript(c, n);
         if (!s) return;
         // keepalived reads only the command here; the user comes from `user`
-        if (s.user !== undefined) c.warning(n.args[1] as Token, "ignored-argument", `vrrp_script ${t.name}: words after the script are ignored; quote the command if they are its parameters, use 'user' for the user`);
-        t.script = { command: s.command, ...(t.script?.user !== undefined ? { user: t.script.user } : {}), ...(t.script?.group !== undefined ? { group: t.script.group } : {}) };
+        if (s.user !== undefined)
+          c.warning(
+            n.args[1] as Token,
+            "ignored-argument",
+            `vrrp_script ${t.name}: words after the script are ignored; quote the command if they are its parameters, use 'user' for the user`,
+          );
+        t.script = {
+          command: s.command,
+          ...(t.script?.user !== undefined ? { user: t.script.user } : {}),
+          ...(t.script?.group !== undefined ? { group: t.script.group } : {}),
+        };
         // where the command is named: keel -t reports an insecure script at this line
         c.origin(t.script, n.args[0] as Token);
       },
@@ -228,7 +259,10 @@ export const vrrpScriptSpec: BlockSpec<VrrpScript> = {
         t.script = { command: t.script?.command ?? "", user, ...(group !== undefined ? { group } : {}) };
         if (at) c.origin(t.script, at);
       },
-      emit: (t, kw) => (t.script?.user !== undefined ? [`${kw} ${quote(t.script.user)}${t.script.group !== undefined ? ` ${quote(t.script.group)}` : ""}`] : []),
+      emit: (t, kw) =>
+        t.script?.user !== undefined
+          ? [`${kw} ${quote(t.script.user)}${t.script.group !== undefined ? ` ${quote(t.script.group)}` : ""}`]
+          : [],
     },
     init_fail: flagField<VrrpScript>("initFail"),
   },
@@ -245,7 +279,11 @@ export const trackFileSpec: BlockSpec<TrackFile> = {
       parse: (c, n, t) => {
         if (!c.count(n, 1)) return;
         if (t.file !== undefined) {
-          c.warning(n.args[0] as Token, "duplicate-keyword", `track_file ${t.name}: file already set; '${n.args[0]?.text}' ignored`);
+          c.warning(
+            n.args[0] as Token,
+            "duplicate-keyword",
+            `track_file ${t.name}: file already set; '${n.args[0]?.text}' ignored`,
+          );
           return;
         }
         t.file = n.args[0]?.text;
@@ -268,7 +306,12 @@ export const trackFileSpec: BlockSpec<TrackFile> = {
           if (/^-?\d/.test(a.text)) {
             const v = c.intToken(a, -2147483648, 2147483647, `track_file ${t.name} init_file value`);
             if (v === undefined) continue;
-            if (v < -254 || v > 254) c.warning(a, "out-of-range", `track_file ${t.name}: init value ${v} is outside the sensible range [-254, 254]`);
+            if (v < -254 || v > 254)
+              c.warning(
+                a,
+                "out-of-range",
+                `track_file ${t.name}: init value ${v} is outside the sensible range [-254, 254]`,
+              );
             init.value = v;
           } else if (a.text === "overwrite") init.overwrite = true;
           else c.error(a, "bad-value", `track_file ${t.name}: unknown init_file option '${a.text}'`);
@@ -276,7 +319,12 @@ export const trackFileSpec: BlockSpec<TrackFile> = {
         t.initFile = init;
       },
       // a value left out is not written: keepalived's default is 0
-      emit: (t, kw) => (t.initFile ? [`${kw}${t.initFile.value !== undefined ? ` ${t.initFile.value}` : ""}${t.initFile.overwrite ? " overwrite" : ""}`] : []),
+      emit: (t, kw) =>
+        t.initFile
+          ? [
+              `${kw}${t.initFile.value !== undefined ? ` ${t.initFile.value}` : ""}${t.initFile.overwrite ? " overwrite" : ""}`,
+            ]
+          : [],
     },
   },
 };
@@ -306,13 +354,18 @@ export const trackProcessSpec: BlockSpec<TrackProcess> = {
       parse: (c, n, t) => {
         if (!c.count(n, 1, Number.POSITIVE_INFINITY)) return;
         if (t.process !== undefined) {
-          c.warning(n.args[0] as Token, "duplicate-keyword", `vrrp_track_process ${t.name}: process already set; '${n.args[0]?.text}' ignored`);
+          c.warning(
+            n.args[0] as Token,
+            "duplicate-keyword",
+            `vrrp_track_process ${t.name}: process already set; '${n.args[0]?.text}' ignored`,
+          );
           return;
         }
         t.process = n.args[0]?.text;
         if (n.args.length > 1) t.params = n.args.slice(1).map((a) => a.text);
       },
-      emit: (t, kw) => (t.process !== undefined ? [[kw, quote(t.process), ...(t.params ?? []).map(quote)].join(" ")] : []),
+      emit: (t, kw) =>
+        t.process !== undefined ? [[kw, quote(t.process), ...(t.params ?? []).map(quote)].join(" ")] : [],
     },
     param_match: {
       parse: (c, n, t) => {
@@ -324,7 +377,10 @@ export const trackProcessSpec: BlockSpec<TrackProcess> = {
         }
       },
       // parameters given with `process` imply exact matching: nothing to write then
-      emit: (t, kw) => (t.paramMatch === undefined || (t.paramMatch === "exact" && t.params) ? [] : [t.paramMatch === "exact" ? kw : `${kw} ${t.paramMatch}`]),
+      emit: (t, kw) =>
+        t.paramMatch === undefined || (t.paramMatch === "exact" && t.params)
+          ? []
+          : [t.paramMatch === "exact" ? kw : `${kw} ${t.paramMatch}`],
     },
     weight: {
       parse: (c, n, t) => {
@@ -354,10 +410,16 @@ export const trackProcessSpec: BlockSpec<TrackProcess> = {
 export function finishTrackProcess(c: Ctx, n: Node, t: TrackProcess): void {
   if (t.params || t.paramMatch !== undefined) t.fullCommand = true;
   if (t.params && t.paramMatch === undefined) t.paramMatch = "exact";
-  if (t.process === undefined) c.error(n.keyword, "missing-keyword", `vrrp_track_process ${t.name}: no 'process' given`);
+  if (t.process === undefined)
+    c.error(n.keyword, "missing-keyword", `vrrp_track_process ${t.name}: no 'process' given`);
   if (t.quorumMax !== undefined && t.quorumMax !== 0 && t.quorum > t.quorumMax)
-    c.error(n.keyword, "bad-value", `vrrp_track_process ${t.name}: quorum ${t.quorum} is greater than quorum_max ${t.quorumMax}`);
-  if (t.quorumMax === 0 && t.quorum > 1) c.error(n.keyword, "bad-value", `vrrp_track_process ${t.name}: quorum_max 0 needs quorum unset`);
+    c.error(
+      n.keyword,
+      "bad-value",
+      `vrrp_track_process ${t.name}: quorum ${t.quorum} is greater than quorum_max ${t.quorumMax}`,
+    );
+  if (t.quorumMax === 0 && t.quorum > 1)
+    c.error(n.keyword, "bad-value", `vrrp_track_process ${t.name}: quorum_max 0 needs quorum unset`);
 }
 
 export type { Emit };

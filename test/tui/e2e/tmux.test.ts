@@ -5,7 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { HOOK_TIMEOUT_MS, KEEL, Lab, type Proc, ensureKeel, instance, masterDownMs, masterFirst } from "../../netns/harness";
+import {
+  HOOK_TIMEOUT_MS,
+  KEEL,
+  Lab,
+  type Proc,
+  ensureKeel,
+  instance,
+  masterDownMs,
+  masterFirst,
+} from "../../netns/harness";
 
 const session = `keel-e2e-${process.pid}`;
 const tmux = (...args: string[]) => Bun.spawnSync(["tmux", ...args], { stdout: "pipe", stderr: "pipe" });
@@ -21,7 +30,17 @@ async function waitScreen(re: RegExp, ms: number): Promise<number> {
 /** run `cmd` in a fresh 100x30 tmux pane; its exit status is printed after it */
 function open(cmd: string): void {
   tmux("kill-session", "-t", session);
-  const r = tmux("new-session", "-d", "-s", session, "-x", "100", "-y", "30", `${cmd}; echo EXIT=$?; stty -a | head -1; sleep 600`);
+  const r = tmux(
+    "new-session",
+    "-d",
+    "-s",
+    session,
+    "-x",
+    "100",
+    "-y",
+    "30",
+    `${cmd}; echo EXIT=$?; stty -a | head -1; sleep 600`,
+  );
   if (r.exitCode !== 0) throw new Error(`tmux: ${r.stderr.toString()}`);
 }
 
@@ -94,7 +113,11 @@ describe("keel demo under tmux", () => {
     open(`${KEEL} demo`);
     await waitScreen(/router r1 \| connected/, 30_000);
     await waitScreen(/VI_DEMO\s+eth0\s+51 \* MASTER 150/, 20_000);
-    const ns = () => Bun.spawnSync(["ip", "netns", "list"]).stdout.toString().split("\n").filter((l) => l.startsWith("kd-"));
+    const ns = () =>
+      Bun.spawnSync(["ip", "netns", "list"])
+        .stdout.toString()
+        .split("\n")
+        .filter((l) => l.startsWith("kd-"));
     expect(ns().length).toBeGreaterThanOrEqual(6);
     tmux("send-keys", "-t", session, "x");
     await waitScreen(/r1: killed/, 5_000);

@@ -93,12 +93,7 @@ describe("getopt_long", () => {
     const said = items.map((i) =>
       i.kind === "error" ? `!${i.error.option}` : i.kind === "operand" ? i.value : i.long,
     );
-    expect(said).toEqual([
-      "!-q",
-      "dont-fork",
-      "x",
-      "!--use-file",
-    ]);
+    expect(said).toEqual(["!-q", "dont-fork", "x", "!--use-file"]);
   });
 
   test("never throws on random words", () => {

@@ -13,7 +13,10 @@ describe("tcp_epilog in time", () => {
 
   test("delay_loop between successes, counted from each result", () => {
     const lab = new Lab();
-    lab.add(spec("a", timing), server(() => true, L));
+    lab.add(
+      spec("a", timing),
+      server(() => true, L),
+    );
     lab.run(20_000);
     // BOOTSTRAP_DELAY (warmup 0), then every delay_loop after the answer
     const want = ["1000 probe a url=0", "7005 probe a url=0", "13010 probe a url=0", "19015 probe a url=0"];
@@ -23,7 +26,10 @@ describe("tcp_epilog in time", () => {
 
   test("a failing server is down after retry × delay_before_retry, not before", () => {
     const lab = new Lab();
-    lab.add(spec("a", timing), server((t) => t < 10_000, L));
+    lab.add(
+      spec("a", timing),
+      server((t) => t < 10_000, L),
+    );
     lab.run(21_025);
     // first failing probe at 13010; two retries each delay_before_retry after an answer
     const firstFail = 13_010;
@@ -43,7 +49,10 @@ describe("tcp_epilog in time", () => {
 
   test("a down checker keeps retrying (retry_it was reset) and is up at the first success", () => {
     const lab = new Lab();
-    lab.add(spec("a", timing), server((t) => t < 10_000 || t >= 30_000, L));
+    lab.add(
+      spec("a", timing),
+      server((t) => t < 10_000 || t >= 30_000, L),
+    );
     lab.run(40_000);
     // after 15025: 21025, 22030, 23035 fail (a full round of retries), 29040 fails, 30045 passes
     expect(lab.of("probe").slice(5, 10)).toEqual([
@@ -59,7 +68,10 @@ describe("tcp_epilog in time", () => {
   test("a success between retries resets the count", () => {
     const lab = new Lab();
     // fails only at the 13010 probe: the retry at 14015 passes
-    lab.add(spec("a", timing), server((t) => t !== 13_010, L));
+    lab.add(
+      spec("a", timing),
+      server((t) => t !== 13_010, L),
+    );
     lab.run(25_000);
     expect(lab.of("probe").slice(2)).toEqual(["13010 probe a url=0", "14015 probe a url=0", "20020 probe a url=0"]);
     expect(lab.engine.state("a")).toMatchObject({ up: true, retries: 0 });
@@ -70,7 +82,10 @@ describe("ping_epilog / udp_epilog in time", () => {
   test("a down checker is not retried: it runs every delay_loop", () => {
     const lab = new Lab();
     const s = spec("p", { retry: 1, delayBeforeRetryMs: 1000, delayLoopMs: 6000 }, { type: "PING_CHECK" });
-    lab.add(s, server((t) => t < 5000, L));
+    lab.add(
+      s,
+      server((t) => t < 5000, L),
+    );
     lab.run(20_000);
     // 7005 fails, retry at 8010 fails: down at 8015; then 14015, 20020 at delay_loop
     expect(lab.of("probe")).toEqual([
@@ -90,7 +105,11 @@ describe("start: BOOTSTRAP_DELAY plus a random share of warmup", () => {
     const warmupMs = 4000;
     const at = () => BOOTSTRAP_DELAY_MS + Math.floor(warmupMs * r());
     const expected = ["a", "b", "c"].map((id) => `${at()} probe ${id} url=0`);
-    for (const id of ["a", "b", "c"]) lab.add(spec(id, { warmupMs }), server(() => true, L));
+    for (const id of ["a", "b", "c"])
+      lab.add(
+        spec(id, { warmupMs }),
+        server(() => true, L),
+      );
     lab.run(BOOTSTRAP_DELAY_MS + warmupMs);
     expect(lab.of("probe").sort()).toEqual(expected.sort());
     // spread: no two checkers of the same real server start together
@@ -99,7 +118,10 @@ describe("start: BOOTSTRAP_DELAY plus a random share of warmup", () => {
 
   test("warmup 0 starts exactly at BOOTSTRAP_DELAY, whatever the source", () => {
     const lab = new Lab(99);
-    lab.add(spec("a", { warmupMs: 0 }), server(() => true, L));
+    lab.add(
+      spec("a", { warmupMs: 0 }),
+      server(() => true, L),
+    );
     expect(lab.engine.pollTimeout()).toBe(BOOTSTRAP_DELAY_MS);
   });
 
@@ -109,7 +131,10 @@ describe("start: BOOTSTRAP_DELAY plus a random share of warmup", () => {
     const want = new Map<string, number>();
     for (let i = 0; i < 1000; i++) {
       want.set(`c${i}`, BOOTSTRAP_DELAY_MS + Math.floor(6000 * r()));
-      lab.add(spec(`c${i}`, { warmupMs: 6000, delayLoopMs: 10_000 }), server(() => true, L));
+      lab.add(
+        spec(`c${i}`, { warmupMs: 6000, delayLoopMs: 10_000 }),
+        server(() => true, L),
+      );
     }
     expect(lab.engine.pollTimeout()).toBe(Math.min(...want.values()));
     lab.run(7000);
@@ -123,7 +148,10 @@ describe("start: BOOTSTRAP_DELAY plus a random share of warmup", () => {
 describe("alpha and the first result", () => {
   test("non-alpha starts up: one failure is enough initially (retry_it = retry)", () => {
     const lab = new Lab();
-    lab.add(spec("a", { retry: 3 }), server(() => false, L));
+    lab.add(
+      spec("a", { retry: 3 }),
+      server(() => false, L),
+    );
     expect(lab.engine.state("a")?.up).toBe(true);
     lab.run(2000);
     expect(lab.of("down")).toEqual(["1005 down a probe-failed retries=0"]);
@@ -131,7 +159,10 @@ describe("alpha and the first result", () => {
 
   test("alpha starts down and is up at its first success", () => {
     const lab = new Lab();
-    lab.add(spec("a", { alpha: true }), server(() => true, L));
+    lab.add(
+      spec("a", { alpha: true }),
+      server(() => true, L),
+    );
     expect(lab.engine.state("a")?.up).toBe(false);
     lab.run(2000);
     expect(lab.of("up")).toEqual(["1005 up a probe-succeeded"]);
@@ -139,7 +170,10 @@ describe("alpha and the first result", () => {
 
   test("alpha with a failing server: no change, but the real server's notify runs once", () => {
     const lab = new Lab();
-    lab.add(spec("a", { alpha: true }), server(() => false, L));
+    lab.add(
+      spec("a", { alpha: true }),
+      server(() => false, L),
+    );
     lab.run(20_000);
     expect(lab.of("notify")).toEqual(["1005 notify a initial-failure"]);
     expect(lab.of("down")).toEqual([]);
@@ -179,11 +213,17 @@ describe("HTTP_GET: one URL per attempt", () => {
 
   test("fast_recovery: an alpha checker checks its URLs back to back and is up a delay_loop sooner", () => {
     const slow = new Lab();
-    slow.add(spec("h", { ...timing, urls: 2, alpha: true }, http), server(() => true, L));
+    slow.add(
+      spec("h", { ...timing, urls: 2, alpha: true }, http),
+      server(() => true, L),
+    );
     slow.run(20_000);
     expect(slow.of("up")).toEqual(["7010 up h probe-succeeded"]);
     const fast = new Lab();
-    fast.add(spec("h", { ...timing, urls: 2, alpha: true, fastRecovery: true }, http), server(() => true, L));
+    fast.add(
+      spec("h", { ...timing, urls: 2, alpha: true, fastRecovery: true }, http),
+      server(() => true, L),
+    );
     fast.run(20_000);
     expect(fast.of("probe").slice(0, 3)).toEqual(["1000 probe h url=0", "1005 probe h url=1", "7010 probe h url=0"]);
     expect(fast.of("up")).toEqual(["1010 up h probe-succeeded"]);
@@ -194,7 +234,10 @@ describe("a slow probe", () => {
   test("one attempt at a time: the next is delay_loop after the answer, however late", () => {
     const lab = new Lab();
     // HTTP restarts connect_timeout at every read: 7 s is a slow but legal answer, no watchdog
-    lab.add(spec("h", { delayLoopMs: 6000 }, { type: "HTTP_GET" }), server(() => true, 7000));
+    lab.add(
+      spec("h", { delayLoopMs: 6000 }, { type: "HTTP_GET" }),
+      server(() => true, 7000),
+    );
     lab.run(20_000);
     expect(lab.of("probe")).toEqual(["1000 probe h url=0", "14000 probe h url=0"]);
     expect(lab.of("checked")).toEqual(["8000 checked h ok up 7000ms"]);
@@ -222,11 +265,17 @@ describe("a slow probe", () => {
 
   test("MISC_CHECK times its next run from the last start, and at least 1 ms after a long script", () => {
     const lab = new Lab();
-    lab.add(spec("m", { retry: 0, delayLoopMs: 6000 }, { type: "MISC_CHECK" }), server(() => true, 2500));
+    lab.add(
+      spec("m", { retry: 0, delayLoopMs: 6000 }, { type: "MISC_CHECK" }),
+      server(() => true, 2500),
+    );
     lab.run(14_000);
     expect(lab.of("probe")).toEqual(["1000 probe m url=0", "7000 probe m url=0", "13000 probe m url=0"]);
     const slow = new Lab();
-    slow.add(spec("m", { retry: 0, delayLoopMs: 6000 }, { type: "MISC_CHECK" }), server(() => true, 7000));
+    slow.add(
+      spec("m", { retry: 0, delayLoopMs: 6000 }, { type: "MISC_CHECK" }),
+      server(() => true, 7000),
+    );
     slow.run(15_000);
     expect(slow.of("probe")).toEqual(["1000 probe m url=0", "8001 probe m url=0"]);
   });
@@ -256,7 +305,10 @@ describe("misc_dynamic weights", () => {
 describe("ha_suspend", () => {
   test("a suspended checker keeps its rhythm without probing", () => {
     const lab = new Lab();
-    lab.add(spec("a", { delayLoopMs: 6000 }), server(() => true, L));
+    lab.add(
+      spec("a", { delayLoopMs: 6000 }),
+      server(() => true, L),
+    );
     lab.run(2000);
     expect(lab.engine.setEnabled("a", false)).toBe(true);
     expect(lab.engine.setEnabled("a", false)).toBe(false);
@@ -274,11 +326,17 @@ describe("reload", () => {
   test("an unchanged checker keeps its state; down, it needs one more failure only (migrate_checkers)", () => {
     const lab = new Lab();
     const a = spec("a", timing);
-    lab.add(a, server(() => false, L));
+    lab.add(
+      a,
+      server(() => false, L),
+    );
     lab.run(2000); // down at 1005, retry_it reset to 0
     expect(lab.engine.state("a")).toMatchObject({ up: false, retries: 0 });
     lab.engine.reload([a, spec("b", timing)], lab.now);
-    lab.serve("b", server(() => false, L));
+    lab.serve(
+      "b",
+      server(() => false, L),
+    );
     lab.drain();
     expect(lab.engine.state("a")).toMatchObject({ up: false, retries: timing.retry + 1 });
     lab.run(17_000);
@@ -297,7 +355,10 @@ describe("reload", () => {
   test("an unchanged checker that is up keeps its retry count", () => {
     const lab = new Lab();
     const a = spec("a", { ...timing, retry: 2 });
-    lab.add(a, server((t) => t < 5000, L));
+    lab.add(
+      a,
+      server((t) => t < 5000, L),
+    );
     lab.run(7500); // 7005 failed: retry_it 1, retry due at 8010
     expect(lab.engine.state("a")).toMatchObject({ up: true, retries: 1 });
     lab.engine.reload([a], lab.now);
@@ -323,13 +384,22 @@ describe("reload", () => {
 
   test("a changed checker starts afresh; every attempt in flight is aborted and its answer dropped", () => {
     const lab = new Lab();
-    lab.add(spec("a", timing), server(() => true, 2000));
-    lab.add(spec("gone", timing), server(() => true, 2000));
+    lab.add(
+      spec("a", timing),
+      server(() => true, 2000),
+    );
+    lab.add(
+      spec("gone", timing),
+      server(() => true, 2000),
+    );
     lab.run(1500);
     const inFlight = lab.actions.filter((x) => x.a.kind === "run-probe").map((x) => x.a);
     expect(inFlight.length).toBe(2);
     lab.engine.reload([spec("a", timing), spec("a2", { ...timing, alpha: true })], lab.now);
-    lab.serve("a2", server(() => true, L));
+    lab.serve(
+      "a2",
+      server(() => true, L),
+    );
     lab.drain();
     expect(lab.of("abort")).toEqual(["1500 abort a", "1500 abort gone"]);
     const before = lab.seen.length;
@@ -344,8 +414,14 @@ describe("reload", () => {
 
   test("remove and clear abort what is in flight and leave no deadline", () => {
     const lab = new Lab();
-    lab.add(spec("a", timing), server(() => true, 2000));
-    lab.add(spec("b", timing), server(() => true, 2000));
+    lab.add(
+      spec("a", timing),
+      server(() => true, 2000),
+    );
+    lab.add(
+      spec("b", timing),
+      server(() => true, 2000),
+    );
     lab.run(1500);
     lab.engine.remove("a");
     lab.engine.clear();

@@ -36,10 +36,24 @@ describe("tcp_epilog", () => {
     expect(run("tcp", [false])).toEqual(["ko:1000:down"]);
     // up, then fail: two retries at delay_before_retry, the third failure goes down
     // a down checker retries too (retry_it was reset): delay_before_retry again
-    expect(run("tcp", [true, false, false, false, false, true])).toEqual(["ok:1000", "ko:100", "ko:100", "ko:1000:down", "ko:100", "ok:1000:up"]);
+    expect(run("tcp", [true, false, false, false, false, true])).toEqual([
+      "ok:1000",
+      "ko:100",
+      "ko:100",
+      "ko:1000:down",
+      "ko:100",
+      "ok:1000:up",
+    ]);
   });
   test("a success between retries resets the count", () => {
-    expect(run("tcp", [true, false, true, false, false, false])).toEqual(["ok:1000", "ko:100", "ok:1000", "ko:100", "ko:100", "ko:1000:down"]);
+    expect(run("tcp", [true, false, true, false, false, false])).toEqual([
+      "ok:1000",
+      "ko:100",
+      "ok:1000",
+      "ko:100",
+      "ko:100",
+      "ko:1000:down",
+    ]);
   });
   test("alpha starts down: the first success brings it up, a first failure only notifies", () => {
     expect(run("tcp", [true], { ...T, alpha: true })).toEqual(["ok:1000:up"]);
@@ -65,13 +79,26 @@ describe("tcp_epilog", () => {
 
 describe("udp_epilog / ping_epilog", () => {
   test("a checker that is down is not retried: every delay_loop", () => {
-    expect(run("udp", [true, false, false, false, false, false])).toEqual(["ok:1000", "ko:100", "ko:100", "ko:1000:down", "ko:1000", "ko:1000"]);
+    expect(run("udp", [true, false, false, false, false, false])).toEqual([
+      "ok:1000",
+      "ko:100",
+      "ko:100",
+      "ko:1000:down",
+      "ko:1000",
+      "ko:1000",
+    ]);
   });
 });
 
 describe("smtp_final", () => {
   test("++retry_it <= retry retries; success resets", () => {
-    expect(run("smtp", [true, false, false, false, true])).toEqual(["ok:1000", "ko:100", "ko:100", "ko:1000:down", "ok:1000:up"]);
+    expect(run("smtp", [true, false, false, false, true])).toEqual([
+      "ok:1000",
+      "ko:100",
+      "ko:100",
+      "ko:1000:down",
+      "ok:1000:up",
+    ]);
   });
   test("the failure line is logged on the last try only", () => {
     const c = new CheckerTimer("smtp", T);
@@ -84,7 +111,14 @@ describe("smtp_final", () => {
 
 describe("dns_final", () => {
   test("retries while up; down checker runs every delay_loop", () => {
-    expect(run("dns", [true, false, false, false, false, true])).toEqual(["ok:1000", "ko:100", "ko:100", "ko:1000:down", "ko:1000", "ok:1000:up"]);
+    expect(run("dns", [true, false, false, false, false, true])).toEqual([
+      "ok:1000",
+      "ko:100",
+      "ko:100",
+      "ko:1000:down",
+      "ko:1000",
+      "ok:1000:up",
+    ]);
   });
 });
 

@@ -9,7 +9,11 @@ function opts(argv: string[]) {
 
 describe("keepalived's command line", () => {
   test("long options with = and with a separate value, and prefixes", () => {
-    expect(opts(["--use-file=/a", "--pid", "/p", "--dont-f"])).toEqual({ "use-file": "/a", pid: "/p", "dont-fork": true });
+    expect(opts(["--use-file=/a", "--pid", "/p", "--dont-f"])).toEqual({
+      "use-file": "/a",
+      pid: "/p",
+      "dont-fork": true,
+    });
   });
   test("bundled short flags and attached values", () => {
     expect(opts(["-nlD", "-f/etc/k.conf", "-i", "h1"])).toEqual({

@@ -16,5 +16,7 @@ test("dist/keel --version and -t run from another directory", () => {
   const fixture = join(root, "test/fixtures/config/language/misspelled.conf");
   const t = Bun.spawnSync([keel, "-t", "-f", fixture], { cwd: "/" });
   expect(t.exitCode).toBe(5);
-  expect(t.stderr.toString()).toContain("misspelled.conf:4:5: error[unknown-keyword]: unknown keyword 'prority' in vrrp_instance; did you mean 'priority'?");
+  expect(t.stderr.toString()).toContain(
+    "misspelled.conf:4:5: error[unknown-keyword]: unknown keyword 'prority' in vrrp_instance; did you mean 'priority'?",
+  );
 });

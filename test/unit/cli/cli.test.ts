@@ -90,7 +90,12 @@ describe("keel -d and convert", () => {
   test("a TOML mistake names the TOML line", async () => {
     const toml = join(dir, "bad.toml");
     await keel("convert", write("b.conf", GOOD), "--to", "toml", "-o", toml);
-    writeFileSync(toml, readFileSync(toml, "utf8").replace("priority = 150", "priority = 999").replace("virtualRouterId = 51", "virtualRouterID = 51"));
+    writeFileSync(
+      toml,
+      readFileSync(toml, "utf8")
+        .replace("priority = 150", "priority = 999")
+        .replace("virtualRouterId = 51", "virtualRouterID = 51"),
+    );
     const r = await keel("-t", "-f", toml);
     expect(r.code).toBe(5);
     const lines = readFileSync(toml, "utf8").split("\n");

@@ -27,7 +27,12 @@ const MAX_CASES = 1500;
 type Path = (string | number)[];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null);
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    !Array.isArray(v) &&
+    (Object.getPrototypeOf(v) === Object.prototype || Object.getPrototypeOf(v) === null)
+  );
 }
 
 /** Paths of every plain object reachable from `v` (array items included, arrays themselves not). */

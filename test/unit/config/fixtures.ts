@@ -39,11 +39,14 @@ export function fixtureTests(dir: string, pick: (c: KeelConfig) => unknown = (c)
       const jsonFile = `${base}.json`;
       if (update) {
         if (diags !== "" || existsSync(diagFile)) writeFileSync(diagFile, diags === "" ? "" : `${diags}\n`);
-        if (diags === "" || existsSync(jsonFile)) writeFileSync(jsonFile, `${JSON.stringify(pick(load(file).config), null, 2)}\n`);
+        if (diags === "" || existsSync(jsonFile))
+          writeFileSync(jsonFile, `${JSON.stringify(pick(load(file).config), null, 2)}\n`);
       }
-      if (!existsSync(diagFile) && !existsSync(jsonFile)) throw new Error(`${f}: no ${base}.json or .diag; run with UPDATE=1 and review`);
+      if (!existsSync(diagFile) && !existsSync(jsonFile))
+        throw new Error(`${f}: no ${base}.json or .diag; run with UPDATE=1 and review`);
       expect(diags).toBe(existsSync(diagFile) ? readFileSync(diagFile, "utf8").trimEnd() : "");
-      if (existsSync(jsonFile)) expect(JSON.parse(JSON.stringify(pick(load(file).config)))).toEqual(JSON.parse(readFileSync(jsonFile, "utf8")));
+      if (existsSync(jsonFile))
+        expect(JSON.parse(JSON.stringify(pick(load(file).config)))).toEqual(JSON.parse(readFileSync(jsonFile, "utf8")));
     });
   }
 }

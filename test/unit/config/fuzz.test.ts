@@ -9,7 +9,26 @@ import { memorySource } from "../../../src/config/source";
 import { FIXTURES } from "./fixtures";
 
 const corpus = [...new Bun.Glob("**/*.conf").scanSync(FIXTURES)].map((f) => readFileSync(join(FIXTURES, f), "utf8"));
-const noise = ["{", "}", '"', "\\", "$X", "${", "~SEQ(i,1,3) ", "~LST(a,1) ", "@x ", "@^x ", "#", "!", "\n", " 999999999999", " -1", " ::", "\0", "é"];
+const noise = [
+  "{",
+  "}",
+  '"',
+  "\\",
+  "$X",
+  "${",
+  "~SEQ(i,1,3) ",
+  "~LST(a,1) ",
+  "@x ",
+  "@^x ",
+  "#",
+  "!",
+  "\n",
+  " 999999999999",
+  " -1",
+  " ::",
+  "\0",
+  "é",
+];
 
 function mutate(text: string, rnd: () => number): string {
   const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)] as T;

@@ -68,12 +68,17 @@ describe("coverage", () => {
       .map((f) => readFileSync(join(dir, f), "utf8"))
       .join("\n");
     const used = new Set(text.split(/\s+/));
-    const all = [...Object.keys(globalDefsSpec.keywords), ...Object.keys(globalDefsSpec.aliases ?? {}), ...Object.keys(globalTopLevel)];
+    const all = [
+      ...Object.keys(globalDefsSpec.keywords),
+      ...Object.keys(globalDefsSpec.aliases ?? {}),
+      ...Object.keys(globalTopLevel),
+    ];
     expect(all.filter((k) => !used.has(k))).toEqual([]);
   });
 
   test("a hand-written TOML table may leave out fields that have defaults", () => {
-    const toml = '[globalDefs]\nrouterId = "r1"\nsmtpServer = { host = "mail.example.com" }\nnotificationEmail = ["a@example.com"]\n';
+    const toml =
+      '[globalDefs]\nrouterId = "r1"\nsmtpServer = { host = "mail.example.com" }\nnotificationEmail = ["a@example.com"]\n';
     const r = parseTomlConfig("/k.toml", toml, { host: anyHost, configId: "test" });
     expect(r.diagnostics.items.map(formatDiagnostic)).toEqual([]);
     expect(r.config.globalDefs.smtpServer).toEqual({ host: "mail.example.com", port: 25 });
@@ -160,7 +165,9 @@ describe("checks that use host facts", () => {
 
 describe("origins", () => {
   test("objects made from global keywords know where they were written", () => {
-    const r = parseText("global_defs {\n  smtp_server 10.0.0.1\n  lvs_sync_daemon eth0 id 3\n}\nlinkbeat_interfaces {\n  eth1\n}\n");
+    const r = parseText(
+      "global_defs {\n  smtp_server 10.0.0.1\n  lvs_sync_daemon eth0 id 3\n}\nlinkbeat_interfaces {\n  eth1\n}\n",
+    );
     expect(r.origins.get(r.config.globalDefs)).toEqual({ file: "/k.conf", line: 1, col: 1 });
     expect(r.origins.get(r.config.globalDefs.smtpServer as object)).toEqual({ file: "/k.conf", line: 2, col: 3 });
     expect(r.origins.get(r.config.globalDefs.lvsSyncDaemon as object)).toEqual({ file: "/k.conf", line: 3, col: 3 });

@@ -13,7 +13,9 @@ const instances = (c: KeelConfig) => ({
     interface: i.interface,
     vrid: i.virtualRouterId,
     priority: i.priority,
-    vips: i.virtualIpaddress.map((v) => `${v.address}/${v.prefix}${v.dev ? ` dev ${v.dev}` : ""}${v.label ? ` label ${v.label}` : ""}`),
+    vips: i.virtualIpaddress.map(
+      (v) => `${v.address}/${v.prefix}${v.dev ? ` dev ${v.dev}` : ""}${v.label ? ` label ${v.label}` : ""}`,
+    ),
   })),
 });
 

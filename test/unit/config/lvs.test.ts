@@ -47,11 +47,20 @@ describe("lvs round trip: parse → emitConf → parse gives the same model", ()
 
 describe("lvs emitter", () => {
   test("values still at their defaults are not written", () => {
-    const text = emitConf(parseText("virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.0.2 80 {\n TCP_CHECK {\n }\n }\n}\n").config);
-    expect(text).toContain("virtual_server 10.0.0.1 80 {\n    protocol TCP\n    real_server 10.0.0.2 80 {\n        TCP_CHECK {\n        }\n    }\n}\n");
+    const text = emitConf(
+      parseText("virtual_server 10.0.0.1 80 {\n protocol TCP\n real_server 10.0.0.2 80 {\n TCP_CHECK {\n }\n }\n}\n")
+        .config,
+    );
+    expect(text).toContain(
+      "virtual_server 10.0.0.1 80 {\n    protocol TCP\n    real_server 10.0.0.2 80 {\n        TCP_CHECK {\n        }\n    }\n}\n",
+    );
   });
   test("aliases are written with the current spelling", () => {
-    const text = emitConf(parseText("virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 10.0.0.2 80 {\n }\n}\n").config);
+    const text = emitConf(
+      parseText(
+        "virtual_server 10.0.0.1 80 {\n protocol TCP\n lb_algo rr\n lb_kind DR\n real_server 10.0.0.2 80 {\n }\n}\n",
+      ).config,
+    );
     expect(text).toContain("lvs_sched rr\n");
     expect(text).toContain("lvs_method DR\n");
     expect(text).not.toContain("lb_algo");
@@ -65,7 +74,26 @@ describe("lvs decoding never throws", () => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
     return seed % n;
   };
-  const words = ["{", "}", "-1", "0", "65536", "x", '""', "TUN", "type", "gue", "port", "fwmark", "group", "::1", "10.0.0.1-300", "1.2.3.4/33", "url", "real_server"];
+  const words = [
+    "{",
+    "}",
+    "-1",
+    "0",
+    "65536",
+    "x",
+    '""',
+    "TUN",
+    "type",
+    "gue",
+    "port",
+    "fwmark",
+    "group",
+    "::1",
+    "10.0.0.1-300",
+    "1.2.3.4/33",
+    "url",
+    "real_server",
+  ];
   const sources = readdirSync(join(FIXTURES, "lvs"))
     .filter((x) => x.endsWith(".conf"))
     .map((x) => readFileSync(join(FIXTURES, "lvs", x), "utf8"));

@@ -5,7 +5,11 @@ import { memorySource } from "../../../src/config/source";
 
 function run(files: Record<string, string>, configId = "h1") {
   const d = new Diagnostics();
-  const lines = preprocess("/etc/k/main.conf", memorySource(files), d, { configId, randomSeed: 1, env: { HOME: "/root" } });
+  const lines = preprocess("/etc/k/main.conf", memorySource(files), d, {
+    configId,
+    randomSeed: 1,
+    env: { HOME: "/root" },
+  });
   return { text: lines.map((l) => l.text), lines, diags: d.items.map(formatDiagnostic) };
 }
 
@@ -44,7 +48,9 @@ describe("definitions", () => {
     expect(r.text).toEqual(["virtual_ipaddress {", "10.0.0.5/24", "}"]);
   });
   test("built-ins: _HASH, _BANG, _ENV, _INSTANCE, _PWD, _RANDOM", () => {
-    const r = run({ "/etc/k/main.conf": "a ${_HASH}${_BANG} ${_INSTANCE}\nb ${_ENV HOME}\nc ${_PWD}\nd ${_RANDOM 5 5}\n" });
+    const r = run({
+      "/etc/k/main.conf": "a ${_HASH}${_BANG} ${_INSTANCE}\nb ${_ENV HOME}\nc ${_PWD}\nd ${_RANDOM 5 5}\n",
+    });
     expect(r.text).toEqual(["a #! h1", "b /root", "c /etc/k", "d 5"]);
   });
   test("an undefined ${NAME} is left as written with a warning", () => {
@@ -64,7 +70,9 @@ describe("~SEQ and ~LST", () => {
     expect(r.text).toEqual(["vrid 1", "vrid 3", "vrid 5", "vrid 7"]);
   });
   test("one and two argument forms, descending, and hex", () => {
-    expect(run({ "/etc/k/main.conf": "~SEQ(i, 3) a$i\n" }).text.join(" ").replace(/\$i/g, "")).toBe("a1 a2 a3".replace(/(\d)/g, "$1"));
+    expect(run({ "/etc/k/main.conf": "~SEQ(i, 3) a$i\n" }).text.join(" ").replace(/\$i/g, "")).toBe(
+      "a1 a2 a3".replace(/(\d)/g, "$1"),
+    );
     expect(run({ "/etc/k/main.conf": "~SEQ(i, 3) x $i\n" }).text).toEqual(["x 1", "x 2", "x 3"]);
     expect(run({ "/etc/k/main.conf": "~SEQ(i, 3, 1) x $i\n" }).text).toEqual(["x 3", "x 2", "x 1"]);
     expect(run({ "/etc/k/main.conf": "~SEQx(i, 9, 3, 15) x $i\n" }).text).toEqual(["x 9", "x c", "x f"]);
@@ -102,7 +110,9 @@ describe("include", () => {
   test("a cycle is an error, not a hang", () => {
     const r = run({ "/etc/k/main.conf": "include a.conf\n", "/etc/k/a.conf": "include main.conf\nx\n" });
     expect(r.text).toEqual(["x"]);
-    expect(r.diags).toEqual(["/etc/k/a.conf:1:1: error[include-cycle]: include cycle: /etc/k/main.conf -> /etc/k/a.conf -> /etc/k/main.conf"]);
+    expect(r.diags).toEqual([
+      "/etc/k/a.conf:1:1: error[include-cycle]: include cycle: /etc/k/main.conf -> /etc/k/a.conf -> /etc/k/main.conf",
+    ]);
   });
   test("a missing file is an error; a glob matching nothing a warning; includer is quiet", () => {
     const r = run({ "/etc/k/main.conf": "include nope.conf\ninclude d/*.conf\nincluder d/*.conf\n" });
@@ -137,10 +147,14 @@ describe("never crashes", () => {
 describe("runaway definitions", () => {
   test("a multi-line definition that expands itself is an error, not an explosion", () => {
     const r = run({ "/etc/k/main.conf": "$VI= \\\nx ${I} \\\n~SEQ(I, 1, 3) $VI\n$VI\n" });
-    expect(r.diags).toContain("/etc/k/main.conf:4:1: error[recursive-definition]: multi-line definition $VI expands itself");
+    expect(r.diags).toContain(
+      "/etc/k/main.conf:4:1: error[recursive-definition]: multi-line definition $VI expands itself",
+    );
   });
   test("definitions that double each other stop at the line limit", () => {
     const r = run({ "/etc/k/main.conf": "$A=$B $B\n$B=$A $A\n$A\n" });
-    expect(r.diags).toEqual(["/etc/k/main.conf:3:1: error[line-too-long]: a line grows beyond 65536 characters when definitions are substituted"]);
+    expect(r.diags).toEqual([
+      "/etc/k/main.conf:3:1: error[line-too-long]: a line grows beyond 65536 characters when definitions are substituted",
+    ]);
   });
 });

@@ -19,7 +19,9 @@ function shape(nodes: Node[]): unknown[] {
 
 describe("block tree", () => {
   test("braces on the same line, the next line, and inline blocks", () => {
-    const r = tree("vrrp_instance VI_1 {\n  track_script { chk_a chk_b }\n  virtual_ipaddress\n  {\n    10.0.0.1/24 dev eth0\n  }\n}\n");
+    const r = tree(
+      "vrrp_instance VI_1 {\n  track_script { chk_a chk_b }\n  virtual_ipaddress\n  {\n    10.0.0.1/24 dev eth0\n  }\n}\n",
+    );
     expect(r.diags).toEqual([]);
     expect(shape(r.nodes)).toEqual([
       { "vrrp_instance VI_1": [{ track_script: ["chk_a chk_b"] }, { virtual_ipaddress: ["10.0.0.1/24 dev eth0"] }] },
@@ -46,6 +48,6 @@ describe("block tree", () => {
     expect(tree("{\n}\n").diags[0]).toContain("1:1: error[unexpected-brace]");
   });
   test("an unterminated quote is reported at the quote", () => {
-    expect(tree('a "b c\n').diags).toContain('/k.conf:1:3: error[unterminated-quote]: unterminated quote');
+    expect(tree('a "b c\n').diags).toContain("/k.conf:1:3: error[unterminated-quote]: unterminated quote");
   });
 });

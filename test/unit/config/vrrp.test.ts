@@ -31,11 +31,17 @@ export function vrrpPart(c: KeelConfig) {
 const host: HostFacts = { interfaceExists: () => true };
 
 function parseText(text: string, hostFacts = host) {
-  return parseConf("/mem/keepalived.conf", { source: memorySource({ "/mem/keepalived.conf": text }), host: hostFacts, configId: "test" });
+  return parseConf("/mem/keepalived.conf", {
+    source: memorySource({ "/mem/keepalived.conf": text }),
+    host: hostFacts,
+    configId: "test",
+  });
 }
 
 function diags(text: string, hostFacts = host): string[] {
-  return parseText(text, hostFacts).diagnostics.items.map((d) => formatDiagnostic(d).replace("/mem/keepalived.conf:", ""));
+  return parseText(text, hostFacts).diagnostics.items.map((d) =>
+    formatDiagnostic(d).replace("/mem/keepalived.conf:", ""),
+  );
 }
 
 describe("vrrp fixtures", () => {
@@ -53,7 +59,9 @@ describe("vrrp round trip", () => {
       const text = emitConf(first.config);
       const second = parseText(text);
       expect(second.diagnostics.items.filter((d) => d.severity === "error").map(formatDiagnostic)).toEqual([]);
-      expect(JSON.parse(JSON.stringify(vrrpPart(second.config)))).toEqual(JSON.parse(JSON.stringify(vrrpPart(first.config))));
+      expect(JSON.parse(JSON.stringify(vrrpPart(second.config)))).toEqual(
+        JSON.parse(JSON.stringify(vrrpPart(first.config))),
+      );
       // and the text is stable from then on
       expect(emitConf(second.config)).toBe(text);
     });

@@ -5,7 +5,10 @@ import { join } from "node:path";
 
 const FIXTURE = join(import.meta.dir, "fixtures/run-demo.ts");
 
-async function run(how: string, signal?: NodeJS.Signals): Promise<{ dir: string; code: number | null; sockets: string[] }> {
+async function run(
+  how: string,
+  signal?: NodeJS.Signals,
+): Promise<{ dir: string; code: number | null; sockets: string[] }> {
   const p = Bun.spawn([process.execPath, FIXTURE, how], { stdout: "pipe", stderr: "pipe" });
   const reader = p.stdout.getReader();
   let out = "";
@@ -28,7 +31,11 @@ async function run(how: string, signal?: NodeJS.Signals): Promise<{ dir: string;
 }
 
 describe("demo cleanup on process end", () => {
-  for (const [sig, n] of [["SIGINT", 2], ["SIGTERM", 15], ["SIGHUP", 1]] as const)
+  for (const [sig, n] of [
+    ["SIGINT", 2],
+    ["SIGTERM", 15],
+    ["SIGHUP", 1],
+  ] as const)
     test(`${sig}: files removed, exit ${128 + n}`, async () => {
       const r = await run("wait", sig);
       expect(r.code).toBe(128 + n);

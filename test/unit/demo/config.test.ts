@@ -7,7 +7,11 @@ import { hostIp, masterDownMs, pickNet, routerConf, vipOf } from "../../../src/d
 describe("demo config", () => {
   const net = pickNet(() => 0.5);
   const text = routerConf({ net, router: "r2", priority: 100, flagFile: "/tmp/x/r2.fail" });
-  const parsed = parseConf("/demo/r2.conf", { source: memorySource({ "/demo/r2.conf": text }), host: { interfaceExists: () => true }, configId: "r2" });
+  const parsed = parseConf("/demo/r2.conf", {
+    source: memorySource({ "/demo/r2.conf": text }),
+    host: { interfaceExists: () => true },
+    configId: "r2",
+  });
 
   test("parses without a diagnostic", () => {
     expect(parsed.diagnostics.items.map((d) => d.message)).toEqual([]);

@@ -12,19 +12,42 @@ function host(segment: SimSegment, n: number): SimKernel {
   return new SimKernel({ name: `h${n}`, segment, ipv4: `10.213.7.${10 + n}`, prefixLen: 24 });
 }
 
-function listen(k: SimKernel, o: Partial<ChannelOptions> = {}): { got: RxDatagram[]; close: () => void; send: (dst: string, d: Uint8Array) => void } {
+function listen(
+  k: SimKernel,
+  o: Partial<ChannelOptions> = {},
+): { got: RxDatagram[]; close: () => void; send: (dst: string, d: Uint8Array) => void } {
   const got: RxDatagram[] = [];
   const onError = (e: KernelError) => {
     throw new Error(e.message);
   };
-  const r = k.openChannel({ family: 4, ifname: "eth0", proto: 112, groups: ["224.0.0.18"], onPacket: (rx) => got.push(rx), onError, ...o });
+  const r = k.openChannel({
+    family: 4,
+    ifname: "eth0",
+    proto: 112,
+    groups: ["224.0.0.18"],
+    onPacket: (rx) => got.push(rx),
+    onError,
+    ...o,
+  });
   if (!r.ok) throw new Error(r.error.message);
   const ch = r.value;
   return { got, close: () => ch.close(), send: (dst, d) => ch.send(dst, d) };
 }
 
 const advert = (priority: number): AdvertOut =>
-  ({ instance: "VI_1", family: 4, version: 3, vrid: 51, priority, advertIntCs: 100, addresses: ["10.213.7.100"], destinations: ["224.0.0.18"], ipId: 0, seq: 0, unicast: false }) as unknown as AdvertOut;
+  ({
+    instance: "VI_1",
+    family: 4,
+    version: 3,
+    vrid: 51,
+    priority,
+    advertIntCs: 100,
+    addresses: ["10.213.7.100"],
+    destinations: ["224.0.0.18"],
+    ipId: 0,
+    seq: 0,
+    unicast: false,
+  }) as unknown as AdvertOut;
 
 describe("SimKernel", () => {
   test("a multicast advert reaches the other hosts with its IPv4 header (TTL 255), not the sender", async () => {
@@ -96,7 +119,9 @@ describe("SimKernel", () => {
     b.setLink("eth0", false);
     expect(events.length).toBe(0); // asynchronous, as netlink
     await tick();
-    expect(events).toEqual([{ type: "link", action: "new", link: expect.objectContaining({ name: "eth0", up: false }) }]);
+    expect(events).toEqual([
+      { type: "link", action: "new", link: expect.objectContaining({ name: "eth0", up: false }) },
+    ]);
     const [pkt] = advertPackets(advert(100), "10.213.7.11");
     if (!pkt) throw new Error("no packet");
     la.send(pkt.dst, pkt.data);

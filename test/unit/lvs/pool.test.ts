@@ -9,7 +9,11 @@ import { serviceKeys } from "../../../src/lvs/services";
 import { SVC_F, serviceId } from "../../../src/lvs/table";
 
 function cfg(text: string) {
-  const r = parseConf("/mem.conf", { source: memorySource({ "/mem.conf": text }), host: { interfaceExists: () => true }, configId: "t" });
+  const r = parseConf("/mem.conf", {
+    source: memorySource({ "/mem.conf": text }),
+    host: { interfaceExists: () => true },
+    configId: "t",
+  });
   const errs = r.diagnostics.items.filter((d) => d.severity === "error");
   if (errs.length) throw new Error(JSON.stringify(errs));
   return r.config;
@@ -58,7 +62,15 @@ describe("pool", () => {
     expect(weights(p)).toEqual({ "10.0.1.1:8080": 3, "10.0.1.2:8080": 2, "10.0.1.3:8080": 1 });
     expect(logs(p)).toEqual(["Gained quorum 1+0=1 <= 6 for VS [10.0.0.1]:tcp:80"]);
     const svc = p.desired()[0]?.service;
-    expect(svc).toMatchObject({ family: 4, protocol: "TCP", address: "10.0.0.1", port: 80, scheduler: "wrr", flags: 0, timeout: 0 });
+    expect(svc).toMatchObject({
+      family: 4,
+      protocol: "TCP",
+      address: "10.0.0.1",
+      port: 80,
+      scheduler: "wrr",
+      flags: 0,
+      timeout: 0,
+    });
   });
 
   test("a failed checker removes its server; recovery adds it back", () => {
@@ -136,7 +148,9 @@ describe("pool", () => {
     p.poll();
     p.setWeight(0, 0, 10);
     expect(weights(p)["10.0.1.1:8080"]).toBe(10);
-    expect(logs(p)).toEqual(["Changing weight from 3 to 10 for active service [10.0.1.1]:tcp:8080 of VS [10.0.0.1]:tcp:80"]);
+    expect(logs(p)).toEqual([
+      "Changing weight from 3 to 10 for active service [10.0.1.1]:tcp:8080 of VS [10.0.0.1]:tcp:80",
+    ]);
     p.setWeight(0, 0, -5);
     expect(weights(p)["10.0.1.1:8080"]).toBe(0);
   });
@@ -204,7 +218,12 @@ virtual_server fwmark 9 {
     p.init();
     const d = p.desired();
     expect(d).toHaveLength(5);
-    expect(d[0]?.service).toMatchObject({ scheduler: "sh", flags: SVC_F.PERSISTENT | SVC_F.SCHED2, timeout: 300, netmask: 0xffffff00 });
+    expect(d[0]?.service).toMatchObject({
+      scheduler: "sh",
+      flags: SVC_F.PERSISTENT | SVC_F.SCHED2,
+      timeout: 300,
+      netmask: 0xffffff00,
+    });
     expect(d[4]?.service).toMatchObject({ fwmark: 9, scheduler: "mh", flags: SVC_F.SCHED1 });
     expect(d[4]?.dests[0]).toMatchObject({ method: "DR", port: 0 }); // keepalived clears the port of a DR fwmark real server
   });
@@ -215,7 +234,19 @@ describe("diff", () => {
     const p = new LvsPool(cfg(VS()));
     p.init();
     const want = p.desired();
-    const foreign = { service: { family: 4 as const, protocol: "TCP" as const, address: "192.0.2.9", port: 1, scheduler: "rr", flags: 0, timeout: 0, netmask: 0xffffffff }, dests: [] };
+    const foreign = {
+      service: {
+        family: 4 as const,
+        protocol: "TCP" as const,
+        address: "192.0.2.9",
+        port: 1,
+        scheduler: "rr",
+        flags: 0,
+        timeout: 0,
+        netmask: 0xffffffff,
+      },
+      dests: [],
+    };
     let ops = diffTables(want, [foreign], new Set());
     expect(ops.map((o) => o.op)).toEqual(["add-service", "add-dest", "add-dest", "add-dest"]);
     let kernel = applyOps([foreign], ops);
@@ -223,7 +254,10 @@ describe("diff", () => {
     p.checker(0, 0, "down", false);
     p.setWeight(0, 1, 7);
     ops = diffTables(p.desired(), kernel, new Set());
-    expect(ops.map((o) => `${o.op}:${"dest" in o ? `${o.dest.address}/${o.dest.weight}` : ""}`)).toEqual(["del-dest:10.0.1.1/3", "edit-dest:10.0.1.2/7"]);
+    expect(ops.map((o) => `${o.op}:${"dest" in o ? `${o.dest.address}/${o.dest.weight}` : ""}`)).toEqual([
+      "del-dest:10.0.1.1/3",
+      "edit-dest:10.0.1.2/7",
+    ]);
     kernel = applyOps(kernel, ops);
     // a config without the service removes it (it was owned), the foreign one stays
     ops = diffTables([], kernel, new Set(want.map((e) => serviceId(e.service))));

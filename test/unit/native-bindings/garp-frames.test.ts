@@ -13,8 +13,7 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const MAC = new Uint8Array([0x02, 0x99, 0, 0, 0, 0x0b]);
 
 // frames 1 and 2 of keepalived's capture, byte for byte
-const KEEPALIVED_GARP =
-  "ffffffffffff02990000000b0806000108000604000102990000000b0a630064ffffffffffff0a630064";
+const KEEPALIVED_GARP = "ffffffffffff02990000000b0806000108000604000102990000000b0a630064ffffffffffff0a630064";
 const KEEPALIVED_NA =
   "33330000000102990000000b86dd6000000000203afffd000099000000000000000000000100ff020000000000000000000000000001" +
   "880056c820000000fd000099000000000000000000000100020102990000000b";
@@ -26,10 +25,18 @@ describe("gratuitous ARP (keepalived vrrp_arp.c send_gratuitous_arp_immediate)",
   test("RFC 826 fields: broadcast request, sender = target = the VIP, target MAC broadcast", () => {
     const f = garpFrame(MAC, parseIpv4("10.99.0.100")!);
     expect(hex(f)).toBe(
-      "ffffffffffff" + "02990000000b" + "0806" + // Ethernet: broadcast, our MAC, ETHERTYPE_ARP
-        "0001" + "0800" + "06" + "04" + "0001" + // ar_hrd ether, ar_pro IPv4, hln, pln, ARPOP_REQUEST
-        "02990000000b" + "0a630064" + // sender MAC, sender IP
-        "ffffffffffff" + "0a630064", // target MAC (keepalived: hw_addr_bcast), target IP
+      "ffffffffffff" +
+        "02990000000b" +
+        "0806" + // Ethernet: broadcast, our MAC, ETHERTYPE_ARP
+        "0001" +
+        "0800" +
+        "06" +
+        "04" +
+        "0001" + // ar_hrd ether, ar_pro IPv4, hln, pln, ARPOP_REQUEST
+        "02990000000b" +
+        "0a630064" + // sender MAC, sender IP
+        "ffffffffffff" +
+        "0a630064", // target MAC (keepalived: hw_addr_bcast), target IP
     );
   });
 });
@@ -62,6 +69,8 @@ describe("unsolicited neighbour advertisement (keepalived vrrp_ndisc.c, RFC 4861
     // RFC 1071 arithmetic on an all-zero message: only length and next header count
     expect(icmp6Checksum(new Uint8Array(16), new Uint8Array(16), new Uint8Array(8))).toBe(~(8 + 58) & 0xffff);
     // odd lengths pad with a zero byte
-    expect(icmp6Checksum(new Uint8Array(16), new Uint8Array(16), new Uint8Array([0x01]))).toBe(~(0x0100 + 1 + 58) & 0xffff);
+    expect(icmp6Checksum(new Uint8Array(16), new Uint8Array(16), new Uint8Array([0x01]))).toBe(
+      ~(0x0100 + 1 + 58) & 0xffff,
+    );
   });
 });

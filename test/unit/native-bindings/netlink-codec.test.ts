@@ -55,54 +55,149 @@ const mac = (s: string): Uint8Array => new Uint8Array(s.split(":").map((x) => Nu
 
 describe("golden requests (same bytes as iproute2)", () => {
   const same: [string, (seq: number) => Uint8Array][] = [
-    ["addr4", (seq) => addressRequest("new", { ifindex: 3, family: 4, address: "10.0.0.1", prefixLen: 24 }, seq, { ifname: "d0" })],
+    [
+      "addr4",
+      (seq) =>
+        addressRequest("new", { ifindex: 3, family: 4, address: "10.0.0.1", prefixLen: 24 }, seq, { ifname: "d0" }),
+    ],
     [
       "addr4-full",
       (seq) =>
         addressRequest(
           "new",
-          { ifindex: 3, family: 4, address: "10.0.0.2", prefixLen: 24, broadcast: "10.0.0.255", scope: K.RT_SCOPE_LINK, label: "d0:vip" },
+          {
+            ifindex: 3,
+            family: 4,
+            address: "10.0.0.2",
+            prefixLen: 24,
+            broadcast: "10.0.0.255",
+            scope: K.RT_SCOPE_LINK,
+            label: "d0:vip",
+          },
           seq,
           { ifname: "d0" },
         ),
     ],
-    ["addr4-del", (seq) => addressRequest("del", { ifindex: 3, family: 4, address: "10.0.0.1", prefixLen: 24, label: "d0:vip", broadcast: "10.0.0.255" }, seq)],
-    ["addr4-peer", (seq) => addressRequest("new", { ifindex: 3, family: 4, address: "10.0.0.5", prefixLen: 32, peer: "10.0.0.6" }, seq)],
-    ["addr4-replace", (seq) => addressRequest("new", { ifindex: 3, family: 4, address: "10.0.0.7", prefixLen: 32 }, seq, { replace: true })],
+    [
+      "addr4-del",
+      (seq) =>
+        addressRequest(
+          "del",
+          { ifindex: 3, family: 4, address: "10.0.0.1", prefixLen: 24, label: "d0:vip", broadcast: "10.0.0.255" },
+          seq,
+        ),
+    ],
+    [
+      "addr4-peer",
+      (seq) =>
+        addressRequest("new", { ifindex: 3, family: 4, address: "10.0.0.5", prefixLen: 32, peer: "10.0.0.6" }, seq),
+    ],
+    [
+      "addr4-replace",
+      (seq) =>
+        addressRequest("new", { ifindex: 3, family: 4, address: "10.0.0.7", prefixLen: 32 }, seq, { replace: true }),
+    ],
     [
       "addr6-nodad-noprefixroute",
-      (seq) => addressRequest("new", { ifindex: 3, family: 6, address: "2001:db8::2", prefixLen: 64, nodad: true, noprefixroute: true }, seq),
+      (seq) =>
+        addressRequest(
+          "new",
+          { ifindex: 3, family: 6, address: "2001:db8::2", prefixLen: 64, nodad: true, noprefixroute: true },
+          seq,
+        ),
     ],
-    ["addr6-del", (seq) => addressRequest("del", { ifindex: 3, family: 6, address: "2001:db8::1", prefixLen: 64, nodad: true }, seq)],
+    [
+      "addr6-del",
+      (seq) =>
+        addressRequest("del", { ifindex: 3, family: 6, address: "2001:db8::1", prefixLen: 64, nodad: true }, seq),
+    ],
     [
       "route4-via",
-      (seq) => routeRequest("new", { family: 4, dst: "192.168.5.0", prefixLen: 24, via: "10.0.0.254", metric: 10, ifindex: 3, table: 100 }, seq),
+      (seq) =>
+        routeRequest(
+          "new",
+          { family: 4, dst: "192.168.5.0", prefixLen: 24, via: "10.0.0.254", metric: 10, ifindex: 3, table: 100 },
+          seq,
+        ),
     ],
-    ["route4-table1000", (seq) => routeRequest("new", { family: 4, dst: "192.168.6.0", prefixLen: 24, via: "10.0.0.254", table: 1000 }, seq)],
-    ["route4-blackhole", (seq) => routeRequest("new", { family: 4, dst: "192.168.7.0", prefixLen: 24, type: "blackhole" }, seq)],
-    ["route4-src", (seq) => routeRequest("new", { family: 4, dst: "192.168.8.1", src: "10.0.0.100", ifindex: 3, scope: K.RT_SCOPE_LINK }, seq)],
+    [
+      "route4-table1000",
+      (seq) =>
+        routeRequest("new", { family: 4, dst: "192.168.6.0", prefixLen: 24, via: "10.0.0.254", table: 1000 }, seq),
+    ],
+    [
+      "route4-blackhole",
+      (seq) => routeRequest("new", { family: 4, dst: "192.168.7.0", prefixLen: 24, type: "blackhole" }, seq),
+    ],
+    [
+      "route4-src",
+      (seq) =>
+        routeRequest(
+          "new",
+          { family: 4, dst: "192.168.8.1", src: "10.0.0.100", ifindex: 3, scope: K.RT_SCOPE_LINK },
+          seq,
+        ),
+    ],
     [
       "route4-local",
-      (seq) => routeRequest("new", { family: 4, dst: "192.168.10.1", ifindex: 3, type: "local", scope: K.RT_SCOPE_HOST, table: K.RT_TABLE_LOCAL }, seq),
+      (seq) =>
+        routeRequest(
+          "new",
+          {
+            family: 4,
+            dst: "192.168.10.1",
+            ifindex: 3,
+            type: "local",
+            scope: K.RT_SCOPE_HOST,
+            table: K.RT_TABLE_LOCAL,
+          },
+          seq,
+        ),
     ],
     ["route4-del", (seq) => routeRequest("del", { family: 4, dst: "192.168.5.0", prefixLen: 24, table: 100 }, seq)],
     [
       "route6-via",
-      (seq) => routeRequest("new", { family: 6, dst: "2001:db8:1::", prefixLen: 48, via: "2001:db8::3", metric: 5, ifindex: 3 }, seq),
+      (seq) =>
+        routeRequest(
+          "new",
+          { family: 6, dst: "2001:db8:1::", prefixLen: 48, via: "2001:db8::3", metric: 5, ifindex: 3 },
+          seq,
+        ),
     ],
-    ["rule4", (seq) => ruleRequest("new", { family: 4, from: "10.0.0.0", fromLen: 24, table: 100, priority: 100 }, seq)],
+    [
+      "rule4",
+      (seq) => ruleRequest("new", { family: 4, from: "10.0.0.0", fromLen: 24, table: 100, priority: 100 }, seq),
+    ],
     [
       "rule4-full",
       (seq) =>
         ruleRequest(
           "new",
-          { family: 4, invert: true, table: 1000, to: "192.168.0.0", toLen: 16, priority: 200, fwmark: 0x10, fwmask: 0xff, iif: "d0", oif: "d1", tos: 0x10 },
+          {
+            family: 4,
+            invert: true,
+            table: 1000,
+            to: "192.168.0.0",
+            toLen: 16,
+            priority: 200,
+            fwmark: 0x10,
+            fwmask: 0xff,
+            iif: "d0",
+            oif: "d1",
+            tos: 0x10,
+          },
           seq,
         ),
     ],
-    ["rule6", (seq) => ruleRequest("new", { family: 6, from: "2001:db8::", fromLen: 64, table: 100, priority: 300 }, seq)],
+    [
+      "rule6",
+      (seq) => ruleRequest("new", { family: 6, from: "2001:db8::", fromLen: 64, table: 100, priority: 300 }, seq),
+    ],
     ["macvlan-private", (seq) => macvlanRequest({ name: "m1", link: 3, mac: mac("00:00:5e:00:01:05") }, seq)],
-    ["macvlan-bridge", (seq) => macvlanRequest({ name: "m2", link: 3, mac: mac("00:00:5e:00:02:07"), mode: "bridge" }, seq)],
+    [
+      "macvlan-bridge",
+      (seq) => macvlanRequest({ name: "m2", link: 3, mac: mac("00:00:5e:00:02:07"), mode: "bridge" }, seq),
+    ],
     ["link-up", (seq) => setLinkUpRequest(4, true, seq)],
     ["link-down", (seq) => setLinkUpRequest(4, false, seq)],
     ["link-del", (seq) => deleteLinkRequest(5, seq)],
@@ -119,8 +214,14 @@ describe("golden requests (same bytes as iproute2)", () => {
     // keel, like keepalived: ifa_flags = 0 and IFA_FLAGS = 0x02 after IFA_LOCAL: the
     // layout of ip's "nodad noprefixroute" capture with the flag value 0x002
     const c = cap("addr6-nodad-noprefixroute");
-    const expected = c.request.replace("0800080002020000", "0800080002000000").replace(/20010db8000000000000000000000002/g, "20010db8000000000000000000000001");
-    const ours = addressRequest("new", { ifindex: 3, family: 6, address: "2001:db8::1", prefixLen: 64, nodad: true }, seqOf(c.request));
+    const expected = c.request
+      .replace("0800080002020000", "0800080002000000")
+      .replace(/20010db8000000000000000000000002/g, "20010db8000000000000000000000001");
+    const ours = addressRequest(
+      "new",
+      { ifindex: 3, family: 6, address: "2001:db8::1", prefixLen: 64, nodad: true },
+      seqOf(c.request),
+    );
     expect(masked(hex(ours))).toBe(masked(expected));
     // and the kernel reads both the same: flags in the header of ip's request are exactly ours
     expect(cap("addr6-nodad").request.slice(36, 38)).toBe("02");
@@ -128,7 +229,11 @@ describe("golden requests (same bytes as iproute2)", () => {
 
   test("rule delete keeps action FR_ACT_TO_TBL (keepalived), ip sends FR_ACT_UNSPEC", () => {
     const c = cap("rule4-del");
-    const ours = ruleRequest("del", { family: 4, from: "10.0.0.0", fromLen: 24, table: 100, priority: 100 }, seqOf(c.request));
+    const ours = ruleRequest(
+      "del",
+      { family: 4, from: "10.0.0.0", fromLen: 24, table: 100, priority: 100 },
+      seqOf(c.request),
+    );
     expect(masked(hex(ours))).toBe(masked(patch(c.request, 16 + 7, K.FR_ACT_TO_TBL)));
   });
 
@@ -141,18 +246,42 @@ describe("golden requests (same bytes as iproute2)", () => {
       expect((e as NetlinkError).code).toBe("EINVAL");
       expect((e as NetlinkError).message).toContain('label "eth0:vip" must start with the interface name "d0"');
     }
-    expect(() => addressRequest("new", { ...spec, label: "d0:0123456789abc" }, 1, { ifname: "d0" })).toThrow(/1\.\.15 bytes/);
-    const v6 = addressRequest("new", { ifindex: 3, family: 6, address: "2001:db8::1", prefixLen: 64, label: "d0:x" }, 1, { ifname: "d0" });
+    expect(() => addressRequest("new", { ...spec, label: "d0:0123456789abc" }, 1, { ifname: "d0" })).toThrow(
+      /1\.\.15 bytes/,
+    );
+    const v6 = addressRequest(
+      "new",
+      { ifindex: 3, family: 6, address: "2001:db8::1", prefixLen: 64, label: "d0:x" },
+      1,
+      { ifname: "d0" },
+    );
     const attrs = splitAttrs(v6.subarray(16 + 8), "IFA");
     expect(attrs.ok && attrs.value.map((a) => a.type)).toEqual([K.IFA_LOCAL, K.IFA_ADDRESS]);
   });
 
   test("bad specs throw NetlinkError EINVAL with the request named", () => {
     const bad: [() => unknown, RegExp][] = [
-      [() => addressRequest("new", { ifindex: 3, family: 4, address: "10.0.0.256", prefixLen: 24 }, 1), /not an IPv4 address/],
-      [() => addressRequest("new", { ifindex: 3, family: 4, address: "10.0.0.1", prefixLen: 33 }, 1), /prefix length 33/],
-      [() => addressRequest("new", { ifindex: 0, family: 4, address: "10.0.0.1", prefixLen: 24 }, 1), /interface index 0/],
-      [() => addressRequest("new", { ifindex: 3, family: 6, address: "2001:db8::1", prefixLen: 64, broadcast: "10.0.0.255" }, 1), /IPv4 only/],
+      [
+        () => addressRequest("new", { ifindex: 3, family: 4, address: "10.0.0.256", prefixLen: 24 }, 1),
+        /not an IPv4 address/,
+      ],
+      [
+        () => addressRequest("new", { ifindex: 3, family: 4, address: "10.0.0.1", prefixLen: 33 }, 1),
+        /prefix length 33/,
+      ],
+      [
+        () => addressRequest("new", { ifindex: 0, family: 4, address: "10.0.0.1", prefixLen: 24 }, 1),
+        /interface index 0/,
+      ],
+      [
+        () =>
+          addressRequest(
+            "new",
+            { ifindex: 3, family: 6, address: "2001:db8::1", prefixLen: 64, broadcast: "10.0.0.255" },
+            1,
+          ),
+        /IPv4 only/,
+      ],
       [() => routeRequest("new", { family: 4, dst: "2001:db8::", prefixLen: 24 }, 1), /not an IPv4 address/],
       [() => ruleRequest("new", { family: 4, table: 100, iif: "an-interface-name-too-long" }, 1), /iif/],
       [() => macvlanRequest({ name: "vrrp.1", link: 3, mac: new Uint8Array(5) }, 1), /6 bytes/],
@@ -179,9 +308,35 @@ describe("golden requests (same bytes as iproute2)", () => {
   });
 
   test("route defaults mirror keepalived: protocol keepalived, table main, scope universe on add / nowhere on delete", () => {
-    const add = decodeStruct({ name: "rtmsg", size: 12, fields: [["table", "u8", 4], ["protocol", "u8", 5], ["scope", "u8", 6], ["type", "u8", 7]] }, routeRequest("new", { family: 4, dst: "10.1.0.0", prefixLen: 16 }, 1), 16);
+    const add = decodeStruct(
+      {
+        name: "rtmsg",
+        size: 12,
+        fields: [
+          ["table", "u8", 4],
+          ["protocol", "u8", 5],
+          ["scope", "u8", 6],
+          ["type", "u8", 7],
+        ],
+      },
+      routeRequest("new", { family: 4, dst: "10.1.0.0", prefixLen: 16 }, 1),
+      16,
+    );
     expect(add.ok && add.value).toEqual({ table: 254, protocol: 18, scope: 0, type: 1 });
-    const del = decodeStruct({ name: "rtmsg", size: 12, fields: [["table", "u8", 4], ["protocol", "u8", 5], ["scope", "u8", 6], ["type", "u8", 7]] }, routeRequest("del", { family: 4, dst: "10.1.0.0", prefixLen: 16 }, 1), 16);
+    const del = decodeStruct(
+      {
+        name: "rtmsg",
+        size: 12,
+        fields: [
+          ["table", "u8", 4],
+          ["protocol", "u8", 5],
+          ["scope", "u8", 6],
+          ["type", "u8", 7],
+        ],
+      },
+      routeRequest("del", { family: 4, dst: "10.1.0.0", prefixLen: 16 }, 1),
+      16,
+    );
     expect(del.ok && del.value).toEqual({ table: 254, protocol: 18, scope: 255, type: 0 });
   });
 });
@@ -223,7 +378,13 @@ describe("ACKs and extended ACKs", () => {
   test("capped error with TLVs (what keel's socket gets with NETLINK_CAP_ACK + NETLINK_EXT_ACK)", () => {
     const req = bytes(cap("route4-via").request);
     const tlv = encodeAttrs(
-      { name: "nlmsgerr", attrs: { msg: { type: K.NLMSGERR_ATTR_MSG, kind: "string" }, offs: { type: K.NLMSGERR_ATTR_OFFS, kind: "u32" } } },
+      {
+        name: "nlmsgerr",
+        attrs: {
+          msg: { type: K.NLMSGERR_ATTR_MSG, kind: "string" },
+          offs: { type: K.NLMSGERR_ATTR_OFFS, kind: "u32" },
+        },
+      },
       [
         ["msg", "Nexthop has invalid gateway"],
         ["offs", 44],
@@ -231,14 +392,25 @@ describe("ACKs and extended ACKs", () => {
     );
     const err = new Uint8Array(4);
     new DataView(err.buffer).setInt32(0, -101, true);
-    const msg = encodeMessage({ type: K.NLMSG_ERROR, flags: K.NLM_F_CAPPED | K.NLM_F_ACK_TLVS, seq: 7, pid: 99 }, err, req.subarray(0, 16), tlv);
+    const msg = encodeMessage(
+      { type: K.NLMSG_ERROR, flags: K.NLM_F_CAPPED | K.NLM_F_ACK_TLVS, seq: 7, pid: 99 },
+      err,
+      req.subarray(0, 16),
+      tlv,
+    );
     const parsed = parseMessages(msg);
     expect(parsed.ok).toBe(true);
     if (!parsed.ok) return;
     const a = decodeAck(parsed.value[0]!);
     expect(a.ok && a.value).toEqual({
       errno: 101,
-      request: { len: 60, type: K.RTM_NEWROUTE, flags: K.NLM_F_REQUEST | K.NLM_F_ACK | K.NLM_F_CREATE | K.NLM_F_EXCL, seq: seqOf(cap("route4-via").request), pid: 0 },
+      request: {
+        len: 60,
+        type: K.RTM_NEWROUTE,
+        flags: K.NLM_F_REQUEST | K.NLM_F_ACK | K.NLM_F_CREATE | K.NLM_F_EXCL,
+        seq: seqOf(cap("route4-via").request),
+        pid: 0,
+      },
       extack: "Nexthop has invalid gateway",
       extackOffset: 44,
     });
@@ -276,7 +448,16 @@ describe("decoding captured dumps", () => {
     link?: string;
     operstate: string;
     linkinfo?: { info_kind: string; info_data?: { mode?: string } };
-    addr_info?: { family: string; local: string; address?: string; prefixlen: number; scope: string; label?: string; nodad?: boolean; noprefixroute?: boolean }[];
+    addr_info?: {
+      family: string;
+      local: string;
+      address?: string;
+      prefixlen: number;
+      scope: string;
+      label?: string;
+      nodad?: boolean;
+      noprefixroute?: boolean;
+    }[];
   };
   const messages = (datagrams: string[], type: number): NlMessage[] =>
     datagrams.flatMap((d) => {
@@ -399,7 +580,12 @@ describe("decoders never throw", () => {
     const p = parseMessages(b);
     const msgs: NlMessage[] = p.ok ? p.value : [{ len: b.length, type: 0, flags: 0, seq: 0, pid: 0, payload: b }];
     for (const m of msgs) {
-      for (const t of [m, { ...m, type: K.NLMSG_ERROR }, { ...m, type: K.NLMSG_ERROR, flags: K.NLM_F_ACK_TLVS }, { ...m, type: K.NLMSG_ERROR, flags: K.NLM_F_ACK_TLVS | K.NLM_F_CAPPED }]) {
+      for (const t of [
+        m,
+        { ...m, type: K.NLMSG_ERROR },
+        { ...m, type: K.NLMSG_ERROR, flags: K.NLM_F_ACK_TLVS },
+        { ...m, type: K.NLMSG_ERROR, flags: K.NLM_F_ACK_TLVS | K.NLM_F_CAPPED },
+      ]) {
         decodeAck(t);
       }
       decodeLink(m);

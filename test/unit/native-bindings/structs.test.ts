@@ -41,7 +41,12 @@ describe("socket addresses", () => {
   });
   test("parseSockaddr reads back both families and rejects short or unknown ones", () => {
     const six = parseSockaddr(sockaddrIn6(parseIpv6("fe80::1")!, 7, 112));
-    expect(six && { ...six, addr: hex(six.addr) }).toEqual({ family: 6, addr: "fe800000000000000000000000000001", port: 112, scopeId: 7 });
+    expect(six && { ...six, addr: hex(six.addr) }).toEqual({
+      family: 6,
+      addr: "fe800000000000000000000000000001",
+      port: 112,
+      scopeId: 7,
+    });
     const four = parseSockaddr(sockaddrIn(parseIpv4("10.1.2.3")!));
     expect(four && hex(four.addr)).toBe("0a010203");
     expect(parseSockaddr(new Uint8Array(8))).toBeUndefined();

@@ -73,7 +73,12 @@ export class TestKernel implements Kernel {
     const r = this.sim.openChannel({ ...o, ifname: parent });
     if (!r.ok) return r;
     const ch = r.value;
-    const value: VrrpChannel = { ifname: o.ifname, family: o.family, send: (d, data) => ch.send(d, data), close: () => ch.close() };
+    const value: VrrpChannel = {
+      ifname: o.ifname,
+      family: o.family,
+      send: (d, data) => ch.send(d, data),
+      close: () => ch.close(),
+    };
     return { ok: true, value };
   }
 
@@ -119,7 +124,8 @@ export class TestKernel implements Kernel {
   createVmac(name: string, link: number, mac: Uint8Array): KernelResult<number> {
     const err = this.check("createVmac", name);
     if (err) return { ok: false, error: err };
-    if (this.linkByName(name)) return { ok: false, error: { op: "create-vmac", code: "EEXIST", message: "File exists" } };
+    if (this.linkByName(name))
+      return { ok: false, error: { op: "create-vmac", code: "EEXIST", message: "File exists" } };
     const ifindex = this.nextIndex++;
     this.macvlans.set(ifindex, { ifindex, name, up: false, kind: "macvlan", mac, parent: link });
     return { ok: true, value: ifindex };

@@ -17,7 +17,10 @@ describe("runScript", () => {
     expect((await runScript({ command: "/bin/false" })).code).toBe(1);
     // the arguments reach the program as words: no shell expands the $ or the ;
     // (the splitter turns \\\$ into \$, which sh reads as a literal $)
-    const r = await runScript({ command: "/bin/sh -c 'test \"$1\" = \"a;b\" && test \"$2\" = \"\\\\\\$HOME\"' sh" }, { args: ["a;b", "$HOME"] });
+    const r = await runScript(
+      { command: '/bin/sh -c \'test "$1" = "a;b" && test "$2" = "\\\\\\$HOME"\' sh' },
+      { args: ["a;b", "$HOME"] },
+    );
     expect(r.code).toBe(0);
     expect((await runScript({ command: "/nonexistent/script" })).error).toContain("ENOENT");
   });

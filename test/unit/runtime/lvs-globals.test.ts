@@ -54,7 +54,10 @@ test("lvs_sync_daemon without an instance: the checker process runs master and b
   const c = createConfig();
   c.globalDefs.lvsSyncDaemon = { interface: "eth1", syncId: 5 };
   g.apply(c);
-  expect([...k.running.values()].map((d) => `${d.state} ${d.interface} ${d.syncId}`)).toEqual(["master eth1 5", "backup eth1 5"]);
+  expect([...k.running.values()].map((d) => `${d.state} ${d.interface} ${d.syncId}`)).toEqual([
+    "master eth1 5",
+    "backup eth1 5",
+  ]);
   k.calls = [];
   g.apply(c); // reload, unchanged: nothing
   expect(k.calls).toEqual([]);
@@ -80,7 +83,14 @@ test("lvs_sync_daemon with an instance: backup from the start, master while MAST
   s.transition("VI_1", "FAULT");
   s.transition("VI_1", "BACKUP");
   s.stop();
-  expect(k.calls).toEqual(["start backup eth1 51", "stop backup", "start master eth1 51", "stop master", "start backup eth1 51", "stop backup"]);
+  expect(k.calls).toEqual([
+    "start backup eth1 51",
+    "stop backup",
+    "start master eth1 51",
+    "stop master",
+    "start backup eth1 51",
+    "stop backup",
+  ]);
   // a daemon left running is taken over (EEXIST: stop, start again)
   const k2 = new Kernelish();
   k2.running.set("backup", { state: "backup", interface: "eth1", syncId: 51 });

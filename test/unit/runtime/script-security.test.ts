@@ -28,8 +28,16 @@ describe("checkSecurity", () => {
   });
   test("world-writable script: insecure; disabled only with enable_script_security", () => {
     const p = script("ww.sh", 0o757);
-    expect(checkSecurity(p, true)).toMatchObject({ insecure: true, inhibit: true, messages: [`Unsafe permissions found for script '${p}' - disabling.`] });
-    expect(checkSecurity(p, false)).toMatchObject({ insecure: true, inhibit: false, messages: [`Unsafe permissions found for script '${p}'.`] });
+    expect(checkSecurity(p, true)).toMatchObject({
+      insecure: true,
+      inhibit: true,
+      messages: [`Unsafe permissions found for script '${p}' - disabling.`],
+    });
+    expect(checkSecurity(p, false)).toMatchObject({
+      insecure: true,
+      inhibit: false,
+      messages: [`Unsafe permissions found for script '${p}'.`],
+    });
   });
   test("owned by a non-root user: insecure", () => {
     expect(checkSecurity(script("nobody.sh", 0o755, 65534), true).insecure).toBe(true);
@@ -51,7 +59,10 @@ describe("secureScripts", () => {
   test("with enable_script_security an insecure vrrp_script is dropped from the instances that track it", () => {
     const bad = script("bad.sh", 0o777);
     const text = `global_defs {\n enable_script_security\n}\nvrrp_script chk {\n script "${bad}"\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n priority 100\n track_script {\n  chk\n }\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n`;
-    const r = parseConf("/k.conf", { source: memorySource({ "/k.conf": text }), host: { interfaceExists: () => true, userExists: () => true, groupExists: () => true } });
+    const r = parseConf("/k.conf", {
+      source: memorySource({ "/k.conf": text }),
+      host: { interfaceExists: () => true, userExists: () => true, groupExists: () => true },
+    });
     const lines: string[] = [];
     const log = pino({ level: "info" }, { write: (s: string) => lines.push(JSON.parse(s).msg) });
     const out = secureScripts(r.config, log);
@@ -66,7 +77,10 @@ describe("secureScripts", () => {
 describe("secureScripts resolves symbolic links first (keepalived realpath)", () => {
   test("/bin/sh through the /bin link is secure and keeps running", () => {
     const text = `global_defs {\n enable_script_security\n}\nvrrp_script chk {\n script "/bin/sh -c true"\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n priority 100\n track_script {\n  chk\n }\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n`;
-    const r = parseConf("/k.conf", { source: memorySource({ "/k.conf": text }), host: { interfaceExists: () => true, userExists: () => true, groupExists: () => true } });
+    const r = parseConf("/k.conf", {
+      source: memorySource({ "/k.conf": text }),
+      host: { interfaceExists: () => true, userExists: () => true, groupExists: () => true },
+    });
     const log = pino({ level: "silent" });
     expect(secureScripts(r.config, log).vrrpScripts.chk).toBeDefined();
   });

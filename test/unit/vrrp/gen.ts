@@ -83,13 +83,7 @@ export function randomAdvert(r: Rng, maxAddresses = 12): GeneratedAdvert {
     }
   }
   const dst =
-    family === 4
-      ? r.bool()
-        ? "224.0.0.18"
-        : randomAddress(r, 4)
-      : r.bool()
-        ? "ff02::12"
-        : randomAddress(r, 6);
+    family === 4 ? (r.bool() ? "224.0.0.18" : randomAddress(r, 4)) : r.bool() ? "ff02::12" : randomAddress(r, 6);
   return { advert, src: randomAddress(r, family), dst, authPass };
 }
 

@@ -9,7 +9,11 @@ import type { Action, ReceivedAdvert } from "../../../src/vrrp/types";
 
 function instance(body: string, global = "vrrp_version 3"): Instance {
   const text = `global_defs {\n${global}\n}\nvrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 7\nvirtual_ipaddress {\n192.0.2.7/24\n}\n${body}\n}\n`;
-  const r = parseConf("/k.conf", { source: memorySource({ "/k.conf": text }), host: { interfaceExists: () => true }, configId: "x" });
+  const r = parseConf("/k.conf", {
+    source: memorySource({ "/k.conf": text }),
+    host: { interfaceExists: () => true },
+    configId: "x",
+  });
   expect(r.diagnostics.errorCount).toBe(0);
   const v = r.config.vrrpInstances.VI_1;
   if (!v) throw new Error("no instance");
@@ -17,10 +21,28 @@ function instance(body: string, global = "vrrp_version 3"): Instance {
 }
 
 function advert(over: Partial<ReceivedAdvert> = {}): ReceivedAdvert {
-  return { version: 3, vrid: 7, priority: 100, advertIntCs: 100, authType: 0, addresses: ["192.0.2.7"], from: "10.0.0.9", to: "224.0.0.18", ttl: 255, ...over };
+  return {
+    version: 3,
+    vrid: 7,
+    priority: 100,
+    advertIntCs: 100,
+    authType: 0,
+    addresses: ["192.0.2.7"],
+    from: "10.0.0.9",
+    to: "224.0.0.18",
+    ttl: 255,
+    ...over,
+  };
 }
 
-const kinds = (a: Action[]) => a.map((x) => (x.type === "transition" ? `${x.from}->${x.to}:${x.reason}` : x.type === "send-advert" ? `advert:${x.advert.priority}` : x.type));
+const kinds = (a: Action[]) =>
+  a.map((x) =>
+    x.type === "transition"
+      ? `${x.from}->${x.to}:${x.reason}`
+      : x.type === "send-advert"
+        ? `advert:${x.advert.priority}`
+        : x.type,
+  );
 
 describe("packet checks (keepalived vrrp_check_packet)", () => {
   test("each failure is counted under keepalived's name; the advert does not reset the timer", () => {
@@ -63,7 +85,13 @@ describe("packet checks (keepalived vrrp_check_packet)", () => {
     i.handleAdvert(advert({ version: 2, authType: 1, authData: new TextEncoder().encode("wrongpw!") }), 20);
     i.handleAdvert(advert({ version: 2, authType: 1, authData: pass, advertIntCs: 200 }), 30);
     i.handleAdvert(advert({ version: 2, authType: 5 }), 40);
-    expect(i.stats).toMatchObject({ authtype_mismatch: 1, auth_failure: 1, advert_interval_err: 1, invalid_authtype: 1, advert_rcvd: 0 });
+    expect(i.stats).toMatchObject({
+      authtype_mismatch: 1,
+      auth_failure: 1,
+      advert_interval_err: 1,
+      invalid_authtype: 1,
+      advert_rcvd: 0,
+    });
     // only the first 8 characters of auth_pass count
     i.handleAdvert(advert({ version: 2, authType: 1, authData: pass, priority: 200 }), 50);
     expect(i.stats.advert_rcvd).toBe(1);
@@ -81,14 +109,26 @@ describe("transitions", () => {
     const i = instance("state MASTER\npriority 255");
     i.start(0);
     i.handleTimeout(0);
-    expect(kinds(i.pollActions())).toEqual(["advert:255", "INIT->MASTER:address-owner", "add-vips", "send-garp", "notify"]);
+    expect(kinds(i.pollActions())).toEqual([
+      "advert:255",
+      "INIT->MASTER:address-owner",
+      "add-vips",
+      "send-garp",
+      "notify",
+    ]);
   });
   test("master down timer → MASTER; higher advert → BACKUP; equal priority: the higher address wins", () => {
     const i = instance("priority 100");
     i.start(0);
     i.pollActions();
     i.handleTimeout(3609.375);
-    expect(kinds(i.pollActions())).toEqual(["advert:100", "BACKUP->MASTER:master-down-timer", "add-vips", "send-garp", "notify"]);
+    expect(kinds(i.pollActions())).toEqual([
+      "advert:100",
+      "BACKUP->MASTER:master-down-timer",
+      "add-vips",
+      "send-garp",
+      "notify",
+    ]);
     i.handleAdvert(advert({ priority: 100, from: "10.0.0.4" }), 4000); // lower address: we stay
     expect(i.state).toBe("MASTER");
     i.pollActions();
@@ -182,7 +222,9 @@ describe("address owners and strict mode", () => {
 
 describe("gratuitous ARP schedule", () => {
   test("garp_master_repeat at once, again after garp_master_delay, then every garp_master_refresh", () => {
-    const i = instance("priority 100\ngarp_master_delay 5\ngarp_master_repeat 3\ngarp_master_refresh 60\ngarp_master_refresh_repeat 2");
+    const i = instance(
+      "priority 100\ngarp_master_delay 5\ngarp_master_repeat 3\ngarp_master_refresh 60\ngarp_master_refresh_repeat 2",
+    );
     i.start(0);
     i.pollActions();
     const garps: [number, number][] = [];

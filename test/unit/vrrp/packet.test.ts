@@ -26,7 +26,8 @@ function ok<T>(r: { ok: true; value: T } | { ok: false; error: { code: string; m
 describe("golden vectors captured from keepalived", () => {
   test("cover every case the brief asks for", () => {
     const names = vectors.map((v) => v.name);
-    for (const want of ["v2-pass/first", "v2-ah/first", "v3-ipv4/first", "v3-ipv6/first"]) expect(names).toContain(want);
+    for (const want of ["v2-pass/first", "v2-ah/first", "v3-ipv4/first", "v3-ipv6/first"])
+      expect(names).toContain(want);
     expect(vectors.filter((v) => v.expected.priority === 0).length).toBeGreaterThanOrEqual(4);
     expect(vectorFile.keepalivedVersion).toContain("v2.2.7");
   });
@@ -157,9 +158,23 @@ describe("round trip", () => {
       const seq = r.u32();
       const ttl = r.int(0, 255);
       const id = r.int(0, 0xffff);
-      const pkt = encodeIpv4Packet({ src: g.src, dst: g.dst, ttl, id, payload, ah: withAh ? { key, seq, unicast } : undefined });
+      const pkt = encodeIpv4Packet({
+        src: g.src,
+        dst: g.dst,
+        ttl,
+        id,
+        payload,
+        ah: withAh ? { key, seq, unicast } : undefined,
+      });
       const ip = ok(decodeIpv4Packet(pkt));
-      expect([ip.src, ip.dst, ip.ttl, ip.id, ip.tos, ip.protocol]).toEqual([g.src, g.dst, ttl, id, 0xc0, withAh ? 51 : 112]);
+      expect([ip.src, ip.dst, ip.ttl, ip.id, ip.tos, ip.protocol]).toEqual([
+        g.src,
+        g.dst,
+        ttl,
+        id,
+        0xc0,
+        withAh ? 51 : 112,
+      ]);
       expect(hex(ip.payload)).toBe(hex(payload));
       if (withAh) {
         expect(ok(verifyIpv4Ah(ip, key, { unicast }))).toEqual({ spi: ip.ah!.spi, seq });
@@ -188,15 +203,28 @@ describe("round trip", () => {
   });
 
   test("v3_checksum_as_v2 (keepalived compat): no pseudo-header on send, not checked on receive", () => {
-    const advert: Advert = { version: 3, type: 1, vrid: 9, priority: 100, family: 4, advertIntCs: 100, authType: 0, addresses: ["10.0.0.9"] };
+    const advert: Advert = {
+      version: 3,
+      type: 1,
+      vrid: 9,
+      priority: 100,
+      family: 4,
+      advertIntCs: 100,
+      authType: 0,
+      addresses: ["10.0.0.9"],
+    };
     const asV2 = encodeAdvert(advert, { v3ChecksumAsV2: true });
     const rfc = encodeAdvert(advert, { src: "10.0.0.1", dst: "224.0.0.18" });
     expect(hex(asV2)).not.toBe(hex(rfc));
     const code = (r: ReturnType<typeof decodeAdvert>) => (r.ok ? "ok" : r.error.code);
     expect(code(decodeAdvert(asV2, { family: 4, src: "10.0.0.1", dst: "224.0.0.18" }))).toBe("bad-checksum");
-    expect(code(decodeAdvert(asV2, { family: 4, src: "10.0.0.1", dst: "224.0.0.18", v3ChecksumAsV2: true }))).toBe("ok");
+    expect(code(decodeAdvert(asV2, { family: 4, src: "10.0.0.1", dst: "224.0.0.18", v3ChecksumAsV2: true }))).toBe(
+      "ok",
+    );
     // byte-form addresses work like text
-    expect(code(decodeAdvert(rfc, { family: 4, src: new Uint8Array([10, 0, 0, 1]), dst: new Uint8Array([224, 0, 0, 18]) }))).toBe("ok");
+    expect(
+      code(decodeAdvert(rfc, { family: 4, src: new Uint8Array([10, 0, 0, 1]), dst: new Uint8Array([224, 0, 0, 18]) })),
+    ).toBe("ok");
   });
 });
 
@@ -224,14 +252,42 @@ describe("every error code from a crafted packet", () => {
 
   const advertCases: Record<AdvertErrorCode, () => ReturnType<typeof decodeAdvert>> = {
     truncated: () => decodeAdvert(v2.subarray(0, 7), v4opts),
-    "bad-version": () => decodeAdvert(v2With((b) => (b[0] = 0x41)), v4opts),
-    "bad-type": () => decodeAdvert(v2With((b) => (b[0] = 0x22)), v4opts),
+    "bad-version": () =>
+      decodeAdvert(
+        v2With((b) => (b[0] = 0x41)),
+        v4opts,
+      ),
+    "bad-type": () =>
+      decodeAdvert(
+        v2With((b) => (b[0] = 0x22)),
+        v4opts,
+      ),
     "bad-length": () => decodeAdvert(v2.subarray(0, 22), v4opts),
-    "address-count-mismatch": () => decodeAdvert(v2With((b) => (b[3] = 3)), v4opts),
-    "bad-checksum": () => decodeAdvert(v2With((b) => (b[2] = 1), false), v4opts),
-    "bad-vrid": () => decodeAdvert(v2With((b) => (b[1] = 0)), v4opts),
-    "bad-auth-type": () => decodeAdvert(v2With((b) => (b[4] = 3)), v4opts),
-    "bad-interval": () => decodeAdvert(v2With((b) => (b[5] = 0)), v4opts),
+    "address-count-mismatch": () =>
+      decodeAdvert(
+        v2With((b) => (b[3] = 3)),
+        v4opts,
+      ),
+    "bad-checksum": () =>
+      decodeAdvert(
+        v2With((b) => (b[2] = 1), false),
+        v4opts,
+      ),
+    "bad-vrid": () =>
+      decodeAdvert(
+        v2With((b) => (b[1] = 0)),
+        v4opts,
+      ),
+    "bad-auth-type": () =>
+      decodeAdvert(
+        v2With((b) => (b[4] = 3)),
+        v4opts,
+      ),
+    "bad-interval": () =>
+      decodeAdvert(
+        v2With((b) => (b[5] = 0)),
+        v4opts,
+      ),
   };
   for (const [code, run] of Object.entries(advertCases)) {
     test(`decodeAdvert: ${code}`, () => {
@@ -326,12 +382,20 @@ describe("every error code from a crafted packet", () => {
     expect(code(verifyIpv4Ah(ip, "ahsecret"))).toBe("ok");
     expect(code(verifyIpv4Ah(ip, "ahsecreT"))).toBe("auth-mismatch");
     // flip one VRRP byte: the ICV covers the payload
-    expect(code(verifyIpv4Ah(ok(decodeIpv4Packet(edit(ahPkt, (b) => (b[46]! ^= 1)))), "ahsecret"))).toBe("auth-mismatch");
+    expect(code(verifyIpv4Ah(ok(decodeIpv4Packet(edit(ahPkt, (b) => (b[46]! ^= 1)))), "ahsecret"))).toBe(
+      "auth-mismatch",
+    );
     // TOS and the header checksum are outside the ICV
     expect(code(verifyIpv4Ah(ok(decodeIpv4Packet(edit(ahPkt, (b) => (b[1] = 0)))), "ahsecret"))).toBe("ok");
     // a correct ICV over a foreign SPI
     const payload = ip.payload;
-    const foreign = encodeIpv4Packet({ src: ip.src, dst: ip.dst, id: ip.id, payload, ah: { key: "ahsecret", seq: 1, spi: 1234 } });
+    const foreign = encodeIpv4Packet({
+      src: ip.src,
+      dst: ip.dst,
+      id: ip.id,
+      payload,
+      ah: { key: "ahsecret", seq: 1, spi: 1234 },
+    });
     expect(code(verifyIpv4Ah(ok(decodeIpv4Packet(foreign)), "ahsecret"))).toBe("bad-spi");
   });
 
@@ -346,7 +410,16 @@ describe("every error code from a crafted packet", () => {
 });
 
 describe("encode rejects what the wire cannot carry", () => {
-  const base: Advert = { version: 3, type: 1, vrid: 1, priority: 100, family: 4, advertIntCs: 100, authType: 0, addresses: ["10.0.0.1"] };
+  const base: Advert = {
+    version: 3,
+    type: 1,
+    vrid: 1,
+    priority: 100,
+    family: 4,
+    advertIntCs: 100,
+    authType: 0,
+    addresses: ["10.0.0.1"],
+  };
   const o = { src: "10.0.0.2", dst: "224.0.0.18" };
   const cases: [string, Advert, typeof o | object][] = [
     ["vrid 0", { ...base, vrid: 0 }, o],
@@ -376,13 +449,27 @@ describe("encode rejects what the wire cannot carry", () => {
     const payload = new Uint8Array(8);
     expect(() => encodeIpv4Packet({ src: "::1", dst: "224.0.0.18", id: 1, payload })).toThrow(RangeError);
     expect(() => encodeIpv4Packet({ src: "10.0.0.1", dst: "224.0.0.18", id: 70000, payload })).toThrow(RangeError);
-    expect(() => encodeIpv4Packet({ src: "10.0.0.1", dst: "224.0.0.18", id: 1, ttl: 256, payload })).toThrow(RangeError);
-    expect(() => encodeIpv4Packet({ src: "10.0.0.1", dst: "224.0.0.18", id: 1, payload, ah: { key: "k", seq: -1 } })).toThrow(RangeError);
+    expect(() => encodeIpv4Packet({ src: "10.0.0.1", dst: "224.0.0.18", id: 1, ttl: 256, payload })).toThrow(
+      RangeError,
+    );
+    expect(() =>
+      encodeIpv4Packet({ src: "10.0.0.1", dst: "224.0.0.18", id: 1, payload, ah: { key: "k", seq: -1 } }),
+    ).toThrow(RangeError);
   });
 });
 
 describe("fuzz: decoding never throws", () => {
-  const advertCodes = new Set<string>(["truncated", "bad-version", "bad-type", "bad-length", "address-count-mismatch", "bad-checksum", "bad-vrid", "bad-auth-type", "bad-interval"]);
+  const advertCodes = new Set<string>([
+    "truncated",
+    "bad-version",
+    "bad-type",
+    "bad-length",
+    "address-count-mismatch",
+    "bad-checksum",
+    "bad-vrid",
+    "bad-auth-type",
+    "bad-interval",
+  ]);
   const ipCodes = new Set<string>(["truncated", "bad-ip-header", "bad-ip-checksum", "not-vrrp", "bad-ah-header"]);
 
   test("10,000 random and mutated packets (seeded)", () => {
@@ -413,7 +500,13 @@ describe("fuzz: decoding never throws", () => {
         src = g.src;
         dst = g.dst;
         if (family === 4 && kind === 3) {
-          b = encodeIpv4Packet({ src, dst, id: r.int(0, 65535), payload: b, ah: r.bool() ? { key: "k", seq: r.u32() } : undefined });
+          b = encodeIpv4Packet({
+            src,
+            dst,
+            id: r.int(0, 65535),
+            payload: b,
+            ah: r.bool() ? { key: "k", seq: r.u32() } : undefined,
+          });
         }
         bytes = r.bool(0.85) ? mutate(r, b) : b;
       }

@@ -11,7 +11,15 @@ describe("decodeReceived", () => {
   test.each(ipv4.map((v) => [v.name, v] as const))("%s decodes as the captured values", (_name, v) => {
     const r = decodeReceived({ ifname: "eth0", family: 4, data: hex(v.hex) });
     if (!r.ok) throw new Error(r.error.message);
-    expect(r.value).toMatchObject({ vrid: v.expected.vrid, priority: v.expected.priority, advertIntCs: v.expected.advertIntCs, addresses: v.expected.addresses, from: v.src, to: v.dst, ttl: v.ttl });
+    expect(r.value).toMatchObject({
+      vrid: v.expected.vrid,
+      priority: v.expected.priority,
+      advertIntCs: v.expected.advertIntCs,
+      addresses: v.expected.addresses,
+      from: v.src,
+      to: v.dst,
+      ttl: v.ttl,
+    });
     expect(r.value.ah !== undefined).toBe(v.expected.authType === 2);
   });
   test("a corrupted v3 checksum is reported with the VRID, so the instance can count it", () => {
@@ -19,9 +27,15 @@ describe("decodeReceived", () => {
     if (!v) throw new Error("no v3 vector");
     const data = hex(v.hex);
     data[data.length - 1] = (data[data.length - 1] ?? 0) ^ 0xff;
-    expect(decodeReceived({ ifname: "eth0", family: 4, data })).toMatchObject({ ok: false, error: { code: "bad-checksum", vrid: v.expected.vrid } });
+    expect(decodeReceived({ ifname: "eth0", family: 4, data })).toMatchObject({
+      ok: false,
+      error: { code: "bad-checksum", vrid: v.expected.vrid },
+    });
   });
   test("an IPv6 packet without its addresses is an error, not a throw", () => {
-    expect(decodeReceived({ ifname: "eth0", family: 6, data: new Uint8Array(8) })).toMatchObject({ ok: false, error: { code: "no-address" } });
+    expect(decodeReceived({ ifname: "eth0", family: 6, data: new Uint8Array(8) })).toMatchObject({
+      ok: false,
+      error: { code: "no-address" },
+    });
   });
 });

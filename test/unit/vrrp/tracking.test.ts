@@ -168,7 +168,13 @@ describe("ScriptTracker (vrrp_script_child_thread)", () => {
       expect(t.initState).toBe(c.initFail ? "failed" : c.reload ? "init-reload" : "init");
       c.steps.forEach(([ok, changed, result, status], i) => {
         const got = t.report(ok === "T");
-        expect({ step: i, changed: got, result: t.result, status: t.status, ok: t.ok }).toEqual({ step: i, changed, result, status, ok: status === "up" });
+        expect({ step: i, changed: got, result: t.result, status: t.status, ok: t.ok }).toEqual({
+          step: i,
+          changed,
+          result,
+          status,
+          ok: status === "up",
+        });
         expect(t.initState).toBe("done");
       });
     });
@@ -189,8 +195,24 @@ describe("ScriptTracker.afterReload (clear_diff_script)", () => {
     return t;
   };
 
-  const cases: { name: string; prev: ScriptTracker; rise: number; fall: number; result: number; initState: ScriptInitState; status: ScriptStatus }[] = [
-    { name: "never ran: stays init, result new rise-1", prev: make(2, 2, ""), rise: 4, fall: 1, result: 3, initState: "init", status: "init" },
+  const cases: {
+    name: string;
+    prev: ScriptTracker;
+    rise: number;
+    fall: number;
+    result: number;
+    initState: ScriptInitState;
+    status: ScriptStatus;
+  }[] = [
+    {
+      name: "never ran: stays init, result new rise-1",
+      prev: make(2, 2, ""),
+      rise: 4,
+      fall: 1,
+      result: 3,
+      initState: "init",
+      status: "init",
+    },
     {
       name: "added at the last reload, never ran: stays init-reload",
       prev: new ScriptTracker({ rise: 2, fall: 2, reload: true }),
@@ -201,11 +223,51 @@ describe("ScriptTracker.afterReload (clear_diff_script)", () => {
       status: "init-reload",
     },
     { name: "KO at 0 stays 0", prev: make(3, 1, "F"), rise: 5, fall: 1, result: 0, initState: "done", status: "down" },
-    { name: "KO one below rise stays one below the new rise", prev: make(3, 1, "FTT"), rise: 5, fall: 1, result: 4, initState: "done", status: "down" },
-    { name: "KO distance clamped at 0", prev: make(5, 1, "FT"), rise: 2, fall: 1, result: 0, initState: "done", status: "down" },
-    { name: "OK with a full counter stays full", prev: make(2, 3, "T"), rise: 1, fall: 5, result: 5, initState: "done", status: "up" },
-    { name: "OK partway keeps its distance above rise", prev: make(2, 3, "TF"), rise: 2, fall: 5, result: 3, initState: "done", status: "up" },
-    { name: "OK partway clamped to the new top", prev: make(2, 4, "TF"), rise: 2, fall: 1, result: 2, initState: "done", status: "up" },
+    {
+      name: "KO one below rise stays one below the new rise",
+      prev: make(3, 1, "FTT"),
+      rise: 5,
+      fall: 1,
+      result: 4,
+      initState: "done",
+      status: "down",
+    },
+    {
+      name: "KO distance clamped at 0",
+      prev: make(5, 1, "FT"),
+      rise: 2,
+      fall: 1,
+      result: 0,
+      initState: "done",
+      status: "down",
+    },
+    {
+      name: "OK with a full counter stays full",
+      prev: make(2, 3, "T"),
+      rise: 1,
+      fall: 5,
+      result: 5,
+      initState: "done",
+      status: "up",
+    },
+    {
+      name: "OK partway keeps its distance above rise",
+      prev: make(2, 3, "TF"),
+      rise: 2,
+      fall: 5,
+      result: 3,
+      initState: "done",
+      status: "up",
+    },
+    {
+      name: "OK partway clamped to the new top",
+      prev: make(2, 4, "TF"),
+      rise: 2,
+      fall: 1,
+      result: 2,
+      initState: "done",
+      status: "up",
+    },
     {
       name: "init_fail never run: result 0 carried, done",
       prev: new ScriptTracker({ rise: 2, fall: 2, initFail: true }),
@@ -219,7 +281,11 @@ describe("ScriptTracker.afterReload (clear_diff_script)", () => {
   for (const c of cases) {
     test(c.name, () => {
       const t = ScriptTracker.afterReload(c.prev, { rise: c.rise, fall: c.fall });
-      expect({ result: t.result, initState: t.initState, status: t.status }).toEqual({ result: c.result, initState: c.initState, status: c.status });
+      expect({ result: t.result, initState: t.initState, status: t.status }).toEqual({
+        result: c.result,
+        initState: c.initState,
+        status: c.status,
+      });
     });
   }
 });
@@ -311,9 +377,7 @@ describe("TrackFileState", () => {
 // ---------------------------------------------------------------------------
 // vrrp_track_process
 
-type ProcOp =
-  | ["matched" | "forked" | "exited" | "unmatched" | "timeout", number]
-  | ["resync", number, number];
+type ProcOp = ["matched" | "forked" | "exited" | "unmatched" | "timeout", number] | ["resync", number, number];
 
 /** [op, changed, up, count, pollTimeout] */
 type ProcStep = [op: ProcOp, changed: boolean, up: boolean, count: number, timeout: number | undefined];
@@ -510,7 +574,13 @@ describe("ProcessTracker (track_process.c)", () => {
         if (op[0] === "resync") got = p.resync(op[1], op[2]);
         else if (op[0] === "timeout") got = p.handleTimeout(op[1]);
         else got = p[op[0]](op[1]);
-        expect({ i, changed: got, up: p.up, count: p.count, timeout: p.pollTimeout() }).toEqual({ i, changed, up, count, timeout });
+        expect({ i, changed: got, up: p.up, count: p.count, timeout: p.pollTimeout() }).toEqual({
+          i,
+          changed,
+          up,
+          count,
+          timeout,
+        });
       });
     });
   }
@@ -531,12 +601,27 @@ describe("ProcessTracker (track_process.c)", () => {
 
 describe("resolveTrackWeight (alloc_track_script / _file / _process / _bfd)", () => {
   const own = { weight: -5, weightReverse: true };
-  const cases: [string, { weight?: number; reverse?: boolean }, typeof own | undefined, { weight: number; reverse: boolean }][] = [
+  const cases: [
+    string,
+    { weight?: number; reverse?: boolean },
+    typeof own | undefined,
+    { weight: number; reverse: boolean },
+  ][] = [
     ["bare line: the object's weight and reverse", {}, own, { weight: -5, reverse: true }],
     ["weight N keeps the object's reverse", { weight: 10 }, own, { weight: 10, reverse: true }],
     ["weight N noreverse", { weight: 10, reverse: false }, own, { weight: 10, reverse: false }],
-    ["weight N reverse", { weight: 10, reverse: true }, { weight: 3, weightReverse: false }, { weight: 10, reverse: true }],
-    ["weight 0 on the line overrides a weighted object", { weight: 0 }, { weight: 20, weightReverse: false }, { weight: 0, reverse: false }],
+    [
+      "weight N reverse",
+      { weight: 10, reverse: true },
+      { weight: 3, weightReverse: false },
+      { weight: 10, reverse: true },
+    ],
+    [
+      "weight 0 on the line overrides a weighted object",
+      { weight: 0 },
+      { weight: 20, weightReverse: false },
+      { weight: 0, reverse: false },
+    ],
     ["no defaults (track_interface)", { weight: 7, reverse: true }, undefined, { weight: 7, reverse: true }],
     ["nothing at all", {}, undefined, { weight: 0, reverse: false }],
   ];
@@ -760,6 +845,11 @@ describe("effectivePriority (vrrp_set_effective_priority)", () => {
     ];
     expect(deltas.map((d) => d.delta)).toEqual([20, -10, 14, -5, 0]);
     expect(deltas.some((d) => d.fault)).toBe(true);
-    expect(effectivePriority(100, deltas.map((d) => d.delta))).toBe(119);
+    expect(
+      effectivePriority(
+        100,
+        deltas.map((d) => d.delta),
+      ),
+    ).toBe(119);
   });
 });

@@ -27,7 +27,12 @@ export function parseSave(text: string): ServiceEntry[] {
     else {
       const flag = w.includes("-t") ? "-t" : w.includes("-u") ? "-u" : "--sctp-service";
       const hp = parseHostPort(opt(flag) ?? "");
-      key = { family: hp.address.includes(":") ? 6 : 4, protocol: flag === "-t" ? "TCP" : flag === "-u" ? "UDP" : "SCTP", address: hp.address, port: hp.port };
+      key = {
+        family: hp.address.includes(":") ? 6 : 4,
+        protocol: flag === "-t" ? "TCP" : flag === "-u" ? "UDP" : "SCTP",
+        address: hp.address,
+        port: hp.port,
+      };
     }
     if (w[0] === "-A") {
       let flags = 0;
@@ -40,7 +45,12 @@ export function parseSave(text: string): ServiceEntry[] {
         if (b === "flag-3") flags |= SVC_F.SCHED3;
       }
       const mask = opt("-M");
-      const netmask = key.family === 6 ? Number(mask ?? 128) : mask ? mask.split(".").reduce((a, o) => ((a << 8) | Number(o)) >>> 0, 0) : 0xffffffff;
+      const netmask =
+        key.family === 6
+          ? Number(mask ?? 128)
+          : mask
+            ? mask.split(".").reduce((a, o) => ((a << 8) | Number(o)) >>> 0, 0)
+            : 0xffffffff;
       const service: Service = { ...key, scheduler: opt("-s") ?? "wlc", flags, timeout, netmask };
       const pe = opt("--pe");
       if (pe) service.pe = pe;
@@ -50,7 +60,14 @@ export function parseSave(text: string): ServiceEntry[] {
       if (!e) continue;
       const hp = parseHostPort(opt("-r") ?? "");
       const method: Method = w.includes("-g") ? "DR" : w.includes("-i") ? "TUN" : "NAT";
-      const d: Dest = { address: hp.address, port: hp.port, weight: Number(opt("-w") ?? 1), method, upperThreshold: Number(opt("-x") ?? 0), lowerThreshold: Number(opt("-y") ?? 0) };
+      const d: Dest = {
+        address: hp.address,
+        port: hp.port,
+        weight: Number(opt("-w") ?? 1),
+        method,
+        upperThreshold: Number(opt("-x") ?? 0),
+        lowerThreshold: Number(opt("-y") ?? 0),
+      };
       const tt = opt("--tun-type");
       if (method === "TUN") d.tunType = (tt as Dest["tunType"]) ?? "ipip";
       e.dests.push(d);

@@ -36,10 +36,14 @@ const hosts: [string, string, string, string][] = [
   ["sorry", "brB", "10.20.0.20/24", "10.20.0.1"],
 ];
 sh("ip netns add lb && ip -n lb link set lo up && sysctl -qw net.ipv4.ip_forward=1");
-sh("ip netns exec lb sysctl -qw net.ipv4.ip_forward=1 net.ipv4.vs.conntrack=1 2>/dev/null || ip netns exec lb sysctl -qw net.ipv4.ip_forward=1");
+sh(
+  "ip netns exec lb sysctl -qw net.ipv4.ip_forward=1 net.ipv4.vs.conntrack=1 2>/dev/null || ip netns exec lb sysctl -qw net.ipv4.ip_forward=1",
+);
 sh("ip link add lbA type veth peer name eth0 netns lb && ip link set lbA master brA up");
 sh("ip link add lbB type veth peer name eth1 netns lb && ip link set lbB master brB up");
-sh("ip -n lb addr add 10.10.0.1/24 dev eth0 && ip -n lb link set eth0 up && ip -n lb addr add 10.20.0.1/24 dev eth1 && ip -n lb link set eth1 up");
+sh(
+  "ip -n lb addr add 10.10.0.1/24 dev eth0 && ip -n lb link set eth0 up && ip -n lb addr add 10.20.0.1/24 dev eth1 && ip -n lb link set eth1 up",
+);
 for (const [h, br, addr, gw] of hosts) {
   sh(`ip netns add ${h} && ip -n ${h} link set lo up`);
   sh(`ip link add v${h} type veth peer name eth0 netns ${h} && ip link set v${h} master ${br} up`);
@@ -47,7 +51,10 @@ for (const [h, br, addr, gw] of hosts) {
 }
 const webs = new Map<string, ReturnType<typeof Bun.spawn>>();
 const startWeb = (h: string) => {
-  const p = Bun.spawn(["ip", "netns", "exec", h, BUN, WEB, "80", `served by ${h}\n`, h], { stdout: "pipe", stderr: "inherit" });
+  const p = Bun.spawn(["ip", "netns", "exec", h, BUN, WEB, "80", `served by ${h}\n`, h], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
   webs.set(h, p);
   return p;
 };
@@ -129,11 +136,33 @@ ${[
 }
 `,
 );
-const keel = Bun.spawn(["ip", "netns", "exec", "lb", KEEL, "-n", "-l", "-G", "-f", conf, "-p", `${dir}/k.pid`, "-r", `${dir}/v.pid`, "--control-socket", `${dir}/k.sock`, "--metrics", "127.0.0.1:9650"], {
-  stdout: "pipe",
-  stderr: "pipe",
-  env: { ...process.env, TMPDIR: dir },
-});
+const keel = Bun.spawn(
+  [
+    "ip",
+    "netns",
+    "exec",
+    "lb",
+    KEEL,
+    "-n",
+    "-l",
+    "-G",
+    "-f",
+    conf,
+    "-p",
+    `${dir}/k.pid`,
+    "-r",
+    `${dir}/v.pid`,
+    "--control-socket",
+    `${dir}/k.sock`,
+    "--metrics",
+    "127.0.0.1:9650",
+  ],
+  {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, TMPDIR: dir },
+  },
+);
 const log: string[] = [];
 for (const s of [keel.stdout, keel.stderr])
   void (async () => {
@@ -155,7 +184,9 @@ for (const s of [keel.stdout, keel.stderr])
 /** ipvsadm -Ln → the real servers of a VIP service with their forwarding and weight */
 function table(port = 80): string[] {
   // "No such service" (exit 2) until keel has added it: an empty table
-  const out = spawnSync("ip", ["netns", "exec", "lb", "ipvsadm", "-Ln", "-t", `10.10.0.100:${port}`], { encoding: "utf8" }).stdout ?? "";
+  const out =
+    spawnSync("ip", ["netns", "exec", "lb", "ipvsadm", "-Ln", "-t", `10.10.0.100:${port}`], { encoding: "utf8" })
+      .stdout ?? "";
   return out
     .split("\n")
     .filter((l) => l.trim().startsWith("->") && !l.includes("RemoteAddress"))
@@ -168,7 +199,9 @@ async function until(what: string, cond: () => boolean, ms: number): Promise<num
     if (cond()) return performance.now() - t0;
     await Bun.sleep(100);
   }
-  ko(`${what} (not within ${ms} ms; table: ${JSON.stringify(table())}; daemons: ${JSON.stringify(ns("lb", "ipvsadm -L --daemon").trim())})`);
+  ko(
+    `${what} (not within ${ms} ms; table: ${JSON.stringify(table())}; daemons: ${JSON.stringify(ns("lb", "ipvsadm -L --daemon").trim())})`,
+  );
   return undefined;
 }
 
@@ -176,8 +209,14 @@ try {
   const all = ["10.20.0.11:80 Masq 1", "10.20.0.12:80 Masq 1", "10.20.0.13:80 Masq 1"];
   // a give-up bound, not an assertion: keel and then its checker process start under software
   // emulation, and on a loaded host that alone was seen to take most of a minute
-  if ((await until("three real servers in IPVS", () => JSON.stringify(table()) === JSON.stringify(all), 180_000)) !== undefined) ok(`ipvsadm -Ln shows ${JSON.stringify(table())}`);
-  const svc = ns("lb", "ipvsadm -Ln -t 10.10.0.100:80").split("\n").find((l) => l.startsWith("TCP"));
+  if (
+    (await until("three real servers in IPVS", () => JSON.stringify(table()) === JSON.stringify(all), 180_000)) !==
+    undefined
+  )
+    ok(`ipvsadm -Ln shows ${JSON.stringify(table())}`);
+  const svc = ns("lb", "ipvsadm -Ln -t 10.10.0.100:80")
+    .split("\n")
+    .find((l) => l.startsWith("TCP"));
   if (svc?.match(/^TCP\s+10\.10\.0\.100:80 rr/)) ok(`service line: ${svc.trim()}`);
   else ko(`service line: ${svc}`);
   await until("VIP on lb", () => ns("lb", "ip -o addr show dev eth0").includes("10.10.0.100/"), 20_000);
@@ -187,11 +226,21 @@ try {
   if (timeouts() === "Timeout (tcp tcpfin udp): 7200 60 120") ok(`lvs_timeouts: ${timeouts()}`);
   else ko(`lvs_timeouts: ${timeouts()}`);
   const daemons = () => ns("lb", "ipvsadm -L --daemon").trim();
-  if ((await until("master sync daemon", () => /^master sync daemon \(mcast=eth1, syncid=51, maxlen=1400[,)]/.test(daemons()) && !daemons().includes("backup"), 10_000)) !== undefined) ok(`lvs_sync_daemon: ${daemons()}`);
+  if (
+    (await until(
+      "master sync daemon",
+      () =>
+        /^master sync daemon \(mcast=eth1, syncid=51, maxlen=1400[,)]/.test(daemons()) && !daemons().includes("backup"),
+      10_000,
+    )) !== undefined
+  )
+    ok(`lvs_sync_daemon: ${daemons()}`);
 
   const seen = new Set<string>();
   for (let i = 0; i < 9; i++) {
-    const r = spawnSync("ip", ["netns", "exec", "client", "curl", "-s", "-m", "3", "http://10.10.0.100/"], { encoding: "utf8" });
+    const r = spawnSync("ip", ["netns", "exec", "client", "curl", "-s", "-m", "3", "http://10.10.0.100/"], {
+      encoding: "utf8",
+    });
     if (r.status === 0) seen.add(r.stdout.trim());
   }
   if (seen.size === 3) ok(`the client reached ${[...seen].join(", ")} through the VIP`);
@@ -200,14 +249,33 @@ try {
   // IPVS counted them: keel status and the metrics show it (the kernel folds its counters every 2 s)
   const counted = () => {
     const r = spawnSync(KEEL, ["status", "--json", "--control-socket", `${dir}/k.sock`], { encoding: "utf8" });
-    const st = JSON.parse(r.stdout || "{}") as { virtualServers?: { name: string; counters?: { connections: number }; realServers: { counters?: { connections: number } }[] }[] };
+    const st = JSON.parse(r.stdout || "{}") as {
+      virtualServers?: {
+        name: string;
+        counters?: { connections: number };
+        realServers: { counters?: { connections: number } }[];
+      }[];
+    };
     const vs = st.virtualServers?.[0];
-    return { vs: vs?.counters?.connections ?? 0, rs: (vs?.realServers ?? []).reduce((n, x) => n + (x.counters?.connections ?? 0), 0) };
+    return {
+      vs: vs?.counters?.connections ?? 0,
+      rs: (vs?.realServers ?? []).reduce((n, x) => n + (x.counters?.connections ?? 0), 0),
+    };
   };
-  if ((await until("IPVS's counters in keel status", () => counted().vs >= 9 && counted().rs >= 9, 10_000)) !== undefined) {
-    const m = spawnSync("ip", ["netns", "exec", "lb", "curl", "-s", "-m", "3", "http://127.0.0.1:9650/metrics"], { encoding: "utf8" }).stdout;
-    const line = m?.split("\n").find((l) => l.startsWith("keel_lvs_virtual_server_connections_total{") && l.includes("10.10.0.100") && l.includes(":80"));
-    if (line && Number(line.split(" ").pop()) >= 9) ok(`connections counted: keel status ${JSON.stringify(counted())}, metrics "${line}"`);
+  if (
+    (await until("IPVS's counters in keel status", () => counted().vs >= 9 && counted().rs >= 9, 10_000)) !== undefined
+  ) {
+    const m = spawnSync("ip", ["netns", "exec", "lb", "curl", "-s", "-m", "3", "http://127.0.0.1:9650/metrics"], {
+      encoding: "utf8",
+    }).stdout;
+    const line = m
+      ?.split("\n")
+      .find(
+        (l) =>
+          l.startsWith("keel_lvs_virtual_server_connections_total{") && l.includes("10.10.0.100") && l.includes(":80"),
+      );
+    if (line && Number(line.split(" ").pop()) >= 9)
+      ok(`connections counted: keel status ${JSON.stringify(counted())}, metrics "${line}"`);
     else ko(`metrics: ${line ?? "no keel_lvs_virtual_server_connections_total line"}`);
   }
 
@@ -217,35 +285,64 @@ try {
   const gone = await until("rs2 leaves the table", () => !table().some((r) => r.startsWith("10.20.0.12:")), 15_000);
   if (gone !== undefined) {
     const limit = (1 + 1 * 1 + 1) * 1000 + 2000; // delay_loop + retry × delay_before_retry + connect_timeout, + emulation margin
-    if (performance.now() - t0 <= limit) ok(`rs2 left the table ${Math.round(performance.now() - t0)} ms after it stopped (limit ${limit} ms)`);
+    if (performance.now() - t0 <= limit)
+      ok(`rs2 left the table ${Math.round(performance.now() - t0)} ms after it stopped (limit ${limit} ms)`);
     else ko(`rs2 left the table after ${Math.round(performance.now() - t0)} ms (limit ${limit} ms)`);
   }
 
   // the inhibit_on_failure service keeps rs2, at weight 0
   const inhibited = ["10.20.0.11:80 Masq 3", "10.20.0.12:80 Masq 0"];
-  if ((await until("rs2 inhibited (weight 0) in the :81 service", () => JSON.stringify(table(81)) === JSON.stringify(inhibited), 15_000)) !== undefined) ok(`inhibit_on_failure: ${JSON.stringify(table(81))}`);
+  if (
+    (await until(
+      "rs2 inhibited (weight 0) in the :81 service",
+      () => JSON.stringify(table(81)) === JSON.stringify(inhibited),
+      15_000,
+    )) !== undefined
+  )
+    ok(`inhibit_on_failure: ${JSON.stringify(table(81))}`);
 
   // rs3 too: live weight 1 < quorum 2 → the sorry server alone
   webs.get("rs3")?.kill("SIGKILL");
-  if ((await until("sorry server alone", () => JSON.stringify(table()) === JSON.stringify(["10.20.0.20:80 Masq 1"]), 15_000)) !== undefined) ok("quorum lost: only the sorry server is in the table");
-  const r = spawnSync("ip", ["netns", "exec", "client", "curl", "-s", "-m", "3", "http://10.10.0.100/"], { encoding: "utf8" });
+  if (
+    (await until(
+      "sorry server alone",
+      () => JSON.stringify(table()) === JSON.stringify(["10.20.0.20:80 Masq 1"]),
+      15_000,
+    )) !== undefined
+  )
+    ok("quorum lost: only the sorry server is in the table");
+  const r = spawnSync("ip", ["netns", "exec", "client", "curl", "-s", "-m", "3", "http://10.10.0.100/"], {
+    encoding: "utf8",
+  });
   if (r.stdout.trim() === "served by sorry") ok("the client is served by the sorry server");
   else ko(`client got ${JSON.stringify(r.stdout)} during quorum loss`);
 
   startWeb("rs2");
   startWeb("rs3");
-  if ((await until("real servers back", () => JSON.stringify(table()) === JSON.stringify(all), 30_000)) !== undefined) ok("quorum regained: the real servers are back, the sorry server gone");
+  if ((await until("real servers back", () => JSON.stringify(table()) === JSON.stringify(all), 30_000)) !== undefined)
+    ok("quorum regained: the real servers are back, the sorry server gone");
   const weighted = ["10.20.0.11:80 Masq 3", "10.20.0.12:80 Masq 2"];
-  if ((await until("rs2 weight 2 again in the :81 service", () => JSON.stringify(table(81)) === JSON.stringify(weighted), 15_000)) !== undefined) ok(`recovered: ${JSON.stringify(table(81))}`);
+  if (
+    (await until(
+      "rs2 weight 2 again in the :81 service",
+      () => JSON.stringify(table(81)) === JSON.stringify(weighted),
+      15_000,
+    )) !== undefined
+  )
+    ok(`recovered: ${JSON.stringify(table(81))}`);
 
   keel.kill("SIGTERM");
   await keel.exited;
-  const left = ns("lb", "ipvsadm -Ln").split("\n").filter((l) => l.startsWith("TCP"));
+  const left = ns("lb", "ipvsadm -Ln")
+    .split("\n")
+    .filter((l) => l.startsWith("TCP"));
   if (left.length === 0) ok("SIGTERM: keel removed its service");
   else ko(`after SIGTERM the table still has ${JSON.stringify(left)}`);
-  if (daemons() === "" && timeouts() === "Timeout (tcp tcpfin udp): 900 120 300") ok("SIGTERM: the sync daemon stopped, the timeouts back to the kernel's");
+  if (daemons() === "" && timeouts() === "Timeout (tcp tcpfin udp): 900 120 300")
+    ok("SIGTERM: the sync daemon stopped, the timeouts back to the kernel's");
   else ko(`after SIGTERM: daemons "${daemons()}", ${timeouts()}`);
-  if (log.some((l) => /Removing service \[10\.20\.0\.12\]:tcp:80 from VS \[10\.10\.0\.100\]:tcp:80/.test(l))) ok("keepalived's log line for the removal");
+  if (log.some((l) => /Removing service \[10\.20\.0\.12\]:tcp:80 from VS \[10\.10\.0\.100\]:tcp:80/.test(l)))
+    ok("keepalived's log line for the removal");
   else ko("no 'Removing service' line");
 } catch (e) {
   ko(`error: ${(e as Error).message}`);

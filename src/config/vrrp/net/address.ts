@@ -218,8 +218,21 @@ function unknownAddressOption(l: AddressLine, opt: Token): boolean {
 }
 
 const ADDRESS_WORDS = [
-  "dev", "scope", "brd", "broadcast", "label", "peer", "home", "-nodad", "mngtmpaddr", "noprefixroute", "autojoin",
-  "no_track", "preferred_lft", "track_group", "use_vmac",
+  "dev",
+  "scope",
+  "brd",
+  "broadcast",
+  "label",
+  "peer",
+  "home",
+  "-nodad",
+  "mngtmpaddr",
+  "noprefixroute",
+  "autojoin",
+  "no_track",
+  "preferred_lft",
+  "track_group",
+  "use_vmac",
 ];
 
 /**
