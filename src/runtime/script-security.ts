@@ -179,10 +179,19 @@ function checkScript(
 export function auditScripts(config: KeelConfig): ScriptCheck[] {
   const secure = config.globalDefs.enableScriptSecurity;
   const out: ScriptCheck[] = [];
+  // one check per command and user: a config with 200,000 vrrp_scripts running the same
+  // command would otherwise stat the same path components 200,000 times and keep as many
+  // copies of one result (measured: 5 s and 115 MB of keel -t's time and memory)
+  const seen = new Map<string, ReturnType<typeof checkScript>>();
+  const check = (s: Script) => {
+    const key = `${s.command}\0${s.user ?? ""}\0${s.group ?? ""}`;
+    if (!seen.has(key)) seen.set(key, checkScript(s, secure, config.globalDefs.scriptUser));
+    return seen.get(key);
+  };
   const add = (side: ScriptCheck["side"], s: Script | undefined, what: string, owner?: object, track?: string) => {
     // no command (a MISC_CHECK without misc_path): the parser already said so
     if (!s || s.command.trim() === "") return;
-    const r = checkScript(s, secure, config.globalDefs.scriptUser);
+    const r = check(s);
     if (r) out.push({ side, what, script: s, owner, ...r, ...(track === undefined ? {} : { track }) });
   };
   const g = config.globalDefs;
