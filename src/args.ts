@@ -6,11 +6,23 @@
  */
 import { type GetoptError, type OptionSpec, parseOptions } from "./base/getopt";
 
-interface OptSpec {
+/**
+ * How an option compares with keepalived 2.2.7's of the same name (COMPATIBILITY.md is
+ * generated from it): it works as keepalived's does, keel refuses it with `note` as the
+ * reason, or keepalived has no such option.
+ */
+export interface OptionCompat {
+  status: "applied" | "refused" | "keel-only";
+  /** what differs, or why it is refused; shown in COMPATIBILITY.md and in the refusal */
+  note?: string;
+}
+
+export interface OptSpec {
   long: string;
   short?: string;
   kind: OptionSpec["arg"];
   help: string;
+  compat?: OptionCompat;
 }
 
 /** The table drives both parsing and `keel --help`. */
