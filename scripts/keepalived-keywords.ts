@@ -132,6 +132,42 @@ function* calls(body: string): Generator<{ name: string; args: string[] }> {
   }
 }
 
+/**
+ * The body without the `if (PARAM) { ... }` blocks a bound true/false parameter rules
+ * out (check_api.c install_checker_common_keywords(connection_keywords): MISC_CHECK
+ * passes false and so has no connect_ip, bindto, ...). An `else { ... }` after it is
+ * kept or dropped the other way.
+ */
+function prune(body: string, env: Map<string, string>): string {
+  const re = /\bif\s*\(\s*(!?)\s*(\w+)\s*\)\s*\{/g;
+  for (let m = re.exec(body); m; m = re.exec(body)) {
+    const v = env.get(m[2] as string);
+    if (v !== "true" && v !== "false") continue;
+    const taken = (v === "true") !== (m[1] === "!");
+    const close = matching(body, m.index + m[0].length - 1);
+    const after = /^\s*else\s*\{/.exec(body.slice(close + 1));
+    const elseClose = after ? matching(body, close + after[0].length) : close;
+    const kept = taken
+      ? body.slice(m.index + m[0].length, close)
+      : after
+        ? body.slice(close + after[0].length + 1, elseClose)
+        : "";
+    body = body.slice(0, m.index) + kept + body.slice(elseClose + 1);
+    re.lastIndex = m.index;
+  }
+  return body;
+}
+
+/** Index of the `}` closing the `{` at `open`. */
+function matching(src: string, open: number): number {
+  let d = 0;
+  for (let j = open; j < src.length; j++) {
+    if (src[j] === "{") d++;
+    else if (src[j] === "}" && --d === 0) return j;
+  }
+  return src.length;
+}
+
 export function extract(gitDir: string, tag: string): string[] {
   const files = git(gitDir, "ls-tree", "-r", "--name-only", tag)
     .split("\n")
@@ -165,7 +201,7 @@ export function extract(gitDir: string, tag: string): string[] {
   };
   const run = (fn: Fn, env: Map<string, string>, depth: number): void => {
     if (depth > 20) throw new Error(`call depth at ${fn.name}`);
-    for (const c of calls(fn.body)) {
+    for (const c of calls(prune(fn.body, env))) {
       if (c.name === "install_keyword_root") {
         const k = literal(c.args[0] ?? "", env);
         if (k === undefined) throw new Error(`${fn.name}: root keyword ${c.args[0]} is not a literal`);
@@ -184,7 +220,8 @@ export function extract(gitDir: string, tag: string): string[] {
         const callee = fns.get(c.name) as Fn;
         const bound = new Map<string, string>();
         callee.params.forEach((p, i) => {
-          const v = literal(c.args[i] ?? "", env);
+          const a = c.args[i] ?? "";
+          const v = a === "true" || a === "false" ? a : literal(a, env);
           if (v !== undefined) bound.set(p, v);
         });
         run(callee, bound, depth + 1);
