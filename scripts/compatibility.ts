@@ -122,7 +122,7 @@ export function survey(): Survey {
     .flatMap((d) => walk(join(ROOT, d), (f) => /\.(test\.)?tsx?$/.test(f)))
     .filter((f, i, all) => all.indexOf(f) === i)
     .map((f) => ({ file: relative(ROOT, f), text: readFileSync(f, "utf8") }))
-    .sort((a, b) => rank(a.file) - rank(b.file) || a.file.localeCompare(b.file));
+    .sort((a, b) => a.file.localeCompare(b.file));
   const all = new Set([...cats.flatMap((c) => [...c.paths]), ...keel.paths.keys()]);
   const rows: Row[] = [];
   for (const path of [...all].sort(byPath)) {
@@ -131,8 +131,13 @@ export function survey(): Survey {
     const word = canonical.slice(canonical.lastIndexOf(".") + 1);
     const fields = [...(keel.fields.get(canonical) ?? [])].sort();
     const readers = runtime.filter((r) => fields.some((f) => new RegExp(`\\b${f}\\b`).test(r.text))).map((r) => r.file);
-    const wordRe = new RegExp(`(^|[^\\w-])${word.replace(/[-]/g, "\\-")}($|[^\\w-])`);
-    const tests = testFiles.filter((t) => wordRe.test(t.text)).map((t) => t.file);
+    const wordRe = new RegExp(`(?<![\\w-])${word.replace(/[-]/g, "\\-")}(?![\\w-])`, "g");
+    // behaviour tests before parse tests; within each, the files that use the keyword most
+    const tests = testFiles
+      .map((t) => ({ file: t.file, uses: t.text.match(wordRe)?.length ?? 0 }))
+      .filter((t) => t.uses > 0)
+      .sort((a, b) => parseTest(a.file) - parseTest(b.file) || b.uses - a.uses || a.file.localeCompare(b.file))
+      .map((t) => t.file);
     let status: Status;
     let note = "";
     if (!k) {
@@ -162,12 +167,9 @@ export function survey(): Survey {
   return { catalogues: cats, rows };
 }
 
-/** Behaviour tests before parse tests; namespaces and interop first. */
-function rank(file: string): number {
-  const i = [...BEHAVIOUR_TESTS.filter((d) => d !== "test/unit"), ...PARSE_TESTS, "test/unit"].findIndex((d) =>
-    file.startsWith(`${d}/`),
-  );
-  return i < 0 ? 99 : i;
+/** 1 for a test that only parses configurations, 0 for one that exercises behaviour. */
+function parseTest(file: string): number {
+  return PARSE_TESTS.some((d) => file.startsWith(`${d}/`)) ? 1 : 0;
 }
 
 /** Block paths sort before the keywords inside them; otherwise alphabetical. */
@@ -181,6 +183,15 @@ const LABEL: Record<Status, string> = {
   obsolete: "deprecated in keepalived",
   unknown: "**unknown to keel**",
 };
+
+/** At most three files, then how many more. */
+function shortList(files: string[]): string {
+  const shown = files
+    .slice(0, 3)
+    .map((f) => `\`${f}\``)
+    .join(", ");
+  return files.length > 3 ? `${shown} and ${files.length - 3} more` : shown;
+}
 
 function cell(s: string): string {
   return s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -230,7 +241,7 @@ export function render(s: Survey = survey()): string {
     "keyword tables, reached by parsing every configuration under `test/fixtures`; *model",
     "fields* are the fields a keyword's handler wrote there, *read at run time by* the files of",
     `${RUNTIME_DIRS.map((d) => `\`${d}\``).join(", ")} that name one of them, and *tests* the test files that`,
-    "mention the keyword (behaviour tests first, at most two shown). These are searches, not",
+    "mention the keyword (behaviour tests first, then those that mention it most; two shown). These are searches, not",
     "proofs; the `not applied` verdicts and their sentences are the reviewed part.",
     "",
   );
@@ -255,7 +266,7 @@ export function render(s: Survey = survey()): string {
       const fields =
         r.fields.length === 0
           ? ""
-          : `${r.fields.map((f) => `\`${f}\``).join(", ")} → ${r.readers.length ? r.readers.map((f) => `\`${f}\``).join(", ") : "none"}`;
+          : `${r.fields.map((f) => `\`${f}\``).join(", ")} → ${r.readers.length ? shortList(r.readers) : "none"}`;
       const tests = r.tests
         .slice(0, 2)
         .map((t) => `\`${t}\``)
