@@ -36,7 +36,7 @@ const PRIORITY_NOTIFY = "keel does not notify priority changes (only state chang
 export const NOT_APPLIED: Readonly<Record<string, string>> = {
   // top level
   bfd_instance: BFD,
-  child_wait_time: "keel does not bound its wait for child processes at stop with it; the keyword is ignored",
+  child_wait_time: "keel does not use it to time out its child processes at stop; the keyword is ignored",
   garp_group:
     "keel does not send periodic gratuitous ARPs/NAs per interface group; the keyword is ignored (garp_master_refresh works per instance)",
   "garp_group.garp_interval": GARP_SPACING,
@@ -218,7 +218,7 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel runs the IPVS sync daemon only from global_defs lvs_sync_daemon; the keyword is ignored",
   "vrrp_instance.no_accept": FIREWALL,
   "vrrp_instance.notify_deleted":
-    "keel sends no notification when a reload removes an instance; the keyword is ignored",
+    "keel does not report a DELETED state when a reload removes an instance; the keyword is ignored",
   "vrrp_instance.notify_master_rx_lower_pri":
     "keel runs no script when a master hears a lower-priority master; the keyword is ignored",
   "vrrp_instance.notify_priority_changes": PRIORITY_NOTIFY,
