@@ -256,6 +256,11 @@ export const APPLIED_INDIRECTLY: Readonly<Record<string, string>> = {
     "it only silences the warning about an instance without VIPs, as in keepalived (config/vrrp/check.ts)",
 };
 
+/** The last segment of every path in NOT_APPLIED: most keywords are not, and skip building a path. */
+export const NOT_APPLIED_WORDS: ReadonlySet<string> = new Set(
+  Object.keys(NOT_APPLIED).map((p) => p.slice(p.lastIndexOf(".") + 1)),
+);
+
 /** What keel does instead of applying the keyword at `path`, or undefined if keel applies it. */
 export function notApplied(path: string): string | undefined {
   return Object.hasOwn(NOT_APPLIED, path) ? NOT_APPLIED[path] : undefined;

@@ -7,7 +7,7 @@
  */
 import { isIP } from "node:net";
 import { type Diagnostics, type SourceLoc, didYouMean, formatLoc } from "./diagnostics";
-import { notApplied } from "./not-applied";
+import { NOT_APPLIED_WORDS, notApplied } from "./not-applied";
 import type { Node, Token } from "./tree";
 
 export type Handler<T> = (c: Ctx, n: Node, target: T) => void;
@@ -164,7 +164,8 @@ export class Ctx {
         this.consumed.add(child);
         continue;
       }
-      if (handler !== spec.fallback) this.notApplied(child, where ? `${where}.${canonical}` : canonical);
+      if (handler !== spec.fallback && NOT_APPLIED_WORDS.has(canonical))
+        this.notApplied(child, where ? `${where}.${canonical}` : canonical);
       this.current = child;
       this.currentName = canonical;
       if (record)
