@@ -70,11 +70,16 @@ export interface KeelPath {
   aliasOf?: string;
   /** spec.obsolete's reason */
   obsolete?: string;
+  /** keel warns that keepalived deprecates it (and applies it) */
+  deprecated?: boolean;
 }
 
 /** keel's keyword paths, reached by parsing every fixture configuration with recording on. */
-export function keelTables(): { paths: Map<string, KeelPath>; fields: Map<string, Set<string>> } {
-  const record: KeywordRecord = { specs: new Map(), fields: new Map() };
+export function keelTables(): {
+  paths: Map<string, KeelPath>;
+  fields: Map<string, Set<string>>;
+} {
+  const record: KeywordRecord = { specs: new Map(), fields: new Map(), deprecated: new Set() };
   const files = ["test/fixtures/config", "test/fixtures/compat"].flatMap((d) =>
     walk(join(ROOT, d), (f) => f.endsWith(".conf")),
   );
@@ -85,6 +90,10 @@ export function keelTables(): { paths: Map<string, KeelPath>; fields: Map<string
     for (const k of Object.keys(spec.keywords)) paths.set(at(k), {});
     for (const [a, k] of Object.entries(spec.aliases ?? {})) paths.set(at(a), { aliasOf: at(k) });
     for (const [k, why] of Object.entries(spec.obsolete ?? {})) paths.set(at(k), { obsolete: why });
+  }
+  for (const p of record.deprecated) {
+    const k = paths.get(p);
+    if (k) k.deprecated = true;
   }
   return { paths, fields: record.fields };
 }
@@ -151,7 +160,13 @@ export function survey(): Survey {
       note = NOT_APPLIED[canonical] as string;
     } else {
       status = "applied";
-      note = [k.aliasOf && `alias of \`${k.aliasOf}\``, APPLIED_INDIRECTLY[canonical]].filter(Boolean).join("; ");
+      note = [
+        k.deprecated && "deprecated in keepalived: keel warns and applies it",
+        k.aliasOf && `alias of \`${k.aliasOf}\``,
+        APPLIED_INDIRECTLY[canonical],
+      ]
+        .filter(Boolean)
+        .join("; ");
     }
     rows.push({
       path,
@@ -230,8 +245,9 @@ export function render(s: Survey = survey()): string {
     ),
     `| keyword paths in any of them | ${kaRows.length} |`,
     `| applied by keel | ${count(kaRows, "applied")} |`,
+    `| of those, deprecated in keepalived (keel warns) | ${kaRows.filter((r) => r.status === "applied" && r.note.startsWith("deprecated")).length} |`,
     `| accepted but not applied | ${count(kaRows, "not-applied")} |`,
-    `| deprecated in keepalived (ignored with a warning) | ${count(kaRows, "obsolete")} |`,
+    `| deprecated in keepalived and ignored (with a warning) | ${count(kaRows, "obsolete")} |`,
     `| unknown to keel | ${count(kaRows, "unknown")} |`,
     `| keel-only keyword paths (applied / not applied) | ${keelOnly.length} (${count(keelOnly, "applied")} / ${count(keelOnly, "not-applied")}) |`,
     `| \`warning[not-applied]\` keyword paths (\`src/config/not-applied.ts\`; an alias counts with its keyword) | ${notApplied(s)} |`,

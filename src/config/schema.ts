@@ -76,6 +76,8 @@ export class Ctx {
    * each keyword path wrote. Off in normal parses (it snapshots the target per keyword).
    */
   record?: KeywordRecord;
+  /** deprecation warnings of the keywords inside the handler `recordKeyword` runs */
+  private nestedDeprecations = 0;
 
   constructor(
     readonly diags: Diagnostics,
@@ -169,11 +171,38 @@ export class Ctx {
       this.current = child;
       this.currentName = canonical;
       if (record)
-        recordFields(record, where ? `${where}.${canonical}` : canonical, target, () => handler(this, child, target));
+        this.recordKeyword(record, where ? `${where}.${canonical}` : canonical, target, () =>
+          handler(this, child, target),
+        );
       else handler(this, child, target);
       if (child.block && !this.consumed.has(child))
         this.error(child.open ?? child.keyword, "unexpected-block", `'${word}' does not take a { ... } block`);
     }
+  }
+
+  /** Run one keyword's handler noting what it wrote and whether it warned that it is deprecated (`record`). */
+  private recordKeyword(record: KeywordRecord, path: string, target: unknown, run: () => void): void {
+    // only this handler's own warnings count: a block's handler also runs its keywords'
+    const deprecations = () => this.diags.kinds.get("warning[deprecated-keyword]")?.count ?? 0;
+    const warned = deprecations();
+    const outer = this.nestedDeprecations;
+    this.nestedDeprecations = 0;
+    if (typeof target !== "object" || target === null) {
+      run();
+    } else {
+      const t = target as Record<string, unknown>;
+      const before = new Map(Object.keys(t).map((k) => [k, JSON.stringify(t[k])]));
+      run();
+      let fields = record.fields.get(path);
+      if (!fields) {
+        fields = new Set();
+        record.fields.set(path, fields);
+      }
+      for (const k of Object.keys(t)) if (before.get(k) !== JSON.stringify(t[k])) fields.add(k);
+    }
+    const all = deprecations() - warned;
+    if (all > this.nestedDeprecations) record.deprecated.add(path);
+    this.nestedDeprecations = outer + all;
   }
 
   /**
@@ -375,22 +404,8 @@ export interface KeywordRecord {
   specs: Map<string, BlockSpec<unknown>>;
   /** keyword path → the target's own properties its handler changed */
   fields: Map<string, Set<string>>;
-}
-
-function recordFields(record: KeywordRecord, path: string, target: unknown, run: () => void): void {
-  if (typeof target !== "object" || target === null) {
-    run();
-    return;
-  }
-  const t = target as Record<string, unknown>;
-  const before = new Map(Object.keys(t).map((k) => [k, JSON.stringify(t[k])]));
-  run();
-  let fields = record.fields.get(path);
-  if (!fields) {
-    fields = new Set();
-    record.fields.set(path, fields);
-  }
-  for (const k of Object.keys(t)) if (before.get(k) !== JSON.stringify(t[k])) fields.add(k);
+  /** keyword paths whose handler warned `deprecated-keyword` (keepalived deprecates them; keel applies them) */
+  deprecated: Set<string>;
 }
 
 function own<V>(table: Readonly<Record<string, V>> | undefined, key: string): V | undefined {
