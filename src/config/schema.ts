@@ -113,11 +113,6 @@ export class Ctx {
     }
   }
 
-  /** The keyword path of the block being parsed, e.g. `virtual_server.real_server` ("" at the top). */
-  blockPath(): string {
-    return this.path.join(".");
-  }
-
   /**
    * Whether `keyword` was written in the block that filled `target`, even with a bad
    * value. Checks use it so that "priority 300" is one error, not also "priority missing".
@@ -175,6 +170,8 @@ export class Ctx {
           handler(this, child, target),
         );
       else handler(this, child, target);
+      // not kept past its handler: the parser holds no finished part of the tree
+      this.current = undefined;
       if (child.block && !this.consumed.has(child))
         this.error(child.open ?? child.keyword, "unexpected-block", `'${word}' does not take a { ... } block`);
     }
