@@ -11,7 +11,7 @@ import { checkLvs } from "./lvs/check";
 import { lvsTopLevel } from "./lvs/keywords";
 import { type HostFacts, type KeelConfig, createConfig } from "./model";
 import { type PreprocessOptions, preprocessTo } from "./preprocess";
-import { type BlockSpec, Ctx, type Origins, emitBlock, emitStrict, renderEmit } from "./schema";
+import { type BlockSpec, Ctx, type KeywordRecord, type Origins, emitBlock, emitStrict, renderEmit } from "./schema";
 import { type ConfigSource, diskSource } from "./source";
 import { type Lexeme, TreeBuilder, tokenize } from "./tree";
 import { checkVrrp } from "./vrrp/check";
@@ -43,6 +43,8 @@ const TOP_LEVEL_ONLY = new Set([
 export interface ParseOptions extends PreprocessOptions {
   source?: ConfigSource;
   host?: HostFacts;
+  /** what the keyword tables did, for scripts/compatibility.ts (Ctx.record) */
+  record?: KeywordRecord;
 }
 
 export interface ParseResult {
@@ -80,6 +82,7 @@ export function parseConf(path: string, opts: ParseOptions = {}): ParseResult {
   const diagnostics = new Diagnostics();
   const config = createConfig();
   const ctx = new Ctx(diagnostics);
+  ctx.record = opts.record;
   // Streamed: each line goes into the tree as it is read, each finished top-level block
   // into its handlers, and neither the lines nor the tree are ever held whole (a 100 MB
   // configuration once took 8.8 GB). The phases keep the diagnostics in the order of

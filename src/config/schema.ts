@@ -7,6 +7,7 @@
  */
 import { isIP } from "node:net";
 import { type Diagnostics, type SourceLoc, didYouMean, formatLoc } from "./diagnostics";
+import { NOT_APPLIED_WORDS, notApplied } from "./not-applied";
 import type { Node, Token } from "./tree";
 
 export type Handler<T> = (c: Ctx, n: Node, target: T) => void;
@@ -62,6 +63,21 @@ export class Ctx {
   private consumed = new WeakSet<Node>();
   /** the `remember` keywords written in each block target, with a valid value or not (see `saw`) */
   private written = new WeakMap<object, string[]>();
+  /** keepalived's names of the blocks being parsed, outermost first (`virtual_server`, `real_server`) */
+  private path: string[] = [];
+  /** the node whose handler runs and its keyword's current name (an alias resolved) */
+  private current: Node | undefined;
+  private currentName = "";
+  /** `file\0path` of every not-applied keyword already reported: one warning per path and file */
+  private notAppliedSeen = new Set<string>();
+  /**
+   * When set, what the compatibility generator (scripts/compatibility.ts) learns from a
+   * parse: the spec of every block by path ("" is the top level), and the model fields
+   * each keyword path wrote. Off in normal parses (it snapshots the target per keyword).
+   */
+  record?: KeywordRecord;
+  /** deprecation warnings of the keywords inside the handler `recordKeyword` runs */
+  private nestedDeprecations = 0;
 
   constructor(
     readonly diags: Diagnostics,
@@ -89,7 +105,12 @@ export class Ctx {
       this.error(n.keyword, "missing-block", `'${n.keyword.text}' needs a { ... } block`);
       return;
     }
-    this.run(n.block, spec, target);
+    this.path.push(n === this.current ? this.currentName : n.keyword.text);
+    try {
+      this.run(n.block, spec, target);
+    } finally {
+      this.path.pop();
+    }
   }
 
   /**
@@ -112,6 +133,9 @@ export class Ctx {
         this.written.set(target, written);
       }
     }
+    const where = this.path.join(".");
+    const record = this.record;
+    record?.specs.set(where, spec as BlockSpec<unknown>);
     for (const child of nodes) {
       const word = child.keyword.text;
       // own properties only: a keyword such as "toString" or "constructor" is unknown, not
@@ -137,10 +161,59 @@ export class Ctx {
         this.consumed.add(child);
         continue;
       }
-      handler(this, child, target);
+      if (handler !== spec.fallback && NOT_APPLIED_WORDS.has(canonical))
+        this.notApplied(child, where ? `${where}.${canonical}` : canonical);
+      this.current = child;
+      this.currentName = canonical;
+      if (record)
+        this.recordKeyword(record, where ? `${where}.${canonical}` : canonical, target, () =>
+          handler(this, child, target),
+        );
+      else handler(this, child, target);
+      // not kept past its handler: the parser holds no finished part of the tree
+      this.current = undefined;
       if (child.block && !this.consumed.has(child))
         this.error(child.open ?? child.keyword, "unexpected-block", `'${word}' does not take a { ... } block`);
     }
+  }
+
+  /** Run one keyword's handler noting what it wrote and whether it warned that it is deprecated (`record`). */
+  private recordKeyword(record: KeywordRecord, path: string, target: unknown, run: () => void): void {
+    // only this handler's own warnings count: a block's handler also runs its keywords'
+    const deprecations = () => this.diags.kinds.get("warning[deprecated-keyword]")?.count ?? 0;
+    const warned = deprecations();
+    const outer = this.nestedDeprecations;
+    this.nestedDeprecations = 0;
+    if (typeof target !== "object" || target === null) {
+      run();
+    } else {
+      const t = target as Record<string, unknown>;
+      const before = new Map(Object.keys(t).map((k) => [k, JSON.stringify(t[k])]));
+      run();
+      let fields = record.fields.get(path);
+      if (!fields) {
+        fields = new Set();
+        record.fields.set(path, fields);
+      }
+      for (const k of Object.keys(t)) if (before.get(k) !== JSON.stringify(t[k])) fields.add(k);
+    }
+    const all = deprecations() - warned;
+    if (all > this.nestedDeprecations) record.deprecated.add(path);
+    this.nestedDeprecations = outer + all;
+  }
+
+  /**
+   * Warn once per keyword path and file about a keyword keel reads but does not act on
+   * (the table in not-applied.ts says what keel does instead), so that no keepalived
+   * setting is dropped silently.
+   */
+  private notApplied(n: Node, path: string): void {
+    const instead = notApplied(path);
+    if (instead === undefined) return;
+    const seen = `${n.keyword.loc.file}\0${path}`;
+    if (this.notAppliedSeen.has(seen)) return;
+    this.notAppliedSeen.add(seen);
+    this.warning(n.keyword, "not-applied", `${path} is accepted but not applied: ${instead}`);
   }
 
   /**
@@ -321,6 +394,15 @@ export class Ctx {
     }
     return t.text;
   }
+}
+
+/** See `Ctx.record`. */
+export interface KeywordRecord {
+  specs: Map<string, BlockSpec<unknown>>;
+  /** keyword path → the target's own properties its handler changed */
+  fields: Map<string, Set<string>>;
+  /** keyword paths whose handler warned `deprecated-keyword` (keepalived deprecates them; keel applies them) */
+  deprecated: Set<string>;
 }
 
 function own<V>(table: Readonly<Record<string, V>> | undefined, key: string): V | undefined {

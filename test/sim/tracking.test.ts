@@ -331,3 +331,31 @@ describe("init wait for weight-0 scripts", () => {
     expect(a.transitionsOf("VI_1").at(-1)).toMatchObject({ t: 6_000, from: "FAULT", to: "BACKUP" });
   });
 });
+
+describe("track_bfd (keel has no BFD yet, issue 17)", () => {
+  test("is ignored: an instance and a sync group tracking a BFD session elect as if it were not there", () => {
+    // keepalived holds a tracked session down until its first BFD event; keel has none to
+    // give, so honouring track_bfd would keep the instance in FAULT for good
+    const conf = (p: number) => `${globalDefs(3)}
+bfd_instance bfd_gw {
+  neighbor_ip 192.168.1.254
+}
+vrrp_sync_group G1 {
+  group {
+    VI_1
+  }
+  track_bfd {
+    bfd_gw
+  }
+}
+${vrrpInstance({ name: "VI_1", vrid: 1, priority: p, extra: ["track_bfd {", "  bfd_gw weight 0", "}"] })}`;
+    const sim = new Sim({ seed: 17 });
+    const a = sim.add({ name: "a", conf: conf(150) });
+    const b = sim.add({ name: "b", conf: conf(100) });
+    sim.runUntil(10_000);
+    expect(sim.masters(1)).toEqual(["a"]);
+    expect(sim.holders("192.168.1.1")).toEqual(["a"]);
+    expect(b.router!.instances.get("VI_1")!.state).toBe("BACKUP");
+    expect([...a.transitionsOf("VI_1"), ...b.transitionsOf("VI_1")].filter((t) => t.to === "FAULT")).toEqual([]);
+  });
+});

@@ -1,0 +1,267 @@
+/**
+ * Keywords keel reads (and checks) but does not act on, by keyword path (keel's spelling
+ * of each segment: an alias is filed under the keyword it stands for), each with what
+ * keel does instead. The parser warns `not-applied` at the first use of each path in a
+ * file (schema.ts Ctx.run), COMPATIBILITY.md lists them (scripts/compatibility.ts), and
+ * test/unit/config/compat.test.ts keeps the three in step.
+ *
+ * The audit behind the table: for each keyword, the model fields its handler writes
+ * (recorded by scripts/compatibility.ts from the fixtures) and the run-time code that
+ * reads them (src/vrrp, src/runtime, src/check, src/lvs). A keyword whose fields nothing
+ * at run time reads is here, or in APPLIED_INDIRECTLY when run time reads it through a
+ * config function; the compat test fails on one that is in neither.
+ */
+
+const SNMP = "keel has no SNMP agent (it serves Prometheus metrics with --metrics); the keyword is ignored";
+const DBUS = "keel has no D-Bus service (the control socket offers state and commands); the keyword is ignored";
+const FIREWALL =
+  "keel installs no iptables/nftables rules or ipsets: VIPs accept all traffic as with 'accept', whatever strict mode says";
+const NAMESPACE = "keel runs in the network namespace it is started in; the keyword is ignored";
+const PROCESS_NAME = "keel does not rename its processes; the keyword is ignored";
+const SCHEDULING =
+  "keel does not change its scheduling (nice, real-time priority, CPU affinity, RLIMIT_RTTIME); the keyword is ignored";
+const NO_SWAP = "keel does not lock its memory (mlockall); the keyword is ignored";
+const NETLINK_BUFS = "keel leaves its netlink socket receive buffers at the system default; the keyword is ignored";
+const BFD = "BFD is not implemented in keel: no session is run; the keyword is ignored";
+const DUMP_FILE =
+  "keel writes its SIGUSR1/SIGUSR2/SIGJSON dumps to keepalived's default files in $TMPDIR (or /tmp); the keyword is ignored";
+const LINKBEAT =
+  "keel follows link state through netlink only, without polling or up/down delays; the keyword is ignored";
+const GARP_SPACING =
+  "keel sends each gratuitous ARP/NA burst without per-interface spacing or extra interfaces; the keyword is ignored";
+const RELOAD_FILES =
+  "keel reloads on SIGHUP or the control socket only, reading the configuration in place; the keyword is ignored";
+const PRIORITY_NOTIFY = "keel does not notify priority changes (only state changes); the keyword is ignored";
+
+export const NOT_APPLIED: Readonly<Record<string, string>> = {
+  // top level
+  bfd_instance: BFD,
+  child_wait_time: "keel does not use it to time out its child processes at stop; the keyword is ignored",
+  garp_group:
+    "keel does not send periodic gratuitous ARPs/NAs per interface group; the keyword is ignored (garp_master_refresh works per instance)",
+  "garp_group.garp_interval": GARP_SPACING,
+  "garp_group.gna_interval": GARP_SPACING,
+  "garp_group.interface": "garp_group is not applied; the keyword is ignored",
+  "garp_group.interfaces": "garp_group is not applied; the keyword is ignored",
+  instance: "keel does not use the instance name for its pid files or scripts; the keyword is ignored",
+  interface_up_down_delays: LINKBEAT,
+  linkbeat_interfaces: LINKBEAT,
+  linkbeat_use_polling: LINKBEAT,
+  namespace_with_ipsets: NAMESPACE,
+  net_namespace: NAMESPACE,
+  net_namespace_ipvs: NAMESPACE,
+  track_group: "keel does not apply track groups; the instances track as if the block were absent",
+  "track_group.group": "keel does not apply track groups; the instances track as if the block were absent",
+  use_pid_dir: "keel does not put its pid files in a per-instance directory; the keyword is ignored",
+
+  // bfd_instance and the keywords that use it
+  "bfd_instance.checker": BFD,
+  "bfd_instance.idle_tx": BFD,
+  "bfd_instance.max_hops": BFD,
+  "bfd_instance.min_rx": BFD,
+  "bfd_instance.min_tx": BFD,
+  "bfd_instance.multihop": BFD,
+  "bfd_instance.multiplier": BFD,
+  "bfd_instance.neighbor_ip": BFD,
+  "bfd_instance.passive": BFD,
+  "bfd_instance.source_ip": BFD,
+  "bfd_instance.ttl": BFD,
+  "bfd_instance.vrrp": BFD,
+  "bfd_instance.weight": BFD,
+  "virtual_server.real_server.BFD_CHECK":
+    "BFD is not implemented in keel: the checker is ignored and does not affect the real server",
+  "virtual_server.real_server.BFD_CHECK.alpha": BFD,
+  "virtual_server.real_server.BFD_CHECK.name": BFD,
+  "vrrp_instance.track_bfd":
+    "BFD is not implemented in keel: track_bfd is ignored, and the instance is not put in FAULT for a session that never comes up",
+  "vrrp_sync_group.track_bfd":
+    "BFD is not implemented in keel: track_bfd is ignored, and the group is not put in FAULT for a session that never comes up",
+
+  // global_defs
+  "global_defs.bfd_cpu_affinity": SCHEDULING,
+  "global_defs.bfd_no_swap": NO_SWAP,
+  "global_defs.bfd_priority": SCHEDULING,
+  "global_defs.bfd_process_name": PROCESS_NAME,
+  "global_defs.bfd_rlimit_rtime": SCHEDULING,
+  "global_defs.bfd_rlimit_rttime": SCHEDULING,
+  "global_defs.bfd_rt_priority": SCHEDULING,
+  "global_defs.checker_cpu_affinity": SCHEDULING,
+  "global_defs.checker_no_swap": NO_SWAP,
+  "global_defs.checker_priority": SCHEDULING,
+  "global_defs.checker_process_name": PROCESS_NAME,
+  "global_defs.checker_rlimit_rtime": SCHEDULING,
+  "global_defs.checker_rlimit_rttime": SCHEDULING,
+  "global_defs.checker_rt_priority": SCHEDULING,
+  "global_defs.config_save_dir": "keel does not save copies of the configuration; the keyword is ignored",
+  "global_defs.data_use_instance": DUMP_FILE,
+  "global_defs.dbus_no_interface_name": DBUS,
+  "global_defs.dbus_service_name": DBUS,
+  "global_defs.default_interface":
+    "keel does not give instances without 'interface' a default one; the keyword is ignored",
+  "global_defs.disable_local_igmp": "keel does not change IGMP/MLD reporting; the keyword is ignored",
+  "global_defs.dynamic_interfaces":
+    "keel only uses it to leave out `keel -t`'s missing-interface warnings; its run time does not read it",
+  "global_defs.enable_dbus": DBUS,
+  "global_defs.enable_snmp_checker": SNMP,
+  "global_defs.enable_snmp_keepalived": SNMP,
+  "global_defs.enable_snmp_rfc": SNMP,
+  "global_defs.enable_snmp_rfcv2": SNMP,
+  "global_defs.enable_snmp_rfcv3": SNMP,
+  "global_defs.enable_snmp_vrrp": SNMP,
+  "global_defs.enable_traps": SNMP,
+  "global_defs.fifo_write_vrrp_states_on_reload":
+    "keel does not write every instance's state to the notify FIFO after a reload; the keyword is ignored",
+  "global_defs.include_check":
+    "keel does not check included files' state (match, read, brace_match); the keyword is ignored",
+  "global_defs.iproute_etc_dir":
+    "keel reads no iproute2 name files: route tables, protocols and scopes are numbers or the standard names",
+  "global_defs.iproute_usr_dir":
+    "keel reads no iproute2 name files: route tables, protocols and scopes are numbers or the standard names",
+  "global_defs.json_dump_file": DUMP_FILE,
+  "global_defs.json_version": "keel writes one JSON dump format; the keyword is ignored",
+  "global_defs.log_unknown_vrids": "keel does not log adverts for VRIDs it has no instance for; the keyword is ignored",
+  "global_defs.lvs_netlink_cmd_rcv_bufs": NETLINK_BUFS,
+  "global_defs.lvs_netlink_cmd_rcv_bufs_force": NETLINK_BUFS,
+  "global_defs.lvs_netlink_monitor_rcv_bufs": NETLINK_BUFS,
+  "global_defs.lvs_netlink_monitor_rcv_bufs_force": NETLINK_BUFS,
+  "global_defs.lvs_process_name": PROCESS_NAME,
+  "global_defs.max_auto_priority": SCHEDULING,
+  "global_defs.min_auto_priority_delay": SCHEDULING,
+  "global_defs.nftables": FIREWALL,
+  "global_defs.nftables_counters": FIREWALL,
+  "global_defs.nftables_ifindex": FIREWALL,
+  "global_defs.nftables_ipvs": FIREWALL,
+  "global_defs.nftables_ipvs_priority": FIREWALL,
+  "global_defs.nftables_ipvs_start_fwmark": FIREWALL,
+  "global_defs.nftables_priority": FIREWALL,
+  "global_defs.process_monitor_rcv_bufs": NETLINK_BUFS,
+  "global_defs.process_monitor_rcv_bufs_force": NETLINK_BUFS,
+  "global_defs.process_name": PROCESS_NAME,
+  "global_defs.process_names": PROCESS_NAME,
+  "global_defs.random_seed": "keel seeds its random numbers itself; the keyword is ignored",
+  "global_defs.reload_check_config": RELOAD_FILES,
+  "global_defs.reload_file": RELOAD_FILES,
+  "global_defs.reload_repeat": RELOAD_FILES,
+  "global_defs.reload_time_file": RELOAD_FILES,
+  "global_defs.rs_init_notifies": "keel does not notify the initial state of real servers; the keyword is ignored",
+  "global_defs.set_supplementary_groups":
+    "keel does not change the supplementary groups its scripts run with; the keyword is ignored",
+  "global_defs.shutdown_script": "keel runs no script at shutdown; the keyword is ignored",
+  "global_defs.shutdown_script_timeout": "keel runs no script at shutdown; the keyword is ignored",
+  "global_defs.snmp_rs_stats_update_interval": SNMP,
+  "global_defs.snmp_socket": SNMP,
+  "global_defs.snmp_vs_stats_update_interval": SNMP,
+  "global_defs.startup_script": "keel runs no script at start-up; the keyword is ignored",
+  "global_defs.startup_script_timeout": "keel runs no script at start-up; the keyword is ignored",
+  "global_defs.state_dump_file": DUMP_FILE,
+  "global_defs.stats_dump_file": DUMP_FILE,
+  "global_defs.tmp_config_directory":
+    "keel does not copy the configuration to a temporary directory; the keyword is ignored",
+  "global_defs.umask": "keel keeps the umask it was started with; the keyword is ignored",
+  "global_defs.use_symlink_paths":
+    "keel does not change how it resolves symbolic links in script paths; the keyword is ignored",
+  "global_defs.v3_checksum_as_v2":
+    "keel computes VRRPv3 checksums over the IPv4 pseudo-header as RFC 5798 says; the keyword is ignored",
+  "global_defs.vmac_addr_prefix":
+    "keel names VMAC interfaces vrrp.VRID / vrrp6.VRID unless use_vmac names one; the keyword is ignored",
+  "global_defs.vmac_prefix":
+    "keel names VMAC interfaces vrrp.VRID / vrrp6.VRID unless use_vmac names one; the keyword is ignored",
+  "global_defs.vrrp_cpu_affinity": SCHEDULING,
+  "global_defs.vrrp_delay_after_boot":
+    "keel starts its instances at once, however recently the host booted; the keyword is ignored",
+  "global_defs.vrrp_garp_extra_if": GARP_SPACING,
+  "global_defs.vrrp_garp_interval": GARP_SPACING,
+  "global_defs.vrrp_gna_interval": GARP_SPACING,
+  "global_defs.vrrp_ipsets": FIREWALL,
+  "global_defs.vrrp_iptables": FIREWALL,
+  "global_defs.vrrp_netlink_cmd_rcv_bufs": NETLINK_BUFS,
+  "global_defs.vrrp_netlink_cmd_rcv_bufs_force": NETLINK_BUFS,
+  "global_defs.vrrp_netlink_monitor_rcv_bufs": NETLINK_BUFS,
+  "global_defs.vrrp_netlink_monitor_rcv_bufs_force": NETLINK_BUFS,
+  "global_defs.vrrp_no_swap": NO_SWAP,
+  "global_defs.vrrp_notify_priority_changes": PRIORITY_NOTIFY,
+  "global_defs.vrrp_priority": SCHEDULING,
+  "global_defs.vrrp_process_name": PROCESS_NAME,
+  "global_defs.vrrp_rlimit_rtime": SCHEDULING,
+  "global_defs.vrrp_rlimit_rttime": SCHEDULING,
+  "global_defs.vrrp_rt_priority": SCHEDULING,
+  "global_defs.vrrp_rx_bufs_multiplier":
+    "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
+  "global_defs.vrrp_rx_bufs_policy":
+    "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
+  "global_defs.vrrp_startup_delay": "keel starts its instances at once; the keyword is ignored",
+  "global_defs.vrrp_vmac_garp_intvl": GARP_SPACING,
+
+  // virtual_server
+  "virtual_server.real_server.HTTP_GET.url.regex_stack":
+    "keel's regular expressions (JavaScript's) have no stack size to set; the keyword is ignored",
+  "virtual_server.real_server.SSL_GET.url.regex_stack":
+    "keel's regular expressions (JavaScript's) have no stack size to set; the keyword is ignored",
+  "virtual_server.real_server.snmp_name": SNMP,
+  "virtual_server.snmp_name": SNMP,
+
+  // vrrp_instance
+  "vrrp_instance.accept": FIREWALL,
+  "vrrp_instance.auth_hmac":
+    "VRRP HMAC authentication is not implemented in keel: adverts are sent and received without it",
+  "vrrp_instance.auth_hmac.active_key": "auth_hmac is not applied; the keyword is ignored",
+  "vrrp_instance.auth_hmac.anti_replay": "auth_hmac is not applied; the keyword is ignored",
+  "vrrp_instance.auth_hmac.key": "auth_hmac is not applied; the keyword is ignored",
+  "vrrp_instance.auth_hmac.mode": "auth_hmac is not applied; the keyword is ignored",
+  "vrrp_instance.auth_hmac.time_window": "auth_hmac is not applied; the keyword is ignored",
+  "vrrp_instance.debug": "keel has no per-instance debug level (use -D); the keyword is ignored",
+  "vrrp_instance.garp_extra_if": GARP_SPACING,
+  "vrrp_instance.kernel_rx_buf_size":
+    "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
+  "vrrp_instance.linkbeat_use_polling": LINKBEAT,
+  "vrrp_instance.lvs_sync_daemon_interface":
+    "keel runs the IPVS sync daemon only from global_defs lvs_sync_daemon; the keyword is ignored",
+  "vrrp_instance.no_accept": FIREWALL,
+  "vrrp_instance.notify_deleted":
+    "keel does not report a DELETED state when a reload removes an instance; the keyword is ignored",
+  "vrrp_instance.notify_master_rx_lower_pri":
+    "keel runs no script when a master hears a lower-priority master; the keyword is ignored",
+  "vrrp_instance.notify_priority_changes": PRIORITY_NOTIFY,
+  "vrrp_instance.old_unicast_checksum":
+    "keel computes unicast VRRPv3 checksums the current way; the keyword is ignored",
+  "vrrp_instance.promote_secondaries":
+    "keel does not set the interface's promote_secondaries sysctl; the keyword is ignored",
+  "vrrp_instance.timer_expired_backup":
+    "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
+  "vrrp_instance.thread_timer_expired":
+    "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
+  "vrrp_instance.track_src_ip": "keel does not watch the source address for changes; the keyword is ignored",
+  "vrrp_instance.unicast_ttl": "keel sends adverts with TTL 255 as RFC 5798 requires; the keyword is ignored",
+  "vrrp_instance.use_ipvlan": "keel has no ipvlan interfaces (use_vmac makes macvlans); the keyword is ignored",
+  "vrrp_instance.use_vmac_addr":
+    "keel uses the VRRP MAC address only on the VMAC interfaces use_vmac creates; the keyword is ignored",
+  "vrrp_instance.v3_checksum_as_v2":
+    "keel computes VRRPv3 checksums over the IPv4 pseudo-header as RFC 5798 says; the keyword is ignored",
+  "vrrp_instance.vmac_garp_intvl": GARP_SPACING,
+  "vrrp_instance.vrf": "keel does not put VMAC interfaces or routes in a VRF; the keyword is ignored",
+
+  // vrrp_sync_group
+  "vrrp_sync_group.notify_priority_changes": PRIORITY_NOTIFY,
+};
+
+/**
+ * Keywords the run time reads through a function of the config layer rather than a model
+ * field it names itself (so the field search of scripts/compatibility.ts cannot see it),
+ * and what does the reading.
+ */
+export const APPLIED_INDIRECTLY: Readonly<Record<string, string>> = {
+  "global_defs.vrrp_version": "src/vrrp/params.ts reads it through effectiveVersion() (config/vrrp/check.ts)",
+  "vrrp_instance.native_ipv6": "src/vrrp/params.ts reads it through instanceFamily() (config/vrrp/check.ts)",
+  "vrrp_instance.no_virtual_ipaddress":
+    "it only silences the warning about an instance without VIPs, as in keepalived (config/vrrp/check.ts)",
+};
+
+/** The last segment of every path in NOT_APPLIED: most keywords are not, and skip building a path. */
+export const NOT_APPLIED_WORDS: ReadonlySet<string> = new Set(
+  Object.keys(NOT_APPLIED).map((p) => p.slice(p.lastIndexOf(".") + 1)),
+);
+
+/** What keel does instead of applying the keyword at `path`, or undefined if keel applies it. */
+export function notApplied(path: string): string | undefined {
+  return Object.hasOwn(NOT_APPLIED, path) ? NOT_APPLIED[path] : undefined;
+}
