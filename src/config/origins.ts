@@ -1,0 +1,85 @@
+/**
+ * Where model objects were declared (file, line, column), for cross-block checks, `keel -t`'s
+ * script-security lines and runtime messages, and in which order they were declared.
+ *
+ * A configuration of 200,000 vrrp_script blocks records two origins a block. Kept as a
+ * `WeakMap<object, SourceLoc>` with a `WeakMap<object, number>` for the order beside it, that
+ * cost ~300 bytes a block of live heap (three WeakMap entries and two SourceLoc objects),
+ * which the collector's headroom doubles in RSS. Here an origin is one row of three
+ * Uint32Array columns (12 bytes), and an object knows its row through a non-enumerable
+ * property keyed by a symbol of its own Origins table: invisible to JSON, structuredClone,
+ * spreads, Object.keys and toEqual, and it keeps nothing alive (a number, not a reference),
+ * so the model stays plain data and two tables (a reload's new parse, an empty one) never
+ * see each other's rows.
+ */
+import type { SourceLoc } from "./diagnostics";
+
+export class Origins {
+  /** each table's own key: another table's rows are not this one's */
+  private readonly key = Symbol("origin");
+  private readonly files: string[] = [];
+  private readonly fileIds = new Map<string, number>();
+  private fileOf = new Uint32Array(64);
+  private lineOf = new Uint32Array(64);
+  private colOf = new Uint32Array(64);
+  private rows = 0;
+
+  /** Record (or move) where `o` was declared. Its `order` becomes the latest. */
+  set(o: object, loc: SourceLoc): this {
+    const row = this.rows++;
+    if (row === this.lineOf.length) this.grow();
+    let file = this.fileIds.get(loc.file);
+    if (file === undefined) {
+      file = this.files.length;
+      this.files.push(loc.file);
+      this.fileIds.set(loc.file, file);
+    }
+    this.fileOf[row] = file;
+    // lines and columns past 2^32 cannot come from a file keel reads (a string is shorter)
+    this.lineOf[row] = loc.line;
+    this.colOf[row] = loc.col;
+    if (Object.hasOwn(o, this.key)) (o as Record<symbol, number>)[this.key] = row;
+    else Object.defineProperty(o, this.key, { value: row, writable: true, enumerable: false, configurable: true });
+    return this;
+  }
+
+  /** Where `o` was declared (a new object each time), or undefined when it was not recorded. */
+  get(o: object): SourceLoc | undefined {
+    const row = this.row(o);
+    if (row === undefined) return undefined;
+    return {
+      file: this.files[this.fileOf[row] as number] as string,
+      line: this.lineOf[row] as number,
+      col: this.colOf[row] as number,
+    };
+  }
+
+  has(o: object): boolean {
+    return this.row(o) !== undefined;
+  }
+
+  /**
+   * Declaration order: of two objects, the one recorded later has the larger number
+   * (keepalived resolves some references in file order while it reads). Undefined when
+   * `o` has no origin.
+   */
+  order(o: object): number | undefined {
+    return this.row(o);
+  }
+
+  private row(o: object): number | undefined {
+    return (o as Record<symbol, number | undefined>)[this.key];
+  }
+
+  private grow(): void {
+    const n = this.lineOf.length * 2;
+    const more = (a: Uint32Array) => {
+      const b = new Uint32Array(n);
+      b.set(a);
+      return b;
+    };
+    this.fileOf = more(this.fileOf);
+    this.lineOf = more(this.lineOf);
+    this.colOf = more(this.colOf);
+  }
+}
