@@ -5,12 +5,12 @@
  * A configuration of 200,000 vrrp_script blocks records two origins a block. Kept as a
  * `WeakMap<object, SourceLoc>` with a `WeakMap<object, number>` for the order beside it, that
  * cost ~300 bytes a block of live heap (three WeakMap entries and two SourceLoc objects),
- * which the collector's headroom doubles in RSS. Here an origin is one row of three
- * Uint32Array columns (12 bytes), and an object knows its row through a non-enumerable
- * property keyed by a symbol of its own Origins table: invisible to JSON, structuredClone,
- * spreads, Object.keys and toEqual, and it keeps nothing alive (a number, not a reference),
- * so the model stays plain data and two tables (a reload's new parse, an empty one) never
- * see each other's rows.
+ * which the collector's headroom doubles in RSS. Here an origin is one row of two
+ * Uint32Array columns, line and column (8 bytes; the file is kept once per run of rows),
+ * and an object knows its row through a non-enumerable property keyed by a symbol of its
+ * own table: invisible to JSON, structuredClone, spreads, Object.keys and toEqual. It keeps
+ * nothing alive (a number, not a reference), so the model stays plain data, and two tables
+ * (a reload's new parse, an empty one) never see each other's rows.
  */
 import type { SourceLoc } from "./diagnostics";
 
@@ -19,7 +19,12 @@ export class Origins {
   private readonly key = Symbol("origin");
   private readonly files: string[] = [];
   private readonly fileIds = new Map<string, number>();
-  private fileOf = new Uint32Array(64);
+  /**
+   * The file of each row as runs: rows from `runRow[k]` on are in `runFile[k]`. Rows come
+   * in reading order, so a file's lines are one run until an include interrupts them.
+   */
+  private readonly runRow: number[] = [];
+  private readonly runFile: number[] = [];
   private lineOf = new Uint32Array(64);
   private colOf = new Uint32Array(64);
   private rows = 0;
@@ -34,7 +39,10 @@ export class Origins {
       this.files.push(loc.file);
       this.fileIds.set(loc.file, file);
     }
-    this.fileOf[row] = file;
+    if (this.runFile[this.runFile.length - 1] !== file) {
+      this.runRow.push(row);
+      this.runFile.push(file);
+    }
     // lines and columns past 2^32 cannot come from a file keel reads (a string is shorter)
     this.lineOf[row] = loc.line;
     this.colOf[row] = loc.col;
@@ -47,11 +55,7 @@ export class Origins {
   get(o: object): SourceLoc | undefined {
     const row = this.row(o);
     if (row === undefined) return undefined;
-    return {
-      file: this.files[this.fileOf[row] as number] as string,
-      line: this.lineOf[row] as number,
-      col: this.colOf[row] as number,
-    };
+    return { file: this.fileOfRow(row), line: this.lineOf[row] as number, col: this.colOf[row] as number };
   }
 
   has(o: object): boolean {
@@ -71,14 +75,27 @@ export class Origins {
     return (o as Record<symbol, number | undefined>)[this.key];
   }
 
+  /** the last run starting at or before `row` */
+  private fileOfRow(row: number): string {
+    const starts = this.runRow;
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if ((starts[mid] as number) <= row) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.files[this.runFile[lo] as number] as string;
+  }
+
+  /** by half again, not double: the table of a big configuration is most of what it keeps here */
   private grow(): void {
-    const n = this.lineOf.length * 2;
+    const n = Math.ceil(this.lineOf.length * 1.5);
     const more = (a: Uint32Array) => {
       const b = new Uint32Array(n);
       b.set(a);
       return b;
     };
-    this.fileOf = more(this.fileOf);
     this.lineOf = more(this.lineOf);
     this.colOf = more(this.colOf);
   }
