@@ -72,6 +72,8 @@ export class Origins {
   }
 
   private row(o: object): number | undefined {
+    // like WeakMap.get: a value that is not an object (an absent optional field) has none
+    if (o === null || (typeof o !== "object" && typeof o !== "function")) return undefined;
     return (o as Record<symbol, number | undefined>)[this.key];
   }
 

@@ -14,6 +14,9 @@ describe("Origins", () => {
     expect(o.get(a)).toEqual({ file: "/a.conf", line: 7, col: 3 });
     expect(o.get(b)).toEqual({ file: "/b.conf", line: 1, col: 9 });
     expect(o.get({})).toBeUndefined();
+    // like a WeakMap: an absent optional field has no origin rather than throwing
+    expect(o.get(undefined as unknown as object)).toBeUndefined();
+    expect(o.has(null as unknown as object)).toBe(false);
     expect(o.has(a) && !o.has({})).toBe(true);
     expect((o.order(a) as number) < (o.order(b) as number)).toBe(true);
     // recording again moves the object after the others
