@@ -362,7 +362,8 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
   // the sync groups' scripts count as used too (gathered once: scripts × groups was quadratic)
   for (const g of Object.values(config.vrrpSyncGroups)) for (const r of g.trackScripts) used.add(r.name);
   for (const s of Object.values(config.vrrpScripts)) {
-    if (!used.has(s.name)) c.warning(at(s), "unused-script", `vrrp_script ${s.name} is not used`);
+    // one per vrrp_script name, and the message names it: never a duplicate (Diagnostics.distinct)
+    if (!used.has(s.name)) c.diags.distinct("warning", at(s), "unused-script", `vrrp_script ${s.name} is not used`);
   }
 }
 
