@@ -192,11 +192,18 @@ export function eachScriptCheck(config: KeelConfig, visit: (c: ScriptCheck) => v
   // one check per command and user: a config with 200,000 vrrp_scripts running the same
   // command would otherwise stat the same path components 200,000 times and keep as many
   // copies of one result (measured: 5 s and 115 MB of keel -t's time and memory)
-  const seen = new Map<string, ReturnType<typeof checkScript>>();
+  // keyed by the command itself, then user and group: no key string made per script (at
+  // 200,000 scripts those were 200,000 strings of garbage at keel -t's peak)
+  const seen = new Map<string, Map<string, ReturnType<typeof checkScript>>>();
   const check = (s: Script) => {
-    const key = `${s.command}\0${s.user ?? ""}\0${s.group ?? ""}`;
-    if (!seen.has(key)) seen.set(key, checkScript(s, secure, config.globalDefs.scriptUser));
-    return seen.get(key);
+    let byUser = seen.get(s.command);
+    if (!byUser) {
+      byUser = new Map();
+      seen.set(s.command, byUser);
+    }
+    const who = s.user === undefined && s.group === undefined ? "\0" : `${s.user ?? ""}\0${s.group ?? ""}`;
+    if (!byUser.has(who)) byUser.set(who, checkScript(s, secure, config.globalDefs.scriptUser));
+    return byUser.get(who);
   };
   const add = (side: ScriptCheck["side"], s: Script | undefined, what: string, owner?: object, track?: string) => {
     // no command (a MISC_CHECK without misc_path): the parser already said so
