@@ -435,11 +435,14 @@ export function preprocessTo(
   };
 
   const readFile = (file: string, from: SourceLoc | undefined, quietMissing = false) => {
+    const cannotRead = (why: string) => {
+      if (from) {
+        if (!quietMissing) diags.error(from, "include-not-found", `cannot read included file '${file}': ${why}`);
+      } else diags.error({ file, line: 1, col: 1 }, "file-not-found", `cannot read configuration file: ${why}`);
+    };
     const got = source.read(file);
     if (!got.ok) {
-      if (from) {
-        if (!quietMissing) diags.error(from, "include-not-found", `cannot read included file '${file}': ${got.error}`);
-      } else diags.error({ file, line: 1, col: 1 }, "file-not-found", `cannot read configuration file: ${got.error}`);
+      cannotRead(got.error);
       return;
     }
     const cycle = includeStack.findIndex((f) => f.id === got.id);
@@ -458,11 +461,9 @@ export function preprocessTo(
     try {
       readLines(file, got.chunks);
     } catch (e) {
-      // reading failed part way through (it opened): what was read stands
+      // it could not be opened, or failed part way through: what was read stands
       if (!(e instanceof SourceReadError)) throw e;
-      const why = e.message;
-      if (from) diags.error(from, "include-not-found", `cannot read included file '${file}': ${why}`);
-      else diags.error({ file, line: 1, col: 1 }, "file-not-found", `cannot read configuration file: ${why}`);
+      cannotRead(e.message);
     }
     pendingDef = undefined;
     currentFile = saved;

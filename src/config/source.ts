@@ -8,8 +8,8 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 export interface ConfigSource {
   /**
    * The file's text as pieces that each end at a line end (but the last), read as they are
-   * iterated, or an error message if it cannot be opened. Iterating throws a
-   * SourceReadError saying why when reading fails part way.
+   * iterated, or an error message if it cannot be read. Iterating throws a SourceReadError
+   * saying why when the file cannot be opened or read after all.
    */
   read(path: string): { ok: true; chunks: Iterable<string>; id: string } | { ok: false; error: string };
   /** Absolute paths matching a glob (csh braces allowed), sorted like glob(3). */
@@ -47,10 +47,10 @@ export const diskSource: ConfigSource = {
       }
       // realpath is the identity used for include-cycle detection
       const id = realpathSync(path);
-      return { ok: true, chunks: readChunks(openSync(path, "r")), id };
+      // opened when iterated, so a file never read (an include cycle) holds no descriptor
+      return { ok: true, chunks: { [Symbol.iterator]: () => readChunks(path) }, id };
     } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      return { ok: false, error: err.code === "ENOENT" ? "no such file" : (err.code ?? String(e)) };
+      return { ok: false, error: errorText(e) };
     }
   },
   glob(pattern) {
@@ -69,7 +69,12 @@ export const diskSource: ConfigSource = {
   },
 };
 
-/** Reading a file failed after it opened (the message is the reason, e.g. EIO). */
+function errorText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  return err.code === "ENOENT" ? "no such file" : (err.code ?? String(e));
+}
+
+/** Reading a file failed once its pieces were asked for (the message is the reason, e.g. EACCES). */
 export class SourceReadError extends Error {}
 
 /**
@@ -78,7 +83,13 @@ export class SourceReadError extends Error {}
  * whole, a configuration of 200,000 blocks was one 13 MB string for the whole parse, which
  * the collector also counts as heap to grow from (measured: 16 MB less peak RSS streamed).
  */
-function* readChunks(fd: number): Generator<string> {
+function* readChunks(path: string): Generator<string> {
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    throw new SourceReadError(errorText(e));
+  }
   let buf = Buffer.allocUnsafe(1 << 16);
   let have = 0;
   try {
@@ -92,7 +103,7 @@ function* readChunks(fd: number): Generator<string> {
       try {
         got = readSync(fd, buf, have, buf.length - have, null);
       } catch (e) {
-        throw new SourceReadError((e as NodeJS.ErrnoException).code ?? String(e));
+        throw new SourceReadError(errorText(e));
       }
       if (got === 0) {
         if (have > 0) yield buf.toString("utf8", 0, have);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Diagnostics } from "../../../src/config/diagnostics";
 import { preprocess } from "../../../src/config/preprocess";
-import { diskSource, memorySource } from "../../../src/config/source";
+import { type ConfigSource, SourceReadError, diskSource, memorySource } from "../../../src/config/source";
 
 const dir = mkdtempSync(join(tmpdir(), "keel-source-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -40,5 +40,32 @@ describe("diskSource reads a file in pieces", () => {
     writeFileSync(file, `${"\n".repeat(100_000)}router_id here\n`);
     const lines = preprocess(file, diskSource, new Diagnostics(), { configId: "x" });
     expect(lines.map((l) => [l.line, l.text])).toEqual([[100_001, "router_id here"]]);
+  });
+});
+
+describe("a read that fails part way", () => {
+  /** /k.conf's first piece reads, then the disk fails; /inc.conf fails at once */
+  const failing: ConfigSource = {
+    read: (path) => ({
+      ok: true,
+      id: path,
+      chunks: {
+        *[Symbol.iterator]() {
+          if (path === "/k.conf") yield "router_id a\ninclude /inc.conf\n";
+          throw new SourceReadError("EIO");
+        },
+      },
+    }),
+    glob: (p) => [p],
+  };
+
+  test("keeps what was read and says why at the file or at the include", () => {
+    const d = new Diagnostics();
+    const lines = preprocess("/k.conf", failing, d, { configId: "x" });
+    expect(lines.map((l) => l.text)).toEqual(["router_id a"]);
+    expect(d.items.map((x) => `${x.file}:${x.line} ${x.code} ${x.message}`)).toEqual([
+      "/k.conf:2 include-not-found cannot read included file '/inc.conf': EIO",
+      "/k.conf:1 file-not-found cannot read configuration file: EIO",
+    ]);
   });
 });
