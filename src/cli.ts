@@ -8,6 +8,7 @@ import { SIGNUMS, helpText, optValue, parseArgs, parseSubcommand } from "./args"
 import type { OptionSpec } from "./base/getopt";
 import { renderDiagnostics } from "./config/diagnostics";
 import { type ConfigFormat, formatOf, loadConfig } from "./config/load";
+import { Origins } from "./config/origins";
 import { emitConf } from "./config/parse";
 import { toToml } from "./config/toml";
 
@@ -86,7 +87,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     const { scriptDiagnostics } = await import("./runtime/script-security");
     const fallback = { file, line: 1, col: 1 };
     // a TOML file's origins point into the keepalived.conf it is read as: name the file only
-    const origins = formatOf(file, format) === "toml" ? new WeakMap() : result.origins;
+    const origins = formatOf(file, format) === "toml" ? new Origins() : result.origins;
     const violation = scriptDiagnostics(result.config, origins, result.diagnostics, fallback);
     const report = renderDiagnostics(result.diagnostics)
       .map((l) => `${l}\n`)

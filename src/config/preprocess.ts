@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import { dirname } from "node:path";
 import { mulberry32 } from "../base/random";
 import { type Diagnostics, type SourceLoc, formatLoc } from "./diagnostics";
-import { type ConfigSource, hasWildcards, resolveInclude } from "./source";
+import { type ConfigSource, SourceReadError, hasWildcards, resolveInclude } from "./source";
 
 export interface LogicalLine {
   text: string;
@@ -435,11 +435,14 @@ export function preprocessTo(
   };
 
   const readFile = (file: string, from: SourceLoc | undefined, quietMissing = false) => {
+    const cannotRead = (why: string) => {
+      if (from) {
+        if (!quietMissing) diags.error(from, "include-not-found", `cannot read included file '${file}': ${why}`);
+      } else diags.error({ file, line: 1, col: 1 }, "file-not-found", `cannot read configuration file: ${why}`);
+    };
     const got = source.read(file);
     if (!got.ok) {
-      if (from) {
-        if (!quietMissing) diags.error(from, "include-not-found", `cannot read included file '${file}': ${got.error}`);
-      } else diags.error({ file, line: 1, col: 1 }, "file-not-found", `cannot read configuration file: ${got.error}`);
+      cannotRead(got.error);
       return;
     }
     const cycle = includeStack.findIndex((f) => f.id === got.id);
@@ -455,38 +458,58 @@ export function preprocessTo(
     includeStack.push({ id: got.id, file, loc: from });
     const saved = currentFile;
     currentFile = file;
-    // Walk the text by line ends rather than splitting it: no array of every line.
-    const whole = got.text;
-    for (let n = 0, start = 0; start <= whole.length; n++) {
-      let end = whole.indexOf("\n", start);
-      if (end < 0) end = whole.length;
-      let cut = end;
-      while (cut > start && whole.charCodeAt(cut - 1) === 13) cut--; // CRLF files
-      const raw = whole.slice(start, cut);
-      start = end + 1;
-      const loc = { file, line: n + 1, col: 1 };
-      if (raw.includes("\0")) {
-        diags.error(loc, "embedded-nul", "line contains a NUL byte; ignored");
-        continue;
-      }
-      const text = decomment(raw, diags, loc);
-      if (pendingDef) {
-        // continuation lines of a multi-line `$NAME=... \` definition; a blank line ends it
-        if (text === "") {
-          pendingDef = undefined;
-          continue;
-        }
-        const more = text.endsWith("\\");
-        const body = more ? text.slice(0, -1).trimEnd() : text;
-        if (body !== "") pendingDef.lines.push(body);
-        if (!more) pendingDef = undefined;
-        continue;
-      }
-      handle(text, loc, raw, 0);
+    try {
+      readLines(file, got.chunks);
+    } catch (e) {
+      // it could not be opened, or failed part way through: what was read stands
+      if (!(e instanceof SourceReadError)) throw e;
+      cannotRead(e.message);
     }
     pendingDef = undefined;
     currentFile = saved;
     includeStack.pop();
+  };
+
+  /**
+   * The lines of a file's pieces (each ends at a line end but the last), walked by line
+   * ends rather than split: no array of every line, and no string of the whole file. An
+   * empty piece after the last line end is no line (an empty line would do nothing).
+   */
+  const readLines = (file: string, chunks: Iterable<string>) => {
+    let n = 0;
+    for (const whole of chunks)
+      for (let start = 0; start < whole.length; n++) {
+        let end = whole.indexOf("\n", start);
+        if (end < 0) end = whole.length;
+        let cut = end;
+        while (cut > start && whole.charCodeAt(cut - 1) === 13) cut--; // CRLF files
+        const raw = whole.slice(start, cut);
+        start = end + 1;
+        readLine(file, n + 1, raw);
+      }
+  };
+
+  /** One physical line: decommented, then a definition's continuation or `handle`d. */
+  const readLine = (file: string, line: number, raw: string) => {
+    const loc = { file, line, col: 1 };
+    if (raw.includes("\0")) {
+      diags.error(loc, "embedded-nul", "line contains a NUL byte; ignored");
+      return;
+    }
+    const text = decomment(raw, diags, loc);
+    if (pendingDef) {
+      // continuation lines of a multi-line `$NAME=... \` definition; a blank line ends it
+      if (text === "") {
+        pendingDef = undefined;
+        return;
+      }
+      const more = text.endsWith("\\");
+      const body = more ? text.slice(0, -1).trimEnd() : text;
+      if (body !== "") pendingDef.lines.push(body);
+      if (!more) pendingDef = undefined;
+      return;
+    }
+    handle(text, loc, raw, 0);
   };
 
   readFile(entry, undefined);

@@ -8,6 +8,7 @@
 import { isIP } from "node:net";
 import { type Diagnostics, type SourceLoc, didYouMean, formatLoc } from "./diagnostics";
 import { NOT_APPLIED_WORDS, notApplied } from "./not-applied";
+import { Origins } from "./origins";
 import type { Node, Token } from "./tree";
 
 export type Handler<T> = (c: Ctx, n: Node, target: T) => void;
@@ -46,8 +47,8 @@ export interface BlockSpec<T> {
   remember?: readonly string[];
 }
 
-/** Where model objects were declared, for cross-block checks and runtime messages. */
-export type Origins = WeakMap<object, SourceLoc>;
+/** Where model objects were declared, for cross-block checks and runtime messages (origins.ts). */
+export { Origins };
 
 export const BOOL_WORDS: Record<string, boolean> = {
   on: true,
@@ -81,7 +82,7 @@ export class Ctx {
 
   constructor(
     readonly diags: Diagnostics,
-    readonly origins: Origins = new WeakMap(),
+    readonly origins: Origins = new Origins(),
   ) {}
 
   error(at: Token | Node | SourceLoc, code: string, message: string, notes?: string[]): void {

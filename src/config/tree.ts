@@ -34,20 +34,34 @@ function isWordEnd(c: number): boolean {
   return c === 32 || c === 9 || c === 34 || c === 123 || c === 125;
 }
 
+/**
+ * A token's text as the model may keep it. A slice is a view into the text it was cut
+ * from, and that is the whole file's text here: a model keeping names and commands kept
+ * the file too. Looked up as a property key, a string is made an atom by JSC: it then holds
+ * its own characters, shared by every equal text (200,000 vrrp_scripts running "/bin/true"
+ * keep one copy). Nothing is stored: the table stays empty.
+ */
+const ATOMS: Readonly<Record<string, unknown>> = Object.create(null);
+function detach(text: string): string {
+  Object.hasOwn(ATOMS, text);
+  return text;
+}
+
 export function tokenize(line: LogicalLine, diags: Diagnostics, out: Lexeme[] = []): Lexeme[] {
   const s = line.text;
   let cursor = 0;
   let i = 0;
-  const raw = line.raw;
-  const mk = (text: string, quoted: boolean, search: string): Token => {
-    // the token's column in the physical line (best effort after substitution)
+  const { file, line: lineNo, raw } = line;
+  /** the column of `search` in the physical line (best effort after substitution) */
+  const colOf = (search: string): number => {
     const at = search === "" ? -1 : raw.indexOf(search, cursor);
-    let col: number;
-    if (at >= 0) {
-      col = at + 1;
-      cursor = at + search.length;
-    } else col = raw.length - raw.trimStart().length + 1;
-    return { text, quoted, loc: { file: line.file, line: line.line, col } };
+    if (at < 0) return raw.length - raw.trimStart().length + 1;
+    cursor = at + search.length;
+    return at + 1;
+  };
+  const mk = (text: string, quoted: boolean, search: string): Token => {
+    const col = colOf(search);
+    return { text: detach(text), quoted, loc: { file, line: lineNo, col } };
   };
   while (i < s.length) {
     const ch = s[i] as string;
@@ -56,7 +70,7 @@ export function tokenize(line: LogicalLine, diags: Diagnostics, out: Lexeme[] = 
       continue;
     }
     if (ch === "{" || ch === "}") {
-      out.push({ brace: ch, loc: mk(ch, false, ch).loc });
+      out.push({ brace: ch, loc: { file, line: lineNo, col: colOf(ch) } });
       i++;
       continue;
     }
@@ -74,7 +88,8 @@ export function tokenize(line: LogicalLine, diags: Diagnostics, out: Lexeme[] = 
     }
     let j = i;
     while (j < s.length && !isWordEnd(s.charCodeAt(j))) j++;
-    out.push(mk(s.slice(i, j), false, s.slice(i, j)));
+    const word = s.slice(i, j);
+    out.push(mk(word, false, word));
     i = j;
   }
   out.push("\n");

@@ -177,26 +177,48 @@ function checkScript(
  * scripts, the notify FIFO scripts; only when there is a virtual_server).
  */
 export function auditScripts(config: KeelConfig): ScriptCheck[] {
-  const secure = config.globalDefs.enableScriptSecurity;
   const out: ScriptCheck[] = [];
+  eachScriptCheck(config, (c) => out.push(c));
+  return out;
+}
+
+/**
+ * The same checks handed to `visit` one at a time, in the same order, none kept: `keel -t`
+ * on 200,000 vrrp_scripts held ~25 MB of them at its peak, which the collector's headroom
+ * about doubled.
+ */
+export function eachScriptCheck(config: KeelConfig, visit: (c: ScriptCheck) => void): void {
+  const secure = config.globalDefs.enableScriptSecurity;
   // one check per command and user: a config with 200,000 vrrp_scripts running the same
   // command would otherwise stat the same path components 200,000 times and keep as many
   // copies of one result (measured: 5 s and 115 MB of keel -t's time and memory)
-  const seen = new Map<string, ReturnType<typeof checkScript>>();
+  // keyed by the command itself, then user and group: no key string made per script (at
+  // 200,000 scripts those were 200,000 strings of garbage at keel -t's peak)
+  const seen = new Map<string, Map<string, ReturnType<typeof checkScript>>>();
   const check = (s: Script) => {
-    const key = `${s.command}\0${s.user ?? ""}\0${s.group ?? ""}`;
-    if (!seen.has(key)) seen.set(key, checkScript(s, secure, config.globalDefs.scriptUser));
-    return seen.get(key);
+    let byUser = seen.get(s.command);
+    if (!byUser) {
+      byUser = new Map();
+      seen.set(s.command, byUser);
+    }
+    const who = s.user === undefined && s.group === undefined ? "\0" : `${s.user ?? ""}\0${s.group ?? ""}`;
+    if (!byUser.has(who)) byUser.set(who, checkScript(s, secure, config.globalDefs.scriptUser));
+    return byUser.get(who);
   };
   const add = (side: ScriptCheck["side"], s: Script | undefined, what: string, owner?: object, track?: string) => {
     // no command (a MISC_CHECK without misc_path): the parser already said so
     if (!s || s.command.trim() === "") return;
     const r = check(s);
-    if (r) out.push({ side, what, script: s, owner, ...r, ...(track === undefined ? {} : { track }) });
+    if (r) visit({ side, what, script: s, owner, ...r, ...(track === undefined ? {} : { track }) });
   };
   const g = config.globalDefs;
   if (Object.keys(config.vrrpInstances).length > 0) {
-    for (const [name, s] of Object.entries(config.vrrpScripts)) add("vrrp", s.script, `track script ${name}`, s, name);
+    const scripts = config.vrrpScripts;
+    // the names, not Object.entries: no array of 200,000 pairs
+    for (const name of Object.keys(scripts)) {
+      const s = scripts[name] as (typeof scripts)[string];
+      add("vrrp", s.script, `track script ${name}`, s, name);
+    }
     for (const v of Object.values(config.vrrpInstances))
       for (const k of INSTANCE_NOTIFY) add("vrrp", v[k], `notify script ${v[k]?.command} of ${v.name}`, v);
     for (const sg of Object.values(config.vrrpSyncGroups))
@@ -220,7 +242,6 @@ export function auditScripts(config: KeelConfig): ScriptCheck[] {
     add("check", g.notifyFifoScript, "notify_fifo_script");
     add("check", g.lvsNotifyFifoScript, "lvs_notify_fifo_script");
   }
-  return out;
 }
 
 /** keepalived's SECURITY VIOLATION line for one process's scripts, or undefined when it has none to say. */
@@ -230,10 +251,19 @@ export function securityViolation(
   secure: boolean,
 ): string | undefined {
   const mine = checks.filter((c) => c.side === side);
-  if (secure || !mine.some((c) => c.found)) return undefined;
-  const insecure = mine.some((c) => c.result.insecure) ? " There are insecure scripts." : "";
+  return violationLine(
+    side,
+    secure,
+    mine.some((c) => c.found),
+    mine.some((c) => c.result.insecure),
+  );
+}
+
+function violationLine(side: ScriptCheck["side"], secure: boolean, found: boolean, insecure: boolean) {
+  if (secure || !found) return undefined;
   const which = side === "check" ? "check scripts" : "scripts";
-  return `SECURITY VIOLATION - ${which} are being executed but script_security not enabled.${insecure}`;
+  const more = insecure ? " There are insecure scripts." : "";
+  return `SECURITY VIOLATION - ${which} are being executed but script_security not enabled.${more}`;
 }
 
 /**
@@ -289,22 +319,29 @@ export function scriptDiagnostics(
   fallback: SourceLoc,
 ): boolean {
   const secure = config.globalDefs.enableScriptSecurity;
-  const checks = auditScripts(config);
   const at = (c: ScriptCheck): SourceLoc => origins.get(c.script) ?? (c.owner && origins.get(c.owner)) ?? fallback;
-  for (const c of checks) {
-    if (!c.result.inhibit) continue;
+  // streamed (eachScriptCheck): only the first found script of each side and two flags are kept
+  const sides = {
+    vrrp: { first: undefined as ScriptCheck | undefined, insecure: false },
+    check: { first: undefined as ScriptCheck | undefined, insecure: false },
+  };
+  eachScriptCheck(config, (c) => {
+    const side = sides[c.side];
+    if (c.found) side.first ??= c;
+    if (c.result.insecure) side.insecure = true;
+    if (!c.result.inhibit) return;
     const why = c.result.notFound ? "since not found/accessible" : "due to insecure";
     const code = c.result.notFound ? "script-not-found" : "insecure-script";
     const msg = `Disabling ${c.what} ${why}: ${c.result.messages.join(" ")}`;
     if (c.track !== undefined) diags.error(at(c), code, msg);
     else diags.warning(at(c), code, msg);
-  }
+  });
   let violation = false;
-  for (const side of ["vrrp", "check"] as const) {
-    const v = securityViolation(checks, side, secure);
-    if (!v) continue;
+  for (const name of ["vrrp", "check"] as const) {
+    const { first, insecure } = sides[name];
+    const v = violationLine(name, secure, first !== undefined, insecure);
+    if (!v || !first) continue;
     violation = true;
-    const first = checks.find((c) => c.side === side && c.found) as ScriptCheck;
     diags.warning(at(first), "script-security", `${v} (add enable_script_security to global_defs)`);
   }
   return violation;

@@ -8,7 +8,6 @@ import { didYouMean } from "../diagnostics";
 import type { SourceLoc } from "../diagnostics";
 import type { HostFacts, KeelConfig } from "../model";
 import type { Ctx } from "../schema";
-import { declOrder } from "./keywords";
 import type { TrackRef, Tracking, VirtualAddress, VrrpInstance } from "./model";
 import type { Family } from "./net/common";
 
@@ -59,7 +58,8 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
     | Record<string, unknown>
     | undefined;
   const checkRefs = (owner: string, ownerObj: object, t: Tracking) => {
-    const ownerSeq = declOrder.get(ownerObj);
+    // declaration order is the order origins were recorded in (blocks are read in file order)
+    const ownerSeq = c.origins.order(ownerObj);
     const ref = (refs: TrackRef[], table: Record<string, object> | undefined, kind: string, code: string) => {
       for (const r of refs) {
         const target = table?.[r.name];
@@ -70,7 +70,13 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
             code,
             `${owner}: track_${kind} '${r.name}' names no ${kind === "script" ? "vrrp_script" : kind === "process" ? "vrrp_track_process" : kind === "bfd" ? "bfd_instance" : "track_file"}${guess ? `; did you mean '${guess}'?` : ""}`,
           );
-        } else if (target && ownerSeq !== undefined && (declOrder.get(target) ?? -1) > ownerSeq) {
+        } else if (
+          target &&
+          ownerSeq !== undefined &&
+          // a bfd_instance's order was never compared: keel does not say a track_bfd is defined later
+          kind !== "bfd" &&
+          (c.origins.order(target) ?? -1) > ownerSeq
+        ) {
           const where = at(target);
           c.error(
             at(r),
@@ -129,7 +135,7 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
     if (o.trackGroup === undefined) return;
     const tg = config.trackGroups[o.trackGroup];
     if (!tg) c.error(at(o), "unknown-track-group", `${what}: track_group '${o.trackGroup}' is not defined`);
-    else if ((declOrder.get(tg) ?? -1) > (declOrder.get(o) ?? Number.POSITIVE_INFINITY))
+    else if ((c.origins.order(tg) ?? -1) > (c.origins.order(o) ?? Number.POSITIVE_INFINITY))
       c.error(
         at(o),
         "track-defined-later",
@@ -356,7 +362,8 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
   // the sync groups' scripts count as used too (gathered once: scripts × groups was quadratic)
   for (const g of Object.values(config.vrrpSyncGroups)) for (const r of g.trackScripts) used.add(r.name);
   for (const s of Object.values(config.vrrpScripts)) {
-    if (!used.has(s.name)) c.warning(at(s), "unused-script", `vrrp_script ${s.name} is not used`);
+    // one per vrrp_script name, and the message names it: never a duplicate (Diagnostics.distinct)
+    if (!used.has(s.name)) c.diags.distinct("warning", at(s), "unused-script", `vrrp_script ${s.name} is not used`);
   }
 }
 

@@ -24,10 +24,6 @@ import { emitRoute, parseRouteLine } from "./net/route";
 import { emitRule, parseRuleLine } from "./net/rule";
 import { decimalToken, finishTrackProcess, trackFileSpec, trackProcessSpec, vrrpScriptSpec } from "./tracking";
 
-/** Declaration order of named VRRP objects (keepalived resolves some references in file order). */
-export const declOrder = new WeakMap<object, number>();
-let seq = 0;
-
 type NamedKey =
   | "vrrpInstances"
   | "vrrpSyncGroups"
@@ -68,7 +64,6 @@ function namedBlock<X extends Named>(
       }
       const x = create(nameTok.text);
       c.origin(x, nameTok);
-      declOrder.set(x, seq++);
       c.block(n, spec, x);
       finish?.(c, n, x);
       map[nameTok.text] = x;
@@ -164,10 +159,7 @@ const staticIpaddress: Keyword<KeelConfig> = {
     c.count(n, 0);
     for (const line of c.lines(n)) {
       const a = parseAddressLine(c, line, { isStatic: true, allowUseVmac: false, what: "static_ipaddress" });
-      if (a) {
-        declOrder.set(a, seq++);
-        cfg.staticIpaddresses.push(a);
-      }
+      if (a) cfg.staticIpaddresses.push(a);
     }
   },
   emit: (cfg, kw) => emitList(kw, cfg.staticIpaddresses, emitAddress),
@@ -178,10 +170,7 @@ const staticRoutes: Keyword<KeelConfig> = {
     c.count(n, 0);
     for (const line of c.lines(n)) {
       const r = parseRouteLine(c, line, { isStatic: true, what: "static_routes" });
-      if (r) {
-        declOrder.set(r, seq++);
-        cfg.staticRoutes.push(r);
-      }
+      if (r) cfg.staticRoutes.push(r);
     }
   },
   emit: (cfg, kw) => emitList(kw, cfg.staticRoutes, emitRoute),
@@ -192,10 +181,7 @@ const staticRules: Keyword<KeelConfig> = {
     c.count(n, 0);
     for (const line of c.lines(n)) {
       const r = parseRuleLine(c, line, { isStatic: true, what: "static_rules" });
-      if (r) {
-        declOrder.set(r, seq++);
-        cfg.staticRules.push(r);
-      }
+      if (r) cfg.staticRules.push(r);
     }
   },
   emit: (cfg, kw) => emitList(kw, cfg.staticRules, emitRule),

@@ -227,6 +227,12 @@ export const vrrpScriptSpec: BlockSpec<VrrpScript> = {
             "ignored-argument",
             `vrrp_script ${t.name}: words after the script are ignored; quote the command if they are its parameters, use 'user' for the user`,
           );
+        // the parsed script itself when there is nothing to drop or carry over: its origin
+        // is already the command's, and a big configuration keeps one object and origin fewer
+        if (s.user === undefined && t.script?.user === undefined) {
+          t.script = s;
+          return;
+        }
         t.script = {
           command: s.command,
           ...(t.script?.user !== undefined ? { user: t.script.user } : {}),

@@ -111,6 +111,19 @@ describe("duplicates", () => {
     d.error({ file: "f", line: 1, col: 1 }, "e", "x");
     expect([d.errorCount, d.warningCount]).toEqual([5, 1]);
   });
+  test("a distinct diagnostic is counted and kept like any other but never looked up as a duplicate", () => {
+    const d = new Diagnostics();
+    const at = { file: "f", line: 2, col: 5 };
+    d.distinct("warning", at, "unused-script", "vrrp_script a is not used");
+    d.warning(at, "unused-script", "vrrp_script a is not used");
+    d.distinct("error", at, "e", "x");
+    expect([d.errorCount, d.warningCount]).toEqual([1, 2]);
+    expect(d.items.map(formatDiagnostic)).toEqual([
+      "f:2:5: warning[unused-script]: vrrp_script a is not used",
+      "f:2:5: warning[unused-script]: vrrp_script a is not used",
+      "f:2:5: error[e]: x",
+    ]);
+  });
   test("a ~SEQ line reports its mistake once", () => {
     const r = parse("~SEQ(i, 1, 500) vrrp_script s$i { bogus }\n");
     expect(r.diagnostics.kinds.get("error[unknown-keyword]")?.count).toBe(1);
