@@ -101,7 +101,7 @@ async function exitStatus(daemon: Daemon): Promise<number> {
 
 export class Daemon {
   readonly faults: Faults;
-  /** set once an internal error stopped the daemon (exit status 2) */
+  /** set once an internal error stopped the daemon (exit status 70) */
   failed = false;
   /** the running configuration (insecure scripts taken out) */
   config: KeelConfig;
@@ -259,9 +259,9 @@ export class Daemon {
   }
 
   /**
-   * TERM/INT (or an internal error, with exit status 2): priority-0 adverts, VIPs
+   * TERM/INT (or an internal error, with exit status 70): priority-0 adverts, VIPs
    * removed, every part closed. Each step runs even if one before it throws; one that
-   * throws makes the exit status 2. During start-up the stop waits for "Startup complete".
+   * throws makes the exit status 70. During start-up the stop waits for "Startup complete".
    */
   stop(reason: string, code = 0): void {
     if (this.phase === "starting") {
@@ -301,7 +301,7 @@ export class Daemon {
     });
   }
 
-  /** A part whose state can no longer be trusted: stop as cleanly as possible, exit 2. */
+  /** A part whose state can no longer be trusted: stop as cleanly as possible, exit 70. */
   private fail(part: Part): void {
     if (this.failed) return;
     this.failed = true;
