@@ -104,3 +104,33 @@ describe("background start (no terminal, no -n)", () => {
     expect(await first.exited).toBe(0);
   }, 60_000);
 });
+
+describe("the checker process's options", () => {
+  let lab: Lab;
+  beforeAll(() => {
+    ensureKeel();
+    lab = Lab.create(["h1"]);
+  });
+  afterAll(() => lab?.destroy());
+
+  test("--all starts it without virtual_server; -c names its pid file, removed when it stops", async () => {
+    const dir = lab.tmpdir("h1");
+    const conf = GLOBAL + instance({ priority: 100 });
+    // the checker process starts before "Startup complete": without --all there is none
+    const plain = lab.keel("h1", conf, ["-c", `${dir}/plain-checkers.pid`]);
+    await plain.waitFor(/Startup complete/);
+    expect(plain.text()).not.toContain("Starting Healthcheck child process");
+    plain.kill("SIGTERM");
+    expect(await plain.exited).toBe(0);
+
+    const cpid = `${dir}/checkers.pid`;
+    const k = lab.keel("h1", conf, ["--all", "-c", cpid]);
+    const line = await k.waitFor(/Starting Healthcheck child process, pid=\d+/);
+    const child = Number(/pid=(\d+)/.exec(line.text)?.[1]);
+    await eventually(() => existsSync(cpid) && readFileSync(cpid, "utf8").trim() === String(child), 20_000);
+    k.kill("SIGTERM");
+    expect(await k.exited).toBe(0);
+    await eventually(() => !alive(child), 20_000);
+    expect(existsSync(cpid)).toBe(false);
+  }, 60_000);
+});
