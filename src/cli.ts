@@ -96,10 +96,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     }
     process.umask(mask);
   }
-  const { LOG_DAEMON, parseFacility } = await import("./runtime/log");
   const facilityArg = str(opts.get("log-facility"));
-  const facility = facilityArg === undefined ? LOG_DAEMON : parseFacility(facilityArg);
-  if (facility === undefined) {
+  // log.ts (and pino) only when asked: -t stays light
+  const facility = facilityArg === undefined ? undefined : (await import("./runtime/log")).parseFacility(facilityArg);
+  if (facilityArg !== undefined && facility === undefined) {
     io.err(`keel: invalid log facility '${facilityArg}' (0-7 or local0-local7 for LOG_LOCALn, daemon, user)\n`);
     return EXIT_FATAL;
   }
@@ -167,7 +167,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
 
   // the runtime (FFI, sockets) is loaded only to run: -t and convert never need it
   const { startDaemon } = await import("./runtime/daemon");
-  const { createLogger } = await import("./runtime/log");
+  const { createLogger, LOG_DAEMON } = await import("./runtime/log");
   const { dataText } = await import("./runtime/dumps");
   // keepalived: syslog unless -G (facility daemon, or -S), the console with -l,
   // a file with -g[FILE]; with no syslog to reach and no -l, the console anyway
@@ -179,7 +179,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     const { openDatagramSender } = await import("../native-bindings/unix-dgram");
     try {
       const s = openDatagramSender(syslogPath);
-      syslog = { facility, send: (d) => s.send(d) };
+      syslog = { facility: facility ?? LOG_DAEMON, send: (d) => s.send(d) };
     } catch {
       syslog = undefined;
     }
