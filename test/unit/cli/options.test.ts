@@ -258,3 +258,26 @@ describe("-a/--address-monitoring", () => {
     expect(wrapped.links()).toEqual(k.links());
   });
 });
+
+describe("-m/--core-dump", () => {
+  test("lifts the core file size limit (RLIMIT_CORE) to unlimited, as keepalived's core_dump_init", async () => {
+    // in a process of its own: the limit is per process, and this one stays as it was
+    const script = join(dir, "rlimit.ts");
+    writeFileSync(
+      script,
+      `import { setCoreLimitUnlimited } from ${JSON.stringify(join(import.meta.dir, "../../../native-bindings/rlimit"))};
+       import { readFileSync } from "node:fs";
+       process.stdout.write(String(setCoreLimitUnlimited() ?? "ok") + "\\n");
+       process.stdout.write(readFileSync("/proc/self/limits", "utf8"));`,
+    );
+    // soft limit 0 first, so only the call can make it unlimited
+    const p = Bun.spawn(["sh", "-c", 'ulimit -Sc 0 && exec "$0" "$1"', process.execPath, script], {
+      stdout: "pipe",
+      stderr: "inherit",
+    });
+    const out = await new Response(p.stdout).text();
+    expect(await p.exited).toBe(0);
+    expect(out.split("\n")[0]).toBe("ok");
+    expect(out).toMatch(/^Max core file size\s+unlimited\s+unlimited\s+bytes\s*$/m);
+  });
+});
