@@ -123,9 +123,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     out.err(`keel: --format must be conf or toml, not '${format}'\n`);
     return EXIT_FATAL;
   }
+  let missingFiles = false;
   const load = () => {
     const r = loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) });
-    if (opts.has("all-config")) allConfig(r.diagnostics);
+    if (opts.has("all-config")) missingFiles = allConfig(r.diagnostics);
     return r;
   };
   const result = load();
@@ -145,6 +146,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     const summary = `keel: ${file}: ${e} error${e === 1 ? "" : "s"}, ${w} warning${w === 1 ? "" : "s"}\n`;
     if (typeof test === "string") writeFileSync(test, report + summary);
     else io.err(report + summary);
+    // keepalived -e: a missing file ends it before the test's own status (main.c:
+    // had_config_file_error → KEEPALIVED_EXIT_NO_CONFIG, ahead of config_test_exit)
+    if (missingFiles) return EXIT_NO_CONFIG;
     // keepalived keeps the highest CONFIG_* status and CONFIG_SECURITY_ERROR is the highest
     return violation ? EXIT_CONFIG_TEST_SECURITY : e > 0 ? EXIT_CONFIG_TEST : EXIT_OK;
   }
@@ -297,11 +301,12 @@ const str = optValue;
  * keepalived -e (include_check_set(NULL) in lib/parser.c): an `include` whose pattern
  * matches no file is a configuration error instead of a warning, and keepalived exits.
  * keel already refuses to start on any other configuration error (keepalived starts
- * despite the ones it can skip), so this is the one difference -e makes.
+ * despite the ones it can skip), so this is the one difference -e makes. true: one was.
  */
-function allConfig(d: Diagnostics): void {
-  for (const w of d.items.filter((i) => i.severity === "warning" && i.code === "include-no-match"))
-    d.error(w, "include-no-match", `${w.message} (an error with -e/--all-config)`);
+function allConfig(d: Diagnostics): boolean {
+  const missing = d.items.filter((i) => i.severity === "warning" && i.code === "include-no-match");
+  for (const w of missing) d.error(w, "include-no-match", `${w.message} (an error with -e/--all-config)`);
+  return missing.length > 0;
 }
 
 const CONFIG_OPTIONS: OptionSpec[] = [
