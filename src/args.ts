@@ -380,11 +380,13 @@ export function helpText(): string {
   const lines = OPTIONS.map((o) => {
     const arg = o.kind === "required" ? "=ARG" : o.kind === "optional" ? "[=ARG]" : "";
     const flag = `${o.short ? `-${o.short}, ` : "    "}--${o.long}${arg}`;
-    return `  ${flag.padEnd(30)} ${o.help}`;
+    // a refused option is listed (it is keepalived's) and says so; running with it says why
+    return `  ${flag.padEnd(30)} ${o.help}${o.compat.status === "refused" ? " [not supported by keel]" : ""}`;
   });
   return [
     "Usage: keel [OPTION...]            run the daemon (keepalived's options)",
     "       keel convert FILE [--to toml|conf] [-o OUT]",
+    "       keel config dump [-f FILE]          the resolved configuration as JSON",
     "       keel demo [--simulated]           three routers and a load balancer, live",
     "       keel attach | keel status [--json]  the TUI / a summary of a running keel",
     "       keel genhash -s ADDR -p PORT -u URL  keepalived's genhash (also keel -T ...)",
