@@ -42,6 +42,7 @@ describe("background start (no terminal, no -n)", () => {
     const files = { pid: `${dir}/bg.pid`, vpid: `${dir}/bg-vrrp.pid`, sock: `${dir}/bg.sock`, log: `${dir}/bg.log` };
     const conf = lab.file("bg.conf", GLOBAL + instance({ state: "MASTER", priority: 150, vips: [`${VIP}/32`] }));
     const args = [
+      "-d",
       "-G",
       `-g${files.log}`,
       "-f",
@@ -62,7 +63,10 @@ describe("background start (no terminal, no -n)", () => {
     expect(pid).not.toBe(starter.pid);
     expect(alive(pid)).toBe(true);
     expect(readFileSync(files.vpid, "utf8").trim()).toBe(String(pid));
-    expect(readFileSync(files.log, "utf8")).toContain("Startup complete");
+    const log = readFileSync(files.log, "utf8");
+    expect(log).toContain("Startup complete");
+    // -d: keepalived's dump text in the log, before the daemon counts as ready, and it runs on
+    expect(log).toMatch(/: {2}VRRP Instance = VI_1\n.*: {4}Virtual Router ID = 51\n/s);
     const st = JSON.parse(sh([KEEL, "status", "--json", "--control-socket", files.sock])) as Status;
     expect(st.pid).toBe(pid);
     expect(st.instances.map((i) => i.name)).toEqual(["VI_1"]);
