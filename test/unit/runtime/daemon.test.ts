@@ -142,6 +142,27 @@ async function started(): Promise<Daemon> {
 }
 
 describe("lifecycle", () => {
+  test("onReady runs once, after Startup complete (a background start's readiness)", async () => {
+    const at: number[] = [];
+    daemon = new Daemon({ ...w.options(), onReady: () => at.push(w.lines.length) });
+    expect(await daemon.start()).toBe(true);
+    const startup = w.lines.findIndex((l) => /Startup complete/.test(l));
+    expect(startup).toBeGreaterThan(-1);
+    expect(at).toEqual([startup + 1]);
+  });
+
+  test("--ignore-sigint: SIGINT leaves it running, SIGTERM still stops it", async () => {
+    const run = runDaemon({ ...w.options(), ignoreSigint: true });
+    await w.waitFor(/Startup complete/);
+    // the listener itself, as the signal would reach it (its stop would log "Stopping" at once)
+    process.emit("SIGINT");
+    expect(w.lines.some((l) => /Stopping$/.test(l))).toBe(false);
+    const c = await w.client();
+    expect(((await c.request({ cmd: "status" })) as { ok: boolean }).ok).toBe(true);
+    process.emit("SIGTERM");
+    expect(await run).toBe(0);
+  });
+
   test("runDaemon on a given kernel: pid files and socket in a temp dir, SIGTERM stops it with 0", async () => {
     const o = w.options();
     const run = runDaemon(o);
