@@ -46,45 +46,85 @@ const GOOD = `vrrp_instance VI_1 {
 }
 `;
 
-/** keepalived 2.2.7 core/main.c long_options, as Debian builds it (no --perf, --debug, mem-check) */
-const KEEPALIVED_227 = [
-  "use-file",
-  "vrrp",
-  "check",
-  "no_bfd",
-  "all",
-  "log-console",
-  "log-detail",
-  "log-facility",
-  "log-file",
-  "all-config",
-  "flush-log-file",
-  "no-syslog",
-  "umask",
-  "release-vips",
-  "dont-release-vrrp",
-  "dont-release-ipvs",
-  "dont-respawn",
-  "dont-fork",
-  "dump-conf",
-  "pid",
-  "vrrp_pid",
-  "genhash",
-  "checkers_pid",
-  "address-monitoring",
-  "bfd_pid",
-  "snmp",
-  "snmp-agent-socket",
-  "core-dump",
-  "core-dump-pattern",
-  "namespace",
-  "config-id",
-  "signum",
-  "config-test",
-  "config-fd",
-  "version",
-  "help",
-];
+/**
+ * keepalived 2.2.7 core/main.c long_options as Debian builds it (no --perf, --debug,
+ * mem-check), with each one's has_arg: r required, o optional, n none.
+ */
+const KEEPALIVED_227_ARGS: Record<string, "r" | "o" | "n"> = {
+  "use-file": "r",
+  vrrp: "n",
+  check: "n",
+  no_bfd: "n",
+  all: "n",
+  "log-console": "n",
+  "log-detail": "n",
+  "log-facility": "r",
+  "log-file": "o",
+  "all-config": "n",
+  "flush-log-file": "n",
+  "no-syslog": "n",
+  umask: "r",
+  "release-vips": "n",
+  "dont-release-vrrp": "n",
+  "dont-release-ipvs": "n",
+  "dont-respawn": "n",
+  "dont-fork": "n",
+  "dump-conf": "n",
+  pid: "r",
+  vrrp_pid: "r",
+  genhash: "n",
+  checkers_pid: "r",
+  "address-monitoring": "n",
+  bfd_pid: "r",
+  snmp: "n",
+  "snmp-agent-socket": "r",
+  "core-dump": "n",
+  "core-dump-pattern": "o",
+  namespace: "r",
+  "config-id": "r",
+  signum: "r",
+  "config-test": "o",
+  "config-fd": "r",
+  version: "n",
+  help: "n",
+};
+const KEEPALIVED_227 = Object.keys(KEEPALIVED_227_ARGS);
+/** their short options (main.c's getopt_long string) */
+const KEEPALIVED_227_SHORT: Record<string, string> = {
+  "use-file": "f",
+  vrrp: "P",
+  check: "C",
+  no_bfd: "B",
+  "log-console": "l",
+  "log-detail": "D",
+  "log-facility": "S",
+  "log-file": "g",
+  "all-config": "e",
+  "no-syslog": "G",
+  umask: "u",
+  "release-vips": "X",
+  "dont-release-vrrp": "V",
+  "dont-release-ipvs": "I",
+  "dont-respawn": "R",
+  "dont-fork": "n",
+  "dump-conf": "d",
+  pid: "p",
+  vrrp_pid: "r",
+  genhash: "T",
+  checkers_pid: "c",
+  "address-monitoring": "a",
+  bfd_pid: "b",
+  snmp: "x",
+  "snmp-agent-socket": "A",
+  "core-dump": "m",
+  "core-dump-pattern": "M",
+  namespace: "s",
+  "config-id": "i",
+  "config-test": "t",
+  version: "v",
+  help: "h",
+};
+const KIND = { r: "required", o: "optional", n: "none" } as const;
 
 describe("the option table", () => {
   test("has every keepalived 2.2.7 option, none of them keel-only", () => {
@@ -93,6 +133,14 @@ describe("the option table", () => {
       expect({ name, has: byName.has(name) }).toEqual({ name, has: true });
       expect({ name, status: byName.get(name)?.compat.status }).not.toEqual({ name, status: "keel-only" });
     }
+  });
+  test("each has keepalived's short option, or none where keepalived has none", () => {
+    for (const o of OPTIONS.filter((x) => x.long in KEEPALIVED_227_ARGS))
+      expect({ name: o.long, short: o.short }).toEqual({ name: o.long, short: KEEPALIVED_227_SHORT[o.long] });
+  });
+  test("each takes its argument as keepalived's does (required, optional or none)", () => {
+    for (const o of OPTIONS.filter((x) => x.long in KEEPALIVED_227_ARGS))
+      expect({ name: o.long, kind: o.kind }).toEqual({ name: o.long, kind: KIND[KEEPALIVED_227_ARGS[o.long] as "r"] });
   });
   test("keel-only options are not keepalived's; refusals and keel-only ones say why", () => {
     for (const o of OPTIONS) {
