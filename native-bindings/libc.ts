@@ -29,6 +29,7 @@ export const libc = dlopen("libc.so.6", {
   if_nametoindex: { args: [cstring], returns: u32 },
   if_indextoname: { args: [u32, ptr], returns: ptr },
   getpid: { args: [], returns: i32 },
+  setrlimit: { args: [i32, ptr], returns: i32 },
   __errno_location: { args: [], returns: ptr },
   strerror: { args: [i32], returns: cstring },
 }).symbols;

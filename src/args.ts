@@ -22,74 +22,285 @@ export interface OptSpec {
   short?: string;
   kind: OptionSpec["arg"];
   help: string;
-  compat?: OptionCompat;
+  compat: OptionCompat;
 }
 
-/** The table drives both parsing and `keel --help`. */
+const applied = (note?: string): OptionCompat => (note ? { status: "applied", note } : { status: "applied" });
+const keelOnly = (note: string): OptionCompat => ({ status: "keel-only", note });
+const refused = (note: string): OptionCompat => ({ status: "refused", note });
+
+/** The table drives parsing, `keel --help`, the refusals and COMPATIBILITY.md. */
 export const OPTIONS: OptSpec[] = [
   {
     long: "use-file",
     short: "f",
     kind: "required",
     help: "Use the specified configuration file (keepalived.conf or .toml)",
+    compat: applied(),
   },
-  { long: "format", kind: "required", help: "Configuration format: conf|toml (default: by file extension)" },
-  { long: "vrrp", short: "P", kind: "none", help: "Only run with VRRP subsystem" },
-  { long: "check", short: "C", kind: "none", help: "Only run with Health-checker subsystem" },
-  { long: "no_bfd", short: "B", kind: "none", help: "Don't run BFD subsystem" },
-  { long: "all", kind: "none", help: "Force all subsystems to run, even if they have no configuration" },
-  { long: "log-console", short: "l", kind: "none", help: "Log messages to local console" },
-  { long: "log-detail", short: "D", kind: "none", help: "Detailed log messages" },
-  { long: "log-facility", short: "S", kind: "required", help: "Set syslog facility to LOG_LOCAL[0-7]" },
-  { long: "log-file", short: "g", kind: "optional", help: "Also log to FILE (default /tmp/keepalived.log)" },
-  { long: "log-format", kind: "required", help: "Log line format: text|json" },
-  { long: "all-config", short: "e", kind: "none", help: "Don't ignore configuration errors" },
-  { long: "flush-log-file", kind: "none", help: "Flush log file on write" },
-  { long: "no-syslog", short: "G", kind: "none", help: "Don't log via syslog" },
-  { long: "umask", short: "u", kind: "required", help: "umask for file creation (in numeric form)" },
-  { long: "release-vips", short: "X", kind: "none", help: "Drop VIP on transition from signal" },
-  { long: "dont-release-vrrp", short: "V", kind: "none", help: "Don't remove VRRP VIPs and VROUTEs on daemon stop" },
-  { long: "dont-release-ipvs", short: "I", kind: "none", help: "Don't remove IPVS topology on daemon stop" },
-  { long: "dont-respawn", short: "R", kind: "none", help: "Don't respawn child processes" },
+  {
+    long: "format",
+    kind: "required",
+    help: "Configuration format: conf|toml (default: by file extension)",
+    compat: keelOnly("keel also reads a TOML form of keepalived.conf"),
+  },
+  {
+    long: "vrrp",
+    short: "P",
+    kind: "none",
+    help: "Only run with VRRP subsystem",
+    compat: applied("no checker process is started"),
+  },
+  {
+    long: "check",
+    short: "C",
+    kind: "none",
+    help: "Only run with Health-checker subsystem",
+    compat: applied("no VRRP instance runs"),
+  },
+  {
+    long: "no_bfd",
+    short: "B",
+    kind: "none",
+    help: "Don't run BFD subsystem",
+    compat: applied("keel never runs a BFD process (bfd_instance is not applied), so there is always none to run"),
+  },
+  {
+    long: "all",
+    kind: "none",
+    help: "Force all subsystems to run, even if they have no configuration",
+    compat: applied("the checker process runs even with no virtual_server; keel has no BFD process to start"),
+  },
+  { long: "log-console", short: "l", kind: "none", help: "Log messages to local console", compat: applied() },
+  { long: "log-detail", short: "D", kind: "none", help: "Detailed log messages", compat: applied() },
+  {
+    long: "log-facility",
+    short: "S",
+    kind: "required",
+    help: "Set syslog facility to LOG_LOCAL[0-7] (0-7 or local0-7), user or daemon (default)",
+    compat: applied(
+      "a value keepalived does not know is refused; keepalived prints 'Invalid log facility' and logs to daemon",
+    ),
+  },
+  {
+    long: "log-file",
+    short: "g",
+    kind: "optional",
+    help: "Also log to FILE (default /tmp/keepalived.log)",
+    compat: applied("without FILE keel writes /tmp/keepalived.log"),
+  },
+  {
+    long: "log-format",
+    kind: "required",
+    help: "Log line format: text|json",
+    compat: keelOnly("JSON log lines for log collectors"),
+  },
+  {
+    long: "all-config",
+    short: "e",
+    kind: "none",
+    help: "Error if any configuration file is missing (an include matching no file)",
+    compat: applied(
+      "an include that matches no file becomes an error. With or without -e keel refuses to start on any configuration error, where keepalived starts and skips what it cannot read: keel runs only what keel -t checked",
+    ),
+  },
+  {
+    long: "flush-log-file",
+    kind: "none",
+    help: "Flush log file on write",
+    compat: applied("keel writes each line to the -g file as it comes (no buffer), with or without it"),
+  },
+  { long: "no-syslog", short: "G", kind: "none", help: "Don't log via syslog", compat: applied() },
+  {
+    long: "umask",
+    short: "u",
+    kind: "required",
+    help: "umask for file creation (in numeric form: 0NNN, 0xNN or decimal)",
+    compat: applied("an invalid value is refused; keepalived prints 'Invalid --umask option' and keeps its umask"),
+  },
+  {
+    long: "release-vips",
+    short: "X",
+    kind: "none",
+    help: "Drop VIP on transition from signal",
+    compat: refused(
+      "keel removes only the VIPs an instance set in this run when it leaves MASTER; removing them whoever set them (keepalived's RELEASE_VIPS_BIT) is not implemented",
+    ),
+  },
+  {
+    long: "dont-release-vrrp",
+    short: "V",
+    kind: "none",
+    help: "Don't remove VRRP VIPs and VROUTEs on daemon stop",
+    compat: applied(),
+  },
+  {
+    long: "dont-release-ipvs",
+    short: "I",
+    kind: "none",
+    help: "Don't remove IPVS topology on daemon stop",
+    compat: applied(),
+  },
+  { long: "dont-respawn", short: "R", kind: "none", help: "Don't respawn child processes", compat: applied() },
   {
     long: "dont-fork",
     short: "n",
     kind: "none",
     help: "Don't fork the daemon process (run headless in the foreground)",
+    compat: applied(),
   },
-  { long: "daemon", kind: "none", help: "Run the engine headless (no terminal UI)" },
-  { long: "dump-conf", short: "d", kind: "none", help: "Dump the configuration data (the resolved model as JSON)" },
-  { long: "pid", short: "p", kind: "required", help: "Use specified pidfile for parent process" },
-  { long: "vrrp_pid", short: "r", kind: "required", help: "Use specified pidfile for VRRP child process" },
-  { long: "checkers_pid", short: "c", kind: "required", help: "Use specified pidfile for checkers child process" },
-  { long: "bfd_pid", short: "b", kind: "required", help: "Use specified pidfile for BFD child process" },
+  {
+    long: "daemon",
+    kind: "none",
+    help: "Run headless in the background (as without -n when not on a terminal)",
+    compat: keelOnly("keel shows its TUI when started on a terminal; --daemon goes into the background there too"),
+  },
+  {
+    long: "dump-conf",
+    short: "d",
+    kind: "none",
+    help: "Dump the configuration data to the log at start (keel config dump: the model as JSON)",
+    compat: applied("keel logs the VRRP part of keepalived's dump (the SIGUSR1 data text)"),
+  },
+  {
+    long: "pid",
+    short: "p",
+    kind: "required",
+    help: "Use specified pidfile for parent process",
+    compat: applied("keel runs VRRP in its main process: this file and -r's hold the same pid"),
+  },
+  {
+    long: "vrrp_pid",
+    short: "r",
+    kind: "required",
+    help: "Use specified pidfile for VRRP child process",
+    compat: applied("keel runs VRRP in its main process: this file and -p's hold the same pid"),
+  },
+  {
+    long: "genhash",
+    short: "T",
+    kind: "none",
+    help: "Enter into genhash utility mode (the first option)",
+    compat: applied("only as the first option; keepalived warns and ignores the options before it"),
+  },
+  {
+    long: "checkers_pid",
+    short: "c",
+    kind: "required",
+    help: "Use specified pidfile for checkers child process",
+    compat: applied(),
+  },
+  {
+    long: "bfd_pid",
+    short: "b",
+    kind: "required",
+    help: "Use specified pidfile for BFD child process",
+    compat: applied(
+      "keel never runs a BFD process, so the file is never written, as keepalived with no BFD configuration",
+    ),
+  },
   {
     long: "address-monitoring",
     short: "a",
     kind: "none",
     help: "Report all address additions/deletions notified via netlink",
+    compat: applied("logged by the VRRP side; keel's checker process does not watch addresses"),
   },
-  { long: "namespace", short: "s", kind: "required", help: "Run in network namespace NAME (overrides config)" },
-  { long: "core-dump", short: "m", kind: "none", help: "Produce core dump if terminate abnormally" },
-  { long: "core-dump-pattern", short: "M", kind: "optional", help: "Also set /proc/sys/kernel/core_pattern to PATN" },
+  {
+    long: "snmp",
+    short: "x",
+    kind: "none",
+    help: "Enable SNMP subsystem",
+    compat: refused("keel has no SNMP agent yet (issue 17); --metrics and the control socket carry the state"),
+  },
+  {
+    long: "snmp-agent-socket",
+    short: "A",
+    kind: "required",
+    help: "Use the specified socket for master agent",
+    compat: refused("keel has no SNMP agent yet (issue 17); --metrics and the control socket carry the state"),
+  },
+  {
+    long: "namespace",
+    short: "s",
+    kind: "required",
+    help: "Run in network namespace NAME (overrides config)",
+    compat: refused("keel cannot enter a network namespace yet (issue 16); run it as `ip netns exec NAME keel ...`"),
+  },
+  {
+    long: "core-dump",
+    short: "m",
+    kind: "none",
+    help: "Produce core dump if terminate abnormally",
+    compat: applied("the core file size limit is raised for keel and the processes it starts"),
+  },
+  {
+    long: "core-dump-pattern",
+    short: "M",
+    kind: "optional",
+    help: "Also set /proc/sys/kernel/core_pattern to PATN (default 'core')",
+    compat: applied(),
+  },
   {
     long: "config-id",
     short: "i",
     kind: "required",
     help: "Skip any configuration lines beginning '@' that don't match id",
+    compat: applied(),
   },
-  { long: "signum", kind: "required", help: "Return signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON" },
+  {
+    long: "signum",
+    kind: "required",
+    help: "Return signal number for STOP, RELOAD, DATA, STATS, STATS_CLEAR, JSON",
+    compat: applied(),
+  },
   {
     long: "config-test",
     short: "t",
     kind: "optional",
     help: "Check the configuration for errors (to stderr, or to LOG_FILE)",
+    compat: applied(),
   },
-  { long: "control-socket", kind: "required", help: "Control socket path (default /run/keel/keel.sock)" },
-  { long: "metrics", kind: "required", help: "Serve Prometheus metrics on ADDR:PORT (off by default)" },
-  { long: "version", short: "v", kind: "none", help: "Display the version number" },
-  { long: "help", short: "h", kind: "none", help: "Display this help message" },
+  {
+    long: "config-fd",
+    kind: "required",
+    help: "(keepalived internal) read the configuration from a file descriptor",
+    compat: refused(
+      "keepalived passes it only to the processes it starts itself; keel's processes read the configuration file",
+    ),
+  },
+  {
+    long: "ignore-sigint",
+    kind: "none",
+    help: "Ignore SIGINT (default: stop as on SIGTERM), for debuggers",
+    compat: applied("keepalived 2.4's option (2.2.7 has none)"),
+  },
+  {
+    long: "control-socket",
+    kind: "required",
+    help: "Control socket path (default /run/keel/keel.sock)",
+    compat: keelOnly("keel status, keel attach and the TUI talk to the daemon through it"),
+  },
+  {
+    long: "metrics",
+    kind: "required",
+    help: "Serve Prometheus metrics on ADDR:PORT (off by default)",
+    compat: keelOnly("Prometheus metrics"),
+  },
+  { long: "version", short: "v", kind: "none", help: "Display the version number", compat: applied() },
+  { long: "help", short: "h", kind: "none", help: "Display this help message", compat: applied() },
 ];
+
+/**
+ * keepalived's set_umask (core/main.c): strtoll base 0 (0NNN octal, 0xNN hex, else
+ * decimal), the whole word, within 0777. undefined: not such a number.
+ */
+export function parseUmask(s: string): number | undefined {
+  const m = /^\s*(?:(0[xX][0-9a-fA-F]+)|(0[0-7]*)|([1-9][0-9]*))$/.exec(s);
+  if (!m) return undefined;
+  const v = m[1] ? Number.parseInt(m[1].slice(2), 16) : m[2] ? Number.parseInt(m[2], 8) : Number(m[3]);
+  return v <= 0o777 ? v : undefined;
+}
 
 export interface ParsedArgs {
   /** long option name → value (true for flags and absent optional values) */
@@ -169,11 +380,13 @@ export function helpText(): string {
   const lines = OPTIONS.map((o) => {
     const arg = o.kind === "required" ? "=ARG" : o.kind === "optional" ? "[=ARG]" : "";
     const flag = `${o.short ? `-${o.short}, ` : "    "}--${o.long}${arg}`;
-    return `  ${flag.padEnd(30)} ${o.help}`;
+    // a refused option is listed (it is keepalived's) and says so; running with it says why
+    return `  ${flag.padEnd(30)} ${o.help}${o.compat.status === "refused" ? " [not supported by keel]" : ""}`;
   });
   return [
     "Usage: keel [OPTION...]            run the daemon (keepalived's options)",
     "       keel convert FILE [--to toml|conf] [-o OUT]",
+    "       keel config dump [-f FILE]          the resolved configuration as JSON",
     "       keel demo [--simulated]           three routers and a load balancer, live",
     "       keel attach | keel status [--json]  the TUI / a summary of a running keel",
     "       keel genhash -s ADDR -p PORT -u URL  keepalived's genhash (also keel -T ...)",

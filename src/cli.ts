@@ -3,10 +3,11 @@
  * Returns the exit status; the caller (src/main.ts) exits with it.
  */
 import { existsSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
 import pkg from "../package.json";
-import { SIGNUMS, helpText, optValue, parseArgs, parseSubcommand } from "./args";
+import { OPTIONS, SIGNUMS, helpText, optValue, parseArgs, parseSubcommand, parseUmask } from "./args";
 import type { OptionSpec } from "./base/getopt";
-import { renderDiagnostics } from "./config/diagnostics";
+import { type Diagnostics, renderDiagnostics } from "./config/diagnostics";
 import { type ConfigFormat, formatOf, loadConfig } from "./config/load";
 import { Origins } from "./config/origins";
 import { emitConf } from "./config/parse";
@@ -30,10 +31,15 @@ export const EXIT_OK = 0;
 export const EXIT_CONFIG = 4;
 export const EXIT_CONFIG_TEST = 5;
 export const EXIT_CONFIG_TEST_SECURITY = 6;
+/** keepalived's exit statuses otherwise (lib/scheduler.h KEEPALIVED_EXIT_*) */
+export const EXIT_FATAL = 1;
+/** read_config_file found errors: keepalived exits with EXIT_NOTCONFIGURED */
+export const EXIT_NO_CONFIG = 6;
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === "convert") return convert(rest, io);
+  if (sub === "config") return configCommand(rest, io);
   if (sub === "demo") return (await import("./commands/demo")).demo(rest, io);
   if (sub === "attach") return (await import("./commands/attach")).attach(rest, io);
   if (sub === "status") return (await import("./commands/status")).status(rest, io);
@@ -70,16 +76,61 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return 0;
   }
 
-  const file = str(opts.get("use-file")) ?? DEFAULT_CONFIG_FILE;
+  if (opts.has("genhash")) {
+    io.err("keel: -T/--genhash must be the first option (keel -T -s ADDR ...)\n");
+    return EXIT_FATAL;
+  }
+  // keepalived's options that keel cannot honour yet are refused, never accepted and ignored
+  for (const o of OPTIONS) {
+    if (o.compat.status === "refused" && opts.has(o.long)) {
+      io.err(`keel: ${o.short ? `-${o.short}/` : ""}--${o.long} is not supported: ${o.compat.note}\n`);
+      return EXIT_FATAL;
+    }
+  }
+  // keepalived applies -u while it parses its options, before anything is written
+  const umaskArg = str(opts.get("umask"));
+  if (umaskArg !== undefined) {
+    const mask = parseUmask(umaskArg);
+    if (mask === undefined) {
+      io.err(`keel: invalid --umask option '${umaskArg}' (a number within 0777: 0NNN octal, 0xNN hex or decimal)\n`);
+      return EXIT_FATAL;
+    }
+    process.umask(mask);
+  }
+  const facilityArg = str(opts.get("log-facility"));
+  // log.ts (and pino) only when asked: -t stays light
+  const facility = facilityArg === undefined ? undefined : (await import("./runtime/log")).parseFacility(facilityArg);
+  if (facilityArg !== undefined && facility === undefined) {
+    io.err(`keel: invalid log facility '${facilityArg}' (0-7 or local0-local7 for LOG_LOCALn, daemon, user)\n`);
+    return EXIT_FATAL;
+  }
+  const logFormat = str(opts.get("log-format"));
+  if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") {
+    io.err(`keel: --log-format must be text or json, not '${logFormat}'\n`);
+    return EXIT_FATAL;
+  }
+
+  // a background daemon (src/runtime/background.ts) tells its starter what goes wrong
+  const { backgroundChild, startMode, startInBackground } = await import("./runtime/background");
+  const bg = process.env.KEEL_CHILD ? undefined : backgroundChild();
+  const out = bg ? { out: io.out, err: (s: string) => bg.relay(s) } : io;
+
+  // the background process moves to / once it has read its configuration: a relative
+  // -f (read again on SIGHUP) names the file the starter meant
+  const given = str(opts.get("use-file")) ?? DEFAULT_CONFIG_FILE;
+  const file = bg ? resolve(given) : given;
   const format = str(opts.get("format"));
   if (format !== undefined && format !== "conf" && format !== "toml") {
-    io.err(`keel: --format must be conf or toml, not '${format}'\n`);
-    return 1;
+    out.err(`keel: --format must be conf or toml, not '${format}'\n`);
+    return EXIT_FATAL;
   }
-  const result = loadConfig(file, {
-    format: format as ConfigFormat | undefined,
-    configId: str(opts.get("config-id")),
-  });
+  let missingFiles = false;
+  const load = () => {
+    const r = loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) });
+    if (opts.has("all-config")) missingFiles = allConfig(r.diagnostics);
+    return r;
+  };
+  const result = load();
 
   const test = opts.get("config-test");
   if (test !== undefined) {
@@ -96,37 +147,36 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     const summary = `keel: ${file}: ${e} error${e === 1 ? "" : "s"}, ${w} warning${w === 1 ? "" : "s"}\n`;
     if (typeof test === "string") writeFileSync(test, report + summary);
     else io.err(report + summary);
+    // keepalived -e: a missing file ends it before the test's own status (main.c:
+    // had_config_file_error → KEEPALIVED_EXIT_NO_CONFIG, ahead of config_test_exit)
+    if (missingFiles) return EXIT_NO_CONFIG;
     // keepalived keeps the highest CONFIG_* status and CONFIG_SECURITY_ERROR is the highest
     return violation ? EXIT_CONFIG_TEST_SECURITY : e > 0 ? EXIT_CONFIG_TEST : EXIT_OK;
   }
 
-  if (opts.has("dump-conf")) {
-    for (const l of renderDiagnostics(result.diagnostics)) io.err(`${l}\n`);
-    io.out(`${JSON.stringify(result.config, null, 2)}\n`);
-    return result.diagnostics.errorCount > 0 ? EXIT_CONFIG : EXIT_OK;
+  for (const l of renderDiagnostics(result.diagnostics)) out.err(`${l}\n`);
+  if (result.diagnostics.errorCount > 0) {
+    out.err(`keel: ${file}: not starting with configuration errors (check with keel -t -f ${file})\n`);
+    return EXIT_NO_CONFIG;
   }
 
-  for (const l of renderDiagnostics(result.diagnostics)) io.err(`${l}\n`);
-  if (result.diagnostics.errorCount > 0) {
-    io.err(`keel: ${file}: not starting with configuration errors (check with keel -t -f ${file})\n`);
-    return EXIT_CONFIG;
-  }
-  // the runtime (FFI, sockets) is loaded only to run: -t, -d and convert never need it
+  const mode = startMode({
+    dontFork: opts.has("dont-fork"),
+    daemon: opts.has("daemon"),
+    terminal: process.stdin.isTTY === true && process.stdout.isTTY === true,
+    child: process.env.KEEL_CHILD !== undefined || bg !== undefined,
+  });
+  // keepalived reads its configuration, then forks (main.c: xdaemon after read_config_file)
+  if (mode === "background") return startInBackground(argv, io);
+  const withTui = mode === "tui";
+
+  // the runtime (FFI, sockets) is loaded only to run: -t and convert never need it
   const { startDaemon } = await import("./runtime/daemon");
-  const { createLogger } = await import("./runtime/log");
-  const logFormat = str(opts.get("log-format"));
-  if (logFormat !== undefined && logFormat !== "text" && logFormat !== "json") {
-    io.err(`keel: --log-format must be text or json, not '${logFormat}'\n`);
-    return 1;
-  }
-  // keepalived: syslog unless -G (facility daemon, -S N for local N), the console with -l,
+  const { createLogger, LOG_DAEMON } = await import("./runtime/log");
+  const { dataText } = await import("./runtime/dumps");
+  // keepalived: syslog unless -G (facility daemon, or -S), the console with -l,
   // a file with -g[FILE]; with no syslog to reach and no -l, the console anyway
   const syslogPath = process.env.KEEL_SYSLOG_SOCKET ?? "/dev/log";
-  const facilityArg = str(opts.get("log-facility"));
-  if (facilityArg !== undefined && !/^[0-7]$/.test(facilityArg)) {
-    io.err(`keel: -S takes a local facility number 0-7 (LOG_LOCAL0..7), not '${facilityArg}'\n`);
-    return 1;
-  }
   const useSyslog = !opts.has("no-syslog") && existsSync(syslogPath);
   const logFile = opts.get("log-file");
   let syslog: { facility: number; send: (d: string) => void } | undefined;
@@ -134,7 +184,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     const { openDatagramSender } = await import("../native-bindings/unix-dgram");
     try {
       const s = openDatagramSender(syslogPath);
-      syslog = { facility: facilityArg === undefined ? 3 : 16 + Number(facilityArg), send: (d) => s.send(d) };
+      syslog = { facility: facility ?? LOG_DAEMON, send: (d) => s.send(d) };
     } catch {
       syslog = undefined;
     }
@@ -142,46 +192,88 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   // `keel -f FILE` on a terminal: the daemon with the TUI in this process (keepalived
   // would fork into the background here; keel shows what it does instead). The log then
   // goes to syslog or a file, never over the TUI.
-  const withTui =
-    !opts.has("dont-fork") &&
-    !opts.has("daemon") &&
-    !process.env.KEEL_CHILD &&
-    process.stdin.isTTY === true &&
-    process.stdout.isTTY === true;
   const toConsole = !withTui && (opts.has("log-console") || !syslog);
   const tuiLogFile = withTui && !syslog && logFile === undefined ? "/tmp/keepalived.log" : undefined;
   const log = createLogger({
     format: logFormat as "text" | "json" | undefined,
     detail: opts.has("log-detail"),
-    write: toConsole ? io.err : false,
+    // in the background the console is /dev/null, as keepalived's after xdaemon
+    write: toConsole && !bg ? io.err : false,
     file: logFile === undefined ? tuiLogFile : logFile === true ? "/tmp/keepalived.log" : logFile,
     syslog,
+    onProblem: bg ? (l) => bg.relay(l) : undefined,
   });
   if (process.env.KEEL_CHILD === "checker") {
-    // the daemon's checker process (src/runtime/checker-link.ts started it with our flags)
+    // the daemon's checker process (src/runtime/checker-link.ts started it with our flags);
+    // -c names its pid file, as keepalived's checker child writes checkers_pidfile
+    const { acquirePidFiles, DEFAULT_CHECKERS_PID_FILE } = await import("./runtime/pidfile");
+    const pidPath = str(opts.get("checkers_pid")) ?? DEFAULT_CHECKERS_PID_FILE;
+    const pids = acquirePidFiles([pidPath]);
+    if ("error" in pids) log.warn(`Healthcheck child process: ${pids.error}; no pid file written`);
     const { runCheckerChild } = await import("./runtime/checker-child");
-    return runCheckerChild({
-      config: result.config,
-      log,
-      dontReleaseIpvs: opts.has("dont-release-ipvs"),
-      load: () =>
-        loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) }),
-    });
+    try {
+      return await runCheckerChild({
+        config: result.config,
+        log,
+        dontReleaseIpvs: opts.has("dont-release-ipvs"),
+        load,
+      });
+    } finally {
+      if (!("error" in pids)) pids.release();
+    }
   }
+  const { coreDumps } = await import("./runtime/core-dump");
+  const core = coreDumps(
+    {
+      unlimited: opts.has("core-dump") || opts.has("core-dump-pattern"),
+      pattern: opts.has("core-dump-pattern") ? (str(opts.get("core-dump-pattern")) ?? "core") : undefined,
+    },
+    log,
+  );
+  let kernel: import("./runtime/kernel").Kernel | undefined;
+  if (opts.has("address-monitoring")) {
+    const { LinuxKernel } = await import("./runtime/kernel-linux");
+    const { logAddressChanges } = await import("./runtime/address-log");
+    kernel = logAddressChanges(new LinuxKernel(), log);
+  }
+  // keepalived's xdaemon: chdir("/") in the background process
+  if (bg) process.chdir("/");
   const { daemon, exited: daemonExited } = startDaemon({
     config: result.config,
     configFile: file,
     log,
     argv: ["keel", ...argv],
+    kernel,
     dontReleaseVrrp: opts.has("dont-release-vrrp"),
     vrrpOnly: opts.has("vrrp"),
     checkOnly: opts.has("check"),
+    allSubsystems: opts.has("all"),
     dontRespawn: opts.has("dont-respawn"),
+    ignoreSigint: opts.has("ignore-sigint"),
     pidFile: str(opts.get("pid")),
     vrrpPidFile: str(opts.get("vrrp_pid")),
     controlSocket: str(opts.get("control-socket")),
     metrics: str(opts.get("metrics")),
-    load: () => loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) }),
+    load,
+    onReady: () => {
+      // keepalived -d: the configuration as its dump text, in the log, and it runs on
+      if (opts.has("dump-conf") && daemon.driver) {
+        try {
+          for (const l of dataText(daemon.driver.router, () => undefined, daemon.config)
+            .trimEnd()
+            .split("\n"))
+            log.info(l);
+        } catch (e) {
+          log.error(`cannot dump the configuration: ${(e as Error).message}`);
+        }
+      }
+      bg?.ready();
+    },
+  });
+  void daemonExited.then((code) => {
+    core.restore();
+    // it stopped before it was ready: the starter reports it (after ready this is a no-op)
+    bg?.failed(code);
   });
   if (!withTui) return daemonExited;
   const { DEFAULT_CONTROL_SOCKET } = await import("./control/protocol");
@@ -205,6 +297,52 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
 }
 
 const str = optValue;
+
+/**
+ * keepalived -e (include_check_set(NULL) in lib/parser.c): an `include` whose pattern
+ * matches no file is a configuration error instead of a warning, and keepalived exits.
+ * keel already refuses to start on any other configuration error (keepalived starts
+ * despite the ones it can skip), so this is the one difference -e makes. true: one was.
+ */
+function allConfig(d: Diagnostics): boolean {
+  const missing = d.items.filter((i) => i.severity === "warning" && i.code === "include-no-match");
+  for (const w of missing) d.error(w, "include-no-match", `${w.message} (an error with -e/--all-config)`);
+  return missing.length > 0;
+}
+
+const CONFIG_OPTIONS: OptionSpec[] = [
+  { long: "use-file", short: "f", arg: "required" },
+  { long: "format", arg: "required" },
+  { long: "config-id", short: "i", arg: "required" },
+];
+
+/**
+ * `keel config dump [-f FILE] [--format conf|toml] [-i ID]`: the resolved model (keepalived's
+ * defaults filled in) as JSON on stdout. keepalived's -d dumps its text into the log of a
+ * running daemon; keel's -d does that too, so the JSON lives here.
+ */
+function configCommand(argv: string[], io: Io): number {
+  const usage = "usage: keel config dump [-f FILE] [--format conf|toml] [-i ID]\n";
+  const [what, ...rest] = argv;
+  if (what !== "dump") {
+    io.err(`keel config: ${what === undefined ? "missing" : `unknown`} command${what ? ` '${what}'` : ""}\n${usage}`);
+    return EXIT_FATAL;
+  }
+  const args = parseSubcommand("config dump", rest, CONFIG_OPTIONS);
+  if (!args.ok) {
+    io.err(`${args.message}\n${usage}`);
+    return EXIT_FATAL;
+  }
+  const [file, format, configId] = ["use-file", "format", "config-id"].map((k) => optValue(args.opts.get(k)));
+  if (format !== undefined && format !== "conf" && format !== "toml") {
+    io.err(`keel config dump: --format must be conf or toml, not '${format}'\n`);
+    return EXIT_FATAL;
+  }
+  const result = loadConfig(file ?? DEFAULT_CONFIG_FILE, { format: format as ConfigFormat | undefined, configId });
+  for (const l of renderDiagnostics(result.diagnostics)) io.err(`${l}\n`);
+  io.out(`${JSON.stringify(result.config, null, 2)}\n`);
+  return result.diagnostics.errorCount > 0 ? EXIT_CONFIG : EXIT_OK;
+}
 
 const CONVERT_OPTIONS: OptionSpec[] = [
   { long: "to", arg: "required" },

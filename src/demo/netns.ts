@@ -215,6 +215,8 @@ export async function startNetnsDemo(opts: DemoOptions = {}): Promise<DemoContro
       join(tmp, `keel-${n}.pid`),
       "-r",
       join(tmp, `keel-vrrp-${n}.pid`),
+      "-c",
+      join(tmp, `keel-checkers-${n}.pid`),
     ];
     r.proc = spawnIn(r.pub.name, args, `${r.pub.name}.log`, { TMPDIR: tmp });
     r.pub.running = true;

@@ -4,12 +4,12 @@
  * a throw is logged with its stack and what the daemon was doing, counted per part
  * (`keel_internal_errors_total{part}` and `internalErrors` in the control status), and
  * then handled as the part's policy says: restart the part, contain the one call, or
- * stop the daemon with exit status 2 so its supervisor starts a clean one. Nothing
+ * stop the daemon with exit status 70 so its supervisor starts a clean one. Nothing
  * throws past a guard, and no part stops silently.
  *
  * keepalived's model is the same at process granularity: its parent restarts a VRRP or
  * checker child that dies (keepalived.c respawn), and exits with
- * KEEPALIVED_EXIT_PROGRAM_ERROR (2) when it cannot trust itself.
+ * KEEPALIVED_EXIT_PROGRAM_ERROR (70, EX_SOFTWARE) when it cannot trust itself.
  */
 import type { Logger } from "pino";
 import type { ChannelOptions, Kernel, KernelEvent } from "./kernel";
@@ -32,7 +32,7 @@ export type Part =
 /**
  * - restart: a new instance of the part is built from the running configuration
  * - contain: the one call fails (logged, counted); the part runs on
- * - exit: a best-effort clean stop, then exit status 2 (the supervisor restarts keel)
+ * - exit: a best-effort clean stop, then exit status 70 (the supervisor restarts keel)
  */
 export type Policy = "restart" | "contain" | "exit";
 
@@ -51,8 +51,8 @@ export const POLICY: Readonly<Record<Part, Policy>> = {
   process: "exit",
 };
 
-/** keepalived's KEEPALIVED_EXIT_PROGRAM_ERROR: an internal error, not a config or permission problem */
-export const EXIT_PROGRAM_ERROR = 2;
+/** keepalived 2.2.7's KEEPALIVED_EXIT_PROGRAM_ERROR (lib/scheduler.h: 70, EX_SOFTWARE): an internal error, not a config or permission problem */
+export const EXIT_PROGRAM_ERROR = 70;
 
 export class Faults {
   private readonly counts = new Map<Part, number>();
@@ -117,7 +117,7 @@ export class Faults {
 
   /**
    * Process-wide: a throw or rejection no guard caught (a timer or socket callback inside
-   * a part) is counted as `process` and stops the daemon with exit status 2; without
+   * a part) is counted as `process` and stops the daemon with exit status 70; without
    * these handlers Bun would print it and exit 1, leaving VIPs and pid files behind.
    */
   installProcessHandlers(): void {

@@ -9,7 +9,7 @@
  *  3. commit the VRRP driver: its fallible kernel steps (new VMACs, new sockets) run
  *     first and are undone if one fails: the reload is refused and the old instances,
  *     scripts and trackers run on. A throw later, inside its swap, leaves the engine in
- *     a state nobody can vouch for: the `vrrp` part's policy (stop, exit status 2).
+ *     a state nobody can vouch for: the `vrrp` part's policy (stop, exit status 70).
  *  4. swap the rest (scripts, trackers, notify, checkers, sync daemon), each on its own:
  *     the new configuration is running; what failed is reported.
  *

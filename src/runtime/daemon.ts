@@ -58,6 +58,12 @@ export interface DaemonOptions {
   checkOnly?: boolean;
   /** -R: a dead checker process is not started again */
   dontRespawn?: boolean;
+  /** --all: the checker process runs even with no virtual_server (keepalived's RUN_ALL_CHILDREN) */
+  allSubsystems?: boolean;
+  /** --ignore-sigint (keepalived 2.4): SIGINT does not stop the daemon */
+  ignoreSigint?: boolean;
+  /** called once the daemon runs, where sd_notify READY=1 is sent (a background start's readiness) */
+  onReady?: () => void;
   /** read and check the configuration again (SIGHUP) */
   load?: () => { config: KeelConfig; diagnostics: { items: Diagnostic[]; errorCount: number } };
 }
@@ -95,7 +101,7 @@ async function exitStatus(daemon: Daemon): Promise<number> {
 
 export class Daemon {
   readonly faults: Faults;
-  /** set once an internal error stopped the daemon (exit status 2) */
+  /** set once an internal error stopped the daemon (exit status 70) */
   failed = false;
   /** the running configuration (insecure scripts taken out) */
   config: KeelConfig;
@@ -186,7 +192,9 @@ export class Daemon {
       log,
       `READY=1\nSTATUS=${Object.keys(this.config.vrrpInstances).length} VRRP instance(s)\nMAINPID=${process.pid}`,
     );
-    const pending = this.pendingStop ?? (this.early.signal ? { reason: this.early.signal, code: 0 } : undefined);
+    this.o.onReady?.();
+    const early = this.early.signal === "SIGINT" && this.o.ignoreSigint ? undefined : this.early.signal;
+    const pending = this.pendingStop ?? (early ? { reason: early, code: 0 } : undefined);
     if (pending) this.stop(pending.reason, pending.code);
     return true;
   }
@@ -226,9 +234,13 @@ export class Daemon {
     this.control = this.newControl();
     this.control.start();
     driver.start();
-    if (!this.o.vrrpOnly && this.config.virtualServers.length > 0) this.startCheckers();
+    if (this.wantsCheckers(this.config)) this.startCheckers();
     this.trackers = this.newTrackers(this.config);
     this.trackers.start();
+  }
+
+  private wantsCheckers(c: KeelConfig): boolean {
+    return !this.o.vrrpOnly && (this.o.allSubsystems === true || c.virtualServers.length > 0);
   }
 
   /** A start that failed: close what was opened, in reverse; resolves false. */
@@ -247,9 +259,9 @@ export class Daemon {
   }
 
   /**
-   * TERM/INT (or an internal error, with exit status 2): priority-0 adverts, VIPs
+   * TERM/INT (or an internal error, with exit status 70): priority-0 adverts, VIPs
    * removed, every part closed. Each step runs even if one before it throws; one that
-   * throws makes the exit status 2. During start-up the stop waits for "Startup complete".
+   * throws makes the exit status 70. During start-up the stop waits for "Startup complete".
    */
   stop(reason: string, code = 0): void {
     if (this.phase === "starting") {
@@ -289,7 +301,7 @@ export class Daemon {
     });
   }
 
-  /** A part whose state can no longer be trusted: stop as cleanly as possible, exit 2. */
+  /** A part whose state can no longer be trusted: stop as cleanly as possible, exit 70. */
   private fail(part: Part): void {
     if (this.failed) return;
     this.failed = true;
@@ -375,7 +387,7 @@ export class Daemon {
     attempt("lvs-sync", "reloading the sync daemon", () => this.ensureSyncd(n.config));
     attempt("checkers", "reloading the checker process", () => {
       if (this.checkers) this.checkers.reload();
-      else if (!this.o.vrrpOnly && n.config.virtualServers.length > 0) this.startCheckers();
+      else if (this.wantsCheckers(n.config)) this.startCheckers();
     });
     return errors;
   }
@@ -565,7 +577,9 @@ export class Daemon {
         }
       });
     return {
-      stop: (sig) => this.stop(sig),
+      stop: (sig) => {
+        if (!(sig === "SIGINT" && this.o.ignoreSigint)) this.stop(sig);
+      },
       reload: this.faults.guard("reload", "SIGHUP", () => void this.reload()),
       writeData: dump("SIGUSR1", "data", () => writeData(d().router, at, this.config), "Printing VRRP data on signal"),
       writeStats: dump("SIGUSR2", "stats", () => writeStats(d().router, d().dropped), "Printing VRRP stats on signal"),

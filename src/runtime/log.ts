@@ -20,8 +20,31 @@ export interface LogOptions {
   detail?: boolean;
   /** -g[FILE]: also append to this file */
   file?: string;
-  /** syslog (keepalived's default unless -G): the facility number (-S N = local N) */
+  /** syslog (keepalived's default unless -G): the facility number (parseFacility) */
   syslog?: { facility: number; send: (datagram: string) => void };
+  /** warnings and errors also go here (a background start relays them to its starter) */
+  onProblem?: (line: string) => void;
+}
+
+/** syslog facility numbers (<syslog.h> LOG_* >> 3) */
+export const LOG_USER = 1;
+export const LOG_DAEMON = 3;
+const LOG_LOCAL0 = 16;
+
+/**
+ * keepalived's -S (main.c, case 'S'): a number 0-7 or local0-local7 for LOG_LOCALn, or the
+ * names in its facility_names table, daemon and user. undefined: not one of them.
+ */
+export function parseFacility(s: string): number | undefined {
+  const n = /^(?:local)?([0-9]+)$/.exec(s);
+  if (n) {
+    // read_unsigned: decimal, 0..LOG_FACILITY_MAX (7)
+    const v = Number(n[1]);
+    return v <= 7 ? LOG_LOCAL0 + v : undefined;
+  }
+  if (s === "daemon") return LOG_DAEMON;
+  if (s === "user") return LOG_USER;
+  return undefined;
 }
 
 /** syslog severities (RFC 5424 6.2.1) by pino level */
@@ -58,6 +81,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
       }
       const line = json ? rec : `${ctime(time)}: ${msg}\n`;
       write?.(line);
+      if (opts.onProblem && (SEVERITY[level] ?? 6) <= 4) opts.onProblem(line);
       if (fileFd !== undefined) writeSync(fileFd, line);
       if (opts.syslog) {
         // RFC 3164 framing, as glibc's syslog(3) sends to /dev/log

@@ -8,6 +8,8 @@ import { existsSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 
 export const DEFAULT_PID_FILE = "/run/keepalived.pid";
 export const DEFAULT_VRRP_PID_FILE = "/run/keepalived_vrrp.pid";
+/** the checker process's (-c), written by that process as keepalived's checker child does */
+export const DEFAULT_CHECKERS_PID_FILE = "/run/keepalived_checkers.pid";
 
 /** A live process (not a zombie) with this pid. */
 export function alive(pid: number): boolean {

@@ -250,6 +250,8 @@ export class Lab {
       `${tmp}/keel-${n}.pid`,
       "-r",
       `${tmp}/keel-vrrp-${n}.pid`,
+      "-c",
+      `${tmp}/keel-checkers-${n}.pid`,
       "--control-socket",
       `${tmp}/keel-${n}.sock`,
     ];

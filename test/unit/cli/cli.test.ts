@@ -67,9 +67,9 @@ describe("keel -t (config test)", () => {
   });
 });
 
-describe("keel -d and convert", () => {
-  test("-d prints the resolved model as JSON with defaults", async () => {
-    const r = await keel("-d", "-f", write("d.conf", GOOD));
+describe("keel config dump and convert", () => {
+  test("config dump prints the resolved model as JSON with defaults", async () => {
+    const r = await keel("config", "dump", "-f", write("d.conf", GOOD));
     const model = JSON.parse(r.out);
     expect(model.vrrpInstances.VI_1.priority).toBe(150);
     expect(model.vrrpInstances.VI_1.virtualRouterId).toBe(51);
@@ -81,9 +81,9 @@ describe("keel -d and convert", () => {
     const back = await keel("convert", toml, "--to", "conf");
     expect(back.code).toBe(0);
     const again = write("rt2.conf", back.out);
-    const a = JSON.parse((await keel("-d", "-f", conf)).out);
-    const b = JSON.parse((await keel("-d", "-f", toml)).out);
-    const c = JSON.parse((await keel("-d", "-f", again)).out);
+    const a = JSON.parse((await keel("config", "dump", "-f", conf)).out);
+    const b = JSON.parse((await keel("config", "dump", "-f", toml)).out);
+    const c = JSON.parse((await keel("config", "dump", "-f", again)).out);
     expect(b).toEqual(a);
     expect(c).toEqual(a);
   });

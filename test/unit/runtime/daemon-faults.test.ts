@@ -40,7 +40,7 @@ test("exit parts call the daemon's stop; restart parts call their restarter", ()
   expect(fatal).toEqual([]);
   faults.report("vrrp", "a packet", new Error("y"));
   expect(fatal).toEqual(["vrrp"]);
-  expect(EXIT_PROGRAM_ERROR).toBe(2);
+  expect(EXIT_PROGRAM_ERROR).toBe(70);
 });
 
 test("a part that cannot be restarted takes the exit policy, counted twice", () => {

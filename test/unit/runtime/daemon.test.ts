@@ -142,6 +142,27 @@ async function started(): Promise<Daemon> {
 }
 
 describe("lifecycle", () => {
+  test("onReady runs once, after Startup complete (a background start's readiness)", async () => {
+    const at: number[] = [];
+    daemon = new Daemon({ ...w.options(), onReady: () => at.push(w.lines.length) });
+    expect(await daemon.start()).toBe(true);
+    const startup = w.lines.findIndex((l) => /Startup complete/.test(l));
+    expect(startup).toBeGreaterThan(-1);
+    expect(at).toEqual([startup + 1]);
+  });
+
+  test("--ignore-sigint: SIGINT leaves it running, SIGTERM still stops it", async () => {
+    const run = runDaemon({ ...w.options(), ignoreSigint: true });
+    await w.waitFor(/Startup complete/);
+    // the listener itself, as the signal would reach it (its stop would log "Stopping" at once)
+    process.emit("SIGINT");
+    expect(w.lines.some((l) => /Stopping$/.test(l))).toBe(false);
+    const c = await w.client();
+    expect(((await c.request({ cmd: "status" })) as { ok: boolean }).ok).toBe(true);
+    process.emit("SIGTERM");
+    expect(await run).toBe(0);
+  });
+
   test("runDaemon on a given kernel: pid files and socket in a temp dir, SIGTERM stops it with 0", async () => {
     const o = w.options();
     const run = runDaemon(o);
@@ -329,12 +350,12 @@ describe("reload transaction", () => {
 });
 
 describe("error policy", () => {
-  test("a throw in the driver's netlink handler: logged with its stack, counted, keel stops with 2", async () => {
+  test("a throw in the driver's netlink handler: logged with its stack, counted, keel stops with 70", async () => {
     const d = await started();
     // a failed dump is a kernel failure, a value the driver retries; a bug is what throws:
     // here an event the handler cannot read
     w.kernel.emit({ type: "link", action: "new", link: undefined as never });
-    expect(await d.done).toBe(2);
+    expect(await d.done).toBe(70);
     const line = await w.waitFor(/internal error in vrrp \(a netlink event\); stopping keel: TypeError/);
     expect(line).toBeDefined();
     expect(w.lines.join("\n")).toMatch(/TypeError[^\n]*\n(\s+at .*\n)*\s+at .*daemon\.test\.ts:\d+/);
@@ -347,10 +368,10 @@ describe("error policy", () => {
     daemon = undefined;
   });
 
-  test("an uncaught exception is counted as `process` and stops keel with 2 after a clean stop", async () => {
+  test("an uncaught exception is counted as `process` and stops keel with 70 after a clean stop", async () => {
     const d = await started();
     process.emit("uncaughtException", new Error("stray callback"));
-    expect(await d.done).toBe(2);
+    expect(await d.done).toBe(70);
     expect(d.faults.snapshot().process).toBe(1);
     await w.waitFor(/internal error in process \(uncaught exception\); stopping keel: Error: stray callback/);
     expect(process.listenerCount("uncaughtException")).toBe(0);
