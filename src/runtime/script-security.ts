@@ -95,8 +95,11 @@ export function checkSecurity(filename: string, usingScriptSecurity: boolean): S
 export interface ScriptCheck {
   /** keepalived's words for it in "Disabling ... due to insecure": "track script chk" */
   what: string;
-  /** which of keepalived's processes checks it: its SECURITY VIOLATION line differs */
-  side: "vrrp" | "check";
+  /**
+   * which of keepalived's processes checks it: its SECURITY VIOLATION line differs
+   * ("main": the parent's startup_script and shutdown_script, main.c)
+   */
+  side: "vrrp" | "check" | "main";
   /** the vrrp_script's name: keepalived -t counts its disabling as a configuration error */
   track?: string;
   /** the block it belongs to (vrrp_script, instance, checker...): where to point when the script has no origin */
@@ -106,6 +109,9 @@ export interface ScriptCheck {
   found: boolean;
   result: SecurityResult;
 }
+
+/** The user keepalived runs scripts as when neither the script nor script_user names one (lib/notify.c). */
+export const DEFAULT_SCRIPT_USER = "keepalived_script";
 
 const INSTANCE_NOTIFY = [
   "notifyMaster",
@@ -195,6 +201,10 @@ export function auditScripts(config: KeelConfig): ScriptCheck[] {
     if (r) out.push({ side, what, script: s, owner, ...r, ...(track === undefined ? {} : { track }) });
   };
   const g = config.globalDefs;
+  // main.c (start_keepalived's caller and reload_config): the parent checks these itself,
+  // whatever else the configuration holds
+  add("main", g.startupScript, "startup_script");
+  add("main", g.shutdownScript, "shutdown_script");
   if (Object.keys(config.vrrpInstances).length > 0) {
     for (const [name, s] of Object.entries(config.vrrpScripts)) add("vrrp", s.script, `track script ${name}`, s, name);
     for (const v of Object.values(config.vrrpInstances))
@@ -232,7 +242,7 @@ export function securityViolation(
   const mine = checks.filter((c) => c.side === side);
   if (secure || !mine.some((c) => c.found)) return undefined;
   const insecure = mine.some((c) => c.result.insecure) ? " There are insecure scripts." : "";
-  const which = side === "check" ? "check scripts" : "scripts";
+  const which = side === "check" ? "check scripts" : side === "main" ? "start/shutdown scripts" : "scripts";
   return `SECURITY VIOLATION - ${which} are being executed but script_security not enabled.${insecure}`;
 }
 
@@ -291,6 +301,20 @@ export function scriptDiagnostics(
   const secure = config.globalDefs.enableScriptSecurity;
   const checks = auditScripts(config);
   const at = (c: ScriptCheck): SourceLoc => origins.get(c.script) ?? (c.owner && origins.get(c.owner)) ?? fallback;
+  // lib/notify.c get_default_script_user: a script with no user of its own runs as
+  // script_user, else as keepalived_script; with enable_script_security and neither,
+  // keepalived will not fall back to root: "Unable to set default user keepalived_script
+  // for script", and the script is removed (vrrp_parser.c vrrp_vscript_end_handler: a
+  // vrrp_script, an error for -t; check_misc.c: a MISC_CHECK; notify scripts likewise)
+  const g = config.globalDefs;
+  if (secure && !g.scriptUser && lookupIds(DEFAULT_SCRIPT_USER) === undefined) {
+    for (const c of checks) {
+      if (c.script.user !== undefined || c.side === "main") continue;
+      const msg = `Unable to set default user ${DEFAULT_SCRIPT_USER} for ${c.what} - removing (enable_script_security refuses root: set script_user, or create user ${DEFAULT_SCRIPT_USER})`;
+      if (c.track !== undefined) diags.error(at(c), "no-script-user", msg);
+      else diags.warning(at(c), "no-script-user", msg);
+    }
+  }
   for (const c of checks) {
     if (!c.result.inhibit) continue;
     const why = c.result.notFound ? "since not found/accessible" : "due to insecure";
@@ -300,7 +324,7 @@ export function scriptDiagnostics(
     else diags.warning(at(c), code, msg);
   }
   let violation = false;
-  for (const side of ["vrrp", "check"] as const) {
+  for (const side of ["main", "vrrp", "check"] as const) {
     const v = securityViolation(checks, side, secure);
     if (!v) continue;
     violation = true;

@@ -8,6 +8,7 @@ import { didYouMean } from "../diagnostics";
 import type { SourceLoc } from "../diagnostics";
 import type { HostFacts, KeelConfig } from "../model";
 import type { Ctx } from "../schema";
+import { vridAt } from "./instance";
 import { declOrder } from "./keywords";
 import type { TrackRef, Tracking, VirtualAddress, VrrpInstance } from "./model";
 import type { Family } from "./net/common";
@@ -177,6 +178,34 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
     }
     ifaceWarn(v.interface, v, `${who} interface`);
 
+    // vrrp.c vrrp_complete_instance (deprecated after v2.2.4): unicast_src_ip and the
+    // other unicast keywords without a peer leave the instance on multicast
+    // (an empty unicast_peer block counts: vrrp_unicast_peer_handler sets UNICAST_CONFIGURED)
+    const unicastConfigured = unicast || c.saw(v, "unicast_peer");
+    if (unicastConfigured && v.unicastPeers.length === 0 && !v.unicastFaultNoPeer)
+      c.warning(
+        where,
+        "unicast-without-peers",
+        `${who} a unicast keyword is set but there are no unicast peers; the instance uses multicast (keepalived deprecates this: add unicast_peer, or remove the unicast keywords)`,
+      );
+    // vrrp_parser.c vrrp_end_handler: VMAC/ipvlan with unicast sends from the base interface
+    if (unicastConfigured && (v.useVmac || v.useIpvlan) && !v.vmacXmitBase && v.interface !== undefined) {
+      c.warning(
+        where,
+        "vmac-xmit-base",
+        `${who} unicast with use_vmac requires vmac_xmit_base; keepalived sets it, and so does keel`,
+      );
+      v.vmacXmitBase = true;
+    }
+    // vrrp.c vrrp_complete_instance: "Ignoring track_interface %s since own interface"
+    for (const r of v.trackInterfaces)
+      if (v.interface !== undefined && r.name === v.interface)
+        c.warning(
+          at(r),
+          "track-own-interface",
+          `${who} track_interface ${r.name} is ignored: it is the instance's own interface, which is always tracked`,
+        );
+
     // families
     const fam = instanceFamily(v);
     for (const a of v.virtualIpaddress) {
@@ -341,11 +370,14 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
     for (const k of keys) {
       const other = seen.get(k);
       if (other && other !== v) {
+        // keepalived vrrp.c: "A and B both use VRID 5 with IPv4 on interface eth1"
         c.error(
-          at(v),
+          vridAt.get(v) ?? at(v),
           "duplicate-vrid",
-          `(${v.name}) virtual_router_id ${v.virtualRouterId} is also used by ${other.name} with IPv${fam} on ${v.interface ?? "the same interface"}`,
-          [`${other.name} declared here: ${formatAt(at(other))}`],
+          `(${v.name}) virtual_router_id ${v.virtualRouterId} is also used by ${other.name} with IPv${fam} on ${v.interface ?? "the same interface"}${unicast ? " with the same unicast peer" : ""}`,
+          [
+            `${other.name} sets virtual_router_id ${other.virtualRouterId} here: ${formatAt(vridAt.get(other) ?? at(other))}`,
+          ],
         );
         break;
       }
