@@ -8,6 +8,7 @@ import { didYouMean } from "../diagnostics";
 import type { SourceLoc } from "../diagnostics";
 import type { HostFacts, KeelConfig } from "../model";
 import type { Ctx } from "../schema";
+import type { Script } from "../script";
 import { vridAt } from "./instance";
 import { declOrder } from "./keywords";
 import type { TrackRef, Tracking, VirtualAddress, VrrpInstance } from "./model";
@@ -45,6 +46,15 @@ export function usesUnicast(v: VrrpInstance): boolean {
     v.oldUnicastChecksum !== undefined
   );
 }
+
+const INSTANCE_SCRIPTS = [
+  "notifyMaster",
+  "notifyBackup",
+  "notifyFault",
+  "notifyStop",
+  "notify",
+  "notifyMasterRxLowerPri",
+] as const;
 
 export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
   const at = (o: object | undefined): SourceLoc => (o && c.origins.get(o)) || NOWHERE;
@@ -197,6 +207,24 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
       );
       v.vmacXmitBase = true;
     }
+    // vrrp.c: "vmac_xmit_base is only valid with a vmac", and keepalived clears it
+    if (v.vmacXmitBase && !v.useVmac) {
+      c.warning(where, "vmac-xmit-base", `${who} vmac_xmit_base is only valid with use_vmac; ignored`);
+      v.vmacXmitBase = false;
+    }
+    // vrrp_parser.c vrrp_end_handler: "Cannot use unicast_ttl without unicast peers - resetting"
+    if (v.unicastTtl !== undefined && v.unicastPeers.length === 0) {
+      c.warning(where, "unicast-ttl", `${who} unicast_ttl without unicast peers is ignored, as keepalived does`);
+      v.unicastTtl = undefined;
+    }
+    // vrrp.c: an IPv4 ipvlan needs its own address ("IPv4 ipvlan requires a source ip
+    // address to be configured. setting instance to fault state")
+    if (v.useIpvlan && v.useIpvlan.address === undefined && instanceFamily(v) === 4)
+      c.warning(
+        where,
+        "ipvlan-address",
+        `${who} an IPv4 use_ipvlan needs an address (use_ipvlan NAME ADDRESS/PREFIX); keepalived keeps such an instance in FAULT`,
+      );
     // vrrp.c vrrp_complete_instance: "Ignoring track_interface %s since own interface"
     for (const r of v.trackInterfaces)
       if (v.interface !== undefined && r.name === v.interface)
@@ -384,6 +412,29 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
       seen.set(k, v);
     }
   }
+
+  // a script's own user and group (vrrp_script `user`, `notify_* SCRIPT USER [GROUP]`):
+  // keepalived looks them up while parsing (lib/notify.c set_script_uid_gid) and drops the
+  // script when that fails ("Unable to set uid/gid for script")
+  const userCheck = (s: Script | undefined, what: string, owner: object) => {
+    if (s?.user === undefined) return;
+    const where = c.origins.get(s) ?? at(owner);
+    if (!/^\d+$/.test(s.user) && host.userExists?.(s.user) === false)
+      c.warning(
+        where,
+        "unknown-user",
+        `${what}: user '${s.user}' does not exist on this host; keepalived drops the script`,
+      );
+    if (s.group !== undefined && !/^\d+$/.test(s.group) && host.groupExists?.(s.group) === false)
+      c.warning(
+        where,
+        "unknown-group",
+        `${what}: group '${s.group}' does not exist on this host; keepalived drops the script`,
+      );
+  };
+  for (const s of Object.values(config.vrrpScripts)) userCheck(s.script, `vrrp_script ${s.name}`, s);
+  for (const v of Object.values(config.vrrpInstances))
+    for (const k of INSTANCE_SCRIPTS) userCheck(v[k], `(${v.name}) ${k}`, v);
 
   // the sync groups' scripts count as used too (gathered once: scripts × groups was quadratic)
   for (const g of Object.values(config.vrrpSyncGroups)) for (const r of g.trackScripts) used.add(r.name);

@@ -107,6 +107,17 @@ describe("instance checks keepalived makes in vrrp.c and vrrp_parser.c", () => {
     expect(r.lines).toEqual([expect.stringContaining("warning[auth-ignored]")]);
     expect(r.config.vrrpInstances.VI_1?.authentication).toBeUndefined();
   });
+  test("vmac_xmit_base without use_vmac, unicast_ttl without peers, an IPv4 ipvlan without address", () => {
+    const r = check(instance("  vmac_xmit_base\n  unicast_ttl 5\n  use_ipvlan"));
+    expect(r.errors).toBe(0);
+    expect(r.lines).toEqual([
+      expect.stringContaining("warning[vmac-xmit-base]: (VI_1) vmac_xmit_base is only valid with use_vmac"),
+      expect.stringContaining("warning[unicast-ttl]"),
+      expect.stringContaining("warning[ipvlan-address]"),
+    ]);
+    expect(r.config.vrrpInstances.VI_1?.vmacXmitBase).toBe(false);
+    expect(r.config.vrrpInstances.VI_1?.unicastTtl).toBeUndefined();
+  });
   test("track_interface naming the instance's own interface is ignored", () => {
     const r = check(instance("  track_interface {\n    eth0\n    eth1\n  }"));
     expect(r.lines).toEqual([expect.stringMatching(/^\/mem\/k.conf:6:5: warning\[track-own-interface\]: .*eth0/)]);
@@ -140,4 +151,16 @@ test("config_save_dir that is no directory draws a warning (keepalived's cp fail
     expect.stringMatching(/^\/mem\/k.conf:2:3: warning\[missing-directory\]: config_save_dir '\/nonexistent'/),
   ]);
   expect(check("global_defs {\n  config_save_dir /tmp\n}\n").lines).toEqual([]);
+});
+
+test("a script's own unknown user is reported as keepalived drops the script (lib/notify.c set_script_uid_gid)", () => {
+  const r = parseConf("/mem/k.conf", {
+    source: memorySource({
+      "/mem/k.conf": `vrrp_script chk {\n  script "/bin/true"\n  user nosuchuser\n}\n${instance("  track_script {\n    chk\n  }")}`,
+    }),
+    host: { interfaceExists: () => true, userExists: (u) => u === "root", groupExists: () => true },
+  });
+  expect(r.diagnostics.items.map(formatDiagnostic)).toEqual([
+    expect.stringMatching(/^\/mem\/k.conf:2:\d+: warning\[unknown-user\]: vrrp_script chk: user 'nosuchuser'/),
+  ]);
 });
