@@ -41,6 +41,14 @@ const layers: Layer[] = [
     needs: { keepalived: "keepalived", iproute2: "ip", tshark: "tshark" },
   },
   {
+    // keel -t against Debian's keepalived -t on test/fixtures/compat/corpus (test/compat/harness.ts)
+    name: "compat",
+    dir: "test/compat",
+    root: true,
+    build: true,
+    needs: { keepalived: "keepalived", iproute2: "ip" },
+  },
+  {
     // test/vm/run-in-vm.sh boots Debian's kernel (it has IPVS) with busybox as init
     name: "vm",
     dir: "test/vm",

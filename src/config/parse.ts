@@ -3,7 +3,7 @@
  * typed model, then the checks across blocks. Every problem is a diagnostic; the
  * caller decides (keel -t exits non-zero on any error, a reload keeps the old config).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { Diagnostics } from "./diagnostics";
 import { checkGlobal } from "./global/check";
 import { globalTopLevel } from "./global/keywords";
@@ -58,6 +58,13 @@ export const localHost: HostFacts = {
   interfaceExists: (name) => existsSync(`/sys/class/net/${name}`),
   userExists: (name) => inAccountFile("/etc/passwd", name),
   groupExists: (name) => inAccountFile("/etc/group", name),
+  dirExists: (path) => {
+    try {
+      return statSync(path).isDirectory();
+    } catch {
+      return false;
+    }
+  },
 };
 
 /**

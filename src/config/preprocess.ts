@@ -498,11 +498,15 @@ export function preprocessTo(
     }
     const text = decomment(raw, diags, loc);
     if (pendingDef) {
-      // continuation lines of a multi-line `$NAME=... \` definition; a blank line ends it
-      if (text === "") {
+      // continuation lines of a multi-line `$NAME=... \` definition. An empty line ends
+      // it; a comment line (or one of blanks) is skipped and the definition goes on, as in
+      // keepalived's read_line (lib/parser.c: only `len == 0` before decomment() ends it,
+      // a line decomment() empties is read past)
+      if (raw === "") {
         pendingDef = undefined;
         return;
       }
+      if (text === "") return;
       const more = text.endsWith("\\");
       const body = more ? text.slice(0, -1).trimEnd() : text;
       if (body !== "") pendingDef.lines.push(body);

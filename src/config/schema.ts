@@ -257,6 +257,17 @@ export class Ctx {
       );
       return false;
     }
+    if (k > max && max === 0) {
+      // a keyword that takes nothing: keepalived's handler never reads its strvec (ha_suspend,
+      // alpha, nopreempt, process_names ... in check_parser.c, vrrp_parser.c, global_parser.c),
+      // so `alpha false` still turns alpha on. keel does the same and says so.
+      this.warning(
+        n.args[0] as Token,
+        "ignored-argument",
+        `'${n.keyword.text}' takes no argument; keepalived ignores '${n.args.map((t) => t.text).join(" ")}' and so does keel`,
+      );
+      return true;
+    }
     if (k > max) {
       this.error(
         n.args[max] as Token,

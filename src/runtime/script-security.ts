@@ -95,8 +95,11 @@ export function checkSecurity(filename: string, usingScriptSecurity: boolean): S
 export interface ScriptCheck {
   /** keepalived's words for it in "Disabling ... due to insecure": "track script chk" */
   what: string;
-  /** which of keepalived's processes checks it: its SECURITY VIOLATION line differs */
-  side: "vrrp" | "check";
+  /**
+   * which of keepalived's processes checks it: its SECURITY VIOLATION line differs
+   * ("main": the parent's startup_script and shutdown_script, main.c)
+   */
+  side: "vrrp" | "check" | "main";
   /** the vrrp_script's name: keepalived -t counts its disabling as a configuration error */
   track?: string;
   /** the block it belongs to (vrrp_script, instance, checker...): where to point when the script has no origin */
@@ -106,6 +109,9 @@ export interface ScriptCheck {
   found: boolean;
   result: SecurityResult;
 }
+
+/** The user keepalived runs scripts as when neither the script nor script_user names one (lib/notify.c). */
+export const DEFAULT_SCRIPT_USER = "keepalived_script";
 
 const INSTANCE_NOTIFY = [
   "notifyMaster",
@@ -212,6 +218,10 @@ export function eachScriptCheck(config: KeelConfig, visit: (c: ScriptCheck) => v
     if (r) visit({ side, what, script: s, owner, ...r, ...(track === undefined ? {} : { track }) });
   };
   const g = config.globalDefs;
+  // main.c (start_keepalived's caller and reload_config): the parent checks these itself,
+  // whatever else the configuration holds
+  add("main", g.startupScript, "startup_script");
+  add("main", g.shutdownScript, "shutdown_script");
   if (Object.keys(config.vrrpInstances).length > 0) {
     const scripts = config.vrrpScripts;
     // the names, not Object.entries: no array of 200,000 pairs
@@ -261,7 +271,7 @@ export function securityViolation(
 
 function violationLine(side: ScriptCheck["side"], secure: boolean, found: boolean, insecure: boolean) {
   if (secure || !found) return undefined;
-  const which = side === "check" ? "check scripts" : "scripts";
+  const which = side === "check" ? "check scripts" : side === "main" ? "start/shutdown scripts" : "scripts";
   const more = insecure ? " There are insecure scripts." : "";
   return `SECURITY VIOLATION - ${which} are being executed but script_security not enabled.${more}`;
 }
@@ -320,8 +330,24 @@ export function scriptDiagnostics(
 ): boolean {
   const secure = config.globalDefs.enableScriptSecurity;
   const at = (c: ScriptCheck): SourceLoc => origins.get(c.script) ?? (c.owner && origins.get(c.owner)) ?? fallback;
+  // lib/notify.c get_default_script_user: a script with no user of its own runs as
+  // script_user, else as keepalived_script; with enable_script_security and neither,
+  // keepalived will not fall back to root: "Unable to set default user keepalived_script
+  // for script", and the script is removed (vrrp_parser.c vrrp_vscript_end_handler: a
+  // vrrp_script, an error for -t; check_misc.c: a MISC_CHECK; notify scripts likewise).
+  // A pass of its own, only in that case, so these come first as keepalived reports them.
+  const g = config.globalDefs;
+  if (secure && !g.scriptUser && lookupIds(DEFAULT_SCRIPT_USER) === undefined) {
+    eachScriptCheck(config, (c) => {
+      if (c.script.user !== undefined || c.side === "main") return;
+      const msg = `Unable to set default user ${DEFAULT_SCRIPT_USER} for ${c.what} - removing (enable_script_security refuses root: set script_user, or create user ${DEFAULT_SCRIPT_USER})`;
+      if (c.track !== undefined) diags.error(at(c), "no-script-user", msg);
+      else diags.warning(at(c), "no-script-user", msg);
+    });
+  }
   // streamed (eachScriptCheck): only the first found script of each side and two flags are kept
   const sides = {
+    main: { first: undefined as ScriptCheck | undefined, insecure: false },
     vrrp: { first: undefined as ScriptCheck | undefined, insecure: false },
     check: { first: undefined as ScriptCheck | undefined, insecure: false },
   };
@@ -337,7 +363,7 @@ export function scriptDiagnostics(
     else diags.warning(at(c), code, msg);
   });
   let violation = false;
-  for (const name of ["vrrp", "check"] as const) {
+  for (const name of ["main", "vrrp", "check"] as const) {
     const { first, insecure } = sides[name];
     const v = violationLine(name, secure, first !== undefined, insecure);
     if (!v || !first) continue;

@@ -31,6 +31,15 @@ export function checkGlobal(config: KeelConfig, c: Ctx, host: HostFacts): void {
   checkFifos(g, c, kw);
   checkNoEffect(g, c, kw);
 
+  // keepalived copies the configuration into config_save_dir when it reads it (main.c,
+  // `cp` in a child); -t shows cp's own complaint when the directory is missing
+  if (g.configSaveDir !== undefined && host.dirExists?.(g.configSaveDir) === false)
+    c.warning(
+      kw("config_save_dir"),
+      "missing-directory",
+      `config_save_dir '${g.configSaveDir}' is not a directory on this host; keepalived's copy of the configuration into it fails`,
+    );
+
   // lvs_sync_daemon follows a vrrp_instance: keepalived drops the whole setting when the
   // instance does not exist ("Unable to find vrrp instance ... for lvs_syncd").
   const sd = g.lvsSyncDaemon;

@@ -40,7 +40,7 @@ function intervalField(key: "minRx" | "minTx" | "idleTx", min: number): Keyword<
   };
 }
 
-const bfdSpec: BlockSpec<BfdInstance> = {
+export const bfdSpec: BlockSpec<BfdInstance> = {
   name: "bfd_instance",
   create: () => createBfdInstance(""),
   aliases: { neighbour_ip: "neighbor_ip", hoplimit: "ttl" },

@@ -18,7 +18,7 @@ import {
 } from "../schema";
 import type { Node, Token } from "../tree";
 import { connKeywords, timingKeywords } from "./checker-common";
-import { moveLast } from "./common";
+import { IPVS_WEIGHT_MAX, moveLast } from "./common";
 import { finishHttpCheck, httpGetSpec, sslGetSpec } from "./http";
 import {
   type BfdCheck,
@@ -255,7 +255,7 @@ const fileSpec: BlockSpec<FileCheck> = {
     weight: {
       parse: (c, n, t) => {
         if (!c.count(n, 1, 2)) return;
-        const w = c.int(n, 0, -65535, 65535);
+        const w = c.int(n, 0, -IPVS_WEIGHT_MAX, IPVS_WEIGHT_MAX);
         const opt = n.args[1];
         let reverse = false;
         if (opt) {
@@ -305,7 +305,7 @@ const bfdSpec: BlockSpec<BfdCheck> = {
 // Dispatch
 
 // biome-ignore lint/suspicious/noExplicitAny: one table over the members of a union
-const SPECS: Record<CheckerType, BlockSpec<any>> = {
+export const SPECS: Record<CheckerType, BlockSpec<any>> = {
   TCP_CHECK: tcpSpec,
   HTTP_GET: httpGetSpec,
   SSL_GET: sslGetSpec,

@@ -61,6 +61,13 @@ export function timerField<T>(key: KeysOfType<T, number>, positive: boolean, max
   };
 }
 
+/**
+ * keepalived's IPVS_WEIGHT_LIMIT (ip_vs.h: INT32_MAX): the bound of a real or virtual
+ * server's weight and of a FILE_CHECK weight (check_parser.c rs_weight_handler,
+ * vs_weight_handler; check_file.c track_file_weight_handler). The kernel keeps it in an int.
+ */
+export const IPVS_WEIGHT_MAX = 2147483647;
+
 /** A port 0..65535; 0 means "no port" (keepalived passes NULL for it since v2.0.7). */
 export function portToken(c: Ctx, t: Token, what: string): number | undefined | null {
   const v = c.intToken(t, 0, 65535, what);

@@ -137,8 +137,8 @@ const urlKeywords: Record<string, Keyword<HttpUrl>> = {
   },
 };
 
-const httpUrlSpec: BlockSpec<HttpUrl> = { name: "url", keywords: urlKeywords, create: createHttpUrl };
-const sslUrlSpec: BlockSpec<HttpUrl> = {
+export const httpUrlSpec: BlockSpec<HttpUrl> = { name: "url", keywords: urlKeywords, create: createHttpUrl };
+export const sslUrlSpec: BlockSpec<HttpUrl> = {
   name: "url",
   keywords: { ...urlKeywords, tls_compliant: boolField<HttpUrl>("tlsCompliant") },
   create: createHttpUrl,

@@ -20,7 +20,16 @@ import type { Node, Token } from "../tree";
 import { familyOf } from "./addr";
 import { bfdTopLevel } from "./bfd";
 import { checkerKeywords } from "./checkers";
-import { TIMER_MAX_UINT, lvsMethodField, moveLast, portToken, scriptField, textField, timerField } from "./common";
+import {
+  IPVS_WEIGHT_MAX,
+  TIMER_MAX_UINT,
+  lvsMethodField,
+  moveLast,
+  portToken,
+  scriptField,
+  textField,
+  timerField,
+} from "./common";
 import { groupTopLevel } from "./group";
 import {
   DEFAULT_PERSISTENCE_TIMEOUT,
@@ -62,11 +71,11 @@ function formatAddress(ip: string, port?: number): string {
 // ---------------------------------------------------------------------------
 // real_server
 
-const realServerSpec: BlockSpec<RealServer> = {
+export const realServerSpec: BlockSpec<RealServer> = {
   name: "real_server",
   create: () => createRealServer(""),
   keywords: {
-    weight: intField<RealServer>("weight", 0, 65535),
+    weight: intField<RealServer>("weight", 0, IPVS_WEIGHT_MAX),
     lvs_method: lvsMethodField<RealServer>("lvsMethod"),
     uthreshold: intField<RealServer>("uthreshold", 0, UINT_MAX),
     lthreshold: intField<RealServer>("lthreshold", 0, UINT_MAX),
@@ -124,7 +133,7 @@ function parseGranularity(c: Ctx, n: Node, vs: VirtualServer): void {
 const vsFlag = (key: "flag1" | "flag2" | "flag3" | "shPort" | "shFallback" | "mhPort" | "mhFallback" | "ops") =>
   flagField<VirtualServer>(key);
 
-const virtualServerSpec: BlockSpec<VirtualServer> = {
+export const virtualServerSpec: BlockSpec<VirtualServer> = {
   name: "virtual_server",
   create: () => createVirtualServer({ kind: "fwmark", fwmark: 0 }),
   aliases: { lb_algo: "lvs_sched", lb_kind: "lvs_method" },
@@ -183,7 +192,7 @@ const virtualServerSpec: BlockSpec<VirtualServer> = {
     quorum_down: scriptField<VirtualServer>("quorumDown"),
     quorum: intField<VirtualServer>("quorum", 1, UINT_MAX),
     hysteresis: intField<VirtualServer>("hysteresis", 0, UINT_MAX),
-    weight: intField<VirtualServer>("weight", 1, 65535),
+    weight: intField<VirtualServer>("weight", 1, IPVS_WEIGHT_MAX),
     retry: intField<VirtualServer>("retry", 1, UINT_MAX),
     delay_before_retry: timerField<VirtualServer>("delayBeforeRetry", false),
     warmup: timerField<VirtualServer>("warmup", false),
@@ -334,7 +343,7 @@ function parseVirtualServer(c: Ctx, n: Node, cfg: KeelConfig): void {
 // ---------------------------------------------------------------------------
 // SSL
 
-const sslSpec: BlockSpec<SslConfig> = {
+export const sslSpec: BlockSpec<SslConfig> = {
   name: "SSL",
   keywords: {
     password: textField<SslConfig>("password"),

@@ -8,6 +8,8 @@ import { didYouMean } from "../diagnostics";
 import type { SourceLoc } from "../diagnostics";
 import type { HostFacts, KeelConfig } from "../model";
 import type { Ctx } from "../schema";
+import type { Script } from "../script";
+import { vridAt } from "./instance";
 import type { TrackRef, Tracking, VirtualAddress, VrrpInstance } from "./model";
 import type { Family } from "./net/common";
 
@@ -43,6 +45,15 @@ export function usesUnicast(v: VrrpInstance): boolean {
     v.oldUnicastChecksum !== undefined
   );
 }
+
+const INSTANCE_SCRIPTS = [
+  "notifyMaster",
+  "notifyBackup",
+  "notifyFault",
+  "notifyStop",
+  "notify",
+  "notifyMasterRxLowerPri",
+] as const;
 
 export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
   const at = (o: object | undefined): SourceLoc => (o && c.origins.get(o)) || NOWHERE;
@@ -182,6 +193,52 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
       if (v.useVmac) c.error(where, "vmac-needs-interface", `${who} use_vmac needs an interface`);
     }
     ifaceWarn(v.interface, v, `${who} interface`);
+
+    // vrrp.c vrrp_complete_instance (deprecated after v2.2.4): unicast_src_ip and the
+    // other unicast keywords without a peer leave the instance on multicast
+    // (an empty unicast_peer block counts: vrrp_unicast_peer_handler sets UNICAST_CONFIGURED)
+    const unicastConfigured = unicast || c.saw(v, "unicast_peer");
+    if (unicastConfigured && v.unicastPeers.length === 0 && !v.unicastFaultNoPeer)
+      c.warning(
+        where,
+        "unicast-without-peers",
+        `${who} a unicast keyword is set but there are no unicast peers; the instance uses multicast (keepalived deprecates this: add unicast_peer, or remove the unicast keywords)`,
+      );
+    // vrrp_parser.c vrrp_end_handler: VMAC/ipvlan with unicast sends from the base interface
+    if (unicastConfigured && (v.useVmac || v.useIpvlan) && !v.vmacXmitBase && v.interface !== undefined) {
+      c.warning(
+        where,
+        "vmac-xmit-base",
+        `${who} unicast with use_vmac requires vmac_xmit_base; keepalived sets it, and so does keel`,
+      );
+      v.vmacXmitBase = true;
+    }
+    // vrrp.c: "vmac_xmit_base is only valid with a vmac", and keepalived clears it
+    if (v.vmacXmitBase && !v.useVmac) {
+      c.warning(where, "vmac-xmit-base", `${who} vmac_xmit_base is only valid with use_vmac; ignored`);
+      v.vmacXmitBase = false;
+    }
+    // vrrp_parser.c vrrp_end_handler: "Cannot use unicast_ttl without unicast peers - resetting"
+    if (v.unicastTtl !== undefined && v.unicastPeers.length === 0) {
+      c.warning(where, "unicast-ttl", `${who} unicast_ttl without unicast peers is ignored, as keepalived does`);
+      v.unicastTtl = undefined;
+    }
+    // vrrp.c: an IPv4 ipvlan needs its own address ("IPv4 ipvlan requires a source ip
+    // address to be configured. setting instance to fault state")
+    if (v.useIpvlan && v.useIpvlan.address === undefined && instanceFamily(v) === 4)
+      c.warning(
+        where,
+        "ipvlan-address",
+        `${who} an IPv4 use_ipvlan needs an address (use_ipvlan NAME ADDRESS/PREFIX); keepalived keeps such an instance in FAULT`,
+      );
+    // vrrp.c vrrp_complete_instance: "Ignoring track_interface %s since own interface"
+    for (const r of v.trackInterfaces)
+      if (v.interface !== undefined && r.name === v.interface)
+        c.warning(
+          at(r),
+          "track-own-interface",
+          `${who} track_interface ${r.name} is ignored: it is the instance's own interface, which is always tracked`,
+        );
 
     // families
     const fam = instanceFamily(v);
@@ -347,17 +404,43 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
     for (const k of keys) {
       const other = seen.get(k);
       if (other && other !== v) {
+        // keepalived vrrp.c: "A and B both use VRID 5 with IPv4 on interface eth1"
         c.error(
-          at(v),
+          vridAt.get(v) ?? at(v),
           "duplicate-vrid",
-          `(${v.name}) virtual_router_id ${v.virtualRouterId} is also used by ${other.name} with IPv${fam} on ${v.interface ?? "the same interface"}`,
-          [`${other.name} declared here: ${formatAt(at(other))}`],
+          `(${v.name}) virtual_router_id ${v.virtualRouterId} is also used by ${other.name} with IPv${fam} on ${v.interface ?? "the same interface"}${unicast ? " with the same unicast peer" : ""}`,
+          [
+            `${other.name} sets virtual_router_id ${other.virtualRouterId} here: ${formatAt(vridAt.get(other) ?? at(other))}`,
+          ],
         );
         break;
       }
       seen.set(k, v);
     }
   }
+
+  // a script's own user and group (vrrp_script `user`, `notify_* SCRIPT USER [GROUP]`):
+  // keepalived looks them up while parsing (lib/notify.c set_script_uid_gid) and drops the
+  // script when that fails ("Unable to set uid/gid for script")
+  const userCheck = (s: Script | undefined, what: string, owner: object) => {
+    if (s?.user === undefined) return;
+    const where = c.origins.get(s) ?? at(owner);
+    if (!/^\d+$/.test(s.user) && host.userExists?.(s.user) === false)
+      c.warning(
+        where,
+        "unknown-user",
+        `${what}: user '${s.user}' does not exist on this host; keepalived drops the script`,
+      );
+    if (s.group !== undefined && !/^\d+$/.test(s.group) && host.groupExists?.(s.group) === false)
+      c.warning(
+        where,
+        "unknown-group",
+        `${what}: group '${s.group}' does not exist on this host; keepalived drops the script`,
+      );
+  };
+  for (const s of Object.values(config.vrrpScripts)) userCheck(s.script, `vrrp_script ${s.name}`, s);
+  for (const v of Object.values(config.vrrpInstances))
+    for (const k of INSTANCE_SCRIPTS) userCheck(v[k], `(${v.name}) ${k}`, v);
 
   // the sync groups' scripts count as used too (gathered once: scripts × groups was quadratic)
   for (const g of Object.values(config.vrrpSyncGroups)) for (const r of g.trackScripts) used.add(r.name);

@@ -20,6 +20,7 @@ import {
   quote,
 } from "../schema";
 import { type Script, emitScript, parseScript } from "../script";
+import type { SourceLoc } from "../diagnostics";
 import type { Node, Token } from "../tree";
 import {
   type AuthHmac,
@@ -343,7 +344,7 @@ const virtualRules: Keyword<VrrpInstance> = {
 // ---------------------------------------------------------------------------
 // authentication / auth_hmac
 
-const authenticationSpec: BlockSpec<Authentication> = {
+export const authenticationSpec: BlockSpec<Authentication> = {
   name: "authentication",
   keywords: {
     auth_type: {
@@ -379,7 +380,7 @@ function keyLength(v: string): number | undefined {
   return Buffer.byteLength(v);
 }
 
-const authHmacSpec: BlockSpec<AuthHmac> = {
+export const authHmacSpec: BlockSpec<AuthHmac> = {
   name: "auth_hmac",
   create: createAuthHmac,
   keywords: {
@@ -541,16 +542,31 @@ const nativeIpv6: Keyword<VrrpInstance> = {
   emit: (t, kw) => (t.nativeIpv6 ? [kw] : []),
 };
 
+const vrid = intField<VrrpInstance>("virtualRouterId", 1, 255);
+
+/**
+ * Where each instance's virtual_router_id value was written: a duplicate VRID is
+ * reported at that token (keepalived vrrp.c names the two instances and the VRID).
+ */
+export const vridAt = new WeakMap<VrrpInstance, SourceLoc>();
+
 export const vrrpInstanceSpec: BlockSpec<VrrpInstance> = {
   name: "vrrp_instance",
   create: () => createVrrpInstance(),
   // checkVrrp: "missing" only when not written at all, even with a bad value
-  remember: ["virtual_router_id", "interface", "virtual_ipaddress"],
+  remember: ["virtual_router_id", "interface", "virtual_ipaddress", "unicast_peer"],
   keywords: {
     state,
     interface: { parse: ifName.parse, emit: emitScalar<VrrpInstance>("interface") },
     vrf: { parse: ifName.parse, emit: emitScalar<VrrpInstance>("vrf") },
-    virtual_router_id: intField<VrrpInstance>("virtualRouterId", 1, 255),
+    virtual_router_id: {
+      parse: (c, n, t) => {
+        vrid.parse(c, n, t);
+        const tok = n.args[0];
+        if (tok && t.virtualRouterId !== 0) vridAt.set(t, tok.loc);
+      },
+      emit: vrid.emit,
+    },
     priority: {
       parse: (c, n, t) => {
         if (!c.count(n, 1)) return;
@@ -770,8 +786,16 @@ export const vrrpInstanceSpec: BlockSpec<VrrpInstance> = {
 export function finishInstance(c: Ctx, n: Node, t: VrrpInstance): void {
   if (!explicitPriority.has(t) && t.state === "MASTER" && explicitState.has(t)) t.priority = 255;
   if (!explicitState.has(t)) t.state = t.priority === 255 ? "MASTER" : "BACKUP";
-  if (t.authentication && t.authentication.authType === undefined)
-    c.error(n.keyword, "missing-keyword", `(${t.name}) authentication block without auth_type`);
+  // vrrp_parser.c: only auth_type sets vrrp->auth_type; without it the instance keeps
+  // VRRP_AUTH_NONE and auth_pass is never used (keepalived says nothing, and runs)
+  if (t.authentication && t.authentication.authType === undefined) {
+    c.warning(
+      n.keyword,
+      "auth-ignored",
+      `(${t.name}) authentication block without auth_type: keepalived uses no authentication, and so does keel`,
+    );
+    t.authentication = undefined;
+  }
 }
 
 // ---------------------------------------------------------------------------

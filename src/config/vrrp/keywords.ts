@@ -81,7 +81,7 @@ function namedBlock<X extends Named>(
 // ---------------------------------------------------------------------------
 // small blocks
 
-const trackGroupSpec: BlockSpec<TrackGroup> = {
+export const trackGroupSpec: BlockSpec<TrackGroup> = {
   name: "track_group",
   create: () => createTrackGroup(),
   keywords: {
@@ -114,7 +114,7 @@ function garpInterval(key: "garpInterval" | "gnaInterval"): Keyword<GarpGroup> {
   };
 }
 
-const garpGroupSpec: BlockSpec<GarpGroup> = {
+export const garpGroupSpec: BlockSpec<GarpGroup> = {
   name: "garp_group",
   keywords: {
     garp_interval: garpInterval("garpInterval"),

@@ -47,6 +47,14 @@ describe("definitions", () => {
     });
     expect(r.text).toEqual(["virtual_ipaddress {", "10.0.0.5/24", "}"]);
   });
+  test("a comment line inside a multi-line definition is skipped; only an empty line ends it", () => {
+    // keepalived lib/parser.c read_line: a line that decomment() empties is read past,
+    // `len == 0` ends the definition (found in keepalived-devel-tools configs/notify866.conf)
+    const r = run({
+      "/etc/k/main.conf": "$VS= \\\nvs { \\\n#  quorum 2 \\\n   \n  alpha \\\n}\n$VS\n$E= \\\n\nafter\n",
+    });
+    expect(r.text).toEqual(["vs {", "alpha", "}", "after"]);
+  });
   test("built-ins: _HASH, _BANG, _ENV, _INSTANCE, _PWD, _RANDOM", () => {
     const r = run({
       "/etc/k/main.conf": "a ${_HASH}${_BANG} ${_INSTANCE}\nb ${_ENV HOME}\nc ${_PWD}\nd ${_RANDOM 5 5}\n",

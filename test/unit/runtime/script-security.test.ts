@@ -6,7 +6,14 @@ import { afterAll, describe, expect, test } from "bun:test";
 import pino from "pino";
 import { parseConf } from "../../../src/config/parse";
 import { memorySource } from "../../../src/config/source";
-import { checkSecurity, secureScripts } from "../../../src/runtime/script-security";
+import { lookupIds } from "../../../src/runtime/exec";
+import {
+  DEFAULT_SCRIPT_USER,
+  checkSecurity,
+  scriptDiagnostics,
+  secureScripts,
+} from "../../../src/runtime/script-security";
+import { Diagnostics, formatDiagnostic } from "../../../src/config/diagnostics";
 
 const root = process.getuid?.() === 0;
 // /tmp is sticky and world-writable: fine as a path component, as for keepalived
@@ -100,4 +107,43 @@ describe("secureScripts: SECURITY VIOLATION as keepalived says it", () => {
     expect(secureScripts(r.config, log).vrrpScripts.chk).toBeDefined();
     expect(lines).toContain("SECURITY VIOLATION - scripts are being executed but script_security not enabled.");
   });
+});
+
+describe("scriptDiagnostics: keel -t says what keepalived -t says", () => {
+  // main.c: the parent checks startup_script and shutdown_script itself, whatever else the
+  // configuration holds, and reports "SECURITY VIOLATION - start/shutdown scripts ..."
+  test("startup_script without enable_script_security", () => {
+    const source = memorySource({ "/k.conf": 'global_defs {\n  startup_script "/usr/bin/true"\n}\n' });
+    const r = parseConf("/k.conf", { source, host: { interfaceExists: () => true } });
+    const diags = new Diagnostics();
+    const violation = scriptDiagnostics(r.config, r.origins, diags, { file: "/k.conf", line: 1, col: 1 });
+    expect(violation).toBe(true);
+    expect(diags.items.map(formatDiagnostic)).toEqual([
+      expect.stringMatching(
+        /^\/k.conf:2:\d+: warning\[script-security\]: SECURITY VIOLATION - start\/shutdown scripts are being executed but script_security not enabled\./,
+      ),
+    ]);
+  });
+});
+
+test("enable_script_security without script_user needs user keepalived_script (lib/notify.c get_default_script_user)", () => {
+  const text = [
+    "global_defs {\n  enable_script_security\n}",
+    'vrrp_script chk {\n  script "/usr/bin/true"\n}',
+    'vrrp_script own {\n  script "/usr/bin/true"\n  user root\n}',
+    "vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n priority 100",
+    " track_script {\n  chk\n  own\n }\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n",
+  ].join("\n");
+  const r = parseConf("/k.conf", { source: memorySource({ "/k.conf": text }), host: { interfaceExists: () => true } });
+  const diags = new Diagnostics();
+  scriptDiagnostics(r.config, r.origins, diags, { file: "/k.conf", line: 1, col: 1 });
+  const lines = diags.items.map(formatDiagnostic);
+  // the host decides: keepalived_script exists on some machines (then it is the default user)
+  if (lookupIds(DEFAULT_SCRIPT_USER)) expect(lines).toEqual([]);
+  else
+    expect(lines).toEqual([
+      expect.stringMatching(
+        /^\/k.conf:5:\d+: error\[no-script-user\]: Unable to set default user keepalived_script for track script chk - removing/,
+      ),
+    ]);
 });

@@ -282,6 +282,16 @@ function finishRoute(l: RouteLine, first: Token): Route | undefined {
       `${what}: a tracked route always uses protocol keepalived (18); add no_track to keep protocol ${r.protocol}`,
     );
   }
+  // vrrp_iproute.c alloc_route: a tracked route is watched through its oif, so one
+  // without `dev` cannot be ("Warning - cannot track route %s with no interface
+  // specified, not tracking"); keepalived still installs it
+  if (!r.noTrack && !r.dev) {
+    c.warning(
+      first,
+      "route-not-tracked",
+      `${what}: cannot track route ${r.dst} with no interface specified (dev); it is installed but not tracked (add dev, or no_track to say so)`,
+    );
+  }
   const route: Route = { family: l.family ?? 4, dst: r.dst, ...stripUndefined(r) };
   return c.origin(route, first);
 }
