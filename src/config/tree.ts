@@ -47,6 +47,11 @@ function detach(text: string): string {
   return text;
 }
 
+/** A letter, digit or `_`: what a `$NAME` definition's name is made of (preprocess.ts) */
+function isNameChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
+}
+
 export function tokenize(line: LogicalLine, diags: Diagnostics, out: Lexeme[] = []): Lexeme[] {
   const s = line.text;
   let cursor = 0;
@@ -87,7 +92,23 @@ export function tokenize(line: LogicalLine, diags: Diagnostics, out: Lexeme[] = 
       continue;
     }
     let j = i;
-    while (j < s.length && !isWordEnd(s.charCodeAt(j))) j++;
+    while (j < s.length) {
+      // An undefined `${NAME}` is left as written (the preprocessor warns): one word here,
+      // where keepalived splits it at its braces, skips the `{` and lets the `}` close the
+      // enclosing block. keepalived still exits 0 for such a file (read without `-i`, a
+      // definition that only an `@id` line makes); keel takes it too, with the warning,
+      // instead of refusing a block after a keyword that takes none.
+      if (s.charCodeAt(j) === 36 && s.charCodeAt(j + 1) === 123) {
+        let k = j + 2;
+        while (k < s.length && isNameChar(s.charCodeAt(k))) k++;
+        if (k > j + 2 && s.charCodeAt(k) === 125) {
+          j = k + 1;
+          continue;
+        }
+      }
+      if (isWordEnd(s.charCodeAt(j))) break;
+      j++;
+    }
     const word = s.slice(i, j);
     out.push(mk(word, false, word));
     i = j;

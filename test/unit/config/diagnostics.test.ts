@@ -148,7 +148,7 @@ describe("order", () => {
       "",
     ].join("\n");
     expect(parse(text).diagnostics.items.map(formatDiagnostic)).toEqual([
-      "/k.conf:9:1: warning[undefined-variable]: ${UNDEFINED} is not defined; left as written",
+      "/k.conf:9:1: warning[undefined-variable]: ${UNDEFINED} is not defined; left as written, as one word (keepalived splits it at its braces)",
       "/k.conf:8:1: error[extra-brace]: '}' closes no block",
       "/k.conf:3:5: error[unknown-keyword]: unknown keyword 'bogus' in vrrp_script",
       "/k.conf:9:1: error[unknown-keyword]: unknown keyword 'x' in the top level",

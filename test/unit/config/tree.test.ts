@@ -27,6 +27,13 @@ describe("block tree", () => {
       { "vrrp_instance VI_1": [{ track_script: ["chk_a chk_b"] }, { virtual_ipaddress: ["10.0.0.1/24 dev eth0"] }] },
     ]);
   });
+  test("an undefined ${NAME} stays one word, not a word and a block (keepalived exits 0 for such files)", () => {
+    const r = tree("global_defs {\n  router_id ${NOPE}\n  script_user a${X}b\n}\nafter\n");
+    expect(shape(r.nodes)).toEqual([{ global_defs: ["router_id ${NOPE}", "script_user a${X}b"] }, "after"]);
+    expect(r.diags.every((d) => d.includes("warning[undefined-variable]"))).toBe(true);
+    // a brace that does not close a name is still a brace
+    expect(shape(tree("a ${ x }\n").nodes)).toEqual([{ "a $": ["x"] }]);
+  });
   test("a quoted string is one token and keeps braces and blanks", () => {
     const r = tree('notify "/bin/x { y }"  root\n');
     expect(shape(r.nodes)).toEqual(['notify "/bin/x { y }" root']);
