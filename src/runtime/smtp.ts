@@ -8,7 +8,7 @@
  */
 import { hostname } from "node:os";
 import type { Transporter } from "nodemailer";
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 
 const WORDS: Record<string, { subject: string; instance: string; group: string }> = {
