@@ -84,6 +84,18 @@ async function compile(arch: Arch, outfile: string, allowDownload: boolean): Pro
         autoloadBunfig: false,
       },
       plugins: [stubReactDevtools],
+      // Start-up (issue 20). One bundle hoists every `import … from "node:…"` of every
+      // module to its top, so a `keel --version` loaded node:net, tls (nodemailer),
+      // child_process, worker_threads (pino) … before main() ran, although the modules
+      // that use them are reached only through `await import()`. With splitting, each
+      // lazily imported module is its own chunk and brings its imports when it is loaded,
+      // as it does from source. Bytecode (ESM is accepted through the API in Bun 1.3.14)
+      // spares JSC the parse of the chunks that are loaded. Measured with hyperfine,
+      // `--version`, same run: 155 -> 77 ms (bundle 155, split 85, split+bytecode 77).
+      // Minify gained nothing measurable and would blur stack traces: left off.
+      splitting: true,
+      bytecode: true,
+      format: "esm",
       minify: false,
       // Embedded (zstd) in the executable, so stack traces point at src/*.ts lines.
       sourcemap: "linked",

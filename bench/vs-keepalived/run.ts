@@ -8,14 +8,18 @@
  *  - graceful handover: SIGTERM the master → the VIP on the backup;
  *  - steady state: CPU (% of one core, every process of the daemon in the host) and RSS
  *    (sum of VmRSS) for 1 and 200 instances at advert_int 1, master and backup;
- *  - startup: exec → the first advert on the wire (an address owner advertises at once).
+ *  - startup: exec → the first advert on the wire (an address owner advertises at once),
+ *    and exec → exit of `--version` (the floor every `keel -t`, `keel status` pays).
  *
  * Prints a table with ratios keel / keepalived (lower is better for keel).
  *
- *   node_modules/.bin/bun bench/vs-keepalived/run.ts [--rounds N] [--cpu-seconds S]
+ *   node_modules/.bin/bun bench/vs-keepalived/run.ts [--rounds N] [--cpu-seconds S] [--only startup]
+ *
+ * `--only startup` runs the start-up rows alone (a minute instead of ~15): the ones a
+ * change to how keel starts moves.
  */
 import { readFileSync } from "node:fs";
-import { Lab, type Proc, ensureKeel, instance } from "../../test/netns/harness";
+import { KEEL, Lab, type Proc, ensureKeel, instance } from "../../test/netns/harness";
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -23,6 +27,12 @@ const arg = (name: string, d: number) => {
 };
 const ROUNDS = arg("rounds", 10);
 const CPU_S = arg("cpu-seconds", 30);
+const onlyAt = process.argv.indexOf("--only");
+const ONLY = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
+if (ONLY !== undefined && ONLY !== "startup") {
+  console.error(`--only: the only part that runs alone is 'startup', not '${ONLY}'`);
+  process.exit(2);
+}
 const VIP = "10.99.0.100";
 const GLOBAL = "global_defs {\n  router_id bench\n}\n";
 type Kind = "keel" | "keepalived";
@@ -197,6 +207,20 @@ async function startup(kind: Kind): Promise<number[]> {
   return out;
 }
 
+/** exec → exit of `cmd --version`, wall clock seen by the parent, one run after another */
+function versionRuns(cmd: string): number[] {
+  const out: number[] = [];
+  Bun.spawnSync([cmd, "--version"]); // warm the page cache: every start after the first is the one users see
+  for (let r = 0; r < Math.max(20, ROUNDS * 2); r++) {
+    const t0 = performance.now();
+    const p = Bun.spawnSync([cmd, "--version"], { stdout: "ignore", stderr: "ignore" });
+    const t = performance.now() - t0;
+    if (p.exitCode !== 0) throw new Error(`${cmd} --version exited with ${p.exitCode}`);
+    out.push(t);
+  }
+  return out;
+}
+
 if (process.getuid?.() !== 0) {
   console.error("bench/vs-keepalived/run.ts needs root (network namespaces)");
   process.exit(1);
@@ -208,20 +232,21 @@ console.log(`keel vs ${ka}, ${new Date().toISOString()}, ${ROUNDS} rounds, CPU o
 const rows: [string, number, number, string][] = [];
 const add = (what: string, k: number, a: number, unit: string) => rows.push([what, k, a, unit]);
 const res: Record<Kind, Awaited<ReturnType<typeof failover>>> = {} as never;
-for (const kind of KINDS) res[kind] = await failover(kind);
+if (!ONLY) for (const kind of KINDS) res[kind] = await failover(kind);
 for (const [label, key] of [
   ["crash → VIP on backup", "toVip"],
   ["crash → first GARP", "toGarp"],
   ["SIGTERM → VIP on backup", "handover"],
   ["last advert heard → VIP (MDI 3609)", "fromLast"],
 ] as const) {
+  if (ONLY) break;
   const k = summary(res.keel[key]);
   const a = summary(res.keepalived[key]);
   add(`${label}, median`, k.median, a.median, "ms");
   add(`${label}, min`, k.min, a.min, "ms");
   add(`${label}, max`, k.max, a.max, "ms");
 }
-for (const n of [1, 200]) {
+for (const n of ONLY ? [] : [1, 200]) {
   const k = await steady("keel", n);
   const a = await steady("keepalived", n);
   add(`${n} instance(s), master CPU`, k.master.cpu, a.master.cpu, "% core");
@@ -232,6 +257,11 @@ for (const n of [1, 200]) {
 const sk = summary(await startup("keel"));
 const sa = summary(await startup("keepalived"));
 add("startup: exec → first advert, median", sk.median, sa.median, "ms");
+add("startup: exec → first advert, min", sk.min, sa.min, "ms");
+const vk = summary(versionRuns(KEEL));
+const va = summary(versionRuns("keepalived"));
+add("--version: exec → exit, median", vk.median, va.median, "ms");
+add("--version: exec → exit, min", vk.min, va.min, "ms");
 
 const w = Math.max(...rows.map((r) => r[0].length));
 console.log(`\n${"measure".padEnd(w)} | ${"keel".padStart(10)} | ${"keepalived".padStart(10)} | ratio`);

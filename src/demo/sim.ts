@@ -14,7 +14,7 @@
 import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Logger } from "pino";
+import type { Logger } from "../runtime/log";
 import type { KeelConfig } from "../config/model";
 import { formatDiagnostic } from "../config/diagnostics";
 import { loadConfig } from "../config/load";

@@ -5,7 +5,7 @@
  * already watches netlink; this wraps the kernel it is given so that each address event
  * is logged on its way to the driver, which sees the events unchanged.
  */
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import type { Kernel, KernelEvent } from "./kernel";
 
 export function logAddressChanges(kernel: Kernel, log: Logger): Kernel {

@@ -10,7 +10,7 @@
  * virtualServers, lvs} | {type: "event", event}. The child stops when the channel closes
  * (the daemon died) or on SIGTERM, removing its IPVS services unless -I.
  */
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import type { Diagnostic } from "../config/diagnostics";
 import type { KeelConfig } from "../config/model";
 import type { Event, VirtualServerStatus } from "../control/protocol";

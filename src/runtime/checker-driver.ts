@@ -9,7 +9,7 @@
  * not on this host.
  */
 import { readFileSync } from "node:fs";
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import { createProbe } from "../check";
 import { type Action, CheckEngine, type CheckerSpec } from "../check/engine";
 import type { Probe, ProbeContext, ProbeResult, ProbeTarget } from "../check/probe";

@@ -5,7 +5,7 @@
  * and start it again if it dies (unless -R), as keepalived respawns a dead child.
  */
 import type { Subprocess } from "bun";
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import type { Event, VirtualServerStatus } from "../control/protocol";
 import type { FromChild, ToChild } from "./checker-child";
 

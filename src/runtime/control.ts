@@ -9,7 +9,7 @@
  * client gets a turn to read; dropping it then lost the transition that followed.
  */
 import type { Socket, UnixSocketListener } from "bun";
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import { type Event, PROTOCOL_VERSION, type Reply, type Request, type Status, parseRequest } from "../control/protocol";
 import { type SocketIdentity, bindSocket, releaseSocketPath } from "./socket-path";
 

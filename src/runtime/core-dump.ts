@@ -6,7 +6,7 @@
  * line and the daemon runs on; a crash of the daemon itself leaves the new pattern set.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import { setCoreLimitUnlimited } from "../../native-bindings/rlimit";
 
 const CORE_PATTERN = "/proc/sys/kernel/core_pattern";

@@ -11,7 +11,7 @@
  * checker child that dies (keepalived.c respawn), and exits with
  * KEEPALIVED_EXIT_PROGRAM_ERROR (70, EX_SOFTWARE) when it cannot trust itself.
  */
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import type { ChannelOptions, Kernel, KernelEvent } from "./kernel";
 
 /** The parts of the daemon, as `part` labels. */

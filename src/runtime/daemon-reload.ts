@@ -16,7 +16,7 @@
  * Every outcome is logged in full, returned to the `reload` command, kept for `status`
  * and sent to subscribers as a `reload` event (the daemon does those last two).
  */
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import type { ReloadStatus } from "../control/protocol";
 import type { KeelConfig } from "../config/model";
 import { type Faults, stackOf } from "./daemon-faults";

@@ -5,7 +5,7 @@
  * SIGRTMAX-1 clears the stats. The ones the daemon gives a meaning to must not kill it
  * meanwhile (their default action), from the first line of start-up to the last of stop.
  */
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import { onSignal } from "../../native-bindings/signals";
 import { SIGNUMS } from "../args";
 

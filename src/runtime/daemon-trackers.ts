@@ -5,7 +5,7 @@
  * in only once the VRRP driver has taken the new configuration: until then the old
  * scripts keep running, so a refused reload never leaves an instance untracked.
  */
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { TrackChange } from "../vrrp/track-board";
 import { type ScriptResult, VrrpScriptRunner } from "./scripts";

@@ -12,7 +12,7 @@
  * Every callback entry point runs under one error policy (daemon-faults.ts). The CLI
  * loads and checks the configuration; `runDaemon` is its entry.
  */
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import { sdNotify } from "../../native-bindings/unix-dgram";
 import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";

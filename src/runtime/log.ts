@@ -1,14 +1,34 @@
 /**
- * The daemon's log: pino records, written as keepalived's console lines
+ * The daemon's log: records written as keepalived's console lines
  * (`Sun Nov 22 07:54:32 2026: (VI_1) Entering MASTER STATE`) or as JSON lines
- * (`--log-format json`). Messages are keepalived's words wherever keepalived says the
- * same thing, so grep patterns and log alerts written for keepalived keep working.
+ * (`--log-format json`, pino's record shape). Messages are keepalived's words wherever
+ * keepalived says the same thing, so grep patterns and log alerts written for keepalived
+ * keep working.
  *
- * The destination is a plain write stream, not a pino transport: transports start a
- * worker from a file path, which does not exist inside the compiled binary.
+ * Own code, not pino: the daemon used pino only to serialise a record that this file
+ * parsed back into a line, and loading pino (sonic-boom, thread-stream, node:assert,
+ * worker_threads, fs streams) cost every start ~40 ms of CPU in the compiled binary
+ * (issue 20). The JSON lines keep pino's shape: level label, epoch-ms time, pid, the
+ * fields given, msg.
  */
 import { openSync, writeSync } from "node:fs";
-import pino, { type Logger } from "pino";
+
+/**
+ * What keel's code calls on a log: a message, optionally after structured fields (kept
+ * in the JSON form). A pino Logger fits it too (tests hand one in).
+ */
+export interface Logger {
+  error: LogFn;
+  warn: LogFn;
+  info: LogFn;
+  debug: LogFn;
+  trace: LogFn;
+}
+
+export interface LogFn {
+  (msg: string): void;
+  (fields: Record<string, unknown>, msg: string): void;
+}
 
 export type LogFormat = "text" | "json";
 
@@ -47,7 +67,7 @@ export function parseFacility(s: string): number | undefined {
   return undefined;
 }
 
-/** syslog severities (RFC 5424 6.2.1) by pino level */
+/** syslog severities (RFC 5424 6.2.1) by level */
 const SEVERITY: Record<string, number> = { fatal: 2, error: 3, warn: 4, info: 6, debug: 7, trace: 7 };
 
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
@@ -61,46 +81,44 @@ export function ctime(ms: number): string {
   return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${day} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())} ${d.getFullYear()}`;
 }
 
+/** pino's numbers: a record is written when its level is at least the logger's */
+const LEVELS = { trace: 10, debug: 20, info: 30, warn: 40, error: 50 } as const;
+type Level = keyof typeof LEVELS;
+
 export function createLogger(opts: LogOptions = {}): Logger {
   const write = opts.write === false ? undefined : (opts.write ?? ((line: string) => process.stderr.write(line)));
   const json = opts.format === "json";
   const fileFd = opts.file === undefined ? undefined : openSync(opts.file, "a", 0o600);
-  const stream = {
-    write(rec: string): void {
-      // pino hands over one serialised record per call
-      let msg = rec;
-      let time = Date.now();
-      let level = "info";
+  const threshold = opts.detail ? LEVELS.debug : LEVELS.info;
+  const pid = process.pid;
+  const emit = (level: Level, a: string | Record<string, unknown>, b?: string): void => {
+    if (LEVELS[level] < threshold) return;
+    const time = Date.now();
+    const msg = typeof a === "string" ? a : (b ?? "");
+    let line: string;
+    if (json) {
+      // pino's order: level, time, base (pid), the fields, msg
+      let rec = `{"level":"${level}","time":${time},"pid":${pid}`;
+      if (typeof a !== "string")
+        for (const k in a) if (a[k] !== undefined) rec += `,${JSON.stringify(k)}:${JSON.stringify(a[k])}`;
+      line = `${rec},"msg":${JSON.stringify(msg)}}\n`;
+    } else line = `${ctime(time)}: ${msg}\n`;
+    write?.(line);
+    if (opts.onProblem && (SEVERITY[level] ?? 6) <= 4) opts.onProblem(line);
+    if (fileFd !== undefined) writeSync(fileFd, line);
+    if (opts.syslog) {
+      // RFC 3164 framing, as glibc's syslog(3) sends to /dev/log
+      const pri = opts.syslog.facility * 8 + (SEVERITY[level] ?? 6);
       try {
-        const o = JSON.parse(rec) as { msg?: string; time?: number; level?: string };
-        msg = o.msg ?? "";
-        time = o.time ?? time;
-        level = o.level ?? level;
+        opts.syslog.send(`<${pri}>${ctime(time).slice(4, 19)} keel[${pid}]: ${msg}`);
       } catch {
-        // not JSON: write it as it came
+        // syslogd gone or full: the other sinks still have the line
       }
-      const line = json ? rec : `${ctime(time)}: ${msg}\n`;
-      write?.(line);
-      if (opts.onProblem && (SEVERITY[level] ?? 6) <= 4) opts.onProblem(line);
-      if (fileFd !== undefined) writeSync(fileFd, line);
-      if (opts.syslog) {
-        // RFC 3164 framing, as glibc's syslog(3) sends to /dev/log
-        const pri = opts.syslog.facility * 8 + (SEVERITY[level] ?? 6);
-        try {
-          opts.syslog.send(`<${pri}>${ctime(time).slice(4, 19)} keel[${process.pid}]: ${msg}`);
-        } catch {
-          // syslogd gone or full: the other sinks still have the line
-        }
-      }
-    },
+    }
   };
-  return pino(
-    {
-      level: opts.detail ? "debug" : "info",
-      base: { pid: process.pid },
-      timestamp: pino.stdTimeFunctions.epochTime,
-      formatters: { level: (label) => ({ level: label }) },
-    },
-    stream,
-  );
+  const fn =
+    (level: Level): LogFn =>
+    (a: string | Record<string, unknown>, b?: string) =>
+      emit(level, a, b);
+  return { error: fn("error"), warn: fn("warn"), info: fn("info"), debug: fn("debug"), trace: fn("trace") };
 }

@@ -12,7 +12,7 @@
  *   MASTER (the backup one stopped first), backup again on leaving MASTER, stopped at exit.
  *   syncid defaults to the instance's VRID.
  */
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import type { IpvsSyncDaemon, IpvsTimeouts } from "../../native-bindings/ipvs";
 import type { LvsSyncDaemon, LvsTimeouts } from "../config/global/model";
 import type { KeelConfig } from "../config/model";

@@ -6,7 +6,7 @@
  * process, which holds the FIFOs open itself as keepalived's checker child does.
  */
 import { closeSync, writeSync } from "node:fs";
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { Script } from "../config/script";
 import type { LvsEvent, RsState, VsState } from "../lvs/pool";

@@ -6,7 +6,7 @@
  * `INSTANCE "VI_1" MASTER 100`.
  */
 import { closeSync, constants, existsSync, openSync, statSync, writeSync } from "node:fs";
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import type { Script } from "../config/script";
 import type { KeelConfig } from "../config/model";
 import type { Action } from "../vrrp/types";

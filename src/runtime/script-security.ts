@@ -8,7 +8,7 @@
  */
 import { type Stats, existsSync, lstatSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import type { Diagnostics, SourceLoc } from "../config/diagnostics";
 import type { ScriptUser } from "../config/global/model";
 import type { KeelConfig } from "../config/model";

@@ -5,7 +5,7 @@
  * as a failure. Exit status 0 is success. Each result goes to the engine, whose tracker
  * applies rise/fall, weights and init_fail.
  */
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { VrrpScript } from "../config/vrrp/model";
 import { runScript } from "./exec";

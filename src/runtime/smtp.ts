@@ -7,8 +7,8 @@
  * retried into a backlog.
  */
 import { hostname } from "node:os";
-import nodemailer from "nodemailer";
-import type { Logger } from "pino";
+import type { Transporter } from "nodemailer";
+import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 
 const WORDS: Record<string, { subject: string; instance: string; group: string }> = {
@@ -32,7 +32,11 @@ const WORDS: Record<string, { subject: string; instance: string; group: string }
 
 export class SmtpAlerter {
   private readonly lastState = new Map<string, string>();
-  private transport?: nodemailer.Transporter;
+  /**
+   * nodemailer (with tls, zlib, dns) is loaded by the first mail, not at start-up: most
+   * daemons never send one, and loading it cost every start ~10 ms (issue 20).
+   */
+  private transport?: Promise<Transporter>;
 
   constructor(
     private config: KeelConfig,
@@ -74,17 +78,22 @@ export class SmtpAlerter {
   send(subject: string, body: string): void {
     const g = this.config.globalDefs;
     if (!g.smtpServer || g.notificationEmail.length === 0) return;
-    this.transport ??= nodemailer.createTransport({
-      host: g.smtpServer.host,
-      port: g.smtpServer.port,
-      secure: false,
-      ignoreTLS: true,
-      name: g.smtpHeloName ?? hostname(),
-      connectionTimeout: g.smtpConnectTimeout * 1000,
-    });
+    const server = g.smtpServer;
+    this.transport ??= import("nodemailer").then((m) =>
+      m.default.createTransport({
+        host: server.host,
+        port: server.port,
+        secure: false,
+        ignoreTLS: true,
+        name: g.smtpHeloName ?? hostname(),
+        connectionTimeout: g.smtpConnectTimeout * 1000,
+      }),
+    );
     const from = g.notificationEmailFrom ?? `keepalived@${hostname()}`;
+    const mail = { from, to: g.notificationEmail, subject: `[${g.routerId ?? hostname()}] ${subject}`, text: body };
+    // sendMail runs in the order of send(): every mail waits on the same transport promise
     this.transport
-      .sendMail({ from, to: g.notificationEmail, subject: `[${g.routerId ?? hostname()}] ${subject}`, text: body })
+      .then((t) => t.sendMail(mail))
       .then(() => this.log.info(`SMTP alert successfully sent.`))
       .catch((e: Error) =>
         this.log.error(`Error connecting SMTP server[${g.smtpServer?.host}]:${g.smtpServer?.port}: ${e.message}`),

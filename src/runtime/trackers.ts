@@ -22,7 +22,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { basename, dirname } from "node:path";
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { TrackProcess } from "../config/vrrp/model";
 import type { TrackChange } from "../vrrp/track-board";

@@ -13,7 +13,7 @@
  * (rate-limited), counted in `kernelErrors` by operation, and put right by the periodic
  * reconcile (`reconcileMs`): see `reconcile()` for what it retries and why.
  */
-import type { Logger } from "pino";
+import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { Route, Rule, VirtualAddress, VrrpInstance } from "../config/vrrp/model";
 import type { Instance } from "../vrrp/instance";
