@@ -155,6 +155,9 @@ describe("track_file and vrrp_track_process", () => {
       writeFileSync(file, "60\n");
       await h1.waitFor(/\(VI_1\) Changing effective priority from 150 to 90/, 3_000, m1);
       await h2.waitFor(/\(VI_1\) Entering MASTER STATE/, 6_000, m2);
+      // h1 must have heard h2's advert and stepped down first: reset too early, h1 is back
+      // at 150 before it does and stays MASTER, and never enters MASTER again below
+      await h1.waitFor(/\(VI_1\) Entering BACKUP STATE/, 6_000, m1);
       writeFileSync(file, "0\n");
       await h1.waitFor(/\(VI_1\) Entering MASTER STATE/, 8_000, m1);
       const m3 = h1.lines.length;
