@@ -133,26 +133,48 @@ function* calls(body: string): Generator<{ name: string; args: string[] }> {
 }
 
 /**
- * The body without the `if (PARAM) { ... }` blocks a bound true/false parameter rules
- * out (check_api.c install_checker_common_keywords(connection_keywords): MISC_CHECK
- * passes false and so has no connect_ip, bindto, ...). An `else { ... }` after it is
- * kept or dropped the other way.
+ * The body without the branches a bound parameter rules out: `if (PARAM) { ... }` for a
+ * true/false one (check_api.c install_checker_common_keywords(connection_keywords):
+ * MISC_CHECK passes false and so has no connect_ip, bindto, ...), and
+ * `if (!strcmp(PARAM, "LIT"))` for a string one (check_http.c
+ * install_http_ssl_check_keyword: only SSL_GET gets tls_compliant). The branch is a
+ * `{ ... }` block or one statement; an `else` after a block is kept or dropped the other way.
  */
 function prune(body: string, env: Map<string, string>): string {
-  const re = /\bif\s*\(\s*(!?)\s*(\w+)\s*\)\s*\{/g;
+  const re = /\bif\s*\(\s*(?:(!?)\s*(\w+)|(!?)\s*strcmp\s*\(\s*(\w+)\s*,\s*"([^"]*)"\s*\))\s*\)\s*/g;
   for (let m = re.exec(body); m; m = re.exec(body)) {
-    const v = env.get(m[2] as string);
-    if (v !== "true" && v !== "false") continue;
-    const taken = (v === "true") !== (m[1] === "!");
-    const close = matching(body, m.index + m[0].length - 1);
-    const after = /^\s*else\s*\{/.exec(body.slice(close + 1));
-    const elseClose = after ? matching(body, close + after[0].length) : close;
-    const kept = taken
-      ? body.slice(m.index + m[0].length, close)
-      : after
-        ? body.slice(close + after[0].length + 1, elseClose)
-        : "";
-    body = body.slice(0, m.index) + kept + body.slice(elseClose + 1);
+    let holds: boolean;
+    if (m[2] !== undefined) {
+      const v = env.get(m[2]);
+      if (v !== "true" && v !== "false") continue;
+      holds = (v === "true") !== (m[1] === "!");
+    } else {
+      const v = env.get(m[4] as string);
+      if (v === undefined) continue;
+      // strcmp() is 0 (false) when equal: `!strcmp` holds for the same string
+      holds = (v === m[5]) === (m[3] === "!");
+    }
+    const at = m.index + m[0].length;
+    let branch: string;
+    let rest: number;
+    let elseBranch = "";
+    if (body[at] === "{") {
+      const close = matching(body, at);
+      branch = body.slice(at + 1, close);
+      rest = close + 1;
+      const after = /^\s*else\s*\{/.exec(body.slice(rest));
+      if (after) {
+        const elseClose = matching(body, rest + after[0].length - 1);
+        elseBranch = body.slice(rest + after[0].length, elseClose);
+        rest = elseClose + 1;
+      }
+    } else {
+      // one statement: up to its `;` (a call's arguments hold no `;`)
+      const semi = body.indexOf(";", at);
+      rest = semi < 0 ? body.length : semi + 1;
+      branch = body.slice(at, rest);
+    }
+    body = body.slice(0, m.index) + (holds ? branch : elseBranch) + body.slice(rest);
     re.lastIndex = m.index;
   }
   return body;

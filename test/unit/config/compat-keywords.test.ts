@@ -2,7 +2,8 @@
  * scripts/keepalived-keywords.ts replays keepalived's install_* calls: run it on a small
  * git repository shaped like keepalived's sources (a root, sublevels, a wrapper taking the
  * keyword as a parameter, a helper called with `false` that guards keywords with
- * `if (param)`, #if branches, comments) and compare the paths it finds.
+ * `if (param)`, a wrapper guarding one with `if (!strcmp(keyword, ...))`, #if branches,
+ * comments) and compare the paths it finds.
  */
 import { afterAll, expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
@@ -34,6 +35,20 @@ common_keywords(bool connection)
 }
 
 static void
+install_http(const char *keyword)
+{
+	install_keyword(keyword, &http_handler);
+	install_sublevel(NULL);
+	if (!strcmp(keyword, "SSL_GET"))
+		install_keyword("tls_compliant", &tls_handler);
+	if (strcmp(keyword, "SSL_GET")) {
+		install_keyword("plain_only", &plain_handler);
+	}
+	install_keyword("path", &path_handler);
+	install_sublevel_end(NULL);
+}
+
+static void
 install_conditional(const char *string, void (*handler) (const vector_t *), bool want)
 {
 	install_keyword(string, want ? handler : ignore_handler);
@@ -58,6 +73,8 @@ init_keywords(bool active)
 	common_keywords(false);
 	install_keyword_quoted("misc_path", &path_handler);
 	install_sublevel_end(NULL);
+	install_http("HTTP_GET");
+	install_http("SSL_GET");
 	install_sublevel_end(p);
 #ifdef _WITH_SNMP_
 	install_keyword("snmp_name", &snmp_handler);
@@ -82,10 +99,16 @@ test("the paths of a keepalived-like source tree", () => {
     "virtual_server",
     "virtual_server.delay_loop",
     "virtual_server.real_server",
+    "virtual_server.real_server.HTTP_GET",
+    "virtual_server.real_server.HTTP_GET.path",
+    "virtual_server.real_server.HTTP_GET.plain_only",
     "virtual_server.real_server.MISC_CHECK",
     "virtual_server.real_server.MISC_CHECK.misc_path",
     "virtual_server.real_server.MISC_CHECK.no_connection",
     "virtual_server.real_server.MISC_CHECK.retry",
+    "virtual_server.real_server.SSL_GET",
+    "virtual_server.real_server.SSL_GET.path",
+    "virtual_server.real_server.SSL_GET.tls_compliant",
     "virtual_server.real_server.TCP_CHECK",
     "virtual_server.real_server.TCP_CHECK.connect_ip",
     "virtual_server.real_server.TCP_CHECK.retry",
