@@ -219,7 +219,11 @@ export function preprocessTo(
       const def = defs.get(name);
       if (!def) {
         if (text[dollar + 1] === "{")
-          diags.warning(loc, "undefined-variable", `\${${name}} is not defined; left as written, as one word (keepalived splits it at its braces)`);
+          diags.warning(
+            loc,
+            "undefined-variable",
+            `\${${name}} is not defined; left as written, as one word (keepalived splits it at its braces)`,
+          );
         result += text.slice(dollar, end);
         i = end;
         continue;
