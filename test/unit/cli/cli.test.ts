@@ -2,24 +2,10 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { main } from "../../../src/cli";
+import { keel } from "./run-keel";
 
 const dir = mkdtempSync(join(tmpdir(), "keel-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function keel(...argv: string[]) {
-  let out = "";
-  let err = "";
-  const code = await main(argv, {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-  });
-  return { code, out, err };
-}
 
 const GOOD = `global_defs {
     router_id lb1

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { OPTIONS, helpText, parseUmask } from "../../../src/args";
-import { main } from "../../../src/cli";
+import { keel } from "./run-keel";
 import { SimKernel, SimSegment } from "../../../src/demo/sim-kernel";
 import { logAddressChanges } from "../../../src/runtime/address-log";
 import { startMode } from "../../../src/runtime/background";
@@ -14,20 +14,6 @@ import { LOG_DAEMON, LOG_USER, createLogger, parseFacility } from "../../../src/
 
 const dir = mkdtempSync(join(tmpdir(), "keel-options-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function keel(...argv: string[]) {
-  let out = "";
-  let err = "";
-  const code = await main(argv, {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-  });
-  return { code, out, err };
-}
 
 function write(name: string, text: string): string {
   const p = join(dir, name);
