@@ -126,9 +126,13 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return EXIT_FATAL;
   }
   let missingFiles = false;
+  // the single-host pitfalls of `keel lint` (src/lint), as warnings of -t, start and reload
+  const { addHostWarnings } = await import("./lint");
   const load = () => {
     const r = loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) });
     if (opts.has("all-config")) missingFiles = allConfig(r.diagnostics);
+    const origins = formatOf(file, format) === "toml" ? new Origins() : r.origins;
+    addHostWarnings(file, r.config, origins, r.diagnostics);
     return r;
   };
   const result = load();

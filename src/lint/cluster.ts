@@ -31,7 +31,8 @@ export function clusterFindings(views: InstanceView[]): Finding[] {
 }
 
 const about = (x: InstanceView) => ({ host: x.host.name, instance: x.v.name });
-const where = (x: InstanceView) => `${x.host.name} (${x.at.file}:${x.at.line})`;
+const where = (x: InstanceView) =>
+  x.host.name === x.at.file ? `${x.at.file}:${x.at.line}` : `${x.host.name} (${x.at.file}:${x.at.line})`;
 const vipKey = (x: InstanceView) =>
   x.p.vips
     .map((a) => canonicalIp(a.address) ?? a.address)
@@ -128,7 +129,9 @@ function compareSettings(part: InstanceView[], out: Finding[]): void {
         finding(
           "auth-mismatch",
           x.at,
-          `(${x.v.name}) authentication ${authText(x)} here, ${authText(ref)} ${vs}: adverts fail the check on the other host and both become master`,
+          authText(x) === authText(ref)
+            ? `(${x.v.name}) auth_pass differs from the one ${vs} in its first 8 characters (all keepalived uses): adverts fail the check on the other host and both become master`
+            : `(${x.v.name}) authentication ${authText(x)} here, ${authText(ref)} ${vs}: adverts fail the check on the other host and both become master`,
           about(x),
         ),
       );
@@ -145,8 +148,7 @@ function compareSettings(part: InstanceView[], out: Finding[]): void {
 }
 
 const authKey = (x: InstanceView) => (x.p.auth ? `${x.p.auth.type}:${x.p.auth.pass}` : "none");
-const authText = (x: InstanceView) =>
-  x.p.auth ? `${x.p.auth.type}${x.p.auth.type === "PASS" ? " (password differs)" : ""}` : "none";
+const authText = (x: InstanceView) => x.p.auth?.type ?? "none";
 
 /**
  * Unicast: a host sends its adverts only to its unicast_peer list, so every other host's
@@ -278,11 +280,14 @@ function intendedMaster(xs: InstanceView[], top: InstanceView, out: Finding[]): 
     finding(
       "weight-always-flips",
       top.trackers.find((t) => t.healthy !== 0)?.at ?? top.at,
-      `(${top.v.name}) with every check up ${top.host.name} runs at ${top.nominal} (base ${top.p.priority} ${signed(top.delta)}) and ${meant.host.name} at ${meant.nominal} (base ${meant.p.priority} ${signed(meant.delta)}): ${top.host.name} holds the VIP, not ${meant.host.name} (${why})`,
+      `(${top.v.name}) with every check up ${top.host.name} runs at ${top.nominal}${fromBase(top)} and ${meant.host.name} at ${meant.nominal}${fromBase(meant)}: ${top.host.name} holds the VIP, not ${meant.host.name} (${why})`,
       about(top),
     ),
   );
 }
+
+const fromBase = (x: InstanceView) =>
+  x.delta === 0 ? "" : ` (base ${x.p.priority}, ${signed(x.delta)} from trackers)`;
 
 /** The same instance (same name, or a VIP in common) under another VRID on another host. */
 function vridMismatch(views: InstanceView[], out: Finding[]): void {

@@ -42,6 +42,13 @@ export function lintHosts(hosts: LintHost[]): Finding[] {
 export function addHostWarnings(file: string, config: KeelConfig, origins: Origins, diagnostics: Diagnostics): void {
   if (diagnostics.errorCount > 0) return;
   const host: LintHost = { name: file, file, config, origins, diagnostics };
-  for (const f of singleHostFindings(host, instanceViews(host)))
-    diagnostics.add({ ...toDiagnostic(f), severity: "warning" });
+  let found: Finding[];
+  try {
+    found = singleHostFindings(host, instanceViews(host));
+  } catch (e) {
+    // a mistake in lint must not make `keel -t` refuse what keepalived accepts: say so instead
+    diagnostics.warning({ file, line: 1, col: 1 }, "lint-failed", `keel's lint checks failed: ${(e as Error).message}`);
+    return;
+  }
+  for (const f of found) diagnostics.add({ ...toDiagnostic(f), severity: "warning" });
 }
