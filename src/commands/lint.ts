@@ -100,12 +100,23 @@ function loadHosts(args: LintArgs): LintHost[] {
     for (const id of ids) {
       const format = formatOf(file, args.format);
       const r = loadConfig(file, { format, configId: id, host: elsewhere });
-      const name = id === undefined ? file : args.files.length === 1 ? id : `${basename(file)}@${id}`;
+      const name =
+        id === undefined
+          ? hostName(file, args.files)
+          : args.files.length === 1
+            ? id
+            : `${hostName(file, args.files)}@${id}`;
       // a TOML file's origins point into the keepalived.conf it is read as: name the file only
       const origins = format === "toml" ? new Origins() : r.origins;
       hosts.push({ name, file, config: r.config, origins, diagnostics: r.diagnostics });
     }
   return hosts;
+}
+
+/** A file's name without its extension ("lb1" for /etc/lb1.conf), or the path when two files share it. */
+function hostName(file: string, files: string[]): string {
+  const short = (f: string) => basename(f).replace(/\.(conf|toml)$/, "");
+  return files.filter((f) => short(f) === short(file)).length > 1 ? file : short(file);
 }
 
 /** Every field present (null when a finding is not about one host or instance). */
@@ -128,7 +139,7 @@ function textReport(findings: Finding[], hosts: LintHost[], byId: boolean): stri
   for (const f of findings) {
     const who = byId && f.host !== undefined ? `${f.host}: ` : "";
     s += `${f.file}:${f.line}:${f.col}: ${f.severity}[${f.code}]: ${who}${f.message}\n`;
-    if (f.fix !== undefined) s += `  fix: ${f.fix} (docs/lint.md#${f.code})\n`;
+    if (f.fix !== undefined) s += `  fix: ${f.fix}; see docs/lint.md#${f.code}\n`;
   }
   const e = findings.filter((f) => f.severity === "error").length;
   const w = findings.length - e;

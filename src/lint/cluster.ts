@@ -38,6 +38,7 @@ const vipKey = (x: InstanceView) =>
     .map((a) => canonicalIp(a.address) ?? a.address)
     .sort()
     .join(" ");
+const vipText = (x: InstanceView) => vipKey(x).replaceAll(" ", ", ") || "none";
 
 /** Instances by family and VRID; a host with two of one VRID (two interfaces) is split by interface. */
 function virtualRouters(views: InstanceView[]): InstanceView[][] {
@@ -91,7 +92,7 @@ function splitRouters(list: InstanceView[], out: Finding[]): InstanceView[][] {
       finding(
         "duplicate-vrid",
         x.at,
-        `(${x.v.name}) virtual_router_id ${x.p.vrid} is also used by ${y.v.name} on ${where(y)} for other VIPs (${vipKey(y) || "none"}): the two virtual routers drop each other's adverts and both hosts become master`,
+        `(${x.v.name}) virtual_router_id ${x.p.vrid} is also used by ${y.v.name} on ${where(y)} for other VIPs (${vipText(y)}): the two virtual routers drop each other's adverts and both hosts become master`,
         about(x),
       ),
     );
@@ -122,6 +123,8 @@ function compareSettings(part: InstanceView[], out: Finding[]): void {
             ? `(${x.v.name}) advert_int ${x.p.advertIntCs / 100} s here, ${ref.p.advertIntCs / 100} s ${vs}: VRRPv2 drops adverts with another interval ("advertisement interval mismatch") and both become master`
             : `(${x.v.name}) advert_int ${x.p.advertIntCs / 100} s here, ${ref.p.advertIntCs / 100} s ${vs}: a VRRPv3 backup follows the master's interval, so failover time depends on which host is master`,
           about(x),
+          // VRRPv2: two masters, as bad as a version mismatch
+          x.p.version === 2 ? "error" : "warning",
         ),
       );
     if (x.p.version === 2 && ref.p.version === 2 && authKey(x) !== authKey(ref))
@@ -140,7 +143,7 @@ function compareSettings(part: InstanceView[], out: Finding[]): void {
         finding(
           "vip-mismatch",
           x.at,
-          `(${x.v.name}) virtual_ipaddress ${vipKey(x) || "(none)"} here, ${vipKey(ref) || "(none)"} ${vs}: a backup rejects adverts whose VIPs differ from its own (RFC 3768 7.1, keepalived "ip address associated with VRID not present") and becomes master too`,
+          `(${x.v.name}) virtual_ipaddress ${vipText(x)} here, ${vipText(ref)} ${vs}: a backup rejects adverts whose VIPs differ from its own (RFC 3768 7.1, keepalived "ip address associated with VRID not present") and becomes master too`,
           about(x),
         ),
       );

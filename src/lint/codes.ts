@@ -47,6 +47,7 @@ export const LINT_CODES = {
     fix: "remove the setting vrrp_strict refuses, or drop vrrp_strict",
   },
   "advert-int-mismatch": {
+    /** an error for VRRPv2 (adverts dropped: two masters), a warning for VRRPv3 */
     severity: "warning",
     single: false,
     fix: "use the same advert_int on every host of the virtual router",

@@ -22,11 +22,12 @@ export function finding(
   at: SourceLoc,
   message: string,
   about: { host?: string; instance?: string } = {},
+  severity?: Severity,
 ): Finding {
   const c = lintCode(code);
   return {
     code,
-    severity: c?.severity ?? "warning",
+    severity: severity ?? c?.severity ?? "warning",
     file: at.file,
     line: at.line,
     col: at.col,

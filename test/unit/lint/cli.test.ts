@@ -19,7 +19,7 @@ describe("keel lint", () => {
       `${fx("weight-too-small.conf")}:18:9: warning[weight-too-small]: h1: (VI_1) chk_web failing moves h1 from 110 to 100, not below h2's 100: the VIP stays on the failed host (a backup takes over only from a lower priority); the drop must be at least 11`,
     );
     expect(lines[1]).toStartWith("  fix: make |weight| larger than the gap");
-    expect(lines[1]).toEndWith("(docs/lint.md#weight-too-small)");
+    expect(lines[1]).toEndWith("; see docs/lint.md#weight-too-small");
     expect(lines.at(-1)).toBe("keel lint: 2 hosts, 0 errors, 1 warning");
   });
 
@@ -39,7 +39,7 @@ describe("keel lint", () => {
       file: fx("classic/h2.conf"),
       line: 18,
       col: 9,
-      host: fx("classic/h2.conf"),
+      host: "h2",
       instance: "VI_1",
       message: expect.stringContaining("nopreempt with weighted trackers (chk_nginx -2 when failing)"),
       fix: expect.stringContaining("use weight 0 on the check"),

@@ -49,6 +49,7 @@ describe("lint: one file per case, read as h1 and h2 (@h1 / @h2 lines)", () => {
       ["h1 strict-mode", "h1 strict-mode", "h1 strict-no-accept", "h2 strict-mode", "h2 strict-no-accept"],
     ],
     ["advert-int-mismatch.conf", ["h2 advert-int-mismatch"]],
+    ["advert-int-v3.conf", ["h2 advert-int-mismatch"]],
     ["version-mismatch.conf", ["h2 version-mismatch"]],
     ["auth-mismatch.conf", ["h2 auth-mismatch"]],
     ["auth-same-8.conf", []],
@@ -100,6 +101,12 @@ describe("lint: the numbers in the messages", () => {
     expect(one("slow-script.conf", "slow-script-failover")).toContain(
       "only after up to 21 s (fall 3 × interval 5 s + timeout 5 s + advert_int 1 s)",
     );
+  });
+
+  test("advert-int-mismatch: two masters under VRRPv2 (an error), a changing interval under v3 (a warning)", () => {
+    const sev = (file: string) => lintHosts(hosts([file], H12)).find((f) => f.code === "advert-int-mismatch")?.severity;
+    expect(sev("advert-int-mismatch.conf")).toBe("error");
+    expect(sev("advert-int-v3.conf")).toBe("warning");
   });
 
   test("priority-tie says which host wins", () => {
