@@ -9,9 +9,10 @@ import type { Diagnostics, SourceLoc } from "../config/diagnostics";
 import type { KeelConfig } from "../config/model";
 import type { Origins } from "../config/origins";
 import type { VrrpInstance } from "../config/vrrp/model";
-import type { InstanceParams } from "../vrrp/params";
-import { VrrpRouter } from "../vrrp/router";
-import type { TrackChange } from "../vrrp/track-board";
+import type { VrrpSyncGroup } from "../config/vrrp/model";
+import { Instance } from "../vrrp/instance";
+import { type InstanceParams, instanceParams } from "../vrrp/params";
+import { type TrackChange, TrackerBoard } from "../vrrp/track-board";
 import { type TrackKind, effectivePriority } from "../vrrp/tracking";
 
 export interface LintHost {
@@ -56,47 +57,88 @@ export function locOf(host: LintHost, o: object | undefined): SourceLoc {
 /**
  * The instances of a host with their priorities. track_file is left out of the failure
  * analysis: its value is a number the file holds, not a failure; its healthy value is 0.
+ * Each tracked object is failed once for all the instances that track it (an interface
+ * tracked by 2,000 instances is not failed 2,000 times).
  */
 export function instanceViews(host: LintHost): InstanceView[] {
-  const router = new VrrpRouter(host.config);
-  const board = router.board;
-  const scripts = host.config.vrrpScripts;
-  const report = (c: TrackChange, times = 1) => {
+  const { config } = host;
+  // no instance, nothing to say: and a file of 200,000 unused vrrp_scripts (bench/config)
+  // builds no tracker board for `keel -t`
+  if (Object.keys(config.vrrpInstances).length === 0) return [];
+  const params = new Map(Object.values(config.vrrpInstances).map((v) => [v.name, instanceParams(config, v)]));
+  const board = trackerBoard(config, [...params.values()]);
+  const report = (c: TrackChange, times: number) => {
     for (let i = 0; i < times; i++) board.update(c, 0);
   };
-  // healthy: every script has passed once (the first result decides), interfaces and
-  // processes are up (the board's default), files read 0 (its default)
-  for (const s of Object.values(scripts)) report({ kind: "script", name: s.name, ok: true });
-  const views: InstanceView[] = [];
-  for (const v of Object.values(host.config.vrrpInstances)) {
-    const inst = router.instances.get(v.name);
-    if (!inst) continue;
-    const p = inst.p;
-    const owner = p.priority === 255;
-    const prio = (delta: number) => (owner ? 255 : effectivePriority(p.priority, [delta]));
+  const all = Object.values(config.vrrpInstances);
+  const lines = new Map(all.map((v) => [v.name, board.explain(v.name)]));
+  // healthy: every tracked script has passed once (the first result decides); interfaces
+  // and processes are up and files read 0, the board's defaults
+  const scripts = new Set<string>();
+  for (const ls of lines.values()) for (const l of ls) if (l.kind === "script") scripts.add(l.name);
+  for (const name of scripts) report({ kind: "script", name, ok: true }, 1);
+  const views = new Map<string, InstanceView>();
+  const users = new Map<string, { kind: TrackKind; name: string; views: InstanceView[] }>();
+  for (const v of all) {
     const now = board.evaluate(v.name);
-    const lines = board.explain(v.name);
-    const trackers: TrackerEffect[] = [];
-    for (const [i, l] of lines.entries()) {
+    const p = params.get(v.name) as InstanceParams;
+    const nominal = p.priority === 255 ? 255 : effectivePriority(p.priority, [now.delta]);
+    const view: InstanceView = { host, v, p, at: locOf(host, v), nominal, delta: now.delta, trackers: [] };
+    views.set(v.name, view);
+    for (const l of board.explain(v.name)) {
       if (l.kind === "file" || l.kind === "bfd") continue;
-      const fail = failChange(l.kind, l.name, false);
-      const heal = failChange(l.kind, l.name, true);
-      const s = scripts[l.name];
-      report(fail, l.kind === "script" ? (s?.fall ?? 1) : 1);
-      const after = board.explain(v.name)[i];
-      const faulted = board.evaluate(v.name).faults.size > now.faults.size;
-      report(heal, l.kind === "script" ? (s?.rise ?? 1) : 1);
-      if (!after) continue;
-      const failed = faulted ? undefined : after.delta;
-      if (failed === l.delta) continue;
-      trackers.push({ kind: l.kind, name: l.name, at: trackAt(host, v, l.kind, l.name), healthy: l.delta, failed });
+      const key = `${l.kind}:${l.name}`;
+      const u = users.get(key) ?? { kind: l.kind, name: l.name, views: [] };
+      if (!u.views.includes(view)) u.views.push(view);
+      users.set(key, u);
     }
-    views.push({ host, v, p, at: locOf(host, v), nominal: prio(now.delta), delta: now.delta, trackers });
   }
-  return views;
+  for (const u of users.values()) {
+    const s = u.kind === "script" ? config.vrrpScripts[u.name] : undefined;
+    const before = u.views.map((x) => ({
+      lines: board.explain(x.v.name),
+      faults: board.evaluate(x.v.name).faults.size,
+    }));
+    report(change(u.kind, u.name, false), s?.fall ?? 1);
+    const after = u.views.map((x) => ({
+      lines: board.explain(x.v.name),
+      faults: board.evaluate(x.v.name).faults.size,
+    }));
+    report(change(u.kind, u.name, true), s?.rise ?? 1);
+    for (const [i, x] of u.views.entries()) {
+      const b = before[i] as (typeof before)[number];
+      const a = after[i] as (typeof after)[number];
+      const faulted = a.faults > b.faults;
+      for (const [j, l] of b.lines.entries()) {
+        if (l.kind !== u.kind || l.name !== u.name) continue;
+        const failed = faulted ? undefined : a.lines[j]?.delta;
+        if (failed === l.delta) continue;
+        x.trackers.push({
+          kind: l.kind,
+          name: l.name,
+          at: trackAt(host, x.v, l.kind, l.name),
+          healthy: l.delta,
+          failed,
+        });
+      }
+    }
+  }
+  return [...views.values()];
 }
 
-function failChange(kind: TrackKind, name: string, ok: boolean): TrackChange {
+/**
+ * keel's tracker board for this configuration, as VrrpRouter builds it: an instance
+ * belongs to the first sync group that lists it.
+ */
+function trackerBoard(config: KeelConfig, params: InstanceParams[]): TrackerBoard {
+  const instances = params.map((p) => new Instance(p));
+  const groupOf = new Map<string, VrrpSyncGroup>();
+  for (const g of Object.values(config.vrrpSyncGroups))
+    for (const name of g.group) if (config.vrrpInstances[name] && !groupOf.has(name)) groupOf.set(name, g);
+  return new TrackerBoard(config, instances, (name) => groupOf.get(name));
+}
+
+function change(kind: TrackKind, name: string, ok: boolean): TrackChange {
   if (kind === "script") return { kind, name, ok };
   return { kind: kind as "interface" | "process", name, up: ok };
 }

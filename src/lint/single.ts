@@ -117,7 +117,12 @@ function strictRestrictions(view: InstanceView, out: Finding[], about: About): v
 function slowScripts(host: LintHost, views: InstanceView[], out: Finding[]): void {
   const users = new Map<string, InstanceView[]>();
   for (const view of views)
-    for (const t of view.trackers) if (t.kind === "script") users.set(t.name, [...(users.get(t.name) ?? []), view]);
+    for (const t of view.trackers) {
+      if (t.kind !== "script") continue;
+      const list = users.get(t.name) ?? [];
+      if (!list.includes(view)) list.push(view);
+      users.set(t.name, list);
+    }
   for (const [name, list] of users) {
     const s = host.config.vrrpScripts[name];
     const first = list[0];
