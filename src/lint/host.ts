@@ -80,38 +80,33 @@ export function instanceViews(host: LintHost): InstanceView[] {
   const views = new Map<string, InstanceView>();
   const users = new Map<string, { kind: TrackKind; name: string; views: InstanceView[] }>();
   for (const v of all) {
-    const now = board.evaluate(v.name);
+    const healthy = board.explain(v.name);
+    const delta = healthy.reduce((sum, l) => sum + l.delta, 0);
     const p = params.get(v.name) as InstanceParams;
-    const nominal = p.priority === 255 ? 255 : effectivePriority(p.priority, [now.delta]);
-    const view: InstanceView = { host, v, p, at: locOf(host, v), nominal, delta: now.delta, trackers: [] };
+    const nominal = p.priority === 255 ? 255 : effectivePriority(p.priority, [delta]);
+    const view: InstanceView = { host, v, p, at: locOf(host, v), nominal, delta, trackers: [] };
     views.set(v.name, view);
-    for (const l of board.explain(v.name)) {
+    for (const l of healthy) {
       if (l.kind === "file" || l.kind === "bfd") continue;
       const key = `${l.kind}:${l.name}`;
       const u = users.get(key) ?? { kind: l.kind, name: l.name, views: [] };
-      if (!u.views.includes(view)) u.views.push(view);
+      if (u.views.at(-1) !== view) u.views.push(view);
       users.set(key, u);
     }
   }
   for (const u of users.values()) {
     const s = u.kind === "script" ? config.vrrpScripts[u.name] : undefined;
-    const before = u.views.map((x) => ({
-      lines: board.explain(x.v.name),
-      faults: board.evaluate(x.v.name).faults.size,
-    }));
+    const before = u.views.map((x) => board.explain(x.v.name));
     report(change(u.kind, u.name, false), s?.fall ?? 1);
-    const after = u.views.map((x) => ({
-      lines: board.explain(x.v.name),
-      faults: board.evaluate(x.v.name).faults.size,
-    }));
+    const after = u.views.map((x) => board.explain(x.v.name));
     report(change(u.kind, u.name, true), s?.rise ?? 1);
     for (const [i, x] of u.views.entries()) {
       const b = before[i] as (typeof before)[number];
       const a = after[i] as (typeof after)[number];
-      const faulted = a.faults > b.faults;
-      for (const [j, l] of b.lines.entries()) {
+      for (const [j, l] of b.entries()) {
         if (l.kind !== u.kind || l.name !== u.name) continue;
-        const failed = faulted ? undefined : a.lines[j]?.delta;
+        const now = a[j];
+        const failed = now === undefined || (now.fault && !l.fault) ? undefined : now.delta;
         if (failed === l.delta) continue;
         x.trackers.push({
           kind: l.kind,

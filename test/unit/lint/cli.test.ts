@@ -46,6 +46,14 @@ describe("keel lint", () => {
     });
   });
 
+  test("TOML hosts (keel convert of weight-too-small.conf): the same finding, at the file", async () => {
+    const r = await keel("lint", fx("toml/h1.toml"), fx("toml/h2.toml"));
+    expect(r.code).toBe(1);
+    expect(r.out).toStartWith(
+      `${fx("toml/h1.toml")}:1:1: warning[weight-too-small]: (VI_1) chk_web failing moves h1 from 110 to 100, not below h2's 100`,
+    );
+  });
+
   test("--fail-on error: warnings alone exit 0, an error exits 1", async () => {
     expect((await keel("lint", "--fail-on", "error", fx("weight-too-small.conf"), "-i", "h1", "-i", "h2")).code).toBe(
       0,
