@@ -222,6 +222,8 @@ function election(part: InstanceView[], out: Finding[]): void {
   const preempting = rest.filter((x) => !x.p.nopreempt);
   for (const t of weighted(top)) {
     const change = (t.failed as number) - t.healthy;
+    // a failure that raises the master's priority (a `reverse` weight) is not meant to move it
+    if (change >= 0) continue;
     const after = priorityWith(top, change);
     if (preempting.length === 0) {
       if (!top.p.nopreempt)

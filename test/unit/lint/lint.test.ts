@@ -60,6 +60,8 @@ describe("lint: one file per case, read as h1 and h2 (@h1 / @h2 lines)", () => {
     ["fast-script.conf", []],
     ["unicast-peers.conf", ["h1 unicast-peers", "h1 unicast-peers"]],
     ["unicast-good.conf", []],
+    ["sync-group.conf", []],
+    ["sync-group-weights.conf", ["h1 nopreempt-weights", "h2 nopreempt-weights"]],
   ];
   for (const [file, want, ids] of cases)
     test(`${file}: ${want.length ? want.join(", ") : "nothing"}`, () => {
