@@ -8,8 +8,7 @@
 import type { Diagnostics, SourceLoc } from "../config/diagnostics";
 import type { KeelConfig } from "../config/model";
 import type { Origins } from "../config/origins";
-import type { VrrpInstance } from "../config/vrrp/model";
-import type { VrrpSyncGroup } from "../config/vrrp/model";
+import type { VrrpInstance, VrrpSyncGroup } from "../config/vrrp/model";
 import { Instance } from "../vrrp/instance";
 import { type InstanceParams, instanceParams } from "../vrrp/params";
 import { type TrackChange, TrackerBoard } from "../vrrp/track-board";
@@ -54,6 +53,13 @@ export function locOf(host: LintHost, o: object | undefined): SourceLoc {
   return (o && host.origins.get(o)) || { file: host.file, line: 1, col: 1 };
 }
 
+/** The instances that track one object (kind and name). */
+interface Users {
+  kind: TrackKind;
+  name: string;
+  views: InstanceView[];
+}
+
 /**
  * The instances of a host with their priorities. track_file is left out of the failure
  * analysis: its value is a number the file holds, not a failure; its healthy value is 0.
@@ -67,25 +73,36 @@ export function instanceViews(host: LintHost): InstanceView[] {
   if (Object.keys(config.vrrpInstances).length === 0) return [];
   const params = new Map(Object.values(config.vrrpInstances).map((v) => [v.name, instanceParams(config, v)]));
   const board = trackerBoard(config, [...params.values()]);
-  const report = (c: TrackChange, times: number) => {
-    for (let i = 0; i < times; i++) board.update(c, 0);
-  };
-  const all = Object.values(config.vrrpInstances);
-  const lines = new Map(all.map((v) => [v.name, board.explain(v.name)]));
-  // healthy: every tracked script has passed once (the first result decides); interfaces
-  // and processes are up and files read 0, the board's defaults
+  makeHealthy(board, [...params.keys()]);
+  const { views, users } = healthyViews(host, board, params);
+  for (const u of users.values()) failOnce(host, board, u);
+  return views;
+}
+
+/**
+ * Every tracked script has passed once (the first result decides); interfaces and
+ * processes are up and files read 0: the board's defaults.
+ */
+function makeHealthy(board: TrackerBoard, instances: string[]): void {
   const scripts = new Set<string>();
-  for (const ls of lines.values()) for (const l of ls) if (l.kind === "script") scripts.add(l.name);
-  for (const name of scripts) report({ kind: "script", name, ok: true }, 1);
-  const views = new Map<string, InstanceView>();
-  const users = new Map<string, { kind: TrackKind; name: string; views: InstanceView[] }>();
-  for (const v of all) {
+  for (const name of instances) for (const l of board.explain(name)) if (l.kind === "script") scripts.add(l.name);
+  for (const name of scripts) board.update({ kind: "script", name, ok: true }, 0);
+}
+
+function healthyViews(
+  host: LintHost,
+  board: TrackerBoard,
+  params: Map<string, InstanceParams>,
+): { views: InstanceView[]; users: Map<string, Users> } {
+  const views: InstanceView[] = [];
+  const users = new Map<string, Users>();
+  for (const v of Object.values(host.config.vrrpInstances)) {
     const healthy = board.explain(v.name);
     const delta = healthy.reduce((sum, l) => sum + l.delta, 0);
     const p = params.get(v.name) as InstanceParams;
     const nominal = p.priority === 255 ? 255 : effectivePriority(p.priority, [delta]);
     const view: InstanceView = { host, v, p, at: locOf(host, v), nominal, delta, trackers: [] };
-    views.set(v.name, view);
+    views.push(view);
     for (const l of healthy) {
       if (l.kind === "file" || l.kind === "bfd") continue;
       const key = `${l.kind}:${l.name}`;
@@ -94,31 +111,33 @@ export function instanceViews(host: LintHost): InstanceView[] {
       users.set(key, u);
     }
   }
-  for (const u of users.values()) {
-    const s = u.kind === "script" ? config.vrrpScripts[u.name] : undefined;
-    const before = u.views.map((x) => board.explain(x.v.name));
-    report(change(u.kind, u.name, false), s?.fall ?? 1);
-    const after = u.views.map((x) => board.explain(x.v.name));
-    report(change(u.kind, u.name, true), s?.rise ?? 1);
-    for (const [i, x] of u.views.entries()) {
-      const b = before[i] as (typeof before)[number];
-      const a = after[i] as (typeof after)[number];
-      for (const [j, l] of b.entries()) {
-        if (l.kind !== u.kind || l.name !== u.name) continue;
-        const now = a[j];
-        const failed = now === undefined || (now.fault && !l.fault) ? undefined : now.delta;
-        if (failed === l.delta) continue;
-        x.trackers.push({
-          kind: l.kind,
-          name: l.name,
-          at: trackAt(host, x.v, l.kind, l.name),
-          healthy: l.delta,
-          failed,
-        });
-      }
+  return { views, users };
+}
+
+/**
+ * Fail one object (a script `fall` times), read what each of its instances' lines does
+ * then, and heal it again (`rise` times). A line whose failure faults the instance has
+ * `failed` undefined.
+ */
+function failOnce(host: LintHost, board: TrackerBoard, u: Users): void {
+  const s = u.kind === "script" ? host.config.vrrpScripts[u.name] : undefined;
+  const report = (ok: boolean, times: number) => {
+    for (let i = 0; i < times; i++) board.update(change(u.kind, u.name, ok), 0);
+  };
+  const before = u.views.map((x) => board.explain(x.v.name));
+  report(false, s?.fall ?? 1);
+  const after = u.views.map((x) => board.explain(x.v.name));
+  report(true, s?.rise ?? 1);
+  for (const [i, x] of u.views.entries()) {
+    const a = after[i] ?? [];
+    for (const [j, l] of (before[i] ?? []).entries()) {
+      if (l.kind !== u.kind || l.name !== u.name) continue;
+      const now = a[j];
+      const failed = now === undefined || (now.fault && !l.fault) ? undefined : now.delta;
+      if (failed === l.delta) continue;
+      x.trackers.push({ kind: l.kind, name: l.name, at: trackAt(host, x.v, l.kind, l.name), healthy: l.delta, failed });
     }
   }
-  return [...views.values()];
 }
 
 /**
