@@ -279,7 +279,8 @@ function intendedMaster(xs: InstanceView[], top: InstanceView, out: Finding[]): 
   const maxBase = Math.max(...xs.map((x) => x.p.priority));
   const highest = xs.filter((x) => x.p.priority === maxBase);
   const meant = masters.length === 1 ? masters[0] : highest.length === 1 ? highest[0] : undefined;
-  if (!meant || meant === top) return;
+  // by base priority alone `meant` wins (or ties): the trackers' weights decide, not the priorities
+  if (!meant || meant === top || meant.p.priority < top.p.priority) return;
   const why = masters.length === 1 ? "state MASTER" : `the highest priority, ${maxBase}`;
   out.push(
     finding(

@@ -35,6 +35,7 @@ describe("lint: one file per case, read as h1 and h2 (@h1 / @h2 lines)", () => {
     ["weight-too-small.conf", ["h1 weight-too-small"]],
     ["weight-enough.conf", []],
     ["weight-always-flips.conf", ["h2 weight-always-flips"]],
+    ["state-master-low.conf", []],
     ["nopreempt-fault.conf", []],
     ["nopreempt-master.conf", ["h1 nopreempt-master", "h1 nopreempt-weights", "h2 nopreempt-weights"]],
     [
