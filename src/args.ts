@@ -387,6 +387,7 @@ export function helpText(): string {
     "Usage: keel [OPTION...]            run the daemon (keepalived's options)",
     "       keel convert FILE [--to toml|conf] [-o OUT]",
     "       keel config dump [-f FILE]          the resolved configuration as JSON",
+    "       keel lint FILE... [-i ID]... [--json]  a segment's configurations: pitfalls (docs/lint.md)",
     "       keel demo [--simulated]           three routers and a load balancer, live",
     "       keel attach | keel status [--json]  the TUI / a summary of a running keel",
     "       keel genhash -s ADDR -p PORT -u URL  keepalived's genhash (also keel -T ...)",

@@ -43,6 +43,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   if (sub === "demo") return (await import("./commands/demo")).demo(rest, io);
   if (sub === "attach") return (await import("./commands/attach")).attach(rest, io);
   if (sub === "status") return (await import("./commands/status")).status(rest, io);
+  if (sub === "lint") return (await import("./commands/lint")).lint(rest, io);
   if (sub === "genhash") return (await import("./commands/genhash")).genhash(rest, io, "keel genhash", true);
   // keepalived -T / --genhash: "this should be the first option used"
   if (sub === "-T" || sub === "--genhash") return (await import("./commands/genhash")).genhash(rest, io, "keel", false);
@@ -125,9 +126,13 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return EXIT_FATAL;
   }
   let missingFiles = false;
+  // the single-host pitfalls of `keel lint` (src/lint), as warnings of -t, start and reload
+  const { addHostWarnings } = await import("./lint");
   const load = () => {
     const r = loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) });
     if (opts.has("all-config")) missingFiles = allConfig(r.diagnostics);
+    const origins = formatOf(file, format) === "toml" ? new Origins() : r.origins;
+    addHostWarnings(file, r.config, origins, r.diagnostics);
     return r;
   };
   const result = load();
