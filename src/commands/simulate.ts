@@ -9,7 +9,7 @@
  */
 import { readFileSync } from "node:fs";
 import { basename, dirname, extname, resolve } from "node:path";
-import { optValue, readSubcommand } from "../args";
+import { optValue, parseSubcommand } from "../args";
 import type { OptionSpec } from "../base/getopt";
 import type { Io } from "../cli";
 import { renderDiagnostics } from "../config/diagnostics";
@@ -49,8 +49,16 @@ function readHost(name: string, path: string): { config: KeelConfig } | { errors
 }
 
 export async function simulate(argv: string[], io: Io): Promise<number> {
-  const args = readSubcommand("simulate", argv, OPTIONS, USAGE, io);
-  if (typeof args === "number") return args === 1 ? EXIT_USAGE : args;
+  // any number of host files (readSubcommand allows none)
+  const args = parseSubcommand("simulate", argv, OPTIONS, Number.POSITIVE_INFINITY);
+  if (!args.ok) {
+    io.err(`${args.message}\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (args.opts.has("help")) {
+    io.out(USAGE);
+    return 0;
+  }
   const fail = (msg: string) => {
     io.err(`keel simulate: ${msg}\n`);
     return EXIT_USAGE;
