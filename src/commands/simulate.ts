@@ -8,7 +8,7 @@
  * Exit 0 when every expectation holds, 1 when one fails, 2 for usage or bad files.
  */
 import { readFileSync } from "node:fs";
-import { basename, dirname, extname, resolve } from "node:path";
+import { basename, dirname, extname, isAbsolute, join } from "node:path";
 import { optValue, parseSubcommand } from "../args";
 import type { OptionSpec } from "../base/getopt";
 import type { Io } from "../cli";
@@ -91,8 +91,9 @@ export async function simulate(argv: string[], io: Io): Promise<number> {
   // hosts: the scenario's (files relative to it), then the operands
   const specs: { name: string; path: string; address?: string }[] = [];
   const base = scenarioPath === undefined ? "." : dirname(scenarioPath);
-  for (const h of scenario?.hosts ?? [])
-    specs.push({ name: h.name, path: resolve(base, h.config), address: h.address });
+  // relative to the scenario, and shown as the user wrote the scenario's path
+  const rel = (p: string) => (isAbsolute(p) ? p : join(base, p));
+  for (const h of scenario?.hosts ?? []) specs.push({ name: h.name, path: rel(h.config), address: h.address });
   for (const op of args.operands) {
     const eq = op.indexOf("=");
     const name = eq > 0 ? op.slice(0, eq) : basename(op, extname(op));
@@ -113,7 +114,7 @@ export async function simulate(argv: string[], io: Io): Promise<number> {
   const reloads = new Map<Timed<ScenarioEvent>, KeelConfig>();
   for (const e of scenario?.events ?? []) {
     if (e.what.kind !== "reload") continue;
-    const r = readHost(e.what.host, resolve(base, e.what.config));
+    const r = readHost(e.what.host, rel(e.what.config));
     if ("errors" in r) errors.push(...r.errors, `  (reloaded by ${scenarioPath}:${e.line})`);
     else reloads.set(e, r.config);
   }
@@ -187,6 +188,8 @@ function entryText(e: TimelineEntry, hw: number): string {
       return `${e.host.padEnd(hw)}  ${e.instance} ${e.from} → ${e.to}: ${e.cause}`;
     case "priority":
       return `${e.host.padEnd(hw)}  ${e.instance} priority ${e.from} → ${e.to}`;
+    case "held":
+      return `${e.host.padEnd(hw)}  ${e.instance} ${e.cause}`;
     case "vip":
       return `${"VIP".padEnd(hw)}  ${e.vip} on ${e.holders.length ? e.holders.join(", ") : "nobody"}`;
   }

@@ -49,6 +49,8 @@ export type TimelineEntry =
       cause: string;
     }
   | { t: number; kind: "priority"; host: string; instance: string; from: number; to: number }
+  /** a backup outranks the master and stays (nopreempt): why nothing moved */
+  | { t: number; kind: "held"; host: string; instance: string; cause: string }
   | { t: number; kind: "vip"; vip: string; holders: string[] };
 
 export interface RunResult {
@@ -135,16 +137,53 @@ export function runScenario(input: RunInput): RunResult {
       }
       // VIPs are added/removed by actions right after the transition: settle after the drain
       pendingVips = true;
-    } else if (a.type === "priority" && keep)
+      pendingHeld = true;
+    } else if (a.type === "priority" && keep) {
       timeline.push({ t: sim.now, kind: "priority", host: node.name, instance: a.instance, from: a.from, to: a.to });
-    else if (a.type === "add-vips" || a.type === "del-vips") pendingVips = true;
+      pendingHeld = true;
+    } else if (a.type === "add-vips" || a.type === "del-vips") pendingVips = true;
   };
   let pendingVips = false;
+  let pendingHeld = false;
   sim.onStep = () => {
     if (pendingVips) {
       pendingVips = false;
       noteVips();
     }
+    if (pendingHeld && keep) {
+      pendingHeld = false;
+      noteHeld();
+    }
+  };
+
+  /** backup instance → the situation last explained, so each is told once */
+  const held = new Map<string, string>();
+  const noteHeld = () => {
+    const masters = new Map<string, { host: string; priority: number }>();
+    for (const n of sim.nodes)
+      for (const inst of n.router?.instances.values() ?? [])
+        if (inst.state === "MASTER")
+          masters.set(`${inst.p.family}/${inst.p.vrid}`, { host: n.name, priority: inst.effectivePriority });
+    for (const n of sim.nodes)
+      for (const inst of n.router?.instances.values() ?? []) {
+        const m = masters.get(`${inst.p.family}/${inst.p.vrid}`);
+        const key = `${n.name}/${inst.name}`;
+        if (inst.state !== "BACKUP" || !inst.p.nopreempt || !m || m.priority >= inst.effectivePriority) {
+          held.delete(key);
+          continue;
+        }
+        const situation = `${m.host}/${m.priority}/${inst.effectivePriority}`;
+        if (held.get(key) === situation) continue;
+        held.set(key, situation);
+        const cause = causeWords({
+          kind: "held",
+          master: m.host,
+          masterPriority: m.priority,
+          priority: inst.effectivePriority,
+          rule: "nopreempt",
+        });
+        timeline.push({ t: sim.now, kind: "held", host: n.name, instance: inst.name, cause });
+      }
   };
   sim.beforeStart = (node) => {
     for (const [name, value] of of(files, node.name)) node.router?.handleTrack({ kind: "file", name, value }, sim.now);

@@ -5,14 +5,20 @@
  */
 import type { TransitionReason, VrrpState } from "../vrrp/types";
 
-export interface CauseInput {
-  to: VrrpState;
-  reason: TransitionReason;
-  /** the instance's effective priority after the transition, when the engine knows it */
-  priority?: number;
-}
+export type CauseInput =
+  | {
+      kind?: "transition";
+      to: VrrpState;
+      reason: TransitionReason;
+      /** the instance's effective priority after the transition, when the engine knows it */
+      priority?: number;
+    }
+  /** a backup that outranks the master and stays: nothing moved, and this is why */
+  | { kind: "held"; master: string; masterPriority: number; priority: number; rule: "nopreempt" };
 
 export function causeWords(c: CauseInput): string {
+  if (c.kind === "held")
+    return `stays BACKUP: the master ${c.master} now has priority ${c.masterPriority}, below my ${c.priority}, but nopreempt is set: a backup does not take over from a master it still hears (RFC 5798 6.4.2, Preempt_Mode false)`;
   const mine = c.priority === undefined ? "" : ` (my priority ${c.priority})`;
   switch (c.reason) {
     case "init":

@@ -25,6 +25,10 @@ describe("keel simulate", () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain("   3.414s  h1    VI_1 BACKUP → MASTER: no advert from a master for Master_Down_Interval");
     expect(r.out).toContain("       8s  h1    VI_1 priority 150 → 90\n");
+    // why nothing moved
+    expect(r.out).toContain(
+      "       8s  h2    VI_1 stays BACKUP: the master h1 now has priority 90, below my 100, but nopreempt is set",
+    );
     expect(r.out).toContain("VIP 10.99.0.100: h1\n");
     expect(r.out).toEndWith("all 5 expectations hold\n");
   });
