@@ -119,3 +119,28 @@ describe("keel simulate", () => {
     expect(h.out).toStartWith("usage: keel simulate");
   });
 });
+
+describe("keel simulate reads hosts as keel -t does", () => {
+  test("a TOML host beside a keepalived.conf host that includes another file", async () => {
+    const toml = file(
+      "h1.toml",
+      [
+        "[vrrpInstances.VI_1]",
+        'interface = "eth0"',
+        'state = "BACKUP"',
+        "virtualRouterId = 51",
+        "priority = 90",
+        'virtualIpaddress = [{ address = "10.0.0.100", prefix = 24 }]',
+        "",
+      ].join("\n"),
+    );
+    file("vi.inc", pairConf({ h2: 120 }));
+    const conf = file("h2.conf", "global_defs {\n  router_id h2\n}\ninclude vi.inc\n");
+    const r = await keel("simulate", `h1=${toml}`, `h2=${conf}`, "--for", "10s");
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    // h2 (120, from the included file) wins over h1 (90, from TOML)
+    expect(r.out).toContain("h2    VI_1 BACKUP → MASTER");
+    expect(r.out).toContain("VIP 10.0.0.100: h2\n");
+  });
+});
