@@ -25,8 +25,9 @@ export interface RunHost {
 
 export interface RunInput {
   hosts: RunHost[];
-  /** scenario events; a reload's file already read: `configs[event index]` */
+  /** scenario events, in time order */
   events: Timed<ScenarioEvent>[];
+  /** each `reload` event's configuration, read (and checked) before the run */
   reloads: Map<Timed<ScenarioEvent>, KeelConfig>;
   expects: { line: number; text: string; what: Expect }[];
   /** virtual ms */

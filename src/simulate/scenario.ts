@@ -84,7 +84,8 @@ export function parseScenario(file: string, text: string): Parsed<Scenario> {
   }
   const errors: ScenarioError[] = [];
   const err = (line: number, message: string) => errors.push({ file, line, message });
-  const keyLine = (key: string) => lineOf(text, new RegExp(`^\\s*(\\[\\s*)?${key}\\b`));
+  // a key's line: `key = ...` or a `[key]` / `[key.x]` table header; the first line when not found
+  const keyLine = (key: string) => lineOf(text, new RegExp(`^\\s*(\\[\\s*)?${key}\\b`)) || 1;
   for (const k of Object.keys(doc))
     if (!KNOWN_KEYS.has(k)) err(keyLine(k), `unknown key '${k}' (known: ${[...KNOWN_KEYS].join(", ")})`);
 
@@ -138,7 +139,7 @@ function parseHosts(
   for (const [name, spec] of Object.entries(v)) {
     // a host's own line when it has one (`h1 = ...` or `[hosts.h1]`), else the `hosts` key's
     const own = lineOf(text, new RegExp(`^\\s*(${escapeRe(name)}\\s*=|\\[\\s*hosts\\.${escapeRe(name)}\\s*\\])`));
-    const at = own > 1 || line === 1 ? own : line;
+    const at = own || line;
     if (!HOST_NAME.test(name)) err(at, `host name '${name}' may hold only letters, digits, '_', '.', '-'`);
     if (typeof spec === "string") out.push({ name, config: spec });
     else if (typeof spec === "object" && spec !== null && typeof (spec as { config?: unknown }).config === "string") {
@@ -190,11 +191,9 @@ function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** 1-based line of the first line matching `re`, or 1. */
+/** 1-based line of the first line matching `re`, or 0 when none does. */
 function lineOf(text: string, re: RegExp): number {
-  const lines = text.split("\n");
-  const i = lines.findIndex((l) => re.test(l));
-  return i < 0 ? 1 : i + 1;
+  return text.split("\n").findIndex((l) => re.test(l)) + 1;
 }
 
 /** "AT VERB ARGS...", or an error message. */

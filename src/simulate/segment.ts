@@ -2,8 +2,9 @@
  * A simulated L2 segment for the VRRP engine: what `keel simulate` runs and what the
  * simulation tests (test/sim, DESIGN.md testing table) drive.
  *
- * N nodes, each one host with interface "eth0", a primary IPv4 and IPv6 address and
- * a `VrrpRouter` built from keepalived.conf text. Time is virtual: a binary min-heap of
+ * N nodes, each one host with interfaces (default "eth0"), a primary IPv4 and IPv6
+ * address on each, and a `VrrpRouter` built from keepalived.conf text or a parsed model
+ * (`keel simulate` reads files through src/config's loader). Time is virtual: a binary min-heap of
  * events keyed by (time, insertion sequence) drives everything, so a run is a pure
  * function of its inputs and its seed. No sleeps, no sockets.
  *
@@ -18,7 +19,8 @@
  * (a tracker change for eth0, and no packets in or out while down), loss.
  *
  * Everything observable is recorded per node: transitions (time, reason), adverts sent
- * and received (time, priority), VIPs held, GARPs, notifies, priority changes.
+ * and received (time, priority), VIPs held, GARPs, notifies, priority changes. Hooks
+ * (`onStep`, `onAction`, `beforeStart`) let a caller watch and feed trackers as it goes.
  */
 import { mulberry32 } from "../base/random";
 import type { KeelConfig } from "../config/model";
