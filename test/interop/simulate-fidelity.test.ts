@@ -18,7 +18,7 @@ import { type Scenario, parseScenario } from "../../src/simulate/scenario";
 import { Lab, type Proc, eventually } from "../netns/harness";
 
 const DIR = join(import.meta.dir, "../fixtures/simulate");
-const SCENARIOS = ["nopreempt-weights", "partition", "sync-group", "preempt-delay", "sigterm"];
+const SCENARIOS = ["nopreempt-weights", "partition", "sync-group", "preempt-delay", "sigterm", "link-down"];
 /** a holder set seen for less than this is a handover in progress (see the header) */
 const INSTANT_MS = 300;
 /** after an event that moves nothing, how long the holders must stay as they were */
