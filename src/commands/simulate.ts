@@ -15,6 +15,7 @@ import type { Io } from "../cli";
 import { renderDiagnostics } from "../config/diagnostics";
 import { loadConfig } from "../config/load";
 import type { KeelConfig } from "../config/model";
+import { checkEvents } from "../simulate/check";
 import { holderSequence, seconds } from "../simulate/expect";
 import { type RunHost, type RunResult, type TimelineEntry, runScenario } from "../simulate/run";
 import { type Scenario, type ScenarioEvent, type Timed, parseDuration, parseScenario } from "../simulate/scenario";
@@ -121,6 +122,13 @@ export async function simulate(argv: string[], io: Io): Promise<number> {
   if (errors.length > 0) {
     io.err(errors.map((l) => `${l}\n`).join(""));
     return EXIT_USAGE;
+  }
+  if (scenario) {
+    const bad = checkEvents(scenario, new Map(hosts.map((h) => [h.name, h.config])), reloads);
+    if (bad.length > 0) {
+      io.err(bad.map((e) => `${e.file}:${e.line}: error: ${e.message}\n`).join(""));
+      return EXIT_USAGE;
+    }
   }
 
   const duration = forMs ?? scenario?.duration ?? DEFAULT_FOR_MS;

@@ -221,13 +221,17 @@ export function runScenario(input: RunInput): RunResult {
 
   for (const e of input.events) {
     sim.at(e.at, () => {
-      if (keep) timeline.push({ t: sim.now, kind: "event", text: e.text.replace(/^\S+\s+/, "") });
-      enact(e);
+      const entry = { t: sim.now, kind: "event" as const, text: e.text.replace(/^\S+\s+/, "") };
+      if (keep) timeline.push(entry);
+      const idle = enact(e);
+      // an event that cannot act says so, rather than vanish from the timeline
+      if (idle) entry.text += ` (${idle}: no effect)`;
       noteVips();
     });
   }
 
-  const enact = (e: Timed<ScenarioEvent>) => {
+  /** Act out one event; a reason when it cannot act (its host is not running, ...). */
+  const enact = (e: Timed<ScenarioEvent>): string | undefined => {
     const w = e.what;
     switch (w.kind) {
       case "script":
@@ -248,7 +252,7 @@ export function runScenario(input: RunInput): RunResult {
       case "kill":
       case "stop": {
         const n = sim.node(w.host);
-        if (!n.alive) return;
+        if (!n.alive) return `${w.host} is not running`;
         if (w.kind === "kill") sim.kill(n);
         else sim.stop(n);
         noteDown(n);
@@ -268,7 +272,8 @@ export function runScenario(input: RunInput): RunResult {
       case "reload": {
         const n = sim.node(w.host);
         const config = input.reloads.get(e);
-        if (!n.alive || !config) return;
+        if (!n.alive) return `${w.host} is not running`;
+        if (!config) return `${w.config} was not read`;
         sim.reload(n, w.config, config);
         startScripts(n);
         return;
@@ -276,10 +281,10 @@ export function runScenario(input: RunInput): RunResult {
       case "priority": {
         // the engine has no priority command: a reload with the instance's priority changed
         const n = sim.node(w.host);
-        if (!n.alive) return;
+        if (!n.alive) return `${w.host} is not running`;
         const config = structuredClone(n.config);
         const inst = config.vrrpInstances[w.instance];
-        if (!inst) return;
+        if (!inst) return `${w.host}'s running configuration has no ${w.instance}`;
         inst.priority = w.priority;
         sim.reload(n, `${n.conf} (priority ${w.instance} ${w.priority})`, config);
         startScripts(n);

@@ -144,3 +144,43 @@ describe("keel simulate reads hosts as keel -t does", () => {
     expect(r.out).toContain("VIP 10.0.0.100: h2\n");
   });
 });
+
+describe("keel simulate checks events against the hosts' configurations", () => {
+  test("a script, file, process or instance the host does not have is an error at the event's line", async () => {
+    const sc = file(
+      "names.toml",
+      [
+        'hosts = { h1 = "pair.conf", h2 = "pair.conf" }',
+        "events = [",
+        '  "1s script h1 chk fail",',
+        '  "2s file h2 tf 1",',
+        '  "3s process h1 nginx down",',
+        '  "4s priority h2 VI_9 50",',
+        '  "5s priority h2 VI_1 50",',
+        "]",
+      ].join("\n"),
+    );
+    const r = await keel("simulate", "--scenario", sc);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(
+      [
+        `${sc}:3: error: event "1s script h1 chk fail": h1's configuration has no vrrp_script 'chk' (it has none)`,
+        `${sc}:4: error: event "2s file h2 tf 1": h2's configuration has no track_file 'tf' (it has none)`,
+        `${sc}:5: error: event "3s process h1 nginx down": h1's configuration has no vrrp_track_process 'nginx' (it has none)`,
+        `${sc}:6: error: event "4s priority h2 VI_9 50": h2's configuration has no vrrp_instance 'VI_9' (it has: VI_1)`,
+        "",
+      ].join("\n"),
+    );
+  });
+
+  test("a name that only a reloaded configuration has is fine", async () => {
+    file("with-chk.conf", pairConf({ top: ["vrrp_script chk {", '  script "/bin/false"', "}"] }));
+    const sc = file(
+      "later.toml",
+      'hosts = { h1 = "pair.conf" }\nevents = ["5s reload h1 with-chk.conf", "6s script h1 chk fail"]\n',
+    );
+    const r = await keel("simulate", "--scenario", sc, "--for", "10s");
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+  });
+});

@@ -136,4 +136,15 @@ describe("simulate events", () => {
       [14_023.437, "h1"],
     ]);
   });
+
+  test("an event whose host is not running says so in the timeline and changes nothing", () => {
+    const r = run(["6s kill h1", "7s stop h1", "8s priority h1 VI_1 50", "9s reload h1 pair"], { pair: pairConf() });
+    expect(r.timeline.filter((e) => e.kind === "event").map((e) => (e.kind === "event" ? e.text : ""))).toEqual([
+      "kill h1",
+      "stop h1 (h1 is not running: no effect)",
+      "priority h1 VI_1 50 (h1 is not running: no effect)",
+      "reload h1 pair (h1 is not running: no effect)",
+    ]);
+    expect(moves(r).map(([, h]) => h)).toEqual(["-", "h1", "-", "h2"]);
+  });
 });
