@@ -3,7 +3,8 @@
  * test/fixtures/simulate/ runs (a) through `keel simulate` and (b) with real keepalived
  * 2.2.7 processes in namespaces on a bridge, with the scenario's events enacted for real
  * (a script's result through a file its vrrp_script tests, kill -9, SIGTERM, a restart,
- * a partition by cutting hosts off the bridge, `ip link set down`), and both must give
+ * SIGHUP with another file, a partition by cutting hosts off the bridge, `ip link set
+ * down`), and both must give
  * the same SEQUENCE of VIP holders. Times are not compared: after each event the test
  * waits for the holders the simulation had just before the next event, then goes on.
  * The observed sequence is what a poller of `ip addr` saw, with the same rules as
@@ -18,7 +19,7 @@ import { type Scenario, parseScenario } from "../../src/simulate/scenario";
 import { Lab, type Proc, eventually } from "../netns/harness";
 
 const DIR = join(import.meta.dir, "../fixtures/simulate");
-const SCENARIOS = ["nopreempt-weights", "partition", "sync-group", "preempt-delay", "sigterm", "link-down"];
+const SCENARIOS = ["nopreempt-weights", "partition", "sync-group", "preempt-delay", "sigterm", "link-down", "reload"];
 /** a holder set seen for less than this is a handover in progress (see the header) */
 const INSTANT_MS = 300;
 /** after an event that moves nothing, how long the holders must stay as they were */
@@ -256,6 +257,17 @@ async function enact(real: RealRun, w: Scenario["events"][number]["what"]): Prom
     case "link-up":
       lab.linkSet(w.host, w.kind === "link-up");
       return;
+    case "reload": {
+      // SIGHUP after rewriting the file keepalived reads (a later restart reads it too)
+      const text = kaConf(readFileSync(join(DIR, w.config), "utf8"), lab.dir, w.host);
+      real.confs.set(w.host, text);
+      lab.file(`${w.host}-ka.conf`, text);
+      const p = real.procs.get(w.host) as Proc;
+      const from = p.lines.length;
+      p.kill("SIGHUP");
+      await p.waitFor(/Reload complete/, 20_000, from);
+      return;
+    }
     default:
       throw new Error(`event ${w.kind} is not enacted in the lab yet`);
   }
