@@ -230,6 +230,27 @@ export function runScenario(input: RunInput): RunResult {
     });
   }
 
+  /** A reload; an instance taken over with new parameters changes priority silently, so say it. */
+  const reloadNode = (n: SimNode, label: string, config: KeelConfig) => {
+    const before = new Map([...(n.router?.instances.values() ?? [])].map((i) => [i.name, i.effectivePriority]));
+    sim.reload(n, label, config);
+    startScripts(n);
+    if (!keep) return;
+    for (const inst of n.router?.instances.values() ?? []) {
+      const was = before.get(inst.name);
+      if (was !== undefined && was !== inst.effectivePriority)
+        timeline.push({
+          t: sim.now,
+          kind: "priority",
+          host: n.name,
+          instance: inst.name,
+          from: was,
+          to: inst.effectivePriority,
+        });
+    }
+    pendingHeld = true;
+  };
+
   /** Act out one event; a reason when it cannot act (its host is not running, ...). */
   const enact = (e: Timed<ScenarioEvent>): string | undefined => {
     const w = e.what;
@@ -274,8 +295,7 @@ export function runScenario(input: RunInput): RunResult {
         const config = input.reloads.get(e);
         if (!n.alive) return `${w.host} is not running`;
         if (!config) return `${w.config} was not read`;
-        sim.reload(n, w.config, config);
-        startScripts(n);
+        reloadNode(n, w.config, config);
         return;
       }
       case "priority": {
@@ -286,8 +306,7 @@ export function runScenario(input: RunInput): RunResult {
         const inst = config.vrrpInstances[w.instance];
         if (!inst) return `${w.host}'s running configuration has no ${w.instance}`;
         inst.priority = w.priority;
-        sim.reload(n, `${n.conf} (priority ${w.instance} ${w.priority})`, config);
-        startScripts(n);
+        reloadNode(n, `${n.conf} (priority ${w.instance} ${w.priority})`, config);
         return;
       }
       case "link-down":

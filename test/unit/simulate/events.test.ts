@@ -112,6 +112,10 @@ describe("simulate events", () => {
   test("reload with another file: h1's lower priority lets h2 preempt", () => {
     const r = run(["6s reload h1 low"], { pair: pairConf(), low: pairConf({ h1: 50 }) });
     expect(moves(r).map(([, h]) => h)).toEqual(["-", "h1", "h1+h2", "h2"]);
+    // the instance is taken over running, with its new priority: the timeline says so
+    expect(r.timeline.filter((e) => e.kind === "priority")).toEqual([
+      { t: 6_000, kind: "priority", host: "h1", instance: "VI_1", from: 150, to: 50 },
+    ]);
     expect(moves(r)[2]?.[0]).toBeGreaterThan(6_000);
   });
 
