@@ -391,6 +391,7 @@ export function helpText(): string {
     "       keel demo [--simulated]           three routers and a load balancer, live",
     "       keel attach | keel status [--json]  the TUI / a summary of a running keel",
     "       keel genhash -s ADDR -p PORT -u URL  keepalived's genhash (also keel -T ...)",
+    "       keel simulate FILE... [--scenario FILE] [--for DURATION] [--json]  a cluster in virtual time",
     "",
     ...lines,
   ].join("\n");
