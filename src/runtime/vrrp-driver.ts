@@ -870,8 +870,7 @@ export class VrrpDriver {
           to: a.to,
           reason: a.reason,
         });
-        const inst = this.router.instances.get(a.instance);
-        for (const line of transitionLines(a, inst))
+        for (const line of transitionLines(a))
           this.log.info({ instance: a.instance, event: "transition", from: a.from, to: a.to, reason: a.reason }, line);
         return;
       }
@@ -915,7 +914,7 @@ export class VrrpDriver {
         this.log.info(
           { instance: a.instance, event: "master-rx-lower-pri", from: a.from, suppressed: a.suppressed },
           `(${a.instance}) Received advert from ${a.from} with lower priority ${a.priority}, ` +
-            `ours ${inst?.effectivePriority}${force}${more}`,
+            `ours ${a.ours}${force}${more}`,
         );
         return;
       }
