@@ -27,6 +27,8 @@ export interface TrackerShare {
   name: string;
   /** the object's state: up/down (init: a script that has not run), or a file's value */
   status: "up" | "down" | "init" | number;
+  /** the weight in force (the track line's, else the object's own; 0 = a fault, not a weight) */
+  weight: number;
   /** added to the base priority (keepalived total_priority) */
   delta: number;
   /** weight 0 and in its failed state: it holds the instance in FAULT */

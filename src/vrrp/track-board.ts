@@ -139,7 +139,8 @@ export class TrackerBoard {
       const c = this.contribution(l);
       delta += c.delta;
       if (c.fault || c.init) faults.push({ kind: c.init ? "init" : l.kind, name: l.name });
-      shares.push({ kind: l.kind, name: l.name, status: this.status(l), delta: c.delta, fault: c.fault || c.init });
+      const share = { kind: l.kind, name: l.name, status: this.status(l), weight: this.defaultWeight(l) };
+      shares.push({ ...share, delta: c.delta, fault: c.fault || c.init });
     }
     return { delta, faults, shares };
   }
