@@ -36,6 +36,7 @@ import {
 import { RateLimit } from "./rate-limit";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
+import { type Explanation, explain } from "../vrrp/explain";
 
 export interface DriverOptions {
   config: KeelConfig;
@@ -1086,6 +1087,22 @@ export class VrrpDriver {
   /** The interfaces of an instance (for tests and the status view). */
   interfacesOf(instance: string): InstanceIfs | undefined {
     return this.ifs.get(instance);
+  }
+
+  /**
+   * `keel explain`: each instance's standing state, what would change it and its last
+   * decisions in words (src/vrrp/explain.ts), from the engine's view and causes only.
+   * Undefined when `name` is no instance.
+   */
+  explain(name?: string): Explanation[] | undefined {
+    const now = this.now();
+    const wall = Date.now();
+    const clock = { now, wallOf: (mono: number) => Math.round(wall - (now - mono)) };
+    if (name !== undefined) {
+      const inst = this.router.instances.get(name);
+      return inst ? [explain(inst.view(), clock)] : undefined;
+    }
+    return [...this.router.instances.values()].map((i) => explain(i.view(), clock));
   }
 
   instance(name: string): Instance | undefined {
