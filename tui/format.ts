@@ -120,3 +120,19 @@ export function eventText(e: Event): string {
 export function eventInstance(e: Event): string | undefined {
   return "instance" in e ? e.instance : e.event === "notify" && e.kind === "instance" ? e.name : undefined;
 }
+
+/** Words wrapped into lines of at most `width` characters (a longer word is cut). */
+export function wrap(text: string, width: number): string[] {
+  const w = Math.max(8, width);
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > w) {
+      out.push(line);
+      line = "";
+    }
+    line = line ? `${line} ${word}` : word.slice(0, w);
+  }
+  if (line) out.push(line);
+  return out;
+}
