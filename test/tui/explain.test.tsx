@@ -51,7 +51,10 @@ test("the detail view shows why the instance is in its state, asked for that ins
   const at = lines.findIndex((l) => l.includes("why "));
   // the sentence, wrapped at the view's width, reads whole again
   const sentence = lines
-    .slice(at, lines.findIndex((l) => l.includes("would change")))
+    .slice(
+      at,
+      lines.findIndex((l) => l.includes("would change")),
+    )
     .map((l) => l.slice(l.indexOf("why ") >= 0 ? l.indexOf("why ") + 17 : 17).trim())
     .join(" ");
   expect(sentence).toBe(why.sentence);
