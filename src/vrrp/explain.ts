@@ -86,7 +86,7 @@ export function faultWords(f: Fault): string {
     case "bfd":
       return `BFD session ${f.name} is down`;
     case "sync-group":
-      return `sync group member ${f.name} is faulted`;
+      return `another member of sync group ${f.name} is faulted`;
     case "init":
       return `waiting for script ${f.name}'s first result`;
   }
@@ -159,6 +159,7 @@ export function explain(v: InstanceView, clock: ExplainClock): Explanation {
   const e: Explanation = {
     instance: v.name,
     state: v.state,
+    ...(v.since !== undefined ? { since: clock.wallOf(v.since) } : {}),
     sentence: body ? `${head}: ${body}` : head,
     wouldChange: wouldChange(v),
     decisions: v.decisions.map((d) => ({
@@ -170,7 +171,6 @@ export function explain(v: InstanceView, clock: ExplainClock): Explanation {
       words: describeCause(d.cause),
     })),
   };
-  if (v.since !== undefined) e.since = clock.wallOf(v.since);
   return e;
 }
 

@@ -625,7 +625,7 @@ export class Instance {
       priority: this.priorityShare(),
       timers: { ...this.timerShare(), masterDownMs: this.msDownTimerMs },
       preempt: { nopreempt: p.nopreempt, delayMs: p.preemptDelayMs },
-      faults: this.faultList(),
+      faults: this.heldBy(),
       preempting: this.current === "BACKUP" && this.downCause === "preempt",
       decisions: [...this.decisions],
     };
@@ -748,6 +748,13 @@ export class Instance {
   /** What holds the instance in FAULT now. */
   faultList(): Fault[] {
     return [...this.faultSet.values()];
+  }
+
+  /** What holds it in FAULT: its own faults, or else its sync group's (another member is faulted). */
+  private heldBy(): Fault[] {
+    const own = this.faultList();
+    if (own.length > 0 || this.current !== "FAULT" || !this.sync?.groupFaulted(this)) return own;
+    return [{ kind: "sync-group", name: this.sync.name }];
   }
 
   /** A fault other than waiting for a weight-0 script's first result. */

@@ -17,7 +17,6 @@ function explainJson(sock: string, name?: string): Explanation[] {
 
 describe("keel explain", () => {
   let lab: Lab;
-  let h1: Proc;
   let h2: Proc;
   let sock2: string;
   let sock1: string;
@@ -26,7 +25,7 @@ describe("keel explain", () => {
     lab = Lab.create(["h1", "h2"]);
     sock1 = `${lab.dir}/h1.sock`;
     sock2 = `${lab.dir}/h2.sock`;
-    ({ master: h1, backup: h2 } = await masterFirst(
+    ({ backup: h2 } = await masterFirst(
       () => lab.keel("h1", GLOBAL + instance({ state: "MASTER", priority: 150 }), ["--control-socket", sock1]),
       () =>
         lab.keel(

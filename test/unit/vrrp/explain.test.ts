@@ -191,7 +191,9 @@ describe("explain: the standing state in words", () => {
     expect(pulled?.cause).toMatchObject({ group: "G", member: "VI_2", memberState: "FAULT" });
     expect(describeCause(pulled?.cause as Cause)).toBe("sync group G follows its member VI_2, which went FAULT");
     const e = explain(view(r), clock(2000));
-    expect(e.sentence).toBe("FAULT since 10:04:13: sync group G follows its member VI_2, which went FAULT");
+    expect(e.sentence).toBe("FAULT since 10:04:13: another member of sync group G is faulted");
+    expect(view(r).faults).toEqual([{ kind: "sync-group", name: "G" }]);
+    expect(e.decisions.at(-1)?.words).toBe("sync group G follows its member VI_2, which went FAULT");
     expect(e.wouldChange).toContain("sync group G: its members move together");
   });
 
