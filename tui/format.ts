@@ -87,7 +87,7 @@ export function stateColor(state: string): string | undefined {
 export function eventText(e: Event): string {
   switch (e.event) {
     case "transition":
-      return `${e.instance} ${e.from} -> ${e.to} (${e.reason})`;
+      return `${e.instance} ${e.from} -> ${e.to} (${e.reason})${e.why ? `: ${e.why}` : ""}`;
     case "priority":
       return `${e.instance} priority ${e.from} -> ${e.to}`;
     case "track": {

@@ -153,7 +153,8 @@ export interface ReloadStatus {
 }
 
 export type Event =
-  | { event: "transition"; at: number; instance: string; from: string; to: string; reason: string }
+  /** `why`: the cause in words with its numbers (src/vrrp/explain.ts describeCause) */
+  | { event: "transition"; at: number; instance: string; from: string; to: string; reason: string; why?: string }
   | { event: "priority"; at: number; instance: string; from: number; to: number }
   | { event: "track"; at: number; kind: string; name: string; ok?: boolean; value?: number; code?: number; ms?: number }
   /**
@@ -230,7 +231,7 @@ export type ServerLine = { event: Event } | { reply: Reply };
 type FieldType = "string" | "number" | "boolean" | "string[]";
 /** each event's fields and their types; a trailing "?" marks an optional one */
 const EVENT_FIELDS: Record<Event["event"], Record<string, `${FieldType}${"" | "?"}`>> = {
-  transition: { instance: "string", from: "string", to: "string", reason: "string" },
+  transition: { instance: "string", from: "string", to: "string", reason: "string", why: "string?" },
   priority: { instance: "string", from: "number", to: "number" },
   track: { kind: "string", name: "string", ok: "boolean?", value: "number?", code: "number?", ms: "number?" },
   "rx-error": { instance: "string?", from: "string", code: "string" },

@@ -36,7 +36,7 @@ import {
 import { RateLimit } from "./rate-limit";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
-import { type Explanation, explain } from "../vrrp/explain";
+import { type Explanation, describeCause, explain } from "../vrrp/explain";
 
 export interface DriverOptions {
   config: KeelConfig;
@@ -863,6 +863,7 @@ export class VrrpDriver {
         this.sendGarps(a.instance, a.addresses, a.count);
         return;
       case "transition": {
+        const why = describeCause(a.cause);
         this.opts.onEvent?.({
           event: "transition",
           at: Date.now(),
@@ -870,9 +871,13 @@ export class VrrpDriver {
           from: a.from,
           to: a.to,
           reason: a.reason,
+          why,
         });
         for (const line of transitionLines(a))
-          this.log.info({ instance: a.instance, event: "transition", from: a.from, to: a.to, reason: a.reason }, line);
+          this.log.info(
+            { instance: a.instance, event: "transition", from: a.from, to: a.to, reason: a.reason, why },
+            line,
+          );
         return;
       }
       case "priority":

@@ -28,6 +28,7 @@ import {
   type CauseDetail,
   DECISIONS_KEPT,
   type Decision,
+  RULES,
   type Fault,
   type InstanceView,
   type PriorityShare,
@@ -70,24 +71,6 @@ type DownCause = "no-advert" | "priority-zero" | "preempt";
 /** The timers, in the order timers due together fire (GARPs before a state change). */
 const TIMERS = ["garp", "lowerPrioGarp", "garpRefresh", "masterDown", "advert"] as const;
 type TimerKind = (typeof TIMERS)[number];
-
-/** The rule each transition reason applies (the `rule` of its cause). */
-const RULES: Record<CauseDetail["reason"], string> = {
-  init: "keepalived vrrp_init_state",
-  "address-owner": "RFC 5798 6.4.1 (the address owner, priority 255, is master at once)",
-  "master-down-timer": "RFC 5798 6.4.2 (Master_Down_Timer fired)",
-  "priority-zero-received": "RFC 5798 6.4.2 (priority 0 received: Master_Down_Timer set to Skew_Time)",
-  preempt: "RFC 5798 6.4.2 (Preempt_Mode: a lower-priority advert is discarded)",
-  "higher-priority-advert": "RFC 5798 6.4.3 (an advert with a greater priority)",
-  "equal-priority-higher-ip": "RFC 5798 6.4.3 (equal priority, greater primary address)",
-  "track-fault": "keepalived down_instance (a weight-0 tracker failed)",
-  "interface-down": "keepalived down_instance (the interface went down)",
-  "track-recovered": "keepalived try_up_instance (no fault left)",
-  "interface-up": "keepalived try_up_instance (no fault left)",
-  "sync-group": "keepalived vrrp_sync.c (a sync group moves together)",
-  shutdown: "RFC 5798 6.4.3 (Shutdown: a master sends priority 0)",
-  command: "an operator command",
-};
 
 interface ChangeOptions {
   /** run the notify of the new state (not for a start held only by scripts' first results) */
