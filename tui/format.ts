@@ -87,7 +87,7 @@ export function stateColor(state: string): string | undefined {
 export function eventText(e: Event): string {
   switch (e.event) {
     case "transition":
-      return `${e.instance} ${e.from} -> ${e.to} (${e.reason})${e.why ? `: ${e.why}` : ""}`;
+      return `${e.instance} ${e.from} -> ${e.to} (${e.reason})${e.why ? `: ${ascii(e.why)}` : ""}`;
     case "priority":
       return `${e.instance} priority ${e.from} -> ${e.to}`;
     case "track": {
@@ -135,4 +135,9 @@ export function wrap(text: string, width: number): string[] {
   }
   if (line) out.push(line);
   return out;
+}
+
+/** The daemon's words in ASCII (its minus sign is U+2212): see "Text is printable ASCII" in README.md. */
+export function ascii(text: string): string {
+  return text.replace(/\u2212/g, "-");
 }

@@ -1,7 +1,7 @@
 /** View 6: everything about one instance (enter on an instance; esc goes back). */
 import { Text } from "ink";
 import type { ReactNode } from "react";
-import { ago, clock, fit, span, sparkline, stateColor, stateLabel, wrap } from "../format";
+import { ago, ascii, clock, fit, span, sparkline, stateColor, stateLabel, wrap } from "../format";
 import type { Model } from "../model";
 import { Area, C, Empty, Line } from "../ui";
 import { prioText } from "./instances";
@@ -101,14 +101,14 @@ function whyLines(m: Model, name: string, width: number): string[] {
   if (!e) return [kv("why", "asking the daemon...")];
   if (!e.value) return [kv("why", `unknown (${e.error ?? "no answer"})`)];
   const room = width - 19;
-  const out = wrap(e.value.sentence, room).map((l, n) => kv(n === 0 ? "why" : "", l));
+  const out = wrap(ascii(e.value.sentence), room).map((l, n) => kv(n === 0 ? "why" : "", l));
   e.value.wouldChange.forEach((w, n) => {
-    for (const [k, l] of wrap(w, room - 2).entries())
+    for (const [k, l] of wrap(ascii(w), room - 2).entries())
       out.push(kv(n === 0 && k === 0 ? "would change" : "", `${k === 0 ? "- " : "  "}${l}`));
   });
   const recent = e.value.decisions.slice(-3).reverse();
   recent.forEach((d, n) => {
-    out.push(kv(n === 0 ? "decisions" : "", fit(`${clock(d.at)} ${d.from} -> ${d.to}: ${d.words}`, room)));
+    out.push(kv(n === 0 ? "decisions" : "", fit(`${clock(d.at)} ${d.from} -> ${d.to}: ${ascii(d.words)}`, room)));
   });
   return out;
 }
