@@ -37,6 +37,7 @@ import {
   type TrackerShare,
   faultKey,
 } from "./cause";
+import { AnswerBudget } from "./answer-budget";
 import { checkAdvert } from "./check-advert";
 import type { InstanceParams } from "./params";
 import { TimerTable } from "./timer-table";
@@ -50,9 +51,6 @@ import {
   type VrrpStats,
   zeroStats,
 } from "./types";
-
-/** answers to priority-0 / lower-priority adverts per advert interval, all peers together (answerLimited) */
-export const ANSWERS_PER_INTERVAL = 4;
 
 /** What a sync group lets its members do (vrrp_sync.c); absent for a lone instance. */
 export interface SyncControl {
@@ -120,13 +118,8 @@ export class Instance {
   private rogueCounter = 0;
   private rogueUntil = 0;
   private rogueAdverIntCs = 0;
-  /** when each peer was last answered (answerLimited): at most ANSWERS_PER_INTERVAL live entries */
-  private readonly answeredAt = new Map<string, number>();
-  /** the instance-wide answer budget: the current window's start and the answers given in it */
-  private answerWindow = Number.NEGATIVE_INFINITY;
-  private answersInWindow = 0;
-  /** answerable adverts left unanswered since the last answer (reported with the next one) */
-  private unanswered = 0;
+  /** which priority-0 / lower-priority adverts a master answers (answer-budget.ts) */
+  private readonly answers = new AnswerBudget();
   private out: Action[] = [];
   /** IPv4 identification of the last advert (keepalived vrrp->ip_id) */
   private ipId = 0;
@@ -396,7 +389,7 @@ export class Instance {
   /**
    * vrrp_state_master_rx. Returns whether it sent an advert (so the caller re-arms the
    * advert timer). The answers to priority-0 and lower-priority adverts are limited
-   * (answerLimited): keepalived answers every one, so one host flooding valid adverts
+   * (answer-budget.ts): keepalived answers every one, so one host flooding valid adverts
    * had keel send one advert, one GARP burst and one log line per packet received.
    */
   private masterRx(adv: ReceivedAdvert, now: number): boolean {
@@ -407,7 +400,7 @@ export class Instance {
     if (adv.priority === 0) {
       // RFC 5798 6.4.3: on priority 0, send an advert at once (it is for the backups,
       // whose timers just went to Skew_Time: one per interval reaches them all)
-      if (!this.answerLimited(adv.from, now)) return false;
+      if (!this.answers.allow(adv.from, now, this.p.advertIntCs * 10)) return false;
       this.sendAdvert(this.effectivePriority);
       return true;
     }
@@ -436,9 +429,8 @@ export class Instance {
       // a lower-priority master: re-assert ourselves (keepalived "forcing new election")
       // keepalived "IPSEC-AH : Syncing seq_num - Increment seq"
       if (adv.ah) this.ahSeq = adv.ah.seq + 1;
-      if (!this.answerLimited(adv.from, now)) return false;
-      const suppressed = this.unanswered;
-      this.unanswered = 0;
+      if (!this.answers.allow(adv.from, now, this.p.advertIntCs * 10)) return false;
+      const suppressed = this.answers.takeUnanswered();
       if (!this.p.lowerPrioNoAdvert) this.sendAdvert(this.effectivePriority);
       if (this.p.garpLowerPrioRepeat > 0) {
         this.garp(this.p.garpLowerPrioRepeat);
@@ -462,37 +454,6 @@ export class Instance {
     }
     // equal priority from our own address: nothing to do
     return sent;
-  }
-
-  /**
-   * May the master answer this priority-0 or lower-priority advert now? keepalived
-   * (vrrp_state_master_rx) answers every one; its only brake is vrrp_dispatcher_read
-   * going back to the scheduler after the second advert for a VRID in one read. keel
-   * answers each peer at most once per advert interval: the answer goes to the whole
-   * group (or every unicast peer), and the periodic advert follows within the interval
-   * anyway, so a second answer in the same interval tells nobody anything new. Senders
-   * with ever new addresses share an instance-wide budget of ANSWERS_PER_INTERVAL
-   * answers per interval (a partition that heals can leave a few lower masters, each
-   * owed its answer, GARPs and log line). Unanswered adverts are counted and reported
-   * with the next answer.
-   */
-  private answerLimited(from: string, now: number): boolean {
-    const interval = this.p.advertIntCs * 10;
-    const last = this.answeredAt.get(from);
-    if (now - this.answerWindow >= interval) {
-      this.answerWindow = now;
-      this.answersInWindow = 0;
-    }
-    if ((last !== undefined && now - last < interval) || this.answersInWindow >= ANSWERS_PER_INTERVAL) {
-      this.unanswered++;
-      return false;
-    }
-    this.answersInWindow++;
-    // only peers answered within the last interval matter: at most the budget of them
-    if (this.answeredAt.size >= 2 * ANSWERS_PER_INTERVAL)
-      for (const [peer, t] of this.answeredAt) if (now - t >= interval) this.answeredAt.delete(peer);
-    this.answeredAt.set(from, now);
-    return true;
   }
 
   /** keepalived vrrp_saddr_cmp: the advert's source against our primary address. */
