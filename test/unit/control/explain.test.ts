@@ -3,6 +3,10 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import { type Explanation, parseExplanations, parseRequest } from "../../../src/control/protocol";
+import { fuzzTest } from "../fuzz/harness";
+import { controlExplain } from "../fuzz/targets/explain";
+
+fuzzTest(test, controlExplain);
 
 const good: Explanation = {
   instance: "VI_1",
