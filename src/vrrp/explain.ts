@@ -201,7 +201,8 @@ function backupWords(v: InstanceView, now: number, time: (mono: number) => strin
   }
   const mine = priorityWords(v.priority);
   const parts = [`${m.address} advertises priority ${m.priority} ${compare(m.priority, v.priority.effective)} ${mine}`];
-  if (m.priority === v.priority.effective) parts[0] += ", and its address is higher than mine";
+  // RFC 5798 6.4.2: a backup stays on an advert of greater or equal priority, whatever the addresses
+  if (m.priority === v.priority.effective) parts[0] += ", and an equal priority keeps me BACKUP";
   if (v.preempt.nopreempt) parts.push("nopreempt is set, so I will not take over while it advertises");
   else if (m.priority < v.priority.effective) {
     if (v.preemptAt !== undefined && v.preemptAt > now)

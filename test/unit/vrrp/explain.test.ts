@@ -209,6 +209,11 @@ describe("explain: the standing state in words", () => {
     expect(describeCause(t?.cause as Cause)).toBe(
       "10.0.0.12 advertises priority 100 = mine 100, and its address is higher than mine (10.0.0.5)",
     );
+    // as a backup, an equal priority is enough (RFC 5798 6.4.2), whichever address is higher
+    hear(r, 100, 5000, "10.0.0.2");
+    expect(explain(view(r), clock(5000)).sentence).toBe(
+      "BACKUP since 10:04:16: 10.0.0.2 advertises priority 100 = mine 100, and an equal priority keeps me BACKUP; I become MASTER if its adverts stop for 3.6 s",
+    );
   });
 });
 
