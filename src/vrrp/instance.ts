@@ -80,8 +80,8 @@ interface ChangeOptions {
 export class Instance {
   /** the state; changed only by changeState */
   private current: VrrpState = "INIT";
-  /** the state keepalived would be in disregarding its sync group */
-  wantState: WantState;
+  /** the state keepalived would be in disregarding its sync group (its wantstate) */
+  private want: WantState;
   /** priority after tracker weights (clamped 1..254; 255 for the owner) */
   effectivePriority: number;
   /** base + Σ weights, unclamped (keepalived's total_priority) */
@@ -145,7 +145,7 @@ export class Instance {
     this.vipKeys = new Set(p.vips.map((v) => canonicalIp(v.address) ?? v.address));
     this.peerKeys = new Set(p.unicastPeers.map((a) => canonicalIp(a) ?? a));
     if (p.source !== undefined) this.sourceKey = canonicalIp(p.source) ?? p.source;
-    this.wantState = p.wantMaster ? "MASTER" : "BACKUP";
+    this.want = p.wantMaster ? "MASTER" : "BACKUP";
     this.effectivePriority = p.priority;
     this.totalPriority = p.priority;
     this.masterAdverIntCs = p.advertIntCs;
@@ -158,6 +158,18 @@ export class Instance {
 
   get state(): VrrpState {
     return this.current;
+  }
+
+  get wantState(): WantState {
+    return this.want;
+  }
+
+  /**
+   * vrrp_sync_master / vrrp_sync_backup: the sync group decided, so every member wants
+   * that state (set on all members before any moves: canGotoMaster reads them).
+   */
+  followGroup(want: "MASTER" | "BACKUP"): void {
+    this.want = want;
   }
 
   /** when the state last changed (monotonic ms; 0 before the first change) */
@@ -209,12 +221,12 @@ export class Instance {
       // not a fault: FAULT state, but no FAULT notify, and wantstate stays as configured
       // so an owner goes straight to MASTER on the first success (try_up_instance)
       const onlyWaiting = !this.hasRealFault();
-      if (!onlyWaiting) this.wantState = "FAULT";
+      if (!onlyWaiting) this.want = "FAULT";
       this.forceReleaseVips();
       this.changeState("FAULT", { reason: "init", faults: this.faultList() }, now, { notify: !onlyWaiting });
       return;
     }
-    if (this.wantState === "MASTER" && this.isOwner) {
+    if (this.want === "MASTER" && this.isOwner) {
       // keepalived: "the simplest way to become master is to timeout from the backup
       // state very quickly"; the transition is reported as INIT -> MASTER
       this.downCause = "no-advert";
@@ -226,7 +238,7 @@ export class Instance {
     // vrrp_init_state: a sync group member configured MASTER (its group starts as BACKUP)
     // waits one advert interval plus the smallest skew, "to ensure there is no other master"
     const downMs =
-      this.sync && this.wantState === "MASTER"
+      this.sync && this.want === "MASTER"
         ? this.p.advertIntCs * 10 + minSkewMs(this.p.version, this.masterAdverIntCs)
         : this.downTimer();
     // vrrp_restore_interface(vrrp, false, true): a forced delete, so VIPs left behind
@@ -250,7 +262,7 @@ export class Instance {
    */
   resumeMaster(now: number, from: Instance): void {
     this.current = "MASTER";
-    this.wantState = "MASTER";
+    this.want = "MASTER";
     this.masterAdverIntCs = this.p.advertIntCs;
     this.stats.advert_sent = from.stats.advert_sent;
     this.stats.become_master = from.stats.become_master;
@@ -296,7 +308,7 @@ export class Instance {
           if (this.current === "BACKUP" || (this.current === "INIT" && this.ownerStart)) {
             const cause = this.downDetail();
             this.ownerStart = false;
-            this.wantState = "MASTER";
+            this.want = "MASTER";
             this.gotoMaster(now, cause);
           }
           break;
@@ -375,7 +387,7 @@ export class Instance {
         if (adv.priority >= this.effectivePriority) this.preemptTime = 0;
         else if (this.preemptTime === 0) this.preemptTime = now + this.p.preemptDelayMs;
       }
-      this.wantState = "BACKUP";
+      this.want = "BACKUP";
     } else {
       // lower priority and preemption allowed: discard, and let the timer run out
       this.masterAddress = adv.from;
@@ -445,7 +457,7 @@ export class Instance {
       this.masterAddress = adv.from;
       this.masterPriority = adv.priority;
       this.masterHeardAt = now;
-      this.wantState = "BACKUP";
+      this.want = "BACKUP";
       const sender = { address: adv.from, priority: adv.priority };
       this.leaveMaster(now, {
         reason: adv.priority > this.effectivePriority ? "higher-priority-advert" : "equal-priority-higher-ip",
@@ -596,7 +608,7 @@ export class Instance {
 
   /** vrrp_state_goto_master (+ vrrp_sync_can_goto_master) */
   gotoMaster(now: number, detail: CauseDetail): void {
-    this.wantState = "MASTER";
+    this.want = "MASTER";
     if (this.sync && !this.sync.canGotoMaster(this)) {
       this.msDownTimerMs = this.downTimer();
       this.timers.set("masterDown", now + this.msDownTimerMs);
@@ -660,21 +672,21 @@ export class Instance {
   /** vrrp_state_leave_master: to BACKUP (higher advert, sync group) or FAULT (priority-0 advert first). */
   leaveMaster(now: number, detail: CauseDetail): void {
     if (this.current !== "MASTER") return;
-    this.changeState(this.wantState === "FAULT" ? "FAULT" : "BACKUP", detail, now);
+    this.changeState(this.want === "FAULT" ? "FAULT" : "BACKUP", detail, now);
   }
 
   /** vrrp_state_leave_fault: out of FAULT/INIT into wantState. */
   leaveFault(now: number, detail: CauseDetail): void {
     this.masterAdverIntCs = this.p.advertIntCs;
-    if (this.wantState === "MASTER") {
+    if (this.want === "MASTER") {
       this.gotoMaster(now, detail);
       return;
     }
-    if (this.wantState === "FAULT" && this.current === "MASTER") {
+    if (this.want === "FAULT" && this.current === "MASTER") {
       this.leaveMaster(now, detail);
       return;
     }
-    if (this.current !== this.wantState) this.changeState(this.wantState, detail, now);
+    if (this.current !== this.want) this.changeState(this.want, detail, now);
     else if (this.current === "BACKUP") this.enterBackup(now, this.downTimer());
   }
 
@@ -724,7 +736,7 @@ export class Instance {
     else if (faulted && !hadReal && this.current === "FAULT" && fault.kind !== "init") {
       // keepalived down_instance during the init wait: num_script_init is no fault flag,
       // so the first failure is a new fault; the state is already FAULT, the notify is not
-      this.wantState = "FAULT";
+      this.want = "FAULT";
       this.notify("FAULT");
     } else if (had && !this.isFaulted() && !this.sync?.groupFaulted(this))
       this.recover(now, { reason: iface ? "interface-up" : "track-recovered", fault, faults });
@@ -733,7 +745,7 @@ export class Instance {
   /** Enter FAULT (also used by a sync group pulling its members along). */
   goFault(now: number, detail: CauseDetail): void {
     if (this.current === "FAULT" || this.current === "STOP" || this.current === "INIT") return;
-    this.wantState = "FAULT";
+    this.want = "FAULT";
     if (this.current === "MASTER") this.leaveMaster(now, detail);
     else this.leaveFault(now, detail);
   }
@@ -747,7 +759,7 @@ export class Instance {
   recover(now: number, detail: CauseDetail): void {
     if (this.current !== "FAULT") return;
     this.masterAdverIntCs = this.p.advertIntCs;
-    if (!(this.wantState === "MASTER" && this.isOwner)) this.wantState = "BACKUP";
+    if (!(this.want === "MASTER" && this.isOwner)) this.want = "BACKUP";
     this.leaveFault(now, detail);
   }
 

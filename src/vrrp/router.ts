@@ -346,7 +346,7 @@ export class VrrpRouter {
   private syncMaster(group: SyncGroup, from: Instance): void {
     if (group.state === "MASTER") return;
     // `from` only became master because every member wanted to (canGotoMaster)
-    for (const m of group.members) m.wantState = "MASTER";
+    for (const m of group.members) m.followGroup("MASTER");
     const now = from.lastTransition;
     for (const m of group.members) {
       if (m === from || m.state === "MASTER") continue;
@@ -362,7 +362,7 @@ export class VrrpRouter {
     const now = from.lastTransition;
     for (const m of group.members) {
       if (m === from || m.state === "BACKUP") continue;
-      m.wantState = "BACKUP";
+      m.followGroup("BACKUP");
       const why = pulled(group, from);
       if (m.state === "FAULT" || m.state === "INIT") m.leaveFault(now, why);
       else m.leaveMaster(now, why);
