@@ -351,8 +351,9 @@ export function readSubcommand(
   specs: readonly OptionSpec[],
   usage: string,
   io: { out(s: string): void; err(s: string): void },
+  maxOperands = 0,
 ): { opts: Map<string, string | true>; operands: string[] } | number {
-  const args = parseSubcommand(command, argv, specs);
+  const args = parseSubcommand(command, argv, specs, maxOperands);
   if (!args.ok) {
     io.err(`${args.message}\n${usage}`);
     return 1;
@@ -390,6 +391,7 @@ export function helpText(): string {
     "       keel lint FILE... [-i ID]... [--json]  a segment's configurations: pitfalls (docs/lint.md)",
     "       keel demo [--simulated]           three routers and a load balancer, live",
     "       keel attach | keel status [--json]  the TUI / a summary of a running keel",
+    "       keel explain [INSTANCE] [--json]    why each instance is in its state",
     "       keel genhash -s ADDR -p PORT -u URL  keepalived's genhash (also keel -T ...)",
     "       keel simulate FILE... [--scenario FILE] [--for DURATION] [--json]  a cluster in virtual time",
     "",

@@ -87,7 +87,7 @@ export function stateColor(state: string): string | undefined {
 export function eventText(e: Event): string {
   switch (e.event) {
     case "transition":
-      return `${e.instance} ${e.from} -> ${e.to} (${e.reason})`;
+      return `${e.instance} ${e.from} -> ${e.to} (${e.reason})${e.why ? `: ${ascii(e.why)}` : ""}`;
     case "priority":
       return `${e.instance} priority ${e.from} -> ${e.to}`;
     case "track": {
@@ -119,4 +119,25 @@ export function eventText(e: Event): string {
 /** The instance an event is about, if any. */
 export function eventInstance(e: Event): string | undefined {
   return "instance" in e ? e.instance : e.event === "notify" && e.kind === "instance" ? e.name : undefined;
+}
+
+/** Words wrapped into lines of at most `width` characters (a longer word is cut). */
+export function wrap(text: string, width: number): string[] {
+  const w = Math.max(8, width);
+  const out: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > w) {
+      out.push(line);
+      line = "";
+    }
+    line = line ? `${line} ${word}` : word.slice(0, w);
+  }
+  if (line) out.push(line);
+  return out;
+}
+
+/** The daemon's words in ASCII (its minus sign is U+2212): see "Text is printable ASCII" in README.md. */
+export function ascii(text: string): string {
+  return text.replace(/\u2212/g, "-");
 }

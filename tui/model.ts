@@ -2,7 +2,14 @@
  * The TUI's state as a pure reducer: status snapshots + events + keys → a view model.
  * No Ink, no React, no I/O: test/tui/model.test.ts drives it directly.
  */
-import type { Event, InstanceStatus, Status, TrackerStatus, VirtualServerStatus } from "../src/control/protocol";
+import type {
+  Event,
+  Explanation,
+  InstanceStatus,
+  Status,
+  TrackerStatus,
+  VirtualServerStatus,
+} from "../src/control/protocol";
 import { eventInstance, eventText } from "./format";
 
 export type View = "instances" | "timeline" | "trackers" | "servers" | "events";
@@ -67,6 +74,8 @@ export interface Model {
   mode: Mode;
   /** the instance shown in detail */
   detail?: string;
+  /** the daemon's `explain` for the instance in detail (polled while it is shown) */
+  explanation?: { instance: string; value?: Explanation; error?: string };
   message?: { text: string; error: boolean; at: number };
   busy?: string;
 }
@@ -78,6 +87,7 @@ export type Action =
   | { type: "status"; status: Status; at: number }
   | { type: "events"; events: Event[]; at: number }
   | { type: "tick"; at: number }
+  | { type: "explanation"; instance: string; value?: Explanation; error?: string }
   | { type: "busy"; text: string | undefined }
   | { type: "message"; text: string; error: boolean; at: number };
 
@@ -266,6 +276,12 @@ export function reduce(m: Model, a: Action): Model {
       return applyEvents(m, a.events, a.at);
     case "tick":
       return { ...m, now: a.at };
+    case "explanation": {
+      const e: NonNullable<Model["explanation"]> = { instance: a.instance };
+      if (a.value) e.value = a.value;
+      if (a.error !== undefined) e.error = a.error;
+      return { ...m, explanation: e };
+    }
     case "busy":
       return { ...m, busy: a.text };
     case "message":

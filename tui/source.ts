@@ -1,13 +1,14 @@
 /**
  * The daemon end: connect to the control socket, `subscribe` (snapshot + events), poll
- * `status` for counters, and reconnect when the daemon goes away.
+ * `status` for counters (and `explain` for the instance in detail), and reconnect when
+ * the daemon goes away.
  *
  * src/control/client.ts has no close callback, so a lost daemon shows up as a failed or
  * unanswered request: every request here has a timeout, and a poll that fails or times
  * out counts as a disconnection.
  */
 import type { Client } from "../src/control/client";
-import type { Reply, Request, Status } from "../src/control/protocol";
+import { type Reply, type Request, type Status, parseExplanations } from "../src/control/protocol";
 import type { Store } from "./store";
 
 export type Connect = (path: string) => Promise<Client>;
@@ -142,7 +143,23 @@ export class Source {
     this.polling = false;
     if (gen !== this.gen) return;
     if (r.ok) this.store.queue({ type: "status", status: r.result as Status, at: this.now() });
-    else this.down(gen, r.error.message);
+    else {
+      this.down(gen, r.error.message);
+      return;
+    }
+    const m = this.store.get();
+    if (m.mode === "detail" && m.detail !== undefined) await this.explain(c, gen, m.detail);
+  }
+
+  /** The instance in detail: why it is in its state (a daemon without `explain` says so once). */
+  private async explain(c: Client, gen: number, instance: string): Promise<void> {
+    this.polling = true;
+    const r = await requestWithTimeout(c, { cmd: "explain", instance }, this.timeoutMs);
+    this.polling = false;
+    if (gen !== this.gen) return;
+    const got = r.ok ? parseExplanations(r.result) : r;
+    if (got.ok && got.value[0]) this.store.queue({ type: "explanation", instance, value: got.value[0] });
+    else this.store.queue({ type: "explanation", instance, error: got.ok ? "no explanation" : got.error.message });
   }
 
   private down(gen: number, error: string): void {

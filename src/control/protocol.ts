@@ -2,7 +2,7 @@
  * The control protocol: JSON lines over a Unix socket (`--control-socket`, default
  * /run/keel/keel.sock, mode 0600). The TUI, `keel status` and scripts speak only this.
  *
- * Request:  {"id": any?, "cmd": "hello" | "status" | "subscribe" | "garp" | "dump" | "reload", "instance"?: string}
+ * Request:  {"id": any?, "cmd": "hello" | "status" | "subscribe" | "garp" | "dump" | "reload" | "explain", "instance"?: string}
  * Reply:    {"id", "ok": true, "result": ...} | {"id", "ok": false, "error": {"code", "message"}}
  * Events (after "subscribe", whose reply carries the snapshot): {"event": kind, "at": epoch ms, ...}
  *
@@ -13,8 +13,8 @@
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_CONTROL_SOCKET = "/run/keel/keel.sock";
 
-export type Command = "hello" | "status" | "subscribe" | "garp" | "dump" | "reload";
-export const COMMANDS: Command[] = ["hello", "status", "subscribe", "garp", "dump", "reload"];
+export type Command = "hello" | "status" | "subscribe" | "garp" | "dump" | "reload" | "explain";
+export const COMMANDS: Command[] = ["hello", "status", "subscribe", "garp", "dump", "reload", "explain"];
 
 export interface Request {
   id?: unknown;
@@ -153,7 +153,8 @@ export interface ReloadStatus {
 }
 
 export type Event =
-  | { event: "transition"; at: number; instance: string; from: string; to: string; reason: string }
+  /** `why`: the cause in words with its numbers (src/vrrp/explain.ts describeCause) */
+  | { event: "transition"; at: number; instance: string; from: string; to: string; reason: string; why?: string }
   | { event: "priority"; at: number; instance: string; from: number; to: number }
   | { event: "track"; at: number; kind: string; name: string; ok?: boolean; value?: number; code?: number; ms?: number }
   /**
@@ -167,6 +168,33 @@ export type Event =
   | { event: "real-server"; at: number; virtualServer: string; realServer: string; up: boolean; liveWeight?: number }
   | { event: "quorum"; at: number; virtualServer: string; up: boolean; aliveWeight: number }
   | ({ event: "reload" } & ReloadStatus);
+
+/** One decision an instance took (src/vrrp/explain.ts renders it). */
+export interface ExplainedDecision {
+  /** epoch ms */
+  at: number;
+  from: string;
+  to: string;
+  reason: string;
+  /** the RFC 5798 section or keepalived behaviour that applied */
+  rule: string;
+  /** the cause in plain words with its numbers */
+  words: string;
+}
+
+/**
+ * The `explain` reply's result: one per instance (or the one asked for), why it is in its
+ * state, what would change that, and its last decisions (oldest first).
+ */
+export interface Explanation {
+  instance: string;
+  state: string;
+  /** epoch ms of the last state change */
+  since?: number;
+  sentence: string;
+  wouldChange: string[];
+  decisions: ExplainedDecision[];
+}
 
 export type Reply =
   | { id?: unknown; ok: true; result: unknown }
@@ -203,7 +231,7 @@ export type ServerLine = { event: Event } | { reply: Reply };
 type FieldType = "string" | "number" | "boolean" | "string[]";
 /** each event's fields and their types; a trailing "?" marks an optional one */
 const EVENT_FIELDS: Record<Event["event"], Record<string, `${FieldType}${"" | "?"}`>> = {
-  transition: { instance: "string", from: "string", to: "string", reason: "string" },
+  transition: { instance: "string", from: "string", to: "string", reason: "string", why: "string?" },
   priority: { instance: "string", from: "number", to: "number" },
   track: { kind: "string", name: "string", ok: "boolean?", value: "number?", code: "number?", ms: "number?" },
   "rx-error": { instance: "string?", from: "string", code: "string" },
@@ -255,4 +283,51 @@ export function parseServerLine(line: string): Parsed<ServerLine> {
   if (o.ok === false && typeof err?.code === "string" && typeof err.message === "string")
     return { ok: true, value: { reply: { id: o.id, ok: false, error: { code: err.code, message: err.message } } } };
   return fail("bad-reply", 'a reply has "ok": true, or "ok": false and an "error" with "code" and "message"');
+}
+
+const isStr = (x: unknown): x is string => typeof x === "string";
+
+/**
+ * An `explain` reply's result (the client's side); never throws (DESIGN.md rule 3). A
+ * daemon that answers something else gets `bad-explain` naming the first wrong field.
+ */
+export function parseExplanations(result: unknown): Parsed<Explanation[]> {
+  const fail = (message: string): Parsed<Explanation[]> => ({ ok: false, error: { code: "bad-explain", message } });
+  if (!Array.isArray(result)) return fail("the result is not a list");
+  const out: Explanation[] = [];
+  for (const [i, x] of result.entries()) {
+    if (typeof x !== "object" || x === null) return fail(`[${i}] is not an object`);
+    const o = x as Record<string, unknown>;
+    for (const f of ["instance", "state", "sentence"] as const)
+      if (!isStr(o[f])) return fail(`[${i}].${f} is not a string`);
+    if (o.since !== undefined && typeof o.since !== "number") return fail(`[${i}].since is not a number`);
+    if (!Array.isArray(o.wouldChange) || !o.wouldChange.every(isStr))
+      return fail(`[${i}].wouldChange is not a list of strings`);
+    if (!Array.isArray(o.decisions)) return fail(`[${i}].decisions is not a list`);
+    const decisions: ExplainedDecision[] = [];
+    for (const [j, d] of o.decisions.entries()) {
+      const r = (typeof d === "object" && d !== null ? d : {}) as Record<string, unknown>;
+      const bad = ["from", "to", "reason", "rule", "words"].find((f) => !isStr(r[f]));
+      if (typeof r.at !== "number" || bad !== undefined)
+        return fail(`[${i}].decisions[${j}].${bad ?? "at"} is missing or of the wrong type`);
+      decisions.push({
+        at: r.at,
+        from: r.from as string,
+        to: r.to as string,
+        reason: r.reason as string,
+        rule: r.rule as string,
+        words: r.words as string,
+      });
+    }
+    const e: Explanation = {
+      instance: o.instance as string,
+      state: o.state as string,
+      sentence: o.sentence as string,
+      wouldChange: o.wouldChange as string[],
+      decisions,
+    };
+    if (typeof o.since === "number") e.since = o.since;
+    out.push(e);
+  }
+  return { ok: true, value: out };
 }

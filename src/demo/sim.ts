@@ -160,6 +160,7 @@ export async function startSimDemo(opts: DemoOptions = {}): Promise<DemoControll
         },
         dump: () => JSON.parse(statsJson(driver.router, driver.dropped)),
         reload: () => ({ ok: false, errors: ["reload is not available in the simulated demo"] }),
+        explain: (name) => driver.explain(name),
       },
       r.log,
     );

@@ -10,7 +10,15 @@
  */
 import type { Socket, UnixSocketListener } from "bun";
 import type { Logger } from "./log";
-import { type Event, PROTOCOL_VERSION, type Reply, type Request, type Status, parseRequest } from "../control/protocol";
+import {
+  type Event,
+  type Explanation,
+  PROTOCOL_VERSION,
+  type Reply,
+  type Request,
+  type Status,
+  parseRequest,
+} from "../control/protocol";
 import { type SocketIdentity, bindSocket, releaseSocketPath } from "./socket-path";
 
 /** a subscriber with this much queued must be taking bytes (STALL_MS) to stay */
@@ -25,6 +33,8 @@ export interface ControlHandlers {
   garp(instance: string): string | undefined;
   dump(): unknown;
   reload(): { ok: boolean; errors: string[] };
+  /** every instance's explanation, or one's; undefined for an unknown instance (absent: a server with no engine) */
+  explain?(instance?: string): Explanation[] | undefined;
 }
 
 interface Conn {
@@ -158,6 +168,14 @@ export class ControlServer {
         return err
           ? { id: r.id, ok: false, error: { code: "not-found", message: err } }
           : { id: r.id, ok: true, result: null };
+      }
+      case "explain": {
+        if (!this.h.explain)
+          return { id: r.id, ok: false, error: { code: "unsupported", message: "this server runs no VRRP engine" } };
+        const res = this.h.explain(r.instance);
+        return res
+          ? { id: r.id, ok: true, result: res }
+          : { id: r.id, ok: false, error: { code: "not-found", message: `no instance ${r.instance}` } };
       }
       case "reload": {
         const res = this.h.reload();

@@ -508,6 +508,7 @@ export class Daemon {
       dump: request("dump", () =>
         JSON.parse(statsJson((this.driver as VrrpDriver).router, (this.driver as VrrpDriver).dropped)),
       ),
+      explain: request("explain", (name?: string) => (this.driver as VrrpDriver).explain(name)),
       reload: request("reload", () => {
         const r = this.reload();
         // the reply has only the lines: say which configuration runs

@@ -89,7 +89,7 @@ export function dataText(
       `   VRRP Version = ${p.version}`,
       `   State = ${inst.state}`,
       `   Wantstate = ${inst.wantState}`,
-      `   Number of interface and track script faults = ${inst.faults.size}`,
+      `   Number of interface and track script faults = ${inst.faultList().length}`,
     );
     if (lt !== undefined) out.push(`   Last transition = ${usecTime(lt)}`);
     out.push(`   Interface = ${p.ifname ?? "(none)"}`);

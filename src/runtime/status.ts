@@ -1,6 +1,7 @@
 /** The `status` reply of the control protocol, read from the running engine. */
 import pkg from "../../package.json";
 import type { InstanceStatus, Status, TrackerStatus } from "../control/protocol";
+import { faultKey } from "../vrrp/cause";
 import type { VrrpDriver } from "./vrrp-driver";
 
 const ERROR_KEYS = [
@@ -42,7 +43,7 @@ export function statusOf(
       advertsReceived: inst.stats.advert_rcvd,
       advertsSent: inst.stats.advert_sent,
       errors: ERROR_KEYS.reduce((n, k) => n + inst.stats[k], 0),
-      faults: [...inst.faults],
+      faults: inst.faultList().map(faultKey),
       trackers: driver.router.board
         .explain(p.name)
         .map((t) => ({ kind: t.kind, name: t.name, weight: t.delta, ok: !t.fault })),

@@ -36,6 +36,7 @@ import {
 import { RateLimit } from "./rate-limit";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
+import { type Explanation, describeCause, explain } from "../vrrp/explain";
 
 export interface DriverOptions {
   config: KeelConfig;
@@ -862,6 +863,7 @@ export class VrrpDriver {
         this.sendGarps(a.instance, a.addresses, a.count);
         return;
       case "transition": {
+        const why = describeCause(a.cause);
         this.opts.onEvent?.({
           event: "transition",
           at: Date.now(),
@@ -869,10 +871,13 @@ export class VrrpDriver {
           from: a.from,
           to: a.to,
           reason: a.reason,
+          why,
         });
-        const inst = this.router.instances.get(a.instance);
-        for (const line of transitionLines(a, inst))
-          this.log.info({ instance: a.instance, event: "transition", from: a.from, to: a.to, reason: a.reason }, line);
+        for (const line of transitionLines(a))
+          this.log.info(
+            { instance: a.instance, event: "transition", from: a.from, to: a.to, reason: a.reason, why },
+            line,
+          );
         return;
       }
       case "priority":
@@ -915,7 +920,7 @@ export class VrrpDriver {
         this.log.info(
           { instance: a.instance, event: "master-rx-lower-pri", from: a.from, suppressed: a.suppressed },
           `(${a.instance}) Received advert from ${a.from} with lower priority ${a.priority}, ` +
-            `ours ${inst?.effectivePriority}${force}${more}`,
+            `ours ${a.ours}${force}${more}`,
         );
         return;
       }
@@ -1087,6 +1092,22 @@ export class VrrpDriver {
   /** The interfaces of an instance (for tests and the status view). */
   interfacesOf(instance: string): InstanceIfs | undefined {
     return this.ifs.get(instance);
+  }
+
+  /**
+   * `keel explain`: each instance's standing state, what would change it and its last
+   * decisions in words (src/vrrp/explain.ts), from the engine's view and causes only.
+   * Undefined when `name` is no instance.
+   */
+  explain(name?: string): Explanation[] | undefined {
+    const now = this.now();
+    const wall = Date.now();
+    const clock = { now, wallOf: (mono: number) => Math.round(wall - (now - mono)) };
+    if (name !== undefined) {
+      const inst = this.router.instances.get(name);
+      return inst ? [explain(inst.view(), clock)] : undefined;
+    }
+    return [...this.router.instances.values()].map((i) => explain(i.view(), clock));
   }
 
   instance(name: string): Instance | undefined {

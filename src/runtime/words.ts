@@ -2,12 +2,12 @@
  * keepalived's log lines for state transitions (vrrp.c, vrrp_scheduler.c), so logs and
  * the alerting built on them read the same with keel.
  */
-import type { Instance } from "../vrrp/instance";
 import type { Action } from "../vrrp/types";
 
 type Transition = Extract<Action, { type: "transition" }>;
 
-export function transitionLines(t: Transition, inst: Instance | undefined): string[] {
+/** Read from the transition's cause only: the instance may have moved on since. */
+export function transitionLines(t: Transition): string[] {
   const n = `(${t.instance})`;
   const lines: string[] = [];
   switch (t.reason) {
@@ -19,9 +19,9 @@ export function transitionLines(t: Transition, inst: Instance | undefined): stri
       break;
     case "higher-priority-advert":
     case "equal-priority-higher-ip":
-      if (inst?.masterAddress !== undefined)
+      if (t.cause.reason === t.reason)
         lines.push(
-          `${n} Master received advert from ${inst.masterAddress} with higher priority ${inst.masterPriority ?? "?"}, ours ${inst.effectivePriority}`,
+          `${n} Master received advert from ${t.cause.sender.address} with higher priority ${t.cause.sender.priority}, ours ${t.cause.priority.effective}`,
         );
       break;
     default:

@@ -13,7 +13,7 @@ import type { Action, TransitionReason, VrrpState } from "../vrrp/types";
 import { type Expect, type History, type Verdict, verdict } from "./expect";
 import type { ScenarioEvent, Timed } from "./scenario";
 import { Sim, type SimNode } from "./segment";
-import { causeWords } from "./words";
+import { causeWords, heldWords } from "./words";
 
 export interface RunHost {
   name: string;
@@ -132,8 +132,7 @@ export function runScenario(input: RunInput): RunResult {
     if (a.type === "transition") {
       states.push({ t: sim.now, host: node.name, instance: a.instance, state: a.to });
       if (keep) {
-        const priority = node.router?.instances.get(a.instance)?.effectivePriority;
-        const cause = causeWords({ to: a.to, reason: a.reason, priority });
+        const cause = causeWords(a.cause);
         timeline.push({ t: sim.now, kind: "transition", host: node.name, instance: a.instance, ...pick(a), cause });
       }
       // VIPs are added/removed by actions right after the transition: settle after the drain
@@ -151,15 +150,16 @@ export function runScenario(input: RunInput): RunResult {
       pendingVips = false;
       noteVips();
     }
-    if (pendingHeld && keep) {
-      pendingHeld = false;
-      noteHeld();
-    }
+    // a held backup is told once it has heard the master's new priority (its own view),
+    // so the check runs again after each step until every such backup has
+    if (pendingHeld && keep) pendingHeld = noteHeld();
   };
 
   /** backup instance → the situation last explained, so each is told once */
   const held = new Map<string, string>();
-  const noteHeld = () => {
+  /** returns true while a backup that outranks the master has not yet heard its new priority */
+  const noteHeld = (): boolean => {
+    let waiting = false;
     const masters = new Map<string, { host: string; priority: number }>();
     for (const n of sim.nodes)
       for (const inst of n.router?.instances.values() ?? [])
@@ -175,16 +175,15 @@ export function runScenario(input: RunInput): RunResult {
         }
         const situation = `${m.host}/${m.priority}/${inst.effectivePriority}`;
         if (held.get(key) === situation) continue;
+        if (inst.view().master?.priority !== m.priority) {
+          waiting = true;
+          continue;
+        }
         held.set(key, situation);
-        const cause = causeWords({
-          kind: "held",
-          master: m.host,
-          masterPriority: m.priority,
-          priority: inst.effectivePriority,
-          rule: "nopreempt",
-        });
+        const cause = heldWords(inst, sim.now);
         timeline.push({ t: sim.now, kind: "held", host: n.name, instance: inst.name, cause });
       }
+    return waiting;
   };
   sim.beforeStart = (node) => {
     for (const [name, value] of of(files, node.name)) node.router?.handleTrack({ kind: "file", name, value }, sim.now);

@@ -5,28 +5,57 @@
  * keepalived's vrrp.c (vrrp_state_backup, vrrp_state_master_rx, vrrp_state_master_tx,
  * vrrp_state_leave_master, vrrp_state_leave_fault) and vrrp_scheduler.c
  * (vrrp_init_state, try_up_instance, vrrp_dispatcher_read_timeout).
+ *
+ * The machine (FRR's vrrp_change_state): the state changes only in `changeState`, which
+ * runs the old state's exit and the new state's entry handler (ENTRY below) and records
+ * the decision with its cause (cause.ts). The triggers:
+ *
+ *   INIT   → BACKUP   start (Master_Down_Interval armed)    → FAULT  start with a fault
+ *   INIT   → MASTER   start of an address owner (RFC 5798 6.4.1, a 0 down timer)
+ *   BACKUP → MASTER   masterDown fires: no advert, priority 0 heard (Skew_Time), preemption
+ *   MASTER → BACKUP   a higher advert, or equal from a higher address (RFC 5798 6.4.3)
+ *   any    → FAULT    a weight-0 tracker fails, the interface goes down, the sync group
+ *   FAULT  → BACKUP   every fault cleared (an owner still wanting MASTER: MASTER)
+ *   any    → STOP     shutdown (a master sends priority 0 first)
+ *
+ * Timers are one table (timer-table.ts): masterDown (BACKUP, and an owner's start),
+ * advert (MASTER), and the three GARP schedules.
  */
-import { canonicalIp, isMulticast, parseIp } from "../base/ip";
+import { canonicalIp, parseIp } from "../base/ip";
 import { PRIO_OWNER, PRIO_STOP } from "../base/vrrp";
-import { authPassMatches } from "./packet";
+import {
+  type Cause,
+  type CauseDetail,
+  DECISIONS_KEPT,
+  type Decision,
+  RULES,
+  type Fault,
+  type InstanceView,
+  type PriorityShare,
+  type Sender,
+  type TimerShare,
+  type TrackerShare,
+  faultKey,
+} from "./cause";
+import { AnswerBudget } from "./answer-budget";
+import { checkAdvert } from "./check-advert";
 import type { InstanceParams } from "./params";
+import { TimerTable } from "./timer-table";
 import { masterDownMs, minSkewMs, skewMs } from "./timers";
 import {
   type Action,
   type AdvertOut,
   type NotifyState,
   type ReceivedAdvert,
-  type TransitionReason,
   type VrrpState,
   type VrrpStats,
   zeroStats,
 } from "./types";
 
-/** answers to priority-0 / lower-priority adverts per advert interval, all peers together (answerLimited) */
-export const ANSWERS_PER_INTERVAL = 4;
-
 /** What a sync group lets its members do (vrrp_sync.c); absent for a lone instance. */
 export interface SyncControl {
+  /** the group's name (causes name it) */
+  name: string;
   /** vrrp_sync_can_goto_master: every other member wants MASTER (or the group is MASTER) */
   canGotoMaster(inst: Instance): boolean;
   /** another member is faulted, so this one stays in FAULT too */
@@ -34,50 +63,63 @@ export interface SyncControl {
 }
 
 type WantState = "BACKUP" | "MASTER" | "FAULT";
-/** Why the backup's down timer will fire: decides the transition reason. */
+/** Why the backup's down timer will fire: decides the transition's cause. */
 type DownCause = "no-advert" | "priority-zero" | "preempt";
 
+/** The timers, in the order timers due together fire (GARPs before a state change). */
+const TIMERS = ["garp", "lowerPrioGarp", "garpRefresh", "masterDown", "advert"] as const;
+type TimerKind = (typeof TIMERS)[number];
+
+interface ChangeOptions {
+  /** run the notify of the new state (not for a start held only by scripts' first results) */
+  notify?: boolean;
+  /** BACKUP: the Master_Down_Interval to arm (a sync group member's start uses a shorter one) */
+  downMs?: number;
+}
+
 export class Instance {
-  state: VrrpState = "INIT";
-  /** the state keepalived would be in disregarding its sync group */
-  wantState: WantState;
+  /** the state; changed only by changeState */
+  private current: VrrpState = "INIT";
+  /** the state keepalived would be in disregarding its sync group (its wantstate) */
+  private want: WantState;
   /** priority after tracker weights (clamped 1..254; 255 for the owner) */
   effectivePriority: number;
   /** base + Σ weights, unclamped (keepalived's total_priority) */
   totalPriority: number;
+  /** each tracker's share of the priority and faults (from the router's board) */
+  private trackers: TrackerShare[] = [];
   /** the master's advert interval (v3 adopts it from adverts), centiseconds */
   masterAdverIntCs: number;
   /** current Master_Down timer length, ms */
   msDownTimerMs: number;
-  /** the instance's deadline: next advert (MASTER) or master down (BACKUP); Infinity when none */
-  sands = Number.POSITIVE_INFINITY;
   masterAddress?: string;
   masterPriority?: number;
+  /** when the master's last accepted advert came (BACKUP) */
+  private masterHeardAt?: number;
   /** preempt_delay deadline, 0 when not running */
   preemptTime = 0;
-  /** reasons this instance is in FAULT (interface, trackers); empty = healthy */
-  readonly faults = new Set<string>();
+  /** what holds this instance in FAULT (interface, trackers) by faultKey; empty = healthy */
+  private readonly faultSet = new Map<string, Fault>();
   /** VIPs are configured (keepalived's vipset) */
   vipSet = false;
-  lastTransition = 0;
+  /** when the state last changed (monotonic ms) */
+  private sinceAt?: number;
+  private decisions: Decision[] = [];
   readonly stats: VrrpStats = zeroStats();
   sync?: SyncControl;
 
+  private readonly timers = new TimerTable<TimerKind>(TIMERS);
   private downCause: DownCause = "no-advert";
+  /** the router whose advert set downCause (priority 0, or the lower master being preempted) */
+  private downSender?: Sender;
+  /** set while the owner's immediate start is pending, so the transition says why */
+  private ownerStart = false;
   /** rogue address owner handling: adverts left to send, then a deadline (0 = none) */
   private rogueCounter = 0;
   private rogueUntil = 0;
   private rogueAdverIntCs = 0;
-  private garpAt = Number.POSITIVE_INFINITY;
-  private refreshAt = Number.POSITIVE_INFINITY;
-  private lowerPrioGarpAt = Number.POSITIVE_INFINITY;
-  /** when each peer was last answered (answerLimited): at most ANSWERS_PER_INTERVAL live entries */
-  private readonly answeredAt = new Map<string, number>();
-  /** the instance-wide answer budget: the current window's start and the answers given in it */
-  private answerWindow = Number.NEGATIVE_INFINITY;
-  private answersInWindow = 0;
-  /** answerable adverts left unanswered since the last answer (reported with the next one) */
-  private unanswered = 0;
+  /** which priority-0 / lower-priority adverts a master answers (answer-budget.ts) */
+  private readonly answers = new AnswerBudget();
   private out: Action[] = [];
   /** IPv4 identification of the last advert (keepalived vrrp->ip_id) */
   private ipId = 0;
@@ -103,7 +145,7 @@ export class Instance {
     this.vipKeys = new Set(p.vips.map((v) => canonicalIp(v.address) ?? v.address));
     this.peerKeys = new Set(p.unicastPeers.map((a) => canonicalIp(a) ?? a));
     if (p.source !== undefined) this.sourceKey = canonicalIp(p.source) ?? p.source;
-    this.wantState = p.wantMaster ? "MASTER" : "BACKUP";
+    this.want = p.wantMaster ? "MASTER" : "BACKUP";
     this.effectivePriority = p.priority;
     this.totalPriority = p.priority;
     this.masterAdverIntCs = p.advertIntCs;
@@ -112,6 +154,27 @@ export class Instance {
 
   get name(): string {
     return this.p.name;
+  }
+
+  get state(): VrrpState {
+    return this.current;
+  }
+
+  get wantState(): WantState {
+    return this.want;
+  }
+
+  /**
+   * vrrp_sync_master / vrrp_sync_backup: the sync group decided, so every member wants
+   * that state (set on all members before any moves: canGotoMaster reads them).
+   */
+  followGroup(want: "MASTER" | "BACKUP"): void {
+    this.want = want;
+  }
+
+  /** when the state last changed (monotonic ms; 0 before the first change) */
+  get lastTransition(): number {
+    return this.sinceAt ?? 0;
   }
 
   get isOwner(): boolean {
@@ -139,8 +202,7 @@ export class Instance {
   }
 
   pollTimeout(): number | undefined {
-    const t = Math.min(this.sands, this.garpAt, this.refreshAt, this.lowerPrioGarpAt);
-    return Number.isFinite(t) ? t : undefined;
+    return this.timers.next();
   }
 
   // ---------------------------------------------------------------------------
@@ -152,72 +214,61 @@ export class Instance {
    * or in FAULT when a fault is already known.
    */
   start(now: number): void {
-    if (this.state !== "INIT") return;
+    if (this.current !== "INIT") return;
     this.masterAdverIntCs = this.p.advertIntCs;
     if (this.isFaulted()) {
       // waiting only for weight-0 scripts' first results (keepalived num_script_init) is
       // not a fault: FAULT state, but no FAULT notify, and wantstate stays as configured
       // so an owner goes straight to MASTER on the first success (try_up_instance)
       const onlyWaiting = !this.hasRealFault();
-      if (!onlyWaiting) this.wantState = "FAULT";
+      if (!onlyWaiting) this.want = "FAULT";
       this.forceReleaseVips();
-      this.enter("FAULT", "init", now, !onlyWaiting);
-      this.sands = Number.POSITIVE_INFINITY;
+      this.changeState("FAULT", { reason: "init", faults: this.faultList() }, now, { notify: !onlyWaiting });
       return;
     }
-    if (this.wantState === "MASTER" && this.isOwner) {
+    if (this.want === "MASTER" && this.isOwner) {
       // keepalived: "the simplest way to become master is to timeout from the backup
       // state very quickly"; the transition is reported as INIT -> MASTER
       this.downCause = "no-advert";
       this.msDownTimerMs = 0;
-      this.sands = now;
+      this.timers.set("masterDown", now);
       this.ownerStart = true;
       return;
     }
     // vrrp_init_state: a sync group member configured MASTER (its group starts as BACKUP)
     // waits one advert interval plus the smallest skew, "to ensure there is no other master"
-    this.msDownTimerMs =
-      this.sync && this.wantState === "MASTER"
+    const downMs =
+      this.sync && this.want === "MASTER"
         ? this.p.advertIntCs * 10 + minSkewMs(this.p.version, this.masterAdverIntCs)
         : this.downTimer();
-    this.downCause = "no-advert";
     // vrrp_restore_interface(vrrp, false, true): a forced delete, so VIPs left behind
     // by a crash ("removing protocol VIPs") are gone before the first election
     this.forceReleaseVips();
-    this.enter("BACKUP", "init", now);
-    this.sands = now + this.msDownTimerMs;
+    this.changeState("BACKUP", { reason: "init", faults: [], downMs }, now, { downMs });
   }
-
-  /** set while the owner's immediate start is pending, so the transition says why */
-  private ownerStart = false;
 
   /** Shutdown (SIGTERM): a master resigns with a priority-0 advert and drops its VIPs. */
   stop(now: number): void {
-    if (this.state === "STOP") return;
-    if (this.state === "MASTER") {
-      this.sendAdvert(PRIO_STOP);
-      this.stats.pri_zero_sent++;
-      this.releaseVips();
-    }
     this.cancelGarps();
-    this.enter("STOP", "shutdown", now);
-    this.sands = Number.POSITIVE_INFINITY;
+    this.changeState("STOP", { reason: "shutdown" }, now);
   }
 
   /**
    * Reload of a MASTER whose parameters changed (keepalived reload_master): it stays
    * MASTER with no transition; its VIPs are set again (the ones already there stay, so
    * nothing flaps) and its next advert goes out when it was due (or one new interval
-   * from now, if that is sooner): no gap in the rhythm its backups follow.
+   * from now, if that is sooner): no gap in the rhythm its backups follow. Not a state
+   * change: this instance takes over the running one's state and history.
    */
   resumeMaster(now: number, from: Instance): void {
-    this.state = "MASTER";
-    this.wantState = "MASTER";
+    this.current = "MASTER";
+    this.want = "MASTER";
     this.masterAdverIntCs = this.p.advertIntCs;
     this.stats.advert_sent = from.stats.advert_sent;
     this.stats.become_master = from.stats.become_master;
     this.ahSeq = from.ahSeq;
-    this.lastTransition = from.lastTransition;
+    this.sinceAt = from.sinceAt;
+    this.decisions = [...from.decisions];
     this.vipSet = true;
     const p = this.p;
     this.out.push({
@@ -229,151 +280,79 @@ export class Instance {
       routes: p.routes,
       rules: p.rules,
     });
-    this.sands = Math.min(from.sands, now + p.advertIntCs * 10);
+    this.timers.set(
+      "advert",
+      Math.min(from.timers.get("advert") ?? Number.POSITIVE_INFINITY, now + p.advertIntCs * 10),
+    );
   }
 
   // ---------------------------------------------------------------------------
   // timers
 
   handleTimeout(now: number): void {
-    if (this.garpAt <= now) {
-      this.garpAt = Number.POSITIVE_INFINITY;
-      if (this.state === "MASTER") this.garp(this.p.garpMasterRepeat);
+    for (const kind of this.timers.expire(now)) {
+      switch (kind) {
+        case "garp":
+          if (this.current === "MASTER") this.garp(this.p.garpMasterRepeat);
+          break;
+        case "lowerPrioGarp":
+          if (this.current === "MASTER") this.garp(this.p.garpLowerPrioRepeat);
+          break;
+        case "garpRefresh":
+          if (this.current === "MASTER") {
+            this.garp(this.p.garpMasterRefreshRepeat);
+            this.timers.set("garpRefresh", now + this.p.garpMasterRefreshMs);
+          }
+          break;
+        case "masterDown":
+          if (this.current === "BACKUP" || (this.current === "INIT" && this.ownerStart)) {
+            const cause = this.downDetail();
+            this.ownerStart = false;
+            this.want = "MASTER";
+            this.gotoMaster(now, cause);
+          }
+          break;
+        case "advert":
+          if (this.current === "MASTER") this.masterTx(now);
+          break;
+      }
     }
-    if (this.lowerPrioGarpAt <= now) {
-      this.lowerPrioGarpAt = Number.POSITIVE_INFINITY;
-      if (this.state === "MASTER") this.garp(this.p.garpLowerPrioRepeat);
-    }
-    if (this.refreshAt <= now) {
-      if (this.state === "MASTER") {
-        this.garp(this.p.garpMasterRefreshRepeat);
-        this.refreshAt = now + this.p.garpMasterRefreshMs;
-      } else this.refreshAt = Number.POSITIVE_INFINITY;
-    }
-    if (this.sands > now) return;
-    if (this.state === "BACKUP" || (this.state === "INIT" && this.ownerStart)) {
-      const reason: TransitionReason = this.ownerStart
-        ? "address-owner"
-        : this.downCause === "priority-zero"
-          ? "priority-zero-received"
-          : this.downCause === "preempt"
-            ? "preempt"
-            : "master-down-timer";
-      this.ownerStart = false;
-      this.wantState = "MASTER";
-      this.gotoMaster(now, reason);
-    } else if (this.state === "MASTER") {
-      this.masterTx(now);
-    } else this.sands = Number.POSITIVE_INFINITY;
+  }
+
+  /** Why the master-down timer fired, from what the backup last heard. */
+  private downDetail(): CauseDetail {
+    if (this.ownerStart) return { reason: "address-owner" };
+    const sender = this.downSender ?? { address: this.masterAddress ?? "?", priority: this.masterPriority ?? 0 };
+    if (this.downCause === "priority-zero") return { reason: "priority-zero-received", sender };
+    if (this.downCause === "preempt") return { reason: "preempt", sender };
+    return this.masterAddress !== undefined
+      ? {
+          reason: "master-down-timer",
+          lastHeard: { address: this.masterAddress, priority: this.masterPriority ?? 0 },
+        }
+      : { reason: "master-down-timer" };
   }
 
   // ---------------------------------------------------------------------------
   // receiving
 
   handleAdvert(adv: ReceivedAdvert, now: number): void {
-    if (this.state === "BACKUP") this.backupRx(adv, now);
-    else if (this.state === "MASTER") {
+    if (this.current === "BACKUP") this.backupRx(adv, now);
+    else if (this.current === "MASTER") {
       const answered = this.masterRx(adv, now);
       // vrrp_dispatcher_read: "If we have sent an advert, reset the timer". keepalived
       // re-arms a master's advert timer after every packet it read, rejected and
       // unanswered ones too, so a stream of packets with our VRID silences a keepalived
       // master and its backups take over. keel re-arms only when it did send an advert
       // (RFC 5798 6.4.3 resets the Adver_Timer only with the advert it sends).
-      if (answered && this.state === "MASTER") this.sands = now + this.p.advertIntCs * 10;
+      if (answered && this.current === "MASTER") this.timers.set("advert", now + this.p.advertIntCs * 10);
     }
     // INIT, FAULT, STOP: adverts are not processed
   }
 
-  /**
-   * vrrp_check_packet: the checks of meaning, each counted under keepalived's name.
-   * Returns "ok", "ko" (counted, rejected) or "drop" (ignored silently).
-   */
+  /** vrrp_check_packet (check-advert.ts) */
   check(adv: ReceivedAdvert, checkVipAddr: boolean): "ok" | "ko" | "drop" {
-    const p = this.p;
-    const s = this.stats;
-    // keepalived 2.2.7's words (vrrp_check_packet), which Debian 12 users grep for; keel
-    // adds the sender, which 2.2.7 leaves out
-    const ko = (stat: keyof VrrpStats, code: string, message: string): "ko" => {
-      s[stat]++;
-      this.out.push({
-        type: "rx-error",
-        instance: this.name,
-        from: adv.from,
-        code,
-        message: `${message} (from ${adv.from})`,
-      });
-      return "ko";
-    };
-    const who = `(${this.name})`;
-    // RFC 5798 7.1: TTL / hop limit must be 255, except unicast (keepalived)
-    if (!p.unicast && adv.ttl !== -1 && adv.ttl !== 255)
-      return ko("ip_ttl_err", "bad-ttl", `${who} invalid TTL/HL. Received ${adv.ttl} and expect 255`);
-    if (adv.version !== p.version)
-      return ko("vers_err", "bad-version", `${who} wrong version. Received ${adv.version} and expect ${p.version}`);
-    if (p.version === 2) {
-      const want = p.auth ? (p.auth.type === "PASS" ? 1 : 2) : 0;
-      // keepalived checks the AH header's presence against the configured type first
-      if ((adv.ah !== undefined) !== (p.auth?.type === "AH"))
-        return ko(
-          "authtype_mismatch",
-          "auth-type-mismatch",
-          adv.ah ? `${who} Received AH header but auth type not AH` : `${who} No AH header but auth type is AH`,
-        );
-      if (adv.authType > 2) return ko("invalid_authtype", "bad-auth-type", `${who} Invalid auth type: ${adv.authType}`);
-      if (adv.authType !== want)
-        return ko(
-          "authtype_mismatch",
-          "auth-type-mismatch",
-          `${who} received a ${adv.authType} auth, expecting ${want}!`,
-        );
-      if (p.auth?.type === "PASS" && !authPassMatches(adv, p.auth.pass))
-        return ko("auth_failure", "auth-failure", `${who} received an invalid passwd!`);
-      if (p.auth?.type === "AH") {
-        // ICV and SPI, then the anti-replay sequence (vrrp_in_chk_ipsecah)
-        if (!adv.ah?.verify(p.auth.pass))
-          return ko(
-            "auth_failure",
-            "auth-failure",
-            `${who} IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !`,
-          );
-        if (adv.ah.seq <= this.ahSeq)
-          return ko(
-            "auth_failure",
-            "auth-failure",
-            `${who} IPSEC-AH : sequence number ${adv.ah.seq} already proceeded (local ${this.ahSeq})`,
-          );
-        this.ahSeq = adv.ah.seq;
-      }
-      // RFC 3768 7.1: MUST drop an advert whose interval differs (v2)
-      if (adv.advertIntCs !== p.advertIntCs) {
-        s.advert_interval_err++;
-        this.out.push({
-          type: "rx-error",
-          instance: this.name,
-          from: adv.from,
-          code: "bad-interval",
-          message: `${who} advertisement interval mismatch mine=${p.advertIntCs / 100} sec rcv'd=${adv.advertIntCs / 100} sec (from ${adv.from})`,
-        });
-        return "drop";
-      }
-    }
-    // a multicast instance takes multicast adverts, a unicast one unicast adverts
-    if ((adv.to === p.mcastGroup || isMulticast(adv.to)) === p.unicast)
-      return ko(
-        "addr_list_err",
-        "wrong-destination",
-        `${who} Expected ${p.unicast ? "un" : "mult"}icast packet but received ${p.unicast ? "mult" : "un"}icast packet`,
-      );
-    // owner_ignore_adverts (always in strict mode): the owner does not listen
-    if (p.ownerIgnoreAdverts && this.effectivePriority === PRIO_OWNER) return "drop";
-    s.advert_rcvd++;
-    if (adv.addresses.length !== p.vips.length) s.addr_list_err++;
-    else if (checkVipAddr) {
-      if (!adv.addresses.every((a) => this.vipKeys.has(a))) s.addr_list_err++;
-    }
-    if (p.unicast && p.checkUnicastSrc && !this.peerKeys.has(adv.from)) return "ko";
-    if (adv.priority === 0) s.pri_zero_rcvd++;
-    return "ok";
+    return checkAdvert(this, adv, checkVipAddr, (e) => this.out.push(e));
   }
 
   /** vrrp_state_backup */
@@ -389,34 +368,40 @@ export class Instance {
     if (adv.priority === 0) {
       // RFC 5798 6.4.2: Set the Master_Down_Timer to Skew_Time
       this.msDownTimerMs = this.skew();
-      this.sands = now + this.msDownTimerMs;
+      this.timers.set("masterDown", now + this.msDownTimerMs);
       this.downCause = "priority-zero";
+      this.downSender = { address: adv.from, priority: 0 };
       return;
     }
     const preemptWait = this.p.preemptDelayMs > 0 && (this.preemptTime === 0 || this.preemptTime > now);
     if (this.p.nopreempt || adv.priority >= this.effectivePriority || preemptWait) {
       if (this.p.version === 3 && adv.advertIntCs !== this.masterAdverIntCs) this.masterAdverIntCs = adv.advertIntCs; // RFC 5798 6.4.2
       this.msDownTimerMs = this.downTimer();
-      this.sands = now + this.msDownTimerMs;
+      this.timers.set("masterDown", now + this.msDownTimerMs);
       this.downCause = "no-advert";
+      this.downSender = undefined;
       this.masterAddress = adv.from;
       this.masterPriority = adv.priority;
+      this.masterHeardAt = now;
       if (this.p.preemptDelayMs > 0) {
         if (adv.priority >= this.effectivePriority) this.preemptTime = 0;
         else if (this.preemptTime === 0) this.preemptTime = now + this.p.preemptDelayMs;
       }
-      this.wantState = "BACKUP";
+      this.want = "BACKUP";
     } else {
       // lower priority and preemption allowed: discard, and let the timer run out
       this.masterAddress = adv.from;
+      this.masterPriority = adv.priority;
+      this.masterHeardAt = now;
       this.downCause = "preempt";
+      this.downSender = { address: adv.from, priority: adv.priority };
     }
   }
 
   /**
    * vrrp_state_master_rx. Returns whether it sent an advert (so the caller re-arms the
    * advert timer). The answers to priority-0 and lower-priority adverts are limited
-   * (answerLimited): keepalived answers every one, so one host flooding valid adverts
+   * (answer-budget.ts): keepalived answers every one, so one host flooding valid adverts
    * had keel send one advert, one GARP burst and one log line per packet received.
    */
   private masterRx(adv: ReceivedAdvert, now: number): boolean {
@@ -427,7 +412,7 @@ export class Instance {
     if (adv.priority === 0) {
       // RFC 5798 6.4.3: on priority 0, send an advert at once (it is for the backups,
       // whose timers just went to Skew_Time: one per interval reaches them all)
-      if (!this.answerLimited(adv.from, now)) return false;
+      if (!this.answers.allow(adv.from, now, this.p.advertIntCs * 10)) return false;
       this.sendAdvert(this.effectivePriority);
       return true;
     }
@@ -456,61 +441,31 @@ export class Instance {
       // a lower-priority master: re-assert ourselves (keepalived "forcing new election")
       // keepalived "IPSEC-AH : Syncing seq_num - Increment seq"
       if (adv.ah) this.ahSeq = adv.ah.seq + 1;
-      if (!this.answerLimited(adv.from, now)) return false;
-      const suppressed = this.unanswered;
-      this.unanswered = 0;
+      if (!this.answers.allow(adv.from, now, this.p.advertIntCs * 10)) return false;
+      const suppressed = this.answers.takeUnanswered();
       if (!this.p.lowerPrioNoAdvert) this.sendAdvert(this.effectivePriority);
       if (this.p.garpLowerPrioRepeat > 0) {
         this.garp(this.p.garpLowerPrioRepeat);
-        if (this.p.garpLowerPrioDelayMs > 0) this.lowerPrioGarpAt = now + this.p.garpLowerPrioDelayMs;
+        if (this.p.garpLowerPrioDelayMs > 0) this.timers.set("lowerPrioGarp", now + this.p.garpLowerPrioDelayMs);
       }
-      const lower = { instance: this.name, from: adv.from, priority: adv.priority, suppressed };
-      this.out.push({ type: "master-rx-lower-pri", ...lower });
+      const lower = { instance: this.name, from: adv.from, priority: adv.priority, ours: this.effectivePriority };
+      this.out.push({ type: "master-rx-lower-pri", ...lower, suppressed });
       return !this.p.lowerPrioNoAdvert;
     }
     if (higherThan()) {
       if (this.p.version === 3) this.masterAdverIntCs = adv.advertIntCs;
       this.masterAddress = adv.from;
       this.masterPriority = adv.priority;
-      this.wantState = "BACKUP";
-      this.leaveMaster(
-        now,
-        adv.priority > this.effectivePriority ? "higher-priority-advert" : "equal-priority-higher-ip",
-      );
+      this.masterHeardAt = now;
+      this.want = "BACKUP";
+      const sender = { address: adv.from, priority: adv.priority };
+      this.leaveMaster(now, {
+        reason: adv.priority > this.effectivePriority ? "higher-priority-advert" : "equal-priority-higher-ip",
+        sender,
+      });
     }
     // equal priority from our own address: nothing to do
     return sent;
-  }
-
-  /**
-   * May the master answer this priority-0 or lower-priority advert now? keepalived
-   * (vrrp_state_master_rx) answers every one; its only brake is vrrp_dispatcher_read
-   * going back to the scheduler after the second advert for a VRID in one read. keel
-   * answers each peer at most once per advert interval: the answer goes to the whole
-   * group (or every unicast peer), and the periodic advert follows within the interval
-   * anyway, so a second answer in the same interval tells nobody anything new. Senders
-   * with ever new addresses share an instance-wide budget of ANSWERS_PER_INTERVAL
-   * answers per interval (a partition that heals can leave a few lower masters, each
-   * owed its answer, GARPs and log line). Unanswered adverts are counted and reported
-   * with the next answer.
-   */
-  private answerLimited(from: string, now: number): boolean {
-    const interval = this.p.advertIntCs * 10;
-    const last = this.answeredAt.get(from);
-    if (now - this.answerWindow >= interval) {
-      this.answerWindow = now;
-      this.answersInWindow = 0;
-    }
-    if ((last !== undefined && now - last < interval) || this.answersInWindow >= ANSWERS_PER_INTERVAL) {
-      this.unanswered++;
-      return false;
-    }
-    this.answersInWindow++;
-    // only peers answered within the last interval matter: at most the budget of them
-    if (this.answeredAt.size >= 2 * ANSWERS_PER_INTERVAL)
-      for (const [peer, t] of this.answeredAt) if (now - t >= interval) this.answeredAt.delete(peer);
-    this.answeredAt.set(from, now);
-    return true;
   }
 
   /** keepalived vrrp_saddr_cmp: the advert's source against our primary address. */
@@ -520,25 +475,146 @@ export class Instance {
   }
 
   // ---------------------------------------------------------------------------
+  // the one place the state changes
+
+  /**
+   * FRR's vrrp_change_state: nothing when the state stays; else the old state's exit,
+   * the transition (with its cause, computed before anything moved), the decision kept,
+   * and the new state's entry handler.
+   */
+  private changeState(to: VrrpState, detail: CauseDetail, now: number, o: ChangeOptions = {}): void {
+    const from = this.current;
+    if (from === to) return;
+    const cause = this.cause(detail);
+    if (from === "MASTER") this.exitMaster(to);
+    this.timers.stop("masterDown");
+    this.timers.stop("advert");
+    if (to === "MASTER") {
+      // keepalived sends the advert before taking the VIPs, so the old master lets go first
+      this.sendAdvert(this.effectivePriority);
+      this.stats.become_master++;
+    }
+    this.current = to;
+    this.sinceAt = now;
+    this.decisions.push({ at: now, from, to, cause });
+    if (this.decisions.length > DECISIONS_KEPT) this.decisions.shift();
+    this.out.push({ type: "transition", instance: this.name, from, to, reason: detail.reason, cause });
+    const notify = o.notify ?? true;
+    switch (to) {
+      case "MASTER":
+        this.enterMaster(now);
+        break;
+      case "BACKUP":
+        this.enterBackup(now, o.downMs ?? this.downTimer());
+        if (notify) this.notify("BACKUP");
+        break;
+      case "FAULT":
+      case "STOP":
+        if (notify) this.notify(to);
+        break;
+      case "INIT":
+        break;
+    }
+  }
+
+  /** vrrp_state_leave_master's side: to FAULT or STOP a priority-0 advert first; the VIPs go. */
+  private exitMaster(to: VrrpState): void {
+    if (to !== "BACKUP") {
+      this.sendAdvert(PRIO_STOP);
+      this.stats.pri_zero_sent++;
+    }
+    this.releaseVips();
+    this.cancelGarps();
+    if (to !== "STOP") this.stats.release_master++;
+  }
+
+  /** MASTER entry: advertise every interval, take the VIPs, announce them (takeVips). */
+  private enterMaster(now: number): void {
+    this.timers.set("advert", now + this.p.advertIntCs * 10);
+    this.takeVips(now);
+  }
+
+  /** BACKUP entry: no preemption pending, the Master_Down timer armed. */
+  private enterBackup(now: number, downMs: number): void {
+    this.preemptTime = 0;
+    this.armDown(now, downMs);
+  }
+
+  private armDown(now: number, downMs: number): void {
+    this.msDownTimerMs = downMs;
+    this.downCause = "no-advert";
+    this.downSender = undefined;
+    this.timers.set("masterDown", now + downMs);
+  }
+
+  /** The cause of a decision: the rule and the numbers as they are now. */
+  private cause(detail: CauseDetail): Cause {
+    const c: Cause = {
+      ...detail,
+      rule: RULES[detail.reason],
+      priority: this.priorityShare(),
+      timers: this.timerShare(),
+      preempt: { nopreempt: this.p.nopreempt, delayMs: this.p.preemptDelayMs },
+    };
+    if (this.p.source !== undefined) c.source = this.p.source;
+    return c;
+  }
+
+  private priorityShare(): PriorityShare {
+    return { base: this.p.priority, effective: this.effectivePriority, trackers: this.trackers };
+  }
+
+  private timerShare(): TimerShare {
+    return { advertIntMs: this.masterAdverIntCs * 10, masterDownMs: this.downTimer(), skewMs: this.skew() };
+  }
+
+  /** What explains the standing state (explain.ts renders it). */
+  view(): InstanceView {
+    const p = this.p;
+    const v: InstanceView = {
+      name: p.name,
+      state: this.current,
+      version: p.version,
+      vrid: p.vrid,
+      vips: p.vips.map((a) => `${a.address}/${a.prefix}`),
+      unicast: p.unicast,
+      priority: this.priorityShare(),
+      timers: { ...this.timerShare(), masterDownMs: this.msDownTimerMs },
+      preempt: { nopreempt: p.nopreempt, delayMs: p.preemptDelayMs },
+      faults: this.heldBy(),
+      preempting: this.current === "BACKUP" && this.downCause === "preempt",
+      decisions: [...this.decisions],
+    };
+    if (this.sinceAt !== undefined) v.since = this.sinceAt;
+    if (p.ifname !== undefined) v.ifname = p.ifname;
+    if (p.source !== undefined) v.source = p.source;
+    if (this.sync) v.group = this.sync.name;
+    if (this.current === "BACKUP" && this.masterAddress !== undefined) {
+      v.master = { address: this.masterAddress, priority: this.masterPriority ?? 0 };
+      if (this.masterHeardAt !== undefined) v.master.heardAt = this.masterHeardAt;
+    }
+    if (this.current === "BACKUP" || this.ownerStart) {
+      const t = this.timers.get("masterDown");
+      if (t !== undefined) v.masterDownAt = t;
+    }
+    const adv = this.timers.get("advert");
+    if (adv !== undefined) v.advertAt = adv;
+    if (this.current === "BACKUP" && this.preemptTime > 0) v.preemptAt = this.preemptTime;
+    return v;
+  }
+
+  // ---------------------------------------------------------------------------
   // transitions
 
   /** vrrp_state_goto_master (+ vrrp_sync_can_goto_master) */
-  gotoMaster(now: number, reason: TransitionReason): void {
+  gotoMaster(now: number, detail: CauseDetail): void {
+    this.want = "MASTER";
     if (this.sync && !this.sync.canGotoMaster(this)) {
-      this.wantState = "MASTER";
       this.msDownTimerMs = this.downTimer();
-      this.sands = now + this.msDownTimerMs;
+      this.timers.set("masterDown", now + this.msDownTimerMs);
       return;
     }
-    this.wantState = "MASTER";
-    const from = this.state;
-    this.state = "MASTER";
-    this.sands = now + this.p.advertIntCs * 10;
-    // keepalived sends the advert before taking the VIPs, so the old master lets go first
-    this.sendAdvert(this.effectivePriority);
-    this.stats.become_master++;
-    this.transition(from, "MASTER", reason, now);
-    this.takeVips(now);
+    this.changeState("MASTER", detail, now);
   }
 
   /** vrrp_state_master_tx: the periodic advert. */
@@ -550,7 +626,7 @@ export class Instance {
       this.rogueUntil = now + Math.max(this.rogueAdverIntCs, this.p.advertIntCs) * 10 * 1.2;
     }
     if (this.rogueUntil > 0 && this.rogueUntil <= now) this.rogueUntil = 0; // the rogue stopped
-    this.sands = now + this.p.advertIntCs * 10;
+    this.timers.set("advert", now + this.p.advertIntCs * 10);
   }
 
   private takeVips(now: number): void {
@@ -566,8 +642,10 @@ export class Instance {
       rules: p.rules,
     });
     this.garp(p.garpMasterRepeat);
-    this.garpAt = p.garpMasterDelayMs > 0 ? now + p.garpMasterDelayMs : Number.POSITIVE_INFINITY;
-    this.refreshAt = p.garpMasterRefreshMs > 0 ? now + p.garpMasterRefreshMs : Number.POSITIVE_INFINITY;
+    if (p.garpMasterDelayMs > 0) this.timers.set("garp", now + p.garpMasterDelayMs);
+    else this.timers.stop("garp");
+    if (p.garpMasterRefreshMs > 0) this.timers.set("garpRefresh", now + p.garpMasterRefreshMs);
+    else this.timers.stop("garpRefresh");
     this.notify("MASTER");
   }
 
@@ -592,85 +670,84 @@ export class Instance {
   }
 
   /** vrrp_state_leave_master: to BACKUP (higher advert, sync group) or FAULT (priority-0 advert first). */
-  leaveMaster(now: number, reason: TransitionReason): void {
-    if (this.state !== "MASTER") return;
-    const to = this.wantState === "FAULT" ? "FAULT" : "BACKUP";
-    if (to === "FAULT") {
-      this.sendAdvert(PRIO_STOP);
-      this.stats.pri_zero_sent++;
-    } else this.preemptTime = 0;
-    this.releaseVips();
-    this.cancelGarps();
-    this.state = to;
-    this.stats.release_master++;
-    this.transition("MASTER", to, reason, now);
-    this.notify(to);
-    this.msDownTimerMs = this.downTimer();
-    this.downCause = "no-advert";
-    this.sands = to === "BACKUP" ? now + this.msDownTimerMs : Number.POSITIVE_INFINITY;
+  leaveMaster(now: number, detail: CauseDetail): void {
+    if (this.current !== "MASTER") return;
+    this.changeState(this.want === "FAULT" ? "FAULT" : "BACKUP", detail, now);
   }
 
   /** vrrp_state_leave_fault: out of FAULT/INIT into wantState. */
-  leaveFault(now: number, reason: TransitionReason): void {
+  leaveFault(now: number, detail: CauseDetail): void {
     this.masterAdverIntCs = this.p.advertIntCs;
-    if (this.wantState === "MASTER") {
-      this.gotoMaster(now, reason);
+    if (this.want === "MASTER") {
+      this.gotoMaster(now, detail);
       return;
     }
-    const from = this.state;
-    if (this.wantState === "FAULT" && from === "MASTER") {
-      this.leaveMaster(now, reason);
+    if (this.want === "FAULT" && this.current === "MASTER") {
+      this.leaveMaster(now, detail);
       return;
     }
-    this.state = this.wantState;
-    if (from !== this.state) {
-      this.transition(from, this.state, reason, now);
-      this.notify(this.state as NotifyState);
-    }
-    if (this.state === "BACKUP") this.preemptTime = 0;
-    this.msDownTimerMs = this.downTimer();
-    this.downCause = "no-advert";
-    this.sands = this.state === "BACKUP" ? now + this.msDownTimerMs : Number.POSITIVE_INFINITY;
+    if (this.current !== this.want) this.changeState(this.want, detail, now);
+    else if (this.current === "BACKUP") this.enterBackup(now, this.downTimer());
   }
 
   // ---------------------------------------------------------------------------
   // faults and priority
 
   isFaulted(): boolean {
-    return this.faults.size > 0;
+    return this.faultSet.size > 0;
+  }
+
+  hasFault(f: Fault): boolean {
+    return this.faultSet.has(faultKey(f));
+  }
+
+  /** What holds the instance in FAULT now. */
+  faultList(): Fault[] {
+    return [...this.faultSet.values()];
+  }
+
+  /** What holds it in FAULT: its own faults, or else its sync group's (another member is faulted). */
+  private heldBy(): Fault[] {
+    const own = this.faultList();
+    if (own.length > 0 || this.current !== "FAULT" || !this.sync?.groupFaulted(this)) return own;
+    return [{ kind: "sync-group", name: this.sync.name }];
   }
 
   /** A fault other than waiting for a weight-0 script's first result. */
   private hasRealFault(): boolean {
-    for (const f of this.faults) if (!f.startsWith("init:")) return true;
+    for (const f of this.faultSet.values()) if (f.kind !== "init") return true;
     return false;
   }
 
   /**
-   * down_instance / try_up_instance: set or clear one fault reason. Entering FAULT
-   * from MASTER sends a priority-0 advert and drops the VIPs.
+   * down_instance / try_up_instance: set or clear one fault. Entering FAULT from MASTER
+   * sends a priority-0 advert and drops the VIPs.
    */
-  setFault(flag: string, faulted: boolean, now: number, reason: TransitionReason): void {
+  setFault(fault: Fault, faulted: boolean, now: number): void {
     const had = this.isFaulted();
     const hadReal = this.hasRealFault();
-    if (faulted) this.faults.add(flag);
-    else this.faults.delete(flag);
-    if (this.state === "INIT" || this.state === "STOP") return;
-    if (!had && this.isFaulted()) this.goFault(now, reason);
-    else if (faulted && !hadReal && this.state === "FAULT" && !flag.startsWith("init:")) {
+    if (faulted) this.faultSet.set(faultKey(fault), fault);
+    else this.faultSet.delete(faultKey(fault));
+    if (this.current === "INIT" || this.current === "STOP") return;
+    const faults = this.faultList();
+    const iface = fault.kind === "interface";
+    if (!had && this.isFaulted())
+      this.goFault(now, { reason: iface ? "interface-down" : "track-fault", fault, faults });
+    else if (faulted && !hadReal && this.current === "FAULT" && fault.kind !== "init") {
       // keepalived down_instance during the init wait: num_script_init is no fault flag,
       // so the first failure is a new fault; the state is already FAULT, the notify is not
-      this.wantState = "FAULT";
+      this.want = "FAULT";
       this.notify("FAULT");
-    } else if (had && !this.isFaulted() && !this.sync?.groupFaulted(this)) this.recover(now, reason);
+    } else if (had && !this.isFaulted() && !this.sync?.groupFaulted(this))
+      this.recover(now, { reason: iface ? "interface-up" : "track-recovered", fault, faults });
   }
 
   /** Enter FAULT (also used by a sync group pulling its members along). */
-  goFault(now: number, reason: TransitionReason): void {
-    if (this.state === "FAULT" || this.state === "STOP" || this.state === "INIT") return;
-    this.wantState = "FAULT";
-    if (this.state === "MASTER") this.leaveMaster(now, reason);
-    else this.leaveFault(now, reason);
+  goFault(now: number, detail: CauseDetail): void {
+    if (this.current === "FAULT" || this.current === "STOP" || this.current === "INIT") return;
+    this.want = "FAULT";
+    if (this.current === "MASTER") this.leaveMaster(now, detail);
+    else this.leaveFault(now, detail);
   }
 
   /**
@@ -679,18 +756,20 @@ export class Instance {
    * after a real fault included (down_instance set wantstate FAULT), comes back as BACKUP
    * with the full Master_Down_Interval (vrrp_state_leave_fault resets ms_down_timer).
    */
-  recover(now: number, reason: TransitionReason): void {
-    if (this.state !== "FAULT") return;
+  recover(now: number, detail: CauseDetail): void {
+    if (this.current !== "FAULT") return;
     this.masterAdverIntCs = this.p.advertIntCs;
-    if (!(this.wantState === "MASTER" && this.isOwner)) this.wantState = "BACKUP";
-    this.leaveFault(now, reason);
+    if (!(this.want === "MASTER" && this.isOwner)) this.want = "BACKUP";
+    this.leaveFault(now, detail);
   }
 
   /**
    * vrrp_set_effective_priority: trackers moved the total; the owner never changes,
    * everyone else is clamped to 1..254. A backup's running timer moves with its skew.
+   * `trackers` is each tracker's share, kept for the causes of later decisions.
    */
-  setTotalPriority(total: number): void {
+  setTotalPriority(total: number, trackers?: TrackerShare[]): void {
+    if (trackers) this.trackers = trackers;
     this.totalPriority = total;
     if (this.isOwner) return;
     const next = Math.min(PRIO_OWNER - 1, Math.max(1, total));
@@ -699,13 +778,15 @@ export class Instance {
     const oldDown = this.msDownTimerMs;
     this.effectivePriority = next;
     this.msDownTimerMs = this.downTimer();
-    if (this.state === "BACKUP" && Number.isFinite(this.sands)) this.sands += this.msDownTimerMs - oldDown;
+    const down = this.timers.get("masterDown");
+    if (this.current === "BACKUP" && down !== undefined)
+      this.timers.set("masterDown", down + this.msDownTimerMs - oldDown);
     this.out.push({ type: "priority", instance: this.name, from: before, to: next });
   }
 
   /** `garp INSTANCE` from the control socket: refresh neighbours now (master only). */
   sendGarpNow(): void {
-    if (this.state === "MASTER") this.garp(this.p.garpMasterRepeat);
+    if (this.current === "MASTER") this.garp(this.p.garpMasterRepeat);
   }
 
   // ---------------------------------------------------------------------------
@@ -753,21 +834,9 @@ export class Instance {
   }
 
   private cancelGarps(): void {
-    this.garpAt = Number.POSITIVE_INFINITY;
-    this.refreshAt = Number.POSITIVE_INFINITY;
-    this.lowerPrioGarpAt = Number.POSITIVE_INFINITY;
-  }
-
-  private transition(from: VrrpState, to: VrrpState, reason: TransitionReason, now: number): void {
-    this.lastTransition = now;
-    this.out.push({ type: "transition", instance: this.name, from, to, reason });
-  }
-
-  private enter(to: VrrpState, reason: TransitionReason, now: number, notify = true): void {
-    const from = this.state;
-    this.state = to;
-    this.transition(from, to, reason, now);
-    if (notify && to !== "INIT") this.notify(to as NotifyState);
+    this.timers.stop("garp");
+    this.timers.stop("garpRefresh");
+    this.timers.stop("lowerPrioGarp");
   }
 
   private notify(state: NotifyState): void {

@@ -6,11 +6,12 @@
  */
 import type { KeelConfig } from "../config/model";
 import { formatIpv4, formatIpv6 } from "../base/ip";
+import { type CauseDetail, faultKey } from "./cause";
 import { Instance, type SyncControl } from "./instance";
 import { instanceParams } from "./params";
 import { type DecodeFailure, decodeReceived } from "./receive";
 import { TrackerBoard, type TrackChange } from "./track-board";
-import type { Action, TransitionReason } from "./types";
+import type { Action } from "./types";
 
 /** A packet as a raw socket hands it over. */
 export interface RxPacket {
@@ -301,13 +302,14 @@ export class VrrpRouter {
   // tracking
 
   private applyTracking(inst: Instance, now: number): void {
-    const { delta, faults } = this.board.evaluate(inst.name);
+    const { delta, faults, shares } = this.board.evaluate(inst.name);
+    const keys = new Set(faults.map(faultKey));
     this.run(inst, () => {
-      inst.setTotalPriority(inst.p.priority + delta);
+      inst.setTotalPriority(inst.p.priority + delta, shares);
       // new faults first: a script's first failure replacing its init wait must not pass
       // through an unfaulted moment (a transient BACKUP)
-      for (const f of faults) if (!inst.faults.has(f)) inst.setFault(f, true, now, faultReason(f));
-      for (const f of [...inst.faults]) if (!faults.has(f)) inst.setFault(f, false, now, recoverReason(f));
+      for (const f of faults) if (!inst.hasFault(f)) inst.setFault(f, true, now);
+      for (const f of inst.faultList()) if (!keys.has(faultKey(f))) inst.setFault(f, false, now);
     });
   }
 
@@ -316,6 +318,7 @@ export class VrrpRouter {
 
   private syncControl(group: SyncGroup): SyncControl {
     return {
+      name: group.name,
       canGotoMaster: (inst) =>
         group.state === "MASTER" || group.members.every((m) => m === inst || m.wantState === "MASTER"),
       groupFaulted: (inst) => group.members.some((m) => m !== inst && m.isFaulted()),
@@ -343,12 +346,13 @@ export class VrrpRouter {
   private syncMaster(group: SyncGroup, from: Instance): void {
     if (group.state === "MASTER") return;
     // `from` only became master because every member wanted to (canGotoMaster)
-    for (const m of group.members) m.wantState = "MASTER";
+    for (const m of group.members) m.followGroup("MASTER");
     const now = from.lastTransition;
     for (const m of group.members) {
       if (m === from || m.state === "MASTER") continue;
-      if (m.state === "FAULT" || m.state === "INIT") m.leaveFault(now, "sync-group");
-      else m.gotoMaster(now, "sync-group");
+      const why = pulled(group, from);
+      if (m.state === "FAULT" || m.state === "INIT") m.leaveFault(now, why);
+      else m.gotoMaster(now, why);
     }
     this.setGroupState(group, "MASTER", "MASTER");
   }
@@ -358,16 +362,17 @@ export class VrrpRouter {
     const now = from.lastTransition;
     for (const m of group.members) {
       if (m === from || m.state === "BACKUP") continue;
-      m.wantState = "BACKUP";
-      if (m.state === "FAULT" || m.state === "INIT") m.leaveFault(now, "sync-group");
-      else m.leaveMaster(now, "sync-group");
+      m.followGroup("BACKUP");
+      const why = pulled(group, from);
+      if (m.state === "FAULT" || m.state === "INIT") m.leaveFault(now, why);
+      else m.leaveMaster(now, why);
     }
     this.setGroupState(group, "BACKUP", "BACKUP");
   }
 
   private syncFault(group: SyncGroup, from: Instance): void {
     if (group.state === "FAULT") return;
-    for (const m of group.members) if (m !== from) m.goFault(from.lastTransition, "sync-group");
+    for (const m of group.members) if (m !== from) m.goFault(from.lastTransition, pulled(group, from));
     this.setGroupState(group, "FAULT", "FAULT");
   }
 
@@ -378,7 +383,8 @@ export class VrrpRouter {
       : group.members.every((m) => m.state === "MASTER")
         ? "MASTER"
         : "BACKUP";
-    if (state === "FAULT") for (const m of group.members) m.goFault(m.lastTransition, "sync-group");
+    const faulted = group.members.find((m) => m.state === "FAULT");
+    if (faulted) for (const m of group.members) m.goFault(m.lastTransition, pulled(group, faulted));
     this.setGroupState(group, state, state);
   }
 
@@ -449,10 +455,7 @@ function vridKey(family: 4 | 6, vrid: number): number {
   return family * 256 + vrid;
 }
 
-function faultReason(flag: string): TransitionReason {
-  return flag.startsWith("interface:") ? "interface-down" : "track-fault";
-}
-
-function recoverReason(flag: string): TransitionReason {
-  return flag.startsWith("interface:") ? "interface-up" : "track-recovered";
+/** The cause of a member pulled along by `by` (vrrp_sync.c). */
+function pulled(group: SyncGroup, by: Instance): CauseDetail {
+  return { reason: "sync-group", group: group.name, member: by.name, memberState: by.state };
 }

@@ -6,6 +6,7 @@
  */
 import type { KeelConfig } from "../config/model";
 import type { TrackRef, Tracking, VrrpSyncGroup } from "../config/vrrp/model";
+import type { Fault, TrackerShare } from "./cause";
 import type { Instance } from "./instance";
 import {
   type Contribution,
@@ -129,24 +130,41 @@ export class TrackerBoard {
     return changed ? [...(this.watchers.get(`${change.kind}:${change.name}`) ?? [])] : [];
   }
 
-  /** The sum of weights and the fault reasons for one instance now. */
-  evaluate(instance: string): { delta: number; faults: Set<string> } {
+  /** The sum of weights, the faults (typed) and each tracker's share for one instance now. */
+  evaluate(instance: string): { delta: number; faults: Fault[]; shares: TrackerShare[] } {
     let delta = 0;
-    const faults = new Set<string>();
+    const faults: Fault[] = [];
+    const shares: TrackerShare[] = [];
     for (const l of this.lines.get(instance) ?? []) {
       const c = this.contribution(l);
       delta += c.delta;
-      if (c.fault || c.init) faults.add(`${c.init ? "init" : l.kind}:${l.name}`);
+      if (c.fault || c.init) faults.push({ kind: c.init ? "init" : l.kind, name: l.name });
+      const share = { kind: l.kind, name: l.name, status: this.status(l), weight: this.defaultWeight(l) };
+      shares.push({ ...share, delta: c.delta, fault: c.fault || c.init });
     }
-    return { delta, faults };
+    return { delta, faults, shares };
   }
 
-  /** Each tracker of one instance and what it does now (the TUI's "moved by"). */
-  explain(instance: string): { kind: TrackKind; name: string; delta: number; fault: boolean }[] {
-    return (this.lines.get(instance) ?? []).map((l) => {
-      const c = this.contribution(l);
-      return { kind: l.kind, name: l.name, delta: c.delta, fault: c.fault || c.init };
-    });
+  /** Each tracker of one instance and what it does now (status, the TUI's "moved by", explain). */
+  explain(instance: string): TrackerShare[] {
+    return this.evaluate(instance).shares;
+  }
+
+  private status(l: Line): TrackerShare["status"] {
+    switch (l.kind) {
+      case "script": {
+        const s = this.scripts.get(l.name)?.status ?? "init";
+        return s === "init-reload" ? "init" : s;
+      }
+      case "file":
+        return this.files.get(l.name)?.value ?? 0;
+      case "interface":
+        return (this.interfaces.get(l.name) ?? true) ? "up" : "down";
+      case "process":
+        return (this.processes.get(l.name) ?? true) ? "up" : "down";
+      case "bfd":
+        return (this.bfds.get(l.name) ?? false) ? "up" : "down";
+    }
   }
 
   private contribution(l: Line): Contribution {

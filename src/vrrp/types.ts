@@ -4,6 +4,7 @@
  * metrics all read these; nothing here does I/O (DESIGN.md rule 1).
  */
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
+import type { Cause } from "./cause";
 
 /** keepalived's states (vrrp.h VRRP_STATE_*), plus STOP after shutdown. */
 export type VrrpState = "INIT" | "BACKUP" | "MASTER" | "FAULT" | "STOP";
@@ -74,7 +75,8 @@ export type Action =
     }
   /** gratuitous ARP (IPv4) / unsolicited NA (IPv6) for each address, `count` times */
   | { type: "send-garp"; instance: string; ifname?: string; addresses: string[]; count: number }
-  | { type: "transition"; instance: string; from: VrrpState; to: VrrpState; reason: TransitionReason }
+  /** `reason` is `cause.reason`, kept as a word for logs, notify and metrics; `cause` says why with the numbers */
+  | { type: "transition"; instance: string; from: VrrpState; to: VrrpState; reason: TransitionReason; cause: Cause }
   | { type: "notify"; kind: "INSTANCE" | "GROUP"; name: string; state: NotifyState; priority: number }
   | { type: "priority"; instance: string; from: number; to: number }
   /** a packet that failed to decode, or an advert rejected by the instance's checks (vrrp_check_packet), in keepalived's words */
@@ -83,7 +85,15 @@ export type Action =
    * a master heard a lower-priority advert and answers it (keepalived "forcing new
    * election"); `suppressed`: answerable adverts left unanswered since the last answer
    */
-  | { type: "master-rx-lower-pri"; instance: string; from: string; priority: number; suppressed: number };
+  | {
+      type: "master-rx-lower-pri";
+      instance: string;
+      from: string;
+      priority: number;
+      /** our effective priority */
+      ours: number;
+      suppressed: number;
+    };
 
 /** keepalived's vrrp_stats, by the names its SIGUSR2 dump and SNMP use. */
 export interface VrrpStats {

@@ -1,7 +1,7 @@
 /** View 6: everything about one instance (enter on an instance; esc goes back). */
 import { Text } from "ink";
 import type { ReactNode } from "react";
-import { ago, clock, fit, span, sparkline, stateColor, stateLabel } from "../format";
+import { ago, ascii, clock, fit, span, sparkline, stateColor, stateLabel, wrap } from "../format";
 import type { Model } from "../model";
 import { Area, C, Empty, Line } from "../ui";
 import { prioText } from "./instances";
@@ -30,6 +30,7 @@ export function DetailView(p: { m: Model; width: number; height: number }) {
       </>
     ),
   });
+  for (const l of whyLines(m, i.name, p.width)) lines.push(l);
   lines.push(kv("interface", `${i.interface ?? "-"}   VRID ${i.vrid}   IPv${i.family}   VRRPv${i.version}`));
   lines.push(
     kv(
@@ -91,4 +92,23 @@ export function DetailView(p: { m: Model; width: number; height: number }) {
         ))}
     </Area>
   );
+}
+
+/** The daemon's explanation (keel explain): why, what would change it, the last decisions. */
+function whyLines(m: Model, name: string, width: number): string[] {
+  const e = m.explanation?.instance === name ? m.explanation : undefined;
+  const kv = (k: string, v: string) => `${fit(k, 16)} ${v}`;
+  if (!e) return [kv("why", "asking the daemon...")];
+  if (!e.value) return [kv("why", `unknown (${e.error ?? "no answer"})`)];
+  const room = width - 19;
+  const out = wrap(ascii(e.value.sentence), room).map((l, n) => kv(n === 0 ? "why" : "", l));
+  e.value.wouldChange.forEach((w, n) => {
+    for (const [k, l] of wrap(ascii(w), room - 2).entries())
+      out.push(kv(n === 0 && k === 0 ? "would change" : "", `${k === 0 ? "- " : "  "}${l}`));
+  });
+  const recent = e.value.decisions.slice(-3).reverse();
+  recent.forEach((d, n) => {
+    out.push(kv(n === 0 ? "decisions" : "", fit(`${clock(d.at)} ${d.from} -> ${d.to}: ${ascii(d.words)}`, room)));
+  });
+  return out;
 }

@@ -160,10 +160,10 @@ describe("transitions", () => {
     i.start(0);
     i.handleTimeout(3609.375);
     i.pollActions();
-    i.setFault("interface:eth0", true, 5000, "interface-down");
+    i.setFault({ kind: "interface", name: "eth0" }, true, 5000);
     expect(kinds(i.pollActions())).toEqual(["advert:0", "del-vips", "MASTER->FAULT:interface-down", "notify"]);
     expect(i.stats.pri_zero_sent).toBe(1);
-    i.setFault("interface:eth0", false, 6000, "interface-up");
+    i.setFault({ kind: "interface", name: "eth0" }, false, 6000);
     expect(kinds(i.pollActions())).toEqual(["FAULT->BACKUP:interface-up", "notify"]);
   });
   test("stop: a master resigns with priority 0", () => {
@@ -245,13 +245,13 @@ describe("gratuitous ARP schedule", () => {
 describe("waiting for scripts at start", () => {
   test("held only by weight-0 scripts that have not run: FAULT without a FAULT notify; a real fault notifies", () => {
     const i = instance("priority 100");
-    i.faults.add("init:script:chk");
+    i.setFault({ kind: "init", name: "chk" }, true, 0);
     i.start(0);
     expect(kinds(i.pollActions())).toEqual(["del-vips", "INIT->FAULT:init"]);
-    i.setFault("init:script:chk", false, 500, "track-recovered");
+    i.setFault({ kind: "init", name: "chk" }, false, 500);
     expect(kinds(i.pollActions())).toEqual(["FAULT->BACKUP:track-recovered", "notify"]);
     const j = instance("priority 100");
-    j.faults.add("interface:eth0");
+    j.setFault({ kind: "interface", name: "eth0" }, true, 0);
     j.start(0);
     expect(kinds(j.pollActions())).toEqual(["del-vips", "INIT->FAULT:init", "notify"]);
   });

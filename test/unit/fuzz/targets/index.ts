@@ -2,6 +2,7 @@
 import type { Target } from "../harness";
 import { configConf, configToml, configTree } from "./config";
 import { controlRequest, controlServerLine } from "./control";
+import { controlExplain } from "./explain";
 import { ipvs, netlink } from "./netlink";
 import { trackFile } from "./track-file";
 import { vrrpIpv4, vrrpIpv6 } from "./vrrp";
@@ -13,6 +14,7 @@ export const TARGETS: readonly Target[] = [
   ipvs,
   controlRequest,
   controlServerLine,
+  controlExplain,
   configConf,
   configTree,
   configToml,

@@ -1,0 +1,120 @@
+/**
+ * keepalived's vrrp_check_packet: the checks of meaning an advert passes before the state
+ * machine sees it (the decoder, receive.ts, did the checks of form), each failure counted
+ * under keepalived's statistic name and reported in keepalived 2.2.7's words.
+ */
+import { isMulticast } from "../base/ip";
+import { PRIO_OWNER } from "../base/vrrp";
+import { authPassMatches } from "./packet";
+import type { InstanceParams } from "./params";
+import type { Action, ReceivedAdvert, VrrpStats } from "./types";
+
+type RxError = Extract<Action, { type: "rx-error" }>;
+
+/** What the checks read of the instance (and `ahSeq`, which AH's anti-replay moves). */
+export interface CheckedInstance {
+  readonly p: InstanceParams;
+  readonly name: string;
+  readonly stats: VrrpStats;
+  readonly effectivePriority: number;
+  readonly vipKeys: Set<string>;
+  readonly peerKeys: Set<string>;
+  ahSeq: number;
+}
+
+/**
+ * vrrp_check_packet: the checks of meaning, each counted under keepalived's name.
+ * Returns "ok", "ko" (counted, rejected) or "drop" (ignored silently).
+ */
+export function checkAdvert(
+  inst: CheckedInstance,
+  adv: ReceivedAdvert,
+  checkVipAddr: boolean,
+  emit: (e: RxError) => void,
+): "ok" | "ko" | "drop" {
+  const p = inst.p;
+  const s = inst.stats;
+  // keepalived 2.2.7's words (vrrp_check_packet), which Debian 12 users grep for; keel
+  // adds the sender, which 2.2.7 leaves out
+  const ko = (stat: keyof VrrpStats, code: string, message: string): "ko" => {
+    s[stat]++;
+    emit({
+      type: "rx-error",
+      instance: inst.name,
+      from: adv.from,
+      code,
+      message: `${message} (from ${adv.from})`,
+    });
+    return "ko";
+  };
+  const who = `(${inst.name})`;
+  // RFC 5798 7.1: TTL / hop limit must be 255, except unicast (keepalived)
+  if (!p.unicast && adv.ttl !== -1 && adv.ttl !== 255)
+    return ko("ip_ttl_err", "bad-ttl", `${who} invalid TTL/HL. Received ${adv.ttl} and expect 255`);
+  if (adv.version !== p.version)
+    return ko("vers_err", "bad-version", `${who} wrong version. Received ${adv.version} and expect ${p.version}`);
+  if (p.version === 2) {
+    const want = p.auth ? (p.auth.type === "PASS" ? 1 : 2) : 0;
+    // keepalived checks the AH header's presence against the configured type first
+    if ((adv.ah !== undefined) !== (p.auth?.type === "AH"))
+      return ko(
+        "authtype_mismatch",
+        "auth-type-mismatch",
+        adv.ah ? `${who} Received AH header but auth type not AH` : `${who} No AH header but auth type is AH`,
+      );
+    if (adv.authType > 2) return ko("invalid_authtype", "bad-auth-type", `${who} Invalid auth type: ${adv.authType}`);
+    if (adv.authType !== want)
+      return ko(
+        "authtype_mismatch",
+        "auth-type-mismatch",
+        `${who} received a ${adv.authType} auth, expecting ${want}!`,
+      );
+    if (p.auth?.type === "PASS" && !authPassMatches(adv, p.auth.pass))
+      return ko("auth_failure", "auth-failure", `${who} received an invalid passwd!`);
+    if (p.auth?.type === "AH") {
+      // ICV and SPI, then the anti-replay sequence (vrrp_in_chk_ipsecah)
+      if (!adv.ah?.verify(p.auth.pass))
+        return ko(
+          "auth_failure",
+          "auth-failure",
+          `${who} IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !`,
+        );
+      if (adv.ah.seq <= inst.ahSeq)
+        return ko(
+          "auth_failure",
+          "auth-failure",
+          `${who} IPSEC-AH : sequence number ${adv.ah.seq} already proceeded (local ${inst.ahSeq})`,
+        );
+      inst.ahSeq = adv.ah.seq;
+    }
+    // RFC 3768 7.1: MUST drop an advert whose interval differs (v2)
+    if (adv.advertIntCs !== p.advertIntCs) {
+      s.advert_interval_err++;
+      emit({
+        type: "rx-error",
+        instance: inst.name,
+        from: adv.from,
+        code: "bad-interval",
+        message: `${who} advertisement interval mismatch mine=${p.advertIntCs / 100} sec rcv'd=${adv.advertIntCs / 100} sec (from ${adv.from})`,
+      });
+      return "drop";
+    }
+  }
+  // a multicast instance takes multicast adverts, a unicast one unicast adverts
+  if ((adv.to === p.mcastGroup || isMulticast(adv.to)) === p.unicast)
+    return ko(
+      "addr_list_err",
+      "wrong-destination",
+      `${who} Expected ${p.unicast ? "un" : "mult"}icast packet but received ${p.unicast ? "mult" : "un"}icast packet`,
+    );
+  // owner_ignore_adverts (always in strict mode): the owner does not listen
+  if (p.ownerIgnoreAdverts && inst.effectivePriority === PRIO_OWNER) return "drop";
+  s.advert_rcvd++;
+  if (adv.addresses.length !== p.vips.length) s.addr_list_err++;
+  else if (checkVipAddr) {
+    if (!adv.addresses.every((a) => inst.vipKeys.has(a))) s.addr_list_err++;
+  }
+  if (p.unicast && p.checkUnicastSrc && !inst.peerKeys.has(adv.from)) return "ko";
+  if (adv.priority === 0) s.pri_zero_rcvd++;
+  return "ok";
+}
