@@ -17,7 +17,7 @@
  *   advertises (the other four reasons), and a sender whose adverts match ours is, by
  *   the protocol's own definition, a router of our virtual router.
  * - Dual master: a MASTER for at least one advert interval hears a valid, non-foreign
- *   advert of non-zero priority that loses to ours (lower priority, or equal from a lower
+ *   (v3: another advert_int aside) advert of non-zero priority that loses to ours (lower priority, or equal from a lower
  *   address; RFC 5798 6.4.3). A router that can hear us never becomes master below us, so
  *   it did not hear us: a split brain. The master hearing a HIGHER advert yields at once;
  *   on its side a heal and an ordinary preemption look the same on the wire, so only the
@@ -182,6 +182,9 @@ export class Observer {
   advert(inst: Observed, adv: ReceivedAdvert, ifname: string, before: Before, now: number): void {
     if (before.state === "INIT" || before.state === "STOP") return;
     const foreign = classifyAdvert(inst, adv);
+    // a v3 router adopts the master's interval (RFC 5798 6.4.2): another advert_int is
+    // reported, but the sender may still be one of ours, so the dual-master check goes on
+    const ours = !foreign || (foreign.reason === "advert-int" && inst.p.version === 3);
     if (foreign) {
       const observation: Extract<Action, { type: "observed" }>["observation"] = {
         kind: "foreign-advert",
@@ -192,8 +195,8 @@ export class Observer {
       if (foreign.reason === "vip-set")
         observation.freeVrids = this.segment.free(ifname, inst.p.family, this.ours(ifname, inst.p.family), now);
       this.out.push({ type: "observed", instance: inst.name, observation });
-      return;
     }
+    if (!ours) return;
     if (before.state !== "MASTER" || adv.priority === 0) return;
     const open = this.episodes.get(inst.name);
     if (inst.state !== "MASTER") {

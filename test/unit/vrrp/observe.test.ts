@@ -145,6 +145,16 @@ describe("dual master (the side that stays MASTER)", () => {
     ]);
     expect(o.open("VI_1")).toEqual([]);
   });
+  test("v3: a lower master with another advert_int is reported as both (v3 adopts the master's interval)", () => {
+    const { i, o, at } = master();
+    expect(observations(feed(o, i, advert({ priority: 50, advertIntCs: 50 }), at + 2000)).map((x) => x.kind)).toEqual([
+      "foreign-advert",
+      "dual-master",
+    ]);
+    const v2 = master("priority 100", "vrrp_version 2");
+    const got = feed(v2.o, v2.i, advert({ version: 2, priority: 50, advertIntCs: 200 }), v2.at + 2000);
+    expect(observations(got).map((x) => x.kind)).toEqual(["foreign-advert"]);
+  });
   test("equal priority: the lower address is the other master; the higher one makes us yield", () => {
     const { i, o, at } = master();
     expect(observations(feed(o, i, advert({ from: "10.0.0.4" }), at + 2000))[0]?.kind).toBe("dual-master");
