@@ -17,8 +17,9 @@
  * test/sim/dual-master.test.ts shows over many heals.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type { Status } from "../../src/control/protocol";
-import { HOOK_TIMEOUT_MS, KEEL, Lab, type Proc, ensureKeel, instance, masterFirst, sh } from "./harness";
+import { connect } from "../../src/control/client";
+import type { Event, Status } from "../../src/control/protocol";
+import { HOOK_TIMEOUT_MS, KEEL, Lab, type Proc, ensureKeel, eventually, instance, masterFirst, sh } from "./harness";
 
 const VIP = "10.99.0.100";
 const H1_MAC = "02:99:00:00:00:0b";
@@ -187,5 +188,64 @@ add rule inet keelsplit out ip protocol 112 drop
     expect(lab.hasAddr("h2", VIP)).toBe(false);
     expect(lab.hasAddr("h1", VIP)).toBe(true);
     await stop(p);
+  }, 120_000);
+
+  test("a VRID collision: another cluster's adverts on our VRID, with the VRIDs heard free named", async () => {
+    const sock = `${lab.dir}/h1-collision.sock`;
+    const h1 = lab.keel("h1", GLOBAL + instance({ priority: 150 }), ["--metrics", METRICS, "--control-socket", sock]);
+    await h1.waitFor(/\(VI_1\) Entering MASTER STATE/, 15_000);
+    const c = await connect(sock);
+    const events: Event[] = [];
+    c.onEvent((e) => events.push(e));
+    expect((await c.request({ cmd: "subscribe" })).ok).toBe(true);
+    // another cluster: VRID 52 of its own, and VRID 51 (ours) with another VIP, higher priority
+    const other =
+      GLOBAL +
+      // 250: its Master_Down_Interval is ~200 ms shorter, so VRID 52 is heard before 51
+      instance({ name: "OTHER_52", vrid: 52, priority: 250, vips: ["10.99.0.152/32"] }) +
+      instance({ name: "OTHER_51", vrid: 51, priority: 200, vips: ["10.99.0.200/32"] });
+    const h2 = lab.keel("h2", other);
+    const line = await h1.waitFor(
+      /\(VI_1\) foreign advert from 10\.99\.0\.12: vip-set \(VIPs 10\.99\.0\.200, ours 10\.99\.0\.100\); VRIDs heard free here: 1-50,53-255/,
+      20_000,
+    );
+    expect(line.text).toBeDefined();
+    await h1.waitFor(/\(VI_1\) Entering BACKUP STATE/, 10_000);
+    const lines = () => h1.lines.filter((l) => /foreign advert from/.test(l.text)).length;
+    const st = await eventually(() => {
+      const s = JSON.parse(sh([KEEL, "status", "--json", "--control-socket", sock])) as Status;
+      const f = s.instances[0]?.observed?.foreign?.[0];
+      return f !== undefined && f.count >= 3 && s;
+    }, 20_000);
+    // one line per kind per 10 s, however many adverts (h2 sends one a second)
+    expect(lines()).toBeLessThan(st.instances[0]?.observed?.foreign?.[0]?.count as number);
+    expect(st.instances[0]?.observed?.foreign?.[0]).toMatchObject({
+      reason: "vip-set",
+      from: lab.ip("h2"),
+      detail: "VIPs 10.99.0.200, ours 10.99.0.100",
+      freeVrids: "1-50,53-255",
+    });
+    expect(events.find((e) => e.event === "observed")).toMatchObject({
+      instance: "VI_1",
+      kind: "foreign-advert",
+      reason: "vip-set",
+      from: lab.ip("h2"),
+    });
+    const metrics = lab.exec("h1", [
+      process.execPath,
+      "-e",
+      `console.log(await (await fetch('http://${METRICS}/metrics')).text())`,
+    ]);
+    expect(metrics).toContain("# TYPE keel_vrrp_foreign_adverts_total counter");
+    const n = Number(
+      metrics.match(
+        /keel_vrrp_foreign_adverts_total\{iname="VI_1",intf="eth0",vrid="51",reason="vip-set"\} (\d+)/,
+      )?.[1],
+    );
+    expect(n).toBeGreaterThanOrEqual(3);
+    c.close();
+    h1.kill("SIGTERM");
+    h2.kill("SIGTERM");
+    await Promise.all([h1.exited, h2.exited]);
   }, 120_000);
 });
