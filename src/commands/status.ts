@@ -78,7 +78,7 @@ function observedLines(st: Status): string {
     }
     for (const f of o?.foreign ?? []) {
       const free = f.freeVrids !== undefined ? `; VRIDs heard free: ${f.freeVrids || "none"}` : "";
-      out += `${i.name}: foreign adverts from ${f.from}: ${f.reason} (${f.detail}), ${f.count}, last ${ago(f.at)}${free}\n`;
+      out += `${i.name}: foreign adverts from ${f.from}: ${f.reason} (${f.detail}), ${f.count} adverts, last ${ago(f.at)}${free}\n`;
     }
   }
   return out;

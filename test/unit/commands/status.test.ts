@@ -153,7 +153,7 @@ test("seen on the wire: the dual master and foreign adverts, one line each", () 
     "VI_1: dual master with 10.0.0.2 (priority 100, ours 150) 5s ago, over 5s ago: 10.0.0.2 fell silent, we stayed MASTER; 2 so far\n",
   );
   expect(out).toContain(
-    "VI_1: foreign adverts from 10.0.0.9: vip-set (VIPs 10.0.0.200, ours 10.0.0.100), 12, last 5s ago; VRIDs heard free: 1-50,52-255\n",
+    "VI_1: foreign adverts from 10.0.0.9: vip-set (VIPs 10.0.0.200, ours 10.0.0.100), 12 adverts, last 5s ago; VRIDs heard free: 1-50,52-255\n",
   );
   // nothing seen: no line
   expect(
