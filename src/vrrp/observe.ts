@@ -33,8 +33,11 @@ import type { Action, ForeignReason, ReceivedAdvert, VrrpState } from "./types";
 
 /** How long a VRID heard on an interface counts as in use (ms). */
 export const VRID_HEARD_MS = 10 * 60_000;
-/** Open dual-master episodes kept per instance (a partition heals into a few peers, not more). */
-export const MAX_EPISODES = 16;
+/**
+ * Open dual-master episodes kept per instance: a partition heals into a few peers, not
+ * more; spoofed senders beyond it are not reported (each would be a line and an event).
+ */
+export const MAX_EPISODES = 4;
 /** Adverts a silent peer may miss before its dual master is over (RFC 5798 Master_Down's 3). */
 export const SILENT_ADVERTS = 3;
 
@@ -197,7 +200,12 @@ export class Observer {
       this.out.push({ type: "observed", instance: inst.name, observation });
     }
     if (!ours) return;
-    if (before.state !== "MASTER" || adv.priority === 0) return;
+    if (before.state !== "MASTER") {
+      // left MASTER without a timer or tracker input, e.g. pulled by its sync group
+      this.settle(inst, now);
+      return;
+    }
+    if (adv.priority === 0) return;
     const open = this.episodes.get(inst.name);
     if (inst.state !== "MASTER") {
       // we yielded to this advert: every open episode ends with it as the winner

@@ -5,7 +5,14 @@ import { describe, expect, test } from "bun:test";
 import { parseConf } from "../../../src/config/parse";
 import { memorySource } from "../../../src/config/source";
 import { Instance } from "../../../src/vrrp/instance";
-import { Observer, SegmentVrids, VRID_HEARD_MS, classifyAdvert, vridRanges } from "../../../src/vrrp/observe";
+import {
+  MAX_EPISODES,
+  Observer,
+  SegmentVrids,
+  VRID_HEARD_MS,
+  classifyAdvert,
+  vridRanges,
+} from "../../../src/vrrp/observe";
 import { instanceParams } from "../../../src/vrrp/params";
 import type { Action, ReceivedAdvert } from "../../../src/vrrp/types";
 
@@ -172,6 +179,22 @@ describe("dual master (the side that stays MASTER)", () => {
     expect(observations(o.poll())).toEqual([
       { kind: "dual-master-over", peer: "10.0.0.9", how: "we-left", lastingMs: 100 },
     ]);
+  });
+  test("left MASTER by another path (a sync group's pull): the next advert ends it", () => {
+    const { i, o, at } = master();
+    feed(o, i, advert({ priority: 50 }), at + 2000);
+    i.wantState = "BACKUP";
+    i.leaveMaster(at + 2100, "sync-group");
+    expect(observations(feed(o, i, advert({ priority: 200, from: "10.0.0.7" }), at + 2200))).toEqual([
+      { kind: "dual-master-over", peer: "10.0.0.9", how: "we-left", lastingMs: 200 },
+    ]);
+  });
+  test("at most MAX_EPISODES open at once (spoofed senders are not each reported)", () => {
+    const { i, o, at } = master();
+    let begun = 0;
+    for (let k = 0; k < 20; k++)
+      begun += observations(feed(o, i, advert({ priority: 50, from: `10.0.1.${k}` }), at + 2000 + k)).length;
+    expect(begun).toBe(MAX_EPISODES);
   });
   test("not a dual master: a preempted master's last advert, priority 0, a backup, a foreign advert", () => {
     const { i, o, at } = master();
