@@ -97,6 +97,29 @@ describe("dual master", () => {
     expect(orders.winnerFirst).toBeGreaterThan(3);
   });
 
+  test("a preemption is not a dual master: the preempted master's yield advert comes within the first interval", () => {
+    for (const latency of [0.2, 5, 40]) {
+      const sim = new Sim({ seed: 77, latencyMs: latency, jitterMs: latency / 2, autoStart: false });
+      for (const [name, priority] of [
+        ["a", 150],
+        ["b", 100],
+      ] as const)
+        sim.add({ name, conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority })}` });
+      sim.start("b");
+      sim.runUntil(5_000);
+      expect(sim.masters(1)).toEqual(["b"]);
+      sim.start("a");
+      sim.run(10_000);
+      expect(sim.masters(1)).toEqual(["a"]);
+      // b yielded with an advert at 100 and a heard it, answering as to any lower master
+      const yieldAt = sim.node("b").transitionsOf("VI_1", "BACKUP").at(-1)?.t as number;
+      expect(sim.node("b").sent.some((x) => x.t === yieldAt && x.priority === 100)).toBe(true);
+      expect(sim.node("a").received.some((r) => r.from === "b" && r.t > yieldAt)).toBe(true);
+      expect(observed(sim, "a", 0), `latency ${latency}`).toEqual([]);
+      expect(observed(sim, "b", 0)).toEqual([]);
+    }
+  });
+
   test("the dual master's end is 3 of the loser's intervals after its last advert", () => {
     const sim = pair(7, 1, 0);
     const h = splitAndHeal(sim, 500);
