@@ -13,14 +13,14 @@ import { Sim, globalDefs, vrrpInstance } from "./harness";
 
 const VIP = "192.168.1.1";
 
-function pair(seed: number, latencyMs: number, jitterMs: number, keepaliveDefault = false): Sim {
+function pair(seed: number, latencyMs: number, jitterMs: number, keepaliveDefault = false, family: 4 | 6 = 4): Sim {
   const sim = new Sim({ seed, latencyMs, jitterMs });
   const extra = keepaliveDefault ? ["vrrp_higher_prio_send_advert false"] : [];
   for (const [name, priority] of [
     ["a", 150],
     ["b", 100],
   ] as const)
-    sim.add({ name, conf: `${globalDefs(3, extra)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority })}` });
+    sim.add({ name, conf: `${globalDefs(3, extra)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority, family })}` });
   return sim;
 }
 
@@ -40,16 +40,16 @@ interface Heal {
 }
 
 /** Partition a | b long enough for b to take over, heal at `phaseMs` into a second, settle. */
-function splitAndHeal(sim: Sim, phaseMs: number): Heal {
+function splitAndHeal(sim: Sim, phaseMs: number, family: 4 | 6 = 4): Heal {
   sim.runUntil(5_000);
-  expect(sim.masters(1)).toEqual(["a"]);
+  expect(sim.masters(1, family)).toEqual(["a"]);
   sim.partition(["a"], ["b"]);
   sim.runUntil(12_000 + phaseMs);
-  expect(sim.masters(1)).toEqual(["a", "b"]);
+  expect(sim.masters(1, family)).toEqual(["a", "b"]);
   sim.heal();
   const healedAt = sim.now;
-  sim.waitFor(() => sim.masters(1).length === 1, 1_100, "one master after the heal");
-  expect(sim.masters(1)).toEqual(["a"]);
+  sim.waitFor(() => sim.masters(1, family).length === 1, 1_100, "one master after the heal");
+  expect(sim.masters(1, family)).toEqual(["a"]);
   sim.run(10_000);
   const yieldAt = sim.node("b").transitionsOf("VI_1", "BACKUP").at(-1)?.t as number;
   expect(yieldAt).toBeGreaterThanOrEqual(healedAt);
@@ -95,6 +95,18 @@ describe("dual master", () => {
     // both orders occurred: the loser-first one is the case the yield advert exists for
     expect(orders.loserFirst).toBeGreaterThan(3);
     expect(orders.winnerFirst).toBeGreaterThan(3);
+  });
+
+  test("IPv6: the winner re-announces (unsolicited NA) in both heal orders", () => {
+    const orders = new Set<boolean>();
+    for (let k = 0; k < 12; k++) {
+      const sim = pair(3000 + k, 1, 0.5, false, 6);
+      const h = splitAndHeal(sim, k * 83, 6);
+      orders.add(h.loserFirst);
+      expect(h.garps.length, `phase ${k * 83} ms`).toBeGreaterThan(0);
+      expect(observed(sim, "a", h.healedAt).map((x) => x.o.kind)).toEqual(["dual-master", "dual-master-over"]);
+    }
+    expect([...orders].sort()).toEqual([false, true]);
   });
 
   test("a preemption is not a dual master: the preempted master's yield advert comes within the first interval", () => {
