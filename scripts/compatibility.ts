@@ -261,6 +261,18 @@ export function render(s: Survey = survey()): string {
     "proofs; the `not applied` verdicts and their sentences are the reviewed part.",
     "",
   );
+  out.push(
+    "## Defaults that differ from keepalived's",
+    "",
+    "Where keel's default behaviour differs on purpose; each row names the keyword that restores keepalived's.",
+    "",
+    "| keyword | keepalived 2.2.7 | keel | why | keepalived's behaviour with |",
+    "| --- | --- | --- | --- | --- |",
+    ...BEHAVIOUR_NOTES.map(
+      (n) => `| \`${n.keyword}\` | ${cell(n.keepalived)} | ${cell(n.keel)} | ${cell(n.why)} | \`${n.restore}\` |`,
+    ),
+    "",
+  );
   const blocks = new Map<string, Row[]>();
   for (const r of s.rows) {
     const top = r.path.split(".")[0] as string;
@@ -310,6 +322,17 @@ export function render(s: Survey = survey()): string {
   out.push("");
   return out.join("\n");
 }
+
+/** Defaults keel changed on purpose (reviewed by hand, like the not-applied sentences). */
+const BEHAVIOUR_NOTES: { keyword: string; keepalived: string; keel: string; why: string; restore: string }[] = [
+  {
+    keyword: "vrrp_higher_prio_send_advert / vrrp_instance.higher_prio_send_advert",
+    keepalived: "off: a master hearing a higher-priority advert leaves MASTER silently",
+    keel: "on (except in strict mode, as keepalived requires): it sends one advert at its own priority as it yields",
+    why: "when a split brain heals and the loser hears the winner first, the winner never hears a lower-priority master, so it sends no GARP / unsolicited NA and neighbours keep the loser's MAC (issue 18: 1 heal in 3). With the advert the winner answers it with garp_lower_prio_repeat (default: garp_master_repeat) now and after garp_lower_prio_delay, as keepalived itself does; a keepalived winner answers keel's advert the same way (test/interop/split-brain.test.ts)",
+    restore: "vrrp_higher_prio_send_advert false",
+  },
+];
 
 export const OUTPUT = join(ROOT, "COMPATIBILITY.md");
 

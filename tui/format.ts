@@ -101,6 +101,9 @@ export function eventText(e: Event): string {
       return `${e.instance ?? "-"} rx-error ${e.code} from ${e.from}${(e.count ?? 1) > 1 ? ` ×${e.count}` : ""}`;
     case "notify":
       return `notify ${e.kind} ${e.name} ${e.state} prio ${e.priority}`;
+    case "observed":
+      // the daemon's log line, "(VI_1) " as "VI_1 " like the other instance events
+      return e.line.replace(/^\((\S+)\) /, "$1 ");
     case "checker":
       return `${e.virtualServer} ${e.realServer} ${e.type} ${e.up ? "up" : "DOWN"}: ${e.line}`;
     case "real-server":

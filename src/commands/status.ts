@@ -55,7 +55,33 @@ export function formatStatus(st: Status): string {
     out += `\n${table(rsHead, rsRows)}`;
     if (st.lvs && !st.lvs.available) out += `IPVS unavailable: ${st.lvs.error ?? "unknown"} (checks still run)\n`;
   }
-  return out + healthLines(st);
+  return out + observedLines(st) + healthLines(st);
+}
+
+/** [wire] seen on the wire (src/vrrp/observe.ts): the dual master and foreign adverts, one line each. */
+function observedLines(st: Status): string {
+  let out = "";
+  for (const i of st.instances) {
+    const o = i.observed;
+    const dm = o?.dualMaster;
+    if (dm) {
+      const end = !dm.over
+        ? "still on"
+        : `over ${ago(dm.over.at)}: ${
+            dm.over.how === "peer-silent"
+              ? `${dm.peer} fell silent, we stayed MASTER`
+              : dm.over.how === "we-yielded"
+                ? `we yielded to ${dm.over.winner}`
+                : "we left MASTER"
+          }`;
+      out += `${i.name}: dual master with ${dm.peer} (priority ${dm.peerPriority}, ours ${dm.ourPriority}) ${ago(dm.since)}, ${end}; ${o.dualMasters} so far\n`;
+    }
+    for (const f of o?.foreign ?? []) {
+      const free = f.freeVrids !== undefined ? `; VRIDs heard free: ${f.freeVrids || "none"}` : "";
+      out += `${i.name}: foreign adverts from ${f.from}: ${f.reason} (${f.detail}), ${f.count} adverts, last ${ago(f.at)}${free}\n`;
+    }
+  }
+  return out;
 }
 
 /** The last reload's outcome when it did not go cleanly, and internal errors: what an operator must see. */

@@ -43,6 +43,51 @@ export interface InstanceStatus {
   faults: string[];
   /** the trackers that move this instance's priority or put it in FAULT */
   trackers?: { kind: string; name: string; weight: number; ok: boolean }[];
+  /** what it saw on the wire beyond its own election; absent while nothing was seen */
+  observed?: ObservedStatus;
+}
+
+/**
+ * Seen on the wire (src/vrrp/observe.ts defines each observation; the runtime stamps the
+ * times, epoch ms). `keel explain` and the TUI read it.
+ */
+export interface ObservedStatus {
+  /** the open dual master, else the last one (`over` set) */
+  dualMaster?: DualMasterStatus;
+  /** dual masters seen since start (keel_vrrp_dual_master_total) */
+  dualMasters: number;
+  /** the latest foreign adverts, one per (reason, sender), newest first, at most 8 */
+  foreign?: ForeignAdvertStatus[];
+}
+
+/** Another router was MASTER for our VRID while we were (a split brain). */
+export interface DualMasterStatus {
+  /** the other master's address, its priority, ours then */
+  peer: string;
+  peerPriority: number;
+  ourPriority: number;
+  /** when we first heard it as master */
+  since: number;
+  /**
+   * absent while it lasts. `how`: peer-silent (it sent nothing for 3 of its intervals: it
+   * yielded or died, we stayed MASTER), we-yielded (to `winner`), we-left (a fault, a stop)
+   */
+  over?: { at: number; how: "peer-silent" | "we-yielded" | "we-left"; winner?: string };
+}
+
+/** Why an advert for our VRID is not from one of our routers (src/vrrp/observe.ts). */
+export type ForeignReason = "unknown-router" | "vip-set" | "advert-int" | "version" | "auth";
+
+export interface ForeignAdvertStatus {
+  reason: ForeignReason;
+  from: string;
+  /** what differed, e.g. "advert_int 2 s, ours 1 s" */
+  detail: string;
+  /** the last one, and how many since start */
+  at: number;
+  count: number;
+  /** vip-set (a VRID collision): the VRIDs heard free on the interface, as ranges ("1-6,8-255") */
+  freeVrids?: string;
 }
 
 /** A vrrp_script, track_file, tracked process or interface, with its last result. */
@@ -164,6 +209,24 @@ export type Event =
    */
   | { event: "rx-error"; at: number; instance?: string; from: string; code: string; count?: number }
   | { event: "notify"; at: number; kind: string; name: string; state: string; priority: number }
+  /**
+   * dual master begins / is over, or foreign adverts of one kind (instance, reason,
+   * sender): the first at once, then at most one event per 10 s carrying how many adverts
+   * it stands for (absent: 1)
+   */
+  | {
+      event: "observed";
+      at: number;
+      instance: string;
+      kind: "dual-master" | "dual-master-over" | "foreign-advert";
+      /** the other master, or the foreign advert's sender */
+      from: string;
+      /** foreign-advert: why (ForeignReason) */
+      reason?: string;
+      /** one line, as logged */
+      line: string;
+      count?: number;
+    }
   | { event: "checker"; at: number; virtualServer: string; realServer: string; type: string; up: boolean; line: string }
   | { event: "real-server"; at: number; virtualServer: string; realServer: string; up: boolean; liveWeight?: number }
   | { event: "quorum"; at: number; virtualServer: string; up: boolean; aliveWeight: number }
@@ -240,6 +303,14 @@ const EVENT_FIELDS: Record<Event["event"], Record<string, `${FieldType}${"" | "?
   "real-server": { virtualServer: "string", realServer: "string", up: "boolean", liveWeight: "number?" },
   quorum: { virtualServer: "string", up: "boolean", aliveWeight: "number" },
   reload: { ok: "boolean", applied: "boolean", errors: "string[]" },
+  observed: {
+    instance: "string",
+    kind: "string",
+    from: "string",
+    reason: "string?",
+    line: "string",
+    count: "number?",
+  },
 };
 
 /**

@@ -91,6 +91,23 @@ export function renderMetrics(
     out.push(
       `keel_vrrp_effective_priority${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid })} ${i.effectivePriority}`,
     );
+  // [wire] seen on the wire (src/vrrp/observe.ts): every instance has a dual-master line,
+  // foreign adverts a line per reason seen
+  head(
+    "keel_vrrp_dual_master_total",
+    "Times another router was MASTER for the VRID while this one was (split brain)",
+    "counter",
+  );
+  for (const i of insts)
+    out.push(
+      `keel_vrrp_dual_master_total${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid })} ${driver.observations.dualMasters(i.name)}`,
+    );
+  head("keel_vrrp_foreign_adverts_total", "Adverts for the VRID from outside the cluster, by reason", "counter");
+  for (const i of insts)
+    for (const [reason, n] of driver.observations.foreignTotals.get(i.name) ?? [])
+      out.push(
+        `keel_vrrp_foreign_adverts_total${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid, reason })} ${n}`,
+      );
   head("keel_packets_dropped_total", "Packets dropped before reaching an instance, by reason", "counter");
   const dropped: Record<string, number> = {
     ...driver.router.stats.dropped,

@@ -1,6 +1,6 @@
 /** The `status` reply of the control protocol, read from the running engine. */
 import pkg from "../../package.json";
-import type { InstanceStatus, Status, TrackerStatus } from "../control/protocol";
+import type { InstanceStatus, ObservedStatus, Status, TrackerStatus } from "../control/protocol";
 import { faultKey } from "../vrrp/cause";
 import type { VrrpDriver } from "./vrrp-driver";
 
@@ -47,6 +47,7 @@ export function statusOf(
       trackers: driver.router.board
         .explain(p.name)
         .map((t) => ({ kind: t.kind, name: t.name, weight: t.delta, ok: !t.fault })),
+      observed: observedOf(driver, p.name),
     });
   }
   return {
@@ -80,4 +81,14 @@ function trackersOf(driver: VrrpDriver, results: TrackResults): TrackerStatus[] 
   for (const [name, up] of b.processes) add("process", name, up);
   for (const [name, up] of b.interfaces) add("interface", name, up);
   return out;
+}
+
+/** [wire] seen on the wire: a copy, so a status reply never shares the live record. */
+function observedOf(driver: VrrpDriver, instance: string): ObservedStatus | undefined {
+  const o = driver.observations.status(instance);
+  if (!o) return undefined;
+  const copy: ObservedStatus = { dualMasters: o.dualMasters };
+  if (o.dualMaster) copy.dualMaster = { ...o.dualMaster, ...(o.dualMaster.over && { over: { ...o.dualMaster.over } }) };
+  if (o.foreign) copy.foreign = o.foreign.map((f) => ({ ...f }));
+  return copy;
 }

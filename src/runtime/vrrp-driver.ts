@@ -33,6 +33,7 @@ import {
   type VrrpChannel,
   guardKernel,
 } from "./kernel";
+import { Observations } from "./observations";
 import { RateLimit } from "./rate-limit";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
@@ -161,6 +162,8 @@ export class VrrpDriver {
   private stopped = false;
   /** packets dropped before the engine (unknown interface, socket errors) */
   readonly dropped: Record<string, number> = {};
+  /** [wire] dual masters and foreign adverts seen, for status, metrics and explain (observations.ts) */
+  readonly observations = new Observations();
   /** failed kernel calls by operation ("vip-add", "send", ...); "internal": exceptions caught */
   readonly kernelErrors: Record<string, number> = {};
 
@@ -911,6 +914,13 @@ export class VrrpDriver {
           priority: a.priority,
         });
         return;
+      case "observed": {
+        // [wire] seen on the wire (src/vrrp/observe.ts, observations.ts)
+        const o = this.observations.take(a, Date.now(), this.now());
+        if (o.event) this.opts.onEvent?.(o.event);
+        if (o.log) this.log[o.log.level](o.log.fields, o.log.line);
+        return;
+      }
       case "master-rx-lower-pri": {
         // keepalived vrrp_state_master_rx's line, once per answer: the engine answers a
         // peer at most once per advert interval, and says how many it left unanswered

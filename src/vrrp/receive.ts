@@ -36,7 +36,13 @@ export function decodeReceived(rx: RxPacket): Received {
     if (pkt.ah) {
       const first = pkt.packet[16] ?? 0;
       const unicast = first < 224 || first > 239;
-      value.ah = { seq: pkt.ah.seq, verify: (pass) => verifyIpv4Ah(pkt, pass, { unicast }).ok };
+      // memoized: the instance's check and the observer's classification (observe.ts) both ask
+      let asked: [string, boolean] | undefined;
+      const verify = (pass: string) => {
+        if (asked?.[0] !== pass) asked = [pass, verifyIpv4Ah(pkt, pass, { unicast }).ok];
+        return asked[1];
+      };
+      value.ah = { seq: pkt.ah.seq, verify };
     }
     return { ok: true, value };
   }

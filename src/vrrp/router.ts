@@ -8,6 +8,7 @@ import type { KeelConfig } from "../config/model";
 import { formatIpv4, formatIpv6 } from "../base/ip";
 import { type CauseDetail, faultKey } from "./cause";
 import { Instance, type SyncControl } from "./instance";
+import { Observer } from "./observe";
 import { instanceParams } from "./params";
 import { type DecodeFailure, decodeReceived } from "./receive";
 import { TrackerBoard, type TrackChange } from "./track-board";
@@ -69,6 +70,12 @@ export class VrrpRouter {
   /** reload: instances taken over running from the previous router, and changed masters */
   private readonly adopted = new Set<Instance>();
   private readonly resumed = new Map<Instance, Instance>();
+  /** [wire] dual masters, foreign adverts, VRIDs heard per interface (observe.ts) */
+  readonly observer = new Observer((ifname, family) =>
+    [...this.instances.values()]
+      .filter((i) => i.p.family === family && (i.p.ifname === undefined || i.p.ifname === ifname))
+      .map((i) => i.p.vrid),
+  );
 
   constructor(
     readonly config: KeelConfig,
@@ -136,6 +143,7 @@ export class VrrpRouter {
    */
   takeOver(prev: VrrpRouter, now: number): string[] {
     this.board.carryFrom(prev.board);
+    this.observer.segment.carryFrom(prev.observer.segment); // [wire]
     for (const inst of this.instances.values()) this.applyTracking(inst, 0);
     const gone: string[] = [];
     for (const old of prev.instances.values()) {
@@ -182,6 +190,7 @@ export class VrrpRouter {
       return;
     }
     const adv = got.value;
+    this.observer.segment.heard(rx.ifname, rx.family, adv.vrid, now); // [wire]
     const candidates = this.byVrid.get(vridKey(rx.family, adv.vrid));
     let inst: Instance | undefined;
     if (candidates)
@@ -196,7 +205,9 @@ export class VrrpRouter {
     }
     // our own adverts come back on multicast loopback
     if (adv.from === inst.sourceKey) return;
+    const before = this.observer.before(inst); // [wire]
     this.run(inst, () => inst.handleAdvert(adv, now));
+    this.observer.advert(inst, adv, rx.ifname, before, now); // [wire]
   }
 
   handleTimeout(now: number): void {
@@ -211,6 +222,7 @@ export class VrrpRouter {
       const t = inst.pollTimeout();
       if (t !== undefined && t <= now) this.run(inst, () => inst.handleTimeout(now));
       else this.touch(inst);
+      this.observer.settle(inst, now); // [wire]
     }
   }
 
@@ -220,6 +232,7 @@ export class VrrpRouter {
       const inst = this.instances.get(name);
       if (inst) this.applyTracking(inst, now);
     }
+    for (const inst of this.instances.values()) this.observer.settle(inst, now); // [wire]
   }
 
   handleCommand(cmd: EngineCommand, now: number): void {
@@ -239,6 +252,7 @@ export class VrrpRouter {
       const a = inst.pollActions();
       if (a.length > 0) this.out.push(...a);
     }
+    this.out.push(...this.observer.poll()); // [wire] after the actions they explain
     const out = this.out;
     this.out = [];
     return out;

@@ -93,7 +93,41 @@ export type Action =
       /** our effective priority */
       ours: number;
       suppressed: number;
-    };
+    }
+  /** what the instance saw on the wire beyond its own election (src/vrrp/observe.ts) */
+  | { type: "observed"; instance: string; observation: Observation };
+
+/**
+ * Why an advert for our VRID is not from one of our own routers (src/vrrp/observe.ts):
+ * `unknown-router` (unicast: a source not in unicast_peer), `vip-set` (another VIP set:
+ * a VRID collision), `advert-int` (v2: another advert_int), `version`, `auth` (another
+ * auth type or password, or a failed AH check).
+ */
+export type ForeignReason = "unknown-router" | "vip-set" | "advert-int" | "version" | "auth";
+export const FOREIGN_REASONS: readonly ForeignReason[] = ["unknown-router", "vip-set", "advert-int", "version", "auth"];
+
+/** One observation; `now`-free: the engine's clock stays inside it (the runtime stamps epoch times). */
+export type Observation =
+  /**
+   * a MASTER (for at least one advert interval) heard another router's advert that loses
+   * to ours: that router is master too, so the two did not hear each other (split brain)
+   */
+  | { kind: "dual-master"; peer: string; peerPriority: number; ourPriority: number }
+  /**
+   * the dual master is over. `how`: `peer-silent` (the peer sent nothing for 3 of its
+   * advert intervals: it yielded or died; we won), `we-yielded` (a higher advert from
+   * `winner`), `we-left` (a fault or a stop: no winner known). `winner` is the address
+   * left MASTER; `lastingMs` runs from the first advert heard to the end
+   */
+  | {
+      kind: "dual-master-over";
+      peer: string;
+      winner?: string;
+      lastingMs: number;
+      how: "peer-silent" | "we-yielded" | "we-left";
+    }
+  /** an advert for our VRID from outside our cluster; `freeVrids`: (vip-set) VRIDs not heard on this interface, as ranges */
+  | { kind: "foreign-advert"; reason: ForeignReason; from: string; detail: string; freeVrids?: string };
 
 /** keepalived's vrrp_stats, by the names its SIGUSR2 dump and SNMP use. */
 export interface VrrpStats {

@@ -17,3 +17,13 @@ test("rx-error events carry how many packets they stand for", () => {
     "VI_1 rx-error bad-ttl from 10.0.0.9 ×300",
   );
 });
+
+test("observed events (seen on the wire) read as the daemon logged them", () => {
+  const line =
+    "(VI_1) foreign advert from 10.0.0.9: vip-set (VIPs 10.0.0.200, ours 10.0.0.100); VRIDs heard free here: 1-50,52-255";
+  expect(
+    eventText({ event: "observed", at: 0, instance: "VI_1", kind: "foreign-advert", from: "10.0.0.9", line, count: 4 }),
+  ).toBe(
+    "VI_1 foreign advert from 10.0.0.9: vip-set (VIPs 10.0.0.200, ours 10.0.0.100); VRIDs heard free here: 1-50,52-255",
+  );
+});

@@ -382,7 +382,12 @@ export function createGlobalDefs(): GlobalDefs {
     vrrpGnaInterval: 0,
     vrrpDownTimerAdverts: 3,
     vrrpLowerPrioNoAdvert: false,
-    vrrpHigherPrioSendAdvert: false,
+    // keel's default, not keepalived's (false): a master yielding to a higher-priority
+    // advert sends one advert at its own priority, so a winner that did not hear it as
+    // master during a split brain does now and re-announces its VIPs (garp_lower_prio_repeat;
+    // issue 18, COMPATIBILITY.md "Defaults that differ"). `vrrp_higher_prio_send_advert false`
+    // restores keepalived's behaviour
+    vrrpHigherPrioSendAdvert: true,
     vrrpVersion: 2,
     vrrpCheckUnicastSrc: false,
     vrrpSkipCheckAdvAddr: false,

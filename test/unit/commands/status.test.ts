@@ -104,3 +104,61 @@ test("a reload that did not go cleanly and internal errors are shown; a clean st
   });
   expect(clean).toBe(formatStatus(base));
 });
+
+test("seen on the wire: the dual master and foreign adverts, one line each", () => {
+  const at = Date.now() - 5_000;
+  const inst = {
+    name: "VI_1",
+    vrid: 51,
+    family: 4 as const,
+    version: 2 as const,
+    state: "MASTER",
+    priority: 150,
+    effectivePriority: 150,
+    vips: ["10.0.0.100/32"],
+    advertsReceived: 0,
+    advertsSent: 0,
+    errors: 0,
+    faults: [],
+  };
+  const out = formatStatus({
+    ...base,
+    instances: [
+      {
+        ...inst,
+        observed: {
+          dualMasters: 2,
+          dualMaster: {
+            peer: "10.0.0.2",
+            peerPriority: 100,
+            ourPriority: 150,
+            since: at,
+            over: { at, how: "peer-silent", winner: "10.0.0.1" },
+          },
+          foreign: [
+            {
+              reason: "vip-set",
+              from: "10.0.0.9",
+              detail: "VIPs 10.0.0.200, ours 10.0.0.100",
+              at,
+              count: 12,
+              freeVrids: "1-50,52-255",
+            },
+          ],
+        },
+      },
+    ],
+  });
+  expect(out).toContain(
+    "VI_1: dual master with 10.0.0.2 (priority 100, ours 150) 5s ago, over 5s ago: 10.0.0.2 fell silent, we stayed MASTER; 2 so far\n",
+  );
+  expect(out).toContain(
+    "VI_1: foreign adverts from 10.0.0.9: vip-set (VIPs 10.0.0.200, ours 10.0.0.100), 12 adverts, last 5s ago; VRIDs heard free: 1-50,52-255\n",
+  );
+  // nothing seen: no line
+  expect(
+    formatStatus({ ...base, instances: [inst] })
+      .split("\n")
+      .filter(Boolean),
+  ).toHaveLength(2);
+});

@@ -133,7 +133,13 @@ describe("transitions", () => {
     expect(i.state).toBe("MASTER");
     i.pollActions();
     i.handleAdvert(advert({ priority: 100, from: "10.0.0.6" }), 4100);
-    expect(kinds(i.pollActions())).toEqual(["del-vips", "MASTER->BACKUP:equal-priority-higher-ip", "notify"]);
+    // keel's default higher_prio_send_advert: one advert at our priority as we yield (issue 18)
+    expect(kinds(i.pollActions())).toEqual([
+      "advert:100",
+      "del-vips",
+      "MASTER->BACKUP:equal-priority-higher-ip",
+      "notify",
+    ]);
   });
   test("backup: a priority-0 advert cuts the timer to Skew_Time", () => {
     const i = instance("priority 100");
