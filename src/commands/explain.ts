@@ -31,6 +31,10 @@ export function formatExplanation(e: Explanation): string {
     lines.push("  what would change it:");
     for (const w of e.wouldChange) lines.push(`    - ${w}`);
   }
+  if (e.seen && e.seen.length > 0) {
+    lines.push("  seen on the wire:");
+    for (const w of e.seen) lines.push(`    - ${w}`);
+  }
   if (e.decisions.length > 0) {
     lines.push("  decisions:");
     for (const d of e.decisions)

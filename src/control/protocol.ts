@@ -257,6 +257,8 @@ export interface Explanation {
   sentence: string;
   wouldChange: string[];
   decisions: ExplainedDecision[];
+  /** what the wire told beyond the election: dual masters, foreign adverts (absent from older daemons) */
+  seen?: string[];
 }
 
 export type Reply =
@@ -375,6 +377,8 @@ export function parseExplanations(result: unknown): Parsed<Explanation[]> {
     if (!Array.isArray(o.wouldChange) || !o.wouldChange.every(isStr))
       return fail(`[${i}].wouldChange is not a list of strings`);
     if (!Array.isArray(o.decisions)) return fail(`[${i}].decisions is not a list`);
+    if (o.seen !== undefined && (!Array.isArray(o.seen) || !o.seen.every(isStr)))
+      return fail(`[${i}].seen is not a list of strings`);
     const decisions: ExplainedDecision[] = [];
     for (const [j, d] of o.decisions.entries()) {
       const r = (typeof d === "object" && d !== null ? d : {}) as Record<string, unknown>;
@@ -398,6 +402,7 @@ export function parseExplanations(result: unknown): Parsed<Explanation[]> {
       decisions,
     };
     if (typeof o.since === "number") e.since = o.since;
+    if (Array.isArray(o.seen)) e.seen = o.seen as string[];
     out.push(e);
   }
   return { ok: true, value: out };

@@ -141,3 +141,33 @@ export class Observations {
 function unknownStart(peer: string, at: number): DualMasterStatus {
   return { peer, peerPriority: 0, ourPriority: 0, since: at };
 }
+
+/**
+ * What the wire told about an instance, in `keel explain`'s words (its `seen` lines):
+ * the open or last dual master and the latest foreign adverts. `timeOf` shows an epoch ms.
+ */
+export function observedWords(o: ObservedStatus | undefined, timeOf: (epochMs: number) => string): string[] {
+  if (!o) return [];
+  const out: string[] = [];
+  const dm = o.dualMaster;
+  if (dm && !dm.over)
+    out.push(
+      `dual master since ${timeOf(dm.since)}: ${dm.peer} is MASTER too with priority ${dm.peerPriority}, ours ${dm.ourPriority}; ` +
+        "the two do not hear each other (split brain)",
+    );
+  else if (dm?.over) {
+    const end =
+      dm.over.how === "peer-silent"
+        ? `${dm.peer} fell silent and I stayed MASTER`
+        : dm.over.how === "we-yielded"
+          ? `I yielded to ${dm.over.winner ?? "a higher-priority master"}`
+          : "I left MASTER";
+    out.push(`last dual master: with ${dm.peer} from ${timeOf(dm.since)} to ${timeOf(dm.over.at)}; ${end}`);
+  }
+  for (const f of o.foreign ?? []) {
+    const free = f.freeVrids !== undefined ? `; VRIDs heard free here: ${f.freeVrids || "none"}` : "";
+    const times = f.count === 1 ? "once" : `${f.count} times`;
+    out.push(`foreign adverts from ${f.from}: ${f.reason} (${f.detail}), ${times}, last at ${timeOf(f.at)}${free}`);
+  }
+  return out;
+}

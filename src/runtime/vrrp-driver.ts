@@ -33,11 +33,11 @@ import {
   type VrrpChannel,
   guardKernel,
 } from "./kernel";
-import { Observations } from "./observations";
+import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
-import { type Explanation, describeCause, explain } from "../vrrp/explain";
+import { type Explanation, describeCause, explain, localTime } from "../vrrp/explain";
 
 export interface DriverOptions {
   config: KeelConfig;
@@ -1107,17 +1107,22 @@ export class VrrpDriver {
   /**
    * `keel explain`: each instance's standing state, what would change it and its last
    * decisions in words (src/vrrp/explain.ts), from the engine's view and causes only.
-   * Undefined when `name` is no instance.
+   * `seen`: what the wire told beyond the election (observations.ts). Undefined when
+   * `name` is no instance.
    */
-  explain(name?: string): Explanation[] | undefined {
+  explain(name?: string): (Explanation & { seen: string[] })[] | undefined {
     const now = this.now();
     const wall = Date.now();
     const clock = { now, wallOf: (mono: number) => Math.round(wall - (now - mono)) };
+    const one = (i: Instance) => ({
+      ...explain(i.view(), clock),
+      seen: observedWords(this.observations.status(i.name), localTime),
+    });
     if (name !== undefined) {
       const inst = this.router.instances.get(name);
-      return inst ? [explain(inst.view(), clock)] : undefined;
+      return inst ? [one(inst)] : undefined;
     }
-    return [...this.router.instances.values()].map((i) => explain(i.view(), clock));
+    return [...this.router.instances.values()].map(one);
   }
 
   instance(name: string): Instance | undefined {

@@ -50,7 +50,8 @@ function signed(n: number): string {
   return n < 0 ? `\u2212${-n}` : `+${n}`;
 }
 
-function localTime(epochMs: number): string {
+/** HH:MM:SS in local time (the default `timeOf`) */
+export function localTime(epochMs: number): string {
   const d = new Date(epochMs);
   return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, "0")).join(":");
 }

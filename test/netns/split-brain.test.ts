@@ -18,7 +18,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "../../src/control/client";
-import type { Event, Status } from "../../src/control/protocol";
+import type { Event, Explanation, Status } from "../../src/control/protocol";
 import { HOOK_TIMEOUT_MS, KEEL, Lab, type Proc, ensureKeel, eventually, instance, masterFirst, sh } from "./harness";
 
 const VIP = "10.99.0.100";
@@ -117,6 +117,13 @@ async function reported(p: Pair, from: number): Promise<void> {
       over: { how: "peer-silent", winner: lab.ip("h1") },
     },
   });
+  // keel explain says it too, in words
+  const ex = JSON.parse(sh([KEEL, "explain", "VI_1", "--json", "--control-socket", p.sock])) as Explanation[];
+  expect(ex[0]?.seen?.[0]).toMatch(
+    new RegExp(
+      `^last dual master: with ${h2ip} from \\d\\d:\\d\\d:\\d\\d to \\d\\d:\\d\\d:\\d\\d; ${h2ip} fell silent and I stayed MASTER$`,
+    ),
+  );
   const metrics = lab.exec("h1", [
     process.execPath,
     "-e",
@@ -225,6 +232,12 @@ add rule inet keelsplit out ip protocol 112 drop
       detail: "VIPs 10.99.0.200, ours 10.99.0.100",
       freeVrids: "1-50,53-255",
     });
+    const ex = JSON.parse(sh([KEEL, "explain", "VI_1", "--json", "--control-socket", sock])) as Explanation[];
+    expect(ex[0]?.seen).toContainEqual(
+      expect.stringMatching(
+        /^foreign adverts from 10\.99\.0\.12: vip-set \(VIPs 10\.99\.0\.200, ours 10\.99\.0\.100\), \d+ times, last at \d\d:\d\d:\d\d; VRIDs heard free here: 1-50,53-255$/,
+      ),
+    );
     expect(events.find((e) => e.event === "observed")).toMatchObject({
       instance: "VI_1",
       kind: "foreign-advert",

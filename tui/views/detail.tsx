@@ -106,6 +106,9 @@ function whyLines(m: Model, name: string, width: number): string[] {
     for (const [k, l] of wrap(ascii(w), room - 2).entries())
       out.push(kv(n === 0 && k === 0 ? "would change" : "", `${k === 0 ? "- " : "  "}${l}`));
   });
+  for (const [n, w] of (e.value.seen ?? []).entries())
+    for (const [k, l] of wrap(ascii(w), room - 2).entries())
+      out.push(kv(n === 0 && k === 0 ? "seen on wire" : "", `${k === 0 ? "- " : "  "}${l}`));
   const recent = e.value.decisions.slice(-3).reverse();
   recent.forEach((d, n) => {
     out.push(kv(n === 0 ? "decisions" : "", fit(`${clock(d.at)} ${d.from} -> ${d.to}: ${ascii(d.words)}`, room)));

@@ -45,6 +45,8 @@ describe("parseExplanations", () => {
     expect(bad({ decisions: [{ ...good.decisions[0], rule: null }] })).toBe(
       "bad-explain: [0].decisions[0].rule is missing or of the wrong type",
     );
+    expect(bad({ seen: ["x", 2] })).toBe("bad-explain: [0].seen is not a list of strings");
+    expect(bad({ seen: ["dual master since 10:00:00"] })).toBe("ok");
     expect(bad({ decisions: [null] })).toBe("bad-explain: [0].decisions[0].from is missing or of the wrong type");
     const notList = parseExplanations({ instance: "VI_1" });
     expect(notList.ok ? "ok" : notList.error.message).toBe("the result is not a list");

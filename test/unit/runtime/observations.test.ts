@@ -1,7 +1,7 @@
 // The daemon's side of "seen on the wire" (src/runtime/observations.ts): the status
 // record, the counters, and which observations become a log line and an event.
 import { expect, test } from "bun:test";
-import { FOREIGN_KEPT, FOREIGN_WINDOW_MS, Observations } from "../../../src/runtime/observations";
+import { FOREIGN_KEPT, FOREIGN_WINDOW_MS, Observations, observedWords } from "../../../src/runtime/observations";
 import type { Action } from "../../../src/vrrp/types";
 
 type Obs = Extract<Action, { type: "observed" }>;
@@ -65,4 +65,28 @@ test("the status keeps the newest FOREIGN_KEPT (reason, sender) pairs", () => {
   expect(list).toHaveLength(FOREIGN_KEPT);
   expect(list[0]?.from).toBe(`10.0.1.${FOREIGN_KEPT + 2}`);
   expect(o.foreignTotals.get("VI_1")?.get("unknown-router")).toBe(FOREIGN_KEPT + 3);
+});
+
+test("keel explain's seen lines: an open dual master, its end, foreign adverts with the free VRIDs", () => {
+  const t = (ms: number) => `t${ms}`;
+  expect(observedWords(undefined, t)).toEqual([]);
+  const o = new Observations();
+  o.take(act({ kind: "dual-master", peer: "10.0.0.2", peerPriority: 100, ourPriority: 150 }), 1_000, 0);
+  expect(observedWords(o.status("VI_1"), t)).toEqual([
+    "dual master since t1000: 10.0.0.2 is MASTER too with priority 100, ours 150; the two do not hear each other (split brain)",
+  ]);
+  o.take(
+    act({ kind: "dual-master-over", peer: "10.0.0.2", how: "we-yielded", winner: "10.0.0.3", lastingMs: 500 }),
+    1_500,
+    500,
+  );
+  o.take(
+    act({ kind: "foreign-advert", reason: "vip-set", from: "10.0.0.9", detail: "VIPs 10.0.0.200", freeVrids: "1-50" }),
+    2_000,
+    1_000,
+  );
+  expect(observedWords(o.status("VI_1"), t)).toEqual([
+    "last dual master: with 10.0.0.2 from t1000 to t1500; I yielded to 10.0.0.3",
+    "foreign adverts from 10.0.0.9: vip-set (VIPs 10.0.0.200), once, last at t2000; VRIDs heard free here: 1-50",
+  ]);
 });
