@@ -3,7 +3,8 @@
  * nothing else installed, `keel -t` on the packaged sample, the daemon started as
  * keel.service starts it (its ExecStart, read from the installed unit, with systemd's
  * RuntimeDirectory and a NOTIFY_SOCKET this test reads), answering on its control
- * socket, stopped with SIGTERM, and `dpkg --purge` leaving the root as it was.
+ * socket and to keepalived's JSON signal, stopped with SIGTERM, and `dpkg --purge` leaving
+ * the root as it was.
  *
  * The daemon runs in a network namespace of its own (it touches no interface of this
  * machine) and a private mount namespace (the /proc mounted for it vanishes with it).
@@ -109,6 +110,13 @@ test("started as keel.service starts it: READY=1 on NOTIFY_SOCKET, the control s
     const st = await inRoot(["keel", "status", "--json"]);
     expect(st.code).toBe(0);
     expect(JSON.parse(st.stdout).instances).toEqual([]);
+    // keepalived's JSON signal (SIGRTMIN+2) works on a host with no compiler or libc6-dev:
+    // its handler is compiled by bun:ffi's TinyCC at start-up (native-bindings/signals.ts)
+    expect(daemon.text()).not.toContain("not available");
+    daemon.kill(36);
+    await eventually(() => existsSync(join(root, "tmp/keepalived.json")), 60_000);
+    expect(JSON.parse(readFileSync(join(root, "tmp/keepalived.json"), "utf8"))).toEqual([]);
+    rmSync(join(root, "tmp/keepalived.json"));
 
     daemon.kill("SIGTERM");
     expect(await daemon.exited).toBe(0);
