@@ -81,8 +81,12 @@ const layers: Layer[] = [
       binutils: "readelf",
       tmux: "tmux",
       iproute2: "ip",
+      zsh: "zsh",
     },
-    needsFiles: { "libc6-arm64-cross": "/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1" },
+    needsFiles: {
+      "libc6-arm64-cross": "/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1",
+      "bash-completion": "/usr/share/bash-completion/bash_completion",
+    },
   },
   // Ink against a fake stdout needs nothing; only the tmux end-to-end needs root + tmux.
   { name: "tui", dir: "test/tui", ignore: "test/tui/e2e/**" },

@@ -6,7 +6,7 @@
  * imports (derived here from the sources, not from the bundle the SBOM was made from).
  */
 import { beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import pkg from "../../package.json";
 import { DEB, DIST, ROOT, ensureRelease, run } from "./release";
@@ -98,3 +98,32 @@ describe.each(["x64", "arm64"] as const)("keel-linux-%s.cdx.json", (arch) => {
     );
   });
 });
+
+test("bash completion (from the package) completes subcommands, options and their values; zsh's parses", async () => {
+  const bash = `${DIST}/.completion-test.bash`;
+  const extract = (member: string, out: string) =>
+    run(["sh", "-c", `dpkg-deb --fsys-tarfile ${DEB("amd64")} | tar -xOf - ${member} > ${out}`]);
+  expect((await extract("./usr/share/bash-completion/completions/keel", bash)).code).toBe(0);
+  // what bash does on <Tab>: COMP_WORDS/COMP_CWORD set, the completion function called
+  const script = `source /usr/share/bash-completion/bash_completion; source ${bash}
+compopt() { :; }   # only valid inside a real completion
+c() { COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMP_LINE="$*"; COMP_POINT=\${#COMP_LINE}; COMPREPLY=(); _keel; echo "$*|\${COMPREPLY[*]}"; }
+c keel st; c keel --use; c keel --format ""; c keel status --j; c keel --signum J`;
+  const r = await run(["bash", "-c", script]);
+  expect(r.stderr).toBe("");
+  expect(r.stdout.split("\n")).toEqual([
+    "keel st|status",
+    "keel --use|--use-file=",
+    "keel --format |conf toml",
+    "keel status --j|--json",
+    "keel --signum J|JSON",
+    "",
+  ]);
+  const zsh = `${DIST}/.completion-test.zsh`;
+  expect((await extract("./usr/share/zsh/vendor-completions/_keel", zsh)).code).toBe(0);
+  const z = await run(["zsh", "-n", zsh]);
+  rmSync(bash);
+  rmSync(zsh);
+  expect(z.stderr).toBe("");
+  expect(z.code).toBe(0);
+}, 120_000);
