@@ -3,15 +3,19 @@
 //   bun build.ts            → dist/keel              (linux-x64)
 //   bun build.ts --arm64    → also dist/keel-linux-arm64
 //
-// The build never downloads anything unless asked: a compiled binary is our bundle
-// appended to a Bun runtime, and for a foreign architecture Bun would silently fetch
-// that runtime from the network. We hand Bun a runtime we already have instead
-// (`compile.executablePath`), and fail the arm64 part loudly when there is none.
+// A compiled binary is our bundle appended to a Bun runtime, and for a foreign
+// architecture Bun would silently fetch that runtime itself. We always hand Bun the
+// runtime (`compile.executablePath`): for x64 the pinned bun that runs this script, for
+// arm64 `@oven/bun-linux-aarch64` at the same version, fetched through npm and checked
+// against package-lock.json's integrity (packaging/bun-runtime.ts), cached in dist/.runtime.
+//
+// `keel --version` names the commit, Bun and the architecture: they are compiled in
+// (`define`, read by src/build-info.ts), so it reads no file and runs no git.
 
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
-import { homedir } from "node:os";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import type { BunPlugin } from "bun";
+import { type Arch, registryRuntime } from "./packaging/bun-runtime";
 
 const root = import.meta.dir;
 const entry = join(root, "src/main.ts");
@@ -43,31 +47,31 @@ const stubReactDevtools: BunPlugin = {
   },
 };
 
-type Arch = "x64" | "arm64";
-const bunArchName: Record<Arch, string> = { x64: "x64", arm64: "aarch64" };
-
-// A Bun runtime for `arch` that is already on this machine, or undefined.
-function localRuntime(arch: Arch): string | undefined {
-  // The pinned bun from node_modules that is running this script.
+// The Bun runtime for `arch`: the pinned bun running this script when it is that
+// architecture, else the registry's package of the same version. Throws with the reason.
+function runtimeFor(arch: Arch): string {
   if (process.platform === "linux" && process.arch === arch) return process.execPath;
-  // Bun's own download cache (filled by an earlier `--allow-download` build).
-  const cacheDir =
-    process.env.BUN_INSTALL_CACHE_DIR ?? join(process.env.BUN_INSTALL ?? join(homedir(), ".bun"), "install", "cache");
-  const cached = join(cacheDir, `bun-linux-${bunArchName[arch]}-v${Bun.version}`);
-  return existsSync(cached) ? cached : undefined;
+  return registryRuntime(root, arch, join(outdir, ".runtime"));
 }
 
-async function compile(arch: Arch, outfile: string, allowDownload: boolean): Promise<boolean> {
+// "node_modules/a/node_modules/@b/c" of a bundled file: its package-lock.json key
+const NODE_MODULES_PATH = /(node_modules\/(?:@[^/]+\/)?[^/]+(?:\/node_modules\/(?:@[^/]+\/)?[^/]+)*)\//;
+
+// The commit this binary is built from: `git describe`'s hash, "-dirty" when the work
+// tree differs from it, "unknown" outside a git checkout (a source tarball).
+function commitId(): string {
+  const git = (...args: string[]) => Bun.spawnSync(["git", ...args], { cwd: root, stdout: "pipe", stderr: "ignore" });
+  const r = git("describe", "--always", "--abbrev=12", "--dirty", "--exclude=*");
+  return r.exitCode === 0 ? r.stdout.toString().trim() : "unknown";
+}
+
+async function compile(arch: Arch, outfile: string): Promise<boolean> {
   const target = arch === "x64" ? "bun-linux-x64" : "bun-linux-arm64";
-  const runtime = localRuntime(arch);
-  if (!runtime && !allowDownload) {
-    console.error(
-      `error: ${target}: no local Bun runtime for linux-${arch}. Bun would download ` +
-        `bun-linux-${bunArchName[arch]}-v${Bun.version} (~25 MB) from the npm registry, ` +
-        "and this build does not download.\n" +
-        "  Fetch it once with network access: bun build.ts --arm64 --allow-download\n" +
-        "  (it is cached in ~/.bun/install/cache, or $BUN_INSTALL_CACHE_DIR; later builds are offline)",
-    );
+  let runtime: string;
+  try {
+    runtime = runtimeFor(arch);
+  } catch (err) {
+    console.error(`error: ${target}: no Bun runtime for linux-${arch}: ${(err as Error).message}`);
     return false;
   }
   let result: Awaited<ReturnType<typeof Bun.build>>;
@@ -77,13 +81,18 @@ async function compile(arch: Arch, outfile: string, allowDownload: boolean): Pro
       compile: {
         target,
         outfile,
-        ...(runtime ? { executablePath: runtime } : {}),
+        executablePath: runtime,
         // keel is a daemon started from anywhere (often /): a stray .env or bunfig.toml
         // in its working directory must not change how it behaves.
         autoloadDotenv: false,
         autoloadBunfig: false,
       },
       plugins: [stubReactDevtools],
+      // read by src/build-info.ts; `bun src/main.ts` leaves them undefined
+      define: {
+        KEEL_BUILD_COMMIT: JSON.stringify(commit),
+        KEEL_BUILD_ARCH: JSON.stringify(`linux-${arch}`),
+      },
       // Start-up (issue 20). One bundle hoists every `import … from "node:…"` of every
       // module to its top, so a `keel --version` loaded node:net, tls (nodemailer),
       // child_process, worker_threads (pino) … before main() ran, although the modules
@@ -107,6 +116,18 @@ async function compile(arch: Arch, outfile: string, allowDownload: boolean): Pro
     return false;
   }
   for (const log of result.logs) console.error(log);
+  // The sourcemaps name every file bundled: the npm packages among them are what the
+  // release's SBOM lists (packaging/release.ts reads dist/.bundle/<binary>.json).
+  const packages = new Set<string>();
+  for (const out of result.outputs) {
+    if (out.kind !== "sourcemap") continue;
+    for (const src of (JSON.parse(await out.text()) as { sources: string[] }).sources) {
+      const m = src.match(NODE_MODULES_PATH);
+      if (m?.[1]) packages.add(m[1]);
+    }
+  }
+  mkdirSync(join(outdir, ".bundle"), { recursive: true });
+  await Bun.write(join(outdir, ".bundle", `${basename(outfile)}.json`), `${JSON.stringify([...packages].sort())}\n`);
   // The sourcemap is already embedded in the executable; Bun also writes *.js.map
   // next to it, which nothing reads. Remove them so dist/ holds only executables.
   for (const out of result.outputs) if (out.kind === "sourcemap") rmSync(out.path, { force: true });
@@ -120,9 +141,9 @@ async function compile(arch: Arch, outfile: string, allowDownload: boolean): Pro
 }
 
 const args = process.argv.slice(2);
-const unknown = args.filter((a) => a !== "--arm64" && a !== "--allow-download");
+const unknown = args.filter((a) => a !== "--arm64");
 if (unknown.length > 0) {
-  console.error(`usage: bun build.ts [--arm64] [--allow-download]  (unknown: ${unknown.join(" ")})`);
+  console.error(`usage: bun build.ts [--arm64]  (unknown: ${unknown.join(" ")})`);
   process.exit(2);
 }
 if (!existsSync(entry)) {
@@ -131,10 +152,10 @@ if (!existsSync(entry)) {
 }
 mkdirSync(outdir, { recursive: true });
 
-const allowDownload = args.includes("--allow-download");
+const commit = commitId();
 // Build x64 first, arm64 second: an arm64 problem must not cost us the x64 binary.
-let ok = await compile("x64", join(outdir, "keel"), allowDownload);
+let ok = await compile("x64", join(outdir, "keel"));
 if (args.includes("--arm64")) {
-  ok = (await compile("arm64", join(outdir, "keel-linux-arm64"), allowDownload)) && ok;
+  ok = (await compile("arm64", join(outdir, "keel-linux-arm64"))) && ok;
 }
 process.exit(ok ? 0 : 1);

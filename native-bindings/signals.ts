@@ -6,7 +6,7 @@
  * a non-blocking self-pipe (write(2) is async-signal-safe); the pipe is watched like any
  * socket (readiness.ts), so the callback runs on the main thread.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cc } from "bun:ffi";
@@ -30,6 +30,17 @@ let readFd = -1;
 let writeFd = -1;
 const callbacks = new Map<number, () => void>();
 
+/**
+ * The libc.so.6 this process runs with, from /proc/self/maps. bun:ffi's cc always links
+ * with -lc, and TinyCC finds "libc.so" only where libc6-dev puts it: on a host without
+ * compilers (a minimal Debian with keel's package, found by test/package/install.test.ts)
+ * the compile failed with "library 'c' not found". A libc.so link to the libc already
+ * loaded, on TinyCC's library path, serves every architecture and host layout.
+ */
+function loadedLibc(): string | undefined {
+  return readFileSync("/proc/self/maps", "utf8").match(/\s(\/\S*\/libc\.so\.6)$/m)?.[1];
+}
+
 function setup(): void {
   if (install) return;
   // TinyCC reads the source from a real file (the compiled binary's own files are not one)
@@ -37,7 +48,13 @@ function setup(): void {
   try {
     const path = join(dir, "signals.c");
     writeFileSync(path, HANDLER_C);
-    const lib = cc({ source: path, symbols: { keel_catch_signal: { args: ["int", "int"], returns: "int" } } });
+    const libcPath = loadedLibc();
+    if (libcPath) symlinkSync(libcPath, join(dir, "libc.so"));
+    const lib = cc({
+      source: path,
+      symbols: { keel_catch_signal: { args: ["int", "int"], returns: "int" } },
+      flags: [`-L${dir}`],
+    });
     install = lib.symbols.keel_catch_signal as (sig: number, fd: number) => number;
   } finally {
     rmSync(dir, { recursive: true, force: true });

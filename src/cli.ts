@@ -5,6 +5,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
 import pkg from "../package.json";
+import { buildLines } from "./build-info";
 import { OPTIONS, SIGNUMS, helpText, optValue, parseArgs, parseSubcommand, parseUmask } from "./args";
 import type { OptionSpec } from "./base/getopt";
 import { type Diagnostics, renderDiagnostics } from "./config/diagnostics";
@@ -65,7 +66,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return 0;
   }
   if (opts.has("version")) {
-    io.out(`Keel v${pkg.version} (keepalived.conf compatible with Keepalived 2.2.x)\n`);
+    // the first line as keepalived's -v has it; the build after it (src/build-info.ts)
+    io.out(`Keel v${pkg.version} (keepalived.conf compatible with Keepalived 2.2.x)\n${buildLines()}`);
     return 0;
   }
   const signum = opts.get("signum");

@@ -72,6 +72,30 @@ const layers: Layer[] = [
     },
     needsFiles: { "linux-image-amd64": "/boot/vmlinuz-*", "qemu-system-data": "/usr/share/qemu/qboot.rom" },
   },
+  {
+    // the release (packaging/release.ts, built by the tests): the arm64 binary under
+    // qemu-user-static, lintian, SHA256SUMS and SBOMs, the amd64 .deb installed and purged in
+    // a debootstrap root (cached in /var/cache/keel-test for a week: the first run fetches it).
+    // Measured: 9.4 CPU-minutes (20.6 min wall at load 10 on 2 cores), most of it the 69
+    // emulated `keel -t` runs of arm64.test.ts (~6 CPU-s each: Bun's start under qemu)
+    name: "package",
+    dir: "test/package",
+    root: true,
+    needs: {
+      "qemu-user-static": "qemu-aarch64-static",
+      lintian: "lintian",
+      debootstrap: "debootstrap",
+      "dpkg-dev": "dpkg-architecture",
+      binutils: "readelf",
+      tmux: "tmux",
+      iproute2: "ip",
+      zsh: "zsh",
+    },
+    needsFiles: {
+      "libc6-arm64-cross": "/usr/aarch64-linux-gnu/lib/ld-linux-aarch64.so.1",
+      "bash-completion": "/usr/share/bash-completion/bash_completion",
+    },
+  },
   // Ink against a fake stdout needs nothing; only the tmux end-to-end needs root + tmux.
   { name: "tui", dir: "test/tui", ignore: "test/tui/e2e/**" },
   { name: "tui-e2e", dir: "test/tui/e2e", root: true, build: true, needs: { tmux: "tmux", iproute2: "ip" } },
