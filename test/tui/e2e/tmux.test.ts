@@ -39,7 +39,8 @@ function open(cmd: string): void {
     "100",
     "-y",
     "30",
-    `${cmd}; echo EXIT=$?; stty -a | head -1; sleep 600`,
+    // after it: its exit status, then the tty's icanon and echo flags ("-icanon": raw mode left behind)
+    `${cmd}; echo EXIT=$?; echo TTY $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)'); sleep 600`,
   );
   if (r.exitCode !== 0) throw new Error(`tmux: ${r.stderr.toString()}`);
 }
@@ -71,10 +72,12 @@ describe("keel attach under tmux", () => {
     await waitScreen(/BACKUP -> MASTER|MASTER/, 3_000);
     tmux("send-keys", "-t", session, "q");
     await waitScreen(/EXIT=0/, 5_000);
+    // the tty's flags are printed after the exit line: wait for them, not for luck
+    await waitScreen(/^TTY /m, 10_000);
     const s = screen();
     // the alternate screen is gone and the tty is back in cooked mode with echo
     expect(s).not.toContain("Instances");
-    expect(s).toMatch(/\bicanon\b|\becho\b|speed/);
+    expect(s).toMatch(/^TTY icanon echo$/m);
   }, 30_000);
 });
 
