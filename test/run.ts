@@ -76,8 +76,8 @@ const layers: Layer[] = [
     // the release (packaging/release.ts, built by the tests): the arm64 binary under
     // qemu-user-static, lintian, SHA256SUMS and SBOMs, the amd64 .deb installed and purged in
     // a debootstrap root (cached in /var/cache/keel-test for a week: the first run fetches it).
-    // Measured: 9.4 CPU-minutes (20.6 min wall at load 10 on 2 cores), most of it the 69
-    // emulated `keel -t` runs of arm64.test.ts (~6 CPU-s each: Bun's start under qemu)
+    // An emulated start costs ~6 CPU-s (Bun's start under qemu): arm64.test.ts runs `keel -t`
+    // only on the fixtures that together produce every diagnostic code
     name: "package",
     dir: "test/package",
     root: true,
