@@ -175,6 +175,8 @@ export class Daemon {
     log.info(`Configuration file ${o.configFile}`);
     this.early.install();
     if (!(await this.openHost())) return this.abandon();
+    // what the process had before any vrrp_* setting: the checker process starts from it
+    this.sched = new ProcessScheduling("vrrp", log);
     try {
       this.startParts();
     } catch (e) {
@@ -186,8 +188,7 @@ export class Daemon {
     }
     this.startMetrics();
     // keepalived applies them at the end of start_vrrp, once the configuration is read
-    this.sched = new ProcessScheduling("vrrp", log);
-    this.sched.apply(settingsFor("vrrp", this.config.globalDefs));
+    this.sched?.apply(settingsFor("vrrp", this.config.globalDefs));
     this.removeSignals = installSignals(this.signalActions(), log);
     this.faults.installProcessHandlers();
     this.early.remove();

@@ -139,6 +139,19 @@ describe("process settings (vrrp_* on the daemon, checker_* on the checker proce
     expect(lockedKb(checker)).toBeGreaterThan(0);
   });
 
+  test("a respawned checker process starts from the daemon's original affinity and nice, not its settings", async () => {
+    const from = k.lines.length;
+    process.kill(checker, "SIGKILL");
+    const line = await k.waitFor(/Starting Healthcheck child process, pid=(\d+)/, 10_000, from);
+    checker = Number(line.text.match(/pid=(\d+)/)?.[1]);
+    await eventually(() => expect(nice(checker)).toBe(7), 15_000);
+    // the daemon is still on CPU 0 and at nice 5; keepalived's child is forked from a
+    // parent that applied neither, so it runs where keel itself was started
+    expect(status(daemon, "Cpus_allowed_list")).toBe("0");
+    expect(status(checker, "Cpus_allowed_list")).toBe(status(process.pid, "Cpus_allowed_list"));
+    expect(nice(daemon)).toBe(5);
+  });
+
   test("max_auto_priority: a loop stalled past min_auto_priority_delay goes real-time, one step each time, up to the maximum", async () => {
     const from = k.lines.length;
     writeFileSync(
