@@ -234,7 +234,7 @@ export class ProcessScheduling {
   }
 
   private readOrigin(): Origin {
-    return { nice: sched.getNice(), cpus: sched.getAffinity() };
+    return sched.ownScheduling();
   }
 
   /**

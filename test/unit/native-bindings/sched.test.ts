@@ -3,7 +3,15 @@
  * and the round trip through the kernel on this process's own CPUs.
  */
 import { describe, expect, test } from "bun:test";
-import { CPU_SETSIZE, cpuMask, cpusOf, getAffinity, setAffinity } from "../../../native-bindings/sched";
+import {
+  CPU_SETSIZE,
+  cpuMask,
+  cpusOf,
+  getAffinity,
+  ownScheduling,
+  parseCpuList,
+  setAffinity,
+} from "../../../native-bindings/sched";
 
 describe("cpu_set_t", () => {
   test("each CPU is one bit, little-endian within its byte", () => {
@@ -19,6 +27,16 @@ describe("cpu_set_t", () => {
   test("a CPU outside cpu_set_t is an error, not a wrapped bit", () => {
     expect(() => cpuMask([1024])).toThrow("cpu 1024 is not in 0..1023");
     expect(() => cpuMask([-1])).toThrow(RangeError);
+  });
+
+  test("Cpus_allowed_list ranges and singles; anything else is an error", () => {
+    expect(parseCpuList("0-3,8,10-11\n")).toEqual([0, 1, 2, 3, 8, 10, 11]);
+    expect(parseCpuList("5")).toEqual([5]);
+    expect(() => parseCpuList("0-x")).toThrow("not a CPU list: '0-x'");
+  });
+
+  test("/proc's view of this thread agrees with sched_getaffinity", () => {
+    expect(ownScheduling().cpus).toEqual(getAffinity());
   });
 
   test("sched_setaffinity/sched_getaffinity round trip; a set of absent CPUs is EINVAL", () => {
