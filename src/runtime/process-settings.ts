@@ -223,18 +223,26 @@ export class ProcessScheduling {
       fn();
       return true;
     } catch (e) {
-      if (!(e instanceof SyscallError)) throw e;
-      const key = `${call} ${e.code}`;
+      // a SyscallError carries its errno; anything else (libc not loadable) is logged too:
+      // a process setting never stops the daemon, as in keepalived
+      const code = e instanceof SyscallError ? e.code : (e as Error).name;
+      const key = `${call} ${code}`;
       if (!this.logged.has(key)) {
         this.logged.add(key);
-        this.log.warn(`${this.role} process: ${what} - ${e.message}`);
+        this.log.warn(`${this.role} process: ${what} - ${(e as Error).message}`);
       }
       return false;
     }
   }
 
   private readOrigin(): Origin {
-    return sched.ownScheduling();
+    try {
+      return sched.ownScheduling();
+    } catch (e) {
+      // no /proc: nothing to start a checker process from; its settings still apply
+      this.log.warn(`${this.role} process: cannot read its scheduling from /proc - ${(e as Error).message}`);
+      return { nice: 0, cpus: [] };
+    }
   }
 
   /**
@@ -250,6 +258,8 @@ export class ProcessScheduling {
     } catch {
       return;
     }
+    // set by our own daemon (checker-link.ts); anything else in it is not ours to act on
+    if (typeof o?.nice !== "number" || !Array.isArray(o.cpus)) return;
     if (o.nice !== this.origin.nice)
       this.attempt("setpriority", "Unable to reset process priority", () => sched.setNice(o.nice));
     const same = o.cpus.length === this.origin.cpus.length && o.cpus.every((c, i) => c === this.origin.cpus[i]);
