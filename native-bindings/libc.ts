@@ -1,6 +1,7 @@
 /**
- * The libc symbol table: every foreign function keel calls, in one dlopen. Nothing
- * outside native-bindings/ imports this (DESIGN.md, layer rule 2).
+ * The libc symbol table: every foreign function keel calls at every start, in one dlopen
+ * (sched.ts opens its own, only when a process setting is applied). Nothing outside
+ * native-bindings/ imports this (DESIGN.md, layer rule 2).
  *
  * Types follow the C prototypes on x86-64 and aarch64 Linux (glibc): `ssize_t`
  * returns are i64 (a BigInt in Bun), `socklen_t` is u32, pointers are `ptr`.

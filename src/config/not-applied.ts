@@ -18,9 +18,9 @@ const FIREWALL =
   "keel installs no iptables/nftables rules or ipsets: VIPs accept all traffic as with 'accept', whatever strict mode says";
 const NAMESPACE = "keel runs in the network namespace it is started in; the keyword is ignored";
 const PROCESS_NAME = "keel does not rename its processes; the keyword is ignored";
-const SCHEDULING =
-  "keel does not change its scheduling (nice, real-time priority, CPU affinity, RLIMIT_RTTIME); the keyword is ignored";
-const NO_SWAP = "keel does not lock its memory (mlockall); the keyword is ignored";
+const BFD_SCHEDULING =
+  "keel has no BFD process: its scheduling (nice, real-time priority, CPU affinity, RLIMIT_RTTIME) is not set; the keyword is ignored";
+const BFD_NO_SWAP = "keel has no BFD process to lock in memory (mlockall); the keyword is ignored";
 const NETLINK_BUFS = "keel leaves its netlink socket receive buffers at the system default; the keyword is ignored";
 const BFD = "BFD is not implemented in keel: no session is run; the keyword is ignored";
 const DUMP_FILE =
@@ -78,20 +78,14 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "BFD is not implemented in keel: track_bfd is ignored, and the group is not put in FAULT for a session that never comes up",
 
   // global_defs
-  "global_defs.bfd_cpu_affinity": SCHEDULING,
-  "global_defs.bfd_no_swap": NO_SWAP,
-  "global_defs.bfd_priority": SCHEDULING,
+  "global_defs.bfd_cpu_affinity": BFD_SCHEDULING,
+  "global_defs.bfd_no_swap": BFD_NO_SWAP,
+  "global_defs.bfd_priority": BFD_SCHEDULING,
   "global_defs.bfd_process_name": PROCESS_NAME,
-  "global_defs.bfd_rlimit_rtime": SCHEDULING,
-  "global_defs.bfd_rlimit_rttime": SCHEDULING,
-  "global_defs.bfd_rt_priority": SCHEDULING,
-  "global_defs.checker_cpu_affinity": SCHEDULING,
-  "global_defs.checker_no_swap": NO_SWAP,
-  "global_defs.checker_priority": SCHEDULING,
+  "global_defs.bfd_rlimit_rtime": BFD_SCHEDULING,
+  "global_defs.bfd_rlimit_rttime": BFD_SCHEDULING,
+  "global_defs.bfd_rt_priority": BFD_SCHEDULING,
   "global_defs.checker_process_name": PROCESS_NAME,
-  "global_defs.checker_rlimit_rtime": SCHEDULING,
-  "global_defs.checker_rlimit_rttime": SCHEDULING,
-  "global_defs.checker_rt_priority": SCHEDULING,
   "global_defs.config_save_dir": "keel does not save copies of the configuration; the keyword is ignored",
   "global_defs.data_use_instance": DUMP_FILE,
   "global_defs.dbus_no_interface_name": DBUS,
@@ -125,8 +119,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.lvs_netlink_monitor_rcv_bufs": NETLINK_BUFS,
   "global_defs.lvs_netlink_monitor_rcv_bufs_force": NETLINK_BUFS,
   "global_defs.lvs_process_name": PROCESS_NAME,
-  "global_defs.max_auto_priority": SCHEDULING,
-  "global_defs.min_auto_priority_delay": SCHEDULING,
   "global_defs.nftables": FIREWALL,
   "global_defs.nftables_counters": FIREWALL,
   "global_defs.nftables_ifindex": FIREWALL,
@@ -166,7 +158,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel names VMAC interfaces vrrp.VRID / vrrp6.VRID unless use_vmac names one; the keyword is ignored",
   "global_defs.vmac_prefix":
     "keel names VMAC interfaces vrrp.VRID / vrrp6.VRID unless use_vmac names one; the keyword is ignored",
-  "global_defs.vrrp_cpu_affinity": SCHEDULING,
   "global_defs.vrrp_delay_after_boot":
     "keel starts its instances at once, however recently the host booted; the keyword is ignored",
   "global_defs.vrrp_garp_extra_if": GARP_SPACING,
@@ -178,13 +169,8 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.vrrp_netlink_cmd_rcv_bufs_force": NETLINK_BUFS,
   "global_defs.vrrp_netlink_monitor_rcv_bufs": NETLINK_BUFS,
   "global_defs.vrrp_netlink_monitor_rcv_bufs_force": NETLINK_BUFS,
-  "global_defs.vrrp_no_swap": NO_SWAP,
   "global_defs.vrrp_notify_priority_changes": PRIORITY_NOTIFY,
-  "global_defs.vrrp_priority": SCHEDULING,
   "global_defs.vrrp_process_name": PROCESS_NAME,
-  "global_defs.vrrp_rlimit_rtime": SCHEDULING,
-  "global_defs.vrrp_rlimit_rttime": SCHEDULING,
-  "global_defs.vrrp_rt_priority": SCHEDULING,
   "global_defs.vrrp_rx_bufs_multiplier":
     "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
   "global_defs.vrrp_rx_bufs_policy":

@@ -17,6 +17,7 @@ import type { Event, VirtualServerStatus } from "../control/protocol";
 import { CheckerDriver } from "./checker-driver";
 import { type IpvsPort, openIpvs } from "./ipvs-port";
 import { CheckerLvsGlobals } from "./lvs-globals";
+import { ORIGIN_ENV, ProcessScheduling, settingsFor } from "./process-settings";
 import { ExternalTrackers } from "./trackers";
 
 export type ToChild = { type: "reload" } | { type: "stop" };
@@ -57,6 +58,9 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
   let trackers = fileTrackers(o.config);
   const globals = ipvs ? new CheckerLvsGlobals(ipvs, log) : undefined;
   globals?.apply(o.config);
+  // check_daemon.c start_check: checker_rt_priority, checker_no_swap, ... on this process
+  const sched = new ProcessScheduling("checker", log, process.env[ORIGIN_ENV]);
+  sched.apply(settingsFor("checker", o.config.globalDefs));
   d.start();
   trackers.start();
   reporter.start();
@@ -71,6 +75,7 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
       addresses.close();
       d.stop();
       globals?.stop();
+      sched.stop();
       ipvs?.close();
       log.info("Stopped Healthcheck child process");
       resolve(0);
@@ -86,6 +91,8 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
       o.config = r.config;
       trackers.stop();
       globals?.apply(r.config);
+      sched.reset();
+      sched.apply(settingsFor("checker", r.config.globalDefs));
       d.reload(r.config);
       trackers = fileTrackers(r.config);
       trackers.start();

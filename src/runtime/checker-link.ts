@@ -14,6 +14,8 @@ export interface CheckerLinkOptions {
   log: Logger;
   onEvent: (e: Event) => void;
   dontRespawn?: boolean;
+  /** extra environment: the daemon's scheduling before its vrrp_* settings (process-settings.ts) */
+  env?: Record<string, string>;
 }
 
 export class CheckerLink {
@@ -30,7 +32,7 @@ export class CheckerLink {
     const script = process.argv[1];
     const self = script && !script.startsWith("/$bunfs/") ? [process.execPath, script] : [process.execPath];
     const child = Bun.spawn([...self, ...this.o.argv], {
-      env: { ...process.env, KEEL_CHILD: "checker" },
+      env: { ...process.env, ...this.o.env, KEEL_CHILD: "checker" },
       stdio: ["ignore", "inherit", "inherit"],
       serialization: "json",
       ipc: (m: FromChild) => this.onMessage(m),

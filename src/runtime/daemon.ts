@@ -33,6 +33,7 @@ import { VrrpSyncDaemon } from "./lvs-globals";
 import { renderMetrics, serveMetrics } from "./metrics";
 import { Notifier } from "./notify";
 import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, type PidFiles, acquirePidFiles } from "./pidfile";
+import { ProcessScheduling, settingsFor } from "./process-settings";
 import type { ScriptResult } from "./scripts";
 import { secureScripts } from "./script-security";
 import { type TrackResults, statusOf } from "./status";
@@ -124,6 +125,8 @@ export class Daemon {
   private syncd?: VrrpSyncDaemon;
   private syncdIpvs?: Ipvs;
   private metrics?: { stop(): void };
+  /** vrrp_rt_priority, vrrp_no_swap, ...: this process is keepalived's VRRP child */
+  private sched?: ProcessScheduling;
   private removeSignals?: () => void;
   private resolveDone: (code: number) => void = () => {};
   /** the exit status, once stopped */
@@ -172,6 +175,8 @@ export class Daemon {
     log.info(`Configuration file ${o.configFile}`);
     this.early.install();
     if (!(await this.openHost())) return this.abandon();
+    // what the process had before any vrrp_* setting: the checker process starts from it
+    this.sched = new ProcessScheduling("vrrp", log);
     try {
       this.startParts();
     } catch (e) {
@@ -182,6 +187,8 @@ export class Daemon {
       return this.abandon();
     }
     this.startMetrics();
+    // keepalived applies them at the end of start_vrrp, once the configuration is read
+    this.sched?.apply(settingsFor("vrrp", this.config.globalDefs));
     this.removeSignals = installSignals(this.signalActions(), log);
     this.faults.installProcessHandlers();
     this.early.remove();
@@ -289,6 +296,7 @@ export class Daemon {
     step("vrrp", "closing the kernel interfaces", () => this.kernel?.close());
     step("notify", "closing the notify FIFOs", () => this.notifier.stop());
     step("process", "removing the pid files", () => this.pids?.release());
+    step("process", "stopping the priority watchdog", () => this.sched?.stop());
     const u = process.cpuUsage();
     this.log.info(`Stopped - used ${(u.user / 1e6).toFixed(6)} user time, ${(u.system / 1e6).toFixed(6)} system time`);
     this.log.info(`Stopped Keel v${pkg.version}`);
@@ -383,6 +391,11 @@ export class Daemon {
     this.trackers = n.trackers;
     attempt("scripts", "stopping the old vrrp_scripts and trackers", () => old?.stop());
     attempt("scripts", "starting the new vrrp_scripts and trackers", () => n.trackers.start());
+    attempt("process", "applying the process settings", () => {
+      // reload_vrrp_thread: reset_process_priorities, then start_vrrp applies the new ones
+      this.sched?.reset();
+      this.sched?.apply(settingsFor("vrrp", n.config.globalDefs));
+    });
     attempt("notify", "switching notify scripts", () => this.notifier.setConfig(n.config));
     attempt("lvs-sync", "reloading the sync daemon", () => this.ensureSyncd(n.config));
     attempt("checkers", "reloading the checker process", () => {
@@ -452,6 +465,7 @@ export class Daemon {
       log: this.log,
       onEvent,
       dontRespawn: this.o.dontRespawn,
+      env: this.sched?.originEnv(),
     });
     this.checkers.start();
   }
