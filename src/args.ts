@@ -390,6 +390,8 @@ export function helpText(): string {
     "       keel lint FILE... [-i ID]... [--json]  a segment's configurations: pitfalls (docs/lint.md)",
     "       keel demo [--simulated]           three routers and a load balancer, live",
     "       keel attach | keel status [--json]  the TUI / a summary of a running keel",
+    "       keel control --stdio [--control-socket PATH]  the control socket on stdin/stdout (for ssh)",
+    "       keel fleet [--json [--watch]] [--file fleet.toml] TARGET...  several nodes; exit 2 on a flag",
     "       keel genhash -s ADDR -p PORT -u URL  keepalived's genhash (also keel -T ...)",
     "",
     ...lines,

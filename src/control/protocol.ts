@@ -43,6 +43,8 @@ export interface InstanceStatus {
   faults: string[];
   /** the trackers that move this instance's priority or put it in FAULT */
   trackers?: { kind: string; name: string; weight: number; ok: boolean }[];
+  /** what must agree across the nodes of this VRID (src/runtime/config-hash.ts); keel fleet compares it */
+  config?: { hash: string; advertInt: number; auth: "none" | "PASS" | "AH"; authHash?: string };
 }
 
 /** A vrrp_script, track_file, tracked process or interface, with its last result. */

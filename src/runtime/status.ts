@@ -1,6 +1,7 @@
 /** The `status` reply of the control protocol, read from the running engine. */
 import pkg from "../../package.json";
 import type { InstanceStatus, Status, TrackerStatus } from "../control/protocol";
+import { sharedConfig } from "./config-hash";
 import type { VrrpDriver } from "./vrrp-driver";
 
 const ERROR_KEYS = [
@@ -46,6 +47,7 @@ export function statusOf(
       trackers: driver.router.board
         .explain(p.name)
         .map((t) => ({ kind: t.kind, name: t.name, weight: t.delta, ok: !t.fault })),
+      config: sharedConfig(p),
     });
   }
   return {
