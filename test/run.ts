@@ -32,7 +32,13 @@ const layers: Layer[] = [
   { name: "typecheck", cmd: [bin("tsc"), "--noEmit", "-p", "."] },
   { name: "unit", dir: "test/unit" },
   { name: "sim", dir: "test/sim" },
-  { name: "netns", dir: "test/netns", root: true, build: true, needs: { iproute2: "ip", tshark: "tshark" } },
+  {
+    name: "netns",
+    dir: "test/netns",
+    root: true,
+    build: true,
+    needs: { iproute2: "ip", tshark: "tshark", nftables: "nft" },
+  },
   {
     name: "interop",
     dir: "test/interop",

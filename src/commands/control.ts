@@ -13,7 +13,7 @@ import { type Socket, createConnection } from "node:net";
 import { optValue, readSubcommand } from "../args";
 import type { OptionSpec } from "../base/getopt";
 import type { Io } from "../cli";
-import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
+import { DEFAULT_CONTROL_SOCKET, parseServerLine } from "../control/protocol";
 import { UnsafeSocketError, checkClientSocket } from "../runtime/socket-path";
 
 const USAGE = "usage: keel control --stdio [--control-socket PATH]\n";
@@ -56,22 +56,58 @@ export async function control(
 }
 
 /**
- * Pipe both ways with backpressure (stream.pipe). The end of our input half-closes the
- * socket, so replies to the last requests still come back; the daemon's end ends us.
+ * Copy both ways with backpressure. The end of our input does not half-close the socket at
+ * once: the daemon (a Bun listener) drops what arrives together with the FIN unanswered
+ * (measured: `printf '{"cmd":"hello"}\n' | keel control --stdio` got no reply). So the
+ * bridge counts request lines out and reply lines back (events are not replies; the
+ * protocol answers every request with exactly one reply, in order) and ends the socket
+ * once every request it carried has its reply. The daemon's end ends us.
  */
 function bridge(sock: Socket, stdin: NodeJS.ReadableStream, stdout: NodeJS.WritableStream): Promise<number> {
   return new Promise((resolve) => {
-    stdin.pipe(sock);
-    sock.pipe(stdout, { end: false });
+    let requests = 0;
+    let replies = 0;
+    let inputEnded = false;
+    let fromDaemon = "";
+    const endWhenAnswered = () => {
+      if (inputEnded && replies >= requests) sock.end();
+    };
+    stdin.on("data", (chunk: Buffer | string) => {
+      const text = chunk.toString();
+      // a blank line is no request (the daemon skips it)
+      requests += text
+        .split("\n")
+        .slice(0, -1)
+        .filter((l) => l.trim().length > 0).length;
+      // a partial line without its newline is carried as is: the daemon waits for the rest
+      if (!sock.write(chunk)) stdin.pause();
+    });
+    sock.on("drain", () => stdin.resume());
+    stdin.on("end", () => {
+      inputEnded = true;
+      endWhenAnswered();
+    });
+    sock.on("data", (chunk: Buffer) => {
+      if (!stdout.write(chunk)) sock.pause();
+      fromDaemon += chunk.toString();
+      let nl = fromDaemon.indexOf("\n");
+      while (nl >= 0) {
+        const m = parseServerLine(fromDaemon.slice(0, nl));
+        if (!(m.ok && "event" in m.value) && !(!m.ok && m.error.code === "unknown-event")) replies++;
+        fromDaemon = fromDaemon.slice(nl + 1);
+        nl = fromDaemon.indexOf("\n");
+      }
+      endWhenAnswered();
+    });
+    stdout.on("drain", () => sock.resume());
     // the reader of our stdout went away (ssh dropped): nobody listens, stop
     stdout.on("error", () => sock.destroy());
-    const done = () => {
-      stdin.unpipe(sock);
+    sock.once("error", () => sock.destroy());
+    sock.once("close", () => {
       // stdin may be a pipe that never ends (the transport keeps it open): do not wait for it
       (stdin as NodeJS.ReadStream).pause?.();
+      (stdin as NodeJS.ReadStream).destroy?.();
       resolve(0);
-    };
-    sock.once("close", done);
-    sock.once("error", () => sock.destroy());
+    });
   });
 }

@@ -4,7 +4,7 @@
  * across nodes. Exit 0 when no flag is raised, 2 when one is (a node unreachable
  * included), 1 for bad arguments: a monitoring check (Nagios' CRITICAL is 2).
  */
-import { optValue, readSubcommand } from "../args";
+import { optValue, parseSubcommand } from "../args";
 import type { OptionSpec } from "../base/getopt";
 import type { Io } from "../cli";
 import { readFleetFile } from "../fleet/file";
@@ -33,8 +33,15 @@ const OPTIONS: OptionSpec[] = [
 ];
 
 export async function fleet(argv: string[], io: Io): Promise<number> {
-  const args = readSubcommand("fleet", argv, OPTIONS, USAGE, io);
-  if (typeof args === "number") return args;
+  const args = parseSubcommand("fleet", argv, OPTIONS, Number.MAX_SAFE_INTEGER);
+  if (!args.ok) {
+    io.err(`${args.message}\n${USAGE}`);
+    return 1;
+  }
+  if (args.opts.has("help")) {
+    io.out(USAGE);
+    return 0;
+  }
   const nodes: { name: string; target: string; parsed: import("../fleet/target").Target }[] = [];
   const file = optValue(args.opts.get("file"));
   if (file !== undefined) {
@@ -83,12 +90,16 @@ export async function fleet(argv: string[], io: Io): Promise<number> {
   for (const l of links) l.start();
   if (!watch) {
     await new Promise<void>((resolve) => {
-      const done = () => links.every((l) => l.settled) && resolve();
-      onChange = done;
-      done();
       // a transport that neither answers nor fails (a stuck ssh): the links' own timeout
       // covers requests; this covers opening
-      setTimeout(resolve, opts.timeoutMs + 1000);
+      const guard = setTimeout(resolve, opts.timeoutMs + 1000);
+      const done = () => {
+        if (!links.every((l) => l.settled)) return;
+        clearTimeout(guard);
+        resolve();
+      };
+      onChange = done;
+      done();
     });
     for (const l of links) {
       if (!l.settled) l.view.error = `no answer in ${timeoutS} s`;
