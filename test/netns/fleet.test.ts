@@ -122,7 +122,7 @@ describe("keel fleet", () => {
     expect(text.out).toContain("\nno flags\n");
   });
 
-  test("--watch: a split brain within 2 s, a drifted config, a killed node unreachable", async () => {
+  test("--watch: a split brain within 2 s, a drifted config, a killed node unreachable, then back", async () => {
     watch = new Proc(
       "fleet",
       Bun.spawn([KEEL, "fleet", "--json", "--watch", ...targets], { stdin: "ignore", stdout: "pipe", stderr: "pipe" }),
@@ -171,14 +171,21 @@ describe("keel fleet", () => {
       ["h3", false],
     ]);
     expect(flagsOf(gone.s)).toEqual(["unreachable"]);
-    watch.kill("SIGTERM");
-    expect(await watch.exited).toBe(2);
 
-    // the one-shot check: exit 2, h3 unreachable because nothing listens on its socket
+    // the one-shot check meanwhile: exit 2, h3 unreachable because nothing listens on its socket
     const r = fleet(["--json"]);
     expect(r.code).toBe(2);
     const s = JSON.parse(r.out) as Snapshot;
     expect(s.nodes[2]).toMatchObject({ name: "h3", reachable: false });
     expect(s.nodes[2]!.error).toStartWith(`keel control: no daemon on ${socks.h3}`);
+
+    // h3 back (its first config, on the same socket): the watch's backoff retries find it
+    const back = watch.lines.length;
+    keels.h3 = lab.keel("h3", conf("h3"), ["--control-socket", socks.h3!]);
+    const again = await snapshotLine(back, (s) => s.nodes.every((n) => n.reachable) && s.rows[0]!.nodes.length === 3);
+    expect(flagsOf(again.s)).toEqual([]);
+    watch.kill("SIGTERM");
+    // the last snapshot raised no flag
+    expect(await watch.exited).toBe(0);
   }, 120_000);
 });
