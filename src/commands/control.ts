@@ -9,7 +9,7 @@
  * directory others can write is refused. Exit 0 when either side closes; 1 when there is
  * no daemon or the socket is not trusted, with the reason on stderr (fleet shows it).
  */
-import { type Socket, createConnection } from "node:net";
+import { Socket } from "node:net";
 import { optValue, readSubcommand } from "../args";
 import type { OptionSpec } from "../base/getopt";
 import type { Io } from "../cli";
@@ -43,13 +43,15 @@ export async function control(
     io.err(`keel control: ${e.message}\n`);
     return 1;
   }
-  const sock = createConnection(path);
-  const connected = await new Promise<Error | undefined>((resolve) => {
+  // the handlers first: Bun's node:net reports a missing path before connect() returns
+  const sock = new Socket();
+  const failed = await new Promise<Error | undefined>((resolve) => {
     sock.once("connect", () => resolve(undefined));
     sock.once("error", (e) => resolve(e));
+    sock.connect(path);
   });
-  if (connected) {
-    io.err(`keel control: no daemon on ${path}: ${connected.message}\n`);
+  if (failed) {
+    io.err(`keel control: no daemon on ${path}: ${failed.message}\n`);
     return 1;
   }
   return bridge(sock, streams.stdin, streams.stdout);
