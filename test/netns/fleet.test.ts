@@ -115,6 +115,23 @@ describe("keel fleet", () => {
       ["h3", "BACKUP", 50, 50],
     ]);
     expect(s.flags).toEqual([]);
+    // the same nodes from a fleet.toml, h1 through its socket (a path works across namespaces)
+    const toml = lab.file(
+      "fleet.toml",
+      `[nodes]\nh1 = "unix:${socks.h1}"\n${targets
+        .slice(1)
+        .map((t) => t.replace(/^(h\d)=(.*)$/, '$1 = "$2"'))
+        .join("\n")}\n`,
+    );
+    const f = Bun.spawnSync([KEEL, "fleet", "--json", "-F", toml], { stdout: "pipe", stderr: "pipe" });
+    expect(f.exitCode).toBe(0);
+    const fs = JSON.parse(f.stdout.toString()) as Snapshot;
+    expect(fs.nodes.map((n) => [n.name, n.target.split(":")[0], n.reachable])).toEqual([
+      ["h1", "unix", true],
+      ["h2", "exec", true],
+      ["h3", "exec", true],
+    ]);
+    expect(fs.rows).toEqual(s.rows);
     const text = fleet([]);
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/^VRID\s+INSTANCE\s+MASTER\s+h1\s+h2\s+h3\s+VIPS$/m);
