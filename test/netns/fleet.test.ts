@@ -25,6 +25,13 @@ const PRIO = { h1: 150, h2: 100, h3: 50 };
  */
 const SPLIT_BRAIN_BOUND_MS = 2000;
 
+/**
+ * How long a node may take to answer: each exec: target starts a keel binary, which on a
+ * loaded machine has needed 3 s to its first line (harness.ts GIVE_UP_MS). The default 5 s
+ * would then call a slow node unreachable; no assertion here is about that timeout.
+ */
+const TIMEOUT = ["--timeout", "20"];
+
 describe("keel fleet", () => {
   let lab: Lab;
   const socks: Record<string, string> = {};
@@ -36,7 +43,7 @@ describe("keel fleet", () => {
     GLOBAL + instance({ priority: PRIO[h], state: h === "h1" ? "MASTER" : "BACKUP", vips });
 
   const fleet = (args: string[]) => {
-    const r = Bun.spawnSync([KEEL, "fleet", ...args, ...targets], { stdout: "pipe", stderr: "pipe" });
+    const r = Bun.spawnSync([KEEL, "fleet", ...TIMEOUT, ...args, ...targets], { stdout: "pipe", stderr: "pipe" });
     return { code: r.exitCode, out: r.stdout.toString(), err: r.stderr.toString() };
   };
 
@@ -123,7 +130,7 @@ describe("keel fleet", () => {
         .map((t) => t.replace(/^(h\d)=(.*)$/, '$1 = "$2"'))
         .join("\n")}\n`,
     );
-    const f = Bun.spawnSync([KEEL, "fleet", "--json", "-F", toml], { stdout: "pipe", stderr: "pipe" });
+    const f = Bun.spawnSync([KEEL, "fleet", ...TIMEOUT, "--json", "-F", toml], { stdout: "pipe", stderr: "pipe" });
     expect(f.exitCode).toBe(0);
     const fs = JSON.parse(f.stdout.toString()) as Snapshot;
     expect(fs.nodes.map((n) => [n.name, n.target.split(":")[0], n.reachable])).toEqual([
@@ -142,7 +149,11 @@ describe("keel fleet", () => {
   test("--watch: a split brain within 2 s, a drifted config, a killed node unreachable, then back", async () => {
     watch = new Proc(
       "fleet",
-      Bun.spawn([KEEL, "fleet", "--json", "--watch", ...targets], { stdin: "ignore", stdout: "pipe", stderr: "pipe" }),
+      Bun.spawn([KEEL, "fleet", ...TIMEOUT, "--json", "--watch", ...targets], {
+        stdin: "ignore",
+        stdout: "pipe",
+        stderr: "pipe",
+      }),
     );
     lab.procs.push(watch);
     const first = await snapshotLine(0, () => true);
