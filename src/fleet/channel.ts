@@ -32,6 +32,7 @@ async function openUnix(path: string, on: ChannelEvents): Promise<Channel> {
     if (!ended) on.closed(why);
     ended = true;
   };
+  // Bun's message is only "Failed to connect": say where and why, as `keel control` does
   const sock = await Bun.connect({
     unix: path,
     socket: {
@@ -39,6 +40,8 @@ async function openUnix(path: string, on: ChannelEvents): Promise<Channel> {
       close: () => end("the daemon closed the connection"),
       error: (_s, e) => end(e.message),
     },
+  }).catch((e: Error & { code?: string }) => {
+    throw new Error(`no daemon on ${path}: ${e.code ? `connect ${e.code}` : e.message}`);
   });
   return {
     write: (line) => {
