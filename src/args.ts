@@ -392,6 +392,8 @@ export function helpText(): string {
     "       keel demo [--simulated]           three routers and a load balancer, live",
     "       keel attach | keel status [--json]  the TUI / a summary of a running keel",
     "       keel explain [INSTANCE] [--json]    why each instance is in its state",
+    "       keel control --stdio [--control-socket PATH]  the control socket on stdin/stdout (for ssh)",
+    "       keel fleet [--json [--watch]] [--file fleet.toml] TARGET...  several nodes; exit 2 on a flag",
     "       keel genhash -s ADDR -p PORT -u URL  keepalived's genhash (also keel -T ...)",
     "       keel simulate FILE... [--scenario FILE] [--for DURATION] [--json]  a cluster in virtual time",
     "",

@@ -44,6 +44,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   if (sub === "demo") return (await import("./commands/demo")).demo(rest, io);
   if (sub === "attach") return (await import("./commands/attach")).attach(rest, io);
   if (sub === "status") return (await import("./commands/status")).status(rest, io);
+  if (sub === "control") return (await import("./commands/control")).control(rest, io);
+  if (sub === "fleet") return (await import("./commands/fleet")).fleet(rest, io);
   if (sub === "lint") return (await import("./commands/lint")).lint(rest, io);
   if (sub === "simulate") return (await import("./commands/simulate")).simulate(rest, io);
   if (sub === "explain") return (await import("./commands/explain")).explainCommand(rest, io);

@@ -45,6 +45,8 @@ export interface InstanceStatus {
   trackers?: { kind: string; name: string; weight: number; ok: boolean }[];
   /** what it saw on the wire beyond its own election; absent while nothing was seen */
   observed?: ObservedStatus;
+  /** what must agree across the nodes of this VRID (src/runtime/config-hash.ts); keel fleet compares it */
+  config?: { hash: string; advertInt: number; auth: "none" | "PASS" | "AH"; authHash?: string };
 }
 
 /**

@@ -2,6 +2,7 @@
 import pkg from "../../package.json";
 import type { InstanceStatus, ObservedStatus, Status, TrackerStatus } from "../control/protocol";
 import { faultKey } from "../vrrp/cause";
+import { sharedConfig } from "./config-hash";
 import type { VrrpDriver } from "./vrrp-driver";
 
 const ERROR_KEYS = [
@@ -48,6 +49,7 @@ export function statusOf(
         .explain(p.name)
         .map((t) => ({ kind: t.kind, name: t.name, weight: t.delta, ok: !t.fault })),
       observed: observedOf(driver, p.name),
+      config: sharedConfig(p),
     });
   }
   return {
