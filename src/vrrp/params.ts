@@ -76,6 +76,14 @@ export function instanceParams(
   const source =
     v.unicastSrcIp ?? v.mcastSrcIp ?? (v.interface !== undefined ? interfaceAddress?.(v.interface, family) : undefined);
   const sec = (s: number | undefined, d: number) => (s ?? d) * 1000;
+  // keepalived vrrp_complete_instance: under strict mode the initial state follows
+  // ownership ("State MASTER must match being address owner"), and with AH a non-owner
+  // starts as BACKUP ("Initial state master is incompatible with AH authentication");
+  // nopreempt and preempt_delay are then judged on the settled state
+  const owner = v.priority === 255;
+  let wantMaster = v.state === "MASTER";
+  if (strict) wantMaster = owner;
+  else if (auth?.type === "AH" && wantMaster && !owner) wantMaster = false;
   return {
     name: v.name,
     ifname: v.interface,
@@ -83,12 +91,12 @@ export function instanceParams(
     version,
     vrid: v.virtualRouterId,
     priority: v.priority,
-    wantMaster: v.state === "MASTER",
+    wantMaster,
     advertIntCs,
     // keepalived ignores nopreempt / preempt_delay for an initial MASTER and for the owner
-    nopreempt: v.nopreempt && v.state !== "MASTER" && v.priority !== 255,
+    nopreempt: v.nopreempt && !wantMaster && !owner,
     // keepalived vrrp_complete_instance: "preempt_delay is incompatible with strict mode - resetting"
-    preemptDelayMs: v.state === "MASTER" || v.nopreempt || strict ? 0 : v.preemptDelay * 1000,
+    preemptDelayMs: wantMaster || v.nopreempt || strict ? 0 : v.preemptDelay * 1000,
     downTimerAdverts: strict ? 3 : (v.downTimerAdverts ?? g.vrrpDownTimerAdverts),
     vips: v.virtualIpaddress.filter((a) => a.family === family),
     excluded: v.virtualIpaddressExcluded,

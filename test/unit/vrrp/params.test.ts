@@ -1,0 +1,41 @@
+// The initial state keepalived settles in vrrp_complete_instance (vrrp.c, 2.2.7), as the
+// engine's params carry it: strict mode makes the state follow ownership, AH keeps a
+// non-owner out of an initial MASTER, and nopreempt / preempt_delay are judged after that.
+import { expect, test } from "bun:test";
+import { parseConf } from "../../../src/config/parse";
+import { memorySource } from "../../../src/config/source";
+import { type InstanceParams, instanceParams } from "../../../src/vrrp/params";
+
+function params(body: string, global = ""): InstanceParams {
+  const text = `global_defs {\n${global}\n}\nvrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 7\nvirtual_ipaddress {\n192.0.2.7/24\n}\n${body}\n}\n`;
+  const r = parseConf("/k.conf", {
+    source: memorySource({ "/k.conf": text }),
+    host: { interfaceExists: () => true },
+    configId: "x",
+  });
+  const v = r.config.vrrpInstances.VI_1;
+  if (!v) throw new Error("no instance");
+  return instanceParams(r.config, v, () => "10.0.0.5");
+}
+
+test("without strict mode the configured state stands", () => {
+  expect(params("state MASTER\npriority 150").wantMaster).toBe(true);
+  expect(params("state BACKUP\npriority 255").wantMaster).toBe(false);
+});
+
+test("strict mode: 'State MASTER must match being address owner'", () => {
+  expect(params("state MASTER\npriority 150", "vrrp_strict").wantMaster).toBe(false);
+  expect(params("state BACKUP\npriority 255", "vrrp_strict").wantMaster).toBe(true);
+  expect(params("state MASTER\npriority 150\nstrict_mode on").wantMaster).toBe(false);
+  // nopreempt is judged on the settled state: a strict non-owner keeps it
+  const p = params("state MASTER\npriority 150\nnopreempt", "vrrp_strict");
+  expect(p.nopreempt).toBe(true);
+  expect(params("state MASTER\npriority 150\nnopreempt").nopreempt).toBe(false);
+});
+
+test("AH: 'Initial state master is incompatible with AH authentication' (non-owner only)", () => {
+  const ah = "authentication {\nauth_type AH\nauth_pass secret\n}";
+  expect(params(`state MASTER\npriority 150\n${ah}`, "vrrp_version 2").wantMaster).toBe(false);
+  expect(params(`state MASTER\npriority 255\n${ah}`, "vrrp_version 2").wantMaster).toBe(true);
+  expect(params(`state MASTER\npriority 150\npreempt_delay 5\n${ah}`, "vrrp_version 2").preemptDelayMs).toBe(5000);
+});
