@@ -138,7 +138,11 @@ describe("keel fleet", () => {
       ["h2", "exec", true],
       ["h3", "exec", true],
     ]);
-    expect(fs.rows).toEqual(s.rows);
+    // the same rows; `master` (the master a backup last heard) is left out: a backup that
+    // started just before the first snapshot may hear its first advert between the two
+    const heard = (rows: Snapshot["rows"]) =>
+      rows.map((row) => ({ ...row, nodes: row.nodes.map(({ master: _heard, ...c }) => c) }));
+    expect(heard(fs.rows)).toEqual(heard(s.rows));
     const text = fleet([]);
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/^VRID\s+INSTANCE\s+MASTER\s+h1\s+h2\s+h3\s+VIPS$/m);
