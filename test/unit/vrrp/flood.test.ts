@@ -4,27 +4,12 @@
 // interval in all), so a flood costs the wire and the log a bounded amount, and the
 // periodic advert keeps its RFC 5798 6.4.3 rhythm. Virtual time: each test is exact.
 import { describe, expect, test } from "bun:test";
-import { parseConf } from "../../../src/config/parse";
-import { memorySource } from "../../../src/config/source";
-import { Instance } from "../../../src/vrrp/instance";
-import { instanceParams } from "../../../src/vrrp/params";
+import type { Instance } from "../../../src/vrrp/instance";
 import type { Action, ReceivedAdvert } from "../../../src/vrrp/types";
+import { instance, advert as oneAdvert } from "./one-instance";
 
 function master(body: string): { i: Instance; at: number } {
-  const text = [
-    "global_defs {\nvrrp_version 3\n}",
-    "vrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 7\npriority 100",
-    `virtual_ipaddress {\n192.0.2.7/24\n}\n${body}\n}\n`,
-  ].join("\n");
-  const r = parseConf("/k.conf", {
-    source: memorySource({ "/k.conf": text }),
-    host: { interfaceExists: () => true },
-    configId: "x",
-  });
-  expect(r.diagnostics.errorCount).toBe(0);
-  const v = r.config.vrrpInstances.VI_1;
-  if (!v) throw new Error("no instance");
-  const i = new Instance(instanceParams(r.config, v, () => "10.0.0.5"));
+  const i = instance(`priority 100\n${body}`);
   i.start(0);
   const at = i.pollTimeout() ?? 0;
   i.handleTimeout(at);
@@ -33,19 +18,9 @@ function master(body: string): { i: Instance; at: number } {
   return { i, at };
 }
 
+/** a lower-priority (50) advert: the kind a flood is made of */
 function advert(over: Partial<ReceivedAdvert> = {}): ReceivedAdvert {
-  return {
-    version: 3,
-    vrid: 7,
-    priority: 50,
-    advertIntCs: 100,
-    authType: 0,
-    addresses: ["192.0.2.7"],
-    from: "10.0.0.9",
-    to: "224.0.0.18",
-    ttl: 255,
-    ...over,
-  };
+  return oneAdvert({ priority: 50, ...over });
 }
 
 /**

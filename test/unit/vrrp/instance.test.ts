@@ -1,39 +1,8 @@
 // The instance state machine on its own: packet checks counted under keepalived's
 // statistic names, and each transition with its typed reason and actions in order.
 import { describe, expect, test } from "bun:test";
-import { parseConf } from "../../../src/config/parse";
-import { memorySource } from "../../../src/config/source";
-import { Instance } from "../../../src/vrrp/instance";
-import { instanceParams } from "../../../src/vrrp/params";
-import type { Action, ReceivedAdvert } from "../../../src/vrrp/types";
-
-function instance(body: string, global = "vrrp_version 3"): Instance {
-  const text = `global_defs {\n${global}\n}\nvrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 7\nvirtual_ipaddress {\n192.0.2.7/24\n}\n${body}\n}\n`;
-  const r = parseConf("/k.conf", {
-    source: memorySource({ "/k.conf": text }),
-    host: { interfaceExists: () => true },
-    configId: "x",
-  });
-  expect(r.diagnostics.errorCount).toBe(0);
-  const v = r.config.vrrpInstances.VI_1;
-  if (!v) throw new Error("no instance");
-  return new Instance(instanceParams(r.config, v, () => "10.0.0.5"));
-}
-
-function advert(over: Partial<ReceivedAdvert> = {}): ReceivedAdvert {
-  return {
-    version: 3,
-    vrid: 7,
-    priority: 100,
-    advertIntCs: 100,
-    authType: 0,
-    addresses: ["192.0.2.7"],
-    from: "10.0.0.9",
-    to: "224.0.0.18",
-    ttl: 255,
-    ...over,
-  };
-}
+import type { Action } from "../../../src/vrrp/types";
+import { advert, instance } from "./one-instance";
 
 const kinds = (a: Action[]) =>
   a.map((x) =>

@@ -2,21 +2,9 @@
 // engine's params carry it: strict mode makes the state follow ownership, AH keeps a
 // non-owner out of an initial MASTER, and nopreempt / preempt_delay are judged after that.
 import { expect, test } from "bun:test";
-import { parseConf } from "../../../src/config/parse";
-import { memorySource } from "../../../src/config/source";
-import { type InstanceParams, instanceParams } from "../../../src/vrrp/params";
+import { params as one } from "./one-instance";
 
-function params(body: string, global = ""): InstanceParams {
-  const text = `global_defs {\n${global}\n}\nvrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 7\nvirtual_ipaddress {\n192.0.2.7/24\n}\n${body}\n}\n`;
-  const r = parseConf("/k.conf", {
-    source: memorySource({ "/k.conf": text }),
-    host: { interfaceExists: () => true },
-    configId: "x",
-  });
-  const v = r.config.vrrpInstances.VI_1;
-  if (!v) throw new Error("no instance");
-  return instanceParams(r.config, v, () => "10.0.0.5");
-}
+const params = (body: string, global = "") => one(body, global);
 
 test("without strict mode the configured state stands", () => {
   expect(params("state MASTER\npriority 150").wantMaster).toBe(true);
