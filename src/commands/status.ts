@@ -9,6 +9,7 @@ import type { Io } from "../cli";
 import { connect } from "../control/client";
 import { DEFAULT_CONTROL_SOCKET, type Status } from "../control/protocol";
 import { UnsafeSocketError } from "../runtime/socket-path";
+import { textTable as table } from "../base/table";
 
 const USAGE = "usage: keel status [--json] [--control-socket PATH]\n";
 
@@ -95,16 +96,6 @@ function healthLines(st: Status): string {
   const errs = Object.entries(st.internalErrors ?? {}).filter(([, n]) => n > 0);
   if (errs.length) out += `internal errors: ${errs.map(([part, n]) => `${part} ${n}`).join(", ")} (see the log)\n`;
   return out;
-}
-
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) =>
-    r
-      .map((x, c) => x.padEnd(widths[c]!))
-      .join("  ")
-      .trimEnd();
-  return `${[line(head), ...rows.map(line)].join("\n")}\n`;
 }
 
 export async function status(argv: string[], io: Io): Promise<number> {

@@ -1,5 +1,6 @@
 /** `keel fleet` without --json: the nodes, a row per virtual router, the flags. */
 import type { Snapshot } from "./flags";
+import { textTable as table } from "../base/table";
 
 export function formatFleet(s: Snapshot): string {
   const nodeRows = s.nodes.map((n) => [
@@ -31,14 +32,4 @@ export function formatFleet(s: Snapshot): string {
   out += `\n${table(["VRID", "INSTANCE", "MASTER", ...names, "VIPS"], rows)}`;
   out += s.flags.length ? `\n${s.flags.map((f) => `FLAG ${f.flag}: ${f.message}\n`).join("")}` : "\nno flags\n";
   return out;
-}
-
-function table(head: string[], rows: string[][]): string {
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const line = (r: string[]) =>
-    r
-      .map((x, c) => x.padEnd(widths[c]!))
-      .join("  ")
-      .trimEnd();
-  return `${[line(head), ...rows.map(line)].join("\n")}\n`;
 }
