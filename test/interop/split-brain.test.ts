@@ -30,10 +30,6 @@ beforeAll(() => {
 }, HOOK_TIMEOUT_MS);
 afterAll(() => lab?.destroy());
 
-function nft(host: string, script: string): void {
-  lab.exec(host, ["nft", "-f", lab.file(`${host}-${Date.now()}.nft`, script)]);
-}
-
 const TRANSITION = /\(VI_1\) Entering (MASTER|BACKUP|FAULT) STATE/;
 
 function transitionsSince(p: Proc, from: number): string[] {
@@ -55,7 +51,7 @@ describe("keel's yield advert and keepalived", () => {
     await ka.waitFor(garp, 15_000, ka.lines.findIndex((l) => garp.test(l.text)) + 1);
 
     let from = keel.lines.length;
-    nft(
+    lab.nft(
       "h2",
       `table inet keelsplit {
   chain in { type filter hook input priority 0; policy accept; ip protocol 112 drop; }
@@ -69,7 +65,7 @@ describe("keel's yield advert and keepalived", () => {
     const kaFrom = ka.lines.length;
     from = keel.lines.length;
     const healedAt = Date.now();
-    nft(
+    lab.nft(
       "h2",
       `flush chain inet keelsplit in
 flush chain inet keelsplit out

@@ -230,6 +230,11 @@ export class Lab {
     return sh(["ip", "netns", "exec", this.ns(host), ...cmd], opts);
   }
 
+  /** Load an nftables script inside a host's namespace (a partition: only that host's traffic). */
+  nft(host: string, script: string): void {
+    this.exec(host, ["nft", "-f", this.file(`${host}-${Date.now()}.nft`, script)]);
+  }
+
   /** Write a config file into the lab directory and return its path. */
   file(name: string, text: string): string {
     const p = join(this.dir, name);

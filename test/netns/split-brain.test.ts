@@ -35,11 +35,6 @@ beforeAll(() => {
 }, HOOK_TIMEOUT_MS);
 afterAll(() => lab?.destroy());
 
-function nft(host: string, script: string): void {
-  const path = lab.file(`${host}-${Date.now()}.nft`, script);
-  lab.exec(host, ["nft", "-f", path]);
-}
-
 const PARTITION = `table inet keelsplit {
   chain in { type filter hook input priority 0; policy accept; ip protocol 112 drop; }
   chain out { type filter hook output priority 0; policy accept; ip protocol 112 drop; }
@@ -70,7 +65,7 @@ async function start(): Promise<Pair> {
 /** Partition h2 off (VRRP only) until it is MASTER too. */
 async function split(p: Pair): Promise<void> {
   const from = p.h2.lines.length;
-  nft("h2", PARTITION);
+  lab.nft("h2", PARTITION);
   await p.h2.waitFor(/\(VI_1\) Entering MASTER STATE/, 15_000, from);
 }
 
@@ -170,7 +165,7 @@ describe("split brain on the wire", () => {
     const from1 = p.h1.lines.length;
     const from2 = p.h2.lines.length;
     const healedAt = Date.now();
-    nft(
+    lab.nft(
       "h2",
       `flush chain inet keelsplit in
 flush chain inet keelsplit out
