@@ -32,6 +32,8 @@ const layers: Layer[] = [
   { name: "typecheck", cmd: [bin("tsc"), "--noEmit", "-p", "."] },
   { name: "unit", dir: "test/unit" },
   { name: "sim", dir: "test/sim" },
+  // contrib/prometheus's alerting rules through promtool (check rules, test rules)
+  { name: "contrib", dir: "test/contrib", needs: { prometheus: "promtool" } },
   {
     name: "netns",
     dir: "test/netns",

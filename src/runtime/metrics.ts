@@ -4,11 +4,12 @@
  * built on it keep working with keel, plus keel's own under `keel_`.
  */
 import type { VrrpDriver } from "./vrrp-driver";
-import type { VrrpStats } from "../vrrp/types";
+import type { VrrpState, VrrpStats } from "../vrrp/types";
 import type { LvsCounters, VirtualServerStatus } from "../control/protocol";
 
 /** keepalived's state numbers (vrrp.h): what keepalived_vrrp_state reports. */
 const STATE: Record<string, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 0 };
+const STATES: VrrpState[] = ["INIT", "BACKUP", "MASTER", "FAULT", "STOP"];
 
 const COUNTERS: [string, keyof VrrpStats, string][] = [
   ["keepalived_advertisements_received_total", "advert_rcvd", "Advertisements received"],
@@ -86,6 +87,30 @@ export function renderMetrics(
     for (const n of scripts.names())
       out.push(`keepalived_script_state${labels({ name: n })} ${scripts.running(n) ? 1 : 0}`);
   }
+  // one series per state (Prometheus' enum style), with the family: keepalived_vrrp_state has a
+  // line per VIP only, so an instance without VIPs is absent, and an IPv4 and an IPv6 instance
+  // on one VRID are two virtual routers (RFC 5798 5.2.3: the VRID is per family) that
+  // alerts must not count together (contrib/prometheus/keel-alerts.yml, KeelSplitBrain)
+  head("keel_vrrp_state", "1 for the instance's current state, 0 for the others", "gauge");
+  for (const i of insts)
+    for (const state of STATES)
+      out.push(
+        `keel_vrrp_state${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid, family: i.p.family === 6 ? "inet6" : "inet", state })} ${i.state === state ? 1 : 0}`,
+      );
+  // every transition by where it went and why (the cause's word, src/vrrp/cause.ts): flapping
+  // between BACKUP and FAULT (a tracker going up and down) moves no VIP and shows in no
+  // keepalived_*_master_total, yet leaves the cluster without a standby
+  head("keel_vrrp_transitions_total", "State changes, by new state and reason", "counter");
+  for (const i of insts)
+    for (const [key, n] of driver.transitions.get(i.name) ?? []) {
+      const [to, reason] = key.split(" ");
+      out.push(
+        `keel_vrrp_transitions_total${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid, to, reason })} ${n}`,
+      );
+    }
+  head("keel_vrrp_priority", "Configured priority (255: address owner)", "gauge");
+  for (const i of insts)
+    out.push(`keel_vrrp_priority${labels({ iname: i.name, intf: i.p.ifname, vrid: i.p.vrid })} ${i.p.priority}`);
   head("keel_vrrp_effective_priority", "Priority after tracker weights", "gauge");
   for (const i of insts)
     out.push(

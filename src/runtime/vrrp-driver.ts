@@ -164,6 +164,8 @@ export class VrrpDriver {
   readonly dropped: Record<string, number> = {};
   /** [wire] dual masters and foreign adverts seen, for status, metrics and explain (observations.ts) */
   readonly observations = new Observations();
+  /** transitions by instance, then "TO REASON" (metrics.ts keel_vrrp_transitions_total); kept across reloads */
+  readonly transitions = new Map<string, Map<string, number>>();
   /** failed kernel calls by operation ("vip-add", "send", ...); "internal": exceptions caught */
   readonly kernelErrors: Record<string, number> = {};
 
@@ -867,6 +869,9 @@ export class VrrpDriver {
         return;
       case "transition": {
         const why = describeCause(a.cause);
+        const counts = this.transitions.get(a.instance) ?? new Map<string, number>();
+        this.transitions.set(a.instance, counts);
+        counts.set(`${a.to} ${a.reason}`, (counts.get(`${a.to} ${a.reason}`) ?? 0) + 1);
         this.opts.onEvent?.({
           event: "transition",
           at: Date.now(),
