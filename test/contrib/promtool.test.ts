@@ -3,6 +3,8 @@
 // on its story and stays quiet on its look-alike (keel-alerts.test.yml). That the rules read
 // only metrics keel exports is test/unit/runtime/metrics-contrib.test.ts.
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 const DIR = join(import.meta.dir, "../../contrib/prometheus");
@@ -23,6 +25,30 @@ describe("promtool", () => {
     const r = promtool("test", "rules", "keel-alerts.test.yml");
     expect(r.out).toContain("SUCCESS");
     expect(r.code).toBe(0);
+  });
+
+  test("the Grafana dashboard's queries are PromQL Prometheus parses", () => {
+    const dash = JSON.parse(readFileSync(join(DIR, "../grafana/keel.json"), "utf8")) as {
+      panels: { targets?: { expr: string }[] }[];
+      templating: { list: { type: string; definition?: string }[] };
+    };
+    // Grafana's variables as Prometheus would receive them with "All" picked
+    const promql = (e: string) =>
+      e.replaceAll("$__rate_interval", "1m").replaceAll("$job", ".+").replaceAll("$instance", ".+");
+    const exprs = dash.panels.flatMap((p) => (p.targets ?? []).map((t) => promql(t.expr)));
+    // label_values(METRIC, LABEL) is Grafana's: its selector is the PromQL part
+    for (const v of dash.templating.list)
+      if (v.type === "query") exprs.push(promql(v.definition?.match(/^label_values\((.*), \w+\)$/)?.[1] ?? "?"));
+    const dir = mkdtempSync(join(tmpdir(), "keel-dashboard-"));
+    try {
+      const rules = exprs.map((expr, i) => ({ record: `keel:dashboard_query_${i}`, expr }));
+      writeFileSync(join(dir, "queries.yml"), JSON.stringify({ groups: [{ name: "dashboard", rules }] }));
+      const r = promtool("check", "rules", join(dir, "queries.yml"));
+      expect(r.out).toContain(`SUCCESS: ${exprs.length} rules found`);
+      expect(r.code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test("every alert is tested firing and not firing", async () => {

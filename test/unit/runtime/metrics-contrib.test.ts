@@ -129,6 +129,43 @@ describe("keel's VRRP metrics", () => {
   });
 });
 
+interface Dashboard {
+  uid: string;
+  templating: { list: { name: string; type: string; query?: unknown; definition?: string }[] };
+  panels: {
+    id: number;
+    type: string;
+    title: string;
+    datasource?: { uid: string };
+    targets?: { expr: string; datasource?: { uid: string } }[];
+  }[];
+}
+
+/** contrib/grafana/keel.json, parsed (a JSON error fails the test that reads it). */
+function dashboard(): Dashboard {
+  return JSON.parse(read("contrib/grafana/keel.json")) as Dashboard;
+}
+
+describe("contrib/grafana/keel.json", () => {
+  const dash = dashboard();
+  test("every panel and query reads the data source the user picks ($datasource), ids are unique", () => {
+    expect(dash.templating.list.find((v) => v.name === "datasource")).toMatchObject({
+      type: "datasource",
+      query: "prometheus",
+    });
+    const data = dash.panels.filter((p) => p.type !== "row");
+    expect(data.filter((p) => p.datasource?.uid !== "${datasource}").map((p) => p.title)).toEqual([]);
+    const targets = data.flatMap((p) => p.targets ?? []);
+    expect(targets.filter((t) => t.datasource?.uid !== "${datasource}")).toEqual([]);
+    expect(new Set(dash.panels.map((p) => p.id)).size).toBe(dash.panels.length);
+  });
+
+  test("every query is filtered by the job variable (one cluster at a time)", () => {
+    const data = dash.panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
+    expect(data.filter((e) => !e.includes('job=~"$job"'))).toEqual([]);
+  });
+});
+
 describe("contrib/ uses only what keel exports", () => {
   const metrics = exported(renderMetrics(driver(), SCRIPTS, LVS, { vrrp: 0 }));
   // `up` is Prometheus' own result of a scrape; job and instance it adds to every series
@@ -170,6 +207,16 @@ describe("contrib/ uses only what keel exports", () => {
     const series = t.tests.flatMap((g) => g.input_series.map((i) => i.series));
     expect(series.length).toBeGreaterThan(20);
     expect(series.flatMap((x) => problems(x, x))).toEqual([]);
+  });
+
+  test("the Grafana dashboard: every panel and variable reads keel's metrics, with their labels", () => {
+    const dash = dashboard();
+    const exprs = dash.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ where: p.title, expr: t.expr })));
+    expect(exprs.length).toBeGreaterThan(20);
+    const vars = dash.templating.list.filter((v) => v.type === "query");
+    expect(vars.map((v) => v.name)).toEqual(["job", "instance"]);
+    const all = [...exprs, ...vars.map((v) => ({ where: `$${v.name}`, expr: v.definition ?? "" }))];
+    expect(all.flatMap((e) => problems(e.where, e.expr))).toEqual([]);
   });
 
   test("a metric keel does not export, or a label it does not carry, is caught", () => {
