@@ -39,7 +39,7 @@ const layers: Layer[] = [
     dir: "test/netns",
     root: true,
     build: true,
-    needs: { iproute2: "ip", tshark: "tshark", nftables: "nft" },
+    needs: { iproute2: "ip", tshark: "tshark", nftables: "nft", prometheus: "prometheus" },
   },
   {
     name: "interop",

@@ -95,6 +95,12 @@ describe("Prometheus metrics", () => {
     expect(value('keepalived_become_master_total{iname="VI_1",intf="eth0",vrid="51"}')).toBe(1);
     expect(samples).toContain('keepalived_script_status{name="chk"} 1');
     expect(samples).toContain('keel_vrrp_effective_priority{iname="VI_1",intf="eth0",vrid="51"} 150');
+    // keel's own (contrib/prometheus/keel-alerts.yml reads them)
+    expect(samples).toContain('keel_vrrp_state{iname="VI_1",intf="eth0",vrid="51",family="inet",state="MASTER"} 1');
+    expect(samples).toContain('keel_vrrp_state{iname="VI_1",intf="eth0",vrid="51",family="inet",state="BACKUP"} 0');
+    expect(samples).toContain(
+      'keel_vrrp_transitions_total{iname="VI_1",intf="eth0",vrid="51",to="MASTER",reason="master-down-timer"} 1',
+    );
     k.kill("SIGTERM");
     expect(await k.exited).toBe(0);
   }, 20_000);
