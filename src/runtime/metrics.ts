@@ -89,8 +89,8 @@ export function renderMetrics(
   }
   // one series per state (Prometheus' enum style), with the family: keepalived_vrrp_state has a
   // line per VIP only, so an instance without VIPs is absent, and an IPv4 and an IPv6 instance
-  // on one VRID are two virtual routers (RFC 5798 5.2.3: the VRID is per family) that
-  // alerts must not count together (contrib/prometheus/keel-alerts.yml, KeelSplitBrain)
+  // on one VRID are two virtual routers (RFC 5798, Abstract: the families' virtual routers "do
+  // not overlap") that alerts must not count together (contrib/prometheus/keel-alerts.yml)
   head("keel_vrrp_state", "1 for the instance's current state, 0 for the others", "gauge");
   for (const i of insts)
     for (const state of STATES)
