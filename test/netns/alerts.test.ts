@@ -4,7 +4,8 @@
  * exposition): two keel hosts and a monitoring host on one bridge, Prometheus in the
  * monitoring host scraping both every second and evaluating the rules every second.
  *
- * - healthy: one master for VRID 51, every rule evaluated, no alert;
+ * - healthy: one master for VRID 51, every rule evaluated, no alert; the Grafana dashboard's
+ *   queries answer, its VRRP panels with both nodes (the state panel: h1 2, MASTER; h2 1);
  * - h2 deaf to VRRP (an nft rule drops protocol 112 on its input only): h2 becomes MASTER
  *   too while h1 hears it, so KeelSplitBrain (across the two scrapes) is pending and
  *   KeelDualMaster (h1's own counter) fires;
@@ -18,6 +19,7 @@ import { join } from "node:path";
 import { HOOK_TIMEOUT_MS, Lab, ensureKeel, eventually, instance, masterFirst } from "./harness";
 
 const RULES = join(import.meta.dir, "../../contrib/prometheus/keel-alerts.yml");
+const DASHBOARD = join(import.meta.dir, "../../contrib/grafana/keel.json");
 const GLOBAL = "global_defs {\n  router_id test\n}\n";
 const PROM = "127.0.0.1:9090";
 
@@ -41,6 +43,21 @@ function api<T>(path: string): T {
   const body = JSON.parse(lab.exec("mon", [process.execPath, "-e", js])) as { status: string; data: T };
   expect(body.status).toBe("success");
   return body.data;
+}
+
+type Sample = { metric: Record<string, string>; value: [number, string] };
+
+/** Instant queries, all from one process in the monitoring host: each query's samples. */
+function queries(exprs: string[]): Sample[][] {
+  const urls = exprs.map((e) => `http://${PROM}/api/v1/query?query=${encodeURIComponent(e)}`);
+  const js = `const out = []; for (const u of ${JSON.stringify(urls)}) out.push(await (await fetch(u)).json()); console.log(JSON.stringify(out))`;
+  const answers = JSON.parse(lab.exec("mon", [process.execPath, "-e", js])) as {
+    status: string;
+    error?: string;
+    data: { result: Sample[] };
+  }[];
+  expect(answers.filter((a) => a.status !== "success").map((a) => a.error)).toEqual([]);
+  return answers.map((a) => a.data.result);
 }
 
 const alerts = () => api<{ alerts: Alert[] }>("/api/v1/alerts").alerts;
@@ -106,6 +123,31 @@ test("the alerting rules on a real scrape: quiet when healthy, split brain and d
     250,
   );
   expect(alerts()).toEqual([]);
+
+  // the Grafana dashboard's queries on the same data, its variables as "All" picks them: the
+  // VRRP panels show both nodes, the state panel in its own numbers (2 MASTER, 1 BACKUP)
+  const dash = JSON.parse(await Bun.file(DASHBOARD).text()) as {
+    panels: { title: string; targets?: { expr: string }[] }[];
+  };
+  const panels = dash.panels.flatMap((p) => (p.targets ?? []).map((t) => ({ title: p.title, expr: t.expr })));
+  const promql = (e: string) =>
+    e.replaceAll("$__rate_interval", "1m").replaceAll("$job", ".+").replaceAll("$instance", ".+");
+  // rate() and increase() need two scrapes in their window: wait until every VRRP panel has data
+  const vrrp = ["Instance state", "Masters per virtual router", "Priority", "Transitions", "Adverts sent and received"];
+  const results = await eventually(
+    () => {
+      const r = queries(panels.map((p) => promql(p.expr)));
+      const shown = new Set(panels.filter((_, i) => (r[i]?.length ?? 0) > 0).map((p) => p.title));
+      return [...vrrp, "Scraped"].every((t) => shown.has(t)) && r;
+    },
+    20_000,
+    250,
+  );
+  const state = results[panels.findIndex((p) => p.title === "Instance state")] ?? [];
+  expect(Object.fromEntries(state.map((r) => [r.metric.instance, r.value[1]]))).toEqual({
+    [target("h1")]: "2",
+    [target("h2")]: "1",
+  });
 
   // h2 hears no VRRP: MASTER too; h1 hears h2's adverts and counts a dual master
   const from = h2.lines.length;
