@@ -41,11 +41,15 @@ export function cellText(c: Cell | undefined): string {
   return `${c.stale ? staleLabel(c.state) : c.state} ${c.prio}`;
 }
 
+/** A node that has not answered yet (and has not failed): neither up nor unreachable. */
+const waiting = (v: { status?: unknown; error?: string }) => v.status === undefined && v.error === undefined;
+
 function header(m: FleetModel): string {
-  const up = m.snap.nodes.filter((n) => n.reachable).length;
-  const down = m.snap.nodes.length - up;
+  const down = m.views.filter((v) => v.error !== undefined).length;
+  const wait = m.views.filter(waiting).length;
   const n = m.snap.flags.length;
-  return ` keel fleet | ${m.snap.nodes.length} nodes${down ? `, ${down} UNREACHABLE` : ", all answer"} | ${m.snap.rows.length} VRIDs | ${n ? `${n} FLAG${n > 1 ? "S" : ""}` : "no flags"}`;
+  const how = [down ? `${down} UNREACHABLE` : "", wait ? `${wait} not answered yet` : ""].filter(Boolean);
+  return ` keel fleet | ${m.views.length} nodes, ${how.length ? how.join(", ") : "all answer"} | ${m.snap.rows.length} VRIDs | ${n ? `${n} FLAG${n > 1 ? "S" : ""}` : "no flags"}`;
 }
 
 function Nodes(p: { m: FleetModel }) {
@@ -53,7 +57,7 @@ function Nodes(p: { m: FleetModel }) {
     <Text wrap="truncate-end">
       {" nodes:"}
       {p.m.snap.nodes.map((n, i) => {
-        const text = `${n.name} ${n.reachable ? "up" : `UNREACHABLE (${n.error ?? "?"})`}`;
+        const text = `${n.name} ${n.reachable ? (waiting(p.m.views[i] ?? {}) ? "..." : "up") : `UNREACHABLE (${n.error ?? "?"})`}`;
         return (
           <Text key={n.name}>
             {" "}
