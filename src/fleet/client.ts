@@ -49,7 +49,9 @@ export async function targetClient(t: Target): Promise<Client> {
       eventCb = cb;
     },
     close() {
+      closed = true;
       ch.close();
+      fail("closed");
     },
   };
 }

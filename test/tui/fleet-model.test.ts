@@ -68,7 +68,7 @@ describe("fleet model", () => {
     ).toEqual(["h1 VI_1 MASTER -> BACKUP (master-down-timer)", "h2 VI_1 BACKUP -> MASTER (master-down-timer)"]);
   });
 
-  test("the timeline keeps changes: passing checks and repeated script results add nothing", () => {
+  test("the timeline keeps changes: passing checks, repeated script results and notifications add nothing", () => {
     let m = three();
     const n = m.timeline.length;
     const ok: Event = { event: "track", at: 6000, kind: "script", name: "chk", ok: true, code: 0 };
@@ -82,7 +82,9 @@ describe("fleet model", () => {
       line: up ? "ok" : "refused",
       ms: 1,
     });
-    const events = [ok, ok, ok, check(true), check(true), check(true), check(false), check(false)];
+    // a notify repeats the transition it ran for: not a change either
+    const notify: Event = { event: "notify", at: 6000, kind: "instance", name: "VI_1", state: "MASTER", priority: 100 };
+    const events = [ok, ok, ok, notify, check(true), check(true), check(true), check(false), check(false)];
     m = reduceFleet(m, { type: "events", node: "h2", events, at: 6100 });
     expect(m.timeline.slice(n).map((e) => e.text)).toEqual([
       "track script chk ok exit=0",

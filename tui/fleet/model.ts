@@ -111,7 +111,11 @@ function takeViews(m: FleetModel, views: NodeView[], at: number): FleetModel {
 }
 
 function takeEvents(m: FleetModel, node: string, events: Event[], at: number): FleetModel {
-  const { changes, known } = changesOnly(events, m.known.get(node) ?? new Map());
+  // a notify event repeats the transition before it (the script or FIFO it ran): not a change
+  const { changes, known } = changesOnly(
+    events.filter((e) => e.event !== "notify"),
+    m.known.get(node) ?? new Map(),
+  );
   let seq = m.seq;
   const add = changes.map(
     (e): FleetEntry => ({ seq: ++seq, at: e.at, node, kind: e.event, instance: eventInstance(e), text: eventText(e) }),

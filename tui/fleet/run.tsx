@@ -47,13 +47,13 @@ export interface FleetHandle {
 
 export function startFleetTui(o: FleetTuiOptions): FleetHandle {
   const flushMs = o.flushMs ?? 250;
-  let followed: Followed | undefined;
-  const store = new FleetStore(initialFleet([], Date.now()), flushMs);
-  followed = o.follow(
-    () => store.queue({ type: "nodes", views: followed?.views() ?? [], at: Date.now() }),
-    (node, e) => store.queue({ type: "events", node, events: [e], at: Date.now() }),
+  let store: FleetStore | undefined;
+  const followed = o.follow(
+    () => store?.queue({ type: "nodes", views: followed.views(), at: Date.now() }),
+    (node, e) => store?.queue({ type: "events", node, events: [e], at: Date.now() }),
   );
-  store.queue({ type: "nodes", views: followed.views(), at: Date.now() });
+  // the first frame already lists the nodes (as not answered yet)
+  store = new FleetStore(initialFleet(followed.views(), Date.now()), flushMs);
   const tick = setInterval(() => store.queue({ type: "tick", at: Date.now() }), 1000);
   const open = (node: string): OpenedNode => {
     const target = o.targetOf(node);
@@ -97,7 +97,7 @@ export function startFleetTui(o: FleetTuiOptions): FleetHandle {
   );
   void done.finally(() => {
     clearInterval(tick);
-    followed?.stop();
+    followed.stop();
     store.stop();
   });
   return { store, done, quit: () => ink.unmount() };
