@@ -2,7 +2,7 @@
  * `keel fleet` on a terminal (tmux), the compiled binary, over three keel nodes in
  * namespaces reached through `exec:ip netns exec NS keel control --stdio` targets (as
  * test/netns/fleet.test.ts sets them up for --json): all three shown, a forced split brain
- * flagged on screen within 2 s, a node opened in the single-node views and left, a killed
+ * flagged on screen within 2 s, a drifted configuration flagged, a node opened in the single-node views and left, a killed
  * node shown unreachable with its last state stale, q exits 0.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -45,7 +45,7 @@ describe("keel fleet under tmux", () => {
     lab?.destroy();
   });
 
-  test("three nodes; a split brain flagged within 2 s; a node opened and left; a killed node stale; q exits 0", async () => {
+  test("three nodes; a split brain flagged within 2 s; a drifted config; a node opened and left; a killed node stale; q exits 0", async () => {
     // --timeout: each exec: target starts a keel binary, which on a loaded machine has needed 3 s
     pane.open(`${KEEL} fleet --timeout 20 ${targets.join(" ")}`);
     await pane.waitScreen(/3 nodes, all answer \| 1 VRIDs \| no flags/, 30_000);
@@ -71,6 +71,14 @@ describe("keel fleet under tmux", () => {
 
     lab.exec("h1", ["nft", "delete table inet fleettui"]);
     await pane.waitScreen(/\| no flags/, 20_000);
+
+    // drift: h3 reloaded with a second VIP
+    lab.file("h3.conf", instance({ priority: PRIO.h3, state: "BACKUP", vips: ["10.99.0.100/32", "10.99.0.101/32"] }));
+    keels.h3!.kill("SIGHUP");
+    await pane.waitScreen(/! config-drift: VRID 51 \(IPv4\): configuration hashes differ/, 20_000);
+    expect(pane.screen()).toContain(
+      "! vip-mismatch: VRID 51 (IPv4): VIP sets differ: h1,h2: 10.99.0.100/32; h3: 10.99.0.100/32 10.99.0.101/32",
+    );
 
     // open h2 in the single-node views, and come back
     pane.keys("l");
