@@ -98,9 +98,15 @@ const layers: Layer[] = [
       "bash-completion": "/usr/share/bash-completion/bash_completion",
     },
   },
-  // Ink against a fake stdout needs nothing; only the tmux end-to-end needs root + tmux.
+  // Ink against a fake stdout needs nothing; only the tmux end-to-end needs root + tmux (and nft: keel fleet's split brain).
   { name: "tui", dir: "test/tui", ignore: "test/tui/e2e/**" },
-  { name: "tui-e2e", dir: "test/tui/e2e", root: true, build: true, needs: { tmux: "tmux", iproute2: "ip" } },
+  {
+    name: "tui-e2e",
+    dir: "test/tui/e2e",
+    root: true,
+    build: true,
+    needs: { tmux: "tmux", iproute2: "ip", nftables: "nft" },
+  },
 ];
 
 const wanted = process.argv.slice(2);

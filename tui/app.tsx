@@ -33,6 +33,10 @@ export interface AppProps {
   banner?: string;
   extraKeys?: ExtraKey[];
   color: boolean;
+  /** `q` calls this instead of leaving Ink (the fleet screen: back to the fleet) */
+  onQuit?: () => void;
+  /** what `q` does, in the footer (default "quit") */
+  quitWord?: string;
 }
 
 function counts(m: Model): string {
@@ -83,7 +87,7 @@ function Tabs(p: { m: Model }) {
   );
 }
 
-function Footer(p: { m: Model }) {
+function Footer(p: { m: Model; quitWord: string }) {
   const { m } = p;
   if (m.mode === "filter") return <Text wrap="truncate-end">{` filter: ${m.filter}_  (enter keep, esc clear)`}</Text>;
   if (m.mode === "confirm-reload")
@@ -105,8 +109,8 @@ function Footer(p: { m: Model }) {
     );
   const keys =
     m.mode === "detail"
-      ? "esc back  g garp  r reload  tab view  ? help  q quit"
-      : "j/k move  enter detail  / filter  tab view  r reload  g garp  ? help  q quit";
+      ? `esc back  g garp  r reload  tab view  ? help  q ${p.quitWord}`
+      : `j/k move  enter detail  / filter  tab view  r reload  g garp  ? help  q ${p.quitWord}`;
   return <Text wrap="truncate-end">{` ${filt}${keys}`}</Text>;
 }
 
@@ -146,7 +150,8 @@ export function App(p: AppProps) {
     const say = (text: string, error: boolean) => p.store.dispatch({ type: "message", text, error, at: Date.now() });
     switch (effect.kind) {
       case "quit":
-        exit();
+        if (p.onQuit) p.onQuit();
+        else exit();
         return;
       case "reload":
         void p.source
@@ -199,7 +204,7 @@ export function App(p: AppProps) {
         ))}
         <Tabs m={m} />
         {body}
-        <Footer m={m} />
+        <Footer m={m} quitWord={p.quitWord ?? "quit"} />
       </Box>
     </ColorContext.Provider>
   );

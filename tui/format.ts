@@ -144,3 +144,50 @@ export function wrap(text: string, width: number): string[] {
 export function ascii(text: string): string {
   return text.replace(/\u2212/g, "-");
 }
+
+/** "101" or "101->91": configured priority, and the effective one when it differs. */
+export function prioText(i: { priority: number; effectivePriority: number }): string {
+  return i.priority === i.effectivePriority ? String(i.priority) : `${i.priority}->${i.effectivePriority}`;
+}
+
+/** A state as the last known one of a daemon that no longer answers. */
+export function staleLabel(state: string): string {
+  return `was ${state}`;
+}
+
+/** One cell of a state strip: the state's letter (reads without colour), "." before anything was known. */
+export function stateCell(state: string | undefined): string {
+  if (state === undefined) return ".";
+  return state === "MASTER" ? "M" : state === "BACKUP" ? "B" : state === "FAULT" ? "F" : "?";
+}
+
+/**
+ * An instance's state over the last `cells * cellMs` ms, one letter per cell (oldest left,
+ * the cell ending at `now` right): the state it was in at each cell's end, from its
+ * transitions (oldest first) and its state now. Before its first known transition it was
+ * in that transition's `from` state; before `since` (when watching began) nothing is known.
+ */
+export function stateStrip(
+  transitions: readonly { at: number; from: string; to: string }[],
+  current: string,
+  now: number,
+  cells: number,
+  cellMs: number,
+  since = Number.NEGATIVE_INFINITY,
+): string {
+  let out = "";
+  let k = 0;
+  for (let c = cells - 1; c >= 0; c--) {
+    const t = now - c * cellMs;
+    while (k < transitions.length && transitions[k]!.at <= t) k++;
+    // k: the first transition after t
+    const state = k > 0 ? transitions[k - 1]!.to : (transitions[0]?.from ?? current);
+    out += t < since && k === 0 ? stateCell(undefined) : stateCell(state);
+  }
+  return out;
+}
+
+/** A strip cut into runs of one letter (one coloured text node per run). */
+export function runs(strip: string): string[] {
+  return strip.match(/(.)\1*/g) ?? [];
+}

@@ -10,7 +10,8 @@ import type {
   TrackerStatus,
   VirtualServerStatus,
 } from "../src/control/protocol";
-import { eventInstance, eventText } from "./format";
+import { changesOnly, type Known, knownFrom } from "./changes";
+import { eventInstance, eventText, prioText } from "./format";
 
 export type View = "instances" | "timeline" | "trackers" | "servers" | "events";
 export const VIEWS: View[] = ["instances", "timeline", "trackers", "servers", "events"];
@@ -26,6 +27,8 @@ export const MAX_EVENTS = 1000;
 export const MAX_TIMELINE = 500;
 /** samples of advert rate kept per instance (one per status poll) */
 export const RATE_HISTORY = 60;
+/** check latencies kept per checker (one per completed attempt) */
+export const LATENCY_HISTORY = 60;
 
 export interface LogEntry {
   seq: number;
@@ -54,6 +57,16 @@ export interface Rate {
   hist: number[];
 }
 
+export interface Latency {
+  /** epoch ms of the newest sample */
+  at: number;
+  /** ms per completed attempt, oldest first */
+  hist: number[];
+}
+
+/** The key of one checker of one real server. */
+export const checkerId = (vs: string, rs: string, type: string) => `${vs}|${rs}|${type}`;
+
 export type Mode = "normal" | "filter" | "confirm-reload" | "help" | "detail";
 
 export interface Model {
@@ -61,6 +74,12 @@ export interface Model {
   conn: "connecting" | "connected" | "disconnected";
   connError?: string;
   status?: Status;
+  /** when the last status arrived: after a disconnection the rows are this old (stale) */
+  seenAt?: number;
+  /** the checkers' and trackers' last results: the log keeps only changes (changes.ts) */
+  known: Known;
+  /** check latencies per checker (checkerId) */
+  latency: Map<string, Latency>;
   /** instance name → index in status.instances */
   index: Map<string, number>;
   now: number;
@@ -96,6 +115,8 @@ export function initialModel(socketPath: string, now: number): Model {
     socketPath,
     conn: "connecting",
     index: new Map(),
+    known: new Map(),
+    latency: new Map(),
     now,
     events: [],
     seq: 0,
@@ -131,9 +152,44 @@ function nextRates(prev: Map<string, Rate>, st: Status, at: number): Map<string,
   return out;
 }
 
+/**
+ * A latency sample per completed check: from the `checker` events' `ms`, and from a polled
+ * status' `latencyMs` for an attempt newer than the last sample (a daemon whose events carry
+ * no `ms`). The status' `lastCheck` is taken just before the event's `at`, so one attempt
+ * seen both ways is counted once.
+ */
+function addLatency(lat: Map<string, Latency>, id: string, at: number, ms: number): Map<string, Latency> {
+  const p = lat.get(id);
+  if (p && at <= p.at) return lat;
+  const hist = (p?.hist ?? []).slice(-(LATENCY_HISTORY - 1));
+  hist.push(ms);
+  const out = new Map(lat);
+  out.set(id, { at, hist });
+  return out;
+}
+
+function statusLatency(lat: Map<string, Latency>, st: Status): Map<string, Latency> {
+  let out = lat;
+  for (const v of st.virtualServers ?? [])
+    for (const r of v.realServers)
+      for (const c of r.checkers)
+        if (c.lastCheck !== undefined && c.latencyMs !== undefined)
+          out = addLatency(out, checkerId(v.name, r.address, c.type), c.lastCheck, c.latencyMs);
+  return out;
+}
+
 function takeStatus(m: Model, st: Status, at: number): Model {
   const timeline = m.timeline.length > 0 ? m.timeline : seedTimeline(st);
-  return { ...m, status: st, index: indexOf(st), rates: nextRates(m.rates, st, at), now: at, timeline };
+  return {
+    ...m,
+    status: st,
+    seenAt: at,
+    index: indexOf(st),
+    rates: nextRates(m.rates, st, at),
+    latency: statusLatency(m.latency, st),
+    now: at,
+    timeline,
+  };
 }
 
 /** Before any event, the snapshot's last transitions are the best timeline there is. */
@@ -149,11 +205,18 @@ function seedTimeline(st: Status): Transition[] {
 
 function applyEvents(m: Model, events: Event[], at: number): Model {
   if (events.length === 0) return m;
-  let seq = m.seq;
-  const first = seq + 1;
+  const first = m.seq + 1;
+  const seq = m.seq + events.length;
+  // the log keeps changes; every event still updates the status below. Sequence numbers
+  // are per event (the timeline's keys), so the log's may skip.
+  const { changes, known } = changesOnly(events, m.known);
+  const kept = new Set(changes);
   const log = m.events.concat(
-    events.map((e) => ({ seq: ++seq, at: e.at, kind: e.event, instance: eventInstance(e), text: eventText(e) })),
+    events.flatMap((e, n) =>
+      kept.has(e) ? [{ seq: first + n, at: e.at, kind: e.event, instance: eventInstance(e), text: eventText(e) }] : [],
+    ),
   );
+  let latency = m.latency;
   const timeline = m.timeline.slice();
   let st = m.status;
   let instances: InstanceStatus[] | undefined;
@@ -215,6 +278,8 @@ function applyEvents(m: Model, events: Event[], at: number): Model {
       }
       case "checker":
       case "real-server": {
+        if (e.event === "checker" && e.ms !== undefined)
+          latency = addLatency(latency, checkerId(e.virtualServer, e.realServer, e.type), e.at, e.ms);
         const v = vs(e.virtualServer);
         if (!v) break;
         v.realServers = v.realServers.map((r) => {
@@ -228,7 +293,9 @@ function applyEvents(m: Model, events: Event[], at: number): Model {
           return {
             ...r,
             checkers: r.checkers.map((c) =>
-              c.type === e.type ? { ...c, up: e.up, lastCheck: e.at, lastResult: e.line } : c,
+              c.type === e.type
+                ? { ...c, up: e.up, lastCheck: e.at, lastResult: e.line, latencyMs: e.ms ?? c.latencyMs }
+                : c,
             ),
           };
         });
@@ -256,6 +323,8 @@ function applyEvents(m: Model, events: Event[], at: number): Model {
     ...m,
     status: st,
     seq,
+    known,
+    latency,
     now: Math.max(m.now, at),
     events: log.length > MAX_EVENTS ? log.slice(-MAX_EVENTS) : log,
     timeline: timeline.length > MAX_TIMELINE ? timeline.slice(-MAX_TIMELINE) : timeline,
@@ -267,7 +336,14 @@ export function reduce(m: Model, a: Action): Model {
     case "connecting":
       return { ...m, conn: "connecting", now: a.at };
     case "connected":
-      return { ...takeStatus(m, a.status, a.at), conn: "connected", connError: undefined };
+      // only the subscribe snapshot seeds what is known: a poll's status may run ahead of
+      // the events still queued, and would hide the change they carry
+      return {
+        ...takeStatus(m, a.status, a.at),
+        known: knownFrom(a.status, m.known),
+        conn: "connected",
+        connError: undefined,
+      };
     case "disconnected":
       return { ...m, conn: "disconnected", connError: a.error, now: a.at };
     case "status":
@@ -298,7 +374,7 @@ export function instanceRows(m: Model): InstanceStatus[] {
   const f = m.filter.toLowerCase();
   if (!f) return all;
   return all.filter((i) =>
-    has(`${i.name} ${i.interface ?? ""} ${i.state} ${i.vrid} ${i.master ?? ""} ${i.vips.join(" ")}`, f),
+    has(`${i.name} ${i.interface ?? ""} ${i.state} ${i.vrid} ${prioText(i)} ${i.master ?? ""} ${i.vips.join(" ")}`, f),
   );
 }
 
@@ -357,6 +433,11 @@ export function rowCount(m: Model, v: View = m.view): number {
     case "servers":
       return serverRows(m).length;
   }
+}
+
+/** The daemon does not answer now: what is shown is its last known state, not a live one. */
+export function isStale(m: Model): boolean {
+  return m.conn !== "connected" && m.status !== undefined;
 }
 
 /** The instance under the cursor (instances and timeline views) or in detail. */

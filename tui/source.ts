@@ -104,14 +104,20 @@ export class Source {
     const gen = ++this.gen;
     this.store.queue({ type: "connecting", at: this.now() });
     let c: Client;
+    let guard: ReturnType<typeof setTimeout> | undefined;
     try {
       c = await Promise.race([
         this.o.connect(this.o.socketPath),
-        new Promise<never>((_, rej) => setTimeout(() => rej(new Error("connect timed out")), this.timeoutMs)),
+        new Promise<never>((_, rej) => {
+          guard = setTimeout(() => rej(new Error("connect timed out")), this.timeoutMs);
+        }),
       ]);
     } catch (e) {
       if (gen === this.gen) this.down(gen, (e as Error).message);
       return;
+    } finally {
+      // a pending guard would keep the process alive that long after the user quit
+      clearTimeout(guard);
     }
     if (gen !== this.gen) {
       c.close();

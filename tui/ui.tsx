@@ -52,6 +52,22 @@ export interface Col {
   right?: boolean;
   /** shown only when the line is at least this wide */
   minWidth?: number;
+  /** sized to its content (sizeToContent), `w` at least */
+  fit?: boolean;
+}
+
+/**
+ * Columns marked `fit` as wide as their title and the widest value among `rows` (the rows
+ * on screen: a page of a 1,000-instance table costs the same as a short one), so "101->91"
+ * or a long interface name is never cut while the terminal has room.
+ */
+export function sizeToContent<R>(cols: Col[], rows: readonly R[], value: (id: string, r: R) => string): Col[] {
+  return cols.map((c) => {
+    if (!c.fit) return c;
+    let w = Math.max(c.w, c.title.length);
+    for (const r of rows) w = Math.max(w, value(c.id, r).length);
+    return w === c.w ? c : { ...c, w };
+  });
 }
 
 /** Widths for `cols` in `width` columns (1 column gap between cells, 1 for the selection marker). */
@@ -114,11 +130,13 @@ export function Cells(p: {
   value: (id: string) => string;
   color?: (id: string) => string | undefined;
   selected?: boolean;
+  /** the row is not live (stale): every cell grey */
+  dim?: boolean;
 }) {
   const segs: { key: string; text: string; color?: string }[] = [];
   for (const c of p.cols) {
     const text = `${cell(c, p.value(c.id))} `;
-    const color = p.color?.(c.id);
+    const color = p.dim ? "gray" : p.color?.(c.id);
     const last = segs[segs.length - 1];
     if (last && last.color === color) last.text += text;
     else segs.push({ key: c.id, text, color });

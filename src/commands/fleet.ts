@@ -3,10 +3,13 @@
  * once (src/fleet), a row per virtual router with every node's view, and the flags raised
  * across nodes. Exit 0 when no flag is raised, 2 when one is (a node unreachable
  * included), 1 for bad arguments: a monitoring check (Nagios' CRITICAL is 2).
+ * On a terminal without --json: the live fleet screen (tui/fleet) until the user quits.
  */
 import { optValue, parseSubcommand } from "../args";
 import type { OptionSpec } from "../base/getopt";
 import type { Io } from "../cli";
+import type { Event } from "../control/protocol";
+import { targetClient } from "../fleet/client";
 import { readFleetFile } from "../fleet/file";
 import { type Snapshot, snapshot } from "../fleet/flags";
 import { DEFAULT_LINK, NodeLink } from "../fleet/link";
@@ -19,6 +22,7 @@ const USAGE = `usage: keel fleet [--json [--watch]] [-F FILE] [--timeout SECONDS
   TARGET: unix:PATH | ssh://[user@]host[:port][?socket=PATH] | exec:COMMAND
   -F, --file FILE   the nodes of a fleet.toml ([nodes] NAME = "TARGET")
   --json            the snapshot as JSON; --watch: one JSON line per change, until interrupted
+                    (without --json: a live screen on a terminal, the text table otherwise)
   --timeout S       how long a node may take to answer (default 5)
 exit status: 0 no flag, 2 a flag is raised (split-brain, no-master, vip-mismatch,
   config-drift, advert-int-mismatch, version-mismatch, auth-mismatch, unreachable), 1 usage
@@ -80,10 +84,11 @@ export async function fleet(argv: string[], io: Io): Promise<number> {
   const json = args.opts.has("json");
   const watch = args.opts.has("watch");
   if (watch && !json) {
-    io.err("keel fleet: --watch needs --json (the live screen is not built yet)\n");
+    io.err("keel fleet: --watch needs --json (on a terminal, keel fleet without --json is live)\n");
     return 1;
   }
   const opts = { ...DEFAULT_LINK, timeoutMs: timeoutS * 1000 };
+  if (!json && process.stdout.isTTY && process.stdin.isTTY) return fleetScreen(nodes, opts);
   let onChange = () => {};
   const links = nodes.map((n) => new NodeLink(n.name, n.target, n.parsed, () => onChange(), opts));
   const current = () => snapshot(links.map((l) => l.view));
@@ -148,5 +153,30 @@ function streamChanges(
     };
     process.on("SIGINT", stop);
     process.on("SIGTERM", stop);
+  });
+}
+
+type Node = { name: string; target: string; parsed: import("../fleet/target").Target };
+
+/** The live screen: the links feed it views and events; Enter opens a node over a channel of its own. */
+async function fleetScreen(nodes: Node[], opts: typeof DEFAULT_LINK): Promise<number> {
+  const { runFleetTui } = await import("../../tui/index.ts");
+  const byName = new Map(nodes.map((n) => [n.name, n]));
+  return runFleetTui({
+    follow(changed, event) {
+      const links = nodes.map(
+        (n) => new NodeLink(n.name, n.target, n.parsed, changed, opts, (e: Event) => event(n.name, e)),
+      );
+      for (const l of links) l.start();
+      return {
+        views: () => links.map((l) => l.view),
+        stop: () => {
+          for (const l of links) l.stop();
+        },
+      };
+    },
+    connect: (name) => targetClient(byName.get(name)!.parsed),
+    targetOf: (name) => byName.get(name)?.target ?? name,
+    timeoutMs: opts.timeoutMs,
   });
 }

@@ -229,7 +229,17 @@ export type Event =
       line: string;
       count?: number;
     }
-  | { event: "checker"; at: number; virtualServer: string; realServer: string; type: string; up: boolean; line: string }
+  /** one completed check attempt; `ms`: how long it took (the TUI's latency sparklines) */
+  | {
+      event: "checker";
+      at: number;
+      virtualServer: string;
+      realServer: string;
+      type: string;
+      up: boolean;
+      line: string;
+      ms?: number;
+    }
   | { event: "real-server"; at: number; virtualServer: string; realServer: string; up: boolean; liveWeight?: number }
   | { event: "quorum"; at: number; virtualServer: string; up: boolean; aliveWeight: number }
   | ({ event: "reload" } & ReloadStatus);
@@ -303,7 +313,14 @@ const EVENT_FIELDS: Record<Event["event"], Record<string, `${FieldType}${"" | "?
   track: { kind: "string", name: "string", ok: "boolean?", value: "number?", code: "number?", ms: "number?" },
   "rx-error": { instance: "string?", from: "string", code: "string" },
   notify: { kind: "string", name: "string", state: "string", priority: "number" },
-  checker: { virtualServer: "string", realServer: "string", type: "string", up: "boolean", line: "string" },
+  checker: {
+    virtualServer: "string",
+    realServer: "string",
+    type: "string",
+    up: "boolean",
+    line: "string",
+    ms: "number?",
+  },
   "real-server": { virtualServer: "string", realServer: "string", up: "boolean", liveWeight: "number?" },
   quorum: { virtualServer: "string", up: "boolean", aliveWeight: "number" },
   reload: { ok: "boolean", applied: "boolean", errors: "string[]" },

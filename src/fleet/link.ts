@@ -6,7 +6,7 @@
  * unanswered for `timeoutMs` makes the node unreachable with the reason, and is opened
  * again after a backoff that doubles from `backoffMs` to `maxBackoffMs` (reset by an answer).
  */
-import type { Status } from "../control/protocol";
+import type { Event, Status } from "../control/protocol";
 import { parseServerLine } from "../control/protocol";
 import { type Channel, openChannel } from "./channel";
 import type { NodeView } from "./flags";
@@ -41,6 +41,8 @@ export class NodeLink {
     private readonly t: Target,
     private readonly changed: () => void,
     private readonly o: LinkOptions = DEFAULT_LINK,
+    /** each event the node sends (the fleet TUI's timeline) */
+    private readonly onEvent?: (e: Event) => void,
   ) {
     this.view = { name, target };
     this.backoff = o.backoffMs;
@@ -113,6 +115,7 @@ export class NodeLink {
         continue;
       }
       if ("event" in m.value) {
+        this.onEvent?.(m.value.event);
         // something changed there: ask (once) for the whole status
         if (this.pending.length === 0) this.send("status");
         continue;

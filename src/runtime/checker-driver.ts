@@ -411,7 +411,17 @@ export class CheckerDriver {
     const rs = this.rsOf(s);
     const line = res.ok ? "ok" : res.reason;
     const [virtualServer, realServer] = [vs.display, rs.display];
-    this.o.onEvent?.({ event: "checker", at: Date.now(), virtualServer, realServer, type: s.ck.type, up: a.up, line });
+    const ms = Math.round(a.ms * 10) / 10;
+    this.o.onEvent?.({
+      event: "checker",
+      at: Date.now(),
+      virtualServer,
+      realServer,
+      type: s.ck.type,
+      up: a.up,
+      line,
+      ms,
+    });
     for (const l of a.lines) {
       if (l === "up") this.o.log.info(probe.upLine(s.who));
       else if (l === "down") this.o.log.info(probe.downLine(s.who, a.retries, res));

@@ -2,7 +2,7 @@
 import "./force-color";
 import { afterEach, describe, expect, test } from "bun:test";
 import { sample } from "./fixtures";
-import { baseStatus, FakeDaemon, inst, KEY, type Mounted, mount, plain, sleep } from "./harness";
+import { baseStatus, FakeDaemon, inst, KEY, type Mounted, mount, sleep } from "./harness";
 
 let open: Mounted[] = [];
 async function start(d = new FakeDaemon(sample()), o: Parameters<typeof mount>[1] = {}): Promise<Mounted> {
@@ -71,7 +71,9 @@ describe("keys", () => {
   test("/ filter narrows the event log; esc clears it", async () => {
     const d = new FakeDaemon(sample());
     const m = await start(d);
+    // the snapshot has chk_pg failing: the same result again is no change and not logged
     d.emit({ event: "track", at: Date.now(), kind: "script", name: "chk_pg", ok: false, code: 2, ms: 40 });
+    d.emit({ event: "track", at: Date.now(), kind: "script", name: "chk_pg", ok: true, code: 0, ms: 40 });
     d.emit({ event: "rx-error", at: Date.now(), instance: "vi_web", from: "10.0.0.9", code: "bad-ttl" });
     d.emit({ event: "priority", at: Date.now(), instance: "vi_db", from: 100, to: 90 });
     await m.press("5");
@@ -174,6 +176,29 @@ describe("other views", () => {
     expect(lineWith(f, "fwmark 7")).toContain("quorum 4+-1 LOST");
     expect(lineWith(f, "fwmark 7")).toContain("sorry 10.0.9.10:443 ACTIVE");
     expect(lineWith(f, "fwmark 7")).toContain("SUSPENDED");
+  });
+
+  test("virtual servers, wide: a latency sparkline per checker, one bar per completed check", async () => {
+    const d = new FakeDaemon(sample());
+    const m = await start(d, { columns: 140 });
+    await m.press("4");
+    await m.waitFor("LAT. TREND");
+    const vs = "10.0.0.100:80/TCP";
+    const at = Date.now() + 1000;
+    for (const [n, ms] of [10, 20, 40, 80].entries())
+      d.emit({
+        event: "checker",
+        at: at + n,
+        virtualServer: vs,
+        realServer: "10.0.0.11:80",
+        type: "HTTP_GET",
+        up: true,
+        line: "ok",
+        ms,
+      });
+    // the snapshot's 12 ms, then 10, 20, 40, 80 scaled to the slowest
+    const f = await m.waitFor((f) => lineWith(f, "10.0.0.11:80").includes("80ms"));
+    expect(lineWith(f, "10.0.0.11:80")).toContain(" ..:+@ ");
   });
 
   test("a real-server event changes the live weight and state", async () => {
@@ -299,9 +324,42 @@ describe("terminal", () => {
     d.kill();
     const f = await m.waitFor("disconnected from /tmp/keel-test.sock, retrying");
     expect(f).toContain("DISCONNECTED");
-    expect(plain(f)).toContain("vi_web"); // the last known state stays on screen
+    // the last known state stays on screen, marked stale, never as live
+    expect(lineWith(f, "vi_web")).toContain("was MASTER");
+    expect(lineWith(f, "vi_web")).not.toContain("* MASTER");
+    expect(f).toContain("STALE: no answer since");
     d.up = true;
     d.status.instances[0]!.state = "BACKUP";
-    await m.waitFor((f) => !f.includes("disconnected from") && lineWith(f, "vi_web").includes("BACKUP"));
+    const back = await m.waitFor((f) => !f.includes("disconnected from") && lineWith(f, "vi_web").includes("BACKUP"));
+    expect(back).not.toContain("STALE");
+    expect(back).not.toContain("was ");
+  });
+
+  test("PRIO is as wide as its widest value: 255->245 is never cut, even at 80 columns", async () => {
+    const st = sample();
+    st.instances[1]!.priority = 255;
+    st.instances[1]!.effectivePriority = 245;
+    const m = await start(new FakeDaemon(st), { columns: 80 });
+    const f = await m.waitFor("vi_db");
+    expect(lineWith(f, "vi_db")).toContain(" 255->245 ");
+    expect(f).not.toContain("255->24~");
+  });
+
+  test("/ filters the instances by any visible column: state, VRID, interface, VIP", async () => {
+    const m = await start();
+    await m.waitFor("vi_web");
+    const only = async (text: string, name: string) => {
+      await m.press("/");
+      for (const c of text) await m.press(c);
+      await m.press(KEY.enter);
+      const f = await m.waitFor(`filter "${text}"`);
+      for (const n of ["vi_web", "vi_db", "vi_mail"]) expect(f.includes(n)).toBe(n === name);
+      await m.press(KEY.esc);
+      await m.waitFor((f) => f.includes("vi_mail") && f.includes("vi_web"));
+    };
+    await only("FAULT", "vi_mail");
+    await only("eth1", "vi_db");
+    await only("10.0.0.101", "vi_web");
+    await only("100->90", "vi_db");
   });
 });

@@ -1,6 +1,18 @@
 // The pure reducer (tui/model.ts): snapshots + events + keys → view model, no Ink.
 import { describe, expect, test } from "bun:test";
-import { handleKey, initialModel, type Model, pageTop, reduce, selectedInstance } from "../../tui/model";
+import type { Event } from "../../src/control/protocol";
+import { changesOnly, knownFrom } from "../../tui/changes";
+import { stateStrip } from "../../tui/format";
+import {
+  checkerId,
+  handleKey,
+  initialModel,
+  isStale,
+  type Model,
+  pageTop,
+  reduce,
+  selectedInstance,
+} from "../../tui/model";
 import { sample } from "./fixtures";
 
 function connected(): Model {
@@ -121,5 +133,113 @@ describe("model", () => {
     expect(pageTop(10, 100, 10)).toBe(10);
     expect(pageTop(99, 100, 10)).toBe(90);
     expect(pageTop(5, 3, 10)).toBe(0);
+  });
+
+  test("the log keeps changes: a healthy real server checked every second adds nothing after its first result", () => {
+    let m = connected();
+    const vs = "10.0.0.100:80/TCP";
+    const check = (at: number, up: boolean, ms: number): Event => ({
+      event: "checker",
+      at,
+      virtualServer: vs,
+      realServer: "10.0.0.11:80",
+      type: "HTTP_GET",
+      up,
+      line: up ? "ok" : "connection refused",
+      ms,
+    });
+    // 60 passing checks (the snapshot already has it up): no log line, but 60 latency samples
+    const t0 = Date.now(); // after the sample's last check
+    for (let n = 0; n < 60; n++) m = reduce(m, { type: "events", at: t0 + n, events: [check(t0 + n, true, n)] });
+    expect(m.events).toEqual([]);
+    const lat = m.latency.get(checkerId(vs, "10.0.0.11:80", "HTTP_GET"))!.hist;
+    expect(lat).toHaveLength(60);
+    expect(lat.at(-1)).toBe(59);
+    // down, down again, up: two lines
+    m = reduce(m, {
+      type: "events",
+      at: t0 + 100,
+      events: [check(t0 + 100, false, 1), check(t0 + 101, false, 1), check(t0 + 102, true, 1)],
+    });
+    expect(m.events.map((e) => e.text)).toEqual([
+      `${vs} 10.0.0.11:80 HTTP_GET DOWN: connection refused`,
+      `${vs} 10.0.0.11:80 HTTP_GET up: ok`,
+    ]);
+    // the checker's state in the status follows every event, logged or not
+    expect(m.status!.virtualServers![0]!.realServers[0]!.checkers[0]!.up).toBe(true);
+  });
+
+  test("trackers: a script's result logged when ok changes, a file's when its value changes", () => {
+    const known = knownFrom(connected().status);
+    const s = (ok: boolean, code: number): Event => ({
+      event: "track",
+      at: 1,
+      kind: "script",
+      name: "chk_pg",
+      ok,
+      code,
+    });
+    const f = (value: number): Event => ({ event: "track", at: 1, kind: "file", name: "/run/weight", value });
+    const r = changesOnly([s(false, 2), s(false, 3), s(true, 0), s(true, 0), f(5), f(6), f(6)], known);
+    expect(r.changes).toEqual([s(true, 0), f(6)]);
+    // transitions and the other kinds always count
+    const t: Event = { event: "transition", at: 1, instance: "x", from: "BACKUP", to: "MASTER", reason: "r" };
+    expect(changesOnly([t, t], r.known).changes).toEqual([t, t]);
+  });
+
+  test("a latency sample from a polled status counts once when its event came too", () => {
+    let m = connected();
+    const vs = "10.0.0.100:80/TCP";
+    const id = checkerId(vs, "10.0.0.11:80", "HTTP_GET");
+    const before = m.latency.get(id)?.hist.length ?? 0;
+    const t0 = Date.now() + 1000; // after the sample's last check
+    m = reduce(m, {
+      type: "events",
+      at: t0,
+      events: [
+        {
+          event: "checker",
+          at: t0,
+          virtualServer: vs,
+          realServer: "10.0.0.11:80",
+          type: "HTTP_GET",
+          up: true,
+          line: "ok",
+          ms: 30,
+        },
+      ],
+    });
+    const st = structuredClone(m.status!);
+    st.virtualServers![0]!.realServers[0]!.checkers[0]!.lastCheck = t0 - 2; // the same attempt, stamped just before
+    st.virtualServers![0]!.realServers[0]!.checkers[0]!.latencyMs = 30;
+    m = reduce(m, { type: "status", status: st, at: t0 + 100 });
+    expect(m.latency.get(id)!.hist).toHaveLength(before + 1);
+    st.virtualServers![0]!.realServers[0]!.checkers[0]!.lastCheck = t0 + 1000; // a newer one, no event (an older daemon)
+    st.virtualServers![0]!.realServers[0]!.checkers[0]!.latencyMs = 44;
+    m = reduce(m, { type: "status", status: structuredClone(st), at: t0 + 1100 });
+    expect(m.latency.get(id)!.hist.slice(-2)).toEqual([30, 44]);
+  });
+
+  test("stale: after a disconnection the last status is kept and marked not live until the next one", () => {
+    let m = connected();
+    expect(isStale(m)).toBe(false);
+    m = reduce(m, { type: "disconnected", error: "gone", at: 5000 });
+    expect(isStale(m)).toBe(true);
+    expect(m.seenAt).toBe(1000);
+    m = reduce(m, { type: "connecting", at: 6000 });
+    expect(isStale(m)).toBe(true);
+    m = reduce(m, { type: "connected", status: m.status!, at: 7000 });
+    expect(isStale(m)).toBe(false);
+  });
+
+  test("state strip: one letter per cell, from the transitions, unknown before watching began", () => {
+    const tr = [
+      { at: 10_000, from: "BACKUP", to: "MASTER" },
+      { at: 20_000, from: "MASTER", to: "FAULT" },
+    ];
+    // cells end at 0, 5, 10, 15, 20, 25 s
+    expect(stateStrip(tr, "FAULT", 25_000, 6, 5000)).toBe("BBMMFF");
+    expect(stateStrip(tr, "FAULT", 25_000, 6, 5000, 3000)).toBe(".BMMFF");
+    expect(stateStrip([], "BACKUP", 25_000, 4, 5000)).toBe("BBBB");
   });
 });

@@ -1,26 +1,25 @@
 /** View 1: one line per VRRP instance. */
 import type { InstanceStatus } from "../../src/control/protocol";
-import { span, stateColor, stateLabel } from "../format";
-import { instanceRows, type Model, pageTop } from "../model";
-import { Area, Cells, type Col, Empty, Header, layout } from "../ui";
+import { Text } from "ink";
+import { clock, prioText, span, staleLabel, stateColor, stateLabel } from "../format";
+import { instanceRows, isStale, type Model, pageTop } from "../model";
+import { Area, C, Cells, type Col, Empty, Header, layout, sizeToContent } from "../ui";
+
+export { prioText } from "../format";
 
 const COLS: Col[] = [
   { id: "name", title: "INSTANCE", w: 11, grow: 1, max: 20 },
-  { id: "if", title: "IF", w: 7, drop: 3 },
-  { id: "vrid", title: "VRID", w: 4, right: true },
-  { id: "state", title: "STATE", w: 8 },
-  { id: "prio", title: "PRIO", w: 7 },
+  { id: "if", title: "IF", w: 4, drop: 3, fit: true },
+  { id: "vrid", title: "VRID", w: 4, right: true, fit: true },
+  { id: "state", title: "STATE", w: 8, fit: true },
+  { id: "prio", title: "PRIO", w: 4, fit: true },
   { id: "moved", title: "MOVED BY", w: 16, drop: 5, minWidth: 150 },
-  { id: "master", title: "MASTER", w: 15, drop: 1 },
+  { id: "master", title: "MASTER", w: 8, drop: 1, fit: true },
   { id: "vips", title: "VIPS", w: 14, grow: 4 },
-  { id: "in", title: "IN STATE", w: 8, drop: 2, right: true },
-  { id: "rxtx", title: "RX/TX", w: 13, drop: 4, right: true, minWidth: 110 },
-  { id: "err", title: "ERR", w: 4, right: true },
+  { id: "in", title: "IN STATE", w: 8, drop: 2, right: true, fit: true },
+  { id: "rxtx", title: "RX/TX", w: 7, drop: 4, right: true, minWidth: 110, fit: true },
+  { id: "err", title: "ERR", w: 3, right: true, fit: true },
 ];
-
-export function prioText(i: InstanceStatus): string {
-  return i.priority === i.effectivePriority ? String(i.priority) : `${i.priority}->${i.effectivePriority}`;
-}
 
 /** The trackers that moved the priority or fault the instance: "chk_http-10 eth1!" */
 export function movedBy(i: InstanceStatus): string {
@@ -30,7 +29,7 @@ export function movedBy(i: InstanceStatus): string {
     .join(" ");
 }
 
-function value(id: string, i: InstanceStatus, now: number): string {
+function value(id: string, i: InstanceStatus, now: number, stale: boolean): string {
   switch (id) {
     case "name":
       return i.name;
@@ -39,7 +38,7 @@ function value(id: string, i: InstanceStatus, now: number): string {
     case "vrid":
       return String(i.vrid);
     case "state":
-      return stateLabel(i.state);
+      return stale ? staleLabel(i.state) : stateLabel(i.state);
     case "prio":
       return prioText(i);
     case "moved":
@@ -65,20 +64,30 @@ export function InstancesView(p: { m: Model; width: number; height: number }) {
   if (!m.status) return <Empty height={p.height} text="waiting for the daemon's status..." />;
   if (rows.length === 0)
     return <Empty height={p.height} text={m.filter ? `no instance matches "${m.filter}"` : "no VRRP instances"} />;
-  const cols = layout(COLS, p.width);
-  const h = Math.max(0, p.height - 1);
+  const stale = isStale(m);
+  const h = Math.max(0, p.height - 1 - (stale ? 1 : 0));
   const cur = Math.min(m.cursor.instances, rows.length - 1);
   const top = pageTop(cur, rows.length, h);
   const visible = rows.slice(top, top + h);
+  const val = (id: string, i: InstanceStatus) => value(id, i, m.now, stale);
+  const cols = layout(sizeToContent(COLS, visible, val), p.width);
   return (
     <Area height={p.height}>
+      {stale ? (
+        <Text wrap="truncate-end">
+          <C color="red" bold>
+            {` STALE: no answer since ${m.seenAt ? `${clock(m.seenAt)} (${span(m.now - m.seenAt)} ago)` : "-"}; the last known state, not a live one`}
+          </C>
+        </Text>
+      ) : null}
       <Header cols={cols} />
       {visible.map((i, n) => (
         <Cells
           key={i.name}
           cols={cols}
           selected={top + n === cur}
-          value={(id) => value(id, i, m.now)}
+          dim={stale}
+          value={(id) => val(id, i)}
           color={(id) => (id === "state" ? stateColor(i.state) : id === "err" && i.errors > 0 ? "red" : undefined)}
         />
       ))}

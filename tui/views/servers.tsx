@@ -1,9 +1,12 @@
 /** View 4: virtual servers (quorum, sorry server, suspended) with their real servers (checkers, weights). */
 import { Text } from "ink";
 import type { CheckerStatus, RealServerStatus, VirtualServerStatus } from "../../src/control/protocol";
-import { ago } from "../format";
-import { type Model, pageTop, serverRows } from "../model";
+import { ago, fit, sparkline } from "../format";
+import { checkerId, type Model, pageTop, serverRows } from "../model";
 import { Area, C, Cells, type Col, Empty, Header, Line, layout } from "../ui";
+
+/** the latency trend column: 12 checks of one checker, or fewer each of several */
+const TREND_W = 12;
 
 const COLS: Col[] = [
   { id: "addr", title: "  REAL SERVER", w: 20, grow: 1, max: 30 },
@@ -13,6 +16,7 @@ const COLS: Col[] = [
   { id: "checker", title: "CHECKER", w: 18 },
   { id: "last", title: "LAST CHECK", w: 10, right: true, drop: 2 },
   { id: "lat", title: "LATENCY", w: 7, right: true, drop: 1 },
+  { id: "trend", title: "LAT. TREND", w: TREND_W, drop: 5, minWidth: 130 },
   { id: "result", title: "RESULT", w: 6, grow: 2 },
 ];
 
@@ -40,7 +44,25 @@ export function checkerText(rs: RealServerStatus): string {
   return rs.checkers.map((c) => `${c.type} ${c.up ? "up" : "DOWN"}${c.retries ? ` r${c.retries}` : ""}`).join(", ");
 }
 
-function rsValue(id: string, rs: RealServerStatus, now: number): string {
+export function latencyText(ms: number | undefined): string {
+  return ms === undefined ? "-" : ms < 10 ? `${ms.toFixed(1)}ms` : `${Math.round(ms)}ms`;
+}
+
+/** One sparkline per checker (one bar per completed check, each scaled to its own slowest), side by side. */
+function trendText(vs: VirtualServerStatus, rs: RealServerStatus, m: Model): string {
+  const n = rs.checkers.length;
+  if (n === 0) return "-";
+  const w = Math.max(3, Math.floor((TREND_W - (n - 1)) / n));
+  return rs.checkers
+    .map((c) => {
+      const hist = m.latency.get(checkerId(vs.name, rs.address, c.type))?.hist;
+      return hist ? sparkline(hist, w) : fit("-", w);
+    })
+    .join(" ");
+}
+
+function rsValue(id: string, vs: VirtualServerStatus, rs: RealServerStatus, m: Model): string {
+  const now = m.now;
   const l = latest(rs);
   switch (id) {
     case "addr":
@@ -56,7 +78,9 @@ function rsValue(id: string, rs: RealServerStatus, now: number): string {
     case "last":
       return ago(l?.lastCheck, now);
     case "lat":
-      return l?.latencyMs === undefined ? "-" : `${Math.round(l.latencyMs)}ms`;
+      return latencyText(l?.latencyMs);
+    case "trend":
+      return trendText(vs, rs, m);
     case "result":
       return l?.lastResult ?? "-";
     default:
@@ -112,17 +136,19 @@ export function ServersView(p: { m: Model; width: number; height: number }) {
             key={`rs:${r.vs.name}:${r.rs.address}`}
             cols={cols}
             selected={top + n === cur}
-            value={(id) => rsValue(id, r.rs, m.now)}
+            value={(id) => rsValue(id, r.vs, r.rs, m)}
             color={(id) =>
               id === "state"
                 ? r.rs.up
                   ? "green"
                   : "red"
-                : id === "checker"
-                  ? r.rs.checkers.every((k) => k.up)
-                    ? "green"
-                    : "red"
-                  : undefined
+                : id === "trend"
+                  ? "cyan"
+                  : id === "checker"
+                    ? r.rs.checkers.every((k) => k.up)
+                      ? "green"
+                      : "red"
+                    : undefined
             }
           />
         ),

@@ -15,62 +15,46 @@ import {
   masterDownMs,
   masterFirst,
 } from "../../netns/harness";
+import { Pane } from "./tmux";
 
-const session = `keel-e2e-${process.pid}`;
-const tmux = (...args: string[]) => Bun.spawnSync(["tmux", ...args], { stdout: "pipe", stderr: "pipe" });
-const screen = () => tmux("capture-pane", "-p", "-t", session).stdout.toString();
-async function waitScreen(re: RegExp, ms: number): Promise<number> {
-  const t0 = performance.now();
-  while (performance.now() - t0 < ms) {
-    if (re.test(screen())) return performance.now() - t0;
-    await Bun.sleep(100);
-  }
-  throw new Error(`screen never matched ${re} within ${ms} ms:\n${screen()}`);
-}
-/** run `cmd` in a fresh 100x30 tmux pane; its exit status is printed after it */
-function open(cmd: string): void {
-  tmux("kill-session", "-t", session);
-  const r = tmux(
-    "new-session",
-    "-d",
-    "-s",
-    session,
-    "-x",
-    "100",
-    "-y",
-    "30",
-    // after it: its exit status, then the tty's icanon and echo flags ("-icanon": raw mode left behind)
-    `${cmd}; echo EXIT=$?; echo TTY $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)'); sleep 600`,
-  );
-  if (r.exitCode !== 0) throw new Error(`tmux: ${r.stderr.toString()}`);
-}
+const pane = new Pane(`keel-e2e-${process.pid}`);
+const screen = () => pane.screen();
+const waitScreen = (re: RegExp, ms: number) => pane.waitScreen(re, ms);
+const open = (cmd: string) => pane.open(cmd);
 
 describe("keel attach under tmux", () => {
   let lab: Lab;
   let master: Proc;
+  let backup: Proc;
   beforeAll(async () => {
     ensureKeel();
     lab = Lab.create(["h1", "h2"]);
-    ({ master } = await masterFirst(
+    ({ master, backup } = await masterFirst(
       () => lab.keel("h1", instance({ priority: 150 })),
       () => lab.keel("h2", instance({ priority: 100 })),
     ));
   }, HOOK_TIMEOUT_MS);
   afterAll(() => {
-    tmux("kill-session", "-t", session);
+    pane.close();
     lab?.destroy();
   });
 
-  test("shows BACKUP, then MASTER within Master_Down_Interval + 1 s of the master's death; tab changes the view; q exits 0 with the terminal sane", async () => {
+  test("shows BACKUP, then MASTER within Master_Down_Interval + 1 s of the master's death; tab changes the view; its own death marks the rows stale; q exits 0 with the terminal sane", async () => {
     open(`${KEEL} attach --control-socket ${lab.tmpdir("h2")}/keel-1.sock`);
     await waitScreen(/VI_1\s+eth0\s+51 - BACKUP/, 10_000);
     master.kill("SIGKILL");
     const ms = await waitScreen(/VI_1\s+eth0\s+51 \* MASTER/, masterDownMs(1, 100) + 2_000);
     expect(ms).toBeLessThan(masterDownMs(1, 100) + 1_000 + 1_000); // + the TUI's 1 s poll
-    tmux("send-keys", "-t", session, "Tab");
+    pane.keys("Tab");
     await waitScreen(/\[2 Timeline\]/, 3_000);
     await waitScreen(/BACKUP -> MASTER|MASTER/, 3_000);
-    tmux("send-keys", "-t", session, "q");
+    // the watched daemon dies: its last state stays, marked stale, never shown as live
+    backup.kill("SIGKILL");
+    pane.keys("1");
+    await waitScreen(/STALE: no answer since/, 10_000);
+    expect(screen()).toMatch(/VI_1\s+eth0\s+51 was MASTER/);
+    expect(screen()).not.toMatch(/\* MASTER/);
+    pane.keys("q");
     await waitScreen(/EXIT=0/, 5_000);
     // the tty's flags are printed after the exit line: wait for them, not for luck
     await waitScreen(/^TTY /m, 10_000);
@@ -88,7 +72,7 @@ describe("keel -f on a terminal", () => {
     lab = Lab.create(["h1"]);
   });
   afterAll(() => {
-    tmux("kill-session", "-t", session);
+    pane.close();
     lab?.destroy();
   });
 
@@ -99,7 +83,7 @@ describe("keel -f on a terminal", () => {
     open(`ip netns exec ${lab.ns("h1")} ${KEEL} -f ${conf} ${files}`);
     await waitScreen(/VI_1\s+eth0\s+51 \* MASTER/, 30_000);
     expect(lab.hasAddr("h1", "10.99.0.100")).toBe(true);
-    tmux("send-keys", "-t", session, "q");
+    pane.keys("q");
     // not 143: the process ends by returning, not by a SIGTERM it sent itself
     await waitScreen(/EXIT=0/, 20_000);
     const log = await Bun.file(`${t}/tui.log`).text();
@@ -110,7 +94,7 @@ describe("keel -f on a terminal", () => {
 });
 
 describe("keel demo under tmux", () => {
-  afterAll(() => tmux("kill-session", "-t", session));
+  afterAll(() => pane.close());
   test("three routers; killing r1 moves the VIP to r2; q removes everything", async () => {
     ensureKeel();
     open(`${KEEL} demo`);
@@ -122,13 +106,13 @@ describe("keel demo under tmux", () => {
         .split("\n")
         .filter((l) => l.startsWith("kd-"));
     expect(ns().length).toBeGreaterThanOrEqual(6);
-    tmux("send-keys", "-t", session, "x");
+    pane.keys("x");
     await waitScreen(/r1: killed/, 5_000);
-    tmux("send-keys", "-t", session, "n");
+    pane.keys("n");
     await waitScreen(/router r2 \| connected/, 10_000);
     await waitScreen(/VI_DEMO\s+eth0\s+51 \* MASTER 100/, masterDownMs(1, 100, 3) + 3_000);
     const dir = /disconnected from (\S+)\/r\d\.sock/.exec(screen())?.[1];
-    tmux("send-keys", "-t", session, "q");
+    pane.keys("q");
     await waitScreen(/EXIT=0/, 20_000);
     expect(ns()).toEqual([]);
     if (dir) expect(existsSync(dir)).toBe(false);

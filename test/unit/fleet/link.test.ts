@@ -1,5 +1,6 @@
 /** A node that does not answer is shown with the reason, whatever the transport says. */
 import { describe, expect, test } from "bun:test";
+import { targetClient } from "../../../src/fleet/client";
 import { NodeLink } from "../../../src/fleet/link";
 import { parseTarget } from "../../../src/fleet/target";
 
@@ -52,5 +53,62 @@ describe("unreachable nodes", () => {
     expect(await errors("unix:/nonexistent-keel-dir/keel.sock", 1)).toEqual([
       "no daemon on /nonexistent-keel-dir/keel.sock: connect ENOENT",
     ]);
+  });
+});
+
+describe("events", () => {
+  // a node that answers subscribe with a status, then sends an event and stays (a shell
+  // speaking the protocol's lines: what `keel control --stdio` writes)
+  const STATUS = JSON.stringify({
+    ok: true,
+    result: { version: 1, keel: "t", pid: 1, startedAt: 0, configFile: "x", instances: [] },
+  });
+  const EVENT = JSON.stringify({ event: "priority", at: 5, instance: "VI_1", from: 100, to: 90 });
+  const script = `exec:read line; echo '${STATUS}'; echo '${EVENT}'; exec sleep 30`;
+
+  test("the link hands each event on (the fleet screen's timeline) and keeps the status", async () => {
+    const t = parseTarget(script);
+    if (!t.ok) throw new Error(t.error);
+    const got: unknown[] = [];
+    let done: () => void = () => {};
+    const seen = new Promise<void>((r) => {
+      done = r;
+    });
+    const link = new NodeLink(
+      "n",
+      script,
+      t.value,
+      () => {},
+      FAST,
+      (e) => {
+        got.push(e);
+        done();
+      },
+    );
+    link.start();
+    await seen;
+    link.stop();
+    expect(got).toEqual([{ event: "priority", at: 5, instance: "VI_1", from: 100, to: 90 }]);
+    expect(link.view.status?.keel).toBe("t");
+  });
+
+  test("targetClient: a request's reply, then the events, over an exec: target", async () => {
+    const t = parseTarget(script);
+    if (!t.ok) throw new Error(t.error);
+    const c = await targetClient(t.value);
+    const events: unknown[] = [];
+    const first = new Promise<void>((r) =>
+      c.onEvent((e) => {
+        events.push(e);
+        r();
+      }),
+    );
+    const r = await c.request({ cmd: "subscribe" });
+    expect(r).toMatchObject({ ok: true, result: { keel: "t" } });
+    await first;
+    expect(events).toEqual([{ event: "priority", at: 5, instance: "VI_1", from: 100, to: 90 }]);
+    c.close();
+    // after close, a request fails at once instead of waiting forever
+    expect(await c.request({ cmd: "status" })).toMatchObject({ ok: false });
   });
 });
