@@ -33,6 +33,8 @@ import {
   type VrrpChannel,
   guardKernel,
 } from "./kernel";
+import { type NftPort, VipFirewall } from "./firewall";
+import { firewallSettings, needsFirewall } from "./firewall-plan";
 import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
 import { RxErrorEvents } from "./rx-error-events";
@@ -61,6 +63,11 @@ export interface DriverOptions {
   onNotify?: (n: Extract<Action, { type: "notify" }>) => void;
   /** every transition, priority change, rejected packet and notification (control socket) */
   onEvent?: (e: Event) => void;
+  /**
+   * nf_tables for the vrrp_strict / no_accept firewall (firewall.ts), opened at first
+   * use; without it (simulated kernels) no firewall is kept
+   */
+  nft?: () => KernelResult<NftPort>;
 }
 
 /** setTimeout / clearTimeout, or a virtual clock's (test/sim/fault-net.ts). */
@@ -88,6 +95,13 @@ interface PendingRoute {
   add: boolean;
   what: string;
   run: () => KernelError | undefined;
+}
+
+/** A VIP with the interface it goes on. */
+interface VipItem {
+  address: VirtualAddress;
+  ifindex: number;
+  ifname: string;
 }
 
 type Statics = Pick<KeelConfig, "staticIpaddresses" | "staticRoutes" | "staticRules">;
@@ -166,8 +180,12 @@ export class VrrpDriver {
   readonly observations = new Observations();
   /** failed kernel calls by operation ("vip-add", "send", ...); "internal": exceptions caught */
   readonly kernelErrors: Record<string, number> = {};
+  /** the VIP drop rules of strict / no_accept instances (keepalived's vrrp_nftables.c) */
+  private readonly firewall?: VipFirewall;
 
   constructor(private opts: DriverOptions) {
+    // keepalived reads the nftables settings at start only: a reload that changes them changes nothing
+    if (opts.nft) this.firewall = new VipFirewall(firewallSettings(opts.config), opts.nft);
     this.kernel = guardKernel(opts.kernel);
     this.log = opts.log;
     this.now = opts.now ?? (() => performance.now());
@@ -278,6 +296,9 @@ export class VrrpDriver {
     this.channels.clear();
     for (const [name, ifindex] of this.vmacs) this.deleteVmac(name, ifindex);
     this.vmacs.clear();
+    // keepalived vrrp_terminate_phase2 firewall_fini: the tables go, also with --dont-release-vrrp
+    const err = this.firewall?.stop();
+    if (err) this.failed(err, "firewall:stop", "cannot delete the firewall tables");
   }
 
   private deleteVmac(name: string, ifindex: number): void {
@@ -974,13 +995,8 @@ export class VrrpDriver {
     const add = a.type === "add-vips";
     const ifs = this.ifs.get(a.instance);
     if (!add && this.opts.dontReleaseVrrp && this.stopped) return;
-    if (a.addresses.length > 0)
-      this.log.info(
-        { instance: a.instance, event: add ? "vips-set" : "vips-removed" },
-        `(${a.instance}) ${add ? "setting" : "removing"} VIPs.`,
-      );
     // one netlink batch for all of an instance's addresses: 1,000 VIPs in tens of ms
-    const items: { address: VirtualAddress; ifindex: number; ifname: string }[] = [];
+    const items: VipItem[] = [];
     for (const va of [...a.addresses, ...a.excluded]) {
       const dev = va.dev ?? ifs?.vipIf;
       const link = dev === undefined ? undefined : this.linksByName.get(dev);
@@ -994,6 +1010,13 @@ export class VrrpDriver {
       }
       items.push({ address: va, ifindex: link.ifindex, ifname: link.name });
     }
+    // keepalived vrrp_state_become_master: the drop rule before the VIPs go up; after they go down
+    if (add) this.firewallVips(a.instance, true, items);
+    if (a.addresses.length > 0)
+      this.log.info(
+        { instance: a.instance, event: add ? "vips-set" : "vips-removed" },
+        `(${a.instance}) ${add ? "setting" : "removing"} VIPs.`,
+      );
     const errors = items.length > 0 ? this.kernel.vips(add ? "add" : "del", items) : [];
     items.forEach((it, i) => {
       const key = `${it.ifindex}|${it.address.address}/${it.address.prefix}`;
@@ -1009,7 +1032,46 @@ export class VrrpDriver {
       const what = `VIP ${it.address.address}/${it.address.prefix} on ${it.ifname}`;
       if (err) this.failed(err, `vip:${key}`, `(${a.instance}) cannot ${add ? "add" : "remove"} ${what}; trying again`);
     });
+    if (!add) this.firewallVips(a.instance, false, items);
     this.applyRoutes(a.instance, add, a.routes, a.rules);
+  }
+
+  /**
+   * vrrp_strict / no_accept (firewall.ts): while a non-owner without accept mode is
+   * MASTER, its VIPs are in the nftables drop sets (keepalived vrrp_handle_accept_mode).
+   */
+  private firewallVips(instance: string, add: boolean, items: readonly VipItem[]): void {
+    const fw = this.firewall;
+    if (!fw || items.length === 0) return;
+    const v = this.opts.config.vrrpInstances[instance];
+    const version = this.router.instances.get(instance)?.p.version;
+    if (add && (!v || version === undefined || !needsFirewall(this.opts.config, v, version))) return;
+    if (!add && !fw.holds(instance)) return;
+    this.log.info(
+      { instance, event: add ? "firewall-set" : "firewall-removed" },
+      `(${instance}) ${add ? "setting" : "removing"} firewall drop rule`,
+    );
+    const err = add
+      ? fw.add(
+          instance,
+          items.map((it) => ({
+            address: it.address.address,
+            family: it.address.family,
+            ifindex: it.ifindex,
+            ifname: it.ifname,
+            // vrrp_nftables.c nft_update_ipv6_address: by name only on the instance's own interface
+            byName:
+              !fw.settings.ifindex &&
+              !!v?.dontTrackPrimary &&
+              (it.address.dev === undefined || it.address.dev === v?.interface || !!it.address.noTrack),
+          })),
+        )
+      : fw.remove(
+          instance,
+          items.map((it) => it.address.address),
+        );
+    if (err)
+      this.failed(err, `firewall:${instance}`, `(${instance}) cannot ${add ? "set" : "remove"} the firewall drop rule`);
   }
 
   private applyRoutes(instance: string, add: boolean, routes: Route[], rules: Rule[]): void {
