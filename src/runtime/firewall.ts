@@ -57,10 +57,13 @@ export class VipFirewall {
     return undefined;
   }
 
-  /** The instance's VIPs out of the sets (after they went down); addresses it never added are skipped. */
-  remove(instance: string, addresses: readonly string[]): KernelError | undefined {
+  /**
+   * The instance's VIPs out of the sets (after they went down), or all it holds;
+   * addresses it never added are skipped.
+   */
+  remove(instance: string, addresses?: readonly string[]): KernelError | undefined {
     const mine = this.held.get(instance);
-    const addrs = addresses.flatMap((a) => mine?.get(a) ?? []);
+    const addrs = addresses ? addresses.flatMap((a) => mine?.get(a) ?? []) : [...(mine?.values() ?? [])];
     if (addrs.length === 0 || !this.port) return undefined;
     const step = removeAddresses(this.settings, this.state, instance, addrs);
     const err = this.port.apply(step.ops);

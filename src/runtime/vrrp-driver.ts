@@ -428,6 +428,7 @@ export class VrrpDriver {
     this.openChannels();
     next.start(now);
     this.pump();
+    this.firewallAfterReload();
     return this.releaseVmacs(gone);
   }
 
@@ -993,23 +994,9 @@ export class VrrpDriver {
 
   private applyVips(a: Extract<Action, { type: "add-vips" | "del-vips" }>): void {
     const add = a.type === "add-vips";
-    const ifs = this.ifs.get(a.instance);
     if (!add && this.opts.dontReleaseVrrp && this.stopped) return;
     // one netlink batch for all of an instance's addresses: 1,000 VIPs in tens of ms
-    const items: VipItem[] = [];
-    for (const va of [...a.addresses, ...a.excluded]) {
-      const dev = va.dev ?? ifs?.vipIf;
-      const link = dev === undefined ? undefined : this.linksByName.get(dev);
-      if (!link) {
-        if (add)
-          this.rateLog(
-            `nodev:${a.instance}:${dev}`,
-            `(${a.instance}) cannot add VIP ${va.address}: no interface ${dev ?? "(none)"}`,
-          );
-        continue;
-      }
-      items.push({ address: va, ifindex: link.ifindex, ifname: link.name });
-    }
+    const items = this.vipItems(a.instance, [...a.addresses, ...a.excluded], add);
     // keepalived vrrp_state_become_master: the drop rule before the VIPs go up; after they go down
     if (add) this.firewallVips(a.instance, true, items);
     if (a.addresses.length > 0)
@@ -1036,6 +1023,44 @@ export class VrrpDriver {
     this.applyRoutes(a.instance, add, a.routes, a.rules);
   }
 
+  /** VIPs with the interface each goes on; one without an interface is left out (said when adding). */
+  private vipItems(instance: string, addresses: readonly VirtualAddress[], add: boolean): VipItem[] {
+    const ifs = this.ifs.get(instance);
+    const items: VipItem[] = [];
+    for (const va of addresses) {
+      const dev = va.dev ?? ifs?.vipIf;
+      const link = dev === undefined ? undefined : this.linksByName.get(dev);
+      if (!link) {
+        if (add)
+          this.rateLog(
+            `nodev:${instance}:${dev}`,
+            `(${instance}) cannot add VIP ${va.address}: no interface ${dev ?? "(none)"}`,
+          );
+        continue;
+      }
+      items.push({ address: va, ifindex: link.ifindex, ifname: link.name });
+    }
+    return items;
+  }
+
+  /**
+   * After a reload: a master whose accept mode changed (the engine took it over as it
+   * ran: accept is no engine parameter) has its VIPs put into or taken out of the drop
+   * sets (keepalived clear_diff_vrrp_vip).
+   */
+  private firewallAfterReload(): void {
+    const fw = this.firewall;
+    if (!fw) return;
+    for (const inst of this.router.instances.values()) {
+      if (inst.state !== "MASTER") continue;
+      const v = this.opts.config.vrrpInstances[inst.name];
+      const wanted = !!v && needsFirewall(this.opts.config, v, inst.p.version);
+      if (wanted === fw.holds(inst.name)) continue;
+      if (!wanted) this.firewallRemove(fw, inst.name);
+      else this.firewallVips(inst.name, true, this.vipItems(inst.name, [...inst.p.vips, ...inst.p.excluded], false));
+    }
+  }
+
   /**
    * vrrp_strict / no_accept (firewall.ts): while a non-owner without accept mode is
    * MASTER, its VIPs are in the nftables drop sets (keepalived vrrp_handle_accept_mode).
@@ -1043,35 +1068,45 @@ export class VrrpDriver {
   private firewallVips(instance: string, add: boolean, items: readonly VipItem[]): void {
     const fw = this.firewall;
     if (!fw || items.length === 0) return;
+    if (!add) {
+      this.firewallRemove(
+        fw,
+        instance,
+        items.map((it) => it.address.address),
+      );
+      return;
+    }
     const v = this.opts.config.vrrpInstances[instance];
     const version = this.router.instances.get(instance)?.p.version;
-    if (add && (!v || version === undefined || !needsFirewall(this.opts.config, v, version))) return;
-    if (!add && !fw.holds(instance)) return;
-    this.log.info(
-      { instance, event: add ? "firewall-set" : "firewall-removed" },
-      `(${instance}) ${add ? "setting" : "removing"} firewall drop rule`,
+    if (!v || version === undefined || !needsFirewall(this.opts.config, v, version)) {
+      // a reload turned accept on for a master (keepalived clear_diff_vrrp_vip): its VIPs leave the sets
+      this.firewallRemove(fw, instance);
+      return;
+    }
+    this.log.info({ instance, event: "firewall-set" }, `(${instance}) setting firewall drop rule`);
+    const err = fw.add(
+      instance,
+      items.map((it) => ({
+        address: it.address.address,
+        family: it.address.family,
+        ifindex: it.ifindex,
+        ifname: it.ifname,
+        // vrrp_nftables.c nft_update_ipv6_address: by name only on the instance's own interface
+        byName:
+          !fw.settings.ifindex &&
+          v.dontTrackPrimary &&
+          (it.address.dev === undefined || it.address.dev === v.interface || !!it.address.noTrack),
+      })),
     );
-    const err = add
-      ? fw.add(
-          instance,
-          items.map((it) => ({
-            address: it.address.address,
-            family: it.address.family,
-            ifindex: it.ifindex,
-            ifname: it.ifname,
-            // vrrp_nftables.c nft_update_ipv6_address: by name only on the instance's own interface
-            byName:
-              !fw.settings.ifindex &&
-              !!v?.dontTrackPrimary &&
-              (it.address.dev === undefined || it.address.dev === v?.interface || !!it.address.noTrack),
-          })),
-        )
-      : fw.remove(
-          instance,
-          items.map((it) => it.address.address),
-        );
-    if (err)
-      this.failed(err, `firewall:${instance}`, `(${instance}) cannot ${add ? "set" : "remove"} the firewall drop rule`);
+    if (err) this.failed(err, `firewall:${instance}`, `(${instance}) cannot set the firewall drop rule`);
+  }
+
+  /** The instance's VIPs (these, or all it holds) out of the drop sets. */
+  private firewallRemove(fw: VipFirewall, instance: string, addresses?: string[]): void {
+    if (!fw.holds(instance)) return;
+    this.log.info({ instance, event: "firewall-removed" }, `(${instance}) removing firewall drop rule`);
+    const err = fw.remove(instance, addresses);
+    if (err) this.failed(err, `firewall:${instance}`, `(${instance}) cannot remove the firewall drop rule`);
   }
 
   private applyRoutes(instance: string, add: boolean, routes: Route[], rules: Rule[]): void {

@@ -1,7 +1,7 @@
 /**
  * vrrp_strict's firewall against Debian's keepalived 2.2.7, one config run by each in
  * turn on the same host: the same `nft -j list ruleset` (handles and counter values
- * aside), the same effect on a client (a ping to a strict master's VIP without accept
+ * aside), also after a reload that gives one master accept mode, the same effect on a client (a ping to a strict master's VIP without accept
  * is dropped, with accept under VRRPv3 it is answered) and nothing left after stop.
  *
  * The config covers the table name, priority and counters globals, IPv4 and IPv6 VIPs,
@@ -67,6 +67,8 @@ vrrp_instance D {
 }
 `;
 const INSTANCES = ["A", "B", "C", "D"];
+/** the reload: C (VRRPv3, so strict mode keeps it) in accept mode */
+const CONF_C_ACCEPT = CONF.replace("virtual_router_id 53\n", "virtual_router_id 53\n  accept\n");
 
 let lab: Lab;
 beforeAll(() => {
@@ -109,11 +111,21 @@ const ping = (addr: string) =>
 
 interface Run {
   ruleset: Json[];
+  /** after the reload that gave C accept mode */
+  reloaded: Json[];
   log: string;
 }
 
-/** Start `start`, wait until every instance is MASTER with its VIPs set, look, ping, stop. */
-async function run(start: () => Proc): Promise<Run> {
+/** The elements of the IPv6 `vips` set. */
+function v6Vips(): string[] {
+  const j = JSON.parse(lab.exec("h1", ["nft", "-j", "list", "set", "ip6", TABLE, "vips"])) as {
+    nftables: { set?: { elem?: string[] } }[];
+  };
+  return j.nftables.flatMap((o) => o.set?.elem ?? []);
+}
+
+/** Start `start`, wait until every instance is MASTER with its VIPs set, look, ping, reload, stop. */
+async function run(start: () => Proc, conf: string): Promise<Run> {
   expect(ruleset()).toEqual([]);
   const p = start();
   for (const i of INSTANCES) await p.waitFor(new RegExp(`\\(${i}\\) setting VIPs\\.`), 30_000);
@@ -122,10 +134,15 @@ async function run(start: () => Proc): Promise<Run> {
   expect(ping("10.99.0.100")).not.toBe(0);
   await eventually(() => droppedIn() > before);
   expect(ping("10.99.0.110")).toBe(0);
+  expect(v6Vips()).toEqual(["2001:db8::5"]);
+  lab.file(conf, CONF_C_ACCEPT);
+  p.kill("SIGHUP");
+  await eventually(() => v6Vips().length === 0, 30_000, 200);
+  const reloaded = ruleset();
   p.kill("SIGTERM");
   await p.exited;
   expect(ruleset()).toEqual([]);
-  return { ruleset: seen, log: p.text() };
+  return { ruleset: seen, reloaded, log: p.text() };
 }
 
 describe("vrrp_strict's firewall, keel beside keepalived", () => {
@@ -133,12 +150,12 @@ describe("vrrp_strict's firewall, keel beside keepalived", () => {
   let keel: Run;
 
   test("keepalived: the drop sets hold a strict master's VIPs; a ping to one is dropped, with accept it is answered", async () => {
-    ka = await run(() => lab.keepalived("h1", CONF));
+    ka = await run(() => lab.keepalived("h1", CONF), "h1-ka.conf");
     expect(ka.log).toContain("(A) setting firewall drop rule");
   }, 120_000);
 
   test("keel: the same, and nothing left after stop", async () => {
-    keel = await run(() => lab.keel("h1", CONF));
+    keel = await run(() => lab.keel("h1", CONF), "h1.conf");
     expect(keel.log).toContain("(A) setting firewall drop rule");
     expect(keel.log).not.toContain("(B) setting firewall drop rule");
   }, 120_000);
@@ -156,5 +173,9 @@ describe("vrrp_strict's firewall, keel beside keepalived", () => {
       `ip6 ${TABLE} vips_link_local_name`,
     ]);
     expect(keel.ruleset).toEqual(ka.ruleset);
+  });
+
+  test("a reload that gives a master accept mode takes its VIPs out of the sets, as keepalived's does", () => {
+    expect(keel.reloaded).toEqual(ka.reloaded);
   });
 });
