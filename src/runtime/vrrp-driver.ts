@@ -428,7 +428,7 @@ export class VrrpDriver {
     this.openChannels();
     next.start(now);
     this.pump();
-    this.firewallAfterReload();
+    this.firewallFollow();
     return this.releaseVmacs(gone);
   }
 
@@ -758,6 +758,7 @@ export class VrrpDriver {
     this.openChannels();
     this.restoreVips();
     this.retryRoutes();
+    this.firewallFollow();
   }
 
   /**
@@ -1044,17 +1045,17 @@ export class VrrpDriver {
   }
 
   /**
-   * After a reload: a master whose accept mode changed (the engine took it over as it
-   * ran: accept is no engine parameter) has its VIPs put into or taken out of the drop
-   * sets (keepalived clear_diff_vrrp_vip).
+   * The drop sets against the instances' states: after a reload, a master whose accept
+   * mode changed (the engine took it over as it ran: accept is no engine parameter) has
+   * its VIPs put into or taken out of the sets (keepalived clear_diff_vrrp_vip); at each
+   * reconcile, a batch the kernel refused is tried again.
    */
-  private firewallAfterReload(): void {
+  private firewallFollow(): void {
     const fw = this.firewall;
     if (!fw) return;
     for (const inst of this.router.instances.values()) {
-      if (inst.state !== "MASTER") continue;
       const v = this.opts.config.vrrpInstances[inst.name];
-      const wanted = !!v && needsFirewall(this.opts.config, v, inst.p.version);
+      const wanted = inst.state === "MASTER" && !!v && needsFirewall(this.opts.config, v, inst.p.version);
       if (wanted === fw.holds(inst.name)) continue;
       if (!wanted) this.firewallRemove(fw, inst.name);
       else this.firewallVips(inst.name, true, this.vipItems(inst.name, [...inst.p.vips, ...inst.p.excluded], false));
@@ -1083,7 +1084,6 @@ export class VrrpDriver {
       this.firewallRemove(fw, instance);
       return;
     }
-    this.log.info({ instance, event: "firewall-set" }, `(${instance}) setting firewall drop rule`);
     const err = fw.add(
       instance,
       items.map((it) => ({
@@ -1098,7 +1098,9 @@ export class VrrpDriver {
           (it.address.dev === undefined || it.address.dev === v.interface || !!it.address.noTrack),
       })),
     );
+    // said once it is done: a refused batch is tried again at every reconcile
     if (err) this.failed(err, `firewall:${instance}`, `(${instance}) cannot set the firewall drop rule`);
+    else this.log.info({ instance, event: "firewall-set" }, `(${instance}) setting firewall drop rule`);
   }
 
   /** The instance's VIPs (these, or all it holds) out of the drop sets. */
