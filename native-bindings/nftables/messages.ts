@@ -43,6 +43,7 @@ const te = new TextEncoder();
 
 function tlv(type: number, payload: Uint8Array, nested = false): Uint8Array {
   const len = 4 + payload.length;
+  if (len > 0xffff) throw new Error(`nf_tables attribute ${type} too long (${len} bytes): split the request`);
   const out = new Uint8Array((len + 3) & ~3);
   const dv = new DataView(out.buffer);
   dv.setUint16(0, len, true);

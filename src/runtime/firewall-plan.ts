@@ -279,6 +279,7 @@ function setupLinkLocal(s: FirewallSettings, byName: boolean): NftOp[] {
   ];
 }
 
+const ELEMENTS_PER_MESSAGE = 1000;
 const SET_ORDER = ["4|vips", "6|vips", "6|vips_link_local", "6|vips_link_local_name"];
 
 /**
@@ -353,7 +354,9 @@ function elementOps(s: FirewallSettings, op: "new-elems" | "del-elems", keys: Ma
     const ks = keys.get(k);
     if (!ks?.length) continue;
     const [fam, set] = k.split("|") as [string, string];
-    ops.push({ op, family: fam === "4" ? 4 : 6, table: s.table, set, keys: ks });
+    // an attribute holds at most 64 KiB: 1,000 link-local names (44 bytes each) need two messages
+    for (let i = 0; i < ks.length; i += ELEMENTS_PER_MESSAGE)
+      ops.push({ op, family: fam === "4" ? 4 : 6, table: s.table, set, keys: ks.slice(i, i + ELEMENTS_PER_MESSAGE) });
   }
   return ops;
 }

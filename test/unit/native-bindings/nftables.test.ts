@@ -117,6 +117,14 @@ describe("the plan (keepalived's order of setting up and tearing down)", () => {
     expect(keysOf(rb.ops[0])).toHaveLength(2);
   });
 
+  test("2,500 VIPs go in messages of at most 1,000 elements, each within netlink's 64 KiB attribute", () => {
+    const many = Array.from({ length: 2500 }, (_, i) => v6(`fe80::${(i + 1).toString(16)}`, true));
+    const { ops } = addAddresses(KA, EMPTY, "A", many, none);
+    const elems = ops.filter((o) => o.op === "new-elems" && o.set === "vips_link_local_name");
+    expect(elems.map((o) => keysOf(o).length)).toEqual([1000, 1000, 500]);
+    expect(() => encodeBatch(ops, 0, { ack: true })).not.toThrow();
+  });
+
   test("removing what was never added sends nothing (keepalived's start-up clean-up); nothing made, nothing to clean", () => {
     expect(removeAddresses(KA, EMPTY, "A", [v4("10.0.0.1")]).ops).toEqual([]);
     expect(cleanup(KA, EMPTY).ops).toEqual([]);
