@@ -39,7 +39,10 @@ class RecordingPort implements NftPort {
   }
 }
 
-function rig(instanceExtra: string[], o: { priority?: number; version?: 2 | 3; refuse?: number } = {}) {
+function rig(
+  instanceExtra: string[],
+  o: { priority?: number; version?: 2 | 3; refuse?: number; strict?: boolean } = {},
+) {
   const time = new VirtualTime(() => 0.5);
   const segment = new SimSegment({ defer: time.defer });
   const sim = new SimKernel({ name: "h", segment, ipv4: "10.0.0.1", prefixLen: 24 });
@@ -52,7 +55,10 @@ function rig(instanceExtra: string[], o: { priority?: number; version?: 2 | 3; r
     vips: ["192.168.1.1/32"],
     extra: instanceExtra,
   });
-  const config = configFromText(`${globalDefs(o.version ?? 3, ["vrrp_strict"])}\n${conf}`, "h");
+  const config = configFromText(
+    `${globalDefs(o.version ?? 3, o.strict === false ? [] : ["vrrp_strict"])}\n${conf}`,
+    "h",
+  );
   const port = new RecordingPort();
   port.refuse = o.refuse ?? 0;
   const driver = new VrrpDriver({
@@ -104,6 +110,18 @@ describe("the driver's firewall", () => {
       r.driver.stop();
       expect(r.port.opened).toBe(0);
     }
+  });
+
+  test("no_accept without strict mode sets it too; without either, nf_tables is never opened", () => {
+    const r = rig(["no_accept"], { strict: false });
+    r.run(10_000);
+    expect(r.lines).toContain("(VI_1) setting firewall drop rule");
+    r.driver.stop();
+    const plain = rig([], { strict: false });
+    plain.run(10_000);
+    expect(plain.lines).toContain("(VI_1) Entering MASTER STATE");
+    plain.driver.stop();
+    expect(plain.port.opened).toBe(0);
   });
 
   test("strict VRRPv2 resets accept: the firewall is set", () => {
