@@ -1,12 +1,12 @@
 /**
  * The VRRP firewall on the kernel: firewall-plan.ts's steps applied through nf_tables
- * (native-bindings/nftables), each as one batch, the plan's state kept only when the
- * kernel took the batch. Failures are values (KernelError) for the driver to log and
- * count; a failed add is sent again with the instance's next MASTER period, as
- * keepalived would not, because the tables were never made.
+ * (native-bindings/nftables), each as one batch (all of it or nothing), the plan's state
+ * kept only when the kernel took the batch. Failures are values (KernelError) for the
+ * driver to log and count; the driver's reconcile then asks again (keepalived does not
+ * retry: a refused batch there leaves the VIP reachable until the next transition).
  *
- * The port (nft-port.ts on Linux) opens at first use (keepalived opens it with the first rule), so a
- * configuration that needs no firewall never touches nf_tables.
+ * The port (nft-port.ts on Linux) opens at first use (keepalived opens its socket with the
+ * first rule), so a configuration that needs no firewall never touches nf_tables.
  */
 import type { NftFamily, NftOp } from "../../native-bindings/nftables";
 import type { KernelError, KernelResult } from "./kernel";
