@@ -46,7 +46,7 @@ const layers: Layer[] = [
     dir: "test/interop",
     root: true,
     build: true,
-    needs: { keepalived: "keepalived", iproute2: "ip", tshark: "tshark" },
+    needs: { keepalived: "keepalived", iproute2: "ip", tshark: "tshark", nftables: "nft", "iputils-ping": "ping" },
   },
   {
     // keel -t against Debian's keepalived -t on test/fixtures/compat/corpus (test/compat/harness.ts)

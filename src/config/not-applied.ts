@@ -14,8 +14,9 @@
 
 const SNMP = "keel has no SNMP agent (it serves Prometheus metrics with --metrics); the keyword is ignored";
 const DBUS = "keel has no D-Bus service (the control socket offers state and commands); the keyword is ignored";
-const FIREWALL =
-  "keel installs no iptables/nftables rules or ipsets: VIPs accept all traffic as with 'accept', whatever strict mode says";
+const IPTABLES =
+  "keel has no iptables/ipset firewall: the vrrp_strict / no_accept drop rules go into nftables (the nftables keyword's table, else 'keepalived'), as keepalived does where iptables is nf_tables-based (Debian 12); the keyword is ignored";
+const NFT_IPVS = "keel does not mark IPVS traffic with nftables fwmarks; the keyword is ignored";
 const NAMESPACE = "keel runs in the network namespace it is started in; the keyword is ignored";
 const PROCESS_NAME = "keel does not rename its processes; the keyword is ignored";
 const BFD_SCHEDULING =
@@ -119,13 +120,9 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.lvs_netlink_monitor_rcv_bufs": NETLINK_BUFS,
   "global_defs.lvs_netlink_monitor_rcv_bufs_force": NETLINK_BUFS,
   "global_defs.lvs_process_name": PROCESS_NAME,
-  "global_defs.nftables": FIREWALL,
-  "global_defs.nftables_counters": FIREWALL,
-  "global_defs.nftables_ifindex": FIREWALL,
-  "global_defs.nftables_ipvs": FIREWALL,
-  "global_defs.nftables_ipvs_priority": FIREWALL,
-  "global_defs.nftables_ipvs_start_fwmark": FIREWALL,
-  "global_defs.nftables_priority": FIREWALL,
+  "global_defs.nftables_ipvs": NFT_IPVS,
+  "global_defs.nftables_ipvs_priority": NFT_IPVS,
+  "global_defs.nftables_ipvs_start_fwmark": NFT_IPVS,
   "global_defs.process_monitor_rcv_bufs": NETLINK_BUFS,
   "global_defs.process_monitor_rcv_bufs_force": NETLINK_BUFS,
   "global_defs.process_name": PROCESS_NAME,
@@ -163,8 +160,8 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.vrrp_garp_extra_if": GARP_SPACING,
   "global_defs.vrrp_garp_interval": GARP_SPACING,
   "global_defs.vrrp_gna_interval": GARP_SPACING,
-  "global_defs.vrrp_ipsets": FIREWALL,
-  "global_defs.vrrp_iptables": FIREWALL,
+  "global_defs.vrrp_ipsets": IPTABLES,
+  "global_defs.vrrp_iptables": IPTABLES,
   "global_defs.vrrp_netlink_cmd_rcv_bufs": NETLINK_BUFS,
   "global_defs.vrrp_netlink_cmd_rcv_bufs_force": NETLINK_BUFS,
   "global_defs.vrrp_netlink_monitor_rcv_bufs": NETLINK_BUFS,
@@ -187,7 +184,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "virtual_server.snmp_name": SNMP,
 
   // vrrp_instance
-  "vrrp_instance.accept": FIREWALL,
   "vrrp_instance.auth_hmac":
     "VRRP HMAC authentication is not implemented in keel: adverts are sent and received without it",
   "vrrp_instance.auth_hmac.active_key": "auth_hmac is not applied; the keyword is ignored",
@@ -202,7 +198,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.linkbeat_use_polling": LINKBEAT,
   "vrrp_instance.lvs_sync_daemon_interface":
     "keel runs the IPVS sync daemon only from global_defs lvs_sync_daemon; the keyword is ignored",
-  "vrrp_instance.no_accept": FIREWALL,
   "vrrp_instance.notify_deleted":
     "keel does not report a DELETED state when a reload removes an instance; the keyword is ignored",
   "vrrp_instance.notify_master_rx_lower_pri":

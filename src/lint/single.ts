@@ -63,13 +63,15 @@ function nopreemptWeights(view: InstanceView, out: Finding[], about: About): voi
 /**
  * vrrp_complete_instance: accept defaults to off under strict mode for a non-owner, and
  * strict VRRPv2 resets an explicit `accept` ("does not comply with RFC3768"); without
- * accept keepalived installs an nftables/iptables rule dropping traffic to the VIPs.
+ * accept keepalived, and keel (src/runtime/firewall-plan.ts), put the VIPs in an nftables
+ * set whose rules drop all traffic to and from them while the instance is MASTER.
  */
 function strictAccept(view: InstanceView, out: Finding[], about: About): void {
   const { v, p } = view;
   if (!p.strict || p.priority === 255 || p.vips.length === 0) return;
   if (v.accept === true && p.version === 3) return;
   const vips = p.vips.map((a) => a.address).join(", ");
+  const table = view.host.config.globalDefs.nftables ?? "keepalived";
   const why =
     v.accept === true
       ? "accept is reset under strict VRRPv2 (RFC 3768 has no accept mode)"
@@ -78,7 +80,7 @@ function strictAccept(view: InstanceView, out: Finding[], about: About): void {
     finding(
       "strict-no-accept",
       view.at,
-      `(${v.name}) vrrp_strict without accept: ${why}, and keepalived then installs a firewall rule dropping all traffic to ${vips} (keel installs none), so under keepalived the VIP answers nothing while this host is master`,
+      `(${v.name}) vrrp_strict without accept: ${why}, so while this host is master nothing reaches ${vips}: keel, as keepalived, drops all traffic to it in nftables (table ${table})`,
       about,
     ),
   );

@@ -27,6 +27,7 @@ import { reloadTransaction } from "./daemon-reload";
 import { EarlyStop, type SignalActions, installSignals } from "./daemon-signals";
 import { TrackerSet } from "./daemon-trackers";
 import { clearStats, statsJson, writeData, writeJson, writeStats } from "./dumps";
+import { openNftPort } from "./nft-port";
 import { openIpvsControl } from "./ipvs-port";
 import type { Kernel } from "./kernel";
 import { VrrpSyncDaemon } from "./lvs-globals";
@@ -234,6 +235,8 @@ export class Daemon {
       // the driver catches a throw at its entry points; what follows is the vrrp part's policy
       onInternalError: (where, e) => this.faults.report("vrrp", where, e),
       dontReleaseVrrp: this.o.dontReleaseVrrp,
+      // the vrrp_strict / no_accept firewall is Linux's nf_tables: only with the Linux kernel
+      nft: this.o.kernel ? undefined : openNftPort,
       onNotify: this.faults.guard("notify", "a notification", (n) => this.notifier.notify(n)),
       onEvent: (e) => this.onEvent(e),
     });

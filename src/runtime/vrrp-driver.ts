@@ -33,6 +33,8 @@ import {
   type VrrpChannel,
   guardKernel,
 } from "./kernel";
+import { type NftPort, VipFirewall } from "./firewall";
+import { firewallSettings, needsFirewall } from "./firewall-plan";
 import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
 import { RxErrorEvents } from "./rx-error-events";
@@ -61,6 +63,11 @@ export interface DriverOptions {
   onNotify?: (n: Extract<Action, { type: "notify" }>) => void;
   /** every transition, priority change, rejected packet and notification (control socket) */
   onEvent?: (e: Event) => void;
+  /**
+   * nf_tables for the vrrp_strict / no_accept firewall (firewall.ts), opened at first
+   * use; without it (simulated kernels) no firewall is kept
+   */
+  nft?: () => KernelResult<NftPort>;
 }
 
 /** setTimeout / clearTimeout, or a virtual clock's (test/sim/fault-net.ts). */
@@ -88,6 +95,13 @@ interface PendingRoute {
   add: boolean;
   what: string;
   run: () => KernelError | undefined;
+}
+
+/** A VIP with the interface it goes on. */
+interface VipItem {
+  address: VirtualAddress;
+  ifindex: number;
+  ifname: string;
 }
 
 type Statics = Pick<KeelConfig, "staticIpaddresses" | "staticRoutes" | "staticRules">;
@@ -168,8 +182,12 @@ export class VrrpDriver {
   readonly transitions = new Map<string, Map<string, number>>();
   /** failed kernel calls by operation ("vip-add", "send", ...); "internal": exceptions caught */
   readonly kernelErrors: Record<string, number> = {};
+  /** the VIP drop rules of strict / no_accept instances (keepalived's vrrp_nftables.c) */
+  private readonly firewall?: VipFirewall;
 
   constructor(private opts: DriverOptions) {
+    // keepalived reads the nftables settings at start only: a reload that changes them changes nothing
+    if (opts.nft) this.firewall = new VipFirewall(firewallSettings(opts.config), opts.nft);
     this.kernel = guardKernel(opts.kernel);
     this.log = opts.log;
     this.now = opts.now ?? (() => performance.now());
@@ -280,6 +298,9 @@ export class VrrpDriver {
     this.channels.clear();
     for (const [name, ifindex] of this.vmacs) this.deleteVmac(name, ifindex);
     this.vmacs.clear();
+    // keepalived vrrp_terminate_phase2 firewall_fini: the tables go, also with --dont-release-vrrp
+    const err = this.firewall?.stop();
+    if (err) this.failed(err, "firewall:stop", "cannot delete the firewall tables");
   }
 
   private deleteVmac(name: string, ifindex: number): void {
@@ -409,6 +430,7 @@ export class VrrpDriver {
     this.openChannels();
     next.start(now);
     this.pump();
+    this.firewallFollow();
     return this.releaseVmacs(gone);
   }
 
@@ -738,6 +760,7 @@ export class VrrpDriver {
     this.openChannels();
     this.restoreVips();
     this.retryRoutes();
+    this.firewallFollow();
   }
 
   /**
@@ -977,28 +1000,16 @@ export class VrrpDriver {
 
   private applyVips(a: Extract<Action, { type: "add-vips" | "del-vips" }>): void {
     const add = a.type === "add-vips";
-    const ifs = this.ifs.get(a.instance);
     if (!add && this.opts.dontReleaseVrrp && this.stopped) return;
+    // one netlink batch for all of an instance's addresses: 1,000 VIPs in tens of ms
+    const items = this.vipItems(a.instance, [...a.addresses, ...a.excluded], add);
+    // keepalived vrrp_state_become_master: the drop rule before the VIPs go up; after they go down
+    if (add) this.firewallVips(a.instance, true, items);
     if (a.addresses.length > 0)
       this.log.info(
         { instance: a.instance, event: add ? "vips-set" : "vips-removed" },
         `(${a.instance}) ${add ? "setting" : "removing"} VIPs.`,
       );
-    // one netlink batch for all of an instance's addresses: 1,000 VIPs in tens of ms
-    const items: { address: VirtualAddress; ifindex: number; ifname: string }[] = [];
-    for (const va of [...a.addresses, ...a.excluded]) {
-      const dev = va.dev ?? ifs?.vipIf;
-      const link = dev === undefined ? undefined : this.linksByName.get(dev);
-      if (!link) {
-        if (add)
-          this.rateLog(
-            `nodev:${a.instance}:${dev}`,
-            `(${a.instance}) cannot add VIP ${va.address}: no interface ${dev ?? "(none)"}`,
-          );
-        continue;
-      }
-      items.push({ address: va, ifindex: link.ifindex, ifname: link.name });
-    }
     const errors = items.length > 0 ? this.kernel.vips(add ? "add" : "del", items) : [];
     items.forEach((it, i) => {
       const key = `${it.ifindex}|${it.address.address}/${it.address.prefix}`;
@@ -1014,7 +1025,95 @@ export class VrrpDriver {
       const what = `VIP ${it.address.address}/${it.address.prefix} on ${it.ifname}`;
       if (err) this.failed(err, `vip:${key}`, `(${a.instance}) cannot ${add ? "add" : "remove"} ${what}; trying again`);
     });
+    if (!add) this.firewallVips(a.instance, false, items);
     this.applyRoutes(a.instance, add, a.routes, a.rules);
+  }
+
+  /** VIPs with the interface each goes on; one without an interface is left out (said when adding). */
+  private vipItems(instance: string, addresses: readonly VirtualAddress[], add: boolean): VipItem[] {
+    const ifs = this.ifs.get(instance);
+    const items: VipItem[] = [];
+    for (const va of addresses) {
+      const dev = va.dev ?? ifs?.vipIf;
+      const link = dev === undefined ? undefined : this.linksByName.get(dev);
+      if (!link) {
+        if (add)
+          this.rateLog(
+            `nodev:${instance}:${dev}`,
+            `(${instance}) cannot add VIP ${va.address}: no interface ${dev ?? "(none)"}`,
+          );
+        continue;
+      }
+      items.push({ address: va, ifindex: link.ifindex, ifname: link.name });
+    }
+    return items;
+  }
+
+  /**
+   * The drop sets against the instances' states: after a reload, a master whose accept
+   * mode changed (the engine took it over as it ran: accept is no engine parameter) has
+   * its VIPs put into or taken out of the sets (keepalived clear_diff_vrrp_vip); at each
+   * reconcile, a batch the kernel refused is tried again.
+   */
+  private firewallFollow(): void {
+    const fw = this.firewall;
+    if (!fw) return;
+    for (const inst of this.router.instances.values()) {
+      const v = this.opts.config.vrrpInstances[inst.name];
+      const wanted = inst.state === "MASTER" && !!v && needsFirewall(this.opts.config, v, inst.p.version);
+      if (wanted === fw.holds(inst.name)) continue;
+      if (!wanted) this.firewallRemove(fw, inst.name);
+      else this.firewallVips(inst.name, true, this.vipItems(inst.name, [...inst.p.vips, ...inst.p.excluded], false));
+    }
+  }
+
+  /**
+   * vrrp_strict / no_accept (firewall.ts): while a non-owner without accept mode is
+   * MASTER, its VIPs are in the nftables drop sets (keepalived vrrp_handle_accept_mode).
+   */
+  private firewallVips(instance: string, add: boolean, items: readonly VipItem[]): void {
+    const fw = this.firewall;
+    if (!fw || items.length === 0) return;
+    if (!add) {
+      this.firewallRemove(
+        fw,
+        instance,
+        items.map((it) => it.address.address),
+      );
+      return;
+    }
+    const v = this.opts.config.vrrpInstances[instance];
+    const version = this.router.instances.get(instance)?.p.version;
+    if (!v || version === undefined || !needsFirewall(this.opts.config, v, version)) {
+      // a reload turned accept on for a master (keepalived clear_diff_vrrp_vip): its VIPs leave the sets
+      this.firewallRemove(fw, instance);
+      return;
+    }
+    const err = fw.add(
+      instance,
+      items.map((it) => ({
+        address: it.address.address,
+        family: it.address.family,
+        ifindex: it.ifindex,
+        ifname: it.ifname,
+        // vrrp_nftables.c nft_update_ipv6_address: by name only on the instance's own interface
+        byName:
+          !fw.settings.ifindex &&
+          v.dontTrackPrimary &&
+          (it.address.dev === undefined || it.address.dev === v.interface || !!it.address.noTrack),
+      })),
+    );
+    // said once it is done: a refused batch is tried again at every reconcile
+    if (err) this.failed(err, `firewall:${instance}`, `(${instance}) cannot set the firewall drop rule`);
+    else this.log.info({ instance, event: "firewall-set" }, `(${instance}) setting firewall drop rule`);
+  }
+
+  /** The instance's VIPs (these, or all it holds) out of the drop sets. */
+  private firewallRemove(fw: VipFirewall, instance: string, addresses?: string[]): void {
+    if (!fw.holds(instance)) return;
+    this.log.info({ instance, event: "firewall-removed" }, `(${instance}) removing firewall drop rule`);
+    const err = fw.remove(instance, addresses);
+    if (err) this.failed(err, `firewall:${instance}`, `(${instance}) cannot remove the firewall drop rule`);
   }
 
   private applyRoutes(instance: string, add: boolean, routes: Route[], rules: Rule[]): void {
