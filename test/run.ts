@@ -158,6 +158,34 @@ function ensureTools(layer: Layer): string | undefined {
   return lack.length > 0 ? `still missing ${lack.map(([, c]) => c).join(", ")} after apt-get install` : undefined;
 }
 
+/** Seconds each test file took, in the order run, for the timing summary at the end. */
+const fileTimes: { file: string; s: number }[] = [];
+
+/**
+ * A file's time as bun reports it: from the last result of the file before (or the layer's
+ * start) to its own last result line, so its beforeAll and first test count as its own
+ * (bun names a file only with its first result). What an afterAll costs counts to the next.
+ */
+function fileTimer(start: number): { line: (line: string) => void; end: () => void } {
+  let file: string | undefined;
+  let from = start;
+  let last = start;
+  const done = () => {
+    if (file) fileTimes.push({ file, s: (last - from) / 1000 });
+  };
+  return {
+    line: (line) => {
+      const head = line.match(/^(\S+\.test\.tsx?):$/);
+      if (head) {
+        done();
+        file = head[1];
+        from = last;
+      } else if (/^\((pass|fail|skip|todo)\)/.test(line)) last = performance.now();
+    },
+    end: done,
+  };
+}
+
 // Runs `bun test` with stderr (where bun prints results) echoed live and kept for parsing.
 async function bunTest(layer: Layer): Promise<{ pass: number; fail: number }> {
   // A test's timeout guards against a hang; it is never a speed assertion (those live in
@@ -167,10 +195,18 @@ async function bunTest(layer: Layer): Promise<{ pass: number; fail: number }> {
   const proc = Bun.spawn(args, { stdin: "ignore", stdout: "inherit", stderr: "pipe" });
   let text = "";
   const decoder = new TextDecoder();
+  const timer = fileTimer(performance.now());
+  let partial = "";
   for await (const chunk of proc.stderr) {
     process.stderr.write(chunk);
-    text += decoder.decode(chunk, { stream: true });
+    const piece = decoder.decode(chunk, { stream: true });
+    text += piece;
+    const lines = (partial + piece).split("\n");
+    partial = lines.pop() ?? "";
+    for (const l of lines) timer.line(l);
   }
+  timer.line(partial);
+  timer.end();
   const code = await proc.exited;
   const count = (word: string) => Number(text.match(new RegExp(`^ *(\\d+) ${word}$`, "m"))?.[1] ?? 0);
   const pass = count("pass");
@@ -187,6 +223,7 @@ for (const layer of layers) {
     continue;
   }
   console.log(`\n=== ${layer.name} ===`);
+  const layerStart = performance.now();
   const why = layer.root && !isRoot ? "needs root (run as root, as CI does)" : ensureTools(layer);
   let pass = 0;
   let fail = 0;
@@ -205,9 +242,20 @@ for (const layer of layers) {
   }
   passed += pass;
   failed += fail;
-  report.push(`${layer.name}: ${pass} passed, ${fail} failed${why ? ` (${why})` : ""}`);
+  const took = minutes((performance.now() - layerStart) / 1000);
+  report.push(`${layer.name}: ${pass} passed, ${fail} failed${why ? ` (${why})` : ""} in ${took}`);
 }
 
+function minutes(s: number): string {
+  return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+// where the time went: the slowest files (a layer's time is on its line below)
+const slowest = [...fileTimes].sort((a, b) => b.s - a.s).slice(0, 15);
+if (slowest.length > 0) {
+  console.log("\nslowest test files:");
+  for (const t of slowest) console.log(`  ${minutes(t.s).padStart(12)}  ${t.file}`);
+}
 console.log(`\n${report.join("\n")}`);
 if (passed + failed === 0) console.error("no tests ran");
 console.log(`${passed} passed, ${failed} failed`);
