@@ -134,8 +134,14 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   let missingFiles = false;
   // the single-host pitfalls of `keel lint` (src/lint), as warnings of -t, start and reload
   const { addHostWarnings } = await import("./lint");
+  const test = opts.get("config-test");
   const load = () => {
-    const r = loadConfig(file, { format: format as ConfigFormat | undefined, configId: str(opts.get("config-id")) });
+    const r = loadConfig(file, {
+      format: format as ConfigFormat | undefined,
+      configId: str(opts.get("config-id")),
+      // -t wants only the diagnostics: the vrrp_scripts as packed columns (issue 14)
+      packScripts: test !== undefined,
+    });
     if (opts.has("all-config")) missingFiles = allConfig(r.diagnostics);
     const origins = formatOf(file, format) === "toml" ? new Origins() : r.origins;
     addHostWarnings(file, r.config, origins, r.diagnostics);
@@ -143,7 +149,6 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   };
   const result = load();
 
-  const test = opts.get("config-test");
   if (test !== undefined) {
     // keepalived -t also checks the scripts (check_vrrp_script_security and the checker's)
     const { scriptDiagnostics } = await import("./runtime/script-security");

@@ -24,6 +24,7 @@ type Layer = {
   needs?: Record<string, string>; // Debian package → a command it provides
   needsFiles?: Record<string, string>; // Debian package → a file (glob) it installs
   build?: boolean; // runs the compiled dist/keel: build it first
+  shardable?: boolean; // its files may run in KEEL_TEST_JOBS processes at once (see `jobs`)
 };
 
 const layers: Layer[] = [
@@ -39,6 +40,7 @@ const layers: Layer[] = [
     dir: "test/netns",
     root: true,
     build: true,
+    shardable: true,
     needs: { iproute2: "ip", tshark: "tshark", nftables: "nft", prometheus: "prometheus" },
   },
   {
@@ -46,6 +48,7 @@ const layers: Layer[] = [
     dir: "test/interop",
     root: true,
     build: true,
+    shardable: true,
     needs: { keepalived: "keepalived", iproute2: "ip", tshark: "tshark", nftables: "nft", "iputils-ping": "ping" },
   },
   {
@@ -166,20 +169,85 @@ function ensureTools(layer: Layer): string | undefined {
   return lack.length > 0 ? `still missing ${lack.map(([, c]) => c).join(", ")} after apt-get install` : undefined;
 }
 
-// Runs `bun test` with stderr (where bun prints results) echoed live and kept for parsing.
+/** Seconds each test file took, in the order run, for the timing summary at the end. */
+const fileTimes: { file: string; s: number }[] = [];
+
+/**
+ * A file's time as bun reports it: from the last result of the file before (or the layer's
+ * start) to its own last result line, so its beforeAll and first test count as its own
+ * (bun names a file only with its first result). What an afterAll costs counts to the next.
+ */
+function fileTimer(start: number): { line: (line: string) => void; end: () => void } {
+  let file: string | undefined;
+  let from = start;
+  let last = start;
+  const done = () => {
+    if (file) fileTimes.push({ file, s: (last - from) / 1000 });
+  };
+  return {
+    line: (line) => {
+      const head = line.match(/^(\S+\.test\.tsx?):$/);
+      if (head) {
+        done();
+        file = head[1];
+        from = last;
+      } else if (/^\((pass|fail|skip|todo)\)/.test(line)) last = performance.now();
+    },
+    end: done,
+  };
+}
+
+/**
+ * How many `bun test` processes a layer marked `shardable` runs at once (KEEL_TEST_JOBS,
+ * default 1). Its files are dealt round-robin in path order: each file builds its own
+ * namespaces with a prefix of its own process (test/netns/harness.ts), so two files never
+ * meet; whether they still pass when they share the CPU is measured, not assumed
+ * (bench/RESULTS.md, "The suite's running time").
+ */
+const jobs = Math.max(1, Number(process.env.KEEL_TEST_JOBS ?? 1) || 1);
+
+function testFiles(layer: Layer): string[] {
+  const skip = layer.ignore ? new Bun.Glob(layer.ignore) : undefined;
+  return [...new Bun.Glob("**/*.test.{ts,tsx}").scanSync(layer.dir as string)]
+    .map((f) => join(layer.dir as string, f))
+    .filter((f) => !skip?.match(f))
+    .sort();
+}
+
+// Runs `bun test` on the layer: in one process with stderr (where bun prints results)
+// echoed live, or in `jobs` shards, each one's output printed whole when it ends.
 async function bunTest(layer: Layer): Promise<{ pass: number; fail: number }> {
+  if (!layer.shardable || jobs === 1) return bunTestRun([`./${layer.dir}`], layer.ignore, true);
+  const files = testFiles(layer);
+  const shards = Array.from({ length: Math.min(jobs, files.length) }, (_, i) =>
+    files.filter((_f, k) => k % jobs === i).map((f) => `./${f}`),
+  );
+  const results = await Promise.all(shards.map((paths) => bunTestRun(paths, undefined, false)));
+  return results.reduce((a, b) => ({ pass: a.pass + b.pass, fail: a.fail + b.fail }), { pass: 0, fail: 0 });
+}
+
+async function bunTestRun(paths: string[], ignore: string | undefined, live: boolean) {
   // A test's timeout guards against a hang; it is never a speed assertion (those live in
   // bench/), so it is long enough for a loaded 2-core machine. Tests that set their own keep it.
-  const args = [process.execPath, "test", `./${layer.dir}`, "--timeout=120000"];
-  if (layer.ignore) args.push(`--path-ignore-patterns=${layer.ignore}`);
+  const args = [process.execPath, "test", ...paths, "--timeout=120000"];
+  if (ignore) args.push(`--path-ignore-patterns=${ignore}`);
   const proc = Bun.spawn(args, { stdin: "ignore", stdout: "inherit", stderr: "pipe" });
   let text = "";
   const decoder = new TextDecoder();
+  const timer = fileTimer(performance.now());
+  let partial = "";
   for await (const chunk of proc.stderr) {
-    process.stderr.write(chunk);
-    text += decoder.decode(chunk, { stream: true });
+    if (live) process.stderr.write(chunk);
+    const piece = decoder.decode(chunk, { stream: true });
+    text += piece;
+    const lines = (partial + piece).split("\n");
+    partial = lines.pop() ?? "";
+    for (const l of lines) timer.line(l);
   }
+  timer.line(partial);
+  timer.end();
   const code = await proc.exited;
+  if (!live) process.stderr.write(text);
   const count = (word: string) => Number(text.match(new RegExp(`^ *(\\d+) ${word}$`, "m"))?.[1] ?? 0);
   const pass = count("pass");
   let fail = count("fail");
@@ -195,6 +263,7 @@ for (const layer of layers) {
     continue;
   }
   console.log(`\n=== ${layer.name} ===`);
+  const layerStart = performance.now();
   const why = layer.root && !isRoot ? "needs root (run as root, as CI does)" : ensureTools(layer);
   let pass = 0;
   let fail = 0;
@@ -213,9 +282,20 @@ for (const layer of layers) {
   }
   passed += pass;
   failed += fail;
-  report.push(`${layer.name}: ${pass} passed, ${fail} failed${why ? ` (${why})` : ""}`);
+  const took = minutes((performance.now() - layerStart) / 1000);
+  report.push(`${layer.name}: ${pass} passed, ${fail} failed${why ? ` (${why})` : ""} in ${took}`);
 }
 
+function minutes(s: number): string {
+  return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
+// where the time went: the slowest files (a layer's time is on its line below)
+const slowest = [...fileTimes].sort((a, b) => b.s - a.s).slice(0, 15);
+if (slowest.length > 0) {
+  console.log("\nslowest test files:");
+  for (const t of slowest) console.log(`  ${minutes(t.s).padStart(12)}  ${t.file}`);
+}
 console.log(`\n${report.join("\n")}`);
 if (passed + failed === 0) console.error("no tests ran");
 console.log(`${passed} passed, ${failed} failed`);

@@ -5,7 +5,10 @@
  * type after a full collection. test-big.ts measures the compiled binary's peak; this
  * says which stage and which objects make it.
  *
- *   bun bench/config/heap-stages.ts [N=100000]
+ *   bun bench/config/heap-stages.ts [N=100000] [--objects]
+ *
+ * As keel -t, the vrrp_scripts are kept packed (src/config/packed-scripts.ts); `--objects`
+ * keeps them as plain objects, as the daemon does, for the comparison.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,10 +16,12 @@ import { join } from "node:path";
 import { heapStats } from "bun:jsc";
 import { renderDiagnostics } from "../../src/config/diagnostics";
 import { loadConfig } from "../../src/config/load";
+import { addHostWarnings } from "../../src/lint";
 import { scriptDiagnostics } from "../../src/runtime/script-security";
 import { writeBigConfig } from "./big-config";
 
-const n = Number(process.argv[2] ?? 100_000);
+const n = Number(process.argv.slice(2).find((a) => !a.startsWith("--")) ?? 100_000);
+const packScripts = !process.argv.includes("--objects");
 const dir = mkdtempSync(join(tmpdir(), "keel-heap-"));
 const file = join(dir, "big.conf");
 try {
@@ -32,8 +37,10 @@ try {
   };
   Bun.gc(true);
   row("start");
-  const result = loadConfig(file, {});
+  const result = loadConfig(file, { packScripts });
   row("parsed");
+  addHostWarnings(file, result.config, result.origins, result.diagnostics);
+  row("linted");
   const violation = scriptDiagnostics(result.config, result.origins, result.diagnostics, { file, line: 1, col: 1 });
   row("audited");
   const report = renderDiagnostics(result.diagnostics).join("\n");

@@ -46,9 +46,17 @@ export class Origins {
     // lines and columns past 2^32 cannot come from a file keel reads (a string is shorter)
     this.lineOf[row] = loc.line;
     this.colOf[row] = loc.col;
+    this.attach(o, row);
+    return this;
+  }
+
+  /**
+   * Give `o` the origin of a row recorded before: an object rebuilt from packed columns
+   * (src/config/packed-scripts.ts) is the object it was packed from, declared there.
+   */
+  attach(o: object, row: number): void {
     if (Object.hasOwn(o, this.key)) (o as Record<symbol, number>)[this.key] = row;
     else Object.defineProperty(o, this.key, { value: row, writable: true, enumerable: false, configurable: true });
-    return this;
   }
 
   /** Where `o` was declared (a new object each time), or undefined when it was not recorded. */

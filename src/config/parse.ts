@@ -10,6 +10,7 @@ import { globalTopLevel } from "./global/keywords";
 import { checkLvs } from "./lvs/check";
 import { lvsTopLevel } from "./lvs/keywords";
 import { type HostFacts, type KeelConfig, createConfig } from "./model";
+import { packedScripts } from "./packed-scripts";
 import { type PreprocessOptions, preprocessTo } from "./preprocess";
 import { type BlockSpec, Ctx, type KeywordRecord, type Origins, emitBlock, emitStrict, renderEmit } from "./schema";
 import { type ConfigSource, diskSource } from "./source";
@@ -45,6 +46,11 @@ export interface ParseOptions extends PreprocessOptions {
   host?: HostFacts;
   /** what the keyword tables did, for scripts/compatibility.ts (Ctx.record) */
   record?: KeywordRecord;
+  /**
+   * Only the diagnostics are wanted (keel -t): the vrrp_scripts are kept as packed
+   * columns (packed-scripts.ts), a few dozen bytes a block instead of a few hundred
+   */
+  packScripts?: boolean;
 }
 
 export interface ParseResult {
@@ -90,6 +96,7 @@ export function parseConf(path: string, opts: ParseOptions = {}): ParseResult {
   const config = createConfig();
   const ctx = new Ctx(diagnostics);
   ctx.record = opts.record;
+  if (opts.packScripts) config.vrrpScripts = packedScripts(ctx.origins);
   // Streamed: each line goes into the tree as it is read, each finished top-level block
   // into its handlers, and neither the lines nor the tree are ever held whole (a 100 MB
   // configuration once took 8.8 GB). The phases keep the diagnostics in the order of

@@ -4,6 +4,7 @@
  * set of fault reasons. The rules themselves are in tracking.ts (keepalived
  * vrrp_track.c); this board only keeps the states and knows who tracks what.
  */
+import { valuesOf } from "../base/values";
 import type { KeelConfig } from "../config/model";
 import type { TrackRef, Tracking, VrrpSyncGroup } from "../config/vrrp/model";
 import type { Fault, TrackerShare } from "./cause";
@@ -48,7 +49,7 @@ export class TrackerBoard {
     instances: Instance[],
     groupOf: (instance: string) => VrrpSyncGroup | undefined,
   ) {
-    for (const s of Object.values(config.vrrpScripts))
+    for (const s of valuesOf(config.vrrpScripts))
       this.scripts.set(s.name, new ScriptTracker({ rise: s.rise, fall: s.fall, initFail: s.initFail }));
     for (const f of Object.values(config.trackFiles))
       this.files.set(f.name, new TrackFileState(f.initFile?.value ?? 0));

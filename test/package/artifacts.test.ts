@@ -13,14 +13,24 @@ import { DEB, DIST, ROOT, ensureRelease, run } from "./release";
 
 beforeAll(() => ensureRelease(), 600_000);
 
-describe.each(["amd64", "arm64"] as const)("keel_%s.deb", (arch) => {
-  test("lintian has nothing to say (pedantic, info tags too)", async () => {
-    const r = await run(["lintian", "--pedantic", "--display-info", "--tag-display-limit", "0", DEB(arch)]);
-    const tags = r.stdout.split("\n").filter((l) => /^[EWIPX]: /.test(l));
-    expect(tags).toEqual([]);
-    expect(r.code).toBe(0);
-  }, 300_000);
+test("lintian has nothing to say about either package (pedantic, info tags too)", async () => {
+  // both in one run: lintian's start (its profile, data and checks loaded) is paid once;
+  // measured on this machine 90 s for both against 56 s for one. A tag names its package.
+  const r = await run([
+    "lintian",
+    "--pedantic",
+    "--display-info",
+    "--tag-display-limit",
+    "0",
+    DEB("amd64"),
+    DEB("arm64"),
+  ]);
+  const tags = r.stdout.split("\n").filter((l) => /^[EWIPX]: /.test(l));
+  expect(tags).toEqual([]);
+  expect(r.code).toBe(0);
+}, 600_000);
 
+describe.each(["amd64", "arm64"] as const)("keel_%s.deb", (arch) => {
   test("control, conffiles and the binary of its architecture", async () => {
     const info = await run(["dpkg-deb", "--field", DEB(arch)]);
     expect(info.stdout).toContain(`Architecture: ${arch}\n`);

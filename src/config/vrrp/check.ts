@@ -1,3 +1,4 @@
+import { valuesOf } from "../../base/values";
 import { didYouMean } from "../diagnostics";
 /**
  * Checks across VRRP blocks, after the whole file is read. They follow what keepalived
@@ -438,13 +439,13 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
         `${what}: group '${s.group}' does not exist on this host; keepalived drops the script`,
       );
   };
-  for (const s of Object.values(config.vrrpScripts)) userCheck(s.script, `vrrp_script ${s.name}`, s);
+  for (const s of valuesOf(config.vrrpScripts)) userCheck(s.script, `vrrp_script ${s.name}`, s);
   for (const v of Object.values(config.vrrpInstances))
     for (const k of INSTANCE_SCRIPTS) userCheck(v[k], `(${v.name}) ${k}`, v);
 
   // the sync groups' scripts count as used too (gathered once: scripts × groups was quadratic)
   for (const g of Object.values(config.vrrpSyncGroups)) for (const r of g.trackScripts) used.add(r.name);
-  for (const s of Object.values(config.vrrpScripts)) {
+  for (const s of valuesOf(config.vrrpScripts)) {
     // one per vrrp_script name, and the message names it: never a duplicate (Diagnostics.distinct)
     if (!used.has(s.name)) c.diags.distinct("warning", at(s), "unused-script", `vrrp_script ${s.name} is not used`);
   }
