@@ -28,7 +28,7 @@ const DUMP_FILE =
 const LINKBEAT =
   "keel follows link state through netlink only, without polling or up/down delays; the keyword is ignored";
 const GARP_SPACING =
-  "keel sends each gratuitous ARP/NA burst without per-interface spacing or extra interfaces; the keyword is ignored";
+  "keel sends gratuitous ARPs/NAs only on the interface the VIP is on, never also on a VMAC's base interface; the keyword is ignored";
 const RELOAD_FILES =
   "keel reloads on SIGHUP or the control socket only, reading the configuration in place; the keyword is ignored";
 const PRIORITY_NOTIFY = "keel does not notify priority changes (only state changes); the keyword is ignored";
@@ -37,12 +37,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   // top level
   bfd_instance: BFD,
   child_wait_time: "keel does not use it to time out its child processes at stop; the keyword is ignored",
-  garp_group:
-    "keel does not send periodic gratuitous ARPs/NAs per interface group; the keyword is ignored (garp_master_refresh works per instance)",
-  "garp_group.garp_interval": GARP_SPACING,
-  "garp_group.gna_interval": GARP_SPACING,
-  "garp_group.interface": "garp_group is not applied; the keyword is ignored",
-  "garp_group.interfaces": "garp_group is not applied; the keyword is ignored",
   instance: "keel does not use the instance name for its pid files or scripts; the keyword is ignored",
   interface_up_down_delays: LINKBEAT,
   linkbeat_interfaces: LINKBEAT,
@@ -161,8 +155,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.vrrp_delay_after_boot":
     "keel starts its instances at once, however recently the host booted; the keyword is ignored",
   "global_defs.vrrp_garp_extra_if": GARP_SPACING,
-  "global_defs.vrrp_garp_interval": GARP_SPACING,
-  "global_defs.vrrp_gna_interval": GARP_SPACING,
   "global_defs.vrrp_ipsets": FIREWALL,
   "global_defs.vrrp_iptables": FIREWALL,
   "global_defs.vrrp_netlink_cmd_rcv_bufs": NETLINK_BUFS,
