@@ -49,6 +49,11 @@ export class GarpOut {
     return out;
   }
 
+  /** A frame left (after its sendto returned): the next one through its record waits from now. */
+  sentAt(s: GarpSend): void {
+    this.pacer.sentAt(s, this.now());
+  }
+
   stop(): void {
     if (this.timer !== undefined) this.timers.clear(this.timer);
     this.timer = undefined;

@@ -33,6 +33,7 @@ import {
   type VrrpChannel,
   guardKernel,
 } from "./kernel";
+import type { GarpSend } from "../vrrp/garp-pacer";
 import { GarpOut } from "./garp-out";
 import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
@@ -1073,9 +1074,11 @@ export class VrrpDriver {
   }
 
   /** Frames the pacer lets out now. Not retried: the engine repeats them (garp_master_repeat, refresh). */
-  private sendPaced(sends: { instance: string; address: string; family: 4 | 6; ifname: string }[]): void {
-    for (const { instance, address, family, ifname } of sends) {
+  private sendPaced(sends: GarpSend[]): void {
+    for (const s of sends) {
+      const { instance, address, family, ifname } = s;
       const err = this.kernel.garp(ifname, address, family);
+      this.garps.sentAt(s);
       const what = `gratuitous ${family === 4 ? "ARP" : "NA"} on ${ifname}`;
       if (err) this.failed(err, `garp:${ifname}`, `(${instance}) cannot send ${what}`);
       else

@@ -9,7 +9,9 @@
  *    interval is set, a record of its own with the global intervals (set_default_garp_delay).
  *    A VMAC's record is its base interface's (IF_BASE_IFP); the caller passes the base.
  * 2. A record keeps one "next allowed" time per family. Sending an ARP (NA) through a record
- *    with a garp (gna) interval sets it to now + interval.
+ *    with a garp (gna) interval sets it to now + interval, now read after the frame left
+ *    (send_gratuitous_arp_immediate): the caller confirms each send with `sentAt`, so a
+ *    slow sendto (the first one opens the socket) never shortens the next gap.
  * 3. An address to send while now < next is queued instead: a flag per address, so a
  *    burst of `garp_master_repeat` N queues each address once, not N times (the first
  *    address goes out at once and is queued again by the second repeat).
@@ -45,6 +47,7 @@ export interface GarpSend {
   address: string;
   family: 4 | 6;
   ifname: string;
+  record?: PaceRecord;
 }
 
 interface Queued {
@@ -107,6 +110,19 @@ export class GarpPacer {
     return out;
   }
 
+  /** A frame left at `now` (after its sendto): the record's next time counts from here (rule 2). */
+  sentAt(s: GarpSend, now: number): void {
+    this.sent(s, now);
+    // the queue's turn moves with it: waking before that would find nothing due
+    let wake: number | undefined;
+    for (const q of this.queued.values())
+      for (const e of q.values()) {
+        const at = this.next.get(nextKey(e.item) as string) ?? 0;
+        wake = wake === undefined ? at : Math.min(wake, at);
+      }
+    this.wake = wake;
+  }
+
   /** When handleTimeout has work (undefined: nothing queued). */
   pollTimeout(): number | undefined {
     return this.wake;
@@ -128,24 +144,24 @@ export class GarpPacer {
     if (this.wake === undefined || at < this.wake) this.wake = at;
   }
 
-  private sent(item: GarpItem, now: number): void {
+  private sent(item: { family: 4 | 6; record?: PaceRecord }, now: number): void {
     const interval = intervalOf(item);
     const k = nextKey(item);
     if (interval !== undefined && k !== undefined) this.next.set(k, now + interval);
   }
 }
 
-function intervalOf(item: GarpItem): number | undefined {
+function intervalOf(item: { family: 4 | 6; record?: PaceRecord }): number | undefined {
   const ms = item.family === 4 ? item.record?.garpMs : item.record?.gnaMs;
   return ms !== undefined && ms > 0 ? ms : undefined;
 }
 
-function nextKey(item: GarpItem): string | undefined {
+function nextKey(item: { family: 4 | 6; record?: PaceRecord }): string | undefined {
   return item.record ? `${item.record.key}|${item.family}` : undefined;
 }
 
 function send(instance: string, item: GarpItem): GarpSend {
-  return { instance, address: item.address, family: item.family, ifname: item.ifname };
+  return { instance, address: item.address, family: item.family, ifname: item.ifname, record: item.record };
 }
 
 /**

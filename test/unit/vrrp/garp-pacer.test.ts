@@ -160,3 +160,19 @@ test("paceRecords: the first garp_group naming an interface wins; the global def
   expect(r("eth2")).toBe(r("eth2"));
   expect(paceRecords([], { garpInterval: 0, gnaInterval: 0 })("eth0")).toBeUndefined();
 });
+
+test("the next gap counts from when a frame really left: a slow first sendto does not shorten it", () => {
+  const record = { key: "if:eth0", garpMs: 20 };
+  const p = new GarpPacer(rank(["VI_1"]));
+  const [first] = p.submit(
+    "VI_1",
+    vips(2).map((v) => ({ ...v, family: 4 as const, record })),
+    1,
+    0,
+  );
+  // the first frame took 12 ms to leave (the socket was opened for it)
+  p.sentAt(first as GarpSend, 12);
+  expect(p.pollTimeout()).toBe(32);
+  expect(p.handleTimeout(31, () => true)).toEqual([]);
+  expect(p.handleTimeout(32, () => true).map((s) => s.address)).toEqual(["10.0.1.2"]);
+});
