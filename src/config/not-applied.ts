@@ -31,7 +31,6 @@ const GARP_SPACING =
   "keel sends gratuitous ARPs/NAs only on the interface the VIP is on, never also on a VMAC's base interface; the keyword is ignored";
 const RELOAD_FILES =
   "keel reloads on SIGHUP or the control socket only, reading the configuration in place; the keyword is ignored";
-const PRIORITY_NOTIFY = "keel does not notify priority changes (only state changes); the keyword is ignored";
 
 export const NOT_APPLIED: Readonly<Record<string, string>> = {
   // top level
@@ -161,7 +160,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.vrrp_netlink_cmd_rcv_bufs_force": NETLINK_BUFS,
   "global_defs.vrrp_netlink_monitor_rcv_bufs": NETLINK_BUFS,
   "global_defs.vrrp_netlink_monitor_rcv_bufs_force": NETLINK_BUFS,
-  "global_defs.vrrp_notify_priority_changes": PRIORITY_NOTIFY,
   "global_defs.vrrp_process_name": PROCESS_NAME,
   "global_defs.vrrp_rx_bufs_multiplier":
     "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
@@ -195,11 +193,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.lvs_sync_daemon_interface":
     "keel runs the IPVS sync daemon only from global_defs lvs_sync_daemon; the keyword is ignored",
   "vrrp_instance.no_accept": FIREWALL,
-  "vrrp_instance.notify_deleted":
-    "keel does not report a DELETED state when a reload removes an instance; the keyword is ignored",
-  "vrrp_instance.notify_master_rx_lower_pri":
-    "keel runs no script when a master hears a lower-priority master; the keyword is ignored",
-  "vrrp_instance.notify_priority_changes": PRIORITY_NOTIFY,
   "vrrp_instance.old_unicast_checksum":
     "keel computes unicast VRRPv3 checksums the current way; the keyword is ignored",
   "vrrp_instance.promote_secondaries":
@@ -219,7 +212,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.vrf": "keel does not put VMAC interfaces or routes in a VRF; the keyword is ignored",
 
   // vrrp_sync_group
-  "vrrp_sync_group.notify_priority_changes": PRIORITY_NOTIFY,
 };
 
 /**

@@ -235,6 +235,9 @@ export class Daemon {
       onInternalError: (where, e) => this.faults.report("vrrp", where, e),
       dontReleaseVrrp: this.o.dontReleaseVrrp,
       onNotify: this.faults.guard("notify", "a notification", (n) => this.notifier.notify(n)),
+      onInstanceEvent: this.faults.guard("notify", "an instance event", (name, event, prio) =>
+        this.notifier.instanceEvent(name, event, prio),
+      ),
       onEvent: (e) => this.onEvent(e),
     });
     this.driver = driver;

@@ -35,6 +35,7 @@ import {
 } from "./kernel";
 import type { GarpSend } from "../vrrp/garp-pacer";
 import { GarpOut } from "./garp-out";
+import type { InstanceEvent } from "./notify";
 import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
 import { RxErrorEvents } from "./rx-error-events";
@@ -61,6 +62,8 @@ export interface DriverOptions {
   dontReleaseVrrp?: boolean;
   /** notify actions (scripts, FIFOs) */
   onNotify?: (n: Extract<Action, { type: "notify" }>) => void;
+  /** an instance's event for the notify FIFOs and notify_master_rx_lower_pri (notify.ts) */
+  onInstanceEvent?: (name: string, event: InstanceEvent, priority: number) => void;
   /** every transition, priority change, rejected packet and notification (control socket) */
   onEvent?: (e: Event) => void;
 }
@@ -902,6 +905,12 @@ export class VrrpDriver {
           { instance: a.instance, event: "priority", from: a.from, to: a.to },
           `(${a.instance}) Changing effective priority from ${a.from} to ${a.to}`,
         );
+        // keepalived vrrp_set_effective_priority: the state it is in as the priority changes
+        this.opts.onInstanceEvent?.(
+          a.instance,
+          this.router.instances.get(a.instance)?.state === "MASTER" ? "MASTER_PRIORITY" : "BACKUP_PRIORITY",
+          a.to,
+        );
         return;
       case "rx-error":
         this.rxErrors.add(a);
@@ -945,6 +954,8 @@ export class VrrpDriver {
           `(${a.instance}) Received advert from ${a.from} with lower priority ${a.priority}, ` +
             `ours ${a.ours}${force}${more}`,
         );
+        // keepalived send_event_notify, once per answer here (the engine's answer budget)
+        this.opts.onInstanceEvent?.(a.instance, "MASTER_RX_LOWER_PRI", a.ours);
         return;
       }
     }
