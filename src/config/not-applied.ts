@@ -151,8 +151,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel names VMAC interfaces vrrp.VRID / vrrp6.VRID unless use_vmac names one; the keyword is ignored",
   "global_defs.vmac_prefix":
     "keel names VMAC interfaces vrrp.VRID / vrrp6.VRID unless use_vmac names one; the keyword is ignored",
-  "global_defs.vrrp_delay_after_boot":
-    "keel starts its instances at once, however recently the host booted; the keyword is ignored",
   "global_defs.vrrp_garp_extra_if": GARP_SPACING,
   "global_defs.vrrp_ipsets": FIREWALL,
   "global_defs.vrrp_iptables": FIREWALL,
@@ -165,7 +163,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
   "global_defs.vrrp_rx_bufs_policy":
     "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
-  "global_defs.vrrp_startup_delay": "keel starts its instances at once; the keyword is ignored",
   "global_defs.vrrp_vmac_garp_intvl": GARP_SPACING,
 
   // virtual_server

@@ -35,6 +35,7 @@ import {
 } from "./kernel";
 import type { GarpSend } from "../vrrp/garp-pacer";
 import { GarpOut } from "./garp-out";
+import { readUptime, startupDelayMs } from "./startup-delay";
 import type { InstanceEvent } from "./notify";
 import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
@@ -232,7 +233,9 @@ export class VrrpDriver {
     }
     // keepalived vrrp_daemon.c start_vrrp: "Set static entries", before any election
     this.staticEntries("add");
-    this.router.start(now);
+    const delayMs = startupDelayMs(config.globalDefs, readUptime());
+    if (delayMs > 0) this.log.info(`Delaying startup for ${delayMs / 1000} seconds`);
+    this.router.start(now, delayMs);
     this.pump();
   }
 

@@ -110,9 +110,14 @@ export class VrrpRouter {
   // ---------------------------------------------------------------------------
   // inputs
 
-  start(now: number): void {
+  /**
+   * `delayMs`: vrrp_startup_delay, at a daemon's start only (keepalived vrrp_daemon.c
+   * start_vrrp: `!reload`): no instance becomes MASTER by timeout before now + delayMs.
+   */
+  start(now: number, delayMs = 0): void {
     if (this.started) return;
     this.started = true;
+    if (delayMs > 0) for (const inst of this.instances.values()) inst.delayStart(now + delayMs);
     // vrrp_init_state starts each instance on its own; the groups are settled after
     this.pulling = true;
     for (const inst of this.instances.values()) {
