@@ -131,13 +131,9 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.rs_init_notifies": "keel does not notify the initial state of real servers; the keyword is ignored",
   "global_defs.set_supplementary_groups":
     "keel does not change the supplementary groups its scripts run with; the keyword is ignored",
-  "global_defs.shutdown_script": "keel runs no script at shutdown; the keyword is ignored",
-  "global_defs.shutdown_script_timeout": "keel runs no script at shutdown; the keyword is ignored",
   "global_defs.snmp_rs_stats_update_interval": SNMP,
   "global_defs.snmp_socket": SNMP,
   "global_defs.snmp_vs_stats_update_interval": SNMP,
-  "global_defs.startup_script": "keel runs no script at start-up; the keyword is ignored",
-  "global_defs.startup_script_timeout": "keel runs no script at start-up; the keyword is ignored",
   "global_defs.state_dump_file": DUMP_FILE,
   "global_defs.stats_dump_file": DUMP_FILE,
   "global_defs.tmp_config_directory":

@@ -36,6 +36,7 @@ import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, type PidFiles, acquirePidFiles
 import { ProcessScheduling, settingsFor } from "./process-settings";
 import type { ScriptResult } from "./scripts";
 import { secureScripts } from "./script-security";
+import { runStartStopScript } from "./start-stop-scripts";
 import { type TrackResults, statusOf } from "./status";
 import { type ReloadPlan, VrrpDriver } from "./vrrp-driver";
 
@@ -174,6 +175,8 @@ export class Daemon {
     log.info(`Command line: ${o.argv.map((a) => `'${a}'`).join(" ")}`);
     log.info(`Configuration file ${o.configFile}`);
     this.early.install();
+    // keepalived main.c: the startup script first; the start waits for it
+    await runStartStopScript("startup", this.config.globalDefs, log);
     if (!(await this.openHost())) return this.abandon();
     // what the process had before any vrrp_* setting: the checker process starts from it
     this.sched = new ProcessScheduling("vrrp", log);
@@ -305,7 +308,11 @@ export class Daemon {
     this.log.info(`Stopped Keel v${pkg.version}`);
     this.removeSignals?.();
     this.faults.removeProcessHandlers();
-    void checkersDone.then(() => {
+    // keepalived stop_keepalived: the shutdown script once everything else has stopped
+    void checkersDone.then(async () => {
+      await runStartStopScript("shutdown", this.config.globalDefs, this.log).catch((e) =>
+        this.faults.count("process", "running the shutdown script", e),
+      );
       this.phase = "stopped";
       // an internal error during the stop itself also means a supervisor should look
       this.resolveDone(this.failed ? EXIT_PROGRAM_ERROR : status);

@@ -3,7 +3,13 @@
  * seconds", keepalived's line) and a lone backup becomes MASTER no sooner than the delay
  * plus its Master_Down_Interval after that line. A lower bound only: a slow machine
  * makes it later, never earlier.
+ *
+ * startup_script / shutdown_script (keepalived main.c): the start waits for the startup
+ * script (its last line is written before "Startup complete"), one past its timeout is
+ * ended and the start goes on; the shutdown script runs once the VIPs are gone, and
+ * the exit waits for it.
  */
+import { chmodSync, existsSync, readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { HOOK_TIMEOUT_MS, Lab, ensureKeel, instance, masterDownMs } from "./harness";
 
@@ -31,5 +37,55 @@ describe("vrrp_startup_delay", () => {
     expect(master.t - delayed.t).toBeGreaterThanOrEqual(2000 + masterDownMs(1, 100) - READ_MARGIN_MS);
     k.kill("SIGTERM");
     await k.exited;
+  }, 60_000);
+});
+
+describe("startup_script and shutdown_script", () => {
+  const text = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : "");
+
+  test("the start waits for the startup script; the shutdown script runs after the VIPs are gone", async () => {
+    const out = lab.file("scripts.out", "");
+    const up = lab.file("up.sh", `#!/bin/sh\necho started >> ${out}\nsleep 1\necho ended >> ${out}\n`);
+    const down = lab.file("down.sh", `#!/bin/sh\nip -o addr show dev eth0 > ${out}.addrs\necho down >> ${out}\n`);
+    for (const f of [up, down]) chmodSync(f, 0o755);
+    const conf = [
+      "global_defs {",
+      "  router_id scripts",
+      `  startup_script ${up}`,
+      `  shutdown_script ${down}`,
+      "}",
+      instance({ priority: 100, state: "MASTER" }),
+    ].join("\n");
+    const k = lab.keel("h1", conf);
+    await k.waitFor(/Running startup script/, 30_000);
+    await k.waitFor(/Startup complete/, 30_000);
+    // the start went on only once the script had exited
+    expect(text(out)).toBe("started\nended\n");
+    await k.waitFor(/\(VI_1\) Entering MASTER STATE/, 30_000);
+    expect(lab.hasAddr("h1", "10.99.0.100")).toBe(true);
+    k.kill("SIGTERM");
+    expect(await k.exited).toBe(0);
+    // the exit waited for the shutdown script, which ran with the VIP already removed
+    expect(text(out)).toBe("started\nended\ndown\n");
+    expect(text(`${out}.addrs`)).toContain("10.99.0.11/24");
+    expect(text(`${out}.addrs`)).not.toContain("10.99.0.100");
+  }, 90_000);
+
+  test("a startup script past startup_script_timeout is ended and the start goes on", async () => {
+    const conf = [
+      "global_defs {",
+      "  router_id scripts",
+      '  startup_script "/bin/sleep 60"',
+      "  startup_script_timeout 1",
+      "}",
+      instance({ priority: 100 }),
+    ].join("\n");
+    const k = lab.keel("h1", conf);
+    await k.waitFor(/startup script timed out/, 30_000);
+    await k.waitFor(/Startup complete/, 30_000);
+    const sleeps = () => lab.exec("h1", ["sh", "-c", "ps -eo args | grep -c '^/bin/sleep 60' || true"]).trim();
+    expect(sleeps()).toBe("0");
+    k.kill("SIGTERM");
+    expect(await k.exited).toBe(0);
   }, 60_000);
 });
