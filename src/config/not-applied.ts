@@ -30,7 +30,7 @@ const LINKBEAT =
 const GARP_SPACING =
   "keel sends gratuitous ARPs/NAs only on the interface the VIP is on, never also on a VMAC's base interface; the keyword is ignored";
 const RELOAD_FILES =
-  "keel reloads on SIGHUP or the control socket only, reading the configuration in place; the keyword is ignored";
+  "keel reloads on SIGHUP, the control socket or reload_time_file, reading the configuration in place; the keyword is ignored";
 
 export const NOT_APPLIED: Readonly<Record<string, string>> = {
   // top level
@@ -126,8 +126,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.random_seed": "keel seeds its random numbers itself; the keyword is ignored",
   "global_defs.reload_check_config": RELOAD_FILES,
   "global_defs.reload_file": RELOAD_FILES,
-  "global_defs.reload_repeat": RELOAD_FILES,
-  "global_defs.reload_time_file": RELOAD_FILES,
   "global_defs.rs_init_notifies": "keel does not notify the initial state of real servers; the keyword is ignored",
   "global_defs.set_supplementary_groups":
     "keel does not change the supplementary groups its scripts run with; the keyword is ignored",

@@ -36,6 +36,7 @@ import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, type PidFiles, acquirePidFiles
 import { ProcessScheduling, settingsFor } from "./process-settings";
 import type { ScriptResult } from "./scripts";
 import { secureScripts } from "./script-security";
+import { ReloadTimeWatch } from "./reload-time";
 import { runStartStopScript } from "./start-stop-scripts";
 import { type TrackResults, statusOf } from "./status";
 import { type ReloadPlan, VrrpDriver } from "./vrrp-driver";
@@ -123,6 +124,8 @@ export class Daemon {
   private kernel?: Kernel;
   private control?: ControlServer;
   private checkers?: CheckerLink;
+  /** reload_time_file: a reload at the time the file names */
+  private reloadWatch?: ReloadTimeWatch;
   private syncd?: VrrpSyncDaemon;
   private syncdIpvs?: Ipvs;
   private metrics?: { stop(): void };
@@ -190,6 +193,7 @@ export class Daemon {
       return this.abandon();
     }
     this.startMetrics();
+    this.watchReloadTime(this.config);
     // keepalived applies them at the end of start_vrrp, once the configuration is read
     this.sched?.apply(settingsFor("vrrp", this.config.globalDefs));
     this.removeSignals = installSignals(this.signalActions(), log);
@@ -294,6 +298,7 @@ export class Daemon {
       this.checkers?.stop().catch((e) => this.faults.count("checkers", "stopping the checker process", e)) ??
       Promise.resolve();
     step("trackers", "stopping scripts and trackers", () => this.trackers?.stop());
+    step("reload", "stopping the reload_time_file watch", () => this.reloadWatch?.stop());
     step("metrics", "stopping the metrics server", () => this.metrics?.stop());
     step("lvs-sync", "stopping the sync daemon", () => this.syncd?.stop());
     step("lvs-sync", "closing IPVS", () => this.syncdIpvs?.close());
@@ -407,6 +412,7 @@ export class Daemon {
       this.sched?.apply(settingsFor("vrrp", n.config.globalDefs));
     });
     attempt("notify", "switching notify scripts", () => this.notifier.setConfig(n.config));
+    attempt("reload", "watching reload_time_file", () => this.watchReloadTime(n.config));
     attempt("lvs-sync", "reloading the sync daemon", () => this.ensureSyncd(n.config));
     attempt("checkers", "reloading the checker process", () => {
       if (this.checkers) this.checkers.reload();
@@ -417,6 +423,21 @@ export class Daemon {
 
   // ---------------------------------------------------------------------------
   // the parts and their entry points
+
+  /** keepalived start_reload_monitor, at start and after every reload */
+  private watchReloadTime(config: KeelConfig): void {
+    this.reloadWatch?.stop();
+    this.reloadWatch = undefined;
+    const g = config.globalDefs;
+    if (g.reloadTimeFile === undefined) return;
+    this.reloadWatch = new ReloadTimeWatch(
+      g.reloadTimeFile,
+      g.reloadRepeat,
+      this.log,
+      this.faults.guard("reload", "reload_time_file", () => void this.reload()),
+    );
+    this.reloadWatch.start();
+  }
 
   /** -C: keepalived runs no VRRP child; keel keeps one process and gives it no instance */
   private vrrpPart(c: KeelConfig): KeelConfig {

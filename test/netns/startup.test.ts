@@ -8,10 +8,15 @@
  * script (its last line is written before "Startup complete"), one past its timeout is
  * ended and the start goes on; the shutdown script runs once the VIPs are gone, and
  * the exit waits for it.
+ *
+ * reload_time_file / reload_repeat (keepalived reload_monitor.c): a time written into
+ * the watched file schedules a reload; with reload_repeat a time of day stays and is
+ * scheduled again for tomorrow, a date is removed once it fired. The times written are
+ * AHEAD_S ahead: only a test process stalled that long could write one already past.
  */
-import { chmodSync, existsSync, readFileSync } from "node:fs";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { HOOK_TIMEOUT_MS, Lab, ensureKeel, instance, masterDownMs } from "./harness";
+import { HOOK_TIMEOUT_MS, Lab, ensureKeel, eventually, instance, masterDownMs } from "./harness";
 
 /** how late this process may read the first line relative to the second; below the 2 s it tells apart */
 const READ_MARGIN_MS = 1000;
@@ -88,4 +93,43 @@ describe("startup_script and shutdown_script", () => {
     k.kill("SIGTERM");
     expect(await k.exited).toBe(0);
   }, 60_000);
+});
+
+describe("reload_time_file with reload_repeat", () => {
+  const AHEAD_S = 5;
+  const utc = (ms: number) => new Date(ms).toISOString().slice(0, 19).replace("T", " ");
+
+  test("a time of day reloads and is scheduled again for tomorrow; a date reloads and the file goes", async () => {
+    const file = `${lab.dir}/reload-time`;
+    const conf = [
+      "global_defs {",
+      "  router_id reloadtime",
+      `  reload_time_file ${file}`,
+      "  reload_repeat",
+      "}",
+      instance({ priority: 100 }),
+    ].join("\n");
+    const k = lab.keel("h1", conf);
+    await k.waitFor(/Startup complete/, 30_000);
+    let from = k.lines.length;
+    const first = Math.ceil(Date.now() / 1000) * 1000 + AHEAD_S * 1000;
+    writeFileSync(file, `${utc(first).slice(11)}Z\n`);
+    await k.waitFor(/Scheduling reload for/, 20_000, from);
+    await k.waitFor(/Reload complete/, 30_000, from);
+    expect(existsSync(file)).toBe(true);
+    // the reload's new watch reads the file again: tomorrow, the same time of day (local time in the log)
+    const tomorrow = new Date(first + 86_400_000);
+    const p = (n: number) => String(n).padStart(2, "0");
+    const day = `${tomorrow.getFullYear()}-${p(tomorrow.getMonth() + 1)}-${p(tomorrow.getDate())}`;
+    const time = `${p(tomorrow.getHours())}:${p(tomorrow.getMinutes())}:${p(tomorrow.getSeconds())}`;
+    await k.waitFor(new RegExp(`Scheduling reload for ${day} ${time}`), 20_000, from);
+    from = k.lines.length;
+    const second = Math.ceil(Date.now() / 1000) * 1000 + AHEAD_S * 1000;
+    writeFileSync(file, `${utc(second)}Z\n`);
+    await k.waitFor(/Reload time updated from/, 20_000, from);
+    await k.waitFor(/Reload complete/, 30_000, from);
+    await eventually(() => !existsSync(file));
+    k.kill("SIGTERM");
+    expect(await k.exited).toBe(0);
+  }, 90_000);
 });
