@@ -29,21 +29,14 @@ const DUMP_FILE =
 const LINKBEAT =
   "keel follows link state through netlink only, without polling or up/down delays; the keyword is ignored";
 const GARP_SPACING =
-  "keel sends each gratuitous ARP/NA burst without per-interface spacing or extra interfaces; the keyword is ignored";
+  "keel sends gratuitous ARPs/NAs only on the interface the VIP is on, never also on a VMAC's base interface; the keyword is ignored";
 const RELOAD_FILES =
-  "keel reloads on SIGHUP or the control socket only, reading the configuration in place; the keyword is ignored";
-const PRIORITY_NOTIFY = "keel does not notify priority changes (only state changes); the keyword is ignored";
+  "keel reloads on SIGHUP, the control socket or reload_time_file, reading the configuration in place; the keyword is ignored";
 
 export const NOT_APPLIED: Readonly<Record<string, string>> = {
   // top level
   bfd_instance: BFD,
   child_wait_time: "keel does not use it to time out its child processes at stop; the keyword is ignored",
-  garp_group:
-    "keel does not send periodic gratuitous ARPs/NAs per interface group; the keyword is ignored (garp_master_refresh works per instance)",
-  "garp_group.garp_interval": GARP_SPACING,
-  "garp_group.gna_interval": GARP_SPACING,
-  "garp_group.interface": "garp_group is not applied; the keyword is ignored",
-  "garp_group.interfaces": "garp_group is not applied; the keyword is ignored",
   instance: "keel does not use the instance name for its pid files or scripts; the keyword is ignored",
   interface_up_down_delays: LINKBEAT,
   linkbeat_interfaces: LINKBEAT,
@@ -130,18 +123,12 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.random_seed": "keel seeds its random numbers itself; the keyword is ignored",
   "global_defs.reload_check_config": RELOAD_FILES,
   "global_defs.reload_file": RELOAD_FILES,
-  "global_defs.reload_repeat": RELOAD_FILES,
-  "global_defs.reload_time_file": RELOAD_FILES,
   "global_defs.rs_init_notifies": "keel does not notify the initial state of real servers; the keyword is ignored",
   "global_defs.set_supplementary_groups":
     "keel does not change the supplementary groups its scripts run with; the keyword is ignored",
-  "global_defs.shutdown_script": "keel runs no script at shutdown; the keyword is ignored",
-  "global_defs.shutdown_script_timeout": "keel runs no script at shutdown; the keyword is ignored",
   "global_defs.snmp_rs_stats_update_interval": SNMP,
   "global_defs.snmp_socket": SNMP,
   "global_defs.snmp_vs_stats_update_interval": SNMP,
-  "global_defs.startup_script": "keel runs no script at start-up; the keyword is ignored",
-  "global_defs.startup_script_timeout": "keel runs no script at start-up; the keyword is ignored",
   "global_defs.state_dump_file": DUMP_FILE,
   "global_defs.stats_dump_file": DUMP_FILE,
   "global_defs.tmp_config_directory":
@@ -155,24 +142,18 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel names VMAC interfaces vrrp.VRID / vrrp6.VRID unless use_vmac names one; the keyword is ignored",
   "global_defs.vmac_prefix":
     "keel names VMAC interfaces vrrp.VRID / vrrp6.VRID unless use_vmac names one; the keyword is ignored",
-  "global_defs.vrrp_delay_after_boot":
-    "keel starts its instances at once, however recently the host booted; the keyword is ignored",
   "global_defs.vrrp_garp_extra_if": GARP_SPACING,
-  "global_defs.vrrp_garp_interval": GARP_SPACING,
-  "global_defs.vrrp_gna_interval": GARP_SPACING,
   "global_defs.vrrp_ipsets": IPTABLES,
   "global_defs.vrrp_iptables": IPTABLES,
   "global_defs.vrrp_netlink_cmd_rcv_bufs": NETLINK_BUFS,
   "global_defs.vrrp_netlink_cmd_rcv_bufs_force": NETLINK_BUFS,
   "global_defs.vrrp_netlink_monitor_rcv_bufs": NETLINK_BUFS,
   "global_defs.vrrp_netlink_monitor_rcv_bufs_force": NETLINK_BUFS,
-  "global_defs.vrrp_notify_priority_changes": PRIORITY_NOTIFY,
   "global_defs.vrrp_process_name": PROCESS_NAME,
   "global_defs.vrrp_rx_bufs_multiplier":
     "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
   "global_defs.vrrp_rx_bufs_policy":
     "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
-  "global_defs.vrrp_startup_delay": "keel starts its instances at once; the keyword is ignored",
   "global_defs.vrrp_vmac_garp_intvl": GARP_SPACING,
 
   // virtual_server
@@ -198,11 +179,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.linkbeat_use_polling": LINKBEAT,
   "vrrp_instance.lvs_sync_daemon_interface":
     "keel runs the IPVS sync daemon only from global_defs lvs_sync_daemon; the keyword is ignored",
-  "vrrp_instance.notify_deleted":
-    "keel does not report a DELETED state when a reload removes an instance; the keyword is ignored",
-  "vrrp_instance.notify_master_rx_lower_pri":
-    "keel runs no script when a master hears a lower-priority master; the keyword is ignored",
-  "vrrp_instance.notify_priority_changes": PRIORITY_NOTIFY,
   "vrrp_instance.old_unicast_checksum":
     "keel computes unicast VRRPv3 checksums the current way; the keyword is ignored",
   "vrrp_instance.promote_secondaries":
@@ -222,7 +198,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.vrf": "keel does not put VMAC interfaces or routes in a VRF; the keyword is ignored",
 
   // vrrp_sync_group
-  "vrrp_sync_group.notify_priority_changes": PRIORITY_NOTIFY,
 };
 
 /**

@@ -37,6 +37,8 @@ import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, type PidFiles, acquirePidFiles
 import { ProcessScheduling, settingsFor } from "./process-settings";
 import type { ScriptResult } from "./scripts";
 import { secureScripts } from "./script-security";
+import { ReloadTimeWatch } from "./reload-time";
+import { runStartStopScript } from "./start-stop-scripts";
 import { type TrackResults, statusOf } from "./status";
 import { type ReloadPlan, VrrpDriver } from "./vrrp-driver";
 
@@ -123,6 +125,8 @@ export class Daemon {
   private kernel?: Kernel;
   private control?: ControlServer;
   private checkers?: CheckerLink;
+  /** reload_time_file: a reload at the time the file names */
+  private reloadWatch?: ReloadTimeWatch;
   private syncd?: VrrpSyncDaemon;
   private syncdIpvs?: Ipvs;
   private metrics?: { stop(): void };
@@ -175,6 +179,8 @@ export class Daemon {
     log.info(`Command line: ${o.argv.map((a) => `'${a}'`).join(" ")}`);
     log.info(`Configuration file ${o.configFile}`);
     this.early.install();
+    // keepalived main.c: the startup script first; the start waits for it
+    await runStartStopScript("startup", this.config.globalDefs, log);
     if (!(await this.openHost())) return this.abandon();
     // what the process had before any vrrp_* setting: the checker process starts from it
     this.sched = new ProcessScheduling("vrrp", log);
@@ -188,6 +194,7 @@ export class Daemon {
       return this.abandon();
     }
     this.startMetrics();
+    this.watchReloadTime(this.config);
     // keepalived applies them at the end of start_vrrp, once the configuration is read
     this.sched?.apply(settingsFor("vrrp", this.config.globalDefs));
     this.removeSignals = installSignals(this.signalActions(), log);
@@ -238,6 +245,9 @@ export class Daemon {
       // the vrrp_strict / no_accept firewall is Linux's nf_tables: only with the Linux kernel
       nft: this.o.kernel ? undefined : openNftPort,
       onNotify: this.faults.guard("notify", "a notification", (n) => this.notifier.notify(n)),
+      onInstanceEvent: this.faults.guard("notify", "an instance event", (name, event, prio) =>
+        this.notifier.instanceEvent(name, event, prio),
+      ),
       onEvent: (e) => this.onEvent(e),
     });
     this.driver = driver;
@@ -291,6 +301,7 @@ export class Daemon {
       this.checkers?.stop().catch((e) => this.faults.count("checkers", "stopping the checker process", e)) ??
       Promise.resolve();
     step("trackers", "stopping scripts and trackers", () => this.trackers?.stop());
+    step("reload", "stopping the reload_time_file watch", () => this.reloadWatch?.stop());
     step("metrics", "stopping the metrics server", () => this.metrics?.stop());
     step("lvs-sync", "stopping the sync daemon", () => this.syncd?.stop());
     step("lvs-sync", "closing IPVS", () => this.syncdIpvs?.close());
@@ -305,7 +316,11 @@ export class Daemon {
     this.log.info(`Stopped Keel v${pkg.version}`);
     this.removeSignals?.();
     this.faults.removeProcessHandlers();
-    void checkersDone.then(() => {
+    // keepalived stop_keepalived: the shutdown script once everything else has stopped
+    void checkersDone.then(async () => {
+      await runStartStopScript("shutdown", this.config.globalDefs, this.log).catch((e) =>
+        this.faults.count("process", "running the shutdown script", e),
+      );
       this.phase = "stopped";
       // an internal error during the stop itself also means a supervisor should look
       this.resolveDone(this.failed ? EXIT_PROGRAM_ERROR : status);
@@ -400,6 +415,7 @@ export class Daemon {
       this.sched?.apply(settingsFor("vrrp", n.config.globalDefs));
     });
     attempt("notify", "switching notify scripts", () => this.notifier.setConfig(n.config));
+    attempt("reload", "watching reload_time_file", () => this.watchReloadTime(n.config));
     attempt("lvs-sync", "reloading the sync daemon", () => this.ensureSyncd(n.config));
     attempt("checkers", "reloading the checker process", () => {
       if (this.checkers) this.checkers.reload();
@@ -410,6 +426,21 @@ export class Daemon {
 
   // ---------------------------------------------------------------------------
   // the parts and their entry points
+
+  /** keepalived start_reload_monitor, at start and after every reload */
+  private watchReloadTime(config: KeelConfig): void {
+    this.reloadWatch?.stop();
+    this.reloadWatch = undefined;
+    const g = config.globalDefs;
+    if (g.reloadTimeFile === undefined) return;
+    this.reloadWatch = new ReloadTimeWatch(
+      g.reloadTimeFile,
+      g.reloadRepeat,
+      this.log,
+      this.faults.guard("reload", "reload_time_file", () => void this.reload()),
+    );
+    this.reloadWatch.start();
+  }
 
   /** -C: keepalived runs no VRRP child; keel keeps one process and gives it no instance */
   private vrrpPart(c: KeelConfig): KeelConfig {

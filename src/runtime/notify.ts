@@ -15,6 +15,9 @@ import { SmtpAlerter } from "./smtp";
 
 type Notify = Extract<Action, { type: "notify" }>;
 
+/** keepalived's VRRP_EVENT_* words on the notify FIFO */
+export type InstanceEvent = "MASTER_RX_LOWER_PRI" | "MASTER_PRIORITY" | "BACKUP_PRIORITY";
+
 /**
  * keepalived notify_fifo_open: create the FIFO when missing (unless `create` is false:
  * then undefined), and hold it open read-write, so a write never blocks on a missing
@@ -82,6 +85,7 @@ export class Notifier {
       BACKUP: owner.notifyBackup,
       FAULT: owner.notifyFault,
       STOP: owner.notifyStop,
+      DELETED: "notifyDeleted" in owner ? owner.notifyDeleted?.script : undefined,
     };
     const specific = own[n.state];
     if (specific) this.exec(specific, []);
@@ -90,6 +94,31 @@ export class Notifier {
     const g = this.config.globalDefs;
     for (const fifo of [g.notifyFifo, g.vrrpNotifyFifo]) if (fifo) this.writeFifo(fifo.path, line);
     this.smtp.alert(n.kind, n.name, n.state);
+  }
+
+  /**
+   * An instance's event that is not a state (keepalived vrrp_notify.c): MASTER_RX_LOWER_PRI
+   * (send_event_notify: a master heard a lower-priority master; its notify_master_rx_lower_pri
+   * script runs with no arguments, and the FIFOs always get the line) and
+   * MASTER_PRIORITY / BACKUP_PRIORITY (send_instance_priority_notifies: the effective priority
+   * changed; FIFO only, when notify_priority_changes is on for the instance, else its sync
+   * group's, else vrrp_notify_priority_changes: vrrp.c vrrp_complete_instance).
+   */
+  instanceEvent(name: string, event: InstanceEvent, priority: number): void {
+    const v = this.config.vrrpInstances[name];
+    if (!v) return;
+    if (event === "MASTER_RX_LOWER_PRI") {
+      if (v.notifyMasterRxLowerPri) this.exec(v.notifyMasterRxLowerPri, []);
+    } else if (!this.notifiesPriority(name)) return;
+    const g = this.config.globalDefs;
+    for (const fifo of [g.notifyFifo, g.vrrpNotifyFifo])
+      if (fifo) this.writeFifo(fifo.path, `INSTANCE "${name}" ${event} ${priority}\n`);
+  }
+
+  private notifiesPriority(name: string): boolean {
+    const v = this.config.vrrpInstances[name];
+    const group = Object.values(this.config.vrrpSyncGroups).find((sg) => sg.group.includes(name));
+    return v?.notifyPriorityChanges ?? group?.notifyPriorityChanges ?? this.config.globalDefs.vrrpNotifyPriorityChanges;
   }
 
   private exec(script: Script, args: string[]): void {

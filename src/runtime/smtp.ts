@@ -28,6 +28,8 @@ const WORDS: Record<string, { subject: string; instance: string; group: string }
     group: "=> All VRRP group instances are now in FAULT state <=",
   },
   STOP: { subject: "Stopping", instance: "=> VRRP Instance stopping <=", group: "=> VRRP Group stopping <=" },
+  // keepalived vrrp_smtp_notifier: an instance a reload removed, with notify_deleted
+  DELETED: { subject: "Deleted", instance: "=> VRRP Deleted at reload <=", group: "=> VRRP Deleted at reload <=" },
 };
 
 export class SmtpAlerter {

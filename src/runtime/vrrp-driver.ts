@@ -35,6 +35,10 @@ import {
 } from "./kernel";
 import { type NftPort, VipFirewall } from "./firewall";
 import { firewallSettings, needsFirewall } from "./firewall-plan";
+import type { GarpSend } from "../vrrp/garp-pacer";
+import { GarpOut } from "./garp-out";
+import { readUptime, startupDelayMs } from "./startup-delay";
+import type { InstanceEvent } from "./notify";
 import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
 import { RxErrorEvents } from "./rx-error-events";
@@ -61,6 +65,8 @@ export interface DriverOptions {
   dontReleaseVrrp?: boolean;
   /** notify actions (scripts, FIFOs) */
   onNotify?: (n: Extract<Action, { type: "notify" }>) => void;
+  /** an instance's event for the notify FIFOs and notify_master_rx_lower_pri (notify.ts) */
+  onInstanceEvent?: (name: string, event: InstanceEvent, priority: number) => void;
   /** every transition, priority change, rejected packet and notification (control socket) */
   onEvent?: (e: Event) => void;
   /**
@@ -160,6 +166,8 @@ export class VrrpDriver {
   /** virtual routes and rules the kernel refused, by `instance|route|...` */
   private readonly pendingRoutes = new Map<string, PendingRoute>();
   private readonly vmacs = new Map<string, number>();
+  /** GARP/NA pacing (vrrp_garp_interval, vrrp_gna_interval, garp_group) */
+  private readonly garps: GarpOut;
   private readonly timers: Timers;
   private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -197,6 +205,13 @@ export class VrrpDriver {
       (e) => this.opts.onEvent?.(e),
       () => this.now(),
     );
+    this.garps = new GarpOut(
+      this.timers,
+      () => this.now(),
+      (sends) => this.guard("the GARP queue", () => this.sendPaced(sends)),
+      (instance, address) => this.announcing(instance, address),
+    );
+    this.garps.configure(opts.config);
     this.refreshLinks();
     this.refreshAddrs();
     this.router = this.newRouter(opts.config);
@@ -238,7 +253,9 @@ export class VrrpDriver {
     }
     // keepalived vrrp_daemon.c start_vrrp: "Set static entries", before any election
     this.staticEntries("add");
-    this.router.start(now);
+    const delayMs = startupDelayMs(config.globalDefs, readUptime());
+    if (delayMs > 0) this.log.info(`Delaying startup for ${delayMs / 1000} seconds`);
+    this.router.start(now, delayMs);
     this.pump();
   }
 
@@ -293,6 +310,7 @@ export class VrrpDriver {
     if (this.timer !== undefined) this.timers.clear(this.timer);
     if (this.reconcileTimer !== undefined) this.timers.clear(this.reconcileTimer);
     this.timer = this.reconcileTimer = undefined;
+    this.garps.stop();
     this.unwatch?.();
     for (const ch of this.channels.values()) ch.close();
     this.channels.clear();
@@ -425,6 +443,7 @@ export class VrrpDriver {
     this.staticEntries("del", diff(oldConfig, config));
     this.staticEntries("add", diff(config, oldConfig));
     this.opts = { ...this.opts, config };
+    this.garps.configure(config);
     const gone = next.takeOver(old, now);
     this.router = next;
     this.openChannels();
@@ -917,6 +936,12 @@ export class VrrpDriver {
           { instance: a.instance, event: "priority", from: a.from, to: a.to },
           `(${a.instance}) Changing effective priority from ${a.from} to ${a.to}`,
         );
+        // keepalived vrrp_set_effective_priority: the state it is in as the priority changes
+        this.opts.onInstanceEvent?.(
+          a.instance,
+          this.router.instances.get(a.instance)?.state === "MASTER" ? "MASTER_PRIORITY" : "BACKUP_PRIORITY",
+          a.to,
+        );
         return;
       case "rx-error":
         this.rxErrors.add(a);
@@ -960,6 +985,8 @@ export class VrrpDriver {
           `(${a.instance}) Received advert from ${a.from} with lower priority ${a.priority}, ` +
             `ours ${a.ours}${force}${more}`,
         );
+        // keepalived send_event_notify, once per answer here (the engine's answer budget)
+        this.opts.onInstanceEvent?.(a.instance, "MASTER_RX_LOWER_PRI", a.ours);
         return;
       }
     }
@@ -1145,28 +1172,45 @@ export class VrrpDriver {
     const inst = this.router.instances.get(instance);
     const ifs = this.ifs.get(instance);
     const byAddr = new Map((inst?.p.vips ?? []).map((v) => [v.address, v]));
-    const ifnames = new Set<string>();
-    for (const address of addresses) ifnames.add(byAddr.get(address)?.dev ?? ifs?.vipIf ?? "?");
-    const family = (address: string) => (address.includes(":") ? 6 : 4);
-    for (const ifname of ifnames)
+    const items: { address: string; family: 4 | 6; ifname: string; base: string }[] = [];
+    for (const address of addresses) {
+      const ifname = byAddr.get(address)?.dev ?? ifs?.vipIf;
+      if (ifname === undefined) continue;
+      // a VMAC's frames are paced by its base interface's record (keepalived IF_BASE_IFP)
+      const base = ifname === ifs?.vmac?.name ? (ifs.base ?? ifname) : ifname;
+      items.push({ address, family: address.includes(":") ? 6 : 4, ifname, base });
+    }
+    for (const ifname of new Set(items.map((i) => i.ifname)))
       this.log.info(
         { instance, event: "garp" },
-        `(${instance}) Sending/queueing gratuitous ARPs on ${ifname} for ${addresses.filter((x) => (byAddr.get(x)?.dev ?? ifs?.vipIf) === ifname).join(" ")}`,
+        `(${instance}) Sending/queueing gratuitous ARPs on ${ifname} for ${items
+          .filter((i) => i.ifname === ifname)
+          .map((i) => i.address)
+          .join(" ")}`,
       );
-    for (let i = 0; i < count; i++)
-      for (const address of addresses) {
-        const ifname = byAddr.get(address)?.dev ?? ifs?.vipIf;
-        if (ifname === undefined) continue;
-        const fam = family(address);
-        // not retried: the engine repeats them (garp_master_repeat, garp_master_refresh)
-        const err = this.kernel.garp(ifname, address, fam);
-        const what = `gratuitous ${fam === 4 ? "ARP" : "NA"} on ${ifname}`;
-        if (err) this.failed(err, `garp:${ifname}`, `(${instance}) cannot send ${what}`);
-        else
-          this.log.debug(
-            `Sending ${fam === 4 ? "gratuitous ARP" : "unsolicited neighbour advert"} on ${ifname} for ${address}`,
-          );
-      }
+    this.sendPaced(this.garps.submit(instance, items, count));
+  }
+
+  /** Frames the pacer lets out now. Not retried: the engine repeats them (garp_master_repeat, refresh). */
+  private sendPaced(sends: GarpSend[]): void {
+    for (const s of sends) {
+      const { instance, address, family, ifname } = s;
+      const err = this.kernel.garp(ifname, address, family);
+      this.garps.sentAt(s);
+      const what = `gratuitous ${family === 4 ? "ARP" : "NA"} on ${ifname}`;
+      if (err) this.failed(err, `garp:${ifname}`, `(${instance}) cannot send ${what}`);
+      else
+        this.log.debug(
+          `Sending ${family === 4 ? "gratuitous ARP" : "unsolicited neighbour advert"} on ${ifname} for ${address}`,
+        );
+    }
+  }
+
+  /** A queued GARP/NA may still leave: its instance is MASTER and the address is one of its own. */
+  private announcing(instance: string, address: string): boolean {
+    const inst = this.router.instances.get(instance);
+    if (inst?.state !== "MASTER") return false;
+    return [...inst.p.vips, ...inst.p.excluded].some((v) => v.address === address);
   }
 
   /** A failed kernel call: counted by operation, logged once per key per window. */

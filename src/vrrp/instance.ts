@@ -114,6 +114,8 @@ export class Instance {
   private downSender?: Sender;
   /** set while the owner's immediate start is pending, so the transition says why */
   private ownerStart = false;
+  /** vrrp_startup_delay: engine time before which no Master_Down timer fires (0: none) */
+  private delayedStart = 0;
   /** rogue address owner handling: adverts left to send, then a deadline (0 = none) */
   private rogueCounter = 0;
   private rogueUntil = 0;
@@ -231,7 +233,7 @@ export class Instance {
       // state very quickly"; the transition is reported as INIT -> MASTER
       this.downCause = "no-advert";
       this.msDownTimerMs = 0;
-      this.timers.set("masterDown", now);
+      this.timers.set("masterDown", this.downFrom(now));
       this.ownerStart = true;
       return;
     }
@@ -368,7 +370,7 @@ export class Instance {
     if (adv.priority === 0) {
       // RFC 5798 6.4.2: Set the Master_Down_Timer to Skew_Time
       this.msDownTimerMs = this.skew();
-      this.timers.set("masterDown", now + this.msDownTimerMs);
+      this.timers.set("masterDown", this.downFrom(now) + this.msDownTimerMs);
       this.downCause = "priority-zero";
       this.downSender = { address: adv.from, priority: 0 };
       return;
@@ -377,7 +379,7 @@ export class Instance {
     if (this.p.nopreempt || adv.priority >= this.effectivePriority || preemptWait) {
       if (this.p.version === 3 && adv.advertIntCs !== this.masterAdverIntCs) this.masterAdverIntCs = adv.advertIntCs; // RFC 5798 6.4.2
       this.msDownTimerMs = this.downTimer();
-      this.timers.set("masterDown", now + this.msDownTimerMs);
+      this.timers.set("masterDown", this.downFrom(now) + this.msDownTimerMs);
       this.downCause = "no-advert";
       this.downSender = undefined;
       this.masterAddress = adv.from;
@@ -544,7 +546,20 @@ export class Instance {
     this.msDownTimerMs = downMs;
     this.downCause = "no-advert";
     this.downSender = undefined;
-    this.timers.set("masterDown", now + downMs);
+    this.timers.set("masterDown", this.downFrom(now) + downMs);
+  }
+
+  /**
+   * vrrp_startup_delay (keepalived vrrp_scheduler.c vrrp_init_instance_sands): until the
+   * delayed start, a backup's Master_Down timer counts from the delayed start, not from now.
+   */
+  private downFrom(now: number): number {
+    return now < this.delayedStart ? this.delayedStart : now;
+  }
+
+  /** The start of a daemon (not a reload) with vrrp_startup_delay: no MASTER by timeout before `at`. */
+  delayStart(at: number): void {
+    this.delayedStart = at;
   }
 
   /** The cause of a decision: the rule and the numbers as they are now. */
@@ -611,7 +626,7 @@ export class Instance {
     this.want = "MASTER";
     if (this.sync && !this.sync.canGotoMaster(this)) {
       this.msDownTimerMs = this.downTimer();
-      this.timers.set("masterDown", now + this.msDownTimerMs);
+      this.timers.set("masterDown", this.downFrom(now) + this.msDownTimerMs);
       return;
     }
     this.changeState("MASTER", detail, now);

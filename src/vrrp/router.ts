@@ -110,9 +110,14 @@ export class VrrpRouter {
   // ---------------------------------------------------------------------------
   // inputs
 
-  start(now: number): void {
+  /**
+   * `delayMs`: vrrp_startup_delay, at a daemon's start only (keepalived vrrp_daemon.c
+   * start_vrrp: `!reload`): no instance becomes MASTER by timeout before now + delayMs.
+   */
+  start(now: number, delayMs = 0): void {
     if (this.started) return;
     this.started = true;
+    if (delayMs > 0) for (const inst of this.instances.values()) inst.delayStart(now + delayMs);
     // vrrp_init_state starts each instance on its own; the groups are settled after
     this.pulling = true;
     for (const inst of this.instances.values()) {
@@ -149,8 +154,7 @@ export class VrrpRouter {
     for (const old of prev.instances.values()) {
       const fresh = this.instances.get(old.name);
       if (!fresh) {
-        old.stop(now);
-        this.out.push(...old.pollActions());
+        this.remove(old, prev.config.vrrpInstances[old.name]?.notifyDeleted !== undefined, now);
         gone.push(old.name);
         continue;
       }
@@ -164,6 +168,25 @@ export class VrrpRouter {
       if (before?.members.every((m) => g.members.includes(m))) g.state = before.state;
     }
     return gone;
+  }
+
+  /**
+   * An instance a reload removed: stopped (priority 0, VIPs removed), but notified as
+   * keepalived notifies a deleted one (vrrp.c clear_diff_vrrp, vrrp_notify.c
+   * send_instance_notifies): DELETED with `notify_deleted`, else FAULT ("we used to send
+   * FAULT if an instance was deleted"), and nothing when it was in FAULT already.
+   */
+  private remove(old: Instance, notifyDeleted: boolean, now: number): void {
+    const wasFault = old.state === "FAULT";
+    old.stop(now);
+    for (const a of old.pollActions()) {
+      if (a.type !== "notify" || a.kind !== "INSTANCE" || a.name !== old.name || a.state !== "STOP") {
+        this.out.push(a);
+        continue;
+      }
+      if (notifyDeleted) this.out.push({ ...a, state: "DELETED" });
+      else if (!wasFault) this.out.push({ ...a, state: "FAULT" });
+    }
   }
 
   private replace(fresh: Instance, old: Instance): void {

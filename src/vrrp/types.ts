@@ -38,7 +38,8 @@ export type TransitionReason =
   /** an operator command (control socket) */
   | "command";
 
-export type NotifyState = "MASTER" | "BACKUP" | "FAULT" | "STOP";
+/** DELETED: an instance a reload removed, with notify_deleted (keepalived VRRP_STATE_DELETED) */
+export type NotifyState = "MASTER" | "BACKUP" | "FAULT" | "STOP" | "DELETED";
 
 export interface AdvertOut {
   instance: string;

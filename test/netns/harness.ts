@@ -398,8 +398,11 @@ export class Lab {
     };
   }
 
-  /** Capture on a host's eth0 with dumpcap into a pcap file; stop() returns the path. */
-  async capture(host: string, filter?: string): Promise<{ stop: () => Promise<string> }> {
+  /**
+   * Capture on a host's eth0 with dumpcap into a pcap file; stop() returns the path.
+   * `path` can be read while it is written (tshark may fail on a half-written last frame).
+   */
+  async capture(host: string, filter?: string): Promise<{ path: string; stop: () => Promise<string> }> {
     const path = join(this.dir, `${host}-${Date.now()}.pcap`);
     const args = ["dumpcap", "-q", "-i", "eth0", "-w", path];
     if (filter) args.push("-f", filter);
@@ -408,6 +411,7 @@ export class Lab {
     await p.waitFor(/File:|Capturing/, 10_000).catch(() => undefined);
     await Bun.sleep(100);
     return {
+      path,
       stop: async () => {
         await Bun.sleep(100);
         p.kill("SIGTERM");
