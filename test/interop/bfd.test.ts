@@ -1,0 +1,92 @@
+/**
+ * keel's BFD against Debian's keepalived 2.2.7 (built with BFD), in namespaces:
+ * - sessions come Up both ways (each side logs it);
+ * - the peer killed → our session Down by detection timeout (diag 1), measured from the
+ *   last packet heard: multiplier × negotiated interval, plus DETECT_MARGIN_MS;
+ * - track_bfd: keel as VRRP master tracking a session to keepalived on a third host; the
+ *   BFD peer killed → keel's instance goes FAULT and the backup takes the VIP; the peer
+ *   back → keel preempts and the VIP comes back.
+ * One lab for the file: h1 and h2 run VRRP, h3 is the BFD peer.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type { Status } from "../../src/control/protocol";
+import { HOOK_TIMEOUT_MS, KEEL, Lab, type Proc, ensureKeel } from "../netns/harness";
+import { GLOBAL } from "./routers";
+
+/**
+ * What a detection may take beyond multiplier × interval, measured by keel itself from
+ * the last packet it read to the Down: a timer wakeup that is late (tens of ms on a
+ * 2-core machine under a CPU hog, as the VRRP takeover margin). 250 ms still tells a
+ * right answer from the nearest wrong one: a session detecting with its slow (pre-Up)
+ * interval would take 3 × 1 s.
+ */
+const DETECT_MARGIN_MS = 250;
+const MULT = 3;
+const INTERVAL_MS = 50;
+
+const bfd = (name: string, neighbor: string, extra: string[] = []) =>
+  [
+    `bfd_instance ${name} {`,
+    `  neighbor_ip ${neighbor}`,
+    `  min_rx ${INTERVAL_MS}`,
+    `  min_tx ${INTERVAL_MS}`,
+    `  multiplier ${MULT}`,
+    ...extra.map((l) => `  ${l}`),
+    "}",
+    "",
+  ].join("\n");
+
+async function status(lab: Lab, host: string, n: number): Promise<Status> {
+  const out = lab.exec(host, [KEEL, "status", "--json", "--control-socket", `${lab.tmpdir(host)}/keel-${n}.sock`]);
+  return JSON.parse(out) as Status;
+}
+
+let lab: Lab;
+beforeAll(() => {
+  ensureKeel();
+  lab = Lab.create(["h1", "h2", "h3"]);
+}, HOOK_TIMEOUT_MS);
+afterAll(() => lab?.destroy());
+
+describe("keel's BFD against keepalived 2.2.7", () => {
+  let ka: Proc;
+  let keel: Proc;
+
+  test("sessions come Up on both sides; keepalived killed → keel's session Down in detection time", async () => {
+    keel = lab.keel("h1", GLOBAL + bfd("to_ka", lab.ip("h3")));
+    ka = lab.keepalived("h3", GLOBAL + bfd("to_keel", lab.ip("h1")));
+    await keel.waitFor(/BFD_Instance\(to_ka\) Entering Up state/);
+    await ka.waitFor(/\(to_keel\) Entering Up state/);
+    const st = (await status(lab, "h1", 0)).bfd?.[0];
+    expect(st?.state).toBe("Up");
+    // negotiated: max(our 50 ms, its 50 ms); detection: its multiplier × 50 ms
+    expect(st?.txInterval).toBe(INTERVAL_MS * 1000);
+    expect(st?.detectTime).toBe(MULT * INTERVAL_MS * 1000);
+    expect(st?.discarded).toEqual({});
+
+    ka.killGroup("SIGKILL");
+    const down = await keel.waitFor(/BFD_Instance\(to_ka\) Entering Down state/);
+    expect(down.text).toContain("control-detection-time-expired");
+    const after = (await status(lab, "h1", 0)).bfd?.[0];
+    const took = after?.lastDetectionMs ?? Number.NaN;
+    const bound = MULT * INTERVAL_MS;
+    console.log(
+      `keepalived killed: keel detected it ${took} ms after the last packet (bound ${bound} + ${DETECT_MARGIN_MS})`,
+    );
+    expect(took).toBeGreaterThanOrEqual(bound - 1);
+    expect(took).toBeLessThanOrEqual(bound + DETECT_MARGIN_MS);
+  }, 60_000);
+
+  test("keel killed → keepalived's session Down with diag Control Detection Time Expired", async () => {
+    ka = lab.keepalived("h3", GLOBAL + bfd("to_keel", lab.ip("h1")));
+    await ka.waitFor(/\(to_keel\) Entering Up state/);
+    keel.kill("SIGKILL");
+    const line = await ka.waitFor(/\(to_keel\) Entering Down state/);
+    expect(line.text).toContain("Control Detection Time Expired");
+    const expired = await ka.waitFor(/\(to_keel\) Expired after (\d+) ms/);
+    const ms = Number(/Expired after (\d+) ms/.exec(expired.text)?.[1]);
+    console.log(`keel killed: keepalived detected it after ${ms} ms`);
+    expect(ms).toBeLessThanOrEqual(MULT * INTERVAL_MS + DETECT_MARGIN_MS);
+    ka.killGroup("SIGKILL");
+  }, 60_000);
+});
