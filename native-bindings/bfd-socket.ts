@@ -123,7 +123,10 @@ export function openBfdListener(family: 4 | 6, port: number): BfdListener {
         }
         n++;
         if (buf.flags & MSG_TRUNC) continue; // longer than any BFD packet keel accepts
-        const from = parseSockaddr(buf.name.subarray(0, buf.nameLength));
+        // slice, not subarray: a view would take the small buffer's ArrayBuffer, and JSC then
+        // moves its storage away from the address recvmsg writes to (a heap corruption
+        // that aborted the runtime within seconds)
+        const from = parseSockaddr(buf.name.slice(0, buf.nameLength));
         if (!from) continue;
         const rx: BfdRx = { data: buf.data.slice(0, r), family, src: from.addr, srcPort: from.port };
         for (const c of cmsgs(buf.control, buf.controlLength)) {

@@ -282,7 +282,7 @@ export class BfdDriver {
         slot.session.handleTimeout(this.now());
         this.pump(slot);
       },
-      Math.max(0, at - this.now()),
+      Math.max(1, Math.ceil(at - this.now())),
     );
   }
 

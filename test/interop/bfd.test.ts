@@ -10,8 +10,8 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Status } from "../../src/control/protocol";
-import { HOOK_TIMEOUT_MS, KEEL, Lab, type Proc, ensureKeel } from "../netns/harness";
-import { GLOBAL } from "./routers";
+import { HOOK_TIMEOUT_MS, KEEL, Lab, type Proc, ensureKeel, eventually, instance } from "../netns/harness";
+import { GLOBAL, type Kind, holders, start } from "./routers";
 
 /**
  * What a detection may take beyond multiplier × interval, measured by keel itself from
@@ -36,6 +36,14 @@ const bfd = (name: string, neighbor: string, extra: string[] = []) =>
     "",
   ].join("\n");
 
+/** SIGKILL (keepalived: its whole group), then wait until it is gone and the host's BFD port is free again. */
+async function kill(lab: Lab, r: { kind: Kind; host: string; proc: Proc }): Promise<void> {
+  if (r.kind === "keel") r.proc.kill("SIGKILL");
+  else r.proc.killGroup("SIGKILL");
+  await r.proc.exited;
+  await eventually(() => lab.exec(r.host, ["ss", "-Huln", "sport = :3784"]).trim() === "", 10_000);
+}
+
 async function status(lab: Lab, host: string, n: number): Promise<Status> {
   const out = lab.exec(host, [KEEL, "status", "--json", "--control-socket", `${lab.tmpdir(host)}/keel-${n}.sock`]);
   return JSON.parse(out) as Status;
@@ -57,6 +65,8 @@ describe("keel's BFD against keepalived 2.2.7", () => {
     ka = lab.keepalived("h3", GLOBAL + bfd("to_keel", lab.ip("h1")));
     await keel.waitFor(/BFD_Instance\(to_ka\) Entering Up state/);
     await ka.waitFor(/\(to_keel\) Entering Up state/);
+    // the peer's Poll Sequence to 50 ms is what makes the Detection Time 3 × 50 ms
+    await keel.waitFor(new RegExp(`BFD_Instance\\(to_ka\\) Detection time is ${MULT * INTERVAL_MS * 1000} us`));
     const st = (await status(lab, "h1", 0)).bfd?.[0];
     expect(st?.state).toBe("Up");
     // negotiated: max(our 50 ms, its 50 ms); detection: its multiplier × 50 ms
@@ -78,8 +88,11 @@ describe("keel's BFD against keepalived 2.2.7", () => {
   }, 60_000);
 
   test("keel killed → keepalived's session Down with diag Control Detection Time Expired", async () => {
+    await kill(lab, { kind: "keepalived", host: "h3", proc: ka });
     ka = lab.keepalived("h3", GLOBAL + bfd("to_keel", lab.ip("h1")));
     await ka.waitFor(/\(to_keel\) Entering Up state/);
+    // Up, then the Poll Sequence to the fast rate: only then is its Detection Time 3 × 50 ms
+    await ka.waitFor(new RegExp(`Detection time is ${MULT * INTERVAL_MS * 1000} us`));
     keel.kill("SIGKILL");
     const line = await ka.waitFor(/\(to_keel\) Entering Down state/);
     expect(line.text).toContain("Control Detection Time Expired");
@@ -87,6 +100,50 @@ describe("keel's BFD against keepalived 2.2.7", () => {
     const ms = Number(/Expired after (\d+) ms/.exec(expired.text)?.[1]);
     console.log(`keel killed: keepalived detected it after ${ms} ms`);
     expect(ms).toBeLessThanOrEqual(MULT * INTERVAL_MS + DETECT_MARGIN_MS);
-    ka.killGroup("SIGKILL");
+    await kill(lab, { kind: "keepalived", host: "h3", proc: ka });
+    await kill(lab, { kind: "keel", host: "h1", proc: keel });
   }, 60_000);
 });
+
+/**
+ * track_bfd with weight 0: the master (h1) tracks its session to the BFD peer on h3; the
+ * peer killed → the session Down → the master FAULT, the backup (h2) takes the VIP; the
+ * peer back → Up → the master preempts and the VIP returns. Both ways: keel tracking a
+ * session to keepalived, and keepalived tracking a session to keel.
+ */
+const VIP = "10.99.0.100";
+const pairs: [Kind, Kind][] = [
+  ["keel", "keepalived"],
+  ["keepalived", "keel"],
+];
+for (const [vrrpKind, peerKind] of pairs)
+  describe(`track_bfd: ${vrrpKind} tracks a session to ${peerKind}`, () => {
+    test("the BFD peer killed moves the VIP to the backup; back, it returns", async () => {
+      const peerConf = GLOBAL + bfd("to_master", lab.ip("h1"));
+      let peer = start(lab, peerKind, "h3", peerConf);
+      const masterConf =
+        GLOBAL +
+        bfd("to_peer", lab.ip("h3")) +
+        instance({ priority: 150, state: "MASTER", extra: ["track_bfd {", "  to_peer", "}"] });
+      const master = start(lab, vrrpKind, "h1", masterConf);
+      await master.proc.waitFor(/\(VI_1\) Entering MASTER STATE/, 20_000);
+      const backup = start(lab, "keel", "h2", GLOBAL + instance({ priority: 100 }));
+      await backup.proc.waitFor(/\(VI_1\) Entering BACKUP STATE/);
+      expect(holders(lab, VIP)).toEqual(["h1"]);
+
+      const from = master.proc.lines.length;
+      await kill(lab, peer);
+      await master.proc.waitFor(/\(VI_1\) Entering FAULT STATE/, 10_000, from);
+      await backup.proc.waitFor(/\(VI_1\) Entering MASTER STATE/);
+      await eventually(() => expect(holders(lab, VIP)).toEqual(["h2"]));
+
+      peer = start(lab, peerKind, "h3", peerConf);
+      const masters = master.proc.lines.filter((l) => /\(VI_1\) Entering MASTER STATE/.test(l.text)).length;
+      await eventually(
+        () => master.proc.lines.filter((l) => /\(VI_1\) Entering MASTER STATE/.test(l.text)).length > masters,
+        20_000,
+      );
+      await eventually(() => expect(holders(lab, VIP)).toEqual(["h1"]), 10_000);
+      for (const r of [peer, master, backup]) await kill(lab, r);
+    }, 90_000);
+  });
