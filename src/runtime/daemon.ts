@@ -601,7 +601,13 @@ export class Daemon {
         running: (n: string) => t.isRunning(n),
         names: () => t.tracked().map((x) => x.name),
       };
-      return renderMetrics(this.driver as VrrpDriver, scripts, this.checkers?.virtualServers, this.faults.snapshot());
+      return renderMetrics(
+        this.driver as VrrpDriver,
+        scripts,
+        this.checkers?.virtualServers,
+        this.faults.snapshot(),
+        this.bfd?.status(),
+      );
     };
     try {
       this.metrics = serveMetrics(listen, () => {

@@ -73,6 +73,10 @@ describe("keel's BFD against keepalived 2.2.7", () => {
     expect(st?.txInterval).toBe(INTERVAL_MS * 1000);
     expect(st?.detectTime).toBe(MULT * INTERVAL_MS * 1000);
     expect(st?.discarded).toEqual({});
+    const text = lab.exec("h1", [KEEL, "status", "--control-socket", `${lab.tmpdir("h1")}/keel-0.sock`]);
+    expect(text).toMatch(
+      new RegExp(`to_ka\\s+${lab.ip("h3").replaceAll(".", "\\.")}\\s+Up\\s+Up\\s+no-diagnostic\\s+50ms\\s+150ms`),
+    );
 
     ka.killGroup("SIGKILL");
     const down = await keel.waitFor(/BFD_Instance\(to_ka\) Entering Down state/);
