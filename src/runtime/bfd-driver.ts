@@ -17,7 +17,7 @@ import { formatAddress, parseIp } from "../base/ip";
 import type { BfdInstance } from "../config/lvs/model";
 import type { KeelConfig } from "../config/model";
 import type { TrackChange } from "../vrrp/track-board";
-import { BFD_PORT_MULTIHOP, BFD_PORT_SINGLE_HOP, type BfdNet, type BfdRx } from "./bfd-net";
+import { BFD_PORT_MULTIHOP, BFD_PORT_SINGLE_HOP, type BfdNet, type BfdPort, type BfdRx } from "./bfd-net";
 import type { Logger } from "./log";
 import { RateLimit } from "./rate-limit";
 
@@ -62,7 +62,7 @@ const ms2us = (ms: number) => Math.round(ms * 1000);
 export class BfdDriver {
   private readonly slots = new Map<string, Slot>();
   /** "family:port" → its listener */
-  private readonly listeners = new Map<string, { close(): void }>();
+  private readonly listeners = new Map<string, BfdPort>();
   private readonly rate = new RateLimit(10_000);
   private readonly usedDiscr = new Set<number>();
   private running = false;
@@ -279,6 +279,10 @@ export class BfdDriver {
       () => {
         slot.timer = undefined;
         slot.timerAt = undefined;
+        // timers run before the loop reads sockets: after a stall (a GC, a burst of netlink
+        // work) the peer's packets may be queued unread, so read them before a Detection
+        // Time is believed to have passed in silence (one recvmsg answering EAGAIN when not)
+        for (const l of this.listeners.values()) l.drain();
         slot.session.handleTimeout(this.now());
         this.pump(slot);
       },

@@ -17,10 +17,16 @@ import { watchReadable } from "../../native-bindings/readiness";
 export { BFD_PORT_MULTIHOP, BFD_PORT_SINGLE_HOP };
 export type { BfdRx };
 
+/** A listening port: `drain` reads what the kernel holds now (before a timeout is believed). */
+export interface BfdPort {
+  drain(): void;
+  close(): void;
+}
+
 export type Opened<T> = { ok: true; value: T } | { ok: false; error: string };
 
 export interface BfdNet {
-  listen(family: 4 | 6, port: number, onPacket: (rx: BfdRx) => void): Opened<{ close(): void }>;
+  listen(family: 4 | 6, port: number, onPacket: (rx: BfdRx) => void): Opened<BfdPort>;
   sender(o: {
     family: 4 | 6;
     neighbor: string;
@@ -46,6 +52,9 @@ export const linuxBfdNet: BfdNet = {
     return {
       ok: true,
       value: {
+        drain() {
+          l.drain(onPacket, 64);
+        },
         close() {
           stop();
           l.close();
