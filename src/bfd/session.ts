@@ -204,8 +204,9 @@ export class BfdSession {
     const from = this.state;
     if (from === to) return;
     this.state = to;
-    // the diag says why the session last left Up (or was taken down); Up keeps it
-    if (to !== "Up" && to !== "Init") this.diag = diag;
+    // the diag says why the session went down; rising clears it, as keepalived's
+    // bfd_state_rise does (RFC 5880 leaves it open)
+    this.diag = to === "Up" || to === "Init" ? Diag.None : diag;
     this.actions.push({ type: "transition", from, to, diag, remoteDiag: this.remoteDiag });
     this.setDesiredTx(to === "Up" ? this.p.minTx : this.slowTx(), now);
     this.send(now, {});

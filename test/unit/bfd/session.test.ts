@@ -206,6 +206,8 @@ describe("going Down", () => {
     w.run(9000);
     expect(w.a.view().state).toBe("Up");
     expect(w.b.view().state).toBe("Up");
+    // rising clears the diag (keepalived's bfd_state_rise)
+    expect(w.a.view().diag).toBe(Diag.None);
   });
 
   test("AdminDown: the peer goes Down with diag 3; packets are then ignored until enabled", () => {
