@@ -151,3 +151,40 @@ for (const [vrrpKind, peerKind] of pairs)
       for (const r of [peer, master, backup]) await kill(lab, r);
     }, 90_000);
   });
+
+describe("over IPv6 (hop limit 64 sent and checked, keepalived's default for IPv6)", () => {
+  let lab6: Lab;
+  beforeAll(() => {
+    lab6 = Lab.create(["h1", "h2"], { ipv6: true });
+    lab6.exec("h1", ["ip", "-6", "addr", "add", "fd00:99::11/64", "dev", "eth0", "nodad"]);
+    lab6.exec("h2", ["ip", "-6", "addr", "add", "fd00:99::12/64", "dev", "eth0", "nodad"]);
+  }, HOOK_TIMEOUT_MS);
+  afterAll(() => lab6?.destroy());
+
+  test("keel and keepalived come Up; keepalived killed → keel's session Down", async () => {
+    const keel = lab6.keel("h1", GLOBAL + bfd("to_ka6", "fd00:99::12"));
+    const ka = lab6.keepalived("h2", GLOBAL + bfd("to_keel6", "fd00:99::11"));
+    await keel.waitFor(/BFD_Instance\(to_ka6\) Entering Up state/);
+    await ka.waitFor(/\(to_keel6\) Entering Up state/);
+    const st = (await status(lab6, "h1", 0)).bfd?.[0];
+    expect(st?.state).toBe("Up");
+    expect(st?.discarded).toEqual({});
+    ka.killGroup("SIGKILL");
+    const down = await keel.waitFor(/BFD_Instance\(to_ka6\) Entering Down state/);
+    expect(down.text).toContain("control-detection-time-expired");
+    await kill(lab6, { kind: "keel", host: "h1", proc: keel });
+    await kill(lab6, { kind: "keepalived", host: "h2", proc: ka });
+  }, 60_000);
+
+  test("hoplimit 255 expected, keepalived sends 64: every packet discarded (RFC 5881 5), never Up", async () => {
+    const keel = lab6.keel("h1", GLOBAL + bfd("to_ka6", "fd00:99::12", ["hoplimit 255"]));
+    const ka = lab6.keepalived("h2", GLOBAL + bfd("to_keel6", "fd00:99::11"));
+    await keel.waitFor(/BFD_Instance\(to_ka6\) discarding a packet from fd00:99::12: hop limit 64 < 255/);
+    const st = (await status(lab6, "h1", lab6.keels.length - 1)).bfd?.[0];
+    expect(st?.discarded["bad-ttl"]).toBeGreaterThan(0);
+    expect(st?.rx).toBe(0);
+    expect(st?.state).toBe("Down");
+    await kill(lab6, { kind: "keel", host: "h1", proc: keel });
+    await kill(lab6, { kind: "keepalived", host: "h2", proc: ka });
+  }, 60_000);
+});
