@@ -46,4 +46,32 @@ test("the BFD peer dies: the VIP moves within 3 × 50 ms + Skew_Time", async () 
   expect(took).toBeLessThanOrEqual(bound);
   await master.waitFor(/BFD_Instance\(gw\) Entering Down state \(local diagnostic control-detection-time-expired/);
   await eventually(() => !lab.hasAddr("h1", VIP));
+  for (const p of [master, backup]) {
+    p.kill("SIGKILL");
+    await p.exited;
+  }
+  await eventually(() => lab.exec("h1", ["ss", "-Huln", "sport = :3784"]).trim() === "", 10_000);
+}, 90_000);
+
+test("a reload keeps an unchanged session Up (no transition at either end); a changed one restarts", async () => {
+  const peer = lab.keel("h3", GLOBAL + session("to_h1", lab.ip("h1")));
+  const conf = (extra: string) => GLOBAL + session("gw", lab.ip("h3")).replace("}", `${extra}}`);
+  const k = lab.keel("h1", conf(""));
+  await k.waitFor(new RegExp(`BFD_Instance\\(gw\\) Detection time is ${3 * INTERVAL_MS * 1000} us`), 20_000);
+  await peer.waitFor(new RegExp(`BFD_Instance\\(to_h1\\) Detection time is ${3 * INTERVAL_MS * 1000} us`), 20_000);
+  const seen = (p: typeof k) => p.lines.filter((l) => /BFD_Instance\(\S+\) Entering/.test(l.text)).length;
+  const [k0, p0] = [seen(k), seen(peer)];
+  const from = k.lines.length;
+  k.kill("SIGHUP");
+  await k.waitFor(/Reload complete/, 20_000, from);
+  // three Detection Times: a session restarted by the reload would have gone Down at the peer
+  await Bun.sleep(3 * 3 * INTERVAL_MS);
+  expect([seen(k), seen(peer)]).toEqual([k0, p0]);
+
+  lab.file("h1.conf", conf("  multiplier 4\n"));
+  const from2 = k.lines.length;
+  k.kill("SIGHUP");
+  await k.waitFor(/Reload complete/, 20_000, from2);
+  await k.waitFor(/BFD_Instance\(gw\) Entering Up state/, 20_000, from2);
+  await peer.waitFor(/BFD_Instance\(to_h1\) Entering Down state \(local diagnostic neighbor-signaled-session-down/);
 }, 90_000);
