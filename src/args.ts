@@ -63,13 +63,15 @@ export const OPTIONS: OptSpec[] = [
     short: "B",
     kind: "none",
     help: "Don't run BFD subsystem",
-    compat: applied("keel never runs a BFD process (bfd_instance is not applied), so there is always none to run"),
+    compat: applied("no bfd_instance session runs (keel's sessions run in its one process); track_bfd then stays down"),
   },
   {
     long: "all",
     kind: "none",
     help: "Force all subsystems to run, even if they have no configuration",
-    compat: applied("the checker process runs even with no virtual_server; keel has no BFD process to start"),
+    compat: applied(
+      "the checker process runs even with no virtual_server; BFD sessions run whenever a bfd_instance exists",
+    ),
   },
   { long: "log-console", short: "l", kind: "none", help: "Log messages to local console", compat: applied() },
   { long: "log-detail", short: "D", kind: "none", help: "Detailed log messages", compat: applied() },

@@ -263,6 +263,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     dontReleaseVrrp: opts.has("dont-release-vrrp"),
     vrrpOnly: opts.has("vrrp"),
     checkOnly: opts.has("check"),
+    noBfd: opts.has("no_bfd"),
     allSubsystems: opts.has("all"),
     dontRespawn: opts.has("dont-respawn"),
     ignoreSigint: opts.has("ignore-sigint"),

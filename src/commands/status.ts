@@ -4,6 +4,7 @@
  * Exit 0 when the daemon answered, 1 otherwise.
  */
 import { optValue, readSubcommand } from "../args";
+import { diagWord } from "../bfd/packet";
 import type { OptionSpec } from "../base/getopt";
 import type { Io } from "../cli";
 import { connect } from "../control/client";
@@ -56,7 +57,27 @@ export function formatStatus(st: Status): string {
     out += `\n${table(rsHead, rsRows)}`;
     if (st.lvs && !st.lvs.available) out += `IPVS unavailable: ${st.lvs.error ?? "unknown"} (checks still run)\n`;
   }
-  return out + observedLines(st) + healthLines(st);
+  return out + bfdTable(st) + observedLines(st) + healthLines(st);
+}
+
+/** The BFD sessions: state, peer's, negotiated interval × multiplier = Detection Time. */
+function bfdTable(st: Status): string {
+  const bs = st.bfd ?? [];
+  if (!bs.length) return "";
+  const head = ["BFD", "NEIGHBOR", "STATE", "REMOTE", "DIAG", "TX", "DETECT", "SINCE", "RX/TX"];
+  const ms = (us: number) => `${us / 1000}ms`;
+  const rows = bs.map((b) => [
+    b.name,
+    b.neighbor + (b.multihop ? " (multihop)" : ""),
+    b.state,
+    b.remoteState,
+    diagWord(b.diag),
+    ms(b.txInterval),
+    b.detectTime ? ms(b.detectTime) : "-",
+    ago(b.since),
+    `${b.rx}/${b.tx}`,
+  ]);
+  return `\n${table(head, rows)}`;
 }
 
 /** [wire] seen on the wire (src/vrrp/observe.ts): the dual master and foreign adverts, one line each. */

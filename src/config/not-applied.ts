@@ -23,7 +23,9 @@ const BFD_SCHEDULING =
   "keel has no BFD process: its scheduling (nice, real-time priority, CPU affinity, RLIMIT_RTTIME) is not set; the keyword is ignored";
 const BFD_NO_SWAP = "keel has no BFD process to lock in memory (mlockall); the keyword is ignored";
 const NETLINK_BUFS = "keel leaves its netlink socket receive buffers at the system default; the keyword is ignored";
-const BFD = "BFD is not implemented in keel: no session is run; the keyword is ignored";
+const BFD = "keel runs no BFD checker: the session runs, but BFD_CHECK does not act on it; the keyword is ignored";
+const BFD_CHECKER =
+  "keel runs the session (and with `checker` alone does not tell VRRP), but BFD_CHECK does not act on it: no real server follows it";
 const DUMP_FILE =
   "keel writes its SIGUSR1/SIGUSR2/SIGJSON dumps to keepalived's default files in $TMPDIR (or /tmp); the keyword is ignored";
 const LINKBEAT =
@@ -35,7 +37,6 @@ const RELOAD_FILES =
 
 export const NOT_APPLIED: Readonly<Record<string, string>> = {
   // top level
-  bfd_instance: BFD,
   child_wait_time: "keel does not use it to time out its child processes at stop; the keyword is ignored",
   instance: "keel does not use the instance name for its pid files or scripts; the keyword is ignored",
   interface_up_down_delays: LINKBEAT,
@@ -49,27 +50,11 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   use_pid_dir: "keel does not put its pid files in a per-instance directory; the keyword is ignored",
 
   // bfd_instance and the keywords that use it
-  "bfd_instance.checker": BFD,
-  "bfd_instance.idle_tx": BFD,
-  "bfd_instance.max_hops": BFD,
-  "bfd_instance.min_rx": BFD,
-  "bfd_instance.min_tx": BFD,
-  "bfd_instance.multihop": BFD,
-  "bfd_instance.multiplier": BFD,
-  "bfd_instance.neighbor_ip": BFD,
-  "bfd_instance.passive": BFD,
-  "bfd_instance.source_ip": BFD,
-  "bfd_instance.ttl": BFD,
-  "bfd_instance.vrrp": BFD,
-  "bfd_instance.weight": BFD,
+  "bfd_instance.checker": BFD_CHECKER,
   "virtual_server.real_server.BFD_CHECK":
-    "BFD is not implemented in keel: the checker is ignored and does not affect the real server",
+    "keel does not apply BFD_CHECK: the checker is ignored and its session does not affect the real server",
   "virtual_server.real_server.BFD_CHECK.alpha": BFD,
   "virtual_server.real_server.BFD_CHECK.name": BFD,
-  "vrrp_instance.track_bfd":
-    "BFD is not implemented in keel: track_bfd is ignored, and the instance is not put in FAULT for a session that never comes up",
-  "vrrp_sync_group.track_bfd":
-    "BFD is not implemented in keel: track_bfd is ignored, and the group is not put in FAULT for a session that never comes up",
 
   // global_defs
   "global_defs.bfd_cpu_affinity": BFD_SCHEDULING,

@@ -170,6 +170,37 @@ export interface VirtualServerStatus {
   counters?: LvsCounters;
 }
 
+/** One BFD session (src/runtime/bfd-driver.ts); times in µs as on the wire, `since` epoch ms. */
+export interface BfdStatus {
+  name: string;
+  neighbor: string;
+  source?: string;
+  multihop: boolean;
+  /** AdminDown / Down / Init / Up */
+  state: string;
+  remoteState: string;
+  /** our last diagnostic code (RFC 5880 4.1) */
+  diag: number;
+  localDiscr: number;
+  remoteDiscr: number;
+  desiredMinTx: number;
+  requiredMinRx: number;
+  remoteMinTx: number;
+  remoteMinRx: number;
+  remoteDetectMult: number;
+  /** negotiated transmit interval and Detection Time, µs */
+  txInterval: number;
+  detectTime: number;
+  polling: boolean;
+  since: number;
+  transitions: number;
+  /** ms from the last packet heard to the last Down by detection timeout */
+  lastDetectionMs?: number;
+  rx: number;
+  tx: number;
+  discarded: Record<string, number>;
+}
+
 export interface Status {
   version: number;
   keel: string;
@@ -185,6 +216,8 @@ export interface Status {
   lastReload?: ReloadStatus;
   /** unexpected exceptions caught so far, by part (src/runtime/daemon-faults.ts) */
   internalErrors?: Record<string, number>;
+  /** the BFD sessions; absent when none runs */
+  bfd?: BfdStatus[];
 }
 
 /** How a reload ended: applied (maybe with errors after the swap), or refused with the old configuration kept. */
@@ -204,6 +237,8 @@ export type Event =
   | { event: "transition"; at: number; instance: string; from: string; to: string; reason: string; why?: string }
   | { event: "priority"; at: number; instance: string; from: number; to: number }
   | { event: "track"; at: number; kind: string; name: string; ok?: boolean; value?: number; code?: number; ms?: number }
+  /** a BFD session changed state (diag words as src/bfd/packet.ts diagWord) */
+  | { event: "bfd"; at: number; name: string; from: string; to: string; diag: string; remoteDiag: string }
   /**
    * rejected packets of one kind (instance, code, sender), aggregated: the first at once,
    * then at most one event a second carrying how many packets it stands for (absent: 1);
@@ -324,6 +359,7 @@ const EVENT_FIELDS: Record<Event["event"], Record<string, `${FieldType}${"" | "?
   "real-server": { virtualServer: "string", realServer: "string", up: "boolean", liveWeight: "number?" },
   quorum: { virtualServer: "string", up: "boolean", aliveWeight: "number" },
   reload: { ok: "boolean", applied: "boolean", errors: "string[]" },
+  bfd: { name: "string", from: "string", to: "string", diag: "string", remoteDiag: "string" },
   observed: {
     instance: "string",
     kind: "string",

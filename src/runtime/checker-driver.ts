@@ -190,7 +190,7 @@ export class CheckerDriver {
     const vsName = this.pool.vss[v]?.display ?? "";
     if (ck.type === "BFD_CHECK") {
       const rsName = this.pool.vss[v]?.rss[r]?.name;
-      this.o.log.warn(`BFD_CHECK ${ck.name} for ${rsName}: BFD is not supported by keel; the checker is ignored`);
+      this.o.log.warn(`BFD_CHECK ${ck.name} for ${rsName}: keel does not apply BFD_CHECK; the checker is ignored`);
       return undefined;
     }
     let key = `${vsName}|${rs.ip}:${rs.port ?? 0}|${k}:${ck.type}:${JSON.stringify(ck)}`;

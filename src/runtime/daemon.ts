@@ -41,6 +41,8 @@ import { ReloadTimeWatch } from "./reload-time";
 import { runStartStopScript } from "./start-stop-scripts";
 import { type TrackResults, statusOf } from "./status";
 import { type ReloadPlan, VrrpDriver } from "./vrrp-driver";
+import { BfdDriver } from "./bfd-driver";
+import type { BfdNet } from "./bfd-net";
 
 export interface DaemonOptions {
   config: KeelConfig;
@@ -60,6 +62,10 @@ export interface DaemonOptions {
   /** -P: VRRP only (no checker process); -C: checkers only (no VRRP instance runs) */
   vrrpOnly?: boolean;
   checkOnly?: boolean;
+  /** -B: no BFD session runs (keepalived's BFD process is not started; -P and -C imply it) */
+  noBfd?: boolean;
+  /** BFD's sockets (default: Linux through native-bindings) */
+  bfdNet?: BfdNet;
   /** -R: a dead checker process is not started again */
   dontRespawn?: boolean;
   /** --all: the checker process runs even with no virtual_server (keepalived's RUN_ALL_CHILDREN) */
@@ -111,6 +117,8 @@ export class Daemon {
   config: KeelConfig;
   lastReload?: ReloadStatus;
   driver?: VrrpDriver;
+  /** the BFD sessions (absent with -B, -P, -C or no bfd_instance) */
+  bfd?: BfdDriver;
   /** the running configuration's vrrp_script runner and trackers */
   trackers?: TrackerSet;
   private readonly log: Logger;
@@ -257,6 +265,26 @@ export class Daemon {
     if (this.wantsCheckers(this.config)) this.startCheckers();
     this.trackers = this.newTrackers(this.config);
     this.trackers.start();
+    void this.startBfd();
+  }
+
+  /** keepalived starts its BFD process only when some bfd_instance exists (and not with -B, -V, -C). */
+  private wantsBfd(): boolean {
+    return !this.o.noBfd && !this.o.vrrpOnly && !this.o.checkOnly;
+  }
+
+  private async startBfd(): Promise<void> {
+    if (!this.wantsBfd() || Object.keys(this.config.bfdInstances).length === 0) return;
+    const net = this.o.bfdNet ?? (await import("./bfd-net")).linuxBfdNet;
+    if (this.phase === "stopping" || this.phase === "stopped") return;
+    const track = this.trackSink();
+    this.bfd = new BfdDriver(this.config, {
+      net,
+      log: this.log,
+      report: (c) => track(c),
+      onEvent: (e) => this.broadcast({ event: "bfd", ...e }),
+    });
+    this.faults.guard("trackers", "starting BFD", () => this.bfd?.start())();
   }
 
   private wantsCheckers(c: KeelConfig): boolean {
@@ -267,6 +295,7 @@ export class Daemon {
   private abandon(): false {
     this.early.remove();
     this.bestEffort("trackers", "stopping the trackers", () => this.trackers?.stop());
+    this.bestEffort("trackers", "stopping the BFD sessions", () => this.bfd?.stop());
     this.bestEffort("checkers", "stopping the checker process", () => void this.checkers?.stop());
     this.bestEffort("lvs-sync", "stopping the sync daemon", () => this.syncd?.stop());
     this.bestEffort("control", "closing the control socket", () => this.control?.stop());
@@ -306,6 +335,8 @@ export class Daemon {
     step("lvs-sync", "stopping the sync daemon", () => this.syncd?.stop());
     step("lvs-sync", "closing IPVS", () => this.syncdIpvs?.close());
     step("vrrp", "stopping the VRRP instances", () => this.driver?.stop());
+    // after VRRP: the sessions' AdminDown must not put instances in FAULT on the way out
+    step("trackers", "stopping the BFD sessions", () => this.bfd?.stop());
     step("control", "closing the control socket", () => this.control?.stop());
     step("vrrp", "closing the kernel interfaces", () => this.kernel?.close());
     step("notify", "closing the notify FIFOs", () => this.notifier.stop());
@@ -409,6 +440,10 @@ export class Daemon {
     this.trackers = n.trackers;
     attempt("scripts", "stopping the old vrrp_scripts and trackers", () => old?.stop());
     attempt("scripts", "starting the new vrrp_scripts and trackers", () => n.trackers.start());
+    attempt("trackers", "reloading the BFD sessions", () => {
+      if (this.bfd) this.bfd.reload(n.config);
+      else void this.startBfd();
+    });
     attempt("process", "applying the process settings", () => {
       // reload_vrrp_thread: reset_process_priorities, then start_vrrp applies the new ones
       this.sched?.reset();
@@ -461,13 +496,18 @@ export class Daemon {
         });
         this.vrrp("a vrrp_script result", () => this.driver?.track({ kind: "script", name: r.name, ok: r.ok }));
       }),
-      track: this.faults.guard("trackers", "a track_file or track_process change", (c: TrackChange) => {
-        const ok = "up" in c ? c.up : undefined;
-        const value = "value" in c ? c.value : undefined;
-        this.broadcast({ event: "track", at: Date.now(), kind: c.kind, name: c.name, ok, value });
-        this.trackResults.set(`${c.kind}:${c.name}`, { ok, value, at: Date.now() });
-        this.vrrp(`a ${c.kind} tracker change`, () => this.driver?.track(c));
-      }),
+      track: this.trackSink(),
+    });
+  }
+
+  /** A track_file, track_process or BFD session change: to subscribers, status and the engine. */
+  private trackSink(): (c: TrackChange) => void {
+    return this.faults.guard("trackers", "a track_file, track_process or BFD change", (c: TrackChange) => {
+      const ok = "up" in c ? c.up : undefined;
+      const value = "value" in c ? c.value : undefined;
+      this.broadcast({ event: "track", at: Date.now(), kind: c.kind, name: c.name, ok, value });
+      this.trackResults.set(`${c.kind}:${c.name}`, { ok, value, at: Date.now() });
+      this.vrrp(`a ${c.kind} tracker change`, () => this.driver?.track(c));
     });
   }
 
@@ -580,6 +620,7 @@ export class Daemon {
       st.lvs = this.checkers.lvs ?? { available: false, error: "the checker process has not reported yet" };
     }
     if (this.lastReload) st.lastReload = this.lastReload;
+    if (this.bfd) st.bfd = this.bfd.status();
     st.internalErrors = this.faults.snapshot();
     return st;
   }
@@ -594,7 +635,13 @@ export class Daemon {
         running: (n: string) => t.isRunning(n),
         names: () => t.tracked().map((x) => x.name),
       };
-      return renderMetrics(this.driver as VrrpDriver, scripts, this.checkers?.virtualServers, this.faults.snapshot());
+      return renderMetrics(
+        this.driver as VrrpDriver,
+        scripts,
+        this.checkers?.virtualServers,
+        this.faults.snapshot(),
+        this.bfd?.status(),
+      );
     };
     try {
       this.metrics = serveMetrics(listen, () => {

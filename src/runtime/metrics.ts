@@ -5,7 +5,7 @@
  */
 import type { VrrpDriver } from "./vrrp-driver";
 import type { VrrpState, VrrpStats } from "../vrrp/types";
-import type { LvsCounters, VirtualServerStatus } from "../control/protocol";
+import type { BfdStatus, LvsCounters, VirtualServerStatus } from "../control/protocol";
 
 /** keepalived's state numbers (vrrp.h): what keepalived_vrrp_state reports. */
 const STATE: Record<string, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 0 };
@@ -53,6 +53,7 @@ export function renderMetrics(
   lvs?: VirtualServerStatus[],
   /** the daemon's caught exceptions by part (src/runtime/daemon-faults.ts) */
   internalErrors?: Record<string, number>,
+  bfd?: BfdStatus[],
 ): string {
   const out: string[] = [];
   const head = (name: string, help: string, type: "gauge" | "counter") =>
@@ -141,12 +142,39 @@ export function renderMetrics(
   };
   for (const [reason, n] of Object.entries(dropped)) out.push(`keel_packets_dropped_total${labels({ reason })} ${n}`);
   if (lvs) renderLvs(lvs, head, out);
+  if (bfd) renderBfd(bfd, head, out);
   if (internalErrors) {
     head("keel_internal_errors_total", "Unexpected exceptions the daemon caught, by part", "counter");
     for (const [part, n] of Object.entries(internalErrors))
       out.push(`keel_internal_errors_total${labels({ part })} ${n}`);
   }
   return `${out.join("\n")}\n`;
+}
+
+/** RFC 5880 4.1's state codes: AdminDown 0, Down 1, Init 2, Up 3. */
+const BFD_STATE: Record<string, number> = { AdminDown: 0, Down: 1, Init: 2, Up: 3 };
+
+/** The BFD sessions (src/runtime/bfd-driver.ts): state, transitions, Detection Time, packets. */
+function renderBfd(
+  sessions: BfdStatus[],
+  head: (n: string, h: string, t: "gauge" | "counter") => void,
+  out: string[],
+): void {
+  const l = (b: BfdStatus) => labels({ name: b.name, neighbor: b.neighbor });
+  head("keel_bfd_session_state", "BFD session state (0 AdminDown, 1 Down, 2 Init, 3 Up)", "gauge");
+  for (const b of sessions) out.push(`keel_bfd_session_state${l(b)} ${BFD_STATE[b.state] ?? 1}`);
+  head("keel_bfd_transitions_total", "BFD session state changes", "counter");
+  for (const b of sessions) out.push(`keel_bfd_transitions_total${l(b)} ${b.transitions}`);
+  head("keel_bfd_detection_time_seconds", "Negotiated Detection Time (RFC 5880 6.8.4)", "gauge");
+  for (const b of sessions) out.push(`keel_bfd_detection_time_seconds${l(b)} ${b.detectTime / 1e6}`);
+  head("keel_bfd_last_detection_seconds", "Last packet heard to Down by detection timeout, the last time", "gauge");
+  for (const b of sessions)
+    if (b.lastDetectionMs !== undefined) out.push(`keel_bfd_last_detection_seconds${l(b)} ${b.lastDetectionMs / 1000}`);
+  head("keel_bfd_packets_total", "BFD Control packets, by direction", "counter");
+  for (const b of sessions) {
+    out.push(`keel_bfd_packets_total${labels({ name: b.name, neighbor: b.neighbor, direction: "rx" })} ${b.rx}`);
+    out.push(`keel_bfd_packets_total${labels({ name: b.name, neighbor: b.neighbor, direction: "tx" })} ${b.tx}`);
+  }
 }
 
 /** The checker process's latest report: virtual servers, real servers and their checkers. */

@@ -224,9 +224,9 @@ function linesOf(t: Tracking): Line[] {
     ...t.trackScripts.map(ref("script")),
     ...t.trackFiles.map(ref("file")),
     ...t.trackProcesses.map(ref("process")),
-    // t.trackBfds is left out: keel has no BFD yet (issue 17), so a tracked session would
-    // never report up and, down until its first event as in keepalived, would hold the
-    // instance in FAULT for good. track_bfd is ignored and `keel -t` says so (not-applied).
+    // down until the session's first Up, as keepalived (alloc_vrrp_tracked_bfd): with
+    // weight 0 the instance waits in FAULT for its session (src/runtime/bfd-driver.ts)
+    ...t.trackBfds.map(ref("bfd")),
     ...t.trackInterfaces.map((i) => ({
       kind: "interface" as const,
       name: i.name,

@@ -332,11 +332,8 @@ describe("init wait for weight-0 scripts", () => {
   });
 });
 
-describe("track_bfd (keel has no BFD yet, issue 17)", () => {
-  test("is ignored: an instance and a sync group tracking a BFD session elect as if it were not there", () => {
-    // keepalived holds a tracked session down until its first BFD event; keel has none to
-    // give, so honouring track_bfd would keep the instance in FAULT for good
-    const conf = (p: number) => `${globalDefs(3)}
+describe("track_bfd", () => {
+  const conf = (p: number, weight: string, inGroup: boolean) => `${globalDefs(3)}
 bfd_instance bfd_gw {
   neighbor_ip 192.168.1.254
 }
@@ -344,18 +341,44 @@ vrrp_sync_group G1 {
   group {
     VI_1
   }
-  track_bfd {
-    bfd_gw
-  }
+${inGroup ? "  track_bfd {\n    bfd_gw\n  }\n" : ""}}
+${vrrpInstance({ name: "VI_1", vrid: 1, priority: p, extra: inGroup ? [] : ["track_bfd {", `  bfd_gw${weight}`, "}"] })}`;
+
+  for (const inGroup of [false, true])
+    test(`weight 0${inGroup ? " (the sync group's)" : ""}: FAULT until the session's first Up, and again when it leaves Up`, () => {
+      // keepalived: alloc_vrrp_tracked_bfd starts the session down (bfd_up = false)
+      const sim = new Sim({ seed: 17 });
+      const a = sim.add({ name: "a", conf: conf(150, " weight 0", inGroup) });
+      const b = sim.add({ name: "b", conf: conf(100, " weight 0", inGroup) });
+      sim.track(b, { kind: "bfd", name: "bfd_gw", up: true });
+      sim.runUntil(10_000);
+      expect(a.state("VI_1")).toBe("FAULT");
+      expect(sim.masters(1)).toEqual(["b"]);
+      sim.track(a, { kind: "bfd", name: "bfd_gw", up: true });
+      sim.runUntil(20_000);
+      expect(sim.masters(1)).toEqual(["a"]);
+      sim.track(a, { kind: "bfd", name: "bfd_gw", up: false });
+      expect(a.state("VI_1")).toBe("FAULT");
+      sim.runUntil(30_000);
+      expect(sim.masters(1)).toEqual(["b"]);
+    });
+
+  test("a weighted session moves the priority (bfd_vrrp_weight_handler)", () => {
+    const sim = new Sim({ seed: 18 });
+    const a = sim.add({
+      name: "a",
+      conf: `${globalDefs(3)}
+bfd_instance bfd_gw {
+  neighbor_ip 192.168.1.254
 }
-${vrrpInstance({ name: "VI_1", vrid: 1, priority: p, extra: ["track_bfd {", "  bfd_gw weight 0", "}"] })}`;
-    const sim = new Sim({ seed: 17 });
-    const a = sim.add({ name: "a", conf: conf(150) });
-    const b = sim.add({ name: "b", conf: conf(100) });
+${vrrpInstance({ name: "VI_1", vrid: 1, priority: 150, extra: ["track_bfd {", "  bfd_gw weight -60", "}"] })}`,
+    });
+    sim.add({ name: "b", conf: `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100 })}` });
     sim.runUntil(10_000);
+    // down: 150 − 60 = 90 < 100
+    expect(sim.masters(1)).toEqual(["b"]);
+    sim.track(a, { kind: "bfd", name: "bfd_gw", up: true });
+    sim.runUntil(20_000);
     expect(sim.masters(1)).toEqual(["a"]);
-    expect(sim.holders("192.168.1.1")).toEqual(["a"]);
-    expect(b.router!.instances.get("VI_1")!.state).toBe("BACKUP");
-    expect([...a.transitionsOf("VI_1"), ...b.transitionsOf("VI_1")].filter((t) => t.to === "FAULT")).toEqual([]);
   });
 });

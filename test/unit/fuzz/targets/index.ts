@@ -1,5 +1,6 @@
 /** Every fuzz target, by corpus name: the replay test and the campaign runner read this list. */
 import type { Target } from "../harness";
+import { bfd } from "./bfd";
 import { configConf, configToml, configTree } from "./config";
 import { controlRequest, controlServerLine } from "./control";
 import { controlExplain } from "./explain";
@@ -19,4 +20,5 @@ export const TARGETS: readonly Target[] = [
   configTree,
   configToml,
   trackFile,
+  bfd,
 ];
