@@ -15,6 +15,7 @@ import type { Io } from "../cli";
 import { connect } from "../control/client";
 import { DEFAULT_CONTROL_SOCKET, type Request } from "../control/protocol";
 import { UnsafeSocketError } from "../runtime/socket-path";
+import { fleetNodes, switchoverTo } from "./switchover-to";
 
 const COMMON: OptionSpec[] = [
   { long: "reason", short: "r", arg: "required" },
@@ -24,9 +25,13 @@ const COMMON: OptionSpec[] = [
 
 const SWITCHOVER_USAGE = `usage: keel switchover INSTANCE [--reason TEXT] [--control-socket PATH]
        keel switchover --release INSTANCE [--reason TEXT]
+       keel switchover INSTANCE --to NODE (-F fleet.toml | NAME=TARGET...)   move it to NODE
+       keel switchover --release INSTANCE (-F fleet.toml | NAME=TARGET...)
   On the master: resign now (a priority-0 advert, so a backup takes over after Skew_Time)
   and do not preempt back until --release. If the new master goes silent, this node still
   takes over. On a backup it is refused: run it on the master.
+  --to NODE (over keel fleet's targets): the other backups stand by while the master
+  resigns, so NODE takes over; then none of them preempts NODE until --release.
 `;
 
 const MAINTENANCE_USAGE = `usage: keel maintenance on|off (INSTANCE...|--all) [--reason TEXT] [--control-socket PATH]
@@ -43,12 +48,28 @@ const RS_USAGE = `usage: keel rs drain|enable VS RS [--reason TEXT] [--control-s
 `;
 
 export async function switchover(argv: string[], io: Io): Promise<number> {
-  const opts = [...COMMON, { long: "release", arg: "none" } as OptionSpec];
-  const args = readSubcommand("switchover", argv, opts, SWITCHOVER_USAGE, io, 1);
+  const opts: OptionSpec[] = [
+    ...COMMON,
+    { long: "release", arg: "none" },
+    { long: "to", arg: "required" },
+    { long: "file", short: "F", arg: "required" },
+  ];
+  const args = readSubcommand("switchover", argv, opts, SWITCHOVER_USAGE, io, Number.MAX_SAFE_INTEGER);
   if (typeof args === "number") return args;
-  const instance = args.operands[0];
+  const [instance, ...targets] = args.operands;
   if (instance === undefined) return usage(io, "switchover: which instance?", SWITCHOVER_USAGE);
   const release = args.opts.has("release");
+  const to = optValue(args.opts.get("to"));
+  const file = optValue(args.opts.get("file"));
+  if (to !== undefined || file !== undefined || targets.length > 0) {
+    if ((to !== undefined) === release)
+      return usage(io, "switchover: with nodes, --to NODE or --release (one of them)", SWITCHOVER_USAGE);
+    const nodes = fleetNodes(file, targets, io);
+    if (!nodes) return 1;
+    if (nodes.length === 0)
+      return usage(io, "switchover: --to needs the nodes (-F fleet.toml or NAME=TARGET)", SWITCHOVER_USAGE);
+    return switchoverTo(instance, to, nodes, reason(args.opts), io);
+  }
   const r: Request = { cmd: "switchover", instance, ...reason(args.opts), ...(release ? { release: true } : {}) };
   return send("switchover", r, args.opts, io, () =>
     release

@@ -4,7 +4,7 @@
  *
  * Request:  {"id": any?, "cmd": "hello" | "status" | "subscribe" | "garp" | "dump" | "reload" | "explain", "instance"?: string}
  *           operations (root only, by the socket's mode; README "Operations"), each with "reason"?: string:
- *           {"cmd": "switchover", "instance": NAME, "release"?: true}
+ *           {"cmd": "switchover", "instance": NAME, "release"?: true, "hold"?: "standby" | "switchover"}
  *           {"cmd": "maintenance", "on": boolean, "instances"?: [NAME...], "all"?: true}
  *           {"cmd": "rs", "action": "drain" | "enable" | "weight", "virtualServer": "10.0.0.1:80", "realServer": "192.168.0.2:8080", "weight"?: N}
  * Reply:    {"id", "ok": true, "result": ...} | {"id", "ok": false, "error": {"code", "message"}}
@@ -51,6 +51,11 @@ export interface Request {
   reason?: string;
   /** switchover: release the hold instead of handing over */
   release?: boolean;
+  /**
+   * switchover on a backup (keel switchover --to another node): `standby` keeps it out of
+   * the election; `switchover` then replaces that with the no-preempt hold
+   */
+  hold?: "standby" | "switchover";
   /** maintenance: on or off */
   on?: boolean;
   /** maintenance: these instances (or `all`) */
@@ -66,7 +71,7 @@ export interface Request {
 
 /** An operator's hold on an instance (switchover, maintenance), as status shows it. */
 export interface HoldStatus {
-  kind: "switchover" | "maintenance";
+  kind: "switchover" | "maintenance" | "standby";
   /** who: "root (uid 0, pid 123)", from the control connection's SO_PEERCRED */
   by?: string;
   reason?: string;
@@ -374,6 +379,7 @@ export function parseRequest(line: string): Parsed<Request> {
 const OPTIONAL_FIELDS = [
   "reason",
   "release",
+  "hold",
   "on",
   "instances",
   "all",
@@ -391,6 +397,8 @@ function badField(o: Record<string, unknown>): string | undefined {
     if (o[k] !== undefined && typeof o[k] !== "boolean") return `"${k}" must be true or false`;
   if (o.instances !== undefined && !(Array.isArray(o.instances) && o.instances.every((x) => typeof x === "string")))
     return '"instances" must be a list of strings';
+  if (o.hold !== undefined && o.hold !== "standby" && o.hold !== "switchover")
+    return '"hold" must be "standby" or "switchover"';
   if (o.action !== undefined && !["drain", "enable", "weight"].includes(o.action as string))
     return '"action" must be "drain", "enable" or "weight"';
   // IPVS weights are a signed 32-bit field; keepalived's weight keyword takes 0..65535

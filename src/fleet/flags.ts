@@ -29,7 +29,7 @@ export interface NodeCell {
   vips: string[];
   config?: InstanceStatus["config"];
   /** operators' holds on this node (keel switchover, keel maintenance); absent when none */
-  holds?: ("switchover" | "maintenance")[];
+  holds?: ("switchover" | "maintenance" | "standby")[];
 }
 
 export interface Row {

@@ -94,10 +94,24 @@ export class Operations {
     if (!inst) return { ok: false, code: "not-found", message: `no instance ${r.instance}` };
     const hold: Hold = { kind: "switchover", by: who.text, ...(r.reason ? { reason: r.reason } : {}) };
     if (r.release) {
-      if (!inst.isHeld("switchover"))
+      if (!inst.isHeld("switchover") && !inst.isHeld("standby"))
         return { ok: false, code: "not-held", message: `${r.instance} has no switchover hold on this node` };
       d.hold(r.instance, hold, false);
+      d.hold(r.instance, { kind: "standby" }, false);
       this.record("switchover-release", r.instance, who, r.reason, `(${r.instance}) switchover hold released`);
+      return { ok: true, result: { instance: r.instance, state: inst.state } };
+    }
+    if (r.hold !== undefined) {
+      // keel switchover --to another node: this backup is not the one chosen
+      if (inst.state === "MASTER")
+        return { ok: false, code: "is-master", message: `${r.instance} is MASTER on this node` };
+      d.hold(r.instance, { ...hold, kind: r.hold }, true);
+      if (r.hold === "switchover") d.hold(r.instance, { kind: "standby" }, false);
+      const line =
+        r.hold === "standby"
+          ? `(${r.instance}) switchover to another node: standing by (held BACKUP)`
+          : `(${r.instance}) switchover done elsewhere: not preempting until released`;
+      this.record("switchover", r.instance, who, r.reason, line);
       return { ok: true, result: { instance: r.instance, state: inst.state } };
     }
     if (inst.state !== "MASTER") {

@@ -23,11 +23,13 @@ export interface Fault {
  * - `switchover`: this node does not preempt the master it handed over to (as if
  *   nopreempt were set) until released; if that master goes silent it still takes over.
  * - `maintenance`: this node never becomes MASTER, even with no master heard.
+ * - `standby`: the same for the moment of a `keel switchover --to` another node: the
+ *   backups not chosen keep out of the election the resigning master starts.
  * Setting either on a MASTER resigns at once with priority 0 (RFC 5798 6.4.3's shutdown
  * advert), so the backups take over after Skew_Time instead of Master_Down_Interval.
  */
 export interface Hold {
-  kind: "switchover" | "maintenance";
+  kind: "switchover" | "maintenance" | "standby";
   /** who asked: "root (uid 0, pid 123)" from the control connection's peer credentials */
   by?: string;
   /** the operator's --reason */

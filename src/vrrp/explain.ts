@@ -113,7 +113,9 @@ export function holdWords(h: Hold, resigned = false): string {
   const what =
     h.kind === "maintenance"
       ? "maintenance is on, so I stay BACKUP even with no master"
-      : "switchover: I do not preempt the master I handed over to";
+      : h.kind === "standby"
+        ? "standby for a switchover to another node: I stay BACKUP until it is master"
+        : "switchover: I do not preempt the master I handed over to";
   return `${resigned ? "resigned (priority 0 advert): " : ""}${what}${who}${why}`;
 }
 
@@ -211,7 +213,7 @@ function standing(v: InstanceView, last: Cause | undefined, now: number, time: (
 function backupWords(v: InstanceView, now: number, time: (mono: number) => string): string {
   const down = secs(v.timers.masterDownMs);
   const m = v.master;
-  if (v.holds.some((h) => h.kind === "maintenance"))
+  if (v.holds.some((h) => h.kind !== "switchover"))
     return m ? `${m.address} is master (priority ${m.priority})` : "no advert heard";
   if (!m) {
     const at = v.masterDownAt !== undefined ? ` at ${time(v.masterDownAt)}` : "";
@@ -240,7 +242,7 @@ function wouldChange(v: InstanceView): string[] {
     const tie = v.source ? ` (or ${eff} from an address above ${v.source})` : "";
     out.push(`an advert with priority above ${eff}${tie} makes me BACKUP (RFC 5798 6.4.3)`);
   }
-  if (v.state === "BACKUP" && v.master && !v.holds.some((h) => h.kind === "maintenance")) {
+  if (v.state === "BACKUP" && v.master && !v.holds.some((h) => h.kind !== "switchover")) {
     out.push(`${v.master.address}'s adverts stopping for ${secs(v.timers.masterDownMs)} makes me MASTER`);
     out.push(`${v.master.address} resigning (priority 0) makes me MASTER after Skew_Time ${secs(v.timers.skewMs)}`);
     if (v.master.priority >= eff && !v.preempt.nopreempt)
@@ -254,7 +256,9 @@ function wouldChange(v: InstanceView): string[] {
     out.push(
       h.kind === "maintenance"
         ? "keel maintenance off lets me become MASTER again"
-        : "keel switchover --release lets me preempt again (when my priority is higher)",
+        : h.kind === "standby"
+          ? "the switchover to another node finishing (or --release) lets me become MASTER again"
+          : "keel switchover --release lets me preempt again (when my priority is higher)",
     );
   if (v.state === "FAULT")
     out.push(`every fault clearing makes me BACKUP, then MASTER if no advert comes for ${secs(v.timers.masterDownMs)}`);

@@ -22,7 +22,8 @@
  * Holds (cause.ts Hold): `switchover` makes a backup treat a lower-priority master as
  * nopreempt does (its adverts reset the down timer, so the timer fires only when they
  * stop); `maintenance` keeps the instance from MASTER altogether (gotoMaster refuses and
- * re-arms the down timer). Both survive a reload (takeOver carries them).
+ * re-arms the down timer), and so does `standby` (the backups not chosen by a switchover
+ * --to). All survive a reload (takeOver carries them).
  *
  * Timers are one table (timer-table.ts): masterDown (BACKUP, and an owner's start),
  * advert (MASTER), and the three GARP schedules.
@@ -620,7 +621,7 @@ export class Instance {
 
   /** vrrp_state_goto_master (+ vrrp_sync_can_goto_master) */
   gotoMaster(now: number, detail: CauseDetail): void {
-    const maintenance = this.holdSet.get("maintenance");
+    const maintenance = this.holdSet.get("maintenance") ?? this.holdSet.get("standby");
     if (maintenance) {
       // held BACKUP: the timer runs on, so the instance keeps following who is master
       this.want = "BACKUP";
