@@ -118,3 +118,26 @@ describe("maintenance hold", () => {
     expect(i.state).toBe("BACKUP");
   });
 });
+
+describe("standby hold (the backups not chosen by keel switchover --to)", () => {
+  test("keeps a backup out of the election a resigning master starts; a switchover hold then replaces it", () => {
+    const i = instance("priority 150");
+    i.start(0);
+    i.handleAdvert(advert({ priority: 200 }), 100);
+    i.setHold({ kind: "standby" }, true, 200);
+    // the master resigns: Skew_Time would make us master; standby refuses
+    i.handleAdvert(advert({ priority: 0 }), 300);
+    i.handleTimeout(i.pollTimeout() ?? 0);
+    expect(i.state).toBe("BACKUP");
+    expect(explain(i.view(), clock).sentence).toContain("standby for a switchover to another node");
+    // the chosen node (priority 50) is master: standby becomes a switchover hold, no preemption
+    i.setHold({ kind: "switchover" }, true, 1000);
+    i.setHold({ kind: "standby" }, false, 1000);
+    for (let t = 1000; t < 20_000; t += 1000) {
+      i.handleAdvert(advert({ from: "10.0.0.8", priority: 50 }), t);
+      i.handleTimeout(t);
+    }
+    expect(i.state).toBe("BACKUP");
+    expect(i.holds().map((h) => h.kind)).toEqual(["switchover"]);
+  });
+});
