@@ -49,3 +49,20 @@ export function probeUnixStream(path: string): UnixProbe {
     libc.close(fd);
   }
 }
+
+/** The process at the other end of a connected AF_UNIX socket (SO_PEERCRED, taken at connect time). */
+export interface PeerCredentials {
+  pid: number;
+  uid: number;
+  gid: number;
+}
+
+/** SO_PEERCRED of a connected socket; undefined when the kernel refuses it (not a Unix socket). */
+export function peerCredentials(fd: number): PeerCredentials | undefined {
+  // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+  const cred = new Uint8Array(12);
+  const credLen = new Uint32Array([12]);
+  if (libc.getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cred, credLen) !== 0) return undefined;
+  const v = new DataView(cred.buffer);
+  return { pid: v.getInt32(0, true), uid: v.getUint32(4, true), gid: v.getUint32(8, true) };
+}

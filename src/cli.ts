@@ -49,6 +49,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   if (sub === "lint") return (await import("./commands/lint")).lint(rest, io);
   if (sub === "simulate") return (await import("./commands/simulate")).simulate(rest, io);
   if (sub === "explain") return (await import("./commands/explain")).explainCommand(rest, io);
+  if (sub === "switchover") return (await import("./commands/ops")).switchover(rest, io);
+  if (sub === "maintenance") return (await import("./commands/ops")).maintenance(rest, io);
+  if (sub === "rs") return (await import("./commands/ops")).rs(rest, io);
   if (sub === "genhash") return (await import("./commands/genhash")).genhash(rest, io, "keel genhash", true);
   // keepalived -T / --genhash: "this should be the first option used"
   if (sub === "-T" || sub === "--genhash") return (await import("./commands/genhash")).genhash(rest, io, "keel", false);

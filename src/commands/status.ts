@@ -32,7 +32,7 @@ export function formatStatus(st: Status): string {
     i.name,
     i.interface ?? "-",
     String(i.vrid),
-    i.state,
+    i.holds?.length ? `${i.state} (${i.holds.map((h) => h.kind).join(", ")})` : i.state,
     i.priority === i.effectivePriority ? String(i.priority) : `${i.priority}→${i.effectivePriority}`,
     i.master ?? "-",
     i.vips.join(",") || "-",
@@ -48,7 +48,7 @@ export function formatStatus(st: Status): string {
       v.realServers.map((r) => [
         `${v.name}${v.quorumUp ? "" : " (quorum LOST)"}${v.suspended ? " (suspended)" : ""}`,
         r.address,
-        r.up ? "up" : "DOWN",
+        `${r.up ? "up" : "DOWN"}${r.operator ? ` (${r.operator.action === "drain" ? "drained" : "weight set"})` : ""}`,
         `${r.weight}/${r.liveWeight ?? "-"}`,
         r.counters?.activeConns === undefined ? "-" : `${r.counters.activeConns}/${r.counters.inactiveConns ?? 0}`,
         r.checkers.map((c) => `${c.type} ${c.up ? "up" : "DOWN"}`).join(", ") || "-",
@@ -57,7 +57,7 @@ export function formatStatus(st: Status): string {
     out += `\n${table(rsHead, rsRows)}`;
     if (st.lvs && !st.lvs.available) out += `IPVS unavailable: ${st.lvs.error ?? "unknown"} (checks still run)\n`;
   }
-  return out + bfdTable(st) + observedLines(st) + healthLines(st);
+  return out + bfdTable(st) + observedLines(st) + holdLines(st) + healthLines(st);
 }
 
 /** The BFD sessions: state, peer's, negotiated interval × multiplier = Detection Time. */
@@ -103,6 +103,21 @@ function observedLines(st: Status): string {
       out += `${i.name}: foreign adverts from ${f.from}: ${f.reason} (${f.detail}), ${f.count} adverts, last ${ago(f.at)}${free}\n`;
     }
   }
+  return out;
+}
+
+/** Operators' holds and rs overrides with who and why: what a colleague must see before touching the node. */
+function holdLines(st: Status): string {
+  let out = "";
+  const whoWhy = (x: { by?: string; reason?: string }) =>
+    `${x.by ? ` by ${x.by}` : ""}${x.reason ? `: "${x.reason}"` : ""}`;
+  for (const i of st.instances)
+    for (const h of i.holds ?? [])
+      out += `${i.name}: ${h.kind === "maintenance" ? "maintenance on" : "switchover hold (keel switchover --release)"}${whoWhy(h)}\n`;
+  for (const v of st.virtualServers ?? [])
+    for (const r of v.realServers)
+      if (r.operator)
+        out += `${v.name} ${r.address}: ${r.operator.action === "drain" ? "drained" : `weight ${r.operator.weight}`} ${ago(r.operator.at)}${whoWhy(r.operator)} (keel rs enable)\n`;
   return out;
 }
 

@@ -3,6 +3,10 @@
  * /run/keel/keel.sock, mode 0600). The TUI, `keel status` and scripts speak only this.
  *
  * Request:  {"id": any?, "cmd": "hello" | "status" | "subscribe" | "garp" | "dump" | "reload" | "explain", "instance"?: string}
+ *           operations (root only, by the socket's mode; README "Operations"), each with "reason"?: string:
+ *           {"cmd": "switchover", "instance": NAME, "release"?: true, "hold"?: "standby" | "switchover"}
+ *           {"cmd": "maintenance", "on": boolean, "instances"?: [NAME...], "all"?: true}
+ *           {"cmd": "rs", "action": "drain" | "enable" | "weight", "virtualServer": "10.0.0.1:80", "realServer": "192.168.0.2:8080", "weight"?: N}
  * Reply:    {"id", "ok": true, "result": ...} | {"id", "ok": false, "error": {"code", "message"}}
  * Events (after "subscribe", whose reply carries the snapshot): {"event": kind, "at": epoch ms, ...}
  *
@@ -13,13 +17,84 @@
 export const PROTOCOL_VERSION = 1;
 export const DEFAULT_CONTROL_SOCKET = "/run/keel/keel.sock";
 
-export type Command = "hello" | "status" | "subscribe" | "garp" | "dump" | "reload" | "explain";
-export const COMMANDS: Command[] = ["hello", "status", "subscribe", "garp", "dump", "reload", "explain"];
+export type Command =
+  | "hello"
+  | "status"
+  | "subscribe"
+  | "garp"
+  | "dump"
+  | "reload"
+  | "explain"
+  | "switchover"
+  | "maintenance"
+  | "rs";
+export const COMMANDS: Command[] = [
+  "hello",
+  "status",
+  "subscribe",
+  "garp",
+  "dump",
+  "reload",
+  "explain",
+  "switchover",
+  "maintenance",
+  "rs",
+];
+
+export type RsAction = "drain" | "enable" | "weight";
 
 export interface Request {
   id?: unknown;
   cmd: Command;
   instance?: string;
+  /** operations: the operator's why (logged, in the event and in status) */
+  reason?: string;
+  /** switchover: release the hold instead of handing over */
+  release?: boolean;
+  /**
+   * switchover on a backup (keel switchover --to another node): `standby` keeps it out of
+   * the election; `switchover` then replaces that with the no-preempt hold
+   */
+  hold?: "standby" | "switchover";
+  /** maintenance: on or off */
+  on?: boolean;
+  /** maintenance: these instances (or `all`) */
+  instances?: string[];
+  all?: boolean;
+  /** rs: what to do, to which real server of which virtual server (names as `keel status` shows them) */
+  action?: RsAction;
+  virtualServer?: string;
+  realServer?: string;
+  /** rs weight: the new IPVS weight */
+  weight?: number;
+}
+
+/** An operator's hold on an instance (switchover, maintenance), as status shows it. */
+export interface HoldStatus {
+  kind: "switchover" | "maintenance" | "standby";
+  /** who: "root (uid 0, pid 123)", from the control connection's SO_PEERCRED */
+  by?: string;
+  reason?: string;
+}
+
+/** One operation done through the control socket: who, why, what. */
+export interface OperationStatus {
+  /** epoch ms */
+  at: number;
+  op:
+    | "switchover"
+    | "switchover-release"
+    | "maintenance-on"
+    | "maintenance-off"
+    | "rs-drain"
+    | "rs-enable"
+    | "rs-weight";
+  /** the instance(s), or "VS RS" */
+  target: string;
+  by: string;
+  reason?: string;
+  /** one line, as logged */
+  line: string;
 }
 
 export interface InstanceStatus {
@@ -47,6 +122,8 @@ export interface InstanceStatus {
   observed?: ObservedStatus;
   /** what must agree across the nodes of this VRID (src/runtime/config-hash.ts); keel fleet compares it */
   config?: { hash: string; advertInt: number; auth: "none" | "PASS" | "AH"; authHash?: string };
+  /** operators' holds (keel switchover, keel maintenance); absent when none */
+  holds?: HoldStatus[];
 }
 
 /**
@@ -129,6 +206,8 @@ export interface RealServerStatus {
   /** weight in the IPVS table; undefined when the server is not in it */
   liveWeight?: number;
   checkers: CheckerStatus[];
+  /** an operator's drain or weight (keel rs), kept until `keel rs enable` or a reload */
+  operator?: { action: "drain" | "weight"; weight: number; by?: string; reason?: string; at: number };
   /** IPVS's counters for this destination (summed over a group's services); absent without IPVS or outside the table */
   counters?: LvsCounters;
 }
@@ -218,6 +297,8 @@ export interface Status {
   internalErrors?: Record<string, number>;
   /** the BFD sessions; absent when none runs */
   bfd?: BfdStatus[];
+  /** the last operations (switchover, maintenance, rs), oldest first, at most 20 */
+  operations?: OperationStatus[];
 }
 
 /** How a reload ended: applied (maybe with errors after the swap), or refused with the old configuration kept. */
@@ -277,7 +358,8 @@ export type Event =
     }
   | { event: "real-server"; at: number; virtualServer: string; realServer: string; up: boolean; liveWeight?: number }
   | { event: "quorum"; at: number; virtualServer: string; up: boolean; aliveWeight: number }
-  | ({ event: "reload" } & ReloadStatus);
+  | ({ event: "reload" } & ReloadStatus)
+  | ({ event: "operation" } & OperationStatus);
 
 /** One decision an instance took (src/vrrp/explain.ts renders it). */
 export interface ExplainedDecision {
@@ -332,9 +414,46 @@ export function parseRequest(line: string): Parsed<Request> {
       ok: false,
       error: { code: "unknown-command", message: `unknown cmd "${o.cmd}"; known: ${COMMANDS.join(", ")}` },
     };
-  if (o.instance !== undefined && typeof o.instance !== "string")
-    return { ok: false, error: { code: "bad-request", message: '"instance" must be a string' } };
-  return { ok: true, value: { id: o.id, cmd: o.cmd as Command, instance: o.instance as string | undefined } };
+  const bad = badField(o);
+  if (bad) return { ok: false, error: { code: "bad-request", message: bad } };
+  const r: Request = { id: o.id, cmd: o.cmd as Command, instance: o.instance as string | undefined };
+  for (const k of OPTIONAL_FIELDS) if (o[k] !== undefined) (r as unknown as Record<string, unknown>)[k] = o[k];
+  return { ok: true, value: r };
+}
+
+const OPTIONAL_FIELDS = [
+  "reason",
+  "release",
+  "hold",
+  "on",
+  "instances",
+  "all",
+  "action",
+  "virtualServer",
+  "realServer",
+  "weight",
+];
+
+/** The first optional field of the wrong type, in words; undefined when all are right. */
+function badField(o: Record<string, unknown>): string | undefined {
+  for (const k of ["instance", "reason", "virtualServer", "realServer"])
+    if (o[k] !== undefined && typeof o[k] !== "string") return `"${k}" must be a string`;
+  for (const k of ["release", "on", "all"])
+    if (o[k] !== undefined && typeof o[k] !== "boolean") return `"${k}" must be true or false`;
+  if (o.instances !== undefined && !(Array.isArray(o.instances) && o.instances.every((x) => typeof x === "string")))
+    return '"instances" must be a list of strings';
+  if (o.hold !== undefined && o.hold !== "standby" && o.hold !== "switchover")
+    return '"hold" must be "standby" or "switchover"';
+  if (o.action !== undefined && !["drain", "enable", "weight"].includes(o.action as string))
+    return '"action" must be "drain", "enable" or "weight"';
+  // IPVS weights are a signed 32-bit field; keepalived's weight keyword takes 0..65535
+  if (
+    o.weight !== undefined &&
+    !(Number.isInteger(o.weight) && (o.weight as number) >= 0 && (o.weight as number) <= 65535)
+  )
+    return '"weight" must be an integer 0..65535';
+  if (typeof o.reason === "string" && o.reason.length > 1000) return '"reason" is longer than 1000 characters';
+  return undefined;
 }
 
 /** What the daemon writes: a reply to the oldest request, or an event (after subscribe). */
@@ -360,6 +479,7 @@ const EVENT_FIELDS: Record<Event["event"], Record<string, `${FieldType}${"" | "?
   quorum: { virtualServer: "string", up: "boolean", aliveWeight: "number" },
   reload: { ok: "boolean", applied: "boolean", errors: "string[]" },
   bfd: { name: "string", from: "string", to: "string", diag: "string", remoteDiag: "string" },
+  operation: { op: "string", target: "string", by: "string", reason: "string?", line: "string" },
   observed: {
     instance: "string",
     kind: "string",

@@ -28,6 +28,8 @@ export interface NodeCell {
   master?: string;
   vips: string[];
   config?: InstanceStatus["config"];
+  /** operators' holds on this node (keel switchover, keel maintenance); absent when none */
+  holds?: ("switchover" | "maintenance" | "standby")[];
 }
 
 export interface Row {
@@ -92,6 +94,7 @@ export function snapshot(views: readonly NodeView[]): Snapshot {
       if (i.interface !== undefined) cell.interface = i.interface;
       if (i.master !== undefined) cell.master = i.master;
       if (i.config) cell.config = i.config;
+      if (i.holds?.length) cell.holds = i.holds.map((h) => h.kind);
       row.nodes.push(cell);
     }
   }

@@ -18,10 +18,11 @@ export function formatFleet(s: Snapshot): string {
       const c = r.nodes.filter((x) => x.node === node);
       return (
         c
-          .map((x) =>
-            x.priority === x.effectivePriority
-              ? `${x.state} ${x.priority}`
-              : `${x.state} ${x.priority}->${x.effectivePriority}`,
+          .map(
+            (x) =>
+              (x.priority === x.effectivePriority
+                ? `${x.state} ${x.priority}`
+                : `${x.state} ${x.priority}->${x.effectivePriority}`) + (x.holds ? ` (${x.holds.join(",")})` : ""),
           )
           .join(" ") || "-"
       );

@@ -35,6 +35,11 @@ export interface RsState {
   numFailed: number;
   alive: boolean;
   inhibit: boolean;
+  /**
+   * an operator's drain (weight 0: no new connections, the open ones go on) or weight
+   * (keel rs); applied while the server is in the pool, dropped by a reload (a new pool)
+   */
+  operator?: { action: "drain" | "weight"; weight: number; by?: string; reason?: string; at: number };
 }
 
 export interface VsState {
@@ -279,7 +284,8 @@ export class LvsPool {
       for (const rs of vs.rss) {
         const inPool = rs.alive && !sorryActive;
         if (inPool || rs.inhibit) {
-          const d = destOf(vs.vs, rs.rs, inPool ? realWeight(rs.effectiveWeight) : 0);
+          const weight = rs.operator ? rs.operator.weight : realWeight(rs.effectiveWeight);
+          const d = destOf(vs.vs, rs.rs, inPool ? weight : 0);
           dests.set(destId(d), d);
         }
       }

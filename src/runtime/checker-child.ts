@@ -6,7 +6,7 @@
  * its control socket. Checker load therefore never delays an advert: it runs on another
  * process (bench/runtime/checker-load.ts measures it).
  *
- * Parent → child: {type: "reload"} | {type: "stop"}. Child → parent: {type: "status",
+ * Parent → child: {type: "reload"} | {type: "stop"} | {type: "rs", request} (keel rs). Child → parent: {type: "status",
  * virtualServers, lvs} | {type: "event", event}. The child stops when the channel closes
  * (the daemon died) or on SIGTERM, removing its IPVS services unless -I.
  */
@@ -18,9 +18,10 @@ import { CheckerDriver } from "./checker-driver";
 import { type IpvsPort, openIpvs } from "./ipvs-port";
 import { CheckerLvsGlobals } from "./lvs-globals";
 import { ORIGIN_ENV, ProcessScheduling, settingsFor } from "./process-settings";
+import type { RsRequest } from "./rs-names";
 import { ExternalTrackers } from "./trackers";
 
-export type ToChild = { type: "reload" } | { type: "stop" };
+export type ToChild = { type: "reload" } | { type: "stop" } | { type: "rs"; request: RsRequest };
 export type FromChild =
   | { type: "status"; virtualServers: VirtualServerStatus[]; lvs: { available: boolean; error?: string } }
   | { type: "event"; event: Event };
@@ -102,6 +103,11 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
     process.on("message", (m: ToChild) => {
       if (m.type === "stop") stop();
       else if (m.type === "reload") reload();
+      else if (m.type === "rs") {
+        const err = d.operate(m.request);
+        if (err) log.error(`keel rs: ${err}`);
+        reporter.dirty();
+      }
     });
     process.on("disconnect", stop);
     process.on("SIGTERM", stop);

@@ -26,6 +26,7 @@ import { IPVS_WEIGHT_FAULT, LvsPool, type RsState, type VsState, realWeight } fr
 import { destOf } from "../lvs/services";
 import { type ServiceEntry, destId, serviceId } from "../lvs/table";
 import { runScript } from "./exec";
+import type { RsRequest } from "./rs-names";
 import type { IpvsPort } from "./ipvs-port";
 import { LvsNotifier } from "./lvs-notify";
 
@@ -547,6 +548,26 @@ export class CheckerDriver {
     return total;
   }
 
+  /**
+   * `keel rs`: an operator's drain, weight or enable of one real server (names as status
+   * has them), applied to IPVS at once; the checkers go on and their results still show.
+   */
+  operate(req: RsRequest): string | undefined {
+    const vs = this.pool.vss.find((v) => v.display === req.virtualServer);
+    const rs = vs?.rss.find((r) => r.display === req.realServer);
+    if (!vs || !rs) return `no real server ${req.realServer} of ${req.virtualServer} (a reload in between?)`;
+    if (req.action === "enable") delete rs.operator;
+    else {
+      rs.operator = { action: req.action, weight: req.action === "drain" ? 0 : (req.weight ?? 0), at: Date.now() };
+      if (req.by !== undefined) rs.operator.by = req.by;
+      if (req.reason !== undefined) rs.operator.reason = req.reason;
+    }
+    const what = req.action === "enable" ? "enabled" : `weight ${rs.operator?.weight} (${req.action})`;
+    this.o.log.info(`${rs.name} of ${vs.name}: ${what} by operator${rs.alive ? "" : " (down: applied when it is up)"}`);
+    this.sync(true);
+    return undefined;
+  }
+
   /** The control protocol's view of every virtual server. */
   status(): VirtualServerStatus[] {
     return this.pool.vss.map((vs, v) => ({
@@ -566,6 +587,7 @@ export class CheckerDriver {
         up: rs.alive,
         weight: realWeight(rs.effectiveWeight),
         liveWeight: this.liveWeight(vs, rs),
+        ...(rs.operator ? { operator: { ...rs.operator } } : {}),
         counters: this.sum(vs, destId(destOf(vs.vs, rs.rs, 0))),
         checkers: this.slots
           .filter((s) => s.v === v && s.r === r)

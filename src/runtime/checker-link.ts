@@ -8,6 +8,7 @@ import type { Subprocess } from "bun";
 import type { Logger } from "./log";
 import type { Event, VirtualServerStatus } from "../control/protocol";
 import type { FromChild, ToChild } from "./checker-child";
+import type { RsRequest } from "./rs-names";
 
 export interface CheckerLinkOptions {
   argv: string[];
@@ -67,6 +68,11 @@ export class CheckerLink {
 
   reload(): void {
     this.send({ type: "reload" });
+  }
+
+  /** keel rs: the checker process applies it to IPVS and reports it in its next status. */
+  rs(request: RsRequest): void {
+    this.send({ type: "rs", request });
   }
 
   /** Ask the child to stop (it removes its IPVS services) and wait for it, 5 s at most. */

@@ -19,6 +19,7 @@ import {
   type Status,
   parseRequest,
 } from "../control/protocol";
+import { type Peer, peerOf } from "./peer";
 import { type SocketIdentity, bindSocket, releaseSocketPath } from "./socket-path";
 
 /** a subscriber with this much queued must be taking bytes (STALL_MS) to stay */
@@ -35,6 +36,8 @@ export interface ControlHandlers {
   reload(): { ok: boolean; errors: string[] };
   /** every instance's explanation, or one's; undefined for an unknown instance (absent: a server with no engine) */
   explain?(instance?: string): Explanation[] | undefined;
+  /** switchover, maintenance, rs: done or refused, with who asked (absent: a server with no engine) */
+  operate?(r: Request, who: Peer): { ok: true; result: unknown } | { ok: false; code: string; message: string };
 }
 
 interface Conn {
@@ -46,6 +49,8 @@ interface Conn {
   subscribed: boolean;
   /** when the socket last took bytes from a non-empty queue (or the queue began) */
   progressAt: number;
+  /** who connected (SO_PEERCRED, fixed at connect), read at the first operation: operations name it */
+  peer?: Peer;
 }
 
 /** bytes handed to the socket per write when it drains */
@@ -85,7 +90,14 @@ export class ControlServer {
       unix: at,
       socket: {
         open: (s) => {
-          s.data = { buf: "", out: [], head: 0, queued: 0, subscribed: false, progressAt: this.now() };
+          s.data = {
+            buf: "",
+            out: [],
+            head: 0,
+            queued: 0,
+            subscribed: false,
+            progressAt: this.now(),
+          };
         },
         data: (s, chunk) => this.onData(s, chunk),
         drain: (s) => this.flush(s),
@@ -182,6 +194,18 @@ export class ControlServer {
         return res.ok
           ? { id: r.id, ok: true, result: null }
           : { id: r.id, ok: false, error: { code: "config-error", message: res.errors.join("\n") } };
+      }
+      case "switchover":
+      case "maintenance":
+      case "rs": {
+        if (!this.h.operate)
+          return { id: r.id, ok: false, error: { code: "unsupported", message: "this server runs no engine" } };
+        // Bun's Socket has `fd` at run time, not in its types
+        s.data.peer ??= peerOf((s as unknown as { fd?: number }).fd);
+        const res = this.h.operate(r, s.data.peer);
+        return res.ok
+          ? { id: r.id, ok: true, result: res.result }
+          : { id: r.id, ok: false, error: { code: res.code, message: res.message } };
       }
     }
   }

@@ -18,10 +18,14 @@ import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";
 import { type Diagnostic, formatDiagnostic } from "../config/diagnostics";
 import type { Ipvs } from "../../native-bindings/ipvs";
-import { DEFAULT_CONTROL_SOCKET, type Event, type ReloadStatus, type Status } from "../control/protocol";
+import { DEFAULT_CONTROL_SOCKET, type Event, type ReloadStatus, type Request, type Status } from "../control/protocol";
 import type { TrackChange } from "../vrrp/track-board";
 import { CheckerLink } from "./checker-link";
 import { ControlServer, type ControlHandlers } from "./control";
+import { maintenanceFileFor } from "./maintenance-file";
+import { Operations } from "./operations";
+import type { Peer } from "./peer";
+import type { RsRequest } from "./rs-names";
 import { EXIT_PROGRAM_ERROR, Faults, type Part, guardedKernel } from "./daemon-faults";
 import { reloadTransaction } from "./daemon-reload";
 import { EarlyStop, type SignalActions, installSignals } from "./daemon-signals";
@@ -137,6 +141,8 @@ export class Daemon {
   private reloadWatch?: ReloadTimeWatch;
   private syncd?: VrrpSyncDaemon;
   private syncdIpvs?: Ipvs;
+  /** switchover, maintenance (its state file), rs: the operations of the control socket */
+  private readonly ops: Operations;
   private metrics?: { stop(): void };
   /** vrrp_rt_priority, vrrp_no_swap, ...: this process is keepalived's VRRP child */
   private sched?: ProcessScheduling;
@@ -153,6 +159,16 @@ export class Daemon {
     this.config = secureScripts(o.config, o.log);
     this.notifier = new Notifier(this.config, o.log);
     this.faults = new Faults(o.log, (part) => this.fail(part));
+    this.ops = new Operations({
+      stateFile: maintenanceFileFor(o.controlSocket ?? DEFAULT_CONTROL_SOCKET),
+      log: o.log,
+      onEvent: (e) => this.broadcast(e),
+      checkers: () =>
+        this.checkers && {
+          virtualServers: this.checkers.virtualServers,
+          send: (r: RsRequest) => this.checkers?.rs(r),
+        },
+    });
     // a part is restarted only while the daemon runs: one brought back during a stop
     // would hold timers or a socket open after it, and the process would never exit
     const whileRunning = (fn: () => void) => () => {
@@ -190,6 +206,12 @@ export class Daemon {
     // keepalived main.c: the startup script first; the start waits for it
     await runStartStopScript("startup", this.config.globalDefs, log);
     if (!(await this.openHost())) return this.abandon();
+    // a maintenance file that cannot be read: a held node must not start and take the VIPs
+    const opsError = this.ops.load();
+    if (opsError) {
+      log.error(`cannot start: ${opsError}`);
+      return this.abandon();
+    }
     // what the process had before any vrrp_* setting: the checker process starts from it
     this.sched = new ProcessScheduling("vrrp", log);
     try {
@@ -259,6 +281,7 @@ export class Daemon {
       onEvent: (e) => this.onEvent(e),
     });
     this.driver = driver;
+    this.ops.attach(driver);
     this.control = this.newControl();
     this.control.start();
     driver.start();
@@ -420,6 +443,7 @@ export class Daemon {
   private prepare(loaded: KeelConfig): NextState {
     const config = secureScripts(loaded, this.log);
     const plan = (this.driver as VrrpDriver).prepareReload(this.vrrpPart(config));
+    this.ops.holdAll(plan.next);
     return { config, plan, trackers: this.newTrackers(config) };
   }
 
@@ -597,6 +621,7 @@ export class Daemon {
         JSON.parse(statsJson((this.driver as VrrpDriver).router, (this.driver as VrrpDriver).dropped)),
       ),
       explain: request("explain", (name?: string) => (this.driver as VrrpDriver).explain(name)),
+      operate: request("operation", (r: Request, who: Peer) => this.ops.operate(r, who)),
       reload: request("reload", () => {
         const r = this.reload();
         // the reply has only the lines: say which configuration runs
@@ -622,6 +647,7 @@ export class Daemon {
     if (this.lastReload) st.lastReload = this.lastReload;
     if (this.bfd) st.bfd = this.bfd.status();
     st.internalErrors = this.faults.snapshot();
+    if (this.ops.records.length > 0) st.operations = this.ops.records;
     return st;
   }
 

@@ -1,7 +1,7 @@
 /** The `status` reply of the control protocol, read from the running engine. */
 import pkg from "../../package.json";
-import type { InstanceStatus, ObservedStatus, Status, TrackerStatus } from "../control/protocol";
-import { faultKey } from "../vrrp/cause";
+import type { HoldStatus, InstanceStatus, ObservedStatus, Status, TrackerStatus } from "../control/protocol";
+import { type Hold, faultKey } from "../vrrp/cause";
 import { sharedConfig } from "./config-hash";
 import type { VrrpDriver } from "./vrrp-driver";
 
@@ -50,6 +50,7 @@ export function statusOf(
         .map((t) => ({ kind: t.kind, name: t.name, weight: t.delta, ok: !t.fault })),
       observed: observedOf(driver, p.name),
       config: sharedConfig(p),
+      ...holdsOf(inst.holds()),
     });
   }
   return {
@@ -93,4 +94,9 @@ function observedOf(driver: VrrpDriver, instance: string): ObservedStatus | unde
   if (o.dualMaster) copy.dualMaster = { ...o.dualMaster, ...(o.dualMaster.over && { over: { ...o.dualMaster.over } }) };
   if (o.foreign) copy.foreign = o.foreign.map((f) => ({ ...f }));
   return copy;
+}
+
+/** The operators' holds (keel switchover, keel maintenance) as status shows them; nothing when none. */
+function holdsOf(holds: Hold[]): { holds?: HoldStatus[] } {
+  return holds.length > 0 ? { holds: holds.map((h) => ({ ...h })) } : {};
 }

@@ -21,6 +21,7 @@ import { type RxPacket, VrrpRouter } from "../vrrp/router";
 import { advertPackets } from "../vrrp/transmit";
 import type { TrackChange } from "../vrrp/track-board";
 import type { Action } from "../vrrp/types";
+import type { Hold } from "../vrrp/cause";
 import type { Event } from "../control/protocol";
 import {
   type IfAddress,
@@ -482,6 +483,12 @@ export class VrrpDriver {
   /** The `garp` command: one more GARP/NA burst from a master. */
   sendGarp(instance: string): void {
     this.guard("the garp command", () => this.router.handleCommand({ type: "garp", instance }, this.now()));
+    this.pump();
+  }
+
+  /** An operator's hold set or released (keel switchover / maintenance; cause.ts Hold). */
+  hold(instance: string, hold: Hold, on: boolean): void {
+    this.guard("an operator's hold", () => this.router.handleCommand({ type: "hold", instance, hold, on }, this.now()));
     this.pump();
   }
 

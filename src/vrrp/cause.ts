@@ -17,6 +17,25 @@ export interface Fault {
   name: string;
 }
 
+/**
+ * An operator's hold on an instance (keel switchover / keel maintenance), typed so the
+ * cause of the transition it makes and `keel explain` say who held it and why.
+ * - `switchover`: this node does not preempt the master it handed over to (as if
+ *   nopreempt were set) until released; if that master goes silent it still takes over.
+ * - `maintenance`: this node never becomes MASTER, even with no master heard.
+ * - `standby`: the same for the moment of a `keel switchover --to` another node: the
+ *   backups not chosen keep out of the election the resigning master starts.
+ * Setting either on a MASTER resigns at once with priority 0 (RFC 5798 6.4.3's shutdown
+ * advert), so the backups take over after Skew_Time instead of Master_Down_Interval.
+ */
+export interface Hold {
+  kind: "switchover" | "maintenance" | "standby";
+  /** who asked: "root (uid 0, pid 123)" from the control connection's peer credentials */
+  by?: string;
+  /** the operator's --reason */
+  reason?: string;
+}
+
 export function faultKey(f: Fault): string {
   return `${f.kind}:${f.name}`;
 }
@@ -90,6 +109,8 @@ export type CauseDetail =
   /** pulled along by `member` of sync group `group`, which went to `memberState` */
   | { reason: "sync-group"; group: string; member: string; memberState: VrrpState }
   | { reason: "shutdown" }
+  /** an operator's hold made a MASTER resign (priority 0 sent) or kept a start from MASTER */
+  | { reason: "hold"; hold: Hold }
   | { reason: "command" };
 
 export type Cause = CauseBase & CauseDetail;
@@ -114,6 +135,7 @@ export const RULES: Record<CauseDetail["reason"], string> = {
   "interface-up": "keepalived try_up_instance (no fault left)",
   "sync-group": "keepalived vrrp_sync.c (a sync group moves together)",
   shutdown: "RFC 5798 6.4.3 (Shutdown: a master sends priority 0)",
+  hold: "an operator's hold (keel switchover / maintenance): a master resigns with priority 0 (RFC 5798 6.4.3)",
   command: "an operator command",
 };
 
@@ -153,6 +175,8 @@ export interface InstanceView {
   preempting: boolean;
   /** the sync group it belongs to */
   group?: string;
+  /** the operators' holds on it (switchover, maintenance) */
+  holds: Hold[];
   /** newest last */
   decisions: Decision[];
 }

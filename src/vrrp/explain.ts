@@ -6,7 +6,7 @@
  * simulate's timeline).
  */
 import { PRIO_OWNER } from "../base/vrrp";
-import type { Cause, Fault, InstanceView, PriorityShare, TrackerShare } from "./cause";
+import type { Cause, Fault, Hold, InstanceView, PriorityShare, TrackerShare } from "./cause";
 import type { TransitionReason, VrrpState } from "./types";
 
 export interface ExplainedDecision {
@@ -106,6 +106,19 @@ function recoveredWords(f: Fault): string {
   }
 }
 
+/** An operator's hold in words: who, why, and what it does. */
+export function holdWords(h: Hold, resigned = false): string {
+  const who = h.by ? ` by ${h.by}` : "";
+  const why = h.reason ? ` ("${h.reason}")` : "";
+  const what =
+    h.kind === "maintenance"
+      ? "maintenance is on, so I stay BACKUP even with no master"
+      : h.kind === "standby"
+        ? "standby for a switchover to another node: I stay BACKUP until it is master"
+        : "switchover: I do not preempt the master I handed over to";
+  return `${resigned ? "resigned (priority 0 advert): " : ""}${what}${who}${why}`;
+}
+
 function compare(sender: number, mine: number): string {
   return sender > mine ? ">" : sender < mine ? "<" : "=";
 }
@@ -146,6 +159,8 @@ export function describeCause(c: Cause): string {
       return `sync group ${c.group} follows its member ${c.member}, which went ${c.memberState}`;
     case "shutdown":
       return "keel is stopping (a master sends a priority-0 advert and drops its addresses)";
+    case "hold":
+      return holdWords(c.hold, true);
     case "command":
       return "an operator command";
   }
@@ -177,8 +192,10 @@ export function explain(v: InstanceView, clock: ExplainClock): Explanation {
 
 function standing(v: InstanceView, last: Cause | undefined, now: number, time: (mono: number) => string): string {
   switch (v.state) {
-    case "BACKUP":
-      return backupWords(v, now, time);
+    case "BACKUP": {
+      const held = v.holds.map((h) => holdWords(h));
+      return [...held, backupWords(v, now, time)].join("; ");
+    }
     case "MASTER": {
       const why = last ? `${describeCause(last)}; ` : "";
       return `${why}I advertise priority ${v.priority.effective} every ${secs(v.timers.advertIntMs)}`;
@@ -196,6 +213,8 @@ function standing(v: InstanceView, last: Cause | undefined, now: number, time: (
 function backupWords(v: InstanceView, now: number, time: (mono: number) => string): string {
   const down = secs(v.timers.masterDownMs);
   const m = v.master;
+  if (v.holds.some((h) => h.kind !== "switchover"))
+    return m ? `${m.address} is master (priority ${m.priority})` : "no advert heard";
   if (!m) {
     const at = v.masterDownAt !== undefined ? ` at ${time(v.masterDownAt)}` : "";
     return `no advert heard yet; I become MASTER${at} if none comes (Master_Down_Interval ${down})`;
@@ -205,6 +224,7 @@ function backupWords(v: InstanceView, now: number, time: (mono: number) => strin
   // RFC 5798 6.4.2: a backup stays on an advert of greater or equal priority, whatever the addresses
   if (m.priority === v.priority.effective) parts[0] += ", and an equal priority keeps me BACKUP";
   if (v.preempt.nopreempt) parts.push("nopreempt is set, so I will not take over while it advertises");
+  else if (v.holds.length > 0) parts.push("I will not take over while it advertises");
   else if (m.priority < v.priority.effective) {
     if (v.preemptAt !== undefined && v.preemptAt > now)
       parts.push(`preempt_delay ${secs(v.preempt.delayMs)} runs until ${time(v.preemptAt)}, then I take over`);
@@ -222,7 +242,7 @@ function wouldChange(v: InstanceView): string[] {
     const tie = v.source ? ` (or ${eff} from an address above ${v.source})` : "";
     out.push(`an advert with priority above ${eff}${tie} makes me BACKUP (RFC 5798 6.4.3)`);
   }
-  if (v.state === "BACKUP" && v.master) {
+  if (v.state === "BACKUP" && v.master && !v.holds.some((h) => h.kind !== "switchover")) {
     out.push(`${v.master.address}'s adverts stopping for ${secs(v.timers.masterDownMs)} makes me MASTER`);
     out.push(`${v.master.address} resigning (priority 0) makes me MASTER after Skew_Time ${secs(v.timers.skewMs)}`);
     if (v.master.priority >= eff && !v.preempt.nopreempt)
@@ -232,6 +252,14 @@ function wouldChange(v: InstanceView): string[] {
     if (v.master.priority < eff && v.preempt.nopreempt)
       out.push("without nopreempt (a reload), my higher priority would take over");
   }
+  for (const h of v.holds)
+    out.push(
+      h.kind === "maintenance"
+        ? "keel maintenance off lets me become MASTER again"
+        : h.kind === "standby"
+          ? "the switchover to another node finishing (or --release) lets me become MASTER again"
+          : "keel switchover --release lets me preempt again (when my priority is higher)",
+    );
   if (v.state === "FAULT")
     out.push(`every fault clearing makes me BACKUP, then MASTER if no advert comes for ${secs(v.timers.masterDownMs)}`);
   if (v.state === "BACKUP" || v.state === "MASTER") {

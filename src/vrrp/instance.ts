@@ -17,6 +17,13 @@
  *   any    → FAULT    a weight-0 tracker fails, the interface goes down, the sync group
  *   FAULT  → BACKUP   every fault cleared (an owner still wanting MASTER: MASTER)
  *   any    → STOP     shutdown (a master sends priority 0 first)
+ *   MASTER → BACKUP   an operator's hold (switchover, maintenance): priority 0 first, as a stop
+ *
+ * Holds (cause.ts Hold): `switchover` makes a backup treat a lower-priority master as
+ * nopreempt does (its adverts reset the down timer, so the timer fires only when they
+ * stop); `maintenance` keeps the instance from MASTER altogether (gotoMaster refuses and
+ * re-arms the down timer), and so does `standby` (the backups not chosen by a switchover
+ * --to). All survive a reload (takeOver carries them).
  *
  * Timers are one table (timer-table.ts): masterDown (BACKUP, and an owner's start),
  * advert (MASTER), and the three GARP schedules.
@@ -30,6 +37,7 @@ import {
   type Decision,
   RULES,
   type Fault,
+  type Hold,
   type InstanceView,
   type PriorityShare,
   type Sender,
@@ -73,6 +81,8 @@ type TimerKind = (typeof TIMERS)[number];
 interface ChangeOptions {
   /** run the notify of the new state (not for a start held only by scripts' first results) */
   notify?: boolean;
+  /** MASTER → BACKUP by an operator's hold: the priority-0 advert a stop sends, so backups take over after Skew_Time */
+  resign?: boolean;
   /** BACKUP: the Master_Down_Interval to arm (a sync group member's start uses a shorter one) */
   downMs?: number;
 }
@@ -100,6 +110,8 @@ export class Instance {
   preemptTime = 0;
   /** what holds this instance in FAULT (interface, trackers) by faultKey; empty = healthy */
   private readonly faultSet = new Map<string, Fault>();
+  /** the operators' holds (switchover, maintenance) by kind */
+  private readonly holdSet = new Map<Hold["kind"], Hold>();
   /** VIPs are configured (keepalived's vipset) */
   vipSet = false;
   /** when the state last changed (monotonic ms) */
@@ -376,7 +388,7 @@ export class Instance {
       return;
     }
     const preemptWait = this.p.preemptDelayMs > 0 && (this.preemptTime === 0 || this.preemptTime > now);
-    if (this.p.nopreempt || adv.priority >= this.effectivePriority || preemptWait) {
+    if (this.p.nopreempt || this.holdSet.size > 0 || adv.priority >= this.effectivePriority || preemptWait) {
       if (this.p.version === 3 && adv.advertIntCs !== this.masterAdverIntCs) this.masterAdverIntCs = adv.advertIntCs; // RFC 5798 6.4.2
       this.msDownTimerMs = this.downTimer();
       this.timers.set("masterDown", this.downFrom(now) + this.msDownTimerMs);
@@ -488,7 +500,7 @@ export class Instance {
     const from = this.current;
     if (from === to) return;
     const cause = this.cause(detail);
-    if (from === "MASTER") this.exitMaster(to);
+    if (from === "MASTER") this.exitMaster(to, o.resign === true);
     this.timers.stop("masterDown");
     this.timers.stop("advert");
     if (to === "MASTER") {
@@ -520,8 +532,8 @@ export class Instance {
   }
 
   /** vrrp_state_leave_master's side: to FAULT or STOP a priority-0 advert first; the VIPs go. */
-  private exitMaster(to: VrrpState): void {
-    if (to !== "BACKUP") {
+  private exitMaster(to: VrrpState, resign: boolean): void {
+    if (to !== "BACKUP" || resign) {
       this.sendAdvert(PRIO_STOP);
       this.stats.pri_zero_sent++;
     }
@@ -597,6 +609,7 @@ export class Instance {
       timers: { ...this.timerShare(), masterDownMs: this.msDownTimerMs },
       preempt: { nopreempt: p.nopreempt, delayMs: p.preemptDelayMs },
       faults: this.heldBy(),
+      holds: this.holds(),
       preempting: this.current === "BACKUP" && this.downCause === "preempt",
       decisions: [...this.decisions],
     };
@@ -623,6 +636,15 @@ export class Instance {
 
   /** vrrp_state_goto_master (+ vrrp_sync_can_goto_master) */
   gotoMaster(now: number, detail: CauseDetail): void {
+    const maintenance = this.holdSet.get("maintenance") ?? this.holdSet.get("standby");
+    if (maintenance) {
+      // held BACKUP: the timer runs on, so the instance keeps following who is master
+      this.want = "BACKUP";
+      this.ownerStart = false;
+      if (this.current === "BACKUP") this.armDown(now, this.downTimer());
+      else this.changeState("BACKUP", { reason: "hold", hold: maintenance }, now);
+      return;
+    }
     this.want = "MASTER";
     if (this.sync && !this.sync.canGotoMaster(this)) {
       this.msDownTimerMs = this.downTimer();
@@ -797,6 +819,41 @@ export class Instance {
     if (this.current === "BACKUP" && down !== undefined)
       this.timers.set("masterDown", down + this.msDownTimerMs - oldDown);
     this.out.push({ type: "priority", instance: this.name, from: before, to: next });
+  }
+
+  // ---------------------------------------------------------------------------
+  // operators' holds
+
+  /** The holds in force, maintenance first. */
+  holds(): Hold[] {
+    return [...this.holdSet.values()].sort((a, b) => a.kind.localeCompare(b.kind));
+  }
+
+  isHeld(kind: Hold["kind"]): boolean {
+    return this.holdSet.has(kind);
+  }
+
+  /**
+   * Set or release an operator's hold. Set on a MASTER, it resigns at once: a priority-0
+   * advert (the backups' Master_Down timers drop to Skew_Time, RFC 5798 6.4.2), the VIPs
+   * go, and it waits in BACKUP with the full Master_Down_Interval, so a backup wins.
+   * Released, nothing moves by itself: the next lower-priority advert starts preemption
+   * again (if configured), and a maintenance hold's re-armed down timer may now fire.
+   */
+  setHold(hold: Hold, on: boolean, now: number): void {
+    if (!on) {
+      this.holdSet.delete(hold.kind);
+      return;
+    }
+    this.holdSet.set(hold.kind, hold);
+    if (this.current !== "MASTER") return;
+    this.want = "BACKUP";
+    this.changeState("BACKUP", { reason: "hold", hold }, now, { resign: true });
+  }
+
+  /** Reload: a changed instance (a new object) keeps the holds of the one it replaces. */
+  carryHolds(from: Instance): void {
+    for (const h of from.holdSet.values()) this.holdSet.set(h.kind, h);
   }
 
   /** `garp INSTANCE` from the control socket: refresh neighbours now (master only). */

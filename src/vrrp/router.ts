@@ -6,7 +6,7 @@
  */
 import type { KeelConfig } from "../config/model";
 import { formatIpv4, formatIpv6 } from "../base/ip";
-import { type CauseDetail, faultKey } from "./cause";
+import { type CauseDetail, type Hold, faultKey } from "./cause";
 import { Instance, type SyncControl } from "./instance";
 import { Observer } from "./observe";
 import { instanceParams } from "./params";
@@ -49,7 +49,11 @@ export interface RouterStats {
   unknown_vrid: number;
 }
 
-export type EngineCommand = { type: "garp"; instance: string } | { type: "stop" };
+export type EngineCommand =
+  | { type: "garp"; instance: string }
+  | { type: "stop" }
+  /** an operator's hold set (on) or released (cause.ts Hold) */
+  | { type: "hold"; instance: string; hold: Hold; on: boolean };
 
 export class VrrpRouter {
   readonly instances = new Map<string, Instance>();
@@ -161,7 +165,10 @@ export class VrrpRouter {
       if (sameParams(old.p, fresh.p) && this.groupOf.has(fresh) === (old.sync !== undefined)) {
         this.replace(fresh, old);
         this.adopted.add(old);
-      } else if (old.state === "MASTER") this.resumed.set(fresh, old);
+      } else {
+        fresh.carryHolds(old);
+        if (old.state === "MASTER") this.resumed.set(fresh, old);
+      }
     }
     for (const g of this.groups.values()) {
       const before = prev.groups.get(g.name);
@@ -264,7 +271,10 @@ export class VrrpRouter {
       for (const g of this.groups.values()) this.setGroupState(g, "INIT", "STOP");
       return;
     }
-    this.instances.get(cmd.instance)?.sendGarpNow();
+    const inst = this.instances.get(cmd.instance);
+    if (!inst) return;
+    if (cmd.type === "hold") this.run(inst, () => inst.setHold(cmd.hold, cmd.on, now));
+    else inst.sendGarpNow();
   }
 
   // ---------------------------------------------------------------------------

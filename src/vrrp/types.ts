@@ -35,6 +35,8 @@ export type TransitionReason =
   | "sync-group"
   /** the engine is stopping (SIGTERM) */
   | "shutdown"
+  /** an operator's hold (keel switchover / maintenance, cause.ts Hold) */
+  | "hold"
   /** an operator command (control socket) */
   | "command";
 

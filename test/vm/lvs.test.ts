@@ -3,7 +3,7 @@
  * which has IPVS, under QEMU) and runs test/vm/guest/lvs-e2e.ts inside: keel as a NAT
  * load balancer with three real servers, a client through the VIP, a stopped server out
  * of the table within delay_loop + retries, the sorry server on quorum loss, the service
- * removed on SIGTERM. The guest script prints PASS/FAIL lines; every one must pass.
+ * removed on SIGTERM, `keel rs drain/weight/enable` seen by ipvsadm. The guest script prints PASS/FAIL lines; every one must pass.
  */
 import { test } from "bun:test";
 import { ensureKeel } from "../netns/harness";
@@ -11,5 +11,5 @@ import { runGuest } from "./run-guest";
 
 test("keel programs IPVS in a real kernel: NAT through the VIP, failures, sorry server, clean stop", async () => {
   ensureKeel();
-  await runGuest("lvs-e2e.ts", 15, 500);
+  await runGuest("lvs-e2e.ts", 18, 500);
 }, 600_000);

@@ -12,6 +12,7 @@
  *    A second service with inhibit_on_failure keeps the stopped server at weight 0, then
  *    restores its weight. IPVS's connection counters reach keel status and the metrics.
  * 5. global_defs: lvs_timeouts are set; the sync daemon runs as master while VI_1 is.
+ * 5b. keel rs drain / weight / enable on the :81 service: ipvsadm shows each at once.
  * 6. SIGTERM → keel removes its services, stops the sync daemon, restores the timeouts.
  * Prints "PASS: ..." / "FAIL: ..." and exits 1 on any failure.
  */
@@ -330,6 +331,56 @@ try {
     )) !== undefined
   )
     ok(`recovered: ${JSON.stringify(table(81))}`);
+
+  // keel rs (operations): drain, weight and enable reach IPVS at once; the checkers go on
+  const rs = (...args: string[]) =>
+    spawnSync(KEEL, ["rs", ...args, "--control-socket", `${dir}/k.sock`], { encoding: "utf8" });
+  const drained = rs("drain", "10.10.0.100:81", "10.20.0.11:80", "--reason", "vm test");
+  if (
+    drained.status === 0 &&
+    (await until(
+      "rs1 drained (weight 0) in the :81 service",
+      () => JSON.stringify(table(81)) === JSON.stringify(["10.20.0.11:80 Masq 0", "10.20.0.12:80 Masq 2"]),
+      10_000,
+    )) !== undefined
+  ) {
+    const st = JSON.parse(
+      spawnSync(KEEL, ["status", "--json", "--control-socket", `${dir}/k.sock`], { encoding: "utf8" }).stdout || "{}",
+    ) as {
+      virtualServers?: {
+        name: string;
+        realServers: { address: string; up: boolean; checkers: { up: boolean }[]; operator?: { action: string } }[];
+      }[];
+    };
+    const rs1 = st.virtualServers?.find((v) => v.name === "10.10.0.100:81/TCP")?.realServers[0];
+    if (rs1?.operator?.action === "drain" && rs1.up && rs1.checkers.every((c) => c.up))
+      ok(`keel rs drain: ${drained.stdout.trim()}; ${JSON.stringify(table(81))}, its checker still up`);
+    else ko(`keel rs drain: status ${JSON.stringify(rs1)}`);
+  } else if (drained.status !== 0) ko(`keel rs drain: ${drained.stderr}`);
+  const weight = rs("weight", "10.10.0.100:81/TCP", "10.20.0.12:80", "7");
+  if (
+    weight.status === 0 &&
+    (await until(
+      "rs2 weight 7 in the :81 service",
+      () => JSON.stringify(table(81)) === JSON.stringify(["10.20.0.11:80 Masq 0", "10.20.0.12:80 Masq 7"]),
+      10_000,
+    )) !== undefined
+  )
+    ok(`keel rs weight: ${JSON.stringify(table(81))}`);
+  else if (weight.status !== 0) ko(`keel rs weight: ${weight.stderr}`);
+  const e1 = rs("enable", "10.10.0.100:81", "10.20.0.11:80");
+  const e2 = rs("enable", "10.10.0.100:81", "10.20.0.12:80");
+  if (
+    e1.status === 0 &&
+    e2.status === 0 &&
+    (await until(
+      "the checkers' weights back in the :81 service",
+      () => JSON.stringify(table(81)) === JSON.stringify(weighted),
+      10_000,
+    )) !== undefined
+  )
+    ok(`keel rs enable: ${JSON.stringify(table(81))}`);
+  else if (e1.status !== 0 || e2.status !== 0) ko(`keel rs enable: ${e1.stderr}${e2.stderr}`);
 
   keel.kill("SIGTERM");
   await keel.exited;
