@@ -16,7 +16,7 @@ const SNMP = "keel has no SNMP agent (it serves Prometheus metrics with --metric
 const DBUS = "keel has no D-Bus service (the control socket offers state and commands); the keyword is ignored";
 const FIREWALL =
   "keel installs no iptables/nftables rules or ipsets: VIPs accept all traffic as with 'accept', whatever strict mode says";
-const NAMESPACE = "keel runs in the network namespace it is started in; the keyword is ignored";
+const NAMESPACE = "keel has no ipsets (its firewall is nftables); the keyword is ignored";
 const PROCESS_NAME = "keel does not rename its processes; the keyword is ignored";
 const BFD_SCHEDULING =
   "keel has no BFD process: its scheduling (nice, real-time priority, CPU affinity, RLIMIT_RTTIME) is not set; the keyword is ignored";
@@ -43,16 +43,12 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "garp_group.gna_interval": GARP_SPACING,
   "garp_group.interface": "garp_group is not applied; the keyword is ignored",
   "garp_group.interfaces": "garp_group is not applied; the keyword is ignored",
-  instance: "keel does not use the instance name for its pid files or scripts; the keyword is ignored",
   interface_up_down_delays: LINKBEAT,
   linkbeat_interfaces: LINKBEAT,
   linkbeat_use_polling: LINKBEAT,
   namespace_with_ipsets: NAMESPACE,
-  net_namespace: NAMESPACE,
-  net_namespace_ipvs: NAMESPACE,
   track_group: "keel does not apply track groups; the instances track as if the block were absent",
   "track_group.group": "keel does not apply track groups; the instances track as if the block were absent",
-  use_pid_dir: "keel does not put its pid files in a per-instance directory; the keyword is ignored",
 
   // bfd_instance and the keywords that use it
   "bfd_instance.checker": BFD,
