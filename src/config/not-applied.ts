@@ -86,11 +86,9 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.data_use_instance": DUMP_FILE,
   "global_defs.dbus_no_interface_name": DBUS,
   "global_defs.dbus_service_name": DBUS,
-  "global_defs.default_interface":
-    "keel does not give instances without 'interface' a default one; the keyword is ignored",
   "global_defs.disable_local_igmp": "keel does not change IGMP/MLD reporting; the keyword is ignored",
   "global_defs.dynamic_interfaces":
-    "keel only uses it to leave out `keel -t`'s missing-interface warnings; its run time does not read it",
+    "keel always picks up an interface that appears after start (keepalived only with this keyword); keel uses it only to leave out `keel -t`'s missing-interface warnings",
   "global_defs.enable_dbus": DBUS,
   "global_defs.enable_snmp_checker": SNMP,
   "global_defs.enable_snmp_keepalived": SNMP,

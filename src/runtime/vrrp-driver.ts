@@ -35,6 +35,7 @@ import {
 } from "./kernel";
 import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
+import { logDad, usable, usableSource } from "./source-address";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
 import { type Explanation, describeCause, explain, localTime } from "../vrrp/explain";
@@ -156,6 +157,8 @@ export class VrrpDriver {
   private tablesStale = false;
   /** start() found the kernel's tables unreadable: the engine starts once they are read */
   private deferredStart = false;
+  /** the last source (or why none) logged per instance: refreshSources logs changes only */
+  private readonly sourceWords = new Map<string, string>();
   private readonly limit = new RateLimit(10_000);
   /** rx-error events for the control socket: one per kind per second, with a count */
   private readonly rxErrors: RxErrorEvents;
@@ -216,6 +219,7 @@ export class VrrpDriver {
       if (!link?.up) this.log.info(link ? `Netlink reports ${name} down` : `Interface ${name} does not exist`);
       if (!link?.up) this.router.handleTrack({ kind: "interface", name, up: false }, now);
     }
+    this.refreshSources(now);
     // keepalived vrrp_daemon.c start_vrrp: "Set static entries", before any election
     this.staticEntries("add");
     this.router.start(now);
@@ -227,9 +231,13 @@ export class VrrpDriver {
     const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex;
     const addrs = () => {
       for (const a of c.staticIpaddresses) {
-        const ifindex = a.dev === undefined ? undefined : ifindexOf(a.dev);
+        // keepalived vrrp_ipaddress.c: a static address without `dev` goes on default_interface (eth0)
+        const dev = a.dev ?? this.opts.config.globalDefs.defaultInterface;
+        const ifindex = ifindexOf(dev);
         if (ifindex === undefined) {
-          this.log.error(`static_ipaddress ${a.address}: no interface ${a.dev ?? "(no dev given)"}`);
+          this.log.error(
+            `static_ipaddress ${a.address}: no interface ${dev}${a.dev === undefined ? " (default_interface)" : ""}`,
+          );
           continue;
         }
         const err = this.kernel.vip(op, a, ifindex);
@@ -405,6 +413,8 @@ export class VrrpDriver {
     const gone = next.takeOver(old, now);
     this.router = next;
     this.openChannels();
+    this.sourceWords.clear();
+    this.refreshSources(now);
     next.start(now);
     this.pump();
     return this.releaseVmacs(gone);
@@ -484,15 +494,38 @@ export class VrrpDriver {
    * 5.1.2.1: IPv6 adverts come from the interface's link-local address).
    */
   private interfaceAddress(ifname: string, family: 4 | 6): string | undefined {
-    const link = this.linksByName.get(ifname);
-    if (!link) return undefined;
-    const IFA_F_SECONDARY = 0x01;
-    for (const a of this.addrs) {
-      if (a.ifindex !== link.ifindex || a.family !== family) continue;
-      if (family === 4 && !(a.flags & IFA_F_SECONDARY)) return a.address;
-      if (family === 6 && a.scope === 253) return a.address;
+    return usableSource(this.linksByName.get(ifname), this.addrs, family).address;
+  }
+
+  /**
+   * Each instance that learns its source from its interface (no unicast_src_ip /
+   * mcast_src_ip) against the address table: it keeps its address while that is usable,
+   * else takes another, else is held in FAULT (`address`) until one is. An IPv6
+   * link-local is usable once DAD is done (not tentative) and did not fail (dadfailed):
+   * keepalived takes a tentative one and its adverts are then refused by the kernel or,
+   * after dadfailed, never leave, leaving the instance stuck (DESIGN.md "Interfaces").
+   */
+  private refreshSources(now: number): void {
+    const config = this.opts.config;
+    for (const inst of this.router.instances.values()) {
+      const v = config.vrrpInstances[inst.name];
+      const ifname = inst.p.ifname;
+      if (!v || ifname === undefined || v.unicastSrcIp !== undefined || v.mcastSrcIp !== undefined) continue;
+      const link = this.linksByName.get(ifname);
+      const current = inst.p.source;
+      const faulted = inst.hasFault({ kind: "address", name: ifname });
+      if (current !== undefined && !faulted && usable(link, this.addrs, current)) continue;
+      const found = usableSource(link, this.addrs, inst.p.family);
+      const said = this.sourceWords.get(inst.name);
+      const words = found.address ?? found.detail ?? "";
+      if (found.address === undefined && said !== words)
+        this.log.warn(`(${inst.name}) no address to send adverts from on ${ifname}: ${found.detail}`);
+      else if (found.address !== undefined && said !== undefined && said !== words)
+        this.log.info(`(${inst.name}) sending adverts from ${found.address} on ${ifname}`);
+      this.sourceWords.set(inst.name, words);
+      if (found.address !== undefined && found.address === current && !faulted) continue;
+      this.router.handleSource(inst.name, found.address, found.detail, now);
     }
-    return undefined;
   }
 
   /** `strict` (a reload): a VMAC that cannot be made is an error, not a fallback to the base interface. */
@@ -648,7 +681,14 @@ export class VrrpDriver {
       const up = this.linksByName.get(name)?.up ?? false;
       if ((before.get(name) ?? false) !== up) this.linkChanged(name, up);
     }
+    this.sourcesChanged();
     this.restoreVips();
+  }
+
+  private sourcesChanged(): void {
+    if (this.deferredStart) return;
+    this.refreshSources(this.now());
+    this.pump();
   }
 
   private onKernelEvent(e: KernelEvent): void {
@@ -663,6 +703,7 @@ export class VrrpDriver {
         this.linksByIndex.delete(e.link.ifindex);
         if (old) this.linksByName.delete(old.name);
         if (old?.up) this.linkChanged(old.name, false);
+        this.sourcesChanged();
         return;
       }
       if (old && old.name !== e.link.name) this.linksByName.delete(old.name);
@@ -673,17 +714,25 @@ export class VrrpDriver {
         if (!old) this.reopenChannelsFor(e.link.name);
         this.linkChanged(e.link.name, e.link.up);
       }
+      if (!old) this.sourcesChanged();
       return;
     }
     // addresses
     const a = e.addr;
     if (e.action === "new") {
-      if (!this.addrs.some((x) => sameAddr(x, a))) this.addrs.push(a);
+      // a known address comes again when its flags change (DAD done: tentative cleared, or dadfailed)
+      const i = this.addrs.findIndex((x) => sameAddr(x, a));
+      const before = i >= 0 ? this.addrs[i] : undefined;
+      if (before) this.addrs[i] = a;
+      else this.addrs.push(a);
+      logDad(this.log, before, a, this.linksByIndex.get(a.ifindex)?.name);
+      this.sourcesChanged();
       // a VIP of ours that was being removed came back (a late event, someone's `ip addr add`)
       if (this.releasing.size > 0) this.restoreVips();
       return;
     }
     this.addrs = this.addrs.filter((x) => !sameAddr(x, a));
+    this.sourcesChanged();
     this.restoreVips();
   }
 
