@@ -204,8 +204,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.notify_priority_changes": PRIORITY_NOTIFY,
   "vrrp_instance.old_unicast_checksum":
     "keel computes unicast VRRPv3 checksums the current way; the keyword is ignored",
-  "vrrp_instance.promote_secondaries":
-    "keel does not set the interface's promote_secondaries sysctl; the keyword is ignored",
   "vrrp_instance.timer_expired_backup":
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.thread_timer_expired":

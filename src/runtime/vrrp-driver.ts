@@ -36,6 +36,7 @@ import {
 import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
 import { logDad, usable, usableSource } from "./source-address";
+import { PromoteSecondaries } from "./promote-secondaries";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
 import { type Explanation, describeCause, explain, localTime } from "../vrrp/explain";
@@ -159,6 +160,7 @@ export class VrrpDriver {
   private deferredStart = false;
   /** the last source (or why none) logged per instance: refreshSources logs changes only */
   private readonly sourceWords = new Map<string, string>();
+  private readonly promote: PromoteSecondaries;
   private readonly limit = new RateLimit(10_000);
   /** rx-error events for the control socket: one per kind per second, with a count */
   private readonly rxErrors: RxErrorEvents;
@@ -173,6 +175,9 @@ export class VrrpDriver {
   constructor(private opts: DriverOptions) {
     this.kernel = guardKernel(opts.kernel);
     this.log = opts.log;
+    this.promote = new PromoteSecondaries(this.kernel, (e, ifname) =>
+      this.failed(e, `promote:${ifname}`, `cannot set promote_secondaries on ${ifname}`),
+    );
     this.now = opts.now ?? (() => performance.now());
     this.timers = opts.timers ?? realTimers;
     this.reconcileMs = opts.reconcileMs ?? 1000;
@@ -220,6 +225,7 @@ export class VrrpDriver {
       if (!link?.up) this.router.handleTrack({ kind: "interface", name, up: false }, now);
     }
     this.refreshSources(now);
+    this.applyPromoteSecondaries();
     // keepalived vrrp_daemon.c start_vrrp: "Set static entries", before any election
     this.staticEntries("add");
     this.router.start(now);
@@ -286,6 +292,16 @@ export class VrrpDriver {
     this.channels.clear();
     for (const [name, ifindex] of this.vmacs) this.deleteVmac(name, ifindex);
     this.vmacs.clear();
+    this.promote.release();
+  }
+
+  /** promote_secondaries on the interfaces of the instances that ask for it (not VMACs: those have it from birth) */
+  private applyPromoteSecondaries(): void {
+    const want: string[] = [];
+    for (const v of Object.values(this.opts.config.vrrpInstances))
+      if (v.promoteSecondaries && !v.useVmac && v.interface !== undefined && this.linksByName.has(v.interface))
+        want.push(v.interface);
+    this.promote.want(want);
   }
 
   private deleteVmac(name: string, ifindex: number): void {
@@ -415,6 +431,7 @@ export class VrrpDriver {
     this.openChannels();
     this.sourceWords.clear();
     this.refreshSources(now);
+    this.applyPromoteSecondaries();
     next.start(now);
     this.pump();
     return this.releaseVmacs(gone);
@@ -551,6 +568,8 @@ export class VrrpDriver {
         return { base, vipIf: base, sendIf: base };
       }
       this.vmacs.set(name, created.value);
+      // keepalived set_interface_parameters: a VMAC always gets promote_secondaries
+      this.promote.vmac(name);
       const up = this.kernel.setLinkUp(created.value, true);
       if (up) this.failed(up, `vmac:${name}`, `(${v.name}) cannot set VMAC ${name} up`);
       this.log.info(`(${v.name}) Creating VMAC interface ${name}`);
@@ -714,7 +733,10 @@ export class VrrpDriver {
         if (!old) this.reopenChannelsFor(e.link.name);
         this.linkChanged(e.link.name, e.link.up);
       }
-      if (!old) this.sourcesChanged();
+      if (!old) {
+        this.applyPromoteSecondaries();
+        this.sourcesChanged();
+      }
       return;
     }
     // addresses

@@ -56,6 +56,22 @@ describe("interfaces and addresses after start", () => {
     expect(await k.exited).toBe(0);
   });
 
+  test("promote_secondaries: set on the instance's interface and reset at stop; a VMAC always has it", async () => {
+    const conf =
+      instance({ name: "VI_1", vrid: 71, priority: 100, vips: ["10.99.0.171/32"], extra: ["promote_secondaries"] }) +
+      instance({ name: "VI_2", vrid: 72, priority: 100, vips: ["10.99.0.172/32"], useVmac: true });
+    const get = (dev: string) => lab.exec("h2", ["cat", `/proc/sys/net/ipv4/conf/${dev}/promote_secondaries`]).trim();
+    expect(get("eth0")).toBe("0");
+    const k = lab.keel("h2", conf);
+    await k.waitFor(/\(VI_1\) Entering MASTER STATE/);
+    await k.waitFor(/\(VI_2\) Entering MASTER STATE/);
+    expect(get("eth0")).toBe("1");
+    expect(get("vrrp.72")).toBe("1");
+    k.kill("SIGTERM");
+    expect(await k.exited).toBe(0);
+    expect(get("eth0")).toBe("0");
+  });
+
   test("an IPv6 link-local that fails DAD holds the instance in FAULT; a fresh one brings it up", async () => {
     // eth6 in h1 <-> d1 in h2; h2 already holds fe80::99 on its end
     lab.exec("h1", ["ip", "link", "add", "eth6", "type", "veth", "peer", "name", "d1", "netns", lab.ns("h2")]);
@@ -77,7 +93,7 @@ describe("interfaces and addresses after start", () => {
     lab.exec("h1", ["ip", "addr", "add", "fe80::99/64", "dev", "eth6"]);
     await k.waitFor(/fe80::99 on eth6 failed duplicate address detection \(dadfailed\)/);
     await k.waitFor(/\(VI_1\) no address to send adverts from on eth6: fe80::99 failed duplicate address detection/);
-    const sock = `${lab.tmpdir("h1")}/keel-2.sock`;
+    const sock = `${lab.tmpdir("h1")}/keel-3.sock`;
     expect(status(sock).instances[0].state).toBe("FAULT");
     expect(explain(sock)).toContain("fe80::99 failed duplicate address detection (dadfailed)");
 
