@@ -33,7 +33,7 @@ describe("interfaces and addresses after start", () => {
     await k.waitFor(/Netlink reports eth1 up/);
     // up, but nothing to send adverts from: still FAULT, and it says why
     await k.waitFor(/\(VI_1\) no address to send adverts from on eth1: no IPv4 address/);
-    const sock = `${lab.tmpdir("h1")}/keel-0.sock`;
+    const sock = `${lab.tmpdir("h1")}/keel-${lab.keels.indexOf(k)}.sock`;
     expect(status(sock).instances[0].state).toBe("FAULT");
     expect(explain(sock)).toContain("interface eth1 has no address to send adverts from (no IPv4 address)");
     const from = k.lines.length;
@@ -93,7 +93,7 @@ describe("interfaces and addresses after start", () => {
     lab.exec("h1", ["ip", "addr", "add", "fe80::99/64", "dev", "eth6"]);
     await k.waitFor(/fe80::99 on eth6 failed duplicate address detection \(dadfailed\)/);
     await k.waitFor(/\(VI_1\) no address to send adverts from on eth6: fe80::99 failed duplicate address detection/);
-    const sock = `${lab.tmpdir("h1")}/keel-3.sock`;
+    const sock = `${lab.tmpdir("h1")}/keel-${lab.keels.indexOf(k)}.sock`;
     expect(status(sock).instances[0].state).toBe("FAULT");
     expect(explain(sock)).toContain("fe80::99 failed duplicate address detection (dadfailed)");
 
