@@ -209,7 +209,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.thread_timer_expired":
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.track_src_ip": "keel does not watch the source address for changes; the keyword is ignored",
-  "vrrp_instance.unicast_ttl": "keel sends adverts with TTL 255 as RFC 5798 requires; the keyword is ignored",
   "vrrp_instance.use_ipvlan": "keel has no ipvlan interfaces (use_vmac makes macvlans); the keyword is ignored",
   "vrrp_instance.use_vmac_addr":
     "keel uses the VRRP MAC address only on the VMAC interfaces use_vmac creates; the keyword is ignored",

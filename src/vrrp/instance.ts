@@ -829,6 +829,7 @@ export class Instance {
     };
     if (p.auth) advert.auth = p.auth;
     if (p.source !== undefined) advert.source = p.source;
+    if (p.unicastTtl !== undefined) advert.ttl = p.unicastTtl;
     this.stats.advert_sent++;
     this.out.push({ type: "send-advert", advert });
   }

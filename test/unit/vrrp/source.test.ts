@@ -4,6 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import { faultWords } from "../../../src/vrrp/explain";
 import { Instance } from "../../../src/vrrp/instance";
+import { advertPackets } from "../../../src/vrrp/transmit";
 import { params } from "./one-instance";
 
 describe("source address learned from the interface", () => {
@@ -41,5 +42,21 @@ describe("source address learned from the interface", () => {
     i.setSource("fe80::2", undefined, 30);
     expect(i.state).toBe("BACKUP");
     expect(i.faultList()).toEqual([]);
+  });
+});
+
+describe("unicast_ttl (keepalived vrrp_build_ip4: ip->ttl = vrrp->ttl)", () => {
+  const ttlOf = (body: string) => {
+    const i = new Instance(params(body));
+    i.start(0);
+    i.handleTimeout(i.pollTimeout() ?? 0);
+    const a = i.pollActions().find((x) => x.type === "send-advert");
+    if (a?.type !== "send-advert") throw new Error("no advert");
+    return advertPackets(a.advert, "10.0.0.5").map((p) => p.data[8]);
+  };
+  test("a unicast IPv4 advert leaves with unicast_ttl; without it, and multicast, with 255", () => {
+    expect(ttlOf("priority 100\nunicast_peer {\n10.0.0.9\n}\nunicast_ttl 5")).toEqual([5]);
+    expect(ttlOf("priority 100\nunicast_peer {\n10.0.0.9\n}")).toEqual([255]);
+    expect(ttlOf("priority 100")).toEqual([255]);
   });
 });
