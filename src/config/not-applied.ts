@@ -149,9 +149,7 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.v3_checksum_as_v2":
     "keel computes VRRPv3 checksums over the IPv4 pseudo-header as RFC 5798 says; the keyword is ignored",
   "global_defs.vmac_addr_prefix":
-    "keel names VMAC interfaces vrrp.VRID / vrrp6.VRID unless use_vmac names one; the keyword is ignored",
-  "global_defs.vmac_prefix":
-    "keel names VMAC interfaces vrrp.VRID / vrrp6.VRID unless use_vmac names one; the keyword is ignored",
+    "keel makes VMACs only for an instance's own interface (named by use_vmac, or vmac_prefix.VRID); the keyword is ignored",
   "global_defs.vrrp_delay_after_boot":
     "keel starts its instances at once, however recently the host booted; the keyword is ignored",
   "global_defs.vrrp_garp_extra_if": GARP_SPACING,

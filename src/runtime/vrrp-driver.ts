@@ -37,6 +37,7 @@ import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
 import { logDad, usable, usableSource } from "./source-address";
 import { PromoteSecondaries } from "./promote-secondaries";
+import { vmacName } from "./vmac-name";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
 import { type Explanation, describeCause, explain, localTime } from "../vrrp/explain";
@@ -550,7 +551,7 @@ export class VrrpDriver {
     const base = v.interface;
     if (base === undefined || !v.useVmac) return { base, vipIf: base, sendIf: base };
     const family = v.virtualIpaddress[0]?.family ?? 4;
-    const name = v.useVmac.name ?? (family === 6 ? `vrrp6.${v.virtualRouterId}` : `vrrp.${v.virtualRouterId}`);
+    const name = v.useVmac.name ?? vmacName(this.opts.config.globalDefs.vmacPrefix, family, v.virtualRouterId);
     // RFC 5798 7.3: 00-00-5E-00-01-{VRID} (IPv4), 00-00-5E-00-02-{VRID} (IPv6)
     const mac = new Uint8Array([0x00, 0x00, 0x5e, 0x00, family === 6 ? 0x02 : 0x01, v.virtualRouterId]);
     const link = this.linksByName.get(base);

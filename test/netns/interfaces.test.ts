@@ -58,6 +58,7 @@ describe("interfaces and addresses after start", () => {
 
   test("promote_secondaries: set on the instance's interface and reset at stop; a VMAC always has it", async () => {
     const conf =
+      "global_defs {\n  vmac_prefix kv\n}\n" +
       instance({ name: "VI_1", vrid: 71, priority: 100, vips: ["10.99.0.171/32"], extra: ["promote_secondaries"] }) +
       instance({ name: "VI_2", vrid: 72, priority: 100, vips: ["10.99.0.172/32"], useVmac: true });
     const get = (dev: string) => lab.exec("h2", ["cat", `/proc/sys/net/ipv4/conf/${dev}/promote_secondaries`]).trim();
@@ -66,7 +67,8 @@ describe("interfaces and addresses after start", () => {
     await k.waitFor(/\(VI_1\) Entering MASTER STATE/);
     await k.waitFor(/\(VI_2\) Entering MASTER STATE/);
     expect(get("eth0")).toBe("1");
-    expect(get("vrrp.72")).toBe("1");
+    // named by vmac_prefix (keepalived create_vmac_name: PREFIX.VRID)
+    expect(get("kv.72")).toBe("1");
     k.kill("SIGTERM");
     expect(await k.exited).toBe(0);
     expect(get("eth0")).toBe("0");
