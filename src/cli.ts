@@ -13,6 +13,7 @@ import { type ConfigFormat, formatOf, loadConfig } from "./config/load";
 import { Origins } from "./config/origins";
 import { emitConf } from "./config/parse";
 import { toToml } from "./config/toml";
+import { validNamespaceName } from "./runtime/run-paths";
 
 export interface Io {
   out(s: string): void;
@@ -141,6 +142,15 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     addHostWarnings(file, r.config, origins, r.diagnostics);
     return r;
   };
+  // -s names the namespace before the file is read: enter it first, so the checks of the
+  // interfaces the file names look where keel will run (a failure is reported below, once)
+  const early = str(opts.get("namespace"));
+  if (early !== undefined && opts.get("config-test") === undefined && validNamespaceName(early))
+    try {
+      (await import("../native-bindings/netns")).enterNetNamespace(early);
+    } catch {
+      // enterPlannedRun reports it
+    }
   const result = load();
 
   const test = opts.get("config-test");

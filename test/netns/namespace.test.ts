@@ -54,6 +54,11 @@ describe("keel -s NAME runs in that network namespace", () => {
       );
       expect(k.text()).toContain(`Overriding config net_namespace 'not-this-one' with command line namespace '${ns}'`);
       expect(lab.hasAddr("h2", "10.99.0.100")).toBe(true);
+      // -s is entered before the file is read: eth0 is checked in h2, where it exists
+      expect(k.text()).not.toContain("does not exist");
+      // its gratuitous ARPs leave from h2's eth0 (the MAC asked of the namespace, not of /sys)
+      await k.waitFor(/Sending gratuitous ARP on eth0 for 10\.99\.0\.100/);
+      expect(k.text()).not.toContain("cannot send gratuitous ARP");
       // nothing of it in the namespace it was started in
       expect(sh(["ip", "-n", lab.ns("sw"), "-o", "addr"])).not.toContain("10.99.0.100");
       // h1 hears h2's adverts on the wire, so it stays BACKUP
