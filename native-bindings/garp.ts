@@ -18,7 +18,6 @@ import { SyscallError, check, errno } from "./errno";
 import { garpFrame, unsolicitedNaFrame } from "./garp-frames";
 import { libc } from "./libc";
 import { parseIpv4, parseIpv6 } from "../src/base/ip";
-import { parseMac } from "../src/base/mac";
 import { AF_PACKET, sockaddrLl } from "./structs";
 import { ifIndex } from "./vrrp-socket";
 
@@ -36,11 +35,18 @@ export interface GarpSender {
   close(): void;
 }
 
-function macOf(ifname: string): Uint8Array {
-  const text = readFileSync(`/sys/class/net/${ifname}/address`, "utf8").trim();
-  const mac = parseMac(text);
-  if (!mac) throw new Error(`${ifname}: no MAC address ('${text}')`);
-  return mac;
+/**
+ * The interface's MAC by SIOCGIFHWADDR on our own socket: asked of the network namespace
+ * the socket lives in. /sys/class/net shows the namespace sysfs was mounted for, which
+ * is not ours after `-s`/net_namespace (setns moves the thread, not the mounts).
+ */
+const SIOCGIFHWADDR = 0x8927;
+function macOf(fd: number, ifname: string): Uint8Array {
+  // struct ifreq: ifr_name[16], then ifr_hwaddr (struct sockaddr: sa_family, sa_data[14])
+  const ifr = Buffer.alloc(40);
+  ifr.write(ifname.slice(0, 15), 0, "latin1");
+  check("ioctl", libc.ioctl(fd, SIOCGIFHWADDR, ifr), `SIOCGIFHWADDR ${ifname}`);
+  return new Uint8Array(ifr.subarray(18, 24));
 }
 
 /** keepalived sets the NA Router flag when the interface forwards IPv6 (vrrp_ndisc.c). */
@@ -54,8 +60,14 @@ function forwards(ifname: string): boolean {
 
 export function openGarpSender(ifname: string): GarpSender {
   const ifindex = ifIndex(ifname);
-  const mac = macOf(ifname);
   const fd = check("socket", libc.socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0), "AF_PACKET");
+  let mac: Uint8Array;
+  try {
+    mac = macOf(fd, ifname);
+  } catch (e) {
+    libc.close(fd);
+    throw e;
+  }
   const arpTo = sockaddrLl({
     ifindex,
     protocol: ETH_P_ARP,

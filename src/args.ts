@@ -227,7 +227,9 @@ export const OPTIONS: OptSpec[] = [
     short: "s",
     kind: "required",
     help: "Run in network namespace NAME (overrides config)",
-    compat: refused("keel cannot enter a network namespace yet (issue 16); run it as `ip netns exec NAME keel ...`"),
+    compat: applied(
+      "setns into /run/netns/NAME before any socket, pid files in /run/keepalived/NAME/ and the syslog ident keel_NAME as keepalived's; the control socket is /run/keel/NAME/keel.sock",
+    ),
   },
   {
     long: "core-dump",

@@ -13,6 +13,7 @@ import { type ConfigFormat, formatOf, loadConfig } from "./config/load";
 import { Origins } from "./config/origins";
 import { emitConf } from "./config/parse";
 import { toToml } from "./config/toml";
+import { validNamespaceName } from "./runtime/run-paths";
 
 export interface Io {
   out(s: string): void;
@@ -150,6 +151,15 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     addHostWarnings(file, r.config, origins, r.diagnostics);
     return r;
   };
+  // -s names the namespace before the file is read: enter it first, so the checks of the
+  // interfaces the file names look where keel will run (a failure is reported below, once)
+  const early = str(opts.get("namespace"));
+  if (early !== undefined && opts.get("config-test") === undefined && validNamespaceName(early))
+    try {
+      (await import("../native-bindings/netns")).enterNetNamespace(early);
+    } catch {
+      // enterPlannedRun reports it
+    }
   const result = load();
 
   if (test !== undefined) {
@@ -213,7 +223,11 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   // goes to syslog or a file, never over the TUI.
   const toConsole = !withTui && (opts.has("log-console") || !syslog);
   const tuiLogFile = withTui && !syslog && logFile === undefined ? "/tmp/keepalived.log" : undefined;
+  // -s / net_namespace: where the pid files, control socket and syslog ident go (run-paths.ts)
+  const { enterPlannedRun, plannedRun } = await import("./runtime/namespace-start");
+  const cliNamespace = str(opts.get("namespace"));
   const log = createLogger({
+    ident: plannedRun(result.config, cliNamespace).paths.ident,
     format: logFormat as "text" | "json" | undefined,
     detail: opts.has("log-detail"),
     // in the background the console is /dev/null, as keepalived's after xdaemon
@@ -222,11 +236,17 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     syslog,
     onProblem: bg ? (l) => bg.relay(l) : undefined,
   });
+  // before any socket is opened (the checker process enters it too, as keepalived's inherit it)
+  const run = await enterPlannedRun(result.config, cliNamespace, log);
+  if (typeof run === "string") {
+    log.error(run);
+    return EXIT_FATAL;
+  }
   if (process.env.KEEL_CHILD === "checker") {
     // the daemon's checker process (src/runtime/checker-link.ts started it with our flags);
     // -c names its pid file, as keepalived's checker child writes checkers_pidfile
-    const { acquirePidFiles, DEFAULT_CHECKERS_PID_FILE } = await import("./runtime/pidfile");
-    const pidPath = str(opts.get("checkers_pid")) ?? DEFAULT_CHECKERS_PID_FILE;
+    const { acquirePidFiles } = await import("./runtime/pidfile");
+    const pidPath = str(opts.get("checkers_pid")) ?? run.paths.checkersPidFile;
     const pids = acquirePidFiles([pidPath]);
     if ("error" in pids) log.warn(`Healthcheck child process: ${pids.error}; no pid file written`);
     const { runCheckerChild } = await import("./runtime/checker-child");
@@ -270,9 +290,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     allSubsystems: opts.has("all"),
     dontRespawn: opts.has("dont-respawn"),
     ignoreSigint: opts.has("ignore-sigint"),
-    pidFile: str(opts.get("pid")),
-    vrrpPidFile: str(opts.get("vrrp_pid")),
-    controlSocket: str(opts.get("control-socket")),
+    pidFile: str(opts.get("pid")) ?? run.paths.pidFile,
+    vrrpPidFile: str(opts.get("vrrp_pid")) ?? run.paths.vrrpPidFile,
+    controlSocket: str(opts.get("control-socket")) ?? run.paths.controlSocket,
+    netNamespace: cliNamespace,
     metrics: str(opts.get("metrics")),
     load,
     onReady: () => {
@@ -296,8 +317,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     bg?.failed(code);
   });
   if (!withTui) return daemonExited;
-  const { DEFAULT_CONTROL_SOCKET } = await import("./control/protocol");
-  const socketPath = str(opts.get("control-socket")) ?? DEFAULT_CONTROL_SOCKET;
+  const socketPath = str(opts.get("control-socket")) ?? run.paths.controlSocket;
   // the TUI reads only the control protocol, also in-process: wait for the socket
   let exited: number | undefined;
   void daemonExited.then((c) => {

@@ -9,6 +9,7 @@ import { NLM_F_DUMP_INTR } from "../netlink/constants";
 import { EBADMSG, NetlinkError } from "../netlink/error";
 import { resolveFamily } from "../netlink/genl";
 import { NETLINK_GENERIC } from "../netlink/constants";
+import { inNetNamespace } from "../netns";
 import type { NlMessage } from "../netlink/codec";
 import { NetlinkSocket } from "../netlink/socket";
 import * as I from "./constants";
@@ -66,9 +67,12 @@ export class Ipvs {
   /**
    * Open a socket and resolve the IPVS family. Throws NetlinkError; ENOENT means this
    * kernel has no IPVS (not built, or the ip_vs module not loaded: `modprobe ip_vs`).
+   * `netns` (net_namespace_ipvs): the socket is opened in that namespace, and every
+   * request on it acts there (keepalived's nl_ipvs_connect); "" is the default one.
    */
-  static open(): Ipvs {
-    const sock = NetlinkSocket.open({ protocol: NETLINK_GENERIC, rcvbuf: 1 << 20 });
+  static open(netns?: string): Ipvs {
+    const openSocket = () => NetlinkSocket.open({ protocol: NETLINK_GENERIC, rcvbuf: 1 << 20 });
+    const sock = netns === undefined ? openSocket() : inNetNamespace(netns, openSocket);
     try {
       const f = resolveFamily(sock, I.IPVS_GENL_NAME);
       return new Ipvs(sock, f.id);

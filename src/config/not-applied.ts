@@ -17,7 +17,7 @@ const DBUS = "keel has no D-Bus service (the control socket offers state and com
 const IPTABLES =
   "keel has no iptables/ipset firewall: the vrrp_strict / no_accept drop rules go into nftables (the nftables keyword's table, else 'keepalived'), as keepalived does where iptables is nf_tables-based (Debian 12); the keyword is ignored";
 const NFT_IPVS = "keel does not mark IPVS traffic with nftables fwmarks; the keyword is ignored";
-const NAMESPACE = "keel runs in the network namespace it is started in; the keyword is ignored";
+const NAMESPACE = "keel has no ipsets (its firewall is nftables); the keyword is ignored";
 const PROCESS_NAME = "keel does not rename its processes; the keyword is ignored";
 const BFD_SCHEDULING =
   "keel has no BFD process: its scheduling (nice, real-time priority, CPU affinity, RLIMIT_RTTIME) is not set; the keyword is ignored";
@@ -38,16 +38,12 @@ const RELOAD_FILES =
 export const NOT_APPLIED: Readonly<Record<string, string>> = {
   // top level
   child_wait_time: "keel does not use it to time out its child processes at stop; the keyword is ignored",
-  instance: "keel does not use the instance name for its pid files or scripts; the keyword is ignored",
   interface_up_down_delays: LINKBEAT,
   linkbeat_interfaces: LINKBEAT,
   linkbeat_use_polling: LINKBEAT,
   namespace_with_ipsets: NAMESPACE,
-  net_namespace: NAMESPACE,
-  net_namespace_ipvs: NAMESPACE,
   track_group: "keel does not apply track groups; the instances track as if the block were absent",
   "track_group.group": "keel does not apply track groups; the instances track as if the block were absent",
-  use_pid_dir: "keel does not put its pid files in a per-instance directory; the keyword is ignored",
 
   // bfd_instance and the keywords that use it
   "bfd_instance.checker": BFD_CHECKER,
@@ -69,11 +65,9 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.data_use_instance": DUMP_FILE,
   "global_defs.dbus_no_interface_name": DBUS,
   "global_defs.dbus_service_name": DBUS,
-  "global_defs.default_interface":
-    "keel does not give instances without 'interface' a default one; the keyword is ignored",
   "global_defs.disable_local_igmp": "keel does not change IGMP/MLD reporting; the keyword is ignored",
   "global_defs.dynamic_interfaces":
-    "keel only uses it to leave out `keel -t`'s missing-interface warnings; its run time does not read it",
+    "keel always picks up an interface that appears after start (keepalived only with this keyword); keel uses it only to leave out `keel -t`'s missing-interface warnings",
   "global_defs.enable_dbus": DBUS,
   "global_defs.enable_snmp_checker": SNMP,
   "global_defs.enable_snmp_keepalived": SNMP,
@@ -124,9 +118,7 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.v3_checksum_as_v2":
     "keel computes VRRPv3 checksums over the IPv4 pseudo-header as RFC 5798 says; the keyword is ignored",
   "global_defs.vmac_addr_prefix":
-    "keel names VMAC interfaces vrrp.VRID / vrrp6.VRID unless use_vmac names one; the keyword is ignored",
-  "global_defs.vmac_prefix":
-    "keel names VMAC interfaces vrrp.VRID / vrrp6.VRID unless use_vmac names one; the keyword is ignored",
+    "keel makes VMACs only for an instance's own interface (named by use_vmac, or vmac_prefix.VRID); the keyword is ignored",
   "global_defs.vrrp_garp_extra_if": GARP_SPACING,
   "global_defs.vrrp_ipsets": IPTABLES,
   "global_defs.vrrp_iptables": IPTABLES,
@@ -166,14 +158,11 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel runs the IPVS sync daemon only from global_defs lvs_sync_daemon; the keyword is ignored",
   "vrrp_instance.old_unicast_checksum":
     "keel computes unicast VRRPv3 checksums the current way; the keyword is ignored",
-  "vrrp_instance.promote_secondaries":
-    "keel does not set the interface's promote_secondaries sysctl; the keyword is ignored",
   "vrrp_instance.timer_expired_backup":
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.thread_timer_expired":
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.track_src_ip": "keel does not watch the source address for changes; the keyword is ignored",
-  "vrrp_instance.unicast_ttl": "keel sends adverts with TTL 255 as RFC 5798 requires; the keyword is ignored",
   "vrrp_instance.use_ipvlan": "keel has no ipvlan interfaces (use_vmac makes macvlans); the keyword is ignored",
   "vrrp_instance.use_vmac_addr":
     "keel uses the VRRP MAC address only on the VMAC interfaces use_vmac creates; the keyword is ignored",

@@ -59,9 +59,21 @@ export interface ParseResult {
   origins: Origins;
 }
 
-/** Interfaces are looked up in /sys; a missing one is a warning (the config may be for another host). */
+/**
+ * Interfaces are looked up in /proc/self/net/dev, which lists the network namespace the
+ * process runs in (/sys/class/net lists the one sysfs was mounted for: not ours after
+ * `keel -s NS`); a missing one is a warning (the config may be for another host).
+ */
 export const localHost: HostFacts = {
-  interfaceExists: (name) => existsSync(`/sys/class/net/${name}`),
+  interfaceExists: (name) => {
+    try {
+      return readFileSync("/proc/self/net/dev", "utf8")
+        .split("\n")
+        .some((l) => l.includes(":") && l.slice(0, l.indexOf(":")).trim() === name);
+    } catch {
+      return existsSync(`/sys/class/net/${name}`);
+    }
+  },
   userExists: (name) => inAccountFile("/etc/passwd", name),
   groupExists: (name) => inAccountFile("/etc/group", name),
   dirExists: (path) => {

@@ -36,7 +36,7 @@ export interface CheckerChildOptions {
 export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
   const { log } = o;
   log.info("Starting Healthcheck child process");
-  const { ipvs, lvs } = await openLvs(log);
+  const { ipvs, lvs } = await openLvs(log, o.config.netNamespaceIpvs);
   let driver: CheckerDriver | undefined;
   const reporter = new Reporter(lvs, () => driver);
   // ha_suspend: which service addresses are on this host (the VIPs of a MASTER)
@@ -127,8 +127,8 @@ function send(m: FromChild): void {
 type LvsState = { available: boolean; error?: string };
 
 /** IPVS through generic netlink, or one clear error: the checkers run either way. */
-async function openLvs(log: Logger): Promise<{ ipvs?: IpvsPort; lvs: LvsState }> {
-  const opened = await openIpvs();
+async function openLvs(log: Logger, netns: string | undefined): Promise<{ ipvs?: IpvsPort; lvs: LvsState }> {
+  const opened = await openIpvs(netns);
   if ("port" in opened) {
     log.info(`IPVS ${opened.version} through generic netlink`);
     return { ipvs: opened.port, lvs: { available: true } };

@@ -166,6 +166,7 @@ export function guardedKernel(k: Kernel, faults: Faults): Kernel {
     createVmac: (name, link, mac) => k.createVmac(name, link, mac),
     deleteLink: (ifindex) => k.deleteLink(ifindex),
     setLinkUp: (ifindex, up) => k.setLinkUp(ifindex, up),
+    ...(k.ipv4Conf ? { ipv4Conf: k.ipv4Conf.bind(k) } : {}),
     watch: (onEvent: (e: KernelEvent) => void) => k.watch(faults.guard("vrrp", "a netlink event", onEvent)),
     close: () => k.close(),
   };

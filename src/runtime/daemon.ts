@@ -38,6 +38,7 @@ import { VrrpSyncDaemon } from "./lvs-globals";
 import { renderMetrics, serveMetrics } from "./metrics";
 import { Notifier } from "./notify";
 import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, type PidFiles, acquirePidFiles } from "./pidfile";
+import { unsupportedReloadChanges } from "./namespace-start";
 import { ProcessScheduling, settingsFor } from "./process-settings";
 import type { ScriptResult } from "./scripts";
 import { secureScripts } from "./script-security";
@@ -59,6 +60,8 @@ export interface DaemonOptions {
   /** -p and -r (default keepalived's /run/keepalived.pid and /run/keepalived_vrrp.pid) */
   pidFile?: string;
   vrrpPidFile?: string;
+  /** -s: the network namespace the command line named (it overrides net_namespace, also at a reload) */
+  netNamespace?: string;
   /** --control-socket (default /run/keel/keel.sock) */
   controlSocket?: string;
   /** --metrics ADDR:PORT (off by default) */
@@ -433,7 +436,11 @@ export class Daemon {
     }
     const r = this.o.load();
     for (const d of r.diagnostics.items) this.log[d.severity === "error" ? "error" : "warn"](formatDiagnostic(d));
-    if (r.diagnostics.errorCount === 0) return { config: r.config };
+    if (r.diagnostics.errorCount === 0) {
+      const unsupported = unsupportedReloadChanges(this.config, r.config, this.o.netNamespace);
+      for (const u of unsupported) this.log.error(`Reload failed: ${u}`);
+      return unsupported.length > 0 ? { errors: unsupported } : { config: r.config };
+    }
     this.log.error(
       `Reload failed: ${r.diagnostics.errorCount} error(s) in ${this.o.configFile}; keeping the running configuration`,
     );
@@ -576,7 +583,7 @@ export class Daemon {
     }
     if (this.o.checkOnly || !VrrpSyncDaemon.wanted(c)) return;
     try {
-      this.syncdIpvs = openIpvsControl();
+      this.syncdIpvs = openIpvsControl(c.netNamespaceIpvs);
       this.syncd = new VrrpSyncDaemon(this.syncdIpvs, this.log, c);
     } catch (e) {
       this.log.error(

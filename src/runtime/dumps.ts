@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KeelConfig } from "../config/model";
 import type { VrrpRouter } from "../vrrp/router";
+import { vmacName } from "./vmac-name";
 
 export function statsText(router: VrrpRouter): string {
   const out: string[] = [];
@@ -156,7 +157,7 @@ export function jsonDump(
         dont_track_primary: v?.dontTrackPrimary ? 1 : 0,
         skip_check_adv_addr: p.skipCheckAdvAddr ? 1 : 0,
         strict_mode: (v?.strictMode ?? g.vrrpStrict) ? 1 : 0,
-        vmac_ifname: v?.useVmac ? (v.useVmac.name ?? `vrrp.${p.vrid}`) : "",
+        vmac_ifname: v?.useVmac ? (v.useVmac.name ?? vmacName(config.globalDefs.vmacPrefix, p.family, p.vrid)) : "",
         ifp_ifname: p.ifname ?? "",
         master_priority: inst.masterPriority ?? 0,
         last_transition: (lastTransitionEpochMs(inst.name) ?? 0) / 1000,

@@ -65,9 +65,9 @@ export function ipvsPort(ipvs: Ipvs): IpvsPort {
  * Open IPVS; when the kernel has no IPVS family yet, load the module and try again, as
  * keepalived's ipvs_start does (keepalived_modprobe("ip_vs")).
  */
-export function openIpvsControl(): Ipvs {
+export function openIpvsControl(netns?: string): Ipvs {
   try {
-    return Ipvs.open();
+    return Ipvs.open(netns);
   } catch (e) {
     if ((e as { errno?: number }).errno !== 2) throw e;
     const modprobe = Bun.which("modprobe") ?? Bun.which("modprobe", { PATH: "/sbin:/usr/sbin" });
@@ -75,14 +75,15 @@ export function openIpvsControl(): Ipvs {
     const r = Bun.spawnSync([modprobe, "ip_vs"], { stdin: "ignore", stdout: "ignore", stderr: "pipe" });
     if (r.exitCode !== 0)
       throw new Error(`${(e as Error).message}; modprobe ip_vs: ${r.stderr.toString().trim() || `exit ${r.exitCode}`}`);
-    return Ipvs.open();
+    return Ipvs.open(netns);
   }
 }
 
-export async function openIpvs(): Promise<{ port: IpvsPort; version: string } | { error: string }> {
+/** `netns`: net_namespace_ipvs (the IPVS socket only is opened there; "" is the default namespace) */
+export async function openIpvs(netns?: string): Promise<{ port: IpvsPort; version: string } | { error: string }> {
   let ipvs: Ipvs;
   try {
-    ipvs = openIpvsControl();
+    ipvs = openIpvsControl(netns);
   } catch (e) {
     return { error: `IPVS is not available: ${(e as Error).message}` };
   }

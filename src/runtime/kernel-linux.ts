@@ -7,6 +7,7 @@
  * This file is the boundary where native-bindings' exceptions (SyscallError,
  * NetlinkError) become KernelError values (kernel.ts): no method here throws.
  */
+import { readFileSync, writeFileSync } from "node:fs";
 import { type GarpSender, openGarpSender } from "../../native-bindings/garp";
 import {
   type AddressSpec,
@@ -248,6 +249,16 @@ export class LinuxKernel implements Kernel {
 
   setLinkUp(ifindex: number, up: boolean): KernelError | undefined {
     return attemptEffect("set-link", () => this.rtnl.setLinkUp(ifindex, up));
+  }
+
+  /** /proc/sys/net/ipv4/conf/IFNAME/KEY: of the namespace keel runs in (read on this thread) */
+  ipv4Conf(ifname: string, key: string, value?: number): KernelResult<number> {
+    return attempt("ipv4-conf", () => {
+      const path = `/proc/sys/net/ipv4/conf/${ifname}/${key}`;
+      const before = Number(readFileSync(path, "utf8").trim());
+      if (value !== undefined && value !== before) writeFileSync(path, `${value}\n`);
+      return before;
+    });
   }
 
   watch(onEvent: (e: KernelEvent) => void): KernelResult<() => void> {

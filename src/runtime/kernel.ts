@@ -132,6 +132,16 @@ export function guardKernel(k: Kernel): Kernel {
     createVmac: (name, link, mac) => settle("create-vmac", () => k.createVmac(name, link, mac), failed),
     deleteLink: (ifindex) => settle("delete-link", () => k.deleteLink(ifindex), same),
     setLinkUp: (ifindex, up) => settle("set-link", () => k.setLinkUp(ifindex, up), same),
+    ...(k.ipv4Conf
+      ? {
+          ipv4Conf: (ifname: string, key: string, value?: number) =>
+            settle(
+              "ipv4-conf",
+              () => (k.ipv4Conf as NonNullable<Kernel["ipv4Conf"]>).call(k, ifname, key, value),
+              failed,
+            ),
+        }
+      : {}),
     watch: (onEvent) => settle("watch", () => k.watch(onEvent), failed),
     close: () =>
       settle(
@@ -182,6 +192,11 @@ export interface Kernel {
   createVmac(name: string, link: number, mac: Uint8Array): KernelResult<number>;
   deleteLink(ifindex: number): KernelError | undefined;
   setLinkUp(ifindex: number, up: boolean): KernelError | undefined;
+  /**
+   * net.ipv4.conf.IFNAME.KEY (promote_secondaries): its value, first set to `value` when
+   * given (the value before comes back). Optional: a kernel without it has no such settings.
+   */
+  ipv4Conf?(ifname: string, key: string, value?: number): KernelResult<number>;
   /** netlink link/address notifications until the returned function is called */
   watch(onEvent: (e: KernelEvent) => void): KernelResult<() => void>;
   /** never fails */

@@ -42,6 +42,8 @@ export interface LogOptions {
   file?: string;
   /** syslog (keepalived's default unless -G): the facility number (parseFacility) */
   syslog?: { facility: number; send: (datagram: string) => void };
+  /** the syslog tag (keepalived's make_syslog_ident: keel_NAMESPACE_INSTANCE; default keel) */
+  ident?: string;
   /** warnings and errors also go here (a background start relays them to its starter) */
   onProblem?: (line: string) => void;
 }
@@ -91,6 +93,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const fileFd = opts.file === undefined ? undefined : openSync(opts.file, "a", 0o600);
   const threshold = opts.detail ? LEVELS.debug : LEVELS.info;
   const pid = process.pid;
+  const ident = opts.ident ?? "keel";
   const emit = (level: Level, a: string | Record<string, unknown>, b?: string): void => {
     if (LEVELS[level] < threshold) return;
     const time = Date.now();
@@ -110,7 +113,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
       // RFC 3164 framing, as glibc's syslog(3) sends to /dev/log
       const pri = opts.syslog.facility * 8 + (SEVERITY[level] ?? 6);
       try {
-        opts.syslog.send(`<${pri}>${ctime(time).slice(4, 19)} keel[${pid}]: ${msg}`);
+        opts.syslog.send(`<${pri}>${ctime(time).slice(4, 19)} ${ident}[${pid}]: ${msg}`);
       } catch {
         // syslogd gone or full: the other sinks still have the line
       }

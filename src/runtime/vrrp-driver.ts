@@ -42,6 +42,9 @@ import { readUptime, startupDelayMs } from "./startup-delay";
 import type { InstanceEvent } from "./notify";
 import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
+import { logDad, usable, usableSource } from "./source-address";
+import { PromoteSecondaries } from "./promote-secondaries";
+import { vmacName } from "./vmac-name";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
 import { type Explanation, describeCause, explain, localTime } from "../vrrp/explain";
@@ -179,6 +182,9 @@ export class VrrpDriver {
   private tablesStale = false;
   /** start() found the kernel's tables unreadable: the engine starts once they are read */
   private deferredStart = false;
+  /** the last source (or why none) logged per instance: refreshSources logs changes only */
+  private readonly sourceWords = new Map<string, string>();
+  private readonly promote: PromoteSecondaries;
   private readonly limit = new RateLimit(10_000);
   /** rx-error events for the control socket: one per kind per second, with a count */
   private readonly rxErrors: RxErrorEvents;
@@ -199,6 +205,9 @@ export class VrrpDriver {
     if (opts.nft) this.firewall = new VipFirewall(firewallSettings(opts.config), opts.nft);
     this.kernel = guardKernel(opts.kernel);
     this.log = opts.log;
+    this.promote = new PromoteSecondaries(this.kernel, (e, ifname) =>
+      this.failed(e, `promote:${ifname}`, `cannot set promote_secondaries on ${ifname}`),
+    );
     this.now = opts.now ?? (() => performance.now());
     this.timers = opts.timers ?? realTimers;
     this.reconcileMs = opts.reconcileMs ?? 1000;
@@ -252,6 +261,8 @@ export class VrrpDriver {
       if (!link?.up) this.log.info(link ? `Netlink reports ${name} down` : `Interface ${name} does not exist`);
       if (!link?.up) this.router.handleTrack({ kind: "interface", name, up: false }, now);
     }
+    this.refreshSources(now);
+    this.applyPromoteSecondaries();
     // keepalived vrrp_daemon.c start_vrrp: "Set static entries", before any election
     this.staticEntries("add");
     const delayMs = startupDelayMs(config.globalDefs, readUptime());
@@ -265,9 +276,13 @@ export class VrrpDriver {
     const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex;
     const addrs = () => {
       for (const a of c.staticIpaddresses) {
-        const ifindex = a.dev === undefined ? undefined : ifindexOf(a.dev);
+        // keepalived vrrp_ipaddress.c: a static address without `dev` goes on default_interface (eth0)
+        const dev = a.dev ?? this.opts.config.globalDefs.defaultInterface;
+        const ifindex = ifindexOf(dev);
         if (ifindex === undefined) {
-          this.log.error(`static_ipaddress ${a.address}: no interface ${a.dev ?? "(no dev given)"}`);
+          this.log.error(
+            `static_ipaddress ${a.address}: no interface ${dev}${a.dev === undefined ? " (default_interface)" : ""}`,
+          );
           continue;
         }
         const err = this.kernel.vip(op, a, ifindex);
@@ -320,6 +335,16 @@ export class VrrpDriver {
     // keepalived vrrp_terminate_phase2 firewall_fini: the tables go, also with --dont-release-vrrp
     const err = this.firewall?.stop();
     if (err) this.failed(err, "firewall:stop", "cannot delete the firewall tables");
+    this.promote.release();
+  }
+
+  /** promote_secondaries on the interfaces of the instances that ask for it (not VMACs: those have it from birth) */
+  private applyPromoteSecondaries(): void {
+    const want: string[] = [];
+    for (const v of Object.values(this.opts.config.vrrpInstances))
+      if (v.promoteSecondaries && !v.useVmac && v.interface !== undefined && this.linksByName.has(v.interface))
+        want.push(v.interface);
+    this.promote.want(want);
   }
 
   private deleteVmac(name: string, ifindex: number): void {
@@ -448,6 +473,9 @@ export class VrrpDriver {
     const gone = next.takeOver(old, now);
     this.router = next;
     this.openChannels();
+    this.sourceWords.clear();
+    this.refreshSources(now);
+    this.applyPromoteSecondaries();
     next.start(now);
     this.pump();
     this.firewallFollow();
@@ -534,15 +562,38 @@ export class VrrpDriver {
    * 5.1.2.1: IPv6 adverts come from the interface's link-local address).
    */
   private interfaceAddress(ifname: string, family: 4 | 6): string | undefined {
-    const link = this.linksByName.get(ifname);
-    if (!link) return undefined;
-    const IFA_F_SECONDARY = 0x01;
-    for (const a of this.addrs) {
-      if (a.ifindex !== link.ifindex || a.family !== family) continue;
-      if (family === 4 && !(a.flags & IFA_F_SECONDARY)) return a.address;
-      if (family === 6 && a.scope === 253) return a.address;
+    return usableSource(this.linksByName.get(ifname), this.addrs, family).address;
+  }
+
+  /**
+   * Each instance that learns its source from its interface (no unicast_src_ip /
+   * mcast_src_ip) against the address table: it keeps its address while that is usable,
+   * else takes another, else is held in FAULT (`address`) until one is. An IPv6
+   * link-local is usable once DAD is done (not tentative) and did not fail (dadfailed):
+   * keepalived takes a tentative one and its adverts are then refused by the kernel or,
+   * after dadfailed, never leave, leaving the instance stuck (DESIGN.md "Interfaces").
+   */
+  private refreshSources(now: number): void {
+    const config = this.opts.config;
+    for (const inst of this.router.instances.values()) {
+      const v = config.vrrpInstances[inst.name];
+      const ifname = inst.p.ifname;
+      if (!v || ifname === undefined || v.unicastSrcIp !== undefined || v.mcastSrcIp !== undefined) continue;
+      const link = this.linksByName.get(ifname);
+      const current = inst.p.source;
+      const faulted = inst.hasFault({ kind: "address", name: ifname });
+      if (current !== undefined && !faulted && usable(link, this.addrs, current)) continue;
+      const found = usableSource(link, this.addrs, inst.p.family);
+      const said = this.sourceWords.get(inst.name);
+      const words = found.address ?? found.detail ?? "";
+      if (found.address === undefined && said !== words)
+        this.log.warn(`(${inst.name}) no address to send adverts from on ${ifname}: ${found.detail}`);
+      else if (found.address !== undefined && said !== undefined && said !== words)
+        this.log.info(`(${inst.name}) sending adverts from ${found.address} on ${ifname}`);
+      this.sourceWords.set(inst.name, words);
+      if (found.address !== undefined && found.address === current && !faulted) continue;
+      this.router.handleSource(inst.name, found.address, found.detail, now);
     }
-    return undefined;
   }
 
   /** `strict` (a reload): a VMAC that cannot be made is an error, not a fallback to the base interface. */
@@ -550,7 +601,7 @@ export class VrrpDriver {
     const base = v.interface;
     if (base === undefined || !v.useVmac) return { base, vipIf: base, sendIf: base };
     const family = v.virtualIpaddress[0]?.family ?? 4;
-    const name = v.useVmac.name ?? (family === 6 ? `vrrp6.${v.virtualRouterId}` : `vrrp.${v.virtualRouterId}`);
+    const name = v.useVmac.name ?? vmacName(this.opts.config.globalDefs.vmacPrefix, family, v.virtualRouterId);
     // RFC 5798 7.3: 00-00-5E-00-01-{VRID} (IPv4), 00-00-5E-00-02-{VRID} (IPv6)
     const mac = new Uint8Array([0x00, 0x00, 0x5e, 0x00, family === 6 ? 0x02 : 0x01, v.virtualRouterId]);
     const link = this.linksByName.get(base);
@@ -568,6 +619,8 @@ export class VrrpDriver {
         return { base, vipIf: base, sendIf: base };
       }
       this.vmacs.set(name, created.value);
+      // keepalived set_interface_parameters: a VMAC always gets promote_secondaries
+      this.promote.vmac(name);
       const up = this.kernel.setLinkUp(created.value, true);
       if (up) this.failed(up, `vmac:${name}`, `(${v.name}) cannot set VMAC ${name} up`);
       this.log.info(`(${v.name}) Creating VMAC interface ${name}`);
@@ -698,7 +751,14 @@ export class VrrpDriver {
       const up = this.linksByName.get(name)?.up ?? false;
       if ((before.get(name) ?? false) !== up) this.linkChanged(name, up);
     }
+    this.sourcesChanged();
     this.restoreVips();
+  }
+
+  private sourcesChanged(): void {
+    if (this.deferredStart) return;
+    this.refreshSources(this.now());
+    this.pump();
   }
 
   private onKernelEvent(e: KernelEvent): void {
@@ -713,6 +773,7 @@ export class VrrpDriver {
         this.linksByIndex.delete(e.link.ifindex);
         if (old) this.linksByName.delete(old.name);
         if (old?.up) this.linkChanged(old.name, false);
+        this.sourcesChanged();
         return;
       }
       if (old && old.name !== e.link.name) this.linksByName.delete(old.name);
@@ -723,17 +784,28 @@ export class VrrpDriver {
         if (!old) this.reopenChannelsFor(e.link.name);
         this.linkChanged(e.link.name, e.link.up);
       }
+      if (!old) {
+        this.applyPromoteSecondaries();
+        this.sourcesChanged();
+      }
       return;
     }
     // addresses
     const a = e.addr;
     if (e.action === "new") {
-      if (!this.addrs.some((x) => sameAddr(x, a))) this.addrs.push(a);
+      // a known address comes again when its flags change (DAD done: tentative cleared, or dadfailed)
+      const i = this.addrs.findIndex((x) => sameAddr(x, a));
+      const before = i >= 0 ? this.addrs[i] : undefined;
+      if (before) this.addrs[i] = a;
+      else this.addrs.push(a);
+      logDad(this.log, before, a, this.linksByIndex.get(a.ifindex)?.name);
+      this.sourcesChanged();
       // a VIP of ours that was being removed came back (a late event, someone's `ip addr add`)
       if (this.releasing.size > 0) this.restoreVips();
       return;
     }
     this.addrs = this.addrs.filter((x) => !sameAddr(x, a));
+    this.sourcesChanged();
     this.restoreVips();
   }
 

@@ -11,10 +11,15 @@ import type { TransitionReason, VrrpState } from "./types";
 export interface Fault {
   /**
    * `init`: waiting for a weight-0 script's first result (keepalived num_script_init), not
-   * a real fault; `sync-group`: another member of the instance's sync group is faulted
+   * a real fault; `sync-group`: another member of the instance's sync group is faulted;
+   * `address`: interface `name` has no address the instance can send from (keepalived
+   * counts a missing saddr as a fault, keepalived_netlink.c: none yet, or an IPv6
+   * link-local still tentative or dadfailed), `detail` says which
    */
-  kind: "interface" | "script" | "file" | "process" | "bfd" | "sync-group" | "init";
+  kind: "interface" | "script" | "file" | "process" | "bfd" | "sync-group" | "init" | "address";
   name: string;
+  /** words for the operator; not part of the fault's identity (faultKey) */
+  detail?: string;
 }
 
 /**

@@ -90,6 +90,8 @@ export function faultWords(f: Fault): string {
       return `another member of sync group ${f.name} is faulted`;
     case "init":
       return `waiting for script ${f.name}'s first result`;
+    case "address":
+      return `interface ${f.name} has no address to send adverts from${f.detail ? ` (${f.detail})` : ""}`;
   }
 }
 
@@ -101,6 +103,8 @@ function recoveredWords(f: Fault): string {
       return `script ${f.name} succeeded`;
     case "init":
       return `script ${f.name} reported its first result`;
+    case "address":
+      return `interface ${f.name} has an address to send adverts from`;
     default:
       return `${f.kind} ${f.name} recovered`;
   }

@@ -150,7 +150,7 @@ export class Instance {
    */
   readonly vipKeys: Set<string>;
   readonly peerKeys: Set<string>;
-  readonly sourceKey?: string;
+  sourceKey?: string;
   /** one array for every advert, so transmit.ts can cache the encoded message by identity */
   private readonly advertAddresses: string[];
 
@@ -779,6 +779,25 @@ export class Instance {
       this.recover(now, { reason: iface ? "interface-up" : "track-recovered", fault, faults });
   }
 
+  /**
+   * A learned source address (router.handleSource): taken while there is one, a fault
+   * `address` on the interface while there is none. A configured source never calls this.
+   */
+  setSource(source: string | undefined, detail: string | undefined, now: number): void {
+    const fault: Fault = { kind: "address", name: this.p.ifname ?? "", detail };
+    if (source !== undefined) {
+      this.p.source = source;
+      this.sourceKey = canonicalIp(source) ?? source;
+    }
+    const had = this.faultSet.get(faultKey(fault));
+    if (source === undefined && had) {
+      // a tentative link-local that failed DAD: the same fault, new words (a copy: past causes keep theirs)
+      this.faultSet.set(faultKey(fault), fault);
+      return;
+    }
+    if ((source === undefined) !== (had !== undefined)) this.setFault(fault, source === undefined, now);
+  }
+
   /** Enter FAULT (also used by a sync group pulling its members along). */
   goFault(now: number, detail: CauseDetail): void {
     if (this.current === "FAULT" || this.current === "STOP" || this.current === "INIT") return;
@@ -882,6 +901,7 @@ export class Instance {
     };
     if (p.auth) advert.auth = p.auth;
     if (p.source !== undefined) advert.source = p.source;
+    if (p.unicastTtl !== undefined) advert.ttl = p.unicastTtl;
     this.stats.advert_sent++;
     this.out.push({ type: "send-advert", advert });
   }

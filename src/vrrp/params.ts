@@ -34,6 +34,8 @@ export interface InstanceParams {
   checkUnicastSrc: boolean;
   /** our primary address for this instance: unicast_src_ip / mcast_src_ip, else the interface's */
   source?: string;
+  /** unicast_ttl: the IPv4 TTL of unicast adverts (the config check drops it without peers) */
+  unicastTtl?: number;
   garpMasterDelayMs: number;
   garpMasterRepeat: number;
   garpMasterRefreshMs: number;
@@ -108,6 +110,7 @@ export function instanceParams(
     unicast,
     checkUnicastSrc: v.checkUnicastSrc || g.vrrpCheckUnicastSrc,
     source,
+    unicastTtl: unicast && family === 4 ? v.unicastTtl : undefined,
     garpMasterDelayMs: sec(v.garpMasterDelay, g.vrrpGarpMasterDelay),
     garpMasterRepeat: v.garpMasterRepeat ?? g.vrrpGarpMasterRepeat,
     garpMasterRefreshMs: sec(v.garpMasterRefresh, g.vrrpGarpMasterRefresh),

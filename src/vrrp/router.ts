@@ -265,6 +265,19 @@ export class VrrpRouter {
     for (const inst of this.instances.values()) this.observer.settle(inst, now); // [wire]
   }
 
+  /**
+   * The address an instance sends from, learned from its interface at run time (no
+   * unicast_src_ip / mcast_src_ip): keepalived netlink_if_address_filter copies a new
+   * address into a missing saddr and tries the instance up, and downs it when its saddr
+   * goes. `undefined`: none usable now, with `detail` saying why (FAULT until one is).
+   */
+  handleSource(instance: string, source: string | undefined, detail: string | undefined, now: number): void {
+    const inst = this.instances.get(instance);
+    if (!inst) return;
+    this.run(inst, () => inst.setSource(source, detail, now));
+    this.observer.settle(inst, now); // [wire]
+  }
+
   handleCommand(cmd: EngineCommand, now: number): void {
     if (cmd.type === "stop") {
       for (const inst of this.instances.values()) this.run(inst, () => inst.stop(now));
@@ -356,7 +369,8 @@ export class VrrpRouter {
       // new faults first: a script's first failure replacing its init wait must not pass
       // through an unfaulted moment (a transient BACKUP)
       for (const f of faults) if (!inst.hasFault(f)) inst.setFault(f, true, now);
-      for (const f of inst.faultList()) if (!keys.has(faultKey(f))) inst.setFault(f, false, now);
+      for (const f of inst.faultList())
+        if (f.kind !== "address" && !keys.has(faultKey(f))) inst.setFault(f, false, now);
     });
   }
 

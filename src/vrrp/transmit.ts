@@ -74,7 +74,14 @@ export function advertPackets(advert: AdvertOut, src: string): WirePacket[] {
       advert.auth?.type === "AH" ? { key: advert.auth.pass, seq: advert.seq, unicast: advert.unicast } : undefined;
     out.push({
       dst,
-      data: encodeIpv4Packet({ src: v.src4 ?? src, dst: v.dst4 ?? dst, id: advert.ipId, payload: v.payload, ah }),
+      data: encodeIpv4Packet({
+        src: v.src4 ?? src,
+        dst: v.dst4 ?? dst,
+        id: advert.ipId,
+        ttl: advert.ttl,
+        payload: v.payload,
+        ah,
+      }),
     });
   }
   return out;

@@ -61,6 +61,8 @@ export interface AdvertOut {
   source?: string;
   /** IPv4 identification: a per-instance counter that skips 0 (keepalived vrrp->ip_id) */
   ipId: number;
+  /** IPv4 TTL of a unicast advert (unicast_ttl; keepalived vrrp_build_ip4's vrrp->ttl), else 255 */
+  ttl?: number;
   /** AH sequence number (auth_type AH), 0 otherwise */
   seq: number;
 }

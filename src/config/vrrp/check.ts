@@ -224,6 +224,12 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
       c.warning(where, "unicast-ttl", `${who} unicast_ttl without unicast peers is ignored, as keepalived does`);
       v.unicastTtl = undefined;
     }
+    // keepalived sets an IPv6 unicast advert's hop limit per packet (IPV6_HOPLIMIT cmsg);
+    // keel's IPv6 socket has one hop limit, 255, for every instance on it
+    if (v.unicastTtl !== undefined && instanceFamily(v) === 6) {
+      c.warning(where, "unicast-ttl", `${who} unicast_ttl is applied to IPv4 only; IPv6 adverts keep hop limit 255`);
+      v.unicastTtl = undefined;
+    }
     // vrrp.c: an IPv4 ipvlan needs its own address ("IPv4 ipvlan requires a source ip
     // address to be configured. setting instance to fault state")
     if (v.useIpvlan && v.useIpvlan.address === undefined && instanceFamily(v) === 4)
