@@ -114,6 +114,8 @@ export function eventText(e: Event): string {
       const how = e.ok ? "complete" : e.applied ? "applied with errors" : "REFUSED, the previous configuration runs";
       return `reload ${how}${e.errors.length ? `: ${e.errors[0]}${e.errors.length > 1 ? ` (+${e.errors.length - 1} more)` : ""}` : ""}`;
     }
+    case "operation":
+      return e.line;
     default:
       return JSON.stringify(e);
   }
