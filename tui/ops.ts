@@ -139,7 +139,11 @@ export function holdText(h: HoldStatus): string {
   return `${h.kind}${h.by ? ` by ${h.by}` : ""}${h.reason ? `: ${h.reason}` : ""}`;
 }
 
-/** An operator's rs override in words: "drained by root (...): why", "weight 5 by ...". */
+/**
+ * An operator's rs override in a table cell: "drained by root: why", "weight 5 by root".
+ * Only the user of "root (uid 0, pid 12)": the row is narrow, `keel status` has the rest.
+ */
 export function operatorText(o: NonNullable<RealServerStatus["operator"]>): string {
-  return `${o.action === "drain" ? "drained" : `weight ${o.weight}`}${o.by ? ` by ${o.by}` : ""}${o.reason ? `: ${o.reason}` : ""}`;
+  const who = o.by?.split(" (")[0];
+  return `${o.action === "drain" ? "drained" : `weight ${o.weight}`}${who ? ` by ${who}` : ""}${o.reason ? `: ${o.reason}` : ""}`;
 }
