@@ -128,10 +128,10 @@ export function replyText(label: string, r: Reply): { text: string; error: boole
   return { text: `${label} failed: ${r.error.code}: ${r.error.message}`, error: true };
 }
 
-/** Holds in a table cell: " [maintenance]", " [switchover]". */
+/** Holds in a table cell, as `keel status` and `keel fleet` write them: " (maintenance)". */
 export function holdMark(holds: readonly (string | { kind: string })[] | undefined): string {
   if (!holds?.length) return "";
-  return ` [${holds.map((h) => (typeof h === "string" ? h : h.kind)).join(",")}]`;
+  return ` (${holds.map((h) => (typeof h === "string" ? h : h.kind)).join(",")})`;
 }
 
 /** One hold in words: "maintenance by root (uid 0, pid 12): kernel update". */

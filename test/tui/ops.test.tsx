@@ -114,11 +114,11 @@ describe("instance operations", () => {
     const f = await m.waitFor((f) => /held\s+maintenance by root \(uid 0, pid 4242\): disk swap/.test(f));
     expect(f).toContain("vi_db - esc back"); // still in the detail after the confirmation
     await m.press(KEY.esc);
-    const t = await m.waitFor((f) => lineWith(f, "vi_db").includes("BACKUP [maintenance]"));
-    expect(lineWith(t, "vi_web")).not.toContain("[");
+    const t = await m.waitFor((f) => lineWith(f, "vi_db").includes("BACKUP (maintenance)"));
+    expect(lineWith(t, "vi_web")).not.toContain("(");
     await m.press("5");
     const e = await m.waitFor("Events]");
-    expect(lineWith(e, "operation")).toContain(line);
+    expect(lineWith(e, "operation")).toContain(`${line}, by ${BY}: "disk swap"`);
   });
 
   test("outside the instances: no instance selected, s does nothing and sends nothing", async () => {
@@ -218,7 +218,7 @@ describe("fleet operations (pure keys)", () => {
     const mm = handleFleetKey(handleFleetKey(m, k("M")).model, k("y"));
     expect(mm.effect).toMatchObject({ node: "h2", request: { cmd: "maintenance", on: false, instances: ["VI_1"] } });
     const cells = fleetRows(m)[0]?.cells;
-    expect(cellText(cells?.[1])).toBe("BACKUP 100 [maintenance]");
+    expect(cellText(cells?.[1])).toBe("BACKUP 100 (maintenance)");
     expect(cellText(cells?.[0])).toBe("MASTER 100");
   });
 });
