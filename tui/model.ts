@@ -553,12 +553,19 @@ export function handleKey(
   if (iop) {
     const p = instanceOp(k.input, iop.name);
     if (p) return { model: { ...m, mode: "confirm-op", pending: p } };
-  }
+  } else if (k.input && "sSmM".includes(k.input))
+    return {
+      model: {
+        ...m,
+        message: { text: "select an instance first (Instances or Timeline view)", error: true, at: m.now },
+      },
+    };
   const row = !inDetail && m.view === "servers" ? serverRows(m)[m.cursor.servers] : undefined;
   if (row?.kind === "rs" && k.input) {
     const p = rsOp(k.input, row.vs.name, row.rs.address);
     if (p) return { model: { ...m, mode: "confirm-op", pending: p } };
-  }
+  } else if (m.view === "servers" && !inDetail && k.input && "dew".includes(k.input))
+    return { model: { ...m, message: { text: "select a real server first", error: true, at: m.now } } };
   if (inDetail && (k.escape || k.return || k.backspace || k.leftArrow))
     return { model: { ...m, mode: "normal", detail: undefined } };
   if (k.tab || k.rightArrow || k.leftArrow) {

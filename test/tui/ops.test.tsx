@@ -121,12 +121,13 @@ describe("instance operations", () => {
     expect(lineWith(e, "operation")).toContain(`${line}, by ${BY}: "disk swap"`);
   });
 
-  test("outside the instances: no instance selected, s does nothing and sends nothing", async () => {
+  test("outside the instances: no instance selected, s says so and sends nothing", async () => {
     const d = new FakeDaemon(sample());
     const m = await start(d);
     await m.press("3"); // trackers
     await m.waitFor("[3 Trackers]");
     await m.press("s");
+    await m.waitFor("select an instance first");
     await m.press("y");
     expect(m.frame()).not.toContain("switchover");
     expect(d.sent("switchover")).toHaveLength(0);
@@ -143,6 +144,8 @@ describe("real-server operations (Virtual servers view)", () => {
     const m = await start(d);
     await m.press("4");
     await m.waitFor("10.0.0.11:80");
+    await m.press("d"); // on the virtual server's row
+    await m.waitFor("select a real server first");
     await m.press("j"); // the first real server
     await m.press("w");
     await m.waitFor("weight of 10.0.0.11:80 of 10.0.0.100:80/TCP: new weight _  (enter next, esc cancel)");
