@@ -2,7 +2,8 @@
  * Operations from the TUI (issue 19), the compiled binary under tmux: `keel attach` on the
  * master of two routers in namespaces; switchover with a reason hands the VIP to the backup
  * (proved by the backup's own MASTER line), the hold is shown, release brings the master back
- * (preemption); maintenance on and off do the same. rs drain needs IPVS: test/tui/ops.test.tsx.
+ * (preemption); maintenance on and off do the same. Then `keel fleet` over exec: targets: maintenance
+ * on h1's cell from the fleet screen. rs drain needs IPVS: test/tui/ops.test.tsx.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ensureKeel, HOOK_TIMEOUT_MS, instance, KEEL, Lab, masterFirst, type Proc } from "../../netns/harness";
@@ -84,6 +85,31 @@ describe("operations from keel attach under tmux", () => {
     expect(s).toMatch(/VI_1 switchover hold released, by root/);
     expect(s).toMatch(/maintenance on for VI_1: held BACKUP, by root/);
     expect(s).toMatch(/maintenance off for VI_1, by root/);
+    pane.keys("q");
+    await pane.waitScreen(/EXIT=0/, 10_000);
+  }, 90_000);
+
+  test("keel fleet: m on h1's cell puts h1 in maintenance over its exec: target (h2 takes over, the cell shows the hold); M ends it", async () => {
+    const target = (h: string, n: number) =>
+      `${h}='exec:ip netns exec ${lab.ns(h)} ${KEEL} control --stdio --control-socket ${lab.tmpdir(h)}/keel-${n}.sock'`;
+    // --timeout: each exec: target starts a keel binary, which on a loaded machine has needed 3 s
+    pane.open(`${KEEL} fleet --timeout 20 ${target("h1", 0)} ${target("h2", 1)}`);
+    await pane.waitScreen(/4\/51\s+VI_1\s+h1\s+MASTER 150\s+BACKUP 100/, 30_000);
+    const takeover = next(backup, /\(VI_1\) Entering MASTER STATE/);
+    pane.keys("m");
+    await pane.waitScreen(/h1: maintenance ON for VI_1 \(stays BACKUP\)\? reason/, 5_000);
+    pane.keys("-l", "fleet e2e");
+    pane.keys("Enter");
+    await takeover(15_000);
+    await pane.waitScreen(/h1: maintenance ON for VI_1 \(stays BACKUP\): done/, 10_000);
+    await pane.waitScreen(/VI_1\s+h2\s+BACKUP 150 \(maintenance\)\s+MASTER 100/, 10_000);
+    await pane.waitScreen(/maintenance on for VI_1: held BACKUP, by root \(uid 0, pid \d+\): "fleet e2e"/, 5_000);
+    const back = next(master, /\(VI_1\) Entering MASTER STATE/);
+    pane.keys("M");
+    await pane.waitScreen(/h1: maintenance OFF for VI_1\?/, 5_000);
+    pane.keys("y");
+    await back(15_000);
+    await pane.waitScreen(/VI_1\s+h1\s+MASTER 150\s+BACKUP 100/, 10_000);
     pane.keys("q");
     await pane.waitScreen(/EXIT=0/, 10_000);
   }, 90_000);
