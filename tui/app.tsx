@@ -4,6 +4,7 @@ import { type ReactNode, useSyncExternalStore } from "react";
 import type { Reply, Request } from "../src/control/protocol";
 import { clock, fit } from "./format";
 import { handleKey, type KeyPress, type Model, VIEW_TITLES, VIEWS } from "./model";
+import { confirmText, replyText } from "./ops";
 import type { Store } from "./store";
 import { C, ColorContext } from "./ui";
 import { DetailView } from "./views/detail";
@@ -98,6 +99,14 @@ function Footer(p: { m: Model; quitWord: string }) {
         </C>
       </Text>
     );
+  if (m.mode === "confirm-op" && m.pending)
+    return (
+      <Text wrap="truncate-end">
+        <C bold color="yellow">
+          {confirmText(m.pending)}
+        </C>
+      </Text>
+    );
   if (m.busy) return <Text wrap="truncate-end">{` ${m.busy}`}</Text>;
   const filt = m.filter ? `filter "${m.filter}" (esc clears) | ` : "";
   if (m.message && m.now - m.message.at < 10_000)
@@ -109,8 +118,10 @@ function Footer(p: { m: Model; quitWord: string }) {
     );
   const keys =
     m.mode === "detail"
-      ? `esc back  g garp  r reload  tab view  ? help  q ${p.quitWord}`
-      : `j/k move  enter detail  / filter  tab view  r reload  g garp  ? help  q ${p.quitWord}`;
+      ? `esc back  s/S switchover/release  m/M maint on/off  g garp  r reload  ? help  q ${p.quitWord}`
+      : m.view === "servers"
+        ? `j/k move  d drain  e enable  w weight  / filter  tab view  r reload  ? help  q ${p.quitWord}`
+        : `j/k move  enter detail  / filter  tab view  r reload  g garp  s/S/m/M ops  ? help  q ${p.quitWord}`;
   return <Text wrap="truncate-end">{` ${filt}${keys}`}</Text>;
 }
 
@@ -167,6 +178,12 @@ export function App(p: AppProps) {
               !r.ok,
             ),
           );
+        return;
+      case "op":
+        void p.source.command(effect.request).then((r) => {
+          const t = replyText(effect.label, r);
+          say(t.text, t.error);
+        });
         return;
       case "extra": {
         const e = extra.find((x) => x.key === effect.key);

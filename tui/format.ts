@@ -114,6 +114,9 @@ export function eventText(e: Event): string {
       const how = e.ok ? "complete" : e.applied ? "applied with errors" : "REFUSED, the previous configuration runs";
       return `reload ${how}${e.errors.length ? `: ${e.errors[0]}${e.errors.length > 1 ? ` (+${e.errors.length - 1} more)` : ""}` : ""}`;
     }
+    case "operation":
+      // who and why, as the daemon logs it; "(VI_1) " as "VI_1 " like the other instance events
+      return `${e.line.replace(/^\((\S+)\) /, "$1 ")}, by ${e.by}${e.reason ? `: "${e.reason}"` : ""}`;
     default:
       return JSON.stringify(e);
   }

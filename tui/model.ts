@@ -4,6 +4,7 @@
  */
 import type {
   Event,
+  Request,
   Explanation,
   InstanceStatus,
   Status,
@@ -12,6 +13,7 @@ import type {
 } from "../src/control/protocol";
 import { changesOnly, type Known, knownFrom } from "./changes";
 import { eventInstance, eventText, prioText } from "./format";
+import { confirmKey, instanceOp, type PendingOp, rsOp } from "./ops";
 
 export type View = "instances" | "timeline" | "trackers" | "servers" | "events";
 export const VIEWS: View[] = ["instances", "timeline", "trackers", "servers", "events"];
@@ -67,7 +69,7 @@ export interface Latency {
 /** The key of one checker of one real server. */
 export const checkerId = (vs: string, rs: string, type: string) => `${vs}|${rs}|${type}`;
 
-export type Mode = "normal" | "filter" | "confirm-reload" | "help" | "detail";
+export type Mode = "normal" | "filter" | "confirm-reload" | "confirm-op" | "help" | "detail";
 
 export interface Model {
   socketPath: string;
@@ -97,6 +99,8 @@ export interface Model {
   explanation?: { instance: string; value?: Explanation; error?: string };
   message?: { text: string; error: boolean; at: number };
   busy?: string;
+  /** the operation on the confirmation line (mode confirm-op; ops.ts) */
+  pending?: PendingOp;
 }
 
 export type Action =
@@ -374,7 +378,10 @@ export function instanceRows(m: Model): InstanceStatus[] {
   const f = m.filter.toLowerCase();
   if (!f) return all;
   return all.filter((i) =>
-    has(`${i.name} ${i.interface ?? ""} ${i.state} ${i.vrid} ${prioText(i)} ${i.master ?? ""} ${i.vips.join(" ")}`, f),
+    has(
+      `${i.name} ${i.interface ?? ""} ${i.state} ${i.vrid} ${prioText(i)} ${i.master ?? ""} ${i.vips.join(" ")} ${(i.holds ?? []).map((h) => h.kind).join(" ")}`,
+      f,
+    ),
   );
 }
 
@@ -483,7 +490,8 @@ export type Effect =
   | { kind: "quit" }
   | { kind: "reload" }
   | { kind: "garp"; instance: string }
-  | { kind: "extra"; key: string };
+  | { kind: "extra"; key: string }
+  | { kind: "op"; request: Request; label: string };
 
 /** One key → the next model and what the app must do (send a command, quit). */
 export function handleKey(
@@ -500,6 +508,25 @@ export function handleKey(
       if (k.input === "y" || k.input === "Y")
         return { model: { ...m, mode: "normal", busy: "reloading..." }, effect: { kind: "reload" } };
       return { model: { ...m, mode: "normal", message: { text: "reload cancelled", error: false, at: m.now } } };
+    case "confirm-op": {
+      if (!m.pending) return { model: { ...m, mode: "normal" } };
+      const r = confirmKey(m.pending, k);
+      if ("pending" in r) return { model: { ...m, pending: r.pending } };
+      const back: Mode = m.detail !== undefined ? "detail" : "normal";
+      if ("cancel" in r)
+        return {
+          model: {
+            ...m,
+            mode: back,
+            pending: undefined,
+            message: { text: `cancelled: ${m.pending.label}`, error: false, at: m.now },
+          },
+        };
+      return {
+        model: { ...m, mode: back, pending: undefined, busy: `${r.label}...` },
+        effect: { kind: "op", request: r.send, label: r.label },
+      };
+    }
     case "filter": {
       if (k.return) return { model: { ...m, mode: "normal" } };
       if (k.escape) return { model: withCursor({ ...m, mode: "normal", filter: "" }, 0) };
@@ -522,6 +549,23 @@ export function handleKey(
     if (!i) return { model: { ...m, message: { text: "select an instance first", error: true, at: m.now } } };
     return { model: { ...m, busy: `sending GARP for ${i.name}...` }, effect: { kind: "garp", instance: i.name } };
   }
+  const iop = "sSmM".includes(k.input) && k.input ? selectedInstance(m) : undefined;
+  if (iop) {
+    const p = instanceOp(k.input, iop.name);
+    if (p) return { model: { ...m, mode: "confirm-op", pending: p } };
+  } else if (k.input && "sSmM".includes(k.input))
+    return {
+      model: {
+        ...m,
+        message: { text: "select an instance first (Instances or Timeline view)", error: true, at: m.now },
+      },
+    };
+  const row = !inDetail && m.view === "servers" ? serverRows(m)[m.cursor.servers] : undefined;
+  if (row?.kind === "rs" && k.input) {
+    const p = rsOp(k.input, row.vs.name, row.rs.address);
+    if (p) return { model: { ...m, mode: "confirm-op", pending: p } };
+  } else if (m.view === "servers" && !inDetail && k.input && "dew".includes(k.input))
+    return { model: { ...m, message: { text: "select a real server first", error: true, at: m.now } } };
   if (inDetail && (k.escape || k.return || k.backspace || k.leftArrow))
     return { model: { ...m, mode: "normal", detail: undefined } };
   if (k.tab || k.rightArrow || k.leftArrow) {

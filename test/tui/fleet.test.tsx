@@ -30,13 +30,18 @@ function mountFleet(daemon = new FakeDaemon(baseStatus([inst("VI_1", "BACKUP")])
   let event: (node: string, e: Event) => void = () => {};
   const stdout = new FakeStdout(110, 30);
   const stdin = new FakeStdin();
+  /** the nodes connected to, in order */
+  const connected: string[] = [];
   const h = startFleetTui({
     follow(c, e) {
       changed = c;
       event = e;
       return { views: () => views, stop() {} };
     },
-    connect: () => daemon.connect("/fleet"),
+    connect: (n) => {
+      connected.push(n);
+      return daemon.connect("/fleet");
+    },
     targetOf: (n) => `exec:ssh ${n}`,
     stdout: stdout as unknown as NodeJS.WriteStream,
     stdin: stdin as unknown as NodeJS.ReadStream,
@@ -50,6 +55,7 @@ function mountFleet(daemon = new FakeDaemon(baseStatus([inst("VI_1", "BACKUP")])
   open.push(h);
   const frame = () => plain(stdout.lastFrame());
   return {
+    connected,
     views,
     change: () => changed(),
     event: (n: string, e: Event) => event(n, e),
@@ -71,6 +77,27 @@ function mountFleet(daemon = new FakeDaemon(baseStatus([inst("VI_1", "BACKUP")])
 }
 
 describe("keel fleet screen", () => {
+  test("s on the selected node asks; y sends switchover to that node only; its error words are shown", async () => {
+    const d = new FakeDaemon(baseStatus([inst("VI_1", "BACKUP")]));
+    d.replies.switchover = () => ({ ok: false, error: { code: "not-master", message: "VI_1 is BACKUP, not MASTER" } });
+    const f = mountFleet(d);
+    await f.waitFor("3 nodes, all answer");
+    await f.press("l"); // h2
+    await f.waitFor("[h2 up]");
+    await f.press("s");
+    await f.waitFor("h2: switchover VI_1 (hand MASTER over to a backup)? reason (optional): _");
+    await f.press(KEY.esc);
+    await f.waitFor("cancelled: h2: switchover VI_1");
+    expect(d.sent("switchover")).toHaveLength(0);
+    await f.press("s");
+    await f.press("y");
+    await f.waitFor(
+      "h2: switchover VI_1 (hand MASTER over to a backup) failed: not-master: VI_1 is BACKUP, not MASTER",
+    );
+    expect(d.sent("switchover")).toEqual([{ cmd: "switchover", instance: "VI_1" }]);
+    expect(f.connected).toEqual(["h2"]);
+  });
+
   test("all nodes, a row per VRID with each node's state, the holder, no flags", async () => {
     const f = mountFleet();
     const s = await f.waitFor("VI_1");

@@ -8,7 +8,9 @@ import { Box, Text, useApp, useInput, useWindowSize } from "ink";
 import { type ReactNode, useState, useSyncExternalStore } from "react";
 import { App, type Commander } from "../app";
 import { clock, fit, staleLabel, stateColor } from "../format";
+import type { Reply, Request } from "../../src/control/protocol";
 import type { KeyPress } from "../model";
+import { confirmText, holdMark, INSTANCE_OP_KEYS, replyText } from "../ops";
 import type { Store } from "../store";
 import { C, ColorContext, Line } from "../ui";
 import { type Cell, type FleetModel, fleetRows, handleFleetKey, timelineNewestFirst } from "./model";
@@ -26,11 +28,17 @@ export interface FleetAppProps {
   color: boolean;
   /** a connection to one node for the single-node views */
   open: (node: string) => OpenedNode;
+  /** one request to one node (an operation), over that node's target */
+  command: (node: string, r: Request) => Promise<Reply>;
 }
 
 const HELP: [string, string][] = [
   ["up down  j k", "move the selected row"],
   ["left right  h l  tab  1-9", "select a node"],
+  ...INSTANCE_OP_KEYS.map(([k, h]): [string, string] => [
+    k,
+    `${h}: the selected row's instance on the selected node (asks first)`,
+  ]),
   ["enter", "open the selected node in the single-node views (q there comes back)"],
   ["?", "this help (any key closes it)"],
   ["q  ctrl-c", "quit"],
@@ -38,7 +46,7 @@ const HELP: [string, string][] = [
 
 export function cellText(c: Cell | undefined): string {
   if (!c) return "-";
-  return `${c.stale ? staleLabel(c.state) : c.state} ${c.prio}`;
+  return `${c.stale ? staleLabel(c.state) : c.state} ${c.prio}${holdMark(c.holds)}`;
 }
 
 /** A node that has not answered yet (and has not failed): neither up nor unreachable. */
@@ -180,6 +188,29 @@ function Help(p: { height: number }) {
   );
 }
 
+function FleetFooter(p: { m: FleetModel }) {
+  const { m } = p;
+  if (m.mode === "confirm-op" && m.pending)
+    return (
+      <Text wrap="truncate-end">
+        <C bold color="yellow">
+          {confirmText(m.pending)}
+        </C>
+      </Text>
+    );
+  if (m.message && m.now - m.message.at < 10_000)
+    return (
+      <Text wrap="truncate-end">
+        <C color={m.message.error ? "red" : "green"}>{` ${m.message.text}`}</C>
+      </Text>
+    );
+  return (
+    <Text wrap="truncate-end">
+      {" j/k row  h/l node  enter open node  s/S switchover/release  m/M maint on/off  ? help  q quit"}
+    </Text>
+  );
+}
+
 export function FleetApp(p: FleetAppProps) {
   const m = useSyncExternalStore(p.store.subscribe, p.store.get);
   const { exit } = useApp();
@@ -192,6 +223,11 @@ export function FleetApp(p: FleetAppProps) {
       p.store.set(model);
       if (effect?.kind === "quit") exit();
       else if (effect?.kind === "open") setOpened({ node: effect.node, n: p.open(effect.node) });
+      else if (effect?.kind === "op")
+        void p.command(effect.node, effect.request).then((r) => {
+          const t = replyText(effect.label, r);
+          p.store.queue({ type: "message", text: t.text, error: t.error, at: Date.now() });
+        });
     },
     { isActive: opened === undefined },
   );
@@ -237,7 +273,7 @@ export function FleetApp(p: FleetAppProps) {
           {clock(m.now)}
         </Text>
         {body}
-        <Text wrap="truncate-end">{" j/k row  h/l node  enter open node  ? help  q quit"}</Text>
+        <FleetFooter m={m} />
       </Box>
     </ColorContext.Provider>
   );

@@ -6,11 +6,12 @@
  * stale, never as live), and one timeline of all nodes' changes in time order.
  * No Ink, no I/O: test/tui/fleet-model.test.ts drives it.
  */
-import type { Event, InstanceStatus } from "../../src/control/protocol";
+import type { Event, InstanceStatus, Request } from "../../src/control/protocol";
 import { type NodeView, type Row, type Snapshot, snapshot } from "../../src/fleet/flags";
 import { changesOnly, type Known, knownFrom } from "../changes";
 import { eventInstance, eventText, prioText } from "../format";
 import type { KeyPress } from "../model";
+import { confirmKey, instanceOp, type PendingOp } from "../ops";
 
 export const MAX_FLEET_TIMELINE = 1000;
 
@@ -38,13 +39,18 @@ export interface FleetModel {
   cursor: number;
   /** the node selected (Enter opens it) */
   node: number;
-  mode: "normal" | "help";
+  mode: "normal" | "help" | "confirm-op";
+  /** the operation on the confirmation line, for this node (ops.ts) */
+  pending?: PendingOp & { node: string };
+  /** the last operation's outcome, or why a key did nothing */
+  message?: { text: string; error: boolean; at: number };
 }
 
 export type FleetAction =
   | { type: "nodes"; views: NodeView[]; at: number }
   | { type: "events"; node: string; events: Event[]; at: number }
-  | { type: "tick"; at: number };
+  | { type: "tick"; at: number }
+  | { type: "message"; text: string; error: boolean; at: number };
 
 export function initialFleet(views: NodeView[], now: number): FleetModel {
   return {
@@ -133,6 +139,8 @@ export function reduceFleet(m: FleetModel, a: FleetAction): FleetModel {
       return takeEvents(m, a.node, a.events, a.at);
     case "tick":
       return { ...m, now: a.at };
+    case "message":
+      return { ...m, message: { text: a.text, error: a.error, at: a.at } };
   }
 }
 
@@ -141,6 +149,10 @@ export function reduceFleet(m: FleetModel, a: FleetAction): FleetModel {
 /** One node's part of a row: live (from the snapshot) or its last known state (stale). */
 export interface Cell {
   node: string;
+  /** the node's instance(s) of this router, by name (operations name one) */
+  instances: string[];
+  /** operators' holds on them (keel switchover, keel maintenance) */
+  holds: string[];
   state: string;
   prio: string;
   stale: boolean;
@@ -162,10 +174,23 @@ function lastKnown(v: NodeView, family: number, vrid: number): InstanceStatus[] 
   return (v.status?.instances ?? []).filter((i) => i.family === family && i.vrid === vrid);
 }
 
-function cellOf(node: string, is: { state: string; priority: number; effectivePriority: number }[], stale: boolean) {
+function cellOf(
+  node: string,
+  is: {
+    name?: string;
+    instance?: string;
+    state: string;
+    priority: number;
+    effectivePriority: number;
+    holds?: (string | { kind: string })[];
+  }[],
+  stale: boolean,
+): Cell | undefined {
   if (is.length === 0) return undefined;
   return {
     node,
+    instances: is.map((i) => i.instance ?? i.name ?? ""),
+    holds: is.flatMap((i) => (i.holds ?? []).map((h) => (typeof h === "string" ? h : h.kind))),
     state: is.map((i) => i.state).join("+"),
     prio: is.map((i) => prioText(i)).join("+"),
     stale,
@@ -226,11 +251,34 @@ export function selectedNode(m: FleetModel): NodeView | undefined {
 
 // ---- keys ----
 
-export type FleetEffect = { kind: "quit" } | { kind: "open"; node: string };
+export type FleetEffect =
+  | { kind: "quit" }
+  | { kind: "open"; node: string }
+  | { kind: "op"; node: string; request: Request; label: string };
 
 export function handleFleetKey(m: FleetModel, k: KeyPress): { model: FleetModel; effect?: FleetEffect } {
   if (k.ctrl && k.input === "c") return { model: m, effect: { kind: "quit" } };
   if (m.mode === "help") return { model: { ...m, mode: "normal" } };
+  if (m.mode === "confirm-op") {
+    const p = m.pending;
+    if (!p) return { model: { ...m, mode: "normal" } };
+    const r = confirmKey(p, k);
+    if ("pending" in r) return { model: { ...m, pending: { ...r.pending, node: p.node } } };
+    if ("cancel" in r)
+      return {
+        model: {
+          ...m,
+          mode: "normal",
+          pending: undefined,
+          message: { text: `cancelled: ${p.label}`, error: false, at: m.now },
+        },
+      };
+    const label = r.label;
+    return {
+      model: { ...m, mode: "normal", pending: undefined, message: { text: `${label}...`, error: false, at: m.now } },
+      effect: { kind: "op", node: p.node, request: r.send, label },
+    };
+  }
   if (k.input === "q") return { model: m, effect: { kind: "quit" } };
   if (k.input === "?") return { model: { ...m, mode: "help" } };
   const rows = fleetRows(m).length;
@@ -241,6 +289,20 @@ export function handleFleetKey(m: FleetModel, k: KeyPress): { model: FleetModel;
     return { model: { ...m, node: (m.node - 1 + nodes) % Math.max(1, nodes) } };
   if (k.rightArrow || k.input === "l" || k.tab) return { model: { ...m, node: (m.node + 1) % Math.max(1, nodes) } };
   if (/^[1-9]$/.test(k.input) && Number(k.input) <= nodes) return { model: { ...m, node: Number(k.input) - 1 } };
+  if (k.input && "sSmM".includes(k.input)) {
+    // the selected row's instance on the selected node, sent over that node's own target
+    const cell = fleetRows(m)[m.cursor]?.cells[m.node];
+    const name = cell?.instances[0];
+    if (!cell || !name)
+      return {
+        model: { ...m, message: { text: "no instance of this router on the selected node", error: true, at: m.now } },
+      };
+    const p = instanceOp(k.input, name);
+    if (p)
+      return {
+        model: { ...m, mode: "confirm-op", pending: { ...p, label: `${cell.node}: ${p.label}`, node: cell.node } },
+      };
+  }
   if (k.return) {
     const v = selectedNode(m);
     return v ? { model: m, effect: { kind: "open", node: v.name } } : { model: m };

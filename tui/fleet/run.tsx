@@ -5,11 +5,11 @@
  */
 import { render } from "ink";
 import type { Client } from "../../src/control/client";
-import type { Event } from "../../src/control/protocol";
+import type { Event, Reply, Request } from "../../src/control/protocol";
 import type { NodeView } from "../../src/fleet/flags";
 import { initialModel } from "../model";
 import { colorWanted } from "../run";
-import { Source } from "../source";
+import { requestWithTimeout, Source } from "../source";
 import { Store } from "../store";
 import { FleetApp, type OpenedNode } from "./app";
 import { initialFleet } from "./model";
@@ -78,9 +78,23 @@ export function startFleetTui(o: FleetTuiOptions): FleetHandle {
       },
     };
   };
+  // an operation: its own connection to the node (the same target as its link), one request, closed
+  const command = async (node: string, r: Request): Promise<Reply> => {
+    let c: Client;
+    try {
+      c = await o.connect(node);
+    } catch (e) {
+      return { ok: false, error: { code: "unreachable", message: `${o.targetOf(node)}: ${(e as Error).message}` } };
+    }
+    try {
+      return await requestWithTimeout(c, r, 30_000);
+    } finally {
+      c.close();
+    }
+  };
   const stdout = o.stdout ?? process.stdout;
   const isTty = Boolean(stdout.isTTY);
-  const ink = render(<FleetApp store={store} color={o.color ?? colorWanted()} open={open} />, {
+  const ink = render(<FleetApp store={store} color={o.color ?? colorWanted()} open={open} command={command} />, {
     stdout,
     stdin: o.stdin ?? process.stdin,
     stderr: process.stderr,

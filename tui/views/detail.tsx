@@ -3,6 +3,7 @@ import { Text } from "ink";
 import type { ReactNode } from "react";
 import { ago, ascii, clock, fit, span, sparkline, stateColor, stateLabel, wrap } from "../format";
 import type { Model } from "../model";
+import { holdText } from "../ops";
 import { Area, C, Empty, Line } from "../ui";
 import { prioText } from "./instances";
 import { rateText } from "./timeline";
@@ -30,6 +31,19 @@ export function DetailView(p: { m: Model; width: number; height: number }) {
       </>
     ),
   });
+  // an operator's hold explains the state before anything else does
+  for (const [n, h] of (i.holds ?? []).entries())
+    lines.push({
+      key: `hold${n}`,
+      node: (
+        <>
+          {`${fit(n === 0 ? "held" : "", 16)} `}
+          <C color="yellow" bold>
+            {holdText(h)}
+          </C>
+        </>
+      ),
+    });
   for (const l of whyLines(m, i.name, p.width)) lines.push(l);
   lines.push(kv("interface", `${i.interface ?? "-"}   VRID ${i.vrid}   IPv${i.family}   VRRPv${i.version}`));
   lines.push(
@@ -82,7 +96,7 @@ export function DetailView(p: { m: Model; width: number; height: number }) {
   return (
     <Area height={p.height}>
       <Text bold wrap="truncate-end">
-        {` ${i.name} - esc back, g GARP`}
+        {` ${i.name} - esc back, g GARP, s/S switchover/release, m/M maintenance on/off`}
       </Text>
       {lines
         .slice(0, Math.max(0, p.height - 1))

@@ -1,6 +1,7 @@
 /** The ? screen. */
 import { Text } from "ink";
 import { fit } from "../format";
+import { INSTANCE_OP_KEYS, RS_OP_KEYS } from "../ops";
 import { Area, Line } from "../ui";
 
 export const KEYS: [string, string][] = [
@@ -11,6 +12,8 @@ export const KEYS: [string, string][] = [
   ["/", "filter the current view (enter keeps it, esc clears it)"],
   ["r", "reload the daemon's configuration (asks first)"],
   ["g", "send gratuitous ARP / NA for the selected instance"],
+  ...INSTANCE_OP_KEYS.map(([k, h]): [string, string] => [k, `${h} (asks first, optional reason)`]),
+  ...RS_OP_KEYS.map(([k, h]): [string, string] => [k, `Virtual servers view: ${h} (asks first)`]),
   ["?", "this help (any key closes it)"],
   ["q  ctrl-c", "quit"],
 ];

@@ -2,6 +2,7 @@
 import type { InstanceStatus } from "../../src/control/protocol";
 import { Text } from "ink";
 import { clock, prioText, span, staleLabel, stateColor, stateLabel } from "../format";
+import { holdMark } from "../ops";
 import { instanceRows, isStale, type Model, pageTop } from "../model";
 import { Area, C, Cells, type Col, Empty, Header, layout, sizeToContent } from "../ui";
 
@@ -38,7 +39,8 @@ function value(id: string, i: InstanceStatus, now: number, stale: boolean): stri
     case "vrid":
       return String(i.vrid);
     case "state":
-      return stale ? staleLabel(i.state) : stateLabel(i.state);
+      // an operator's hold (maintenance, switchover) is part of why it is in this state
+      return `${stale ? staleLabel(i.state) : stateLabel(i.state)}${holdMark(i.holds)}`;
     case "prio":
       return prioText(i);
     case "moved":

@@ -3,6 +3,7 @@ import { Text } from "ink";
 import type { CheckerStatus, RealServerStatus, VirtualServerStatus } from "../../src/control/protocol";
 import { ago, fit, sparkline } from "../format";
 import { checkerId, type Model, pageTop, serverRows } from "../model";
+import { operatorText } from "../ops";
 import { Area, C, Cells, type Col, Empty, Header, Line, layout } from "../ui";
 
 /** the latency trend column: 12 checks of one checker, or fewer each of several */
@@ -10,7 +11,7 @@ const TREND_W = 12;
 
 const COLS: Col[] = [
   { id: "addr", title: "  REAL SERVER", w: 20, grow: 1, max: 30 },
-  { id: "state", title: "STATE", w: 6 },
+  { id: "state", title: "STATE", w: 11 },
   { id: "weight", title: "WEIGHT", w: 7, right: true },
   { id: "conns", title: "CONNS", w: 9, right: true, drop: 3 },
   { id: "checker", title: "CHECKER", w: 18 },
@@ -68,7 +69,8 @@ function rsValue(id: string, vs: VirtualServerStatus, rs: RealServerStatus, m: M
     case "addr":
       return `  ${rs.address}`;
     case "state":
-      return rs.up ? "up" : "! DOWN";
+      // an operator's override (keel rs) next to what the checkers say, which still runs
+      return `${rs.up ? "up" : "! DOWN"}${rs.operator ? (rs.operator.action === "drain" ? " DRAIN" : " OP-W") : ""}`;
     case "weight":
       return weightText(rs);
     case "conns":
@@ -82,7 +84,7 @@ function rsValue(id: string, vs: VirtualServerStatus, rs: RealServerStatus, m: M
     case "trend":
       return trendText(vs, rs, m);
     case "result":
-      return l?.lastResult ?? "-";
+      return `${rs.operator ? `[${operatorText(rs.operator)}] ` : ""}${l?.lastResult ?? "-"}`;
     default:
       return "";
   }
