@@ -107,12 +107,25 @@ export interface Pinned {
 /** struct iovec: base pointer u64, len u64 = 16 bytes per entry. */
 export const IOVEC_SIZE = 16;
 
+/**
+ * The address of `buf`, fixed for as long as `buf` lives. JavaScriptCore keeps a small
+ * typed array (under 1,000 elements) in the collector's own storage and moves it into a
+ * fresh ArrayBuffer the first time anything reads its `.buffer` (a DataView over it, a
+ * `subarray`): a pointer taken before that points at freed memory, where the kernel then
+ * writes. Reading `.buffer` first gives the array its final storage (measured with
+ * `ptr()` before and after: test/unit/native-bindings/structs.test.ts).
+ */
+export function stablePtr(buf: Uint8Array): number {
+  void buf.buffer;
+  return ptr(buf);
+}
+
 export function iovec(bufs: readonly Uint8Array[]): Pinned {
   const b = new Uint8Array(IOVEC_SIZE * Math.max(1, bufs.length));
   const v = new DataView(b.buffer);
   bufs.forEach((buf, i) => {
     // ptr() of an empty buffer is not meaningful; the kernel never reads a zero-length iov
-    v.setBigUint64(i * IOVEC_SIZE, buf.length > 0 ? BigInt(ptr(buf)) : 0n, true);
+    v.setBigUint64(i * IOVEC_SIZE, buf.length > 0 ? BigInt(stablePtr(buf)) : 0n, true);
     v.setBigUint64(i * IOVEC_SIZE + 8, BigInt(buf.length), true);
   });
   return { bytes: b, keep: [...bufs] };
@@ -131,13 +144,13 @@ export function msghdr(o: { name?: Uint8Array; iov: readonly Uint8Array[]; contr
   const b = new Uint8Array(MSGHDR_SIZE);
   const v = new DataView(b.buffer);
   if (o.name && o.name.length > 0) {
-    v.setBigUint64(MSGHDR.name, BigInt(ptr(o.name)), true);
+    v.setBigUint64(MSGHDR.name, BigInt(stablePtr(o.name)), true);
     v.setUint32(MSGHDR.namelen, o.name.length, true);
   }
-  v.setBigUint64(MSGHDR.iov, BigInt(ptr(io.bytes)), true);
+  v.setBigUint64(MSGHDR.iov, BigInt(stablePtr(io.bytes)), true);
   v.setBigUint64(MSGHDR.iovlen, BigInt(o.iov.length), true);
   if (o.control && o.control.length > 0) {
-    v.setBigUint64(MSGHDR.control, BigInt(ptr(o.control)), true);
+    v.setBigUint64(MSGHDR.control, BigInt(stablePtr(o.control)), true);
     v.setBigUint64(MSGHDR.controllen, BigInt(o.control.length), true);
   }
   const keep = [io.bytes, ...io.keep];

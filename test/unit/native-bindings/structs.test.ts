@@ -112,6 +112,25 @@ describe("iovec and msghdr", () => {
     expect(u64(m.msg, 0)).toBe(addr(m.name));
     expect(u64(m.msg, 32)).toBe(addr(m.control));
   });
+  test("the msghdr still points at name and control after they are read as a receive path reads them", () => {
+    // JavaScriptCore moves a small typed array's storage the first time its .buffer is read
+    // (a DataView, a subarray): a msghdr built before that would send recvmsg's source address
+    // and control messages into freed memory, and the reader would see the first datagram's
+    // forever. Before stablePtr the addresses differed after this walk (and the runtime aborted
+    // under load with VRRP and BFD in one process).
+    const m = new MsgBuffers(2048);
+    const before = [u64(m.msg, 0), u64(m.msg, 32)];
+    cmsgs(m.control, 0);
+    void new DataView(m.name.buffer, m.name.byteOffset, 28);
+    void m.name.subarray(0, 16);
+    expect([addr(m.name), addr(m.control)]).toEqual(before);
+    expect([u64(m.msg, 0), u64(m.msg, 32)]).toEqual(before);
+    // and a plain iovec over a small buffer, read afterwards
+    const small = new Uint8Array(64);
+    const io = iovec([small]);
+    void new DataView(small.buffer);
+    expect(u64(io.bytes, 0)).toBe(addr(small));
+  });
 });
 
 describe("control messages", () => {
