@@ -109,8 +109,24 @@ describe("a master under a flood of lower-priority adverts", () => {
         String(startAt),
       ]);
     const status = await connect(sock);
+    // A status request with a bound: a daemon that stops answering (or dies) fails the test
+    // with its state and last log lines, instead of a bare timeout of the whole test
+    let h1Exit: number | undefined;
+    void h1.exited.then((c) => {
+      h1Exit = c;
+    });
+    const ask = () =>
+      Promise.race([
+        status.request({ cmd: "status" }),
+        Bun.sleep(30_000).then(() => {
+          const last = h1.lines.slice(-30).map((l) => l.text);
+          throw new Error(
+            `h1 gave no status reply within 30 s (${h1Exit === undefined ? "still running" : `exited ${h1Exit}`}); last lines:\n${last.join("\n")}`,
+          );
+        }),
+      ]);
     const received = async () => {
-      const r = await status.request({ cmd: "status" });
+      const r = await ask();
       return r.ok ? ((r.result as Status).instances.find((i) => i.name === "VI_1")?.advertsReceived ?? 0) : 0;
     };
     /** until VI_1 has counted adverts past `n` (what proves the flood is arriving) */
@@ -166,7 +182,7 @@ describe("a master under a flood of lower-priority adverts", () => {
     const probe = (async () => {
       while (flooding) {
         const t = performance.now();
-        const r = await status.request({ cmd: "status" });
+        const r = await ask();
         latencies.push(performance.now() - t);
         latencyAt.push(Date.now());
         expect(r.ok).toBe(true);
