@@ -10,51 +10,75 @@ export interface Client {
 }
 
 /**
+ * The client side of the line protocol, whatever carries it (this socket, a fleet target's
+ * channel): replies answer the oldest waiting request, events go to the listener.
+ */
+export class ReplyRouter {
+  private buf = "";
+  private readonly waiting: ((r: Reply) => void)[] = [];
+  private eventCb: ((e: Event) => void) | undefined;
+
+  /** A request was sent: its reply resolves the promise. */
+  expect(): Promise<Reply> {
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  onEvent(cb: (e: Event) => void): void {
+    this.eventCb = cb;
+  }
+
+  feed(chunk: string): void {
+    this.buf += chunk;
+    let nl = this.buf.indexOf("\n");
+    while (nl >= 0) {
+      const line = this.buf.slice(0, nl);
+      this.buf = this.buf.slice(nl + 1);
+      nl = this.buf.indexOf("\n");
+      const m = parseServerLine(line);
+      if (m.ok) {
+        if ("event" in m.value) this.eventCb?.(m.value.event);
+        else this.waiting.shift()?.(m.value.reply);
+      } else if (m.error.code === "bad-reply") {
+        // JSON that is neither an event nor a well-formed reply still answers the oldest request
+        this.waiting.shift()?.({ ok: false, error: m.error });
+      }
+      // not JSON, or an event this client does not know: skipped
+    }
+  }
+
+  /** The connection ended: every waiting request gets a "closed" reply. */
+  fail(message: string): void {
+    for (const w of this.waiting.splice(0)) w({ ok: false, error: { code: "closed", message } });
+  }
+}
+
+/**
  * Connect to the daemon at `path`. Throws UnsafeSocketError (src/runtime/socket-path.ts)
  * for a socket in a directory another user can write or owned by someone we do not
  * trust: root would otherwise show (and act on) whatever a fake server says.
  */
 export async function connect(path: string): Promise<Client> {
   checkClientSocket(path);
-  let buf = "";
-  const waiting: ((r: Reply) => void)[] = [];
-  let eventCb: ((e: Event) => void) | undefined;
+  const router = new ReplyRouter();
   const sock = await Bun.connect({
     unix: path,
     socket: {
       data(_s, chunk) {
-        buf += chunk.toString();
-        let nl = buf.indexOf("\n");
-        while (nl >= 0) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          nl = buf.indexOf("\n");
-          const m = parseServerLine(line);
-          if (m.ok) {
-            if ("event" in m.value) eventCb?.(m.value.event);
-            else waiting.shift()?.(m.value.reply);
-          } else if (m.error.code === "bad-reply") {
-            // JSON that is neither an event nor a well-formed reply still answers the oldest request
-            waiting.shift()?.({ ok: false, error: m.error });
-          }
-          // not JSON, or an event this client does not know: skipped
-        }
+        router.feed(chunk.toString());
       },
       close() {
-        for (const w of waiting.splice(0))
-          w({ ok: false, error: { code: "closed", message: "the daemon closed the connection" } });
+        router.fail("the daemon closed the connection");
       },
     },
   });
   return {
     request(r) {
-      return new Promise((resolve) => {
-        waiting.push(resolve);
-        sock.write(`${JSON.stringify(r)}\n`);
-      });
+      const reply = router.expect();
+      sock.write(`${JSON.stringify(r)}\n`);
+      return reply;
     },
     onEvent(cb) {
-      eventCb = cb;
+      router.onEvent(cb);
     },
     close() {
       sock.end();
