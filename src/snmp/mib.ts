@@ -1,0 +1,82 @@
+/**
+ * What a MIB module keel serves over AgentX (RFC 2741) is, apart from the agent that
+ * serves it: a subtree root and a pure function from keel's state to the subtree's
+ * variable bindings, sorted by OID. The agent (src/snmp/agent*) answers Get, GetNext and
+ * GetBulk from these lists and sends notifications; the MIB modules (KEEPALIVED-MIB,
+ * VRRP-MIB of RFC 2787, VRRPv3-MIB of RFC 6527) know nothing of sockets or BER, so each
+ * is tested by comparing its varbinds with what keepalived 2.2.7 serves for the same
+ * configuration.
+ */
+import type { KeelConfig } from "../config/model";
+import type { Event, Status } from "../control/protocol";
+
+/** The SMIv2 types a varbind can carry (RFC 2578 7.1), as net-snmp's ObjectType names them. */
+export type SnmpType =
+  | "Integer"
+  | "OctetString"
+  | "ObjectIdentifier"
+  | "IpAddress"
+  | "Counter32"
+  | "Gauge32"
+  | "TimeTicks"
+  | "Counter64";
+
+export type Oid = readonly number[];
+
+export interface Varbind {
+  oid: Oid;
+  type: SnmpType;
+  /** Integer/Counter32/Gauge32/TimeTicks: number; Counter64: bigint; OctetString: string or
+   * bytes; IpAddress: dotted quad; ObjectIdentifier: an Oid. */
+  value: number | bigint | string | Uint8Array | Oid;
+}
+
+/** Everything a MIB module may read. Pure data: a module never asks the daemon anything. */
+export interface SnmpSource {
+  config: KeelConfig;
+  status: Status;
+  /** Wall clock (ms since the epoch) of this read: TimeTicks are computed from it. */
+  now: number;
+}
+
+export interface MibModule {
+  /** e.g. "KEEPALIVED-MIB vrrp", for logs */
+  name: string;
+  /** The subtree registered with the master agent. */
+  root: Oid;
+  /** Every varbind under root, sorted by OID (compareOids). */
+  varbinds(source: SnmpSource): Varbind[];
+  /** The notifications (RFC 3416 4.2.6: snmpTrapOID.0 first) this event raises, if any. */
+  notifications?(event: Event, source: SnmpSource): Notification[];
+}
+
+export interface Notification {
+  /** snmpTrapOID.0's value */
+  trapOid: Oid;
+  varbinds: Varbind[];
+}
+
+/** Lexicographic OID order (RFC 2578 7.7): the order GetNext walks. */
+export function compareOids(a: Oid, b: Oid): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const d = (a[i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return a.length - b.length;
+}
+
+export function parseOid(text: string): Oid {
+  return text
+    .replace(/^\./, "")
+    .split(".")
+    .map((part) => {
+      const n = Number(part);
+      if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new Error(`bad OID ${text}: ${part}`);
+      return n;
+    });
+}
+
+export function formatOid(oid: Oid): string {
+  return oid.join(".");
+}
