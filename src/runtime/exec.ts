@@ -6,37 +6,11 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { splitCommand } from "../base/command";
 import type { RunOptions, RunResult } from "../check/run-script";
 import type { Script } from "../config/script";
 
-export function splitCommand(command: string): string[] {
-  const words: string[] = [];
-  let cur = "";
-  let inWord = false;
-  let quote: string | undefined;
-  for (let i = 0; i < command.length; i++) {
-    const c = command[i]!;
-    if (c === "\\" && i + 1 < command.length) {
-      cur += command[++i];
-      inWord = true;
-    } else if (quote) {
-      if (c === quote) quote = undefined;
-      else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c;
-      inWord = true;
-    } else if (c === " " || c === "\t") {
-      if (inWord) words.push(cur);
-      cur = "";
-      inWord = false;
-    } else {
-      cur += c;
-      inWord = true;
-    }
-  }
-  if (inWord) words.push(cur);
-  return words;
-}
+export { splitCommand };
 
 /** uid/gid of a user (and group) from /etc/passwd and /etc/group; undefined if unknown. */
 export function lookupIds(user: string, group?: string): { uid: number; gid: number } | undefined {

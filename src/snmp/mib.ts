@@ -37,6 +37,14 @@ export interface SnmpSource {
   status: Status;
   /** Wall clock (ms since the epoch) of this read: TimeTicks are computed from it. */
   now: number;
+  /**
+   * The host as keepalived reads it at start: `name` (uname's nodename: the default
+   * router_id) and `user` (the effective user's name: the default
+   * notification_email_from is user@name). Absent: neither default is served.
+   */
+  host?: { name: string; user: string };
+  /** ifindex by interface name, as the kernel last told (KEEPALIVED-MIB's ifIndex columns; absent: 0) */
+  interfaces?: ReadonlyMap<string, number>;
 }
 
 export interface MibModule {
@@ -44,6 +52,8 @@ export interface MibModule {
   name: string;
   /** The subtree registered with the master agent. */
   root: Oid;
+  /** sysORDescr of its sysORTable row (default "The MIB module for " + name) */
+  description?: string;
   /** Every varbind under root, sorted by OID (compareOids). */
   varbinds(source: SnmpSource): Varbind[];
   /** The notifications (RFC 3416 4.2.6: snmpTrapOID.0 first) this event raises, if any. */

@@ -1,0 +1,293 @@
+/**
+ * keel's AgentX subagent (RFC 2741): the only part of src/snmp with I/O. It connects to
+ * the master agent (snmpd) at keepalived's snmp_socket / -A address, opens a session,
+ * registers each enabled MIB module's subtree (and its sysORTable row, as keepalived's
+ * snmp_register_mib does), answers Get/GetNext/GetBulk from the modules' varbinds (built
+ * once per request PDU) and sends the modules' notifications.
+ *
+ * It never blocks or throws into the daemon: a master agent that is not there, refuses a
+ * registration or goes away is logged once and retried with backoff (keepalived's net-snmp
+ * retries a lost master at every AgentX ping interval); a PDU it cannot read is dropped
+ * and counted, as net-snmp does.
+ */
+import { type Socket, createConnection } from "node:net";
+import type { Event } from "../control/protocol";
+import {
+  CloseReason,
+  encodeAddAgentCaps,
+  encodeClose,
+  encodeNotify,
+  encodeOpen,
+  encodeRegister,
+  encodeResponse,
+  type Ids,
+  type Pdu,
+  PduType,
+  ResError,
+  type ResponseVarbind,
+  answerBulk,
+  answerGet,
+  answerNext,
+  decodePdu,
+  pduLength,
+} from "./agentx";
+import { type MibModule, type SnmpSource, type Varbind, compareOids, formatOid } from "./mib";
+
+/** keepalived's (net-snmp's) default AgentX address. */
+export const DEFAULT_AGENTX_SOCKET = "/var/agentx/master";
+const AGENTX_PORT = 705;
+/** snmpTrapOID.0 (SNMPv2-MIB) */
+const SNMP_TRAP_OID: readonly number[] = [1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0];
+
+export type AgentxAddress = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
+
+/**
+ * net-snmp's transport syntax as keepalived takes it: `unix:/path`, a bare path,
+ * `tcp:HOST[:PORT]`, `HOST:PORT` (TCP; port default 705). AgentX over UDP (`udp:...`,
+ * which net-snmp accepts and keepalived's own comment says does not seem to work) is
+ * refused: RFC 2741 8 defines AgentX over stream transports only.
+ */
+export function parseAgentxAddress(text: string): { ok: true; value: AgentxAddress } | { ok: false; error: string } {
+  const t = text.trim();
+  if (t.startsWith("/")) return { ok: true, value: { kind: "unix", path: t } };
+  const m = /^([a-z0-9]+):(.*)$/i.exec(t);
+  const domain = m ? (m[1] as string).toLowerCase() : "";
+  if (domain === "unix") {
+    const path = (m as RegExpExecArray)[2] as string;
+    return path === "" ? { ok: false, error: "unix: needs a path" } : { ok: true, value: { kind: "unix", path } };
+  }
+  if (domain === "udp" || domain === "udp6")
+    return { ok: false, error: `${t}: keel speaks AgentX over TCP or a unix socket only (RFC 2741 8), not UDP` };
+  const hostPort = domain === "tcp" || domain === "tcp6" ? ((m as RegExpExecArray)[2] as string) : t;
+  const hp = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d+))?$/.exec(hostPort);
+  if (!hp) return { ok: false, error: `${t}: not unix:PATH, PATH, tcp:HOST[:PORT] or HOST:PORT` };
+  const port = hp[3] === undefined ? AGENTX_PORT : Number(hp[3]);
+  if (port < 1 || port > 65535) return { ok: false, error: `${t}: port ${port} out of range` };
+  return { ok: true, value: { kind: "tcp", host: (hp[1] ?? hp[2]) as string, port } };
+}
+
+export interface AgentLog {
+  info(msg: string): void;
+  warn(msg: string): void;
+}
+
+export interface AgentOptions {
+  /** snmp_socket / -A (default /var/agentx/master) */
+  socket?: string;
+  modules: MibModule[];
+  /** the modules whose notifications are sent (enable_traps) */
+  trapping: MibModule[];
+  source: () => SnmpSource;
+  log: AgentLog;
+  /** first and longest wait before connecting again, ms */
+  retry?: { firstMs: number; maxMs: number };
+}
+
+type Phase = "idle" | "connecting" | "opening" | "open" | "stopped";
+
+export class SnmpAgent {
+  private socket: Socket | undefined;
+  private phase: Phase = "idle";
+  private sessionId = 0;
+  private packetId = 0;
+  private pending = new Map<number, (r: Pdu & { kind: "response" }) => void>();
+  private inbox: Uint8Array = new Uint8Array(0);
+  private retryMs: number;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** the failure last logged, so a master that stays away is logged once */
+  private lastFailure: string | undefined;
+  readonly counters = { requests: 0, badPdus: 0, notifications: 0, connects: 0 };
+  private readonly address: { ok: true; value: AgentxAddress } | { ok: false; error: string };
+
+  constructor(private readonly o: AgentOptions) {
+    this.retryMs = o.retry?.firstMs ?? 1000;
+    this.address = parseAgentxAddress(o.socket ?? DEFAULT_AGENTX_SOCKET);
+  }
+
+  start(): void {
+    if (!this.address.ok) {
+      this.o.log.warn(`SNMP: snmp_socket ${this.address.error}; the SNMP subagent does not run`);
+      this.phase = "stopped";
+      return;
+    }
+    this.o.log.info("Starting SNMP subagent");
+    this.connect();
+  }
+
+  /** Close the session (agentx-Close-PDU, reason shutdown) and the socket. */
+  stop(): void {
+    if (this.timer) clearTimeout(this.timer);
+    const s = this.socket;
+    if (this.phase === "open" && s) s.end(encodeClose(this.ids(), CloseReason.shutdown));
+    else s?.destroy();
+    this.socket = undefined;
+    this.phase = "stopped";
+  }
+
+  get connected(): boolean {
+    return this.phase === "open";
+  }
+
+  /** Send the notifications an event raises in the trapping modules (dropped while not connected, as net-snmp does). */
+  notify(event: Event): void {
+    if (this.phase !== "open" || this.o.trapping.length === 0) return;
+    const source = this.o.source();
+    for (const m of this.o.trapping) {
+      for (const n of m.notifications?.(event, source) ?? []) {
+        const vbs: Varbind[] = [{ oid: SNMP_TRAP_OID, type: "ObjectIdentifier", value: n.trapOid }, ...n.varbinds];
+        this.send(encodeNotify(this.ids(), vbs));
+        this.counters.notifications++;
+      }
+    }
+  }
+
+  private ids(): Ids {
+    this.packetId = (this.packetId + 1) >>> 0;
+    return { sessionId: this.sessionId, transactionId: 0, packetId: this.packetId };
+  }
+
+  private describe(): string {
+    const a = this.address as { ok: true; value: AgentxAddress };
+    return a.value.kind === "unix" ? `unix:${a.value.path}` : `tcp:${a.value.host}:${a.value.port}`;
+  }
+
+  private connect(): void {
+    const a = (this.address as { ok: true; value: AgentxAddress }).value;
+    this.phase = "connecting";
+    this.inbox = new Uint8Array(0);
+    const s = a.kind === "unix" ? createConnection({ path: a.path }) : createConnection({ host: a.host, port: a.port });
+    this.socket = s;
+    s.on("connect", () => this.onConnect(s));
+    s.on("data", (d: Buffer) => this.onData(s, d));
+    s.on("error", (e: Error) => this.lost(s, e.message));
+    s.on("close", () => this.lost(s, "connection closed"));
+  }
+
+  private onConnect(s: Socket): void {
+    if (s !== this.socket) return;
+    this.phase = "opening";
+    this.sessionId = 0;
+    this.request(encodeOpen(this.ids(), "keel"), (r) => {
+      if (r.error !== ResError.noError) return this.lost(s, `the master agent refused the session (error ${r.error})`);
+      this.sessionId = r.sessionId;
+      this.phase = "open";
+      this.counters.connects++;
+      this.retryMs = this.o.retry?.firstMs ?? 1000;
+      if (this.lastFailure !== undefined) this.o.log.info(`SNMP: connected to the master agent at ${this.describe()}`);
+      this.lastFailure = undefined;
+      for (const m of this.o.modules) this.register(m);
+    });
+  }
+
+  private register(m: MibModule): void {
+    this.request(encodeRegister(this.ids(), m.root), (r) => {
+      if (r.error !== ResError.noError) {
+        // keepalived: "Unable to register %s MIB" (core/snmp.c snmp_register_mib)
+        this.o.log.warn(`Unable to register ${m.name} MIB (${formatOid(m.root)}): AgentX error ${r.error}`);
+        return;
+      }
+      const descr = m.description ?? `The MIB module for ${m.name}`;
+      this.request(encodeAddAgentCaps(this.ids(), m.root, descr), () => {});
+    });
+  }
+
+  private request(bytes: Uint8Array, onResponse: (r: Pdu & { kind: "response" }) => void): void {
+    const id = new DataView(bytes.buffer, bytes.byteOffset).getUint32(12);
+    this.pending.set(id, onResponse);
+    this.send(bytes);
+  }
+
+  private send(bytes: Uint8Array): void {
+    this.socket?.write(bytes);
+  }
+
+  private lost(s: Socket, why: string): void {
+    if (s !== this.socket || this.phase === "stopped") return;
+    s.destroy();
+    this.socket = undefined;
+    this.pending.clear();
+    const was = this.phase;
+    this.phase = "idle";
+    const msg =
+      was === "open"
+        ? `SNMP: lost the master agent at ${this.describe()} (${why}); connecting again`
+        : `SNMP: cannot reach the master agent at ${this.describe()} (${why}); retrying`;
+    if (this.lastFailure === undefined || was === "open") this.o.log.warn(msg);
+    this.lastFailure = why;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (this.phase === "idle") this.connect();
+    }, this.retryMs);
+    this.retryMs = Math.min(this.retryMs * 2, this.o.retry?.maxMs ?? 60_000);
+  }
+
+  private onData(s: Socket, d: Buffer): void {
+    if (s !== this.socket) return;
+    const merged = new Uint8Array(this.inbox.length + d.length);
+    merged.set(this.inbox);
+    merged.set(d, this.inbox.length);
+    let buf = merged;
+    for (let len = pduLength(buf); len !== undefined && buf.length >= len; len = pduLength(buf)) {
+      this.handle(buf.subarray(0, len));
+      if (s !== this.socket) return;
+      buf = buf.subarray(len);
+    }
+    this.inbox = buf.slice();
+  }
+
+  private handle(bytes: Uint8Array): void {
+    const d = decodePdu(bytes);
+    if (!d.ok) {
+      this.counters.badPdus++;
+      return;
+    }
+    const pdu = d.value;
+    const ids: Ids = { sessionId: pdu.sessionId, transactionId: pdu.transactionId, packetId: pdu.packetId };
+    switch (pdu.kind) {
+      case "response": {
+        const cb = this.pending.get(pdu.packetId);
+        this.pending.delete(pdu.packetId);
+        cb?.(pdu);
+        return;
+      }
+      case "get":
+      case "getnext":
+      case "getbulk":
+        this.counters.requests++;
+        this.send(encodeResponse(ids, this.answer(pdu)));
+        return;
+      case "close":
+        if (this.socket) this.lost(this.socket, `the master agent closed the session (reason ${pdu.reason})`);
+        return;
+      case "other":
+        // 7.2.4: keel's objects are read-only: TestSet fails notWritable; the rest of a
+        // set's phases are answered (CleanupSet has no response)
+        if (pdu.type === PduType.TestSet) this.send(encodeResponse(ids, { error: ResError.notWritable, index: 1 }));
+        else if (pdu.type === PduType.CommitSet || pdu.type === PduType.UndoSet) this.send(encodeResponse(ids, {}));
+        return;
+    }
+  }
+
+  private answer(pdu: Extract<Pdu, { kind: "get" | "getnext" | "getbulk" }>): {
+    error?: number;
+    varbinds: ResponseVarbind[];
+  } {
+    let list: Varbind[];
+    try {
+      list = this.varbinds();
+    } catch (e) {
+      this.o.log.warn(`SNMP: reading the MIB failed: ${e instanceof Error ? e.message : String(e)}`);
+      return { error: ResError.processingError, varbinds: [] };
+    }
+    if (pdu.kind === "getbulk") return { varbinds: answerBulk(list, pdu.nonRepeaters, pdu.maxRepetitions, pdu.ranges) };
+    const one = pdu.kind === "get" ? answerGet : answerNext;
+    return { varbinds: pdu.ranges.map((r) => one(list, r)) };
+  }
+
+  /** Every module's varbinds for one request, in OID order (the modules' subtrees do not overlap). */
+  private varbinds(): Varbind[] {
+    const source = this.o.source();
+    const modules = [...this.o.modules].sort((a, b) => compareOids(a.root, b.root));
+    return modules.flatMap((m) => m.varbinds(source));
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * KEEPALIVED-MIB's VRRP part (1.3.6.1.4.1.9586.100.5.2, `vrrp`), pure: keepalived 2.2.7
+ * vrrp/vrrp_snmp.c vrrp_vars, table by table, with keepalived's values:
+ *
+ *   .1 vrrpSyncGroupTable        .1.1.COL.G        (G: sync group in config order)
+ *   .2 vrrpSyncGroupMemberTable  .2.1.2.G.M
+ *   .3 vrrpInstanceTable         .3.1.COL.I        (I: instance in config order)
+ *   .4 vrrpTrackedInterfaceTable .4.1.COL.I.K
+ *   .5 vrrpTrackedScriptTable    .5.1.COL.I.K
+ *   .6 vrrpAddressTable          .6.1.COL.I.K      (virtual_ipaddress, then _excluded)
+ *   .9 vrrpScriptTable           .9.1.COL.S        (the vrrp_scripts in use)
+ *   .10.0.1/.2 the two notifications
+ *
+ * Not served: the virtual routes (.7) and rules (.8) tables, tracked files, processes and
+ * BFDs (.11-.22). keepalived's writable objects (base priority, preempt, accept, ...) are
+ * read-only here (the agent answers a set with notWritable).
+ *
+ * keepalived's sync-group rule (vrrp.c vrrp_complete_instance): in a sync group without
+ * sync_group_tracking_weight a tracked interface's weight is ignored (served as 0) and a
+ * tracked script with a weight is dropped, and a vrrp_script no one tracks then is not
+ * in the script table.
+ */
+import { parseIp, parseIpv4 } from "../base/ip";
+import { splitCommand } from "../base/command";
+import type { KeelConfig } from "../config/model";
+import type { Script } from "../config/script";
+import type { VrrpInstance, VrrpScript, VrrpSyncGroup } from "../config/vrrp/model";
+import type { Event, InstanceStatus } from "../control/protocol";
+import { KEEPALIVED_OID, ROUTER_ID_OID, routerId, truth } from "./keepalived-global";
+import { type MibModule, type Notification, type Oid, type SnmpSource, type Varbind, compareOids } from "./mib";
+
+export const VRRP_OID: Oid = [...KEEPALIVED_OID, 2];
+
+/** vrrpInstanceState: init(0) backup(1) master(2) fault(3) unknown(4) stop(5) deleted(6) */
+const STATE_CODE: Record<string, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 5 };
+/** The tables show vrrp_snmp_state: anything past fault is unknown(4); traps send stop(5). */
+const tableState = (s: string): number => {
+  const c = STATE_CODE[s];
+  return c !== undefined && c <= 3 ? c : 4;
+};
+const trapState = (s: string): number => STATE_CODE[s] ?? 4;
+
+/** keepalived's cmd_str_r: every word in single quotes, but a first word starting with < or >. */
+export function commandText(s: Script): string {
+  return splitCommand(s.command)
+    .map((w, i) => (i === 0 && (w.startsWith("<") || w.startsWith(">")) ? w : `'${w}'`))
+    .join(" ");
+}
+
+/** core/snmp.c snmp_scope: Linux scope → InetScopeType */
+function inetScope(scope: string | undefined, address: string, family: 4 | 6): number {
+  const named: Record<string, number> = { global: 0, site: 200, link: 253, host: 254, nowhere: 255 };
+  let n = scope === undefined ? 0 : (named[scope] ?? Number(scope));
+  if (scope === undefined && family === 6 && address.toLowerCase().startsWith("fe80")) n = 253;
+  const map: Record<number, number> = { 0: 14, 255: 0, 254: 1, 253: 2, 200: 5 };
+  return map[n] ?? 0;
+}
+
+function broadcast(a: { address: string; prefix: number; broadcast?: string }): Uint8Array {
+  const zero = new Uint8Array(4);
+  if (a.broadcast === undefined || a.broadcast === "-") return zero;
+  if (a.broadcast === "+") {
+    const b = parseIpv4(a.address) ?? zero;
+    const host = a.prefix >= 32 ? 0 : 0xffffffff >>> a.prefix;
+    const n = (b[0]! << 24) | (b[1]! << 16) | (b[2]! << 8) | b[3]! | host;
+    return Uint8Array.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
+  }
+  return parseIpv4(a.broadcast) ?? zero;
+}
+
+interface Model {
+  groups: VrrpSyncGroup[];
+  instances: { cfg: VrrpInstance; st: InstanceStatus | undefined; group: VrrpSyncGroup | undefined }[];
+  /** per instance (same order): tracked scripts kept after the sync-group rule */
+  trackedScripts: { name: string; weight: number; reverse: boolean }[][];
+  scripts: VrrpScript[];
+}
+
+function model(config: KeelConfig, statuses: readonly InstanceStatus[]): Model {
+  const groups = Object.values(config.vrrpSyncGroups);
+  const groupOf = new Map<string, VrrpSyncGroup>();
+  for (const g of groups) for (const m of g.group) groupOf.set(m, g);
+  const byName = new Map(statuses.map((s) => [s.name, s]));
+  const instances = Object.values(config.vrrpInstances).map((cfg) => ({
+    cfg,
+    st: byName.get(cfg.name),
+    group: groupOf.get(cfg.name),
+  }));
+  const allScripts = Object.values(config.vrrpScripts);
+  const scriptByName = new Map(allScripts.map((s) => [s.name, s]));
+  const used = new Set<string>();
+  const trackedScripts = instances.map(({ cfg, group }) =>
+    cfg.trackScripts.flatMap((t) => {
+      const s = scriptByName.get(t.name);
+      const weight = t.weight ?? s?.weight ?? 0;
+      if (group && !group.syncGroupTrackingWeight && weight !== 0) return [];
+      used.add(t.name);
+      return [{ name: t.name, weight, reverse: t.reverse ?? s?.weightReverse ?? false }];
+    }),
+  );
+  for (const g of groups) for (const t of g.trackScripts) used.add(t.name);
+  return { groups, instances, trackedScripts, scripts: allScripts.filter((s) => used.has(s.name)) };
+}
+
+/** The group's state from its members' (they move together; a fault in one is the group's). */
+function groupState(g: VrrpSyncGroup, stateOf: (name: string) => string | undefined): string {
+  const states = g.group.map(stateOf).filter((s): s is string => s !== undefined);
+  if (states.includes("FAULT")) return "FAULT";
+  if (states.length > 0 && states.every((s) => s === states[0])) return states[0] as string;
+  return states.includes("MASTER") ? "MASTER" : (states[0] ?? "INIT");
+}
+
+function varbinds(source: SnmpSource): Varbind[] {
+  const { config, status } = source;
+  const m = model(config, status.instances);
+  const out: Varbind[] = [];
+  const at = (sub: number[], type: Varbind["type"], value: Varbind["value"]) =>
+    out.push({ oid: [...VRRP_OID, ...sub], type, value });
+  const stateOf = (n: string) => status.instances.find((s) => s.name === n)?.state;
+  const g = config.globalDefs;
+  const smtpDefault = (own: boolean | undefined) => own ?? g.smtpAlertVrrp ?? g.smtpAlert ?? false;
+
+  m.groups.forEach((grp, gi) => {
+    const i = gi + 1;
+    at([1, 1, 2, i], "OctetString", grp.name);
+    at([1, 1, 3, i], "Integer", tableState(groupState(grp, stateOf)));
+    at([1, 1, 4, i], "Integer", truth(smtpDefault(grp.smtpAlert)));
+    const scripts = [grp.notifyMaster, grp.notifyBackup, grp.notifyFault, grp.notify, grp.notifyStop];
+    at([1, 1, 5, i], "Integer", truth(scripts.some((s) => s !== undefined)));
+    scripts.forEach((s, k) => {
+      if (s) at([1, 1, [6, 7, 8, 9, 11][k] as number, i], "OctetString", commandText(s));
+    });
+    at([1, 1, 10, i], "Integer", truth(grp.syncGroupTrackingWeight));
+    grp.group.forEach((member, k) => {
+      at([2, 1, 2, i, k + 1], "OctetString", member);
+    });
+  });
+
+  m.instances.forEach(({ cfg, st, group }, ii) => instanceRow(at, source, cfg, st, group, ii + 1, smtpDefault));
+
+  m.instances.forEach(({ cfg, group }, ii) => {
+    cfg.trackInterfaces.forEach((t, k) => {
+      at([4, 1, 1, ii + 1, k + 1], "OctetString", t.name);
+      at([4, 1, 2, ii + 1, k + 1], "Integer", group && !group.syncGroupTrackingWeight ? 0 : t.weight);
+      at([4, 1, 3, ii + 1, k + 1], "Integer", truth(t.reverse));
+    });
+    m.trackedScripts[ii]?.forEach((t, k) => {
+      at([5, 1, 2, ii + 1, k + 1], "OctetString", t.name);
+      at([5, 1, 3, ii + 1, k + 1], "Integer", t.weight);
+      at([5, 1, 4, ii + 1, k + 1], "Integer", truth(t.reverse));
+    });
+    addressRows(at, source, cfg, stateOf(cfg.name) === "MASTER", ii + 1);
+  });
+
+  const results = new Map((status.trackers ?? []).filter((t) => t.kind === "script").map((t) => [t.name, t]));
+  m.scripts.forEach((s, si) => {
+    const i = si + 1;
+    at([9, 1, 2, i], "OctetString", s.name);
+    at([9, 1, 3, i], "OctetString", s.script ? commandText(s.script) : "");
+    at([9, 1, 4, i], "Integer", Math.floor(s.interval));
+    at([9, 1, 5, i], "Integer", s.weight);
+    // vrrpScriptResult: init(1) bad(2) good(3) initfailed(5)
+    const r = results.get(s.name);
+    at([9, 1, 6, i], "Integer", r?.at === undefined ? 1 : r.ok ? 3 : 2);
+    at([9, 1, 7, i], "Gauge32", s.rise);
+    at([9, 1, 8, i], "Gauge32", s.fall);
+    at([9, 1, 9, i], "Integer", truth(s.weightReverse));
+  });
+  return out.sort((a, b) => compareOids(a.oid, b.oid));
+}
+
+type At = (sub: number[], type: Varbind["type"], value: Varbind["value"]) => void;
+
+function instanceRow(
+  at: At,
+  source: SnmpSource,
+  cfg: VrrpInstance,
+  st: InstanceStatus | undefined,
+  group: VrrpSyncGroup | undefined,
+  i: number,
+  smtpDefault: (own: boolean | undefined) => boolean,
+): void {
+  const g = source.config.globalDefs;
+  const version = st?.version ?? cfg.version ?? g.vrrpVersion;
+  const state = st?.state ?? "INIT";
+  const col = (c: number, type: Varbind["type"], value: Varbind["value"]) => at([3, 1, c, i], type, value);
+  col(2, "OctetString", cfg.name);
+  col(3, "Gauge32", cfg.virtualRouterId);
+  col(4, "Integer", tableState(state));
+  col(5, "Integer", cfg.state === "MASTER" ? 2 : 1);
+  // wantedState: keel's engine has no separate wanted state; it is the state it is in
+  col(6, "Integer", tableState(state));
+  col(7, "Integer", cfg.priority);
+  col(8, "Integer", st?.effectivePriority ?? cfg.priority);
+  col(9, "Integer", truth(state === "MASTER"));
+  if (cfg.interface !== undefined) col(10, "OctetString", cfg.interface);
+  col(11, "Integer", truth(cfg.trackInterfaces.length > 0));
+  // v2 in seconds, v3 in centiseconds
+  col(12, "Gauge32", version === 2 ? Math.floor(cfg.advertInt) : Math.round(cfg.advertInt * 100));
+  col(13, "Integer", truth(!cfg.nopreempt));
+  col(14, "Gauge32", Math.floor(cfg.preemptDelay));
+  const auth = cfg.authentication?.authType;
+  col(15, "Integer", version === 2 ? (auth === "PASS" ? 1 : auth === "AH" ? 2 : 0) : 0);
+  const syncd = g.lvsSyncDaemon?.vrrpInstance === cfg.name;
+  col(16, "Integer", truth(syncd));
+  if (syncd && g.lvsSyncDaemon) col(17, "OctetString", g.lvsSyncDaemon.interface);
+  if (group) col(18, "OctetString", group.name);
+  col(19, "Gauge32", Math.floor(cfg.garpMasterDelay ?? g.vrrpGarpMasterDelay));
+  col(20, "Integer", truth(smtpDefault(cfg.smtpAlert)));
+  const scripts: [number, Script | undefined][] = [
+    [22, cfg.notifyMaster],
+    [23, cfg.notifyBackup],
+    [24, cfg.notifyFault],
+    [25, cfg.notifyStop],
+    [26, cfg.notify],
+    [31, cfg.notifyMasterRxLowerPri],
+    [32, cfg.notifyDeleted?.script],
+  ];
+  col(21, "Integer", truth(scripts.some(([, s]) => s !== undefined)));
+  for (const [c, s] of scripts) if (s) col(c, "OctetString", commandText(s));
+  const strict = cfg.strictMode ?? g.vrrpStrict;
+  col(27, "Integer", version === 3 ? truth(cfg.accept ?? !strict) : 0);
+  col(28, "Integer", truth(cfg.promoteSecondaries));
+  col(29, "Integer", truth(cfg.linkbeatUsePolling));
+  col(30, "Integer", version);
+  col(33, "Integer", truth(cfg.notifyDeleted !== undefined));
+  if (cfg.unicastPeers.length === 0) {
+    const family = st?.family ?? 4;
+    const group4 = cfg.mcastDstIp ?? (family === 4 ? "224.0.0.18" : "ff02::12");
+    const ip = parseIp(group4);
+    if (ip) {
+      col(34, "Integer", ip.family === 4 ? 1 : 2);
+      col(35, "OctetString", ip.bytes);
+    }
+  }
+}
+
+function addressRows(at: At, source: SnmpSource, cfg: VrrpInstance, set: boolean, i: number): void {
+  const rows = [
+    ...cfg.virtualIpaddress.map((a) => ({ a, advertised: true })),
+    ...cfg.virtualIpaddressExcluded.map((a) => ({ a, advertised: false })),
+  ];
+  rows.forEach(({ a, advertised }, k) => {
+    const ip = parseIp(a.address);
+    if (!ip) return;
+    const row = (c: number, type: Varbind["type"], value: Varbind["value"]) => at([6, 1, c, i, k + 1], type, value);
+    const dev = a.dev ?? cfg.interface ?? "";
+    row(2, "Integer", ip.family === 4 ? 1 : 2);
+    row(3, "OctetString", ip.bytes);
+    if (ip.family === 4) row(4, "OctetString", broadcast(a));
+    row(5, "Gauge32", a.prefix);
+    row(6, "Integer", inetScope(a.scope, a.address, ip.family));
+    row(7, "Integer", source.interfaces?.get(dev) ?? 0);
+    row(8, "OctetString", dev);
+    if (a.label !== undefined) row(9, "OctetString", a.label);
+    row(10, "Integer", truth(set));
+    row(11, "Integer", truth(advertised));
+    const peer = a.peer === undefined ? undefined : parseIp(a.peer);
+    if (peer) row(12, "OctetString", peer.bytes);
+  });
+}
+
+/**
+ * vrrp_snmp_instance_trap / vrrp_snmp_group_trap: the name, state and (for an instance)
+ * initial state objects without an index, then routerId.0. A group's trap follows the
+ * instance's that moved the group into the new state.
+ */
+function notifications(event: Event, source: SnmpSource): Notification[] {
+  if (event.event !== "transition") return [];
+  const cfg = source.config.vrrpInstances[event.instance];
+  if (!cfg) return [];
+  const rid = routerId(source) ?? "";
+  const out: Notification[] = [
+    {
+      trapOid: [...VRRP_OID, 10, 0, 2],
+      varbinds: [
+        { oid: [...VRRP_OID, 3, 1, 2], type: "OctetString", value: event.instance },
+        { oid: [...VRRP_OID, 3, 1, 4], type: "Integer", value: trapState(event.to) },
+        { oid: [...VRRP_OID, 3, 1, 5], type: "Integer", value: cfg.state === "MASTER" ? 2 : 1 },
+        { oid: ROUTER_ID_OID, type: "OctetString", value: rid },
+      ],
+    },
+  ];
+  const group = Object.values(source.config.vrrpSyncGroups).find((g) => g.group.includes(event.instance));
+  if (group) {
+    const now = (n: string) =>
+      n === event.instance ? event.to : source.status.instances.find((s) => s.name === n)?.state;
+    const before = (n: string) => (n === event.instance ? event.from : now(n));
+    const after = groupState(group, now);
+    if (after !== groupState(group, before) && after === event.to) {
+      out.push({
+        trapOid: [...VRRP_OID, 10, 0, 1],
+        varbinds: [
+          { oid: [...VRRP_OID, 1, 1, 2], type: "OctetString", value: group.name },
+          { oid: [...VRRP_OID, 1, 1, 3], type: "Integer", value: trapState(after) },
+          { oid: ROUTER_ID_OID, type: "OctetString", value: rid },
+        ],
+      });
+    }
+  }
+  return out;
+}
+
+export const keepalivedVrrp: MibModule = {
+  name: "KEEPALIVED-MIB vrrp",
+  root: VRRP_OID,
+  // vrrp_snmp_agent_init: snmp_register_mib(vrrp_oid, ..., "KEEPALIVED-VRRP")
+  description: "The MIB module for KEEPALIVED-VRRP",
+  varbinds,
+  notifications,
+};
