@@ -213,14 +213,18 @@ export const OPTIONS: OptSpec[] = [
     short: "x",
     kind: "none",
     help: "Enable SNMP subsystem",
-    compat: refused("keel has no SNMP agent yet (issue 17); --metrics and the control socket carry the state"),
+    compat: applied(
+      "as keepalived: every MIB keel serves on (enable_snmp_vrrp, _checker, _rfcv2, _rfcv3); traps still need enable_traps",
+    ),
   },
   {
     long: "snmp-agent-socket",
     short: "A",
     kind: "required",
     help: "Use the specified socket for master agent",
-    compat: refused("keel has no SNMP agent yet (issue 17); --metrics and the control socket carry the state"),
+    compat: applied(
+      "unix:PATH, PATH, tcp:HOST[:PORT]; AgentX over udp: is refused (RFC 2741 defines stream transports only)",
+    ),
   },
   {
     long: "namespace",

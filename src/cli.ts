@@ -288,6 +288,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     checkOnly: opts.has("check"),
     noBfd: opts.has("no_bfd"),
     allSubsystems: opts.has("all"),
+    snmp: opts.has("snmp"),
+    snmpSocket: str(opts.get("snmp-agent-socket")),
     dontRespawn: opts.has("dont-respawn"),
     ignoreSigint: opts.has("ignore-sigint"),
     pidFile: str(opts.get("pid")) ?? run.paths.pidFile,

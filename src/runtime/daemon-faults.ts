@@ -27,6 +27,7 @@ export type Part =
   | "signals"
   | "metrics"
   | "reload"
+  | "snmp"
   | "process";
 
 /**
@@ -48,6 +49,7 @@ export const POLICY: Readonly<Record<Part, Policy>> = {
   signals: "contain",
   metrics: "contain",
   reload: "contain",
+  snmp: "contain",
   process: "exit",
 };
 

@@ -12,6 +12,7 @@
  * Every callback entry point runs under one error policy (daemon-faults.ts). The CLI
  * loads and checks the configuration; `runDaemon` is its entry.
  */
+import { hostname, userInfo } from "node:os";
 import type { Logger } from "./log";
 import { sdNotify } from "../../native-bindings/unix-dgram";
 import pkg from "../../package.json";
@@ -69,6 +70,10 @@ export interface DaemonOptions {
   /** -P: VRRP only (no checker process); -C: checkers only (no VRRP instance runs) */
   vrrpOnly?: boolean;
   checkOnly?: boolean;
+  /** -x/--snmp: every SNMP MIB on (keepalived's snmp_option) */
+  snmp?: boolean;
+  /** -A/--snmp-agent-socket: the master agent's AgentX address (over snmp_socket) */
+  snmpSocket?: string;
   /** -B: no BFD session runs (keepalived's BFD process is not started; -P and -C imply it) */
   noBfd?: boolean;
   /** BFD's sockets (default: Linux through native-bindings) */
@@ -139,6 +144,7 @@ export class Daemon {
   private pids?: PidFiles;
   private kernel?: Kernel;
   private control?: ControlServer;
+  private snmp?: import("../snmp/agent").SnmpAgent;
   private checkers?: CheckerLink;
   /** reload_time_file: a reload at the time the file names */
   private reloadWatch?: ReloadTimeWatch;
@@ -217,6 +223,7 @@ export class Daemon {
     }
     // what the process had before any vrrp_* setting: the checker process starts from it
     this.sched = new ProcessScheduling("vrrp", log);
+    await this.prepareSnmp();
     try {
       this.startParts();
     } catch (e) {
@@ -364,6 +371,7 @@ export class Daemon {
     // after VRRP: the sessions' AdminDown must not put instances in FAULT on the way out
     step("trackers", "stopping the BFD sessions", () => this.bfd?.stop());
     step("control", "closing the control socket", () => this.control?.stop());
+    step("snmp", "closing the SNMP subagent", () => this.snmp?.stop());
     step("vrrp", "closing the kernel interfaces", () => this.kernel?.close());
     step("notify", "closing the notify FIFOs", () => this.notifier.stop());
     step("process", "removing the pid files", () => this.pids?.release());
@@ -557,6 +565,42 @@ export class Daemon {
     if (e.event === "track" && e.kind === "script")
       this.trackResults.set(`script:${e.name}`, { ok: e.ok, code: e.code, ms: e.ms, at: e.at });
     this.broadcast(e);
+    if (this.snmp) this.faults.guard("snmp", "an SNMP notification", () => this.snmp?.notify(e))();
+  }
+
+  /**
+   * The AgentX subagent (src/snmp), when keepalived's flags or -x ask for one
+   * (src/snmp/modules.ts). Built before the instances start, so their first transitions
+   * raise traps (keepalived connects before it starts VRRP); it connects in the
+   * background and never holds the start up. The modules are fixed at start, as
+   * keepalived registers them once; a reload changes what they read.
+   */
+  private async prepareSnmp(): Promise<void> {
+    const cl = {
+      snmp: this.o.snmp,
+      vrrpOnly: this.o.vrrpOnly,
+      checkOnly: this.o.checkOnly,
+      allSubsystems: this.o.allSubsystems,
+    };
+    const { enabledModules } = await import("../snmp/modules");
+    const enabled = enabledModules(this.config, cl);
+    if (!enabled.agent) return;
+    const { SnmpAgent } = await import("../snmp/agent");
+    const host = { name: hostname(), user: userInfo().username };
+    this.snmp = new SnmpAgent({
+      socket: this.o.snmpSocket ?? this.config.globalDefs.snmpSocket,
+      modules: enabled.modules,
+      trapping: enabled.trapping,
+      source: () => ({
+        config: this.config,
+        status: this.status(),
+        now: Date.now(),
+        host,
+        interfaces: this.driver?.ifindexes(),
+      }),
+      log: { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m) },
+    });
+    this.snmp.start();
   }
 
   private broadcast(e: Event): void {

@@ -1326,6 +1326,11 @@ export class VrrpDriver {
     this.log.warn(fields ?? {}, `${message}${more}`);
   }
 
+  /** ifindex by interface name, as the link table last read (SNMP's ifIndex columns). */
+  ifindexes(): Map<string, number> {
+    return new Map([...this.linksByName].map(([name, link]) => [name, link.ifindex]));
+  }
+
   /** The interfaces of an instance (for tests and the status view). */
   interfacesOf(instance: string): InstanceIfs | undefined {
     return this.ifs.get(instance);

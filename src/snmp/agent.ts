@@ -97,6 +97,14 @@ export class SnmpAgent {
   /** the failure last logged, so a master that stays away is logged once */
   private lastFailure: string | undefined;
   readonly counters = { requests: 0, badPdus: 0, notifications: 0, connects: 0 };
+  /**
+   * Notifications raised before the first session is open: keepalived connects to the
+   * master agent before its instances start (a blocking connect), so the first
+   * transitions' traps reach it; keel connects in the background and sends them once the
+   * session is open. Dropped if that first attempt fails, as net-snmp drops traps it
+   * cannot send.
+   */
+  private early: Varbind[][] | undefined = [];
   private readonly address: { ok: true; value: AgentxAddress } | { ok: false; error: string };
 
   constructor(private readonly o: AgentOptions) {
@@ -130,15 +138,21 @@ export class SnmpAgent {
 
   /** Send the notifications an event raises in the trapping modules (dropped while not connected, as net-snmp does). */
   notify(event: Event): void {
-    if (this.phase !== "open" || this.o.trapping.length === 0) return;
+    if (this.o.trapping.length === 0) return;
+    if (this.phase !== "open" && (this.early === undefined || this.phase === "stopped")) return;
     const source = this.o.source();
     for (const m of this.o.trapping) {
       for (const n of m.notifications?.(event, source) ?? []) {
         const vbs: Varbind[] = [{ oid: SNMP_TRAP_OID, type: "ObjectIdentifier", value: n.trapOid }, ...n.varbinds];
-        this.send(encodeNotify(this.ids(), vbs));
-        this.counters.notifications++;
+        if (this.phase === "open") this.sendNotify(vbs);
+        else if (this.early && this.early.length < 64) this.early.push(vbs);
       }
     }
+  }
+
+  private sendNotify(vbs: Varbind[]): void {
+    this.send(encodeNotify(this.ids(), vbs));
+    this.counters.notifications++;
   }
 
   private ids(): Ids {
@@ -176,6 +190,8 @@ export class SnmpAgent {
       if (this.lastFailure !== undefined) this.o.log.info(`SNMP: connected to the master agent at ${this.describe()}`);
       this.lastFailure = undefined;
       for (const m of this.o.modules) this.register(m);
+      for (const vbs of this.early ?? []) this.sendNotify(vbs);
+      this.early = undefined;
     });
   }
 
@@ -206,6 +222,7 @@ export class SnmpAgent {
     s.destroy();
     this.socket = undefined;
     this.pending.clear();
+    this.early = undefined;
     const was = this.phase;
     this.phase = "idle";
     const msg =

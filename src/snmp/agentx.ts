@@ -396,7 +396,9 @@ export function decodePdu(bytes: Uint8Array): Decoded<Pdu> {
   const r = new Reader(bytes, (flags & FLAG_NETWORK_BYTE_ORDER) === 0);
   r.skip(4);
   const h: Header = { type: bytes[1] as number, flags, sessionId: r.u32(), transactionId: r.u32(), packetId: r.u32() };
-  r.u32();
+  const payload = r.u32();
+  if (bytes.length < HEADER_LEN + payload)
+    return { ok: false, error: { code: "truncated", message: `AgentX PDU type ${h.type} ends early` } };
   try {
     // 6.1.1: a non-default context is named first; keel registers in the default one only
     if (flags & FLAG_NON_DEFAULT_CONTEXT && h.type !== PduType.Response) r.skip(4 * Math.ceil(r.u32() / 4));

@@ -261,6 +261,19 @@ function addressRows(at: At, source: SnmpSource, cfg: VrrpInstance, set: boolean
 }
 
 /**
+ * Whether this member's transition is the one that moves its sync group (one group trap
+ * per group transition, as vrrp_sync.c's group notify). The status is read after the
+ * engine moved the whole group, so the previous group state is not there to compare:
+ * the group trap goes with the last listed member's event once every member is in the
+ * new state, or with the first member to go FAULT (a fault in one is the group's).
+ */
+function groupMoved(group: VrrpSyncGroup, instance: string, to: string, source: SnmpSource): boolean {
+  const stateOf = (n: string) => (n === instance ? to : source.status.instances.find((s) => s.name === n)?.state);
+  if (to === "FAULT") return group.group.every((n) => n === instance || stateOf(n) !== "FAULT");
+  return group.group.every((n) => stateOf(n) === to) && group.group[group.group.length - 1] === instance;
+}
+
+/**
  * vrrp_snmp_instance_trap / vrrp_snmp_group_trap: the name, state and (for an instance)
  * initial state objects without an index, then routerId.0. A group's trap follows the
  * instance's that moved the group into the new state.
@@ -282,21 +295,15 @@ function notifications(event: Event, source: SnmpSource): Notification[] {
     },
   ];
   const group = Object.values(source.config.vrrpSyncGroups).find((g) => g.group.includes(event.instance));
-  if (group) {
-    const now = (n: string) =>
-      n === event.instance ? event.to : source.status.instances.find((s) => s.name === n)?.state;
-    const before = (n: string) => (n === event.instance ? event.from : now(n));
-    const after = groupState(group, now);
-    if (after !== groupState(group, before) && after === event.to) {
-      out.push({
-        trapOid: [...VRRP_OID, 10, 0, 1],
-        varbinds: [
-          { oid: [...VRRP_OID, 1, 1, 2], type: "OctetString", value: group.name },
-          { oid: [...VRRP_OID, 1, 1, 3], type: "Integer", value: trapState(after) },
-          { oid: ROUTER_ID_OID, type: "OctetString", value: rid },
-        ],
-      });
-    }
+  if (group && groupMoved(group, event.instance, event.to, source)) {
+    out.push({
+      trapOid: [...VRRP_OID, 10, 0, 1],
+      varbinds: [
+        { oid: [...VRRP_OID, 1, 1, 2], type: "OctetString", value: group.name },
+        { oid: [...VRRP_OID, 1, 1, 3], type: "Integer", value: trapState(event.to) },
+        { oid: ROUTER_ID_OID, type: "OctetString", value: rid },
+      ],
+    });
   }
   return out;
 }
