@@ -9,7 +9,7 @@
  *   (config/ and compat/) with `Ctx.record` on: the spec of each block path, and the model
  *   fields each keyword's handler wrote;
  * - src/config/not-applied.ts, the keywords keel reads but does not act on;
- * - the run-time code (src/vrrp, src/runtime, src/check, src/lvs), searched for each of
+ * - the run-time code (src/vrrp, src/runtime, src/check, src/lvs, src/snmp), searched for each of
  *   those model fields, and the tests, searched for each keyword;
  * - the OPTIONS table of src/args.ts with its `compat` field.
  */
@@ -22,7 +22,7 @@ import type { KeywordRecord } from "../src/config/schema";
 
 export const ROOT = join(import.meta.dir, "..");
 const CATALOGUES = join(ROOT, "test/fixtures/compat");
-const RUNTIME_DIRS = ["src/vrrp", "src/runtime", "src/check", "src/lvs"];
+const RUNTIME_DIRS = ["src/vrrp", "src/runtime", "src/check", "src/lvs", "src/snmp"];
 /** tests that exercise behaviour; the config tests only show that a keyword parses */
 const BEHAVIOUR_TESTS = ["test/netns", "test/interop", "test/sim", "test/vm", "test/tui", "test/unit"];
 const PARSE_TESTS = ["test/unit/config", "test/unit/fuzz"];

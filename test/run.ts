@@ -49,7 +49,17 @@ const layers: Layer[] = [
     root: true,
     build: true,
     shardable: true,
-    needs: { keepalived: "keepalived", iproute2: "ip", tshark: "tshark", nftables: "nft", "iputils-ping": "ping" },
+    needs: {
+      keepalived: "keepalived",
+      iproute2: "ip",
+      tshark: "tshark",
+      nftables: "nft",
+      "iputils-ping": "ping",
+      // snmp-keepalived.test.ts: the AgentX master agent, the walkers, the trap receiver
+      snmpd: "snmpd",
+      snmp: "snmpwalk",
+      snmptrapd: "snmptrapd",
+    },
   },
   {
     // keel -t against Debian's keepalived -t on test/fixtures/compat/corpus (test/compat/harness.ts)

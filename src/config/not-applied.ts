@@ -70,12 +70,9 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel always picks up an interface that appears after start (keepalived only with this keyword); keel uses it only to leave out `keel -t`'s missing-interface warnings",
   "global_defs.enable_dbus": DBUS,
   "global_defs.enable_snmp_checker": SNMP,
-  "global_defs.enable_snmp_keepalived": SNMP,
   "global_defs.enable_snmp_rfc": SNMP,
   "global_defs.enable_snmp_rfcv2": SNMP,
   "global_defs.enable_snmp_rfcv3": SNMP,
-  "global_defs.enable_snmp_vrrp": SNMP,
-  "global_defs.enable_traps": SNMP,
   "global_defs.fifo_write_vrrp_states_on_reload":
     "keel does not write every instance's state to the notify FIFO after a reload; the keyword is ignored",
   "global_defs.include_check":
@@ -106,7 +103,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.set_supplementary_groups":
     "keel does not change the supplementary groups its scripts run with; the keyword is ignored",
   "global_defs.snmp_rs_stats_update_interval": SNMP,
-  "global_defs.snmp_socket": SNMP,
   "global_defs.snmp_vs_stats_update_interval": SNMP,
   "global_defs.state_dump_file": DUMP_FILE,
   "global_defs.stats_dump_file": DUMP_FILE,

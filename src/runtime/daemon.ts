@@ -12,6 +12,7 @@
  * Every callback entry point runs under one error policy (daemon-faults.ts). The CLI
  * loads and checks the configuration; `runDaemon` is its entry.
  */
+import { realpathSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
 import type { Logger } from "./log";
 import { sdNotify } from "../../native-bindings/unix-dgram";
@@ -42,7 +43,7 @@ import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, type PidFiles, acquirePidFiles
 import { unsupportedReloadChanges } from "./namespace-start";
 import { ProcessScheduling, settingsFor } from "./process-settings";
 import type { ScriptResult } from "./scripts";
-import { secureScripts } from "./script-security";
+import { scriptPath, secureScripts } from "./script-security";
 import { ReloadTimeWatch } from "./reload-time";
 import { runStartStopScript } from "./start-stop-scripts";
 import { type TrackResults, statusOf } from "./status";
@@ -587,6 +588,23 @@ export class Daemon {
     if (!enabled.agent) return;
     const { SnmpAgent } = await import("../snmp/agent");
     const host = { name: hostname(), user: userInfo().username };
+    const paths = new Map<string, string>();
+    // keepalived stores a script's program found in PATH and, unless use_symlink_paths, by its realpath
+    const programPath = (word: string): string => {
+      let p = paths.get(word);
+      if (p === undefined) {
+        p = scriptPath(word) ?? word;
+        if (!this.config.globalDefs.useSymlinkPaths) {
+          try {
+            p = realpathSync(p);
+          } catch {
+            // not there: shown as found
+          }
+        }
+        paths.set(word, p);
+      }
+      return p;
+    };
     this.snmp = new SnmpAgent({
       socket: this.o.snmpSocket ?? this.config.globalDefs.snmpSocket,
       modules: enabled.modules,
@@ -597,6 +615,7 @@ export class Daemon {
         now: Date.now(),
         host,
         interfaces: this.driver?.ifindexes(),
+        programPath,
       }),
       log: { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m) },
     });

@@ -40,10 +40,16 @@ const tableState = (s: string): number => {
 };
 const trapState = (s: string): number => STATE_CODE[s] ?? 4;
 
-/** keepalived's cmd_str_r: every word in single quotes, but a first word starting with < or >. */
-export function commandText(s: Script): string {
+/**
+ * keepalived's cmd_str_r: every word in single quotes, but a first word starting with <
+ * or >; the program as keepalived stored it (SnmpSource.programPath).
+ */
+export function commandText(s: Script, programPath: (w: string) => string = (w) => w): string {
   return splitCommand(s.command)
-    .map((w, i) => (i === 0 && (w.startsWith("<") || w.startsWith(">")) ? w : `'${w}'`))
+    .map((w, i) => {
+      if (i > 0) return `'${w}'`;
+      return w.startsWith("<") || w.startsWith(">") ? w : `'${programPath(w)}'`;
+    })
     .join(" ");
 }
 
@@ -102,6 +108,22 @@ function model(config: KeelConfig, statuses: readonly InstanceStatus[]): Model {
   return { groups, instances, trackedScripts, scripts: allScripts.filter((s) => used.has(s.name)) };
 }
 
+/**
+ * vrrp.c vrrp_complete_instance: an explicit track of the instance's own interface is
+ * dropped ("Ignoring track_interface X since own interface"); in a sync group without
+ * sync_group_tracking_weight a weight becomes 0; an address owner (priority 255) stops
+ * tracking the ones with a weight.
+ */
+function trackedInterfaces(cfg: VrrpInstance, group: VrrpSyncGroup | undefined): VrrpInstance["trackInterfaces"] {
+  return cfg.trackInterfaces
+    .filter((t) => t.name !== cfg.interface)
+    .flatMap((t) => {
+      if (group && !group.syncGroupTrackingWeight) return [{ ...t, weight: 0 }];
+      if (cfg.priority === 255 && t.weight !== 0) return [];
+      return [t];
+    });
+}
+
 /** The group's state from its members' (they move together; a fault in one is the group's). */
 function groupState(g: VrrpSyncGroup, stateOf: (name: string) => string | undefined): string {
   const states = g.group.map(stateOf).filter((s): s is string => s !== undefined);
@@ -128,7 +150,7 @@ function varbinds(source: SnmpSource): Varbind[] {
     const scripts = [grp.notifyMaster, grp.notifyBackup, grp.notifyFault, grp.notify, grp.notifyStop];
     at([1, 1, 5, i], "Integer", truth(scripts.some((s) => s !== undefined)));
     scripts.forEach((s, k) => {
-      if (s) at([1, 1, [6, 7, 8, 9, 11][k] as number, i], "OctetString", commandText(s));
+      if (s) at([1, 1, [6, 7, 8, 9, 11][k] as number, i], "OctetString", commandText(s, source.programPath));
     });
     at([1, 1, 10, i], "Integer", truth(grp.syncGroupTrackingWeight));
     grp.group.forEach((member, k) => {
@@ -139,9 +161,9 @@ function varbinds(source: SnmpSource): Varbind[] {
   m.instances.forEach(({ cfg, st, group }, ii) => instanceRow(at, source, cfg, st, group, ii + 1, smtpDefault));
 
   m.instances.forEach(({ cfg, group }, ii) => {
-    cfg.trackInterfaces.forEach((t, k) => {
+    trackedInterfaces(cfg, group).forEach((t, k) => {
       at([4, 1, 1, ii + 1, k + 1], "OctetString", t.name);
-      at([4, 1, 2, ii + 1, k + 1], "Integer", group && !group.syncGroupTrackingWeight ? 0 : t.weight);
+      at([4, 1, 2, ii + 1, k + 1], "Integer", t.weight);
       at([4, 1, 3, ii + 1, k + 1], "Integer", truth(t.reverse));
     });
     m.trackedScripts[ii]?.forEach((t, k) => {
@@ -156,7 +178,7 @@ function varbinds(source: SnmpSource): Varbind[] {
   m.scripts.forEach((s, si) => {
     const i = si + 1;
     at([9, 1, 2, i], "OctetString", s.name);
-    at([9, 1, 3, i], "OctetString", s.script ? commandText(s.script) : "");
+    at([9, 1, 3, i], "OctetString", s.script ? commandText(s.script, source.programPath) : "");
     at([9, 1, 4, i], "Integer", Math.floor(s.interval));
     at([9, 1, 5, i], "Integer", s.weight);
     // vrrpScriptResult: init(1) bad(2) good(3) initfailed(5)
@@ -181,7 +203,8 @@ function instanceRow(
   smtpDefault: (own: boolean | undefined) => boolean,
 ): void {
   const g = source.config.globalDefs;
-  const version = st?.version ?? cfg.version ?? g.vrrpVersion;
+  // the engine's version (src/vrrp/params.ts: vrrp_version, native_ipv6 and the family decide it)
+  const version = st?.version ?? cfg.version ?? 2;
   const state = st?.state ?? "INIT";
   const col = (c: number, type: Varbind["type"], value: Varbind["value"]) => at([3, 1, c, i], type, value);
   col(2, "OctetString", cfg.name);
@@ -194,7 +217,7 @@ function instanceRow(
   col(8, "Integer", st?.effectivePriority ?? cfg.priority);
   col(9, "Integer", truth(state === "MASTER"));
   if (cfg.interface !== undefined) col(10, "OctetString", cfg.interface);
-  col(11, "Integer", truth(cfg.trackInterfaces.length > 0));
+  col(11, "Integer", truth(trackedInterfaces(cfg, group).length > 0));
   // v2 in seconds, v3 in centiseconds
   col(12, "Gauge32", version === 2 ? Math.floor(cfg.advertInt) : Math.round(cfg.advertInt * 100));
   col(13, "Integer", truth(!cfg.nopreempt));
@@ -217,7 +240,7 @@ function instanceRow(
     [32, cfg.notifyDeleted?.script],
   ];
   col(21, "Integer", truth(scripts.some(([, s]) => s !== undefined)));
-  for (const [c, s] of scripts) if (s) col(c, "OctetString", commandText(s));
+  for (const [c, s] of scripts) if (s) col(c, "OctetString", commandText(s, source.programPath));
   const strict = cfg.strictMode ?? g.vrrpStrict;
   col(27, "Integer", version === 3 ? truth(cfg.accept ?? !strict) : 0);
   col(28, "Integer", truth(cfg.promoteSecondaries));

@@ -45,6 +45,12 @@ export interface SnmpSource {
   host?: { name: string; user: string };
   /** ifindex by interface name, as the kernel last told (KEEPALIVED-MIB's ifIndex columns; absent: 0) */
   interfaces?: ReadonlyMap<string, number>;
+  /**
+   * A script's first word as keepalived stores it: searched in PATH and, unless
+   * use_symlink_paths, resolved to its real path (/bin/true → /usr/bin/true). Absent: as
+   * written.
+   */
+  programPath?: (word: string) => string;
 }
 
 export interface MibModule {

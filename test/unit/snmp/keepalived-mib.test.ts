@@ -15,6 +15,7 @@ import { keepalivedGlobal } from "../../../src/snmp/keepalived-global";
 import { commandText, keepalivedVrrp } from "../../../src/snmp/keepalived-vrrp";
 import { type SnmpSource, type Varbind, compareOids, formatOid } from "../../../src/snmp/mib";
 import { enabledModules } from "../../../src/snmp/modules";
+import { normalise } from "../../interop/snmp-lab";
 
 const FIX = join(import.meta.dir, "fixtures");
 
@@ -42,19 +43,6 @@ export function walkLine(v: Varbind): string {
       return `${name} = Hex-STRING: ${[...b].map((c) => c.toString(16).toUpperCase().padStart(2, "0")).join(" ")} `;
     }
   }
-}
-
-/**
- * What may differ, and why: the version string (keepalived's own); isAdvertised of the
- * addresses of every instance after the first, which keepalived 2.2.7 serves as false(2)
- * for all of them (vrrp_snmp.c vrrp_header_ar_table sets `adv` back to 1 only when it
- * enters the first instance), where keel serves the truth.
- */
-export function normalise(lines: string[]): string[] {
-  return lines
-    .filter((l) => l.trim() !== "")
-    .map((l) => l.replace(/^(\.1\.3\.6\.1\.4\.1\.9586\.100\.5\.1\.1\.0 = STRING: ).*/, "$1VERSION"))
-    .filter((l) => !/^\.1\.3\.6\.1\.4\.1\.9586\.100\.5\.2\.6\.1\.11\.([2-9]|\d\d+)\./.test(l));
 }
 
 function instance(name: string, vrid: number, priority: number, ifname: string): InstanceStatus {

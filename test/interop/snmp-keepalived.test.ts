@@ -1,0 +1,191 @@
+/**
+ * keel's AgentX subagent against Debian's net-snmp, with keepalived 2.2.7 as the
+ * reference: one host, one snmpd (master agent on a unix socket) and snmptrapd; the same
+ * configuration run by keepalived, then by keel, against the same snmpd.
+ * - KEEPALIVED-MIB (global and vrrp parts): `snmpwalk -On` gives the same OIDs and values
+ *   (normalised as snmp-lab.ts normalise says: the version string, and isAdvertised after
+ *   the first instance where keepalived 2.2.7 has a bug); `snmpbulkwalk` (GetBulk) gives
+ *   keel's same lines;
+ * - traps: start-up to MASTER and the stop raise the same vrrpInstanceStateChange and
+ *   vrrpSyncGroupStateChange notifications (compared as sets per phase: keepalived sends
+ *   a group's trap before its members' at start, keel after);
+ * - snmpd restarted under keel: keel logs the loss, registers again, and serves the same walk.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually } from "../netns/harness";
+import { SnmpLab, type Trap, normalise } from "./snmp-lab";
+
+const ROOT = ".1.3.6.1.4.1.9586.100.5";
+const KA_TRAPS = ".1.3.6.1.4.1.9586.100.5.2.10.0.";
+
+const conf = (agentx: string) => `
+global_defs {
+  router_id r1
+  notification_email {
+    ops@example.com
+    noc@example.com
+  }
+  notification_email_from keel@example.com
+  smtp_server 10.99.0.25 2525
+  smtp_connect_timeout 20
+  enable_traps
+  enable_snmp_vrrp
+  snmp_socket unix:${agentx}
+}
+vrrp_script chk_ok {
+  script "/bin/true"
+  interval 1
+  weight 10
+  rise 1
+  fall 1
+}
+vrrp_sync_group G1 {
+  group {
+    VI_1
+    VI_2
+  }
+  notify_master "/bin/true group"
+}
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  advert_int 1
+  track_interface {
+    eth0
+    eth1
+  }
+  virtual_ipaddress {
+    10.99.0.100/24
+    10.99.0.104/24 brd +
+  }
+  virtual_ipaddress_excluded {
+    10.99.0.102/24
+  }
+}
+vrrp_instance VI_2 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 52
+  priority 90
+  advert_int 1
+  nopreempt
+  virtual_ipaddress {
+    10.99.0.101/24
+  }
+}
+vrrp_instance VI_3 {
+  state MASTER
+  interface eth0
+  virtual_router_id 53
+  priority 150
+  version 3
+  advert_int 0.5
+  unicast_src_ip 10.99.0.11
+  unicast_peer {
+    10.99.0.99
+  }
+  track_script {
+    chk_ok
+  }
+  notify_master "/bin/true VI_3"
+  virtual_ipaddress {
+    10.99.0.103/24
+  }
+}
+`;
+
+/** Settled: the three instances and the group MASTER, the script's result good. */
+const SETTLED = [
+  `${ROOT}.2.1.1.3.1 = INTEGER: 2`,
+  `${ROOT}.2.3.1.4.1 = INTEGER: 2`,
+  `${ROOT}.2.3.1.4.2 = INTEGER: 2`,
+  `${ROOT}.2.3.1.4.3 = INTEGER: 2`,
+  `${ROOT}.2.9.1.6.1 = INTEGER: 3`,
+];
+
+/** A phase's KEEPALIVED-MIB traps, each as one sorted-comparable line (sysUpTime dropped). */
+const trapSet = (traps: Trap[]) =>
+  traps
+    .filter((t) => t.trapOid.startsWith(KA_TRAPS))
+    .map((t) => [t.trapOid, ...t.varbinds].join(" | "))
+    .sort();
+
+let lab: Lab;
+let snmp: SnmpLab;
+const runs: Record<string, { walk: string[]; start: Trap[]; stop: Trap[] }> = {};
+
+/** Run one daemon to MASTER, walk, stop it; its traps by phase. `then` runs before the stop. */
+async function run(name: string, startIt: () => Proc, then?: (p: Proc) => Promise<void>): Promise<void> {
+  const mark = snmp.trapd.lines.length;
+  const p = startIt();
+  const walk = await eventually(() => {
+    const w = snmp.walk(ROOT);
+    return SETTLED.every((l) => w.includes(l)) && w;
+  }, 30_000);
+  // the group's MASTER trap is the last of the start-up
+  await eventually(() => trapSet(snmp.traps(mark)).some((t) => t.includes(`${ROOT}.2.1.1.3 = INTEGER: 2`)), 10_000);
+  const start = snmp.traps(mark);
+  await then?.(p);
+  const stopMark = snmp.trapd.lines.length;
+  if (name === "keepalived") p.killGroup("SIGTERM");
+  else p.kill("SIGTERM");
+  await p.exited;
+  await eventually(() => trapSet(snmp.traps(stopMark)).some((t) => t.includes(`${ROOT}.2.1.1.3 = INTEGER: 5`)), 10_000);
+  runs[name] = { walk, start, stop: snmp.traps(stopMark) };
+}
+
+beforeAll(async () => {
+  ensureKeel();
+  lab = Lab.create(["h1"]);
+  // a second link to track (the instance's own eth0 keepalived drops from the table)
+  lab.exec("h1", ["ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"]);
+  for (const dev of ["eth1", "eth1p"]) lab.exec("h1", ["ip", "link", "set", dev, "up"]);
+  snmp = new SnmpLab(lab, "h1");
+  await snmp.start();
+  await run("keepalived", () => lab.keepalived("h1", conf(snmp.agentx)));
+  await run(
+    "keel",
+    () => lab.keel("h1", conf(snmp.agentx)),
+    async (keel) => {
+      // GetBulk through snmpd gives the lines GetNext gave
+      runs.bulk = { walk: snmp.walk(ROOT, true), start: [], stop: [] };
+      // snmpd goes away and comes back: keel says so once and registers again
+      const from = keel.lines.length;
+      await snmp.stopSnmpd();
+      await keel.waitFor(/SNMP: lost the master agent/, 10_000, from);
+      await snmp.startSnmpd();
+      await keel.waitFor(/SNMP: connected to the master agent/, 20_000, from);
+      runs.again = { walk: snmp.walk(ROOT), start: [], stop: [] };
+    },
+  );
+}, 4 * HOOK_TIMEOUT_MS);
+afterAll(() => lab?.destroy());
+
+describe("KEEPALIVED-MIB over AgentX: keel against keepalived 2.2.7", () => {
+  test("snmpwalk gives the same OIDs and values", () => {
+    expect(normalise(runs.keel?.walk ?? [])).toEqual(normalise(runs.keepalived?.walk ?? []));
+    // not vacuous: the global, group, instance, tracked-interface, address and script tables
+    for (const t of [".1.1.0", ".2.1.1.2.1", ".2.3.1.2.3", ".2.4.1.1.1.1", ".2.6.1.3.1.3", ".2.9.1.2.1"])
+      expect(runs.keel?.walk.some((l) => l.startsWith(`${ROOT}${t} `))).toBe(true);
+  });
+
+  test("snmpbulkwalk (GetBulk) gives the same lines as snmpwalk", () => {
+    expect(runs.bulk?.walk).toEqual(runs.keel?.walk ?? []);
+  });
+
+  test("start-up to MASTER raises the same traps", () => {
+    const ours = trapSet(runs.keel?.start ?? []);
+    expect(ours).toEqual(trapSet(runs.keepalived?.start ?? []));
+    expect(ours.length).toBeGreaterThanOrEqual(7);
+  });
+
+  test("the stop raises the same traps", () => {
+    expect(trapSet(runs.keel?.stop ?? [])).toEqual(trapSet(runs.keepalived?.stop ?? []));
+  });
+
+  test("after snmpd restarts, keel serves the same walk again", () => {
+    expect(runs.again?.walk).toEqual(runs.keel?.walk ?? []);
+  });
+});
