@@ -56,16 +56,22 @@ export function snmpFlags(config: KeelConfig, cl: SnmpCommandLine): SnmpFlags {
 }
 
 /**
- * The MIB modules snmprfc builds (VRRP-MIB, VRRPV3-MIB, KEEPALIVED-MIB's checker part).
- * Each slot is filled at merge with one import: src/snmp/vrrp-rfc2787.ts `vrrpRfc2787`,
- * src/snmp/vrrpv3-rfc6527.ts `vrrpv3Rfc6527`, src/snmp/keepalived-checker.ts
- * `keepalivedChecker`. An empty slot is a module keel does not serve yet.
+ * The MIB modules built beside this one (issue 17's RFC part): VRRP-MIB, VRRPV3-MIB and
+ * KEEPALIVED-MIB's checker part. Each slot takes one import once its file is in:
+ *   import { vrrpRfc2787 } from "./vrrp-rfc2787";
+ *   import { vrrpv3Rfc6527 } from "./vrrpv3-rfc6527";
+ *   import { keepalivedChecker } from "./keepalived-checker";
+ * An empty slot is a module keel does not serve (its flag then registers nothing).
  */
-export const PROVIDED: {
-  vrrpRfc2787?: MibModule;
-  vrrpv3Rfc6527?: MibModule;
-  keepalivedChecker?: MibModule;
-} = {};
+const PROVIDED: {
+  vrrpRfc2787: MibModule | undefined;
+  vrrpv3Rfc6527: MibModule | undefined;
+  keepalivedChecker: MibModule | undefined;
+} = {
+  vrrpRfc2787: undefined,
+  vrrpv3Rfc6527: undefined,
+  keepalivedChecker: undefined,
+};
 
 export interface EnabledModules {
   modules: MibModule[];
