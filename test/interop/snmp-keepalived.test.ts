@@ -1,7 +1,9 @@
 /**
  * keel's AgentX subagent against Debian's net-snmp, with keepalived 2.2.7 as the
  * reference: one host, one snmpd (master agent on a unix socket) and snmptrapd; the same
- * configuration run by keepalived, then by keel, against the same snmpd.
+ * configuration run by `keepalived -x -A unix:SOCKET`, then by `keel -x -A unix:SOCKET`,
+ * against the same snmpd (keepalived -x also serves the RFC MIBs: only KEEPALIVED-MIB is
+ * compared here).
  * - KEEPALIVED-MIB (global and vrrp parts): `snmpwalk -On` gives the same OIDs and values
  *   (normalised as snmp-lab.ts normalise says: the version string, and isAdvertised after
  *   the first instance where keepalived 2.2.7 has a bug); `snmpbulkwalk` (GetBulk) gives
@@ -18,7 +20,8 @@ import { SnmpLab, type Trap, normalise } from "./snmp-lab";
 const ROOT = ".1.3.6.1.4.1.9586.100.5";
 const KA_TRAPS = ".1.3.6.1.4.1.9586.100.5.2.10.0.";
 
-const conf = (agentx: string) => `
+/** Run with `-x -A unix:SOCKET` by both (-x: every MIB; traps still need enable_traps). */
+const CONF = `
 global_defs {
   router_id r1
   notification_email {
@@ -29,8 +32,6 @@ global_defs {
   smtp_server 10.99.0.25 2525
   smtp_connect_timeout 20
   enable_traps
-  enable_snmp_vrrp
-  snmp_socket unix:${agentx}
 }
 vrrp_script chk_ok {
   script "/bin/true"
@@ -144,10 +145,10 @@ beforeAll(async () => {
   for (const dev of ["eth1", "eth1p"]) lab.exec("h1", ["ip", "link", "set", dev, "up"]);
   snmp = new SnmpLab(lab, "h1");
   await snmp.start();
-  await run("keepalived", () => lab.keepalived("h1", conf(snmp.agentx)));
+  await run("keepalived", () => lab.keepalived("h1", CONF, ["-x", "-A", `unix:${snmp.agentx}`]));
   await run(
     "keel",
-    () => lab.keel("h1", conf(snmp.agentx)),
+    () => lab.keel("h1", CONF, ["-x", "-A", `unix:${snmp.agentx}`]),
     async (keel) => {
       // GetBulk through snmpd gives the lines GetNext gave
       runs.bulk = { walk: snmp.walk(ROOT, true), start: [], stop: [] };
