@@ -10,7 +10,7 @@
  * retries a lost master at every AgentX ping interval); a PDU it cannot read is dropped
  * and counted, as net-snmp does.
  */
-import { type Socket, createConnection } from "node:net";
+import { Socket } from "node:net";
 import type { Event } from "../control/protocol";
 import {
   CloseReason,
@@ -169,12 +169,20 @@ export class SnmpAgent {
     const a = (this.address as { ok: true; value: AgentxAddress }).value;
     this.phase = "connecting";
     this.inbox = new Uint8Array(0);
-    const s = a.kind === "unix" ? createConnection({ path: a.path }) : createConnection({ host: a.host, port: a.port });
+    // listeners before connect(): Bun reports a refused unix connect (ENOENT) from inside
+    // the call, and an 'error' with no listener yet would be thrown at the daemon
+    const s = new Socket();
     this.socket = s;
     s.on("connect", () => this.onConnect(s));
     s.on("data", (d: Buffer) => this.onData(s, d));
     s.on("error", (e: Error) => this.lost(s, e.message));
     s.on("close", () => this.lost(s, "connection closed"));
+    try {
+      if (a.kind === "unix") s.connect({ path: a.path });
+      else s.connect({ host: a.host, port: a.port });
+    } catch (e) {
+      this.lost(s, e instanceof Error ? e.message : String(e));
+    }
   }
 
   private onConnect(s: Socket): void {
