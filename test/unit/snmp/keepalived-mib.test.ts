@@ -129,6 +129,20 @@ describe("KEEPALIVED-MIB global and vrrp, as keepalived 2.2.7 serves them", () =
     expect(trap("VI_3", "MASTER", "STOP")[0]?.varbinds[1]?.value).toBe(5);
   });
 
+  test("a fault in one member is the group's: its trap goes with the first FAULT only", () => {
+    const s = source();
+    const ev = (instance: string) =>
+      keepalivedVrrp.notifications?.(
+        { event: "transition", at: 0, instance, from: "MASTER", to: "FAULT", reason: "x" },
+        s,
+      ) ?? [];
+    expect(ev("VI_2").map((n) => n.trapOid.at(-1))).toEqual([2, 1]);
+    expect(ev("VI_2")[1]?.varbinds[1]?.value).toBe(3);
+    const vi2 = s.status.instances.find((i) => i.name === "VI_2");
+    if (vi2) vi2.state = "FAULT";
+    expect(ev("VI_1").map((n) => n.trapOid.at(-1))).toEqual([2]);
+  });
+
   test("scripts are shown as keepalived's cmd_str_r: each word quoted, a leading redirection bare", () => {
     expect(commandText({ command: "/usr/bin/check 'a b' c" })).toBe("'/usr/bin/check' 'a b' 'c'");
     expect(commandText({ command: "</dev/tcp/127.0.0.1/80" })).toBe("</dev/tcp/127.0.0.1/80");
