@@ -9,10 +9,12 @@
  *   .5 vrrpTrackedScriptTable    .5.1.COL.I.K
  *   .6 vrrpAddressTable          .6.1.COL.I.K      (virtual_ipaddress, then _excluded)
  *   .9 vrrpScriptTable           .9.1.COL.S        (the vrrp_scripts in use)
+ *  .12 vrrpTrackedFileTable      .12.1.COL.I.K
+ *  .13 vrrpFileTable             .13.1.COL.F       (the vrrp_track_files in use)
  *   .10.0.1/.2 the two notifications
  *
- * Not served: the virtual routes (.7) and rules (.8) tables, tracked files, processes and
- * BFDs (.11-.22). keepalived's writable objects (base priority, preempt, accept, ...) are
+ * Not served: the virtual routes (.7), rules (.8) and next hops (.11), the sync groups'
+ * tracked objects, tracked processes and BFDs (.14-.22). keepalived's writable objects (base priority, preempt, accept, ...) are
  * read-only here (the agent answers a set with notWritable).
  *
  * keepalived's sync-group rule (vrrp.c vrrp_complete_instance): in a sync group without
@@ -173,6 +175,34 @@ function varbinds(source: SnmpSource): Varbind[] {
     });
     addressRows(at, source, cfg, stateOf(cfg.name) === "MASTER", ii + 1);
   });
+
+  // vrrpTrackedFileTable shows the vrrp_track_file's own weight, not the instance's
+  // override (vrrp_snmp_trackedfile reads bfile->file->weight)
+  const files = config.trackFiles;
+  m.instances.forEach(({ cfg }, ii) => {
+    cfg.trackFiles.forEach((t, k) => {
+      const f = files[t.name];
+      at([12, 1, 2, ii + 1, k + 1], "OctetString", t.name);
+      at([12, 1, 3, ii + 1, k + 1], "Integer", f?.weight ?? 0);
+      at([12, 1, 4, ii + 1, k + 1], "Integer", truth(f?.weightReverse ?? false));
+    });
+  });
+  const fileValues = new Map((status.trackers ?? []).filter((t) => t.kind === "file").map((t) => [t.name, t.value]));
+  // as the scripts: a vrrp_track_file no instance or group tracks is not kept
+  const usedFiles = new Set(
+    [...m.instances.map((i) => i.cfg), ...m.groups].flatMap((x) => x.trackFiles.map((t) => t.name)),
+  );
+  Object.values(files)
+    .filter((f) => usedFiles.has(f.name))
+    .forEach((f, fi) => {
+      const i = fi + 1;
+      at([13, 1, 2, i], "OctetString", f.name);
+      at([13, 1, 3, i], "OctetString", f.file ?? "");
+      // vrrpFileResult: the value last read from the file
+      at([13, 1, 4, i], "Integer", fileValues.get(f.name) ?? 0);
+      at([13, 1, 5, i], "Integer", f.weight);
+      at([13, 1, 6, i], "Integer", truth(f.weightReverse));
+    });
 
   const results = new Map((status.trackers ?? []).filter((t) => t.kind === "script").map((t) => [t.name, t]));
   m.scripts.forEach((s, si) => {

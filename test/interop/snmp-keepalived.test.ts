@@ -14,6 +14,7 @@
  * - snmpd restarted under keel: keel logs the loss, registers again, and serves the same walk.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
 import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually } from "../netns/harness";
 import { SnmpLab, type Trap, normalise } from "./snmp-lab";
 
@@ -21,7 +22,7 @@ const ROOT = ".1.3.6.1.4.1.9586.100.5";
 const KA_TRAPS = ".1.3.6.1.4.1.9586.100.5.2.10.0.";
 
 /** Run with `-x -A unix:SOCKET` by both (-x: every MIB; traps still need enable_traps). */
-const CONF = `
+const CONF_TEXT = `
 global_defs {
   router_id r1
   notification_email {
@@ -39,6 +40,16 @@ vrrp_script chk_ok {
   weight 10
   rise 1
   fall 1
+}
+vrrp_track_file tf1 {
+  file "TF1"
+  weight 3
+  init_file 4
+}
+vrrp_track_file tf2 {
+  file "TF2"
+  weight -2
+  init_file
 }
 vrrp_sync_group G1 {
   group {
@@ -90,12 +101,18 @@ vrrp_instance VI_3 {
   track_script {
     chk_ok
   }
+  track_file {
+    tf1 weight 7
+  }
   notify_master "/bin/true VI_3"
   virtual_ipaddress {
     10.99.0.103/24
   }
 }
 `;
+
+const conf = () =>
+  CONF_TEXT.replace("TF1", join(lab.tmpdir("h1"), "tf1")).replace("TF2", join(lab.tmpdir("h1"), "tf2"));
 
 /** Settled: the three instances and the group MASTER, the script's result good. */
 const SETTLED = [
@@ -145,10 +162,10 @@ beforeAll(async () => {
   for (const dev of ["eth1", "eth1p"]) lab.exec("h1", ["ip", "link", "set", dev, "up"]);
   snmp = new SnmpLab(lab, "h1");
   await snmp.start();
-  await run("keepalived", () => lab.keepalived("h1", CONF, ["-x", "-A", `unix:${snmp.agentx}`]));
+  await run("keepalived", () => lab.keepalived("h1", conf(), ["-x", "-A", `unix:${snmp.agentx}`]));
   await run(
     "keel",
-    () => lab.keel("h1", CONF, ["-x", "-A", `unix:${snmp.agentx}`]),
+    () => lab.keel("h1", conf(), ["-x", "-A", `unix:${snmp.agentx}`]),
     async (keel) => {
       // GetBulk through snmpd gives the lines GetNext gave
       runs.bulk = { walk: snmp.walk(ROOT, true), start: [], stop: [] };
@@ -167,8 +184,17 @@ afterAll(() => lab?.destroy());
 describe("KEEPALIVED-MIB over AgentX: keel against keepalived 2.2.7", () => {
   test("snmpwalk gives the same OIDs and values", () => {
     expect(normalise(runs.keel?.walk ?? [])).toEqual(normalise(runs.keepalived?.walk ?? []));
-    // not vacuous: the global, group, instance, tracked-interface, address and script tables
-    for (const t of [".1.1.0", ".2.1.1.2.1", ".2.3.1.2.3", ".2.4.1.1.1.1", ".2.6.1.3.1.3", ".2.9.1.2.1"])
+    // not vacuous: the global, group, instance, tracked-interface, address, script and file tables
+    for (const t of [
+      ".1.1.0",
+      ".2.1.1.2.1",
+      ".2.3.1.2.3",
+      ".2.4.1.1.1.1",
+      ".2.6.1.3.1.3",
+      ".2.9.1.2.1",
+      ".2.12.1.2.3.1",
+      ".2.13.1.4.1",
+    ])
       expect(runs.keel?.walk.some((l) => l.startsWith(`${ROOT}${t} `))).toBe(true);
   });
 
