@@ -39,6 +39,14 @@ const AGENTX_PORT = 705;
 /** snmpTrapOID.0 (SNMPv2-MIB) */
 const SNMP_TRAP_OID: readonly number[] = [1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0];
 
+/**
+ * The events keepalived raises notifications for: state changes (KEEPALIVED-MIB's
+ * instance and group, VRRP-MIB's newMaster, VRRPV3-MIB's), rejected adverts (VRRP-MIB's
+ * authFailure), real servers and quorum (KEEPALIVED-MIB's checker part). The status is
+ * not built for the others (a checker's every attempt is an event).
+ */
+const TRAP_EVENTS: ReadonlySet<string> = new Set(["transition", "rx-error", "real-server", "quorum"]);
+
 export type AgentxAddress = { kind: "unix"; path: string } | { kind: "tcp"; host: string; port: number };
 
 /**
@@ -138,7 +146,7 @@ export class SnmpAgent {
 
   /** Send the notifications an event raises in the trapping modules (dropped while not connected, as net-snmp does). */
   notify(event: Event): void {
-    if (this.o.trapping.length === 0) return;
+    if (this.o.trapping.length === 0 || !TRAP_EVENTS.has(event.event)) return;
     if (this.phase !== "open" && (this.early === undefined || this.phase === "stopped")) return;
     const source = this.o.source();
     for (const m of this.o.trapping) {
