@@ -5,7 +5,7 @@
  * the interop test both read it.
  */
 import type { Oid, SnmpType, Varbind } from "../../src/snmp/mib";
-import { formatOid, parseOid } from "../../src/snmp/mib";
+import { formatOid } from "../../src/snmp/mib";
 
 /** One walked line: the OID, snmpwalk's type word and the value as it prints it. */
 export interface WalkLine {
@@ -70,4 +70,38 @@ export function walkLineOf(v: Varbind): WalkLine {
   }
 }
 
-export { parseOid };
+/**
+ * keepalived 2.2.7 serves only the first row of each column of vrrpOperTable and
+ * vrrpStatsTable: snmp_rfcv2_header_list_table's `vrrp->ifp ? IF_BASE_INDEX(vrrp->ifp) : 0 <
+ * target[0]` parses as `ifp ? index : (0 < target[0])`, true for every instance once the
+ * request names a row, so GetNext from a row skips the rest. keel serves every row; the
+ * comparison keeps the first row of each column of keel's walk, as keepalived's walk has it.
+ */
+export function firstRowPerColumn(lines: WalkLine[]): WalkLine[] {
+  const seen = new Set<string>();
+  return lines.filter((l) => {
+    const m = l.oid.match(/^(1\.3\.6\.1\.2\.1\.68\.(?:1\.3\.1|2\.4\.1)\.\d+)\./);
+    if (!m) return true;
+    if (seen.has(m[1]!)) return false;
+    seen.add(m[1]!);
+    return true;
+  });
+}
+
+/**
+ * Values that depend on when the walk ran, each replaced by a word: the uptime columns
+ * (centiseconds since the agent or the instance started) and the adverts received so far
+ * (the backup hears one a second for as long as it runs).
+ */
+const TIME_DEPENDENT: [RegExp, string][] = [
+  [/^1\.3\.6\.1\.2\.1\.68\.1\.3\.1\.13\./, "uptime"],
+  [/^1\.3\.6\.1\.2\.1\.207\.1\.1\.1\.1\.12\./, "uptime"],
+  [/^1\.3\.6\.1\.2\.1\.68\.2\.4\.1\.2\./, "adverts received"],
+  [/^1\.3\.6\.1\.2\.1\.207\.1\.2\.5\.1\.3\./, "adverts received"],
+];
+export function normalise(lines: WalkLine[]): string[] {
+  return lines.map((l) => {
+    const t = TIME_DEPENDENT.find(([re]) => re.test(l.oid));
+    return `${l.oid} = ${l.type}: ${t ? `<${t[1]}>` : l.value}`;
+  });
+}
