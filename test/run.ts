@@ -49,7 +49,16 @@ const layers: Layer[] = [
     root: true,
     build: true,
     shardable: true,
-    needs: { keepalived: "keepalived", iproute2: "ip", tshark: "tshark", nftables: "nft", "iputils-ping": "ping" },
+    needs: {
+      keepalived: "keepalived",
+      iproute2: "ip",
+      tshark: "tshark",
+      nftables: "nft",
+      "iputils-ping": "ping",
+      // snmp-rfc.test.ts: the AgentX master agent and snmpwalk
+      snmpd: "snmpd",
+      snmp: "snmpwalk",
+    },
   },
   {
     // keel -t against Debian's keepalived -t on test/fixtures/compat/corpus (test/compat/harness.ts)
