@@ -136,6 +136,8 @@ export interface InstanceStatus {
   primary?: string;
   lastMaster?: string;
   masterReason?: string;
+  /** the last protocol error of an advert (bad-ttl, bad-version, bad-checksum, bad-vrid): keepalived's proto_err_reason */
+  protoError?: string;
   preempt?: boolean;
   accept?: boolean;
   stats?: Record<string, number>;

@@ -124,5 +124,6 @@ function snmpFacts(driver: VrrpDriver, inst: Instance): Partial<InstanceStatus> 
     .decisions.filter((d) => d.to === "MASTER")
     .at(-1);
   if (toMaster) out.masterReason = toMaster.cause.reason;
+  if (inst.lastProtoError !== undefined) out.protoError = inst.lastProtoError;
   return out;
 }

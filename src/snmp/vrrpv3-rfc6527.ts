@@ -81,7 +81,7 @@ function varbinds(source: SnmpSource): Varbind[] {
     s(3, "Counter64", c64("advert_rcvd"));
     s(4, "Counter64", c64("advert_interval_err"));
     s(5, "Counter64", c64("ip_ttl_err"));
-    s(6, "Integer", 0); // vrrpv3StatisticsProtoErrReason: keel keeps no last reason (noError)
+    s(6, "Integer", PROTO_ERROR[i.protoError ?? ""] ?? 0); // the last one, noError (0) before any
     s(7, "Counter64", c64("pri_zero_rcvd"));
     s(8, "Counter64", c64("pri_zero_sent"));
     s(9, "Counter64", c64("invalid_type_rcvd"));

@@ -18,12 +18,17 @@ import { vrrpRfc2787 } from "../../../src/snmp/vrrp-rfc2787";
 import { vrrpv3Rfc6527 } from "../../../src/snmp/vrrpv3-rfc6527";
 import { FIXTURES, H1_LINK_LOCAL, H1_MAC, SUBTREES } from "../../interop/snmp-reference";
 import { type WalkLine, firstRowPerColumn, normalise, parseWalk, walkLineOf } from "../../interop/snmp-reference-walk";
+import { encodeIpv4Packet } from "../../../src/vrrp/ah";
+import { encodeAdvert } from "../../../src/vrrp/packet";
 import { VirtualTime } from "../../sim/fault-net";
 
 const read = (name: string) => readFileSync(join(FIXTURES, name), "utf8");
 
-/** h2 (the peer) first, h1 once h2 is MASTER, as the lab starts them; then 20 s of adverts. */
-function source(name: string): SnmpSource {
+/**
+ * h2 (the peer) first, h1 once h2 is MASTER, as the lab starts them; then 20 s of adverts.
+ * `inject` then sends raw datagrams onto the segment from a third host (10.99.0.13).
+ */
+function source(name: string, inject?: (send: (ipPacket: Uint8Array) => void) => void): SnmpSource {
   const time = new VirtualTime(() => 0.5);
   const segment = new SimSegment({ defer: time.defer });
   const host = (node: string, conf: string, ipv4: string, mac?: Uint8Array, ipv6?: string) =>
@@ -42,6 +47,20 @@ function source(name: string): SnmpSource {
   const h1 = host("h1", conf, "10.99.0.11", H1_MAC, H1_LINK_LOCAL);
   h1.start();
   time.runUntil(25_000, () => {});
+  if (inject) {
+    const x = new SimKernel({ name: "x", segment, ipv4: "10.99.0.13", prefixLen: 24 });
+    const opened = x.openChannel({
+      family: 4,
+      ifname: "eth0",
+      proto: 112,
+      groups: [],
+      onPacket: () => {},
+      onError: () => {},
+    });
+    if (!opened.ok) throw new Error(opened.error.message);
+    inject((packet) => opened.value.send("224.0.0.18", packet));
+    time.runUntil(25_100, () => {});
+  }
   const status: Status = statusOf(h1, "/etc/keepalived/h1.conf", Date.now() - 20_000, new Map());
   return { config: configFromText(conf, "h1"), status, now: Date.now() };
 }
@@ -149,5 +168,34 @@ describe("notifications", () => {
     // a TTL error is no auth failure, an auth failure no protocol error
     expect(vrrpRfc2787.notifications?.(rx("bad-ttl"), on)).toEqual([]);
     expect(vrrpv3Rfc6527.notifications?.(rx("auth-failure"), on)).toEqual([]);
+  });
+});
+
+describe("vrrpv3StatisticsProtoErrReason: the last protocol error", () => {
+  /** a VRRPv3 advert for VI_3 (VRID 53) from 10.99.0.13 with IPv4 TTL `ttl` (RFC 5798 7.1 wants 255) */
+  const advert = (ttl: number) => {
+    const vrrp = encodeAdvert(
+      {
+        version: 3,
+        type: 1,
+        vrid: 53,
+        priority: 200,
+        family: 4,
+        advertIntCs: 50,
+        authType: 0,
+        addresses: ["10.99.0.103"],
+      },
+      { src: "10.99.0.13", dst: "224.0.0.18" },
+    );
+    return encodeIpv4Packet({ src: "10.99.0.13", dst: "224.0.0.18", id: 1, payload: vrrp, ttl });
+  };
+  const reason = (s: SnmpSource) =>
+    vrrpv3Rfc6527.varbinds(s).find((b) => b.oid.join(".") === "1.3.6.1.2.1.207.1.2.5.1.6.2.53.1")?.value;
+
+  test("noError (0) before any, ipTtlError (1) after an advert with TTL 64", () => {
+    expect(reason(source("vrrp-mixed"))).toBe(0);
+    const s = source("vrrp-mixed", (send) => send(advert(64)));
+    expect(s.status.instances.find((i) => i.name === "VI_3")?.protoError).toBe("bad-ttl");
+    expect(reason(s)).toBe(1);
   });
 });
