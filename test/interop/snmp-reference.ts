@@ -14,7 +14,17 @@
  * in `snmpwalk -On -Ox -Ot -Oe` text). test/interop/snmp-rfc.test.ts runs the same lab
  * with keel in h1's place.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Lab, type Proc, instance } from "../netns/harness";
 
@@ -41,6 +51,8 @@ export interface Reference {
   ready: RegExp[];
   /** h2's log lines that prove it is MASTER before h1 starts (so h1 is BACKUP at once) */
   peerReady?: RegExp[];
+  /** needs IPVS: captured inside the VM runner (test/vm/run-in-vm.sh) */
+  vm?: boolean;
 }
 
 /**
@@ -89,6 +101,37 @@ export const REFERENCES: Reference[] = [
     ready: [/\(VI_1\) Entering MASTER STATE/, /\(VI_3\) Entering MASTER STATE/, /\(VI_4\) Entering MASTER STATE/],
     peerReady: [/\(VI_2\) Entering MASTER STATE/],
   },
+  {
+    // KEEPALIVED-MIB's checker part needs IPVS: keepalived's checker process exits without
+    // it ("IPVS: Can't initialize ipvs"), so this reference is captured in the VM runner
+    name: "checker-lvs",
+    vm: true,
+    conf: [
+      "virtual_server 10.99.0.100 80 {",
+      "  delay_loop 1",
+      "  lb_algo wrr",
+      "  lb_kind NAT",
+      "  protocol TCP",
+      "  quorum 2",
+      "  snmp_name web",
+      "  real_server 10.99.0.11 1 {",
+      "    weight 2",
+      "    snmp_name up-misc",
+      "    MISC_CHECK {",
+      "      misc_path /bin/true",
+      "    }",
+      "  }",
+      "  real_server 10.99.0.11 2 {",
+      "    weight 3",
+      "    MISC_CHECK {",
+      "      misc_path /bin/false",
+      "    }",
+      "  }",
+      "}",
+      "",
+    ].join("\n"),
+    ready: [/Removing service \[10\.99\.0\.11\]:tcp:2 /, /Misc check for \[\[10\.99\.0\.11\]:tcp:1 .* succeeded/],
+  },
 ];
 
 export function globalDefs(agentx: string): string {
@@ -120,6 +163,8 @@ export async function startSnmpd(lab: Lab, host: string): Promise<{ agentx: stri
       `agentXSocket unix:${agentx}`,
       "agentaddress udp:127.0.0.1:161",
       "rocommunity public 127.0.0.1",
+      // a subagent slowed down (a loaded machine, the VM runner's emulated CPU) still answers
+      "agentXTimeout 10",
       "",
     ].join("\n"),
   );
@@ -157,7 +202,7 @@ export function walk(lab: Lab, host: string, subtree: string): string {
     "-Ot",
     "-Oe",
     "-t",
-    "5",
+    "30",
     "127.0.0.1",
     subtree,
   ]);
@@ -191,7 +236,12 @@ async function capture(ref: Reference): Promise<void> {
     const ka = lab.keepalived("h1", globalDefs(agentx) + ref.conf, ["-x"]);
     await ka.waitFor(KA_REGISTERED, 30_000);
     for (const re of ref.ready) await ka.waitFor(re, 30_000);
-    const text = walkAll(lab, "h1");
+    let text: string;
+    try {
+      text = walkAll(lab, "h1");
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\nkeepalived said:\n${ka.text()}`);
+    }
     mkdirSync(FIXTURES, { recursive: true });
     writeFileSync(join(FIXTURES, `${ref.name}.conf`), globalDefs(AGENTX_PLACEHOLDER) + ref.conf);
     if (ref.peer) writeFileSync(join(FIXTURES, `${ref.name}-peer.conf`), ref.peer);
@@ -202,7 +252,41 @@ async function capture(ref: Reference): Promise<void> {
   }
 }
 
+/**
+ * A reference that needs IPVS, captured by this file run inside the VM runner
+ * (test/vm/run-in-vm.sh: the host's kernel with ip_vs and the host's /usr, so the same
+ * keepalived, snmpd and snmpwalk), the repository shared so the fixture lands in it. The
+ * running bun is copied beside it: a worktree's node_modules may link outside the share.
+ */
+async function captureInVm(ref: Reference): Promise<void> {
+  const root = join(import.meta.dir, "../..");
+  const dir = mkdtempSync(join(tmpdir(), "keel-snmp-ref-"));
+  try {
+    const bun = join(dir, "bun");
+    copyFileSync(realpathSync(process.execPath), bun);
+    chmodSync(bun, 0o755);
+    const vm = Bun.spawn(
+      [
+        join(root, "test/vm/run-in-vm.sh"),
+        ...["--share", root, "--share", dir, "--timeout", "300", "--"],
+        ...[bun, join(import.meta.dir, "snmp-reference.ts"), ref.name],
+      ],
+      { cwd: root, stdout: "inherit", stderr: "inherit" },
+    );
+    const code = await vm.exited;
+    if (code !== 0) throw new Error(`${ref.name}: the VM run exited with ${code}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 if (import.meta.main) {
   const want = process.argv.slice(2);
-  for (const ref of REFERENCES) if (want.length === 0 || want.includes(ref.name)) await capture(ref);
+  // inside the VM runner /proc/net/ip_vs exists: a reference that needs IPVS is captured there
+  const hasIpvs = existsSync("/proc/net/ip_vs");
+  for (const ref of REFERENCES) {
+    if (want.length > 0 && !want.includes(ref.name)) continue;
+    if (ref.vm && !hasIpvs) await captureInVm(ref);
+    else await capture(ref);
+  }
 }
