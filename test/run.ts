@@ -55,7 +55,7 @@ const layers: Layer[] = [
       tshark: "tshark",
       nftables: "nft",
       "iputils-ping": "ping",
-      // snmp-keepalived.test.ts: the AgentX master agent, the walkers, the trap receiver
+      // snmp-keepalived.test.ts, snmp-rfc.test.ts: the AgentX master agent, the walkers, the trap receiver
       snmpd: "snmpd",
       snmp: "snmpwalk",
       snmptrapd: "snmptrapd",

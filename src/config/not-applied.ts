@@ -12,7 +12,8 @@
  * config function; the compat test fails on one that is in neither.
  */
 
-const SNMP = "keel has no SNMP agent (it serves Prometheus metrics with --metrics); the keyword is ignored";
+const SNMP =
+  "keel does not serve KEEPALIVED-MIB's checker part yet (global, VRRP, VRRP-MIB and VRRPv3-MIB are served); the keyword is ignored";
 const DBUS = "keel has no D-Bus service (the control socket offers state and commands); the keyword is ignored";
 const IPTABLES =
   "keel has no iptables/ipset firewall: the vrrp_strict / no_accept drop rules go into nftables (the nftables keyword's table, else 'keepalived'), as keepalived does where iptables is nf_tables-based (Debian 12); the keyword is ignored";
@@ -70,9 +71,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel always picks up an interface that appears after start (keepalived only with this keyword); keel uses it only to leave out `keel -t`'s missing-interface warnings",
   "global_defs.enable_dbus": DBUS,
   "global_defs.enable_snmp_checker": SNMP,
-  "global_defs.enable_snmp_rfc": SNMP,
-  "global_defs.enable_snmp_rfcv2": SNMP,
-  "global_defs.enable_snmp_rfcv3": SNMP,
   "global_defs.fifo_write_vrrp_states_on_reload":
     "keel does not write every instance's state to the notify FIFO after a reload; the keyword is ignored",
   "global_defs.include_check":

@@ -124,6 +124,23 @@ export interface InstanceStatus {
   config?: { hash: string; advertInt: number; auth: "none" | "PASS" | "AH"; authHash?: string };
   /** operators' holds (keel switchover, keel maintenance); absent when none */
   holds?: HoldStatus[];
+  /**
+   * What the VRRP MIBs (RFC 2787, RFC 6527; src/snmp/) serve beyond the above, as
+   * keepalived fills them: the interface's index and MAC and our primary address on it
+   * (ifp->sin_addr / sin6_addr), the last master heard (master_saddr, absent before one
+   * was), the reason of the last transition into MASTER, preempt and accept as resolved,
+   * and keepalived's vrrp_stats counters by their names (become_master, chk_err, ...).
+   */
+  ifindex?: number;
+  mac?: string;
+  primary?: string;
+  lastMaster?: string;
+  masterReason?: string;
+  /** the last protocol error of an advert (bad-ttl, bad-version, bad-checksum, bad-vrid): keepalived's proto_err_reason */
+  protoError?: string;
+  preempt?: boolean;
+  accept?: boolean;
+  stats?: Record<string, number>;
 }
 
 /**

@@ -3,6 +3,7 @@ import pkg from "../../package.json";
 import type { HoldStatus, InstanceStatus, ObservedStatus, Status, TrackerStatus } from "../control/protocol";
 import { type Hold, faultKey } from "../vrrp/cause";
 import { sharedConfig } from "./config-hash";
+import type { Instance } from "../vrrp/instance";
 import type { VrrpDriver } from "./vrrp-driver";
 
 const ERROR_KEYS = [
@@ -51,6 +52,7 @@ export function statusOf(
       observed: observedOf(driver, p.name),
       config: sharedConfig(p),
       ...holdsOf(inst.holds()),
+      ...snmpFacts(driver, inst),
     });
   }
   return {
@@ -99,4 +101,29 @@ function observedOf(driver: VrrpDriver, instance: string): ObservedStatus | unde
 /** The operators' holds (keel switchover, keel maintenance) as status shows them; nothing when none. */
 function holdsOf(holds: Hold[]): { holds?: HoldStatus[] } {
   return holds.length > 0 ? { holds: holds.map((h) => ({ ...h })) } : {};
+}
+
+/**
+ * What the VRRP MIBs read beyond the rest of an instance's status (InstanceStatus's SNMP
+ * fields): the interface as the kernel has it, the last master heard (keepalived's
+ * master_saddr: never our own address), the reason of the last transition into MASTER
+ * (RFC 6527 vrrpv3StatisticsNewMasterReason) and keepalived's counters by name.
+ */
+function snmpFacts(driver: VrrpDriver, inst: Instance): Partial<InstanceStatus> {
+  const p = inst.p;
+  const out: Partial<InstanceStatus> = { preempt: !p.nopreempt, stats: { ...inst.stats } };
+  const link = p.ifname === undefined ? undefined : driver.linkInfo(p.ifname, p.family);
+  if (link) {
+    out.ifindex = link.ifindex;
+    if (link.mac) out.mac = link.mac;
+    if (link.primary) out.primary = link.primary;
+  }
+  if (inst.masterAddress !== undefined) out.lastMaster = inst.masterAddress;
+  const toMaster = inst
+    .view()
+    .decisions.filter((d) => d.to === "MASTER")
+    .at(-1);
+  if (toMaster) out.masterReason = toMaster.cause.reason;
+  if (inst.lastProtoError !== undefined) out.protoError = inst.lastProtoError;
+  return out;
 }

@@ -557,6 +557,17 @@ export class VrrpDriver {
   }
 
   /**
+   * An interface as the kernel has it, for the VRRP MIBs (status.ts): its index, its MAC
+   * ("02:99:00:00:00:0b") and the primary address of a family (interfaceAddress below).
+   */
+  linkInfo(ifname: string, family: 4 | 6): { ifindex: number; mac?: string; primary?: string } | undefined {
+    const link = this.linksByName.get(ifname);
+    if (!link) return undefined;
+    const mac = link.mac ? [...link.mac].map((b) => b.toString(16).padStart(2, "0")).join(":") : undefined;
+    return { ifindex: link.ifindex, mac, primary: this.interfaceAddress(ifname, family) };
+  }
+
+  /**
    * The primary address the engine uses as its source and for the equal-priority
    * tie-break: IPv4 the first non-secondary address, IPv6 the link-local (RFC 5798
    * 5.1.2.1: IPv6 adverts come from the interface's link-local address).

@@ -24,6 +24,8 @@ import type { KeelConfig } from "../config/model";
 import { keepalivedGlobal } from "./keepalived-global";
 import { keepalivedVrrp } from "./keepalived-vrrp";
 import type { MibModule } from "./mib";
+import { vrrpRfc2787 } from "./vrrp-rfc2787";
+import { vrrpv3Rfc6527 } from "./vrrpv3-rfc6527";
 
 /** What the command line adds (keepalived -x / -P / -C / --all). */
 export interface SnmpCommandLine {
@@ -56,20 +58,18 @@ export function snmpFlags(config: KeelConfig, cl: SnmpCommandLine): SnmpFlags {
 }
 
 /**
- * The MIB modules built beside this one (issue 17's RFC part): VRRP-MIB, VRRPV3-MIB and
- * KEEPALIVED-MIB's checker part. Each slot takes one import once its file is in:
- *   import { vrrpRfc2787 } from "./vrrp-rfc2787";
- *   import { vrrpv3Rfc6527 } from "./vrrpv3-rfc6527";
- *   import { keepalivedChecker } from "./keepalived-checker";
- * An empty slot is a module keel does not serve (its flag then registers nothing).
+ * The MIB modules outside KEEPALIVED-MIB's global and VRRP parts: VRRP-MIB, VRRPV3-MIB and
+ * KEEPALIVED-MIB's checker part. An empty slot is a module keel does not serve yet (its flag
+ * then registers nothing): the checker part takes `import { keepalivedChecker } from
+ * "./keepalived-checker"` once that file is in.
  */
 const PROVIDED: {
   vrrpRfc2787: MibModule | undefined;
   vrrpv3Rfc6527: MibModule | undefined;
   keepalivedChecker: MibModule | undefined;
 } = {
-  vrrpRfc2787: undefined,
-  vrrpv3Rfc6527: undefined,
+  vrrpRfc2787,
+  vrrpv3Rfc6527,
   keepalivedChecker: undefined,
 };
 

@@ -20,6 +20,8 @@ export interface CheckedInstance {
   readonly vipKeys: Set<string>;
   readonly peerKeys: Set<string>;
   ahSeq: number;
+  /** the last protocol error (keepalived's proto_err_reason: TTL and version here) */
+  lastProtoError?: string;
 }
 
 /**
@@ -38,6 +40,7 @@ export function checkAdvert(
   // adds the sender, which 2.2.7 leaves out
   const ko = (stat: keyof VrrpStats, code: string, message: string): "ko" => {
     s[stat]++;
+    if (code === "bad-ttl" || code === "bad-version") inst.lastProtoError = code;
     emit({
       type: "rx-error",
       instance: inst.name,

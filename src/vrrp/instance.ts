@@ -118,6 +118,12 @@ export class Instance {
   private sinceAt?: number;
   private decisions: Decision[] = [];
   readonly stats: VrrpStats = zeroStats();
+  /**
+   * the last protocol error of an advert for this instance: bad-ttl, bad-version,
+   * bad-checksum or bad-vrid (keepalived's stats->proto_err_reason, RFC 6527
+   * vrrpv3StatisticsProtoErrReason); undefined while there was none
+   */
+  lastProtoError?: string;
   sync?: SyncControl;
 
   private readonly timers = new TimerTable<TimerKind>(TIMERS);

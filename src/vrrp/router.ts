@@ -480,6 +480,7 @@ export class VrrpRouter {
     });
     if (inst) {
       const s = inst.stats;
+      if (isProtoError(error.code)) inst.lastProtoError = error.code;
       if (error.code === "bad-checksum") s.chk_err++;
       else if (error.code === "bad-version") s.vers_err++;
       else if (error.code === "bad-type") s.invalid_type_rcvd++;
@@ -519,4 +520,9 @@ function vridKey(family: 4 | 6, vrid: number): number {
 /** The cause of a member pulled along by `by` (vrrp_sync.c). */
 function pulled(group: SyncGroup, by: Instance): CauseDetail {
   return { reason: "sync-group", group: group.name, member: by.name, memberState: by.state };
+}
+
+/** The errors keepalived records as stats->proto_err_reason (vrrp.c vrrp_check_packet). */
+function isProtoError(code: string): boolean {
+  return code === "bad-ttl" || code === "bad-version" || code === "bad-checksum" || code === "bad-vrid";
 }
