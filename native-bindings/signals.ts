@@ -1,68 +1,66 @@
 /**
  * Signals the runtime cannot name: keepalived's SIGJSON (SIGRTMIN+2) and STATS_CLEAR
  * (SIGRTMAX-1) are real-time signals, whose default action kills the process, and Bun's
- * process.on() knows none of them. A few lines of C, compiled in-process by bun:ffi's
- * TinyCC (no system headers needed), install a handler that writes the signal number to
- * a non-blocking self-pipe (write(2) is async-signal-safe); the pipe is watched like any
- * socket (readiness.ts), so the callback runs on the main thread.
+ * process.on() knows none of them. The handler writes the signal number to a non-blocking
+ * self-pipe (write(2) is async-signal-safe); the pipe is watched like any socket
+ * (readiness.ts), so the callback runs on the main thread.
+ *
+ * The handler is nine machine instructions in a page of their own (signal-handler-code.ts
+ * has them, per architecture). It was C compiled in-process by bun:ffi's TinyCC, which
+ * cost every daemon start node:os and node:path, a temporary directory, a libc.so link,
+ * seven header files under /tmp/bun-cc and the compile (issue 20). signalfd needs no code
+ * but works only when every thread blocks the signal, and Bun's threads exist before
+ * keel runs.
  */
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { cc } from "bun:ffi";
+import { dlopen, FFIType, toArrayBuffer } from "bun:ffi";
 import { check } from "./errno";
 import { libc } from "./libc";
 import { watchReadable } from "./readiness";
-
-const HANDLER_C = `typedef void (*sighandler_t)(int);
-extern sighandler_t signal(int sig, sighandler_t handler);
-extern long write(int fd, const void *buf, unsigned long n);
-static int keel_wfd = -1;
-static void keel_handler(int sig) { unsigned char b = (unsigned char)sig; if (keel_wfd >= 0) write(keel_wfd, &b, 1); }
-int keel_catch_signal(int sig, int fd) { keel_wfd = fd; return signal(sig, keel_handler) == (sighandler_t)-1 ? -1 : 0; }
-`;
+import { handlerCode } from "./signal-handler-code";
 
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
+const PROT_READ = 1;
+const PROT_WRITE = 2;
+const PROT_EXEC = 4;
+const MAP_PRIVATE = 2;
+const MAP_ANONYMOUS = 0x20;
+/** one page on every Linux page size: mmap and mprotect round the length up */
+const CODE_BYTES = 4096;
 
-let install: ((sig: number, fd: number) => number) | undefined;
+let handler: number | undefined;
+let sys: ReturnType<typeof open> | undefined;
 let readFd = -1;
-let writeFd = -1;
 const callbacks = new Map<number, () => void>();
 
-/**
- * The libc.so.6 this process runs with, from /proc/self/maps. bun:ffi's cc always links
- * with -lc, and TinyCC finds "libc.so" only where libc6-dev puts it: on a host without
- * compilers (a minimal Debian with keel's package, found by test/package/install.test.ts)
- * the compile failed with "library 'c' not found". A libc.so link to the libc already
- * loaded, on TinyCC's library path, serves every architecture and host layout.
- */
-function loadedLibc(): string | undefined {
-  return readFileSync("/proc/self/maps", "utf8").match(/\s(\/\S*\/libc\.so\.6)$/m)?.[1];
+/** Only the daemon catches these signals: its own small table, opened then. */
+function open() {
+  const { i32, i64, u64, ptr } = FFIType;
+  return dlopen("libc.so.6", {
+    mmap: { args: [ptr, u64, i32, i32, i32, i64], returns: ptr },
+    mprotect: { args: [ptr, u64, i32], returns: i32 },
+    signal: { args: [i32, ptr], returns: ptr },
+  }).symbols;
 }
 
+/** A user-space address, not 0 and not MAP_FAILED / SIG_ERR ((void *)-1) */
+const isAddress = (p: number | null): p is number => typeof p === "number" && p > 0 && p < 2 ** 52;
+
 function setup(): void {
-  if (install) return;
-  // TinyCC reads the source from a real file (the compiled binary's own files are not one)
-  const dir = mkdtempSync(join(tmpdir(), "keel-cc-"));
-  try {
-    const path = join(dir, "signals.c");
-    writeFileSync(path, HANDLER_C);
-    const libcPath = loadedLibc();
-    if (libcPath) symlinkSync(libcPath, join(dir, "libc.so"));
-    const lib = cc({
-      source: path,
-      symbols: { keel_catch_signal: { args: ["int", "int"], returns: "int" } },
-      flags: [`-L${dir}`],
-    });
-    install = lib.symbols.keel_catch_signal as (sig: number, fd: number) => number;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  if (handler !== undefined) return;
+  const code = handlerCode(process.arch);
+  if (!code) throw new Error(`no signal handler for ${process.arch}`);
   const fds = new Int32Array(2);
   check("pipe2", libc.pipe2(fds, O_NONBLOCK | O_CLOEXEC));
   readFd = fds[0]!;
-  writeFd = fds[1]!;
+  sys ??= open();
+  const page = sys.mmap(null, CODE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (!isAddress(page)) throw new Error("mmap of the signal handler's page failed");
+  new Uint8Array(toArrayBuffer(page, 0, CODE_BYTES)).set(code(fds[1]!));
+  // executable and no longer writable; on aarch64 the kernel makes the instruction cache
+  // see the new page when it first maps it executable (set_pte_at → __sync_icache_dcache)
+  check("mprotect", sys.mprotect(page, CODE_BYTES, PROT_READ | PROT_EXEC));
+  handler = page;
   const buf = new Uint8Array(64);
   watchReadable(readFd, () => {
     for (;;) {
@@ -77,5 +75,8 @@ function setup(): void {
 export function onSignal(signum: number, cb: () => void): void {
   setup();
   callbacks.set(signum, cb);
-  if (install?.(signum, writeFd) !== 0) throw new Error(`cannot install a handler for signal ${signum}`);
+  // glibc's signal(): BSD semantics (SA_RESTART, the handler stays installed), as the C
+  // handler had. It returns the previous one: SIG_DFL (null), SIG_IGN (1), ours, or SIG_ERR
+  const previous = sys?.signal(signum, handler as number) ?? null;
+  if (previous !== null && !isAddress(previous)) throw new Error(`cannot install a handler for signal ${signum}`);
 }

@@ -2,18 +2,15 @@
  * `keel` command line: keepalived's flags (src/args.ts) plus keel's subcommands.
  * Returns the exit status; the caller (src/main.ts) exits with it.
  */
-import { existsSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+// Start-up (issue 20): only what every command needs is imported here. Each `node:`
+// module, the config parser and the runtime cost a start tens of ms in the compiled
+// binary (bench/RESULTS.md "Start-up floor"), so the branches that use them import them.
 import pkg from "../package.json";
 import { buildLines } from "./build-info";
 import { OPTIONS, SIGNUMS, helpText, optValue, parseArgs, parseSubcommand, parseUmask } from "./args";
 import type { OptionSpec } from "./base/getopt";
-import { type Diagnostics, renderDiagnostics } from "./config/diagnostics";
-import { type ConfigFormat, formatOf, loadConfig } from "./config/load";
-import { Origins } from "./config/origins";
-import { emitConf } from "./config/parse";
-import { toToml } from "./config/toml";
-import { validNamespaceName } from "./runtime/run-paths";
+import type { Diagnostics } from "./config/diagnostics";
+import type { ConfigFormat } from "./config/load";
 
 export interface Io {
   out(s: string): void;
@@ -24,6 +21,16 @@ const stdio: Io = {
   out: (s) => process.stdout.write(s),
   err: (s) => process.stderr.write(s),
 };
+
+/**
+ * A one-shot answer (--version, --help, --signum) on the default stdout. Creating
+ * process.stdout builds a node stream (node:stream, fs streams): ~30 ms and 740 page
+ * faults of a ~45 ms start here. Bun.write writes the few lines with one write(2).
+ */
+async function answer(io: Io, s: string): Promise<void> {
+  if (io === stdio) await Bun.write(Bun.stdout, s);
+  else io.out(s);
+}
 
 /** keepalived's default configuration file; keel is a drop-in. */
 export const DEFAULT_CONFIG_FILE = "/etc/keepalived/keepalived.conf";
@@ -68,12 +75,12 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return 1;
   }
   if (opts.has("help")) {
-    io.out(`${helpText()}\n`);
+    await answer(io, `${helpText()}\n`);
     return 0;
   }
   if (opts.has("version")) {
     // the first line as keepalived's -v has it; the build after it (src/build-info.ts)
-    io.out(`Keel v${pkg.version} (keepalived.conf compatible with Keepalived 2.2.x)\n${buildLines()}`);
+    await answer(io, `Keel v${pkg.version} (keepalived.conf compatible with Keepalived 2.2.x)\n${buildLines()}`);
     return 0;
   }
   const signum = opts.get("signum");
@@ -83,7 +90,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       io.err(`Unknown sigfunc ${signum}\n`);
       return 1;
     }
-    io.out(`${n}\n`);
+    await answer(io, `${n}\n`);
     return 0;
   }
 
@@ -121,6 +128,12 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return EXIT_FATAL;
   }
 
+  const { existsSync, writeFileSync } = await import("node:fs");
+  const { resolve } = await import("node:path");
+  const { renderDiagnostics } = await import("./config/diagnostics");
+  const { formatOf, loadConfig } = await import("./config/load");
+  const { Origins } = await import("./config/origins");
+  const { validNamespaceName } = await import("./runtime/run-paths");
   // a background daemon (src/runtime/background.ts) tells its starter what goes wrong
   const { backgroundChild, startMode, startInBackground } = await import("./runtime/background");
   const bg = process.env.KEEL_CHILD ? undefined : backgroundChild();
@@ -363,7 +376,7 @@ const CONFIG_OPTIONS: OptionSpec[] = [
  * defaults filled in) as JSON on stdout. keepalived's -d dumps its text into the log of a
  * running daemon; keel's -d does that too, so the JSON lives here.
  */
-function configCommand(argv: string[], io: Io): number {
+async function configCommand(argv: string[], io: Io): Promise<number> {
   const usage = "usage: keel config dump [-f FILE] [--format conf|toml] [-i ID]\n";
   const [what, ...rest] = argv;
   if (what !== "dump") {
@@ -380,6 +393,8 @@ function configCommand(argv: string[], io: Io): number {
     io.err(`keel config dump: --format must be conf or toml, not '${format}'\n`);
     return EXIT_FATAL;
   }
+  const { renderDiagnostics } = await import("./config/diagnostics");
+  const { loadConfig } = await import("./config/load");
   const result = loadConfig(file ?? DEFAULT_CONFIG_FILE, { format: format as ConfigFormat | undefined, configId });
   for (const l of renderDiagnostics(result.diagnostics)) io.err(`${l}\n`);
   io.out(`${JSON.stringify(result.config, null, 2)}\n`);
@@ -394,7 +409,7 @@ const CONVERT_OPTIONS: OptionSpec[] = [
 ];
 
 /** `keel convert FILE [--to toml|conf] [-o OUT] [--format conf|toml] [-i ID]` */
-function convert(argv: string[], io: Io): number {
+async function convert(argv: string[], io: Io): Promise<number> {
   const args = parseSubcommand("convert", argv, CONVERT_OPTIONS, 1);
   const file = args.ok ? args.operands[0] : undefined;
   if (!args.ok || !file) {
@@ -402,6 +417,8 @@ function convert(argv: string[], io: Io): number {
     return 1;
   }
   const [to, out, from, configId] = ["to", "output", "format", "config-id"].map((k) => optValue(args.opts.get(k)));
+  const { renderDiagnostics } = await import("./config/diagnostics");
+  const { formatOf, loadConfig } = await import("./config/load");
   const source = formatOf(file, from);
   const target = to ?? (source === "conf" ? "toml" : "conf");
   if (target !== "toml" && target !== "conf") {
@@ -414,8 +431,11 @@ function convert(argv: string[], io: Io): number {
     io.err(`keel convert: ${file} has errors; nothing written\n`);
     return EXIT_CONFIG;
   }
-  const text = target === "toml" ? toToml(result.config) : emitConf(result.config);
-  if (out) writeFileSync(out, text);
+  const text =
+    target === "toml"
+      ? (await import("./config/toml")).toToml(result.config)
+      : (await import("./config/parse")).emitConf(result.config);
+  if (out) (await import("node:fs")).writeFileSync(out, text);
   else io.out(text);
   return 0;
 }

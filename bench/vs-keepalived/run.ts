@@ -1,25 +1,34 @@
 /**
- * Bench (root): keel against keepalived 2.2.7 on identical namespace labs, in one run.
- * For each daemon kind, a lab where master and backup are that kind:
+ * Bench (root): keel against keepalived 2.2.7 on identical namespace labs, in one run:
+ * every row of issue 20's table. For each daemon kind, a lab where master and backup are
+ * that kind:
  *
  *  - crash failover: SIGKILL the master (keepalived: its whole process group) at a random
  *    phase of the advert timer → the VIP on the backup (`ip monitor`) and → the first
- *    GARP a client sees (capture timestamps);
+ *    GARP a client sees (capture timestamps); the backup's own precision, its last advert
+ *    heard → the VIP, and that less Master_Down_Interval (the overhead);
  *  - graceful handover: SIGTERM the master → the VIP on the backup;
  *  - steady state: CPU (% of one core, every process of the daemon in the host) and RSS
- *    (sum of VmRSS) for 1 and 200 instances at advert_int 1, master and backup;
+ *    (sum of VmRSS) for 1, 200 and 1,000 instances at advert_int 1, master and backup
+ *    (past 250 instances the hosts get more segments: a VRID is unique per interface);
  *  - startup: exec → the first advert on the wire (an address owner advertises at once),
- *    and exec → exit of `--version` (the floor every `keel -t`, `keel status` pays).
+ *    and exec → exit of `--version` (the floor every `keel -t`, `keel status` pays);
+ *  - advert send jitter at 100 ms adverts, 10 instances: bench/check/advert-jitter.ts run
+ *    as it is (its rows without checker load, keel and keepalived);
+ *  - 1,000 VIPs, the master decision → all installed (keel only): bench/runtime/failover.ts
+ *    `--only vips`, as it is.
  *
  * Prints a table with ratios keel / keepalived (lower is better for keel).
  *
- *   node_modules/.bin/bun bench/vs-keepalived/run.ts [--rounds N] [--cpu-seconds S] [--only startup]
+ *   node_modules/.bin/bun bench/vs-keepalived/run.ts [--rounds N] [--cpu-seconds S] [--jitter-seconds S]
+ *       [--only PART[,PART]]      PART: failover, steady, startup, jitter, vips
  *
  * `--only startup` runs the start-up rows alone (a minute instead of ~15): the ones a
  * change to how keel starts moves.
  */
 import { readFileSync } from "node:fs";
-import { KEEL, Lab, type Proc, ensureKeel, instance } from "../../test/netns/harness";
+import { join } from "node:path";
+import { KEEL, Lab, type Proc, ensureKeel, instance, sh } from "../../test/netns/harness";
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -27,16 +36,22 @@ const arg = (name: string, d: number) => {
 };
 const ROUNDS = arg("rounds", 10);
 const CPU_S = arg("cpu-seconds", 30);
+const JITTER_S = arg("jitter-seconds", 20);
+const PARTS = ["failover", "steady", "startup", "jitter", "vips"] as const;
+type Part = (typeof PARTS)[number];
 const onlyAt = process.argv.indexOf("--only");
-const ONLY = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
-if (ONLY !== undefined && ONLY !== "startup") {
-  console.error(`--only: the only part that runs alone is 'startup', not '${ONLY}'`);
-  process.exit(2);
-}
+const only = onlyAt > 0 ? (process.argv[onlyAt + 1] ?? "").split(",") : [...PARTS];
+for (const p of only)
+  if (!(PARTS as readonly string[]).includes(p)) {
+    console.error(`--only: '${p}' is not one of ${PARTS.join(", ")}`);
+    process.exit(2);
+  }
+const runs = (p: Part) => only.includes(p);
 const VIP = "10.99.0.100";
+/** Master_Down_Interval of the failover lab's backup: 3 × 1 s + Skew_Time (256 − 100) / 256 s (RFC 5798 6.1) */
+const MDI_MS = 3000 + ((256 - 100) * 1000) / 256;
 const GLOBAL = "global_defs {\n  router_id bench\n}\n";
 type Kind = "keel" | "keepalived";
-const KINDS: Kind[] = ["keel", "keepalived"];
 const epochNow = () => performance.timeOrigin + performance.now();
 
 interface Summary {
@@ -152,6 +167,40 @@ function rssMb(pids: number[]): number {
   return kb / 1024;
 }
 
+/** VRIDs per segment (1..250 of 255): a VRID is unique per interface and family */
+const PER_SEGMENT = 250;
+
+/**
+ * More segments between h1 and h2 for more than PER_SEGMENT instances: a veth pair s<k>
+ * (10.97.<k>.11 and .12/24) straight from one host's namespace to the other's.
+ */
+function addSegments(lab: Lab, segments: number): void {
+  for (let k = 1; k < segments; k++) {
+    sh([
+      "ip",
+      "-n",
+      lab.ns("h1"),
+      "link",
+      "add",
+      `s${k}`,
+      "type",
+      "veth",
+      "peer",
+      "name",
+      `s${k}`,
+      "netns",
+      lab.ns("h2"),
+    ]);
+    for (const [h, oct] of [
+      ["h1", 11],
+      ["h2", 12],
+    ] as const) {
+      sh(["ip", "-n", lab.ns(h), "addr", "add", `10.97.${k}.${oct}/24`, "dev", `s${k}`]);
+      sh(["ip", "-n", lab.ns(h), "link", "set", `s${k}`, "up"]);
+    }
+  }
+}
+
 async function steady(
   kind: Kind,
   n: number,
@@ -159,21 +208,23 @@ async function steady(
   const hz = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
   const lab = Lab.create(["h1", "h2"]);
   try {
+    addSegments(lab, Math.ceil(n / PER_SEGMENT));
     const conf = (p: number) =>
       GLOBAL +
-      Array.from({ length: n }, (_, i) =>
-        instance({
+      Array.from({ length: n }, (_, i) => {
+        const seg = Math.floor(i / PER_SEGMENT);
+        return instance({
           name: `VI_${i + 1}`,
-          vrid: i + 1,
+          vrid: (i % PER_SEGMENT) + 1,
           priority: p,
           version: 3,
-          vips: [`10.98.${Math.floor(i / 250)}.${(i % 250) + 1}/32`],
-        }),
-      ).join("");
+          vips: [`10.98.${seg}.${(i % PER_SEGMENT) + 1}/32`],
+        }).replace("interface eth0", `interface ${seg === 0 ? "eth0" : `s${seg}`}`);
+      }).join("");
     const b = launch(lab, kind, "h2", conf(100));
-    await b.waitFor(new RegExp(`\\(VI_${n}\\) Entering BACKUP STATE`), 20_000);
+    await b.waitFor(new RegExp(`\\(VI_${n}\\) Entering BACKUP STATE`), 60_000);
     const m = launch(lab, kind, "h1", conf(150));
-    await m.waitFor(new RegExp(`\\(VI_${n}\\) Entering MASTER STATE`), 30_000);
+    await m.waitFor(new RegExp(`\\(VI_${n}\\) Entering MASTER STATE`), 60_000);
     await Bun.sleep(2_000);
     const pm = nsPids(lab, "h1");
     const pb = nsPids(lab, "h2");
@@ -221,32 +272,74 @@ function versionRuns(cmd: string): number[] {
   return out;
 }
 
+/**
+ * Another bench of this repository run as it is (its own lab and output), for the rows it
+ * measures: stdout, or an error with its last lines when it fails.
+ */
+function benchOutput(script: string, args: string[]): string {
+  const r = Bun.spawnSync([process.execPath, join(import.meta.dir, "..", script), ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const out = r.stdout.toString();
+  if (r.exitCode !== 0)
+    throw new Error(
+      `${script} exited with ${r.exitCode}: ${`${out}${r.stderr}`.trim().split("\n").slice(-5).join(" | ")}`,
+    );
+  return out;
+}
+
+/** |interval − 100 ms| of 10 instances' adverts, no checker load: bench/check/advert-jitter.ts's rows */
+function jitter(): Record<Kind, { p99: number; max: number } | undefined> {
+  const out = benchOutput("check/advert-jitter.ts", ["--seconds", String(JITTER_S)]);
+  const row = (kind: Kind) => {
+    const m = out.match(new RegExp(`^${kind}\\s+no checks .*p99 ([\\d.]+) ms\\s+max ([\\d.]+) ms`, "m"));
+    return m ? { p99: Number(m[1]), max: Number(m[2]) } : undefined;
+  };
+  return { keel: row("keel"), keepalived: row("keepalived") };
+}
+
+/** The master decision → all 1,000 VIPs in the kernel (keel's JSON log time against `ip monitor`): bench/runtime/failover.ts's row */
+function vipInstall(): number {
+  const out = benchOutput("runtime/failover.ts", ["--only", "vips"]);
+  const m = out.match(/^\s*1000 VIPs: decision → all VIPs installed ([\d.]+) ms/m);
+  if (!m) throw new Error(`bench/runtime/failover.ts printed no 1000-VIP row:\n${out}`);
+  return Number(m[1]);
+}
+
 if (process.getuid?.() !== 0) {
   console.error("bench/vs-keepalived/run.ts needs root (network namespaces)");
   process.exit(1);
 }
 ensureKeel();
 const ka = Bun.spawnSync(["keepalived", "--version"]).stderr.toString().split("\n")[0];
-console.log(`keel vs ${ka}, ${new Date().toISOString()}, ${ROUNDS} rounds, CPU over ${CPU_S} s`);
+console.log(
+  `keel vs ${ka}, ${new Date().toISOString()}, ${ROUNDS} rounds, CPU over ${CPU_S} s, parts: ${only.join(", ")}`,
+);
+const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+console.log(`load average at the start: ${load()}`);
 
 const rows: [string, number, number, string][] = [];
 const add = (what: string, k: number, a: number, unit: string) => rows.push([what, k, a, unit]);
-const res: Record<Kind, Awaited<ReturnType<typeof failover>>> = {} as never;
-if (!ONLY) for (const kind of KINDS) res[kind] = await failover(kind);
-for (const [label, key] of [
-  ["crash → VIP on backup", "toVip"],
-  ["crash → first GARP", "toGarp"],
-  ["SIGTERM → VIP on backup", "handover"],
-  ["last advert heard → VIP (MDI 3609)", "fromLast"],
-] as const) {
-  if (ONLY) break;
-  const k = summary(res.keel[key]);
-  const a = summary(res.keepalived[key]);
-  add(`${label}, median`, k.median, a.median, "ms");
-  add(`${label}, min`, k.min, a.min, "ms");
-  add(`${label}, max`, k.max, a.max, "ms");
+if (runs("failover")) {
+  const res = { keel: await failover("keel"), keepalived: await failover("keepalived") };
+  for (const [label, key] of [
+    ["crash → VIP on backup", "toVip"],
+    ["crash → first GARP", "toGarp"],
+    ["SIGTERM → VIP on backup", "handover"],
+    [`last advert heard → VIP (MDI ${MDI_MS.toFixed(1)})`, "fromLast"],
+  ] as const) {
+    const k = summary(res.keel[key]);
+    const a = summary(res.keepalived[key]);
+    add(`${label}, median`, k.median, a.median, "ms");
+    add(`${label}, min`, k.min, a.min, "ms");
+    add(`${label}, max`, k.max, a.max, "ms");
+  }
+  const k = summary(res.keel.fromLast);
+  const a = summary(res.keepalived.fromLast);
+  add("last advert heard → VIP, above MDI, median", k.median - MDI_MS, a.median - MDI_MS, "ms");
 }
-for (const n of ONLY ? [] : [1, 200]) {
+for (const n of runs("steady") ? [1, 200, 1000] : []) {
   const k = await steady("keel", n);
   const a = await steady("keepalived", n);
   add(`${n} instance(s), master CPU`, k.master.cpu, a.master.cpu, "% core");
@@ -254,21 +347,39 @@ for (const n of ONLY ? [] : [1, 200]) {
   add(`${n} instance(s), master RSS`, k.master.rss, a.master.rss, "MB");
   add(`${n} instance(s), backup RSS`, k.backup.rss, a.backup.rss, "MB");
 }
-const sk = summary(await startup("keel"));
-const sa = summary(await startup("keepalived"));
-add("startup: exec → first advert, median", sk.median, sa.median, "ms");
-add("startup: exec → first advert, min", sk.min, sa.min, "ms");
-const vk = summary(versionRuns(KEEL));
-const va = summary(versionRuns("keepalived"));
-add("--version: exec → exit, median", vk.median, va.median, "ms");
-add("--version: exec → exit, min", vk.min, va.min, "ms");
+if (runs("startup")) {
+  const sk = summary(await startup("keel"));
+  const sa = summary(await startup("keepalived"));
+  add("startup: exec → first advert, median", sk.median, sa.median, "ms");
+  add("startup: exec → first advert, min", sk.min, sa.min, "ms");
+  const vk = summary(versionRuns(KEEL));
+  const va = summary(versionRuns("keepalived"));
+  add("--version: exec → exit, median", vk.median, va.median, "ms");
+  add("--version: exec → exit, min", vk.min, va.min, "ms");
+}
+/** A part run by another bench: its failure is printed and its rows stay empty, the table still comes */
+function tryPart<T>(what: string, fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (e) {
+    console.log(`${what}: not measured: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+if (runs("jitter")) {
+  const j = tryPart("advert jitter", jitter);
+  add("advert jitter at 100 ms, 10 instances, p99", j?.keel?.p99 ?? Number.NaN, j?.keepalived?.p99 ?? Number.NaN, "ms");
+  add("advert jitter at 100 ms, 10 instances, max", j?.keel?.max ?? Number.NaN, j?.keepalived?.max ?? Number.NaN, "ms");
+}
+if (runs("vips"))
+  add("1,000 VIPs: decision → all installed", tryPart("1,000 VIPs", vipInstall) ?? Number.NaN, Number.NaN, "ms");
+console.log(`load average at the end: ${load()}`);
 
 const w = Math.max(...rows.map((r) => r[0].length));
+const cell = (x: number, unit: string) => (Number.isNaN(x) ? "–" : `${x.toFixed(Math.abs(x) < 10 ? 2 : 1)} ${unit}`);
 console.log(`\n${"measure".padEnd(w)} | ${"keel".padStart(10)} | ${"keepalived".padStart(10)} | ratio`);
 console.log(`${"-".repeat(w)}-|-${"-".repeat(10)}-|-${"-".repeat(10)}-|------`);
 for (const [what, k, a, unit] of rows) {
   const ratio = a > 0 ? (k / a).toFixed(2) : "-";
-  console.log(
-    `${what.padEnd(w)} | ${`${k.toFixed(k < 10 ? 2 : 1)} ${unit}`.padStart(10)} | ${`${a.toFixed(a < 10 ? 2 : 1)} ${unit}`.padStart(10)} | ${ratio}`,
-  );
+  console.log(`${what.padEnd(w)} | ${cell(k, unit).padStart(10)} | ${cell(a, unit).padStart(10)} | ${ratio}`);
 }

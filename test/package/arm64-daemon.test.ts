@@ -2,8 +2,8 @@
  * The arm64 daemon under qemu-user-static, in a namespace of its own (test/netns's Lab):
  * rtnetlink (reading the link and address tables, installing a static_ipaddress), the
  * control socket (read by the x64 `keel status`), pid files, the O_ASYNC + F_SETOWN
- * readiness of the signal pipe and the handler bun:ffi's TinyCC compiles for arm64 at
- * start-up (keepalived's JSON signal), and a clean SIGTERM.
+ * readiness of the signal pipe and the aarch64 machine code of its handler
+ * (native-bindings/signal-handler-code.ts: keepalived's JSON signal), and a clean SIGTERM.
  *
  * No VRRP instance: Debian 12's qemu-user (7.2) does not emulate the IP_MULTICAST_ALL and
  * IPV6_MULTICAST_ALL socket options, which keel sets on every VRRP socket as keepalived

@@ -111,7 +111,7 @@ test("started as keel.service starts it: READY=1 on NOTIFY_SOCKET, the control s
     expect(st.code).toBe(0);
     expect(JSON.parse(st.stdout).instances).toEqual([]);
     // keepalived's JSON signal (SIGRTMIN+2) works on a host with no compiler or libc6-dev:
-    // its handler is compiled by bun:ffi's TinyCC at start-up (native-bindings/signals.ts)
+    // its handler is machine code keel writes itself (native-bindings/signals.ts)
     expect(daemon.text()).not.toContain("not available");
     daemon.kill(36);
     await eventually(() => existsSync(join(root, "tmp/keepalived.json")), 60_000);

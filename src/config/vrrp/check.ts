@@ -15,6 +15,8 @@ import type { TrackRef, Tracking, VirtualAddress, VrrpInstance } from "./model";
 import type { Family } from "./net/common";
 
 const NOWHERE: SourceLoc = { file: "", line: 0, col: 0 };
+/** An advert's "Count IPvX Addr" is one byte (RFC 5798 5.2.5; keepalived VRRP_MAX_ADDR) */
+const MAX_ADVERT_ADDRESSES = 255;
 
 /** A global_defs value by model name, if the global part defines it (it is written in parallel). */
 function ipFamily(a: string): Family {
@@ -256,6 +258,20 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
           "vip-family-mismatch",
           `${who} virtual_ipaddress ${a.address} is IPv${a.family} but the instance is IPv${fam}; keepalived ignores it — put it in virtual_ipaddress_excluded`,
         );
+    }
+    // vrrp.c vrrp_complete_instance: an advert's address count is one byte, so past 255
+    // VIPs keepalived advertises the first 255 and moves the rest to the excluded VIPs
+    // ("Number of VIPs (%u) exceeds maximum/space available in packet ... excess moved to
+    // eVIPs"); it also lowers the bound to what the interface's MTU holds, which only the
+    // running host knows (IPv6 at MTU 1500: 89). keel's encoder refused the advert instead.
+    if (v.virtualIpaddress.length > MAX_ADVERT_ADDRESSES) {
+      const moved = v.virtualIpaddress.splice(MAX_ADVERT_ADDRESSES);
+      c.warning(
+        at(moved[0]),
+        "vips-exceed-advert",
+        `${who} ${moved.length + MAX_ADVERT_ADDRESSES} VIPs exceed the ${MAX_ADVERT_ADDRESSES} an advert carries; the last ${moved.length} are installed but not advertised (moved to virtual_ipaddress_excluded), as keepalived does`,
+      );
+      v.virtualIpaddressExcluded.push(...moved);
     }
     const famCheck = (addr: string | undefined, what: string) => {
       if (addr !== undefined && ipFamily(addr) !== fam)

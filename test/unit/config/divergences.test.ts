@@ -119,6 +119,25 @@ describe("instance checks keepalived makes in vrrp.c and vrrp_parser.c", () => {
     expect(r.config.vrrpInstances.VI_1?.vmacXmitBase).toBe(false);
     expect(r.config.vrrpInstances.VI_1?.unicastTtl).toBeUndefined();
   });
+  test("past 255 VIPs the rest are excluded VIPs (installed, not advertised), as keepalived moves them", () => {
+    const vips = Array.from({ length: 300 }, (_, i) => `    10.${100 + Math.floor(i / 250)}.${i % 250}.1/32`);
+    const r = check(
+      `vrrp_instance VI_1 {\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress {\n${vips.join("\n")}\n  }\n}\n`,
+    );
+    expect(r.errors).toBe(0);
+    // the first one moved is named: line 6 is the first VIP, so the 256th is line 261
+    expect(r.lines).toEqual([
+      expect.stringMatching(
+        /^\/mem\/k.conf:261:5: warning\[vips-exceed-advert\]: \(VI_1\) 300 VIPs exceed the 255 .* last 45 /,
+      ),
+    ]);
+    const vi = r.config.vrrpInstances.VI_1;
+    expect(vi?.virtualIpaddress.length).toBe(255);
+    expect(vi?.virtualIpaddress.at(-1)?.address).toBe("10.101.4.1");
+    expect(vi?.virtualIpaddressExcluded.map((a) => a.address)).toEqual(
+      Array.from({ length: 45 }, (_, i) => `10.101.${5 + i}.1`),
+    );
+  });
   test("track_interface naming the instance's own interface is ignored", () => {
     const r = check(instance("  track_interface {\n    eth0\n    eth1\n  }"));
     expect(r.lines).toEqual([expect.stringMatching(/^\/mem\/k.conf:6:5: warning\[track-own-interface\]: .*eth0/)]);
