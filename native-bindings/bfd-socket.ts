@@ -14,12 +14,12 @@
  *   to such a port (keepalived lets the kernel pick one, maybe outside the range).
  * Constants from linux/in.h, linux/in6.h, asm-generic/socket.h.
  */
-import { ptr } from "bun:ffi";
 import { parseIpv4, parseIpv6 } from "../src/base/ip";
-import { EAGAIN, EINTR, SyscallError, check, errno } from "./errno";
+import { SyscallError, check, errno } from "./errno";
 import { libc } from "./libc";
 import { setNonBlocking } from "./readiness";
-import { AF_INET, AF_INET6, MsgBuffers, cmsgs, int32, parseSockaddr, sockaddrIn, sockaddrIn6 } from "./structs";
+import { RecvBatch } from "./recv-batch";
+import { AF_INET, AF_INET6, int32, parseSockaddr, sockaddrIn, sockaddrIn6 } from "./structs";
 
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
@@ -34,8 +34,6 @@ const IPV6_RECVPKTINFO = 49;
 const IPV6_PKTINFO = 50;
 const IPV6_RECVHOPLIMIT = 51;
 const IPV6_HOPLIMIT = 52;
-const MSG_DONTWAIT = 0x40;
-const MSG_TRUNC = 0x20;
 const EADDRINUSE = 98;
 
 export const BFD_PORT_SINGLE_HOP = 3784;
@@ -58,7 +56,7 @@ export interface BfdListener {
   readonly fd: number;
   readonly family: 4 | 6;
   readonly port: number;
-  /** recvmsg(MSG_DONTWAIT) until EAGAIN or `max` datagrams; returns how many were read. */
+  /** recvmmsg(MSG_DONTWAIT) until the queue is empty or `max` datagrams (recv-batch.ts); returns how many were read. */
   drain(onPacket: (rx: BfdRx) => void, max?: number): number;
   close(): void;
 }
@@ -104,48 +102,40 @@ export function openBfdListener(family: 4 | 6, port: number): BfdListener {
     libc.close(fd);
     throw e;
   }
-  const buf = new MsgBuffers(2048);
+  // 2 KiB per datagram: longer than any BFD packet keel accepts (dropped as truncated)
+  const batch = new RecvBatch(fd, 16, 2048, `BFD port ${port}`);
   let closed = false;
+  let sink: (rx: BfdRx) => void = () => {};
+  const deliver = (slot: number, length: number): void => {
+    const from = parseSockaddr(batch.name(slot).subarray(0, batch.nameLength(slot)));
+    if (!from) return;
+    const rx: BfdRx = { data: batch.data(slot).slice(0, length), family, src: from.addr, srcPort: from.port };
+    if (!v6) {
+      const ttl = batch.cmsg(slot, IPPROTO_IP, IP_TTL, 4);
+      if (ttl >= 0) rx.ttl = batch.controlInt32(ttl);
+      // struct in_pktinfo: ifindex, spec_dst, addr
+      const info = batch.cmsg(slot, IPPROTO_IP, IP_PKTINFO, 12);
+      if (info >= 0) rx.dst = batch.controlBytes(info + 8, 4);
+    } else {
+      const hops = batch.cmsg(slot, IPPROTO_IPV6, IPV6_HOPLIMIT, 4);
+      if (hops >= 0) rx.ttl = batch.controlInt32(hops);
+      const info = batch.cmsg(slot, IPPROTO_IPV6, IPV6_PKTINFO, 16);
+      if (info >= 0) rx.dst = batch.controlBytes(info, 16);
+    }
+    sink(rx);
+  };
   return {
     fd,
     family,
     port,
     drain(onPacket, max = Number.POSITIVE_INFINITY) {
-      let n = 0;
-      while (!closed && n < max) {
-        buf.reset();
-        const r = Number(libc.recvmsg(fd, ptr(buf.msg), MSG_DONTWAIT));
-        if (r < 0) {
-          const e = errno();
-          if (e === EAGAIN) break;
-          if (e === EINTR) continue;
-          throw new SyscallError("recvmsg", e, `BFD port ${port}`);
-        }
-        n++;
-        if (buf.flags & MSG_TRUNC) continue; // longer than any BFD packet keel accepts
-        // slice, not subarray: a view would take the small buffer's ArrayBuffer, and JSC then
-        // moves its storage away from the address recvmsg writes to (a heap corruption
-        // that aborted the runtime within seconds)
-        const from = parseSockaddr(buf.name.slice(0, buf.nameLength));
-        if (!from) continue;
-        const rx: BfdRx = { data: buf.data.slice(0, r), family, src: from.addr, srcPort: from.port };
-        for (const c of cmsgs(buf.control, buf.controlLength)) {
-          const v = new DataView(c.data.buffer, c.data.byteOffset, c.data.byteLength);
-          if (!v6 && c.level === IPPROTO_IP && c.type === IP_TTL && c.data.length >= 4) rx.ttl = v.getInt32(0, true);
-          else if (!v6 && c.level === IPPROTO_IP && c.type === IP_PKTINFO && c.data.length >= 12)
-            rx.dst = c.data.slice(8, 12); // struct in_pktinfo: ifindex, spec_dst, addr
-          else if (v6 && c.level === IPPROTO_IPV6 && c.type === IPV6_HOPLIMIT && c.data.length >= 4)
-            rx.ttl = v.getInt32(0, true);
-          else if (v6 && c.level === IPPROTO_IPV6 && c.type === IPV6_PKTINFO && c.data.length >= 16)
-            rx.dst = c.data.slice(0, 16);
-        }
-        onPacket(rx);
-      }
-      return n;
+      sink = onPacket;
+      return batch.drain(max, deliver);
     },
     close() {
       if (closed) return;
       closed = true;
+      batch.close();
       libc.close(fd);
     },
   };

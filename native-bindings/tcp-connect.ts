@@ -137,7 +137,8 @@ export function connectTcp(o: TcpConnectOptions): Promise<TcpConnectResult> {
           immediate: false,
         });
     };
-    const stop = watchReadable(fd, check);
+    // a connect completes as writability (POLLOUT), which epoll reports only when asked
+    const stop = watchReadable(fd, check, { writable: true });
     const safety = setInterval(check, 50);
     const timer = setTimeout(
       () =>

@@ -16,24 +16,13 @@
  * (matching scope): for ff02::12 out of the interface that is its link-local, the
  * address RFC 5798 5.1.2.2 asks for.
  */
-import { ptr } from "bun:ffi";
-import { EAGAIN, EINTR, SyscallError, check, errno } from "./errno";
+import { SyscallError, check, errno } from "./errno";
 import { libc } from "./libc";
 import { formatIpv4, parseIpv4, parseIpv6 } from "../src/base/ip";
 import { IPPROTO_VRRP } from "../src/base/vrrp";
 import { setNonBlocking } from "./readiness";
-import {
-  AF_INET,
-  AF_INET6,
-  MsgBuffers,
-  SOCKADDR_IN6_SIZE,
-  cmsgs,
-  int32,
-  ipMreqn,
-  ipv6Mreq,
-  sockaddrIn,
-  sockaddrIn6,
-} from "./structs";
+import { RecvBatch } from "./recv-batch";
+import { AF_INET, AF_INET6, SOCKADDR_IN6_SIZE, int32, ipMreqn, ipv6Mreq, sockaddrIn, sockaddrIn6 } from "./structs";
 
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
@@ -64,8 +53,14 @@ const IPV6_RECVHOPLIMIT = 51;
 const IPV6_HOPLIMIT = 52;
 const IPV6_TCLASS = 67;
 const IPV6_FREEBIND = 78;
-const MSG_DONTWAIT = 0x40;
-const MSG_TRUNC = 0x20;
+/**
+ * Datagrams read per recvmmsg, and the room for each: no VRRP message is near 8 KiB
+ * (RFC 5798 5.1: at most 255 addresses, 4,088 bytes over IPv6; RFC 3768 with AH and an
+ * IPv4 header with options stays under 1.2 KB), so a longer datagram is garbage, counted
+ * in `truncated`.
+ */
+const RX_SLOTS = 16;
+const RX_SLOT_SIZE = 8192;
 
 export interface VrrpRx {
   /** IPv4: the whole IP packet (a raw socket gives the header); IPv6: the VRRP message */
@@ -109,12 +104,12 @@ export interface VrrpSocket {
   /** Join one more multicast group on the interface. */
   join(group: string): void;
   /**
-   * recvmsg(MSG_DONTWAIT) until EAGAIN, calling onPacket for each datagram; returns how
-   * many were read (truncated ones included). A datagram larger than the 64 KiB buffer
-   * (MSG_TRUNC) is not delivered, only counted in `truncated`: no VRRP message is that
-   * long (RFC 5798 5.1: at most 255 addresses), so it can only be garbage. EINTR
-   * retries; any other error but EAGAIN throws SyscallError. With `max`, it stops after
-   * that many datagrams (returning `max`): more may be queued (readiness.ts).
+   * recvmmsg(MSG_DONTWAIT) until the queue is empty (recv-batch.ts), calling onPacket for
+   * each datagram; returns how many were read (truncated ones included). A datagram
+   * larger than 8 KiB (MSG_TRUNC) is not delivered, only counted in `truncated`: no VRRP
+   * message is that long (RFC 5798 5.1: at most 255 addresses), so it can only be
+   * garbage. EINTR retries; any other error but EAGAIN throws SyscallError. With `max`,
+   * it stops after that many datagrams (returning `max`): more may be queued (readiness.ts).
    */
   drain(onPacket: (rx: VrrpRx) => void, max?: number): number;
   readonly truncated: number;
@@ -199,9 +194,27 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
     throw e;
   }
 
-  const buf = new MsgBuffers();
-  let truncated = 0;
+  const batch = new RecvBatch(fd, RX_SLOTS, RX_SLOT_SIZE, o.ifname);
   let closed = false;
+  // one closure per socket, not per drain: the receive path allocates only what it hands on
+  let sink: (rx: VrrpRx) => void = () => {};
+  const deliver = (slot: number, length: number): void => {
+    const rx: VrrpRx = { data: batch.data(slot).slice(0, length), ifindex, family: o.family };
+    if (!v6) {
+      const at = batch.cmsg(slot, IPPROTO_IP, IP_PKTINFO, 4);
+      if (at >= 0) rx.ifindex = batch.controlInt32(at);
+    } else {
+      const info = batch.cmsg(slot, IPPROTO_IPV6, IPV6_PKTINFO, 20);
+      if (info >= 0) {
+        rx.dst = batch.controlBytes(info, 16);
+        rx.ifindex = batch.controlInt32(info + 16);
+      }
+      const hops = batch.cmsg(slot, IPPROTO_IPV6, IPV6_HOPLIMIT, 4);
+      if (hops >= 0) rx.hopLimit = batch.controlInt32(hops);
+      if (batch.nameLength(slot) >= SOCKADDR_IN6_SIZE) rx.src = batch.name(slot).slice(8, 24);
+    }
+    sink(rx);
+  };
   const dstCache = new Map<string, Uint8Array>();
 
   const join = (group: string) => {
@@ -256,7 +269,7 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
     ifname: o.ifname,
     ifindex,
     get truncated() {
-      return truncated;
+      return batch.truncated;
     },
     join,
     send(dst: string, data: Uint8Array): void {
@@ -265,40 +278,13 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
       if (Number(r) === -1) throw new SyscallError("sendto", errno(), `${dst} on ${o.ifname}`);
     },
     drain(onPacket: (rx: VrrpRx) => void, max = Number.POSITIVE_INFINITY): number {
-      let n = 0;
-      while (!closed && n < max) {
-        buf.reset();
-        const r = Number(libc.recvmsg(fd, ptr(buf.msg), MSG_DONTWAIT));
-        if (r < 0) {
-          const e = errno();
-          if (e === EAGAIN) break;
-          if (e === EINTR) continue;
-          throw new SyscallError("recvmsg", e, o.ifname);
-        }
-        n++;
-        if (buf.flags & MSG_TRUNC) {
-          truncated++;
-          continue;
-        }
-        const rx: VrrpRx = { data: buf.data.slice(0, r), ifindex, family: o.family };
-        for (const c of cmsgs(buf.control, buf.controlLength)) {
-          const v = new DataView(c.data.buffer, c.data.byteOffset, c.data.byteLength);
-          if (!v6 && c.level === IPPROTO_IP && c.type === IP_PKTINFO && c.data.length >= 4)
-            rx.ifindex = v.getInt32(0, true);
-          else if (v6 && c.level === IPPROTO_IPV6 && c.type === IPV6_PKTINFO && c.data.length >= 20) {
-            rx.dst = c.data.slice(0, 16);
-            rx.ifindex = v.getInt32(16, true);
-          } else if (v6 && c.level === IPPROTO_IPV6 && c.type === IPV6_HOPLIMIT && c.data.length >= 4)
-            rx.hopLimit = v.getInt32(0, true);
-        }
-        if (v6 && buf.nameLength >= SOCKADDR_IN6_SIZE) rx.src = buf.name.slice(8, 24);
-        onPacket(rx);
-      }
-      return n;
+      sink = onPacket;
+      return batch.drain(max, deliver);
     },
     close(): void {
       if (closed) return;
       closed = true;
+      batch.close();
       libc.close(fd);
     },
   };

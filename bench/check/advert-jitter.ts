@@ -10,13 +10,19 @@
  * run. keel runs its checkers in a child process (keepalived does too), so the advert
  * timer never waits on a check.
  *
- *   node_modules/.bin/bun bench/check/advert-jitter.ts [--seconds S]
+ *   node_modules/.bin/bun bench/check/advert-jitter.ts [--seconds S] [--kinds keel] [--no-load]
+ *
+ * `--kinds keel` measures keel alone and `--no-load` only the runs without checkers (the
+ * quick before/after of a timer change; bench/RESULTS.md "Hot path").
  */
 import { join } from "node:path";
 import { Lab, type Proc, ensureKeel, instance } from "../../test/netns/harness";
 
 const i = process.argv.indexOf("--seconds");
 const SECONDS = i > 0 ? Number(process.argv[i + 1]) : 20;
+const k = process.argv.indexOf("--kinds");
+const KINDS = (k > 0 ? (process.argv[k + 1] ?? "").split(",") : ["keel", "keepalived"]) as Kind[];
+const LOADS = process.argv.includes("--no-load") ? [false] : [false, true];
 const INSTANCES = 10;
 const SERVERS = 100;
 const FIRST_PORT = 8000;
@@ -98,8 +104,8 @@ async function measure(
 ensureKeel();
 const rows: string[] = [];
 const results: Record<string, { p99: number }> = {};
-for (const kind of ["keel", "keepalived"] as Kind[]) {
-  for (const load of [false, true]) {
+for (const kind of KINDS) {
+  for (const load of LOADS) {
     let r: Awaited<ReturnType<typeof measure>>;
     try {
       r = await measure(kind, load);

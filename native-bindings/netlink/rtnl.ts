@@ -123,7 +123,8 @@ export class Rtnl {
           results[i] = e;
         }
       }
-      const acks = this.sock.transact(chunk);
+      // an ACK for the last request only: the others answer only when they fail (socket.ts)
+      const acks = this.sock.transact(chunk, { ackLastOnly: true });
       for (const c of chunk) {
         const a = list[c.index]!;
         const o = acks.get(c.seq);

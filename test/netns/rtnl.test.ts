@@ -168,12 +168,14 @@ describe("addresses", () => {
   );
 
   test(
-    "a batch of 1,000 addresses: add, then delete",
+    "a batch of 1,000 addresses: add, then delete; a failure between successes is reported for its own item",
     () => {
       const r = ok(run([{ call: "batchAddresses", args: [{ ifindex: d1, count: 1000, base: "10.77" }] }])[0]) as {
         addErrors: string[];
         delErrors: string[];
         againCodes: (string | null)[];
+        mixedCodes: (string | null)[];
+        mixedPresent: number;
         afterAdd: number;
         addMs: number;
         delMs: number;
@@ -183,6 +185,8 @@ describe("addresses", () => {
       expect(r.delErrors).toEqual([]);
       expect(r.afterAdd).toBe(1000);
       expect(r.againCodes).toEqual(["EEXIST", "EEXIST", "EEXIST"]);
+      expect(r.mixedCodes).toEqual([null, "EEXIST", null]);
+      expect(r.mixedPresent).toBe(2);
       expect(JSON.stringify(ipj("addr", "show", "dev", "d1"))).not.toContain("10.77.");
     },
     T,

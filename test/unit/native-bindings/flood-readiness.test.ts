@@ -52,20 +52,62 @@ test("an endless source read one byte a turn: the watcher is called again, and a
   expect(turns).toBeLessThan(CAP);
 }, 30_000);
 
-test("a burst of SIGIOs before the loop gets to them: one turn per watcher, not one per signal", async () => {
+/** Resolves on the pass of the event loop after the wake-ups already scheduled (setImmediate runs in order). */
+const nextPass = () => new Promise((resolve) => setImmediate(resolve));
+
+async function until(what: string, cond: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`never happened: ${what}`);
+    await nextPass();
+  }
+}
+
+test("a burst of SIGIOs before the loop gets to them: one turn per ready watcher, not one per signal", async () => {
   const [r, w] = pipe();
   let calls = 0;
   const stop = watchReadable(r, () => {
     calls++;
-    return false;
+    return false; // reads nothing: the pipe stays readable
   });
-  await new Promise((resolve) => setTimeout(resolve, 10)); // the call watchReadable makes at once
-  const before = calls;
+  await until("the first call", () => calls === 1); // the call watchReadable makes at once
+  writeSync(w, new Uint8Array(1));
+  await until("the call for the byte written", () => calls === 2);
   // 100 signals delivered while the loop was busy elsewhere: the handler runs 100 times
   for (let i = 0; i < 100; i++) process.emit("SIGIO" as never);
-  await new Promise((resolve) => setTimeout(resolve, 10));
-  expect(calls - before).toBe(1);
+  await nextPass();
+  await nextPass();
+  expect(calls).toBe(3);
   stop();
   libc.close(r);
   libc.close(w);
+});
+
+test("a wake-up calls only the watchers whose fd is ready (epoll), not every watcher", async () => {
+  const [r1, w1] = pipe();
+  const [r2, w2] = pipe();
+  let busy = 0;
+  let idle = 0;
+  const one = new Uint8Array(1);
+  const stop1 = watchReadable(r1, () => {
+    busy++;
+    while (Number(libc.read(r1, one, 1)) === 1);
+  });
+  const stop2 = watchReadable(r2, () => {
+    idle++;
+  });
+  await until("the first calls", () => busy === 1 && idle === 1);
+  for (let i = 0; i < 5; i++) {
+    writeSync(w1, new Uint8Array(1));
+    await until(`the call for byte ${i + 1}`, () => busy === i + 2);
+  }
+  expect(idle).toBe(1);
+  // a stopped watcher is not called however ready its fd is
+  stop2();
+  writeSync(w2, new Uint8Array(1));
+  writeSync(w1, new Uint8Array(1));
+  await until("the call for the last byte", () => busy === 7);
+  expect(idle).toBe(1);
+  stop1();
+  for (const fd of [r1, w1, r2, w2]) libc.close(fd);
 });

@@ -1,0 +1,72 @@
+// Kernel timers (kernel-timer.ts): a POSIX timer raising SIGIO at an absolute
+// CLOCK_MONOTONIC deadline. Never early, cleared ones never fire, and the pool's numeric
+// handles: clearing a handle that already fired leaves the timer's next user alone.
+import { expect, test } from "bun:test";
+import { KernelTimer, kernelTimers, monotonicMs } from "../../../native-bindings/kernel-timer";
+
+const fired = (arm: (done: () => void) => void) => new Promise<number>((resolve) => arm(() => resolve(monotonicMs())));
+
+test("fires once, never before its deadline on CLOCK_MONOTONIC", async () => {
+  const t = KernelTimer.create();
+  if (!t) throw new Error("timer_create failed");
+  let calls = 0;
+  for (const ms of [0, 1, 7.5, 20]) {
+    const start = monotonicMs();
+    const at = await fired((done) =>
+      t.set(() => {
+        calls++;
+        done();
+      }, ms),
+    );
+    expect(at - start).toBeGreaterThanOrEqual(ms);
+  }
+  expect(calls).toBe(4);
+  expect(t.clear()).toBe(false); // it fired: nothing armed
+  t.close();
+});
+
+test("a cleared timer does not fire; setting again replaces the callback", async () => {
+  const t = KernelTimer.create();
+  const u = KernelTimer.create();
+  if (!t || !u) throw new Error("timer_create failed");
+  const seen: string[] = [];
+  t.set(() => seen.push("cleared"), 5);
+  expect(t.clear()).toBe(true);
+  t.set(() => seen.push("replaced"), 5);
+  t.set(() => seen.push("t"), 10);
+  // u fires after both would have: by then only t's last callback ran
+  await fired((done) => u.set(done, 40));
+  expect(seen).toEqual(["t"]);
+  t.close();
+  u.close();
+});
+
+test("kernelTimers: clearing a handle that fired leaves its reused timer armed", async () => {
+  const timers = kernelTimers();
+  const seen: string[] = [];
+  const a = await new Promise<unknown>((resolve) => {
+    const h = timers.set(() => {
+      seen.push("a");
+      resolve(h);
+    }, 1);
+  });
+  // the pool hands the same kernel timer out again, under a new handle
+  const b = await new Promise<unknown>((resolve) => {
+    const h = timers.set(() => seen.push("b"), 5);
+    expect(h).not.toBe(a);
+    timers.clear(a); // stale: must not disarm b
+    timers.set(() => resolve(h), 20);
+  });
+  expect(seen).toEqual(["a", "b"]);
+  timers.clear(b); // fired already: a no-op
+  // two at once are two timers, in deadline order
+  const order: number[] = [];
+  await new Promise<void>((resolve) => {
+    timers.set(() => {
+      order.push(2);
+      resolve();
+    }, 15);
+    timers.set(() => order.push(1), 3);
+  });
+  expect(order).toEqual([1, 2]);
+});
