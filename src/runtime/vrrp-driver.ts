@@ -350,6 +350,27 @@ export class VrrpDriver {
   private deleteVmac(name: string, ifindex: number): void {
     const err = this.kernel.deleteLink(ifindex);
     if (err) this.failed(err, `vmac:${name}`, `Failed to delete VMAC ${name}`);
+    else this.firewallVmacGone(name, ifindex);
+  }
+
+  /**
+   * keepalived netlink_link_add_vmac → firewall_add_vmac: a new VMAC's IGMP/MLD reports
+   * leave by its base interface and its router solicitations are dropped (firewall-plan.ts
+   * addVmac); for IPv4 not with disable_local_igmp.
+   */
+  private firewallVmac(v: VrrpInstance, family: 4 | 6, vmac: { ifindex: number; base: number }): void {
+    const fw = this.firewall;
+    if (!fw || (family === 4 && this.opts.config.globalDefs.disableLocalIgmp)) return;
+    const other = v.virtualIpaddressExcluded.some((a) => a.family !== family);
+    const err = fw.addVmac(vmac, other ? [family, family === 4 ? 6 : 4] : [family]);
+    if (err)
+      this.failed(err, `firewall:vmac:${vmac.ifindex}`, `(${v.name}) cannot set the firewall rules for its VMAC`);
+  }
+
+  /** keepalived netlink_link_del_vmac → firewall_remove_vmac */
+  private firewallVmacGone(name: string, ifindex: number): void {
+    const err = this.firewall?.removeVmac(ifindex);
+    if (err) this.failed(err, `firewall:vmac:${ifindex}`, `cannot remove VMAC ${name} from the firewall`);
   }
 
   /**
@@ -493,7 +514,10 @@ export class VrrpDriver {
       if (!vmac || ifindex === undefined || [...this.ifs.values()].some((i) => i.vmac?.name === vmac.name)) continue;
       this.vmacs.delete(vmac.name);
       const err = this.kernel.deleteLink(ifindex);
-      if (!err) continue;
+      if (!err) {
+        this.firewallVmacGone(vmac.name, ifindex);
+        continue;
+      }
       const line = `(${name}) Failed to delete VMAC ${vmac.name}: ${err.message}`;
       this.failed(err, `vmac:${vmac.name}`, `(${name}) Failed to delete VMAC ${vmac.name}`);
       errors.push(line);
@@ -619,6 +643,7 @@ export class VrrpDriver {
         return { base, vipIf: base, sendIf: base };
       }
       this.vmacs.set(name, created.value);
+      this.firewallVmac(v, family, { ifindex: created.value, base: link.ifindex });
       // keepalived set_interface_parameters: a VMAC always gets promote_secondaries
       this.promote.vmac(name);
       const up = this.kernel.setLinkUp(created.value, true);
