@@ -273,7 +273,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   if (opts.has("address-monitoring")) {
     const { LinuxKernel } = await import("./runtime/kernel-linux");
     const { logAddressChanges } = await import("./runtime/address-log");
-    kernel = logAddressChanges(new LinuxKernel(), log);
+    const { netlinkBufs } = await import("./runtime/rx-bufs");
+    kernel = logAddressChanges(new LinuxKernel(netlinkBufs(result.config.globalDefs, "vrrp")), log);
   }
   // keepalived's xdaemon: chdir("/") in the background process
   if (bg) process.chdir("/");

@@ -22,7 +22,8 @@ const PROCESS_NAME = "keel does not rename its processes; the keyword is ignored
 const BFD_SCHEDULING =
   "keel has no BFD process: its scheduling (nice, real-time priority, CPU affinity, RLIMIT_RTTIME) is not set; the keyword is ignored";
 const BFD_NO_SWAP = "keel has no BFD process to lock in memory (mlockall); the keyword is ignored";
-const NETLINK_BUFS = "keel leaves its netlink socket receive buffers at the system default; the keyword is ignored";
+const PROCESS_MONITOR =
+  "keel's track_process reads /proc, with no proc-connector netlink socket whose buffer could be sized; the keyword is ignored";
 const BFD = "keel runs no BFD checker: the session runs, but BFD_CHECK does not act on it; the keyword is ignored";
 const BFD_CHECKER =
   "keel runs the session (and with `checker` alone does not tell VRRP), but BFD_CHECK does not act on it: no real server follows it";
@@ -87,16 +88,12 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.json_dump_file": DUMP_FILE,
   "global_defs.json_version": "keel writes one JSON dump format; the keyword is ignored",
   "global_defs.log_unknown_vrids": "keel does not log adverts for VRIDs it has no instance for; the keyword is ignored",
-  "global_defs.lvs_netlink_cmd_rcv_bufs": NETLINK_BUFS,
-  "global_defs.lvs_netlink_cmd_rcv_bufs_force": NETLINK_BUFS,
-  "global_defs.lvs_netlink_monitor_rcv_bufs": NETLINK_BUFS,
-  "global_defs.lvs_netlink_monitor_rcv_bufs_force": NETLINK_BUFS,
   "global_defs.lvs_process_name": PROCESS_NAME,
   "global_defs.nftables_ipvs": NFT_IPVS,
   "global_defs.nftables_ipvs_priority": NFT_IPVS,
   "global_defs.nftables_ipvs_start_fwmark": NFT_IPVS,
-  "global_defs.process_monitor_rcv_bufs": NETLINK_BUFS,
-  "global_defs.process_monitor_rcv_bufs_force": NETLINK_BUFS,
+  "global_defs.process_monitor_rcv_bufs": PROCESS_MONITOR,
+  "global_defs.process_monitor_rcv_bufs_force": PROCESS_MONITOR,
   "global_defs.process_name": PROCESS_NAME,
   "global_defs.process_names": PROCESS_NAME,
   "global_defs.random_seed": "keel seeds its random numbers itself; the keyword is ignored",
@@ -122,15 +119,7 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.vrrp_garp_extra_if": GARP_SPACING,
   "global_defs.vrrp_ipsets": IPTABLES,
   "global_defs.vrrp_iptables": IPTABLES,
-  "global_defs.vrrp_netlink_cmd_rcv_bufs": NETLINK_BUFS,
-  "global_defs.vrrp_netlink_cmd_rcv_bufs_force": NETLINK_BUFS,
-  "global_defs.vrrp_netlink_monitor_rcv_bufs": NETLINK_BUFS,
-  "global_defs.vrrp_netlink_monitor_rcv_bufs_force": NETLINK_BUFS,
   "global_defs.vrrp_process_name": PROCESS_NAME,
-  "global_defs.vrrp_rx_bufs_multiplier":
-    "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
-  "global_defs.vrrp_rx_bufs_policy":
-    "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
   "global_defs.vrrp_vmac_garp_intvl": GARP_SPACING,
 
   // virtual_server
@@ -151,8 +140,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.auth_hmac.time_window": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.debug": "keel has no per-instance debug level (use -D); the keyword is ignored",
   "vrrp_instance.garp_extra_if": GARP_SPACING,
-  "vrrp_instance.kernel_rx_buf_size":
-    "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
   "vrrp_instance.linkbeat_use_polling": LINKBEAT,
   "vrrp_instance.lvs_sync_daemon_interface":
     "keel runs the IPVS sync daemon only from global_defs lvs_sync_daemon; the keyword is ignored",

@@ -20,6 +20,7 @@ import { CheckerLvsGlobals } from "./lvs-globals";
 import { ORIGIN_ENV, ProcessScheduling, settingsFor } from "./process-settings";
 import type { RsRequest } from "./rs-names";
 import { ExternalTrackers } from "./trackers";
+import { netlinkBufs } from "./rx-bufs";
 
 export type ToChild = { type: "reload" } | { type: "stop" } | { type: "rs"; request: RsRequest };
 export type FromChild =
@@ -189,8 +190,10 @@ class AddressWatch {
   async watch(config: KeelConfig): Promise<void> {
     if (this.watcher || !config.virtualServers.some((vs) => vs.haSuspend)) return;
     const { Rtnl, watchRtnl } = await import("../../native-bindings/netlink");
+    // keepalived's checker process sizes its netlink sockets with lvs_netlink_*_rcv_bufs
+    const bufs = netlinkBufs(config.globalDefs, "lvs");
     const resync = () => {
-      const r = Rtnl.open();
+      const r = Rtnl.open(bufs.cmd);
       try {
         this.addresses = new Set(r.listAddresses().map((a) => a.address));
       } finally {
@@ -205,7 +208,7 @@ class AddressWatch {
         else this.addresses.delete(e.addr.address);
       } else return;
       this.changed();
-    });
+    }, bufs.monitor);
   }
 
   close(): void {

@@ -46,6 +46,7 @@ import { ReloadTimeWatch } from "./reload-time";
 import { runStartStopScript } from "./start-stop-scripts";
 import { type TrackResults, statusOf } from "./status";
 import { type ReloadPlan, VrrpDriver } from "./vrrp-driver";
+import { netlinkBufs } from "./rx-bufs";
 import { BfdDriver } from "./bfd-driver";
 import type { BfdNet } from "./bfd-net";
 
@@ -256,7 +257,8 @@ export class Daemon {
     }
     this.pids = pids;
     try {
-      this.kernel = this.o.kernel ?? new (await import("./kernel-linux")).LinuxKernel();
+      this.kernel =
+        this.o.kernel ?? new (await import("./kernel-linux")).LinuxKernel(netlinkBufs(this.config.globalDefs, "vrrp"));
       return true;
     } catch (e) {
       this.log.error(`cannot open the kernel interfaces (netlink): ${(e as Error).message}`);

@@ -44,6 +44,7 @@ import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
 import { logDad, usable, usableSource } from "./source-address";
 import { PromoteSecondaries } from "./promote-secondaries";
+import { memberShare } from "./rx-bufs";
 import { vmacName } from "./vmac-name";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
@@ -122,6 +123,8 @@ interface WantedChannel {
   proto: 112 | 51;
   groups: Set<string>;
   receive: boolean;
+  /** SO_RCVBUF: the receiving instances' shares (rx-bufs.ts); 0 keeps keel's default */
+  rcvbuf: number;
 }
 
 /** The interfaces an instance uses: where its VIPs go, where adverts leave, where they arrive. */
@@ -668,9 +671,18 @@ export class VrrpDriver {
       const proto = p.auth?.type === "AH" ? 51 : 112;
       const add = (ifname: string, receive: boolean) => {
         const key = this.channelKey(ifname, p.family, proto);
-        const w = want.get(key) ?? { ifname, family: p.family, proto, groups: new Set<string>(), receive };
+        const w = want.get(key) ?? { ifname, family: p.family, proto, groups: new Set<string>(), receive, rcvbuf: 0 };
         w.receive ||= receive;
         if (receive && !p.unicast) w.groups.add(p.mcastGroup);
+        if (receive)
+          w.rcvbuf += memberShare(this.opts.config.globalDefs, {
+            family: p.family,
+            version: p.version,
+            vips: p.vips.length,
+            ah: proto === 51,
+            kernelRxBufSize: this.opts.config.vrrpInstances[p.name]?.kernelRxBufSize,
+            mtu: this.linksByName.get(ifname)?.mtu,
+          });
         want.set(key, w);
       };
       add(ifs.base, true);
@@ -686,6 +698,7 @@ export class VrrpDriver {
       ifname: w.ifname,
       proto: w.proto,
       groups: [...w.groups],
+      rcvbuf: w.rcvbuf > 0 ? w.rcvbuf : undefined,
       // a send-only channel (a VMAC) also sees its interface's traffic: the base
       // interface's channel already delivers it once
       onPacket: w.receive ? (rx) => this.onDatagram(w.ifname, rx) : () => {},
