@@ -107,6 +107,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       return EXIT_FATAL;
     }
     process.umask(mask);
+    // the config's umask then stays unapplied (runtime/process-identity.ts UMASK_FIXED_ENV)
+    process.env.KEEL_UMASK_FIXED = "1";
   }
   const facilityArg = str(opts.get("log-facility"));
   // log.ts (and pino) only when asked: -t stays light

@@ -18,7 +18,8 @@ const IPTABLES =
   "keel has no iptables/ipset firewall: the vrrp_strict / no_accept drop rules go into nftables (the nftables keyword's table, else 'keepalived'), as keepalived does where iptables is nf_tables-based (Debian 12); the keyword is ignored";
 const NFT_IPVS = "keel does not mark IPVS traffic with nftables fwmarks; the keyword is ignored";
 const NAMESPACE = "keel has no ipsets (its firewall is nftables); the keyword is ignored";
-const PROCESS_NAME = "keel does not rename its processes; the keyword is ignored";
+const PROCESS_NAME =
+  "keel runs BFD inside its daemon, which takes vrrp_process_name (or process_name); the keyword is ignored";
 const BFD_SCHEDULING =
   "keel has no BFD process: its scheduling (nice, real-time priority, CPU affinity, RLIMIT_RTTIME) is not set; the keyword is ignored";
 const BFD_NO_SWAP = "keel has no BFD process to lock in memory (mlockall); the keyword is ignored";
@@ -61,7 +62,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.bfd_rlimit_rtime": BFD_SCHEDULING,
   "global_defs.bfd_rlimit_rttime": BFD_SCHEDULING,
   "global_defs.bfd_rt_priority": BFD_SCHEDULING,
-  "global_defs.checker_process_name": PROCESS_NAME,
   "global_defs.config_save_dir": "keel does not save copies of the configuration; the keyword is ignored",
   "global_defs.data_use_instance": DUMP_FILE,
   "global_defs.dbus_no_interface_name": DBUS,
@@ -88,14 +88,11 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.json_dump_file": DUMP_FILE,
   "global_defs.json_version": "keel writes one JSON dump format; the keyword is ignored",
   "global_defs.log_unknown_vrids": "keel does not log adverts for VRIDs it has no instance for; the keyword is ignored",
-  "global_defs.lvs_process_name": PROCESS_NAME,
   "global_defs.nftables_ipvs": NFT_IPVS,
   "global_defs.nftables_ipvs_priority": NFT_IPVS,
   "global_defs.nftables_ipvs_start_fwmark": NFT_IPVS,
   "global_defs.process_monitor_rcv_bufs": PROCESS_MONITOR,
   "global_defs.process_monitor_rcv_bufs_force": PROCESS_MONITOR,
-  "global_defs.process_name": PROCESS_NAME,
-  "global_defs.process_names": PROCESS_NAME,
   "global_defs.random_seed": "keel seeds its random numbers itself; the keyword is ignored",
   "global_defs.reload_check_config": RELOAD_FILES,
   "global_defs.reload_file": RELOAD_FILES,
@@ -109,7 +106,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.stats_dump_file": DUMP_FILE,
   "global_defs.tmp_config_directory":
     "keel does not copy the configuration to a temporary directory; the keyword is ignored",
-  "global_defs.umask": "keel keeps the umask it was started with; the keyword is ignored",
   "global_defs.use_symlink_paths":
     "keel does not change how it resolves symbolic links in script paths; the keyword is ignored",
   "global_defs.v3_checksum_as_v2":
@@ -119,7 +115,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.vrrp_garp_extra_if": GARP_SPACING,
   "global_defs.vrrp_ipsets": IPTABLES,
   "global_defs.vrrp_iptables": IPTABLES,
-  "global_defs.vrrp_process_name": PROCESS_NAME,
   "global_defs.vrrp_vmac_garp_intvl": GARP_SPACING,
 
   // virtual_server

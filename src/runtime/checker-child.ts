@@ -18,6 +18,7 @@ import { CheckerDriver } from "./checker-driver";
 import { type IpvsPort, openIpvs } from "./ipvs-port";
 import { CheckerLvsGlobals } from "./lvs-globals";
 import { ORIGIN_ENV, ProcessScheduling, settingsFor } from "./process-settings";
+import { ProcessIdentity } from "./process-identity";
 import type { RsRequest } from "./rs-names";
 import { ExternalTrackers } from "./trackers";
 import { netlinkBufs } from "./rx-bufs";
@@ -63,6 +64,9 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
   // check_daemon.c start_check: checker_rt_priority, checker_no_swap, ... on this process
   const sched = new ProcessScheduling("checker", log, process.env[ORIGIN_ENV]);
   sched.apply(settingsFor("checker", o.config.globalDefs));
+  // check_daemon.c start_check: checker_process_name
+  const identity = new ProcessIdentity("checker", log);
+  identity.apply(o.config.globalDefs);
   d.start();
   trackers.start();
   reporter.start();
@@ -95,6 +99,7 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
       globals?.apply(r.config);
       sched.reset();
       sched.apply(settingsFor("checker", r.config.globalDefs));
+      identity.apply(r.config.globalDefs);
       d.reload(r.config);
       trackers = fileTrackers(r.config);
       trackers.start();

@@ -40,6 +40,7 @@ import { Notifier } from "./notify";
 import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, type PidFiles, acquirePidFiles } from "./pidfile";
 import { unsupportedReloadChanges } from "./namespace-start";
 import { ProcessScheduling, settingsFor } from "./process-settings";
+import { ProcessIdentity } from "./process-identity";
 import type { ScriptResult } from "./scripts";
 import { secureScripts } from "./script-security";
 import { ReloadTimeWatch } from "./reload-time";
@@ -150,6 +151,8 @@ export class Daemon {
   private metrics?: { stop(): void };
   /** vrrp_rt_priority, vrrp_no_swap, ...: this process is keepalived's VRRP child */
   private sched?: ProcessScheduling;
+  /** process_name / vrrp_process_name and umask (process-identity.ts) */
+  private readonly identity: ProcessIdentity;
   private removeSignals?: () => void;
   private resolveDone: (code: number) => void = () => {};
   /** the exit status, once stopped */
@@ -161,6 +164,9 @@ export class Daemon {
     this.log = o.log;
     // enable_script_security / script_user: insecure scripts are taken out before anything runs
     this.config = secureScripts(o.config, o.log);
+    // keepalived sets the umask as it reads the configuration, before any file is written
+    this.identity = new ProcessIdentity("vrrp", o.log);
+    this.identity.apply(this.config.globalDefs);
     this.notifier = new Notifier(this.config, o.log);
     this.faults = new Faults(o.log, (part) => this.fail(part));
     this.ops = new Operations({
@@ -481,6 +487,7 @@ export class Daemon {
       // reload_vrrp_thread: reset_process_priorities, then start_vrrp applies the new ones
       this.sched?.reset();
       this.sched?.apply(settingsFor("vrrp", n.config.globalDefs));
+      this.identity.apply(n.config.globalDefs);
     });
     attempt("notify", "switching notify scripts", () => this.notifier.setConfig(n.config));
     attempt("reload", "watching reload_time_file", () => this.watchReloadTime(n.config));
