@@ -93,7 +93,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.nftables_ipvs_start_fwmark": NFT_IPVS,
   "global_defs.process_monitor_rcv_bufs": PROCESS_MONITOR,
   "global_defs.process_monitor_rcv_bufs_force": PROCESS_MONITOR,
-  "global_defs.random_seed": "keel seeds its random numbers itself; the keyword is ignored",
   "global_defs.reload_check_config": RELOAD_FILES,
   "global_defs.reload_file": RELOAD_FILES,
   "global_defs.rs_init_notifies": "keel does not notify the initial state of real servers; the keyword is ignored",
@@ -162,6 +161,8 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
  * and what does the reading.
  */
 export const APPLIED_INDIRECTLY: Readonly<Record<string, string>> = {
+  "global_defs.random_seed":
+    "config/load.ts reads the file again after seeding ${_RANDOM} with it (glibc's random(), base/glibc-random.ts): repeatable values, where keepalived 2.2.7's VRRP child gets other values on each start",
   "global_defs.vrrp_version": "src/vrrp/params.ts reads it through effectiveVersion() (config/vrrp/check.ts)",
   "vrrp_instance.native_ipv6": "src/vrrp/params.ts reads it through instanceFamily() (config/vrrp/check.ts)",
   "vrrp_instance.no_virtual_ipaddress":
