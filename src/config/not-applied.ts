@@ -63,7 +63,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.bfd_rlimit_rttime": BFD_SCHEDULING,
   "global_defs.bfd_rt_priority": BFD_SCHEDULING,
   "global_defs.config_save_dir": "keel does not save copies of the configuration; the keyword is ignored",
-  "global_defs.data_use_instance": DUMP_FILE,
   "global_defs.dbus_no_interface_name": DBUS,
   "global_defs.dbus_service_name": DBUS,
   "global_defs.disable_local_igmp": "keel does not change IGMP/MLD reporting; the keyword is ignored",

@@ -53,6 +53,8 @@ async function run(
   rmSync(touched, { force: true });
   const p = start(conf("kvrrp", touched));
   await p.waitFor(/\(A\) Entering BACKUP STATE/, 30_000);
+  // SIGHUP is handled from here on (both log it once their handlers are in place)
+  await p.waitFor(/Startup complete/, 30_000);
   const pid = vrrpPid(p);
   const vrrp = comm(pid);
   await eventually(() => existsSync(touched), 10_000);
