@@ -719,7 +719,12 @@ export class Daemon {
         if (!(sig === "SIGINT" && this.o.ignoreSigint)) this.stop(sig);
       },
       reload: this.faults.guard("reload", "SIGHUP", () => void this.reload()),
-      writeData: dump("SIGUSR1", "data", () => writeData(d().router, at, this.config, this.o.netNamespace), "Printing VRRP data on signal"),
+      writeData: dump(
+        "SIGUSR1",
+        "data",
+        () => writeData(d().router, at, this.config, this.o.netNamespace),
+        "Printing VRRP data on signal",
+      ),
       writeStats: dump("SIGUSR2", "stats", () => writeStats(d().router, d().dropped), "Printing VRRP stats on signal"),
       writeJson: dump(
         "SIGJSON",
