@@ -76,8 +76,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.enable_snmp_rfcv3": SNMP,
   "global_defs.enable_snmp_vrrp": SNMP,
   "global_defs.enable_traps": SNMP,
-  "global_defs.fifo_write_vrrp_states_on_reload":
-    "keel does not write every instance's state to the notify FIFO after a reload; the keyword is ignored",
   "global_defs.include_check":
     "keel does not check included files' state (match, read, brace_match); the keyword is ignored",
   "global_defs.iproute_etc_dir":

@@ -490,6 +490,17 @@ export class Daemon {
       this.identity.apply(n.config.globalDefs);
     });
     attempt("notify", "switching notify scripts", () => this.notifier.setConfig(n.config));
+    attempt("notify", "writing the states to the notify FIFOs", () => {
+      // what the reload carried over (fifo_write_vrrp_states_on_reload)
+      const added = new Set(n.plan.added.map((v) => v.name));
+      const router = n.plan.next;
+      this.notifier.reloadStates(
+        [...router.groups.values()].filter((g) => g.members.every((m) => !added.has(m.name))),
+        [...router.instances.values()]
+          .filter((i) => !added.has(i.name))
+          .map((i) => ({ name: i.name, state: i.state, priority: i.effectivePriority })),
+      );
+    });
     attempt("reload", "watching reload_time_file", () => this.watchReloadTime(n.config));
     attempt("lvs-sync", "reloading the sync daemon", () => this.ensureSyncd(n.config));
     attempt("checkers", "reloading the checker process", () => {
