@@ -16,7 +16,8 @@ const SNMP = "keel has no SNMP agent (it serves Prometheus metrics with --metric
 const DBUS = "keel has no D-Bus service (the control socket offers state and commands); the keyword is ignored";
 const IPTABLES =
   "keel has no iptables/ipset firewall: the vrrp_strict / no_accept drop rules go into nftables (the nftables keyword's table, else 'keepalived'), as keepalived does where iptables is nf_tables-based (Debian 12); the keyword is ignored";
-const NFT_IPVS = "keel does not mark IPVS traffic with nftables fwmarks; the keyword is ignored";
+const NFT_IPVS =
+  "keel does not turn a virtual_server_group's address ranges into nftables fwmarks and one fwmark service: each address stays an IPVS service of its own; the keyword is ignored";
 const NAMESPACE = "keel has no ipsets (its firewall is nftables); the keyword is ignored";
 const PROCESS_NAME =
   "keel runs BFD inside its daemon, which takes vrrp_process_name (or process_name); the keyword is ignored";
