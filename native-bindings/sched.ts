@@ -26,6 +26,7 @@ const SYMBOLS = {
   setpriority: { args: [i32, u32, i32], returns: i32 },
   mlockall: { args: [i32], returns: i32 },
   munlockall: { args: [], returns: i32 },
+  prctl: { args: [i32, FFIType.ptr, u64, u64, u64], returns: i32 },
 } as const;
 let opened: ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"] | undefined;
 function lib() {
@@ -138,4 +139,19 @@ export function ownScheduling(): { nice: number; cpus: number[] } {
   const nice = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
   const list = /^Cpus_allowed_list:\s*(.*)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "";
   return { nice, cpus: parseCpuList(list) };
+}
+
+const PR_SET_NAME = 15;
+/** TASK_COMM_LEN: the kernel keeps 15 bytes and a NUL */
+export const TASK_COMM_LEN = 16;
+
+/**
+ * The calling thread's name (prctl PR_SET_NAME, as keepalived's set_process_name): on the
+ * main thread it is the process's /proc/PID/comm, what ps and pgrep show. The kernel cuts
+ * it to 15 bytes.
+ */
+export function setThreadName(name: string): void {
+  const b = new Uint8Array(TASK_COMM_LEN);
+  b.set(new TextEncoder().encode(name).subarray(0, TASK_COMM_LEN - 1));
+  check("prctl(PR_SET_NAME)", lib().prctl(PR_SET_NAME, ptr(b), 0n, 0n, 0n), name);
 }

@@ -92,6 +92,12 @@ export interface VrrpSocketOptions {
    * IP(V6)_FREEBIND first, as keepalived, so the address need not be configured yet.
    */
   source?: string;
+  /**
+   * SO_RCVBUF in bytes as keepalived sets it from vrrp_rx_bufs_policy / kernel_rx_buf_size
+   * (plain SO_RCVBUF: the kernel caps it at net.core.rmem_max and doubles it); without
+   * it keel's own 1 MiB (forced)
+   */
+  rcvbuf?: number;
 }
 
 export interface VrrpSocket {
@@ -162,7 +168,8 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
     check("setsockopt(SO_BINDTODEVICE)", libc.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length), o.ifname);
     // a 1 MiB receive queue rides out a burst (many instances, a flood) while the main
     // thread is busy; SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN
-    if (Number(libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, int32(1 << 20), 4)) !== 0)
+    if (o.rcvbuf !== undefined) setInt(fd, SOL_SOCKET, SO_RCVBUF, o.rcvbuf, "SO_RCVBUF");
+    else if (Number(libc.setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, int32(1 << 20), 4)) !== 0)
       setInt(fd, SOL_SOCKET, SO_RCVBUF, 1 << 20, "SO_RCVBUF");
     if (!v6) {
       setInt(fd, IPPROTO_IP, IP_HDRINCL, 1, "IP_HDRINCL");

@@ -114,6 +114,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       return EXIT_FATAL;
     }
     process.umask(mask);
+    // the config's umask then stays unapplied (runtime/process-identity.ts UMASK_FIXED_ENV)
+    process.env.KEEL_UMASK_FIXED = "1";
   }
   const facilityArg = str(opts.get("log-facility"));
   // log.ts (and pino) only when asked: -t stays light
@@ -286,7 +288,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   if (opts.has("address-monitoring")) {
     const { LinuxKernel } = await import("./runtime/kernel-linux");
     const { logAddressChanges } = await import("./runtime/address-log");
-    kernel = logAddressChanges(new LinuxKernel(), log);
+    const { netlinkBufs } = await import("./runtime/rx-bufs");
+    kernel = logAddressChanges(new LinuxKernel(netlinkBufs(result.config.globalDefs, "vrrp")), log);
   }
   // keepalived's xdaemon: chdir("/") in the background process
   if (bg) process.chdir("/");

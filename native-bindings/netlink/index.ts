@@ -2,4 +2,5 @@
 export { NetlinkError } from "./error";
 export { watchRtnl } from "./monitor";
 export { Rtnl } from "./rtnl";
+export type { RcvBuf } from "./socket";
 export type { AddressInfo, AddressSpec, LinkInfo, RouteSpec, RtnlEvent, RuleSpec } from "./types";

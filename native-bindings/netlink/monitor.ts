@@ -14,15 +14,17 @@ import { parseMessages } from "./codec";
 import * as K from "./constants";
 import { ENOBUFS } from "./error";
 import { decodeAddress, decodeLink } from "./messages";
-import { NetlinkSocket } from "./socket";
+import { NetlinkSocket, type RcvBuf } from "./socket";
 import type { RtnlEvent } from "./types";
 
 const RCVBUF = 8 << 20;
 
-export function watchRtnl(onEvent: (e: RtnlEvent | { type: "overrun" }) => void): { close(): void } {
+/** `rcvbuf`: the configured receive buffer (keepalived's *_netlink_monitor_rcv_bufs), else keel's own 8 MiB */
+export function watchRtnl(onEvent: (e: RtnlEvent | { type: "overrun" }) => void, rcvbuf?: RcvBuf): { close(): void } {
   const sock = NetlinkSocket.open({
     groups: K.RTMGRP_LINK | K.RTMGRP_IPV4_IFADDR | K.RTMGRP_IPV6_IFADDR,
-    rcvbuf: RCVBUF,
+    rcvbuf: rcvbuf?.bytes ?? RCVBUF,
+    rcvbufForce: rcvbuf?.force,
   });
   let closed = false;
   const drain = (): void => {

@@ -25,7 +25,7 @@ import {
   setLinkUpRequest,
 } from "./messages";
 import type { NlMessage } from "./codec";
-import { type AckOutcome, NetlinkSocket } from "./socket";
+import { type AckOutcome, NetlinkSocket, type RcvBuf } from "./socket";
 import type { AddressInfo, AddressSpec, LinkInfo, RouteSpec, RuleSpec } from "./types";
 
 /**
@@ -61,8 +61,11 @@ export class Rtnl {
     this.sock = sock;
   }
 
-  static open(): Rtnl {
-    return new Rtnl(NetlinkSocket.open({ rcvbuf: RCVBUF }));
+  /** `rcvbuf`: the configured receive buffer (keepalived's *_netlink_cmd_rcv_bufs), else keel's own */
+  static open(rcvbuf?: RcvBuf): Rtnl {
+    return new Rtnl(
+      NetlinkSocket.open(rcvbuf ? { rcvbuf: rcvbuf.bytes, rcvbufForce: rcvbuf.force } : { rcvbuf: RCVBUF }),
+    );
   }
 
   close(): void {

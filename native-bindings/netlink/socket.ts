@@ -31,6 +31,17 @@ export interface OpenOptions {
   groups?: number;
   /** SO_RCVBUF(FORCE) in bytes */
   rcvbuf?: number;
+  /**
+   * true: SO_RCVBUFFORCE (past net.core.rmem_max; needs CAP_NET_ADMIN), else SO_RCVBUF;
+   * false: SO_RCVBUF only (capped at rmem_max), as keepalived without `*_rcv_bufs_force`
+   */
+  rcvbufForce?: boolean;
+}
+
+/** A socket receive buffer as keepalived's `*_rcv_bufs` / `*_rcv_bufs_force` set it. */
+export interface RcvBuf {
+  bytes: number;
+  force: boolean;
 }
 
 /** How one request ended: errno 0 = ACK; `extack` is the kernel's text, `detail` keel's own. */
@@ -78,7 +89,7 @@ export class NetlinkSocket {
         const v = Buffer.alloc(4);
         v.writeInt32LE(o.rcvbuf, 0);
         // FORCE needs CAP_NET_ADMIN (which every rtnetlink change needs anyway); else the capped one
-        if (libc.setsockopt(fd, K.SOL_SOCKET, K.SO_RCVBUFFORCE, v, 4) !== 0)
+        if (o.rcvbufForce === false || libc.setsockopt(fd, K.SOL_SOCKET, K.SO_RCVBUFFORCE, v, 4) !== 0)
           libc.setsockopt(fd, K.SOL_SOCKET, K.SO_RCVBUF, v, 4);
       }
       const sa = Buffer.alloc(12);

@@ -1,6 +1,6 @@
 /**
  * nf_tables netlink numbers (linux/netfilter/nf_tables.h, linux/netfilter/nfnetlink.h),
- * only those keel's VRRP firewall sends: the same table, chains, sets and rules as
+ * only those keel's VRRP firewall sends: the same table, chains, sets, maps and rules as
  * keepalived 2.2.7's vrrp_nftables.c. Pure data.
  */
 export const NETLINK_NETFILTER = 12;
@@ -33,6 +33,8 @@ export const NFTA_SET = {
   FLAGS: 3,
   KEY_TYPE: 4,
   KEY_LEN: 5,
+  DATA_TYPE: 6,
+  DATA_LEN: 7,
   DESC: 9,
   ID: 10,
   USERDATA: 13,
@@ -40,6 +42,7 @@ export const NFTA_SET = {
 export const NFTA_SET_DESC_SIZE = 1;
 export const NFTA_SET_ELEM_LIST = { TABLE: 1, SET: 2, ELEMENTS: 3, SET_ID: 4 } as const;
 export const NFTA_SET_ELEM_KEY = 1;
+export const NFTA_SET_ELEM_DATA = 2;
 export const NFTA_LIST_ELEM = 1;
 export const NFTA_DATA = { VALUE: 1, VERDICT: 2 } as const;
 export const NFTA_VERDICT = { CODE: 1, CHAIN: 2 } as const;
@@ -48,7 +51,8 @@ export const NFTA_EXPR = { NAME: 1, DATA: 2 } as const;
 export const NFTA_PAYLOAD = { DREG: 1, BASE: 2, OFFSET: 3, LEN: 4 } as const;
 export const NFTA_META = { DREG: 1, KEY: 2 } as const;
 export const NFTA_CMP = { SREG: 1, OP: 2, DATA: 3 } as const;
-export const NFTA_LOOKUP = { SET: 1, SREG: 2, SET_ID: 4 } as const;
+export const NFTA_LOOKUP = { SET: 1, SREG: 2, DREG: 3, SET_ID: 4 } as const;
+export const NFTA_DUP = { SREG_ADDR: 1, SREG_DEV: 2 } as const;
 export const NFTA_BITWISE = { SREG: 1, DREG: 2, LEN: 3, MASK: 4, XOR: 5 } as const;
 export const NFTA_IMMEDIATE = { DREG: 1, DATA: 2 } as const;
 
@@ -60,7 +64,7 @@ export const NFT_PAYLOAD_NETWORK_HEADER = 1;
 export const NFT_PAYLOAD_TRANSPORT_HEADER = 2;
 export const NFT_CMP_EQ = 0;
 /** enum nft_meta_keys */
-export const NFT_META = { IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7 } as const;
+export const NFT_META = { IIF: 4, OIF: 5, IIFNAME: 6, OIFNAME: 7, L4PROTO: 16, OIFKIND: 27 } as const;
 /** verdicts: NF_DROP, NF_ACCEPT, NFT_GOTO (-4) */
 export const NF_DROP = 0;
 export const NF_ACCEPT = 1;
@@ -69,6 +73,7 @@ export const NFT_GOTO = -4;
 export const NF_INET_LOCAL_IN = 1;
 export const NF_INET_LOCAL_OUT = 3;
 export const NFT_SET_CONSTANT = 0x2;
+export const NFT_SET_MAP = 0x8;
 
 /** nftables' datatype numbers (nftables include/datatype.h), as set key types; a concatenation is (a << 6) | b */
 export const NFT_TYPE = { IPADDR: 7, IP6ADDR: 8, IFINDEX: 20, ICMPV6_TYPE: 29, IFNAME: 41 } as const;

@@ -20,7 +20,8 @@ export type Expr =
   | { expr: "meta"; key: number; dreg: number }
   | { expr: "cmp-eq"; sreg: number; data: Uint8Array }
   | { expr: "bitwise"; sreg: number; dreg: number; mask: Uint8Array; xor: Uint8Array }
-  | { expr: "lookup"; sreg: number; set: string }
+  | { expr: "lookup"; sreg: number; set: string; dreg?: number }
+  | { expr: "dup"; sregAddr: number; sregDev: number }
   | { expr: "counter" }
   | { expr: "verdict"; verdict: Verdict };
 
@@ -32,8 +33,18 @@ export type NftOp =
   | (Where & { op: "new-table" })
   | (Where & { op: "del-table" })
   | (Where & { op: "new-chain"; chain: string; hook?: { hook: "input" | "output"; priority: number } })
-  | (Where & { op: "new-set"; set: string; keyType: number; keyLen: number; constant?: boolean; size?: number })
-  | (Where & { op: "new-elems" | "del-elems"; set: string; keys: Uint8Array[] })
+  | (Where & {
+      op: "new-set";
+      set: string;
+      keyType: number;
+      keyLen: number;
+      constant?: boolean;
+      size?: number;
+      /** a map: its data's type and length (NFT_SET_MAP) */
+      map?: { dataType: number; dataLen: number };
+    })
+  /** `data`, for a map's elements: each key's value, in the same order */
+  | (Where & { op: "new-elems" | "del-elems"; set: string; keys: Uint8Array[]; data?: Uint8Array[] })
   | (Where & { op: "new-rule"; chain: string; exprs: Expr[] });
 
 // ---------------------------------------------------------------- TLVs
@@ -107,10 +118,13 @@ function encodeExpr(e: Expr, setId: (set: string) => number | undefined): Uint8A
       return expr(
         "lookup",
         be32(C.NFTA_LOOKUP.SREG, e.sreg),
+        ...(e.dreg === undefined ? [] : [be32(C.NFTA_LOOKUP.DREG, e.dreg)]),
         str(C.NFTA_LOOKUP.SET, e.set),
         ...(id === undefined ? [] : [be32(C.NFTA_LOOKUP.SET_ID, id)]),
       );
     }
+    case "dup":
+      return expr("dup", be32(C.NFTA_DUP.SREG_ADDR, e.sregAddr), be32(C.NFTA_DUP.SREG_DEV, e.sregDev));
     case "counter":
       return expr("counter");
     case "verdict": {
@@ -133,7 +147,10 @@ function encodeExpr(e: Expr, setId: (set: string) => number | undefined): Uint8A
  * address or ICMPv6 type; a concatenation says "none" and adds the merge flags nft
  * always writes for one. The kernel stores it for `nft list` only.
  */
-function setUserdata(keyType: number): Uint8Array {
+function setUserdata(keyType: number, map: boolean): Uint8Array {
+  // an interface index is in host order (keepalived's setup_set: key and map data alike)
+  if (keyType === C.NFT_TYPE.IFINDEX)
+    return map ? Uint8Array.of(0, 4, 1, 0, 0, 0, 1, 4, 1, 0, 0, 0) : Uint8Array.of(0, 4, 1, 0, 0, 0);
   if (keyType >> C.NFT_TYPE_BITS === 0) return Uint8Array.of(0, 4, 2, 0, 0, 0);
   return Uint8Array.of(0, 4, 0, 0, 0, 0, 3, 8, 0, 4, 0x0d, 0, 0, 0, 1, 0);
 }
@@ -162,17 +179,21 @@ function body(op: NftOp, setId: (set: string) => number | undefined, newId: () =
       return cat([
         table,
         str(C.NFTA_SET.NAME, op.set),
-        be32(C.NFTA_SET.FLAGS, op.constant ? C.NFT_SET_CONSTANT : 0),
+        be32(C.NFTA_SET.FLAGS, (op.constant ? C.NFT_SET_CONSTANT : 0) | (op.map ? C.NFT_SET_MAP : 0)),
         be32(C.NFTA_SET.KEY_TYPE, op.keyType),
         be32(C.NFTA_SET.KEY_LEN, op.keyLen),
+        ...(op.map ? [be32(C.NFTA_SET.DATA_TYPE, op.map.dataType), be32(C.NFTA_SET.DATA_LEN, op.map.dataLen)] : []),
         be32(C.NFTA_SET.ID, newId()),
         ...(op.size === undefined ? [] : [nest(C.NFTA_SET.DESC, be32(C.NFTA_SET_DESC_SIZE, op.size))]),
-        tlv(C.NFTA_SET.USERDATA, setUserdata(op.keyType)),
+        tlv(C.NFTA_SET.USERDATA, setUserdata(op.keyType, !!op.map)),
       ]);
     case "new-elems":
     case "del-elems": {
       const id = op.op === "new-elems" ? setId(op.set) : undefined;
-      const elems = op.keys.map((k, i) => nest(i + 1, value(C.NFTA_SET_ELEM_KEY, k)));
+      const elems = op.keys.map((k, i) => {
+        const d = op.data?.[i];
+        return nest(i + 1, value(C.NFTA_SET_ELEM_KEY, k), ...(d ? [value(C.NFTA_SET_ELEM_DATA, d)] : []));
+      });
       return cat([
         table,
         str(C.NFTA_SET_ELEM_LIST.SET, op.set),
@@ -271,7 +292,7 @@ export function describeOp(op: NftOp): string {
     case "new-chain":
       return `add chain ${fam} ${op.table} ${op.chain}`;
     case "new-set":
-      return `add set ${fam} ${op.table} ${op.set}`;
+      return `add ${op.map ? "map" : "set"} ${fam} ${op.table} ${op.set}`;
     case "new-elems":
       return `add element ${fam} ${op.table} ${op.set} (${op.keys.length})`;
     case "del-elems":

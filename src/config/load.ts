@@ -13,7 +13,13 @@ export function formatOf(path: string, explicit?: string): ConfigFormat {
 }
 
 export function loadConfig(path: string, opts: ParseOptions & { format?: ConfigFormat } = {}): ParseResult {
-  if (formatOf(path, opts.format) === "conf") return parseConf(path, opts);
+  if (formatOf(path, opts.format) === "conf") {
+    const r = parseConf(path, opts);
+    // random_seed: keepalived's children read the file again after srandom(seed), so
+    // their ${_RANDOM}s are the seed's (lib/parser.c); keel's one process does the same
+    const seed = r.config.globalDefs.randomSeed;
+    return seed === undefined || opts.randomSeed !== undefined ? r : parseConf(path, { ...opts, randomSeed: seed });
+  }
   let text: string;
   try {
     text = readFileSync(path, "utf8");

@@ -17,13 +17,16 @@ const SNMP =
 const DBUS = "keel has no D-Bus service (the control socket offers state and commands); the keyword is ignored";
 const IPTABLES =
   "keel has no iptables/ipset firewall: the vrrp_strict / no_accept drop rules go into nftables (the nftables keyword's table, else 'keepalived'), as keepalived does where iptables is nf_tables-based (Debian 12); the keyword is ignored";
-const NFT_IPVS = "keel does not mark IPVS traffic with nftables fwmarks; the keyword is ignored";
+const NFT_IPVS =
+  "keel does not turn a virtual_server_group's address ranges into nftables fwmarks and one fwmark service: each address stays an IPVS service of its own; the keyword is ignored";
 const NAMESPACE = "keel has no ipsets (its firewall is nftables); the keyword is ignored";
-const PROCESS_NAME = "keel does not rename its processes; the keyword is ignored";
+const PROCESS_NAME =
+  "keel runs BFD inside its daemon, which takes vrrp_process_name (or process_name); the keyword is ignored";
 const BFD_SCHEDULING =
   "keel has no BFD process: its scheduling (nice, real-time priority, CPU affinity, RLIMIT_RTTIME) is not set; the keyword is ignored";
 const BFD_NO_SWAP = "keel has no BFD process to lock in memory (mlockall); the keyword is ignored";
-const NETLINK_BUFS = "keel leaves its netlink socket receive buffers at the system default; the keyword is ignored";
+const PROCESS_MONITOR =
+  "keel's track_process reads /proc, with no proc-connector netlink socket whose buffer could be sized; the keyword is ignored";
 const BFD = "keel runs no BFD checker: the session runs, but BFD_CHECK does not act on it; the keyword is ignored";
 const BFD_CHECKER =
   "keel runs the session (and with `checker` alone does not tell VRRP), but BFD_CHECK does not act on it: no real server follows it";
@@ -61,9 +64,7 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.bfd_rlimit_rtime": BFD_SCHEDULING,
   "global_defs.bfd_rlimit_rttime": BFD_SCHEDULING,
   "global_defs.bfd_rt_priority": BFD_SCHEDULING,
-  "global_defs.checker_process_name": PROCESS_NAME,
   "global_defs.config_save_dir": "keel does not save copies of the configuration; the keyword is ignored",
-  "global_defs.data_use_instance": DUMP_FILE,
   "global_defs.dbus_no_interface_name": DBUS,
   "global_defs.dbus_service_name": DBUS,
   "global_defs.disable_local_igmp": "keel does not change IGMP/MLD reporting; the keyword is ignored",
@@ -71,8 +72,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel always picks up an interface that appears after start (keepalived only with this keyword); keel uses it only to leave out `keel -t`'s missing-interface warnings",
   "global_defs.enable_dbus": DBUS,
   "global_defs.enable_snmp_checker": SNMP,
-  "global_defs.fifo_write_vrrp_states_on_reload":
-    "keel does not write every instance's state to the notify FIFO after a reload; the keyword is ignored",
   "global_defs.include_check":
     "keel does not check included files' state (match, read, brace_match); the keyword is ignored",
   "global_defs.iproute_etc_dir":
@@ -82,19 +81,11 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.json_dump_file": DUMP_FILE,
   "global_defs.json_version": "keel writes one JSON dump format; the keyword is ignored",
   "global_defs.log_unknown_vrids": "keel does not log adverts for VRIDs it has no instance for; the keyword is ignored",
-  "global_defs.lvs_netlink_cmd_rcv_bufs": NETLINK_BUFS,
-  "global_defs.lvs_netlink_cmd_rcv_bufs_force": NETLINK_BUFS,
-  "global_defs.lvs_netlink_monitor_rcv_bufs": NETLINK_BUFS,
-  "global_defs.lvs_netlink_monitor_rcv_bufs_force": NETLINK_BUFS,
-  "global_defs.lvs_process_name": PROCESS_NAME,
   "global_defs.nftables_ipvs": NFT_IPVS,
   "global_defs.nftables_ipvs_priority": NFT_IPVS,
   "global_defs.nftables_ipvs_start_fwmark": NFT_IPVS,
-  "global_defs.process_monitor_rcv_bufs": NETLINK_BUFS,
-  "global_defs.process_monitor_rcv_bufs_force": NETLINK_BUFS,
-  "global_defs.process_name": PROCESS_NAME,
-  "global_defs.process_names": PROCESS_NAME,
-  "global_defs.random_seed": "keel seeds its random numbers itself; the keyword is ignored",
+  "global_defs.process_monitor_rcv_bufs": PROCESS_MONITOR,
+  "global_defs.process_monitor_rcv_bufs_force": PROCESS_MONITOR,
   "global_defs.reload_check_config": RELOAD_FILES,
   "global_defs.reload_file": RELOAD_FILES,
   "global_defs.rs_init_notifies": "keel does not notify the initial state of real servers; the keyword is ignored",
@@ -106,7 +97,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.stats_dump_file": DUMP_FILE,
   "global_defs.tmp_config_directory":
     "keel does not copy the configuration to a temporary directory; the keyword is ignored",
-  "global_defs.umask": "keel keeps the umask it was started with; the keyword is ignored",
   "global_defs.use_symlink_paths":
     "keel does not change how it resolves symbolic links in script paths; the keyword is ignored",
   "global_defs.v3_checksum_as_v2":
@@ -116,15 +106,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.vrrp_garp_extra_if": GARP_SPACING,
   "global_defs.vrrp_ipsets": IPTABLES,
   "global_defs.vrrp_iptables": IPTABLES,
-  "global_defs.vrrp_netlink_cmd_rcv_bufs": NETLINK_BUFS,
-  "global_defs.vrrp_netlink_cmd_rcv_bufs_force": NETLINK_BUFS,
-  "global_defs.vrrp_netlink_monitor_rcv_bufs": NETLINK_BUFS,
-  "global_defs.vrrp_netlink_monitor_rcv_bufs_force": NETLINK_BUFS,
-  "global_defs.vrrp_process_name": PROCESS_NAME,
-  "global_defs.vrrp_rx_bufs_multiplier":
-    "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
-  "global_defs.vrrp_rx_bufs_policy":
-    "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
   "global_defs.vrrp_vmac_garp_intvl": GARP_SPACING,
 
   // virtual_server
@@ -145,8 +126,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.auth_hmac.time_window": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.debug": "keel has no per-instance debug level (use -D); the keyword is ignored",
   "vrrp_instance.garp_extra_if": GARP_SPACING,
-  "vrrp_instance.kernel_rx_buf_size":
-    "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
   "vrrp_instance.linkbeat_use_polling": LINKBEAT,
   "vrrp_instance.lvs_sync_daemon_interface":
     "keel runs the IPVS sync daemon only from global_defs lvs_sync_daemon; the keyword is ignored",
@@ -174,6 +153,8 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
  * and what does the reading.
  */
 export const APPLIED_INDIRECTLY: Readonly<Record<string, string>> = {
+  "global_defs.random_seed":
+    "config/load.ts reads the file again after seeding ${_RANDOM} with it (glibc's random(), base/glibc-random.ts): repeatable values, where keepalived 2.2.7's VRRP child gets other values on each start",
   "global_defs.vrrp_version": "src/vrrp/params.ts reads it through effectiveVersion() (config/vrrp/check.ts)",
   "vrrp_instance.native_ipv6": "src/vrrp/params.ts reads it through instanceFamily() (config/vrrp/check.ts)",
   "vrrp_instance.no_virtual_ipaddress":

@@ -7,7 +7,7 @@
  */
 import { hostname } from "node:os";
 import { dirname } from "node:path";
-import { mulberry32 } from "../base/random";
+import { glibcRandom } from "../base/glibc-random";
 import { type Diagnostics, type SourceLoc, formatLoc } from "./diagnostics";
 import { type ConfigSource, SourceReadError, hasWildcards, resolveInclude } from "./source";
 
@@ -24,7 +24,10 @@ export interface PreprocessOptions {
   configId?: string;
   /** the value of ${_INSTANCE}; defaults to the config id */
   instance?: string;
-  /** seed for ${_RANDOM} so that tests are repeatable */
+  /**
+   * srandom()'s seed for ${_RANDOM}: global_defs random_seed (load.ts reads the file again
+   * with it, as keepalived's children do), else the time in seconds as keepalived
+   */
   randomSeed?: number;
   env?: Record<string, string | undefined>;
 }
@@ -110,7 +113,7 @@ export function preprocessTo(
 ): void {
   const defs = new Map<string, Definition>();
   const configId = opts.configId ?? defaultConfigId();
-  const random = mulberry32(opts.randomSeed ?? Date.now());
+  const random = glibcRandom(opts.randomSeed ?? Math.floor(Date.now() / 1000));
   const env = opts.env ?? process.env;
   const includeStack: { id: string; file: string; loc?: SourceLoc }[] = [];
   let generated = 0;
@@ -139,10 +142,14 @@ export function preprocessTo(
   builtin(
     "_RANDOM",
     (p) => {
-      // ${_RANDOM [MIN [MAX]]}: defaults MIN=0, MAX=32767 (keepalived.conf(5))
-      const lo = p.length === 2 ? Number(p[0]) : 0;
-      const hi = p.length === 2 ? Number(p[1]) : p.length === 1 ? Number(p[0]) : 32767;
-      return String(lo + Math.floor(random() * (hi - lo + 1)));
+      // ${_RANDOM [MIN [MAX]]}: defaults MIN=0, MAX=32767; random() % (MAX - MIN + 1) + MIN
+      // (keepalived lib/parser.c get_random: a single parameter is MIN)
+      const lo = p.length >= 1 ? Number(p[0]) : 0;
+      const hi = p.length === 2 ? Number(p[1]) : 32767;
+      // MAX < MIN: the unsigned span wraps, so random() is used whole
+      const span = hi - lo + 1;
+      const r = random();
+      return String((span > 0 ? r % span : r) + lo);
     },
     0,
     2,

@@ -18,8 +18,10 @@ import { CheckerDriver } from "./checker-driver";
 import { type IpvsPort, openIpvs } from "./ipvs-port";
 import { CheckerLvsGlobals } from "./lvs-globals";
 import { ORIGIN_ENV, ProcessScheduling, settingsFor } from "./process-settings";
+import { ProcessIdentity } from "./process-identity";
 import type { RsRequest } from "./rs-names";
 import { ExternalTrackers } from "./trackers";
+import { netlinkBufs } from "./rx-bufs";
 
 export type ToChild = { type: "reload" } | { type: "stop" } | { type: "rs"; request: RsRequest };
 export type FromChild =
@@ -62,6 +64,9 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
   // check_daemon.c start_check: checker_rt_priority, checker_no_swap, ... on this process
   const sched = new ProcessScheduling("checker", log, process.env[ORIGIN_ENV]);
   sched.apply(settingsFor("checker", o.config.globalDefs));
+  // check_daemon.c start_check: checker_process_name
+  const identity = new ProcessIdentity("checker", log);
+  identity.apply(o.config.globalDefs);
   d.start();
   trackers.start();
   reporter.start();
@@ -94,6 +99,7 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
       globals?.apply(r.config);
       sched.reset();
       sched.apply(settingsFor("checker", r.config.globalDefs));
+      identity.apply(r.config.globalDefs);
       d.reload(r.config);
       trackers = fileTrackers(r.config);
       trackers.start();
@@ -189,8 +195,10 @@ class AddressWatch {
   async watch(config: KeelConfig): Promise<void> {
     if (this.watcher || !config.virtualServers.some((vs) => vs.haSuspend)) return;
     const { Rtnl, watchRtnl } = await import("../../native-bindings/netlink");
+    // keepalived's checker process sizes its netlink sockets with lvs_netlink_*_rcv_bufs
+    const bufs = netlinkBufs(config.globalDefs, "lvs");
     const resync = () => {
-      const r = Rtnl.open();
+      const r = Rtnl.open(bufs.cmd);
       try {
         this.addresses = new Set(r.listAddresses().map((a) => a.address));
       } finally {
@@ -205,7 +213,7 @@ class AddressWatch {
         else this.addresses.delete(e.addr.address);
       } else return;
       this.changed();
-    });
+    }, bufs.monitor);
   }
 
   close(): void {

@@ -43,12 +43,14 @@ import { Notifier } from "./notify";
 import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, type PidFiles, acquirePidFiles } from "./pidfile";
 import { unsupportedReloadChanges } from "./namespace-start";
 import { ProcessScheduling, settingsFor } from "./process-settings";
+import { ProcessIdentity } from "./process-identity";
 import type { ScriptResult } from "./scripts";
 import { scriptPath, secureScripts } from "./script-security";
 import { ReloadTimeWatch } from "./reload-time";
 import { runStartStopScript } from "./start-stop-scripts";
 import { type TrackResults, statusOf } from "./status";
 import { type ReloadPlan, VrrpDriver } from "./vrrp-driver";
+import { netlinkBufs } from "./rx-bufs";
 import { BfdDriver } from "./bfd-driver";
 import type { BfdNet } from "./bfd-net";
 
@@ -157,6 +159,8 @@ export class Daemon {
   private metrics?: { stop(): void };
   /** vrrp_rt_priority, vrrp_no_swap, ...: this process is keepalived's VRRP child */
   private sched?: ProcessScheduling;
+  /** process_name / vrrp_process_name and umask (process-identity.ts) */
+  private readonly identity: ProcessIdentity;
   private removeSignals?: () => void;
   private resolveDone: (code: number) => void = () => {};
   /** the exit status, once stopped */
@@ -168,6 +172,9 @@ export class Daemon {
     this.log = o.log;
     // enable_script_security / script_user: insecure scripts are taken out before anything runs
     this.config = secureScripts(o.config, o.log);
+    // keepalived sets the umask as it reads the configuration, before any file is written
+    this.identity = new ProcessIdentity("vrrp", o.log);
+    this.identity.apply(this.config.globalDefs);
     this.notifier = new Notifier(this.config, o.log);
     this.faults = new Faults(o.log, (part) => this.fail(part));
     this.ops = new Operations({
@@ -265,7 +272,8 @@ export class Daemon {
     }
     this.pids = pids;
     try {
-      this.kernel = this.o.kernel ?? new (await import("./kernel-linux")).LinuxKernel();
+      this.kernel =
+        this.o.kernel ?? new (await import("./kernel-linux")).LinuxKernel(netlinkBufs(this.config.globalDefs, "vrrp"));
       return true;
     } catch (e) {
       this.log.error(`cannot open the kernel interfaces (netlink): ${(e as Error).message}`);
@@ -492,8 +500,20 @@ export class Daemon {
       // reload_vrrp_thread: reset_process_priorities, then start_vrrp applies the new ones
       this.sched?.reset();
       this.sched?.apply(settingsFor("vrrp", n.config.globalDefs));
+      this.identity.apply(n.config.globalDefs);
     });
     attempt("notify", "switching notify scripts", () => this.notifier.setConfig(n.config));
+    attempt("notify", "writing the states to the notify FIFOs", () => {
+      // what the reload carried over (fifo_write_vrrp_states_on_reload)
+      const added = new Set(n.plan.added.map((v) => v.name));
+      const router = n.plan.next;
+      this.notifier.reloadStates(
+        [...router.groups.values()].filter((g) => g.members.every((m) => !added.has(m.name))),
+        [...router.instances.values()]
+          .filter((i) => !added.has(i.name))
+          .map((i) => ({ name: i.name, state: i.state, priority: i.effectivePriority })),
+      );
+    });
     attempt("reload", "watching reload_time_file", () => this.watchReloadTime(n.config));
     attempt("lvs-sync", "reloading the sync daemon", () => this.ensureSyncd(n.config));
     attempt("checkers", "reloading the checker process", () => {
@@ -777,7 +797,12 @@ export class Daemon {
         if (!(sig === "SIGINT" && this.o.ignoreSigint)) this.stop(sig);
       },
       reload: this.faults.guard("reload", "SIGHUP", () => void this.reload()),
-      writeData: dump("SIGUSR1", "data", () => writeData(d().router, at, this.config), "Printing VRRP data on signal"),
+      writeData: dump(
+        "SIGUSR1",
+        "data",
+        () => writeData(d().router, at, this.config, this.o.netNamespace),
+        "Printing VRRP data on signal",
+      ),
       writeStats: dump("SIGUSR2", "stats", () => writeStats(d().router, d().dropped), "Printing VRRP stats on signal"),
       writeJson: dump(
         "SIGJSON",

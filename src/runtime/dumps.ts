@@ -122,12 +122,26 @@ export function dataText(
   return `${out.join("\n")}\n`;
 }
 
+/**
+ * The SIGUSR1 file's name (keepalived global_data.c open_dump_file): with
+ * `data_use_instance` and a network namespace or an `instance` name,
+ * keepalived.NAMESPACE_INSTANCE.data (either alone without the `_`), else keepalived.data.
+ * keepalived names only this dump so; its .stats and .json keep their names.
+ */
+export function dataFileName(config: KeelConfig, namespace: string | undefined): string {
+  const ns = namespace ?? config.netNamespace;
+  const inst = config.instance;
+  if (!config.globalDefs.dataUseInstance || (ns === undefined && inst === undefined)) return "keepalived.data";
+  return `keepalived.${ns ?? ""}${ns !== undefined && inst !== undefined ? "_" : ""}${inst ?? ""}.data`;
+}
+
 export function writeData(
   router: VrrpRouter,
   lastTransitionEpochMs: (name: string) => number | undefined,
   config: KeelConfig,
+  namespace?: string,
 ): string {
-  const path = join(process.env.TMPDIR || tmpdir(), "keepalived.data");
+  const path = join(process.env.TMPDIR || tmpdir(), dataFileName(config, namespace));
   writeFileSync(path, dataText(router, lastTransitionEpochMs, config), { mode: 0o600 });
   return path;
 }

@@ -20,6 +20,8 @@
  *   its first address. A table of that name found at the first setup is deleted first
  *   (check_and_delete_tables). At stop both tables go (nft_cleanup); a VIP removed from
  *   the sets leaves the table in place.
+ * - A VMAC (use_vmac, strict or not) gets its rules as it is made (addVmac below:
+ *   vrrp_nftables.c nft_add_vmac), so they come before any VIP rule of its chain.
  */
 import type { KeelConfig } from "../config/model";
 import type { VrrpInstance } from "../config/vrrp/model";
@@ -75,8 +77,13 @@ export interface FirewallState {
   v6Vips: boolean;
   llIndex: boolean;
   llName: boolean;
+  /** the VMAC map, set and rules of a family (keepalived's ipv4_igmp_setup / ipv6_igmp_setup) */
+  v4Vmac: boolean;
+  v6Vmac: boolean;
   /** element (set|key hex) → the `instance|address` entries that put it there */
   elements: ReadonlyMap<string, ReadonlySet<string>>;
+  /** `family|VMAC ifindex` → its base interface's ifindex, as in the VMAC map */
+  vmacs: ReadonlyMap<string, number>;
 }
 
 export const EMPTY: FirewallState = {
@@ -86,7 +93,10 @@ export const EMPTY: FirewallState = {
   v6Vips: false,
   llIndex: false,
   llName: false,
+  v4Vmac: false,
+  v6Vmac: false,
   elements: new Map(),
+  vmacs: new Map(),
 };
 
 export interface Step {
@@ -359,6 +369,168 @@ function elementOps(s: FirewallSettings, op: "new-elems" | "del-elems", keys: Ma
       ops.push({ op, family: fam === "4" ? 4 : 6, table: s.table, set, keys: ks.slice(i, i + ELEMENTS_PER_MESSAGE) });
   }
   return ops;
+}
+
+// ---------------------------------------------------------------- VMACs
+
+const IPPROTO_IGMP = 2;
+const IPPROTO_ICMPV6 = 58;
+/** RFC 3810 5.2 (MLDv2 report), RFC 4861 4.1 (router solicitation) */
+const ICMPV6_MLD2_REPORT = 143;
+const ICMPV6_ROUTER_SOLICIT = 133;
+/** `meta oifkind "macvlan"` compares the kind's whole IFNAMSIZ bytes (keepalived's `macvlan[16]`) */
+const MACVLAN = (() => {
+  const b = new Uint8Array(nft.IFNAMSIZ);
+  b.set(new TextEncoder().encode("macvlan"));
+  return b;
+})();
+
+const u32host = (n: number) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, n >>> 0, true);
+  return b;
+};
+
+/** `ip protocol igmp` / `icmpv6 type T` (meta l4proto first, as keepalived writes it) */
+function icmpOrIgmp(family: NftFamily, icmpType: number): Expr[] {
+  if (family === 4)
+    return [
+      { expr: "payload", base: "network", offset: 9, len: 1, dreg: nft.NFT_REG_1 },
+      { expr: "cmp-eq", sreg: nft.NFT_REG_1, data: Uint8Array.of(IPPROTO_IGMP) },
+    ];
+  return [
+    { expr: "meta", key: nft.NFT_META.L4PROTO, dreg: nft.NFT_REG_1 },
+    { expr: "cmp-eq", sreg: nft.NFT_REG_1, data: Uint8Array.of(IPPROTO_ICMPV6) },
+    { expr: "payload", base: "transport", offset: 0, len: 1, dreg: nft.NFT_REG_1 },
+    { expr: "cmp-eq", sreg: nft.NFT_REG_1, data: Uint8Array.of(icmpType) },
+  ];
+}
+
+const OIF_MACVLAN: Expr[] = [
+  { expr: "meta", key: nft.NFT_META.OIFKIND, dreg: nft.NFT_REG_2 },
+  { expr: "cmp-eq", sreg: nft.NFT_REG_2, data: MACVLAN },
+  { expr: "meta", key: nft.NFT_META.OIF, dreg: nft.NFT_REG_2 },
+];
+
+/**
+ * setup_rule_move_igmp: an IGMP / MLDv2 report leaving by a VMAC goes out by its base
+ * interface instead (`... meta oifkind "macvlan" dup to ip daddr device oif map
+ * @vmac_map drop`): a macvlan in private mode would otherwise send the base's group
+ * memberships from the VRRP MAC address.
+ */
+function moveIgmpRule(s: FirewallSettings, family: NftFamily): NftOp {
+  return {
+    op: "new-rule",
+    family,
+    table: s.table,
+    chain: "out",
+    exprs: [
+      ...icmpOrIgmp(family, ICMPV6_MLD2_REPORT),
+      family === 4
+        ? { expr: "payload", base: "network", offset: V4.daddr, len: 4, dreg: nft.NFT_REG_1 }
+        : { expr: "payload", base: "network", offset: V6.daddr, len: 16, dreg: nft.NFT_REG_1 },
+      ...OIF_MACVLAN,
+      { expr: "lookup", sreg: nft.NFT_REG_2, dreg: nft.NFT_REG_2, set: "vmac_map" },
+      { expr: "dup", sregAddr: nft.NFT_REG_1, sregDev: nft.NFT_REG_2 },
+      ...tail(s, DROP),
+    ],
+  };
+}
+
+/** setup_rule_drop_router_solicit: no router solicitation from a VMAC (`oif @vmac_set drop`) */
+function routerSolicitRule(s: FirewallSettings): NftOp {
+  return {
+    op: "new-rule",
+    family: 6,
+    table: s.table,
+    chain: "out",
+    exprs: [
+      ...icmpOrIgmp(6, ICMPV6_ROUTER_SOLICIT),
+      ...OIF_MACVLAN,
+      { expr: "lookup", sreg: nft.NFT_REG_2, set: "vmac_set" },
+      ...tail(s, DROP),
+    ],
+  };
+}
+
+/** nft_setup_igmp: the family's table if new, `vmac_map` (and for IPv6 `vmac_set`) and their rules. */
+function setupVmac(
+  s: FirewallSettings,
+  st: FirewallState,
+  family: NftFamily,
+  exists: (f: NftFamily) => boolean,
+): NftOp[] {
+  const ops: NftOp[] = [];
+  if (!(family === 4 ? st.v4Table : st.v6Table)) ops.push(...setupTable(s, st, family, exists));
+  const t = s.table;
+  const ifindex = { keyType: nft.NFT_TYPE.IFINDEX, keyLen: 4 };
+  ops.push({
+    op: "new-set",
+    family,
+    table: t,
+    set: "vmac_map",
+    ...ifindex,
+    map: { dataType: nft.NFT_TYPE.IFINDEX, dataLen: 4 },
+  });
+  if (family === 6) ops.push({ op: "new-set", family, table: t, set: "vmac_set", ...ifindex });
+  ops.push(moveIgmpRule(s, family));
+  if (family === 6) ops.push(routerSolicitRule(s));
+  return ops;
+}
+
+export interface FirewallVmac {
+  ifindex: number;
+  /** the base interface's ifindex */
+  base: number;
+}
+
+/**
+ * A VMAC interface into the firewall (nft_add_vmac, called as the VMAC is made): for
+ * each family (the instance's, and the other one when it has excluded VIPs of that
+ * family: VRRP_FLAG_EVIP_OTHER_FAMILY) the VMAC → base element of `vmac_map`, and for
+ * IPv6 the VMAC in `vmac_set`, set up on first use. keepalived makes the firewall for
+ * any use_vmac instance, strict or not (vrrp_complete_instance: "use_vmac or
+ * no_accept/strict specified, but no firewall configured - using nftables"). A VMAC
+ * already there is not sent again.
+ */
+export function addVmac(
+  s: FirewallSettings,
+  st: FirewallState,
+  vmac: FirewallVmac,
+  families: readonly NftFamily[],
+  exists: (f: NftFamily) => boolean,
+): Step {
+  const next = { ...st, vmacs: new Map(st.vmacs) };
+  const ops: NftOp[] = [];
+  for (const family of families) {
+    const id = `${family}|${vmac.ifindex}`;
+    if (next.vmacs.get(id) === vmac.base) continue;
+    if (!(family === 4 ? next.v4Vmac : next.v6Vmac)) {
+      ops.push(...setupVmac(s, next, family, exists));
+      if (family === 4) next.v4Table = next.v4Vmac = true;
+      else next.v6Table = next.v6Vmac = true;
+    }
+    const key = u32host(vmac.ifindex);
+    ops.push({ op: "new-elems", family, table: s.table, set: "vmac_map", keys: [key], data: [u32host(vmac.base)] });
+    if (family === 6) ops.push({ op: "new-elems", family, table: s.table, set: "vmac_set", keys: [key] });
+    next.vmacs.set(id, vmac.base);
+  }
+  return { ops, next };
+}
+
+/** A VMAC out of the firewall (nft_remove_vmac, as the VMAC goes); the table and rules stay. */
+export function removeVmac(s: FirewallSettings, st: FirewallState, ifindex: number): Step {
+  const next = { ...st, vmacs: new Map(st.vmacs) };
+  const ops: NftOp[] = [];
+  for (const family of [4, 6] as const) {
+    const id = `${family}|${ifindex}`;
+    if (!next.vmacs.has(id)) continue;
+    next.vmacs.delete(id);
+    const key = u32host(ifindex);
+    ops.push({ op: "del-elems", family, table: s.table, set: "vmac_map", keys: [key] });
+    if (family === 6) ops.push({ op: "del-elems", family, table: s.table, set: "vmac_set", keys: [key] });
+  }
+  return { ops, next };
 }
 
 /** nft_cleanup: both tables, when they were made. */

@@ -15,9 +15,12 @@ import {
   type FirewallAddress,
   type FirewallSettings,
   type FirewallState,
+  type FirewallVmac,
   addAddresses,
+  addVmac,
   cleanup,
   removeAddresses,
+  removeVmac,
 } from "./firewall-plan";
 
 export interface NftPort {
@@ -70,6 +73,33 @@ export class VipFirewall {
     if (err) return err;
     this.state = step.next;
     for (const a of addrs) mine?.delete(a.address);
+    return undefined;
+  }
+
+  /** A VMAC (as it is made) into the VMAC map and set of `families` (keepalived firewall_add_vmac). */
+  addVmac(vmac: FirewallVmac, families: readonly NftFamily[]): KernelError | undefined {
+    const port = this.portOrError();
+    if ("op" in port) return port;
+    let lookupError: KernelError | undefined;
+    const exists = (f: NftFamily) => {
+      const r = port.tableExists(f, this.settings.table);
+      if (!r.ok) lookupError = r.error;
+      return r.ok && r.value;
+    };
+    const step = addVmac(this.settings, this.state, vmac, families, exists);
+    const err = lookupError ?? port.apply(step.ops);
+    if (err) return err;
+    this.state = step.next;
+    return undefined;
+  }
+
+  /** A VMAC (as it goes) out of the map and set (keepalived firewall_remove_vmac). */
+  removeVmac(ifindex: number): KernelError | undefined {
+    if (!this.port) return undefined;
+    const step = removeVmac(this.settings, this.state, ifindex);
+    const err = this.port.apply(step.ops);
+    if (err) return err;
+    this.state = step.next;
     return undefined;
   }
 

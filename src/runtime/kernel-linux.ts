@@ -12,6 +12,7 @@ import { type GarpSender, openGarpSender } from "../../native-bindings/garp";
 import {
   type AddressSpec,
   NetlinkError,
+  type RcvBuf,
   type RouteSpec,
   type RuleSpec,
   Rtnl,
@@ -88,9 +89,22 @@ function idempotent(op: "add" | "del", what: string, fn: () => void): KernelErro
   return err?.code !== undefined && DONE_ALREADY[op].has(err.code) ? undefined : err;
 }
 
-function linkOf(l: { ifindex: number; name: string; flags: number; mac?: Uint8Array; kind?: string }): Link {
+function linkOf(l: {
+  ifindex: number;
+  name: string;
+  flags: number;
+  mac?: Uint8Array;
+  kind?: string;
+  mtu?: number;
+}): Link {
   const up = (l.flags & IFF_UP) !== 0 && (l.flags & IFF_RUNNING) !== 0;
-  return { ifindex: l.ifindex, name: l.name, up, mac: l.mac, kind: l.kind };
+  return { ifindex: l.ifindex, name: l.name, up, mac: l.mac, kind: l.kind, mtu: l.mtu };
+}
+
+/** The netlink sockets' receive buffers when the configuration sets them (rx-bufs.ts netlinkBufs). */
+export interface LinuxKernelOptions {
+  cmd?: RcvBuf;
+  monitor?: RcvBuf;
 }
 
 function addrOf(a: IfAddress): IfAddress {
@@ -99,8 +113,12 @@ function addrOf(a: IfAddress): IfAddress {
 }
 
 export class LinuxKernel implements Kernel {
-  private readonly rtnl = Rtnl.open();
+  private readonly rtnl: Rtnl;
   private readonly garps = new Map<string, GarpSender>();
+
+  constructor(private readonly o: LinuxKernelOptions = {}) {
+    this.rtnl = Rtnl.open(o.cmd);
+  }
 
   links(): KernelResult<Link[]> {
     return attempt("links", () => this.rtnl.listLinks().map(linkOf));
@@ -114,7 +132,13 @@ export class LinuxKernel implements Kernel {
     return attempt("open-channel", () => {
       // every instance on an interface uses the same group in practice (224.0.0.18 /
       // ff02::12); a second group on the same socket is joined by the pool below
-      const sock = openVrrpSocket({ family: o.family, ifname: o.ifname, proto: o.proto, group: o.groups[0] });
+      const sock = openVrrpSocket({
+        family: o.family,
+        ifname: o.ifname,
+        proto: o.proto,
+        group: o.groups[0],
+        rcvbuf: o.rcvbuf,
+      });
       try {
         for (const g of o.groups.slice(1)) sock.join?.(g);
       } catch (e) {
@@ -267,7 +291,7 @@ export class LinuxKernel implements Kernel {
         if (e.type === "overrun") onEvent(e);
         else if (e.type === "link") onEvent({ type: "link", action: e.action, link: linkOf(e.link) });
         else onEvent({ type: "addr", action: e.action, addr: addrOf(e.addr) });
-      });
+      }, this.o.monitor);
       return () => attemptEffect("watch-close", () => w.close());
     });
   }

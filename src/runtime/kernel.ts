@@ -21,6 +21,7 @@ export interface Link {
   up: boolean;
   mac?: Uint8Array;
   kind?: string;
+  mtu?: number;
 }
 
 export interface IfAddress {
@@ -167,6 +168,8 @@ export interface ChannelOptions {
   proto: 112 | 51;
   /** multicast groups to join on the interface */
   groups: string[];
+  /** SO_RCVBUF (rx-bufs.ts, keepalived's vrrp_rx_bufs_policy); undefined: keel's default */
+  rcvbuf?: number;
   onPacket(rx: RxDatagram): void;
   /** a receive that failed (the socket stays open; the next readable event drains again) */
   onError(e: KernelError): void;

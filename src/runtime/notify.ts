@@ -115,6 +115,32 @@ export class Notifier {
       if (fifo) this.writeFifo(fifo.path, `INSTANCE "${name}" ${event} ${priority}\n`);
   }
 
+  /**
+   * fifo_write_vrrp_states_on_reload (vrrp_scheduler.c vrrp_init_state, at a reload): the
+   * FIFOs get the state of what the reload left as it was, and nothing else runs: each
+   * carried sync group (`GROUP "G" STATE 0`, notify_group_fifo) and each carried instance
+   * that is BACKUP or FAULT (`INSTANCE "I" STATE PRIO` with its effective priority,
+   * notify_instance_fifo); a master goes on as master there without any notification.
+   * keel's router notifies a carried group again at a reload unless it is MASTER
+   * (router.ts groupInit; keepalived does not, its state being the same), which puts the
+   * same line on the FIFO: only a MASTER group's line is written here.
+   */
+  reloadStates(
+    groups: { name: string; state: string }[],
+    instances: { name: string; state: string; priority: number }[],
+  ): void {
+    const g = this.config.globalDefs;
+    if (!g.fifoWriteVrrpStatesOnReload) return;
+    const lines = [
+      ...groups.filter((x) => x.state === "MASTER").map((x) => `GROUP "${x.name}" ${x.state} 0\n`),
+      ...instances
+        .filter((i) => i.state === "BACKUP" || i.state === "FAULT")
+        .map((i) => `INSTANCE "${i.name}" ${i.state} ${i.priority}\n`),
+    ];
+    for (const line of lines)
+      for (const fifo of [g.notifyFifo, g.vrrpNotifyFifo]) if (fifo) this.writeFifo(fifo.path, line);
+  }
+
   private notifiesPriority(name: string): boolean {
     const v = this.config.vrrpInstances[name];
     const group = Object.values(this.config.vrrpSyncGroups).find((sg) => sg.group.includes(name));

@@ -44,6 +44,7 @@ import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
 import { logDad, usable, usableSource } from "./source-address";
 import { PromoteSecondaries } from "./promote-secondaries";
+import { memberShare } from "./rx-bufs";
 import { vmacName } from "./vmac-name";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
@@ -122,6 +123,8 @@ interface WantedChannel {
   proto: 112 | 51;
   groups: Set<string>;
   receive: boolean;
+  /** SO_RCVBUF: the receiving instances' shares (rx-bufs.ts); 0 keeps keel's default */
+  rcvbuf: number;
 }
 
 /** The interfaces an instance uses: where its VIPs go, where adverts leave, where they arrive. */
@@ -350,6 +353,27 @@ export class VrrpDriver {
   private deleteVmac(name: string, ifindex: number): void {
     const err = this.kernel.deleteLink(ifindex);
     if (err) this.failed(err, `vmac:${name}`, `Failed to delete VMAC ${name}`);
+    else this.firewallVmacGone(name, ifindex);
+  }
+
+  /**
+   * keepalived netlink_link_add_vmac → firewall_add_vmac: a new VMAC's IGMP/MLD reports
+   * leave by its base interface and its router solicitations are dropped (firewall-plan.ts
+   * addVmac); for IPv4 not with disable_local_igmp.
+   */
+  private firewallVmac(v: VrrpInstance, family: 4 | 6, vmac: { ifindex: number; base: number }): void {
+    const fw = this.firewall;
+    if (!fw || (family === 4 && this.opts.config.globalDefs.disableLocalIgmp)) return;
+    const other = v.virtualIpaddressExcluded.some((a) => a.family !== family);
+    const err = fw.addVmac(vmac, other ? [family, family === 4 ? 6 : 4] : [family]);
+    if (err)
+      this.failed(err, `firewall:vmac:${vmac.ifindex}`, `(${v.name}) cannot set the firewall rules for its VMAC`);
+  }
+
+  /** keepalived netlink_link_del_vmac → firewall_remove_vmac */
+  private firewallVmacGone(name: string, ifindex: number): void {
+    const err = this.firewall?.removeVmac(ifindex);
+    if (err) this.failed(err, `firewall:vmac:${ifindex}`, `cannot remove VMAC ${name} from the firewall`);
   }
 
   /**
@@ -493,7 +517,10 @@ export class VrrpDriver {
       if (!vmac || ifindex === undefined || [...this.ifs.values()].some((i) => i.vmac?.name === vmac.name)) continue;
       this.vmacs.delete(vmac.name);
       const err = this.kernel.deleteLink(ifindex);
-      if (!err) continue;
+      if (!err) {
+        this.firewallVmacGone(vmac.name, ifindex);
+        continue;
+      }
       const line = `(${name}) Failed to delete VMAC ${vmac.name}: ${err.message}`;
       this.failed(err, `vmac:${vmac.name}`, `(${name}) Failed to delete VMAC ${vmac.name}`);
       errors.push(line);
@@ -630,6 +657,7 @@ export class VrrpDriver {
         return { base, vipIf: base, sendIf: base };
       }
       this.vmacs.set(name, created.value);
+      this.firewallVmac(v, family, { ifindex: created.value, base: link.ifindex });
       // keepalived set_interface_parameters: a VMAC always gets promote_secondaries
       this.promote.vmac(name);
       const up = this.kernel.setLinkUp(created.value, true);
@@ -654,9 +682,18 @@ export class VrrpDriver {
       const proto = p.auth?.type === "AH" ? 51 : 112;
       const add = (ifname: string, receive: boolean) => {
         const key = this.channelKey(ifname, p.family, proto);
-        const w = want.get(key) ?? { ifname, family: p.family, proto, groups: new Set<string>(), receive };
+        const w = want.get(key) ?? { ifname, family: p.family, proto, groups: new Set<string>(), receive, rcvbuf: 0 };
         w.receive ||= receive;
         if (receive && !p.unicast) w.groups.add(p.mcastGroup);
+        if (receive)
+          w.rcvbuf += memberShare(this.opts.config.globalDefs, {
+            family: p.family,
+            version: p.version,
+            vips: p.vips.length,
+            ah: proto === 51,
+            kernelRxBufSize: this.opts.config.vrrpInstances[p.name]?.kernelRxBufSize,
+            mtu: this.linksByName.get(ifname)?.mtu,
+          });
         want.set(key, w);
       };
       add(ifs.base, true);
@@ -672,6 +709,7 @@ export class VrrpDriver {
       ifname: w.ifname,
       proto: w.proto,
       groups: [...w.groups],
+      rcvbuf: w.rcvbuf > 0 ? w.rcvbuf : undefined,
       // a send-only channel (a VMAC) also sees its interface's traffic: the base
       // interface's channel already delivers it once
       onPacket: w.receive ? (rx) => this.onDatagram(w.ifname, rx) : () => {},

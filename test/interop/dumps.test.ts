@@ -3,6 +3,7 @@
  * and SIGUSR2 keepalived.stats for the same instance, line for line on what keel writes.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { rmSync } from "node:fs";
 import { Lab, ensureKeel, instance } from "../netns/harness";
 import { GLOBAL, start } from "./routers";
 
@@ -96,4 +97,30 @@ test("SIGUSR1 and SIGUSR2 files: keel's lines are keepalived's lines", async () 
   await kl.proc.waitFor(/Clearing VRRP stats on signal/, 3_000);
   const cleared = await dump("h2", kl.proc, "SIGUSR2", "keepalived.stats");
   expect(cleared).toContain("Became master: 0");
+  for (const r of [ka, kl]) r.proc.kill("SIGTERM");
+  await Promise.all([ka.proc.exited, kl.proc.exited]);
 }, 40_000);
+
+test("data_use_instance: keepalived.INSTANCE.data, as keepalived names it", async () => {
+  const conf = `instance kx
+global_defs {
+  router_id named
+  data_use_instance
+}
+${instance({ priority: 150, version: 3 })}`;
+  for (const [host, kind] of [
+    ["h1", "keepalived"],
+    ["h2", "keel"],
+  ] as const) {
+    // the earlier tests' dumps
+    for (const f of ["keepalived.data", "keepalived.kx.data"]) rmSync(`${lab.tmpdir(host)}/${f}`, { force: true });
+    const r = start(lab, kind, host, conf);
+    // the dump signals are handled from here on (both log it once their handlers are in place)
+    await r.proc.waitFor(/Startup complete/, 10_000);
+    const text = await dump(host, r.proc, "SIGUSR1", "keepalived.kx.data");
+    expect(text).toContain("VRRP Topology");
+    expect(await Bun.file(`${lab.tmpdir(host)}/keepalived.data`).exists()).toBe(false);
+    r.proc.kill("SIGTERM");
+    await r.proc.exited;
+  }
+}, 60_000);

@@ -5,7 +5,10 @@
  * is dropped, with accept under VRRPv3 it is answered) and nothing left after stop.
  *
  * The config covers the table name, priority and counters globals, IPv4 and IPv6 VIPs,
- * and both link-local sets (by interface index, and by name with dont_track_primary).
+ * both link-local sets (by interface index, and by name with dont_track_primary), and
+ * use_vmac's map, set and rules (IGMP/MLD reports moved to the base interface, router
+ * solicitations dropped), for an IPv4 instance with IPv6 excluded VIPs (both families)
+ * and an IPv6 one.
  * That a ping was dropped by the firewall, and not lost, is read from the drop rule's
  * counter (nftables_counters), never inferred from a timeout.
  */
@@ -65,8 +68,35 @@ vrrp_instance D {
     fe80::5678/64
   }
 }
+vrrp_instance E {
+  interface eth0
+  state BACKUP
+  virtual_router_id 55
+  priority 100
+  advert_int 1
+  use_vmac
+  virtual_ipaddress {
+    10.99.0.120/32
+  }
+  virtual_ipaddress_excluded {
+    2001:db8::9/64
+  }
+}
+vrrp_instance F {
+  interface eth0
+  state BACKUP
+  virtual_router_id 56
+  priority 100
+  advert_int 1
+  # named: keel's own default for an IPv6 VMAC is vrrp6.56 (runtime/vmac-name.ts)
+  use_vmac vrrp.56
+  virtual_ipaddress {
+    fe80::56/64
+    2001:db8::56/64
+  }
+}
 `;
-const INSTANCES = ["A", "B", "C", "D"];
+const INSTANCES = ["A", "B", "C", "D", "E", "F"];
 /** the reload: C (VRRPv3, so strict mode keeps it) in accept mode */
 const CONF_C_ACCEPT = CONF.replace("virtual_router_id 53\n", "virtual_router_id 53\n  accept\n");
 
@@ -134,10 +164,10 @@ async function run(start: () => Proc, conf: string): Promise<Run> {
   expect(ping("10.99.0.100")).not.toBe(0);
   await eventually(() => droppedIn() > before);
   expect(ping("10.99.0.110")).toBe(0);
-  expect(v6Vips()).toEqual(["2001:db8::5"]);
+  expect(v6Vips().sort()).toEqual(["2001:db8::5", "2001:db8::56", "2001:db8::9"]);
   lab.file(conf, CONF_C_ACCEPT);
   p.kill("SIGHUP");
-  await eventually(() => v6Vips().length === 0, 30_000, 200);
+  await eventually(() => !v6Vips().includes("2001:db8::5"), 30_000, 200);
   const reloaded = ruleset();
   p.kill("SIGTERM");
   await p.exited;
@@ -165,13 +195,19 @@ describe("vrrp_strict's firewall, keel beside keepalived", () => {
       const set = (o as { set?: { family: string; table: string; name: string } }).set;
       return set ? [`${set.family} ${set.table} ${set.name}`] : [];
     });
+    const maps = ka.ruleset.flatMap((o) => {
+      const map = (o as { map?: { family: string; name: string; elem: unknown } }).map;
+      return map ? [`${map.family} ${map.name} ${JSON.stringify(map.elem)}`] : [];
+    });
     expect(sets).toEqual([
       `ip ${TABLE} vips`,
+      `ip6 ${TABLE} vmac_set`,
       `ip6 ${TABLE} vips`,
       `ip6 ${TABLE} neighbor-discovery`,
       `ip6 ${TABLE} vips_link_local`,
       `ip6 ${TABLE} vips_link_local_name`,
     ]);
+    expect(maps).toEqual(['ip vmac_map [["vrrp.55","eth0"]]', 'ip6 vmac_map [["vrrp.55","eth0"],["vrrp.56","eth0"]]']);
     expect(keel.ruleset).toEqual(ka.ruleset);
   });
 

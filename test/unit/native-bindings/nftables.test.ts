@@ -11,8 +11,10 @@ import {
   type FirewallAddress,
   type FirewallSettings,
   addAddresses,
+  addVmac,
   cleanup,
   removeAddresses,
+  removeVmac,
 } from "../../../src/runtime/firewall-plan";
 
 const FIX = join(import.meta.dir, "../../fixtures/nftables");
@@ -128,5 +130,45 @@ describe("the plan (keepalived's order of setting up and tearing down)", () => {
   test("removing what was never added sends nothing (keepalived's start-up clean-up); nothing made, nothing to clean", () => {
     expect(removeAddresses(KA, EMPTY, "A", [v4("10.0.0.1")]).ops).toEqual([]);
     expect(cleanup(KA, EMPTY).ops).toEqual([]);
+  });
+
+  test("use_vmac: the family's table, vmac_map (and for IPv6 vmac_set) and their rules once; the VIP sets come after", () => {
+    const a = addVmac(KA, EMPTY, { ifindex: 7, base: 2 }, [4, 6], none);
+    const what = (ops: NftOp[]) =>
+      ops.map((o) => `${o.op} ${o.family} ${"set" in o ? o.set : "chain" in o ? o.chain : ""}`);
+    expect(what(a.ops)).toEqual([
+      "new-table 4 ",
+      "new-chain 4 out",
+      "new-set 4 vmac_map",
+      "new-rule 4 out",
+      "new-elems 4 vmac_map",
+      "new-table 6 ",
+      "new-chain 6 out",
+      "new-set 6 vmac_map",
+      "new-set 6 vmac_set",
+      "new-rule 6 out",
+      "new-rule 6 out",
+      "new-elems 6 vmac_map",
+      "new-elems 6 vmac_set",
+    ]);
+    const map = a.ops[4];
+    expect(map && "data" in map ? [...(map.data?.[0] ?? [])] : []).toEqual([2, 0, 0, 0]);
+    expect(addVmac(KA, a.next, { ifindex: 7, base: 2 }, [4, 6], none).ops).toEqual([]);
+    const b = addVmac(KA, a.next, { ifindex: 8, base: 2 }, [6], none);
+    expect(what(b.ops)).toEqual(["new-elems 6 vmac_map", "new-elems 6 vmac_set"]);
+    // the VIPs of a strict master later: no second table, the in chain and vips set only
+    const v = addAddresses(KA, b.next, "A", [v4("10.0.0.1")], () => true);
+    expect(what(v.ops)).toEqual([
+      "new-chain 4 in",
+      "new-set 4 vips",
+      "new-rule 4 in",
+      "new-rule 4 out",
+      "new-elems 4 vips",
+    ]);
+    const r = removeVmac(KA, v.next, 7);
+    expect(what(r.ops)).toEqual(["del-elems 4 vmac_map", "del-elems 6 vmac_map", "del-elems 6 vmac_set"]);
+    expect(removeVmac(KA, r.next, 7).ops).toEqual([]);
+    expect(cleanup(KA, r.next).ops.map((o) => o.op)).toEqual(["del-table", "del-table"]);
+    expect(() => encodeBatch(a.ops, 0, { ack: true })).not.toThrow();
   });
 });
