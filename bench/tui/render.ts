@@ -6,6 +6,7 @@
 //
 //   bun bench/tui/render.ts [--seconds 10] [--instances 1000] [--events-per-sec 200] [--columns 200] [--rows 50]
 import { EventEmitter } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const args = process.argv.slice(2);
@@ -51,7 +52,10 @@ if (process.env.NODE_ENV !== "production")
   console.error("bench: NODE_ENV is not production: React's development build (about twice the CPU)");
 const { startTui } = await import("../../tui/run.tsx");
 
-const sock = join(process.env.TMPDIR ?? "/tmp", `keel-tui-bench-${process.pid}.sock`);
+// a private directory (0700): the client refuses a socket in a directory others can write
+// (src/runtime/socket-path.ts), and /tmp is one
+const dir = mkdtempSync(join(process.env.TMPDIR ?? "/tmp", "keel-tui-bench-"));
+const sock = join(dir, "keel.sock");
 const daemon = Bun.spawn(
   [
     process.execPath,
@@ -68,7 +72,10 @@ const daemon = Bun.spawn(
   },
 );
 // wait for "fake keel daemon on ..."
-process.on("exit", () => daemon.kill());
+process.on("exit", () => {
+  daemon.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
 const reader = daemon.stdout.getReader();
 await reader.read();
 
