@@ -3,7 +3,7 @@
 //
 //   bun bench/tui/fake-daemon.ts PATH [--instances 1000] [--events-per-sec 200]
 import { rmSync } from "node:fs";
-import type { Event, InstanceStatus, Status, VirtualServerStatus } from "../../src/control/protocol";
+import type { Counters, Event, InstanceStatus, Status, VirtualServerStatus } from "../../src/control/protocol";
 import { parseRequest } from "../../src/control/protocol";
 
 const STATES = ["MASTER", "BACKUP", "BACKUP", "FAULT"];
@@ -80,6 +80,14 @@ export function fakeStatus(n: number): Status {
   };
 }
 
+/** The `counters` reply (src/runtime/status.ts countersOf) of the fake status. */
+export function countersOf(st: Status): Counters {
+  return {
+    at: Date.now(),
+    instances: st.instances.map((i) => [i.name, i.advertsReceived, i.advertsSent, i.errors, i.master ?? null]),
+  };
+}
+
 export interface FakeDaemonServer {
   stop(): void;
   /** events sent so far */
@@ -126,7 +134,14 @@ export function serveFake(path: string, instances = 1000, eventsPerSec = 200): F
           }
           const { id, cmd } = r.value;
           if (cmd === "subscribe") subs.add(s);
-          const result = cmd === "status" || cmd === "subscribe" ? status : cmd === "hello" ? { protocol: 1 } : null;
+          const result =
+            cmd === "status" || cmd === "subscribe"
+              ? status
+              : cmd === "counters"
+                ? countersOf(status)
+                : cmd === "hello"
+                  ? { protocol: 1 }
+                  : null;
           send(s, `${JSON.stringify({ id, ok: true, result })}\n`);
         }
       },

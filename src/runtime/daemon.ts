@@ -44,7 +44,7 @@ import type { ScriptResult } from "./scripts";
 import { secureScripts } from "./script-security";
 import { ReloadTimeWatch } from "./reload-time";
 import { runStartStopScript } from "./start-stop-scripts";
-import { type TrackResults, statusOf } from "./status";
+import { type TrackResults, countersOf, statusOf } from "./status";
 import { type ReloadPlan, VrrpDriver } from "./vrrp-driver";
 import { BfdDriver } from "./bfd-driver";
 import type { BfdNet } from "./bfd-net";
@@ -618,6 +618,7 @@ export class Daemon {
       };
     return {
       status: request("status", () => this.status()),
+      counters: request("counters", () => countersOf(this.driver as VrrpDriver, this.bfd?.status())),
       garp: request("garp", (name: string) => {
         const d = this.driver as VrrpDriver;
         if (!d.router.instances.has(name)) return `no instance ${name}`;
