@@ -97,6 +97,7 @@ await Bun.sleep(1500);
 
 let flushes = 0;
 tui.store.subscribe(() => flushes++);
+const skipped0 = tui.store.skipped;
 const events0 = tui.store.get().seq;
 const frames0 = term.frames;
 const bytes0 = term.bytes;
@@ -118,7 +119,10 @@ console.log(
   `tui render bench: ${instances} instances, ${eventsPerSec} events/s offered, ${wall.toFixed(1)} s, ${columns}x${rows} terminal`,
 );
 console.log(`  events applied   ${events} (${(events / wall).toFixed(0)}/s)`);
-console.log(`  model updates    ${flushes} (${(flushes / wall).toFixed(1)}/s)`);
+const skipped = tui.store.skipped - skipped0;
+console.log(
+  `  model updates    ${flushes + skipped} (${((flushes + skipped) / wall).toFixed(1)}/s), ${skipped} with nothing new on screen (not drawn)`,
+);
 console.log(
   `  frames written   ${frames} (${(frames / wall).toFixed(1)}/s, ${((term.bytes - bytes0) / wall / 1024).toFixed(0)} KiB/s)`,
 );
