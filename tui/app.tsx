@@ -8,6 +8,7 @@ import { handleKey, type KeyPress, type Model, VIEW_TITLES, VIEWS } from "./mode
 import { confirmText, replyText } from "./ops";
 import type { Store } from "./store";
 import { C, ColorContext } from "./ui";
+import { BfdView } from "./views/bfd";
 import { DetailView } from "./views/detail";
 import { EventsView } from "./views/events";
 import { HelpView } from "./views/help";
@@ -200,6 +201,7 @@ export function App(p: AppProps) {
       trackers: TrackersView,
       servers: ServersView,
       events: EventsView,
+      bfd: BfdView,
     }[m.view];
     body = <V m={m} width={width} height={bodyH} />;
   }

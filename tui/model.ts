@@ -17,14 +17,15 @@ import { changesOnly, type Known, knownFrom } from "./changes";
 import { eventInstance, eventText, prioText } from "./format";
 import { confirmKey, instanceOp, type PendingOp, rsOp } from "./ops";
 
-export type View = "instances" | "timeline" | "trackers" | "servers" | "events";
-export const VIEWS: View[] = ["instances", "timeline", "trackers", "servers", "events"];
+export type View = "instances" | "timeline" | "trackers" | "servers" | "events" | "bfd";
+export const VIEWS: View[] = ["instances", "timeline", "trackers", "servers", "events", "bfd"];
 export const VIEW_TITLES: Record<View, string> = {
   instances: "Instances",
   timeline: "Timeline",
   trackers: "Trackers",
   servers: "Virtual servers",
   events: "Events",
+  bfd: "BFD",
 };
 
 export const MAX_EVENTS = 1000;
@@ -132,7 +133,7 @@ export function initialModel(socketPath: string, now: number): Model {
     timeline: [],
     rates: new Map(),
     view: "instances",
-    cursor: { instances: 0, timeline: 0, trackers: 0, servers: 0, events: 0 },
+    cursor: { instances: 0, timeline: 0, trackers: 0, servers: 0, events: 0, bfd: 0 },
     filter: "",
     mode: "normal",
   };
@@ -504,6 +505,22 @@ export function trackerRows(m: Model): TrackerStatus[] {
   return f ? all.filter((t) => has(`${t.kind} ${t.name}`, f)) : all;
 }
 
+export function bfdRows(m: Model): BfdStatus[] {
+  const all = m.status?.bfd ?? [];
+  const f = m.filter.toLowerCase();
+  return f ? all.filter((b) => has(`${b.name} ${b.neighbor} ${b.source ?? ""} ${b.state}`, f)) : all;
+}
+
+/** The instances a BFD session moves (their track_bfd), "VI_1-20 VI_2" as MOVED BY writes them. */
+export function bfdTrackedBy(m: Model, name: string): string[] {
+  const out: string[] = [];
+  for (const i of m.status?.instances ?? [])
+    for (const t of i.trackers ?? [])
+      if (t.kind === "bfd" && t.name === name)
+        out.push(`${i.name}${t.weight ? (t.weight > 0 ? `+${t.weight}` : t.weight) : ""}`);
+  return out;
+}
+
 export type ServerRow =
   | { kind: "vs"; vs: VirtualServerStatus }
   | { kind: "rs"; vs: VirtualServerStatus; rs: VirtualServerStatus["realServers"][number] };
@@ -530,6 +547,8 @@ export function rowCount(m: Model, v: View = m.view): number {
       return trackerRows(m).length;
     case "servers":
       return serverRows(m).length;
+    case "bfd":
+      return bfdRows(m).length;
   }
 }
 
@@ -664,7 +683,7 @@ export function handleKey(
     const n = (VIEWS.indexOf(m.view) + step + VIEWS.length) % VIEWS.length;
     return { model: { ...m, view: VIEWS[n]!, mode: "normal", detail: undefined } };
   }
-  if (/^[1-5]$/.test(k.input))
+  if (/^[1-6]$/.test(k.input))
     return { model: { ...m, view: VIEWS[Number(k.input) - 1]!, mode: "normal", detail: undefined } };
   if (k.input === "/") return { model: { ...m, mode: "filter" } };
   if (k.escape && m.filter) return { model: withCursor({ ...m, filter: "" }, 0) };
