@@ -5,6 +5,7 @@
 // CPU use (process.cpuUsage) over ~10 s. Goal: ≥ 4 updates/s under 5% of a core.
 //
 //   bun bench/tui/render.ts [--seconds 10] [--instances 1000] [--events-per-sec 200] [--columns 200] [--rows 50]
+//                           [--kinds transition,priority,rx-error]   (the events sent, in turn; 0 events/s: idle)
 import { EventEmitter } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -19,6 +20,8 @@ const instances = opt("--instances", 1000);
 const eventsPerSec = opt("--events-per-sec", 200);
 const columns = opt("--columns", 200);
 const rows = opt("--rows", 50);
+const kindsAt = args.indexOf("--kinds");
+const kinds = kindsAt >= 0 ? (args[kindsAt + 1] ?? "") : "transition,priority,rx-error";
 
 class Term extends EventEmitter {
   isTTY = true;
@@ -65,6 +68,8 @@ const daemon = Bun.spawn(
     String(instances),
     "--events-per-sec",
     String(eventsPerSec),
+    "--kinds",
+    kinds,
   ],
   {
     stdout: "pipe",
@@ -116,7 +121,7 @@ daemon.kill();
 await daemon.exited;
 
 console.log(
-  `tui render bench: ${instances} instances, ${eventsPerSec} events/s offered, ${wall.toFixed(1)} s, ${columns}x${rows} terminal`,
+  `tui render bench: ${instances} instances, ${eventsPerSec} events/s offered (${kinds}), ${wall.toFixed(1)} s, ${columns}x${rows} terminal`,
 );
 console.log(`  events applied   ${events} (${(events / wall).toFixed(0)}/s)`);
 const skipped = tui.store.skipped - skipped0;
