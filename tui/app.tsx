@@ -108,7 +108,9 @@ function Footer(p: { m: Model; quitWord: string }) {
       ? `esc back  s/S switchover/release  m/M maint on/off  g garp  r reload  ? help  q ${p.quitWord}`
       : m.view === "servers"
         ? `j/k move  d drain  e enable  w weight  / filter  tab view  r reload  ? help  q ${p.quitWord}`
-        : `j/k move  enter detail  / filter  tab view  r reload  g garp  s/S/m/M ops  ? help  q ${p.quitWord}`;
+        : m.view === "bfd"
+          ? `j/k move  / filter  tab view  r reload  ? help  q ${p.quitWord}`
+          : `j/k move  enter detail  / filter  tab view  r reload  g garp  s/S/m/M ops  ? help  q ${p.quitWord}`;
   return <Text wrap="truncate-end">{` ${filt}${keys}`}</Text>;
 }
 

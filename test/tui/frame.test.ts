@@ -1,4 +1,5 @@
 // Frame keys (tui/frame.ts): a flush whose screen would be the same is not drawn.
+import "./force-color";
 import { describe, expect, test } from "bun:test";
 import type { Event } from "../../src/control/protocol";
 import { frameKey, sameFrame } from "../../tui/frame";

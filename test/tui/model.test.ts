@@ -1,4 +1,5 @@
 // The pure reducer (tui/model.ts): snapshots + events + keys → view model, no Ink.
+import "./force-color";
 import { describe, expect, test } from "bun:test";
 import type { Event } from "../../src/control/protocol";
 import { changesOnly, knownFrom } from "../../tui/changes";
