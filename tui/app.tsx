@@ -1,12 +1,14 @@
 /** The Ink app: header, view tabs, the current view, a footer line; keys -> model (tui/model.ts) -> effects. */
 import { Box, Text, useApp, useInput, useWindowSize } from "ink";
-import { type ReactNode, useSyncExternalStore } from "react";
+import { type ReactNode, useEffect, useSyncExternalStore } from "react";
 import type { Reply, Request } from "../src/control/protocol";
 import { clock, fit } from "./format";
+import { counts, frameKey } from "./frame";
 import { handleKey, type KeyPress, type Model, VIEW_TITLES, VIEWS } from "./model";
 import { confirmText, replyText } from "./ops";
 import type { Store } from "./store";
 import { C, ColorContext } from "./ui";
+import { BfdView } from "./views/bfd";
 import { DetailView } from "./views/detail";
 import { EventsView } from "./views/events";
 import { HelpView } from "./views/help";
@@ -38,21 +40,6 @@ export interface AppProps {
   onQuit?: () => void;
   /** what `q` does, in the footer (default "quit") */
   quitWord?: string;
-}
-
-function counts(m: Model): string {
-  const insts = m.status?.instances ?? [];
-  const by = new Map<string, number>();
-  for (const i of insts) by.set(i.state, (by.get(i.state) ?? 0) + 1);
-  const parts = [
-    "MASTER",
-    "BACKUP",
-    "FAULT",
-    ...[...by.keys()].filter((s) => !["MASTER", "BACKUP", "FAULT"].includes(s)),
-  ]
-    .filter((s) => by.get(s))
-    .map((s) => `${by.get(s)} ${s}`);
-  return `${insts.length} instances${parts.length ? `: ${parts.join(" ")}` : ""}`;
 }
 
 function HeaderLine(p: { m: Model; title: string; width: number }) {
@@ -121,7 +108,9 @@ function Footer(p: { m: Model; quitWord: string }) {
       ? `esc back  s/S switchover/release  m/M maint on/off  g garp  r reload  ? help  q ${p.quitWord}`
       : m.view === "servers"
         ? `j/k move  d drain  e enable  w weight  / filter  tab view  r reload  ? help  q ${p.quitWord}`
-        : `j/k move  enter detail  / filter  tab view  r reload  g garp  s/S/m/M ops  ? help  q ${p.quitWord}`;
+        : m.view === "bfd"
+          ? `j/k move  / filter  tab view  r reload  ? help  q ${p.quitWord}`
+          : `j/k move  enter detail  / filter  tab view  r reload  g garp  s/S/m/M ops  ? help  q ${p.quitWord}`;
   return <Text wrap="truncate-end">{` ${filt}${keys}`}</Text>;
 }
 
@@ -147,6 +136,11 @@ export function App(p: AppProps) {
       ),
     });
   const bodyH = Math.max(1, height - 3 - lines.length);
+  // a flush that would draw this same screen is not rendered (tui/frame.ts)
+  useEffect(() => {
+    p.store.setFrameKey((mm) => frameKey(mm, bodyH));
+    return () => p.store.setFrameKey(undefined);
+  }, [p.store, bodyH]);
 
   useInput((input, key) => {
     const k: KeyPress = { ...key, input };
@@ -209,6 +203,7 @@ export function App(p: AppProps) {
       trackers: TrackersView,
       servers: ServersView,
       events: EventsView,
+      bfd: BfdView,
     }[m.view];
     body = <V m={m} width={width} height={bodyH} />;
   }

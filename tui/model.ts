@@ -3,6 +3,8 @@
  * No Ink, no React, no I/O: test/tui/model.test.ts drives it directly.
  */
 import type {
+  BfdStatus,
+  Counters,
   Event,
   Request,
   Explanation,
@@ -15,14 +17,15 @@ import { changesOnly, type Known, knownFrom } from "./changes";
 import { eventInstance, eventText, prioText } from "./format";
 import { confirmKey, instanceOp, type PendingOp, rsOp } from "./ops";
 
-export type View = "instances" | "timeline" | "trackers" | "servers" | "events";
-export const VIEWS: View[] = ["instances", "timeline", "trackers", "servers", "events"];
+export type View = "instances" | "timeline" | "trackers" | "servers" | "events" | "bfd";
+export const VIEWS: View[] = ["instances", "timeline", "trackers", "servers", "events", "bfd"];
 export const VIEW_TITLES: Record<View, string> = {
   instances: "Instances",
   timeline: "Timeline",
   trackers: "Trackers",
   servers: "Virtual servers",
   events: "Events",
+  bfd: "BFD",
 };
 
 export const MAX_EVENTS = 1000;
@@ -107,7 +110,10 @@ export type Action =
   | { type: "connecting"; at: number }
   | { type: "connected"; status: Status; at: number }
   | { type: "disconnected"; error: string; at: number }
-  | { type: "status"; status: Status; at: number }
+  /** a polled status; `resync` (the delta stream's rare full status): the rates come from `counters` */
+  | { type: "status"; status: Status; at: number; resync?: boolean }
+  /** the `counters` poll of the delta stream: what changes without an event */
+  | { type: "counters"; counters: Counters; at: number }
   | { type: "events"; events: Event[]; at: number }
   | { type: "tick"; at: number }
   | { type: "explanation"; instance: string; value?: Explanation; error?: string }
@@ -127,7 +133,7 @@ export function initialModel(socketPath: string, now: number): Model {
     timeline: [],
     rates: new Map(),
     view: "instances",
-    cursor: { instances: 0, timeline: 0, trackers: 0, servers: 0, events: 0 },
+    cursor: { instances: 0, timeline: 0, trackers: 0, servers: 0, events: 0, bfd: 0 },
     filter: "",
     mode: "normal",
   };
@@ -182,14 +188,60 @@ function statusLatency(lat: Map<string, Latency>, st: Status): Map<string, Laten
   return out;
 }
 
-function takeStatus(m: Model, st: Status, at: number): Model {
+/** Advert rates from a `counters` poll: the same samples as nextRates gives per status poll. */
+function countersRates(prev: Map<string, Rate>, c: Counters, at: number): Map<string, Rate> {
+  const out = new Map<string, Rate>();
+  for (const [name, rx, tx] of c.instances) {
+    const p = prev.get(name);
+    if (!p || at <= p.at) {
+      out.set(name, { rx, tx, at, hist: p?.hist ?? [] });
+      continue;
+    }
+    const d = Math.max(0, rx - p.rx) + Math.max(0, tx - p.tx);
+    const hist = p.hist.length >= RATE_HISTORY ? p.hist.slice(1) : p.hist.slice();
+    hist.push(d / ((at - p.at) / 1000));
+    out.set(name, { rx, tx, at, hist });
+  }
+  return out;
+}
+
+/**
+ * The counters into the status: only the instances (and BFD sessions) whose numbers moved
+ * are copied, so a row that did not change keeps its identity (the views' frame key).
+ */
+function takeCounters(m: Model, c: Counters, at: number): Model {
+  const st = m.status;
+  if (!st) return m;
+  let instances: InstanceStatus[] | undefined;
+  for (const [name, rx, tx, errors, master] of c.instances) {
+    const n = m.index.get(name);
+    const cur = n === undefined ? undefined : (instances ?? st.instances)[n];
+    if (!cur || n === undefined) continue;
+    const mst = master ?? undefined;
+    if (cur.advertsReceived === rx && cur.advertsSent === tx && cur.errors === errors && cur.master === mst) continue;
+    instances ??= st.instances.slice();
+    instances[n] = { ...cur, advertsReceived: rx, advertsSent: tx, errors, master: mst };
+  }
+  let bfd: BfdStatus[] | undefined;
+  for (const [name, rx, tx] of c.bfd ?? []) {
+    const n = (bfd ?? st.bfd)?.findIndex((b) => b.name === name) ?? -1;
+    const cur = n < 0 ? undefined : (bfd ?? st.bfd)?.[n];
+    if (!cur || (cur.rx === rx && cur.tx === tx)) continue;
+    bfd ??= (st.bfd ?? []).slice();
+    bfd[n] = { ...cur, rx, tx };
+  }
+  const status = instances || bfd ? { ...st, ...(instances && { instances }), ...(bfd && { bfd }) } : st;
+  return { ...m, status, seenAt: at, rates: countersRates(m.rates, c, at), now: Math.max(m.now, at) };
+}
+
+function takeStatus(m: Model, st: Status, at: number, resync = false): Model {
   const timeline = m.timeline.length > 0 ? m.timeline : seedTimeline(st);
   return {
     ...m,
     status: st,
     seenAt: at,
     index: indexOf(st),
-    rates: nextRates(m.rates, st, at),
+    rates: resync ? m.rates : nextRates(m.rates, st, at),
     latency: statusLatency(m.latency, st),
     now: at,
     timeline,
@@ -205,6 +257,30 @@ function seedTimeline(st: Status): Transition[] {
     x.seq = n - t.length;
   });
   return t.slice(-MAX_TIMELINE);
+}
+
+/**
+ * A tracker's new result in the instances it moves (their MOVED BY): only those rows are
+ * copied; `list` itself when none changes.
+ */
+function trackInInstances(list: InstanceStatus[], kind: string, name: string, ok: boolean): InstanceStatus[] {
+  let out: InstanceStatus[] | undefined;
+  list.forEach((i, n) => {
+    if (!i.trackers?.some((t) => t.kind === kind && t.name === name && t.ok !== ok)) return;
+    out ??= list.slice();
+    out[n] = { ...i, trackers: i.trackers.map((t) => (t.kind === kind && t.name === name ? { ...t, ok } : t)) };
+  });
+  return out ?? list;
+}
+
+/** A BFD session's state change into the sessions (undefined: no such session). */
+function bfdEvent(list: BfdStatus[] | undefined, e: Extract<Event, { event: "bfd" }>): BfdStatus[] | undefined {
+  const n = list?.findIndex((b) => b.name === e.name) ?? -1;
+  if (!list || n < 0) return undefined;
+  const out = list.slice();
+  const b = list[n]!;
+  out[n] = { ...b, state: e.to, since: e.at, transitions: b.transitions + 1 };
+  return out;
 }
 
 function applyEvents(m: Model, events: Event[], at: number): Model {
@@ -226,6 +302,7 @@ function applyEvents(m: Model, events: Event[], at: number): Model {
   let instances: InstanceStatus[] | undefined;
   let trackers: TrackerStatus[] | undefined;
   let servers: VirtualServerStatus[] | undefined;
+  let bfd: BfdStatus[] | undefined;
   const inst = (name: string): InstanceStatus | undefined => {
     const n = m.index.get(name);
     if (st === undefined || n === undefined) return undefined;
@@ -253,6 +330,7 @@ function applyEvents(m: Model, events: Event[], at: number): Model {
         if (i) {
           i.state = e.to;
           i.lastTransition = { at: e.at, from: e.from, to: e.to, reason: e.reason };
+          if (e.faults) i.faults = e.faults;
         }
         break;
       }
@@ -273,6 +351,17 @@ function applyEvents(m: Model, events: Event[], at: number): Model {
         if (e.ms !== undefined) t.ms = Math.round(e.ms);
         t.at = e.at;
         trackers[n] = t;
+        if (e.ok !== undefined && st) {
+          const base = instances ?? st.instances;
+          const moved = trackInInstances(base, e.kind, e.name, e.ok);
+          // never the snapshot's own array: inst() writes into `instances`
+          if (moved !== base) instances = moved;
+        }
+        break;
+      }
+      case "bfd": {
+        const b = bfdEvent(bfd ?? st?.bfd, e);
+        if (b) bfd = b;
         break;
       }
       case "rx-error": {
@@ -317,11 +406,12 @@ function applyEvents(m: Model, events: Event[], at: number): Model {
         break;
     }
   }
-  if (st && (instances || trackers || servers)) {
+  if (st && (instances || trackers || servers || bfd)) {
     st = { ...st };
     if (instances) st.instances = instances;
     if (trackers) st.trackers = trackers;
     if (servers) st.virtualServers = servers;
+    if (bfd) st.bfd = bfd;
   }
   return {
     ...m,
@@ -351,7 +441,9 @@ export function reduce(m: Model, a: Action): Model {
     case "disconnected":
       return { ...m, conn: "disconnected", connError: a.error, now: a.at };
     case "status":
-      return takeStatus(m, a.status, a.at);
+      return takeStatus(m, a.status, a.at, a.resync);
+    case "counters":
+      return takeCounters(m, a.counters, a.at);
     case "events":
       return applyEvents(m, a.events, a.at);
     case "tick":
@@ -413,6 +505,22 @@ export function trackerRows(m: Model): TrackerStatus[] {
   return f ? all.filter((t) => has(`${t.kind} ${t.name}`, f)) : all;
 }
 
+export function bfdRows(m: Model): BfdStatus[] {
+  const all = m.status?.bfd ?? [];
+  const f = m.filter.toLowerCase();
+  return f ? all.filter((b) => has(`${b.name} ${b.neighbor} ${b.source ?? ""} ${b.state}`, f)) : all;
+}
+
+/** The instances a BFD session moves (their track_bfd), "VI_1-20 VI_2" as MOVED BY writes them. */
+export function bfdTrackedBy(m: Model, name: string): string[] {
+  const out: string[] = [];
+  for (const i of m.status?.instances ?? [])
+    for (const t of i.trackers ?? [])
+      if (t.kind === "bfd" && t.name === name)
+        out.push(`${i.name}${t.weight ? (t.weight > 0 ? `+${t.weight}` : t.weight) : ""}`);
+  return out;
+}
+
 export type ServerRow =
   | { kind: "vs"; vs: VirtualServerStatus }
   | { kind: "rs"; vs: VirtualServerStatus; rs: VirtualServerStatus["realServers"][number] };
@@ -439,6 +547,8 @@ export function rowCount(m: Model, v: View = m.view): number {
       return trackerRows(m).length;
     case "servers":
       return serverRows(m).length;
+    case "bfd":
+      return bfdRows(m).length;
   }
 }
 
@@ -573,7 +683,7 @@ export function handleKey(
     const n = (VIEWS.indexOf(m.view) + step + VIEWS.length) % VIEWS.length;
     return { model: { ...m, view: VIEWS[n]!, mode: "normal", detail: undefined } };
   }
-  if (/^[1-5]$/.test(k.input))
+  if (/^[1-6]$/.test(k.input))
     return { model: { ...m, view: VIEWS[Number(k.input) - 1]!, mode: "normal", detail: undefined } };
   if (k.input === "/") return { model: { ...m, mode: "filter" } };
   if (k.escape && m.filter) return { model: withCursor({ ...m, filter: "" }, 0) };

@@ -26,8 +26,10 @@ export interface TuiOptions {
   connect?: Connect;
   /** colour on/off; default: on unless NO_COLOR is set (non-empty) */
   color?: boolean;
-  /** status poll period (1000) */
+  /** poll period (1000): counters, or the whole status from a daemon without them (tui/source.ts) */
   pollMs?: number;
+  /** the whole status at least this often while counters stream (30000) */
+  resyncMs?: number;
   /** coalescing period for daemon data: at most one render per this (250) */
   flushMs?: number;
   retryMs?: number;
@@ -57,6 +59,7 @@ export function startTui(opts: TuiOptions): TuiHandle {
       socketPath: opts.socketPath,
       connect: opts.connect ?? realConnect,
       pollMs: opts.pollMs,
+      resyncMs: opts.resyncMs,
       retryMs: opts.retryMs,
       timeoutMs: opts.timeoutMs,
     },

@@ -1,14 +1,25 @@
 /**
- * The daemon end: connect to the control socket, `subscribe` (snapshot + events), poll
- * `status` for counters (and `explain` for the instance in detail), and reconnect when
- * the daemon goes away.
+ * The daemon end: connect to the control socket, `subscribe` (snapshot + events), and
+ * reconnect when the daemon goes away. The model is the snapshot plus the events (a delta
+ * stream, issue 20): each poll asks only `counters` (what changes without an event: advert
+ * and error counters, the master heard), and the whole `status` only every `resyncMs` or
+ * soon after an event the model cannot apply alone (a reload, an operation, a BFD or
+ * observed change, an instance it does not know). A daemon without `counters` gets the
+ * whole `status` each poll, as before. The instance in detail also gets its `explain`.
  *
  * src/control/client.ts has no close callback, so a lost daemon shows up as a failed or
  * unanswered request: every request here has a timeout, and a poll that fails or times
  * out counts as a disconnection.
  */
 import type { Client } from "../src/control/client";
-import { type Reply, type Request, type Status, parseExplanations } from "../src/control/protocol";
+import {
+  type Event,
+  type Reply,
+  type Request,
+  type Status,
+  parseCounters,
+  parseExplanations,
+} from "../src/control/protocol";
 import type { Store } from "./store";
 
 export type Connect = (path: string) => Promise<Client>;
@@ -16,8 +27,10 @@ export type Connect = (path: string) => Promise<Client>;
 export interface SourceOptions {
   socketPath: string;
   connect: Connect;
-  /** status poll period */
+  /** poll period (counters, or the whole status from a daemon without them) */
   pollMs?: number;
+  /** the whole status at least this often in the delta stream (30 s) */
+  resyncMs?: number;
   /** delay before reconnecting */
   retryMs?: number;
   /** a poll or connect without an answer in this long counts as a disconnection */
@@ -55,6 +68,13 @@ export class Source {
   /** bumped on every (re)connection; stale callbacks compare and drop out */
   private gen = 0;
   private readonly pollMs: number;
+  private readonly resyncMs: number;
+  /** the daemon answers `counters`: the delta stream (else the whole status each poll) */
+  private delta = false;
+  /** when the last whole status came (performance.now ms) */
+  private statusAt = 0;
+  /** an event asked for the whole status at the next poll */
+  private resyncWanted = false;
   private readonly retryMs: number;
   private readonly timeoutMs: number;
   private readonly now: () => number;
@@ -64,6 +84,7 @@ export class Source {
     private readonly store: Store,
   ) {
     this.pollMs = o.pollMs ?? 1000;
+    this.resyncMs = o.resyncMs ?? 30_000;
     this.retryMs = o.retryMs ?? 1000;
     this.timeoutMs = o.timeoutMs ?? 3000;
     this.now = o.now ?? Date.now;
@@ -124,7 +145,9 @@ export class Source {
       return;
     }
     c.onEvent((e) => {
-      if (gen === this.gen) this.store.event(e);
+      if (gen !== this.gen) return;
+      this.store.event(e);
+      if (this.needsStatus(e)) this.resyncWanted = true;
     });
     const r = await requestWithTimeout(c, { cmd: "subscribe" }, this.timeoutMs);
     if (gen !== this.gen) {
@@ -138,20 +161,59 @@ export class Source {
     }
     this.client = c;
     this.store.queue({ type: "connected", status: r.result as Status, at: this.now() });
+    this.statusAt = performance.now();
+    this.resyncWanted = false;
+    // a daemon that knows `counters` (an older one answers unknown-command) streams deltas
+    const k = await requestWithTimeout(c, { cmd: "counters" }, this.timeoutMs);
+    if (gen !== this.gen) return;
+    const counters = k.ok ? parseCounters(k.result) : undefined;
+    this.delta = counters?.ok === true;
+    if (counters?.ok) this.store.queue({ type: "counters", counters: counters.value, at: this.now() });
     this.poller = setInterval(() => void this.poll(gen), this.pollMs);
+  }
+
+  /**
+   * An event the model cannot apply from its fields alone: what it changes is only in the
+   * whole status (a reload's new configuration, an operation's holds, a BFD session's
+   * negotiated timers, an observation's details), or it names an instance the model lacks.
+   */
+  private needsStatus(e: Event): boolean {
+    switch (e.event) {
+      case "reload":
+      case "operation":
+      case "observed":
+      case "bfd":
+        return true;
+      case "transition":
+      case "priority": {
+        const m = this.store.get();
+        return m.status !== undefined && !m.index.has(e.instance);
+      }
+      default:
+        return false;
+    }
   }
 
   private async poll(gen: number): Promise<void> {
     const c = this.client;
     if (!c || this.polling || gen !== this.gen) return;
     this.polling = true;
-    const r = await requestWithTimeout(c, { cmd: "status" }, this.timeoutMs);
+    const whole = !this.delta || this.resyncWanted || performance.now() - this.statusAt >= this.resyncMs;
+    const r = await requestWithTimeout(c, { cmd: whole ? "status" : "counters" }, this.timeoutMs);
     this.polling = false;
     if (gen !== this.gen) return;
-    if (r.ok) this.store.queue({ type: "status", status: r.result as Status, at: this.now() });
-    else {
+    if (!r.ok) {
       this.down(gen, r.error.message);
       return;
+    }
+    if (whole) {
+      this.resyncWanted = false;
+      this.statusAt = performance.now();
+      this.store.queue({ type: "status", status: r.result as Status, at: this.now(), resync: this.delta });
+    } else {
+      const k = parseCounters(r.result);
+      if (k.ok) this.store.queue({ type: "counters", counters: k.value, at: this.now() });
+      else this.resyncWanted = true;
     }
     const m = this.store.get();
     if (m.mode === "detail" && m.detail !== undefined) await this.explain(c, gen, m.detail);

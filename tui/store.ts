@@ -1,8 +1,11 @@
 /**
  * Holds the model and coalesces data: status snapshots and events are queued and applied
- * at most once per `flushMs` (one render per flush), keys are applied at once.
+ * at most once per `flushMs` (one render per flush), keys are applied at once. A flush
+ * whose frame key (tui/frame.ts, set by the app for its size) equals the last drawn one
+ * updates the model without a render: Ink would redraw the same screen.
  */
 import type { Event } from "../src/control/protocol";
+import { type FrameKey, sameFrame } from "./frame";
 import { type Action, type Model, reduce } from "./model";
 
 export class Store {
@@ -13,6 +16,10 @@ export class Store {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
   private lastFlush = 0;
+  private keyOf: ((m: Model) => FrameKey | undefined) | undefined;
+  private drawn: FrameKey | undefined;
+  /** flushes that drew nothing new (the bench reports them) */
+  skipped = 0;
 
   constructor(
     init: Model,
@@ -41,6 +48,12 @@ export class Store {
     this.arm();
   }
 
+  /** What a frame of a model shows (the app sets it for its size; tui/frame.ts). */
+  setFrameKey(f: ((m: Model) => FrameKey | undefined) | undefined): void {
+    this.keyOf = f;
+    this.drawn = undefined;
+  }
+
   /** A model computed from the current one (keys): replaces it and renders now. */
   set(m: Model): void {
     if (m === this.state) return;
@@ -65,6 +78,11 @@ export class Store {
     for (const a of this.queued.splice(0)) m = reduce(m, a);
     if (this.events.length > 0) m = reduce(m, { type: "events", events: this.events.splice(0), at });
     this.state = m;
+    const key = this.keyOf?.(m);
+    if (sameFrame(key, this.drawn)) {
+      this.skipped++;
+      return;
+    }
     this.emit();
   };
 
@@ -81,6 +99,7 @@ export class Store {
   }
 
   private emit(): void {
+    this.drawn = this.keyOf?.(this.state);
     for (const l of this.listeners) l();
   }
 }

@@ -3,7 +3,7 @@
 //
 //   bun bench/tui/fake-daemon.ts PATH [--instances 1000] [--events-per-sec 200]
 import { rmSync } from "node:fs";
-import type { Event, InstanceStatus, Status, VirtualServerStatus } from "../../src/control/protocol";
+import type { Counters, Event, InstanceStatus, Status, VirtualServerStatus } from "../../src/control/protocol";
 import { parseRequest } from "../../src/control/protocol";
 
 const STATES = ["MASTER", "BACKUP", "BACKUP", "FAULT"];
@@ -80,13 +80,30 @@ export function fakeStatus(n: number): Status {
   };
 }
 
+/** The `counters` reply (src/runtime/status.ts countersOf) of the fake status. */
+export function countersOf(st: Status): Counters {
+  return {
+    at: Date.now(),
+    instances: st.instances.map((i) => [i.name, i.advertsReceived, i.advertsSent, i.errors, i.master ?? null]),
+  };
+}
+
 export interface FakeDaemonServer {
   stop(): void;
   /** events sent so far */
   sent(): number;
 }
 
-export function serveFake(path: string, instances = 1000, eventsPerSec = 200): FakeDaemonServer {
+/** the kinds of events the fake sends, in turn */
+export type FakeKind = "transition" | "priority" | "rx-error";
+export const FAKE_KINDS: FakeKind[] = ["transition", "priority", "rx-error"];
+
+export function serveFake(
+  path: string,
+  instances = 1000,
+  eventsPerSec = 200,
+  kinds: FakeKind[] = FAKE_KINDS,
+): FakeDaemonServer {
   rmSync(path, { force: true });
   const status = fakeStatus(instances);
   type Data = { buf: string; out: string };
@@ -126,7 +143,14 @@ export function serveFake(path: string, instances = 1000, eventsPerSec = 200): F
           }
           const { id, cmd } = r.value;
           if (cmd === "subscribe") subs.add(s);
-          const result = cmd === "status" || cmd === "subscribe" ? status : cmd === "hello" ? { protocol: 1 } : null;
+          const result =
+            cmd === "status" || cmd === "subscribe"
+              ? status
+              : cmd === "counters"
+                ? countersOf(status)
+                : cmd === "hello"
+                  ? { protocol: 1 }
+                  : null;
           send(s, `${JSON.stringify({ id, ok: true, result })}\n`);
         }
       },
@@ -143,15 +167,16 @@ export function serveFake(path: string, instances = 1000, eventsPerSec = 200): F
     }
   }, 1000);
   // events in small bursts every 20 ms
-  const perTick = Math.max(1, Math.round(eventsPerSec / 50));
+  const perTick = Math.round(eventsPerSec / 50);
   let k = 0;
   const events = setInterval(() => {
-    if (subs.size === 0) return;
+    if (subs.size === 0 || perTick === 0) return;
     let out = "";
     for (let j = 0; j < perTick; j++, k++) {
       const i = status.instances[k % status.instances.length]!;
       let e: Event;
-      if (k % 3 === 0) {
+      const kind = kinds[k % kinds.length];
+      if (kind === "transition") {
         const to = i.state === "MASTER" ? "BACKUP" : "MASTER";
         e = {
           event: "transition",
@@ -162,7 +187,7 @@ export function serveFake(path: string, instances = 1000, eventsPerSec = 200): F
           reason: REASONS[k % REASONS.length]!,
         };
         i.state = to;
-      } else if (k % 3 === 1) {
+      } else if (kind === "priority") {
         e = {
           event: "priority",
           at: Date.now(),
@@ -191,14 +216,23 @@ export function serveFake(path: string, instances = 1000, eventsPerSec = 200): F
 if (import.meta.main) {
   const [path, ...rest] = process.argv.slice(2);
   if (!path) {
-    console.error("usage: bun bench/tui/fake-daemon.ts PATH [--instances N] [--events-per-sec N]");
+    console.error(
+      "usage: bun bench/tui/fake-daemon.ts PATH [--instances N] [--events-per-sec N] [--kinds transition,priority,rx-error]",
+    );
     process.exit(2);
   }
   const opt = (name: string, d: number) => {
     const n = rest.indexOf(name);
     return n >= 0 ? Number(rest[n + 1]) : d;
   };
-  const srv = serveFake(path, opt("--instances", 1000), opt("--events-per-sec", 200));
+  const k = rest.indexOf("--kinds");
+  const kinds = k >= 0 ? (rest[k + 1] ?? "").split(",").filter(Boolean) : FAKE_KINDS;
+  const bad = kinds.find((x) => !FAKE_KINDS.includes(x as FakeKind));
+  if (bad !== undefined) {
+    console.error(`fake-daemon: --kinds: unknown kind "${bad}" (known: ${FAKE_KINDS.join(", ")})`);
+    process.exit(2);
+  }
+  const srv = serveFake(path, opt("--instances", 1000), opt("--events-per-sec", 200), kinds as FakeKind[]);
   console.log(`fake keel daemon on ${path}`);
   process.on("SIGTERM", () => {
     srv.stop();

@@ -5,7 +5,9 @@
 // CPU use (process.cpuUsage) over ~10 s. Goal: ≥ 4 updates/s under 5% of a core.
 //
 //   bun bench/tui/render.ts [--seconds 10] [--instances 1000] [--events-per-sec 200] [--columns 200] [--rows 50]
+//                           [--kinds transition,priority,rx-error]   (the events sent, in turn; 0 events/s: idle)
 import { EventEmitter } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const args = process.argv.slice(2);
@@ -18,6 +20,8 @@ const instances = opt("--instances", 1000);
 const eventsPerSec = opt("--events-per-sec", 200);
 const columns = opt("--columns", 200);
 const rows = opt("--rows", 50);
+const kindsAt = args.indexOf("--kinds");
+const kinds = kindsAt >= 0 ? (args[kindsAt + 1] ?? "") : "transition,priority,rx-error";
 
 class Term extends EventEmitter {
   isTTY = true;
@@ -51,7 +55,10 @@ if (process.env.NODE_ENV !== "production")
   console.error("bench: NODE_ENV is not production: React's development build (about twice the CPU)");
 const { startTui } = await import("../../tui/run.tsx");
 
-const sock = join(process.env.TMPDIR ?? "/tmp", `keel-tui-bench-${process.pid}.sock`);
+// a private directory (0700): the client refuses a socket in a directory others can write
+// (src/runtime/socket-path.ts), and /tmp is one
+const dir = mkdtempSync(join(process.env.TMPDIR ?? "/tmp", "keel-tui-bench-"));
+const sock = join(dir, "keel.sock");
 const daemon = Bun.spawn(
   [
     process.execPath,
@@ -61,6 +68,8 @@ const daemon = Bun.spawn(
     String(instances),
     "--events-per-sec",
     String(eventsPerSec),
+    "--kinds",
+    kinds,
   ],
   {
     stdout: "pipe",
@@ -68,7 +77,10 @@ const daemon = Bun.spawn(
   },
 );
 // wait for "fake keel daemon on ..."
-process.on("exit", () => daemon.kill());
+process.on("exit", () => {
+  daemon.kill();
+  rmSync(dir, { recursive: true, force: true });
+});
 const reader = daemon.stdout.getReader();
 await reader.read();
 
@@ -90,6 +102,7 @@ await Bun.sleep(1500);
 
 let flushes = 0;
 tui.store.subscribe(() => flushes++);
+const skipped0 = tui.store.skipped;
 const events0 = tui.store.get().seq;
 const frames0 = term.frames;
 const bytes0 = term.bytes;
@@ -108,10 +121,13 @@ daemon.kill();
 await daemon.exited;
 
 console.log(
-  `tui render bench: ${instances} instances, ${eventsPerSec} events/s offered, ${wall.toFixed(1)} s, ${columns}x${rows} terminal`,
+  `tui render bench: ${instances} instances, ${eventsPerSec} events/s offered (${kinds}), ${wall.toFixed(1)} s, ${columns}x${rows} terminal`,
 );
 console.log(`  events applied   ${events} (${(events / wall).toFixed(0)}/s)`);
-console.log(`  model updates    ${flushes} (${(flushes / wall).toFixed(1)}/s)`);
+const skipped = tui.store.skipped - skipped0;
+console.log(
+  `  model updates    ${flushes + skipped} (${((flushes + skipped) / wall).toFixed(1)}/s), ${skipped} with nothing new on screen (not drawn)`,
+);
 console.log(
   `  frames written   ${frames} (${(frames / wall).toFixed(1)}/s, ${((term.bytes - bytes0) / wall / 1024).toFixed(0)} KiB/s)`,
 );

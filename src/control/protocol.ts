@@ -2,13 +2,19 @@
  * The control protocol: JSON lines over a Unix socket (`--control-socket`, default
  * /run/keel/keel.sock, mode 0600). The TUI, `keel status` and scripts speak only this.
  *
- * Request:  {"id": any?, "cmd": "hello" | "status" | "subscribe" | "garp" | "dump" | "reload" | "explain", "instance"?: string}
+ * Request:  {"id": any?, "cmd": "hello" | "status" | "subscribe" | "garp" | "dump" | "reload" | "explain" | "counters", "instance"?: string}
  *           operations (root only, by the socket's mode; README "Operations"), each with "reason"?: string:
  *           {"cmd": "switchover", "instance": NAME, "release"?: true, "hold"?: "standby" | "switchover"}
  *           {"cmd": "maintenance", "on": boolean, "instances"?: [NAME...], "all"?: true}
  *           {"cmd": "rs", "action": "drain" | "enable" | "weight", "virtualServer": "10.0.0.1:80", "realServer": "192.168.0.2:8080", "weight"?: N}
  * Reply:    {"id", "ok": true, "result": ...} | {"id", "ok": false, "error": {"code", "message"}}
  * Events (after "subscribe", whose reply carries the snapshot): {"event": kind, "at": epoch ms, ...}
+ *
+ * A subscriber keeps its copy of the status from the snapshot and the events; `counters`
+ * (Counters below) carries, compactly, what changes without an event (advert and error
+ * counters, the master last heard, BFD packet counts), so a client (the TUI) polls that
+ * each second and the whole status only rarely. A daemon older than `counters` answers
+ * `unknown-command`: such a client polls `status` instead.
  *
  * PROTOCOL_VERSION changes only when a field changes meaning or goes away; new fields
  * and new commands do not bump it (readers ignore what they do not know).
@@ -27,7 +33,8 @@ export type Command =
   | "explain"
   | "switchover"
   | "maintenance"
-  | "rs";
+  | "rs"
+  | "counters";
 export const COMMANDS: Command[] = [
   "hello",
   "status",
@@ -39,6 +46,7 @@ export const COMMANDS: Command[] = [
   "switchover",
   "maintenance",
   "rs",
+  "counters",
 ];
 
 export type RsAction = "drain" | "enable" | "weight";
@@ -318,6 +326,46 @@ export interface Status {
   operations?: OperationStatus[];
 }
 
+/**
+ * The `counters` reply's result: per instance `[name, advertsReceived, advertsSent, errors,
+ * master]` (master: as in InstanceStatus, null when none heard), per BFD session `[name, rx,
+ * tx]`; `at` epoch ms. Tuples, not objects: a poll each second of 1,000 instances.
+ */
+export interface Counters {
+  at: number;
+  instances: [name: string, rx: number, tx: number, errors: number, master: string | null][];
+  bfd?: [name: string, rx: number, tx: number][];
+}
+
+const isNum = (x: unknown): x is number => typeof x === "number";
+
+/** A `counters` reply's result (the client's side); never throws (DESIGN.md rule 3). */
+export function parseCounters(result: unknown): Parsed<Counters> {
+  const fail = (message: string): Parsed<Counters> => ({ ok: false, error: { code: "bad-counters", message } });
+  if (typeof result !== "object" || result === null) return fail("the result is not an object");
+  const o = result as Record<string, unknown>;
+  if (!isNum(o.at)) return fail("at is not a number");
+  if (!Array.isArray(o.instances)) return fail("instances is not a list");
+  for (const [i, r] of o.instances.entries()) {
+    const good =
+      Array.isArray(r) &&
+      r.length === 5 &&
+      typeof r[0] === "string" &&
+      isNum(r[1]) &&
+      isNum(r[2]) &&
+      isNum(r[3]) &&
+      (r[4] === null || typeof r[4] === "string");
+    if (!good) return fail(`instances[${i}] is not [name, rx, tx, errors, master]`);
+  }
+  if (o.bfd !== undefined) {
+    if (!Array.isArray(o.bfd)) return fail("bfd is not a list");
+    for (const [i, r] of o.bfd.entries())
+      if (!(Array.isArray(r) && r.length === 3 && typeof r[0] === "string" && isNum(r[1]) && isNum(r[2])))
+        return fail(`bfd[${i}] is not [name, rx, tx]`);
+  }
+  return { ok: true, value: o as unknown as Counters };
+}
+
 /** How a reload ended: applied (maybe with errors after the swap), or refused with the old configuration kept. */
 export interface ReloadStatus {
   /** epoch ms */
@@ -331,8 +379,20 @@ export interface ReloadStatus {
 }
 
 export type Event =
-  /** `why`: the cause in words with its numbers (src/vrrp/explain.ts describeCause) */
-  | { event: "transition"; at: number; instance: string; from: string; to: string; reason: string; why?: string }
+  /**
+   * `why`: the cause in words with its numbers (src/vrrp/explain.ts describeCause);
+   * `faults`: the instance's faults after the change, as InstanceStatus.faults
+   */
+  | {
+      event: "transition";
+      at: number;
+      instance: string;
+      from: string;
+      to: string;
+      reason: string;
+      why?: string;
+      faults?: string[];
+    }
   | { event: "priority"; at: number; instance: string; from: number; to: number }
   | { event: "track"; at: number; kind: string; name: string; ok?: boolean; value?: number; code?: number; ms?: number }
   /** a BFD session changed state (diag words as src/bfd/packet.ts diagWord) */
@@ -479,7 +539,14 @@ export type ServerLine = { event: Event } | { reply: Reply };
 type FieldType = "string" | "number" | "boolean" | "string[]";
 /** each event's fields and their types; a trailing "?" marks an optional one */
 const EVENT_FIELDS: Record<Event["event"], Record<string, `${FieldType}${"" | "?"}`>> = {
-  transition: { instance: "string", from: "string", to: "string", reason: "string", why: "string?" },
+  transition: {
+    instance: "string",
+    from: "string",
+    to: "string",
+    reason: "string",
+    why: "string?",
+    faults: "string[]?",
+  },
   priority: { instance: "string", from: "number", to: "number" },
   track: { kind: "string", name: "string", ok: "boolean?", value: "number?", code: "number?", ms: "number?" },
   "rx-error": { instance: "string?", from: "string", code: "string" },

@@ -11,6 +11,7 @@
 import type { Socket, UnixSocketListener } from "bun";
 import type { Logger } from "./log";
 import {
+  type Counters,
   type Event,
   type Explanation,
   PROTOCOL_VERSION,
@@ -31,6 +32,8 @@ const STALL_MS = 30_000;
 
 export interface ControlHandlers {
   status(): Status;
+  /** what changes without an event (absent: a server with no engine; the client polls status) */
+  counters?(): Counters;
   garp(instance: string): string | undefined;
   dump(): unknown;
   reload(): { ok: boolean; errors: string[] };
@@ -171,6 +174,10 @@ export class ControlServer {
         s.data.subscribed = true;
         this.subscribers.add(s);
         return { id: r.id, ok: true, result: this.h.status() };
+      case "counters":
+        if (!this.h.counters)
+          return { id: r.id, ok: false, error: { code: "unsupported", message: "this server runs no VRRP engine" } };
+        return { id: r.id, ok: true, result: this.h.counters() };
       case "dump":
         return { id: r.id, ok: true, result: this.h.dump() };
       case "garp": {

@@ -48,7 +48,7 @@ import type { ScriptResult } from "./scripts";
 import { scriptPath, secureScripts } from "./script-security";
 import { ReloadTimeWatch } from "./reload-time";
 import { runStartStopScript } from "./start-stop-scripts";
-import { type TrackResults, statusOf } from "./status";
+import { type TrackResults, countersOf, statusOf } from "./status";
 import { type ReloadPlan, VrrpDriver } from "./vrrp-driver";
 import { netlinkBufs } from "./rx-bufs";
 import { BfdDriver } from "./bfd-driver";
@@ -705,6 +705,7 @@ export class Daemon {
       };
     return {
       status: request("status", () => this.status()),
+      counters: request("counters", () => countersOf(this.driver as VrrpDriver, this.bfd?.status())),
       garp: request("garp", (name: string) => {
         const d = this.driver as VrrpDriver;
         if (!d.router.instances.has(name)) return `no instance ${name}`;

@@ -1,6 +1,6 @@
 /** The `status` reply of the control protocol, read from the running engine. */
 import pkg from "../../package.json";
-import type { HoldStatus, InstanceStatus, ObservedStatus, Status, TrackerStatus } from "../control/protocol";
+import type { Counters, HoldStatus, InstanceStatus, ObservedStatus, Status, TrackerStatus } from "../control/protocol";
 import { type Hold, faultKey } from "../vrrp/cause";
 import { sharedConfig } from "./config-hash";
 import type { Instance } from "../vrrp/instance";
@@ -64,6 +64,28 @@ export function statusOf(
     instances,
     trackers: trackersOf(driver, results),
   };
+}
+
+/**
+ * The `counters` reply: per instance what changes without an event (the same numbers as
+ * statusOf's advertsReceived, advertsSent, errors and master), for a subscriber's poll.
+ */
+export function countersOf(driver: VrrpDriver, bfd?: readonly { name: string; rx: number; tx: number }[]): Counters {
+  const instances: Counters["instances"] = [];
+  for (const inst of driver.router.instances.values()) {
+    const p = inst.p;
+    const master = inst.state === "MASTER" ? p.source : inst.masterAddress;
+    instances.push([
+      p.name,
+      inst.stats.advert_rcvd,
+      inst.stats.advert_sent,
+      ERROR_KEYS.reduce((n, k) => n + inst.stats[k], 0),
+      master ?? null,
+    ]);
+  }
+  const out: Counters = { at: Date.now(), instances };
+  if (bfd) out.bfd = bfd.map((b) => [b.name, b.rx, b.tx]);
+  return out;
 }
 
 /** The last result the runtime saw of each tracker (script runs, file values, links). */

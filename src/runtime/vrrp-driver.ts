@@ -21,7 +21,7 @@ import { type RxPacket, VrrpRouter } from "../vrrp/router";
 import { advertPackets } from "../vrrp/transmit";
 import type { TrackChange } from "../vrrp/track-board";
 import type { Action } from "../vrrp/types";
-import type { Hold } from "../vrrp/cause";
+import { type Hold, faultKey } from "../vrrp/cause";
 import type { Event } from "../control/protocol";
 import {
   type IfAddress,
@@ -1050,6 +1050,8 @@ export class VrrpDriver {
           to: a.to,
           reason: a.reason,
           why,
+          // status' faults after the change, so a subscriber needs no status poll for them
+          faults: this.router.instances.get(a.instance)?.faultList().map(faultKey) ?? [],
         });
         for (const line of transitionLines(a))
           this.log.info(

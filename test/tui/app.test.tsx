@@ -1,7 +1,7 @@
 // The whole TUI rendered into a fake terminal against a fake daemon (test/tui/harness.ts).
 import "./force-color";
 import { afterEach, describe, expect, test } from "bun:test";
-import { sample } from "./fixtures";
+import { bfdSession, sample } from "./fixtures";
 import { baseStatus, FakeDaemon, inst, KEY, type Mounted, mount, sleep } from "./harness";
 
 let open: Mounted[] = [];
@@ -62,7 +62,7 @@ describe("keys", () => {
   test("tab walks the views in order and wraps", async () => {
     const m = await start();
     await m.waitFor("[1 Instances]");
-    for (const v of ["[2 Timeline]", "[3 Trackers]", "[4 Virtual servers]", "[5 Events]", "[1 Instances]"]) {
+    for (const v of ["[2 Timeline]", "[3 Trackers]", "[4 Virtual servers]", "[5 Events]", "[6 BFD]", "[1 Instances]"]) {
       await m.press(KEY.tab);
       await m.waitFor(v);
     }
@@ -248,6 +248,36 @@ describe("other views", () => {
   });
 });
 
+describe("BFD view", () => {
+  test("sessions with state, intervals, Detection Time and the instances they move; a bfd event updates the row", async () => {
+    const st = sample();
+    st.bfd = [bfdSession("bfd_peer", "Up", { since: Date.now() - 65_000 }), bfdSession("bfd_far", "Down")];
+    st.bfd[1]!.multihop = true;
+    st.instances[1]!.trackers!.push({ kind: "bfd", name: "bfd_peer", weight: -20, ok: true });
+    const d = new FakeDaemon(st);
+    const m = await start(d, { columns: 160 });
+    await m.press("6");
+    const f = await m.waitFor("bfd_peer");
+    expect(f).toContain("[6 BFD]");
+    expect(lineWith(f, "bfd_peer")).toMatch(
+      /bfd_peer\s+10\.0\.0\.9\s+10\.0\.0\.1\s+single\s+\* Up\s+Up\s+10\/10\s+30ms x3\s+1m05s ago/,
+    );
+    expect(lineWith(f, "bfd_peer")).toContain("vi_db-20");
+    expect(lineWith(f, "bfd_far")).toMatch(/multi\s+! Down/);
+    d.emit({
+      event: "bfd",
+      at: Date.now(),
+      name: "bfd_peer",
+      from: "Up",
+      to: "Down",
+      diag: "control-detection-time-expired",
+      remoteDiag: "none",
+    });
+    const g = await m.waitFor((f) => lineWith(f, "bfd_peer").includes("! Down"));
+    expect(lineWith(g, "bfd_peer")).toMatch(/\b4\b/);
+  });
+});
+
 describe("terminal", () => {
   test("80x24: no line longer than 80 columns, no more than 24 rows, in every view", async () => {
     const many = sample();
@@ -273,7 +303,8 @@ describe("terminal", () => {
         up: false,
         line: "x".repeat(200),
       });
-    for (const key of ["1", "2", "3", "4", "5", "?", "k", "1", KEY.enter]) {
+    many.bfd = [bfdSession("bfd_a_rather_long_session_name", "Up", { neighbor: "2001:db8:ffff::1234:5678" })];
+    for (const key of ["1", "2", "3", "4", "5", "6", "?", "k", "1", KEY.enter]) {
       await m.press(key);
       await sleep(20);
       const lines = m.frame().replace(/\n$/, "").split("\n");
@@ -361,5 +392,6 @@ describe("terminal", () => {
     await only("eth1", "vi_db");
     await only("10.0.0.101", "vi_web");
     await only("100->90", "vi_db");
-  });
+    // ~30 key presses, each drawn: 4-5 s on the loaded 2-core machine, past bun's 5 s default
+  }, 20_000);
 });

@@ -1,4 +1,4 @@
-import type { Status } from "../../src/control/protocol";
+import type { BfdStatus, Status } from "../../src/control/protocol";
 import { baseStatus, inst } from "./harness";
 
 /** Three instances (MASTER, BACKUP, FAULT), trackers and two virtual servers. */
@@ -109,4 +109,33 @@ export function sample(): Status {
       lvs: { available: true },
     },
   );
+}
+
+/** One BFD session as status shows it (times in µs as on the wire). */
+export function bfdSession(name: string, state: string, over: Partial<BfdStatus> = {}): BfdStatus {
+  return {
+    name,
+    neighbor: "10.0.0.9",
+    source: "10.0.0.1",
+    multihop: false,
+    state,
+    remoteState: state,
+    diag: 0,
+    localDiscr: 1,
+    remoteDiscr: 2,
+    desiredMinTx: 10_000,
+    requiredMinRx: 10_000,
+    remoteMinTx: 10_000,
+    remoteMinRx: 10_000,
+    remoteDetectMult: 3,
+    txInterval: 10_000,
+    detectTime: 30_000,
+    polling: false,
+    since: 1000,
+    transitions: 3,
+    rx: 100,
+    tx: 100,
+    discarded: {},
+    ...over,
+  };
 }

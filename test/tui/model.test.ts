@@ -1,4 +1,5 @@
 // The pure reducer (tui/model.ts): snapshots + events + keys → view model, no Ink.
+import "./force-color";
 import { describe, expect, test } from "bun:test";
 import type { Event } from "../../src/control/protocol";
 import { changesOnly, knownFrom } from "../../tui/changes";
@@ -13,7 +14,7 @@ import {
   reduce,
   selectedInstance,
 } from "../../tui/model";
-import { sample } from "./fixtures";
+import { bfdSession, sample } from "./fixtures";
 
 function connected(): Model {
   return reduce(initialModel("/s", 1000), { type: "connected", status: sample(), at: 1000 });
@@ -241,5 +242,82 @@ describe("model", () => {
     expect(stateStrip(tr, "FAULT", 25_000, 6, 5000)).toBe("BBMMFF");
     expect(stateStrip(tr, "FAULT", 25_000, 6, 5000, 3000)).toBe(".BMMFF");
     expect(stateStrip([], "BACKUP", 25_000, 4, 5000)).toBe("BBBB");
+  });
+});
+
+describe("the delta stream (issue 20)", () => {
+  test("counters move the advert counters, errors and master; an unchanged row keeps its identity", () => {
+    let m = connected();
+    const before = m.status!.instances;
+    m = reduce(m, {
+      type: "counters",
+      at: 3000,
+      counters: {
+        at: 3000,
+        instances: [
+          ["vi_web", 0, 1220, 0, "10.0.0.2"],
+          ["vi_db", 800, 0, 0, "10.0.1.3"],
+          ["vi_mail", 0, 0, 4, null],
+          ["vi_gone", 5, 5, 5, null],
+        ],
+      },
+    });
+    const after = m.status!.instances;
+    expect(after[0]!.advertsSent).toBe(1220);
+    expect(after[1]).toBe(before[1]!);
+    expect(after[2]).toMatchObject({ errors: 4, master: undefined });
+    expect(before[0]!.advertsSent).toBe(1200);
+    // a rate sample per counters poll (20 adverts in 2 s); a resync status adds none
+    expect(m.rates.get("vi_web")!.hist).toEqual([10]);
+    const st = structuredClone(m.status!);
+    st.instances[0]!.advertsSent = 1300;
+    m = reduce(m, { type: "status", status: st, at: 3500, resync: true });
+    expect(m.rates.get("vi_web")!.hist).toEqual([10]);
+    m = reduce(m, {
+      type: "counters",
+      at: 4000,
+      counters: { at: 4000, instances: [["vi_web", 0, 1225, 0, "10.0.0.2"]] },
+    });
+    expect(m.rates.get("vi_web")!.hist).toEqual([10, 5]);
+  });
+
+  test("a transition carries the faults; a tracker's result reaches the instances it moves; BFD state changes", () => {
+    let m = connected();
+    const st = structuredClone(m.status!);
+    st.bfd = [bfdSession("bfd_a", "Up")];
+    m = reduce(m, { type: "status", status: st, at: 1500 });
+    const snapshot = m.status!;
+    m = reduce(m, {
+      type: "events",
+      at: 2000,
+      events: [
+        {
+          event: "transition",
+          at: 1900,
+          instance: "vi_web",
+          from: "MASTER",
+          to: "FAULT",
+          reason: "track-fault",
+          faults: ["script chk_x"],
+        },
+        { event: "track", at: 1900, kind: "script", name: "chk_pg", ok: true, code: 0 },
+        {
+          event: "bfd",
+          at: 1950,
+          name: "bfd_a",
+          from: "Up",
+          to: "Down",
+          diag: "control-detection-time-expired",
+          remoteDiag: "none",
+        },
+      ],
+    });
+    const i = (n: string) => m.status!.instances.find((x) => x.name === n)!;
+    expect(i("vi_web").faults).toEqual(["script chk_x"]);
+    expect(i("vi_db").trackers).toEqual([{ kind: "script", name: "chk_pg", weight: -10, ok: true }]);
+    expect(m.status!.bfd![0]).toMatchObject({ state: "Down", since: 1950, transitions: 4 });
+    // the snapshot itself is never written
+    expect(snapshot.instances[1]!.trackers![0]!.ok).toBe(false);
+    expect(snapshot.bfd![0]!.state).toBe("Up");
   });
 });

@@ -1,7 +1,8 @@
 /** View 5: the event log, newest first, narrowed by the / filter. */
 import { Text } from "ink";
 import { clock, fit } from "../format";
-import { eventRows, type LogEntry, type Model, pageTop } from "../model";
+import { eventsPage } from "../frame";
+import type { LogEntry, Model } from "../model";
 import { Area, C, Empty, Line } from "../ui";
 
 function kindColor(e: LogEntry): string | undefined {
@@ -13,7 +14,7 @@ function kindColor(e: LogEntry): string | undefined {
 
 export function EventsView(p: { m: Model; width: number; height: number }) {
   const { m } = p;
-  const rows = eventRows(m);
+  const { rows, cur, top, visible } = eventsPage(m, p.height);
   if (rows.length === 0)
     return (
       <Empty
@@ -21,15 +22,12 @@ export function EventsView(p: { m: Model; width: number; height: number }) {
         text={m.filter ? `no event matches "${m.filter}" (of ${m.events.length})` : "no events yet"}
       />
     );
-  const h = Math.max(0, p.height - 1);
-  const cur = Math.min(m.cursor.events, rows.length - 1);
-  const top = pageTop(cur, rows.length, h);
   return (
     <Area height={p.height}>
       <Text bold wrap="truncate-end">
         {` TIME     ${fit("KIND", 11)} EVENT  (${rows.length}${m.filter ? ` of ${m.events.length}` : ""}, newest first)`}
       </Text>
-      {rows.slice(top, top + h).map((e, n) => (
+      {visible.map((e, n) => (
         <Line key={e.seq} selected={top + n === cur}>
           {`${clock(e.at)} ${fit(e.kind, 11)} `}
           <C color={kindColor(e)}>{e.text}</C>

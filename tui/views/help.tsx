@@ -8,7 +8,7 @@ export const KEYS: [string, string][] = [
   ["up down  j k", "move the selection"],
   ["PgUp PgDn  space", "page up / down; Home / End (G) first / last"],
   ["enter", "instance detail (esc / enter goes back)"],
-  ["tab  left right  1-5", "switch view (shift-tab back)"],
+  ["tab  left right  1-6", "switch view (shift-tab back)"],
   ["/", "filter the current view (enter keeps it, esc clears it)"],
   ["r", "reload the daemon's configuration (asks first)"],
   ["g", "send gratuitous ARP / NA for the selected instance"],

@@ -3,7 +3,8 @@ import type { InstanceStatus } from "../../src/control/protocol";
 import { Text } from "ink";
 import { clock, prioText, span, staleLabel, stateColor, stateLabel } from "../format";
 import { holdMark } from "../ops";
-import { instanceRows, isStale, type Model, pageTop } from "../model";
+import { instancesPage } from "../frame";
+import type { Model } from "../model";
 import { Area, C, Cells, type Col, Empty, Header, layout, sizeToContent } from "../ui";
 
 export { prioText } from "../format";
@@ -62,15 +63,10 @@ function value(id: string, i: InstanceStatus, now: number, stale: boolean): stri
 
 export function InstancesView(p: { m: Model; width: number; height: number }) {
   const { m } = p;
-  const rows = instanceRows(m);
+  const { rows, stale, cur, top, visible } = instancesPage(m, p.height);
   if (!m.status) return <Empty height={p.height} text="waiting for the daemon's status..." />;
   if (rows.length === 0)
     return <Empty height={p.height} text={m.filter ? `no instance matches "${m.filter}"` : "no VRRP instances"} />;
-  const stale = isStale(m);
-  const h = Math.max(0, p.height - 1 - (stale ? 1 : 0));
-  const cur = Math.min(m.cursor.instances, rows.length - 1);
-  const top = pageTop(cur, rows.length, h);
-  const visible = rows.slice(top, top + h);
   const val = (id: string, i: InstanceStatus) => value(id, i, m.now, stale);
   const cols = layout(sizeToContent(COLS, visible, val), p.width);
   return (

@@ -29,9 +29,12 @@ describe("keel attach under tmux", () => {
   beforeAll(async () => {
     ensureKeel();
     lab = Lab.create(["h1", "h2"]);
+    // a BFD session between them too, for the BFD view
+    const bfd = (peer: string) =>
+      `bfd_instance bfd_${peer} {\n  neighbor_ip ${lab.ip(peer)}\n  min_rx 100\n  min_tx 100\n  multiplier 3\n}\n`;
     ({ master, backup } = await masterFirst(
-      () => lab.keel("h1", instance({ priority: 150 })),
-      () => lab.keel("h2", instance({ priority: 100 })),
+      () => lab.keel("h1", instance({ priority: 150 }) + bfd("h2")),
+      () => lab.keel("h2", instance({ priority: 100 }) + bfd("h1")),
     ));
   }, HOOK_TIMEOUT_MS);
   afterAll(() => {
@@ -39,15 +42,22 @@ describe("keel attach under tmux", () => {
     lab?.destroy();
   });
 
-  test("shows BACKUP, then MASTER within Master_Down_Interval + 1 s of the master's death; tab changes the view; its own death marks the rows stale; q exits 0 with the terminal sane", async () => {
+  test("shows BACKUP, then MASTER within Master_Down_Interval + 1 s of the master's death; tab changes the view; the BFD view shows the session Up, then Down; its own death marks the rows stale; q exits 0 with the terminal sane", async () => {
     open(`${KEEL} attach --control-socket ${lab.tmpdir("h2")}/keel-1.sock`);
     await waitScreen(/VI_1\s+eth0\s+51 - BACKUP/, 10_000);
+    pane.keys("6");
+    await waitScreen(/bfd_h1\s+10\.99\.0\.11\s.*\* Up\s+Up\s+100\/100\s+300ms x3/, 10_000);
+    pane.keys("1");
+    await waitScreen(/VI_1\s+eth0\s+51 - BACKUP/, 3_000);
     master.kill("SIGKILL");
     const ms = await waitScreen(/VI_1\s+eth0\s+51 \* MASTER/, masterDownMs(1, 100) + 2_000);
     expect(ms).toBeLessThan(masterDownMs(1, 100) + 1_000 + 1_000); // + the TUI's 1 s poll
     pane.keys("Tab");
     await waitScreen(/\[2 Timeline\]/, 3_000);
     await waitScreen(/BACKUP -> MASTER|MASTER/, 3_000);
+    // the peer's death took the BFD session Down (3 x 100 ms, long before the VRRP failover)
+    pane.keys("6");
+    await waitScreen(/bfd_h1\s+10\.99\.0\.11\s.*! Down/, 5_000);
     // the watched daemon dies: its last state stays, marked stale, never shown as live
     backup.kill("SIGKILL");
     pane.keys("1");

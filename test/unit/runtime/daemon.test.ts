@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Client, connect } from "../../../src/control/client";
-import type { Event, ReloadStatus, Status } from "../../../src/control/protocol";
+import { type Event, parseCounters, type ReloadStatus, type Status } from "../../../src/control/protocol";
 import { loadConfig } from "../../../src/config/load";
 import { Daemon, type DaemonOptions, runDaemon } from "../../../src/runtime/daemon";
 import { createLogger } from "../../../src/runtime/log";
@@ -420,4 +420,30 @@ describe("error policy", () => {
     expect(existsSync(join(w.dir, "keel.sock"))).toBe(false);
     daemon = undefined;
   });
+});
+
+describe("the delta stream (issue 20)", () => {
+  test(
+    "a transition event carries the faults after it; `counters` has status' numbers",
+    async () => {
+      await started();
+      const c = await w.client();
+      await c.request({ cmd: "subscribe" });
+      // VI_1 hears no master: BACKUP -> MASTER after Master_Down_Interval
+      const t = await nextEvent(c, (e) => e.event === "transition" && e.to === "MASTER", "transition to MASTER");
+      expect(t).toMatchObject({ instance: "VI_1", faults: [] });
+      const k = (await c.request({ cmd: "counters" })) as { ok: true; result: unknown };
+      const counters = parseCounters(k.result);
+      const st = (await c.request({ cmd: "status" })) as { ok: true; result: Status };
+      const i = st.result.instances[0]!;
+      expect(counters.ok && counters.value.instances).toEqual([
+        // the counters were read before the status: an advert may leave in between
+        ["VI_1", i.advertsReceived, expect.any(Number), i.errors, i.master ?? null],
+      ]);
+      const sent = counters.ok ? counters.value.instances[0]![2] : -1;
+      expect(sent).toBeGreaterThan(0);
+      expect(sent).toBeLessThanOrEqual(i.advertsSent);
+    },
+    WAITS,
+  );
 });
