@@ -13,6 +13,14 @@ import { createLogger } from "../../../src/runtime/log";
 import { renderMetrics } from "../../../src/runtime/metrics";
 import { TestKernel } from "./daemon-kernel";
 
+// A Daemon applies global_defs umask (keepalived's default 0177) to this process, as it
+// must in a real start: give the test process its own back, or later files create
+// directories and files with another mode.
+const startUmask = process.umask();
+afterEach(() => {
+  process.umask(startUmask);
+});
+
 const SCRIPT = 'vrrp_script chk {\n  script "/bin/true"\n  interval 1\n}\n';
 
 function instance(name: string, vrid: number, extra = ""): string {

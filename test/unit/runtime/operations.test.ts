@@ -13,6 +13,14 @@ import { Daemon, type DaemonOptions } from "../../../src/runtime/daemon";
 import { createLogger } from "../../../src/runtime/log";
 import { TestKernel } from "./daemon-kernel";
 
+// A Daemon applies global_defs umask (keepalived's default 0177) to this process, as it
+// must in a real start: give the test process its own back, or later files create
+// directories and files with another mode.
+const startUmask = process.umask();
+afterEach(() => {
+  process.umask(startUmask);
+});
+
 /** VRRPv3 at 0.1 s: a lone instance is MASTER after Master_Down_Interval, about 0.35 s */
 function instance(name: string, vrid: number): string {
   return `vrrp_instance ${name} {
