@@ -23,9 +23,6 @@ const BFD_SCHEDULING =
   "keel has no BFD process: its scheduling (nice, real-time priority, CPU affinity, RLIMIT_RTTIME) is not set; the keyword is ignored";
 const BFD_NO_SWAP = "keel has no BFD process to lock in memory (mlockall); the keyword is ignored";
 const NETLINK_BUFS = "keel leaves its netlink socket receive buffers at the system default; the keyword is ignored";
-const BFD = "keel runs no BFD checker: the session runs, but BFD_CHECK does not act on it; the keyword is ignored";
-const BFD_CHECKER =
-  "keel runs the session (and with `checker` alone does not tell VRRP), but BFD_CHECK does not act on it: no real server follows it";
 const DUMP_FILE =
   "keel writes its SIGUSR1/SIGUSR2/SIGJSON dumps to keepalived's default files in $TMPDIR (or /tmp); the keyword is ignored";
 const LINKBEAT =
@@ -44,13 +41,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   namespace_with_ipsets: NAMESPACE,
   track_group: "keel does not apply track groups; the instances track as if the block were absent",
   "track_group.group": "keel does not apply track groups; the instances track as if the block were absent",
-
-  // bfd_instance and the keywords that use it
-  "bfd_instance.checker": BFD_CHECKER,
-  "virtual_server.real_server.BFD_CHECK":
-    "keel does not apply BFD_CHECK: the checker is ignored and its session does not affect the real server",
-  "virtual_server.real_server.BFD_CHECK.alpha": BFD,
-  "virtual_server.real_server.BFD_CHECK.name": BFD,
 
   // global_defs
   "global_defs.bfd_cpu_affinity": BFD_SCHEDULING,

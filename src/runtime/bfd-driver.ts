@@ -4,9 +4,10 @@
  * session of each datagram, applies RFC 5881 5's TTL check with keepalived's
  * `max_hops` (bfd_check_packet_ttl: TTL + max_hops must reach the configured ttl;
  * max_hops 255 or -1 turns the check off), runs the timers, and reports a session
- * going Up or leaving it to VRRP's tracker board (track_bfd) as keepalived's BFD
- * process does through its event pipe (bfd_event_send: only instances with `vrrp`,
- * or with neither `vrrp` nor `checker`).
+ * going Up or leaving it to VRRP's tracker board (track_bfd) and to the checker
+ * process (BFD_CHECK) as keepalived's BFD process does through its event pipes
+ * (bfd_event_send: VRRP hears instances with `vrrp`, checkers those with `checker`,
+ * both hear those with neither).
  *
  * Sessions are found as keepalived's bfd_handle_packet does: by Your Discriminator
  * when it is nonzero, else by the neighbour's address (and our source, when set).
@@ -75,6 +76,8 @@ export class BfdDriver {
       net: BfdNet;
       log: Logger;
       report: (c: TrackChange) => void;
+      /** BFD_CHECK: a session that sends to checkers went Up or left it */
+      onChecker?: (name: string, up: boolean) => void;
       onEvent?: (e: BfdEvent) => void;
       now?: () => number;
       random?: () => number;
@@ -204,6 +207,13 @@ export class BfdDriver {
     this.usedDiscr.delete(slot.session.p.localDiscr);
   }
 
+  /** The state of each session that sends to checkers (Up or not), as bfd_event_send writes it at start and reload. */
+  checkerStates(): { name: string; up: boolean }[] {
+    return [...this.slots.values()]
+      .filter((s) => toChecker(s.cfg))
+      .map((s) => ({ name: s.cfg.name, up: s.session.view().state === "Up" }));
+  }
+
   status(): BfdSessionStatus[] {
     return [...this.slots.values()].map((s) => ({ ...s.status, ...s.session.view() }));
   }
@@ -321,11 +331,16 @@ export class BfdDriver {
       else this.o.log.info({ event: "bfd", name, from: a.from, to: a.to, diag }, line);
       this.o.onEvent?.({ name, from: a.from, to: a.to, diag, remoteDiag, at: Date.now() });
       // VRRP hears of Up and of leaving Up (bfd_state_up / bfd_state_fall), not of Init
-      const toVrrp = slot.cfg.vrrp || !slot.cfg.checker;
-      if (toVrrp && (a.to === "Up" || a.from === "Up")) this.o.report({ kind: "bfd", name, up: a.to === "Up" });
+      if (a.to !== "Up" && a.from !== "Up") return;
+      if (toVrrp(slot.cfg)) this.o.report({ kind: "bfd", name, up: a.to === "Up" });
+      if (toChecker(slot.cfg)) this.o.onChecker?.(name, a.to === "Up");
     }
   }
 }
+
+/** bfd_parser.c bfd_end_handler: neither `vrrp` nor `checker` sends to both */
+const toVrrp = (b: BfdInstance) => b.vrrp || !b.checker;
+const toChecker = (b: BfdInstance) => b.checker || !b.vrrp;
 
 function sameIp(a: string | undefined, b: string): boolean {
   if (a === undefined) return false;

@@ -308,9 +308,12 @@ export class Daemon {
       net,
       log: this.log,
       report: (c) => track(c),
+      onChecker: (name, up) => this.checkers?.bfd(name, up),
       onEvent: (e) => this.broadcast({ event: "bfd", ...e }),
     });
     this.faults.guard("trackers", "starting BFD", () => this.bfd?.start())();
+    // a checker process that listened before the sessions existed hears them now
+    this.checkers?.sendBfdStates();
   }
 
   private wantsCheckers(c: KeelConfig): boolean {
@@ -571,6 +574,7 @@ export class Daemon {
       onEvent,
       dontRespawn: this.o.dontRespawn,
       env: this.sched?.originEnv(),
+      bfdStates: () => this.bfd?.checkerStates() ?? [],
     });
     this.checkers.start();
   }
