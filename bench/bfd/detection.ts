@@ -10,7 +10,10 @@
  *     from the kill to `ip monitor` on h2 showing the VIP (expected ≈ 30 ms + Skew_Time
  *     ≈ 6 ms + wakeups).
  *
- *   bun bench/bfd/detection.ts [--runs N]     (root; builds nothing: run `bun build.ts` first)
+ *   bun bench/bfd/detection.ts [--runs N] [--bfd-rt PRIO]   (root; builds nothing: run `bun build.ts` first)
+ *
+ * --bfd-rt PRIO puts `bfd_rt_priority PRIO` (and a 2 s RLIMIT_RTTIME) in every keel's
+ * global_defs: its BFD process then runs SCHED_RR, as keepalived's does with the keyword.
  */
 import type { Status } from "../../src/control/protocol";
 import { KEEL, Lab, type Proc, ensureKeel, instance } from "../../test/netns/harness";
@@ -19,7 +22,11 @@ const runs = (() => {
   const i = process.argv.indexOf("--runs");
   return i >= 0 ? Number(process.argv[i + 1]) : 5;
 })();
-const GLOBAL = "global_defs {\n  router_id bench\n}\n";
+const rt = (() => {
+  const i = process.argv.indexOf("--bfd-rt");
+  return i >= 0 ? Number(process.argv[i + 1]) : undefined;
+})();
+const GLOBAL = `global_defs {\n  router_id bench\n${rt ? `  bfd_rt_priority ${rt}\n  bfd_rlimit_rttime 2000000\n` : ""}}\n`;
 const session = (name: string, neighbor: string) =>
   `bfd_instance ${name} {\n  neighbor_ip ${neighbor}\n  min_rx 10\n  min_tx 10\n  multiplier 3\n}\n`;
 

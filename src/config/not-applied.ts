@@ -19,9 +19,6 @@ const IPTABLES =
 const NFT_IPVS = "keel does not mark IPVS traffic with nftables fwmarks; the keyword is ignored";
 const NAMESPACE = "keel has no ipsets (its firewall is nftables); the keyword is ignored";
 const PROCESS_NAME = "keel does not rename its processes; the keyword is ignored";
-const BFD_SCHEDULING =
-  "keel has no BFD process: its scheduling (nice, real-time priority, CPU affinity, RLIMIT_RTTIME) is not set; the keyword is ignored";
-const BFD_NO_SWAP = "keel has no BFD process to lock in memory (mlockall); the keyword is ignored";
 const NETLINK_BUFS = "keel leaves its netlink socket receive buffers at the system default; the keyword is ignored";
 const DUMP_FILE =
   "keel writes its SIGUSR1/SIGUSR2/SIGJSON dumps to keepalived's default files in $TMPDIR (or /tmp); the keyword is ignored";
@@ -43,13 +40,7 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "track_group.group": "keel does not apply track groups; the instances track as if the block were absent",
 
   // global_defs
-  "global_defs.bfd_cpu_affinity": BFD_SCHEDULING,
-  "global_defs.bfd_no_swap": BFD_NO_SWAP,
-  "global_defs.bfd_priority": BFD_SCHEDULING,
   "global_defs.bfd_process_name": PROCESS_NAME,
-  "global_defs.bfd_rlimit_rtime": BFD_SCHEDULING,
-  "global_defs.bfd_rlimit_rttime": BFD_SCHEDULING,
-  "global_defs.bfd_rt_priority": BFD_SCHEDULING,
   "global_defs.checker_process_name": PROCESS_NAME,
   "global_defs.config_save_dir": "keel does not save copies of the configuration; the keyword is ignored",
   "global_defs.data_use_instance": DUMP_FILE,
