@@ -12,7 +12,7 @@
  * state, at start and after a reload, as bfd_register_workers sends them), {type:
  * "event", event, sessions} (a transition, with the sessions as they are after it: sent
  * before the log line, so a status asked after the line has it) and {type: "status",
- * sessions, unmatched} once a second. On "stop" or SIGTERM it sends AdminDown to its peers
+ * sessions, unmatched} once a second and before each "Detection time is" line. On "stop" or SIGTERM it sends AdminDown to its peers
  * (RFC 5880 6.8.16) and ends; when the channel closes without a stop (the daemon was
  * killed) it ends silently, as its host would look to the peers.
  */
@@ -59,9 +59,12 @@ export async function runBfdChild(o: BfdChildOptions): Promise<number> {
     },
     onChecker: (name, up) => send({ type: "checker", name, up }),
     onEvent: (event) => send({ type: "event", event, sessions: driver?.status() ?? [] }),
+    onDetectTime: () => status(),
   });
   driver = d;
-  const status = () => send({ type: "status", sessions: d.status(), unmatched: { ...d.unmatched } });
+  function status(): void {
+    if (driver) send({ type: "status", sessions: driver.status(), unmatched: { ...driver.unmatched } });
+  }
   d.start();
   send({ type: "checker-states", states: d.checkerStates() });
   status();

@@ -79,6 +79,8 @@ export class BfdDriver {
       /** BFD_CHECK: a session that sends to checkers went Up or left it */
       onChecker?: (name: string, up: boolean) => void;
       onEvent?: (e: BfdEvent) => void;
+      /** a session's timers changed (a new Detection Time): the BFD process sends its status */
+      onDetectTime?: () => void;
       now?: () => number;
       random?: () => number;
     },
@@ -330,6 +332,8 @@ export class BfdDriver {
         this.warnOnce(`send:${name}`, `BFD_Instance(${name}) send failed: ${(e as Error).message}`);
       }
     } else if (a.type === "detect-time") {
+      // as for a transition: whoever reads the line finds the status already told
+      this.o.onDetectTime?.();
       this.o.log.info(`BFD_Instance(${name}) Detection time is ${a.us} us`);
     } else {
       const now = this.now();
