@@ -102,7 +102,9 @@ const startPeer = () =>
     ],
     { stdout: "ignore", stderr: "ignore" },
   );
-let peer = startPeer();
+// started once the first checks have passed: four Bun processes starting at once under
+// software emulation (keel, its checker and BFD processes, this peer) starved the guest
+let peer: ReturnType<typeof startPeer> | undefined;
 writeFileSync(
   conf,
   `global_defs {
@@ -330,6 +332,7 @@ try {
   }
 
   // BFD_CHECK: the session Up puts rs1 in the :82 service, the peer killed takes it out, back again
+  peer = startPeer();
   const bfdUp = ["10.20.0.11:80 Masq 1"];
   if (
     (await until(
@@ -477,7 +480,7 @@ try {
   ko(`error: ${(e as Error).message}`);
 } finally {
   keel.kill("SIGKILL");
-  peer.kill("SIGKILL");
+  peer?.kill("SIGKILL");
   for (const p of webs.values()) p.kill("SIGKILL");
 }
 finish();
