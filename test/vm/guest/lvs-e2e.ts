@@ -19,7 +19,7 @@
  * Prints "PASS: ..." / "FAIL: ..." and exits 1 on any failure.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { finish, ko, ok, sh } from "./report";
 
@@ -344,7 +344,10 @@ try {
     )) !== undefined
   )
     ok(`BFD_CHECK session Up: ${JSON.stringify(table(82))}`);
+  // rs1's host dies: its BFD process with it (alone it sends on until it sees its daemon gone)
+  const peerBfd = Number(readFileSync(`${dir}/pb.pid`, "utf8"));
   const tb = performance.now();
+  process.kill(peerBfd, "SIGKILL");
   peer.kill("SIGKILL");
   await peer.exited;
   if ((await until("rs1 leaves the :82 service (BFD Down)", () => table(82).length === 0, 20_000)) !== undefined)
