@@ -14,7 +14,7 @@
  *   to such a port (keepalived lets the kernel pick one, maybe outside the range).
  * Constants from linux/in.h, linux/in6.h, asm-generic/socket.h.
  */
-import { parseIpv4, parseIpv6 } from "../src/base/ip";
+import { parseIpv4, parseIpv6, withoutZone } from "../src/base/ip";
 import { SyscallError, check, errno } from "./errno";
 import { libc } from "./libc";
 import { setNonBlocking } from "./readiness";
@@ -48,6 +48,8 @@ export interface BfdRx {
   srcPort: number;
   /** the destination address (IP_PKTINFO / IPV6_PKTINFO), when the kernel gave it */
   dst?: Uint8Array;
+  /** IPv6: the interface it came in on (IPV6_PKTINFO's ipi6_ifindex) */
+  ifindex?: number;
   /** the received TTL / hop limit; undefined when the kernel gave none */
   ttl?: number;
 }
@@ -65,6 +67,8 @@ export interface BfdSender {
   readonly fd: number;
   /** the bound source port (0: the kernel picks one at the first send) */
   readonly port: number;
+  /** the neighbour's interface index when its address named one (fe80::1%eth0), else 0 */
+  readonly scope: number;
   send(data: Uint8Array): void;
   close(): void;
 }
@@ -73,14 +77,19 @@ function setInt(fd: number, level: number, name: number, value: number, what: st
   check(`setsockopt(${what})`, libc.setsockopt(fd, level, name, int32(value), 4));
 }
 
-function addrBytes(family: 4 | 6, text: string, op: string): Uint8Array {
-  const a = family === 6 ? parseIpv6(text) : parseIpv4(text);
+/** An address and its scope: `fe80::1%eth0` is fe80::1 with eth0's index (sin6_scope_id); no zone is scope 0. */
+function addrBytes(family: 4 | 6, text: string, op: string): { addr: Uint8Array; scope: number } {
+  const zone = family === 6 && text.includes("%") ? text.slice(text.indexOf("%") + 1) : undefined;
+  const a = family === 6 ? parseIpv6(withoutZone(text)) : parseIpv4(text);
   if (!a) throw new SyscallError(op, 22, `not an IPv${family} address: ${text}`);
-  return a;
+  if (zone === undefined) return { addr: a, scope: 0 };
+  const scope = libc.if_nametoindex(Buffer.from(`${zone}\0`));
+  if (scope === 0) throw new SyscallError("if_nametoindex", errno(), `${zone} (of ${text})`);
+  return { addr: a, scope };
 }
 
-function sockaddr(family: 4 | 6, addr: Uint8Array, port: number): Uint8Array {
-  return family === 6 ? sockaddrIn6(addr, 0, port) : sockaddrIn(addr, port);
+function sockaddr(family: 4 | 6, addr: Uint8Array, port: number, scope = 0): Uint8Array {
+  return family === 6 ? sockaddrIn6(addr, scope, port) : sockaddrIn(addr, port);
 }
 
 export function openBfdListener(family: 4 | 6, port: number): BfdListener {
@@ -119,8 +128,12 @@ export function openBfdListener(family: 4 | 6, port: number): BfdListener {
     } else {
       const hops = batch.cmsg(slot, IPPROTO_IPV6, IPV6_HOPLIMIT, 4);
       if (hops >= 0) rx.ttl = batch.controlInt32(hops);
-      const info = batch.cmsg(slot, IPPROTO_IPV6, IPV6_PKTINFO, 16);
-      if (info >= 0) rx.dst = batch.controlBytes(info, 16);
+      // struct in6_pktinfo: addr, ifindex
+      const info = batch.cmsg(slot, IPPROTO_IPV6, IPV6_PKTINFO, 20);
+      if (info >= 0) {
+        rx.dst = batch.controlBytes(info, 16);
+        rx.ifindex = batch.controlInt32(info + 16) >>> 0;
+      }
     }
     sink(rx);
   };
@@ -161,18 +174,21 @@ export function openBfdSender(o: {
     else setInt(fd, IPPROTO_IP, IP_TTL, o.ttl, "IP_TTL");
     // with no source address keel still binds the port (the wildcard address), so the
     // source port is in RFC 5881's range; keepalived leaves that one to the kernel
-    const src = o.source !== undefined ? addrBytes(o.family, o.source, "bind") : new Uint8Array(v6 ? 16 : 4);
-    port = bindPort(fd, o.family, src, o.random);
+    const src =
+      o.source !== undefined ? addrBytes(o.family, o.source, "bind") : { addr: new Uint8Array(v6 ? 16 : 4), scope: 0 };
+    port = bindPort(fd, o.family, src.addr, src.scope, o.random);
     setNonBlocking(fd);
   } catch (e) {
     libc.close(fd);
     throw e;
   }
-  const dst = sockaddr(o.family, addrBytes(o.family, o.neighbor, "sendto"), o.port);
+  const to = addrBytes(o.family, o.neighbor, "sendto");
+  const dst = sockaddr(o.family, to.addr, o.port, to.scope);
   let closed = false;
   return {
     fd,
     port,
+    scope: to.scope,
     send(data) {
       if (closed) return;
       const r = libc.sendto(fd, data, data.length, 0, dst, dst.length);
@@ -186,12 +202,12 @@ export function openBfdSender(o: {
   };
 }
 
-function bindPort(fd: number, family: 4 | 6, addr: Uint8Array, random: () => number): number {
+function bindPort(fd: number, family: 4 | 6, addr: Uint8Array, scope: number, random: () => number): number {
   const span = SRC_PORT_MAX - SRC_PORT_MIN + 1;
   const first = SRC_PORT_MIN + Math.floor(random() * span);
   for (let i = 0; i < span; i++) {
     const port = SRC_PORT_MIN + ((first - SRC_PORT_MIN + i) % span);
-    const sa = sockaddr(family, addr, port);
+    const sa = sockaddr(family, addr, port, scope);
     if (Number(libc.bind(fd, sa, sa.length)) === 0) return port;
     const e = errno();
     if (e !== EADDRINUSE) throw new SyscallError("bind", e, `source port ${port}`);

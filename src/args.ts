@@ -197,9 +197,7 @@ export const OPTIONS: OptSpec[] = [
     short: "b",
     kind: "required",
     help: "Use specified pidfile for BFD child process",
-    compat: applied(
-      "keel never runs a BFD process, so the file is never written, as keepalived with no BFD configuration",
-    ),
+    compat: applied(),
   },
   {
     long: "address-monitoring",

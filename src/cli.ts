@@ -276,6 +276,19 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       if (!("error" in pids)) pids.release();
     }
   }
+  if (process.env.KEEL_CHILD === "bfd") {
+    // the daemon's BFD process (src/runtime/bfd-link.ts started it with our flags); -b names
+    // its pid file, as keepalived's BFD child writes bfd_pidfile
+    const { acquirePidFiles } = await import("./runtime/pidfile");
+    const pids = acquirePidFiles([str(opts.get("bfd_pid")) ?? run.paths.bfdPidFile]);
+    if ("error" in pids) log.warn(`BFD child process: ${pids.error}; no pid file written`);
+    const { runBfdChild } = await import("./runtime/bfd-child");
+    try {
+      return await runBfdChild({ config: result.config, log, load });
+    } finally {
+      if (!("error" in pids)) pids.release();
+    }
+  }
   const { coreDumps } = await import("./runtime/core-dump");
   const core = coreDumps(
     {

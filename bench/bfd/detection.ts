@@ -10,8 +10,12 @@
  *     from the kill to `ip monitor` on h2 showing the VIP (expected ≈ 30 ms + Skew_Time
  *     ≈ 6 ms + wakeups).
  *
- *   bun bench/bfd/detection.ts [--runs N]     (root; builds nothing: run `bun build.ts` first)
+ *   bun bench/bfd/detection.ts [--runs N] [--bfd-rt PRIO]   (root; builds nothing: run `bun build.ts` first)
+ *
+ * --bfd-rt PRIO puts `bfd_rt_priority PRIO` (and a 2 s RLIMIT_RTTIME) in every keel's
+ * global_defs: its BFD process then runs SCHED_RR, as keepalived's does with the keyword.
  */
+import { existsSync, readFileSync } from "node:fs";
 import type { Status } from "../../src/control/protocol";
 import { KEEL, Lab, type Proc, ensureKeel, instance } from "../../test/netns/harness";
 
@@ -19,7 +23,11 @@ const runs = (() => {
   const i = process.argv.indexOf("--runs");
   return i >= 0 ? Number(process.argv[i + 1]) : 5;
 })();
-const GLOBAL = "global_defs {\n  router_id bench\n}\n";
+const rt = (() => {
+  const i = process.argv.indexOf("--bfd-rt");
+  return i >= 0 ? Number(process.argv[i + 1]) : undefined;
+})();
+const GLOBAL = `global_defs {\n  router_id bench\n${rt ? `  bfd_rt_priority ${rt}\n  bfd_rlimit_rttime 2000000\n` : ""}}\n`;
 const session = (name: string, neighbor: string) =>
   `bfd_instance ${name} {\n  neighbor_ip ${neighbor}\n  min_rx 10\n  min_tx 10\n  multiplier 3\n}\n`;
 
@@ -78,7 +86,13 @@ async function failover(lab: Lab): Promise<void> {
     const before = master.lines.filter((l) => /Entering Down state/.test(l.text)).length;
     const watch = await lab.watchAddr("h2", "10.99.0.100");
     const clean = before === 0 && lab.hasAddr("h1", "10.99.0.100") && !lab.hasAddr("h2", "10.99.0.100");
+    // the peer host dies: its BFD process with it (keel's sessions run in a process of their
+    // own, which alone would send on until it saw its daemon gone)
+    const bfdPidFile = `${lab.tmpdir("h3")}/keel-bfd-${lab.keels.indexOf(peer)}.pid`;
+    // an older keel runs its sessions in the daemon: no such file
+    const bfdPid = existsSync(bfdPidFile) ? Number(readFileSync(bfdPidFile, "utf8")) : undefined;
     const t0 = performance.now();
+    if (bfdPid) process.kill(bfdPid, "SIGKILL");
     await stop(peer, false).catch(() => undefined);
     // a run whose session flapped before the kill says nothing about the kill
     if (clean) took.push((await watch.wait()) - t0);

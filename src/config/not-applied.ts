@@ -20,16 +20,8 @@ const IPTABLES =
 const NFT_IPVS =
   "keel does not turn a virtual_server_group's address ranges into nftables fwmarks and one fwmark service: each address stays an IPVS service of its own; the keyword is ignored";
 const NAMESPACE = "keel has no ipsets (its firewall is nftables); the keyword is ignored";
-const PROCESS_NAME =
-  "keel runs BFD inside its daemon, which takes vrrp_process_name (or process_name); the keyword is ignored";
-const BFD_SCHEDULING =
-  "keel has no BFD process: its scheduling (nice, real-time priority, CPU affinity, RLIMIT_RTTIME) is not set; the keyword is ignored";
-const BFD_NO_SWAP = "keel has no BFD process to lock in memory (mlockall); the keyword is ignored";
 const PROCESS_MONITOR =
   "keel's track_process reads /proc, with no proc-connector netlink socket whose buffer could be sized; the keyword is ignored";
-const BFD = "keel runs no BFD checker: the session runs, but BFD_CHECK does not act on it; the keyword is ignored";
-const BFD_CHECKER =
-  "keel runs the session (and with `checker` alone does not tell VRRP), but BFD_CHECK does not act on it: no real server follows it";
 const DUMP_FILE =
   "keel writes its SIGUSR1/SIGUSR2/SIGJSON dumps to keepalived's default files in $TMPDIR (or /tmp); the keyword is ignored";
 const LINKBEAT =
@@ -49,21 +41,7 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   track_group: "keel does not apply track groups; the instances track as if the block were absent",
   "track_group.group": "keel does not apply track groups; the instances track as if the block were absent",
 
-  // bfd_instance and the keywords that use it
-  "bfd_instance.checker": BFD_CHECKER,
-  "virtual_server.real_server.BFD_CHECK":
-    "keel does not apply BFD_CHECK: the checker is ignored and its session does not affect the real server",
-  "virtual_server.real_server.BFD_CHECK.alpha": BFD,
-  "virtual_server.real_server.BFD_CHECK.name": BFD,
-
   // global_defs
-  "global_defs.bfd_cpu_affinity": BFD_SCHEDULING,
-  "global_defs.bfd_no_swap": BFD_NO_SWAP,
-  "global_defs.bfd_priority": BFD_SCHEDULING,
-  "global_defs.bfd_process_name": PROCESS_NAME,
-  "global_defs.bfd_rlimit_rtime": BFD_SCHEDULING,
-  "global_defs.bfd_rlimit_rttime": BFD_SCHEDULING,
-  "global_defs.bfd_rt_priority": BFD_SCHEDULING,
   "global_defs.config_save_dir": "keel does not save copies of the configuration; the keyword is ignored",
   "global_defs.dbus_no_interface_name": DBUS,
   "global_defs.dbus_service_name": DBUS,

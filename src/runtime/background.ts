@@ -31,7 +31,7 @@ export function startMode(o: {
   dontFork: boolean;
   daemon: boolean;
   terminal: boolean;
-  /** KEEL_CHILD (the checker process) or KEEL_BACKGROUND (already in the background) */
+  /** KEEL_CHILD (the checker or BFD process) or KEEL_BACKGROUND (already in the background) */
   child: boolean;
 }): "foreground" | "tui" | "background" {
   if (o.child || o.dontFork) return "foreground";

@@ -4,16 +4,17 @@
  * session of each datagram, applies RFC 5881 5's TTL check with keepalived's
  * `max_hops` (bfd_check_packet_ttl: TTL + max_hops must reach the configured ttl;
  * max_hops 255 or -1 turns the check off), runs the timers, and reports a session
- * going Up or leaving it to VRRP's tracker board (track_bfd) as keepalived's BFD
- * process does through its event pipe (bfd_event_send: only instances with `vrrp`,
- * or with neither `vrrp` nor `checker`).
+ * going Up or leaving it to VRRP's tracker board (track_bfd) and to the checker
+ * process (BFD_CHECK) as keepalived's BFD process does through its event pipes
+ * (bfd_event_send: VRRP hears instances with `vrrp`, checkers those with `checker`,
+ * both hear those with neither).
  *
  * Sessions are found as keepalived's bfd_handle_packet does: by Your Discriminator
  * when it is nonzero, else by the neighbour's address (and our source, when set).
  */
 import { diagWord, decodeBfd } from "../bfd/packet";
 import { type BfdAction, BfdSession, type BfdView } from "../bfd/session";
-import { formatAddress, parseIp } from "../base/ip";
+import { formatAddress, parseIp, withoutZone } from "../base/ip";
 import type { BfdInstance } from "../config/lvs/model";
 import type { KeelConfig } from "../config/model";
 import type { TrackChange } from "../vrrp/track-board";
@@ -50,7 +51,7 @@ interface Slot {
   family: 4 | 6;
   port: number;
   session: BfdSession;
-  sender?: { send(b: Uint8Array): void; close(): void };
+  sender?: { scope: number; send(b: Uint8Array): void; close(): void };
   timer?: ReturnType<typeof setTimeout>;
   timerAt?: number;
   status: Omit<BfdSessionStatus, keyof BfdView>;
@@ -75,7 +76,11 @@ export class BfdDriver {
       net: BfdNet;
       log: Logger;
       report: (c: TrackChange) => void;
+      /** BFD_CHECK: a session that sends to checkers went Up or left it */
+      onChecker?: (name: string, up: boolean) => void;
       onEvent?: (e: BfdEvent) => void;
+      /** a session's timers changed (a new Detection Time): the BFD process sends its status */
+      onDetectTime?: () => void;
       now?: () => number;
       random?: () => number;
     },
@@ -131,7 +136,7 @@ export class BfdDriver {
   }
 
   private addSession(b: BfdInstance): void {
-    const family = parseIp(b.neighborIp as string)?.family ?? 4;
+    const family = parseIp(withoutZone(b.neighborIp as string))?.family ?? 4;
     const port = b.multihop ? BFD_PORT_MULTIHOP : BFD_PORT_SINGLE_HOP;
     let discr = 0;
     while (discr === 0 || this.usedDiscr.has(discr)) discr = 1 + Math.floor(this.random() * 0xfffffffe);
@@ -185,23 +190,36 @@ export class BfdDriver {
     this.pump(slot);
   }
 
-  stop(): void {
+  /**
+   * `adminDown`: tell each peer we are going away administratively, so it goes Down at
+   * once (6.8.16). Without it the sessions just stop, as a crashed host's would, and the
+   * peers find out by their Detection Time (what keepalived's stop_bfd always does).
+   */
+  stop(adminDown = true): void {
     if (!this.running) return;
     this.running = false;
-    // 6.8.16: tell each peer we are going away administratively, so it goes Down at once
-    for (const slot of this.slots.values()) this.close(slot);
+    for (const slot of this.slots.values()) this.close(slot, adminDown);
     this.slots.clear();
     for (const l of this.listeners.values()) l.close();
     this.listeners.clear();
   }
 
-  private close(slot: Slot): void {
-    slot.session.handleAdmin(false, this.now());
-    this.flush(slot);
+  private close(slot: Slot, adminDown = true): void {
+    if (adminDown) {
+      slot.session.handleAdmin(false, this.now());
+      this.flush(slot);
+    }
     if (slot.timer) clearTimeout(slot.timer);
     slot.timer = undefined;
     slot.sender?.close();
     this.usedDiscr.delete(slot.session.p.localDiscr);
+  }
+
+  /** The state of each session that sends to checkers (Up or not), as bfd_event_send writes it at start and reload. */
+  checkerStates(): { name: string; up: boolean }[] {
+    return [...this.slots.values()]
+      .filter((s) => toChecker(s.cfg))
+      .map((s) => ({ name: s.cfg.name, up: s.session.view().state === "Up" }));
   }
 
   status(): BfdSessionStatus[] {
@@ -217,7 +235,7 @@ export class BfdDriver {
       return;
     }
     const pkt = d.value;
-    const slot = this.find(pkt.yourDiscr, src, rx.dst ? formatAddress(rx.dst) : undefined, port);
+    const slot = this.find(pkt.yourDiscr, src, rx.dst ? formatAddress(rx.dst) : undefined, port, rx.ifindex);
     if (!slot) {
       this.count(undefined, "no-session");
       return;
@@ -242,9 +260,18 @@ export class BfdDriver {
     this.pump(slot);
   }
 
-  private find(yourDiscr: number, src: string, dst: string | undefined, port: number): Slot | undefined {
+  private find(
+    yourDiscr: number,
+    src: string,
+    dst: string | undefined,
+    port: number,
+    ifindex?: number,
+  ): Slot | undefined {
     for (const s of this.slots.values()) {
       if (s.port !== port) continue;
+      // fe80::1%eth0: only what came in on eth0 (the same link-local address may be on another link)
+      const scope = s.sender?.scope ?? 0;
+      if (scope !== 0 && ifindex !== undefined && ifindex !== scope) continue;
       if (yourDiscr !== 0) {
         if (s.session.p.localDiscr === yourDiscr) return s;
         continue;
@@ -305,6 +332,8 @@ export class BfdDriver {
         this.warnOnce(`send:${name}`, `BFD_Instance(${name}) send failed: ${(e as Error).message}`);
       }
     } else if (a.type === "detect-time") {
+      // as for a transition: whoever reads the line finds the status already told
+      this.o.onDetectTime?.();
       this.o.log.info(`BFD_Instance(${name}) Detection time is ${a.us} us`);
     } else {
       const now = this.now();
@@ -314,22 +343,30 @@ export class BfdDriver {
       const remoteDiag = diagWord(a.remoteDiag);
       if (a.to === "Down" && a.diag === 1 && slot.lastRxAt !== undefined)
         slot.status.lastDetectionMs = Math.round((now - slot.lastRxAt) * 1000) / 1000;
+      // the event (and, from a BFD process, the status with it) and VRRP's and the checkers'
+      // news go out before the log line: whoever reads the line finds the state already told
+      this.o.onEvent?.({ name, from: a.from, to: a.to, diag, remoteDiag, at: Date.now() });
+      // VRRP and checkers hear of Up and of leaving Up (bfd_state_up / bfd_state_fall), not of Init
+      if (a.to === "Up" || a.from === "Up") {
+        if (toVrrp(slot.cfg)) this.o.report({ kind: "bfd", name, up: a.to === "Up" });
+        if (toChecker(slot.cfg)) this.o.onChecker?.(name, a.to === "Up");
+      }
       const why =
         a.to === "Down" || a.to === "AdminDown" ? ` (local diagnostic ${diag}, remote diagnostic ${remoteDiag})` : "";
       const line = `BFD_Instance(${name}) Entering ${a.to} state${why}`;
       if (a.from === "Up" || a.to === "Up") this.o.log.warn({ event: "bfd", name, from: a.from, to: a.to, diag }, line);
       else this.o.log.info({ event: "bfd", name, from: a.from, to: a.to, diag }, line);
-      this.o.onEvent?.({ name, from: a.from, to: a.to, diag, remoteDiag, at: Date.now() });
-      // VRRP hears of Up and of leaving Up (bfd_state_up / bfd_state_fall), not of Init
-      const toVrrp = slot.cfg.vrrp || !slot.cfg.checker;
-      if (toVrrp && (a.to === "Up" || a.from === "Up")) this.o.report({ kind: "bfd", name, up: a.to === "Up" });
     }
   }
 }
 
+/** bfd_parser.c bfd_end_handler: neither `vrrp` nor `checker` sends to both */
+const toVrrp = (b: BfdInstance) => b.vrrp || !b.checker;
+const toChecker = (b: BfdInstance) => b.checker || !b.vrrp;
+
 function sameIp(a: string | undefined, b: string): boolean {
   if (a === undefined) return false;
-  const x = parseIp(a)?.bytes;
+  const x = parseIp(withoutZone(a))?.bytes;
   const y = parseIp(b)?.bytes;
   return !!x && !!y && x.length === y.length && x.every((v, i) => v === y[i]);
 }

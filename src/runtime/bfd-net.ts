@@ -34,7 +34,7 @@ export interface BfdNet {
     source?: string;
     ttl: number;
     random: () => number;
-  }): Opened<Pick<BfdSender, "port" | "send" | "close">>;
+  }): Opened<Pick<BfdSender, "port" | "scope" | "send" | "close">>;
 }
 
 const msg = (e: unknown) => (e instanceof Error ? e.message : String(e));

@@ -6,8 +6,10 @@
  * its control socket. Checker load therefore never delays an advert: it runs on another
  * process (bench/runtime/checker-load.ts measures it).
  *
- * Parent → child: {type: "reload"} | {type: "stop"} | {type: "rs", request} (keel rs). Child → parent: {type: "status",
- * virtualServers, lvs} | {type: "event", event}. The child stops when the channel closes
+ * Parent → child: {type: "reload"} | {type: "stop"} | {type: "rs", request} (keel rs) | {type: "bfd", name, up}
+ * (a BFD session's state for BFD_CHECK, keepalived's bfd_checker_event_pipe). Child → parent: {type: "status",
+ * virtualServers, lvs} | {type: "event", event} | {type: "listening"} (its message handler is in place: the
+ * daemon answers with every BFD session's state, as keepalived's BFD process writes them at its start). The child stops when the channel closes
  * (the daemon died) or on SIGTERM, removing its IPVS services unless -I.
  */
 import type { Logger } from "./log";
@@ -23,10 +25,15 @@ import type { RsRequest } from "./rs-names";
 import { ExternalTrackers } from "./trackers";
 import { netlinkBufs } from "./rx-bufs";
 
-export type ToChild = { type: "reload" } | { type: "stop" } | { type: "rs"; request: RsRequest };
+export type ToChild =
+  | { type: "reload" }
+  | { type: "stop" }
+  | { type: "rs"; request: RsRequest }
+  | { type: "bfd"; name: string; up: boolean };
 export type FromChild =
   | { type: "status"; virtualServers: VirtualServerStatus[]; lvs: { available: boolean; error?: string } }
-  | { type: "event"; event: Event };
+  | { type: "event"; event: Event }
+  | { type: "listening" };
 
 export interface CheckerChildOptions {
   config: KeelConfig;
@@ -113,8 +120,12 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
         const err = d.operate(m.request);
         if (err) log.error(`keel rs: ${err}`);
         reporter.dirty();
+      } else if (m.type === "bfd") {
+        d.bfdState(m.name, m.up);
+        reporter.dirty();
       }
     });
+    send({ type: "listening" });
     process.on("disconnect", stop);
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);

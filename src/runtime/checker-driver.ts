@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import type { Logger } from "./log";
 import { createProbe } from "../check";
+import { type BfdCheckState, bfdCheckAlert, bfdCheckEvent, initialBfdCheck } from "../check/bfd";
 import { type Action, CheckEngine, type CheckerSpec } from "../check/engine";
 import type { Probe, ProbeContext, ProbeResult, ProbeTarget } from "../check/probe";
 import { formatTarget } from "../check/probe";
@@ -45,6 +46,8 @@ interface Slot {
   last?: { at: number; ms: number; result: string };
   /** FILE_CHECK: its current share of the weight and whether it counts as failed */
   file?: { contrib: number; failed: boolean; weight: number; reverse: boolean };
+  /** BFD_CHECK: the checker's state as check_bfd.c keeps it (src/check/bfd.ts) */
+  bfd?: { name: string; alpha: boolean; state: BfdCheckState };
 }
 
 /** An attempt in flight: its abort switch (the engine's abort-probe pulls it). */
@@ -166,6 +169,8 @@ export class CheckerDriver {
 
   /** The slots of the current pool and the engine's view of those that probe. */
   private build(): CheckerSpec[] {
+    // migrate_checkers: an unchanged BFD_CHECK keeps its state across a reload
+    const bfdBefore = new Map(this.slots.flatMap((s) => (s.bfd ? [[s.key, s.bfd.state] as const] : [])));
     this.slots = [];
     this.byKey = new Map();
     const specs: CheckerSpec[] = [];
@@ -177,7 +182,8 @@ export class CheckerDriver {
           const slot = this.slot(vs, v, rs, r, ck, k);
           if (!slot) return;
           this.slots.push(slot);
-          if (slot.file) return;
+          if (slot.bfd) this.bfdSlot(slot, bfdBefore.get(slot.key));
+          if (slot.file || slot.bfd) return;
           this.byKey.set(slot.key, slot);
           specs.push(this.spec(slot, vs, rs));
         });
@@ -186,14 +192,9 @@ export class CheckerDriver {
     return specs;
   }
 
-  /** One checker's slot: its target, its probes (FILE_CHECK: its weight share); BFD_CHECK: none. */
+  /** One checker's slot: its target, its probes (FILE_CHECK: its weight share; BFD_CHECK: its session's name). */
   private slot(vs: VirtualServer, v: number, rs: RealServer, r: number, ck: Checker, k: number): Slot | undefined {
     const vsName = this.pool.vss[v]?.display ?? "";
-    if (ck.type === "BFD_CHECK") {
-      const rsName = this.pool.vss[v]?.rss[r]?.name;
-      this.o.log.warn(`BFD_CHECK ${ck.name} for ${rsName}: keel does not apply BFD_CHECK; the checker is ignored`);
-      return undefined;
-    }
     let key = `${vsName}|${rs.ip}:${rs.port ?? 0}|${k}:${ck.type}:${JSON.stringify(ck)}`;
     // two identical virtual servers would share a key: the engine needs one per checker
     while (this.byKey.has(key)) key += "'";
@@ -201,7 +202,10 @@ export class CheckerDriver {
     const who = formatTarget(target.ip, target.port, (vs.protocol ?? "TCP").toLowerCase());
     const slot: Slot = { v, r, ck, key, who, probes: [], target, enabled: true };
     if (ck.type === "FILE_CHECK") this.fileSlot(slot, ck);
-    else {
+    else if (ck.type === "BFD_CHECK") {
+      const alpha = effectiveSchedule(vs, rs, ck).alpha;
+      slot.bfd = { name: ck.name, alpha, state: initialBfdCheck(alpha) };
+    } else {
       const deps = { runScript: (s: Script, ro: RunOptions) => runScript(s, ro) };
       const site = { vs, rs, ssl: this.config.ssl, deps };
       if (ck.type === "HTTP_GET" || ck.type === "SSL_GET") {
@@ -269,6 +273,43 @@ export class CheckerDriver {
     file.failed = failed;
     if (failed) this.pool.startFailed(slot.v, slot.r);
     if (contrib) this.pool.startWeight(slot.v, slot.r, contrib);
+  }
+
+  /** BFD_CHECK: the state carried over a reload, or the initial one; a down checker fails the real server. */
+  private bfdSlot(slot: Slot, before: BfdCheckState | undefined): void {
+    const b = slot.bfd as NonNullable<Slot["bfd"]>;
+    if (before) b.state = before;
+    if (!b.state.up) this.pool.startFailed(slot.v, slot.r);
+  }
+
+  /** A BFD session's state from the daemon (check_bfd.c bfd_check_handle_event), for every BFD_CHECK naming it. */
+  bfdState(name: string, up: boolean): void {
+    for (const s of this.slots) {
+      if (s.bfd?.name !== name) continue;
+      const step = bfdCheckEvent(s.bfd.state, up, s.bfd.alpha);
+      s.bfd.state = step.next;
+      if (!step.log) continue;
+      const vs = this.vsOf(s);
+      const rs = this.rsOf(s);
+      const word = up ? "UP" : "DOWN";
+      this.o.log.info(`BFD check of [${name}] RS(${rs.name}) is ${word}`);
+      s.last = { at: Date.now(), ms: 0, result: `BFD ${name} ${up ? "Up" : "Down"}` };
+      const [virtualServer, realServer] = [vs.display, rs.display];
+      this.o.onEvent?.({
+        event: "checker",
+        at: Date.now(),
+        virtualServer,
+        realServer,
+        type: "BFD_CHECK",
+        up,
+        line: s.last.result,
+        ms: 0,
+      });
+      const wasAlive = rs.alive;
+      this.pool.checker(s.v, s.r, step.change, step.firstNotify);
+      if (step.change) this.notifier.checkerAlert(vs, rs, wasAlive, bfdCheckAlert(name, up));
+    }
+    this.sync();
   }
 
   private readTrackFile(name: string): number {
@@ -594,7 +635,7 @@ export class CheckerDriver {
           .map(
             (s): CheckerStatus => ({
               type: s.ck.type,
-              up: s.file ? !s.file.failed : (this.engine.state(s.key)?.up ?? true),
+              up: s.file ? !s.file.failed : s.bfd ? s.bfd.state.up : (this.engine.state(s.key)?.up ?? true),
               lastCheck: s.last?.at,
               latencyMs: s.last ? Math.round(s.last.ms * 10) / 10 : undefined,
               lastResult: s.last?.result,

@@ -17,6 +17,8 @@ export interface CheckerLinkOptions {
   dontRespawn?: boolean;
   /** extra environment: the daemon's scheduling before its vrrp_* settings (process-settings.ts) */
   env?: Record<string, string>;
+  /** the BFD sessions' states for BFD_CHECK (sessions that send to checkers), sent at each start and reload */
+  bfdStates?: () => { name: string; up: boolean }[];
 }
 
 export class CheckerLink {
@@ -56,6 +58,17 @@ export class CheckerLink {
       this.virtualServers = m.virtualServers;
       this.lvs = m.lvs;
     } else if (m.type === "event") this.o.onEvent(m.event);
+    else if (m.type === "listening") this.sendBfdStates();
+  }
+
+  /** Every BFD session's state (keepalived's BFD process writes them all at its start and reload). */
+  sendBfdStates(): void {
+    for (const s of this.o.bfdStates?.() ?? []) this.send({ type: "bfd", name: s.name, up: s.up });
+  }
+
+  /** A BFD session went Up or left it (bfd_event_send to bfd_checker_event_pipe). */
+  bfd(name: string, up: boolean): void {
+    this.send({ type: "bfd", name, up });
   }
 
   private send(m: ToChild): void {
@@ -68,6 +81,7 @@ export class CheckerLink {
 
   reload(): void {
     this.send({ type: "reload" });
+    this.sendBfdStates();
   }
 
   /** keel rs: the checker process applies it to IPVS and reports it in its next status. */

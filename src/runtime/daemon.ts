@@ -51,7 +51,8 @@ import { runStartStopScript } from "./start-stop-scripts";
 import { type TrackResults, countersOf, statusOf } from "./status";
 import { type ReloadPlan, VrrpDriver } from "./vrrp-driver";
 import { netlinkBufs } from "./rx-bufs";
-import { BfdDriver } from "./bfd-driver";
+import { BfdDriver, type BfdEvent } from "./bfd-driver";
+import { BfdLink } from "./bfd-link";
 import type { BfdNet } from "./bfd-net";
 
 export interface DaemonOptions {
@@ -133,8 +134,8 @@ export class Daemon {
   config: KeelConfig;
   lastReload?: ReloadStatus;
   driver?: VrrpDriver;
-  /** the BFD sessions (absent with -B, -P, -C or no bfd_instance) */
-  bfd?: BfdDriver;
+  /** the BFD sessions (absent with -B, -P, -C or no bfd_instance): the BFD process, or in this one with `bfdNet` */
+  bfd?: BfdDriver | BfdLink;
   /** the running configuration's vrrp_script runner and trackers */
   trackers?: TrackerSet;
   private readonly log: Logger;
@@ -319,18 +320,30 @@ export class Daemon {
     return !this.o.noBfd && !this.o.vrrpOnly && !this.o.checkOnly;
   }
 
+  /**
+   * keepalived's BFD process (bfd_daemon.c): a process of its own with the bfd_* settings
+   * (bfd-link.ts, bfd-child.ts); with an injected `bfdNet` the sessions run in this one.
+   */
   private async startBfd(): Promise<void> {
     if (!this.wantsBfd() || Object.keys(this.config.bfdInstances).length === 0) return;
-    const net = this.o.bfdNet ?? (await import("./bfd-net")).linuxBfdNet;
-    if (this.phase === "stopping" || this.phase === "stopped") return;
     const track = this.trackSink();
-    this.bfd = new BfdDriver(this.config, {
-      net,
+    const o = {
       log: this.log,
-      report: (c) => track(c),
-      onEvent: (e) => this.broadcast({ event: "bfd", ...e }),
-    });
+      report: (c: TrackChange) => track(c),
+      onChecker: (name: string, up: boolean) => this.checkers?.bfd(name, up),
+      onEvent: (e: BfdEvent) => this.broadcast({ event: "bfd", ...e }),
+    };
+    if (this.o.bfdNet) this.bfd = new BfdDriver(this.config, { ...o, net: this.o.bfdNet });
+    else
+      this.bfd = new BfdLink({
+        ...o,
+        argv: this.o.argv.slice(1),
+        dontRespawn: this.o.dontRespawn,
+        env: this.sched?.originEnv(),
+      });
     this.faults.guard("trackers", "starting BFD", () => this.bfd?.start())();
+    // a checker process that listened before the sessions existed hears them now
+    this.checkers?.sendBfdStates();
   }
 
   private wantsCheckers(c: KeelConfig): boolean {
@@ -382,7 +395,11 @@ export class Daemon {
     step("lvs-sync", "closing IPVS", () => this.syncdIpvs?.close());
     step("vrrp", "stopping the VRRP instances", () => this.driver?.stop());
     // after VRRP: the sessions' AdminDown must not put instances in FAULT on the way out
-    step("trackers", "stopping the BFD sessions", () => this.bfd?.stop());
+    let bfdDone = Promise.resolve();
+    step("trackers", "stopping the BFD sessions", () => {
+      const p = this.bfd?.stop();
+      if (p) bfdDone = p.catch((e) => this.faults.count("trackers", "stopping the BFD process", e));
+    });
     step("control", "closing the control socket", () => this.control?.stop());
     step("snmp", "closing the SNMP subagent", () => this.snmp?.stop());
     step("vrrp", "closing the kernel interfaces", () => this.kernel?.close());
@@ -395,7 +412,7 @@ export class Daemon {
     this.removeSignals?.();
     this.faults.removeProcessHandlers();
     // keepalived stop_keepalived: the shutdown script once everything else has stopped
-    void checkersDone.then(async () => {
+    void Promise.all([checkersDone, bfdDone]).then(async () => {
       await runStartStopScript("shutdown", this.config.globalDefs, this.log).catch((e) =>
         this.faults.count("process", "running the shutdown script", e),
       );
@@ -658,6 +675,7 @@ export class Daemon {
       onEvent,
       dontRespawn: this.o.dontRespawn,
       env: this.sched?.originEnv(),
+      bfdStates: () => this.bfd?.checkerStates() ?? [],
     });
     this.checkers.start();
   }

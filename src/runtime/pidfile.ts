@@ -10,6 +10,8 @@ export const DEFAULT_PID_FILE = "/run/keepalived.pid";
 export const DEFAULT_VRRP_PID_FILE = "/run/keepalived_vrrp.pid";
 /** the checker process's (-c), written by that process as keepalived's checker child does */
 export const DEFAULT_CHECKERS_PID_FILE = "/run/keepalived_checkers.pid";
+/** the BFD process's (-b), written by that process as keepalived's BFD child does */
+export const DEFAULT_BFD_PID_FILE = "/run/keepalived_bfd.pid";
 
 /** A live process (not a zombie) with this pid. */
 export function alive(pid: number): boolean {

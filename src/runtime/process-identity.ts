@@ -7,7 +7,8 @@
  * before 2.2; `process_names` names the children keepalived_vrrp, keepalived_lvs); a
  * child without its own name keeps the parent's, which it was forked with. keel's daemon
  * is keepalived's parent and VRRP child in one process: it takes `vrrp_process_name`, else
- * `process_name`; keel's checker process `checker_process_name`, else `process_name`. A
+ * `process_name`; keel's checker process `checker_process_name`, else `process_name`; its
+ * BFD process (keepalived's BFD child) `bfd_process_name`, else `process_name`. A
  * reload that changes the name sets it again; one that removes it goes back to the name
  * the process started with (keepalived: "keepalived").
  *
@@ -20,10 +21,11 @@ import type { GlobalDefs } from "../config/global/model";
 import type { Logger } from "./log";
 import { setThreadName } from "../../native-bindings/sched";
 
-export type IdentityRole = "vrrp" | "checker";
+export type IdentityRole = "vrrp" | "checker" | "bfd";
 
 export function processNameFor(role: IdentityRole, g: GlobalDefs): string | undefined {
-  return (role === "vrrp" ? g.vrrpProcessName : g.checkerProcessName) ?? g.processName;
+  const own = role === "vrrp" ? g.vrrpProcessName : role === "checker" ? g.checkerProcessName : g.bfdProcessName;
+  return own ?? g.processName;
 }
 
 /** Environment variable: set by cli.ts when -U/--umask fixed the umask (the checker process inherits it). */

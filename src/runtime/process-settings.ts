@@ -44,10 +44,20 @@ export interface ProcessSettings {
   minAutoPriorityDelay: number;
 }
 
-export type Role = "vrrp" | "checker";
+export type Role = "vrrp" | "checker" | "bfd";
 
 export function settingsFor(role: Role, g: GlobalDefs): ProcessSettings {
   const common = { maxAutoPriority: g.maxAutoPriority, minAutoPriorityDelay: g.minAutoPriorityDelay };
+  if (role === "bfd")
+    // bfd_daemon.c start_bfd: the bfd_* settings (global_parser.c)
+    return {
+      ...common,
+      rtPriority: g.bfdRtPriority,
+      rlimitRttime: g.bfdRlimitRttime,
+      nice: g.bfdPriority,
+      noSwap: g.bfdNoSwap,
+      cpuAffinity: g.bfdCpuAffinity,
+    };
   return role === "vrrp"
     ? {
         ...common,
@@ -177,7 +187,7 @@ export class ProcessScheduling {
   /** signals.c log_sigxcpu: the soft RLIMIT_RTTIME was crossed; the hard one kills. */
   private onSigxcpu(): void {
     if (this.xcpu) return;
-    const who = this.role === "vrrp" ? "VRRP" : "Checker";
+    const who = this.role === "vrrp" ? "VRRP" : this.role === "bfd" ? "BFD" : "Checker";
     this.xcpu = () =>
       this.log.warn(`${who} process has used too much CPU time, ${this.role}_rlimit_rttime may need to be increased`);
     process.on("SIGXCPU", this.xcpu);

@@ -3,9 +3,9 @@
  * (core/main.c after reading the configuration, pidfile.c's make_pidfile_name):
  *
  * - no `net_namespace`, `instance` or `use_pid_dir`: /run/keepalived.pid,
- *   /run/keepalived_vrrp.pid, /run/keepalived_checkers.pid;
+ *   /run/keepalived_vrrp.pid, /run/keepalived_checkers.pid, /run/keepalived_bfd.pid;
  * - `use_pid_dir` (implied by the other two): /run/keepalived/keepalived.pid, vrrp.pid,
- *   checkers.pid; `instance NAME` adds `_NAME` before `.pid`;
+ *   checkers.pid, bfd.pid; `instance NAME` adds `_NAME` before `.pid`;
  * - `net_namespace NS`: keepalived bind-mounts /run/keepalived/NS on /run/keepalived in
  *   its own mount namespace (namespaces.c set_run_mount), so from outside the files are
  *   /run/keepalived/NS/keepalived.pid etc. keel writes them there directly: a mount
@@ -19,7 +19,7 @@
  * Pure: the caller creates the directories.
  */
 import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
-import { DEFAULT_CHECKERS_PID_FILE, DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE } from "./pidfile";
+import { DEFAULT_BFD_PID_FILE, DEFAULT_CHECKERS_PID_FILE, DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE } from "./pidfile";
 
 export interface RunNames {
   netNamespace?: string;
@@ -31,6 +31,7 @@ export interface RunPaths {
   pidFile: string;
   vrrpPidFile: string;
   checkersPidFile: string;
+  bfdPidFile: string;
   controlSocket: string;
   /** the directory pid files go in, when it is keepalived's own (created at start) */
   pidDir?: string;
@@ -53,6 +54,7 @@ export function runPaths(n: RunNames): RunPaths {
       pidFile: DEFAULT_PID_FILE,
       vrrpPidFile: DEFAULT_VRRP_PID_FILE,
       checkersPidFile: DEFAULT_CHECKERS_PID_FILE,
+      bfdPidFile: DEFAULT_BFD_PID_FILE,
       controlSocket,
       ident,
     };
@@ -62,6 +64,7 @@ export function runPaths(n: RunNames): RunPaths {
     pidFile: `${dir}/keepalived${suffix}`,
     vrrpPidFile: `${dir}/vrrp${suffix}`,
     checkersPidFile: `${dir}/checkers${suffix}`,
+    bfdPidFile: `${dir}/bfd${suffix}`,
     controlSocket,
     pidDir: dir,
     ident,

@@ -176,6 +176,32 @@ describe("over IPv6 (hop limit 64 sent and checked, keepalived's default for IPv
     await kill(lab6, { kind: "keepalived", host: "h2", proc: ka });
   }, 60_000);
 
+  test("link-local neighbours: keel with the interface (fe80::…%eth0) and keel without come Up; keepalived 2.2.7 cannot send to one", async () => {
+    // DAD is off in this lab (harness), so eth0's link-local address is usable at once
+    const ll = (h: string) =>
+      /inet6 (fe80::[0-9a-f:]+)\//.exec(
+        lab6.exec(h, ["ip", "-6", "-o", "addr", "show", "dev", "eth0", "scope", "link"]),
+      )?.[1] ?? "";
+    const [ll1, ll2] = [ll("h1"), ll("h2")];
+    expect([ll1, ll2].every((a) => a.startsWith("fe80::"))).toBe(true);
+    // keepalived 2.2.7 reads neighbor_ip with inet_pton into a sockaddr it does not clear
+    // (bfd_parser.c, inet_stosockaddr): its sendto to a link-local neighbour fails, so it
+    // never hears back and no session with it comes Up; keel's reach it all the same
+    const ka = lab6.keepalived("h2", GLOBAL + bfd("to_keel_ll", ll1));
+    const zoned = lab6.keel("h1", GLOBAL + bfd("to_ll", `${ll2}%eth0`));
+    await ka.waitFor(/sendto\(\) error \(Network is unreachable\)/);
+    await kill(lab6, { kind: "keepalived", host: "h2", proc: ka });
+    // keel on both ends: the interface given on one, the kernel's fe80::/64 route on the other
+    const plain = lab6.keel("h2", GLOBAL + bfd("to_ll", ll1));
+    await zoned.waitFor(/BFD_Instance\(to_ll\) Entering Up state/);
+    await plain.waitFor(/BFD_Instance\(to_ll\) Entering Up state/);
+    const st = (await status(lab6, "h1", lab6.keels.indexOf(zoned))).bfd?.[0];
+    expect([st?.neighbor, st?.state, st?.discarded]).toEqual([`${ll2}%eth0`, "Up", {}]);
+    await kill(lab6, { kind: "keel", host: "h2", proc: plain });
+    await zoned.waitFor(/BFD_Instance\(to_ll\) Entering Down state/);
+    await kill(lab6, { kind: "keel", host: "h1", proc: zoned });
+  }, 90_000);
+
   test("hoplimit 255 expected, keepalived sends 64: every packet discarded (RFC 5881 5), never Up", async () => {
     const keel = lab6.keel("h1", GLOBAL + bfd("to_ka6", "fd00:99::12", ["hoplimit 255"]));
     const ka = lab6.keepalived("h2", GLOBAL + bfd("to_keel6", "fd00:99::11"));

@@ -257,6 +257,8 @@ export class Lab {
       `${tmp}/keel-vrrp-${n}.pid`,
       "-c",
       `${tmp}/keel-checkers-${n}.pid`,
+      "-b",
+      `${tmp}/keel-bfd-${n}.pid`,
       "--control-socket",
       `${tmp}/keel-${n}.sock`,
     ];

@@ -3,9 +3,13 @@
  * script in it; every line it prints as "PASS: ..." counts, any "FAIL: ..." fails the test.
  */
 import { expect } from "bun:test";
+import { realpathSync } from "node:fs";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "../..");
+/** node_modules when it lies outside the repository (a git worktree's symlink): shared too, or bun is missing in the guest */
+const MODULES = realpathSync(join(ROOT, "node_modules"));
+const EXTRA_SHARES = MODULES.startsWith(`${realpathSync(ROOT)}/`) ? [] : ["--share", MODULES];
 
 export async function runGuest(script: string, expectedPasses: number, timeoutS: number): Promise<void> {
   const p = Bun.spawn(
@@ -13,6 +17,7 @@ export async function runGuest(script: string, expectedPasses: number, timeoutS:
       join(import.meta.dir, "run-in-vm.sh"),
       "--share",
       ROOT,
+      ...EXTRA_SHARES,
       "--timeout",
       String(timeoutS),
       "--",

@@ -4,6 +4,7 @@
  * the model, keyed by name.
  */
 import type { KeelConfig } from "../model";
+import { isLinkLocal6 } from "../../base/ip";
 import { type BlockSpec, type Ctx, type Keyword, emitBlock, flagField, intField, ipField, quote } from "../schema";
 import type { Node, Token } from "../tree";
 import { canonicalIp, familyOf } from "./addr";
@@ -11,6 +12,36 @@ import { type BfdInstance, createBfdInstance } from "./model";
 
 const INTERVAL_MAX = Math.floor(4294967295 / 1000);
 const SENSIBLE_MAX = 10000;
+
+/**
+ * neighbor_ip / source_ip. keepalived 2.2.7 reads them with inet_pton (inet_stosockaddr),
+ * so a link-local address carries no interface: its datagrams leave by the kernel's
+ * first fe80::/64 route, and a link-local source_ip cannot be bound. keel also takes
+ * `fe80::1%eth0` (sent and bound with that interface's scope, received only on it),
+ * which keepalived refuses ("malformed neighbor address", instance ignored): warned.
+ */
+function addressField(key: "neighborIp" | "sourceIp"): Keyword<BfdInstance> {
+  const plain = ipField<BfdInstance>(key);
+  return {
+    parse: (c, n, t) => {
+      plain.parse(c, n, t);
+      const tok = n.args[0];
+      const v = t[key];
+      if (!tok || v !== tok.text || !v.includes("%")) return;
+      if (!isLinkLocal6(v)) {
+        c.error(tok, "bad-address", `${n.keyword.text} ${v}: only an IPv6 link-local address takes an interface`);
+        t[key] = undefined;
+        return;
+      }
+      c.warning(
+        tok,
+        "keel-only",
+        `${n.keyword.text} ${v}: keepalived 2.2.7 refuses an interface after the address and ignores this bfd_instance; keel uses ${v.slice(v.indexOf("%") + 1)}`,
+      );
+    },
+    emit: plain.emit,
+  };
+}
 
 /** A millisecond interval with up to 3 decimals (read_decimal_unsigned_strvec(..., 3)). */
 function intervalField(key: "minRx" | "minTx" | "idleTx", min: number): Keyword<BfdInstance> {
@@ -45,8 +76,8 @@ export const bfdSpec: BlockSpec<BfdInstance> = {
   create: () => createBfdInstance(""),
   aliases: { neighbour_ip: "neighbor_ip", hoplimit: "ttl" },
   keywords: {
-    neighbor_ip: ipField<BfdInstance>("neighborIp"),
-    source_ip: ipField<BfdInstance>("sourceIp"),
+    neighbor_ip: addressField("neighborIp"),
+    source_ip: addressField("sourceIp"),
     min_rx: intervalField("minRx", 1),
     min_tx: intervalField("minTx", 1),
     idle_tx: intervalField("idleTx", 1000),
@@ -86,9 +117,10 @@ export const bfdSpec: BlockSpec<BfdInstance> = {
   },
 };
 
-/** Neighbour, source and multihop identify a session (find_bfd_by_addr). */
+/** Neighbour, source and multihop identify a session (find_bfd_by_addr); a link-local one also by its interface. */
 function sessionKey(b: BfdInstance): string {
-  return `${canonicalIp(b.neighborIp ?? "")}|${b.sourceIp ? canonicalIp(b.sourceIp) : ""}|${b.multihop}`;
+  const at = (ip: string) => canonicalIp(ip) + (ip.includes("%") ? ip.slice(ip.indexOf("%")) : "");
+  return `${at(b.neighborIp ?? "")}|${b.sourceIp ? at(b.sourceIp) : ""}|${b.multihop}`;
 }
 
 function parseBfdInstance(c: Ctx, n: Node, cfg: KeelConfig): void {

@@ -1,25 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { type BfdPacket, decodeBfd, diagWord, encodeBfd } from "../../../src/bfd/packet";
 import { mulberry32 } from "../../../src/base/random";
+import { bfdPacket } from "./packets";
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 const unhex = (s: string) => new Uint8Array(Buffer.from(s, "hex"));
 
-const base: BfdPacket = {
-  diag: 0,
-  state: "Down",
-  poll: false,
-  final: false,
-  cpi: false,
-  auth: false,
-  demand: false,
-  detectMult: 3,
-  myDiscr: 0x11223344,
-  yourDiscr: 0,
-  desiredMinTx: 1_000_000,
-  requiredMinRx: 10_000,
-  requiredMinEchoRx: 0,
-};
+const base = bfdPacket({ myDiscr: 0x11223344 });
 
 describe("BFD Control packet codec (RFC 5880 4.1)", () => {
   test("a Down packet encodes to the RFC layout, byte for byte", () => {

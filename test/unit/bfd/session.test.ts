@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { type BfdPacket, Diag, decodeBfd } from "../../../src/bfd/packet";
 import { type BfdAction, BfdSession, type BfdSessionParams } from "../../../src/bfd/session";
 import { mulberry32 } from "../../../src/base/random";
+import { bfdPacket } from "./packets";
 
 const params = (o: Partial<BfdSessionParams> = {}): BfdSessionParams => ({
   localDiscr: 1,
@@ -229,22 +230,7 @@ describe("going Down", () => {
 });
 
 describe("reception rules (6.8.6) and transmission limits (6.8.7)", () => {
-  const pkt = (o: Partial<BfdPacket>): BfdPacket => ({
-    diag: 0,
-    state: "Down",
-    poll: false,
-    final: false,
-    cpi: false,
-    auth: false,
-    demand: false,
-    detectMult: 3,
-    myDiscr: 99,
-    yourDiscr: 0,
-    desiredMinTx: 1_000_000,
-    requiredMinRx: 10_000,
-    requiredMinEchoRx: 0,
-    ...o,
-  });
+  const pkt = (o: Partial<BfdPacket>): BfdPacket => bfdPacket({ myDiscr: 99, ...o });
 
   test("Down + received Down → Init; Init + received Up → Up; Up + received Down → Down (diag 3)", () => {
     const s = new BfdSession(params(), () => 0.5, 0);

@@ -11,6 +11,7 @@ describe("runPaths", () => {
       pidFile: "/run/keepalived.pid",
       vrrpPidFile: "/run/keepalived_vrrp.pid",
       checkersPidFile: "/run/keepalived_checkers.pid",
+      bfdPidFile: "/run/keepalived_bfd.pid",
       controlSocket: "/run/keel/keel.sock",
       ident: "keel",
     });
@@ -20,6 +21,7 @@ describe("runPaths", () => {
       pidFile: "/run/keepalived/keepalived.pid",
       vrrpPidFile: "/run/keepalived/vrrp.pid",
       checkersPidFile: "/run/keepalived/checkers.pid",
+      bfdPidFile: "/run/keepalived/bfd.pid",
       pidDir: "/run/keepalived",
       ident: "keel",
     });
@@ -36,6 +38,7 @@ describe("runPaths", () => {
       pidFile: "/run/keepalived/blue/keepalived_a.pid",
       vrrpPidFile: "/run/keepalived/blue/vrrp_a.pid",
       checkersPidFile: "/run/keepalived/blue/checkers_a.pid",
+      bfdPidFile: "/run/keepalived/blue/bfd_a.pid",
       controlSocket: "/run/keel/blue/keel.sock",
       pidDir: "/run/keepalived/blue",
       ident: "keel_blue_a",

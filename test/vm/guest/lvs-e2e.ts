@@ -13,11 +13,13 @@
  *    restores its weight. IPVS's connection counters reach keel status and the metrics.
  * 5. global_defs: lvs_timeouts are set; the sync daemon runs as master while VI_1 is.
  * 5b. keel rs drain / weight / enable on the :81 service: ipvsadm shows each at once.
+ * 5c. BFD_CHECK on the :82 service: rs1 runs a second keel as its BFD peer; the peer
+ *     killed → rs1 leaves the :82 table (session Down), started again → back (Up).
  * 6. SIGTERM → keel removes its services, stops the sync daemon, restores the timeouts.
  * Prints "PASS: ..." / "FAIL: ..." and exits 1 on any failure.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { finish, ko, ok, sh } from "./report";
 
@@ -72,6 +74,37 @@ for (const h of ["rs1", "rs2", "rs3", "sorry"]) {
 // ---- keel ----
 const dir = mkdtempSync("/tmp/keel-vm-");
 const conf = join(dir, "keel.conf");
+// BFD at 200 ms × 5: a 1 s Detection Time that software emulation on a loaded host keeps Up
+const BFD_TIMERS = "min_rx 200\n  min_tx 200\n  multiplier 5";
+const peerConf = join(dir, "peer.conf");
+writeFileSync(peerConf, `bfd_instance to_lb {\n  neighbor_ip 10.20.0.1\n  ${BFD_TIMERS}\n}\n`);
+/** rs1's BFD peer: a second keel in its namespace, with its own pid files and socket */
+const startPeer = () =>
+  Bun.spawn(
+    [
+      "ip",
+      "netns",
+      "exec",
+      "rs1",
+      KEEL,
+      "-n",
+      "-l",
+      "-f",
+      peerConf,
+      "-p",
+      `${dir}/p.pid`,
+      "-r",
+      `${dir}/pv.pid`,
+      "-b",
+      `${dir}/pb.pid`,
+      "--control-socket",
+      `${dir}/p.sock`,
+    ],
+    { stdout: "ignore", stderr: "ignore" },
+  );
+// started once the first checks have passed: four Bun processes starting at once under
+// software emulation (keel, its checker and BFD processes, this peer) starved the guest
+let peer: ReturnType<typeof startPeer> | undefined;
 writeFileSync(
   conf,
   `global_defs {
@@ -113,6 +146,22 @@ ${["10.20.0.11", "10.20.0.12", "10.20.0.13"]
   )
   .join("\n")}
 }
+bfd_instance rs1_bfd {
+  neighbor_ip 10.20.0.11
+  ${BFD_TIMERS}
+  checker
+}
+virtual_server 10.10.0.100 82 {
+  lb_algo rr
+  lb_kind NAT
+  protocol TCP
+  real_server 10.20.0.11 80 {
+    weight 1
+    BFD_CHECK {
+      name rs1_bfd
+    }
+  }
+}
 virtual_server 10.10.0.100 81 {
   delay_loop 1
   lb_algo wrr
@@ -153,6 +202,8 @@ const keel = Bun.spawn(
     `${dir}/k.pid`,
     "-r",
     `${dir}/v.pid`,
+    "-b",
+    `${dir}/b.pid`,
     "--control-socket",
     `${dir}/k.sock`,
     "--metrics",
@@ -280,6 +331,39 @@ try {
     else ko(`metrics: ${line ?? "no keel_lvs_virtual_server_connections_total line"}`);
   }
 
+  // BFD_CHECK: the session Up puts rs1 in the :82 service, the peer killed takes it out, back again
+  peer = startPeer();
+  const bfdUp = ["10.20.0.11:80 Masq 1"];
+  if (
+    (await until(
+      "rs1 in the :82 service with its BFD session Up",
+      () =>
+        log.some((l) => l.includes("BFD check of [rs1_bfd] RS([10.20.0.11]:tcp:80) is UP")) &&
+        JSON.stringify(table(82)) === JSON.stringify(bfdUp),
+      120_000,
+    )) !== undefined
+  )
+    ok(`BFD_CHECK session Up: ${JSON.stringify(table(82))}`);
+  // rs1's host dies: its BFD process with it (alone it sends on until it sees its daemon gone)
+  const peerBfd = Number(readFileSync(`${dir}/pb.pid`, "utf8"));
+  const tb = performance.now();
+  process.kill(peerBfd, "SIGKILL");
+  peer.kill("SIGKILL");
+  await peer.exited;
+  if ((await until("rs1 leaves the :82 service (BFD Down)", () => table(82).length === 0, 20_000)) !== undefined)
+    ok(
+      `BFD peer killed: rs1 left the :82 service after ${Math.round(performance.now() - tb)} ms (Detection Time 1000 ms)`,
+    );
+  peer = startPeer();
+  if (
+    (await until(
+      "rs1 back in the :82 service (BFD Up)",
+      () => JSON.stringify(table(82)) === JSON.stringify(bfdUp),
+      120_000,
+    )) !== undefined
+  )
+    ok(`BFD peer back: ${JSON.stringify(table(82))}`);
+
   // stop rs2: delay_loop 1 + delay_before_retry 1, each attempt refused at once: ~2 s (emulation adds)
   const t0 = performance.now();
   webs.get("rs2")?.kill("SIGKILL");
@@ -399,6 +483,7 @@ try {
   ko(`error: ${(e as Error).message}`);
 } finally {
   keel.kill("SIGKILL");
+  peer?.kill("SIGKILL");
   for (const p of webs.values()) p.kill("SIGKILL");
 }
 finish();

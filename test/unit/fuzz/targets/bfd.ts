@@ -6,6 +6,7 @@
  */
 import fc from "fast-check";
 import { type BfdPacket, STATE_CODES, decodeBfd, encodeBfd } from "../../../../src/bfd/packet";
+import { bfdPacket } from "../../bfd/packets";
 import { mutated, randomBytes } from "../gen";
 import { type Target, checkResult, expectThat, hit, noThrow } from "../harness";
 
@@ -35,23 +36,7 @@ const packet: fc.Arbitrary<BfdPacket> = fc.record({
   requiredMinEchoRx: fc.integer({ min: 0, max: 0xffffffff }),
 });
 
-const seeds = [
-  encodeBfd({
-    diag: 0,
-    state: "Down",
-    poll: false,
-    final: false,
-    cpi: false,
-    auth: false,
-    demand: false,
-    detectMult: 3,
-    myDiscr: 1,
-    yourDiscr: 0,
-    desiredMinTx: 1_000_000,
-    requiredMinRx: 10_000,
-    requiredMinEchoRx: 0,
-  }),
-];
+const seeds = [encodeBfd(bfdPacket())];
 
 export const bfd: Target = {
   name: "bfd",
