@@ -30,8 +30,6 @@ const DUMP_FILE =
   "keel writes its SIGUSR1/SIGUSR2/SIGJSON dumps to keepalived's default files in $TMPDIR (or /tmp); the keyword is ignored";
 const LINKBEAT =
   "keel follows link state through netlink only, without polling or up/down delays; the keyword is ignored";
-const GARP_SPACING =
-  "keel sends gratuitous ARPs/NAs only on the interface the VIP is on, never also on a VMAC's base interface; the keyword is ignored";
 const RELOAD_FILES =
   "keel reloads on SIGHUP, the control socket or reload_time_file, reading the configuration in place; the keyword is ignored";
 
@@ -117,9 +115,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel does not change how it resolves symbolic links in script paths; the keyword is ignored",
   "global_defs.v3_checksum_as_v2":
     "keel computes VRRPv3 checksums over the IPv4 pseudo-header as RFC 5798 says; the keyword is ignored",
-  "global_defs.vmac_addr_prefix":
-    "keel makes VMACs only for an instance's own interface (named by use_vmac, or vmac_prefix.VRID); the keyword is ignored",
-  "global_defs.vrrp_garp_extra_if": GARP_SPACING,
   "global_defs.vrrp_ipsets": IPTABLES,
   "global_defs.vrrp_iptables": IPTABLES,
   "global_defs.vrrp_netlink_cmd_rcv_bufs": NETLINK_BUFS,
@@ -131,7 +126,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
   "global_defs.vrrp_rx_bufs_policy":
     "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
-  "global_defs.vrrp_vmac_garp_intvl": GARP_SPACING,
 
   // virtual_server
   "virtual_server.real_server.HTTP_GET.url.regex_stack":
@@ -150,7 +144,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.auth_hmac.mode": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.auth_hmac.time_window": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.debug": "keel has no per-instance debug level (use -D); the keyword is ignored",
-  "vrrp_instance.garp_extra_if": GARP_SPACING,
   "vrrp_instance.kernel_rx_buf_size":
     "keel leaves the VRRP sockets' receive buffers at the system default; the keyword is ignored",
   "vrrp_instance.linkbeat_use_polling": LINKBEAT,
@@ -164,11 +157,8 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.track_src_ip": "keel does not watch the source address for changes; the keyword is ignored",
   "vrrp_instance.use_ipvlan": "keel has no ipvlan interfaces (use_vmac makes macvlans); the keyword is ignored",
-  "vrrp_instance.use_vmac_addr":
-    "keel uses the VRRP MAC address only on the VMAC interfaces use_vmac creates; the keyword is ignored",
   "vrrp_instance.v3_checksum_as_v2":
     "keel computes VRRPv3 checksums over the IPv4 pseudo-header as RFC 5798 says; the keyword is ignored",
-  "vrrp_instance.vmac_garp_intvl": GARP_SPACING,
   "vrrp_instance.vrf": "keel does not put VMAC interfaces or routes in a VRF; the keyword is ignored",
 
   // vrrp_sync_group
