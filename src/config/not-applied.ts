@@ -84,7 +84,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel reads no iproute2 name files: route tables, protocols and scopes are numbers or the standard names",
   "global_defs.json_dump_file": DUMP_FILE,
   "global_defs.json_version": "keel writes one JSON dump format; the keyword is ignored",
-  "global_defs.log_unknown_vrids": "keel does not log adverts for VRIDs it has no instance for; the keyword is ignored",
   "global_defs.lvs_netlink_cmd_rcv_bufs": NETLINK_BUFS,
   "global_defs.lvs_netlink_cmd_rcv_bufs_force": NETLINK_BUFS,
   "global_defs.lvs_netlink_monitor_rcv_bufs": NETLINK_BUFS,
@@ -156,10 +155,10 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.thread_timer_expired":
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.track_src_ip": "keel does not watch the source address for changes; the keyword is ignored",
-  "vrrp_instance.use_ipvlan": "keel has no ipvlan interfaces (use_vmac makes macvlans); the keyword is ignored",
   "vrrp_instance.v3_checksum_as_v2":
     "keel computes VRRPv3 checksums over the IPv4 pseudo-header as RFC 5798 says; the keyword is ignored",
-  "vrrp_instance.vrf": "keel does not put VMAC interfaces or routes in a VRF; the keyword is ignored",
+  "vrrp_instance.vrf":
+    "keel runs no unicast instance without an interface, the only kind keepalived binds to a VRF (a VMAC or ipvlan of an interface in a VRF does go into that VRF); the keyword is ignored",
 
   // vrrp_sync_group
 };

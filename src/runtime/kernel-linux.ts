@@ -24,6 +24,7 @@ import { formatIpv4, ipv4ToNumber, numberToIpv4, parseIp } from "../base/ip";
 import {
   type ChannelOptions,
   type IfAddress,
+  type IpvlanType,
   type Kernel,
   type KernelError,
   type KernelEvent,
@@ -88,9 +89,18 @@ function idempotent(op: "add" | "del", what: string, fn: () => void): KernelErro
   return err?.code !== undefined && DONE_ALREADY[op].has(err.code) ? undefined : err;
 }
 
-function linkOf(l: { ifindex: number; name: string; flags: number; mac?: Uint8Array; kind?: string }): Link {
+function linkOf(l: {
+  ifindex: number;
+  name: string;
+  flags: number;
+  mac?: Uint8Array;
+  kind?: string;
+  master?: number;
+}): Link {
   const up = (l.flags & IFF_UP) !== 0 && (l.flags & IFF_RUNNING) !== 0;
-  return { ifindex: l.ifindex, name: l.name, up, mac: l.mac, kind: l.kind };
+  const link: Link = { ifindex: l.ifindex, name: l.name, up, mac: l.mac, kind: l.kind };
+  if (l.master !== undefined) link.master = l.master;
+  return link;
 }
 
 function addrOf(a: IfAddress): IfAddress {
@@ -239,8 +249,12 @@ export class LinuxKernel implements Kernel {
     }
   }
 
-  createVmac(name: string, link: number, mac: Uint8Array): KernelResult<number> {
-    return attempt("create-vmac", () => this.rtnl.createMacvlan({ name, link, mac, mode: "private" }));
+  createVmac(name: string, link: number, mac: Uint8Array, master?: number): KernelResult<number> {
+    return attempt("create-vmac", () => this.rtnl.createMacvlan({ name, link, mac, mode: "private", master }));
+  }
+
+  createIpvlan(name: string, link: number, type: IpvlanType, master?: number): KernelResult<number> {
+    return attempt("create-ipvlan", () => this.rtnl.createIpvlan({ name, link, flags: type, master }));
   }
 
   deleteLink(ifindex: number): KernelError | undefined {

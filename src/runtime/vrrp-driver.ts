@@ -139,6 +139,14 @@ interface InstanceIfs {
   addrVmacs?: Map<string, { base: string }>;
 }
 
+/** use_ipvlan's ADDR[/PREFIX] as an address to add (no prefix: a host address, as keepalived parses it). */
+function ipvlanAddress(text: string): VirtualAddress | undefined {
+  const [address = "", len] = text.split("/");
+  const family = address.includes(":") ? 6 : 4;
+  if (address === "") return undefined;
+  return { address, family, prefix: len === undefined ? (family === 4 ? 32 : 128) : Number(len) };
+}
+
 /** The interface a VIP/eVIP goes on: as placed at set-up, else its dev, else the instance's. */
 function vipDev(ifs: InstanceIfs | undefined, va: VirtualAddress): string | undefined {
   return ifs?.placed?.devOf.get(vipKey(va)) ?? va.dev ?? ifs?.vipIf;
@@ -593,6 +601,7 @@ export class VrrpDriver {
       const v = config.vrrpInstances[inst.name];
       const ifname = inst.p.ifname;
       if (!v || ifname === undefined || v.unicastSrcIp !== undefined || v.mcastSrcIp !== undefined) continue;
+      if (v.useIpvlan?.address !== undefined) continue; // the ipvlan's own address (params.ts)
       const link = this.linksByName.get(ifname);
       const current = inst.p.source;
       const faulted = inst.hasFault({ kind: "address", name: ifname });
@@ -621,6 +630,7 @@ export class VrrpDriver {
 
   private setupOwnVmac(v: VrrpInstance, strict: boolean): InstanceIfs {
     const base = v.interface;
+    if (base !== undefined && v.useIpvlan) return this.setupIpvlan(v, base, strict);
     if (base === undefined || !v.useVmac) return { base, vipIf: base, sendIf: base };
     const family = v.virtualIpaddress[0]?.family ?? 4;
     const name = v.useVmac.name ?? vmacName(this.opts.config.globalDefs.vmacPrefix, family, v.virtualRouterId);
@@ -631,7 +641,9 @@ export class VrrpDriver {
       const existing = this.linksByName.get(name);
       // a VMAC left behind by a crash is ours: recreate it clean (one we cannot delete is the error)
       const stale = existing ? this.kernel.deleteLink(existing.ifindex) : undefined;
-      const created = stale ? { ok: false as const, error: stale } : this.kernel.createVmac(name, link.ifindex, mac);
+      const created = stale
+        ? { ok: false as const, error: stale }
+        : this.kernel.createVmac(name, link.ifindex, mac, this.vrfOf(link));
       if (!created.ok) {
         const why = `(${v.name}) cannot create VMAC ${name} on ${base}`;
         this.refreshLinks();
@@ -649,6 +661,59 @@ export class VrrpDriver {
       this.refreshLinks();
     }
     return { base, vipIf: name, sendIf: v.vmacXmitBase ? base : name, vmac: { name, mac } };
+  }
+
+  /**
+   * The VRF a link is enslaved to (its IFLA_MASTER is a `vrf`): keepalived 2.2.7 creates a
+   * VMAC or ipvlan of such a link in the same VRF (IFLA_MASTER in netlink_link_add_vmac /
+   * netlink_link_add_ipvlan), so the VIPs on it route in that VRF's table.
+   */
+  private vrfOf(link: Link): number | undefined {
+    const master = link.master === undefined ? undefined : this.linksByIndex.get(link.master);
+    return master?.kind === "vrf" ? master.ifindex : undefined;
+  }
+
+  /**
+   * use_ipvlan: keepalived 2.2.7 netlink_link_add_ipvlan. An L2 ipvlan on the interface
+   * (type bridge, private or vepa), created up (in the interface's VRF), its address added:
+   * VIPs go on it and adverts leave from it with that address as their source (vrrp_parser.c
+   * sets saddr from it). It shares the interface's MAC, so there is no VRRP MAC. Named as a
+   * VMAC is (use_ipvlan's name, else vmac_prefix.VRID). A leftover ipvlan of that name is
+   * recreated clean; anything else of that name is an error and the instance runs on the
+   * interface, as when the kernel refuses the ipvlan.
+   */
+  private setupIpvlan(v: VrrpInstance, base: string, strict: boolean): InstanceIfs {
+    const cfg = v.useIpvlan ?? {};
+    const family = v.virtualIpaddress[0]?.family ?? 4;
+    const name = cfg.name ?? vmacName(this.opts.config.globalDefs.vmacPrefix, family, v.virtualRouterId);
+    const link = this.linksByName.get(base);
+    if (!link) return { base, vipIf: name, sendIf: name };
+    const fail = (error: KernelError): InstanceIfs => {
+      const why = `(${v.name}) cannot create ipvlan ${name} on ${base}`;
+      this.refreshLinks();
+      if (strict) throw new Error(`${why}: ${error.message}`);
+      this.failed(error, `vmac:${name}`, why);
+      return { base, vipIf: base, sendIf: base };
+    };
+    const existing = this.linksByName.get(name);
+    if (existing && existing.kind !== "ipvlan")
+      return fail({ op: "create-ipvlan", code: "EEXIST", message: `${name} exists and is no ipvlan` });
+    const stale = existing ? this.kernel.deleteLink(existing.ifindex) : undefined;
+    if (stale) return fail(stale);
+    const created = this.kernel.createIpvlan
+      ? this.kernel.createIpvlan(name, link.ifindex, cfg.mode ?? "bridge", this.vrfOf(link))
+      : { ok: false as const, error: { op: "create-ipvlan", message: "this kernel has no ipvlan interfaces" } };
+    if (!created.ok) return fail(created.error);
+    this.vmacs.set(name, created.value);
+    this.log.info(`(${v.name}) Creating ipvlan interface ${name}`);
+    const addr = cfg.address === undefined ? undefined : ipvlanAddress(cfg.address);
+    if (addr) {
+      const err = this.kernel.vip("add", addr, created.value);
+      if (err) this.failed(err, `vmac:${name}`, `(${v.name}) Failed to add interface address to ${name}`);
+    }
+    this.refreshLinks();
+    this.refreshAddrs();
+    return { base, vipIf: name, sendIf: name, vmac: { name, mac: link.mac ?? new Uint8Array(6) } };
   }
 
   /**
@@ -687,7 +752,9 @@ export class VrrpDriver {
       if (!link) continue; // its addresses cannot go on yet: said when they are added
       const stale = this.linksByName.get(x.name);
       const gone = stale ? this.kernel.deleteLink(stale.ifindex) : undefined;
-      const created = gone ? { ok: false as const, error: gone } : this.kernel.createVmac(x.name, link.ifindex, x.mac);
+      const created = gone
+        ? { ok: false as const, error: gone }
+        : this.kernel.createVmac(x.name, link.ifindex, x.mac, this.vrfOf(link));
       if (!created.ok) {
         const why = `(${v.name}) cannot create VMAC ${x.name} on ${x.base}`;
         this.refreshLinks();
@@ -789,7 +856,12 @@ export class VrrpDriver {
     }
     const pkt: RxPacket = { ifname, family: rx.family, data: rx.data, src: rx.src, dst: rx.dst, hopLimit: rx.hopLimit };
     try {
+      const unknown = this.router.stats.unknown_vrid;
       this.router.handleAdvert(pkt, this.now());
+      const last = this.router.stats.lastUnknown;
+      // keepalived vrrp_scheduler.c vrrp_dispatcher_read, with log_unknown_vrids (every advert)
+      if (last && this.router.stats.unknown_vrid !== unknown && this.opts.config.globalDefs.logUnknownVrids)
+        this.log.info(`Unknown VRID(${last.vrid}) received on interface(${last.ifname}). ignoring...`);
     } catch (e) {
       // decoding never throws by design; if the engine ever does, drop the packet, not the loop
       this.dropped.engine_error = (this.dropped.engine_error ?? 0) + 1;

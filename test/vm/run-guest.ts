@@ -3,18 +3,29 @@
  * script in it; every line it prints as "PASS: ..." counts, any "FAIL: ..." fails the test.
  */
 import { expect } from "bun:test";
+import { realpathSync } from "node:fs";
 import { join } from "node:path";
 
 const ROOT = join(import.meta.dir, "../..");
+const modulesDir = realpathSync(join(ROOT, "node_modules"));
 
-export async function runGuest(script: string, expectedPasses: number, timeoutS: number): Promise<void> {
+/** `modules`: kernel modules to preload beyond the runner's own (run-in-vm.sh --module). */
+export async function runGuest(
+  script: string,
+  expectedPasses: number,
+  timeoutS: number,
+  modules: string[] = [],
+): Promise<void> {
   const p = Bun.spawn(
     [
       join(import.meta.dir, "run-in-vm.sh"),
       "--share",
       ROOT,
+      // a worktree's node_modules may be a link to another checkout's: the guest needs it too
+      ...(modulesDir.startsWith(`${ROOT}/`) ? [] : ["--share", modulesDir]),
       "--timeout",
       String(timeoutS),
+      ...modules.flatMap((m) => ["--module", m]),
       "--",
       join(ROOT, "node_modules/.bin/bun"),
       join(import.meta.dir, "guest", script),
