@@ -14,7 +14,6 @@
  * (source 10.30.0.51 from eth0's MAC). keel's must equal keepalived's; after SIGTERM the
  * interfaces are gone. Prints "PASS: ..." / "FAIL: ..." lines.
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { finish, ko, ok, sh } from "./report";
@@ -118,14 +117,33 @@ interface Run {
 }
 
 async function run(kind: "keel" | "keepalived"): Promise<Run | undefined> {
-  const pcap = join(dir, `${kind}.pcap`);
+  // VI_1's adverts at the peer, read live: one tshark start (seconds under emulation), not one per poll
   const cap = Bun.spawn(
-    ["ip", "netns", "exec", "peer", "dumpcap", "-q", "-i", "eth0", "-f", "ip proto 112", "-w", pcap],
-    {
-      stdout: "ignore",
-      stderr: "pipe",
-    },
+    [
+      ...["ip", "netns", "exec", "peer", "tshark", "-l", "-n", "-i", "eth0"],
+      ...["-f", "ip proto 112 and ip[21] = 51", "-T", "fields", "-e", "ip.src", "-e", "eth.src"],
+    ],
+    { stdout: "pipe", stderr: "pipe" },
   );
+  const seen: string[] = [];
+  const lines = async (s: ReadableStream<Uint8Array>, each: (l: string) => void) => {
+    const dec = new TextDecoder();
+    let buf = "";
+    for await (const c of s) {
+      buf += dec.decode(c, { stream: true });
+      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+        each(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+      }
+    }
+  };
+  let listening: () => void = () => {};
+  const ready = new Promise<void>((r) => {
+    listening = r;
+  });
+  void lines(cap.stdout, (l) => l.length > 0 && seen.push(l));
+  void lines(cap.stderr, (l) => /Capturing on/.test(l) && listening());
+  await Promise.race([ready, Bun.sleep(120_000)]);
   const cmd =
     kind === "keel"
       ? [
@@ -190,15 +208,9 @@ async function run(kind: "keel" | "keepalived"): Promise<Run | undefined> {
     cap.kill("SIGTERM");
     return undefined;
   }
-  // three adverts of VI_1 (one a second) reach the peer
-  const adverts = () =>
-    spawnSync("tshark", ["-r", pcap, "-Y", "vrrp.virt_rtr_id == 51", "-T", "fields", "-e", "ip.src", "-e", "eth.src"], {
-      encoding: "utf8",
-    })
-      .stdout.split("\n")
-      .filter((l) => l.length > 0);
-  for (let i = 0; i < 600 && adverts().length < 3; i++) await Bun.sleep(100);
-  const r: Run = { links: links(), routes: vrfRoutes(), adverts: [...new Set(adverts())], after: [] };
+  // three adverts of VI_1 (one a second) reach the peer; the bound is for a hung capture
+  for (let i = 0; i < 600 && seen.length < 3; i++) await Bun.sleep(100);
+  const r: Run = { links: links(), routes: vrfRoutes(), adverts: [...new Set(seen)], after: [] };
   p.kill("SIGTERM");
   await p.exited;
   cap.kill("SIGTERM");
