@@ -84,6 +84,9 @@ const layers: Layer[] = [
       kmod: "modprobe",
       curl: "curl",
       iproute2: "ip",
+      // test/vm/ifaces.test.ts's guest runs the host's keepalived and tshark (from its /usr)
+      keepalived: "keepalived",
+      tshark: "tshark",
     },
     needsFiles: { "linux-image-amd64": "/boot/vmlinuz-*", "qemu-system-data": "/usr/share/qemu/qboot.rom" },
   },

@@ -193,6 +193,13 @@ export const MACVLAN_MODE_VEPA = 2;
 export const MACVLAN_MODE_BRIDGE = 4;
 export const MACVLAN_MODE_PASSTHRU = 8;
 
+// IFLA_IPVLAN_* (if_link.h)
+export const IFLA_IPVLAN_MODE = 1;
+export const IFLA_IPVLAN_FLAGS = 2;
+export const IPVLAN_MODE_L2 = 0;
+export const IPVLAN_F_PRIVATE = 0x01;
+export const IPVLAN_F_VEPA = 0x02;
+
 // net_device_flags (linux/if.h)
 export const IFF_UP = 0x1;
 export const IFF_RUNNING = 0x40;

@@ -28,7 +28,7 @@ import * as K from "./constants";
 import { invalid } from "./error";
 import { formatAddress, parseAddress } from "../../src/base/ip";
 import { formatMac } from "../../src/base/mac";
-import { FIB_RULE_HDR, FRA, IFA, IFADDRMSG, IFINFOMSG, IFLA, IFLA_MACVLAN, RTA, RTMSG } from "./schemas";
+import { FIB_RULE_HDR, FRA, IFA, IFADDRMSG, IFINFOMSG, IFLA, IFLA_IPVLAN, IFLA_MACVLAN, RTA, RTMSG } from "./schemas";
 import type { AddressInfo, AddressSpec, LinkInfo, RouteSpec, RuleSpec } from "./types";
 
 const REQ_ACK = K.NLM_F_REQUEST | K.NLM_F_ACK;
@@ -305,10 +305,13 @@ export interface MacvlanSpec {
   link: number;
   mac: Uint8Array;
   mode?: MacvlanMode;
+  /** IFLA_MASTER: the VRF the base interface is enslaved to (keepalived netlink_link_add_vmac) */
+  master?: number;
 }
 
 export function describeMacvlan(o: MacvlanSpec): string {
-  return `RTM_NEWLINK ${o.name} type macvlan mode ${o.mode ?? "private"} link #${o.link} address ${formatMac(o.mac)}`;
+  const master = o.master === undefined ? "" : ` master #${o.master}`;
+  return `RTM_NEWLINK ${o.name} type macvlan mode ${o.mode ?? "private"} link #${o.link} address ${formatMac(o.mac)}${master}`;
 }
 
 /**
@@ -338,7 +341,56 @@ export function macvlanRequest(o: MacvlanSpec, seq: number): Uint8Array {
   return encodeMessage(
     { type: K.RTM_NEWLINK, flags: CREATE_EXCL, seq, pid: 0 },
     encodeStruct(IFINFOMSG, {}),
-    encodeAttrs(IFLA, attrs),
+    encodeAttrs(IFLA, o.master === undefined ? attrs : [...attrs, ["master", ifindex(request, o.master)]]),
+  );
+}
+
+const IPVLAN_FLAGS = { bridge: 0, private: K.IPVLAN_F_PRIVATE, vepa: K.IPVLAN_F_VEPA } as const;
+export type IpvlanFlags = keyof typeof IPVLAN_FLAGS;
+export interface IpvlanSpec {
+  name: string;
+  link: number;
+  /** use_ipvlan's type: bridge (default), private or vepa */
+  flags?: IpvlanFlags;
+  /** IFLA_MASTER: the VRF the base interface is enslaved to */
+  master?: number;
+}
+
+export function describeIpvlan(o: IpvlanSpec): string {
+  const master = o.master === undefined ? "" : ` master #${o.master}`;
+  return `RTM_NEWLINK ${o.name} type ipvlan mode l2 ${o.flags ?? "bridge"} link #${o.link}${master} up`;
+}
+
+/**
+ * RTM_NEWLINK NLM_F_CREATE|NLM_F_EXCL for an ipvlan, as keepalived 2.2.7's
+ * netlink_link_add_ipvlan lays it out: ifi_flags/ifi_change IFF_UP (created up),
+ * IFLA_LINK, IFLA_IFNAME, IFLA_LINKINFO { IFLA_INFO_KIND "ipvlan", IFLA_INFO_DATA
+ * { IFLA_IPVLAN_MODE u16 L2, IFLA_IPVLAN_FLAGS u16 } }, IFLA_MASTER when in a VRF.
+ */
+export function ipvlanRequest(o: IpvlanSpec, seq: number): Uint8Array {
+  const request = describeIpvlan(o);
+  ifname(request, "name", o.name);
+  const flags = IPVLAN_FLAGS[o.flags ?? "bridge"];
+  if (flags === undefined) throw invalid(request, `ipvlan type "${o.flags}"`);
+  const data = encodeAttrs(IFLA_IPVLAN, [
+    ["mode", K.IPVLAN_MODE_L2],
+    ["flags", flags],
+  ]);
+  const attrs: AttrList = [
+    ["link", ifindex(request, o.link)],
+    ["ifname", o.name],
+    [
+      "linkinfo",
+      [
+        ["kind", "ipvlan"],
+        ["data", data],
+      ],
+    ],
+  ];
+  return encodeMessage(
+    { type: K.RTM_NEWLINK, flags: CREATE_EXCL, seq, pid: 0 },
+    encodeStruct(IFINFOMSG, { flags: K.IFF_UP, change: K.IFF_UP }),
+    encodeAttrs(IFLA, o.master === undefined ? attrs : [...attrs, ["master", ifindex(request, o.master)]]),
   );
 }
 
@@ -381,6 +433,7 @@ export function decodeLink(m: NlMessage): Result<LinkInfo> {
   if (a.address instanceof Uint8Array) link.mac = a.address;
   if (typeof a.mtu === "number") link.mtu = a.mtu;
   if (typeof a.link === "number") link.link = a.link;
+  if (typeof a.master === "number") link.master = a.master;
   if (typeof a.operstate === "number") link.operstate = a.operstate;
   const info = a.linkinfo as Record<string, unknown> | undefined;
   if (info && typeof info.kind === "string") link.kind = info.kind;

@@ -13,7 +13,10 @@ import {
   decodeLink,
   deleteLinkRequest,
   describeAddress,
+  describeIpvlan,
   describeMacvlan,
+  type IpvlanSpec,
+  ipvlanRequest,
   describeRoute,
   describeRule,
   dumpAddressesRequest,
@@ -206,7 +209,7 @@ export class Rtnl {
    * A macvlan on `link` (keepalived's use_vmac: mode private unless told), created down.
    * Returns the new interface's index.
    */
-  createMacvlan(o: { name: string; link: number; mac: Uint8Array; mode?: MacvlanMode }): number {
+  createMacvlan(o: { name: string; link: number; mac: Uint8Array; mode?: MacvlanMode; master?: number }): number {
     this.request(
       (seq) => macvlanRequest(o, seq),
       () => describeMacvlan(o),
@@ -214,6 +217,18 @@ export class Rtnl {
     const index = interfaceIndex(o.name);
     if (index === 0)
       throw new NetlinkError(ENODEV, describeMacvlan(o), undefined, "created, but if_nametoindex does not find it");
+    return index;
+  }
+
+  /** An L2 ipvlan on `link` (keepalived's use_ipvlan), created up. Returns its index. */
+  createIpvlan(o: IpvlanSpec): number {
+    this.request(
+      (seq) => ipvlanRequest(o, seq),
+      () => describeIpvlan(o),
+    );
+    const index = interfaceIndex(o.name);
+    if (index === 0)
+      throw new NetlinkError(ENODEV, describeIpvlan(o), undefined, "created, but if_nametoindex does not find it");
     return index;
   }
 

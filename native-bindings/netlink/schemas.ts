@@ -136,6 +136,15 @@ export const IFLA_MACVLAN: AttrSchema = {
   },
 };
 
+/** IFLA_IPVLAN_* (inside IFLA_INFO_DATA when IFLA_INFO_KIND is "ipvlan") */
+export const IFLA_IPVLAN: AttrSchema = {
+  name: "IFLA_IPVLAN",
+  attrs: {
+    mode: { type: K.IFLA_IPVLAN_MODE, kind: "u16" },
+    flags: { type: K.IFLA_IPVLAN_FLAGS, kind: "u16" },
+  },
+};
+
 /** IFLA_INFO_* (inside IFLA_LINKINFO). INFO_DATA's layout depends on the kind, so it stays bytes here. */
 export const IFLA_INFO: AttrSchema = {
   name: "IFLA_INFO",

@@ -71,6 +71,8 @@ export interface LinkInfo {
   kind?: string;
   /** IFLA_LINK */
   link?: number;
+  /** IFLA_MASTER (a bridge, bond or VRF the link is enslaved to) */
+  master?: number;
   /** IFLA_OPERSTATE (RFC 2863: 2 down, 6 up, ...) */
   operstate?: number;
 }

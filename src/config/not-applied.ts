@@ -26,8 +26,6 @@ const DUMP_FILE =
   "keel writes its SIGUSR1/SIGUSR2/SIGJSON dumps to keepalived's default files in $TMPDIR (or /tmp); the keyword is ignored";
 const LINKBEAT =
   "keel follows link state through netlink only, without polling or up/down delays; the keyword is ignored";
-const GARP_SPACING =
-  "keel sends gratuitous ARPs/NAs only on the interface the VIP is on, never also on a VMAC's base interface; the keyword is ignored";
 const RELOAD_FILES =
   "keel reloads on SIGHUP, the control socket or reload_time_file, reading the configuration in place; the keyword is ignored";
 
@@ -58,7 +56,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel reads no iproute2 name files: route tables, protocols and scopes are numbers or the standard names",
   "global_defs.json_dump_file": DUMP_FILE,
   "global_defs.json_version": "keel writes one JSON dump format; the keyword is ignored",
-  "global_defs.log_unknown_vrids": "keel does not log adverts for VRIDs it has no instance for; the keyword is ignored",
   "global_defs.nftables_ipvs": NFT_IPVS,
   "global_defs.nftables_ipvs_priority": NFT_IPVS,
   "global_defs.nftables_ipvs_start_fwmark": NFT_IPVS,
@@ -79,12 +76,8 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel does not change how it resolves symbolic links in script paths; the keyword is ignored",
   "global_defs.v3_checksum_as_v2":
     "keel computes VRRPv3 checksums over the IPv4 pseudo-header as RFC 5798 says; the keyword is ignored",
-  "global_defs.vmac_addr_prefix":
-    "keel makes VMACs only for an instance's own interface (named by use_vmac, or vmac_prefix.VRID); the keyword is ignored",
-  "global_defs.vrrp_garp_extra_if": GARP_SPACING,
   "global_defs.vrrp_ipsets": IPTABLES,
   "global_defs.vrrp_iptables": IPTABLES,
-  "global_defs.vrrp_vmac_garp_intvl": GARP_SPACING,
 
   // virtual_server
   "virtual_server.real_server.HTTP_GET.url.regex_stack":
@@ -103,7 +96,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.auth_hmac.mode": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.auth_hmac.time_window": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.debug": "keel has no per-instance debug level (use -D); the keyword is ignored",
-  "vrrp_instance.garp_extra_if": GARP_SPACING,
   "vrrp_instance.linkbeat_use_polling": LINKBEAT,
   "vrrp_instance.lvs_sync_daemon_interface":
     "keel runs the IPVS sync daemon only from global_defs lvs_sync_daemon; the keyword is ignored",
@@ -114,13 +106,10 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.thread_timer_expired":
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.track_src_ip": "keel does not watch the source address for changes; the keyword is ignored",
-  "vrrp_instance.use_ipvlan": "keel has no ipvlan interfaces (use_vmac makes macvlans); the keyword is ignored",
-  "vrrp_instance.use_vmac_addr":
-    "keel uses the VRRP MAC address only on the VMAC interfaces use_vmac creates; the keyword is ignored",
   "vrrp_instance.v3_checksum_as_v2":
     "keel computes VRRPv3 checksums over the IPv4 pseudo-header as RFC 5798 says; the keyword is ignored",
-  "vrrp_instance.vmac_garp_intvl": GARP_SPACING,
-  "vrrp_instance.vrf": "keel does not put VMAC interfaces or routes in a VRF; the keyword is ignored",
+  "vrrp_instance.vrf":
+    "keel runs no unicast instance without an interface, the only kind keepalived binds to a VRF (a VMAC or ipvlan of an interface in a VRF does go into that VRF); the keyword is ignored",
 
   // vrrp_sync_group
 };

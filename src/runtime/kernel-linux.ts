@@ -25,6 +25,7 @@ import { formatIpv4, ipv4ToNumber, numberToIpv4, parseIp } from "../base/ip";
 import {
   type ChannelOptions,
   type IfAddress,
+  type IpvlanType,
   type Kernel,
   type KernelError,
   type KernelEvent,
@@ -96,9 +97,12 @@ function linkOf(l: {
   mac?: Uint8Array;
   kind?: string;
   mtu?: number;
+  master?: number;
 }): Link {
   const up = (l.flags & IFF_UP) !== 0 && (l.flags & IFF_RUNNING) !== 0;
-  return { ifindex: l.ifindex, name: l.name, up, mac: l.mac, kind: l.kind, mtu: l.mtu };
+  const link: Link = { ifindex: l.ifindex, name: l.name, up, mac: l.mac, kind: l.kind, mtu: l.mtu };
+  if (l.master !== undefined) link.master = l.master;
+  return link;
 }
 
 /** The netlink sockets' receive buffers when the configuration sets them (rx-bufs.ts netlinkBufs). */
@@ -263,8 +267,12 @@ export class LinuxKernel implements Kernel {
     }
   }
 
-  createVmac(name: string, link: number, mac: Uint8Array): KernelResult<number> {
-    return attempt("create-vmac", () => this.rtnl.createMacvlan({ name, link, mac, mode: "private" }));
+  createVmac(name: string, link: number, mac: Uint8Array, master?: number): KernelResult<number> {
+    return attempt("create-vmac", () => this.rtnl.createMacvlan({ name, link, mac, mode: "private", master }));
+  }
+
+  createIpvlan(name: string, link: number, type: IpvlanType, master?: number): KernelResult<number> {
+    return attempt("create-ipvlan", () => this.rtnl.createIpvlan({ name, link, flags: type, master }));
   }
 
   deleteLink(ifindex: number): KernelError | undefined {

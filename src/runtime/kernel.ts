@@ -22,6 +22,8 @@ export interface Link {
   mac?: Uint8Array;
   kind?: string;
   mtu?: number;
+  /** IFLA_MASTER: the bridge, bond or VRF it is enslaved to */
+  master?: number;
 }
 
 export interface IfAddress {
@@ -130,7 +132,17 @@ export function guardKernel(k: Kernel): Kernel {
     route: (op, r, ifindexOf) => settle(`route-${op}`, () => k.route(op, r, ifindexOf), same),
     rule: (op, r) => settle(`rule-${op}`, () => k.rule(op, r), same),
     garp: (ifname, address, family) => settle("garp", () => k.garp(ifname, address, family), same),
-    createVmac: (name, link, mac) => settle("create-vmac", () => k.createVmac(name, link, mac), failed),
+    createVmac: (name, link, mac, master) => settle("create-vmac", () => k.createVmac(name, link, mac, master), failed),
+    ...(k.createIpvlan
+      ? {
+          createIpvlan: (name: string, link: number, type: IpvlanType, master?: number) =>
+            settle(
+              "create-ipvlan",
+              () => (k.createIpvlan as NonNullable<Kernel["createIpvlan"]>).call(k, name, link, type, master),
+              failed,
+            ),
+        }
+      : {}),
     deleteLink: (ifindex) => settle("delete-link", () => k.deleteLink(ifindex), same),
     setLinkUp: (ifindex, up) => settle("set-link", () => k.setLinkUp(ifindex, up), same),
     ...(k.ipv4Conf
@@ -180,6 +192,9 @@ export type KernelEvent =
   | { type: "addr"; action: "new" | "del"; addr: IfAddress }
   | { type: "overrun" };
 
+/** use_ipvlan's type (IFLA_IPVLAN_FLAGS) */
+export type IpvlanType = "bridge" | "private" | "vepa";
+
 export interface Kernel {
   links(): KernelResult<Link[]>;
   addresses(): KernelResult<IfAddress[]>;
@@ -191,8 +206,13 @@ export interface Kernel {
   route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): KernelError | undefined;
   rule(op: "add" | "del", r: Rule): KernelError | undefined;
   garp(ifname: string, address: string, family: 4 | 6): KernelError | undefined;
-  /** a macvlan (keepalived's VMAC); its ifindex */
-  createVmac(name: string, link: number, mac: Uint8Array): KernelResult<number>;
+  /** a macvlan (keepalived's VMAC), enslaved to `master` (a VRF) when given; its ifindex */
+  createVmac(name: string, link: number, mac: Uint8Array, master?: number): KernelResult<number>;
+  /**
+   * an L2 ipvlan (keepalived's use_ipvlan), created up, enslaved to `master` when given; its
+   * ifindex. Optional: the simulated kernels have none.
+   */
+  createIpvlan?(name: string, link: number, type: IpvlanType, master?: number): KernelResult<number>;
   deleteLink(ifindex: number): KernelError | undefined;
   setLinkUp(ifindex: number, up: boolean): KernelError | undefined;
   /**

@@ -45,6 +45,7 @@ import { RateLimit } from "./rate-limit";
 import { logDad, usable, usableSource } from "./source-address";
 import { PromoteSecondaries } from "./promote-secondaries";
 import { memberShare } from "./rx-bufs";
+import { type VipPlacement, placeVips, vipKey, vmacMac } from "./vmac-addr";
 import { vmacName } from "./vmac-name";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
@@ -135,6 +136,23 @@ interface InstanceIfs {
   vipIf?: string;
   sendIf?: string;
   vmac?: { name: string; mac: Uint8Array };
+  /** where each VIP/eVIP goes and the address VMACs it needs (vmac-addr.ts) */
+  placed?: VipPlacement;
+  /** the address VMACs this instance created (use_vmac_addr, a VIP's use_vmac), by name */
+  addrVmacs?: Map<string, { base: string }>;
+}
+
+/** use_ipvlan's ADDR[/PREFIX] as an address to add (no prefix: a host address, as keepalived parses it). */
+function ipvlanAddress(text: string): VirtualAddress | undefined {
+  const [address = "", len] = text.split("/");
+  const family = address.includes(":") ? 6 : 4;
+  if (address === "") return undefined;
+  return { address, family, prefix: len === undefined ? (family === 4 ? 32 : 128) : Number(len) };
+}
+
+/** The interface a VIP/eVIP goes on: as placed at set-up, else its dev, else the instance's. */
+function vipDev(ifs: InstanceIfs | undefined, va: VirtualAddress): string | undefined {
+  return ifs?.placed?.devOf.get(vipKey(va)) ?? va.dev ?? ifs?.vipIf;
 }
 
 interface WantedChannel {
@@ -173,6 +191,8 @@ export class VrrpDriver {
   /** virtual routes and rules the kernel refused, by `instance|route|...` */
   private readonly pendingRoutes = new Map<string, PendingRoute>();
   private readonly vmacs = new Map<string, number>();
+  /** garp_extra_if: when each MASTER's next GARPs on its extra interfaces are due */
+  private readonly extraGarpAt = new Map<string, number>();
   /** GARP/NA pacing (vrrp_garp_interval, vrrp_gna_interval, garp_group) */
   private readonly garps: GarpOut;
   private readonly timers: Timers;
@@ -433,18 +453,17 @@ export class VrrpDriver {
   /** The fallible half of a reload; each step pushes its undo. Throws on the first failure. */
   private acquire(plan: ReloadPlan, undo: (() => void)[]): Map<string, InstanceIfs> {
     const fresh = new Map<string, InstanceIfs>();
-    for (const v of plan.added) {
-      const ifs = this.setupInterfaces(v, true);
-      fresh.set(v.name, ifs);
-      const vmac = ifs.vmac?.name;
-      const ifindex = vmac === undefined ? undefined : this.vmacs.get(vmac);
-      if (vmac !== undefined && ifindex !== undefined)
-        undo.push(() => {
-          this.vmacs.delete(vmac);
-          this.deleteVmac(vmac, ifindex);
-          this.refreshLinks();
-        });
-    }
+    // the VMACs made from here on (the instance's own and its address VMACs) go on an undo
+    const before = new Set(this.vmacs.keys());
+    undo.push(() => {
+      for (const [name, ifindex] of this.vmacs) {
+        if (before.has(name)) continue;
+        this.vmacs.delete(name);
+        this.deleteVmac(name, ifindex);
+      }
+      this.refreshLinks();
+    });
+    for (const v of plan.added) fresh.set(v.name, this.setupInterfaces(v, true));
     const all = new Map([...this.ifs, ...fresh]);
     for (const [key, w] of this.wantedChannels(plan.next, all)) {
       if (this.channels.has(key) || !this.linksByName.has(w.ifname)) continue;
@@ -509,21 +528,24 @@ export class VrrpDriver {
   /** Removed instances' VMACs (keepalived deletes them when the instance goes). */
   private releaseVmacs(gone: string[]): string[] {
     const errors: string[] = [];
+    const held = (i: InstanceIfs, n: string) => i.vmac?.name === n || !!i.addrVmacs?.has(n);
     for (const name of gone) {
-      const vmac = this.ifs.get(name)?.vmac;
+      const ifs = this.ifs.get(name);
       this.ifs.delete(name);
-      const ifindex = vmac ? this.vmacs.get(vmac.name) : undefined;
-      // a VMAC whose name an added instance took over is that instance's now
-      if (!vmac || ifindex === undefined || [...this.ifs.values()].some((i) => i.vmac?.name === vmac.name)) continue;
-      this.vmacs.delete(vmac.name);
-      const err = this.kernel.deleteLink(ifindex);
-      if (!err) {
-        this.firewallVmacGone(vmac.name, ifindex);
-        continue;
+      for (const vmac of [...(ifs?.vmac ? [ifs.vmac.name] : []), ...(ifs?.addrVmacs?.keys() ?? [])]) {
+        const ifindex = this.vmacs.get(vmac);
+        // a VMAC whose name an added instance took over is that instance's now
+        if (ifindex === undefined || [...this.ifs.values()].some((i) => held(i, vmac))) continue;
+        this.vmacs.delete(vmac);
+        const err = this.kernel.deleteLink(ifindex);
+        if (!err) {
+          this.firewallVmacGone(vmac, ifindex);
+          continue;
+        }
+        const line = `(${name}) Failed to delete VMAC ${vmac}: ${err.message}`;
+        this.failed(err, `vmac:${vmac}`, `(${name}) Failed to delete VMAC ${vmac}`);
+        errors.push(line);
       }
-      const line = `(${name}) Failed to delete VMAC ${vmac.name}: ${err.message}`;
-      this.failed(err, `vmac:${vmac.name}`, `(${name}) Failed to delete VMAC ${vmac.name}`);
-      errors.push(line);
     }
     return errors;
   }
@@ -617,6 +639,7 @@ export class VrrpDriver {
       const v = config.vrrpInstances[inst.name];
       const ifname = inst.p.ifname;
       if (!v || ifname === undefined || v.unicastSrcIp !== undefined || v.mcastSrcIp !== undefined) continue;
+      if (v.useIpvlan?.address !== undefined) continue; // the ipvlan's own address (params.ts)
       const link = this.linksByName.get(ifname);
       const current = inst.p.source;
       const faulted = inst.hasFault({ kind: "address", name: ifname });
@@ -634,20 +657,31 @@ export class VrrpDriver {
     }
   }
 
-  /** `strict` (a reload): a VMAC that cannot be made is an error, not a fallback to the base interface. */
+  /**
+   * The instance's VMAC (use_vmac), then where its addresses go and their address VMACs.
+   * `strict` (a reload): a VMAC that cannot be made is an error, not a fallback to the base interface.
+   */
   private setupInterfaces(v: VrrpInstance, strict = false): InstanceIfs {
+    const ifs = this.setupOwnVmac(v, strict);
+    return this.placeAddresses(v, ifs, strict);
+  }
+
+  private setupOwnVmac(v: VrrpInstance, strict: boolean): InstanceIfs {
     const base = v.interface;
+    if (base !== undefined && v.useIpvlan) return this.setupIpvlan(v, base, strict);
     if (base === undefined || !v.useVmac) return { base, vipIf: base, sendIf: base };
     const family = v.virtualIpaddress[0]?.family ?? 4;
     const name = v.useVmac.name ?? vmacName(this.opts.config.globalDefs.vmacPrefix, family, v.virtualRouterId);
-    // RFC 5798 7.3: 00-00-5E-00-01-{VRID} (IPv4), 00-00-5E-00-02-{VRID} (IPv6)
-    const mac = new Uint8Array([0x00, 0x00, 0x5e, 0x00, family === 6 ? 0x02 : 0x01, v.virtualRouterId]);
+    // use_vmac's MAC, else RFC 5798 7.3: 00-00-5E-00-01-{VRID} (IPv4), 00-00-5E-00-02-{VRID} (IPv6)
+    const mac = vmacMac(v, family);
     const link = this.linksByName.get(base);
     if (link) {
       const existing = this.linksByName.get(name);
       // a VMAC left behind by a crash is ours: recreate it clean (one we cannot delete is the error)
       const stale = existing ? this.kernel.deleteLink(existing.ifindex) : undefined;
-      const created = stale ? { ok: false as const, error: stale } : this.kernel.createVmac(name, link.ifindex, mac);
+      const created = stale
+        ? { ok: false as const, error: stale }
+        : this.kernel.createVmac(name, link.ifindex, mac, this.vrfOf(link));
       if (!created.ok) {
         const why = `(${v.name}) cannot create VMAC ${name} on ${base}`;
         this.refreshLinks();
@@ -666,6 +700,116 @@ export class VrrpDriver {
       this.refreshLinks();
     }
     return { base, vipIf: name, sendIf: v.vmacXmitBase ? base : name, vmac: { name, mac } };
+  }
+
+  /**
+   * The VRF a link is enslaved to (its IFLA_MASTER is a `vrf`): keepalived 2.2.7 creates a
+   * VMAC or ipvlan of such a link in the same VRF (IFLA_MASTER in netlink_link_add_vmac /
+   * netlink_link_add_ipvlan), so the VIPs on it route in that VRF's table.
+   */
+  private vrfOf(link: Link): number | undefined {
+    const master = link.master === undefined ? undefined : this.linksByIndex.get(link.master);
+    return master?.kind === "vrf" ? master.ifindex : undefined;
+  }
+
+  /**
+   * use_ipvlan: keepalived 2.2.7 netlink_link_add_ipvlan. An L2 ipvlan on the interface
+   * (type bridge, private or vepa), created up (in the interface's VRF), its address added:
+   * VIPs go on it and adverts leave from it with that address as their source (vrrp_parser.c
+   * sets saddr from it). It shares the interface's MAC, so there is no VRRP MAC. Named as a
+   * VMAC is (use_ipvlan's name, else vmac_prefix.VRID). A leftover ipvlan of that name is
+   * recreated clean; anything else of that name is an error and the instance runs on the
+   * interface, as when the kernel refuses the ipvlan.
+   */
+  private setupIpvlan(v: VrrpInstance, base: string, strict: boolean): InstanceIfs {
+    const cfg = v.useIpvlan ?? {};
+    const family = v.virtualIpaddress[0]?.family ?? 4;
+    const name = cfg.name ?? vmacName(this.opts.config.globalDefs.vmacPrefix, family, v.virtualRouterId);
+    const link = this.linksByName.get(base);
+    if (!link) return { base, vipIf: name, sendIf: name };
+    const fail = (error: KernelError): InstanceIfs => {
+      const why = `(${v.name}) cannot create ipvlan ${name} on ${base}`;
+      this.refreshLinks();
+      if (strict) throw new Error(`${why}: ${error.message}`);
+      this.failed(error, `vmac:${name}`, why);
+      return { base, vipIf: base, sendIf: base };
+    };
+    const existing = this.linksByName.get(name);
+    if (existing && existing.kind !== "ipvlan")
+      return fail({ op: "create-ipvlan", code: "EEXIST", message: `${name} exists and is no ipvlan` });
+    const stale = existing ? this.kernel.deleteLink(existing.ifindex) : undefined;
+    if (stale) return fail(stale);
+    const created = this.kernel.createIpvlan
+      ? this.kernel.createIpvlan(name, link.ifindex, cfg.mode ?? "bridge", this.vrfOf(link))
+      : { ok: false as const, error: { op: "create-ipvlan", message: "this kernel has no ipvlan interfaces" } };
+    if (!created.ok) return fail(created.error);
+    this.vmacs.set(name, created.value);
+    this.log.info(`(${v.name}) Creating ipvlan interface ${name}`);
+    const addr = cfg.address === undefined ? undefined : ipvlanAddress(cfg.address);
+    if (addr) {
+      const err = this.kernel.vip("add", addr, created.value);
+      if (err) this.failed(err, `vmac:${name}`, `(${v.name}) Failed to add interface address to ${name}`);
+    }
+    this.refreshLinks();
+    this.refreshAddrs();
+    return { base, vipIf: name, sendIf: name, vmac: { name, mac: link.mac ?? new Uint8Array(6) } };
+  }
+
+  /**
+   * Where the instance's VIPs/eVIPs go (vmac-addr.ts: keepalived's rules) and the address
+   * VMACs that needs, created now as keepalived creates them while it completes the
+   * instance. A leftover of ours (a macvlan with a VRRP MAC of this VRID) is recreated;
+   * a name something else holds is skipped for the next (create_vmac_name).
+   */
+  private placeAddresses(v: VrrpInstance, ifs: InstanceIfs, strict: boolean): InstanceIfs {
+    const family = v.virtualIpaddress[0]?.family ?? 4;
+    const config = this.opts.config;
+    const reserved = new Set<string>();
+    for (const o of Object.values(config.vrrpInstances))
+      if (o.useVmac && o.name !== v.name)
+        reserved.add(
+          o.useVmac.name ??
+            vmacName(config.globalDefs.vmacPrefix, o.virtualIpaddress[0]?.family ?? 4, o.virtualRouterId),
+        );
+    for (const [name, other] of this.ifs) {
+      if (name === v.name) continue;
+      if (other.vmac) reserved.add(other.vmac.name);
+      for (const n of other.addrVmacs?.keys() ?? []) reserved.add(n);
+    }
+    if (ifs.vmac) reserved.add(ifs.vmac.name);
+    const leftover = (l: Link) =>
+      l.kind === "macvlan" && l.mac?.[0] === 0 && l.mac[1] === 0 && l.mac[2] === 0x5e && l.mac[5] === v.virtualRouterId;
+    const taken = (n: string) => {
+      const l = this.linksByName.get(n);
+      return reserved.has(n) || (l !== undefined && !leftover(l));
+    };
+    const placed = placeVips(v, config.globalDefs, family, ifs.vmac?.name, taken);
+    for (const note of placed.notes) this.log.warn(note);
+    const addrVmacs = new Map<string, { base: string }>();
+    for (const x of placed.vmacs) {
+      const link = this.linksByName.get(x.base);
+      if (!link) continue; // its addresses cannot go on yet: said when they are added
+      const stale = this.linksByName.get(x.name);
+      const gone = stale ? this.kernel.deleteLink(stale.ifindex) : undefined;
+      const created = gone
+        ? { ok: false as const, error: gone }
+        : this.kernel.createVmac(x.name, link.ifindex, x.mac, this.vrfOf(link));
+      if (!created.ok) {
+        const why = `(${v.name}) cannot create VMAC ${x.name} on ${x.base}`;
+        this.refreshLinks();
+        if (strict) throw new Error(`${why}: ${created.error.message}`);
+        this.failed(created.error, `vmac:${x.name}`, why);
+        continue;
+      }
+      this.vmacs.set(x.name, created.value);
+      addrVmacs.set(x.name, { base: x.base });
+      this.promote.vmac(x.name);
+      const up = this.kernel.setLinkUp(created.value, true);
+      if (up) this.failed(up, `vmac:${x.name}`, `(${v.name}) cannot set VMAC ${x.name} up`);
+      this.log.info(`(${v.name}) Creating VMAC interface ${x.name} on ${x.base} for its addresses`);
+      this.refreshLinks();
+    }
+    return { ...ifs, placed, addrVmacs };
   }
 
   private channelKey(ifname: string, family: 4 | 6, proto: number): string {
@@ -761,7 +905,12 @@ export class VrrpDriver {
     }
     const pkt: RxPacket = { ifname, family: rx.family, data: rx.data, src: rx.src, dst: rx.dst, hopLimit: rx.hopLimit };
     try {
+      const unknown = this.router.stats.unknown_vrid;
       this.router.handleAdvert(pkt, this.now());
+      const last = this.router.stats.lastUnknown;
+      // keepalived vrrp_scheduler.c vrrp_dispatcher_read, with log_unknown_vrids (every advert)
+      if (last && this.router.stats.unknown_vrid !== unknown && this.opts.config.globalDefs.logUnknownVrids)
+        this.log.info(`Unknown VRID(${last.vrid}) received on interface(${last.ifname}). ignoring...`);
     } catch (e) {
       // decoding never throws by design; if the engine ever does, drop the packet, not the loop
       this.dropped.engine_error = (this.dropped.engine_error ?? 0) + 1;
@@ -928,9 +1077,9 @@ export class VrrpDriver {
   private collectStrays(present: Set<string>): void {
     for (const inst of this.router.instances.values()) {
       if (inst.state === "MASTER") continue;
-      const vipIf = this.ifs.get(inst.name)?.vipIf;
+      const ifs = this.ifs.get(inst.name);
       for (const address of [...inst.p.vips, ...inst.p.excluded]) {
-        const ifindex = this.linksByName.get(address.dev ?? vipIf ?? "")?.ifindex;
+        const ifindex = this.linksByName.get(vipDev(ifs, address) ?? "")?.ifindex;
         if (ifindex === undefined) continue;
         const key = `${ifindex}|${address.address}/${address.prefix}`;
         if (present.has(key) && !this.held.has(key)) this.releasing.set(key, { instance: inst.name, address, ifindex });
@@ -1029,6 +1178,7 @@ export class VrrpDriver {
     switch (a.type) {
       case "send-advert":
         this.sendAdvert(a.advert);
+        this.extraGarp(a.advert.instance);
         return;
       case "add-vips":
       case "del-vips":
@@ -1053,6 +1203,8 @@ export class VrrpDriver {
           // status' faults after the change, so a subscriber needs no status poll for them
           faults: this.router.instances.get(a.instance)?.faultList().map(faultKey) ?? [],
         });
+        // garp_extra_if: the first extra GARP one interval after becoming MASTER
+        if (a.to === "MASTER") this.extraGarpAt.set(a.instance, this.now() + this.extraGarpMs(a.instance));
         for (const line of transitionLines(a))
           this.log.info(
             { instance: a.instance, event: "transition", from: a.from, to: a.to, reason: a.reason, why },
@@ -1191,7 +1343,7 @@ export class VrrpDriver {
     const ifs = this.ifs.get(instance);
     const items: VipItem[] = [];
     for (const va of addresses) {
-      const dev = va.dev ?? ifs?.vipIf;
+      const dev = vipDev(ifs, va);
       const link = dev === undefined ? undefined : this.linksByName.get(dev);
       if (!link) {
         if (add)
@@ -1301,13 +1453,14 @@ export class VrrpDriver {
   private sendGarps(instance: string, addresses: string[], count: number): void {
     const inst = this.router.instances.get(instance);
     const ifs = this.ifs.get(instance);
-    const byAddr = new Map((inst?.p.vips ?? []).map((v) => [v.address, v]));
+    const byAddr = new Map([...(inst?.p.vips ?? []), ...(inst?.p.excluded ?? [])].map((v) => [v.address, v]));
     const items: { address: string; family: 4 | 6; ifname: string; base: string }[] = [];
     for (const address of addresses) {
-      const ifname = byAddr.get(address)?.dev ?? ifs?.vipIf;
+      const va = byAddr.get(address);
+      const ifname = va ? vipDev(ifs, va) : ifs?.vipIf;
       if (ifname === undefined) continue;
       // a VMAC's frames are paced by its base interface's record (keepalived IF_BASE_IFP)
-      const base = ifname === ifs?.vmac?.name ? (ifs.base ?? ifname) : ifname;
+      const base = ifname === ifs?.vmac?.name ? (ifs.base ?? ifname) : (ifs?.addrVmacs?.get(ifname)?.base ?? ifname);
       items.push({ address, family: address.includes(":") ? 6 : 4, ifname, base });
     }
     for (const ifname of new Set(items.map((i) => i.ifname)))
@@ -1319,6 +1472,26 @@ export class VrrpDriver {
           .join(" ")}`,
       );
     this.sendPaced(this.garps.submit(instance, items, count));
+  }
+
+  private extraGarpMs(instance: string): number {
+    return (this.ifs.get(instance)?.placed?.extraGarp.intervalS ?? 0) * 1000;
+  }
+
+  /**
+   * garp_extra_if / vrrp_garp_extra_if: keepalived checks its timer each time a MASTER
+   * sends an advert (vrrp.c vrrp_state_master_tx) and, when it has passed, sends one GARP/NA
+   * on each extra interface (vrrp_send_vmac_update): the switches there see no adverts
+   * from the VMAC's MAC and would forget it.
+   */
+  private extraGarp(instance: string): void {
+    const ms = this.extraGarpMs(instance);
+    const at = this.extraGarpAt.get(instance);
+    const now = this.now();
+    if (ms <= 0 || at === undefined || now <= at || this.router.instances.get(instance)?.state !== "MASTER") return;
+    this.extraGarpAt.set(instance, now + ms);
+    const addresses = this.ifs.get(instance)?.placed?.extraGarp.addresses ?? [];
+    if (addresses.length > 0) this.sendGarps(instance, addresses, 1);
   }
 
   /** Frames the pacer lets out now. Not retried: the engine repeats them (garp_master_repeat, refresh). */

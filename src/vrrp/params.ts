@@ -75,8 +75,13 @@ export function instanceParams(
     version === 2 && !strict && v.authentication?.authType && v.authentication.authPass
       ? { type: v.authentication.authType, pass: v.authentication.authPass.slice(0, 8) }
       : undefined;
+  // keepalived vrrp_parser.c: use_ipvlan's address is also the source address (unless one was set)
+  const ipvlanSource = v.useIpvlan?.address?.split("/")[0];
   const source =
-    v.unicastSrcIp ?? v.mcastSrcIp ?? (v.interface !== undefined ? interfaceAddress?.(v.interface, family) : undefined);
+    v.unicastSrcIp ??
+    v.mcastSrcIp ??
+    ipvlanSource ??
+    (v.interface !== undefined ? interfaceAddress?.(v.interface, family) : undefined);
   const sec = (s: number | undefined, d: number) => (s ?? d) * 1000;
   // keepalived vrrp_complete_instance: under strict mode the initial state follows
   // ownership ("State MASTER must match being address owner"), and with AH a non-owner

@@ -47,6 +47,8 @@ export interface RouterStats {
   dropped: Record<string, number>;
   /** adverts for a VRID we do not run on that interface (keepalived log_unknown_vrids) */
   unknown_vrid: number;
+  /** the last of those: what the runtime logs under log_unknown_vrids */
+  lastUnknown?: { vrid: number; ifname: string };
 }
 
 export type EngineCommand =
@@ -231,6 +233,7 @@ export class VrrpRouter {
         }
     if (!inst) {
       this.stats.unknown_vrid++;
+      this.stats.lastUnknown = { vrid: adv.vrid, ifname: rx.ifname };
       return;
     }
     // our own adverts come back on multicast loopback

@@ -11,7 +11,13 @@ const ROOT = join(import.meta.dir, "../..");
 const MODULES = realpathSync(join(ROOT, "node_modules"));
 const EXTRA_SHARES = MODULES.startsWith(`${realpathSync(ROOT)}/`) ? [] : ["--share", MODULES];
 
-export async function runGuest(script: string, expectedPasses: number, timeoutS: number): Promise<void> {
+/** `modules`: kernel modules to preload beyond the runner's own (run-in-vm.sh --module). */
+export async function runGuest(
+  script: string,
+  expectedPasses: number,
+  timeoutS: number,
+  modules: string[] = [],
+): Promise<void> {
   const p = Bun.spawn(
     [
       join(import.meta.dir, "run-in-vm.sh"),
@@ -20,6 +26,7 @@ export async function runGuest(script: string, expectedPasses: number, timeoutS:
       ...EXTRA_SHARES,
       "--timeout",
       String(timeoutS),
+      ...modules.flatMap((m) => ["--module", m]),
       "--",
       join(ROOT, "node_modules/.bin/bun"),
       join(import.meta.dir, "guest", script),

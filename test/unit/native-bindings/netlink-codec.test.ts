@@ -25,6 +25,7 @@ import {
   decodeAddress,
   decodeLink,
   deleteLinkRequest,
+  ipvlanRequest,
   macvlanModeOf,
   macvlanRequest,
   routeRequest,
@@ -338,6 +339,67 @@ describe("golden requests (same bytes as iproute2)", () => {
       16,
     );
     expect(del.ok && del.value).toEqual({ table: 254, protocol: 18, scope: 255, type: 0 });
+  });
+});
+
+describe("links keepalived makes that iproute2 lays out otherwise", () => {
+  // keepalived 2.2.7 netlink_link_add_ipvlan, attribute by attribute (addattr32 / addattr_l
+  // without a NUL for the kind / addattr16 padded to 8): no ip command sends these bytes
+  const attr = (type: number, payload: string) => {
+    const len = 4 + payload.length / 2;
+    const head = Buffer.alloc(4);
+    head.writeUInt16LE(len, 0);
+    head.writeUInt16LE(type, 2);
+    return head.toString("hex") + payload + "00".repeat((4 - (len % 4)) % 4);
+  };
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(n);
+    return b.toString("hex");
+  };
+  const u16 = (n: number) => {
+    const b = Buffer.alloc(2);
+    b.writeUInt16LE(n);
+    return b.toString("hex");
+  };
+  const ipvlan = (flags: number) =>
+    attr(
+      K.IFLA_LINKINFO,
+      attr(K.IFLA_INFO_KIND, Buffer.from("ipvlan").toString("hex")) +
+        attr(K.IFLA_INFO_DATA, attr(K.IFLA_IPVLAN_MODE, u16(0)) + attr(K.IFLA_IPVLAN_FLAGS, u16(flags))),
+    );
+
+  test("use_ipvlan: created up, L2, its type as IPVLAN_FLAGS, IFLA_MASTER for a VRF", () => {
+    const m = ipvlanRequest({ name: "iv51", link: 3, flags: "private", master: 9 }, 7);
+    const h = Buffer.from(m);
+    expect(h.readUInt16LE(4)).toBe(K.RTM_NEWLINK);
+    expect(h.readUInt16LE(6)).toBe(K.NLM_F_REQUEST | K.NLM_F_ACK | K.NLM_F_CREATE | K.NLM_F_EXCL);
+    // ifinfomsg: ifi_flags = ifi_change = IFF_UP
+    expect(h.subarray(16, 32).toString("hex")).toBe(`0000000000000000${u32(K.IFF_UP)}${u32(K.IFF_UP)}`);
+    expect(h.subarray(32).toString("hex")).toBe(
+      attr(K.IFLA_LINK, u32(3)) +
+        attr(K.IFLA_IFNAME, Buffer.from("iv51\0").toString("hex")) +
+        ipvlan(K.IPVLAN_F_PRIVATE) +
+        attr(K.IFLA_MASTER, u32(9)),
+    );
+    expect(h.readUInt32LE(0)).toBe(m.length);
+    const plain = Buffer.from(ipvlanRequest({ name: "iv51", link: 3 }, 7))
+      .subarray(32)
+      .toString("hex");
+    expect(plain).toBe(
+      attr(K.IFLA_LINK, u32(3)) + attr(K.IFLA_IFNAME, Buffer.from("iv51\0").toString("hex")) + ipvlan(0),
+    );
+  });
+
+  test("a VMAC of a link in a VRF: iproute2's macvlan bytes and IFLA_MASTER last", () => {
+    const base = Buffer.from(macvlanRequest({ name: "m1", link: 3, mac: mac("00:00:5e:00:01:05") }, 7));
+    const inVrf = Buffer.from(macvlanRequest({ name: "m1", link: 3, mac: mac("00:00:5e:00:01:05"), master: 9 }, 7));
+    expect(inVrf.subarray(32).toString("hex")).toBe(base.subarray(32).toString("hex") + attr(K.IFLA_MASTER, u32(9)));
+  });
+
+  test("a link's IFLA_MASTER is decoded", () => {
+    const m = parseMessages(ipvlanRequest({ name: "iv51", link: 3, master: 9 }, 7));
+    expect(m.ok && m.value.map((x) => decodeLink(x)).map((r) => r.ok && r.value.master)).toEqual([9]);
   });
 });
 

@@ -27,3 +27,9 @@ test("AH: 'Initial state master is incompatible with AH authentication' (non-own
   expect(params(`state MASTER\npriority 255\n${ah}`, "vrrp_version 2").wantMaster).toBe(true);
   expect(params(`state MASTER\npriority 150\npreempt_delay 5\n${ah}`, "vrrp_version 2").preemptDelayMs).toBe(5000);
 });
+
+test("use_ipvlan's address is the source (vrrp_parser.c), after unicast_src_ip / mcast_src_ip", () => {
+  expect(params("use_ipvlan iv51 10.30.0.51/24").source).toBe("10.30.0.51");
+  expect(params("use_ipvlan iv51 10.30.0.51").source).toBe("10.30.0.51");
+  expect(params("mcast_src_ip 10.30.0.9\nuse_ipvlan iv51 10.30.0.51/24").source).toBe("10.30.0.9");
+});

@@ -1,0 +1,253 @@
+/**
+ * Runs INSIDE the VM (test/vm/ifaces.test.ts boots it with the ipvlan and vrf modules,
+ * which the build machine's own kernel lacks): use_ipvlan, and VMACs and ipvlans of an
+ * interface enslaved to a VRF, under keepalived 2.2.7 and then keel with one config.
+ *
+ *   h1 eth0 (10.30.0.1) ── br0 ── peer eth0 (10.30.0.2)
+ *   h1 eth1 (10.40.0.1, enslaved to vrf0, table 10) ── br1 ── peer eth1
+ *
+ * VI_1: use_ipvlan iv51 10.30.0.51/24 private on eth0; VI_2: use_vmac on eth1; VI_3:
+ * use_ipvlan iv53 10.50.0.53/24 on eth2 (10.50.0.1, also in vrf0: a link cannot hold a
+ * macvlan and an ipvlan at once). For each daemon, once all three are MASTER:
+ * the interfaces as `ip -d -j link` shows them (kind, mode/flags, parent, VRF master,
+ * MAC), their addresses and where the VIPs went, VRF table 10's routes, and VI_1's adverts as the peer sees them
+ * (source 10.30.0.51 from eth0's MAC). keel's must equal keepalived's; after SIGTERM the
+ * interfaces are gone. Prints "PASS: ..." / "FAIL: ..." lines.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { finish, ko, ok, sh } from "./report";
+
+const REPO = join(import.meta.dir, "../../..");
+const KEEL = join(REPO, "dist/keel");
+const H1_MAC = "02:30:00:00:00:01";
+
+// ---- topology ----
+sh("ip link add br0 type bridge && ip link set br0 up && ip link add br1 type bridge && ip link set br1 up");
+for (const n of ["h1", "peer"]) sh(`ip netns add ${n} && ip -n ${n} link set lo up`);
+sh("ip link add h1a type veth peer name eth0 netns h1 && ip link set h1a master br0 up");
+sh("ip link add h1b type veth peer name eth1 netns h1 && ip link set h1b master br1 up");
+sh("ip link add pa type veth peer name eth0 netns peer && ip link set pa master br0 up");
+sh("ip link add pb type veth peer name eth1 netns peer && ip link set pb master br1 up");
+// an interface cannot have a macvlan and an ipvlan at once (EBUSY): VI_3's ipvlan goes on eth2
+sh("ip link add h1c type veth peer name eth2 netns h1 && ip link set h1c up");
+sh(`ip -n h1 link set eth0 address ${H1_MAC}`);
+sh("ip -n h1 link add vrf0 type vrf table 10 && ip -n h1 link set vrf0 up");
+sh("ip -n h1 link set eth1 master vrf0 && ip -n h1 link set eth2 master vrf0");
+sh("ip -n h1 addr add 10.30.0.1/24 dev eth0 && ip -n h1 addr add 10.40.0.1/24 dev eth1");
+sh("ip -n h1 addr add 10.50.0.1/24 dev eth2 && ip -n h1 link set eth2 up");
+sh("ip -n peer addr add 10.30.0.2/24 dev eth0 && ip -n peer addr add 10.40.0.2/24 dev eth1");
+for (const n of ["h1", "peer"])
+  for (const d of ["eth0", "eth1"])
+    sh(`ip -n ${n} link set ${d} up && ip netns exec ${n} sysctl -qw net.ipv6.conf.${d}.disable_ipv6=1`);
+
+const dir = mkdtempSync("/tmp/keel-ifaces-");
+const conf = join(dir, "ifaces.conf");
+const instance = (name: string, vrid: number, iface: string, how: string, vip: string) => `vrrp_instance ${name} {
+  state MASTER
+  interface ${iface}
+  virtual_router_id ${vrid}
+  priority 150
+  advert_int 1
+  ${how}
+  virtual_ipaddress {
+    ${vip}
+  }
+}
+`;
+writeFileSync(
+  conf,
+  `global_defs {
+  router_id ifaces
+}
+${instance("VI_1", 51, "eth0", "use_ipvlan iv51 10.30.0.51/24 private", "10.30.0.100/24")}
+${instance("VI_2", 52, "eth1", "use_vmac", "10.40.0.100/24")}
+${instance("VI_3", 53, "eth2", "use_ipvlan iv53 10.50.0.53/24", "10.50.0.153/24")}`,
+);
+
+interface LinkJson {
+  ifname: string;
+  link?: string;
+  master?: string;
+  address: string;
+  operstate: string;
+  linkinfo?: { info_kind: string; info_data?: Record<string, unknown> };
+  addr_info?: { local: string; prefixlen: number; family: string }[];
+}
+
+/**
+ * Every macvlan/ipvlan in h1 as one line each (kind, mode, parent, VRF master, MAC, IPv4
+ * addresses, the kind's data as `ip -j` gives it), then eth0-2's IPv4 addresses: where the
+ * VIPs went.
+ */
+function links(): string[] {
+  const l = JSON.parse(sh("ip -n h1 -j -d link show")) as LinkJson[];
+  const a = JSON.parse(sh("ip -n h1 -j addr show")) as LinkJson[];
+  const v4 = (ifname: string) =>
+    (a.find((y) => y.ifname === ifname)?.addr_info ?? [])
+      .filter((y) => y.family === "inet")
+      .map((y) => `${y.local}/${y.prefixlen}`)
+      .sort()
+      .join(",");
+  const virtual = l
+    .filter((x) => x.linkinfo?.info_kind === "macvlan" || x.linkinfo?.info_kind === "ipvlan")
+    .map((x) => {
+      const d = x.linkinfo?.info_data ?? {};
+      return `${x.ifname} ${x.linkinfo?.info_kind} ${d.mode} on ${x.link} master ${x.master ?? "-"} ${x.address} ${v4(x.ifname)} ${JSON.stringify(d)}`;
+    })
+    .sort();
+  if (virtual.length === 0) return [];
+  return [...virtual, ...["eth0", "eth1", "eth2"].map((i) => `${i} ${v4(i)}`)];
+}
+
+/** VRF table 10's routes through the VMAC/ipvlan (the VIPs' prefixes land there). */
+function vrfRoutes(): string[] {
+  return sh("ip -n h1 route show table 10")
+    .split("\n")
+    .filter((r) => /vrrp|iv5/.test(r))
+    .map((r) => r.replace(/\s+/g, " ").trim())
+    .sort();
+}
+
+interface Run {
+  links: string[];
+  routes: string[];
+  adverts: string[];
+  after: string[];
+}
+
+async function run(kind: "keel" | "keepalived"): Promise<Run | undefined> {
+  // VI_1's adverts at the peer, read live: one tshark start (seconds under emulation), not one per poll
+  const cap = Bun.spawn(
+    [
+      ...["ip", "netns", "exec", "peer", "tshark", "-l", "-n", "-i", "eth0"],
+      ...["-f", "ip proto 112 and ip[21] = 51", "-T", "fields", "-e", "ip.src", "-e", "eth.src"],
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  const seen: string[] = [];
+  const lines = async (s: ReadableStream<Uint8Array>, each: (l: string) => void) => {
+    const dec = new TextDecoder();
+    let buf = "";
+    for await (const c of s) {
+      buf += dec.decode(c, { stream: true });
+      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+        each(buf.slice(0, nl));
+        buf = buf.slice(nl + 1);
+      }
+    }
+  };
+  let listening: () => void = () => {};
+  const ready = new Promise<void>((r) => {
+    listening = r;
+  });
+  void lines(cap.stdout, (l) => l.length > 0 && seen.push(l));
+  void lines(cap.stderr, (l) => /Capturing on/.test(l) && listening());
+  await Promise.race([ready, Bun.sleep(120_000)]);
+  const cmd =
+    kind === "keel"
+      ? [
+          KEEL,
+          "-n",
+          "-l",
+          "-G",
+          "-f",
+          conf,
+          "-p",
+          `${dir}/k.pid`,
+          "-r",
+          `${dir}/kv.pid`,
+          "--control-socket",
+          `${dir}/k.sock`,
+        ]
+      : [
+          "keepalived",
+          "-n",
+          "-l",
+          "-G",
+          "-f",
+          conf,
+          "-p",
+          `${dir}/a.pid`,
+          "-r",
+          `${dir}/av.pid`,
+          "-c",
+          `${dir}/ac.pid`,
+        ];
+  const p = Bun.spawn(["ip", "netns", "exec", "h1", ...cmd], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, TMPDIR: dir },
+  });
+  const log: string[] = [];
+  let masters = 0;
+  let done: () => void = () => {};
+  const allMaster = new Promise<void>((r) => {
+    done = r;
+  });
+  for (const s of [p.stdout, p.stderr])
+    void (async () => {
+      const dec = new TextDecoder();
+      let buf = "";
+      for await (const c of s) {
+        buf += dec.decode(c, { stream: true });
+        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          log.push(line);
+          console.log(`[${kind}] ${line}`);
+          if (/Entering MASTER STATE/.test(line) && ++masters === 3) done();
+        }
+      }
+    })();
+  // a bound for a hung daemon under emulation, not a speed target
+  const timeout = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), 180_000));
+  if ((await Promise.race([allMaster, timeout])) === "timeout") {
+    ko(`${kind}: not all three instances MASTER within 180 s`);
+    p.kill("SIGKILL");
+    cap.kill("SIGTERM");
+    return undefined;
+  }
+  // three adverts of VI_1 (one a second) reach the peer; the bound is for a hung capture
+  for (let i = 0; i < 600 && seen.length < 3; i++) await Bun.sleep(100);
+  const r: Run = { links: links(), routes: vrfRoutes(), adverts: [...new Set(seen)], after: [] };
+  p.kill("SIGTERM");
+  await p.exited;
+  cap.kill("SIGTERM");
+  await cap.exited;
+  r.after = links();
+  return r;
+}
+
+const runs: Partial<Record<"keel" | "keepalived", Run>> = {};
+for (const kind of ["keepalived", "keel"] as const) {
+  const r = await run(kind);
+  if (!r) continue;
+  runs[kind] = r;
+  console.log(`${kind}: ${JSON.stringify(r, null, 1)}`);
+  // keepalived 2.2.7 puts an ipvlan instance's VIPs on its interface (vrrp_complete_instance
+  // moves them to vrrp->ifp for use_vmac only), a VMAC instance's on the VMAC
+  const want = [
+    /^iv51 ipvlan l2 on eth0 master - 02:30:00:00:00:01 10\.30\.0\.51\/24 /,
+    /^iv53 ipvlan l2 on eth2 master vrf0 \S+ 10\.50\.0\.53\/24 /,
+    /^vrrp\.52 macvlan private on eth1 master vrf0 00:00:5e:00:01:34 10\.40\.0\.100\/24 /,
+    /^eth0 10\.30\.0\.1\/24,10\.30\.0\.100\/24$/,
+    /^eth1 10\.40\.0\.1\/24$/,
+    /^eth2 10\.50\.0\.1\/24,10\.50\.0\.153\/24$/,
+  ];
+  const ifs = r.links.length === want.length && want.every((re, i) => re.test(r.links[i] ?? ""));
+  (ifs ? ok : ko)(`${kind}: ${r.links.join(" | ")}`);
+  // the type (private) is in the kind's data when `ip -j` shows it: compared with keepalived below
+  (r.adverts.length === 1 && r.adverts[0] === `10.30.0.51\t${H1_MAC}` ? ok : ko)(
+    `${kind}: VI_1's adverts at the peer from ${r.adverts.join(", ")}`,
+  );
+  (r.routes.length >= 2 ? ok : ko)(`${kind}: VRF table 10 routes ${r.routes.join(" | ")}`);
+  (r.after.length === 0 ? ok : ko)(`${kind}: after SIGTERM: ${r.after.join(" | ") || "no VMAC or ipvlan left"}`);
+}
+const k = runs.keel;
+const a = runs.keepalived;
+if (k && a) {
+  (JSON.stringify(k.links) === JSON.stringify(a.links) ? ok : ko)("keel's interfaces are keepalived's");
+  (JSON.stringify(k.routes) === JSON.stringify(a.routes) ? ok : ko)("keel's VRF routes are keepalived's");
+} else ko("no comparison: a daemon failed");
+finish();

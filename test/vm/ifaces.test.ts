@@ -1,0 +1,15 @@
+/**
+ * use_ipvlan and VRF-enslaved VMACs/ipvlans for real: this machine's kernel has neither
+ * ipvlan nor vrf, Debian's has both as modules, so the VM runner boots it with those two
+ * preloaded and runs test/vm/guest/ifaces-e2e.ts: keepalived 2.2.7, then keel, with one
+ * config; every PASS line must come, no FAIL.
+ */
+import { test } from "bun:test";
+import { ensureKeel } from "../netns/harness";
+import { runGuest } from "./run-guest";
+
+test("use_ipvlan and VMACs/ipvlans in a VRF, as keepalived makes them", async () => {
+  ensureKeel();
+  // a bound for a hung guest under QEMU's emulation, not a speed target
+  await runGuest("ifaces-e2e.ts", 10, 600, ["ipvlan", "vrf"]);
+}, 700_000);
