@@ -21,6 +21,7 @@
  * (vrrp_snmp_instance_trap), the RFC ones their own flag, the checker's enable_snmp_checker.
  */
 import type { KeelConfig } from "../config/model";
+import { keepalivedChecker } from "./keepalived-checker";
 import { keepalivedGlobal } from "./keepalived-global";
 import { keepalivedVrrp } from "./keepalived-vrrp";
 import type { MibModule } from "./mib";
@@ -70,7 +71,7 @@ const PROVIDED: {
 } = {
   vrrpRfc2787,
   vrrpv3Rfc6527,
-  keepalivedChecker: undefined,
+  keepalivedChecker,
 };
 
 export interface EnabledModules {
