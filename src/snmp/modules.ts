@@ -60,9 +60,8 @@ export function snmpFlags(config: KeelConfig, cl: SnmpCommandLine): SnmpFlags {
 
 /**
  * The MIB modules outside KEEPALIVED-MIB's global and VRRP parts: VRRP-MIB, VRRPV3-MIB and
- * KEEPALIVED-MIB's checker part. An empty slot is a module keel does not serve yet (its flag
- * then registers nothing): the checker part takes `import { keepalivedChecker } from
- * "./keepalived-checker"` once that file is in.
+ * KEEPALIVED-MIB's checker part. An empty slot would be a module keel does not serve (its
+ * flag then registers nothing); all three are served now.
  */
 const PROVIDED: {
   vrrpRfc2787: MibModule | undefined;
