@@ -340,8 +340,16 @@ export function checkerVarbinds(source: SnmpSource): Varbind[] {
  * server and quorum change): the real server's address, port and status (for the first),
  * the service's identity, virtualServerProtocol as TruthValue(TCP), the quorum state and
  * quorum (for the second), realServerUp and realServerTotal, routerId; no index on any.
+ *
+ * realServerUp counts the real servers alive as of this event: the checker process sends
+ * its events before the status snapshot that includes them, so `heard` (the last up/down
+ * event per `virtualServer|realServer`, newer than any status) overrides the status.
  */
-export function checkerNotifications(event: Event, source: SnmpSource): Notification[] {
+export function checkerNotifications(
+  event: Event,
+  source: SnmpSource,
+  heard: ReadonlyMap<string, boolean> = new Map(),
+): Notification[] {
   if (event.event !== "real-server" && event.event !== "quorum") return [];
   if (!source.config.globalDefs.enableTraps) return [];
   const statuses = source.status.virtualServers ?? [];
@@ -351,14 +359,16 @@ export function checkerNotifications(event: Event, source: SnmpSource): Notifica
   if (!vs || !st) return [];
   const o = (sub: number[]): Oid => [...CHECK_OID, ...sub];
   const varbinds: Varbind[] = [];
-  let realUp = st.realServers.filter((r) => r.up).length;
+  const alive = (r: RealServerStatus) =>
+    event.event === "real-server" && r.address === event.realServer
+      ? event.up
+      : (heard.get(`${st.name}|${r.address}`) ?? r.up);
+  const realUp = st.realServers.filter(alive).length;
   if (event.event === "real-server") {
     const r = st.realServers.findIndex((x) => x.address === event.realServer);
     const rs = vs.realServers[r];
     const ip = rs ? parseIp(rs.ip) : undefined;
     if (!rs || !ip) return [];
-    // the event is the state to report, whatever the status shows a moment later
-    realUp += (event.up ? 1 : 0) - (st.realServers[r]?.up ? 1 : 0);
     varbinds.push(
       { oid: o([4, 1, 3]), type: "Integer", value: addrType(ip.family) },
       { oid: o([4, 1, 4]), type: "OctetString", value: ip.bytes },
@@ -394,6 +404,7 @@ export function checkerNotifications(event: Event, source: SnmpSource): Notifica
 }
 
 const cache = new StatsCache();
+const heard = new Map<string, boolean>();
 
 export const keepalivedChecker: MibModule = {
   name: "KEEPALIVED-MIB checker",
@@ -401,5 +412,10 @@ export const keepalivedChecker: MibModule = {
   // check_snmp_agent_init: snmp_register_mib(check_oid, ..., "Healthchecker")
   description: "The MIB module for Healthchecker",
   varbinds: (source) => checkerVarbinds(cache.view(source)),
-  notifications: checkerNotifications,
+  notifications: (event, source) => {
+    if (event.event === "real-server") heard.set(`${event.virtualServer}|${event.realServer}`, event.up);
+    // a reload may drop real servers: forget what the status no longer has
+    if (event.event === "reload") heard.clear();
+    return checkerNotifications(event, source, heard);
+  },
 };

@@ -170,6 +170,28 @@ describe("notifications from the driver's own events", () => {
     expect(traps(lab.events.find(quorumEvent(true))!)).toEqual([quorumTrap(true, 1)]);
   }, 60_000);
 
+  test("through the daemon the status lags the events: realServerUp follows the events heard", () => {
+    // the checker process sends an event before the status snapshot that includes it: a
+    // status where both real servers are as at start (1 up, 2 down), then 1 goes down
+    const s = lab.source();
+    const vs = s.status.virtualServers![0]!;
+    const stale: SnmpSource = {
+      ...s,
+      status: {
+        ...s.status,
+        virtualServers: [{ ...vs, realServers: vs.realServers.map((r, k) => ({ ...r, up: k === 0 })) }],
+      },
+    };
+    const down: Event = { event: "real-server", at: 0, virtualServer: vs.name, realServer: "10.99.0.11:1", up: false };
+    const lost: Event = { event: "quorum", at: 0, virtualServer: vs.name, up: false, aliveWeight: 0 };
+    const realUp = (n: ReturnType<typeof checkerNotifications>) =>
+      n[0]?.varbinds.find((b) => formatOid(b.oid) === `${C}.3.1.21`)?.value;
+    expect(realUp(keepalivedChecker.notifications!(down, stale))).toBe(0);
+    expect(realUp(keepalivedChecker.notifications!(lost, stale))).toBe(0);
+    // without what was heard, the stale status would count it up
+    expect(realUp(checkerNotifications(lost, stale))).toBe(1);
+  });
+
   test("nothing without enable_traps, nothing for other events", () => {
     const s = lab.source();
     const off: KeelConfig = { ...s.config, globalDefs: { ...s.config.globalDefs, enableTraps: false } };
