@@ -263,3 +263,63 @@ describe("the counters' cache (snmp_vs_stats_update_interval / snmp_rs_stats_upd
     expect(seen(d.view(at(2_000, 30, h)))).toEqual([30, 31]);
   });
 });
+
+// Rows the reference walk has no example of, from check_snmp.c's own index walk
+// (check_snmp_vsgroupmember: fwmarks before address ranges; check_snmp_realserver: the
+// sorry server is row 1 and the real servers follow; the tunnel columns only for TUN).
+describe("groups, fwmark services, sorry servers and tunnels (check_snmp.c's index scheme)", () => {
+  const config = configFromText(
+    `virtual_server_group G {
+  10.0.0.1-3 80
+  fwmark 7
+  10.0.0.9 80
+}
+virtual_server group G {
+  protocol TCP
+  sorry_server 10.0.1.99 80
+  real_server 10.0.1.1 80 {
+  }
+}
+virtual_server fwmark 5 {
+  lvs_method TUN type gue port 6080 csum
+  real_server 10.0.2.1 {
+    snmp_name tun
+  }
+}
+`,
+    "ref",
+  );
+  const status: Status = { version: 1, keel: "t", pid: 1, startedAt: 0, configFile: "x", instances: [] };
+  const lines = checkerVarbinds({ config, status, now: 0 }).map((b) => {
+    const l = walkLineOf(b);
+    return `${l.oid.slice("1.3.6.1.4.1.9586.100.5.3.".length)} = ${l.type}: ${l.value}`;
+  });
+  const has = (...want: string[]) => {
+    for (const w of want) expect(lines).toContain(w);
+  };
+
+  test("the group and its members: fwmark first, then a range (type 3, two ends) and an address (type 2)", () => {
+    has("1.1.2.1 = Hex-STRING: 47", "2.1.2.1.1 = INTEGER: 1", "2.1.3.1.1 = Gauge32: 7");
+    has("2.1.2.1.2 = INTEGER: 3", "2.1.6.1.2 = Hex-STRING: 0A 00 00 01", "2.1.7.1.2 = Hex-STRING: 0A 00 00 03");
+    has("2.1.2.1.3 = INTEGER: 2", "2.1.5.1.3 = Hex-STRING: 0A 00 00 09", "2.1.8.1.3 = Gauge32: 80");
+    expect(lines.filter((l) => l.startsWith("2.1.5.1.2 ") || l.startsWith("2.1.3.1.2 "))).toEqual([]);
+  });
+
+  test("a group service names its group; a fwmark service has its mark and no protocol", () => {
+    has("3.1.2.1 = INTEGER: 3", "3.1.3.1 = Hex-STRING: 47", "3.1.8.1 = INTEGER: 1");
+    has("3.1.2.2 = INTEGER: 1", "3.1.4.2 = Gauge32: 5");
+    expect(lines.filter((l) => /^3\.1\.(6|7|8)\.2 /.test(l))).toEqual([]);
+  });
+
+  test("the sorry server is row 1 (type 2, no status or weight), the real server row 2", () => {
+    has("4.1.2.1.1 = INTEGER: 2", "4.1.4.1.1 = Hex-STRING: 0A 00 01 63", "4.1.2.1.2 = INTEGER: 1");
+    has("4.1.4.1.2 = Hex-STRING: 0A 00 01 01", "3.1.20.1 = Gauge32: 1");
+    expect(lines.filter((l) => /^4\.1\.(6|7|10|13)\.1\.1 /.test(l))).toEqual([]);
+  });
+
+  test("TUN gue: tunnel type 2, its port and checksum; snmp_name", () => {
+    has("3.1.10.2 = INTEGER: 3", "3.1.68.2 = INTEGER: 2", "3.1.69.2 = Gauge32: 6080", "3.1.70.2 = INTEGER: 2");
+    has("4.1.52.2.1 = INTEGER: 2", "4.1.53.2.1 = Gauge32: 6080", "4.1.54.2.1 = INTEGER: 2");
+    has("4.1.55.2.1 = Hex-STRING: 74 75 6E");
+  });
+});
