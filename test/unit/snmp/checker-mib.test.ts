@@ -323,3 +323,40 @@ virtual_server fwmark 5 {
     has("4.1.55.2.1 = Hex-STRING: 74 75 6E");
   });
 });
+
+describe("the LVS sync daemon and timeout scalars (.6, .7)", () => {
+  const scalarLines = (globals: string) => {
+    const config = configFromText(
+      `global_defs {\n${globals}\n}\nvirtual_server 10.0.0.1 80 {\n  real_server 10.0.0.2 80 {\n  }\n}\n`,
+      "ref",
+    );
+    const status: Status = { version: 1, keel: "t", pid: 1, startedAt: 0, configFile: "x", instances: [] };
+    return checkerVarbinds({ config, status, now: 0 })
+      .map(walkLineOf)
+      .filter((l) => /^1\.3\.6\.1\.4\.1\.9586\.100\.5\.3\.[67]\./.test(l.oid))
+      .map((l) => `${l.oid.slice("1.3.6.1.4.1.9586.100.5.3.".length)} = ${l.type}: ${l.value}`);
+  };
+
+  test("none: only lvsSyncDaemonEnabled false", () => {
+    expect(scalarLines("")).toEqual(["6.1.0 = INTEGER: 2"]);
+  });
+
+  test("every attribute, and the timeouts that are set", () => {
+    expect(
+      scalarLines(
+        "  lvs_sync_daemon eth0 id 9 maxlen 1400 port 8849 ttl 3 group 224.0.0.82\n  lvs_timeouts tcp 900 udp 60",
+      ),
+    ).toEqual([
+      "6.1.0 = INTEGER: 1",
+      "6.2.0 = Hex-STRING: 65 74 68 30",
+      "6.4.0 = INTEGER: 9",
+      "6.5.0 = INTEGER: 1400",
+      "6.6.0 = INTEGER: 8849",
+      "6.7.0 = INTEGER: 3",
+      "6.8.0 = INTEGER: 1",
+      "6.9.0 = Hex-STRING: E0 00 00 52",
+      "7.1.0 = INTEGER: 900",
+      "7.3.0 = INTEGER: 60",
+    ]);
+  });
+});
