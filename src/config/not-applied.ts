@@ -12,8 +12,6 @@
  * config function; the compat test fails on one that is in neither.
  */
 
-const SNMP =
-  "keel does not serve KEEPALIVED-MIB's checker part yet (global, VRRP, VRRP-MIB and VRRPv3-MIB are served); the keyword is ignored";
 const DBUS = "keel has no D-Bus service (the control socket offers state and commands); the keyword is ignored";
 const IPTABLES =
   "keel has no iptables/ipset firewall: the vrrp_strict / no_accept drop rules go into nftables (the nftables keyword's table, else 'keepalived'), as keepalived does where iptables is nf_tables-based (Debian 12); the keyword is ignored";
@@ -47,7 +45,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.dynamic_interfaces":
     "keel always picks up an interface that appears after start (keepalived only with this keyword); keel uses it only to leave out `keel -t`'s missing-interface warnings",
   "global_defs.enable_dbus": DBUS,
-  "global_defs.enable_snmp_checker": SNMP,
   "global_defs.include_check":
     "keel does not check included files' state (match, read, brace_match); the keyword is ignored",
   "global_defs.iproute_etc_dir":
@@ -66,8 +63,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.rs_init_notifies": "keel does not notify the initial state of real servers; the keyword is ignored",
   "global_defs.set_supplementary_groups":
     "keel does not change the supplementary groups its scripts run with; the keyword is ignored",
-  "global_defs.snmp_rs_stats_update_interval": SNMP,
-  "global_defs.snmp_vs_stats_update_interval": SNMP,
   "global_defs.state_dump_file": DUMP_FILE,
   "global_defs.stats_dump_file": DUMP_FILE,
   "global_defs.tmp_config_directory":
@@ -84,8 +79,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel's regular expressions (JavaScript's) have no stack size to set; the keyword is ignored",
   "virtual_server.real_server.SSL_GET.url.regex_stack":
     "keel's regular expressions (JavaScript's) have no stack size to set; the keyword is ignored",
-  "virtual_server.real_server.snmp_name": SNMP,
-  "virtual_server.snmp_name": SNMP,
 
   // vrrp_instance
   "vrrp_instance.auth_hmac":

@@ -249,9 +249,14 @@ export interface LvsCounters {
   cps: number;
   inBps: number;
   outBps: number;
+  /** packets per second (KEEPALIVED-MIB serves them; absent from older snapshots) */
+  inPps?: number;
+  outPps?: number;
   /** real servers only */
   activeConns?: number;
   inactiveConns?: number;
+  /** real servers only: persistence templates (KEEPALIVED-MIB realServerStatsPersistentConns) */
+  persistentConns?: number;
 }
 
 export interface VirtualServerStatus {

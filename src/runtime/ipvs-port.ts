@@ -31,6 +31,8 @@ function fromStats(st: IpvsStats | undefined): LvsCounters {
     cps: n(st?.cps),
     inBps: n(st?.inBps),
     outBps: n(st?.outBps),
+    inPps: n(st?.inPps),
+    outPps: n(st?.outPps),
   };
 }
 
@@ -54,6 +56,7 @@ export function ipvsPort(ipvs: Ipvs): IpvsPort {
             ...fromStats(d.stats),
             activeConns: d.activeConns,
             inactiveConns: d.inactiveConns,
+            persistentConns: d.persistentConns,
           });
       }
       return out;

@@ -21,6 +21,7 @@
  * (vrrp_snmp_instance_trap), the RFC ones their own flag, the checker's enable_snmp_checker.
  */
 import type { KeelConfig } from "../config/model";
+import { keepalivedChecker } from "./keepalived-checker";
 import { keepalivedGlobal } from "./keepalived-global";
 import { keepalivedVrrp } from "./keepalived-vrrp";
 import type { MibModule } from "./mib";
@@ -59,9 +60,8 @@ export function snmpFlags(config: KeelConfig, cl: SnmpCommandLine): SnmpFlags {
 
 /**
  * The MIB modules outside KEEPALIVED-MIB's global and VRRP parts: VRRP-MIB, VRRPV3-MIB and
- * KEEPALIVED-MIB's checker part. An empty slot is a module keel does not serve yet (its flag
- * then registers nothing): the checker part takes `import { keepalivedChecker } from
- * "./keepalived-checker"` once that file is in.
+ * KEEPALIVED-MIB's checker part. An empty slot would be a module keel does not serve (its
+ * flag then registers nothing); all three are served now.
  */
 const PROVIDED: {
   vrrpRfc2787: MibModule | undefined;
@@ -70,7 +70,7 @@ const PROVIDED: {
 } = {
   vrrpRfc2787,
   vrrpv3Rfc6527,
-  keepalivedChecker: undefined,
+  keepalivedChecker,
 };
 
 export interface EnabledModules {
