@@ -62,7 +62,7 @@ export async function runBfdChild(o: BfdChildOptions): Promise<number> {
     },
     onChecker: (name, up) => send({ type: "checker", name, up }),
     onEvent: (event) => send({ type: "event", event, sessions: driver?.status() ?? [] }),
-    onDetectTime: () => status(),
+    beforeLog: () => status(),
   });
   driver = d;
   function status(): void {

@@ -79,8 +79,12 @@ export class BfdDriver {
       /** BFD_CHECK: a session that sends to checkers went Up or left it */
       onChecker?: (name: string, up: boolean) => void;
       onEvent?: (e: BfdEvent) => void;
-      /** a session's timers changed (a new Detection Time): the BFD process sends its status */
-      onDetectTime?: () => void;
+      /**
+       * Called before a log line that the status explains (a new Detection Time, a discarded
+       * packet, a failed send): the BFD process sends its status first, so whoever reads the
+       * line and then asks `keel status` finds what the line says counted
+       */
+      beforeLog?: () => void;
       now?: () => number;
       random?: () => number;
     },
@@ -289,7 +293,9 @@ export class BfdDriver {
 
   private warnOnce(key: string, line: string): void {
     const n = this.rate.take(key, this.now());
-    if (n !== undefined) this.o.log.warn(n > 0 ? `${line} (${n} more like it suppressed)` : line);
+    if (n === undefined) return;
+    this.o.beforeLog?.();
+    this.o.log.warn(n > 0 ? `${line} (${n} more like it suppressed)` : line);
   }
 
   /** Carry out the session's actions and arm its timer for the next deadline. */
@@ -333,7 +339,7 @@ export class BfdDriver {
       }
     } else if (a.type === "detect-time") {
       // as for a transition: whoever reads the line finds the status already told
-      this.o.onDetectTime?.();
+      this.o.beforeLog?.();
       this.o.log.info(`BFD_Instance(${name}) Detection time is ${a.us} us`);
     } else {
       const now = this.now();

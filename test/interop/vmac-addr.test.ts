@@ -9,8 +9,9 @@
  * those VIPs on them, send their takeover GARPs from them, then one GARP on each every
  * garp_extra_if seconds while MASTER (and none more on eth0, the instance's own
  * interface), and delete them at stop. Counts and gaps are read from captures on the
- * veth peers; nothing waits on a fixed sleep: each run ends at the third "gratuitous ARPs
- * on vx.51" line (the takeover, then two extra-if rounds).
+ * veth peers; nothing waits on a fixed sleep: each run ends at the fourth "gratuitous ARPs
+ * on vx.51" and "on vx1.51" lines (the takeover, then three extra-if rounds, of which the
+ * capture must hold the first two).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel } from "../netns/harness";
@@ -98,7 +99,11 @@ async function run(kind: "keel" | "keepalived"): Promise<Run> {
   await cap.waitFor(/File:|Capturing/, 10_000).catch(() => undefined);
   const p = kind === "keel" ? lab.keel("h1", CONF) : lab.keepalived("h1", CONF);
   await p.waitFor(/\(VI_1\) Entering MASTER STATE/, 30_000);
-  await nth(p, /\(VI_1\) Sending\/queueing gratuitous ARPs on vx\.51 /, 3);
+  // the takeover and three extra-if rounds on each VMAC: the capture must hold two of them,
+  // and the last one logged may not have reached the capture file yet when it stops
+  // (dumpcap delivers in blocks; frames read after SIGTERM are lost)
+  for (const vmac of ["vx\\.51", "vx1\\.51"])
+    await nth(p, new RegExp(`\\(VI_1\\) Sending\\/queueing gratuitous ARPs on ${vmac} `), 4);
   const links = vmacs();
   p.kill("SIGTERM");
   await p.exited;
