@@ -11,6 +11,7 @@ import type { Subprocess } from "bun";
 import type { TrackChange } from "../vrrp/track-board";
 import type { FromBfd, ToBfd } from "./bfd-child";
 import type { BfdEvent, BfdSessionStatus } from "./bfd-driver";
+import { childDiedLine, spawnChild } from "./child-spawn";
 import type { Logger } from "./log";
 
 export interface BfdLinkOptions {
@@ -35,15 +36,7 @@ export class BfdLink {
   constructor(private readonly o: BfdLinkOptions) {}
 
   start(): void {
-    // the compiled binary runs itself; under `bun src/main.ts` the script comes too
-    const script = process.argv[1];
-    const self = script && !script.startsWith("/$bunfs/") ? [process.execPath, script] : [process.execPath];
-    const child = Bun.spawn([...self, ...this.o.argv], {
-      env: { ...process.env, ...this.o.env, KEEL_CHILD: "bfd" },
-      stdio: ["ignore", "inherit", "inherit"],
-      serialization: "json",
-      ipc: (m: FromBfd) => this.onMessage(m),
-    });
+    const child = spawnChild<FromBfd>("bfd", this.o.argv, this.o.env, (m) => this.onMessage(m));
     this.child = child;
     this.o.log.info(`Starting BFD child process, pid=${child.pid}`);
     void child.exited.then((code) => {
@@ -52,9 +45,7 @@ export class BfdLink {
       // at stop VRRP has already stopped: its instances must not go FAULT on the way out
       if (this.stopping) return;
       this.lost();
-      this.o.log.error(
-        `BFD child process(${child.pid}) died: ${code === null ? "killed" : `exit status ${code}`}${this.o.dontRespawn ? "" : ": Respawning"}`,
-      );
+      this.o.log.error(childDiedLine("BFD", child.pid, code, !this.o.dontRespawn));
       if (!this.o.dontRespawn) this.respawn = setTimeout(() => this.start(), 1000);
     });
   }

@@ -5,6 +5,7 @@
  * and start it again if it dies (unless -R), as keepalived respawns a dead child.
  */
 import type { Subprocess } from "bun";
+import { childDiedLine, spawnChild } from "./child-spawn";
 import type { Logger } from "./log";
 import type { Event, VirtualServerStatus } from "../control/protocol";
 import type { FromChild, ToChild } from "./checker-child";
@@ -31,24 +32,14 @@ export class CheckerLink {
   constructor(private readonly o: CheckerLinkOptions) {}
 
   start(): void {
-    // the compiled binary runs itself; under `bun src/main.ts` the script comes too
-    const script = process.argv[1];
-    const self = script && !script.startsWith("/$bunfs/") ? [process.execPath, script] : [process.execPath];
-    const child = Bun.spawn([...self, ...this.o.argv], {
-      env: { ...process.env, ...this.o.env, KEEL_CHILD: "checker" },
-      stdio: ["ignore", "inherit", "inherit"],
-      serialization: "json",
-      ipc: (m: FromChild) => this.onMessage(m),
-    });
+    const child = spawnChild<FromChild>("checker", this.o.argv, this.o.env, (m) => this.onMessage(m));
     this.child = child;
     this.o.log.info(`Starting Healthcheck child process, pid=${child.pid}`);
     void child.exited.then((code) => {
       if (this.child !== child) return;
       this.child = undefined;
       if (this.stopping) return;
-      this.o.log.error(
-        `Healthcheck child process(${child.pid}) died: ${code === null ? "killed" : `exit status ${code}`}${this.o.dontRespawn ? "" : ": Respawning"}`,
-      );
+      this.o.log.error(childDiedLine("Healthcheck", child.pid, code, !this.o.dontRespawn));
       if (!this.o.dontRespawn) this.respawn = setTimeout(() => this.start(), 1000);
     });
   }
