@@ -16,6 +16,7 @@ import {
   type FirewallSettings,
   type FirewallState,
   type FirewallVmac,
+  type Step,
   addAddresses,
   addVmac,
   cleanup,
@@ -42,18 +43,8 @@ export class VipFirewall {
 
   /** The instance's VIPs into the drop sets (before they go up). */
   add(instance: string, addrs: readonly FirewallAddress[]): KernelError | undefined {
-    const port = this.portOrError();
-    if ("op" in port) return port;
-    let lookupError: KernelError | undefined;
-    const exists = (f: NftFamily) => {
-      const r = port.tableExists(f, this.settings.table);
-      if (!r.ok) lookupError = r.error;
-      return r.ok && r.value;
-    };
-    const step = addAddresses(this.settings, this.state, instance, addrs, exists);
-    const err = lookupError ?? port.apply(step.ops);
+    const err = this.plan((exists) => addAddresses(this.settings, this.state, instance, addrs, exists));
     if (err) return err;
-    this.state = step.next;
     const mine = this.held.get(instance) ?? new Map<string, FirewallAddress>();
     for (const a of addrs) mine.set(a.address, a);
     this.held.set(instance, mine);
@@ -78,19 +69,7 @@ export class VipFirewall {
 
   /** A VMAC (as it is made) into the VMAC map and set of `families` (keepalived firewall_add_vmac). */
   addVmac(vmac: FirewallVmac, families: readonly NftFamily[]): KernelError | undefined {
-    const port = this.portOrError();
-    if ("op" in port) return port;
-    let lookupError: KernelError | undefined;
-    const exists = (f: NftFamily) => {
-      const r = port.tableExists(f, this.settings.table);
-      if (!r.ok) lookupError = r.error;
-      return r.ok && r.value;
-    };
-    const step = addVmac(this.settings, this.state, vmac, families, exists);
-    const err = lookupError ?? port.apply(step.ops);
-    if (err) return err;
-    this.state = step.next;
-    return undefined;
+    return this.plan((exists) => addVmac(this.settings, this.state, vmac, families, exists));
   }
 
   /** A VMAC (as it goes) out of the map and set (keepalived firewall_remove_vmac). */
@@ -118,6 +97,26 @@ export class VipFirewall {
     this.port.close();
     this.port = undefined;
     return err;
+  }
+
+  /**
+   * Open the port if need be, plan with the kernel's answer to "does the table exist" (the
+   * first addition makes it), apply, and take the planned state only once applied.
+   */
+  private plan(make: (exists: (f: NftFamily) => boolean) => Step): KernelError | undefined {
+    const port = this.portOrError();
+    if ("op" in port) return port;
+    let lookupError: KernelError | undefined;
+    const exists = (f: NftFamily) => {
+      const r = port.tableExists(f, this.settings.table);
+      if (!r.ok) lookupError = r.error;
+      return r.ok && r.value;
+    };
+    const step = make(exists);
+    const err = lookupError ?? port.apply(step.ops);
+    if (err) return err;
+    this.state = step.next;
+    return undefined;
   }
 
   private portOrError(): NftPort | KernelError {
