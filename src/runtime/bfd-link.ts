@@ -11,7 +11,7 @@ import type { Subprocess } from "bun";
 import type { TrackChange } from "../vrrp/track-board";
 import type { FromBfd, ToBfd } from "./bfd-child";
 import type { BfdEvent, BfdSessionStatus } from "./bfd-driver";
-import { childDiedLine, spawnChild } from "./child-spawn";
+import { childDiedLine, spawnChild, stopChild } from "./child-spawn";
 import type { Logger } from "./log";
 
 export interface BfdLinkOptions {
@@ -111,12 +111,7 @@ export class BfdLink {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.respawn) clearTimeout(this.respawn);
-    const child = this.child;
-    if (!child) return;
-    this.send({ type: "stop" });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await child.exited;
-    clearTimeout(timer);
+    await stopChild(this.child, () => this.send({ type: "stop" }));
   }
 
   get pid(): number | undefined {

@@ -5,7 +5,7 @@
  * and start it again if it dies (unless -R), as keepalived respawns a dead child.
  */
 import type { Subprocess } from "bun";
-import { childDiedLine, spawnChild } from "./child-spawn";
+import { childDiedLine, spawnChild, stopChild } from "./child-spawn";
 import type { Logger } from "./log";
 import type { Event, VirtualServerStatus } from "../control/protocol";
 import type { FromChild, ToChild } from "./checker-child";
@@ -84,12 +84,7 @@ export class CheckerLink {
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.respawn) clearTimeout(this.respawn);
-    const child = this.child;
-    if (!child) return;
-    this.send({ type: "stop" });
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await child.exited;
-    clearTimeout(timer);
+    await stopChild(this.child, () => this.send({ type: "stop" }));
   }
 
   get pid(): number | undefined {

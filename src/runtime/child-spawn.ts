@@ -27,3 +27,12 @@ export function spawnChild<M>(
 export function childDiedLine(what: string, pid: number, code: number | null, respawn: boolean): string {
   return `${what} child process(${pid}) died: ${code === null ? "killed" : `exit status ${code}`}${respawn ? ": Respawning" : ""}`;
 }
+
+/** Ask a child to stop (`ask` sends its stop message) and wait for it, SIGKILL after 5 s. */
+export async function stopChild(child: Subprocess | undefined, ask: () => void): Promise<void> {
+  if (!child) return;
+  ask();
+  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  await child.exited;
+  clearTimeout(timer);
+}
