@@ -312,8 +312,10 @@ export async function startNetnsDemo(opts: DemoOptions = {}): Promise<DemoContro
       writeFileSync(r.conf, routerConf({ net, router: r.pub.name, priority: r.priority, flagFile: r.flag }));
       startRouter(r);
     }
-    // the TUI attaches as soon as this returns: wait for every control socket
-    const deadline = performance.now() + 10_000;
+    // the TUI attaches as soon as this returns: wait for every control socket. A router that
+    // exits fails at once (below); the deadline only catches a hang, so it is long: three
+    // daemons starting together took more than 10 s on a 2-core machine at a load of 20
+    const deadline = performance.now() + 60_000;
     while (routers.some((r) => !existsSync(r.pub.socketPath))) {
       const dead = routers.find((r) => !r.pub.running);
       if (dead)
@@ -325,7 +327,7 @@ export async function startNetnsDemo(opts: DemoOptions = {}): Promise<DemoContro
           `no control socket from ${routers
             .filter((r) => !existsSync(r.pub.socketPath))
             .map((r) => r.pub.name)
-            .join(", ")} within 10 s`,
+            .join(", ")} within 60 s`,
         );
       await Bun.sleep(50);
     }

@@ -134,9 +134,13 @@ describe("process settings (vrrp_* on the daemon, checker_* on the checker proce
     // keepalived never resets the affinity: an unusable new one leaves the old
     expect(status(daemon, "Cpus_allowed_list")).toBe("0");
     expect(k.text()).not.toContain("Stopping");
-    await eventually(() => expect(nice(checker)).toBe(7), 15_000);
+    // the checker applies nice, then mlockall (process-settings.ts apply): wait for both,
+    // or a read between the two sees the new nice with the memory not yet locked
+    await eventually(() => {
+      expect(nice(checker)).toBe(7);
+      expect(lockedKb(checker)).toBeGreaterThan(0);
+    }, 15_000);
     expect(policy(checker)).toContain("SCHED_OTHER");
-    expect(lockedKb(checker)).toBeGreaterThan(0);
   });
 
   test("a respawned checker process starts from the daemon's original affinity and nice, not its settings", async () => {
