@@ -7,7 +7,7 @@
 // A layer that cannot run (not root, a missing tool that apt cannot install) is a
 // failure with a reason, never a silent skip: CI is root on Debian 12 and must run all.
 
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
 const root = join(import.meta.dir, "..");
@@ -24,7 +24,7 @@ type Layer = {
   needs?: Record<string, string>; // Debian package → a command it provides
   needsFiles?: Record<string, string>; // Debian package → a file (glob) it installs
   build?: boolean; // runs the compiled dist/keel: build it first
-  shardable?: boolean; // its files may run in KEEL_TEST_JOBS processes at once (see `jobs`)
+  pooled?: boolean; // its files run from one queue shared with the other pooled layers (see `jobs`)
 };
 
 const layers: Layer[] = [
@@ -40,7 +40,7 @@ const layers: Layer[] = [
     dir: "test/netns",
     root: true,
     build: true,
-    shardable: true,
+    pooled: true,
     needs: { iproute2: "ip", tshark: "tshark", nftables: "nft", prometheus: "prometheus" },
   },
   {
@@ -48,7 +48,7 @@ const layers: Layer[] = [
     dir: "test/interop",
     root: true,
     build: true,
-    shardable: true,
+    pooled: true,
     needs: {
       keepalived: "keepalived",
       iproute2: "ip",
@@ -211,13 +211,36 @@ function fileTimer(start: number): { line: (line: string) => void; end: () => vo
 }
 
 /**
- * How many `bun test` processes a layer marked `shardable` runs at once (KEEL_TEST_JOBS,
- * default 1). Its files are dealt round-robin in path order: each file builds its own
- * namespaces with a prefix of its own process (test/netns/harness.ts), so two files never
- * meet; whether they still pass when they share the CPU is measured, not assumed
- * (bench/RESULTS.md, "The suite's running time").
+ * How many `bun test` processes run the pooled layers' files at once (KEEL_TEST_JOBS,
+ * default 3). Those files (netns, interop) spend most of their time waiting on protocol
+ * timers (advert intervals, Master_Down_Interval, keepalived's 1 s VRRPv2 adverts), not on
+ * the CPU, so on two cores three at once finish far sooner than one after another. Each file
+ * builds its own namespaces with a prefix of its own process (test/netns/harness.ts), so two
+ * files never meet; every test waits for what proves a state, never for a fixed time, so a
+ * neighbour that takes the CPU makes it slower, not wrong (that is checked under
+ * `stress-ng --cpu 2`, bench/RESULTS.md "The suite's running time"). KEEL_TEST_JOBS=1 runs
+ * each layer in one process with its output live, as before.
  */
-const jobs = Math.max(1, Number(process.env.KEEL_TEST_JOBS ?? 1) || 1);
+const jobs = Math.max(1, Number(process.env.KEEL_TEST_JOBS ?? 3) || 1);
+
+/**
+ * The pooled files known to take longest, started first so that the queue does not end on
+ * one long file while the other processes idle (longest-processing-time-first). Measured in
+ * a quiet full run (the "slowest test files" list this script prints); a stale list costs
+ * only balance, never a result.
+ */
+const LONG_FIRST = [
+  "test/interop/pair.test.ts",
+  "test/interop/three.test.ts",
+  "test/interop/simulate-fidelity.test.ts",
+  "test/interop/behaviour.test.ts",
+  "test/netns/failover.test.ts",
+  "test/netns/split-brain.test.ts",
+  "test/netns/operations.test.ts",
+  "test/netns/scripts.test.ts",
+  "test/interop/split-brain.test.ts",
+  "test/netns/features.test.ts",
+];
 
 function testFiles(layer: Layer): string[] {
   const skip = layer.ignore ? new Bun.Glob(layer.ignore) : undefined;
@@ -227,19 +250,44 @@ function testFiles(layer: Layer): string[] {
     .sort();
 }
 
-// Runs `bun test` on the layer: in one process with stderr (where bun prints results)
-// echoed live, or in `jobs` shards, each one's output printed whole when it ends.
-async function bunTest(layer: Layer): Promise<{ pass: number; fail: number }> {
-  if (!layer.shardable || jobs === 1) return bunTestRun([`./${layer.dir}`], layer.ignore, true);
-  const files = testFiles(layer);
-  const shards = Array.from({ length: Math.min(jobs, files.length) }, (_, i) =>
-    files.filter((_f, k) => k % jobs === i).map((f) => `./${f}`),
-  );
-  const results = await Promise.all(shards.map((paths) => bunTestRun(paths, undefined, false)));
-  return results.reduce((a, b) => ({ pass: a.pass + b.pass, fail: a.fail + b.fail }), { pass: 0, fail: 0 });
+/**
+ * Runs the files of every pooled layer from one queue in `jobs` processes, one `bun test`
+ * per file; each file's output is printed whole when it ends. Returns each layer's totals.
+ */
+async function runPool(pool: Layer[]): Promise<Map<string, { pass: number; fail: number }>> {
+  const rank = (f: string) => {
+    const i = LONG_FIRST.indexOf(f);
+    return i < 0 ? LONG_FIRST.length : i;
+  };
+  const queue = pool
+    .flatMap((layer) => testFiles(layer).map((file) => ({ layer: layer.name, file })))
+    .sort((a, b) => rank(a.file) - rank(b.file));
+  const totals = new Map(pool.map((l) => [l.name, { pass: 0, fail: 0 }]));
+  const total = queue.length;
+  let done = 0;
+  const worker = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const start = performance.now();
+      const r = await bunTestRun([`./${next.file}`], undefined, false, false);
+      const s = (performance.now() - start) / 1000;
+      fileTimes.push({ file: next.file, s });
+      const t = totals.get(next.layer) as { pass: number; fail: number };
+      t.pass += r.pass;
+      t.fail += r.fail;
+      done++;
+      console.log(`[${done}/${total}] ${next.file}: ${r.pass} passed, ${r.fail} failed in ${minutes(s)}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(jobs, total) }, worker));
+  return totals;
 }
 
-async function bunTestRun(paths: string[], ignore: string | undefined, live: boolean) {
+// Runs `bun test` on the layer in one process, stderr (where bun prints results) echoed live.
+function bunTest(layer: Layer): Promise<{ pass: number; fail: number }> {
+  return bunTestRun([`./${layer.dir}`], layer.ignore, true, true);
+}
+
+async function bunTestRun(paths: string[], ignore: string | undefined, live: boolean, timeFiles: boolean) {
   // A test's timeout guards against a hang; it is never a speed assertion (those live in
   // bench/), so it is long enough for a loaded 2-core machine. Tests that set their own keep it.
   const args = [process.execPath, "test", ...paths, "--timeout=120000"];
@@ -258,7 +306,7 @@ async function bunTestRun(paths: string[], ignore: string | undefined, live: boo
     for (const l of lines) timer.line(l);
   }
   timer.line(partial);
-  timer.end();
+  if (timeFiles) timer.end();
   const code = await proc.exited;
   if (!live) process.stderr.write(text);
   const count = (word: string) => Number(text.match(new RegExp(`^ *(\\d+) ${word}$`, "m"))?.[1] ?? 0);
@@ -269,14 +317,25 @@ async function bunTestRun(paths: string[], ignore: string | undefined, live: boo
   return { pass, fail };
 }
 
-for (const layer of layers) {
-  if (wanted.length > 0 && !wanted.includes(layer.name)) continue;
+const selected = layers.filter((l) => wanted.length === 0 || wanted.includes(l.name));
+/** Totals of pooled layers already run together with the first of them (see runPool). */
+const pooledDone = new Map<string, { pass: number; fail: number; took: string; with: string }>();
+
+for (const layer of selected) {
   if (layer.dir && !hasTests(layer)) {
     report.push(`${layer.name}: no tests in ${layer.dir}/ yet`);
     continue;
   }
+  const ran = pooledDone.get(layer.name);
+  if (ran) {
+    passed += ran.pass;
+    failed += ran.fail;
+    report.push(`${layer.name}: ${ran.pass} passed, ${ran.fail} failed in ${ran.took} (${ran.with})`);
+    continue;
+  }
   console.log(`\n=== ${layer.name} ===`);
   const layerStart = performance.now();
+  const cpuStart = childCpu();
   const why = layer.root && !isRoot ? "needs root (run as root, as CI does)" : ensureTools(layer);
   let pass = 0;
   let fail = 0;
@@ -289,14 +348,47 @@ for (const layer of layers) {
   } else if (layer.cmd) {
     if (run(layer.cmd) === 0) pass = 1;
     else fail = 1;
+  } else if (layer.pooled && jobs > 1) {
+    if (layer.build) built = true;
+    // The later pooled layers join this one's queue when they can run (tools, root).
+    const pool = [layer];
+    for (const other of selected) {
+      if (other === layer || !other.pooled || !hasTests(other)) continue;
+      const otherWhy = other.root && !isRoot ? "needs root (run as root, as CI does)" : ensureTools(other);
+      if (!otherWhy) pool.push(other);
+    }
+    const names = pool.map((l) => l.name).join(" + ");
+    console.log(`(${names}: ${jobs} files at a time, KEEL_TEST_JOBS)`);
+    const totals = await runPool(pool);
+    const took = `${minutes((performance.now() - layerStart) / 1000)}, CPU ${minutes(childCpu() - cpuStart)}`;
+    for (const other of pool.slice(1)) {
+      const t = totals.get(other.name) as { pass: number; fail: number };
+      pooledDone.set(other.name, { ...t, took, with: `together with ${layer.name}` });
+    }
+    ({ pass, fail } = totals.get(layer.name) as { pass: number; fail: number });
   } else {
     if (layer.build) built = true;
     ({ pass, fail } = await bunTest(layer));
   }
   passed += pass;
   failed += fail;
-  const took = minutes((performance.now() - layerStart) / 1000);
+  const took = `${minutes((performance.now() - layerStart) / 1000)}, CPU ${minutes(childCpu() - cpuStart)}`;
   report.push(`${layer.name}: ${pass} passed, ${fail} failed${why ? ` (${why})` : ""} in ${took}`);
+}
+
+/**
+ * CPU seconds used so far by this script's finished children and their reaped descendants
+ * (/proc/self/stat cutime + cstime): with the wall time it tells whether a layer waits on
+ * timers (room for more files at once) or keeps the cores busy.
+ */
+function childCpu(): number {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[13]) + Number(f[14])) / 100; // fields 16, 17; USER_HZ is 100 on Linux
+  } catch {
+    return Number.NaN;
+  }
 }
 
 function minutes(s: number): string {
