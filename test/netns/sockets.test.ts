@@ -194,7 +194,7 @@ beforeAll(async () => {
   }
   if (!aLinkLocal || !bLinkLocal) throw new Error("no IPv6 link-local address on the veths");
   bIfindex = ifindexOf(B);
-}, 20000);
+}, 60_000);
 
 afterAll(async () => {
   for (const c of children) c.kill("SIGKILL");
@@ -240,7 +240,7 @@ describe("VRRP raw sockets between two namespaces", () => {
         "vrrp.ip_addr",
       ]),
     ).toEqual([[A_IP, "224.0.0.18", "255", "0xc0", "3", "51", "150", "1", VIP4]]);
-  }, 20000);
+  }, 60_000);
 
   test("(b) IPv6 multicast to ff02::12: hop limit 255, source = A's link-local, pktinfo ifindex and destination; tshark decodes VRRPv3 with a good checksum", async () => {
     const rx = new Child(B, ["recv", "6", "eth0", "ff02::12", "1", "5000"]);
@@ -272,7 +272,7 @@ describe("VRRP raw sockets between two namespaces", () => {
         "vrrp.ipv6_addr",
       ]),
     ).toEqual([[aLinkLocal, "ff02::12", "255", "0x000000c0", "3", "51", "150", "1", VIP6]]);
-  }, 20000);
+  }, 60_000);
 
   test("(c) gratuitous ARP and unsolicited NA from A, seen on B and decoded by tshark", async () => {
     let sent: Line = {};
@@ -306,7 +306,7 @@ describe("VRRP raw sockets between two namespaces", () => {
         "icmpv6.opt.linkaddr",
       ]),
     ).toEqual([["33:33:00:00:00:01", VIP6, "ff02::1", "255", "1", "0", "0", "1", VIP6, "02:99:00:00:00:0b"]]);
-  }, 20000);
+  }, 60_000);
 
   test("(d) IPv4 unicast to the peer: a socket bound to its unicast source receives it; TTL 255; tshark decodes VRRPv2", async () => {
     const rx = new Child(B, ["recv", "4", "eth0", "-", "1", "5000", B_IP]);
@@ -332,7 +332,7 @@ describe("VRRP raw sockets between two namespaces", () => {
         "vrrp.ip_addr",
       ]),
     ).toEqual([[A_IP, B_IP, "255", "2", "51", "1", "1", "s3cret", VIP4]]);
-  }, 20000);
+  }, 60_000);
 
   test("(d) IPv6 unicast between link-locals, sender bound to its source: hop limit 255 (IPV6_UNICAST_HOPS)", async () => {
     const rx = new Child(B, ["recv", "6", "eth0", "-", "1", "5000"]);
@@ -343,7 +343,7 @@ describe("VRRP raw sockets between two namespaces", () => {
     expect(got[0]!.hopLimit).toBe(255);
     expect(got[0]!.src).toBe(ipv6Hex(aLinkLocal));
     expect(got[0]!.dst).toBe(ipv6Hex(bLinkLocal));
-  }, 20000);
+  }, 60_000);
 
   test("latency: send on A → SIGIO watchReadable callback on B, 200 packets 2 ms apart (printed, not asserted)", async () => {
     const N = 200;
