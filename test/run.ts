@@ -121,6 +121,7 @@ const layers: Layer[] = [
     dir: "test/tui/e2e",
     root: true,
     build: true,
+    pooled: true, // each file's tmux session and namespaces carry its process id
     needs: { tmux: "tmux", iproute2: "ip", nftables: "nft" },
   },
 ];
@@ -212,7 +213,7 @@ function fileTimer(start: number): { line: (line: string) => void; end: () => vo
 
 /**
  * How many `bun test` processes run the pooled layers' files at once (KEEL_TEST_JOBS,
- * default 3). Those files (netns, interop) spend most of their time waiting on protocol
+ * default 3). Those files (netns, interop, tui-e2e) spend most of their time waiting on protocol
  * timers (advert intervals, Master_Down_Interval, keepalived's 1 s VRRPv2 adverts), not on
  * the CPU, so on two cores three at once finish far sooner than one after another. Each file
  * builds its own namespaces with a prefix of its own process (test/netns/harness.ts), so two
