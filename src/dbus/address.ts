@@ -32,7 +32,7 @@ export function parseBusAddress(text: string): Result<BusSocket> {
     for (const kv of entry.slice(colon + 1).split(",")) {
       if (kv === "") continue;
       const eq = kv.indexOf("=");
-      const v = eq < 0 ? undefined : unescape(kv.slice(eq + 1));
+      const v = eq < 0 ? undefined : percentDecode(kv.slice(eq + 1));
       if (v === undefined) bad = `'${kv}' is not key=value`;
       else keys.set(kv.slice(0, eq), v);
     }
@@ -53,7 +53,7 @@ export function parseBusAddress(text: string): Result<BusSocket> {
   return { ok: false, error: `bus address '${text}': ${errors.join("; ") || "empty"}` };
 }
 
-function unescape(v: string): string | undefined {
+function percentDecode(v: string): string | undefined {
   try {
     return decodeURIComponent(v);
   } catch {
