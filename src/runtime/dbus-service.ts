@@ -9,7 +9,10 @@
  * - VrrpStatusChange(u) at each transition (send_instance_notifies)
  * - VrrpReloaded after a reload, once the objects are those of the new configuration
  *   (dbus_reload: an instance keeps its object while its path stays; new paths appear,
- *   removed instances' objects go)
+ *   removed instances' objects go), then a VrrpStatusChange with the state of each new
+ *   object (keepalived's new instances signal their first transitions after it; keel's
+ *   made theirs before the object existed, or none: keel carries an instance whose VRID
+ *   changed over in its state, where keepalived deletes and restarts it)
  * - VrrpStopped at the stop, after the instances' last VrrpStatusChange (dbus_stop)
  * The service name is fixed at start (keepalived reads dbus_service_name only in
  * dbus_start); a reload that turns enable_dbus on or off starts or stops the service.
@@ -135,7 +138,12 @@ export class DbusService {
     for (const i of this.tree.instances)
       if (!before.has(i.path)) this.log.info(`Added DBus object for instance ${i.name} on path ${i.path}`);
     for (const p of before) if (!after.has(p)) this.log.info(`Deleted DBus object on path ${p}`);
-    if (this.bus.owner) this.bus.emit(this.tree.vrrp, VRRP_INTERFACE, "VrrpReloaded");
+    if (!this.bus.owner) return;
+    this.bus.emit(this.tree.vrrp, VRRP_INTERFACE, "VrrpReloaded");
+    // a new object's state: its instance's first transitions ran in the driver's commit,
+    // before these objects existed (keepalived's new instances start after dbus_reload),
+    // and an instance keel carried over to a new path (a new VRID) makes none
+    for (const i of this.tree.instances) if (!before.has(i.path)) this.emitState(i.name, i.path);
   }
 
   stop(): void {
@@ -156,9 +164,11 @@ export class DbusService {
   private announce(): void {
     if (this.tree.instances.length === 0) return;
     this.bus.emit(this.tree.vrrp, VRRP_INTERFACE, "VrrpStarted");
-    for (const i of this.tree.instances) {
-      const s = this.actions.state(i.name);
-      if (s !== undefined) this.bus.emit(i.path, INSTANCE_INTERFACE, "VrrpStatusChange", "u", [stateCode(s)]);
-    }
+    for (const i of this.tree.instances) this.emitState(i.name, i.path);
+  }
+
+  private emitState(instance: string, path: string): void {
+    const s = this.actions.state(instance);
+    if (s !== undefined) this.bus.emit(path, INSTANCE_INTERFACE, "VrrpStatusChange", "u", [stateCode(s)]);
   }
 }
