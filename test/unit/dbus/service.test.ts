@@ -44,7 +44,10 @@ function host(): ServiceHost & { calls: string[] } {
   return {
     calls,
     state: (n) => states[n],
-    sendGarp: (n) => (calls.push(`garp ${n}`), true),
+    sendGarp: (n) => {
+      calls.push(`garp ${n}`);
+      return true;
+    },
     printData: () => calls.push("data"),
     printStats: (c) => calls.push(`stats ${c}`),
     reload: () => calls.push("reload"),
