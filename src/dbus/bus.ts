@@ -242,8 +242,11 @@ export class BusConnection {
   private onMessage(s: Socket, bytes: Uint8Array): void {
     const d = decodeMessage(bytes);
     if (!d.ok) {
-      this.counters.badMessages++;
+      const n = ++this.counters.badMessages;
       const h = d.header;
+      // the bus daemon checks what it routes, so this is rare: the first few, then powers of two
+      if (n <= 10 || (n & (n - 1)) === 0)
+        this.o.log.warn(`DBus: cannot read a message from ${h?.sender ?? "the bus"}: ${d.error} (${n} so far)`);
       if (h?.type === "call" && h.sender && !(h.flags & NO_REPLY_EXPECTED))
         this.reply(s, h.serial, h.sender, {
           error: "org.freedesktop.DBus.Error.InvalidArgs",
