@@ -247,7 +247,7 @@ export class Daemon {
       return this.abandon();
     }
     this.startMetrics();
-    this.ensureDbus(this.config);
+    this.faults.guard("dbus", "starting the D-Bus service", () => this.ensureDbus(this.config))();
     this.watchReloadTime(this.config);
     // keepalived applies them at the end of start_vrrp, once the configuration is read
     this.sched?.apply(settingsFor("vrrp", this.config.globalDefs));
