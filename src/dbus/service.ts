@@ -140,23 +140,25 @@ export class ObjectTree {
     const noInterface = { error: ERR_UNKNOWN_METHOD, text: `No such interface “${iface}” on object at path ${path}` };
     if (iface === PROPERTIES) {
       const r = properties(member, sig, call.body, own, o.kind === "instance" ? o.name : undefined, host);
-      return r ?? noInterface;
+      return r === "gone" ? notFound(path) : (r ?? noInterface);
     }
     if (iface !== own) return noInterface;
     const methods = o.kind === "vrrp" ? ["PrintData", "PrintStats", "PrintStatsClear", "ReloadConfig"] : ["SendGarp"];
     if (!methods.includes(member)) return { error: ERR_UNKNOWN_METHOD, text: `No such method “${member}”` };
     if (sig !== "")
       return { error: ERR_INVALID_ARGS, text: `Type of message, “(${sig})”, does not match expected type “()”` };
-    if (o.kind === "instance") {
-      if (host.sendGarp(o.name)) return OK;
-      return { error: ERR_INVALID_ARGS, text: `Instance '${path.split("/").slice(-3).join("/")}' not found` };
-    }
+    if (o.kind === "instance") return host.sendGarp(o.name) ? OK : notFound(path);
     if (member === "PrintData") host.printData();
     else if (member === "PrintStats") host.printStats(false);
     else if (member === "PrintStatsClear") host.printStats(true);
     else host.reload();
     return OK;
   }
+}
+
+/** keepalived's answer when the instance behind an object is gone: "<ifname>/<vrid>/<family>". */
+function notFound(path: string): Reply {
+  return { error: ERR_INVALID_ARGS, text: `Instance '${path.split("/").slice(-3).join("/")}' not found` };
 }
 
 function peer(member: string, sig: string, host: ServiceHost): Reply {
@@ -173,7 +175,7 @@ function properties(
   own: string,
   instance: string | undefined,
   host: ServiceHost,
-): Reply | undefined {
+): Reply | "gone" | undefined {
   const want = member === "Get" ? "ss" : member === "GetAll" ? "s" : member === "Set" ? "ssv" : undefined;
   if (want === undefined || sig !== want) return undefined;
   const iface = body[0] as string;
@@ -185,7 +187,7 @@ function properties(
   if (member === "Set") return { error: ERR_INVALID_ARGS, text: `Property “${prop}” is not writable` };
   if (instance === undefined) return { sig: "a{sv}", body: [[]] };
   const state = host.state(instance);
-  if (state === undefined) return { error: ERR_INVALID_ARGS, text: `Instance '${instance}' not found` };
+  if (state === undefined) return "gone";
   const value: Record<string, Variant> = {
     Name: { sig: "(s)", value: [instance] },
     State: { sig: "(us)", value: stateValue(state) },

@@ -146,6 +146,11 @@ describe("answers (GLib's, as keepalived 2.2.7 gives them)", () => {
       text: `No such interface “${P}” on object at path ${I1}`,
     });
     expect(h.calls).toEqual([]);
+    // an object whose instance is gone (between a reload's engine swap and the new objects)
+    const gone = { ...h, state: () => undefined, sendGarp: () => false };
+    const notFound = { error: "org.freedesktop.DBus.Error.InvalidArgs", text: "Instance 'eth0_100/51/IPv4' not found" };
+    expect(t.answer(call(I1, P, "Get", "ss", ["org.keepalived.Vrrp1.Instance", "State"]), gone)).toEqual(notFound);
+    expect(t.answer(call(I1, "org.keepalived.Vrrp1.Instance", "SendGarp"), gone)).toEqual(notFound);
   });
 
   test("methods reach the daemon; Peer works on every path; Introspect lists children where no object is", () => {
