@@ -59,6 +59,10 @@ const layers: Layer[] = [
       snmpd: "snmpd",
       snmp: "snmpwalk",
       snmptrapd: "snmptrapd",
+      // dbus.test.ts: a private bus, the clients that ask both daemons, the signal monitor
+      "dbus-daemon": "dbus-daemon",
+      "dbus-bin": "dbus-send",
+      systemd: "busctl",
     },
   },
   {

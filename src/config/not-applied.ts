@@ -12,7 +12,6 @@
  * config function; the compat test fails on one that is in neither.
  */
 
-const DBUS = "keel has no D-Bus service (the control socket offers state and commands); the keyword is ignored";
 const IPTABLES =
   "keel has no iptables/ipset firewall: the vrrp_strict / no_accept drop rules go into nftables (the nftables keyword's table, else 'keepalived'), as keepalived does where iptables is nf_tables-based (Debian 12); the keyword is ignored";
 const NFT_IPVS =
@@ -39,12 +38,9 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
 
   // global_defs
   "global_defs.config_save_dir": "keel does not save copies of the configuration; the keyword is ignored",
-  "global_defs.dbus_no_interface_name": DBUS,
-  "global_defs.dbus_service_name": DBUS,
   "global_defs.disable_local_igmp": "keel does not change IGMP/MLD reporting; the keyword is ignored",
   "global_defs.dynamic_interfaces":
     "keel always picks up an interface that appears after start (keepalived only with this keyword); keel uses it only to leave out `keel -t`'s missing-interface warnings",
-  "global_defs.enable_dbus": DBUS,
   "global_defs.include_check":
     "keel does not check included files' state (match, read, brace_match); the keyword is ignored",
   "global_defs.iproute_etc_dir":

@@ -28,6 +28,7 @@ export type Part =
   | "metrics"
   | "reload"
   | "snmp"
+  | "dbus"
   | "process";
 
 /**
@@ -50,6 +51,7 @@ export const POLICY: Readonly<Record<Part, Policy>> = {
   metrics: "contain",
   reload: "contain",
   snmp: "contain",
+  dbus: "contain",
   process: "exit",
 };
 

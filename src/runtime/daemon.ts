@@ -33,6 +33,7 @@ import { EXIT_PROGRAM_ERROR, Faults, type Part, guardedKernel } from "./daemon-f
 import { reloadTransaction } from "./daemon-reload";
 import { EarlyStop, type SignalActions, installSignals } from "./daemon-signals";
 import { TrackerSet } from "./daemon-trackers";
+import { DbusService } from "./dbus-service";
 import { clearStats, statsJson, writeData, writeJson, writeStats } from "./dumps";
 import { openNftPort } from "./nft-port";
 import { openIpvsControl } from "./ipvs-port";
@@ -150,6 +151,8 @@ export class Daemon {
   private kernel?: Kernel;
   private control?: ControlServer;
   private snmp?: import("../snmp/agent").SnmpAgent;
+  /** enable_dbus: keepalived's org.keepalived.Vrrp1 service (dbus-service.ts) */
+  private dbus?: DbusService;
   private checkers?: CheckerLink;
   /** reload_time_file: a reload at the time the file names */
   private reloadWatch?: ReloadTimeWatch;
@@ -244,6 +247,7 @@ export class Daemon {
       return this.abandon();
     }
     this.startMetrics();
+    this.faults.guard("dbus", "starting the D-Bus service", () => this.ensureDbus(this.config))();
     this.watchReloadTime(this.config);
     // keepalived applies them at the end of start_vrrp, once the configuration is read
     this.sched?.apply(settingsFor("vrrp", this.config.globalDefs));
@@ -401,6 +405,8 @@ export class Daemon {
       if (p) bfdDone = p.catch((e) => this.faults.count("trackers", "stopping the BFD process", e));
     });
     step("control", "closing the control socket", () => this.control?.stop());
+    // after VRRP: the instances' last VrrpStatusChange goes out before VrrpStopped (dbus_stop)
+    step("dbus", "closing the D-Bus service", () => this.dbus?.stop());
     step("snmp", "closing the SNMP subagent", () => this.snmp?.stop());
     step("vrrp", "closing the kernel interfaces", () => this.kernel?.close());
     step("notify", "closing the notify FIFOs", () => this.notifier.stop());
@@ -532,6 +538,7 @@ export class Daemon {
       );
     });
     attempt("reload", "watching reload_time_file", () => this.watchReloadTime(n.config));
+    attempt("dbus", "reloading the D-Bus service", () => this.ensureDbus(n.config, true));
     attempt("lvs-sync", "reloading the sync daemon", () => this.ensureSyncd(n.config));
     attempt("checkers", "reloading the checker process", () => {
       if (this.checkers) this.checkers.reload();
@@ -608,6 +615,51 @@ export class Daemon {
       this.trackResults.set(`script:${e.name}`, { ok: e.ok, code: e.code, ms: e.ms, at: e.at });
     this.broadcast(e);
     if (this.snmp) this.faults.guard("snmp", "an SNMP notification", () => this.snmp?.notify(e))();
+    if (this.dbus && e.event === "transition") {
+      const { instance, to } = e;
+      this.faults.guard("dbus", "a D-Bus VrrpStatusChange", () => this.dbus?.transition(instance, to))();
+    }
+  }
+
+  /**
+   * enable_dbus (keepalived vrrp_daemon.c start_vrrp): the service starts with the
+   * configuration that asks for it; a reload that keeps it on reloads the objects, one
+   * that turns it off stops it. Not with -C (keepalived serves it from its VRRP process).
+   */
+  private ensureDbus(c: KeelConfig, reload = false): void {
+    const want = c.globalDefs.enableDbus && !this.o.checkOnly;
+    if (!want) {
+      this.dbus?.stop();
+      this.dbus = undefined;
+      return;
+    }
+    if (this.dbus) {
+      if (reload) this.dbus.reloaded(c);
+      return;
+    }
+    const d = () => this.driver as VrrpDriver;
+    const guard = <A extends unknown[], R>(what: string, fn: (...a: A) => R) => this.faults.guard("dbus", what, fn);
+    this.dbus = new DbusService(
+      c,
+      {
+        state: (n) => d().router.instances.get(n)?.state,
+        sendGarp: (n) => {
+          this.vrrp(`the D-Bus SendGarp for ${n}`, () => d().sendGarp(n));
+          return true;
+        },
+        printData: guard("the D-Bus PrintData", () =>
+          writeData(d().router, (n) => this.lastTransition.get(n)?.at, this.config, this.o.netNamespace),
+        ),
+        printStats: guard("the D-Bus PrintStats", (clear: boolean) => {
+          writeStats(d().router, d().dropped);
+          if (clear) clearStats(d().router);
+        }),
+        reload: guard("the D-Bus ReloadConfig", () => void this.reload()),
+      },
+      { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m) },
+      this.o.netNamespace,
+    );
+    this.dbus.start();
   }
 
   /**

@@ -3,6 +3,7 @@ import type { Target } from "../harness";
 import { bfd } from "./bfd";
 import { configConf, configToml, configTree } from "./config";
 import { controlRequest, controlServerLine } from "./control";
+import { dbusMessage } from "./dbus";
 import { controlExplain } from "./explain";
 import { ipvs, netlink } from "./netlink";
 import { trackFile } from "./track-file";
@@ -21,4 +22,5 @@ export const TARGETS: readonly Target[] = [
   configToml,
   trackFile,
   bfd,
+  dbusMessage,
 ];
