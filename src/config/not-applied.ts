@@ -21,7 +21,7 @@ const NAMESPACE = "keel has no ipsets (its firewall is nftables); the keyword is
 const PROCESS_MONITOR =
   "keel's track_process reads /proc, with no proc-connector netlink socket whose buffer could be sized; the keyword is ignored";
 const DUMP_FILE =
-  "keel writes its SIGUSR1/SIGUSR2/SIGJSON dumps to keepalived's default files in $TMPDIR (or /tmp); the keyword is ignored";
+  "keepalived (2.4.3, the first to parse it) reads it nowhere and writes keepalived.stats / keepalived.json in $TMPDIR (or /tmp); so does keel: the keyword is ignored";
 const LINKBEAT =
   "keel follows link state through netlink only, without polling or up/down delays; the keyword is ignored";
 const RELOAD_FILES =
@@ -52,7 +52,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.iproute_usr_dir":
     "keel reads no iproute2 name files: route tables, protocols and scopes are numbers or the standard names",
   "global_defs.json_dump_file": DUMP_FILE,
-  "global_defs.json_version": "keel writes one JSON dump format; the keyword is ignored",
   "global_defs.nftables_ipvs": NFT_IPVS,
   "global_defs.nftables_ipvs_priority": NFT_IPVS,
   "global_defs.nftables_ipvs_start_fwmark": NFT_IPVS,
@@ -63,7 +62,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.rs_init_notifies": "keel does not notify the initial state of real servers; the keyword is ignored",
   "global_defs.set_supplementary_groups":
     "keel does not change the supplementary groups its scripts run with; the keyword is ignored",
-  "global_defs.state_dump_file": DUMP_FILE,
   "global_defs.stats_dump_file": DUMP_FILE,
   "global_defs.tmp_config_directory":
     "keel does not copy the configuration to a temporary directory; the keyword is ignored",

@@ -826,7 +826,7 @@ export class Daemon {
       writeJson: dump(
         "SIGJSON",
         "json",
-        () => writeJson(d().router, at, this.config),
+        () => writeJson(d().router, at, this.config, (n) => this.trackers?.external.processState(n)),
         "Printing VRRP as json on signal",
       ),
       clearStats: this.faults.guard("signals", "STATS_CLEAR", () => {
