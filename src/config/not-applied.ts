@@ -29,7 +29,6 @@ const RELOAD_FILES =
 
 export const NOT_APPLIED: Readonly<Record<string, string>> = {
   // top level
-  child_wait_time: "keel does not use it to time out its child processes at stop; the keyword is ignored",
   interface_up_down_delays: LINKBEAT,
   linkbeat_interfaces: LINKBEAT,
   linkbeat_use_polling: LINKBEAT,

@@ -339,6 +339,7 @@ export class Daemon {
         ...o,
         argv: this.o.argv.slice(1),
         dontRespawn: this.o.dontRespawn,
+        childWaitS: () => this.config.childWaitTime,
         env: this.sched?.originEnv(),
       });
     this.faults.guard("trackers", "starting BFD", () => this.bfd?.start())();
@@ -674,6 +675,7 @@ export class Daemon {
       log: this.log,
       onEvent,
       dontRespawn: this.o.dontRespawn,
+      childWaitS: () => this.config.childWaitTime,
       env: this.sched?.originEnv(),
       bfdStates: () => this.bfd?.checkerStates() ?? [],
     });
