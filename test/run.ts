@@ -59,6 +59,8 @@ const layers: Layer[] = [
       snmpd: "snmpd",
       snmp: "snmpwalk",
       snmptrapd: "snmptrapd",
+      // reload-files.test.ts: the reload_file's creation and removal
+      "inotify-tools": "inotifywait",
     },
   },
   {
