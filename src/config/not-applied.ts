@@ -54,7 +54,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.nftables_ipvs_start_fwmark": NFT_IPVS,
   "global_defs.process_monitor_rcv_bufs": PROCESS_MONITOR,
   "global_defs.process_monitor_rcv_bufs_force": PROCESS_MONITOR,
-  "global_defs.rs_init_notifies": "keel does not notify the initial state of real servers; the keyword is ignored",
   "global_defs.set_supplementary_groups":
     "keel does not change the supplementary groups its scripts run with; the keyword is ignored",
   "global_defs.stats_dump_file": DUMP_FILE,
