@@ -42,8 +42,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.dynamic_interfaces":
     "keel always picks up an interface that appears after start (keepalived only with this keyword); keel uses it only to leave out `keel -t`'s missing-interface warnings",
   "global_defs.enable_dbus": DBUS,
-  "global_defs.include_check":
-    "keel does not check included files' state (match, read, brace_match); the keyword is ignored",
   "global_defs.iproute_etc_dir":
     "keel reads no iproute2 name files: route tables, protocols and scopes are numbers or the standard names",
   "global_defs.iproute_usr_dir":
@@ -105,6 +103,8 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
  * and what does the reading.
  */
 export const APPLIED_INDIRECTLY: Readonly<Record<string, string>> = {
+  "global_defs.include_check":
+    "config/parse.ts reads it as each include is read (preprocess.ts includeProblem: which include problems are errors), from where it is written as keepalived's parser",
   "global_defs.random_seed":
     "config/load.ts reads the file again after seeding ${_RANDOM} with it (glibc's random(), base/glibc-random.ts): repeatable values, where keepalived 2.2.7's VRRP child gets other values on each start",
   "global_defs.vrrp_version": "src/vrrp/params.ts reads it through effectiveVersion() (config/vrrp/check.ts)",
