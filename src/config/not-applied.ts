@@ -52,8 +52,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.nftables_ipvs_start_fwmark": NFT_IPVS,
   "global_defs.process_monitor_rcv_bufs": PROCESS_MONITOR,
   "global_defs.process_monitor_rcv_bufs_force": PROCESS_MONITOR,
-  "global_defs.set_supplementary_groups":
-    "keel does not change the supplementary groups its scripts run with; the keyword is ignored",
   "global_defs.stats_dump_file": DUMP_FILE,
   "global_defs.tmp_config_directory":
     "keel does not copy the configuration to a temporary directory; the keyword is ignored",
