@@ -370,14 +370,17 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
 const str = optValue;
 
 /**
- * keepalived -e (include_check_set(NULL) in lib/parser.c): an `include` whose pattern
- * matches no file is a configuration error instead of a warning, and keepalived exits.
- * keel already refuses to start on any other configuration error (keepalived starts
- * despite the ones it can skip), so this is the one difference -e makes. true: one was.
+ * keepalived -e (include_check_set(NULL) in lib/parser.c: every include_check): an
+ * `include` whose pattern matches no file, or a match that cannot be read, is a
+ * configuration error instead of a warning, and keepalived exits. keel already refuses
+ * to start on any other configuration error (keepalived starts despite the ones it can
+ * skip), so this is the one difference -e makes. true: one was.
  */
 function allConfig(d: Diagnostics): boolean {
-  const missing = d.items.filter((i) => i.severity === "warning" && i.code === "include-no-match");
-  for (const w of missing) d.error(w, "include-no-match", `${w.message} (an error with -e/--all-config)`);
+  const missing = d.items.filter(
+    (i) => i.severity === "warning" && (i.code === "include-no-match" || i.code === "include-not-found"),
+  );
+  for (const w of missing) d.error(w, w.code, `${w.message} (an error with -e/--all-config)`);
   return missing.length > 0;
 }
 

@@ -63,6 +63,8 @@ const layers: Layer[] = [
       "dbus-daemon": "dbus-daemon",
       "dbus-bin": "dbus-send",
       systemd: "busctl",
+      // reload-files.test.ts: the reload_file's creation and removal
+      "inotify-tools": "inotifywait",
     },
   },
   {

@@ -15,5 +15,10 @@ export interface RunOptions {
   timeoutMs?: number;
   /** default user when the script names none (global script_user) */
   defaultUser?: { user: string; group?: string };
+  /**
+   * global set_supplementary_groups: the script runs with its user's supplementary groups
+   * (getgrouplist); without it keepalived leaves it only its group (setgroups(1, &gid))
+   */
+  supplementaryGroups?: boolean;
   env?: Record<string, string>;
 }

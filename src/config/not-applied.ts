@@ -20,15 +20,12 @@ const NAMESPACE = "keel has no ipsets (its firewall is nftables); the keyword is
 const PROCESS_MONITOR =
   "keel's track_process reads /proc, with no proc-connector netlink socket whose buffer could be sized; the keyword is ignored";
 const DUMP_FILE =
-  "keel writes its SIGUSR1/SIGUSR2/SIGJSON dumps to keepalived's default files in $TMPDIR (or /tmp); the keyword is ignored";
+  "keepalived (2.4.3, the first to parse it) reads it nowhere and writes keepalived.stats / keepalived.json in $TMPDIR (or /tmp); so does keel: the keyword is ignored";
 const LINKBEAT =
   "keel follows link state through netlink only, without polling or up/down delays; the keyword is ignored";
-const RELOAD_FILES =
-  "keel reloads on SIGHUP, the control socket or reload_time_file, reading the configuration in place; the keyword is ignored";
 
 export const NOT_APPLIED: Readonly<Record<string, string>> = {
   // top level
-  child_wait_time: "keel does not use it to time out its child processes at stop; the keyword is ignored",
   interface_up_down_delays: LINKBEAT,
   linkbeat_interfaces: LINKBEAT,
   linkbeat_use_polling: LINKBEAT,
@@ -41,25 +38,16 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.disable_local_igmp": "keel does not change IGMP/MLD reporting; the keyword is ignored",
   "global_defs.dynamic_interfaces":
     "keel always picks up an interface that appears after start (keepalived only with this keyword); keel uses it only to leave out `keel -t`'s missing-interface warnings",
-  "global_defs.include_check":
-    "keel does not check included files' state (match, read, brace_match); the keyword is ignored",
   "global_defs.iproute_etc_dir":
     "keel reads no iproute2 name files: route tables, protocols and scopes are numbers or the standard names",
   "global_defs.iproute_usr_dir":
     "keel reads no iproute2 name files: route tables, protocols and scopes are numbers or the standard names",
   "global_defs.json_dump_file": DUMP_FILE,
-  "global_defs.json_version": "keel writes one JSON dump format; the keyword is ignored",
   "global_defs.nftables_ipvs": NFT_IPVS,
   "global_defs.nftables_ipvs_priority": NFT_IPVS,
   "global_defs.nftables_ipvs_start_fwmark": NFT_IPVS,
   "global_defs.process_monitor_rcv_bufs": PROCESS_MONITOR,
   "global_defs.process_monitor_rcv_bufs_force": PROCESS_MONITOR,
-  "global_defs.reload_check_config": RELOAD_FILES,
-  "global_defs.reload_file": RELOAD_FILES,
-  "global_defs.rs_init_notifies": "keel does not notify the initial state of real servers; the keyword is ignored",
-  "global_defs.set_supplementary_groups":
-    "keel does not change the supplementary groups its scripts run with; the keyword is ignored",
-  "global_defs.state_dump_file": DUMP_FILE,
   "global_defs.stats_dump_file": DUMP_FILE,
   "global_defs.tmp_config_directory":
     "keel does not copy the configuration to a temporary directory; the keyword is ignored",
@@ -109,6 +97,8 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
  * and what does the reading.
  */
 export const APPLIED_INDIRECTLY: Readonly<Record<string, string>> = {
+  "global_defs.include_check":
+    "config/parse.ts reads it as each include is read (preprocess.ts includeProblem: which include problems are errors), from where it is written as keepalived's parser",
   "global_defs.random_seed":
     "config/load.ts reads the file again after seeding ${_RANDOM} with it (glibc's random(), base/glibc-random.ts): repeatable values, where keepalived 2.2.7's VRRP child gets other values on each start",
   "global_defs.vrrp_version": "src/vrrp/params.ts reads it through effectiveVersion() (config/vrrp/check.ts)",

@@ -11,7 +11,7 @@ import { checkLvs } from "./lvs/check";
 import { lvsTopLevel } from "./lvs/keywords";
 import { type HostFacts, type KeelConfig, createConfig } from "./model";
 import { packedScripts } from "./packed-scripts";
-import { type PreprocessOptions, preprocessTo } from "./preprocess";
+import { INCLUDE_CHECK_BITS, type PreprocessOptions, preprocessTo } from "./preprocess";
 import { type BlockSpec, Ctx, type KeywordRecord, type Origins, emitBlock, emitStrict, renderEmit } from "./schema";
 import { type ConfigSource, diskSource } from "./source";
 import { type Lexeme, TreeBuilder, tokenize } from "./tree";
@@ -118,7 +118,13 @@ export function parseConf(path: string, opts: ParseOptions = {}): ParseResult {
     diagnostics.inPhase(3, () => ctx.run([node], topLevel, config)),
   );
   const lex: Lexeme[] = [];
-  preprocessTo(path, opts.source ?? diskSource, diagnostics, opts, (line) => {
+  // keepalived applies include_check from where it is written: a global_defs that has
+  // closed runs its handlers before the include is read
+  const includeCheck = () => {
+    diagnostics.inPhase(2, () => tree.settle());
+    return config.globalDefs.includeCheck.reduce((bits, check) => bits | (INCLUDE_CHECK_BITS[check] ?? 0), 0);
+  };
+  preprocessTo(path, opts.source ?? diskSource, diagnostics, { includeCheck, ...opts }, (line) => {
     const was = diagnostics.enterPhase(1);
     tokenize(line, diagnostics, lex);
     diagnostics.enterPhase(2);

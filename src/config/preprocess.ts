@@ -30,7 +30,34 @@ export interface PreprocessOptions {
    */
   randomSeed?: number;
   env?: Record<string, string | undefined>;
+  /**
+   * global_defs include_check as it stands when an include line is read (INCLUDE_* bits;
+   * parse.ts reads the model, whose global_defs handlers have run once their block
+   * closed, as keepalived's streaming parser applies it from where it is written)
+   */
+  includeCheck?: () => number;
 }
+
+/** keepalived lib/parser.c include_t: which include problems are configuration errors. */
+export const INCLUDE_R = 0x01; // a match that cannot be read, or is a directory
+export const INCLUDE_M = 0x02; // no file matches a name without wildcards
+export const INCLUDE_W = 0x04; // no file matches even with wildcards
+export const INCLUDE_B = 0x08; // a brace alternative matches nothing
+export const INCLUDE_CHECK_BITS: Readonly<Record<string, number>> = {
+  read: INCLUDE_R,
+  match: INCLUDE_M,
+  wildcard_match: INCLUDE_W,
+  brace_match: INCLUDE_B,
+};
+/** check_include: `include` checks nothing itself, includer r, includea all, ... */
+const VARIANT_BITS: Readonly<Record<string, number>> = {
+  "": 0,
+  r: INCLUDE_R,
+  a: INCLUDE_R | INCLUDE_M | INCLUDE_W | INCLUDE_B,
+  w: INCLUDE_R | INCLUDE_M | INCLUDE_W,
+  m: INCLUDE_R | INCLUDE_M,
+  b: INCLUDE_R | INCLUDE_B,
+};
 
 interface Definition {
   name: string;
@@ -434,21 +461,40 @@ export function preprocessTo(
 
   let pendingDef: Definition | undefined;
 
+  /**
+   * keepalived's file_config_error: an include problem of kind `bit` is a configuration
+   * error when global_defs include_check or the include's own variant checks it, else it
+   * is only said (keepalived logs it and goes on).
+   */
+  const includeProblem = (bits: number, bit: number, loc: SourceLoc, code: string, message: string) => {
+    if (((opts.includeCheck?.() ?? 0) | bits) & bit) diags.error(loc, code, message);
+    else diags.warning(loc, code, message);
+  };
+
   const include = (variant: string, pattern: string, loc: SourceLoc) => {
+    const bits = VARIANT_BITS[variant] ?? 0;
     const path = resolveInclude(pattern, loc.file);
     const matches = source.glob(path);
     if (matches.length === 0) {
-      // `includer` tolerates no match (optional conf.d); plain include only warns, as keepalived does
-      if (variant !== "r") diags.warning(loc, "include-no-match", `include '${pattern}' matches no file`);
+      // `includer` tolerates no match of a wildcard (optional conf.d), unless checked
+      const quiet = variant === "r" && hasWildcards(path);
+      // open_and_check_glob: a brace pattern is brace_match, a plain name match, a wildcard wildcard_match
+      const bit = path.includes("{") ? INCLUDE_B : hasWildcards(path) ? INCLUDE_W : INCLUDE_M;
+      if (!quiet || ((opts.includeCheck?.() ?? 0) | bits) & bit)
+        includeProblem(bits, bit, loc, "include-no-match", `include '${pattern}' matches no file`);
       return;
     }
-    for (const file of matches) readFile(file, loc, variant === "r" && hasWildcards(path));
+    for (const file of matches) readFile(file, loc, variant === "r" && hasWildcards(path), bits);
   };
 
-  const readFile = (file: string, from: SourceLoc | undefined, quietMissing = false) => {
+  const readFile = (file: string, from: SourceLoc | undefined, quietMissing = false, bits = 0) => {
     const cannotRead = (why: string) => {
       if (from) {
-        if (!quietMissing) diags.error(from, "include-not-found", `cannot read included file '${file}': ${why}`);
+        // a plain name glob(3) finds nothing for is keepalived's `match` ("Config files
+        // missing"); one that is there but cannot be read is `read`
+        const bit = why === "no such file" ? INCLUDE_M : INCLUDE_R;
+        if (!quietMissing)
+          includeProblem(bits, bit, from, "include-not-found", `cannot read included file '${file}': ${why}`);
       } else diags.error({ file, line: 1, col: 1 }, "file-not-found", `cannot read configuration file: ${why}`);
     };
     const got = source.read(file);

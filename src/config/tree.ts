@@ -183,6 +183,17 @@ export class TreeBuilder {
     return this.root;
   }
 
+  /**
+   * Hand over a top-level statement whose block has closed: it can take nothing more, so
+   * its handlers may run now rather than when the next statement starts (parse.ts does
+   * this before an include, which global_defs include_check governs from where it stands).
+   */
+  settle(): void {
+    const last = this.root[this.root.length - 1];
+    if (this.onTopLevel && this.stack.length === 1 && this.current.length === 0 && last?.block)
+      this.onTopLevel(this.root.pop() as Node);
+  }
+
   private push(frame: Frame, n: Node): void {
     frame.nodes.push(n);
     // the statement before this one can no longer take a block: hand it over

@@ -121,12 +121,21 @@ export class LvsPool {
     this.rs(v, r).effectiveWeight += delta;
   }
 
-  /** init_services: every pool filled, quorum states set, the sorry server added if needed. */
-  init(): void {
+  /**
+   * init_services: every pool filled, quorum states set, the sorry server added if needed.
+   * `rsInitNotifies` (global rs_init_notifies): a real server that starts alive gets its
+   * notify_up / FIFO line / alert now (ipwrapper.c init_service_rs: do_rs_notifies after
+   * SET_ALIVE); one a reload carried over (`reloaded`) is not added again, so not notified.
+   */
+  init(rsInitNotifies = false, reloaded?: (vs: VsState, rs: RsState) => boolean): void {
     for (const vs of this.vss) {
       // set_quorum_states() runs before the real servers are marked alive
       vs.quorumUp = this.liveWeight(vs) >= vs.vs.quorum + vs.vs.hysteresis;
-      for (const rs of vs.rss) if (rs.numFailed === 0 && !rs.alive) rs.alive = true;
+      for (const rs of vs.rss)
+        if (rs.numFailed === 0 && !rs.alive) {
+          rs.alive = true;
+          if (rsInitNotifies && !reloaded?.(vs, rs)) this.rsNotify(vs, rs, false);
+        }
       this.updateQuorum(vs, true);
     }
   }

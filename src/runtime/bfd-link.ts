@@ -21,6 +21,8 @@ export interface BfdLinkOptions {
   onChecker: (name: string, up: boolean) => void;
   onEvent: (e: BfdEvent) => void;
   dontRespawn?: boolean;
+  /** child_wait_time (seconds) of the running configuration: how long a stop waits before SIGKILL */
+  childWaitS?: () => number;
   /** the daemon's scheduling before its vrrp_* settings (process-settings.ts) */
   env?: Record<string, string>;
 }
@@ -107,11 +109,11 @@ export class BfdLink {
     return [...this.checkerUp].map(([name, up]) => ({ name, up }));
   }
 
-  /** Ask the process to stop (AdminDown to its peers) and wait for it, 5 s at most. */
+  /** Ask the process to stop (AdminDown to its peers) and wait for it, child_wait_time (5 s) at most. */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.respawn) clearTimeout(this.respawn);
-    await stopChild(this.child, () => this.send({ type: "stop" }));
+    await stopChild(this.child, () => this.send({ type: "stop" }), this.o.childWaitS?.() ?? 5, "bfd", this.o.log);
   }
 
   get pid(): number | undefined {

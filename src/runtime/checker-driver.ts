@@ -116,7 +116,7 @@ export class CheckerDriver {
     const specs = this.build();
     this.engine.reload(specs, performance.now());
     this.seedPool();
-    this.pool.init();
+    this.pool.init(this.config.globalDefs.rsInitNotifies);
     this.sync(true);
     this.announce(new Set());
     this.pump();
@@ -128,12 +128,14 @@ export class CheckerDriver {
     const oldOwned = new Set(this.owned);
     this.config = config;
     this.notifier.setConfig(config);
+    // keepalived's rs->reloaded: the same real server in the same virtual server
+    const before = new Set(this.pool.vss.flatMap((vs) => vs.rss.map((rs) => `${vs.name}|${rs.name}`)));
     this.pool = new LvsPool(config);
     const specs = this.build();
     this.engine.reload(specs, performance.now());
     this.act(this.engine.pollActions());
     this.seedPool();
-    this.pool.init();
+    this.pool.init(config.globalDefs.rsInitNotifies, (vs, rs) => before.has(`${vs.name}|${rs.name}`));
     for (const id of oldOwned) this.owned.add(id);
     this.sync(true);
     this.owned = new Set(this.pool.desired().map((e) => serviceId(e.service)));

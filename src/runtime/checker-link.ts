@@ -16,6 +16,8 @@ export interface CheckerLinkOptions {
   log: Logger;
   onEvent: (e: Event) => void;
   dontRespawn?: boolean;
+  /** child_wait_time (seconds) of the running configuration: how long a stop waits before SIGKILL */
+  childWaitS?: () => number;
   /** extra environment: the daemon's scheduling before its vrrp_* settings (process-settings.ts) */
   env?: Record<string, string>;
   /** the BFD sessions' states for BFD_CHECK (sessions that send to checkers), sent at each start and reload */
@@ -80,11 +82,11 @@ export class CheckerLink {
     this.send({ type: "rs", request });
   }
 
-  /** Ask the child to stop (it removes its IPVS services) and wait for it, 5 s at most. */
+  /** Ask the child to stop (it removes its IPVS services) and wait for it, child_wait_time (5 s) at most. */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.respawn) clearTimeout(this.respawn);
-    await stopChild(this.child, () => this.send({ type: "stop" }));
+    await stopChild(this.child, () => this.send({ type: "stop" }), this.o.childWaitS?.() ?? 5, "checker", this.o.log);
   }
 
   get pid(): number | undefined {

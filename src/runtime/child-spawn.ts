@@ -5,6 +5,7 @@
  * child that died ("Healthcheck child process(PID) died: exit status N: Respawning").
  */
 import type { Subprocess } from "bun";
+import type { Logger } from "./log";
 
 export function spawnChild<M>(
   role: "checker" | "bfd",
@@ -28,11 +29,26 @@ export function childDiedLine(what: string, pid: number, code: number | null, re
   return `${what} child process(${pid}) died: ${code === null ? "killed" : `exit status ${code}`}${respawn ? ": Respawning" : ""}`;
 }
 
-/** Ask a child to stop (`ask` sends its stop message) and wait for it, SIGKILL after 5 s. */
-export async function stopChild(child: Subprocess | undefined, ask: () => void): Promise<void> {
+/**
+ * Ask a child to stop (`ask` sends its stop message) and wait for it; after `waitS`
+ * seconds (`child_wait_time`, keepalived's default 5) say so and SIGKILL it, as
+ * keepalived's sigend does with the line "checker process failed to die - forcing
+ * termination" (core/main.c; `what` is its short name: checker, bfd). 0 kills at once.
+ */
+export async function stopChild(
+  child: Subprocess | undefined,
+  ask: () => void,
+  waitS: number,
+  what: "checker" | "bfd",
+  log: Logger,
+): Promise<void> {
   if (!child) return;
   ask();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+  const timer = setTimeout(() => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    log.info(`${what} process failed to die - forcing termination`);
+    child.kill("SIGKILL");
+  }, waitS * 1000);
   await child.exited;
   clearTimeout(timer);
 }

@@ -47,6 +47,7 @@ import { ProcessScheduling, settingsFor } from "./process-settings";
 import { ProcessIdentity } from "./process-identity";
 import type { ScriptResult } from "./scripts";
 import { scriptPath, secureScripts } from "./script-security";
+import { checkedRead, removeStaleReloadFile } from "./reload-check";
 import { ReloadTimeWatch } from "./reload-time";
 import { runStartStopScript } from "./start-stop-scripts";
 import { type TrackResults, countersOf, statusOf } from "./status";
@@ -249,6 +250,8 @@ export class Daemon {
     this.startMetrics();
     this.faults.guard("dbus", "starting the D-Bus service", () => this.ensureDbus(this.config))();
     this.watchReloadTime(this.config);
+    // keepalived's remove_reload_file after the first read: a reload_file PATH left over goes
+    this.bestEffort("reload", "removing a left-over reload_file", () => removeStaleReloadFile(this.config));
     // keepalived applies them at the end of start_vrrp, once the configuration is read
     this.sched?.apply(settingsFor("vrrp", this.config.globalDefs));
     this.removeSignals = installSignals(this.signalActions(), log);
@@ -343,6 +346,7 @@ export class Daemon {
         ...o,
         argv: this.o.argv.slice(1),
         dontRespawn: this.o.dontRespawn,
+        childWaitS: () => this.config.childWaitTime,
         env: this.sched?.originEnv(),
       });
     this.faults.guard("trackers", "starting BFD", () => this.bfd?.start())();
@@ -478,8 +482,10 @@ export class Daemon {
       this.log.error("Reload failed: no configuration source");
       return { errors: ["no configuration source"] };
     }
-    const r = this.o.load();
+    // reload_check_config / reload_file of the running configuration (reload-check.ts)
+    const { read: r, failed } = checkedRead(this.config, this.o.netNamespace, this.o.configFile, this.o.load, this.log);
     for (const d of r.diagnostics.items) this.log[d.severity === "error" ? "error" : "warn"](formatDiagnostic(d));
+    if (failed) this.log.info(failed);
     if (r.diagnostics.errorCount === 0) {
       const unsupported = unsupportedReloadChanges(this.config, r.config, this.o.netNamespace);
       for (const u of unsupported) this.log.error(`Reload failed: ${u}`);
@@ -726,6 +732,7 @@ export class Daemon {
       log: this.log,
       onEvent,
       dontRespawn: this.o.dontRespawn,
+      childWaitS: () => this.config.childWaitTime,
       env: this.sched?.originEnv(),
       bfdStates: () => this.bfd?.checkerStates() ?? [],
     });
@@ -878,7 +885,7 @@ export class Daemon {
       writeJson: dump(
         "SIGJSON",
         "json",
-        () => writeJson(d().router, at, this.config),
+        () => writeJson(d().router, at, this.config, (n) => this.trackers?.external.processState(n)),
         "Printing VRRP as json on signal",
       ),
       clearStats: this.faults.guard("signals", "STATS_CLEAR", () => {

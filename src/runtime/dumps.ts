@@ -122,17 +122,30 @@ export function dataText(
   return `${out.join("\n")}\n`;
 }
 
+/** keepalived's tmp_dir: $TMPDIR, else /tmp (main.c). */
+export const dumpDir = (): string => process.env.TMPDIR || tmpdir();
+
 /**
- * The SIGUSR1 file's name (keepalived global_data.c open_dump_file): with
- * `data_use_instance` and a network namespace or an `instance` name,
- * keepalived.NAMESPACE_INSTANCE.data (either alone without the `_`), else keepalived.data.
- * keepalived names only this dump so; its .stats and .json keep their names.
+ * The SIGUSR1 file's path (keepalived 2.4.3 global_data.c open_dump_file; 2.2.7 names it
+ * the same way without `state_dump_file`): `state_dump_file` gives the directory when it
+ * starts with '/' (up to its last '/', the whole of it when it ends with one; else
+ * TMPDIR) and the file name when it does not end with '/' (else keepalived.data). With
+ * `data_use_instance` and a network namespace or an `instance` name, ".NAMESPACE_INSTANCE"
+ * (either alone without the `_`) goes before the name's last dot.
  */
-export function dataFileName(config: KeelConfig, namespace: string | undefined): string {
+export function dataFilePath(config: KeelConfig, namespace: string | undefined, tmp = dumpDir()): string {
+  const spec = config.globalDefs.stateDumpFile;
+  let dir = tmp;
+  if (spec?.startsWith("/")) dir = spec.endsWith("/") ? spec.slice(0, -1) : spec.slice(0, spec.lastIndexOf("/"));
+  const name = spec && !spec.endsWith("/") ? spec.slice(spec.lastIndexOf("/") + 1) : "keepalived.data";
+  const dot = name.lastIndexOf(".") < 0 ? name.length : name.lastIndexOf(".");
   const ns = namespace ?? config.netNamespace;
   const inst = config.instance;
-  if (!config.globalDefs.dataUseInstance || (ns === undefined && inst === undefined)) return "keepalived.data";
-  return `keepalived.${ns ?? ""}${ns !== undefined && inst !== undefined ? "_" : ""}${inst ?? ""}.data`;
+  const tag =
+    config.globalDefs.dataUseInstance && (ns !== undefined || inst !== undefined)
+      ? `.${ns ?? ""}${ns !== undefined && inst !== undefined ? "_" : ""}${inst ?? ""}`
+      : "";
+  return `${dir}/${name.slice(0, dot)}${tag}${name.slice(dot)}`;
 }
 
 export function writeData(
@@ -141,22 +154,35 @@ export function writeData(
   config: KeelConfig,
   namespace?: string,
 ): string {
-  const path = join(process.env.TMPDIR || tmpdir(), dataFileName(config, namespace));
+  const path = dataFilePath(config, namespace);
   writeFileSync(path, dataText(router, lastTransitionEpochMs, config), { mode: 0o600 });
   return path;
 }
 
 const STATE_NUM: Record<string, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 97 };
 
+/** What the JSON dump's version 2 says of a vrrp_track_process (trackers.ts processState). */
+export type ProcessState = (name: string) =>
+  | {
+      count: number;
+      up: boolean;
+      forkPending: boolean;
+      terminatePending: boolean;
+    }
+  | undefined;
+
 /**
  * The JSON signal (SIGRTMIN+2) → $TMPDIR/keepalived.json: keepalived's vrrp_json.c
  * layout, `[{"data": {...}, "stats": {...}}]` per instance, which keepalived-exporter's
- * --ka.json mode reads.
+ * --ka.json mode reads. `json_version 2` (keepalived 2.3+) wraps the array as
+ * `{"vrrp": [...]}` and adds `"track_process": [...]` when there are vrrp_track_process
+ * blocks (vrrp_json_dump, vrrp_json_vprocess_dump).
  */
 export function jsonDump(
   router: VrrpRouter,
   lastTransitionEpochMs: (name: string) => number | undefined,
   config: KeelConfig,
+  processState?: ProcessState,
 ): string {
   const g = config.globalDefs;
   const out = [...router.instances.values()].map((inst) => {
@@ -220,16 +246,42 @@ export function jsonDump(
       },
     };
   });
-  return JSON.stringify(out);
+  if (g.jsonVersion !== 2) return JSON.stringify(out);
+  const procs = Object.values(config.vrrpTrackProcesses);
+  if (procs.length === 0) return JSON.stringify({ vrrp: out });
+  const track_process = procs.map((p) => {
+    const st = processState?.(p.name) ?? { count: 0, up: false, forkPending: false, terminatePending: false };
+    return {
+      process: p.process ?? "",
+      ...(p.params?.length ? { parameters: p.params.join(" ") } : {}),
+      param_match: p.params?.length ? (p.paramMatch ?? "exact") : (p.paramMatch ?? "none"),
+      min_processes: p.quorum,
+      ...(p.quorumMax !== undefined ? { max_processes: p.quorumMax } : {}),
+      current_processes: st.count,
+      have_quorum: st.up,
+      weight: p.weightReverse ? -p.weight : p.weight,
+      terminate_delay: p.terminateDelay ?? 0,
+      fork_delay: p.forkDelay ?? 0,
+      fork_delay_timer_running: st.forkPending,
+      terminate_delay_timer_running: st.terminatePending,
+      full_command: p.fullCommand,
+    };
+  });
+  return JSON.stringify({ vrrp: out, track_process });
 }
 
+/**
+ * keepalived (2.4.3 too) writes keepalived.json in TMPDIR whatever `json_dump_file`
+ * says: the keyword is parsed, and read nowhere (vrrp_json.c vrrp_print_json).
+ */
 export function writeJson(
   router: VrrpRouter,
   lastTransitionEpochMs: (name: string) => number | undefined,
   config: KeelConfig,
+  processState?: ProcessState,
 ): string {
-  const path = join(process.env.TMPDIR || tmpdir(), "keepalived.json");
-  writeFileSync(path, jsonDump(router, lastTransitionEpochMs, config), { mode: 0o600 });
+  const path = join(dumpDir(), "keepalived.json");
+  writeFileSync(path, jsonDump(router, lastTransitionEpochMs, config, processState), { mode: 0o600 });
   return path;
 }
 
@@ -239,9 +291,13 @@ export function clearStats(router: VrrpRouter): void {
     for (const k of Object.keys(inst.stats) as (keyof typeof inst.stats)[]) inst.stats[k] = 0;
 }
 
-/** keepalived writes its dumps under TMPDIR (default /tmp), mode 0600. */
+/**
+ * keepalived writes its dumps under TMPDIR (default /tmp), mode 0600; keepalived.stats
+ * there whatever `stats_dump_file` says (2.4.3 parses it and reads it nowhere:
+ * vrrp_print.c vrrp_print_stats).
+ */
 export function writeStats(router: VrrpRouter, driverDropped: Record<string, number>): string {
-  const dir = process.env.TMPDIR || tmpdir();
+  const dir = dumpDir();
   const path = join(dir, "keepalived.stats");
   writeFileSync(path, statsText(router), { mode: 0o600 });
   writeFileSync(join(dir, "keel.stats.json"), statsJson(router, driverDropped), { mode: 0o600 });

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { splitCommand } from "../base/command";
 import type { RunOptions, RunResult } from "../check/run-script";
+import type { GlobalDefs } from "../config/global/model";
 import type { Script } from "../config/script";
 
 export { splitCommand };
@@ -42,6 +43,31 @@ export function lookupIds(user: string, group?: string): { uid: number; gid: num
 export type { RunOptions, RunResult };
 
 /**
+ * setpriv's words to run as `ids` (keepalived set_script_env: setgid, setgroups, setuid).
+ * The supplementary groups are the group alone (keepalived 2.2.7's setgroups(1, &gid)),
+ * or with set_supplementary_groups the user's own (getgrouplist: setpriv --init-groups;
+ * a user given as a number has no name to look them up by, and keeps the group alone).
+ */
+export function privilegeWords(
+  ids: { uid: number; gid: number },
+  who: { user: string } | undefined,
+  supplementary: boolean,
+): string[] {
+  const named = who !== undefined && !/^\d+$/.test(who.user);
+  const groups = supplementary && named ? "--init-groups" : `--groups=${ids.gid}`;
+  return ["setpriv", `--reuid=${ids.uid}`, `--regid=${ids.gid}`, groups, "--"];
+}
+
+/** The run options every script takes from global_defs: script_user and set_supplementary_groups. */
+export function scriptUserOptions(g: GlobalDefs): Pick<RunOptions, "defaultUser" | "supplementaryGroups"> {
+  const su = g.scriptUser;
+  return {
+    defaultUser: su ? { user: su.user, group: su.group } : undefined,
+    supplementaryGroups: g.setSupplementaryGroups,
+  };
+}
+
+/**
  * Run a script; resolves when it has exited. On timeout: SIGTERM to its process group,
  * SIGKILL two seconds later (keepalived's script timeout handling).
  */
@@ -64,10 +90,8 @@ export function runScript(script: Script, o: RunOptions = {}): Promise<RunResult
       return;
     }
     if (ids && ids.uid !== process.getuid?.()) {
-      // Bun's spawn ignores uid/gid (measured): util-linux setpriv drops to the user,
-      // with its groups (keepalived: setgid, initgroups/setgroups, setuid before exec)
-      const groups = who && !/^\d+$/.test(who.user) ? "--init-groups" : "--clear-groups";
-      words = ["setpriv", `--reuid=${ids.uid}`, `--regid=${ids.gid}`, groups, "--", ...words];
+      // Bun's spawn ignores uid/gid (measured): util-linux setpriv drops to the user
+      words = [...privilegeWords(ids, who, o.supplementaryGroups === true), ...words];
     }
     let timedOut = false;
     let done = false;

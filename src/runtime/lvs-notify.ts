@@ -10,7 +10,7 @@ import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { Script } from "../config/script";
 import type { LvsEvent, RsState, VsState } from "../lvs/pool";
-import { runScript } from "./exec";
+import { runScript, scriptUserOptions } from "./exec";
 import { openFifo } from "./notify";
 import { SmtpAlerter } from "./smtp";
 
@@ -89,8 +89,7 @@ export class LvsNotifier {
   }
 
   exec(script: Script, args: string[]): void {
-    const su = this.config.globalDefs.scriptUser;
-    void runScript(script, { args, defaultUser: su ? { user: su.user, group: su.group } : undefined }).then((r) => {
+    void runScript(script, { args, ...scriptUserOptions(this.config.globalDefs) }).then((r) => {
       if (r.error) this.log.error(`cannot run notify script ${script.command}: ${r.error}`);
     });
   }

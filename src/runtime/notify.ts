@@ -10,7 +10,7 @@ import type { Logger } from "./log";
 import type { Script } from "../config/script";
 import type { KeelConfig } from "../config/model";
 import type { Action } from "../vrrp/types";
-import { runScript } from "./exec";
+import { runScript, scriptUserOptions } from "./exec";
 import { SmtpAlerter } from "./smtp";
 
 type Notify = Extract<Action, { type: "notify" }>;
@@ -148,8 +148,7 @@ export class Notifier {
   }
 
   private exec(script: Script, args: string[]): void {
-    const su = this.config.globalDefs.scriptUser;
-    void runScript(script, { args, defaultUser: su ? { user: su.user, group: su.group } : undefined }).then((r) => {
+    void runScript(script, { args, ...scriptUserOptions(this.config.globalDefs) }).then((r) => {
       if (r.error) this.log.error(`cannot run notify script ${script.command}: ${r.error}`);
       else if (r.code !== 0) this.log.debug(`notify script ${script.command} exited with ${r.code ?? r.signal}`);
     });

@@ -8,7 +8,7 @@
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { VrrpScript } from "../config/vrrp/model";
-import { runScript } from "./exec";
+import { runScript, scriptUserOptions } from "./exec";
 
 export interface ScriptResult {
   name: string;
@@ -67,10 +67,9 @@ export class VrrpScriptRunner {
       return;
     }
     this.running.add(s.name);
-    const su = this.config.globalDefs.scriptUser;
     void runScript(s.script, {
       timeoutMs: (s.timeout ?? s.interval) * 1000,
-      defaultUser: su ? { user: su.user, group: su.group } : undefined,
+      ...scriptUserOptions(this.config.globalDefs),
     }).then((r) => {
       this.running.delete(s.name);
       if (this.stopped) return;

@@ -8,7 +8,7 @@
  * script_user, as every script; script security has already vetted it (script-security.ts).
  */
 import type { GlobalDefs } from "../config/global/model";
-import { runScript } from "./exec";
+import { runScript, scriptUserOptions } from "./exec";
 import type { Logger } from "./log";
 
 export async function runStartStopScript(kind: "startup" | "shutdown", g: GlobalDefs, log: Logger): Promise<void> {
@@ -16,11 +16,7 @@ export async function runStartStopScript(kind: "startup" | "shutdown", g: Global
   if (!script) return;
   const timeoutS = kind === "startup" ? g.startupScriptTimeout : g.shutdownScriptTimeout;
   log.info(`Running ${kind} script ${script.command}`);
-  const su = g.scriptUser;
-  const r = await runScript(script, {
-    timeoutMs: timeoutS * 1000,
-    defaultUser: su ? { user: su.user, group: su.group } : undefined,
-  });
+  const r = await runScript(script, { timeoutMs: timeoutS * 1000, ...scriptUserOptions(g) });
   if (r.error) log.info(`Call of ${kind} script ${script.command} failed: ${r.error}`);
   else if (r.timedOut) log.info(`${kind} script timed out`);
   else if (r.code) log.info(`${kind} script failed, status ${r.code}`);

@@ -35,6 +35,8 @@ export class ExternalTrackers {
   /** track files refused (not regular files), with the reason last logged */
   private readonly refused = new Map<string, string>();
   private readonly processUp = new Map<string, boolean>();
+  /** matching processes at the last scan, by vrrp_track_process name */
+  private readonly processCount = new Map<string, number>();
   private readonly pending = new Map<string, { up: boolean; at: number }>();
 
   constructor(
@@ -76,6 +78,20 @@ export class ExternalTrackers {
   stop(): void {
     for (const w of this.watchers) w.close();
     for (const t of this.timers) clearInterval(t);
+  }
+
+  /**
+   * One vrrp_track_process as it stands (keepalived's num_cur_proc, have_quorum and its
+   * fork/terminate delay timers), for the JSON dump's version 2 (vrrp_json.c).
+   */
+  processState(name: string): { count: number; up: boolean; forkPending: boolean; terminatePending: boolean } {
+    const pend = this.pending.get(name);
+    return {
+      count: this.processCount.get(name) ?? 0,
+      up: this.processUp.get(name) ?? false,
+      forkPending: pend?.up === true,
+      terminatePending: pend?.up === false,
+    };
   }
 
   private readFile(name: string, path: string): void {
@@ -123,6 +139,7 @@ export class ExternalTrackers {
     for (const p of procs) {
       if (!p.process) continue;
       const count = table.filter((t) => matches(p, t)).length;
+      this.processCount.set(p.name, count);
       const up = count >= p.quorum && (p.quorumMax === undefined || count <= p.quorumMax);
       const was = this.processUp.get(p.name);
       if (was === up) {

@@ -3,7 +3,7 @@
  * and SIGUSR2 keepalived.stats for the same instance, line for line on what keel writes.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { Lab, ensureKeel, instance } from "../netns/harness";
 import { GLOBAL, start } from "./routers";
 
@@ -124,3 +124,36 @@ ${instance({ priority: 150, version: 3 })}`;
     await r.proc.exited;
   }
 }, 60_000);
+
+test("state_dump_file and json_version 2 (keepalived 2.3+; 2.2.7 has neither): keel's file and layout", async () => {
+  // keepalived 2.4.3's open_dump_file: the directory and name from state_dump_file, the
+  // NAMESPACE_INSTANCE tag before the last dot; vrrp_json_dump's version 2 object
+  const dir = `${lab.tmpdir("h2")}/state`;
+  mkdirSync(dir, { recursive: true });
+  const conf = `instance kx
+global_defs {
+  router_id named
+  data_use_instance
+  state_dump_file ${dir}/ka-state.txt
+  json_version 2
+}
+vrrp_track_process nothing_here {
+  process keel-no-such-process
+  quorum 1
+}
+${instance({ priority: 150, version: 3 })}`;
+  const r = start(lab, "keel", "h2", conf);
+  await r.proc.waitFor(/Startup complete/, 10_000);
+  const text = await dump("h2", r.proc, "SIGUSR1", "state/ka-state.kx.txt");
+  expect(text).toContain(" VRRP Instance = VI_1");
+  const json = JSON.parse(await dump("h2", r.proc, 36, "keepalived.json")) as {
+    vrrp: { data: { iname: string } }[];
+    track_process: Record<string, unknown>[];
+  };
+  expect(json.vrrp.map((i) => i.data.iname)).toEqual(["VI_1"]);
+  expect(json.track_process).toEqual([
+    expect.objectContaining({ process: "keel-no-such-process", current_processes: 0, have_quorum: false }),
+  ]);
+  r.proc.kill("SIGTERM");
+  await r.proc.exited;
+}, 30_000);

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { Diagnostics, formatDiagnostic } from "../../../src/config/diagnostics";
 import { decomment, preprocess } from "../../../src/config/preprocess";
+import { parseConf } from "../../../src/config/parse";
 import { memorySource } from "../../../src/config/source";
 
 function run(files: Record<string, string>, configId = "h1") {
@@ -122,12 +123,37 @@ describe("include", () => {
       "/etc/k/a.conf:1:1: error[include-cycle]: include cycle: /etc/k/main.conf -> /etc/k/a.conf -> /etc/k/main.conf",
     ]);
   });
-  test("a missing file is an error; a glob matching nothing a warning; includer is quiet", () => {
+  test("a missing file and a glob matching nothing are warnings; includer is quiet (keepalived's include_check 0)", () => {
     const r = run({ "/etc/k/main.conf": "include nope.conf\ninclude d/*.conf\nincluder d/*.conf\n" });
     expect(r.diags).toEqual([
-      "/etc/k/main.conf:1:1: error[include-not-found]: cannot read included file '/etc/k/nope.conf': no such file",
+      "/etc/k/main.conf:1:1: warning[include-not-found]: cannot read included file '/etc/k/nope.conf': no such file",
       "/etc/k/main.conf:2:1: warning[include-no-match]: include 'd/*.conf' matches no file",
     ]);
+  });
+  test("the include variants check what their letters say (lib/parser.c check_include)", () => {
+    const r = run({
+      "/etc/k/main.conf": "includem nope.conf\nincludew d/*.conf\nincluder nope.conf\nincludeb {x,y}.conf\n",
+    });
+    expect(r.diags).toEqual([
+      "/etc/k/main.conf:1:1: error[include-not-found]: cannot read included file '/etc/k/nope.conf': no such file",
+      "/etc/k/main.conf:2:1: error[include-no-match]: include 'd/*.conf' matches no file",
+      // includer checks `read` only: a missing plain name is `match`
+      "/etc/k/main.conf:3:1: warning[include-not-found]: cannot read included file '/etc/k/nope.conf': no such file",
+      "/etc/k/main.conf:4:1: error[include-no-match]: include '{x,y}.conf' matches no file",
+    ]);
+  });
+  test("global_defs include_check makes the problems it names errors, from where it is written", () => {
+    const files = {
+      "/etc/k/main.conf":
+        "include before.conf\nglobal_defs {\n  include_check match\n}\ninclude after.conf\ninclude d/*.conf\n",
+    };
+    const r = parseConf("/etc/k/main.conf", { source: memorySource(files) });
+    const said = r.diagnostics.items
+      .filter((d) => d.code.startsWith("include-"))
+      .map((d) => `${d.line} ${d.severity}[${d.code}]`);
+    // keepalived's parser applies it as it reads: the include above it is only warned about;
+    // `match` does not cover a wildcard matching nothing
+    expect(said).toEqual(["1 warning[include-not-found]", "5 error[include-not-found]", "6 warning[include-no-match]"]);
   });
   test("definitions made in an included file are visible after it", () => {
     const r = run({ "/etc/k/main.conf": "include defs.conf\nx $V\n", "/etc/k/defs.conf": "$V=42\n" });

@@ -1,6 +1,9 @@
 /** Script command lines split as keepalived's alloc_strvec_quoted_escaped does, and run without a shell. */
 import { describe, expect, test } from "bun:test";
-import { runScript, splitCommand } from "../../../src/runtime/exec";
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { privilegeWords, runScript, splitCommand } from "../../../src/runtime/exec";
 
 describe("splitCommand", () => {
   test("words, quotes and escapes", () => {
@@ -30,4 +33,38 @@ describe("runScript", () => {
     expect(r.ms).toBeLessThan(2_000);
     expect(r.signal).toBe("SIGTERM");
   });
+});
+
+describe("the script's user and groups", () => {
+  test("set_supplementary_groups: the user's own groups by name; else the group alone, as keepalived 2.2.7", () => {
+    const ids = { uid: 1000, gid: 100 };
+    expect(privilegeWords(ids, { user: "alice" }, false)).toEqual([
+      "setpriv",
+      "--reuid=1000",
+      "--regid=100",
+      "--groups=100",
+      "--",
+    ]);
+    expect(privilegeWords(ids, { user: "alice" }, true)).toContain("--init-groups");
+    // a number names no user whose groups could be looked up
+    expect(privilegeWords(ids, { user: "1000" }, true)).toContain("--groups=100");
+  });
+  test.if(process.getuid?.() === 0)(
+    "a script run as another user keeps only its group (setgroups(1, &gid))",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "keel-exec-groups-"));
+      try {
+        chmodSync(dir, 0o777);
+        const out = join(dir, "groups");
+        const r = await runScript(
+          { command: `/bin/sh -c 'grep ^Groups: /proc/self/status > ${out}'` },
+          { defaultUser: { user: "65534", group: "65534" } },
+        );
+        expect(r.code).toBe(0);
+        expect(readFileSync(out, "utf8").trim().split(/\s+/)).toEqual(["Groups:", "65534"]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -1,0 +1,112 @@
+/**
+ * Where the signal dumps go and the JSON dump's versions, as keepalived 2.4.3 names and
+ * writes them (global_data.c open_dump_file, vrrp_json.c vrrp_json_dump). keepalived
+ * 2.2.7 has neither `state_dump_file` nor `json_version`, so these are checked against
+ * 2.4.3's source here; test/interop/dumps.test.ts checks the files keel writes.
+ */
+import { expect, test } from "bun:test";
+import type { KeelConfig } from "../../../src/config/model";
+import { parseConf } from "../../../src/config/parse";
+import { memorySource } from "../../../src/config/source";
+import { dataFilePath, jsonDump } from "../../../src/runtime/dumps";
+import { VrrpRouter } from "../../../src/vrrp/router";
+
+const INSTANCE = `vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  virtual_ipaddress {
+    10.0.0.1/24
+  }
+}
+`;
+
+function config(text: string): KeelConfig {
+  const r = parseConf("k.conf", { source: memorySource({ "k.conf": text }) });
+  expect(r.diagnostics.errorCount).toBe(0);
+  return r.config;
+}
+
+const defs = (lines: string, top = "") => config(`${top}global_defs {\n${lines}\n}\n${INSTANCE}`);
+
+test("state_dump_file: directory from a leading '/', name unless it ends with '/', TMPDIR otherwise", () => {
+  expect(dataFilePath(defs(""), undefined, "/tmp")).toBe("/tmp/keepalived.data");
+  expect(dataFilePath(defs("state_dump_file /var/run/ka/state.txt"), undefined, "/tmp")).toBe("/var/run/ka/state.txt");
+  expect(dataFilePath(defs("state_dump_file /var/run/ka/"), undefined, "/tmp")).toBe("/var/run/ka/keepalived.data");
+  // no leading '/': the name only, in TMPDIR
+  expect(dataFilePath(defs("state_dump_file sub/state.txt"), undefined, "/tmp")).toBe("/tmp/state.txt");
+  expect(dataFilePath(defs("state_dump_file /x/noext"), undefined, "/tmp")).toBe("/x/noext");
+});
+
+test("data_use_instance puts NAMESPACE_INSTANCE before the name's last dot", () => {
+  const both = defs("data_use_instance\nstate_dump_file /d/a.b.dump", "instance kx\n");
+  expect(dataFilePath(both, "ns1", "/tmp")).toBe("/d/a.b.ns1_kx.dump");
+  expect(dataFilePath(both, undefined, "/tmp")).toBe("/d/a.b.kx.dump");
+  const noExt = defs("data_use_instance\nstate_dump_file /d/plain", "instance kx\n");
+  expect(dataFilePath(noExt, undefined, "/tmp")).toBe("/d/plain.kx");
+  // without an instance or namespace the name is left alone
+  expect(dataFilePath(defs("data_use_instance"), undefined, "/tmp")).toBe("/tmp/keepalived.data");
+});
+
+test("json_version 1 is the bare array; 2 wraps it as {vrrp} and adds track_process", () => {
+  const v1 = defs("");
+  const one = JSON.parse(jsonDump(new VrrpRouter(v1), () => undefined, v1));
+  expect(Array.isArray(one)).toBe(true);
+  expect(one[0].data.iname).toBe("VI_1");
+
+  const v2 = defs("json_version 2");
+  const two = JSON.parse(jsonDump(new VrrpRouter(v2), () => undefined, v2));
+  // no vrrp_track_process: no track_process key, as keepalived leaves the list out
+  expect(Object.keys(two)).toEqual(["vrrp"]);
+  expect(two.vrrp).toEqual(one);
+
+  const withProc = config(`global_defs {
+  json_version 2
+}
+vrrp_track_process sshd {
+  process sshd -D
+  param_match initial
+  quorum 2
+  quorum_max 3
+  weight 10 reverse
+  fork_delay 2
+}
+vrrp_track_process cron {
+  process cron
+}
+${INSTANCE}`);
+  const state = (n: string) =>
+    n === "sshd" ? { count: 1, up: false, forkPending: true, terminatePending: false } : undefined;
+  const dump = JSON.parse(jsonDump(new VrrpRouter(withProc), () => undefined, withProc, state));
+  expect(dump.track_process).toEqual([
+    {
+      process: "sshd",
+      parameters: "-D",
+      param_match: "initial",
+      min_processes: 2,
+      max_processes: 3,
+      current_processes: 1,
+      have_quorum: false,
+      weight: -10,
+      terminate_delay: 0,
+      fork_delay: 2,
+      fork_delay_timer_running: true,
+      terminate_delay_timer_running: false,
+      // parameters imply full_command, as in keepalived's parser
+      full_command: true,
+    },
+    {
+      process: "cron",
+      param_match: "none",
+      min_processes: 1,
+      current_processes: 0,
+      have_quorum: false,
+      weight: 0,
+      terminate_delay: 0,
+      fork_delay: 0,
+      fork_delay_timer_running: false,
+      terminate_delay_timer_running: false,
+      full_command: false,
+    },
+  ]);
+});
