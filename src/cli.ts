@@ -207,7 +207,11 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const mode = startMode({
     dontFork: opts.has("dont-fork"),
     daemon: opts.has("daemon"),
-    terminal: process.stdin.isTTY === true && process.stdout.isTTY === true,
+    // read only when neither -n, -D nor a child decides: process.stdin builds a node
+    // ReadStream, ~7 ms of a daemon's start before its first advert (issue 20)
+    get terminal() {
+      return process.stdin.isTTY === true && process.stdout.isTTY === true;
+    },
     child: process.env.KEEL_CHILD !== undefined || bg !== undefined,
   });
   // keepalived reads its configuration, then forks (main.c: xdaemon after read_config_file)

@@ -261,6 +261,10 @@ export class Daemon {
     const early = this.early.signal === "SIGINT" && this.o.ignoreSigint ? undefined : this.early.signal;
     const pending = this.pendingStop ?? (early ? { reason: early, code: 0 } : undefined);
     if (pending) this.stop(pending.reason, pending.code);
+    // an address owner's first advert (RFC 5798 6.4.1: at once; keepalived times it out of
+    // INIT at once too): its timeout is due already, so it runs here instead of after the
+    // kernel timer's signal and the event loop's next turn (issue 20)
+    else this.driver?.runDue();
     return true;
   }
 

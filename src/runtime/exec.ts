@@ -4,13 +4,24 @@
  * group, a backslash escapes the next character) and executed directly, with no shell;
  * each script gets its own process group, so a timeout can end it and its children.
  */
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { splitCommand } from "../base/command";
 import type { RunOptions, RunResult } from "../check/run-script";
 import type { Script } from "../config/script";
 
 export { splitCommand };
+
+/**
+ * node:child_process when the first script runs, not when the daemon loads this file: it
+ * cost every start ~12 ms of CPU before the first advert (issue 20), and a daemon without
+ * a startup or notify script runs none before it. `require`: no await in runScript's
+ * synchronous start.
+ */
+let childProcess: typeof import("node:child_process") | undefined;
+function spawn(...args: Parameters<typeof import("node:child_process").spawn>) {
+  if (!childProcess) childProcess = require("node:child_process") as typeof import("node:child_process");
+  return childProcess.spawn(...args);
+}
 
 /** uid/gid of a user (and group) from /etc/passwd and /etc/group; undefined if unknown. */
 export function lookupIds(user: string, group?: string): { uid: number; gid: number } | undefined {

@@ -185,7 +185,7 @@ describe("isIP answers as node:net's (the config's keyword tables use it instead
       ":::",
       "1:::2",
     ];
-    for (const c of cases) expect([c, isIP(c)]).toEqual([c, nodeIsIP(c)]);
+    for (const c of cases) expect([c, isIP(c) as number]).toEqual([c, nodeIsIP(c)]);
   });
 
   test("random strings over the address alphabet", () => {
@@ -195,7 +195,7 @@ describe("isIP answers as node:net's (the config's keyword tables use it instead
       const len = 1 + (next() % 20);
       let s = "";
       for (let k = 0; k < len; k++) s += alphabet[next() % alphabet.length];
-      expect([s, isIP(s)]).toEqual([s, nodeIsIP(s)]);
+      expect([s, isIP(s) as number]).toEqual([s, nodeIsIP(s)]);
     }
   });
 });
