@@ -12,7 +12,6 @@
  * Every callback entry point runs under one error policy (daemon-faults.ts). The CLI
  * loads and checks the configuration; `runDaemon` is its entry.
  */
-import { realpathSync } from "node:fs";
 import { hostname, userInfo } from "node:os";
 import type { Logger } from "./log";
 import { sdNotify } from "../../native-bindings/unix-dgram";
@@ -54,6 +53,8 @@ import { netlinkBufs } from "./rx-bufs";
 import { BfdDriver, type BfdEvent } from "./bfd-driver";
 import { BfdLink } from "./bfd-link";
 import type { BfdNet } from "./bfd-net";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { realpathSync } = require("node:fs") as typeof import("node:fs");
 
 export interface DaemonOptions {
   config: KeelConfig;

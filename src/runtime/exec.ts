@@ -4,10 +4,11 @@
  * group, a backslash escapes the next character) and executed directly, with no shell;
  * each script gets its own process group, so a timeout can end it and its children.
  */
-import { readFileSync } from "node:fs";
 import { splitCommand } from "../base/command";
 import type { RunOptions, RunResult } from "../check/run-script";
 import type { Script } from "../config/script";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { readFileSync } = require("node:fs") as typeof import("node:fs");
 
 export { splitCommand };
 
