@@ -12,7 +12,6 @@
  * Every callback entry point runs under one error policy (daemon-faults.ts). The CLI
  * loads and checks the configuration; `runDaemon` is its entry.
  */
-import { hostname, userInfo } from "node:os";
 import type { Logger } from "./log";
 import { sdNotify } from "../../native-bindings/unix-dgram";
 import { kernelTimers } from "../../native-bindings/kernel-timer";
@@ -633,6 +632,8 @@ export class Daemon {
     const enabled = enabledModules(this.config, cl);
     if (!enabled.agent) return;
     const { SnmpAgent } = await import("../snmp/agent");
+    // node:os only with an agent (issue 20: every module a start loads costs it)
+    const { hostname, userInfo } = require("node:os") as typeof import("node:os");
     const host = { name: hostname(), user: userInfo().username };
     const paths = new Map<string, string>();
     // keepalived stores a script's program found in PATH and, unless use_symlink_paths, by its realpath
