@@ -13,13 +13,14 @@
  * the socket never receives; sending is unaffected because the kernel takes the frame's
  * protocol from sll_protocol (packet_snd).
  */
-import { readFileSync } from "node:fs";
 import { SyscallError, check, errno } from "./errno";
 import { garpFrame, unsolicitedNaFrame } from "./garp-frames";
 import { libc } from "./libc";
 import { parseIpv4, parseIpv6 } from "../src/base/ip";
 import { AF_PACKET, sockaddrLl } from "./structs";
 import { ifIndex } from "./vrrp-socket";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { readFileSync } = require("node:fs") as typeof import("node:fs");
 
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;

@@ -9,9 +9,10 @@
  * connections are made on this thread's event loop); threads started later (Bun's HTTP
  * client, Workers, children) inherit it, as a new thread inherits its creator's namespaces.
  */
-import { closeSync, openSync, readlinkSync } from "node:fs";
 import { dlopen, FFIType } from "bun:ffi";
 import { check } from "./errno";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { closeSync, openSync, readlinkSync } = require("node:fs") as typeof import("node:fs");
 
 const { i32 } = FFIType;
 const CLONE_NEWNET = 0x40000000;

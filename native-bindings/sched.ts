@@ -6,9 +6,10 @@
  * keel calls them from the JavaScript thread, which runs the timers and sends adverts.
  * A refusal throws SyscallError with the errno; the caller logs it and runs on.
  */
-import { readFileSync } from "node:fs";
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { check } from "./errno";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { readFileSync } = require("node:fs") as typeof import("node:fs");
 
 const { i32, u32, u64 } = FFIType;
 

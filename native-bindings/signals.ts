@@ -12,7 +12,7 @@
  * but works only when every thread blocks the signal, and Bun's threads exist before
  * keel runs.
  */
-import { dlopen, FFIType, toArrayBuffer } from "bun:ffi";
+import { toArrayBuffer } from "bun:ffi";
 import { check } from "./errno";
 import { libc } from "./libc";
 import { watchReadable } from "./readiness";
@@ -29,19 +29,8 @@ const MAP_ANONYMOUS = 0x20;
 const CODE_BYTES = 4096;
 
 let handler: number | undefined;
-let sys: ReturnType<typeof open> | undefined;
 let readFd = -1;
 const callbacks = new Map<number, () => void>();
-
-/** Only the daemon catches these signals: its own small table, opened then. */
-function open() {
-  const { i32, i64, u64, ptr } = FFIType;
-  return dlopen("libc.so.6", {
-    mmap: { args: [ptr, u64, i32, i32, i32, i64], returns: ptr },
-    mprotect: { args: [ptr, u64, i32], returns: i32 },
-    signal: { args: [i32, ptr], returns: ptr },
-  }).symbols;
-}
 
 /** A user-space address, not 0 and not MAP_FAILED / SIG_ERR ((void *)-1) */
 const isAddress = (p: number | null): p is number => typeof p === "number" && p > 0 && p < 2 ** 52;
@@ -53,13 +42,12 @@ function setup(): void {
   const fds = new Int32Array(2);
   check("pipe2", libc.pipe2(fds, O_NONBLOCK | O_CLOEXEC));
   readFd = fds[0]!;
-  sys ??= open();
-  const page = sys.mmap(null, CODE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  const page = libc.mmap(null, CODE_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (!isAddress(page)) throw new Error("mmap of the signal handler's page failed");
   new Uint8Array(toArrayBuffer(page, 0, CODE_BYTES)).set(code(fds[1]!));
   // executable and no longer writable; on aarch64 the kernel makes the instruction cache
   // see the new page when it first maps it executable (set_pte_at → __sync_icache_dcache)
-  check("mprotect", sys.mprotect(page, CODE_BYTES, PROT_READ | PROT_EXEC));
+  check("mprotect", libc.mprotect(page, CODE_BYTES, PROT_READ | PROT_EXEC));
   handler = page;
   const buf = new Uint8Array(64);
   watchReadable(readFd, () => {
@@ -77,6 +65,6 @@ export function onSignal(signum: number, cb: () => void): void {
   callbacks.set(signum, cb);
   // glibc's signal(): BSD semantics (SA_RESTART, the handler stays installed), as the C
   // handler had. It returns the previous one: SIG_DFL (null), SIG_IGN (1), ours, or SIG_ERR
-  const previous = sys?.signal(signum, handler as number) ?? null;
+  const previous = libc.signal(signum, handler as number);
   if (previous !== null && !isAddress(previous)) throw new Error(`cannot install a handler for signal ${signum}`);
 }

@@ -9,11 +9,12 @@
  * every URL it was built with; the runtime builds one probe per URL because keepalived
  * checks one URL per attempt (see schedule.ts).
  */
-import { readFileSync } from "node:fs";
 import type { HttpCheck, HttpUrl, RealServer, SslConfig, VirtualServer } from "../config/lvs/model";
 import { HttpResponseReader } from "./http-response";
 import { connectTarget, readUntil } from "./net-connect";
 import type { Probe, ProbeResult, ProbeTarget } from "./probe";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { readFileSync } = require("node:fs") as typeof import("node:fs");
 
 export interface HttpSite {
   vs: VirtualServer;

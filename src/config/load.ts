@@ -1,9 +1,10 @@
 /** Choose the reader by extension or `--format`: keepalived.conf text or TOML. */
-import { readFileSync } from "node:fs";
 import { Diagnostics } from "./diagnostics";
 import { type ParseOptions, type ParseResult, parseConf } from "./parse";
 import { memorySource } from "./source";
 import { parseTomlConfig } from "./toml";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { readFileSync } = require("node:fs") as typeof import("node:fs");
 
 export type ConfigFormat = "conf" | "toml";
 

@@ -3,7 +3,6 @@
  * typed model, then the checks across blocks. Every problem is a diagnostic; the
  * caller decides (keel -t exits non-zero on any error, a reload keeps the old config).
  */
-import { existsSync, readFileSync, statSync } from "node:fs";
 import { Diagnostics } from "./diagnostics";
 import { checkGlobal } from "./global/check";
 import { globalTopLevel } from "./global/keywords";
@@ -17,6 +16,8 @@ import { type ConfigSource, diskSource } from "./source";
 import { type Lexeme, TreeBuilder, tokenize } from "./tree";
 import { checkVrrp } from "./vrrp/check";
 import { vrrpTopLevel } from "./vrrp/keywords";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { existsSync, readFileSync, statSync } = require("node:fs") as typeof import("node:fs");
 
 export const topLevel: BlockSpec<KeelConfig> = {
   name: "the top level",

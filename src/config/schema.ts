@@ -5,11 +5,11 @@
  * Handlers report through `Ctx`, which turns every bad value into a diagnostic at the
  * offending token and returns `undefined`, so one mistake never hides the next.
  */
-import { isIP } from "node:net";
 import { type Diagnostics, type SourceLoc, didYouMean, formatLoc } from "./diagnostics";
 import { NOT_APPLIED_WORDS, notApplied } from "./not-applied";
 import { Origins } from "./origins";
 import type { Node, Token } from "./tree";
+import { isIP } from "../base/ip";
 
 export type Handler<T> = (c: Ctx, n: Node, target: T) => void;
 

@@ -2,8 +2,9 @@
  * Where config text comes from. The preprocessor asks this interface for files and
  * globs so tests can run it on an in-memory tree; `diskSource` is the real one.
  */
-import { closeSync, openSync, readSync, realpathSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { closeSync, openSync, readSync, realpathSync, statSync } = require("node:fs") as typeof import("node:fs");
 
 export interface ConfigSource {
   /**

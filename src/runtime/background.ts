@@ -16,7 +16,8 @@
  * fails (pid file held by a live keel, socket in use, ...) ends the starter with the
  * daemon's exit status and its error text on stderr.
  */
-import { closeSync, writeSync } from "node:fs";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { closeSync, writeSync } = require("node:fs") as typeof import("node:fs");
 
 /** The marker: the readiness pipe's fd in the background process. */
 export const BACKGROUND_ENV = "KEEL_BACKGROUND";

@@ -8,7 +8,6 @@
  * track_file values; ha_suspend pauses a virtual server's checkers while its address is
  * not on this host.
  */
-import { readFileSync } from "node:fs";
 import type { Logger } from "./log";
 import { createProbe } from "../check";
 import { type BfdCheckState, bfdCheckAlert, bfdCheckEvent, initialBfdCheck } from "../check/bfd";
@@ -30,6 +29,8 @@ import { runScript } from "./exec";
 import type { RsRequest } from "./rs-names";
 import type { IpvsPort } from "./ipvs-port";
 import { LvsNotifier } from "./lvs-notify";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { readFileSync } = require("node:fs") as typeof import("node:fs");
 
 interface Slot {
   v: number;

@@ -18,7 +18,6 @@
  * (the auth-mismatch flag) without revealing one; PASS travels in clear text in every
  * advert anyway (RFC 3768 §5.3.6.1), so this leaks nothing the wire does not.
  */
-import { createHash } from "node:crypto";
 import type { InstanceParams } from "../vrrp/params";
 
 export interface SharedConfig {
@@ -31,7 +30,9 @@ export interface SharedConfig {
   authHash?: string;
 }
 
-const short = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
+// Bun's hasher, not node:crypto's createHash: node:crypto brings node:stream into every
+// start that loads the control server (issue 20); the digest is the same SHA-256
+const short = (s: string) => new Bun.CryptoHasher("sha256").update(s).digest("hex").slice(0, 16);
 
 export function sharedConfig(p: InstanceParams): SharedConfig {
   const addr = (v: { address: string; prefix: number }) => `${v.address}/${v.prefix}`;

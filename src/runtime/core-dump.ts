@@ -5,9 +5,10 @@
  * old pattern to write back when the daemon stops. As in keepalived, a failure is one log
  * line and the daemon runs on; a crash of the daemon itself leaves the new pattern set.
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import type { Logger } from "./log";
 import { setCoreLimitUnlimited } from "../../native-bindings/rlimit";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { readFileSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
 
 const CORE_PATTERN = "/proc/sys/kernel/core_pattern";
 

@@ -12,8 +12,6 @@
  * Every callback entry point runs under one error policy (daemon-faults.ts). The CLI
  * loads and checks the configuration; `runDaemon` is its entry.
  */
-import { realpathSync } from "node:fs";
-import { hostname, userInfo } from "node:os";
 import type { Logger } from "./log";
 import { sdNotify } from "../../native-bindings/unix-dgram";
 import { kernelTimers } from "../../native-bindings/kernel-timer";
@@ -56,6 +54,8 @@ import { netlinkBufs } from "./rx-bufs";
 import { BfdDriver, type BfdEvent } from "./bfd-driver";
 import { BfdLink } from "./bfd-link";
 import type { BfdNet } from "./bfd-net";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { realpathSync } = require("node:fs") as typeof import("node:fs");
 
 export interface DaemonOptions {
   config: KeelConfig;
@@ -268,6 +268,10 @@ export class Daemon {
     const early = this.early.signal === "SIGINT" && this.o.ignoreSigint ? undefined : this.early.signal;
     const pending = this.pendingStop ?? (early ? { reason: early, code: 0 } : undefined);
     if (pending) this.stop(pending.reason, pending.code);
+    // an address owner's first advert (RFC 5798 6.4.1: at once; keepalived times it out of
+    // INIT at once too): its timeout is due already, so it runs here instead of after the
+    // kernel timer's signal and the event loop's next turn (issue 20)
+    else this.driver?.runDue();
     return true;
   }
 
@@ -686,6 +690,8 @@ export class Daemon {
     const enabled = enabledModules(this.config, cl);
     if (!enabled.agent) return;
     const { SnmpAgent } = await import("../snmp/agent");
+    // node:os only with an agent (issue 20: every module a start loads costs it)
+    const { hostname, userInfo } = require("node:os") as typeof import("node:os");
     const host = { name: hostname(), user: userInfo().username };
     const paths = new Map<string, string>();
     // keepalived stores a script's program found in PATH and, unless use_symlink_paths, by its realpath

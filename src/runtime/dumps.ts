@@ -5,12 +5,14 @@
  * every counter it keeps, including the ones keepalived 2.2's text does not print
  * (checksum, version, VRID errors, packets dropped before an instance).
  */
-import { writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { KeelConfig } from "../config/model";
 import type { VrrpRouter } from "../vrrp/router";
 import { vmacName } from "./vmac-name";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { writeFileSync } = require("node:fs") as typeof import("node:fs");
+/** node:os when a dump is written, not when the daemon loads this file (issue 20) */
+const tmpdir = () => (require("node:os") as typeof import("node:os")).tmpdir();
 
 export function statsText(router: VrrpRouter): string {
   const out: string[] = [];

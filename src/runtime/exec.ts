@@ -4,14 +4,26 @@
  * group, a backslash escapes the next character) and executed directly, with no shell;
  * each script gets its own process group, so a timeout can end it and its children.
  */
-import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { splitCommand } from "../base/command";
 import type { RunOptions, RunResult } from "../check/run-script";
 import type { GlobalDefs } from "../config/global/model";
 import type { Script } from "../config/script";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { readFileSync } = require("node:fs") as typeof import("node:fs");
 
 export { splitCommand };
+
+/**
+ * node:child_process when the first script runs, not when the daemon loads this file: it
+ * cost every start ~12 ms of CPU before the first advert (issue 20), and a daemon without
+ * a startup or notify script runs none before it. `require`: no await in runScript's
+ * synchronous start.
+ */
+let childProcess: typeof import("node:child_process") | undefined;
+function spawn(...args: Parameters<typeof import("node:child_process").spawn>) {
+  if (!childProcess) childProcess = require("node:child_process") as typeof import("node:child_process");
+  return childProcess.spawn(...args);
+}
 
 /** uid/gid of a user (and group) from /etc/passwd and /etc/group; undefined if unknown. */
 export function lookupIds(user: string, group?: string): { uid: number; gid: number } | undefined {

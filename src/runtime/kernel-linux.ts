@@ -7,7 +7,6 @@
  * This file is the boundary where native-bindings' exceptions (SyscallError,
  * NetlinkError) become KernelError values (kernel.ts): no method here throws.
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import { type GarpSender, openGarpSender } from "../../native-bindings/garp";
 import {
   type AddressSpec,
@@ -36,6 +35,8 @@ import {
   attemptEffect,
   kernelError,
 } from "./kernel";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { readFileSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
 
 /**
  * Datagrams read from one VRRP socket per event-loop turn. A turn of 64 costs well under

@@ -11,7 +11,8 @@
  * (issue 20). The JSON lines keep pino's shape: level label, epoch-ms time, pid, the
  * fields given, msg.
  */
-import { openSync, writeSync } from "node:fs";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { openSync, writeSync } = require("node:fs") as typeof import("node:fs");
 
 /**
  * What keel's code calls on a log: a message, optionally after structured fields (kept

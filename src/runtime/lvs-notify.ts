@@ -5,7 +5,6 @@
  * lvs_notify_fifo, and SMTP alerts with keepalived's subjects. Runs in the checker
  * process, which holds the FIFOs open itself as keepalived's checker child does.
  */
-import { closeSync, writeSync } from "node:fs";
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { Script } from "../config/script";
@@ -13,6 +12,8 @@ import type { LvsEvent, RsState, VsState } from "../lvs/pool";
 import { runScript, scriptUserOptions } from "./exec";
 import { openFifo } from "./notify";
 import { SmtpAlerter } from "./smtp";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { closeSync, writeSync } = require("node:fs") as typeof import("node:fs");
 
 export class LvsNotifier {
   private readonly fifos: number[] = [];

@@ -11,7 +11,9 @@
  * naming it and what is wrong: the daemon refuses to start rather than forget a hold
  * (a node under maintenance taking the VIPs back is the failure this file exists to stop).
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from "node:fs";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } =
+  require("node:fs") as typeof import("node:fs");
 
 export interface MaintenanceEntry {
   /** epoch ms it was turned on */

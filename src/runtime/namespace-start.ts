@@ -5,10 +5,11 @@
  * and the run paths (run-paths.ts) follow the namespace and `instance`. The daemon and
  * its checker process both call this first, as keepalived's children inherit it.
  */
-import { mkdirSync } from "node:fs";
 import type { KeelConfig } from "../config/model";
 import type { Logger } from "./log";
 import { type RunPaths, runPaths, validNamespaceName } from "./run-paths";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { mkdirSync } = require("node:fs") as typeof import("node:fs");
 
 export interface NamespaceStart {
   /** the namespace entered, if any */

@@ -5,13 +5,15 @@
  * the priority; and a line on the notify FIFOs (global notify_fifo and vrrp_notify_fifo):
  * `INSTANCE "VI_1" MASTER 100`.
  */
-import { closeSync, constants, existsSync, openSync, statSync, writeSync } from "node:fs";
 import type { Logger } from "./log";
 import type { Script } from "../config/script";
 import type { KeelConfig } from "../config/model";
 import type { Action } from "../vrrp/types";
 import { runScript, scriptUserOptions } from "./exec";
 import { SmtpAlerter } from "./smtp";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { closeSync, constants, existsSync, openSync, statSync, writeSync } =
+  require("node:fs") as typeof import("node:fs");
 
 type Notify = Extract<Action, { type: "notify" }>;
 

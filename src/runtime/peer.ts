@@ -5,8 +5,9 @@
  * it ("root (uid 0, pid 4242)"). Over `keel control --stdio` (ssh, exec:) the peer is the
  * bridge process, run as the user the transport logged in as.
  */
-import { readFileSync } from "node:fs";
 import { peerCredentials } from "../../native-bindings/unix-stream";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { readFileSync } = require("node:fs") as typeof import("node:fs");
 
 export interface Peer {
   uid?: number;

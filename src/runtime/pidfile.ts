@@ -4,7 +4,8 @@
  * already running"). keel is one process, so the main and the VRRP pid files hold the
  * same pid; keepalived's default paths keep systemd units (PIDFile=) working unchanged.
  */
-import { existsSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { existsSync, readFileSync, unlinkSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
 
 export const DEFAULT_PID_FILE = "/run/keepalived.pid";
 export const DEFAULT_VRRP_PID_FILE = "/run/keepalived_vrrp.pid";

@@ -16,10 +16,11 @@
  * and at each reload, unless `-U/--umask` gave one ("umask command line option specified,
  * ignoring config option").
  */
-import { readFileSync } from "node:fs";
 import type { GlobalDefs } from "../config/global/model";
 import type { Logger } from "./log";
 import { setThreadName } from "../../native-bindings/sched";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { readFileSync } = require("node:fs") as typeof import("node:fs");
 
 export type IdentityRole = "vrrp" | "checker" | "bfd";
 

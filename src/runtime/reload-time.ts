@@ -6,9 +6,11 @@
  * removed, unless `reload_repeat` is set and only a time of day was given: then the same
  * time tomorrow is next (keepalived re-reads the file as the reload restarts the monitor).
  */
-import { readFileSync, unlinkSync, type FSWatcher, watch } from "node:fs";
+import type { FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { Logger } from "./log";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { readFileSync, unlinkSync, watch } = require("node:fs") as typeof import("node:fs");
 
 export type ReloadTime = { ok: true; at: number; dateSpecified: boolean } | { ok: false; why: string };
 

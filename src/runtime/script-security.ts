@@ -7,7 +7,7 @@
  * insecure"); without it, it runs and keepalived warns "SECURITY VIOLATION".
  */
 import { entriesOf } from "../base/values";
-import { type Stats, existsSync, lstatSync, realpathSync, statSync } from "node:fs";
+import type { Stats } from "node:fs";
 import { join } from "node:path";
 import type { Logger } from "./log";
 import type { Diagnostics, SourceLoc } from "../config/diagnostics";
@@ -16,6 +16,8 @@ import type { KeelConfig } from "../config/model";
 import type { Origins } from "../config/schema";
 import type { Script } from "../config/script";
 import { lookupIds, splitCommand } from "./exec";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { existsSync, lstatSync, realpathSync, statSync } = require("node:fs") as typeof import("node:fs");
 
 export interface SecurityResult {
   notFound: boolean;

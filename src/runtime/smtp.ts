@@ -6,10 +6,11 @@
  * Entering MASTER state" and keepalived's one-line body. A failed send is logged, never
  * retried into a backlog.
  */
-import { hostname } from "node:os";
 import type { Transporter } from "nodemailer";
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
+/** node:os with the first mail: notify.ts loads this file at every start (issue 20) */
+const hostname = () => (require("node:os") as typeof import("node:os")).hostname();
 
 const WORDS: Record<string, { subject: string; instance: string; group: string }> = {
   MASTER: {

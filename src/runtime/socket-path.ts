@@ -18,10 +18,13 @@
  *   to the public one (link() fails when the path exists: no race with another daemon
  *   binding it meanwhile); Bun's unlink then only hits the private name, already gone.
  */
-import { type Stats, chmodSync, linkSync, lstatSync, mkdirSync, realpathSync, statSync, unlinkSync } from "node:fs";
+import type { Stats } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { probeUnixStream } from "../../native-bindings/unix-stream";
 import { pathPrefixes, unsafeComponent } from "./script-security";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { chmodSync, linkSync, lstatSync, mkdirSync, realpathSync, statSync, unlinkSync } =
+  require("node:fs") as typeof import("node:fs");
 
 /** sizeof(sockaddr_un.sun_path) - 1: the longest path bind() and connect() take */
 const SUN_PATH_MAX = 107;

@@ -4,8 +4,9 @@
  * takes the larger of the two, the boot delay counted from the host's boot (/proc/uptime),
  * so a daemon started late after boot is not delayed by it at all.
  */
-import { readFileSync } from "node:fs";
 import type { GlobalDefs } from "../config/global/model";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const { readFileSync } = require("node:fs") as typeof import("node:fs");
 
 /** Seconds since boot, or undefined when /proc/uptime cannot be read (the boot delay is then ignored, as keepalived). */
 export function readUptime(): number | undefined {

@@ -8,8 +8,15 @@
  *   every second (keepalived follows the proc connector); up while the count is within
  *   quorum..quorum_max, with fork_delay / terminate_delay before a change counts.
  */
-import {
-  type FSWatcher,
+import type { FSWatcher } from "node:fs";
+import { basename, dirname } from "node:path";
+import type { Logger } from "./log";
+import type { KeelConfig } from "../config/model";
+import type { TrackProcess } from "../config/vrrp/model";
+import type { TrackChange } from "../vrrp/track-board";
+import { TRACK_FILE_READ_MAX, parseTrackFileValue } from "../vrrp/tracking";
+// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+const {
   closeSync,
   constants,
   existsSync,
@@ -20,13 +27,7 @@ import {
   readdirSync,
   watch,
   writeFileSync,
-} from "node:fs";
-import { basename, dirname } from "node:path";
-import type { Logger } from "./log";
-import type { KeelConfig } from "../config/model";
-import type { TrackProcess } from "../config/vrrp/model";
-import type { TrackChange } from "../vrrp/track-board";
-import { TRACK_FILE_READ_MAX, parseTrackFileValue } from "../vrrp/tracking";
+} = require("node:fs") as typeof import("node:fs");
 
 export class ExternalTrackers {
   private readonly watchers: FSWatcher[] = [];

@@ -918,6 +918,17 @@ export class VrrpDriver {
     }
   }
 
+  /**
+   * Run the engine's timeout now if it is due already (the start's: an address owner's
+   * Master_Down at 0), rather than when the kernel timer's signal is read on the event
+   * loop's next turn; a timer not yet due stays armed.
+   */
+  runDue(): void {
+    if (this.stopped || this.timer === undefined || this.timerAt > this.now()) return;
+    this.timers.clear(this.timer);
+    this.onTimer();
+  }
+
   private onTimer(): void {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;

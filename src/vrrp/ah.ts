@@ -24,13 +24,13 @@
  *
  * Sans-I/O: node:crypto's HMAC is computation, not I/O.
  */
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { ipv4ToNumber, parseIpv4 } from "../base/ip";
 import { finish, sum16 } from "./checksum";
 import {
   AH_LEN,
   type AddrInput,
   authPassBytes,
+  constantTimeEqual,
   IPPROTO_AH,
   IPPROTO_VRRP,
   type Ipv4Packet,
@@ -42,6 +42,16 @@ export const VRRP_TOS = 0xc0;
 /** RFC 3768 5.2.3 / RFC 5798 5.1.1.3 */
 export const VRRP_TTL = 255;
 const ICV_LEN = 12;
+
+/**
+ * node:crypto (HMAC-MD5) with the first AH packet, not when the engine loads: it brings
+ * node:stream into every start, ~15 ms of CPU before the first advert (issue 20).
+ */
+let nodeCrypto: typeof import("node:crypto") | undefined;
+function crypto(): typeof import("node:crypto") {
+  if (!nodeCrypto) nodeCrypto = require("node:crypto") as typeof import("node:crypto");
+  return nodeCrypto;
+}
 
 export interface AhOptions {
   /** a unicast instance: keepalived zeroes the TTL in the ICV input only then */
@@ -72,7 +82,7 @@ export function computeIcv(
   if (opts.unicast) ip[8] = 0; // TTL
   const ah = Uint8Array.from(ahHeader.subarray(0, AH_LEN));
   ah.fill(0, 12, AH_LEN);
-  const mac = createHmac("md5", keyBytes(key)).update(ip).update(ah).update(payload).digest();
+  const mac = crypto().createHmac("md5", keyBytes(key)).update(ip).update(ah).update(payload).digest();
   return new Uint8Array(mac.buffer, mac.byteOffset, ICV_LEN).slice();
 }
 
@@ -92,7 +102,7 @@ export function verifyIpv4Ah(
   if (!ah) return { ok: false, error: { code: "no-ah", message: "no AH header (IP protocol is not 51)" } };
   const h = pkt.headerLength;
   const icv = computeIcv(pkt.packet.subarray(0, h), pkt.packet.subarray(h, h + AH_LEN), pkt.payload, key, opts);
-  if (ah.icv.length !== ICV_LEN || !timingSafeEqual(icv, ah.icv)) {
+  if (ah.icv.length !== ICV_LEN || !constantTimeEqual(icv, ah.icv)) {
     return {
       ok: false,
       error: { code: "auth-mismatch", message: "IPSEC-AH HMAC-MD5 ICV mismatch (bad password or altered packet)" },

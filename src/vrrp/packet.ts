@@ -38,7 +38,6 @@
  * - Not the codec's job (needs instance state): TTL/hop limit 255, matching VRID,
  *   auth type and password, interval mismatch, AH sequence numbers, unicast peers.
  */
-import { timingSafeEqual } from "node:crypto";
 import { IPPROTO_AH } from "../base/vrrp";
 import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "../base/ip";
 import { finish, IPPROTO_VRRP, pseudoHeaderSum, sum16 } from "./checksum";
@@ -144,11 +143,23 @@ export function authPassBytes(pass: string): Uint8Array {
   return out;
 }
 
+/**
+ * Equal bytes, in time that depends on the length only (keepalived's memcmp_constant_time).
+ * Here rather than node:crypto's timingSafeEqual: node:crypto brings node:stream into
+ * every start, ~15 ms of CPU before the first advert (issue 20).
+ */
+export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
 /** Does a v2 PASS advert carry `pass`? Constant time, as keepalived's memcmp_constant_time. */
 export function authPassMatches(advert: Pick<Advert, "authData">, pass: string): boolean {
   const got = advert.authData;
   if (!got || got.length !== AUTH_DATA_LEN) return false;
-  return timingSafeEqual(got, authPassBytes(pass));
+  return constantTimeEqual(got, authPassBytes(pass));
 }
 
 function addrBytes(a: AddrInput, family: 4 | 6): Uint8Array | undefined {

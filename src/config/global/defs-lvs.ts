@@ -2,10 +2,9 @@
  * global_defs keywords for IPVS: the connection sync daemon, protocol timeouts and
  * flushing (keepalived core/global_parser.c).
  */
-import { isIP } from "node:net";
 import { type Ctx, type Keyword, quote } from "../schema";
 import type { Token } from "../tree";
-import { isMulticast } from "../../base/ip";
+import { isIP, isMulticast } from "../../base/ip";
 import { bareAddress, flag } from "./helpers";
 import { deprecated } from "./defs-process";
 import type { GlobalDefs, LvsSyncDaemon, LvsTimeouts } from "./model";

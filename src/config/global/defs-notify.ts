@@ -2,12 +2,12 @@
  * global_defs keywords for telling the world: router_id, e-mail alerts, notify FIFOs,
  * SNMP and DBus (keepalived core/global_parser.c).
  */
-import { isIP } from "node:net";
 import { type Keyword, boolField, emitList, emitScalar, quote } from "../schema";
 import type { Token } from "../tree";
 import { TIMER_HZ, UINT_MAX, bareAddress, flag, isHostName, timerField, wordField } from "./helpers";
 import { deprecated, onceScript } from "./defs-process";
 import type { GlobalDefs, NotifyFifo } from "./model";
+import { isIP } from "../../base/ip";
 
 type K = Keyword<GlobalDefs>;
 

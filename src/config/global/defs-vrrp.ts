@@ -3,10 +3,9 @@
  * ARP/NA timing, protocol strictness, receive buffers and the VRRP firewall
  * (vrrp_iptables/vrrp_ipsets/nftables) - keepalived core/global_parser.c.
  */
-import { isIP } from "node:net";
 import { type Ctx, type Emitter, type Keyword, boolField, emitScalar, intField, quote } from "../schema";
 import type { Token } from "../tree";
-import { isLinkLocalMulticast6, isMulticast } from "../../base/ip";
+import { isIP, isLinkLocalMulticast6, isMulticast } from "../../base/ip";
 import { TIMER_HZ, UINT_MAX, bareAddress, flag, timerToken, wordArg, wordField } from "./helpers";
 import { deprecated } from "./defs-process";
 import { type GlobalDefs, createGlobalDefs } from "./model";

@@ -3,8 +3,16 @@
  * ranges of virtual_server_group (keepalived check_data.c alloc_vsg_entry and
  * lib/utils.c inet_stor).
  */
-import { isIP } from "node:net";
-import { formatIpv4, formatIpv6, ipv4ToNumber, numberToIpv4, parseIpv4, parseIpv6, withoutZone } from "../../base/ip";
+import {
+  formatIpv4,
+  formatIpv6,
+  ipv4ToNumber,
+  isIP,
+  numberToIpv4,
+  parseIpv4,
+  parseIpv6,
+  withoutZone,
+} from "../../base/ip";
 
 export type Family = 4 | 6;
 

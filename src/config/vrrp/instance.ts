@@ -3,8 +3,7 @@
  * Ranges, defaults and messages follow the handlers there; cross-instance checks
  * (families, versions, VRIDs, references) are in check.ts.
  */
-import { isIP } from "node:net";
-import { isLinkLocalMulticast6, isMulticast } from "../../base/ip";
+import { isIP, isLinkLocalMulticast6, isMulticast } from "../../base/ip";
 import {
   type BlockSpec,
   type Ctx,

@@ -3,6 +3,7 @@
  * layer shares (multicast, link-local, IPv4 as a number).
  */
 import { describe, expect, test } from "bun:test";
+import { isIP as nodeIsIP } from "node:net";
 import { mulberry32u } from "../../../src/base/random";
 import {
   canonicalIp,
@@ -10,6 +11,7 @@ import {
   formatIpv4,
   formatIpv6,
   ipv4ToNumber,
+  isIP,
   isLinkLocal6,
   isLinkLocalMulticast6,
   isMulticast,
@@ -139,5 +141,61 @@ describe("address classes", () => {
     expect(withoutZone("fe80::1%eth0")).toBe("fe80::1");
     expect(withoutZone("10.0.0.1%x")).toBe("10.0.0.1%x");
     expect(withoutZone("::1")).toBe("::1");
+  });
+});
+
+describe("isIP answers as node:net's (the config's keyword tables use it instead)", () => {
+  test("a corpus of edge cases", () => {
+    const cases = [
+      "1.2.3.4",
+      "0.0.0.0",
+      "01.2.3.4",
+      "1.2.3.04",
+      "00.0.0.0",
+      "1.2.3",
+      "256.1.1.1",
+      "1.2.3.4/24",
+      " 1.2.3.4",
+      "1.2.3.4 ",
+      "1.2.3.4%eth0",
+      "",
+      "abc",
+      "::",
+      "::1",
+      "FE80::A",
+      "::ffff:1.2.3.4",
+      "::1.2.3.4",
+      "1:2:3:4:5:6:1.2.3.4",
+      "1:2:3:4:5:6:7:8",
+      "1:2:3:4:5:6:7:8:9",
+      "1:2:3:4:5:6:7::",
+      "::2:3:4:5:6:7:8",
+      "1::2::3",
+      "12345::",
+      "fe80::1%eth0",
+      "fe80::1%1",
+      "fe80::1%25eth0",
+      "fe80::1%",
+      "fe80::1%eth0%x",
+      "fe80::1%a.b:c-d",
+      "fe80::1%eth 0",
+      "%eth0",
+      "1.2.3.4%",
+      "::%x",
+      ":::",
+      "1:::2",
+    ];
+    for (const c of cases) expect([c, isIP(c) as number]).toEqual([c, nodeIsIP(c)]);
+  });
+
+  test("random strings over the address alphabet", () => {
+    const next = mulberry32u(20);
+    const alphabet = "0123456789abcdefABCDEF:.%-ez";
+    for (let i = 0; i < 20_000; i++) {
+      const len = 1 + (next() % 20);
+      let s = "";
+      for (let k = 0; k < len; k++) s += alphabet[next() % alphabet.length];
+      expect([s, isIP(s) as number]).toEqual([s, nodeIsIP(s)]);
+    }
   });
 });

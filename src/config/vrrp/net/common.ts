@@ -4,9 +4,9 @@
  * times), and for routes and rules the family they settle on, the option loop and the
  * options both take (inet/inet6, tos, realms, no_track, track_group).
  */
-import { isIP } from "node:net";
 import type { Ctx } from "../../schema";
 import type { Token } from "../../tree";
+import { isIP } from "../../../base/ip";
 
 export type Family = 4 | 6;
 

@@ -4,7 +4,7 @@
  * after a diagnostic at the offending word. Each option is one handler in ROUTE_OPTIONS;
  * the words no handler takes are the route type and destination (`routeDestination`).
  */
-import { isIP } from "node:net";
+import { isIP } from "../../../base/ip";
 import { didYouMean as didYouMeanImpl } from "../../diagnostics";
 import type { Ctx } from "../../schema";
 import type { Token } from "../../tree";
