@@ -34,8 +34,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   linkbeat_interfaces: LINKBEAT,
   linkbeat_use_polling: LINKBEAT,
   namespace_with_ipsets: NAMESPACE,
-  track_group: "keel does not apply track groups; the instances track as if the block were absent",
-  "track_group.group": "keel does not apply track groups; the instances track as if the block were absent",
 
   // global_defs
   "global_defs.config_save_dir": "keel does not save copies of the configuration; the keyword is ignored",
@@ -115,6 +113,8 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
 export const APPLIED_INDIRECTLY: Readonly<Record<string, string>> = {
   "global_defs.random_seed":
     "config/load.ts reads the file again after seeding ${_RANDOM} with it (glibc's random(), base/glibc-random.ts): repeatable values, where keepalived 2.2.7's VRRP child gets other values on each start",
+  track_group:
+    "src/vrrp/track-board.ts and runtime/vrrp-driver.ts read it through staticTrackInterfaces() / staticsToRestore() (config/vrrp/static-track.ts)",
   "global_defs.vrrp_version": "src/vrrp/params.ts reads it through effectiveVersion() (config/vrrp/check.ts)",
   "vrrp_instance.native_ipv6": "src/vrrp/params.ts reads it through instanceFamily() (config/vrrp/check.ts)",
   "vrrp_instance.no_virtual_ipaddress":

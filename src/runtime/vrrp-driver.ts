@@ -16,6 +16,9 @@
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { Route, Rule, VirtualAddress, VrrpInstance } from "../config/vrrp/model";
+import { staticTrackInterfaces, staticsToRestore } from "../config/vrrp/static-track";
+import { emitAddress } from "../config/vrrp/net/address";
+import { emitRoute } from "../config/vrrp/net/route";
 import type { Instance } from "../vrrp/instance";
 import { type RxPacket, VrrpRouter } from "../vrrp/router";
 import { advertPackets } from "../vrrp/transmit";
@@ -601,6 +604,8 @@ export class VrrpDriver {
     for (const v of Object.values(this.opts.config.vrrpInstances)) {
       if (v.interface !== undefined) names.add(v.interface);
       for (const t of v.trackInterfaces) names.add(t.name);
+      for (const n of staticTrackInterfaces(this.opts.config, this.opts.config.globalDefs.defaultInterface, v.name))
+        names.add(n);
     }
     return names;
   }
@@ -1003,15 +1008,60 @@ export class VrrpDriver {
       return;
     }
     this.addrs = this.addrs.filter((x) => !sameAddr(x, a));
+    this.restoreStaticAddress(a);
     this.sourcesChanged();
     this.restoreVips();
   }
 
+  /**
+   * keepalived keepalived_netlink.c netlink_if_address_filter: RTM_DELADDR of a static
+   * address (not `no_track`) adds it again at once ("Restoring deleted static address").
+   */
+  private restoreStaticAddress(gone: IfAddress): void {
+    if (this.deferredStart || this.stopped) return;
+    const ifname = this.linksByIndex.get(gone.ifindex)?.name;
+    if (ifname === undefined) return;
+    const c = this.opts.config;
+    for (const a of staticsToRestore(c, c.globalDefs.defaultInterface, ifname).addresses) {
+      if (a.address !== gone.address || a.prefix !== gone.prefixLen) continue;
+      const err = this.kernel.vip("add", a, gone.ifindex);
+      if (err) this.failed(err, `static:${a.address}`, `cannot restore static address ${a.address}/${a.prefix}`);
+      else this.log.info(`Restoring deleted static address ${staticWords(a, ifname)}`);
+    }
+  }
+
   private linkChanged(name: string, up: boolean): void {
+    if (up) this.restoreStatics(name);
     if (this.deferredStart || !this.trackedInterfaces().has(name)) return;
     this.log.info(`Netlink reports ${name} ${up ? "up" : "down"}`);
     this.router.handleTrack({ kind: "interface", name, up }, this.now());
     this.pump();
+  }
+
+  /**
+   * keepalived vrrp_if.c interface_up → static_track_group_reinstate_config: an interface
+   * that comes up gets its static addresses and routes (not `no_track`) again, since the
+   * kernel dropped its IPv4 routes (and IPv6 addresses) when it went down. An address the
+   * kernel kept is added again harmlessly (the kernel layer takes EEXIST as done).
+   */
+  private restoreStatics(ifname: string): void {
+    if (this.deferredStart || this.stopped) return;
+    const c = this.opts.config;
+    const { addresses, routes } = staticsToRestore(c, c.globalDefs.defaultInterface, ifname);
+    if (addresses.length === 0 && routes.length === 0) return;
+    const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex;
+    const ifindex = ifindexOf(ifname);
+    if (ifindex === undefined) return;
+    for (const a of addresses) {
+      const err = this.kernel.vip("add", a, ifindex);
+      if (err) this.failed(err, `static:${a.address}`, `cannot restore static address ${a.address}/${a.prefix}`);
+      else this.log.info(`Restoring deleted static address ${staticWords(a, ifname)}`);
+    }
+    for (const r of routes) {
+      const err = this.kernel.route("add", r, ifindexOf);
+      if (err) this.failed(err, `static:${r.dst}`, `cannot restore static route ${r.dst}`);
+      else this.log.info(`Restoring deleted static route ${emitRoute(r) ?? r.dst}`);
+    }
   }
 
   private reopenChannelsFor(ifname: string): void {
@@ -1609,6 +1659,12 @@ function logOrder(actions: Action[]): Action[] {
 /** An address as `held` and `releasing` key it. */
 function socketName(w: WantedChannel): string {
   return `the VRRP socket on ${w.ifname} (IPv${w.family}, proto ${w.proto})`;
+}
+
+/** A static address as its config line, with the interface it went on (keepalived names it too). */
+function staticWords(a: VirtualAddress, ifname: string): string {
+  const line = emitAddress(a) ?? `${a.address}/${a.prefix}`;
+  return a.dev === undefined ? `${line} dev ${ifname}` : line;
 }
 
 function addrKey(a: IfAddress): string {
