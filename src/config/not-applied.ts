@@ -90,8 +90,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.linkbeat_use_polling": LINKBEAT,
   "vrrp_instance.lvs_sync_daemon_interface":
     "keel runs the IPVS sync daemon only from global_defs lvs_sync_daemon; the keyword is ignored",
-  "vrrp_instance.old_unicast_checksum":
-    "keel computes unicast VRRPv3 checksums the current way; the keyword is ignored",
   "vrrp_instance.timer_expired_backup":
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.thread_timer_expired":

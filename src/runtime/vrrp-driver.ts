@@ -1306,6 +1306,13 @@ export class VrrpDriver {
         if (o.log) this.log[o.log.level](o.log.fields, o.log.line);
         return;
       }
+      case "old-checksum":
+        // keepalived vrrp_check_packet's line, when the instance switches
+        this.log.info(
+          { instance: a.instance, event: "old-checksum", from: a.from },
+          `(${a.instance}) Setting unicast VRRPv3 checksum to old version`,
+        );
+        return;
       case "master-rx-lower-pri": {
         // keepalived vrrp_state_master_rx's line, once per answer: the engine answers a
         // peer at most once per advert interval, and says how many it left unanswered
