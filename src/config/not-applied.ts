@@ -94,7 +94,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.thread_timer_expired":
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
-  "vrrp_instance.track_src_ip": "keel does not watch the source address for changes; the keyword is ignored",
   "vrrp_instance.v3_checksum_as_v2":
     "keel computes VRRPv3 checksums over the IPv4 pseudo-header as RFC 5798 says; the keyword is ignored",
   "vrrp_instance.vrf":

@@ -16,6 +16,7 @@
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { Route, Rule, VirtualAddress, VrrpInstance } from "../config/vrrp/model";
+import { canonicalIp } from "../base/ip";
 import { staticTrackInterfaces, staticsToRestore } from "../config/vrrp/static-track";
 import { emitAddress } from "../config/vrrp/net/address";
 import { emitRoute } from "../config/vrrp/net/route";
@@ -611,6 +612,28 @@ export class VrrpDriver {
   }
 
   /**
+   * `track_src_ip`, as keepalived.conf(5) says it: "if the configured src_ip doesn't exist
+   * or is removed put the instance into fault state". While the unicast_src_ip /
+   * mcast_src_ip is not on the instance's interface (also at start), the instance holds
+   * the same `address` fault as a learned source that goes; the address back, it comes up.
+   * keepalived 2.2.7 means to (VRRP_FLAG_TRACK_SADDR, keepalived_netlink.c
+   * netlink_if_address_filter) but compares `&vrrp->saddr`, a sockaddr, as an in_addr
+   * (is_tracking_saddr, lines 989 and 1133), which never matches: its instance stays as it
+   * was (test/interop/track-src-ip.test.ts shows both).
+   */
+  private trackConfiguredSource(inst: Instance, ifname: string, address: string, now: number): void {
+    const link = this.linksByName.get(ifname);
+    const key = canonicalIp(address) ?? address;
+    const here = usable(link, this.addrs, key);
+    const faulted = inst.hasFault({ kind: "address", name: ifname });
+    if (here === !faulted) return;
+    const detail = here ? undefined : `${address} (track_src_ip) is not on ${ifname}`;
+    if (detail) this.log.warn(`(${inst.name}) no address to send adverts from on ${ifname}: ${detail}`);
+    else this.log.info(`(${inst.name}) sending adverts from ${address} on ${ifname}`);
+    this.router.handleSource(inst.name, here ? address : undefined, detail, now);
+  }
+
+  /**
    * An interface as the kernel has it, for the VRRP MIBs (status.ts): its index, its MAC
    * ("02:99:00:00:00:0b") and the primary address of a family (interfaceAddress below).
    */
@@ -643,7 +666,12 @@ export class VrrpDriver {
     for (const inst of this.router.instances.values()) {
       const v = config.vrrpInstances[inst.name];
       const ifname = inst.p.ifname;
-      if (!v || ifname === undefined || v.unicastSrcIp !== undefined || v.mcastSrcIp !== undefined) continue;
+      if (!v || ifname === undefined) continue;
+      const configured = v.unicastSrcIp ?? v.mcastSrcIp;
+      if (configured !== undefined) {
+        if (v.trackSrcIp) this.trackConfiguredSource(inst, ifname, configured, now);
+        continue;
+      }
       if (v.useIpvlan?.address !== undefined) continue; // the ipvlan's own address (params.ts)
       const link = this.linksByName.get(ifname);
       const current = inst.p.source;
