@@ -86,10 +86,7 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.auth_hmac.key": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.auth_hmac.mode": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.auth_hmac.time_window": "auth_hmac is not applied; the keyword is ignored",
-  "vrrp_instance.debug": "keel has no per-instance debug level (use -D); the keyword is ignored",
   "vrrp_instance.linkbeat_use_polling": LINKBEAT,
-  "vrrp_instance.lvs_sync_daemon_interface":
-    "keel runs the IPVS sync daemon only from global_defs lvs_sync_daemon; the keyword is ignored",
   "vrrp_instance.timer_expired_backup":
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.thread_timer_expired":
@@ -113,6 +110,8 @@ export const APPLIED_INDIRECTLY: Readonly<Record<string, string>> = {
   track_group:
     "src/vrrp/track-board.ts and runtime/vrrp-driver.ts read it through staticTrackInterfaces() / staticsToRestore() (config/vrrp/static-track.ts)",
   "global_defs.vrrp_version": "src/vrrp/params.ts reads it through effectiveVersion() (config/vrrp/check.ts)",
+  "vrrp_instance.lvs_sync_daemon_interface":
+    "runtime/lvs-globals.ts and the SNMP modules read it through lvsSyncDaemonOf() (config/vrrp/lvs-syncd.ts): global lvs_sync_daemon IF inst INSTANCE, as keepalived makes it",
   "vrrp_instance.native_ipv6": "src/vrrp/params.ts reads it through instanceFamily() (config/vrrp/check.ts)",
   "vrrp_instance.no_virtual_ipaddress":
     "it only silences the warning about an instance without VIPs, as in keepalived (config/vrrp/check.ts)",
