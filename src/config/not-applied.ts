@@ -30,8 +30,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   linkbeat_interfaces: LINKBEAT,
   linkbeat_use_polling: LINKBEAT,
   namespace_with_ipsets: NAMESPACE,
-  track_group: "keel does not apply track groups; the instances track as if the block were absent",
-  "track_group.group": "keel does not apply track groups; the instances track as if the block were absent",
 
   // global_defs
   "global_defs.config_save_dir": "keel does not save copies of the configuration; the keyword is ignored",
@@ -72,17 +70,11 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.auth_hmac.key": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.auth_hmac.mode": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.auth_hmac.time_window": "auth_hmac is not applied; the keyword is ignored",
-  "vrrp_instance.debug": "keel has no per-instance debug level (use -D); the keyword is ignored",
   "vrrp_instance.linkbeat_use_polling": LINKBEAT,
-  "vrrp_instance.lvs_sync_daemon_interface":
-    "keel runs the IPVS sync daemon only from global_defs lvs_sync_daemon; the keyword is ignored",
-  "vrrp_instance.old_unicast_checksum":
-    "keel computes unicast VRRPv3 checksums the current way; the keyword is ignored",
   "vrrp_instance.timer_expired_backup":
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.thread_timer_expired":
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
-  "vrrp_instance.track_src_ip": "keel does not watch the source address for changes; the keyword is ignored",
   "vrrp_instance.v3_checksum_as_v2":
     "keel computes VRRPv3 checksums over the IPv4 pseudo-header as RFC 5798 says; the keyword is ignored",
   "vrrp_instance.vrf":
@@ -101,7 +93,11 @@ export const APPLIED_INDIRECTLY: Readonly<Record<string, string>> = {
     "config/parse.ts reads it as each include is read (preprocess.ts includeProblem: which include problems are errors), from where it is written as keepalived's parser",
   "global_defs.random_seed":
     "config/load.ts reads the file again after seeding ${_RANDOM} with it (glibc's random(), base/glibc-random.ts): repeatable values, where keepalived 2.2.7's VRRP child gets other values on each start",
+  track_group:
+    "src/vrrp/track-board.ts and runtime/vrrp-driver.ts read it through staticTrackInterfaces() / staticsToRestore() (config/vrrp/static-track.ts)",
   "global_defs.vrrp_version": "src/vrrp/params.ts reads it through effectiveVersion() (config/vrrp/check.ts)",
+  "vrrp_instance.lvs_sync_daemon_interface":
+    "runtime/lvs-globals.ts and the SNMP modules read it through lvsSyncDaemonOf() (config/vrrp/lvs-syncd.ts): global lvs_sync_daemon IF inst INSTANCE, as keepalived makes it",
   "vrrp_instance.native_ipv6": "src/vrrp/params.ts reads it through instanceFamily() (config/vrrp/check.ts)",
   "vrrp_instance.no_virtual_ipaddress":
     "it only silences the warning about an instance without VIPs, as in keepalived (config/vrrp/check.ts)",

@@ -108,6 +108,8 @@ export function dataText(
       `   Preempt = ${p.nopreempt ? "disabled" : "enabled"}`,
     );
     if (v?.preemptDelay) out.push(`   Preempt delay = ${v.preemptDelay} secs`);
+    // vrrp_instance `debug`: keepalived 2.2.7 reads vrrp->debug only here (vrrp_data.c dump_vrrp)
+    if (v?.debug) out.push(`   Debug level = ${v.debug}`);
     const dev = (a: { dev?: string }) => a.dev ?? p.ifname ?? "";
     // keepalived's format_ipaddress: no "/prefix" for a host address
     const addr = (a: { address: string; prefix: number; family: 4 | 6 }) =>

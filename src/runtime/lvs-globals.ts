@@ -16,6 +16,7 @@ import type { Logger } from "./log";
 import type { IpvsSyncDaemon, IpvsTimeouts } from "../../native-bindings/ipvs";
 import type { LvsSyncDaemon, LvsTimeouts } from "../config/global/model";
 import type { KeelConfig } from "../config/model";
+import { lvsSyncDaemonOf } from "../config/vrrp/lvs-syncd";
 
 /** What these need from IPVS (native-bindings/ipvs's Ipvs has it). */
 export interface IpvsControl {
@@ -50,10 +51,8 @@ export class CheckerLvsGlobals {
 
   apply(config: KeelConfig): void {
     this.timeouts(config.globalDefs.lvsTimeouts);
-    const want =
-      config.globalDefs.lvsSyncDaemon && !config.globalDefs.lvsSyncDaemon.vrrpInstance
-        ? config.globalDefs.lvsSyncDaemon
-        : undefined;
+    const syncd = lvsSyncDaemonOf(config);
+    const want = syncd && !syncd.vrrpInstance ? syncd : undefined;
     if (same(want, this.syncd)) return;
     // keepalived stops whatever may run (a previous keepalived that died, or the old settings) before starting
     this.stopDaemons(true);
@@ -122,7 +121,7 @@ export class VrrpSyncDaemon {
 
   /** lvs_sync_daemon names an instance this config has (else keepalived clears it, with a warning at parse time) */
   static wanted(config: KeelConfig): { syncd: LvsSyncDaemon; vrid: number } | undefined {
-    const s = config.globalDefs.lvsSyncDaemon;
+    const s = lvsSyncDaemonOf(config);
     const inst = s?.vrrpInstance ? config.vrrpInstances[s.vrrpInstance] : undefined;
     return s && inst ? { syncd: s, vrid: inst.virtualRouterId } : undefined;
   }

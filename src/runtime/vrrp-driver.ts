@@ -16,6 +16,10 @@
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { Route, Rule, VirtualAddress, VrrpInstance } from "../config/vrrp/model";
+import { canonicalIp } from "../base/ip";
+import { staticTrackInterfaces, staticsToRestore } from "../config/vrrp/static-track";
+import { emitAddress } from "../config/vrrp/net/address";
+import { emitRoute } from "../config/vrrp/net/route";
 import type { Instance } from "../vrrp/instance";
 import { type RxPacket, VrrpRouter } from "../vrrp/router";
 import { advertPackets } from "../vrrp/transmit";
@@ -601,8 +605,32 @@ export class VrrpDriver {
     for (const v of Object.values(this.opts.config.vrrpInstances)) {
       if (v.interface !== undefined) names.add(v.interface);
       for (const t of v.trackInterfaces) names.add(t.name);
+      for (const n of staticTrackInterfaces(this.opts.config, this.opts.config.globalDefs.defaultInterface, v.name))
+        names.add(n);
     }
     return names;
+  }
+
+  /**
+   * `track_src_ip`, as keepalived.conf(5) says it: "if the configured src_ip doesn't exist
+   * or is removed put the instance into fault state". While the unicast_src_ip /
+   * mcast_src_ip is not on the instance's interface (also at start), the instance holds
+   * the same `address` fault as a learned source that goes; the address back, it comes up.
+   * keepalived 2.2.7 means to (VRRP_FLAG_TRACK_SADDR, keepalived_netlink.c
+   * netlink_if_address_filter) but compares `&vrrp->saddr`, a sockaddr, as an in_addr
+   * (is_tracking_saddr, lines 989 and 1133), which never matches: its instance stays as it
+   * was (test/interop/track-src-ip.test.ts shows both).
+   */
+  private trackConfiguredSource(inst: Instance, ifname: string, address: string, now: number): void {
+    const link = this.linksByName.get(ifname);
+    const key = canonicalIp(address) ?? address;
+    const here = usable(link, this.addrs, key);
+    const faulted = inst.hasFault({ kind: "address", name: ifname });
+    if (here === !faulted) return;
+    const detail = here ? undefined : `${address} (track_src_ip) is not on ${ifname}`;
+    if (detail) this.log.warn(`(${inst.name}) no address to send adverts from on ${ifname}: ${detail}`);
+    else this.log.info(`(${inst.name}) sending adverts from ${address} on ${ifname}`);
+    this.router.handleSource(inst.name, here ? address : undefined, detail, now);
   }
 
   /**
@@ -638,7 +666,12 @@ export class VrrpDriver {
     for (const inst of this.router.instances.values()) {
       const v = config.vrrpInstances[inst.name];
       const ifname = inst.p.ifname;
-      if (!v || ifname === undefined || v.unicastSrcIp !== undefined || v.mcastSrcIp !== undefined) continue;
+      if (!v || ifname === undefined) continue;
+      const configured = v.unicastSrcIp ?? v.mcastSrcIp;
+      if (configured !== undefined) {
+        if (v.trackSrcIp) this.trackConfiguredSource(inst, ifname, configured, now);
+        continue;
+      }
       if (v.useIpvlan?.address !== undefined) continue; // the ipvlan's own address (params.ts)
       const link = this.linksByName.get(ifname);
       const current = inst.p.source;
@@ -1014,15 +1047,60 @@ export class VrrpDriver {
       return;
     }
     this.addrs = this.addrs.filter((x) => !sameAddr(x, a));
+    this.restoreStaticAddress(a);
     this.sourcesChanged();
     this.restoreVips();
   }
 
+  /**
+   * keepalived keepalived_netlink.c netlink_if_address_filter: RTM_DELADDR of a static
+   * address (not `no_track`) adds it again at once ("Restoring deleted static address").
+   */
+  private restoreStaticAddress(gone: IfAddress): void {
+    if (this.deferredStart || this.stopped) return;
+    const ifname = this.linksByIndex.get(gone.ifindex)?.name;
+    if (ifname === undefined) return;
+    const c = this.opts.config;
+    for (const a of staticsToRestore(c, c.globalDefs.defaultInterface, ifname).addresses) {
+      if (a.address !== gone.address || a.prefix !== gone.prefixLen) continue;
+      const err = this.kernel.vip("add", a, gone.ifindex);
+      if (err) this.failed(err, `static:${a.address}`, `cannot restore static address ${a.address}/${a.prefix}`);
+      else this.log.info(`Restoring deleted static address ${staticWords(a, ifname)}`);
+    }
+  }
+
   private linkChanged(name: string, up: boolean): void {
+    if (up) this.restoreStatics(name);
     if (this.deferredStart || !this.trackedInterfaces().has(name)) return;
     this.log.info(`Netlink reports ${name} ${up ? "up" : "down"}`);
     this.router.handleTrack({ kind: "interface", name, up }, this.now());
     this.pump();
+  }
+
+  /**
+   * keepalived vrrp_if.c interface_up → static_track_group_reinstate_config: an interface
+   * that comes up gets its static addresses and routes (not `no_track`) again, since the
+   * kernel dropped its IPv4 routes (and IPv6 addresses) when it went down. An address the
+   * kernel kept is added again harmlessly (the kernel layer takes EEXIST as done).
+   */
+  private restoreStatics(ifname: string): void {
+    if (this.deferredStart || this.stopped) return;
+    const c = this.opts.config;
+    const { addresses, routes } = staticsToRestore(c, c.globalDefs.defaultInterface, ifname);
+    if (addresses.length === 0 && routes.length === 0) return;
+    const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex;
+    const ifindex = ifindexOf(ifname);
+    if (ifindex === undefined) return;
+    for (const a of addresses) {
+      const err = this.kernel.vip("add", a, ifindex);
+      if (err) this.failed(err, `static:${a.address}`, `cannot restore static address ${a.address}/${a.prefix}`);
+      else this.log.info(`Restoring deleted static address ${staticWords(a, ifname)}`);
+    }
+    for (const r of routes) {
+      const err = this.kernel.route("add", r, ifindexOf);
+      if (err) this.failed(err, `static:${r.dst}`, `cannot restore static route ${r.dst}`);
+      else this.log.info(`Restoring deleted static route ${emitRoute(r) ?? r.dst}`);
+    }
   }
 
   private reopenChannelsFor(ifname: string): void {
@@ -1267,6 +1345,13 @@ export class VrrpDriver {
         if (o.log) this.log[o.log.level](o.log.fields, o.log.line);
         return;
       }
+      case "old-checksum":
+        // keepalived vrrp_check_packet's line, when the instance switches
+        this.log.info(
+          { instance: a.instance, event: "old-checksum", from: a.from },
+          `(${a.instance}) Setting unicast VRRPv3 checksum to old version`,
+        );
+        return;
       case "master-rx-lower-pri": {
         // keepalived vrrp_state_master_rx's line, once per answer: the engine answers a
         // peer at most once per advert interval, and says how many it left unanswered
@@ -1620,6 +1705,12 @@ function logOrder(actions: Action[]): Action[] {
 /** An address as `held` and `releasing` key it. */
 function socketName(w: WantedChannel): string {
   return `the VRRP socket on ${w.ifname} (IPv${w.family}, proto ${w.proto})`;
+}
+
+/** A static address as its config line, with the interface it went on (keepalived names it too). */
+function staticWords(a: VirtualAddress, ifname: string): string {
+  const line = emitAddress(a) ?? `${a.address}/${a.prefix}`;
+  return a.dev === undefined ? `${line} dev ${ifname}` : line;
 }
 
 function addrKey(a: IfAddress): string {

@@ -26,6 +26,7 @@
  */
 import { parseIp } from "../base/ip";
 import type { KeelConfig } from "../config/model";
+import { lvsSyncDaemonOf } from "../config/vrrp/lvs-syncd";
 import {
   type LvsMethod,
   type RealServer,
@@ -270,7 +271,7 @@ function sorryServerRow(at: At, vs: VirtualServer, v: number): void {
 
 /** .6: lvs_sync_daemon as the checker process holds it; .7: lvs_timeouts (only those set). */
 function scalars(at: At, config: KeelConfig): void {
-  const d = config.globalDefs.lvsSyncDaemon;
+  const d = lvsSyncDaemonOf(config);
   at([6, 1, 0], "Integer", truth(d !== undefined));
   if (d) {
     at([6, 2, 0], "OctetString", d.interface);

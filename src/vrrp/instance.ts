@@ -149,6 +149,12 @@ export class Instance {
    * continues above it (vrrp_build_ah, vrrp_in_chk_ipsecah).
    */
   ahSeq = 0;
+  /**
+   * VRRPv3/IPv4 adverts are sent and checked with keepalived's old unicast checksum (the
+   * multicast group as the pseudo-header's destination): from the start with
+   * `old_unicast_checksum`, or since a unicast advert checked only that way (switchToOldChecksum)
+   */
+  oldChecksum: boolean;
 
   /**
    * Addresses in the codec's canonical text (inet_ntop form), computed once, so the
@@ -162,6 +168,7 @@ export class Instance {
 
   constructor(readonly p: InstanceParams) {
     this.advertAddresses = p.vips.map((v) => v.address);
+    this.oldChecksum = p.family === 4 && p.version === 3 && p.checksumCompat === "old";
     this.vipKeys = new Set(p.vips.map((v) => canonicalIp(v.address) ?? v.address));
     this.peerKeys = new Set(p.unicastPeers.map((a) => canonicalIp(a) ?? a));
     if (p.source !== undefined) this.sourceKey = canonicalIp(p.source) ?? p.source;
@@ -882,6 +889,24 @@ export class Instance {
   }
 
   /** `garp INSTANCE` from the control socket: refresh neighbours now (master only). */
+  /**
+   * keepalived vrrp.c vrrp_check_packet (CHKSUM_COMPATIBILITY_NONE → AUTO): a unicast
+   * VRRPv3 advert whose checksum is only right over the old pseudo-header switches the
+   * instance to it, for what it sends and checks from now on. Not with
+   * `old_unicast_checksum never`; the router asks (wantsOldChecksumRetry) before retrying.
+   */
+  switchToOldChecksum(from: string): void {
+    if (this.oldChecksum) return;
+    this.oldChecksum = true;
+    this.out.push({ type: "old-checksum", instance: this.p.name, from });
+  }
+
+  /** May an advert that failed the checksum be checked again over the old pseudo-header? */
+  wantsOldChecksumRetry(): boolean {
+    const p = this.p;
+    return !this.oldChecksum && p.family === 4 && p.version === 3 && p.unicast && p.checksumCompat === "new";
+  }
+
   sendGarpNow(): void {
     if (this.current === "MASTER") this.garp(this.p.garpMasterRepeat);
   }
@@ -908,6 +933,7 @@ export class Instance {
     if (p.auth) advert.auth = p.auth;
     if (p.source !== undefined) advert.source = p.source;
     if (p.unicastTtl !== undefined) advert.ttl = p.unicastTtl;
+    if (this.oldChecksum) advert.checksumDst = p.checksumGroup4;
     this.stats.advert_sent++;
     this.out.push({ type: "send-advert", advert });
   }

@@ -32,6 +32,15 @@ export interface InstanceParams {
   unicastPeers: string[];
   unicast: boolean;
   checkUnicastSrc: boolean;
+  /**
+   * keepalived's unicast_chksum_compat for VRRPv3 over IPv4 (vrrp.c, `old_unicast_checksum`):
+   * "new" the RFC 5798 pseudo-header (destination: the packet's), switching to the old one
+   * when a unicast advert only checks that way; "never" the same without the switch;
+   * "old" the pre-1.3.6 pseudo-header (destination: checksumGroup4) for sending and checking
+   */
+  checksumCompat: "new" | "never" | "old";
+  /** the destination the old pseudo-header carries: global_defs vrrp_mcast_group4, whatever mcast_dst_ip says */
+  checksumGroup4: string;
   /** our primary address for this instance: unicast_src_ip / mcast_src_ip, else the interface's */
   source?: string;
   /** unicast_ttl: the IPv4 TTL of unicast adverts (the config check drops it without peers) */
@@ -114,6 +123,9 @@ export function instanceParams(
     unicastPeers: v.unicastPeers.map((p) => p.address),
     unicast,
     checkUnicastSrc: v.checkUnicastSrc || g.vrrpCheckUnicastSrc,
+    // the model's "auto" is the keyword without argument (keepalived CHKSUM_COMPATIBILITY_CONFIG)
+    checksumCompat: v.oldUnicastChecksum === undefined ? "new" : v.oldUnicastChecksum === "never" ? "never" : "old",
+    checksumGroup4: g.vrrpMcastGroup4,
     source,
     unicastTtl: unicast && family === 4 ? v.unicastTtl : undefined,
     garpMasterDelayMs: sec(v.garpMasterDelay, g.vrrpGarpMasterDelay),

@@ -6,6 +6,7 @@
  */
 import { formatIpv6, parseIpv6 } from "../base/ip";
 import { verifyIpv4Ah } from "./ah";
+import { sum16 } from "./checksum";
 import { type DecodedAdvert, decodeAdvert, decodeIpv4Packet } from "./packet";
 import type { RxPacket } from "./router";
 import type { ReceivedAdvert } from "./types";
@@ -19,7 +20,11 @@ export interface DecodeFailure {
 
 export type Received = { ok: true; value: ReceivedAdvert } | { ok: false; error: DecodeFailure };
 
-export function decodeReceived(rx: RxPacket): Received {
+/**
+ * `checksumDst4`: for a VRRPv3/IPv4 advert, the destination its checksum's pseudo-header
+ * holds instead of the packet's own (keepalived's old unicast checksum: the multicast group).
+ */
+export function decodeReceived(rx: RxPacket, checksumDst4?: Uint8Array): Received {
   if (rx.family === 4) {
     const ip = decodeIpv4Packet(rx.data);
     if (!ip.ok) return { ok: false, error: ip.error };
@@ -27,7 +32,7 @@ export function decodeReceived(rx: RxPacket): Received {
     const at = pkt.payloadOffset;
     const adv = decodeAdvert(pkt.packet, {
       family: 4,
-      addressSum: pkt.addressSum,
+      addressSum: checksumDst4 === undefined ? pkt.addressSum : sum16(pkt.srcBytes, 0, 4, sum16(checksumDst4, 0, 4)),
       offset: at,
       length: pkt.totalLength - at,
     });

@@ -5,7 +5,8 @@
  * (keepalived vrrp_sync.c). Sans-I/O like the instances it holds (DESIGN.md rule 1).
  */
 import type { KeelConfig } from "../config/model";
-import { formatIpv4, formatIpv6 } from "../base/ip";
+import { formatIpv4, formatIpv6, parseIpv4 as ipv4Bytes } from "../base/ip";
+import { IPPROTO_VRRP } from "../base/vrrp";
 import { type CauseDetail, type Hold, faultKey } from "./cause";
 import { Instance, type SyncControl } from "./instance";
 import { Observer } from "./observe";
@@ -216,7 +217,7 @@ export class VrrpRouter {
   }
 
   handleAdvert(rx: RxPacket, now: number): void {
-    const got = decodeReceived(rx);
+    const got = this.decode(rx);
     if (!got.ok) {
       this.countDrop(rx, got.error);
       return;
@@ -241,6 +242,35 @@ export class VrrpRouter {
     const before = this.observer.before(inst); // [wire]
     this.run(inst, () => inst.handleAdvert(adv, now));
     this.observer.advert(inst, adv, rx.ifname, before, now); // [wire]
+  }
+
+  /**
+   * The checksum as the packet's instance checks it (keepalived vrrp_check_packet, with
+   * _WITH_UNICAST_CHKSUM_COMPAT_ as Debian builds it): an instance on the old unicast
+   * checksum takes only that; one on the new takes the new, and a unicast advert that
+   * checks only the old way switches it over (Instance.switchToOldChecksum).
+   */
+  private decode(rx: RxPacket): ReturnType<typeof decodeReceived> {
+    const inst = rx.family === 4 ? this.instanceOfRaw(rx) : undefined;
+    if (inst?.oldChecksum) return decodeReceived(rx, ipv4Bytes(inst.p.checksumGroup4));
+    const got = decodeReceived(rx);
+    if (got.ok || got.error.code !== "bad-checksum" || !inst?.wantsOldChecksumRetry()) return got;
+    const group = ipv4Bytes(inst.p.checksumGroup4);
+    // the old pseudo-header equals the new one for a packet sent to the group itself
+    if (group === undefined || rx.data.subarray(16, 20).every((b, i) => b === group[i])) return got;
+    const old = decodeReceived(rx, group);
+    if (!old.ok) return got;
+    inst.switchToOldChecksum(packetSource(rx));
+    return old;
+  }
+
+  /** The instance an IPv4 packet's VRRP header names, read before decoding (v3: no AH header). */
+  private instanceOfRaw(rx: RxPacket): Instance | undefined {
+    const d = rx.data;
+    if (d.length < 20 || d[9] !== IPPROTO_VRRP) return undefined;
+    const vrid = d[((d[0] ?? 0) & 0x0f) * 4 + 1];
+    if (vrid === undefined) return undefined;
+    return this.byVrid.get(vridKey(4, vrid))?.find((i) => i.p.ifname === undefined || i.p.ifname === rx.ifname);
   }
 
   handleTimeout(now: number): void {

@@ -7,6 +7,7 @@
 import { valuesOf } from "../base/values";
 import type { KeelConfig } from "../config/model";
 import type { TrackRef, Tracking, VrrpSyncGroup } from "../config/vrrp/model";
+import { staticTrackInterfaces } from "../config/vrrp/static-track";
 import type { Fault, TrackerShare } from "./cause";
 import type { Instance } from "./instance";
 import {
@@ -59,6 +60,12 @@ export class TrackerBoard {
       // keepalived tracks the instance's own interface (weight 0) unless dont_track_primary
       if (inst.p.ifname !== undefined && !config.vrrpInstances[inst.name]?.dontTrackPrimary)
         lines.push({ kind: "interface", name: inst.p.ifname, weight: 0 });
+      // a static entry's track_group: its interface, unweighted (config/vrrp/static-track.ts)
+      for (const name of staticTrackInterfaces(config, config.globalDefs.defaultInterface, inst.name)) {
+        const same = lines.find((l) => l.kind === "interface" && l.name === name);
+        if (same) same.weight = 0;
+        else lines.push({ kind: "interface", name, weight: 0 });
+      }
       const group = groupOf(inst.name);
       // a sync group's own trackers apply to every member
       if (group) lines.push(...linesOf(group));

@@ -26,6 +26,8 @@ interface Variant {
   priority: number;
   src: string;
   dst: string;
+  /** the pseudo-header's destination when it is not `dst` (AdvertOut.checksumDst) */
+  checksumDst?: string;
   payload: Uint8Array;
   src4?: Uint8Array;
   dst4?: Uint8Array;
@@ -38,7 +40,9 @@ function variantFor(advert: AdvertOut, src: string, dst: string): Variant {
     list = [];
     variants.set(advert.addresses, list);
   }
-  for (const v of list) if (v.priority === advert.priority && v.src === src && v.dst === dst) return v;
+  for (const v of list)
+    if (v.priority === advert.priority && v.src === src && v.dst === dst && v.checksumDst === advert.checksumDst)
+      return v;
   const payload = encodeAdvert(
     {
       version: advert.version,
@@ -50,9 +54,9 @@ function variantFor(advert: AdvertOut, src: string, dst: string): Variant {
       authType: advert.auth ? (advert.auth.type === "PASS" ? 1 : 2) : 0,
       addresses: advert.addresses,
     },
-    { src, dst, authPass: advert.auth?.type === "PASS" ? advert.auth.pass : undefined },
+    { src, dst: advert.checksumDst ?? dst, authPass: advert.auth?.type === "PASS" ? advert.auth.pass : undefined },
   );
-  const v: Variant = { priority: advert.priority, src, dst, payload };
+  const v: Variant = { priority: advert.priority, src, dst, checksumDst: advert.checksumDst, payload };
   if (advert.family === 4) {
     v.src4 = parseIpv4(src);
     v.dst4 = parseIpv4(dst);

@@ -65,6 +65,11 @@ export interface AdvertOut {
   ttl?: number;
   /** AH sequence number (auth_type AH), 0 otherwise */
   seq: number;
+  /**
+   * VRRPv3/IPv4 with keepalived's old unicast checksum: the pseudo-header's destination
+   * (the IPv4 multicast group) instead of each packet's own (params.ts checksumCompat)
+   */
+  checksumDst?: string;
 }
 
 export type Action =
@@ -99,6 +104,8 @@ export type Action =
       ours: number;
       suppressed: number;
     }
+  /** keepalived "Setting unicast VRRPv3 checksum to old version": an advert from `from` only checked the old way */
+  | { type: "old-checksum"; instance: string; from: string }
   /** what the instance saw on the wire beyond its own election (src/vrrp/observe.ts) */
   | { type: "observed"; instance: string; observation: Observation };
 

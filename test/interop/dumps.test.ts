@@ -37,7 +37,8 @@ test("SIGUSR1 and SIGUSR2 files: keel's lines are keepalived's lines", async () 
   // apart, so both are MASTER of the same instance
   lab.isolate("h1", true);
   lab.isolate("h2", true);
-  const conf = GLOBAL + instance({ priority: 150, version: 3 });
+  // `debug 2`: keepalived 2.2.7's only use of it is the data dump's "Debug level" line
+  const conf = GLOBAL + instance({ priority: 150, version: 3, extra: ["debug 2"] });
   const ka = start(lab, "keepalived", "h1", conf);
   const kl = start(lab, "keel", "h2", conf);
   await ka.proc.waitFor(/\(VI_1\) Entering MASTER STATE/, 10_000);
@@ -54,6 +55,7 @@ test("SIGUSR1 and SIGUSR2 files: keel's lines are keepalived's lines", async () 
   };
   const ours = section(klData);
   expect(ours.length).toBeGreaterThan(10);
+  expect(ours).toContain("   Debug level = 2");
   const theirs = new Set(section(kaData));
   expect(
     ours.filter((l) => !theirs.has(l)),

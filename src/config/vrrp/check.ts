@@ -11,6 +11,7 @@ import type { HostFacts, KeelConfig } from "../model";
 import type { Ctx } from "../schema";
 import type { Script } from "../script";
 import { vridAt } from "./instance";
+import { lvsSyncDaemonOf, lvsSyncInstance } from "./lvs-syncd";
 import type { TrackRef, Tracking, VirtualAddress, VrrpInstance } from "./model";
 import type { Family } from "./net/common";
 
@@ -138,6 +139,17 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
         `vrrp_sync_group ${g.name} has only one vrrp_instance; this probably isn't what you want`,
       );
   }
+
+  // --- lvs_sync_daemon_interface (keepalived vrrp_lvs_syncd_handler): the first one, and only without global lvs_sync_daemon
+  const syncd = lvsSyncDaemonOf(config);
+  const syncInstance = lvsSyncInstance(config);
+  for (const v of Object.values(config.vrrpInstances))
+    if (v.lvsSyncDaemonInterface !== undefined && v !== syncInstance)
+      c.warning(
+        at(v),
+        "duplicate",
+        `(${v.name}) lvs_sync_daemon_interface has already been specified as ${syncd?.interface} - ignoring`,
+      );
 
   // --- track groups and static addresses/routes/rules ---------------------
   for (const tg of Object.values(config.trackGroups)) {

@@ -24,6 +24,8 @@ function params(o: Partial<InstanceParams> = {}): InstanceParams {
     unicastPeers: [],
     unicast: false,
     checkUnicastSrc: false,
+    checksumCompat: "new",
+    checksumGroup4: "224.0.0.18",
     source: "10.0.0.11",
     garpMasterDelayMs: 5000,
     garpMasterRepeat: 5,

@@ -4,6 +4,9 @@ import { expect, test } from "bun:test";
 import pino from "pino";
 import type { IpvsSyncDaemon, IpvsTimeouts } from "../../../native-bindings/ipvs";
 import { createConfig } from "../../../src/config/model";
+import { parseConf } from "../../../src/config/parse";
+import { memorySource } from "../../../src/config/source";
+import { lvsSyncDaemonOf } from "../../../src/config/vrrp/lvs-syncd";
 import { createVrrpInstance } from "../../../src/config/vrrp/model";
 import { CheckerLvsGlobals, type IpvsControl, VrrpSyncDaemon } from "../../../src/runtime/lvs-globals";
 
@@ -100,4 +103,36 @@ test("lvs_sync_daemon with an instance: backup from the start, master while MAST
   const c3 = createConfig();
   c3.globalDefs.lvsSyncDaemon = { interface: "eth1", vrrpInstance: "NOPE" };
   expect(VrrpSyncDaemon.wanted(c3)).toBeUndefined();
+});
+
+test("lvs_sync_daemon_interface in a vrrp_instance: the same sync daemon as global lvs_sync_daemon IF inst NAME", () => {
+  // keepalived vrrp_lvs_syncd_handler: lvs_syncd.ifname = IF, lvs_syncd.vrrp = the instance
+  const text = (global: string) =>
+    `global_defs {\n${global}}\nvrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 51\npriority 100\n` +
+    "lvs_sync_daemon_interface eth1\nvirtual_ipaddress {\n10.0.0.1\n}\n}\n" +
+    "vrrp_instance VI_2 {\ninterface eth0\nvirtual_router_id 52\npriority 100\n" +
+    "lvs_sync_daemon_interface eth2\nvirtual_ipaddress {\n10.0.0.2\n}\n}\n";
+  const parse = (global: string) =>
+    parseConf("/k.conf", {
+      source: memorySource({ "/k.conf": text(global) }),
+      host: { interfaceExists: () => true },
+      configId: "x",
+    });
+  const r = parse("");
+  expect(lvsSyncDaemonOf(r.config)).toEqual({ interface: "eth1", vrrpInstance: "VI_1" });
+  expect(VrrpSyncDaemon.wanted(r.config)).toEqual({ syncd: { interface: "eth1", vrrpInstance: "VI_1" }, vrid: 51 });
+  // the second one is ignored, as keepalived ignores it
+  const words = r.diagnostics.items.map((d) => d.message);
+  expect(words).toContain("(VI_2) lvs_sync_daemon_interface has already been specified as eth1 - ignoring");
+  // it drives the daemon as the global form does: backup, master while VI_1 is MASTER
+  const k = new Kernelish();
+  const s = new VrrpSyncDaemon(k, log, r.config);
+  s.transition("VI_1", "BACKUP");
+  s.transition("VI_1", "MASTER");
+  expect([...k.running.values()].map((d) => `${d.state} ${d.interface} ${d.syncId}`)).toEqual(["master eth1 51"]);
+  s.stop();
+  // global_defs lvs_sync_daemon wins over both
+  const g = parse("lvs_sync_daemon eth3 inst VI_2\n");
+  expect(lvsSyncDaemonOf(g.config)).toEqual({ interface: "eth3", vrrpInstance: "VI_2" });
+  expect(g.diagnostics.items.filter((d) => /lvs_sync_daemon_interface has already/.test(d.message)).length).toBe(2);
 });
