@@ -14,9 +14,14 @@ const DIR = join(import.meta.dir, "../../fixtures/nft-ipvs");
 sh("ip netns add ref && ip -n ref link set lo up");
 const tmp = mkdtempSync("/tmp/nft-ipvs-ref-");
 const p = Bun.spawn(
-  ["ip", "netns", "exec", "ref", "keepalived", "-n", "-l", "-D", "-C", "-f", join(DIR, "keepalived.conf")].concat(
-    ["-p", `${tmp}/p`, "-c", `${tmp}/c`, "-r", `${tmp}/r`],
-  ),
+  ["ip", "netns", "exec", "ref", "keepalived", "-n", "-l", "-D", "-C", "-f", join(DIR, "keepalived.conf")].concat([
+    "-p",
+    `${tmp}/p`,
+    "-c",
+    `${tmp}/c`,
+    "-r",
+    `${tmp}/r`,
+  ]),
   { stdout: "inherit", stderr: "inherit" },
 );
 // the last service keepalived adds is G3's fwmark 7: the tables are complete by then
