@@ -77,7 +77,7 @@ export const NFT_RETURN = -5;
 /** netfilter hooks */
 export const NF_INET_LOCAL_IN = 1;
 export const NF_INET_LOCAL_OUT = 3;
-export const NFT_SET_INTERVAL = 0x1;
+export const NFT_SET_INTERVAL = 0x4;
 export const NFT_SET_CONSTANT = 0x2;
 export const NFT_SET_MAP = 0x8;
 export const NFT_SET_CONCAT = 0x80;

@@ -103,7 +103,7 @@ describe("nftables_ipvs plan", () => {
     const step = planNftIpvs(s, NFT_IPVS_EMPTY, nftIpvsElements(c, marks), () => false);
     const bytes = hex(encodeBatch([step.ops[2]!], 1, { ack: false }).bytes);
     // NFTA_SET_FLAGS = MAP | CONCAT | INTERVAL, KEY_TYPE ipv4_addr . inet_service, KEY_LEN 8
-    expect(bytes).toContain("0800030000000089");
+    expect(bytes).toContain("080003000000008c");
     expect(bytes).toContain(`08000400${hex(Uint8Array.of(0, 0, 0x01, 0xcd))}`);
     expect(bytes).toContain("0800050000000008");
     // DATA_TYPE mark (19), DATA_LEN 4; DESC { CONCAT { {FIELD_LEN 4}, {FIELD_LEN 2} } }
