@@ -16,11 +16,15 @@
  * 5c. BFD_CHECK on the :82 service: rs1 runs a second keel as its BFD peer; the peer
  *     killed → rs1 leaves the :82 table (session Down), started again → back (Up).
  * 6. SIGTERM → keel removes its services, stops the sync daemon, restores the timeouts.
+ * 7. nftables_ipvs (nft-ipvs-e2e.ts): keepalived and keel on test/fixtures/nft-ipvs's
+ *    config give the same nft ruleset and ipvsadm table; the client reaches rs1/rs2 at each
+ *    group address through the fwmark service; SIGTERM leaves no table.
  * Prints "PASS: ..." / "FAIL: ..." and exits 1 on any failure.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { nftIpvsBlock } from "./nft-ipvs-e2e";
 import { finish, ko, ok, sh } from "./report";
 
 const REPO = join(import.meta.dir, "../../..");
@@ -482,6 +486,8 @@ try {
   if (log.some((l) => /Removing service \[10\.20\.0\.12\]:tcp:80 from VS \[10\.10\.0\.100\]:tcp:80/.test(l)))
     ok("keepalived's log line for the removal");
   else ko("no 'Removing service' line");
+  // 7. nftables_ipvs (nft-ipvs-e2e.ts): keel against keepalived, traffic through the fwmark service
+  await nftIpvsBlock(KEEL, dir);
 } catch (e) {
   ko(`error: ${(e as Error).message}`);
 } finally {
