@@ -60,11 +60,11 @@ beforeAll(() => {
   if (!Bun.which("nft")) throw new Error("test/netns/nft-ipvs.test.ts needs nft (Debian package nftables)");
   const dir = mkdtempSync(join(tmpdir(), "keel-nftipvs-"));
   const reloaded = join(dir, "reloaded.conf");
-  // 10.10.0.110 becomes .111 in G1 (both protocols' maps); G2 (the IPv6 one) goes
+  // 10.10.0.210 becomes .211 in G1 (both protocols' maps); G2 (the IPv6 one) goes
   writeFileSync(
     reloaded,
     readFileSync(join(FIXTURES, "keepalived.conf"), "utf8")
-      .replace("  10.10.0.110 80\n", "  10.10.0.111 80\n")
+      .replace("  10.10.0.210 80\n", "  10.10.0.211 80\n")
       .replace(/virtual_server group G2 \{[\s\S]*?\n\}\n/, ""),
   );
   sh(["ip", "netns", "add", NS]);
@@ -101,7 +101,7 @@ describe("nftables_ipvs in a namespace", () => {
     expect(step("reload").error).toBeUndefined();
     for (const map of ["tcp_map", "udp_map"])
       expect(JSON.stringify(elems("reload", "ip", map))).toBe(
-        JSON.stringify(elems("start", "ip", map)).replace("10.10.0.110", "10.10.0.111"),
+        JSON.stringify(elems("start", "ip", map)).replace("10.10.0.210", "10.10.0.211"),
       );
     expect(elems("reload", "ip6", "tcp_map")).toEqual([]);
     const kinds = (n: string) =>

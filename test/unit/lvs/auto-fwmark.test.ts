@@ -38,14 +38,14 @@ describe("auto fwmarks", () => {
       "FWM 2000 rr: 10.20.0.11:80 NAT 1, 10.20.0.12:80 NAT 2",
       "FWM 2001 rr: 10.20.0.11:0 DR 1",
       "FWM 2002 IPv6 wrr: fd00::21:0 DR 1",
-      "TCP 10.10.0.120:80 rr: 10.20.0.13:80 NAT 1",
+      "TCP 10.10.0.220:80 rr: 10.20.0.13:80 NAT 1",
       "FWM 7 rr: 10.20.0.13:80 NAT 1",
     ]);
   });
 
   test("without marks the group's addresses stay services of their own", () => {
     const pool = new LvsPool(c);
-    expect(pool.vss[0]?.keys.map((k) => k.address)).toEqual(["10.10.0.100", "10.10.0.101", "10.10.0.110"]);
+    expect(pool.vss[0]?.keys.map((k) => k.address)).toEqual(["10.10.0.200", "10.10.0.201", "10.10.0.210"]);
   });
 
   test("a reload keeps a group's mark and numbers a new group after the highest ever given", () => {

@@ -48,9 +48,9 @@ describe("nftables_ipvs plan", () => {
     expect(chain?.op === "new-chain" && chain.hook).toEqual({ hook: "input", priority: -5 });
     const el = step.ops[10];
     if (el?.op !== "new-elems") throw new Error("not elements");
-    // 10.10.0.100 . 80 - 10.10.0.101 . 80 : 2000, as keepalived's nft --debug=netlink shows them
-    expect(el.keys.map(hex)).toEqual(["0a0a006400500000", "0a0a006e00500000"]);
-    expect(el.keyEnds?.map(hex)).toEqual(["0a0a006500500000", "0a0a006e00500000"]);
+    // 10.10.0.200 . 80 - 10.10.0.201 . 80 : 2000, as keepalived's nft --debug=netlink shows them
+    expect(el.keys.map(hex)).toEqual(["0a0a00c800500000", "0a0a00d200500000"]);
+    expect(el.keyEnds?.map(hex)).toEqual(["0a0a00c900500000", "0a0a00d200500000"]);
     expect(el.data?.map(hex)).toEqual(["d0070000", "d0070000"]);
     expect(step.next.elements.size).toBe(5);
   });
@@ -69,8 +69,8 @@ describe("nftables_ipvs plan", () => {
     const first = planNftIpvs(s, NFT_IPVS_EMPTY, nftIpvsElements(c, marks), () => false);
     const c2 = cfg(
       readFileSync(join(import.meta.dir, "../../fixtures/nft-ipvs/keepalived.conf"), "utf8").replace(
-        "  10.10.0.110 80\n",
-        "  10.10.0.111 80\n",
+        "  10.10.0.210 80\n",
+        "  10.10.0.211 80\n",
       ),
     );
     const step = planNftIpvs(s, first.next, nftIpvsElements(c2, assignAutoFwmarks(c2, 2000, marks)), () => true);
@@ -84,8 +84,8 @@ describe("nftables_ipvs plan", () => {
     if (del?.op !== "del-elems") throw new Error("not a deletion");
     // a range set's element is removed by its key and its end
     expect([del.keys.map(hex), del.keyEnds?.map(hex), del.data]).toEqual([
-      ["0a0a006e00500000"],
-      ["0a0a006e00500000"],
+      ["0a0a00d200500000"],
+      ["0a0a00d200500000"],
       undefined,
     ]);
   });
