@@ -90,6 +90,18 @@ describe("nftables_ipvs plan", () => {
     ]);
   });
 
+  test("nftables_counters: a counter on the map's elements (NFTA_SET_EXPR) and in the rule before return", () => {
+    const step = planNftIpvs({ ...s, counters: true }, NFT_IPVS_EMPTY, nftIpvsElements(c, marks), () => false);
+    const set = step.ops[2];
+    const rule = step.ops[3];
+    if (set?.op !== "new-set" || rule?.op !== "new-rule") throw new Error("not a map and its rule");
+    expect(set.counter).toBe(true);
+    expect(rule.exprs.slice(-2).map((e) => e.expr)).toEqual(["counter", "verdict"]);
+    // NFTA_SET_EXPR { NFTA_EXPR_NAME "counter", NFTA_EXPR_DATA {} }
+    const name = Buffer.from("counter\0").toString("hex");
+    expect(hex(encodeBatch([set], 1, { ack: false }).bytes)).toContain(`140011800c000100${name}04000280`);
+  });
+
   test("stop deletes the tables that were made", () => {
     const first = planNftIpvs(s, NFT_IPVS_EMPTY, nftIpvsElements(c, marks), () => false);
     expect(cleanupNftIpvs(s, first.next).ops.map(describeOp)).toEqual([
