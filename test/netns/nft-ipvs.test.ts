@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { withCounters } from "../fixtures/nft-ipvs/counters";
 
 const ROOT = join(import.meta.dir, "../..");
 const BUN = join(ROOT, "node_modules/.bin/bun");
@@ -33,7 +34,8 @@ export function normalise(j: { nftables: Record<string, Json>[] }): Json[] {
     const o: Record<string, Json> = {};
     for (const [k, x] of Object.entries(v as Record<string, Json>)) {
       if (k === "handle") continue;
-      if (k === "elem" && Array.isArray(x))
+      if (k === "counter" && x !== null && typeof x === "object") o[k] = { packets: 0, bytes: 0 };
+      else if (k === "elem" && Array.isArray(x))
         o[k] = x.map(strip).sort((a, b) => (JSON.stringify(a) < JSON.stringify(b) ? -1 : 1));
       else o[k] = strip(x);
     }
@@ -60,6 +62,8 @@ beforeAll(() => {
   if (!Bun.which("nft")) throw new Error("test/netns/nft-ipvs.test.ts needs nft (Debian package nftables)");
   const dir = mkdtempSync(join(tmpdir(), "keel-nftipvs-"));
   const reloaded = join(dir, "reloaded.conf");
+  const counters = join(dir, "counters.conf");
+  writeFileSync(counters, withCounters(readFileSync(join(FIXTURES, "keepalived.conf"), "utf8")));
   // 10.10.0.210 becomes .211 in G1 (both protocols' maps); G2 (the IPv6 one) goes
   writeFileSync(
     reloaded,
@@ -78,6 +82,7 @@ beforeAll(() => {
     join(import.meta.dir, "fixtures/nft-ipvs-steps.ts"),
     join(FIXTURES, "keepalived.conf"),
     reloaded,
+    counters,
   ]);
   for (const l of out
     .trim()
@@ -112,5 +117,13 @@ describe("nftables_ipvs in a namespace", () => {
   test("stop leaves no table", () => {
     expect(step("stop").error).toBeUndefined();
     expect(normalise(step("stop").ruleset)).toEqual([]);
+  });
+
+  test("with nftables_counters, keepalived's counters too (on the maps' elements and in the rules)", () => {
+    expect(step("counters").error).toBeUndefined();
+    const keepalived = JSON.parse(readFileSync(join(FIXTURES, "keepalived-ruleset-counters.json"), "utf8"));
+    expect(normalise(step("counters").ruleset)).toEqual(normalise(keepalived));
+    expect(JSON.stringify(step("counters").ruleset)).toContain('"counter"');
+    expect(normalise(step("counters-stop").ruleset)).toEqual([]);
   });
 });
