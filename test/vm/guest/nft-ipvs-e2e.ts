@@ -127,14 +127,23 @@ export async function nftIpvsBlock(dir: string): Promise<void> {
         });
         if (r.status === 0) reached.add(`${a}→${r.stdout.trim()}`);
       }
-    const conns = inNs("lb", "ipvsadm -Ln --stats -f 2000")
-      .split("\n")
-      .find((l) => l.startsWith("FWM"))
-      ?.trim()
-      .split(/\s+/)[2];
+    // IPVS folds its per-CPU counters every 2 s (its estimator): wait for the nine connections
+    const fwm2000 = () =>
+      Number(
+        inNs("lb", "ipvsadm -Ln --stats -f 2000")
+          .split("\n")
+          .find((l) => l.startsWith("FWM"))
+          ?.trim()
+          .split(/\s+/)[2],
+      );
+    let conns = fwm2000();
+    for (let i = 0; i < 150 && conns < 9; i++) {
+      await Bun.sleep(100);
+      conns = fwm2000();
+    }
     for (const a of ADDRS) inNs("lb", `ip addr del ${a}/32 dev eth0`);
     // each address served at least once: with rr over two servers, three tries reach a live one
-    if (ADDRS.every((a) => [...reached].some((x) => x.startsWith(`${a}→served by`))) && Number(conns) >= 9)
+    if (ADDRS.every((a) => [...reached].some((x) => x.startsWith(`${a}→served by`))) && conns >= 9)
       ok(`nftables_ipvs: through fwmark service 2000 (${conns} connections): ${[...reached].sort().join(", ")}`);
     else ko(`nftables_ipvs: the client reached ${JSON.stringify([...reached])}; FWM 2000 counted ${conns}`);
   } catch (e) {
