@@ -14,10 +14,12 @@ import { NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_REQUEST } from "../netlink
 import * as C from "./constants";
 
 export type NftFamily = 4 | 6;
-export type Verdict = { kind: "drop" } | { kind: "accept" } | { kind: "goto"; chain: string };
+export type Verdict = { kind: "drop" } | { kind: "accept" } | { kind: "return" } | { kind: "goto"; chain: string };
 export type Expr =
   | { expr: "payload"; base: "network" | "transport"; offset: number; len: number; dreg: number }
   | { expr: "meta"; key: number; dreg: number }
+  /** `meta KEY set` from a register (keepalived's add_meta_sreg) */
+  | { expr: "meta-set"; key: number; sreg: number }
   | { expr: "cmp-eq"; sreg: number; data: Uint8Array }
   | { expr: "bitwise"; sreg: number; dreg: number; mask: Uint8Array; xor: Uint8Array }
   | { expr: "lookup"; sreg: number; set: string; dreg?: number }
@@ -42,9 +44,21 @@ export type NftOp =
       size?: number;
       /** a map: its data's type and length (NFT_SET_MAP) */
       map?: { dataType: number; dataLen: number };
+      /** a concatenation of ranges: each field's length (NFT_SET_CONCAT | NFT_SET_INTERVAL, NFTA_SET_DESC_CONCAT) */
+      concatRanges?: number[];
+      /** a counter on every element (NFTA_SET_EXPR) */
+      counter?: boolean;
+      /** the user data as the set's maker writes it, instead of nft's (see setUserdata) */
+      userdata?: Uint8Array;
     })
-  /** `data`, for a map's elements: each key's value, in the same order */
-  | (Where & { op: "new-elems" | "del-elems"; set: string; keys: Uint8Array[]; data?: Uint8Array[] })
+  /** `data`, for a map's elements: each key's value; `keyEnds`, a range's last key; in the same order */
+  | (Where & {
+      op: "new-elems" | "del-elems";
+      set: string;
+      keys: Uint8Array[];
+      keyEnds?: Uint8Array[];
+      data?: Uint8Array[];
+    })
   | (Where & { op: "new-rule"; chain: string; exprs: Expr[] });
 
 // ---------------------------------------------------------------- TLVs
@@ -97,6 +111,8 @@ function encodeExpr(e: Expr, setId: (set: string) => number | undefined): Uint8A
       );
     case "meta":
       return expr("meta", be32(C.NFTA_META.KEY, e.key), be32(C.NFTA_META.DREG, e.dreg));
+    case "meta-set":
+      return expr("meta", be32(C.NFTA_META.KEY, e.key), be32(C.NFTA_META.SREG, e.sreg));
     case "cmp-eq":
       return expr(
         "cmp",
@@ -129,7 +145,7 @@ function encodeExpr(e: Expr, setId: (set: string) => number | undefined): Uint8A
       return expr("counter");
     case "verdict": {
       const v = e.verdict;
-      const code = v.kind === "drop" ? C.NF_DROP : v.kind === "accept" ? C.NF_ACCEPT : C.NFT_GOTO;
+      const code = { drop: C.NF_DROP, accept: C.NF_ACCEPT, return: C.NFT_RETURN, goto: C.NFT_GOTO }[v.kind];
       const verdict = nest(
         C.NFTA_DATA.VERDICT,
         be32(C.NFTA_VERDICT.CODE, code),
@@ -175,24 +191,47 @@ function body(op: NftOp, setId: (set: string) => number | undefined, newId: () =
         nest(C.NFTA_CHAIN.HOOK, be32(C.NFTA_HOOK.HOOKNUM, hooknum), be32(C.NFTA_HOOK.PRIORITY, op.hook.priority)),
       ]);
     }
-    case "new-set":
+    case "new-set": {
+      const flags =
+        (op.constant ? C.NFT_SET_CONSTANT : 0) |
+        (op.map ? C.NFT_SET_MAP : 0) |
+        (op.concatRanges ? C.NFT_SET_CONCAT | C.NFT_SET_INTERVAL : 0);
+      const desc = [
+        ...(op.size === undefined ? [] : [be32(C.NFTA_SET_DESC_SIZE, op.size)]),
+        ...(op.concatRanges
+          ? [
+              nest(
+                C.NFTA_SET_DESC_CONCAT,
+                ...op.concatRanges.map((n) => nest(C.NFTA_LIST_ELEM, be32(C.NFTA_SET_FIELD_LEN, n))),
+              ),
+            ]
+          : []),
+      ];
       return cat([
         table,
         str(C.NFTA_SET.NAME, op.set),
-        be32(C.NFTA_SET.FLAGS, (op.constant ? C.NFT_SET_CONSTANT : 0) | (op.map ? C.NFT_SET_MAP : 0)),
+        be32(C.NFTA_SET.FLAGS, flags),
         be32(C.NFTA_SET.KEY_TYPE, op.keyType),
         be32(C.NFTA_SET.KEY_LEN, op.keyLen),
         ...(op.map ? [be32(C.NFTA_SET.DATA_TYPE, op.map.dataType), be32(C.NFTA_SET.DATA_LEN, op.map.dataLen)] : []),
         be32(C.NFTA_SET.ID, newId()),
-        ...(op.size === undefined ? [] : [nest(C.NFTA_SET.DESC, be32(C.NFTA_SET_DESC_SIZE, op.size))]),
-        tlv(C.NFTA_SET.USERDATA, setUserdata(op.keyType, !!op.map)),
+        ...(desc.length ? [nest(C.NFTA_SET.DESC, ...desc)] : []),
+        tlv(C.NFTA_SET.USERDATA, op.userdata ?? setUserdata(op.keyType, !!op.map)),
+        ...(op.counter ? [nest(C.NFTA_SET.EXPR, str(C.NFTA_EXPR.NAME, "counter"), nest(C.NFTA_EXPR.DATA))] : []),
       ]);
+    }
     case "new-elems":
     case "del-elems": {
       const id = op.op === "new-elems" ? setId(op.set) : undefined;
       const elems = op.keys.map((k, i) => {
         const d = op.data?.[i];
-        return nest(i + 1, value(C.NFTA_SET_ELEM_KEY, k), ...(d ? [value(C.NFTA_SET_ELEM_DATA, d)] : []));
+        const end = op.keyEnds?.[i];
+        return nest(
+          i + 1,
+          value(C.NFTA_SET_ELEM_KEY, k),
+          ...(end ? [value(C.NFTA_SET_ELEM_KEY_END, end)] : []),
+          ...(d ? [value(C.NFTA_SET_ELEM_DATA, d)] : []),
+        );
       });
       return cat([
         table,

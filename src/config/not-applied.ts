@@ -14,8 +14,6 @@
 
 const IPTABLES =
   "keel has no iptables/ipset firewall: the vrrp_strict / no_accept drop rules go into nftables (the nftables keyword's table, else 'keepalived'), as keepalived does where iptables is nf_tables-based (Debian 12); the keyword is ignored";
-const NFT_IPVS =
-  "keel does not turn a virtual_server_group's address ranges into nftables fwmarks and one fwmark service: each address stays an IPVS service of its own; the keyword is ignored";
 const NAMESPACE = "keel has no ipsets (its firewall is nftables); the keyword is ignored";
 const PROCESS_MONITOR =
   "keel's track_process reads /proc, with no proc-connector netlink socket whose buffer could be sized; the keyword is ignored";
@@ -41,9 +39,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.iproute_usr_dir":
     "keel reads no iproute2 name files: route tables, protocols and scopes are numbers or the standard names",
   "global_defs.json_dump_file": DUMP_FILE,
-  "global_defs.nftables_ipvs": NFT_IPVS,
-  "global_defs.nftables_ipvs_priority": NFT_IPVS,
-  "global_defs.nftables_ipvs_start_fwmark": NFT_IPVS,
   "global_defs.process_monitor_rcv_bufs": PROCESS_MONITOR,
   "global_defs.process_monitor_rcv_bufs_force": PROCESS_MONITOR,
   "global_defs.stats_dump_file": DUMP_FILE,

@@ -11,6 +11,7 @@ import type { KeelConfig } from "../config/model";
 import type { RealServer, SorryServer, VirtualServer } from "../config/lvs/model";
 import { effectiveWeight } from "../config/lvs/model";
 import type { Script } from "../config/script";
+import { autoFwmarkGroup, markKey } from "./auto-fwmark";
 import { destOf, formatRs, formatVs, rsDisplayName, serviceKeys, serviceParams, vsDisplayName } from "./services";
 import { type Dest, type ServiceEntry, type ServiceKey, destId } from "./table";
 
@@ -48,6 +49,8 @@ export interface VsState {
   name: string;
   display: string;
   keys: ServiceKey[];
+  /** its group's nftables_ipvs fwmark (auto-fwmark.ts), when it has one */
+  autoFwmark?: number;
   rss: RsState[];
   quorumUp: boolean;
   sorry?: { server: SorryServer; alive: boolean; name: string; display: string };
@@ -66,13 +69,19 @@ export class LvsPool {
   readonly vss: VsState[];
   private events: LvsEvent[] = [];
 
-  constructor(cfg: Pick<KeelConfig, "virtualServers" | "virtualServerGroups">) {
+  /** `marks`: nftables_ipvs's fwmarks by markKey(group, protocol) */
+  constructor(cfg: Pick<KeelConfig, "virtualServers" | "virtualServerGroups">, marks?: ReadonlyMap<string, number>) {
     this.vss = cfg.virtualServers.map((vs) => {
+      const mark =
+        vs.service.kind === "group" && autoFwmarkGroup(cfg, vs)
+          ? marks?.get(markKey(vs.service.group, vs.protocol ?? "UDP"))
+          : undefined;
       const st: VsState = {
         vs,
         name: formatVs(vs),
         display: vsDisplayName(vs),
-        keys: serviceKeys(cfg, vs),
+        keys: serviceKeys(cfg, vs, mark),
+        ...(mark === undefined ? {} : { autoFwmark: mark }),
         rss: vs.realServers.map((rs) => {
           const w = effectiveWeight(vs, rs);
           return {
@@ -294,12 +303,12 @@ export class LvsPool {
         const inPool = rs.alive && !sorryActive;
         if (inPool || rs.inhibit) {
           const weight = rs.operator ? rs.operator.weight : realWeight(rs.effectiveWeight);
-          const d = destOf(vs.vs, rs.rs, inPool ? weight : 0);
+          const d = destOf(vs.vs, rs.rs, inPool ? weight : 0, vs.autoFwmark !== undefined);
           dests.set(destId(d), d);
         }
       }
       if (vs.sorry && (sorryActive || vs.sorry.server.inhibit)) {
-        const d = destOf(vs.vs, vs.sorry.server, sorryActive ? 1 : 0);
+        const d = destOf(vs.vs, vs.sorry.server, sorryActive ? 1 : 0, vs.autoFwmark !== undefined);
         // a sorry server that is also a real server is that real server (s_svr_duplicates_rs)
         if (!dests.has(destId(d))) dests.set(destId(d), d);
       }

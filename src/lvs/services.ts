@@ -9,6 +9,7 @@ import { familyOf } from "../config/lvs/addr";
 import type { KeelConfig } from "../config/model";
 import type { LvsMethod, RealServer, SorryServer, VirtualServer } from "../config/lvs/model";
 import { effectiveLvsMethod, effectivePort } from "../config/lvs/model";
+import { autoFwmarkGroup, groupFamilies } from "./auto-fwmark";
 import { type Dest, type Protocol, SVC_F, type Service, type ServiceKey } from "./table";
 
 /** The address family of the service (check_data.c vs_end_handler / rs_end_handler). */
@@ -116,12 +117,21 @@ function* rangeAddresses(first: string, last: string): Generator<string> {
   }
 }
 
-/** Every IPVS service this virtual server stands for. */
-export function serviceKeys(cfg: Pick<KeelConfig, "virtualServerGroups">, vs: VirtualServer): ServiceKey[] {
+/**
+ * Every IPVS service this virtual server stands for; `autoFwmark`: its group's nftables_ipvs
+ * mark (auto-fwmark.ts), one fwmark service per family of the group instead.
+ */
+export function serviceKeys(
+  cfg: Pick<KeelConfig, "virtualServerGroups">,
+  vs: VirtualServer,
+  autoFwmark?: number,
+): ServiceKey[] {
   const family = serviceFamily(cfg, vs);
   const protocol: Protocol = vs.protocol ?? "UDP";
   const s = vs.service;
   if (s.kind === "fwmark") return [{ family, fwmark: s.fwmark }];
+  const group = autoFwmark === undefined ? undefined : autoFwmarkGroup(cfg, vs);
+  if (autoFwmark !== undefined && group) return groupFamilies(group).map((f) => ({ family: f, fwmark: autoFwmark }));
   if (s.kind === "address") return [{ family, protocol, address: s.ip, port: s.port ?? 0 }];
   const keys: ServiceKey[] = [];
   for (const e of cfg.virtualServerGroups[s.group]?.entries ?? []) {
@@ -136,12 +146,15 @@ export function serviceKeys(cfg: Pick<KeelConfig, "virtualServerGroups">, vs: Vi
 
 const TUN_FLAGS = { nocsum: 0, csum: 1, remcsum: 2 } as const;
 
-/** A real or sorry server as an IPVS destination with `weight`. */
-export function destOf(vs: VirtualServer, rs: RealServer | SorryServer, weight: number): Dest {
+/**
+ * A real or sorry server as an IPVS destination with `weight`; `autoFwmark`: its service
+ * is an nftables_ipvs fwmark service, where only NAT keeps the port (ipvs_cmd).
+ */
+export function destOf(vs: VirtualServer, rs: RealServer | SorryServer, weight: number, autoFwmark = false): Dest {
   const m: LvsMethod = effectiveLvsMethod(vs, rs);
   const d: Dest = {
     address: rs.ip,
-    port: effectivePort(vs, rs) ?? 0,
+    port: (autoFwmark && m.method !== "NAT" ? undefined : effectivePort(vs, rs)) ?? 0,
     weight,
     method: m.method,
     upperThreshold: "uthreshold" in rs ? (rs.uthreshold ?? 0) : 0,

@@ -18,6 +18,7 @@ import type { KeelConfig } from "../config/model";
 import type { Event, VirtualServerStatus } from "../control/protocol";
 import { CheckerDriver } from "./checker-driver";
 import { type IpvsPort, openIpvs } from "./ipvs-port";
+import { openNftPort } from "./nft-port";
 import { CheckerLvsGlobals } from "./lvs-globals";
 import { ORIGIN_ENV, ProcessScheduling, settingsFor } from "./process-settings";
 import { ProcessIdentity } from "./process-identity";
@@ -59,7 +60,15 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
     reporter.dirty();
   };
   const hasAddress = (ip: string) => addresses.has(ip);
-  const d = new CheckerDriver({ config: o.config, log, ipvs, dontReleaseIpvs: o.dontReleaseIpvs, onEvent, hasAddress });
+  const d = new CheckerDriver({
+    config: o.config,
+    log,
+    ipvs,
+    dontReleaseIpvs: o.dontReleaseIpvs,
+    onEvent,
+    hasAddress,
+    nft: openNftPort,
+  });
   driver = d;
   const fileTrackers = (c: KeelConfig) =>
     new ExternalTrackers({ ...c, vrrpTrackProcesses: {} }, log, (ch) => {

@@ -31,6 +31,11 @@ import type { IpvsPort } from "./ipvs-port";
 import { LvsNotifier } from "./lvs-notify";
 // node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
 const { readFileSync } = require("node:fs") as typeof import("node:fs");
+import { type AutoFwmarks, assignAutoFwmarks } from "../lvs/auto-fwmark";
+import type { NftPort } from "./firewall";
+import type { KernelResult } from "./kernel";
+import { NftIpvs } from "./nft-ipvs";
+import { type NftIpvsSettings, nftIpvsElements, nftIpvsSettings } from "./nft-ipvs-plan";
 
 interface Slot {
   v: number;
@@ -67,6 +72,8 @@ export interface CheckerDriverOptions {
   /** addresses on this host (for ha_suspend); undefined: assume present */
   hasAddress?: (ip: string) => boolean;
   random?: () => number;
+  /** nf_tables for nftables_ipvs's marks (used only with `ipvs`) */
+  nft?: () => KernelResult<NftPort>;
 }
 
 /**
@@ -92,10 +99,20 @@ export class CheckerDriver {
   private stopped = false;
   private counters = new Map<string, LvsCounters>();
 
+  /** nftables_ipvs: the settings of the start (a reload cannot change the table), the marks, the tables */
+  private readonly nftSettings?: NftIpvsSettings;
+  private marks?: AutoFwmarks;
+  private readonly nftIpvs?: NftIpvs;
+
   constructor(private readonly o: CheckerDriverOptions) {
     this.config = o.config;
     this.notifier = new LvsNotifier(o.config, o.log);
-    this.pool = new LvsPool(o.config);
+    this.nftSettings = nftIpvsSettings(o.config);
+    if (this.nftSettings) {
+      this.marks = assignAutoFwmarks(o.config, this.nftSettings.startFwmark);
+      if (o.ipvs && o.nft) this.nftIpvs = new NftIpvs(this.nftSettings, o.nft);
+    }
+    this.pool = new LvsPool(o.config, this.marks?.marks);
     this.engine = new CheckEngine(o.random ?? Math.random);
   }
 
@@ -118,6 +135,7 @@ export class CheckerDriver {
     this.engine.reload(specs, performance.now());
     this.seedPool();
     this.pool.init(this.config.globalDefs.rsInitNotifies);
+    this.syncMarks();
     this.sync(true);
     this.announce(new Set());
     this.pump();
@@ -131,13 +149,15 @@ export class CheckerDriver {
     this.notifier.setConfig(config);
     // keepalived's rs->reloaded: the same real server in the same virtual server
     const before = new Set(this.pool.vss.flatMap((vs) => vs.rss.map((rs) => `${vs.name}|${rs.name}`)));
-    this.pool = new LvsPool(config);
+    if (this.nftSettings) this.marks = assignAutoFwmarks(config, this.nftSettings.startFwmark, this.marks);
+    this.pool = new LvsPool(config, this.marks?.marks);
     const specs = this.build();
     this.engine.reload(specs, performance.now());
     this.act(this.engine.pollActions());
     this.seedPool();
     this.pool.init(config.globalDefs.rsInitNotifies, (vs, rs) => before.has(`${vs.name}|${rs.name}`));
     for (const id of oldOwned) this.owned.add(id);
+    this.syncMarks();
     this.sync(true);
     this.owned = new Set(this.pool.desired().map((e) => serviceId(e.service)));
     this.announce(oldKeys);
@@ -163,8 +183,18 @@ export class CheckerDriver {
           this.o.log.error(`IPVS: flush failed: ${(e as Error).message}`);
         }
       } else this.applyOps(diffTables([], this.applied, this.owned));
+      // clear_services: nft_ipvs_end once the services are gone
+      const err = this.nftIpvs?.stop();
+      if (err) this.o.log.error(`nftables_ipvs: cannot remove the tables: ${err.message}`);
     }
     this.notifier.stop();
+  }
+
+  /** nftables_ipvs: the maps hold this configuration's group ranges, before the fwmark services change. */
+  private syncMarks(): void {
+    if (!this.nftIpvs || !this.marks) return;
+    const err = this.nftIpvs.sync(nftIpvsElements(this.config, this.marks));
+    if (err) this.o.log.error(`nftables_ipvs: cannot set the fwmarks: ${err.message}`);
   }
 
   // ---------------------------------------------------------------------------
@@ -567,7 +597,7 @@ export class CheckerDriver {
     this.weights ??= new Map(
       this.applied.map((e) => [serviceId(e.service), new Map(e.dests.map((d) => [destId(d), d.weight]))]),
     );
-    return this.weights.get(serviceId(key))?.get(destId(destOf(vs.vs, rs.rs, 0)));
+    return this.weights.get(serviceId(key))?.get(destId(destOf(vs.vs, rs.rs, 0, vs.autoFwmark !== undefined)));
   }
 
   /** Read IPVS's counters (the status snapshot calls this once a second). */
@@ -632,7 +662,7 @@ export class CheckerDriver {
         weight: realWeight(rs.effectiveWeight),
         liveWeight: this.liveWeight(vs, rs),
         ...(rs.operator ? { operator: { ...rs.operator } } : {}),
-        counters: this.sum(vs, destId(destOf(vs.vs, rs.rs, 0))),
+        counters: this.sum(vs, destId(destOf(vs.vs, rs.rs, 0, vs.autoFwmark !== undefined))),
         checkers: this.slots
           .filter((s) => s.v === v && s.r === r)
           .map(

@@ -60,7 +60,8 @@ export async function enterPlannedRun(
 
 /**
  * What a reload cannot change (keepalived reload_config: "Cannot change network namespace
- * at a reload - please restart keepalived", the same for net_namespace_ipvs and instance;
+ * at a reload - please restart keepalived", the same for net_namespace_ipvs, instance and
+ * nftables_ipvs's table;
  * it then runs on with the old configuration). -s still overrides the new file.
  */
 export function unsupportedReloadChanges(
@@ -74,5 +75,8 @@ export function unsupportedReloadChanges(
   if (running.netNamespaceIpvs !== next.netNamespaceIpvs)
     out.push("Cannot change IPVS network namespace at a reload - please restart keel");
   if (running.instance !== next.instance) out.push("Cannot change instance name at a reload - please restart keel");
+  // main.c reload_config: nftables_ipvs's table (added or removed, too)
+  if (running.globalDefs.nftablesIpvs !== next.globalDefs.nftablesIpvs)
+    out.push("Cannot change IPVS nftables table name at a reload - please restart keel");
   return out;
 }

@@ -67,5 +67,19 @@ describe("namespace at start and reload", () => {
     expect(unsupportedReloadChanges(cfg(), { ...cfg(), netNamespaceIpvs: "" }, undefined)).toEqual([
       "Cannot change IPVS network namespace at a reload - please restart keel",
     ]);
+    // main.c reload_config: nftables_ipvs's table, added, renamed or removed
+    const ipvsTable = (t?: string) => {
+      const c = cfg();
+      return { ...c, globalDefs: { ...c.globalDefs, nftablesIpvs: t } };
+    };
+    for (const [a, b] of [
+      [undefined, "keepalived_ipvs"],
+      ["keepalived_ipvs", "x"],
+      ["x", undefined],
+    ] as const)
+      expect(unsupportedReloadChanges(ipvsTable(a), ipvsTable(b), undefined)).toEqual([
+        "Cannot change IPVS nftables table name at a reload - please restart keel",
+      ]);
+    expect(unsupportedReloadChanges(ipvsTable("x"), ipvsTable("x"), undefined)).toEqual([]);
   });
 });

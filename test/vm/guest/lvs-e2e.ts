@@ -16,11 +16,16 @@
  * 5c. BFD_CHECK on the :82 service: rs1 runs a second keel as its BFD peer; the peer
  *     killed → rs1 leaves the :82 table (session Down), started again → back (Up).
  * 6. SIGTERM → keel removes its services, stops the sync daemon, restores the timeouts.
+ * 7. nftables_ipvs (nft-ipvs-e2e.ts): keel also runs test/fixtures/nft-ipvs's groups;
+ *    keepalived on that file (in a namespace of its own) holds the same nft ruleset and
+ *    ipvsadm table; the client reaches rs1/rs2 at each group address through the fwmark
+ *    service; SIGTERM leaves no table.
  * Prints "PASS: ..." / "FAIL: ..." and exits 1 on any failure.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { NFT_IPVS_BLOCKS, NFT_IPVS_GLOBALS, nftIpvsAfterStop, nftIpvsBlock } from "./nft-ipvs-e2e";
 import { finish, ko, ok, sh } from "./report";
 
 const REPO = join(import.meta.dir, "../../..");
@@ -111,6 +116,7 @@ writeFileSync(
   router_id lb
   lvs_timeouts tcp 7200 tcpfin 60 udp 120
   lvs_sync_daemon eth1 VI_1 maxlen 1400
+${NFT_IPVS_GLOBALS}
 }
 vrrp_instance VI_1 {
   state BACKUP
@@ -184,7 +190,7 @@ ${[
   )
   .join("\n")}
 }
-`,
+${NFT_IPVS_BLOCKS}`,
 );
 const keel = Bun.spawn(
   [
@@ -469,6 +475,9 @@ try {
     ok(`keel rs enable: ${JSON.stringify(table(81))}`);
   else if (e1.status !== 0 || e2.status !== 0) ko(`keel rs enable: ${e1.stderr}${e2.stderr}`);
 
+  // 7. nftables_ipvs (nft-ipvs-e2e.ts): keel against keepalived, traffic through the fwmark service
+  await nftIpvsBlock(dir);
+
   keel.kill("SIGTERM");
   await keel.exited;
   const left = ns("lb", "ipvsadm -Ln")
@@ -482,6 +491,7 @@ try {
   if (log.some((l) => /Removing service \[10\.20\.0\.12\]:tcp:80 from VS \[10\.10\.0\.100\]:tcp:80/.test(l)))
     ok("keepalived's log line for the removal");
   else ko("no 'Removing service' line");
+  nftIpvsAfterStop();
 } catch (e) {
   ko(`error: ${(e as Error).message}`);
 } finally {
