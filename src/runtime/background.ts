@@ -17,6 +17,7 @@
  * daemon's exit status and its error text on stderr.
  */
 import { closeSync, writeSync } from "node:fs";
+import { runtimeEnv } from "./runtime-env";
 
 /** The marker: the readiness pipe's fd in the background process. */
 export const BACKGROUND_ENV = "KEEL_BACKGROUND";
@@ -50,7 +51,7 @@ export async function startInBackground(argv: readonly string[], io: { err(s: st
   let child: ReturnType<typeof Bun.spawn>;
   try {
     child = Bun.spawn([...self, ...argv], {
-      env: { ...process.env, [BACKGROUND_ENV]: String(READY_FD) },
+      env: { ...process.env, ...runtimeEnv(), [BACKGROUND_ENV]: String(READY_FD) },
       stdio: ["ignore", "ignore", "ignore", "pipe"],
       detached: true,
     });
