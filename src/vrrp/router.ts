@@ -8,7 +8,7 @@ import type { KeelConfig } from "../config/model";
 import { formatIpv4, formatIpv6 } from "../base/ip";
 import { type CauseDetail, type Hold, faultKey } from "./cause";
 import { Instance, type SyncControl } from "./instance";
-import { Observer } from "./observe";
+import { type Before, Observer } from "./observe";
 import { instanceParams } from "./params";
 import { type DecodeFailure, decodeReceived } from "./receive";
 import { TrackerBoard, type TrackChange } from "./track-board";
@@ -71,6 +71,8 @@ export class VrrpRouter {
     this.pending.add(inst);
   };
   private pulling = false;
+  /** an instance's state before the advert it handles (handleAdvert → observer.advert) */
+  private readonly beforeAdvert: Before = { state: "INIT", lastTransition: 0 };
   /**
    * Deadlines as a binary min-heap: `queued` holds each instance's live entry, which may
    * be earlier than its real deadline (see touch). A timer tick is O(log n).
@@ -243,7 +245,10 @@ export class VrrpRouter {
     }
     // our own adverts come back on multicast loopback
     if (adv.from === inst.sourceKey) return;
-    const before = this.observer.before(inst); // [wire]
+    // one object filled per advert, read by the observer before it returns: no garbage
+    const before = this.beforeAdvert; // [wire]
+    before.state = inst.state;
+    before.lastTransition = inst.lastTransition;
     this.run(inst, () => inst.handleAdvert(adv, now));
     this.observer.advert(inst, adv, rx.ifname, before, now); // [wire]
   }
