@@ -18,6 +18,7 @@
  */
 // node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
 const { closeSync, writeSync } = require("node:fs") as typeof import("node:fs");
+import { runtimeEnv } from "./runtime-env";
 
 /** The marker: the readiness pipe's fd in the background process. */
 export const BACKGROUND_ENV = "KEEL_BACKGROUND";
@@ -51,7 +52,7 @@ export async function startInBackground(argv: readonly string[], io: { err(s: st
   let child: ReturnType<typeof Bun.spawn>;
   try {
     child = Bun.spawn([...self, ...argv], {
-      env: { ...process.env, [BACKGROUND_ENV]: String(READY_FD) },
+      env: { ...process.env, ...runtimeEnv(), [BACKGROUND_ENV]: String(READY_FD) },
       stdio: ["ignore", "ignore", "ignore", "pipe"],
       detached: true,
     });

@@ -6,6 +6,7 @@
  */
 import type { Subprocess } from "bun";
 import type { Logger } from "./log";
+import { runtimeEnv } from "./runtime-env";
 
 export function spawnChild<M>(
   role: "checker" | "bfd",
@@ -17,7 +18,7 @@ export function spawnChild<M>(
   const script = process.argv[1];
   const self = script && !script.startsWith("/$bunfs/") ? [process.execPath, script] : [process.execPath];
   return Bun.spawn([...self, ...argv], {
-    env: { ...process.env, ...env, KEEL_CHILD: role },
+    env: { ...process.env, ...runtimeEnv(), ...env, KEEL_CHILD: role },
     stdio: ["ignore", "inherit", "inherit"],
     serialization: "json",
     ipc: (m: M) => onMessage(m),

@@ -10,8 +10,9 @@
  * Kernel failures are values (kernel.ts), and nothing escapes the driver into the event
  * loop: every entry point (a timer, a datagram, a netlink event, a tracker) is guarded,
  * and the one timer is re-armed whatever an action did. A failed kernel call is logged
- * (rate-limited), counted in `kernelErrors` by operation, and put right by the periodic
- * reconcile (`reconcileMs`): see `reconcile()` for what it retries and why.
+ * (rate-limited), counted in `kernelErrors` by operation, and put right by the
+ * reconcile (`reconcileMs` after anything it answers): see `reconcile()` for what it
+ * retries and why, and `wantReconcile()` for when it runs.
  */
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
@@ -69,7 +70,10 @@ export interface DriverOptions {
   onInternalError?: (where: string, e: unknown) => void;
   /** the timer source (default setTimeout/clearTimeout); a virtual-time test passes its own */
   timers?: Timers;
-  /** how often kernel state is checked against what the engine believes (ms, default 1000) */
+  /**
+   * how soon kernel state is checked against what the engine believes after something
+   * that can part them (ms, default 1000; while a retry is pending, this often)
+   */
   reconcileMs?: number;
   /** -V / --dont-release-vrrp: leave VIPs and routes in place on stop */
   dontReleaseVrrp?: boolean;
@@ -203,6 +207,8 @@ export class VrrpDriver {
   private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
   private reconcileTimer: unknown;
+  /** something since the last reconcile pass that a pass answers (wantReconcile) */
+  private reconcileWanted = false;
   private readonly reconcileMs: number;
   private unwatch: (() => void) | undefined;
   /** the link or address table could not be read, or netlink lost events: read again */
@@ -267,7 +273,7 @@ export class VrrpDriver {
    */
   start(): void {
     this.startWatch();
-    this.reconcileTimer = this.timers.set(() => this.onReconcile(), this.reconcileMs);
+    this.wantReconcile();
     if (this.tablesStale || !this.unwatch) {
       this.deferredStart = true;
       this.log.warn("cannot read the kernel's interfaces and addresses yet: VRRP starts once they are read");
@@ -487,6 +493,7 @@ export class VrrpDriver {
     const { config, next } = plan;
     const now = this.now();
     const old = this.router;
+    this.wantReconcile(); // instances, VIPs and interfaces change under the pass
     const oldConfig = this.opts.config;
     for (const [name, ifs] of fresh) this.ifs.set(name, ifs);
     // a changed master keeps the VIPs it still has; the ones it lost go now
@@ -973,7 +980,9 @@ export class VrrpDriver {
   /** Subscribe to netlink; a failure is retried by reconcile, which then re-reads the tables. */
   private startWatch(): void {
     const w = this.kernel.watch((e) => {
-      if (!this.stopped) this.guard("a netlink event", () => this.onKernelEvent(e));
+      if (this.stopped) return;
+      this.wantReconcile();
+      this.guard("a netlink event", () => this.onKernelEvent(e));
     });
     if (w.ok) this.unwatch = w.value;
     else {
@@ -1113,7 +1122,8 @@ export class VrrpDriver {
   }
 
   /**
-   * Every reconcileMs, the believed state is put back on the kernel. keepalived has no
+   * reconcileMs after anything that can part them (wantReconcile), and every reconcileMs
+   * while a retry is owed, the believed state is put back on the kernel. keepalived has no
    * such pass: netlink_iplist (vrrp_ipaddress.c) marks an address whose add failed as not
    * set and never tries again, forgets one whose delete failed, and a VIP deleted under
    * a MASTER makes it leave MASTER (keepalived_netlink.c, set_vrrp_backup) to come back
@@ -1126,11 +1136,39 @@ export class VrrpDriver {
    * 6.4.2) and GARP/NA (the engine repeats them: garp_master_repeat/refresh).
    */
   private onReconcile(): void {
+    this.reconcileTimer = undefined;
     if (this.stopped) return;
-    // re-armed first, so that nothing below can end the reconcile loop
+    this.reconcileWanted = false;
+    try {
+      this.guard("the reconcile", () => this.reconcile());
+      this.pump();
+    } finally {
+      // a failure in this pass asked for the next one (failed, guard); so do retries still owed
+      if (this.reconcileWanted || this.retrying()) this.wantReconcile();
+    }
+  }
+
+  /**
+   * Arms the reconcile pass reconcileMs from now, unless it is armed. The pass compares
+   * what the engine believes with the tables netlink reported, so its outcome can change
+   * only when one of them does: a netlink event, a state change of the engine (pump), a
+   * kernel call that failed (failed) or threw (guard), a reload. Those ask for it; a
+   * steady daemon has none, and no pass wakes it (issue 20: every second, it was one of
+   * the two wake-ups of an idle one-instance daemon, and it re-keyed every VIP). Lost
+   * netlink events are not among them: the kernel reports them (ENOBUFS, an overrun
+   * event), and the pass reads no table itself, so it could not have seen them either.
+   */
+  private wantReconcile(): void {
+    this.reconcileWanted = true;
+    if (this.reconcileTimer !== undefined || this.stopped) return;
     this.reconcileTimer = this.timers.set(() => this.onReconcile(), this.reconcileMs);
-    this.guard("the reconcile", () => this.reconcile());
-    this.pump();
+  }
+
+  /** What a pass left to retry: the tables or the engine not started, VIPs or routes not done. */
+  private retrying(): boolean {
+    return (
+      this.tablesStale || !this.unwatch || this.deferredStart || this.releasing.size > 0 || this.pendingRoutes.size > 0
+    );
   }
 
   private reconcile(): void {
@@ -1237,12 +1275,27 @@ export class VrrpDriver {
    * timer is armed whatever they did, so kernel failures cannot shift the advert timing.
    */
   private pump(): void {
+    // try/catch in line, not guard(): no closure or "where" string per advert (issue 20)
     let actions: Action[] = [];
-    this.guard("the engine's actions", () => {
+    try {
       actions = logOrder(this.router.pollActions());
-    });
-    for (const a of actions) this.guard(`a ${a.type} action`, () => this.execute(a));
-    this.guard("arming the timer", () => this.arm());
+    } catch (e) {
+      this.internalError("the engine's actions", e);
+    }
+    for (const a of actions) {
+      // what a reconcile pass checks moves with these (VIPs, routes, the firewall's sets)
+      if (a.type === "transition" || a.type === "add-vips" || a.type === "del-vips") this.wantReconcile();
+      try {
+        this.execute(a);
+      } catch (e) {
+        this.internalError(`a ${a.type} action`, e);
+      }
+    }
+    try {
+      this.arm();
+    } catch (e) {
+      this.internalError("arming the timer", e);
+    }
   }
 
   private arm(): void {
@@ -1614,6 +1667,7 @@ export class VrrpDriver {
 
   /** A failed kernel call: counted by operation, logged once per key per window. */
   private failed(err: KernelError, key: string, message: string): void {
+    this.wantReconcile();
     this.kernelErrors[err.op] = (this.kernelErrors[err.op] ?? 0) + 1;
     const suppressed = this.limit.take(key, this.now());
     if (suppressed === undefined) return;
@@ -1626,17 +1680,23 @@ export class VrrpDriver {
     try {
       fn();
     } catch (e) {
-      this.kernelErrors.internal = (this.kernelErrors.internal ?? 0) + 1;
-      if (this.opts.onInternalError) {
-        this.opts.onInternalError(where, e);
-        return;
-      }
-      // the limit first: formatting a stack costs milliseconds, a flood of them would stall us
-      const suppressed = this.limit.take(`internal:${where}`, this.now());
-      if (suppressed === undefined) return;
-      const more = suppressed > 0 ? ` (${suppressed} more suppressed)` : "";
-      this.log.error({ event: "internal-error" }, `internal error in ${where}: ${(e as Error)?.stack ?? e}${more}`);
+      this.internalError(where, e);
     }
+  }
+
+  /** An exception (a bug) caught at `where`: counted, and logged or handed to onInternalError. */
+  private internalError(where: string, e: unknown): void {
+    this.kernelErrors.internal = (this.kernelErrors.internal ?? 0) + 1;
+    this.wantReconcile();
+    if (this.opts.onInternalError) {
+      this.opts.onInternalError(where, e);
+      return;
+    }
+    // the limit first: formatting a stack costs milliseconds, a flood of them would stall us
+    const suppressed = this.limit.take(`internal:${where}`, this.now());
+    if (suppressed === undefined) return;
+    const more = suppressed > 0 ? ` (${suppressed} more suppressed)` : "";
+    this.log.error({ event: "internal-error" }, `internal error in ${where}: ${(e as Error)?.stack ?? e}${more}`);
   }
 
   private rateLog(key: string, message: string, fields?: Record<string, unknown>): void {

@@ -74,6 +74,9 @@ type WantState = "BACKUP" | "MASTER" | "FAULT";
 /** Why the backup's down timer will fire: decides the transition's cause. */
 type DownCause = "no-advert" | "priority-zero" | "preempt";
 
+/** what pollActions returns when there is nothing: shared, never written */
+const NO_ACTIONS: readonly Action[] = Object.freeze([]);
+
 /** The timers, in the order timers due together fire (GARPs before a state change). */
 const TIMERS = ["garp", "lowerPrioGarp", "garpRefresh", "masterDown", "advert"] as const;
 type TimerKind = (typeof TIMERS)[number];
@@ -222,10 +225,27 @@ export class Instance {
     );
   }
 
-  pollActions(): Action[] {
+  /**
+   * Called when the first action since the last poll is queued: the router polls only the
+   * instances that have some (issue 20: polling every instance after each advert made a
+   * 1,000-instance backup do a million polls a second, each allocating an empty array).
+   */
+  onPending: ((inst: Instance) => void) | undefined;
+
+  pollActions(): readonly Action[] {
+    if (this.out.length === 0) return NO_ACTIONS;
     const a = this.out;
     this.out = [];
     return a;
+  }
+
+  hasActions(): boolean {
+    return this.out.length > 0;
+  }
+
+  private emit(a: Action): void {
+    if (this.out.length === 0) this.onPending?.(this);
+    this.out.push(a);
   }
 
   pollTimeout(): number | undefined {
@@ -298,7 +318,7 @@ export class Instance {
     this.decisions = [...from.decisions];
     this.vipSet = true;
     const p = this.p;
-    this.out.push({
+    this.emit({
       type: "add-vips",
       instance: p.name,
       ifname: p.ifname,
@@ -379,7 +399,7 @@ export class Instance {
 
   /** vrrp_check_packet (check-advert.ts) */
   check(adv: ReceivedAdvert, checkVipAddr: boolean): "ok" | "ko" | "drop" {
-    return checkAdvert(this, adv, checkVipAddr, (e) => this.out.push(e));
+    return checkAdvert(this, adv, checkVipAddr, (e) => this.emit(e));
   }
 
   /** vrrp_state_backup */
@@ -390,7 +410,7 @@ export class Instance {
     if (this.isOwner && this.effectivePriority === PRIO_OWNER - 1 && (masterChange || adv.priority !== PRIO_OWNER)) {
       this.effectivePriority = PRIO_OWNER;
       this.totalPriority = PRIO_OWNER;
-      this.out.push({ type: "priority", instance: this.name, from: PRIO_OWNER - 1, to: PRIO_OWNER });
+      this.emit({ type: "priority", instance: this.name, from: PRIO_OWNER - 1, to: PRIO_OWNER });
     }
     if (adv.priority === 0) {
       // RFC 5798 6.4.2: Set the Master_Down_Timer to Skew_Time
@@ -458,7 +478,7 @@ export class Instance {
         this.rogueUntil = 0;
         this.effectivePriority = PRIO_OWNER - 1;
         this.totalPriority = PRIO_OWNER - 1;
-        this.out.push({ type: "priority", instance: this.name, from: PRIO_OWNER, to: PRIO_OWNER - 1 });
+        this.emit({ type: "priority", instance: this.name, from: PRIO_OWNER, to: PRIO_OWNER - 1 });
       } else if (this.rogueCounter === 0) {
         this.rogueCounter = 2;
         this.rogueAdverIntCs = adv.advertIntCs;
@@ -476,7 +496,7 @@ export class Instance {
         if (this.p.garpLowerPrioDelayMs > 0) this.timers.set("lowerPrioGarp", now + this.p.garpLowerPrioDelayMs);
       }
       const lower = { instance: this.name, from: adv.from, priority: adv.priority, ours: this.effectivePriority };
-      this.out.push({ type: "master-rx-lower-pri", ...lower, suppressed });
+      this.emit({ type: "master-rx-lower-pri", ...lower, suppressed });
       return !this.p.lowerPrioNoAdvert;
     }
     if (higherThan()) {
@@ -525,7 +545,7 @@ export class Instance {
     this.sinceAt = now;
     this.decisions.push({ at: now, from, to, cause });
     if (this.decisions.length > DECISIONS_KEPT) this.decisions.shift();
-    this.out.push({ type: "transition", instance: this.name, from, to, reason: detail.reason, cause });
+    this.emit({ type: "transition", instance: this.name, from, to, reason: detail.reason, cause });
     const notify = o.notify ?? true;
     switch (to) {
       case "MASTER":
@@ -682,7 +702,7 @@ export class Instance {
   private takeVips(now: number): void {
     this.vipSet = true;
     const p = this.p;
-    this.out.push({
+    this.emit({
       type: "add-vips",
       instance: p.name,
       ifname: p.ifname,
@@ -708,7 +728,7 @@ export class Instance {
     if (!this.vipSet) return;
     const p = this.p;
     this.vipSet = false;
-    this.out.push({
+    this.emit({
       type: "del-vips",
       instance: p.name,
       ifname: p.ifname,
@@ -850,7 +870,7 @@ export class Instance {
     const down = this.timers.get("masterDown");
     if (this.current === "BACKUP" && down !== undefined)
       this.timers.set("masterDown", down + this.msDownTimerMs - oldDown);
-    this.out.push({ type: "priority", instance: this.name, from: before, to: next });
+    this.emit({ type: "priority", instance: this.name, from: before, to: next });
   }
 
   // ---------------------------------------------------------------------------
@@ -935,7 +955,7 @@ export class Instance {
     if (p.unicastTtl !== undefined) advert.ttl = p.unicastTtl;
     if (this.oldChecksum) advert.checksumDst = p.checksumGroup4;
     this.stats.advert_sent++;
-    this.out.push({ type: "send-advert", advert });
+    this.emit({ type: "send-advert", advert });
   }
 
   private nextIpId(): number {
@@ -954,7 +974,7 @@ export class Instance {
     if (count <= 0) return;
     const addresses = [...this.p.vips, ...this.p.excluded].map((v) => v.address);
     if (addresses.length > 0)
-      this.out.push({ type: "send-garp", instance: this.name, ifname: this.p.ifname, addresses, count });
+      this.emit({ type: "send-garp", instance: this.name, ifname: this.p.ifname, addresses, count });
   }
 
   private cancelGarps(): void {
@@ -964,7 +984,7 @@ export class Instance {
   }
 
   private notify(state: NotifyState): void {
-    this.out.push({ type: "notify", kind: "INSTANCE", name: this.name, state, priority: this.effectivePriority });
+    this.emit({ type: "notify", kind: "INSTANCE", name: this.name, state, priority: this.effectivePriority });
   }
 }
 

@@ -99,25 +99,25 @@ export function vridRanges(vrids: number[]): string {
  * free ones. At most 2 × 255 entries per interface.
  */
 export class SegmentVrids {
+  /** interface → (family × 256 + VRID) → when: keyed without a string built per advert */
   private readonly heardAt = new Map<string, Map<number, number>>();
 
   heard(ifname: string, family: 4 | 6, vrid: number, now: number): void {
-    const key = `${ifname}/${family}`;
-    let m = this.heardAt.get(key);
+    let m = this.heardAt.get(ifname);
     if (!m) {
       m = new Map();
-      this.heardAt.set(key, m);
+      this.heardAt.set(ifname, m);
     }
-    m.set(vrid, now);
+    m.set(family * 256 + vrid, now);
   }
 
   /** VRIDs heard within VRID_HEARD_MS, ascending. */
   inUse(ifname: string, family: 4 | 6, now: number): number[] {
-    const m = this.heardAt.get(`${ifname}/${family}`);
+    const m = this.heardAt.get(ifname);
     if (!m) return [];
     return [...m]
-      .filter(([, t]) => now - t < VRID_HEARD_MS)
-      .map(([v]) => v)
+      .filter(([k, t]) => k >> 8 === family && now - t < VRID_HEARD_MS)
+      .map(([k]) => k & 255)
       .sort((a, b) => a - b);
   }
 
@@ -175,10 +175,6 @@ export class Observer {
     const a = this.out;
     this.out = [];
     return a;
-  }
-
-  before(inst: Observed): Before {
-    return { state: inst.state, lastTransition: inst.lastTransition };
   }
 
   /** An advert the instance handled (`before`: its state when it arrived). */

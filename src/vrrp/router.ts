@@ -9,7 +9,7 @@ import { formatIpv4, formatIpv6, parseIpv4 as ipv4Bytes } from "../base/ip";
 import { IPPROTO_VRRP } from "../base/vrrp";
 import { type CauseDetail, type Hold, faultKey } from "./cause";
 import { Instance, type SyncControl } from "./instance";
-import { Observer } from "./observe";
+import { type Before, Observer } from "./observe";
 import { instanceParams } from "./params";
 import { type DecodeFailure, decodeReceived } from "./receive";
 import { TrackerBoard, type TrackChange } from "./track-board";
@@ -66,7 +66,14 @@ export class VrrpRouter {
   private readonly byVrid = new Map<number, Instance[]>();
   private readonly groupOf = new Map<Instance, SyncGroup>();
   private out: Action[] = [];
+  /** instances with actions queued since the last pollActions (Instance.onPending) */
+  private readonly pending = new Set<Instance>();
+  private readonly markPending = (inst: Instance) => {
+    this.pending.add(inst);
+  };
   private pulling = false;
+  /** an instance's state before the advert it handles (handleAdvert → observer.advert) */
+  private readonly beforeAdvert: Before = { state: "INIT", lastTransition: 0 };
   /**
    * Deadlines as a binary min-heap: `queued` holds each instance's live entry, which may
    * be earlier than its real deadline (see touch). A timer tick is O(log n).
@@ -90,7 +97,7 @@ export class VrrpRouter {
   ) {
     for (const v of Object.values(config.vrrpInstances)) {
       const inst = new Instance(instanceParams(config, v, host.interfaceAddress));
-      this.instances.set(inst.name, inst);
+      this.adopt(inst);
       const key = vridKey(inst.p.family, inst.p.vrid);
       this.byVrid.set(key, [...(this.byVrid.get(key) ?? []), inst]);
     }
@@ -200,7 +207,7 @@ export class VrrpRouter {
   }
 
   private replace(fresh: Instance, old: Instance): void {
-    this.instances.set(old.name, old);
+    this.adopt(old);
     const key = vridKey(old.p.family, old.p.vrid);
     this.byVrid.set(
       key,
@@ -239,7 +246,10 @@ export class VrrpRouter {
     }
     // our own adverts come back on multicast loopback
     if (adv.from === inst.sourceKey) return;
-    const before = this.observer.before(inst); // [wire]
+    // one object filled per advert, read by the observer before it returns: no garbage
+    const before = this.beforeAdvert; // [wire]
+    before.state = inst.state;
+    before.lastTransition = inst.lastTransition;
     this.run(inst, () => inst.handleAdvert(adv, now));
     this.observer.advert(inst, adv, rx.ifname, before, now); // [wire]
   }
@@ -327,14 +337,25 @@ export class VrrpRouter {
   // outputs
 
   pollActions(): Action[] {
-    for (const inst of this.instances.values()) {
-      const a = inst.pollActions();
-      if (a.length > 0) this.out.push(...a);
-    }
+    // in the instances' order, as when every instance was polled; one is the common case
+    const one = this.pending.size === 1 ? this.pending.values().next().value : undefined;
+    if (one) {
+      if (this.instances.get(one.name) === one) this.out.push(...one.pollActions());
+    } else if (this.pending.size > 1)
+      for (const inst of this.instances.values()) if (this.pending.has(inst)) this.out.push(...inst.pollActions());
+    this.pending.clear();
     this.out.push(...this.observer.poll()); // [wire] after the actions they explain
+    if (this.out.length === 0) return [];
     const out = this.out;
     this.out = [];
     return out;
+  }
+
+  /** An instance joins this router: its actions come out of pollActions. */
+  private adopt(inst: Instance): void {
+    this.instances.set(inst.name, inst);
+    inst.onPending = this.markPending;
+    if (inst.hasActions()) this.pending.add(inst);
   }
 
   pollTimeout(): number | undefined {

@@ -7,7 +7,7 @@ import type { Instance } from "../../../src/vrrp/instance";
 import type { Action } from "../../../src/vrrp/types";
 import { advert, instance } from "./one-instance";
 
-const kinds = (a: Action[]) =>
+const kinds = (a: readonly Action[]) =>
   a.map((x) =>
     x.type === "transition"
       ? `${x.from}->${x.to}:${x.reason}`

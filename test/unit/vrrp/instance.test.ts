@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import type { Action } from "../../../src/vrrp/types";
 import { advert, instance } from "./one-instance";
 
-const kinds = (a: Action[]) =>
+const kinds = (a: readonly Action[]) =>
   a.map((x) =>
     x.type === "transition"
       ? `${x.from}->${x.to}:${x.reason}`

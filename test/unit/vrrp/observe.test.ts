@@ -96,7 +96,7 @@ function master(body = "priority 100", global?: string): { i: Instance; o: Obser
 }
 
 function feed(o: Observer, i: Instance, adv: ReceivedAdvert, now: number): Action[] {
-  const before = o.before(i);
+  const before = { state: i.state, lastTransition: i.lastTransition };
   i.handleAdvert(adv, now);
   o.segment.heard("eth0", 4, adv.vrid, now);
   o.advert(i, adv, "eth0", before, now);
