@@ -11,10 +11,10 @@
  *   .9 vrrpScriptTable           .9.1.COL.S        (the vrrp_scripts in use)
  *  .12 vrrpTrackedFileTable      .12.1.COL.I.K
  *  .13 vrrpFileTable             .13.1.COL.F       (the vrrp_track_files in use)
+ *  .14-.22 the sync groups' tracked objects, tracked BFDs and processes: keepalived-vrrp-track.ts
  *   .10.0.1/.2 the two notifications
  *
- * Not served: the virtual routes (.7), rules (.8) and next hops (.11), the sync groups'
- * tracked objects, tracked processes and BFDs (.14-.22). keepalived's writable objects (base priority, preempt, accept, ...) are
+ * Not served: the virtual routes (.7), rules (.8) and next hops (.11). keepalived's writable objects (base priority, preempt, accept, ...) are
  * read-only here (the agent answers a set with notWritable).
  *
  * keepalived's sync-group rule (vrrp.c vrrp_complete_instance): in a sync group without
@@ -28,6 +28,7 @@ import type { KeelConfig } from "../config/model";
 import type { Script } from "../config/script";
 import type { VrrpInstance, VrrpScript, VrrpSyncGroup } from "../config/vrrp/model";
 import type { Event, InstanceStatus } from "../control/protocol";
+import { trackingTables } from "./keepalived-vrrp-track";
 import { KEEPALIVED_OID, ROUTER_ID_OID, routerId, truth } from "./keepalived-global";
 import { type MibModule, type Notification, type Oid, type SnmpSource, type Varbind, compareOids } from "./mib";
 
@@ -218,6 +219,7 @@ function varbinds(source: SnmpSource): Varbind[] {
     at([9, 1, 8, i], "Gauge32", s.fall);
     at([9, 1, 9, i], "Integer", truth(s.weightReverse));
   });
+  trackingTables(at, config, status, m.instances, m.groups);
   return out.sort((a, b) => compareOids(a.oid, b.oid));
 }
 
@@ -327,12 +329,24 @@ function groupMoved(group: VrrpSyncGroup, instance: string, to: string, source: 
 }
 
 /**
+ * keel's start into FAULT held only by weight-0 scripts' first results (faults "init:X"):
+ * keepalived stays in INIT then (vrrp_track.c initialise_track_script_state counts
+ * num_script_init, no state change), so no trap goes out until the scripts move it.
+ */
+function waitingForScripts(event: Extract<Event, { event: "transition" }>): boolean {
+  const faults = event.faults ?? [];
+  return (
+    event.to === "FAULT" && event.reason === "init" && faults.length > 0 && faults.every((f) => f.startsWith("init:"))
+  );
+}
+
+/**
  * vrrp_snmp_instance_trap / vrrp_snmp_group_trap: the name, state and (for an instance)
  * initial state objects without an index, then routerId.0. A group's trap follows the
  * instance's that moved the group into the new state.
  */
 function notifications(event: Event, source: SnmpSource): Notification[] {
-  if (event.event !== "transition") return [];
+  if (event.event !== "transition" || waitingForScripts(event)) return [];
   const cfg = source.config.vrrpInstances[event.instance];
   if (!cfg) return [];
   const rid = routerId(source) ?? "";
