@@ -7,14 +7,15 @@
  *   .3 vrrpInstanceTable         .3.1.COL.I        (I: instance in config order)
  *   .4 vrrpTrackedInterfaceTable .4.1.COL.I.K
  *   .5 vrrpTrackedScriptTable    .5.1.COL.I.K
- *   .6 vrrpAddressTable          .6.1.COL.I.K      (virtual_ipaddress, then _excluded)
+ *   .6 vrrpAddressTable          .6.1.COL.I.K      (I 0: static_ipaddress; virtual_ipaddress, then _excluded)
+ *   .7/.8/.11 routes, rules, next hops: keepalived-vrrp-routes.ts
  *   .9 vrrpScriptTable           .9.1.COL.S        (the vrrp_scripts in use)
  *  .12 vrrpTrackedFileTable      .12.1.COL.I.K
  *  .13 vrrpFileTable             .13.1.COL.F       (the vrrp_track_files in use)
  *  .14-.22 the sync groups' tracked objects, tracked BFDs and processes: keepalived-vrrp-track.ts
  *   .10.0.1/.2 the two notifications
  *
- * Not served: the virtual routes (.7), rules (.8) and next hops (.11). keepalived's writable objects (base priority, preempt, accept, ...) are
+ * keepalived's writable objects (base priority, preempt, accept, ...) are
  * read-only here (the agent answers a set with notWritable).
  *
  * keepalived's sync-group rule (vrrp.c vrrp_complete_instance): in a sync group without
@@ -28,6 +29,7 @@ import type { KeelConfig } from "../config/model";
 import type { Script } from "../config/script";
 import type { VrrpInstance, VrrpScript, VrrpSyncGroup } from "../config/vrrp/model";
 import type { Event, InstanceStatus } from "../control/protocol";
+import { routeTables } from "./keepalived-vrrp-routes";
 import { trackingTables } from "./keepalived-vrrp-track";
 import { KEEPALIVED_OID, ROUTER_ID_OID, routerId, truth } from "./keepalived-global";
 import { type MibModule, type Notification, type Oid, type SnmpSource, type Varbind, compareOids } from "./mib";
@@ -163,6 +165,8 @@ function varbinds(source: SnmpSource): Varbind[] {
 
   m.instances.forEach(({ cfg, st, group }, ii) => instanceRow(at, source, cfg, st, group, ii + 1, smtpDefault));
 
+  const statics = { virtualIpaddress: config.staticIpaddresses, virtualIpaddressExcluded: [], interface: undefined };
+  addressRows(at, source, statics, true, 0);
   m.instances.forEach(({ cfg, group }, ii) => {
     trackedInterfaces(cfg, group).forEach((t, k) => {
       at([4, 1, 1, ii + 1, k + 1], "OctetString", t.name);
@@ -220,6 +224,13 @@ function varbinds(source: SnmpSource): Varbind[] {
     at([9, 1, 9, i], "Integer", truth(s.weightReverse));
   });
   trackingTables(at, config, status, m.instances, m.groups);
+  routeTables(
+    at,
+    config,
+    m.instances.map((x) => x.cfg),
+    (n) => stateOf(n) === "MASTER",
+    source.interfaces,
+  );
   return out.sort((a, b) => compareOids(a.oid, b.oid));
 }
 
@@ -290,9 +301,19 @@ function instanceRow(
   }
 }
 
-function addressRows(at: At, source: SnmpSource, cfg: VrrpInstance, set: boolean, i: number): void {
+/**
+ * The address rows of instance i (I 0: static_ipaddress, as vrrp_header_ar_table walks
+ * them first, never advertised and always set once keel started).
+ */
+function addressRows(
+  at: At,
+  source: SnmpSource,
+  cfg: Pick<VrrpInstance, "virtualIpaddress" | "virtualIpaddressExcluded" | "interface">,
+  set: boolean,
+  i: number,
+): void {
   const rows = [
-    ...cfg.virtualIpaddress.map((a) => ({ a, advertised: true })),
+    ...cfg.virtualIpaddress.map((a) => ({ a, advertised: i > 0 })),
     ...cfg.virtualIpaddressExcluded.map((a) => ({ a, advertised: false })),
   ];
   rows.forEach(({ a, advertised }, k) => {
