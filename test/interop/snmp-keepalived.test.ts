@@ -12,7 +12,8 @@
  *   none), VI_3 a process that never runs and a BFD whose neighbour never answers (both
  *   lower its priority, the same in both), so each state is known without a peer;
  * - traps: start-up to MASTER and the stop raise the same vrrpInstanceStateChange and
- *   vrrpSyncGroupStateChange notifications (compared as sets per phase: keepalived sends
+ *   vrrpSyncGroupStateChange notifications, and the start-up the same RFC 2787
+ *   vrrpTrapNewMaster and RFC 6527 vrrpv3NotifyNewMaster (compared as sets per phase: keepalived sends
  *   a group's trap before its members' at start, keel after);
  * - snmpd restarted under keel: keel logs the loss, registers again, and serves the same walk.
  */
@@ -23,6 +24,8 @@ import { SnmpLab, type Trap, normalise } from "./snmp-lab";
 
 const ROOT = ".1.3.6.1.4.1.9586.100.5";
 const KA_TRAPS = ".1.3.6.1.4.1.9586.100.5.2.10.0.";
+/** vrrpNotifications (RFC 2787) and vrrpv3Notifications (RFC 6527) */
+const RFC_TRAPS = [".1.3.6.1.2.1.68.0.", ".1.3.6.1.2.1.207.0."];
 
 /** Run with `-x -A unix:SOCKET` by both (-x: every MIB; traps still need enable_traps). */
 const CONF_TEXT = `
@@ -159,9 +162,9 @@ const SETTLED = [
 ];
 
 /** A phase's KEEPALIVED-MIB traps, each as one sorted-comparable line (sysUpTime dropped). */
-const trapSet = (traps: Trap[]) =>
+const trapSet = (traps: Trap[], prefixes: readonly string[] = [KA_TRAPS]) =>
   traps
-    .filter((t) => t.trapOid.startsWith(KA_TRAPS))
+    .filter((t) => prefixes.some((p) => t.trapOid.startsWith(p)))
     .map((t) => [t.trapOid, ...t.varbinds].join(" | "))
     .sort();
 
@@ -179,6 +182,9 @@ async function run(name: string, startIt: () => Proc, then?: (p: Proc) => Promis
   }, 30_000);
   // the group's MASTER trap is the last of the start-up
   await eventually(() => trapSet(snmp.traps(mark)).some((t) => t.includes(`${ROOT}.2.1.1.3 = INTEGER: 2`)), 10_000);
+  // and the RFC new-master traps of all three (v2 ones in both MIBs, VI_3 in RFC 6527 only),
+  // which may follow the group's trap
+  await eventually(() => trapSet(snmp.traps(mark), RFC_TRAPS).length >= 5, 10_000);
   const start = snmp.traps(mark);
   await then?.(p);
   const stopMark = snmp.trapd.lines.length;
@@ -252,6 +258,15 @@ describe("KEEPALIVED-MIB over AgentX: keel against keepalived 2.2.7", () => {
     const ours = trapSet(runs.keel?.start ?? []);
     expect(ours).toEqual(trapSet(runs.keepalived?.start ?? []));
     expect(ours.length).toBeGreaterThanOrEqual(7);
+  });
+
+  test("start-up raises the same VRRP-MIB and VRRPv3-MIB new-master traps", () => {
+    // vrrpTrapNewMaster (RFC 2787) and vrrpv3NotifyNewMaster (RFC 6527): -x serves both MIBs
+    const rfc = (traps: Trap[]) => trapSet(traps, RFC_TRAPS);
+    const ours = rfc(runs.keel?.start ?? []);
+    expect(ours).toEqual(rfc(runs.keepalived?.start ?? []));
+    expect(ours.filter((t) => t.startsWith(".1.3.6.1.2.1.68.0.1 ")).length).toBe(2);
+    expect(ours.filter((t) => t.startsWith(".1.3.6.1.2.1.207.0.1 ")).length).toBe(3);
   });
 
   test("the stop raises the same traps", () => {
