@@ -79,6 +79,16 @@ function broadcast(a: { address: string; prefix: number; broadcast?: string }): 
   return parseIpv4(a.broadcast) ?? zero;
 }
 
+/**
+ * The state the tables show: keel's FAULT held only by weight-0 scripts' first results
+ * (faults "init:X") is keepalived's INIT (it waits there, vrrp_track.c
+ * initialise_track_script_state), as the traps (waitingForScripts) have it.
+ */
+function shownState(st: InstanceStatus | undefined): string | undefined {
+  if (st?.state === "FAULT" && st.faults.length > 0 && st.faults.every((f) => f.startsWith("init:"))) return "INIT";
+  return st?.state;
+}
+
 interface Model {
   groups: VrrpSyncGroup[];
   instances: { cfg: VrrpInstance; st: InstanceStatus | undefined; group: VrrpSyncGroup | undefined }[];
@@ -143,7 +153,7 @@ function varbinds(source: SnmpSource): Varbind[] {
   const out: Varbind[] = [];
   const at = (sub: number[], type: Varbind["type"], value: Varbind["value"]) =>
     out.push({ oid: [...VRRP_OID, ...sub], type, value });
-  const stateOf = (n: string) => status.instances.find((s) => s.name === n)?.state;
+  const stateOf = (n: string) => shownState(status.instances.find((s) => s.name === n));
   const g = config.globalDefs;
   const smtpDefault = (own: boolean | undefined) => own ?? g.smtpAlertVrrp ?? g.smtpAlert ?? false;
 
@@ -248,7 +258,7 @@ function instanceRow(
   const g = source.config.globalDefs;
   // the engine's version (src/vrrp/params.ts: vrrp_version, native_ipv6 and the family decide it)
   const version = st?.version ?? cfg.version ?? 2;
-  const state = st?.state ?? "INIT";
+  const state = shownState(st) ?? "INIT";
   const col = (c: number, type: Varbind["type"], value: Varbind["value"]) => at([3, 1, c, i], type, value);
   col(2, "OctetString", cfg.name);
   col(3, "Gauge32", cfg.virtualRouterId);

@@ -138,6 +138,21 @@ describe("KEEPALIVED-MIB traps at a start held by scripts", () => {
   test("waiting only for weight-0 scripts' first results: no trap (keepalived stays in INIT)", () => {
     expect(trap(["init:chk"])).toEqual([]);
   });
+  test("the tables show such a wait as init(0), as keepalived's INIT, a real fault as fault(3)", () => {
+    const state = (faults: string[]) => {
+      const src = source();
+      for (const i of src.status.instances) Object.assign(i, { state: "FAULT", faults });
+      const col = (c: string) =>
+        keepalivedVrrp
+          .varbinds(src)
+          .map(walkLine)
+          .filter((l) => l.startsWith(`.1.3.6.1.4.1.9586.100.5.2.${c}`))
+          .map((l) => l.split(": ")[1]);
+      return [...col("3.1.4."), ...col("1.1.3.")];
+    };
+    expect(state(["init:chk"])).toEqual(["0", "0", "0"]);
+    expect(state(["bfd:b1"])).toEqual(["3", "3", "3"]);
+  });
   test("a real fault at start: the FAULT trap", () => {
     // the instance's, then its group's (the first member in FAULT)
     expect(trap(["init:chk", "bfd:b1"]).map((n) => n.trapOid.at(-1))).toEqual([2, 1]);
