@@ -199,7 +199,7 @@ export interface TrackerStatus {
   kind: "script" | "file" | "process" | "interface";
   name: string;
   ok: boolean;
-  /** track_file value, script exit code */
+  /** track_file value, script exit code, how many processes a process tracker matched */
   value?: number;
   /** epoch ms of the last result */
   at?: number;

@@ -105,7 +105,8 @@ function trackersOf(driver: VrrpDriver, results: TrackResults): TrackerStatus[] 
   };
   for (const [name, s] of b.scripts) add("script", name, s.status === "up", undefined);
   for (const [name, f] of b.files) add("file", name, true, f.value);
-  for (const [name, up] of b.processes) add("process", name, up);
+  // a process tracker's value: how many matched at its last quorum change
+  for (const [name, up] of b.processes) add("process", name, up, results.get(`process:${name}`)?.value);
   for (const [name, up] of b.interfaces) add("interface", name, up);
   return out;
 }

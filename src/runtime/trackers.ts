@@ -13,6 +13,7 @@ import { basename, dirname } from "node:path";
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { TrackProcess } from "../config/vrrp/model";
+import { processQuorum } from "../config/vrrp/tracking";
 import type { TrackChange } from "../vrrp/track-board";
 import { TRACK_FILE_READ_MAX, parseTrackFileValue } from "../vrrp/tracking";
 // node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
@@ -141,7 +142,7 @@ export class ExternalTrackers {
       if (!p.process) continue;
       const count = table.filter((t) => matches(p, t)).length;
       this.processCount.set(p.name, count);
-      const up = count >= p.quorum && (p.quorumMax === undefined || count <= p.quorumMax);
+      const up = count >= processQuorum(p) && (p.quorumMax === undefined || count <= p.quorumMax);
       const was = this.processUp.get(p.name);
       if (was === up) {
         this.pending.delete(p.name);
@@ -157,7 +158,7 @@ export class ExternalTrackers {
       this.pending.delete(p.name);
       this.processUp.set(p.name, up);
       this.log.info(`Track process ${p.name} ${up ? "quorum gained" : "quorum lost"} (${count} running)`);
-      this.report({ kind: "process", name: p.name, up });
+      this.report({ kind: "process", name: p.name, up, value: count });
     }
   }
 }

@@ -7,14 +7,15 @@
  *   .3 vrrpInstanceTable         .3.1.COL.I        (I: instance in config order)
  *   .4 vrrpTrackedInterfaceTable .4.1.COL.I.K
  *   .5 vrrpTrackedScriptTable    .5.1.COL.I.K
- *   .6 vrrpAddressTable          .6.1.COL.I.K      (virtual_ipaddress, then _excluded)
+ *   .6 vrrpAddressTable          .6.1.COL.I.K      (I 0: static_ipaddress; virtual_ipaddress, then _excluded)
+ *   .7/.8/.11 routes, rules, next hops: keepalived-vrrp-routes.ts
  *   .9 vrrpScriptTable           .9.1.COL.S        (the vrrp_scripts in use)
  *  .12 vrrpTrackedFileTable      .12.1.COL.I.K
  *  .13 vrrpFileTable             .13.1.COL.F       (the vrrp_track_files in use)
+ *  .14-.22 the sync groups' tracked objects, tracked BFDs and processes: keepalived-vrrp-track.ts
  *   .10.0.1/.2 the two notifications
  *
- * Not served: the virtual routes (.7), rules (.8) and next hops (.11), the sync groups'
- * tracked objects, tracked processes and BFDs (.14-.22). keepalived's writable objects (base priority, preempt, accept, ...) are
+ * keepalived's writable objects (base priority, preempt, accept, ...) are
  * read-only here (the agent answers a set with notWritable).
  *
  * keepalived's sync-group rule (vrrp.c vrrp_complete_instance): in a sync group without
@@ -29,6 +30,8 @@ import type { Script } from "../config/script";
 import { lvsSyncDaemonOf } from "../config/vrrp/lvs-syncd";
 import type { VrrpInstance, VrrpScript, VrrpSyncGroup } from "../config/vrrp/model";
 import type { Event, InstanceStatus } from "../control/protocol";
+import { routeTables } from "./keepalived-vrrp-routes";
+import { trackingTables } from "./keepalived-vrrp-track";
 import { KEEPALIVED_OID, ROUTER_ID_OID, routerId, truth } from "./keepalived-global";
 import { type MibModule, type Notification, type Oid, type SnmpSource, type Varbind, compareOids } from "./mib";
 
@@ -75,6 +78,16 @@ function broadcast(a: { address: string; prefix: number; broadcast?: string }): 
     return Uint8Array.from([n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255]);
   }
   return parseIpv4(a.broadcast) ?? zero;
+}
+
+/**
+ * The state the tables show: keel's FAULT held only by weight-0 scripts' first results
+ * (faults "init:X") is keepalived's INIT (it waits there, vrrp_track.c
+ * initialise_track_script_state), as the traps (waitingForScripts) have it.
+ */
+function shownState(st: InstanceStatus | undefined): string | undefined {
+  if (st?.state === "FAULT" && st.faults.length > 0 && st.faults.every((f) => f.startsWith("init:"))) return "INIT";
+  return st?.state;
 }
 
 interface Model {
@@ -141,7 +154,7 @@ function varbinds(source: SnmpSource): Varbind[] {
   const out: Varbind[] = [];
   const at = (sub: number[], type: Varbind["type"], value: Varbind["value"]) =>
     out.push({ oid: [...VRRP_OID, ...sub], type, value });
-  const stateOf = (n: string) => status.instances.find((s) => s.name === n)?.state;
+  const stateOf = (n: string) => shownState(status.instances.find((s) => s.name === n));
   const g = config.globalDefs;
   const smtpDefault = (own: boolean | undefined) => own ?? g.smtpAlertVrrp ?? g.smtpAlert ?? false;
 
@@ -163,6 +176,8 @@ function varbinds(source: SnmpSource): Varbind[] {
 
   m.instances.forEach(({ cfg, st, group }, ii) => instanceRow(at, source, cfg, st, group, ii + 1, smtpDefault));
 
+  const statics = { virtualIpaddress: config.staticIpaddresses, virtualIpaddressExcluded: [], interface: undefined };
+  addressRows(at, source, statics, true, 0);
   m.instances.forEach(({ cfg, group }, ii) => {
     trackedInterfaces(cfg, group).forEach((t, k) => {
       at([4, 1, 1, ii + 1, k + 1], "OctetString", t.name);
@@ -219,6 +234,14 @@ function varbinds(source: SnmpSource): Varbind[] {
     at([9, 1, 8, i], "Gauge32", s.fall);
     at([9, 1, 9, i], "Integer", truth(s.weightReverse));
   });
+  trackingTables(at, config, status, m.instances, m.groups);
+  routeTables(
+    at,
+    config,
+    m.instances.map((x) => x.cfg),
+    (n) => stateOf(n) === "MASTER",
+    source.interfaces,
+  );
   return out.sort((a, b) => compareOids(a.oid, b.oid));
 }
 
@@ -236,7 +259,7 @@ function instanceRow(
   const g = source.config.globalDefs;
   // the engine's version (src/vrrp/params.ts: vrrp_version, native_ipv6 and the family decide it)
   const version = st?.version ?? cfg.version ?? 2;
-  const state = st?.state ?? "INIT";
+  const state = shownState(st) ?? "INIT";
   const col = (c: number, type: Varbind["type"], value: Varbind["value"]) => at([3, 1, c, i], type, value);
   col(2, "OctetString", cfg.name);
   col(3, "Gauge32", cfg.virtualRouterId);
@@ -290,9 +313,19 @@ function instanceRow(
   }
 }
 
-function addressRows(at: At, source: SnmpSource, cfg: VrrpInstance, set: boolean, i: number): void {
+/**
+ * The address rows of instance i (I 0: static_ipaddress, as vrrp_header_ar_table walks
+ * them first, never advertised and always set once keel started).
+ */
+function addressRows(
+  at: At,
+  source: SnmpSource,
+  cfg: Pick<VrrpInstance, "virtualIpaddress" | "virtualIpaddressExcluded" | "interface">,
+  set: boolean,
+  i: number,
+): void {
   const rows = [
-    ...cfg.virtualIpaddress.map((a) => ({ a, advertised: true })),
+    ...cfg.virtualIpaddress.map((a) => ({ a, advertised: i > 0 })),
     ...cfg.virtualIpaddressExcluded.map((a) => ({ a, advertised: false })),
   ];
   rows.forEach(({ a, advertised }, k) => {
@@ -329,12 +362,24 @@ function groupMoved(group: VrrpSyncGroup, instance: string, to: string, source: 
 }
 
 /**
+ * keel's start into FAULT held only by weight-0 scripts' first results (faults "init:X"):
+ * keepalived stays in INIT then (vrrp_track.c initialise_track_script_state counts
+ * num_script_init, no state change), so no trap goes out until the scripts move it.
+ */
+function waitingForScripts(event: Extract<Event, { event: "transition" }>): boolean {
+  const faults = event.faults ?? [];
+  return (
+    event.to === "FAULT" && event.reason === "init" && faults.length > 0 && faults.every((f) => f.startsWith("init:"))
+  );
+}
+
+/**
  * vrrp_snmp_instance_trap / vrrp_snmp_group_trap: the name, state and (for an instance)
  * initial state objects without an index, then routerId.0. A group's trap follows the
  * instance's that moved the group into the new state.
  */
 function notifications(event: Event, source: SnmpSource): Notification[] {
-  if (event.event !== "transition") return [];
+  if (event.event !== "transition" || waitingForScripts(event)) return [];
   const cfg = source.config.vrrpInstances[event.instance];
   if (!cfg) return [];
   const rid = routerId(source) ?? "";

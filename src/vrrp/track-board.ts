@@ -24,7 +24,8 @@ export type TrackChange =
   | { kind: "script"; name: string; ok: boolean }
   | { kind: "file"; name: string; value: number }
   | { kind: "interface"; name: string; up: boolean }
-  | { kind: "process"; name: string; up: boolean }
+  /** value: how many processes matched (KEEPALIVED-MIB vrrpProcessCurProc) */
+  | { kind: "process"; name: string; up: boolean; value?: number }
   | { kind: "bfd"; name: string; up: boolean };
 
 interface Line {

@@ -7,9 +7,13 @@
  * - KEEPALIVED-MIB (global and vrrp parts): `snmpwalk -On` gives the same OIDs and values
  *   (normalised as snmp-lab.ts normalise says: the version string, and isAdvertised after
  *   the first instance where keepalived 2.2.7 has a bug); `snmpbulkwalk` (GetBulk) gives
- *   keel's same lines;
+ *   keel's same lines. The config uses every VRRP tracking table: the sync group tracks
+ *   an interface, a script, a file and a process (quorum_max 0: "must not run", met with
+ *   none), VI_3 a process that never runs and a BFD whose neighbour never answers (both
+ *   lower its priority, the same in both), so each state is known without a peer;
  * - traps: start-up to MASTER and the stop raise the same vrrpInstanceStateChange and
- *   vrrpSyncGroupStateChange notifications (compared as sets per phase: keepalived sends
+ *   vrrpSyncGroupStateChange notifications, and the start-up the same RFC 2787
+ *   vrrpTrapNewMaster and RFC 6527 vrrpv3NotifyNewMaster (compared as sets per phase: keepalived sends
  *   a group's trap before its members' at start, keel after);
  * - snmpd restarted under keel: keel logs the loss, registers again, and serves the same walk.
  */
@@ -20,6 +24,8 @@ import { SnmpLab, type Trap, normalise } from "./snmp-lab";
 
 const ROOT = ".1.3.6.1.4.1.9586.100.5";
 const KA_TRAPS = ".1.3.6.1.4.1.9586.100.5.2.10.0.";
+/** vrrpNotifications (RFC 2787) and vrrpv3Notifications (RFC 6527) */
+const RFC_TRAPS = [".1.3.6.1.2.1.68.0.", ".1.3.6.1.2.1.207.0."];
 
 /** Run with `-x -A unix:SOCKET` by both (-x: every MIB; traps still need enable_traps). */
 const CONF_TEXT = `
@@ -51,10 +57,36 @@ vrrp_track_file tf2 {
   weight -2
   init_file
 }
+vrrp_track_process absent {
+  process keel-snmpmib-absent
+  param_match initial
+  quorum_max 0
+  delay 0.5
+}
+vrrp_track_process nothere {
+  process keel-snmpmib-none
+  weight -5
+}
+bfd_instance bfd1 {
+  neighbor_ip 10.99.0.98
+  weight -4
+}
 vrrp_sync_group G1 {
   group {
     VI_1
     VI_2
+  }
+  track_interface {
+    eth2
+  }
+  track_script {
+    chk_ok weight 0
+  }
+  track_file {
+    tf2
+  }
+  track_process {
+    absent
   }
   notify_master "/bin/true group"
 }
@@ -104,6 +136,12 @@ vrrp_instance VI_3 {
   track_file {
     tf1 weight 7
   }
+  track_process {
+    nothere
+  }
+  track_bfd {
+    bfd1
+  }
   notify_master "/bin/true VI_3"
   virtual_ipaddress {
     10.99.0.103/24
@@ -124,9 +162,9 @@ const SETTLED = [
 ];
 
 /** A phase's KEEPALIVED-MIB traps, each as one sorted-comparable line (sysUpTime dropped). */
-const trapSet = (traps: Trap[]) =>
+const trapSet = (traps: Trap[], prefixes: readonly string[] = [KA_TRAPS]) =>
   traps
-    .filter((t) => t.trapOid.startsWith(KA_TRAPS))
+    .filter((t) => prefixes.some((p) => t.trapOid.startsWith(p)))
     .map((t) => [t.trapOid, ...t.varbinds].join(" | "))
     .sort();
 
@@ -144,6 +182,9 @@ async function run(name: string, startIt: () => Proc, then?: (p: Proc) => Promis
   }, 30_000);
   // the group's MASTER trap is the last of the start-up
   await eventually(() => trapSet(snmp.traps(mark)).some((t) => t.includes(`${ROOT}.2.1.1.3 = INTEGER: 2`)), 10_000);
+  // and the RFC new-master traps of all three (v2 ones in both MIBs, VI_3 in RFC 6527 only),
+  // which may follow the group's trap
+  await eventually(() => trapSet(snmp.traps(mark), RFC_TRAPS).length >= 5, 10_000);
   const start = snmp.traps(mark);
   await then?.(p);
   const stopMark = snmp.trapd.lines.length;
@@ -158,8 +199,10 @@ beforeAll(async () => {
   ensureKeel();
   lab = Lab.create(["h1"]);
   // a second link to track (the instance's own eth0 keepalived drops from the table)
-  lab.exec("h1", ["ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"]);
-  for (const dev of ["eth1", "eth1p"]) lab.exec("h1", ["ip", "link", "set", dev, "up"]);
+  for (const dev of ["eth1", "eth2"]) {
+    lab.exec("h1", ["ip", "link", "add", dev, "type", "veth", "peer", "name", `${dev}p`]);
+    for (const end of [dev, `${dev}p`]) lab.exec("h1", ["ip", "link", "set", end, "up"]);
+  }
   snmp = new SnmpLab(lab, "h1");
   await snmp.start();
   await run("keepalived", () => lab.keepalived("h1", conf(), ["-x", "-A", `unix:${snmp.agentx}`]));
@@ -184,7 +227,8 @@ afterAll(() => lab?.destroy());
 describe("KEEPALIVED-MIB over AgentX: keel against keepalived 2.2.7", () => {
   test("snmpwalk gives the same OIDs and values", () => {
     expect(normalise(runs.keel?.walk ?? [])).toEqual(normalise(runs.keepalived?.walk ?? []));
-    // not vacuous: the global, group, instance, tracked-interface, address, script and file tables
+    // not vacuous: the global, group, instance, tracked-interface, address, script and file
+    // tables, the sync group's tracked objects, the tracked BFDs and processes
     for (const t of [
       ".1.1.0",
       ".2.1.1.2.1",
@@ -194,6 +238,14 @@ describe("KEEPALIVED-MIB over AgentX: keel against keepalived 2.2.7", () => {
       ".2.9.1.2.1",
       ".2.12.1.2.3.1",
       ".2.13.1.4.1",
+      ".2.14.1.1.1.1",
+      ".2.15.1.2.1.1",
+      ".2.16.1.2.1.1",
+      ".2.17.1.2.3.1",
+      ".2.18.1.3.1",
+      ".2.20.1.2.3.1",
+      ".2.21.1.14.1",
+      ".2.22.1.2.1.1",
     ])
       expect(runs.keel?.walk.some((l) => l.startsWith(`${ROOT}${t} `))).toBe(true);
   });
@@ -206,6 +258,15 @@ describe("KEEPALIVED-MIB over AgentX: keel against keepalived 2.2.7", () => {
     const ours = trapSet(runs.keel?.start ?? []);
     expect(ours).toEqual(trapSet(runs.keepalived?.start ?? []));
     expect(ours.length).toBeGreaterThanOrEqual(7);
+  });
+
+  test("start-up raises the same VRRP-MIB and VRRPv3-MIB new-master traps", () => {
+    // vrrpTrapNewMaster (RFC 2787) and vrrpv3NotifyNewMaster (RFC 6527): -x serves both MIBs
+    const rfc = (traps: Trap[]) => trapSet(traps, RFC_TRAPS);
+    const ours = rfc(runs.keel?.start ?? []);
+    expect(ours).toEqual(rfc(runs.keepalived?.start ?? []));
+    expect(ours.filter((t) => t.startsWith(".1.3.6.1.2.1.68.0.1 ")).length).toBe(2);
+    expect(ours.filter((t) => t.startsWith(".1.3.6.1.2.1.207.0.1 ")).length).toBe(3);
   });
 
   test("the stop raises the same traps", () => {

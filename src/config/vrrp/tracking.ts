@@ -412,6 +412,16 @@ export const trackProcessSpec: BlockSpec<TrackProcess> = {
   },
 };
 
+/**
+ * The quorum a process tracker applies: keepalived's quorum_max handler
+ * (vrrp_parser.c vrrp_tprocess_quorum_max_handler) sets quorum to 0 with quorum_max 0,
+ * so "the process must not run" holds with none running. Kept out of the model so the
+ * config is written back as read.
+ */
+export function processQuorum(t: TrackProcess): number {
+  return t.quorumMax === 0 ? 0 : t.quorum;
+}
+
 /** After a vrrp_track_process block: what keepalived derives or rejects at its end. */
 export function finishTrackProcess(c: Ctx, n: Node, t: TrackProcess): void {
   if (t.params || t.paramMatch !== undefined) t.fullCommand = true;
