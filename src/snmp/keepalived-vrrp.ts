@@ -14,8 +14,8 @@
  *   .10.0.1/.2 the two notifications
  *
  * Not served: the virtual routes (.7), rules (.8) and next hops (.11), the sync groups'
- * tracked objects, tracked processes and BFDs (.14-.22). keepalived's writable objects (base priority, preempt, accept, ...) are
- * read-only here (the agent answers a set with notWritable).
+ * tracked objects, tracked processes and BFDs (.14-.22). The writable objects (base priority,
+ * preempt, accept): src/snmp/write-vrrp.ts.
  *
  * keepalived's sync-group rule (vrrp.c vrrp_complete_instance): in a sync group without
  * sync_group_tracking_weight a tracked interface's weight is ignored (served as 0) and a
@@ -30,6 +30,7 @@ import type { VrrpInstance, VrrpScript, VrrpSyncGroup } from "../config/vrrp/mod
 import type { Event, InstanceStatus } from "../control/protocol";
 import { KEEPALIVED_OID, ROUTER_ID_OID, routerId, truth } from "./keepalived-global";
 import { type MibModule, type Notification, type Oid, type SnmpSource, type Varbind, compareOids } from "./mib";
+import { vrrpTestSet } from "./write-vrrp";
 
 export const VRRP_OID: Oid = [...KEEPALIVED_OID, 2];
 
@@ -243,14 +244,15 @@ function instanceRow(
   col(5, "Integer", cfg.state === "MASTER" ? 2 : 1);
   // wantedState: keel's engine has no separate wanted state; it is the state it is in
   col(6, "Integer", tableState(state));
-  col(7, "Integer", cfg.priority);
+  // the engine's: an SNMP set (src/snmp/write-vrrp.ts) changes them
+  col(7, "Integer", st?.priority ?? cfg.priority);
   col(8, "Integer", st?.effectivePriority ?? cfg.priority);
   col(9, "Integer", truth(state === "MASTER"));
   if (cfg.interface !== undefined) col(10, "OctetString", cfg.interface);
   col(11, "Integer", truth(trackedInterfaces(cfg, group).length > 0));
   // v2 in seconds, v3 in centiseconds
   col(12, "Gauge32", version === 2 ? Math.floor(cfg.advertInt) : Math.round(cfg.advertInt * 100));
-  col(13, "Integer", truth(!cfg.nopreempt));
+  col(13, "Integer", truth(st?.preempt ?? !cfg.nopreempt));
   col(14, "Gauge32", Math.floor(cfg.preemptDelay));
   const auth = cfg.authentication?.authType;
   col(15, "Integer", version === 2 ? (auth === "PASS" ? 1 : auth === "AH" ? 2 : 0) : 0);
@@ -368,4 +370,5 @@ export const keepalivedVrrp: MibModule = {
   description: "The MIB module for KEEPALIVED-VRRP",
   varbinds,
   notifications,
+  testSet: (vb, source) => vrrpTestSet(vb.oid.slice(VRRP_OID.length), vb, source),
 };
