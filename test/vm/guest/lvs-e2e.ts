@@ -16,12 +16,15 @@
  * 5c. BFD_CHECK on the :82 service: rs1 runs a second keel as its BFD peer; the peer
  *     killed → rs1 leaves the :82 table (session Down), started again → back (Up).
  * 6. SIGTERM → keel removes its services, stops the sync daemon, restores the timeouts.
+ * 7. SNMP (snmp-checker.ts): the checker MIB walked under keepalived -x and keel on one
+ *    config gives the same lines; a realServerWeight set reaches IPVS under both.
  * Prints "PASS: ..." / "FAIL: ..." and exits 1 on any failure.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { finish, ko, ok, sh } from "./report";
+import { snmpCheckerBlock } from "./snmp-checker";
 
 const REPO = join(import.meta.dir, "../../..");
 const KEEL = join(REPO, "dist/keel");
@@ -482,6 +485,9 @@ try {
   if (log.some((l) => /Removing service \[10\.20\.0\.12\]:tcp:80 from VS \[10\.10\.0\.100\]:tcp:80/.test(l)))
     ok("keepalived's log line for the removal");
   else ko("no 'Removing service' line");
+
+  // 7. KEEPALIVED-MIB's checker part and a realServerWeight set, keel against keepalived
+  await snmpCheckerBlock(REPO, KEEL);
 } catch (e) {
   ko(`error: ${(e as Error).message}`);
 } finally {
