@@ -93,6 +93,9 @@ const layers: Layer[] = [
       // test/vm/ifaces.test.ts's guest runs the host's keepalived and tshark (from its /usr)
       keepalived: "keepalived",
       tshark: "tshark",
+      // lvs.test.ts's guest (snmp-checker.ts): the AgentX master and the walker/setter
+      snmpd: "snmpd",
+      snmp: "snmpwalk",
     },
     needsFiles: { "linux-image-amd64": "/boot/vmlinuz-*", "qemu-system-data": "/usr/share/qemu/qboot.rom" },
   },

@@ -96,7 +96,10 @@ export interface OperationStatus {
     | "maintenance-off"
     | "rs-drain"
     | "rs-enable"
-    | "rs-weight";
+    | "rs-weight"
+    /** SNMP sets of vrrpInstanceBasePriority and vrrpInstancePreempt (by "snmp") */
+    | "base-priority"
+    | "preempt";
   /** the instance(s), or "VS RS" */
   target: string;
   by: string;

@@ -723,6 +723,8 @@ export class Daemon {
         programPath,
       }),
       log: { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m) },
+      // KEEPALIVED-MIB's writable objects, applied as operations (by "snmp")
+      apply: (w) => this.ops.snmpWrite(w),
     });
     this.snmp.start();
   }

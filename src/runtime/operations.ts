@@ -1,6 +1,6 @@
 /**
  * Operations through the control socket (README "Operations"): `switchover`,
- * `maintenance` and `rs`. Each checks its request, acts (the engine's holds through the
+ * `maintenance` and `rs`; and SNMP sets (src/snmp/write-set.ts), by "snmp". Each checks its request, acts (the engine's holds through the
  * VRRP driver, rs overrides through the checker process), and becomes one `operation`
  * record: logged, sent as an event, kept (the last 20) for `status`, naming who asked
  * (SO_PEERCRED of the connection, peer.ts) and why (`reason`).
@@ -9,6 +9,7 @@
  * a hold the operator was told about is one a restart keeps.
  */
 import type { Logger } from "./log";
+import type { SnmpWrite } from "../snmp/write-set";
 import type { OperationStatus, Request, VirtualServerStatus } from "../control/protocol";
 import type { Hold } from "../vrrp/cause";
 import type { VrrpRouter } from "../vrrp/router";
@@ -18,6 +19,8 @@ import { findRealServer, type RsRequest } from "./rs-names";
 import type { VrrpDriver } from "./vrrp-driver";
 
 const KEPT = 20;
+/** who an SNMP set is by: the master agent hands keel no manager's address or community */
+const SNMP: Peer = { text: "snmp" };
 
 export type OpReply = { ok: true; result: unknown } | { ok: false; code: string; message: string };
 
@@ -197,6 +200,49 @@ export class Operations {
     const what = r.action === "weight" ? `weight ${r.weight}` : r.action === "drain" ? "drained (weight 0)" : "enabled";
     this.record(`rs-${r.action}`, `${vs} ${rs}`, who, r.reason, `real server ${rs} of ${vs}: ${what}`);
     return { ok: true, result: { virtualServer: vs, realServer: rs, action: r.action } };
+  }
+
+  /**
+   * An SNMP set's CommitSet or UndoSet: a VRRP write reaches the engine (keepalived logs
+   * "base priority changed from %u to %u via SNMP." and "preemption enabled with SNMP"), a
+   * realServerWeight goes the way of `keel rs weight`. The reason when it cannot be made.
+   */
+  snmpWrite(w: SnmpWrite): string | undefined {
+    if (w.kind === "rs-weight") {
+      const r: Request = {
+        cmd: "rs",
+        action: w.weight === null ? "enable" : "weight",
+        virtualServer: w.virtualServer,
+        realServer: w.realServer,
+      };
+      if (w.weight !== null) r.weight = w.weight;
+      const reply = this.rs(r, SNMP);
+      return reply.ok ? undefined : reply.message;
+    }
+    const d = this.driver;
+    const inst = d?.router.instances.get(w.instance);
+    if (!d || !inst) return `no instance ${w.instance}`;
+    if (w.kind === "vrrp-priority") {
+      const from = inst.p.priority;
+      d.set({ type: "base-priority", instance: w.instance, priority: w.priority });
+      this.record(
+        "base-priority",
+        w.instance,
+        SNMP,
+        undefined,
+        `(${w.instance}) base priority changed from ${from} to ${w.priority} via SNMP`,
+      );
+    } else {
+      d.set({ type: "preempt", instance: w.instance, on: w.preempt });
+      this.record(
+        "preempt",
+        w.instance,
+        SNMP,
+        undefined,
+        `(${w.instance}) preemption ${w.preempt ? "enabled" : "disabled"} with SNMP`,
+      );
+    }
+    return undefined;
   }
 
   private record(op: OperationStatus["op"], target: string, who: Peer, reason: string | undefined, line: string): void {

@@ -22,7 +22,7 @@ import { staticTrackInterfaces, staticsToRestore } from "../config/vrrp/static-t
 import { emitAddress } from "../config/vrrp/net/address";
 import { emitRoute } from "../config/vrrp/net/route";
 import type { Instance } from "../vrrp/instance";
-import { type RxPacket, VrrpRouter } from "../vrrp/router";
+import { type EngineCommand, type RxPacket, VrrpRouter } from "../vrrp/router";
 import { advertPackets } from "../vrrp/transmit";
 import type { TrackChange } from "../vrrp/track-board";
 import type { Action } from "../vrrp/types";
@@ -571,6 +571,12 @@ export class VrrpDriver {
   /** The `garp` command: one more GARP/NA burst from a master. */
   sendGarp(instance: string): void {
     this.guard("the garp command", () => this.router.handleCommand({ type: "garp", instance }, this.now()));
+    this.pump();
+  }
+
+  /** An SNMP set's change to an instance (src/snmp/write-vrrp.ts, through operations.ts). */
+  set(cmd: Extract<EngineCommand, { type: "base-priority" | "preempt" }>): void {
+    this.guard("an SNMP set", () => this.router.handleCommand(cmd, this.now()));
     this.pump();
   }
 

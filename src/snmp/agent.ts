@@ -3,7 +3,10 @@
  * the master agent (snmpd) at keepalived's snmp_socket / -A address, opens a session,
  * registers each enabled MIB module's subtree (and its sysORTable row, as keepalived's
  * snmp_register_mib does), answers Get/GetNext/GetBulk from the modules' varbinds (built
- * once per request PDU) and sends the modules' notifications.
+ * once per request PDU), carries sets (RFC 2741 7.2.4: TestSet asks the modules' write
+ * methods, CommitSet applies the writes through the daemon, UndoSet puts the old values
+ * back, CleanupSet forgets the transaction; src/snmp/write-set.ts) and sends the modules'
+ * notifications.
  *
  * It never blocks or throws into the daemon: a master agent that is not there, refuses a
  * registration or goes away is logged once and retried with backoff (keepalived's net-snmp
@@ -32,6 +35,7 @@ import {
   pduLength,
 } from "./agentx";
 import { type MibModule, type SnmpSource, type Varbind, compareOids, formatOid } from "./mib";
+import { type SnmpWrite, describeWrite, planSet } from "./write-set";
 
 /** keepalived's (net-snmp's) default AgentX address. */
 export const DEFAULT_AGENTX_SOCKET = "/var/agentx/master";
@@ -87,6 +91,11 @@ export interface AgentOptions {
   trapping: MibModule[];
   source: () => SnmpSource;
   log: AgentLog;
+  /**
+   * Make one write (the daemon's operations path); the reason when it cannot. Absent: the
+   * subagent is read-only and every set is notWritable.
+   */
+  apply?: (write: SnmpWrite) => string | undefined;
   /** first and longest wait before connecting again, ms */
   retry?: { firstMs: number; maxMs: number };
 }
@@ -104,7 +113,13 @@ export class SnmpAgent {
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** the failure last logged, so a master that stays away is logged once */
   private lastFailure: string | undefined;
-  readonly counters = { requests: 0, badPdus: 0, notifications: 0, connects: 0 };
+  readonly counters = { requests: 0, badPdus: 0, notifications: 0, connects: 0, sets: 0 };
+  /**
+   * Sets between TestSet and CleanupSet, by transactionID (the master runs one set at a
+   * time per session, but the ID, not the order, names it): the writes, their undos, and
+   * how many were applied.
+   */
+  private readonly sets = new Map<number, { writes: { write: SnmpWrite; undo: SnmpWrite }[]; applied: number }>();
   /**
    * Notifications raised before the first session is open: keepalived connects to the
    * master agent before its instances start (a blocking connect), so the first
@@ -238,6 +253,7 @@ export class SnmpAgent {
     s.destroy();
     this.socket = undefined;
     this.pending.clear();
+    this.sets.clear();
     this.early = undefined;
     const was = this.phase;
     this.phase = "idle";
@@ -272,6 +288,11 @@ export class SnmpAgent {
     const d = decodePdu(bytes);
     if (!d.ok) {
       this.counters.badPdus++;
+      // a request whose header was read is answered parseError (7.1.1), so the master
+      // does not wait out its timeout; a response or a PDU of another version is dropped
+      const h = d.error.header;
+      if (h && h.type !== PduType.Response && h.type !== PduType.CleanupSet)
+        this.send(encodeResponse(h, { error: ResError.parseError }));
       return;
     }
     const pdu = d.value;
@@ -292,12 +313,78 @@ export class SnmpAgent {
       case "close":
         if (this.socket) this.lost(this.socket, `the master agent closed the session (reason ${pdu.reason})`);
         return;
-      case "other":
-        // 7.2.4: keel's objects are read-only: TestSet fails notWritable; the rest of a
-        // set's phases are answered (CleanupSet has no response)
-        if (pdu.type === PduType.TestSet) this.send(encodeResponse(ids, { error: ResError.notWritable, index: 1 }));
-        else if (pdu.type === PduType.CommitSet || pdu.type === PduType.UndoSet) this.send(encodeResponse(ids, {}));
+      case "testset":
+        this.send(encodeResponse(ids, this.testSet(pdu)));
         return;
+      case "commitset":
+        this.send(encodeResponse(ids, this.commitSet(pdu.transactionId)));
+        return;
+      case "undoset":
+        this.send(encodeResponse(ids, this.undoSet(pdu.transactionId)));
+        return;
+      case "cleanupset":
+        // 7.2.4.4: no response
+        this.sets.delete(pdu.transactionId);
+        return;
+      case "other":
+        return;
+    }
+  }
+
+  /** 7.2.4.1: every varbind's write method says yes, or the first error and its index. */
+  private testSet(pdu: Extract<Pdu, { kind: "testset" }>): { error?: number; index?: number } {
+    this.counters.sets++;
+    this.sets.delete(pdu.transactionId);
+    if (!this.o.apply) return { error: ResError.notWritable, index: 1 };
+    let plan: ReturnType<typeof planSet>;
+    try {
+      plan = planSet(this.o.modules, pdu.varbinds, this.o.source());
+    } catch (e) {
+      this.o.log.warn(`SNMP: testing a set failed: ${e instanceof Error ? e.message : String(e)}`);
+      return { error: ResError.processingError, index: 0 };
+    }
+    if (!plan.ok) return { error: plan.error, index: plan.index };
+    this.sets.set(pdu.transactionId, { writes: plan.writes, applied: 0 });
+    return {};
+  }
+
+  /** 7.2.4.2: the writes in order; the first that fails is commitFailed (the master then undoes). */
+  private commitSet(transactionId: number): { error?: number; index?: number } {
+    const set = this.sets.get(transactionId);
+    if (!set) return { error: ResError.commitFailed, index: 0 };
+    for (const [i, w] of set.writes.entries()) {
+      const why = this.applyOne(w.write);
+      if (why !== undefined) {
+        this.o.log.warn(`SNMP: set ${describeWrite(w.write)} failed: ${why}`);
+        return { error: ResError.commitFailed, index: i + 1 };
+      }
+      set.applied = i + 1;
+    }
+    return {};
+  }
+
+  /** 7.2.4.3: the applied writes undone, last first. */
+  private undoSet(transactionId: number): { error?: number; index?: number } {
+    const set = this.sets.get(transactionId);
+    if (!set) return {};
+    let failed = 0;
+    for (let i = set.applied - 1; i >= 0; i--) {
+      const w = set.writes[i] as { write: SnmpWrite; undo: SnmpWrite };
+      const why = this.applyOne(w.undo);
+      if (why !== undefined) {
+        this.o.log.warn(`SNMP: undoing ${describeWrite(w.write)} failed: ${why}`);
+        failed = i + 1;
+      }
+    }
+    set.applied = 0;
+    return failed ? { error: ResError.undoFailed, index: failed } : {};
+  }
+
+  private applyOne(w: SnmpWrite): string | undefined {
+    try {
+      return this.o.apply ? this.o.apply(w) : "the subagent is read-only";
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
     }
   }
 

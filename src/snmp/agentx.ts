@@ -58,11 +58,34 @@ const TYPE_CODE: Record<SnmpType, number> = {
 };
 const NO_SUCH_OBJECT = 128;
 const END_OF_MIB_VIEW = 130;
+const TYPE_NAME = new Map<number, SetVarbind["type"]>([
+  ...Object.entries(TYPE_CODE).map(([name, code]) => [code, name as SnmpType] as const),
+  [5, "Null"],
+  [68, "Opaque"],
+  [NO_SUCH_OBJECT, "noSuchObject"],
+  [129, "noSuchInstance"],
+  [END_OF_MIB_VIEW, "endOfMibView"],
+]);
 
-/** RFC 2741 6.2.16 res.error values keel uses */
+/**
+ * RFC 2741 6.2.16 res.error: the SNMP errors of RFC 3416 3 that a set's phases answer with,
+ * and AgentX's own.
+ */
 export const ResError = {
   noError: 0,
+  genErr: 5,
+  noAccess: 6,
+  wrongType: 7,
+  wrongLength: 8,
+  wrongEncoding: 9,
+  wrongValue: 10,
+  noCreation: 11,
+  inconsistentValue: 12,
+  resourceUnavailable: 13,
+  commitFailed: 14,
+  undoFailed: 15,
   notWritable: 17,
+  inconsistentName: 18,
   parseError: 266,
   processingError: 268,
 } as const;
@@ -91,13 +114,35 @@ export type Pdu =
   | (Header & { kind: "get" | "getnext"; ranges: SearchRange[] })
   | (Header & { kind: "getbulk"; nonRepeaters: number; maxRepetitions: number; ranges: SearchRange[] })
   | (Header & { kind: "close"; reason: number })
-  /** TestSet, CommitSet, UndoSet, CleanupSet and what else a master may send: answered by type only */
+  /** 7.2.4.1: the varbinds a set would write */
+  | (Header & { kind: "testset"; varbinds: SetVarbind[] })
+  /** 7.2.4.2-4: the set's later phases name their transaction by the header's transactionID */
+  | (Header & { kind: "commitset" | "undoset" | "cleanupset" })
+  /** what else a master may send: answered by type only */
   | (Header & { kind: "other" });
+
+/**
+ * A varbind of a TestSet as the manager sent it (RFC 2741 5.4): any type, so a write
+ * method can answer wrongType for one it does not take, as keepalived's do.
+ */
+export interface SetVarbind {
+  oid: Oid;
+  type: SnmpType | "Null" | "Opaque" | "noSuchObject" | "noSuchInstance" | "endOfMibView";
+  /** Integer: signed; Counter32/Gauge32/TimeTicks: unsigned; Counter64: bigint; OctetString,
+   * IpAddress, Opaque: bytes; ObjectIdentifier: an Oid; the rest: null */
+  value: number | bigint | Uint8Array | Oid | null;
+}
 
 /** A varbind in a response: a value, or one of the three exceptions (RFC 3416 4.2.1). */
 export type ResponseVarbind = Varbind | { oid: Oid; exception: "noSuchObject" | "endOfMibView" };
 
-export type Decoded<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+/**
+ * `header`: a PDU whose header was read but not its body, so the agent can answer it
+ * with parseError (7.1.1) instead of leaving the master to time out.
+ */
+export type Decoded<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: { code: string; message: string; header?: Header } };
 
 // --- encoding -------------------------------------------------------------------------
 
@@ -324,7 +369,7 @@ class Reader {
   at = 0;
   constructor(
     private readonly bytes: Uint8Array,
-    private readonly le: boolean,
+    readonly le: boolean,
   ) {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -347,6 +392,25 @@ class Reader {
     this.at += 4;
     return v;
   }
+  i32(): number {
+    this.need(4);
+    const v = this.view.getInt32(this.at, this.le);
+    this.at += 4;
+    return v;
+  }
+  u64(): bigint {
+    this.need(8);
+    const v = this.view.getBigUint64(this.at, this.le);
+    this.at += 8;
+    return v;
+  }
+  octets(): Uint8Array {
+    const n = this.u32();
+    this.need(n + ((4 - (n % 4)) % 4));
+    const b = this.bytes.slice(this.at, this.at + n);
+    this.at += n + ((4 - (n % 4)) % 4);
+    return b;
+  }
   skip(n: number): void {
     this.need(n);
     this.at += n;
@@ -358,6 +422,8 @@ class Reader {
 
 /** Internal to decoding: caught in decodePdu, never leaves this file. */
 class Truncated extends Error {}
+/** Internal to decoding: a field that is there but cannot be (caught in decodePdu). */
+class Malformed extends Error {}
 
 function readOid(r: Reader): { oid: Oid; include: boolean } {
   const n = r.u8();
@@ -367,6 +433,37 @@ function readOid(r: Reader): { oid: Oid; include: boolean } {
   const oid: number[] = prefix !== 0 ? [1, 3, 6, 1, prefix] : [];
   for (let i = 0; i < n; i++) oid.push(r.u32());
   return { oid, include };
+}
+
+/** 5.4: v.type, reserved, v.name, v.data. */
+function readVarbind(r: Reader): SetVarbind {
+  const code = r.u16();
+  r.u16();
+  const { oid } = readOid(r);
+  const type = TYPE_NAME.get(code);
+  if (type === undefined) throw new Malformed(`varbind ${oid.join(".")} has unknown type ${code}`);
+  switch (type) {
+    case "Integer":
+      return { oid, type, value: r.i32() };
+    case "Counter32":
+    case "Gauge32":
+    case "TimeTicks":
+      return { oid, type, value: r.u32() };
+    case "Counter64":
+      return { oid, type, value: r.u64() };
+    case "OctetString":
+    case "IpAddress":
+    case "Opaque": {
+      const value = r.octets();
+      if (type === "IpAddress" && value.length !== 4)
+        throw new Malformed(`varbind ${oid.join(".")}: an IpAddress of ${value.length} octets`);
+      return { oid, type, value };
+    }
+    case "ObjectIdentifier":
+      return { oid, type, value: readOid(r).oid };
+    default:
+      return { oid, type, value: null };
+  }
 }
 
 function readRanges(r: Reader): SearchRange[] {
@@ -398,14 +495,17 @@ export function decodePdu(bytes: Uint8Array): Decoded<Pdu> {
   const h: Header = { type: bytes[1] as number, flags, sessionId: r.u32(), transactionId: r.u32(), packetId: r.u32() };
   const payload = r.u32();
   if (bytes.length < HEADER_LEN + payload)
-    return { ok: false, error: { code: "truncated", message: `AgentX PDU type ${h.type} ends early` } };
+    return { ok: false, error: { code: "truncated", message: `AgentX PDU type ${h.type} ends early`, header: h } };
   try {
     // 6.1.1: a non-default context is named first; keel registers in the default one only
     if (flags & FLAG_NON_DEFAULT_CONTEXT && h.type !== PduType.Response) r.skip(4 * Math.ceil(r.u32() / 4));
-    return { ok: true, value: decodeBody(h, r) };
+    // the body is read up to the header's payload length, not into a following PDU
+    return { ok: true, value: decodeBody(h, new Reader(bytes.subarray(r.at, HEADER_LEN + payload), r.le)) };
   } catch (e) {
     if (e instanceof Truncated)
-      return { ok: false, error: { code: "truncated", message: `AgentX PDU type ${h.type} ends early` } };
+      return { ok: false, error: { code: "truncated", message: `AgentX PDU type ${h.type} ends early`, header: h } };
+    if (e instanceof Malformed)
+      return { ok: false, error: { code: "malformed", message: `AgentX PDU type ${h.type}: ${e.message}`, header: h } };
     throw e;
   }
 }
@@ -429,6 +529,17 @@ function decodeBody(h: Header, r: Reader): Pdu {
     }
     case PduType.Close:
       return { ...h, kind: "close", reason: r.u8() };
+    case PduType.TestSet: {
+      const varbinds: SetVarbind[] = [];
+      while (r.left > 0) varbinds.push(readVarbind(r));
+      return { ...h, kind: "testset", varbinds };
+    }
+    case PduType.CommitSet:
+      return { ...h, kind: "commitset" };
+    case PduType.UndoSet:
+      return { ...h, kind: "undoset" };
+    case PduType.CleanupSet:
+      return { ...h, kind: "cleanupset" };
     default:
       return { ...h, kind: "other" };
   }

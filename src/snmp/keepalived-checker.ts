@@ -16,8 +16,8 @@
  * timing columns read 0 (alloc_ssvr zeroes it). Not kept: the rate "low" columns
  * (virtualServerRateCpsLow, ...) return a stale counter64 in keepalived (check_snmp.c returns
  * &counter64_ret after setting long_ret), a value that depends on the previous request; keel
- * serves the low 32 bits the column names. realServerWeight is read-only (keepalived lets a
- * set change it; keel's operator path is `keel rs weight`).
+ * serves the low 32 bits the column names. realServerWeight is writable (src/snmp/write-checker.ts)
+ * and reads the weight in force: an operator's (`keel rs weight`, an SNMP set) over the checkers'.
  *
  * The IPVS counters come from the status (the checker process reads the kernel once a second)
  * through StatsCache: keepalived refreshes a virtual server's counters at most every
@@ -39,6 +39,7 @@ import type { Event, LvsCounters, RealServerStatus, VirtualServerStatus } from "
 import { StatsCache } from "./checker-stats";
 import { KEEPALIVED_OID, ROUTER_ID_OID, routerId, truth } from "./keepalived-global";
 import { commandText } from "./keepalived-vrrp";
+import { checkerTestSet } from "./write-checker";
 import { type MibModule, type Notification, type Oid, type SnmpSource, type Varbind, compareOids } from "./mib";
 
 export const CHECK_OID: Oid = [...KEEPALIVED_OID, 3];
@@ -210,7 +211,7 @@ function realServerRow(
   if (ip) col(4, "OctetString", ip.bytes);
   col(5, "Gauge32", effectivePort(vs, rs) ?? 0);
   col(6, "Integer", truth(st?.up ?? false));
-  col(7, "Integer", st?.weight ?? effectiveWeight(vs, rs));
+  col(7, "Integer", (st?.operator?.action === "weight" ? st.operator.weight : st?.weight) ?? effectiveWeight(vs, rs));
   if (rs.uthreshold) col(8, "Gauge32", rs.uthreshold);
   if (rs.lthreshold) col(9, "Gauge32", rs.lthreshold);
   col(10, "Integer", truth(!(rs.inhibitOnFailure ?? vs.inhibitOnFailure)));
@@ -419,4 +420,5 @@ export const keepalivedChecker: MibModule = {
     if (event.event === "reload") heard.clear();
     return checkerNotifications(event, source, heard);
   },
+  testSet: (vb, source) => checkerTestSet(vb.oid.slice(CHECK_OID.length), vb, source),
 };

@@ -15,8 +15,7 @@
  *  .14-.22 the sync groups' tracked objects, tracked BFDs and processes: keepalived-vrrp-track.ts
  *   .10.0.1/.2 the two notifications
  *
- * keepalived's writable objects (base priority, preempt, accept, ...) are
- * read-only here (the agent answers a set with notWritable).
+ * The writable objects (base priority, preempt, accept): src/snmp/write-vrrp.ts.
  *
  * keepalived's sync-group rule (vrrp.c vrrp_complete_instance): in a sync group without
  * sync_group_tracking_weight a tracked interface's weight is ignored (served as 0) and a
@@ -34,6 +33,7 @@ import { routeTables } from "./keepalived-vrrp-routes";
 import { trackingTables } from "./keepalived-vrrp-track";
 import { KEEPALIVED_OID, ROUTER_ID_OID, routerId, truth } from "./keepalived-global";
 import { type MibModule, type Notification, type Oid, type SnmpSource, type Varbind, compareOids } from "./mib";
+import { vrrpTestSet } from "./write-vrrp";
 
 export const VRRP_OID: Oid = [...KEEPALIVED_OID, 2];
 
@@ -267,14 +267,15 @@ function instanceRow(
   col(5, "Integer", cfg.state === "MASTER" ? 2 : 1);
   // wantedState: keel's engine has no separate wanted state; it is the state it is in
   col(6, "Integer", tableState(state));
-  col(7, "Integer", cfg.priority);
+  // the engine's: an SNMP set (src/snmp/write-vrrp.ts) changes them
+  col(7, "Integer", st?.priority ?? cfg.priority);
   col(8, "Integer", st?.effectivePriority ?? cfg.priority);
   col(9, "Integer", truth(state === "MASTER"));
   if (cfg.interface !== undefined) col(10, "OctetString", cfg.interface);
   col(11, "Integer", truth(trackedInterfaces(cfg, group).length > 0));
   // v2 in seconds, v3 in centiseconds
   col(12, "Gauge32", version === 2 ? Math.floor(cfg.advertInt) : Math.round(cfg.advertInt * 100));
-  col(13, "Integer", truth(!cfg.nopreempt));
+  col(13, "Integer", truth(st?.preempt ?? !cfg.nopreempt));
   col(14, "Gauge32", Math.floor(cfg.preemptDelay));
   const auth = cfg.authentication?.authType;
   col(15, "Integer", version === 2 ? (auth === "PASS" ? 1 : auth === "AH" ? 2 : 0) : 0);
@@ -415,4 +416,5 @@ export const keepalivedVrrp: MibModule = {
   description: "The MIB module for KEEPALIVED-VRRP",
   varbinds,
   notifications,
+  testSet: (vb, source) => vrrpTestSet(vb.oid.slice(VRRP_OID.length), vb, source),
 };

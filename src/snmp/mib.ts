@@ -9,6 +9,8 @@
  */
 import type { KeelConfig } from "../config/model";
 import type { Event, Status } from "../control/protocol";
+import type { SetVarbind } from "./agentx";
+import type { SetCheck } from "./write-set";
 
 /** The SMIv2 types a varbind can carry (RFC 2578 7.1), as net-snmp's ObjectType names them. */
 export type SnmpType =
@@ -62,6 +64,11 @@ export interface MibModule {
   description?: string;
   /** Every varbind under root, sorted by OID (compareOids). */
   varbinds(source: SnmpSource): Varbind[];
+  /**
+   * keepalived's write methods for this subtree (src/snmp/write-set.ts): what a set of `vb`
+   * would do, or why not. Absent: every object is read-only (notWritable).
+   */
+  testSet?(vb: SetVarbind, source: SnmpSource): SetCheck;
   /** The notifications (RFC 3416 4.2.6: snmpTrapOID.0 first) this event raises, if any. */
   notifications?(event: Event, source: SnmpSource): Notification[];
 }

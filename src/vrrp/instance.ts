@@ -853,6 +853,21 @@ export class Instance {
   }
 
   /**
+   * An SNMP set of vrrpInstanceBasePriority (keepalived vrrp_snmp_instance_priority): the
+   * base priority the trackers' total starts from, and with it ownership (255), as
+   * keepalived's base_priority. The caller moves the total (VrrpRouter applyTracking). A
+   * reload takes the configured priority again (the params then differ: a changed instance).
+   */
+  setBasePriority(priority: number): void {
+    this.p.priority = priority;
+  }
+
+  /** An SNMP set of vrrpInstancePreempt (vrrp_snmp_instance_preempt): VRRP_FLAG_NOPREEMPT. */
+  setPreempt(on: boolean): void {
+    this.p.nopreempt = !on;
+  }
+
+  /**
    * vrrp_set_effective_priority: trackers moved the total; the owner never changes,
    * everyone else is clamped to 1..254. A backup's running timer moves with its skew.
    * `trackers` is each tracker's share, kept for the causes of later decisions.

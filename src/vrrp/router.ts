@@ -56,7 +56,10 @@ export type EngineCommand =
   | { type: "garp"; instance: string }
   | { type: "stop" }
   /** an operator's hold set (on) or released (cause.ts Hold) */
-  | { type: "hold"; instance: string; hold: Hold; on: boolean };
+  | { type: "hold"; instance: string; hold: Hold; on: boolean }
+  /** SNMP sets of KEEPALIVED-MIB's vrrpInstanceBasePriority and vrrpInstancePreempt (src/snmp/write-vrrp.ts) */
+  | { type: "base-priority"; instance: string; priority: number }
+  | { type: "preempt"; instance: string; on: boolean };
 
 export class VrrpRouter {
   readonly instances = new Map<string, Instance>();
@@ -330,6 +333,11 @@ export class VrrpRouter {
     const inst = this.instances.get(cmd.instance);
     if (!inst) return;
     if (cmd.type === "hold") this.run(inst, () => inst.setHold(cmd.hold, cmd.on, now));
+    else if (cmd.type === "base-priority") {
+      // keepalived: total_priority moves by the difference, then vrrp_set_effective_priority
+      inst.setBasePriority(cmd.priority);
+      this.applyTracking(inst, now);
+    } else if (cmd.type === "preempt") inst.setPreempt(cmd.on);
     else inst.sendGarpNow();
   }
 

@@ -15,7 +15,12 @@
  *   vrrpSyncGroupStateChange notifications, and the start-up the same RFC 2787
  *   vrrpTrapNewMaster and RFC 6527 vrrpv3NotifyNewMaster (compared as sets per phase: keepalived sends
  *   a group's trap before its members' at start, keel after);
- * - snmpd restarted under keel: keel logs the loss, registers again, and serves the same walk.
+ * - snmpd restarted under keel: keel logs the loss, registers again, and serves the same walk;
+ * - sets (community `private`), with a peer in h2 running VI_1 at priority 95: the values
+ *   keepalived refuses are refused with the same errors; vrrpInstanceBasePriority of VI_1
+ *   written down to 50 (and vrrpInstancePreempt of VI_2 to preempt, in the same PDU) makes
+ *   the peer MASTER, and the walk after shows the same change from both; the peer stops and
+ *   h1 is MASTER again before its stop.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -168,12 +173,67 @@ const trapSet = (traps: Trap[], prefixes: readonly string[] = [KA_TRAPS]) =>
     .map((t) => [t.trapOid, ...t.varbinds].join(" | "))
     .sort();
 
+const VI = `${ROOT}.2.3.1`;
+/** h2: VI_1 below h1's 100, so it is MASTER only once h1's base priority is written down */
+const PEER_CONF = `
+vrrp_instance VI_1 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 51
+  priority 95
+  advert_int 1
+  virtual_ipaddress {
+    10.99.0.100/24
+    10.99.0.104/24 brd +
+  }
+}
+`;
+
 let lab: Lab;
 let snmp: SnmpLab;
 const runs: Record<string, { walk: string[]; start: Trap[]; stop: Trap[] }> = {};
+const sets: Record<string, { refused: string[]; done: { ok: boolean; text: string }; walk: string[]; log: string[] }> =
+  {};
+
+/** The sets of the write phase against the daemon in h1, with the peer in h2; back as it was after. */
+async function writes(name: string, daemon: Proc): Promise<void> {
+  const from = daemon.lines.length;
+  const peer = lab.keel("h2", PEER_CONF);
+  await peer.waitFor(/\(VI_1\) Entering BACKUP STATE/, 20_000);
+  const refused = [
+    snmp.set([`${VI}.7.1`, "i", 0]),
+    snmp.set([`${VI}.7.1`, "u", 50]),
+    snmp.set([`${VI}.13.1`, "i", 3]),
+    // accept: no write method on VRRPv2; on VRRPv3 2.2.7's is built to refuse
+    snmp.set([`${VI}.27.1`, "i", 1]),
+    snmp.set([`${VI}.27.3`, "i", 1]),
+    snmp.set([`${VI}.8.1`, "i", 1]),
+    snmp.set([`${VI}.7.9`, "i", 1]),
+  ].map((r) => r.text);
+  const done = snmp.set([`${VI}.7.1`, "i", 50], [`${VI}.13.2`, "i", 1]);
+  await peer.waitFor(/\(VI_1\) Entering MASTER STATE/, 20_000);
+  const walk = await eventually(() => {
+    const w = snmp.walk(ROOT);
+    return w.includes(`${VI}.4.1 = INTEGER: 1`) && w.includes(`${ROOT}.2.1.1.3.1 = INTEGER: 1`) && w;
+  }, 20_000);
+  // the peer goes (priority 0: h1 is MASTER again at once, at its base priority 50). Not
+  // written back: keepalived 2.2.7 answered snmpd no more after a second successful set
+  // in this lab (its walks time out), so each daemon takes one
+  peer.kill("SIGTERM");
+  await peer.exited;
+  await eventually(() => {
+    const w = snmp.walk(ROOT);
+    return SETTLED.every((l) => w.includes(l));
+  }, 30_000);
+  const log = daemon.lines
+    .slice(from)
+    .map((l) => l.text)
+    .filter((l) => /SNMP/.test(l));
+  sets[name] = { refused, done, walk, log };
+}
 
 /** Run one daemon to MASTER, walk, stop it; its traps by phase. `then` runs before the stop. */
-async function run(name: string, startIt: () => Proc, then?: (p: Proc) => Promise<void>): Promise<void> {
+async function run(name: string, startIt: () => Proc, then: (p: Proc) => Promise<void>): Promise<void> {
   const mark = snmp.trapd.lines.length;
   const p = startIt();
   const walk = await eventually(() => {
@@ -186,7 +246,7 @@ async function run(name: string, startIt: () => Proc, then?: (p: Proc) => Promis
   // which may follow the group's trap
   await eventually(() => trapSet(snmp.traps(mark), RFC_TRAPS).length >= 5, 10_000);
   const start = snmp.traps(mark);
-  await then?.(p);
+  await then(p);
   const stopMark = snmp.trapd.lines.length;
   if (name === "keepalived") p.killGroup("SIGTERM");
   else p.kill("SIGTERM");
@@ -197,7 +257,7 @@ async function run(name: string, startIt: () => Proc, then?: (p: Proc) => Promis
 
 beforeAll(async () => {
   ensureKeel();
-  lab = Lab.create(["h1"]);
+  lab = Lab.create(["h1", "h2"]);
   // a second link to track (the instance's own eth0 keepalived drops from the table)
   for (const dev of ["eth1", "eth2"]) {
     lab.exec("h1", ["ip", "link", "add", dev, "type", "veth", "peer", "name", `${dev}p`]);
@@ -205,7 +265,11 @@ beforeAll(async () => {
   }
   snmp = new SnmpLab(lab, "h1");
   await snmp.start();
-  await run("keepalived", () => lab.keepalived("h1", conf(), ["-x", "-A", `unix:${snmp.agentx}`]));
+  await run(
+    "keepalived",
+    () => lab.keepalived("h1", conf(), ["-x", "-A", `unix:${snmp.agentx}`]),
+    (ka) => writes("keepalived", ka),
+  );
   await run(
     "keel",
     () => lab.keel("h1", conf(), ["-x", "-A", `unix:${snmp.agentx}`]),
@@ -219,6 +283,7 @@ beforeAll(async () => {
       await snmp.startSnmpd();
       await keel.waitFor(/SNMP: connected to the master agent/, 20_000, from);
       runs.again = { walk: snmp.walk(ROOT), start: [], stop: [] };
+      await writes("keel", keel);
     },
   );
 }, 4 * HOOK_TIMEOUT_MS);
@@ -275,5 +340,37 @@ describe("KEEPALIVED-MIB over AgentX: keel against keepalived 2.2.7", () => {
 
   test("after snmpd restarts, keel serves the same walk again", () => {
     expect(runs.again?.walk).toEqual(runs.keel?.walk ?? []);
+  });
+});
+
+describe("KEEPALIVED-MIB sets: keel against keepalived 2.2.7", () => {
+  test("the values keepalived refuses are refused with the same errors", () => {
+    const ours = sets.keel?.refused ?? [];
+    expect(ours).toEqual(sets.keepalived?.refused ?? []);
+    expect(ours).toHaveLength(7);
+    // not vacuous: each is an error, the first a wrongValue, the v3 accept noAccess
+    for (const r of ours) expect(r).toContain("Reason: ");
+    expect(ours[0]).toContain("wrongValue");
+    expect(ours[4]).toContain("noAccess");
+  });
+
+  test("base priority written down: the peer becomes MASTER; the walk after is the same", () => {
+    expect(sets.keel?.done).toEqual(sets.keepalived?.done ?? { ok: false, text: "" });
+    expect(sets.keel?.done.ok).toBe(true);
+    const walk = sets.keel?.walk ?? [];
+    expect(normalise(walk)).toEqual(normalise(sets.keepalived?.walk ?? []));
+    for (const l of [`${VI}.7.1 = INTEGER: 50`, `${VI}.8.1 = INTEGER: 50`, `${VI}.13.2 = INTEGER: 1`])
+      expect(walk).toContain(l);
+  });
+
+  test("keel logs each write as an operation by snmp, as keepalived logs it", () => {
+    const ka = sets.keepalived?.log ?? [];
+    expect(ka.some((l) => l.includes("(VI_1) base priority changed from 100 to 50 via SNMP"))).toBe(true);
+    const ours = sets.keel?.log ?? [];
+    for (const l of [
+      "(VI_1) base priority changed from 100 to 50 via SNMP, by snmp",
+      "(VI_2) preemption enabled with SNMP, by snmp",
+    ])
+      expect(ours.some((o) => o.includes(l))).toBe(true);
   });
 });

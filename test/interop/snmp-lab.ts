@@ -2,7 +2,7 @@
  * Debian's net-snmp in a lab host, for the SNMP tests: `snmpd` as the AgentX master agent
  * (on a unix socket in the host's temp dir, SNMP on 127.0.0.1:1161 inside the namespace),
  * `snmptrapd` receiving its traps on 127.0.0.1:1162 and printing them numerically, and
- * `snmpwalk`/`snmpbulkwalk` to read. No MIB files are loaded (MIBS empty), so every line
+ * `snmpwalk`/`snmpbulkwalk` to read, `snmpset` (community `private`) to write. No MIB files are loaded (MIBS empty), so every line
  * is numeric (-On) and strings show as net-snmp prints them without a MIB.
  */
 import { join } from "node:path";
@@ -51,6 +51,7 @@ export class SnmpLab {
         `agentXSocket unix:${this.agentx}`,
         `agentaddress udp:127.0.0.1:${SNMP_PORT}`,
         "rocommunity public 127.0.0.1",
+        "rwcommunity private 127.0.0.1",
         `trap2sink 127.0.0.1:${TRAP_PORT} public`,
         "",
       ].join("\n"),
@@ -113,6 +114,34 @@ export class SnmpLab {
       root,
     ]);
     return out.split("\n").filter((l) => l.trim() !== "");
+  }
+
+  /**
+   * `snmpset -On` of `OID TYPE VALUE` triples in one PDU: the set lines on success, else
+   * net-snmp's error ("Reason: wrongValue (...)" and the failed object), as one string.
+   */
+  set(...vbs: [string, "i" | "u" | "s", string | number][]): { ok: boolean; text: string } {
+    const r = Bun.spawnSync(
+      [
+        "ip",
+        "netns",
+        "exec",
+        this.lab.ns(this.host),
+        "env",
+        "MIBS=",
+        "snmpset",
+        "-On",
+        "-v2c",
+        "-c",
+        "private",
+        "-t",
+        "5",
+        `127.0.0.1:${SNMP_PORT}`,
+        ...vbs.flatMap(([oid, type, value]) => [oid, type, String(value)]),
+      ],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    return { ok: r.exitCode === 0, text: `${r.stdout.toString()}${r.stderr.toString()}`.trim() };
   }
 
   /** Every trap snmptrapd printed so far (line index `from` on), in arrival order. */

@@ -20,6 +20,8 @@
  *    keepalived on that file (in a namespace of its own) holds the same nft ruleset and
  *    ipvsadm table; the client reaches rs1/rs2 at each group address through the fwmark
  *    service; SIGTERM leaves no table.
+ * 8. SNMP (snmp-checker.ts): the checker MIB walked under keepalived -x and keel on one
+ *    config gives the same lines; a realServerWeight set reaches IPVS under both.
  * Prints "PASS: ..." / "FAIL: ..." and exits 1 on any failure.
  */
 import { spawnSync } from "node:child_process";
@@ -27,6 +29,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NFT_IPVS_BLOCKS, NFT_IPVS_GLOBALS, nftIpvsAfterStop, nftIpvsBlock } from "./nft-ipvs-e2e";
 import { finish, ko, ok, sh } from "./report";
+import { snmpCheckerBlock } from "./snmp-checker";
 
 const REPO = join(import.meta.dir, "../../..");
 const KEEL = join(REPO, "dist/keel");
@@ -492,6 +495,9 @@ try {
     ok("keepalived's log line for the removal");
   else ko("no 'Removing service' line");
   nftIpvsAfterStop();
+
+  // 8. KEEPALIVED-MIB's checker part and a realServerWeight set, keel against keepalived
+  await snmpCheckerBlock(REPO, KEEL);
 } catch (e) {
   ko(`error: ${(e as Error).message}`);
 } finally {
