@@ -923,7 +923,6 @@ export class Instance {
     for (const h of from.holdSet.values()) this.holdSet.set(h.kind, h);
   }
 
-  /** `garp INSTANCE` from the control socket: refresh neighbours now (master only). */
   /**
    * keepalived vrrp.c vrrp_check_packet (CHKSUM_COMPATIBILITY_NONE → AUTO): a unicast
    * VRRPv3 advert whose checksum is only right over the old pseudo-header switches the
@@ -933,7 +932,7 @@ export class Instance {
   switchToOldChecksum(from: string): void {
     if (this.oldChecksum) return;
     this.oldChecksum = true;
-    this.out.push({ type: "old-checksum", instance: this.p.name, from });
+    this.emit({ type: "old-checksum", instance: this.p.name, from });
   }
 
   /** May an advert that failed the checksum be checked again over the old pseudo-header? */
@@ -942,6 +941,7 @@ export class Instance {
     return !this.oldChecksum && p.family === 4 && p.version === 3 && p.unicast && p.checksumCompat === "new";
   }
 
+  /** `garp INSTANCE` from the control socket: refresh neighbours now (master only). */
   sendGarpNow(): void {
     if (this.current === "MASTER") this.garp(this.p.garpMasterRepeat);
   }
