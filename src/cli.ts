@@ -48,6 +48,15 @@ export const EXIT_FATAL = 1;
 /** read_config_file found errors: keepalived exits with EXIT_NOTCONFIGURED */
 export const EXIT_NO_CONFIG = 6;
 
+/**
+ * A child process has stopped: close its IPC channel to the daemon, which would otherwise
+ * keep the event loop, and so the process, alive until the daemon's child_wait_time ran out
+ * and it logged "failed to die" and sent SIGKILL (keepalived's children exit at once).
+ */
+function endChild(): void {
+  process.disconnect?.();
+}
+
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === "convert") return convert(rest, io);
@@ -282,6 +291,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       });
     } finally {
       if (!("error" in pids)) pids.release();
+      endChild();
     }
   }
   if (process.env.KEEL_CHILD === "bfd") {
@@ -295,6 +305,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       return await runBfdChild({ config: result.config, log, load });
     } finally {
       if (!("error" in pids)) pids.release();
+      endChild();
     }
   }
   const { coreDumps } = await import("./runtime/core-dump");
