@@ -1,23 +1,11 @@
 // Pool, quorum and table logic against keepalived 2.2.7's ipwrapper.c, as tables of
 // checker results → IPVS destinations, log lines and notifies.
 import { describe, expect, test } from "bun:test";
-import { parseConf } from "../../../src/config/parse";
-import { memorySource } from "../../../src/config/source";
 import { applyOps, diffTables } from "../../../src/lvs/diff";
 import { LvsPool } from "../../../src/lvs/pool";
 import { serviceKeys } from "../../../src/lvs/services";
 import { SVC_F, serviceId } from "../../../src/lvs/table";
-
-function cfg(text: string) {
-  const r = parseConf("/mem.conf", {
-    source: memorySource({ "/mem.conf": text }),
-    host: { interfaceExists: () => true },
-    configId: "t",
-  });
-  const errs = r.diagnostics.items.filter((d) => d.severity === "error");
-  if (errs.length) throw new Error(JSON.stringify(errs));
-  return r.config;
-}
+import { cfg } from "./parse-conf";
 
 const VS = (extra = "", rsExtra = "") => `
 virtual_server 10.0.0.1 80 {
