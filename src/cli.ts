@@ -5,8 +5,7 @@
 // Start-up (issue 20): only what every command needs is imported here. Each `node:`
 // module, the config parser and the runtime cost a start tens of ms in the compiled
 // binary (bench/RESULTS.md "Start-up floor"), so the branches that use them import them.
-import pkg from "../package.json";
-import { buildLines } from "./build-info";
+import { versionText } from "./build-info";
 import { OPTIONS, SIGNUMS, helpText, optValue, parseArgs, parseSubcommand, parseUmask } from "./args";
 import type { OptionSpec } from "./base/getopt";
 import type { Diagnostics } from "./config/diagnostics";
@@ -91,8 +90,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return 0;
   }
   if (opts.has("version")) {
-    // the first line as keepalived's -v has it; the build after it (src/build-info.ts)
-    await answer(io, `Keel v${pkg.version} (keepalived.conf compatible with Keepalived 2.2.x)\n${buildLines()}`);
+    await answer(io, versionText());
     return 0;
   }
   const signum = opts.get("signum");
