@@ -4,6 +4,8 @@
  * run from source (`bun src/main.ts`) they are undefined and say so. The Bun version is
  * the runtime's own (Bun.version), the one inside the binary.
  */
+import pkg from "../package.json";
+
 declare const KEEL_BUILD_COMMIT: string | undefined;
 declare const KEEL_BUILD_ARCH: string | undefined;
 
@@ -14,4 +16,9 @@ export const buildArch: string =
 /** The lines after keepalived's first line of `-v`. */
 export function buildLines(): string {
   return `commit: ${buildCommit}\nbun: ${Bun.version}\narch: ${buildArch}\n`;
+}
+
+/** `keel --version`: the first line as keepalived's -v has it, then the build. */
+export function versionText(): string {
+  return `Keel v${pkg.version} (keepalived.conf compatible with Keepalived 2.2.x)\n${buildLines()}`;
 }

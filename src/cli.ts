@@ -5,8 +5,7 @@
 // Start-up (issue 20): only what every command needs is imported here. Each `node:`
 // module, the config parser and the runtime cost a start tens of ms in the compiled
 // binary (bench/RESULTS.md "Start-up floor"), so the branches that use them import them.
-import pkg from "../package.json";
-import { buildLines } from "./build-info";
+import { versionText } from "./build-info";
 import { OPTIONS, SIGNUMS, helpText, optValue, parseArgs, parseSubcommand, parseUmask } from "./args";
 import type { OptionSpec } from "./base/getopt";
 import type { Diagnostics } from "./config/diagnostics";
@@ -91,8 +90,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return 0;
   }
   if (opts.has("version")) {
-    // the first line as keepalived's -v has it; the build after it (src/build-info.ts)
-    await answer(io, `Keel v${pkg.version} (keepalived.conf compatible with Keepalived 2.2.x)\n${buildLines()}`);
+    await answer(io, versionText());
     return 0;
   }
   const signum = opts.get("signum");
@@ -164,9 +162,16 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return EXIT_FATAL;
   }
   let missingFiles = false;
-  // the single-host pitfalls of `keel lint` (src/lint), as warnings of -t, start and reload
-  const { addHostWarnings } = await import("./lint");
   const test = opts.get("config-test");
+  // the single-host pitfalls of `keel lint` (src/lint), as warnings of -t, start and reload.
+  // A daemon started in the foreground prints them after its first advert (issue 20: the
+  // lint views and their modules were ~8% of the start before it; RFC 5798 6.4.1 needs
+  // only the socket, the source address and the VIPs); -t, a background start (whose
+  // starter relays its output only until it is ready) and the children as before.
+  const deferHostWarnings = test === undefined && bg === undefined && process.env.KEEL_CHILD === undefined;
+  // loaded before the first read, or right after the first advert (a reload finds it there)
+  let lint = deferHostWarnings ? undefined : await import("./lint");
+  let hostWarningsLater: (() => Promise<void>) | undefined;
   const load = () => {
     const r = loadConfig(file, {
       format: format as ConfigFormat | undefined,
@@ -176,7 +181,15 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     });
     if (opts.has("all-config")) missingFiles = allConfig(r.diagnostics);
     const origins = formatOf(file, format) === "toml" ? new Origins() : r.origins;
-    addHostWarnings(file, r.config, origins, r.diagnostics);
+    if (lint) lint.addHostWarnings(file, r.config, origins, r.diagnostics);
+    else if (r.diagnostics.errorCount === 0)
+      hostWarningsLater = async () => {
+        lint = await import("./lint");
+        const { Diagnostics } = await import("./config/diagnostics");
+        const later = new Diagnostics();
+        lint.addHostWarnings(file, r.config, origins, later);
+        for (const l of renderDiagnostics(later)) out.err(`${l}\n`);
+      };
     return r;
   };
   // -s names the namespace before the file is read: enter it first, so the checks of the
@@ -230,6 +243,11 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   // keepalived reads its configuration, then forks (main.c: xdaemon after read_config_file)
   if (mode === "background") return startInBackground(argv, io);
   const withTui = mode === "tui";
+  // printed after the first advert they would land over the TUI: before it, as they were
+  if (withTui && hostWarningsLater) {
+    await hostWarningsLater();
+    hostWarningsLater = undefined;
+  }
 
   // the runtime (FFI, sockets) is loaded only to run: -t and convert never need it
   const { startDaemon } = await import("./runtime/daemon");
@@ -359,6 +377,9 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         }
       }
       bg?.ready();
+      // after the first advert: the daemon sends it right after onReady, in the same turn
+      const warnings = hostWarningsLater;
+      if (warnings) setTimeout(() => void warnings().catch((e) => log.warn(`lint checks failed: ${e}`)), 0);
     },
   });
   void daemonExited.then((code) => {

@@ -1,14 +1,21 @@
 // Entry point of the `keel` executable (build.ts compiles this file). It imports only
-// src/cli.ts, which imports what each command needs when it runs (issue 20: even
-// node:path costs a compiled start ~10 ms and 240 page faults).
-import { main } from "./cli";
+// src/build-info.ts; src/cli.ts, which imports what each command needs when it runs
+// (issue 20: even node:path costs a compiled start ~10 ms and 240 page faults), comes
+// through `await import()`.
+import { versionText } from "./build-info";
 
+const argv = process.argv.slice(2);
+const name = process.argv0.slice(process.argv0.lastIndexOf("/") + 1);
+// `keel --version` answered before src/cli.ts and its argument tables are evaluated: the
+// question every package manager, script and `keel --version` in a test asks (issue 20)
+if (name !== "genhash" && argv.length === 1 && (argv[0] === "--version" || argv[0] === "-v"))
+  await Bun.write(Bun.stdout, versionText());
 // keepalived installs genhash as its own program; keel answers to that name too (ln -s keel genhash)
-if (process.argv0.slice(process.argv0.lastIndexOf("/") + 1) === "genhash")
+else if (name === "genhash")
   process.exitCode = await (await import("./commands/genhash")).genhash(
-    process.argv.slice(2),
+    argv,
     { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) },
     "genhash",
     true,
   );
-else process.exitCode = await main(process.argv.slice(2));
+else process.exitCode = await (await import("./cli")).main(argv);

@@ -12,7 +12,7 @@
  * counted and, if it was a call, answered with InvalidArgs; bytes that cannot be framed
  * end the connection, which is then made again.
  */
-import { Socket } from "node:net";
+import type { Socket } from "node:net";
 import { type BusSocket, authAnswer, authRequest, parseBusAddress } from "./address";
 import { type Message, NO_REPLY_EXPECTED, type Value, decodeMessage, encodeMessage, messageLength } from "./marshal";
 import type { Reply } from "./service";
@@ -121,7 +121,9 @@ export class BusConnection {
   private connect(): void {
     const t = this.target as BusSocket;
     const path = "path" in t ? t.path : `\0${t.abstract}`;
-    const s = new Socket();
+    // node:net with the first connection: the daemon loads this module at every start, and
+    // node:net costs ~10 ms and node:stream before the first advert (DESIGN.md rule 6)
+    const s = new (require("node:net") as typeof import("node:net")).Socket();
     this.socket = s;
     this.phase = "auth";
     this.buf = new Uint8Array(0);

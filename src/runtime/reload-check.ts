@@ -17,11 +17,14 @@
  *   removed, if one is left over (the default path is not, keepalived's unresolved
  *   sentinel there).
  */
-import { chmodSync, rmSync, writeFileSync } from "node:fs";
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import { type Diagnostic, formatDiagnostic } from "../config/diagnostics";
 import { runPaths } from "./run-paths";
+
+// require: an import of node:fs builds its namespace and so node:stream (DESIGN.md rule 6);
+// the daemon loads this module before its first advert
+const { chmodSync, rmSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
 
 /**
  * The reload_file of a configuration: its PATH, else keepalived's default beside the pid
