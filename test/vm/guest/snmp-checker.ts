@@ -100,9 +100,18 @@ async function one(name: string, argv: string[]): Promise<Seen | undefined> {
     const from = trapLines.length;
     p.kill("SIGTERM");
     await p.exited;
-    // the quorum's trap is the stop's last (clear_service_vs: the real servers, then the quorum)
+    // the quorum's trap is the stop's last (clear_service_vs: the real servers, then the
+    // quorum); the traps read after the SIGTERM may still hold a check's flap from before it
+    // (the walks block this loop, so snmptrapd's output is read late), and a flap always
+    // ends with its quorum trap: the stop's are the real servers' traps right before the
+    // stopping quorum's, and that
     await until(() => trapLines.slice(from).some((l) => l.includes(QUORUM_STOPPING)), 30_000);
-    return { walk, set, after, ipvs: ipvs !== undefined, stopTraps: trapLines.slice(from) };
+    const seen = trapLines.slice(from);
+    const q = seen.findIndex((l) => l.includes(QUORUM_STOPPING));
+    let first = q;
+    while (first > 0 && seen[first - 1]?.includes(`OID: ${CHECK}.5.0.1 `)) first--;
+    const stopTraps = q < 0 ? seen : seen.slice(first, q + 1);
+    return { walk, set, after, ipvs: ipvs !== undefined, stopTraps };
   } finally {
     p.kill("SIGTERM");
     await p.exited;
