@@ -80,10 +80,13 @@ async function one(name: string, argv: string[]): Promise<Seen | undefined> {
     // both servers being alive at the start (no alpha) until /bin/false's first failure.
     // keepalived reads its live state the same way; two equal walks in a row prove that
     // none straddled a change.
+    let last: string[] = [];
+    let walks = 0;
     const stableWalk = (ms: number) => {
-      let last: string[] = [];
+      last = [];
       return until(() => {
         const w = snmp("snmpwalk", `-c public 127.0.0.1 ${CHECK}`);
+        walks++;
         const stable = settled.every((l) => w.includes(l)) && JSON.stringify(w) === JSON.stringify(last);
         last = w;
         return stable && w;
@@ -91,7 +94,10 @@ async function one(name: string, argv: string[]): Promise<Seen | undefined> {
     };
     const walk = await stableWalk(240_000);
     if (!walk) {
-      ko(`${name}: the checker walk never settled`);
+      const missing = settled.filter((l) => !last.includes(l));
+      ko(
+        `${name}: the checker walk never settled (${walks} walks; the last lacked ${missing.join(", ") || "nothing"})`,
+      );
       return undefined;
     }
     const set = snmp("snmpset", `-c private 127.0.0.1 ${CHECK}.4.1.7.1.1 i 5`);
