@@ -8,6 +8,8 @@
  *   server up, the second down);
  * - `snmpset` of realServerWeight.1.1 to 5: ipvsadm shows weight 5 at once, and the walk
  *   after is the same from both;
+ * - the second server's first failure raises the same realServerStateChange (realServerUp
+ *   aside: it counts the first server, whose check may flap under emulation);
  * - SIGTERM: the traps of clear_services at snmptrapd (realServerStateChange for the live
  *   server, now down; virtualServerQuorumStateChange with the quorum stopping(3)) are the
  *   same from both (sysUpTime.0 left out).
@@ -45,6 +47,8 @@ interface Seen {
   ipvs: boolean;
   /** the traps after SIGTERM, each `snmpTrapOID.0 value | varbind | ...` (sysUpTime.0 left out) */
   stopTraps: string[];
+  /** the first realServerStateChange of the second server (its first failure), realServerUp left out */
+  rs2Down: string | undefined;
 }
 
 /** snmptrapd -On's lines: a v2 trap is one line of tab-separated varbinds, sysUpTime.0 first. */
@@ -62,6 +66,7 @@ const QUORUM_STOPPING = `${CHECK}.3.1.23 = INTEGER: 3`;
 
 /** One daemon on the config: settled walk, the weight set, ipvsadm, the walk after and the stop's traps. */
 async function one(name: string, argv: string[]): Promise<Seen | undefined> {
+  const started = trapLines.length;
   const p = Bun.spawn(["ip", "netns", "exec", NS, ...argv], { stdout: "pipe", stderr: "pipe" });
   try {
     // settled: the first server up, the second down, the quorum up (keepalived's checks flap
@@ -117,7 +122,20 @@ async function one(name: string, argv: string[]): Promise<Seen | undefined> {
     let first = q;
     while (first > 0 && seen[first - 1]?.includes(`OID: ${CHECK}.5.0.1 `)) first--;
     const stopTraps = q < 0 ? seen : seen.slice(first, q + 1);
-    return { walk, set, after, ipvs: ipvs !== undefined, stopTraps };
+    // the transition: the second server's first failure (its trap's realServerUp counts the
+    // first server, which may flap under emulation: left out)
+    const rs2Down = trapLines
+      .slice(started)
+      .find(
+        (l) =>
+          l.includes(`OID: ${CHECK}.5.0.1 `) &&
+          l.includes(`${CHECK}.4.1.5 = Gauge32: 2 |`) &&
+          l.includes(`${CHECK}.4.1.6 = INTEGER: 2 |`),
+      )
+      ?.split(" | ")
+      .filter((v) => !v.startsWith(`${CHECK}.3.1.21 `))
+      .join(" | ");
+    return { walk, set, after, ipvs: ipvs !== undefined, stopTraps, rs2Down };
   } finally {
     p.kill("SIGTERM");
     await p.exited;
@@ -226,6 +244,9 @@ export async function snmpCheckerBlock(repo: string, keel: string): Promise<void
       ko(
         `walk after the set differs:\n${kl.after.filter((l) => !ka.after.includes(l)).join("\n")}\nkeepalived:\n${ka.after.filter((l) => !kl.after.includes(l)).join("\n")}`,
       );
+    if (kl.rs2Down !== undefined && kl.rs2Down === ka.rs2Down)
+      ok("SNMP realServerStateChange at the second server's first failure: keel's is keepalived's");
+    else ko(`realServerStateChange at rs2's failure differs:\nkeel: ${kl.rs2Down}\nkeepalived: ${ka.rs2Down}`);
     if (same(kl.stopTraps, ka.stopTraps) && ka.stopTraps.some((l) => l.includes(QUORUM_STOPPING)))
       ok(`SNMP traps at the stop: keel's ${kl.stopTraps.length} are keepalived's (the quorum stopping)`);
     else ko(`traps at the stop differ:\nkeel:\n${kl.stopTraps.join("\n")}\nkeepalived:\n${ka.stopTraps.join("\n")}`);
