@@ -1,8 +1,8 @@
 /**
  * The RFC notifications for rejected adverts, and KEEPALIVED-MIB's route encap columns,
  * keel against keepalived 2.2.7: one lab host h1 with Debian's snmpd (AgentX master) and
- * snmptrapd (snmp-lab.ts), the same configuration run by `keepalived -x` and then by
- * `keel -x`, both with enable_traps:
+ * snmptrapd (snmp-lab.ts), the same configuration (enable_snmp_vrrp, enable_snmp_rfc:
+ * both RFC MIBs, enable_traps) run by keepalived and then by keel:
  * - h2 sends one malformed advert at a time (snmp-bad-advert.ts: a frame on an AF_PACKET
  *   socket), each waited for at snmptrapd before the next: a wrong password and no auth
  *   to VI_1 (VRRPv2, PASS) raise RFC 2787 vrrpTrapAuthFailure (vrrpTrapPacketSrc,
@@ -28,6 +28,8 @@ const PROTO_ERROR = ".1.3.6.1.2.1.207.0.2";
 const CONF = (agentx: string) => `
 global_defs {
   router_id r1
+  enable_snmp_vrrp
+  enable_snmp_rfc
   enable_traps
   snmp_socket unix:${agentx}
 }
@@ -108,8 +110,8 @@ beforeAll(async () => {
   lab = Lab.create(["h1", "h2"], { ipv6: true });
   snmp = new SnmpLab(lab, "h1");
   await snmp.start();
-  await run("keepalived", () => lab.keepalived("h1", CONF(snmp.agentx), ["-x"]));
-  await run("keel", () => lab.keel("h1", CONF(snmp.agentx), ["-x"]));
+  await run("keepalived", () => lab.keepalived("h1", CONF(snmp.agentx)));
+  await run("keel", () => lab.keel("h1", CONF(snmp.agentx)));
 }, 4 * HOOK_TIMEOUT_MS);
 afterAll(() => lab?.destroy());
 
