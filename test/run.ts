@@ -93,9 +93,10 @@ const layers: Layer[] = [
       // test/vm/ifaces.test.ts's guest runs the host's keepalived and tshark (from its /usr)
       keepalived: "keepalived",
       tshark: "tshark",
-      // lvs.test.ts's guest (snmp-checker.ts): the AgentX master and the walker/setter
+      // lvs.test.ts's guest (snmp-checker.ts): the AgentX master, the walker/setter, the trap receiver
       snmpd: "snmpd",
       snmp: "snmpwalk",
+      snmptrapd: "snmptrapd",
     },
     needsFiles: { "linux-image-amd64": "/boot/vmlinuz-*", "qemu-system-data": "/usr/share/qemu/qboot.rom" },
   },

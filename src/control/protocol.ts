@@ -441,8 +441,17 @@ export type Event =
       line: string;
       ms?: number;
     }
-  | { event: "real-server"; at: number; virtualServer: string; realServer: string; up: boolean; liveWeight?: number }
-  | { event: "quorum"; at: number; virtualServer: string; up: boolean; aliveWeight: number }
+  /** stopping: the checker process took it down as it stopped (keepalived's clear_services) */
+  | {
+      event: "real-server";
+      at: number;
+      virtualServer: string;
+      realServer: string;
+      up: boolean;
+      liveWeight?: number;
+      stopping?: boolean;
+    }
+  | { event: "quorum"; at: number; virtualServer: string; up: boolean; aliveWeight: number; stopping?: boolean }
   | ({ event: "reload" } & ReloadStatus)
   | ({ event: "operation" } & OperationStatus);
 
@@ -567,8 +576,14 @@ const EVENT_FIELDS: Record<Event["event"], Record<string, `${FieldType}${"" | "?
     line: "string",
     ms: "number?",
   },
-  "real-server": { virtualServer: "string", realServer: "string", up: "boolean", liveWeight: "number?" },
-  quorum: { virtualServer: "string", up: "boolean", aliveWeight: "number" },
+  "real-server": {
+    virtualServer: "string",
+    realServer: "string",
+    up: "boolean",
+    liveWeight: "number?",
+    stopping: "boolean?",
+  },
+  quorum: { virtualServer: "string", up: "boolean", aliveWeight: "number", stopping: "boolean?" },
   reload: { ok: "boolean", applied: "boolean", errors: "string[]" },
   bfd: { name: "string", from: "string", to: "string", diag: "string", remoteDiag: "string" },
   operation: { op: "string", target: "string", by: "string", reason: "string?", line: "string" },

@@ -58,10 +58,24 @@ export interface VsState {
 
 export type LvsEvent =
   | { kind: "log"; line: string }
-  /** notify_up/notify_down, the FIFO's "RS rs vs UP|DOWN" line, SNMP-less keepalived do_rs_notifies */
-  | { kind: "rs-notify"; vs: VsState; rs: RsState; up: boolean; script?: Script; stopping: boolean }
-  /** quorum_up/quorum_down, "VS vs UP|DOWN", and the smtp alert text */
-  | { kind: "vs-notify"; vs: VsState; up: boolean; script?: Script; alert: string; stopping: boolean }
+  /**
+   * notify_up/notify_down, the FIFO's "RS rs vs UP|DOWN" line, keepalived's do_rs_notifies;
+   * snmpOnly: only the SNMP trap (clear_service_rs at shutdown without omega)
+   */
+  | { kind: "rs-notify"; vs: VsState; rs: RsState; up: boolean; script?: Script; stopping: boolean; snmpOnly?: boolean }
+  /**
+   * quorum_up/quorum_down, "VS vs UP|DOWN", and the smtp alert text; snmpOnly: only the
+   * SNMP trap (do_vs_notifies at shutdown without omega)
+   */
+  | {
+      kind: "vs-notify";
+      vs: VsState;
+      up: boolean;
+      script?: Script;
+      alert: string;
+      stopping: boolean;
+      snmpOnly?: boolean;
+    }
   /** smtp_alert for a real server removed at shutdown */
   | { kind: "rs-shutdown"; vs: VsState; rs: RsState };
 
@@ -150,7 +164,7 @@ export class LvsPool {
   }
 
   /** Whether the real server's notify runs on its first result (global rs_init_notifies handled by the caller). */
-  private rsNotify(vs: VsState, rs: RsState, stopping: boolean): void {
+  private rsNotify(vs: VsState, rs: RsState, stopping: boolean, snmpOnly = false): void {
     this.events.push({
       kind: "rs-notify",
       vs,
@@ -158,6 +172,7 @@ export class LvsPool {
       up: rs.alive,
       script: rs.alive ? rs.rs.notifyUp : rs.rs.notifyDown,
       stopping,
+      ...(snmpOnly ? { snmpOnly } : {}),
     });
   }
 
@@ -264,32 +279,41 @@ export class LvsPool {
   }
 
   /**
-   * clear_services at shutdown: every real server logged as shut down; with omega the
-   * down notifies run (and the quorum_down), as keepalived's clear_service_rs does.
+   * clear_services at shutdown (ipwrapper.c), as `release` says the checker process leaves
+   * IPVS: "services" removes each real server, then the service (clear_service_vs); "flush"
+   * (lvs_flush_on_stop) leaves the real servers alive and only takes the quorum down
+   * (update_vs_notifies); "keep" (-I, --dont-release-ipvs) skips clear_services, so nothing
+   * is logged or notified. Every live real server is logged as shut down and marked down,
+   * and the quorum goes down with the service. keepalived always sends the SNMP traps
+   * (check_snmp_rs_trap with the real server down, check_snmp_quorum_trap with
+   * virtualServerQuorumStatus stopping(3)); the scripts, FIFO lines and smtp alerts only
+   * under omega, so without omega the events are snmpOnly.
    */
-  stop(): void {
+  stop(release: "services" | "flush" | "keep" = "services"): void {
+    if (release === "keep") return;
     for (const vs of this.vss) {
+      const omega = vs.vs.omega;
       if (vs.sorry) vs.sorry.alive = false;
-      for (const rs of vs.rss) {
-        this.log(`Shutting down ${rs.inhibit && !rs.alive ? "(inhibited) " : ""}service ${rs.name} from VS ${vs.name}`);
-        if (!rs.alive) continue;
-        rs.alive = false;
-        if (!vs.vs.omega) continue;
-        this.rsNotify(vs, rs, true);
-        if (rs.rs.smtpAlert ?? vs.vs.smtpAlert) this.events.push({ kind: "rs-shutdown", vs, rs });
-      }
-      // update_vs_notifies(stopping): the quorum always goes down with the service, and
-      // do_vs_notifies only notifies a stop under omega
+      if (release === "services")
+        for (const rs of vs.rss) {
+          this.log(
+            `Shutting down ${rs.inhibit && !rs.alive ? "(inhibited) " : ""}service ${rs.name} from VS ${vs.name}`,
+          );
+          if (!rs.alive) continue;
+          rs.alive = false;
+          this.rsNotify(vs, rs, true, !omega);
+          if (omega && (rs.rs.smtpAlert ?? vs.vs.smtpAlert)) this.events.push({ kind: "rs-shutdown", vs, rs });
+        }
       vs.quorumUp = false;
-      if (vs.vs.omega)
-        this.events.push({
-          kind: "vs-notify",
-          vs,
-          up: false,
-          script: vs.vs.quorumDown,
-          alert: "=> Shutting down <=",
-          stopping: true,
-        });
+      this.events.push({
+        kind: "vs-notify",
+        vs,
+        up: false,
+        script: vs.vs.quorumDown,
+        alert: "=> Shutting down <=",
+        stopping: true,
+        ...(omega ? {} : { snmpOnly: true }),
+      });
     }
   }
 

@@ -172,9 +172,11 @@ export class CheckerDriver {
     if (this.wake) clearTimeout(this.wake.handle);
     this.wake = undefined;
     for (const s of this.slots) for (const p of s.probes) p.close?.();
-    this.pool.stop();
-    this.drain();
     const ipvs = this.o.ipvs;
+    // what clear_services does to IPVS decides what it notifies (no IPVS: the services go)
+    const flush = this.config.globalDefs.lvsFlushOnStop;
+    this.pool.stop(ipvs && this.o.dontReleaseIpvs ? "keep" : flush === "full" || flush === "vs" ? "flush" : "services");
+    this.drain();
     if (ipvs && !this.o.dontReleaseIpvs) {
       if (this.config.globalDefs.lvsFlushOnStop === "full") {
         try {
@@ -546,6 +548,7 @@ export class CheckerDriver {
           realServer: e.rs.display,
           up: e.up,
           liveWeight: this.liveWeight(e.vs, e.rs),
+          ...(e.stopping ? { stopping: true } : {}),
         });
       else if (e.kind === "vs-notify")
         this.o.onEvent?.({
@@ -554,6 +557,7 @@ export class CheckerDriver {
           virtualServer: e.vs.display,
           up: e.up,
           aliveWeight: this.pool.liveWeight(e.vs),
+          ...(e.stopping ? { stopping: true } : {}),
         });
     }
     return events.length > 0;

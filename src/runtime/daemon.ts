@@ -415,7 +415,6 @@ export class Daemon {
     step("control", "closing the control socket", () => this.control?.stop());
     // after VRRP: the instances' last VrrpStatusChange goes out before VrrpStopped (dbus_stop)
     step("dbus", "closing the D-Bus service", () => this.dbus?.stop());
-    step("snmp", "closing the SNMP subagent", () => this.snmp?.stop());
     step("vrrp", "closing the kernel interfaces", () => this.kernel?.close());
     step("notify", "closing the notify FIFOs", () => this.notifier.stop());
     step("process", "removing the pid files", () => this.pids?.release());
@@ -427,6 +426,10 @@ export class Daemon {
     this.faults.removeProcessHandlers();
     // keepalived stop_keepalived: the shutdown script once everything else has stopped
     void Promise.all([checkersDone, bfdDone]).then(async () => {
+      // after the checker process: its clear_services traps (real servers down, the quorum
+      // stopping) reach the master agent before the session closes, as keepalived's checker
+      // sends them before its snmp_agent_close
+      step("snmp", "closing the SNMP subagent", () => this.snmp?.stop());
       await runStartStopScript("shutdown", this.config.globalDefs, this.log).catch((e) =>
         this.faults.count("process", "running the shutdown script", e),
       );

@@ -56,6 +56,8 @@ export class LvsNotifier {
   }
 
   handle(e: LvsEvent): void {
+    // a shutdown without omega: keepalived sends only the SNMP trap (the daemon's subagent)
+    if ((e.kind === "rs-notify" || e.kind === "vs-notify") && e.snmpOnly) return;
     if (e.kind === "log") {
       this.log.info(e.line);
     } else if (e.kind === "rs-notify") {

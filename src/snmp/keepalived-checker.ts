@@ -342,6 +342,8 @@ export function checkerVarbinds(source: SnmpSource): Varbind[] {
  * server and quorum change): the real server's address, port and status (for the first),
  * the service's identity, virtualServerProtocol as TruthValue(TCP), the quorum state and
  * quorum (for the second), realServerUp and realServerTotal, routerId; no index on any.
+ * At shutdown (an event marked stopping: clear_services) the real server's trap says it is
+ * down and the quorum's says stopping(3) (check_snmp_rs_trap's `stopping ? 3 : ...`).
  *
  * realServerUp counts the real servers alive as of this event: the checker process sends
  * its events before the status snapshot that includes them, so `heard` (the last up/down
@@ -393,7 +395,7 @@ export function checkerNotifications(
   varbinds.push({ oid: o([3, 1, 8]), type: "Integer", value: truth(vs.protocol === "TCP") });
   if (event.event === "quorum") {
     varbinds.push(
-      { oid: o([3, 1, 23]), type: "Integer", value: truth(event.up) },
+      { oid: o([3, 1, 23]), type: "Integer", value: event.stopping ? 3 : truth(event.up) },
       { oid: o([3, 1, 22]), type: "Gauge32", value: vs.quorum },
     );
   }

@@ -61,7 +61,7 @@ describe("keel's BFD against keepalived 2.2.7", () => {
   let keel: Proc;
 
   test("sessions come Up on both sides; keepalived killed → keel's session Down in detection time", async () => {
-    keel = lab.keel("h1", GLOBAL + bfd("to_ka", lab.ip("h3")));
+    keel = lab.keel("h1", GLOBAL + bfd("to_ka", lab.ip("h3")), ["--metrics", "127.0.0.1:9650"]);
     ka = lab.keepalived("h3", GLOBAL + bfd("to_keel", lab.ip("h1")));
     await keel.waitFor(/BFD_Instance\(to_ka\) Entering Up state/);
     await ka.waitFor(/\(to_keel\) Entering Up state/);
@@ -77,6 +77,14 @@ describe("keel's BFD against keepalived 2.2.7", () => {
     expect(text).toMatch(
       new RegExp(`to_ka\\s+${lab.ip("h3").replaceAll(".", "\\.")}\\s+Up\\s+Up\\s+no-diagnostic\\s+50ms\\s+150ms`),
     );
+    // and in the metrics: the session Up (3) and its Detection Time
+    const metrics = lab.exec("h1", [
+      process.execPath,
+      "-e",
+      "console.log(await (await fetch('http://127.0.0.1:9650/metrics')).text())",
+    ]);
+    expect(metrics).toMatch(/^keel_bfd_session_state\{name="to_ka"[^}]*\} 3$/m);
+    expect(metrics).toMatch(/^keel_bfd_detection_time_seconds\{name="to_ka"[^}]*\} 0\.15$/m);
 
     ka.killGroup("SIGKILL");
     const down = await keel.waitFor(/BFD_Instance\(to_ka\) Entering Down state/);

@@ -219,12 +219,21 @@ async function writes(name: string, daemon: Proc): Promise<void> {
   // the peer goes (priority 0: h1 is MASTER again at once, at its base priority 50). Not
   // written back: keepalived 2.2.7 answered snmpd no more after a second successful set
   // in this lab (its walks time out), so each daemon takes one
+  const back = snmp.trapd.lines.length;
   peer.kill("SIGTERM");
   await peer.exited;
   await eventually(() => {
     const w = snmp.walk(ROOT);
     return SETTLED.every((l) => w.includes(l));
   }, 30_000);
+  // and the MASTER traps of that return (the group's, VI_1's, VI_2's) are in, or a late one
+  // would be counted among the stop's
+  await eventually(() => {
+    const t = trapSet(snmp.traps(back));
+    return [`${ROOT}.2.1.1.3 = INTEGER: 2`, `"VI_1" | ${VI}.4 = INTEGER: 2`, `"VI_2" | ${VI}.4 = INTEGER: 2`].every(
+      (m) => t.some((x) => x.includes(m)),
+    );
+  }, 20_000);
   const log = daemon.lines
     .slice(from)
     .map((l) => l.text)

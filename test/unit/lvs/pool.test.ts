@@ -175,6 +175,35 @@ describe("pool", () => {
     expect(ev.filter((e) => e.kind === "rs-notify" && !e.up && e.stopping)).toHaveLength(3);
     expect(ev.at(-1)).toMatchObject({ kind: "vs-notify", up: false, alert: "=> Shutting down <=" });
   });
+
+  test("without omega: the stop's events are the SNMP traps alone (snmpOnly), one per live server and the quorum", () => {
+    const p = new LvsPool(cfg(VS("quorum_down /bin/true")));
+    p.init();
+    p.poll();
+    p.stop();
+    const ev = p.poll().filter((e) => e.kind !== "log");
+    expect(
+      ev.map((e) => [e.kind, "up" in e && e.up, "stopping" in e && e.stopping, "snmpOnly" in e && e.snmpOnly]),
+    ).toEqual([
+      ["rs-notify", false, true, true],
+      ["rs-notify", false, true, true],
+      ["rs-notify", false, true, true],
+      ["vs-notify", false, true, true],
+    ]);
+  });
+
+  test("lvs_flush_on_stop: only the quorum goes down (update_vs_notifies); -I: clear_services never runs", () => {
+    const p = new LvsPool(cfg(VS("omega")));
+    p.init();
+    p.poll();
+    p.stop("flush");
+    expect(p.poll().map((e) => e.kind)).toEqual(["vs-notify"]);
+    const kept = new LvsPool(cfg(VS("omega")));
+    kept.init();
+    kept.poll();
+    kept.stop("keep");
+    expect(kept.poll()).toEqual([]);
+  });
 });
 
 describe("services", () => {

@@ -206,6 +206,23 @@ describe("notifications from the driver's own events", () => {
     expect(checkerNotifications(e, s)).toHaveLength(1);
     expect(checkerNotifications({ event: "priority", at: 0, instance: "x", from: 1, to: 2 }, s)).toEqual([]);
   });
+
+  // last: it stops the driver
+  test("the stop (clear_services): the live real server's trap says down, the quorum's stopping(3)", () => {
+    const from = lab.events.length;
+    lab.driver.stop();
+    const stops = lab.events.slice(from).filter((e) => e.event === "real-server" || e.event === "quorum");
+    // only the live server (1) goes down; without omega these are the SNMP traps alone
+    expect(stops.map((e) => [e.event, "realServer" in e ? e.realServer : "", e.up, e.stopping])).toEqual([
+      ["real-server", "10.99.0.11:1", false, true],
+      ["quorum", "", false, true],
+    ]);
+    const [down, stopping] = stops as [Event, Event];
+    expect(traps(down)).toEqual([rsTrap(false, 0)]);
+    const q = quorumTrap(false, 0);
+    q.varbinds[service.length] = `${C}.3.1.23 = INTEGER: 3`;
+    expect(traps(stopping)).toEqual([q]);
+  });
 });
 
 describe("the counters' cache (snmp_vs_stats_update_interval / snmp_rs_stats_update_interval)", () => {

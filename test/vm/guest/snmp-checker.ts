@@ -7,7 +7,12 @@
  * - `snmpwalk` of the checker subtree gives the same lines from both, settled (the first
  *   server up, the second down);
  * - `snmpset` of realServerWeight.1.1 to 5: ipvsadm shows weight 5 at once, and the walk
- *   after is the same from both.
+ *   after is the same from both;
+ * - the second server's first failure raises the same realServerStateChange (realServerUp
+ *   aside: it counts the first server, whose check may flap under emulation);
+ * - SIGTERM: the traps of clear_services at snmptrapd (realServerStateChange for the live
+ *   server, now down; virtualServerQuorumStateChange with the quorum stopping(3)) are the
+ *   same from both (sysUpTime.0 left out).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -40,10 +45,28 @@ interface Seen {
   set: string[];
   after: string[];
   ipvs: boolean;
+  /** the traps after SIGTERM, each `snmpTrapOID.0 value | varbind | ...` (sysUpTime.0 left out) */
+  stopTraps: string[];
+  /** the first realServerStateChange of the second server (its first failure), realServerUp left out */
+  rs2Down: string | undefined;
 }
 
-/** One daemon on the config: settled walk, the weight set, ipvsadm and the walk after. */
+/** snmptrapd -On's lines: a v2 trap is one line of tab-separated varbinds, sysUpTime.0 first. */
+const trapLines: string[] = [];
+async function readTraps(out: ReadableStream<Uint8Array>): Promise<void> {
+  let rest = "";
+  for await (const chunk of out) {
+    rest += new TextDecoder().decode(chunk);
+    const lines = rest.split("\n");
+    rest = lines.pop() ?? "";
+    for (const l of lines) if (l.startsWith(".1.3.6.1.2.1.1.3.0 ")) trapLines.push(l.split("\t").slice(1).join(" | "));
+  }
+}
+const QUORUM_STOPPING = `${CHECK}.3.1.23 = INTEGER: 3`;
+
+/** One daemon on the config: settled walk, the weight set, ipvsadm, the walk after and the stop's traps. */
 async function one(name: string, argv: string[]): Promise<Seen | undefined> {
+  const started = trapLines.length;
   const p = Bun.spawn(["ip", "netns", "exec", NS, ...argv], { stdout: "pipe", stderr: "pipe" });
   try {
     // settled: the first server up, the second down, the quorum up (keepalived's checks flap
@@ -54,26 +77,65 @@ async function one(name: string, argv: string[]): Promise<Seen | undefined> {
       `${CHECK}.4.1.6.1.1 = INTEGER: 1`,
       `${CHECK}.4.1.13.1.1 = Gauge32: 0`,
       `${CHECK}.4.1.6.1.2 = INTEGER: 2`,
-      // virtualServerRealServersUp: one (keel's walk once showed 2 here beside the rows'
-      // up/down, keepalived's 1)
-      `${CHECK}.3.1.21.1 = Gauge32: 1`,
     ];
-    const walk = await until(() => {
-      const w = snmp("snmpwalk", `-c public 127.0.0.1 ${CHECK}`);
-      return settled.every((l) => w.includes(l)) && w;
-    }, 240_000);
+    // and stable: the same as the walk before it. A walk is one GetNext per line, each read
+    // of the state as it is then, so a walk made while a check changed a server reads the
+    // service's columns (virtualServerRealServersUp) before the change and the real server
+    // rows after it: one keel walk showed RealServersUp 2 beside rows with one server up,
+    // both servers being alive at the start (no alpha) until /bin/false's first failure.
+    // keepalived reads its live state the same way; two equal walks in a row prove that
+    // none straddled a change.
+    let last: string[] = [];
+    let walks = 0;
+    const stableWalk = (ms: number) => {
+      last = [];
+      return until(() => {
+        const w = snmp("snmpwalk", `-c public 127.0.0.1 ${CHECK}`);
+        walks++;
+        const stable = settled.every((l) => w.includes(l)) && JSON.stringify(w) === JSON.stringify(last);
+        last = w;
+        return stable && w;
+      }, ms);
+    };
+    const walk = await stableWalk(240_000);
     if (!walk) {
-      ko(`${name}: the checker walk never settled`);
+      const missing = settled.filter((l) => !last.includes(l));
+      ko(
+        `${name}: the checker walk never settled (${walks} walks; the last lacked ${missing.join(", ") || "nothing"})`,
+      );
       return undefined;
     }
     const set = snmp("snmpset", `-c private 127.0.0.1 ${CHECK}.4.1.7.1.1 i 5`);
     const ipvs = await until(() => /10\.99\.0\.11:1\s+Masq\s+5\s/.test(run("ipvsadm -Ln")), 20_000);
-    const after =
-      (await until(() => {
-        const w = snmp("snmpwalk", `-c public 127.0.0.1 ${CHECK}`);
-        return settled.every((l) => w.includes(l)) && w;
-      }, 120_000)) ?? [];
-    return { walk, set, after, ipvs: ipvs !== undefined };
+    const after = (await stableWalk(120_000)) ?? [];
+    const from = trapLines.length;
+    p.kill("SIGTERM");
+    await p.exited;
+    // the quorum's trap is the stop's last (clear_service_vs: the real servers, then the
+    // quorum); the traps read after the SIGTERM may still hold a check's flap from before it
+    // (the walks block this loop, so snmptrapd's output is read late), and a flap always
+    // ends with its quorum trap: the stop's are the real servers' traps right before the
+    // stopping quorum's, and that
+    await until(() => trapLines.slice(from).some((l) => l.includes(QUORUM_STOPPING)), 30_000);
+    const seen = trapLines.slice(from);
+    const q = seen.findIndex((l) => l.includes(QUORUM_STOPPING));
+    let first = q;
+    while (first > 0 && seen[first - 1]?.includes(`OID: ${CHECK}.5.0.1 `)) first--;
+    const stopTraps = q < 0 ? seen : seen.slice(first, q + 1);
+    // the transition: the second server's first failure (its trap's realServerUp counts the
+    // first server, which may flap under emulation: left out)
+    const rs2Down = trapLines
+      .slice(started)
+      .find(
+        (l) =>
+          l.includes(`OID: ${CHECK}.5.0.1 `) &&
+          l.includes(`${CHECK}.4.1.5 = Gauge32: 2 |`) &&
+          l.includes(`${CHECK}.4.1.6 = INTEGER: 2 |`),
+      )
+      ?.split(" | ")
+      .filter((v) => !v.startsWith(`${CHECK}.3.1.21 `))
+      .join(" | ");
+    return { walk, set, after, ipvs: ipvs !== undefined, stopTraps, rs2Down };
   } finally {
     p.kill("SIGTERM");
     await p.exited;
@@ -95,9 +157,32 @@ export async function snmpCheckerBlock(repo: string, keel: string): Promise<void
       "rwcommunity private 127.0.0.1",
       // the subagents run under emulation: give them time to answer
       "agentXTimeout 10",
+      "trap2sink 127.0.0.1:1162 public",
       "",
     ].join("\n"),
   );
+  writeFileSync(join(dir, "snmptrapd.conf"), "authCommunity log public\n");
+  const trapd = Bun.spawn(
+    [
+      "ip",
+      "netns",
+      "exec",
+      NS,
+      "env",
+      "MIBS=",
+      `SNMP_PERSISTENT_DIR=${dir}/trapd`,
+      "snmptrapd",
+      "-f",
+      "-Lo",
+      "-On",
+      "-C",
+      "-c",
+      join(dir, "snmptrapd.conf"),
+      "udp:127.0.0.1:1162",
+    ],
+    { stdout: "pipe", stderr: "ignore" },
+  );
+  void readTraps(trapd.stdout);
   const snmpd = Bun.spawn(
     [
       "ip",
@@ -159,8 +244,15 @@ export async function snmpCheckerBlock(repo: string, keel: string): Promise<void
       ko(
         `walk after the set differs:\n${kl.after.filter((l) => !ka.after.includes(l)).join("\n")}\nkeepalived:\n${ka.after.filter((l) => !kl.after.includes(l)).join("\n")}`,
       );
+    if (kl.rs2Down !== undefined && kl.rs2Down === ka.rs2Down)
+      ok("SNMP realServerStateChange at the second server's first failure: keel's is keepalived's");
+    else ko(`realServerStateChange at rs2's failure differs:\nkeel: ${kl.rs2Down}\nkeepalived: ${ka.rs2Down}`);
+    if (same(kl.stopTraps, ka.stopTraps) && ka.stopTraps.some((l) => l.includes(QUORUM_STOPPING)))
+      ok(`SNMP traps at the stop: keel's ${kl.stopTraps.length} are keepalived's (the quorum stopping)`);
+    else ko(`traps at the stop differ:\nkeel:\n${kl.stopTraps.join("\n")}\nkeepalived:\n${ka.stopTraps.join("\n")}`);
   } finally {
     snmpd.kill("SIGKILL");
+    trapd.kill("SIGKILL");
     sh(`ip netns del ${NS}`);
   }
 }
