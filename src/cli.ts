@@ -45,6 +45,8 @@ export const EXIT_CONFIG_TEST = 5;
 export const EXIT_CONFIG_TEST_SECURITY = 6;
 /** keepalived's exit statuses otherwise (lib/scheduler.h KEEPALIVED_EXIT_*) */
 export const EXIT_FATAL = 1;
+/** KEEPALIVED_EXIT_CONFIG: a child stopped on its configuration ("permanent error CONFIG") */
+export const EXIT_CONFIG_STOP = 2;
 /** read_config_file found errors: keepalived exits with EXIT_NOTCONFIGURED */
 export const EXIT_NO_CONFIG = 6;
 
@@ -212,6 +214,13 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
 
   for (const l of renderDiagnostics(result.diagnostics)) out.err(`${l}\n`);
+  // keepalived 2.2.7 without dynamic_interfaces: a missing interface stops the VRRP process
+  // with KEEPALIVED_EXIT_CONFIG, and the parent with it (vrrp_daemon.c start_vrrp)
+  const missingIf = result.diagnostics.kinds.get("error[unknown-interface]")?.count ?? 0;
+  if (missingIf > 0 && missingIf === result.diagnostics.errorCount) {
+    out.err("Non-existent interface specified in configuration\n");
+    return EXIT_CONFIG_STOP;
+  }
   if (result.diagnostics.errorCount > 0) {
     out.err(`keel: ${file}: not starting with configuration errors (check with keel -t -f ${file})\n`);
     return EXIT_NO_CONFIG;
