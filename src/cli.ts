@@ -35,6 +35,24 @@ async function answer(io: Io, s: string): Promise<void> {
   else io.out(s);
 }
 
+/**
+ * keepalived's concatenated copy of a keepalived.conf (config_save_dir saves it): the file
+ * read once more with only the preprocessor's copy hook, when a copy is asked for. A TOML
+ * file has none.
+ */
+async function configCopier(file: string, format: string | undefined, configId: string | undefined) {
+  const { formatOf } = await import("./config/load");
+  const { preprocessTo } = await import("./config/preprocess");
+  const { diskSource } = await import("./config/source");
+  const { Diagnostics } = await import("./config/diagnostics");
+  return (): string[] => {
+    if (formatOf(file, format) !== "conf") return [];
+    const lines: string[] = [];
+    preprocessTo(file, diskSource, new Diagnostics(), { configId, copy: (l) => lines.push(l) }, () => {});
+    return lines;
+  };
+}
+
 /** keepalived's default configuration file; keel is a drop-in. */
 export const DEFAULT_CONFIG_FILE = "/etc/keepalived/keepalived.conf";
 
@@ -355,6 +373,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     netNamespace: cliNamespace,
     metrics: str(opts.get("metrics")),
     load,
+    configCopy: await configCopier(file, format, str(opts.get("config-id"))),
     onReady: () => {
       // keepalived -d: the configuration as its dump text, in the log, and it runs on
       if (opts.has("dump-conf") && daemon.driver) {
