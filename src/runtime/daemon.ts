@@ -685,7 +685,8 @@ export class Daemon {
       {
         state: (n) => d().router.instances.get(n)?.state,
         sendGarp: (n) => {
-          this.vrrp(`the D-Bus SendGarp for ${n}`, () => d().sendGarp(n));
+          // one GARP/NA per VIP, as keepalived's vrrp_send_link_update(vrrp, 1)
+          this.vrrp(`the D-Bus SendGarp for ${n}`, () => d().sendGarp(n, 1));
           return true;
         },
         printData: guard("the D-Bus PrintData", () =>

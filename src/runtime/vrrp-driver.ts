@@ -574,9 +574,9 @@ export class VrrpDriver {
     this.pump();
   }
 
-  /** The `garp` command: one more GARP/NA burst from a master. */
-  sendGarp(instance: string): void {
-    this.guard("the garp command", () => this.router.handleCommand({ type: "garp", instance }, this.now()));
+  /** The `garp` command: one more GARP/NA burst from a master (`rounds`: D-Bus SendGarp's 1). */
+  sendGarp(instance: string, rounds?: number): void {
+    this.guard("the garp command", () => this.router.handleCommand({ type: "garp", instance, rounds }, this.now()));
     this.pump();
   }
 
