@@ -34,6 +34,24 @@ async function answer(io: Io, s: string): Promise<void> {
   else io.out(s);
 }
 
+/**
+ * keepalived's concatenated copy of a keepalived.conf (config_save_dir saves it): the file
+ * read once more with only the preprocessor's copy hook, when a copy is asked for. A TOML
+ * file has none.
+ */
+async function configCopier(file: string, format: string | undefined, configId: string | undefined) {
+  const { formatOf } = await import("./config/load");
+  const { preprocessTo } = await import("./config/preprocess");
+  const { diskSource } = await import("./config/source");
+  const { Diagnostics } = await import("./config/diagnostics");
+  return (): string[] => {
+    if (formatOf(file, format) !== "conf") return [];
+    const lines: string[] = [];
+    preprocessTo(file, diskSource, new Diagnostics(), { configId, copy: (l) => lines.push(l) }, () => {});
+    return lines;
+  };
+}
+
 /** keepalived's default configuration file; keel is a drop-in. */
 export const DEFAULT_CONFIG_FILE = "/etc/keepalived/keepalived.conf";
 
@@ -44,6 +62,8 @@ export const EXIT_CONFIG_TEST = 5;
 export const EXIT_CONFIG_TEST_SECURITY = 6;
 /** keepalived's exit statuses otherwise (lib/scheduler.h KEEPALIVED_EXIT_*) */
 export const EXIT_FATAL = 1;
+/** KEEPALIVED_EXIT_CONFIG: a child stopped on its configuration ("permanent error CONFIG") */
+export const EXIT_CONFIG_STOP = 2;
 /** read_config_file found errors: keepalived exits with EXIT_NOTCONFIGURED */
 export const EXIT_NO_CONFIG = 6;
 
@@ -225,6 +245,13 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   }
 
   for (const l of renderDiagnostics(result.diagnostics)) out.err(`${l}\n`);
+  // keepalived 2.2.7 without dynamic_interfaces: a missing interface stops the VRRP process
+  // with KEEPALIVED_EXIT_CONFIG, and the parent with it (vrrp_daemon.c start_vrrp)
+  const missingIf = result.diagnostics.kinds.get("error[unknown-interface]")?.count ?? 0;
+  if (missingIf > 0 && missingIf === result.diagnostics.errorCount) {
+    out.err("Non-existent interface specified in configuration\n");
+    return EXIT_CONFIG_STOP;
+  }
   if (result.diagnostics.errorCount > 0) {
     out.err(`keel: ${file}: not starting with configuration errors (check with keel -t -f ${file})\n`);
     return EXIT_NO_CONFIG;
@@ -364,6 +391,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     netNamespace: cliNamespace,
     metrics: str(opts.get("metrics")),
     load,
+    configCopy: await configCopier(file, format, str(opts.get("config-id"))),
     onReady: () => {
       // keepalived -d: the configuration as its dump text, in the log, and it runs on
       if (opts.has("dump-conf") && daemon.driver) {

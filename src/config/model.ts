@@ -20,6 +20,6 @@ export interface HostFacts {
   /** script users and groups (script_user, script USER GROUP); absent or undefined: unknown */
   userExists?(name: string): boolean | undefined;
   groupExists?(name: string): boolean | undefined;
-  /** directories keepalived writes into (config_save_dir); absent or undefined: unknown */
-  dirExists?(path: string): boolean | undefined;
+  /** what a path keepalived writes into is (config_save_dir); absent or undefined: unknown */
+  pathKind?(path: string): "directory" | "other" | "missing" | undefined;
 }

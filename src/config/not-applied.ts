@@ -30,10 +30,7 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   namespace_with_ipsets: NAMESPACE,
 
   // global_defs
-  "global_defs.config_save_dir": "keel does not save copies of the configuration; the keyword is ignored",
   "global_defs.disable_local_igmp": "keel does not change IGMP/MLD reporting; the keyword is ignored",
-  "global_defs.dynamic_interfaces":
-    "keel always picks up an interface that appears after start (keepalived only with this keyword); keel uses it only to leave out `keel -t`'s missing-interface warnings",
   "global_defs.iproute_etc_dir":
     "keel reads no iproute2 name files: route tables, protocols and scopes are numbers or the standard names",
   "global_defs.iproute_usr_dir":
@@ -43,7 +40,7 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.process_monitor_rcv_bufs_force": PROCESS_MONITOR,
   "global_defs.stats_dump_file": DUMP_FILE,
   "global_defs.tmp_config_directory":
-    "keel does not copy the configuration to a temporary directory; the keyword is ignored",
+    "keepalived keeps the copy of the configuration its children read in an unnamed file (O_TMPFILE) there instead of a memfd, which nothing outside it sees; keel's children read the file themselves and config_save_dir's copy is made from the file: the keyword is ignored",
   "global_defs.use_symlink_paths":
     "keel does not change how it resolves symbolic links in script paths; the keyword is ignored",
   "global_defs.v3_checksum_as_v2":

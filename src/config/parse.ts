@@ -77,11 +77,11 @@ export const localHost: HostFacts = {
   },
   userExists: (name) => inAccountFile("/etc/passwd", name),
   groupExists: (name) => inAccountFile("/etc/group", name),
-  dirExists: (path) => {
+  pathKind: (path) => {
     try {
-      return statSync(path).isDirectory();
-    } catch {
-      return false;
+      return statSync(path).isDirectory() ? "directory" : "other";
+    } catch (e) {
+      return (e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : undefined;
     }
   },
 };

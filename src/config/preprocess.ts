@@ -35,6 +35,13 @@ export interface PreprocessOptions {
    * closed, as keepalived's streaming parser applies it from where it is written)
    */
   includeCheck?: () => number;
+  /**
+   * Receives keepalived's concatenated copy of the configuration, line by line (lib/parser.c
+   * conf_copy, which config_save_dir saves): `# FILE` as each file opens, each physical line
+   * decommented and trimmed (an include line blank, to keep the line numbers), `!` as the
+   * file closes.
+   */
+  copy?: (line: string) => void;
 }
 
 /** keepalived lib/parser.c include_t: which include problems are configuration errors. */
@@ -526,6 +533,7 @@ export function preprocessTo(
     includeStack.push({ id: got.id, file, loc: from });
     const saved = currentFile;
     currentFile = file;
+    opts.copy?.(`# ${file}`);
     try {
       readLines(file, got.chunks);
     } catch (e) {
@@ -533,6 +541,7 @@ export function preprocessTo(
       if (!(e instanceof SourceReadError)) throw e;
       cannotRead(e.message);
     }
+    opts.copy?.("!");
     pendingDef = undefined;
     currentFile = saved;
     includeStack.pop();
@@ -565,6 +574,8 @@ export function preprocessTo(
       return;
     }
     const text = decomment(raw, diags, loc);
+    // lib/parser.c read_line: is_include() lines go in blank
+    if (opts.copy) opts.copy(/^include[ramwb]?[ \t]/.test(text) ? "" : text);
     if (pendingDef) {
       // continuation lines of a multi-line `$NAME=... \` definition. An empty line ends
       // it; a comment line (or one of blanks) is skipped and the definition goes on, as in

@@ -32,7 +32,8 @@ import { reloadTransaction } from "./daemon-reload";
 import { EarlyStop, type SignalActions, installSignals } from "./daemon-signals";
 import { TrackerSet } from "./daemon-trackers";
 import { DbusService } from "./dbus-service";
-import { clearStats, statsJson, writeData, writeJson, writeStats } from "./dumps";
+import { clearStats, dataText, statsJson, writeData, writeJson, writeStats } from "./dumps";
+import { ConfigSave } from "./config-save";
 import { openNftPort } from "./nft-port";
 import { openIpvsControl } from "./ipvs-port";
 import type { Kernel } from "./kernel";
@@ -95,6 +96,8 @@ export interface DaemonOptions {
   onReady?: () => void;
   /** read and check the configuration again (SIGHUP) */
   load?: () => { config: KeelConfig; diagnostics: { items: Diagnostic[]; errorCount: number } };
+  /** keepalived's concatenated copy of the configuration file as it reads now (config_save_dir) */
+  configCopy?: () => string[];
 }
 
 /** What a reload builds before anything running changes (daemon-reload.ts step 2). */
@@ -161,6 +164,8 @@ export class Daemon {
   private syncdIpvs?: Ipvs;
   /** switchover, maintenance (its state file), rs: the operations of the control socket */
   private readonly ops: Operations;
+  /** config_save_dir's copies (config-save.ts) */
+  private readonly saved: ConfigSave;
   private metrics?: { stop(): void };
   /** vrrp_rt_priority, vrrp_no_swap, ...: this process is keepalived's VRRP child */
   private sched?: ProcessScheduling;
@@ -181,6 +186,7 @@ export class Daemon {
     this.identity = new ProcessIdentity("vrrp", o.log);
     this.identity.apply(this.config.globalDefs);
     this.notifier = new Notifier(this.config, o.log);
+    this.saved = new ConfigSave(o.log);
     this.faults = new Faults(o.log, (part) => this.fail(part));
     this.ops = new Operations({
       stateFile: maintenanceFileFor(o.controlSocket ?? DEFAULT_CONTROL_SOCKET),
@@ -225,6 +231,7 @@ export class Daemon {
     log.info(`Starting Keel v${pkg.version}`);
     log.info(`Command line: ${o.argv.map((a) => `'${a}'`).join(" ")}`);
     log.info(`Configuration file ${o.configFile}`);
+    this.saveConfigCopy();
     this.early.install();
     // keepalived main.c: the startup script first; the start waits for it
     await runStartStopScript("startup", this.config.globalDefs, log);
@@ -467,6 +474,8 @@ export class Daemon {
     this.log.info("Reloading ...");
     // systemd: RELOADING=1 with the monotonic time, READY=1 when done (either way)
     notifySystemd(this.log, `RELOADING=1\nMONOTONIC_USEC=${Math.round(Number(process.hrtime.bigint() / 1000n))}`);
+    // keepalived reload_vrrp_thread: save_config(false, "vrrp", ...) first
+    this.saveDump("pre");
     const outcome = reloadTransaction<NextState>(
       {
         read: () => this.readConfig(),
@@ -481,7 +490,29 @@ export class Daemon {
     if (this.phase === "running") notifySystemd(this.log, "READY=1");
     this.lastReload = outcome;
     this.broadcast({ event: "reload", ...outcome });
+    // keepalived's parent saves its read of the file; the VRRP child its state after the reload
+    this.saveConfigCopy();
+    this.saveDump("post");
     return outcome;
+  }
+
+  /** config_save_dir: keepalived.conf.PID.N of the read just made (config-save.ts). */
+  private saveConfigCopy(): void {
+    this.bestEffort("reload", "saving a copy of the configuration", () => {
+      this.saved.configure(this.config.globalDefs.configSaveDir);
+      this.saved.saveCopy(() => this.o.configCopy?.() ?? []);
+    });
+  }
+
+  /** config_save_dir: keepalived_vrrp.PID.N.pre/post, the SIGUSR1 dump around a reload. */
+  private saveDump(when: "pre" | "post"): void {
+    const d = this.driver;
+    if (!d) return;
+    this.bestEffort("reload", `saving the ${when}-reload dump`, () => {
+      const dump = () => dataText(d.router, (n) => this.lastTransition.get(n)?.at, this.config);
+      if (when === "pre") this.saved.pre("vrrp", dump);
+      else this.saved.post("vrrp", dump);
+    });
   }
 
   private readConfig(): { config: KeelConfig } | { errors: string[] } {
@@ -657,7 +688,8 @@ export class Daemon {
       {
         state: (n) => d().router.instances.get(n)?.state,
         sendGarp: (n) => {
-          this.vrrp(`the D-Bus SendGarp for ${n}`, () => d().sendGarp(n));
+          // one GARP/NA per VIP, as keepalived's vrrp_send_link_update(vrrp, 1)
+          this.vrrp(`the D-Bus SendGarp for ${n}`, () => d().sendGarp(n, 1));
           return true;
         },
         printData: guard("the D-Bus PrintData", () =>

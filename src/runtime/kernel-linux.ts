@@ -251,7 +251,7 @@ export class LinuxKernel implements Kernel {
   }
 
   garp(ifname: string, address: string, family: 4 | 6): KernelError | undefined {
-    try {
+    const send = () => {
       let s = this.garps.get(ifname);
       if (!s) {
         s = openGarpSender(ifname);
@@ -259,11 +259,24 @@ export class LinuxKernel implements Kernel {
       }
       if (family === 4) s.sendArp(address);
       else s.sendNa(address);
-      return undefined;
-    } catch (e) {
-      // the interface may have been recreated (a VMAC): reopen next time
+    };
+    const drop = () => {
       attemptEffect("garp-close", () => this.garps.get(ifname)?.close());
       this.garps.delete(ifname);
+    };
+    try {
+      send();
+      return undefined;
+    } catch {
+      // the interface may have been deleted and created again (a VMAC, dynamic_interfaces):
+      // the cached sender is bound to the old ifindex; one more try on a fresh one
+      drop();
+    }
+    try {
+      send();
+      return undefined;
+    } catch (e) {
+      drop();
       return kernelError("garp", e);
     }
   }

@@ -291,7 +291,13 @@ export class VrrpDriver {
     // the engine learns the link state of every interface before the first election
     for (const name of this.trackedInterfaces()) {
       const link = this.linksByName.get(name);
-      if (!link?.up) this.log.info(link ? `Netlink reports ${name} down` : `Interface ${name} does not exist`);
+      // keepalived if_get_by_ifname with dynamic_interfaces (the loader refuses a missing one without)
+      if (!link?.up)
+        this.log.info(
+          link
+            ? `Netlink reports ${name} down`
+            : `Configuration specifies interface ${name} which doesn't currently exist - will use if created`,
+        );
       if (!link?.up) this.router.handleTrack({ kind: "interface", name, up: false }, now);
     }
     this.refreshSources(now);
@@ -568,9 +574,9 @@ export class VrrpDriver {
     this.pump();
   }
 
-  /** The `garp` command: one more GARP/NA burst from a master. */
-  sendGarp(instance: string): void {
-    this.guard("the garp command", () => this.router.handleCommand({ type: "garp", instance }, this.now()));
+  /** The `garp` command: one more GARP/NA burst from a master (`rounds`: D-Bus SendGarp's 1). */
+  sendGarp(instance: string, rounds?: number): void {
+    this.guard("the garp command", () => this.router.handleCommand({ type: "garp", instance, rounds }, this.now()));
     this.pump();
   }
 
@@ -1028,19 +1034,26 @@ export class VrrpDriver {
       const old = this.linksByIndex.get(e.link.ifindex);
       if (e.action === "del") {
         this.linksByIndex.delete(e.link.ifindex);
-        if (old) this.linksByName.delete(old.name);
-        if (old?.up) this.linkChanged(old.name, false);
+        // a late event for an ifindex whose name another link already has changes nothing
+        if (!old || this.linksByName.get(old.name) !== old) return;
+        this.linksByName.delete(old.name);
+        if (this.trackedInterfaces().has(old.name)) this.log.info(`Interface ${old.name} deleted`);
+        if (old.up) this.linkChanged(old.name, false);
+        // keepalived cleanup_lost_interface closes the instance's sockets: they stay bound
+        // to the old ifindex, so an interface created again under the same name (a new
+        // ifindex) needs new ones (openChannels, below, when it appears)
+        this.closeChannelsFor(old.name);
         this.sourcesChanged();
         return;
       }
       if (old && old.name !== e.link.name) this.linksByName.delete(old.name);
       this.linksByIndex.set(e.link.ifindex, e.link);
       this.linksByName.set(e.link.name, e.link);
+      // a new ifindex under this name (created, or deleted and created again): sockets
+      // bound to a previous one would neither send nor receive
+      if (!old) this.reopenChannelsFor(e.link.name);
       const wasUp = old?.up ?? false;
-      if (wasUp !== e.link.up) {
-        if (!old) this.reopenChannelsFor(e.link.name);
-        this.linkChanged(e.link.name, e.link.up);
-      }
+      if (wasUp !== e.link.up) this.linkChanged(e.link.name, e.link.up);
       if (!old) {
         this.applyPromoteSecondaries();
         this.sourcesChanged();
@@ -1119,12 +1132,16 @@ export class VrrpDriver {
   }
 
   private reopenChannelsFor(ifname: string): void {
+    this.closeChannelsFor(ifname);
+    this.openChannels();
+  }
+
+  private closeChannelsFor(ifname: string): void {
     for (const [key, ch] of [...this.channels])
       if (key.startsWith(`${ifname}|`)) {
         ch.close();
         this.channels.delete(key);
       }
-    this.openChannels();
   }
 
   /**

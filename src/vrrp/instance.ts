@@ -941,9 +941,13 @@ export class Instance {
     return !this.oldChecksum && p.family === 4 && p.version === 3 && p.unicast && p.checksumCompat === "new";
   }
 
-  /** `garp INSTANCE` from the control socket: refresh neighbours now (master only). */
-  sendGarpNow(): void {
-    if (this.current === "MASTER") this.garp(this.p.garpMasterRepeat);
+  /**
+   * `garp INSTANCE` from the control socket: refresh neighbours now (master only), a
+   * garp_master_repeat burst; D-Bus SendGarp asks for one round, as keepalived's
+   * vrrp_dbus.c does (vrrp_send_link_update(vrrp, 1)).
+   */
+  sendGarpNow(rounds = this.p.garpMasterRepeat): void {
+    if (this.current === "MASTER") this.garp(rounds);
   }
 
   // ---------------------------------------------------------------------------

@@ -53,7 +53,8 @@ export interface RouterStats {
 }
 
 export type EngineCommand =
-  | { type: "garp"; instance: string }
+  /** GARP/NA for the VIPs now: `rounds` of them (default garp_master_repeat) */
+  | { type: "garp"; instance: string; rounds?: number }
   | { type: "stop" }
   /** an operator's hold set (on) or released (cause.ts Hold) */
   | { type: "hold"; instance: string; hold: Hold; on: boolean }
@@ -338,7 +339,7 @@ export class VrrpRouter {
       inst.setBasePriority(cmd.priority);
       this.applyTracking(inst, now);
     } else if (cmd.type === "preempt") inst.setPreempt(cmd.on);
-    else inst.sendGarpNow();
+    else inst.sendGarpNow(cmd.rounds);
   }
 
   // ---------------------------------------------------------------------------

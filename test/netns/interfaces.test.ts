@@ -25,7 +25,7 @@ describe("interfaces and addresses after start", () => {
     const conf =
       GLOBAL + instance({ priority: 100, vips: ["10.98.0.100/32"] }).replace("interface eth0", "interface eth1");
     const k = lab.keel("h1", conf);
-    await k.waitFor(/Interface eth1 does not exist/);
+    await k.waitFor(/Configuration specifies interface eth1 which doesn.t currently exist - will use if created/);
     await k.waitFor(/\(VI_1\) Entering FAULT STATE/);
     lab.exec("h1", ["ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"]);
     lab.exec("h1", ["ip", "link", "set", "eth1p", "up"]);

@@ -31,14 +31,21 @@ export function checkGlobal(config: KeelConfig, c: Ctx, host: HostFacts): void {
   checkFifos(g, c, kw);
   checkNoEffect(g, c, kw);
 
-  // keepalived copies the configuration into config_save_dir when it reads it (main.c,
-  // `cp` in a child); -t shows cp's own complaint when the directory is missing
-  if (g.configSaveDir !== undefined && host.dirExists?.(g.configSaveDir) === false)
-    c.warning(
-      kw("config_save_dir"),
-      "missing-directory",
-      `config_save_dir '${g.configSaveDir}' is not a directory on this host; keepalived's copy of the configuration into it fails`,
-    );
+  // keepalived 2.2.7 global_parser.c config_save_dir_handler: a missing directory is made
+  // (0700) if its parent exists; a path that is no directory is an error, and nothing is saved
+  const save = g.configSaveDir;
+  const kind = save === undefined ? undefined : host.pathKind?.(save);
+  if (kind === "other")
+    c.error(kw("config_save_dir"), "missing-directory", `config_save_dir ${save} exists and is not a directory`);
+  else if (save !== undefined && kind === "missing") {
+    const parent = save.replace(/\/+$/, "").replace(/\/[^/]*$/, "") || "/";
+    if (host.pathKind?.(parent) === "missing")
+      c.error(
+        kw("config_save_dir"),
+        "missing-directory",
+        `Unable to create config_save_dir ${save} (error 2 - No such file or directory)`,
+      );
+  }
 
   // lvs_sync_daemon follows a vrrp_instance: keepalived drops the whole setting when the
   // instance does not exist ("Unable to find vrrp instance ... for lvs_syncd").

@@ -63,9 +63,18 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
   const at = (o: object | undefined): SourceLoc => (o && c.origins.get(o)) || NOWHERE;
   const strictGlobal = config.globalDefs.vrrpStrict;
 
+  // keepalived 2.2.7 if_get_by_ifname(IF_CREATE_IF_DYNAMIC): without dynamic_interfaces an
+  // interface that does not exist marks the configuration (non_existent_interface_specified)
+  // and the VRRP process stops on it ("Non-existent interface specified in configuration",
+  // vrrp_daemon.c start_vrrp), at start and at a reload; with it the interface is waited for
+  // ("... will use if created") and its instances stay in FAULT until it appears.
   const ifaceWarn = (name: string | undefined, where: object, what: string) => {
-    if (name !== undefined && host.interfaceExists(name) === false)
-      c.warning(at(where), "unknown-interface", `${what}: interface '${name}' does not exist on this host`);
+    if (name === undefined || config.globalDefs.dynamicInterfaces || host.interfaceExists(name) !== false) return;
+    c.error(
+      at(where),
+      "unknown-interface",
+      `${what}: interface '${name}' doesn't exist; keepalived (and keel) will not run this configuration unless global_defs has dynamic_interfaces, which waits for it in FAULT`,
+    );
   };
 
   // --- references from tracking blocks ------------------------------------

@@ -9,7 +9,10 @@ import type { HostFacts } from "../../../src/config/model";
 import { parseConf } from "../../../src/config/parse";
 import { memorySource } from "../../../src/config/source";
 
-const host: HostFacts = { interfaceExists: () => true, dirExists: (p) => p === "/tmp" };
+const host: HostFacts = {
+  interfaceExists: () => true,
+  pathKind: (p) => (p === "/tmp" ? "directory" : p === "/tmp/file" ? "other" : "missing"),
+};
 
 function check(text: string) {
   const r = parseConf("/mem/k.conf", { source: memorySource({ "/mem/k.conf": text }), host });
@@ -166,10 +169,15 @@ describe("instance checks keepalived makes in vrrp.c and vrrp_parser.c", () => {
   });
 });
 
-test("config_save_dir that is no directory draws a warning (keepalived's cp fails)", () => {
-  expect(check("global_defs {\n  config_save_dir /nonexistent\n}\n").lines).toEqual([
-    expect.stringMatching(/^\/mem\/k.conf:2:3: warning\[missing-directory\]: config_save_dir '\/nonexistent'/),
+test("config_save_dir: errors as keepalived's config_save_dir_handler reports them; a missing one is made", () => {
+  expect(check("global_defs {\n  config_save_dir /tmp/file\n}\n").lines).toEqual([
+    "/mem/k.conf:2:3: error[missing-directory]: config_save_dir /tmp/file exists and is not a directory",
   ]);
+  expect(check("global_defs {\n  config_save_dir /x/y\n}\n").lines).toEqual([
+    "/mem/k.conf:2:3: error[missing-directory]: Unable to create config_save_dir /x/y (error 2 - No such file or directory)",
+  ]);
+  // its parent (/tmp) exists: keepalived (and keel) make it at start
+  expect(check("global_defs {\n  config_save_dir /tmp/saved\n}\n").lines).toEqual([]);
   expect(check("global_defs {\n  config_save_dir /tmp\n}\n").lines).toEqual([]);
 });
 

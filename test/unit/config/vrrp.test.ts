@@ -69,12 +69,15 @@ describe("vrrp round trip", () => {
 });
 
 describe("vrrp checks that need a host", () => {
-  test("a missing interface is a warning, an unknown host says nothing", () => {
+  test("a missing interface is an error (keepalived stops on it) unless dynamic_interfaces; an unknown host says nothing", () => {
     const conf = readFileSync(join(FIXTURES, "vrrp/minimal.conf"), "utf8");
     const missing = diags(conf, { interfaceExists: () => false });
     expect(missing.length).toBeGreaterThan(0);
-    expect(missing.every((d) => d.includes("warning[unknown-interface]"))).toBe(true);
+    expect(missing.every((d) => d.includes("error[unknown-interface]"))).toBe(true);
+    expect(missing[0]).toContain("doesn't exist; keepalived (and keel) will not run this configuration");
     expect(diags(conf, { interfaceExists: () => undefined })).toEqual([]);
+    const dynamic = `global_defs {\n  dynamic_interfaces\n}\n${conf}`;
+    expect(diags(dynamic, { interfaceExists: () => false }).filter((d) => d.includes("unknown-interface"))).toEqual([]);
   });
 });
 
