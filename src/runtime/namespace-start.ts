@@ -42,6 +42,10 @@ export async function enterPlannedRun(
   if (ns !== undefined) {
     if (!validNamespaceName(ns)) return `Unable to set network namespace '${ns}' - not a namespace name`;
     try {
+      // the process events connector exists in the initial namespace only: open it here,
+      // before setns, and keep it (keepalived opens it inside and gets errno 111)
+      if (Object.keys(config.vrrpTrackProcesses).length > 0)
+        (await import("./process-monitor")).preopenProcConnector(config);
       const { enterNetNamespace } = await import("../../native-bindings/netns");
       enterNetNamespace(ns);
     } catch (e) {
