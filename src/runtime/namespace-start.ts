@@ -43,7 +43,7 @@ export async function enterPlannedRun(
     if (!validNamespaceName(ns)) return `Unable to set network namespace '${ns}' - not a namespace name`;
     try {
       // the process events connector exists in the initial namespace only: open it here,
-      // before setns, and keep it (keepalived opens it inside and gets errno 111)
+      // before setns, and keep it (keepalived main.c: open_track_processes before set_namespaces)
       if (Object.keys(config.vrrpTrackProcesses).length > 0)
         (await import("./process-monitor")).preopenProcConnector(config);
       const { enterNetNamespace } = await import("../../native-bindings/netns");

@@ -11,11 +11,12 @@
  * keel does the same.
  *
  * The socket lives as long as the daemon, not one configuration: it is opened once
- * (before setns when the daemon runs in `net_namespace` / -s, see preopenProcConnector)
- * and a reload only scans again. Where it cannot be opened (keel started outside the
- * initial network namespace, a kernel without CONFIG_PROC_EVENTS) keel says so once and
- * scans /proc every second instead; keepalived 2.2.7 in a namespace only logs "Failed to
- * set/clear process event listen - errno 111" and its trackers never change.
+ * (before setns when the daemon runs in `net_namespace` / -s, as keepalived's main.c calls
+ * open_track_processes before set_namespaces; see preopenProcConnector) and a reload only
+ * scans again. Where it cannot be opened (keel started inside a network namespace other
+ * than the initial one, a kernel without CONFIG_PROC_EVENTS) keel says so once and scans
+ * /proc every second instead; keepalived 2.2.7 started inside a namespace only logs "Failed
+ * to set/clear process event listen - errno 111" and its trackers never change.
  */
 import type { KeelConfig } from "../config/model";
 import type { TrackProcess } from "../config/vrrp/model";
