@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { peerRcvbuf } from "../../native-bindings/sock-peek";
-import { HOOK_TIMEOUT_MS, KEEL, Lab, Proc, ensureKeel, instance } from "./harness";
+import { HOOK_TIMEOUT_MS, KEEL, Lab, Proc, ensureKeel, instance } from "../netns/harness";
 
 let lab: Lab;
 let comm: string;
