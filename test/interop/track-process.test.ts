@@ -148,6 +148,11 @@ describe("vrrp_track_process follows process events", () => {
         expect(at(k, /quorum gained/, from[i])).toBeLessThan(k.lines.indexOf(out));
         expect(k.lines.indexOf(gained)).toBeGreaterThanOrEqual(from[i]!);
       }
+      // a reload builds new trackers on the same connector socket: a new scan, then events
+      const reloaded = evented.lines.length;
+      evented.kill("SIGHUP");
+      await evented.waitFor(/Reload complete/, undefined, reloaded);
+      await evented.waitFor(/track_process: following the kernel's process events/, undefined, reloaded);
     } finally {
       proc.kill("SIGKILL");
     }
