@@ -15,8 +15,6 @@
 const IPTABLES =
   "keel has no iptables/ipset firewall: the vrrp_strict / no_accept drop rules go into nftables (the nftables keyword's table, else 'keepalived'), as keepalived does where iptables is nf_tables-based (Debian 12); the keyword is ignored";
 const NAMESPACE = "keel has no ipsets (its firewall is nftables); the keyword is ignored";
-const PROCESS_MONITOR =
-  "keel's track_process reads /proc, with no proc-connector netlink socket whose buffer could be sized; the keyword is ignored";
 const DUMP_FILE =
   "keepalived (2.4.3, the first to parse it) reads it nowhere and writes keepalived.stats / keepalived.json in $TMPDIR (or /tmp); so does keel: the keyword is ignored";
 const LINKBEAT =
@@ -36,8 +34,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.iproute_usr_dir":
     "keel reads no iproute2 name files: route tables, protocols and scopes are numbers or the standard names",
   "global_defs.json_dump_file": DUMP_FILE,
-  "global_defs.process_monitor_rcv_bufs": PROCESS_MONITOR,
-  "global_defs.process_monitor_rcv_bufs_force": PROCESS_MONITOR,
   "global_defs.stats_dump_file": DUMP_FILE,
   "global_defs.tmp_config_directory":
     "keepalived keeps the copy of the configuration its children read in an unnamed file (O_TMPFILE) there instead of a memfd, which nothing outside it sees; keel's children read the file themselves and config_save_dir's copy is made from the file: the keyword is ignored",

@@ -25,7 +25,7 @@ import { type IpvsOp, applyOps, diffTables } from "../lvs/diff";
 import { IPVS_WEIGHT_FAULT, LvsPool, type RsState, type VsState, realWeight } from "../lvs/pool";
 import { destOf } from "../lvs/services";
 import { type ServiceEntry, destId, serviceId } from "../lvs/table";
-import { runScript } from "./exec";
+import { runScript, scriptUserOptions } from "./exec";
 import type { RsRequest } from "./rs-names";
 import type { IpvsPort } from "./ipvs-port";
 import { LvsNotifier } from "./lvs-notify";
@@ -241,7 +241,9 @@ export class CheckerDriver {
       const alpha = effectiveSchedule(vs, rs, ck).alpha;
       slot.bfd = { name: ck.name, alpha, state: initialBfdCheck(alpha) };
     } else {
-      const deps = { runScript: (s: Script, ro: RunOptions) => runScript(s, ro) };
+      // check_misc.c: a misc_path without `user` runs as the default script user (script_user)
+      const user = scriptUserOptions(this.config.globalDefs);
+      const deps = { runScript: (s: Script, ro: RunOptions) => runScript(s, { ...user, ...ro }) };
       const site = { vs, rs, ssl: this.config.ssl, deps };
       if (ck.type === "HTTP_GET" || ck.type === "SSL_GET") {
         const urls = ck.urls.length ? ck.urls.map((u) => ({ ...ck, urls: [u] })) : [ck];

@@ -42,6 +42,11 @@ export async function enterPlannedRun(
   if (ns !== undefined) {
     if (!validNamespaceName(ns)) return `Unable to set network namespace '${ns}' - not a namespace name`;
     try {
+      // the process events connector exists in the initial namespace only: open it here,
+      // before setns, and keep it (keepalived main.c: open_track_processes before set_namespaces)
+      // (the daemon's only: its checker and BFD children, which come through here too, track none)
+      if (process.env.KEEL_CHILD === undefined && Object.keys(config.vrrpTrackProcesses).length > 0)
+        (await import("./process-monitor")).preopenProcConnector(config);
       const { enterNetNamespace } = await import("../../native-bindings/netns");
       enterNetNamespace(ns);
     } catch (e) {

@@ -4,31 +4,21 @@
  * - track_file (keepalived vrrp_track.c): the number in a file, re-read whenever the file
  *   changes (fs.watch on its directory, as keepalived's inotify watch) and every second
  *   as a safety net; a missing file counts 0; `init_file` creates it with its value.
- * - vrrp_track_process (track_process.c): how many processes match, by scanning /proc
- *   every second (keepalived follows the proc connector); up while the count is within
+ * - vrrp_track_process (track_process.c): how many processes match, followed through the
+ *   kernel's process events as keepalived follows them (process-monitor.ts, with a /proc
+ *   scan each second where the connector cannot be opened); up while the count is within
  *   quorum..quorum_max, with fork_delay / terminate_delay before a change counts.
  */
 import type { FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
-import type { TrackProcess } from "../config/vrrp/model";
-import { processQuorum } from "../config/vrrp/tracking";
+import { ProcessMonitor } from "./process-monitor";
 import type { TrackChange } from "../vrrp/track-board";
 import { TRACK_FILE_READ_MAX, parseTrackFileValue } from "../vrrp/tracking";
 // node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const {
-  closeSync,
-  constants,
-  existsSync,
-  fstatSync,
-  openSync,
-  readFileSync,
-  readSync,
-  readdirSync,
-  watch,
-  writeFileSync,
-} = require("node:fs") as typeof import("node:fs");
+const { closeSync, constants, existsSync, fstatSync, openSync, readSync, watch, writeFileSync } =
+  require("node:fs") as typeof import("node:fs");
 
 export class ExternalTrackers {
   private readonly watchers: FSWatcher[] = [];
@@ -36,10 +26,7 @@ export class ExternalTrackers {
   private readonly fileValues = new Map<string, number>();
   /** track files refused (not regular files), with the reason last logged */
   private readonly refused = new Map<string, string>();
-  private readonly processUp = new Map<string, boolean>();
-  /** matching processes at the last scan, by vrrp_track_process name */
-  private readonly processCount = new Map<string, number>();
-  private readonly pending = new Map<string, { up: boolean; at: number }>();
+  private processes?: ProcessMonitor;
 
   constructor(
     private readonly config: KeelConfig,
@@ -69,17 +56,20 @@ export class ExternalTrackers {
       }
       this.timers.push(setInterval(check, 1_000));
     }
-    const procs = Object.values(this.config.vrrpTrackProcesses);
+    const procs = Object.values(this.config.vrrpTrackProcesses).filter((p) => p.process);
     if (procs.length > 0) {
-      const scan = () => this.scanProcesses(procs);
-      scan();
-      this.timers.push(setInterval(scan, 1_000));
+      this.processes = new ProcessMonitor(procs, this.config, this.log, (p, up, count) => {
+        this.log.info(`Track process ${p.name} ${up ? "quorum gained" : "quorum lost"} (${count} running)`);
+        this.report({ kind: "process", name: p.name, up, value: count });
+      });
+      this.processes.start();
     }
   }
 
   stop(): void {
     for (const w of this.watchers) w.close();
     for (const t of this.timers) clearInterval(t);
+    this.processes?.stop();
   }
 
   /**
@@ -87,13 +77,7 @@ export class ExternalTrackers {
    * fork/terminate delay timers), for the JSON dump's version 2 (vrrp_json.c).
    */
   processState(name: string): { count: number; up: boolean; forkPending: boolean; terminatePending: boolean } {
-    const pend = this.pending.get(name);
-    return {
-      count: this.processCount.get(name) ?? 0,
-      up: this.processUp.get(name) ?? false,
-      forkPending: pend?.up === true,
-      terminatePending: pend?.up === false,
-    };
+    return this.processes?.state(name) ?? { count: 0, up: false, forkPending: false, terminatePending: false };
   }
 
   private readFile(name: string, path: string): void {
@@ -122,59 +106,6 @@ export class ExternalTrackers {
     this.log.info(`Track file ${name} value ${value}`);
     this.report({ kind: "file", name, value });
   }
-
-  private scanProcesses(procs: TrackProcess[]): void {
-    const table: { comm: string; argv: string[] }[] = [];
-    for (const pid of readdirSync("/proc")) {
-      if (!/^\d+$/.test(pid)) continue;
-      try {
-        const comm = readFileSync(`/proc/${pid}/comm`, "utf8").trimEnd();
-        const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8")
-          .split("\0")
-          .filter((a, i, all) => a !== "" || i < all.length - 1);
-        table.push({ comm, argv });
-      } catch {
-        // gone meanwhile
-      }
-    }
-    const now = performance.now();
-    for (const p of procs) {
-      if (!p.process) continue;
-      const count = table.filter((t) => matches(p, t)).length;
-      this.processCount.set(p.name, count);
-      const up = count >= processQuorum(p) && (p.quorumMax === undefined || count <= p.quorumMax);
-      const was = this.processUp.get(p.name);
-      if (was === up) {
-        this.pending.delete(p.name);
-        continue;
-      }
-      // fork_delay / terminate_delay: a change must last before it counts (not at start)
-      const delayS = was === undefined ? 0 : up ? (p.forkDelay ?? 0) : (p.terminateDelay ?? 0);
-      const pend = this.pending.get(p.name);
-      if (delayS > 0 && (pend?.up !== up || now - pend.at < delayS * 1000)) {
-        if (pend?.up !== up) this.pending.set(p.name, { up, at: now });
-        continue;
-      }
-      this.pending.delete(p.name);
-      this.processUp.set(p.name, up);
-      this.log.info(`Track process ${p.name} ${up ? "quorum gained" : "quorum lost"} (${count} running)`);
-      this.report({ kind: "process", name: p.name, up, value: count });
-    }
-  }
-}
-
-/** keepalived's process matching: the name (comm, or argv[0] with full_command), then the parameters. */
-function matches(p: TrackProcess, t: { comm: string; argv: string[] }): boolean {
-  const name = p.fullCommand ? (t.argv[0] ?? "") : t.comm;
-  if (name !== (p.fullCommand ? p.process : p.process?.slice(0, 15))) return false;
-  const params = p.params ?? [];
-  if (params.length === 0) return true;
-  const args = t.argv.slice(1);
-  const mode = p.paramMatch ?? "exact";
-  if (mode === "exact") return args.length === params.length && params.every((x, i) => args[i] === x);
-  if (mode === "initial") return params.every((x, i) => args[i] === x);
-  const hay = args.join(" ");
-  return hay.includes(params.join(" "));
 }
 
 /**

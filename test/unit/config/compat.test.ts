@@ -94,14 +94,16 @@ describe("warning[not-applied]", () => {
     expect(at).toEqual(["/a.conf:5:3", "/b.conf:5:3"]);
   });
 
-  test("`keel -t` prints them (ten, then the count of the rest) and exits 0", () => {
+  test("`keel -t` prints them (ten at most, then the count of the rest) and exits 0", () => {
     for (const f of NOT_APPLIED_FILES) {
       const r = spawnSync(process.execPath, [join(ROOT, "src/main.ts"), "-t", "-f", f], { encoding: "utf8" });
       const total = parseConf(f, { host: { interfaceExists: () => true } }).diagnostics.kinds.get(
         "warning[not-applied]",
       )?.count as number;
-      expect(r.stderr.split("\n").filter((l) => l.includes("warning[not-applied]: ")).length).toBe(10);
-      expect(r.stderr).toContain(`... and ${total - 10} more warning[not-applied] like this`);
+      // as keywords become applied a fixture may fall to ten or fewer: then all of them, and no count line
+      expect(r.stderr.split("\n").filter((l) => l.includes("warning[not-applied]: ")).length).toBe(Math.min(total, 10));
+      if (total > 10) expect(r.stderr).toContain(`... and ${total - 10} more warning[not-applied] like this`);
+      else expect(r.stderr).not.toContain("more warning[not-applied] like this");
       expect(r.status).toBe(0);
     }
   });
