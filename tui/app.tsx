@@ -209,7 +209,8 @@ export function App(p: AppProps) {
   }
   return (
     <ColorContext.Provider value={p.color}>
-      <Box flexDirection="column" width={width} height={height} overflow="hidden">
+      {/* clipped vertically only: every line truncates itself at the width (see Area) */}
+      <Box flexDirection="column" width={width} height={height} overflowY="hidden">
         <HeaderLine m={m} title={p.title ?? "keel"} width={width} />
         {lines.map((l) => (
           <Box key={l.key}>{l.node}</Box>

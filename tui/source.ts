@@ -169,7 +169,17 @@ export class Source {
     const counters = k.ok ? parseCounters(k.result) : undefined;
     this.delta = counters?.ok === true;
     if (counters?.ok) this.store.queue({ type: "counters", counters: counters.value, at: this.now() });
-    this.poller = setInterval(() => void this.poll(gen), this.pollMs);
+    // Polls at the turn of the clock's second (for a 1 s period): the counters it brings
+    // change every row (RX/TX) as the second's tick does (the clock, IN STATE), so both
+    // land in one frame rather than two redraws of the whole table a second (issue 20).
+    this.poller = setTimeout(
+      () => {
+        if (gen !== this.gen) return;
+        void this.poll(gen);
+        this.poller = setInterval(() => void this.poll(gen), this.pollMs);
+      },
+      this.pollMs - (Date.now() % this.pollMs),
+    );
   }
 
   /**

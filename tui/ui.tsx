@@ -29,10 +29,14 @@ export function Line(p: { selected?: boolean; children?: ReactNode }) {
   );
 }
 
-/** A body area of exactly `height` lines. */
+/**
+ * A body area of exactly `height` lines. Clipped vertically only: its lines are `Line`s that
+ * truncate themselves at the width, and a horizontal clip makes Ink slice every line again
+ * per frame (issue 20).
+ */
 export function Area(p: { height: number; children?: ReactNode }) {
   return (
-    <Box flexDirection="column" height={p.height} overflow="hidden">
+    <Box flexDirection="column" height={p.height} overflowY="hidden">
       {p.children}
     </Box>
   );
@@ -96,6 +100,13 @@ export function layout(cols: Col[], width: number): Col[] {
     }
   }
   return out;
+}
+
+/** The same column layout (ids, widths, alignment): `layout` returns new objects every render. */
+export function sameCols(a: readonly Col[], b: readonly Col[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  return a.every((c, n) => c.id === b[n]?.id && c.w === b[n]?.w && c.right === b[n]?.right);
 }
 
 export function cell(c: Col, s: string): string {

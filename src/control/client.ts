@@ -28,12 +28,15 @@ export class ReplyRouter {
   }
 
   feed(chunk: string): void {
-    this.buf += chunk;
-    let nl = this.buf.indexOf("\n");
+    // the lines of a chunk are cut by index, the rest kept once (not the rest re-cut per line)
+    const text = this.buf + chunk;
+    let start = 0;
+    let nl = text.indexOf("\n", this.buf.length);
+    this.buf = "";
     while (nl >= 0) {
-      const line = this.buf.slice(0, nl);
-      this.buf = this.buf.slice(nl + 1);
-      nl = this.buf.indexOf("\n");
+      const line = text.slice(start, nl);
+      start = nl + 1;
+      nl = text.indexOf("\n", start);
       const m = parseServerLine(line);
       if (m.ok) {
         if ("event" in m.value) this.eventCb?.(m.value.event);
@@ -44,6 +47,7 @@ export class ReplyRouter {
       }
       // not JSON, or an event this client does not know: skipped
     }
+    this.buf = text.slice(start);
   }
 
   /** The connection ended: every waiting request gets a "closed" reply. */
