@@ -19,12 +19,10 @@ const PROCESS_MONITOR =
   "keel's track_process reads /proc, with no proc-connector netlink socket whose buffer could be sized; the keyword is ignored";
 const DUMP_FILE =
   "keepalived (2.4.3, the first to parse it) reads it nowhere and writes keepalived.stats / keepalived.json in $TMPDIR (or /tmp); so does keel: the keyword is ignored";
-const LINKBEAT =
-  "keel follows link state through netlink only, without polling or up/down delays; the keyword is ignored";
+const LINKBEAT = "keel follows link state through netlink only, without polling; the keyword is ignored";
 
 export const NOT_APPLIED: Readonly<Record<string, string>> = {
   // top level
-  interface_up_down_delays: LINKBEAT,
   linkbeat_interfaces: LINKBEAT,
   linkbeat_use_polling: LINKBEAT,
   namespace_with_ipsets: NAMESPACE,

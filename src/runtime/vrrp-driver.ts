@@ -43,6 +43,7 @@ import { type NftPort, VipFirewall } from "./firewall";
 import { firewallSettings, needsFirewall } from "./firewall-plan";
 import type { GarpSend } from "../vrrp/garp-pacer";
 import { GarpOut } from "./garp-out";
+import { LinkDelays } from "./link-delays";
 import { readUptime, startupDelayMs } from "./startup-delay";
 import type { InstanceEvent } from "./notify";
 import { Observations, observedWords } from "./observations";
@@ -203,6 +204,8 @@ export class VrrpDriver {
   private readonly extraGarpAt = new Map<string, number>();
   /** GARP/NA pacing (vrrp_garp_interval, vrrp_gna_interval, garp_group) */
   private readonly garps: GarpOut;
+  /** interface_up_down_delays: link changes that count only after a delay (link-delays.ts) */
+  private readonly delays: LinkDelays;
   private readonly timers: Timers;
   private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -255,6 +258,10 @@ export class VrrpDriver {
       (instance, address) => this.announcing(instance, address),
     );
     this.garps.configure(opts.config);
+    this.delays = new LinkDelays(this.timers, this.log, (name, up, flags) =>
+      this.guard("a delayed link change", () => this.settleLink(name, up, flags)),
+    );
+    this.delays.configure(opts.config);
     this.refreshLinks();
     this.refreshAddrs();
     this.router = this.newRouter(opts.config);
@@ -360,6 +367,7 @@ export class VrrpDriver {
     if (this.reconcileTimer !== undefined) this.timers.clear(this.reconcileTimer);
     this.timer = this.reconcileTimer = undefined;
     this.garps.stop();
+    this.delays.stop();
     this.unwatch?.();
     for (const ch of this.channels.values()) ch.close();
     this.channels.clear();
@@ -524,6 +532,7 @@ export class VrrpDriver {
     this.staticEntries("add", diff(config, oldConfig));
     this.opts = { ...this.opts, config };
     this.garps.configure(config);
+    this.delays.configure(config);
     const gone = next.takeOver(old, now);
     this.router = next;
     this.openChannels();
@@ -596,9 +605,14 @@ export class VrrpDriver {
       this.failed(r.error, "links", "cannot read the interfaces; trying again");
       return;
     }
+    const before = new Map(this.linksByName);
     this.linksByName.clear();
     this.linksByIndex.clear();
-    for (const l of r.value) {
+    for (const read of r.value) {
+      // a delayed change still waits: the state that stands is the one before it
+      const old = before.get(read.name);
+      const l = old && this.delays.isPending(read.name) ? { ...read, up: old.up, flags: old.flags } : read;
+      this.delays.noteState(l.name, l.up);
       this.linksByName.set(l.name, l);
       this.linksByIndex.set(l.ifindex, l);
     }
@@ -1029,17 +1043,22 @@ export class VrrpDriver {
       if (e.action === "del") {
         this.linksByIndex.delete(e.link.ifindex);
         if (old) this.linksByName.delete(old.name);
+        if (old) this.delays.forget(old.name);
         if (old?.up) this.linkChanged(old.name, false);
         this.sourcesChanged();
         return;
       }
-      if (old && old.name !== e.link.name) this.linksByName.delete(old.name);
-      this.linksByIndex.set(e.link.ifindex, e.link);
-      this.linksByName.set(e.link.name, e.link);
+      if (old && old.name !== e.link.name) {
+        this.linksByName.delete(old.name);
+        this.delays.forget(old.name);
+      }
+      const link = this.debounced(old, e.link);
+      this.linksByIndex.set(link.ifindex, link);
+      this.linksByName.set(link.name, link);
       const wasUp = old?.up ?? false;
-      if (wasUp !== e.link.up) {
-        if (!old) this.reopenChannelsFor(e.link.name);
-        this.linkChanged(e.link.name, e.link.up);
+      if (wasUp !== link.up) {
+        if (!old) this.reopenChannelsFor(link.name);
+        this.linkChanged(link.name, link.up);
       }
       if (!old) {
         this.applyPromoteSecondaries();
@@ -1082,6 +1101,33 @@ export class VrrpDriver {
       if (err) this.failed(err, `static:${a.address}`, `cannot restore static address ${a.address}/${a.prefix}`);
       else this.log.info(`Restoring deleted static address ${staticWords(a, ifname)}`);
     }
+  }
+
+  /**
+   * The link as it stands after a report: the kernel's, or (interface_up_down_delays, a
+   * change that waits for its delay) with the up-ness and flags it had.
+   */
+  private debounced(old: Link | undefined, now: Link): Link {
+    if (!old || old.name !== now.name) {
+      this.delays.noteState(now.name, now.up);
+      return now;
+    }
+    const verdict = this.delays.offer(
+      now.name,
+      { up: old.up, flags: old.flags ?? 0 },
+      { up: now.up, flags: now.flags ?? 0 },
+    );
+    return verdict === "apply" ? now : { ...now, up: old.up, flags: old.flags };
+  }
+
+  /** A delayed link change is due (link-delays.ts): it counts now. */
+  private settleLink(name: string, up: boolean, flags: number): void {
+    const l = this.linksByName.get(name);
+    if (!l || this.stopped) return;
+    const link = { ...l, up, flags };
+    this.linksByName.set(name, link);
+    this.linksByIndex.set(link.ifindex, link);
+    if (l.up !== up) this.linkChanged(name, up);
   }
 
   private linkChanged(name: string, up: boolean): void {
