@@ -19,12 +19,9 @@ const PROCESS_MONITOR =
   "keel's track_process reads /proc, with no proc-connector netlink socket whose buffer could be sized; the keyword is ignored";
 const DUMP_FILE =
   "keepalived (2.4.3, the first to parse it) reads it nowhere and writes keepalived.stats / keepalived.json in $TMPDIR (or /tmp); so does keel: the keyword is ignored";
-const LINKBEAT = "keel follows link state through netlink only, without polling; the keyword is ignored";
 
 export const NOT_APPLIED: Readonly<Record<string, string>> = {
   // top level
-  linkbeat_interfaces: LINKBEAT,
-  linkbeat_use_polling: LINKBEAT,
   namespace_with_ipsets: NAMESPACE,
 
   // global_defs
@@ -63,7 +60,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.auth_hmac.key": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.auth_hmac.mode": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.auth_hmac.time_window": "auth_hmac is not applied; the keyword is ignored",
-  "vrrp_instance.linkbeat_use_polling": LINKBEAT,
   "vrrp_instance.timer_expired_backup":
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.thread_timer_expired":

@@ -15,6 +15,8 @@
 import type { Logger } from "./log";
 import { sdNotify } from "../../native-bindings/unix-dgram";
 import { kernelTimers } from "../../native-bindings/kernel-timer";
+import { LinkbeatSocket } from "../../native-bindings/linkbeat";
+import { strerror } from "../../native-bindings/errno";
 import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";
 import { type Diagnostic, formatDiagnostic } from "../config/diagnostics";
@@ -306,6 +308,8 @@ export class Daemon {
       dontReleaseVrrp: this.o.dontReleaseVrrp,
       // the vrrp_strict / no_accept firewall is Linux's nf_tables: only with the Linux kernel
       nft: this.o.kernel ? undefined : openNftPort,
+      // linkbeat polling's ioctls: only on the Linux kernel, as the firewall
+      linkbeat: this.o.kernel ? undefined : { open: () => LinkbeatSocket.open(), describe: strerror },
       // adverts and Master_Down on kernel timers (kernel-timer.ts): setTimeout's whole
       // milliseconds made adverts leave up to 3 ms late at p99; a test's kernel keeps setTimeout
       timers: this.o.kernel ? undefined : kernelTimers(),
@@ -658,7 +662,13 @@ export class Daemon {
           return true;
         },
         printData: guard("the D-Bus PrintData", () =>
-          writeData(d().router, (n) => this.lastTransition.get(n)?.at, this.config, this.o.netNamespace),
+          writeData(
+            d().router,
+            (n) => this.lastTransition.get(n)?.at,
+            this.config,
+            this.o.netNamespace,
+            d().interfaceDump(),
+          ),
         ),
         printStats: guard("the D-Bus PrintStats", (clear: boolean) => {
           writeStats(d().router, d().dropped);
@@ -886,7 +896,7 @@ export class Daemon {
       writeData: dump(
         "SIGUSR1",
         "data",
-        () => writeData(d().router, at, this.config, this.o.netNamespace),
+        () => writeData(d().router, at, this.config, this.o.netNamespace, d().interfaceDump()),
         "Printing VRRP data on signal",
       ),
       writeStats: dump("SIGUSR2", "stats", () => writeStats(d().router, d().dropped), "Printing VRRP stats on signal"),
