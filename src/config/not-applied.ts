@@ -26,7 +26,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
 
   // global_defs
   "global_defs.config_save_dir": "keel does not save copies of the configuration; the keyword is ignored",
-  "global_defs.disable_local_igmp": "keel does not change IGMP/MLD reporting; the keyword is ignored",
   "global_defs.dynamic_interfaces":
     "keel always picks up an interface that appears after start (keepalived only with this keyword); keel uses it only to leave out `keel -t`'s missing-interface warnings",
   "global_defs.iproute_etc_dir":

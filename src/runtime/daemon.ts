@@ -43,6 +43,7 @@ import { renderMetrics, serveMetrics } from "./metrics";
 import { Notifier } from "./notify";
 import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, type PidFiles, acquirePidFiles } from "./pidfile";
 import { unsupportedReloadChanges } from "./namespace-start";
+import { type SavedIgmp, resetDisableLocalIgmp, setDisableLocalIgmp } from "./local-igmp";
 import { ProcessScheduling, settingsFor } from "./process-settings";
 import { ProcessIdentity } from "./process-identity";
 import type { ScriptResult } from "./scripts";
@@ -166,6 +167,8 @@ export class Daemon {
   private metrics?: { stop(): void };
   /** vrrp_rt_priority, vrrp_no_swap, ...: this process is keepalived's VRRP child */
   private sched?: ProcessScheduling;
+  /** disable_local_igmp: what to write back at stop (local-igmp.ts) */
+  private igmp: SavedIgmp;
   /** process_name / vrrp_process_name and umask (process-identity.ts) */
   private readonly identity: ProcessIdentity;
   private removeSignals?: () => void;
@@ -323,6 +326,8 @@ export class Daemon {
     this.ops.attach(driver);
     this.control = this.newControl();
     this.control.start();
+    // vrrp_daemon.c start_vrrp: before the dispatcher opens the sockets (and joins 224.0.0.18)
+    if (this.config.globalDefs.disableLocalIgmp && !this.o.kernel) this.igmp = setDisableLocalIgmp(this.log);
     driver.start();
     if (this.wantsCheckers(this.config)) this.startCheckers();
     this.trackers = this.newTrackers(this.config);
@@ -410,6 +415,8 @@ export class Daemon {
     step("lvs-sync", "stopping the sync daemon", () => this.syncd?.stop());
     step("lvs-sync", "closing IPVS", () => this.syncdIpvs?.close());
     step("vrrp", "stopping the VRRP instances", () => this.driver?.stop());
+    // vrrp_terminate_phase2: after the instances, the sysctl as it was
+    step("vrrp", "restoring igmp_link_local_mcast_reports", () => resetDisableLocalIgmp(this.igmp, this.log));
     // after VRRP: the sessions' AdminDown must not put instances in FAULT on the way out
     let bfdDone = Promise.resolve();
     step("trackers", "stopping the BFD sessions", () => {
