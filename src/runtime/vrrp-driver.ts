@@ -1165,6 +1165,16 @@ export class VrrpDriver {
     }
   }
 
+  /** How an interface's link state is followed: polled (the method) and its delays, µs. */
+  linkWatch(name: string): { linkbeat?: "MII" | "ETHTOOL" | "IOCTL"; delays?: { down: number; up: number } } {
+    const out: { linkbeat?: "MII" | "ETHTOOL" | "IOCTL"; delays?: { down: number; up: number } } = {};
+    const method = this.linkbeat.methods()[name];
+    if (this.linkbeat.polls(name)) out.linkbeat = method ?? "IOCTL";
+    const d = this.delays.delayOf(name);
+    if (d) out.delays = { ...d };
+    return out;
+  }
+
   /** keepalived dump_if's lines (the Interfaces section of the SIGUSR1 dump) for the tracked interfaces */
   interfaceDump(): string[] {
     const out: string[] = [];

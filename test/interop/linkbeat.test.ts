@@ -15,7 +15,7 @@
  *   interface lines (NIC method, debounce timers) are keepalived's.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually } from "../netns/harness";
+import { HOOK_TIMEOUT_MS, KEEL, Lab, type Proc, ensureKeel, eventually } from "../netns/harness";
 
 const HOSTS = ["ka", "keel"] as const;
 const DOWN_S = 6;
@@ -175,4 +175,10 @@ describe("linkbeat_interfaces", () => {
     // netlink's reports of a polled interface are ignored, in both
     for (const h of HOSTS) expect(procs[h]!.text()).not.toContain("Netlink reports dum1");
   }, 90_000);
+
+  test("keel status shows how each link is followed", () => {
+    const text = lab.exec("keel", [KEEL, "status", "--control-socket", `${lab.tmpdir("keel")}/keel-0.sock`]);
+    expect(text).toContain("dum0: up, link from netlink; down delay 6s, up delay 2s");
+    expect(text).toContain("dum1: up, link polled by ETHTOOL");
+  });
 });
