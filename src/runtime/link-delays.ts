@@ -6,8 +6,8 @@
  * - a change of up-ness (IFF_UP && IFF_RUNNING) on an interface with a delay for that
  *   direction, once the interface has been seen up, starts a timer ("IF: Adding flags
  *   change from 0xOLD to 0xNEW delay by USECS"); until it fires, the old state stands;
- * - a report back to the standing state cancels the timer without a word (a flap shorter
- *   than the delay has no effect); a report of the same direction as the pending one only
+ * - a report back to the standing state cancels the timer (a flap shorter than the delay
+ *   has no effect), without a word unless other flags changed ("Delay timer for IF cancelled"); a report of the same direction as the pending one only
  *   updates the flags the timer will apply;
  * - a first up of an interface never seen up, and a new or deleted link, count at once.
  *
@@ -101,7 +101,9 @@ export class LinkDelays {
     if (p) {
       if (now.up === was.up) {
         // back to the standing state before the delay ran out: as if nothing happened
+        // (keepalived says so only when other flags changed on the way)
         this.cancel(name);
+        if (now.flags !== was.flags) this.log.info(`Delay timer for ${name} cancelled`);
         return "apply";
       }
       // the same direction as the pending change: the timer applies the newest flags

@@ -69,7 +69,7 @@ describe("interface_up_down_delays", () => {
   });
 
   test("a flap shorter than the delay has no effect and leaves no timer", () => {
-    const { d, c, settled } = setup("dum0 4");
+    const { d, c, settled, lines } = setup("dum0 4");
     d.noteState("dum0", true);
     expect(d.offer("dum0", UP, DOWN)).toBe("defer");
     expect(d.isPending("dum0")).toBe(true);
@@ -78,6 +78,11 @@ describe("interface_up_down_delays", () => {
     expect(c.armed()).toBe(0);
     c.advance(10_000);
     expect(settled).toEqual([]);
+    expect(lines.some((l) => l.includes("cancelled"))).toBe(false);
+    // back up with other flags than before (here IFF_PROMISC): keepalived's line
+    d.offer("dum0", UP, DOWN);
+    expect(d.offer("dum0", UP, { up: true, flags: 0x11143 })).toBe("apply");
+    expect(lines.at(-1)).toEndWith("Delay timer for dum0 cancelled");
   });
 
   test("a second report in the pending direction keeps the timer and applies its flags", () => {
