@@ -57,7 +57,20 @@ export function formatStatus(st: Status): string {
     out += `\n${table(rsHead, rsRows)}`;
     if (st.lvs && !st.lvs.available) out += `IPVS unavailable: ${st.lvs.error ?? "unknown"} (checks still run)\n`;
   }
-  return out + bfdTable(st) + observedLines(st) + holdLines(st) + healthLines(st);
+  return out + bfdTable(st) + linkLines(st) + observedLines(st) + holdLines(st) + healthLines(st);
+}
+
+/** Interfaces whose link state is polled or debounced (linkbeat_interfaces, interface_up_down_delays). */
+function linkLines(st: Status): string {
+  const s = (us: number) => `${us / 1e6}s`;
+  const lines = (st.trackers ?? [])
+    .filter((t) => t.kind === "interface" && (t.linkbeat || t.delays))
+    .map((t) => {
+      const how = [t.linkbeat ? `link polled by ${t.linkbeat}` : "link from netlink"];
+      if (t.delays) how.push(`down delay ${s(t.delays.down)}, up delay ${s(t.delays.up)}`);
+      return `${t.name}: ${t.ok ? "up" : "DOWN"}, ${how.join("; ")}\n`;
+    });
+  return lines.length ? `\n${lines.join("")}` : "";
 }
 
 /** The BFD sessions: state, peer's, negotiated interval × multiplier = Detection Time. */

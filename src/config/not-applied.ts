@@ -17,18 +17,12 @@ const IPTABLES =
 const NAMESPACE = "keel has no ipsets (its firewall is nftables); the keyword is ignored";
 const DUMP_FILE =
   "keepalived (2.4.3, the first to parse it) reads it nowhere and writes keepalived.stats / keepalived.json in $TMPDIR (or /tmp); so does keel: the keyword is ignored";
-const LINKBEAT =
-  "keel follows link state through netlink only, without polling or up/down delays; the keyword is ignored";
 
 export const NOT_APPLIED: Readonly<Record<string, string>> = {
   // top level
-  interface_up_down_delays: LINKBEAT,
-  linkbeat_interfaces: LINKBEAT,
-  linkbeat_use_polling: LINKBEAT,
   namespace_with_ipsets: NAMESPACE,
 
   // global_defs
-  "global_defs.disable_local_igmp": "keel does not change IGMP/MLD reporting; the keyword is ignored",
   "global_defs.iproute_etc_dir":
     "keel reads no iproute2 name files: route tables, protocols and scopes are numbers or the standard names",
   "global_defs.iproute_usr_dir":
@@ -58,7 +52,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "vrrp_instance.auth_hmac.key": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.auth_hmac.mode": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.auth_hmac.time_window": "auth_hmac is not applied; the keyword is ignored",
-  "vrrp_instance.linkbeat_use_polling": LINKBEAT,
   "vrrp_instance.timer_expired_backup":
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.thread_timer_expired":

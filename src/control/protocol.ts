@@ -208,6 +208,10 @@ export interface TrackerStatus {
   at?: number;
   /** how long the last script run took */
   ms?: number;
+  /** an interface's link state polled by this ioctl (linkbeat_interfaces, linkbeat_use_polling) */
+  linkbeat?: "MII" | "ETHTOOL" | "IOCTL";
+  /** an interface's interface_up_down_delays in effect, µs (as keepalived's dump) */
+  delays?: { down: number; up: number };
 }
 
 /** One health checker of a real server (src/check). */

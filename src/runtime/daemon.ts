@@ -15,6 +15,8 @@
 import type { Logger } from "./log";
 import { sdNotify } from "../../native-bindings/unix-dgram";
 import { kernelTimers } from "../../native-bindings/kernel-timer";
+import { LinkbeatSocket } from "../../native-bindings/linkbeat";
+import { strerror } from "../../native-bindings/errno";
 import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";
 import { type Diagnostic, formatDiagnostic } from "../config/diagnostics";
@@ -42,6 +44,7 @@ import { renderMetrics, serveMetrics } from "./metrics";
 import { Notifier } from "./notify";
 import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, type PidFiles, acquirePidFiles } from "./pidfile";
 import { unsupportedReloadChanges } from "./namespace-start";
+import { type SavedIgmp, resetDisableLocalIgmp, setDisableLocalIgmp } from "./local-igmp";
 import { ProcessScheduling, settingsFor } from "./process-settings";
 import { ProcessIdentity } from "./process-identity";
 import type { ScriptResult } from "./scripts";
@@ -169,6 +172,8 @@ export class Daemon {
   private metrics?: { stop(): void };
   /** vrrp_rt_priority, vrrp_no_swap, ...: this process is keepalived's VRRP child */
   private sched?: ProcessScheduling;
+  /** disable_local_igmp: what to write back at stop (local-igmp.ts) */
+  private igmp: SavedIgmp;
   /** process_name / vrrp_process_name and umask (process-identity.ts) */
   private readonly identity: ProcessIdentity;
   private removeSignals?: () => void;
@@ -313,6 +318,8 @@ export class Daemon {
       dontReleaseVrrp: this.o.dontReleaseVrrp,
       // the vrrp_strict / no_accept firewall is Linux's nf_tables: only with the Linux kernel
       nft: this.o.kernel ? undefined : openNftPort,
+      // linkbeat polling's ioctls: only on the Linux kernel, as the firewall
+      linkbeat: this.o.kernel ? undefined : { open: () => LinkbeatSocket.open(), describe: strerror },
       // adverts and Master_Down on kernel timers (kernel-timer.ts): setTimeout's whole
       // milliseconds made adverts leave up to 3 ms late at p99; a test's kernel keeps setTimeout
       timers: this.o.kernel ? undefined : kernelTimers(),
@@ -326,6 +333,8 @@ export class Daemon {
     this.ops.attach(driver);
     this.control = this.newControl();
     this.control.start();
+    // vrrp_daemon.c start_vrrp: before the dispatcher opens the sockets (and joins 224.0.0.18)
+    if (this.config.globalDefs.disableLocalIgmp && !this.o.kernel) this.igmp = setDisableLocalIgmp(this.log);
     driver.start();
     if (this.wantsCheckers(this.config)) this.startCheckers();
     this.trackers = this.newTrackers(this.config);
@@ -413,6 +422,8 @@ export class Daemon {
     step("lvs-sync", "stopping the sync daemon", () => this.syncd?.stop());
     step("lvs-sync", "closing IPVS", () => this.syncdIpvs?.close());
     step("vrrp", "stopping the VRRP instances", () => this.driver?.stop());
+    // vrrp_terminate_phase2: after the instances, the sysctl as it was
+    step("vrrp", "restoring igmp_link_local_mcast_reports", () => resetDisableLocalIgmp(this.igmp, this.log));
     // after VRRP: the sessions' AdminDown must not put instances in FAULT on the way out
     let bfdDone = Promise.resolve();
     step("trackers", "stopping the BFD sessions", () => {
@@ -693,7 +704,13 @@ export class Daemon {
           return true;
         },
         printData: guard("the D-Bus PrintData", () =>
-          writeData(d().router, (n) => this.lastTransition.get(n)?.at, this.config, this.o.netNamespace),
+          writeData(
+            d().router,
+            (n) => this.lastTransition.get(n)?.at,
+            this.config,
+            this.o.netNamespace,
+            d().interfaceDump(),
+          ),
         ),
         printStats: guard("the D-Bus PrintStats", (clear: boolean) => {
           writeStats(d().router, d().dropped);
@@ -921,7 +938,7 @@ export class Daemon {
       writeData: dump(
         "SIGUSR1",
         "data",
-        () => writeData(d().router, at, this.config, this.o.netNamespace),
+        () => writeData(d().router, at, this.config, this.o.netNamespace, d().interfaceDump()),
         "Printing VRRP data on signal",
       ),
       writeStats: dump("SIGUSR2", "stats", () => writeStats(d().router, d().dropped), "Printing VRRP stats on signal"),

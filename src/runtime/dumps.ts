@@ -73,6 +73,8 @@ export function dataText(
   router: VrrpRouter,
   lastTransitionEpochMs: (name: string) => number | undefined,
   config: KeelConfig,
+  /** the Interfaces section's lines (VrrpDriver.interfaceDump: keepalived's dump_if, in part) */
+  interfaces: string[] = [],
 ): string {
   const g = config.globalDefs;
   const out = [
@@ -123,6 +125,8 @@ export function dataText(
         out.push(`     ${addr(a)} dev ${dev(a)} scope ${a.scope ?? "global"}${inst.vipSet ? " set" : ""}`);
     }
   }
+  // vrrp_data.c dump_data_vrrp: the interface queue after the instances
+  if (interfaces.length > 0) out.push("------< Interfaces >------", ...interfaces);
   return `${out.join("\n")}\n`;
 }
 
@@ -157,9 +161,10 @@ export function writeData(
   lastTransitionEpochMs: (name: string) => number | undefined,
   config: KeelConfig,
   namespace?: string,
+  interfaces: string[] = [],
 ): string {
   const path = dataFilePath(config, namespace);
-  writeFileSync(path, dataText(router, lastTransitionEpochMs, config), { mode: 0o600 });
+  writeFileSync(path, dataText(router, lastTransitionEpochMs, config, interfaces), { mode: 0o600 });
   return path;
 }
 

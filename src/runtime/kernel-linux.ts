@@ -101,7 +101,7 @@ function linkOf(l: {
   master?: number;
 }): Link {
   const up = (l.flags & IFF_UP) !== 0 && (l.flags & IFF_RUNNING) !== 0;
-  const link: Link = { ifindex: l.ifindex, name: l.name, up, mac: l.mac, kind: l.kind, mtu: l.mtu };
+  const link: Link = { ifindex: l.ifindex, name: l.name, up, flags: l.flags, mac: l.mac, kind: l.kind, mtu: l.mtu };
   if (l.master !== undefined) link.master = l.master;
   return link;
 }

@@ -19,6 +19,8 @@ export interface Link {
   name: string;
   /** IFF_UP && IFF_RUNNING: keepalived's IF_ISUP */
   up: boolean;
+  /** ifi_flags as netlink reports them (interface_up_down_delays logs them, as keepalived) */
+  flags?: number;
   mac?: Uint8Array;
   kind?: string;
   mtu?: number;

@@ -83,5 +83,8 @@ export function unsupportedReloadChanges(
   // main.c reload_config: nftables_ipvs's table (added or removed, too)
   if (running.globalDefs.nftablesIpvs !== next.globalDefs.nftablesIpvs)
     out.push("Cannot change IPVS nftables table name at a reload - please restart keel");
+  // main.c reload_config: the sysctl is set at start and restored at stop only
+  if (running.globalDefs.disableLocalIgmp !== next.globalDefs.disableLocalIgmp)
+    out.push("Cannot change disable_local_igmp at a reload - please restart keel");
   return out;
 }

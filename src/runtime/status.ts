@@ -107,7 +107,10 @@ function trackersOf(driver: VrrpDriver, results: TrackResults): TrackerStatus[] 
   for (const [name, f] of b.files) add("file", name, true, f.value);
   // a process tracker's value: how many matched at its last quorum change
   for (const [name, up] of b.processes) add("process", name, up, results.get(`process:${name}`)?.value);
-  for (const [name, up] of b.interfaces) add("interface", name, up);
+  for (const [name, up] of b.interfaces) {
+    add("interface", name, up);
+    Object.assign(out[out.length - 1] as TrackerStatus, driver.linkWatch(name));
+  }
   return out;
 }
 

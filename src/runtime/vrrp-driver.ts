@@ -43,6 +43,8 @@ import { type NftPort, VipFirewall } from "./firewall";
 import { firewallSettings, needsFirewall } from "./firewall-plan";
 import type { GarpSend } from "../vrrp/garp-pacer";
 import { GarpOut } from "./garp-out";
+import { LinkDelays } from "./link-delays";
+import { Linkbeat, type LinkbeatProbe } from "./linkbeat";
 import { readUptime, startupDelayMs } from "./startup-delay";
 import type { InstanceEvent } from "./notify";
 import { Observations, observedWords } from "./observations";
@@ -88,6 +90,11 @@ export interface DriverOptions {
    * use; without it (simulated kernels) no firewall is kept
    */
   nft?: () => KernelResult<NftPort>;
+  /**
+   * the ioctls of linkbeat polling (linkbeat.ts), opened at start when an interface is
+   * polled; without it (simulated kernels) link state comes from the kernel's reports only
+   */
+  linkbeat?: { open: () => LinkbeatProbe; describe: (errno: number) => string };
 }
 
 /** setTimeout / clearTimeout, or a virtual clock's (test/sim/fault-net.ts). */
@@ -203,6 +210,10 @@ export class VrrpDriver {
   private readonly extraGarpAt = new Map<string, number>();
   /** GARP/NA pacing (vrrp_garp_interval, vrrp_gna_interval, garp_group) */
   private readonly garps: GarpOut;
+  /** interface_up_down_delays: link changes that count only after a delay (link-delays.ts) */
+  private readonly delays: LinkDelays;
+  /** linkbeat_interfaces / linkbeat_use_polling: link state polled by ioctl (linkbeat.ts) */
+  private readonly linkbeat: Linkbeat;
   private readonly timers: Timers;
   private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
@@ -255,6 +266,17 @@ export class VrrpDriver {
       (instance, address) => this.announcing(instance, address),
     );
     this.garps.configure(opts.config);
+    this.delays = new LinkDelays(this.timers, this.log, (name, up, flags) =>
+      this.guard("a delayed link change", () => this.settleLink(name, up, flags)),
+    );
+    this.delays.configure(opts.config);
+    this.linkbeat = new Linkbeat({
+      timers: this.timers,
+      log: this.log,
+      open: () => (opts.linkbeat as NonNullable<DriverOptions["linkbeat"]>).open(),
+      describe: (e) => opts.linkbeat?.describe(e) ?? `errno ${e}`,
+      onChange: (name, up) => this.guard("a linkbeat poll", () => this.settleLink(name, up, undefined)),
+    });
     this.refreshLinks();
     this.refreshAddrs();
     this.router = this.newRouter(opts.config);
@@ -287,6 +309,7 @@ export class VrrpDriver {
     const config = this.opts.config;
     for (const v of Object.values(config.vrrpInstances)) this.ifs.set(v.name, this.setupInterfaces(v));
     this.openChannels();
+    this.startLinkbeat();
     const now = this.now();
     // the engine learns the link state of every interface before the first election
     for (const name of this.trackedInterfaces()) {
@@ -366,6 +389,8 @@ export class VrrpDriver {
     if (this.reconcileTimer !== undefined) this.timers.clear(this.reconcileTimer);
     this.timer = this.reconcileTimer = undefined;
     this.garps.stop();
+    this.delays.stop();
+    this.linkbeat.stop();
     this.unwatch?.();
     for (const ch of this.channels.values()) ch.close();
     this.channels.clear();
@@ -530,6 +555,8 @@ export class VrrpDriver {
     this.staticEntries("add", diff(config, oldConfig));
     this.opts = { ...this.opts, config };
     this.garps.configure(config);
+    this.delays.configure(config);
+    this.startLinkbeat();
     const gone = next.takeOver(old, now);
     this.router = next;
     this.openChannels();
@@ -602,9 +629,15 @@ export class VrrpDriver {
       this.failed(r.error, "links", "cannot read the interfaces; trying again");
       return;
     }
+    const before = new Map(this.linksByName);
     this.linksByName.clear();
     this.linksByIndex.clear();
-    for (const l of r.value) {
+    for (const read of r.value) {
+      // a delayed change still waits: the state that stands is the one before it
+      const old = before.get(read.name);
+      let l = old && this.delays.isPending(read.name) ? { ...read, up: old.up, flags: old.flags } : read;
+      if (this.linkbeat.polls(read.name)) l = { ...read, up: this.linkbeat.up(read.name) };
+      this.delays.noteState(l.name, l.up);
       this.linksByName.set(l.name, l);
       this.linksByIndex.set(l.ifindex, l);
     }
@@ -1037,6 +1070,7 @@ export class VrrpDriver {
         // a late event for an ifindex whose name another link already has changes nothing
         if (!old || this.linksByName.get(old.name) !== old) return;
         this.linksByName.delete(old.name);
+        this.delays.forget(old.name);
         if (this.trackedInterfaces().has(old.name)) this.log.info(`Interface ${old.name} deleted`);
         if (old.up) this.linkChanged(old.name, false);
         // keepalived cleanup_lost_interface closes the instance's sockets: they stay bound
@@ -1046,14 +1080,18 @@ export class VrrpDriver {
         this.sourcesChanged();
         return;
       }
-      if (old && old.name !== e.link.name) this.linksByName.delete(old.name);
-      this.linksByIndex.set(e.link.ifindex, e.link);
-      this.linksByName.set(e.link.name, e.link);
+      if (old && old.name !== e.link.name) {
+        this.linksByName.delete(old.name);
+        this.delays.forget(old.name);
+      }
+      const link = this.debounced(old, e.link);
+      this.linksByIndex.set(link.ifindex, link);
+      this.linksByName.set(link.name, link);
       // a new ifindex under this name (created, or deleted and created again): sockets
       // bound to a previous one would neither send nor receive
-      if (!old) this.reopenChannelsFor(e.link.name);
+      if (!old) this.reopenChannelsFor(link.name);
       const wasUp = old?.up ?? false;
-      if (wasUp !== e.link.up) this.linkChanged(e.link.name, e.link.up);
+      if (wasUp !== link.up) this.linkChanged(link.name, link.up);
       if (!old) {
         this.applyPromoteSecondaries();
         this.sourcesChanged();
@@ -1097,10 +1135,77 @@ export class VrrpDriver {
     }
   }
 
-  private linkChanged(name: string, up: boolean): void {
+  /**
+   * The link as it stands after a report: the kernel's, or (interface_up_down_delays, a
+   * change that waits for its delay) with the up-ness and flags it had.
+   */
+  private debounced(old: Link | undefined, now: Link): Link {
+    // a polled interface's up/down is the poll's (keepalived_netlink.c ignores netlink's)
+    if (this.linkbeat.polls(now.name)) return { ...now, up: this.linkbeat.up(now.name) };
+    if (!old || old.name !== now.name) {
+      this.delays.noteState(now.name, now.up);
+      return now;
+    }
+    const verdict = this.delays.offer(
+      now.name,
+      { up: old.up, flags: old.flags ?? 0 },
+      { up: now.up, flags: now.flags ?? 0 },
+    );
+    return verdict === "apply" ? now : { ...now, up: old.up, flags: old.flags };
+  }
+
+  /**
+   * A delayed link change is due (link-delays.ts, with the flags it applies), or a poll
+   * found the link changed (linkbeat.ts, which logged "Linkbeat reports"): it counts now.
+   */
+  private settleLink(name: string, up: boolean, flags: number | undefined): void {
+    const l = this.linksByName.get(name);
+    if (!l || this.stopped) return;
+    const link = { ...l, up, flags: flags ?? l.flags };
+    this.linksByName.set(name, link);
+    this.linksByIndex.set(link.ifindex, link);
+    if (l.up !== up) this.linkChanged(name, up, flags === undefined ? "Linkbeat" : "Netlink");
+  }
+
+  /** linkbeat_interfaces / linkbeat_use_polling: the polled interfaces' state from the first probe */
+  private startLinkbeat(): void {
+    if (!this.opts.linkbeat || this.stopped) return;
+    this.linkbeat.start(this.opts.config, this.trackedInterfaces(), (name) => this.linksByName.has(name));
+    for (const name of Object.keys(this.linkbeat.methods())) {
+      const l = this.linksByName.get(name);
+      if (l) this.linksByName.set(name, { ...l, up: this.linkbeat.up(name) });
+      if (l) this.linksByIndex.set(l.ifindex, { ...l, up: this.linkbeat.up(name) });
+    }
+  }
+
+  /** How an interface's link state is followed: polled (the method) and its delays, µs. */
+  linkWatch(name: string): { linkbeat?: "MII" | "ETHTOOL" | "IOCTL"; delays?: { down: number; up: number } } {
+    const out: { linkbeat?: "MII" | "ETHTOOL" | "IOCTL"; delays?: { down: number; up: number } } = {};
+    const method = this.linkbeat.methods()[name];
+    if (this.linkbeat.polls(name)) out.linkbeat = method ?? "IOCTL";
+    const d = this.delays.delayOf(name);
+    if (d) out.delays = { ...d };
+    return out;
+  }
+
+  /** keepalived dump_if's lines (the Interfaces section of the SIGUSR1 dump) for the tracked interfaces */
+  interfaceDump(): string[] {
+    const out: string[] = [];
+    for (const name of [...this.trackedInterfaces()].sort()) {
+      const l = this.linksByName.get(name);
+      const d = this.delays.delayOf(name);
+      out.push(` Name = ${name}`, `   index = ${l?.ifindex ?? 0}${l ? "" : " (deleted)"}`);
+      out.push(`   Up debounce timer = ${d?.up ?? 0}us`, `   Down debounce timer = ${d?.down ?? 0}us`);
+      out.push(this.linkbeat.nicLine(name));
+    }
+    return out;
+  }
+
+  private linkChanged(name: string, up: boolean, source: "Netlink" | "Linkbeat" = "Netlink"): void {
     if (up) this.restoreStatics(name);
     if (this.deferredStart || !this.trackedInterfaces().has(name)) return;
-    this.log.info(`Netlink reports ${name} ${up ? "up" : "down"}`);
+    // linkbeat.ts logged "Linkbeat reports" itself (vrrp_if.c if_linkbeat_refresh_thread)
+    if (source === "Netlink") this.log.info(`Netlink reports ${name} ${up ? "up" : "down"}`);
     this.router.handleTrack({ kind: "interface", name, up }, this.now());
     this.pump();
   }
