@@ -121,6 +121,7 @@ export const RTA_GATEWAY = 5;
 export const RTA_PRIORITY = 6;
 export const RTA_PREFSRC = 7;
 export const RTA_METRICS = 8;
+export const RTA_FLOW = 11;
 export const RTA_TABLE = 15;
 export const RTA_VIA = 18;
 export const RTA_PREF = 20;

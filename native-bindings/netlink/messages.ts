@@ -178,13 +178,16 @@ export function describeRoute(op: "new" | "del", r: RouteSpec, name?: string): s
   if (r.src !== undefined) parts.push(`src ${r.src}`);
   if (r.table !== undefined) parts.push(`table ${r.table}`);
   if (r.metric !== undefined) parts.push(`metric ${r.metric}`);
+  if (r.tos !== undefined) parts.push(`tos ${r.tos}`);
+  if (r.realms !== undefined) parts.push(`realms ${r.realms >>> 16}/${r.realms & 0xffff}`);
   return parts.join(" ");
 }
 
 /**
  * RTM_NEWROUTE (NLM_F_CREATE|NLM_F_EXCL) / RTM_DELROUTE, as keepalived's netlink_route:
  * tables >= 256 go in RTA_TABLE with rtm_table = RT_TABLE_UNSPEC. Attributes:
- * [RTA_TABLE], [RTA_DST], [RTA_PREFSRC], [RTA_GATEWAY | RTA_VIA], [RTA_PRIORITY], [RTA_OIF].
+ * [RTA_TABLE], [RTA_DST], [RTA_PREFSRC], [RTA_GATEWAY | RTA_VIA], [RTA_PRIORITY], [RTA_OIF],
+ * [RTA_FLOW].
  */
 export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { ifname?: string } = {}): Uint8Array {
   const request = describeRoute(op, r, o.ifname);
@@ -215,6 +218,7 @@ export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { 
   }
   if (r.metric !== undefined) attrs.push(["priority", u32(request, "metric", r.metric)]);
   if (r.ifindex !== undefined) attrs.push(["oif", ifindex(request, r.ifindex)]);
+  if (r.realms !== undefined) attrs.push(["flow", u32(request, "realms", r.realms)]);
   if (r.type !== undefined && !(r.type in ROUTE_TYPES)) throw invalid(request, `route type "${r.type}"`);
   const type = r.type !== undefined ? ROUTE_TYPES[r.type] : op === "new" ? K.RTN_UNICAST : K.RTN_UNSPEC;
   const hdr = encodeStruct(RTMSG, {
@@ -223,6 +227,7 @@ export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { 
     table: table >= 256 ? K.RT_TABLE_UNSPEC : table,
     protocol: u8(request, "protocol", r.protocol, K.RTPROT_KEEPALIVED),
     scope: u8(request, "scope", r.scope, op === "new" ? K.RT_SCOPE_UNIVERSE : K.RT_SCOPE_NOWHERE),
+    tos: u8(request, "tos", r.tos, 0),
     type,
   });
   return encodeMessage(
@@ -245,6 +250,7 @@ export function describeRule(op: "new" | "del", r: RuleSpec): string {
   if (r.oif !== undefined) parts.push(`oif ${r.oif}`);
   parts.push(`table ${r.table}`);
   if (r.priority !== undefined) parts.push(`priority ${r.priority}`);
+  if (r.realms !== undefined) parts.push(`realms ${r.realms >>> 16}/${r.realms & 0xffff}`);
   return parts.join(" ");
 }
 
@@ -252,7 +258,7 @@ export function describeRule(op: "new" | "del", r: RuleSpec): string {
  * RTM_NEWRULE (NLM_F_CREATE|NLM_F_EXCL) / RTM_DELRULE, as keepalived's netlink_rule for a
  * "table" rule: action FR_ACT_TO_TBL, table 0 means main, tables >= 256 in FRA_TABLE.
  * Attributes: [FRA_TABLE], [FRA_SRC], [FRA_DST], [FRA_PRIORITY], [FRA_FWMARK],
- * [FRA_FWMASK], [FRA_IIFNAME], [FRA_OIFNAME].
+ * [FRA_FWMASK], [FRA_IIFNAME], [FRA_OIFNAME], [FRA_FLOW].
  */
 export function ruleRequest(op: "new" | "del", r: RuleSpec, seq: number): Uint8Array {
   const request = describeRule(op, r);
@@ -275,6 +281,7 @@ export function ruleRequest(op: "new" | "del", r: RuleSpec, seq: number): Uint8A
   if (r.fwmask !== undefined) attrs.push(["fwmask", u32(request, "fwmask", r.fwmask)]);
   if (r.iif !== undefined) attrs.push(["iifname", ifname(request, "iif", r.iif)]);
   if (r.oif !== undefined) attrs.push(["oifname", ifname(request, "oif", r.oif)]);
+  if (r.realms !== undefined) attrs.push(["flow", u32(request, "realms", r.realms)]);
   const hdr = encodeStruct(FIB_RULE_HDR, {
     family: afOf(fam),
     dstLen,

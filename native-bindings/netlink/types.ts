@@ -36,6 +36,10 @@ export interface RouteSpec {
   protocol?: number;
   /** default unicast on add; on delete only matched when given */
   type?: "unicast" | "blackhole" | "unreachable" | "prohibit" | "local";
+  /** rtm_tos (`tos`/`dsfield`) */
+  tos?: number;
+  /** RTA_FLOW: FROM realm << 16 | TO realm */
+  realms?: number;
 }
 
 export interface RuleSpec {
@@ -53,6 +57,8 @@ export interface RuleSpec {
   oif?: string;
   invert?: boolean;
   tos?: number;
+  /** FRA_FLOW: FROM realm << 16 | TO realm */
+  realms?: number;
 }
 
 export interface LinkInfo {

@@ -5,6 +5,7 @@
  */
 import { type GlobalPart, createGlobalPart } from "./global/model";
 import { type LvsPart, createLvsPart } from "./lvs/model";
+import type { RtFileAccess } from "./rt-names";
 import { type VrrpPart, createVrrpPart } from "./vrrp/model";
 
 export type KeelConfig = GlobalPart & VrrpPart & LvsPart;
@@ -22,4 +23,6 @@ export interface HostFacts {
   groupExists?(name: string): boolean | undefined;
   /** directories keepalived writes into (config_save_dir); absent or undefined: unknown */
   dirExists?(path: string): boolean | undefined;
+  /** the iproute2 name files (rt_tables & co.); absent: none, only the built-in names */
+  rtFiles?: RtFileAccess;
 }
