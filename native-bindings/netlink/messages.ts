@@ -258,7 +258,7 @@ export function describeRule(op: "new" | "del", r: RuleSpec): string {
  * RTM_NEWRULE (NLM_F_CREATE|NLM_F_EXCL) / RTM_DELRULE, as keepalived's netlink_rule for a
  * "table" rule: action FR_ACT_TO_TBL, table 0 means main, tables >= 256 in FRA_TABLE.
  * Attributes: [FRA_TABLE], [FRA_SRC], [FRA_DST], [FRA_PRIORITY], [FRA_FWMARK],
- * [FRA_FWMASK], [FRA_IIFNAME], [FRA_OIFNAME], [FRA_FLOW].
+ * [FRA_FWMASK], [FRA_IIFNAME], [FRA_OIFNAME], [FRA_FLOW], [FRA_PROTOCOL].
  */
 export function ruleRequest(op: "new" | "del", r: RuleSpec, seq: number): Uint8Array {
   const request = describeRule(op, r);
@@ -282,6 +282,7 @@ export function ruleRequest(op: "new" | "del", r: RuleSpec, seq: number): Uint8A
   if (r.iif !== undefined) attrs.push(["iifname", ifname(request, "iif", r.iif)]);
   if (r.oif !== undefined) attrs.push(["oifname", ifname(request, "oif", r.oif)]);
   if (r.realms !== undefined) attrs.push(["flow", u32(request, "realms", r.realms)]);
+  if (r.protocol !== undefined) attrs.push(["protocol", u8(request, "protocol", r.protocol, 0)]);
   const hdr = encodeStruct(FIB_RULE_HDR, {
     family: afOf(fam),
     dstLen,

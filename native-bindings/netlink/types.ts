@@ -59,6 +59,8 @@ export interface RuleSpec {
   tos?: number;
   /** FRA_FLOW: FROM realm << 16 | TO realm */
   realms?: number;
+  /** FRA_PROTOCOL (keepalived's tracked rules: RTPROT_KEEPALIVED) */
+  protocol?: number;
 }
 
 export interface LinkInfo {

@@ -65,7 +65,7 @@ function rtIds(r: Route | Rule, op: string): RtIds | KernelError {
   const ids = r.ids ?? {};
   for (const k of ["table", "protocol", "scope", "tos", "realms"] as const) {
     const given = (r as Partial<Record<typeof k, unknown>>)[k];
-    if (given !== undefined && ids[k] === undefined && !(k === "protocol" && typeof given === "number"))
+    if (given !== undefined && ids[k] === undefined)
       return { op, message: `${k} ${String(given)} was not resolved to a number at config load` };
   }
   return ids;
@@ -267,6 +267,7 @@ export class LinuxKernel implements Kernel {
       invert: r.not,
       tos: ids.tos,
       realms: ids.realms,
+      protocol: ids.protocol,
     };
     return idempotent(op, "rule", () => (op === "add" ? this.rtnl.addRule(spec) : this.rtnl.delRule(spec)));
   }

@@ -62,8 +62,15 @@ function idsOf(names: RtNames, r: Route | Rule, lookups: Lookup[], fail: Fail): 
   return ids;
 }
 
+/**
+ * keepalived (alloc_route, alloc_rule) gives a tracked route or rule protocol keepalived
+ * whatever the line says (config/vrrp/net/route.ts warns): it finds its own by that.
+ */
+const RTPROT_KEEPALIVED = 18;
+
 function routeIds(names: RtNames, r: Route, fail: Fail): RtIds | undefined {
   const ids = idsOf(names, r, ROUTE_LOOKUPS, fail);
+  if (ids && !r.noTrack) ids.protocol = RTPROT_KEEPALIVED;
   for (const n of ids ? (r.nexthops ?? []) : [])
     if (n.realms !== undefined && realmsOf(names, n.realms) === undefined)
       return fail(`Invalid realms ${n.realms} for route`);
@@ -72,6 +79,8 @@ function routeIds(names: RtNames, r: Route, fail: Fail): RtIds | undefined {
 
 function ruleIds(names: RtNames, r: Rule, fail: Fail): RtIds | undefined {
   const ids = idsOf(names, r, RULE_LOOKUPS, fail);
+  if (ids && !r.noTrack) ids.protocol = RTPROT_KEEPALIVED;
+  else if (ids && r.protocol !== undefined) ids.protocol = r.protocol;
   // vrrp_iprule.c: a table that resolves to 0
   if (ids?.table === 0) return fail("Table 0 is not valid");
   return ids;

@@ -222,18 +222,25 @@ describe("config load resolves the names (rt-resolve.ts)", () => {
 
   test("route and rule names become ids; the names stay for keel -t's dump", () => {
     const r = load(`static_routes {
-  10.1.0.0/16 dev eth0 table mytable protocol bird scope link realms inner/outer tos AF11
+  10.1.0.0/16 dev eth0 table mytable protocol bird scope link realms inner/outer tos AF11 no_track
   10.2.0.0/16 dev eth0 table 0x10 protocol keepalived
+  10.3.0.0/16 dev eth0 protocol bird
 }
 static_rules {
   from 10.1.0.0/16 table mytable realms outer tos 0x30
+  from 10.2.0.0/16 table main protocol 4 no_track
 }
 `);
     expect(r.config.staticRoutes.map((x) => [x.table, x.ids])).toEqual([
       ["mytable", { tos: 0x28, table: 100, protocol: 12, scope: 253, realms: (1 << 16) | 2 }],
       ["0x10", { table: 16, protocol: 18 }],
+      // a tracked route is protocol keepalived whatever it says (alloc_route), with the parser's warning
+      [undefined, { protocol: 18 }],
     ]);
-    expect(r.config.staticRules.map((x) => x.ids)).toEqual([{ table: 100, tos: 0x30, realms: 2 }]);
+    expect(r.config.staticRules.map((x) => x.ids)).toEqual([
+      { table: 100, tos: 0x30, realms: 2, protocol: 18 },
+      { table: 254, protocol: 4 },
+    ]);
   });
 
   test("an unknown name drops the line with keepalived's message at it; a skipped file line is a warning at file:line", () => {
@@ -271,7 +278,7 @@ static_rules {
       }),
       host: { interfaceExists: () => true, rtFiles: memFs(files) },
     });
-    expect(r.config.staticRoutes.map((x) => x.ids)).toEqual([{ table: 254 }]);
+    expect(r.config.staticRoutes.map((x) => x.ids)).toEqual([{ table: 254, protocol: 18 }]);
     expect(diags(r)).toContain("k.conf:3:3: error[unknown-rt-name]: Routing table mytable not found for route");
   });
 });
