@@ -29,7 +29,7 @@ import { invalid } from "./error";
 import { formatAddress, parseAddress } from "../../src/base/ip";
 import { formatMac } from "../../src/base/mac";
 import { FIB_RULE_HDR, FRA, IFA, IFADDRMSG, IFINFOMSG, IFLA, IFLA_IPVLAN, IFLA_MACVLAN, RTA, RTMSG } from "./schemas";
-import type { AddressInfo, AddressSpec, LinkInfo, RouteSpec, RuleSpec } from "./types";
+import type { AddressInfo, AddressSpec, LinkInfo, RouteInfo, RouteSpec, RuleInfo, RuleSpec } from "./types";
 
 const REQ_ACK = K.NLM_F_REQUEST | K.NLM_F_ACK;
 const CREATE_EXCL = REQ_ACK | K.NLM_F_CREATE | K.NLM_F_EXCL;
@@ -160,6 +160,32 @@ export function decodeAddress(m: NlMessage): Result<AddressInfo> {
 }
 
 // ---------------------------------------------------------------- routes
+
+function familyOf(af: number | undefined): 4 | 6 | undefined {
+  return af === K.AF_INET ? 4 : af === K.AF_INET6 ? 6 : undefined;
+}
+
+/** An RTM_NEWROUTE/RTM_DELROUTE notification (AF_INET/AF_INET6 only). */
+export function decodeRoute(m: NlMessage): Result<RouteInfo> {
+  const h = decodeStruct(RTMSG, m.payload);
+  if (!h.ok) return h;
+  const fam = familyOf(h.value.family);
+  if (fam === undefined) return fail("unsupported", `rtmsg: address family ${h.value.family}`);
+  const at = decodeAttrs(RTA, m.payload.subarray(RTMSG.size));
+  if (!at.ok) return at;
+  const a = at.value;
+  const info: RouteInfo = {
+    family: fam,
+    prefixLen: h.value.dstLen!,
+    table: typeof a.table === "number" ? a.table : h.value.table!,
+    tos: h.value.tos!,
+    protocol: h.value.protocol!,
+    metric: typeof a.priority === "number" ? a.priority : 0,
+  };
+  if (a.dst instanceof Uint8Array) info.dst = formatAddress(a.dst);
+  if (typeof a.oif === "number") info.oif = a.oif;
+  return ok(info);
+}
 
 const ROUTE_TYPES = {
   unicast: K.RTN_UNICAST,
@@ -297,6 +323,36 @@ export function ruleRequest(op: "new" | "del", r: RuleSpec, seq: number): Uint8A
     hdr,
     encodeAttrs(FRA, attrs),
   );
+}
+
+/** An RTM_NEWRULE/RTM_DELRULE notification (AF_INET/AF_INET6 only). */
+export function decodeRule(m: NlMessage): Result<RuleInfo> {
+  const h = decodeStruct(FIB_RULE_HDR, m.payload);
+  if (!h.ok) return h;
+  const fam = familyOf(h.value.family);
+  if (fam === undefined) return fail("unsupported", `fib_rule_hdr: address family ${h.value.family}`);
+  const at = decodeAttrs(FRA, m.payload.subarray(FIB_RULE_HDR.size));
+  if (!at.ok) return at;
+  const a = at.value;
+  const info: RuleInfo = {
+    family: fam,
+    fromLen: h.value.srcLen!,
+    toLen: h.value.dstLen!,
+    table: typeof a.table === "number" ? a.table : h.value.table!,
+    tos: h.value.tos!,
+    action: h.value.action!,
+    invert: (h.value.flags! & K.FIB_RULE_INVERT) !== 0,
+  };
+  if (a.src instanceof Uint8Array) info.from = formatAddress(a.src);
+  if (a.dst instanceof Uint8Array) info.to = formatAddress(a.dst);
+  if (typeof a.priority === "number") info.priority = a.priority;
+  if (typeof a.fwmark === "number") info.fwmark = a.fwmark;
+  if (typeof a.fwmask === "number") info.fwmask = a.fwmask;
+  if (typeof a.iifname === "string") info.iif = a.iifname;
+  if (typeof a.oifname === "string") info.oif = a.oifname;
+  if (typeof a.flow === "number") info.realms = a.flow;
+  if (typeof a.protocol === "number") info.protocol = a.protocol;
+  return ok(info);
 }
 
 // ---------------------------------------------------------------- links

@@ -316,13 +316,17 @@ export class LinuxKernel implements Kernel {
     });
   }
 
-  watch(onEvent: (e: KernelEvent) => void): KernelResult<() => void> {
+  watch(onEvent: (e: KernelEvent) => void, o: { routes?: boolean } = {}): KernelResult<() => void> {
     return attempt("watch", () => {
-      const w = watchRtnl((e) => {
-        if (e.type === "overrun") onEvent(e);
-        else if (e.type === "link") onEvent({ type: "link", action: e.action, link: linkOf(e.link) });
-        else onEvent({ type: "addr", action: e.action, addr: addrOf(e.addr) });
-      }, this.o.monitor);
+      const w = watchRtnl(
+        (e) => {
+          if (e.type === "link") onEvent({ type: "link", action: e.action, link: linkOf(e.link) });
+          else if (e.type === "addr") onEvent({ type: "addr", action: e.action, addr: addrOf(e.addr) });
+          else onEvent(e);
+        },
+        this.o.monitor,
+        o,
+      );
       return () => attemptEffect("watch-close", () => w.close());
     });
   }

@@ -11,7 +11,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, instance, withIproute2 } from "../netns/harness";
+import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually, instance, withIproute2 } from "../netns/harness";
 
 const HOSTS = ["ka", "keel"] as const;
 
@@ -22,7 +22,7 @@ const procs: Record<string, Proc> = {};
 const conf = (host: string, vrid: number) =>
   [
     `global_defs {\n  router_id ${host}\n  iproute_etc_dir ${iproute2}\n}`,
-    "static_routes {\n  192.0.2.0/24 dev eth0 table mytable protocol myproto no_track\n}",
+    "static_routes {\n  192.0.2.0/25 dev eth0 table mytable protocol myproto no_track\n  192.0.2.128/25 dev eth0 table mytable\n}",
     instance({
       vrid,
       state: "MASTER",
@@ -80,4 +80,42 @@ describe("named tables, protocols and realms", () => {
     expect(ka).toContain("1000:\tfrom 198.51.100.0/24 lookup mytable");
     expect(show("keel", ["rule", "show"])).toBe(ka);
   });
+});
+
+/**
+ * keepalived_netlink.c netlink_route_filter: RTM_DELROUTE of a tracked route of a MASTER
+ * makes it leave MASTER (set_vrrp_backup) with a Master_Down of the skew time, so alone it
+ * is MASTER again at once and adds its routes back; a tracked static route is added again.
+ */
+describe("route deletions (netlink route events)", () => {
+  const mark = () => Object.fromEntries(HOSTS.map((h) => [h, procs[h]!.lines.length]));
+  const routes = (h: string) => show(h, ["route", "show", "table", "mytable"]);
+
+  test("a MASTER's tracked virtual route deleted: BACKUP, then MASTER again with it, as keepalived", async () => {
+    const from = mark();
+    for (const h of HOSTS) lab.exec(h, ["ip", "route", "del", "198.51.100.0/24", "dev", "eth0", "table", "100"]);
+    await Promise.all(
+      HOSTS.map(async (h) => {
+        await procs[h]!.waitFor(/\(VI_1\) Entering BACKUP STATE/, 30_000, from[h]);
+        await procs[h]!.waitFor(/\(VI_1\) Entering MASTER STATE/, 30_000, from[h]);
+      }),
+    );
+    await eventually(() => HOSTS.every((h) => routes(h).includes("198.51.100.0/24")), 10_000);
+    expect(routes("keel")).toBe(routes("ka"));
+  }, 60_000);
+
+  test("a no_track virtual route deleted: nothing happens, as with keepalived", async () => {
+    const from = mark();
+    for (const h of HOSTS) lab.exec(h, ["ip", "route", "del", "203.0.113.0/24", "dev", "eth0", "table", "100"]);
+    // the tracked static route's restore below proves the event was read; no transition before it
+    for (const h of HOSTS) lab.exec(h, ["ip", "route", "del", "192.0.2.128/25", "dev", "eth0", "table", "100"]);
+    await Promise.all(HOSTS.map((h) => procs[h]!.waitFor(/Restoring deleted static route/, 30_000, from[h])));
+    for (const h of HOSTS) {
+      const said = procs[h]!.lines.slice(from[h]).map((l) => l.text);
+      expect(said.filter((t) => /Entering (BACKUP|MASTER) STATE/.test(t))).toEqual([]);
+    }
+    await eventually(() => HOSTS.every((h) => routes(h).includes("192.0.2.128/25")), 10_000);
+    for (const h of HOSTS) expect(routes(h)).not.toContain("203.0.113.0/24");
+    expect(routes("keel")).toBe(routes("ka"));
+  }, 60_000);
 });
