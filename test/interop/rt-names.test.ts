@@ -104,6 +104,19 @@ describe("route deletions (netlink route events)", () => {
     expect(routes("keel")).toBe(routes("ka"));
   }, 60_000);
 
+  test("a MASTER's tracked virtual rule deleted: the same (netlink_rule_filter)", async () => {
+    const from = mark();
+    for (const h of HOSTS) lab.exec(h, ["ip", "rule", "del", "priority", "1000"]);
+    await Promise.all(
+      HOSTS.map(async (h) => {
+        await procs[h]!.waitFor(/\(VI_1\) Entering BACKUP STATE/, 30_000, from[h]);
+        await procs[h]!.waitFor(/\(VI_1\) Entering MASTER STATE/, 30_000, from[h]);
+      }),
+    );
+    await eventually(() => HOSTS.every((h) => show(h, ["rule", "show"]).includes("1000:")), 10_000);
+    expect(show("keel", ["rule", "show"])).toBe(show("ka", ["rule", "show"]));
+  }, 60_000);
+
   test("a no_track virtual route deleted: nothing happens, as with keepalived", async () => {
     const from = mark();
     for (const h of HOSTS) lab.exec(h, ["ip", "route", "del", "203.0.113.0/24", "dev", "eth0", "table", "100"]);
