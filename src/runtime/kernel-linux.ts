@@ -209,7 +209,8 @@ export class LinuxKernel implements Kernel {
       address: va.address,
       prefixLen: va.prefix,
       label: va.label,
-      scope: num(va.scope, SCOPES),
+      // from rt_scopes at config load; a model built by hand (tests) may name a built-in one
+      scope: va.scopeId ?? num(va.scope, SCOPES),
       broadcast: broadcastOf(va),
       peer: va.peer,
       // keepalived adds IPv6 VIPs with IFA_F_NODAD: a VIP moving between hosts must be

@@ -1,5 +1,6 @@
 /**
  * The iproute2 names of routes and rules (table, protocol, scope, tos/dsfield, realms)
+ * and of addresses' scopes
  * turned into numbers at config load, from the host's name files (src/config/rt-names.ts)
  * in global_defs' iproute_etc_dir / iproute_usr_dir. keepalived resolves them while it
  * parses a line (vrrp_iproute.c alloc_route, vrrp_iprule.c alloc_rule) and drops the line
@@ -13,6 +14,7 @@ import type { Ctx } from "../schema";
 import type { RtIds } from "./net/common";
 import type { Route } from "./net/route";
 import type { Rule } from "./net/rule";
+import type { VirtualAddress } from "./net/address";
 
 const NOWHERE: SourceLoc = { file: "<config>", line: 0, col: 0 };
 
@@ -109,9 +111,23 @@ export function resolveRtNames(config: KeelConfig, c: Ctx, host: HostFacts): voi
     });
   const routes = (l: Route[]) => keep(l, (r, fail) => routeIds(names, r, fail));
   const rules = (l: Rule[]) => keep(l, (r, fail) => ruleIds(names, r, fail));
+  // vrrp_ipaddress.c: "Invalid scope '%s' specified for %s - ignoring" (the address stays)
+  const scopes = (l: VirtualAddress[]) => {
+    for (const a of l) {
+      if (a.scope === undefined) continue;
+      a.scopeId = names.find("rt_scopes", a.scope);
+      if (a.scopeId === undefined) {
+        c.error(at(a), "unknown-rt-name", `Invalid scope '${a.scope}' specified for ${a.address} - ignoring`);
+        delete a.scopeId;
+      }
+    }
+  };
+  scopes(config.staticIpaddresses);
   config.staticRoutes = routes(config.staticRoutes);
   config.staticRules = rules(config.staticRules);
   for (const v of Object.values(config.vrrpInstances)) {
+    scopes(v.virtualIpaddress);
+    scopes(v.virtualIpaddressExcluded);
     v.virtualRoutes = routes(v.virtualRoutes);
     v.virtualRules = rules(v.virtualRules);
   }

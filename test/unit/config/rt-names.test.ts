@@ -271,6 +271,26 @@ static_rules {
     ]);
   });
 
+  test("an address's scope from rt_scopes; an unknown one is ignored with keepalived's message, the address kept", () => {
+    const r = parseConf("k.conf", {
+      source: memorySource({
+        "k.conf":
+          "global_defs {\n  iproute_etc_dir /tmp/ipr\n}\nstatic_ipaddress {\n  10.9.0.1/24 dev eth0 scope campus\n  10.9.0.2/24 dev eth0 scope galaxy\n}\n",
+      }),
+      host: {
+        interfaceExists: () => true,
+        rtFiles: memFs({ ...files, "/tmp/ipr/rt_scopes": "0 global\n100 campus\n" }),
+      },
+    });
+    expect(r.config.staticIpaddresses.map((a) => [a.address, a.scopeId])).toEqual([
+      ["10.9.0.1", 100],
+      ["10.9.0.2", undefined],
+    ]);
+    expect(diags(r)).toContain(
+      "k.conf:6:3: error[unknown-rt-name]: Invalid scope 'galaxy' specified for 10.9.0.2 - ignoring",
+    );
+  });
+
   test("without iproute_etc_dir, /etc/iproute2 of the host (here: a host with no files) gives the built-in names only", () => {
     const r = parseConf("k.conf", {
       source: memorySource({
