@@ -82,6 +82,11 @@ export const RTM_GETRULE = 34;
 export const RTMGRP_LINK = 0x1;
 export const RTMGRP_IPV4_IFADDR = 0x10;
 export const RTMGRP_IPV6_IFADDR = 0x100;
+/** 1 << (RTNLGRP_IPV4_ROUTE - 1), RTNLGRP_IPV6_ROUTE, RTNLGRP_IPV4_RULE, RTNLGRP_IPV6_RULE */
+export const RTMGRP_IPV4_ROUTE = 0x40;
+export const RTMGRP_IPV6_ROUTE = 0x400;
+export const RTMGRP_IPV4_RULE = 0x80;
+export const RTMGRP_IPV6_RULE = 0x40000;
 
 // rtmsg.rtm_type
 export const RTN_UNSPEC = 0;
@@ -121,6 +126,7 @@ export const RTA_GATEWAY = 5;
 export const RTA_PRIORITY = 6;
 export const RTA_PREFSRC = 7;
 export const RTA_METRICS = 8;
+export const RTA_FLOW = 11;
 export const RTA_TABLE = 15;
 export const RTA_VIA = 18;
 export const RTA_PREF = 20;

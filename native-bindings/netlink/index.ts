@@ -3,4 +3,13 @@ export { NetlinkError } from "./error";
 export { watchRtnl } from "./monitor";
 export { Rtnl } from "./rtnl";
 export type { RcvBuf } from "./socket";
-export type { AddressInfo, AddressSpec, LinkInfo, RouteSpec, RtnlEvent, RuleSpec } from "./types";
+export type {
+  AddressInfo,
+  AddressSpec,
+  LinkInfo,
+  RouteInfo,
+  RouteSpec,
+  RtnlEvent,
+  RuleInfo,
+  RuleSpec,
+} from "./types";

@@ -30,7 +30,7 @@ import { invalid } from "./error";
 import { formatAddress, parseAddress } from "../../src/base/ip";
 import { formatMac } from "../../src/base/mac";
 import { FIB_RULE_HDR, FRA, IFA, IFADDRMSG, IFINFOMSG, IFLA, IFLA_IPVLAN, IFLA_MACVLAN, RTA, RTMSG } from "./schemas";
-import type { AddressInfo, AddressSpec, LinkInfo, RouteSpec, RuleSpec } from "./types";
+import type { AddressInfo, AddressSpec, LinkInfo, RouteInfo, RouteSpec, RuleInfo, RuleSpec } from "./types";
 
 const REQ_ACK = K.NLM_F_REQUEST | K.NLM_F_ACK;
 const CREATE_EXCL = REQ_ACK | K.NLM_F_CREATE | K.NLM_F_EXCL;
@@ -197,6 +197,32 @@ export function decodeAddress(m: NlMessage): Result<AddressInfo> {
 
 // ---------------------------------------------------------------- routes
 
+function familyOf(af: number | undefined): 4 | 6 | undefined {
+  return af === K.AF_INET ? 4 : af === K.AF_INET6 ? 6 : undefined;
+}
+
+/** An RTM_NEWROUTE/RTM_DELROUTE notification (AF_INET/AF_INET6 only). */
+export function decodeRoute(m: NlMessage): Result<RouteInfo> {
+  const h = decodeStruct(RTMSG, m.payload);
+  if (!h.ok) return h;
+  const fam = familyOf(h.value.family);
+  if (fam === undefined) return fail("unsupported", `rtmsg: address family ${h.value.family}`);
+  const at = decodeAttrs(RTA, m.payload.subarray(RTMSG.size));
+  if (!at.ok) return at;
+  const a = at.value;
+  const info: RouteInfo = {
+    family: fam,
+    prefixLen: h.value.dstLen!,
+    table: typeof a.table === "number" ? a.table : h.value.table!,
+    tos: h.value.tos!,
+    protocol: h.value.protocol!,
+    metric: typeof a.priority === "number" ? a.priority : 0,
+  };
+  if (a.dst instanceof Uint8Array) info.dst = formatAddress(a.dst);
+  if (typeof a.oif === "number") info.oif = a.oif;
+  return ok(info);
+}
+
 const ROUTE_TYPES = {
   unicast: K.RTN_UNICAST,
   local: K.RTN_LOCAL,
@@ -214,13 +240,16 @@ export function describeRoute(op: "new" | "del", r: RouteSpec, name?: string): s
   if (r.src !== undefined) parts.push(`src ${r.src}`);
   if (r.table !== undefined) parts.push(`table ${r.table}`);
   if (r.metric !== undefined) parts.push(`metric ${r.metric}`);
+  if (r.tos !== undefined) parts.push(`tos ${r.tos}`);
+  if (r.realms !== undefined) parts.push(`realms ${r.realms >>> 16}/${r.realms & 0xffff}`);
   return parts.join(" ");
 }
 
 /**
  * RTM_NEWROUTE (NLM_F_CREATE|NLM_F_EXCL) / RTM_DELROUTE, as keepalived's netlink_route:
  * tables >= 256 go in RTA_TABLE with rtm_table = RT_TABLE_UNSPEC. Attributes:
- * [RTA_TABLE], [RTA_DST], [RTA_PREFSRC], [RTA_GATEWAY | RTA_VIA], [RTA_PRIORITY], [RTA_OIF].
+ * [RTA_TABLE], [RTA_DST], [RTA_PREFSRC], [RTA_GATEWAY | RTA_VIA], [RTA_PRIORITY], [RTA_OIF],
+ * [RTA_FLOW].
  */
 export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { ifname?: string } = {}): Uint8Array {
   const request = describeRoute(op, r, o.ifname);
@@ -251,6 +280,7 @@ export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { 
   }
   if (r.metric !== undefined) attrs.push(["priority", u32(request, "metric", r.metric)]);
   if (r.ifindex !== undefined) attrs.push(["oif", ifindex(request, r.ifindex)]);
+  if (r.realms !== undefined) attrs.push(["flow", u32(request, "realms", r.realms)]);
   if (r.type !== undefined && !(r.type in ROUTE_TYPES)) throw invalid(request, `route type "${r.type}"`);
   const type = r.type !== undefined ? ROUTE_TYPES[r.type] : op === "new" ? K.RTN_UNICAST : K.RTN_UNSPEC;
   const hdr = encodeStruct(RTMSG, {
@@ -259,6 +289,7 @@ export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { 
     table: table >= 256 ? K.RT_TABLE_UNSPEC : table,
     protocol: u8(request, "protocol", r.protocol, K.RTPROT_KEEPALIVED),
     scope: u8(request, "scope", r.scope, op === "new" ? K.RT_SCOPE_UNIVERSE : K.RT_SCOPE_NOWHERE),
+    tos: u8(request, "tos", r.tos, 0),
     type,
   });
   return encodeMessage(
@@ -281,6 +312,7 @@ export function describeRule(op: "new" | "del", r: RuleSpec): string {
   if (r.oif !== undefined) parts.push(`oif ${r.oif}`);
   parts.push(`table ${r.table}`);
   if (r.priority !== undefined) parts.push(`priority ${r.priority}`);
+  if (r.realms !== undefined) parts.push(`realms ${r.realms >>> 16}/${r.realms & 0xffff}`);
   return parts.join(" ");
 }
 
@@ -288,7 +320,7 @@ export function describeRule(op: "new" | "del", r: RuleSpec): string {
  * RTM_NEWRULE (NLM_F_CREATE|NLM_F_EXCL) / RTM_DELRULE, as keepalived's netlink_rule for a
  * "table" rule: action FR_ACT_TO_TBL, table 0 means main, tables >= 256 in FRA_TABLE.
  * Attributes: [FRA_TABLE], [FRA_SRC], [FRA_DST], [FRA_PRIORITY], [FRA_FWMARK],
- * [FRA_FWMASK], [FRA_IIFNAME], [FRA_OIFNAME].
+ * [FRA_FWMASK], [FRA_IIFNAME], [FRA_OIFNAME], [FRA_FLOW], [FRA_PROTOCOL].
  */
 export function ruleRequest(op: "new" | "del", r: RuleSpec, seq: number): Uint8Array {
   const request = describeRule(op, r);
@@ -311,6 +343,8 @@ export function ruleRequest(op: "new" | "del", r: RuleSpec, seq: number): Uint8A
   if (r.fwmask !== undefined) attrs.push(["fwmask", u32(request, "fwmask", r.fwmask)]);
   if (r.iif !== undefined) attrs.push(["iifname", ifname(request, "iif", r.iif)]);
   if (r.oif !== undefined) attrs.push(["oifname", ifname(request, "oif", r.oif)]);
+  if (r.realms !== undefined) attrs.push(["flow", u32(request, "realms", r.realms)]);
+  if (r.protocol !== undefined) attrs.push(["protocol", u8(request, "protocol", r.protocol, 0)]);
   const hdr = encodeStruct(FIB_RULE_HDR, {
     family: afOf(fam),
     dstLen,
@@ -325,6 +359,36 @@ export function ruleRequest(op: "new" | "del", r: RuleSpec, seq: number): Uint8A
     hdr,
     encodeAttrs(FRA, attrs),
   );
+}
+
+/** An RTM_NEWRULE/RTM_DELRULE notification (AF_INET/AF_INET6 only). */
+export function decodeRule(m: NlMessage): Result<RuleInfo> {
+  const h = decodeStruct(FIB_RULE_HDR, m.payload);
+  if (!h.ok) return h;
+  const fam = familyOf(h.value.family);
+  if (fam === undefined) return fail("unsupported", `fib_rule_hdr: address family ${h.value.family}`);
+  const at = decodeAttrs(FRA, m.payload.subarray(FIB_RULE_HDR.size));
+  if (!at.ok) return at;
+  const a = at.value;
+  const info: RuleInfo = {
+    family: fam,
+    fromLen: h.value.srcLen!,
+    toLen: h.value.dstLen!,
+    table: typeof a.table === "number" ? a.table : h.value.table!,
+    tos: h.value.tos!,
+    action: h.value.action!,
+    invert: (h.value.flags! & K.FIB_RULE_INVERT) !== 0,
+  };
+  if (a.src instanceof Uint8Array) info.from = formatAddress(a.src);
+  if (a.dst instanceof Uint8Array) info.to = formatAddress(a.dst);
+  if (typeof a.priority === "number") info.priority = a.priority;
+  if (typeof a.fwmark === "number") info.fwmark = a.fwmark;
+  if (typeof a.fwmask === "number") info.fwmask = a.fwmask;
+  if (typeof a.iifname === "string") info.iif = a.iifname;
+  if (typeof a.oifname === "string") info.oif = a.oifname;
+  if (typeof a.flow === "number") info.realms = a.flow;
+  if (typeof a.protocol === "number") info.protocol = a.protocol;
+  return ok(info);
 }
 
 // ---------------------------------------------------------------- links

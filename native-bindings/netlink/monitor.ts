@@ -13,16 +13,26 @@ import { watchReadable } from "../readiness";
 import { parseMessages } from "./codec";
 import * as K from "./constants";
 import { ENOBUFS } from "./error";
-import { decodeAddress, decodeLink } from "./messages";
+import { decodeAddress, decodeLink, decodeRoute, decodeRule } from "./messages";
 import { NetlinkSocket, type RcvBuf } from "./socket";
 import type { RtnlEvent } from "./types";
 
 const RCVBUF = 8 << 20;
 
-/** `rcvbuf`: the configured receive buffer (keepalived's *_netlink_monitor_rcv_bufs), else keel's own 8 MiB */
-export function watchRtnl(onEvent: (e: RtnlEvent | { type: "overrun" }) => void, rcvbuf?: RcvBuf): { close(): void } {
+/**
+ * `rcvbuf`: the configured receive buffer (keepalived's *_netlink_monitor_rcv_bufs), else
+ * keel's own 8 MiB. `routes`: route and rule deletions too (RTM_DELROUTE, RTM_DELRULE), as
+ * keepalived joins the route and rule groups only when it has routes or rules to track
+ * (vrrp.c set_extra_netlink_monitoring): a full routing table's churn is not read otherwise.
+ */
+export function watchRtnl(
+  onEvent: (e: RtnlEvent | { type: "overrun" }) => void,
+  rcvbuf?: RcvBuf,
+  o: { routes?: boolean } = {},
+): { close(): void } {
+  const routeGroups = K.RTMGRP_IPV4_ROUTE | K.RTMGRP_IPV6_ROUTE | K.RTMGRP_IPV4_RULE | K.RTMGRP_IPV6_RULE;
   const sock = NetlinkSocket.open({
-    groups: K.RTMGRP_LINK | K.RTMGRP_IPV4_IFADDR | K.RTMGRP_IPV6_IFADDR,
+    groups: K.RTMGRP_LINK | K.RTMGRP_IPV4_IFADDR | K.RTMGRP_IPV6_IFADDR | (o.routes ? routeGroups : 0),
     rcvbuf: rcvbuf?.bytes ?? RCVBUF,
     rcvbufForce: rcvbuf?.force,
   });
@@ -57,6 +67,14 @@ export function watchRtnl(onEvent: (e: RtnlEvent | { type: "overrun" }) => void,
           const a = decodeAddress(m);
           if (a.ok) onEvent({ type: "addr", action: m.type === K.RTM_NEWADDR ? "new" : "del", addr: a.value });
           else if (a.error.code !== "unsupported") onEvent({ type: "overrun" });
+        } else if (m.type === K.RTM_DELROUTE) {
+          const r = decodeRoute(m);
+          if (r.ok) onEvent({ type: "route-del", route: r.value });
+          else if (r.error.code !== "unsupported") onEvent({ type: "overrun" });
+        } else if (m.type === K.RTM_DELRULE) {
+          const r = decodeRule(m);
+          if (r.ok) onEvent({ type: "rule-del", rule: r.value });
+          else if (r.error.code !== "unsupported") onEvent({ type: "overrun" });
         } else if (m.type === K.NLMSG_OVERRUN) {
           onEvent({ type: "overrun" });
         }

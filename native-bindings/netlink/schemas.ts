@@ -98,6 +98,8 @@ export const RTA: AttrSchema = {
     priority: { type: K.RTA_PRIORITY, kind: "u32" },
     prefsrc: { type: K.RTA_PREFSRC, kind: "binary", sizes: ADDR },
     metrics: { type: K.RTA_METRICS, kind: "nested" },
+    /** realms: FROM << 16 | TO */
+    flow: { type: K.RTA_FLOW, kind: "u32" },
     table: { type: K.RTA_TABLE, kind: "u32" },
     /** struct rtvia { __kernel_sa_family_t rtvia_family; __u8 rtvia_addr[]; } */
     via: { type: K.RTA_VIA, kind: "binary", sizes: [6, 18] },

@@ -36,6 +36,10 @@ export interface RouteSpec {
   protocol?: number;
   /** default unicast on add; on delete only matched when given */
   type?: "unicast" | "blackhole" | "unreachable" | "prohibit" | "local";
+  /** rtm_tos (`tos`/`dsfield`) */
+  tos?: number;
+  /** RTA_FLOW: FROM realm << 16 | TO realm */
+  realms?: number;
 }
 
 export interface RuleSpec {
@@ -53,6 +57,10 @@ export interface RuleSpec {
   oif?: string;
   invert?: boolean;
   tos?: number;
+  /** FRA_FLOW: FROM realm << 16 | TO realm */
+  realms?: number;
+  /** FRA_PROTOCOL (keepalived's tracked rules: RTPROT_KEEPALIVED) */
+  protocol?: number;
 }
 
 export interface LinkInfo {
@@ -90,4 +98,42 @@ export interface AddressInfo {
 
 export type RtnlEvent =
   | { type: "link"; action: "new" | "del"; link: LinkInfo }
-  | { type: "addr"; action: "new" | "del"; addr: AddressInfo };
+  | { type: "addr"; action: "new" | "del"; addr: AddressInfo }
+  | { type: "route-del"; route: RouteInfo }
+  | { type: "rule-del"; rule: RuleInfo };
+
+/** An RTM_DELROUTE, with what keepalived's route_is_ours compares. */
+export interface RouteInfo {
+  family: 4 | 6;
+  /** undefined: the default route */
+  dst?: string;
+  prefixLen: number;
+  /** RTA_TABLE, else rtm_table */
+  table: number;
+  tos: number;
+  protocol: number;
+  /** RTA_PRIORITY, 0 when absent */
+  metric: number;
+  oif?: number;
+}
+
+/** An RTM_DELRULE, with what keepalived's compare_rule compares (of what keel sets). */
+export interface RuleInfo {
+  family: 4 | 6;
+  from?: string;
+  fromLen: number;
+  to?: string;
+  toLen: number;
+  /** FRA_TABLE, else the header's table */
+  table: number;
+  tos: number;
+  action: number;
+  invert: boolean;
+  priority?: number;
+  fwmark?: number;
+  fwmask?: number;
+  iif?: string;
+  oif?: string;
+  realms?: number;
+  protocol?: number;
+}

@@ -5,6 +5,7 @@
  */
 import { type GlobalPart, createGlobalPart } from "./global/model";
 import { type LvsPart, createLvsPart } from "./lvs/model";
+import type { RtFileAccess } from "./rt-names";
 import { type VrrpPart, createVrrpPart } from "./vrrp/model";
 
 export type KeelConfig = GlobalPart & VrrpPart & LvsPart;
@@ -22,4 +23,6 @@ export interface HostFacts {
   groupExists?(name: string): boolean | undefined;
   /** what a path keepalived writes into is (config_save_dir); absent or undefined: unknown */
   pathKind?(path: string): "directory" | "other" | "missing" | undefined;
+  /** the iproute2 name files (rt_tables & co.); absent: none, only the built-in names */
+  rtFiles?: RtFileAccess;
 }

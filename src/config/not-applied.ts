@@ -23,10 +23,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   namespace_with_ipsets: NAMESPACE,
 
   // global_defs
-  "global_defs.iproute_etc_dir":
-    "keel reads no iproute2 name files: route tables, protocols and scopes are numbers or the standard names",
-  "global_defs.iproute_usr_dir":
-    "keel reads no iproute2 name files: route tables, protocols and scopes are numbers or the standard names",
   "global_defs.json_dump_file": DUMP_FILE,
   "global_defs.stats_dump_file": DUMP_FILE,
   "global_defs.tmp_config_directory":
@@ -72,6 +68,10 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
 export const APPLIED_INDIRECTLY: Readonly<Record<string, string>> = {
   "global_defs.include_check":
     "config/parse.ts reads it as each include is read (preprocess.ts includeProblem: which include problems are errors), from where it is written as keepalived's parser",
+  "global_defs.iproute_etc_dir":
+    "config/vrrp/rt-resolve.ts reads it at config load: route and rule table, protocol, scope, tos and realms names are looked up in its rt_tables & co. (and their .d directories), as keepalived 2.4's rttables.c; the run time gets the numbers",
+  "global_defs.iproute_usr_dir":
+    "config/vrrp/rt-resolve.ts reads it at config load: the iproute2 name files used when iproute_etc_dir has none (config/rt-names.ts)",
   "global_defs.random_seed":
     "config/load.ts reads the file again after seeding ${_RANDOM} with it (glibc's random(), base/glibc-random.ts): repeatable values, where keepalived 2.2.7's VRRP child gets other values on each start",
   track_group:

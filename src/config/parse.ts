@@ -16,8 +16,9 @@ import { type ConfigSource, diskSource } from "./source";
 import { type Lexeme, TreeBuilder, tokenize } from "./tree";
 import { checkVrrp } from "./vrrp/check";
 import { vrrpTopLevel } from "./vrrp/keywords";
+import { resolveRtNames } from "./vrrp/rt-resolve";
 // node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { existsSync, readFileSync, statSync } = require("node:fs") as typeof import("node:fs");
+const { existsSync, readFileSync, readdirSync, statSync } = require("node:fs") as typeof import("node:fs");
 
 export const topLevel: BlockSpec<KeelConfig> = {
   name: "the top level",
@@ -84,6 +85,30 @@ export const localHost: HostFacts = {
       return (e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : undefined;
     }
   },
+  rtFiles: {
+    readFile: (path) => {
+      try {
+        return statSync(path).isFile() ? readFileSync(path, "utf8") : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    listDir: (path) => {
+      try {
+        return readdirSync(path);
+      } catch {
+        return undefined;
+      }
+    },
+    exists: (path) => existsSync(path),
+    isDir: (path) => {
+      try {
+        return statSync(path).isDirectory();
+      } catch {
+        return false;
+      }
+    },
+  },
 };
 
 /**
@@ -138,6 +163,7 @@ export function parseConf(path: string, opts: ParseOptions = {}): ParseResult {
   const host = opts.host ?? localHost;
   checkGlobal(config, ctx, host);
   checkVrrp(config, ctx, host);
+  resolveRtNames(config, ctx, host);
   checkLvs(config, ctx, host);
   return { config, diagnostics, origins: ctx.origins };
 }

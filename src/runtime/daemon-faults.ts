@@ -172,7 +172,8 @@ export function guardedKernel(k: Kernel, faults: Faults): Kernel {
     deleteLink: (ifindex) => k.deleteLink(ifindex),
     setLinkUp: (ifindex, up) => k.setLinkUp(ifindex, up),
     ...(k.ipv4Conf ? { ipv4Conf: k.ipv4Conf.bind(k) } : {}),
-    watch: (onEvent: (e: KernelEvent) => void) => k.watch(faults.guard("vrrp", "a netlink event", onEvent)),
+    watch: (onEvent: (e: KernelEvent) => void, o?: { routes?: boolean }) =>
+      k.watch(faults.guard("vrrp", "a netlink event", onEvent), o),
     close: () => k.close(),
   };
 }

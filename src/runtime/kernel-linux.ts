@@ -20,6 +20,7 @@ import {
 import { watchReadable } from "../../native-bindings/readiness";
 import { openVrrpSocket } from "../../native-bindings/vrrp-socket";
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
+import type { RtIds } from "../config/vrrp/net/common";
 import { formatIpv4, ipv4ToNumber, numberToIpv4, parseIp } from "../base/ip";
 import {
   type ChannelOptions,
@@ -47,18 +48,31 @@ const RX_BUDGET = 64;
 const IFF_UP = 0x1;
 const IFF_RUNNING = 0x40;
 
-/** rtnetlink scope names (/etc/iproute2/rt_scopes) */
+/** rtnetlink scope names of addresses (the built-in ones of /etc/iproute2/rt_scopes) */
 const SCOPES: Record<string, number> = { global: 0, universe: 0, site: 200, link: 253, host: 254, nowhere: 255 };
-/** the route tables every system names (/etc/iproute2/rt_tables) */
-const TABLES: Record<string, number> = { default: 253, main: 254, local: 255 };
-/** route protocols (/etc/iproute2/rt_protos) */
-const PROTOS: Record<string, number> = { redirect: 1, kernel: 2, boot: 3, static: 4, keepalived: 18 };
 
-function num(v: string | number | undefined, names: Record<string, number>): number | undefined {
+function num(v: string | undefined, names: Record<string, number>): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v === "number") return v;
   if (/^\d+$/.test(v)) return Number(v);
   return names[v];
+}
+/**
+ * A route's or rule's name fields as the numbers config load resolved them to
+ * (config/vrrp/rt-resolve.ts): a field given without its number was never resolved, and
+ * is refused rather than sent as the kernel's default (main table, protocol keepalived).
+ */
+function rtIds(r: Route | Rule, op: string): RtIds | KernelError {
+  const ids = r.ids ?? {};
+  for (const k of ["table", "protocol", "scope", "tos", "realms"] as const) {
+    const given = (r as Partial<Record<typeof k, unknown>>)[k];
+    if (given !== undefined && ids[k] === undefined)
+      return { op, message: `${k} ${String(given)} was not resolved to a number at config load` };
+  }
+  return ids;
+}
+
+function isError(x: RtIds | KernelError): x is KernelError {
+  return "op" in x;
 }
 
 function splitPrefix(text: string, family: 4 | 6): { address?: string; len: number } {
@@ -195,7 +209,8 @@ export class LinuxKernel implements Kernel {
       address: va.address,
       prefixLen: va.prefix,
       label: va.label,
-      scope: num(va.scope, SCOPES),
+      // from rt_scopes at config load; a model built by hand (tests) may name a built-in one
+      scope: va.scopeId ?? num(va.scope, SCOPES),
       broadcast: broadcastOf(va),
       peer: va.peer,
       // keepalived adds IPv6 VIPs with IFA_F_NODAD: a VIP moving between hosts must be
@@ -206,18 +221,22 @@ export class LinuxKernel implements Kernel {
   }
 
   route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): KernelError | undefined {
+    const ids = rtIds(r, `route-${op}`);
+    if (isError(ids)) return ids;
     const dst = splitPrefix(r.dst, r.family);
     const spec: RouteSpec = {
       family: r.family,
       dst: dst.address,
       prefixLen: dst.len,
-      table: num(r.table, TABLES),
+      table: ids.table,
       metric: r.metric,
       via: r.via,
       ifindex: r.dev === undefined ? undefined : ifindexOf(r.dev),
       src: r.src,
-      scope: num(r.scope, SCOPES),
-      protocol: num(r.protocol, PROTOS),
+      scope: ids.scope,
+      protocol: ids.protocol,
+      tos: ids.tos,
+      realms: ids.realms,
       type:
         r.type === "blackhole" || r.type === "unreachable" || r.type === "prohibit" || r.type === "local"
           ? r.type
@@ -231,8 +250,9 @@ export class LinuxKernel implements Kernel {
   rule(op: "add" | "del", r: Rule): KernelError | undefined {
     const from = r.from === undefined ? undefined : splitPrefix(r.from, r.family);
     const to = r.to === undefined ? undefined : splitPrefix(r.to, r.family);
-    const table = num(r.table, TABLES);
-    if (table === undefined && r.action === "table") return { op: `rule-${op}`, message: `unknown table ${r.table}` };
+    const ids = rtIds(r, `rule-${op}`);
+    if (isError(ids)) return ids;
+    const table = ids.table;
     const spec: RuleSpec = {
       family: r.family,
       from: from?.address,
@@ -246,6 +266,9 @@ export class LinuxKernel implements Kernel {
       iif: r.iif,
       oif: r.oif,
       invert: r.not,
+      tos: ids.tos,
+      realms: ids.realms,
+      protocol: ids.protocol,
     };
     return idempotent(op, "rule", () => (op === "add" ? this.rtnl.addRule(spec) : this.rtnl.delRule(spec)));
   }
@@ -307,13 +330,17 @@ export class LinuxKernel implements Kernel {
     });
   }
 
-  watch(onEvent: (e: KernelEvent) => void): KernelResult<() => void> {
+  watch(onEvent: (e: KernelEvent) => void, o: { routes?: boolean } = {}): KernelResult<() => void> {
     return attempt("watch", () => {
-      const w = watchRtnl((e) => {
-        if (e.type === "overrun") onEvent(e);
-        else if (e.type === "link") onEvent({ type: "link", action: e.action, link: linkOf(e.link) });
-        else onEvent({ type: "addr", action: e.action, addr: addrOf(e.addr) });
-      }, this.o.monitor);
+      const w = watchRtnl(
+        (e) => {
+          if (e.type === "link") onEvent({ type: "link", action: e.action, link: linkOf(e.link) });
+          else if (e.type === "addr") onEvent({ type: "addr", action: e.action, addr: addrOf(e.addr) });
+          else onEvent(e);
+        },
+        this.o.monitor,
+        o,
+      );
       return () => attemptEffect("watch-close", () => w.close());
     });
   }

@@ -12,6 +12,7 @@
  * state that was asked for, not errors. The driver still guards every call against a
  * throw (an implementation bug must not stop the adverts), but callers branch on values.
  */
+import type { RouteInfo, RuleInfo } from "../../native-bindings/netlink";
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
 
 export interface Link {
@@ -157,7 +158,7 @@ export function guardKernel(k: Kernel): Kernel {
             ),
         }
       : {}),
-    watch: (onEvent) => settle("watch", () => k.watch(onEvent), failed),
+    watch: (onEvent, o) => settle("watch", () => k.watch(onEvent, o), failed),
     close: () =>
       settle(
         "close",
@@ -192,7 +193,12 @@ export interface ChannelOptions {
 export type KernelEvent =
   | { type: "link"; action: "new" | "del"; link: Link }
   | { type: "addr"; action: "new" | "del"; addr: IfAddress }
+  /** a route or rule someone deleted (only with watch's `routes`) */
+  | { type: "route-del"; route: RouteInfo }
+  | { type: "rule-del"; rule: RuleInfo }
   | { type: "overrun" };
+
+export type { RouteInfo, RuleInfo };
 
 /** use_ipvlan's type (IFLA_IPVLAN_FLAGS) */
 export type IpvlanType = "bridge" | "private" | "vepa";
@@ -223,7 +229,7 @@ export interface Kernel {
    */
   ipv4Conf?(ifname: string, key: string, value?: number): KernelResult<number>;
   /** netlink link/address notifications until the returned function is called */
-  watch(onEvent: (e: KernelEvent) => void): KernelResult<() => void>;
+  watch(onEvent: (e: KernelEvent) => void, o?: { routes?: boolean }): KernelResult<() => void>;
   /** never fails */
   close(): void;
 }

@@ -21,6 +21,8 @@ import { canonicalIp } from "../base/ip";
 import { staticTrackInterfaces, staticsToRestore } from "../config/vrrp/static-track";
 import { emitAddress } from "../config/vrrp/net/address";
 import { emitRoute } from "../config/vrrp/net/route";
+import { emitRule } from "../config/vrrp/net/rule";
+import { type OwnRoutes, routeOwner, ruleOwner } from "./route-events";
 import type { Instance } from "../vrrp/instance";
 import { type EngineCommand, type RxPacket, VrrpRouter } from "../vrrp/router";
 import { advertPackets } from "../vrrp/transmit";
@@ -1024,16 +1026,82 @@ export class VrrpDriver {
 
   /** Subscribe to netlink; a failure is retried by reconcile, which then re-reads the tables. */
   private startWatch(): void {
-    const w = this.kernel.watch((e) => {
-      if (this.stopped) return;
-      this.wantReconcile();
-      this.guard("a netlink event", () => this.onKernelEvent(e));
-    });
+    const w = this.kernel.watch(
+      (e) => {
+        if (this.stopped) return;
+        if (e.type === "route-del" || e.type === "rule-del") {
+          this.guard("a route event", () => this.onRouteEvent(e));
+          return;
+        }
+        this.wantReconcile();
+        this.guard("a netlink event", () => this.onKernelEvent(e));
+      },
+      { routes: this.tracksRoutes() },
+    );
     if (w.ok) this.unwatch = w.value;
     else {
       this.tablesStale = true;
       this.failed(w.error, "watch", "cannot watch links and addresses (netlink); trying again");
     }
+  }
+
+  /** The configured routes and rules a deletion is matched against (route-events.ts). */
+  private ownRoutes(): OwnRoutes {
+    const c = this.opts.config;
+    return {
+      instances: Object.values(c.vrrpInstances).map((v) => ({
+        name: v.name,
+        routes: v.virtualRoutes,
+        rules: v.virtualRules,
+      })),
+      staticRoutes: c.staticRoutes,
+      staticRules: c.staticRules,
+    };
+  }
+
+  /** keepalived joins the route and rule groups only with something to track (vrrp.c set_extra_netlink_monitoring). */
+  private tracksRoutes(): boolean {
+    const own = this.ownRoutes();
+    const tracked = (l: { noTrack?: boolean }[]) => l.some((r) => !r.noTrack);
+    return (
+      tracked(own.staticRoutes) ||
+      tracked(own.staticRules) ||
+      own.instances.some((i) => tracked(i.routes) || tracked(i.rules))
+    );
+  }
+
+  /**
+   * keepalived netlink_route_filter / netlink_rule_filter on RTM_DELROUTE / RTM_DELRULE of
+   * a route or rule it set, and nothing more: a tracked one (not `no_track`) of an instance
+   * makes a MASTER leave MASTER (set_vrrp_backup, the engine's routeDeleted); a static one
+   * is added again ("Restoring deleted static route/rule").
+   */
+  private onRouteEvent(e: Extract<KernelEvent, { type: "route-del" | "rule-del" }>): void {
+    if (this.deferredStart) return;
+    const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex;
+    if (e.type === "route-del") {
+      const o = routeOwner(this.ownRoutes(), e.route, ifindexOf);
+      if (!o || o.route.noTrack) return;
+      const what = emitRoute(o.route) ?? o.route.dst;
+      if (o.instance !== undefined) this.routeDeleted(o.instance, what);
+      else this.reinstate("route", what, this.kernel.route("add", o.route, ifindexOf));
+      return;
+    }
+    const o = ruleOwner(this.ownRoutes(), e.rule);
+    if (!o) return; // ruleOwner leaves out no_track rules (compare_rule)
+    const what = emitRule(o.rule);
+    if (o.instance !== undefined) this.routeDeleted(o.instance, what);
+    else this.reinstate("rule", what, this.kernel.rule("add", o.rule));
+  }
+
+  private routeDeleted(instance: string, what: string): void {
+    this.router.handleCommand({ type: "route-deleted", instance, what }, this.now());
+    this.pump();
+  }
+
+  private reinstate(noun: "route" | "rule", what: string, err: KernelError | undefined): void {
+    if (err) this.failed(err, `static:${what}`, `cannot restore static ${noun} ${what}`);
+    else this.log.info(`Restoring deleted static ${noun} ${what}`);
   }
 
   /** Re-read the link and address tables and report what changed (after lost events). */
@@ -1098,7 +1166,7 @@ export class VrrpDriver {
       }
       return;
     }
-    // addresses
+    if (e.type !== "addr") return; // routes and rules: onRouteEvent
     const a = e.addr;
     if (e.action === "new") {
       // a known address comes again when its flags change (DAD done: tentative cleared, or dadfailed)

@@ -116,7 +116,9 @@ export type CauseDetail =
   | { reason: "shutdown" }
   /** an operator's hold made a MASTER resign (priority 0 sent) or kept a start from MASTER */
   | { reason: "hold"; hold: Hold }
-  | { reason: "command" };
+  | { reason: "command" }
+  /** `what`: the route or rule as its config line says it */
+  | { reason: "route-deleted"; what: string };
 
 export type Cause = CauseBase & CauseDetail;
 
@@ -142,6 +144,8 @@ export const RULES: Record<CauseDetail["reason"], string> = {
   shutdown: "RFC 5798 6.4.3 (Shutdown: a master sends priority 0)",
   hold: "an operator's hold (keel switchover / maintenance): a master resigns with priority 0 (RFC 5798 6.4.3)",
   command: "an operator command",
+  "route-deleted":
+    "keepalived keepalived_netlink.c netlink_route_filter / netlink_rule_filter → set_vrrp_backup (to BACKUP, back after the skew time)",
 };
 
 /** One state change, kept in the instance's decision ring. */

@@ -167,6 +167,8 @@ export function describeCause(c: Cause): string {
       return holdWords(c.hold, true);
     case "command":
       return "an operator command";
+    case "route-deleted":
+      return `its route or rule ${c.what} was deleted`;
   }
 }
 

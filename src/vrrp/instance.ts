@@ -745,6 +745,16 @@ export class Instance {
     this.changeState(this.want === "FAULT" ? "FAULT" : "BACKUP", detail, now);
   }
 
+  /**
+   * keepalived set_vrrp_backup, when a MASTER's tracked virtual route or rule is deleted:
+   * to BACKUP (the VIPs, routes and rules go), with a Master_Down of the skew time only,
+   * so that without another master it is MASTER again (and puts them back) at once.
+   */
+  routeDeleted(what: string, now: number): void {
+    if (this.current !== "MASTER") return;
+    this.changeState("BACKUP", { reason: "route-deleted", what }, now, { downMs: this.skew() });
+  }
+
   /** vrrp_state_leave_fault: out of FAULT/INIT into wantState. */
   leaveFault(now: number, detail: CauseDetail): void {
     this.masterAdverIntCs = this.p.advertIntCs;

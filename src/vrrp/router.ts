@@ -60,7 +60,9 @@ export type EngineCommand =
   | { type: "hold"; instance: string; hold: Hold; on: boolean }
   /** SNMP sets of KEEPALIVED-MIB's vrrpInstanceBasePriority and vrrpInstancePreempt (src/snmp/write-vrrp.ts) */
   | { type: "base-priority"; instance: string; priority: number }
-  | { type: "preempt"; instance: string; on: boolean };
+  | { type: "preempt"; instance: string; on: boolean }
+  /** a tracked virtual route or rule of the instance was deleted (netlink) */
+  | { type: "route-deleted"; instance: string; what: string };
 
 export class VrrpRouter {
   readonly instances = new Map<string, Instance>();
@@ -339,6 +341,7 @@ export class VrrpRouter {
       inst.setBasePriority(cmd.priority);
       this.applyTracking(inst, now);
     } else if (cmd.type === "preempt") inst.setPreempt(cmd.on);
+    else if (cmd.type === "route-deleted") this.run(inst, () => inst.routeDeleted(cmd.what, now));
     else inst.sendGarpNow(cmd.rounds);
   }
 

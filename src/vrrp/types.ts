@@ -38,7 +38,9 @@ export type TransitionReason =
   /** an operator's hold (keel switchover / maintenance, cause.ts Hold) */
   | "hold"
   /** an operator command (control socket) */
-  | "command";
+  | "command"
+  /** a MASTER's tracked virtual route or rule was deleted (keepalived set_vrrp_backup) */
+  | "route-deleted";
 
 /** DELETED: an instance a reload removed, with notify_deleted (keepalived VRRP_STATE_DELETED) */
 export type NotifyState = "MASTER" | "BACKUP" | "FAULT" | "STOP" | "DELETED";

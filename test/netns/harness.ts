@@ -296,7 +296,7 @@ export class Lab {
    * console log (-l -D), no syslog (-G), its own pid files and TMPDIR, in a new session
    * so `killGroup` reaches the parent and its VRRP child at once (a crash).
    */
-  keepalived(host: string, conf: string, extra: string[] = []): Proc {
+  keepalived(host: string, conf: string, extra: string[] = [], o: { iproute2?: string } = {}): Proc {
     const path = this.file(`${host}-ka.conf`, conf);
     const d = this.tmpdir(host);
     // fresh pid files per start: a crashed keepalived's VRRP child can linger as a zombie
@@ -310,6 +310,7 @@ export class Lab {
         "netns",
         "exec",
         this.ns(host),
+        ...(o.iproute2 ? withIproute2(o.iproute2) : []),
         "keepalived",
         "-n",
         "-l",
@@ -476,6 +477,15 @@ export class Lab {
 }
 
 /** A vrrp_instance block for tests. */
+/**
+ * A command prefix that runs the command with `dir` bind-mounted over /etc/iproute2 in a
+ * mount namespace of its own (`unshare -m`, private propagation): keepalived 2.2.7 reads
+ * only /etc/iproute2 (no iproute_etc_dir), and the host's copy is never written.
+ */
+export function withIproute2(dir: string): string[] {
+  return ["unshare", "-m", "--propagation", "private", "sh", "-c", 'mount --bind "$0" /etc/iproute2 && exec "$@"', dir];
+}
+
 export function instance(o: {
   name?: string;
   vrid?: number;

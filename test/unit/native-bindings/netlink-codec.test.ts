@@ -309,6 +309,25 @@ describe("golden requests (same bytes as iproute2)", () => {
     if (a.ok) expect(hex(a.value.via as Uint8Array)).toBe("0a00fe800000000000000000000000000001");
   });
 
+  test("route tos in rtm_tos and realms in RTA_FLOW (FROM << 16 | TO), as keepalived's netlink_route", () => {
+    const m = routeRequest(
+      "new",
+      { family: 4, dst: "192.168.1.0", prefixLen: 24, ifindex: 3, tos: 0x28, realms: (5 << 16) | 6 },
+      1,
+    );
+    expect(m[16 + 3]).toBe(0x28);
+    const a = decodeAttrs(RTA, m.subarray(16 + 12));
+    expect(a.ok && a.value.flow).toBe(0x50006);
+  });
+
+  test("rule realms in FRA_FLOW and protocol in FRA_PROTOCOL (keepalived's tracked rules: 18)", () => {
+    const m = ruleRequest("new", { family: 4, from: "10.0.0.0", fromLen: 8, table: 100, realms: 6, protocol: 18 }, 1);
+    const a = decodeAttrs(FRA, m.subarray(16 + 12));
+    expect(a.ok && [a.value.flow, a.value.protocol]).toEqual([6, 18]);
+    const plain = decodeAttrs(FRA, ruleRequest("new", { family: 4, table: 100 }, 1).subarray(16 + 12));
+    expect(plain.ok && [plain.value.flow, plain.value.protocol]).toEqual([undefined, undefined]);
+  });
+
   test("route defaults mirror keepalived: protocol keepalived, table main, scope universe on add / nowhere on delete", () => {
     const add = decodeStruct(
       {

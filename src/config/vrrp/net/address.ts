@@ -30,6 +30,8 @@ export interface VirtualAddress {
   dev?: string;
   /** scope name or number (IPv4 only) */
   scope?: string;
+  /** the scope's number, from rt_scopes at config load (vrrp/rt-resolve.ts) */
+  scopeId?: number;
   /** IPv4 only; must start with the interface name */
   label?: string;
   peer?: string;

@@ -10,6 +10,18 @@ import { isIP } from "../../../base/ip";
 
 export type Family = 4 | 6;
 
+/**
+ * The numbers a route's or rule's iproute2 names stand for, resolved at config load
+ * (vrrp/rt-resolve.ts, from the host's rt_tables & co.): the run time reads only these.
+ */
+export interface RtIds {
+  table?: number;
+  protocol?: number;
+  scope?: number;
+  tos?: number;
+  realms?: number;
+}
+
 export interface NetContext {
   isStatic: boolean;
   what: string;

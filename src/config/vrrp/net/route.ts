@@ -15,6 +15,7 @@ import {
   NetLine,
   type OptionHandler,
   type OptionTable,
+  type RtIds,
   familyOf,
   nameOrNumber,
   plainIp,
@@ -142,6 +143,8 @@ export interface Route {
   vrf?: string;
   noTrack?: boolean;
   trackGroup?: string;
+  /** table, protocol, scope, tos and realms as numbers (set at config load) */
+  ids?: RtIds;
 }
 
 const LOCKABLE: Record<string, LockableMetric> = {

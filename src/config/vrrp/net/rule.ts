@@ -14,6 +14,7 @@ import {
   NetLine,
   type OptionHandler,
   type OptionTable,
+  type RtIds,
   nameOrNumber,
   readOptions,
   routeDst,
@@ -58,6 +59,8 @@ export interface Rule {
   dport?: PortRange;
   noTrack?: boolean;
   trackGroup?: string;
+  /** table, tos and realms as numbers (set at config load) */
+  ids?: RtIds;
 }
 
 function portRange(
