@@ -19,7 +19,7 @@ import { memoryUsage } from "bun:jsc";
 import type { RxPacket } from "../../src/vrrp/router";
 import { VrrpRouter } from "../../src/vrrp/router";
 import { advertPackets } from "../../src/vrrp/transmit";
-import type { Action, AdvertOut } from "../../src/vrrp/types";
+import type { AdvertOut } from "../../src/vrrp/types";
 import { configFromText, globalDefs, vrrpInstance } from "../../test/sim/harness";
 
 if (process.env.BUN_JSC_useGC !== "0") {
@@ -105,7 +105,7 @@ for (const family of [4, 6] as const) {
   bytesPer(`IPv${family} master: timeout + encode  `, N, () => {
     now += 1000;
     master.handleTimeout(now);
-    const acts: Action[] = master.pollActions();
+    const acts = master.pollActions();
     for (const a of acts) if (a.type === "send-advert") sent += advertPackets(a.advert, src).length;
   });
   if (sent < N) throw new Error(`IPv${family}: the master sent ${sent} adverts in ${N} deadlines`);
