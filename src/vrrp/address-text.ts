@@ -8,7 +8,12 @@
  */
 import { formatIpv4, formatIpv6 } from "../base/ip";
 
-const LIMIT = 1024;
+/**
+ * Entries per family before the table starts over: above the addresses a large
+ * configuration hears (1,000 instances' VIPs, sources and groups), so a steady daemon
+ * never refills it; ~0.5 MB at worst, and only for addresses actually heard.
+ */
+const LIMIT = 8192;
 const v4 = new Map<number, string>();
 
 /** `b[off..off+4]` as dotted quad text; the same string object for the same address. */

@@ -27,7 +27,7 @@ describe("address text from packets", () => {
   test("more addresses than the table holds: every answer still right", () => {
     const b = new Uint8Array(16);
     b[0] = 0x20;
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 20_000; i++) {
       b[14] = i >> 8;
       b[15] = i & 0xff;
       expect(ipv6Text(b, 0)).toBe(formatIpv6(b));
