@@ -23,7 +23,7 @@ import { emitAddress } from "../config/vrrp/net/address";
 import { emitRoute } from "../config/vrrp/net/route";
 import { emitRule } from "../config/vrrp/net/rule";
 import { type OwnRoutes, routeOwner, ruleOwner } from "./route-events";
-import type { Instance } from "../vrrp/instance";
+import { type Instance, NO_ACTIONS } from "../vrrp/instance";
 import { type EngineCommand, type RxPacket, VrrpRouter } from "../vrrp/router";
 import { advertPackets } from "../vrrp/transmit";
 import type { TrackChange } from "../vrrp/track-board";
@@ -237,6 +237,8 @@ export class VrrpDriver {
   private stopped = false;
   /** packets dropped before the engine (unknown interface, socket errors) */
   readonly dropped: Record<string, number> = {};
+  /** the datagram being handed to the engine (advert()), one record for all of them */
+  private readonly rxPacket: RxPacket = { ifname: "", family: 4, data: new Uint8Array(0) };
   /** [wire] dual masters and foreign adverts seen, for status, metrics and explain (observations.ts) */
   readonly observations = new Observations();
   /** transitions by instance, then "TO REASON" (metrics.ts keel_vrrp_transitions_total); kept across reloads */
@@ -978,7 +980,12 @@ export class VrrpDriver {
 
   private onDatagram(ifname: string, rx: RxDatagram): void {
     if (this.stopped) return;
-    this.guard(`an advert on ${ifname}`, () => this.advert(ifname, rx));
+    // try/catch in line, not guard(): no closure or "where" string per advert (issue 20)
+    try {
+      this.advert(ifname, rx);
+    } catch (e) {
+      this.internalError(`an advert on ${ifname}`, e);
+    }
     this.pump();
   }
 
@@ -990,7 +997,14 @@ export class VrrpDriver {
       this.dropped.other_interface = (this.dropped.other_interface ?? 0) + 1;
       return;
     }
-    const pkt: RxPacket = { ifname, family: rx.family, data: rx.data, src: rx.src, dst: rx.dst, hopLimit: rx.hopLimit };
+    // one record, refilled per datagram: the engine reads it before handleAdvert returns
+    const pkt = this.rxPacket;
+    pkt.ifname = ifname;
+    pkt.family = rx.family;
+    pkt.data = rx.data;
+    pkt.src = rx.src;
+    pkt.dst = rx.dst;
+    pkt.hopLimit = rx.hopLimit;
     try {
       const unknown = this.router.stats.unknown_vrid;
       this.router.handleAdvert(pkt, this.now());
@@ -1472,7 +1486,7 @@ export class VrrpDriver {
    */
   private pump(): void {
     // try/catch in line, not guard(): no closure or "where" string per advert (issue 20)
-    let actions: Action[] = [];
+    let actions: readonly Action[] = NO_ACTIONS;
     try {
       actions = logOrder(this.router.pollActions());
     } catch (e) {
@@ -1943,19 +1957,25 @@ export class VrrpDriver {
  * (vrrp_state_leave_master); the engine emits the removal first. Move each transition
  * out of MASTER ahead of the same instance's del-vips in one batch; nothing else moves.
  */
-function logOrder(actions: Action[]): Action[] {
-  for (let i = 1; i < actions.length; i++) {
-    const a = actions[i]!;
+function logOrder(list: readonly Action[]): readonly Action[] {
+  // a copy only when something moves (rare): the engine's empty list is shared and frozen
+  let actions: Action[] | undefined;
+  for (let i = 1; i < list.length; i++) {
+    const cur = actions ?? list;
+    const a = cur[i]!;
     if (a.type !== "transition" || a.from !== "MASTER") continue;
     let j = i;
     while (j > 0) {
-      const b = actions[j - 1]!;
+      const b = cur[j - 1]!;
       if (b.type !== "del-vips" || b.instance !== a.instance) break;
       j--;
     }
-    if (j < i) actions.splice(j, 0, ...actions.splice(i, 1));
+    if (j < i) {
+      actions ??= [...list];
+      actions.splice(j, 0, ...actions.splice(i, 1));
+    }
   }
-  return actions;
+  return actions ?? list;
 }
 
 /** An address as `held` and `releasing` key it. */

@@ -37,56 +37,80 @@ export function checkAdvert(
   const p = inst.p;
   const s = inst.stats;
   // keepalived 2.2.7's words (vrrp_check_packet), which Debian 12 users grep for; keel
-  // adds the sender, which 2.2.7 leaves out
-  const ko = (stat: keyof VrrpStats, code: string, message: string): "ko" => {
-    s[stat]++;
-    if (code === "bad-ttl" || code === "bad-version") inst.lastProtoError = code;
-    emit({
-      type: "rx-error",
-      instance: inst.name,
-      from: adv.from,
-      code,
-      message: `${message} (from ${adv.from})`,
-    });
-    return "ko";
-  };
-  const who = `(${inst.name})`;
+  // adds the sender, which 2.2.7 leaves out. The messages are built only on rejection:
+  // an accepted advert makes no string and no closure here (issue 20: no garbage per advert)
   // RFC 5798 7.1: TTL / hop limit must be 255, except unicast (keepalived)
   if (!p.unicast && adv.ttl !== -1 && adv.ttl !== 255)
-    return ko("ip_ttl_err", "bad-ttl", `${who} invalid TTL/HL. Received ${adv.ttl} and expect 255`);
+    return rejected(
+      inst,
+      adv,
+      emit,
+      "ip_ttl_err",
+      "bad-ttl",
+      `(${inst.name}) invalid TTL/HL. Received ${adv.ttl} and expect 255`,
+    );
   if (adv.version !== p.version)
-    return ko("vers_err", "bad-version", `${who} wrong version. Received ${adv.version} and expect ${p.version}`);
+    return rejected(
+      inst,
+      adv,
+      emit,
+      "vers_err",
+      "bad-version",
+      `(${inst.name}) wrong version. Received ${adv.version} and expect ${p.version}`,
+    );
   if (p.version === 2) {
     const want = p.auth ? (p.auth.type === "PASS" ? 1 : 2) : 0;
     // keepalived checks the AH header's presence against the configured type first
     if ((adv.ah !== undefined) !== (p.auth?.type === "AH"))
-      return ko(
+      return rejected(
+        inst,
+        adv,
+        emit,
         "authtype_mismatch",
         "auth-type-mismatch",
-        adv.ah ? `${who} Received AH header but auth type not AH` : `${who} No AH header but auth type is AH`,
+        adv.ah
+          ? `(${inst.name}) Received AH header but auth type not AH`
+          : `(${inst.name}) No AH header but auth type is AH`,
       );
-    if (adv.authType > 2) return ko("invalid_authtype", "bad-auth-type", `${who} Invalid auth type: ${adv.authType}`);
+    if (adv.authType > 2)
+      return rejected(
+        inst,
+        adv,
+        emit,
+        "invalid_authtype",
+        "bad-auth-type",
+        `(${inst.name}) Invalid auth type: ${adv.authType}`,
+      );
     if (adv.authType !== want)
-      return ko(
+      return rejected(
+        inst,
+        adv,
+        emit,
         "authtype_mismatch",
         "auth-type-mismatch",
-        `${who} received a ${adv.authType} auth, expecting ${want}!`,
+        `(${inst.name}) received a ${adv.authType} auth, expecting ${want}!`,
       );
     if (p.auth?.type === "PASS" && !authPassMatches(adv, p.auth.pass))
-      return ko("auth_failure", "auth-failure", `${who} received an invalid passwd!`);
+      return rejected(inst, adv, emit, "auth_failure", "auth-failure", `(${inst.name}) received an invalid passwd!`);
     if (p.auth?.type === "AH") {
       // ICV and SPI, then the anti-replay sequence (vrrp_in_chk_ipsecah)
       if (!adv.ah?.verify(p.auth.pass))
-        return ko(
+        return rejected(
+          inst,
+          adv,
+          emit,
           "auth_failure",
           "auth-failure",
-          `${who} IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !`,
+          `(${inst.name}) IPSEC-AH : invalid IPSEC HMAC-MD5 value. Due to fields mutation or bad password !`,
         );
       if (adv.ah.seq <= inst.ahSeq)
-        return ko(
+        return rejected(
+          inst,
+          adv,
+          emit,
           "auth_failure",
           "auth-failure",
-          `${who} IPSEC-AH : sequence number ${adv.ah.seq} already proceeded (local ${inst.ahSeq})`,
+          `(${inst.name}) IPSEC-AH : sequence number ${adv.ah.seq} already proceeded (local ${inst.ahSeq})`,
         );
       inst.ahSeq = adv.ah.seq;
     }
@@ -98,26 +122,47 @@ export function checkAdvert(
         instance: inst.name,
         from: adv.from,
         code: "bad-interval",
-        message: `${who} advertisement interval mismatch mine=${p.advertIntCs / 100} sec rcv'd=${adv.advertIntCs / 100} sec (from ${adv.from})`,
+        message: `(${inst.name}) advertisement interval mismatch mine=${p.advertIntCs / 100} sec rcv'd=${adv.advertIntCs / 100} sec (from ${adv.from})`,
       });
       return "drop";
     }
   }
   // a multicast instance takes multicast adverts, a unicast one unicast adverts
   if ((adv.to === p.mcastGroup || isMulticast(adv.to)) === p.unicast)
-    return ko(
+    return rejected(
+      inst,
+      adv,
+      emit,
       "addr_list_err",
       "wrong-destination",
-      `${who} Expected ${p.unicast ? "un" : "mult"}icast packet but received ${p.unicast ? "mult" : "un"}icast packet`,
+      `(${inst.name}) Expected ${p.unicast ? "un" : "mult"}icast packet but received ${p.unicast ? "mult" : "un"}icast packet`,
     );
   // owner_ignore_adverts (always in strict mode): the owner does not listen
   if (p.ownerIgnoreAdverts && inst.effectivePriority === PRIO_OWNER) return "drop";
   s.advert_rcvd++;
   if (adv.addresses.length !== p.vips.length) s.addr_list_err++;
   else if (checkVipAddr) {
-    if (!adv.addresses.every((a) => inst.vipKeys.has(a))) s.addr_list_err++;
+    for (const a of adv.addresses)
+      if (!inst.vipKeys.has(a)) {
+        s.addr_list_err++;
+        break;
+      }
   }
   if (p.unicast && p.checkUnicastSrc && !inst.peerKeys.has(adv.from)) return "ko";
   if (adv.priority === 0) s.pri_zero_rcvd++;
   return "ok";
+}
+
+function rejected(
+  inst: CheckedInstance,
+  adv: ReceivedAdvert,
+  emit: (e: RxError) => void,
+  stat: keyof VrrpStats,
+  code: string,
+  message: string,
+): "ko" {
+  inst.stats[stat]++;
+  if (code === "bad-ttl" || code === "bad-version") inst.lastProtoError = code;
+  emit({ type: "rx-error", instance: inst.name, from: adv.from, code, message: `${message} (from ${adv.from})` });
+  return "ko";
 }

@@ -75,7 +75,7 @@ type WantState = "BACKUP" | "MASTER" | "FAULT";
 type DownCause = "no-advert" | "priority-zero" | "preempt";
 
 /** what pollActions returns when there is nothing: shared, never written */
-const NO_ACTIONS: readonly Action[] = Object.freeze([]);
+export const NO_ACTIONS: readonly Action[] = Object.freeze([]);
 
 /** The timers, in the order timers due together fire (GARPs before a state change). */
 const TIMERS = ["garp", "lowerPrioGarp", "garpRefresh", "masterDown", "advert"] as const;
@@ -143,6 +143,8 @@ export class Instance {
   private rogueAdverIntCs = 0;
   /** which priority-0 / lower-priority adverts a master answers (answer-budget.ts) */
   private readonly answers = new AnswerBudget();
+  /** checkAdvert's sink for rejections, made once rather than per advert (issue 20) */
+  private readonly emitRxError = (e: Action): void => this.emit(e);
   private out: Action[] = [];
   /** IPv4 identification of the last advert (keepalived vrrp->ip_id) */
   private ipId = 0;
@@ -399,7 +401,7 @@ export class Instance {
 
   /** vrrp_check_packet (check-advert.ts) */
   check(adv: ReceivedAdvert, checkVipAddr: boolean): "ok" | "ko" | "drop" {
-    return checkAdvert(this, adv, checkVipAddr, (e) => this.emit(e));
+    return checkAdvert(this, adv, checkVipAddr, this.emitRxError);
   }
 
   /** vrrp_state_backup */

@@ -26,7 +26,7 @@
  *   higher_prio_send_advert) arrives then. Over when the peer sends nothing for 3 of its
  *   advert intervals (RFC 5798's own count for "gone"), or we leave MASTER.
  */
-import { compareAddresses } from "./instance";
+import { compareAddresses, NO_ACTIONS } from "./instance";
 import type { InstanceParams } from "./params";
 import { authPassMatches } from "./packet";
 import type { Action, ForeignReason, ReceivedAdvert, VrrpState } from "./types";
@@ -171,7 +171,9 @@ export class Observer {
 
   constructor(private readonly ours: (ifname: string, family: 4 | 6) => number[]) {}
 
-  poll(): Action[] {
+  poll(): readonly Action[] {
+    // nothing observed (the common case): no new array per poll (issue 20)
+    if (this.out.length === 0) return NO_ACTIONS;
     const a = this.out;
     this.out = [];
     return a;

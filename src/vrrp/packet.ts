@@ -39,7 +39,8 @@
  *   auth type and password, interval mismatch, AH sequence numbers, unicast peers.
  */
 import { IPPROTO_AH } from "../base/vrrp";
-import { formatIpv4, formatIpv6, parseIpv4, parseIpv6 } from "../base/ip";
+import { parseIpv4, parseIpv6 } from "../base/ip";
+import { ipv4Text, ipv6Text } from "./address-text";
 import { finish, IPPROTO_VRRP, pseudoHeaderSum, sum16 } from "./checksum";
 
 export { IPPROTO_VRRP } from "./checksum";
@@ -240,7 +241,7 @@ export function decodeAdvert(bytes: Uint8Array, opts: DecodeAdvertOptions): Resu
   const addresses: string[] = new Array(count);
   let off = VRRP_HDR_LEN;
   for (let i = 0; i < count; i++, off += addrLen) {
-    addresses[i] = family === 4 ? formatIpv4(bytes, o + off) : formatIpv6(bytes, o + off);
+    addresses[i] = family === 4 ? ipv4Text(bytes, o + off) : ipv6Text(bytes, o + off);
   }
   const value: DecodedAdvert = {
     version,
@@ -376,6 +377,49 @@ export interface Ipv4Packet {
 }
 
 /**
+ * One decoded IPv4 header. A class, not an object literal: the views (srcBytes,
+ * dstBytes, payload) are made on demand by getters on the prototype, where getters in a
+ * literal were three new closures per packet (issue 20, bench/runtime/advert-alloc.ts).
+ */
+class Ipv4View implements Ipv4Packet {
+  tos: number;
+  id: number;
+  ttl: number;
+  headerChecksum: number;
+  src: string;
+  dst: string;
+  addressSum: number;
+  payloadOffset: number;
+  ah?: AhHeader;
+  constructor(
+    private readonly bytes: Uint8Array,
+    readonly packet: Uint8Array,
+    readonly headerLength: number,
+    readonly totalLength: number,
+    readonly fragment: number,
+    readonly protocol: number,
+  ) {
+    this.tos = bytes[1]!;
+    this.id = (bytes[4]! << 8) | bytes[5]!;
+    this.ttl = bytes[8]!;
+    this.headerChecksum = (bytes[10]! << 8) | bytes[11]!;
+    this.src = ipv4Text(bytes, 12);
+    this.dst = ipv4Text(bytes, 16);
+    this.addressSum = sum16(bytes, 12, 20);
+    this.payloadOffset = headerLength;
+  }
+  get srcBytes(): Uint8Array {
+    return this.bytes.subarray(12, 16);
+  }
+  get dstBytes(): Uint8Array {
+    return this.bytes.subarray(16, 20);
+  }
+  get payload(): Uint8Array {
+    return this.packet.subarray(this.payloadOffset);
+  }
+}
+
+/**
  * Parse what an IPv4 raw socket (protocol 112 or 51) returns: the IPv4 header, an
  * optional AH header and the VRRP message. Checks the IP header (version, IHL, lengths,
  * checksum, no fragment) and, for protocol 51, that the AH header is keepalived's
@@ -400,31 +444,7 @@ export function decodeIpv4Packet(bytes: Uint8Array): Result<Ipv4Packet, Ipv4Erro
   if ((fragment & 0x3fff) !== 0) return fail("bad-ip-header", "IPv4 fragment");
   const protocol = bytes[9]!;
   const packet = len === totalLength ? bytes : bytes.subarray(0, totalLength);
-  const value: Ipv4Packet = {
-    headerLength,
-    tos: bytes[1]!,
-    totalLength,
-    id: (bytes[4]! << 8) | bytes[5]!,
-    fragment,
-    ttl: bytes[8]!,
-    protocol,
-    headerChecksum: (bytes[10]! << 8) | bytes[11]!,
-    src: formatIpv4(bytes, 12),
-    dst: formatIpv4(bytes, 16),
-    // views are made on demand: creating typed-array views dominated the receive path
-    get srcBytes() {
-      return bytes.subarray(12, 16);
-    },
-    get dstBytes() {
-      return bytes.subarray(16, 20);
-    },
-    addressSum: sum16(bytes, 12, 20),
-    packet,
-    payloadOffset: headerLength,
-    get payload() {
-      return packet.subarray(this.payloadOffset);
-    },
-  };
+  const value: Ipv4Packet = new Ipv4View(bytes, packet, headerLength, totalLength, fragment, protocol);
   if (protocol === IPPROTO_VRRP) return { ok: true, value };
   if (protocol !== IPPROTO_AH) return fail("not-vrrp", `IP protocol ${protocol}, expected 112 (VRRP) or 51 (AH)`);
 

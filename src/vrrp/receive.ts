@@ -4,7 +4,8 @@
  * VRRP message with source, destination and hop limit from cmsgs. Structural errors
  * come back as codes (never thrown) so the router can count them (DESIGN.md rule 3).
  */
-import { formatIpv6, parseIpv6 } from "../base/ip";
+import { parseIpv6 } from "../base/ip";
+import { ipv6Text } from "./address-text";
 import { verifyIpv4Ah } from "./ah";
 import { sum16 } from "./checksum";
 import { type DecodedAdvert, decodeAdvert, decodeIpv4Packet } from "./packet";
@@ -75,7 +76,7 @@ export function decodeReceived(rx: RxPacket, checksumDst4?: Uint8Array): Receive
     };
   const adv = decodeAdvert(rx.data, { family: 6, src, dst });
   if (!adv.ok) return { ok: false, error: { ...adv.error, vrid: rx.data[1] } };
-  return { ok: true, value: received(adv.value, formatIpv6(src), formatIpv6(dst), rx.hopLimit ?? -1) };
+  return { ok: true, value: received(adv.value, ipv6Text(src, 0), ipv6Text(dst, 0), rx.hopLimit ?? -1) };
 }
 
 function received(a: DecodedAdvert, from: string, to: string, ttl: number): ReceivedAdvert {

@@ -8,7 +8,7 @@ import type { KeelConfig } from "../config/model";
 import { formatIpv4, formatIpv6, parseIpv4 as ipv4Bytes } from "../base/ip";
 import { IPPROTO_VRRP } from "../base/vrrp";
 import { type CauseDetail, type Hold, faultKey } from "./cause";
-import { Instance, type SyncControl } from "./instance";
+import { Instance, NO_ACTIONS, type SyncControl } from "./instance";
 import { type Before, Observer } from "./observe";
 import { instanceParams } from "./params";
 import { type DecodeFailure, decodeReceived } from "./receive";
@@ -237,14 +237,7 @@ export class VrrpRouter {
     }
     const adv = got.value;
     this.observer.segment.heard(rx.ifname, rx.family, adv.vrid, now); // [wire]
-    const candidates = this.byVrid.get(vridKey(rx.family, adv.vrid));
-    let inst: Instance | undefined;
-    if (candidates)
-      for (const c of candidates)
-        if (c.p.ifname === undefined || c.p.ifname === rx.ifname) {
-          inst = c;
-          break;
-        }
+    const inst = this.onInterface(this.byVrid.get(vridKey(rx.family, adv.vrid)), rx.ifname);
     if (!inst) {
       this.stats.unknown_vrid++;
       this.stats.lastUnknown = { vrid: adv.vrid, ifname: rx.ifname };
@@ -286,7 +279,13 @@ export class VrrpRouter {
     if (d.length < 20 || d[9] !== IPPROTO_VRRP) return undefined;
     const vrid = d[((d[0] ?? 0) & 0x0f) * 4 + 1];
     if (vrid === undefined) return undefined;
-    return this.byVrid.get(vridKey(4, vrid))?.find((i) => i.p.ifname === undefined || i.p.ifname === rx.ifname);
+    return this.onInterface(this.byVrid.get(vridKey(4, vrid)), rx.ifname);
+  }
+
+  /** The first of `candidates` (one VRID and family) on `ifname`; a loop, not a closure per packet. */
+  private onInterface(candidates: readonly Instance[] | undefined, ifname: string): Instance | undefined {
+    if (candidates) for (const c of candidates) if (c.p.ifname === undefined || c.p.ifname === ifname) return c;
+    return undefined;
   }
 
   handleTimeout(now: number): void {
@@ -348,19 +347,26 @@ export class VrrpRouter {
   // ---------------------------------------------------------------------------
   // outputs
 
-  pollActions(): Action[] {
+  pollActions(): readonly Action[] {
     // in the instances' order, as when every instance was polled; one is the common case
     const one = this.pending.size === 1 ? this.pending.values().next().value : undefined;
     if (one) {
-      if (this.instances.get(one.name) === one) this.out.push(...one.pollActions());
+      if (this.instances.get(one.name) === one) this.take(one.pollActions());
     } else if (this.pending.size > 1)
-      for (const inst of this.instances.values()) if (this.pending.has(inst)) this.out.push(...inst.pollActions());
-    this.pending.clear();
-    this.out.push(...this.observer.poll()); // [wire] after the actions they explain
-    if (this.out.length === 0) return [];
+      for (const inst of this.instances.values()) if (this.pending.has(inst)) this.take(inst.pollActions());
+    // JavaScriptCore's Set.clear() makes a new table even when empty (~260 bytes)
+    if (this.pending.size > 0) this.pending.clear();
+    this.take(this.observer.poll()); // [wire] after the actions they explain
+    // nothing to do (most polls): the shared empty list, no new array (issue 20)
+    if (this.out.length === 0) return NO_ACTIONS;
     const out = this.out;
     this.out = [];
     return out;
+  }
+
+  /** Append without spreading: `push(...list)` copies the list into an arguments array. */
+  private take(list: readonly Action[]): void {
+    for (let i = 0; i < list.length; i++) this.out.push(list[i]!);
   }
 
   /** An instance joins this router: its actions come out of pollActions. */

@@ -95,7 +95,7 @@ function master(body = "priority 100", global?: string): { i: Instance; o: Obser
   return { i, o: new Observer(() => [7]), at };
 }
 
-function feed(o: Observer, i: Instance, adv: ReceivedAdvert, now: number): Action[] {
+function feed(o: Observer, i: Instance, adv: ReceivedAdvert, now: number): readonly Action[] {
   const before = { state: i.state, lastTransition: i.lastTransition };
   i.handleAdvert(adv, now);
   o.segment.heard("eth0", 4, adv.vrid, now);
@@ -103,7 +103,7 @@ function feed(o: Observer, i: Instance, adv: ReceivedAdvert, now: number): Actio
   return o.poll();
 }
 
-const observations = (a: Action[]) => a.flatMap((x) => (x.type === "observed" ? [x.observation] : []));
+const observations = (a: readonly Action[]) => a.flatMap((x) => (x.type === "observed" ? [x.observation] : []));
 
 describe("dual master (the side that stays MASTER)", () => {
   test("a lower-priority master: begins, then over once it is silent for 3 of its intervals", () => {

@@ -1,0 +1,112 @@
+/**
+ * Bench (not a test): bytes of JavaScript heap allocated per advert on the engine's hot
+ * paths, in process. A backup hearing an advert (VrrpRouter.handleAdvert, then
+ * pollActions as the driver's pump does) and a master sending one (handleTimeout at each
+ * advert deadline, pollActions, advertPackets: the encode the driver sends from).
+ *
+ *   node_modules/.bin/bun bench/runtime/advert-alloc.ts [--adverts N]
+ *
+ * How it counts: the script re-runs itself with BUN_JSC_useGC=0 (JavaScriptCore then never
+ * collects, so nothing allocated is reused) and reads `bun:jsc` memoryUsage().current (the
+ * heap's committed bytes) before and after N adverts; the difference over N is the
+ * garbage per advert. Committed memory grows in blocks, so N must be large (default
+ * 50,000: ~100 MB at 2 KB). A run of the same loop with an empty body is the baseline (≈ 0).
+ * Why it matters: every wake that allocates arms JavaScriptCore's collection timers and
+ * Bun's GC controller (bench/RESULTS.md "Idle wake-ups"), and garbage paces the eden
+ * collections whose pauses delay the next advert.
+ */
+import { memoryUsage } from "bun:jsc";
+import type { RxPacket } from "../../src/vrrp/router";
+import { VrrpRouter } from "../../src/vrrp/router";
+import { advertPackets } from "../../src/vrrp/transmit";
+import type { AdvertOut } from "../../src/vrrp/types";
+import { configFromText, globalDefs, vrrpInstance } from "../../test/sim/harness";
+
+if (process.env.BUN_JSC_useGC !== "0") {
+  const child = Bun.spawnSync([process.execPath, ...process.argv.slice(1)], {
+    env: { ...process.env, BUN_JSC_useGC: "0" },
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  process.exit(child.exitCode ?? 1);
+}
+
+const at = process.argv.indexOf("--adverts");
+const N = at > 0 ? Number(process.argv[at + 1]) : 50_000;
+
+const host = { interfaceAddress: (_: string, f: 4 | 6) => (f === 4 ? "10.0.0.2" : "fe80::2") };
+
+function bytesPer(label: string, n: number, step: (i: number) => void): number {
+  // warm-up: the JIT's own allocations and first-use caches are not per advert
+  for (let i = 0; i < 20_000; i++) step(i);
+  const before = memoryUsage().current;
+  for (let i = 0; i < n; i++) step(20_000 + i);
+  const per = (memoryUsage().current - before) / n;
+  console.log(`  ${label}: ${per.toFixed(1)} bytes per advert`);
+  return per;
+}
+
+function router(priority: number, family: 4 | 6): VrrpRouter {
+  const r = new VrrpRouter(
+    configFromText(`${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority, family })}`, "bench"),
+    host,
+  );
+  r.start(0);
+  return r;
+}
+
+function wire(family: 4 | 6): RxPacket {
+  const ad: AdvertOut = {
+    instance: "x",
+    ifname: "eth0",
+    family,
+    version: 3,
+    vrid: 1,
+    priority: 200,
+    advertIntCs: 100,
+    addresses: [family === 4 ? "192.168.1.1" : "2001:db8::1"],
+    destinations: [family === 4 ? "224.0.0.18" : "ff02::12"],
+    unicast: false,
+    ipId: 1,
+    seq: 0,
+  };
+  const src = family === 4 ? "10.0.0.1" : "fe80::1";
+  const [pkt] = advertPackets(ad, src);
+  if (!pkt) throw new Error("no packet");
+  return family === 4
+    ? { ifname: "eth0", family: 4, data: pkt.data }
+    : { ifname: "eth0", family: 6, data: pkt.data, src, dst: pkt.dst, hopLimit: 255 };
+}
+
+console.log(`JavaScript heap allocated per advert (BUN_JSC_useGC=0, ${N.toLocaleString("en")} adverts each):`);
+bytesPer("baseline: an empty loop          ", N, () => {});
+
+for (const family of [4, 6] as const) {
+  const backup = router(100, family);
+  const rx = wire(family);
+  bytesPer(`IPv${family} backup: handleAdvert + poll`, N, (i) => {
+    backup.handleAdvert(rx, i * 1000);
+    backup.pollActions();
+  });
+  const inst = [...backup.instances.values()][0];
+  if (inst?.state !== "BACKUP" || inst.stats.advert_rcvd < N)
+    throw new Error(`IPv${family}: the backup did not take the adverts`);
+}
+
+for (const family of [4, 6] as const) {
+  const master = router(200, family);
+  let now = 0;
+  let sent = 0;
+  // run to MASTER first (Master_Down_Interval), then one advert deadline per step
+  for (let t = 0; t < 10_000; t += 10) master.handleTimeout(t);
+  master.pollActions();
+  now = 10_000;
+  const src = family === 4 ? "10.0.0.2" : "fe80::2";
+  bytesPer(`IPv${family} master: timeout + encode  `, N, () => {
+    now += 1000;
+    master.handleTimeout(now);
+    const acts = master.pollActions();
+    for (const a of acts) if (a.type === "send-advert") sent += advertPackets(a.advert, src).length;
+  });
+  if (sent < N) throw new Error(`IPv${family}: the master sent ${sent} adverts in ${N} deadlines`);
+}
