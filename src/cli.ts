@@ -215,11 +215,13 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   // -s names the namespace before the file is read: enter it first, so the checks of the
   // interfaces the file names look where keel will run (a failure is reported below, once)
   const early = str(opts.get("namespace"));
+  let earlyFailed = false;
   if (early !== undefined && opts.get("config-test") === undefined && validNamespaceName(early))
     try {
       (await import("../native-bindings/netns")).enterNetNamespace(early);
     } catch {
       // enterPlannedRun reports it
+      earlyFailed = true;
     }
   const result = load();
 
@@ -244,15 +246,19 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return violation ? EXIT_CONFIG_TEST_SECURITY : e > 0 ? EXIT_CONFIG_TEST : EXIT_OK;
   }
 
-  for (const l of renderDiagnostics(result.diagnostics)) out.err(`${l}\n`);
+  for (const l of renderDiagnostics(result.diagnostics))
+    if (!earlyFailed || !l.includes("[unknown-interface]")) out.err(`${l}\n`);
   // keepalived 2.2.7 without dynamic_interfaces: a missing interface stops the VRRP process
   // with KEEPALIVED_EXIT_CONFIG, and the parent with it (vrrp_daemon.c start_vrrp)
   const missingIf = result.diagnostics.kinds.get("error[unknown-interface]")?.count ?? 0;
   if (missingIf > 0 && missingIf === result.diagnostics.errorCount) {
-    out.err("Non-existent interface specified in configuration\n");
-    return EXIT_CONFIG_STOP;
-  }
-  if (result.diagnostics.errorCount > 0) {
+    // interfaces looked for outside -s's namespace, which could not be entered: its error
+    // (enterPlannedRun's, exit 1) comes first, as keepalived enters it before the file
+    if (!earlyFailed) {
+      out.err("Non-existent interface specified in configuration\n");
+      return EXIT_CONFIG_STOP;
+    }
+  } else if (result.diagnostics.errorCount > 0) {
     out.err(`keel: ${file}: not starting with configuration errors (check with keel -t -f ${file})\n`);
     return EXIT_NO_CONFIG;
   }
