@@ -38,7 +38,9 @@ export function checkGlobal(config: KeelConfig, c: Ctx, host: HostFacts): void {
   if (kind === "other")
     c.error(kw("config_save_dir"), "missing-directory", `config_save_dir ${save} exists and is not a directory`);
   else if (save !== undefined && kind === "missing") {
-    const parent = save.replace(/\/+$/, "").replace(/\/[^/]*$/, "") || "/";
+    // a relative name without a slash is made in the working directory (mkdir(2) of the name)
+    const trimmed = save.replace(/\/+$/, "");
+    const parent = trimmed.includes("/") ? trimmed.replace(/\/[^/]*$/, "") || "/" : ".";
     if (host.pathKind?.(parent) === "missing")
       c.error(
         kw("config_save_dir"),
