@@ -2,7 +2,7 @@
  * Runs INSIDE the IPVS VM, called by lvs-e2e.ts at its end: KEEPALIVED-MIB's checker part
  * end to end, keel against keepalived 2.2.7 on the same config (the fixture
  * test/fixtures/snmp/checker-lvs.conf: one NAT service, a real server whose MISC_CHECK
- * passes, one whose fails) in their own namespace (its own IPVS table), one after the
+ * passes, one whose fails once the AgentX session is open) in their own namespace (its own IPVS table), one after the
  * other, through one snmpd (the AgentX master; community `private` writes):
  * - `snmpwalk` of the checker subtree gives the same lines from both, settled (the first
  *   server up, the second down);
@@ -14,7 +14,7 @@
  *   server, now down; virtualServerQuorumStateChange with the quorum stopping(3)) are the
  *   same from both (sysUpTime.0 left out).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { finish, ko, ok, sh } from "./report";
 
@@ -64,11 +64,26 @@ async function readTraps(out: ReadableStream<Uint8Array>): Promise<void> {
 }
 const QUORUM_STOPPING = `${CHECK}.3.1.23 = INTEGER: 3`;
 
-/** One daemon on the config: settled walk, the weight set, ipvsadm, the walk after and the stop's traps. */
-async function one(name: string, argv: string[]): Promise<Seen | undefined> {
+/**
+ * One daemon on the config: settled walk, the weight set, ipvsadm, the walk after and the stop's traps.
+ * The second server's check passes while `rs2Up` exists: it is removed once the subagent
+ * serves that server as up, so its first failure (and its trap) comes after the AgentX
+ * session is open whichever daemon starts faster (a failure before it sends no trap).
+ */
+async function one(name: string, argv: string[], rs2Up: string): Promise<Seen | undefined> {
   const started = trapLines.length;
+  writeFileSync(rs2Up, "");
   const p = Bun.spawn(["ip", "netns", "exec", NS, ...argv], { stdout: "pipe", stderr: "pipe" });
   try {
+    const registered = await until(
+      () => snmp("snmpwalk", `-c public 127.0.0.1 ${CHECK}.4.1.6`).includes(`${CHECK}.4.1.6.1.2 = INTEGER: 1`),
+      240_000,
+    );
+    rmSync(rs2Up, { force: true });
+    if (!registered) {
+      ko(`${name}: the subagent never served the second real server as up`);
+      return undefined;
+    }
     // settled: the first server up, the second down, the quorum up (keepalived's checks flap
     // under emulation, MISC_CHECK's timeout being delay_loop's 1 s: every walk waits for these)
     const settled = [
@@ -82,7 +97,7 @@ async function one(name: string, argv: string[]): Promise<Seen | undefined> {
     // of the state as it is then, so a walk made while a check changed a server reads the
     // service's columns (virtualServerRealServersUp) before the change and the real server
     // rows after it: one keel walk showed RealServersUp 2 beside rows with one server up,
-    // both servers being alive at the start (no alpha) until /bin/false's first failure.
+    // both servers being alive at the start (no alpha) until the second's first failure.
     // keepalived reads its live state the same way; two equal walks in a row prove that
     // none straddled a change.
     let last: string[] = [];
@@ -204,7 +219,13 @@ export async function snmpCheckerBlock(repo: string, keel: string): Promise<void
   try {
     const conf = join(dir, "checker.conf");
     const fixture = readFileSync(join(repo, "test/fixtures/snmp/checker-lvs.conf"), "utf8");
-    writeFileSync(conf, fixture.replace("/run/agentx.sock", agentx));
+    const rs2Up = join(dir, "rs2-up");
+    writeFileSync(
+      conf,
+      fixture
+        .replace("/run/agentx.sock", agentx)
+        .replace("misc_path /bin/false", `misc_path "/usr/bin/test -e ${rs2Up}"`),
+    );
     const pids = (who: string) => [
       "-p",
       `${dir}/${who}.pid`,
@@ -215,19 +236,12 @@ export async function snmpCheckerBlock(repo: string, keel: string): Promise<void
       "-b",
       `${dir}/${who}-b.pid`,
     ];
-    const ka = await one("keepalived", ["keepalived", "-n", "-l", "-D", "-G", "-f", conf, ...pids("ka")]);
-    const kl = await one("keel", [
-      keel,
-      "-n",
-      "-l",
-      "-D",
-      "-G",
-      "-f",
-      conf,
-      ...pids("keel"),
-      "--control-socket",
-      `${dir}/keel.sock`,
-    ]);
+    const ka = await one("keepalived", ["keepalived", "-n", "-l", "-D", "-G", "-f", conf, ...pids("ka")], rs2Up);
+    const kl = await one(
+      "keel",
+      [keel, "-n", "-l", "-D", "-G", "-f", conf, ...pids("keel"), "--control-socket", `${dir}/keel.sock`],
+      rs2Up,
+    );
     if (!ka || !kl) return;
     const same = (a: string[], b: string[]) => JSON.stringify(a) === JSON.stringify(b);
     if (same(kl.walk, ka.walk) && kl.walk.length > 50)
