@@ -34,13 +34,20 @@ export function checkGlobal(config: KeelConfig, c: Ctx, host: HostFacts): void {
   // keepalived 2.2.7 global_parser.c config_save_dir_handler: a missing directory is made
   // (0700) if its parent exists; a path that is no directory is an error, and nothing is saved
   const save = g.configSaveDir;
-  const kind = save === undefined ? undefined : host.pathKind?.(save);
+  if (save !== undefined && !save.startsWith("/"))
+    // lib/parser.c: keepalived parses with its working directory in the file's directory
+    // (where config_save_dir_handler makes it), then copies the file into it from its own
+    // working directory (`cp: cannot create regular file 'DIR/keepalived.conf.PID.0'`)
+    c.warning(
+      kw("config_save_dir"),
+      "relative-path",
+      `config_save_dir ${save} is a relative path: keepalived makes it beside the configuration file but saves into it from its working directory, keel from its working directory; give an absolute path`,
+    );
+  const kind = save === undefined || !save.startsWith("/") ? undefined : host.pathKind?.(save);
   if (kind === "other")
     c.error(kw("config_save_dir"), "missing-directory", `config_save_dir ${save} exists and is not a directory`);
   else if (save !== undefined && kind === "missing") {
-    // a relative name without a slash is made in the working directory (mkdir(2) of the name)
-    const trimmed = save.replace(/\/+$/, "");
-    const parent = trimmed.includes("/") ? trimmed.replace(/\/[^/]*$/, "") || "/" : ".";
+    const parent = save.replace(/\/+$/, "").replace(/\/[^/]*$/, "") || "/";
     if (host.pathKind?.(parent) === "missing")
       c.error(
         kw("config_save_dir"),

@@ -11,7 +11,7 @@ import { memorySource } from "../../../src/config/source";
 
 const host: HostFacts = {
   interfaceExists: () => true,
-  pathKind: (p) => (p === "/tmp" || p === "." ? "directory" : p === "/tmp/file" ? "other" : "missing"),
+  pathKind: (p) => (p === "/tmp" ? "directory" : p === "/tmp/file" ? "other" : "missing"),
 };
 
 function check(text: string) {
@@ -179,8 +179,11 @@ test("config_save_dir: errors as keepalived's config_save_dir_handler reports th
   // its parent (/tmp) exists: keepalived (and keel) make it at start
   expect(check("global_defs {\n  config_save_dir /tmp/saved\n}\n").lines).toEqual([]);
   expect(check("global_defs {\n  config_save_dir /tmp\n}\n").lines).toEqual([]);
-  // a relative name without a slash is made in the working directory, which exists
-  expect(check("global_defs {\n  config_save_dir saved\n}\n").lines).toEqual([]);
+  // a relative name: keepalived makes it beside the file and copies into it from its
+  // working directory (its own `cp` fails then): a warning, never an error
+  expect(check("global_defs {\n  config_save_dir saved\n}\n").lines).toEqual([
+    "/mem/k.conf:2:3: warning[relative-path]: config_save_dir saved is a relative path: keepalived makes it beside the configuration file but saves into it from its working directory, keel from its working directory; give an absolute path",
+  ]);
 });
 
 test("a script's own unknown user is reported as keepalived drops the script (lib/notify.c set_script_uid_gid)", () => {
