@@ -60,6 +60,10 @@ function track(t: KernelTimer, on: boolean): void {
   else if (before > 0 && armed.size === 0) keepAlive?.unref();
 }
 
+/** the timers one signal found due, reused: fired in deadline order, not in the order they were armed */
+const due: KernelTimer[] = [];
+const byDeadline = (a: KernelTimer, b: KernelTimer) => a.deadline - b.deadline;
+
 function onSignal(): void {
   if (armed.size === 0) return;
   const perf = performance.now();
@@ -67,7 +71,18 @@ function onSignal(): void {
   for (const t of armed) {
     if (perf < t.near) continue;
     if (mono < 0) mono = monotonicMs();
-    if (mono >= t.deadline) t.fire();
+    if (mono >= t.deadline) due.push(t);
+  }
+  // a signal read late (a loaded machine) finds several due: the earliest deadline first,
+  // as setTimeout runs them
+  if (due.length > 1) due.sort(byDeadline);
+  try {
+    for (const t of due) {
+      // an earlier callback of this signal may have cleared or re-armed it
+      if (armed.has(t) && mono >= t.deadline) t.fire();
+    }
+  } finally {
+    due.length = 0;
   }
 }
 

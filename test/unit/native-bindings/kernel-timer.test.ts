@@ -70,3 +70,19 @@ test("kernelTimers: clearing a handle that fired leaves its reused timer armed",
   });
   expect(order).toEqual([1, 2]);
 });
+
+test("kernelTimers: found due together (the loop was busy), they fire in deadline order", async () => {
+  const timers = kernelTimers();
+  const order: number[] = [];
+  await new Promise<void>((resolve) => {
+    timers.set(() => {
+      order.push(2);
+      resolve();
+    }, 10);
+    timers.set(() => order.push(1), 2);
+    // both deadlines pass before the loop reads the signal: one read finds both due
+    const end = performance.now() + 30;
+    while (performance.now() < end) {}
+  });
+  expect(order).toEqual([1, 2]);
+});
