@@ -141,7 +141,10 @@ for (const [vrrpKind, peerKind] of pairs)
       await master.proc.waitFor(/\(VI_1\) Entering MASTER STATE/, 20_000);
       const backup = start(lab, "keel", "h2", GLOBAL + instance({ priority: 100 }));
       await backup.proc.waitFor(/\(VI_1\) Entering BACKUP STATE/);
-      expect(holders(lab, VIP)).toEqual(["h1"]);
+      // keepalived logs "Entering MASTER STATE" before its netlink request adds the VIP
+      // (vrrp_state_become_master → vrrp_handle_ipaddress): at load the backup can be
+      // BACKUP before the address is there, so wait for the address, not for a line
+      await eventually(() => expect(holders(lab, VIP)).toEqual(["h1"]));
 
       const from = master.proc.lines.length;
       await kill(lab, peer);
