@@ -14,9 +14,9 @@
  * inside the send; no ack means a kernel without CONFIG_PROC_EVENTS (keepalived: "the
  * kernel does not support proc events").
  */
-import { ptr } from "bun:ffi";
-import { EAGAIN, EINTR, errno, SyscallError } from "./errno";
+import { EINTR, errno, SyscallError } from "./errno";
 import { libc } from "./libc";
+import { NetlinkReceiver } from "./netlink-recv";
 import {
   CN_IDX_PROC,
   decodeProcEvents,
@@ -34,7 +34,6 @@ const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
-const MSG_DONTWAIT = 0x40;
 const POLLIN = 0x1;
 const ETIMEDOUT = 110;
 const BUF = 4096; // one event is 16 + 20 + 40 bytes; the kernel sends one per datagram
@@ -46,17 +45,13 @@ export interface RcvBufOption {
 
 export class ProcConnector {
   private closed = false;
-  private readonly buf = Buffer.alloc(BUF);
-  private readonly name = Buffer.alloc(12);
-  private readonly iov = Buffer.alloc(16);
-  private readonly msghdr = Buffer.alloc(56);
+  private readonly rx: NetlinkReceiver;
 
   private constructor(
     readonly fd: number,
     readonly portId: number,
   ) {
-    this.iov.writeBigUInt64LE(BigInt(ptr(this.buf)), 0);
-    this.iov.writeBigUInt64LE(BigInt(BUF), 8);
+    this.rx = new NetlinkReceiver(fd, BUF, "recvmsg(NETLINK_CONNECTOR)");
   }
 
   /**
@@ -104,23 +99,8 @@ export class ProcConnector {
    * Throws SyscallError: ENOBUFS when the kernel dropped events (the queue overflowed).
    */
   recv(): ProcEvent[] | undefined {
-    const h = this.msghdr;
-    for (;;) {
-      h.fill(0);
-      h.writeBigUInt64LE(BigInt(ptr(this.name)), 0);
-      h.writeUInt32LE(12, 8);
-      h.writeBigUInt64LE(BigInt(ptr(this.iov)), 16);
-      h.writeBigUInt64LE(1n, 24);
-      const n = libc.recvmsg(this.fd, h, MSG_DONTWAIT);
-      if (n < 0n) {
-        const e = errno();
-        if (e === EINTR) continue;
-        if (e === EAGAIN) return undefined;
-        throw new SyscallError("recvmsg(NETLINK_CONNECTOR)", e);
-      }
-      if (this.name.readUInt32LE(4) !== 0) continue; // keepalived: only what the kernel sent
-      return decodeProcEvents(new Uint8Array(this.buf.buffer, this.buf.byteOffset, Number(n)).slice());
-    }
+    const d = this.rx.recv();
+    return d === undefined ? undefined : decodeProcEvents(d);
   }
 
   /** Unsubscribe (best effort, as keepalived's end_process_monitor) and close. */

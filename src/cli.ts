@@ -165,6 +165,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const { resolve } = await import("node:path");
   const { renderDiagnostics } = await import("./config/diagnostics");
   const { formatOf, loadConfig } = await import("./config/load");
+  const { localHost } = await import("./config/parse");
   const { Origins } = await import("./config/origins");
   const { validNamespaceName } = await import("./runtime/run-paths");
   // a background daemon (src/runtime/background.ts) tells its starter what goes wrong
@@ -192,12 +193,17 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   // loaded before the first read, or right after the first advert (a reload finds it there)
   let lint = deferHostWarnings ? undefined : await import("./lint");
   let hostWarningsLater: (() => Promise<void>) | undefined;
+  // -s's namespace could not be entered (below): the interfaces here are not the ones keel
+  // would run with, so none is looked up, and its error (enterPlannedRun's, exit 1) is the
+  // one said, as keepalived enters the namespace before it reads the file
+  let notEntered = false;
   const load = () => {
     const r = loadConfig(file, {
       format: format as ConfigFormat | undefined,
       configId: str(opts.get("config-id")),
       // -t wants only the diagnostics: the vrrp_scripts as packed columns (issue 14)
       packScripts: test !== undefined,
+      host: notEntered ? { ...localHost, interfaceExists: () => undefined } : localHost,
     });
     if (opts.has("all-config")) missingFiles = allConfig(r.diagnostics);
     const origins = formatOf(file, format) === "toml" ? new Origins() : r.origins;
@@ -215,13 +221,12 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   // -s names the namespace before the file is read: enter it first, so the checks of the
   // interfaces the file names look where keel will run (a failure is reported below, once)
   const early = str(opts.get("namespace"));
-  let earlyFailed = false;
   if (early !== undefined && opts.get("config-test") === undefined && validNamespaceName(early))
     try {
       (await import("../native-bindings/netns")).enterNetNamespace(early);
     } catch {
       // enterPlannedRun reports it
-      earlyFailed = true;
+      notEntered = true;
     }
   const result = load();
 
@@ -246,19 +251,15 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     return violation ? EXIT_CONFIG_TEST_SECURITY : e > 0 ? EXIT_CONFIG_TEST : EXIT_OK;
   }
 
-  for (const l of renderDiagnostics(result.diagnostics))
-    if (!earlyFailed || !l.includes("[unknown-interface]")) out.err(`${l}\n`);
+  for (const l of renderDiagnostics(result.diagnostics)) out.err(`${l}\n`);
   // keepalived 2.2.7 without dynamic_interfaces: a missing interface stops the VRRP process
   // with KEEPALIVED_EXIT_CONFIG, and the parent with it (vrrp_daemon.c start_vrrp)
   const missingIf = result.diagnostics.kinds.get("error[unknown-interface]")?.count ?? 0;
   if (missingIf > 0 && missingIf === result.diagnostics.errorCount) {
-    // interfaces looked for outside -s's namespace, which could not be entered: its error
-    // (enterPlannedRun's, exit 1) comes first, as keepalived enters it before the file
-    if (!earlyFailed) {
-      out.err("Non-existent interface specified in configuration\n");
-      return EXIT_CONFIG_STOP;
-    }
-  } else if (result.diagnostics.errorCount > 0) {
+    out.err("Non-existent interface specified in configuration\n");
+    return EXIT_CONFIG_STOP;
+  }
+  if (result.diagnostics.errorCount > 0) {
     out.err(`keel: ${file}: not starting with configuration errors (check with keel -t -f ${file})\n`);
     return EXIT_NO_CONFIG;
   }

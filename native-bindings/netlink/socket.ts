@@ -13,9 +13,9 @@
  * NLMSGERR_ATTR_MSG) and NETLINK_CAP_ACK (error replies echo only the request's
  * header, not the whole request).
  */
-import { ptr } from "bun:ffi";
-import { EAGAIN, EINTR, errno, SyscallError } from "../errno";
+import { EINTR, errno, SyscallError } from "../errno";
 import { libc } from "../libc";
+import { NetlinkReceiver } from "../netlink-recv";
 import { decodeAck, type NlMessage, parseMessages } from "./codec";
 import * as K from "./constants";
 import { EBADMSG, EMSGSIZE, ETIMEDOUT, NetlinkError } from "./error";
@@ -57,11 +57,7 @@ export class NetlinkSocket {
   readonly portId: number;
   private seq: number;
   private closed = false;
-  // kept referenced: the kernel writes into them through raw pointers
-  private readonly buf = Buffer.alloc(RECV_BUF);
-  private readonly name = Buffer.alloc(12);
-  private readonly iov = Buffer.alloc(16);
-  private readonly msghdr = Buffer.alloc(56);
+  private readonly rx: NetlinkReceiver;
   private readonly pollfd = Buffer.alloc(8);
   private readonly kernel = Buffer.alloc(12);
 
@@ -70,8 +66,7 @@ export class NetlinkSocket {
     this.portId = portId;
     this.seq = Math.floor(Date.now() / 1000) >>> 0;
     this.kernel.writeUInt16LE(K.AF_NETLINK, 0); // sockaddr_nl { AF_NETLINK, 0, pid 0 (kernel), groups 0 }
-    this.iov.writeBigUInt64LE(BigInt(ptr(this.buf)), 0);
-    this.iov.writeBigUInt64LE(BigInt(RECV_BUF), 8);
+    this.rx = new NetlinkReceiver(fd, RECV_BUF, "recvmsg(AF_NETLINK)");
     this.pollfd.writeInt32LE(fd, 0);
     this.pollfd.writeInt16LE(POLLIN, 4);
   }
@@ -134,27 +129,10 @@ export class NetlinkSocket {
    */
   recv(): Uint8Array | undefined {
     this.assertOpen();
-    const h = this.msghdr;
-    for (;;) {
-      // msg_name / msg_namelen / msg_iov / msg_iovlen / msg_control / msg_controllen / msg_flags,
-      // reset before every call (the kernel rewrites the lengths)
-      h.fill(0);
-      h.writeBigUInt64LE(BigInt(ptr(this.name)), 0);
-      h.writeUInt32LE(12, 8);
-      h.writeBigUInt64LE(BigInt(ptr(this.iov)), 16);
-      h.writeBigUInt64LE(1n, 24);
-      const n = libc.recvmsg(this.fd, h, K.MSG_DONTWAIT);
-      if (n < 0n) {
-        const e = errno();
-        if (e === EINTR) continue;
-        if (e === EAGAIN) return undefined;
-        throw new SyscallError("recvmsg(AF_NETLINK)", e);
-      }
-      if (this.name.readUInt32LE(4) !== 0) continue; // not from the kernel
-      if (h.readInt32LE(48) & K.MSG_TRUNC)
-        throw new SyscallError("recvmsg(AF_NETLINK)", EMSGSIZE, "datagram larger than the receive buffer");
-      return new Uint8Array(this.buf.buffer, this.buf.byteOffset, Number(n)).slice();
-    }
+    const d = this.rx.recv();
+    if (d !== undefined && this.rx.truncated)
+      throw new SyscallError("recvmsg(AF_NETLINK)", EMSGSIZE, "datagram larger than the receive buffer");
+    return d;
   }
 
   /** poll() this fd for readability, at most `ms`; true when readable. */

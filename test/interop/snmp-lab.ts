@@ -1,12 +1,14 @@
 /**
  * Debian's net-snmp in a lab host, for the SNMP tests: `snmpd` as the AgentX master agent
  * (on a unix socket in the host's temp dir, SNMP on 127.0.0.1:1161 inside the namespace),
- * `snmptrapd` receiving its traps on 127.0.0.1:1162 and printing them numerically, and
- * `snmpwalk`/`snmpbulkwalk` to read, `snmpset` (community `private`) to write. No MIB files are loaded (MIBS empty), so every line
- * is numeric (-On) and strings show as net-snmp prints them without a MIB.
+ * `snmptrapd` receiving its traps on 127.0.0.1:1162 and printing them numerically (both as
+ * net-snmp.ts sets them up), and `snmpwalk`/`snmpbulkwalk` to read, `snmpset` (community
+ * `private`) to write. No MIB files are loaded (MIBS empty), so every line is numeric
+ * (-On) and strings show as net-snmp prints them without a MIB.
  */
 import { join } from "node:path";
 import type { Lab, Proc } from "../netns/harness";
+import { SNMPTRAPD_CONF, snmpdArgv, snmpdConf, snmptrapdArgv, trapVarbinds } from "./net-snmp";
 
 /**
  * What may differ, and why: the version string (keepalived's own); isAdvertised of the
@@ -22,7 +24,6 @@ export function normalise(lines: string[]): string[] {
 }
 
 const SNMP_PORT = 1161;
-const TRAP_PORT = 1162;
 
 export interface Trap {
   /** snmpTrapOID.0's value, e.g. ".1.3.6.1.4.1.9586.100.5.2.10.0.2" */
@@ -44,52 +45,25 @@ export class SnmpLab {
   ) {
     this.dir = lab.tmpdir(host);
     this.agentx = join(this.dir, "agentx.sock");
-    lab.file(
-      `${host}-snmpd.conf`,
-      [
-        "master agentx",
-        `agentXSocket unix:${this.agentx}`,
-        `agentaddress udp:127.0.0.1:${SNMP_PORT}`,
-        "rocommunity public 127.0.0.1",
-        "rwcommunity private 127.0.0.1",
-        `trap2sink 127.0.0.1:${TRAP_PORT} public`,
-        "",
-      ].join("\n"),
-    );
-    lab.file(`${host}-snmptrapd.conf`, "authCommunity log public\n");
+    lab.file(`${host}-snmpd.conf`, snmpdConf({ agentx: this.agentx, port: SNMP_PORT }));
+    lab.file(`${host}-snmptrapd.conf`, SNMPTRAPD_CONF);
   }
 
   /** Start both daemons; resolves once each has said it runs. */
   async start(): Promise<void> {
-    this.trapd = this.lab.spawn(this.host, [
-      "env",
-      "MIBS=",
-      `SNMP_PERSISTENT_DIR=${this.dir}/trapd-state`,
-      "snmptrapd",
-      "-f",
-      "-Lo",
-      "-On",
-      "-C",
-      "-c",
-      join(this.lab.dir, `${this.host}-snmptrapd.conf`),
-      `udp:127.0.0.1:${TRAP_PORT}`,
-    ]);
+    this.trapd = this.lab.spawn(
+      this.host,
+      snmptrapdArgv(join(this.lab.dir, `${this.host}-snmptrapd.conf`), `${this.dir}/trapd-state`),
+    );
     await this.trapd.waitFor(/NET-SNMP version/, 20_000);
     await this.startSnmpd();
   }
 
   async startSnmpd(): Promise<void> {
-    this.snmpd = this.lab.spawn(this.host, [
-      "env",
-      "MIBS=",
-      `SNMP_PERSISTENT_DIR=${this.dir}/snmpd-state`,
-      "snmpd",
-      "-f",
-      "-Lo",
-      "-C",
-      "-c",
-      join(this.lab.dir, `${this.host}-snmpd.conf`),
-    ]);
+    this.snmpd = this.lab.spawn(
+      this.host,
+      snmpdArgv(join(this.lab.dir, `${this.host}-snmpd.conf`), `${this.dir}/snmpd-state`),
+    );
     await this.snmpd.waitFor(/NET-SNMP version/, 20_000);
   }
 
@@ -146,13 +120,9 @@ export class SnmpLab {
 
   /** Every trap snmptrapd printed so far (line index `from` on), in arrival order. */
   traps(from = 0): Trap[] {
-    return this.trapd.lines
-      .slice(from)
-      .filter((l) => l.text.startsWith(".1.3.6.1.2.1.1.3.0 "))
-      .map((l) => {
-        const parts = l.text.split("\t");
-        const trapOid = (parts[1] ?? "").replace(/^.* = OID: /, "");
-        return { trapOid, varbinds: parts.slice(2) };
-      });
+    return this.trapd.lines.slice(from).flatMap((l) => {
+      const vbs = trapVarbinds(l.text);
+      return vbs ? [{ trapOid: (vbs[0] ?? "").replace(/^.* = OID: /, ""), varbinds: vbs.slice(1) }] : [];
+    });
   }
 }

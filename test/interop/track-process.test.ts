@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { peerRcvbuf } from "../../native-bindings/sock-peek";
-import { HOOK_TIMEOUT_MS, KEEL, Lab, Proc, ensureKeel, instance } from "../netns/harness";
+import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, instance } from "../netns/harness";
 
 let lab: Lab;
 let comm: string;
@@ -47,35 +47,6 @@ ${o.ns ? `net_namespace ${o.ns}\n` : ""}vrrp_track_process tp {
   process ${comm}
 }
 ${instance({ priority: 100, vrid: o.vrid, vips: [`10.99.0.${o.vrid}/32`], extra: ["track_process {", "  tp", "}"] })}`;
-}
-
-/** A daemon started in the test's (initial) namespace, stopped by the lab's destroy. */
-function startHere(host: string, cmd: string[]): Proc {
-  const p = new Proc(
-    host,
-    Bun.spawn(cmd, {
-      env: { ...process.env, TMPDIR: lab.tmpdir(host) },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    }),
-  );
-  lab.procs.push(p);
-  return p;
-}
-
-function pidFiles(host: string, what: string): string[] {
-  const d = lab.tmpdir(host);
-  return [
-    "-p",
-    `${d}/${what}.pid`,
-    "-r",
-    `${d}/${what}-vrrp.pid`,
-    "-c",
-    `${d}/${what}-chk.pid`,
-    "-b",
-    `${d}/${what}-bfd.pid`,
-  ];
 }
 
 /** Index of the first line matching `re` at or after `from`, -1 when none. */
@@ -108,22 +79,12 @@ describe("vrrp_track_process follows process events", () => {
   test("keel: events in net_namespace (socket opened before setns), the /proc scan inside a namespace", async () => {
     const ns1 = lab.ns("h1");
     nsDirs.push(`/run/keepalived/${ns1}`, `/run/keel/${ns1}`);
-    const d1 = lab.tmpdir("h1");
-    const evented = startHere("h1", [
-      KEEL,
-      "-n",
-      "-l",
-      "-D",
-      "-G",
-      "-f",
-      lab.file(
-        "h1-tp.conf",
-        conf({ ns: ns1, vrid: 61, rcvbufs: ["process_monitor_rcv_bufs 1000000", "process_monitor_rcv_bufs_force"] }),
-      ),
-      ...pidFiles("h1", "keel"),
-      "--control-socket",
-      `${d1}/keel.sock`,
-    ]);
+    const evented = lab.keel(
+      "h1",
+      conf({ ns: ns1, vrid: 61, rcvbufs: ["process_monitor_rcv_bufs 1000000", "process_monitor_rcv_bufs_force"] }),
+      [],
+      { initialNamespace: true },
+    );
     const scanned = lab.keel("h2", conf({ vrid: 62 }));
     for (const k of [evented, scanned]) {
       await k.waitFor(/Track process tp quorum lost \(0 running\)/);
@@ -171,17 +132,7 @@ describe("vrrp_track_process follows process events", () => {
 
   test("keepalived 2.2.7: follows in net_namespace (opened before setns), errno 111 when started inside", async () => {
     const ns1 = lab.ns("h1");
-    const outer = startHere("h1", [
-      "setsid",
-      "keepalived",
-      "-n",
-      "-l",
-      "-D",
-      "-G",
-      "-f",
-      lab.file("h1-tp-ka.conf", conf({ ns: ns1, vrid: 61 })),
-      ...pidFiles("h1", "ka"),
-    ]);
+    const outer = lab.keepalived("h1", conf({ ns: ns1, vrid: 61 }), [], { initialNamespace: true });
     const inside = lab.keepalived("h2", conf({ vrid: 62 }));
     await outer.waitFor(/proc_events has confirmed it is configured/);
     await inside.waitFor(/Failed to set\/clear process event listen - errno 111/);

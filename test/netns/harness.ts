@@ -143,6 +143,16 @@ export interface LabOptions {
   ipv6?: boolean;
 }
 
+/** Where Lab.keel / Lab.keepalived start a daemon. */
+export interface StartOptions {
+  /**
+   * In the test's own network namespace (the initial one), not the host's: a daemon whose
+   * `net_namespace` names the host's namespace and moves there itself (keepalived and keel
+   * open the process connector before that setns). The host still names its files.
+   */
+  initialNamespace?: boolean;
+}
+
 export class Lab {
   readonly prefix = `kn${process.pid.toString(36)}${Math.random().toString(36).slice(2, 5)}`;
   readonly dir: string;
@@ -244,7 +254,7 @@ export class Lab {
   }
 
   /** Start dist/keel in a host: `keel -n -l -D -G -f CONF ...extra` (console, no syslog, as the keepalived lab). */
-  keel(host: string, conf: string, extra: string[] = [], o: { syslog?: string } = {}): Proc {
+  keel(host: string, conf: string, extra: string[] = [], o: StartOptions & { syslog?: string } = {}): Proc {
     const path = this.file(`${host}.conf`, conf);
     // keepalived writes its signal dumps under TMPDIR: one per host
     const tmp = this.tmpdir(host);
@@ -263,21 +273,7 @@ export class Lab {
       `${tmp}/keel-${n}.sock`,
     ];
     const proc = Bun.spawn(
-      [
-        "ip",
-        "netns",
-        "exec",
-        this.ns(host),
-        KEEL,
-        "-n",
-        "-l",
-        "-D",
-        ...(o.syslog ? [] : ["-G"]),
-        "-f",
-        path,
-        ...pids,
-        ...extra,
-      ],
+      [...this.inHost(host, o), KEEL, "-n", "-l", "-D", ...(o.syslog ? [] : ["-G"]), "-f", path, ...pids, ...extra],
       {
         env: { ...process.env, TMPDIR: tmp, ...(o.syslog ? { KEEL_SYSLOG_SOCKET: o.syslog } : {}) },
         stdin: "ignore",
@@ -296,7 +292,7 @@ export class Lab {
    * console log (-l -D), no syslog (-G), its own pid files and TMPDIR, in a new session
    * so `killGroup` reaches the parent and its VRRP child at once (a crash).
    */
-  keepalived(host: string, conf: string, extra: string[] = [], o: { iproute2?: string } = {}): Proc {
+  keepalived(host: string, conf: string, extra: string[] = [], o: StartOptions & { iproute2?: string } = {}): Proc {
     const path = this.file(`${host}-ka.conf`, conf);
     const d = this.tmpdir(host);
     // fresh pid files per start: a crashed keepalived's VRRP child can linger as a zombie
@@ -306,10 +302,7 @@ export class Lab {
     const proc = Bun.spawn(
       [
         "setsid",
-        "ip",
-        "netns",
-        "exec",
-        this.ns(host),
+        ...this.inHost(host, o),
         ...(o.iproute2 ? withIproute2(o.iproute2) : []),
         "keepalived",
         "-n",
@@ -334,6 +327,11 @@ export class Lab {
     this.procs.push(p);
     this.kas.push(p);
     return p;
+  }
+
+  /** The command prefix that runs a daemon in a host's namespace (none: in the initial one). */
+  private inHost(host: string, o: StartOptions): string[] {
+    return o.initialNamespace ? [] : ["ip", "netns", "exec", this.ns(host)];
   }
 
   /** The last keepalived started in a host. */

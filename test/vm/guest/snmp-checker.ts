@@ -16,6 +16,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { SNMPTRAPD_CONF, snmpdArgv, snmpdConf, snmptrapdArgv, trapVarbinds } from "../../interop/net-snmp";
 import { finish, ko, ok, sh } from "./report";
 
 const CHECK = ".1.3.6.1.4.1.9586.100.5.3";
@@ -59,7 +60,10 @@ async function readTraps(out: ReadableStream<Uint8Array>): Promise<void> {
     rest += new TextDecoder().decode(chunk);
     const lines = rest.split("\n");
     rest = lines.pop() ?? "";
-    for (const l of lines) if (l.startsWith(".1.3.6.1.2.1.1.3.0 ")) trapLines.push(l.split("\t").slice(1).join(" | "));
+    for (const l of lines) {
+      const vbs = trapVarbinds(l);
+      if (vbs) trapLines.push(vbs.join(" | "));
+    }
   }
 }
 const QUORUM_STOPPING = `${CHECK}.3.1.23 = INTEGER: 3`;
@@ -161,61 +165,20 @@ export async function snmpCheckerBlock(repo: string, keel: string): Promise<void
   const dir = mkdtempSync("/tmp/keel-vm-snmp-");
   const agentx = join(dir, "agentx.sock");
   sh(`ip netns add ${NS} && ip -n ${NS} link set lo up`);
-  const snmpdConf = join(dir, "snmpd.conf");
-  writeFileSync(
-    snmpdConf,
-    [
-      "master agentx",
-      `agentXSocket unix:${agentx}`,
-      "agentaddress udp:127.0.0.1:161",
-      "rocommunity public 127.0.0.1",
-      "rwcommunity private 127.0.0.1",
-      // the subagents run under emulation: give them time to answer
-      "agentXTimeout 10",
-      "trap2sink 127.0.0.1:1162 public",
-      "",
-    ].join("\n"),
-  );
-  writeFileSync(join(dir, "snmptrapd.conf"), "authCommunity log public\n");
-  const trapd = Bun.spawn(
-    [
-      "ip",
-      "netns",
-      "exec",
-      NS,
-      "env",
-      "MIBS=",
-      `SNMP_PERSISTENT_DIR=${dir}/trapd`,
-      "snmptrapd",
-      "-f",
-      "-Lo",
-      "-On",
-      "-C",
-      "-c",
-      join(dir, "snmptrapd.conf"),
-      "udp:127.0.0.1:1162",
-    ],
-    { stdout: "pipe", stderr: "ignore" },
-  );
+  const snmpdFile = join(dir, "snmpd.conf");
+  // SNMP on the default port, 161 (snmp() names none); the subagents run under
+  // emulation: give them time to answer
+  writeFileSync(snmpdFile, snmpdConf({ agentx, port: 161, agentxTimeoutS: 10 }));
+  writeFileSync(join(dir, "snmptrapd.conf"), SNMPTRAPD_CONF);
+  const trapd = Bun.spawn(["ip", "netns", "exec", NS, ...snmptrapdArgv(join(dir, "snmptrapd.conf"), `${dir}/trapd`)], {
+    stdout: "pipe",
+    stderr: "ignore",
+  });
   void readTraps(trapd.stdout);
-  const snmpd = Bun.spawn(
-    [
-      "ip",
-      "netns",
-      "exec",
-      NS,
-      "env",
-      "MIBS=",
-      `SNMP_PERSISTENT_DIR=${dir}`,
-      "snmpd",
-      "-f",
-      "-Lo",
-      "-C",
-      "-c",
-      snmpdConf,
-    ],
-    { stdout: "ignore", stderr: "ignore" },
-  );
+  const snmpd = Bun.spawn(["ip", "netns", "exec", NS, ...snmpdArgv(snmpdFile, dir)], {
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   try {
     const conf = join(dir, "checker.conf");
     const fixture = readFileSync(join(repo, "test/fixtures/snmp/checker-lvs.conf"), "utf8");
