@@ -380,6 +380,25 @@ export class Lab {
   }
 
   /**
+   * Resolves once `ip monitor address` in `host` reports events: a marker address on lo is
+   * added until the monitor prints it (then removed). A fixed pause guessed when `ip` had
+   * opened its socket, and at load average 23 an event came before it did (failover.test.ts,
+   * the graceful handover's VIP on the backup was never seen).
+   */
+  private async monitorListening(host: string, mon: Proc): Promise<void> {
+    const marker = "127.0.0.254/32";
+    const seen = () => mon.lines.some((l) => l.text.includes(`inet ${marker}`));
+    const end = performance.now() + 20_000;
+    while (!seen()) {
+      if (performance.now() > end) throw new Error(`${host}: ip monitor reported no address event within 20 s`);
+      this.exec(host, ["ip", "addr", "replace", marker, "dev", "lo"]);
+      await Bun.sleep(50); // how often to look, not a guess at readiness: the loop waits for the line
+      if (!seen()) this.exec(host, ["ip", "addr", "del", marker, "dev", "lo"], { allowFail: true });
+    }
+    this.exec(host, ["ip", "addr", "del", marker, "dev", "lo"], { allowFail: true });
+  }
+
+  /**
    * Watch a host's addresses (`ip monitor address`) and resolve with the time the
    * address appears (or is deleted, with `deleted`). Start it before the event.
    */
@@ -389,8 +408,7 @@ export class Lab {
     opts: { deleted?: boolean; timeoutMs?: number } = {},
   ): Promise<{ wait: () => Promise<number>; stop: () => void }> {
     const mon = this.spawn(host, ["ip", "-o", "monitor", "address"]);
-    // the monitor is listening once it has its socket; give it a moment
-    await Bun.sleep(50);
+    await this.monitorListening(host, mon);
     const esc = addr.replace(/[.:]/g, (c) => `\\${c}`);
     const re = opts.deleted ? new RegExp(`^Deleted .*inet6? ${esc}/`) : new RegExp(`^(?!Deleted).*inet6? ${esc}/`);
     return {
