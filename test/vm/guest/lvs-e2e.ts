@@ -25,7 +25,7 @@
  * Prints "PASS: ..." / "FAIL: ..." and exits 1 on any failure.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { NFT_IPVS_BLOCKS, NFT_IPVS_GLOBALS, nftIpvsAfterStop, nftIpvsBlock } from "./nft-ipvs-e2e";
 import { finish, ko, ok, sh } from "./report";
@@ -254,6 +254,16 @@ function table(port = 80): string[] {
     .map((l) => l.trim().split(/\s+/).slice(1, 4).join(" "))
     .sort();
 }
+/**
+ * Waits for the peer's BFD process to write its pid file (-b): the session's 120 s below
+ * count from there, not from the spawn. Under emulation on a loaded host a keel start took
+ * over a minute in the guest, and the second session's 120 s ran out while its peer was
+ * still starting (it came Up 134 s after the spawn).
+ */
+async function peerBfdStarted(): Promise<void> {
+  await until("rs1's BFD process started (its pid file)", () => existsSync(`${dir}/pb.pid`), 600_000);
+}
+
 async function until(what: string, cond: () => boolean, ms: number): Promise<number | undefined> {
   const t0 = performance.now();
   while (performance.now() - t0 < ms) {
@@ -342,6 +352,7 @@ try {
 
   // BFD_CHECK: the session Up puts rs1 in the :82 service, the peer killed takes it out, back again
   peer = startPeer();
+  await peerBfdStarted();
   const bfdUp = ["10.20.0.11:80 Masq 1"];
   if (
     (await until(
@@ -363,7 +374,9 @@ try {
     ok(
       `BFD peer killed: rs1 left the :82 service after ${Math.round(performance.now() - tb)} ms (Detection Time 1000 ms)`,
     );
+  rmSync(`${dir}/pb.pid`, { force: true });
   peer = startPeer();
+  await peerBfdStarted();
   if (
     (await until(
       "rs1 back in the :82 service (BFD Up)",
