@@ -41,7 +41,11 @@ const traceFd = ((): number | undefined => {
 function mark(text: string): void {
   if (traceFd === undefined) return;
   const { writeSync } = require("node:fs") as typeof import("node:fs");
-  writeSync(traceFd, text);
+  try {
+    writeSync(traceFd, text);
+  } catch {
+    // EBADF while the tracer is off (kernel/trace/trace.c tracing_mark_write): a diagnostic only
+  }
 }
 
 const CLOCK_MONOTONIC = 1;

@@ -23,8 +23,9 @@
  *   node_modules/.bin/bun bench/runtime/advert-trace.ts [--kinds keel,keepalived] [--seconds S] [--rt] [--rounds N]
  *       [--dump FILE] (the raw trace)
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Lab, type Proc, ensureKeel, instance, sh } from "../../test/netns/harness";
+import { EPOLL, type Ev, NAMES, SYS, Tracer, field, kallsym, parse, unmountIfIdle } from "./trace-lib";
 
 const argv = process.argv;
 const opt = (name: string) => {
@@ -38,100 +39,6 @@ const KINDS = (opt("kinds") ?? "keel,keepalived").split(",") as Kind[];
 const DUMP = opt("dump");
 const INSTANCES = 10;
 type Kind = "keel" | "keepalived";
-
-const TRACEFS = "/tmp/hjit-advert-trace-fs";
-const SYS = { sendto: 44, sendmsg: 46, epoll_wait: 232, epoll_pwait: 281, epoll_pwait2: 441 } as const;
-const EPOLL = new Set<number>([SYS.epoll_wait, SYS.epoll_pwait, SYS.epoll_pwait2]);
-/** x86-64 system call names for the "what else ran" summary */
-const NAMES: Record<number, string> = {
-  0: "read",
-  1: "write",
-  3: "close",
-  7: "poll",
-  9: "mmap",
-  11: "munmap",
-  13: "rt_sigaction",
-  14: "rt_sigprocmask",
-  15: "rt_sigreturn",
-  17: "pread64",
-  24: "sched_yield",
-  28: "madvise",
-  44: "sendto",
-  46: "sendmsg",
-  47: "recvmsg",
-  202: "futex",
-  223: "timer_settime",
-  232: "epoll_wait",
-  233: "epoll_ctl",
-  281: "epoll_pwait",
-  286: "timerfd_settime",
-  299: "recvmmsg",
-  441: "epoll_pwait2",
-};
-
-function kallsym(name: string): string {
-  const line = readFileSync("/proc/kallsyms", "utf8")
-    .split("\n")
-    .find((l) => l.endsWith(` ${name}`));
-  if (!line) throw new Error(`${name} not in /proc/kallsyms`);
-  return `0x${line.split(" ")[0]}`;
-}
-
-/** A tracefs instance of our own (the machine's other users keep the top-level buffer). */
-class Tracer {
-  readonly dir: string;
-  constructor(name: string) {
-    if (!existsSync(`${TRACEFS}/instances`)) {
-      mkdirSync(TRACEFS, { recursive: true });
-      sh(["mount", "-t", "tracefs", "nodev", TRACEFS]);
-    }
-    this.dir = `${TRACEFS}/instances/${name}`;
-    if (existsSync(this.dir)) rmdirSync(this.dir);
-    mkdirSync(this.dir);
-    this.w("trace_clock", "mono");
-    this.w("buffer_size_kb", "32768");
-  }
-  private w(file: string, v: string): void {
-    writeFileSync(`${this.dir}/${file}`, v);
-  }
-  event(path: string, filter: string): void {
-    this.w(`events/${path}/filter`, filter);
-    this.w(`events/${path}/enable`, "1");
-  }
-  on(on: boolean): void {
-    this.w("tracing_on", on ? "1" : "0");
-  }
-  read(): string {
-    return readFileSync(`${this.dir}/trace`, "utf8");
-  }
-  destroy(): void {
-    this.on(false);
-    try {
-      rmdirSync(this.dir);
-    } catch {
-      // a reader still open: the instance stays until the next run removes it
-    }
-  }
-}
-
-interface Ev {
-  t: number; // ms, CLOCK_MONOTONIC
-  kind: string;
-  text: string;
-}
-
-function parse(trace: string): Ev[] {
-  const out: Ev[] = [];
-  for (const line of trace.split("\n")) {
-    if (line.startsWith("#")) continue;
-    const m = /\s(\d+\.\d+): (\w+): (.*)$/.exec(line);
-    if (!m) continue;
-    out.push({ t: Number(m[1]) * 1000, kind: m[2]!, text: m[3]! });
-  }
-  return out;
-}
-
-const field = (text: string, name: string) => new RegExp(`${name}=(\\S+)`).exec(text)?.[1];
 
 interface Fire {
   D: number;
@@ -178,6 +85,8 @@ function fires(evs: Ev[]): Fire[] {
       continue;
     }
     if (!cur) continue;
+    // the thread's own event: it is on a CPU (a sched_switch lost from the buffer aside)
+    if (cur.R === undefined && e.task === THREAD) cur.R = e.t;
     if (e.kind === "sys_exit") {
       const nr = Number(/NR (\d+)/.exec(e.text)?.[1]);
       if (EPOLL.has(nr) && cur.X === undefined) cur.X = e.t;
@@ -208,9 +117,7 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 };
 const fmt = (xs: number[]) =>
-  xs.length
-    ? `${pct(xs, 50).toFixed(3)} / ${pct(xs, 99).toFixed(3)} / ${Math.max(...xs).toFixed(3)}`
-    : "–";
+  xs.length ? `${pct(xs, 50).toFixed(3)} / ${pct(xs, 99).toFixed(3)} / ${Math.max(...xs).toFixed(3)}` : "–";
 
 function config(): string {
   let c = "global_defs {\n  router_id bench\n}\n";
@@ -229,7 +136,10 @@ function config(): string {
 /** keepalived's VRRP child: the process in the namespace whose parent is keepalived too */
 function timerThread(lab: Lab, kind: Kind, p: Proc): number {
   if (kind === "keel") return p.pid;
-  const pids = sh(["ip", "netns", "pids", lab.ns("lb")]).split("\n").filter(Boolean).map(Number);
+  const pids = sh(["ip", "netns", "pids", lab.ns("lb")])
+    .split("\n")
+    .filter(Boolean)
+    .map(Number);
   const ppid = (pid: number) => {
     const s = readFileSync(`/proc/${pid}/stat`, "utf8");
     return Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[1]);
@@ -249,7 +159,9 @@ async function run(kind: Kind, round: number): Promise<string[]> {
     for (let n = 0; n < INSTANCES; n++) await p.waitFor(new RegExp(`\\(VI_${n}\\) Entering MASTER STATE`), 20_000);
     THREAD = timerThread(lab, kind, p);
     if (RT)
-      for (const pid of sh(["ip", "netns", "pids", lab.ns("lb")]).split("\n").filter(Boolean))
+      for (const pid of sh(["ip", "netns", "pids", lab.ns("lb")])
+        .split("\n")
+        .filter(Boolean))
         sh(["chrt", "-a", "-f", "-p", "50", pid]);
     await Bun.sleep(2_000);
     const fn = kind === "keel" ? kallsym("posix_timer_fn") : kallsym("timerfd_tmrproc");
@@ -294,7 +206,10 @@ async function run(kind: Kind, round: number): Promise<string[]> {
             `  S − F  callback → 1st send   ${fmt(col((f) => f.S1! - (f.F ?? Number.NaN)))}`,
           ]
         : [`  S − X  wake → 1st send       ${fmt(col((f) => f.S1! - (f.X ?? Number.NaN)))}`]),
-      `  Sn − S1 sends of one wake-up  ${fmt(col((f) => (f.Sn ?? f.S1!) - f.S1!))}  (sends per fire p50 ${pct(col((f) => f.sends), 50)})`,
+      `  Sn − S1 sends of one wake-up  ${fmt(col((f) => (f.Sn ?? f.S1!) - f.S1!))}  (sends per fire p50 ${pct(
+        col((f) => f.sends),
+        50,
+      )})`,
       `  system calls before the first send, per fire: ${[...calls]
         .sort((a, b) => b[1] - a[1])
         .slice(0, 8)
@@ -309,7 +224,8 @@ async function run(kind: Kind, round: number): Promise<string[]> {
         if (e.t > (f.Sn ?? f.S1!)) break;
         let text = e.text;
         const nr = /NR (-?\d+)/.exec(text)?.[1];
-        if (nr !== undefined) text = `${NAMES[Number(nr)] ?? `nr${nr}`}${e.kind === "sys_exit" ? ` = ${/=\s*(-?\w+)/.exec(text)?.[1]}` : ""}`;
+        if (nr !== undefined)
+          text = `${NAMES[Number(nr)] ?? `nr${nr}`}${e.kind === "sys_exit" ? ` = ${/=\s*(-?\w+)/.exec(text)?.[1]}` : ""}`;
         lines.push(`    +${(e.t - f.D).toFixed(3)} ${e.kind} ${text.slice(0, 110)}`);
       }
     }
@@ -324,5 +240,4 @@ async function run(kind: Kind, round: number): Promise<string[]> {
 
 ensureKeel();
 for (let r = 0; r < ROUNDS; r++) for (const kind of KINDS) await run(kind, r);
-if (existsSync(`${TRACEFS}/instances`) && readdirSync(`${TRACEFS}/instances`).length === 0)
-  sh(["umount", TRACEFS], { allowFail: true });
+unmountIfIdle();
