@@ -233,8 +233,9 @@ async function run(kind: Kind, round: number): Promise<string[]> {
     return lines;
   } finally {
     delete process.env.KEEL_TRACE_MARKER;
-    tracer.destroy();
+    // the daemon first: while it holds the instance's trace_marker open, rmdir fails (EBUSY)
     lab.destroy();
+    tracer.destroy();
   }
 }
 

@@ -196,8 +196,9 @@ async function run(kind: Kind): Promise<Split[]> {
     }
   } finally {
     delete process.env.KEEL_TRACE_MARKER;
-    tracer.destroy();
+    // the daemon first: while it holds the instance's trace_marker open, rmdir fails (EBUSY)
     lab.destroy();
+    tracer.destroy();
   }
   return out;
 }

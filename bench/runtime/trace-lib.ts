@@ -84,12 +84,13 @@ export class Tracer {
   read(): string {
     return readFileSync(`${this.dir}/trace`, "utf8");
   }
+  /** Remove the instance and its buffer; say so when the kernel keeps it (its memory is held). */
   destroy(): void {
     this.on(false);
     try {
       rmdirSync(this.dir);
-    } catch {
-      // a reader still open: the instance stays until the next run removes it
+    } catch (e) {
+      console.error(`cannot remove ${this.dir} (${(e as Error).message}): rmdir it once nothing holds it open`);
     }
   }
 }
@@ -117,6 +118,12 @@ export const field = (text: string, name: string) => new RegExp(`${name}=(\\S+)`
 
 /** Unmount our tracefs once no instance of ours is left in it. */
 export function unmountIfIdle(): void {
-  if (existsSync(`${TRACEFS}/instances`) && readdirSync(`${TRACEFS}/instances`).length === 0)
+  if (existsSync(`${TRACEFS}/instances`) && readdirSync(`${TRACEFS}/instances`).length === 0) {
     sh(["umount", TRACEFS], { allowFail: true });
+    try {
+      rmdirSync(TRACEFS);
+    } catch {
+      // still mounted (another run of these benches): it unmounts last
+    }
+  }
 }
