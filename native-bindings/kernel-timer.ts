@@ -25,6 +25,29 @@ import { ptr } from "bun:ffi";
 import { errno } from "./errno";
 import { libc } from "./libc";
 
+/**
+ * KEEL_TRACE_MARKER=<tracefs instance>/trace_marker: write one line per signal and per
+ * fire into the kernel's trace buffer (bench/runtime/advert-trace.ts), so the JavaScript
+ * side's moments sit among the kernel's own events (hrtimer expiry, wake-up, epoll_wait,
+ * sendto) on one clock. Off (one test per signal) unless the variable is set.
+ */
+const traceFd = ((): number | undefined => {
+  const path = process.env.KEEL_TRACE_MARKER;
+  if (!path) return undefined;
+  // node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
+  const { openSync } = require("node:fs") as typeof import("node:fs");
+  return openSync(path, "w");
+})();
+function mark(text: string): void {
+  if (traceFd === undefined) return;
+  const { writeSync } = require("node:fs") as typeof import("node:fs");
+  try {
+    writeSync(traceFd, text);
+  } catch {
+    // EBADF while the tracer is off (kernel/trace/trace.c tracing_mark_write): a diagnostic only
+  }
+}
+
 const CLOCK_MONOTONIC = 1;
 const TIMER_ABSTIME = 1;
 const SIGURG = 23;
@@ -65,6 +88,7 @@ const due: KernelTimer[] = [];
 const byDeadline = (a: KernelTimer, b: KernelTimer) => a.deadline - b.deadline;
 
 function onSignal(): void {
+  if (traceFd !== undefined) mark(`keel signal armed=${armed.size}`);
   if (armed.size === 0) return;
   const perf = performance.now();
   let mono = -1;
@@ -156,6 +180,7 @@ export class KernelTimer {
 
   /** @internal the signal handler's: the deadline has passed */
   fire(): void {
+    if (traceFd !== undefined) mark(`keel fire deadline=${this.deadline.toFixed(3)}`);
     const fn = this.fn;
     track(this, false);
     this.fn = undefined;

@@ -126,6 +126,51 @@ interface PendingRoute {
   run: () => KernelError | undefined;
 }
 
+/**
+ * A wake-up later than its deadline by at most this is a timer's ordinary latency
+ * (wakeTime). Measured (bench/runtime/advert-trace.ts, SCHED_FIFO): a kernel timer's
+ * callback runs 0.3–0.6 ms after its deadline at the median, up to ~1 ms at p99 outside
+ * collections.
+ */
+export const ON_TIME_MS = 1;
+
+/**
+ * The engine's time for a timer that fired at `now` for deadline `due`, given `typical`,
+ * the usual latency of a wake-up (WakeLatency), so that the next advert (RFC 5798 6.4.3:
+ * Adver_Timer reset to Advertisement_Interval) counts from when this one would have
+ * woken without the latency's variation. keepalived counts from the wake-up itself
+ * (vrrp_scheduler.c: sands = time_now + adver_int), and so did this driver: every
+ * interval then carried the whole signal → event loop → engine latency (0.3–0.6 ms).
+ * Counting from the deadline instead (the latency taken out entirely) makes each
+ * interval the difference of two latencies, which is worse when they vary more than
+ * they weigh (measured without real-time scheduling under load); taking out only the
+ * typical latency leaves each interval off by this wake-up's deviation from it.
+ * A wake-up later than ON_TIME_MS (a collection, the machine's load) counts from itself,
+ * as keepalived's, so a stall is not followed by a burst; never before the deadline (the
+ * engine would find its timer not due) nor before `lastSeen`, the clock's last reading
+ * the engine may have been given (its time does not run backwards); never after now.
+ */
+export function wakeTime(due: number, now: number, lastSeen: number, typical: number): number {
+  if (!(now - due <= ON_TIME_MS)) return now;
+  return Math.min(now, Math.max(due, now - typical, lastSeen));
+}
+
+/**
+ * The usual latency of a timer's wake-up past its deadline: a moving average (weight
+ * 1/8) of the latencies up to ON_TIME_MS, the first one taken as it is; early and later
+ * wake-ups are not counted.
+ */
+export class WakeLatency {
+  typical: number | undefined;
+  /** the latency to take out of this wake-up, then learn from it */
+  take(due: number, now: number): number {
+    const late = now - due;
+    const typical = this.typical ?? late;
+    if (late >= 0 && late <= ON_TIME_MS) this.typical = typical + (late - typical) / 8;
+    return typical;
+  }
+}
+
 /** A VIP with the interface it goes on. */
 interface VipItem {
   address: VirtualAddress;
@@ -219,6 +264,10 @@ export class VrrpDriver {
   private readonly timers: Timers;
   private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
+  /** the clock's last reading given out (this.now): the engine's time never runs backwards */
+  private lastNow = Number.NEGATIVE_INFINITY;
+  /** the timer's usual wake-up latency, taken out of the engine's time at a timeout (wakeTime) */
+  private readonly wakeLatency = new WakeLatency();
   private reconcileTimer: unknown;
   /** something since the last reconcile pass that a pass answers (wantReconcile) */
   private reconcileWanted = false;
@@ -256,7 +305,11 @@ export class VrrpDriver {
     this.promote = new PromoteSecondaries(this.kernel, (e, ifname) =>
       this.failed(e, `promote:${ifname}`, `cannot set promote_secondaries on ${ifname}`),
     );
-    this.now = opts.now ?? (() => performance.now());
+    const clock = opts.now ?? (() => performance.now());
+    this.now = () => {
+      this.lastNow = clock();
+      return this.lastNow;
+    };
     this.timers = opts.timers ?? realTimers;
     this.reconcileMs = opts.reconcileMs ?? 1000;
     this.rxErrors = new RxErrorEvents(
@@ -1027,14 +1080,19 @@ export class VrrpDriver {
   runDue(): void {
     if (this.stopped || this.timer === undefined || this.timerAt > this.now()) return;
     this.timers.clear(this.timer);
-    this.onTimer();
+    this.onTimer(false);
   }
 
-  private onTimer(): void {
+  /** `woke`: called by the timer (not runDue), so its latency is the timer's to learn and take out */
+  private onTimer(woke = true): void {
+    const due = this.timerAt;
+    const before = this.lastNow;
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
     if (this.stopped) return;
-    this.guard("the timer", () => this.router.handleTimeout(this.now()));
+    const now = this.now();
+    const at = woke ? wakeTime(due, now, before, this.wakeLatency.take(due, now)) : now;
+    this.guard("the timer", () => this.router.handleTimeout(at));
     this.pump();
   }
 

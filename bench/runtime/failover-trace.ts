@@ -1,0 +1,220 @@
+/**
+ * Bench (root): where the time from a master's last advert to the VIP on the backup goes,
+ * beyond Master_Down_Interval, from the kernel's trace of the backup's timer thread
+ * (keel's JavaScript thread, keepalived's VRRP child; trace-lib.ts). The set-up of
+ * bench/vs-keepalived/run.ts's crash rows: VRRPv3, advert_int 1, master 150 on h1, backup
+ * 100 on h2 (Master_Down_Interval 3609.4 ms); h1 is SIGKILLed at a random phase.
+ *
+ *   A  the last advert read by the backup (the last receive system call returning data)
+ *   D  the deadline of the timer that ends it (hrtimer_start's `expires`), E its expiry
+ *   F  keel only: the timer's JavaScript callback (KEEL_TRACE_MARKER)
+ *   N  the netlink sendmsg that adds the VIP (entry and return)
+ *   V  the VIP seen by `ip monitor address` in the namespace, read by this script
+ *
+ * A → D less Master_Down_Interval is the receive path's lag (the timer counts from when
+ * the engine saw the advert); D → E → F the wake-up; F → N what runs before the address
+ * is asked for; N → V the kernel and `ip monitor` (the same for both daemons).
+ * `--rt`: the backup's threads in SCHED_FIFO 50 (chrt -a) once it is up.
+ *
+ *   node_modules/.bin/bun bench/runtime/failover-trace.ts [--kinds keel,keepalived] [--rounds N] [--rt] [--timeline]
+ *       [--dump FILE] (the raw traces)
+ */
+import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { monotonicMs } from "../../native-bindings/kernel-timer";
+import { Lab, type Proc, ensureKeel, instance, masterDownMs, sh } from "../../test/netns/harness";
+import { type Ev, NAMES, Tracer, field, kallsym, parse, unmountIfIdle } from "./trace-lib";
+
+const argv = process.argv;
+const opt = (name: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i > 0 ? argv[i + 1] : undefined;
+};
+const ROUNDS = Number(opt("rounds") ?? 3);
+const RT = argv.includes("--rt");
+const TIMELINE = argv.includes("--timeline");
+const KINDS = (opt("kinds") ?? "keel,keepalived").split(",") as Kind[];
+type Kind = "keel" | "keepalived";
+const VIP = "10.99.0.100";
+const MDI = masterDownMs(1, 100, 3);
+/** the adverts' receive calls: keel recvmmsg, keepalived recvmsg (its `read`s are its timerfd's) */
+const RECV = new Set([45, 47, 299]);
+
+function timerThread(lab: Lab, kind: Kind, p: Proc): number {
+  if (kind === "keel") return p.pid;
+  const pids = sh(["ip", "netns", "pids", lab.ns("h2")])
+    .split("\n")
+    .filter(Boolean)
+    .map(Number);
+  const ppid = (pid: number) => {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[1]);
+  };
+  const child = pids.find((pid) => pids.includes(ppid(pid)));
+  if (child === undefined) throw new Error(`keepalived's VRRP child not found among ${pids.join(", ")}`);
+  return child;
+}
+
+/** The daemon's NETLINK_ROUTE sockets: the fds the VIP's RTM_NEWADDR can go out on. */
+function rtnetlinkFds(pid: number): Set<number> {
+  const inodes = new Set(
+    readFileSync(`/proc/${pid}/net/netlink`, "utf8")
+      .split("\n")
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((c) => c[1] === "0")
+      .map((c) => c[9]),
+  );
+  const fds = new Set<number>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m && inodes.has(m[1])) fds.add(Number(fd));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return fds;
+}
+
+interface Split {
+  AD: number;
+  DE: number;
+  EF: number;
+  FN: number;
+  NN: number;
+  NV: number;
+  AV: number;
+  lines: string[];
+}
+
+function split(evs: Ev[], thread: number, netlink: Set<number>, killed: number, seen: number): Split | undefined {
+  const nr = (e: Ev) => Number(/NR (-?\d+)/.exec(e.text)?.[1]);
+  const ret = (e: Ev) => Number(/= (-?\d+)/.exec(e.text)?.[1]);
+  const mine = evs.filter((e) => e.task === thread || e.kind.startsWith("hrtimer"));
+  // N: the first send after the kill on a NETLINK_ROUTE socket (keel: sendto, keepalived: sendmsg)
+  const fd = (e: Ev) => Number.parseInt(/NR \d+ \((\w+),/.exec(e.text)?.[1] ?? "-1", 16);
+  const n = mine.findIndex(
+    (e) => e.t > killed && e.kind === "sys_enter" && (nr(e) === 44 || nr(e) === 46) && netlink.has(fd(e)),
+  );
+  if (n < 0) return undefined;
+  const N = mine[n]!.t;
+  const Nx = mine.slice(n + 1).find((x) => x.kind === "sys_exit")!.t;
+  const starts = new Map<string, number>();
+  let E: Ev | undefined;
+  let D = Number.NaN;
+  for (const e of mine.slice(0, n)) {
+    if (e.kind === "hrtimer_start" && e.task === thread)
+      starts.set(field(e.text, "hrtimer")!, Number(field(e.text, "expires")) / 1e6);
+    if (e.kind === "hrtimer_expire_entry" && e.t > killed) {
+      const d = starts.get(field(e.text, "hrtimer")!);
+      if (d !== undefined) {
+        E = e;
+        D = d;
+      }
+    }
+  }
+  // the last receive call of the thread that returned data before the kill (keepalived's
+  // netlink reads are recvmsg too, but none comes between adverts in a steady backup)
+  const A = mine.filter((e) => e.t < killed && e.kind === "sys_exit" && RECV.has(nr(e)) && ret(e) > 0).at(-1)?.t;
+  if (!E || A === undefined) return undefined;
+  const F = mine.find((e) => e.t >= E.t && e.kind === "tracing_mark_write" && e.text.includes("keel fire"))?.t;
+  const lines = mine
+    .filter((e) => e.t >= E.t && e.t <= Nx && e.task === thread)
+    .map((e) => {
+      let text = e.text;
+      const k = /NR (-?\d+)/.exec(text)?.[1];
+      if (k !== undefined) text = `${NAMES[Number(k)] ?? `nr${k}`}${e.kind === "sys_exit" ? ` = ${ret(e)}` : ""}`;
+      return `    +${(e.t - E.t).toFixed(3)} ${e.kind} ${text.slice(0, 100)}`;
+    });
+  return {
+    AD: D - A - MDI,
+    DE: E.t - D,
+    EF: F === undefined ? Number.NaN : F - E.t,
+    FN: N - (F ?? E.t),
+    NN: Nx - N,
+    NV: seen - Nx,
+    AV: seen - A - MDI,
+    lines,
+  };
+}
+
+async function run(kind: Kind): Promise<Split[]> {
+  const lab = Lab.create(["h1", "h2"]);
+  const tracer = new Tracer(`hjit-fo-${process.pid}`);
+  const out: Split[] = [];
+  try {
+    const conf = (p: number) => `global_defs {\n  router_id bench\n}\n${instance({ priority: p, version: 3 })}`;
+    if (kind === "keel") process.env.KEEL_TRACE_MARKER = `${tracer.dir}/trace_marker`;
+    const backup = kind === "keel" ? lab.keel("h2", conf(100)) : lab.keepalived("h2", conf(100));
+    delete process.env.KEEL_TRACE_MARKER;
+    await backup.waitFor(/\(VI_1\) Entering BACKUP STATE/, 15_000);
+    const thread = timerThread(lab, kind, backup);
+    if (RT)
+      for (const pid of sh(["ip", "netns", "pids", lab.ns("h2")])
+        .split("\n")
+        .filter(Boolean))
+        sh(["chrt", "-a", "-f", "-p", "50", pid]);
+    const netlink = rtnetlinkFds(thread);
+    const fn = kind === "keel" ? kallsym("posix_timer_fn") : kallsym("timerfd_tmrproc");
+    tracer.event("timer/hrtimer_start", `common_pid == ${thread} && function == ${fn}`);
+    tracer.event("timer/hrtimer_expire_entry", `function == ${fn}`);
+    tracer.event("sched/sched_switch", `prev_pid == ${thread} || next_pid == ${thread}`);
+    tracer.event("raw_syscalls/sys_enter", `common_pid == ${thread}`);
+    tracer.event("raw_syscalls/sys_exit", `common_pid == ${thread}`);
+    for (let r = 0; r < ROUNDS; r++) {
+      const master = kind === "keel" ? lab.keel("h1", conf(150)) : lab.keepalived("h1", conf(150));
+      await master.waitFor(/\(VI_1\) Entering MASTER STATE/, 15_000);
+      for (let i = 0; i < 200 && lab.hasAddr("h2", VIP); i++) await Bun.sleep(20);
+      tracer.clear();
+      tracer.on(true);
+      await Bun.sleep(1_000 + Math.random() * 1_000); // a random phase against the advert timer
+      const watch = await lab.watchAddr("h2", VIP);
+      // the script's clock to CLOCK_MONOTONIC (the trace's): one offset, read back to back
+      const offset = monotonicMs() - performance.now();
+      const killed = performance.now() + offset;
+      if (kind === "keepalived") master.killGroup("SIGKILL");
+      else master.kill("SIGKILL");
+      const seen = (await watch.wait()) + offset;
+      watch.stop();
+      await Bun.sleep(200);
+      tracer.on(false);
+      const text = tracer.read();
+      if (opt("dump")) Bun.write(`${opt("dump")}.${kind}.${r}`, text);
+      const s = split(parse(text), thread, netlink, killed, seen);
+      await master.exited;
+      if (!s) {
+        console.log(`${kind} round ${r + 1}: the trace did not hold the advert, the timer and the address add`);
+        continue;
+      }
+      out.push(s);
+      console.log(
+        `${kind}${RT ? " (SCHED_FIFO 50)" : ""} round ${r + 1}: last advert → VIP above MDI ${s.AV.toFixed(3)} ms = ` +
+          `receive lag ${s.AD.toFixed(3)} + expiry ${s.DE.toFixed(3)} + wake → callback ${Number.isNaN(s.EF) ? "–" : s.EF.toFixed(3)} + ` +
+          `→ netlink add ${s.FN.toFixed(3)} + add ${s.NN.toFixed(3)} + → ip monitor ${s.NV.toFixed(3)}`,
+      );
+      if (TIMELINE) for (const l of s.lines) console.log(l);
+    }
+  } finally {
+    delete process.env.KEEL_TRACE_MARKER;
+    // the daemon first: while it holds the instance's trace_marker open, rmdir fails (EBUSY)
+    lab.destroy();
+    tracer.destroy();
+  }
+  return out;
+}
+
+const med = (xs: number[]) => {
+  const s = xs.filter((x) => !Number.isNaN(x)).sort((a, b) => a - b);
+  if (!s.length) return Number.NaN;
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+ensureKeel();
+for (const kind of KINDS) {
+  const rs = await run(kind);
+  const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+  const m = (k: keyof Omit<Split, "lines">) => med(rs.map((r) => r[k])).toFixed(3);
+  console.log(
+    `${kind} medians of ${rs.length} (load ${load}): above MDI ${m("AV")} = receive lag ${m("AD")} + expiry ${m("DE")} + wake → callback ${m("EF")} + → netlink add ${m("FN")} + add ${m("NN")} + → ip monitor ${m("NV")}`,
+  );
+}
+unmountIfIdle();

@@ -1,0 +1,106 @@
+// The VrrpDriver's advert deadlines do not inherit the timer's usual wake-up latency
+// (issue 20, bench/RESULTS.md "Where late adverts come from"): for a wake-up late by up to
+// ON_TIME_MS the engine's time is the wake-up less the typical latency (WakeLatency), so
+// the next advert counts from where this one would have been sent at that latency; a
+// later wake-up counts from itself, as keepalived's does.
+// Virtual time whose timers fire a set amount late: nothing here waits on a clock.
+import { describe, expect, test } from "bun:test";
+import pino from "pino";
+import { SimKernel, SimSegment } from "../../../src/demo/sim-kernel";
+import { ON_TIME_MS, type Timers, VrrpDriver, WakeLatency, wakeTime } from "../../../src/runtime/vrrp-driver";
+import { FaultKernel, NO_FAULTS } from "../../sim/fault-kernel";
+import { VirtualTime } from "../../sim/fault-net";
+import { configFromText, globalDefs, vrrpInstance } from "../../sim/harness";
+
+/** The driver's timers, each firing `late(when it is due)` ms after the delay it was set for. */
+function lateTimers(time: VirtualTime, late: (due: number) => number): Timers {
+  return {
+    set: (fn, ms) => time.set(fn, Math.max(0, ms) + late(time.now + Math.max(0, ms))),
+    clear: (h) => time.clear(h),
+  };
+}
+
+function master(late: (due: number) => number) {
+  const time = new VirtualTime(() => 0.5);
+  const segment = new SimSegment({ defer: time.defer });
+  const sim = new SimKernel({ name: "h", segment, ipv4: "10.0.0.1", prefixLen: 24 });
+  const sends: number[] = [];
+  const fk = new FaultKernel(sim, () => 0, NO_FAULTS, { onSend: () => void sends.push(time.now), now: () => time.now });
+  const log = pino({ level: "silent" });
+  const conf = vrrpInstance({ name: "VI_1", vrid: 1, priority: 255, state: "MASTER", vips: ["192.168.1.1/32"] });
+  const config = configFromText(`${globalDefs(3)}\n${conf}`, "h");
+  const timers = lateTimers(time, late);
+  const driver = new VrrpDriver({ config, kernel: fk, log, now: () => time.now, timers, reconcileMs: 1000 });
+  driver.start();
+  driver.runDue(); // the owner's first advert, at 0
+  return { sends, driver, run: (ms: number) => time.runUntil(time.now + ms, () => {}) };
+}
+
+const round3 = (xs: number[]) => xs.map((x) => Math.round(x * 1000) / 1000);
+
+describe("wakeTime", () => {
+  test("a wake-up late by up to ON_TIME_MS: less the typical latency", () => {
+    expect(wakeTime(1000, 1000.4, 900, 0.4)).toBe(1000);
+    expect(wakeTime(1000, 1000.5, 900, 0.3)).toBeCloseTo(1000.2, 9);
+    expect(wakeTime(1000, 1000 + ON_TIME_MS, 900, 0)).toBe(1000 + ON_TIME_MS);
+  });
+  test("never before the deadline: the engine must find its timer due", () => {
+    expect(wakeTime(1000, 1000.2, 900, 0.5)).toBe(1000);
+  });
+  test("a later one at the time it happened (no burst after a stall)", () => {
+    expect(wakeTime(1000, 1000 + ON_TIME_MS + 0.001, 900, 0.4)).toBe(1000 + ON_TIME_MS + 0.001);
+    expect(wakeTime(1000, 1250, 900, 0.4)).toBe(1250);
+  });
+  test("never before a reading the engine was already given, never after now", () => {
+    // an advert handled at 1000.3 in the same turn, before the timer's callback
+    expect(wakeTime(1000, 1000.5, 1000.3, 0.5)).toBe(1000.3);
+    // an early wake-up (a backup's timer left at an earlier deadline): now
+    expect(wakeTime(1000, 999.5, 900, 0.2)).toBe(999.5);
+  });
+});
+
+describe("WakeLatency", () => {
+  test("the first latency as it is, then a moving average of weight 1/8", () => {
+    const w = new WakeLatency();
+    expect(w.take(1000, 1000.4)).toBeCloseTo(0.4, 9);
+    expect(w.take(2000, 2000.4)).toBeCloseTo(0.4, 9);
+    expect(w.take(3000, 3001)).toBeCloseTo(0.4, 9);
+    expect(w.typical).toBeCloseTo(0.4 + 0.6 / 8, 9);
+  });
+  test("early wake-ups and ones later than ON_TIME_MS are not learnt", () => {
+    const w = new WakeLatency();
+    w.take(1000, 1005);
+    expect(w.typical).toBeUndefined();
+    w.take(1000, 999);
+    expect(w.typical).toBeUndefined();
+    w.take(1000, 1000.2);
+    w.take(2000, 2030);
+    expect(w.typical).toBeCloseTo(0.2, 9);
+  });
+});
+
+describe("VrrpDriver advert deadlines", () => {
+  test("a timer 0.4 ms late each time: every advert leaves 0.4 ms after its slot, the lateness does not add up", () => {
+    const r = master(() => 0.4);
+    r.run(4000);
+    expect(round3(r.sends)).toEqual([0, 1000.4, 2000.4, 3000.4]);
+    r.driver.stop();
+  });
+
+  test("a wake-up later than ON_TIME_MS: the next interval counts from it, as keepalived's (no catch-up)", () => {
+    const r = master(() => 5);
+    r.run(4100);
+    expect(round3(r.sends)).toEqual([0, 1005, 2010, 3015, 4020]);
+    r.driver.stop();
+  });
+
+  test("one late wake-up among punctual ones costs one interval; the ones after it keep theirs", () => {
+    // the advert due at 2000 wakes 0.8 ms late, every other timer 0.1 ms; counting from the
+    // deadline would shorten the next interval by the 0.7 ms, counting from the wake-up
+    // (keepalived) lengthens every interval by 0.1 ms
+    const r = master((due) => (due === 2000 ? 0.8 : 0.1));
+    r.run(4500);
+    expect(round3(r.sends)).toEqual([0, 1000.1, 2000.8, 3000.8, 4000.8]);
+    r.driver.stop();
+  });
+});
