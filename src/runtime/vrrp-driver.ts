@@ -105,6 +105,9 @@ export interface Timers {
   clear(handle: unknown): void;
 }
 
+/** linux/if.h: ifi_flags of the loopback device */
+const IFF_LOOPBACK = 0x8;
+
 const realTimers: Timers = {
   set: (fn, ms) => setTimeout(fn, ms),
   clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
@@ -774,7 +777,7 @@ export class VrrpDriver {
 
   private setupOwnVmac(v: VrrpInstance, strict: boolean): InstanceIfs {
     const base = v.interface;
-    if (base === undefined) return unboundIfs(v);
+    if (base === undefined) return unboundIfs(v, this.vrfFor(v));
     if (v.useIpvlan) return this.setupIpvlan(v, base, strict);
     if (base === undefined || !v.useVmac) return { base, vipIf: base, sendIf: base };
     const family = v.virtualIpaddress[0]?.family ?? 4;
@@ -807,6 +810,18 @@ export class VrrpDriver {
       this.refreshLinks();
     }
     return { base, vipIf: name, sendIf: v.vmacXmitBase ? base : name, vmac: { name, mac } };
+  }
+
+  /**
+   * An interfaceless instance's `vrf`, unless that is a loopback (keepalived
+   * vrrp_parser.c vrrp_vrf_handler: "cannot use a loopback interface (%s) for VRF -
+   * ignoring": the instance runs outside any VRF). Read from the links at set-up.
+   */
+  private vrfFor(v: VrrpInstance): string | undefined {
+    const link = v.vrf === undefined ? undefined : this.linksByName.get(v.vrf);
+    if (link?.flags === undefined || (link.flags & IFF_LOOPBACK) === 0) return v.vrf;
+    this.log.warn(`(${v.name}) cannot use a loopback interface (${v.vrf}) for VRF - ignoring`);
+    return undefined;
   }
 
   /**
@@ -2083,9 +2098,9 @@ function sameAddr(a: IfAddress, b: IfAddress): boolean {
  * on their own `dev` (keepalived removes one without: "no interface for vip"). Anything
  * else has no socket (config/vrrp/check.ts refuses it).
  */
-function unboundIfs(v: VrrpInstance): InstanceIfs {
+function unboundIfs(v: VrrpInstance, vrf: string | undefined): InstanceIfs {
   const source = v.unicastSrcIp ?? v.mcastSrcIp;
   if (v.unicastPeers.length === 0 || source === undefined) return {};
-  const label = `${source}${v.vrf === undefined ? "" : `%${v.vrf}`}`;
-  return { sendIf: label, unbound: { label, source, vrf: v.vrf } };
+  const label = `${source}${vrf === undefined ? "" : `%${vrf}`}`;
+  return { sendIf: label, unbound: { label, source, vrf } };
 }

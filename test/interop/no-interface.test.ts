@@ -122,6 +122,16 @@ describe("unicast instance without an interface", () => {
     expect(said).not.toContain("error[");
   });
 
+  test("vrf lo: a loopback is no VRF, keel says so and runs the instance outside any VRF", async () => {
+    const text = conf("keel", "h1", 100, lab).replace("  virtual_router_id", "  vrf lo\n  virtual_router_id");
+    const keel = start(lab, "keel", "h1", text);
+    await keel.proc.waitFor(/\(VI_1\) cannot use a loopback interface \(lo\) for VRF - ignoring/, 15_000);
+    const pool = await keel.proc.waitFor(/VRRP sockpool: /, 15_000);
+    expect(pool.text).toMatch(/unicast\] bound to 10\.99\.0\.11$/);
+    await keel.proc.waitFor(/\(VI_1\) Entering BACKUP STATE/, 15_000);
+    await stopAll(keel);
+  }, 60_000);
+
   test("unicast_src_ip not configured: FAULT (src address not configured), then BACKUP once it is added", async () => {
     const src = "10.99.0.171";
     const keel = start(lab, "keel", "h1", conf("keel", "h1", 100, lab, src));
