@@ -144,3 +144,61 @@ describe("unicast instance without an interface", () => {
     lab.exec("h1", ["ip", "addr", "del", `${src}/24`, "dev", "eth0"]);
   }, 60_000);
 });
+
+describe("IPv6 unicast instance without an interface", () => {
+  let lab6: Lab;
+  const addr = (h: "h1" | "h2") => (h === "h1" ? "fd99::11" : "fd99::12");
+  beforeAll(() => {
+    lab6 = Lab.create(["h1", "h2"], { ipv6: true });
+    for (const h of ["h1", "h2"] as const) lab6.exec(h, ["ip", "addr", "add", `${addr(h)}/64`, "dev", "eth0", "nodad"]);
+  }, HOOK_TIMEOUT_MS);
+  afterAll(() => lab6?.destroy());
+
+  const conf6 = (kind: Kind, host: "h1" | "h2", priority: number) => {
+    const text = instance({
+      vrid: 72,
+      state: priority > 150 ? "MASTER" : "BACKUP",
+      priority,
+      advertInt: 0.5,
+      vips: ["fd99::72/64 dev eth0"],
+      unicastSrc: addr(host),
+      unicastPeers: [addr(host === "h1" ? "h2" : "h1")],
+    });
+    const body = kind === "keel" ? text.replace("  interface eth0\n", "") : text;
+    return `global_defs {\n  router_id ${host}\n}\n${body}`;
+  };
+
+  test("keel without interface as master over IPv6, keepalived backup takes its adverts; keel backup after", async () => {
+    const { master, backup } = await masterFirst(
+      () => start(lab6, "keel", "h1", conf6("keel", "h1", 200)),
+      () => start(lab6, "keepalived", "h2", conf6("keepalived", "h2", 100)),
+      30_000,
+    );
+    expect(
+      master.proc.lines.some((l) => /family\(IPv6\), proto\(112\), unicast\] bound to fd99::11$/.test(l.text)),
+    ).toBe(true);
+    const before = (await stats(lab6, backup))["Advertisements.Received"] ?? 0;
+    await eventually(async () => ((await stats(lab6, backup))["Advertisements.Received"] ?? 0) > before + 2, 10_000);
+    const s = await stats(lab6, backup);
+    expect(errors(s)).toEqual(Object.fromEntries(Object.keys(errors(s)).map((k) => [k, 0])));
+    expect(backup.proc.lines.some((l) => /Entering MASTER STATE/.test(l.text))).toBe(false);
+    await eventually(() => lab6.hasAddr("h1", "fd99::72"), 10_000);
+    // keepalived takes over on keel's stop; keel back at the lower priority hears it and stays BACKUP
+    let at = backup.proc.lines.length;
+    master.proc.kill("SIGTERM");
+    await backup.proc.waitFor(/\(VI_1\) Entering MASTER STATE/, 15_000, at);
+    await master.proc.exited;
+    const keel2 = start(lab6, "keel", "h1", conf6("keel", "h1", 50));
+    await keel2.proc.waitFor(/Startup complete/, 15_000);
+    const b2 = (await stats(lab6, keel2))["Advertisements.Received"] ?? 0;
+    await eventually(async () => ((await stats(lab6, keel2))["Advertisements.Received"] ?? 0) > b2 + 2, 10_000);
+    const s2 = await stats(lab6, keel2);
+    expect(errors(s2)).toEqual(Object.fromEntries(Object.keys(errors(s2)).map((k) => [k, 0])));
+    expect(keel2.proc.lines.some((l) => /Entering MASTER STATE/.test(l.text))).toBe(false);
+    // and takes over once keepalived stops (its priority-0 advert)
+    at = keel2.proc.lines.length;
+    await stopAll(backup);
+    await keel2.proc.waitFor(/\(VI_1\) Entering MASTER STATE/, 15_000, at);
+    await stopAll(keel2);
+  }, 120_000);
+});
