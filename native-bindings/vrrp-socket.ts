@@ -77,7 +77,18 @@ export interface VrrpRx {
 
 export interface VrrpSocketOptions {
   family: 4 | 6;
-  ifname: string;
+  /**
+   * The interface (SO_BINDTODEVICE, and the multicast interface). None for an interfaceless
+   * unicast instance's socket (keepalived open_vrrp_read_socket / open_vrrp_send_socket with
+   * no ifp): bound to `source` only, and to `vrf` when given.
+   */
+  ifname?: string;
+  /**
+   * With no `ifname`: the VRF device to bind to (keepalived `vrf`: SO_BINDTODEVICE on the
+   * VRF's device, before the address is bound, as open_vrrp_read_socket does: an address in
+   * a VRF can be bound only from inside it), so the adverts route in the VRF's table.
+   */
+  vrf?: string;
   /** 112 VRRP (default) or 51 AH (VRRPv2 auth_type AH) */
   proto?: 112 | 51;
   /** multicast group to join on the interface; none for a unicast-only socket */
@@ -93,6 +104,12 @@ export interface VrrpSocketOptions {
    */
   source?: string;
   /**
+   * false: bind `source` without IP(V6)_FREEBIND, so an address not configured is refused
+   * (EADDRNOTAVAIL), as keepalived 2.2's open_vrrp_read_socket binds unicast_src ("bind
+   * unicast_src %s failed" and the instances to FAULT, "src address not configured")
+   */
+  freebind?: boolean;
+  /**
    * SO_RCVBUF in bytes as keepalived sets it from vrrp_rx_bufs_policy / kernel_rx_buf_size
    * (plain SO_RCVBUF: the kernel caps it at net.core.rmem_max and doubles it); without
    * it keel's own 1 MiB (forced)
@@ -103,7 +120,9 @@ export interface VrrpSocketOptions {
 export interface VrrpSocket {
   readonly fd: number;
   readonly family: 4 | 6;
-  readonly ifname: string;
+  /** the interface it is bound to; none for an interfaceless (address-bound) socket */
+  readonly ifname?: string;
+  /** 0 for an interfaceless socket */
   readonly ifindex: number;
   /** IPv4: `data` is the whole IP packet (IP_HDRINCL); IPv6: the VRRP message. */
   send(dst: string, data: Uint8Array): void;
@@ -138,24 +157,29 @@ function linkScoped(a: Uint8Array): boolean {
   return (a[0] === 0xfe && (a[1]! & 0xc0) === 0x80) || (a[0] === 0xff && (a[1]! & 0x0f) === 0x02);
 }
 
-function bindSource(fd: number, family: 4 | 6, source: string, ifindex: number): void {
+function bindSource(fd: number, family: 4 | 6, source: string, ifindex: number, freebind: boolean): void {
   if (family === 6) {
     const a = parseIpv6(source);
     if (!a) throw new SyscallError("bind", 22, `not an IPv6 address: ${source}`);
-    setInt(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1, "IPV6_FREEBIND");
+    if (freebind) setInt(fd, IPPROTO_IPV6, IPV6_FREEBIND, 1, "IPV6_FREEBIND");
     const sa = sockaddrIn6(a, linkScoped(a) ? ifindex : 0);
     check("bind", libc.bind(fd, sa, sa.length), source);
   } else {
     const a = parseIpv4(source);
     if (!a) throw new SyscallError("bind", 22, `not an IPv4 address: ${source}`);
-    setInt(fd, IPPROTO_IP, IP_FREEBIND, 1, "IP_FREEBIND");
+    if (freebind) setInt(fd, IPPROTO_IP, IP_FREEBIND, 1, "IP_FREEBIND");
     const sa = sockaddrIn(a);
     check("bind", libc.bind(fd, sa, sa.length), source);
   }
 }
 
 export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
-  const ifindex = ifIndex(o.ifname);
+  if (o.ifname === undefined && o.source === undefined)
+    throw new SyscallError("socket", 22, "a VRRP socket needs an interface or a source address");
+  if (o.ifname === undefined && o.group !== undefined)
+    throw new SyscallError("socket", 22, `multicast group ${o.group} without an interface`);
+  const ifindex = o.ifname === undefined ? 0 : ifIndex(o.ifname);
+  const label = o.ifname ?? `${o.source}${o.vrf === undefined ? "" : `%${o.vrf}`}`;
   const proto = o.proto ?? IPPROTO_VRRP;
   const v6 = o.family === 6;
   const fd = check(
@@ -164,8 +188,12 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
     `raw IPv${o.family} proto ${proto}`,
   );
   try {
-    const name = Buffer.from(`${o.ifname}\0`);
-    check("setsockopt(SO_BINDTODEVICE)", libc.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length), o.ifname);
+    // the interface; with none, the VRF's device (keepalived: "bind to VRF %s failed")
+    const device = o.ifname ?? o.vrf;
+    if (device !== undefined) {
+      const name = Buffer.from(`${device}\0`);
+      check("setsockopt(SO_BINDTODEVICE)", libc.setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, name, name.length), device);
+    }
     // a 1 MiB receive queue rides out a burst (many instances, a flood) while the main
     // thread is busy; SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN
     if (o.rcvbuf !== undefined) setInt(fd, SOL_SOCKET, SO_RCVBUF, o.rcvbuf, "SO_RCVBUF");
@@ -177,10 +205,11 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
       setInt(fd, IPPROTO_IP, IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL");
       setInt(fd, IPPROTO_IP, IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
       setInt(fd, IPPROTO_IP, IP_MULTICAST_TTL, 255, "IP_MULTICAST_TTL");
-      check(
-        "setsockopt(IP_MULTICAST_IF)",
-        libc.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, ipMreqn(new Uint8Array(4), ifindex), 12),
-      );
+      if (ifindex !== 0)
+        check(
+          "setsockopt(IP_MULTICAST_IF)",
+          libc.setsockopt(fd, IPPROTO_IP, IP_MULTICAST_IF, ipMreqn(new Uint8Array(4), ifindex), 12),
+        );
     } else {
       // level IPPROTO_IPV6 as keepalived's if_setsockopt_ipv6_checksum: net/ipv6/raw.c
       // rawv6_setsockopt accepts it there for every raw protocol but ICMPv6 (which wants SOL_RAW)
@@ -191,17 +220,17 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
       setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_LOOP, 0, "IPV6_MULTICAST_LOOP");
       setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, 255, "IPV6_MULTICAST_HOPS");
       setInt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, 255, "IPV6_UNICAST_HOPS");
-      setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex, "IPV6_MULTICAST_IF");
+      if (ifindex !== 0) setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex, "IPV6_MULTICAST_IF");
       setInt(fd, IPPROTO_IPV6, IPV6_TCLASS, 0xc0, "IPV6_TCLASS");
     }
-    if (o.source !== undefined) bindSource(fd, o.family, o.source, ifindex);
+    if (o.source !== undefined) bindSource(fd, o.family, o.source, ifindex, o.freebind ?? true);
     setNonBlocking(fd);
   } catch (e) {
     libc.close(fd);
     throw e;
   }
 
-  const batch = new RecvBatch(fd, RX_SLOTS, RX_SLOT_SIZE, o.ifname);
+  const batch = new RecvBatch(fd, RX_SLOTS, RX_SLOT_SIZE, label);
   let closed = false;
   // one closure per socket, not per drain: the receive path allocates only what it hands on
   let sink: (rx: VrrpRx) => void = () => {};
@@ -231,7 +260,7 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
       check(
         "setsockopt(IPV6_ADD_MEMBERSHIP)",
         libc.setsockopt(fd, IPPROTO_IPV6, IPV6_ADD_MEMBERSHIP, ipv6Mreq(g, ifindex), 20),
-        `${group} on ${o.ifname}`,
+        `${group} on ${label}`,
       );
     } else {
       const g = parseIpv4(group);
@@ -239,7 +268,7 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
       check(
         "setsockopt(IP_ADD_MEMBERSHIP)",
         libc.setsockopt(fd, IPPROTO_IP, IP_ADD_MEMBERSHIP, ipMreqn(g, ifindex), 12),
-        `${group} on ${o.ifname}`,
+        `${group} on ${label}`,
       );
     }
   };
@@ -282,7 +311,7 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
     send(dst: string, data: Uint8Array): void {
       const sa = sockaddrFor(dst);
       const r = libc.sendto(fd, data, data.length, 0, sa, sa.length);
-      if (Number(r) === -1) throw new SyscallError("sendto", errno(), `${dst} on ${o.ifname}`);
+      if (Number(r) === -1) throw new SyscallError("sendto", errno(), `${dst} on ${label}`);
     },
     drain(onPacket: (rx: VrrpRx) => void, max = Number.POSITIVE_INFINITY): number {
       sink = onPacket;

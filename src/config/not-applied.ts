@@ -54,8 +54,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.v3_checksum_as_v2":
     "keel computes VRRPv3 checksums over the IPv4 pseudo-header as RFC 5798 says; the keyword is ignored",
-  "vrrp_instance.vrf":
-    "keel runs no unicast instance without an interface, the only kind keepalived binds to a VRF (a VMAC or ipvlan of an interface in a VRF does go into that VRF); the keyword is ignored",
 
   // vrrp_sync_group
 };

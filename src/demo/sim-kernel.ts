@@ -182,6 +182,8 @@ export class SimKernel implements Kernel {
   }
 
   openChannel(o: ChannelOptions): KernelResult<VrrpChannel> {
+    // the simulated segment delivers by interface: it has no address-bound sockets
+    if (o.unbound) return { ok: false, error: refused("open-channel", "EOPNOTSUPP", "no interfaceless sockets here") };
     const link = this.linkByName(o.ifname);
     if (!link) return { ok: false, error: refused("open-channel", "ENODEV", `no interface ${o.ifname}`) };
     const ch: OpenChannel = { kernel: this, o: { ...o, groups: [...o.groups] }, closed: false };

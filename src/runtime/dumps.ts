@@ -97,7 +97,9 @@ export function dataText(
       `   Number of interface and track script faults = ${inst.faultList().length}`,
     );
     if (lt !== undefined) out.push(`   Last transition = ${usecTime(lt)}`);
-    out.push(`   Interface = ${p.ifname ?? "(none)"}`);
+    // keepalived vrrp_data.c dump_vrrp: "not configured" for an interfaceless instance, then its VRF
+    out.push(`   Interface = ${p.ifname ?? "not configured"}`);
+    if (v?.vrf !== undefined && p.ifname === undefined) out.push(`   VRF = ${v.vrf}`);
     if (p.source) out.push(`   Using src_ip = ${p.source}`);
     if (!p.unicast) out.push(`   Multicast address ${p.mcastGroup}`);
     else for (const peer of p.unicastPeers) out.push(`   Unicast peer ${peer}`);

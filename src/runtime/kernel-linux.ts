@@ -151,13 +151,12 @@ export class LinuxKernel implements Kernel {
     return attempt("open-channel", () => {
       // every instance on an interface uses the same group in practice (224.0.0.18 /
       // ff02::12); a second group on the same socket is joined by the pool below
-      const sock = openVrrpSocket({
-        family: o.family,
-        ifname: o.ifname,
-        proto: o.proto,
-        group: o.groups[0],
-        rcvbuf: o.rcvbuf,
-      });
+      const sock = openVrrpSocket(
+        o.unbound
+          ? // no FREEBIND: an unconfigured unicast_src_ip is refused, as keepalived 2.2 binds it
+            { family: o.family, proto: o.proto, rcvbuf: o.rcvbuf, ...o.unbound, freebind: false }
+          : { family: o.family, ifname: o.ifname, proto: o.proto, group: o.groups[0], rcvbuf: o.rcvbuf },
+      );
       try {
         for (const g of o.groups.slice(1)) sock.join?.(g);
       } catch (e) {

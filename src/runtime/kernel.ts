@@ -178,7 +178,14 @@ export interface VrrpChannel {
 
 export interface ChannelOptions {
   family: 4 | 6;
+  /** the interface the socket is bound to; with `unbound`, only the socket's name in logs */
   ifname: string;
+  /**
+   * An interfaceless unicast instance's socket (keepalived's sockpool entry with no ifp,
+   * vrrp.c open_vrrp_read_socket): bound to no interface but to its unicast_src_ip, and
+   * to the `vrf` device when the instance names one; no multicast groups.
+   */
+  unbound?: { source: string; vrf?: string };
   /** IP protocol: 112 VRRP, 51 AH (VRRPv2 auth_type AH) */
   proto: 112 | 51;
   /** multicast groups to join on the interface */

@@ -105,6 +105,9 @@ export interface Timers {
   clear(handle: unknown): void;
 }
 
+/** linux/if.h: ifi_flags of the loopback device */
+const IFF_LOOPBACK = 0x8;
+
 const realTimers: Timers = {
   set: (fn, ms) => setTimeout(fn, ms),
   clear: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
@@ -188,6 +191,21 @@ interface WantedChannel {
   receive: boolean;
   /** SO_RCVBUF: the receiving instances' shares (rx-bufs.ts); 0 keeps keel's default */
   rcvbuf: number;
+  /** an interfaceless unicast instance's socket: bound to an address (and VRF), not to `ifname` */
+  unbound?: Unbound;
+  /** the instances that use it: to FAULT while an address-bound socket cannot be bound */
+  users: string[];
+}
+
+/**
+ * Where an interfaceless unicast instance's socket is bound (keepalived's sockpool entry
+ * with no ifp: one per family, protocol, unicast_src_ip and VRF, vrrp_scheduler.c
+ * already_exist_sock); `label` names it in the channel table and the logs.
+ */
+interface Unbound {
+  label: string;
+  source: string;
+  vrf?: string;
 }
 
 /** The interfaces an instance uses: where its VIPs go, where adverts leave, where they arrive. */
@@ -198,6 +216,8 @@ interface InstanceIfs {
   vipIf?: string;
   sendIf?: string;
   vmac?: { name: string; mac: Uint8Array };
+  /** no interface: the unicast instance's address-bound socket (sendIf is its label) */
+  unbound?: Unbound;
   /** where each VIP/eVIP goes and the address VMACs it needs (vmac-addr.ts) */
   placed?: VipPlacement;
   /** the address VMACs this instance created (use_vmac_addr, a VIP's use_vmac), by name */
@@ -287,7 +307,7 @@ export class VrrpDriver {
   /** packets dropped before the engine (unknown interface, socket errors) */
   readonly dropped: Record<string, number> = {};
   /** the datagram being handed to the engine (advert()), one record for all of them */
-  private readonly rxPacket: RxPacket = { ifname: "", family: 4, data: new Uint8Array(0) };
+  private readonly rxPacket: RxPacket = { ifname: "", via: "interface", family: 4, data: new Uint8Array(0) };
   /** [wire] dual masters and foreign adverts seen, for status, metrics and explain (observations.ts) */
   readonly observations = new Observations();
   /** transitions by instance, then "TO REASON" (metrics.ts keel_vrrp_transitions_total); kept across reloads */
@@ -810,7 +830,8 @@ export class VrrpDriver {
 
   private setupOwnVmac(v: VrrpInstance, strict: boolean): InstanceIfs {
     const base = v.interface;
-    if (base !== undefined && v.useIpvlan) return this.setupIpvlan(v, base, strict);
+    if (base === undefined) return unboundIfs(v, this.vrfFor(v));
+    if (v.useIpvlan) return this.setupIpvlan(v, base, strict);
     if (base === undefined || !v.useVmac) return { base, vipIf: base, sendIf: base };
     const family = v.virtualIpaddress[0]?.family ?? 4;
     const name = v.useVmac.name ?? vmacName(this.opts.config.globalDefs.vmacPrefix, family, v.virtualRouterId);
@@ -842,6 +863,18 @@ export class VrrpDriver {
       this.refreshLinks();
     }
     return { base, vipIf: name, sendIf: v.vmacXmitBase ? base : name, vmac: { name, mac } };
+  }
+
+  /**
+   * An interfaceless instance's `vrf`, unless that is a loopback (keepalived
+   * vrrp_parser.c vrrp_vrf_handler: "cannot use a loopback interface (%s) for VRF -
+   * ignoring": the instance runs outside any VRF). Read from the links at set-up.
+   */
+  private vrfFor(v: VrrpInstance): string | undefined {
+    const link = v.vrf === undefined ? undefined : this.linksByName.get(v.vrf);
+    if (link?.flags === undefined || (link.flags & IFF_LOOPBACK) === 0) return v.vrf;
+    this.log.warn(`(${v.name}) cannot use a loopback interface (${v.vrf}) for VRF - ignoring`);
+    return undefined;
   }
 
   /**
@@ -964,12 +997,22 @@ export class VrrpDriver {
     for (const inst of router.instances.values()) {
       const p = inst.p;
       const ifs = ifsOf.get(p.name);
-      if (!ifs?.base) continue;
+      if (!ifs?.base && !ifs?.unbound) continue;
       const proto = p.auth?.type === "AH" ? 51 : 112;
       const add = (ifname: string, receive: boolean) => {
         const key = this.channelKey(ifname, p.family, proto);
-        const w = want.get(key) ?? { ifname, family: p.family, proto, groups: new Set<string>(), receive, rcvbuf: 0 };
+        const w = want.get(key) ?? {
+          ifname,
+          family: p.family,
+          proto,
+          groups: new Set<string>(),
+          receive,
+          rcvbuf: 0,
+          unbound: ifs.unbound,
+          users: [],
+        };
         w.receive ||= receive;
+        w.users.push(p.name);
         if (receive && !p.unicast) w.groups.add(p.mcastGroup);
         if (receive)
           w.rcvbuf += memberShare(this.opts.config.globalDefs, {
@@ -982,29 +1025,38 @@ export class VrrpDriver {
           });
         want.set(key, w);
       };
-      add(ifs.base, true);
-      if (ifs.sendIf && ifs.sendIf !== ifs.base) add(ifs.sendIf, false);
+      if (ifs.unbound) add(ifs.unbound.label, true);
+      else if (ifs.base) add(ifs.base, true);
+      if (ifs.base && ifs.sendIf && ifs.sendIf !== ifs.base) add(ifs.sendIf, false);
     }
     return want;
   }
 
   /** Open one socket; the sockpool line is logged when it opens. */
   private openChannel(key: string, w: WantedChannel): KernelResult<VrrpChannel> {
+    const unbound = w.unbound && { source: w.unbound.source, vrf: w.unbound.vrf };
     const r = this.kernel.openChannel({
       family: w.family,
       ifname: w.ifname,
       proto: w.proto,
       groups: [...w.groups],
       rcvbuf: w.rcvbuf > 0 ? w.rcvbuf : undefined,
+      ...(unbound ? { unbound } : {}),
       // a send-only channel (a VMAC) also sees its interface's traffic: the base
       // interface's channel already delivers it once
-      onPacket: w.receive ? (rx) => this.onDatagram(w.ifname, rx) : () => {},
+      onPacket: !w.receive
+        ? () => {}
+        : unbound
+          ? (rx) => this.onDatagram(undefined, rx)
+          : (rx) => this.onDatagram(w.ifname, rx),
       onError: (e) => this.failed(e, `rx:${key}`, `receive error on ${w.ifname}`),
     });
     if (!r.ok) return r;
     const groups = w.groups.size > 0 ? ` multicast, address(${[...w.groups].join(",")})` : " unicast";
-    const ifindex = String(this.linksByName.get(w.ifname)?.ifindex).padStart(3);
-    this.log.info(`VRRP sockpool: [ifindex(${ifindex}), family(IPv${w.family}), proto(${w.proto}),${groups}]`);
+    // keepalived's sockpool dump: ifindex 0 for a socket with no interface
+    const ifindex = String(unbound ? 0 : this.linksByName.get(w.ifname)?.ifindex).padStart(3);
+    const bound = unbound ? ` bound to ${unbound.source}${unbound.vrf ? ` in VRF ${unbound.vrf}` : ""}` : "";
+    this.log.info(`VRRP sockpool: [ifindex(${ifindex}), family(IPv${w.family}), proto(${w.proto}),${groups}]${bound}`);
     return r;
   }
 
@@ -1019,6 +1071,10 @@ export class VrrpDriver {
       }
     for (const [key, w] of want) {
       if (this.channels.has(key)) continue;
+      if (w.unbound) {
+        this.openUnbound(key, w);
+        continue;
+      }
       if (!this.linksByName.has(w.ifname)) continue; // FAULT until it appears
       const opened = this.openChannel(key, w);
       // without its socket an instance hears no master and would take over: reconcile
@@ -1028,10 +1084,45 @@ export class VrrpDriver {
     }
   }
 
+  /**
+   * An interfaceless unicast instance's socket (keepalived open_sockpool_socket). Its VRF
+   * must exist (vrrp_open_sockpool leaves the socket closed while it does not); its
+   * unicast_src_ip must be configured: keepalived's bind fails otherwise and its
+   * instances go to FAULT ("entering FAULT state (src address not configured)"). keepalived
+   * never tries that socket again; keel does at each reconcile, and the instances leave
+   * FAULT once the address is there.
+   */
+  private openUnbound(key: string, w: WantedChannel): void {
+    const u = w.unbound as Unbound;
+    const fault = (detail: string) => {
+      for (const name of w.users) {
+        const inst = this.router.instances.get(name);
+        if (!inst || inst.hasFault({ kind: "address", name: "" })) continue;
+        this.log.info(`(${name}): entering FAULT state (src address not configured): ${detail}`);
+        this.router.handleSource(name, undefined, detail, this.now());
+      }
+    };
+    if (u.vrf !== undefined && !this.linksByName.has(u.vrf)) {
+      fault(`VRF ${u.vrf} does not exist`);
+      return;
+    }
+    const opened = this.openChannel(key, w);
+    if (!opened.ok) {
+      this.failed(opened.error, `open:${key}`, `cannot open ${socketName(w)}`);
+      fault(`cannot bind ${u.source}${u.vrf ? ` in VRF ${u.vrf}` : ""}: ${opened.error.message}`);
+      return;
+    }
+    this.channels.set(key, opened.value);
+    for (const name of w.users)
+      if (this.router.instances.get(name)?.hasFault({ kind: "address", name: "" }))
+        this.router.handleSource(name, u.source, undefined, this.now());
+  }
+
   // ---------------------------------------------------------------------------
   // inputs
 
-  private onDatagram(ifname: string, rx: RxDatagram): void {
+  /** `ifname` undefined: from an interfaceless instance's address-bound socket. */
+  private onDatagram(ifname: string | undefined, rx: RxDatagram): void {
     if (this.stopped) return;
     // try/catch in line, not guard(): no closure or "where" string per advert (issue 20)
     try {
@@ -1042,17 +1133,19 @@ export class VrrpDriver {
     this.pump();
   }
 
-  private advert(ifname: string, rx: RxDatagram): void {
+  private advert(ifname: string | undefined, rx: RxDatagram): void {
     // the socket is bound to its interface; the ingress index is the interface itself
     // except for traffic looped through a VMAC, which the engine must not see twice
     const link = this.linksByIndex.get(rx.ifindex);
-    if (link && link.name !== ifname) {
+    if (ifname !== undefined && link && link.name !== ifname) {
       this.dropped.other_interface = (this.dropped.other_interface ?? 0) + 1;
       return;
     }
     // one record, refilled per datagram: the engine reads it before handleAdvert returns
     const pkt = this.rxPacket;
-    pkt.ifname = ifname;
+    // an address-bound socket's datagram names the interface it came in on (IP_PKTINFO)
+    pkt.ifname = ifname ?? link?.name ?? `ifindex ${rx.ifindex}`;
+    pkt.via = ifname === undefined ? "address" : "interface";
     pkt.family = rx.family;
     pkt.data = rx.data;
     pkt.src = rx.src;
@@ -1698,7 +1791,7 @@ export class VrrpDriver {
     if (!inst || !ifs?.sendIf || src === undefined) {
       this.rateLog(
         `nosrc:${advert.instance}`,
-        `(${advert.instance}) no source address on ${ifs?.base ?? "?"}: advert not sent`,
+        `(${advert.instance}) no source address on ${ifs?.base ?? ifs?.unbound?.label ?? "?"}: advert not sent`,
       );
       return;
     }
@@ -2053,4 +2146,19 @@ function addrKey(a: IfAddress): string {
 
 function sameAddr(a: IfAddress, b: IfAddress): boolean {
   return a.ifindex === b.ifindex && a.address === b.address && a.prefixLen === b.prefixLen;
+}
+
+/**
+ * An instance without an interface: keepalived 2.2.8+ runs one with unicast peers and a
+ * configured source (vrrp_complete_instance: "Unicast instances must have unicast_src_ip or
+ * interface") on a socket bound to that address and to its `vrf`, if any, never to a
+ * device (vrrp.c open_vrrp_read_socket / open_vrrp_send_socket with no ifp). Its VIPs go
+ * on their own `dev` (keepalived removes one without: "no interface for vip"). Anything
+ * else has no socket (config/vrrp/check.ts refuses it).
+ */
+function unboundIfs(v: VrrpInstance, vrf: string | undefined): InstanceIfs {
+  const source = v.unicastSrcIp ?? v.mcastSrcIp;
+  if (v.unicastPeers.length === 0 || source === undefined) return {};
+  const label = `${source}${vrf === undefined ? "" : `%${vrf}`}`;
+  return { sendIf: label, unbound: { label, source, vrf } };
 }

@@ -114,8 +114,9 @@ export function instanceParams(
     // keepalived vrrp_complete_instance: "preempt_delay is incompatible with strict mode - resetting"
     preemptDelayMs: wantMaster || v.nopreempt || strict ? 0 : v.preemptDelay * 1000,
     downTimerAdverts: strict ? 3 : (v.downTimerAdverts ?? g.vrrpDownTimerAdverts),
-    vips: v.virtualIpaddress.filter((a) => a.family === family),
-    excluded: v.virtualIpaddressExcluded,
+    // keepalived vrrp_complete_instance: with no interface, a VIP/eVIP without dev is removed
+    vips: v.virtualIpaddress.filter((a) => a.family === family && (v.interface !== undefined || a.dev !== undefined)),
+    excluded: v.virtualIpaddressExcluded.filter((a) => v.interface !== undefined || a.dev !== undefined),
     routes: v.virtualRoutes,
     rules: v.virtualRules,
     auth: auth as InstanceParams["auth"],

@@ -17,7 +17,16 @@ import type { Action } from "./types";
 
 /** A packet as a raw socket hands it over. */
 export interface RxPacket {
+  /** the interface it arrived on */
   ifname: string;
+  /**
+   * The socket it came through, as keepalived dispatches a packet only to its socket's
+   * instances (vrrp_scheduler.c vrrp_dispatcher_read: sock->rb_vrid): "interface", one
+   * bound to `ifname` (its instances on `ifname`); "address", an interfaceless unicast
+   * instance's, bound to its unicast_src_ip (interfaceless instances only). Undefined (the
+   * simulator's one segment): an instance on `ifname` or one without an interface.
+   */
+  via?: "interface" | "address";
   family: 4 | 6;
   /** IPv4: the whole IP packet (header included, as a raw socket gives it); IPv6: the VRRP message */
   data: Uint8Array;
@@ -237,7 +246,7 @@ export class VrrpRouter {
     }
     const adv = got.value;
     this.observer.segment.heard(rx.ifname, rx.family, adv.vrid, now); // [wire]
-    const inst = this.onInterface(this.byVrid.get(vridKey(rx.family, adv.vrid)), rx.ifname);
+    const inst = this.onInterface(this.byVrid.get(vridKey(rx.family, adv.vrid)), rx);
     if (!inst) {
       this.stats.unknown_vrid++;
       this.stats.lastUnknown = { vrid: adv.vrid, ifname: rx.ifname };
@@ -279,12 +288,12 @@ export class VrrpRouter {
     if (d.length < 20 || d[9] !== IPPROTO_VRRP) return undefined;
     const vrid = d[((d[0] ?? 0) & 0x0f) * 4 + 1];
     if (vrid === undefined) return undefined;
-    return this.onInterface(this.byVrid.get(vridKey(4, vrid)), rx.ifname);
+    return this.onInterface(this.byVrid.get(vridKey(4, vrid)), rx);
   }
 
-  /** The first of `candidates` (one VRID and family) on `ifname`; a loop, not a closure per packet. */
-  private onInterface(candidates: readonly Instance[] | undefined, ifname: string): Instance | undefined {
-    if (candidates) for (const c of candidates) if (c.p.ifname === undefined || c.p.ifname === ifname) return c;
+  /** The first of `candidates` (one VRID and family) that takes `rx`; a loop, not a closure per packet. */
+  private onInterface(candidates: readonly Instance[] | undefined, rx: RxPacket): Instance | undefined {
+    if (candidates) for (const c of candidates) if (takes(c, rx)) return c;
     return undefined;
   }
 
@@ -537,11 +546,7 @@ export class VrrpRouter {
   private countDrop(rx: RxPacket, error: DecodeFailure): void {
     // attribute the failure to the instance when the VRID can be read (per-instance stats)
     const inst =
-      error.vrid !== undefined
-        ? this.byVrid
-            .get(vridKey(rx.family, error.vrid))
-            ?.find((i) => i.p.ifname === undefined || i.p.ifname === rx.ifname)
-        : undefined;
+      error.vrid !== undefined ? this.byVrid.get(vridKey(rx.family, error.vrid))?.find((i) => takes(i, rx)) : undefined;
     const from = packetSource(rx);
     this.out.push({
       type: "rx-error",
@@ -597,4 +602,11 @@ function pulled(group: SyncGroup, by: Instance): CauseDetail {
 /** The errors keepalived records as stats->proto_err_reason (vrrp.c vrrp_check_packet). */
 function isProtoError(code: string): boolean {
   return code === "bad-ttl" || code === "bad-version" || code === "bad-checksum" || code === "bad-vrid";
+}
+
+/** Whether an instance takes a packet that came in as `rx` says (RxPacket.via). */
+function takes(i: Instance, rx: RxPacket): boolean {
+  if (rx.via === "address") return i.p.ifname === undefined;
+  if (rx.via === "interface") return i.p.ifname === rx.ifname;
+  return i.p.ifname === undefined || i.p.ifname === rx.ifname;
 }

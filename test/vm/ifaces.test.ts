@@ -2,7 +2,8 @@
  * use_ipvlan and VRF-enslaved VMACs/ipvlans for real: this machine's kernel has neither
  * ipvlan nor vrf, Debian's has both as modules, so the VM runner boots it with those two
  * preloaded and runs test/vm/guest/ifaces-e2e.ts: keepalived 2.2.7, then keel, with one
- * config; every PASS line must come, no FAIL.
+ * config; then a unicast instance without an interface in vrf0 (`vrf`), keel against
+ * keepalived as its peer; every PASS line must come, no FAIL.
  */
 import { test } from "bun:test";
 import { ensureKeel } from "../netns/harness";
@@ -11,5 +12,5 @@ import { runGuest } from "./run-guest";
 test("use_ipvlan and VMACs/ipvlans in a VRF, as keepalived makes them", async () => {
   ensureKeel();
   // a bound for a hung guest under QEMU's emulation, not a speed target
-  await runGuest("ifaces-e2e.ts", 10, 600, ["ipvlan", "vrf"]);
-}, 700_000);
+  await runGuest("ifaces-e2e.ts", 17, 900, ["ipvlan", "vrf"]);
+}, 1_000_000);

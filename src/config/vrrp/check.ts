@@ -210,13 +210,60 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
 
     const unicast = usesUnicast(v);
     if (v.interface === undefined && !c.saw(v, "interface")) {
+      const source = v.unicastSrcIp ?? v.mcastSrcIp;
       if (!unicast)
         c.error(where, "missing-interface", `${who} no interface given (only unicast instances may leave it out)`);
-      else if (v.unicastSrcIp === undefined && v.mcastSrcIp === undefined && !v.useIpvlan?.address)
+      else if (source === undefined && !v.useIpvlan?.address)
         c.error(where, "missing-interface", `${who} a unicast instance without an interface needs unicast_src_ip`);
+      else {
+        // keepalived 2.2.7 chk_min_cfg tests VRRP_FLAG_UNICAST before vrrp_complete_instance
+        // sets it, so it refuses every instance without an interface ("Unknown interface!");
+        // 2.2.8 tests UNICAST_CONFIGURED (commit 75f30737, its issue #2270) and runs it. keel
+        // runs it as 2.2.8 does: a peer on 2.2.7 cannot have the same configuration.
+        c.warning(
+          where,
+          "no-interface-keepalived",
+          `${who} keepalived 2.2.7 refuses an instance without an interface ("Unknown interface!", fixed in 2.2.8); keel runs it as 2.2.8 does, its adverts sent and received on a socket bound to ${source ?? "its address"}`,
+        );
+        // vrrp_complete_instance: "Non link-local address required if interface omitted"
+        if (source !== undefined && /^fe[89ab]/i.test(source))
+          c.error(
+            where,
+            "missing-interface",
+            `${who} unicast_src_ip ${source} is link-local: a non link-local address is required if interface is omitted`,
+          );
+        // vrrp_complete_instance: a VIP/eVIP goes on its dev, else the instance's interface;
+        // with neither it is dropped ("no interface for vip %s - removing"): the engine
+        // leaves it out (vrrp/params.ts), the model keeps what was written
+        for (const [list, e] of [
+          [v.virtualIpaddress, ""],
+          [v.virtualIpaddressExcluded, "e"],
+        ] as const)
+          for (const a of list)
+            if (a.dev === undefined)
+              c.warning(
+                at(a),
+                "vip-no-interface",
+                `${who} no interface for ${e}vip ${a.address} - removing (give it dev)`,
+              );
+      }
       if (v.useVmac) c.error(where, "vmac-needs-interface", `${who} use_vmac needs an interface`);
     }
     ifaceWarn(v.interface, v, `${who} interface`);
+    // vrrp.c vrrp_complete_instance: a VRF binds an interfaceless unicast instance's
+    // socket; given with an interface (after it: the parser already ignored it) or without
+    // unicast peers it is cleared. A VRF that does not exist stops keepalived as an
+    // unknown interface does (vrrp_vrf_handler: if_get_by_ifname IF_CREATE_IF_DYNAMIC).
+    if (v.vrf !== undefined) {
+      if (v.interface !== undefined || v.unicastPeers.length === 0) {
+        c.warning(
+          where,
+          "vrf-ignored",
+          `${who} vrf can only be specified with${v.interface !== undefined ? "out interface" : " unicast"} - clearing`,
+        );
+        v.vrf = undefined;
+      } else ifaceWarn(v.vrf, v, `${who} vrf`);
+    }
 
     // vrrp.c vrrp_complete_instance (deprecated after v2.2.4): unicast_src_ip and the
     // other unicast keywords without a peer leave the instance on multicast

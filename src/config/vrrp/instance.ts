@@ -516,12 +516,23 @@ const ifName: Keyword<VrrpInstance> = {
   parse: (c, n, t) => {
     if (!c.count(n, 1)) return;
     const a = n.args[0] as Token;
+    // keepalived vrrp_parser.c vrrp_vrf_handler: a name too long is ignored, with an error
+    if (a.text.length >= 16 && n.keyword.text === "vrf") {
+      c.warning(a, "vrf-ignored", `(${t.name}) VRF interface name '${a.text}' too long - ignoring`);
+      return;
+    }
     if (a.text.length >= 16) {
       c.error(a, "bad-value", `interface name '${a.text}' is longer than 15 characters`);
       return;
     }
+    // keepalived vrrp_parser.c vrrp_vrf_handler: ignored after an interface, or a second time
+    // (an interface after it clears it in vrrp_complete_instance: config/vrrp/check.ts)
     if (n.keyword.text === "vrf" && t.interface !== undefined) {
-      c.error(n.keyword, "bad-option", `(${t.name}) vrf and interface cannot both be given`);
+      c.warning(n.keyword, "vrf-ignored", `(${t.name}) Cannot specify VRF interface and interface - ignoring`);
+      return;
+    }
+    if (n.keyword.text === "vrf" && t.vrf !== undefined) {
+      c.warning(n.keyword, "vrf-ignored", `(${t.name}) VRF interface already specified as '${t.vrf}' - ignoring`);
       return;
     }
     if (n.keyword.text === "vrf") t.vrf = a.text;

@@ -8,7 +8,7 @@ import { expect, test } from "bun:test";
 import type { KeelConfig } from "../../../src/config/model";
 import { parseConf } from "../../../src/config/parse";
 import { memorySource } from "../../../src/config/source";
-import { dataFilePath, jsonDump } from "../../../src/runtime/dumps";
+import { dataFilePath, dataText, jsonDump } from "../../../src/runtime/dumps";
 import { VrrpRouter } from "../../../src/vrrp/router";
 
 const INSTANCE = `vrrp_instance VI_1 {
@@ -109,4 +109,28 @@ ${INSTANCE}`);
       full_command: false,
     },
   ]);
+});
+
+test("SIGUSR1's data: an interfaceless instance's interface is 'not configured', then its VRF (vrrp_data.c dump_vrrp)", () => {
+  // dynamic_interfaces: vrf blue need not exist on the machine running the test
+  const c = config(`global_defs {
+  dynamic_interfaces
+}
+vrrp_instance VI_1 {
+  vrf blue
+  virtual_router_id 51
+  priority 100
+  unicast_src_ip 10.0.0.5
+  unicast_peer {
+    10.0.0.6
+  }
+  virtual_ipaddress {
+    10.0.0.1/24 dev eth0
+  }
+}
+`);
+  const lines = dataText(new VrrpRouter(c), () => undefined, c).split("\n");
+  const at = lines.indexOf("   Interface = not configured");
+  expect(at).toBeGreaterThan(0);
+  expect(lines[at + 1]).toBe("   VRF = blue");
 });

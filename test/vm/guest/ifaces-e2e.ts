@@ -12,7 +12,18 @@
  * the interfaces as `ip -d -j link` shows them (kind, mode/flags, parent, VRF master,
  * MAC), their addresses and where the VIPs went, VRF table 10's routes, and VI_1's adverts as the peer sees them
  * (source 10.30.0.51 from eth0's MAC). keel's must equal keepalived's; after SIGTERM the
- * interfaces are gone. Prints "PASS: ..." / "FAIL: ..." lines.
+ * interfaces are gone.
+ *
+ * Then `vrf` (issue 16): VI_4, a unicast instance with no interface and `vrf vrf0`, its
+ * source 10.40.0.1 on eth1 (in vrf0), its peer keepalived 2.2.7 in the peer namespace on
+ * eth1 (keepalived 2.2.7 cannot run the interfaceless side itself: "Unknown interface!",
+ * fixed in 2.2.8). 10.40.0.0/24 is routed only in vrf0's table 10, and 10.40.0.1 can be
+ * bound only from inside vrf0: keel's socket must be in the VRF (SO_BINDTODEVICE vrf0) to
+ * send or receive at all. keel as master (its adverts at the peer from 10.40.0.1, the
+ * peer's keepalived stays BACKUP, the VIP on eth1 and its local route in table 10), then
+ * keel stopped (keepalived takes over) and started again as the lower priority: it takes
+ * keepalived's adverts through the VRF and stays BACKUP, then becomes MASTER when
+ * keepalived stops. Prints "PASS: ..." / "FAIL: ..." lines.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -250,4 +261,174 @@ if (k && a) {
   (JSON.stringify(k.links) === JSON.stringify(a.links) ? ok : ko)("keel's interfaces are keepalived's");
   (JSON.stringify(k.routes) === JSON.stringify(a.routes) ? ok : ko)("keel's VRF routes are keepalived's");
 } else ko("no comparison: a daemon failed");
+
+// ---- vrf: a unicast instance without an interface, its socket in vrf0 ----
+
+/** A daemon in a namespace with its lines collected, and a wait for one of them. */
+function daemon(ns: string, tag: string, cmd: string[], tmp: string) {
+  const p = Bun.spawn(["ip", "netns", "exec", ns, ...cmd], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, TMPDIR: tmp },
+  });
+  const log: string[] = [];
+  const waiters: { re: RegExp; from: number; resolve: (l: string) => void }[] = [];
+  for (const s of [p.stdout, p.stderr])
+    void (async () => {
+      const dec = new TextDecoder();
+      let buf = "";
+      for await (const c of s) {
+        buf += dec.decode(c, { stream: true });
+        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+          const line = buf.slice(0, nl);
+          buf = buf.slice(nl + 1);
+          log.push(line);
+          console.log(`[${tag}] ${line}`);
+          for (const w of [...waiters])
+            if (w.re.test(line)) {
+              waiters.splice(waiters.indexOf(w), 1);
+              w.resolve(line);
+            }
+        }
+      }
+    })();
+  return {
+    p,
+    log,
+    /** the first line from index `from` matching `re`; undefined after `ms` (a bound for a hang) */
+    wait(re: RegExp, from = 0, ms = 120_000): Promise<string | undefined> {
+      const have = log.slice(from).find((l) => re.test(l));
+      if (have !== undefined) return Promise.resolve(have);
+      return Promise.race([
+        new Promise<string>((resolve) => waiters.push({ re, from, resolve })),
+        Bun.sleep(ms).then(() => undefined),
+      ]);
+    },
+    async stop(): Promise<void> {
+      p.kill("SIGTERM");
+      await p.exited;
+    },
+  };
+}
+
+const vrfInstance = (o: { iface?: string; vrf?: string; src: string; peer: string; priority: number }) => `global_defs {
+  router_id ${o.iface ? "peer" : "h1"}
+}
+vrrp_instance VI_4 {
+  state ${o.priority > 150 ? "MASTER" : "BACKUP"}
+${o.iface ? `  interface ${o.iface}\n` : ""}${o.vrf ? `  vrf ${o.vrf}\n` : ""}  virtual_router_id 54
+  priority ${o.priority}
+  advert_int 1
+  unicast_src_ip ${o.src}
+  unicast_peer {
+    ${o.peer}
+  }
+  virtual_ipaddress {
+    10.40.0.104/24 dev eth1
+  }
+}
+`;
+const vdir = mkdtempSync("/tmp/keel-vrf-");
+const keelConf = (priority: number) => {
+  const path = join(vdir, `keel-${priority}.conf`);
+  writeFileSync(path, vrfInstance({ vrf: "vrf0", src: "10.40.0.1", peer: "10.40.0.2", priority }));
+  return path;
+};
+const kaConf = join(vdir, "peer-ka.conf");
+writeFileSync(kaConf, vrfInstance({ iface: "eth1", src: "10.40.0.2", peer: "10.40.0.1", priority: 150 }));
+const keelCmd = (conf: string, n: number) => [
+  ...[KEEL, "-n", "-l", "-G", "-f", conf, "-p", `${vdir}/k${n}.pid`, "-r", `${vdir}/kv${n}.pid`],
+  ...["--control-socket", `${vdir}/k${n}.sock`],
+];
+const kaCmd = [
+  ...["keepalived", "-n", "-l", "-G", "-f", kaConf],
+  ...["-p", `${vdir}/a.pid`, "-r", `${vdir}/av.pid`, "-c", `${vdir}/ac.pid`],
+];
+const hasVip = (ns: string) => sh(`ip -n ${ns} -4 -o addr show dev eth1`).includes(" 10.40.0.104/24 ");
+
+// keel's -t: no error for the instance (the vrf exists; keepalived 2.2.7 is warned about)
+const t = Bun.spawnSync(["ip", "netns", "exec", "h1", KEEL, "-t", "-f", keelConf(200)], {
+  stdout: "pipe",
+  stderr: "pipe",
+});
+const tText = `${t.stdout}${t.stderr}`;
+(t.exitCode === 0 && !tText.includes("error[") && tText.includes("no-interface-keepalived") ? ok : ko)(
+  `vrf: keel -t accepts VI_4 without interface in vrf0: ${tText.trim().replace(/\n/g, " | ")}`,
+);
+
+// keel the master: the peer sees its adverts, from 10.40.0.1, through the VRF
+const cap = Bun.spawn(
+  [
+    ...["ip", "netns", "exec", "peer", "tshark", "-l", "-n", "-i", "eth1"],
+    ...["-f", "ip proto 112 and ip[21] = 54 and src host 10.40.0.1", "-T", "fields", "-e", "ip.src", "-e", "ip.dst"],
+  ],
+  { stdout: "pipe", stderr: "pipe" },
+);
+const capLines: string[] = [];
+let capReady: () => void = () => {};
+const capListening = new Promise<void>((r) => {
+  capReady = r;
+});
+void (async () => {
+  for await (const c of cap.stdout) capLines.push(...new TextDecoder().decode(c).split("\n").filter(Boolean));
+})();
+void (async () => {
+  for await (const c of cap.stderr) if (/Capturing on/.test(new TextDecoder().decode(c))) capReady();
+})();
+await Promise.race([capListening, Bun.sleep(120_000)]);
+
+const k1 = daemon("h1", "keel-vrf", keelCmd(keelConf(200), 1), vdir);
+const k1Master = await k1.wait(/\(VI_4\) Entering MASTER STATE/);
+const sockpool = k1.log.find((l) => /VRRP sockpool: .*bound to 10\.40\.0\.1 in VRF vrf0/.test(l));
+(k1Master && sockpool ? ok : ko)(
+  `vrf: keel's VI_4 MASTER on a socket ${sockpool ?? "(no sockpool line bound in vrf0)"}`,
+);
+const ka = daemon("peer", "ka-vrf", kaCmd, vdir);
+const kaBackup = await ka.wait(/\(VI_4\) Entering BACKUP STATE/);
+// three of keel's adverts at the peer after keepalived started; the bound is for a hung capture
+const seenAt = capLines.length;
+for (let i = 0; i < 600 && capLines.length < seenAt + 3; i++) await Bun.sleep(100);
+const fromKeel = [...new Set(capLines)];
+(kaBackup && fromKeel.length === 1 && fromKeel[0] === "10.40.0.1\t10.40.0.2" ? ok : ko)(
+  `vrf: the peer sees keel's adverts ${fromKeel.join(", ") || "(none)"}; keepalived ${kaBackup ? "BACKUP" : "not BACKUP"}`,
+);
+const table10 = sh("ip -n h1 route show table local 2>/dev/null; ip -n h1 route show table 10")
+  .split("\n")
+  .filter((r) => r.includes("10.40.0.104"));
+(hasVip("h1") && !hasVip("peer") && table10.some((r) => /local 10\.40\.0\.104 dev eth1/.test(r)) ? ok : ko)(
+  `vrf: VIP 10.40.0.104 on h1's eth1, its local route ${table10.join(" | ") || "(none)"}`,
+);
+// keepalived stayed BACKUP while keel was master, and takes over on keel's stop (its priority 0)
+let at = ka.log.length;
+const noDual = !ka.log.some((l) => /Entering MASTER STATE/.test(l));
+await k1.stop();
+const kaMaster = await ka.wait(/\(VI_4\) Entering MASTER STATE/, at);
+(noDual && kaMaster && hasVip("peer") && !hasVip("h1") ? ok : ko)(
+  `vrf: keepalived BACKUP while keel was master, MASTER after keel's stop (${kaMaster ?? "no MASTER line"})`,
+);
+
+// keel again as the lower priority: it takes keepalived's adverts through the VRF and stays BACKUP
+const k2 = daemon("h1", "keel-vrf-2", keelCmd(keelConf(100), 2), vdir);
+await k2.wait(/Startup complete/);
+let received = 0;
+// keepalived's adverts counted by keel (SIGUSR2 stats); the bound is for a hang
+for (let i = 0; i < 120 && received < 3; i++) {
+  k2.p.kill("SIGUSR2");
+  await Bun.sleep(500);
+  const stats = sh(`cat ${vdir}/keepalived.stats 2>/dev/null || true`);
+  received = Number(/Received:\s*(\d+)/.exec(stats)?.[1] ?? 0);
+}
+const k2Backup = k2.log.some((l) => /\(VI_4\) Entering BACKUP STATE/.test(l));
+const k2NoMaster = !k2.log.some((l) => /Entering MASTER STATE/.test(l));
+(received >= 3 && k2Backup && k2NoMaster && !hasVip("h1") ? ok : ko)(
+  `vrf: keel BACKUP, ${received} of keepalived's adverts received through vrf0, no MASTER of its own`,
+);
+// keepalived's stop: its priority-0 advert reaches keel through the VRF, keel takes over
+at = k2.log.length;
+await ka.stop();
+const k2Master = await k2.wait(/\(VI_4\) Entering MASTER STATE/, at);
+(k2Master && hasVip("h1") ? ok : ko)(`vrf: keel MASTER after keepalived's stop, VIP on h1's eth1`);
+await k2.stop();
+cap.kill("SIGTERM");
+await cap.exited;
 finish();
