@@ -147,3 +147,16 @@ ${lines.map((l) => `        ${l}`).join("\n")}
     ]);
   });
 });
+
+test("a track_process name longer than a comm (15 bytes) without full_command: a warning at the name", () => {
+  const text = (extra: string) => `vrrp_track_process tp {
+    process postgres-replica-agent${extra}
+}
+`;
+  expect(diags(text(""))).toEqual([
+    "2:13: warning[process-name-too-long]: vrrp_track_process tp: 'postgres-replica-agent' is longer than a process's comm (15 bytes) and never matches it; add full_command to match the command's first word",
+  ]);
+  expect(diags(text("\n    full_command"))).toEqual([]);
+  expect(diags(text(" --serve"))).toEqual([]); // parameters imply full_command
+  expect(diags("vrrp_track_process tp {\n    process postgres-replic\n}\n")).toEqual([]);
+});
