@@ -88,6 +88,11 @@ interface ChangeOptions {
   resign?: boolean;
   /** BACKUP: the Master_Down_Interval to arm (a sync group member's start uses a shorter one) */
   downMs?: number;
+  /**
+   * BACKUP → BACKUP: leave and enter again (keepalived vrrp_state_leave_master on a
+   * backup: "Entering BACKUP STATE", a priority-0 advert, the notifies, release_master)
+   */
+  reenter?: boolean;
 }
 
 export class Instance {
@@ -533,9 +538,14 @@ export class Instance {
    */
   private changeState(to: VrrpState, detail: CauseDetail, now: number, o: ChangeOptions = {}): void {
     const from = this.current;
-    if (from === to) return;
+    if (from === to && !o.reenter) return;
     const cause = this.cause(detail);
     if (from === "MASTER") this.exitMaster(to, o.resign === true);
+    else if (o.reenter) {
+      this.sendAdvert(PRIO_STOP);
+      this.stats.pri_zero_sent++;
+      this.stats.release_master++;
+    }
     this.timers.stop("masterDown");
     this.timers.stop("advert");
     if (to === "MASTER") {
@@ -748,13 +758,22 @@ export class Instance {
   }
 
   /**
-   * keepalived set_vrrp_backup, when a MASTER's tracked virtual route or rule is deleted:
-   * to BACKUP (the VIPs, routes and rules go), with a Master_Down of the skew time only,
-   * so that without another master it is MASTER again (and puts them back) at once.
+   * keepalived set_vrrp_backup, when a tracked virtual route or rule is deleted: a MASTER
+   * goes to BACKUP (a priority-0 advert, as vrrp_state_leave_master(vrrp, true) sends; the
+   * VIPs, routes and rules go), with a Master_Down of the skew time only, so that without
+   * another master it is MASTER again (and puts them back) at once. keepalived_netlink.c
+   * netlink_route_filter acts only under MASTER; netlink_rule_filter checks no state, so a
+   * BACKUP whose rule is deleted leaves and enters BACKUP again (its log line, the
+   * priority-0 advert that makes the master advertise at once, the notifies) with the same
+   * short Master_Down. (A rule deleted under FAULT would take keepalived to BACKUP too;
+   * keel keeps FAULT: its fault has not gone.)
    */
-  routeDeleted(what: string, now: number): void {
-    if (this.current !== "MASTER") return;
-    this.changeState("BACKUP", { reason: "route-deleted", what }, now, { downMs: this.skew() });
+  routeDeleted(what: string, now: number, rule = false): void {
+    const downMs = this.skew();
+    if (this.current === "MASTER")
+      this.changeState("BACKUP", { reason: "route-deleted", what }, now, { downMs, resign: true });
+    else if (rule && this.current === "BACKUP")
+      this.changeState("BACKUP", { reason: "route-deleted", what }, now, { downMs, reenter: true });
   }
 
   /** vrrp_state_leave_fault: out of FAULT/INIT into wantState. */
