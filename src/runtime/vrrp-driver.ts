@@ -1616,6 +1616,16 @@ export class VrrpDriver {
           priority: a.priority,
         });
         return;
+      case "master-adver-int": {
+        // keepalived logs both only with -D (LOG_DETAIL_BIT)
+        this.log.debug(
+          { instance: a.instance, event: "master-adver-int", from: a.from * 10, to: a.to * 10 },
+          `(${a.instance}) advertisement interval updated from ${a.from * 10}ms to ${a.to * 10}ms by master`,
+        );
+        const v = this.opts.config.vrrpInstances[a.instance];
+        this.delays.masterAdverInt(a.instance, v?.interface, v?.downTimerAdverts ?? 3, a.from, a.to);
+        return;
+      }
       case "observed": {
         // [wire] seen on the wire (src/vrrp/observe.ts, observations.ts)
         const o = this.observations.take(a, Date.now(), this.now());

@@ -429,7 +429,7 @@ export class Instance {
     }
     const preemptWait = this.p.preemptDelayMs > 0 && (this.preemptTime === 0 || this.preemptTime > now);
     if (this.p.nopreempt || this.holdSet.size > 0 || adv.priority >= this.effectivePriority || preemptWait) {
-      if (this.p.version === 3 && adv.advertIntCs !== this.masterAdverIntCs) this.masterAdverIntCs = adv.advertIntCs; // RFC 5798 6.4.2
+      this.learnAdverInt(adv.advertIntCs);
       this.msDownTimerMs = this.downTimer();
       this.timers.set("masterDown", this.downFrom(now) + this.msDownTimerMs);
       this.downCause = "no-advert";
@@ -507,7 +507,7 @@ export class Instance {
       return !this.p.lowerPrioNoAdvert;
     }
     if (higherThan()) {
-      if (this.p.version === 3) this.masterAdverIntCs = adv.advertIntCs;
+      this.learnAdverInt(adv.advertIntCs);
       this.masterAddress = adv.from;
       this.masterPriority = adv.priority;
       this.masterHeardAt = now;
@@ -755,6 +755,17 @@ export class Instance {
   leaveMaster(now: number, detail: CauseDetail): void {
     if (this.current !== "MASTER") return;
     this.changeState(this.want === "FAULT" ? "FAULT" : "BACKUP", detail, now);
+  }
+
+  /**
+   * RFC 5798 6.4.2 / 6.4.3: a VRRPv3 instance that accepts a master's advert takes its
+   * interval as Master_Adver_Interval; a change is said (keepalived update_master_adver_int),
+   * since the runtime cuts interface_up_down_delays against a shorter one.
+   */
+  private learnAdverInt(cs: number): void {
+    if (this.p.version !== 3 || cs === this.masterAdverIntCs) return;
+    this.emit({ type: "master-adver-int", instance: this.name, from: this.masterAdverIntCs, to: cs });
+    this.masterAdverIntCs = cs;
   }
 
   /**

@@ -41,8 +41,10 @@ function setup(delays: string, instance = "advert_int 3") {
   const c = clock();
   const lines: string[] = [];
   const settled: [string, boolean, number][] = [];
-  const d = new LinkDelays(c.timers, createLogger({ write: (l) => lines.push(l.trimEnd()) }), (n, up, f) =>
-    settled.push([n, up, f]),
+  const d = new LinkDelays(
+    c.timers,
+    createLogger({ detail: true, write: (l) => lines.push(l.trimEnd()) }),
+    (n, up, f) => settled.push([n, up, f]),
   );
   const config = configFromText(
     `interface_up_down_delays {\n${delays}\n}\nvrrp_instance VI_1 {\n interface dum0\n virtual_router_id 1\n priority 100\n ${instance}\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n`,
@@ -114,5 +116,34 @@ describe("interface_up_down_delays", () => {
     const { d, lines } = setup("dum0 1", "advert_int 3\n down_timer_adverts 1");
     expect(d.delayOf("dum0")).toBeUndefined();
     expect(lines.at(-1)).toEndWith("VI_1: cannot use debounce timers with down_timer_adverts = 1 - resetting");
+  });
+});
+
+describe("a VRRPv3 master's shorter advert interval (vrrp.c update_master_adver_int)", () => {
+  test("cuts the delays again against it; a longer one, or down_timer_adverts 1, leaves them", () => {
+    const { d, lines } = setup("dum0 4 1", "advert_int 3\n version 3");
+    expect(d.delayOf("dum0")).toEqual({ down: 4_000_000, up: 1_000_000 });
+    // the master advertises every second: 2 × 1 s is the limit now
+    d.masterAdverInt("VI_1", "dum0", 3, 300, 100);
+    expect(d.delayOf("dum0")).toEqual({ down: 2_000_000 - 3906, up: 1_000_000 });
+    expect(lines.at(-1)).toEndWith("VI_1: lower advert_int reducing interface dum0 debounce timer(s)");
+    // back to a longer interval: keepalived never raises a cut delay again
+    d.masterAdverInt("VI_1", "dum0", 3, 100, 500);
+    expect(d.delayOf("dum0")).toEqual({ down: 2_000_000 - 3906, up: 1_000_000 });
+    // another interface, or down_timer_adverts 1 (check_debounce_timers: no timer to cut)
+    d.masterAdverInt("VI_1", "eth9", 3, 300, 10);
+    d.masterAdverInt("VI_1", "dum0", 1, 300, 10);
+    expect(d.delayOf("dum0")).toEqual({ down: 2_000_000 - 3906, up: 1_000_000 });
+  });
+
+  test("a down delayed after the cut counts at the cut delay", () => {
+    const { d, c, settled } = setup("dum0 4", "advert_int 3\n version 3");
+    d.masterAdverInt("VI_1", "dum0", 3, 300, 100);
+    d.noteState("dum0", true);
+    expect(d.offer("dum0", UP, DOWN)).toBe("defer");
+    c.advance(1996);
+    expect(settled).toEqual([]);
+    c.advance(1);
+    expect(settled).toEqual([["dum0", false, 0x1003]]);
   });
 });
