@@ -776,8 +776,9 @@ export class Instance {
    * netlink_route_filter acts only under MASTER; netlink_rule_filter checks no state, so a
    * BACKUP whose rule is deleted leaves and enters BACKUP again (its log line, the
    * priority-0 advert that makes the master advertise at once, the notifies) with the same
-   * short Master_Down. (A rule deleted under FAULT would take keepalived to BACKUP too;
-   * keel keeps FAULT: its fault has not gone.)
+   * short Master_Down. (Under FAULT, keepalived 2.2.7 does the same: BACKUP, then MASTER
+   * after the skew time with its tracked interface still down, as a netns run shows; keel
+   * keeps FAULT, since its fault has not gone.)
    */
   routeDeleted(what: string, now: number, rule = false): void {
     const downMs = this.skew();
