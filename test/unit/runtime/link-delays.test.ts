@@ -3,10 +3,13 @@
  * keepalived_netlink.c update_interface_flags rules, and vrrp.c check_debounce_timers' cut.
  */
 import { describe, expect, test } from "bun:test";
+import { SimKernel, SimSegment } from "../../../src/demo/sim-kernel";
 import { LinkDelays } from "../../../src/runtime/link-delays";
 import { createLogger } from "../../../src/runtime/log";
-import type { Timers } from "../../../src/runtime/vrrp-driver";
+import { type Timers, VrrpDriver } from "../../../src/runtime/vrrp-driver";
 import { configFromText } from "../../../src/simulate/segment";
+import { VirtualTime } from "../../sim/fault-net";
+import { globalDefs, vrrpInstance } from "../../sim/harness";
 
 /** A virtual clock: timers run when `advance` passes their due time. */
 function clock() {
@@ -146,4 +149,31 @@ describe("a VRRPv3 master's shorter advert interval (vrrp.c update_master_adver_
     c.advance(1);
     expect(settled).toEqual([["dum0", false, 0x1003]]);
   });
+});
+
+test("wired: a VrrpDriver backup hearing a faster v3 master cuts eth0's delay (virtual time, simulated hosts)", () => {
+  const time = new VirtualTime(() => 0.5);
+  const segment = new SimSegment({ defer: time.defer });
+  const host = (name: string, ipv4: string, body: string) => {
+    const kernel = new SimKernel({ name, segment, ipv4, prefixLen: 24 });
+    const lines: string[] = [];
+    const log = createLogger({ detail: true, write: (l) => lines.push(l.trimEnd()) });
+    const config = configFromText(`${globalDefs(3)}\n${body}`, name);
+    const driver = new VrrpDriver({ config, kernel, log, now: () => time.now, timers: time, reconcileMs: 1000 });
+    return { driver, lines };
+  };
+  const master = host("m", "10.0.0.1", vrrpInstance({ name: "VI_1", vrid: 1, priority: 200, state: "MASTER" }));
+  const backup = host(
+    "b",
+    "10.0.0.2",
+    `interface_up_down_delays {\n  eth0 4\n}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, advertInt: 3 })}`,
+  );
+  master.driver.start();
+  backup.driver.start();
+  time.runUntil(10_000, () => {});
+  const said = (end: string) => backup.lines.filter((l) => l.endsWith(end)).length;
+  expect(said("(VI_1) advertisement interval updated from 3000ms to 1000ms by master")).toBe(1);
+  expect(said("VI_1: lower advert_int reducing interface eth0 debounce timer(s)")).toBe(1);
+  master.driver.stop();
+  backup.driver.stop();
 });
