@@ -7,6 +7,7 @@ export type {
   AddressInfo,
   AddressSpec,
   LinkInfo,
+  RouteGroups,
   RouteInfo,
   RouteSpec,
   RtnlEvent,

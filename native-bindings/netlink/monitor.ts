@@ -15,24 +15,34 @@ import * as K from "./constants";
 import { ENOBUFS } from "./error";
 import { decodeAddress, decodeLink, decodeRoute, decodeRule } from "./messages";
 import { NetlinkSocket, type RcvBuf } from "./socket";
-import type { RtnlEvent } from "./types";
+import type { RouteGroups, RtnlEvent } from "./types";
 
 const RCVBUF = 8 << 20;
 
 /**
  * `rcvbuf`: the configured receive buffer (keepalived's *_netlink_monitor_rcv_bufs), else
- * keel's own 8 MiB. `routes`: route and rule deletions too (RTM_DELROUTE, RTM_DELRULE), as
- * keepalived joins the route and rule groups only when it has routes or rules to track
- * (vrrp.c set_extra_netlink_monitoring): a full routing table's churn is not read otherwise.
+ * keel's own 8 MiB. `routes`: route and rule deletions too (RTM_DELROUTE, RTM_DELRULE) of
+ * the families asked for, as keepalived joins each route and rule group only when it has
+ * routes or rules of that family to track (vrrp.c set_extra_netlink_monitoring): a full
+ * routing table's churn is not read otherwise.
+ * `ownPort`: the port id of the socket keel changes routes and rules through; a deletion it
+ * caused carries that nlmsg_pid and is not reported, as keepalived_netlink.c
+ * netlink_parse_info skips "messages on the kernel reflection channel caused by commands
+ * from our cmd channel" (all but RTM_NEWLINK/DELLINK/NEWROUTE).
  */
 export function watchRtnl(
   onEvent: (e: RtnlEvent | { type: "overrun" }) => void,
   rcvbuf?: RcvBuf,
-  o: { routes?: boolean } = {},
+  o: { routes?: RouteGroups; ownPort?: number } = {},
 ): { close(): void } {
-  const routeGroups = K.RTMGRP_IPV4_ROUTE | K.RTMGRP_IPV6_ROUTE | K.RTMGRP_IPV4_RULE | K.RTMGRP_IPV6_RULE;
+  const r = o.routes;
+  const routeGroups =
+    (r?.ipv4Routes ? K.RTMGRP_IPV4_ROUTE : 0) |
+    (r?.ipv6Routes ? K.RTMGRP_IPV6_ROUTE : 0) |
+    (r?.ipv4Rules ? K.RTMGRP_IPV4_RULE : 0) |
+    (r?.ipv6Rules ? K.RTMGRP_IPV6_RULE : 0);
   const sock = NetlinkSocket.open({
-    groups: K.RTMGRP_LINK | K.RTMGRP_IPV4_IFADDR | K.RTMGRP_IPV6_IFADDR | (o.routes ? routeGroups : 0),
+    groups: K.RTMGRP_LINK | K.RTMGRP_IPV4_IFADDR | K.RTMGRP_IPV6_IFADDR | routeGroups,
     rcvbuf: rcvbuf?.bytes ?? RCVBUF,
     rcvbufForce: rcvbuf?.force,
   });
@@ -67,6 +77,8 @@ export function watchRtnl(
           const a = decodeAddress(m);
           if (a.ok) onEvent({ type: "addr", action: m.type === K.RTM_NEWADDR ? "new" : "del", addr: a.value });
           else if (a.error.code !== "unsupported") onEvent({ type: "overrun" });
+        } else if ((m.type === K.RTM_DELROUTE || m.type === K.RTM_DELRULE) && o.ownPort && m.pid === o.ownPort) {
+          // our own deletion (a MASTER leaving MASTER, a stop): nothing to react to
         } else if (m.type === K.RTM_DELROUTE) {
           const r = decodeRoute(m);
           if (r.ok) onEvent({ type: "route-del", route: r.value });

@@ -71,6 +71,11 @@ export class Rtnl {
     );
   }
 
+  /** The socket's port id: the nlmsg_pid of the notifications its own requests cause. */
+  get portId(): number {
+    return this.sock.portId;
+  }
+
   close(): void {
     this.sock.close();
   }

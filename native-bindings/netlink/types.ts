@@ -96,6 +96,14 @@ export interface AddressInfo {
   flags: number;
 }
 
+/** The route and rule groups to join (keepalived set_extra_netlink_monitoring's four flags). */
+export interface RouteGroups {
+  ipv4Routes: boolean;
+  ipv6Routes: boolean;
+  ipv4Rules: boolean;
+  ipv6Rules: boolean;
+}
+
 export type RtnlEvent =
   | { type: "link"; action: "new" | "del"; link: LinkInfo }
   | { type: "addr"; action: "new" | "del"; addr: AddressInfo }

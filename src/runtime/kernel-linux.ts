@@ -12,6 +12,7 @@ import {
   type AddressSpec,
   NetlinkError,
   type RcvBuf,
+  type RouteGroups,
   type RouteSpec,
   type RuleSpec,
   Rtnl,
@@ -329,7 +330,7 @@ export class LinuxKernel implements Kernel {
     });
   }
 
-  watch(onEvent: (e: KernelEvent) => void, o: { routes?: boolean } = {}): KernelResult<() => void> {
+  watch(onEvent: (e: KernelEvent) => void, o: { routes?: RouteGroups } = {}): KernelResult<() => void> {
     return attempt("watch", () => {
       const w = watchRtnl(
         (e) => {
@@ -338,7 +339,7 @@ export class LinuxKernel implements Kernel {
           else onEvent(e);
         },
         this.o.monitor,
-        o,
+        { ...o, ownPort: this.rtnl.portId },
       );
       return () => attemptEffect("watch-close", () => w.close());
     });

@@ -12,7 +12,7 @@
  * state that was asked for, not errors. The driver still guards every call against a
  * throw (an implementation bug must not stop the adverts), but callers branch on values.
  */
-import type { RouteInfo, RuleInfo } from "../../native-bindings/netlink";
+import type { RouteGroups, RouteInfo, RuleInfo } from "../../native-bindings/netlink";
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
 
 export interface Link {
@@ -236,7 +236,7 @@ export interface Kernel {
    */
   ipv4Conf?(ifname: string, key: string, value?: number): KernelResult<number>;
   /** netlink link/address notifications until the returned function is called */
-  watch(onEvent: (e: KernelEvent) => void, o?: { routes?: boolean }): KernelResult<() => void>;
+  watch(onEvent: (e: KernelEvent) => void, o?: { routes?: RouteGroups }): KernelResult<() => void>;
   /** never fails */
   close(): void;
 }

@@ -14,7 +14,10 @@
  * vrrp.c vrrp_complete_instance / check_debounce_timers: a delay must stay below
  * (down_timer_adverts - 1) × advert_int of every instance on the interface (else a backup
  * would take over before a down counts); a longer one is cut to that less advert_int/256,
- * and with down_timer_adverts 1 there can be no delay at all.
+ * and with down_timer_adverts 1 there can be no delay at all. A VRRPv3 backup that learns a
+ * master's shorter interval (RFC 5798 6.4.2, Master_Adver_Interval) cuts again against it
+ * (vrrp.c update_master_adver_int: only when it gets shorter; a cut is never undone until a
+ * reload reads the configured delays again).
  */
 import type { KeelConfig } from "../config/model";
 import type { Logger } from "./log";
@@ -70,16 +73,44 @@ export class LinkDelays {
         this.delays.delete(ifname);
         continue;
       }
-      const advert = Math.round(v.advertInt * USEC);
-      const limit = (adverts - 1) * advert;
-      if (d.up < limit && d.down < limit) continue;
-      const cut = limit - Math.floor(advert / 256);
-      if (d.up >= limit) d.up = cut;
-      if (d.down >= limit) d.down = cut;
-      this.log.info(
-        `${v.name}: interface ${ifname} debounce timer(s) not less that ${adverts - 1} * advert_int - resetting`,
-      );
+      if (this.cut(ifname, adverts, Math.round(v.advertInt * USEC)))
+        this.log.info(
+          `${v.name}: interface ${ifname} debounce timer(s) not less that ${adverts - 1} * advert_int - resetting`,
+        );
     }
+  }
+
+  /**
+   * vrrp.c update_master_adver_int: instance `name` on `ifname` (its configured interface)
+   * now hears a master advertising every `toCs` centiseconds where it had `fromCs`. A
+   * shorter interval cuts the interface's delays against it (check_debounce_timers).
+   */
+  masterAdverInt(
+    name: string,
+    ifname: string | undefined,
+    downTimerAdverts: number,
+    fromCs: number,
+    toCs: number,
+  ): void {
+    if (ifname === undefined || toCs >= fromCs) return;
+    // keepalived says so only with -D (LOG_DETAIL_BIT): keel's debug
+    if (this.cut(ifname, downTimerAdverts, toCs * (USEC / 100)))
+      this.log.debug(`${name}: lower advert_int reducing interface ${ifname} debounce timer(s)`);
+  }
+
+  /**
+   * check_debounce_timers: each delay of `ifname` not below (adverts - 1) × advert (µs) is
+   * cut to that less advert/256; nothing with down_timer_adverts 1. Whether any was cut.
+   */
+  private cut(ifname: string, adverts: number, advert: number): boolean {
+    const d = this.delays.get(ifname);
+    if (!d || adverts === 1) return false;
+    const limit = (adverts - 1) * advert;
+    if (d.up < limit && d.down < limit) return false;
+    const cut = limit - Math.floor(advert / 256);
+    if (d.up >= limit) d.up = cut;
+    if (d.down >= limit) d.down = cut;
+    return true;
   }
 
   /** The delay of `name` in µs, by direction (0: none). For the dump and tests. */

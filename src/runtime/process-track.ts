@@ -193,7 +193,10 @@ export function processMatches(p: TrackProcess, info: ProcInfo): boolean {
     name = nul < 0 ? info.cmdline : info.cmdline.slice(0, nul);
     args = nul < 0 ? "" : info.cmdline.slice(nul + 1);
     if (name !== p.process) return false;
-  } else if (info.comm !== p.process.slice(0, 15)) return false; // the kernel keeps 15 bytes of comm
+    // track_process.c read_procs/check_process: strcmp(comm, process_path), the whole name.
+    // The kernel keeps 15 bytes of comm (TASK_COMM_LEN), so a longer name never matches
+    // without full_command (keel -t warns, src/config/vrrp/tracking.ts)
+  } else if (info.comm !== p.process) return false;
   if (p.paramMatch === undefined) return true;
   const want = (p.params ?? []).map((x) => `${x}\0`).join("");
   if (p.paramMatch === "exact") return args === want;

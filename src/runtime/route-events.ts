@@ -3,10 +3,11 @@
  * (keepalived_netlink.c route_is_ours / compare_rule, called from netlink_route_filter /
  * netlink_rule_filter). What the daemon then does is vrrp-driver.ts's: an instance's
  * tracked route or rule deleted under a MASTER makes it leave MASTER with a Master_Down
- * of the skew time (set_vrrp_backup); a static one is added again
+ * of the skew time (set_vrrp_backup); so does a rule under BACKUP, which enters BACKUP
+ * again (netlink_rule_filter checks no state); a static one is added again
  * (reinstate_static_route / _rule). Pure: the config and the event in, the match out.
  */
-import type { RouteInfo, RuleInfo } from "../../native-bindings/netlink";
+import type { RouteGroups, RouteInfo, RuleInfo } from "../../native-bindings/netlink";
 import { canonicalIp } from "../base/ip";
 import type { Route, Rule } from "../config/vrrp/model";
 
@@ -84,4 +85,35 @@ export function ruleOwner(own: OwnRoutes, e: RuleInfo): RuleOwner | undefined {
   for (const i of own.instances) for (const r of i.rules) if (sameRule(r, e)) return { instance: i.name, rule: r };
   for (const r of own.staticRules) if (sameRule(r, e)) return { rule: r };
   return undefined;
+}
+
+/**
+ * The route and rule groups to watch (vrrp.c vrrp_complete_instance and
+ * process_static_entries, then set_extra_netlink_monitoring): each family's routes or rules
+ * when an instance has one to track (not `no_track`) or a static one has a track_group;
+ * none otherwise. keepalived works them out again at each reload (clear_summary_flags,
+ * vrrp_complete_init) and joins or leaves the groups: so does the driver.
+ */
+export function routeGroups(own: OwnRoutes): RouteGroups {
+  const g: RouteGroups = { ipv4Routes: false, ipv6Routes: false, ipv4Rules: false, ipv6Rules: false };
+  const mark = (kind: "Routes" | "Rules", family: 4 | 6) => {
+    g[`ipv${family}${kind}`] = true;
+  };
+  for (const i of own.instances) {
+    for (const r of i.routes) if (!r.noTrack) mark("Routes", r.family);
+    for (const r of i.rules) if (!r.noTrack) mark("Rules", r.family);
+  }
+  for (const r of own.staticRoutes) if (r.trackGroup !== undefined) mark("Routes", r.family);
+  for (const r of own.staticRules) if (r.trackGroup !== undefined) mark("Rules", r.family);
+  return g;
+}
+
+/** Whether two sets of groups are the same. */
+export function sameGroups(a: RouteGroups, b: RouteGroups): boolean {
+  return (
+    a.ipv4Routes === b.ipv4Routes &&
+    a.ipv6Routes === b.ipv6Routes &&
+    a.ipv4Rules === b.ipv4Rules &&
+    a.ipv6Rules === b.ipv6Rules
+  );
 }

@@ -14,6 +14,7 @@
  * reconcile (`reconcileMs` after anything it answers): see `reconcile()` for what it
  * retries and why, and `wantReconcile()` for when it runs.
  */
+import type { RouteGroups } from "../../native-bindings/netlink";
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { Route, Rule, VirtualAddress, VrrpInstance } from "../config/vrrp/model";
@@ -22,7 +23,7 @@ import { staticTrackInterfaces, staticsToRestore } from "../config/vrrp/static-t
 import { emitAddress } from "../config/vrrp/net/address";
 import { emitRoute } from "../config/vrrp/net/route";
 import { emitRule } from "../config/vrrp/net/rule";
-import { type OwnRoutes, routeOwner, ruleOwner } from "./route-events";
+import { type OwnRoutes, routeGroups, routeOwner, ruleOwner, sameGroups } from "./route-events";
 import { type Instance, NO_ACTIONS } from "../vrrp/instance";
 import { type EngineCommand, type RxPacket, VrrpRouter } from "../vrrp/router";
 import { advertPackets } from "../vrrp/transmit";
@@ -293,6 +294,8 @@ export class VrrpDriver {
   private reconcileWanted = false;
   private readonly reconcileMs: number;
   private unwatch: (() => void) | undefined;
+  /** the route and rule groups the watch joined (route-events.ts routeGroups) */
+  private watchedGroups: RouteGroups | undefined;
   /** the link or address table could not be read, or netlink lost events: read again */
   private tablesStale = false;
   /** start() found the kernel's tables unreadable: the engine starts once they are read */
@@ -549,6 +552,7 @@ export class VrrpDriver {
       // nothing runs yet (the kernel's tables are still unread): the engine starts with this
       this.opts = { ...this.opts, config: plan.config };
       this.router = plan.next;
+      this.followRouteGroups();
       return { applied: true, errors: [] };
     }
     const undo: (() => void)[] = [];
@@ -631,6 +635,7 @@ export class VrrpDriver {
     this.staticEntries("del", diff(oldConfig, config));
     this.staticEntries("add", diff(config, oldConfig));
     this.opts = { ...this.opts, config };
+    this.followRouteGroups();
     this.garps.configure(config);
     this.delays.configure(config);
     this.startLinkbeat();
@@ -1191,6 +1196,7 @@ export class VrrpDriver {
 
   /** Subscribe to netlink; a failure is retried by reconcile, which then re-reads the tables. */
   private startWatch(): void {
+    const groups = routeGroups(this.ownRoutes());
     const w = this.kernel.watch(
       (e) => {
         if (this.stopped) return;
@@ -1201,10 +1207,12 @@ export class VrrpDriver {
         this.wantReconcile();
         this.guard("a netlink event", () => this.onKernelEvent(e));
       },
-      { routes: this.tracksRoutes() },
+      { routes: groups },
     );
-    if (w.ok) this.unwatch = w.value;
-    else {
+    if (w.ok) {
+      this.unwatch = w.value;
+      this.watchedGroups = groups;
+    } else {
       this.tablesStale = true;
       this.failed(w.error, "watch", "cannot watch links and addresses (netlink); trying again");
     }
@@ -1224,22 +1232,29 @@ export class VrrpDriver {
     };
   }
 
-  /** keepalived joins the route and rule groups only with something to track (vrrp.c set_extra_netlink_monitoring). */
-  private tracksRoutes(): boolean {
-    const own = this.ownRoutes();
-    const tracked = (l: { noTrack?: boolean }[]) => l.some((r) => !r.noTrack);
-    return (
-      tracked(own.staticRoutes) ||
-      tracked(own.staticRules) ||
-      own.instances.some((i) => tracked(i.routes) || tracked(i.rules))
-    );
+  /**
+   * A reload's route and rule groups (keepalived vrrp_complete_init → set_extra_netlink_monitoring
+   * at every reload): the first tracked route or rule joins them, the last one gone leaves.
+   * keel's watch is one socket bound to its groups: a new one replaces it, and the tables
+   * are read again at the next pass (tablesStale) for what changed in between.
+   */
+  private followRouteGroups(): void {
+    if (!this.unwatch || !this.watchedGroups) return; // the reconcile that starts the watch takes the new config
+    if (sameGroups(this.watchedGroups, routeGroups(this.ownRoutes()))) return;
+    this.unwatch();
+    this.unwatch = undefined;
+    this.watchedGroups = undefined;
+    this.tablesStale = true;
+    this.startWatch();
+    this.wantReconcile();
   }
 
   /**
    * keepalived netlink_route_filter / netlink_rule_filter on RTM_DELROUTE / RTM_DELRULE of
    * a route or rule it set, and nothing more: a tracked one (not `no_track`) of an instance
-   * makes a MASTER leave MASTER (set_vrrp_backup, the engine's routeDeleted); a static one
-   * is added again ("Restoring deleted static route/rule").
+   * makes a MASTER leave MASTER, a rule a BACKUP enter BACKUP again (set_vrrp_backup, the
+   * engine's routeDeleted); a static one is added again ("Restoring deleted static
+   * route/rule"). keel's own deletions do not come here (watchRtnl's ownPort).
    */
   private onRouteEvent(e: Extract<KernelEvent, { type: "route-del" | "rule-del" }>): void {
     if (this.deferredStart) return;
@@ -1248,19 +1263,19 @@ export class VrrpDriver {
       const o = routeOwner(this.ownRoutes(), e.route, ifindexOf);
       if (!o || o.route.noTrack) return;
       const what = emitRoute(o.route) ?? o.route.dst;
-      if (o.instance !== undefined) this.routeDeleted(o.instance, what);
+      if (o.instance !== undefined) this.routeDeleted(o.instance, what, false);
       else this.reinstate("route", what, this.kernel.route("add", o.route, ifindexOf));
       return;
     }
     const o = ruleOwner(this.ownRoutes(), e.rule);
     if (!o) return; // ruleOwner leaves out no_track rules (compare_rule)
     const what = emitRule(o.rule);
-    if (o.instance !== undefined) this.routeDeleted(o.instance, what);
+    if (o.instance !== undefined) this.routeDeleted(o.instance, what, true);
     else this.reinstate("rule", what, this.kernel.rule("add", o.rule));
   }
 
-  private routeDeleted(instance: string, what: string): void {
-    this.router.handleCommand({ type: "route-deleted", instance, what }, this.now());
+  private routeDeleted(instance: string, what: string, rule: boolean): void {
+    this.router.handleCommand({ type: "route-deleted", instance, what, rule }, this.now());
     this.pump();
   }
 
@@ -1752,6 +1767,16 @@ export class VrrpDriver {
           priority: a.priority,
         });
         return;
+      case "master-adver-int": {
+        // keepalived logs both only with -D (LOG_DETAIL_BIT)
+        this.log.debug(
+          { instance: a.instance, event: "master-adver-int", from: a.from * 10, to: a.to * 10 },
+          `(${a.instance}) advertisement interval updated from ${a.from * 10}ms to ${a.to * 10}ms by master`,
+        );
+        const v = this.opts.config.vrrpInstances[a.instance];
+        this.delays.masterAdverInt(a.instance, v?.interface, v?.downTimerAdverts ?? 3, a.from, a.to);
+        return;
+      }
       case "observed": {
         // [wire] seen on the wire (src/vrrp/observe.ts, observations.ts)
         const o = this.observations.take(a, Date.now(), this.now());

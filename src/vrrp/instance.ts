@@ -88,6 +88,11 @@ interface ChangeOptions {
   resign?: boolean;
   /** BACKUP: the Master_Down_Interval to arm (a sync group member's start uses a shorter one) */
   downMs?: number;
+  /**
+   * BACKUP → BACKUP: leave and enter again (keepalived vrrp_state_leave_master on a
+   * backup: "Entering BACKUP STATE", a priority-0 advert, the notifies, release_master)
+   */
+  reenter?: boolean;
 }
 
 export class Instance {
@@ -424,7 +429,7 @@ export class Instance {
     }
     const preemptWait = this.p.preemptDelayMs > 0 && (this.preemptTime === 0 || this.preemptTime > now);
     if (this.p.nopreempt || this.holdSet.size > 0 || adv.priority >= this.effectivePriority || preemptWait) {
-      if (this.p.version === 3 && adv.advertIntCs !== this.masterAdverIntCs) this.masterAdverIntCs = adv.advertIntCs; // RFC 5798 6.4.2
+      this.learnAdverInt(adv.advertIntCs);
       this.msDownTimerMs = this.downTimer();
       this.timers.set("masterDown", this.downFrom(now) + this.msDownTimerMs);
       this.downCause = "no-advert";
@@ -502,7 +507,7 @@ export class Instance {
       return !this.p.lowerPrioNoAdvert;
     }
     if (higherThan()) {
-      if (this.p.version === 3) this.masterAdverIntCs = adv.advertIntCs;
+      this.learnAdverInt(adv.advertIntCs);
       this.masterAddress = adv.from;
       this.masterPriority = adv.priority;
       this.masterHeardAt = now;
@@ -533,9 +538,14 @@ export class Instance {
    */
   private changeState(to: VrrpState, detail: CauseDetail, now: number, o: ChangeOptions = {}): void {
     const from = this.current;
-    if (from === to) return;
+    if (from === to && !o.reenter) return;
     const cause = this.cause(detail);
     if (from === "MASTER") this.exitMaster(to, o.resign === true);
+    else if (o.reenter) {
+      this.sendAdvert(PRIO_STOP);
+      this.stats.pri_zero_sent++;
+      this.stats.release_master++;
+    }
     this.timers.stop("masterDown");
     this.timers.stop("advert");
     if (to === "MASTER") {
@@ -748,13 +758,34 @@ export class Instance {
   }
 
   /**
-   * keepalived set_vrrp_backup, when a MASTER's tracked virtual route or rule is deleted:
-   * to BACKUP (the VIPs, routes and rules go), with a Master_Down of the skew time only,
-   * so that without another master it is MASTER again (and puts them back) at once.
+   * RFC 5798 6.4.2 / 6.4.3: a VRRPv3 instance that accepts a master's advert takes its
+   * interval as Master_Adver_Interval; a change is said (keepalived update_master_adver_int),
+   * since the runtime cuts interface_up_down_delays against a shorter one.
    */
-  routeDeleted(what: string, now: number): void {
-    if (this.current !== "MASTER") return;
-    this.changeState("BACKUP", { reason: "route-deleted", what }, now, { downMs: this.skew() });
+  private learnAdverInt(cs: number): void {
+    if (this.p.version !== 3 || cs === this.masterAdverIntCs) return;
+    this.emit({ type: "master-adver-int", instance: this.name, from: this.masterAdverIntCs, to: cs });
+    this.masterAdverIntCs = cs;
+  }
+
+  /**
+   * keepalived set_vrrp_backup, when a tracked virtual route or rule is deleted: a MASTER
+   * goes to BACKUP (a priority-0 advert, as vrrp_state_leave_master(vrrp, true) sends; the
+   * VIPs, routes and rules go), with a Master_Down of the skew time only, so that without
+   * another master it is MASTER again (and puts them back) at once. keepalived_netlink.c
+   * netlink_route_filter acts only under MASTER; netlink_rule_filter checks no state, so a
+   * BACKUP whose rule is deleted leaves and enters BACKUP again (its log line, the
+   * priority-0 advert that makes the master advertise at once, the notifies) with the same
+   * short Master_Down. (Under FAULT, keepalived 2.2.7 does the same: BACKUP, then MASTER
+   * after the skew time with its tracked interface still down, as a netns run shows; keel
+   * keeps FAULT, since its fault has not gone.)
+   */
+  routeDeleted(what: string, now: number, rule = false): void {
+    const downMs = this.skew();
+    if (this.current === "MASTER")
+      this.changeState("BACKUP", { reason: "route-deleted", what }, now, { downMs, resign: true });
+    else if (rule && this.current === "BACKUP")
+      this.changeState("BACKUP", { reason: "route-deleted", what }, now, { downMs, reenter: true });
   }
 
   /** vrrp_state_leave_fault: out of FAULT/INIT into wantState. */

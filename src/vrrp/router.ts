@@ -70,8 +70,8 @@ export type EngineCommand =
   /** SNMP sets of KEEPALIVED-MIB's vrrpInstanceBasePriority and vrrpInstancePreempt (src/snmp/write-vrrp.ts) */
   | { type: "base-priority"; instance: string; priority: number }
   | { type: "preempt"; instance: string; on: boolean }
-  /** a tracked virtual route or rule of the instance was deleted (netlink) */
-  | { type: "route-deleted"; instance: string; what: string };
+  /** a tracked virtual route or rule (`rule`) of the instance was deleted (netlink) */
+  | { type: "route-deleted"; instance: string; what: string; rule?: boolean };
 
 export class VrrpRouter {
   readonly instances = new Map<string, Instance>();
@@ -349,7 +349,7 @@ export class VrrpRouter {
       inst.setBasePriority(cmd.priority);
       this.applyTracking(inst, now);
     } else if (cmd.type === "preempt") inst.setPreempt(cmd.on);
-    else if (cmd.type === "route-deleted") this.run(inst, () => inst.routeDeleted(cmd.what, now));
+    else if (cmd.type === "route-deleted") this.run(inst, () => inst.routeDeleted(cmd.what, now, cmd.rule));
     else inst.sendGarpNow(cmd.rounds);
   }
 

@@ -109,7 +109,12 @@ export type Action =
   /** keepalived "Setting unicast VRRPv3 checksum to old version": an advert from `from` only checked the old way */
   | { type: "old-checksum"; instance: string; from: string }
   /** what the instance saw on the wire beyond its own election (src/vrrp/observe.ts) */
-  | { type: "observed"; instance: string; observation: Observation };
+  | { type: "observed"; instance: string; observation: Observation }
+  /**
+   * a VRRPv3 backup took a master's advert interval as its Master_Adver_Interval (RFC 5798
+   * 6.4.2; keepalived update_master_adver_int), centiseconds
+   */
+  | { type: "master-adver-int"; instance: string; from: number; to: number };
 
 /**
  * Why an advert for our VRID is not from one of our own routers (src/vrrp/observe.ts):

@@ -13,6 +13,9 @@
  *   inside a namespace it logs "Failed to set/clear process event listen - errno 111"
  *   (ECONNREFUSED) and its tracker never changes: the instance stays in FAULT while the
  *   process runs, where keel falls back to the scan.
+ * - a process name longer than the 15 bytes of a comm: keepalived compares the whole name
+ *   with the comm (track_process.c strcmp) and never matches it; only full_command (argv[0])
+ *   finds the process. keel did the same to the first 15 bytes and matched.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from "node:fs";
@@ -23,6 +26,9 @@ import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, instance } from "../netns/
 let lab: Lab;
 let comm: string;
 let binary: string;
+/** a second name for sleep, longer than the 15 bytes the kernel keeps of a comm */
+let longName: string;
+let longBinary: string;
 const nsDirs: string[] = [];
 
 beforeAll(() => {
@@ -33,6 +39,9 @@ beforeAll(() => {
   comm = `${lab.prefix}pm`.slice(0, 15);
   binary = join(lab.dir, comm);
   symlinkSync(Bun.which("sleep")!, binary);
+  longName = `${lab.prefix}-long-process-name`;
+  longBinary = join(lab.dir, longName);
+  symlinkSync(Bun.which("sleep")!, longBinary);
 }, HOOK_TIMEOUT_MS);
 afterAll(() => {
   lab?.destroy();
@@ -159,4 +168,59 @@ describe("vrrp_track_process follows process events", () => {
       await k.exited;
     }
   }, 60_000);
+
+  test("a name longer than a comm matches only with full_command, in keepalived 2.2.7 and in keel", async () => {
+    const ns1 = lab.ns("h1");
+    nsDirs.push(`/run/keepalived/${ns1}`, `/run/keel/${ns1}`);
+    // VI_1 follows the process by argv[0] (full_command), VI_2 by the long name as a comm
+    const longConf = (vrid: number) => `global_defs {
+  router_id tpl${vrid}
+}
+net_namespace ${ns1}
+vrrp_track_process tp_full {
+  process ${longBinary}
+  full_command
+}
+vrrp_track_process tp_long {
+  process ${longName}
+}
+${instance({ name: "VI_1", priority: 100, vrid, vips: [`10.99.0.${vrid}/32`], extra: ["track_process {", "  tp_full", "}"] })}
+${instance({ name: "VI_2", priority: 100, vrid: vrid + 1, vips: [`10.99.0.${vrid + 1}/32`], extra: ["track_process {", "  tp_long", "}"] })}`;
+    // both in the initial namespace: the process connector is opened before net_namespace's setns
+    const k = lab.keel("h1", longConf(63), [], { initialNamespace: true });
+    const ka = lab.keepalived("h1", longConf(65), [], { initialNamespace: true });
+    await k.waitFor(/track_process: following the kernel's process events \(2 tracked\)/);
+    await ka.waitFor(/proc_events has confirmed it is configured/);
+    for (const vi of ["VI_1", "VI_2"]) {
+      await k.waitFor(new RegExp(`\\(${vi}\\) Entering FAULT STATE`));
+      await ka.waitFor(
+        new RegExp(`\\(${vi}\\) entering FAULT state \\(tracked process tp_\\w+ quorum not achieved\\)`),
+      );
+    }
+    const from = [k.lines.length, ka.lines.length];
+    const proc = Bun.spawn([longBinary, "600"], { stdin: "ignore", stdout: "ignore", stderr: "ignore" });
+    try {
+      for (const [i, d] of [k, ka].entries())
+        await d.waitFor(/\(VI_1\) Entering (BACKUP|MASTER) STATE/, 30_000, from[i]);
+    } finally {
+      proc.kill("SIGKILL");
+    }
+    await proc.exited;
+    // the process has come and gone: VI_1 back to FAULT, after every event about it
+    for (const [i, d] of [k, ka].entries())
+      await d.waitFor(/\(VI_1\) [Ee]ntering FAULT [Ss][Tt][Aa][Tt][Ee]/, 30_000, from[i]);
+    for (const [i, d] of [k, ka].entries()) {
+      const after = d.lines
+        .slice(from[i])
+        .map((l) => l.text)
+        .join("\n");
+      expect(after).not.toMatch(/\(VI_2\) Entering (BACKUP|MASTER) STATE/);
+      expect(after).not.toMatch(/Track process tp_long quorum gained/);
+    }
+    expect(k.text()).toContain("Track process tp_full quorum gained (1 running)");
+    for (const d of [k, ka]) {
+      d.kill("SIGTERM");
+      await d.exited;
+    }
+  }, 90_000);
 });

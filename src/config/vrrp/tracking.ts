@@ -422,12 +422,26 @@ export function processQuorum(t: TrackProcess): number {
   return t.quorumMax === 0 ? 0 : t.quorum;
 }
 
+/** The bytes of a process's comm: TASK_COMM_LEN (16) less its NUL. */
+const COMM_MAX = 15;
+
 /** After a vrrp_track_process block: what keepalived derives or rejects at its end. */
 export function finishTrackProcess(c: Ctx, n: Node, t: TrackProcess): void {
   if (t.params || t.paramMatch !== undefined) t.fullCommand = true;
   if (t.params && t.paramMatch === undefined) t.paramMatch = "exact";
   if (t.process === undefined)
     c.error(n.keyword, "missing-keyword", `vrrp_track_process ${t.name}: no 'process' given`);
+  // track_process.c compares the whole name with the comm (strcmp), which the kernel keeps
+  // to 15 bytes (TASK_COMM_LEN 16 with the NUL): a longer name never matches without
+  // full_command. keepalived says nothing and the tracker never gains its quorum.
+  else if (!t.fullCommand && new TextEncoder().encode(t.process).length > COMM_MAX) {
+    const at = n.block?.find((s) => s.keyword.text === "process")?.args[0] ?? n.keyword;
+    c.warning(
+      at,
+      "process-name-too-long",
+      `vrrp_track_process ${t.name}: '${t.process}' is longer than a process's comm (${COMM_MAX} bytes) and never matches it; add full_command to match the command's first word`,
+    );
+  }
   if (t.quorumMax !== undefined && t.quorumMax !== 0 && t.quorum > t.quorumMax)
     c.error(
       n.keyword,

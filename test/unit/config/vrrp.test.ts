@@ -10,6 +10,7 @@ import { formatDiagnostic } from "../../../src/config/diagnostics";
 import type { HostFacts, KeelConfig } from "../../../src/config/model";
 import { emitConf, parseConf } from "../../../src/config/parse";
 import { memorySource } from "../../../src/config/source";
+import { mplsLabels } from "../../../src/config/vrrp/net/route";
 import { FIXTURES, fixtureTests } from "./fixtures";
 
 /** The VRRP part of the model, as written to NAME.json. */
@@ -96,4 +97,66 @@ describe("vrrp script helper", () => {
     expect(v?.notifyMaster).toEqual({ command: "/bin/echo a  b", user: "nobody", group: "nogroup" });
     expect(emitConf(r.config)).toContain('notify_master "/bin/echo a  b" nobody nogroup');
   });
+});
+
+describe("encap mpls label stacks (vrrp_ip_rule_route_parser.c parse_mpls_address)", () => {
+  const withRoutes = (...lines: string[]) => `vrrp_instance V {
+    interface eth0
+    virtual_router_id 1
+    virtual_ipaddress {
+        10.0.0.1
+    }
+    virtual_routes {
+${lines.map((l) => `        ${l}`).join("\n")}
+    }
+}
+`;
+  test("at most MAX_MPLS_LABELS (2) labels of 20 bits each, read by strtoul with base 0", () => {
+    expect(mplsLabels("100")).toEqual([100]);
+    expect(mplsLabels("100/200")).toEqual([100, 200]);
+    expect(mplsLabels("0x10/020")).toEqual([16, 16]);
+    expect(mplsLabels("+7/0")).toEqual([7, 0]);
+    expect(mplsLabels("1048575")).toEqual([1048575]);
+    for (const bad of ["100/200/300", "1/2/3/4", "1048576", "-1", "1/-2", "100/", "/100", "0x", "08", "1a", ""]) {
+      expect(mplsLabels(bad)).toBeUndefined();
+    }
+  });
+
+  test("three labels: keepalived's error at the word, and the route stays (the rest of its line too)", () => {
+    const text = withRoutes(
+      "10.1.0.0/16 dev eth0 encap mpls 100/200/300 metric 5",
+      "10.2.0.0/16 dev eth0 encap mpls 100/200",
+    );
+    expect(diags(text)).toEqual(["8:41: error[bad-value]: invalid mpls address 100/200/300 for encapsulation"]);
+    const routes = parseText(text).config.vrrpInstances.V?.virtualRoutes ?? [];
+    expect(routes.map((r) => [r.dst, r.encap, r.metric])).toEqual([
+      ["10.1.0.0/16", { type: "mpls" }, 5],
+      ["10.2.0.0/16", { type: "mpls", labels: "100/200" }, undefined],
+    ]);
+  });
+
+  test("a nexthop's encap is read the same way", () => {
+    const text = withRoutes("10.3.0.0/16 nexthop via 10.0.0.2 dev eth0 encap mpls 1/2/3 nexthop via 10.0.0.3 dev eth0");
+    expect(diags(text).filter((d) => d.includes("error["))).toEqual([
+      "8:62: error[bad-value]: invalid mpls address 1/2/3 for encapsulation",
+    ]);
+    const hops = parseText(text).config.vrrpInstances.V?.virtualRoutes?.[0]?.nexthops ?? [];
+    expect(hops.map((n) => [n.via, n.encap])).toEqual([
+      ["10.0.0.2", { type: "mpls" }],
+      ["10.0.0.3", undefined],
+    ]);
+  });
+});
+
+test("a track_process name longer than a comm (15 bytes) without full_command: a warning at the name", () => {
+  const text = (extra: string) => `vrrp_track_process tp {
+    process postgres-replica-agent${extra}
+}
+`;
+  expect(diags(text(""))).toEqual([
+    "2:13: warning[process-name-too-long]: vrrp_track_process tp: 'postgres-replica-agent' is longer than a process's comm (15 bytes) and never matches it; add full_command to match the command's first word",
+  ]);
+  expect(diags(text("\n    full_command"))).toEqual([]);
+  expect(diags(text(" --serve"))).toEqual([]); // parameters imply full_command
+  expect(diags("vrrp_track_process tp {\n    process postgres-replic\n}\n")).toEqual([]);
 });

@@ -3,10 +3,13 @@
  * keepalived_netlink.c update_interface_flags rules, and vrrp.c check_debounce_timers' cut.
  */
 import { describe, expect, test } from "bun:test";
+import { SimKernel, SimSegment } from "../../../src/demo/sim-kernel";
 import { LinkDelays } from "../../../src/runtime/link-delays";
 import { createLogger } from "../../../src/runtime/log";
-import type { Timers } from "../../../src/runtime/vrrp-driver";
+import { type Timers, VrrpDriver } from "../../../src/runtime/vrrp-driver";
 import { configFromText } from "../../../src/simulate/segment";
+import { VirtualTime } from "../../sim/fault-net";
+import { globalDefs, vrrpInstance } from "../../sim/harness";
 
 /** A virtual clock: timers run when `advance` passes their due time. */
 function clock() {
@@ -41,8 +44,10 @@ function setup(delays: string, instance = "advert_int 3") {
   const c = clock();
   const lines: string[] = [];
   const settled: [string, boolean, number][] = [];
-  const d = new LinkDelays(c.timers, createLogger({ write: (l) => lines.push(l.trimEnd()) }), (n, up, f) =>
-    settled.push([n, up, f]),
+  const d = new LinkDelays(
+    c.timers,
+    createLogger({ detail: true, write: (l) => lines.push(l.trimEnd()) }),
+    (n, up, f) => settled.push([n, up, f]),
   );
   const config = configFromText(
     `interface_up_down_delays {\n${delays}\n}\nvrrp_instance VI_1 {\n interface dum0\n virtual_router_id 1\n priority 100\n ${instance}\n virtual_ipaddress {\n  10.0.0.1\n }\n}\n`,
@@ -115,4 +120,60 @@ describe("interface_up_down_delays", () => {
     expect(d.delayOf("dum0")).toBeUndefined();
     expect(lines.at(-1)).toEndWith("VI_1: cannot use debounce timers with down_timer_adverts = 1 - resetting");
   });
+});
+
+describe("a VRRPv3 master's shorter advert interval (vrrp.c update_master_adver_int)", () => {
+  test("cuts the delays again against it; a longer one, or down_timer_adverts 1, leaves them", () => {
+    const { d, lines } = setup("dum0 4 1", "advert_int 3\n version 3");
+    expect(d.delayOf("dum0")).toEqual({ down: 4_000_000, up: 1_000_000 });
+    // the master advertises every second: 2 × 1 s is the limit now
+    d.masterAdverInt("VI_1", "dum0", 3, 300, 100);
+    expect(d.delayOf("dum0")).toEqual({ down: 2_000_000 - 3906, up: 1_000_000 });
+    expect(lines.at(-1)).toEndWith("VI_1: lower advert_int reducing interface dum0 debounce timer(s)");
+    // back to a longer interval: keepalived never raises a cut delay again
+    d.masterAdverInt("VI_1", "dum0", 3, 100, 500);
+    expect(d.delayOf("dum0")).toEqual({ down: 2_000_000 - 3906, up: 1_000_000 });
+    // another interface, or down_timer_adverts 1 (check_debounce_timers: no timer to cut)
+    d.masterAdverInt("VI_1", "eth9", 3, 300, 10);
+    d.masterAdverInt("VI_1", "dum0", 1, 300, 10);
+    expect(d.delayOf("dum0")).toEqual({ down: 2_000_000 - 3906, up: 1_000_000 });
+  });
+
+  test("a down delayed after the cut counts at the cut delay", () => {
+    const { d, c, settled } = setup("dum0 4", "advert_int 3\n version 3");
+    d.masterAdverInt("VI_1", "dum0", 3, 300, 100);
+    d.noteState("dum0", true);
+    expect(d.offer("dum0", UP, DOWN)).toBe("defer");
+    c.advance(1996);
+    expect(settled).toEqual([]);
+    c.advance(1);
+    expect(settled).toEqual([["dum0", false, 0x1003]]);
+  });
+});
+
+test("wired: a VrrpDriver backup hearing a faster v3 master cuts eth0's delay (virtual time, simulated hosts)", () => {
+  const time = new VirtualTime(() => 0.5);
+  const segment = new SimSegment({ defer: time.defer });
+  const host = (name: string, ipv4: string, body: string) => {
+    const kernel = new SimKernel({ name, segment, ipv4, prefixLen: 24 });
+    const lines: string[] = [];
+    const log = createLogger({ detail: true, write: (l) => lines.push(l.trimEnd()) });
+    const config = configFromText(`${globalDefs(3)}\n${body}`, name);
+    const driver = new VrrpDriver({ config, kernel, log, now: () => time.now, timers: time, reconcileMs: 1000 });
+    return { driver, lines };
+  };
+  const master = host("m", "10.0.0.1", vrrpInstance({ name: "VI_1", vrid: 1, priority: 200, state: "MASTER" }));
+  const backup = host(
+    "b",
+    "10.0.0.2",
+    `interface_up_down_delays {\n  eth0 4\n}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, advertInt: 3 })}`,
+  );
+  master.driver.start();
+  backup.driver.start();
+  time.runUntil(10_000, () => {});
+  const said = (end: string) => backup.lines.filter((l) => l.endsWith(end)).length;
+  expect(said("(VI_1) advertisement interval updated from 3000ms to 1000ms by master")).toBe(1);
+  expect(said("VI_1: lower advert_int reducing interface eth0 debounce timer(s)")).toBe(1);
+  master.driver.stop();
+  backup.driver.stop();
 });

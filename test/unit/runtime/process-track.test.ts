@@ -156,3 +156,17 @@ test("param_match as keepalived's check_params compares the NUL-separated parame
   expect(processMatches(t(undefined), info(run))).toBe(true);
   expect(processMatches(t(undefined), info(["/bin/other"]))).toBe(false);
 });
+
+test("a name longer than a comm's 15 bytes matches only with full_command (track_process.c: strcmp(comm, process_path))", () => {
+  const name = "postgres-replica-agent"; // 22 bytes; the kernel's comm is its first 15
+  const info: ProcInfo = { comm: name.slice(0, 15), cmdline: `${name}\0--serve\0` };
+  expect(processMatches(tracker("long", { process: name }), info)).toBe(false);
+  expect(processMatches(tracker("cut", { process: name.slice(0, 15) }), info)).toBe(true);
+  expect(processMatches(tracker("full", { process: name, fullCommand: true }), info)).toBe(true);
+  // a comm change to the cut name is not the long name either (check_process_comm_change)
+  const { ps, table, changes } = lab([tracker("long", { process: name })]);
+  ps.set(10, info);
+  table.scan(ps);
+  table.comm(10, name.slice(0, 15));
+  expect(changes).toEqual(["long down 0"]);
+});

@@ -8,7 +8,7 @@ import { parseMessages } from "../../../native-bindings/netlink/codec";
 import { decodeRoute, decodeRule, routeRequest, ruleRequest } from "../../../native-bindings/netlink/messages";
 import type { RouteInfo, RuleInfo, RouteSpec, RuleSpec } from "../../../native-bindings/netlink/types";
 import type { Route, Rule } from "../../../src/config/vrrp/model";
-import { type OwnRoutes, routeOwner, ruleOwner } from "../../../src/runtime/route-events";
+import { type OwnRoutes, routeGroups, routeOwner, ruleOwner, sameGroups } from "../../../src/runtime/route-events";
 
 const asRoute = (spec: RouteSpec): RouteInfo => {
   const m = parseMessages(routeRequest("del", spec, 1));
@@ -70,5 +70,32 @@ describe("ruleOwner", () => {
   test("not ours: another priority, table, source, or a protocol other than keepalived", () => {
     for (const other of [{ priority: 1001 }, { table: 101 }, { fromLen: 25 }, { protocol: 4 }])
       expect(ruleOwner(own, asRule({ ...spec, ...other }))).toBeUndefined();
+  });
+});
+
+describe("routeGroups (vrrp.c set_extra_netlink_monitoring's four flags)", () => {
+  const none = { ipv4Routes: false, ipv6Routes: false, ipv4Rules: false, ipv6Rules: false };
+  const empty: OwnRoutes = { instances: [], staticRoutes: [], staticRules: [] };
+
+  test("an instance's tracked route or rule joins its family's group; no_track does not", () => {
+    expect(routeGroups(own)).toEqual({ ...none, ipv4Routes: true, ipv4Rules: true });
+    const v6: Route = { family: 6, dst: "2001:db8::/64", dev: "eth0" };
+    const v6rule: Rule = { family: 6, action: "table", from: "2001:db8::/64", priority: 7, noTrack: true };
+    expect(routeGroups({ ...empty, instances: [{ name: "V", routes: [quiet, v6], rules: [v6rule] }] })).toEqual({
+      ...none,
+      ipv6Routes: true,
+    });
+  });
+
+  test("a static route or rule only with a track_group (process_static_entries)", () => {
+    expect(routeGroups({ ...empty, staticRoutes: [st], staticRules: [rule] })).toEqual(none);
+    const tracked = routeGroups({
+      ...empty,
+      staticRoutes: [{ ...st, trackGroup: "TG" }],
+      staticRules: [{ ...rule, family: 6, from: "2001:db8::/64", trackGroup: "TG" }],
+    });
+    expect(tracked).toEqual({ ...none, ipv4Routes: true, ipv6Rules: true });
+    expect(sameGroups(tracked, { ...tracked })).toBe(true);
+    expect(sameGroups(tracked, none)).toBe(false);
   });
 });

@@ -231,3 +231,21 @@ describe("waiting for scripts at start", () => {
     expect(kinds(j.pollActions())).toEqual(["del-vips", "INIT->FAULT:init", "notify"]);
   });
 });
+
+describe("Master_Adver_Interval learned from the master (RFC 5798 6.4.2, keepalived update_master_adver_int)", () => {
+  test("a v3 backup says when it takes a new interval, and only then", () => {
+    const i = instance("priority 100\nadvert_int 3");
+    i.start(0);
+    i.pollActions();
+    i.handleAdvert(advert({ priority: 200, advertIntCs: 100 }), 10);
+    expect(i.pollActions().filter((a) => a.type === "master-adver-int")).toEqual([
+      { type: "master-adver-int", instance: "VI_1", from: 300, to: 100 },
+    ]);
+    i.handleAdvert(advert({ priority: 200, advertIntCs: 100 }), 1010);
+    expect(i.pollActions().filter((a) => a.type === "master-adver-int")).toEqual([]);
+    i.handleAdvert(advert({ priority: 200, advertIntCs: 50 }), 2010);
+    expect(i.pollActions().filter((a) => a.type === "master-adver-int")).toEqual([
+      { type: "master-adver-int", instance: "VI_1", from: 100, to: 50 },
+    ]);
+  });
+});

@@ -65,7 +65,7 @@ export interface Encap {
   /** ttl (ip) or hoplimit (ip6) */
   ttl?: number;
   flags?: number;
-  /** mpls label stack, e.g. 100/200 */
+  /** mpls label stack, e.g. 100/200; absent after keepalived's "invalid mpls address" */
   labels?: string;
   /** ila locator */
   locator?: string;
@@ -159,6 +159,31 @@ const LOCKABLE: Record<string, LockableMetric> = {
   congctl: "congctl",
 };
 
+/** keepalived vrrp_iproute.h MAX_MPLS_LABELS */
+const MAX_MPLS_LABELS = 2;
+/** MPLS_LS_LABEL_MASK >> MPLS_LS_LABEL_SHIFT: a label is 20 bits */
+const MPLS_LABEL_MAX = 0xfffff;
+
+/**
+ * An `encap mpls` label stack as vrrp_ip_rule_route_parser.c parse_mpls_address reads it:
+ * at most MAX_MPLS_LABELS labels joined by '/', each strtoul(…, 0) (decimal, 0x hex or
+ * 0 octal, an optional '+', no '-'), each at most 20 bits. The labels, or undefined.
+ */
+export function mplsLabels(text: string): number[] | undefined {
+  const parts = text.split("/");
+  if (parts.length > MAX_MPLS_LABELS) return undefined;
+  const out: number[] = [];
+  for (const p of parts) {
+    const m = /^\+?(?:0x([0-9a-f]+)|(0[0-7]*)|([1-9][0-9]*))$/i.exec(p);
+    if (!m) return undefined;
+    const n =
+      m[1] !== undefined ? Number.parseInt(m[1], 16) : m[2] !== undefined ? Number.parseInt(m[2], 8) : Number(m[3]);
+    if (!(n <= MPLS_LABEL_MAX)) return undefined;
+    out.push(n);
+  }
+  return out;
+}
+
 function parseEncap(c: Ctx, l: Line, opt: Token): Encap | undefined {
   const typeTok = l.need(opt);
   if (!typeTok) return undefined;
@@ -169,11 +194,11 @@ function parseEncap(c: Ctx, l: Line, opt: Token): Encap | undefined {
     const v = l.need(typeTok);
     if (!v) return undefined;
     if (type === "mpls") {
-      if (!/^\d+(\/\d+)*$/.test(v.text)) {
-        c.error(v, "bad-value", `invalid mpls label stack '${v.text}'`);
-        return undefined;
-      }
-      e.labels = v.text;
+      // vrrp_iproute.c parse_encap_mpls: a bad stack is a config error, but the word is
+      // consumed and parse_encap goes on, so the route (and the rest of its line) stays,
+      // with an MPLS encap of no labels (parse_mpls_address zeroes num_labels first)
+      if (mplsLabels(v.text)) e.labels = v.text;
+      else c.error(v, "bad-value", `invalid mpls address ${v.text} for encapsulation`);
     } else {
       if (!/^[0-9a-f]{1,4}(:[0-9a-f]{1,4}){3}$/i.test(v.text)) {
         c.error(v, "bad-value", `invalid ila locator '${v.text}'`);
