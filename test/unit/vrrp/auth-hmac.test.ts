@@ -12,6 +12,7 @@ import { parseConf } from "../../../src/config/parse";
 import { memorySource } from "../../../src/config/source";
 import { internetChecksum } from "../../../src/vrrp/checksum";
 import { clockSeq, HmacState, type HmacParams } from "../../../src/vrrp/auth-hmac";
+import { instanceParams } from "../../../src/vrrp/params";
 import { decodeReceived } from "../../../src/vrrp/receive";
 import { type RxPacket, VrrpRouter } from "../../../src/vrrp/router";
 import { advertPackets } from "../../../src/vrrp/transmit";
@@ -313,5 +314,65 @@ describe("sending", () => {
       });
     }
     expect(receiver.signs).toBe(true);
+  });
+});
+
+describe("configuration", () => {
+  const K = "hex:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+  const text = (hmac: string, extra = "") =>
+    `vrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 7\npriority 100\nadvert_int 2\n${extra}` +
+    `auth_hmac {\n${hmac}\n}\nvirtual_ipaddress {\n192.0.2.7/24\n}\n}\n`;
+  const parsed = (t: string, secrets: Record<string, { text: string; mode: number }> = {}) =>
+    parseConf("/k.conf", {
+      source: memorySource({ "/k.conf": t }),
+      host: { interfaceExists: () => true, readSecret: (p) => secrets[p] },
+      configId: "x",
+    });
+
+  test("keel -t: a key file unreadable, of the wrong length, or readable by others", () => {
+    const r = parsed(text("key 1 file:/k1\nkey 2 file:/k2\nkey 3 file:/k3\nactive_key 3"), {
+      "/k2": { text: "hex:0011\n", mode: 0o100600 },
+      "/k3": { text: `${K}\n`, mode: 0o100644 },
+    });
+    const msgs = r.diagnostics.items.map((d) => `${d.severity}[${d.code}] ${d.message}`);
+    expect(msgs).toContainEqual(
+      expect.stringContaining("error[auth-hmac-key-file] (VI_1) auth_hmac key file '/k1' cannot be opened"),
+    );
+    expect(msgs).toContainEqual(expect.stringContaining("auth_hmac key 2 length 2 not in range [32, 64] (from '/k2')"));
+    expect(msgs).toContainEqual(
+      expect.stringContaining(
+        "warning[auth-hmac-key-file] (VI_1) auth_hmac key file '/k3' is readable by group or others",
+      ),
+    );
+    expect(msgs.filter((m) => m.includes("/k3") && m.startsWith("error"))).toEqual([]);
+  });
+
+  test("params: file: keys, the default window, strict forces enforce, legacy auth dropped, no active key disables", () => {
+    const r = parsed(
+      text(
+        `key 1 ${K}\nkey 2 file:/k2\nactive_key 2\nmode permissive`,
+        "authentication {\nauth_type PASS\nauth_pass abc\n}\n",
+      ),
+    );
+    const v = r.config.vrrpInstances.VI_1;
+    if (!v) throw new Error("VI_1");
+    const longKey = "an ascii key of thirty-two bytes!";
+    const p = instanceParams(r.config, v, undefined, (path) => (path === "/k2" ? `${longKey}\n` : undefined));
+    expect(p.auth).toBeUndefined();
+    expect(p.authHmac?.activeKey).toBe(2);
+    expect(hex(p.authHmac?.keys.find((k) => k.id === 2)?.key as Uint8Array)).toBe(
+      hex(new TextEncoder().encode(longKey)),
+    );
+    expect(p.authHmac?.timeWindow).toBe(6); // 3 × advert_int 2
+    expect(p.authHmac?.mode).toBe("permissive");
+    expect(p.authHmac?.antiReplayTime).toBe(true);
+    // the file unreadable: key 2 is missing, and with it the active key: disabled
+    expect(instanceParams(r.config, v, undefined, () => undefined).authHmac).toBeUndefined();
+    const strict = parsed(text(`key 1 ${K}\nactive_key 1\nmode receive-only\ntime_window 30`, "strict_mode on\n"));
+    const sv = strict.config.vrrpInstances.VI_1;
+    if (!sv) throw new Error("VI_1");
+    const sp = instanceParams(strict.config, sv);
+    expect(sp.authHmac?.mode).toBe("enforce");
+    expect(sp.authHmac?.timeWindow).toBe(30);
   });
 });
