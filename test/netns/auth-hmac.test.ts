@@ -65,6 +65,8 @@ afterEach(async () => {
 
 /** SIGUSR2 → $TMPDIR/keel.stats.json: VI_1's counters */
 async function stats(p: Proc, host: string): Promise<Record<string, number>> {
+  // a signal before keel installs its handlers would end it
+  await p.waitFor(/Startup complete/);
   const mark = p.lines.length;
   p.kill("SIGUSR2");
   await p.waitFor(/Printing VRRP stats on signal/, 5_000, mark);
