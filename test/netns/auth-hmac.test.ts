@@ -23,6 +23,7 @@ const K_OTHER = "hex:ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1
 const KA24 = process.env.KEEPALIVED_24;
 
 function conf(o: {
+  vips?: string[];
   priority: number;
   state?: "MASTER" | "BACKUP";
   key?: string;
@@ -40,6 +41,7 @@ function conf(o: {
       priority: o.priority,
       state: o.state,
       version: o.version,
+      vips: o.vips,
       unicastSrc: o.unicast?.[0],
       unicastPeers: o.unicast?.[1],
       extra: hmac,
@@ -64,23 +66,23 @@ afterEach(async () => {
 });
 
 /** SIGUSR2 → $TMPDIR/keel.stats.json: VI_1's counters */
-async function stats(p: Proc, host: string): Promise<Record<string, number>> {
+async function stats(p: Proc, host: string, l = lab): Promise<Record<string, number>> {
   // a signal before keel installs its handlers would end it
   await p.waitFor(/Startup complete/);
   const mark = p.lines.length;
   p.kill("SIGUSR2");
   await p.waitFor(/Printing VRRP stats on signal/, 5_000, mark);
-  const j = (await Bun.file(`${lab.tmpdir(host)}/keel.stats.json`).json()) as {
+  const j = (await Bun.file(`${l.tmpdir(host)}/keel.stats.json`).json()) as {
     instances: Record<string, { stats: Record<string, number> }>;
   };
   return j.instances.VI_1?.stats ?? {};
 }
 
 /** VI_1's counters once it has taken `n` adverts */
-async function heard(p: Proc, host: string, n: number): Promise<Record<string, number>> {
+async function heard(p: Proc, host: string, n: number, l = lab): Promise<Record<string, number>> {
   return eventually(
     async () => {
-      const s = await stats(p, host);
+      const s = await stats(p, host, l);
       return (s.advert_rcvd ?? 0) >= n && s;
     },
     15_000,
@@ -100,8 +102,8 @@ const authErrors = (s: Record<string, number>) => Object.fromEntries(AUTH_EXT.ma
 const NONE = Object.fromEntries(AUTH_EXT.map((k) => [k, 0]));
 
 /** keepalived's SIGUSR2 dump ($TMPDIR/keepalived.stats), written anew */
-async function kaStats(p: Proc, host: string): Promise<string> {
-  const path = `${lab.tmpdir(host)}/keepalived.stats`;
+async function kaStats(p: Proc, host: string, l = lab): Promise<string> {
+  const path = `${l.tmpdir(host)}/keepalived.stats`;
   sh(["rm", "-f", path]);
   p.kill("SIGUSR2");
   return eventually(async () => (await Bun.file(path).exists()) && (await Bun.file(path).text()), 5_000, 50);
@@ -259,6 +261,56 @@ describe("auth_hmac keel ↔ keepalived 2.4.3", () => {
       await stop(backup);
     }
   }, 120_000);
+});
+
+describe("auth_hmac over IPv6 (VRRPv3, ff02::12; the checksum covers the trailer)", () => {
+  let lab6: Lab;
+  beforeAll(() => {
+    lab6 = Lab.create(["h1", "h2"], { ipv6: true });
+  }, HOOK_TIMEOUT_MS);
+  afterAll(() => lab6?.destroy());
+  afterEach(async () => {
+    for (const p of lab6?.procs ?? []) {
+      if (p.group) p.killGroup("SIGKILL");
+      else p.kill("SIGKILL");
+      await p.exited;
+    }
+  });
+  const v6 = (priority: number, state?: "MASTER") => conf({ priority, state, version: 3, vips: ["fd00:99::100/64"] });
+
+  test("keel ↔ keel, and keel → keepalived 2.4.3 when KEEPALIVED_24 is set: every advert verifies", async () => {
+    const { master, backup } = await masterFirst(
+      () => lab6.keel("h1", v6(150, "MASTER")),
+      () => lab6.keel("h2", v6(100)),
+    );
+    const m = backup.lines.length;
+    expect(authErrors(await heard(backup, "h2", 3, lab6))).toEqual(NONE);
+    expect(entered(backup, m)).toEqual([]);
+    await stop(backup);
+    if (!KA24) {
+      console.warn("auth-hmac.test.ts: KEEPALIVED_24 is not set: keel → 2.4.3 over IPv6 is not run");
+      await stop(master);
+      return;
+    }
+    const ka = lab6.keepalived("h2", v6(100), [], { binary: KA24 });
+    await ka.waitFor(/\(VI_1\) Entering BACKUP STATE/);
+    let text = "";
+    await eventually(
+      async () => {
+        text = await kaStats(ka, "h2", lab6);
+        return Number(text.match(/Advertisements:\n\s+Received: (\d+)/)?.[1] ?? 0) >= 3;
+      },
+      15_000,
+      300,
+    );
+    expect(text).toMatch(
+      /Missing: 0\n\s+Malformed: 0\n\s+Unknown Key: 0\n\s+Invalid HMAC: 0\n\s+Stale: 0\n\s+Replay: 0\n/,
+    );
+    expect(ka.text()).not.toMatch(/Entering MASTER/);
+    await stop(master);
+    ka.killGroup("SIGTERM");
+    await ka.exited;
+  }, 90_000);
 });
 
 /** keel's codec and verifier on keepalived 2.4.3's recorded adverts (what CI can check). */
