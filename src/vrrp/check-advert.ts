@@ -181,6 +181,7 @@ function hmacOk(inst: CheckedInstance, hmac: HmacState, adv: ReceivedAdvert, emi
     return true;
   }
   if (r.failure !== "unknown-peer") inst.stats[r.failure]++;
+  adv.hmacFailure = r.failure;
   emit({
     type: "rx-error",
     instance: inst.name,

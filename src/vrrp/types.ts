@@ -121,7 +121,7 @@ export type Action =
  * Why an advert for our VRID is not from one of our own routers (src/vrrp/observe.ts):
  * `unknown-router` (unicast: a source not in unicast_peer), `vip-set` (another VIP set:
  * a VRID collision), `advert-int` (v2: another advert_int), `version`, `auth` (another
- * auth type or password, or a failed AH check).
+ * auth type or password, or a failed AH or auth_hmac check).
  */
 export type ForeignReason = "unknown-router" | "vip-set" | "advert-int" | "version" | "auth";
 export const FOREIGN_REASONS: readonly ForeignReason[] = ["unknown-router", "vip-set", "advert-int", "version", "auth"];
@@ -226,4 +226,6 @@ export interface ReceivedAdvert {
   ah?: { verify(pass: string): boolean; seq: number };
   /** auth_hmac's trailer, split off by receive.ts for an instance that has auth_hmac */
   hmac?: ReceivedTrailer;
+  /** set by the instance's check when auth_hmac refused the advert (observe.ts: a foreign advert, reason auth) */
+  hmacFailure?: string;
 }

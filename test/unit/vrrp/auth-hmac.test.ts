@@ -398,3 +398,39 @@ describe("configuration", () => {
     expect(sp.authHmac?.timeWindow).toBe(30);
   });
 });
+
+describe("seen on the wire", () => {
+  test("an advert auth_hmac refuses is a foreign advert (reason auth), not a dual master", () => {
+    // the 2.4.3 sender's configuration, heard by a receiver whose key 1 differs
+    const other = fixture.config.replace(
+      "key 1 hex:000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n        active_key 1\n    }\n    virtual_ipaddress {\n        192.0.2.181",
+      "key 1 hex:ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f\n        active_key 1\n    }\n    virtual_ipaddress {\n        192.0.2.181",
+    );
+    expect(other).not.toBe(fixture.config);
+    const r = routerOf(other, "192.0.2.2");
+    r.start(0);
+    r.pollActions();
+    const a = fixture.adverts.find((x) => x.vrid === 81) as Recorded;
+    r.handleAdvert(rxOf(a), 1_000);
+    const out = r.pollActions();
+    expect(out).toContainEqual(
+      expect.objectContaining({
+        type: "rx-error",
+        code: "auth-ext-invalid-hmac",
+        message: "(H2_V4) invalid authentication HMAC from 192.0.2.1",
+      }),
+    );
+    expect(out).toContainEqual(
+      expect.objectContaining({
+        type: "observed",
+        observation: expect.objectContaining({
+          kind: "foreign-advert",
+          reason: "auth",
+          detail: "auth_hmac: auth_ext_invalid_hmac",
+        }),
+      }),
+    );
+    expect(r.instances.get("H2_V4")?.stats.auth_ext_invalid_hmac).toBe(1);
+    expect(r.instances.get("H2_V4")?.stats.advert_rcvd).toBe(0);
+  });
+});
