@@ -43,7 +43,11 @@ function run(label: string, hmac: boolean): void {
   t = cpu();
   let ok = 0;
   for (let i = 0; i < N; i++) {
-    const got = decodeReceived({ ifname: "eth0", family: 4, data: pkts[i] as Uint8Array, wallMs: T0 + i }, undefined, hmac);
+    const got = decodeReceived(
+      { ifname: "eth0", family: 4, data: pkts[i] as Uint8Array, wallMs: T0 + i },
+      undefined,
+      hmac,
+    );
     if (!got.ok) continue;
     if (!receiver) ok++;
     else if (receiver.verify(got.value.hmac, 4, 3, 51, got.value.from, undefined)?.ok) ok++;
