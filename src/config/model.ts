@@ -25,4 +25,6 @@ export interface HostFacts {
   pathKind?(path: string): "directory" | "other" | "missing" | undefined;
   /** the iproute2 name files (rt_tables & co.); absent: none, only the built-in names */
   rtFiles?: RtFileAccess;
+  /** an auth_hmac `file:` key: its text and mode bits; undefined: unreadable; absent: unknown */
+  readSecret?(path: string): { text: string; mode: number } | undefined;
 }

@@ -41,13 +41,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel's regular expressions (JavaScript's) have no stack size to set; the keyword is ignored",
 
   // vrrp_instance
-  "vrrp_instance.auth_hmac":
-    "VRRP HMAC authentication is not implemented in keel: adverts are sent and received without it",
-  "vrrp_instance.auth_hmac.active_key": "auth_hmac is not applied; the keyword is ignored",
-  "vrrp_instance.auth_hmac.anti_replay": "auth_hmac is not applied; the keyword is ignored",
-  "vrrp_instance.auth_hmac.key": "auth_hmac is not applied; the keyword is ignored",
-  "vrrp_instance.auth_hmac.mode": "auth_hmac is not applied; the keyword is ignored",
-  "vrrp_instance.auth_hmac.time_window": "auth_hmac is not applied; the keyword is ignored",
   "vrrp_instance.timer_expired_backup":
     "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
   "vrrp_instance.thread_timer_expired":

@@ -85,6 +85,16 @@ export const localHost: HostFacts = {
       return (e as NodeJS.ErrnoException).code === "ENOENT" ? "missing" : undefined;
     }
   },
+  // keepalived vrrp_auth_hmac_read_key_file: at most 4 + 128 + 8 - 1 bytes are read
+  readSecret: (path) => {
+    try {
+      const st = statSync(path);
+      if (!st.isFile() || st.size > 139) return st.isFile() ? { text: "x".repeat(140), mode: st.mode } : undefined;
+      return { text: readFileSync(path, "utf8"), mode: st.mode };
+    } catch {
+      return undefined;
+    }
+  },
   rtFiles: {
     readFile: (path) => {
       try {

@@ -28,6 +28,13 @@ const COUNTERS: [string, keyof VrrpStats, string][] = [
   ["keepalived_priority_zero_sent_total", "pri_zero_sent", "Priority zero sent"],
   ["keel_checksum_errors_total", "chk_err", "Adverts with a bad checksum"],
   ["keel_version_errors_total", "vers_err", "Adverts of the wrong VRRP version"],
+  // auth_hmac (keepalived 2.4.3's auth_ext_* stats)
+  ["keel_auth_hmac_missing_total", "auth_ext_missing", "auth_hmac: adverts without a trailer (mode enforce)"],
+  ["keel_auth_hmac_malformed_total", "auth_ext_malformed", "auth_hmac: malformed trailers"],
+  ["keel_auth_hmac_unknown_key_total", "auth_ext_unknown_key", "auth_hmac: trailers with an unknown key id"],
+  ["keel_auth_hmac_invalid_total", "auth_ext_invalid_hmac", "auth_hmac: trailers whose HMAC does not verify"],
+  ["keel_auth_hmac_stale_total", "auth_ext_stale", "auth_hmac: trailers outside the time window"],
+  ["keel_auth_hmac_replay_total", "auth_ext_replay", "auth_hmac: replayed trailers"],
 ];
 
 function esc(v: string): string {

@@ -18,6 +18,12 @@ const ERROR_KEYS = [
   "chk_err",
   "vers_err",
   "vrid_err",
+  "auth_ext_missing",
+  "auth_ext_malformed",
+  "auth_ext_unknown_key",
+  "auth_ext_invalid_hmac",
+  "auth_ext_stale",
+  "auth_ext_replay",
 ] as const;
 
 export function statusOf(

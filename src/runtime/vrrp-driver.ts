@@ -61,12 +61,23 @@ import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
 import { type Explanation, describeCause, explain, localTime } from "../vrrp/explain";
 
+/** An auth_hmac `file:` key's text (keepalived vrrp_auth_hmac_read_key_file); undefined: unreadable. */
+function readKeyFile(path: string): string | undefined {
+  try {
+    return (require("node:fs") as typeof import("node:fs")).readFileSync(path, "utf8");
+  } catch {
+    return undefined;
+  }
+}
+
 export interface DriverOptions {
   config: KeelConfig;
   kernel: Kernel;
   log: Logger;
   /** monotonic ms (default performance.now) */
   now?: () => number;
+  /** the wall clock, ms since the epoch (default Date.now): auth_hmac's sequences and window */
+  wallNow?: () => number;
   /**
    * an exception inside the driver or the engine (a bug, never a kernel failure: those are
    * values), after it was caught and counted; the daemon's policy decides what follows
@@ -262,6 +273,7 @@ export class VrrpDriver {
   private readonly kernel: Kernel;
   private readonly log: Logger;
   private readonly now: () => number;
+  private readonly wallNow: () => number;
   private readonly channels = new Map<string, VrrpChannel>();
   private readonly linksByName = new Map<string, Link>();
   private readonly linksByIndex = new Map<number, Link>();
@@ -333,6 +345,7 @@ export class VrrpDriver {
       this.lastNow = clock();
       return this.lastNow;
     };
+    this.wallNow = opts.wallNow ?? (() => Date.now());
     this.timers = opts.timers ?? realTimers;
     this.reconcileMs = opts.reconcileMs ?? 1000;
     this.rxErrors = new RxErrorEvents(
@@ -363,7 +376,10 @@ export class VrrpDriver {
   }
 
   private newRouter(config: KeelConfig): VrrpRouter {
-    return new VrrpRouter(config, { interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family) });
+    return new VrrpRouter(config, {
+      interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family),
+      readKeyFile,
+    });
   }
 
   /**
@@ -531,6 +547,7 @@ export class VrrpDriver {
     );
     const next = new VrrpRouter(config, {
       interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family),
+      readKeyFile,
     });
     return { config, next, added };
   }
@@ -1156,6 +1173,8 @@ export class VrrpDriver {
     pkt.src = rx.src;
     pkt.dst = rx.dst;
     pkt.hopLimit = rx.hopLimit;
+    // auth_hmac's time window compares the sender's clock with ours (vrrp_auth_hmac_check)
+    pkt.wallMs = this.router.hmac ? this.wallNow() : undefined;
     try {
       const unknown = this.router.stats.unknown_vrid;
       this.router.handleAdvert(pkt, this.now());
@@ -1832,7 +1851,7 @@ export class VrrpDriver {
       );
       return;
     }
-    for (const pkt of advertPackets(advert, src)) {
+    for (const pkt of advertPackets(advert, src, advert.hmac ? this.wallNow() : 0)) {
       // not retried: the next advert is due in advert_int (see reconcile)
       const err = ch.send(pkt.dst, pkt.data);
       const what = `advert to ${pkt.dst} on ${ifs.sendIf}`;

@@ -29,6 +29,9 @@ import { memorySource } from "../config/source";
 import { type RxPacket, VrrpRouter } from "../vrrp/router";
 import type { TrackChange } from "../vrrp/track-board";
 import { advertPackets } from "../vrrp/transmit";
+
+/** The wall clock at the simulation's time 0 (2026-01-01 UTC): auth_hmac's sequences and window */
+const SIM_EPOCH_MS = Date.UTC(2026, 0, 1);
 import type { Action, AdvertOut, TransitionReason, VrrpState } from "../vrrp/types";
 import { EventHeap } from "./heap";
 
@@ -645,7 +648,8 @@ export class Sim {
     if (!from.ifaces.has(ifname)) return;
     const src = advert.source ?? from.address(advert.family, ifname);
     const meta = { instance: advert.instance, family: advert.family, vrid: advert.vrid, priority: advert.priority };
-    for (const pkt of advertPackets(advert, src)) {
+    // auth_hmac dates its sequence by the wall clock: the simulation's starts at SIM_EPOCH_MS
+    for (const pkt of advertPackets(advert, src, SIM_EPOCH_MS + this.now)) {
       let multicast = this.multicast.get(pkt.dst);
       if (multicast === undefined) {
         multicast = isMulticast(pkt.dst);
@@ -664,8 +668,8 @@ export class Sim {
         const at = this.now + link.latencyMs + (link.jitterMs > 0 ? this.rng() * link.jitterMs : 0);
         const rx: RxPacket =
           advert.family === 4
-            ? { ifname, family: 4, data: pkt.data }
-            : { ifname, family: 6, data: pkt.data, src, dst: pkt.dst, hopLimit: 255 };
+            ? { ifname, family: 4, data: pkt.data, wallMs: SIM_EPOCH_MS + at }
+            : { ifname, family: 6, data: pkt.data, src, dst: pkt.dst, hopLimit: 255, wallMs: SIM_EPOCH_MS + at };
         // frames from one sender arriving together at one receiver travel as one event
         let perNode = batches.get(to);
         if (!perNode) {

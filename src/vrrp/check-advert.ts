@@ -5,6 +5,7 @@
  */
 import { isMulticast } from "../base/ip";
 import { PRIO_OWNER } from "../base/vrrp";
+import { type HmacState, hmacFailureWords } from "./auth-hmac";
 import { authPassMatches } from "./packet";
 import type { InstanceParams } from "./params";
 import type { Action, ReceivedAdvert, VrrpStats } from "./types";
@@ -20,6 +21,8 @@ export interface CheckedInstance {
   readonly vipKeys: Set<string>;
   readonly peerKeys: Set<string>;
   ahSeq: number;
+  /** auth_hmac's state (auth-hmac.ts) */
+  readonly hmac?: HmacState;
   /** the last protocol error (keepalived's proto_err_reason: TTL and version here) */
   lastProtoError?: string;
 }
@@ -58,6 +61,8 @@ export function checkAdvert(
       "bad-version",
       `(${inst.name}) wrong version. Received ${adv.version} and expect ${p.version}`,
     );
+  // auth_hmac before any field reaches the state machine (vrrp_check_packet)
+  if (inst.hmac && !hmacOk(inst, inst.hmac, adv, emit)) return "ko";
   if (p.version === 2) {
     const want = p.auth ? (p.auth.type === "PASS" ? 1 : 2) : 0;
     // keepalived checks the AH header's presence against the configured type first
@@ -151,6 +156,40 @@ export function checkAdvert(
   if (p.unicast && p.checkUnicastSrc && !inst.peerKeys.has(adv.from)) return "ko";
   if (adv.priority === 0) s.pri_zero_rcvd++;
   return "ok";
+}
+
+/**
+ * vrrp_auth_ext_verify: the trailer checked (auth-hmac.ts), each failure counted under
+ * keepalived 2.4.3's stat and logged in its words; an accepted one with a clock skew past
+ * half the window is logged too.
+ */
+function hmacOk(inst: CheckedInstance, hmac: HmacState, adv: ReceivedAdvert, emit: (e: RxError) => void): boolean {
+  const p = inst.p;
+  const r = hmac.verify(adv.hmac, p.family, p.version, p.vrid, adv.from, p.unicast ? inst.peerKeys : undefined);
+  if (r === undefined) return true; // no trailer, accepted in receive-only and permissive
+  const window = hmac.p.timeWindow;
+  if (r.ok) {
+    const half = Math.trunc(window / 2);
+    if (hmac.p.antiReplayTime && (r.skew > half || r.skew < -half))
+      emit({
+        type: "rx-error",
+        instance: inst.name,
+        from: adv.from,
+        code: "auth-ext-clock-skew",
+        message: `(${inst.name}) authentication clock skew ${r.skew} sec from ${adv.from} approaching window ${window} sec`,
+      });
+    return true;
+  }
+  if (r.failure !== "unknown-peer") inst.stats[r.failure]++;
+  adv.hmacFailure = r.failure;
+  emit({
+    type: "rx-error",
+    instance: inst.name,
+    from: adv.from,
+    code: r.failure === "unknown-peer" ? "unknown-unicast-src" : r.failure.replace(/_/g, "-"),
+    message: hmacFailureWords(inst.name, adv.from, r, window),
+  });
+  return false;
 }
 
 function rejected(

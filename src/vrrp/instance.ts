@@ -46,6 +46,7 @@ import {
   faultKey,
 } from "./cause";
 import { AnswerBudget } from "./answer-budget";
+import { HmacState } from "./auth-hmac";
 import { checkAdvert } from "./check-advert";
 import type { InstanceParams } from "./params";
 import { TimerTable } from "./timer-table";
@@ -165,6 +166,8 @@ export class Instance {
    * `old_unicast_checksum`, or since a unicast advert checked only that way (switchToOldChecksum)
    */
   oldChecksum: boolean;
+  /** auth_hmac's signing and replay state (auth-hmac.ts), when configured */
+  readonly hmac?: HmacState;
 
   /**
    * Addresses in the codec's canonical text (inet_ntop form), computed once, so the
@@ -182,6 +185,7 @@ export class Instance {
     this.vipKeys = new Set(p.vips.map((v) => canonicalIp(v.address) ?? v.address));
     this.peerKeys = new Set(p.unicastPeers.map((a) => canonicalIp(a) ?? a));
     if (p.source !== undefined) this.sourceKey = canonicalIp(p.source) ?? p.source;
+    if (p.authHmac) this.hmac = new HmacState(p.authHmac);
     this.want = p.wantMaster ? "MASTER" : "BACKUP";
     this.effectivePriority = p.priority;
     this.totalPriority = p.priority;
@@ -1016,6 +1020,7 @@ export class Instance {
     if (p.source !== undefined) advert.source = p.source;
     if (p.unicastTtl !== undefined) advert.ttl = p.unicastTtl;
     if (this.oldChecksum) advert.checksumDst = p.checksumGroup4;
+    if (this.hmac?.signs) advert.hmac = this.hmac;
     this.stats.advert_sent++;
     this.emit({ type: "send-advert", advert });
   }

@@ -6,7 +6,7 @@
  * Rules in this file:
  * - Foreign advert: an advert for one of our VRIDs that one of our own routers would not
  *   send. Checked in keepalived's vrrp_check_packet order, first match wins: `version`,
- *   `auth` (v2: type, password, AH ICV), `advert-int` (v2 drops it, RFC 3768 7.1; v3
+ *   `auth` (v2: type, password, AH ICV; any version: refused by auth_hmac), `advert-int` (v2 drops it, RFC 3768 7.1; v3
  *   adopts the master's, RFC 5798 6.4.2, so there it is reported only), `vip-set`
  *   (another VIP set: a VRID collision; names the VRIDs heard free on the interface),
  *   `unknown-router`. keepalived's counters (vrrp_stats) and drops are unchanged: this is
@@ -55,6 +55,8 @@ export function classifyAdvert(
 ): { reason: ForeignReason; detail: string } | undefined {
   const p = inst.p;
   if (adv.version !== p.version) return { reason: "version", detail: `VRRPv${adv.version}, ours v${p.version}` };
+  // auth_hmac refused it (check-advert.ts): another key, a forgery or a replay, not one of ours
+  if (adv.hmacFailure) return { reason: "auth", detail: `auth_hmac: ${adv.hmacFailure}` };
   if (p.version === 2) {
     const auth = authMismatch(p.auth, adv);
     if (auth) return { reason: "auth", detail: auth };

@@ -121,6 +121,11 @@ export interface DecodeAdvertOptions {
    * the multicast group as `dst`.)
    */
   v3ChecksumAsV2?: boolean;
+  /**
+   * the bytes from `offset` the checksum covers when more than the message: an IPv6
+   * advert with auth_hmac's trailer (the kernel's IPV6_CHECKSUM covers the whole payload)
+   */
+  checksumLength?: number;
 }
 
 export interface EncodeAdvertOptions {
@@ -205,17 +210,18 @@ export function decodeAdvert(bytes: Uint8Array, opts: DecodeAdvertOptions): Resu
   const usePseudo = family === 6 || (version === 3 && !opts.v3ChecksumAsV2);
   if (!(version === 3 && family === 4 && opts.v3ChecksumAsV2)) {
     let acc = 0;
+    const covered = opts.checksumLength ?? len;
     if (usePseudo) {
-      if (opts.addressSum !== undefined) acc = opts.addressSum + IPPROTO_VRRP + len;
+      if (opts.addressSum !== undefined) acc = opts.addressSum + IPPROTO_VRRP + covered;
       else {
         const src = opts.src === undefined ? undefined : addrBytes(opts.src, family);
         const dst = opts.dst === undefined ? undefined : addrBytes(opts.dst, family);
         if (!src || !dst)
           return fail("bad-checksum", `cannot check: source/destination is not an IPv${family} address`);
-        acc = pseudoHeaderSum(src, dst, len, IPPROTO_VRRP);
+        acc = pseudoHeaderSum(src, dst, covered, IPPROTO_VRRP);
       }
     }
-    const c = finish(sum16(bytes, o, o + len, acc));
+    const c = finish(sum16(bytes, o, o + covered, acc));
     if (c !== 0) {
       return fail(
         "bad-checksum",

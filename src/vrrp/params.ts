@@ -5,7 +5,8 @@
  */
 import { effectiveVersion, instanceFamily } from "../config/vrrp/check";
 import type { KeelConfig } from "../config/model";
-import type { Route, Rule, TrackRef, VirtualAddress, VrrpInstance } from "../config/vrrp/model";
+import type { AuthHmac, Route, Rule, TrackRef, VirtualAddress, VrrpInstance } from "../config/vrrp/model";
+import { decodeKey, defaultWindow, HMAC_KEY_MAX, HMAC_KEY_MIN, type HmacParams } from "./auth-hmac";
 
 export interface InstanceParams {
   name: string;
@@ -28,6 +29,8 @@ export interface InstanceParams {
   rules: Rule[];
   /** v2 only; auth_pass cut to 8 characters as keepalived does */
   auth?: { type: "PASS" | "AH"; pass: string };
+  /** auth_hmac (auth-hmac.ts), when its active key resolved */
+  authHmac?: HmacParams;
   mcastGroup: string;
   unicastPeers: string[];
   unicast: boolean;
@@ -66,11 +69,51 @@ export interface InstanceParams {
   };
 }
 
-/** Resolve one configured instance. `interfaceAddress` supplies the primary address of its interface. */
+/** Reads a `file:` key's text (the runtime's; undefined: unreadable). */
+export type ReadKeyFile = (path: string) => string | undefined;
+
+/**
+ * auth_hmac as keepalived completes it (vrrp_parser.c key handlers, vrrp_complete_instance):
+ * keys that do not decode to 32..64 bytes are left out, and without its active key the
+ * extension is disabled ("active_key N is not defined, disabling extension"; the config
+ * check reports both); strict mode forces mode enforce; the window defaults from the interval.
+ */
+export function hmacParams(
+  ah: AuthHmac,
+  advertIntCs: number,
+  strict: boolean,
+  readKeyFile?: ReadKeyFile,
+): HmacParams | undefined {
+  const keys: HmacParams["keys"] = [];
+  for (const k of ah.keys) {
+    let text: string | undefined = k.value;
+    if (text.startsWith("file:")) {
+      // vrrp_auth_hmac_read_key_file: a trailing line terminator is dropped
+      text = readKeyFile?.(text.slice(5))?.replace(/[\r\n]+$/, "");
+    }
+    const key = text === undefined ? undefined : decodeKey(text);
+    if (key && key.length >= HMAC_KEY_MIN && key.length <= HMAC_KEY_MAX) keys.push({ id: k.id, key });
+  }
+  if (ah.activeKey === undefined || !keys.some((k) => k.id === ah.activeKey)) return undefined;
+  const antiReplayTime = ah.antiReplay === "time";
+  return {
+    keys,
+    activeKey: ah.activeKey,
+    antiReplayTime,
+    timeWindow: ah.timeWindow ?? defaultWindow(advertIntCs),
+    mode: strict ? "enforce" : ah.mode,
+  };
+}
+
+/**
+ * Resolve one configured instance. `interfaceAddress` supplies the primary address of its
+ * interface, `readKeyFile` the text of auth_hmac `file:` keys.
+ */
 export function instanceParams(
   config: KeelConfig,
   v: VrrpInstance,
   interfaceAddress?: (ifname: string, family: 4 | 6) => string | undefined,
+  readKeyFile?: ReadKeyFile,
 ): InstanceParams {
   const g = config.globalDefs;
   const family = instanceFamily(v);
@@ -80,8 +123,10 @@ export function instanceParams(
   const advertIntCs =
     version === 2 ? Math.max(1, Math.round(v.advertInt)) * 100 : Math.max(1, Math.round(v.advertInt * 100));
   const unicast = v.unicastPeers.length > 0 || v.unicastFaultNoPeer;
+  const authHmac = v.authHmac ? hmacParams(v.authHmac, advertIntCs, strict, readKeyFile) : undefined;
+  // keepalived: "auth_hmac cannot be combined with authentication, dropping legacy auth"
   const auth =
-    version === 2 && !strict && v.authentication?.authType && v.authentication.authPass
+    version === 2 && !strict && !v.authHmac && v.authentication?.authType && v.authentication.authPass
       ? { type: v.authentication.authType, pass: v.authentication.authPass.slice(0, 8) }
       : undefined;
   // keepalived vrrp_parser.c: use_ipvlan's address is also the source address (unless one was set)
@@ -120,6 +165,7 @@ export function instanceParams(
     routes: v.virtualRoutes,
     rules: v.virtualRules,
     auth: auth as InstanceParams["auth"],
+    ...(authHmac ? { authHmac } : {}),
     mcastGroup: v.mcastDstIp ?? (family === 4 ? g.vrrpMcastGroup4 : g.vrrpMcastGroup6),
     unicastPeers: v.unicastPeers.map((p) => p.address),
     unicast,

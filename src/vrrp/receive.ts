@@ -7,6 +7,7 @@
 import { parseIpv6 } from "../base/ip";
 import { ipv6Text } from "./address-text";
 import { verifyIpv4Ah } from "./ah";
+import { HMAC_TRAILER_LEN } from "./auth-hmac";
 import { sum16 } from "./checksum";
 import { type DecodedAdvert, decodeAdvert, decodeIpv4Packet } from "./packet";
 import type { RxPacket } from "./router";
@@ -25,20 +26,29 @@ export type Received = { ok: true; value: ReceivedAdvert } | { ok: false; error:
  * `checksumDst4`: for a VRRPv3/IPv4 advert, the destination its checksum's pseudo-header
  * holds instead of the packet's own (keepalived's old unicast checksum: the multicast group).
  */
-export function decodeReceived(rx: RxPacket, checksumDst4?: Uint8Array): Received {
+export function decodeReceived(rx: RxPacket, checksumDst4?: Uint8Array, hmac?: boolean): Received {
   if (rx.family === 4) {
     const ip = decodeIpv4Packet(rx.data);
     if (!ip.ok) return { ok: false, error: ip.error };
     const pkt = ip.value;
     const at = pkt.payloadOffset;
+    const total = pkt.totalLength - at;
+    const length = hmac ? withoutTrailer(pkt.packet, at, total, 4) : total;
     const adv = decodeAdvert(pkt.packet, {
       family: 4,
       addressSum: checksumDst4 === undefined ? pkt.addressSum : sum16(pkt.srcBytes, 0, 4, sum16(checksumDst4, 0, 4)),
       offset: at,
-      length: pkt.totalLength - at,
+      length,
     });
     if (!adv.ok) return { ok: false, error: { ...adv.error, vrid: pkt.packet[at + 1] } };
     const value = received(adv.value, pkt.src, pkt.dst, pkt.ttl);
+    if (length !== total)
+      value.hmac = {
+        pdu: pkt.packet.subarray(at, at + length),
+        trailer: pkt.packet.subarray(at + length, at + total),
+        src: pkt.srcBytes,
+        wallMs: rx.wallMs,
+      };
     if (pkt.ah) {
       const first = pkt.packet[16] ?? 0;
       const unicast = first < 224 || first > 239;
@@ -74,9 +84,27 @@ export function decodeReceived(rx: RxPacket, checksumDst4?: Uint8Array): Receive
         vrid: rx.data[1],
       },
     };
-  const adv = decodeAdvert(rx.data, { family: 6, src, dst });
+  const total = rx.data.length;
+  const length = hmac ? withoutTrailer(rx.data, 0, total, 6) : total;
+  const adv = decodeAdvert(rx.data, { family: 6, src, dst, length, checksumLength: total });
   if (!adv.ok) return { ok: false, error: { ...adv.error, vrid: rx.data[1] } };
-  return { ok: true, value: received(adv.value, ipv6Text(src, 0), ipv6Text(dst, 0), rx.hopLimit ?? -1) };
+  const value = received(adv.value, ipv6Text(src, 0), ipv6Text(dst, 0), rx.hopLimit ?? -1);
+  if (length !== total)
+    value.hmac = { pdu: rx.data.subarray(0, length), trailer: rx.data.subarray(length), src, wallMs: rx.wallMs };
+  return { ok: true, value };
+}
+
+/**
+ * The VRRP message's length when auth_hmac's trailer follows it: the packet is exactly
+ * the trailer longer than its header says (keepalived vrrp_check_packet: "padding cannot
+ * reach this size"); else `total`, and a longer packet fails as too long.
+ */
+function withoutTrailer(bytes: Uint8Array, at: number, total: number, family: 4 | 6): number {
+  if (total < 8 + HMAC_TRAILER_LEN) return total;
+  const version = (bytes[at] ?? 0) >> 4;
+  const count = bytes[at + 3] ?? 0;
+  const expected = 8 + count * (family === 4 ? 4 : 16) + (version === 2 && family === 4 ? 8 : 0);
+  return total === expected + HMAC_TRAILER_LEN ? expected : total;
 }
 
 function received(a: DecodedAdvert, from: string, to: string, ttl: number): ReceivedAdvert {

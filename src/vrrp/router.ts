@@ -38,11 +38,15 @@ export interface RxPacket {
   dst?: string | Uint8Array;
   /** IPv6 hop limit from IPV6_HOPLIMIT; IPv4 reads the TTL from the header */
   hopLimit?: number;
+  /** the wall clock at receipt, ms since the epoch: auth_hmac's time window (auth-hmac.ts) */
+  wallMs?: number;
 }
 
 export interface RouterHost {
   /** the primary address of an interface, for the equal-priority tie-break */
   interfaceAddress?(ifname: string, family: 4 | 6): string | undefined;
+  /** the text of an auth_hmac `file:` key (params.ts ReadKeyFile) */
+  readKeyFile?(path: string): string | undefined;
 }
 
 interface SyncGroup {
@@ -106,12 +110,16 @@ export class VrrpRouter {
       .map((i) => i.p.vrid),
   );
 
+  /** some instance has auth_hmac: the driver then stamps received packets with the wall clock */
+  hmac = false;
+
   constructor(
     readonly config: KeelConfig,
     host: RouterHost = {},
   ) {
     for (const v of Object.values(config.vrrpInstances)) {
-      const inst = new Instance(instanceParams(config, v, host.interfaceAddress));
+      const inst = new Instance(instanceParams(config, v, host.interfaceAddress, host.readKeyFile));
+      if (inst.hmac) this.hmac = true;
       this.adopt(inst);
       const key = vridKey(inst.p.family, inst.p.vrid);
       this.byVrid.set(key, [...(this.byVrid.get(key) ?? []), inst]);
@@ -192,6 +200,8 @@ export class VrrpRouter {
         this.adopted.add(old);
       } else {
         fresh.carryHolds(old);
+        // auth_hmac: the sequence keeps growing and the replay marks stay (a mode migration is a reload)
+        if (fresh.hmac && old.hmac) fresh.hmac.takeOver(old.hmac);
         if (old.state === "MASTER") this.resumed.set(fresh, old);
       }
     }
@@ -270,13 +280,15 @@ export class VrrpRouter {
    */
   private decode(rx: RxPacket): ReturnType<typeof decodeReceived> {
     const inst = rx.family === 4 ? this.instanceOfRaw(rx) : undefined;
-    if (inst?.oldChecksum) return decodeReceived(rx, ipv4Bytes(inst.p.checksumGroup4));
-    const got = decodeReceived(rx);
+    // auth_hmac's trailer is looked for only by an instance that has it (vrrp_check_packet)
+    const hmac = (rx.family === 4 ? inst : this.instanceOfV6(rx))?.hmac !== undefined;
+    if (inst?.oldChecksum) return decodeReceived(rx, ipv4Bytes(inst.p.checksumGroup4), hmac);
+    const got = decodeReceived(rx, undefined, hmac);
     if (got.ok || got.error.code !== "bad-checksum" || !inst?.wantsOldChecksumRetry()) return got;
     const group = ipv4Bytes(inst.p.checksumGroup4);
     // the old pseudo-header equals the new one for a packet sent to the group itself
     if (group === undefined || rx.data.subarray(16, 20).every((b, i) => b === group[i])) return got;
-    const old = decodeReceived(rx, group);
+    const old = decodeReceived(rx, group, hmac);
     if (!old.ok) return got;
     inst.switchToOldChecksum(packetSource(rx));
     return old;
@@ -289,6 +301,12 @@ export class VrrpRouter {
     const vrid = d[((d[0] ?? 0) & 0x0f) * 4 + 1];
     if (vrid === undefined) return undefined;
     return this.onInterface(this.byVrid.get(vridKey(4, vrid)), rx);
+  }
+
+  /** The instance an IPv6 packet's VRRP header names, read before decoding. */
+  private instanceOfV6(rx: RxPacket): Instance | undefined {
+    const vrid = rx.data[1];
+    return vrid === undefined ? undefined : this.onInterface(this.byVrid.get(vridKey(6, vrid)), rx);
   }
 
   /** The first of `candidates` (one VRID and family) that takes `rx`; a loop, not a closure per packet. */

@@ -5,7 +5,8 @@
  * the AH header for auth_type AH); IPv6 packets are the VRRP message, the kernel adds
  * the header (hop limit 255 set on the socket).
  */
-import { parseIpv4 } from "../base/ip";
+import { parseIpv4, parseIpv6 } from "../base/ip";
+import { finish, IPPROTO_VRRP, pseudoHeaderSum, sum16 } from "./checksum";
 import { encodeIpv4Packet } from "./ah";
 import { encodeAdvert } from "./packet";
 import type { AdvertOut } from "./types";
@@ -66,12 +67,30 @@ function variantFor(advert: AdvertOut, src: string, dst: string): Variant {
   return v;
 }
 
-export function advertPackets(advert: AdvertOut, src: string): WirePacket[] {
+/**
+ * `wallMs` (ms since the epoch) dates auth_hmac's sequence: with `advert.hmac` the
+ * message is signed once (keepalived vrrp_auth_hmac_sign: the checksum is not covered,
+ * so every destination's copy carries the same trailer) and the trailer appended.
+ */
+export function advertPackets(advert: AdvertOut, src: string, wallMs = 0): WirePacket[] {
   const out: WirePacket[] = [];
+  let trailer: Uint8Array | undefined;
   for (const dst of advert.destinations) {
     const v = variantFor(advert, src, dst);
+    let payload = v.payload;
+    if (advert.hmac) {
+      const srcBytes = (advert.family === 4 ? v.src4 : parseIpv6(src)) as Uint8Array;
+      trailer ??= advert.hmac.sign(payload, advert.family, advert.version, advert.vrid, srcBytes, wallMs);
+      payload = withTrailer(
+        payload,
+        trailer,
+        advert.family,
+        srcBytes,
+        advert.family === 6 ? parseIpv6(dst) : undefined,
+      );
+    }
     if (advert.family === 6) {
-      out.push({ dst, data: v.payload });
+      out.push({ dst, data: payload });
       continue;
     }
     const ah =
@@ -83,10 +102,35 @@ export function advertPackets(advert: AdvertOut, src: string): WirePacket[] {
         dst: v.dst4 ?? dst,
         id: advert.ipId,
         ttl: advert.ttl,
-        payload: v.payload,
+        payload,
         ah,
       }),
     });
+  }
+  return out;
+}
+
+/**
+ * The message and its trailer. Over IPv4 the VRRP checksum stays the message's
+ * (vrrp_update_pkt); over IPv6 it covers the trailer too, as the kernel's IPV6_CHECKSUM
+ * rewrites it on the way out: computed here so the bytes are the wire's.
+ */
+function withTrailer(
+  pdu: Uint8Array,
+  trailer: Uint8Array,
+  family: 4 | 6,
+  src: Uint8Array,
+  dst: Uint8Array | undefined,
+): Uint8Array {
+  const out = new Uint8Array(pdu.length + trailer.length);
+  out.set(pdu, 0);
+  out.set(trailer, pdu.length);
+  if (family === 6 && dst) {
+    out[6] = 0;
+    out[7] = 0;
+    const c = finish(sum16(out, 0, out.length, pseudoHeaderSum(src, dst, out.length, IPPROTO_VRRP)));
+    out[6] = c >> 8;
+    out[7] = c & 0xff;
   }
   return out;
 }

@@ -4,6 +4,7 @@
  * metrics all read these; nothing here does I/O (DESIGN.md rule 1).
  */
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
+import type { HmacState, ReceivedTrailer } from "./auth-hmac";
 import type { Cause } from "./cause";
 
 /** keepalived's states (vrrp.h VRRP_STATE_*), plus STOP after shutdown. */
@@ -72,6 +73,11 @@ export interface AdvertOut {
    * (the IPv4 multicast group) instead of each packet's own (params.ts checksumCompat)
    */
   checksumDst?: string;
+  /**
+   * auth_hmac, when the instance signs (not receive-only): the instance's signing state;
+   * transmit.ts signs once per advert with the wall clock (keepalived vrrp_auth_hmac_sign)
+   */
+  hmac?: HmacState;
 }
 
 export type Action =
@@ -120,7 +126,7 @@ export type Action =
  * Why an advert for our VRID is not from one of our own routers (src/vrrp/observe.ts):
  * `unknown-router` (unicast: a source not in unicast_peer), `vip-set` (another VIP set:
  * a VRID collision), `advert-int` (v2: another advert_int), `version`, `auth` (another
- * auth type or password, or a failed AH check).
+ * auth type or password, or a failed AH or auth_hmac check).
  */
 export type ForeignReason = "unknown-router" | "vip-set" | "advert-int" | "version" | "auth";
 export const FOREIGN_REASONS: readonly ForeignReason[] = ["unknown-router", "vip-set", "advert-int", "version", "auth"];
@@ -167,6 +173,13 @@ export interface VrrpStats {
   chk_err: number;
   vers_err: number;
   vrid_err: number;
+  /** auth_hmac (keepalived 2.4.3 "Authentication Extension Errors") */
+  auth_ext_missing: number;
+  auth_ext_malformed: number;
+  auth_ext_unknown_key: number;
+  auth_ext_invalid_hmac: number;
+  auth_ext_stale: number;
+  auth_ext_replay: number;
 }
 
 export function zeroStats(): VrrpStats {
@@ -188,6 +201,12 @@ export function zeroStats(): VrrpStats {
     chk_err: 0,
     vers_err: 0,
     vrid_err: 0,
+    auth_ext_missing: 0,
+    auth_ext_malformed: 0,
+    auth_ext_unknown_key: 0,
+    auth_ext_invalid_hmac: 0,
+    auth_ext_stale: 0,
+    auth_ext_replay: 0,
   };
 }
 
@@ -210,4 +229,8 @@ export interface ReceivedAdvert {
   ttl: number;
   /** IPv4 AH header, when present: verify the ICV with the instance's key */
   ah?: { verify(pass: string): boolean; seq: number };
+  /** auth_hmac's trailer, split off by receive.ts for an instance that has auth_hmac */
+  hmac?: ReceivedTrailer;
+  /** set by the instance's check when auth_hmac refused the advert (observe.ts: a foreign advert, reason auth) */
+  hmacFailure?: string;
 }

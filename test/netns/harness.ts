@@ -292,7 +292,12 @@ export class Lab {
    * console log (-l -D), no syslog (-G), its own pid files and TMPDIR, in a new session
    * so `killGroup` reaches the parent and its VRRP child at once (a crash).
    */
-  keepalived(host: string, conf: string, extra: string[] = [], o: StartOptions & { iproute2?: string } = {}): Proc {
+  keepalived(
+    host: string,
+    conf: string,
+    extra: string[] = [],
+    o: StartOptions & { iproute2?: string; binary?: string } = {},
+  ): Proc {
     const path = this.file(`${host}-ka.conf`, conf);
     const d = this.tmpdir(host);
     // fresh pid files per start: a crashed keepalived's VRRP child can linger as a zombie
@@ -304,7 +309,8 @@ export class Lab {
         "setsid",
         ...this.inHost(host, o),
         ...(o.iproute2 ? withIproute2(o.iproute2) : []),
-        "keepalived",
+        // another build (auth-hmac.test.ts: KEEPALIVED_24, a keepalived 2.4.3)
+        o.binary ?? "keepalived",
         "-n",
         "-l",
         "-D",
@@ -317,8 +323,8 @@ export class Lab {
         pid("vrrp"),
         "-c",
         pid("chk"),
-        "-b",
-        pid("bfd"),
+        // the keepalived 2.4.3 built for auth-hmac.test.ts has no BFD: it refuses -b
+        ...(o.binary ? [] : ["-b", pid("bfd")]),
         ...extra,
       ],
       { env: { ...process.env, TMPDIR: d }, stdin: "ignore", stdout: "pipe", stderr: "pipe" },

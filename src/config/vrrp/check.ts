@@ -10,9 +10,9 @@ import type { SourceLoc } from "../diagnostics";
 import type { HostFacts, KeelConfig } from "../model";
 import type { Ctx } from "../schema";
 import type { Script } from "../script";
-import { vridAt } from "./instance";
+import { keyLength, vridAt } from "./instance";
 import { lvsSyncDaemonOf, lvsSyncInstance } from "./lvs-syncd";
-import type { TrackRef, Tracking, VirtualAddress, VrrpInstance } from "./model";
+import type { AuthHmac, TrackRef, Tracking, VirtualAddress, VrrpInstance } from "./model";
 import type { Family } from "./net/common";
 
 const NOWHERE: SourceLoc = { file: "", line: 0, col: 0 };
@@ -58,6 +58,44 @@ const INSTANCE_SCRIPTS = [
   "notify",
   "notifyMasterRxLowerPri",
 ] as const;
+
+/**
+ * auth_hmac `file:` keys as keepalived reads them at load (vrrp_auth_hmac_read_key_file):
+ * the file must open and hold at most 139 bytes, a trailing line end is dropped, the value
+ * must decode to 32..64 bytes; a file group or others can read is a security warning.
+ * A key left out this way can leave the extension without its active key (disabled).
+ */
+function checkKeyFiles(
+  c: Ctx,
+  at: (o: object) => SourceLoc,
+  who: string,
+  ah: AuthHmac,
+  readSecret: NonNullable<HostFacts["readSecret"]>,
+): void {
+  for (const k of ah.keys) {
+    if (!k.value.startsWith("file:")) continue;
+    const path = k.value.slice(5);
+    const got = readSecret(path);
+    if (!got) {
+      c.error(at(k), "auth-hmac-key-file", `${who} auth_hmac key file '${path}' cannot be opened`);
+      continue;
+    }
+    if (got.mode & 0o077)
+      c.warning(at(k), "auth-hmac-key-file", `${who} auth_hmac key file '${path}' is readable by group or others`);
+    if (got.text.length > 139) {
+      c.error(at(k), "auth-hmac-key-file", `${who} auth_hmac key file '${path}' is too large`);
+      continue;
+    }
+    const text = got.text.replace(/[\r\n]+$/, "");
+    const len = /^hex:([0-9a-f]{2})*$/i.test(text) || !text.startsWith("hex:") ? (keyLength(text) ?? 0) : 0;
+    if (len < 32 || len > 64)
+      c.error(
+        at(k),
+        "out-of-range",
+        `${who} auth_hmac key ${k.id} length ${len} not in range [32, 64] (from '${path}')`,
+      );
+  }
+}
 
 export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
   const at = (o: object | undefined): SourceLoc => (o && c.origins.get(o)) || NOWHERE;
@@ -416,6 +454,7 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
         c.error(at(ah), "auth-hmac-no-active-key", `${who} auth_hmac active_key ${ah.activeKey} is not a defined key`);
       if (strict && ah.mode !== "enforce")
         c.warning(at(ah), "auth-hmac-mode", `${who} strict mode requires auth_hmac mode enforce`);
+      if (host.readSecret) checkKeyFiles(c, at, who, ah, host.readSecret);
     }
 
     // preemption and ownership

@@ -373,7 +373,8 @@ export const authenticationSpec: BlockSpec<Authentication> = {
   },
 };
 
-function keyLength(v: string): number | undefined {
+/** An auth_hmac key's length in bytes as written (hex: or ASCII); undefined for file: (read at load). */
+export function keyLength(v: string): number | undefined {
   if (v.startsWith("file:")) return undefined; // read at start-up
   if (v.startsWith("hex:")) return Math.floor(v.slice(4).replace(/[^0-9a-f]/gi, "").length / 2);
   return Buffer.byteLength(v);

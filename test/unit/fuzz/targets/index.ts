@@ -1,5 +1,6 @@
 /** Every fuzz target, by corpus name: the replay test and the campaign runner read this list. */
 import type { Target } from "../harness";
+import { authHmacIpv4 } from "./auth-hmac";
 import { bfd } from "./bfd";
 import { configConf, configToml, configTree } from "./config";
 import { controlRequest, controlServerLine } from "./control";
@@ -12,6 +13,7 @@ import { vrrpIpv4, vrrpIpv6 } from "./vrrp";
 export const TARGETS: readonly Target[] = [
   vrrpIpv4,
   vrrpIpv6,
+  authHmacIpv4,
   netlink,
   ipvs,
   controlRequest,
