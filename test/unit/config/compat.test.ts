@@ -82,7 +82,7 @@ describe("warning[not-applied]", () => {
 
   test("once per keyword path and file", () => {
     const instance = (name: string, vrid: number) =>
-      `vrrp_instance ${name} {\n  interface eth0\n  virtual_router_id ${vrid}\n  priority 100\n  v3_checksum_as_v2\n  virtual_ipaddress {\n    192.0.2.${vrid}\n  }\n}\n`;
+      `vrrp_instance ${name} {\n  interface eth0\n  virtual_router_id ${vrid}\n  priority 100\n  vrf red\n  virtual_ipaddress {\n    192.0.2.${vrid}\n  }\n}\n`;
     const r = parseConf("/a.conf", {
       host,
       source: memorySource({
