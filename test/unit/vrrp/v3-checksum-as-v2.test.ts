@@ -10,7 +10,7 @@ import { parseIpv4 } from "../../../src/base/ip";
 import { parseConf } from "../../../src/config/parse";
 import { memorySource } from "../../../src/config/source";
 import { internetChecksum, ipv4PseudoHeader } from "../../../src/vrrp/checksum";
-import { decodeAdvert } from "../../../src/vrrp/packet";
+import { decodeAdvert, encodeAdvert } from "../../../src/vrrp/packet";
 import { VrrpRouter } from "../../../src/vrrp/router";
 import { advertPackets } from "../../../src/vrrp/transmit";
 import type { Action } from "../../../src/vrrp/types";
@@ -19,11 +19,11 @@ const US = "10.0.0.5";
 const PEER = "10.0.0.12";
 const GROUP = "224.0.0.18";
 
-function router(keyword: string, global = "", version = 3): VrrpRouter {
+function router(keyword: string, global = "", version = 3, vrid = 7): VrrpRouter {
   const text =
     `global_defs {\nvrrp_version ${version}\n${global}\n}\n` +
-    `vrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 7\npriority 100\nadvert_int 1\n` +
-    `${keyword}\nvirtual_ipaddress {\n192.0.2.7/24\n}\n}\n`;
+    `vrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id ${vrid}\npriority 150\nadvert_int 1\n` +
+    `${keyword}\nvirtual_ipaddress {\n192.0.2.${vrid}/24\n}\n}\n`;
   const r = parseConf("/k.conf", {
     source: memorySource({ "/k.conf": text }),
     host: { interfaceExists: () => true },
@@ -158,6 +158,57 @@ describe("v3_checksum_as_v2: receiving", () => {
     data[20 + 6]! ^= 0x5a;
     r.handleAdvert({ ifname: "eth0", family: 4, data }, 1000);
     expect(rxErrors(r)).toMatchObject([{ code: "bad-checksum" }]);
+  });
+});
+
+// Recorded 01:42 UTC 2026-12-06: keepalived 2.4.3 (built from the v2.4.3 tag) in two
+// network namespaces on a veth pair, VRID 42, advert_int 1, VIP 192.0.2.42, vrrp_version 3;
+// 10.77.0.1 priority 200 with v3_checksum_as_v2, 10.77.0.2 priority 100 without; tcpdump
+// on 10.77.0.2's side. tshark's vrrp.v3_checksum_as_in_v2 preference: FALSE calls the
+// first checksum bad and the second good, TRUE the other way round. What they did:
+// 10.77.0.2 logged "(VI_1) Invalid VRRPv3 checksum from 10.77.0.1" and became MASTER
+// too; 10.77.0.1 stayed MASTER, "Received advert from 10.77.0.2 with lower priority 100,
+// ours 200, forcing new election" (the netns test checks keel does the same).
+// the first IPv4 packet of each (the Ethernet header cut)
+const FROM_24_WITH_FLAG = { src: "10.77.0.1", ip: "45c0002000010000ff70d04c0a4d0001e0000012312ac80100644445c000022a" };
+const FROM_24_WITHOUT = { src: "10.77.0.2", ip: "45c0002000010000ff70d04b0a4d0002e0000012312a64010064bd67c000022a" };
+const hex = (h: string) => Uint8Array.from(h.match(/../g)!.map((b) => Number.parseInt(b, 16)));
+const msgOf = (p: { ip: string }) => p.ip.slice(40);
+
+describe("v3_checksum_as_v2: keepalived 2.4.3's bytes", () => {
+  test("keel encodes what keepalived 2.4.3 sent, with and without the flag", () => {
+    const advert = (priority: number) => ({
+      version: 3 as const,
+      type: 1 as const,
+      vrid: 42,
+      priority,
+      family: 4 as const,
+      advertIntCs: 100,
+      authType: 0,
+      addresses: ["192.0.2.42"],
+    });
+    const withFlag = encodeAdvert(advert(200), { src: FROM_24_WITH_FLAG.src, dst: GROUP, v3ChecksumAsV2: true });
+    expect(Buffer.from(withFlag).toString("hex")).toBe(msgOf(FROM_24_WITH_FLAG));
+    const without = encodeAdvert(advert(100), { src: FROM_24_WITHOUT.src, dst: GROUP });
+    expect(Buffer.from(without).toString("hex")).toBe(msgOf(FROM_24_WITHOUT));
+  });
+
+  test("received as keepalived 2.4.3 took them: the flag takes both, no flag only the pseudo-header one", () => {
+    const cases = [
+      ["v3_checksum_as_v2", FROM_24_WITH_FLAG, []],
+      ["v3_checksum_as_v2", FROM_24_WITHOUT, []],
+      ["", FROM_24_WITH_FLAG, [{ code: "bad-checksum", message: expect.stringContaining("Invalid VRRPv3 checksum") }]],
+      ["", FROM_24_WITHOUT, []],
+    ] as const;
+    for (const [keyword, p, errors] of cases) {
+      const r = start(router(keyword, "", 3, 42));
+      r.handleAdvert({ ifname: "eth0", family: 4, data: hex(p.ip) }, 1000);
+      expect(rxErrors(r)).toMatchObject(errors as unknown as object[]);
+      // taken ones are heard: the instance (priority 150) follows 200, and ignores 100 it would preempt
+      const master = r.instances.get("VI_1")!.view().master;
+      if (errors.length > 0) expect(master).toBeUndefined();
+      else expect(master).toMatchObject({ address: p.src });
+    }
   });
 });
 
