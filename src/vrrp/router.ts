@@ -313,7 +313,8 @@ export class VrrpRouter {
    * vrrp_timeout_min late it calls vrrp_thread_timeout_handler before anything it woke
    * for runs (so a late master does not first answer the advert of the backup that
    * replaced it). The timer waited for is this router's earliest deadline; an input that
-   * comes before it says nothing.
+   * comes before it says nothing. A sync group follows its member into BACKUP (run), where
+   * keepalived's handler moves the instance alone and leaves its group split.
    */
   private checkLate(now: number): void {
     const due = this.pollTimeout();
