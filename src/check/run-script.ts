@@ -20,5 +20,10 @@ export interface RunOptions {
    * (getgrouplist); without it keepalived leaves it only its group (setgroups(1, &gid))
    */
   supplementaryGroups?: boolean;
+  /**
+   * global use_symlink_paths (keepalived 2.4): the program runs by the path as written
+   * (`//`, `/./`, `/../` removed) rather than by its real path (runtime/exec.ts programPath)
+   */
+  keepSymlinks?: boolean;
   env?: Record<string, string>;
 }

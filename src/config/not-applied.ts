@@ -27,10 +27,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
   "global_defs.stats_dump_file": DUMP_FILE,
   "global_defs.tmp_config_directory":
     "keepalived keeps the copy of the configuration its children read in an unnamed file (O_TMPFILE) there instead of a memfd, which nothing outside it sees; keel's children read the file themselves and config_save_dir's copy is made from the file: the keyword is ignored",
-  "global_defs.use_symlink_paths":
-    "keel does not change how it resolves symbolic links in script paths; the keyword is ignored",
-  "global_defs.v3_checksum_as_v2":
-    "keel computes VRRPv3 checksums over the IPv4 pseudo-header as RFC 5798 says; the keyword is ignored",
   "global_defs.vrrp_ipsets": IPTABLES,
   "global_defs.vrrp_iptables": IPTABLES,
 
@@ -41,12 +37,6 @@ export const NOT_APPLIED: Readonly<Record<string, string>> = {
     "keel's regular expressions (JavaScript's) have no stack size to set; the keyword is ignored",
 
   // vrrp_instance
-  "vrrp_instance.timer_expired_backup":
-    "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
-  "vrrp_instance.thread_timer_expired":
-    "keel does not change what a nopreempt backup does when its down timer expires; the keyword is ignored",
-  "vrrp_instance.v3_checksum_as_v2":
-    "keel computes VRRPv3 checksums over the IPv4 pseudo-header as RFC 5798 says; the keyword is ignored",
 
   // vrrp_sync_group
 };

@@ -127,6 +127,19 @@ function compareSettings(part: InstanceView[], out: Finding[]): void {
           x.p.version === 2 ? "error" : "warning",
         ),
       );
+    else if (x.p.v3ChecksumAsV2 !== ref.p.v3ChecksumAsV2)
+      // keepalived 2.4 vrrp_check_packet: the host with it checks no VRRPv3 checksum, the
+      // one without drops the other's ("Invalid VRRPv3 checksum")
+      out.push(
+        finding(
+          "checksum-mismatch",
+          x.at,
+          x.p.v3ChecksumAsV2
+            ? `(${x.v.name}) v3_checksum_as_v2 here, not ${vs}: that host drops this one's adverts as bad checksums ("Invalid VRRPv3 checksum") and is master too whenever this one is`
+            : `(${x.v.name}) v3_checksum_as_v2 ${vs}, not here: this host drops that one's adverts as bad checksums ("Invalid VRRPv3 checksum") and is master too whenever that one is`,
+          about(x),
+        ),
+      );
     if (x.p.version === 2 && ref.p.version === 2 && authKey(x) !== authKey(ref))
       out.push(
         finding(

@@ -57,6 +57,11 @@ export const LINT_CODES = {
     single: false,
     fix: "use the same vrrp_version / version on every host of the virtual router",
   },
+  "checksum-mismatch": {
+    severity: "error",
+    single: false,
+    fix: "set v3_checksum_as_v2 on every host of the virtual router or on none",
+  },
   "auth-mismatch": {
     severity: "error",
     single: false,

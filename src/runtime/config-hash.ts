@@ -8,7 +8,9 @@
  * authentication (RFC 3768 §5.3.6; keepalived drops on mismatch), the VIP set as
  * address/prefix, sorted (RFC 9568 §6.4.3 "MUST ... verify the IPvX Address(es)": keepalived
  * logs "ip address associated with VRID ... not present in MASTER advert"), the excluded
- * VIPs, the multicast group, and whether adverts go unicast.
+ * VIPs, the multicast group, whether adverts go unicast, and v3_checksum_as_v2 (a node
+ * without it drops the adverts of one with it as bad checksums; in the hash only when
+ * set, so the hashes of configurations without it stay as they were).
  *
  * Left out, because they differ between nodes by design: priority, state, nopreempt and
  * preempt_delay (one node may hold on), interface names and unicast_src_ip/unicast_peer
@@ -47,6 +49,7 @@ export function sharedConfig(p: InstanceParams): SharedConfig {
     excluded: p.excluded.map(addr).sort(),
     mcastGroup: p.unicast ? "" : p.mcastGroup,
     unicast: p.unicast,
+    ...(p.v3ChecksumAsV2 ? { v3ChecksumAsV2: true } : {}),
   };
   const out: SharedConfig = {
     hash: short(JSON.stringify(fields)),

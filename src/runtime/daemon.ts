@@ -48,7 +48,8 @@ import { type SavedIgmp, resetDisableLocalIgmp, setDisableLocalIgmp } from "./lo
 import { ProcessScheduling, settingsFor } from "./process-settings";
 import { ProcessIdentity } from "./process-identity";
 import type { ScriptResult } from "./scripts";
-import { scriptPath, secureScripts } from "./script-security";
+import { programPath } from "./exec";
+import { secureScripts } from "./script-security";
 import { checkedRead, removeStaleReloadFile } from "./reload-check";
 import { ReloadTimeWatch } from "./reload-time";
 import { runStartStopScript } from "./start-stop-scripts";
@@ -58,8 +59,6 @@ import { netlinkBufs } from "./rx-bufs";
 import { BfdDriver, type BfdEvent } from "./bfd-driver";
 import { BfdLink } from "./bfd-link";
 import type { BfdNet } from "./bfd-net";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { realpathSync } = require("node:fs") as typeof import("node:fs");
 
 export interface DaemonOptions {
   config: KeelConfig;
@@ -746,18 +745,12 @@ export class Daemon {
     const { hostname, userInfo } = require("node:os") as typeof import("node:os");
     const host = { name: hostname(), user: userInfo().username };
     const paths = new Map<string, string>();
-    // keepalived stores a script's program found in PATH and, unless use_symlink_paths, by its realpath
-    const programPath = (word: string): string => {
+    // keepalived stores a script's program found in PATH and, unless use_symlink_paths, by its
+    // realpath: the path the script runs by (exec.ts programPath)
+    const programPathOf = (word: string): string => {
       let p = paths.get(word);
       if (p === undefined) {
-        p = scriptPath(word) ?? word;
-        if (!this.config.globalDefs.useSymlinkPaths) {
-          try {
-            p = realpathSync(p);
-          } catch {
-            // not there: shown as found
-          }
-        }
+        p = programPath(word, this.config.globalDefs.useSymlinkPaths);
         paths.set(word, p);
       }
       return p;
@@ -772,7 +765,7 @@ export class Daemon {
         now: Date.now(),
         host,
         interfaces: this.driver?.ifindexes(),
-        programPath,
+        programPath: programPathOf,
       }),
       log: { info: (m) => this.log.info(m), warn: (m) => this.log.warn(m) },
       // KEEPALIVED-MIB's writable objects, applied as operations (by "snmp")

@@ -8,8 +8,9 @@ import { splitCommand } from "../base/command";
 import type { RunOptions, RunResult } from "../check/run-script";
 import type { GlobalDefs } from "../config/global/model";
 import type { Script } from "../config/script";
+import { join, normalize } from "node:path";
 // node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { readFileSync } = require("node:fs") as typeof import("node:fs");
+const { existsSync, readFileSync, realpathSync } = require("node:fs") as typeof import("node:fs");
 
 export { splitCommand };
 
@@ -23,6 +24,36 @@ let childProcess: typeof import("node:child_process") | undefined;
 function spawn(...args: Parameters<typeof import("node:child_process").spawn>) {
   if (!childProcess) childProcess = require("node:child_process") as typeof import("node:child_process");
   return childProcess.spawn(...args);
+}
+
+/** The program a command runs: the first word, searched in PATH when it has no '/'. */
+export function scriptPath(command: string): string | undefined {
+  const prog = splitCommand(command)[0];
+  if (!prog) return undefined;
+  if (prog.includes("/")) return prog;
+  for (const dir of (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":"))
+    if (dir && existsSync(join(dir, prog))) return join(dir, prog);
+  return undefined;
+}
+
+/**
+ * The path a script's program is executed by (keepalived lib/notify.c
+ * check_script_secure, then execve(script->path ?: args[0])): found in PATH when it
+ * has no '/', then by default its real path (symbolic links, `/./` and `/../`
+ * resolved: keepalived 2.2.7 replaces args[0] with it, 2.4 executes script->path),
+ * or with use_symlink_paths (keepalived 2.4) the path as written with `//`, `/./` and
+ * `/../` removed (clean_path). A shell script's $0 is this path. One that is not there
+ * stays as written: the exec fails and says so.
+ */
+export function programPath(word: string, keepSymlinks: boolean): string {
+  const found = word.includes("/") ? word : scriptPath(word);
+  if (found === undefined) return word;
+  if (keepSymlinks) return normalize(found);
+  try {
+    return realpathSync(found);
+  } catch {
+    return word;
+  }
 }
 
 /** uid/gid of a user (and group) from /etc/passwd and /etc/group; undefined if unknown. */
@@ -70,12 +101,15 @@ export function privilegeWords(
   return ["setpriv", `--reuid=${ids.uid}`, `--regid=${ids.gid}`, groups, "--"];
 }
 
-/** The run options every script takes from global_defs: script_user and set_supplementary_groups. */
-export function scriptUserOptions(g: GlobalDefs): Pick<RunOptions, "defaultUser" | "supplementaryGroups"> {
+/** The run options every script takes from global_defs: script_user, set_supplementary_groups and use_symlink_paths. */
+export function scriptUserOptions(
+  g: GlobalDefs,
+): Pick<RunOptions, "defaultUser" | "supplementaryGroups" | "keepSymlinks"> {
   const su = g.scriptUser;
   return {
     defaultUser: su ? { user: su.user, group: su.group } : undefined,
     supplementaryGroups: g.setSupplementaryGroups,
+    keepSymlinks: g.useSymlinkPaths,
   };
 }
 
@@ -85,6 +119,7 @@ export function scriptUserOptions(g: GlobalDefs): Pick<RunOptions, "defaultUser"
  */
 export function runScript(script: Script, o: RunOptions = {}): Promise<RunResult> {
   let words = [...splitCommand(script.command), ...(o.args ?? [])];
+  if (words.length > 0) words[0] = programPath(words[0]!, o.keepSymlinks === true);
   const start = performance.now();
   const who = script.user !== undefined ? { user: script.user, group: script.group } : o.defaultUser;
   const ids = who && process.getuid?.() === 0 ? lookupIds(who.user, who.group) : undefined;

@@ -8,16 +8,15 @@
  */
 import { entriesOf } from "../base/values";
 import type { Stats } from "node:fs";
-import { join } from "node:path";
 import type { Logger } from "./log";
 import type { Diagnostics, SourceLoc } from "../config/diagnostics";
 import type { ScriptUser } from "../config/global/model";
 import type { KeelConfig } from "../config/model";
 import type { Origins } from "../config/schema";
 import type { Script } from "../config/script";
-import { lookupIds, splitCommand } from "./exec";
+import { lookupIds, scriptPath, splitCommand } from "./exec";
 // node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { existsSync, lstatSync, realpathSync, statSync } = require("node:fs") as typeof import("node:fs");
+const { lstatSync, realpathSync, statSync } = require("node:fs") as typeof import("node:fs");
 
 export interface SecurityResult {
   notFound: boolean;
@@ -27,15 +26,7 @@ export interface SecurityResult {
   messages: string[];
 }
 
-/** The program a command runs: the first word, searched in PATH when it has no '/'. */
-export function scriptPath(command: string): string | undefined {
-  const prog = splitCommand(command)[0];
-  if (!prog) return undefined;
-  if (prog.includes("/")) return prog;
-  for (const dir of (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":"))
-    if (dir && existsSync(join(dir, prog))) return join(dir, prog);
-  return undefined;
-}
+export { scriptPath };
 
 const S_ISVTX = 0o1000;
 const S_IWGRP = 0o20;

@@ -24,6 +24,16 @@ export function transitionLines(t: Transition): string[] {
           `${n} Master received advert from ${t.cause.sender.address} with higher priority ${t.cause.sender.priority}, ours ${t.cause.priority.effective}`,
         );
       break;
+    case "timer-expired-backup":
+      // keepalived 2.4 vrrp_thread_timeout_handler's line ("%u.%6.6u", microseconds),
+      // once per late wake-up there, once per instance it moved here
+      if (t.cause.reason === t.reason) {
+        const us = Math.floor(t.cause.lateMs * 1000);
+        lines.push(
+          `VRRP thread timer expired ${Math.floor(us / 1e6)}.${String(us % 1e6).padStart(6, "0")} seconds ago`,
+        );
+      }
+      break;
     default:
       break;
   }

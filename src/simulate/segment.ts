@@ -125,6 +125,8 @@ export class SimNode {
   router?: VrrpRouter;
   alive = false;
   linkUp = true;
+  /** a stalled process (Sim.freeze): until this time its timers and received packets wait */
+  frozenUntil = 0;
   /** VIPs configured on the node, by instance (they survive a crash) */
   readonly vips = new Map<string, Set<string>>();
   readonly transitions: TransitionRec[] = [];
@@ -367,6 +369,17 @@ export class Sim {
     this.note(node, "kill");
   }
 
+  /**
+   * The process stalls until `until` (a CPU-starved host, a paused VM): its timers and
+   * the packets that reach it wait, then are handled at `until` in the order they came,
+   * with that time, as a process that was not scheduled handles them (timer_expired_backup).
+   */
+  freeze(n: SimNode | string, until: number): void {
+    const node = typeof n === "string" ? this.node(n) : n;
+    node.frozenUntil = until;
+    this.note(node, `freeze until ${until}`);
+  }
+
   /** Graceful stop (SIGTERM): the engine's stop command (priority-0 adverts), then dead. */
   stop(n: SimNode | string): void {
     const node = typeof n === "string" ? this.node(n) : n;
@@ -467,6 +480,11 @@ export class Sim {
     const e = this.heap.pop();
     if (!e) return false;
     this.now = e.t;
+    if (e.kind !== "call" && e.node.frozenUntil > e.t) {
+      // stalled: the same event when the process runs again, behind what came before it
+      this.heap.push({ ...e, t: e.node.frozenUntil, seq: this.seq++ });
+      return true;
+    }
     if (e.kind === "timer") {
       const node = e.node;
       if (e.token !== node.timerToken || !node.router) return true;

@@ -118,7 +118,13 @@ export type CauseDetail =
   | { reason: "hold"; hold: Hold }
   | { reason: "command" }
   /** `what`: the route or rule as its config line says it */
-  | { reason: "route-deleted"; what: string };
+  | { reason: "route-deleted"; what: string }
+  /**
+   * timer_expired_backup: the engine ran `lateMs` late; the last advert went out
+   * `sinceAdvertMs` ago, not less than `takeoverMs` (3 intervals + the Skew_Time of
+   * priority `highestOther`), so another router may be master now
+   */
+  | { reason: "timer-expired-backup"; lateMs: number; sinceAdvertMs: number; takeoverMs: number; highestOther: number };
 
 export type Cause = CauseBase & CauseDetail;
 
@@ -144,6 +150,8 @@ export const RULES: Record<CauseDetail["reason"], string> = {
   shutdown: "RFC 5798 6.4.3 (Shutdown: a master sends priority 0)",
   hold: "an operator's hold (keel switchover / maintenance): a master resigns with priority 0 (RFC 5798 6.4.3)",
   command: "an operator command",
+  "timer-expired-backup":
+    "keepalived 2.4 vrrp.c vrrp_thread_timeout_handler (timer_expired_backup: a nopreempt master that ran late yields to whoever may have taken over)",
   "route-deleted":
     "keepalived keepalived_netlink.c netlink_route_filter / netlink_rule_filter → set_vrrp_backup (to BACKUP, back after the skew time)",
 };

@@ -18,6 +18,8 @@
  *   FAULT  → BACKUP   every fault cleared (an owner still wanting MASTER: MASTER)
  *   any    → STOP     shutdown (a master sends priority 0 first)
  *   MASTER → BACKUP   an operator's hold (switchover, maintenance): priority 0 first, as a stop
+ *   MASTER → BACKUP   timer_expired_backup: the engine ran so late that a backup may have
+ *                     taken over (keepalived 2.4 vrrp_thread_timeout_handler, timerExpired)
  *
  * Holds (cause.ts Hold): `switchover` makes a backup treat a lower-priority master as
  * nopreempt does (its adverts reset the down timer, so the timer fires only when they
@@ -50,7 +52,7 @@ import { HmacState } from "./auth-hmac";
 import { checkAdvert } from "./check-advert";
 import type { InstanceParams } from "./params";
 import { TimerTable } from "./timer-table";
-import { masterDownMs, minSkewMs, skewMs } from "./timers";
+import { masterDownMs, minSkewMs, skewMs, takeoverMs } from "./timers";
 import {
   type Action,
   type AdvertOut,
@@ -152,6 +154,8 @@ export class Instance {
   /** checkAdvert's sink for rejections, made once rather than per advert (issue 20) */
   private readonly emitRxError = (e: Action): void => this.emit(e);
   private out: Action[] = [];
+  /** when the last advert went out, any priority (keepalived vrrp->last_advert_sent) */
+  private lastAdvertAt?: number;
   /** IPv4 identification of the last advert (keepalived vrrp->ip_id) */
   private ipId = 0;
   /**
@@ -181,7 +185,8 @@ export class Instance {
 
   constructor(readonly p: InstanceParams) {
     this.advertAddresses = p.vips.map((v) => v.address);
-    this.oldChecksum = p.family === 4 && p.version === 3 && p.checksumCompat === "old";
+    // v3_checksum_as_v2 has no pseudo-header whose destination could be old or new
+    this.oldChecksum = p.family === 4 && p.version === 3 && p.checksumCompat === "old" && !p.v3ChecksumAsV2;
     this.vipKeys = new Set(p.vips.map((v) => canonicalIp(v.address) ?? v.address));
     this.peerKeys = new Set(p.unicastPeers.map((a) => canonicalIp(a) ?? a));
     if (p.source !== undefined) this.sourceKey = canonicalIp(p.source) ?? p.source;
@@ -471,13 +476,13 @@ export class Instance {
       // RFC 5798 6.4.3: on priority 0, send an advert at once (it is for the backups,
       // whose timers just went to Skew_Time: one per interval reaches them all)
       if (!this.answers.allow(adv.from, now, this.p.advertIntCs * 10)) return false;
-      this.sendAdvert(this.effectivePriority);
+      this.sendAdvert(this.effectivePriority, now);
       return true;
     }
     let sent = false;
     if (this.p.higherPrioSendAdvert && higherThan()) {
       // we are about to leave MASTER: one advert per transition, nothing to limit
-      this.sendAdvert(this.effectivePriority);
+      this.sendAdvert(this.effectivePriority, now);
       sent = true;
     }
     if (adv.priority === PRIO_OWNER && this.effectivePriority === PRIO_OWNER && cmp < 0) {
@@ -501,7 +506,7 @@ export class Instance {
       if (adv.ah) this.ahSeq = adv.ah.seq + 1;
       if (!this.answers.allow(adv.from, now, this.p.advertIntCs * 10)) return false;
       const suppressed = this.answers.takeUnanswered();
-      if (!this.p.lowerPrioNoAdvert) this.sendAdvert(this.effectivePriority);
+      if (!this.p.lowerPrioNoAdvert) this.sendAdvert(this.effectivePriority, now);
       if (this.p.garpLowerPrioRepeat > 0) {
         this.garp(this.p.garpLowerPrioRepeat);
         if (this.p.garpLowerPrioDelayMs > 0) this.timers.set("lowerPrioGarp", now + this.p.garpLowerPrioDelayMs);
@@ -544,9 +549,9 @@ export class Instance {
     const from = this.current;
     if (from === to && !o.reenter) return;
     const cause = this.cause(detail);
-    if (from === "MASTER") this.exitMaster(to, o.resign === true);
+    if (from === "MASTER") this.exitMaster(to, o.resign === true, now);
     else if (o.reenter) {
-      this.sendAdvert(PRIO_STOP);
+      this.sendAdvert(PRIO_STOP, now);
       this.stats.pri_zero_sent++;
       this.stats.release_master++;
     }
@@ -554,7 +559,7 @@ export class Instance {
     this.timers.stop("advert");
     if (to === "MASTER") {
       // keepalived sends the advert before taking the VIPs, so the old master lets go first
-      this.sendAdvert(this.effectivePriority);
+      this.sendAdvert(this.effectivePriority, now);
       this.stats.become_master++;
     }
     this.current = to;
@@ -581,9 +586,9 @@ export class Instance {
   }
 
   /** vrrp_state_leave_master's side: to FAULT or STOP a priority-0 advert first; the VIPs go. */
-  private exitMaster(to: VrrpState, resign: boolean): void {
+  private exitMaster(to: VrrpState, resign: boolean, now: number): void {
     if (to !== "BACKUP" || resign) {
-      this.sendAdvert(PRIO_STOP);
+      this.sendAdvert(PRIO_STOP, now);
       this.stats.pri_zero_sent++;
     }
     this.releaseVips();
@@ -703,9 +708,34 @@ export class Instance {
     this.changeState("MASTER", detail, now);
   }
 
+  /**
+   * keepalived 2.4 vrrp_thread_timeout_handler (timer_expired_backup): the engine ran
+   * `lateMs` late (the router saw it, VrrpRouter.checkLate). A MASTER with the keyword
+   * whose last advert is at least 3 advert intervals + the Skew_Time of the highest
+   * other priority old may have been replaced by a backup meanwhile; being nopreempt, it
+   * goes back to BACKUP (no priority-0 advert: vrrp_state_leave_master(vrrp, false)) and
+   * follows the new master rather than preempting it with its next advert.
+   */
+  timerExpired(now: number, lateMs: number): void {
+    const hop = this.p.timerExpiredBackup;
+    if (hop === undefined || this.current !== "MASTER" || this.lastAdvertAt === undefined) return;
+    const takeover = takeoverMs(this.p.version, this.p.advertIntCs, hop, 3);
+    const sinceAdvertMs = now - this.lastAdvertAt;
+    if (sinceAdvertMs < takeover) return;
+    this.want = "BACKUP";
+    const detail: CauseDetail = {
+      reason: "timer-expired-backup",
+      lateMs,
+      sinceAdvertMs,
+      takeoverMs: takeover,
+      highestOther: hop,
+    };
+    this.changeState("BACKUP", detail, now);
+  }
+
   /** vrrp_state_master_tx: the periodic advert. */
   private masterTx(now: number): void {
-    this.sendAdvert(this.effectivePriority);
+    this.sendAdvert(this.effectivePriority, now);
     if (!this.vipSet) this.takeVips(now);
     else if (this.isOwner && this.rogueCounter > 0 && --this.rogueCounter === 0) {
       // "a bit more than" max(ours, the rogue's interval): 1.2 times
@@ -1000,8 +1030,9 @@ export class Instance {
   // ---------------------------------------------------------------------------
   // outputs
 
-  private sendAdvert(priority: number): void {
+  private sendAdvert(priority: number, now: number): void {
     const p = this.p;
+    this.lastAdvertAt = now;
     const advert: AdvertOut = {
       instance: p.name,
       ifname: p.ifname,
@@ -1021,6 +1052,7 @@ export class Instance {
     if (p.unicastTtl !== undefined) advert.ttl = p.unicastTtl;
     if (this.oldChecksum) advert.checksumDst = p.checksumGroup4;
     if (this.hmac?.signs) advert.hmac = this.hmac;
+    if (p.v3ChecksumAsV2) advert.checksumAsV2 = true;
     this.stats.advert_sent++;
     this.emit({ type: "send-advert", advert });
   }

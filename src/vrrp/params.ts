@@ -22,6 +22,13 @@ export interface InstanceParams {
   advertIntCs: number;
   nopreempt: boolean;
   preemptDelayMs: number;
+  /**
+   * keepalived 2.4's `timer_expired_backup` (highest_other_priority): the highest priority
+   * of the other routers, set only with nopreempt (vrrp_complete_instance resets it
+   * otherwise). A MASTER whose engine ran late goes back to BACKUP when one of them may
+   * have taken over meanwhile (Instance.timerExpired).
+   */
+  timerExpiredBackup?: number;
   downTimerAdverts: number;
   vips: VirtualAddress[];
   excluded: VirtualAddress[];
@@ -44,6 +51,15 @@ export interface InstanceParams {
   checksumCompat: "new" | "never" | "old";
   /** the destination the old pseudo-header carries: global_defs vrrp_mcast_group4, whatever mcast_dst_ip says */
   checksumGroup4: string;
+  /**
+   * keepalived 2.4's `v3_checksum_as_v2` (VRRP_FLAG_V3_CHECKSUM_AS_V2; the instance's
+   * keyword, else global_defs'), VRRPv3 over IPv4 only: adverts are sent with a checksum
+   * without the pseudo-header (as Cisco and Juniper read RFC 5798 5.2.8, and RFC 9568
+   * 5.2.8 says), and received ones are not checked at all (vrrp.c vrrp_check_packet:
+   * the sum is computed and ignored, so both forms are accepted and chk_err never moves).
+   * It overrides checksumCompat (vrrp_build_vrrp_v3 skips the pseudo-header altogether).
+   */
+  v3ChecksumAsV2: boolean;
   /** our primary address for this instance: unicast_src_ip / mcast_src_ip, else the interface's */
   source?: string;
   /** unicast_ttl: the IPv4 TTL of unicast adverts (the config check drops it without peers) */
@@ -158,6 +174,9 @@ export function instanceParams(
     nopreempt: v.nopreempt && !wantMaster && !owner,
     // keepalived vrrp_complete_instance: "preempt_delay is incompatible with strict mode - resetting"
     preemptDelayMs: wantMaster || v.nopreempt || strict ? 0 : v.preemptDelay * 1000,
+    // "expired_timer_backup requires nopreempt - resetting", judged after nopreempt was
+    // cleared for an owner or an initial MASTER (vrrp_complete_instance's order)
+    timerExpiredBackup: v.nopreempt && !wantMaster && !owner ? v.timerExpiredBackup : undefined,
     downTimerAdverts: strict ? 3 : (v.downTimerAdverts ?? g.vrrpDownTimerAdverts),
     // keepalived vrrp_complete_instance: with no interface, a VIP/eVIP without dev is removed
     vips: v.virtualIpaddress.filter((a) => a.family === family && (v.interface !== undefined || a.dev !== undefined)),
@@ -173,6 +192,7 @@ export function instanceParams(
     // the model's "auto" is the keyword without argument (keepalived CHKSUM_COMPATIBILITY_CONFIG)
     checksumCompat: v.oldUnicastChecksum === undefined ? "new" : v.oldUnicastChecksum === "never" ? "never" : "old",
     checksumGroup4: g.vrrpMcastGroup4,
+    v3ChecksumAsV2: family === 4 && version === 3 && (v.v3ChecksumAsV2 ?? g.v3ChecksumAsV2),
     source,
     unicastTtl: unicast && family === 4 ? v.unicastTtl : undefined,
     garpMasterDelayMs: sec(v.garpMasterDelay, g.vrrpGarpMasterDelay),

@@ -25,8 +25,15 @@ export type Received = { ok: true; value: ReceivedAdvert } | { ok: false; error:
 /**
  * `checksumDst4`: for a VRRPv3/IPv4 advert, the destination its checksum's pseudo-header
  * holds instead of the packet's own (keepalived's old unicast checksum: the multicast group).
+ * `v3ChecksumAsV2`: the instance's `v3_checksum_as_v2`, whose VRRPv3/IPv4 checksums are
+ * not checked (params.ts).
  */
-export function decodeReceived(rx: RxPacket, checksumDst4?: Uint8Array, hmac?: boolean): Received {
+export function decodeReceived(
+  rx: RxPacket,
+  checksumDst4?: Uint8Array,
+  hmac = false,
+  v3ChecksumAsV2 = false,
+): Received {
   if (rx.family === 4) {
     const ip = decodeIpv4Packet(rx.data);
     if (!ip.ok) return { ok: false, error: ip.error };
@@ -39,6 +46,7 @@ export function decodeReceived(rx: RxPacket, checksumDst4?: Uint8Array, hmac?: b
       addressSum: checksumDst4 === undefined ? pkt.addressSum : sum16(pkt.srcBytes, 0, 4, sum16(checksumDst4, 0, 4)),
       offset: at,
       length,
+      v3ChecksumAsV2,
     });
     if (!adv.ok) return { ok: false, error: { ...adv.error, vrid: pkt.packet[at + 1] } };
     const value = received(adv.value, pkt.src, pkt.dst, pkt.ttl);

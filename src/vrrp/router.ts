@@ -11,6 +11,7 @@ import { type CauseDetail, type Hold, faultKey } from "./cause";
 import { Instance, NO_ACTIONS, type SyncControl } from "./instance";
 import { type Before, Observer } from "./observe";
 import { instanceParams } from "./params";
+import { takeoverMs } from "./timers";
 import { type DecodeFailure, decodeReceived } from "./receive";
 import { TrackerBoard, type TrackChange } from "./track-board";
 import type { Action } from "./types";
@@ -100,6 +101,13 @@ export class VrrpRouter {
   private heap: { t: number; inst: Instance }[] = [];
   private readonly queued = new Map<Instance, number>();
   private started = false;
+  /**
+   * timer_expired_backup (keepalived 2.4 vrrp_complete_instances' vrrp_timeout_min): how
+   * late the engine must run before its masters check whether they were replaced, the
+   * smallest "2 advert intervals + the highest other priority's Skew_Time" of the
+   * instances that set it; undefined when none does (no check at all).
+   */
+  private readonly lateMinMs: number | undefined;
   /** reload: instances taken over running from the previous router, and changed masters */
   private readonly adopted = new Set<Instance>();
   private readonly resumed = new Map<Instance, Instance>();
@@ -136,6 +144,14 @@ export class VrrpRouter {
         m.sync = this.syncControl(group);
       }
     }
+    let lateMin: number | undefined;
+    for (const inst of this.instances.values()) {
+      const hop = inst.p.timerExpiredBackup;
+      if (hop === undefined) continue;
+      const t = takeoverMs(inst.p.version, inst.p.advertIntCs, hop, 2);
+      if (lateMin === undefined || t < lateMin) lateMin = t;
+    }
+    this.lateMinMs = lateMin;
     this.board = new TrackerBoard(config, [...this.instances.values()], (name) => {
       const g = this.groupOf.get(this.instances.get(name) as Instance);
       return g ? config.vrrpSyncGroups[g.name] : undefined;
@@ -249,6 +265,7 @@ export class VrrpRouter {
   }
 
   handleAdvert(rx: RxPacket, now: number): void {
+    if (this.lateMinMs !== undefined) this.checkLate(now);
     const got = this.decode(rx);
     if (!got.ok) {
       this.countDrop(rx, got.error);
@@ -276,12 +293,14 @@ export class VrrpRouter {
    * The checksum as the packet's instance checks it (keepalived vrrp_check_packet, with
    * _WITH_UNICAST_CHKSUM_COMPAT_ as Debian builds it): an instance on the old unicast
    * checksum takes only that; one on the new takes the new, and a unicast advert that
-   * checks only the old way switches it over (Instance.switchToOldChecksum).
+   * checks only the old way switches it over (Instance.switchToOldChecksum). One with
+   * v3_checksum_as_v2 checks no VRRPv3 checksum (keepalived 2.4's vrrp_check_packet).
    */
   private decode(rx: RxPacket): ReturnType<typeof decodeReceived> {
     const inst = rx.family === 4 ? this.instanceOfRaw(rx) : undefined;
     // auth_hmac's trailer is looked for only by an instance that has it (vrrp_check_packet)
     const hmac = (rx.family === 4 ? inst : this.instanceOfV6(rx))?.hmac !== undefined;
+    if (inst?.p.v3ChecksumAsV2) return decodeReceived(rx, undefined, hmac, true);
     if (inst?.oldChecksum) return decodeReceived(rx, ipv4Bytes(inst.p.checksumGroup4), hmac);
     const got = decodeReceived(rx, undefined, hmac);
     if (got.ok || got.error.code !== "bad-checksum" || !inst?.wantsOldChecksumRetry()) return got;
@@ -315,7 +334,27 @@ export class VrrpRouter {
     return undefined;
   }
 
+  /**
+   * keepalived 2.4's scheduler (lib/scheduler.c thread_fetch_next_queue): after each wait
+   * it compares the clock with the timer it waited for, and when it woke at least
+   * vrrp_timeout_min late it calls vrrp_thread_timeout_handler before anything it woke
+   * for runs (so a late master does not first answer the advert of the backup that
+   * replaced it). The timer waited for is this router's earliest deadline; an input that
+   * comes before it says nothing. A sync group follows its member into BACKUP (run), where
+   * keepalived's handler moves the instance alone and leaves its group split.
+   */
+  private checkLate(now: number): void {
+    const due = this.pollTimeout();
+    if (due === undefined || this.lateMinMs === undefined || now - due < this.lateMinMs) return;
+    const lateMs = now - due;
+    for (const inst of this.instances.values()) {
+      if (inst.p.timerExpiredBackup !== undefined && inst.state === "MASTER")
+        this.run(inst, () => inst.timerExpired(now, lateMs));
+    }
+  }
+
   handleTimeout(now: number): void {
+    if (this.lateMinMs !== undefined) this.checkLate(now);
     const due: Instance[] = [];
     for (let top = this.heap[0]; top !== undefined && top.t <= now; top = this.heap[0]) {
       this.pop();
@@ -333,6 +372,7 @@ export class VrrpRouter {
 
   /** A tracker's new result (script exit, file value, interface link, process count, BFD). */
   handleTrack(change: TrackChange, now: number): void {
+    if (this.lateMinMs !== undefined) this.checkLate(now);
     for (const name of this.board.update(change, now)) {
       const inst = this.instances.get(name);
       if (inst) this.applyTracking(inst, now);

@@ -25,3 +25,14 @@ export function masterDownMs(version: 2 | 3, masterAdverIntCs: number, priority:
 export function minSkewMs(version: 2 | 3, masterAdverIntCs: number): number {
   return skewMs(version, masterAdverIntCs, 255);
 }
+
+/**
+ * timer_expired_backup (keepalived 2.4 vrrp.c): how long after a master's last advert
+ * another router of priority `highestOther` may have taken over, `adverts` advert
+ * intervals plus its Skew_Time (vrrp_thread_timeout_handler uses 3, the lateness that
+ * makes the check worth running 2: vrrp_complete_instances' quickest_takeover). The
+ * interval is the instance's own advert_int (vrrp->adver_int), not the master's.
+ */
+export function takeoverMs(version: 2 | 3, advertIntCs: number, highestOther: number, adverts: number): number {
+  return adverts * advertIntCs * 10 + skewMs(version, advertIntCs, highestOther);
+}

@@ -55,7 +55,12 @@ function variantFor(advert: AdvertOut, src: string, dst: string): Variant {
       authType: advert.auth ? (advert.auth.type === "PASS" ? 1 : 2) : 0,
       addresses: advert.addresses,
     },
-    { src, dst: advert.checksumDst ?? dst, authPass: advert.auth?.type === "PASS" ? advert.auth.pass : undefined },
+    {
+      src,
+      dst: advert.checksumDst ?? dst,
+      authPass: advert.auth?.type === "PASS" ? advert.auth.pass : undefined,
+      v3ChecksumAsV2: advert.checksumAsV2,
+    },
   );
   const v: Variant = { priority: advert.priority, src, dst, checksumDst: advert.checksumDst, payload };
   if (advert.family === 4) {

@@ -41,7 +41,9 @@ export type TransitionReason =
   /** an operator command (control socket) */
   | "command"
   /** a MASTER's tracked virtual route or rule was deleted (keepalived set_vrrp_backup) */
-  | "route-deleted";
+  | "route-deleted"
+  /** a nopreempt master whose engine ran late went back to BACKUP (keepalived 2.4 timer_expired_backup) */
+  | "timer-expired-backup";
 
 /** DELETED: an instance a reload removed, with notify_deleted (keepalived VRRP_STATE_DELETED) */
 export type NotifyState = "MASTER" | "BACKUP" | "FAULT" | "STOP" | "DELETED";
@@ -78,6 +80,8 @@ export interface AdvertOut {
    * transmit.ts signs once per advert with the wall clock (keepalived vrrp_auth_hmac_sign)
    */
   hmac?: HmacState;
+  /** VRRPv3/IPv4 with `v3_checksum_as_v2`: the checksum without the pseudo-header (params.ts) */
+  checksumAsV2?: true;
 }
 
 export type Action =

@@ -173,6 +173,9 @@ export interface Outcome {
  * install_keyword string at the v2.2.7 tag against master, keepalived's git history).
  * keel's keyword tables follow keepalived 2.4: such a keyword is valid configuration,
  * and 2.2.7's "Unknown keyword" about it speaks of its age, not of the configuration.
+ * keel applies several as 2.4.3 does (v3_checksum_as_v2, timer_expired_backup and its
+ * alias thread_timer_expired, use_symlink_paths) and `keel -t` accepts them without a
+ * word, where 2.2.7 names them unknown and runs as if they were absent.
  */
 export const NEWER_THAN_227 = new Set(
   (

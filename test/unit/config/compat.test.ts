@@ -81,17 +81,18 @@ describe("warning[not-applied]", () => {
   });
 
   test("once per keyword path and file", () => {
-    const instance = (name: string, vrid: number) =>
-      `vrrp_instance ${name} {\n  interface eth0\n  virtual_router_id ${vrid}\n  priority 100\n  v3_checksum_as_v2\n  virtual_ipaddress {\n    192.0.2.${vrid}\n  }\n}\n`;
+    // every vrrp_instance keyword is applied now: global_defs blocks (keepalived reads
+    // several) with vrrp_iptables, which keel answers with nftables
+    const block = "global_defs {\n  router_id r\n  vrrp_iptables\n}\n";
     const r = parseConf("/a.conf", {
       host,
       source: memorySource({
-        "/a.conf": `${instance("A", 1)}${instance("B", 2)}include /b.conf\n`,
-        "/b.conf": `${instance("C", 3)}${instance("D", 4)}`,
+        "/a.conf": `${block}${block}include /b.conf\n`,
+        "/b.conf": `${block}${block}`,
       }),
     });
     const at = r.diagnostics.items.filter((d) => d.code === "not-applied").map((d) => `${d.file}:${d.line}:${d.col}`);
-    expect(at).toEqual(["/a.conf:5:3", "/b.conf:5:3"]);
+    expect(at).toEqual(["/a.conf:3:3", "/b.conf:3:3"]);
   });
 
   test("`keel -t` prints them (ten at most, then the count of the rest) and exits 0", () => {

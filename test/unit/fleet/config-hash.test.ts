@@ -26,6 +26,7 @@ function params(o: Partial<InstanceParams> = {}): InstanceParams {
     checkUnicastSrc: false,
     checksumCompat: "new",
     checksumGroup4: "224.0.0.18",
+    v3ChecksumAsV2: false,
     source: "10.0.0.11",
     garpMasterDelayMs: 5000,
     garpMasterRepeat: 5,
@@ -74,6 +75,13 @@ describe("the shared-configuration hash", () => {
     ["auth", { auth: { type: "PASS", pass: "secret" } }],
   ])("%s changes it", (_what, change) => {
     expect(sharedConfig(params(change)).hash).not.toBe(base.hash);
+  });
+
+  test("v3_checksum_as_v2 changes it (a node without it drops the other's adverts); unset, the hash is as before", () => {
+    const v3 = sharedConfig(params({ version: 3 })).hash;
+    expect(sharedConfig(params({ version: 3, v3ChecksumAsV2: true })).hash).not.toBe(v3);
+    // the hash of a configuration without the keyword is the one keel computed before it
+    expect(base.hash).toBe(sharedConfig(params({ v3ChecksumAsV2: false })).hash);
   });
 
   test("the password is hashed, never shown; another password, another authHash", () => {

@@ -53,6 +53,8 @@ describe("lint: one file per case, read as h1 and h2 (@h1 / @h2 lines)", () => {
     ["advert-int-v3.conf", ["h2 advert-int-mismatch"]],
     ["version-mismatch.conf", ["h2 version-mismatch"]],
     ["auth-mismatch.conf", ["h2 auth-mismatch"]],
+    ["checksum-mismatch.conf", ["h2 checksum-mismatch"]],
+    ["checksum-same.conf", []],
     ["auth-same-8.conf", []],
     ["vip-mismatch.conf", ["h2 vip-mismatch"]],
     ["vrid-mismatch.conf", ["h2 vrid-mismatch"]],
