@@ -58,8 +58,8 @@ import { netlinkBufs } from "./rx-bufs";
 import { BfdDriver, type BfdEvent } from "./bfd-driver";
 import { BfdLink } from "./bfd-link";
 import type { BfdNet } from "./bfd-net";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { realpathSync } = require("node:fs") as typeof import("node:fs");
+// libc, not node:fs: its evaluation was 17% of a daemon's start (DESIGN.md rule 6)
+import { realPath } from "../../native-bindings/file";
 
 export interface DaemonOptions {
   config: KeelConfig;
@@ -753,7 +753,7 @@ export class Daemon {
         p = scriptPath(word) ?? word;
         if (!this.config.globalDefs.useSymlinkPaths) {
           try {
-            p = realpathSync(p);
+            p = realPath(p);
           } catch {
             // not there: shown as found
           }

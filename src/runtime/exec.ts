@@ -8,8 +8,8 @@ import { splitCommand } from "../base/command";
 import type { RunOptions, RunResult } from "../check/run-script";
 import type { GlobalDefs } from "../config/global/model";
 import type { Script } from "../config/script";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { readFileSync } = require("node:fs") as typeof import("node:fs");
+// libc, not node:fs: a daemon looks up its script users before its first advert (DESIGN.md rule 6)
+import { readTextFile } from "../../native-bindings/file";
 
 export { splitCommand };
 
@@ -29,7 +29,7 @@ function spawn(...args: Parameters<typeof import("node:child_process").spawn>) {
 export function lookupIds(user: string, group?: string): { uid: number; gid: number } | undefined {
   const field = (file: string, name: string) => {
     try {
-      return readFileSync(file, "utf8")
+      return readTextFile(file)
         .split("\n")
         .map((l) => l.split(":"))
         .find((f) => f[0] === name);
