@@ -2,8 +2,9 @@
  * Synchronous file calls through libc, for the daemon's path to its first advert (issue 20,
  * DESIGN.md rule 6): node:fs's evaluation (node:events, validators, fs/promises, glob) was
  * 17% of a compiled daemon's start-up CPU, and the start needs only a few calls (the
- * config file and its includes, pid files, /proc and /sys reads, sysctls). These cost one
- * TinyCC trampoline per symbol on first use (libc.ts), ~0.6 ms each.
+ * config file and its includes, pid files, /proc and /sys reads, sysctls, the control
+ * socket's path). They go through glibc's `syscall()`: one TinyCC trampoline for all of
+ * them (libc.ts: ~0.6 ms of CPU per bound symbol; ten symbols cost what node:fs saved).
  *
  * Failures throw FileError, shaped as node:fs's errors (`code`, negative `errno`,
  * `syscall`, `path`; message "ENOENT: no such file or directory, open '/etc/x'"), so the
@@ -15,6 +16,40 @@
  */
 import { errno } from "./errno";
 import { libc } from "./libc";
+import { stablePtr } from "./structs";
+
+// asm/unistd.h: x86-64's table, and the generic one aarch64 uses (it has only the *at calls)
+const NR =
+  process.arch === "arm64"
+    ? {
+        read: 63,
+        write: 64,
+        close: 57,
+        openat: 56,
+        mkdirat: 34,
+        fchmodat: 53,
+        linkat: 37,
+        unlinkat: 35,
+        readlinkat: 78,
+        statx: 291,
+      }
+    : {
+        read: 0,
+        write: 1,
+        close: 3,
+        openat: 257,
+        mkdirat: 258,
+        fchmodat: 268,
+        linkat: 265,
+        unlinkat: 263,
+        readlinkat: 267,
+        statx: 332,
+      };
+
+/** syscall(2): the result, or −1 with errno set (glibc's wrapper) */
+function sys(nr: number, a = 0, b = 0, c = 0, d = 0, e = 0): number {
+  return Number(libc.syscall(nr, a, b, c, d, e));
+}
 
 // fcntl.h; the same numbers on x86-64 and aarch64 (asm-generic)
 const O_RDONLY = 0;
@@ -26,6 +61,7 @@ const O_APPEND = 0o2000;
 const O_CLOEXEC = 0o2000000;
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
+const O_PATH = 0o10000000;
 const STATX_BASIC_STATS = 0x7ff;
 const S_IFMT = 0o170000;
 const PATH_MAX = 4096;
@@ -79,6 +115,7 @@ export class FileError extends Error {
 }
 
 const enc = new TextEncoder();
+/** a NUL-terminated copy of `path`; hold it until the call returns */
 const cpath = (path: string) => enc.encode(`${path}\0`);
 
 export type OpenFlags = "r" | "r+" | "w" | "a";
@@ -92,7 +129,8 @@ const FLAGS: Record<OpenFlags, number> = {
 /** open(2), close-on-exec (node:fs's descriptors are too), `mode` for a file it creates (umask applies) */
 export function openFile(path: string, flags: OpenFlags = "r", mode = 0o666): number {
   for (;;) {
-    const fd = libc.open(cpath(path), FLAGS[flags] | O_CLOEXEC, mode);
+    const p = cpath(path);
+    const fd = sys(NR.openat, AT_FDCWD, stablePtr(p), FLAGS[flags] | O_CLOEXEC, mode);
     if (fd >= 0) return fd;
     const e = errno();
     if (e !== 4) throw new FileError("open", e, path);
@@ -101,13 +139,14 @@ export function openFile(path: string, flags: OpenFlags = "r", mode = 0o666): nu
 
 export function closeFile(fd: number): void {
   // close(2) frees the descriptor even when it reports an error (EINTR included): never retry
-  if (libc.close(fd) < 0) throw new FileError("close", errno());
+  if (sys(NR.close, fd) < 0) throw new FileError("close", errno());
 }
 
 /** read(2) into buf[offset, offset+length) from the current position; 0 at the end */
 export function readFd(fd: number, buf: Uint8Array, offset = 0, length = buf.length - offset): number {
   for (;;) {
-    const n = Number(libc.read(fd, buf.subarray(offset, offset + length), length));
+    if (length === 0) return 0;
+    const n = sys(NR.read, fd, stablePtr(buf.subarray(offset, offset + length)), length);
     if (n >= 0) return n;
     const e = errno();
     if (e !== 4) throw new FileError("read", e);
@@ -118,7 +157,7 @@ export function readFd(fd: number, buf: Uint8Array, offset = 0, length = buf.len
 export function writeFd(fd: number, data: string | Uint8Array): void {
   let b = typeof data === "string" ? enc.encode(data) : data;
   while (b.length > 0) {
-    const n = Number(libc.write(fd, b, b.length));
+    const n = sys(NR.write, fd, stablePtr(b), b.length);
     if (n < 0) {
       const e = errno();
       if (e === 4) continue;
@@ -146,7 +185,7 @@ export function readFileBytes(path: string): Uint8Array {
       have += n;
     }
   } finally {
-    libc.close(fd);
+    sys(NR.close, fd);
   }
 }
 
@@ -164,14 +203,15 @@ export function writeTextFile(path: string, data: string | Uint8Array, mode = 0o
   try {
     writeFd(fd, data);
   } catch (e) {
-    libc.close(fd);
+    sys(NR.close, fd);
     throw e instanceof FileError ? new FileError("write", -e.errno, path) : e;
   }
   closeFile(fd);
 }
 
 export function unlinkFile(path: string): void {
-  if (libc.unlink(cpath(path)) < 0) throw new FileError("unlink", errno(), path);
+  const p = cpath(path);
+  if (sys(NR.unlinkat, AT_FDCWD, stablePtr(p), 0) < 0) throw new FileError("unlink", errno(), path);
 }
 
 /** What statSync / lstatSync say that keel reads (`dev` encoded as glibc's makedev, as node:fs's). */
@@ -194,7 +234,8 @@ const STATX_SIZE = 256;
 
 function statxOf(path: string, flags: number, syscall: string): FileStat | undefined {
   const b = new Uint8Array(STATX_SIZE);
-  if (libc.statx(AT_FDCWD, cpath(path), flags, STATX_BASIC_STATS, b) < 0) {
+  const p = cpath(path);
+  if (sys(NR.statx, AT_FDCWD, stablePtr(p), flags, STATX_BASIC_STATS, stablePtr(b)) < 0) {
     const e = errno();
     if (syscall === "") return undefined;
     throw new FileError(syscall, e, path);
@@ -237,12 +278,15 @@ export function fileExists(path: string): boolean {
 
 /** chmodSync(path, mode) */
 export function chmodFile(path: string, mode: number): void {
-  if (libc.chmod(cpath(path), mode) < 0) throw new FileError("chmod", errno(), path);
+  const p = cpath(path);
+  if (sys(NR.fchmodat, AT_FDCWD, stablePtr(p), mode) < 0) throw new FileError("chmod", errno(), path);
 }
 
 /** linkSync(existing, path): a hard link; EEXIST when `path` exists */
 export function linkFile(existing: string, path: string): void {
-  if (libc.link(cpath(existing), cpath(path)) < 0) {
+  const from = cpath(existing);
+  const to = cpath(path);
+  if (sys(NR.linkat, AT_FDCWD, stablePtr(from), AT_FDCWD, stablePtr(to), 0) < 0) {
     const e = new FileError("link", errno(), existing);
     // node:fs names both paths: "EEXIST: file already exists, link 'a' -> 'b'"
     throw Object.assign(e, { message: `${e.message} -> '${path}'`, dest: path });
@@ -254,7 +298,8 @@ export function linkFile(existing: string, path: string): void {
  * (umask applies); an existing directory is no error, an existing file is (EEXIST).
  */
 export function mkdirAll(path: string, mode = 0o777): void {
-  if (libc.mkdir(cpath(path), mode) === 0) return;
+  const p = cpath(path);
+  if (sys(NR.mkdirat, AT_FDCWD, stablePtr(p), mode) === 0) return;
   const e = errno();
   if (e === 17 /* EEXIST */) {
     if (statxOf(path, 0, "")?.isDirectory()) return;
@@ -263,25 +308,33 @@ export function mkdirAll(path: string, mode = 0o777): void {
   const parent = path.replace(/\/+[^/]*\/*$/, "");
   if (e !== 2 /* ENOENT */ || parent === "" || parent === path) throw new FileError("mkdir", e, path);
   mkdirAll(parent, mode);
-  if (libc.mkdir(cpath(path), mode) < 0) {
+  if (sys(NR.mkdirat, AT_FDCWD, stablePtr(p), mode) < 0) {
     const again = errno();
     if (again !== 17 || !statxOf(path, 0, "")?.isDirectory()) throw new FileError("mkdir", again, path);
   }
 }
 
-/** realpathSync(path), realpath(3) */
+/**
+ * realpathSync(path): the kernel's own resolution, the file opened with O_PATH (no read
+ * permission needed) and its /proc/self/fd link read back, instead of realpath(3)'s walk.
+ */
 export function realPath(path: string): string {
-  const out = new Uint8Array(PATH_MAX);
+  const p = cpath(path);
+  const fd = sys(NR.openat, AT_FDCWD, stablePtr(p), O_PATH | O_CLOEXEC, 0);
   // Bun's realpathSync reports a failure as its lstat's
-  if (libc.realpath(cpath(path), out) === null) throw new FileError("lstat", errno(), path);
-  const end = out.indexOf(0);
-  return utf8.decode(out.subarray(0, end < 0 ? out.length : end));
+  if (fd < 0) throw new FileError("lstat", errno(), path);
+  try {
+    return readLink(`/proc/self/fd/${fd}`);
+  } finally {
+    sys(NR.close, fd);
+  }
 }
 
 /** readlinkSync(path) */
 export function readLink(path: string): string {
   const out = new Uint8Array(PATH_MAX);
-  const n = Number(libc.readlink(cpath(path), out, out.length));
+  const p = cpath(path);
+  const n = sys(NR.readlinkat, AT_FDCWD, stablePtr(p), stablePtr(out), out.length);
   if (n < 0) throw new FileError("readlink", errno(), path);
   return utf8.decode(out.subarray(0, n));
 }

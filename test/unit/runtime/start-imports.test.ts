@@ -26,6 +26,15 @@ const ROOT = resolve(import.meta.dir, "../../..");
 const FORBIDDEN = ["fs", "net", "stream", "crypto", "child_process", "os", "tls", "http", "dgram", "worker_threads"];
 const transpiler = new Bun.Transpiler({ loader: "ts" });
 
+/**
+ * The daemon's start also runs what these files `await import()` (the daemon, its log, pid
+ * files, the background start, core dumps …), except the subcommands, the lint warnings
+ * (printed after the first advert), SNMP (only with enable_snmp) and the checker and BFD
+ * child processes (their own starts, not the VRRP daemon's).
+ */
+const DYNAMIC_FROM = ["src/cli.ts", "src/runtime/daemon.ts"];
+const NOT_ON_THE_PATH = ["./commands/", "./lint", "../snmp/", "./runtime/checker-child", "./runtime/bfd-child"];
+
 function resolveLocal(from: string, spec: string): string | undefined {
   const base = resolve(dirname(from), spec);
   for (const p of [base, `${base}.ts`, `${base}.tsx`, join(base, "index.ts")])
@@ -41,8 +50,12 @@ function staticNodeImports(entries: string[], seen = new Set<string>()): Map<str
     const file = queue.pop()!;
     if (seen.has(file)) continue;
     seen.add(file);
+    const dynamicToo = DYNAMIC_FROM.some((d) => file === join(ROOT, d));
     for (const imp of transpiler.scanImports(readFileSync(file, "utf8"))) {
-      if (imp.kind !== "import-statement") continue;
+      const followed =
+        imp.kind === "import-statement" ||
+        (dynamicToo && imp.kind === "dynamic-import" && !NOT_ON_THE_PATH.some((n) => imp.path.startsWith(n)));
+      if (!followed) continue;
       if (imp.path.startsWith(".")) {
         const next = resolveLocal(file, imp.path);
         if (next) queue.push(next);
