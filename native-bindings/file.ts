@@ -48,7 +48,7 @@ const NR =
 
 /** syscall(2): the result, or −1 with errno set (glibc's wrapper) */
 function sys(nr: number, a = 0, b = 0, c = 0, d = 0, e = 0): number {
-  return Number(libc.syscall(nr, a, b, c, d, e));
+  return Number(libc.syscall(nr, a, b, c, d, e, 0));
 }
 
 // fcntl.h; the same numbers on x86-64 and aarch64 (asm-generic)
