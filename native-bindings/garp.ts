@@ -19,8 +19,8 @@ import { libc } from "./libc";
 import { parseIpv4, parseIpv6 } from "../src/base/ip";
 import { AF_PACKET, sockaddrLl } from "./structs";
 import { ifIndex } from "./vrrp-socket";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { readFileSync } = require("node:fs") as typeof import("node:fs");
+// libc file calls, not node:fs (DESIGN.md rule 6)
+import { readTextFile } from "./file";
 
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
@@ -53,7 +53,7 @@ function macOf(fd: number, ifname: string): Uint8Array {
 /** keepalived sets the NA Router flag when the interface forwards IPv6 (vrrp_ndisc.c). */
 function forwards(ifname: string): boolean {
   try {
-    return readFileSync(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`, "utf8").trim() === "1";
+    return readTextFile(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`).trim() === "1";
   } catch {
     return false;
   }

@@ -14,9 +14,9 @@
  * 32 dlopens of one symbol each, the same CPU as one dlopen of 32), and after the first
  * call the property is a plain value, so the hot paths pay nothing.
  */
-import { dlopen, type FFIFunction, FFIType } from "bun:ffi";
+import { dlopen, type FFIFunction, FFIType, ptr as addressOf } from "bun:ffi";
 
-const { i32, u32, i64, u64, ptr, cstring } = FFIType;
+const { i32, u32, i64, u64, ptr, cstring, i64_fast } = FFIType;
 
 /** the table as dlopen would infer it (no `as const`: its readonly tuples type `ptr` stricter than the callers) */
 const table = <F extends Record<string, FFIFunction>>(f: F): F => f;
@@ -54,6 +54,10 @@ const SYMBOLS = table({
   setrlimit: { args: [i32, ptr], returns: i32 },
   __errno_location: { args: [], returns: ptr },
   strerror: { args: [i32], returns: cstring },
+  // the start path's file calls (file.ts): one trampoline for all of them instead of one
+  // per call (~0.6 ms of CPU each). Variadic in C; glibc's implementation only moves the
+  // argument registers, where both targets pass a variadic long anyway.
+  syscall: { args: [i64, i64, i64, i64, i64, i64, i64], returns: i64_fast },
   // the real-time signal handler's page and its installation (signals.ts)
   mmap: { args: [ptr, u64, i32, i32, i32, i64], returns: ptr },
   mprotect: { args: [ptr, u64, i32], returns: i32 },
@@ -62,6 +66,94 @@ const SYMBOLS = table({
 
 type Symbols = ReturnType<typeof dlopen<typeof SYMBOLS>>["symbols"];
 type Name = keyof typeof SYMBOLS;
+
+/**
+ * Symbols that are thin glibc wrappers around one system call, with its number
+ * (asm/unistd.h: x86-64's table; aarch64 uses the generic one). These run through the one
+ * `syscall` trampoline instead of a trampoline each (issue 20: a daemon bound 19 symbols
+ * before its first advert, ~0.6 ms of CPU and ~20 page faults each): same arguments, same
+ * result, −1 and errno on failure. Not here: what glibc does more than the system call
+ * (if_nametoindex, signal's restorer, strerror), the vDSO's clock_gettime is kept for
+ * the timers' hot path, and calls aarch64 lacks (epoll_wait, poll, setrlimit).
+ */
+const SYSCALLS: Partial<Record<Name, number>> =
+  process.arch === "arm64"
+    ? {
+        read: 63,
+        close: 57,
+        ioctl: 29,
+        pipe2: 59,
+        socket: 198,
+        socketpair: 199,
+        bind: 200,
+        connect: 203,
+        getsockname: 204,
+        sendto: 206,
+        recvfrom: 207,
+        setsockopt: 208,
+        getsockopt: 209,
+        sendmsg: 211,
+        recvmsg: 212,
+        recvmmsg: 243,
+        fcntl: 25,
+        getpid: 172,
+        gettid: 178,
+        timer_create: 107,
+        timer_settime: 110,
+        timer_delete: 111,
+        epoll_create1: 20,
+        epoll_ctl: 21,
+      }
+    : process.arch === "x64"
+      ? {
+          read: 0,
+          close: 3,
+          ioctl: 16,
+          pipe2: 293,
+          socket: 41,
+          socketpair: 53,
+          bind: 49,
+          connect: 42,
+          getsockname: 51,
+          sendto: 44,
+          recvfrom: 45,
+          setsockopt: 54,
+          getsockopt: 55,
+          sendmsg: 46,
+          recvmsg: 47,
+          recvmmsg: 299,
+          fcntl: 72,
+          getpid: 39,
+          gettid: 186,
+          timer_create: 222,
+          timer_settime: 223,
+          timer_delete: 226,
+          epoll_create1: 291,
+          epoll_ctl: 233,
+        }
+      : {};
+
+/** an argument as `syscall`'s i64: a buffer's address (stable: structs.ts stablePtr), null as 0 */
+function word(a: unknown): number | bigint {
+  if (typeof a === "number" || typeof a === "bigint") return a;
+  if (a === null || a === undefined) return 0;
+  const b = a as Uint8Array;
+  void b.buffer; // a fast typed array moves until its ArrayBuffer exists (structs.ts stablePtr)
+  return addressOf(b);
+}
+
+/** `name` as a call through `syscall(nr, …)`, returning what its own binding would (i64 as BigInt) */
+function throughSyscall(t: Symbols, name: Name, nr: number): (...args: unknown[]) => unknown {
+  const sc = t.syscall as unknown as (...a: (number | bigint)[]) => number | bigint;
+  const big = SYMBOLS[name].returns === i64;
+  // fixed arity: no rest array per call on the hot paths (sendto, recvmsg)
+  const w = word;
+  const f = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown, g?: unknown) => {
+    const r = sc(nr, w(a), w(b), w(c), w(d), w(e), w(g));
+    return big ? BigInt(r) : Number(r);
+  };
+  return f as (...args: unknown[]) => unknown;
+}
 
 /** A table that binds each symbol on first use; `libc` below is the process's one. */
 export function lazyLibc(): Symbols {
@@ -74,7 +166,11 @@ export function lazyLibc(): Symbols {
         // errno's accessor first: a later dlopen (TinyCC, mmap) between a failing call and
         // errno() would overwrite the errno it reads (errno.ts)
         if (name !== "__errno_location") void lazy.__errno_location;
-        const fn = dlopen("libc.so.6", { [name]: SYMBOLS[name] }).symbols[name];
+        const nr = SYSCALLS[name];
+        const fn =
+          nr === undefined
+            ? dlopen("libc.so.6", { [name]: SYMBOLS[name] }).symbols[name]
+            : (throughSyscall(lazy, name, nr) as Symbols[Name]);
         // from now on a plain property: the getter runs once per symbol
         Object.defineProperty(lazy, name, { value: fn, enumerable: true });
         return fn;

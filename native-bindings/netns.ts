@@ -11,8 +11,8 @@
  */
 import { dlopen, FFIType } from "bun:ffi";
 import { check } from "./errno";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { closeSync, openSync, readlinkSync } = require("node:fs") as typeof import("node:fs");
+// libc file calls, not node:fs (DESIGN.md rule 6)
+import { closeFile, openFile, readLink } from "./file";
 
 const { i32 } = FFIType;
 const CLONE_NEWNET = 0x40000000;
@@ -34,12 +34,12 @@ export function netnsPath(name: string): string {
 }
 
 function enterPath(path: string): void {
-  // node:fs throws ENOENT with the path, the clearest error for a namespace not added
-  const fd = openSync(path, "r");
+  // open throws ENOENT with the path (as node:fs did), the clearest error for a namespace not added
+  const fd = openFile(path, "r");
   try {
     check("setns", lib().setns(fd, CLONE_NEWNET), path);
   } finally {
-    closeSync(fd);
+    closeFile(fd);
   }
 }
 
@@ -53,7 +53,7 @@ export function enterNetNamespace(name: string): void {
  * (keepalived's socket_netns_name / nl_ipvs_connect). A socket opened inside stays in NAME.
  */
 export function inNetNamespace<T>(name: string, fn: () => T): T {
-  const home = openSync("/proc/thread-self/ns/net", "r");
+  const home = openFile("/proc/thread-self/ns/net", "r");
   try {
     enterPath(netnsPath(name));
     try {
@@ -62,11 +62,11 @@ export function inNetNamespace<T>(name: string, fn: () => T): T {
       check("setns", lib().setns(home, CLONE_NEWNET), "back to the starting namespace");
     }
   } finally {
-    closeSync(home);
+    closeFile(home);
   }
 }
 
 /** The inode of the calling thread's network namespace (equal inodes: the same namespace). */
 export function currentNetNamespaceId(): string {
-  return readlinkSync("/proc/thread-self/ns/net");
+  return readLink("/proc/thread-self/ns/net");
 }

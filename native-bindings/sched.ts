@@ -8,8 +8,8 @@
  */
 import { dlopen, FFIType, ptr } from "bun:ffi";
 import { check } from "./errno";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { readFileSync } = require("node:fs") as typeof import("node:fs");
+// libc file calls, not node:fs (DESIGN.md rule 6)
+import { readTextFile } from "./file";
 
 const { i32, u32, u64 } = FFIType;
 
@@ -135,10 +135,10 @@ export function parseCpuList(text: string): number[] {
  * nothing never opens the table above). The main thread is the JavaScript thread.
  */
 export function ownScheduling(): { nice: number; cpus: number[] } {
-  const stat = readFileSync("/proc/self/stat", "utf8");
+  const stat = readTextFile("/proc/self/stat");
   // field 19, counted after the parenthesised command name (which may hold spaces)
   const nice = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16]);
-  const list = /^Cpus_allowed_list:\s*(.*)$/m.exec(readFileSync("/proc/self/status", "utf8"))?.[1] ?? "";
+  const list = /^Cpus_allowed_list:\s*(.*)$/m.exec(readTextFile("/proc/self/status"))?.[1] ?? "";
   return { nice, cpus: parseCpuList(list) };
 }
 

@@ -3,8 +3,7 @@ import { Diagnostics } from "./diagnostics";
 import { type ParseOptions, type ParseResult, parseConf } from "./parse";
 import { memorySource } from "./source";
 import { parseTomlConfig } from "./toml";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { readFileSync } = require("node:fs") as typeof import("node:fs");
+import { readTextFile } from "../../native-bindings/file";
 
 export type ConfigFormat = "conf" | "toml";
 
@@ -23,7 +22,7 @@ export function loadConfig(path: string, opts: ParseOptions & { format?: ConfigF
   }
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readTextFile(path);
   } catch (e) {
     const r = parseConf("<empty>", { ...opts, source: memorySource({ "<empty>": "" }) });
     const diagnostics = new Diagnostics();

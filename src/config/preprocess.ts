@@ -6,6 +6,7 @@
  * logical lines, each still pointing at the file and line it came from.
  */
 import { dirname } from "node:path";
+import { readTextFile } from "../../native-bindings/file";
 import { glibcRandom } from "../base/glibc-random";
 import { type Diagnostics, type SourceLoc, formatLoc } from "./diagnostics";
 import { type ConfigSource, SourceReadError, hasWildcards, resolveInclude } from "./source";
@@ -96,7 +97,7 @@ export function defaultConfigId(): string {
  */
 function hostname(): string {
   try {
-    return (require("node:fs") as typeof import("node:fs")).readFileSync("/proc/sys/kernel/hostname", "utf8").trim();
+    return readTextFile("/proc/sys/kernel/hostname").trim();
   } catch {
     return (require("node:os") as typeof import("node:os")).hostname();
   }

@@ -16,8 +16,8 @@
  * fails (pid file held by a live keel, socket in use, ...) ends the starter with the
  * daemon's exit status and its error text on stderr.
  */
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { closeSync, writeSync } = require("node:fs") as typeof import("node:fs");
+// libc, not node:fs: the daemon's start loads this module (DESIGN.md rule 6)
+import { closeFile, writeFd } from "../../native-bindings/file";
 import { runtimeEnv } from "./runtime-env";
 
 /** The marker: the readiness pipe's fd in the background process. */
@@ -118,7 +118,7 @@ export function backgroundChild(env: NodeJS.ProcessEnv = process.env): Backgroun
   const send = (line: string) => {
     if (!open) return;
     try {
-      writeSync(fd, `${line}\n`);
+      writeFd(fd, `${line}\n`);
     } catch {
       // the starter is gone (killed): nobody to tell
       open = false;
@@ -128,7 +128,7 @@ export function backgroundChild(env: NodeJS.ProcessEnv = process.env): Backgroun
     if (!open) return;
     open = false;
     try {
-      closeSync(fd);
+      closeFile(fd);
     } catch {
       // already closed
     }

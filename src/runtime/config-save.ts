@@ -16,8 +16,8 @@
  * is saved.
  */
 import type { Logger } from "./log";
-
-const { mkdirSync, statSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
+// node:fs on first use only: not on the path to the first advert (DESIGN.md rule 6)
+import { nodeFs } from "../../native-bindings/file";
 
 export class ConfigSave {
   /** conf_num: reads of the configuration so far */
@@ -62,7 +62,7 @@ export class ConfigSave {
 
   private write(path: string, text: string): void {
     try {
-      writeFileSync(path, text, { mode: 0o600 });
+      nodeFs().writeFileSync(path, text, { mode: 0o600 });
     } catch {
       this.log.info(`Failed to open config_save file ${path}`);
     }
@@ -73,7 +73,7 @@ export class ConfigSave {
 function usableDir(dir: string, log: Logger): string | undefined {
   const name = dir.length > 1 && dir.endsWith("/") ? dir.slice(0, -1) : dir;
   try {
-    if (statSync(dir).isDirectory()) return name;
+    if (nodeFs().statSync(dir).isDirectory()) return name;
     log.error(`config_save_dir ${dir} exists and is not a directory`);
     return undefined;
   } catch (e) {
@@ -84,7 +84,7 @@ function usableDir(dir: string, log: Logger): string | undefined {
     }
   }
   try {
-    mkdirSync(dir, { mode: 0o700 });
+    nodeFs().mkdirSync(dir, { mode: 0o700 });
     return name;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;

@@ -7,8 +7,8 @@
  */
 import type { Logger } from "./log";
 import { setCoreLimitUnlimited } from "../../native-bindings/rlimit";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { readFileSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
+// libc, not node:fs: the daemon's start loads this module (DESIGN.md rule 6)
+import { readTextFile, writeTextFile } from "../../native-bindings/file";
 
 const CORE_PATTERN = "/proc/sys/kernel/core_pattern";
 
@@ -20,8 +20,8 @@ export function coreDumps(
   let original: string | undefined;
   if (o.pattern !== undefined) {
     try {
-      const was = readFileSync(path, "utf8");
-      writeFileSync(path, o.pattern);
+      const was = readTextFile(path);
+      writeTextFile(path, o.pattern);
       original = was.replace(/\n$/, "");
       log.info(`Set core_pattern to '${o.pattern}' (was '${original}')`);
     } catch (e) {
@@ -37,7 +37,7 @@ export function coreDumps(
     restore() {
       if (original === undefined) return;
       try {
-        writeFileSync(path, original);
+        writeTextFile(path, original);
       } catch (e) {
         log.info(`Unable to read/write core_pattern: ${(e as Error).message}`);
       }

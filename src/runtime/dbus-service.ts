@@ -17,6 +17,7 @@
  * The service name is fixed at start (keepalived reads dbus_service_name only in
  * dbus_start); a reload that turns enable_dbus on or off starts or stops the service.
  */
+import { readTextFile } from "../../native-bindings/file";
 import type { KeelConfig } from "../config/model";
 import { instanceFamily } from "../config/vrrp/check";
 import { BusConnection, type BusCounters } from "../dbus/bus";
@@ -64,8 +65,8 @@ export function objectsOf(config: KeelConfig, netNamespace?: string): ObjectTree
 function machineId(): string {
   for (const f of ["/var/lib/dbus/machine-id", "/etc/machine-id"]) {
     try {
-      // require, and only here: the daemon loads this module at every start (DESIGN.md rule 6)
-      const id = (require("node:fs") as typeof import("node:fs")).readFileSync(f, "utf8").trim();
+      // libc, not node:fs: the daemon loads this module at every start (DESIGN.md rule 6)
+      const id = readTextFile(f).trim();
       if (/^[0-9a-f]{32}$/.test(id)) return id;
     } catch {
       // the next one

@@ -9,8 +9,8 @@ import { join } from "node:path";
 import type { KeelConfig } from "../config/model";
 import type { VrrpRouter } from "../vrrp/router";
 import { vmacName } from "./vmac-name";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { writeFileSync } = require("node:fs") as typeof import("node:fs");
+// node:fs on first use only: not on the path to the first advert (DESIGN.md rule 6)
+import { nodeFs } from "../../native-bindings/file";
 /** node:os when a dump is written, not when the daemon loads this file (issue 20) */
 const tmpdir = () => (require("node:os") as typeof import("node:os")).tmpdir();
 
@@ -174,7 +174,7 @@ export function writeData(
   interfaces: string[] = [],
 ): string {
   const path = dataFilePath(config, namespace);
-  writeFileSync(path, dataText(router, lastTransitionEpochMs, config, interfaces), { mode: 0o600 });
+  nodeFs().writeFileSync(path, dataText(router, lastTransitionEpochMs, config, interfaces), { mode: 0o600 });
   return path;
 }
 
@@ -300,7 +300,7 @@ export function writeJson(
   processState?: ProcessState,
 ): string {
   const path = join(dumpDir(), "keepalived.json");
-  writeFileSync(path, jsonDump(router, lastTransitionEpochMs, config, processState), { mode: 0o600 });
+  nodeFs().writeFileSync(path, jsonDump(router, lastTransitionEpochMs, config, processState), { mode: 0o600 });
   return path;
 }
 
@@ -318,7 +318,7 @@ export function clearStats(router: VrrpRouter): void {
 export function writeStats(router: VrrpRouter, driverDropped: Record<string, number>): string {
   const dir = dumpDir();
   const path = join(dir, "keepalived.stats");
-  writeFileSync(path, statsText(router), { mode: 0o600 });
-  writeFileSync(join(dir, "keel.stats.json"), statsJson(router, driverDropped), { mode: 0o600 });
+  nodeFs().writeFileSync(path, statsText(router), { mode: 0o600 });
+  nodeFs().writeFileSync(join(dir, "keel.stats.json"), statsJson(router, driverDropped), { mode: 0o600 });
   return path;
 }

@@ -9,8 +9,8 @@ import type { RunOptions, RunResult } from "../check/run-script";
 import type { GlobalDefs } from "../config/global/model";
 import type { Script } from "../config/script";
 import { join, normalize } from "node:path";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { existsSync, readFileSync, realpathSync } = require("node:fs") as typeof import("node:fs");
+// libc, not node:fs: a daemon looks up its script users and programs before its first advert (DESIGN.md rule 6)
+import { fileExists, readTextFile, realPath } from "../../native-bindings/file";
 
 export { splitCommand };
 
@@ -32,7 +32,7 @@ export function scriptPath(command: string): string | undefined {
   if (!prog) return undefined;
   if (prog.includes("/")) return prog;
   for (const dir of (process.env.PATH ?? "/usr/sbin:/usr/bin:/sbin:/bin").split(":"))
-    if (dir && existsSync(join(dir, prog))) return join(dir, prog);
+    if (dir && fileExists(join(dir, prog))) return join(dir, prog);
   return undefined;
 }
 
@@ -50,7 +50,7 @@ export function programPath(word: string, keepSymlinks: boolean): string {
   if (found === undefined) return word;
   if (keepSymlinks) return normalize(found);
   try {
-    return realpathSync(found);
+    return realPath(found);
   } catch {
     return word;
   }
@@ -60,7 +60,7 @@ export function programPath(word: string, keepSymlinks: boolean): string {
 export function lookupIds(user: string, group?: string): { uid: number; gid: number } | undefined {
   const field = (file: string, name: string) => {
     try {
-      return readFileSync(file, "utf8")
+      return readTextFile(file)
         .split("\n")
         .map((l) => l.split(":"))
         .find((f) => f[0] === name);

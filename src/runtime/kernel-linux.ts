@@ -37,8 +37,8 @@ import {
   attemptEffect,
   kernelError,
 } from "./kernel";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { readFileSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
+// libc, not node:fs: its evaluation was 17% of a daemon's start (DESIGN.md rule 6)
+import { readTextFile, writeTextFile } from "../../native-bindings/file";
 
 /**
  * Datagrams read from one VRRP socket per event-loop turn. A turn of 64 costs well under
@@ -324,8 +324,8 @@ export class LinuxKernel implements Kernel {
   ipv4Conf(ifname: string, key: string, value?: number): KernelResult<number> {
     return attempt("ipv4-conf", () => {
       const path = `/proc/sys/net/ipv4/conf/${ifname}/${key}`;
-      const before = Number(readFileSync(path, "utf8").trim());
-      if (value !== undefined && value !== before) writeFileSync(path, `${value}\n`);
+      const before = Number(readTextFile(path).trim());
+      if (value !== undefined && value !== before) writeTextFile(path, `${value}\n`);
       return before;
     });
   }

@@ -13,8 +13,8 @@
  * - a reload cannot change it (main.c reload_config: namespace-start.ts unsupportedReloadChanges).
  */
 import type { Logger } from "./log";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { closeSync, openSync, readSync, writeSync } = require("node:fs") as typeof import("node:fs");
+// node:fs on first use only: not on the path to the first advert (DESIGN.md rule 6)
+import { nodeFs } from "../../native-bindings/file";
 
 export const IGMP_LINK_LOCAL_MCAST_REPORTS = "/proc/sys/net/ipv4/igmp_link_local_mcast_reports";
 
@@ -28,7 +28,7 @@ export type SavedIgmp = "1" | undefined;
 export function setDisableLocalIgmp(log: Logger, path = IGMP_LINK_LOCAL_MCAST_REPORTS): SavedIgmp {
   let fd: number;
   try {
-    fd = openSync(path, "r+");
+    fd = nodeFs().openSync(path, "r+");
   } catch (e) {
     log.info(`Unable to open ${path} - errno ${errnoOf(e)}`);
     return undefined;
@@ -37,7 +37,7 @@ export function setDisableLocalIgmp(log: Logger, path = IGMP_LINK_LOCAL_MCAST_RE
     const b = Buffer.alloc(1);
     let n: number;
     try {
-      n = readSync(fd, b, 0, 1, 0);
+      n = nodeFs().readSync(fd, b, 0, 1, 0);
     } catch (e) {
       log.info(`Unable to read ${path} - errno ${errnoOf(e)}`);
       return undefined;
@@ -48,14 +48,14 @@ export function setDisableLocalIgmp(log: Logger, path = IGMP_LINK_LOCAL_MCAST_RE
     }
     if (b.toString("latin1") !== "1") return undefined;
     try {
-      writeSync(fd, "0", 0);
+      nodeFs().writeSync(fd, "0", 0);
     } catch (e) {
       log.info(`Unable to write ${path} - errno ${errnoOf(e)}`);
       return undefined;
     }
     return "1";
   } finally {
-    closeSync(fd);
+    nodeFs().closeSync(fd);
   }
 }
 
@@ -64,11 +64,11 @@ export function resetDisableLocalIgmp(saved: SavedIgmp, log: Logger, path = IGMP
   if (saved !== "1") return;
   let fd: number | undefined;
   try {
-    fd = openSync(path, "r+");
-    writeSync(fd, saved, 0);
+    fd = nodeFs().openSync(path, "r+");
+    nodeFs().writeSync(fd, saved, 0);
   } catch (e) {
     log.info(`Unable to write ${path} - errno ${errnoOf(e)}`);
   } finally {
-    if (fd !== undefined) closeSync(fd);
+    if (fd !== undefined) nodeFs().closeSync(fd);
   }
 }

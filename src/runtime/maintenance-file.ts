@@ -11,9 +11,9 @@
  * naming it and what is wrong: the daemon refuses to start rather than forget a hold
  * (a node under maintenance taking the VIPs back is the failure this file exists to stop).
  */
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } =
-  require("node:fs") as typeof import("node:fs");
+// the start reads the file through libc (it is on the path to the first advert); a save
+// takes node:fs on first use (DESIGN.md rule 6)
+import { nodeFs, readTextFile } from "../../native-bindings/file";
 
 export interface MaintenanceEntry {
   /** epoch ms it was turned on */
@@ -43,7 +43,7 @@ export type Loaded = { ok: true; value: MaintenanceState } | { ok: false; error:
 export function loadMaintenance(path: string): Loaded {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    text = readTextFile(path);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (err.code === "ENOENT") return { ok: true, value: emptyMaintenance() };
@@ -106,17 +106,17 @@ export function formatMaintenance(s: MaintenanceState): string {
 export function saveMaintenance(path: string, s: MaintenanceState): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    const fd = openSync(tmp, "w", 0o600);
+    const fd = nodeFs().openSync(tmp, "w", 0o600);
     try {
-      writeSync(fd, formatMaintenance(s));
-      fsyncSync(fd);
+      nodeFs().writeSync(fd, formatMaintenance(s));
+      nodeFs().fsyncSync(fd);
     } finally {
-      closeSync(fd);
+      nodeFs().closeSync(fd);
     }
-    renameSync(tmp, path);
+    nodeFs().renameSync(tmp, path);
   } catch (e) {
     try {
-      unlinkSync(tmp);
+      nodeFs().unlinkSync(tmp);
     } catch {
       // never created
     }

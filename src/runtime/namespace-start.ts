@@ -8,8 +8,8 @@
 import type { KeelConfig } from "../config/model";
 import type { Logger } from "./log";
 import { type RunPaths, runPaths, validNamespaceName } from "./run-paths";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { mkdirSync } = require("node:fs") as typeof import("node:fs");
+// node:fs on first use only: not on the path to the first advert (DESIGN.md rule 6)
+import { nodeFs } from "../../native-bindings/file";
 
 export interface NamespaceStart {
   /** the namespace entered, if any */
@@ -56,7 +56,7 @@ export async function enterPlannedRun(
   }
   try {
     // rwxr-xr-x, as keepalived's create_pid_dir / set_run_mount
-    if (plan.paths.pidDir) mkdirSync(plan.paths.pidDir, { recursive: true, mode: 0o755 });
+    if (plan.paths.pidDir) nodeFs().mkdirSync(plan.paths.pidDir, { recursive: true, mode: 0o755 });
   } catch (e) {
     log.warn(`Unable to create directory ${plan.paths.pidDir}: ${(e as Error).message}`);
   }

@@ -11,9 +11,8 @@ import type { KeelConfig } from "../config/model";
 import type { Action } from "../vrrp/types";
 import { runScript, scriptUserOptions } from "./exec";
 import { SmtpAlerter } from "./smtp";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { closeSync, constants, existsSync, openSync, statSync, writeSync } =
-  require("node:fs") as typeof import("node:fs");
+// node:fs on first use only: not on the path to the first advert (DESIGN.md rule 6)
+import { nodeFs } from "../../native-bindings/file";
 
 type Notify = Extract<Action, { type: "notify" }>;
 
@@ -26,12 +25,12 @@ export type InstanceEvent = "MASTER_RX_LOWER_PRI" | "MASTER_PRIORITY" | "BACKUP_
  * reader. Throws with the reason.
  */
 export function openFifo(path: string, create: boolean): number | undefined {
-  if (!existsSync(path)) {
+  if (!nodeFs().existsSync(path)) {
     if (!create) return undefined;
     const r = Bun.spawnSync(["mkfifo", "-m", "0600", path]);
     if (r.exitCode !== 0) throw new Error(r.stderr.toString().trim());
-  } else if (!statSync(path).isFIFO()) throw new Error("exists and is not a FIFO");
-  return openSync(path, constants.O_RDWR | constants.O_NONBLOCK);
+  } else if (!nodeFs().statSync(path).isFIFO()) throw new Error("exists and is not a FIFO");
+  return nodeFs().openSync(path, nodeFs().constants.O_RDWR | nodeFs().constants.O_NONBLOCK);
 }
 
 export class Notifier {
@@ -75,7 +74,7 @@ export class Notifier {
   }
 
   stop(): void {
-    for (const fd of this.fifos.values()) closeSync(fd);
+    for (const fd of this.fifos.values()) nodeFs().closeSync(fd);
     this.fifos.clear();
   }
 
@@ -161,7 +160,7 @@ export class Notifier {
     const fd = this.fifos.get(path);
     if (fd === undefined) return;
     try {
-      writeSync(fd, line);
+      nodeFs().writeSync(fd, line);
     } catch (e) {
       this.log.warn(`notify FIFO ${path}: line dropped: ${(e as Error).message}`);
     }

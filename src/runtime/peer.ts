@@ -6,8 +6,8 @@
  * bridge process, run as the user the transport logged in as.
  */
 import { peerCredentials } from "../../native-bindings/unix-stream";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { readFileSync } = require("node:fs") as typeof import("node:fs");
+// node:fs on first use only: not on the path to the first advert (DESIGN.md rule 6)
+import { nodeFs } from "../../native-bindings/file";
 
 export interface Peer {
   uid?: number;
@@ -37,7 +37,7 @@ export function peerOf(fd: number | undefined): Peer {
   if (!cred) return { text: "unknown peer" };
   let passwd = "";
   try {
-    passwd = readFileSync("/etc/passwd", "utf8");
+    passwd = nodeFs().readFileSync("/etc/passwd", "utf8");
   } catch {
     // no passwd file (a container): the uid alone
   }

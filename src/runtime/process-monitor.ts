@@ -22,8 +22,8 @@ import type { KeelConfig } from "../config/model";
 import type { TrackProcess } from "../config/vrrp/model";
 import type { Logger } from "./log";
 import { type ProcInfo, ProcessTable } from "./process-track";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { readFileSync, readdirSync } = require("node:fs") as typeof import("node:fs");
+// node:fs on first use only: not on the path to the first advert (DESIGN.md rule 6)
+import { nodeFs } from "../../native-bindings/file";
 
 type Connector = import("../../native-bindings/proc-connector").ProcConnector;
 
@@ -194,20 +194,20 @@ export class ProcessMonitor {
 /** /proc/PID as keepalived reads it: the comm from stat (zombies skipped), the command line if needed. */
 export function readProc(pid: number, cmdline: boolean): ProcInfo | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
+    const stat = nodeFs().readFileSync(`/proc/${pid}/stat`, "latin1");
     const open = stat.indexOf("(");
     const close = stat.lastIndexOf(")");
     if (open < 0 || close < open) return undefined;
     if (stat[close + 2] === "Z") return undefined;
     const comm = Buffer.from(stat.slice(open + 1, close), "latin1").toString("utf8");
-    return { comm, cmdline: cmdline ? readFileSync(`/proc/${pid}/cmdline`, "utf8") : "" };
+    return { comm, cmdline: cmdline ? nodeFs().readFileSync(`/proc/${pid}/cmdline`, "utf8") : "" };
   } catch {
     return undefined; // gone meanwhile
   }
 }
 
 function* scanProc(cmdline: boolean): Generator<[number, ProcInfo]> {
-  for (const name of readdirSync("/proc")) {
+  for (const name of nodeFs().readdirSync("/proc")) {
     if (name.charCodeAt(0) < 0x31 || name.charCodeAt(0) > 0x39) continue;
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;

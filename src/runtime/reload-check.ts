@@ -21,10 +21,8 @@ import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import { type Diagnostic, formatDiagnostic } from "../config/diagnostics";
 import { runPaths } from "./run-paths";
-
-// require: an import of node:fs builds its namespace and so node:stream (DESIGN.md rule 6);
-// the daemon loads this module before its first advert
-const { chmodSync, rmSync, writeFileSync } = require("node:fs") as typeof import("node:fs");
+// node:fs on first use only: not on the path to the first advert (DESIGN.md rule 6)
+import { nodeFs } from "../../native-bindings/file";
 
 /**
  * The reload_file of a configuration: its PATH, else keepalived's default beside the pid
@@ -47,15 +45,15 @@ export function reloadFilePath(config: KeelConfig, netNamespace?: string): strin
 /** create_reload_file: rw-r--r-- whatever the umask; a failure is logged and the read goes on. */
 export function createReloadFile(path: string, log: Logger): void {
   try {
-    writeFileSync(path, "", { mode: 0o644 });
-    chmodSync(path, 0o644);
+    nodeFs().writeFileSync(path, "", { mode: 0o644 });
+    nodeFs().chmodSync(path, 0o644);
   } catch (e) {
     log.info(`Failed to create reload file (${path}) ${(e as Error).message}`);
   }
 }
 
 export function removeReloadFile(path: string): void {
-  rmSync(path, { force: true });
+  nodeFs().rmSync(path, { force: true });
 }
 
 export interface CheckedRead {
@@ -110,7 +108,7 @@ function writeCheckLog(
     diagnostics.items.map((d) => `${formatDiagnostic(d)}\n`).join("") +
     `keel: ${configFile}: ${e} error${e === 1 ? "" : "s"}, ${w} warning${w === 1 ? "" : "s"}\n`;
   try {
-    writeFileSync(file, text, { mode: 0o644 });
+    nodeFs().writeFileSync(file, text, { mode: 0o644 });
   } catch (err) {
     log.info(`truncate of config check log ${file} failed - ${(err as Error).message}`);
   }

@@ -9,8 +9,8 @@
 import type { FSWatcher } from "node:fs";
 import { basename, dirname } from "node:path";
 import type { Logger } from "./log";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { readFileSync, unlinkSync, watch } = require("node:fs") as typeof import("node:fs");
+// node:fs on first use only: not on the path to the first advert (DESIGN.md rule 6)
+import { nodeFs } from "../../native-bindings/file";
 
 export type ReloadTime = { ok: true; at: number; dateSpecified: boolean } | { ok: false; why: string };
 
@@ -78,7 +78,7 @@ export class ReloadTimeWatch {
     this.log.info(`add watch for ${this.path}`);
     try {
       // the directory, not the file: the file may not exist yet, or be replaced by a rename
-      this.watcher = watch(dirname(this.path), (_event, name) => {
+      this.watcher = nodeFs().watch(dirname(this.path), (_event, name) => {
         if (name === null || name === basename(this.path)) this.readFile();
       });
     } catch (e) {
@@ -100,7 +100,7 @@ export class ReloadTimeWatch {
     if (this.stopped) return;
     let line: string;
     try {
-      line = readFileSync(this.path, "utf8").split("\n")[0] ?? "";
+      line = nodeFs().readFileSync(this.path, "utf8").split("\n")[0] ?? "";
     } catch {
       this.cancel();
       return;
@@ -139,7 +139,7 @@ export class ReloadTimeWatch {
     this.at = 0;
     if (!this.repeat || this.dateSpecified)
       try {
-        unlinkSync(this.path);
+        nodeFs().unlinkSync(this.path);
       } catch {
         // already gone
       }

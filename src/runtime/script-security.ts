@@ -7,7 +7,6 @@
  * insecure"); without it, it runs and keepalived warns "SECURITY VIOLATION".
  */
 import { entriesOf } from "../base/values";
-import type { Stats } from "node:fs";
 import type { Logger } from "./log";
 import type { Diagnostics, SourceLoc } from "../config/diagnostics";
 import type { ScriptUser } from "../config/global/model";
@@ -15,8 +14,8 @@ import type { KeelConfig } from "../config/model";
 import type { Origins } from "../config/schema";
 import type { Script } from "../config/script";
 import { lookupIds, scriptPath, splitCommand } from "./exec";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { lstatSync, realpathSync, statSync } = require("node:fs") as typeof import("node:fs");
+// libc, not node:fs: a daemon checks its scripts before its first advert (DESIGN.md rule 6)
+import { type FileStat as Stats, lstatFile, realPath, statFile } from "../../native-bindings/file";
 
 export interface SecurityResult {
   notFound: boolean;
@@ -63,7 +62,7 @@ export function checkSecurity(filename: string, usingScriptSecurity: boolean): S
     const path = last ? filename : (dirs[i] as string);
     let st: Stats;
     try {
-      st = lstatSync(path);
+      st = lstatFile(path);
     } catch {
       r.messages.push(`check_script_secure could not find script '${filename}' - disabling`);
       r.notFound = true;
@@ -147,7 +146,7 @@ function checkScript(
   // keepalived checks the realpath (symbolic links and /./ resolved: /bin → /usr/bin)
   let path = scriptPath(s.command);
   try {
-    if (path) path = realpathSync(path);
+    if (path) path = realPath(path);
   } catch {
     // missing: checkSecurity says so
   }
@@ -158,7 +157,7 @@ function checkScript(
   }
   let st: Stats;
   try {
-    st = statSync(path);
+    st = statFile(path);
   } catch {
     return { found: false, result: checkSecurity(path, secure) };
   }

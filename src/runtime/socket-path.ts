@@ -18,13 +18,20 @@
  *   to the public one (link() fails when the path exists: no race with another daemon
  *   binding it meanwhile); Bun's unlink then only hits the private name, already gone.
  */
-import type { Stats } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+// libc, not node:fs: the daemon binds its control socket before its first advert (DESIGN.md rule 6)
+import {
+  type FileStat as Stats,
+  chmodFile as chmodSync,
+  linkFile as linkSync,
+  lstatFile as lstatSync,
+  mkdirAll,
+  realPath as realpathSync,
+  statFile as statSync,
+  unlinkFile as unlinkSync,
+} from "../../native-bindings/file";
 import { probeUnixStream } from "../../native-bindings/unix-stream";
 import { pathPrefixes, unsafeComponent } from "./script-security";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { chmodSync, linkSync, lstatSync, mkdirSync, realpathSync, statSync, unlinkSync } =
-  require("node:fs") as typeof import("node:fs");
 
 /** sizeof(sockaddr_un.sun_path) - 1: the longest path bind() and connect() take */
 const SUN_PATH_MAX = 107;
@@ -108,7 +115,7 @@ export function claimSocketPath(path: string): { removedStale: boolean } {
     throw new Error(`control socket path ${path} is ${bytes} bytes; a Unix socket path holds at most ${SUN_PATH_MAX}`);
   }
   const dir = dirname(resolve(path));
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  mkdirAll(dir, 0o700);
   const unsafe = unsafeSocketDir(dir);
   if (unsafe) {
     throw new Error(`control socket ${path}: unsafe directory: ${unsafe}; another user could replace the socket`);

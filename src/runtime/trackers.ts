@@ -16,9 +16,8 @@ import type { KeelConfig } from "../config/model";
 import { ProcessMonitor } from "./process-monitor";
 import type { TrackChange } from "../vrrp/track-board";
 import { TRACK_FILE_READ_MAX, parseTrackFileValue } from "../vrrp/tracking";
-// node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-const { closeSync, constants, existsSync, fstatSync, openSync, readSync, watch, writeFileSync } =
-  require("node:fs") as typeof import("node:fs");
+// node:fs on first use only: not on the path to the first advert (DESIGN.md rule 6)
+import { nodeFs } from "../../native-bindings/file";
 
 export class ExternalTrackers {
   private readonly watchers: FSWatcher[] = [];
@@ -38,9 +37,9 @@ export class ExternalTrackers {
     for (const f of Object.values(this.config.trackFiles)) {
       if (!f.file) continue;
       const path = f.file;
-      if (f.initFile && (f.initFile.overwrite || !existsSync(path))) {
+      if (f.initFile && (f.initFile.overwrite || !nodeFs().existsSync(path))) {
         try {
-          writeFileSync(path, `${f.initFile.value}\n`);
+          nodeFs().writeFileSync(path, `${f.initFile.value}\n`);
         } catch (e) {
           this.log.error(`track_file ${f.name}: cannot create ${path}: ${(e as Error).message}`);
         }
@@ -49,7 +48,9 @@ export class ExternalTrackers {
       check();
       try {
         this.watchers.push(
-          watch(dirname(path), (_ev, file) => (file === null || file === basename(path) ? check() : undefined)),
+          nodeFs().watch(dirname(path), (_ev, file) =>
+            file === null || file === basename(path) ? check() : undefined,
+          ),
         );
       } catch (e) {
         this.log.warn(`track_file ${f.name}: cannot watch ${dirname(path)} (${(e as Error).message}); polling`);
@@ -114,12 +115,12 @@ export class ExternalTrackers {
  * would never end (both found by fuzzing the reader), so neither is read.
  */
 export function readTrackFile(path: string): Buffer | string {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const fd = nodeFs().openSync(path, nodeFs().constants.O_RDONLY | nodeFs().constants.O_NONBLOCK);
   try {
-    if (!fstatSync(fd).isFile()) return "not a regular file";
+    if (!nodeFs().fstatSync(fd).isFile()) return "not a regular file";
     const buf = Buffer.alloc(TRACK_FILE_READ_MAX);
-    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
+    return buf.subarray(0, nodeFs().readSync(fd, buf, 0, buf.length, 0));
   } finally {
-    closeSync(fd);
+    nodeFs().closeSync(fd);
   }
 }

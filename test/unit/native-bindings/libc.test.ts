@@ -26,3 +26,21 @@ describe("libc's lazy symbol table", () => {
     expect(d?.value).toBe(t.getpid);
   });
 });
+
+describe("symbols through the one syscall trampoline", () => {
+  test("pipe2, fcntl, read and close answer as their own bindings: ssize_t as a BigInt, −1 and errno", () => {
+    const t = lazyLibc();
+    const fds = new Int32Array(2);
+    expect(t.pipe2(fds, 0o4000 /* O_NONBLOCK */)).toBe(0);
+    expect((t.fcntl(fds[0] as number, 3 /* F_GETFL */, 0) & 0o4000) !== 0).toBe(true);
+    const buf = new Uint8Array(4);
+    // nothing written yet: EAGAIN (11), as read(2) through glibc's own wrapper says
+    expect(t.read(fds[0] as number, buf, 4n)).toBe(-1n);
+    const p = t.__errno_location();
+    expect(read.i32(p as NonNullable<typeof p>, 0)).toBe(11);
+    expect(t.close(fds[1] as number)).toBe(0);
+    expect(t.read(fds[0] as number, buf, 4n)).toBe(0n); // writer closed: end of file
+    expect(t.close(fds[0] as number)).toBe(0);
+    expect(t.gettid()).toBe(process.pid); // the main thread
+  });
+});
