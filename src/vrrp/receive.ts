@@ -8,7 +8,7 @@ import { parseIpv6 } from "../base/ip";
 import { ipv6Text } from "./address-text";
 import { verifyIpv4Ah } from "./ah";
 import { sum16 } from "./checksum";
-import { type DecodedAdvert, decodeAdvert, decodeIpv4Packet } from "./packet";
+import { type DecodeAdvertOptions, type DecodedAdvert, decodeAdvert, decodeIpv4Packet } from "./packet";
 import type { RxPacket } from "./router";
 import type { ReceivedAdvert } from "./types";
 
@@ -21,6 +21,13 @@ export interface DecodeFailure {
 
 export type Received = { ok: true; value: ReceivedAdvert } | { ok: false; error: DecodeFailure };
 
+const ipv4Options: DecodeAdvertOptions & { addressSum: number; offset: number; length: number } = {
+  family: 4,
+  addressSum: 0,
+  offset: 0,
+  length: 0,
+};
+
 /**
  * `checksumDst4`: for a VRRPv3/IPv4 advert, the destination its checksum's pseudo-header
  * holds instead of the packet's own (keepalived's old unicast checksum: the multicast group).
@@ -31,12 +38,12 @@ export function decodeReceived(rx: RxPacket, checksumDst4?: Uint8Array): Receive
     if (!ip.ok) return { ok: false, error: ip.error };
     const pkt = ip.value;
     const at = pkt.payloadOffset;
-    const adv = decodeAdvert(pkt.packet, {
-      family: 4,
-      addressSum: checksumDst4 === undefined ? pkt.addressSum : sum16(pkt.srcBytes, 0, 4, sum16(checksumDst4, 0, 4)),
-      offset: at,
-      length: pkt.totalLength - at,
-    });
+    // one options record, refilled: decodeAdvert reads it before it returns (issue 20)
+    const o = ipv4Options;
+    o.addressSum = checksumDst4 === undefined ? pkt.addressSum : sum16(pkt.srcBytes, 0, 4, sum16(checksumDst4, 0, 4));
+    o.offset = at;
+    o.length = pkt.totalLength - at;
+    const adv = decodeAdvert(pkt.packet, o);
     if (!adv.ok) return { ok: false, error: { ...adv.error, vrid: pkt.packet[at + 1] } };
     const value = received(adv.value, pkt.src, pkt.dst, pkt.ttl);
     if (pkt.ah) {

@@ -13,7 +13,7 @@ import { type Before, Observer } from "./observe";
 import { instanceParams } from "./params";
 import { type DecodeFailure, decodeReceived } from "./receive";
 import { TrackerBoard, type TrackChange } from "./track-board";
-import type { Action } from "./types";
+import type { Action, VrrpState } from "./types";
 
 /** A packet as a raw socket hands it over. */
 export interface RxPacket {
@@ -249,7 +249,9 @@ export class VrrpRouter {
     const before = this.beforeAdvert; // [wire]
     before.state = inst.state;
     before.lastTransition = inst.lastTransition;
-    this.run(inst, () => inst.handleAdvert(adv, now));
+    // no closure per advert (issue 20): run() in line
+    inst.handleAdvert(adv, now);
+    this.ran(inst, before.state);
     this.observer.advert(inst, adv, rx.ifname, before, now); // [wire]
   }
 
@@ -289,20 +291,29 @@ export class VrrpRouter {
   }
 
   handleTimeout(now: number): void {
-    const due: Instance[] = [];
+    // one list kept across calls, filled from 0 (a new array per advert deadline was
+    // garbage, issue 20); nothing an instance does calls back into handleTimeout
+    const due = this.due;
+    let n = 0;
     for (let top = this.heap[0]; top !== undefined && top.t <= now; top = this.heap[0]) {
       this.pop();
       if (this.queued.get(top.inst) !== top.t) continue; // superseded
       this.queued.delete(top.inst);
-      due.push(top.inst);
+      due[n++] = top.inst;
     }
-    for (const inst of due) {
+    for (let i = 0; i < n; i++) {
+      const inst = due[i]!;
+      due[i] = undefined;
       const t = inst.pollTimeout();
-      if (t !== undefined && t <= now) this.run(inst, () => inst.handleTimeout(now));
-      else this.touch(inst);
+      if (t !== undefined && t <= now) {
+        const before = inst.state;
+        inst.handleTimeout(now);
+        this.ran(inst, before);
+      } else this.touch(inst);
       this.observer.settle(inst, now); // [wire]
     }
   }
+  private readonly due: (Instance | undefined)[] = [];
 
   /** A tracker's new result (script exit, file value, interface link, process count, BFD). */
   handleTrack(change: TrackChange, now: number): void {
@@ -351,9 +362,9 @@ export class VrrpRouter {
     // in the instances' order, as when every instance was polled; one is the common case
     const one = this.pending.size === 1 ? this.pending.values().next().value : undefined;
     if (one) {
-      if (this.instances.get(one.name) === one) this.take(one.pollActions());
+      if (this.instances.get(one.name) === one) one.takeActions(this.out);
     } else if (this.pending.size > 1)
-      for (const inst of this.instances.values()) if (this.pending.has(inst)) this.take(inst.pollActions());
+      for (const inst of this.instances.values()) if (this.pending.has(inst)) inst.takeActions(this.out);
     // JavaScriptCore's Set.clear() makes a new table even when empty (~260 bytes)
     if (this.pending.size > 0) this.pending.clear();
     this.take(this.observer.poll()); // [wire] after the actions they explain
@@ -462,6 +473,11 @@ export class VrrpRouter {
   private run(inst: Instance, f: () => void): void {
     const before = inst.state;
     f();
+    this.ran(inst, before);
+  }
+
+  /** After an input to `inst` (run, or the advert and timer paths without a closure). */
+  private ran(inst: Instance, before: VrrpState): void {
     this.touch(inst);
     const group = this.groupOf.get(inst);
     if (!group || this.pulling || inst.state === before) return;
