@@ -2,7 +2,7 @@
  * Bench (not a test): bytes of JavaScript heap allocated per advert on the engine's hot
  * paths, in process. A backup hearing an advert (VrrpRouter.handleAdvert, then
  * pollActions as the driver's pump does) and a master sending one (handleTimeout at each
- * advert deadline, pollActions, advertPackets: the encode the driver sends from).
+ * advert deadline, pollActions, advertPacketsShared: the packets the driver sends).
  *
  *   node_modules/.bin/bun bench/runtime/advert-alloc.ts [--adverts N]
  *
@@ -18,7 +18,7 @@
 import { memoryUsage } from "bun:jsc";
 import type { RxPacket } from "../../src/vrrp/router";
 import { VrrpRouter } from "../../src/vrrp/router";
-import { advertPackets } from "../../src/vrrp/transmit";
+import { advertPackets, advertPacketsShared } from "../../src/vrrp/transmit";
 import type { AdvertOut } from "../../src/vrrp/types";
 import { configFromText, globalDefs, vrrpInstance } from "../../test/sim/harness";
 
@@ -106,7 +106,10 @@ for (const family of [4, 6] as const) {
     now += 1000;
     master.handleTimeout(now);
     const acts = master.pollActions();
-    for (const a of acts) if (a.type === "send-advert") sent += advertPackets(a.advert, src).length;
+    for (let i = 0; i < acts.length; i++) {
+      const a = acts[i]!;
+      if (a.type === "send-advert") sent += advertPacketsShared(a.advert, src).length;
+    }
   });
   if (sent < N) throw new Error(`IPv${family}: the master sent ${sent} adverts in ${N} deadlines`);
 }
