@@ -11,9 +11,9 @@ import { type CauseDetail, type Hold, faultKey } from "./cause";
 import { Instance, NO_ACTIONS, type SyncControl } from "./instance";
 import { type Before, Observer } from "./observe";
 import { instanceParams } from "./params";
-import { type DecodeFailure, decodeReceived } from "./receive";
+import { type DecodeFailure, decodeReceived, decodeReceivedInto, isDecodeFailure, receivedRecord } from "./receive";
 import { TrackerBoard, type TrackChange } from "./track-board";
-import type { Action, VrrpState } from "./types";
+import type { Action, ReceivedAdvert, VrrpState } from "./types";
 
 /** A packet as a raw socket hands it over. */
 export interface RxPacket {
@@ -230,12 +230,11 @@ export class VrrpRouter {
   }
 
   handleAdvert(rx: RxPacket, now: number): void {
-    const got = this.decode(rx);
-    if (!got.ok) {
-      this.countDrop(rx, got.error);
+    const adv = this.decode(rx);
+    if (isDecodeFailure(adv)) {
+      this.countDrop(rx, adv);
       return;
     }
-    const adv = got.value;
     this.observer.segment.heard(rx.ifname, rx.family, adv.vrid, now); // [wire]
     const inst = this.onInterface(this.byVrid.get(vridKey(rx.family, adv.vrid)), rx.ifname);
     if (!inst) {
@@ -261,19 +260,25 @@ export class VrrpRouter {
    * checksum takes only that; one on the new takes the new, and a unicast advert that
    * checks only the old way switches it over (Instance.switchToOldChecksum).
    */
-  private decode(rx: RxPacket): ReturnType<typeof decodeReceived> {
+  private decode(rx: RxPacket): ReceivedAdvert | DecodeFailure {
     const inst = rx.family === 4 ? this.instanceOfRaw(rx) : undefined;
-    if (inst?.oldChecksum) return decodeReceived(rx, ipv4Bytes(inst.p.checksumGroup4));
-    const got = decodeReceived(rx);
-    if (got.ok || got.error.code !== "bad-checksum" || !inst?.wantsOldChecksumRetry()) return got;
+    if (inst?.oldChecksum) {
+      const r = decodeReceived(rx, ipv4Bytes(inst.p.checksumGroup4));
+      return r.ok ? r.value : r.error;
+    }
+    // into the router's one record: no objects per advert heard (issue 20)
+    const got = decodeReceivedInto(rx, this.rxRecord);
+    if (!isDecodeFailure(got) || got.code !== "bad-checksum" || !inst?.wantsOldChecksumRetry()) return got;
     const group = ipv4Bytes(inst.p.checksumGroup4);
     // the old pseudo-header equals the new one for a packet sent to the group itself
     if (group === undefined || rx.data.subarray(16, 20).every((b, i) => b === group[i])) return got;
     const old = decodeReceived(rx, group);
     if (!old.ok) return got;
     inst.switchToOldChecksum(packetSource(rx));
-    return old;
+    return old.value;
   }
+  /** what decodeReceivedInto fills, read before handleAdvert returns */
+  private readonly rxRecord = receivedRecord();
 
   /** The instance an IPv4 packet's VRRP header names, read before decoding (v3: no AH header). */
   private instanceOfRaw(rx: RxPacket): Instance | undefined {
