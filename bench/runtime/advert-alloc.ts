@@ -16,6 +16,7 @@
  * collections whose pauses delay the next advert.
  */
 import { memoryUsage } from "bun:jsc";
+import { parseIpv6 } from "../../src/base/ip";
 import type { RxPacket } from "../../src/vrrp/router";
 import { VrrpRouter } from "../../src/vrrp/router";
 import { advertPackets, advertPacketsShared } from "../../src/vrrp/transmit";
@@ -75,7 +76,8 @@ function wire(family: 4 | 6): RxPacket {
   if (!pkt) throw new Error("no packet");
   return family === 4
     ? { ifname: "eth0", family: 4, data: pkt.data }
-    : { ifname: "eth0", family: 6, data: pkt.data, src, dst: pkt.dst, hopLimit: 255 };
+    : // as the socket hands them: 16 bytes from the cmsg and the source sockaddr
+      { ifname: "eth0", family: 6, data: pkt.data, src: parseIpv6(src), dst: parseIpv6(pkt.dst), hopLimit: 255 };
 }
 
 console.log(`JavaScript heap allocated per advert (BUN_JSC_useGC=0, ${N.toLocaleString("en")} adverts each):`);

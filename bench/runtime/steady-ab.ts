@@ -7,14 +7,19 @@
  * average is printed beside each pair, since this machine is shared.
  *
  *   node_modules/.bin/bun bench/runtime/steady-ab.ts --bins A,B [--instances N] [--rounds R] [--cpu-seconds S]
+ *       [--settle S]   (seconds between both states reached and the CPU window; default 2, as
+ *                      run.ts: the JIT still compiles for ~30 s after start, see RESULTS.md)
  *       [--threads]    (also each thread's CPU, from /proc/PID/task/TID/schedstat, by thread name)
  *       [--strace S]   (after the CPU window, `strace -c -f` of each daemon for S seconds: system calls per advert)
+ *       [--log DIR]    (each daemon's output, with the time it arrived, into DIR/<host>-<ms>.log: JSC's reports)
  *       [--prof DIR]   (each daemon writes a CPU profile into DIR: BUN_OPTIONS=--cpu-prof, stopped by SIGTERM)
  *
+ * A round where either daemon changed state during the window (a starved daemon misses
+ * adverts: seen at load 30+) is printed but left out of the medians.
  * Each round runs A then B, the next B then A, so a load that rises or falls over the
  * run weighs on both builds alike. Medians at the end.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { Lab, Proc, instance, sh } from "../../test/netns/harness";
 
 const arg = (name: string, d: number) => {
@@ -30,10 +35,13 @@ if (BINS.length < 1) {
 const N = arg("instances", 200);
 const ROUNDS = arg("rounds", 3);
 const CPU_S = arg("cpu-seconds", 30);
+const SETTLE_S = arg("settle", 2);
 const profAt = process.argv.indexOf("--prof");
 const PROF = profAt > 0 ? process.argv[profAt + 1] : undefined;
 const THREADS = process.argv.includes("--threads");
 const STRACE_S = arg("strace", 0);
+const logAt = process.argv.indexOf("--log");
+const LOG = logAt > 0 ? process.argv[logAt + 1] : undefined;
 const PER_SEGMENT = 250;
 const HZ = Number(sh(["getconf", "CLK_TCK"]).trim()) || 100;
 
@@ -158,7 +166,7 @@ function start(lab: Lab, bin: string, host: string, text: string): Proc {
   return p;
 }
 
-async function one(bin: string): Promise<{ master: number; backup: number; load: string }> {
+async function one(bin: string): Promise<{ master: number; backup: number; load: string; flaps: number }> {
   const lab = Lab.create(["h1", "h2"]);
   try {
     for (let k = 1; k < Math.ceil(N / PER_SEGMENT); k++) {
@@ -189,9 +197,10 @@ async function one(bin: string): Promise<{ master: number; backup: number; load:
     await b.waitFor(new RegExp(`\\(VI_${N}\\) Entering BACKUP STATE`), 60_000);
     const m = start(lab, bin, "h1", conf(150));
     await m.waitFor(new RegExp(`\\(VI_${N}\\) Entering MASTER STATE`), 60_000);
-    await Bun.sleep(2_000);
+    await Bun.sleep(SETTLE_S * 1000);
     const pm = nsPids(lab, "h1");
     const pb = nsPids(lab, "h2");
+    const from = [m.lines.length, b.lines.length];
     const before = [ticks(pm), ticks(pb)];
     const thBefore = THREADS ? [threadNs(pm), threadNs(pb)] : [];
     await Bun.sleep(CPU_S * 1000);
@@ -202,6 +211,12 @@ async function one(bin: string): Promise<{ master: number; backup: number; load:
       console.log(`    threads, backup: ${threadLine(thBefore[1]!, thAfter[1]!)}`);
     }
     const pct = (i: number) => ((after[i]! - before[i]!) / HZ / CPU_S) * 100;
+    // a starved daemon misses adverts and flaps (seen at load 30+): its CPU is then the
+    // transitions', not the steady state's, and the round says so
+    const flaps = [m, b].reduce(
+      (k, p, i) => k + p.lines.slice(from[i]).filter((l) => /Entering (MASTER|BACKUP) STATE/.test(l.text)).length,
+      0,
+    );
     if (STRACE_S > 0)
       for (const [name, p] of [
         ["master", m],
@@ -219,7 +234,13 @@ async function one(bin: string): Promise<{ master: number; backup: number; load:
     // a clean stop (the lab's destroy is SIGKILL): a profile is written at exit
     for (const p of [m, b]) p.kill("SIGTERM");
     await Promise.race([Promise.all([m.exited, b.exited]), Bun.sleep(20_000)]);
-    return { master: pct(0), backup: pct(1), load: load() ?? "?" };
+    if (LOG)
+      for (const p of [m, b])
+        writeFileSync(
+          `${LOG}/${p.host}-${Date.now()}.log`,
+          p.lines.map((l) => `${l.t.toFixed(0)} ${l.text}`).join("\n"),
+        );
+    return { master: pct(0), backup: pct(1), load: load() ?? "?", flaps };
   } finally {
     lab.destroy();
   }
@@ -228,17 +249,21 @@ async function one(bin: string): Promise<{ master: number; backup: number; load:
 const results = new Map<string, { master: number[]; backup: number[] }>(
   BINS.map((b) => [b, { master: [], backup: [] }]),
 );
-console.log(`${N} instances, CPU over ${CPU_S} s (% of a core), master / backup:`);
+console.log(`${N} instances, CPU over ${CPU_S} s from ${SETTLE_S} s after start (% of a core), master / backup:`);
 for (let r = 0; r < ROUNDS; r++) {
   const order = r % 2 === 0 ? BINS : [...BINS].reverse();
   for (const bin of order) {
     const x = await one(bin);
-    results.get(bin)?.master.push(x.master);
-    results.get(bin)?.backup.push(x.backup);
-    console.log(`  round ${r + 1} ${bin}: ${x.master.toFixed(2)} / ${x.backup.toFixed(2)}  (load ${x.load})`);
+    if (x.flaps === 0) {
+      results.get(bin)?.master.push(x.master);
+      results.get(bin)?.backup.push(x.backup);
+    }
+    const note = x.flaps === 0 ? "" : `, ${x.flaps} transitions in the window: not counted`;
+    console.log(`  round ${r + 1} ${bin}: ${x.master.toFixed(2)} / ${x.backup.toFixed(2)}  (load ${x.load}${note})`);
   }
 }
 const median = (xs: number[]) => {
+  if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
 };
