@@ -102,6 +102,15 @@ function threadLine(a: Map<string, number>, b: Map<string, number>): string {
     .join(", ");
 }
 
+/** datagrams the kernel dropped on the host's raw sockets (the last column of /proc/net/raw: a full receive buffer) */
+function rawDrops(lab: Lab, host: string): number {
+  return lab
+    .exec(host, ["cat", "/proc/net/raw"])
+    .split("\n")
+    .slice(1)
+    .reduce((n, l) => n + (Number(l.trim().split(/\s+/).at(-1)) || 0), 0);
+}
+
 const load = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0];
 
 function conf(p: number): string {
@@ -201,6 +210,7 @@ async function one(bin: string): Promise<{ master: number; backup: number; load:
     const pm = nsPids(lab, "h1");
     const pb = nsPids(lab, "h2");
     const from = [m.lines.length, b.lines.length];
+    const drops = [rawDrops(lab, "h1"), rawDrops(lab, "h2")];
     const before = [ticks(pm), ticks(pb)];
     const thBefore = THREADS ? [threadNs(pm), threadNs(pb)] : [];
     await Bun.sleep(CPU_S * 1000);
@@ -213,6 +223,9 @@ async function one(bin: string): Promise<{ master: number; backup: number; load:
     const pct = (i: number) => ((after[i]! - before[i]!) / HZ / CPU_S) * 100;
     // a starved daemon misses adverts and flaps (seen at load 30+): its CPU is then the
     // transitions', not the steady state's, and the round says so
+    console.log(
+      `    raw socket drops in the window, master / backup: ${rawDrops(lab, "h1") - drops[0]!} / ${rawDrops(lab, "h2") - drops[1]!}`,
+    );
     const flaps = [m, b].reduce(
       (k, p, i) => k + p.lines.slice(from[i]).filter((l) => /Entering (MASTER|BACKUP) STATE/.test(l.text)).length,
       0,
