@@ -2,7 +2,7 @@
  * Bench (not a test): bytes of JavaScript heap allocated per advert on the engine's hot
  * paths, in process. A backup hearing an advert (VrrpRouter.handleAdvert, then
  * pollActions as the driver's pump does) and a master sending one (handleTimeout at each
- * advert deadline, pollActions, advertPackets: the encode the driver sends from).
+ * advert deadline, pollActions, advertPacketsShared: the packets the driver sends).
  *
  *   node_modules/.bin/bun bench/runtime/advert-alloc.ts [--adverts N]
  *
@@ -16,9 +16,10 @@
  * collections whose pauses delay the next advert.
  */
 import { memoryUsage } from "bun:jsc";
+import { parseIpv6 } from "../../src/base/ip";
 import type { RxPacket } from "../../src/vrrp/router";
 import { VrrpRouter } from "../../src/vrrp/router";
-import { advertPackets } from "../../src/vrrp/transmit";
+import { advertPackets, advertPacketsShared } from "../../src/vrrp/transmit";
 import type { AdvertOut } from "../../src/vrrp/types";
 import { configFromText, globalDefs, vrrpInstance } from "../../test/sim/harness";
 
@@ -75,7 +76,8 @@ function wire(family: 4 | 6): RxPacket {
   if (!pkt) throw new Error("no packet");
   return family === 4
     ? { ifname: "eth0", family: 4, data: pkt.data }
-    : { ifname: "eth0", family: 6, data: pkt.data, src, dst: pkt.dst, hopLimit: 255 };
+    : // as the socket hands them: 16 bytes from the cmsg and the source sockaddr
+      { ifname: "eth0", family: 6, data: pkt.data, src: parseIpv6(src), dst: parseIpv6(pkt.dst), hopLimit: 255 };
 }
 
 console.log(`JavaScript heap allocated per advert (BUN_JSC_useGC=0, ${N.toLocaleString("en")} adverts each):`);
@@ -106,7 +108,10 @@ for (const family of [4, 6] as const) {
     now += 1000;
     master.handleTimeout(now);
     const acts = master.pollActions();
-    for (const a of acts) if (a.type === "send-advert") sent += advertPackets(a.advert, src).length;
+    for (let i = 0; i < acts.length; i++) {
+      const a = acts[i]!;
+      if (a.type === "send-advert") sent += advertPacketsShared(a.advert, src).length;
+    }
   });
   if (sent < N) throw new Error(`IPv${family}: the master sent ${sent} adverts in ${N} deadlines`);
 }

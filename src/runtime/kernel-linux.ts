@@ -176,7 +176,15 @@ export class LinuxKernel implements Kernel {
       return {
         ifname: o.ifname,
         family: o.family,
-        send: (dst, data) => attemptEffect("send", () => sock.send(dst, data)),
+        // try/catch in line, not attemptEffect(): no closure or result object per advert (issue 20)
+        send: (dst, data) => {
+          try {
+            sock.send(dst, data);
+            return undefined;
+          } catch (e) {
+            return kernelError("send", e);
+          }
+        },
         close: () => {
           stop();
           attemptEffect("close", () => sock.close());

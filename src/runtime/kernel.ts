@@ -95,12 +95,14 @@ function guardChannel(c: VrrpChannel): VrrpChannel {
   return {
     ifname: c.ifname,
     family: c.family,
-    send: (dst, data) =>
-      settle(
-        "send",
-        () => c.send(dst, data),
-        (e) => e,
-      ),
+    // try/catch in line, not settle(): no closure or result object per advert sent (issue 20)
+    send: (dst, data) => {
+      try {
+        return c.send(dst, data);
+      } catch (e) {
+        return kernelError("send", e);
+      }
+    },
     close: () =>
       settle(
         "close",
@@ -171,6 +173,11 @@ export function guardKernel(k: Kernel): Kernel {
 export interface VrrpChannel {
   readonly ifname: string;
   readonly family: 4 | 6;
+  /**
+   * Sends `data` before returning; the caller may rewrite it afterwards (the driver
+   * sends from buffers kept per instance: transmit.ts advertPacketsShared), so a channel
+   * that delivers later copies what it keeps.
+   */
   send(dst: string, data: Uint8Array): KernelError | undefined;
   /** never fails: a socket that cannot be closed is gone for us anyway */
   close(): void;

@@ -26,7 +26,7 @@ import { emitRule } from "../config/vrrp/net/rule";
 import { type OwnRoutes, routeGroups, routeOwner, ruleOwner, sameGroups } from "./route-events";
 import { type Instance, NO_ACTIONS } from "../vrrp/instance";
 import { type EngineCommand, type RxPacket, VrrpRouter } from "../vrrp/router";
-import { advertPackets } from "../vrrp/transmit";
+import { advertPacketsShared } from "../vrrp/transmit";
 import type { TrackChange } from "../vrrp/track-board";
 import type { Action } from "../vrrp/types";
 import { type Hold, faultKey } from "../vrrp/cause";
@@ -1009,9 +1009,18 @@ export class VrrpDriver {
     return { ...ifs, placed, addrVmacs };
   }
 
-  private channelKey(ifname: string, family: 4 | 6, proto: number): string {
-    return `${ifname}|${family}|${proto}`;
+  private channelKey(ifname: string, family: 4 | 6, proto: 112 | 51): string {
+    // made once per interface, family and protocol: every advert sent asks (issue 20)
+    let keys = this.channelKeys.get(ifname);
+    if (!keys) {
+      keys = [];
+      this.channelKeys.set(ifname, keys);
+    }
+    const at = (family === 4 ? 0 : 2) + (proto === 51 ? 1 : 0);
+    keys[at] ??= `${ifname}|${family}|${proto}`;
+    return keys[at];
   }
+  private readonly channelKeys = new Map<string, string[]>();
 
   /** The sockets a router's instances need, keyed as `channels`. */
   private wantedChannels(router: VrrpRouter, ifsOf: Map<string, InstanceIfs>): Map<string, WantedChannel> {
@@ -1851,11 +1860,20 @@ export class VrrpDriver {
       );
       return;
     }
-    for (const pkt of advertPackets(advert, src, advert.hmac ? this.wallNow() : 0)) {
+    // the instance's kept packets, sent at once (the channel copies nothing it keeps);
+    // strings only on failure: no garbage per advert (issue 20). auth_hmac's are signed
+    // with the wall clock, fresh each time.
+    const pkts = advertPacketsShared(advert, src, advert.hmac ? this.wallNow() : 0);
+    for (let i = 0; i < pkts.length; i++) {
+      const pkt = pkts[i]!;
       // not retried: the next advert is due in advert_int (see reconcile)
       const err = ch.send(pkt.dst, pkt.data);
-      const what = `advert to ${pkt.dst} on ${ifs.sendIf}`;
-      if (err) this.failed(err, `tx:${advert.instance}`, `(${advert.instance}) cannot send ${what}`);
+      if (err)
+        this.failed(
+          err,
+          `tx:${advert.instance}`,
+          `(${advert.instance}) cannot send advert to ${pkt.dst} on ${ifs.sendIf}`,
+        );
     }
     if (advert.priority === 0)
       this.log.info({ instance: advert.instance, event: "priority-zero-sent" }, `(${advert.instance}) sent 0 priority`);

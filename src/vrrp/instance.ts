@@ -255,6 +255,16 @@ export class Instance {
     return a;
   }
 
+  /**
+   * pollActions for the router, which copies the actions into its own list: this one
+   * is emptied and kept, not replaced (a new array per advert was garbage, issue 20).
+   */
+  takeActions(into: Action[]): void {
+    const a = this.out;
+    for (let i = 0; i < a.length; i++) into.push(a[i]!);
+    a.length = 0;
+  }
+
   hasActions(): boolean {
     return this.out.length > 0;
   }
@@ -353,8 +363,10 @@ export class Instance {
   // timers
 
   handleTimeout(now: number): void {
-    for (const kind of this.timers.expire(now)) {
-      switch (kind) {
+    const due = this.timers.expireMask(now);
+    for (let i = 0; i < this.timers.size; i++) {
+      if ((due & (1 << i)) === 0) continue;
+      switch (this.timers.kind(i)) {
         case "garp":
           if (this.current === "MASTER") this.garp(this.p.garpMasterRepeat);
           break;
@@ -1042,7 +1054,7 @@ export class Instance {
       priority,
       advertIntCs: p.advertIntCs,
       addresses: this.advertAddresses,
-      destinations: p.unicast ? p.unicastPeers : [p.mcastGroup],
+      destinations: p.unicast ? p.unicastPeers : this.multicastTo(),
       unicast: p.unicast,
       ipId: this.nextIpId(),
       seq: p.auth?.type === "AH" ? this.nextAhSeq() : 0,
@@ -1056,6 +1068,14 @@ export class Instance {
     this.stats.advert_sent++;
     this.emit({ type: "send-advert", advert });
   }
+
+  /** [the group], made once: a new array per advert was garbage (issue 20) */
+  private multicastTo(): string[] {
+    const g = this.p.mcastGroup;
+    if (this.mcastTo?.[0] !== g) this.mcastTo = [g];
+    return this.mcastTo;
+  }
+  private mcastTo: string[] | undefined;
 
   private nextIpId(): number {
     this.ipId = (this.ipId + 1) & 0xffff;

@@ -54,6 +54,7 @@ export const AUTH_DATA_LEN = 8;
 /** AH header length keepalived uses: 12 fixed bytes + 96-bit ICV (sizeof(ipsec_ah_t)) */
 export const AH_LEN = 24;
 const VRRP_HDR_LEN = 8;
+const EMPTY = new Uint8Array(0);
 
 export type Result<T, C extends string> = { ok: true; value: T } | { ok: false; error: { code: C; message: string } };
 
@@ -184,6 +185,32 @@ function advertChecksum(msg: Uint8Array, pseudo: { src: Uint8Array; dst: Uint8Ar
  * `decodeIpv4Packet(...).value.payload`). Never throws.
  */
 export function decodeAdvert(bytes: Uint8Array, opts: DecodeAdvertOptions): Result<DecodedAdvert, AdvertErrorCode> {
+  const r = decodeAdvertTo(bytes, opts, undefined);
+  return "error" in r ? r : { ok: true, value: r };
+}
+
+type Failure<C extends string> = { ok: false; error: { code: C; message: string } };
+
+/**
+ * `decodeAdvert` for the receive path (issue 20): the same checks in the same order, but
+ * a success is written into `out`, a record the caller keeps and refills per advert (its
+ * `addresses` array too, when the count is the same: the address texts come from
+ * address-text.ts's table), and no result object is made. Returns `out`, or the failure.
+ * What reads `out` must be done with it before the next call.
+ */
+export function decodeAdvertInto(
+  bytes: Uint8Array,
+  opts: DecodeAdvertOptions,
+  out: DecodedAdvert,
+): DecodedAdvert | Failure<AdvertErrorCode> {
+  return decodeAdvertTo(bytes, opts, out);
+}
+
+function decodeAdvertTo(
+  bytes: Uint8Array,
+  opts: DecodeAdvertOptions,
+  out: DecodedAdvert | undefined,
+): DecodedAdvert | Failure<AdvertErrorCode> {
   // the message may sit inside a larger buffer (an IPv4 packet): no view is made for it
   const o = opts.offset ?? 0;
   const len = opts.length ?? bytes.length - o;
@@ -244,10 +271,22 @@ export function decodeAdvert(bytes: Uint8Array, opts: DecodeAdvertOptions): Resu
   }
   if (advertIntCs === 0) return fail("bad-interval", "advertisement interval 0");
 
-  const addresses: string[] = new Array(count);
+  const addresses: string[] = out !== undefined && out.addresses.length === count ? out.addresses : new Array(count);
   let off = VRRP_HDR_LEN;
   for (let i = 0; i < count; i++, off += addrLen) {
     addresses[i] = family === 4 ? ipv4Text(bytes, o + off) : ipv6Text(bytes, o + off);
+  }
+  if (out !== undefined) {
+    out.version = version;
+    out.vrid = vrid;
+    out.priority = bytes[o + 2]!;
+    out.family = family;
+    out.advertIntCs = advertIntCs;
+    out.authType = authType;
+    out.addresses = addresses;
+    out.checksum = checksum;
+    out.authData = authLen ? bytes.subarray(o + off, o + off + AUTH_DATA_LEN) : undefined;
+    return out;
   }
   const value: DecodedAdvert = {
     version,
@@ -261,7 +300,7 @@ export function decodeAdvert(bytes: Uint8Array, opts: DecodeAdvertOptions): Resu
     checksum,
   };
   if (authLen) value.authData = bytes.subarray(o + off, o + off + AUTH_DATA_LEN);
-  return { ok: true, value };
+  return value;
 }
 
 /** Length of the VRRP message for `advert` (what IP total length / payload length covers). */
@@ -387,24 +426,37 @@ export interface Ipv4Packet {
  * dstBytes, payload) are made on demand by getters on the prototype, where getters in a
  * literal were three new closures per packet (issue 20, bench/runtime/advert-alloc.ts).
  */
-class Ipv4View implements Ipv4Packet {
-  tos: number;
-  id: number;
-  ttl: number;
-  headerChecksum: number;
-  src: string;
-  dst: string;
-  addressSum: number;
-  payloadOffset: number;
-  ah?: AhHeader;
-  constructor(
-    private readonly bytes: Uint8Array,
-    readonly packet: Uint8Array,
-    readonly headerLength: number,
-    readonly totalLength: number,
-    readonly fragment: number,
-    readonly protocol: number,
-  ) {
+export class Ipv4View implements Ipv4Packet {
+  tos = 0;
+  id = 0;
+  ttl = 0;
+  headerChecksum = 0;
+  src = "";
+  dst = "";
+  addressSum = 0;
+  payloadOffset = 0;
+  ah?: AhHeader = undefined;
+  private bytes: Uint8Array = EMPTY;
+  packet: Uint8Array = EMPTY;
+  headerLength = 0;
+  totalLength = 0;
+  fragment = 0;
+  protocol = 0;
+  /** (re)fill from a checked header: decodeIpv4Packet makes one per packet, the receive path keeps one */
+  fill(
+    bytes: Uint8Array,
+    packet: Uint8Array,
+    headerLength: number,
+    totalLength: number,
+    fragment: number,
+    protocol: number,
+  ): this {
+    this.bytes = bytes;
+    this.packet = packet;
+    this.headerLength = headerLength;
+    this.totalLength = totalLength;
+    this.fragment = fragment;
+    this.protocol = protocol;
     this.tos = bytes[1]!;
     this.id = (bytes[4]! << 8) | bytes[5]!;
     this.ttl = bytes[8]!;
@@ -413,6 +465,8 @@ class Ipv4View implements Ipv4Packet {
     this.dst = ipv4Text(bytes, 16);
     this.addressSum = sum16(bytes, 12, 20);
     this.payloadOffset = headerLength;
+    this.ah = undefined;
+    return this;
   }
   get srcBytes(): Uint8Array {
     return this.bytes.subarray(12, 16);
@@ -433,6 +487,21 @@ class Ipv4View implements Ipv4Packet {
  * Bytes beyond the IP total length are link padding (as keepalived allows) and dropped.
  */
 export function decodeIpv4Packet(bytes: Uint8Array): Result<Ipv4Packet, Ipv4ErrorCode> {
+  const r = decodeIpv4To(bytes, new Ipv4View());
+  return "error" in r ? r : { ok: true, value: r };
+}
+
+/**
+ * `decodeIpv4Packet` into `view`, a record the caller keeps (the receive path, issue 20):
+ * the same checks, no result object. Returns `view`, or the failure. Only for packets
+ * whose view is not kept past the next call (an AH packet's is: receive.ts decodes those
+ * with decodeIpv4Packet).
+ */
+export function decodeIpv4Into(bytes: Uint8Array, view: Ipv4View): Ipv4View | Failure<Ipv4ErrorCode> {
+  return decodeIpv4To(bytes, view);
+}
+
+function decodeIpv4To(bytes: Uint8Array, view: Ipv4View): Ipv4View | Failure<Ipv4ErrorCode> {
   const len = bytes.length;
   if (len < 20) return fail("truncated", `${len} bytes, an IPv4 header needs 20`);
   const version = bytes[0]! >> 4;
@@ -450,8 +519,8 @@ export function decodeIpv4Packet(bytes: Uint8Array): Result<Ipv4Packet, Ipv4Erro
   if ((fragment & 0x3fff) !== 0) return fail("bad-ip-header", "IPv4 fragment");
   const protocol = bytes[9]!;
   const packet = len === totalLength ? bytes : bytes.subarray(0, totalLength);
-  const value: Ipv4Packet = new Ipv4View(bytes, packet, headerLength, totalLength, fragment, protocol);
-  if (protocol === IPPROTO_VRRP) return { ok: true, value };
+  const value = view.fill(bytes, packet, headerLength, totalLength, fragment, protocol);
+  if (protocol === IPPROTO_VRRP) return value;
   if (protocol !== IPPROTO_AH) return fail("not-vrrp", `IP protocol ${protocol}, expected 112 (VRRP) or 51 (AH)`);
 
   // RFC 2402 2: next header, payload len (32-bit words - 2), reserved, SPI, sequence, ICV
@@ -475,5 +544,5 @@ export function decodeIpv4Packet(bytes: Uint8Array): Result<Ipv4Packet, Ipv4Erro
     icv: bytes.subarray(h + 12, h + AH_LEN),
   };
   value.payloadOffset = h + AH_LEN;
-  return { ok: true, value };
+  return value;
 }

@@ -9,7 +9,16 @@ import { ipv6Text } from "./address-text";
 import { verifyIpv4Ah } from "./ah";
 import { HMAC_TRAILER_LEN } from "./auth-hmac";
 import { sum16 } from "./checksum";
-import { type DecodedAdvert, decodeAdvert, decodeIpv4Packet } from "./packet";
+import { IPPROTO_AH } from "../base/vrrp";
+import {
+  type DecodeAdvertOptions,
+  type DecodedAdvert,
+  decodeAdvert,
+  decodeAdvertInto,
+  decodeIpv4Into,
+  decodeIpv4Packet,
+  Ipv4View,
+} from "./packet";
 import type { RxPacket } from "./router";
 import type { ReceivedAdvert } from "./types";
 
@@ -21,6 +30,13 @@ export interface DecodeFailure {
 }
 
 export type Received = { ok: true; value: ReceivedAdvert } | { ok: false; error: DecodeFailure };
+
+const ipv4Options: DecodeAdvertOptions & { addressSum: number; offset: number; length: number } = {
+  family: 4,
+  addressSum: 0,
+  offset: 0,
+  length: 0,
+};
 
 /**
  * `checksumDst4`: for a VRRPv3/IPv4 advert, the destination its checksum's pseudo-header
@@ -129,4 +145,100 @@ function received(a: DecodedAdvert, from: string, to: string, ttl: number): Rece
   };
   if (a.authData) value.authData = a.authData;
   return value;
+}
+
+/** The record decodeReceivedInto fills: both the decoded advert and what the engine reads. */
+export type ReceivedRecord = DecodedAdvert & ReceivedAdvert;
+
+/** A record for decodeReceivedInto, with every field present (one shape for the JIT). */
+export function receivedRecord(): ReceivedRecord {
+  return {
+    version: 3,
+    type: 1,
+    vrid: 0,
+    priority: 0,
+    family: 4,
+    advertIntCs: 0,
+    authType: 0,
+    authData: undefined,
+    addresses: [],
+    checksum: 0,
+    from: "",
+    to: "",
+    ttl: -1,
+    ah: undefined,
+  };
+}
+
+export function isDecodeFailure(r: ReceivedAdvert | DecodeFailure): r is DecodeFailure {
+  return "code" in r;
+}
+
+const view = new Ipv4View();
+const ipv6Options: DecodeAdvertOptions & { src: Uint8Array; dst: Uint8Array } = {
+  family: 6,
+  src: new Uint8Array(16),
+  dst: new Uint8Array(16),
+};
+
+/**
+ * `decodeReceived` for the router's hot path (issue 20): the same checks, failures and
+ * values, but the advert is written into `out` (kept by the router, refilled per packet)
+ * and no result, view or options object is made for it. Returns `out` or the failure;
+ * `out` is good until the next call. An AH packet (its `ah.verify` keeps the packet) and
+ * any packet whose addresses arrive as text take decodeReceived's path and return its
+ * fresh advert instead.
+ */
+export function decodeReceivedInto(
+  rx: RxPacket,
+  out: ReceivedRecord,
+  checksumDst4?: Uint8Array,
+): ReceivedAdvert | DecodeFailure {
+  if (rx.family === 4) {
+    if (rx.data.length >= 20 && rx.data[9] === IPPROTO_AH) return fresh(rx, checksumDst4);
+    const ip = decodeIpv4Into(rx.data, view);
+    if ("error" in ip) return { ...ip.error };
+    const at = ip.payloadOffset;
+    const o = ipv4Options;
+    o.addressSum = checksumDst4 === undefined ? ip.addressSum : sum16(ip.srcBytes, 0, 4, sum16(checksumDst4, 0, 4));
+    o.offset = at;
+    o.length = ip.totalLength - at;
+    const adv = decodeAdvertInto(ip.packet, o, out);
+    if ("error" in adv) return { ...adv.error, vrid: ip.packet[at + 1] };
+    out.from = ip.src;
+    out.to = ip.dst;
+    out.ttl = ip.ttl;
+    out.ah = undefined;
+    return out;
+  }
+  const src = rx.src;
+  const dst = rx.dst;
+  if (src === undefined || dst === undefined)
+    return {
+      code: "no-address",
+      message: "IPv6 packet without source or destination (cmsg missing)",
+      vrid: rx.data[1],
+    };
+  if (typeof src === "string" || typeof dst === "string") return fresh(rx, checksumDst4);
+  if (src.length !== 16 || dst.length !== 16)
+    return {
+      code: "no-address",
+      message: "IPv6 packet with a source or destination that is not an IPv6 address",
+      vrid: rx.data[1],
+    };
+  const o = ipv6Options;
+  o.src = src;
+  o.dst = dst;
+  const adv = decodeAdvertInto(rx.data, o, out);
+  if ("error" in adv) return { ...adv.error, vrid: rx.data[1] };
+  out.from = ipv6Text(src, 0);
+  out.to = ipv6Text(dst, 0);
+  out.ttl = rx.hopLimit ?? -1;
+  out.ah = undefined;
+  return out;
+}
+
+function fresh(rx: RxPacket, checksumDst4: Uint8Array | undefined): ReceivedAdvert | DecodeFailure {
+  const r = decodeReceived(rx, checksumDst4);
+  return r.ok ? r.value : r.error;
 }

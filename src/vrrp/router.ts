@@ -12,9 +12,9 @@ import { Instance, NO_ACTIONS, type SyncControl } from "./instance";
 import { type Before, Observer } from "./observe";
 import { instanceParams } from "./params";
 import { takeoverMs } from "./timers";
-import { type DecodeFailure, decodeReceived } from "./receive";
+import { type DecodeFailure, decodeReceived, decodeReceivedInto, isDecodeFailure, receivedRecord } from "./receive";
 import { TrackerBoard, type TrackChange } from "./track-board";
-import type { Action } from "./types";
+import type { Action, ReceivedAdvert, VrrpState } from "./types";
 
 /** A packet as a raw socket hands it over. */
 export interface RxPacket {
@@ -266,12 +266,11 @@ export class VrrpRouter {
 
   handleAdvert(rx: RxPacket, now: number): void {
     if (this.lateMinMs !== undefined) this.checkLate(now);
-    const got = this.decode(rx);
-    if (!got.ok) {
-      this.countDrop(rx, got.error);
+    const adv = this.decode(rx);
+    if (isDecodeFailure(adv)) {
+      this.countDrop(rx, adv);
       return;
     }
-    const adv = got.value;
     this.observer.segment.heard(rx.ifname, rx.family, adv.vrid, now); // [wire]
     const inst = this.onInterface(this.byVrid.get(vridKey(rx.family, adv.vrid)), rx);
     if (!inst) {
@@ -285,7 +284,9 @@ export class VrrpRouter {
     const before = this.beforeAdvert; // [wire]
     before.state = inst.state;
     before.lastTransition = inst.lastTransition;
-    this.run(inst, () => inst.handleAdvert(adv, now));
+    // no closure per advert (issue 20): run() in line
+    inst.handleAdvert(adv, now);
+    this.ran(inst, before.state);
     this.observer.advert(inst, adv, rx.ifname, before, now); // [wire]
   }
 
@@ -296,22 +297,36 @@ export class VrrpRouter {
    * checks only the old way switches it over (Instance.switchToOldChecksum). One with
    * v3_checksum_as_v2 checks no VRRPv3 checksum (keepalived 2.4's vrrp_check_packet).
    */
-  private decode(rx: RxPacket): ReturnType<typeof decodeReceived> {
+  private decode(rx: RxPacket): ReceivedAdvert | DecodeFailure {
     const inst = rx.family === 4 ? this.instanceOfRaw(rx) : undefined;
     // auth_hmac's trailer is looked for only by an instance that has it (vrrp_check_packet)
     const hmac = (rx.family === 4 ? inst : this.instanceOfV6(rx))?.hmac !== undefined;
-    if (inst?.p.v3ChecksumAsV2) return decodeReceived(rx, undefined, hmac, true);
-    if (inst?.oldChecksum) return decodeReceived(rx, ipv4Bytes(inst.p.checksumGroup4), hmac);
-    const got = decodeReceived(rx, undefined, hmac);
-    if (got.ok || got.error.code !== "bad-checksum" || !inst?.wantsOldChecksumRetry()) return got;
+    // the rarer forms take the allocating decoder: v3_checksum_as_v2, the old checksum, a trailer
+    if (inst?.p.v3ChecksumAsV2 || inst?.oldChecksum) {
+      const r = inst.p.v3ChecksumAsV2
+        ? decodeReceived(rx, undefined, hmac, true)
+        : decodeReceived(rx, ipv4Bytes(inst.p.checksumGroup4), hmac);
+      return r.ok ? r.value : r.error;
+    }
+    let got: ReceivedAdvert | DecodeFailure;
+    if (hmac) {
+      const r = decodeReceived(rx, undefined, true);
+      got = r.ok ? r.value : r.error;
+    } else {
+      // into the router's one record: no objects per advert heard (issue 20)
+      got = decodeReceivedInto(rx, this.rxRecord);
+    }
+    if (!isDecodeFailure(got) || got.code !== "bad-checksum" || !inst?.wantsOldChecksumRetry()) return got;
     const group = ipv4Bytes(inst.p.checksumGroup4);
     // the old pseudo-header equals the new one for a packet sent to the group itself
     if (group === undefined || rx.data.subarray(16, 20).every((b, i) => b === group[i])) return got;
     const old = decodeReceived(rx, group, hmac);
     if (!old.ok) return got;
     inst.switchToOldChecksum(packetSource(rx));
-    return old;
+    return old.value;
   }
+  /** what decodeReceivedInto fills, read before handleAdvert returns */
+  private readonly rxRecord = receivedRecord();
 
   /** The instance an IPv4 packet's VRRP header names, read before decoding (v3: no AH header). */
   private instanceOfRaw(rx: RxPacket): Instance | undefined {
@@ -355,20 +370,29 @@ export class VrrpRouter {
 
   handleTimeout(now: number): void {
     if (this.lateMinMs !== undefined) this.checkLate(now);
-    const due: Instance[] = [];
+    // one list kept across calls, filled from 0 (a new array per advert deadline was
+    // garbage, issue 20); nothing an instance does calls back into handleTimeout
+    const due = this.due;
+    let n = 0;
     for (let top = this.heap[0]; top !== undefined && top.t <= now; top = this.heap[0]) {
       this.pop();
       if (this.queued.get(top.inst) !== top.t) continue; // superseded
       this.queued.delete(top.inst);
-      due.push(top.inst);
+      due[n++] = top.inst;
     }
-    for (const inst of due) {
+    for (let i = 0; i < n; i++) {
+      const inst = due[i]!;
+      due[i] = undefined;
       const t = inst.pollTimeout();
-      if (t !== undefined && t <= now) this.run(inst, () => inst.handleTimeout(now));
-      else this.touch(inst);
+      if (t !== undefined && t <= now) {
+        const before = inst.state;
+        inst.handleTimeout(now);
+        this.ran(inst, before);
+      } else this.touch(inst);
       this.observer.settle(inst, now); // [wire]
     }
   }
+  private readonly due: (Instance | undefined)[] = [];
 
   /** A tracker's new result (script exit, file value, interface link, process count, BFD). */
   handleTrack(change: TrackChange, now: number): void {
@@ -418,9 +442,9 @@ export class VrrpRouter {
     // in the instances' order, as when every instance was polled; one is the common case
     const one = this.pending.size === 1 ? this.pending.values().next().value : undefined;
     if (one) {
-      if (this.instances.get(one.name) === one) this.take(one.pollActions());
+      if (this.instances.get(one.name) === one) one.takeActions(this.out);
     } else if (this.pending.size > 1)
-      for (const inst of this.instances.values()) if (this.pending.has(inst)) this.take(inst.pollActions());
+      for (const inst of this.instances.values()) if (this.pending.has(inst)) inst.takeActions(this.out);
     // JavaScriptCore's Set.clear() makes a new table even when empty (~260 bytes)
     if (this.pending.size > 0) this.pending.clear();
     this.take(this.observer.poll()); // [wire] after the actions they explain
@@ -529,6 +553,11 @@ export class VrrpRouter {
   private run(inst: Instance, f: () => void): void {
     const before = inst.state;
     f();
+    this.ran(inst, before);
+  }
+
+  /** After an input to `inst` (run, or the advert and timer paths without a closure). */
+  private ran(inst: Instance, before: VrrpState): void {
     this.touch(inst);
     const group = this.groupOf.get(inst);
     if (!group || this.pulling || inst.state === before) return;

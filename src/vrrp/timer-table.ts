@@ -32,11 +32,33 @@ export class TimerTable<K extends string> {
 
   /** The kinds due at `now`, in KINDS order, stopped as they are returned. */
   expire(now: number): K[] {
-    const due = this.kinds.filter((k) => {
+    const mask = this.expireMask(now);
+    return this.kinds.filter((_, i) => (mask & (1 << i)) !== 0);
+  }
+
+  /**
+   * `expire` as a bit set (bit i: `kinds[i]` was due and is stopped), for the advert
+   * path, which runs once per advert_int per instance and should leave no garbage (issue 20).
+   */
+  expireMask(now: number): number {
+    let mask = 0;
+    for (let i = 0; i < this.kinds.length; i++) {
+      const k = this.kinds[i]!;
       const t = this.at.get(k);
-      return t !== NOT_ARMED && t <= now;
-    });
-    for (const k of due) this.at.delete(k);
-    return due;
+      if (t !== NOT_ARMED && t <= now) {
+        mask |= 1 << i;
+        this.at.delete(k);
+      }
+    }
+    return mask;
+  }
+
+  /** The kind of bit `i` of expireMask. */
+  kind(i: number): K {
+    return this.kinds[i]!;
+  }
+
+  get size(): number {
+    return this.kinds.length;
   }
 }

@@ -6,8 +6,8 @@
  * the header (hop limit 255 set on the socket).
  */
 import { parseIpv4, parseIpv6 } from "../base/ip";
+import { encodeIpv4Packet, VRRP_TTL } from "./ah";
 import { finish, IPPROTO_VRRP, pseudoHeaderSum, sum16 } from "./checksum";
-import { encodeIpv4Packet } from "./ah";
 import { encodeAdvert } from "./packet";
 import type { AdvertOut } from "./types";
 
@@ -32,6 +32,12 @@ interface Variant {
   payload: Uint8Array;
   src4?: Uint8Array;
   dst4?: Uint8Array;
+  /**
+   * The packet as sent, kept for advertPacketsShared: IPv6, the payload itself; IPv4
+   * without AH, the whole IP packet, whose id, TTL and header checksum are written per
+   * send (the only IP fields that change between two adverts of one variant).
+   */
+  wire?: WirePacket;
 }
 const variants = new WeakMap<string[], Variant[]>();
 
@@ -70,6 +76,64 @@ function variantFor(advert: AdvertOut, src: string, dst: string): Variant {
   if (list.length >= 16) list.shift(); // bounded: trackers move priorities around
   list.push(v);
   return v;
+}
+
+/** What advertPacketsShared returns: one array, rewritten by each call. */
+const shared: WirePacket[] = [];
+
+/**
+ * The same packets as `advertPackets`, byte for byte, without allocating per advert (the
+ * daemon's send path, issue 20): each variant keeps its packet, and an IPv4 one has
+ * only the fields that change patched in place, as keepalived's vrrp_update_pkt does to
+ * its one buffer per instance: the IP id (vrrp->ip_id, RFC 791) and the header checksum
+ * (TTL too, it is in the header). The VRRP message itself, with its checksum (RFC 3768
+ * 5.3.8 / RFC 5798 5.2.8), changes only with the priority, which is a variant of its own.
+ * Valid until the next call (the array) and the next advert of the instance (the bytes):
+ * send them at once, and copy what is kept. AH adverts (an ICV per sequence number) are
+ * built fresh, as `advertPackets` does.
+ */
+export function advertPacketsShared(advert: AdvertOut, src: string, wallMs = 0): readonly WirePacket[] {
+  const id = advert.ipId;
+  const ttl = advert.ttl ?? VRRP_TTL;
+  // anything encodeIpv4Packet would refuse: let it refuse, with its own error
+  // auth_hmac: a trailer per advert (its sequence is the time), built fresh as well
+  if (
+    advert.auth?.type === "AH" ||
+    advert.hmac !== undefined ||
+    (advert.family === 4 && !(validByte(ttl) && Number.isInteger(id) && id >= 0 && id <= 0xffff))
+  )
+    return advertPackets(advert, src, wallMs);
+  const dsts = advert.destinations;
+  shared.length = dsts.length;
+  for (let i = 0; i < dsts.length; i++) {
+    const dst = dsts[i]!;
+    const v = variantFor(advert, src, dst);
+    if (v.wire === undefined)
+      v.wire = {
+        dst,
+        data:
+          advert.family === 6
+            ? v.payload
+            : encodeIpv4Packet({ src: v.src4 ?? src, dst: v.dst4 ?? dst, id, ttl, payload: v.payload }),
+      };
+    if (advert.family === 4) {
+      const d = v.wire.data;
+      d[4] = id >> 8;
+      d[5] = id & 0xff;
+      d[8] = ttl;
+      d[10] = 0;
+      d[11] = 0;
+      const c = finish(sum16(d, 0, 20));
+      d[10] = c >> 8;
+      d[11] = c & 0xff;
+    }
+    shared[i] = v.wire;
+  }
+  return shared;
+}
+
+function validByte(n: number): boolean {
+  return Number.isInteger(n) && n >= 0 && n <= 0xff;
 }
 
 /**

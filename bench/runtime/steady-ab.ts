@@ -1,0 +1,284 @@
+/**
+ * Bench (root): steady-state CPU of two keel builds, in interleaved A/B pairs, as
+ * bench/vs-keepalived/run.ts sets up its "steady" rows (N instances, advert_int 1,
+ * VRRPv3, one VIP each, a backup at priority 100 and a master at 150 in a namespace lab
+ * of their own). The CPU is the daemon's own utime + stime (/proc/PID/stat, every process
+ * in the host's namespace) over S seconds after both reached their state; the load
+ * average is printed beside each pair, since this machine is shared.
+ *
+ *   node_modules/.bin/bun bench/runtime/steady-ab.ts --bins A,B [--instances N] [--rounds R] [--cpu-seconds S]
+ *       [--settle S]   (seconds between both states reached and the CPU window; default 2, as
+ *                      run.ts: the JIT still compiles for ~30 s after start, see RESULTS.md)
+ *       [--threads]    (also each thread's CPU, from /proc/PID/task/TID/schedstat, by thread name)
+ *       [--strace S]   (after the CPU window, `strace -c -f` of each daemon for S seconds: system calls per advert)
+ *       [--log DIR]    (each daemon's output, with the time it arrived, into DIR/<host>-<ms>.log: JSC's reports)
+ *       [--prof DIR]   (each daemon writes a CPU profile into DIR: BUN_OPTIONS=--cpu-prof, stopped by SIGTERM)
+ *
+ * A round where either daemon changed state during the window (a starved daemon misses
+ * adverts: seen at load 30+) is printed but left out of the medians.
+ * Each round runs A then B, the next B then A, so a load that rises or falls over the
+ * run weighs on both builds alike. Medians at the end.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { Lab, Proc, instance, sh } from "../../test/netns/harness";
+
+const arg = (name: string, d: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : d;
+};
+const binsAt = process.argv.indexOf("--bins");
+const BINS = binsAt > 0 ? (process.argv[binsAt + 1] ?? "").split(",") : [];
+if (BINS.length < 1) {
+  console.error("usage: steady-ab.ts --bins A,B [--instances N] [--rounds R] [--cpu-seconds S]");
+  process.exit(2);
+}
+const N = arg("instances", 200);
+const ROUNDS = arg("rounds", 3);
+const CPU_S = arg("cpu-seconds", 30);
+const SETTLE_S = arg("settle", 2);
+const profAt = process.argv.indexOf("--prof");
+const PROF = profAt > 0 ? process.argv[profAt + 1] : undefined;
+const THREADS = process.argv.includes("--threads");
+const STRACE_S = arg("strace", 0);
+const logAt = process.argv.indexOf("--log");
+const LOG = logAt > 0 ? process.argv[logAt + 1] : undefined;
+const PER_SEGMENT = 250;
+const HZ = Number(sh(["getconf", "CLK_TCK"]).trim()) || 100;
+
+function nsPids(lab: Lab, host: string): number[] {
+  return sh(["ip", "netns", "pids", lab.ns(host)])
+    .split("\n")
+    .filter((x) => /^\d+$/.test(x))
+    .map(Number);
+}
+
+function ticks(pids: number[]): number {
+  let t = 0;
+  for (const pid of pids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
+      t += Number(rest[11]) + Number(rest[12]);
+    } catch {
+      // gone
+    }
+  }
+  return t;
+}
+
+/** nanoseconds on CPU per thread name ("keel", "JITWorker", "HeapHelper", …), summed over `pids` */
+function threadNs(pids: number[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of pids) {
+    let tids: string[] = [];
+    try {
+      tids = sh(["ls", `/proc/${pid}/task`])
+        .split("\n")
+        .filter(Boolean);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        // the JS thread is the one whose id is the process's; others named like the
+        // process are the allocator's scavenger
+        const comm = tid === String(pid) ? "JS" : readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+        const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+        out.set(comm, (out.get(comm) ?? 0) + ns);
+      } catch {
+        // gone
+      }
+    }
+  }
+  return out;
+}
+
+function threadLine(a: Map<string, number>, b: Map<string, number>): string {
+  return [...b]
+    .map(([k, v]) => [k, ((v - (a.get(k) ?? 0)) / 1e9 / CPU_S) * 100] as const)
+    .filter(([, p]) => p >= 0.01)
+    .sort((x, y) => y[1] - x[1])
+    .map(([k, p]) => `${k} ${p.toFixed(2)}`)
+    .join(", ");
+}
+
+/** datagrams the kernel dropped on the host's raw sockets (the last column of /proc/net/raw: a full receive buffer) */
+function rawDrops(lab: Lab, host: string): number {
+  return lab
+    .exec(host, ["cat", "/proc/net/raw"])
+    .split("\n")
+    .slice(1)
+    .reduce((n, l) => n + (Number(l.trim().split(/\s+/).at(-1)) || 0), 0);
+}
+
+const load = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+
+function conf(p: number): string {
+  return (
+    "global_defs {\n  router_id bench\n}\n" +
+    Array.from({ length: N }, (_, i) => {
+      const seg = Math.floor(i / PER_SEGMENT);
+      return instance({
+        name: `VI_${i + 1}`,
+        vrid: (i % PER_SEGMENT) + 1,
+        priority: p,
+        version: 3,
+        vips: [`10.98.${seg}.${(i % PER_SEGMENT) + 1}/32`],
+      }).replace("interface eth0", `interface ${seg === 0 ? "eth0" : `s${seg}`}`);
+    }).join("")
+  );
+}
+
+function start(lab: Lab, bin: string, host: string, text: string): Proc {
+  const path = lab.file(`${host}.conf`, text);
+  const tmp = `${lab.dir}/${host}`;
+  sh(["mkdir", "-p", tmp]);
+  const proc = Bun.spawn(
+    [
+      "ip",
+      "netns",
+      "exec",
+      lab.ns(host),
+      bin,
+      "-n",
+      "-l",
+      "-D",
+      "-G",
+      "-f",
+      path,
+      "-p",
+      `${tmp}/keel.pid`,
+      "-r",
+      `${tmp}/keel-vrrp.pid`,
+      "-c",
+      `${tmp}/keel-checkers.pid`,
+      "-b",
+      `${tmp}/keel-bfd.pid`,
+      "--control-socket",
+      `${tmp}/keel.sock`,
+    ],
+    {
+      env: {
+        ...process.env,
+        TMPDIR: tmp,
+        ...(PROF
+          ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROF} --cpu-prof-name=${host}-${Date.now()}.cpuprofile` }
+          : {}),
+      },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  const p = new Proc(host, proc);
+  lab.procs.push(p);
+  return p;
+}
+
+async function one(bin: string): Promise<{ master: number; backup: number; load: string; flaps: number }> {
+  const lab = Lab.create(["h1", "h2"]);
+  try {
+    for (let k = 1; k < Math.ceil(N / PER_SEGMENT); k++) {
+      sh([
+        "ip",
+        "-n",
+        lab.ns("h1"),
+        "link",
+        "add",
+        `s${k}`,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        `s${k}`,
+        "netns",
+        lab.ns("h2"),
+      ]);
+      for (const [h, oct] of [
+        ["h1", 11],
+        ["h2", 12],
+      ] as const) {
+        sh(["ip", "-n", lab.ns(h), "addr", "add", `10.97.${k}.${oct}/24`, "dev", `s${k}`]);
+        sh(["ip", "-n", lab.ns(h), "link", "set", `s${k}`, "up"]);
+      }
+    }
+    const b = start(lab, bin, "h2", conf(100));
+    await b.waitFor(new RegExp(`\\(VI_${N}\\) Entering BACKUP STATE`), 60_000);
+    const m = start(lab, bin, "h1", conf(150));
+    await m.waitFor(new RegExp(`\\(VI_${N}\\) Entering MASTER STATE`), 60_000);
+    await Bun.sleep(SETTLE_S * 1000);
+    const pm = nsPids(lab, "h1");
+    const pb = nsPids(lab, "h2");
+    const from = [m.lines.length, b.lines.length];
+    const drops = [rawDrops(lab, "h1"), rawDrops(lab, "h2")];
+    const before = [ticks(pm), ticks(pb)];
+    const thBefore = THREADS ? [threadNs(pm), threadNs(pb)] : [];
+    await Bun.sleep(CPU_S * 1000);
+    const after = [ticks(pm), ticks(pb)];
+    if (THREADS) {
+      const thAfter = [threadNs(pm), threadNs(pb)];
+      console.log(`    threads, master: ${threadLine(thBefore[0]!, thAfter[0]!)}`);
+      console.log(`    threads, backup: ${threadLine(thBefore[1]!, thAfter[1]!)}`);
+    }
+    const pct = (i: number) => ((after[i]! - before[i]!) / HZ / CPU_S) * 100;
+    // a starved daemon misses adverts and flaps (seen at load 30+): its CPU is then the
+    // transitions', not the steady state's, and the round says so
+    console.log(
+      `    raw socket drops in the window, master / backup: ${rawDrops(lab, "h1") - drops[0]!} / ${rawDrops(lab, "h2") - drops[1]!}`,
+    );
+    const flaps = [m, b].reduce(
+      (k, p, i) => k + p.lines.slice(from[i]).filter((l) => /Entering (MASTER|BACKUP) STATE/.test(l.text)).length,
+      0,
+    );
+    if (STRACE_S > 0)
+      for (const [name, p] of [
+        ["master", m],
+        ["backup", b],
+      ] as const) {
+        const r = Bun.spawnSync(["timeout", "-s", "INT", String(STRACE_S), "strace", "-c", "-f", "-p", String(p.pid)], {
+          stderr: "pipe",
+        });
+        const rows = r.stderr
+          .toString()
+          .split("\n")
+          .filter((l) => /^\s*\d/.test(l));
+        console.log(`    strace ${STRACE_S} s, ${name} (top 8):\n${rows.slice(0, 8).join("\n")}`);
+      }
+    // a clean stop (the lab's destroy is SIGKILL): a profile is written at exit
+    for (const p of [m, b]) p.kill("SIGTERM");
+    await Promise.race([Promise.all([m.exited, b.exited]), Bun.sleep(20_000)]);
+    if (LOG)
+      for (const p of [m, b])
+        writeFileSync(
+          `${LOG}/${p.host}-${Date.now()}.log`,
+          p.lines.map((l) => `${l.t.toFixed(0)} ${l.text}`).join("\n"),
+        );
+    return { master: pct(0), backup: pct(1), load: load() ?? "?", flaps };
+  } finally {
+    lab.destroy();
+  }
+}
+
+const results = new Map<string, { master: number[]; backup: number[] }>(
+  BINS.map((b) => [b, { master: [], backup: [] }]),
+);
+console.log(`${N} instances, CPU over ${CPU_S} s from ${SETTLE_S} s after start (% of a core), master / backup:`);
+for (let r = 0; r < ROUNDS; r++) {
+  const order = r % 2 === 0 ? BINS : [...BINS].reverse();
+  for (const bin of order) {
+    const x = await one(bin);
+    if (x.flaps === 0) {
+      results.get(bin)?.master.push(x.master);
+      results.get(bin)?.backup.push(x.backup);
+    }
+    const note = x.flaps === 0 ? "" : `, ${x.flaps} transitions in the window: not counted`;
+    console.log(`  round ${r + 1} ${bin}: ${x.master.toFixed(2)} / ${x.backup.toFixed(2)}  (load ${x.load}${note})`);
+  }
+}
+const median = (xs: number[]) => {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+for (const [bin, x] of results)
+  console.log(`median ${bin}: ${median(x.master).toFixed(2)} / ${median(x.backup).toFixed(2)}`);
