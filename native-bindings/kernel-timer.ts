@@ -23,6 +23,7 @@
  */
 import { ptr } from "bun:ffi";
 import { errno } from "./errno";
+import { openFile, writeFd } from "./file";
 import { libc } from "./libc";
 
 /**
@@ -34,15 +35,12 @@ import { libc } from "./libc";
 const traceFd = ((): number | undefined => {
   const path = process.env.KEEL_TRACE_MARKER;
   if (!path) return undefined;
-  // node:fs by require: an import would build its namespace and so node:stream (DESIGN.md rule 6)
-  const { openSync } = require("node:fs") as typeof import("node:fs");
-  return openSync(path, "w");
+  return openFile(path, "w");
 })();
 function mark(text: string): void {
   if (traceFd === undefined) return;
-  const { writeSync } = require("node:fs") as typeof import("node:fs");
   try {
-    writeSync(traceFd, text);
+    writeFd(traceFd, text);
   } catch {
     // EBADF while the tracer is off (kernel/trace/trace.c tracing_mark_write): a diagnostic only
   }

@@ -61,10 +61,13 @@ import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
 import { type Explanation, describeCause, explain, localTime } from "../vrrp/explain";
 
+// libc, not node:fs: the driver is on the start path (DESIGN.md rule 6)
+import { readTextFile } from "../../native-bindings/file";
+
 /** An auth_hmac `file:` key's text (keepalived vrrp_auth_hmac_read_key_file); undefined: unreadable. */
 function readKeyFile(path: string): string | undefined {
   try {
-    return (require("node:fs") as typeof import("node:fs")).readFileSync(path, "utf8");
+    return readTextFile(path);
   } catch {
     return undefined;
   }
