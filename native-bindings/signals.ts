@@ -33,9 +33,7 @@ let readFd = -1;
 const callbacks = new Map<number, () => void>();
 
 /** A user-space address, not 0 and not MAP_FAILED / SIG_ERR ((void *)-1) */
-// bun:ffi returns a pointer as a number; its types since Bun 1.4 also allow a bigint (a
-// pointer past 2^53), which a user-space address on x64/arm64 (47/48 bits) never is.
-const isAddress = (p: number | bigint | null): p is number => typeof p === "number" && p > 0 && p < 2 ** 52;
+const isAddress = (p: number | null): p is number => typeof p === "number" && p > 0 && p < 2 ** 52;
 
 function setup(): void {
   if (handler !== undefined) return;
