@@ -263,12 +263,13 @@ function statxOf(path: string, flags: number, syscall: string): FileStat | undef
 
 /** statSync(path): follows symbolic links */
 export function statFile(path: string): FileStat {
-  return statxOf(path, 0, "statx") as FileStat; // Bun's node:fs names the call statx too
+  // named as Node's node:fs names it (and Bun's since 1.4; Bun 1.3's said statx)
+  return statxOf(path, 0, "stat") as FileStat;
 }
 
 /** lstatSync(path): a symbolic link itself */
 export function lstatFile(path: string): FileStat {
-  return statxOf(path, AT_SYMLINK_NOFOLLOW, "statx") as FileStat;
+  return statxOf(path, AT_SYMLINK_NOFOLLOW, "lstat") as FileStat;
 }
 
 /** existsSync(path): anything stat(2) reaches, following symbolic links */
