@@ -35,18 +35,20 @@ export function statsText(router: VrrpRouter): string {
       `    Invalid Type: ${s.invalid_authtype}`,
       `    Type Mismatch: ${s.authtype_mismatch}`,
       `    Failure: ${s.auth_failure}`,
-      // keepalived 2.4.3 vrrp_print_stats
-      "  Authentication Extension Errors:",
-      `    Missing: ${s.auth_ext_missing}`,
-      `    Malformed: ${s.auth_ext_malformed}`,
-      `    Unknown Key: ${s.auth_ext_unknown_key}`,
-      `    Invalid HMAC: ${s.auth_ext_invalid_hmac}`,
-      `    Stale: ${s.auth_ext_stale}`,
-      `    Replay: ${s.auth_ext_replay}`,
-      "  Priority Zero:",
-      `    Received: ${s.pri_zero_rcvd}`,
-      `    Sent: ${s.pri_zero_sent}`,
     );
+    // keepalived 2.4.3's vrrp_print_stats prints this section for every instance; 2.2.7,
+    // whose layout scripts parse, has none: only an instance with auth_hmac (a 2.4 config) gets it
+    if (inst.hmac !== undefined)
+      out.push(
+        "  Authentication Extension Errors:",
+        `    Missing: ${s.auth_ext_missing}`,
+        `    Malformed: ${s.auth_ext_malformed}`,
+        `    Unknown Key: ${s.auth_ext_unknown_key}`,
+        `    Invalid HMAC: ${s.auth_ext_invalid_hmac}`,
+        `    Stale: ${s.auth_ext_stale}`,
+        `    Replay: ${s.auth_ext_replay}`,
+      );
+    out.push("  Priority Zero:", `    Received: ${s.pri_zero_rcvd}`, `    Sent: ${s.pri_zero_sent}`);
   }
   return `${out.join("\n")}\n`;
 }

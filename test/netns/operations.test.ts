@@ -144,7 +144,8 @@ describe("operations", () => {
       "VI_1: h3 is MASTER (from h1); h1, h2 hold BACKUP until 'keel switchover --release VI_1' with the same nodes\n",
     );
     // h2 (100) never took over, though its Skew_Time is shorter than h3's (50)
-    expect(lab.keelOf("h2").text()).toMatch(/switchover to another node: standing by \(held BACKUP\), by root/);
+    // its line reaches us through h2's stdout, which may come after the control socket's reply
+    await lab.keelOf("h2").waitFor(/switchover to another node: standing by \(held BACKUP\), by root/);
     expect(vi1("h2")?.holds?.map((h) => h.kind)).toEqual(["switchover"]);
     // h1 (150) and h2 (100) hear h3's lower adverts for longer than their Master_Down_Intervals
     await heardMore("h2", 5);
