@@ -24,8 +24,8 @@
  *       [--dump FILE] (the raw trace)
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { Lab, type Proc, ensureKeel, instance, sh } from "../../test/netns/harness";
-import { EPOLL, type Ev, NAMES, SYS, Tracer, field, kallsym, parse, unmountIfIdle } from "./trace-lib";
+import { Lab, ensureKeel, instance, sh } from "../../test/netns/harness";
+import { EPOLL, type Ev, NAMES, SYS, Tracer, field, kallsym, parse, timerThread, unmountIfIdle } from "./trace-lib";
 
 const argv = process.argv;
 const opt = (name: string) => {
@@ -133,22 +133,6 @@ function config(): string {
   return c;
 }
 
-/** keepalived's VRRP child: the process in the namespace whose parent is keepalived too */
-function timerThread(lab: Lab, kind: Kind, p: Proc): number {
-  if (kind === "keel") return p.pid;
-  const pids = sh(["ip", "netns", "pids", lab.ns("lb")])
-    .split("\n")
-    .filter(Boolean)
-    .map(Number);
-  const ppid = (pid: number) => {
-    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[1]);
-  };
-  const child = pids.find((pid) => pids.includes(ppid(pid)));
-  if (child === undefined) throw new Error(`keepalived's VRRP child not found among ${pids.join(", ")}`);
-  return child;
-}
-
 async function run(kind: Kind, round: number): Promise<string[]> {
   const lab = Lab.create(["lb", "peer"]);
   const tracer = new Tracer(`hjit-${process.pid}`);
@@ -157,7 +141,7 @@ async function run(kind: Kind, round: number): Promise<string[]> {
     const p = kind === "keel" ? lab.keel("lb", config()) : lab.keepalived("lb", config());
     delete process.env.KEEL_TRACE_MARKER;
     for (let n = 0; n < INSTANCES; n++) await p.waitFor(new RegExp(`\\(VI_${n}\\) Entering MASTER STATE`), 20_000);
-    THREAD = timerThread(lab, kind, p);
+    THREAD = timerThread(lab, "lb", kind, p);
     if (RT)
       for (const pid of sh(["ip", "netns", "pids", lab.ns("lb")])
         .split("\n")

@@ -21,8 +21,8 @@
  */
 import { readFileSync, readdirSync, readlinkSync } from "node:fs";
 import { monotonicMs } from "../../native-bindings/kernel-timer";
-import { Lab, type Proc, ensureKeel, instance, masterDownMs, sh } from "../../test/netns/harness";
-import { type Ev, NAMES, Tracer, field, kallsym, parse, unmountIfIdle } from "./trace-lib";
+import { Lab, ensureKeel, instance, masterDownMs, sh } from "../../test/netns/harness";
+import { type Ev, NAMES, Tracer, field, kallsym, parse, timerThread, unmountIfIdle } from "./trace-lib";
 
 const argv = process.argv;
 const opt = (name: string) => {
@@ -38,21 +38,6 @@ const VIP = "10.99.0.100";
 const MDI = masterDownMs(1, 100, 3);
 /** the adverts' receive calls: keel recvmmsg, keepalived recvmsg (its `read`s are its timerfd's) */
 const RECV = new Set([45, 47, 299]);
-
-function timerThread(lab: Lab, kind: Kind, p: Proc): number {
-  if (kind === "keel") return p.pid;
-  const pids = sh(["ip", "netns", "pids", lab.ns("h2")])
-    .split("\n")
-    .filter(Boolean)
-    .map(Number);
-  const ppid = (pid: number) => {
-    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[1]);
-  };
-  const child = pids.find((pid) => pids.includes(ppid(pid)));
-  if (child === undefined) throw new Error(`keepalived's VRRP child not found among ${pids.join(", ")}`);
-  return child;
-}
 
 /** The daemon's NETLINK_ROUTE sockets: the fds the VIP's RTM_NEWADDR can go out on. */
 function rtnetlinkFds(pid: number): Set<number> {
@@ -148,7 +133,7 @@ async function run(kind: Kind): Promise<Split[]> {
     const backup = kind === "keel" ? lab.keel("h2", conf(100)) : lab.keepalived("h2", conf(100));
     delete process.env.KEEL_TRACE_MARKER;
     await backup.waitFor(/\(VI_1\) Entering BACKUP STATE/, 15_000);
-    const thread = timerThread(lab, kind, backup);
+    const thread = timerThread(lab, "h2", kind, backup);
     if (RT)
       for (const pid of sh(["ip", "netns", "pids", lab.ns("h2")])
         .split("\n")

@@ -5,7 +5,7 @@
  * and keel's kernel timers count in). Root only.
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
-import { sh } from "../../test/netns/harness";
+import { type Lab, type Proc, sh } from "../../test/netns/harness";
 
 export const TRACEFS = "/tmp/hjit-advert-trace-fs";
 export const SYS = { sendto: 44, sendmsg: 46, epoll_wait: 232, epoll_pwait: 281, epoll_pwait2: 441 } as const;
@@ -126,4 +126,23 @@ export function unmountIfIdle(): void {
       // still mounted (another run of these benches): it unmounts last
     }
   }
+}
+
+/**
+ * The thread whose timers an advert waits on: keel's process itself, or keepalived's VRRP
+ * child (the process in `host`'s namespace whose parent is in it too).
+ */
+export function timerThread(lab: Lab, host: string, kind: "keel" | "keepalived", p: Proc): number {
+  if (kind === "keel") return p.pid;
+  const pids = sh(["ip", "netns", "pids", lab.ns(host)])
+    .split("\n")
+    .filter(Boolean)
+    .map(Number);
+  const ppid = (pid: number) => {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[1]);
+  };
+  const child = pids.find((pid) => pids.includes(ppid(pid)));
+  if (child === undefined) throw new Error(`keepalived's VRRP child not found among ${pids.join(", ")}`);
+  return child;
 }
