@@ -824,14 +824,29 @@ export class Instance {
    * priority-0 advert that makes the master advertise at once, the notifies) with the same
    * short Master_Down. (Under FAULT, keepalived 2.2.7 does the same: BACKUP, then MASTER
    * after the skew time with its tracked interface still down, as a netns run shows; keel
-   * keeps FAULT, since its fault has not gone.)
+   * keeps FAULT, since its fault has not gone.) set_vrrp_backup sets wantstate BACKUP, which
+   * a sync group reads (vrrp_sync_can_goto_master). `notify` false: its sync group is
+   * already in BACKUP (send_instance_notifies sends nothing then). Returns whether it left.
    */
-  routeDeleted(what: string, now: number, rule = false): void {
-    const downMs = this.skew();
-    if (this.current === "MASTER")
-      this.changeState("BACKUP", { reason: "route-deleted", what }, now, { downMs, resign: true });
-    else if (rule && this.current === "BACKUP")
-      this.changeState("BACKUP", { reason: "route-deleted", what }, now, { downMs, reenter: true });
+  routeDeleted(what: string, now: number, rule = false, notify = true): boolean {
+    const detail: CauseDetail = { reason: "route-deleted", what };
+    if (this.current === "MASTER") this.resignQuickly(detail, now, notify);
+    else if (rule && this.current === "BACKUP") {
+      this.want = "BACKUP";
+      this.changeState("BACKUP", detail, now, { downMs: this.skew(), reenter: true, notify });
+    } else return false;
+    return true;
+  }
+
+  /**
+   * set_vrrp_backup's step for a MASTER (the instance whose route or rule went, and each
+   * other MASTER of its sync group): wantstate BACKUP, vrrp_state_leave_master(vrrp, true),
+   * then `ms_down_timer = VRRP_TIMER_SKEW(vrrp)` "for a quick transition back to master".
+   */
+  resignQuickly(detail: CauseDetail, now: number, notify = true): void {
+    if (this.current !== "MASTER") return;
+    this.want = "BACKUP";
+    this.changeState("BACKUP", detail, now, { downMs: this.skew(), resign: true, notify });
   }
 
   /** vrrp_state_leave_fault: out of FAULT/INIT into wantState. */

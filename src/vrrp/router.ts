@@ -431,7 +431,7 @@ export class VrrpRouter {
       inst.setBasePriority(cmd.priority);
       this.applyTracking(inst, now);
     } else if (cmd.type === "preempt") inst.setPreempt(cmd.on);
-    else if (cmd.type === "route-deleted") this.run(inst, () => inst.routeDeleted(cmd.what, now, cmd.rule));
+    else if (cmd.type === "route-deleted") this.routeDeleted(inst, cmd.what, cmd.rule === true, now);
     else inst.sendGarpNow(cmd.rounds);
   }
 
@@ -603,6 +603,40 @@ export class VrrpRouter {
     if (group.state === "FAULT") return;
     for (const m of group.members) if (m !== from) m.goFault(from.lastTransition, pulled(group, from));
     this.setGroupState(group, "FAULT", "FAULT");
+  }
+
+  /**
+   * keepalived_netlink.c set_vrrp_backup (2.2.7, and 2.4.3 alike), for a tracked virtual
+   * route or rule deleted: the instance leaves (Instance.routeDeleted); in a sync group,
+   * every other member in MASTER leaves too, with a priority-0 advert and its own skew time
+   * as Master_Down, and the group is set to BACKUP without vrrp_sync_backup (no "Syncing
+   * instances" line, no group notify). Members' notifies go only while the group was not
+   * yet BACKUP (vrrp_notify.c send_instance_notifies). With every member wanting BACKUP,
+   * the first whose skew time ends waits for the others (vrrp_sync_can_goto_master) and
+   * the last takes the group back to MASTER. Actions in keepalived's order: the instance,
+   * then the members.
+   */
+  private routeDeleted(inst: Instance, what: string, rule: boolean, now: number): void {
+    const group = this.groupOf.get(inst);
+    if (!group) {
+      this.run(inst, () => inst.routeDeleted(what, now, rule));
+      return;
+    }
+    const notify = group.state !== "BACKUP";
+    this.pulling = true;
+    try {
+      if (!inst.routeDeleted(what, now, rule, notify)) return;
+      this.take(inst.pollActions());
+      for (const m of group.members) {
+        if (m === inst || m.state !== "MASTER") continue;
+        m.resignQuickly(pulled(group, inst), now, notify);
+        this.take(m.pollActions());
+      }
+      group.state = "BACKUP";
+    } finally {
+      this.pulling = false;
+      for (const m of group.members) this.touch(m);
+    }
   }
 
   /** vrrp_init_state: a group starts in FAULT if any member is, else BACKUP. */
