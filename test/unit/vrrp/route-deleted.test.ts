@@ -117,17 +117,19 @@ describe("a tracked route or rule deleted under a sync group", () => {
   }
 
   const label = (a: readonly Action[]) =>
-    a.map((x) =>
-      x.type === "transition"
-        ? `${x.instance}:${x.from}->${x.to}:${x.reason}`
-        : x.type === "send-advert"
-          ? `${x.advert.instance}:advert:${x.advert.priority}`
-          : x.type === "notify"
-            ? `notify:${x.kind}:${x.name}:${x.state}`
-            : x.type === "del-vips" || x.type === "add-vips"
-              ? `${x.instance}:${x.type}`
-              : undefined,
-    ).filter((x) => x !== undefined);
+    a
+      .map((x) =>
+        x.type === "transition"
+          ? `${x.instance}:${x.from}->${x.to}:${x.reason}`
+          : x.type === "send-advert"
+            ? `${x.advert.instance}:advert:${x.advert.priority}`
+            : x.type === "notify"
+              ? `notify:${x.kind}:${x.name}:${x.state}`
+              : x.type === "del-vips" || x.type === "add-vips"
+                ? `${x.instance}:${x.type}`
+                : undefined,
+      )
+      .filter((x) => x !== undefined);
 
   test("a MASTER's rule: both members leave with priority-0 adverts, no group notify, and come back after the skew time", () => {
     const r = router("MASTER");
