@@ -4,7 +4,8 @@
  * netlink_rule_filter). What the daemon then does is vrrp-driver.ts's: an instance's
  * tracked route or rule deleted under a MASTER makes it leave MASTER with a Master_Down
  * of the skew time (set_vrrp_backup); so does a rule under BACKUP, which enters BACKUP
- * again (netlink_rule_filter checks no state); a static one is added again
+ * again (netlink_rule_filter checks no state); in a sync group the group's other
+ * MASTERs leave with it (vrrp/router.ts routeDeleted); a static one is added again
  * (reinstate_static_route / _rule). Pure: the config and the event in, the match out.
  */
 import type { RouteGroups, RouteInfo, RuleInfo } from "../../native-bindings/netlink";
