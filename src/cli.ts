@@ -203,7 +203,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       configId: str(opts.get("config-id")),
       // -t wants only the diagnostics: the vrrp_scripts as packed columns (issue 14)
       packScripts: test !== undefined,
-      host: notEntered ? { ...localHost, interfaceExists: () => undefined } : localHost,
+      host: notEntered ? { ...localHost, interfaceExists: () => undefined, isLoopback: () => undefined } : localHost,
     });
     if (opts.has("all-config")) missingFiles = allConfig(r.diagnostics);
     const origins = formatOf(file, format) === "toml" ? new Origins() : r.origins;

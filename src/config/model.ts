@@ -18,6 +18,8 @@ export function createConfig(): KeelConfig {
 export interface HostFacts {
   /** undefined when unknown (e.g. checking a config for another machine) */
   interfaceExists(name: string): boolean | undefined;
+  /** whether an interface is a loopback (IFF_LOOPBACK); absent or undefined: unknown */
+  isLoopback?(name: string): boolean | undefined;
   /** script users and groups (script_user, script USER GROUP); absent or undefined: unknown */
   userExists?(name: string): boolean | undefined;
   groupExists?(name: string): boolean | undefined;

@@ -19,6 +19,7 @@ import { vrrpTopLevel } from "./vrrp/keywords";
 import { resolveRtNames } from "./vrrp/rt-resolve";
 // libc, not node:fs: its evaluation was 17% of a daemon's start (DESIGN.md rule 6)
 import { fileExists, nodeFs, readTextFile, statFile } from "../../native-bindings/file";
+import { LinkbeatSocket } from "../../native-bindings/linkbeat";
 
 export const topLevel: BlockSpec<KeelConfig> = {
   name: "the top level",
@@ -27,6 +28,9 @@ export const topLevel: BlockSpec<KeelConfig> = {
 };
 
 /** Blocks that never appear inside another block: seeing one nested means a missing '}'. */
+/** <linux/if.h> IFF_LOOPBACK */
+const IFF_LOOPBACK = 0x8;
+
 const TOP_LEVEL_ONLY = new Set([
   "global_defs",
   "vrrp_script",
@@ -74,6 +78,20 @@ export const localHost: HostFacts = {
         .some((l) => l.includes(":") && l.slice(0, l.indexOf(":")).trim() === name);
     } catch {
       return fileExists(`/sys/class/net/${name}`);
+    }
+  },
+  // asked of the kernel in the namespace keel runs in (SIOCGIFFLAGS), since /sys/class/net
+  // may be another namespace's after `keel -s NS`; only `vrf` asks, so the socket is rare
+  isLoopback: (name) => {
+    let s: LinkbeatSocket | undefined;
+    try {
+      s = LinkbeatSocket.open();
+      const f = s.flags(name);
+      return f.ok ? (f.value & IFF_LOOPBACK) !== 0 : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      s?.close();
     }
   },
   userExists: (name) => inAccountFile("/etc/passwd", name),

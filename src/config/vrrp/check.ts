@@ -300,7 +300,13 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
           `${who} vrf can only be specified with${v.interface !== undefined ? "out interface" : " unicast"} - clearing`,
         );
         v.vrf = undefined;
-      } else ifaceWarn(v.vrf, v, `${who} vrf`);
+      } else if (host.isLoopback?.(v.vrf) === true)
+        // vrrp_parser.c vrrp_vrf_handler (2.2.7 and 2.4.3): a loopback (hw_type
+        // ARPHRD_LOOPBACK) is refused with a config error, so keepalived -t fails on it
+        // (2.2.7 refuses the interfaceless instance anyway); the daemons run without the
+        // VRF (the driver's vrfFor says it again, with the links it reads at run time)
+        c.warning(where, "vrf-ignored", `${who} cannot use a loopback interface (${v.vrf}) for VRF - ignoring`);
+      else ifaceWarn(v.vrf, v, `${who} vrf`);
     }
 
     // vrrp.c vrrp_complete_instance (deprecated after v2.2.4): unicast_src_ip and the

@@ -166,3 +166,26 @@ describe("order", () => {
     expect(renderDiagnostics(m).at(-1)).toBe("... and 140 more warning[w] like this");
   });
 });
+
+describe("keel -t and a loopback vrf", () => {
+  // keepalived vrrp_parser.c vrrp_vrf_handler (2.2.7 and 2.4.3): "(VI_1) cannot use a
+  // loopback interface (lo) for VRF - ignoring", asked of the kernel (lo is a loopback in
+  // every namespace); a VRF-less interface is taken as it is, keepalived says nothing
+  const conf = (vrf: string) =>
+    `vrrp_instance VI_1 {\n    virtual_router_id 9\n    priority 100\n    unicast_src_ip 10.9.0.1\n` +
+    `    unicast_peer {\n        10.9.0.2\n    }\n    vrf ${vrf}\n    virtual_ipaddress {\n        172.16.0.9/16 dev lo\n    }\n}\n`;
+
+  test("vrf lo: keepalived's words, a warning", async () => {
+    const r = await keelTest(conf("lo"));
+    expect(r.lines).toContain(
+      `${r.file}:1:15: warning[vrf-ignored]: (VI_1) cannot use a loopback interface (lo) for VRF - ignoring`,
+    );
+    expect(r.code).toBe(0);
+  });
+
+  test("the loopback answer comes from the kernel: lo yes, a missing name unknown", async () => {
+    const { localHost } = await import("../../../src/config/parse");
+    expect(localHost.isLoopback?.("lo")).toBe(true);
+    expect(localHost.isLoopback?.("no-such-if0")).toBeUndefined();
+  });
+});

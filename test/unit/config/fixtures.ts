@@ -16,7 +16,9 @@ export const FIXTURES = join(import.meta.dir, "../../fixtures/config");
 const update = process.env.UPDATE === "1";
 
 export function load(file: string) {
-  return loadConfig(file, { host: { interfaceExists: () => true }, configId: "test", randomSeed: 7 });
+  // every interface exists; `lo` is the loopback (vrf lo: config/vrrp/check.ts)
+  const host = { interfaceExists: () => true, isLoopback: (name: string) => name === "lo" };
+  return loadConfig(file, { host, configId: "test", randomSeed: 7 });
 }
 
 export function diagText(file: string): string {
