@@ -355,16 +355,20 @@ export class VrrpRouter {
    * vrrp_timeout_min late it calls vrrp_thread_timeout_handler before anything it woke
    * for runs (so a late master does not first answer the advert of the backup that
    * replaced it). The timer waited for is this router's earliest deadline; an input that
-   * comes before it says nothing. A sync group follows its member into BACKUP (run), where
-   * keepalived's handler moves the instance alone and leaves its group split.
+   * comes before it says nothing. In a sync group the instance moves alone, as 2.4.3's
+   * handler calls vrrp_state_leave_master with no VRRP_TSM_HANDLE after it: the other
+   * members stay MASTER and so does the group's state (no vrrp_sync_backup, no group
+   * notify), so the instance may become MASTER again by its own Master_Down timer
+   * (vrrp_sync_can_goto_master: the group is MASTER).
    */
   private checkLate(now: number): void {
     const due = this.pollTimeout();
     if (due === undefined || this.lateMinMs === undefined || now - due < this.lateMinMs) return;
     const lateMs = now - due;
     for (const inst of this.instances.values()) {
-      if (inst.p.timerExpiredBackup !== undefined && inst.state === "MASTER")
-        this.run(inst, () => inst.timerExpired(now, lateMs));
+      if (inst.p.timerExpiredBackup === undefined || inst.state !== "MASTER") continue;
+      inst.timerExpired(now, lateMs);
+      this.touch(inst);
     }
   }
 

@@ -192,3 +192,50 @@ describe("timer_expired_backup's log lines (runtime/words.ts)", () => {
     ]);
   });
 });
+
+// keepalived 2.4.3 vrrp_thread_timeout_handler calls vrrp_state_leave_master(vrrp, false)
+// on each late master by itself: no VRRP_TSM_HANDLE, no vrrp_sync_backup. A sync group's
+// other members stay MASTER, the group's state stays MASTER (no group notify), and the
+// instance's notifies go (its new state is not its group's: send_instance_notifies).
+describe("timer_expired_backup in a sync group (keepalived 2.4.3 moves the instance alone)", () => {
+  function groupRouter(): VrrpRouter {
+    const inst = (name: string, vrid: number, kw: string) =>
+      `vrrp_instance ${name} {\ninterface eth0\nstate BACKUP\nnopreempt\nvirtual_router_id ${vrid}\n` +
+      `priority 100\nadvert_int 1\n${kw}\nvirtual_ipaddress {\n192.0.2.${vrid}/24\n}\n}\n`;
+    const text =
+      `global_defs {\nvrrp_version 3\n}\n${inst("VI_1", 7, "timer_expired_backup")}${inst("VI_2", 8, "")}` +
+      "vrrp_sync_group G {\ngroup {\nVI_1\nVI_2\n}\n}\n";
+    const r = parseConf("/k.conf", {
+      source: memorySource({ "/k.conf": text }),
+      host: { interfaceExists: () => true },
+      configId: "x",
+    });
+    expect(r.diagnostics.errorCount).toBe(0);
+    return new VrrpRouter(r.config, { interfaceAddress: () => US });
+  }
+
+  test("the late member goes to BACKUP; the other stays MASTER; no group notify; the group stays MASTER", () => {
+    const r = groupRouter();
+    untilMaster(r, []);
+    const due = r.pollTimeout()!;
+    r.handleTimeout(due + 2500);
+    const acts = r.pollActions();
+    expect(transitions(acts).map((t) => `${t.instance}:${t.from}->${t.to}:${t.reason}`)).toEqual([
+      "VI_1:MASTER->BACKUP:timer-expired-backup",
+    ]);
+    expect(acts.filter((a) => a.type === "notify")).toMatchObject([
+      { kind: "INSTANCE", name: "VI_1", state: "BACKUP" },
+    ]);
+    expect(r.instances.get("VI_2")!.state).toBe("MASTER");
+    expect(r.groups.get("G")!.state).toBe("MASTER");
+    // VI_2 sends its advert as due; VI_1, hearing no master, is MASTER again after
+    // Master_Down (vrrp_sync_can_goto_master: the group is MASTER), without a group notify
+    const back: Action[] = [];
+    for (let i = 0; i < 100 && r.instances.get("VI_1")!.state !== "MASTER"; i++) {
+      r.handleTimeout(r.pollTimeout()!);
+      back.push(...r.pollActions());
+    }
+    expect(transitions(back).map((t) => `${t.instance}:${t.to}`)).toEqual(["VI_1:MASTER"]);
+    expect(back.filter((a) => a.type === "notify" && a.kind === "GROUP")).toEqual([]);
+  });
+});
