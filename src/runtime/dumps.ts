@@ -262,6 +262,19 @@ export function jsonDump(
         invalid_authtype: s.invalid_authtype,
         authtype_mismatch: s.authtype_mismatch,
         auth_failure: s.auth_failure,
+        // keepalived 2.4.3's vrrp_json_stats_dump writes these for every instance (2.2.7's
+        // has none): as in the stats dump, only an instance with auth_hmac (a 2.4 config)
+        // gets them, so a 2.2.7 configuration's JSON keeps 2.2.7's keys
+        ...(inst.hmac !== undefined
+          ? {
+              auth_ext_missing: s.auth_ext_missing,
+              auth_ext_malformed: s.auth_ext_malformed,
+              auth_ext_unknown_key: s.auth_ext_unknown_key,
+              auth_ext_invalid_hmac: s.auth_ext_invalid_hmac,
+              auth_ext_stale: s.auth_ext_stale,
+              auth_ext_replay: s.auth_ext_replay,
+            }
+          : {}),
         pri_zero_rcvd: s.pri_zero_rcvd,
         pri_zero_sent: s.pri_zero_sent,
       },

@@ -16,6 +16,19 @@ export const ROUTER_ID_OID: Oid = [...GLOBAL_OID, 2, 0];
 /** SNMPv2-TC TruthValue: true(1), false(2) */
 export const truth = (b: boolean): number => (b ? 1 : 2);
 
+/**
+ * keepalived 2.4.3's v3ChecksumAsV2 (global 12) and vrrpInstanceV3ChecksumAsV2 (column 36),
+ * KEEPALIVED-MIB revision 202212090001Z; 2.2.7 has neither the keyword nor the objects. keel
+ * serves them when the configuration uses v3_checksum_as_v2 (in global_defs or an instance:
+ * a 2.4 configuration), so that a 2.2.7 configuration walks as 2.2.7 serves it. auth_hmac
+ * has no object in 2.4.3's KEEPALIVED-MIB, VRRP-MIB or VRRPv3-MIB: nothing is served for it.
+ */
+export function servesV3ChecksumAsV2(config: KeelConfig): boolean {
+  return (
+    config.globalDefs.v3ChecksumAsV2 || Object.values(config.vrrpInstances).some((v) => v.v3ChecksumAsV2 !== undefined)
+  );
+}
+
 /** keepalived's three-valued smtp_alert (-1 unset): true(1), false(2), unset(3) */
 const triState = (b: boolean | undefined): number => (b === undefined ? 3 : b ? 1 : 2);
 
@@ -74,6 +87,7 @@ function varbinds(source: SnmpSource): Varbind[] {
   at([9, 0], "Integer", 2);
   at([10, 0], "Integer", truth(g.dynamicInterfaces));
   at([11, 0], "Integer", g.lvsFlushOnStop === "full" ? 1 : g.lvsFlushOnStop === "vs" ? 3 : 2);
+  if (servesV3ChecksumAsV2(config)) at([12, 0], "Integer", truth(g.v3ChecksumAsV2));
   return out;
 }
 

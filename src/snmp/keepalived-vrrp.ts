@@ -31,7 +31,7 @@ import type { VrrpInstance, VrrpScript, VrrpSyncGroup } from "../config/vrrp/mod
 import type { Event, InstanceStatus } from "../control/protocol";
 import { routeTables } from "./keepalived-vrrp-routes";
 import { trackingTables } from "./keepalived-vrrp-track";
-import { KEEPALIVED_OID, ROUTER_ID_OID, routerId, truth } from "./keepalived-global";
+import { KEEPALIVED_OID, ROUTER_ID_OID, routerId, servesV3ChecksumAsV2, truth } from "./keepalived-global";
 import { type MibModule, type Notification, type Oid, type SnmpSource, type Varbind, compareOids } from "./mib";
 import { vrrpTestSet } from "./write-vrrp";
 
@@ -312,6 +312,9 @@ function instanceRow(
       col(35, "OctetString", ip.bytes);
     }
   }
+  // vrrp_snmp.c VRRP_SNMP_INSTANCE_V3_CHECKSUM_AS_V2: the instance's flag, set from the
+  // global keyword and by its own (any version and family), true(1) or false(2)
+  if (servesV3ChecksumAsV2(source.config)) col(36, "Integer", truth(cfg.v3ChecksumAsV2 ?? g.v3ChecksumAsV2));
 }
 
 /**

@@ -134,3 +134,56 @@ vrrp_instance VI_1 {
   expect(at).toBeGreaterThan(0);
   expect(lines[at + 1]).toBe("   VRF = blue");
 });
+
+test("auth_hmac's counters in the JSON stats: 2.4.3's auth_ext_* keys, in its order, for an auth_hmac instance only", () => {
+  // keepalived 2.4.3 vrrp_json.c vrrp_json_stats_dump: after auth_failure, before
+  // pri_zero_rcvd (2.2.7 has none; keel gives them to a 2.4 configuration's instance only)
+  const c = config(`${INSTANCE}vrrp_instance VI_2 {
+  interface eth0
+  virtual_router_id 52
+  priority 100
+  auth_hmac {
+    key 1 0123456789abcdef0123456789abcdef
+    active_key 1
+  }
+  virtual_ipaddress {
+    10.0.0.2/24
+  }
+}
+`);
+  const router = new VrrpRouter(c);
+  const hmac = router.instances.get("VI_2")!;
+  hmac.stats.auth_ext_invalid_hmac = 3;
+  hmac.stats.auth_ext_replay = 1;
+  const [plain, withHmac] = JSON.parse(jsonDump(router, () => undefined, c)) as {
+    stats: Record<string, number>;
+  }[];
+  const keys227 = [
+    "advert_rcvd",
+    "advert_sent",
+    "become_master",
+    "release_master",
+    "packet_len_err",
+    "advert_interval_err",
+    "ip_ttl_err",
+    "invalid_type_rcvd",
+    "addr_list_err",
+    "invalid_authtype",
+    "authtype_mismatch",
+    "auth_failure",
+    "pri_zero_rcvd",
+    "pri_zero_sent",
+  ];
+  expect(Object.keys(plain!.stats)).toEqual(keys227);
+  expect(Object.keys(withHmac!.stats)).toEqual([
+    ...keys227.slice(0, 12),
+    "auth_ext_missing",
+    "auth_ext_malformed",
+    "auth_ext_unknown_key",
+    "auth_ext_invalid_hmac",
+    "auth_ext_stale",
+    "auth_ext_replay",
+    ...keys227.slice(12),
+  ]);
+  expect(withHmac!.stats).toMatchObject({ auth_ext_invalid_hmac: 3, auth_ext_replay: 1, auth_ext_missing: 0 });
+});

@@ -38,8 +38,11 @@ function instance(name: string, vrid: number, priority: number, ifname: string):
   };
 }
 
-function source(): SnmpSource {
-  const r = loadConfig(join(FIX, "keepalived-snmp.conf"));
+function source(edit: (text: string) => string = (t) => t): SnmpSource {
+  const file = join(tmpdir(), `keel-snmp-${process.pid}-${Math.random().toString(36).slice(2)}.conf`);
+  writeFileSync(file, edit(readFileSync(join(FIX, "keepalived-snmp.conf"), "utf8")));
+  const r = loadConfig(file);
+  rmSync(file);
   const status: Status = {
     version: 1,
     keel: "0.0.0",
@@ -116,6 +119,41 @@ describe("KEEPALIVED-MIB global and vrrp, as keepalived 2.2.7 serves them", () =
     const vi2 = s.status.instances.find((i) => i.name === "VI_2");
     if (vi2) vi2.state = "FAULT";
     expect(ev("VI_1").map((n) => n.trapOid.at(-1))).toEqual([2]);
+  });
+
+  test("v3_checksum_as_v2 (2.4.3's objects): global 12 and column 36 served once the keyword is used, absent otherwise", () => {
+    const oids = (s: SnmpSource) =>
+      [...keepalivedGlobal.varbinds(s), ...keepalivedVrrp.varbinds(s)]
+        .map(walkLine)
+        .filter((l) => /^\.1\.3\.6\.1\.4\.1\.9586\.100\.5\.(1\.12\.0|2\.3\.1\.36\.)/.test(l));
+    // 2.2.7's configuration (the recorded walk above): neither object
+    expect(oids(source())).toEqual([]);
+    // global on, VI_2 off by its own keyword: keepalived 2.4.3's flag per instance
+    // (vrrp_data.c copies the global one, vrrp_parser.c v3_checksum_as_v2 sets or clears it)
+    const s = source((t) =>
+      t
+        .replace("global_defs {", "global_defs {\n  v3_checksum_as_v2")
+        .replace("vrrp_instance VI_2 {", "vrrp_instance VI_2 {\n  v3_checksum_as_v2 false"),
+    );
+    expect(oids(s)).toEqual([
+      ".1.3.6.1.4.1.9586.100.5.1.12.0 = INTEGER: 1",
+      ".1.3.6.1.4.1.9586.100.5.2.3.1.36.1 = INTEGER: 1",
+      ".1.3.6.1.4.1.9586.100.5.2.3.1.36.2 = INTEGER: 2",
+      ".1.3.6.1.4.1.9586.100.5.2.3.1.36.3 = INTEGER: 1",
+    ]);
+    // only an instance's keyword: the global object says false(2)
+    const one = source((t) => t.replace("vrrp_instance VI_3 {", "vrrp_instance VI_3 {\n  v3_checksum_as_v2"));
+    expect(oids(one)).toEqual([
+      ".1.3.6.1.4.1.9586.100.5.1.12.0 = INTEGER: 2",
+      ".1.3.6.1.4.1.9586.100.5.2.3.1.36.1 = INTEGER: 2",
+      ".1.3.6.1.4.1.9586.100.5.2.3.1.36.2 = INTEGER: 2",
+      ".1.3.6.1.4.1.9586.100.5.2.3.1.36.3 = INTEGER: 1",
+    ]);
+    for (const m of [keepalivedGlobal, keepalivedVrrp]) {
+      const vbs = m.varbinds(s);
+      for (let i = 1; i < vbs.length; i++)
+        expect(compareOids((vbs[i - 1] as Varbind).oid, (vbs[i] as Varbind).oid)).toBeLessThan(0);
+    }
   });
 
   test("scripts are shown as keepalived's cmd_str_r: each word quoted, a leading redirection bare", () => {
