@@ -69,6 +69,8 @@ export interface Encap {
   labels?: string;
   /** ila locator */
   locator?: string;
+  /** tos / tc as a number (rt_dsfield names resolved at config load, config/vrrp/rt-resolve.ts) */
+  tosId?: number;
 }
 
 export interface Nexthop {
@@ -78,6 +80,8 @@ export interface Nexthop {
   weight?: number;
   onlink?: boolean;
   realms?: string;
+  /** realms as FROM << 16 | TO (resolved at config load, config/vrrp/rt-resolve.ts) */
+  realmsId?: number;
   encap?: Encap;
 }
 
