@@ -63,3 +63,27 @@ test("an unknown dsfield or realm name drops the route with keepalived's message
     "k.conf:8:3: error[unknown-rt-name]: Invalid realms nowhere for route",
   ]);
 });
+
+test("keepalived's two encap bugs are warned about at the word; an id past 64 bits is keepalived's error", () => {
+  const r = load(
+    [
+      "  10.1.0.0/16 encap ip id 4294967296 dst 10.9.9.9 dev eth0",
+      "  10.2.0.0/16 encap ip id 4294967295 dst 10.9.9.9 dev eth0",
+      "  10.3.0.0/16 nexthop via 10.0.0.1 dev eth0 encap ip dst 10.8.8.8 nexthop via 10.0.0.2 dev eth0",
+      "  10.4.0.0/16 encap ip id 18446744073709551616 dst 10.9.9.9 dev eth0",
+      "  2001:db8:1::/64 encap ip6 id 18446744073709551616 dst 2001:db8::9 dev eth0",
+    ].join("\n"),
+  );
+  const said = r.diagnostics.items.map((d) => formatDiagnostic(d)).filter((d) => /keepalived\]|error/.test(d));
+  expect(said).toEqual([
+    "k.conf:5:27: warning[encap-id-keepalived]: encap id 4294967296: keepalived 2.2.7 installs only its low 32 bits (0; fixed in 2.4.0); keel installs all 64, as keepalived 2.4 does",
+    "k.conf:7:45: warning[nexthop-encap-keepalived]: static_routes: keepalived installs this next hop without its encap (vrrp_iproute.c add_nexthop leaves add_encap no room); keel installs it, as ip route does",
+    "k.conf:8:27: error[bad-number]: encap id 18446744073709551616 value is invalid",
+    "k.conf:9:32: error[bad-number]: id 18446744073709551616 value invalid for IPv6 encapsulation",
+  ]);
+  expect(r.config.staticRoutes.map((x) => [x.dst, x.encap?.id ?? x.nexthops?.[0]?.encap?.dst])).toEqual([
+    ["10.1.0.0/16", "4294967296"],
+    ["10.2.0.0/16", "4294967295"],
+    ["10.3.0.0/16", "10.8.8.8"],
+  ]);
+});
