@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { splitAttrs } from "../../../native-bindings/netlink/codec";
 import * as K from "../../../native-bindings/netlink/constants";
 import { ilaLocator } from "../../../native-bindings/netlink/lwtunnel";
-import { routeRequest } from "../../../native-bindings/netlink/messages";
+import { parseMessages } from "../../../native-bindings/netlink/codec";
+import { decodeRoute, routeRequest } from "../../../native-bindings/netlink/messages";
 import type { RouteSpec } from "../../../native-bindings/netlink/types";
 
 const FIX = join(import.meta.dir, "../../fixtures/netlink");
@@ -242,5 +243,15 @@ describe("keepalived's layout", () => {
     expect(r({ encap: { type: "ip", ttl: 256, dst: "10.0.0.1" } })).toThrow(
       /RTM_NEWROUTE 10.1.0.0\/16 encap ip dst 10.0.0.1 ttl 256/,
     );
+  });
+
+  test("a route event carrying RTA_ENCAP, RTA_ENCAP_TYPE and RTA_MULTIPATH still decodes (route-events.ts reads it)", () => {
+    for (const c of captures) {
+      const msgs = parseMessages(new Uint8Array(Buffer.from(c.request, "hex")));
+      if (!msgs.ok) throw new Error(msgs.error.message);
+      const r = decodeRoute(msgs.value[0]!);
+      expect(r.ok).toBe(true);
+      if (r.ok) expect(r.value.protocol).toBe(K.RTPROT_KEEPALIVED);
+    }
   });
 });
