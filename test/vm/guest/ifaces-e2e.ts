@@ -496,9 +496,7 @@ const keelEnc = await encRun("keel-encap", [
   ...["--control-socket", `${edir}/k.sock`],
 ]);
 const routesLine = (r: string[]) => r.join(" | ") || "(none)";
-(viaIp.length === 3 &&
-  /encap mpls 100\/200 via 10\.60\.0\.2/.test(viaIp[0] ?? "") &&
-  /encap ila /.test(viaIp[1] ?? "")
+(viaIp.length === 3 && /encap mpls 100\/200 via 10\.60\.0\.2/.test(viaIp[0] ?? "") && /encap ila /.test(viaIp[1] ?? "")
   ? ok
   : ko)(`encap: ip route add installs ${routesLine(viaIp)}`);
 (keelEnc.routes.length === 3 && JSON.stringify(keelEnc.routes) === JSON.stringify(viaIp) ? ok : ko)(
