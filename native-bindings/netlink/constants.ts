@@ -126,10 +126,37 @@ export const RTA_GATEWAY = 5;
 export const RTA_PRIORITY = 6;
 export const RTA_PREFSRC = 7;
 export const RTA_METRICS = 8;
+export const RTA_MULTIPATH = 9;
 export const RTA_FLOW = 11;
 export const RTA_TABLE = 15;
 export const RTA_VIA = 18;
 export const RTA_PREF = 20;
+export const RTA_ENCAP_TYPE = 21;
+export const RTA_ENCAP = 22;
+
+// struct rtnexthop (rtnetlink.h): rtnh_len u16, rtnh_flags u8, rtnh_hops u8, rtnh_ifindex s32
+export const RTNEXTHOP_SIZE = 8;
+/** rtnh_flags / rtm_flags: gateway is forced on link */
+export const RTNH_F_ONLINK = 4;
+
+// enum lwtunnel_encap_types (lwtunnel.h)
+export const LWTUNNEL_ENCAP_MPLS = 1;
+export const LWTUNNEL_ENCAP_IP = 2;
+export const LWTUNNEL_ENCAP_ILA = 3;
+export const LWTUNNEL_ENCAP_IP6 = 4;
+// enum lwtunnel_ip_t / lwtunnel_ip6_t: the same numbers, TTL/HOPLIMIT and TOS/TC named per family
+export const LWTUNNEL_IP_ID = 1;
+export const LWTUNNEL_IP_DST = 2;
+export const LWTUNNEL_IP_SRC = 3;
+export const LWTUNNEL_IP_TTL = 4;
+export const LWTUNNEL_IP_TOS = 5;
+export const LWTUNNEL_IP_FLAGS = 6;
+export const LWTUNNEL_IP6_HOPLIMIT = 4;
+export const LWTUNNEL_IP6_TC = 5;
+// mpls_iptunnel.h
+export const MPLS_IPTUNNEL_DST = 1;
+// ila.h
+export const ILA_ATTR_LOCATOR = 1;
 
 // IFA_* (if_addr.h)
 export const IFA_ADDRESS = 1;

@@ -6,7 +6,9 @@ export type { RcvBuf } from "./socket";
 export type {
   AddressInfo,
   AddressSpec,
+  EncapSpec,
   LinkInfo,
+  NexthopSpec,
   RouteGroups,
   RouteInfo,
   RouteSpec,

@@ -27,6 +27,7 @@ import {
 } from "./codec";
 import * as K from "./constants";
 import { invalid } from "./error";
+import { describeEncap, encapAttrs, multipathPayload } from "./lwtunnel";
 import { formatAddress, parseAddress } from "../../src/base/ip";
 import { formatMac } from "../../src/base/mac";
 import { FIB_RULE_HDR, FRA, IFA, IFADDRMSG, IFINFOMSG, IFLA, IFLA_IPVLAN, IFLA_MACVLAN, RTA, RTMSG } from "./schemas";
@@ -242,14 +243,24 @@ export function describeRoute(op: "new" | "del", r: RouteSpec, name?: string): s
   if (r.metric !== undefined) parts.push(`metric ${r.metric}`);
   if (r.tos !== undefined) parts.push(`tos ${r.tos}`);
   if (r.realms !== undefined) parts.push(`realms ${r.realms >>> 16}/${r.realms & 0xffff}`);
+  if (r.onlink) parts.push("onlink");
+  if (r.encap) parts.push(describeEncap(r.encap));
+  for (const n of r.nexthops ?? []) {
+    parts.push("nexthop");
+    if (n.via !== undefined) parts.push(`via ${n.via}`);
+    if (n.ifindex !== undefined) parts.push(`dev #${n.ifindex}`);
+    if (n.weight !== undefined) parts.push(`weight ${n.weight}`);
+    if (n.encap) parts.push(describeEncap(n.encap));
+  }
   return parts.join(" ");
 }
 
 /**
  * RTM_NEWROUTE (NLM_F_CREATE|NLM_F_EXCL) / RTM_DELROUTE, as keepalived's netlink_route:
  * tables >= 256 go in RTA_TABLE with rtm_table = RT_TABLE_UNSPEC. Attributes:
- * [RTA_TABLE], [RTA_DST], [RTA_PREFSRC], [RTA_GATEWAY | RTA_VIA], [RTA_PRIORITY], [RTA_OIF],
- * [RTA_FLOW].
+ * [RTA_TABLE], [RTA_DST], [RTA_PREFSRC], [RTA_GATEWAY | RTA_VIA], [RTA_ENCAP RTA_ENCAP_TYPE],
+ * [RTA_PRIORITY], [RTA_OIF], [RTA_FLOW], [RTA_MULTIPATH] (encap and next hops: lwtunnel.ts;
+ * keepalived appends RTA_MULTIPATH last too), `onlink` in rtm_flags.
  */
 export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { ifname?: string } = {}): Uint8Array {
   const request = describeRoute(op, r, o.ifname);
@@ -278,9 +289,11 @@ export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { 
       attrs.push(["via", via]);
     }
   }
+  if (r.encap) attrs.push(...encapAttrs(request, r.encap));
   if (r.metric !== undefined) attrs.push(["priority", u32(request, "metric", r.metric)]);
   if (r.ifindex !== undefined) attrs.push(["oif", ifindex(request, r.ifindex)]);
   if (r.realms !== undefined) attrs.push(["flow", u32(request, "realms", r.realms)]);
+  if (r.nexthops?.length) attrs.push(["multipath", multipathPayload(request, fam, r.nexthops)]);
   if (r.type !== undefined && !(r.type in ROUTE_TYPES)) throw invalid(request, `route type "${r.type}"`);
   const type = r.type !== undefined ? ROUTE_TYPES[r.type] : op === "new" ? K.RTN_UNICAST : K.RTN_UNSPEC;
   const hdr = encodeStruct(RTMSG, {
@@ -291,6 +304,7 @@ export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { 
     scope: u8(request, "scope", r.scope, op === "new" ? K.RT_SCOPE_UNIVERSE : K.RT_SCOPE_NOWHERE),
     tos: u8(request, "tos", r.tos, 0),
     type,
+    flags: r.onlink ? K.RTNH_F_ONLINK : 0,
   });
   return encodeMessage(
     { type: op === "new" ? K.RTM_NEWROUTE : K.RTM_DELROUTE, flags: op === "new" ? CREATE_EXCL : REQ_ACK, seq, pid: 0 },

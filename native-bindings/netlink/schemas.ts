@@ -104,7 +104,51 @@ export const RTA: AttrSchema = {
     /** struct rtvia { __kernel_sa_family_t rtvia_family; __u8 rtvia_addr[]; } */
     via: { type: K.RTA_VIA, kind: "binary", sizes: [6, 18] },
     pref: { type: K.RTA_PREF, kind: "u8" },
+    /** struct rtnexthop records, each followed by its own RTA_GATEWAY/RTA_VIA, RTA_FLOW, RTA_ENCAP… */
+    multipath: { type: K.RTA_MULTIPATH, kind: "binary" },
+    /** enum lwtunnel_encap_types: which schema below RTA_ENCAP's payload follows */
+    encapType: { type: K.RTA_ENCAP_TYPE, kind: "u16" },
+    /** NLA_F_NESTED set as iproute2's lwt_parse_encap sets it (keepalived's rta_nest does not; the kernel ignores the bit) */
+    encap: { type: K.RTA_ENCAP, kind: "nested", flags: K.NLA_F_NESTED },
   },
+};
+
+/**
+ * RTA_ENCAP payloads (lwtunnel.h, mpls_iptunnel.h, ila.h), the attributes keepalived's
+ * vrrp_iproute.c add_encap_ip / _ip6 / _mpls / _ila send. The tunnel id travels in network
+ * order (htobe64); LWTUNNEL_IP_FLAGS in host order, as keepalived's rta_addattr16 sends it.
+ */
+export const LWT_IP: AttrSchema = {
+  name: "LWTUNNEL_IP",
+  attrs: {
+    id: { type: K.LWTUNNEL_IP_ID, kind: "binary", sizes: [8] },
+    dst: { type: K.LWTUNNEL_IP_DST, kind: "binary", sizes: [4] },
+    src: { type: K.LWTUNNEL_IP_SRC, kind: "binary", sizes: [4] },
+    tos: { type: K.LWTUNNEL_IP_TOS, kind: "u8" },
+    ttl: { type: K.LWTUNNEL_IP_TTL, kind: "u8" },
+    flags: { type: K.LWTUNNEL_IP_FLAGS, kind: "u16" },
+  },
+};
+export const LWT_IP6: AttrSchema = {
+  name: "LWTUNNEL_IP6",
+  attrs: {
+    id: { type: K.LWTUNNEL_IP_ID, kind: "binary", sizes: [8] },
+    dst: { type: K.LWTUNNEL_IP_DST, kind: "binary", sizes: [16] },
+    src: { type: K.LWTUNNEL_IP_SRC, kind: "binary", sizes: [16] },
+    tc: { type: K.LWTUNNEL_IP6_TC, kind: "u8" },
+    hoplimit: { type: K.LWTUNNEL_IP6_HOPLIMIT, kind: "u8" },
+    flags: { type: K.LWTUNNEL_IP_FLAGS, kind: "u16" },
+  },
+};
+export const LWT_MPLS: AttrSchema = {
+  name: "MPLS_IPTUNNEL",
+  /** struct mpls_label entries, network order: label << 12 | bottom-of-stack << 8 */
+  attrs: { dst: { type: K.MPLS_IPTUNNEL_DST, kind: "binary" } },
+};
+export const LWT_ILA: AttrSchema = {
+  name: "ILA",
+  /** the 64-bit locator, network order */
+  attrs: { locator: { type: K.ILA_ATTR_LOCATOR, kind: "binary", sizes: [8] } },
 };
 
 /** FRA_* */

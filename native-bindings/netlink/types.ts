@@ -40,6 +40,44 @@ export interface RouteSpec {
   tos?: number;
   /** RTA_FLOW: FROM realm << 16 | TO realm */
   realms?: number;
+  /** rtm_flags RTNH_F_ONLINK (`onlink`) */
+  onlink?: boolean;
+  /** RTA_ENCAP + RTA_ENCAP_TYPE (`encap ...`) */
+  encap?: EncapSpec;
+  /** RTA_MULTIPATH (`nexthop ...` groups), in order */
+  nexthops?: NexthopSpec[];
+}
+
+/** A lightweight tunnel encapsulation, as keepalived's vrrp_iproute.c add_encap sends it. */
+export type EncapSpec =
+  | {
+      type: "ip" | "ip6";
+      /** LWTUNNEL_IP_ID, 0..2^64-1 */
+      id?: bigint;
+      dst?: string;
+      src?: string;
+      /** LWTUNNEL_IP_TOS (ip) / LWTUNNEL_IP6_TC (ip6) */
+      tos?: number;
+      /** LWTUNNEL_IP_TTL (ip) / LWTUNNEL_IP6_HOPLIMIT (ip6) */
+      ttl?: number;
+      /** LWTUNNEL_IP_FLAGS, sent in host byte order as keepalived does */
+      flags?: number;
+    }
+  /** the label stack, outermost first (0..2^20-1 each); keepalived sends an empty one after a bad stack */
+  | { type: "mpls"; labels: number[] }
+  /** the locator as four 16-bit hex groups, "2001:db8:1:2" */
+  | { type: "ila"; locator: string };
+
+/** One next hop of a multipath route: a struct rtnexthop and its attributes. */
+export interface NexthopSpec {
+  via?: string;
+  ifindex?: number;
+  /** 1..256 (rtnh_hops = weight - 1) */
+  weight?: number;
+  onlink?: boolean;
+  /** RTA_FLOW: FROM realm << 16 | TO realm */
+  realms?: number;
+  encap?: EncapSpec;
 }
 
 export interface RuleSpec {

@@ -10,7 +10,9 @@
 import { type GarpSender, openGarpSender } from "../../native-bindings/garp";
 import {
   type AddressSpec,
+  type EncapSpec,
   NetlinkError,
+  type NexthopSpec,
   type RcvBuf,
   type RouteGroups,
   type RouteSpec,
@@ -22,6 +24,7 @@ import { watchReadable } from "../../native-bindings/readiness";
 import { openVrrpSocket } from "../../native-bindings/vrrp-socket";
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
 import type { RtIds } from "../config/vrrp/net/common";
+import { type Encap, type Nexthop, mplsLabels } from "../config/vrrp/net/route";
 import { formatIpv4, ipv4ToNumber, numberToIpv4, parseIp } from "../base/ip";
 import {
   type ChannelOptions,
@@ -72,8 +75,50 @@ function rtIds(r: Route | Rule, op: string): RtIds | KernelError {
   return ids;
 }
 
-function isError(x: RtIds | KernelError): x is KernelError {
+function isError(x: object): x is KernelError {
   return "op" in x;
+}
+
+/** A route's or next hop's `encap` for the request (keepalived vrrp_iproute.c add_encap). */
+function encapSpec(e: Encap, op: string): EncapSpec | KernelError {
+  switch (e.type) {
+    case "mpls":
+      // no labels after keepalived's "invalid mpls address": it sends the empty stack too
+      return { type: "mpls", labels: e.labels === undefined ? [] : (mplsLabels(e.labels) ?? []) };
+    case "ila":
+      return { type: "ila", locator: e.locator ?? "" };
+    default:
+      if (e.tos !== undefined && e.tosId === undefined)
+        return { op, message: `encap ${e.type} tos ${e.tos} was not resolved to a number at config load` };
+      return {
+        type: e.type,
+        id: e.id === undefined ? undefined : BigInt(e.id),
+        dst: e.dst,
+        src: e.src,
+        tos: e.tosId,
+        ttl: e.ttl,
+        flags: e.flags,
+      };
+  }
+}
+
+/** The `nexthop` groups of a multipath route (keepalived vrrp_iproute.c add_nexthops). */
+function nexthopSpecs(
+  hops: Nexthop[],
+  op: string,
+  ifindexOf: (name: string) => number | undefined,
+): NexthopSpec[] | KernelError {
+  const out: NexthopSpec[] = [];
+  for (const n of hops) {
+    const ifindex = n.dev === undefined ? undefined : ifindexOf(n.dev);
+    if (n.dev !== undefined && ifindex === undefined) return { op, code: "ENODEV", message: `no interface ${n.dev}` };
+    if (n.realms !== undefined && n.realmsId === undefined)
+      return { op, message: `nexthop realms ${n.realms} was not resolved to a number at config load` };
+    const encap = n.encap && encapSpec(n.encap, op);
+    if (encap && isError(encap)) return encap;
+    out.push({ via: n.via, ifindex, weight: n.weight, onlink: n.onlink, realms: n.realmsId, encap });
+  }
+  return out;
 }
 
 function splitPrefix(text: string, family: 4 | 6): { address?: string; len: number } {
@@ -231,6 +276,10 @@ export class LinuxKernel implements Kernel {
   route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): KernelError | undefined {
     const ids = rtIds(r, `route-${op}`);
     if (isError(ids)) return ids;
+    const encap = r.encap && encapSpec(r.encap, `route-${op}`);
+    if (encap && isError(encap)) return encap;
+    const nexthops = r.nexthops?.length ? nexthopSpecs(r.nexthops, `route-${op}`, ifindexOf) : undefined;
+    if (nexthops && isError(nexthops)) return nexthops;
     const dst = splitPrefix(r.dst, r.family);
     const spec: RouteSpec = {
       family: r.family,
@@ -249,6 +298,9 @@ export class LinuxKernel implements Kernel {
         r.type === "blackhole" || r.type === "unreachable" || r.type === "prohibit" || r.type === "local"
           ? r.type
           : "unicast",
+      onlink: r.onlink,
+      encap,
+      nexthops,
     };
     if (r.dev !== undefined && spec.ifindex === undefined)
       return { op: `route-${op}`, code: "ENODEV", message: `no interface ${r.dev}` };

@@ -12,7 +12,7 @@ import type { HostFacts, KeelConfig } from "../model";
 import { IPROUTE_ETC_DIR, IPROUTE_USR_DIR, NO_RT_FILES, type RtKind, RtNames } from "../rt-names";
 import type { Ctx } from "../schema";
 import type { RtIds } from "./net/common";
-import type { Route } from "./net/route";
+import type { Encap, Route } from "./net/route";
 import type { Rule } from "./net/rule";
 import type { VirtualAddress } from "./net/address";
 
@@ -70,12 +70,38 @@ function idsOf(names: RtNames, r: Route | Rule, lookups: Lookup[], fail: Fail): 
  */
 const RTPROT_KEEPALIVED = 18;
 
+/**
+ * An encap's tos (ip) or tc (ip6) through rt_dsfield, as vrrp_iproute.c parse_encap_ip /
+ * parse_encap_ip6 (find_rttables_dsfield) with their messages; false after a failure.
+ */
+function encapIds(names: RtNames, e: Encap | undefined, fail: Fail): boolean {
+  if (e?.tos === undefined) return true;
+  e.tosId = names.find("rt_dsfield", e.tos);
+  if (e.tosId !== undefined) return true;
+  delete e.tosId;
+  fail(
+    e.type === "ip6"
+      ? `tc value ${e.tos} is invalid for ip6 encapsulation`
+      : `dsfield ${e.tos} not valid for ip encapsulation`,
+  );
+  return false;
+}
+
 function routeIds(names: RtNames, r: Route, fail: Fail): RtIds | undefined {
   const ids = idsOf(names, r, ROUTE_LOOKUPS, fail);
-  if (ids && !r.noTrack) ids.protocol = RTPROT_KEEPALIVED;
-  for (const n of ids ? (r.nexthops ?? []) : [])
-    if (n.realms !== undefined && realmsOf(names, n.realms) === undefined)
-      return fail(`Invalid realms ${n.realms} for route`);
+  if (!ids) return undefined;
+  if (!r.noTrack) ids.protocol = RTPROT_KEEPALIVED;
+  if (!encapIds(names, r.encap, fail)) return undefined;
+  for (const n of r.nexthops ?? []) {
+    if (n.realms !== undefined) {
+      n.realmsId = realmsOf(names, n.realms);
+      if (n.realmsId === undefined) {
+        delete n.realmsId;
+        return fail(`Invalid realms ${n.realms} for route`);
+      }
+    }
+    if (!encapIds(names, n.encap, fail)) return undefined;
+  }
   return ids;
 }
 

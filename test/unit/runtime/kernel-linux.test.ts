@@ -36,6 +36,20 @@ describe("LinuxKernel: refusals are values", () => {
     });
   });
 
+  test("a next hop through an interface that does not exist, or an encap tos never resolved, is refused before the kernel", () => {
+    const hop = { family: 4, dst: "203.0.113.0/24", nexthops: [{ via: "192.0.2.1" }, { dev: NO_IFNAME }] } as Route;
+    expect(k.route("add", hop, () => undefined)).toEqual({
+      op: "route-add",
+      code: "ENODEV",
+      message: `no interface ${NO_IFNAME}`,
+    });
+    const tos = { family: 4, dst: "203.0.113.0/24", encap: { type: "ip", dst: "192.0.2.9", tos: "AF11" } } as Route;
+    expect(k.route("add", tos, () => undefined)).toEqual({
+      op: "route-add",
+      message: "encap ip tos AF11 was not resolved to a number at config load",
+    });
+  });
+
   test("links, sockets and GARP senders that cannot be had", () => {
     expect(k.deleteLink(NO_IFINDEX)?.op).toBe("delete-link");
     expect(k.setLinkUp(NO_IFINDEX, true)?.op).toBe("set-link");

@@ -69,6 +69,8 @@ export interface Encap {
   labels?: string;
   /** ila locator */
   locator?: string;
+  /** tos / tc as a number (rt_dsfield names resolved at config load, config/vrrp/rt-resolve.ts) */
+  tosId?: number;
 }
 
 export interface Nexthop {
@@ -78,6 +80,8 @@ export interface Nexthop {
   weight?: number;
   onlink?: boolean;
   realms?: string;
+  /** realms as FROM << 16 | TO (resolved at config load, config/vrrp/rt-resolve.ts) */
+  realmsId?: number;
   encap?: Encap;
 }
 
@@ -159,6 +163,7 @@ const LOCKABLE: Record<string, LockableMetric> = {
   congctl: "congctl",
 };
 
+const U64_MAX = (1n << 64n) - 1n;
 /** keepalived vrrp_iproute.h MAX_MPLS_LABELS */
 const MAX_MPLS_LABELS = 2;
 /** MPLS_LS_LABEL_MASK >> MPLS_LS_LABEL_SHIFT: a label is 20 bits */
@@ -214,10 +219,24 @@ function parseEncap(c: Ctx, l: Line, opt: Token): Encap | undefined {
     const v = l.t[l.i + 1];
     if (!k || !v) break;
     if (k.text === "id") {
-      if (!/^\d+$/.test(v.text)) {
-        c.error(v, "bad-number", `encap id '${v.text}' is not a number`);
+      if (!/^\d+$/.test(v.text) || BigInt(v.text) > U64_MAX) {
+        // parse_encap_ip / parse_encap_ip6: get_u64(…, UINT64_MAX, …)
+        c.error(
+          v,
+          "bad-number",
+          type === "ip" ? `encap id ${v.text} value is invalid` : `id ${v.text} value invalid for IPv6 encapsulation`,
+        );
         return undefined;
       }
+      // keepalived 2.2.7's read_unsigned64 stores the value through an (unsigned) cast, so
+      // an id past 32 bits reaches the kernel as its low 32; 2.4.0 keeps all 64 (commit
+      // 36f6d9d4), as keel does
+      if (BigInt(v.text) > 0xffffffffn)
+        c.warning(
+          v,
+          "encap-id-keepalived",
+          `encap id ${v.text}: keepalived 2.2.7 installs only its low 32 bits (${BigInt(v.text) & 0xffffffffn}; fixed in 2.4.0); keel installs all 64, as keepalived 2.4 does`,
+        );
       e.id = v.text;
     } else if (k.text === "dst" || k.text === "src") {
       const a = plainIp(c, v, `encap ${type} ${k.text}`, fam);
@@ -658,6 +677,14 @@ function parseNexthops(
           const e = parseEncap(c, l, opt);
           if (!e) return undefined;
           n.encap = e;
+          // vrrp_iproute.c add_nexthop (2.2.7 to 2.4.3) calls add_encap with the
+          // attribute's current length as its room, so the encap never fits and the next hop
+          // is installed bare, without a word; keel installs it, as `ip route` does
+          c.warning(
+            opt,
+            "nexthop-encap-keepalived",
+            `${what}: keepalived installs this next hop without its encap (vrrp_iproute.c add_nexthop leaves add_encap no room); keel installs it, as ip route does`,
+          );
           break;
         }
         case "realms": {
