@@ -133,6 +133,33 @@ export const RTA_VIA = 18;
 export const RTA_PREF = 20;
 export const RTA_ENCAP_TYPE = 21;
 export const RTA_ENCAP = 22;
+export const RTA_EXPIRES = 23;
+export const RTA_TTL_PROPAGATE = 26;
+
+// RTA_METRICS members (rtnetlink.h enum RTAX_*); RTAX_LOCK holds 1 << RTAX_x per locked metric
+export const RTAX_LOCK = 1;
+export const RTAX_MTU = 2;
+export const RTAX_WINDOW = 3;
+export const RTAX_RTT = 4;
+export const RTAX_RTTVAR = 5;
+export const RTAX_SSTHRESH = 6;
+export const RTAX_CWND = 7;
+export const RTAX_ADVMSS = 8;
+export const RTAX_REORDERING = 9;
+export const RTAX_HOPLIMIT = 10;
+export const RTAX_INITCWND = 11;
+export const RTAX_FEATURES = 12;
+export const RTAX_RTO_MIN = 13;
+export const RTAX_INITRWND = 14;
+export const RTAX_QUICKACK = 15;
+export const RTAX_CC_ALGO = 16;
+export const RTAX_FASTOPEN_NO_COOKIE = 17;
+/** RTAX_FEATURES bit (`features ecn`) */
+export const RTAX_FEATURE_ECN = 1;
+// RTA_PREF values (icmpv6.h ICMPV6_ROUTER_PREF_*)
+export const ICMPV6_ROUTER_PREF_LOW = 3;
+export const ICMPV6_ROUTER_PREF_MEDIUM = 0;
+export const ICMPV6_ROUTER_PREF_HIGH = 1;
 
 // struct rtnexthop (rtnetlink.h): rtnh_len u16, rtnh_flags u8, rtnh_hops u8, rtnh_ifindex s32
 export const RTNEXTHOP_SIZE = 8;

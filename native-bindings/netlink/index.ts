@@ -11,6 +11,7 @@ export type {
   NexthopSpec,
   RouteGroups,
   RouteInfo,
+  RouteMetrics,
   RouteSpec,
   RtnlEvent,
   RuleInfo,

@@ -31,7 +31,16 @@ import { describeEncap, encapAttrs, multipathPayload } from "./lwtunnel";
 import { formatAddress, parseAddress } from "../../src/base/ip";
 import { formatMac } from "../../src/base/mac";
 import { FIB_RULE_HDR, FRA, IFA, IFADDRMSG, IFINFOMSG, IFLA, IFLA_IPVLAN, IFLA_MACVLAN, RTA, RTMSG } from "./schemas";
-import type { AddressInfo, AddressSpec, LinkInfo, RouteInfo, RouteSpec, RuleInfo, RuleSpec } from "./types";
+import type {
+  AddressInfo,
+  AddressSpec,
+  LinkInfo,
+  RouteInfo,
+  RouteMetrics,
+  RouteSpec,
+  RuleInfo,
+  RuleSpec,
+} from "./types";
 
 const REQ_ACK = K.NLM_F_REQUEST | K.NLM_F_ACK;
 const CREATE_EXCL = REQ_ACK | K.NLM_F_CREATE | K.NLM_F_EXCL;
@@ -245,6 +254,11 @@ export function describeRoute(op: "new" | "del", r: RouteSpec, name?: string): s
   if (r.realms !== undefined) parts.push(`realms ${r.realms >>> 16}/${r.realms & 0xffff}`);
   if (r.onlink) parts.push("onlink");
   if (r.encap) parts.push(describeEncap(r.encap));
+  if (r.from !== undefined) parts.push(`from ${r.from}/${r.fromLen ?? hostLen(r.family)}`);
+  if (r.pref !== undefined) parts.push(`pref ${r.pref}`);
+  if (r.expires !== undefined) parts.push(`expires ${r.expires}`);
+  if (r.ttlPropagate !== undefined) parts.push(`ttl-propagate ${r.ttlPropagate ? "enabled" : "disabled"}`);
+  for (const [k, v] of Object.entries(r.metrics ?? {})) if (v !== undefined) parts.push(`${k} ${v}`);
   for (const n of r.nexthops ?? []) {
     parts.push("nexthop");
     if (n.via !== undefined) parts.push(`via ${n.via}`);
@@ -256,16 +270,59 @@ export function describeRoute(op: "new" | "del", r: RouteSpec, name?: string): s
 }
 
 /**
+ * The order keepalived's netlink_route puts a route's metrics in RTA_METRICS; RTAX_LOCK
+ * goes last, and only when some metric is sent (as keepalived and iproute2 do).
+ */
+const METRIC_ORDER = [
+  "congctl",
+  "rtt",
+  "rttvar",
+  "rtoMin",
+  "features",
+  "mtu",
+  "window",
+  "ssthresh",
+  "cwnd",
+  "advmss",
+  "reordering",
+  "hoplimit",
+  "initcwnd",
+  "initrwnd",
+  "quickack",
+  "fastopenNoCookie",
+] as const;
+
+function metricsAttr(request: string, m: RouteMetrics | undefined): [string, AttrList] | undefined {
+  if (!m) return undefined;
+  const list: [string, number | string][] = [];
+  for (const k of METRIC_ORDER) {
+    const v = m[k];
+    // keepalived sends features only when non-zero (iproute2 only for `features ecn`)
+    if (v === undefined || (k === "features" && v === 0)) continue;
+    if (k === "congctl") {
+      if (typeof v !== "string" || v === "" || v.length > 15) throw invalid(request, `congctl "${v}"`);
+      list.push([k, v]);
+    } else list.push([k, u32(request, k, v as number)]);
+  }
+  if (!list.length) return undefined;
+  if (m.lock) list.push(["lock", u32(request, "lock", m.lock)]);
+  return ["metrics", list];
+}
+
+/**
  * RTM_NEWROUTE (NLM_F_CREATE|NLM_F_EXCL) / RTM_DELROUTE, as keepalived's netlink_route:
  * tables >= 256 go in RTA_TABLE with rtm_table = RT_TABLE_UNSPEC. Attributes:
- * [RTA_TABLE], [RTA_DST], [RTA_PREFSRC], [RTA_GATEWAY | RTA_VIA], [RTA_ENCAP RTA_ENCAP_TYPE],
- * [RTA_PRIORITY], [RTA_OIF], [RTA_FLOW], [RTA_MULTIPATH] (encap and next hops: lwtunnel.ts;
- * keepalived appends RTA_MULTIPATH last too), `onlink` in rtm_flags.
+ * [RTA_TABLE], [RTA_DST], [RTA_SRC], [RTA_PREFSRC], [RTA_GATEWAY | RTA_VIA],
+ * [RTA_ENCAP RTA_ENCAP_TYPE], [RTA_PRIORITY], [RTA_EXPIRES], [RTA_PREF], [RTA_TTL_PROPAGATE],
+ * [RTA_OIF], [RTA_FLOW], [RTA_METRICS], [RTA_MULTIPATH] (encap and next hops: lwtunnel.ts;
+ * keepalived appends RTA_METRICS then RTA_MULTIPATH last too; it puts RTA_OIF before
+ * RTA_PRIORITY, iproute2 after every other single attribute: the kernel reads them by type),
+ * `onlink` in rtm_flags.
  */
 export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { ifname?: string } = {}): Uint8Array {
   const request = describeRoute(op, r, o.ifname);
   const fam = family(request, r.family);
-  const attrs: [string, Uint8Array | number][] = [];
+  const attrs: [string, Uint8Array | number | AttrList][] = [];
   const table = u32(request, "table", r.table ?? K.RT_TABLE_MAIN);
   if (table >= 256) attrs.push(["table", table]);
   let dstLen = 0;
@@ -274,6 +331,11 @@ export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { 
     dstLen = prefix(request, fam, r.prefixLen);
   } else if (r.prefixLen !== undefined && r.prefixLen !== 0) {
     throw invalid(request, "a prefix length without a destination");
+  }
+  let srcLen = 0;
+  if (r.from !== undefined) {
+    attrs.push(["src", addr(request, "from", fam, r.from)]);
+    srcLen = prefix(request, fam, r.fromLen);
   }
   if (r.src !== undefined) attrs.push(["prefsrc", addr(request, "src", fam, r.src)]);
   if (r.via !== undefined) {
@@ -291,14 +353,20 @@ export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { 
   }
   if (r.encap) attrs.push(...encapAttrs(request, r.encap));
   if (r.metric !== undefined) attrs.push(["priority", u32(request, "metric", r.metric)]);
+  if (r.expires !== undefined) attrs.push(["expires", u32(request, "expires", r.expires)]);
+  if (r.pref !== undefined) attrs.push(["pref", u8(request, "pref", r.pref, 0)]);
+  if (r.ttlPropagate !== undefined) attrs.push(["ttlPropagate", r.ttlPropagate ? 1 : 0]);
   if (r.ifindex !== undefined) attrs.push(["oif", ifindex(request, r.ifindex)]);
   if (r.realms !== undefined) attrs.push(["flow", u32(request, "realms", r.realms)]);
+  const metrics = metricsAttr(request, r.metrics);
+  if (metrics) attrs.push(metrics);
   if (r.nexthops?.length) attrs.push(["multipath", multipathPayload(request, fam, r.nexthops)]);
   if (r.type !== undefined && !(r.type in ROUTE_TYPES)) throw invalid(request, `route type "${r.type}"`);
   const type = r.type !== undefined ? ROUTE_TYPES[r.type] : op === "new" ? K.RTN_UNICAST : K.RTN_UNSPEC;
   const hdr = encodeStruct(RTMSG, {
     family: afOf(fam),
     dstLen,
+    srcLen,
     table: table >= 256 ? K.RT_TABLE_UNSPEC : table,
     protocol: u8(request, "protocol", r.protocol, K.RTPROT_KEEPALIVED),
     scope: u8(request, "scope", r.scope, op === "new" ? K.RT_SCOPE_UNIVERSE : K.RT_SCOPE_NOWHERE),

@@ -87,6 +87,34 @@ export const IFA: AttrSchema = {
 };
 
 /** RTA_* */
+/**
+ * RTA_METRICS's members, as keepalived's netlink_route and iproute2's iproute_modify send them:
+ * each a u32 but the congestion control algorithm, a name without a NUL (rta_addattr_l with
+ * strlen). rtt is in 1/8 ms, rttvar in 1/4 ms, rto_min in ms (the kernel's units).
+ */
+export const RTAX: AttrSchema = {
+  name: "RTAX",
+  attrs: {
+    lock: { type: K.RTAX_LOCK, kind: "u32" },
+    mtu: { type: K.RTAX_MTU, kind: "u32" },
+    window: { type: K.RTAX_WINDOW, kind: "u32" },
+    rtt: { type: K.RTAX_RTT, kind: "u32" },
+    rttvar: { type: K.RTAX_RTTVAR, kind: "u32" },
+    ssthresh: { type: K.RTAX_SSTHRESH, kind: "u32" },
+    cwnd: { type: K.RTAX_CWND, kind: "u32" },
+    advmss: { type: K.RTAX_ADVMSS, kind: "u32" },
+    reordering: { type: K.RTAX_REORDERING, kind: "u32" },
+    hoplimit: { type: K.RTAX_HOPLIMIT, kind: "u32" },
+    initcwnd: { type: K.RTAX_INITCWND, kind: "u32" },
+    features: { type: K.RTAX_FEATURES, kind: "u32" },
+    rtoMin: { type: K.RTAX_RTO_MIN, kind: "u32" },
+    initrwnd: { type: K.RTAX_INITRWND, kind: "u32" },
+    quickack: { type: K.RTAX_QUICKACK, kind: "u32" },
+    congctl: { type: K.RTAX_CC_ALGO, kind: "rawstring" },
+    fastopenNoCookie: { type: K.RTAX_FASTOPEN_NO_COOKIE, kind: "u32" },
+  },
+};
+
 export const RTA: AttrSchema = {
   name: "RTA",
   attrs: {
@@ -97,7 +125,8 @@ export const RTA: AttrSchema = {
     gateway: { type: K.RTA_GATEWAY, kind: "binary", sizes: ADDR },
     priority: { type: K.RTA_PRIORITY, kind: "u32" },
     prefsrc: { type: K.RTA_PREFSRC, kind: "binary", sizes: ADDR },
-    metrics: { type: K.RTA_METRICS, kind: "nested" },
+    /** RTAX_* attributes (RTAX below), not flagged NLA_F_NESTED (iproute2 and keepalived do not) */
+    metrics: { type: K.RTA_METRICS, kind: "nested", nested: RTAX },
     /** realms: FROM << 16 | TO */
     flow: { type: K.RTA_FLOW, kind: "u32" },
     table: { type: K.RTA_TABLE, kind: "u32" },
@@ -110,6 +139,9 @@ export const RTA: AttrSchema = {
     encapType: { type: K.RTA_ENCAP_TYPE, kind: "u16" },
     /** NLA_F_NESTED set as iproute2's lwt_parse_encap sets it (keepalived's rta_nest does not; the kernel ignores the bit) */
     encap: { type: K.RTA_ENCAP, kind: "nested", flags: K.NLA_F_NESTED },
+    /** seconds (IPv6 only: the kernel sets the route's expiry from it) */
+    expires: { type: K.RTA_EXPIRES, kind: "u32" },
+    ttlPropagate: { type: K.RTA_TTL_PROPAGATE, kind: "u8" },
   },
 };
 

@@ -46,6 +46,43 @@ export interface RouteSpec {
   encap?: EncapSpec;
   /** RTA_MULTIPATH (`nexthop ...` groups), in order */
   nexthops?: NexthopSpec[];
+  /** RTA_SRC + rtm_src_len: the source prefix (`from`, IPv6 subtrees) */
+  from?: string;
+  /** default: a host prefix when `from` is given */
+  fromLen?: number;
+  /** RTA_PREF, ICMPV6_ROUTER_PREF_* (`pref low|medium|high|N`, IPv6) */
+  pref?: number;
+  /** RTA_EXPIRES, seconds (IPv6) */
+  expires?: number;
+  /** RTA_TTL_PROPAGATE (`ttl-propagate enabled|disabled`, MPLS encap) */
+  ttlPropagate?: boolean;
+  /** RTA_METRICS */
+  metrics?: RouteMetrics;
+}
+
+/**
+ * A route's RTA_METRICS, in the kernel's units (keepalived's parser converts: rtt in 1/8 ms,
+ * rttvar in 1/4 ms, rto_min in ms). `lock` holds 1 << RTAX_x for each locked metric.
+ */
+export interface RouteMetrics {
+  congctl?: string;
+  rtt?: number;
+  rttvar?: number;
+  rtoMin?: number;
+  /** RTAX_FEATURE_* bits */
+  features?: number;
+  mtu?: number;
+  window?: number;
+  ssthresh?: number;
+  cwnd?: number;
+  advmss?: number;
+  reordering?: number;
+  hoplimit?: number;
+  initcwnd?: number;
+  initrwnd?: number;
+  quickack?: number;
+  fastopenNoCookie?: number;
+  lock?: number;
 }
 
 /** A lightweight tunnel encapsulation, as keepalived's vrrp_iproute.c add_encap sends it. */

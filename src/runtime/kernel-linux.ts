@@ -15,6 +15,7 @@ import {
   type NexthopSpec,
   type RcvBuf,
   type RouteGroups,
+  type RouteMetrics,
   type RouteSpec,
   type RuleSpec,
   Rtnl,
@@ -24,7 +25,14 @@ import { watchReadable } from "../../native-bindings/readiness";
 import { openVrrpSocket } from "../../native-bindings/vrrp-socket";
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
 import type { RtIds } from "../config/vrrp/net/common";
-import { type Encap, type Nexthop, mplsLabels } from "../config/vrrp/net/route";
+import {
+  type Encap,
+  type LockableMetric,
+  type Nexthop,
+  mplsLabels,
+  RTT_UNIT,
+  rttUnits,
+} from "../config/vrrp/net/route";
 import { formatIpv4, ipv4ToNumber, numberToIpv4, parseIp } from "../base/ip";
 import {
   type ChannelOptions,
@@ -119,6 +127,54 @@ function nexthopSpecs(
     out.push({ via: n.via, ifindex, weight: n.weight, onlink: n.onlink, realms: n.realmsId, encap });
   }
   return out;
+}
+
+/** rtnetlink.h RTAX_* of the metrics that take `lock`: RTAX_LOCK's bits */
+const RTAX_OF: Record<LockableMetric, number> = {
+  mtu: 2,
+  rtt: 4,
+  rttvar: 5,
+  ssthresh: 6,
+  cwnd: 7,
+  advmss: 8,
+  reordering: 9,
+  rtoMin: 13,
+  congctl: 16,
+};
+/** icmpv6.h ICMPV6_ROUTER_PREF_* for `pref low|medium|high`, else the number as written */
+const PREFS: Record<string, number> = { low: 3, medium: 0, high: 1 };
+
+/**
+ * A route's RTA_METRICS as keepalived's netlink_route sends them: the time metrics in the
+ * kernel's units (get_time_rtt), features ecn as RTAX_FEATURE_ECN, quickack and
+ * fastopen_no_cookie as 0/1, and 1 << RTAX_x in RTAX_LOCK for each `lock`.
+ */
+export function routeMetrics(r: Route): RouteMetrics | undefined {
+  const time = (key: "rtt" | "rttvar" | "rtoMin") => {
+    const t = r[key];
+    return t === undefined ? undefined : rttUnits(t, RTT_UNIT[key]);
+  };
+  const m: RouteMetrics = {
+    congctl: r.congctl,
+    rtt: time("rtt"),
+    rttvar: time("rttvar"),
+    rtoMin: time("rtoMin"),
+    features: r.features === "ecn" ? 1 : undefined,
+    mtu: r.mtu,
+    window: r.window,
+    ssthresh: r.ssthresh,
+    cwnd: r.cwnd,
+    advmss: r.advmss,
+    reordering: r.reordering,
+    hoplimit: r.hoplimit,
+    initcwnd: r.initcwnd,
+    initrwnd: r.initrwnd,
+    quickack: r.quickack === undefined ? undefined : r.quickack ? 1 : 0,
+    fastopenNoCookie: r.fastopenNoCookie === undefined ? undefined : r.fastopenNoCookie ? 1 : 0,
+    lock: (r.locked ?? []).reduce((a, k) => a | (1 << RTAX_OF[k]), 0) || undefined,
+  };
+  for (const k of Object.keys(m) as (keyof RouteMetrics)[]) if (m[k] === undefined) delete m[k];
+  return Object.keys(m).length ? m : undefined;
 }
 
 function splitPrefix(text: string, family: 4 | 6): { address?: string; len: number } {
@@ -281,6 +337,7 @@ export class LinuxKernel implements Kernel {
     const nexthops = r.nexthops?.length ? nexthopSpecs(r.nexthops, `route-${op}`, ifindexOf) : undefined;
     if (nexthops && isError(nexthops)) return nexthops;
     const dst = splitPrefix(r.dst, r.family);
+    const from = r.from === undefined || r.from === "default" ? undefined : splitPrefix(r.from, r.family);
     const spec: RouteSpec = {
       family: r.family,
       dst: dst.address,
@@ -301,6 +358,12 @@ export class LinuxKernel implements Kernel {
       onlink: r.onlink,
       encap,
       nexthops,
+      from: from?.address,
+      fromLen: from?.len,
+      pref: r.pref === undefined ? undefined : (PREFS[r.pref] ?? Number(r.pref)),
+      expires: r.expires,
+      ttlPropagate: r.ttlPropagate,
+      metrics: routeMetrics(r),
     };
     if (r.dev !== undefined && spec.ifindex === undefined)
       return { op: `route-${op}`, code: "ENODEV", message: `no interface ${r.dev}` };

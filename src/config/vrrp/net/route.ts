@@ -380,12 +380,48 @@ const lockedNumber =
     return l.r[key] !== undefined;
   };
 
+/** vrrp_ip_rule_route_parser.c RTT_MIN_MS / RTT_MAX_MS: get_time_rtt's bounds */
+const RTT_MIN_MS = 200;
+const RTT_MAX_MS = 120000;
+/** The kernel's unit per ms of each time metric: rtt 1/8 ms, rttvar 1/4 ms, rto_min ms. */
+export const RTT_UNIT = { rtt: 8, rttvar: 4, rtoMin: 1 } as const;
+
+/**
+ * A time metric in the kernel's units, as keepalived's get_time_rtt reads it: "Ns"/"Nsec(s)"
+ * (up to 3 decimals) and "Nms"/"Nmsec(s)" are scaled by `unitMult` per ms; a bare number is
+ * taken raw, in the kernel's units. The result is raised to 200 ms or lowered to 120 s (as
+ * keepalived logs and does). undefined where keepalived reports "Invalid rtt": another
+ * unit (us, ns), an exponent, too many decimals, or more than 120 s before scaling.
+ */
+export function rttUnits(text: string, unitMult: number): number | undefined {
+  const m = /^(\d+)(?:\.(\d*))?(ms|msecs?|s|secs?)?$/i.exec(text);
+  if (!m) return undefined;
+  const unit = m[3]?.toLowerCase();
+  const shift = unit === undefined || unit.startsWith("m") ? 0 : 3;
+  const frac = m[2] ?? "";
+  if (frac.length > shift || (m[2] !== undefined && shift === 0)) return undefined;
+  let v = Number(m[1]) * 10 ** shift + (frac ? Number(frac.padEnd(shift, "0")) : 0);
+  if (v > RTT_MAX_MS * unitMult) return undefined;
+  if (unit !== undefined) v *= unitMult;
+  return Math.min(Math.max(v, RTT_MIN_MS * unitMult), RTT_MAX_MS * unitMult);
+}
+
 /** A time metric that may be locked (`rtt lock 10ms`). */
 const lockedTime =
   (key: "rtt" | "rttvar" | "rtoMin"): RouteHandler =>
   (l, opt) => {
-    l.r[key] = timeValue(l.c, l.lockable(opt), opt.text);
-    return l.r[key] !== undefined;
+    const t = l.lockable(opt);
+    const v = timeValue(l.c, t, opt.text);
+    if (t && v !== undefined && rttUnits(v, RTT_UNIT[key]) === undefined) {
+      l.c.error(
+        t,
+        "bad-number",
+        `${l.what}: invalid ${opt.text} '${v}' (keepalived reads s, sec, ms or msec, at most 120s, or a bare number in the kernel's units)`,
+      );
+      return false;
+    }
+    l.r[key] = v;
+    return v !== undefined;
   };
 
 /** A plain u32 option. */
