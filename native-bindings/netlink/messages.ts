@@ -243,6 +243,7 @@ const ROUTE_TYPES = {
 
 export function describeRoute(op: "new" | "del", r: RouteSpec, name?: string): string {
   const parts = [`RTM_${op === "new" ? "NEWROUTE" : "DELROUTE"}`];
+  if (op === "new" && r.mode && r.mode !== "add") parts.push(r.mode);
   if (r.type && r.type !== "unicast") parts.push(r.type);
   parts.push(r.dst === undefined ? "default" : `${r.dst}/${r.prefixLen ?? hostLen(r.family)}`);
   if (r.via !== undefined) parts.push(`via ${r.via}`);
@@ -309,8 +310,16 @@ function metricsAttr(request: string, m: RouteMetrics | undefined): [string, Att
   return ["metrics", list];
 }
 
+/** nlmsg_flags of RTM_NEWROUTE by RouteSpec.mode (keepalived's netlink_route, iproute2's ip route add/prepend/append) */
+const ROUTE_ADD_FLAGS = {
+  add: CREATE_EXCL,
+  prepend: REQ_ACK | K.NLM_F_CREATE,
+  append: REQ_ACK | K.NLM_F_CREATE | K.NLM_F_APPEND,
+} as const;
+
 /**
- * RTM_NEWROUTE (NLM_F_CREATE|NLM_F_EXCL) / RTM_DELROUTE, as keepalived's netlink_route:
+ * RTM_NEWROUTE (flags by r.mode: NLM_F_CREATE with NLM_F_EXCL, nothing, or NLM_F_APPEND) /
+ * RTM_DELROUTE, as keepalived's netlink_route:
  * tables >= 256 go in RTA_TABLE with rtm_table = RT_TABLE_UNSPEC. Attributes:
  * [RTA_TABLE], [RTA_DST], [RTA_SRC], [RTA_PREFSRC], [RTA_GATEWAY | RTA_VIA],
  * [RTA_ENCAP RTA_ENCAP_TYPE], [RTA_PRIORITY], [RTA_EXPIRES], [RTA_PREF], [RTA_TTL_PROPAGATE],
@@ -362,6 +371,7 @@ export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { 
   if (metrics) attrs.push(metrics);
   if (r.nexthops?.length) attrs.push(["multipath", multipathPayload(request, fam, r.nexthops)]);
   if (r.type !== undefined && !(r.type in ROUTE_TYPES)) throw invalid(request, `route type "${r.type}"`);
+  if (r.mode !== undefined && !(r.mode in ROUTE_ADD_FLAGS)) throw invalid(request, `route mode "${r.mode}"`);
   const type = r.type !== undefined ? ROUTE_TYPES[r.type] : op === "new" ? K.RTN_UNICAST : K.RTN_UNSPEC;
   const hdr = encodeStruct(RTMSG, {
     family: afOf(fam),
@@ -375,7 +385,12 @@ export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { 
     flags: r.onlink ? K.RTNH_F_ONLINK : 0,
   });
   return encodeMessage(
-    { type: op === "new" ? K.RTM_NEWROUTE : K.RTM_DELROUTE, flags: op === "new" ? CREATE_EXCL : REQ_ACK, seq, pid: 0 },
+    {
+      type: op === "new" ? K.RTM_NEWROUTE : K.RTM_DELROUTE,
+      flags: op === "new" ? ROUTE_ADD_FLAGS[r.mode ?? "add"] : REQ_ACK,
+      seq,
+      pid: 0,
+    },
     hdr,
     encodeAttrs(RTA, attrs),
   );

@@ -58,6 +58,12 @@ export interface RouteSpec {
   ttlPropagate?: boolean;
   /** RTA_METRICS */
   metrics?: RouteMetrics;
+  /**
+   * How RTM_NEWROUTE adds it (nlmsg_flags, keepalived's netlink_route): "add" NLM_F_CREATE|
+   * NLM_F_EXCL (the default here, as `ip route add`), "prepend" NLM_F_CREATE (keepalived's
+   * default: before an existing route of the same key), "append" NLM_F_CREATE|NLM_F_APPEND
+   */
+  mode?: "add" | "prepend" | "append";
 }
 
 /**

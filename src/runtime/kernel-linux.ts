@@ -364,6 +364,9 @@ export class LinuxKernel implements Kernel {
       expires: r.expires,
       ttlPropagate: r.ttlPropagate,
       metrics: routeMetrics(r),
+      // keepalived's netlink_route: NLM_F_CREATE alone unless the line says `add` (NLM_F_EXCL)
+      // or `append` (NLM_F_APPEND); its parser calls the default `prepend`, the kernel's
+      mode: r.mode ?? "prepend",
     };
     if (r.dev !== undefined && spec.ifindex === undefined)
       return { op: `route-${op}`, code: "ENODEV", message: `no interface ${r.dev}` };

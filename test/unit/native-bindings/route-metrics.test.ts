@@ -122,6 +122,8 @@ describe("metrics, from, pref, expires, ttl-propagate: the same bytes as iproute
       },
     ],
   ];
+  const prepend: RouteSpec = { family: 4, dst: "192.168.33.0", prefixLen: 24, via: "10.0.0.254", ifindex: D0 };
+  same.push(["route4-prepend", { ...prepend, mode: "prepend" }], ["route4-append", { ...prepend, mode: "append" }]);
   for (const [name, spec] of same) {
     test(`${name}: ${cap(name).cmd}`, () => {
       const c = cap(name);
@@ -156,6 +158,17 @@ describe("keepalived's layout", () => {
       1,
     );
     expect(attrsOf(none).some((a) => a.type === K.RTA_METRICS)).toBe(false);
+  });
+
+  test("nlmsg_flags by mode: add NLM_F_EXCL (the default here), prepend none, append NLM_F_APPEND; delete only ACK", () => {
+    const flags = (op: "new" | "del", mode?: RouteSpec["mode"]) =>
+      Buffer.from(routeRequest(op, { family: 4, dst: "10.1.0.0", mode }, 1)).readUInt16LE(6);
+    const req = K.NLM_F_REQUEST | K.NLM_F_ACK;
+    expect(flags("new")).toBe(req | K.NLM_F_CREATE | K.NLM_F_EXCL);
+    expect(flags("new", "add")).toBe(req | K.NLM_F_CREATE | K.NLM_F_EXCL);
+    expect(flags("new", "prepend")).toBe(req | K.NLM_F_CREATE);
+    expect(flags("new", "append")).toBe(req | K.NLM_F_CREATE | K.NLM_F_APPEND);
+    expect(flags("del", "append")).toBe(req);
   });
 
   test("rtm_src_len carries the `from` prefix; a host prefix when none is given", () => {

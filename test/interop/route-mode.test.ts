@@ -1,0 +1,91 @@
+/**
+ * How a virtual route is added beside a route of the same key (destination, tos, metric,
+ * table) that is already there, against Debian's keepalived 2.2.7: its netlink_route sends
+ * RTM_NEWROUTE with NLM_F_CREATE alone by default (`prepend`: the new route goes first),
+ * NLM_F_CREATE|NLM_F_APPEND for `append` (after it) and NLM_F_CREATE|NLM_F_EXCL only for
+ * `add` (refused: EEXIST, the other route stays alone). keel used to send NLM_F_EXCL for
+ * every route, so a route beside another was never installed. The same lines run under
+ * keepalived and keel in two namespaces, and as `ip route prepend/append/add` in a third,
+ * each with the same static routes installed first; the kernel's routes must be the same.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually, instance } from "../netns/harness";
+
+const HOSTS = ["ka", "keel"] as const;
+/** a third namespace where `ip route` installs the same routes */
+const IPR = "ipr";
+/** each configured line, and the ip route command that adds it the same way */
+const ROUTES: [line: string, ip: string][] = [
+  ["10.95.0.0/24 via 10.99.0.1 dev eth0", "prepend"],
+  ["10.96.0.0/24 via 10.99.0.1 dev eth0 append", "append"],
+  ["10.97.0.0/24 via 10.99.0.1 dev eth0 add", "add"],
+];
+const DSTS = ["10.95.0.0/24", "10.96.0.0/24", "10.97.0.0/24"];
+
+let lab: Lab;
+const procs: Record<string, Proc> = {};
+
+const conf = (host: string, vrid: number) =>
+  [
+    `global_defs {\n  router_id ${host}\n}`,
+    instance({
+      vrid,
+      state: "MASTER",
+      priority: 200,
+      version: 3,
+      advertInt: 0.2,
+      vips: [`10.99.0.${vrid}/24`],
+      extra: ["virtual_routes {", ...ROUTES.map(([r]) => `  ${r}`), "}"],
+    }),
+  ].join("\n");
+
+/** The destinations' routes in the kernel's order (a prepended one before the one it joined). */
+const routes = (host: string): string[] => {
+  const all = lab.exec(host, ["ip", "-4", "-o", "route", "show", "table", "main"]).split("\n");
+  return DSTS.flatMap((d) => all.filter((l) => l.startsWith(`${d} `)).map((l) => l.replace(/\s+/g, " ").trim()));
+};
+const ours = (host: string) => routes(host).filter((l) => l.includes("proto keepalived"));
+
+beforeAll(async () => {
+  ensureKeel();
+  lab = Lab.create([...HOSTS, IPR]);
+  // the routes already there: same key, another gateway, another protocol
+  for (const h of [...HOSTS, IPR])
+    for (const d of DSTS) lab.exec(h, ["ip", "route", "add", d, "via", "10.99.0.2", "dev", "eth0", "proto", "static"]);
+  for (const [line, how] of ROUTES) {
+    const args = line.replace(/ (append|add)$/, "").split(" ");
+    // `ip route add` is refused (EEXIST) as keepalived's `add` is
+    lab.exec(IPR, ["ip", "route", how, ...args, "proto", "keepalived", "scope", "global"], {
+      allowFail: how === "add",
+    });
+  }
+  procs.ka = lab.keepalived("ka", conf("ka", 79));
+  procs.keel = lab.keel("keel", conf("keel", 80));
+  await Promise.all(HOSTS.map((h) => procs[h]!.waitFor(/\(VI_1\) Entering MASTER STATE/, 30_000)));
+}, HOOK_TIMEOUT_MS);
+afterAll(() => lab?.destroy());
+
+describe("virtual routes beside an existing route of the same key, keel against keepalived 2.2.7", () => {
+  test("prepend (the default) goes first, append after, add is refused: as ip route does, as keepalived does", async () => {
+    await eventually(() => HOSTS.every((h) => ours(h).length === 2), 15_000).catch((e) => {
+      throw new Error(`${e}\n${HOSTS.map((h) => `${h}: ${JSON.stringify(routes(h))}`).join("\n")}`);
+    });
+    const [ka, keel, ipr] = [routes("ka"), routes("keel"), routes(IPR)];
+    expect(keel).toEqual(ipr);
+    expect(keel).toEqual(ka);
+    expect(keel).toEqual([
+      "10.95.0.0/24 via 10.99.0.1 dev eth0 proto keepalived",
+      "10.95.0.0/24 via 10.99.0.2 dev eth0 proto static",
+      "10.96.0.0/24 via 10.99.0.2 dev eth0 proto static",
+      "10.96.0.0/24 via 10.99.0.1 dev eth0 proto keepalived",
+      "10.97.0.0/24 via 10.99.0.2 dev eth0 proto static",
+    ]);
+  }, 30_000);
+
+  test("on stop, keel takes its own away and leaves the others, as keepalived does", async () => {
+    for (const h of HOSTS) procs[h]!.kill("SIGTERM");
+    await Promise.all(HOSTS.map((h) => procs[h]!.exited));
+    for (const h of HOSTS) expect(ours(h)).toEqual([]);
+    for (const h of HOSTS) expect(routes(h).length).toBe(3);
+  }, 30_000);
+});
