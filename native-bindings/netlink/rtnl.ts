@@ -91,7 +91,7 @@ export class Rtnl {
 
   /** RTM_NEWADDR with NLM_F_CREATE|NLM_F_EXCL (EEXIST when present), or NLM_F_REPLACE. */
   addAddress(a: AddressSpec, opts: { replace?: boolean } = {}): void {
-    const name = interfaceName(a.ifindex);
+    const name = a.ifname ?? interfaceName(a.ifindex);
     this.request(
       (seq) => addressRequest("new", a, seq, { replace: opts.replace, ifname: name }),
       () => describeAddress("new", a, name),
@@ -99,7 +99,7 @@ export class Rtnl {
   }
 
   delAddress(a: AddressSpec): void {
-    const name = interfaceName(a.ifindex);
+    const name = a.ifname ?? interfaceName(a.ifindex);
     this.request(
       (seq) => addressRequest("del", a, seq, { ifname: name }),
       () => describeAddress("del", a, name),
@@ -117,10 +117,12 @@ export class Rtnl {
 
   private batchAddresses(op: "new" | "del", list: AddressSpec[]): (NetlinkError | undefined)[] {
     const results: (NetlinkError | undefined)[] = new Array(list.length).fill(undefined);
+    // the caller's name (the driver's link table), else if_indextoname once per interface
     const names = new Map<number, string | undefined>();
-    const nameOf = (i: number): string | undefined => {
-      if (!names.has(i)) names.set(i, interfaceName(i));
-      return names.get(i);
+    const nameOf = (a: AddressSpec): string | undefined => {
+      if (a.ifname !== undefined) return a.ifname;
+      if (!names.has(a.ifindex)) names.set(a.ifindex, interfaceName(a.ifindex));
+      return names.get(a.ifindex);
     };
     for (let start = 0; start < list.length; start += CHUNK) {
       const chunk: { seq: number; bytes: Uint8Array; index: number }[] = [];
@@ -128,7 +130,7 @@ export class Rtnl {
         const a = list[i]!;
         const seq = this.sock.nextSeq();
         try {
-          chunk.push({ seq, bytes: addressRequest(op, a, seq, { ifname: nameOf(a.ifindex) }), index: i });
+          chunk.push({ seq, bytes: addressRequest(op, a, seq, { ifname: nameOf(a) }), index: i });
         } catch (e) {
           if (!(e instanceof NetlinkError)) throw e;
           results[i] = e;
@@ -139,7 +141,7 @@ export class Rtnl {
       for (const c of chunk) {
         const a = list[c.index]!;
         const o = acks.get(c.seq);
-        results[c.index] = o ? fail(o, describeAddress(op, a, nameOf(a.ifindex))) : undefined;
+        results[c.index] = o ? fail(o, describeAddress(op, a, nameOf(a))) : undefined;
       }
     }
     return results;
