@@ -35,6 +35,7 @@ import {
   type KernelEvent,
   type KernelResult,
   type Link,
+  type VipTarget,
   type VrrpChannel,
   attempt,
   attemptEffect,
@@ -242,8 +243,8 @@ export class LinuxKernel implements Kernel {
     return this.vips(op, [{ address: va, ifindex }])[0];
   }
 
-  vips(op: "add" | "del", items: { address: VirtualAddress; ifindex: number }[]): (KernelError | undefined)[] {
-    const specs = items.map((i) => this.addressSpec(i.address, i.ifindex));
+  vips(op: "add" | "del", items: VipTarget[]): (KernelError | undefined)[] {
+    const specs = items.map((i) => this.addressSpec(i.address, i.ifindex, i.ifname));
     // a batch that fails as a whole (the socket, not one address) fails every item
     const batch = attempt(`vip-${op}`, () =>
       op === "add" ? this.rtnl.addAddresses(specs) : this.rtnl.delAddresses(specs),
@@ -255,9 +256,10 @@ export class LinuxKernel implements Kernel {
     });
   }
 
-  private addressSpec(va: VirtualAddress, ifindex: number): AddressSpec {
+  private addressSpec(va: VirtualAddress, ifindex: number, ifname?: string): AddressSpec {
     return {
       ifindex,
+      ifname,
       family: va.family,
       address: va.address,
       prefixLen: va.prefix,

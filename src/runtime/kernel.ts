@@ -217,6 +217,17 @@ export type { RouteInfo, RuleInfo };
 /** use_ipvlan's type (IFLA_IPVLAN_FLAGS) */
 export type IpvlanType = "bridge" | "private" | "vepa";
 
+/**
+ * A VIP and the interface it goes on. `ifname`, when the caller has it (the driver's link
+ * table, kept by the link monitor's RTM_NEWLINK, renames included), saves the kernel side
+ * an if_indextoname (socket + SIOCGIFNAME + close) on a failover's critical path (issue 20).
+ */
+export interface VipTarget {
+  address: VirtualAddress;
+  ifindex: number;
+  ifname?: string;
+}
+
 export interface Kernel {
   links(): KernelResult<Link[]>;
   addresses(): KernelResult<IfAddress[]>;
@@ -224,7 +235,7 @@ export interface Kernel {
   /** add (or, with `del`, remove) a VIP */
   vip(op: "add" | "del", a: VirtualAddress, ifindex: number): KernelError | undefined;
   /** many VIPs in one netlink batch; one result per item */
-  vips(op: "add" | "del", items: { address: VirtualAddress; ifindex: number }[]): (KernelError | undefined)[];
+  vips(op: "add" | "del", items: VipTarget[]): (KernelError | undefined)[];
   route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): KernelError | undefined;
   rule(op: "add" | "del", r: Rule): KernelError | undefined;
   garp(ifname: string, address: string, family: 4 | 6): KernelError | undefined;

@@ -291,6 +291,8 @@ export class VrrpDriver {
   private readonly vmacs = new Map<string, number>();
   /** garp_extra_if: when each MASTER's next GARPs on its extra interfaces are due */
   private readonly extraGarpAt = new Map<string, number>();
+  /** a transition's event, held until the instance's addresses are in (transition) */
+  private heldEvent: (() => void) | undefined;
   /** GARP/NA pacing (vrrp_garp_interval, vrrp_gna_interval, garp_group) */
   private readonly garps: GarpOut;
   /** interface_up_down_delays: link changes that count only after a delay (link-delays.ts) */
@@ -1692,12 +1694,15 @@ export class VrrpDriver {
     for (const a of actions) {
       // what a reconcile pass checks moves with these (VIPs, routes, the firewall's sets)
       if (a.type === "transition" || a.type === "add-vips" || a.type === "del-vips") this.wantReconcile();
+      // a transition's event goes out after its add-vips (transition), before anything else
+      if (a.type !== "add-vips") this.releaseEvent();
       try {
         this.execute(a);
       } catch (e) {
         this.internalError(`a ${a.type} action`, e);
       }
     }
+    this.releaseEvent();
     try {
       this.arm();
     } catch (e) {
@@ -1736,31 +1741,9 @@ export class VrrpDriver {
       case "send-garp":
         this.sendGarps(a.instance, a.addresses, a.count);
         return;
-      case "transition": {
-        const why = describeCause(a.cause);
-        const counts = this.transitions.get(a.instance) ?? new Map<string, number>();
-        this.transitions.set(a.instance, counts);
-        counts.set(`${a.to} ${a.reason}`, (counts.get(`${a.to} ${a.reason}`) ?? 0) + 1);
-        this.opts.onEvent?.({
-          event: "transition",
-          at: Date.now(),
-          instance: a.instance,
-          from: a.from,
-          to: a.to,
-          reason: a.reason,
-          why,
-          // status' faults after the change, so a subscriber needs no status poll for them
-          faults: this.router.instances.get(a.instance)?.faultList().map(faultKey) ?? [],
-        });
-        // garp_extra_if: the first extra GARP one interval after becoming MASTER
-        if (a.to === "MASTER") this.extraGarpAt.set(a.instance, this.now() + this.extraGarpMs(a.instance));
-        for (const line of transitionLines(a))
-          this.log.info(
-            { instance: a.instance, event: "transition", from: a.from, to: a.to, reason: a.reason, why },
-            line,
-          );
+      case "transition":
+        this.transition(a);
         return;
-      }
       case "priority":
         this.opts.onEvent?.({ event: "priority", at: Date.now(), instance: a.instance, from: a.from, to: a.to });
         this.log.info(
@@ -1837,6 +1820,67 @@ export class VrrpDriver {
         this.opts.onInstanceEvent?.(a.instance, "MASTER_RX_LOWER_PRI", a.ours);
         return;
       }
+    }
+  }
+
+  /**
+   * keepalived's order on becoming MASTER (vrrp.c vrrp_state_master_tx → _become_master):
+   * the advert, the log lines, the addresses, then send_instance_notifies (scripts, SNMP
+   * traps, D-Bus signals) and the LVS sync daemon. So the lines are written here, and the
+   * event (the control socket's subscribers, SNMP, D-Bus, lvs_sync_daemon: the daemon's
+   * onEvent) waits for the instance's add-vips (pump); `why` is built when first read:
+   * a console log line has no use for it, a JSON one and the event have (issue 20: this
+   * runs once per failover, cold, before the netlink request).
+   */
+  private transition(a: Extract<Action, { type: "transition" }>): void {
+    const at = Date.now();
+    let why: string | undefined;
+    const whyOf = () => {
+      why ??= describeCause(a.cause);
+      return why;
+    };
+    const counts = this.transitions.get(a.instance) ?? new Map<string, number>();
+    this.transitions.set(a.instance, counts);
+    counts.set(`${a.to} ${a.reason}`, (counts.get(`${a.to} ${a.reason}`) ?? 0) + 1);
+    // garp_extra_if: the first extra GARP one interval after becoming MASTER
+    if (a.to === "MASTER") this.extraGarpAt.set(a.instance, this.now() + this.extraGarpMs(a.instance));
+    for (const line of transitionLines(a))
+      this.log.info(
+        {
+          instance: a.instance,
+          event: "transition",
+          from: a.from,
+          to: a.to,
+          reason: a.reason,
+          get why() {
+            return whyOf();
+          },
+        },
+        line,
+      );
+    this.heldEvent = () =>
+      this.opts.onEvent?.({
+        event: "transition",
+        at,
+        instance: a.instance,
+        from: a.from,
+        to: a.to,
+        reason: a.reason,
+        why: whyOf(),
+        // status' faults after the change, so a subscriber needs no status poll for them
+        faults: this.router.instances.get(a.instance)?.faultList().map(faultKey) ?? [],
+      });
+  }
+
+  /** The held transition event (transition), once its instance's addresses are in. */
+  private releaseEvent(): void {
+    const emit = this.heldEvent;
+    if (!emit) return;
+    this.heldEvent = undefined;
+    try {
+      emit();
+    } catch (e) {
+      this.internalError("a transition event", e);
     }
   }
 
