@@ -20,7 +20,8 @@
  * run weighs on both builds alike. Medians at the end.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { Lab, Proc, instance, sh } from "../../test/netns/harness";
+import { Lab, sh } from "../../test/netns/harness";
+import { HZ, cpuTicks, loadAvg, nsPids, startSteady } from "../lib/steady-lab";
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -42,29 +43,6 @@ const THREADS = process.argv.includes("--threads");
 const STRACE_S = arg("strace", 0);
 const logAt = process.argv.indexOf("--log");
 const LOG = logAt > 0 ? process.argv[logAt + 1] : undefined;
-const PER_SEGMENT = 250;
-const HZ = Number(sh(["getconf", "CLK_TCK"]).trim()) || 100;
-
-function nsPids(lab: Lab, host: string): number[] {
-  return sh(["ip", "netns", "pids", lab.ns(host)])
-    .split("\n")
-    .filter((x) => /^\d+$/.test(x))
-    .map(Number);
-}
-
-function ticks(pids: number[]): number {
-  let t = 0;
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
-      t += Number(rest[11]) + Number(rest[12]);
-    } catch {
-      // gone
-    }
-  }
-  return t;
-}
 
 /** nanoseconds on CPU per thread name ("keel", "JITWorker", "HeapHelper", …), summed over `pids` */
 function threadNs(pids: number[]): Map<string, number> {
@@ -111,110 +89,26 @@ function rawDrops(lab: Lab, host: string): number {
     .reduce((n, l) => n + (Number(l.trim().split(/\s+/).at(-1)) || 0), 0);
 }
 
-const load = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0];
-
-function conf(p: number): string {
-  return (
-    "global_defs {\n  router_id bench\n}\n" +
-    Array.from({ length: N }, (_, i) => {
-      const seg = Math.floor(i / PER_SEGMENT);
-      return instance({
-        name: `VI_${i + 1}`,
-        vrid: (i % PER_SEGMENT) + 1,
-        priority: p,
-        version: 3,
-        vips: [`10.98.${seg}.${(i % PER_SEGMENT) + 1}/32`],
-      }).replace("interface eth0", `interface ${seg === 0 ? "eth0" : `s${seg}`}`);
-    }).join("")
-  );
-}
-
-function start(lab: Lab, bin: string, host: string, text: string): Proc {
-  const path = lab.file(`${host}.conf`, text);
-  const tmp = `${lab.dir}/${host}`;
-  sh(["mkdir", "-p", tmp]);
-  const proc = Bun.spawn(
-    [
-      "ip",
-      "netns",
-      "exec",
-      lab.ns(host),
-      bin,
-      "-n",
-      "-l",
-      "-D",
-      "-G",
-      "-f",
-      path,
-      "-p",
-      `${tmp}/keel.pid`,
-      "-r",
-      `${tmp}/keel-vrrp.pid`,
-      "-c",
-      `${tmp}/keel-checkers.pid`,
-      "-b",
-      `${tmp}/keel-bfd.pid`,
-      "--control-socket",
-      `${tmp}/keel.sock`,
-    ],
-    {
-      env: {
-        ...process.env,
-        TMPDIR: tmp,
-        ...(PROF
-          ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROF} --cpu-prof-name=${host}-${Date.now()}.cpuprofile` }
-          : {}),
-      },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  );
-  const p = new Proc(host, proc);
-  lab.procs.push(p);
-  return p;
-}
-
 async function one(bin: string): Promise<{ master: number; backup: number; load: string; flaps: number }> {
   const lab = Lab.create(["h1", "h2"]);
   try {
-    for (let k = 1; k < Math.ceil(N / PER_SEGMENT); k++) {
-      sh([
-        "ip",
-        "-n",
-        lab.ns("h1"),
-        "link",
-        "add",
-        `s${k}`,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        `s${k}`,
-        "netns",
-        lab.ns("h2"),
-      ]);
-      for (const [h, oct] of [
-        ["h1", 11],
-        ["h2", 12],
-      ] as const) {
-        sh(["ip", "-n", lab.ns(h), "addr", "add", `10.97.${k}.${oct}/24`, "dev", `s${k}`]);
-        sh(["ip", "-n", lab.ns(h), "link", "set", `s${k}`, "up"]);
-      }
-    }
-    const b = start(lab, bin, "h2", conf(100));
-    await b.waitFor(new RegExp(`\\(VI_${N}\\) Entering BACKUP STATE`), 60_000);
-    const m = start(lab, bin, "h1", conf(150));
-    await m.waitFor(new RegExp(`\\(VI_${N}\\) Entering MASTER STATE`), 60_000);
+    const { master: m, backup: b } = await startSteady(lab, N, (host, text) =>
+      lab.keel(host, text, [], {
+        binary: bin,
+        env: PROF
+          ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROF} --cpu-prof-name=${host}-${Date.now()}.cpuprofile` }
+          : {},
+      }),
+    );
     await Bun.sleep(SETTLE_S * 1000);
     const pm = nsPids(lab, "h1");
     const pb = nsPids(lab, "h2");
     const from = [m.lines.length, b.lines.length];
     const drops = [rawDrops(lab, "h1"), rawDrops(lab, "h2")];
-    const before = [ticks(pm), ticks(pb)];
+    const before = [cpuTicks(pm), cpuTicks(pb)];
     const thBefore = THREADS ? [threadNs(pm), threadNs(pb)] : [];
     await Bun.sleep(CPU_S * 1000);
-    const after = [ticks(pm), ticks(pb)];
+    const after = [cpuTicks(pm), cpuTicks(pb)];
     if (THREADS) {
       const thAfter = [threadNs(pm), threadNs(pb)];
       console.log(`    threads, master: ${threadLine(thBefore[0]!, thAfter[0]!)}`);
@@ -253,7 +147,7 @@ async function one(bin: string): Promise<{ master: number; backup: number; load:
           `${LOG}/${p.host}-${Date.now()}.log`,
           p.lines.map((l) => `${l.t.toFixed(0)} ${l.text}`).join("\n"),
         );
-    return { master: pct(0), backup: pct(1), load: load() ?? "?", flaps };
+    return { master: pct(0), backup: pct(1), load: loadAvg().split(" ")[0] ?? "?", flaps };
   } finally {
     lab.destroy();
   }
