@@ -4,11 +4,20 @@
  * a backup at priority 100 on h2 and a master at 150 on h1, and the CPU and RSS of every
  * process in a host's namespace read from /proc. Root only (network namespaces).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { type Lab, type Proc, instance, sh } from "../../test/netns/harness";
 
 /** VRIDs per segment (1..250 of 255): a VRID is unique per interface and family */
 export const PER_SEGMENT = 250;
+
+/**
+ * Seconds between both daemons reaching their states and the steady CPU window, the same
+ * for keel and keepalived. Bun's JIT compiles for a long while after the start (measured by
+ * bench/vs-keepalived/warmup.ts at 200 instances: bench/RESULTS.md "The steady CPU
+ * window's warm-up"); keepalived's CPU is flat from the first slice, so waiting costs it
+ * nothing, and the window then measures keel's steady state, not its JIT.
+ */
+export const WARMUP_S = 60;
 
 /** clock ticks per second, the unit of utime and stime in /proc/PID/stat */
 export const HZ = Number(sh(["getconf", "CLK_TCK"]).trim()) || 100;
@@ -99,6 +108,48 @@ export function cpuTicks(pids: number[]): number {
     }
   }
   return t;
+}
+
+/** A thread's name ("JS" for the process's own, "JITWorker", "HeapHelper", …) and its CPU so far, ns. */
+export interface ThreadTime {
+  name: string;
+  ns: number;
+}
+
+/** Every thread of `pids` by "pid/tid", from /proc/PID/task/TID/schedstat. */
+export function threadTimes(pids: number[]): Map<string, ThreadTime> {
+  const out = new Map<string, ThreadTime>();
+  for (const pid of pids) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        // the JS thread is the one whose id is the process's; others named like the
+        // process are the allocator's scavenger
+        const name = tid === String(pid) ? "JS" : readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
+        const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+        out.set(`${pid}/${tid}`, { name, ns });
+      } catch {
+        // gone
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * ns on CPU per thread name between two threadTimes samples. Thread by thread: JSC's JIT
+ * workers exit when idle and new ones start, so totals by name can go down. A thread
+ * born in between counts from 0; one gone by `b` loses its last stretch (an undercount).
+ */
+export function threadDelta(a: Map<string, ThreadTime>, b: Map<string, ThreadTime>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [id, t] of b) out.set(t.name, (out.get(t.name) ?? 0) + t.ns - (a.get(id)?.ns ?? 0));
+  return out;
 }
 
 /** the sum of VmRSS of `pids`, in MB */

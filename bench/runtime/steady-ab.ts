@@ -7,8 +7,8 @@
  * average is printed beside each pair, since this machine is shared.
  *
  *   node_modules/.bin/bun bench/runtime/steady-ab.ts --bins A,B [--instances N] [--rounds R] [--cpu-seconds S]
- *       [--settle S]   (seconds between both states reached and the CPU window; default 2, as
- *                      run.ts: the JIT still compiles for ~30 s after start, see RESULTS.md)
+ *       [--settle S]   (seconds between both states reached and the CPU window; default
+ *                      WARMUP_S of bench/lib/steady-lab.ts, as run.ts: the JIT compiles before that)
  *       [--threads]    (also each thread's CPU, from /proc/PID/task/TID/schedstat, by thread name)
  *       [--strace S]   (after the CPU window, `strace -c -f` of each daemon for S seconds: system calls per advert)
  *       [--log DIR]    (each daemon's output, with the time it arrived, into DIR/<host>-<ms>.log: JSC's reports)
@@ -19,9 +19,9 @@
  * Each round runs A then B, the next B then A, so a load that rises or falls over the
  * run weighs on both builds alike. Medians at the end.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { Lab, sh } from "../../test/netns/harness";
-import { HZ, cpuTicks, loadAvg, nsPids, startSteady } from "../lib/steady-lab";
+import { writeFileSync } from "node:fs";
+import { Lab } from "../../test/netns/harness";
+import { HZ, WARMUP_S, cpuTicks, loadAvg, nsPids, startSteady, threadDelta, threadTimes } from "../lib/steady-lab";
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,7 +36,7 @@ if (BINS.length < 1) {
 const N = arg("instances", 200);
 const ROUNDS = arg("rounds", 3);
 const CPU_S = arg("cpu-seconds", 30);
-const SETTLE_S = arg("settle", 2);
+const SETTLE_S = arg("settle", WARMUP_S);
 const profAt = process.argv.indexOf("--prof");
 const PROF = profAt > 0 ? process.argv[profAt + 1] : undefined;
 const THREADS = process.argv.includes("--threads");
@@ -44,36 +44,9 @@ const STRACE_S = arg("strace", 0);
 const logAt = process.argv.indexOf("--log");
 const LOG = logAt > 0 ? process.argv[logAt + 1] : undefined;
 
-/** nanoseconds on CPU per thread name ("keel", "JITWorker", "HeapHelper", …), summed over `pids` */
-function threadNs(pids: number[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const pid of pids) {
-    let tids: string[] = [];
-    try {
-      tids = sh(["ls", `/proc/${pid}/task`])
-        .split("\n")
-        .filter(Boolean);
-    } catch {
-      continue;
-    }
-    for (const tid of tids) {
-      try {
-        // the JS thread is the one whose id is the process's; others named like the
-        // process are the allocator's scavenger
-        const comm = tid === String(pid) ? "JS" : readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
-        const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-        out.set(comm, (out.get(comm) ?? 0) + ns);
-      } catch {
-        // gone
-      }
-    }
-  }
-  return out;
-}
-
-function threadLine(a: Map<string, number>, b: Map<string, number>): string {
-  return [...b]
-    .map(([k, v]) => [k, ((v - (a.get(k) ?? 0)) / 1e9 / CPU_S) * 100] as const)
+function threadLine(delta: Map<string, number>): string {
+  return [...delta]
+    .map(([k, v]) => [k, (v / 1e9 / CPU_S) * 100] as const)
     .filter(([, p]) => p >= 0.01)
     .sort((x, y) => y[1] - x[1])
     .map(([k, p]) => `${k} ${p.toFixed(2)}`)
@@ -106,13 +79,12 @@ async function one(bin: string): Promise<{ master: number; backup: number; load:
     const from = [m.lines.length, b.lines.length];
     const drops = [rawDrops(lab, "h1"), rawDrops(lab, "h2")];
     const before = [cpuTicks(pm), cpuTicks(pb)];
-    const thBefore = THREADS ? [threadNs(pm), threadNs(pb)] : [];
+    const thBefore = THREADS ? [threadTimes(pm), threadTimes(pb)] : [];
     await Bun.sleep(CPU_S * 1000);
     const after = [cpuTicks(pm), cpuTicks(pb)];
     if (THREADS) {
-      const thAfter = [threadNs(pm), threadNs(pb)];
-      console.log(`    threads, master: ${threadLine(thBefore[0]!, thAfter[0]!)}`);
-      console.log(`    threads, backup: ${threadLine(thBefore[1]!, thAfter[1]!)}`);
+      console.log(`    threads, master: ${threadLine(threadDelta(thBefore[0]!, threadTimes(pm)))}`);
+      console.log(`    threads, backup: ${threadLine(threadDelta(thBefore[1]!, threadTimes(pb)))}`);
     }
     const pct = (i: number) => ((after[i]! - before[i]!) / HZ / CPU_S) * 100;
     // a starved daemon misses adverts and flaps (seen at load 30+): its CPU is then the

@@ -10,7 +10,10 @@
  *  - graceful handover: SIGTERM the master → the VIP on the backup;
  *  - steady state: CPU (% of one core, every process of the daemon in the host) and RSS
  *    (sum of VmRSS) for 1, 200 and 1,000 instances at advert_int 1, master and backup
- *    (past 250 instances the hosts get more segments: a VRID is unique per interface);
+ *    (past 250 instances the hosts get more segments: a VRID is unique per interface),
+ *    the CPU over --cpu-seconds from --warmup seconds after both reached their states
+ *    (default WARMUP_S of bench/lib/steady-lab.ts: Bun's JIT still compiles before that;
+ *    the same wait for keepalived);
  *  - startup: exec → the first advert on the wire (an address owner advertises at once),
  *    and exec → exit of `--version` (the floor every `keel -t`, `keel status` pays);
  *  - advert send jitter at 100 ms adverts, 10 instances: bench/check/advert-jitter.ts run
@@ -20,7 +23,7 @@
  *
  * Prints a table with ratios keel / keepalived (lower is better for keel).
  *
- *   node_modules/.bin/bun bench/vs-keepalived/run.ts [--rounds N] [--cpu-seconds S] [--jitter-seconds S]
+ *   node_modules/.bin/bun bench/vs-keepalived/run.ts [--rounds N] [--cpu-seconds S] [--warmup S] [--jitter-seconds S]
  *       [--only PART[,PART]]      PART: failover, steady, startup, jitter, vips
  *
  * `--only startup` runs the start-up rows alone (a minute instead of ~15): the ones a
@@ -28,7 +31,7 @@
  */
 import { join } from "node:path";
 import { KEEL, Lab, type Proc, ensureKeel, instance } from "../../test/netns/harness";
-import { HZ, cpuTicks, loadAvg, nsPids, rssMb, startSteady } from "../lib/steady-lab";
+import { HZ, WARMUP_S, cpuTicks, loadAvg, nsPids, rssMb, startSteady } from "../lib/steady-lab";
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,6 +39,7 @@ const arg = (name: string, d: number) => {
 };
 const ROUNDS = arg("rounds", 10);
 const CPU_S = arg("cpu-seconds", 30);
+const WARMUP = arg("warmup", WARMUP_S);
 const JITTER_S = arg("jitter-seconds", 20);
 const PARTS = ["failover", "steady", "startup", "jitter", "vips"] as const;
 type Part = (typeof PARTS)[number];
@@ -139,7 +143,7 @@ async function steady(
   const lab = Lab.create(["h1", "h2"]);
   try {
     await startSteady(lab, n, (host, conf) => launch(lab, kind, host, conf));
-    await Bun.sleep(2_000);
+    await Bun.sleep(WARMUP * 1000);
     const pm = nsPids(lab, "h1");
     const pb = nsPids(lab, "h2");
     const before = [cpuTicks(pm), cpuTicks(pb)];
@@ -228,7 +232,7 @@ if (process.getuid?.() !== 0) {
 ensureKeel();
 const ka = Bun.spawnSync(["keepalived", "--version"]).stderr.toString().split("\n")[0];
 console.log(
-  `keel vs ${ka}, ${new Date().toISOString()}, ${ROUNDS} rounds, CPU over ${CPU_S} s, parts: ${only.join(", ")}`,
+  `keel vs ${ka}, ${new Date().toISOString()}, ${ROUNDS} rounds, CPU over ${CPU_S} s after a ${WARMUP} s warm-up (both daemons), parts: ${only.join(", ")}`,
 );
 console.log(`load average at the start: ${loadAvg()}`);
 
