@@ -128,7 +128,9 @@ async function one(bin: string): Promise<{ master: number; backup: number; load:
 const results = new Map<string, { master: number[]; backup: number[] }>(
   BINS.map((b) => [b, { master: [], backup: [] }]),
 );
-console.log(`${N} instances, CPU over ${CPU_S} s from ${SETTLE_S} s after start (% of a core), master / backup:`);
+console.log(
+  `${N} instances, CPU over ${CPU_S} s after a ${SETTLE_S} s warm-up from both reaching their states (% of a core), master / backup:`,
+);
 for (let r = 0; r < ROUNDS; r++) {
   const order = r % 2 === 0 ? BINS : [...BINS].reverse();
   for (const bin of order) {
