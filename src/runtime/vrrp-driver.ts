@@ -15,6 +15,8 @@
  * retries and why, and `wantReconcile()` for when it runs.
  */
 import type { RouteGroups } from "../../native-bindings/netlink";
+// libc, not node:fs: the driver is on the start path (DESIGN.md rule 6)
+import { readTextFile } from "../../native-bindings/file";
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { Route, Rule, VirtualAddress, VrrpInstance } from "../config/vrrp/model";
@@ -60,9 +62,6 @@ import { vmacName } from "./vmac-name";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionLines } from "./words";
 import { type Explanation, describeCause, explain, localTime } from "../vrrp/explain";
-
-// libc, not node:fs: the driver is on the start path (DESIGN.md rule 6)
-import { readTextFile } from "../../native-bindings/file";
 
 /** An auth_hmac `file:` key's text (keepalived vrrp_auth_hmac_read_key_file); undefined: unreadable. */
 function readKeyFile(path: string): string | undefined {
