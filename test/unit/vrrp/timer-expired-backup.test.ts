@@ -178,13 +178,7 @@ describe("timer_expired_backup in a sync group (keepalived 2.4.3 moves the insta
     const text =
       `global_defs {\nvrrp_version 3\n}\n${inst("VI_1", 7, "timer_expired_backup")}${inst("VI_2", 8, "")}` +
       "vrrp_sync_group G {\ngroup {\nVI_1\nVI_2\n}\n}\n";
-    const r = parseConf("/k.conf", {
-      source: memorySource({ "/k.conf": text }),
-      host: { interfaceExists: () => true },
-      configId: "x",
-    });
-    expect(r.diagnostics.errorCount).toBe(0);
-    return new VrrpRouter(r.config, { interfaceAddress: () => US });
+    return routerOf(text);
   }
 
   test("the late member goes to BACKUP; the other stays MASTER; no group notify; the group stays MASTER", () => {
