@@ -60,7 +60,7 @@ import { memberShare } from "./rx-bufs";
 import { type VipPlacement, placeVips, vipKey, vmacMac } from "./vmac-addr";
 import { vmacName } from "./vmac-name";
 import { RxErrorEvents } from "./rx-error-events";
-import { transitionLines } from "./words";
+import { transitionDetailLines, transitionLines } from "./words";
 import { type Explanation, describeCause, explain, localTime } from "../vrrp/explain";
 
 /** An auth_hmac `file:` key's text (keepalived vrrp_auth_hmac_read_key_file); undefined: unreadable. */
@@ -1843,20 +1843,18 @@ export class VrrpDriver {
     counts.set(`${a.to} ${a.reason}`, (counts.get(`${a.to} ${a.reason}`) ?? 0) + 1);
     // garp_extra_if: the first extra GARP one interval after becoming MASTER
     if (a.to === "MASTER") this.extraGarpAt.set(a.instance, this.now() + this.extraGarpMs(a.instance));
-    for (const line of transitionLines(a))
-      this.log.info(
-        {
-          instance: a.instance,
-          event: "transition",
-          from: a.from,
-          to: a.to,
-          reason: a.reason,
-          get why() {
-            return whyOf();
-          },
-        },
-        line,
-      );
+    const fields = {
+      instance: a.instance,
+      event: "transition",
+      from: a.from,
+      to: a.to,
+      reason: a.reason,
+      get why() {
+        return whyOf();
+      },
+    };
+    for (const line of transitionDetailLines(a)) this.log.debug(fields, line);
+    for (const line of transitionLines(a)) this.log.info(fields, line);
     this.heldEvent = () =>
       this.opts.onEvent?.({
         event: "transition",
