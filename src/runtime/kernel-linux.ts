@@ -12,7 +12,6 @@ import {
   type AddressSpec,
   NetlinkError,
   type RcvBuf,
-  type RouteGroups,
   type RouteSpec,
   type RuleSpec,
   Rtnl,
@@ -33,6 +32,7 @@ import {
   type KernelResult,
   type Link,
   type VrrpChannel,
+  type WatchOptions,
   attempt,
   attemptEffect,
   kernelError,
@@ -135,6 +135,8 @@ function addrOf(a: IfAddress): IfAddress {
 export class LinuxKernel implements Kernel {
   private readonly rtnl: Rtnl;
   private readonly garps = new Map<string, GarpSender>();
+  /** the watches' netlink monitors, for readEvents */
+  private readonly monitors = new Set<{ drain(): void; close(): void }>();
 
   constructor(private readonly o: LinuxKernelOptions = {}) {
     this.rtnl = Rtnl.open(o.cmd);
@@ -338,7 +340,7 @@ export class LinuxKernel implements Kernel {
     });
   }
 
-  watch(onEvent: (e: KernelEvent) => void, o: { routes?: RouteGroups } = {}): KernelResult<() => void> {
+  watch(onEvent: (e: KernelEvent) => void, o: WatchOptions = {}): KernelResult<() => void> {
     return attempt("watch", () => {
       const w = watchRtnl(
         (e) => {
@@ -349,8 +351,16 @@ export class LinuxKernel implements Kernel {
         this.o.monitor,
         { ...o, ownPort: this.rtnl.portId },
       );
-      return () => attemptEffect("watch-close", () => w.close());
+      this.monitors.add(w);
+      return () => {
+        this.monitors.delete(w);
+        return attemptEffect("watch-close", () => w.close());
+      };
     });
+  }
+
+  readEvents(): void {
+    for (const m of [...this.monitors]) m.drain();
   }
 
   close(): void {
