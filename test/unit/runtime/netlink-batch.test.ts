@@ -55,7 +55,10 @@ class QueuedKernel implements Kernel {
 
   watch(onEvent: (e: KernelEvent) => void, o?: WatchOptions) {
     this.watcher = { onEvent, o };
-    return { ok: true as const, value: () => void (this.watcher = undefined) };
+    const stop = () => {
+      this.watcher = undefined;
+    };
+    return { ok: true as const, value: stop };
   }
 
   readEvents(): void {
