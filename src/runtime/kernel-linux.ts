@@ -359,8 +359,10 @@ export class LinuxKernel implements Kernel {
     });
   }
 
-  readEvents(): void {
-    for (const m of [...this.monitors]) m.drain();
+  readEvents(): KernelError | undefined {
+    return attemptEffect("read-events", () => {
+      for (const m of [...this.monitors]) m.drain();
+    });
   }
 
   close(): void {

@@ -164,11 +164,7 @@ export function guardKernel(k: Kernel): Kernel {
     ...(k.readEvents
       ? {
           readEvents: () =>
-            settle(
-              "read-events",
-              () => (k.readEvents as NonNullable<Kernel["readEvents"]>).call(k),
-              () => undefined,
-            ),
+            settle("read-events", () => (k.readEvents as NonNullable<Kernel["readEvents"]>).call(k), same),
         }
       : {}),
     close: () =>
@@ -265,10 +261,11 @@ export interface Kernel {
   watch(onEvent: (e: KernelEvent) => void, o?: WatchOptions): KernelResult<() => void>;
   /**
    * Deliver now the notifications already queued (then `onIdle`), so a table built from
-   * them includes every change the kernel acknowledged so far. Optional: the simulated
-   * kernels have none (and no `onIdle`).
+   * them includes every change the kernel acknowledged so far; a receive that failed
+   * comes back (events may be lost). Optional: the simulated kernels have none (and no
+   * `onIdle`).
    */
-  readEvents?(): void;
+  readEvents?(): KernelError | undefined;
   /** never fails */
   close(): void;
 }

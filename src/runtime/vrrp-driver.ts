@@ -1645,7 +1645,12 @@ export class VrrpDriver {
     // the table as the kernel has it now: the notifications of the VIPs this daemon just
     // added or removed are queued before the kernel's ACK, and a VIP added but not yet
     // reported would be "restored" (addMissing), one removed but still listed removed again
-    this.kernel.readEvents?.();
+    const err = this.kernel.readEvents?.();
+    if (err) {
+      // events may be lost: the next pass reads the tables again (resync)
+      this.tablesStale = true;
+      this.failed(err, "watch", "cannot read netlink events; reading the tables again");
+    }
     // one set per pass: it runs every second over what may be thousands of VIPs
     const present = new Set(this.addrs.map(addrKey));
     if (!this.tablesStale) this.collectStrays(present);

@@ -64,7 +64,7 @@ class QueuedKernel implements Kernel {
     return { ok: true as const, value: stop };
   }
 
-  readEvents(): void {
+  readEvents(): undefined {
     const w = this.watcher;
     if (!w || this.reading) return;
     this.reading = true;
@@ -75,6 +75,7 @@ class QueuedKernel implements Kernel {
       this.reading = false;
     }
     if (n > 0) w.o?.onIdle?.();
+    return undefined;
   }
 
   /** the monitor's SIGIO */
