@@ -1430,8 +1430,8 @@ export class VrrpDriver {
           this.restoreDirty = false;
           this.restoreVips();
         }
-        // restoreVips read the queue: events of this pass's transitions set addrsDirty again
-        if (!this.kernel.readEvents) break;
+        // events of this pass's own changes (read by restoreVips, or delivered at once by
+        // a kernel without readEvents) set addrsDirty again: another pass
       }
     } finally {
       this.settlingAddrs = false;
