@@ -14,7 +14,6 @@ import {
   NetlinkError,
   type NexthopSpec,
   type RcvBuf,
-  type RouteGroups,
   type RouteSpec,
   type RuleSpec,
   Rtnl,
@@ -37,6 +36,7 @@ import {
   type Link,
   type VipTarget,
   type VrrpChannel,
+  type WatchOptions,
   attempt,
   attemptEffect,
   kernelError,
@@ -181,6 +181,8 @@ function addrOf(a: IfAddress): IfAddress {
 export class LinuxKernel implements Kernel {
   private readonly rtnl: Rtnl;
   private readonly garps = new Map<string, GarpSender>();
+  /** the watches' netlink monitors, for readEvents */
+  private readonly monitors = new Set<{ drain(): void; close(): void }>();
 
   constructor(private readonly o: LinuxKernelOptions = {}) {
     this.rtnl = Rtnl.open(o.cmd);
@@ -392,7 +394,7 @@ export class LinuxKernel implements Kernel {
     });
   }
 
-  watch(onEvent: (e: KernelEvent) => void, o: { routes?: RouteGroups } = {}): KernelResult<() => void> {
+  watch(onEvent: (e: KernelEvent) => void, o: WatchOptions = {}): KernelResult<() => void> {
     return attempt("watch", () => {
       const w = watchRtnl(
         (e) => {
@@ -403,7 +405,17 @@ export class LinuxKernel implements Kernel {
         this.o.monitor,
         { ...o, ownPort: this.rtnl.portId },
       );
-      return () => attemptEffect("watch-close", () => w.close());
+      this.monitors.add(w);
+      return () => {
+        this.monitors.delete(w);
+        return attemptEffect("watch-close", () => w.close());
+      };
+    });
+  }
+
+  readEvents(): KernelError | undefined {
+    return attemptEffect("read-events", () => {
+      for (const m of [...this.monitors]) m.drain();
     });
   }
 

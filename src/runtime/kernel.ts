@@ -161,6 +161,12 @@ export function guardKernel(k: Kernel): Kernel {
         }
       : {}),
     watch: (onEvent, o) => settle("watch", () => k.watch(onEvent, o), failed),
+    ...(k.readEvents
+      ? {
+          readEvents: () =>
+            settle("read-events", () => (k.readEvents as NonNullable<Kernel["readEvents"]>).call(k), same),
+        }
+      : {}),
     close: () =>
       settle(
         "close",
@@ -214,6 +220,11 @@ export type KernelEvent =
 
 export type { RouteInfo, RuleInfo };
 
+export interface WatchOptions {
+  routes?: RouteGroups;
+  onIdle?: () => void;
+}
+
 /** use_ipvlan's type (IFLA_IPVLAN_FLAGS) */
 export type IpvlanType = "bridge" | "private" | "vepa";
 
@@ -253,8 +264,19 @@ export interface Kernel {
    * given (the value before comes back). Optional: a kernel without it has no such settings.
    */
   ipv4Conf?(ifname: string, key: string, value?: number): KernelResult<number>;
-  /** netlink link/address notifications until the returned function is called */
-  watch(onEvent: (e: KernelEvent) => void, o?: { routes?: RouteGroups }): KernelResult<() => void>;
+  /**
+   * netlink link/address notifications until the returned function is called. `onIdle`
+   * follows the events of one read, once none is left queued (only a kernel with
+   * `readEvents` calls it; the simulated ones deliver each event on its own).
+   */
+  watch(onEvent: (e: KernelEvent) => void, o?: WatchOptions): KernelResult<() => void>;
+  /**
+   * Deliver now the notifications already queued (then `onIdle`), so a table built from
+   * them includes every change the kernel acknowledged so far; a receive that failed
+   * comes back (events may be lost). Optional: the simulated kernels have none (and no
+   * `onIdle`).
+   */
+  readEvents?(): KernelError | undefined;
   /** never fails */
   close(): void;
 }

@@ -314,6 +314,10 @@ export class VrrpDriver {
   private watchedGroups: RouteGroups | undefined;
   /** the link or address table could not be read, or netlink lost events: read again */
   private tablesStale = false;
+  /** address events read since the last settleAddrs (sources to check; VIPs too) */
+  private addrsDirty = false;
+  private restoreDirty = false;
+  private settlingAddrs = false;
   /** start() found the kernel's tables unreadable: the engine starts once they are read */
   private deferredStart = false;
   /** the last source (or why none) logged per instance: refreshSources logs changes only */
@@ -1239,7 +1243,7 @@ export class VrrpDriver {
         this.wantReconcile();
         this.guard("a netlink event", () => this.onKernelEvent(e));
       },
-      { routes: groups },
+      { routes: groups, onIdle: () => this.stopped || this.guard("the netlink events read", () => this.settleAddrs()) },
     );
     if (w.ok) {
       this.unwatch = w.value;
@@ -1387,15 +1391,52 @@ export class VrrpDriver {
       if (before) this.addrs[i] = a;
       else this.addrs.push(a);
       logDad(this.log, before, a, this.linksByIndex.get(a.ifindex)?.name);
-      this.sourcesChanged();
       // a VIP of ours that was being removed came back (a late event, someone's `ip addr add`)
-      if (this.releasing.size > 0) this.restoreVips();
+      this.addrsChanged(this.releasing.size > 0);
       return;
     }
     this.addrs = this.addrs.filter((x) => !sameAddr(x, a));
     this.restoreStaticAddress(a);
-    this.sourcesChanged();
-    this.restoreVips();
+    this.addrsChanged(true);
+  }
+
+  /**
+   * The address table changed: the instances' sources and the VIPs follow it, once per
+   * batch of events when the kernel says where a batch ends (`readEvents`, onIdle:
+   * settleAddrs), else at once. Issue 20: a 1,000-instance backup leaving MASTER read
+   * 1,000 RTM_DELADDR and checked every instance's source and every VIP after each, on a
+   * table that still lacked the RTM_NEWADDRs queued behind them, so it "restored" VIPs
+   * it had just added (10^5 adds a minute); its VRRP sockets overflowed meanwhile and
+   * the instances flapped.
+   */
+  private addrsChanged(restore: boolean): void {
+    this.addrsDirty = true;
+    if (restore) this.restoreDirty = true;
+    if (!this.kernel.readEvents) this.settleAddrs();
+  }
+
+  /**
+   * Sources, then VIPs, against the table read to the end. A pass's own changes (a
+   * source lost: FAULT, its VIPs removed) come back as events: read by restoreVips or
+   * the next wake-up, they make another pass; a few passes settle any real sequence.
+   */
+  private settleAddrs(): void {
+    if (this.settlingAddrs) return; // the running pass sees these events too
+    this.settlingAddrs = true;
+    try {
+      for (let pass = 0; this.addrsDirty && pass < 8; pass++) {
+        this.addrsDirty = false;
+        this.sourcesChanged();
+        if (this.restoreDirty) {
+          this.restoreDirty = false;
+          this.restoreVips();
+        }
+        // events of this pass's own changes (read by restoreVips, or delivered at once by
+        // a kernel without readEvents) set addrsDirty again: another pass
+      }
+    } finally {
+      this.settlingAddrs = false;
+    }
   }
 
   /**
@@ -1602,6 +1643,15 @@ export class VrrpDriver {
    * keel owns its configured VIPs, as keepalived's start-up "removing protocol VIPs" says).
    */
   private restoreVips(): void {
+    // the table as the kernel has it now: the notifications of the VIPs this daemon just
+    // added or removed are queued before the kernel's ACK, and a VIP added but not yet
+    // reported would be "restored" (addMissing), one removed but still listed removed again
+    const err = this.kernel.readEvents?.();
+    if (err) {
+      // events may be lost: the next pass reads the tables again (resync)
+      this.tablesStale = true;
+      this.failed(err, "watch", "cannot read netlink events; reading the tables again");
+    }
     // one set per pass: it runs every second over what may be thousands of VIPs
     const present = new Set(this.addrs.map(addrKey));
     if (!this.tablesStale) this.collectStrays(present);
