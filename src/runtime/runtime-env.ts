@@ -9,9 +9,9 @@
  * and allocates anything paid two more wake-ups and a collection per advert; at 200
  * instances the adverts kept it ticking at 60 collections a second (bench/RESULTS.md
  * "Idle wake-ups", issue 20). Bun 1.4.5, the pinned runtime, still pays for the timer:
- * one instance's master without it 0.36% of a core and 32.6 system calls a second, with
- * it 0.23% and 23.8 (bench/RESULTS.md "Bun 1.4.5"). Without the timer JavaScriptCore's
- * own allocation-paced collector (GCActivityCallback) still runs.
+ * a master of one VRRP router without it 0.36% of a core and 32.6 system calls a
+ * second, with it 0.23% and 23.8 (bench/RESULTS.md "Bun 1.4.5"). Without the timer
+ * JavaScriptCore's own allocation-paced collector (GCActivityCallback) still runs.
  * A value already in the environment is kept.
  */
 export function runtimeEnv(env: Record<string, string | undefined> = process.env): Record<string, string> {
