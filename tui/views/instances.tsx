@@ -2,7 +2,7 @@
 import type { InstanceStatus } from "../../src/control/protocol";
 import { Text } from "ink";
 import { memo } from "react";
-import { clock, prioText, span, staleLabel, stateColor, stateLabel } from "../format";
+import { age, clock, count, prioText, span, staleLabel, stateColor, stateLabel } from "../format";
 import { holdMark } from "../ops";
 import { instancesPage } from "../frame";
 import type { Model } from "../model";
@@ -52,9 +52,9 @@ function value(id: string, i: InstanceStatus, now: number, stale: boolean): stri
     case "vips":
       return i.vips.join(",") || "-";
     case "in":
-      return i.lastTransition ? span(now - i.lastTransition.at) : "-";
+      return i.lastTransition ? age(now - i.lastTransition.at) : "-";
     case "rxtx":
-      return `${i.advertsReceived}/${i.advertsSent}`;
+      return `${count(i.advertsReceived)}/${count(i.advertsSent)}`;
     case "err":
       return String(i.errors);
     default:
