@@ -6,6 +6,7 @@
 //
 //   bun bench/tui/render.ts [--seconds 10] [--warmup 1.5] [--instances 1000] [--events-per-sec 200] [--columns 200] [--rows 50]
 //                           [--kinds transition,priority,rx-error]   (the events sent, in turn; 0 events/s: idle)
+//                           [--uptime SECONDS]   (the fake daemon has run that long: old states, high counters)
 import { EventEmitter } from "node:events";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
@@ -23,6 +24,7 @@ const instances = opt("--instances", 1000);
 const eventsPerSec = opt("--events-per-sec", 200);
 const columns = opt("--columns", 200);
 const rows = opt("--rows", 50);
+const uptime = opt("--uptime", 0);
 const kindsAt = args.indexOf("--kinds");
 const kinds = kindsAt >= 0 ? (args[kindsAt + 1] ?? "") : "transition,priority,rx-error";
 
@@ -73,6 +75,8 @@ const daemon = Bun.spawn(
     String(eventsPerSec),
     "--kinds",
     kinds,
+    "--uptime",
+    String(uptime),
   ],
   {
     stdout: "pipe",
@@ -144,7 +148,7 @@ daemon.kill();
 await daemon.exited;
 
 console.log(
-  `tui render bench: ${instances} instances, ${eventsPerSec} events/s offered (${kinds}), ${wall.toFixed(1)} s, ${columns}x${rows} terminal`,
+  `tui render bench: ${instances} instances, ${eventsPerSec} events/s offered (${kinds}), ${wall.toFixed(1)} s, ${columns}x${rows} terminal${uptime ? `, daemon up ${uptime} s` : ""}`,
 );
 console.log(`  events applied   ${events} (${(events / wall).toFixed(0)}/s)`);
 const skipped = tui.store.skipped - skipped0;
