@@ -9,7 +9,7 @@
 // arm64 `@oven/bun-linux-aarch64` at the same version, fetched through npm and checked
 // against package-lock.json's integrity (packaging/bun-runtime.ts), cached in dist/.runtime.
 //
-// `keel --version` names the commit, Bun and the architecture: they are compiled in
+// `keel --version` names the version, commit, Bun and the architecture: they are compiled in
 // (`define`, read by src/build-info.ts), so it reads no file and runs no git.
 
 import { existsSync, mkdirSync, rmSync, statSync } from "node:fs";
@@ -90,6 +90,7 @@ async function compile(arch: Arch, outfile: string): Promise<boolean> {
       plugins: [stubReactDevtools],
       // read by src/build-info.ts; `bun src/main.ts` leaves them undefined
       define: {
+        KEEL_BUILD_VERSION: JSON.stringify(version),
         KEEL_BUILD_COMMIT: JSON.stringify(commit),
         KEEL_BUILD_ARCH: JSON.stringify(`linux-${arch}`),
       },
@@ -153,6 +154,8 @@ if (!existsSync(entry)) {
 mkdirSync(outdir, { recursive: true });
 
 const commit = commitId();
+// src/build-info.ts: compiled in, so `keel --version` evaluates no package.json chunk
+const { version } = (await Bun.file(join(root, "package.json")).json()) as { version: string };
 // Build x64 first, arm64 second: an arm64 problem must not cost us the x64 binary.
 let ok = await compile("x64", join(outdir, "keel"));
 if (args.includes("--arm64")) {

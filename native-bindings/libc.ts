@@ -54,6 +54,8 @@ const SYMBOLS = table({
   setrlimit: { args: [i32, ptr], returns: i32 },
   __errno_location: { args: [], returns: ptr },
   strerror: { args: [i32], returns: cstring },
+  // the log's local time (localtime.ts): glibc's tzfile instead of JavaScriptCore's ICU time zone
+  localtime_r: { args: [ptr, ptr], returns: ptr },
   // the start path's file calls (file.ts): one trampoline for all of them instead of one
   // per call (~0.6 ms of CPU each). Variadic in C; glibc's implementation only moves the
   // argument registers, where both targets pass a variadic long anyway.

@@ -16,7 +16,11 @@
  *
  * A watcher may instead stop after a bounded amount of work and return true ("more is
  * queued"): another wake-up follows from setImmediate, after the event loop has run its
- * timers and other I/O, and epoll (level-triggered) names the fd again. Draining until
+ * timers and other I/O, and epoll (level-triggered) names the fd again if data is still
+ * queued. "More" asks for that look, it does not promise a call: a watcher that stopped
+ * at its bound just as the queue emptied is called when new data raises SIGIO, so a
+ * watcher must hand on everything it read before it returns (recv-batch.ts delivers
+ * every datagram of its batch), never hold some back for its next call. Draining until
  * EAGAIN is unbounded under a flood (packets arrive faster than they are handled): the
  * loop never got back to its timers, and a master on the same daemon missed its adverts
  * for seconds. keepalived's vrrp_dispatcher_read bounds its read loop the same way
@@ -118,7 +122,8 @@ export function setNonBlocking(fd: number, async = false): void {
 
 /**
  * Call `onReadable` whenever `fd` may have data (and once now, for anything already
- * queued), and again on the next turn of the event loop while it returns true.
+ * queued), and again on a later turn of the event loop while it returns true and the
+ * fd is still readable (epoll says which).
  * Returns a function that stops watching (it does not close the fd).
  */
 export function watchReadable(fd: number, onReadable: Watcher, o: { writable?: boolean } = {}): () => void {

@@ -32,8 +32,12 @@ let handler: number | undefined;
 let readFd = -1;
 const callbacks = new Map<number, () => void>();
 
-/** A user-space address, not 0 and not MAP_FAILED / SIG_ERR ((void *)-1) */
-const isAddress = (p: number | null): p is number => typeof p === "number" && p > 0 && p < 2 ** 52;
+/**
+ * A user-space address, not 0 and not MAP_FAILED / SIG_ERR ((void *)-1). @types/bun 1.4
+ * types a pointer return as `Pointer | bigint | null`; bun:ffi gives a number for every
+ * user-space address, so a bigint is refused like any other non-address.
+ */
+const isAddress = (p: number | bigint | null): p is number => typeof p === "number" && p > 0 && p < 2 ** 52;
 
 function setup(): void {
   if (handler !== undefined) return;

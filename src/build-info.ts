@@ -1,13 +1,23 @@
 /**
- * What `keel --version` says about the build. build.ts compiles the commit and the target
- * architecture in (Bun.build `define`), so printing them reads no file and runs no git;
- * run from source (`bun src/main.ts`) they are undefined and say so. The Bun version is
- * the runtime's own (Bun.version), the one inside the binary.
+ * What `keel --version` says about the build. build.ts compiles the version, the commit
+ * and the target architecture in (Bun.build `define`), so printing them reads no file and
+ * runs no git; run from source (`bun src/main.ts`) the commit and architecture are
+ * undefined and say so, and the version comes from package.json. The Bun version is the
+ * runtime's own (Bun.version), the one inside the binary.
+ *
+ * Not `import pkg from "../package.json"`: in the split bundle that is a chunk of its own
+ * which `--version` evaluated (the whole package.json as an object): 20 page faults of a
+ * 740 in Bun 1.4.5, 8 in 1.3.14 (bench/RESULTS.md "Start-up and memory: the floor", issue 20).
  */
-import pkg from "../package.json";
-
+declare const KEEL_BUILD_VERSION: string | undefined;
 declare const KEEL_BUILD_COMMIT: string | undefined;
 declare const KEEL_BUILD_ARCH: string | undefined;
+
+/** package.json's version: compiled in, or read when run from source */
+export const buildVersion: string =
+  typeof KEEL_BUILD_VERSION === "string"
+    ? KEEL_BUILD_VERSION
+    : (require("../package.json") as { version: string }).version;
 
 export const buildCommit: string = typeof KEEL_BUILD_COMMIT === "string" ? KEEL_BUILD_COMMIT : "none (run from source)";
 export const buildArch: string =
@@ -20,5 +30,5 @@ export function buildLines(): string {
 
 /** `keel --version`: the first line as keepalived's -v has it, then the build. */
 export function versionText(): string {
-  return `Keel v${pkg.version} (keepalived.conf compatible with Keepalived 2.2.x)\n${buildLines()}`;
+  return `Keel v${buildVersion} (keepalived.conf compatible with Keepalived 2.2.x)\n${buildLines()}`;
 }

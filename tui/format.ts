@@ -9,16 +9,24 @@ import type { Event } from "../src/control/protocol";
  */
 export function fit(s: string, w: number): string {
   if (w <= 0) return "";
+  // a string without surrogates is one code point per UTF-16 unit: no array of its characters
+  // (every cell of every row drawn, issue 20)
+  if (!surrogates.test(s)) {
+    if (s.length > w) return w === 1 ? "~" : `${s.slice(0, w - 1)}~`;
+    return s + " ".repeat(w - s.length);
+  }
   const chars = Array.from(s);
   if (chars.length > w) return w === 1 ? "~" : `${chars.slice(0, w - 1).join("")}~`;
   return s + " ".repeat(w - chars.length);
 }
 
+const surrogates = /[\uD800-\uDFFF]/;
+
 /** Right-aligned `fit`. */
 export function fitRight(s: string, w: number): string {
-  const chars = Array.from(s);
-  if (chars.length >= w) return fit(s, w);
-  return " ".repeat(w - chars.length) + s;
+  const n = surrogates.test(s) ? Array.from(s).length : s.length;
+  if (n >= w) return fit(s, w);
+  return " ".repeat(w - n) + s;
 }
 
 /** "5s", "3m", "2h", "4d" (compact, for columns). */
@@ -29,6 +37,39 @@ export function span(ms: number | undefined): string {
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
   if (s < 86400) return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
   return `${Math.floor(s / 86400)}d${Math.floor((s % 86400) / 3600)}h`;
+}
+
+/**
+ * A table's age of a state: "42s" under a minute, then "17m", "5h07m", "4d3h": its text
+ * changes once a second only in the first minute, as `uptime` and kubectl's AGE do. A
+ * table of 1,000 instances whose every row changed each second redrew every row each
+ * second (issue 20); the detail view keeps the exact span.
+ */
+export function age(ms: number | undefined): string {
+  if (ms === undefined || !Number.isFinite(ms)) return "-";
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  return span(ms);
+}
+
+/**
+ * A counter in at most 5 columns: exact below 10,000, then "12.3k", "123k", "1.2M", "123M",
+ * "1.2G" (cut, never rounded up: the count was reached). At an advert a second its text
+ * changes every second only for the first ~3 hours, then every 100 s, 1,000 s, ...; the
+ * detail view and `keel status` keep the exact count (issue 20).
+ */
+export function count(n: number): string {
+  if (!Number.isFinite(n) || n < 10_000) return String(n);
+  for (const [unit, size] of [
+    ["k", 1e3],
+    ["M", 1e6],
+    ["G", 1e9],
+  ] as const) {
+    if (n < size * 100) return `${Math.floor(n / (size / 10)) / 10}${unit}`;
+    if (n < size * 1000) return `${Math.floor(n / size)}${unit}`;
+  }
+  return `${Math.floor(n / 1e12)}T`;
 }
 
 export function ago(at: number | undefined, now: number): string {

@@ -98,9 +98,16 @@ function split(evs: Ev[], thread: number, netlink: Set<number>, killed: number, 
       }
     }
   }
-  // the last receive call of the thread that returned data before the kill (keepalived's
-  // netlink reads are recvmsg too, but none comes between adverts in a steady backup)
-  const A = mine.filter((e) => e.t < killed && e.kind === "sys_exit" && RECV.has(nr(e)) && ret(e) > 0).at(-1)?.t;
+  // the last receive call of the thread that returned data before the kill, on a socket
+  // other than NETLINK_ROUTE: netlink reads are recvmsg too, and keel's reconcile pass
+  // (an address dump every few seconds) can come after the last advert
+  let A: number | undefined;
+  let enterFd = -1;
+  for (const e of mine) {
+    if (e.t >= killed || e.task !== thread) continue;
+    if (e.kind === "sys_enter") enterFd = fd(e);
+    else if (e.kind === "sys_exit" && RECV.has(nr(e)) && ret(e) > 0 && !netlink.has(enterFd)) A = e.t;
+  }
   if (!E || A === undefined) return undefined;
   const F = mine.find((e) => e.t >= E.t && e.kind === "tracing_mark_write" && e.text.includes("keel fire"))?.t;
   const lines = mine

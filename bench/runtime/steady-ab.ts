@@ -7,8 +7,8 @@
  * average is printed beside each pair, since this machine is shared.
  *
  *   node_modules/.bin/bun bench/runtime/steady-ab.ts --bins A,B [--instances N] [--rounds R] [--cpu-seconds S]
- *       [--settle S]   (seconds between both states reached and the CPU window; default 2, as
- *                      run.ts: the JIT still compiles for ~30 s after start, see RESULTS.md)
+ *       [--settle S]   (seconds between both states reached and the CPU window; default
+ *                      WARMUP_S of bench/lib/steady-lab.ts, as run.ts: the JIT compiles before that)
  *       [--threads]    (also each thread's CPU, from /proc/PID/task/TID/schedstat, by thread name)
  *       [--strace S]   (after the CPU window, `strace -c -f` of each daemon for S seconds: system calls per advert)
  *       [--log DIR]    (each daemon's output, with the time it arrived, into DIR/<host>-<ms>.log: JSC's reports)
@@ -19,8 +19,9 @@
  * Each round runs A then B, the next B then A, so a load that rises or falls over the
  * run weighs on both builds alike. Medians at the end.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { Lab, Proc, instance, sh } from "../../test/netns/harness";
+import { writeFileSync } from "node:fs";
+import { Lab } from "../../test/netns/harness";
+import { HZ, WARMUP_S, cpuTicks, loadAvg, nsPids, startSteady, threadDelta, threadTimes } from "../lib/steady-lab";
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -35,67 +36,17 @@ if (BINS.length < 1) {
 const N = arg("instances", 200);
 const ROUNDS = arg("rounds", 3);
 const CPU_S = arg("cpu-seconds", 30);
-const SETTLE_S = arg("settle", 2);
+const SETTLE_S = arg("settle", WARMUP_S);
 const profAt = process.argv.indexOf("--prof");
 const PROF = profAt > 0 ? process.argv[profAt + 1] : undefined;
 const THREADS = process.argv.includes("--threads");
 const STRACE_S = arg("strace", 0);
 const logAt = process.argv.indexOf("--log");
 const LOG = logAt > 0 ? process.argv[logAt + 1] : undefined;
-const PER_SEGMENT = 250;
-const HZ = Number(sh(["getconf", "CLK_TCK"]).trim()) || 100;
 
-function nsPids(lab: Lab, host: string): number[] {
-  return sh(["ip", "netns", "pids", lab.ns(host)])
-    .split("\n")
-    .filter((x) => /^\d+$/.test(x))
-    .map(Number);
-}
-
-function ticks(pids: number[]): number {
-  let t = 0;
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
-      t += Number(rest[11]) + Number(rest[12]);
-    } catch {
-      // gone
-    }
-  }
-  return t;
-}
-
-/** nanoseconds on CPU per thread name ("keel", "JITWorker", "HeapHelper", …), summed over `pids` */
-function threadNs(pids: number[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const pid of pids) {
-    let tids: string[] = [];
-    try {
-      tids = sh(["ls", `/proc/${pid}/task`])
-        .split("\n")
-        .filter(Boolean);
-    } catch {
-      continue;
-    }
-    for (const tid of tids) {
-      try {
-        // the JS thread is the one whose id is the process's; others named like the
-        // process are the allocator's scavenger
-        const comm = tid === String(pid) ? "JS" : readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim();
-        const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-        out.set(comm, (out.get(comm) ?? 0) + ns);
-      } catch {
-        // gone
-      }
-    }
-  }
-  return out;
-}
-
-function threadLine(a: Map<string, number>, b: Map<string, number>): string {
-  return [...b]
-    .map(([k, v]) => [k, ((v - (a.get(k) ?? 0)) / 1e9 / CPU_S) * 100] as const)
+function threadLine(delta: Map<string, number>): string {
+  return [...delta]
+    .map(([k, v]) => [k, (v / 1e9 / CPU_S) * 100] as const)
     .filter(([, p]) => p >= 0.01)
     .sort((x, y) => y[1] - x[1])
     .map(([k, p]) => `${k} ${p.toFixed(2)}`)
@@ -111,114 +62,29 @@ function rawDrops(lab: Lab, host: string): number {
     .reduce((n, l) => n + (Number(l.trim().split(/\s+/).at(-1)) || 0), 0);
 }
 
-const load = () => readFileSync("/proc/loadavg", "utf8").split(" ")[0];
-
-function conf(p: number): string {
-  return (
-    "global_defs {\n  router_id bench\n}\n" +
-    Array.from({ length: N }, (_, i) => {
-      const seg = Math.floor(i / PER_SEGMENT);
-      return instance({
-        name: `VI_${i + 1}`,
-        vrid: (i % PER_SEGMENT) + 1,
-        priority: p,
-        version: 3,
-        vips: [`10.98.${seg}.${(i % PER_SEGMENT) + 1}/32`],
-      }).replace("interface eth0", `interface ${seg === 0 ? "eth0" : `s${seg}`}`);
-    }).join("")
-  );
-}
-
-function start(lab: Lab, bin: string, host: string, text: string): Proc {
-  const path = lab.file(`${host}.conf`, text);
-  const tmp = `${lab.dir}/${host}`;
-  sh(["mkdir", "-p", tmp]);
-  const proc = Bun.spawn(
-    [
-      "ip",
-      "netns",
-      "exec",
-      lab.ns(host),
-      bin,
-      "-n",
-      "-l",
-      "-D",
-      "-G",
-      "-f",
-      path,
-      "-p",
-      `${tmp}/keel.pid`,
-      "-r",
-      `${tmp}/keel-vrrp.pid`,
-      "-c",
-      `${tmp}/keel-checkers.pid`,
-      "-b",
-      `${tmp}/keel-bfd.pid`,
-      "--control-socket",
-      `${tmp}/keel.sock`,
-    ],
-    {
-      env: {
-        ...process.env,
-        TMPDIR: tmp,
-        ...(PROF
-          ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROF} --cpu-prof-name=${host}-${Date.now()}.cpuprofile` }
-          : {}),
-      },
-      stdin: "ignore",
-      stdout: "pipe",
-      stderr: "pipe",
-    },
-  );
-  const p = new Proc(host, proc);
-  lab.procs.push(p);
-  return p;
-}
-
 async function one(bin: string): Promise<{ master: number; backup: number; load: string; flaps: number }> {
   const lab = Lab.create(["h1", "h2"]);
   try {
-    for (let k = 1; k < Math.ceil(N / PER_SEGMENT); k++) {
-      sh([
-        "ip",
-        "-n",
-        lab.ns("h1"),
-        "link",
-        "add",
-        `s${k}`,
-        "type",
-        "veth",
-        "peer",
-        "name",
-        `s${k}`,
-        "netns",
-        lab.ns("h2"),
-      ]);
-      for (const [h, oct] of [
-        ["h1", 11],
-        ["h2", 12],
-      ] as const) {
-        sh(["ip", "-n", lab.ns(h), "addr", "add", `10.97.${k}.${oct}/24`, "dev", `s${k}`]);
-        sh(["ip", "-n", lab.ns(h), "link", "set", `s${k}`, "up"]);
-      }
-    }
-    const b = start(lab, bin, "h2", conf(100));
-    await b.waitFor(new RegExp(`\\(VI_${N}\\) Entering BACKUP STATE`), 60_000);
-    const m = start(lab, bin, "h1", conf(150));
-    await m.waitFor(new RegExp(`\\(VI_${N}\\) Entering MASTER STATE`), 60_000);
+    const { master: m, backup: b } = await startSteady(lab, N, (host, text) =>
+      lab.keel(host, text, [], {
+        binary: bin,
+        env: PROF
+          ? { BUN_OPTIONS: `--cpu-prof --cpu-prof-dir=${PROF} --cpu-prof-name=${host}-${Date.now()}.cpuprofile` }
+          : {},
+      }),
+    );
     await Bun.sleep(SETTLE_S * 1000);
     const pm = nsPids(lab, "h1");
     const pb = nsPids(lab, "h2");
     const from = [m.lines.length, b.lines.length];
     const drops = [rawDrops(lab, "h1"), rawDrops(lab, "h2")];
-    const before = [ticks(pm), ticks(pb)];
-    const thBefore = THREADS ? [threadNs(pm), threadNs(pb)] : [];
+    const before = [cpuTicks(pm), cpuTicks(pb)];
+    const thBefore = THREADS ? [threadTimes(pm), threadTimes(pb)] : [];
     await Bun.sleep(CPU_S * 1000);
-    const after = [ticks(pm), ticks(pb)];
+    const after = [cpuTicks(pm), cpuTicks(pb)];
     if (THREADS) {
-      const thAfter = [threadNs(pm), threadNs(pb)];
-      console.log(`    threads, master: ${threadLine(thBefore[0]!, thAfter[0]!)}`);
-      console.log(`    threads, backup: ${threadLine(thBefore[1]!, thAfter[1]!)}`);
+      console.log(`    threads, master: ${threadLine(threadDelta(thBefore[0]!, threadTimes(pm)))}`);
+      console.log(`    threads, backup: ${threadLine(threadDelta(thBefore[1]!, threadTimes(pb)))}`);
     }
     const pct = (i: number) => ((after[i]! - before[i]!) / HZ / CPU_S) * 100;
     // a starved daemon misses adverts and flaps (seen at load 30+): its CPU is then the
@@ -253,7 +119,7 @@ async function one(bin: string): Promise<{ master: number; backup: number; load:
           `${LOG}/${p.host}-${Date.now()}.log`,
           p.lines.map((l) => `${l.t.toFixed(0)} ${l.text}`).join("\n"),
         );
-    return { master: pct(0), backup: pct(1), load: load() ?? "?", flaps };
+    return { master: pct(0), backup: pct(1), load: loadAvg().split(" ")[0] ?? "?", flaps };
   } finally {
     lab.destroy();
   }
@@ -262,7 +128,9 @@ async function one(bin: string): Promise<{ master: number; backup: number; load:
 const results = new Map<string, { master: number[]; backup: number[] }>(
   BINS.map((b) => [b, { master: [], backup: [] }]),
 );
-console.log(`${N} instances, CPU over ${CPU_S} s from ${SETTLE_S} s after start (% of a core), master / backup:`);
+console.log(
+  `${N} instances, CPU over ${CPU_S} s after a ${SETTLE_S} s warm-up from both reaching their states (% of a core), master / backup:`,
+);
 for (let r = 0; r < ROUNDS; r++) {
   const order = r % 2 === 0 ? BINS : [...BINS].reverse();
   for (const bin of order) {

@@ -1,7 +1,10 @@
 // A fake keel control socket for the TUI bench and for trying the TUI by hand:
 // N instances whose counters grow, and a steady stream of events.
 //
-//   bun bench/tui/fake-daemon.ts PATH [--instances 1000] [--events-per-sec 200]
+//   bun bench/tui/fake-daemon.ts PATH [--instances 1000] [--events-per-sec 200] [--uptime SECONDS]
+//
+// --uptime: the daemon has run that long (states that old, counters that high): a fresh
+// start (0, the default) shows every row's IN STATE and RX/TX ticking each second.
 import { rmSync } from "node:fs";
 import type { Counters, Event, InstanceStatus, Status, VirtualServerStatus } from "../../src/control/protocol";
 import { parseRequest } from "../../src/control/protocol";
@@ -9,8 +12,9 @@ import { parseRequest } from "../../src/control/protocol";
 const STATES = ["MASTER", "BACKUP", "BACKUP", "FAULT"];
 const REASONS = ["master-down-timer", "higher-priority-advert", "priority-zero-received", "track-fault"];
 
-export function fakeStatus(n: number): Status {
+export function fakeStatus(n: number, uptimeS = 0): Status {
   const now = Date.now();
+  const up = Math.round(uptimeS);
   const instances: InstanceStatus[] = [];
   for (let i = 0; i < n; i++) {
     instances.push({
@@ -25,13 +29,13 @@ export function fakeStatus(n: number): Status {
       master: `10.${(i >> 8) & 255}.${i & 255}.1`,
       vips: [`192.168.${(i >> 8) & 255}.${i & 255}/24`, `172.16.${(i >> 8) & 255}.${i & 255}/16`],
       lastTransition: {
-        at: now - i * 1000,
+        at: now - (up + i) * 1000,
         from: "BACKUP",
         to: STATES[i % STATES.length]!,
         reason: REASONS[i % REASONS.length]!,
       },
-      advertsReceived: i * 10,
-      advertsSent: i * 5,
+      advertsReceived: i * 10 + up,
+      advertsSent: i * 5 + up,
       errors: i % 13 === 0 ? 2 : 0,
       faults: i % 4 === 3 ? ["track-interface eth3 down"] : [],
       trackers: i % 7 === 0 ? [{ kind: "script", name: "chk_svc", weight: -10, ok: false }] : [],
@@ -103,9 +107,10 @@ export function serveFake(
   instances = 1000,
   eventsPerSec = 200,
   kinds: FakeKind[] = FAKE_KINDS,
+  uptimeS = 0,
 ): FakeDaemonServer {
   rmSync(path, { force: true });
-  const status = fakeStatus(instances);
+  const status = fakeStatus(instances, uptimeS);
   type Data = { buf: string; out: string };
   // Bun's socket.write takes what fits and returns the count: keep the rest for drain().
   const send = (s: import("bun").Socket<Data>, line: string) => {
@@ -217,7 +222,7 @@ if (import.meta.main) {
   const [path, ...rest] = process.argv.slice(2);
   if (!path) {
     console.error(
-      "usage: bun bench/tui/fake-daemon.ts PATH [--instances N] [--events-per-sec N] [--kinds transition,priority,rx-error]",
+      "usage: bun bench/tui/fake-daemon.ts PATH [--instances N] [--events-per-sec N] [--kinds transition,priority,rx-error] [--uptime S]",
     );
     process.exit(2);
   }
@@ -232,7 +237,13 @@ if (import.meta.main) {
     console.error(`fake-daemon: --kinds: unknown kind "${bad}" (known: ${FAKE_KINDS.join(", ")})`);
     process.exit(2);
   }
-  const srv = serveFake(path, opt("--instances", 1000), opt("--events-per-sec", 200), kinds as FakeKind[]);
+  const srv = serveFake(
+    path,
+    opt("--instances", 1000),
+    opt("--events-per-sec", 200),
+    kinds as FakeKind[],
+    opt("--uptime", 0),
+  );
   console.log(`fake keel daemon on ${path}`);
   process.on("SIGTERM", () => {
     srv.stop();

@@ -2,15 +2,18 @@
 // 48 coloured table rows inside an overflow="hidden" clip, the shape of keel's instances
 // view, with every row changed each frame and with the previous frame's rows. Isolates the
 // part patches/ink@8.0.0.patch changes; run it with the patch applied and without
-// (`cp` the original build/output.js aside) to compare.
+// (`--output` another copy of build/output.js) to compare.
 //
-//   bun bench/tui/output.ts [--frames 200]
-import { join } from "node:path";
+//   bun bench/tui/output.ts [--frames 200] [--output PATH/TO/ink/build/output.js]
+import { join, resolve } from "node:path";
 
 const n = process.argv.indexOf("--frames");
 const frames = n >= 0 ? Number(process.argv[n + 1]) : 200;
+const o = process.argv.indexOf("--output");
 // Ink's package exports only build/index.js: the file itself
-const Output = (await import(join(import.meta.dir, "../../node_modules/ink/build/output.js"))).default;
+const outputJs =
+  o >= 0 ? resolve(process.argv[o + 1] ?? "") : join(import.meta.dir, "../../node_modules/ink/build/output.js");
+const Output = (await import(outputJs)).default;
 const W = 200;
 const H = 50;
 
@@ -46,6 +49,6 @@ for (let round = 0; round < 3; round++) {
   changed += cpuPerFrame((f) => 1000 * (round + 1) + f) / 3;
   same += cpuPerFrame(() => 7) / 3;
 }
-console.log(`ink Output, ${W}x${H}, 48 coloured rows, ${frames} frames x 3`);
+console.log(`ink Output (${outputJs}), ${W}x${H}, 48 coloured rows, ${frames} frames x 3`);
 console.log(`  every row changed   ${changed.toFixed(2)} ms a frame`);
 console.log(`  the same rows       ${same.toFixed(2)} ms a frame`);

@@ -10,7 +10,10 @@
  *  - graceful handover: SIGTERM the master → the VIP on the backup;
  *  - steady state: CPU (% of one core, every process of the daemon in the host) and RSS
  *    (sum of VmRSS) for 1, 200 and 1,000 instances at advert_int 1, master and backup
- *    (past 250 instances the hosts get more segments: a VRID is unique per interface);
+ *    (past 250 instances the hosts get more segments: a VRID is unique per interface),
+ *    the CPU over --cpu-seconds from --warmup seconds after both reached their states
+ *    (default WARMUP_S of bench/lib/steady-lab.ts: Bun's JIT still compiles before that;
+ *    the same wait for keepalived);
  *  - startup: exec → the first advert on the wire (an address owner advertises at once),
  *    and exec → exit of `--version` (the floor every `keel -t`, `keel status` pays);
  *  - advert send jitter at 100 ms adverts, 10 instances: bench/check/advert-jitter.ts run
@@ -20,15 +23,15 @@
  *
  * Prints a table with ratios keel / keepalived (lower is better for keel).
  *
- *   node_modules/.bin/bun bench/vs-keepalived/run.ts [--rounds N] [--cpu-seconds S] [--jitter-seconds S]
+ *   node_modules/.bin/bun bench/vs-keepalived/run.ts [--rounds N] [--cpu-seconds S] [--warmup S] [--jitter-seconds S]
  *       [--only PART[,PART]]      PART: failover, steady, startup, jitter, vips
  *
  * `--only startup` runs the start-up rows alone (a minute instead of ~15): the ones a
  * change to how keel starts moves.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { KEEL, Lab, type Proc, ensureKeel, instance, sh } from "../../test/netns/harness";
+import { KEEL, Lab, type Proc, ensureKeel, instance } from "../../test/netns/harness";
+import { HZ, WARMUP_S, cpuTicks, loadAvg, nsPids, rssMb, startSteady } from "../lib/steady-lab";
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,6 +39,7 @@ const arg = (name: string, d: number) => {
 };
 const ROUNDS = arg("rounds", 10);
 const CPU_S = arg("cpu-seconds", 30);
+const WARMUP = arg("warmup", WARMUP_S);
 const JITTER_S = arg("jitter-seconds", 20);
 const PARTS = ["failover", "steady", "startup", "jitter", "vips"] as const;
 type Part = (typeof PARTS)[number];
@@ -132,106 +136,20 @@ async function failover(
   return { toVip, toGarp, handover, fromLast };
 }
 
-/** Every process in the host's namespace: keel, or keepalived's parent and VRRP child. */
-function nsPids(lab: Lab, host: string): number[] {
-  return Bun.spawnSync(["ip", "netns", "pids", lab.ns(host)])
-    .stdout.toString()
-    .split("\n")
-    .filter((x) => /^\d+$/.test(x))
-    .map(Number);
-}
-
-function cpuTicks(pids: number[]): number {
-  let t = 0;
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const rest = f.slice(f.lastIndexOf(")") + 2).split(" ");
-      t += Number(rest[11]) + Number(rest[12]);
-    } catch {
-      // gone
-    }
-  }
-  return t;
-}
-
-function rssMb(pids: number[]): number {
-  let kb = 0;
-  for (const pid of pids) {
-    try {
-      kb += Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/)?.[1] ?? 0);
-    } catch {
-      // gone
-    }
-  }
-  return kb / 1024;
-}
-
-/** VRIDs per segment (1..250 of 255): a VRID is unique per interface and family */
-const PER_SEGMENT = 250;
-
-/**
- * More segments between h1 and h2 for more than PER_SEGMENT instances: a veth pair s<k>
- * (10.97.<k>.11 and .12/24) straight from one host's namespace to the other's.
- */
-function addSegments(lab: Lab, segments: number): void {
-  for (let k = 1; k < segments; k++) {
-    sh([
-      "ip",
-      "-n",
-      lab.ns("h1"),
-      "link",
-      "add",
-      `s${k}`,
-      "type",
-      "veth",
-      "peer",
-      "name",
-      `s${k}`,
-      "netns",
-      lab.ns("h2"),
-    ]);
-    for (const [h, oct] of [
-      ["h1", 11],
-      ["h2", 12],
-    ] as const) {
-      sh(["ip", "-n", lab.ns(h), "addr", "add", `10.97.${k}.${oct}/24`, "dev", `s${k}`]);
-      sh(["ip", "-n", lab.ns(h), "link", "set", `s${k}`, "up"]);
-    }
-  }
-}
-
 async function steady(
   kind: Kind,
   n: number,
 ): Promise<{ master: { cpu: number; rss: number }; backup: { cpu: number; rss: number } }> {
-  const hz = Number(Bun.spawnSync(["getconf", "CLK_TCK"]).stdout.toString().trim()) || 100;
   const lab = Lab.create(["h1", "h2"]);
   try {
-    addSegments(lab, Math.ceil(n / PER_SEGMENT));
-    const conf = (p: number) =>
-      GLOBAL +
-      Array.from({ length: n }, (_, i) => {
-        const seg = Math.floor(i / PER_SEGMENT);
-        return instance({
-          name: `VI_${i + 1}`,
-          vrid: (i % PER_SEGMENT) + 1,
-          priority: p,
-          version: 3,
-          vips: [`10.98.${seg}.${(i % PER_SEGMENT) + 1}/32`],
-        }).replace("interface eth0", `interface ${seg === 0 ? "eth0" : `s${seg}`}`);
-      }).join("");
-    const b = launch(lab, kind, "h2", conf(100));
-    await b.waitFor(new RegExp(`\\(VI_${n}\\) Entering BACKUP STATE`), 60_000);
-    const m = launch(lab, kind, "h1", conf(150));
-    await m.waitFor(new RegExp(`\\(VI_${n}\\) Entering MASTER STATE`), 60_000);
-    await Bun.sleep(2_000);
+    await startSteady(lab, n, (host, conf) => launch(lab, kind, host, conf));
+    await Bun.sleep(WARMUP * 1000);
     const pm = nsPids(lab, "h1");
     const pb = nsPids(lab, "h2");
     const before = [cpuTicks(pm), cpuTicks(pb)];
     await Bun.sleep(CPU_S * 1000);
     const after = [cpuTicks(pm), cpuTicks(pb)];
-    const pct = (i: number) => ((after[i]! - before[i]!) / hz / CPU_S) * 100;
+    const pct = (i: number) => ((after[i]! - before[i]!) / HZ / CPU_S) * 100;
     return { master: { cpu: pct(0), rss: rssMb(pm) }, backup: { cpu: pct(1), rss: rssMb(pb) } };
   } finally {
     lab.destroy();
@@ -314,10 +232,9 @@ if (process.getuid?.() !== 0) {
 ensureKeel();
 const ka = Bun.spawnSync(["keepalived", "--version"]).stderr.toString().split("\n")[0];
 console.log(
-  `keel vs ${ka}, ${new Date().toISOString()}, ${ROUNDS} rounds, CPU over ${CPU_S} s, parts: ${only.join(", ")}`,
+  `keel vs ${ka}, ${new Date().toISOString()}, ${ROUNDS} rounds, CPU over ${CPU_S} s after a ${WARMUP} s warm-up (both daemons), parts: ${only.join(", ")}`,
 );
-const load = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
-console.log(`load average at the start: ${load()}`);
+console.log(`load average at the start: ${loadAvg()}`);
 
 const rows: [string, number, number, string][] = [];
 const add = (what: string, k: number, a: number, unit: string) => rows.push([what, k, a, unit]);
@@ -373,7 +290,7 @@ if (runs("jitter")) {
 }
 if (runs("vips"))
   add("1,000 VIPs: decision → all installed", tryPart("1,000 VIPs", vipInstall) ?? Number.NaN, Number.NaN, "ms");
-console.log(`load average at the end: ${load()}`);
+console.log(`load average at the end: ${loadAvg()}`);
 
 const w = Math.max(...rows.map((r) => r[0].length));
 const cell = (x: number, unit: string) => (Number.isNaN(x) ? "–" : `${x.toFixed(Math.abs(x) < 10 ? 2 : 1)} ${unit}`);

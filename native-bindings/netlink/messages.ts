@@ -49,37 +49,47 @@ const afOf = (family: 4 | 6): number => (family === 4 ? K.AF_INET : K.AF_INET6);
 const hostLen = (family: 4 | 6): number => (family === 4 ? 32 : 128);
 const te = new TextEncoder();
 
-function u8(request: string, what: string, v: number | undefined, dflt: number): number {
+/**
+ * The request as `ip` would write it, for an error only: the address path passes a
+ * function, so the text is built when something is refused, not for every request
+ * (issue 20: a failover's add is one of these, cold).
+ */
+type Describe = string | (() => string);
+const said = (d: Describe): string => (typeof d === "string" ? d : d());
+
+function u8(request: Describe, what: string, v: number | undefined, dflt: number): number {
   const n = v ?? dflt;
-  if (!Number.isInteger(n) || n < 0 || n > 255) throw invalid(request, `${what} ${n} is not 0..255`);
+  if (!Number.isInteger(n) || n < 0 || n > 255) throw invalid(said(request), `${what} ${n} is not 0..255`);
   return n;
 }
-function u32(request: string, what: string, v: number): number {
-  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw invalid(request, `${what} ${v} is not 0..4294967295`);
+function u32(request: Describe, what: string, v: number): number {
+  if (!Number.isInteger(v) || v < 0 || v > 0xffffffff)
+    throw invalid(said(request), `${what} ${v} is not 0..4294967295`);
   return v;
 }
-function addr(request: string, what: string, family: 4 | 6, text: string): Uint8Array {
+function addr(request: Describe, what: string, family: 4 | 6, text: string): Uint8Array {
   const b = parseAddress(family, text);
-  if (!b) throw invalid(request, `${what} "${text}" is not an IPv${family} address`);
+  if (!b) throw invalid(said(request), `${what} "${text}" is not an IPv${family} address`);
   return b;
 }
-function prefix(request: string, family: 4 | 6, len: number | undefined): number {
+function prefix(request: Describe, family: 4 | 6, len: number | undefined): number {
   const n = len ?? hostLen(family);
   if (!Number.isInteger(n) || n < 0 || n > hostLen(family))
-    throw invalid(request, `prefix length ${n} is not 0..${hostLen(family)}`);
+    throw invalid(said(request), `prefix length ${n} is not 0..${hostLen(family)}`);
   return n;
 }
-function ifindex(request: string, i: number): number {
-  if (!Number.isInteger(i) || i <= 0 || i > 0x7fffffff) throw invalid(request, `interface index ${i} is not valid`);
+function ifindex(request: Describe, i: number): number {
+  if (!Number.isInteger(i) || i <= 0 || i > 0x7fffffff)
+    throw invalid(said(request), `interface index ${i} is not valid`);
   return i;
 }
-function ifname(request: string, what: string, name: string): string {
+function ifname(request: Describe, what: string, name: string): string {
   const n = te.encode(name).length;
-  if (n === 0 || n >= K.IFNAMSIZ) throw invalid(request, `${what} "${name}" must be 1..${K.IFNAMSIZ - 1} bytes`);
+  if (n === 0 || n >= K.IFNAMSIZ) throw invalid(said(request), `${what} "${name}" must be 1..${K.IFNAMSIZ - 1} bytes`);
   return name;
 }
-function family(request: string, f: number): 4 | 6 {
-  if (f !== 4 && f !== 6) throw invalid(request, `family ${f} is not 4 or 6`);
+function family(request: Describe, f: number): 4 | 6 {
+  if (f !== 4 && f !== 6) throw invalid(said(request), `family ${f} is not 4 or 6`);
   return f;
 }
 const dev = (ifindexValue: number, name?: string): string => `dev ${name ?? `#${ifindexValue}`}`;
@@ -88,6 +98,22 @@ const dev = (ifindexValue: number, name?: string): string => `dev ${name ?? `#${
 
 export function describeAddress(op: "new" | "del", a: AddressSpec, name?: string): string {
   return `RTM_${op === "new" ? "NEWADDR" : "DELADDR"} ${a.address}/${a.prefixLen}${a.peer ? ` peer ${a.peer}` : ""} ${dev(a.ifindex, name)}${a.label && op === "new" ? ` label ${a.label}` : ""}`;
+}
+
+/**
+ * The largest address request: nlmsghdr 16 + ifaddrmsg 8 + IFA_LOCAL 20 + IFA_BROADCAST 8
+ * + IFA_FLAGS 8 + IFA_LABEL 20 (IFNAMSIZ) + IFA_ADDRESS 20.
+ */
+export const ADDRESS_REQUEST_MAX = 100;
+
+/** What an address request carries beyond the spec. */
+export interface AddressRequestOptions {
+  /** NLM_F_REPLACE instead of NLM_F_EXCL (add only) */
+  replace?: boolean;
+  /** the interface's name: checks the label and names the interface in errors */
+  ifname?: string;
+  /** NLM_F_ACK (default true); a batch asks it of its last request only (socket.ts transact) */
+  ack?: boolean;
 }
 
 /**
@@ -101,9 +127,31 @@ export function addressRequest(
   op: "new" | "del",
   a: AddressSpec,
   seq: number,
-  o: { replace?: boolean; ifname?: string } = {},
+  o: AddressRequestOptions = {},
 ): Uint8Array {
-  const request = describeAddress(op, a, o.ifname);
+  const out = new Uint8Array(ADDRESS_REQUEST_MAX);
+  return out.slice(0, writeAddressRequest(out, new DataView(out.buffer), 0, op, a, seq, o));
+}
+
+/**
+ * addressRequest written into `out` at `off` (`view` over the same buffer), as a batch
+ * lays its requests into one buffer that goes to the kernel as it is: the bytes
+ * encodeMessage(header, encodeStruct(IFADDRMSG), encodeAttrs(IFA, …)) makes (the unit
+ * tests compare all three with `ip`'s captures), without the generic codec's small
+ * arrays, their DataViews and `.buffer`, and without the request's text unless it is
+ * refused. A master with 1,000 VIPs writes 1,000 of these at once, cold (issue 20).
+ * Returns the length written (≤ ADDRESS_REQUEST_MAX); throws NetlinkError EINVAL.
+ */
+export function writeAddressRequest(
+  out: Uint8Array,
+  view: DataView,
+  off: number,
+  op: "new" | "del",
+  a: AddressSpec,
+  seq: number,
+  o: AddressRequestOptions,
+): number {
+  const request = () => describeAddress(op, a, o.ifname);
   const fam = family(request, a.family);
   const local = addr(request, "address", fam, a.address);
   let broadcast: Uint8Array | undefined;
@@ -111,7 +159,7 @@ export function addressRequest(
   let flags = 0;
   if (op === "new") {
     if (a.broadcast !== undefined) {
-      if (fam !== 4) throw invalid(request, "broadcast is IPv4 only");
+      if (fam !== 4) throw invalid(request(), "broadcast is IPv4 only");
       broadcast = addr(request, "broadcast", 4, a.broadcast);
     }
     if (a.nodad) flags |= K.IFA_F_NODAD;
@@ -119,7 +167,7 @@ export function addressRequest(
     if (a.label !== undefined && fam === 4) {
       ifname(request, "label", a.label);
       if (o.ifname !== undefined && !a.label.startsWith(o.ifname))
-        throw invalid(request, `label "${a.label}" must start with the interface name "${o.ifname}"`);
+        throw invalid(request(), `label "${a.label}" must start with the interface name "${o.ifname}"`);
       label = te.encode(a.label);
     }
   }
@@ -127,51 +175,50 @@ export function addressRequest(
   const prefixlen = prefix(request, fam, a.prefixLen);
   const scope = u8(request, "scope", a.scope, K.RT_SCOPE_UNIVERSE);
   const index = ifindex(request, a.ifindex);
-  const nlFlags = op === "del" ? REQ_ACK : REQ_ACK | K.NLM_F_CREATE | (o.replace ? K.NLM_F_REPLACE : K.NLM_F_EXCL);
-  // Written straight into one buffer (the bytes encodeMessage(header, encodeStruct(IFADDRMSG),
-  // encodeAttrs(IFA, …)) makes, the golden tests compare both with `ip`'s): a master with
-  // 1,000 VIPs builds 1,000 of these at once, cold, and the generic codec's small arrays,
-  // their DataViews and `.buffer` were most of that (issue 20, bench/RESULTS.md).
-  const attr = (n: number) => align4(K.NLA_HDRLEN + n);
+  const ack = o.ack === false ? K.NLM_F_REQUEST : REQ_ACK;
+  const nlFlags = op === "del" ? ack : ack | K.NLM_F_CREATE | (o.replace ? K.NLM_F_REPLACE : K.NLM_F_EXCL);
   const len =
     K.NLMSG_HDRLEN +
     IFADDRMSG.size +
-    attr(local.length) +
-    (broadcast ? attr(4) : 0) +
-    (flags ? attr(4) : 0) +
-    (label ? attr(label.length + 1) : 0) +
-    attr(address.length);
-  const buf = new ArrayBuffer(len);
-  const out = new Uint8Array(buf);
-  const dv = new DataView(buf);
-  dv.setUint32(0, len, true);
-  dv.setUint16(4, op === "new" ? K.RTM_NEWADDR : K.RTM_DELADDR, true);
-  dv.setUint16(6, nlFlags, true);
-  dv.setUint32(8, seq >>> 0, true);
+    attrLen(local.length) +
+    (broadcast ? attrLen(4) : 0) +
+    (flags ? attrLen(4) : 0) +
+    (label ? attrLen(label.length + 1) : 0) +
+    attrLen(address.length);
+  // a reused buffer: padding, nlmsg_pid, ifa_flags and the label's NUL must be 0
+  out.fill(0, off, off + len);
+  view.setUint32(off, len, true);
+  view.setUint16(off + 4, op === "new" ? K.RTM_NEWADDR : K.RTM_DELADDR, true);
+  view.setUint16(off + 6, nlFlags, true);
+  view.setUint32(off + 8, seq >>> 0, true);
   // nlmsg_pid 0; ifaddrmsg: family, prefixlen, flags 0 (IFA_FLAGS carries them), scope, index
-  out[16] = afOf(fam);
-  out[17] = prefixlen;
-  out[19] = scope;
-  dv.setUint32(20, index, true);
-  let off = K.NLMSG_HDRLEN + IFADDRMSG.size;
-  const put = (type: number, payload: Uint8Array, size = payload.length) => {
-    dv.setUint16(off, K.NLA_HDRLEN + size, true);
-    dv.setUint16(off + 2, type, true);
-    out.set(payload, off + K.NLA_HDRLEN);
-    off += attr(size);
-  };
-  put(K.IFA_LOCAL, local);
-  if (broadcast) put(K.IFA_BROADCAST, broadcast);
+  out[off + 16] = afOf(fam);
+  out[off + 17] = prefixlen;
+  out[off + 19] = scope;
+  view.setUint32(off + 20, index, true);
+  let at = off + K.NLMSG_HDRLEN + IFADDRMSG.size;
+  at = putAttr(out, view, at, K.IFA_LOCAL, local, local.length);
+  if (broadcast) at = putAttr(out, view, at, K.IFA_BROADCAST, broadcast, 4);
   if (flags) {
-    dv.setUint16(off, K.NLA_HDRLEN + 4, true);
-    dv.setUint16(off + 2, K.IFA_FLAGS, true);
-    dv.setUint32(off + K.NLA_HDRLEN, flags >>> 0, true);
-    off += attr(4);
+    view.setUint16(at, K.NLA_HDRLEN + 4, true);
+    view.setUint16(at + 2, K.IFA_FLAGS, true);
+    view.setUint32(at + K.NLA_HDRLEN, flags >>> 0, true);
+    at += attrLen(4);
   }
-  // a string attribute ends with its NUL (the buffer is zeroed)
-  if (label) put(K.IFA_LABEL, label, label.length + 1);
-  put(K.IFA_ADDRESS, address);
-  return out;
+  // a string attribute ends with its NUL (zeroed above)
+  if (label) at = putAttr(out, view, at, K.IFA_LABEL, label, label.length + 1);
+  at = putAttr(out, view, at, K.IFA_ADDRESS, address, address.length);
+  return at - off;
+}
+
+const attrLen = (n: number): number => align4(K.NLA_HDRLEN + n);
+
+/** One attribute at `at` (`size` may exceed the payload: a string's NUL); returns the next offset. */
+function putAttr(out: Uint8Array, view: DataView, at: number, type: number, payload: Uint8Array, size: number): number {
+  view.setUint16(at, K.NLA_HDRLEN + size, true);
+  view.setUint16(at + 2, type, true);
+  out.set(payload, at + K.NLA_HDRLEN);
+  return at + attrLen(size);
 }
 
 /** RTM_GETADDR dump; family 0 = both. */

@@ -8,7 +8,7 @@ import { libc } from "../libc";
 import * as K from "./constants";
 import { EBADMSG, ENODEV, NetlinkError } from "./error";
 import {
-  addressRequest,
+  ADDRESS_REQUEST_MAX,
   decodeAddress,
   decodeLink,
   deleteLinkRequest,
@@ -26,6 +26,7 @@ import {
   routeRequest,
   ruleRequest,
   setLinkUpRequest,
+  writeAddressRequest,
 } from "./messages";
 import type { NlMessage } from "./codec";
 import { type AckOutcome, NetlinkSocket, type RcvBuf } from "./socket";
@@ -60,6 +61,10 @@ const fail = (o: AckOutcome, request: string): NetlinkError | undefined =>
 export class Rtnl {
   private readonly sock: NetlinkSocket;
 
+  /** one chunk of address requests, reused by every batch (batchAddresses) */
+  private readonly addrBuf = new Uint8Array(CHUNK * ADDRESS_REQUEST_MAX);
+  private readonly addrView = new DataView(this.addrBuf.buffer);
+
   private constructor(sock: NetlinkSocket) {
     this.sock = sock;
   }
@@ -91,19 +96,13 @@ export class Rtnl {
 
   /** RTM_NEWADDR with NLM_F_CREATE|NLM_F_EXCL (EEXIST when present), or NLM_F_REPLACE. */
   addAddress(a: AddressSpec, opts: { replace?: boolean } = {}): void {
-    const name = interfaceName(a.ifindex);
-    this.request(
-      (seq) => addressRequest("new", a, seq, { replace: opts.replace, ifname: name }),
-      () => describeAddress("new", a, name),
-    );
+    const err = this.batchAddresses("new", [a], opts.replace)[0];
+    if (err) throw err;
   }
 
   delAddress(a: AddressSpec): void {
-    const name = interfaceName(a.ifindex);
-    this.request(
-      (seq) => addressRequest("del", a, seq, { ifname: name }),
-      () => describeAddress("del", a, name),
-    );
+    const err = this.batchAddresses("del", [a])[0];
+    if (err) throw err;
   }
 
   /** Many RTM_NEWADDR in few sendmsg calls; one result per item (undefined = done). */
@@ -115,31 +114,52 @@ export class Rtnl {
     return this.batchAddresses("del", list);
   }
 
-  private batchAddresses(op: "new" | "del", list: AddressSpec[]): (NetlinkError | undefined)[] {
+  /**
+   * Each chunk's requests are written straight into one buffer kept for it (messages.ts
+   * writeAddressRequest) and sent as they lie: no array, DataView or copy per request,
+   * and the request's text only for one that fails (issue 20: a failover's add runs
+   * this once, cold).
+   */
+  private batchAddresses(op: "new" | "del", list: AddressSpec[], replace?: boolean): (NetlinkError | undefined)[] {
     const results: (NetlinkError | undefined)[] = new Array(list.length).fill(undefined);
+    // the caller's name (the driver's link table), else if_indextoname once per interface
     const names = new Map<number, string | undefined>();
-    const nameOf = (i: number): string | undefined => {
-      if (!names.has(i)) names.set(i, interfaceName(i));
-      return names.get(i);
+    const nameOf = (a: AddressSpec): string | undefined => {
+      if (a.ifname !== undefined) return a.ifname;
+      if (!names.has(a.ifindex)) names.set(a.ifindex, interfaceName(a.ifindex));
+      return names.get(a.ifindex);
     };
+    const out = this.addrBuf;
+    const view = this.addrView;
     for (let start = 0; start < list.length; start += CHUNK) {
-      const chunk: { seq: number; bytes: Uint8Array; index: number }[] = [];
-      for (let i = start; i < Math.min(list.length, start + CHUNK); i++) {
+      const end = Math.min(list.length, start + CHUNK);
+      const seqs: number[] = [];
+      const index: number[] = [];
+      let off = 0;
+      let last = -1;
+      for (let i = start; i < end; i++) {
         const a = list[i]!;
         const seq = this.sock.nextSeq();
         try {
-          chunk.push({ seq, bytes: addressRequest(op, a, seq, { ifname: nameOf(a.ifindex) }), index: i });
+          // an ACK for the last request only: the others answer only when they fail (socket.ts)
+          const n = writeAddressRequest(out, view, off, op, a, seq, { replace, ifname: nameOf(a), ack: false });
+          seqs.push(seq);
+          index.push(i);
+          last = off;
+          off += n;
         } catch (e) {
           if (!(e instanceof NetlinkError)) throw e;
           results[i] = e;
         }
       }
-      // an ACK for the last request only: the others answer only when they fail (socket.ts)
-      const acks = this.sock.transact(chunk, { ackLastOnly: true });
-      for (const c of chunk) {
-        const a = list[c.index]!;
-        const o = acks.get(c.seq);
-        results[c.index] = o ? fail(o, describeAddress(op, a, nameOf(a.ifindex))) : undefined;
+      if (last < 0) continue;
+      view.setUint16(last + 6, view.getUint16(last + 6, true) | K.NLM_F_ACK, true);
+      const acks = this.sock.transactLaidOut(out.subarray(0, off), seqs, true);
+      for (let k = 0; k < seqs.length; k++) {
+        const o = acks.get(seqs[k]!);
+        if (o === undefined || o.errno === 0) continue;
+        const a = list[index[k]!]!;
+        results[index[k]!] = fail(o, describeAddress(op, a, nameOf(a)));
       }
     }
     return results;

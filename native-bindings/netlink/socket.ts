@@ -174,8 +174,7 @@ export class NetlinkSocket {
     requests: readonly { seq: number; bytes: Uint8Array }[],
     o: { ackLastOnly?: boolean } = {},
   ): Map<number, AckOutcome> {
-    const out = new Map<number, AckOutcome>();
-    if (requests.length === 0) return out;
+    if (requests.length === 0) return new Map();
     const total = requests.reduce((n, r) => n + r.bytes.length, 0);
     const batch = new Uint8Array(total);
     const view = new DataView(batch.buffer);
@@ -188,8 +187,23 @@ export class NetlinkSocket {
         view.setUint16(off + 6, view.getUint16(off + 6, true) & ~K.NLM_F_ACK, true);
       off += r.bytes.length;
     }
-    const all = new Set(requests.map((r) => r.seq));
-    const wanted = o.ackLastOnly ? new Set([requests[requests.length - 1]!.seq]) : new Set(all);
+    return this.transactLaidOut(
+      batch,
+      requests.map((r) => r.seq),
+      o.ackLastOnly,
+    );
+  }
+
+  /**
+   * transact for requests already laid out in one buffer (Rtnl's address batches write
+   * theirs straight into a reused one): `seqs` are theirs in order; with `ackLastOnly`
+   * only the last one carries NLM_F_ACK (the caller cleared it on the others).
+   */
+  transactLaidOut(batch: Uint8Array, seqs: readonly number[], ackLastOnly?: boolean): Map<number, AckOutcome> {
+    const out = new Map<number, AckOutcome>();
+    if (seqs.length === 0) return out;
+    const all = new Set(seqs);
+    const wanted = ackLastOnly ? new Set([seqs[seqs.length - 1]!]) : new Set(all);
     // what the wait gives up with goes to every request whose outcome is not known
     const unknown = (outcome: AckOutcome) => {
       for (const s of all) if (!out.has(s)) out.set(s, outcome);

@@ -2,6 +2,11 @@
 
 export interface AddressSpec {
   ifindex: number;
+  /**
+   * The interface's name when the caller knows it (the driver's link table); else Rtnl
+   * asks if_indextoname. Checks the label and names the interface in errors.
+   */
+  ifname?: string;
   family: 4 | 6;
   address: string;
   prefixLen: number;

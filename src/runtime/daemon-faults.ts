@@ -173,7 +173,11 @@ export function guardedKernel(k: Kernel, faults: Faults): Kernel {
     setLinkUp: (ifindex, up) => k.setLinkUp(ifindex, up),
     ...(k.ipv4Conf ? { ipv4Conf: k.ipv4Conf.bind(k) } : {}),
     watch: (onEvent: (e: KernelEvent) => void, o?: Parameters<Kernel["watch"]>[1]) =>
-      k.watch(faults.guard("vrrp", "a netlink event", onEvent), o),
+      k.watch(faults.guard("vrrp", "a netlink event", onEvent), {
+        ...o,
+        ...(o?.onIdle ? { onIdle: faults.guard("vrrp", "the netlink events read", o.onIdle) } : {}),
+      }),
+    ...(k.readEvents ? { readEvents: k.readEvents.bind(k) } : {}),
     close: () => k.close(),
   };
 }

@@ -14,7 +14,6 @@ import {
   NetlinkError,
   type NexthopSpec,
   type RcvBuf,
-  type RouteGroups,
   type RouteMetrics,
   type RouteSpec,
   type RuleSpec,
@@ -43,7 +42,9 @@ import {
   type KernelEvent,
   type KernelResult,
   type Link,
+  type VipTarget,
   type VrrpChannel,
+  type WatchOptions,
   attempt,
   attemptEffect,
   kernelError,
@@ -236,6 +237,8 @@ function addrOf(a: IfAddress): IfAddress {
 export class LinuxKernel implements Kernel {
   private readonly rtnl: Rtnl;
   private readonly garps = new Map<string, GarpSender>();
+  /** the watches' netlink monitors, for readEvents */
+  private readonly monitors = new Set<{ drain(): void; close(): void }>();
 
   constructor(private readonly o: LinuxKernelOptions = {}) {
     this.rtnl = Rtnl.open(o.cmd);
@@ -298,8 +301,8 @@ export class LinuxKernel implements Kernel {
     return this.vips(op, [{ address: va, ifindex }])[0];
   }
 
-  vips(op: "add" | "del", items: { address: VirtualAddress; ifindex: number }[]): (KernelError | undefined)[] {
-    const specs = items.map((i) => this.addressSpec(i.address, i.ifindex));
+  vips(op: "add" | "del", items: VipTarget[]): (KernelError | undefined)[] {
+    const specs = items.map((i) => this.addressSpec(i.address, i.ifindex, i.ifname));
     // a batch that fails as a whole (the socket, not one address) fails every item
     const batch = attempt(`vip-${op}`, () =>
       op === "add" ? this.rtnl.addAddresses(specs) : this.rtnl.delAddresses(specs),
@@ -311,9 +314,10 @@ export class LinuxKernel implements Kernel {
     });
   }
 
-  private addressSpec(va: VirtualAddress, ifindex: number): AddressSpec {
+  private addressSpec(va: VirtualAddress, ifindex: number, ifname?: string): AddressSpec {
     return {
       ifindex,
+      ifname,
       family: va.family,
       address: va.address,
       prefixLen: va.prefix,
@@ -456,7 +460,7 @@ export class LinuxKernel implements Kernel {
     });
   }
 
-  watch(onEvent: (e: KernelEvent) => void, o: { routes?: RouteGroups } = {}): KernelResult<() => void> {
+  watch(onEvent: (e: KernelEvent) => void, o: WatchOptions = {}): KernelResult<() => void> {
     return attempt("watch", () => {
       const w = watchRtnl(
         (e) => {
@@ -467,7 +471,17 @@ export class LinuxKernel implements Kernel {
         this.o.monitor,
         { ...o, ownPort: this.rtnl.portId },
       );
-      return () => attemptEffect("watch-close", () => w.close());
+      this.monitors.add(w);
+      return () => {
+        this.monitors.delete(w);
+        return attemptEffect("watch-close", () => w.close());
+      };
+    });
+  }
+
+  readEvents(): KernelError | undefined {
+    return attemptEffect("read-events", () => {
+      for (const m of [...this.monitors]) m.drain();
     });
   }
 

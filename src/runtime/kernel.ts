@@ -161,6 +161,12 @@ export function guardKernel(k: Kernel): Kernel {
         }
       : {}),
     watch: (onEvent, o) => settle("watch", () => k.watch(onEvent, o), failed),
+    ...(k.readEvents
+      ? {
+          readEvents: () =>
+            settle("read-events", () => (k.readEvents as NonNullable<Kernel["readEvents"]>).call(k), same),
+        }
+      : {}),
     close: () =>
       settle(
         "close",
@@ -214,8 +220,24 @@ export type KernelEvent =
 
 export type { RouteInfo, RuleInfo };
 
+export interface WatchOptions {
+  routes?: RouteGroups;
+  onIdle?: () => void;
+}
+
 /** use_ipvlan's type (IFLA_IPVLAN_FLAGS) */
 export type IpvlanType = "bridge" | "private" | "vepa";
+
+/**
+ * A VIP and the interface it goes on. `ifname`, when the caller has it (the driver's link
+ * table, kept by the link monitor's RTM_NEWLINK, renames included), saves the kernel side
+ * an if_indextoname (socket + SIOCGIFNAME + close) on a failover's critical path (issue 20).
+ */
+export interface VipTarget {
+  address: VirtualAddress;
+  ifindex: number;
+  ifname?: string;
+}
 
 export interface Kernel {
   links(): KernelResult<Link[]>;
@@ -224,7 +246,7 @@ export interface Kernel {
   /** add (or, with `del`, remove) a VIP */
   vip(op: "add" | "del", a: VirtualAddress, ifindex: number): KernelError | undefined;
   /** many VIPs in one netlink batch; one result per item */
-  vips(op: "add" | "del", items: { address: VirtualAddress; ifindex: number }[]): (KernelError | undefined)[];
+  vips(op: "add" | "del", items: VipTarget[]): (KernelError | undefined)[];
   route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): KernelError | undefined;
   rule(op: "add" | "del", r: Rule): KernelError | undefined;
   garp(ifname: string, address: string, family: 4 | 6): KernelError | undefined;
@@ -242,8 +264,19 @@ export interface Kernel {
    * given (the value before comes back). Optional: a kernel without it has no such settings.
    */
   ipv4Conf?(ifname: string, key: string, value?: number): KernelResult<number>;
-  /** netlink link/address notifications until the returned function is called */
-  watch(onEvent: (e: KernelEvent) => void, o?: { routes?: RouteGroups }): KernelResult<() => void>;
+  /**
+   * netlink link/address notifications until the returned function is called. `onIdle`
+   * follows the events of one read, once none is left queued (only a kernel with
+   * `readEvents` calls it; the simulated ones deliver each event on its own).
+   */
+  watch(onEvent: (e: KernelEvent) => void, o?: WatchOptions): KernelResult<() => void>;
+  /**
+   * Deliver now the notifications already queued (then `onIdle`), so a table built from
+   * them includes every change the kernel acknowledged so far; a receive that failed
+   * comes back (events may be lost). Optional: the simulated kernels have none (and no
+   * `onIdle`).
+   */
+  readEvents?(): KernelError | undefined;
   /** never fails */
   close(): void;
 }

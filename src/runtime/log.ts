@@ -13,6 +13,7 @@
  */
 // libc, not node:fs: its evaluation was 17% of a daemon's start (DESIGN.md rule 6)
 import { openFile, writeFd } from "../../native-bindings/file";
+import { type LocalTime, localTime } from "../../native-bindings/localtime";
 
 /**
  * What keel's code calls on a log: a message, optionally after structured fields (kept
@@ -76,12 +77,29 @@ const SEVERITY: Record<string, number> = { fatal: 2, error: 3, warn: 4, info: 6,
 const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/** ctime(3) without the newline, as keepalived's console log prefix. */
+/**
+ * ctime(3) without the newline, as keepalived's console log prefix. The local time is
+ * glibc's localtime_r, not Date's getters: in Bun 1.4.5 their first use loads ICU's time
+ * zone, ~10 ms and ~500 page faults before a daemon's first advert (native-bindings/localtime.ts).
+ */
 export function ctime(ms: number): string {
-  const d = new Date(ms);
+  const t = localTime(ms) ?? dateLocalTime(new Date(ms));
   const p2 = (n: number) => String(n).padStart(2, "0");
-  const day = String(d.getDate()).padStart(2, " ");
-  return `${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${day} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())} ${d.getFullYear()}`;
+  const day = String(t.day).padStart(2, " ");
+  return `${DAYS[t.weekday]} ${MONTHS[t.month]} ${day} ${p2(t.hours)}:${p2(t.minutes)}:${p2(t.seconds)} ${t.year}`;
+}
+
+/** the same fields from Date, where localtime_r cannot represent the time */
+function dateLocalTime(d: Date): LocalTime {
+  return {
+    year: d.getFullYear(),
+    month: d.getMonth(),
+    day: d.getDate(),
+    hours: d.getHours(),
+    minutes: d.getMinutes(),
+    seconds: d.getSeconds(),
+    weekday: d.getDay(),
+  };
 }
 
 /** pino's numbers: a record is written when its level is at least the logger's */

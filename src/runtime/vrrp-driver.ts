@@ -15,6 +15,8 @@
  * retries and why, and `wantReconcile()` for when it runs.
  */
 import type { RouteGroups } from "../../native-bindings/netlink";
+// libc, not node:fs: the driver is on the start path (DESIGN.md rule 6)
+import { readTextFile } from "../../native-bindings/file";
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { Route, Rule, VirtualAddress, VrrpInstance } from "../config/vrrp/model";
@@ -58,11 +60,8 @@ import { memberShare } from "./rx-bufs";
 import { type VipPlacement, placeVips, vipKey, vmacMac } from "./vmac-addr";
 import { vmacName } from "./vmac-name";
 import { RxErrorEvents } from "./rx-error-events";
-import { transitionLines } from "./words";
+import { transitionDetailLines, transitionLines } from "./words";
 import { type Explanation, describeCause, explain, localTime } from "../vrrp/explain";
-
-// libc, not node:fs: the driver is on the start path (DESIGN.md rule 6)
-import { readTextFile } from "../../native-bindings/file";
 
 /** An auth_hmac `file:` key's text (keepalived vrrp_auth_hmac_read_key_file); undefined: unreadable. */
 function readKeyFile(path: string): string | undefined {
@@ -291,6 +290,8 @@ export class VrrpDriver {
   private readonly vmacs = new Map<string, number>();
   /** garp_extra_if: when each MASTER's next GARPs on its extra interfaces are due */
   private readonly extraGarpAt = new Map<string, number>();
+  /** a transition's event, held until the instance's addresses are in (transition) */
+  private heldEvent: (() => void) | undefined;
   /** GARP/NA pacing (vrrp_garp_interval, vrrp_gna_interval, garp_group) */
   private readonly garps: GarpOut;
   /** interface_up_down_delays: link changes that count only after a delay (link-delays.ts) */
@@ -313,6 +314,10 @@ export class VrrpDriver {
   private watchedGroups: RouteGroups | undefined;
   /** the link or address table could not be read, or netlink lost events: read again */
   private tablesStale = false;
+  /** address events read since the last settleAddrs (sources to check; VIPs too) */
+  private addrsDirty = false;
+  private restoreDirty = false;
+  private settlingAddrs = false;
   /** start() found the kernel's tables unreadable: the engine starts once they are read */
   private deferredStart = false;
   /** the last source (or why none) logged per instance: refreshSources logs changes only */
@@ -1238,7 +1243,7 @@ export class VrrpDriver {
         this.wantReconcile();
         this.guard("a netlink event", () => this.onKernelEvent(e));
       },
-      { routes: groups },
+      { routes: groups, onIdle: () => this.stopped || this.guard("the netlink events read", () => this.settleAddrs()) },
     );
     if (w.ok) {
       this.unwatch = w.value;
@@ -1386,15 +1391,52 @@ export class VrrpDriver {
       if (before) this.addrs[i] = a;
       else this.addrs.push(a);
       logDad(this.log, before, a, this.linksByIndex.get(a.ifindex)?.name);
-      this.sourcesChanged();
       // a VIP of ours that was being removed came back (a late event, someone's `ip addr add`)
-      if (this.releasing.size > 0) this.restoreVips();
+      this.addrsChanged(this.releasing.size > 0);
       return;
     }
     this.addrs = this.addrs.filter((x) => !sameAddr(x, a));
     this.restoreStaticAddress(a);
-    this.sourcesChanged();
-    this.restoreVips();
+    this.addrsChanged(true);
+  }
+
+  /**
+   * The address table changed: the instances' sources and the VIPs follow it, once per
+   * batch of events when the kernel says where a batch ends (`readEvents`, onIdle:
+   * settleAddrs), else at once. Issue 20: a 1,000-instance backup leaving MASTER read
+   * 1,000 RTM_DELADDR and checked every instance's source and every VIP after each, on a
+   * table that still lacked the RTM_NEWADDRs queued behind them, so it "restored" VIPs
+   * it had just added (10^5 adds a minute); its VRRP sockets overflowed meanwhile and
+   * the instances flapped.
+   */
+  private addrsChanged(restore: boolean): void {
+    this.addrsDirty = true;
+    if (restore) this.restoreDirty = true;
+    if (!this.kernel.readEvents) this.settleAddrs();
+  }
+
+  /**
+   * Sources, then VIPs, against the table read to the end. A pass's own changes (a
+   * source lost: FAULT, its VIPs removed) come back as events: read by restoreVips or
+   * the next wake-up, they make another pass; a few passes settle any real sequence.
+   */
+  private settleAddrs(): void {
+    if (this.settlingAddrs) return; // the running pass sees these events too
+    this.settlingAddrs = true;
+    try {
+      for (let pass = 0; this.addrsDirty && pass < 8; pass++) {
+        this.addrsDirty = false;
+        this.sourcesChanged();
+        if (this.restoreDirty) {
+          this.restoreDirty = false;
+          this.restoreVips();
+        }
+        // events of this pass's own changes (read by restoreVips, or delivered at once by
+        // a kernel without readEvents) set addrsDirty again: another pass
+      }
+    } finally {
+      this.settlingAddrs = false;
+    }
   }
 
   /**
@@ -1601,6 +1643,15 @@ export class VrrpDriver {
    * keel owns its configured VIPs, as keepalived's start-up "removing protocol VIPs" says).
    */
   private restoreVips(): void {
+    // the table as the kernel has it now: the notifications of the VIPs this daemon just
+    // added or removed are queued before the kernel's ACK, and a VIP added but not yet
+    // reported would be "restored" (addMissing), one removed but still listed removed again
+    const err = this.kernel.readEvents?.();
+    if (err) {
+      // events may be lost: the next pass reads the tables again (resync)
+      this.tablesStale = true;
+      this.failed(err, "watch", "cannot read netlink events; reading the tables again");
+    }
     // one set per pass: it runs every second over what may be thousands of VIPs
     const present = new Set(this.addrs.map(addrKey));
     if (!this.tablesStale) this.collectStrays(present);
@@ -1692,12 +1743,15 @@ export class VrrpDriver {
     for (const a of actions) {
       // what a reconcile pass checks moves with these (VIPs, routes, the firewall's sets)
       if (a.type === "transition" || a.type === "add-vips" || a.type === "del-vips") this.wantReconcile();
+      // a transition's event goes out after its add-vips (transition), before anything else
+      if (a.type !== "add-vips") this.releaseEvent();
       try {
         this.execute(a);
       } catch (e) {
         this.internalError(`a ${a.type} action`, e);
       }
     }
+    this.releaseEvent();
     try {
       this.arm();
     } catch (e) {
@@ -1736,31 +1790,9 @@ export class VrrpDriver {
       case "send-garp":
         this.sendGarps(a.instance, a.addresses, a.count);
         return;
-      case "transition": {
-        const why = describeCause(a.cause);
-        const counts = this.transitions.get(a.instance) ?? new Map<string, number>();
-        this.transitions.set(a.instance, counts);
-        counts.set(`${a.to} ${a.reason}`, (counts.get(`${a.to} ${a.reason}`) ?? 0) + 1);
-        this.opts.onEvent?.({
-          event: "transition",
-          at: Date.now(),
-          instance: a.instance,
-          from: a.from,
-          to: a.to,
-          reason: a.reason,
-          why,
-          // status' faults after the change, so a subscriber needs no status poll for them
-          faults: this.router.instances.get(a.instance)?.faultList().map(faultKey) ?? [],
-        });
-        // garp_extra_if: the first extra GARP one interval after becoming MASTER
-        if (a.to === "MASTER") this.extraGarpAt.set(a.instance, this.now() + this.extraGarpMs(a.instance));
-        for (const line of transitionLines(a))
-          this.log.info(
-            { instance: a.instance, event: "transition", from: a.from, to: a.to, reason: a.reason, why },
-            line,
-          );
+      case "transition":
+        this.transition(a);
         return;
-      }
       case "priority":
         this.opts.onEvent?.({ event: "priority", at: Date.now(), instance: a.instance, from: a.from, to: a.to });
         this.log.info(
@@ -1837,6 +1869,65 @@ export class VrrpDriver {
         this.opts.onInstanceEvent?.(a.instance, "MASTER_RX_LOWER_PRI", a.ours);
         return;
       }
+    }
+  }
+
+  /**
+   * keepalived's order on becoming MASTER (vrrp.c vrrp_state_master_tx → _become_master):
+   * the advert, the log lines, the addresses, then send_instance_notifies (scripts, SNMP
+   * traps, D-Bus signals) and the LVS sync daemon. So the lines are written here, and the
+   * event (the control socket's subscribers, SNMP, D-Bus, lvs_sync_daemon: the daemon's
+   * onEvent) waits for the instance's add-vips (pump); `why` is built when first read:
+   * a console log line has no use for it, a JSON one and the event have (issue 20: this
+   * runs once per failover, cold, before the netlink request).
+   */
+  private transition(a: Extract<Action, { type: "transition" }>): void {
+    const at = Date.now();
+    let why: string | undefined;
+    const whyOf = () => {
+      why ??= describeCause(a.cause);
+      return why;
+    };
+    const counts = this.transitions.get(a.instance) ?? new Map<string, number>();
+    this.transitions.set(a.instance, counts);
+    counts.set(`${a.to} ${a.reason}`, (counts.get(`${a.to} ${a.reason}`) ?? 0) + 1);
+    // garp_extra_if: the first extra GARP one interval after becoming MASTER
+    if (a.to === "MASTER") this.extraGarpAt.set(a.instance, this.now() + this.extraGarpMs(a.instance));
+    const fields = {
+      instance: a.instance,
+      event: "transition",
+      from: a.from,
+      to: a.to,
+      reason: a.reason,
+      get why() {
+        return whyOf();
+      },
+    };
+    for (const line of transitionDetailLines(a)) this.log.debug(fields, line);
+    for (const line of transitionLines(a)) this.log.info(fields, line);
+    this.heldEvent = () =>
+      this.opts.onEvent?.({
+        event: "transition",
+        at,
+        instance: a.instance,
+        from: a.from,
+        to: a.to,
+        reason: a.reason,
+        why: whyOf(),
+        // status' faults after the change, so a subscriber needs no status poll for them
+        faults: this.router.instances.get(a.instance)?.faultList().map(faultKey) ?? [],
+      });
+  }
+
+  /** The held transition event (transition), once its instance's addresses are in. */
+  private releaseEvent(): void {
+    const emit = this.heldEvent;
+    if (!emit) return;
+    this.heldEvent = undefined;
+    try {
+      emit();
+    } catch (e) {
+      this.internalError("a transition event", e);
     }
   }
 

@@ -6,17 +6,28 @@ import type { Action } from "../vrrp/types";
 
 type Transition = Extract<Action, { type: "transition" }>;
 
+/**
+ * The lines keepalived writes for a transition only with -D (LOG_DETAIL_BIT), ahead of
+ * transitionLines': keel writes them at debug level, which -D turns on.
+ */
+export function transitionDetailLines(t: Transition): string[] {
+  switch (t.reason) {
+    case "master-down-timer":
+    case "preempt":
+    case "priority-zero-received":
+      // vrrp_scheduler.c vrrp_dispatcher_read_timeout (2.2.7): "if (__test_bit(LOG_DETAIL_BIT,
+      // &debug)) log_message(LOG_INFO, "(%s) Receive advertisement timeout", ...)"
+      return [`(${t.instance}) Receive advertisement timeout`];
+    default:
+      return [];
+  }
+}
+
 /** Read from the transition's cause only: the instance may have moved on since. */
 export function transitionLines(t: Transition): string[] {
   const n = `(${t.instance})`;
   const lines: string[] = [];
   switch (t.reason) {
-    case "master-down-timer":
-    case "preempt":
-    case "priority-zero-received":
-      // vrrp_scheduler.c vrrp_read_dispatcher_thread / vrrp_goto_master
-      lines.push(`${n} Receive advertisement timeout`);
-      break;
     case "higher-priority-advert":
     case "equal-priority-higher-ip":
       if (t.cause.reason === t.reason)

@@ -31,11 +31,17 @@ export interface DecodeFailure {
 
 export type Received = { ok: true; value: ReceivedAdvert } | { ok: false; error: DecodeFailure };
 
-const ipv4Options: DecodeAdvertOptions & { addressSum: number; offset: number; length: number } = {
+const ipv4Options: DecodeAdvertOptions & {
+  addressSum: number;
+  offset: number;
+  length: number;
+  v3ChecksumAsV2: boolean;
+} = {
   family: 4,
   addressSum: 0,
   offset: 0,
   length: 0,
+  v3ChecksumAsV2: false,
 };
 
 /**
@@ -167,6 +173,8 @@ export function receivedRecord(): ReceivedRecord {
     to: "",
     ttl: -1,
     ah: undefined,
+    hmac: undefined,
+    hmacFailure: undefined,
   };
 }
 
@@ -175,11 +183,14 @@ export function isDecodeFailure(r: ReceivedAdvert | DecodeFailure): r is DecodeF
 }
 
 const view = new Ipv4View();
-const ipv6Options: DecodeAdvertOptions & { src: Uint8Array; dst: Uint8Array } = {
-  family: 6,
-  src: new Uint8Array(16),
-  dst: new Uint8Array(16),
-};
+const ipv6Options: DecodeAdvertOptions & { src: Uint8Array; dst: Uint8Array; length: number; checksumLength: number } =
+  {
+    family: 6,
+    src: new Uint8Array(16),
+    dst: new Uint8Array(16),
+    length: 0,
+    checksumLength: 0,
+  };
 
 /**
  * `decodeReceived` for the router's hot path (issue 20): the same checks, failures and
@@ -187,28 +198,45 @@ const ipv6Options: DecodeAdvertOptions & { src: Uint8Array; dst: Uint8Array } = 
  * and no result, view or options object is made for it. Returns `out` or the failure;
  * `out` is good until the next call. An AH packet (its `ah.verify` keeps the packet) and
  * any packet whose addresses arrive as text take decodeReceived's path and return its
- * fresh advert instead.
+ * fresh advert instead. The arguments after `out` are decodeReceived's: the old
+ * checksum's pseudo-header destination, auth_hmac's trailer (split off into `out.hmac`:
+ * views of `rx.data`, good as long as it is) and v3_checksum_as_v2.
  */
 export function decodeReceivedInto(
   rx: RxPacket,
   out: ReceivedRecord,
   checksumDst4?: Uint8Array,
+  hmac = false,
+  v3ChecksumAsV2 = false,
 ): ReceivedAdvert | DecodeFailure {
   if (rx.family === 4) {
-    if (rx.data.length >= 20 && rx.data[9] === IPPROTO_AH) return fresh(rx, checksumDst4);
+    if (rx.data.length >= 20 && rx.data[9] === IPPROTO_AH) return fresh(rx, checksumDst4, hmac, v3ChecksumAsV2);
     const ip = decodeIpv4Into(rx.data, view);
     if ("error" in ip) return { ...ip.error };
     const at = ip.payloadOffset;
+    const total = ip.totalLength - at;
+    const length = hmac ? withoutTrailer(ip.packet, at, total, 4) : total;
     const o = ipv4Options;
     o.addressSum = checksumDst4 === undefined ? ip.addressSum : sum16(ip.srcBytes, 0, 4, sum16(checksumDst4, 0, 4));
     o.offset = at;
-    o.length = ip.totalLength - at;
+    o.length = length;
+    o.v3ChecksumAsV2 = v3ChecksumAsV2;
     const adv = decodeAdvertInto(ip.packet, o, out);
     if ("error" in adv) return { ...adv.error, vrid: ip.packet[at + 1] };
     out.from = ip.src;
     out.to = ip.dst;
     out.ttl = ip.ttl;
     out.ah = undefined;
+    out.hmacFailure = undefined;
+    out.hmac =
+      length === total
+        ? undefined
+        : {
+            pdu: ip.packet.subarray(at, at + length),
+            trailer: ip.packet.subarray(at + length, at + total),
+            src: ip.srcBytes,
+            wallMs: rx.wallMs,
+          };
     return out;
   }
   const src = rx.src;
@@ -219,26 +247,41 @@ export function decodeReceivedInto(
       message: "IPv6 packet without source or destination (cmsg missing)",
       vrid: rx.data[1],
     };
-  if (typeof src === "string" || typeof dst === "string") return fresh(rx, checksumDst4);
+  if (typeof src === "string" || typeof dst === "string") return fresh(rx, checksumDst4, hmac, v3ChecksumAsV2);
   if (src.length !== 16 || dst.length !== 16)
     return {
       code: "no-address",
       message: "IPv6 packet with a source or destination that is not an IPv6 address",
       vrid: rx.data[1],
     };
+  const total = rx.data.length;
+  const length = hmac ? withoutTrailer(rx.data, 0, total, 6) : total;
   const o = ipv6Options;
   o.src = src;
   o.dst = dst;
+  o.length = length;
+  // the kernel's IPV6_CHECKSUM covers the whole payload, a trailer too
+  o.checksumLength = total;
   const adv = decodeAdvertInto(rx.data, o, out);
   if ("error" in adv) return { ...adv.error, vrid: rx.data[1] };
   out.from = ipv6Text(src, 0);
   out.to = ipv6Text(dst, 0);
   out.ttl = rx.hopLimit ?? -1;
   out.ah = undefined;
+  out.hmacFailure = undefined;
+  out.hmac =
+    length === total
+      ? undefined
+      : { pdu: rx.data.subarray(0, length), trailer: rx.data.subarray(length), src, wallMs: rx.wallMs };
   return out;
 }
 
-function fresh(rx: RxPacket, checksumDst4: Uint8Array | undefined): ReceivedAdvert | DecodeFailure {
-  const r = decodeReceived(rx, checksumDst4);
+function fresh(
+  rx: RxPacket,
+  checksumDst4: Uint8Array | undefined,
+  hmac: boolean,
+  v3ChecksumAsV2: boolean,
+): ReceivedAdvert | DecodeFailure {
+  const r = decodeReceived(rx, checksumDst4, hmac, v3ChecksumAsV2);
   return r.ok ? r.value : r.error;
 }

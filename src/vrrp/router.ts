@@ -12,7 +12,7 @@ import { Instance, NO_ACTIONS, type SyncControl } from "./instance";
 import { type Before, Observer } from "./observe";
 import { instanceParams } from "./params";
 import { takeoverMs } from "./timers";
-import { type DecodeFailure, decodeReceived, decodeReceivedInto, isDecodeFailure, receivedRecord } from "./receive";
+import { type DecodeFailure, decodeReceivedInto, isDecodeFailure, receivedRecord } from "./receive";
 import { TrackerBoard, type TrackChange } from "./track-board";
 import type { Action, ReceivedAdvert, VrrpState } from "./types";
 
@@ -296,35 +296,37 @@ export class VrrpRouter {
    * checksum takes only that; one on the new takes the new, and a unicast advert that
    * checks only the old way switches it over (Instance.switchToOldChecksum). One with
    * v3_checksum_as_v2 checks no VRRPv3 checksum (keepalived 2.4's vrrp_check_packet).
+   * Every form decodes into the router's one record: no objects per advert heard (issue 20).
    */
   private decode(rx: RxPacket): ReceivedAdvert | DecodeFailure {
     const inst = rx.family === 4 ? this.instanceOfRaw(rx) : undefined;
     // auth_hmac's trailer is looked for only by an instance that has it (vrrp_check_packet)
     const hmac = (rx.family === 4 ? inst : this.instanceOfV6(rx))?.hmac !== undefined;
-    // the rarer forms take the allocating decoder: v3_checksum_as_v2, the old checksum, a trailer
-    if (inst?.p.v3ChecksumAsV2 || inst?.oldChecksum) {
-      const r = inst.p.v3ChecksumAsV2
-        ? decodeReceived(rx, undefined, hmac, true)
-        : decodeReceived(rx, ipv4Bytes(inst.p.checksumGroup4), hmac);
-      return r.ok ? r.value : r.error;
-    }
-    let got: ReceivedAdvert | DecodeFailure;
-    if (hmac) {
-      const r = decodeReceived(rx, undefined, true);
-      got = r.ok ? r.value : r.error;
-    } else {
-      // into the router's one record: no objects per advert heard (issue 20)
-      got = decodeReceivedInto(rx, this.rxRecord);
-    }
-    if (!isDecodeFailure(got) || got.code !== "bad-checksum" || !inst?.wantsOldChecksumRetry()) return got;
-    const group = ipv4Bytes(inst.p.checksumGroup4);
+    const asV2 = inst?.p.v3ChecksumAsV2 === true;
+    // v3_checksum_as_v2 overrides the old checksum: vrrp_build_vrrp_v3 builds no pseudo-header at all
+    const old = inst?.oldChecksum && !asV2 ? this.groupBytes(inst.p.checksumGroup4) : undefined;
+    const got = decodeReceivedInto(rx, this.rxRecord, old, hmac, asV2);
+    if (!isDecodeFailure(got) || got.code !== "bad-checksum" || asV2 || !inst?.wantsOldChecksumRetry()) return got;
+    const group = this.groupBytes(inst.p.checksumGroup4);
     // the old pseudo-header equals the new one for a packet sent to the group itself
     if (group === undefined || rx.data.subarray(16, 20).every((b, i) => b === group[i])) return got;
-    const old = decodeReceived(rx, group, hmac);
-    if (!old.ok) return got;
+    // `got` is a failure object of its own: the retry refilling the record leaves it as it is
+    const retry = decodeReceivedInto(rx, this.rxRecord, group, hmac);
+    if (isDecodeFailure(retry)) return got;
     inst.switchToOldChecksum(packetSource(rx));
-    return old.value;
+    return retry;
   }
+
+  /** An IPv4 multicast group's bytes, parsed once per group (the old checksum's pseudo-header) */
+  private groupBytes(text: string): Uint8Array | undefined {
+    let b = this.checksumGroups.get(text);
+    if (b === undefined && !this.checksumGroups.has(text)) {
+      b = ipv4Bytes(text);
+      this.checksumGroups.set(text, b);
+    }
+    return b;
+  }
+  private readonly checksumGroups = new Map<string, Uint8Array | undefined>();
   /** what decodeReceivedInto fills, read before handleAdvert returns */
   private readonly rxRecord = receivedRecord();
 

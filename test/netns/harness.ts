@@ -253,8 +253,16 @@ export class Lab {
     return p;
   }
 
-  /** Start dist/keel in a host: `keel -n -l -D -G -f CONF ...extra` (console, no syslog, as the keepalived lab). */
-  keel(host: string, conf: string, extra: string[] = [], o: StartOptions & { syslog?: string } = {}): Proc {
+  /**
+   * Start dist/keel in a host: `keel -n -l -D -G -f CONF ...extra` (console, no syslog, as the keepalived lab);
+   * `binary` another build (bench/runtime/steady-ab.ts's A/B), `env` more of the daemon's environment.
+   */
+  keel(
+    host: string,
+    conf: string,
+    extra: string[] = [],
+    o: StartOptions & { syslog?: string; binary?: string; env?: Record<string, string> } = {},
+  ): Proc {
     const path = this.file(`${host}.conf`, conf);
     // keepalived writes its signal dumps under TMPDIR: one per host
     const tmp = this.tmpdir(host);
@@ -272,10 +280,11 @@ export class Lab {
       "--control-socket",
       `${tmp}/keel-${n}.sock`,
     ];
+    const bin = o.binary ?? KEEL;
     const proc = Bun.spawn(
-      [...this.inHost(host, o), KEEL, "-n", "-l", "-D", ...(o.syslog ? [] : ["-G"]), "-f", path, ...pids, ...extra],
+      [...this.inHost(host, o), bin, "-n", "-l", "-D", ...(o.syslog ? [] : ["-G"]), "-f", path, ...pids, ...extra],
       {
-        env: { ...process.env, TMPDIR: tmp, ...(o.syslog ? { KEEL_SYSLOG_SOCKET: o.syslog } : {}) },
+        env: { ...process.env, TMPDIR: tmp, ...(o.syslog ? { KEEL_SYSLOG_SOCKET: o.syslog } : {}), ...o.env },
         stdin: "ignore",
         stdout: "pipe",
         stderr: "pipe",

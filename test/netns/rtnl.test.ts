@@ -140,12 +140,14 @@ describe("addresses", () => {
     "EEXIST: code, errno, request and message (with the kernel's extack text when it sends one)",
     () => {
       const spec = { ifindex: d0, family: 4, address: "10.0.2.1", prefixLen: 24 };
-      const [first, second, gone, missing, badLabel] = run([
+      const [first, second, gone, missing, badLabel, given] = run([
         { call: "addAddress", args: [spec] },
         { call: "addAddress", args: [spec] },
         { call: "delAddress", args: [spec] },
         { call: "delAddress", args: [spec] },
         { call: "addAddress", args: [{ ...spec, label: "eth9:x" }] },
+        // a name from the caller (the driver's link table) is the one used: no if_indextoname
+        { call: "addAddresses", args: [[{ ...spec, ifname: "given0", label: "eth9:x" }]] },
       ]);
       ok(first);
       expect(second?.ok).toBe(false);
@@ -163,6 +165,9 @@ describe("addresses", () => {
       expect(missing?.error?.code).toBe("EADDRNOTAVAIL");
       expect(badLabel?.error).toMatchObject({ code: "EINVAL" });
       expect(badLabel?.error?.message).toContain("must start with the interface name");
+      const [givenError] = ok(given) as ({ message: string } | null)[];
+      expect(givenError?.message).toContain("RTM_NEWADDR 10.0.2.1/24 dev given0 label eth9:x: ");
+      expect(givenError?.message).toContain('must start with the interface name "given0"');
     },
     T,
   );

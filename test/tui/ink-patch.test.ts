@@ -36,3 +36,58 @@ test("frames drawn in any order come out the same as drawn alone", async () => {
   // a narrower frame after a wider one: rows of other lengths are drawn again
   expect(draw(a, 12).split("\n")[1]).toBe(" plain line");
 });
+
+test("a line of ASCII and SGR sequences (the patch's fast path) has the tokenizer's cells", async () => {
+  const Output = (await import(join(root, "node_modules/ink/build/output.js"))).default;
+  const { styledCharsFromTokens, styledCharsToString, tokenize } = await import("@alcalzone/ansi-tokenize");
+  // Unpatched Ink: the cells of each line from the tokenizer, blank cells to the width, one string per row.
+  type Cell = { type: "char"; value: string; fullWidth: boolean; styles: unknown[] };
+  const blank: Cell = { type: "char", value: " ", fullWidth: false, styles: [] };
+  const reference = (text: string, width: number) => {
+    const lines: Cell[][] = [[]];
+    for (const c of styledCharsFromTokens(tokenize(text)) as Cell[])
+      if (c.value === "\n") lines.push([]);
+      else lines.at(-1)?.push(c);
+    return lines
+      .map((l) => styledCharsToString([...l, ...Array(Math.max(0, width - l.length)).fill(blank)]).trimEnd())
+      .join("\n");
+  };
+  const parts = [
+    "vi_1 ",
+    "MASTER",
+    " 10.0.0.1/24 ",
+    "x",
+    "\n",
+    "\x1b[1m",
+    "\x1b[22m",
+    "\x1b[2m",
+    "\x1b[32m",
+    "\x1b[31m",
+    "\x1b[39m",
+    "\x1b[7m",
+    "\x1b[27m",
+    "\x1b[4m",
+    "\x1b[24m",
+    "\x1b[0m",
+    "\x1b[m",
+    "\x1b[1;31m",
+    "\x1b[38;5;208m",
+    "\x1b[48;2;1;2;3m",
+    "\x1b[49m",
+  ];
+  let seed = 7;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed;
+  };
+  const width = 60;
+  for (let n = 0; n < 400; n++) {
+    let text = "";
+    for (let k = next() % 12; k >= 0; k--) text += parts[next() % parts.length];
+    const lines = text.split("\n").length;
+    const o = new Output({ width, height: lines });
+    o.write(0, 0, text, { transformers: [] });
+    const got = o.get().output as string;
+    expect({ text, got }).toEqual({ text, got: reference(text, width) });
+  }
+});

@@ -4,7 +4,7 @@
  * packets, and the instances whose track_bfd it moves. Times arrive in µs as on the wire.
  */
 import type { BfdStatus } from "../../src/control/protocol";
-import { ago } from "../format";
+import { ago, count } from "../format";
 import { bfdRows, bfdTrackedBy, type Model, pageTop } from "../model";
 import { Area, Cells, type Col, Empty, Header, layout, sizeToContent } from "../ui";
 
@@ -57,7 +57,7 @@ function value(id: string, b: BfdStatus, m: Model): string {
     case "trans":
       return String(b.transitions);
     case "pkts":
-      return `${b.rx}/${b.tx}`;
+      return `${count(b.rx)}/${count(b.tx)}`;
     case "tracked":
       return bfdTrackedBy(m, b.name).join(" ") || "-";
     default:

@@ -22,6 +22,7 @@ import {
 import * as K from "../../../native-bindings/netlink/constants";
 import { NetlinkError } from "../../../native-bindings/netlink/error";
 import {
+  ADDRESS_REQUEST_MAX,
   addressRequest,
   decodeAddress,
   decodeLink,
@@ -32,6 +33,7 @@ import {
   routeRequest,
   ruleRequest,
   setLinkUpRequest,
+  writeAddressRequest,
 } from "../../../native-bindings/netlink/messages";
 import { FRA, IFA, IFADDRMSG, IFINFOMSG, IFLA, RTA } from "../../../native-bindings/netlink/schemas";
 
@@ -427,6 +429,72 @@ test("addressRequest: the generic codec's bytes for every combination", () => {
         n++;
       }
   expect(n).toBeGreaterThan(200);
+});
+
+// Rtnl's batches write their requests one after another into one reused buffer: each
+// request's bytes there are addressRequest's (NLM_F_ACK left to the caller), whatever the
+// buffer held before (its padding, nlmsg_pid, ifa_flags and the label's NUL are written 0)
+test("writeAddressRequest into a used buffer, back to back: addressRequest's bytes", () => {
+  const out = new Uint8Array(64 * ADDRESS_REQUEST_MAX).fill(0xff);
+  const view = new DataView(out.buffer);
+  let off = 0;
+  let n = 0;
+  for (const op of ["new", "del"] as const)
+    for (const fam of [4, 6] as const)
+      for (let mask = 0; mask < 64; mask++) {
+        const v4 = fam === 4;
+        const spec = {
+          ifindex: 3 + mask,
+          family: fam,
+          address: v4 ? `10.3.${mask}.1` : `2001:db8::${mask.toString(16)}:1`,
+          prefixLen: v4 ? 16 + (mask % 17) : 64,
+          scope: mask & 1 ? K.RT_SCOPE_HOST : undefined,
+          broadcast: mask & 2 && v4 ? "10.3.255.255" : undefined,
+          label: mask & 4 ? (mask & 8 ? "eth1:x" : "eth1:vip-abc") : undefined,
+          peer: mask & 16 && !(mask & 2) ? (v4 ? "10.4.0.1" : "2001:db8::ff") : undefined,
+          nodad: (mask & 32) !== 0,
+          noprefixroute: (mask & 8) !== 0,
+        };
+        const o = { ifname: "eth1", replace: (mask & 40) === 40 };
+        const want = addressRequest(op, spec, 7000 + mask, o);
+        if (off + ADDRESS_REQUEST_MAX > out.length) off = 0; // wrap: the next ones land on used bytes
+        const len = writeAddressRequest(out, view, off, op, spec, 7000 + mask, { ...o, ack: mask % 2 === 0 });
+        const got = out.slice(off, off + len);
+        expect(len).toBeLessThanOrEqual(ADDRESS_REQUEST_MAX);
+        if (mask % 2 !== 0) {
+          // ack: false clears NLM_F_ACK and nothing else
+          expect(new DataView(got.buffer).getUint16(6, true)).toBe(
+            new DataView(want.buffer).getUint16(6, true) & ~K.NLM_F_ACK,
+          );
+          got[6] = want[6]!;
+          got[7] = want[7]!;
+        }
+        expect(hex(got)).toBe(hex(want));
+        off += len;
+        n++;
+      }
+  expect(n).toBe(256);
+});
+
+test("an address request's text is built only when it is refused", () => {
+  const spec = { ifindex: 3, family: 4 as const, address: "10.0.0.1", prefixLen: 24 };
+  const out = new Uint8Array(ADDRESS_REQUEST_MAX);
+  const view = new DataView(out.buffer);
+  // the writer reads each field of the spec once; describeAddress would read address,
+  // prefixLen, peer and ifindex a second time
+  const reads = new Map<string | symbol, number>();
+  const counted = new Proxy(spec, {
+    get(t, k) {
+      reads.set(k, (reads.get(k) ?? 0) + 1);
+      return t[k as keyof typeof t];
+    },
+  });
+  writeAddressRequest(out, view, 0, "new", counted, 1, {});
+  expect(Math.max(...reads.values())).toBe(1);
+  expect(reads.get("prefixLen")).toBe(1);
+  expect(() => writeAddressRequest(out, view, 0, "del", { ...spec, address: "10.0.0.300" }, 1, {})).toThrow(
+    'RTM_DELADDR 10.0.0.300/24 dev #3: Invalid argument (EINVAL): address "10.0.0.300" is not an IPv4 address',
+  );
 });
 
 /** 16 bytes of an IPv6 address in the short forms used above ("2001:db8::X:9", "2001:db8::fe") */

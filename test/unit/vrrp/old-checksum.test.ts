@@ -7,70 +7,20 @@
 //   and switches the instance (keepalived "Setting unicast VRRPv3 checksum to old version");
 // - `old_unicast_checksum never`: the new one only, never a switch.
 import { describe, expect, test } from "bun:test";
-import { parseIpv4 } from "../../../src/base/ip";
-import { parseConf } from "../../../src/config/parse";
-import { memorySource } from "../../../src/config/source";
-import { internetChecksum, ipv4PseudoHeader } from "../../../src/vrrp/checksum";
-import { VrrpRouter } from "../../../src/vrrp/router";
-import { advertPackets } from "../../../src/vrrp/transmit";
-import type { Action } from "../../../src/vrrp/types";
-
-const US = "10.0.0.5";
-const PEER = "10.0.0.12";
+import type { VrrpRouter } from "../../../src/vrrp/router";
+import { PEER, US, actionsOf as actions, checksOver, ownAdvert, peerAdvert, routerOf } from "./router-bytes";
 
 function router(keyword: string, global = ""): VrrpRouter {
-  const text =
+  return routerOf(
     `global_defs {\nvrrp_version 3\n${global}}\n` +
-    `vrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 7\npriority 100\nadvert_int 1\n` +
-    `unicast_src_ip ${US}\nunicast_peer {\n${PEER}\n}\n${keyword}\nvirtual_ipaddress {\n192.0.2.7/24\n}\n}\n`;
-  const r = parseConf("/k.conf", {
-    source: memorySource({ "/k.conf": text }),
-    host: { interfaceExists: () => true },
-    configId: "x",
-  });
-  expect(r.diagnostics.errorCount).toBe(0);
-  return new VrrpRouter(r.config, { interfaceAddress: () => US });
-}
-
-/** The peer's advert to us as IPv4 bytes, its checksum over `checksumDst` (undefined: the new way). */
-function advertFromPeer(priority: number, checksumDst?: string): Uint8Array {
-  const [pkt] = advertPackets(
-    {
-      instance: "peer",
-      family: 4,
-      version: 3,
-      vrid: 7,
-      priority,
-      advertIntCs: 100,
-      addresses: ["192.0.2.7"],
-      destinations: [US],
-      unicast: true,
-      ipId: 1,
-      seq: 0,
-      checksumDst,
-    },
-    PEER,
+      `vrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id 7\npriority 100\nadvert_int 1\n` +
+      `unicast_src_ip ${US}\nunicast_peer {\n${PEER}\n}\n${keyword}\nvirtual_ipaddress {\n192.0.2.7/24\n}\n}\n`,
   );
-  return (pkt as { data: Uint8Array }).data;
 }
 
-function actions(r: VrrpRouter, type: Action["type"]): Action[] {
-  return r.pollActions().filter((a) => a.type === type);
-}
-
-/** Run until the instance sends an advert; return its VRRP message as sent to PEER. */
-function ownAdvert(r: VrrpRouter, from: number): Uint8Array {
-  for (let t = from; t < from + 10_000; t += 100) {
-    r.handleTimeout(t);
-    for (const a of r.pollActions())
-      if (a.type === "send-advert") return (advertPackets(a.advert, US)[0] as { data: Uint8Array }).data.subarray(20);
-  }
-  throw new Error("no advert");
-}
-
-/** Is `msg`'s checksum right over the pseudo-header with destination `dst`? */
-const checksOver = (msg: Uint8Array, dst: string) =>
-  internetChecksum(ipv4PseudoHeader(parseIpv4(US)!, parseIpv4(dst)!, msg.length), msg) === 0;
+/** The peer's unicast advert to us, its checksum over `checksumDst` (undefined: the new way). */
+const advertFromPeer = (priority: number, checksumDst?: string) =>
+  peerAdvert({ priority, destinations: [US], unicast: true, checksumDst });
 
 describe("old_unicast_checksum", () => {
   test("the keyword: adverts carry the old checksum, and only old ones are taken", () => {

@@ -3,6 +3,8 @@
 import { describe, expect, test } from "bun:test";
 import { parseIpv4, parseIpv6 } from "../../../src/base/ip";
 import { encodeIpv4Packet } from "../../../src/vrrp/ah";
+import { HMAC_TRAILER_LEN } from "../../../src/vrrp/auth-hmac";
+import { internetChecksum } from "../../../src/vrrp/checksum";
 import { encodeAdvert } from "../../../src/vrrp/packet";
 import {
   type DecodeFailure,
@@ -68,18 +70,31 @@ describe("decodeReceivedInto", () => {
     to: a.to,
     ttl: a.ttl,
     ah: a.ah ? a.ah.seq : undefined,
+    hmac: a.hmac
+      ? {
+          pdu: [...a.hmac.pdu],
+          trailer: [...a.hmac.trailer],
+          src: [...a.hmac.src],
+          wallMs: a.hmac.wallMs,
+        }
+      : undefined,
   });
 
   test("5,000 random and damaged packets: the same result as decodeReceived, through one record", () => {
+    // every form the router decodes: the old checksum's group, auth_hmac's trailer (a
+    // packet with one appended, or without), v3_checksum_as_v2
     const r = rng(5798);
     const out = receivedRecord();
     let ok = 0;
     let failed = 0;
+    let trailers = 0;
     for (let i = 0; i < 5_000; i++) {
       const g = randomAdvert(r, 6);
       const { advert } = g;
       const family = advert.family;
-      const msg = encodeAdvert(advert, { src: g.src, dst: g.dst, authPass: g.authPass });
+      const bare = encodeAdvert(advert, { src: g.src, dst: g.dst, authPass: g.authPass });
+      const hmac = r.bool(0.3);
+      const msg = hmac && r.bool(0.7) ? Uint8Array.from([...bare, ...r.bytes(HMAC_TRAILER_LEN)]) : bare;
       const whole =
         family === 4
           ? encodeIpv4Packet({ src: g.src, dst: g.dst, id: r.int(0, 0xffff), ttl: r.int(0, 255), payload: msg })
@@ -87,7 +102,7 @@ describe("decodeReceivedInto", () => {
       const data = r.bool(0.4) ? mutate(r, whole) : whole;
       const rx: RxPacket =
         family === 4
-          ? { ifname: "eth0", family: 4, data }
+          ? { ifname: "eth0", family: 4, data, wallMs: 1_700_000_000_000 + i }
           : {
               ifname: "eth0",
               family: 6,
@@ -95,12 +110,15 @@ describe("decodeReceivedInto", () => {
               src: r.bool(0.9) ? parseIpv6(g.src) : g.src,
               dst: r.bool(0.02) ? undefined : parseIpv6(g.dst),
               hopLimit: r.bool(0.9) ? 255 : undefined,
+              wallMs: 1_700_000_000_000 + i,
             };
       const group = family === 4 && r.bool(0.1) ? parseIpv4("224.0.0.18") : undefined;
-      const want = decodeReceived(rx, group);
-      const got = decodeReceivedInto(rx, out, group);
+      const asV2 = r.bool(0.2);
+      const want = decodeReceived(rx, group, hmac, asV2);
+      const got = decodeReceivedInto(rx, out, group, hmac, asV2);
       if (want.ok) {
         ok++;
+        if (want.value.hmac) trailers++;
         expect(isDecodeFailure(got)).toBe(false);
         expect(plain(got as ReceivedAdvert)).toEqual(plain(want.value));
       } else {
@@ -112,6 +130,44 @@ describe("decodeReceivedInto", () => {
     // both outcomes were exercised many times
     expect(ok).toBeGreaterThan(1_000);
     expect(failed).toBeGreaterThan(500);
+    expect(trailers).toBeGreaterThan(100);
+  });
+
+  test("what the instance marked on the record (an auth_hmac refusal) is gone with the next advert", () => {
+    const out = receivedRecord();
+    const pkt = encodeIpv4Packet({
+      src: "10.0.0.1",
+      dst: "224.0.0.18",
+      id: 1,
+      payload: encodeAdvert(
+        {
+          version: 3,
+          type: 1,
+          vrid: 7,
+          priority: 100,
+          family: 4,
+          advertIntCs: 100,
+          authType: 0,
+          addresses: ["10.0.0.100"],
+        },
+        { src: "10.0.0.1", dst: "224.0.0.18" },
+      ),
+    });
+    const signed = Uint8Array.from([...pkt, ...new Uint8Array(HMAC_TRAILER_LEN)]);
+    // the trailer counts in the IP total length (and so the header checksum)
+    signed[3] = signed.length;
+    signed[10] = 0;
+    signed[11] = 0;
+    const ck = internetChecksum(signed.subarray(0, 20));
+    signed[10] = ck >> 8;
+    signed[11] = ck & 0xff;
+    const a = decodeReceivedInto({ ifname: "eth0", family: 4, data: signed }, out, undefined, true);
+    expect(a).toBe(out);
+    expect(out.hmac?.trailer.length).toBe(HMAC_TRAILER_LEN);
+    out.hmacFailure = "auth_ext_invalid_hmac";
+    decodeReceivedInto({ ifname: "eth0", family: 4, data: pkt }, out, undefined, true);
+    expect(out.hmac).toBeUndefined();
+    expect(out.hmacFailure).toBeUndefined();
   });
 
   test("the record and its address list are reused for adverts of the same shape", () => {

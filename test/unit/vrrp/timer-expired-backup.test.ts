@@ -7,16 +7,11 @@
 // instance that sets it). The engine runs on a virtual clock: "late" is an input whose
 // `now` is past the deadline the router asked for (pollTimeout).
 import { describe, expect, test } from "bun:test";
-import { parseConf } from "../../../src/config/parse";
-import { memorySource } from "../../../src/config/source";
-import { VrrpRouter } from "../../../src/vrrp/router";
-import { advertPackets } from "../../../src/vrrp/transmit";
+import type { VrrpRouter } from "../../../src/vrrp/router";
 import type { Action } from "../../../src/vrrp/types";
 import { transitionLines } from "../../../src/runtime/words";
 import { params } from "./one-instance";
-
-const US = "10.0.0.5";
-const PEER = "10.0.0.12";
+import { PEER, peerAdvert, routerOf } from "./router-bytes";
 
 /** Instances VI_1 (advert_int 1) and, with `fast`, VI_2 (advert_int 0.1): both nopreempt BACKUPs */
 function router(keyword: string, fast?: string): VrrpRouter {
@@ -26,13 +21,7 @@ function router(keyword: string, fast?: string): VrrpRouter {
   const text =
     `global_defs {\nvrrp_version 3\n}\n${inst("VI_1", 7, 1, keyword)}` +
     (fast !== undefined ? inst("VI_2", 8, 0.1, fast) : "");
-  const r = parseConf("/k.conf", {
-    source: memorySource({ "/k.conf": text }),
-    host: { interfaceExists: () => true },
-    configId: "x",
-  });
-  expect(r.diagnostics.errorCount).toBe(0);
-  return new VrrpRouter(r.config, { interfaceAddress: () => US });
+  return routerOf(text);
 }
 
 /** Run on time (each deadline as asked) until every instance is MASTER; returns the time. */
@@ -131,23 +120,7 @@ describe("timer_expired_backup", () => {
     const now = r.pollTimeout()! + 2500;
     // the nopreempt backup that took over has a lower priority; before timer_expired_backup
     // the late master answered it with its own advert and took the VIPs back
-    const [pkt] = advertPackets(
-      {
-        instance: "peer",
-        family: 4,
-        version: 3,
-        vrid: 7,
-        priority: 50,
-        advertIntCs: 100,
-        addresses: ["192.0.2.7"],
-        destinations: ["224.0.0.18"],
-        unicast: false,
-        ipId: 1,
-        seq: 0,
-      },
-      PEER,
-    );
-    r.handleAdvert({ ifname: "eth0", family: 4, data: (pkt as { data: Uint8Array }).data }, now);
+    r.handleAdvert({ ifname: "eth0", family: 4, data: peerAdvert({ priority: 50 }) }, now);
     const acts = r.pollActions();
     expect(transitions(acts)).toMatchObject([{ to: "BACKUP", reason: "timer-expired-backup" }]);
     expect(adverts(acts)).toEqual([]);
@@ -205,13 +178,7 @@ describe("timer_expired_backup in a sync group (keepalived 2.4.3 moves the insta
     const text =
       `global_defs {\nvrrp_version 3\n}\n${inst("VI_1", 7, "timer_expired_backup")}${inst("VI_2", 8, "")}` +
       "vrrp_sync_group G {\ngroup {\nVI_1\nVI_2\n}\n}\n";
-    const r = parseConf("/k.conf", {
-      source: memorySource({ "/k.conf": text }),
-      host: { interfaceExists: () => true },
-      configId: "x",
-    });
-    expect(r.diagnostics.errorCount).toBe(0);
-    return new VrrpRouter(r.config, { interfaceAddress: () => US });
+    return routerOf(text);
   }
 
   test("the late member goes to BACKUP; the other stays MASTER; no group notify; the group stays MASTER", () => {

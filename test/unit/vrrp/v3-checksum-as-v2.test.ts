@@ -6,71 +6,26 @@
 // 0); without the flag a checksum without pseudo-header is "Invalid VRRPv3 checksum".
 // A real router is fed adverts as bytes and its own adverts are checked byte by byte.
 import { describe, expect, test } from "bun:test";
-import { parseIpv4 } from "../../../src/base/ip";
-import { parseConf } from "../../../src/config/parse";
-import { memorySource } from "../../../src/config/source";
-import { internetChecksum, ipv4PseudoHeader } from "../../../src/vrrp/checksum";
+import { internetChecksum } from "../../../src/vrrp/checksum";
 import { decodeAdvert, encodeAdvert } from "../../../src/vrrp/packet";
-import { VrrpRouter } from "../../../src/vrrp/router";
-import { advertPackets } from "../../../src/vrrp/transmit";
+import type { VrrpRouter } from "../../../src/vrrp/router";
 import type { Action } from "../../../src/vrrp/types";
-
-const US = "10.0.0.5";
-const PEER = "10.0.0.12";
-const GROUP = "224.0.0.18";
+import { GROUP, PEER, US, actionsOf, checksOver, ownAdvert, peerAdvert, routerOf } from "./router-bytes";
 
 function router(keyword: string, global = "", version = 3, vrid = 7): VrrpRouter {
-  const text =
+  return routerOf(
     `global_defs {\nvrrp_version ${version}\n${global}\n}\n` +
-    `vrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id ${vrid}\npriority 150\nadvert_int 1\n` +
-    `${keyword}\nvirtual_ipaddress {\n192.0.2.${vrid}/24\n}\n}\n`;
-  const r = parseConf("/k.conf", {
-    source: memorySource({ "/k.conf": text }),
-    host: { interfaceExists: () => true },
-    configId: "x",
-  });
-  expect(r.diagnostics.errorCount).toBe(0);
-  return new VrrpRouter(r.config, { interfaceAddress: () => US });
-}
-
-/** The peer's advert to the group as IPv4 bytes, with the checksum keel would send (asV2: no pseudo-header). */
-function advertFromPeer(priority: number, asV2: boolean): Uint8Array {
-  const [pkt] = advertPackets(
-    {
-      instance: "peer",
-      family: 4,
-      version: 3,
-      vrid: 7,
-      priority,
-      advertIntCs: 100,
-      addresses: ["192.0.2.7"],
-      destinations: [GROUP],
-      unicast: false,
-      ipId: 1,
-      seq: 0,
-      ...(asV2 ? { checksumAsV2: true as const } : {}),
-    },
-    PEER,
+      `vrrp_instance VI_1 {\ninterface eth0\nvirtual_router_id ${vrid}\npriority 150\nadvert_int 1\n` +
+      `${keyword}\nvirtual_ipaddress {\n192.0.2.${vrid}/24\n}\n}\n`,
   );
-  return (pkt as { data: Uint8Array }).data;
 }
 
-function rxErrors(r: VrrpRouter): Action[] {
-  return r.pollActions().filter((a) => a.type === "rx-error");
-}
+/** The peer's advert to the group, with the checksum keel would send (asV2: no pseudo-header). */
+const advertFromPeer = (priority: number, asV2: boolean) =>
+  peerAdvert({ priority, ...(asV2 ? { checksumAsV2: true as const } : {}) });
 
-/** Run until the instance sends an advert; return its VRRP message (IPv4 header cut). */
-function ownAdvert(r: VrrpRouter, from: number): Uint8Array {
-  for (let t = from; t < from + 10_000; t += 100) {
-    r.handleTimeout(t);
-    for (const a of r.pollActions())
-      if (a.type === "send-advert") return (advertPackets(a.advert, US)[0] as { data: Uint8Array }).data.subarray(20);
-  }
-  throw new Error("no advert");
-}
-
-const withPseudo = (msg: Uint8Array) =>
-  internetChecksum(ipv4PseudoHeader(parseIpv4(US)!, parseIpv4(GROUP)!, msg.length), msg) === 0;
+const rxErrors = (r: VrrpRouter): Action[] => actionsOf(r, "rx-error");
+const withPseudo = (msg: Uint8Array) => checksOver(msg, GROUP);
 const withoutPseudo = (msg: Uint8Array) => internetChecksum(msg) === 0;
 
 describe("v3_checksum_as_v2: sending", () => {
@@ -138,23 +93,7 @@ describe("v3_checksum_as_v2: receiving", () => {
 
   test("a VRRPv2 instance with it still checks its checksums", () => {
     const r = start(router("v3_checksum_as_v2", "", 2));
-    const [pkt] = advertPackets(
-      {
-        instance: "peer",
-        family: 4,
-        version: 2,
-        vrid: 7,
-        priority: 200,
-        advertIntCs: 100,
-        addresses: ["192.0.2.7"],
-        destinations: [GROUP],
-        unicast: false,
-        ipId: 1,
-        seq: 0,
-      },
-      PEER,
-    );
-    const data = (pkt as { data: Uint8Array }).data;
+    const data = peerAdvert({ version: 2, priority: 200 });
     data[20 + 6]! ^= 0x5a;
     r.handleAdvert({ ifname: "eth0", family: 4, data }, 1000);
     expect(rxErrors(r)).toMatchObject([{ code: "bad-checksum" }]);

@@ -1,0 +1,66 @@
+// The order of a backup's work when its Master_Down timer fires, as keepalived 2.2.7's
+// (vrrp.c vrrp_state_goto_master → vrrp_state_master_tx → vrrp_state_become_master): the
+// advert, the log lines, the addresses; then what tells others (send_instance_notifies:
+// scripts, SNMP traps, D-Bus signals; for keel also the control socket's subscribers).
+// Nothing else runs between the timer and the netlink request (issue 20).
+// Virtual time: nothing here waits on a clock.
+import { expect, test } from "bun:test";
+import { SimKernel, SimSegment } from "../../../src/demo/sim-kernel";
+import type { VipTarget } from "../../../src/runtime/kernel";
+import { createLogger } from "../../../src/runtime/log";
+import { VrrpDriver } from "../../../src/runtime/vrrp-driver";
+import { FaultKernel, NO_FAULTS } from "../../sim/fault-kernel";
+import { VirtualTime } from "../../sim/fault-net";
+import { configFromText, globalDefs, vrrpInstance } from "../../sim/harness";
+
+for (const detail of [true, false])
+  test(`master-down${detail ? " with -D" : ""}: advert, log lines, VIPs, then the transition event and the notify`, () => {
+    const time = new VirtualTime(() => 0.5);
+    const segment = new SimSegment({ defer: time.defer });
+    const sim = new SimKernel({ name: "h", segment, ipv4: "10.0.0.2", prefixLen: 24 });
+    const order: string[] = [];
+    const vips = sim.vips.bind(sim);
+    sim.vips = (op: "add" | "del", items: VipTarget[]) => {
+      order.push(`netlink ${op} ${items.map((i) => `${i.address.address} on ${i.ifname}`).join(",")}`);
+      return vips(op, items);
+    };
+    const kernel = new FaultKernel(sim, () => 0, NO_FAULTS, {
+      onSend: () => void order.push("advert"),
+      now: () => time.now,
+    });
+    const log = createLogger({
+      detail,
+      write: (line) => void order.push(`log ${line.slice(line.indexOf(": ") + 2).trim()}`),
+    });
+    const conf = vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, vips: ["192.168.1.1/32"] });
+    const driver = new VrrpDriver({
+      config: configFromText(`${globalDefs(3)}\n${conf}`, "h"),
+      kernel,
+      log,
+      now: () => time.now,
+      timers: { set: (fn, ms) => time.set(fn, Math.max(0, ms)), clear: (h) => time.clear(h) },
+      reconcileMs: 60_000,
+      onEvent: (e) => void order.push(`event ${e.event}${"to" in e ? ` ${e.to}` : ""}`),
+    });
+    driver.start();
+    time.runUntil(1000, () => {});
+    const from = order.length;
+    // no master heard: Master_Down_Interval (3 × 1 s + Skew_Time) later it takes over
+    time.runUntil(5000, () => {});
+    const took = order.slice(from);
+    const at = (re: RegExp) => took.findIndex((s) => re.test(s));
+    expect(at(/^event transition MASTER$/)).toBeGreaterThan(0);
+    // keepalived writes the timeout line (with -D only) before its advert; keel's lines
+    // come from the transition, which follows the advert the engine sends on entering MASTER
+    expect(took.slice(0, at(/^event transition MASTER$/) + 1)).toEqual([
+      "advert",
+      ...(detail ? ["log (VI_1) Receive advertisement timeout"] : []),
+      "log (VI_1) Entering MASTER STATE",
+      "log (VI_1) setting VIPs.",
+      "netlink add 192.168.1.1 on eth0",
+      "event transition MASTER",
+    ]);
+    // the notify (scripts, FIFOs) after both
+    expect(at(/^event notify$/)).toBeGreaterThan(at(/^event transition MASTER$/));
+    driver.stop();
+  });
