@@ -30,7 +30,19 @@ import { invalid } from "./error";
 import { describeEncap, encapAttrs, multipathPayload } from "./lwtunnel";
 import { formatAddress, parseAddress } from "../../src/base/ip";
 import { formatMac } from "../../src/base/mac";
-import { FIB_RULE_HDR, FRA, IFA, IFADDRMSG, IFINFOMSG, IFLA, IFLA_IPVLAN, IFLA_MACVLAN, RTA, RTMSG } from "./schemas";
+import {
+  FIB_RULE_HDR,
+  FRA,
+  IFA,
+  IFADDRMSG,
+  IFINFOMSG,
+  IFLA,
+  IFLA_IPVLAN,
+  IFLA_MACVLAN,
+  RTA,
+  RTAX,
+  RTMSG,
+} from "./schemas";
 import type {
   AddressInfo,
   AddressSpec,
@@ -340,7 +352,7 @@ const METRIC_ORDER = [
   "fastopenNoCookie",
 ] as const;
 
-function metricsAttr(request: string, m: RouteMetrics | undefined): [string, AttrList] | undefined {
+function metricsAttr(request: string, m: RouteMetrics | undefined): [string, Uint8Array] | undefined {
   if (!m) return undefined;
   const list: [string, number | string][] = [];
   for (const k of METRIC_ORDER) {
@@ -354,7 +366,7 @@ function metricsAttr(request: string, m: RouteMetrics | undefined): [string, Att
   }
   if (!list.length) return undefined;
   if (m.lock) list.push(["lock", u32(request, "lock", m.lock)]);
-  return ["metrics", list];
+  return ["metrics", encodeAttrs(RTAX, list)];
 }
 
 /** nlmsg_flags of RTM_NEWROUTE by RouteSpec.mode (keepalived's netlink_route, iproute2's ip route add/prepend/append) */
@@ -378,7 +390,7 @@ const ROUTE_ADD_FLAGS = {
 export function routeRequest(op: "new" | "del", r: RouteSpec, seq: number, o: { ifname?: string } = {}): Uint8Array {
   const request = describeRoute(op, r, o.ifname);
   const fam = family(request, r.family);
-  const attrs: [string, Uint8Array | number | AttrList][] = [];
+  const attrs: [string, Uint8Array | number][] = [];
   const table = u32(request, "table", r.table ?? K.RT_TABLE_MAIN);
   if (table >= 256) attrs.push(["table", table]);
   let dstLen = 0;

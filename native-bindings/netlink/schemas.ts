@@ -125,8 +125,11 @@ export const RTA: AttrSchema = {
     gateway: { type: K.RTA_GATEWAY, kind: "binary", sizes: ADDR },
     priority: { type: K.RTA_PRIORITY, kind: "u32" },
     prefsrc: { type: K.RTA_PREFSRC, kind: "binary", sizes: ADDR },
-    /** RTAX_* attributes (RTAX below), not flagged NLA_F_NESTED (iproute2 and keepalived do not) */
-    metrics: { type: K.RTA_METRICS, kind: "nested", nested: RTAX },
+    /**
+     * RTAX_* attributes (RTAX above, encoded by messages.ts), not flagged NLA_F_NESTED
+     * (iproute2 and keepalived do not); decoded as bytes: a route event never reads them
+     */
+    metrics: { type: K.RTA_METRICS, kind: "nested" },
     /** realms: FROM << 16 | TO */
     flow: { type: K.RTA_FLOW, kind: "u32" },
     table: { type: K.RTA_TABLE, kind: "u32" },

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseMessages, splitAttrs } from "../../../native-bindings/netlink/codec";
 import * as K from "../../../native-bindings/netlink/constants";
-import { routeRequest } from "../../../native-bindings/netlink/messages";
+import { decodeRoute, routeRequest } from "../../../native-bindings/netlink/messages";
 import type { RouteSpec } from "../../../native-bindings/netlink/types";
 
 const FIX = join(import.meta.dir, "../../fixtures/netlink");
@@ -169,6 +169,14 @@ describe("keepalived's layout", () => {
     expect(flags("new", "prepend")).toBe(req | K.NLM_F_CREATE);
     expect(flags("new", "append")).toBe(req | K.NLM_F_CREATE | K.NLM_F_APPEND);
     expect(flags("del", "append")).toBe(req);
+  });
+
+  test("a route event carrying RTA_METRICS, RTA_SRC, RTA_PREF and RTA_EXPIRES still decodes (route-events.ts reads it)", () => {
+    const c = cap("route6-from-pref-expires");
+    const m = parseMessages(new Uint8Array(Buffer.from(c.request, "hex")));
+    if (!m.ok) throw new Error(m.error.message);
+    const r = decodeRoute(m.value[0]!);
+    expect(r.ok && r.value).toMatchObject({ family: 6, dst: "2001:db8:30::", prefixLen: 64, metric: 9, oif: D0 });
   });
 
   test("rtm_src_len carries the `from` prefix; a host prefix when none is given", () => {
