@@ -286,7 +286,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   // the runtime (FFI, sockets) is loaded only to run: -t and convert never need it
   const { startDaemon } = await import("./runtime/daemon");
   const { createLogger, LOG_DAEMON } = await import("./runtime/log");
-  const { dataText } = await import("./runtime/dumps");
+  // -d's dump text only with -d: dumps.ts is not on every start's path (issue 20)
+  const dataText = opts.has("dump-conf") ? (await import("./runtime/dumps")).dataText : undefined;
   // keepalived: syslog unless -G (facility daemon, or -S), the console with -l,
   // a file with -g[FILE]; with no syslog to reach and no -l, the console anyway
   const syslogPath = process.env.KEEL_SYSLOG_SOCKET ?? "/dev/log";
@@ -401,7 +402,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     configCopy: await configCopier(file, format, str(opts.get("config-id"))),
     onReady: () => {
       // keepalived -d: the configuration as its dump text, in the log, and it runs on
-      if (opts.has("dump-conf") && daemon.driver) {
+      if (dataText && daemon.driver) {
         try {
           for (const l of dataText(daemon.driver.router, () => undefined, daemon.config)
             .trimEnd()

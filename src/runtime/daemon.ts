@@ -33,14 +33,10 @@ import { EXIT_PROGRAM_ERROR, Faults, type Part, guardedKernel } from "./daemon-f
 import { reloadTransaction } from "./daemon-reload";
 import { EarlyStop, type SignalActions, installSignals } from "./daemon-signals";
 import { TrackerSet } from "./daemon-trackers";
-import { DbusService } from "./dbus-service";
-import { clearStats, dataText, statsJson, writeData, writeJson, writeStats } from "./dumps";
+import type { DbusService } from "./dbus-service";
 import { ConfigSave } from "./config-save";
-import { openNftPort } from "./nft-port";
-import { openIpvsControl } from "./ipvs-port";
 import type { Kernel } from "./kernel";
 import { VrrpSyncDaemon } from "./lvs-globals";
-import { renderMetrics, serveMetrics } from "./metrics";
 import { Notifier } from "./notify";
 import { DEFAULT_PID_FILE, DEFAULT_VRRP_PID_FILE, type PidFiles, acquirePidFiles } from "./pidfile";
 import { unsupportedReloadChanges } from "./namespace-start";
@@ -56,8 +52,8 @@ import { runStartStopScript } from "./start-stop-scripts";
 import { type TrackResults, countersOf, statusOf } from "./status";
 import { type ReloadPlan, VrrpDriver } from "./vrrp-driver";
 import { netlinkBufs } from "./rx-bufs";
-import { BfdDriver, type BfdEvent } from "./bfd-driver";
-import { BfdLink } from "./bfd-link";
+import type { BfdDriver, BfdEvent } from "./bfd-driver";
+import type { BfdLink } from "./bfd-link";
 import type { BfdNet } from "./bfd-net";
 
 export interface DaemonOptions {
@@ -157,6 +153,8 @@ export class Daemon {
   private kernel?: Kernel;
   private control?: ControlServer;
   private snmp?: import("../snmp/agent").SnmpAgent;
+  /** the feature modules this configuration uses, loaded before the parts start (loadFeatures) */
+  private readonly lazy: Features = {};
   /** enable_dbus: keepalived's org.keepalived.Vrrp1 service (dbus-service.ts) */
   private dbus?: DbusService;
   private checkers?: CheckerLink;
@@ -249,6 +247,7 @@ export class Daemon {
     // what the process had before any vrrp_* setting: the checker process starts from it
     this.sched = new ProcessScheduling("vrrp", log);
     await this.prepareSnmp();
+    await this.loadFeatures(this.config);
     try {
       this.startParts();
     } catch (e) {
@@ -316,7 +315,9 @@ export class Daemon {
       onInternalError: (where, e) => this.faults.report("vrrp", where, e),
       dontReleaseVrrp: this.o.dontReleaseVrrp,
       // the vrrp_strict / no_accept firewall is Linux's nf_tables: only with the Linux kernel
-      nft: this.o.kernel ? undefined : openNftPort,
+      // nft-port.ts (and native-bindings/nftables) by the firewall's first need, not at every
+      // start (issue 20): the driver opens the port synchronously, so `require`
+      nft: this.o.kernel ? undefined : () => (require("./nft-port") as typeof import("./nft-port")).openNftPort(),
       // linkbeat polling's ioctls: only on the Linux kernel, as the firewall
       linkbeat: this.o.kernel ? undefined : { open: () => LinkbeatSocket.open(), describe: strerror },
       // adverts and Master_Down on kernel timers (kernel-timer.ts): setTimeout's whole
@@ -342,8 +343,36 @@ export class Daemon {
   }
 
   /** keepalived starts its BFD process only when some bfd_instance exists (and not with -B, -V, -C). */
-  private wantsBfd(): boolean {
-    return !this.o.noBfd && !this.o.vrrpOnly && !this.o.checkOnly;
+  private wantsBfd(c: KeelConfig): boolean {
+    return !this.o.noBfd && !this.o.vrrpOnly && !this.o.checkOnly && Object.keys(c.bfdInstances).length > 0;
+  }
+
+  /**
+   * The modules of the features this configuration uses (issue 20: D-Bus, BFD, metrics and
+   * the IPVS port cost every start their evaluation and page faults, used or not). Loaded as
+   * SNMP's are, by `await import()` before the parts start, so the parts start as they did
+   * (synchronously, before the first advert); in the compiled binary each is a chunk of the
+   * bundle that is read only when imported. A reload that turns D-Bus or the sync daemon on
+   * loads it then (ensureDbus, ensureSyncd).
+   */
+  private async loadFeatures(c: KeelConfig): Promise<void> {
+    if (this.wantsDbus(c)) this.lazy.dbus ??= await import("./dbus-service");
+    if (this.wantsSyncd(c)) this.lazy.ipvs ??= await import("./ipvs-port");
+    if (this.o.metrics) this.lazy.metrics ??= await import("./metrics");
+    if (this.wantsBfd(c)) {
+      if (this.o.bfdNet) this.lazy.bfdDriver ??= await import("./bfd-driver");
+      else this.lazy.bfdLink ??= await import("./bfd-link");
+    }
+  }
+
+  /** A reload that turns on a feature whose module is not loaded: load it, then `then` (if still running). */
+  private loadThen(part: Part, c: KeelConfig, then: () => void): void {
+    this.loadFeatures(c).then(
+      () => {
+        if (this.phase === "running") this.faults.guard(part, "starting a feature after a reload", then)();
+      },
+      (e) => this.faults.report(part, "loading a feature's module", e),
+    );
   }
 
   /**
@@ -351,7 +380,7 @@ export class Daemon {
    * (bfd-link.ts, bfd-child.ts); with an injected `bfdNet` the sessions run in this one.
    */
   private async startBfd(): Promise<void> {
-    if (!this.wantsBfd() || Object.keys(this.config.bfdInstances).length === 0) return;
+    if (!this.wantsBfd(this.config)) return;
     const track = this.trackSink();
     const o = {
       log: this.log,
@@ -359,9 +388,10 @@ export class Daemon {
       onChecker: (name: string, up: boolean) => this.checkers?.bfd(name, up),
       onEvent: (e: BfdEvent) => this.broadcast({ event: "bfd", ...e }),
     };
-    if (this.o.bfdNet) this.bfd = new BfdDriver(this.config, { ...o, net: this.o.bfdNet });
-    else
-      this.bfd = new BfdLink({
+    const { bfdDriver, bfdLink } = this.lazy;
+    if (this.o.bfdNet && bfdDriver) this.bfd = new bfdDriver.BfdDriver(this.config, { ...o, net: this.o.bfdNet });
+    else if (bfdLink)
+      this.bfd = new bfdLink.BfdLink({
         ...o,
         argv: this.o.argv.slice(1),
         dontRespawn: this.o.dontRespawn,
@@ -519,7 +549,7 @@ export class Daemon {
     const d = this.driver;
     if (!d) return;
     this.bestEffort("reload", `saving the ${when}-reload dump`, () => {
-      const dump = () => dataText(d.router, (n) => this.lastTransition.get(n)?.at, this.config);
+      const dump = () => dumps().dataText(d.router, (n) => this.lastTransition.get(n)?.at, this.config);
       if (when === "pre") this.saved.pre("vrrp", dump);
       else this.saved.post("vrrp", dump);
     });
@@ -681,8 +711,7 @@ export class Daemon {
    * that turns it off stops it. Not with -C (keepalived serves it from its VRRP process).
    */
   private ensureDbus(c: KeelConfig, reload = false): void {
-    const want = c.globalDefs.enableDbus && !this.o.checkOnly;
-    if (!want) {
+    if (!this.wantsDbus(c)) {
       this.dbus?.stop();
       this.dbus = undefined;
       return;
@@ -691,9 +720,14 @@ export class Daemon {
       if (reload) this.dbus.reloaded(c);
       return;
     }
+    const mod = this.lazy.dbus;
+    if (!mod) {
+      this.loadThen("dbus", c, () => this.ensureDbus(this.config));
+      return;
+    }
     const d = () => this.driver as VrrpDriver;
     const guard = <A extends unknown[], R>(what: string, fn: (...a: A) => R) => this.faults.guard("dbus", what, fn);
-    this.dbus = new DbusService(
+    this.dbus = new mod.DbusService(
       c,
       {
         state: (n) => d().router.instances.get(n)?.state,
@@ -703,7 +737,7 @@ export class Daemon {
           return true;
         },
         printData: guard("the D-Bus PrintData", () =>
-          writeData(
+          dumps().writeData(
             d().router,
             (n) => this.lastTransition.get(n)?.at,
             this.config,
@@ -712,8 +746,8 @@ export class Daemon {
           ),
         ),
         printStats: guard("the D-Bus PrintStats", (clear: boolean) => {
-          writeStats(d().router, d().dropped);
-          if (clear) clearStats(d().router);
+          dumps().writeStats(d().router, d().dropped);
+          if (clear) dumps().clearStats(d().router);
         }),
         reload: guard("the D-Bus ReloadConfig", () => void this.reload()),
       },
@@ -721,6 +755,10 @@ export class Daemon {
       this.o.netNamespace,
     );
     this.dbus.start();
+  }
+
+  private wantsDbus(c: KeelConfig): boolean {
+    return c.globalDefs.enableDbus && !this.o.checkOnly;
   }
 
   /**
@@ -798,9 +836,14 @@ export class Daemon {
       this.syncd.reload(c);
       return;
     }
-    if (this.o.checkOnly || !VrrpSyncDaemon.wanted(c)) return;
+    if (!this.wantsSyncd(c)) return;
+    const mod = this.lazy.ipvs;
+    if (!mod) {
+      this.loadThen("lvs-sync", c, () => this.ensureSyncd(this.config));
+      return;
+    }
     try {
-      this.syncdIpvs = openIpvsControl(c.netNamespaceIpvs);
+      this.syncdIpvs = mod.openIpvsControl(c.netNamespaceIpvs);
       this.syncd = new VrrpSyncDaemon(this.syncdIpvs, this.log, c);
     } catch (e) {
       this.log.error(
@@ -808,6 +851,10 @@ export class Daemon {
           "(VRRP is not affected)",
       );
     }
+  }
+
+  private wantsSyncd(c: KeelConfig): boolean {
+    return !this.o.checkOnly && Boolean(VrrpSyncDaemon.wanted(c));
   }
 
   private newControl(): ControlServer {
@@ -843,7 +890,7 @@ export class Daemon {
         return undefined;
       }),
       dump: request("dump", () =>
-        JSON.parse(statsJson((this.driver as VrrpDriver).router, (this.driver as VrrpDriver).dropped)),
+        JSON.parse(dumps().statsJson((this.driver as VrrpDriver).router, (this.driver as VrrpDriver).dropped)),
       ),
       explain: request("explain", (name?: string) => (this.driver as VrrpDriver).explain(name)),
       operate: request("operation", (r: Request, who: Peer) => this.ops.operate(r, who)),
@@ -878,7 +925,8 @@ export class Daemon {
 
   private startMetrics(): void {
     const listen = this.o.metrics;
-    if (!listen) return;
+    const m = this.lazy.metrics;
+    if (!listen || !m) return;
     const render = () => {
       const t = this.trackers?.scripts;
       const scripts = t && {
@@ -886,7 +934,7 @@ export class Daemon {
         running: (n: string) => t.isRunning(n),
         names: () => t.tracked().map((x) => x.name),
       };
-      return renderMetrics(
+      return m.renderMetrics(
         this.driver as VrrpDriver,
         scripts,
         this.checkers?.virtualServers,
@@ -895,7 +943,7 @@ export class Daemon {
       );
     };
     try {
-      this.metrics = serveMetrics(listen, () => {
+      this.metrics = m.serveMetrics(listen, () => {
         try {
           return render();
         } catch (e) {
@@ -931,22 +979,46 @@ export class Daemon {
       writeData: dump(
         "SIGUSR1",
         "data",
-        () => writeData(d().router, at, this.config, this.o.netNamespace, d().interfaceDump()),
+        () => dumps().writeData(d().router, at, this.config, this.o.netNamespace, d().interfaceDump()),
         "Printing VRRP data on signal",
       ),
-      writeStats: dump("SIGUSR2", "stats", () => writeStats(d().router, d().dropped), "Printing VRRP stats on signal"),
+      writeStats: dump(
+        "SIGUSR2",
+        "stats",
+        () => dumps().writeStats(d().router, d().dropped),
+        "Printing VRRP stats on signal",
+      ),
       writeJson: dump(
         "SIGJSON",
         "json",
-        () => writeJson(d().router, at, this.config, (n) => this.trackers?.external.processState(n)),
+        () => dumps().writeJson(d().router, at, this.config, (n) => this.trackers?.external.processState(n)),
         "Printing VRRP as json on signal",
       ),
       clearStats: this.faults.guard("signals", "STATS_CLEAR", () => {
-        clearStats(d().router);
+        dumps().clearStats(d().router);
         this.log.info("Clearing VRRP stats on signal");
       }),
     };
   }
+}
+
+/** What loadFeatures loads: the modules of the features a configuration may not use. */
+interface Features {
+  dbus?: typeof import("./dbus-service");
+  bfdDriver?: typeof import("./bfd-driver");
+  bfdLink?: typeof import("./bfd-link");
+  metrics?: typeof import("./metrics");
+  ipvs?: typeof import("./ipvs-port");
+}
+
+/**
+ * dumps.ts, by the first dump (SIGUSR1/SIGUSR2/SIGJSON/STATS_CLEAR, D-Bus PrintData and
+ * PrintStats, the control `dump`, config_save_dir's pre/post): never at start (issue 20).
+ * `require`, as their callers answer synchronously (a config_save_dir pre-reload dump must
+ * be written before the reload applies).
+ */
+function dumps(): typeof import("./dumps") {
+  return require("./dumps") as typeof import("./dumps");
 }
 
 /** sd_notify, when started by systemd (Type=notify); a failure is logged, never fatal. */

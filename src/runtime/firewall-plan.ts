@@ -26,7 +26,9 @@
 import type { KeelConfig } from "../config/model";
 import type { VrrpInstance } from "../config/vrrp/model";
 import type { Expr, NftFamily, NftOp } from "../../native-bindings/nftables";
-import { nft } from "../../native-bindings/nftables";
+// the constants only: the codec and socket (messages.ts, nftables.ts) come with nft-port.ts,
+// when a firewall is opened, not at every start (issue 20)
+import * as nft from "../../native-bindings/nftables/constants";
 import { parseAddress } from "../base/ip";
 
 export interface FirewallSettings {

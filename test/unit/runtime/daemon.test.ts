@@ -455,3 +455,22 @@ describe("the delta stream (issue 20)", () => {
     WAITS,
   );
 });
+
+describe("features loaded with the configuration (issue 20)", () => {
+  test("a reload that turns enable_dbus on loads the D-Bus service then, and starts it", async () => {
+    const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+    // an address with no usable transport: the service, once built and started, says why it
+    // cannot reach the bus (bus.ts start), with no bus needed here
+    process.env.DBUS_SYSTEM_BUS_ADDRESS = "nosuchtransport:";
+    try {
+      const d = await started();
+      expect(w.lines.filter((l) => /DBus/.test(l))).toEqual([]);
+      writeFileSync(w.file, `global_defs {\n  router_id t\n  enable_dbus\n}\n${SCRIPT}${instance("VI_1", 51)}`);
+      expect(d.reload()).toMatchObject({ ok: true, applied: true });
+      expect(await w.waitFor(/DBus: bus address 'nosuchtransport:'.*the D-Bus service is not started/)).toBeDefined();
+    } finally {
+      if (saved === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
+      else process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
+    }
+  });
+});

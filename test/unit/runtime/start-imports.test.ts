@@ -27,13 +27,47 @@ const FORBIDDEN = ["fs", "net", "stream", "crypto", "child_process", "os", "tls"
 const transpiler = new Bun.Transpiler({ loader: "ts" });
 
 /**
+ * The modules of features a configuration may not use: the daemon imports each only when
+ * the configuration (or -m, or a reload) asks for it (daemon.ts loadFeatures), or at the first
+ * dump (dumps.ts) or vrrp_strict/no_accept firewall (nft-port.ts), issue 20. The test below
+ * fails when a static import brings one back onto every start.
+ */
+const FEATURES = [
+  "src/runtime/dbus-service.ts",
+  "src/dbus/bus.ts",
+  "src/runtime/metrics.ts",
+  "src/runtime/bfd-driver.ts",
+  "src/runtime/bfd-link.ts",
+  "src/runtime/bfd-net.ts",
+  "src/bfd/session.ts",
+  "src/runtime/ipvs-port.ts",
+  "native-bindings/ipvs/index.ts",
+  "src/runtime/nft-port.ts",
+  "native-bindings/nftables/index.ts",
+  "src/runtime/dumps.ts",
+];
+
+/**
  * The daemon's start also runs what these files `await import()` (the daemon, its log, pid
  * files, the background start, core dumps …), except the subcommands, the lint warnings
- * (printed after the first advert), SNMP (only with enable_snmp) and the checker and BFD
- * child processes (their own starts, not the VRRP daemon's).
+ * (printed after the first advert), SNMP (only with enable_snmp), the features above (only
+ * with their keywords) and the checker and BFD child processes (their own starts, not the
+ * VRRP daemon's).
  */
 const DYNAMIC_FROM = ["src/cli.ts", "src/runtime/daemon.ts"];
-const NOT_ON_THE_PATH = ["./commands/", "./lint", "../snmp/", "./runtime/checker-child", "./runtime/bfd-child"];
+const NOT_ON_THE_PATH = [
+  "./commands/",
+  "./lint",
+  "../snmp/",
+  "./runtime/checker-child",
+  "./runtime/bfd-child",
+  "./dbus-service",
+  "./metrics",
+  "./bfd-driver",
+  "./bfd-link",
+  "./ipvs-port",
+  "./runtime/dumps", // cli.ts: with -d only
+];
 
 function resolveLocal(from: string, spec: string): string | undefined {
   const base = resolve(dirname(from), spec);
@@ -96,6 +130,13 @@ test("no start-path module requires node:fs itself: only native-bindings/file.ts
     )
     .map((f) => relative(ROOT, f));
   expect(requiring).toEqual([]);
+});
+
+test("a plain VRRP start loads no D-Bus, metrics, BFD, IPVS, nftables or dump module", () => {
+  const seen = new Set<string>();
+  staticNodeImports(ENTRIES, seen);
+  for (const f of FEATURES) expect(existsSync(join(ROOT, f))).toBe(true); // the list names real files
+  expect(FEATURES.filter((f) => seen.has(join(ROOT, f)))).toEqual([]);
 });
 
 let dir: string | undefined;
