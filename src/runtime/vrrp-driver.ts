@@ -2016,6 +2016,8 @@ export class VrrpDriver {
         { instance: a.instance, event: add ? "vips-set" : "vips-removed" },
         `(${a.instance}) ${add ? "setting" : "removing"} VIPs.`,
       );
+    // keepalived vrrp_handle_ipaddress logs the eVIPs' list apart, after the VIPs'
+    if (a.excluded.length > 0) this.log.info(`(${a.instance}) ${add ? "setting" : "removing"} E-VIPs.`);
     const errors = items.length > 0 ? this.kernel.vips(add ? "add" : "del", items) : [];
     items.forEach((it, i) => {
       const key = `${it.ifindex}|${it.address.address}/${it.address.prefix}`;
