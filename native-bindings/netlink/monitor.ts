@@ -36,7 +36,9 @@ const RCVBUF = 8 << 20;
  * `ownPort`: the port id of the socket keel changes routes and rules through; a deletion it
  * caused carries that nlmsg_pid and is not reported, as keepalived_netlink.c
  * netlink_parse_info skips "messages on the kernel reflection channel caused by commands
- * from our cmd channel" (all but RTM_NEWLINK/DELLINK/NEWROUTE).
+ * from our cmd channel" (all but RTM_NEWLINK/DELLINK/NEWROUTE). An address change it caused
+ * is reported (the table follows it) with `own` set, so that keel's own VIP deletion is not
+ * taken for someone's `ip addr del`.
  */
 export function watchRtnl(
   onEvent: (e: RtnlEvent | { type: "overrun" }) => void,
@@ -103,7 +105,8 @@ export function watchRtnl(
           else deliver({ type: "overrun" });
         } else if (m.type === K.RTM_NEWADDR || m.type === K.RTM_DELADDR) {
           const a = decodeAddress(m);
-          if (a.ok) deliver({ type: "addr", action: m.type === K.RTM_NEWADDR ? "new" : "del", addr: a.value });
+          const own = o.ownPort !== undefined && o.ownPort !== 0 && m.pid === o.ownPort;
+          if (a.ok) deliver({ type: "addr", action: m.type === K.RTM_NEWADDR ? "new" : "del", addr: a.value, own });
           else if (a.error.code !== "unsupported") deliver({ type: "overrun" });
         } else if ((m.type === K.RTM_DELROUTE || m.type === K.RTM_DELRULE) && o.ownPort && m.pid === o.ownPort) {
           // our own deletion (a MASTER leaving MASTER, a stop): nothing to react to

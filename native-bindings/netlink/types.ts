@@ -192,7 +192,8 @@ export interface RouteGroups {
 
 export type RtnlEvent =
   | { type: "link"; action: "new" | "del"; link: LinkInfo }
-  | { type: "addr"; action: "new" | "del"; addr: AddressInfo }
+  /** `own`: caused by a request on the watch's `ownPort` (its nlmsg_pid; IPv4 carries it, IPv6's notifications 0) */
+  | { type: "addr"; action: "new" | "del"; addr: AddressInfo; own?: boolean }
   | { type: "route-del"; route: RouteInfo }
   | { type: "rule-del"; rule: RuleInfo };
 

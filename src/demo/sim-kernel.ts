@@ -234,12 +234,13 @@ export class SimKernel implements Kernel {
           flags: (secondary ? IFA_F_SECONDARY : 0) | (family === 6 ? IFA_F_NODAD : 0),
         };
         this.addrs.push(addr);
-        this.emit({ type: "addr", action: "new", addr: { ...addr } });
+        // the kernel names the requester's port in IPv4's notifications (rtmsg_ifa), not IPv6's
+        this.emit({ type: "addr", action: "new", addr: { ...addr }, own: family === 4 });
         return undefined;
       }
       if (!have) return undefined; // EADDRNOTAVAIL: already gone
       this.addrs = this.addrs.filter((x) => x !== have);
-      this.emit({ type: "addr", action: "del", addr: { ...have } });
+      this.emit({ type: "addr", action: "del", addr: { ...have }, own: family === 4 });
       return undefined;
     });
   }
@@ -320,6 +321,22 @@ export class SimKernel implements Kernel {
     if (!link || link.up === up) return;
     link.up = up;
     if (!this.crashed) this.emit({ type: "link", action: "new", link: { ...link } });
+  }
+
+  /**
+   * Someone else's `ip addr del ADDR/PREFIX dev IFNAME` (the RTM_DELADDR a daemon sees for
+   * a deletion it did not make). Returns whether the address was there.
+   */
+  deleteAddress(ifname: string, cidr: string): boolean {
+    const link = this.linkByName(ifname);
+    const [address, prefix] = cidr.split("/");
+    const have = this.addrs.find(
+      (x) => x.ifindex === link?.ifindex && x.address === address && String(x.prefixLen) === prefix,
+    );
+    if (!have) return false;
+    this.addrs = this.addrs.filter((x) => x !== have);
+    if (!this.crashed) this.emit({ type: "addr", action: "del", addr: { ...have } });
+    return true;
   }
 
   /** The host stops as SIGKILL leaves it: its addresses stay, nothing more leaves it. */

@@ -465,7 +465,7 @@ export class LinuxKernel implements Kernel {
       const w = watchRtnl(
         (e) => {
           if (e.type === "link") onEvent({ type: "link", action: e.action, link: linkOf(e.link) });
-          else if (e.type === "addr") onEvent({ type: "addr", action: e.action, addr: addrOf(e.addr) });
+          else if (e.type === "addr") onEvent({ type: "addr", action: e.action, addr: addrOf(e.addr), own: e.own });
           else onEvent(e);
         },
         this.o.monitor,

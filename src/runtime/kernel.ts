@@ -212,7 +212,8 @@ export interface ChannelOptions {
 
 export type KernelEvent =
   | { type: "link"; action: "new" | "del"; link: Link }
-  | { type: "addr"; action: "new" | "del"; addr: IfAddress }
+  /** `own`: the kernel says this daemon's command socket caused it (not someone's `ip addr`) */
+  | { type: "addr"; action: "new" | "del"; addr: IfAddress; own?: boolean }
   /** a route or rule someone deleted (only with watch's `routes`) */
   | { type: "route-del"; route: RouteInfo }
   | { type: "rule-del"; rule: RuleInfo }

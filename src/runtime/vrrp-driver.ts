@@ -1396,6 +1396,7 @@ export class VrrpDriver {
       return;
     }
     this.addrs = this.addrs.filter((x) => !sameAddr(x, a));
+    if (e.own !== true) this.vipDeleted(a);
     this.restoreStaticAddress(a);
     this.addrsChanged(true);
   }
@@ -1437,6 +1438,31 @@ export class VrrpDriver {
     } finally {
       this.settlingAddrs = false;
     }
+  }
+
+  /**
+   * keepalived keepalived_netlink.c netlink_if_address_filter (2.2.7, 2.4.3 alike): an
+   * RTM_DELADDR of one of a MASTER's VIPs or eVIPs (address_is_ours: the address on the
+   * interface it was set on, its family; not a `no_track` one) "transition[s] to backup":
+   * set_vrrp_backup, the engine's vip-deleted command (a priority-0 advert, BACKUP with a
+   * Master_Down of the skew time, the sync group's other MASTERs along), so a peer takes
+   * over or, alone, it is MASTER again after the skew time and sets its VIPs again.
+   * Only a VIP the engine holds as installed: keel's own deletions (`own`, and an
+   * instance that left MASTER holds none) and a VIP the kernel refused to add (`refused`,
+   * retried by reconcile) are not someone's `ip addr del`. A `no_track` VIP stays with
+   * the reconcile pass, which adds it again (keepalived leaves it deleted).
+   * keepalived logs "Netlink reflector reports IP … removed from …" with -D only: debug.
+   */
+  private vipDeleted(gone: IfAddress): void {
+    if (this.deferredStart || this.stopped) return;
+    const h = this.held.get(`${gone.ifindex}|${gone.address}/${gone.prefixLen}`);
+    if (!h || h.refused || h.address.noTrack) return;
+    if (this.router.instances.get(h.instance)?.state !== "MASTER") return;
+    const ifname = this.linksByIndex.get(gone.ifindex)?.name ?? `if${gone.ifindex}`;
+    this.log.debug(`Netlink reflector reports IP ${gone.address} removed from ${ifname}`);
+    const what = `${gone.address}/${gone.prefixLen} dev ${ifname}`;
+    this.router.handleCommand({ type: "vip-deleted", instance: h.instance, what }, this.now());
+    this.pump();
   }
 
   /**
@@ -1574,13 +1600,17 @@ export class VrrpDriver {
    * reconcileMs after anything that can part them (wantReconcile), and every reconcileMs
    * while a retry is owed, the believed state is put back on the kernel. keepalived has no
    * such pass: netlink_iplist (vrrp_ipaddress.c) marks an address whose add failed as not
-   * set and never tries again, forgets one whose delete failed, and a VIP deleted under
-   * a MASTER makes it leave MASTER (keepalived_netlink.c, set_vrrp_backup) to come back
-   * after the skew time. keel retries instead, so a passing refusal (ENOBUFS, EBUSY, a
-   * full netlink socket) leaves neither a MASTER without its VIP nor a BACKUP with one.
+   * set and never tries again, and forgets one whose delete failed. keel retries instead,
+   * so a passing refusal (ENOBUFS, EBUSY, a full netlink socket) leaves neither a MASTER
+   * without its VIP nor a BACKUP with one. A VIP someone deleted under a MASTER is not
+   * this pass's: as keepalived (keepalived_netlink.c, set_vrrp_backup) the MASTER leaves
+   * MASTER with a priority-0 advert and, alone, comes back after the skew time with its
+   * VIPs set again (vipDeleted); only a `no_track` one, which keepalived leaves deleted,
+   * is added again here.
    *
    * Retried: netlink subscription and stale tables, missing VRRP sockets, VIPs of a
-   * MASTER the kernel lacks and removed VIPs it still has, refused virtual routes/rules.
+   * MASTER the kernel lacks (refused, or `no_track` and deleted; or lost with the events,
+   * a resync) and removed VIPs it still has, refused virtual routes/rules.
    * Not retried: adverts (the next one is due in advert_int; backups wait three, RFC 5798
    * 6.4.2) and GARP/NA (the engine repeats them: garp_master_repeat/refresh).
    */
@@ -1637,8 +1667,9 @@ export class VrrpDriver {
 
   /**
    * The VIPs the engine believes installed (`held`) and removed (`releasing`) against
-   * the address table as netlink reported it: a MASTER's missing VIP is added (also one
-   * removed by someone else, `ip addr del`), a removed one still there is deleted, and so
+   * the address table as netlink reported it: a MASTER's missing VIP is added (one the
+   * kernel refused; one someone removed with `ip addr del` made a tracked VIP's MASTER
+   * leave MASTER first, vipDeleted), a removed one still there is deleted, and so
    * is any VIP of an instance that is not MASTER (whatever became of its bookkeeping:
    * keel owns its configured VIPs, as keepalived's start-up "removing protocol VIPs" says).
    */
@@ -1985,6 +2016,8 @@ export class VrrpDriver {
         { instance: a.instance, event: add ? "vips-set" : "vips-removed" },
         `(${a.instance}) ${add ? "setting" : "removing"} VIPs.`,
       );
+    // keepalived vrrp_handle_ipaddress logs the eVIPs' list apart, after the VIPs'
+    if (a.excluded.length > 0) this.log.info(`(${a.instance}) ${add ? "setting" : "removing"} E-VIPs.`);
     const errors = items.length > 0 ? this.kernel.vips(add ? "add" : "del", items) : [];
     items.forEach((it, i) => {
       const key = `${it.ifindex}|${it.address.address}/${it.address.prefix}`;

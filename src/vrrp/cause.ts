@@ -119,6 +119,8 @@ export type CauseDetail =
   | { reason: "command" }
   /** `what`: the route or rule as its config line says it */
   | { reason: "route-deleted"; what: string }
+  /** `what`: the VIP or eVIP someone deleted, "ADDR/PREFIX dev IFNAME" */
+  | { reason: "vip-deleted"; what: string }
   /**
    * timer_expired_backup: the engine ran `lateMs` late; the last advert went out
    * `sinceAdvertMs` ago, not less than `takeoverMs` (3 intervals + the Skew_Time of
@@ -154,6 +156,8 @@ export const RULES: Record<CauseDetail["reason"], string> = {
     "keepalived 2.4 vrrp.c vrrp_thread_timeout_handler (timer_expired_backup: a nopreempt master that ran late yields to whoever may have taken over)",
   "route-deleted":
     "keepalived keepalived_netlink.c netlink_route_filter / netlink_rule_filter → set_vrrp_backup (to BACKUP, back after the skew time)",
+  "vip-deleted":
+    "keepalived keepalived_netlink.c netlink_if_address_filter → set_vrrp_backup (a MASTER's VIP deleted: to BACKUP, back after the skew time)",
 };
 
 /** One state change, kept in the instance's decision ring. */

@@ -169,6 +169,8 @@ export function describeCause(c: Cause): string {
       return "an operator command";
     case "route-deleted":
       return `its route or rule ${c.what} was deleted`;
+    case "vip-deleted":
+      return `its virtual address ${c.what} was deleted`;
     case "timer-expired-backup":
       return `keel ran ${secs(c.lateMs)} late: its last advert went out ${secs(c.sinceAdvertMs)} ago, at least ${secs(c.takeoverMs)} (3 intervals + the skew of priority ${c.highestOther}), so another router may have taken over (timer_expired_backup)`;
   }

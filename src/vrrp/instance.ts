@@ -827,9 +827,17 @@ export class Instance {
    * keeps FAULT, since its fault has not gone.) set_vrrp_backup sets wantstate BACKUP, which
    * a sync group reads (vrrp_sync_can_goto_master). `notify` false: its sync group is
    * already in BACKUP (send_instance_notifies sends nothing then). Returns whether it left.
+   * `reason` vip-deleted: netlink_if_address_filter's call for a VIP or eVIP deleted under
+   * MASTER (address_is_ours matches only a MASTER's), the same step as a route's.
    */
-  routeDeleted(what: string, now: number, rule = false, notify = true): boolean {
-    const detail: CauseDetail = { reason: "route-deleted", what };
+  routeDeleted(
+    what: string,
+    now: number,
+    rule = false,
+    notify = true,
+    reason: "route-deleted" | "vip-deleted" = "route-deleted",
+  ): boolean {
+    const detail: CauseDetail = { reason, what };
     if (this.current === "MASTER") this.resignQuickly(detail, now, notify);
     else if (rule && this.current === "BACKUP") {
       this.want = "BACKUP";

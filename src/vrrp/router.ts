@@ -76,7 +76,9 @@ export type EngineCommand =
   | { type: "base-priority"; instance: string; priority: number }
   | { type: "preempt"; instance: string; on: boolean }
   /** a tracked virtual route or rule (`rule`) of the instance was deleted (netlink) */
-  | { type: "route-deleted"; instance: string; what: string; rule?: boolean };
+  | { type: "route-deleted"; instance: string; what: string; rule?: boolean }
+  /** a tracked VIP or eVIP of the MASTER instance was deleted by someone else (netlink RTM_DELADDR) */
+  | { type: "vip-deleted"; instance: string; what: string };
 
 export class VrrpRouter {
   readonly instances = new Map<string, Instance>();
@@ -438,6 +440,7 @@ export class VrrpRouter {
       this.applyTracking(inst, now);
     } else if (cmd.type === "preempt") inst.setPreempt(cmd.on);
     else if (cmd.type === "route-deleted") this.routeDeleted(inst, cmd.what, cmd.rule === true, now);
+    else if (cmd.type === "vip-deleted") this.routeDeleted(inst, cmd.what, false, now, "vip-deleted");
     else inst.sendGarpNow(cmd.rounds);
   }
 
@@ -613,7 +616,8 @@ export class VrrpRouter {
 
   /**
    * keepalived_netlink.c set_vrrp_backup (2.2.7, and 2.4.3 alike), for a tracked virtual
-   * route or rule deleted: the instance leaves (Instance.routeDeleted); in a sync group,
+   * route or rule deleted, or (`reason` vip-deleted: netlink_if_address_filter) a VIP or
+   * eVIP of a MASTER: the instance leaves (Instance.routeDeleted); in a sync group,
    * every other member in MASTER leaves too, with a priority-0 advert and its own skew time
    * as Master_Down, and the group is set to BACKUP without vrrp_sync_backup (no "Syncing
    * instances" line, no group notify). Members' notifies go only while the group was not
@@ -622,16 +626,22 @@ export class VrrpRouter {
    * the last takes the group back to MASTER. Actions in keepalived's order: the instance,
    * then the members.
    */
-  private routeDeleted(inst: Instance, what: string, rule: boolean, now: number): void {
+  private routeDeleted(
+    inst: Instance,
+    what: string,
+    rule: boolean,
+    now: number,
+    reason: "route-deleted" | "vip-deleted" = "route-deleted",
+  ): void {
     const group = this.groupOf.get(inst);
     if (!group) {
-      this.run(inst, () => inst.routeDeleted(what, now, rule));
+      this.run(inst, () => inst.routeDeleted(what, now, rule, true, reason));
       return;
     }
     const notify = group.state !== "BACKUP";
     this.pulling = true;
     try {
-      if (!inst.routeDeleted(what, now, rule, notify)) return;
+      if (!inst.routeDeleted(what, now, rule, notify, reason)) return;
       this.take(inst.pollActions());
       for (const m of group.members) {
         if (m === inst || m.state !== "MASTER") continue;

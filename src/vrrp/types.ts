@@ -42,6 +42,8 @@ export type TransitionReason =
   | "command"
   /** a MASTER's tracked virtual route or rule was deleted (keepalived set_vrrp_backup) */
   | "route-deleted"
+  /** a MASTER's tracked VIP or eVIP was deleted by someone else (keepalived set_vrrp_backup) */
+  | "vip-deleted"
   /** a nopreempt master whose engine ran late went back to BACKUP (keepalived 2.4 timer_expired_backup) */
   | "timer-expired-backup";
 

@@ -350,7 +350,7 @@ describe("links", () => {
 
 describe("watchRtnl", () => {
   test(
-    "link down/up and an address deleted by `ip addr del` arrive as events",
+    "link down/up and an address deleted by `ip addr del` arrive as events; the watch's own port's are `own` (IPv4)",
     () => {
       ip("addr", "add", "10.9.9.9/32", "dev", "d0");
       const cmds = [
@@ -367,6 +367,7 @@ describe("watchRtnl", () => {
         BUN,
         join(import.meta.dir, "fixtures/rtnl-watch.ts"),
         JSON.stringify(cmds),
+        JSON.stringify([{ ifindex: d0, family: 4, address: "10.9.9.8", prefixLen: 32 }]),
       ]);
       const events = out
         .trim()
@@ -386,8 +387,15 @@ describe("watchRtnl", () => {
           prefixLen: 32,
           ifindex: d0,
           family: 4,
+          own: false,
         }),
       );
+      // the kernel names the requester's port in IPv4's notifications (rtmsg_ifa): keel's
+      // own VIP deletion is not someone's `ip addr del` (vrrp-driver.ts vipDeleted)
+      for (const action of ["new", "del"])
+        expect(events).toContainEqual(
+          expect.objectContaining({ type: "addr", action, address: "10.9.9.8", ifindex: d0, own: true }),
+        );
       expect(events).toContainEqual(
         expect.objectContaining({ type: "addr", action: "new", address: "2001:db8:9::9", prefixLen: 64, family: 6 }),
       );

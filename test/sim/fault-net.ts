@@ -301,7 +301,8 @@ function scheduleChaos(
       const va = m && pick(configOf(m.n.name).vrrpInstances[m.i.name]?.virtualIpaddress ?? []);
       if (!m || !va) return;
       counts.vipDeletes++;
-      m.n.sim.vip("del", va, 2); // `ip addr del` on eth0, straight to the kernel
+      // `ip addr del` on eth0, straight to the kernel: the master leaves MASTER (set_vrrp_backup)
+      m.n.sim.deleteAddress("eth0", `${va.address}/${va.prefix}`);
     }, t);
   }
 }
@@ -328,6 +329,11 @@ class Checker {
   private readonly downFrom = new Map<string, number>();
   /** node|vrid → last advert of any priority received */
   private readonly heard = new Map<string, number>();
+  /**
+   * node|vrid whose down timer is the skew time only, until an advert restarts it in full:
+   * a MASTER that left for a deleted VIP (set_vrrp_backup), a BACKUP that heard priority 0
+   */
+  private readonly quickDown = new Set<string>();
   /** node|family → the last time the kernel refused to open its VRRP socket */
   private readonly refusedSocket = new Map<string, number>();
   /** node → since when its belief and its kernel differ */
@@ -379,7 +385,15 @@ class Checker {
     const key = `${node}|${vrid}`;
     this.heard.set(key, this.time.now);
     // RFC 5798 6.4.2 with preemption: only an advert of priority ≥ ours restarts the timer
-    if (priority >= spec.prio[node] && !this.master.has(key)) this.downFrom.set(key, this.time.now);
+    if (priority >= spec.prio[node] && !this.master.has(key)) {
+      this.downFrom.set(key, this.time.now);
+      this.quickDown.delete(key);
+    } else if (priority === 0 && !this.master.has(key)) {
+      // RFC 5798 6.4.2: a priority-0 advert sets the Master_Down_Timer to Skew_Time (a
+      // master that resigned: a stop, or set_vrrp_backup for a deleted VIP)
+      this.downFrom.set(key, this.time.now);
+      this.quickDown.add(key);
+    }
   }
 
   transition(node: NodeName, instance: string, from: string, to: string, reason: string): void {
@@ -389,10 +403,13 @@ class Checker {
     const now = this.time.now;
     if (from === "MASTER") this.endPeriod(node, spec);
     if (to === "BACKUP") this.downFrom.set(key, now);
+    const quick = this.quickDown.has(key);
+    if (to === "BACKUP" && reason === "vip-deleted") this.quickDown.add(key);
+    else if (to !== "BACKUP") this.quickDown.delete(key);
     if (to !== "MASTER") return;
     this.takeovers++;
     if (reason === "master-down-timer" || reason === "preempt") {
-      const mdi = masterDownMs(3, spec.advertInt * 100, spec.prio[node]);
+      const mdi = masterDownMs(3, spec.advertInt * 100, spec.prio[node], quick ? 0 : 3);
       const waited = now - (this.downFrom.get(key) ?? 0);
       if (Math.abs(waited - mdi) > TOL_MS)
         this.fail(

@@ -5,6 +5,7 @@ import { describe, expect, test } from "bun:test";
 import { parseConf } from "../../../src/config/parse";
 import { memorySource } from "../../../src/config/source";
 import type { Instance } from "../../../src/vrrp/instance";
+import { describeCause } from "../../../src/vrrp/explain";
 import { VrrpRouter } from "../../../src/vrrp/router";
 import type { Action } from "../../../src/vrrp/types";
 import { advert, instance } from "./one-instance";
@@ -181,5 +182,62 @@ describe("a tracked route or rule deleted under a sync group", () => {
       "VI_2:MASTER->BACKUP:route-deleted",
       "VI_1:MASTER->BACKUP:sync-group",
     ]);
+  });
+});
+
+// keepalived_netlink.c netlink_if_address_filter: a VIP or eVIP of a MASTER deleted by someone
+// else calls the same set_vrrp_backup (the driver sends the engine's vip-deleted command,
+// test/unit/runtime/vip-deleted.test.ts); address_is_ours matches only a MASTER's addresses.
+describe("a VIP deleted (the vip-deleted command)", () => {
+  const conf = (state: string) =>
+    [1, 2]
+      .map(
+        (n) =>
+          `vrrp_instance VI_${n} {\ninterface eth0\nstate ${state}\nvirtual_router_id ${n}\npriority 200\n` +
+          `advert_int 1\nvirtual_ipaddress {\n192.0.2.${n}/24\n}\n}\n`,
+      )
+      .join("") + "vrrp_sync_group G {\ngroup {\nVI_1\nVI_2\n}\n}\n";
+
+  function router(state: string): VrrpRouter {
+    const r = parseConf("/k.conf", {
+      source: memorySource({ "/k.conf": conf(state) }),
+      host: { interfaceExists: () => true },
+      configId: "x",
+    });
+    expect(r.diagnostics.errorCount).toBe(0);
+    return new VrrpRouter(r.config, { interfaceAddress: () => "10.0.0.5" });
+  }
+
+  test("under MASTER in a sync group: both leave with priority-0 adverts, the deleted VIP named as the cause", () => {
+    const r = router("MASTER");
+    r.start(0);
+    const all = () => [...r.instances.values()];
+    for (let i = 0; i < 100 && !all().every((x) => x.state === "MASTER"); i++) {
+      r.handleTimeout(r.pollTimeout() ?? 0);
+      r.pollActions();
+    }
+    r.handleCommand({ type: "vip-deleted", instance: "VI_2", what: "192.0.2.2/24 dev eth0" }, 9_000);
+    const acts = r.pollActions();
+    expect(kinds(acts).filter((k) => k.includes("->") || k.startsWith("advert"))).toEqual([
+      "advert:0",
+      "MASTER->BACKUP:vip-deleted",
+      "advert:0",
+      "MASTER->BACKUP:sync-group",
+    ]);
+    for (const i of all()) expect(i.pollTimeout()).toBe(9_000 + i.skew());
+    const t = acts.find((a) => a.type === "transition" && a.reason === "vip-deleted");
+    expect(t?.type === "transition" && describeCause(t.cause)).toBe(
+      "its virtual address 192.0.2.2/24 dev eth0 was deleted",
+    );
+  });
+
+  test("under BACKUP: nothing (address_is_ours skips an instance not in MASTER)", () => {
+    const r = router("BACKUP");
+    r.start(0);
+    r.pollActions();
+    const due = r.instances.get("VI_1")!.pollTimeout();
+    r.handleCommand({ type: "vip-deleted", instance: "VI_1", what: "192.0.2.1/24 dev eth0" }, 500);
+    expect(r.pollActions()).toEqual([]);
+    expect(r.instances.get("VI_1")!.pollTimeout()).toBe(due);
   });
 });
