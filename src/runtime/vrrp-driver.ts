@@ -2000,8 +2000,13 @@ export class VrrpDriver {
           `(${advert.instance}) cannot send advert to ${pkt.dst} on ${ifs.sendIf}`,
         );
     }
+    // keepalived vrrp.c vrrp_restore_interface: "sent 0 priority" only with -D
+    // (LOG_DETAIL_BIT); keel's debug level is what -D turns on
     if (advert.priority === 0)
-      this.log.info({ instance: advert.instance, event: "priority-zero-sent" }, `(${advert.instance}) sent 0 priority`);
+      this.log.debug(
+        { instance: advert.instance, event: "priority-zero-sent" },
+        `(${advert.instance}) sent 0 priority`,
+      );
   }
 
   private applyVips(a: Extract<Action, { type: "add-vips" | "del-vips" }>): void {

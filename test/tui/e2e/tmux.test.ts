@@ -90,13 +90,14 @@ describe("keel -f on a terminal", () => {
     const conf = lab.file("tui.conf", instance({ priority: 150 }));
     const t = lab.tmpdir("h1");
     const files = `-p ${t}/t.pid -r ${t}/t-vrrp.pid --control-socket ${t}/t.sock -g${t}/tui.log`;
-    open(`ip netns exec ${lab.ns("h1")} ${KEEL} -f ${conf} ${files}`);
+    open(`ip netns exec ${lab.ns("h1")} ${KEEL} -D -f ${conf} ${files}`);
     await waitScreen(/VI_1\s+eth0\s+51 \* MASTER/, 30_000);
     expect(lab.hasAddr("h1", "10.99.0.100")).toBe(true);
     pane.keys("q");
     // not 143: the process ends by returning, not by a SIGTERM it sent itself
     await waitScreen(/EXIT=0/, 20_000);
     const log = await Bun.file(`${t}/tui.log`).text();
+    // -D: keepalived writes "sent 0 priority" only with it (vrrp_restore_interface)
     expect(log).toContain("(VI_1) sent 0 priority");
     expect(log).toContain("Stopped Keel");
     expect(lab.hasAddr("h1", "10.99.0.100")).toBe(false);

@@ -41,7 +41,7 @@ class World {
   readonly file = join(this.dir, "keepalived.conf");
   readonly stateFile = join(this.dir, "keel.maintenance.json");
   readonly lines: string[] = [];
-  readonly log = createLogger({ write: (line) => void this.lines.push(line.trimEnd()) });
+  readonly log = createLogger({ detail: true, write: (line) => void this.lines.push(line.trimEnd()) });
   private clients: Client[] = [];
 
   write(conf: string): void {
