@@ -133,6 +133,12 @@ interface Held {
   ifindex: number;
   /** the kernel refused it: its absence is ours, not someone's `ip addr del` */
   refused?: boolean;
+  /**
+   * a `no_track` VIP someone deleted under this MASTER: keepalived neither leaves MASTER
+   * (address_is_ours returns NULL for dont_track) nor sets it again until the instance's
+   * next entry to MASTER, so reconcile leaves it deleted too
+   */
+  leftDeleted?: boolean;
 }
 
 /** A virtual route or rule whose add or delete the kernel refused: tried again by reconcile. */
@@ -1449,15 +1455,20 @@ export class VrrpDriver {
    * over or, alone, it is MASTER again after the skew time and sets its VIPs again.
    * Only a VIP the engine holds as installed: keel's own deletions (`own`, and an
    * instance that left MASTER holds none) and a VIP the kernel refused to add (`refused`,
-   * retried by reconcile) are not someone's `ip addr del`. A `no_track` VIP stays with
-   * the reconcile pass, which adds it again (keepalived leaves it deleted).
+   * retried by reconcile) are not someone's `ip addr del`. A `no_track` VIP is left
+   * deleted, as keepalived leaves it (nothing there adds it again before the instance's
+   * next MASTER), and the instance stays MASTER.
    * keepalived logs "Netlink reflector reports IP … removed from …" with -D only: debug.
    */
   private vipDeleted(gone: IfAddress): void {
     if (this.deferredStart || this.stopped) return;
     const h = this.held.get(`${gone.ifindex}|${gone.address}/${gone.prefixLen}`);
-    if (!h || h.refused || h.address.noTrack) return;
+    if (!h || h.refused) return;
     if (this.router.instances.get(h.instance)?.state !== "MASTER") return;
+    if (h.address.noTrack) {
+      h.leftDeleted = true;
+      return;
+    }
     const ifname = this.linksByIndex.get(gone.ifindex)?.name ?? `if${gone.ifindex}`;
     this.log.debug(`Netlink reflector reports IP ${gone.address} removed from ${ifname}`);
     const what = `${gone.address}/${gone.prefixLen} dev ${ifname}`;
@@ -1605,12 +1616,10 @@ export class VrrpDriver {
    * without its VIP nor a BACKUP with one. A VIP someone deleted under a MASTER is not
    * this pass's: as keepalived (keepalived_netlink.c, set_vrrp_backup) the MASTER leaves
    * MASTER with a priority-0 advert and, alone, comes back after the skew time with its
-   * VIPs set again (vipDeleted); only a `no_track` one, which keepalived leaves deleted,
-   * is added again here.
+   * VIPs set again (vipDeleted); a `no_track` one stays deleted, as keepalived leaves it.
    *
    * Retried: netlink subscription and stale tables, missing VRRP sockets, VIPs of a
-   * MASTER the kernel lacks (refused, or `no_track` and deleted; or lost with the events,
-   * a resync) and removed VIPs it still has, refused virtual routes/rules.
+   * MASTER the kernel lacks (refused, or lost with the events: a resync) and removed VIPs it still has, refused virtual routes/rules.
    * Not retried: adverts (the next one is due in advert_int; backups wait three, RFC 5798
    * 6.4.2) and GARP/NA (the engine repeats them: garp_master_repeat/refresh).
    */
@@ -1710,7 +1719,7 @@ export class VrrpDriver {
         this.releasing.set(key, h);
         continue;
       }
-      if (present.has(key)) continue;
+      if (present.has(key) || h.leftDeleted) continue;
       const err = this.kernel.vip("add", h.address, h.ifindex);
       const vip = `${h.address.address}/${h.address.prefix}`;
       const ifname = this.linksByIndex.get(h.ifindex)?.name;
