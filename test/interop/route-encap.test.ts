@@ -12,7 +12,8 @@
  * on this little-endian host the route carries TUNNEL_CSUM (0x0001) and `ip` prints csum.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually, instance } from "../netns/harness";
+import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually } from "../netns/harness";
+import { routesConf, unicastRoutes } from "./route-lab";
 
 const HOSTS = ["ka", "keel"] as const;
 /** a third namespace where `ip route add` installs the same routes */
@@ -29,34 +30,9 @@ const DSTS = ["10.91.0.0/24", "10.92.0.0/24", "10.89.0.0/24", "2001:db8:5::/64",
 let lab: Lab;
 const procs: Record<string, Proc> = {};
 
-const conf = (host: string, vrid: number) =>
-  [
-    `global_defs {\n  router_id ${host}\n}`,
-    instance({
-      vrid,
-      state: "MASTER",
-      priority: 200,
-      version: 3,
-      advertInt: 0.2,
-      vips: [`10.99.0.${vrid}/24`],
-      extra: ["virtual_routes {", ...ROUTES.map((r) => `  ${r}`), "}"],
-    }),
-  ].join("\n");
+const conf = (host: string, vrid: number) => routesConf(host, vrid, ROUTES);
 
-/**
- * The configured destinations' routes as the kernel has them, in DSTS order: `ip -d -o`,
- * one line per route, its next hops included. (`ip -j` will not do: an encapsulated
- * route's object has two "dst" keys, the route's and the tunnel's, and JSON.parse keeps
- * the tunnel's.)
- */
-const routes = (host: string): string[] => {
-  const all = [4, 6].flatMap((f) =>
-    lab.exec(host, ["ip", `-${f}`, "-d", "-o", "route", "show", "table", "all"]).split("\n"),
-  );
-  return DSTS.flatMap((d) =>
-    all.filter((l) => l.startsWith(`unicast ${d} `)).map((l) => l.replace(/\s+/g, " ").trim()),
-  );
-};
+const routes = (host: string): string[] => unicastRoutes(lab, host, DSTS);
 
 beforeAll(async () => {
   ensureKeel();

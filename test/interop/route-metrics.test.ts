@@ -11,7 +11,8 @@
  * On stop both take every one of them away.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually, instance } from "../netns/harness";
+import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually } from "../netns/harness";
+import { routesConf, unicastRoutes } from "./route-lab";
 
 const HOSTS = ["ka", "keel"] as const;
 /** a third namespace where `ip route add` installs the same routes */
@@ -26,42 +27,11 @@ const DSTS = ["10.93.0.0/24", "10.94.0.0/24", "2001:db8:8::/64", "2001:db8:9::/6
 let lab: Lab;
 const procs: Record<string, Proc> = {};
 
-const conf = (host: string, vrid: number) =>
-  [
-    `global_defs {\n  router_id ${host}\n}`,
-    instance({
-      vrid,
-      state: "MASTER",
-      priority: 200,
-      version: 3,
-      advertInt: 0.2,
-      vips: [`10.99.0.${vrid}/24`],
-      extra: ["virtual_routes {", ...ROUTES.map((r) => `  ${r}`), "}"],
-    }),
-  ].join("\n");
+const conf = (host: string, vrid: number) => routesConf(host, vrid, ROUTES);
 
-/**
- * The configured destinations' routes as the kernel has them, in DSTS order: `ip -d -o`,
- * one line per route, its next hops included. (`ip -j` will not do: an encapsulated
- * route's object has two "dst" keys, the route's and the tunnel's, and JSON.parse keeps
- * the tunnel's.)
- */
-const routes = (host: string): string[] => {
-  const all = [4, 6].flatMap((f) =>
-    lab.exec(host, ["ip", `-${f}`, "-d", "-o", "route", "show", "table", "all"]).split("\n"),
-  );
-  // `expires 299sec`: the kernel counts down from the seconds it was given
-  return DSTS.flatMap((d) =>
-    all
-      .filter((l) => l.startsWith(`unicast ${d} `))
-      .map((l) =>
-        l
-          .replace(/\s+/g, " ")
-          .replace(/ expires \d+sec/, " expires Nsec")
-          .trim(),
-      ),
-  );
-};
+// `expires 299sec`: the kernel counts down from the seconds it was given
+const routes = (host: string): string[] =>
+  unicastRoutes(lab, host, DSTS).map((l) => l.replace(/ expires \d+sec/, " expires Nsec"));
 
 beforeAll(async () => {
   ensureKeel();

@@ -9,7 +9,8 @@
  * each with the same static routes installed first; the kernel's routes must be the same.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually, instance } from "../netns/harness";
+import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually } from "../netns/harness";
+import { routesConf } from "./route-lab";
 
 const HOSTS = ["ka", "keel"] as const;
 /** a third namespace where `ip route` installs the same routes */
@@ -26,18 +27,11 @@ let lab: Lab;
 const procs: Record<string, Proc> = {};
 
 const conf = (host: string, vrid: number) =>
-  [
-    `global_defs {\n  router_id ${host}\n}`,
-    instance({
-      vrid,
-      state: "MASTER",
-      priority: 200,
-      version: 3,
-      advertInt: 0.2,
-      vips: [`10.99.0.${vrid}/24`],
-      extra: ["virtual_routes {", ...ROUTES.map(([r]) => `  ${r}`), "}"],
-    }),
-  ].join("\n");
+  routesConf(
+    host,
+    vrid,
+    ROUTES.map(([r]) => r),
+  );
 
 /** The destinations' routes in the kernel's order (a prepended one before the one it joined). */
 const routes = (host: string): string[] => {
