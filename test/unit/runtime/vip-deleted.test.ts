@@ -60,27 +60,33 @@ function lab() {
   return { time, segment, run };
 }
 
+/** h1 alone, VI_1 (priority 100) with VIP and the eVIP EVIP, run until it is MASTER */
+function aloneWithEvip() {
+  const { time, segment, run } = lab();
+  const h = host(
+    time,
+    segment,
+    "h1",
+    "10.0.0.1",
+    vrrpInstance({
+      name: "VI_1",
+      vrid: 1,
+      priority: 100,
+      vips: [VIP],
+      extra: [`virtual_ipaddress_excluded {`, `  ${EVIP}`, `}`],
+    }),
+  );
+  h.driver.start();
+  run(5_000);
+  return { time, run, h };
+}
+
 /** the lines written since `from` that a keepalived user greps for */
 const since = (h: Host, from: number, re: RegExp) => h.lines.slice(from).filter((l) => re.test(l));
 
 describe("a VIP deleted under a MASTER (set_vrrp_backup)", () => {
   test("alone: BACKUP with a priority-0 advert and notify, MASTER again after the skew time, the VIP set again", () => {
-    const { time, segment, run } = lab();
-    const h = host(
-      time,
-      segment,
-      "h1",
-      "10.0.0.1",
-      vrrpInstance({
-        name: "VI_1",
-        vrid: 1,
-        priority: 100,
-        vips: [VIP],
-        extra: [`virtual_ipaddress_excluded {`, `  ${EVIP}`, `}`],
-      }),
-    );
-    h.driver.start();
-    run(5_000);
+    const { time, run, h } = aloneWithEvip();
     const inst = h.driver.instance("VI_1");
     expect(inst?.state).toBe("MASTER");
     expect(h.sim.addressesOn("eth0")).toEqual(expect.arrayContaining([VIP, EVIP]));
@@ -110,22 +116,7 @@ describe("a VIP deleted under a MASTER (set_vrrp_backup)", () => {
   });
 
   test("an eVIP deleted: the same", () => {
-    const { time, segment, run } = lab();
-    const h = host(
-      time,
-      segment,
-      "h1",
-      "10.0.0.1",
-      vrrpInstance({
-        name: "VI_1",
-        vrid: 1,
-        priority: 100,
-        vips: [VIP],
-        extra: [`virtual_ipaddress_excluded {`, `  ${EVIP}`, `}`],
-      }),
-    );
-    h.driver.start();
-    run(5_000);
+    const { run, h } = aloneWithEvip();
     h.reasons.length = 0;
     h.sim.deleteAddress("eth0", EVIP);
     run(NETLINK_MS);
