@@ -16,10 +16,33 @@ const OPTIONS: OptionSpec[] = [
   { long: "help", short: "h", arg: "none" },
 ];
 
+/**
+ * The TUI without JavaScriptCore's top tier (FTL): at one frame a second JSC keeps
+ * compiling the TUI's code to FTL for minutes and pays the compiles without their pay-off,
+ * and at 4 frames a second the DFG tier does as well (bench/RESULTS.md, "The TUI at 1,000
+ * instances, fourth pass": busy and idle both cheaper). JSC reads BUN_JSC_* once at
+ * start-up, so the compiled binary execs itself again with it set; a user's own setting
+ * (any value) is kept and ends the loop. Only `keel attach`: a daemon (and so `keel` with
+ * its TUI in the daemon's process) keeps the full JIT.
+ */
+function tuiJit(io: Io): void {
+  if (process.env.BUN_JSC_useFTLJIT !== undefined || !import.meta.path.startsWith("/$bunfs/")) return;
+  try {
+    // the compiled binary's process.argv is [bun, /$bunfs/root/keel, ...its arguments]
+    const { reexec } = require("../../native-bindings/reexec") as typeof import("../../native-bindings/reexec");
+    reexec(process.execPath, [process.argv0, ...process.argv.slice(2)], { ...process.env, BUN_JSC_useFTLJIT: "0" });
+  } catch (e) {
+    // runs on with the full JIT: slower, not broken
+    io.err(`keel attach: could not restart without the FTL JIT: ${(e as Error).message}\n`);
+  }
+}
+
 export async function attach(argv: string[], io: Io): Promise<number> {
   const args = readSubcommand("attach", argv, OPTIONS, USAGE, io);
   if (typeof args === "number") return args;
   const path = optValue(args.opts.get("control-socket")) ?? DEFAULT_CONTROL_SOCKET;
+  // before the daemon check: the exec'd process makes it, once
+  if (process.stdout.isTTY && process.stdin.isTTY) tuiJit(io);
   // Fail early and clearly when nobody is listening; once attached, the TUI reconnects by itself.
   try {
     const c = await connect(path);

@@ -4,7 +4,7 @@
  * `keel demo` itself (namespaces, as CI is root).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import {
   HOOK_TIMEOUT_MS,
   KEEL,
@@ -45,6 +45,12 @@ describe("keel attach under tmux", () => {
   test("shows BACKUP, then MASTER within Master_Down_Interval + 1 s of the master's death; tab changes the view; the BFD view shows the session Up, then Down; its own death marks the rows stale; q exits 0 with the terminal sane", async () => {
     open(`${KEEL} attach --control-socket ${lab.tmpdir("h2")}/keel-1.sock`);
     await waitScreen(/VI_1\s+eth0\s+51 - BACKUP/, 10_000);
+    // the TUI runs without JSC's FTL tier (src/commands/attach.ts tuiJit): `keel attach`
+    // exec'd itself with it set, the same process (no parent left waiting), no child
+    const [tui, ...more] = pane.children();
+    expect(more).toEqual([]);
+    expect(readFileSync(`/proc/${tui}/environ`, "utf8").split("\0")).toContain("BUN_JSC_useFTLJIT=0");
+    expect(readFileSync(`/proc/${tui}/task/${tui}/children`, "utf8").trim()).toBe("");
     pane.keys("6");
     await waitScreen(/bfd_h1\s+10\.99\.0\.11\s.*\* Up\s+Up\s+100\/100\s+300ms x3/, 10_000);
     pane.keys("1");

@@ -1,4 +1,6 @@
 /** A tmux pane for the TUI end-to-end tests: run a command in it, read its screen, send keys. */
+import { readFileSync } from "node:fs";
+
 export class Pane {
   constructor(
     readonly session: string,
@@ -40,6 +42,13 @@ export class Pane {
       `${cmd}; echo EXIT=$?; echo TTY $(stty -a | tr ' ;' '\\n\\n' | grep -xE -- '-?(icanon|echo)'); sleep 600`,
     );
     if (r.exitCode !== 0) throw new Error(`tmux: ${r.stderr.toString()}`);
+  }
+
+  /** the processes the pane's shell started (its children's pids) */
+  children(): number[] {
+    const shell = this.tmux("display-message", "-p", "-t", this.session, "#{pane_pid}").stdout.toString().trim();
+    const kids = readFileSync(`/proc/${shell}/task/${shell}/children`, "utf8").trim();
+    return kids ? kids.split(" ").map(Number) : [];
   }
 
   keys(...keys: string[]): void {
