@@ -53,13 +53,40 @@ export interface Transition {
   reason: string;
 }
 
-export interface Rate {
-  /** counters at the last poll */
-  rx: number;
-  tx: number;
-  at: number;
-  /** adverts (rx+tx) per second, one sample per poll, oldest first */
-  hist: number[];
+/**
+ * The advert rates' history, one sample per poll for every instance (issue 20): each
+ * instance has a slot; the counters and time of its last poll by slot; per poll one column
+ * of rates by slot (adverts rx+tx per second; NaN: no sample), oldest first. A poll of
+ * 1,000 instances adds a column and copies three arrays, not 1,000 objects each with a
+ * copy of its 60 samples. Columns are never changed once made (a model is a value).
+ */
+export interface Rates {
+  slot: Map<string, number>;
+  rx: Float64Array;
+  tx: Float64Array;
+  /** each slot's last poll (epoch ms; NaN: none yet) */
+  at: Float64Array;
+  cols: Float64Array[];
+}
+
+export const noRates = (): Rates => ({
+  slot: new Map(),
+  rx: new Float64Array(0),
+  tx: new Float64Array(0),
+  at: new Float64Array(0),
+  cols: [],
+});
+
+/** An instance's advert rates, one per poll, oldest first (at most RATE_HISTORY). */
+export function rateHist(r: Rates, name: string): number[] {
+  const s = r.slot.get(name);
+  const out: number[] = [];
+  if (s === undefined) return out;
+  for (const c of r.cols) {
+    const v = s < c.length ? (c[s] as number) : Number.NaN;
+    if (!Number.isNaN(v)) out.push(v);
+  }
+  return out;
 }
 
 export interface Latency {
@@ -91,7 +118,7 @@ export interface Model {
   events: LogEntry[];
   seq: number;
   timeline: Transition[];
-  rates: Map<string, Rate>;
+  rates: Rates;
   view: View;
   cursor: Record<View, number>;
   filter: string;
@@ -131,7 +158,7 @@ export function initialModel(socketPath: string, now: number): Model {
     events: [],
     seq: 0,
     timeline: [],
-    rates: new Map(),
+    rates: noRates(),
     view: "instances",
     cursor: { instances: 0, timeline: 0, trackers: 0, servers: 0, events: 0, bfd: 0 },
     filter: "",
@@ -145,21 +172,59 @@ function indexOf(st: Status): Map<string, number> {
   return m;
 }
 
-/** Advert rates from two successive snapshots' counters. */
-function nextRates(prev: Map<string, Rate>, st: Status, at: number): Map<string, Rate> {
-  const out = new Map<string, Rate>();
-  for (const i of st.instances) {
-    const p = prev.get(i.name);
-    if (!p || at <= p.at) {
-      out.set(i.name, { rx: i.advertsReceived, tx: i.advertsSent, at, hist: p?.hist ?? [] });
-      continue;
-    }
-    const d = Math.max(0, i.advertsReceived - p.rx) + Math.max(0, i.advertsSent - p.tx);
-    const hist = p.hist.length >= RATE_HISTORY ? p.hist.slice(1) : p.hist.slice();
-    hist.push(d / ((at - p.at) / 1000));
-    out.set(i.name, { rx: i.advertsReceived, tx: i.advertsSent, at, hist });
-  }
+/** A copy of `a` `n` long, NaN past its end. */
+function grown(a: Float64Array, n: number): Float64Array {
+  const out = new Float64Array(n);
+  out.set(a);
+  out.fill(Number.NaN, a.length);
   return out;
+}
+
+/**
+ * One poll's counters into the rates: a sample for each instance polled before (at an
+ * earlier time), the rate since then; a new one (or a poll not after its last) only
+ * records its counters. A counter that went back (a restarted daemon) counts 0.
+ */
+function sampleRates(prev: Rates, n: number, row: (k: number) => [string, number, number], at: number): Rates {
+  let slot = prev.slot;
+  let size = slot.size;
+  for (let k = 0; k < n; k++) {
+    const name = row(k)[0];
+    if (slot.has(name)) continue;
+    if (slot === prev.slot) slot = new Map(slot);
+    slot.set(name, size++);
+  }
+  const rx = grown(prev.rx, size);
+  const tx = grown(prev.tx, size);
+  const last = grown(prev.at, size);
+  const col = new Float64Array(size).fill(Number.NaN);
+  for (let k = 0; k < n; k++) {
+    const [name, r, t] = row(k);
+    const s = slot.get(name) as number;
+    const p = last[s] as number;
+    if (!Number.isNaN(p) && at > p)
+      col[s] = (Math.max(0, r - (rx[s] as number)) + Math.max(0, t - (tx[s] as number))) / ((at - p) / 1000);
+    rx[s] = r;
+    tx[s] = t;
+    last[s] = at;
+  }
+  const cols = prev.cols.length >= RATE_HISTORY ? prev.cols.slice(1 - RATE_HISTORY) : prev.cols.slice();
+  cols.push(col);
+  return { slot, rx, tx, at: last, cols };
+}
+
+/** Advert rates from a polled status' counters. */
+function nextRates(prev: Rates, st: Status, at: number): Rates {
+  const is = st.instances;
+  return sampleRates(
+    prev,
+    is.length,
+    (k) => {
+      const i = is[k] as InstanceStatus;
+      return [i.name, i.advertsReceived, i.advertsSent];
+    },
+    at,
+  );
 }
 
 /**
@@ -189,20 +254,9 @@ function statusLatency(lat: Map<string, Latency>, st: Status): Map<string, Laten
 }
 
 /** Advert rates from a `counters` poll: the same samples as nextRates gives per status poll. */
-function countersRates(prev: Map<string, Rate>, c: Counters, at: number): Map<string, Rate> {
-  const out = new Map<string, Rate>();
-  for (const [name, rx, tx] of c.instances) {
-    const p = prev.get(name);
-    if (!p || at <= p.at) {
-      out.set(name, { rx, tx, at, hist: p?.hist ?? [] });
-      continue;
-    }
-    const d = Math.max(0, rx - p.rx) + Math.max(0, tx - p.tx);
-    const hist = p.hist.length >= RATE_HISTORY ? p.hist.slice(1) : p.hist.slice();
-    hist.push(d / ((at - p.at) / 1000));
-    out.set(name, { rx, tx, at, hist });
-  }
-  return out;
+function countersRates(prev: Rates, c: Counters, at: number): Rates {
+  const is = c.instances;
+  return sampleRates(prev, is.length, (k) => is[k] as unknown as [string, number, number], at);
 }
 
 /**

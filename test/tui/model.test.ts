@@ -11,6 +11,8 @@ import {
   isStale,
   type Model,
   pageTop,
+  RATE_HISTORY,
+  rateHist,
   reduce,
   selectedInstance,
 } from "../../tui/model";
@@ -26,11 +28,43 @@ describe("model", () => {
     const st = sample();
     st.instances[0]!.advertsSent += 20; // 20 adverts in 2 s
     m = reduce(m, { type: "status", status: st, at: 3000 });
-    expect(m.rates.get("vi_web")!.hist).toEqual([10]);
+    expect(rateHist(m.rates, "vi_web")).toEqual([10]);
     const st2 = structuredClone(st);
     st2.instances[0]!.advertsSent += 5;
     m = reduce(m, { type: "status", status: st2, at: 4000 });
-    expect(m.rates.get("vi_web")!.hist).toEqual([10, 5]);
+    expect(rateHist(m.rates, "vi_web")).toEqual([10, 5]);
+  });
+
+  test("advert rates: an instance a poll leaves out keeps its history, a new one starts its own, RATE_HISTORY polls kept, an old model unchanged", () => {
+    let m = connected();
+    const poll = (at: number, rows: [string, number][]) => {
+      m = reduce(m, {
+        type: "counters",
+        at,
+        counters: { at, instances: rows.map(([n, tx]) => [n, 0, tx, 0, null]) },
+      });
+    };
+    // the snapshot at 1000 ms recorded other counters: a poll at the same time takes these, no sample
+    poll(1000, [["vi_web", 0]]);
+    poll(2000, [["vi_web", 4]]);
+    const before = m;
+    poll(4000, [["vi_new", 7]]);
+    expect(rateHist(m.rates, "vi_web")).toEqual([4]);
+    expect(rateHist(m.rates, "vi_new")).toEqual([]);
+    expect(rateHist(before.rates, "vi_new")).toEqual([]);
+    // vi_web's next sample spans the poll that left it out: 6 adverts in 3 s
+    poll(5000, [
+      ["vi_web", 10],
+      ["vi_new", 9],
+    ]);
+    expect(rateHist(m.rates, "vi_web")).toEqual([4, 2]);
+    expect(rateHist(m.rates, "vi_new")).toEqual([2]);
+    expect(rateHist(before.rates, "vi_web")).toEqual([4]);
+    // a counter that went back (the daemon restarted) is no negative rate
+    poll(6000, [["vi_web", 1]]);
+    expect(rateHist(m.rates, "vi_web")).toEqual([4, 2, 0]);
+    for (let k = 1; k <= RATE_HISTORY; k++) poll(6000 + k * 1000, [["vi_web", 1 + k]]);
+    expect(rateHist(m.rates, "vi_web")).toEqual(Array(RATE_HISTORY).fill(1));
   });
 
   test("events update state, priority, errors, trackers, real servers and quorum; the log and timeline grow", () => {
@@ -268,17 +302,17 @@ describe("the delta stream (issue 20)", () => {
     expect(after[2]).toMatchObject({ errors: 4, master: undefined });
     expect(before[0]!.advertsSent).toBe(1200);
     // a rate sample per counters poll (20 adverts in 2 s); a resync status adds none
-    expect(m.rates.get("vi_web")!.hist).toEqual([10]);
+    expect(rateHist(m.rates, "vi_web")).toEqual([10]);
     const st = structuredClone(m.status!);
     st.instances[0]!.advertsSent = 1300;
     m = reduce(m, { type: "status", status: st, at: 3500, resync: true });
-    expect(m.rates.get("vi_web")!.hist).toEqual([10]);
+    expect(rateHist(m.rates, "vi_web")).toEqual([10]);
     m = reduce(m, {
       type: "counters",
       at: 4000,
       counters: { at: 4000, instances: [["vi_web", 0, 1225, 0, "10.0.0.2"]] },
     });
-    expect(m.rates.get("vi_web")!.hist).toEqual([10, 5]);
+    expect(rateHist(m.rates, "vi_web")).toEqual([10, 5]);
   });
 
   test("a transition carries the faults; a tracker's result reaches the instances it moves; BFD state changes", () => {

@@ -2,7 +2,7 @@
 import { Text } from "ink";
 import type { ReactNode } from "react";
 import { ago, ascii, clock, fit, span, sparkline, stateColor, stateLabel, wrap } from "../format";
-import type { Model } from "../model";
+import { type Model, rateHist } from "../model";
 import { holdText } from "../ops";
 import { Area, C, Empty, Line } from "../ui";
 import { prioText } from "./instances";
@@ -13,7 +13,7 @@ export function DetailView(p: { m: Model; width: number; height: number }) {
   const n = m.detail === undefined ? undefined : m.index.get(m.detail);
   const i = n === undefined ? undefined : m.status?.instances[n];
   if (!i) return <Empty height={p.height} text={`instance ${m.detail ?? "?"} is gone (esc: back)`} />;
-  const hist = m.rates.get(i.name)?.hist ?? [];
+  const hist = rateHist(m.rates, i.name);
   const kv = (k: string, v: string) => `${fit(k, 16)} ${v}`;
   const lines: (string | { key: string; node: ReactNode })[] = [];
   let seq = 0;

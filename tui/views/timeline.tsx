@@ -4,7 +4,7 @@
  */
 import { Text } from "ink";
 import { clock, fit, fitRight, runs, sparkline, stateColor, stateLabel, stateStrip } from "../format";
-import { instanceRows, isStale, type Model, pageTop, type Transition, timelineRows } from "../model";
+import { instanceRows, isStale, type Model, pageTop, rateHist, type Transition, timelineRows } from "../model";
 import { Area, C, Line } from "../ui";
 
 /** one strip cell per this long: 60 cells show 5 minutes */
@@ -67,7 +67,7 @@ export function TimelineView(p: { m: Model; width: number; height: number }) {
         <Text> {m.status ? "no VRRP instances" : "waiting for the daemon's status..."}</Text>
       ) : null}
       {insts.slice(top, top + listH).map((i, n) => {
-        const hist = m.rates.get(i.name)?.hist ?? [];
+        const hist = rateHist(m.rates, i.name);
         const strip = stateStrip(
           perInstance.get(i.name) ?? [],
           i.state,
