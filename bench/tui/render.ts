@@ -7,11 +7,26 @@
 //   bun bench/tui/render.ts [--seconds 10] [--warmup 1.5] [--instances 1000] [--events-per-sec 200] [--columns 200] [--rows 50]
 //                           [--kinds transition,priority,rx-error]   (the events sent, in turn; 0 events/s: idle)
 //                           [--uptime SECONDS]   (the fake daemon has run that long: old states, high counters)
+//                           [--runtime-defaults]   (not under tui/runtime-env.ts's settings, which `keel attach` runs with)
 import { EventEmitter } from "node:events";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { missingTuiEnv, TUI_RUNTIME_ENV } from "../../tui/runtime-env";
 
 const args = process.argv.slice(2);
+
+// `keel attach` runs the TUI under tui/runtime-env.ts's settings (read at start-up): so
+// does the bench, in a process of its own started with them, unless --runtime-defaults
+const missing = missingTuiEnv(process.env);
+if (missing.length > 0 && !args.includes("--runtime-defaults")) {
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const k of missing) env[k] = TUI_RUNTIME_ENV[k];
+  const child = Bun.spawn([process.execPath, ...process.argv.slice(1)], {
+    env,
+    stdio: ["inherit", "inherit", "inherit"],
+  });
+  process.exit(await child.exited);
+}
 const opt = (name: string, d: number) => {
   const n = args.indexOf(name);
   return n >= 0 ? Number(args[n + 1]) : d;
@@ -147,8 +162,11 @@ await tui.done;
 daemon.kill();
 await daemon.exited;
 
+const settings = Object.keys(TUI_RUNTIME_ENV)
+  .map((k) => `${k}=${process.env[k] ?? "(unset)"}`)
+  .join(" ");
 console.log(
-  `tui render bench: ${instances} instances, ${eventsPerSec} events/s offered (${kinds}), ${wall.toFixed(1)} s, ${columns}x${rows} terminal${uptime ? `, daemon up ${uptime} s` : ""}`,
+  `tui render bench: ${instances} instances, ${eventsPerSec} events/s offered (${kinds}), ${wall.toFixed(1)} s, ${columns}x${rows} terminal${uptime ? `, daemon up ${uptime} s` : ""}, ${settings}`,
 );
 console.log(`  events applied   ${events} (${(events / wall).toFixed(0)}/s)`);
 const skipped = tui.store.skipped - skipped0;
@@ -169,6 +187,9 @@ const perThread = [...threads1]
 console.log(
   `  per thread       ${perThread.map((t) => `${t.name}${t.tid === String(process.pid) ? " (JS)" : ""} ${t.pct.toFixed(1)}%`).join(", ")}`,
 );
+// memory: what an allocator setting (MIMALLOC_PURGE_DELAY) trades for its CPU
+const vm = (k: string) => Number(/\d+/.exec(readFileSync("/proc/self/status", "utf8").split(`\n${k}:`)[1] ?? "")?.[0]);
+console.log(`  memory           RSS ${(vm("VmRSS") / 1024).toFixed(1)} MB, peak ${(vm("VmHWM") / 1024).toFixed(1)} MB`);
 const ok = frames / wall >= 4 && cpuPct < 5;
 console.log(`  goal (≥ 4 updates/s, < 5% CPU): ${ok ? "met" : "NOT met"}`);
 process.exit(0);

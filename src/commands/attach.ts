@@ -8,6 +8,7 @@ import type { Io } from "../cli";
 import { connect } from "../control/client";
 import { DEFAULT_CONTROL_SOCKET } from "../control/protocol";
 import { UnsafeSocketError } from "../runtime/socket-path";
+import { missingTuiEnv, TUI_RUNTIME_ENV } from "../../tui/runtime-env";
 
 const USAGE = "usage: keel attach [--control-socket PATH]\n";
 
@@ -17,23 +18,24 @@ const OPTIONS: OptionSpec[] = [
 ];
 
 /**
- * The TUI without JavaScriptCore's top tier (FTL): at one frame a second JSC keeps
- * compiling the TUI's code to FTL for minutes and pays the compiles without their pay-off,
- * and at 4 frames a second the DFG tier does as well (bench/RESULTS.md, "The TUI at 1,000
- * instances, fourth pass": busy and idle both cheaper). JSC reads BUN_JSC_* once at
- * start-up, so the compiled binary execs itself again with it set; a user's own setting
- * (any value) is kept and ends the loop. Only `keel attach`: a daemon (and so `keel` with
- * its TUI in the daemon's process) keeps the full JIT.
+ * The TUI's runtime settings (tui/runtime-env.ts: JSC's FTL tier off, freed pages kept):
+ * JSC and the allocator read them once, at start-up, so the compiled binary execs itself
+ * again with them set; set already (by an exec or by the user, any value), it runs on.
+ * Only `keel attach`: a daemon (and `keel` with its TUI in the daemon's process) keeps the
+ * defaults.
  */
-function tuiJit(io: Io): void {
-  if (process.env.BUN_JSC_useFTLJIT !== undefined || !import.meta.path.startsWith("/$bunfs/")) return;
+function tuiRuntime(io: Io): void {
+  const missing = missingTuiEnv(process.env);
+  if (missing.length === 0 || !import.meta.path.startsWith("/$bunfs/")) return;
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const k of missing) env[k] = TUI_RUNTIME_ENV[k];
   try {
     // the compiled binary's process.argv is [bun, /$bunfs/root/keel, ...its arguments]
     const { reexec } = require("../../native-bindings/reexec") as typeof import("../../native-bindings/reexec");
-    reexec(process.execPath, [process.argv0, ...process.argv.slice(2)], { ...process.env, BUN_JSC_useFTLJIT: "0" });
+    reexec(process.execPath, [process.argv0, ...process.argv.slice(2)], env);
   } catch (e) {
-    // runs on with the full JIT: slower, not broken
-    io.err(`keel attach: could not restart without the FTL JIT: ${(e as Error).message}\n`);
+    // runs on with the defaults: more CPU, not broken
+    io.err(`keel attach: could not restart with the TUI's runtime settings: ${(e as Error).message}\n`);
   }
 }
 
@@ -42,7 +44,7 @@ export async function attach(argv: string[], io: Io): Promise<number> {
   if (typeof args === "number") return args;
   const path = optValue(args.opts.get("control-socket")) ?? DEFAULT_CONTROL_SOCKET;
   // before the daemon check: the exec'd process makes it, once
-  if (process.stdout.isTTY && process.stdin.isTTY) tuiJit(io);
+  if (process.stdout.isTTY && process.stdin.isTTY) tuiRuntime(io);
   // Fail early and clearly when nobody is listening; once attached, the TUI reconnects by itself.
   try {
     const c = await connect(path);

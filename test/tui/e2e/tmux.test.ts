@@ -15,6 +15,7 @@ import {
   masterDownMs,
   masterFirst,
 } from "../../netns/harness";
+import { TUI_RUNTIME_ENV } from "../../../tui/runtime-env";
 import { Pane } from "./tmux";
 
 const pane = new Pane(`keel-e2e-${process.pid}`);
@@ -45,11 +46,12 @@ describe("keel attach under tmux", () => {
   test("shows BACKUP, then MASTER within Master_Down_Interval + 1 s of the master's death; tab changes the view; the BFD view shows the session Up, then Down; its own death marks the rows stale; q exits 0 with the terminal sane", async () => {
     open(`${KEEL} attach --control-socket ${lab.tmpdir("h2")}/keel-1.sock`);
     await waitScreen(/VI_1\s+eth0\s+51 - BACKUP/, 10_000);
-    // the TUI runs without JSC's FTL tier (src/commands/attach.ts tuiJit): `keel attach`
-    // exec'd itself with it set, the same process (no parent left waiting), no child
+    // the TUI runs with its runtime settings (tui/runtime-env.ts): `keel attach` exec'd
+    // itself with them set, the same process (no parent left waiting), no child
     const [tui, ...more] = pane.children();
     expect(more).toEqual([]);
-    expect(readFileSync(`/proc/${tui}/environ`, "utf8").split("\0")).toContain("BUN_JSC_useFTLJIT=0");
+    const env = readFileSync(`/proc/${tui}/environ`, "utf8").split("\0");
+    for (const [k, v] of Object.entries(TUI_RUNTIME_ENV)) expect(env).toContain(`${k}=${v}`);
     expect(readFileSync(`/proc/${tui}/task/${tui}/children`, "utf8").trim()).toBe("");
     pane.keys("6");
     await waitScreen(/bfd_h1\s+10\.99\.0\.11\s.*\* Up\s+Up\s+100\/100\s+300ms x3/, 10_000);
