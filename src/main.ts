@@ -18,4 +18,9 @@ else if (name === "genhash")
     "genhash",
     true,
   );
-else process.exitCode = await (await import("./cli")).main(argv);
+else {
+  // the TUI's runtime settings, read at start-up: `keel attach` execs itself with them
+  // before anything else loads (src/commands/tui-runtime.ts)
+  if (argv[0] === "attach") (await import("./commands/tui-runtime")).tuiRuntime();
+  process.exitCode = await (await import("./cli")).main(argv);
+}
