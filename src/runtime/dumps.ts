@@ -248,6 +248,9 @@ export function jsonDump(
         vips: p.vips.map(vip),
         ...(p.excluded.length > 0 ? { evips: p.excluded.map(vip) } : {}),
         auth_type: p.auth ? (p.auth.type === "PASS" ? 1 : 2) : 0,
+        // vrrp_json.c vrrp_json_auth_dump: auth_data, the auth_pass as keepalived stores it
+        // (cut to 8 characters, params.ts), and only when there is an auth_type
+        ...(p.auth ? { auth_data: p.auth.pass } : {}),
       },
       stats: {
         advert_rcvd: s.advert_rcvd,

@@ -187,3 +187,35 @@ test("auth_hmac's counters in the JSON stats: 2.4.3's auth_ext_* keys, in its or
   ]);
   expect(withHmac!.stats).toMatchObject({ auth_ext_invalid_hmac: 3, auth_ext_replay: 1, auth_ext_missing: 0 });
 });
+
+test("auth_data in the JSON data: the auth_pass cut to 8, after auth_type, only with authentication (vrrp_json.c vrrp_json_auth_dump)", () => {
+  const c = config(`vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  authentication {
+    auth_type PASS
+    auth_pass secret123
+  }
+  virtual_ipaddress {
+    10.0.0.1/24
+  }
+}
+vrrp_instance VI_2 {
+  interface eth0
+  virtual_router_id 52
+  priority 100
+  virtual_ipaddress {
+    10.0.0.2/24
+  }
+}
+`);
+  const [withAuth, without] = JSON.parse(jsonDump(new VrrpRouter(c), () => undefined, c)) as {
+    data: Record<string, unknown>;
+  }[];
+  const keys = Object.keys(withAuth!.data);
+  expect(keys.slice(-2)).toEqual(["auth_type", "auth_data"]);
+  expect(withAuth!.data).toMatchObject({ auth_type: 1, auth_data: "secret12" });
+  expect(without!.data.auth_type).toBe(0);
+  expect("auth_data" in without!.data).toBe(false);
+});
