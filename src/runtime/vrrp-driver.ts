@@ -1462,9 +1462,8 @@ export class VrrpDriver {
    */
   private vipDeleted(gone: IfAddress): void {
     if (this.deferredStart || this.stopped) return;
-    const h = this.held.get(`${gone.ifindex}|${gone.address}/${gone.prefixLen}`);
+    const h = this.heldAddress(gone);
     if (!h || h.refused) return;
-    if (this.router.instances.get(h.instance)?.state !== "MASTER") return;
     if (h.address.noTrack) {
       h.leftDeleted = true;
       return;
@@ -1474,6 +1473,27 @@ export class VrrpDriver {
     const what = `${gone.address}/${gone.prefixLen} dev ${ifname}`;
     this.router.handleCommand({ type: "vip-deleted", instance: h.instance, what }, this.now());
     this.pump();
+  }
+
+  /**
+   * address_is_ours's match (addr_is_equal): a MASTER's VIP or eVIP with the deleted
+   * address on that interface, whatever the prefix (keepalived compares the addresses
+   * only, so `ip addr del VIP/16` of a VIP set as /24 is a VIP deleted too). The exact
+   * key first, which is the whole answer but for that case; else a look through the
+   * held VIPs. keepalived skips the check when the address was the interface's own and
+   * only one (`addr_chg`), which never holds for a VIP: it drops VIP and eVIP addresses
+   * from an interface's own ones at start (vrrp.c, "Remove any addresses configured on
+   * interfaces if they match any VIP/eVIP") and never takes one later
+   * (ignore_address_if_ours_or_link_local), so keel needs no such test here.
+   */
+  private heldAddress(gone: IfAddress): Held | undefined {
+    const master = (h: Held | undefined) =>
+      h !== undefined && this.router.instances.get(h.instance)?.state === "MASTER";
+    const exact = this.held.get(`${gone.ifindex}|${gone.address}/${gone.prefixLen}`);
+    if (master(exact)) return exact;
+    for (const h of this.held.values())
+      if (h.ifindex === gone.ifindex && h.address.address === gone.address && master(h)) return h;
+    return undefined;
   }
 
   /**
