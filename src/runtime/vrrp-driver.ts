@@ -1803,8 +1803,9 @@ export class VrrpDriver {
     for (const a of actions) {
       // what a reconcile pass checks moves with these (VIPs, routes, the firewall's sets)
       if (a.type === "transition" || a.type === "add-vips" || a.type === "del-vips") this.wantReconcile();
-      // a transition's event goes out after its add-vips (transition), before anything else
-      if (a.type !== "add-vips") this.releaseEvent();
+      // a transition's event goes out after its add-vips (transition), before anything else;
+      // after a leaving master's priority-0 advert, which logOrder puts after its transition
+      if (a.type !== "add-vips" && !(a.type === "send-advert" && a.advert.priority === 0)) this.releaseEvent();
       try {
         this.execute(a);
       } catch (e) {
@@ -2330,6 +2331,11 @@ export class VrrpDriver {
  * keepalived logs a master's "Entering BACKUP/FAULT STATE" before "removing VIPs."
  * (vrrp_state_leave_master); the engine emits the removal first. Move each transition
  * out of MASTER ahead of the same instance's del-vips in one batch; nothing else moves.
+ * To BACKUP or FAULT it goes ahead of the instance's priority-0 advert too: keepalived
+ * writes the state line, then vrrp_restore_interface sends the advert and, with -D,
+ * "(VI_x) sent 0 priority" (2.2.7 and 2.4.3 alike; live: a VIP deleted, a tracked
+ * interface down). At shutdown (STOP) keepalived writes no state line
+ * (restore_vrrp_interfaces): the advert's line stays first.
  */
 function logOrder(list: readonly Action[]): readonly Action[] {
   // a copy only when something moves (rare): the engine's empty list is shared and frozen
@@ -2338,10 +2344,15 @@ function logOrder(list: readonly Action[]): readonly Action[] {
     const cur = actions ?? list;
     const a = cur[i]!;
     if (a.type !== "transition" || a.from !== "MASTER") continue;
+    const overAdvert = a.to === "BACKUP" || a.to === "FAULT";
     let j = i;
     while (j > 0) {
       const b = cur[j - 1]!;
-      if (b.type !== "del-vips" || b.instance !== a.instance) break;
+      const stop =
+        b.type === "send-advert" && overAdvert && b.advert.priority === 0
+          ? b.advert.instance !== a.instance
+          : b.type !== "del-vips" || b.instance !== a.instance;
+      if (stop) break;
       j--;
     }
     if (j < i) {

@@ -10,9 +10,8 @@
  * file by a reader script. For each daemon, its VIP, then its eVIP, is deleted; compared:
  * the master's "Netlink reflector" (-D), state and VIP lines, obs's "Backup received
  * priority 0 advertisement", the FIFO lines, and who holds the addresses after (the master
- * again: its skew time, 56/256 s, ends before obs's, 156/256 s). Not compared: where
- * "(VI_1) sent 0 priority" falls (keepalived writes it after its state line, keel before,
- * on every way out of MASTER).
+ * again: its skew time, 56/256 s, ends before obs's, 156/256 s), and "(VI_1) sent 0
+ * priority" (-D) after the state line (vrrp_state_leave_master, then vrrp_restore_interface).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -101,7 +100,9 @@ async function deleteOn(h: Host, addr: string): Promise<Seen> {
     .slice(from)
     .map((l) => l.text.replace(/^.*?: (?=\(VI_1\)|Netlink)/, ""))
     .filter((t) =>
-      /^\(VI_1\) (Entering \w+ STATE|\w+ing (E-)?VIPs\.)|^Netlink reflector reports IP .* removed from/.test(t),
+      /^\(VI_1\) (Entering \w+ STATE|\w+ing (E-)?VIPs\.|sent 0 priority)|^Netlink reflector reports IP .* removed from/.test(
+        t,
+      ),
     )
     // keepalived also reports the address it removes itself as BACKUP, after its state line
     .filter((t, i, all) => !t.startsWith("Netlink") || i === all.findIndex((x) => x.startsWith("Netlink")));
@@ -118,6 +119,7 @@ describe("a VIP or eVIP deleted under a MASTER, as keepalived 2.2.7", () => {
         expect(got[h]!.log).toEqual([
           `Netlink reflector reports IP ${addr(h)} removed from eth0`,
           "(VI_1) Entering BACKUP STATE",
+          "(VI_1) sent 0 priority",
           "(VI_1) removing VIPs.",
           "(VI_1) removing E-VIPs.",
           "(VI_1) Entering MASTER STATE",
