@@ -14,11 +14,9 @@
  * priority" (-D) after the state line (vrrp_state_leave_master, then vrrp_restore_interface).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually, instance } from "../netns/harness";
+import { HOOK_TIMEOUT_MS, type Lab, type Proc, eventually, instance } from "../netns/harness";
+import { HOSTS, type Host, fifoGlobals, fifoLab, fifoLines as linesOf } from "./fifo-lab";
 
-const HOSTS = ["ka", "keel"] as const;
-type Host = (typeof HOSTS)[number];
 const VRID: Record<Host, number> = { ka: 81, keel: 82 };
 const vip = (h: Host) => `10.99.8.${VRID[h]}`;
 const evip = (h: Host) => `10.99.9.${VRID[h]}`;
@@ -27,18 +25,10 @@ let lab: Lab;
 let obs: Proc;
 const procs: Partial<Record<Host, Proc>> = {};
 
-const fifoLines = (h: Host) => {
-  const f = `${lab.tmpdir(h)}/lines`;
-  return existsSync(f) ? readFileSync(f, "utf8").trim().split("\n") : [];
-};
+const fifoLines = (h: Host) => linesOf(lab, h);
 
 function masterConf(h: Host): string {
-  const dir = lab.tmpdir(h);
-  return `global_defs {
-  router_id ${h}
-  notify_fifo ${dir}/notify.fifo
-  notify_fifo_script ${dir}/reader.sh
-}
+  return `${fifoGlobals(lab, h)}
 ${instance({
   state: "MASTER",
   vrid: VRID[h],
@@ -61,14 +51,7 @@ function obsConf(): string {
 }
 
 beforeAll(async () => {
-  ensureKeel();
-  if (!Bun.which("keepalived")) throw new Error("keepalived is needed");
-  lab = Lab.create(["obs", ...HOSTS]);
-  for (const h of HOSTS) {
-    const dir = lab.tmpdir(h);
-    writeFileSync(`${dir}/reader.sh`, `#!/bin/sh\nwhile read -r l; do echo "$l" >> "${dir}/lines"; done < "$1"\n`);
-    chmodSync(`${dir}/reader.sh`, 0o755);
-  }
+  lab = fifoLab();
   procs.ka = lab.keepalived("ka", masterConf("ka"));
   procs.keel = lab.keel("keel", masterConf("keel"));
   for (const h of HOSTS) await procs[h]!.waitFor(/\(VI_1\) Entering MASTER STATE/, 30_000);
