@@ -293,6 +293,13 @@ export class VrrpDriver {
   private readonly releasing = new Map<string, Held>();
   /** virtual routes and rules the kernel refused, by `instance|route|...` */
   private readonly pendingRoutes = new Map<string, PendingRoute>();
+  /**
+   * The instances' virtual routes and rules set (keepalived's route->set / rule->set), by
+   * the key runRouteJobs gives them: set by an add the kernel took (EEXIST too), unset by
+   * a delete (refused or not) and by a deletion netlink reports (netlink_route_filter).
+   * Only these are deleted on leaving MASTER (netlink_rtlist without force).
+   */
+  private readonly routesSet = new Set<string>();
   private readonly vmacs = new Map<string, number>();
   /** garp_extra_if: when each MASTER's next GARPs on its extra interfaces are due */
   private readonly extraGarpAt = new Map<string, number>();
@@ -1303,6 +1310,7 @@ export class VrrpDriver {
     const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex;
     if (e.type === "route-del") {
       const o = routeOwner(this.ownRoutes(), e.route, ifindexOf);
+      if (o?.instance !== undefined) this.routesSet.delete(routeJobKey(o.instance, "route", o.route));
       if (!o || o.route.noTrack) return;
       const what = emitRoute(o.route) ?? o.route.dst;
       if (o.instance !== undefined) this.routeDeleted(o.instance, what, false);
@@ -1311,6 +1319,7 @@ export class VrrpDriver {
     }
     const o = ruleOwner(this.ownRoutes(), e.rule);
     if (!o) return; // ruleOwner leaves out no_track rules (compare_rule)
+    if (o.instance !== undefined) this.routesSet.delete(routeJobKey(o.instance, "rule", o.rule));
     const what = emitRule(o.rule);
     if (o.instance !== undefined) this.routeDeleted(o.instance, what, true);
     else this.reinstate("rule", what, this.kernel.rule("add", o.rule));
@@ -1780,7 +1789,10 @@ export class VrrpDriver {
       }
       const err = p.run();
       if (err) this.failed(err, key, `(${p.instance}) cannot ${p.add ? "add" : "remove"} ${p.what}`);
-      else this.pendingRoutes.delete(key);
+      else {
+        this.pendingRoutes.delete(key);
+        if (p.add) this.routesSet.add(key);
+      }
     }
   }
 
@@ -1964,6 +1976,7 @@ export class VrrpDriver {
         return whyOf();
       },
     };
+    if (a.reason === "init") this.initRestoreLines(a.instance);
     for (const line of transitionDetailLines(a)) this.log.debug(fields, line);
     for (const line of transitionLines(a)) this.log.info(fields, line);
     this.heldEvent = () =>
@@ -1978,6 +1991,18 @@ export class VrrpDriver {
         // status' faults after the change, so a subscriber needs no status poll for them
         faults: this.router.instances.get(a.instance)?.faultList().map(faultKey) ?? [],
       });
+  }
+
+  /**
+   * keepalived vrrp_init_state: an instance that starts in BACKUP or FAULT (not an owner)
+   * goes through vrrp_restore_interface(vrrp, false, false) again before its "(init)"
+   * line; it set nothing yet, so nothing is removed, but vrrp_handle_iprules/_iproutes
+   * still write their -D lines.
+   */
+  private initRestoreLines(instance: string): void {
+    const p = this.router.instances.get(instance)?.p;
+    if (p?.rules.length) this.log.debug(`(${instance}) removing Virtual Rules`);
+    if (p?.routes.length) this.log.debug(`(${instance}) removing Virtual Routes`);
   }
 
   /** The held transition event (transition), once its instance's addresses are in. */
@@ -2042,6 +2067,8 @@ export class VrrpDriver {
   private applyVips(a: Extract<Action, { type: "add-vips" | "del-vips" }>): void {
     const add = a.type === "add-vips";
     if (!add && this.opts.dontReleaseVrrp && this.stopped) return;
+    // keepalived vrrp_restore_interface: the rules and routes go before the VIPs
+    if (!add) this.applyRoutes(a.instance, add, a.routes, a.rules);
     // one netlink batch for all of an instance's addresses: 1,000 VIPs in tens of ms
     const items = this.vipItems(a.instance, [...a.addresses, ...a.excluded], add);
     // keepalived vrrp_state_become_master: the drop rule before the VIPs go up; after they go down
@@ -2069,7 +2096,7 @@ export class VrrpDriver {
       if (err) this.failed(err, `vip:${key}`, `(${a.instance}) cannot ${add ? "add" : "remove"} ${what}; trying again`);
     });
     if (!add) this.firewallVips(a.instance, false, items);
-    this.applyRoutes(a.instance, add, a.routes, a.rules);
+    else this.applyRoutes(a.instance, add, a.routes, a.rules);
   }
 
   /** VIPs with the interface each goes on; one without an interface is left out (said when adding). */
@@ -2159,25 +2186,54 @@ export class VrrpDriver {
     if (err) this.failed(err, `firewall:${instance}`, `(${instance}) cannot remove the firewall drop rule`);
   }
 
+  /**
+   * keepalived vrrp_state_become_master: the routes, then the rules (after the VIPs);
+   * vrrp_restore_interface: the rules, then the routes (before the VIPs). Each list, when
+   * the instance has one, under its -D line (vrrp_handle_iproutes / vrrp_handle_iprules:
+   * "(VI_1) setting Virtual Routes", "(VI_1) removing Virtual Rules").
+   * A route already there (EEXIST, `add`'s NLM_F_EXCL refused) counts as set, without a
+   * word, as keepalived's netlink_parse_info takes EEXIST on RTM_NEWROUTE (2.2.7, 2.4.3),
+   * so it is deleted on leaving MASTER as keepalived deletes it.
+   */
   private applyRoutes(instance: string, add: boolean, routes: Route[], rules: Rule[]): void {
     const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex;
     const op = add ? "add" : "del";
-    const jobs = [
-      ...routes.map((r) => ({
-        key: `${instance}|route|${JSON.stringify(r)}`,
-        what: `virtual route ${r.dst}`,
-        run: () => this.kernel.route(op, r, ifindexOf),
-      })),
-      ...rules.map((r) => ({
-        key: `${instance}|rule|${JSON.stringify(r)}`,
-        what: "virtual rule",
-        run: () => this.kernel.rule(op, r),
-      })),
+    const routeJobs = routes.map((r) => ({
+      key: routeJobKey(instance, "route", r),
+      what: `virtual route ${r.dst}`,
+      run: () => this.kernel.route(op, r, ifindexOf),
+    }));
+    const ruleJobs = rules.map((r) => ({
+      key: routeJobKey(instance, "rule", r),
+      what: "virtual rule",
+      run: () => this.kernel.rule(op, r),
+    }));
+    const lists: [string, typeof routeJobs][] = [
+      ["Routes", routeJobs],
+      ["Rules", ruleJobs],
     ];
+    if (!add) lists.reverse();
+    for (const [kind, jobs] of lists) this.runRouteJobs(instance, add, kind, jobs);
+  }
+
+  private runRouteJobs(
+    instance: string,
+    add: boolean,
+    kind: string,
+    jobs: { key: string; what: string; run: () => KernelError | undefined }[],
+  ): void {
+    if (jobs.length === 0) return;
+    this.log.debug(`(${instance}) ${add ? "setting" : "removing"} Virtual ${kind}`);
     for (const j of jobs) {
+      // netlink_rtlist / netlink_rulelist: a delete only of what was set (none at start:
+      // keepalived leaves routes it did not set, and so says nothing of them)
+      // (a pending add of it is dropped by retryRoutes once the instance is not MASTER)
+      if (!add && !this.routesSet.has(j.key)) continue;
       const err = j.run();
       // the latest intent for a route wins: an add after a failed delete replaces it
       this.pendingRoutes.delete(j.key);
+      if (add && !err) this.routesSet.add(j.key);
+      if (!add) this.routesSet.delete(j.key);
       if (!err) continue;
       this.pendingRoutes.set(j.key, { instance, add, what: j.what, run: j.run });
       this.failed(err, j.key, `(${instance}) cannot ${add ? "add" : "remove"} ${j.what}; trying again`);
@@ -2361,6 +2417,11 @@ function logOrder(list: readonly Action[]): readonly Action[] {
     }
   }
   return actions ?? list;
+}
+
+/** A virtual route's or rule's key in `pendingRoutes` and `routesSet`. */
+function routeJobKey(instance: string, kind: "route" | "rule", r: Route | Rule): string {
+  return `${instance}|${kind}|${JSON.stringify(r)}`;
 }
 
 /** An address as `held` and `releasing` key it. */

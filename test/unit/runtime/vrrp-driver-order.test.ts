@@ -129,3 +129,65 @@ for (const { how, state, go } of LEAVING)
     ]);
     driver.stop();
   });
+
+test("virtual routes (-D): none deleted at start (not set), set after the VIPs, removed before them (keepalived netlink_rtlist)", () => {
+  // keepalived vrrp_restore_interface deletes only routes it set (netlink_rtlist without
+  // force), so its clean-up at start and vrrp_init_state touch none but still write the
+  // -D line; vrrp_state_become_master sets them after the VIPs, vrrp_restore_interface
+  // removes them before the VIPs
+  const time = new VirtualTime(() => 0.5);
+  const segment = new SimSegment({ defer: time.defer });
+  const sim = new SimKernel({ name: "h", segment, ipv4: "10.0.0.2", prefixLen: 24 });
+  const order: string[] = [];
+  const vips = sim.vips.bind(sim);
+  sim.vips = (op: "add" | "del", items: VipTarget[]) => {
+    order.push(`netlink ${op} ${items.map((i) => i.address.address).join(",")}`);
+    return vips(op, items);
+  };
+  const route = sim.route.bind(sim);
+  sim.route = (op, r) => {
+    order.push(`netlink ${op} route ${r.dst}`);
+    return route(op, r);
+  };
+  const kernel = new FaultKernel(sim, () => 0, NO_FAULTS, { now: () => time.now });
+  const log = createLogger({
+    detail: true,
+    write: (line) => void order.push(`log ${line.slice(line.indexOf(": ") + 2).trim()}`),
+  });
+  const conf = vrrpInstance({
+    name: "VI_1",
+    vrid: 1,
+    priority: 100,
+    vips: ["192.168.1.1/32"],
+    extra: ["virtual_routes {", "  198.51.100.0/24 dev eth0", "}"],
+  });
+  const driver = new VrrpDriver({
+    config: configFromText(`${globalDefs(3)}\n${conf}`, "h"),
+    kernel,
+    log,
+    now: () => time.now,
+    timers: { set: (fn, ms) => time.set(fn, Math.max(0, ms)), clear: (h) => time.clear(h) },
+    reconcileMs: 60_000,
+  });
+  driver.start();
+  time.runUntil(5000, () => {});
+  expect(driver.instance("VI_1")?.state).toBe("MASTER");
+  driver.stop();
+  const seen = order.filter((s) => /^netlink|^log \(VI_1\) (\w+ing (VIPs\.|Virtual)|Entering)/.test(s));
+  expect(seen).toEqual([
+    "log (VI_1) removing Virtual Routes",
+    "log (VI_1) removing VIPs.",
+    "netlink del 192.168.1.1",
+    "log (VI_1) removing Virtual Routes",
+    "log (VI_1) Entering BACKUP STATE (init)",
+    "log (VI_1) Entering MASTER STATE",
+    "log (VI_1) setting VIPs.",
+    "netlink add 192.168.1.1",
+    "log (VI_1) setting Virtual Routes",
+    "netlink add route 198.51.100.0/24",
+    "log (VI_1) removing Virtual Routes",
+    "netlink del route 198.51.100.0/24",
+    "log (VI_1) removing VIPs.",
+    "netlink del 192.168.1.1",
+  ]);
+});
