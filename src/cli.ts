@@ -374,7 +374,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     const { LinuxKernel } = await import("./runtime/kernel-linux");
     const { logAddressChanges } = await import("./runtime/address-log");
     const { netlinkBufs } = await import("./runtime/rx-bufs");
-    kernel = logAddressChanges(new LinuxKernel(netlinkBufs(result.config.globalDefs, "vrrp")), log);
+    const bufs = netlinkBufs(result.config.globalDefs, "vrrp");
+    kernel = logAddressChanges(new LinuxKernel({ ...bufs, onRefusedDone: (line) => log.info(line) }), log);
   }
   // keepalived's xdaemon: chdir("/") in the background process
   if (bg) process.chdir("/");

@@ -13,6 +13,8 @@ export class NetlinkError extends Error {
   readonly extack?: string;
   /** the request, e.g. "RTM_NEWADDR 10.0.0.1/24 dev eth0" */
   readonly request: string;
+  /** the refused request's nlmsg_type, nlmsg_seq and nlmsg_pid, when one request's ACK said no (Rtnl) */
+  header?: { type: number; seq: number; pid: number };
   constructor(errno: number, request: string, extack?: string, detail?: string) {
     const code = errnoName(errno);
     const why = extack ?? detail;

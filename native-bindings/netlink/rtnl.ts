@@ -91,7 +91,10 @@ export class Rtnl {
     const bytes = build(seq);
     const out = this.sock.transact([{ seq, bytes }]).get(seq);
     const err = out ? fail(out, describe()) : undefined;
-    if (err) throw err;
+    if (!err) return;
+    const h = new DataView(bytes.buffer, bytes.byteOffset, 16);
+    err.header = { type: h.getUint16(4, true), seq: h.getUint32(8, true), pid: h.getUint32(12, true) };
+    throw err;
   }
 
   /** RTM_NEWADDR with NLM_F_CREATE|NLM_F_EXCL (EEXIST when present), or NLM_F_REPLACE. */

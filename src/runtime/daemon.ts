@@ -295,7 +295,11 @@ export class Daemon {
     this.pids = pids;
     try {
       this.kernel =
-        this.o.kernel ?? new (await import("./kernel-linux")).LinuxKernel(netlinkBufs(this.config.globalDefs, "vrrp"));
+        this.o.kernel ??
+        new (await import("./kernel-linux")).LinuxKernel({
+          ...netlinkBufs(this.config.globalDefs, "vrrp"),
+          onRefusedDone: (line) => this.log.info(line),
+        });
       return true;
     } catch (e) {
       this.log.error(`cannot open the kernel interfaces (netlink): ${(e as Error).message}`);

@@ -74,6 +74,10 @@ const usecTime = (ms: number) => {
   return `${(ms / 1000).toFixed(6)} (${DAYS[d.getDay()]} ${MONTHS[d.getMonth()]} ${String(d.getDate()).padStart(2, " ")} ${p2(d.getHours())}:${p2(d.getMinutes())}:${p2(d.getSeconds())}.${us} ${d.getFullYear()})`;
 };
 
+/** Whether the configuration names keepalived 2.4's v3_checksum_as_v2, globally or in an instance. */
+const v3ChecksumNamed = (config: KeelConfig): boolean =>
+  config.globalDefs.v3ChecksumAsV2 || Object.values(config.vrrpInstances).some((v) => v.v3ChecksumAsV2 !== undefined);
+
 /**
  * SIGUSR1 → $TMPDIR/keepalived.data: the VRRP topology in keepalived's layout
  * (vrrp_data.c dump_vrrp), the lines tools read (instance, state, wantstate, interface,
@@ -87,9 +91,14 @@ export function dataText(
   interfaces: string[] = [],
 ): string {
   const g = config.globalDefs;
+  const v3Named = v3ChecksumNamed(config);
   const out = [
     "------< Global definitions >------",
     ` Router ID = ${g.routerId ?? "(none)"}`,
+    // keepalived 2.4.3 dump_global_data prints this always; 2.2.7 (no v3_checksum_as_v2)
+    // never: keel prints it, and the instances' line below, for a configuration that
+    // names the keyword (a 2.4 one), so a 2.2.7 configuration's dump keeps 2.2.7's lines
+    ...(v3Named ? [` Use VRRPv2 checksum for VRRPv3 IPv4 = ${g.v3ChecksumAsV2 ? "yes" : "no"}`] : []),
     ` VRRP IPv4 mcast group = ${g.vrrpMcastGroup4}`,
     ` VRRP IPv6 mcast group = ${g.vrrpMcastGroup6}`,
     ` VRRP strict mode = ${g.vrrpStrict ? "true" : "false"}`,
@@ -122,6 +131,9 @@ export function dataText(
       `   Preempt = ${p.nopreempt ? "disabled" : "enabled"}`,
     );
     if (v?.preemptDelay) out.push(`   Preempt delay = ${v.preemptDelay} secs`);
+    // 2.4.3 dump_vrrp: for a VRRPv3 IPv4 instance, after the authentication lines
+    if (v3Named && p.version === 3 && p.family === 4)
+      out.push(`   VRRPv3 uses VRRPv2 checksum = ${p.v3ChecksumAsV2 ? "enabled" : "disabled"}`);
     // vrrp_instance `debug`: keepalived 2.2.7 reads vrrp->debug only here (vrrp_data.c dump_vrrp)
     if (v?.debug) out.push(`   Debug level = ${v.debug}`);
     const dev = (a: { dev?: string }) => a.dev ?? p.ifname ?? "";
@@ -248,6 +260,9 @@ export function jsonDump(
         vips: p.vips.map(vip),
         ...(p.excluded.length > 0 ? { evips: p.excluded.map(vip) } : {}),
         auth_type: p.auth ? (p.auth.type === "PASS" ? 1 : 2) : 0,
+        // vrrp_json.c vrrp_json_auth_dump: auth_data, the auth_pass as keepalived stores it
+        // (cut to 8 characters, params.ts), and only when there is an auth_type
+        ...(p.auth ? { auth_data: p.auth.pass } : {}),
       },
       stats: {
         advert_rcvd: s.advert_rcvd,

@@ -7,6 +7,7 @@
  * This file is the boundary where native-bindings' exceptions (SyscallError,
  * NetlinkError) become KernelError values (kernel.ts): no method here throws.
  */
+import { strerror } from "../../native-bindings/errno";
 import { type GarpSender, openGarpSender } from "../../native-bindings/garp";
 import {
   type AddressSpec,
@@ -227,6 +228,23 @@ function linkOf(l: {
 export interface LinuxKernelOptions {
   cmd?: RcvBuf;
   monitor?: RcvBuf;
+  /**
+   * A route or rule delete the kernel refused as already gone (ESRCH, ENOENT: taken as
+   * done) in keepalived's words, which keepalived's netlink_parse_info logs for every
+   * refusal but EEXIST on RTM_NEWROUTE/RTM_NEWADDR and EADDRNOTAVAIL on RTM_DELADDR:
+   * "Netlink: error: No such process(3), type=RTM_DELROUTE(25), seq=N, pid=0"
+   */
+  onRefusedDone?: (line: string) => void;
+}
+
+const NL_TYPE_NAMES: Record<number, string> = { 25: "RTM_DELROUTE", 33: "RTM_DELRULE" };
+
+/** keepalived netlink_parse_info's line for a refused request (get_nl_msg_type names the type). */
+export function netlinkErrorLine(e: NetlinkError): string | undefined {
+  const h = e.header;
+  if (!h) return undefined;
+  const type = NL_TYPE_NAMES[h.type] ?? `${h.type}`;
+  return `Netlink: error: ${strerror(e.errno)}(${e.errno}), type=${type}(${h.type}), seq=${h.seq}, pid=${h.pid}`;
 }
 
 function addrOf(a: IfAddress): IfAddress {
@@ -374,7 +392,8 @@ export class LinuxKernel implements Kernel {
     };
     if (r.dev !== undefined && spec.ifindex === undefined)
       return { op: `route-${op}`, code: "ENODEV", message: `no interface ${r.dev}` };
-    return idempotent(op, "route", () => (op === "add" ? this.rtnl.addRoute(spec) : this.rtnl.delRoute(spec)));
+    if (op === "add") return idempotent(op, "route", () => this.rtnl.addRoute(spec));
+    return this.deleted("route", () => this.rtnl.delRoute(spec));
   }
 
   rule(op: "add" | "del", r: Rule): KernelError | undefined {
@@ -400,7 +419,22 @@ export class LinuxKernel implements Kernel {
       realms: ids.realms,
       protocol: ids.protocol,
     };
-    return idempotent(op, "rule", () => (op === "add" ? this.rtnl.addRule(spec) : this.rtnl.delRule(spec)));
+    if (op === "add") return idempotent(op, "rule", () => this.rtnl.addRule(spec));
+    return this.deleted("rule", () => this.rtnl.delRule(spec));
+  }
+
+  /** A route or rule delete: "already gone" is done, and said as keepalived says it (onRefusedDone). */
+  private deleted(what: "route" | "rule", fn: () => void): KernelError | undefined {
+    try {
+      fn();
+      return undefined;
+    } catch (e) {
+      const err = kernelError(`${what}-del`, e);
+      if (err.code === undefined || !DONE_ALREADY.del.has(err.code)) return err;
+      const line = e instanceof NetlinkError ? netlinkErrorLine(e) : undefined;
+      if (line !== undefined) this.o.onRefusedDone?.(line);
+      return undefined;
+    }
   }
 
   garp(ifname: string, address: string, family: 4 | 6): KernelError | undefined {

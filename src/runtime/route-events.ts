@@ -39,7 +39,11 @@ function sameDst(r: Route, e: RouteInfo): boolean {
   return p !== undefined && p.len === e.prefixLen && p.address === dst;
 }
 
-/** route_is_ours: table, family, prefix, tos and destination; an instance's also metric and oif. */
+/**
+ * route_is_ours: table, family, prefix, tos and destination; an instance's also metric and
+ * oif. Not the source prefix (`from`, RTA_SRC): keepalived 2.2.7's route_is_ours and
+ * 2.4.3's compare_route never read it, so a route differing only there is ours too.
+ */
 export function routeOwner(
   own: OwnRoutes,
   e: RouteInfo,

@@ -293,6 +293,13 @@ export class VrrpDriver {
   private readonly releasing = new Map<string, Held>();
   /** virtual routes and rules the kernel refused, by `instance|route|...` */
   private readonly pendingRoutes = new Map<string, PendingRoute>();
+  /**
+   * The instances' virtual routes and rules set (keepalived's route->set / rule->set), by
+   * the key runRouteJobs gives them: set by an add the kernel took (EEXIST too), unset by
+   * a delete (refused or not) and by a deletion netlink reports (netlink_route_filter).
+   * Only these are deleted on leaving MASTER (netlink_rtlist without force).
+   */
+  private readonly routesSet = new Set<string>();
   private readonly vmacs = new Map<string, number>();
   /** garp_extra_if: when each MASTER's next GARPs on its extra interfaces are due */
   private readonly extraGarpAt = new Map<string, number>();
@@ -1303,6 +1310,7 @@ export class VrrpDriver {
     const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex;
     if (e.type === "route-del") {
       const o = routeOwner(this.ownRoutes(), e.route, ifindexOf);
+      if (o?.instance !== undefined) this.routesSet.delete(routeJobKey(o.instance, "route", o.route));
       if (!o || o.route.noTrack) return;
       const what = emitRoute(o.route) ?? o.route.dst;
       if (o.instance !== undefined) this.routeDeleted(o.instance, what, false);
@@ -1311,6 +1319,7 @@ export class VrrpDriver {
     }
     const o = ruleOwner(this.ownRoutes(), e.rule);
     if (!o) return; // ruleOwner leaves out no_track rules (compare_rule)
+    if (o.instance !== undefined) this.routesSet.delete(routeJobKey(o.instance, "rule", o.rule));
     const what = emitRule(o.rule);
     if (o.instance !== undefined) this.routeDeleted(o.instance, what, true);
     else this.reinstate("rule", what, this.kernel.rule("add", o.rule));
@@ -1462,9 +1471,8 @@ export class VrrpDriver {
    */
   private vipDeleted(gone: IfAddress): void {
     if (this.deferredStart || this.stopped) return;
-    const h = this.held.get(`${gone.ifindex}|${gone.address}/${gone.prefixLen}`);
+    const h = this.heldAddress(gone);
     if (!h || h.refused) return;
-    if (this.router.instances.get(h.instance)?.state !== "MASTER") return;
     if (h.address.noTrack) {
       h.leftDeleted = true;
       return;
@@ -1474,6 +1482,27 @@ export class VrrpDriver {
     const what = `${gone.address}/${gone.prefixLen} dev ${ifname}`;
     this.router.handleCommand({ type: "vip-deleted", instance: h.instance, what }, this.now());
     this.pump();
+  }
+
+  /**
+   * address_is_ours's match (addr_is_equal): a MASTER's VIP or eVIP with the deleted
+   * address on that interface, whatever the prefix (keepalived compares the addresses
+   * only, so `ip addr del VIP/16` of a VIP set as /24 is a VIP deleted too). The exact
+   * key first, which is the whole answer but for that case; else a look through the
+   * held VIPs. keepalived skips the check when the address was the interface's own and
+   * only one (`addr_chg`), which never holds for a VIP: it drops VIP and eVIP addresses
+   * from an interface's own ones at start (vrrp.c, "Remove any addresses configured on
+   * interfaces if they match any VIP/eVIP") and never takes one later
+   * (ignore_address_if_ours_or_link_local), so keel needs no such test here.
+   */
+  private heldAddress(gone: IfAddress): Held | undefined {
+    const master = (h: Held | undefined) =>
+      h !== undefined && this.router.instances.get(h.instance)?.state === "MASTER";
+    const exact = this.held.get(`${gone.ifindex}|${gone.address}/${gone.prefixLen}`);
+    if (master(exact)) return exact;
+    for (const h of this.held.values())
+      if (h.ifindex === gone.ifindex && h.address.address === gone.address && master(h)) return h;
+    return undefined;
   }
 
   /**
@@ -1760,7 +1789,10 @@ export class VrrpDriver {
       }
       const err = p.run();
       if (err) this.failed(err, key, `(${p.instance}) cannot ${p.add ? "add" : "remove"} ${p.what}`);
-      else this.pendingRoutes.delete(key);
+      else {
+        this.pendingRoutes.delete(key);
+        if (p.add) this.routesSet.add(key);
+      }
     }
   }
 
@@ -1783,8 +1815,9 @@ export class VrrpDriver {
     for (const a of actions) {
       // what a reconcile pass checks moves with these (VIPs, routes, the firewall's sets)
       if (a.type === "transition" || a.type === "add-vips" || a.type === "del-vips") this.wantReconcile();
-      // a transition's event goes out after its add-vips (transition), before anything else
-      if (a.type !== "add-vips") this.releaseEvent();
+      // a transition's event goes out after its add-vips (transition), before anything else;
+      // after a leaving master's priority-0 advert, which logOrder puts after its transition
+      if (a.type !== "add-vips" && !(a.type === "send-advert" && a.advert.priority === 0)) this.releaseEvent();
       try {
         this.execute(a);
       } catch (e) {
@@ -1943,6 +1976,7 @@ export class VrrpDriver {
         return whyOf();
       },
     };
+    if (a.reason === "init") this.initRestoreLines(a.instance);
     for (const line of transitionDetailLines(a)) this.log.debug(fields, line);
     for (const line of transitionLines(a)) this.log.info(fields, line);
     this.heldEvent = () =>
@@ -1957,6 +1991,18 @@ export class VrrpDriver {
         // status' faults after the change, so a subscriber needs no status poll for them
         faults: this.router.instances.get(a.instance)?.faultList().map(faultKey) ?? [],
       });
+  }
+
+  /**
+   * keepalived vrrp_init_state: an instance that starts in BACKUP or FAULT (not an owner)
+   * goes through vrrp_restore_interface(vrrp, false, false) again before its "(init)"
+   * line; it set nothing yet, so nothing is removed, but vrrp_handle_iprules/_iproutes
+   * still write their -D lines.
+   */
+  private initRestoreLines(instance: string): void {
+    const p = this.router.instances.get(instance)?.p;
+    if (p?.rules.length) this.log.debug(`(${instance}) removing Virtual Rules`);
+    if (p?.routes.length) this.log.debug(`(${instance}) removing Virtual Routes`);
   }
 
   /** The held transition event (transition), once its instance's addresses are in. */
@@ -2021,6 +2067,8 @@ export class VrrpDriver {
   private applyVips(a: Extract<Action, { type: "add-vips" | "del-vips" }>): void {
     const add = a.type === "add-vips";
     if (!add && this.opts.dontReleaseVrrp && this.stopped) return;
+    // keepalived vrrp_restore_interface: the rules and routes go before the VIPs
+    if (!add) this.applyRoutes(a.instance, add, a.routes, a.rules);
     // one netlink batch for all of an instance's addresses: 1,000 VIPs in tens of ms
     const items = this.vipItems(a.instance, [...a.addresses, ...a.excluded], add);
     // keepalived vrrp_state_become_master: the drop rule before the VIPs go up; after they go down
@@ -2048,7 +2096,7 @@ export class VrrpDriver {
       if (err) this.failed(err, `vip:${key}`, `(${a.instance}) cannot ${add ? "add" : "remove"} ${what}; trying again`);
     });
     if (!add) this.firewallVips(a.instance, false, items);
-    this.applyRoutes(a.instance, add, a.routes, a.rules);
+    else this.applyRoutes(a.instance, add, a.routes, a.rules);
   }
 
   /** VIPs with the interface each goes on; one without an interface is left out (said when adding). */
@@ -2138,25 +2186,54 @@ export class VrrpDriver {
     if (err) this.failed(err, `firewall:${instance}`, `(${instance}) cannot remove the firewall drop rule`);
   }
 
+  /**
+   * keepalived vrrp_state_become_master: the routes, then the rules (after the VIPs);
+   * vrrp_restore_interface: the rules, then the routes (before the VIPs). Each list, when
+   * the instance has one, under its -D line (vrrp_handle_iproutes / vrrp_handle_iprules:
+   * "(VI_1) setting Virtual Routes", "(VI_1) removing Virtual Rules").
+   * A route already there (EEXIST, `add`'s NLM_F_EXCL refused) counts as set, without a
+   * word, as keepalived's netlink_parse_info takes EEXIST on RTM_NEWROUTE (2.2.7, 2.4.3),
+   * so it is deleted on leaving MASTER as keepalived deletes it.
+   */
   private applyRoutes(instance: string, add: boolean, routes: Route[], rules: Rule[]): void {
     const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex;
     const op = add ? "add" : "del";
-    const jobs = [
-      ...routes.map((r) => ({
-        key: `${instance}|route|${JSON.stringify(r)}`,
-        what: `virtual route ${r.dst}`,
-        run: () => this.kernel.route(op, r, ifindexOf),
-      })),
-      ...rules.map((r) => ({
-        key: `${instance}|rule|${JSON.stringify(r)}`,
-        what: "virtual rule",
-        run: () => this.kernel.rule(op, r),
-      })),
+    const routeJobs = routes.map((r) => ({
+      key: routeJobKey(instance, "route", r),
+      what: `virtual route ${r.dst}`,
+      run: () => this.kernel.route(op, r, ifindexOf),
+    }));
+    const ruleJobs = rules.map((r) => ({
+      key: routeJobKey(instance, "rule", r),
+      what: "virtual rule",
+      run: () => this.kernel.rule(op, r),
+    }));
+    const lists: [string, typeof routeJobs][] = [
+      ["Routes", routeJobs],
+      ["Rules", ruleJobs],
     ];
+    if (!add) lists.reverse();
+    for (const [kind, jobs] of lists) this.runRouteJobs(instance, add, kind, jobs);
+  }
+
+  private runRouteJobs(
+    instance: string,
+    add: boolean,
+    kind: string,
+    jobs: { key: string; what: string; run: () => KernelError | undefined }[],
+  ): void {
+    if (jobs.length === 0) return;
+    this.log.debug(`(${instance}) ${add ? "setting" : "removing"} Virtual ${kind}`);
     for (const j of jobs) {
+      // netlink_rtlist / netlink_rulelist: a delete only of what was set (none at start:
+      // keepalived leaves routes it did not set, and so says nothing of them)
+      // (a pending add of it is dropped by retryRoutes once the instance is not MASTER)
+      if (!add && !this.routesSet.has(j.key)) continue;
       const err = j.run();
       // the latest intent for a route wins: an add after a failed delete replaces it
       this.pendingRoutes.delete(j.key);
+      if (add && !err) this.routesSet.add(j.key);
+      if (!add) this.routesSet.delete(j.key);
       if (!err) continue;
       this.pendingRoutes.set(j.key, { instance, add, what: j.what, run: j.run });
       this.failed(err, j.key, `(${instance}) cannot ${add ? "add" : "remove"} ${j.what}; trying again`);
@@ -2310,6 +2387,11 @@ export class VrrpDriver {
  * keepalived logs a master's "Entering BACKUP/FAULT STATE" before "removing VIPs."
  * (vrrp_state_leave_master); the engine emits the removal first. Move each transition
  * out of MASTER ahead of the same instance's del-vips in one batch; nothing else moves.
+ * To BACKUP or FAULT it goes ahead of the instance's priority-0 advert too: keepalived
+ * writes the state line, then vrrp_restore_interface sends the advert and, with -D,
+ * "(VI_x) sent 0 priority" (2.2.7 and 2.4.3 alike; live: a VIP deleted, a tracked
+ * interface down). At shutdown (STOP) keepalived writes no state line
+ * (restore_vrrp_interfaces): the advert's line stays first.
  */
 function logOrder(list: readonly Action[]): readonly Action[] {
   // a copy only when something moves (rare): the engine's empty list is shared and frozen
@@ -2318,10 +2400,15 @@ function logOrder(list: readonly Action[]): readonly Action[] {
     const cur = actions ?? list;
     const a = cur[i]!;
     if (a.type !== "transition" || a.from !== "MASTER") continue;
+    const overAdvert = a.to === "BACKUP" || a.to === "FAULT";
     let j = i;
     while (j > 0) {
       const b = cur[j - 1]!;
-      if (b.type !== "del-vips" || b.instance !== a.instance) break;
+      const stop =
+        b.type === "send-advert" && overAdvert && b.advert.priority === 0
+          ? b.advert.instance !== a.instance
+          : b.type !== "del-vips" || b.instance !== a.instance;
+      if (stop) break;
       j--;
     }
     if (j < i) {
@@ -2330,6 +2417,11 @@ function logOrder(list: readonly Action[]): readonly Action[] {
     }
   }
   return actions ?? list;
+}
+
+/** A virtual route's or rule's key in `pendingRoutes` and `routesSet`. */
+function routeJobKey(instance: string, kind: "route" | "rule", r: Route | Rule): string {
+  return `${instance}|${kind}|${JSON.stringify(r)}`;
 }
 
 /** An address as `held` and `releasing` key it. */

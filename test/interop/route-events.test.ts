@@ -99,6 +99,9 @@ describe("a BACKUP's tracked route and rule deleted", () => {
       procs[h] = start(h, false);
     }
     for (const h of BACKUPS) await procs[h]!.waitFor(/\(VI_1\) Entering BACKUP STATE/, 20_000);
+    // the SIGHUP handler is in place once the daemon says so: keel's "(init)" line comes
+    // before it, and a SIGHUP there is lost (both daemons write the line)
+    for (const h of BACKUPS) await procs[h]!.waitFor(/Startup complete/, 20_000);
     for (const h of BACKUPS) {
       const p = procs[h]!;
       const from = p.lines.length;

@@ -22,11 +22,9 @@
  * 4. VI_2's route deleted under MASTER: the same, VI_2 first.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually, instance } from "../netns/harness";
+import { HOOK_TIMEOUT_MS, type Lab, type Proc, eventually, instance } from "../netns/harness";
+import { HOSTS, type Host, fifoGlobals, fifoLab, fifoLines as linesOf } from "./fifo-lab";
 
-const HOSTS = ["ka", "keel"] as const;
-type Host = (typeof HOSTS)[number];
 const VRIDS: Record<Host, [number, number]> = { ka: [71, 72], keel: [73, 74] };
 const RULE = (vrid: number) => ["from", `10.99.7.${vrid}`, "table", "100", "priority", `${100 + vrid}`];
 const ROUTE = (vrid: number) => [`198.51.${vrid}.0/24`, "dev", "eth0", "table", "100"];
@@ -35,13 +33,9 @@ let lab: Lab;
 let obs: Proc;
 const procs: Partial<Record<Host, Proc>> = {};
 
-const fifoLines = (h: Host) => {
-  const f = `${lab.tmpdir(h)}/lines`;
-  return existsSync(f) ? readFileSync(f, "utf8").trim().split("\n") : [];
-};
+const fifoLines = (h: Host) => linesOf(lab, h);
 
 function groupConf(h: Host): string {
-  const dir = lab.tmpdir(h);
   const [a, b] = VRIDS[h];
   const inst = (name: string, vrid: number, route: boolean) =>
     instance({
@@ -56,11 +50,7 @@ function groupConf(h: Host): string {
         ...(route ? ["virtual_routes {", `  ${ROUTE(vrid).join(" ")}`, "}"] : []),
       ],
     });
-  return `global_defs {
-  router_id ${h}
-  notify_fifo ${dir}/notify.fifo
-  notify_fifo_script ${dir}/reader.sh
-}
+  return `${fifoGlobals(lab, h)}
 vrrp_sync_group G {
   group {
     VI_1
@@ -105,14 +95,7 @@ async function untilGroupMaster(h: Host, from: number, ordered: number): Promise
 }
 
 beforeAll(async () => {
-  ensureKeel();
-  if (!Bun.which("keepalived")) throw new Error("keepalived is needed");
-  lab = Lab.create(["obs", ...HOSTS]);
-  for (const h of HOSTS) {
-    const dir = lab.tmpdir(h);
-    writeFileSync(`${dir}/reader.sh`, `#!/bin/sh\nwhile read -r l; do echo "$l" >> "${dir}/lines"; done < "$1"\n`);
-    chmodSync(`${dir}/reader.sh`, 0o755);
-  }
+  lab = fifoLab();
   await startObs("MASTER");
   procs.ka = lab.keepalived("ka", groupConf("ka"));
   procs.keel = lab.keel("keel", groupConf("keel"));

@@ -3,25 +3,15 @@
 // ip-encap-requests.json, written by capture-encap.ts), and the layout keepalived 2.2.7's
 // vrrp_iproute.c add_encap / add_nexthops builds.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { splitAttrs } from "../../../native-bindings/netlink/codec";
 import * as K from "../../../native-bindings/netlink/constants";
 import { ilaLocator } from "../../../native-bindings/netlink/lwtunnel";
 import { parseMessages } from "../../../native-bindings/netlink/codec";
 import { decodeRoute, routeRequest } from "../../../native-bindings/netlink/messages";
 import type { RouteSpec } from "../../../native-bindings/netlink/types";
+import { hex, loadCaptures, seqOf } from "./route-captures";
 
-const FIX = join(import.meta.dir, "../../fixtures/netlink");
-type Capture = { name: string; cmd: string; request: string };
-const captures: Capture[] = JSON.parse(readFileSync(join(FIX, "ip-encap-requests.json"), "utf8")).captures;
-const cap = (name: string): Capture => {
-  const c = captures.find((x) => x.name === name);
-  if (!c) throw new Error(`no capture ${name}`);
-  return c;
-};
-const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
-const seqOf = (h: string): number => Buffer.from(h, "hex").readUInt32LE(8);
+const { captures, cap } = loadCaptures("ip-encap-requests.json");
 
 /**
  * The request with nlmsg_seq/pid and every attribute's padding zeroed: iproute2 leaves the

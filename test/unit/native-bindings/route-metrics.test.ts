@@ -3,23 +3,13 @@
 // bytes against iproute2's for the same route (test/fixtures/netlink/ip-metric-requests.json,
 // written by capture-metrics.ts), and the layout keepalived 2.2.7's netlink_route builds.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { parseMessages, splitAttrs } from "../../../native-bindings/netlink/codec";
 import * as K from "../../../native-bindings/netlink/constants";
 import { decodeRoute, routeRequest } from "../../../native-bindings/netlink/messages";
 import type { RouteSpec } from "../../../native-bindings/netlink/types";
+import { hex, loadCaptures, seqOf } from "./route-captures";
 
-const FIX = join(import.meta.dir, "../../fixtures/netlink");
-type Capture = { name: string; cmd: string; request: string };
-const captures: Capture[] = JSON.parse(readFileSync(join(FIX, "ip-metric-requests.json"), "utf8")).captures;
-const cap = (name: string): Capture => {
-  const c = captures.find((x) => x.name === name);
-  if (!c) throw new Error(`no capture ${name}`);
-  return c;
-};
-const hex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
-const seqOf = (h: string): number => Buffer.from(h, "hex").readUInt32LE(8);
+const { cap } = loadCaptures("ip-metric-requests.json");
 /** nlmsg_seq/pid zeroed, and the padding after each attribute (top level, RTA_METRICS, RTA_ENCAP) */
 function normalised(h: string): string {
   const b = Buffer.from(h, "hex");

@@ -187,3 +187,81 @@ test("auth_hmac's counters in the JSON stats: 2.4.3's auth_ext_* keys, in its or
   ]);
   expect(withHmac!.stats).toMatchObject({ auth_ext_invalid_hmac: 3, auth_ext_replay: 1, auth_ext_missing: 0 });
 });
+
+test("auth_data in the JSON data: the auth_pass cut to 8, after auth_type, only with authentication (vrrp_json.c vrrp_json_auth_dump)", () => {
+  const c = config(`vrrp_instance VI_1 {
+  interface eth0
+  virtual_router_id 51
+  priority 100
+  authentication {
+    auth_type PASS
+    auth_pass secret123
+  }
+  virtual_ipaddress {
+    10.0.0.1/24
+  }
+}
+vrrp_instance VI_2 {
+  interface eth0
+  virtual_router_id 52
+  priority 100
+  virtual_ipaddress {
+    10.0.0.2/24
+  }
+}
+`);
+  const [withAuth, without] = JSON.parse(jsonDump(new VrrpRouter(c), () => undefined, c)) as {
+    data: Record<string, unknown>;
+  }[];
+  const keys = Object.keys(withAuth!.data);
+  expect(keys.slice(-2)).toEqual(["auth_type", "auth_data"]);
+  expect(withAuth!.data).toMatchObject({ auth_type: 1, auth_data: "secret12" });
+  expect(without!.data.auth_type).toBe(0);
+  expect("auth_data" in without!.data).toBe(false);
+});
+
+test("v3_checksum_as_v2 in SIGUSR1's data: 2.4.3's global and VRRPv3/IPv4 instance lines, only in a configuration that names it", () => {
+  // keepalived 2.4.3 global_data.c dump_global_data and vrrp_data.c dump_vrrp, as 2.4.3
+  // wrote them for this configuration (Router ID line, then this one; Preempt delay, then
+  // this one, then Debug level; no line for a VRRPv2 or an IPv6 instance)
+  const inst = (n: number, extra: string, vip = `10.0.0.${n}/24`) => `vrrp_instance VI_${n} {
+  interface eth0
+  virtual_router_id ${50 + n}
+  priority 100
+${extra}
+  virtual_ipaddress {
+    ${vip}
+  }
+}
+`;
+  const named = config(
+    `global_defs {\n  vrrp_version 3\n}\n` +
+      inst(1, "  preempt_delay 3\n  debug 2\n  v3_checksum_as_v2") +
+      inst(2, "") +
+      inst(3, "  version 2") +
+      inst(4, "", "fe80::4/64"),
+  );
+  const lines = dataText(new VrrpRouter(named), () => undefined, named).split("\n");
+  const at = (l: string) => lines.indexOf(l);
+  expect(at(" Use VRRPv2 checksum for VRRPv3 IPv4 = no")).toBe(at(" Router ID = (none)") + 1);
+  expect(lines.filter((l) => l.includes("VRRPv2 checksum"))).toEqual([
+    " Use VRRPv2 checksum for VRRPv3 IPv4 = no",
+    "   VRRPv3 uses VRRPv2 checksum = enabled",
+    "   VRRPv3 uses VRRPv2 checksum = disabled",
+  ]);
+  expect(lines.slice(at("   Preempt delay = 3 secs"), at("   Debug level = 2") + 1)).toEqual([
+    "   Preempt delay = 3 secs",
+    "   VRRPv3 uses VRRPv2 checksum = enabled",
+    "   Debug level = 2",
+  ]);
+  const global = config(`global_defs {\n  vrrp_version 3\n  v3_checksum_as_v2\n}\n${inst(1, "")}`);
+  expect(dataText(new VrrpRouter(global), () => undefined, global)).toContain(
+    " Use VRRPv2 checksum for VRRPv3 IPv4 = yes\n",
+  );
+  expect(dataText(new VrrpRouter(global), () => undefined, global)).toContain(
+    "   VRRPv3 uses VRRPv2 checksum = enabled\n",
+  );
+  // a 2.2.7 configuration (no v3_checksum_as_v2): 2.2.7's lines, none of these
+  const plain = config(`global_defs {\n  vrrp_version 3\n}\n${inst(1, "")}`);
+  expect(dataText(new VrrpRouter(plain), () => undefined, plain)).not.toContain("VRRPv2 checksum");
+});

@@ -66,3 +66,21 @@ describe("LinuxKernel: refusals are values", () => {
     expect(k.garp(NO_IFNAME, "198.51.100.77", 4)?.op).toBe("garp");
   });
 });
+
+test("a route or rule already gone is a delete done, said in keepalived's words (netlink_parse_info)", () => {
+  // ESRCH / ENOENT from the kernel: nothing on the host changes (an unused table)
+  const said: string[] = [];
+  const k = new LinuxKernel({ onRefusedDone: (l) => void said.push(l.replace(/seq=\d+/, "seq=N")) });
+  try {
+    const r = { family: 4, dst: "203.0.113.0/24", ids: { table: 3_987_001, protocol: 18 } } as Route;
+    expect(k.route("del", r, () => undefined)).toBeUndefined();
+    const rule = { family: 4, action: "table", from: "203.0.113.0/24", priority: 31_999, ids: { table: 3_987_001 } };
+    expect(k.rule("del", rule as never)).toBeUndefined();
+    expect(said).toEqual([
+      "Netlink: error: No such process(3), type=RTM_DELROUTE(25), seq=N, pid=0",
+      "Netlink: error: No such file or directory(2), type=RTM_DELRULE(33), seq=N, pid=0",
+    ]);
+  } finally {
+    k.close();
+  }
+});

@@ -54,6 +54,28 @@ describe("routeOwner", () => {
       expect(routeOwner(own, asRoute({ ...spec, ...other }), ifindexOf)).toBeUndefined();
   });
 
+  test("the source prefix (`from`, RTA_SRC) is not compared, as keepalived compares it nowhere", () => {
+    // keepalived 2.2.7 keepalived_netlink.c route_is_ours and 2.4.3 compare_route read
+    // table, family, dst length, metric, tos, oif and RTA_DST; never tb[RTA_SRC]. So a
+    // deleted route with another `from` is the configured one all the same
+    const v6: Route = {
+      family: 6,
+      dst: "2001:db8:5::/64",
+      from: "2001:db8:1::/64",
+      dev: "eth0",
+      ids: { table: 100, protocol: 18 },
+    };
+    const own6: OwnRoutes = {
+      instances: [{ name: "VI_6", routes: [v6], rules: [] }],
+      staticRoutes: [],
+      staticRules: [],
+    };
+    const base = { family: 6 as const, dst: "2001:db8:5::", prefixLen: 64, table: 100, ifindex: 2, protocol: 18 };
+    for (const from of [{ from: "2001:db8:1::", fromLen: 64 }, { from: "2001:db8:2::", fromLen: 48 }, {}]) {
+      expect(routeOwner(own6, asRoute({ ...base, ...from }), ifindexOf)).toEqual({ instance: "VI_6", route: v6 });
+    }
+  });
+
   test("a static route matches without its interface; a no_track one is still found (the driver skips it)", () => {
     const s = asRoute({ family: 4, dst: "192.0.2.128", prefixLen: 25, table: 100, ifindex: 9, protocol: 18 });
     expect(routeOwner(own, s, ifindexOf)).toEqual({ route: st });

@@ -115,6 +115,27 @@ describe("a VIP deleted under a MASTER (set_vrrp_backup)", () => {
     expect(h.sim.addressesOn("eth0")).toEqual(expect.arrayContaining([VIP, EVIP]));
   });
 
+  test("the VIP's address with another prefix deleted: the same (address_is_ours compares addresses, not prefixes)", () => {
+    // keepalived 2.2.7 keepalived_netlink.c addr_is_equal compares the address only; live,
+    // 2.2.7 with VIP 10.9.0.1/24 left MASTER ("Netlink reflector reports IP 10.9.0.1
+    // removed", "Entering BACKUP STATE") on `ip addr del 10.9.0.1/16` of a copy added by hand
+    const { run, h } = aloneWithEvip();
+    const ifindex = h.sim.linkByName("eth0")!.ifindex;
+    const [address] = VIP.split("/");
+    expect(h.sim.vip("add", { address: address!, prefix: 24, family: 4 }, ifindex)).toBeUndefined();
+    expect(h.sim.vip("add", { address: "10.0.0.9", prefix: 24, family: 4 }, ifindex)).toBeUndefined();
+    run(NETLINK_MS);
+    h.reasons.length = 0;
+    // another address of the interface is not the VIP's: nothing
+    expect(h.sim.deleteAddress("eth0", "10.0.0.9/24")).toBe(true);
+    run(NETLINK_MS);
+    expect(h.reasons).toEqual([]);
+    expect(h.driver.instance("VI_1")?.state).toBe("MASTER");
+    expect(h.sim.deleteAddress("eth0", `${address}/24`)).toBe(true);
+    run(NETLINK_MS);
+    expect(h.reasons).toContain("VI_1:MASTER->BACKUP:vip-deleted");
+  });
+
   test("an eVIP deleted: the same", () => {
     const { run, h } = aloneWithEvip();
     h.reasons.length = 0;

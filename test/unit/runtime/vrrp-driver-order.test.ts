@@ -64,3 +64,130 @@ for (const detail of [true, false])
     expect(at(/^event notify$/)).toBeGreaterThan(at(/^event transition MASTER$/));
     driver.stop();
   });
+
+// Leaving MASTER, as keepalived 2.2.7 and 2.4.3 write it (vrrp.c vrrp_state_leave_master:
+// the state line, then vrrp_restore_interface: the priority-0 advert, "(VI_1) sent 0
+// priority" with -D, the VIPs), seen live with keepalived 2.2.7 for a deleted VIP and a
+// tracked interface down; at shutdown (restore_vrrp_interfaces) no state line comes first.
+const LEAVING = [
+  {
+    how: "a VIP deleted",
+    state: "BACKUP",
+    go: (sim: SimKernel) => void sim.deleteAddress("eth0", "192.168.1.1/32"),
+  },
+  {
+    how: "a tracked interface down",
+    state: "FAULT",
+    go: (_sim: SimKernel, driver: VrrpDriver) => driver.track({ kind: "interface", name: "eth0", up: false }),
+  },
+  { how: "SIGTERM", state: "STOP", go: (_sim: SimKernel, driver: VrrpDriver) => driver.stop() },
+] as const;
+for (const { how, state, go } of LEAVING)
+  test(`leaving MASTER (${how}) with -D: ${state === "STOP" ? "sent 0 priority first" : "the state line, then sent 0 priority"}, then the VIPs`, () => {
+    const time = new VirtualTime(() => 0.5);
+    const segment = new SimSegment({ defer: time.defer });
+    const sim = new SimKernel({ name: "h", segment, ipv4: "10.0.0.2", prefixLen: 24 });
+    const order: string[] = [];
+    const vips = sim.vips.bind(sim);
+    sim.vips = (op: "add" | "del", items: VipTarget[]) => {
+      order.push(`netlink ${op} ${items.map((i) => `${i.address.address} on ${i.ifname}`).join(",")}`);
+      return vips(op, items);
+    };
+    const kernel = new FaultKernel(sim, () => 0, NO_FAULTS, {
+      onSend: () => void order.push("advert"),
+      now: () => time.now,
+    });
+    const log = createLogger({
+      detail: true,
+      write: (line) => void order.push(`log ${line.slice(line.indexOf(": ") + 2).trim()}`),
+    });
+    const conf = vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, vips: ["192.168.1.1/32"] });
+    const driver = new VrrpDriver({
+      config: configFromText(`${globalDefs(3)}\n${conf}`, "h"),
+      kernel,
+      log,
+      now: () => time.now,
+      timers: { set: (fn, ms) => time.set(fn, Math.max(0, ms)), clear: (h) => time.clear(h) },
+      reconcileMs: 60_000,
+      onEvent: (e) => void order.push(`event ${e.event}${"to" in e ? ` ${e.to}` : ""}`),
+    });
+    driver.start();
+    time.runUntil(5000, () => {});
+    expect(driver.instance("VI_1")?.state).toBe("MASTER");
+    const from = order.length;
+    go(sim, driver);
+    time.runUntil(5100, () => {});
+    const left = order.slice(from).filter((s) => /^(advert|log \(VI_1\)|netlink del|event transition)/.test(s));
+    const line = state === "STOP" ? "log (VI_1) Stopping" : `log (VI_1) Entering ${state} STATE`;
+    const head = ["advert", "log (VI_1) sent 0 priority"];
+    // the transition event (control socket, SNMP, D-Bus) after the priority-0 advert, as before
+    expect(left.slice(0, 6)).toEqual([
+      ...(state === "STOP" ? [...head, line] : [line, ...head]),
+      `event transition ${state}`,
+      "log (VI_1) removing VIPs.",
+      "netlink del 192.168.1.1 on eth0",
+    ]);
+    driver.stop();
+  });
+
+test("virtual routes (-D): none deleted at start (not set), set after the VIPs, removed before them (keepalived netlink_rtlist)", () => {
+  // keepalived vrrp_restore_interface deletes only routes it set (netlink_rtlist without
+  // force), so its clean-up at start and vrrp_init_state touch none but still write the
+  // -D line; vrrp_state_become_master sets them after the VIPs, vrrp_restore_interface
+  // removes them before the VIPs
+  const time = new VirtualTime(() => 0.5);
+  const segment = new SimSegment({ defer: time.defer });
+  const sim = new SimKernel({ name: "h", segment, ipv4: "10.0.0.2", prefixLen: 24 });
+  const order: string[] = [];
+  const vips = sim.vips.bind(sim);
+  sim.vips = (op: "add" | "del", items: VipTarget[]) => {
+    order.push(`netlink ${op} ${items.map((i) => i.address.address).join(",")}`);
+    return vips(op, items);
+  };
+  const route = sim.route.bind(sim);
+  sim.route = (op, r) => {
+    order.push(`netlink ${op} route ${r.dst}`);
+    return route(op, r);
+  };
+  const kernel = new FaultKernel(sim, () => 0, NO_FAULTS, { now: () => time.now });
+  const log = createLogger({
+    detail: true,
+    write: (line) => void order.push(`log ${line.slice(line.indexOf(": ") + 2).trim()}`),
+  });
+  const conf = vrrpInstance({
+    name: "VI_1",
+    vrid: 1,
+    priority: 100,
+    vips: ["192.168.1.1/32"],
+    extra: ["virtual_routes {", "  198.51.100.0/24 dev eth0", "}"],
+  });
+  const driver = new VrrpDriver({
+    config: configFromText(`${globalDefs(3)}\n${conf}`, "h"),
+    kernel,
+    log,
+    now: () => time.now,
+    timers: { set: (fn, ms) => time.set(fn, Math.max(0, ms)), clear: (h) => time.clear(h) },
+    reconcileMs: 60_000,
+  });
+  driver.start();
+  time.runUntil(5000, () => {});
+  expect(driver.instance("VI_1")?.state).toBe("MASTER");
+  driver.stop();
+  const seen = order.filter((s) => /^netlink|^log \(VI_1\) (\w+ing (VIPs\.|Virtual)|Entering)/.test(s));
+  expect(seen).toEqual([
+    "log (VI_1) removing Virtual Routes",
+    "log (VI_1) removing VIPs.",
+    "netlink del 192.168.1.1",
+    "log (VI_1) removing Virtual Routes",
+    "log (VI_1) Entering BACKUP STATE (init)",
+    "log (VI_1) Entering MASTER STATE",
+    "log (VI_1) setting VIPs.",
+    "netlink add 192.168.1.1",
+    "log (VI_1) setting Virtual Routes",
+    "netlink add route 198.51.100.0/24",
+    "log (VI_1) removing Virtual Routes",
+    "netlink del route 198.51.100.0/24",
+    "log (VI_1) removing VIPs.",
+    "netlink del 192.168.1.1",
+  ]);
+});
