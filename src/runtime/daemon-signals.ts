@@ -19,28 +19,35 @@ export interface SignalActions {
 }
 
 /**
- * A stop signal during start-up is kept and acted on once the daemon can stop cleanly
- * (the default action would kill it with the VIPs half set up).
+ * The signals the daemon answers, caught from the first line of start-up until the table
+ * is installed: their default action would kill it with the VIPs half set up. keepalived
+ * reads its signals through a signalfd that queues them until its thread loop runs, so a
+ * signal sent during start-up is acted on once the start is done, not lost: a stop stops
+ * cleanly, a SIGHUP reloads, USR1/USR2 write their files. Repeats of one signal coalesce,
+ * as they do in the kernel's pending set.
  */
 export class EarlyStop {
   signal: string | undefined;
-  private readonly handlers = {
+  /** SIGHUP, USR1, USR2 seen: acted on after "Startup complete" */
+  readonly deferred = new Set<"SIGHUP" | "SIGUSR1" | "SIGUSR2">();
+  private readonly handlers: Partial<Record<NodeJS.Signals, () => void>> = {
     SIGTERM: () => {
       this.signal ??= "SIGTERM";
     },
     SIGINT: () => {
       this.signal ??= "SIGINT";
     },
+    SIGHUP: () => this.deferred.add("SIGHUP"),
+    SIGUSR1: () => this.deferred.add("SIGUSR1"),
+    SIGUSR2: () => this.deferred.add("SIGUSR2"),
   };
 
   install(): void {
-    process.on("SIGTERM", this.handlers.SIGTERM);
-    process.on("SIGINT", this.handlers.SIGINT);
+    for (const [s, h] of Object.entries(this.handlers)) process.on(s as NodeJS.Signals, h);
   }
 
   remove(): void {
-    process.off("SIGTERM", this.handlers.SIGTERM);
-    process.off("SIGINT", this.handlers.SIGINT);
+    for (const [s, h] of Object.entries(this.handlers)) process.off(s as NodeJS.Signals, h);
   }
 }
 

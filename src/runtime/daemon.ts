@@ -264,7 +264,8 @@ export class Daemon {
     this.bestEffort("reload", "removing a left-over reload_file", () => removeStaleReloadFile(this.config));
     // keepalived applies them at the end of start_vrrp, once the configuration is read
     this.sched?.apply(settingsFor("vrrp", this.config.globalDefs));
-    this.removeSignals = installSignals(this.signalActions(), log);
+    const actions = this.signalActions();
+    this.removeSignals = installSignals(actions, log);
     this.faults.installProcessHandlers();
     this.early.remove();
     this.phase = "running";
@@ -281,7 +282,14 @@ export class Daemon {
     // an address owner's first advert (RFC 5798 6.4.1: at once; keepalived times it out of
     // INIT at once too): its timeout is due already, so it runs here instead of after the
     // kernel timer's signal and the event loop's next turn (issue 20)
-    else this.driver?.runDue();
+    else {
+      this.driver?.runDue();
+      // what was signalled during start-up, as keepalived's signalfd hands pending signals
+      // over once its loop runs: lowest signal number first
+      if (this.early.deferred.has("SIGHUP")) actions.reload();
+      if (this.early.deferred.has("SIGUSR1")) actions.writeData();
+      if (this.early.deferred.has("SIGUSR2")) actions.writeStats();
+    }
     return true;
   }
 

@@ -9,6 +9,7 @@ import { type Client, connect } from "../../../src/control/client";
 import { type Event, parseCounters, type ReloadStatus, type Status } from "../../../src/control/protocol";
 import { loadConfig } from "../../../src/config/load";
 import { Daemon, type DaemonOptions, runDaemon } from "../../../src/runtime/daemon";
+import { EarlyStop } from "../../../src/runtime/daemon-signals";
 import { createLogger } from "../../../src/runtime/log";
 import { renderMetrics } from "../../../src/runtime/metrics";
 import { TestKernel } from "./daemon-kernel";
@@ -199,6 +200,40 @@ describe("lifecycle", () => {
     expect(startup).toBeGreaterThan(-1);
     expect(stopping).toBeGreaterThan(startup);
     daemon = undefined;
+  });
+  test("a SIGHUP during start-up is kept and reloads once Startup complete is written, not lost or fatal", async () => {
+    daemon = new Daemon(w.options());
+    const starting = daemon.start();
+    // the listener is what stands between the signal and its default action (exit 129):
+    // process.emit runs exactly the listeners a delivered SIGHUP would
+    process.emit("SIGHUP", "SIGHUP");
+    process.emit("SIGHUP", "SIGHUP");
+    expect(await starting).toBe(true);
+    await w.waitFor(/Reload complete/);
+    const startup = w.lines.findIndex((l) => /Startup complete/.test(l));
+    const reloads = w.lines.flatMap((l, n) => (/Reloading \.\.\./.test(l) ? [n] : []));
+    expect(startup).toBeGreaterThan(-1);
+    // two signals while pending are one, as in the kernel's pending set
+    expect(reloads).toHaveLength(1);
+    expect(reloads[0]).toBeGreaterThan(startup);
+    // after the start the table's own handler answers, and only it
+    expect(process.listenerCount("SIGHUP")).toBe(1);
+  });
+});
+
+describe("signals during start-up (EarlyStop)", () => {
+  test("stop, HUP, USR1 and USR2 are kept, each once; removal leaves no listener", () => {
+    const before = (["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const).map((s) =>
+      process.listenerCount(s),
+    );
+    const e = new EarlyStop();
+    e.install();
+    for (const s of ["SIGUSR2", "SIGHUP", "SIGUSR2", "SIGTERM", "SIGINT"] as const) process.emit(s, s);
+    expect(e.signal).toBe("SIGTERM");
+    expect([...e.deferred].sort()).toEqual(["SIGHUP", "SIGUSR2"]);
+    e.remove();
+    const after = (["SIGTERM", "SIGINT", "SIGHUP", "SIGUSR1", "SIGUSR2"] as const).map((s) => process.listenerCount(s));
+    expect(after).toEqual(before);
   });
 });
 
