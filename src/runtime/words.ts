@@ -49,7 +49,8 @@ export function transitionLines(t: Transition): string[] {
       break;
   }
   const init = t.reason === "init" ? " (init)" : "";
-  if (t.to === "STOP") lines.push(`${n} Stopping`);
-  else lines.push(`${n} Entering ${t.to} STATE${init}`);
+  // keepalived writes no state line for an instance at a stop (vrrp_daemon.c stop_vrrp:
+  // restore_vrrp_interfaces, then the STOP notifies): the daemon's own "Stopping" says it
+  if (t.to !== "STOP") lines.push(`${n} Entering ${t.to} STATE${init}`);
   return lines;
 }
