@@ -30,7 +30,9 @@ const SYMBOLS = table({
   setsockopt: { args: [i32, i32, i32, ptr, u32], returns: i32 },
   getsockopt: { args: [i32, i32, i32, ptr, ptr], returns: i32 },
   getsockname: { args: [i32, ptr, ptr], returns: i32 },
-  sendto: { args: [i32, ptr, u64, i32, ptr, u32], returns: i64 },
+  // i64_fast: a number (ssize_t always fits in 53 bits); i64 makes a BigInt, 32 bytes of
+  // garbage per call, on every advert sent (bench/RESULTS.md "Advert send jitter", issue 20)
+  sendto: { args: [i32, ptr, u64, i32, ptr, u32], returns: i64_fast },
   sendmsg: { args: [i32, ptr, i32], returns: i64 },
   recvmsg: { args: [i32, ptr, i32], returns: i64 },
   recvmmsg: { args: [i32, ptr, u32, i32, ptr], returns: i32 },

@@ -17,7 +17,9 @@
  *  - startup: exec → the first advert on the wire (an address owner advertises at once),
  *    and exec → exit of `--version` (the floor every `keel -t`, `keel status` pays);
  *  - advert send jitter at 100 ms adverts, 10 instances: bench/check/advert-jitter.ts run
- *    as it is (its rows without checker load, keel and keepalived);
+ *    as it is (its rows without checker load, keel and keepalived), then again with
+ *    `--rt --no-load` (both daemons with vrrp_rt_priority 50: issue 20's "real-time
+ *    scheduling helps only once the loop itself is precise"; the plain rows stay);
  *  - 1,000 VIPs, the master decision → all installed (keel only): bench/runtime/failover.ts
  *    `--only vips`, as it is.
  *
@@ -207,11 +209,19 @@ function benchOutput(script: string, args: string[]): string {
   return out;
 }
 
-/** |interval − 100 ms| of 10 instances' adverts, no checker load: bench/check/advert-jitter.ts's rows */
-function jitter(): Record<Kind, { p99: number; max: number } | undefined> {
-  const out = benchOutput("check/advert-jitter.ts", ["--seconds", String(JITTER_S)]);
+/**
+ * |interval − 100 ms| of 10 instances' adverts, no checker load: bench/check/advert-jitter.ts's rows;
+ * `rt`: both daemons with vrrp_rt_priority (its --rt)
+ */
+function jitter(rt = false): Record<Kind, { p99: number; max: number } | undefined> {
+  const out = benchOutput("check/advert-jitter.ts", [
+    "--seconds",
+    String(JITTER_S),
+    ...(rt ? ["--rt", "--no-load"] : []),
+  ]);
   const row = (kind: Kind) => {
-    const m = out.match(new RegExp(`^${kind}\\s+no checks .*p99 ([\\d.]+) ms\\s+max ([\\d.]+) ms`, "m"));
+    const name = rt ? `${kind} \\(rt\\)` : kind;
+    const m = out.match(new RegExp(`^${name}\\s+no checks .*p99 ([\\d.]+) ms\\s+max ([\\d.]+) ms`, "m"));
     return m ? { p99: Number(m[1]), max: Number(m[2]) } : undefined;
   };
   return { keel: row("keel"), keepalived: row("keepalived") };
@@ -287,6 +297,19 @@ if (runs("jitter")) {
   const j = tryPart("advert jitter", jitter);
   add("advert jitter at 100 ms, 10 instances, p99", j?.keel?.p99 ?? Number.NaN, j?.keepalived?.p99 ?? Number.NaN, "ms");
   add("advert jitter at 100 ms, 10 instances, max", j?.keel?.max ?? Number.NaN, j?.keepalived?.max ?? Number.NaN, "ms");
+  const r = tryPart("advert jitter, vrrp_rt_priority", () => jitter(true));
+  add(
+    "advert jitter, both vrrp_rt_priority 50, p99",
+    r?.keel?.p99 ?? Number.NaN,
+    r?.keepalived?.p99 ?? Number.NaN,
+    "ms",
+  );
+  add(
+    "advert jitter, both vrrp_rt_priority 50, max",
+    r?.keel?.max ?? Number.NaN,
+    r?.keepalived?.max ?? Number.NaN,
+    "ms",
+  );
 }
 if (runs("vips"))
   add("1,000 VIPs: decision → all installed", tryPart("1,000 VIPs", vipInstall) ?? Number.NaN, Number.NaN, "ms");

@@ -318,6 +318,8 @@ export class VrrpDriver {
   private lastNow = Number.NEGATIVE_INFINITY;
   /** the timer's usual wake-up latency, taken out of the engine's time at a timeout (wakeTime) */
   private readonly wakeLatency = new WakeLatency();
+  /** the timer's callback, made once: a closure per re-arm was garbage at every advert (issue 20) */
+  private readonly onTimerFired = () => this.onTimer();
   private reconcileTimer: unknown;
   /** something since the last reconcile pass that a pass answers (wantReconcile) */
   private reconcileWanted = false;
@@ -1239,7 +1241,12 @@ export class VrrpDriver {
     if (this.stopped) return;
     const now = this.now();
     const at = woke ? wakeTime(due, now, before, this.wakeLatency.take(due, now)) : now;
-    this.guard("the timer", () => this.router.handleTimeout(at));
+    // try/catch in line, not guard(): no closure per advert deadline (as pump)
+    try {
+      this.router.handleTimeout(at);
+    } catch (e) {
+      this.internalError("the timer", e);
+    }
     this.pump();
   }
 
@@ -1847,7 +1854,7 @@ export class VrrpDriver {
     if (this.timer !== undefined && this.timerAt <= t) return;
     if (this.timer !== undefined) this.timers.clear(this.timer);
     this.timerAt = t;
-    this.timer = this.timers.set(() => this.onTimer(), Math.max(0, t - this.now()));
+    this.timer = this.timers.set(this.onTimerFired, Math.max(0, t - this.now()));
   }
 
   private execute(a: Action): void {
