@@ -446,7 +446,7 @@ export class VrrpDriver {
         );
       if (!link?.up) this.router.handleTrack({ kind: "interface", name, up: false }, now);
     }
-    this.refreshSources(now);
+    this.refreshSources(now, true);
     this.applyPromoteSecondaries();
     // keepalived vrrp_daemon.c start_vrrp: "Set static entries", before any election
     this.staticEntries("add");
@@ -688,7 +688,7 @@ export class VrrpDriver {
     this.router = next;
     this.openChannels();
     this.sourceWords.clear();
-    this.refreshSources(now);
+    this.refreshSources(now, true);
     this.applyPromoteSecondaries();
     next.start(now);
     this.pump();
@@ -880,7 +880,7 @@ export class VrrpDriver {
    * instances' start lines.
    */
   private seedOwnAddresses(): void {
-    const tracked = this.trackedInterfaces();
+    const tracked = this.ownLineInterfaces();
     for (const a of this.own.seed(this.addrs, this.oursOn)) {
       const name = this.linksByIndex.get(a.ifindex)?.name;
       if (name !== undefined && tracked.has(name))
@@ -896,7 +896,7 @@ export class VrrpDriver {
    * keepalived takes a tentative one and its adverts are then refused by the kernel or,
    * after dadfailed, never leave, leaving the instance stuck (DESIGN.md "Interfaces").
    */
-  private refreshSources(now: number): void {
+  private refreshSources(now: number, start = false): void {
     const config = this.opts.config;
     for (const inst of this.router.instances.values()) {
       const v = config.vrrpInstances[inst.name];
@@ -920,7 +920,7 @@ export class VrrpDriver {
       const words = found.address ?? found.detail ?? "";
       // vrrp_track.c initialise_vrrp_tracking_priorities: an instance without a source at
       // start "entering FAULT state (no IPv4 address for interface)"; keel's line says why
-      if (found.address === undefined && said === undefined && link)
+      if (start && found.address === undefined && link)
         this.log.info(`(${inst.name}) entering FAULT state (no IPv${inst.p.family} address for interface)`);
       if (found.address === undefined && said !== words)
         this.log.warn(`(${inst.name}) no address to send adverts from on ${ifname}: ${found.detail}`);
@@ -1498,8 +1498,15 @@ export class VrrpDriver {
   private ownAddressLine(what: string, prep: string, a: IfAddress): void {
     if (this.deferredStart || this.stopped) return;
     const name = this.linksByIndex.get(a.ifindex)?.name;
-    if (name !== undefined && this.trackedInterfaces().has(name))
+    if (name !== undefined && this.ownLineInterfaces().has(name))
       this.log.debug(`${what} ${a.address} ${prep} interface ${name}`);
+  }
+
+  /** The interfaces with instances in their tracking_vrrp: the tracked ones and the instances' VMACs. */
+  private ownLineInterfaces(): Set<string> {
+    const names = this.trackedInterfaces();
+    for (const ifs of this.ifs.values()) if (ifs.vmac) names.add(ifs.vmac.name);
+    return names;
   }
 
   /**

@@ -53,6 +53,20 @@ describe("an interface's own address", () => {
     r.driver.stop();
   });
 
+  test("its only address goes after start: 'Deassigned', FAULT, and no start line", () => {
+    const r = rig("10.0.0.2");
+    r.driver.start();
+    r.driver.runDue();
+    expect(r.state()).toBe("BACKUP");
+    r.sim.deleteAddress("eth0", "10.0.0.2/24");
+    r.run(10);
+    expect(r.lines).toContain("Deassigned address 10.0.0.2 from interface eth0");
+    expect(r.state()).toBe("FAULT");
+    // vrrp_track.c writes "entering FAULT state (no IPv4 address …)" only at start
+    expect(r.lines.some((l) => l.includes("entering FAULT state (no IPv4"))).toBe(false);
+    r.driver.stop();
+  });
+
   test("the own address goes while others are left: the last other one is taken, no line", () => {
     const r = rig("10.0.0.2");
     r.driver.start();
