@@ -919,8 +919,9 @@ export class VrrpDriver {
       const said = this.sourceWords.get(inst.name);
       const words = found.address ?? found.detail ?? "";
       // vrrp_track.c initialise_vrrp_tracking_priorities: an instance without a source at
-      // start "entering FAULT state (no IPv4 address for interface)"; keel's line says why
-      if (start && found.address === undefined && link)
+      // start "entering FAULT state (no IPv4 address for interface)", a missing interface
+      // (dynamic_interfaces) included, as 2.2.7 writes it; keel's line after says why
+      if (start && found.address === undefined)
         this.log.info(`(${inst.name}) entering FAULT state (no IPv${inst.p.family} address for interface)`);
       if (found.address === undefined && said !== words)
         this.log.warn(`(${inst.name}) no address to send adverts from on ${ifname}: ${found.detail}`);
