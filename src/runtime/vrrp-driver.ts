@@ -54,7 +54,7 @@ import { readUptime, startupDelayMs } from "./startup-delay";
 import type { InstanceEvent } from "./notify";
 import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
-import { logDad, usable, usableSource } from "./source-address";
+import { OwnAddresses, logDad, usable, usableSource } from "./source-address";
 import { PromoteSecondaries } from "./promote-secondaries";
 import { memberShare } from "./rx-bufs";
 import { type VipPlacement, placeVips, vipKey, vmacMac } from "./vmac-addr";
@@ -337,6 +337,10 @@ export class VrrpDriver {
   private deferredStart = false;
   /** the last source (or why none) logged per instance: refreshSources logs changes only */
   private readonly sourceWords = new Map<string, string>();
+  /** keepalived's own address per interface and family, for its -D "Assigned/Deassigned address" lines */
+  private readonly own = new OwnAddresses();
+  /** `IFNAME|ADDRESS` of every VIP/eVIP by the interface it goes on (and the base of a VMAC): oursOn */
+  private oursCache: Set<string> | undefined;
   private readonly promote: PromoteSecondaries;
   private readonly limit = new RateLimit(10_000);
   /** rx-error events for the control socket: one per kind per second, with a count */
@@ -427,6 +431,8 @@ export class VrrpDriver {
     this.deferredStart = false;
     const config = this.opts.config;
     for (const v of Object.values(config.vrrpInstances)) this.ifs.set(v.name, this.setupInterfaces(v));
+    this.oursCache = undefined;
+    this.seedOwnAddresses();
     this.openChannels();
     this.startLinkbeat();
     const now = this.now();
@@ -442,7 +448,7 @@ export class VrrpDriver {
         );
       if (!link?.up) this.router.handleTrack({ kind: "interface", name, up: false }, now);
     }
-    this.refreshSources(now);
+    this.refreshSources(now, true);
     this.applyPromoteSecondaries();
     // keepalived vrrp_daemon.c start_vrrp: "Set static entries", before any election
     this.staticEntries("add");
@@ -648,6 +654,7 @@ export class VrrpDriver {
     this.wantReconcile(); // instances, VIPs and interfaces change under the pass
     const oldConfig = this.opts.config;
     for (const [name, ifs] of fresh) this.ifs.set(name, ifs);
+    this.oursCache = undefined;
     // a changed master keeps the VIPs it still has; the ones it lost go now
     for (const inst of next.instances.values()) {
       const before = old.instances.get(inst.name);
@@ -683,7 +690,7 @@ export class VrrpDriver {
     this.router = next;
     this.openChannels();
     this.sourceWords.clear();
-    this.refreshSources(now);
+    this.refreshSources(now, true);
     this.applyPromoteSecondaries();
     next.start(now);
     this.pump();
@@ -698,6 +705,7 @@ export class VrrpDriver {
     for (const name of gone) {
       const ifs = this.ifs.get(name);
       this.ifs.delete(name);
+      this.oursCache = undefined;
       for (const vmac of [...(ifs?.vmac ? [ifs.vmac.name] : []), ...(ifs?.addrVmacs?.keys() ?? [])]) {
         const ifindex = this.vmacs.get(vmac);
         // a VMAC whose name an added instance took over is that instance's now
@@ -824,7 +832,62 @@ export class VrrpDriver {
    * 5.1.2.1: IPv6 adverts come from the interface's link-local address).
    */
   private interfaceAddress(ifname: string, family: 4 | 6): string | undefined {
-    return usableSource(this.linksByName.get(ifname), this.addrs, family).address;
+    return this.learnedSource(this.linksByName.get(ifname), family).address;
+  }
+
+  /**
+   * The address an interface's instances send from: usableSource's, but never a VIP/eVIP
+   * (oursOn), and for IPv4 keepalived's own address of the interface while it is usable
+   * (after its own address goes, keepalived takes the last other one, netlink_if_address_filter's
+   * list_last_entry, where the kernel's first primary would be another).
+   */
+  private learnedSource(link: Link | undefined, family: 4 | 6): { address?: string; detail?: string } {
+    const ours = this.oursOn;
+    if (link && family === 4) {
+      const own = this.own.ownOf(link.ifindex, 4);
+      if (own !== undefined && !ours(link.ifindex, own) && usable(link, this.addrs, own)) return { address: own };
+    }
+    return usableSource(link, this.addrs, family, ours);
+  }
+
+  /**
+   * A VIP or eVIP of an instance on this interface (where it is placed, or the instance's
+   * interface under its VMAC: keepalived_netlink.c addr_is_equal2), which is never the
+   * interface's own address (source-address.ts OursOn).
+   */
+  private readonly oursOn = (ifindex: number, address: string): boolean => {
+    if (!this.oursCache) {
+      const set = new Set<string>();
+      for (const v of Object.values(this.opts.config.vrrpInstances)) {
+        const ifs = this.ifs.get(v.name);
+        for (const va of [...v.virtualIpaddress, ...v.virtualIpaddressExcluded]) {
+          const a = canonicalIp(va.address) ?? va.address;
+          // before set-up (the engine's first parameters) a VIP without dev goes on the instance's interface
+          const dev = vipDev(ifs, va) ?? v.interface;
+          if (dev !== undefined) set.add(`${dev}|${a}`);
+          if (dev !== undefined && dev === ifs?.vipIf && ifs.base !== undefined) set.add(`${ifs.base}|${a}`);
+        }
+      }
+      this.oursCache = set;
+    }
+    const name = this.linksByIndex.get(ifindex)?.name;
+    return name !== undefined && this.oursCache.has(`${name}|${canonicalIp(address) ?? address}`);
+  };
+
+  /**
+   * keepalived's interface addresses at start (netlink_address_lookup, then vrrp.c
+   * remove_residual_vips). With -D it writes "Assigned address A for interface I" for the
+   * first address of each family of an interface its instances track, a VIP left there
+   * included (its VIPs' interfaces are not known yet when it reads them), before the
+   * instances' start lines.
+   */
+  private seedOwnAddresses(): void {
+    const tracked = this.ownLineInterfaces();
+    for (const a of this.own.seed(this.addrs, this.oursOn)) {
+      const name = this.linksByIndex.get(a.ifindex)?.name;
+      if (name !== undefined && tracked.has(name))
+        this.log.debug(`Assigned address ${a.address} for interface ${name}`);
+    }
   }
 
   /**
@@ -835,7 +898,7 @@ export class VrrpDriver {
    * keepalived takes a tentative one and its adverts are then refused by the kernel or,
    * after dadfailed, never leave, leaving the instance stuck (DESIGN.md "Interfaces").
    */
-  private refreshSources(now: number): void {
+  private refreshSources(now: number, start = false): void {
     const config = this.opts.config;
     for (const inst of this.router.instances.values()) {
       const v = config.vrrpInstances[inst.name];
@@ -850,10 +913,18 @@ export class VrrpDriver {
       const link = this.linksByName.get(ifname);
       const current = inst.p.source;
       const faulted = inst.hasFault({ kind: "address", name: ifname });
-      if (current !== undefined && !faulted && usable(link, this.addrs, current)) continue;
-      const found = usableSource(link, this.addrs, inst.p.family);
+      // a source taken before the VIPs' interfaces were known (the engine's parameters) may be a VIP left by a crash
+      const keep =
+        current !== undefined && link && usable(link, this.addrs, current) && !this.oursOn(link.ifindex, current);
+      if (keep && !faulted) continue;
+      const found = this.learnedSource(link, inst.p.family);
       const said = this.sourceWords.get(inst.name);
       const words = found.address ?? found.detail ?? "";
+      // vrrp_track.c initialise_vrrp_tracking_priorities: an instance without a source at
+      // start "entering FAULT state (no IPv4 address for interface)", a missing interface
+      // (dynamic_interfaces) included, as 2.2.7 writes it; keel's line after says why
+      if (start && found.address === undefined)
+        this.log.info(`(${inst.name}) entering FAULT state (no IPv${inst.p.family} address for interface)`);
       if (found.address === undefined && said !== words)
         this.log.warn(`(${inst.name}) no address to send adverts from on ${ifname}: ${found.detail}`);
       else if (found.address !== undefined && said !== undefined && said !== words)
@@ -1373,6 +1444,7 @@ export class VrrpDriver {
       const old = this.linksByIndex.get(e.link.ifindex);
       if (e.action === "del") {
         this.linksByIndex.delete(e.link.ifindex);
+        this.own.forget(e.link.ifindex);
         // a late event for an ifindex whose name another link already has changes nothing
         if (!old || this.linksByName.get(old.name) !== old) return;
         this.linksByName.delete(old.name);
@@ -1413,14 +1485,36 @@ export class VrrpDriver {
       if (before) this.addrs[i] = a;
       else this.addrs.push(a);
       logDad(this.log, before, a, this.linksByIndex.get(a.ifindex)?.name);
+      if (this.own.added(a, this.oursOn)) this.ownAddressLine("Assigned address", "for", a);
       // a VIP of ours that was being removed came back (a late event, someone's `ip addr add`)
       this.addrsChanged(this.releasing.size > 0);
       return;
     }
     this.addrs = this.addrs.filter((x) => !sameAddr(x, a));
+    if (this.own.removed(a)) this.ownAddressLine("Deassigned address", "from", a);
     if (e.own !== true) this.vipDeleted(a);
     this.restoreStaticAddress(a);
     this.addrsChanged(true);
+  }
+
+  /**
+   * keepalived_netlink.c netlink_if_address_filter (2.2.7), with -D: an interface its
+   * instances track got its first address of a family ("Assigned address … for interface …",
+   * then try_up_instance) or lost its last ("Deassigned address … from interface …", then
+   * down_instance). The instances follow in settleAddrs (refreshSources).
+   */
+  private ownAddressLine(what: string, prep: string, a: IfAddress): void {
+    if (this.deferredStart || this.stopped) return;
+    const name = this.linksByIndex.get(a.ifindex)?.name;
+    if (name !== undefined && this.ownLineInterfaces().has(name))
+      this.log.debug(`${what} ${a.address} ${prep} interface ${name}`);
+  }
+
+  /** The interfaces with instances in their tracking_vrrp: the tracked ones and the instances' VMACs. */
+  private ownLineInterfaces(): Set<string> {
+    const names = this.trackedInterfaces();
+    for (const ifs of this.ifs.values()) if (ifs.vmac) names.add(ifs.vmac.name);
+    return names;
   }
 
   /**

@@ -1,7 +1,7 @@
 // Which address an instance sends from, by netlink's address flags (src/runtime/source-address.ts).
 import { describe, expect, test } from "bun:test";
 import type { IfAddress } from "../../../src/runtime/kernel";
-import { logDad, usable, usableSource } from "../../../src/runtime/source-address";
+import { OwnAddresses, logDad, usable, usableSource } from "../../../src/runtime/source-address";
 
 const link = { ifindex: 3, name: "eth1", up: true };
 const a = (address: string, family: 4 | 6, flags = 0, scope = family === 6 ? 253 : 0): IfAddress => ({
@@ -54,5 +54,50 @@ describe("logDad", () => {
       "warn fe80::1 on eth1 failed duplicate address detection (dadfailed): another host has it",
       "info fe80::2 on eth1 passed duplicate address detection",
     ]);
+  });
+});
+
+describe("usableSource never takes a VIP (ignore_address_if_ours_or_link_local)", () => {
+  test("the VIP is skipped; alone, there is no address", () => {
+    const ours = (_i: number, x: string) => x === "10.0.0.1";
+    expect(usableSource(link, [a("10.0.0.1", 4), a("10.0.0.2", 4)], 4, ours)).toEqual({ address: "10.0.0.2" });
+    expect(usableSource(link, [a("10.0.0.1", 4)], 4, ours)).toEqual({ detail: "no IPv4 address" });
+  });
+});
+
+describe("OwnAddresses (keepalived_netlink.c netlink_if_address_filter, 2.2.7)", () => {
+  const ours = (_i: number, x: string) => x === "10.0.0.1" || x === "fe80::99";
+  test("start: the first of each family is named, a VIP too; VIPs then dropped, the first other promoted", () => {
+    const own = new OwnAddresses();
+    const first = own.seed([a("10.0.0.1", 4), a("fd00::1", 6, 0, 0), a("fe80::1", 6), a("10.0.0.2", 4)], ours);
+    expect(first.map((x) => x.address)).toEqual(["10.0.0.1", "fe80::1"]);
+    expect(own.ownOf(3, 4)).toBe("10.0.0.2");
+    expect(own.ownOf(3, 6)).toBe("fe80::1");
+  });
+  test("added: true only for the first of the family; a VIP or a global IPv6 address is not one", () => {
+    const own = new OwnAddresses();
+    expect(own.added(a("10.0.0.1", 4), ours)).toBe(false);
+    expect(own.added(a("fd00::1", 6, 0, 0), ours)).toBe(false);
+    expect(own.added(a("fe80::99", 6), ours)).toBe(false);
+    expect(own.added(a("10.0.0.5", 4, 0x01), ours)).toBe(true); // a secondary counts for keepalived
+    expect(own.added(a("10.0.0.5", 4), ours)).toBe(false); // comes again (promoted): have_address
+    expect(own.added(a("10.0.0.6", 4), ours)).toBe(false);
+    expect(own.added(a("10.0.0.7", 4), ours)).toBe(false);
+  });
+  test("removed: the own address goes to the last other one; true when none is left", () => {
+    const own = new OwnAddresses();
+    for (const x of ["10.0.0.5", "10.0.0.6", "10.0.0.7"]) own.added(a(x, 4));
+    expect(own.removed(a("10.0.0.6", 4))).toBe(false);
+    expect(own.removed(a("10.0.0.5", 4))).toBe(false);
+    expect(own.ownOf(3, 4)).toBe("10.0.0.7");
+    expect(own.removed(a("10.0.0.7", 4))).toBe(true);
+    expect(own.ownOf(3, 4)).toBeUndefined();
+    expect(own.removed(a("10.0.0.7", 4))).toBe(false);
+    own.added(a("fe80::1", 6));
+    expect(own.removed(a("fd00::1", 6, 0, 0))).toBe(false);
+    expect(own.removed(a("fe80::1", 6))).toBe(true);
+    own.added(a("10.0.0.8", 4));
+    own.forget(3);
+    expect(own.ownOf(3, 4)).toBeUndefined();
   });
 });
