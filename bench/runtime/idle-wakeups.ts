@@ -21,6 +21,8 @@
  * counts each thread's system calls per second by name, so what wakes which thread shows.
  * `--slices K` also prints each process's CPU in K equal parts of the window. `--perf`
  * samples each process (perf record, cpu-clock) for 60 s after the window.
+ * `--binary PATH` runs another build than dist/keel; `--virtual-servers` adds one virtual
+ * server with a MISC_CHECK to both configurations and measures their checker processes.
  * `--env K=V` is given to both daemons (and the floor), e.g. BUN_JSC_* options.
  *
  * The lab's environment reaches the daemons: BUN_GC_TIMER_DISABLE=1 (what the units and
@@ -71,6 +73,10 @@ const STRACE = process.argv.includes("--strace");
 const FLOOR = process.argv.includes("--floor");
 const PERF = process.argv.includes("--perf");
 const SLICES = arg("slices", 1);
+const VIRTUAL_SERVERS = process.argv.includes("--virtual-servers");
+const binAt = process.argv.indexOf("--binary");
+/** `--binary PATH`: another build than dist/keel (an A/B: run two of these side by side) */
+const BINARY = binAt > 0 ? process.argv[binAt + 1] : undefined;
 const ENV: Record<string, string> = {};
 process.argv.forEach((a, i) => {
   if (a !== "--env") return;
@@ -121,7 +127,8 @@ function keelPid(lab: Lab, host: string): number {
     .trim()
     .split(/\s+/)) {
     try {
-      if (readFileSync(`/proc/${p}/comm`, "utf8").trim() === "keel") return Number(p);
+      if (readFileSync(`/proc/${p}/comm`, "utf8").trim() === (BINARY?.split("/").pop() ?? "keel").slice(0, 15))
+        return Number(p);
     } catch {}
   }
   throw new Error(`no keel in ${host}`);
@@ -131,15 +138,35 @@ ensureKeel();
 const lab = Lab.create(["h1", "h2"]);
 const floors: ReturnType<typeof Bun.spawn>[] = [];
 try {
+  // `--virtual-servers`: one virtual server with one MISC_CHECK (/bin/true, the default
+  // delay_loop of 60 s) in both, so each runs its checker process (measured as `… checker`)
+  const vs = VIRTUAL_SERVERS
+    ? `virtual_server 10.98.1.1 80 {\n  lb_kind NAT\n  protocol TCP\n  real_server 127.0.0.1 1 {\n    MISC_CHECK {\n      misc_path /bin/true\n    }\n  }\n}\n`
+    : "";
   const conf = (p: number) =>
     `global_defs {\n  router_id bench\n}\n${Array.from({ length: N }, (_, i) =>
       instance({ name: `VI_${i + 1}`, vrid: i + 1, priority: p, version: 3, vips: [`10.98.0.${i + 1}/32`] }),
-    ).join("")}`;
-  const backup = lab.keel("h2", conf(100), [], { env: ENV });
+    ).join("")}${vs}`;
+  const backup = lab.keel("h2", conf(100), [], { env: ENV, binary: BINARY });
   await backup.waitFor(new RegExp(`\\(VI_${N}\\) Entering BACKUP STATE`), 60_000);
-  const master = lab.keel("h1", conf(150), [], { env: ENV });
+  const master = lab.keel("h1", conf(150), [], { env: ENV, binary: BINARY });
   await master.waitFor(new RegExp(`\\(VI_${N}\\) Entering MASTER STATE`), 60_000);
   const pids: Record<string, number> = { master: keelPid(lab, "h1"), backup: keelPid(lab, "h2") };
+  if (VIRTUAL_SERVERS)
+    for (const role of ["master", "backup"] as const) {
+      const child = readdirSync("/proc").find((d) => {
+        try {
+          return (
+            /^\d+$/.test(d) &&
+            readFileSync(`/proc/${d}/stat`, "utf8").split(") ")[1]?.split(" ")[1] === String(pids[role])
+          );
+        } catch {
+          return false;
+        }
+      });
+      if (!child) throw new Error(`no checker process under the ${role}`);
+      pids[`${role} checker`] = Number(child);
+    }
   if (FLOOR) {
     // floor: setInterval wakes it; floor-signal: a kernel timer's SIGURG, as keel's adverts
     for (const [name, text] of [
