@@ -114,6 +114,21 @@ export class RecvBatch {
     return this.dataViews[slot]!;
   }
 
+  private readonly exactViews: (Uint8Array | undefined)[] = [];
+  /**
+   * The datagram of `slot`, `length` bytes, as a view of the slot (no copy), rewritten by
+   * the next drain. The view is kept per slot and made again only when the length
+   * changes: a segment's adverts all have one length, so a steady stream reads without
+   * a new typed array per datagram (issue 20).
+   */
+  view(slot: number, length: number): Uint8Array {
+    const v = this.exactViews[slot];
+    if (v !== undefined && v.length === length) return v;
+    const fresh = this.dataViews[slot]!.subarray(0, length);
+    this.exactViews[slot] = fresh;
+    return fresh;
+  }
+
   /** The source sockaddr slot (room for a sockaddr_in6); its length is nameLength(slot). */
   name(slot: number): Uint8Array {
     return this.nameViews[slot]!;

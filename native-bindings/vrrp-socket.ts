@@ -135,6 +135,9 @@ export interface VrrpSocket {
    * message is that long (RFC 5798 5.1: at most 255 addresses), so it can only be
    * garbage. EINTR retries; any other error but EAGAIN throws SyscallError. With `max`,
    * it stops after that many datagrams (returning `max`): more may be queued (readiness.ts).
+   * `rx` is one record per socket and `rx.data` a view of the receive buffer, both
+   * rewritten for the next datagram: what onPacket keeps it copies (issue 20: a record
+   * and a copy per datagram were most of a backup's garbage).
    */
   drain(onPacket: (rx: VrrpRx) => void, max?: number): number;
   readonly truncated: number;
@@ -232,14 +235,20 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
 
   const batch = new RecvBatch(fd, RX_SLOTS, RX_SLOT_SIZE, label);
   let closed = false;
-  // one closure per socket, not per drain: the receive path allocates only what it hands on
+  // one closure per socket, not per drain, and one record refilled per datagram (drain's
+  // contract): a steady IPv4 stream is read without allocating
   let sink: (rx: VrrpRx) => void = () => {};
+  const rx: VrrpRx = { data: batch.data(0), ifindex, family: o.family };
   const deliver = (slot: number, length: number): void => {
-    const rx: VrrpRx = { data: batch.data(slot).slice(0, length), ifindex, family: o.family };
+    rx.data = batch.view(slot, length);
+    rx.ifindex = ifindex;
     if (!v6) {
       const at = batch.cmsg(slot, IPPROTO_IP, IP_PKTINFO, 4);
       if (at >= 0) rx.ifindex = batch.controlInt32(at);
     } else {
+      rx.dst = undefined;
+      rx.src = undefined;
+      rx.hopLimit = undefined;
       const info = batch.cmsg(slot, IPPROTO_IPV6, IPV6_PKTINFO, 20);
       if (info >= 0) {
         rx.dst = batch.controlBytes(info, 16);

@@ -40,7 +40,10 @@ export interface IfAddress {
   flags: number;
 }
 
-/** A received VRRP datagram (see native-bindings/vrrp-socket.ts). */
+/**
+ * A received VRRP datagram (see native-bindings/vrrp-socket.ts). Good until onPacket
+ * returns: the socket refills one record, and `data` views its receive buffer.
+ */
 export interface RxDatagram {
   data: Uint8Array;
   ifindex: number;

@@ -63,10 +63,16 @@ export function classifyAdvert(
   }
   if (adv.advertIntCs !== p.advertIntCs)
     return { reason: "advert-int", detail: `advert_int ${adv.advertIntCs / 100} s, ours ${p.advertIntCs / 100} s` };
-  if (adv.addresses.length !== inst.vipKeys.size || !adv.addresses.every((a) => inst.vipKeys.has(a)))
+  if (adv.addresses.length !== inst.vipKeys.size || !allIn(adv.addresses, inst.vipKeys))
     return { reason: "vip-set", detail: `VIPs ${list(adv.addresses)}, ours ${list([...inst.vipKeys])}` };
   if (p.unicast && !inst.peerKeys.has(adv.from)) return { reason: "unknown-router", detail: "not in unicast_peer" };
   return undefined;
+}
+
+/** `every(a => keys.has(a))` as a loop: no closure per advert heard (issue 20) */
+function allIn(addresses: readonly string[], keys: ReadonlySet<string>): boolean {
+  for (let i = 0; i < addresses.length; i++) if (!keys.has(addresses[i]!)) return false;
+  return true;
 }
 
 function authMismatch(auth: InstanceParams["auth"], adv: ReceivedAdvert): string | undefined {

@@ -311,7 +311,7 @@ export class VrrpRouter {
     if (!isDecodeFailure(got) || got.code !== "bad-checksum" || asV2 || !inst?.wantsOldChecksumRetry()) return got;
     const group = this.groupBytes(inst.p.checksumGroup4);
     // the old pseudo-header equals the new one for a packet sent to the group itself
-    if (group === undefined || rx.data.subarray(16, 20).every((b, i) => b === group[i])) return got;
+    if (group === undefined || sameAt(rx.data, 16, group)) return got;
     // `got` is a failure object of its own: the retry refilling the record leaves it as it is
     const retry = decodeReceivedInto(rx, this.rxRecord, group, hmac);
     if (isDecodeFailure(retry)) return got;
@@ -742,6 +742,16 @@ function isProtoError(code: string): boolean {
 }
 
 /** Whether an instance takes a packet that came in as `rx` says (RxPacket.via). */
+/**
+ * Whether `data` holds `bytes` at `offset`. A loop, not `subarray().every(closure)`: a
+ * closure over `group` made decode() allocate a scope object for every advert heard,
+ * the retry path taken or not (issue 20).
+ */
+function sameAt(data: Uint8Array, offset: number, bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (data[offset + i] !== bytes[i]) return false;
+  return true;
+}
+
 function takes(i: Instance, rx: RxPacket): boolean {
   if (rx.via === "address") return i.p.ifname === undefined;
   if (rx.via === "interface") return i.p.ifname === rx.ifname;

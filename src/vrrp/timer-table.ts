@@ -7,26 +7,44 @@ export const NOT_ARMED = undefined;
 export type Deadline = number | typeof NOT_ARMED;
 
 export class TimerTable<K extends string> {
-  private readonly at = new Map<K, number>();
+  /**
+   * The deadline of kinds[i] at [i]. An array, not a Map: next() runs for every advert
+   * heard (the router's touch and the driver's arm), and iterating a Map's values made an
+   * iterator object each time (issue 20).
+   */
+  private readonly at: Deadline[];
+  private readonly index = new Map<K, number>();
 
-  constructor(private readonly kinds: readonly K[]) {}
+  constructor(private readonly kinds: readonly K[]) {
+    this.at = kinds.map(() => NOT_ARMED);
+    kinds.forEach((k, i) => this.index.set(k, i));
+  }
+
+  private slot(kind: K): number {
+    const i = this.index.get(kind);
+    if (i === undefined) throw new Error(`timer kind ${kind} is not in the table`);
+    return i;
+  }
 
   set(kind: K, t: number): void {
-    this.at.set(kind, t);
+    this.at[this.slot(kind)] = t;
   }
 
   stop(kind: K): void {
-    this.at.delete(kind);
+    this.at[this.slot(kind)] = NOT_ARMED;
   }
 
   get(kind: K): Deadline {
-    return this.at.get(kind);
+    return this.at[this.slot(kind)];
   }
 
   /** The earliest deadline, or NOT_ARMED. */
   next(): Deadline {
     let best: Deadline = NOT_ARMED;
-    for (const t of this.at.values()) if (best === NOT_ARMED || t < best) best = t;
+    for (let i = 0; i < this.at.length; i++) {
+      const t = this.at[i];
+      if (t !== NOT_ARMED && (best === NOT_ARMED || t < best)) best = t;
+    }
     return best;
   }
 
@@ -42,12 +60,11 @@ export class TimerTable<K extends string> {
    */
   expireMask(now: number): number {
     let mask = 0;
-    for (let i = 0; i < this.kinds.length; i++) {
-      const k = this.kinds[i]!;
-      const t = this.at.get(k);
+    for (let i = 0; i < this.at.length; i++) {
+      const t = this.at[i];
       if (t !== NOT_ARMED && t <= now) {
         mask |= 1 << i;
-        this.at.delete(k);
+        this.at[i] = NOT_ARMED;
       }
     }
     return mask;

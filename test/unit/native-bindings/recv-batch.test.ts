@@ -67,3 +67,41 @@ test("close() from a delivery stops the batch at once", () => {
   libc.close(a);
   libc.close(b);
 });
+
+test("view(slot, length) is the datagram without a copy: one view per slot while the length stays, a new one when it changes", () => {
+  const [a, b] = pair();
+  const batch = new RecvBatch(a, 2, 64, "test pair");
+  const seen: Uint8Array[] = [];
+  const copies: number[][] = [];
+  const deliver = (slot: number, length: number) => {
+    const v = batch.view(slot, length);
+    seen.push(v);
+    copies.push([...v]);
+  };
+  for (const d of [
+    [1, 1, 1],
+    [2, 2, 2],
+  ])
+    send(b, new Uint8Array(d));
+  expect(batch.drain(Number.POSITIVE_INFINITY, deliver)).toBe(2);
+  for (const d of [
+    [3, 3, 3],
+    [4, 4, 4, 4],
+  ])
+    send(b, new Uint8Array(d));
+  expect(batch.drain(Number.POSITIVE_INFINITY, deliver)).toBe(2);
+  // what each delivery read, in order and at its own length
+  expect(copies).toEqual([
+    [1, 1, 1],
+    [2, 2, 2],
+    [3, 3, 3],
+    [4, 4, 4, 4],
+  ]);
+  // slot 0 kept its 3-byte view (now rewritten: views, not copies); slot 1's length changed
+  expect(seen[2]).toBe(seen[0]!);
+  expect([...seen[0]!]).toEqual([3, 3, 3]);
+  expect(seen[3]).not.toBe(seen[1]!);
+  expect(seen[3]!.length).toBe(4);
+  libc.close(a);
+  libc.close(b);
+});
