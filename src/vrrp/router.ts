@@ -485,6 +485,16 @@ export class VrrpRouter {
   }
 
   /**
+   * Whether pollTimeout's deadline is a BACKUP's (its Master_Down timer: a BACKUP arms no
+   * other), read right after pollTimeout. The driver wakes a little before such a deadline
+   * (vrrp-driver.ts arm): it is the one deadline that ends in a transition.
+   */
+  nextIsMasterDown(): boolean {
+    const top = this.heap[0];
+    return top !== undefined && top.inst.state === "BACKUP";
+  }
+
+  /**
    * Queue an instance's deadline. A deadline that moved later keeps its earlier entry:
    * the instance wakes early once and is queued again (handleTimeout), which costs far
    * less than a heap push for every advert that resets a timer.
