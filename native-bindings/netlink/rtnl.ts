@@ -58,25 +58,12 @@ export function interfaceIndex(name: string): number {
 const fail = (o: AckOutcome, request: string): NetlinkError | undefined =>
   o.errno === 0 ? undefined : new NetlinkError(o.errno, request, o.extack, o.detail);
 
-/** Address requests written ahead of their send: Rtnl.prepareAddresses, then sendAddresses. */
-export interface PreparedAddresses {
-  readonly op: "new" | "del";
-  readonly list: readonly AddressSpec[];
-  /** the written requests back to back: seq 0 and no NLM_F_ACK until sent */
-  readonly bytes: Uint8Array;
-  readonly view: DataView;
-  /** where each written request starts, then where the last one ends */
-  readonly offsets: number[];
-  /** the list item each written request is */
-  readonly index: number[];
-  /** the interface name each was written with (a failure's text) */
-  readonly names: (string | undefined)[];
-  /** per list item: the request's own error (not sent) */
-  readonly errors: (NetlinkError | undefined)[];
-}
-
 export class Rtnl {
   private readonly sock: NetlinkSocket;
+
+  /** one chunk of address requests, reused by every batch (batchAddresses) */
+  private readonly addrBuf = new Uint8Array(CHUNK * ADDRESS_REQUEST_MAX);
+  private readonly addrView = new DataView(this.addrBuf.buffer);
 
   private constructor(sock: NetlinkSocket) {
     this.sock = sock;
@@ -120,26 +107,21 @@ export class Rtnl {
 
   /** Many RTM_NEWADDR in few sendmsg calls; one result per item (undefined = done). */
   addAddresses(list: AddressSpec[]): (NetlinkError | undefined)[] {
-    return this.sendAddresses(this.prepareAddresses("new", list));
+    return this.batchAddresses("new", list);
   }
 
   delAddresses(list: AddressSpec[]): (NetlinkError | undefined)[] {
-    return this.sendAddresses(this.prepareAddresses("del", list));
-  }
-
-  private batchAddresses(op: "new" | "del", list: AddressSpec[], replace?: boolean): (NetlinkError | undefined)[] {
-    return this.sendAddresses(this.prepareAddresses(op, list, replace));
+    return this.batchAddresses("del", list);
   }
 
   /**
-   * An address batch written ahead of its send (sendAddresses): the requests straight
-   * into one buffer (messages.ts writeAddressRequest: no array, DataView or copy per
-   * request, and the request's text only for one that fails), numbered when sent. A
-   * master's VIPs are laid out this way just before its Master_Down deadline
-   * (kernel-linux.ts prepareVips), so the transition only numbers and sends them (issue 20).
-   * A request refused here (EINVAL) is that item's result, and is not sent.
+   * Each chunk's requests are written straight into one buffer kept for it (messages.ts
+   * writeAddressRequest) and sent as they lie: no array, DataView or copy per request,
+   * and the request's text only for one that fails (issue 20: a failover's add runs
+   * this once, cold).
    */
-  prepareAddresses(op: "new" | "del", list: readonly AddressSpec[], replace?: boolean): PreparedAddresses {
+  private batchAddresses(op: "new" | "del", list: AddressSpec[], replace?: boolean): (NetlinkError | undefined)[] {
+    const results: (NetlinkError | undefined)[] = new Array(list.length).fill(undefined);
     // the caller's name (the driver's link table), else if_indextoname once per interface
     const names = new Map<number, string | undefined>();
     const nameOf = (a: AddressSpec): string | undefined => {
@@ -147,56 +129,37 @@ export class Rtnl {
       if (!names.has(a.ifindex)) names.set(a.ifindex, interfaceName(a.ifindex));
       return names.get(a.ifindex);
     };
-    const bytes = new Uint8Array(list.length * ADDRESS_REQUEST_MAX);
-    const view = new DataView(bytes.buffer);
-    const p: PreparedAddresses = { op, list, bytes, view, offsets: [], index: [], names: [], errors: [] };
-    let off = 0;
-    for (let i = 0; i < list.length; i++) {
-      const a = list[i]!;
-      const ifname = nameOf(a);
-      p.errors.push(undefined);
-      try {
-        // no ACK asked: sendAddresses asks it of each chunk's last (the others answer only when they fail)
-        const n = writeAddressRequest(bytes, view, off, op, a, 0, { replace, ifname, ack: false });
-        p.offsets.push(off);
-        p.index.push(i);
-        p.names.push(ifname);
-        off += n;
-      } catch (e) {
-        if (!(e instanceof NetlinkError)) throw e;
-        p.errors[i] = e;
-      }
-    }
-    p.offsets.push(off);
-    return p;
-  }
-
-  /** Send a prepared batch (prepareAddresses) in chunks of CHUNK; one result per item (undefined = done). */
-  sendAddresses(p: PreparedAddresses): (NetlinkError | undefined)[] {
-    const results = p.errors.slice();
-    const { bytes, view, offsets, index } = p;
-    for (let start = 0; start < index.length; start += CHUNK) {
-      const end = Math.min(index.length, start + CHUNK);
+    const out = this.addrBuf;
+    const view = this.addrView;
+    for (let start = 0; start < list.length; start += CHUNK) {
+      const end = Math.min(list.length, start + CHUNK);
       const seqs: number[] = [];
-      for (let k = start; k < end; k++) {
+      const index: number[] = [];
+      let off = 0;
+      let last = -1;
+      for (let i = start; i < end; i++) {
+        const a = list[i]!;
         const seq = this.sock.nextSeq();
-        view.setUint32(offsets[k]! + 8, seq >>> 0, true);
-        seqs.push(seq);
+        try {
+          // an ACK for the last request only: the others answer only when they fail (socket.ts)
+          const n = writeAddressRequest(out, view, off, op, a, seq, { replace, ifname: nameOf(a), ack: false });
+          seqs.push(seq);
+          index.push(i);
+          last = off;
+          off += n;
+        } catch (e) {
+          if (!(e instanceof NetlinkError)) throw e;
+          results[i] = e;
+        }
       }
-      // an ACK for the chunk's last request only: the others answer only when they fail (socket.ts)
-      const last = offsets[end - 1]!;
-      const flags = view.getUint16(last + 6, true);
-      view.setUint16(last + 6, flags | K.NLM_F_ACK, true);
-      let acks: Map<number, AckOutcome>;
-      try {
-        acks = this.sock.transactLaidOut(bytes.subarray(offsets[start]!, offsets[end]!), seqs, true);
-      } finally {
-        view.setUint16(last + 6, flags, true);
-      }
-      for (let k = start; k < end; k++) {
-        const o = acks.get(seqs[k - start]!);
+      if (last < 0) continue;
+      view.setUint16(last + 6, view.getUint16(last + 6, true) | K.NLM_F_ACK, true);
+      const acks = this.sock.transactLaidOut(out.subarray(0, off), seqs, true);
+      for (let k = 0; k < seqs.length; k++) {
+        const o = acks.get(seqs[k]!);
         if (o === undefined || o.errno === 0) continue;
-        results[index[k]!] = fail(o, describeAddress(p.op, p.list[index[k]!]!, p.names[k]));
+        const a = list[index[k]!]!;
+        results[index[k]!] = fail(o, describeAddress(op, a, nameOf(a)));
       }
     }
     return results;

@@ -13,7 +13,6 @@ import {
   type EncapSpec,
   NetlinkError,
   type NexthopSpec,
-  type PreparedAddresses,
   type RcvBuf,
   type RouteMetrics,
   type RouteSpec,
@@ -237,8 +236,6 @@ function addrOf(a: IfAddress): IfAddress {
 
 export class LinuxKernel implements Kernel {
   private readonly rtnl: Rtnl;
-  /** the VIP batch laid out by prepareVips for the next vips call */
-  private prepared: { op: "add" | "del"; items: readonly VipTarget[]; batch: PreparedAddresses } | undefined;
   private readonly garps = new Map<string, GarpSender>();
   /** the watches' netlink monitors, for readEvents */
   private readonly monitors = new Set<{ drain(): void; close(): void }>();
@@ -304,26 +301,11 @@ export class LinuxKernel implements Kernel {
     return this.vips(op, [{ address: va, ifindex }])[0];
   }
 
-  prepareVips(op: "add" | "del", items: VipTarget[]): void {
-    this.prepared = undefined;
-    const specs = items.map((i) => this.addressSpec(i.address, i.ifindex, i.ifname));
-    this.prepared = { op, items, batch: this.rtnl.prepareAddresses(op === "add" ? "new" : "del", specs) };
-  }
-
   vips(op: "add" | "del", items: VipTarget[]): (KernelError | undefined)[] {
-    // the batch laid out ahead (prepareVips) when it is for these very targets; used once
-    const p = this.prepared;
-    this.prepared = undefined;
+    const specs = items.map((i) => this.addressSpec(i.address, i.ifindex, i.ifname));
     // a batch that fails as a whole (the socket, not one address) fails every item
     const batch = attempt(`vip-${op}`, () =>
-      this.rtnl.sendAddresses(
-        p && p.op === op && sameTargets(p.items, items)
-          ? p.batch
-          : this.rtnl.prepareAddresses(
-              op === "add" ? "new" : "del",
-              items.map((i) => this.addressSpec(i.address, i.ifindex, i.ifname)),
-            ),
-      ),
+      op === "add" ? this.rtnl.addAddresses(specs) : this.rtnl.delAddresses(specs),
     );
     if (!batch.ok) return items.map(() => batch.error);
     return batch.value.map((e) => {
@@ -511,14 +493,3 @@ export class LinuxKernel implements Kernel {
 }
 
 export { NetlinkError };
-
-/** The same VIPs on the same interfaces, in the same order (the driver's items of one instance). */
-function sameTargets(a: readonly VipTarget[], b: readonly VipTarget[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.address !== y.address || x.ifindex !== y.ifindex || x.ifname !== y.ifname) return false;
-  }
-  return true;
-}

@@ -128,17 +128,6 @@ export function guardKernel(k: Kernel): Kernel {
       return r.ok ? { ok: true, value: guardChannel(r.value) } : r;
     },
     vip: (op, a, ifindex) => settle(`vip-${op}`, () => k.vip(op, a, ifindex), same),
-    // a preparation that fails leaves vips to build its requests (and to report the error)
-    ...(k.prepareVips
-      ? {
-          prepareVips: (op: "add" | "del", items: VipTarget[]) =>
-            settle(
-              `vip-${op}`,
-              () => (k.prepareVips as NonNullable<Kernel["prepareVips"]>).call(k, op, items),
-              () => undefined,
-            ),
-        }
-      : {}),
     vips: (op, items) =>
       settle(
         `vip-${op}`,
@@ -259,12 +248,6 @@ export interface Kernel {
   vip(op: "add" | "del", a: VirtualAddress, ifindex: number): KernelError | undefined;
   /** many VIPs in one netlink batch; one result per item */
   vips(op: "add" | "del", items: VipTarget[]): (KernelError | undefined)[];
-  /**
-   * Lay out the batch a vips(op, items) is about to send (a BACKUP's Master_Down deadline
-   * is 2 ms away, vrrp-driver.ts): the next vips call with the same targets only numbers
-   * and sends it. Optional: a kernel without it builds its requests in vips.
-   */
-  prepareVips?(op: "add" | "del", items: VipTarget[]): void;
   route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): KernelError | undefined;
   rule(op: "add" | "del", r: Rule): KernelError | undefined;
   garp(ifname: string, address: string, family: 4 | 6): KernelError | undefined;

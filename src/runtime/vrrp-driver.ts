@@ -1247,22 +1247,6 @@ export class VrrpDriver {
     const at = woke ? wakeTime(due, now, before, this.wakeLatency.take(armedAt, now)) : now;
     this.guard("the timer", () => this.router.handleTimeout(at));
     this.pump();
-    // the pre-wake (arm): the timer is now armed for the deadline itself
-    if (woke && this.timerAt === this.timerDeadline && this.timerDeadline - now <= PREWAKE_MS) this.prepareTakeover();
-  }
-
-  /**
-   * A BACKUP's Master_Down deadline is PREWAKE_MS away: lay out its VIP batch now
-   * (Kernel.prepareVips), so that the transition only numbers and sends it; applyVips
-   * builds the same items from the same addresses. An advert in the meantime leaves the
-   * batch unused (the next vips call with other targets builds its own).
-   */
-  private prepareTakeover(): void {
-    const name = this.router.nextMasterDown();
-    const inst = name === undefined ? undefined : this.router.instances.get(name);
-    if (!inst || !this.kernel.prepareVips) return;
-    const items = this.vipItems(inst.name, [...inst.p.vips, ...inst.p.excluded], false);
-    if (items.length > 0) this.kernel.prepareVips("add", items);
   }
 
   /** Subscribe to netlink; a failure is retried by reconcile, which then re-reads the tables. */
@@ -1844,7 +1828,7 @@ export class VrrpDriver {
     // before a failover, and that path, cold, took 0.4–0.9 ms from the wake-up to the
     // callback against 0.2 ms for a master's advert timer (bench/RESULTS.md, "Failover, the
     // cold path"). A deadline moved by an advert in the meantime is armed again as before.
-    const pre = this.router.nextMasterDown() !== undefined;
+    const pre = this.router.nextIsMasterDown();
     // an armed timer that fires no later than needed stays: a backup's every advert moves
     // its deadline later, and re-arming per packet costs more than one early wake-up
     // (onTimer finds nothing due and arms for the real deadline); so does one armed for

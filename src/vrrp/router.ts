@@ -485,13 +485,13 @@ export class VrrpRouter {
   }
 
   /**
-   * The BACKUP whose deadline pollTimeout's is (its Master_Down timer: a BACKUP arms no
-   * other), read right after pollTimeout; undefined when it is no BACKUP's. The driver wakes a little before such a deadline
+   * Whether pollTimeout's deadline is a BACKUP's (its Master_Down timer: a BACKUP arms no
+   * other), read right after pollTimeout. The driver wakes a little before such a deadline
    * (vrrp-driver.ts arm): it is the one deadline that ends in a transition.
    */
-  nextMasterDown(): string | undefined {
+  nextIsMasterDown(): boolean {
     const top = this.heap[0];
-    return top !== undefined && top.inst.state === "BACKUP" ? top.inst.name : undefined;
+    return top !== undefined && top.inst.state === "BACKUP";
   }
 
   /**

@@ -173,25 +173,6 @@ describe("addresses", () => {
   );
 
   test(
-    "a batch laid out ahead (prepareAddresses) is sent as written, numbered at each send; a refused request is not sent",
-    () => {
-      const r = ok(run([{ call: "preparedAddresses", args: [{ ifindex: d1, base: "10.78.0" }] }])[0]) as {
-        firstCodes: (string | null)[];
-        secondCodes: (string | null)[];
-        deleteCodes: (string | null)[];
-        present: string[];
-      };
-      expect(r.firstCodes).toEqual([null, "EINVAL", null]);
-      expect(r.present).toEqual(["10.78.0.1", "10.78.0.3"]);
-      // the kernel saw the same requests again: each one answers for itself
-      expect(r.secondCodes).toEqual(["EEXIST", "EINVAL", "EEXIST"]);
-      expect(r.deleteCodes).toEqual([null, null]);
-      expect(JSON.stringify(ipj("addr", "show", "dev", "d1"))).not.toContain("10.78.");
-    },
-    T,
-  );
-
-  test(
     "a batch of 1,000 addresses: add, then delete; a failure between successes is reported for its own item",
     () => {
       const r = ok(run([{ call: "batchAddresses", args: [{ ifindex: d1, count: 1000, base: "10.77" }] }])[0]) as {
