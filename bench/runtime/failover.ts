@@ -13,11 +13,12 @@
  *       [--vip-rounds N] [--vips COUNT[,COUNT]]   (vips: the median of N fresh daemons per count; 1, 100, 1000)
  *       [--kinds keel,keepalived] [--trace]       (vips: keepalived too, from the first master advert;
  *                                                  the kernel's trace of each install, split)
+ *       [--binary PATH]                           (vips: another keel build, for A/B pairs)
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { monotonicMs } from "../../native-bindings/kernel-timer";
 import { Lab, type Proc, ensureKeel, instance, masterDownMs } from "../../test/netns/harness";
-import { type Ev, Tracer, parse, rtnetlinkFds, timerThread, unmountIfIdle } from "./trace-lib";
+import { type Ev, Tracer, field, parse, rtnetlinkFds, timerThread, unmountIfIdle } from "./trace-lib";
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,6 +37,8 @@ const KINDS = (process.argv.includes("--kinds") ? process.argv[process.argv.inde
 type Kind = "keel" | "keepalived";
 /** --only vips --trace: split each install from the kernel's trace of the daemon's thread (trace-lib.ts) */
 const TRACE = process.argv.includes("--trace");
+/** --only vips --binary PATH: another keel build (A/B pairs) */
+const BINARY = process.argv.includes("--binary") ? process.argv[process.argv.indexOf("--binary") + 1] : undefined;
 /** --trace --dump FILE: the raw traces, FILE.<kind>.<round> */
 const DUMP = process.argv.includes("--dump") ? process.argv[process.argv.indexOf("--dump") + 1] : undefined;
 const VIP = "10.99.0.100";
@@ -107,12 +110,15 @@ interface VipSplit {
   sends: number;
   /** reads of the other NETLINK_ROUTE sockets (keel's monitor reading its own RTM_NEWADDR back) before the last send */
   echoReads: number;
+  /** of the first → last send: off the CPU (sched_switch) */
+  offCpu: number;
   /** the last send's return → `ip monitor` printed the last VIP */
   toSeen: number;
 }
 
 function vipSplit(text: string, thread: number, netlink: Set<number>, seenMono: number): VipSplit | undefined {
-  const evs = parse(text).filter((e) => e.task === thread && e.kind.startsWith("sys_"));
+  const all = parse(text);
+  const evs = all.filter((e) => e.task === thread && e.kind.startsWith("sys_"));
   const nr = (e: Ev) => Number(/NR (-?\d+)/.exec(e.text)?.[1]);
   const fdOf = (e: Ev) => Number.parseInt(/NR \d+ \((\w+),/.exec(e.text)?.[1] ?? "-1", 16);
   let advert: number | undefined;
@@ -147,6 +153,17 @@ function vipSplit(text: string, thread: number, netlink: Set<number>, seenMono: 
     }
   }
   if (advert === undefined || first === undefined) return undefined;
+  // the thread off its CPU between the first send and the last one's return (preempted or waiting)
+  let offCpu = 0;
+  let off: number | undefined;
+  for (const e of all) {
+    if (e.kind !== "sched_switch" || e.t < first || e.t > lastExit) continue;
+    if (field(e.text, "prev_pid") === String(thread)) off = e.t;
+    else if (field(e.text, "next_pid") === String(thread) && off !== undefined) {
+      offCpu += e.t - off;
+      off = undefined;
+    }
+  }
   return {
     advertToNetlink: first - advert,
     sending: lastExit - first,
@@ -154,6 +171,7 @@ function vipSplit(text: string, thread: number, netlink: Set<number>, seenMono: 
     inAck,
     sends,
     echoReads: echoAt.filter((t) => t < lastExit).length,
+    offCpu,
     toSeen: seenMono - lastExit,
   };
 }
@@ -172,7 +190,10 @@ async function vipScale(kind: Kind): Promise<void> {
         const cap = await lab.capture("client", "arp or vrrp");
         const watch = await lab.watchAddr("h1", vips.at(-1)!.split("/")[0]!);
         const conf = GLOBAL + instance({ priority: 150, vips });
-        const h1 = kind === "keel" ? lab.keel("h1", conf, ["--log-format", "json"]) : lab.keepalived("h1", conf);
+        const h1 =
+          kind === "keel"
+            ? lab.keel("h1", conf, ["--log-format", "json"], { binary: BINARY })
+            : lab.keepalived("h1", conf);
         let thread = 0;
         let netlink = new Set<number>();
         if (tracer) {
@@ -182,6 +203,7 @@ async function vipScale(kind: Kind): Promise<void> {
           netlink = rtnetlinkFds(thread);
           tracer.event("raw_syscalls/sys_enter", `common_pid == ${thread}`);
           tracer.event("raw_syscalls/sys_exit", `common_pid == ${thread}`);
+          tracer.event("sched/sched_switch", `prev_pid == ${thread} || next_pid == ${thread}`);
           tracer.on(true);
         }
         const offset = monotonicMs() - performance.now();
@@ -236,7 +258,8 @@ async function vipScale(kind: Kind): Promise<void> {
       console.log(
         `        ${kind} trace, medians of ${splits.length}: advert send → first netlink send ${m("advertToNetlink")} ms; ` +
           `first → last send's return ${m("sending")} ms (${m("sends")} sends, in them ${m("inSend")} ms, ` +
-          `ACK reads ${m("inAck")} ms, own-monitor reads meanwhile ${m("echoReads")}); → ip monitor's last VIP ${m("toSeen")} ms`,
+          `ACK reads ${m("inAck")} ms, own-monitor reads meanwhile ${m("echoReads")}, off the CPU ${m("offCpu")} ms); ` +
+          `→ ip monitor's last VIP ${m("toSeen")} ms`,
       );
     }
   }
