@@ -1245,6 +1245,9 @@ export class VrrpDriver {
     // the latency is the kernel timer's (from when it was armed to fire); the engine's time
     // counts from the deadline it serves: a pre-wake (arm) before it gives the engine `now`
     const at = woke ? wakeTime(due, now, before, this.wakeLatency.take(armedAt, now)) : now;
+    // the pre-wake (arm): a deadline an advert moved is queued again now, so the next one
+    // is aimed at the deadline that stands, not at this one (which would wake twice)
+    if (now < due) this.router.requeueMoved();
     this.guard("the timer", () => this.router.handleTimeout(at));
     this.pump();
   }

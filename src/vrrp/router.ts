@@ -489,6 +489,26 @@ export class VrrpRouter {
    * other), read right after pollTimeout. The driver wakes a little before such a deadline
    * (vrrp-driver.ts arm): it is the one deadline that ends in a transition.
    */
+  /**
+   * Queue again the first deadlines that adverts moved later (touch keeps an earlier
+   * entry rather than push one per advert): called at the driver's pre-wake, so that the
+   * next one aims at a deadline that still is one. A backup hearing its master then wakes
+   * once per Master_Down_Interval, as before the pre-wake, not twice (2 ms apart).
+   */
+  requeueMoved(): void {
+    for (let top = this.heap[0]; top !== undefined; top = this.heap[0]) {
+      if (this.queued.get(top.inst) !== top.t) {
+        this.pop(); // superseded
+        continue;
+      }
+      const t = top.inst.pollTimeout();
+      if (t !== undefined && t <= top.t) return;
+      this.pop();
+      this.queued.delete(top.inst);
+      this.touch(top.inst);
+    }
+  }
+
   nextIsMasterDown(): boolean {
     const top = this.heap[0];
     return top !== undefined && top.inst.state === "BACKUP";

@@ -161,6 +161,40 @@ describe("VrrpDriver Master_Down pre-wake", () => {
     r.driver.stop();
   });
 
+  test("a backup that hears its master wakes once per Master_Down_Interval, as before: never twice 2 ms apart", () => {
+    const time = new VirtualTime(() => 0.5);
+    const segment = new SimSegment({ defer: time.defer });
+    const log = pino({ level: "silent" });
+    const driver = (ip: string, priority: number, timers: Timers) => {
+      const sim = new SimKernel({ name: ip, segment, ipv4: ip, prefixLen: 24 });
+      const conf = vrrpInstance({ name: "VI_1", vrid: 1, priority, vips: ["192.168.1.1/32"] });
+      const config = configFromText(`${globalDefs(3)}\n${conf}`, ip);
+      const d = new VrrpDriver({ config, kernel: sim, log, now: () => time.now, timers, reconcileMs: 60_000 });
+      d.start();
+      return d;
+    };
+    const fires: number[] = [];
+    const timers: Timers = {
+      set: (fn, ms) =>
+        time.set(() => {
+          fires.push(time.now);
+          fn();
+        }, Math.max(0, ms) + 0.3),
+      clear: (h) => time.clear(h),
+    };
+    const master = driver("10.0.0.1", 200, time);
+    const backup = driver("10.0.0.2", 100, timers);
+    time.runUntil(30_000, () => {});
+    // the master took over after its own Master_Down_Interval; the backup heard it from then on
+    const heard = fires.filter((t) => t > 6_000);
+    expect(heard.length).toBeGreaterThan(5);
+    for (let i = 1; i < heard.length; i++) expect(heard[i]! - heard[i - 1]!).toBeGreaterThan(PREWAKE_MS + 1);
+    // one wake-up per Master_Down_Interval less an advert interval or so, not two
+    expect(heard.length).toBeLessThanOrEqual(Math.ceil(24_000 / (MDI - 1000)) + 1);
+    master.stop();
+    backup.stop();
+  });
+
   test("a pre-wake that comes after the deadline (a loaded machine) takes the transition itself", () => {
     const r = backup(PREWAKE_MS + 1);
     r.run(MDI + 1.5);
