@@ -17,12 +17,12 @@
  * `--rt`: the backup's threads in SCHED_FIFO 50 (chrt -a) once it is up.
  *
  *   node_modules/.bin/bun bench/runtime/failover-trace.ts [--kinds keel,keepalived] [--rounds N] [--rt] [--timeline]
- *       [--dump FILE] (the raw traces)
+ *       [--dump FILE] (the raw traces) [--binary PATH] (keel: another build, for A/B runs)
  */
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { monotonicMs } from "../../native-bindings/kernel-timer";
 import { Lab, ensureKeel, instance, masterDownMs, sh } from "../../test/netns/harness";
-import { type Ev, NAMES, Tracer, field, kallsym, parse, timerThread, unmountIfIdle } from "./trace-lib";
+import { type Ev, NAMES, Tracer, field, kallsym, parse, rtnetlinkFds, timerThread, unmountIfIdle } from "./trace-lib";
 
 const argv = process.argv;
 const opt = (name: string) => {
@@ -33,33 +33,12 @@ const ROUNDS = Number(opt("rounds") ?? 3);
 const RT = argv.includes("--rt");
 const TIMELINE = argv.includes("--timeline");
 const KINDS = (opt("kinds") ?? "keel,keepalived").split(",") as Kind[];
+const BINARY = opt("binary");
 type Kind = "keel" | "keepalived";
 const VIP = "10.99.0.100";
 const MDI = masterDownMs(1, 100, 3);
 /** the adverts' receive calls: keel recvmmsg, keepalived recvmsg (its `read`s are its timerfd's) */
 const RECV = new Set([45, 47, 299]);
-
-/** The daemon's NETLINK_ROUTE sockets: the fds the VIP's RTM_NEWADDR can go out on. */
-function rtnetlinkFds(pid: number): Set<number> {
-  const inodes = new Set(
-    readFileSync(`/proc/${pid}/net/netlink`, "utf8")
-      .split("\n")
-      .slice(1)
-      .map((l) => l.trim().split(/\s+/))
-      .filter((c) => c[1] === "0")
-      .map((c) => c[9]),
-  );
-  const fds = new Set<number>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m && inodes.has(m[1])) fds.add(Number(fd));
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return fds;
-}
 
 interface Split {
   AD: number;
@@ -137,7 +116,8 @@ async function run(kind: Kind): Promise<Split[]> {
   try {
     const conf = (p: number) => `global_defs {\n  router_id bench\n}\n${instance({ priority: p, version: 3 })}`;
     if (kind === "keel") process.env.KEEL_TRACE_MARKER = `${tracer.dir}/trace_marker`;
-    const backup = kind === "keel" ? lab.keel("h2", conf(100)) : lab.keepalived("h2", conf(100));
+    const backup =
+      kind === "keel" ? lab.keel("h2", conf(100), [], { binary: BINARY }) : lab.keepalived("h2", conf(100));
     delete process.env.KEEL_TRACE_MARKER;
     await backup.waitFor(/\(VI_1\) Entering BACKUP STATE/, 15_000);
     const thread = timerThread(lab, "h2", kind, backup);
@@ -154,7 +134,8 @@ async function run(kind: Kind): Promise<Split[]> {
     tracer.event("raw_syscalls/sys_enter", `common_pid == ${thread}`);
     tracer.event("raw_syscalls/sys_exit", `common_pid == ${thread}`);
     for (let r = 0; r < ROUNDS; r++) {
-      const master = kind === "keel" ? lab.keel("h1", conf(150)) : lab.keepalived("h1", conf(150));
+      const master =
+        kind === "keel" ? lab.keel("h1", conf(150), [], { binary: BINARY }) : lab.keepalived("h1", conf(150));
       await master.waitFor(/\(VI_1\) Entering MASTER STATE/, 15_000);
       for (let i = 0; i < 200 && lab.hasAddr("h2", VIP); i++) await Bun.sleep(20);
       tracer.clear();

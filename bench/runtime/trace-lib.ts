@@ -4,7 +4,7 @@
  * top-level buffer, on the `mono` clock (CLOCK_MONOTONIC: the clock hrtimer deadlines
  * and keel's kernel timers count in). Root only.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmdirSync, writeFileSync } from "node:fs";
 import { type Lab, type Proc, sh } from "../../test/netns/harness";
 
 export const TRACEFS = "/tmp/hjit-advert-trace-fs";
@@ -145,4 +145,26 @@ export function timerThread(lab: Lab, host: string, kind: "keel" | "keepalived",
   const child = pids.find((pid) => pids.includes(ppid(pid)));
   if (child === undefined) throw new Error(`keepalived's VRRP child not found among ${pids.join(", ")}`);
   return child;
+}
+
+/** The daemon's NETLINK_ROUTE sockets: the fds the VIP's RTM_NEWADDR can go out on. */
+export function rtnetlinkFds(pid: number): Set<number> {
+  const inodes = new Set(
+    readFileSync(`/proc/${pid}/net/netlink`, "utf8")
+      .split("\n")
+      .slice(1)
+      .map((l) => l.trim().split(/\s+/))
+      .filter((c) => c[1] === "0")
+      .map((c) => c[9]),
+  );
+  const fds = new Set<number>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m && inodes.has(m[1])) fds.add(Number(fd));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return fds;
 }

@@ -158,6 +158,13 @@ interface PendingRoute {
 export const ON_TIME_MS = 1;
 
 /**
+ * How long before a BACKUP's Master_Down deadline the driver wakes once (arm): more than
+ * the wake-up path takes cold (~1 ms: that wake-up must not itself land past the deadline),
+ * little enough that what it ran is still in the CPU's caches at the deadline.
+ */
+export const PREWAKE_MS = 2;
+
+/**
  * The engine's time for a timer that fired at `now` for deadline `due`, given `typical`,
  * the usual latency of a wake-up (WakeLatency), so that the next advert (RFC 5798 6.4.3:
  * Adver_Timer reset to Advertisement_Interval) counts from when this one would have
@@ -314,6 +321,8 @@ export class VrrpDriver {
   private readonly timers: Timers;
   private timer: unknown;
   private timerAt = Number.POSITIVE_INFINITY;
+  /** the engine's deadline the armed timer serves (timerAt: when it fires, up to PREWAKE_MS before) */
+  private timerDeadline = Number.POSITIVE_INFINITY;
   /** the clock's last reading given out (this.now): the engine's time never runs backwards */
   private lastNow = Number.NEGATIVE_INFINITY;
   /** the timer's usual wake-up latency, taken out of the engine's time at a timeout (wakeTime) */
@@ -1298,22 +1307,29 @@ export class VrrpDriver {
    * loop's next turn; a timer not yet due stays armed.
    */
   runDue(): void {
-    if (this.stopped || this.timer === undefined || this.timerAt > this.now()) return;
+    if (this.stopped || this.timer === undefined || this.timerDeadline > this.now()) return;
     this.timers.clear(this.timer);
     this.onTimer(false);
   }
 
   /** `woke`: called by the timer (not runDue), so its latency is the timer's to learn and take out */
   private onTimer(woke = true): void {
-    const due = this.timerAt;
+    const armedAt = this.timerAt;
+    const due = this.timerDeadline;
     const before = this.lastNow;
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
+    this.timerDeadline = Number.POSITIVE_INFINITY;
     if (this.stopped) return;
     const now = this.now();
-    const at = woke ? wakeTime(due, now, before, this.wakeLatency.take(due, now)) : now;
+    // the latency is the kernel timer's (from when it was armed to fire); the engine's time
+    // counts from the deadline it serves: a pre-wake (arm) before it gives the engine `now`
+    const at = woke ? wakeTime(due, now, before, this.wakeLatency.take(armedAt, now)) : now;
     // try/catch in line, not guard(): no closure per advert deadline (as pump)
     try {
+      // the pre-wake (arm): a deadline an advert moved is queued again now, so the next one
+      // is aimed at the deadline that stands, not at this one (which would wake twice)
+      if (now < due) this.router.requeueMoved();
       this.router.handleTimeout(at);
     } catch (e) {
       this.internalError("the timer", e);
@@ -1940,15 +1956,28 @@ export class VrrpDriver {
       if (this.timer !== undefined) this.timers.clear(this.timer);
       this.timer = undefined;
       this.timerAt = Number.POSITIVE_INFINITY;
+      this.timerDeadline = Number.POSITIVE_INFINITY;
       return;
     }
+    // A BACKUP's Master_Down deadline is woken PREWAKE_MS early once (issue 20): the wake-up
+    // path (Bun's signal dispatch, the timer pool, onTimer, the engine's timer queue) has
+    // then just run when the deadline's own wake-up comes. A backup sleeps for seconds
+    // before a failover, and that path, cold, took 0.4–0.9 ms from the wake-up to the
+    // callback against 0.2 ms for a master's advert timer (bench/RESULTS.md, "Failover, the
+    // cold path"). A deadline moved by an advert in the meantime is armed again as before.
+    const pre = this.router.nextIsMasterDown();
     // an armed timer that fires no later than needed stays: a backup's every advert moves
     // its deadline later, and re-arming per packet costs more than one early wake-up
-    // (onTimer finds nothing due and arms for the real deadline)
-    if (this.timer !== undefined && this.timerAt <= t) return;
+    // (onTimer finds nothing due and arms for the real deadline); so does one armed for
+    // this very deadline (its pre-wake or, after it, the deadline itself)
+    if (this.timer !== undefined && (this.timerDeadline === t || this.timerAt <= (pre ? t - PREWAKE_MS : t))) return;
     if (this.timer !== undefined) this.timers.clear(this.timer);
-    this.timerAt = t;
-    this.timer = this.timers.set(this.onTimerFired, Math.max(0, t - this.now()));
+    // the clock is read only to arm: it is the engine's time's floor (wakeTime's lastSeen)
+    const now = this.now();
+    const at = pre && t - PREWAKE_MS > now ? t - PREWAKE_MS : t;
+    this.timerAt = at;
+    this.timerDeadline = t;
+    this.timer = this.timers.set(this.onTimerFired, Math.max(0, at - now));
   }
 
   private execute(a: Action): void {

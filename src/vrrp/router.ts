@@ -485,6 +485,36 @@ export class VrrpRouter {
   }
 
   /**
+   * Whether pollTimeout's deadline is a BACKUP's (its Master_Down timer: a BACKUP arms no
+   * other), read right after pollTimeout. The driver wakes a little before such a deadline
+   * (vrrp-driver.ts arm): it is the one deadline that ends in a transition.
+   */
+  /**
+   * Queue again the first deadlines that adverts moved later (touch keeps an earlier
+   * entry rather than push one per advert): called at the driver's pre-wake, so that the
+   * next one aims at a deadline that still is one. A backup hearing its master then wakes
+   * once per Master_Down_Interval, as before the pre-wake, not twice (2 ms apart).
+   */
+  requeueMoved(): void {
+    for (let top = this.heap[0]; top !== undefined; top = this.heap[0]) {
+      if (this.queued.get(top.inst) !== top.t) {
+        this.pop(); // superseded
+        continue;
+      }
+      const t = top.inst.pollTimeout();
+      if (t !== undefined && t <= top.t) return;
+      this.pop();
+      this.queued.delete(top.inst);
+      this.touch(top.inst);
+    }
+  }
+
+  nextIsMasterDown(): boolean {
+    const top = this.heap[0];
+    return top !== undefined && top.inst.state === "BACKUP";
+  }
+
+  /**
    * Queue an instance's deadline. A deadline that moved later keeps its earlier entry:
    * the instance wakes early once and is queued again (handleTimeout), which costs far
    * less than a heap push for every advert that resets a timer.

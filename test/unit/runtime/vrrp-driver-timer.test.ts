@@ -7,7 +7,14 @@
 import { describe, expect, test } from "bun:test";
 import pino from "pino";
 import { SimKernel, SimSegment } from "../../../src/demo/sim-kernel";
-import { ON_TIME_MS, type Timers, VrrpDriver, WakeLatency, wakeTime } from "../../../src/runtime/vrrp-driver";
+import {
+  ON_TIME_MS,
+  PREWAKE_MS,
+  type Timers,
+  VrrpDriver,
+  WakeLatency,
+  wakeTime,
+} from "../../../src/runtime/vrrp-driver";
 import { FaultKernel, NO_FAULTS } from "../../sim/fault-kernel";
 import { VirtualTime } from "../../sim/fault-net";
 import { configFromText, globalDefs, vrrpInstance } from "../../sim/harness";
@@ -101,6 +108,99 @@ describe("VrrpDriver advert deadlines", () => {
     const r = master((due) => (due === 2000 ? 0.8 : 0.1));
     r.run(4500);
     expect(round3(r.sends)).toEqual([0, 1000.1, 2000.8, 3000.8, 4000.8]);
+    r.driver.stop();
+  });
+});
+
+describe("VrrpDriver Master_Down pre-wake", () => {
+  // a lone BACKUP (priority 100, VRRPv3, advert_int 1): Master_Down_Interval 3 s + Skew_Time
+  // (256 − 100) / 256 s = 3609.375 ms from the start at 0 (RFC 5798 6.1)
+  const MDI = 3000 + ((256 - 100) * 1000) / 256;
+  function backup(late: number) {
+    const time = new VirtualTime(() => 0.5);
+    const segment = new SimSegment({ defer: time.defer });
+    const sim = new SimKernel({ name: "h", segment, ipv4: "10.0.0.2", prefixLen: 24 });
+    const sends: number[] = [];
+    const fk = new FaultKernel(sim, () => 0, NO_FAULTS, {
+      onSend: () => void sends.push(time.now),
+      now: () => time.now,
+    });
+    const conf = vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, vips: ["192.168.1.1/32"] });
+    const config = configFromText(`${globalDefs(3)}\n${conf}`, "h");
+    /** when each timer was asked to fire */
+    const fires: number[] = [];
+    const timers: Timers = {
+      set: (fn, ms) => {
+        fires.push(time.now + Math.max(0, ms));
+        return time.set(fn, Math.max(0, ms) + late);
+      },
+      clear: (h) => time.clear(h),
+    };
+    const driver = new VrrpDriver({
+      config,
+      kernel: fk,
+      log: pino({ level: "silent" }),
+      now: () => time.now,
+      timers,
+      reconcileMs: 60_000,
+    });
+    driver.start();
+    return { sends, fires, driver, run: (ms: number) => time.runUntil(time.now + ms, () => {}) };
+  }
+
+  test("the deadline is woken PREWAKE_MS early once, and MASTER comes at the deadline, not at the pre-wake", () => {
+    const r = backup(0.3);
+    r.run(MDI - PREWAKE_MS + 0.5);
+    // the pre-wake has run: nothing sent yet, the timer now armed for the deadline itself
+    expect(r.sends).toEqual([]);
+    expect(round3(r.fires.slice(-2))).toEqual(round3([MDI - PREWAKE_MS, MDI]));
+    r.run(PREWAKE_MS);
+    // the first advert as MASTER at the deadline's wake-up (0.3 ms late, less the typical 0.3)
+    expect(r.sends.length).toBeGreaterThan(0);
+    expect(round3(r.sends.slice(0, 1))).toEqual(round3([MDI + 0.3]));
+    r.driver.stop();
+  });
+
+  test("a backup that hears its master wakes once per Master_Down_Interval, as before: never twice 2 ms apart", () => {
+    const time = new VirtualTime(() => 0.5);
+    const segment = new SimSegment({ defer: time.defer });
+    const log = pino({ level: "silent" });
+    const driver = (ip: string, priority: number, timers: Timers) => {
+      const sim = new SimKernel({ name: ip, segment, ipv4: ip, prefixLen: 24 });
+      const conf = vrrpInstance({ name: "VI_1", vrid: 1, priority, vips: ["192.168.1.1/32"] });
+      const config = configFromText(`${globalDefs(3)}\n${conf}`, ip);
+      const d = new VrrpDriver({ config, kernel: sim, log, now: () => time.now, timers, reconcileMs: 60_000 });
+      d.start();
+      return d;
+    };
+    const fires: number[] = [];
+    const timers: Timers = {
+      set: (fn, ms) =>
+        time.set(() => {
+          fires.push(time.now);
+          fn();
+        }, Math.max(0, ms) + 0.3),
+      clear: (h) => time.clear(h),
+    };
+    const master = driver("10.0.0.1", 200, time);
+    const backup = driver("10.0.0.2", 100, timers);
+    time.runUntil(30_000, () => {});
+    // the master took over after its own Master_Down_Interval; the backup heard it from then on
+    const heard = fires.filter((t) => t > 6_000);
+    expect(heard.length).toBeGreaterThan(5);
+    for (let i = 1; i < heard.length; i++) expect(heard[i]! - heard[i - 1]!).toBeGreaterThan(PREWAKE_MS + 1);
+    // one wake-up per Master_Down_Interval less an advert interval or so, not two
+    expect(heard.length).toBeLessThanOrEqual(Math.ceil(24_000 / (MDI - 1000)) + 1);
+    master.stop();
+    backup.stop();
+  });
+
+  test("a pre-wake that comes after the deadline (a loaded machine) takes the transition itself", () => {
+    const r = backup(PREWAKE_MS + 1);
+    r.run(MDI + 1.5);
+    // armed for MDI − PREWAKE_MS, read PREWAKE_MS + 1 ms late: MDI + 1, and no second wake-up for MDI
+    expect(round3(r.sends.slice(0, 1))).toEqual(round3([MDI + 1]));
+    expect(r.fires.filter((f) => f > MDI - 10 && f < MDI + 10)).toEqual([MDI - PREWAKE_MS]);
     r.driver.stop();
   });
 });
