@@ -7,26 +7,40 @@ export const NOT_ARMED = undefined;
 export type Deadline = number | typeof NOT_ARMED;
 
 export class TimerTable<K extends string> {
-  private readonly at = new Map<K, number>();
+  /**
+   * The deadline of `kinds[i]` at [i], NaN when not armed: a few doubles in one array,
+   * where a Map kept a hash table's storage (~360 bytes in JavaScriptCore) per instance
+   * for at most five entries (bench/RESULTS.md "Memory per instance", issue 20).
+   */
+  private readonly at: number[];
 
-  constructor(private readonly kinds: readonly K[]) {}
+  constructor(private readonly kinds: readonly K[]) {
+    this.at = kinds.map(() => Number.NaN);
+  }
+
+  private index(kind: K): number {
+    const i = this.kinds.indexOf(kind);
+    if (i < 0) throw new Error(`no timer ${kind}`);
+    return i;
+  }
 
   set(kind: K, t: number): void {
-    this.at.set(kind, t);
+    this.at[this.index(kind)] = t;
   }
 
   stop(kind: K): void {
-    this.at.delete(kind);
+    this.at[this.index(kind)] = Number.NaN;
   }
 
   get(kind: K): Deadline {
-    return this.at.get(kind);
+    const t = this.at[this.index(kind)]!;
+    return Number.isNaN(t) ? NOT_ARMED : t;
   }
 
   /** The earliest deadline, or NOT_ARMED. */
   next(): Deadline {
     let best: Deadline = NOT_ARMED;
-    for (const t of this.at.values()) if (best === NOT_ARMED || t < best) best = t;
+    for (const t of this.at) if (!Number.isNaN(t) && (best === NOT_ARMED || t < best)) best = t;
     return best;
   }
 
@@ -42,12 +56,11 @@ export class TimerTable<K extends string> {
    */
   expireMask(now: number): number {
     let mask = 0;
-    for (let i = 0; i < this.kinds.length; i++) {
-      const k = this.kinds[i]!;
-      const t = this.at.get(k);
-      if (t !== NOT_ARMED && t <= now) {
+    for (let i = 0; i < this.at.length; i++) {
+      // NaN <= now is false: a timer not armed is never due
+      if (this.at[i]! <= now) {
         mask |= 1 << i;
-        this.at.delete(k);
+        this.at[i] = Number.NaN;
       }
     }
     return mask;
