@@ -15,8 +15,9 @@
  *       [--snapshot DIR]  …and its heap snapshot (Bun.generateHeapSnapshot()) into DIR
  *       [--cpu S]      then the CPU of each over S seconds (/proc/PID/stat) and the RSS after them
  *       [--watch S]    then both daemons' RSS every 15 s for S seconds
- *       [--failover]   last: SIGKILL the master; the backup's page faults until its last
- *                      instance is MASTER and 2 s after, and its RSS then
+ *       [--failover]   last: SIGKILL the master; the backup's page faults and CPU (all its
+ *                      threads, schedstat) until its last instance is MASTER and 2 s after,
+ *                      and its RSS then
  *       [--maps K]     the K largest mappings by Rss, each with its size and anonymous part
  *
  * Every number is read from /proc/PID/smaps of the daemon's own process (the one in the
@@ -26,7 +27,7 @@
  */
 import { copyFileSync, existsSync, readFileSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { Lab } from "../../test/netns/harness";
-import { HZ, cpuTicks, loadAvg, nsPids, startSteady } from "../lib/steady-lab";
+import { HZ, cpuTicks, loadAvg, nsPids, startSteady, threadDelta, threadTimes } from "../lib/steady-lab";
 
 const argv = process.argv;
 const opt = (name: string) => {
@@ -224,14 +225,17 @@ async function one(bin: string, n: number): Promise<void> {
       // comes back by faults, so a release of start-only pages shows here
       const from = backup.lines.length;
       const f0 = faults(pb);
+      const c0 = threadTimes([pb]);
       const t0 = performance.now();
       master.kill("SIGKILL");
       const re = new RegExp(`\\(VI_${n}\\) Entering MASTER STATE`);
       const line = await backup.waitFor(re, 60_000, from);
       await Bun.sleep(2000);
       const f1 = faults(pb);
+      let cpuNs = 0;
+      for (const ns of threadDelta(c0, threadTimes([pb])).values()) cpuNs += ns;
       console.log(
-        `  ${n} ${bin} failover: backup faults minor ${f1[0] - f0[0]}, major ${f1[1] - f0[1]}; kill → MASTER ${(line.t - t0).toFixed(0)} ms; RSS then ${mb(readSmaps(pb).rss)} MB  (load ${loadAvg()})`,
+        `  ${n} ${bin} failover: backup faults minor ${f1[0] - f0[0]}, major ${f1[1] - f0[1]}; CPU ${(cpuNs / 1e6).toFixed(1)} ms (all threads); kill → MASTER ${(line.t - t0).toFixed(0)} ms; RSS then ${mb(readSmaps(pb).rss)} MB  (load ${loadAvg()})`,
       );
     }
     // read after every other measure: --heap-at may be later than --settle
