@@ -21,7 +21,6 @@ import type { KeelConfig } from "../config/model";
 import { type BfdEvent, BfdDriver, type BfdSessionStatus } from "./bfd-driver";
 import type { Logger } from "./log";
 import { ProcessIdentity } from "./process-identity";
-import { scheduleStartPagesRelease } from "./text-release";
 import { ORIGIN_ENV, ProcessScheduling, settingsFor } from "./process-settings";
 
 export type ToBfd = { type: "reload" } | { type: "stop" };
@@ -73,16 +72,12 @@ export async function runBfdChild(o: BfdChildOptions): Promise<number> {
   send({ type: "checker-states", states: d.checkerStates() });
   status();
   const tick = setInterval(status, 1000);
-  // its start's code back to the page cache two minutes on, as the daemon's (text-release.ts)
-  let running = true;
-  scheduleStartPagesRelease(log, () => running);
 
   return await new Promise<number>((resolve) => {
     let stopped = false;
     const stop = (adminDown = true) => {
       if (stopped) return;
       stopped = true;
-      running = false;
       clearInterval(tick);
       d.stop(adminDown);
       sched.stop();

@@ -22,7 +22,6 @@ import { openNftPort } from "./nft-port";
 import { CheckerLvsGlobals } from "./lvs-globals";
 import { ORIGIN_ENV, ProcessScheduling, settingsFor } from "./process-settings";
 import { ProcessIdentity } from "./process-identity";
-import { scheduleStartPagesRelease } from "./text-release";
 import type { RsRequest } from "./rs-names";
 import { ExternalTrackers } from "./trackers";
 import { netlinkBufs } from "./rx-bufs";
@@ -87,16 +86,12 @@ export async function runCheckerChild(o: CheckerChildOptions): Promise<number> {
   d.start();
   trackers.start();
   reporter.start();
-  // its start's code back to the page cache two minutes on, as the daemon's (text-release.ts)
-  let running = true;
-  scheduleStartPagesRelease(log, () => running);
 
   return await new Promise<number>((resolve) => {
     let stopped = false;
     const stop = () => {
       if (stopped) return;
       stopped = true;
-      running = false;
       reporter.stop();
       trackers.stop();
       addresses.close();

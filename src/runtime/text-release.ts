@@ -13,21 +13,7 @@
  * nowhere else and would be lost.
  *
  * keepalived has nothing like it: a C daemon's text is ~1 MB.
- *
- * The daemon, the checker process and the BFD process each give theirs back
- * (scheduleStartPagesRelease), two minutes after their start.
  */
-import { strerror } from "../../native-bindings/errno";
-import { readLink, readTextFile } from "../../native-bindings/file";
-import { dropPages } from "../../native-bindings/madvise";
-import type { Logger } from "./log";
-
-/**
- * When the start-only pages go back: two minutes after the start, when the JIT's first
- * compilations are done (bench/RESULTS.md "The steady CPU window's warm-up": compilations
- * per 5 s fall to a few within a minute at 200 instances).
- */
-export const TEXT_RELEASE_MS = 120_000;
 
 /** a mapping of /proc/PID/smaps that MADV_DONTNEED can drop: [start, end) */
 export interface Range {
@@ -70,25 +56,4 @@ export function releaseRanges(
     bytes += r.end - r.start;
   }
   return { bytes };
-}
-
-/**
- * MADV_DONTNEED on this process's executable's releasable mappings, TEXT_RELEASE_MS from
- * now while `running()`; in the compiled binary only (under `bun test` the executable is
- * bun's). The timer does not keep the process alive.
- */
-export function scheduleStartPagesRelease(log: Logger, running: () => boolean): void {
-  if (!import.meta.path.startsWith("/$bunfs/")) return;
-  setTimeout(() => {
-    if (!running()) return;
-    try {
-      const ranges = releasableRanges(readTextFile("/proc/self/smaps"), readLink("/proc/self/exe"));
-      const r = releaseRanges(ranges, dropPages);
-      if (r.error !== undefined) log.debug(`cannot give back the executable's start-only pages: ${strerror(r.error)}`);
-      else log.debug(`Gave back the executable's pages (${ranges.length} mappings): what runs comes back by a fault`);
-    } catch (e) {
-      // a /proc without smaps (an unusual mount): the pages stay, nothing else changes
-      log.debug(`cannot give back the executable's start-only pages: ${(e as Error).message}`);
-    }
-  }, TEXT_RELEASE_MS).unref();
 }
