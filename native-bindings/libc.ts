@@ -63,8 +63,6 @@ const SYMBOLS = table({
   // the real-time signal handler's page and its installation (signals.ts)
   mmap: { args: [ptr, u64, i32, i32, i32, i64], returns: ptr },
   mprotect: { args: [ptr, u64, i32], returns: i32 },
-  // the start-only pages of the executable's text given back (madvise.ts)
-  madvise: { args: [u64, u64, i32], returns: i32 },
   signal: { args: [i32, ptr], returns: ptr },
 });
 
@@ -107,7 +105,6 @@ const SYSCALLS: Partial<Record<Name, number>> =
         timer_delete: 111,
         epoll_create1: 20,
         epoll_ctl: 21,
-        madvise: 233,
       }
     : process.arch === "x64"
       ? {
@@ -135,7 +132,6 @@ const SYSCALLS: Partial<Record<Name, number>> =
           timer_delete: 226,
           epoll_create1: 291,
           epoll_ctl: 233,
-          madvise: 28,
         }
       : {};
 

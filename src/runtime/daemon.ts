@@ -17,8 +17,6 @@ import { sdNotify } from "../../native-bindings/unix-dgram";
 import { kernelTimers } from "../../native-bindings/kernel-timer";
 import { LinkbeatSocket } from "../../native-bindings/linkbeat";
 import { strerror } from "../../native-bindings/errno";
-import { readLink, readTextFile } from "../../native-bindings/file";
-import { dropPages } from "../../native-bindings/madvise";
 import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";
 import { type Diagnostic, formatDiagnostic } from "../config/diagnostics";
@@ -57,14 +55,6 @@ import { netlinkBufs } from "./rx-bufs";
 import type { BfdDriver, BfdEvent } from "./bfd-driver";
 import type { BfdLink } from "./bfd-link";
 import type { BfdNet } from "./bfd-net";
-import { releasableRanges, releaseRanges } from "./text-release";
-
-/**
- * When the start-only pages go back (text-release.ts): two minutes after "Startup
- * complete", when the JIT's first compilations are done (bench/RESULTS.md "The steady CPU
- * window's warm-up": compilations per 5 s fall to a few within a minute at 200 instances).
- */
-const TEXT_RELEASE_MS = 120_000;
 
 export interface DaemonOptions {
   config: KeelConfig;
@@ -285,13 +275,6 @@ export class Daemon {
       `READY=1\nSTATUS=${Object.keys(this.config.vrrpInstances).length} VRRP instance(s)\nMAINPID=${process.pid}`,
     );
     this.o.onReady?.();
-    // the executable's start-only pages given back once the JIT has settled (text-release.ts);
-    // not under `bun test`, whose executable is bun's
-    if (import.meta.path.startsWith("/$bunfs/"))
-      setTimeout(
-        () => this.bestEffort("process", "giving back the start's pages", () => this.releaseStartPages()),
-        TEXT_RELEASE_MS,
-      ).unref();
     const early = this.early.signal === "SIGINT" && this.o.ignoreSigint ? undefined : this.early.signal;
     const pending = this.pendingStop ?? (early ? { reason: early, code: 0 } : undefined);
     if (pending) this.stop(pending.reason, pending.code);
@@ -438,17 +421,6 @@ export class Daemon {
     this.phase = "stopped";
     this.resolveDone(1);
     return false;
-  }
-
-  /** MADV_DONTNEED on the executable's read-only, never-written mappings (text-release.ts) */
-  private releaseStartPages(): void {
-    if (this.phase !== "running") return;
-    const ranges = releasableRanges(readTextFile("/proc/self/smaps"), readLink("/proc/self/exe"));
-    const r = releaseRanges(ranges, dropPages);
-    if (r.error !== undefined)
-      this.log.debug(`cannot give back the executable's start-only pages: ${strerror(r.error)}`);
-    else
-      this.log.debug(`Gave back the executable's pages (${ranges.length} mappings): what runs comes back by a fault`);
   }
 
   /**
