@@ -8,42 +8,43 @@ export type Deadline = number | typeof NOT_ARMED;
 
 export class TimerTable<K extends string> {
   /**
-   * The deadline of kinds[i] at [i]. An array, not a Map: next() runs for every advert
-   * heard (the router's touch and the driver's arm), and iterating a Map's values made an
-   * iterator object each time (issue 20).
+   * The deadline of `kinds[i]` at [i], NaN when not armed: a few doubles in one array,
+   * where a Map kept a hash table's storage (~360 bytes in JavaScriptCore) per instance
+   * for at most five entries (bench/RESULTS.md "Memory per instance", issue 20).
    */
-  private readonly at: Deadline[];
-  private readonly index = new Map<K, number>();
+  private readonly at: number[];
 
   constructor(private readonly kinds: readonly K[]) {
-    this.at = kinds.map(() => NOT_ARMED);
-    kinds.forEach((k, i) => this.index.set(k, i));
+    this.at = kinds.map(() => Number.NaN);
   }
 
-  private slot(kind: K): number {
-    const i = this.index.get(kind);
-    if (i === undefined) throw new Error(`timer kind ${kind} is not in the table`);
+  private index(kind: K): number {
+    const i = this.kinds.indexOf(kind);
+    if (i < 0) throw new Error(`no timer ${kind}`);
     return i;
   }
 
   set(kind: K, t: number): void {
-    this.at[this.slot(kind)] = t;
+    this.at[this.index(kind)] = t;
   }
 
   stop(kind: K): void {
-    this.at[this.slot(kind)] = NOT_ARMED;
+    this.at[this.index(kind)] = Number.NaN;
   }
 
   get(kind: K): Deadline {
-    return this.at[this.slot(kind)];
+    const t = this.at[this.index(kind)]!;
+    return Number.isNaN(t) ? NOT_ARMED : t;
   }
 
   /** The earliest deadline, or NOT_ARMED. */
   next(): Deadline {
+    // an indexed loop: next() runs for every advert heard (the router's touch and the
+    // driver's arm), and for-of makes an iterator object in JSC's lower tiers (issue 20)
     let best: Deadline = NOT_ARMED;
     for (let i = 0; i < this.at.length; i++) {
-      const t = this.at[i];
-      if (t !== NOT_ARMED && (best === NOT_ARMED || t < best)) best = t;
+      const t = this.at[i]!;
+      if (!Number.isNaN(t) && (best === NOT_ARMED || t < best)) best = t;
     }
     return best;
   }
@@ -61,10 +62,10 @@ export class TimerTable<K extends string> {
   expireMask(now: number): number {
     let mask = 0;
     for (let i = 0; i < this.at.length; i++) {
-      const t = this.at[i];
-      if (t !== NOT_ARMED && t <= now) {
+      // NaN <= now is false: a timer not armed is never due
+      if (this.at[i]! <= now) {
         mask |= 1 << i;
-        this.at[i] = NOT_ARMED;
+        this.at[i] = Number.NaN;
       }
     }
     return mask;
