@@ -23,8 +23,6 @@ import type { GlobalDefs } from "../config/global/model";
 import type { VirtualAddress, VrrpInstance } from "../config/vrrp/model";
 import { chooseVmacName } from "./vmac-name";
 
-const IFNAMSIZ = 16;
-
 export interface AddrVmac {
   name: string;
   /** the interface it is a macvlan of */

@@ -17,7 +17,7 @@ describe("create_vmac_name", () => {
 
   test("a taken name: IPv6 goes to PREFIX6, then PREFIX1, 2, … skipping 6; IPv4 to PREFIX1, 2, …", () => {
     const seen6: string[] = [];
-    chooseVmacName(undefined, 6, 9, (n) => (seen6.push(n), seen6.length < 9));
+    chooseVmacName(undefined, 6, 9, (n) => seen6.push(n) < 9);
     expect(seen6).toEqual([
       "vrrp.9",
       "vrrp6.9",
@@ -30,7 +30,7 @@ describe("create_vmac_name", () => {
       "vrrp8.9",
     ]);
     const seen4: string[] = [];
-    chooseVmacName(undefined, 4, 9, (n) => (seen4.push(n), seen4.length < 8));
+    chooseVmacName(undefined, 4, 9, (n) => seen4.push(n) < 8);
     expect(seen4).toEqual(["vrrp.9", "vrrp1.9", "vrrp2.9", "vrrp3.9", "vrrp4.9", "vrrp5.9", "vrrp6.9", "vrrp7.9"]);
   });
 
