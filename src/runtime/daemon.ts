@@ -1003,7 +1003,14 @@ export class Daemon {
       writeJson: dump(
         "SIGJSON",
         "json",
-        () => dumps().writeJson(d().router, at, this.config, (n) => this.trackers?.external.processState(n)),
+        () =>
+          dumps().writeJson(
+            d().router,
+            at,
+            this.config,
+            (n) => this.trackers?.external.processState(n),
+            (n) => d().interfacesOf(n)?.vmac?.name,
+          ),
         "Printing VRRP as json on signal",
       ),
       clearStats: this.faults.guard("signals", "STATS_CLEAR", () => {

@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import type { KeelConfig } from "../config/model";
 import type { VrrpRouter } from "../vrrp/router";
-import { vmacName } from "./vmac-name";
+import { configVmacNames } from "./vmac-name";
 // node:fs on first use only: not on the path to the first advert (DESIGN.md rule 6)
 import { nodeFs } from "../../native-bindings/file";
 /** node:os when a dump is written, not when the daemon loads this file (issue 20) */
@@ -216,8 +216,19 @@ export function jsonDump(
   lastTransitionEpochMs: (name: string) => number | undefined,
   config: KeelConfig,
   processState?: ProcessState,
+  vmacIfname?: (instance: string) => string | undefined,
 ): string {
   const g = config.globalDefs;
+  // the name the driver chose at set-up (vmac-name.ts); without one, the config's in its order
+  const byConfig = configVmacNames(
+    g.vmacPrefix,
+    Object.values(config.vrrpInstances).map((v) => ({
+      name: v.name,
+      vrid: v.virtualRouterId,
+      family: v.virtualIpaddress[0]?.family ?? 4,
+      vmac: v.useVmac,
+    })),
+  );
   const out = [...router.instances.values()].map((inst) => {
     const p = inst.p;
     const v = config.vrrpInstances[inst.name];
@@ -230,7 +241,7 @@ export function jsonDump(
         dont_track_primary: v?.dontTrackPrimary ? 1 : 0,
         skip_check_adv_addr: p.skipCheckAdvAddr ? 1 : 0,
         strict_mode: (v?.strictMode ?? g.vrrpStrict) ? 1 : 0,
-        vmac_ifname: v?.useVmac ? (v.useVmac.name ?? vmacName(config.globalDefs.vmacPrefix, p.family, p.vrid)) : "",
+        vmac_ifname: v?.useVmac ? (vmacIfname?.(inst.name) ?? byConfig.get(inst.name) ?? "") : "",
         ifp_ifname: p.ifname ?? "",
         master_priority: inst.masterPriority ?? 0,
         last_transition: (lastTransitionEpochMs(inst.name) ?? 0) / 1000,
@@ -328,9 +339,12 @@ export function writeJson(
   lastTransitionEpochMs: (name: string) => number | undefined,
   config: KeelConfig,
   processState?: ProcessState,
+  vmacIfname?: (instance: string) => string | undefined,
 ): string {
   const path = join(dumpDir(), "keepalived.json");
-  nodeFs().writeFileSync(path, jsonDump(router, lastTransitionEpochMs, config, processState), { mode: 0o600 });
+  nodeFs().writeFileSync(path, jsonDump(router, lastTransitionEpochMs, config, processState, vmacIfname), {
+    mode: 0o600,
+  });
   return path;
 }
 

@@ -21,8 +21,7 @@
  */
 import type { GlobalDefs } from "../config/global/model";
 import type { VirtualAddress, VrrpInstance } from "../config/vrrp/model";
-
-const IFNAMSIZ = 16;
+import { chooseVmacName } from "./vmac-name";
 
 export interface AddrVmac {
   name: string;
@@ -61,21 +60,9 @@ export function vmacMac(v: VrrpInstance, family: 4 | 6): Uint8Array {
   return new Uint8Array([0x00, 0x00, 0x5e, 0x00, family === 6 ? 0x02 : 0x01, v.virtualRouterId]);
 }
 
-/** create_vmac_name: PREFIX.VRID, then PREFIXn.VRID (IPv6: n = 6, 1, 2, 3, 4, 5, 7, ...), cut to IFNAMSIZ. */
+/** create_vmac_name with vmac_addr_prefix: the one rule in vmac-name.ts (chooseVmacName). */
 export function addrVmacName(prefix: string, vrid: number, family: 4 | 6, taken: (name: string) => boolean): string {
-  const fit = (num: string) => {
-    const tail = `${num}.${vrid}`;
-    const full = `${prefix}${tail}`;
-    return full.length < IFNAMSIZ ? full : `${prefix.slice(0, IFNAMSIZ - 1 - tail.length)}${tail}`;
-  };
-  let name = fit("");
-  let num = 0;
-  while (taken(name)) {
-    if (family === 6) num = num === 0 ? 6 : num === 6 ? 1 : num + 1 === 6 ? 7 : num + 1;
-    else num++;
-    name = fit(String(num));
-  }
-  return name;
+  return chooseVmacName(prefix, family, vrid, taken);
 }
 
 function sameMac(a: Uint8Array, b: Uint8Array): boolean {

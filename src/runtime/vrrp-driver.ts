@@ -58,7 +58,7 @@ import { OwnAddresses, logDad, usable, usableSource } from "./source-address";
 import { PromoteSecondaries } from "./promote-secondaries";
 import { memberShare } from "./rx-bufs";
 import { type VipPlacement, placeVips, vipKey, vmacMac } from "./vmac-addr";
-import { vmacName } from "./vmac-name";
+import { chooseVmacName, pickVmacName } from "./vmac-name";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionDetailLines, transitionLines } from "./words";
 import { type Explanation, describeCause, explain, localTime } from "../vrrp/explain";
@@ -640,7 +640,8 @@ export class VrrpDriver {
       }
       this.refreshLinks();
     });
-    for (const v of plan.added) fresh.set(v.name, this.setupInterfaces(v, true));
+    for (const v of plan.added)
+      fresh.set(v.name, this.setupInterfaces(v, true, plan.config, new Map([...this.ifs, ...fresh])));
     const all = new Map([...this.ifs, ...fresh]);
     for (const [key, w] of this.wantedChannels(plan.next, all)) {
       if (this.channels.has(key) || !this.linksByName.has(w.ifname)) continue;
@@ -948,20 +949,47 @@ export class VrrpDriver {
    * The instance's VMAC (use_vmac), then where its addresses go and their address VMACs.
    * `strict` (a reload): a VMAC that cannot be made is an error, not a fallback to the base interface.
    */
-  private setupInterfaces(v: VrrpInstance, strict = false): InstanceIfs {
-    const ifs = this.setupOwnVmac(v, strict);
-    return this.placeAddresses(v, ifs, strict);
+  private setupInterfaces(v: VrrpInstance, strict = false, config = this.opts.config, others = this.ifs): InstanceIfs {
+    const ifs = this.setupOwnVmac(v, strict, config, others);
+    return this.placeAddresses(v, ifs, strict, config, others);
   }
 
-  private setupOwnVmac(v: VrrpInstance, strict: boolean): InstanceIfs {
+  private setupOwnVmac(
+    v: VrrpInstance,
+    strict: boolean,
+    config: KeelConfig,
+    others: Map<string, InstanceIfs>,
+  ): InstanceIfs {
     const base = v.interface;
     if (base === undefined) return unboundIfs(v, this.vrfFor(v));
-    if (v.useIpvlan) return this.setupIpvlan(v, base, strict);
+    if (v.useIpvlan) return this.setupIpvlan(v, base, strict, config, others);
     if (base === undefined || !v.useVmac) return { base, vipIf: base, sendIf: base };
     const family = v.virtualIpaddress[0]?.family ?? 4;
-    const name = v.useVmac.name ?? vmacName(this.opts.config.globalDefs.vmacPrefix, family, v.virtualRouterId);
     // use_vmac's MAC, else RFC 5798 7.3: 00-00-5E-00-01-{VRID} (IPv4), 00-00-5E-00-02-{VRID} (IPv6)
     const mac = vmacMac(v, family);
+    let configured = v.useVmac.name;
+    const holder = configured === undefined ? undefined : this.linksByName.get(configured);
+    if (configured !== undefined && holder !== undefined && holder.kind !== "macvlan") {
+      // vrrp_complete_instance: an interface of that name that is no VMAC is not deleted
+      this.log.error(
+        `(${v.name}) VMAC interface name ${configured} already exists as a non VMAC interface. ignoring configured name`,
+      );
+      configured = undefined;
+    }
+    let name = configured;
+    if (name === undefined) {
+      // vmac-name.ts: keepalived's leftover adoption, else create_vmac_name, at set-up
+      const picked = pickVmacName({
+        prefix: config.globalDefs.vmacPrefix,
+        family,
+        vrid: v.virtualRouterId,
+        mac,
+        links: this.linksByName.values(),
+        reserved: this.vmacNamesOfOthers(v.name, config, others),
+      });
+      if (picked.adopted) this.log.info(`(${v.name}) Found matching interface ${picked.name}`);
+      name = picked.name;
+    }
     const link = this.linksByName.get(base);
     if (link) {
       const existing = this.linksByName.get(name);
@@ -1021,10 +1049,23 @@ export class VrrpDriver {
    * recreated clean; anything else of that name is an error and the instance runs on the
    * interface, as when the kernel refuses the ipvlan.
    */
-  private setupIpvlan(v: VrrpInstance, base: string, strict: boolean): InstanceIfs {
+  private setupIpvlan(
+    v: VrrpInstance,
+    base: string,
+    strict: boolean,
+    config: KeelConfig,
+    others: Map<string, InstanceIfs>,
+  ): InstanceIfs {
     const cfg = v.useIpvlan ?? {};
     const family = v.virtualIpaddress[0]?.family ?? 4;
-    const name = cfg.name ?? vmacName(this.opts.config.globalDefs.vmacPrefix, family, v.virtualRouterId);
+    // create_vmac_name as for a VMAC; a leftover ipvlan of the first free name is recreated below
+    const reserved = this.vmacNamesOfOthers(v.name, config, others);
+    const name =
+      cfg.name ??
+      chooseVmacName(config.globalDefs.vmacPrefix, family, v.virtualRouterId, (n) => {
+        const l = this.linksByName.get(n);
+        return reserved.has(n) || (l !== undefined && l.kind !== "ipvlan");
+      });
     const link = this.linksByName.get(base);
     if (!link) return { base, vipIf: name, sendIf: name };
     const fail = (error: KernelError): InstanceIfs => {
@@ -1056,26 +1097,42 @@ export class VrrpDriver {
   }
 
   /**
+   * The VMAC names an instance's own VMAC must not take (keepalived create_vmac_name checks
+   * every instance's vmac_ifname): the names other instances configure (a later one's too)
+   * and the VMACs of those set up before it (config order; on a reload, the running ones and
+   * the added ones before it). An instance a reload removes holds none: its VMAC is a
+   * leftover an added one with its VRRP MAC adopts, as keepalived's "Found matching interface".
+   */
+  private vmacNamesOfOthers(instance: string, config: KeelConfig, others: Map<string, InstanceIfs>): Set<string> {
+    const reserved = new Set<string>();
+    for (const o of Object.values(config.vrrpInstances)) {
+      if (o.name === instance) continue;
+      const n = o.useVmac?.name ?? o.useIpvlan?.name;
+      if (n !== undefined) reserved.add(n);
+    }
+    for (const [name, other] of others) {
+      if (name === instance || !config.vrrpInstances[name]) continue;
+      if (other.vmac) reserved.add(other.vmac.name);
+      for (const n of other.addrVmacs?.keys() ?? []) reserved.add(n);
+    }
+    return reserved;
+  }
+
+  /**
    * Where the instance's VIPs/eVIPs go (vmac-addr.ts: keepalived's rules) and the address
    * VMACs that needs, created now as keepalived creates them while it completes the
    * instance. A leftover of ours (a macvlan with a VRRP MAC of this VRID) is recreated;
    * a name something else holds is skipped for the next (create_vmac_name).
    */
-  private placeAddresses(v: VrrpInstance, ifs: InstanceIfs, strict: boolean): InstanceIfs {
+  private placeAddresses(
+    v: VrrpInstance,
+    ifs: InstanceIfs,
+    strict: boolean,
+    config: KeelConfig,
+    others: Map<string, InstanceIfs>,
+  ): InstanceIfs {
     const family = v.virtualIpaddress[0]?.family ?? 4;
-    const config = this.opts.config;
-    const reserved = new Set<string>();
-    for (const o of Object.values(config.vrrpInstances))
-      if (o.useVmac && o.name !== v.name)
-        reserved.add(
-          o.useVmac.name ??
-            vmacName(config.globalDefs.vmacPrefix, o.virtualIpaddress[0]?.family ?? 4, o.virtualRouterId),
-        );
-    for (const [name, other] of this.ifs) {
-      if (name === v.name) continue;
-      if (other.vmac) reserved.add(other.vmac.name);
-      for (const n of other.addrVmacs?.keys() ?? []) reserved.add(n);
-    }
+    const reserved = this.vmacNamesOfOthers(v.name, config, others);
     if (ifs.vmac) reserved.add(ifs.vmac.name);
     const leftover = (l: Link) =>
       l.kind === "macvlan" && l.mac?.[0] === 0 && l.mac[1] === 0 && l.mac[2] === 0x5e && l.mac[5] === v.virtualRouterId;

@@ -88,7 +88,7 @@ vrrp_instance F {
   virtual_router_id 56
   priority 100
   advert_int 1
-  # named: keel's own default for an IPv6 VMAC is vrrp6.56 (runtime/vmac-name.ts)
+  # named, though keel's default is keepalived's vrrp.56 too (runtime/vmac-name.ts)
   use_vmac vrrp.56
   virtual_ipaddress {
     fe80::56/64

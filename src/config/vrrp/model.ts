@@ -51,7 +51,7 @@ export interface UnicastPeer {
 }
 
 export interface VmacSettings {
-  /** macvlan name (default vrrp.VRID / vrrp6.VRID) */
+  /** macvlan name (default: runtime/vmac-name.ts, vrrp.VRID unless taken) */
   name?: string;
   /** MAC address; 5 octets means the VRID is the 6th */
   mac?: string;
