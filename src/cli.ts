@@ -298,7 +298,10 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     const { openDatagramSender } = await import("../native-bindings/unix-dgram");
     try {
       const s = openDatagramSender(syslogPath);
-      syslog = { facility: facility ?? LOG_DAEMON, send: (d) => s.send(d) };
+      // a line the reader has no room for yet waits, in order (syslog-out.ts)
+      const { queuedSyslog } = await import("./runtime/syslog-out");
+      const out = queuedSyslog((d) => s.send(d));
+      syslog = { facility: facility ?? LOG_DAEMON, send: (d) => out.send(d) };
     } catch {
       syslog = undefined;
     }
