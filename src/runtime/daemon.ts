@@ -627,7 +627,7 @@ export class Daemon {
       const added = new Set(n.plan.added.map((v) => v.name));
       const router = n.plan.next;
       this.notifier.reloadStates(
-        [...router.groups.values()].filter((g) => g.members.every((m) => !added.has(m.name))),
+        [...router.groups.values()].filter((g) => router.sameStateAtReload(g)),
         [...router.instances.values()]
           .filter((i) => !added.has(i.name))
           .map((i) => ({ name: i.name, state: i.state, priority: i.effectivePriority })),

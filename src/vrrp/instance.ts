@@ -284,11 +284,20 @@ export class Instance {
   /**
    * vrrp_init_state: an address owner configured MASTER becomes master at once (a 0
    * down timer); everyone else starts in BACKUP with the full Master_Down_Interval,
-   * or in FAULT when a fault is already known.
+   * or in FAULT when a fault is already known. `group`: its sync group has a member in
+   * FAULT (vrrp.c vrrp_complete_init sets every member of a group in FAULT to FAULT, with
+   * its FAULT notify, before vrrp_init_state: it never goes through BACKUP).
    */
-  start(now: number): void {
+  start(now: number, group?: string): void {
     if (this.current !== "INIT") return;
     this.masterAdverIntCs = this.p.advertIntCs;
+    if (group !== undefined && !this.hasRealFault()) {
+      this.want = "FAULT";
+      this.forceReleaseVips();
+      const faults: Fault[] = [{ kind: "sync-group", name: group }];
+      this.changeState("FAULT", { reason: "init", faults }, now, { notify: true });
+      return;
+    }
     if (this.isFaulted()) {
       // waiting only for weight-0 scripts' first results (keepalived num_script_init) is
       // not a fault: FAULT state, but no FAULT notify, and wantstate stays as configured
