@@ -493,7 +493,11 @@ export class VrrpDriver {
     // ones running on included (a failing weight-0 script among them: its init_state is
     // no longer INIT, so "due to script" is written too)
     const causes = prev ? all : fresh;
-    const real = (i: (typeof all)[number]) => i.faultList().filter((f) => f.kind !== "init");
+    // an interfaceless instance's missing unicast_src_ip (address fault on "", openUnbound)
+    // is keepalived's open_sockpool_socket, after vrrp_complete_init: its own line
+    // "(%s): entering FAULT state (src address not configured)" is all it writes
+    const real = (i: (typeof all)[number]) =>
+      i.faultList().filter((f) => f.kind !== "init" && !(f.kind === "address" && f.name === ""));
     const by = (kind: string, i: (typeof all)[number]) => real(i).filter((f) => f.kind === kind);
     const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex ?? Number.MAX_SAFE_INTEGER;
     const downIfs = [...new Set(causes.flatMap((i) => by("interface", i).map((f) => f.name)))];
