@@ -286,16 +286,18 @@ export class Instance {
    * down timer); everyone else starts in BACKUP with the full Master_Down_Interval,
    * or in FAULT when a fault is already known. `group`: its sync group has a member in
    * FAULT (vrrp.c vrrp_complete_init sets every member of a group in FAULT to FAULT, with
-   * its FAULT notify, before vrrp_init_state: it never goes through BACKUP).
+   * its FAULT notify, before vrrp_init_state: it never goes through BACKUP). `wasFault`:
+   * a reload restarts it and it was in FAULT before: keepalived sends no FAULT notify again
+   * (vrrp_complete_init skips it, vrrp_init_state sees no change).
    */
-  start(now: number, group?: string): void {
+  start(now: number, group?: string, wasFault = false): void {
     if (this.current !== "INIT") return;
     this.masterAdverIntCs = this.p.advertIntCs;
     if (group !== undefined && !this.hasRealFault()) {
       this.want = "FAULT";
       this.forceReleaseVips();
       const faults: Fault[] = [{ kind: "sync-group", name: group }];
-      this.changeState("FAULT", { reason: "init", faults }, now, { notify: true });
+      this.changeState("FAULT", { reason: "init", faults }, now, { notify: !wasFault });
       return;
     }
     if (this.isFaulted()) {
@@ -305,7 +307,9 @@ export class Instance {
       const onlyWaiting = !this.hasRealFault();
       if (!onlyWaiting) this.want = "FAULT";
       this.forceReleaseVips();
-      this.changeState("FAULT", { reason: "init", faults: this.faultList() }, now, { notify: !onlyWaiting });
+      this.changeState("FAULT", { reason: "init", faults: this.faultList() }, now, {
+        notify: !onlyWaiting && !wasFault,
+      });
       return;
     }
     if (this.want === "MASTER" && this.isOwner) {

@@ -87,6 +87,8 @@ export class VrrpRouter {
   readonly board: TrackerBoard;
   /** at a reload (takeOver): the state of the previous router's group of each name */
   private readonly groupStateBefore = new Map<string, SyncGroup["state"]>();
+  /** at a reload: the changed instances that were in FAULT (restarted without a FAULT notify) */
+  private readonly faultBefore = new Set<Instance>();
   private readonly byVrid = new Map<number, Instance[]>();
   private readonly groupOf = new Map<Instance, SyncGroup>();
   private out: Action[] = [];
@@ -186,7 +188,7 @@ export class VrrpRouter {
       }
       const prev = this.resumed.get(inst);
       if (prev && !inst.isFaulted()) this.run(inst, () => inst.resumeMaster(now, prev));
-      else this.run(inst, () => inst.start(now, this.groupInFault(inst)));
+      else this.run(inst, () => inst.start(now, this.groupInFault(inst), this.faultBefore.has(inst)));
     }
     this.pulling = false;
     // keepalived's order: vrrp_complete_init notifies every instance that starts in FAULT
@@ -224,6 +226,7 @@ export class VrrpRouter {
         this.adopted.add(old);
       } else {
         fresh.carryHolds(old);
+        if (old.state === "FAULT") this.faultBefore.add(fresh);
         // auth_hmac: the sequence keeps growing and the replay marks stay (a mode migration is a reload)
         if (fresh.hmac && old.hmac) fresh.hmac.takeOver(old.hmac);
         if (old.state === "MASTER") this.resumed.set(fresh, old);
