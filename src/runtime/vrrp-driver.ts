@@ -457,7 +457,7 @@ export class VrrpDriver {
         );
       if (!link?.up) this.router.handleTrack({ kind: "interface", name, up: false }, now);
     }
-    this.refreshSources(now, true);
+    this.refreshSources(now);
     this.startFaultLines();
     this.applyPromoteSecondaries();
     // keepalived vrrp_daemon.c start_vrrp: "Set static entries", before any election
@@ -778,7 +778,7 @@ export class VrrpDriver {
     this.router = next;
     this.openChannels();
     this.sourceWords.clear();
-    this.refreshSources(now, true);
+    this.refreshSources(now);
     this.startFaultLines(old);
     this.applyPromoteSecondaries();
     next.start(now);
@@ -987,7 +987,7 @@ export class VrrpDriver {
    * keepalived takes a tentative one and its adverts are then refused by the kernel or,
    * after dadfailed, never leave, leaving the instance stuck (DESIGN.md "Interfaces").
    */
-  private refreshSources(now: number, start = false): void {
+  private refreshSources(now: number): void {
     const config = this.opts.config;
     for (const inst of this.router.instances.values()) {
       const v = config.vrrpInstances[inst.name];
