@@ -1887,7 +1887,10 @@ export class VrrpDriver {
     if (this.deferredStart) {
       if (this.tablesStale || !this.unwatch) return;
       // the engine takes its source addresses when it is built: build it on the tables read now
+      const waited = this.router;
       this.router = this.newRouter(this.opts.config);
+      // what the trackers reported meanwhile (they start before the engine: daemon.ts)
+      this.router.carryTracking(waited);
       this.startEngine();
     }
     this.openChannels();

@@ -202,6 +202,15 @@ export class VrrpRouter {
   }
 
   /**
+   * Before start(): the tracker results another router of the same configuration got
+   * (the driver's deferred start builds the router again once the kernel's tables are read).
+   */
+  carryTracking(prev: VrrpRouter): void {
+    this.board.carryFrom(prev.board);
+    for (const inst of this.instances.values()) this.applyTracking(inst, 0);
+  }
+
+  /**
    * Reload (SIGHUP), before start(): take the previous router's state. An instance with
    * the same name and the same parameters is taken over as it runs (no transition, no
    * advert gap); a changed one that was MASTER stays MASTER (keepalived reload_master);

@@ -15,10 +15,9 @@
  * - a reload (SIGHUP) writes the causes again but "entering FAULT state" only for an
  *   instance that was not in FAULT (vrrp_complete_init), and no "(init)" line for one that
  *   keeps its state (vrrp_complete_init copies the old state over).
- * Known difference left: keel reads track_file and track_process after its instances
- * start (daemon.ts starts the trackers after the driver), where keepalived reads them
- * first (init_track_files, init_track_processes): keel writes "Entering BACKUP STATE
- * (init)" then "Entering FAULT STATE" for such an instance. They are not in this file.
+ * keel reads the track files and scans the processes before its instances start, as
+ * keepalived (vrrp_complete_init: init_track_files, init_track_processes), so VI_TF and
+ * VI_TP start in FAULT with their causes too.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -51,13 +50,19 @@ vrrp_script chk_no {
   script "/bin/false"
   interval 1
 }
+track_file tf {
+  file "${dir}/tf"
+}
+vrrp_track_process tp {
+  process hfault-no-such
+}
 vrrp_sync_group G {
   group {
     VI_S1
     VI_S2
   }
 }
-${inst("VI_OK", "eth0", 90, okTracks ? ["track_interface {", "  dum0", "}"] : [])}${inst("VI_IF", "dum0", 91)}${inst("VI_TI", "eth0", 92, ["track_interface {", "  dum0", "}"])}${inst("VI_SC", "eth0", 93, ["track_script {", "  chk_no", "}"])}${inst("VI_NA", "dum2", 96)}${inst("VI_S1", "dum1", 97)}${inst("VI_S2", "eth0", 98)}`;
+${inst("VI_OK", "eth0", 90, okTracks ? ["track_interface {", "  dum0", "}"] : [])}${inst("VI_IF", "dum0", 91)}${inst("VI_TI", "eth0", 92, ["track_interface {", "  dum0", "}"])}${inst("VI_SC", "eth0", 93, ["track_script {", "  chk_no", "}"])}${inst("VI_TF", "eth0", 94, ["track_file {", "  tf weight 0", "}"])}${inst("VI_TP", "eth0", 95, ["track_process {", "  tp weight 0", "}"])}${inst("VI_NA", "dum2", 96)}${inst("VI_S1", "dum1", 97)}${inst("VI_S2", "eth0", 98)}`;
 }
 
 const WATCHED =
@@ -89,6 +94,8 @@ beforeAll(async () => {
     const d = lab.tmpdir(h);
     writeFileSync(`${d}/reader.sh`, `#!/bin/sh\nwhile read -r l; do echo "$l" >> "${d}/lines"; done < "$1"\n`);
     chmodSync(`${d}/reader.sh`, 0o755);
+    // a weight-0 track_file whose value is not 0: FAULT
+    writeFileSync(`${d}/tf`, "1\n");
   }
   procs.ka = lab.keepalived("ka", conf(lab.tmpdir("ka")));
   procs.keel = lab.keel("keel", conf(lab.tmpdir("keel")));
@@ -105,12 +112,16 @@ describe("instances that start in FAULT, beside keepalived 2.2.7", () => {
       "(VI_IF): entering FAULT state (interface dum0 down)",
       "(VI_TI): entering FAULT state (interface dum0 down)",
       "(VI_S1): entering FAULT state (interface dum1 down)",
+      "(VI_TF): entering FAULT state (tracked file tf has status -254)",
+      "(VI_TP) entering FAULT state (tracked process tp quorum not achieved)",
       "(VI_IF) entering FAULT state (no IPv4 address for interface)",
       "(VI_NA) entering FAULT state (no IPv4 address for interface)",
       "(VI_S1) entering FAULT state (no IPv4 address for interface)",
       "VRRP_Group(G): Syncing VI_S1 to FAULT state",
       "(VI_IF) entering FAULT state",
       "(VI_TI) entering FAULT state",
+      "(VI_TF) entering FAULT state",
+      "(VI_TP) entering FAULT state",
       "(VI_NA) entering FAULT state",
       "(VI_S1) entering FAULT state",
       "(VI_S2) entering FAULT state",
@@ -124,6 +135,8 @@ describe("instances that start in FAULT, beside keepalived 2.2.7", () => {
     const want = [
       'INSTANCE "VI_IF" FAULT 100',
       'INSTANCE "VI_TI" FAULT 100',
+      'INSTANCE "VI_TF" FAULT 100',
+      'INSTANCE "VI_TP" FAULT 100',
       'INSTANCE "VI_NA" FAULT 100',
       'INSTANCE "VI_S1" FAULT 100',
       'INSTANCE "VI_S2" FAULT 100',
@@ -154,6 +167,8 @@ describe("instances that start in FAULT, beside keepalived 2.2.7", () => {
     "(VI_IF): entering FAULT state (interface dum0 down)",
     "(VI_TI): entering FAULT state (interface dum0 down)",
     "(VI_S1): entering FAULT state (interface dum1 down)",
+    "(VI_TF): entering FAULT state (tracked file tf has status -254)",
+    "(VI_TP) entering FAULT state (tracked process tp quorum not achieved)",
     "(VI_IF) entering FAULT state (no IPv4 address for interface)",
     "(VI_SC): entering FAULT state due to script chk_no",
     "(VI_NA) entering FAULT state (no IPv4 address for interface)",
