@@ -104,6 +104,33 @@ describe("instances that start in FAULT", () => {
     r.driver.stop();
   });
 
+  test("a deferred start (netlink watch refused at first): a track_file result reported meanwhile is kept", () => {
+    const r = rig(
+      `vrrp_track_file tf {\n  file /nonexistent/hfault-tf\n}\n${inst("VI_1", 1, ["track_file {", "  tf weight 0", "}"])}`,
+    );
+    // the kernel refuses the first subscription: the engine waits for the reconcile that gets it
+    const watch = r.sim.watch.bind(r.sim);
+    let refused = false;
+    r.sim.watch = (...args: Parameters<SimKernel["watch"]>) => {
+      if (refused) return watch(...args);
+      refused = true;
+      return { ok: false, error: { op: "watch", code: "ENOBUFS", message: "No buffer space available" } };
+    };
+    r.driver.start();
+    expect(r.state("VI_1")).toBe("INIT");
+    // the trackers start before the engine (daemon.ts): the file's value comes now
+    r.driver.track({ kind: "file", name: "tf", value: 1 });
+    r.time.runUntil(r.time.now + 1500, () => {});
+    expect(refused).toBe(true);
+    expect(r.state("VI_1")).toBe("FAULT");
+    expect(r.watched()).toEqual([
+      "(VI_1): entering FAULT state (tracked file tf has status -254)",
+      "(VI_1) entering FAULT state",
+    ]);
+    expect(r.notifies).toEqual(["INSTANCE VI_1 FAULT"]);
+    r.driver.stop();
+  });
+
   test("a reload: the causes again, 'entering FAULT state' only for one not in FAULT before, no group notify again", () => {
     const group = "vrrp_sync_group G {\n  group {\n    VI_1\n    VI_2\n  }\n}\n";
     const conf = (tracks: boolean) =>
