@@ -87,6 +87,10 @@ describe("instances that start in FAULT", () => {
     ]);
     // VI_1 never went through BACKUP: one FAULT notify each, the group's, then VI_0's
     expect(r.notifies).toEqual(["INSTANCE VI_1 FAULT", "INSTANCE VI_2 FAULT", "GROUP G FAULT", "INSTANCE VI_0 BACKUP"]);
+    // the file goes to 0: the group comes up, VI_1 with it
+    r.driver.track({ kind: "file", name: "tf", value: 0 });
+    r.time.runUntil(r.time.now + 10, () => {});
+    expect([r.state("VI_1"), r.state("VI_2")]).toEqual(["BACKUP", "BACKUP"]);
     r.driver.stop();
   });
 
