@@ -347,10 +347,13 @@ export class Daemon {
     this.control.start();
     // vrrp_daemon.c start_vrrp: before the dispatcher opens the sockets (and joins 224.0.0.18)
     if (this.config.globalDefs.disableLocalIgmp && !this.o.kernel) this.igmp = setDisableLocalIgmp(this.log);
-    driver.start();
-    if (this.wantsCheckers(this.config)) this.startCheckers();
+    // keepalived vrrp_complete_init reads the track files and scans the processes
+    // (init_track_files, init_track_processes) before initialise_tracking_priorities: the
+    // instances start knowing them, in FAULT with keepalived's lines (startFaultLines)
     this.trackers = this.newTrackers(this.config);
     this.trackers.start();
+    driver.start();
+    if (this.wantsCheckers(this.config)) this.startCheckers();
     void this.startBfd();
   }
 
@@ -627,7 +630,7 @@ export class Daemon {
       const added = new Set(n.plan.added.map((v) => v.name));
       const router = n.plan.next;
       this.notifier.reloadStates(
-        [...router.groups.values()].filter((g) => g.members.every((m) => !added.has(m.name))),
+        [...router.groups.values()].filter((g) => router.sameStateAtReload(g)),
         [...router.instances.values()]
           .filter((i) => !added.has(i.name))
           .map((i) => ({ name: i.name, state: i.state, priority: i.effectivePriority })),

@@ -122,9 +122,8 @@ export class Notifier {
    * carried sync group (`GROUP "G" STATE 0`, notify_group_fifo) and each carried instance
    * that is BACKUP or FAULT (`INSTANCE "I" STATE PRIO` with its effective priority,
    * notify_instance_fifo); a master goes on as master there without any notification.
-   * keel's router notifies a carried group again at a reload unless it is MASTER
-   * (router.ts groupInit; keepalived does not, its state being the same), which puts the
-   * same line on the FIFO: only a MASTER group's line is written here.
+   * `groups`: the groups the reload left in the state they had (router.ts groupInit
+   * notifies none of those, as keepalived's state_same_at_reload).
    */
   reloadStates(
     groups: { name: string; state: string }[],
@@ -133,7 +132,7 @@ export class Notifier {
     const g = this.config.globalDefs;
     if (!g.fifoWriteVrrpStatesOnReload) return;
     const lines = [
-      ...groups.filter((x) => x.state === "MASTER").map((x) => `GROUP "${x.name}" ${x.state} 0\n`),
+      ...groups.map((x) => `GROUP "${x.name}" ${x.state} 0\n`),
       ...instances
         .filter((i) => i.state === "BACKUP" || i.state === "FAULT")
         .map((i) => `INSTANCE "${i.name}" ${i.state} ${i.priority}\n`),

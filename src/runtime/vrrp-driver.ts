@@ -457,7 +457,8 @@ export class VrrpDriver {
         );
       if (!link?.up) this.router.handleTrack({ kind: "interface", name, up: false }, now);
     }
-    this.refreshSources(now, true);
+    this.refreshSources(now);
+    this.startFaultLines();
     this.applyPromoteSecondaries();
     // keepalived vrrp_daemon.c start_vrrp: "Set static entries", before any election
     this.staticEntries("add");
@@ -465,6 +466,84 @@ export class VrrpDriver {
     if (delayMs > 0) this.log.info(`Delaying startup for ${delayMs / 1000} seconds`);
     this.router.start(now, delayMs);
     this.pump();
+  }
+
+  /**
+   * keepalived's lines for the instances that start in FAULT, before any instance starts
+   * (at a daemon's start and at a reload's, for the instances the router starts afresh):
+   * - vrrp_track.c initialise_tracking_priorities, the cause: interfaces first (each down
+   *   interface in the kernel's order, then the instances tracking it), "(%s): entering
+   *   FAULT state (interface %s down)"; then track files, "(%s): entering FAULT state
+   *   (tracked file %s has status %i)"; then track processes, "(%s) entering FAULT state
+   *   (tracked process %s quorum not achieved)"; then each instance: "(%s) entering FAULT
+   *   state (no IPv%d address for interface)", "(%s): entering FAULT state due to script
+   *   %s" (a script failed at start: init_fail), and for the first faulted member of a
+   *   sync group "VRRP_Group(%s): Syncing %s to FAULT state";
+   * - vrrp.c vrrp_complete_init: "(%s) entering FAULT state" for every instance in FAULT
+   *   or in a group in FAULT, in configuration order, except at a reload for one that was
+   *   in FAULT already. vrrp_init_state then writes no "(init)" line for those (words.ts).
+   * A weight-0 script not run yet (num_script_init) is no fault here and writes nothing.
+   * `prev`: the router a reload replaces.
+   */
+  private startFaultLines(prev?: VrrpRouter): void {
+    const router = this.router;
+    const all = [...router.instances.values()];
+    const fresh = all.filter((i) => i.state === "INIT");
+    // at a reload keepalived runs initialise_tracking_priorities over every instance, the
+    // ones running on included (a failing weight-0 script among them: its init_state is
+    // no longer INIT, so "due to script" is written too)
+    const causes = prev ? all : fresh;
+    // an interfaceless instance's missing unicast_src_ip (address fault on "", openUnbound)
+    // is keepalived's open_sockpool_socket, after vrrp_complete_init: its own line
+    // "(%s): entering FAULT state (src address not configured)" is all it writes
+    const real = (i: (typeof all)[number]) =>
+      i.faultList().filter((f) => f.kind !== "init" && !(f.kind === "address" && f.name === ""));
+    const by = (kind: string, i: (typeof all)[number]) => real(i).filter((f) => f.kind === kind);
+    const ifindexOf = (name: string) => this.linksByName.get(name)?.ifindex ?? Number.MAX_SAFE_INTEGER;
+    const downIfs = [...new Set(causes.flatMap((i) => by("interface", i).map((f) => f.name)))];
+    downIfs.sort((a, b) => ifindexOf(a) - ifindexOf(b));
+    for (const ifname of downIfs)
+      for (const i of causes)
+        if (by("interface", i).some((f) => f.name === ifname))
+          this.log.info(`(${i.name}): entering FAULT state (interface ${ifname} down)`);
+    const config = this.opts.config;
+    for (const file of Object.keys(config.trackFiles))
+      for (const i of causes) {
+        if (!by("file", i).some((f) => f.name === file)) continue;
+        const share = router.board.evaluate(i.name).shares.find((t) => t.kind === "file" && t.name === file);
+        // vrrp_track.c: weight 0 counts as -254; else the value times the weight
+        const status =
+          share && share.weight !== 0 && typeof share.status === "number" ? share.status * share.weight : -254;
+        this.log.info(`(${i.name}): entering FAULT state (tracked file ${file} has status ${status})`);
+      }
+    for (const proc of Object.keys(config.vrrpTrackProcesses))
+      for (const i of causes)
+        if (by("process", i).some((f) => f.name === proc))
+          this.log.info(`(${i.name}) entering FAULT state (tracked process ${proc} quorum not achieved)`);
+    const groupsFaulted = new Set<string>();
+    const groupOf = new Map<string, string>();
+    for (const g of Object.values(config.vrrpSyncGroups))
+      for (const m of g.group) if (!groupOf.has(m)) groupOf.set(m, g.name);
+    for (const i of causes) {
+      if (by("address", i).length > 0)
+        this.log.info(`(${i.name}) entering FAULT state (no IPv${i.p.family} address for interface)`);
+      for (const f of by("script", i)) this.log.info(`(${i.name}): entering FAULT state due to script ${f.name}`);
+      const g = groupOf.get(i.name);
+      if (g === undefined || real(i).length === 0 || groupsFaulted.has(g)) continue;
+      groupsFaulted.add(g);
+      this.log.info(`VRRP_Group(${g}): Syncing ${i.name} to FAULT state`);
+    }
+    // a member running on at a reload (adopted, not restarted) with a fault holds its group too
+    for (const i of router.instances.values()) {
+      const g = groupOf.get(i.name);
+      if (g !== undefined && i.state !== "INIT" && real(i).length > 0) groupsFaulted.add(g);
+    }
+    for (const i of fresh) {
+      const g = groupOf.get(i.name);
+      if (real(i).length === 0 && (g === undefined || !groupsFaulted.has(g))) continue;
+      if (prev?.instances.get(i.name)?.state === "FAULT") continue;
+      this.log.info(`(${i.name}) entering FAULT state`);
+    }
   }
 
   /** static_ipaddress / static_routes / static_rules: on the host for the daemon's lifetime. */
@@ -700,7 +779,8 @@ export class VrrpDriver {
     this.router = next;
     this.openChannels();
     this.sourceWords.clear();
-    this.refreshSources(now, true);
+    this.refreshSources(now);
+    this.startFaultLines(old);
     this.applyPromoteSecondaries();
     next.start(now);
     this.pump();
@@ -908,7 +988,7 @@ export class VrrpDriver {
    * keepalived takes a tentative one and its adverts are then refused by the kernel or,
    * after dadfailed, never leave, leaving the instance stuck (DESIGN.md "Interfaces").
    */
-  private refreshSources(now: number, start = false): void {
+  private refreshSources(now: number): void {
     const config = this.opts.config;
     for (const inst of this.router.instances.values()) {
       const v = config.vrrpInstances[inst.name];
@@ -930,11 +1010,7 @@ export class VrrpDriver {
       const found = this.learnedSource(link, inst.p.family);
       const said = this.sourceWords.get(inst.name);
       const words = found.address ?? found.detail ?? "";
-      // vrrp_track.c initialise_vrrp_tracking_priorities: an instance without a source at
-      // start "entering FAULT state (no IPv4 address for interface)", a missing interface
-      // (dynamic_interfaces) included, as 2.2.7 writes it; keel's line after says why
-      if (start && found.address === undefined)
-        this.log.info(`(${inst.name}) entering FAULT state (no IPv${inst.p.family} address for interface)`);
+      // at start the address fault's own line is startFaultLines'; this one says why
       if (found.address === undefined && said !== words)
         this.log.warn(`(${inst.name}) no address to send adverts from on ${ifname}: ${found.detail}`);
       else if (found.address !== undefined && said !== undefined && said !== words)
@@ -1868,7 +1944,10 @@ export class VrrpDriver {
     if (this.deferredStart) {
       if (this.tablesStale || !this.unwatch) return;
       // the engine takes its source addresses when it is built: build it on the tables read now
+      const waited = this.router;
       this.router = this.newRouter(this.opts.config);
+      // what the trackers reported meanwhile (they start before the engine: daemon.ts)
+      this.router.carryTracking(waited);
       this.startEngine();
     }
     this.openChannels();

@@ -284,11 +284,22 @@ export class Instance {
   /**
    * vrrp_init_state: an address owner configured MASTER becomes master at once (a 0
    * down timer); everyone else starts in BACKUP with the full Master_Down_Interval,
-   * or in FAULT when a fault is already known.
+   * or in FAULT when a fault is already known. `group`: its sync group has a member in
+   * FAULT (vrrp.c vrrp_complete_init sets every member of a group in FAULT to FAULT, with
+   * its FAULT notify, before vrrp_init_state: it never goes through BACKUP). `wasFault`:
+   * a reload restarts it and it was in FAULT before: keepalived sends no FAULT notify again
+   * (vrrp_complete_init skips it, vrrp_init_state sees no change).
    */
-  start(now: number): void {
+  start(now: number, group?: string, wasFault = false): void {
     if (this.current !== "INIT") return;
     this.masterAdverIntCs = this.p.advertIntCs;
+    if (group !== undefined && !this.hasRealFault()) {
+      this.want = "FAULT";
+      this.forceReleaseVips();
+      const faults: Fault[] = [{ kind: "sync-group", name: group }];
+      this.changeState("FAULT", { reason: "init", faults }, now, { notify: !wasFault });
+      return;
+    }
     if (this.isFaulted()) {
       // waiting only for weight-0 scripts' first results (keepalived num_script_init) is
       // not a fault: FAULT state, but no FAULT notify, and wantstate stays as configured
@@ -296,7 +307,9 @@ export class Instance {
       const onlyWaiting = !this.hasRealFault();
       if (!onlyWaiting) this.want = "FAULT";
       this.forceReleaseVips();
-      this.changeState("FAULT", { reason: "init", faults: this.faultList() }, now, { notify: !onlyWaiting });
+      this.changeState("FAULT", { reason: "init", faults: this.faultList() }, now, {
+        notify: !onlyWaiting && !wasFault,
+      });
       return;
     }
     if (this.want === "MASTER" && this.isOwner) {

@@ -85,6 +85,10 @@ export class VrrpRouter {
   readonly groups = new Map<string, SyncGroup>();
   readonly stats: RouterStats = { dropped: {}, unknown_vrid: 0 };
   readonly board: TrackerBoard;
+  /** at a reload (takeOver): the state of the previous router's group of each name */
+  private readonly groupStateBefore = new Map<string, SyncGroup["state"]>();
+  /** at a reload: the changed instances that were in FAULT (restarted without a FAULT notify) */
+  private readonly faultBefore = new Set<Instance>();
   private readonly byVrid = new Map<number, Instance[]>();
   private readonly groupOf = new Map<Instance, SyncGroup>();
   private out: Action[] = [];
@@ -184,13 +188,26 @@ export class VrrpRouter {
       }
       const prev = this.resumed.get(inst);
       if (prev && !inst.isFaulted()) this.run(inst, () => inst.resumeMaster(now, prev));
-      else this.run(inst, () => inst.start(now));
+      else this.run(inst, () => inst.start(now, this.groupInFault(inst), this.faultBefore.has(inst)));
     }
     this.pulling = false;
+    // keepalived's order: vrrp_complete_init notifies every instance that starts in FAULT
+    // (in configuration order), then vrrp_init_state the groups, then each other instance
+    for (const inst of this.instances.values())
+      if (inst.state === "FAULT" && !this.adopted.has(inst) && this.pending.has(inst)) inst.takeActions(this.out);
     for (const g of this.groups.values()) {
       this.groupInit(g);
       for (const m of g.members) this.touch(m);
     }
+  }
+
+  /**
+   * Before start(): the tracker results another router of the same configuration got
+   * (the driver's deferred start builds the router again once the kernel's tables are read).
+   */
+  carryTracking(prev: VrrpRouter): void {
+    this.board.carryFrom(prev.board);
+    for (const inst of this.instances.values()) this.applyTracking(inst, 0);
   }
 
   /**
@@ -218,6 +235,7 @@ export class VrrpRouter {
         this.adopted.add(old);
       } else {
         fresh.carryHolds(old);
+        if (old.state === "FAULT") this.faultBefore.add(fresh);
         // auth_hmac: the sequence keeps growing and the replay marks stay (a mode migration is a reload)
         if (fresh.hmac && old.hmac) fresh.hmac.takeOver(old.hmac);
         if (old.state === "MASTER") this.resumed.set(fresh, old);
@@ -225,6 +243,7 @@ export class VrrpRouter {
     }
     for (const g of this.groups.values()) {
       const before = prev.groups.get(g.name);
+      if (before) this.groupStateBefore.set(g.name, before.state);
       if (before?.members.every((m) => g.members.includes(m))) g.state = before.state;
     }
     return gone;
@@ -686,6 +705,23 @@ export class VrrpRouter {
   }
 
   /** vrrp_init_state: a group starts in FAULT if any member is, else BACKUP. */
+  /**
+   * The name of inst's sync group when another member starts with a fault (not only
+   * waiting for its scripts' first results): keepalived initialise_tracking_priorities
+   * ("VRRP_Group(%s): Syncing %s to FAULT state") then vrrp_complete_init put the whole
+   * group in FAULT before any member starts.
+   */
+  private groupInFault(inst: Instance): string | undefined {
+    const group = this.groupOf.get(inst);
+    const real = (m: Instance) => m.faultList().some((f) => f.kind !== "init");
+    return group?.members.some((m) => m !== inst && real(m)) ? group.name : undefined;
+  }
+
+  /** A reload left the group of this name in the state it had (keepalived state_same_at_reload). */
+  sameStateAtReload(group: SyncGroup): boolean {
+    return this.groupStateBefore.get(group.name) === group.state;
+  }
+
   private groupInit(group: SyncGroup): void {
     const state = group.members.some((m) => m.state === "FAULT")
       ? "FAULT"
@@ -694,6 +730,14 @@ export class VrrpRouter {
         : "BACKUP";
     const faulted = group.members.find((m) => m.state === "FAULT");
     if (faulted) for (const m of group.members) m.goFault(m.lastTransition, pulled(group, faulted));
+    // vrrp_init_state: no group notify when a reload left the group (by name) in the same
+    // state (vrrp.c vrrp_complete_init state_same_at_reload); fifo_write_vrrp_states_on_reload
+    // writes its line to the FIFOs instead (notify.ts reloadStates)
+    if (this.groupStateBefore.get(group.name) === state) {
+      group.state = state;
+      for (const m of group.members) this.out.push(...m.pollActions());
+      return;
+    }
     this.setGroupState(group, state, state);
   }
 

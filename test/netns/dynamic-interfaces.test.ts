@@ -74,7 +74,7 @@ describe("dynamic_interfaces, keel beside keepalived", () => {
     await ka.waitFor(waiting);
     await k.waitFor(waiting);
     await inFault(ka, 0, / entering FAULT state/);
-    await inFault(k, 0, / Entering FAULT STATE/);
+    await inFault(k, 0, / entering FAULT state/);
 
     const first = createPair();
     await settled();

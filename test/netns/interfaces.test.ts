@@ -26,7 +26,8 @@ describe("interfaces and addresses after start", () => {
       GLOBAL + instance({ priority: 100, vips: ["10.98.0.100/32"] }).replace("interface eth0", "interface eth1");
     const k = lab.keel("h1", conf);
     await k.waitFor(/Configuration specifies interface eth1 which doesn.t currently exist - will use if created/);
-    await k.waitFor(/\(VI_1\) Entering FAULT STATE/);
+    // in FAULT from the start: vrrp_complete_init's line (no "(init)" line)
+    await k.waitFor(/\(VI_1\) entering FAULT state$/);
     lab.exec("h1", ["ip", "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p"]);
     lab.exec("h1", ["ip", "link", "set", "eth1p", "up"]);
     lab.exec("h1", ["ip", "link", "set", "eth1", "up"]);
@@ -91,7 +92,8 @@ describe("interfaces and addresses after start", () => {
       );
     const k = lab.keel("h1", conf);
     await k.waitFor(/\(VI_1\) no address to send adverts from on eth6: no IPv6 link-local address/);
-    await k.waitFor(/\(VI_1\) Entering FAULT STATE/);
+    // in FAULT from the start: vrrp_complete_init's line (no "(init)" line)
+    await k.waitFor(/\(VI_1\) entering FAULT state$/);
     lab.exec("h1", ["ip", "addr", "add", "fe80::99/64", "dev", "eth6"]);
     await k.waitFor(/fe80::99 on eth6 failed duplicate address detection \(dadfailed\)/);
     await k.waitFor(/\(VI_1\) no address to send adverts from on eth6: fe80::99 failed duplicate address detection/);

@@ -160,6 +160,22 @@ describe("lifecycle", () => {
     expect(at).toEqual([startup + 1]);
   });
 
+  test("a track_file read before the instances start: one held down starts in FAULT with keepalived's lines", async () => {
+    // keepalived vrrp_complete_init: init_track_files before initialise_tracking_priorities
+    const tf = join(w.dir, "tf");
+    writeFileSync(tf, "1\n");
+    w.write(
+      `track_file tf {\n  file ${tf}\n}\n${instance("VI_1", 51)}${instance("VI_2", 52, "  track_file {\n    tf weight 0\n  }\n")}`,
+    );
+    await started();
+    const at = (re: RegExp) => w.lines.findIndex((l) => re.test(l));
+    const cause = at(/\(VI_2\): entering FAULT state \(tracked file tf has status -254\)$/);
+    expect(cause).toBeGreaterThan(-1);
+    expect(at(/\(VI_2\) entering FAULT state$/)).toBeGreaterThan(cause);
+    expect(at(/\(VI_2\) Entering \w+ STATE/)).toBe(-1);
+    expect(daemon?.status().instances.find((i) => i.name === "VI_2")?.state).toBe("FAULT");
+  });
+
   test("--ignore-sigint: SIGINT leaves it running, SIGTERM still stops it", async () => {
     const run = runDaemon({ ...w.options(), ignoreSigint: true });
     await w.waitFor(/Startup complete/);

@@ -38,6 +38,10 @@ describe("an interface's own address", () => {
     expect(r.lines).toContain("Assigned address 10.0.0.1 for interface eth0");
     expect(r.lines).toContain("(VI_1) entering FAULT state (no IPv4 address for interface)");
     expect(r.lines).not.toContain("(VI_1) Entering BACKUP STATE (init)");
+    // then vrrp_complete_init's line, and no "(init)" line (vrrp_init_state sees no change)
+    const at = r.lines.indexOf("(VI_1) entering FAULT state (no IPv4 address for interface)");
+    expect(r.lines.indexOf("(VI_1) entering FAULT state")).toBeGreaterThan(at);
+    expect(r.lines).not.toContain("(VI_1) Entering FAULT STATE (init)");
     // another address comes: "Assigned address", and the instance is up from it
     r.add("10.0.0.9");
     r.run(10);
