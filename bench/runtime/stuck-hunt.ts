@@ -79,20 +79,7 @@ for (let run = 1; run <= RUNS; run++) {
       );
       // the master's adverts on the wire, 5 s
       const cap = sh(
-        [
-          "ip",
-          "netns",
-          "exec",
-          lab.ns("h1"),
-          "timeout",
-          "5",
-          "tcpdump",
-          "-n",
-          "-tt",
-          "-i",
-          "eth0",
-          "ip proto 112",
-        ],
+        ["ip", "netns", "exec", lab.ns("h1"), "timeout", "5", "tcpdump", "-n", "-tt", "-i", "eth0", "ip proto 112"],
         { allowFail: true },
       );
       writeFileSync(`${dir}/tcpdump`, cap);
@@ -101,7 +88,9 @@ for (let run = 1; run <= RUNS; run++) {
       const fromBackup = lines.filter((l) => l.includes("10.99.0.12 >")).length;
       writeFileSync(
         `${dir}/logs`,
-        [master, backup].map((p) => `== ${p.host} ${p.pid}\n${p.lines.map((l) => `${l.t.toFixed(1)} ${l.text}`).join("\n")}`).join("\n"),
+        [master, backup]
+          .map((p) => `== ${p.host} ${p.pid}\n${p.lines.map((l) => `${l.t.toFixed(1)} ${l.text}`).join("\n")}`)
+          .join("\n"),
       );
       console.log(
         `run ${run}: backup entered MASTER ${at.toFixed(1)} s after ready; in 5 s on h1's wire: master ${fromMaster} adverts, backup ${fromBackup} (load ${loadAvg()}); evidence in ${dir}`,
