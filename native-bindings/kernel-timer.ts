@@ -31,7 +31,11 @@
  * REPEAT_MS (it_interval) until its fire is seen: the kernel re-arms a periodic timer
  * when it delivers the signal (posixtimer_deliver_signal), so a delivered-then-lost signal
  * is followed by another. The fire's callback usually arms the same timer again (the
- * pool hands it back), which replaces the repeat; otherwise fire() disarms it.
+ * pool hands it back), which replaces the repeat; otherwise fire() disarms it. Should
+ * timer signals stop reaching the listener altogether, every wake-up of the sockets'
+ * drain (readiness.ts onWake) looks at the armed timers too: a master that hears its
+ * backup's adverts then fires its overdue advert timer at the first one (one clock read
+ * per wake-up, no wake-up of its own).
  *
  * Cost, measured under load (bench/runtime/timer-precision.ts): a fire takes 30–40 µs
  * more CPU than a setTimeout's (the signal, Bun's handler and its wake-up of the loop).
@@ -40,6 +44,7 @@ import { ptr } from "bun:ffi";
 import { errno } from "./errno";
 import { openFile, writeFd } from "./file";
 import { libc } from "./libc";
+import { onWake } from "./readiness";
 
 /**
  * KEEL_TRACE_MARKER=<tracefs instance>/trace_marker: write one line per signal and per
@@ -109,6 +114,11 @@ const byDeadline = (a: KernelTimer, b: KernelTimer) => a.deadline - b.deadline;
 
 function onSignal(): void {
   if (traceFd !== undefined) mark(`keel signal armed=${armed.size}`);
+  fireDue();
+}
+
+/** Fire every armed timer whose deadline has passed: at a signal, and at every socket wake-up (readiness.ts onWake). */
+function fireDue(): void {
   if (armed.size === 0) return;
   // the kernel's own clock, never a second one: a signal from a timer's expiry always
   // finds that timer due (see the header)
@@ -154,6 +164,8 @@ export class KernelTimer {
     if (!listening) {
       // for good, as readiness.ts's SIGIO handler: a timer may fire after the last clear
       process.on("SIGURG", onSignal);
+      // the backstop beside the repeat (see the header): a loop woken for a socket looks too
+      onWake(fireDue);
       keepAlive = setInterval(() => {}, 1 << 30);
       keepAlive.unref();
       listening = true;

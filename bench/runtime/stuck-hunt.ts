@@ -39,8 +39,9 @@ for (let run = 1; run <= RUNS; run++) {
   const tr = new Tracer(`hstuck-${process.pid}`);
   const lab = Lab.create(["h1", "h2"]);
   try {
-    // SIGURG (23) and SIGIO (29) of every keel; the ring keeps the latest
-    tr.event("signal/signal_generate", 'comm == "keel" && (sig == 23 || sig == 29)');
+    // SIGURG (23) and SIGIO (29) of every process (comm is the binary's name, which
+    // --bin may change); the ring keeps the latest
+    tr.event("signal/signal_generate", "sig == 23 || sig == 29");
     tr.event("signal/signal_deliver", "sig == 23 || sig == 29");
     tr.on(true);
     const { master, backup } = await startSteady(lab, N, (host, text) =>

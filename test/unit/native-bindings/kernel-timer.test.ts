@@ -2,7 +2,17 @@
 // CLOCK_MONOTONIC deadline. Never early, cleared ones never fire, and the pool's numeric
 // handles: clearing a handle that already fired leaves the timer's next user alone.
 import { expect, test } from "bun:test";
+import { writeSync } from "node:fs";
 import { KernelTimer, kernelTimers, monotonicMs } from "../../../native-bindings/kernel-timer";
+import { libc } from "../../../native-bindings/libc";
+import { watchReadable } from "../../../native-bindings/readiness";
+
+/** a non-blocking pipe (O_NONBLOCK | O_CLOEXEC): its read end is watched like a socket */
+function pipePair(): [number, number] {
+  const fds = new Int32Array(2);
+  if (libc.pipe2(fds, 0o4000 | 0o2000000) !== 0) throw new Error("pipe2 failed");
+  return [fds[0]!, fds[1]!];
+}
 
 const fired = (arm: (done: () => void) => void) => new Promise<number>((resolve) => arm(() => resolve(monotonicMs())));
 
@@ -153,5 +163,48 @@ test("a timer signal lost on its way to the listener is repeated until the timer
   } finally {
     if (!restored) process.on("SIGURG", keel[0]!);
     process.off("SIGURG", catcher);
+  }
+});
+
+// Should timer signals stop reaching the listener for good (the runtime's signal path
+// broken, not just one signal lost), a wake-up of the sockets' drain still finds the
+// overdue timer: a master that hears its backup's adverts fires its advert timer then.
+test("with no timer signal reaching the listener at all, a socket wake-up fires the overdue timer", async () => {
+  const timers = kernelTimers();
+  const keel = process.listeners("SIGURG" as never) as (() => void)[];
+  expect(keel.length).toBe(1);
+  let signalled!: () => void;
+  const came = new Promise<void>((resolve) => {
+    signalled = resolve;
+  });
+  const catcher = () => signalled();
+  process.on("SIGURG", catcher);
+  process.off("SIGURG", keel[0]!);
+  const [r, w] = pipePair();
+  let reads = 0;
+  const stop = watchReadable(r, () => {
+    reads++;
+    libc.read(r, new Uint8Array(16), 16);
+  });
+  try {
+    let fired = false;
+    const done = firesWithin((ok) => {
+      timers.set(() => {
+        fired = true;
+        ok();
+      }, 2);
+    }, 3000);
+    await came; // its signal came and no one saw it; every repeat goes the same way
+    expect(fired).toBe(false);
+    const before = reads;
+    writeSync(w, new Uint8Array(1)); // a datagram's worth: SIGIO, the drain wakes
+    await done;
+    expect(reads).toBeGreaterThan(before);
+  } finally {
+    process.on("SIGURG", keel[0]!);
+    process.off("SIGURG", catcher);
+    stop();
+    libc.close(r);
+    libc.close(w);
   }
 });
