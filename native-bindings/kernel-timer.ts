@@ -14,9 +14,28 @@
  * The signal is SIGURG, not SIGIO: a timer then does not also wake the sockets' drain
  * (an epoll_wait that finds nothing). SIGURG's default action is to ignore it, and the
  * only other source is TCP urgent data on a socket we own, which just makes the listener
- * look at the clock. A timer fires when CLOCK_MONOTONIC has passed its deadline, which the
- * kernel guarantees for its own signal; the clock is read only when performance.now()
- * says the deadline is near. Arming reuses one timer per handle and allocates nothing.
+ * look at the clock. A timer fires when CLOCK_MONOTONIC has passed its deadline, and the
+ * deadline is kept as the very (sec, nsec) the kernel was given, read back through the same
+ * arithmetic as monotonicMs(): the kernel signals only once its clock has passed that
+ * instant, so the listener, reading the same clock later, always finds the timer due.
+ * Arming reuses one timer per handle and allocates nothing.
+ *
+ * A wake-up is never lost for good. The listener used to skip a timer while
+ * performance.now() was short of a "near" hint taken in set() after the deadline's clock
+ * read: a set() descheduled between the two reads (measured up to 8 ms apart under load)
+ * put the hint past the deadline, the timer's one signal was ignored, and nothing looked
+ * again; the VRRP driver keeps an armed timer whose deadline is early enough, so a
+ * 200-instance master stopped advertising for good and its backup flapped forever
+ * (bench/RESULTS.md, hstuck). One clock now decides. And against a signal the runtime
+ * loses between its handler and process.on (a queue, a race), the timer repeats every
+ * REPEAT_MS (it_interval) until its fire is seen: the kernel re-arms a periodic timer
+ * when it delivers the signal (posixtimer_deliver_signal), so a delivered-then-lost signal
+ * is followed by another. The fire's callback usually arms the same timer again (the
+ * pool hands it back), which replaces the repeat; otherwise fire() disarms it. Should
+ * timer signals stop reaching the listener altogether, every wake-up of the sockets'
+ * drain (readiness.ts onWake) looks at the armed timers too: a master that hears its
+ * backup's adverts then fires its overdue advert timer at the first one (one clock read
+ * per wake-up, no wake-up of its own).
  *
  * Cost, measured under load (bench/runtime/timer-precision.ts): a fire takes 30–40 µs
  * more CPU than a setTimeout's (the signal, Bun's handler and its wake-up of the loop).
@@ -25,6 +44,7 @@ import { ptr } from "bun:ffi";
 import { errno } from "./errno";
 import { openFile, writeFd } from "./file";
 import { libc } from "./libc";
+import { onWake } from "./readiness";
 
 /**
  * KEEL_TRACE_MARKER=<tracefs instance>/trace_marker: write one line per signal and per
@@ -47,6 +67,13 @@ function mark(text: string): void {
 }
 
 const CLOCK_MONOTONIC = 1;
+/**
+ * A timer's signal repeats this often until its fire is seen (it_interval): a wake-up the
+ * runtime lost is late by at most this, under VRRPv3's shortest advert interval (10 ms,
+ * RFC 5798 5.2.7). A callback on time (0.3–0.6 ms, bench/runtime/advert-trace.ts) re-arms
+ * before the first repeat, so only a loop stalled longer sees one, and finds nothing due.
+ */
+export const REPEAT_MS = 10;
 const TIMER_ABSTIME = 1;
 const SIGURG = 23;
 /** SIGEV_SIGNAL | SIGEV_THREAD_ID (asm-generic/siginfo.h): the signal goes to one thread */
@@ -87,14 +114,16 @@ const byDeadline = (a: KernelTimer, b: KernelTimer) => a.deadline - b.deadline;
 
 function onSignal(): void {
   if (traceFd !== undefined) mark(`keel signal armed=${armed.size}`);
+  fireDue();
+}
+
+/** Fire every armed timer whose deadline has passed: at a signal, and at every socket wake-up (readiness.ts onWake). */
+function fireDue(): void {
   if (armed.size === 0) return;
-  const perf = performance.now();
-  let mono = -1;
-  for (const t of armed) {
-    if (perf < t.near) continue;
-    if (mono < 0) mono = monotonicMs();
-    if (mono >= t.deadline) due.push(t);
-  }
+  // the kernel's own clock, never a second one: a signal from a timer's expiry always
+  // finds that timer due (see the header)
+  const mono = monotonicMs();
+  for (const t of armed) if (mono >= t.deadline) due.push(t);
   // a signal read late (a loaded machine) finds several due: the earliest deadline first,
   // as setTimeout runs them
   if (due.length > 1) due.sort(byDeadline);
@@ -109,14 +138,12 @@ function onSignal(): void {
 }
 
 export class KernelTimer {
-  /** the CLOCK_MONOTONIC deadline, ms */
+  /** the CLOCK_MONOTONIC deadline, ms: exactly monotonicMs() at the kernel's expiry */
   deadline = 0;
-  /** performance.now() from which the deadline may have passed (a margin for two clocks) */
-  near = 0;
   private fn: (() => void) | undefined;
   /** called when the timer fires, before its callback (the pool takes it back) */
   onFire: (() => void) | undefined;
-  // struct itimerspec { it_interval, it_value }: 32 bytes, it_interval stays 0 (one-shot)
+  // struct itimerspec { it_interval, it_value }: 32 bytes; it_interval is REPEAT_MS while armed
   private readonly spec = new Uint32Array(8);
   private readonly specPtr = ptr(new Uint8Array(this.spec.buffer));
 
@@ -137,6 +164,8 @@ export class KernelTimer {
     if (!listening) {
       // for good, as readiness.ts's SIGIO handler: a timer may fire after the last clear
       process.on("SIGURG", onSignal);
+      // the backstop beside the repeat (see the header): a loop woken for a socket looks too
+      onWake(fireDue);
       keepAlive = setInterval(() => {}, 1 << 30);
       keepAlive.unref();
       listening = true;
@@ -146,13 +175,21 @@ export class KernelTimer {
 
   /** Call `fn` once `ms` from now (replacing what was armed). */
   set(fn: () => void, ms: number): void {
-    const delay = Math.max(0, ms);
-    this.deadline = monotonicMs() + delay;
-    // the two clocks agree to well under a millisecond over seconds (both are monotonic);
-    // the margin only decides when the real clock is asked
-    this.near = performance.now() + delay - 1 - delay / 500;
-    const sec = Math.floor(this.deadline / 1000);
-    const nsec = Math.min(999_999_999, Math.ceil((this.deadline - sec * 1000) * 1e6));
+    const at = monotonicMs() + Math.max(0, ms);
+    let sec = Math.floor(at / 1000);
+    // rounded up to the nanosecond (never early); 1e9 carries into the next second
+    let nsec = Math.ceil((at - sec * 1000) * 1e6);
+    if (nsec >= 1e9) {
+      sec += 1;
+      nsec = 0;
+    }
+    // what monotonicMs() computes when the clock reads (sec, nsec): that arithmetic is
+    // monotonic, so any reading at or after the kernel's expiry is >= this
+    this.deadline = sec * 1000 + nsec / 1e6;
+    this.spec[0] = 0;
+    this.spec[1] = 0;
+    this.spec[2] = REPEAT_MS * 1e6;
+    this.spec[3] = 0;
     this.spec[4] = sec % 4294967296;
     this.spec[5] = Math.floor(sec / 4294967296);
     this.spec[6] = nsec;
@@ -171,9 +208,13 @@ export class KernelTimer {
     if (!armed.has(this)) return false;
     track(this, false);
     this.fn = undefined;
+    this.disarm();
+    return true;
+  }
+
+  private disarm(): void {
     this.spec.fill(0);
     libc.timer_settime(this.id, 0, this.specPtr, null);
-    return true;
   }
 
   /** @internal the signal handler's: the deadline has passed */
@@ -182,8 +223,14 @@ export class KernelTimer {
     const fn = this.fn;
     track(this, false);
     this.fn = undefined;
-    this.onFire?.();
-    fn?.();
+    try {
+      this.onFire?.();
+      fn?.();
+    } finally {
+      // its repeat is for a lost signal, and this fire was seen: stop it, unless the
+      // callback armed this timer again (the VRRP driver's usually does), which replaced it
+      if (!armed.has(this)) this.disarm();
+    }
   }
 
   close(): void {

@@ -69,6 +69,17 @@ const ctlView = new DataView(ctl.buffer);
 const ctlPtr = stablePtr(ctl);
 let scheduled = false;
 const owner = new Int32Array(2);
+/** run after the watchers at every wake-up (onWake) */
+const wakeHooks: (() => void)[] = [];
+
+/**
+ * Call `fn` at every wake-up, after the watchers: kernel-timer.ts's backstop, which looks
+ * at its armed timers whenever the loop wakes for a socket, so a timer whose signal never
+ * reached its listener is not lost while packets come (a master hearing its backup).
+ */
+export function onWake(fn: () => void): void {
+  wakeHooks.push(fn);
+}
 
 /**
  * SIGIO: one wake-up on the next pass of the event loop, however many signals arrive
@@ -90,6 +101,7 @@ function wake(): void {
   for (let i = 0; i < n; i++) run(eventsView.getInt32(i * EVENT_SIZE + DATA_OFFSET, true));
   for (const fd of unpolled) run(fd);
   if (n === MAX_EVENTS) dispatch();
+  for (const h of wakeHooks) h();
 }
 
 function run(fd: number): void {
