@@ -13,35 +13,44 @@ import { FaultKernel, NO_FAULTS } from "../../sim/fault-kernel";
 import { VirtualTime } from "../../sim/fault-net";
 import { configFromText, globalDefs, vrrpInstance } from "../../sim/harness";
 
+/**
+ * One MASTER-to-be (VI_1, priority 100, one VIP) on a simulated host whose adverts, log
+ * lines, netlink VIP requests and events are written, in order, to `order`.
+ */
+function recordingDriver(detail: boolean) {
+  const time = new VirtualTime(() => 0.5);
+  const segment = new SimSegment({ defer: time.defer });
+  const sim = new SimKernel({ name: "h", segment, ipv4: "10.0.0.2", prefixLen: 24 });
+  const order: string[] = [];
+  const vips = sim.vips.bind(sim);
+  sim.vips = (op: "add" | "del", items: VipTarget[]) => {
+    order.push(`netlink ${op} ${items.map((i) => `${i.address.address} on ${i.ifname}`).join(",")}`);
+    return vips(op, items);
+  };
+  const kernel = new FaultKernel(sim, () => 0, NO_FAULTS, {
+    onSend: () => void order.push("advert"),
+    now: () => time.now,
+  });
+  const log = createLogger({
+    detail,
+    write: (line) => void order.push(`log ${line.slice(line.indexOf(": ") + 2).trim()}`),
+  });
+  const conf = vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, vips: ["192.168.1.1/32"] });
+  const driver = new VrrpDriver({
+    config: configFromText(`${globalDefs(3)}\n${conf}`, "h"),
+    kernel,
+    log,
+    now: () => time.now,
+    timers: { set: (fn, ms) => time.set(fn, Math.max(0, ms)), clear: (h) => time.clear(h) },
+    reconcileMs: 60_000,
+    onEvent: (e) => void order.push(`event ${e.event}${"to" in e ? ` ${e.to}` : ""}`),
+  });
+  return { time, sim, order, driver };
+}
+
 for (const detail of [true, false])
   test(`master-down${detail ? " with -D" : ""}: advert, log lines, VIPs, then the transition event and the notify`, () => {
-    const time = new VirtualTime(() => 0.5);
-    const segment = new SimSegment({ defer: time.defer });
-    const sim = new SimKernel({ name: "h", segment, ipv4: "10.0.0.2", prefixLen: 24 });
-    const order: string[] = [];
-    const vips = sim.vips.bind(sim);
-    sim.vips = (op: "add" | "del", items: VipTarget[]) => {
-      order.push(`netlink ${op} ${items.map((i) => `${i.address.address} on ${i.ifname}`).join(",")}`);
-      return vips(op, items);
-    };
-    const kernel = new FaultKernel(sim, () => 0, NO_FAULTS, {
-      onSend: () => void order.push("advert"),
-      now: () => time.now,
-    });
-    const log = createLogger({
-      detail,
-      write: (line) => void order.push(`log ${line.slice(line.indexOf(": ") + 2).trim()}`),
-    });
-    const conf = vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, vips: ["192.168.1.1/32"] });
-    const driver = new VrrpDriver({
-      config: configFromText(`${globalDefs(3)}\n${conf}`, "h"),
-      kernel,
-      log,
-      now: () => time.now,
-      timers: { set: (fn, ms) => time.set(fn, Math.max(0, ms)), clear: (h) => time.clear(h) },
-      reconcileMs: 60_000,
-      onEvent: (e) => void order.push(`event ${e.event}${"to" in e ? ` ${e.to}` : ""}`),
-    });
+    const { time, order, driver } = recordingDriver(detail);
     driver.start();
     time.runUntil(1000, () => {});
     const from = order.length;
@@ -84,33 +93,7 @@ const LEAVING = [
 ] as const;
 for (const { how, state, go } of LEAVING)
   test(`leaving MASTER (${how}) with -D: ${state === "STOP" ? "sent 0 priority first" : "the state line, then sent 0 priority"}, then the VIPs`, () => {
-    const time = new VirtualTime(() => 0.5);
-    const segment = new SimSegment({ defer: time.defer });
-    const sim = new SimKernel({ name: "h", segment, ipv4: "10.0.0.2", prefixLen: 24 });
-    const order: string[] = [];
-    const vips = sim.vips.bind(sim);
-    sim.vips = (op: "add" | "del", items: VipTarget[]) => {
-      order.push(`netlink ${op} ${items.map((i) => `${i.address.address} on ${i.ifname}`).join(",")}`);
-      return vips(op, items);
-    };
-    const kernel = new FaultKernel(sim, () => 0, NO_FAULTS, {
-      onSend: () => void order.push("advert"),
-      now: () => time.now,
-    });
-    const log = createLogger({
-      detail: true,
-      write: (line) => void order.push(`log ${line.slice(line.indexOf(": ") + 2).trim()}`),
-    });
-    const conf = vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, vips: ["192.168.1.1/32"] });
-    const driver = new VrrpDriver({
-      config: configFromText(`${globalDefs(3)}\n${conf}`, "h"),
-      kernel,
-      log,
-      now: () => time.now,
-      timers: { set: (fn, ms) => time.set(fn, Math.max(0, ms)), clear: (h) => time.clear(h) },
-      reconcileMs: 60_000,
-      onEvent: (e) => void order.push(`event ${e.event}${"to" in e ? ` ${e.to}` : ""}`),
-    });
+    const { time, sim, order, driver } = recordingDriver(true);
     driver.start();
     time.runUntil(5000, () => {});
     expect(driver.instance("VI_1")?.state).toBe("MASTER");
