@@ -109,14 +109,14 @@ const dev = (ifindexValue: number, name?: string): string => `dev ${name ?? `#${
 // ---------------------------------------------------------------- addresses
 
 export function describeAddress(op: "new" | "del", a: AddressSpec, name?: string): string {
-  return `RTM_${op === "new" ? "NEWADDR" : "DELADDR"} ${a.address}/${a.prefixLen}${a.peer ? ` peer ${a.peer}` : ""} ${dev(a.ifindex, name)}${a.label && op === "new" ? ` label ${a.label}` : ""}`;
+  return `RTM_${op === "new" ? "NEWADDR" : "DELADDR"} ${a.address}/${a.prefixLen}${a.peer ? ` peer ${a.peer}` : ""} ${dev(a.ifindex, name)}${a.label && op === "new" ? ` label ${a.label}` : ""}${a.preferredLft !== undefined && op === "new" ? ` preferred_lft ${a.preferredLft}` : ""}`;
 }
 
 /**
  * The largest address request: nlmsghdr 16 + ifaddrmsg 8 + IFA_LOCAL 20 + IFA_BROADCAST 8
- * + IFA_FLAGS 8 + IFA_LABEL 20 (IFNAMSIZ) + IFA_ADDRESS 20.
+ * + IFA_FLAGS 8 + IFA_CACHEINFO 20 + IFA_LABEL 20 (IFNAMSIZ) + IFA_ADDRESS 20.
  */
-export const ADDRESS_REQUEST_MAX = 100;
+export const ADDRESS_REQUEST_MAX = 120;
 
 /** What an address request carries beyond the spec. */
 export interface AddressRequestOptions {
@@ -129,7 +129,7 @@ export interface AddressRequestOptions {
 }
 
 /**
- * RTM_NEWADDR / RTM_DELADDR. Add: IFA_LOCAL, [IFA_BROADCAST], [IFA_FLAGS], [IFA_LABEL],
+ * RTM_NEWADDR / RTM_DELADDR. Add: IFA_LOCAL, [IFA_BROADCAST], [IFA_FLAGS], [IFA_CACHEINFO], [IFA_LABEL],
  * IFA_ADDRESS (the peer, else the address itself, as iproute2). Delete: IFA_LOCAL +
  * IFA_ADDRESS only (the kernel matches on those; keepalived sends no label or flags).
  * `name` (the interface's name) lets the label be checked: the kernel accepts any label,
@@ -169,6 +169,7 @@ export function writeAddressRequest(
   let broadcast: Uint8Array | undefined;
   let label: Uint8Array | undefined;
   let flags = 0;
+  let preferred: number | undefined;
   if (op === "new") {
     if (a.broadcast !== undefined) {
       if (fam !== 4) throw invalid(request(), "broadcast is IPv4 only");
@@ -176,6 +177,7 @@ export function writeAddressRequest(
     }
     if (a.nodad) flags |= K.IFA_F_NODAD;
     if (a.noprefixroute) flags |= K.IFA_F_NOPREFIXROUTE;
+    if (a.preferredLft !== undefined) preferred = u32(request, "preferred_lft", a.preferredLft);
     if (a.label !== undefined && fam === 4) {
       ifname(request, "label", a.label);
       if (o.ifname !== undefined && !a.label.startsWith(o.ifname))
@@ -195,6 +197,7 @@ export function writeAddressRequest(
     attrLen(local.length) +
     (broadcast ? attrLen(4) : 0) +
     (flags ? attrLen(4) : 0) +
+    (preferred !== undefined ? attrLen(16) : 0) +
     (label ? attrLen(label.length + 1) : 0) +
     attrLen(address.length);
   // a reused buffer: padding, nlmsg_pid, ifa_flags and the label's NUL must be 0
@@ -216,6 +219,14 @@ export function writeAddressRequest(
     view.setUint16(at + 2, K.IFA_FLAGS, true);
     view.setUint32(at + K.NLA_HDRLEN, flags >>> 0, true);
     at += attrLen(4);
+  }
+  if (preferred !== undefined) {
+    // struct ifa_cacheinfo: ifa_prefered, ifa_valid (forever), cstamp, tstamp (0: the kernel's)
+    view.setUint16(at, K.NLA_HDRLEN + 16, true);
+    view.setUint16(at + 2, K.IFA_CACHEINFO, true);
+    view.setUint32(at + K.NLA_HDRLEN, preferred, true);
+    view.setUint32(at + K.NLA_HDRLEN + 4, 0xffffffff, true);
+    at += attrLen(16);
   }
   // a string attribute ends with its NUL (zeroed above)
   if (label) at = putAttr(out, view, at, K.IFA_LABEL, label, label.length + 1);

@@ -21,6 +21,11 @@ export interface AddressSpec {
   nodad?: boolean;
   /** IFA_F_NOPREFIXROUTE */
   noprefixroute?: boolean;
+  /**
+   * IFA_CACHEINFO's preferred lifetime (s; valid stays forever): 0 makes an IPv6 address
+   * deprecated, as keepalived adds a VMAC's link-local (netlink_ipaddress)
+   */
+  preferredLft?: number;
 }
 
 export interface RouteSpec {

@@ -172,6 +172,8 @@ export function guardedKernel(k: Kernel, faults: Faults): Kernel {
     deleteLink: (ifindex) => k.deleteLink(ifindex),
     setLinkUp: (ifindex, up) => k.setLinkUp(ifindex, up),
     ...(k.ipv4Conf ? { ipv4Conf: k.ipv4Conf.bind(k) } : {}),
+    ...(k.ipv6Conf ? { ipv6Conf: k.ipv6Conf.bind(k) } : {}),
+    ...(k.linkLocal ? { linkLocal: k.linkLocal.bind(k) } : {}),
     watch: (onEvent: (e: KernelEvent) => void, o?: Parameters<Kernel["watch"]>[1]) =>
       k.watch(faults.guard("vrrp", "a netlink event", onEvent), {
         ...o,

@@ -494,6 +494,26 @@ export class LinuxKernel implements Kernel {
     });
   }
 
+  /** /proc/sys/net/ipv6/conf/IFNAME/KEY, as ipv4Conf */
+  ipv6Conf(ifname: string, key: string, value?: number): KernelResult<number> {
+    return attempt("ipv6-conf", () => {
+      const path = `/proc/sys/net/ipv6/conf/${ifname}/${key}`;
+      const before = Number(readTextFile(path).trim());
+      if (value !== undefined && value !== before) writeTextFile(path, `${value}\n`);
+      return before;
+    });
+  }
+
+  linkLocal(op: "add" | "del", ifindex: number, address: string): KernelError | undefined {
+    // vrrp_vmac.c add_link_local_address: a zeroed ip_address_t, so netlink_ipaddress sends
+    // IFA_F_NODAD and an ifa_cacheinfo with preferred 0, valid forever
+    const spec: AddressSpec = { ifindex, family: 6, address, prefixLen: 64, nodad: true, preferredLft: 0 };
+    const err = attemptEffect(`link-local-${op}`, () =>
+      op === "add" ? this.rtnl.addAddress(spec) : this.rtnl.delAddress(spec),
+    );
+    return err?.code !== undefined && DONE_ALREADY[op].has(err.code) ? undefined : err;
+  }
+
   watch(onEvent: (e: KernelEvent) => void, o: WatchOptions = {}): KernelResult<() => void> {
     return attempt("watch", () => {
       const w = watchRtnl(

@@ -163,6 +163,26 @@ export function guardKernel(k: Kernel): Kernel {
             ),
         }
       : {}),
+    ...(k.ipv6Conf
+      ? {
+          ipv6Conf: (ifname: string, key: string, value?: number) =>
+            settle(
+              "ipv6-conf",
+              () => (k.ipv6Conf as NonNullable<Kernel["ipv6Conf"]>).call(k, ifname, key, value),
+              failed,
+            ),
+        }
+      : {}),
+    ...(k.linkLocal
+      ? {
+          linkLocal: (op: "add" | "del", ifindex: number, address: string) =>
+            settle(
+              `link-local-${op}`,
+              () => (k.linkLocal as NonNullable<Kernel["linkLocal"]>).call(k, op, ifindex, address),
+              same,
+            ),
+        }
+      : {}),
     watch: (onEvent, o) => settle("watch", () => k.watch(onEvent, o), failed),
     ...(k.readEvents
       ? {
@@ -268,6 +288,14 @@ export interface Kernel {
    * given (the value before comes back). Optional: a kernel without it has no such settings.
    */
   ipv4Conf?(ifname: string, key: string, value?: number): KernelResult<number>;
+  /** net.ipv6.conf.IFNAME.KEY (a VMAC's disable_ipv6 and addr_gen_mode), as ipv4Conf. Optional. */
+  ipv6Conf?(ifname: string, key: string, value?: number): KernelResult<number>;
+  /**
+   * A VMAC's IPv6 link-local as keepalived's add_link_local_address / del_link_local_address
+   * make it: /64, nodad, preferred_lft 0 (deprecated: nothing but the adverts picks it as a
+   * source), valid forever. Optional: the simulated kernels have none.
+   */
+  linkLocal?(op: "add" | "del", ifindex: number, address: string): KernelError | undefined;
   /**
    * netlink link/address notifications until the returned function is called. `onIdle`
    * follows the events of one read, once none is left queued (only a kernel with

@@ -20,7 +20,7 @@ import { readTextFile } from "../../native-bindings/file";
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
 import type { Route, Rule, VirtualAddress, VrrpInstance } from "../config/vrrp/model";
-import { canonicalIp } from "../base/ip";
+import { canonicalIp, isIP } from "../base/ip";
 import { staticTrackInterfaces, staticsToRestore } from "../config/vrrp/static-track";
 import { emitAddress } from "../config/vrrp/net/address";
 import { emitRoute } from "../config/vrrp/net/route";
@@ -58,6 +58,7 @@ import { OwnAddresses, logDad, usable, usableSource } from "./source-address";
 import { PromoteSecondaries } from "./promote-secondaries";
 import { memberShare } from "./rx-bufs";
 import { type VipPlacement, placeVips, vipKey, vmacMac } from "./vmac-addr";
+import { followParent, vmacLinkLocal } from "./vmac-link-local";
 import { chooseVmacName, pickVmacName } from "./vmac-name";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionDetailLines, transitionLines } from "./words";
@@ -121,6 +122,8 @@ export interface Timers {
 
 /** linux/if.h: ifi_flags of the loopback device */
 const IFF_LOOPBACK = 0x8;
+const RT_SCOPE_LINK = 253;
+const IFA_F_NODAD = 0x02;
 
 const realTimers: Timers = {
   set: (fn, ms) => setTimeout(fn, ms),
@@ -242,7 +245,8 @@ interface InstanceIfs {
   /** VIPs without a dev and adverts go out here: the VMAC when use_vmac, else base */
   vipIf?: string;
   sendIf?: string;
-  vmac?: { name: string; mac: Uint8Array };
+  /** `linkLocal`: the IPv6 link-local keel gave it (vmac-link-local.ts), kept in step with base's */
+  vmac?: { name: string; mac: Uint8Array; linkLocal?: string };
   /** no interface: the unicast instance's address-bound socket (sendIf is its label) */
   unbound?: Unbound;
   /** where each VIP/eVIP goes and the address VMACs it needs (vmac-addr.ts) */
@@ -308,6 +312,8 @@ export class VrrpDriver {
    */
   private readonly routesSet = new Set<string>();
   private readonly vmacs = new Map<string, number>();
+  /** at start, until the instances are set up: "Assigned address" lines not yet written (seedOwnAddresses) */
+  private startLines?: Map<string, string[]>;
   /** garp_extra_if: when each MASTER's next GARPs on its extra interfaces are due */
   private readonly extraGarpAt = new Map<string, number>();
   /** a transition's event, held until the instance's addresses are in (transition) */
@@ -439,6 +445,7 @@ export class VrrpDriver {
   private startEngine(): void {
     this.deferredStart = false;
     const config = this.opts.config;
+    this.startLines = this.firstAddressLines();
     for (const v of Object.values(config.vrrpInstances)) this.ifs.set(v.name, this.setupInterfaces(v));
     this.oursCache = undefined;
     this.seedOwnAddresses();
@@ -627,7 +634,12 @@ export class VrrpDriver {
   private deleteVmac(name: string, ifindex: number): void {
     const err = this.kernel.deleteLink(ifindex);
     if (err) this.failed(err, `vmac:${name}`, `Failed to delete VMAC ${name}`);
-    else this.firewallVmacGone(name, ifindex);
+    else {
+      this.firewallVmacGone(name, ifindex);
+      // vrrp_vmac.c netlink_link_del_vmac, with -D
+      const holder = [...this.ifs].find(([, i]) => i.vmac?.name === name || !!i.addrVmacs?.has(name))?.[0];
+      if (holder !== undefined) this.log.debug(`(${holder}) Success removing VMAC interface ${name}`);
+    }
   }
 
   /**
@@ -969,15 +981,37 @@ export class VrrpDriver {
    * remove_residual_vips). With -D it writes "Assigned address A for interface I" for the
    * first address of each family of an interface its instances track, a VIP left there
    * included (its VIPs' interfaces are not known yet when it reads them), before the
-   * instances' start lines.
+   * instances' start lines: vrrp_complete_instance's add_vrrp_to_interface writes an
+   * instance's interface's lines (startAddressLines), then creates its VMAC and writes
+   * the VMAC's; the other interfaces' follow all instances.
    */
   private seedOwnAddresses(): void {
     const tracked = this.ownLineInterfaces();
-    for (const a of this.own.seed(this.addrs, this.oursOn)) {
+    for (const name of tracked) this.startAddressLines(name);
+    this.startLines = undefined;
+    this.own.seed(this.addrs, this.oursOn);
+  }
+
+  /** "Assigned address" lines of the table read at start, by interface, in the kernel's order. */
+  private firstAddressLines(): Map<string, string[]> {
+    const lines = new Map<string, string[]>();
+    // the lines do not depend on where VIPs go (seed's first addresses): the real seed follows set-up
+    for (const a of this.own.seed(this.addrs)) {
       const name = this.linksByIndex.get(a.ifindex)?.name;
-      if (name !== undefined && tracked.has(name))
-        this.log.debug(`Assigned address ${a.address} for interface ${name}`);
+      if (name === undefined) continue;
+      const list = lines.get(name) ?? [];
+      list.push(`Assigned address ${a.address} for interface ${name}`);
+      lines.set(name, list);
     }
+    return lines;
+  }
+
+  /** An interface's start lines, once (add_vrrp_to_interface: when its tracking_vrrp list was empty). */
+  private startAddressLines(name: string): void {
+    const lines = this.startLines?.get(name);
+    if (!lines) return;
+    this.startLines?.delete(name);
+    for (const line of lines) this.log.debug(line);
   }
 
   /**
@@ -1007,7 +1041,10 @@ export class VrrpDriver {
       const keep =
         current !== undefined && link && usable(link, this.addrs, current) && !this.oursOn(link.ifindex, current);
       if (keep && !faulted) continue;
-      const found = this.learnedSource(link, inst.p.family);
+      let found = this.learnedSource(link, inst.p.family);
+      // keepalived_netlink.c: a running IPv6 VMAC instance whose parent lost its last
+      // link-local sends from the one its VMAC got instead (replace_link_local_address)
+      if (found.address === undefined && current !== undefined) found = this.vmacSource(v) ?? found;
       const said = this.sourceWords.get(inst.name);
       const words = found.address ?? found.detail ?? "";
       // at start the address fault's own line is startFaultLines'; this one says why
@@ -1027,6 +1064,7 @@ export class VrrpDriver {
    */
   private setupInterfaces(v: VrrpInstance, strict = false, config = this.opts.config, others = this.ifs): InstanceIfs {
     const ifs = this.setupOwnVmac(v, strict, config, others);
+    if (v.interface !== undefined) this.startAddressLines(v.interface);
     return this.placeAddresses(v, ifs, strict, config, others);
   }
 
@@ -1066,6 +1104,8 @@ export class VrrpDriver {
       if (picked.adopted) this.log.info(`(${v.name}) Found matching interface ${picked.name}`);
       name = picked.name;
     }
+    this.startAddressLines(base);
+    let linkLocal: string | undefined;
     const link = this.linksByName.get(base);
     if (link) {
       const existing = this.linksByName.get(name);
@@ -1086,12 +1126,137 @@ export class VrrpDriver {
       this.firewallVmac(v, family, { ifindex: created.value, base: link.ifindex });
       // keepalived set_interface_parameters: a VMAC always gets promote_secondaries
       this.promote.vmac(name);
-      const up = this.kernel.setLinkUp(created.value, true);
-      if (up) this.failed(up, `vmac:${name}`, `(${v.name}) cannot set VMAC ${name} up`);
-      this.log.info(`(${v.name}) Creating VMAC interface ${name}`);
+      linkLocal = this.vmacUp(v.name, name, created.value, link, {
+        ipv6: family === 6 || v.virtualIpaddressExcluded.some((a) => a.family !== family),
+        linkLocal: family === 6 && !v.vmacXmitBase,
+        configured: v.mcastSrcIp ?? v.unicastSrcIp,
+      });
       this.refreshLinks();
     }
-    return { base, vipIf: name, sendIf: v.vmacXmitBase ? base : name, vmac: { name, mac } };
+    return { base, vipIf: name, sendIf: v.vmacXmitBase ? base : name, vmac: { name, mac, linkLocal } };
+  }
+
+  /**
+   * vrrp_vmac.c netlink_link_add_vmac once the macvlan exists (vmac-link-local.ts): IPv6
+   * off unless the VMAC needs it (link_set_ipv6), no address made from its MAC
+   * (IFLA_INET6_ADDR_GEN_MODE NONE, before it is up), up, then its link-local
+   * (set_link_local_address). With -D: "(%s): Success creating VMAC interface %s", and the
+   * link-local's "Assigned address" (add_vrrp_to_interface: the VMAC's tracking list was
+   * empty). Returns the link-local added.
+   */
+  private vmacUp(
+    who: string,
+    name: string,
+    ifindex: number,
+    parent: Link,
+    o: { ipv6: boolean; linkLocal: boolean; configured?: string },
+  ): string | undefined {
+    this.log.debug(`(${who}): Success creating VMAC interface ${name}`);
+    const k = this.kernel;
+    const ipv6 = k.ipv6Conf?.(name, "disable_ipv6", o.ipv6 ? 0 : 1);
+    // no /proc/sys/net/ipv6 (a kernel booted with ipv6.disable=1): nothing to turn off
+    if (ipv6 && !ipv6.ok && ipv6.error.code !== "ENOENT")
+      this.failed(ipv6.error, `vmac:${name}`, `(${who}) cannot set disable_ipv6 on ${name}`);
+    // IN6_ADDR_GEN_MODE_NONE (1), on every VMAC (keepalived sets it whatever the family)
+    const gen = k.ipv6Conf?.(name, "addr_gen_mode", 1);
+    if (gen && !gen.ok && gen.error.code !== "ENOENT")
+      this.failed(gen.error, `vmac:${name}`, `(${who}) Error setting ADDR_GEN_MODE to NONE on ${name}`);
+    const up = k.setLinkUp(ifindex, true);
+    if (up) this.failed(up, `vmac:${name}`, `(${who}) cannot set VMAC ${name} up`);
+    if (!o.linkLocal || !k.linkLocal) return undefined;
+    const address = vmacLinkLocal({
+      configured: o.configured !== undefined && isIP(o.configured) === 6 ? o.configured : undefined,
+      parentOwn: this.own.ownOf(parent.ifindex, 6),
+      parentMac: parent.mac,
+    });
+    if (address === undefined) return undefined;
+    const err = k.linkLocal("add", ifindex, address);
+    if (err) {
+      this.log.info("Adding link-local address to vmac failed");
+      this.failed(err, `vmac:${name}`, `(${who}) adding link-local address to ${name} failed`);
+      return undefined;
+    }
+    // known before its RTM_NEWADDR: the instance's source, and no second "Assigned address" then
+    this.addrs.push({ ifindex, family: 6, address, prefixLen: 64, scope: RT_SCOPE_LINK, flags: IFA_F_NODAD });
+    this.log.debug(`Assigned address ${address} for interface ${name}`);
+    return address;
+  }
+
+  /**
+   * keepalived_netlink.c netlink_if_address_filter (2.2.7): a use_vmac IPv6 instance's VMAC
+   * takes its parent's new own link-local, or when none is left and the parent is up, the
+   * one made from the parent's MAC (vmac-link-local.ts followParent). Not with
+   * vmac_xmit_base (the VMAC has none) nor a configured source (it stays).
+   */
+  private vmacsFollow(parentIfindex: number): void {
+    const parent = this.linksByIndex.get(parentIfindex);
+    if (!parent || !this.kernel.linkLocal) return;
+    for (const v of Object.values(this.opts.config.vrrpInstances)) {
+      const vmac = this.ifs.get(v.name)?.vmac;
+      if (!vmac || v.interface !== parent.name || v.vmacXmitBase) continue;
+      if ((v.virtualIpaddress[0]?.family ?? 4) !== 6 || (v.mcastSrcIp ?? v.unicastSrcIp) !== undefined) continue;
+      const ifindex = this.vmacs.get(vmac.name);
+      if (ifindex === undefined) continue;
+      const next = followParent({
+        current: vmac.linkLocal,
+        parentOwn: this.own.ownOf(parentIfindex, 6),
+        parentUp: parent.up,
+        parentMac: parent.mac,
+      });
+      if (next === undefined || next === vmac.linkLocal) continue;
+      this.changeVmacLinkLocal(v.name, vmac, ifindex, next, next !== this.own.ownOf(parentIfindex, 6));
+    }
+  }
+
+  /**
+   * change_link_local_address: the old one deleted, then the new one added. keepalived
+   * forgets the VMAC's own address as it deletes it (no "Deassigned address" then); the new
+   * one is its own at once when made from the parent's MAC (replace_link_local_address saves
+   * it: no "Assigned address"), else when its RTM_NEWADDR comes (reset_link_local_address).
+   */
+  private changeVmacLinkLocal(
+    who: string,
+    vmac: NonNullable<InstanceIfs["vmac"]>,
+    ifindex: number,
+    next: string,
+    saved: boolean,
+  ): void {
+    const k = this.kernel;
+    if (!k.linkLocal) return;
+    const entry = (address: string): IfAddress => ({
+      ifindex,
+      family: 6,
+      address,
+      prefixLen: 64,
+      scope: RT_SCOPE_LINK,
+      flags: IFA_F_NODAD,
+    });
+    const old = vmac.linkLocal;
+    if (old !== undefined) {
+      if (k.linkLocal("del", ifindex, old)) this.log.info("Deleting link-local address from vmac failed");
+      this.own.removed(entry(old));
+      this.addrs = this.addrs.filter((x) => !(x.ifindex === ifindex && x.address === old));
+    }
+    vmac.linkLocal = undefined;
+    const err = k.linkLocal("add", ifindex, next);
+    if (err) {
+      this.log.info("Adding link-local address to vmac failed");
+      this.failed(err, `vmac:${vmac.name}`, `(${who}) cannot add link-local ${next} to ${vmac.name}`);
+      return;
+    }
+    vmac.linkLocal = next;
+    // known before its RTM_NEWADDR, as at creation: the instance may send from it (refreshSources)
+    this.addrs.push(entry(next));
+    if (saved) this.own.added(entry(next));
+  }
+
+  /** An IPv6 VMAC's link-local that keel put there (vmacsFollow), when usable. */
+  private vmacSource(v: VrrpInstance): { address: string } | undefined {
+    const vmac = this.ifs.get(v.name)?.vmac;
+    if (!vmac?.linkLocal || v.vmacXmitBase) return undefined;
+    return usable(this.linksByName.get(vmac.name), this.addrs, vmac.linkLocal)
+      ? { address: vmac.linkLocal }
+      : undefined;
   }
 
   /**
@@ -1237,9 +1402,8 @@ export class VrrpDriver {
       this.vmacs.set(x.name, created.value);
       addrVmacs.set(x.name, { base: x.base });
       this.promote.vmac(x.name);
-      const up = this.kernel.setLinkUp(created.value, true);
-      if (up) this.failed(up, `vmac:${x.name}`, `(${v.name}) cannot set VMAC ${x.name} up`);
-      this.log.info(`(${v.name}) Creating VMAC interface ${x.name} on ${x.base} for its addresses`);
+      // the dummy vrrp_t keepalived makes for it: the address's family, no configured source
+      this.vmacUp(v.name, x.name, created.value, link, { ipv6: x.family === 6, linkLocal: x.family === 6 });
       this.refreshLinks();
     }
     return { ...ifs, placed, addrVmacs };
@@ -1635,12 +1799,14 @@ export class VrrpDriver {
       else this.addrs.push(a);
       logDad(this.log, before, a, this.linksByIndex.get(a.ifindex)?.name);
       if (this.own.added(a, this.oursOn)) this.ownAddressLine("Assigned address", "for", a);
+      if (a.family === 6) this.vmacsFollow(a.ifindex);
       // a VIP of ours that was being removed came back (a late event, someone's `ip addr add`)
       this.addrsChanged(this.releasing.size > 0);
       return;
     }
     this.addrs = this.addrs.filter((x) => !sameAddr(x, a));
     if (this.own.removed(a)) this.ownAddressLine("Deassigned address", "from", a);
+    if (a.family === 6) this.vmacsFollow(a.ifindex);
     if (e.own !== true) this.vipDeleted(a);
     this.restoreStaticAddress(a);
     this.addrsChanged(true);

@@ -7,6 +7,8 @@
  *   made vrrp6.86; hdiff2 saw keepalived make vrrp.86);
  * - V4 (IPv4, VRID 86, after it): vrrp.86 is V6's, so vrrp1.86;
  * - W6 (IPv6, VRID 87): a bridge vrrp.87 is in the way (not deleted), so vrrp6.87.
+ * Each VMAC has no address made from its MAC (addr_gen_mode 1, none) and the IPv4 one
+ * no IPv6 (disable_ipv6 1): vrrp_vmac.c netlink_link_add_vmac.
  *
  * Each run ends once every instance is MASTER (the VMACs are made before that); the links
  * are read then, with the JSON dump's vmac_ifname (the name chosen at set-up), and the
@@ -78,7 +80,11 @@ function links(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const l of all) {
     const kind = l.linkinfo?.info_kind;
-    if (kind === "macvlan") out[l.ifname] = `macvlan ${l.linkinfo?.info_data?.mode} on ${l.link} ${l.address}`;
+    // vrrp_vmac.c netlink_link_add_vmac: IPv6 off on an IPv4 VMAC (link_set_ipv6), no address from its MAC (ADDR_GEN_MODE NONE)
+    const v6 = (key: string) => lab.exec("h1", ["cat", `/proc/sys/net/ipv6/conf/${l.ifname}/${key}`]).trim();
+    if (kind === "macvlan")
+      out[l.ifname] =
+        `macvlan ${l.linkinfo?.info_data?.mode} on ${l.link} ${l.address} disable_ipv6 ${v6("disable_ipv6")} addr_gen_mode ${v6("addr_gen_mode")}`;
     else if (kind === "bridge") out[l.ifname] = "bridge";
   }
   return out;
@@ -113,9 +119,9 @@ describe("a VMAC's default name: keepalived 2.2.7 and keel", () => {
       p.kill("SIGTERM");
       await p.exited;
       expect(during).toEqual({
-        "vrrp.86": "macvlan private on eth0 00:00:5e:00:02:56",
-        "vrrp1.86": "macvlan private on eth0 00:00:5e:00:01:56",
-        "vrrp6.87": "macvlan private on eth0 00:00:5e:00:02:57",
+        "vrrp.86": "macvlan private on eth0 00:00:5e:00:02:56 disable_ipv6 0 addr_gen_mode 1",
+        "vrrp1.86": "macvlan private on eth0 00:00:5e:00:01:56 disable_ipv6 1 addr_gen_mode 1",
+        "vrrp6.87": "macvlan private on eth0 00:00:5e:00:02:57 disable_ipv6 0 addr_gen_mode 1",
         "vrrp.87": "bridge",
       });
       expect(links()).toEqual({ "vrrp.87": "bridge" });

@@ -231,6 +231,24 @@ describe("golden requests (same bytes as iproute2)", () => {
     expect(cap("addr6-nodad").request.slice(36, 38)).toBe("02");
   });
 
+  test("preferred_lft travels in IFA_CACHEINFO, valid forever (keepalived's VMAC link-local)", () => {
+    // keepalived netlink_ipaddress: ifa_cacheinfo { ifa_prefered, ifa_valid = INFINITY_LIFE_TIME, 0, 0 }
+    const spec = { ifindex: 3, family: 6 as const, address: "fe80::1", prefixLen: 64, nodad: true, preferredLft: 0 };
+    const ours = addressRequest("new", spec, 1);
+    const at = decodeAttrs(IFA, ours.subarray(K.NLMSG_HDRLEN + IFADDRMSG.size));
+    if (!at.ok) throw new Error(String(at.error));
+    expect(hex(at.value.cacheinfo as Uint8Array)).toBe("00000000ffffffff0000000000000000");
+    expect(at.value.flags).toBe(K.IFA_F_NODAD);
+    const one = addressRequest("new", { ...spec, preferredLft: 60 }, 1);
+    expect(hex(one)).toContain("3c000000ffffffff");
+    // not on a delete (keepalived sends none), not without the field
+    expect(ours.length - addressRequest("new", { ...spec, preferredLft: undefined }, 1).length).toBe(20);
+    expect(addressRequest("del", spec, 1).length).toBe(
+      addressRequest("del", { ...spec, preferredLft: undefined }, 1).length,
+    );
+    expect(() => addressRequest("new", { ...spec, preferredLft: -1 }, 1)).toThrow(/preferred_lft -1/);
+  });
+
   test("rule delete keeps action FR_ACT_TO_TBL (keepalived), ip sends FR_ACT_UNSPEC", () => {
     const c = cap("rule4-del");
     const ours = ruleRequest(
