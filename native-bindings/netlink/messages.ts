@@ -574,6 +574,11 @@ export interface MacvlanSpec {
   mode?: MacvlanMode;
   /** IFLA_MASTER: the VRF the base interface is enslaved to (keepalived netlink_link_add_vmac) */
   master?: number;
+  /**
+   * ifi_index: the ifindex it gets (one just freed). keepalived 2.2.7 netlink_link_add_vmac
+   * sends the deleted leftover's, left in its request, so a replaced VMAC keeps its ifindex.
+   */
+  index?: number;
 }
 
 export function describeMacvlan(o: MacvlanSpec): string {
@@ -607,8 +612,36 @@ export function macvlanRequest(o: MacvlanSpec, seq: number): Uint8Array {
   ];
   return encodeMessage(
     { type: K.RTM_NEWLINK, flags: CREATE_EXCL, seq, pid: 0 },
-    encodeStruct(IFINFOMSG, {}),
+    encodeStruct(IFINFOMSG, o.index === undefined ? {} : { index: ifindex(request, o.index) }),
     encodeAttrs(IFLA, o.master === undefined ? attrs : [...attrs, ["master", ifindex(request, o.master)]]),
+  );
+}
+
+/**
+ * RTM_NEWLINK on an existing macvlan (no NLM_F_CREATE): keepalived 2.2.7
+ * netlink_link_add_vmac's update of a leftover VMAC with the wrong MAC or mode, in its
+ * order: IFLA_LINKINFO { "macvlan", { IFLA_MACVLAN_MODE private } }, IFLA_ADDRESS,
+ * IFLA_MASTER (the base's VRF, else 0: out of any).
+ */
+export function macvlanUpdateRequest(o: { index: number; mac: Uint8Array; master?: number }, seq: number): Uint8Array {
+  const request = `RTM_NEWLINK #${o.index} type macvlan mode private address ${formatMac(o.mac)}`;
+  if (!(o.mac instanceof Uint8Array) || o.mac.length !== 6) throw invalid(request, "the MAC address must be 6 bytes");
+  const data = encodeAttrs(IFLA_MACVLAN, [["mode", K.MACVLAN_MODE_PRIVATE]]);
+  const attrs: AttrList = [
+    [
+      "linkinfo",
+      [
+        ["kind", "macvlan"],
+        ["data", data],
+      ],
+    ],
+    ["address", o.mac],
+    ["master", o.master ?? 0],
+  ];
+  return encodeMessage(
+    { type: K.RTM_NEWLINK, flags: REQ_ACK, seq, pid: 0 },
+    encodeStruct(IFINFOMSG, { index: ifindex(request, o.index) }),
+    encodeAttrs(IFLA, attrs),
   );
 }
 
@@ -704,6 +737,11 @@ export function decodeLink(m: NlMessage): Result<LinkInfo> {
   if (typeof a.operstate === "number") link.operstate = a.operstate;
   const info = a.linkinfo as Record<string, unknown> | undefined;
   if (info && typeof info.kind === "string") link.kind = info.kind;
+  // keepalived matches a leftover VMAC by its mode (vrrp.c vrrp_complete_instance: private)
+  if (info?.kind === "macvlan" && info.data instanceof Uint8Array) {
+    const d = decodeAttrs(IFLA_MACVLAN, info.data);
+    if (d.ok && typeof d.value.mode === "number") link.macvlanMode = d.value.mode;
+  }
   return ok(link);
 }
 

@@ -23,6 +23,7 @@ import {
   dumpLinksRequest,
   type MacvlanMode,
   macvlanRequest,
+  macvlanUpdateRequest,
   routeRequest,
   ruleRequest,
   setLinkUpRequest,
@@ -237,7 +238,14 @@ export class Rtnl {
    * A macvlan on `link` (keepalived's use_vmac: mode private unless told), created down.
    * Returns the new interface's index.
    */
-  createMacvlan(o: { name: string; link: number; mac: Uint8Array; mode?: MacvlanMode; master?: number }): number {
+  createMacvlan(o: {
+    name: string;
+    link: number;
+    mac: Uint8Array;
+    mode?: MacvlanMode;
+    master?: number;
+    index?: number;
+  }): number {
     this.request(
       (seq) => macvlanRequest(o, seq),
       () => describeMacvlan(o),
@@ -246,6 +254,15 @@ export class Rtnl {
     if (index === 0)
       throw new NetlinkError(ENODEV, describeMacvlan(o), undefined, "created, but if_nametoindex does not find it");
     return index;
+  }
+
+  /** An existing macvlan made private with `mac`, in `master` (0: none): keepalived's update of a leftover VMAC. */
+  updateMacvlan(o: { index: number; mac: Uint8Array; master?: number }): void {
+    const name = interfaceName(o.index);
+    this.request(
+      (seq) => macvlanUpdateRequest(o, seq),
+      () => `RTM_NEWLINK dev ${name ?? `#${o.index}`} type macvlan mode private`,
+    );
   }
 
   /** An L2 ipvlan on `link` (keepalived's use_ipvlan), created up. Returns its index. */

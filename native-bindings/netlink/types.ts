@@ -174,6 +174,8 @@ export interface LinkInfo {
   master?: number;
   /** IFLA_OPERSTATE (RFC 2863: 2 down, 6 up, ...) */
   operstate?: number;
+  /** a macvlan's IFLA_MACVLAN_MODE (MACVLAN_MODE_PRIVATE 1, VEPA 2, BRIDGE 4, PASSTHRU 8) */
+  macvlanMode?: number;
 }
 
 export interface AddressInfo {

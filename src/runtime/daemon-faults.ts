@@ -167,12 +167,13 @@ export function guardedKernel(k: Kernel, faults: Faults): Kernel {
     route: (op, r, ifindexOf) => k.route(op, r, ifindexOf),
     rule: (op, r) => k.rule(op, r),
     garp: (ifname, address, family) => k.garp(ifname, address, family),
-    createVmac: (name, link, mac, master) => k.createVmac(name, link, mac, master),
+    createVmac: (name, link, mac, master, index) => k.createVmac(name, link, mac, master, index),
     ...(k.createIpvlan ? { createIpvlan: k.createIpvlan.bind(k) } : {}),
     deleteLink: (ifindex) => k.deleteLink(ifindex),
     setLinkUp: (ifindex, up) => k.setLinkUp(ifindex, up),
     ...(k.ipv4Conf ? { ipv4Conf: k.ipv4Conf.bind(k) } : {}),
     ...(k.ipv6Conf ? { ipv6Conf: k.ipv6Conf.bind(k) } : {}),
+    ...(k.updateVmac ? { updateVmac: k.updateVmac.bind(k) } : {}),
     ...(k.linkLocal ? { linkLocal: k.linkLocal.bind(k) } : {}),
     watch: (onEvent: (e: KernelEvent) => void, o?: Parameters<Kernel["watch"]>[1]) =>
       k.watch(faults.guard("vrrp", "a netlink event", onEvent), {

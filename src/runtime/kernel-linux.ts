@@ -217,10 +217,14 @@ function linkOf(l: {
   kind?: string;
   mtu?: number;
   master?: number;
+  link?: number;
+  macvlanMode?: number;
 }): Link {
   const up = (l.flags & IFF_UP) !== 0 && (l.flags & IFF_RUNNING) !== 0;
   const link: Link = { ifindex: l.ifindex, name: l.name, up, flags: l.flags, mac: l.mac, kind: l.kind, mtu: l.mtu };
   if (l.master !== undefined) link.master = l.master;
+  if (l.link !== undefined) link.link = l.link;
+  if (l.macvlanMode !== undefined) link.macvlanMode = l.macvlanMode;
   return link;
 }
 
@@ -468,8 +472,12 @@ export class LinuxKernel implements Kernel {
     }
   }
 
-  createVmac(name: string, link: number, mac: Uint8Array, master?: number): KernelResult<number> {
-    return attempt("create-vmac", () => this.rtnl.createMacvlan({ name, link, mac, mode: "private", master }));
+  createVmac(name: string, link: number, mac: Uint8Array, master?: number, index?: number): KernelResult<number> {
+    return attempt("create-vmac", () => this.rtnl.createMacvlan({ name, link, mac, mode: "private", master, index }));
+  }
+
+  updateVmac(ifindex: number, mac: Uint8Array, master?: number): KernelError | undefined {
+    return attemptEffect("update-vmac", () => this.rtnl.updateMacvlan({ index: ifindex, mac, master }));
   }
 
   createIpvlan(name: string, link: number, type: IpvlanType, master?: number): KernelResult<number> {

@@ -27,6 +27,10 @@ export interface Link {
   mtu?: number;
   /** IFLA_MASTER: the bridge, bond or VRF it is enslaved to */
   master?: number;
+  /** IFLA_LINK: a macvlan's (VMAC's) parent */
+  link?: number;
+  /** a macvlan's mode (MACVLAN_MODE_PRIVATE 1, VEPA 2, BRIDGE 4, PASSTHRU 8) */
+  macvlanMode?: number;
 }
 
 export interface IfAddress {
@@ -140,7 +144,8 @@ export function guardKernel(k: Kernel): Kernel {
     route: (op, r, ifindexOf) => settle(`route-${op}`, () => k.route(op, r, ifindexOf), same),
     rule: (op, r) => settle(`rule-${op}`, () => k.rule(op, r), same),
     garp: (ifname, address, family) => settle("garp", () => k.garp(ifname, address, family), same),
-    createVmac: (name, link, mac, master) => settle("create-vmac", () => k.createVmac(name, link, mac, master), failed),
+    createVmac: (name, link, mac, master, index) =>
+      settle("create-vmac", () => k.createVmac(name, link, mac, master, index), failed),
     ...(k.createIpvlan
       ? {
           createIpvlan: (name: string, link: number, type: IpvlanType, master?: number) =>
@@ -160,6 +165,16 @@ export function guardKernel(k: Kernel): Kernel {
               "ipv4-conf",
               () => (k.ipv4Conf as NonNullable<Kernel["ipv4Conf"]>).call(k, ifname, key, value),
               failed,
+            ),
+        }
+      : {}),
+    ...(k.updateVmac
+      ? {
+          updateVmac: (ifindex: number, mac: Uint8Array, master?: number) =>
+            settle(
+              "update-vmac",
+              () => (k.updateVmac as NonNullable<Kernel["updateVmac"]>).call(k, ifindex, mac, master),
+              same,
             ),
         }
       : {}),
@@ -274,13 +289,21 @@ export interface Kernel {
   route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): KernelError | undefined;
   rule(op: "add" | "del", r: Rule): KernelError | undefined;
   garp(ifname: string, address: string, family: 4 | 6): KernelError | undefined;
-  /** a macvlan (keepalived's VMAC), enslaved to `master` (a VRF) when given; its ifindex */
-  createVmac(name: string, link: number, mac: Uint8Array, master?: number): KernelResult<number>;
+  /**
+   * a macvlan (keepalived's VMAC), enslaved to `master` (a VRF) when given, with the ifindex
+   * `index` when given (a replaced leftover's); its ifindex
+   */
+  createVmac(name: string, link: number, mac: Uint8Array, master?: number, index?: number): KernelResult<number>;
   /**
    * an L2 ipvlan (keepalived's use_ipvlan), created up, enslaved to `master` when given; its
    * ifindex. Optional: the simulated kernels have none.
    */
   createIpvlan?(name: string, link: number, type: IpvlanType, master?: number): KernelResult<number>;
+  /**
+   * A leftover macvlan made a private VMAC with `mac` in `master` (none: out of any VRF),
+   * keepalived's "Update old VMAC interface". Optional: the simulated kernels have none.
+   */
+  updateVmac?(ifindex: number, mac: Uint8Array, master?: number): KernelError | undefined;
   deleteLink(ifindex: number): KernelError | undefined;
   setLinkUp(ifindex: number, up: boolean): KernelError | undefined;
   /**

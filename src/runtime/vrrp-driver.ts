@@ -59,7 +59,7 @@ import { PromoteSecondaries } from "./promote-secondaries";
 import { memberShare } from "./rx-bufs";
 import { type VipPlacement, placeVips, vipKey, vmacMac } from "./vmac-addr";
 import { followParent, vmacLinkLocal } from "./vmac-link-local";
-import { chooseVmacName, pickVmacName } from "./vmac-name";
+import { type VmacPlan, chooseVmacName, planVmac, unusableVmacName } from "./vmac-name";
 import { RxErrorEvents } from "./rx-error-events";
 import { transitionDetailLines, transitionLines } from "./words";
 import { type Explanation, describeCause, explain, localTime } from "../vrrp/explain";
@@ -445,6 +445,8 @@ export class VrrpDriver {
   private startEngine(): void {
     this.deferredStart = false;
     const config = this.opts.config;
+    // keepalived says these as it reads the configuration, before any instance is set up
+    for (const v of Object.values(config.vrrpInstances)) this.vmacNameIgnored(v);
     this.startLines = this.firstAddressLines();
     for (const v of Object.values(config.vrrpInstances)) this.ifs.set(v.name, this.setupInterfaces(v));
     this.oursCache = undefined;
@@ -1081,59 +1083,116 @@ export class VrrpDriver {
     const family = v.virtualIpaddress[0]?.family ?? 4;
     // use_vmac's MAC, else RFC 5798 7.3: 00-00-5E-00-01-{VRID} (IPv4), 00-00-5E-00-02-{VRID} (IPv6)
     const mac = vmacMac(v, family);
-    let configured = v.useVmac.name;
-    const holder = configured === undefined ? undefined : this.linksByName.get(configured);
-    if (configured !== undefined && holder !== undefined && holder.kind !== "macvlan") {
-      // vrrp_complete_instance: an interface of that name that is no VMAC is not deleted
-      this.log.error(
-        `(${v.name}) VMAC interface name ${configured} already exists as a non VMAC interface. ignoring configured name`,
-      );
-      configured = undefined;
-    }
-    let name = configured;
-    if (name === undefined) {
-      // vmac-name.ts: keepalived's leftover adoption, else create_vmac_name, at set-up
-      const picked = pickVmacName({
-        prefix: config.globalDefs.vmacPrefix,
-        family,
-        vrid: v.virtualRouterId,
-        mac,
-        links: this.linksByName.values(),
-        reserved: this.vmacNamesOfOthers(v.name, config, others),
-      });
-      if (picked.adopted) this.log.info(`(${v.name}) Found matching interface ${picked.name}`);
-      name = picked.name;
-    }
+    const link = this.linksByName.get(base);
+    // vmac-name.ts planVmac: a matching leftover taken as it is, a configured name's holder
+    // updated or replaced, else create_vmac_name
+    const plan = planVmac({
+      instance: v.name,
+      prefix: config.globalDefs.vmacPrefix,
+      family,
+      vrid: v.virtualRouterId,
+      mac,
+      configured: this.vmacNameIgnored(v) ? undefined : v.useVmac.name,
+      baseIfindex: link && (link.kind === "macvlan" && link.link !== undefined ? link.link : link.ifindex),
+      links: [...this.linksByIndex.values()].sort((a, b) => a.ifindex - b.ifindex),
+      reserved: this.vmacNamesOfOthers(v.name, config, others),
+      dynamic: config.globalDefs.dynamicInterfaces ? this.configuredInterfaceNames(config) : undefined,
+    });
+    for (const n of plan.notes) n.level === "error" ? this.log.error(n.text) : this.log.info(n.text);
+    const name = plan.name;
     this.startAddressLines(base);
     let linkLocal: string | undefined;
-    const link = this.linksByName.get(base);
-    if (link) {
-      const existing = this.linksByName.get(name);
-      // a VMAC left behind by a crash is ours: recreate it clean (one we cannot delete is the error)
-      const stale = existing ? this.kernel.deleteLink(existing.ifindex) : undefined;
-      const created = stale
-        ? { ok: false as const, error: stale }
-        : this.kernel.createVmac(name, link.ifindex, mac, this.vrfOf(link));
-      if (!created.ok) {
+    if (link && plan.action === "reuse" && plan.ifindex !== undefined) {
+      this.vmacs.set(name, plan.ifindex);
+      this.firewallVmac(v, family, { ifindex: plan.ifindex, base: link.ifindex });
+      this.promote.vmac(name);
+      linkLocal = this.reusedLinkLocal(v, name, plan.ifindex, link, family);
+    } else if (link) {
+      if (plan.addLine) this.log.info(plan.addLine);
+      const made = this.makeVmac(name, link, mac, plan);
+      if (!made.ok) {
         const why = `(${v.name}) cannot create VMAC ${name} on ${base}`;
         this.refreshLinks();
-        if (strict) throw new Error(`${why}: ${created.error.message}`);
+        if (strict) throw new Error(`${why}: ${made.error.message}`);
         // keepalived (netlink_link_add_vmac failing) runs the instance on the base interface
-        this.failed(created.error, `vmac:${name}`, why);
+        this.failed(made.error, `vmac:${name}`, why);
         return { base, vipIf: base, sendIf: base };
       }
-      this.vmacs.set(name, created.value);
-      this.firewallVmac(v, family, { ifindex: created.value, base: link.ifindex });
+      this.vmacs.set(name, made.value);
+      this.firewallVmac(v, family, { ifindex: made.value, base: link.ifindex });
       // keepalived set_interface_parameters: a VMAC always gets promote_secondaries
       this.promote.vmac(name);
-      linkLocal = this.vmacUp(v.name, name, created.value, link, {
+      linkLocal = this.vmacUp(v.name, name, made.value, link, {
         ipv6: family === 6 || v.virtualIpaddressExcluded.some((a) => a.family !== family),
         linkLocal: family === 6 && !v.vmacXmitBase,
         configured: v.mcastSrcIp ?? v.unicastSrcIp,
+        verb: plan.action === "update" ? "updating" : "creating",
       });
-      this.refreshLinks();
     }
+    this.refreshLinks();
+    // add_vrrp_to_interface for the VMAC: a reused one's addresses as read
+    this.startAddressLines(name);
     return { base, vipIf: name, sendIf: v.vmacXmitBase ? base : name, vmac: { name, mac, linkLocal } };
+  }
+
+  /** vmac-name.ts unusableVmacName: `use_vmac NAME` ignored (said once per instance). */
+  private vmacNameIgnored(v: VrrpInstance): boolean {
+    const name = v.useIpvlan ? undefined : v.useVmac?.name;
+    if (name === undefined) return false;
+    const line = unusableVmacName(v.name, name, this.linksByName.get(name));
+    if (line === undefined) return false;
+    if (!this.saidVmacNames.has(v.name)) this.log.error(line);
+    this.saidVmacNames.add(v.name);
+    return true;
+  }
+  private readonly saidVmacNames = new Set<string>();
+
+  /** netlink_link_add_vmac's RTM_NEWLINK: a new macvlan, or the leftover changed in place (update), or deleted first (replace). */
+  private makeVmac(name: string, link: Link, mac: Uint8Array, plan: VmacPlan): KernelResult<number> {
+    const vrf = this.vrfOf(link);
+    if (plan.action === "update" && plan.ifindex !== undefined) {
+      const err = this.kernel.updateVmac
+        ? this.kernel.updateVmac(plan.ifindex, mac, vrf)
+        : { op: "update-vmac", message: "this kernel cannot change a macvlan" };
+      return err ? { ok: false, error: err } : { ok: true, value: plan.ifindex };
+    }
+    const gone = plan.ifindex !== undefined ? this.kernel.deleteLink(plan.ifindex) : undefined;
+    if (gone) {
+      // "(%s) Error removing VMAC interface %s"
+      return { ok: false, error: gone };
+    }
+    // keepalived's request still holds the deleted one's ifi_index: the new one gets it
+    return this.kernel.createVmac(name, link.ifindex, mac, vrf, plan.ifindex);
+  }
+
+  /**
+   * vrrp_complete_instance for a reused IPv6 VMAC: without vmac_xmit_base it keeps the
+   * link-local it has (keepalived's interface_t sin6_addr: the first read) or gets one
+   * (set_link_local_address); with it, its link-local goes (del_link_local_address).
+   */
+  private reusedLinkLocal(v: VrrpInstance, name: string, ifindex: number, parent: Link, family: 4 | 6) {
+    if (family !== 6) return undefined;
+    const have = this.addrs.find((a) => a.ifindex === ifindex && a.family === 6 && a.scope === RT_SCOPE_LINK);
+    if (v.vmacXmitBase) {
+      if (have && this.kernel.linkLocal?.("del", ifindex, have.address))
+        this.log.info("Deleting link-local address from vmac failed");
+      return undefined;
+    }
+    if (have) return have.address;
+    return this.addVmacLinkLocal(v.name, name, ifindex, parent, v.mcastSrcIp ?? v.unicastSrcIp);
+  }
+
+  /**
+   * The names the configuration gives interfaces (instances', tracked ones, VIPs' `dev`)
+   * that the kernel does not have: with dynamic_interfaces keepalived keeps an entry for
+   * each (if_get_by_ifname IF_CREATE_IF_DYNAMIC), and create_vmac_name skips them.
+   */
+  private configuredInterfaceNames(config: KeelConfig): Set<string> {
+    const names = this.trackedInterfaces();
+    for (const v of Object.values(config.vrrpInstances))
+      for (const a of [...v.virtualIpaddress, ...v.virtualIpaddressExcluded]) if (a.dev !== undefined) names.add(a.dev);
+    for (const n of names) if (this.linksByName.has(n)) names.delete(n);
+    return names;
   }
 
   /**
@@ -1149,9 +1208,9 @@ export class VrrpDriver {
     name: string,
     ifindex: number,
     parent: Link,
-    o: { ipv6: boolean; linkLocal: boolean; configured?: string },
+    o: { ipv6: boolean; linkLocal: boolean; configured?: string; verb?: "creating" | "updating" },
   ): string | undefined {
-    this.log.debug(`(${who}): Success creating VMAC interface ${name}`);
+    this.log.debug(`(${who}): Success ${o.verb ?? "creating"} VMAC interface ${name}`);
     const k = this.kernel;
     const ipv6 = k.ipv6Conf?.(name, "disable_ipv6", o.ipv6 ? 0 : 1);
     // no /proc/sys/net/ipv6 (a kernel booted with ipv6.disable=1): nothing to turn off
@@ -1163,9 +1222,22 @@ export class VrrpDriver {
       this.failed(gen.error, `vmac:${name}`, `(${who}) Error setting ADDR_GEN_MODE to NONE on ${name}`);
     const up = k.setLinkUp(ifindex, true);
     if (up) this.failed(up, `vmac:${name}`, `(${who}) cannot set VMAC ${name} up`);
-    if (!o.linkLocal || !k.linkLocal) return undefined;
+    if (!o.linkLocal) return undefined;
+    return this.addVmacLinkLocal(who, name, ifindex, parent, o.configured);
+  }
+
+  /** set_link_local_address (vmac-link-local.ts), then add_vrrp_to_interface's "Assigned address" line. */
+  private addVmacLinkLocal(
+    who: string,
+    name: string,
+    ifindex: number,
+    parent: Link,
+    configured: string | undefined,
+  ): string | undefined {
+    const k = this.kernel;
+    if (!k.linkLocal) return undefined;
     const address = vmacLinkLocal({
-      configured: o.configured !== undefined && isIP(o.configured) === 6 ? o.configured : undefined,
+      configured: configured !== undefined && isIP(configured) === 6 ? configured : undefined,
       parentOwn: this.own.ownOf(parent.ifindex, 6),
       parentMac: parent.mac,
     });

@@ -30,6 +30,7 @@ import {
   ipvlanRequest,
   macvlanModeOf,
   macvlanRequest,
+  macvlanUpdateRequest,
   routeRequest,
   ruleRequest,
   setLinkUpRequest,
@@ -247,6 +248,26 @@ describe("golden requests (same bytes as iproute2)", () => {
       addressRequest("del", { ...spec, preferredLft: undefined }, 1).length,
     );
     expect(() => addressRequest("new", { ...spec, preferredLft: -1 }, 1)).toThrow(/preferred_lft -1/);
+  });
+
+  test("a leftover VMAC: updated in place (no NLM_F_CREATE), or made again with the ifindex it had", () => {
+    const m = mac("00:00:5e:00:01:35");
+    const up = macvlanUpdateRequest({ index: 7, mac: m }, 1);
+    const h = new DataView(up.buffer, up.byteOffset);
+    expect(h.getUint16(4, true)).toBe(K.RTM_NEWLINK);
+    expect(h.getUint16(6, true)).toBe(K.NLM_F_REQUEST | K.NLM_F_ACK);
+    const info = decodeStruct(IFINFOMSG, up.subarray(K.NLMSG_HDRLEN));
+    if (!info.ok) throw new Error(String(info.error));
+    expect(info.value.index).toBe(7);
+    const at = decodeAttrs(IFLA, up.subarray(K.NLMSG_HDRLEN + IFINFOMSG.size));
+    if (!at.ok) throw new Error(String(at.error));
+    expect(at.value.address).toEqual(m);
+    expect(at.value.master).toBe(0);
+    expect((at.value.linkinfo as { kind: string }).kind).toBe("macvlan");
+    const again = macvlanRequest({ name: "vrrpD", link: 2, mac: m, index: 9 }, 1);
+    const ai = decodeStruct(IFINFOMSG, again.subarray(K.NLMSG_HDRLEN));
+    if (!ai.ok) throw new Error(String(ai.error));
+    expect(ai.value.index).toBe(9);
   });
 
   test("rule delete keeps action FR_ACT_TO_TBL (keepalived), ip sends FR_ACT_UNSPEC", () => {

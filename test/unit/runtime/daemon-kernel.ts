@@ -127,7 +127,8 @@ export class TestKernel implements Kernel {
     if (this.linkByName(name))
       return { ok: false, error: { op: "create-vmac", code: "EEXIST", message: "File exists" } };
     const ifindex = this.nextIndex++;
-    this.macvlans.set(ifindex, { ifindex, name, up: false, kind: "macvlan", mac, parent: link });
+    // a private macvlan on `link`, as netlink reports one (IFLA_LINK, IFLA_MACVLAN_MODE 1)
+    this.macvlans.set(ifindex, { ifindex, name, up: false, kind: "macvlan", mac, parent: link, link, macvlanMode: 1 });
     return { ok: true, value: ifindex };
   }
 

@@ -285,7 +285,8 @@ describe("reload transaction", () => {
   test(
     "a link delete the kernel refuses (a stale VMAC in the way): refused, scripts run on",
     async () => {
-      w.kernel.createVmac("vrrp.52", 2, new Uint8Array([0, 0, 0x5e, 0, 1, 52]));
+      // on another parent (ifindex 99): not VI_2's to reuse, so deleted and made again (vmac-name.ts planVmac)
+      w.kernel.createVmac("vrrp.52", 99, new Uint8Array([0, 0, 0x5e, 0, 1, 52]));
       w.kernel.failOn(
         "deleteLink",
         (n) => n === "vrrp.52",

@@ -1,6 +1,6 @@
 // VMAC names as keepalived 2.2.7 chooses them (vrrp.c vrrp_complete_instance, create_vmac_name).
 import { describe, expect, test } from "bun:test";
-import { chooseVmacName, configVmacNames, pickVmacName, vmacCandidate } from "../../../src/runtime/vmac-name";
+import { chooseVmacName, configVmacNames, pickVmacName, planVmac, vmacCandidate } from "../../../src/runtime/vmac-name";
 
 const free = () => false;
 const mac = (family: 4 | 6, vrid: number) => new Uint8Array([0, 0, 0x5e, 0, family === 4 ? 1 : 2, vrid]);
@@ -91,14 +91,27 @@ describe("at set-up, with the kernel's interfaces", () => {
     expect(pickVmacName({ ...base, family: 4, mac: mac(4, 86), links: other }).name).toBe("vrrp1.86");
   });
 
-  test("the matching leftover (a macvlan with this instance's VRRP MAC) is adopted under its name", () => {
+  test("the matching leftover (a private macvlan on the interface with the VRRP MAC) is adopted under its name", () => {
     const links = [
       { name: "vrrp.86", kind: "dummy" },
-      { name: "old86", kind: "macvlan", mac: mac(6, 86) },
+      { name: "old86", kind: "macvlan", mac: mac(6, 86), link: 2, macvlanMode: 1 },
     ];
-    expect(pickVmacName({ ...base, family: 6, mac: mac(6, 86), links })).toEqual({ name: "old86", adopted: true });
+    const on2 = { ...base, baseIfindex: 2 };
+    expect(pickVmacName({ ...on2, family: 6, mac: mac(6, 86), links })).toEqual({ name: "old86", adopted: true });
     // the IPv4 MAC of that VRID is not the IPv6 instance's
-    expect(pickVmacName({ ...base, family: 4, mac: mac(4, 86), links }).adopted).toBe(false);
+    expect(pickVmacName({ ...on2, family: 4, mac: mac(4, 86), links }).adopted).toBe(false);
+    // nor one on another interface, nor one in bridge mode (keepalived checks base_ifp and vmac_type)
+    expect(pickVmacName({ ...base, baseIfindex: 3, family: 6, mac: mac(6, 86), links }).adopted).toBe(false);
+    const bridge = [{ name: "old86", kind: "macvlan", mac: mac(6, 86), link: 2, macvlanMode: 4 }];
+    expect(pickVmacName({ ...on2, family: 6, mac: mac(6, 86), links: bridge })).toEqual({
+      name: "vrrp.86",
+      adopted: false,
+    });
+  });
+
+  test("with dynamic_interfaces a name the configuration gives a missing interface is taken", () => {
+    const dynamic = new Set(["vrrp.56"]);
+    expect(pickVmacName({ ...base, family: 4, vrid: 56, mac: mac(4, 56), links: [], dynamic }).name).toBe("vrrp1.56");
   });
 
   test("another instance's VMAC name is taken, and a leftover it holds is not this instance's", () => {
@@ -109,5 +122,65 @@ describe("at set-up, with the kernel's interfaces", () => {
       adopted: false,
     });
     expect(pickVmacName({ ...base, reserved, family: 6, mac: mac(6, 86), links: [] }).name).toBe("vrrp6.86");
+  });
+});
+
+describe("planVmac: a leftover at start (vrrp_complete_instance, netlink_link_add_vmac)", () => {
+  const plan = (configured: string | undefined, links: Parameters<typeof planVmac>[0]["links"]) =>
+    planVmac({
+      instance: "A",
+      prefix: undefined,
+      family: 4,
+      vrid: 51,
+      mac: mac(4, 51),
+      configured,
+      baseIfindex: 2,
+      links,
+      reserved: new Set(),
+    });
+  const lines = (p: ReturnType<typeof plan>) => [...p.notes.map((n) => n.text), ...(p.addLine ? [p.addLine] : [])];
+
+  test("a match under another name is reused; a configured name gives way to it", () => {
+    const links = [{ name: "left51", ifindex: 7, kind: "macvlan", mac: mac(4, 51), link: 2, macvlanMode: 1 }];
+    const p = plan("vrrpA", links);
+    expect(p).toMatchObject({ name: "left51", action: "reuse", ifindex: 7 });
+    expect(lines(p)).toEqual([
+      "(A) Found matching interface left51",
+      "(A) vmac name mismatch vrrpA <=> left51. changing to left51.",
+    ]);
+    expect(lines(plan(undefined, links))).toEqual(["(A) Found matching interface left51"]);
+  });
+
+  test("a configured name's macvlan with the wrong mode is updated; on another interface replaced", () => {
+    const bridge = [{ name: "vrrpA", ifindex: 8, kind: "macvlan", mac: mac(4, 51), link: 2, macvlanMode: 4 }];
+    const u = plan("vrrpA", bridge);
+    expect(u).toMatchObject({ name: "vrrpA", action: "update", ifindex: 8 });
+    expect(lines(u)).toEqual([
+      "(A) VMAC vrrpA already exists but is incompatible. It will be deleted/updated",
+      "(A) Update old VMAC interface vrrpA due to wrong MAC/mode ",
+    ]);
+    const elsewhere = [{ name: "vrrpA", ifindex: 9, kind: "macvlan", mac: mac(4, 51), link: 3, macvlanMode: 1 }];
+    const r = plan("vrrpA", elsewhere);
+    expect(r).toMatchObject({ name: "vrrpA", action: "replace", ifindex: 9 });
+    expect(lines(r)).toEqual([
+      "(A) VMAC vrrpA already exists but is incompatible. It will be deleted/updated",
+      "(A) Removing old VMAC interface vrrpA due to conflicting interface",
+    ]);
+  });
+
+  test("a default name held by a macvlan that does not match is skipped, not touched", () => {
+    const links = [{ name: "vrrp.51", ifindex: 8, kind: "macvlan", mac: mac(4, 51), link: 2, macvlanMode: 4 }];
+    expect(plan(undefined, links)).toMatchObject({ name: "vrrp1.51", action: "create", notes: [] });
+  });
+
+  test("a configured name held by no VMAC is ignored (an error line), and a name made", () => {
+    const p = plan("eth0", [{ name: "eth0", ifindex: 2, kind: "veth" }]);
+    expect(p).toMatchObject({ name: "vrrp.51", action: "create" });
+    expect(p.notes).toEqual([
+      {
+        level: "error",
+        text: "(A) VMAC interface name eth0 already exists as a non VMAC interface. ignoring configured name",
+      },
+    ]);
   });
 });
