@@ -15,6 +15,10 @@
  * -D lines about the VMAC and the (init) line must be keepalived's, in its order:
  * "Success creating VMAC interface", the VMAC's "Assigned address", then "(init)".
  *
+ * A leftover vrrp.86 (a private macvlan on eth0 with V6's VRRP MAC) is reused as it is
+ * ("Found matching interface vrrp.86", same ifindex): without a link-local it gets eth0's
+ * (set_link_local_address); with one (fe80::5:5) it keeps it.
+ *
  * Starting without a link-local on eth0: the VMAC gets the one made from eth0's MAC and
  * the instance starts in FAULT ("no IPv6 address for interface"), as keepalived. keepalived
  * stays there when eth0 gets one (it never looks again: vrrp_complete_instance took the
@@ -195,4 +199,47 @@ describe("an IPv6 VMAC's link-local: keepalived 2.2.7 and keel", () => {
         `Assigned address ${FROM_MAC} for interface vrrp.86`,
       ]);
     }, 90_000);
+
+  for (const kind of ["keepalived", "keel"] as const)
+    for (const has of [undefined, "fe80::5:5"])
+      test(`${kind}: a leftover vrrp.86 ${has ? `with ${has} keeps it` : "without a link-local gets eth0's"}`, async () => {
+        eth0LinkLocal("fe80::1:2");
+        lab.exec("h1", ["ip", "link", "del", "vrrp.86"], { allowFail: true });
+        lab.exec("h1", [
+          "ip",
+          "link",
+          "add",
+          "vrrp.86",
+          "link",
+          "eth0",
+          "address",
+          "00:00:5e:00:02:56",
+          "type",
+          "macvlan",
+          "mode",
+          "private",
+        ]);
+        // the kernel takes IFLA_INET6_ADDR_GEN_MODE only once the link exists (vrrp_vmac.c says so too)
+        lab.exec("h1", ["ip", "link", "set", "vrrp.86", "addrgenmode", "none"]);
+        lab.exec("h1", ["ip", "link", "set", "vrrp.86", "up"]);
+        if (has) lab.exec("h1", ["ip", "addr", "add", `${has}/64`, "dev", "vrrp.86", "nodad"]);
+        const ifindex = () =>
+          (JSON.parse(lab.exec("h1", ["ip", "-j", "link", "show", "dev", "vrrp.86"])) as { ifindex: number }[])[0]
+            ?.ifindex;
+        const before = ifindex();
+        const p = kind === "keel" ? lab.keel("h1", CONF) : lab.keepalived("h1", CONF);
+        try {
+          await p.waitFor(/Startup complete/, 30_000);
+          expect(ifindex()).toBe(before as number);
+          const ll = vmac().linkLocal;
+          if (has) expect(ll).toEqual([`${has}/64 nodad preferred 4294967295`]);
+          else expect(ll).toEqual(["fe80::1:2/64 nodad deprecated preferred 0"]);
+        } finally {
+          await stop(p);
+        }
+        expect(vmacLines(p).slice(0, 2)).toEqual([
+          "(V6) Found matching interface vrrp.86",
+          `Assigned address ${has ?? "fe80::1:2"} for interface vrrp.86`,
+        ]);
+      }, 90_000);
 });
