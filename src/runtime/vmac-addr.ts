@@ -13,7 +13,9 @@
  *   RFC 5798 7.3's 00-00-5E-00-01|02-VRID for the address's family), shared by every
  *   address of that family on that interface (if_get_by_vmac), named PREFIX.VRID where
  *   PREFIX is `vmac_addr_prefix`, else `vmac_prefix`, else "vrrp", and PREFIXn.VRID while
- *   that name is taken (create_vmac_name: IPv6 tries 6 first, then 1, 2, ...);
+ *   that name is taken (create_vmac_name: IPv6 tries 6 first, then 1, 2, ...); a private
+ *   macvlan already on that interface with that MAC (a leftover) is that VMAC, reused as it
+ *   is under its name (vrrp_if.c if_get_by_vmac: nothing said, nothing changed);
  * - `garp_extra_if SECS [all]` (else global `vrrp_garp_extra_if`): while MASTER, one GARP/NA
  *   every SECS on each VMAC holding an address other than the instance's own interface
  *   (with `all`: on every such interface), the first address there; keepalived turns it off
@@ -29,6 +31,8 @@ export interface AddrVmac {
   base: string;
   family: 4 | 6;
   mac: Uint8Array;
+  /** a leftover's ifindex: reused, not created */
+  ifindex?: number;
 }
 
 export interface VipPlacement {
@@ -72,8 +76,8 @@ function sameMac(a: Uint8Array, b: Uint8Array): boolean {
 /**
  * The placement of `v`'s addresses. `family` is the instance's; `ownVmac` the name of its
  * use_vmac interface (when it has one); `taken` says whether an interface name is in use
- * by something other than a leftover of ours (the driver asks the link table and the
- * other instances' VMAC names).
+ * by anything (the driver asks the link table and the other instances' VMAC names);
+ * `leftover` finds a kernel VMAC to reuse for an interface and MAC (if_get_by_vmac).
  */
 export function placeVips(
   v: VrrpInstance,
@@ -81,6 +85,7 @@ export function placeVips(
   family: 4 | 6,
   ownVmac: string | undefined,
   taken: (name: string) => boolean,
+  leftover?: (base: string, mac: Uint8Array) => { name: string; ifindex: number } | undefined,
 ): VipPlacement {
   const devOf = new Map<string, string>();
   const vmacs: AddrVmac[] = [];
@@ -105,6 +110,11 @@ export function placeVips(
     const mac = vmacMac(v, va.family);
     const found = vmacs.find((x) => x.base === base && sameMac(x.mac, mac));
     if (found) return found.name;
+    const left = leftover?.(base, mac);
+    if (left) {
+      vmacs.push({ name: left.name, base, family: va.family, mac, ifindex: left.ifindex });
+      return left.name;
+    }
     const name = addrVmacName(prefix, v.virtualRouterId, va.family, (n) => taken(n) || vmacs.some((x) => x.name === n));
     vmacs.push({ name, base, family: va.family, mac });
     return name;

@@ -1447,23 +1447,24 @@ export class VrrpDriver {
     const family = v.virtualIpaddress[0]?.family ?? 4;
     const reserved = this.vmacNamesOfOthers(v.name, config, others);
     if (ifs.vmac) reserved.add(ifs.vmac.name);
-    const leftover = (l: Link) =>
-      l.kind === "macvlan" && l.mac?.[0] === 0 && l.mac[1] === 0 && l.mac[2] === 0x5e && l.mac[5] === v.virtualRouterId;
-    const taken = (n: string) => {
-      const l = this.linksByName.get(n);
-      return reserved.has(n) || (l !== undefined && !leftover(l));
-    };
-    const placed = placeVips(v, config.globalDefs, family, ifs.vmac?.name, taken);
+    // create_vmac_name skips any name an interface has; a leftover of ours is reused instead
+    const taken = (n: string) => reserved.has(n) || this.linksByName.has(n);
+    const placed = placeVips(v, config.globalDefs, family, ifs.vmac?.name, taken, (base, mac) =>
+      this.leftoverVmac(base, mac, reserved),
+    );
     for (const note of placed.notes) this.log.warn(note);
     const addrVmacs = new Map<string, { base: string }>();
     for (const x of placed.vmacs) {
       const link = this.linksByName.get(x.base);
       if (!link) continue; // its addresses cannot go on yet: said when they are added
-      const stale = this.linksByName.get(x.name);
-      const gone = stale ? this.kernel.deleteLink(stale.ifindex) : undefined;
-      const created = gone
-        ? { ok: false as const, error: gone }
-        : this.kernel.createVmac(x.name, link.ifindex, x.mac, this.vrfOf(link));
+      if (x.ifindex !== undefined) {
+        // if_get_by_vmac found it: keepalived takes it as it is, and so deletes it at stop
+        this.vmacs.set(x.name, x.ifindex);
+        addrVmacs.set(x.name, { base: x.base });
+        this.promote.vmac(x.name);
+        continue;
+      }
+      const created = this.kernel.createVmac(x.name, link.ifindex, x.mac, this.vrfOf(link));
       if (!created.ok) {
         const why = `(${v.name}) cannot create VMAC ${x.name} on ${x.base}`;
         this.refreshLinks();
@@ -1479,6 +1480,31 @@ export class VrrpDriver {
       this.refreshLinks();
     }
     return { ...ifs, placed, addrVmacs };
+  }
+
+  /**
+   * vrrp_if.c if_get_by_vmac: the first private macvlan (in ifindex order) on `base` with
+   * `mac` that no other instance holds: an address VMAC left in the kernel.
+   */
+  private leftoverVmac(
+    base: string,
+    mac: Uint8Array,
+    reserved: ReadonlySet<string>,
+  ): { name: string; ifindex: number } | undefined {
+    const parent = this.linksByName.get(base);
+    if (!parent) return undefined;
+    const found = [...this.linksByIndex.values()]
+      .sort((a, b) => a.ifindex - b.ifindex)
+      .find(
+        (l) =>
+          l.kind === "macvlan" &&
+          l.macvlanMode === 1 &&
+          l.link === parent.ifindex &&
+          !reserved.has(l.name) &&
+          l.mac?.length === 6 &&
+          l.mac.every((b, i) => b === mac[i]),
+      );
+    return found && { name: found.name, ifindex: found.ifindex };
   }
 
   private channelKey(ifname: string, family: 4 | 6, proto: 112 | 51): string {

@@ -18,6 +18,9 @@
  *   configuration, "(G) interface vrrpG already exists and is not a private macvlan;
  *   ignoring vmac if_name" (keepalived prefixes its file and line; keel has none to give
  *   at set-up), so vrrp.57, and vrrpG is left alone;
+ * - H (VRID 58, no use_vmac; a VIP `dev eth1 use_vmac`): oldH, a private macvlan on eth1
+ *   with H's VRRP MAC, is that VIP's address VMAC (vrrp_if.c if_get_by_vmac), reused as
+ *   it is without a word (no vrrp.58 is made);
  * - E (VRID 55, default name): vrrp.55 is a bridge-mode macvlan with E's MAC: no match, the
  *   name is taken, so vrrp1.55; vrrp.55 is left alone (and stays after stop);
  * - F (VRID 56, default name, dynamic_interfaces, track_interface vrrp.56 that does not
@@ -46,7 +49,18 @@ const CONF = `global_defs {
   dynamic_interfaces
   vrrp_garp_master_delay 0
 }
-${inst("A", 51)}${inst("B", 52, "use_vmac vrrpB")}${inst("C", 53, "use_vmac vrrpC")}${inst("D", 54, "use_vmac vrrpD")}${inst("E", 55)}${inst("F", 56, "use_vmac", "track_interface {\n    vrrp.56\n  }")}${inst("G", 57, "use_vmac vrrpG")}`;
+${inst("A", 51)}${inst("B", 52, "use_vmac vrrpB")}${inst("C", 53, "use_vmac vrrpC")}${inst("D", 54, "use_vmac vrrpD")}${inst("E", 55)}${inst("F", 56, "use_vmac", "track_interface {\n    vrrp.56\n  }")}${inst("G", 57, "use_vmac vrrpG")}vrrp_instance H {
+  interface eth0
+  state MASTER
+  virtual_router_id 58
+  priority 150
+  advert_int 1
+  virtual_ipaddress {
+    10.99.0.158/24
+    10.98.0.158/24 dev eth1 use_vmac
+  }
+}
+`;
 
 const mac = (vrid: number) => `00:00:5e:00:01:${vrid.toString(16)}`;
 /** name, parent, mode, VRID of its MAC, up */
@@ -57,6 +71,7 @@ const LEFTOVERS: [string, string, string, number, boolean][] = [
   ["vrrpD", "eth1", "private", 54, true],
   ["vrrp.55", "eth0", "bridge", 55, true],
   ["vrrpG", "eth0", "bridge", 98, true],
+  ["oldH", "eth1", "private", 58, true],
 ];
 
 let lab: Lab;
@@ -147,6 +162,7 @@ const EXPECTED: Run = {
     vrrpD: `private on eth0 ${mac(54)} up kept`,
     "vrrp.55": `bridge on eth0 ${mac(55)} up kept`,
     vrrpG: `bridge on eth0 ${mac(98)} up kept`,
+    oldH: `private on eth1 ${mac(58)} up kept`,
     // down: vrrp.55 on the same parent has that MAC (macvlan_open: EADDRINUSE)
     "vrrp1.55": `private on eth0 ${mac(55)} down new`,
     "vrrp1.56": `private on eth0 ${mac(56)} up new`,
