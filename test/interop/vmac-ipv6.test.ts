@@ -20,9 +20,11 @@
  * (set_link_local_address); with one (fe80::5:5) it keeps it.
  *
  * Starting without a link-local on eth0: the VMAC gets the one made from eth0's MAC and
- * the instance starts in FAULT ("no IPv6 address for interface"), as keepalived. keepalived
- * stays there when eth0 gets one (it never looks again: vrrp_complete_instance took the
- * source); keel comes up then (its source follows the address table).
+ * the instance starts in FAULT ("no IPv6 address for interface"), as keepalived 2.2.7.
+ * keepalived 2.2.7 stays there when eth0 gets one (it never looks again:
+ * vrrp_complete_instance took the source); keel comes up then (its source follows the
+ * address table). keepalived 2.4.3 (KEEPALIVED_24) does not go to FAULT: it sends from the
+ * VMAC's link-local at once.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel } from "../netns/harness";
@@ -122,10 +124,17 @@ async function stop(...procs: Proc[]): Promise<void> {
   }
 }
 
-async function running(kind: "keel" | "keepalived"): Promise<Run> {
+const KA24 = process.env.KEEPALIVED_24;
+type Kind = "keel" | "keepalived" | "keepalived 2.4.3";
+const start = (kind: Kind) =>
+  kind === "keel"
+    ? lab.keel("h1", CONF)
+    : lab.keepalived("h1", CONF, [], kind === "keepalived" ? {} : { binary: KA24 });
+
+async function running(kind: Kind): Promise<Run> {
   eth0LinkLocal("fe80::1:2");
   const cap = await capture();
-  const p = kind === "keel" ? lab.keel("h1", CONF) : lab.keepalived("h1", CONF);
+  const p = start(kind);
   const steps: Run["steps"] = [];
   try {
     await p.waitFor(/\(V6\) Entering MASTER STATE/, 30_000);
@@ -151,10 +160,13 @@ async function running(kind: "keel" | "keepalived"): Promise<Run> {
 }
 
 describe("an IPv6 VMAC's link-local: keepalived 2.2.7 and keel", () => {
-  const runs: Partial<Record<"keel" | "keepalived", Run>> = {};
+  const runs: Partial<Record<Kind, Run>> = {};
   const ll = (a: string) => [`${a}/64 nodad deprecated preferred 0`];
 
-  for (const kind of ["keepalived", "keel"] as const)
+  const kinds: Kind[] = ["keepalived", "keel"];
+  if (KA24) kinds.push("keepalived 2.4.3");
+  else console.warn("vmac-ipv6.test.ts: KEEPALIVED_24 is not set: keepalived 2.4.3 is not run beside them");
+  for (const kind of kinds)
     test(`${kind}: eth0's link-local, then its next one, then the one eth0's MAC makes`, async () => {
       const r = await running(kind);
       runs[kind] = r;
@@ -175,13 +187,17 @@ describe("an IPv6 VMAC's link-local: keepalived 2.2.7 and keel", () => {
     expect(runs.keel?.lines).toEqual(runs.keepalived?.lines as string[]);
   });
 
-  for (const kind of ["keepalived", "keel"] as const)
-    test(`${kind}: no link-local on eth0 at start: the one eth0's MAC makes, the instance in FAULT`, async () => {
+  for (const kind of kinds)
+    test(`${kind}: no link-local on eth0 at start: the one eth0's MAC makes, ${kind === "keepalived 2.4.3" ? "sent from at once" : "the instance in FAULT"}`, async () => {
       eth0LinkLocal();
       const cap = await capture();
-      const p = kind === "keel" ? lab.keel("h1", CONF) : lab.keepalived("h1", CONF);
+      const p = start(kind);
       try {
-        await p.waitFor(/\(V6\) entering FAULT state \(no IPv6 address for interface\)/, 30_000);
+        if (kind === "keepalived 2.4.3") {
+          // 2.4.3 differs: no FAULT, it sends from the VMAC's link-local at once
+          await p.waitFor(/\(V6\) Entering MASTER STATE/, 30_000);
+          await advertFrom(cap, FROM_MAC, 0);
+        } else await p.waitFor(/\(V6\) entering FAULT state \(no IPv6 address for interface\)/, 30_000);
         expect(vmac()).toEqual({ linkLocal: ll(FROM_MAC), addrGenMode: "none" });
         if (kind === "keel") {
           // keepalived stays in FAULT (see the top); keel sends from eth0's new one
@@ -227,7 +243,7 @@ describe("an IPv6 VMAC's link-local: keepalived 2.2.7 and keel", () => {
           (JSON.parse(lab.exec("h1", ["ip", "-j", "link", "show", "dev", "vrrp.86"])) as { ifindex: number }[])[0]
             ?.ifindex;
         const before = ifindex();
-        const p = kind === "keel" ? lab.keel("h1", CONF) : lab.keepalived("h1", CONF);
+        const p = start(kind);
         try {
           await p.waitFor(/Startup complete/, 30_000);
           expect(ifindex()).toBe(before as number);
