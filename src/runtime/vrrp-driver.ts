@@ -1897,14 +1897,14 @@ export class VrrpDriver {
       else this.addrs.push(a);
       logDad(this.log, before, a, this.linksByIndex.get(a.ifindex)?.name);
       if (this.own.added(a, this.oursOn)) this.ownAddressLine("Assigned address", "for", a);
-      if (a.family === 6) this.vmacsFollow(a.ifindex);
+      if (a.family === 6 && a.scope === RT_SCOPE_LINK) this.vmacsFollow(a.ifindex);
       // a VIP of ours that was being removed came back (a late event, someone's `ip addr add`)
       this.addrsChanged(this.releasing.size > 0);
       return;
     }
     this.addrs = this.addrs.filter((x) => !sameAddr(x, a));
     if (this.own.removed(a)) this.ownAddressLine("Deassigned address", "from", a);
-    if (a.family === 6) this.vmacsFollow(a.ifindex);
+    if (a.family === 6 && a.scope === RT_SCOPE_LINK) this.vmacsFollow(a.ifindex);
     if (e.own !== true) this.vipDeleted(a);
     this.restoreStaticAddress(a);
     this.addrsChanged(true);
