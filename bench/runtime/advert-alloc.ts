@@ -1,8 +1,9 @@
 /**
  * Bench (not a test): bytes of JavaScript heap allocated per advert on the engine's hot
  * paths, in process. A backup hearing an advert (VrrpRouter.handleAdvert, then
- * pollActions as the driver's pump does) and a master sending one (handleTimeout at each
- * advert deadline, pollActions, advertPacketsShared: the packets the driver sends).
+ * pollActions) and a master sending one (handleTimeout at each advert deadline, then as the
+ * driver's pump: drainActions into one kept list, the router's host with reuseAdverts, and
+ * advertPacketsShared, the packets the driver sends).
  *
  *   node_modules/.bin/bun bench/runtime/advert-alloc.ts [--adverts N]
  *
@@ -30,7 +31,7 @@ import { parseIpv6 } from "../../src/base/ip";
 import type { RxPacket } from "../../src/vrrp/router";
 import { VrrpRouter } from "../../src/vrrp/router";
 import { advertPackets, advertPacketsShared } from "../../src/vrrp/transmit";
-import type { AdvertOut } from "../../src/vrrp/types";
+import type { Action, AdvertOut } from "../../src/vrrp/types";
 import { SimKernel, SimSegment } from "../../src/demo/sim-kernel";
 import type { VrrpChannel } from "../../src/runtime/kernel";
 import { createLogger } from "../../src/runtime/log";
@@ -75,7 +76,7 @@ function bytesPer(label: string, n: number, step: (i: number) => void, adverts?:
 function router(priority: number, family: 4 | 6, extra: string[] = []): VrrpRouter {
   const r = new VrrpRouter(
     configFromText(`${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority, family, extra })}`, "bench"),
-    host,
+    { ...host, reuseAdverts: true },
   );
   r.start(0);
   return r;
@@ -156,14 +157,17 @@ for (const family of [4, 6] as const) {
   master.pollActions();
   now = 10_000;
   const src = family === 4 ? "10.0.0.2" : "fe80::2";
+  const acts: Action[] = [];
   bytesPer(`IPv${family} master: timeout + encode  `, N, () => {
     now += 1000;
     master.handleTimeout(now);
-    const acts = master.pollActions();
+    // as the driver's pump: one list kept, the periodic advert's records reused
+    master.drainActions(acts);
     for (let i = 0; i < acts.length; i++) {
       const a = acts[i]!;
       if (a.type === "send-advert") sent += advertPacketsShared(a.advert, src).length;
     }
+    acts.length = 0;
   });
   if (sent < N) throw new Error(`IPv${family}: the master sent ${sent} adverts in ${N} deadlines`);
 }

@@ -415,6 +415,8 @@ export class VrrpDriver {
     return new VrrpRouter(config, {
       interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family),
       readKeyFile,
+      // pump sends every advert as it executes it, before the instance's next (issue 20)
+      reuseAdverts: true,
     });
   }
 
@@ -665,6 +667,8 @@ export class VrrpDriver {
     const next = new VrrpRouter(config, {
       interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family),
       readKeyFile,
+      // pump sends every advert as it executes it, before the instance's next (issue 20)
+      reuseAdverts: true,
     });
     return { config, next, added };
   }
@@ -2059,13 +2063,39 @@ export class VrrpDriver {
    */
   private pump(): void {
     // try/catch in line, not guard(): no closure or "where" string per advert (issue 20)
+    // One list kept for the pump's actions, not a new one per advert deadline (issue 20); a
+    // pump run from inside another (an action's callback) takes a list of its own.
+    const list = this.pumping ? [] : this.pumpList;
     let actions: readonly Action[] = NO_ACTIONS;
     try {
-      actions = logOrder(this.router.pollActions());
+      this.router.drainActions(list);
+      actions = logOrder(list);
     } catch (e) {
       this.internalError("the engine's actions", e);
     }
-    for (const a of actions) {
+    const outer = !this.pumping;
+    this.pumping = true;
+    try {
+      this.runActions(actions);
+    } finally {
+      // the kept list holds no action after the pump (the engine's records are its own)
+      if (outer) {
+        this.pumping = false;
+        list.length = 0;
+      }
+    }
+    try {
+      this.arm();
+    } catch (e) {
+      this.internalError("arming the timer", e);
+    }
+  }
+  private readonly pumpList: Action[] = [];
+  private pumping = false;
+
+  private runActions(actions: readonly Action[]): void {
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i]!;
       // what a reconcile pass checks moves with these (VIPs, routes, the firewall's sets)
       if (a.type === "transition" || a.type === "add-vips" || a.type === "del-vips") this.wantReconcile();
       // a transition's event goes out after its add-vips (transition), before anything else;
@@ -2078,11 +2108,6 @@ export class VrrpDriver {
       }
     }
     this.releaseEvent();
-    try {
-      this.arm();
-    } catch (e) {
-      this.internalError("arming the timer", e);
-    }
   }
 
   private arm(): void {
