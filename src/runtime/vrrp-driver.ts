@@ -259,6 +259,29 @@ function ipvlanAddress(text: string): VirtualAddress | undefined {
   return { address, family, prefix: len === undefined ? (family === 4 ? 32 : 128) : Number(len) };
 }
 
+/**
+ * `devOf` without the addresses whose interface is what vipDev falls back to (their `dev`,
+ * else the instance's vipIf): most instances' VIPs are on the instance's own interface,
+ * and a Map per instance for them was ~300 bytes of hash table each (issue 20). None left:
+ * the one shared empty Map (nothing writes it).
+ */
+function exceptDefaults(
+  devOf: ReadonlyMap<string, string>,
+  v: VrrpInstance,
+  vipIf: string | undefined,
+): ReadonlyMap<string, string> {
+  let out: Map<string, string> | undefined;
+  for (const va of [...v.virtualIpaddress, ...v.virtualIpaddressExcluded]) {
+    const key = vipKey(va);
+    const dev = devOf.get(key);
+    if (dev === undefined || dev === (va.dev ?? vipIf)) continue;
+    out ??= new Map();
+    out.set(key, dev);
+  }
+  return out ?? NO_DEVS;
+}
+const NO_DEVS: ReadonlyMap<string, string> = new Map();
+
 /** The interface a VIP/eVIP goes on: as placed at set-up, else its dev, else the instance's. */
 function vipDev(ifs: InstanceIfs | undefined, va: VirtualAddress): string | undefined {
   return ifs?.placed?.devOf.get(vipKey(va)) ?? va.dev ?? ifs?.vipIf;
@@ -1221,6 +1244,7 @@ export class VrrpDriver {
       return reserved.has(n) || (l !== undefined && !leftover(l));
     };
     const placed = placeVips(v, config.globalDefs, family, ifs.vmac?.name, taken);
+    placed.devOf = exceptDefaults(placed.devOf, v, ifs.vipIf);
     for (const note of placed.notes) this.log.warn(note);
     const addrVmacs = new Map<string, { base: string }>();
     for (const x of placed.vmacs) {

@@ -47,6 +47,7 @@ import {
   type TrackerShare,
   faultKey,
 } from "./cause";
+import { AddressKeys } from "./address-text";
 import { AnswerBudget } from "./answer-budget";
 import { HmacState } from "./auth-hmac";
 import { checkAdvert } from "./check-advert";
@@ -177,8 +178,8 @@ export class Instance {
    * Addresses in the codec's canonical text (inet_ntop form), computed once, so the
    * receive path compares strings: received addresses arrive in that form.
    */
-  readonly vipKeys: Set<string>;
-  readonly peerKeys: Set<string>;
+  readonly vipKeys: AddressKeys;
+  readonly peerKeys: AddressKeys;
   sourceKey?: string;
   /** one array for every advert, so transmit.ts can cache the encoded message by identity */
   private readonly advertAddresses: string[];
@@ -187,8 +188,8 @@ export class Instance {
     this.advertAddresses = p.vips.map((v) => v.address);
     // v3_checksum_as_v2 has no pseudo-header whose destination could be old or new
     this.oldChecksum = p.family === 4 && p.version === 3 && p.checksumCompat === "old" && !p.v3ChecksumAsV2;
-    this.vipKeys = new Set(p.vips.map((v) => canonicalIp(v.address) ?? v.address));
-    this.peerKeys = new Set(p.unicastPeers.map((a) => canonicalIp(a) ?? a));
+    this.vipKeys = new AddressKeys(p.vips.map((v) => canonicalIp(v.address) ?? v.address));
+    this.peerKeys = new AddressKeys(p.unicastPeers.map((a) => canonicalIp(a) ?? a));
     if (p.source !== undefined) this.sourceKey = canonicalIp(p.source) ?? p.source;
     if (p.authHmac) this.hmac = new HmacState(p.authHmac);
     this.want = p.wantMaster ? "MASTER" : "BACKUP";
