@@ -253,7 +253,6 @@ export class Instance {
     if (this.out.length === 0) return NO_ACTIONS;
     const a = this.out;
     this.out = [];
-    this.keptQueued = false;
     return a;
   }
 
@@ -265,6 +264,9 @@ export class Instance {
     const a = this.out;
     for (let i = 0; i < a.length; i++) into.push(a[i]!);
     a.length = 0;
+    // the router hands these out now (its collect): the kept advert may be rewritten after.
+    // Not so in pollActions, which the router also uses to move actions into its own list
+    // (sync groups, removal): the next periodic advert then takes fresh records.
     this.keptQueued = false;
   }
 
@@ -1147,7 +1149,7 @@ export class Instance {
    */
   reuseAdverts = false;
   private keptAdvert: { type: "send-advert"; advert: AdvertOut } | undefined;
-  /** the kept advert is in `out`, not yet polled: the next one takes fresh records */
+  /** the kept advert is queued, not yet handed out (takeActions): the next one takes fresh records */
   private keptQueued = false;
 
   /** [the group], made once: a new array per advert was garbage (issue 20) */
