@@ -1,8 +1,9 @@
 /**
  * Bench (not a test): bytes of JavaScript heap allocated per advert on the engine's hot
  * paths, in process. A backup hearing an advert (VrrpRouter.handleAdvert, then
- * pollActions as the driver's pump does) and a master sending one (handleTimeout at each
- * advert deadline, pollActions, advertPacketsShared: the packets the driver sends).
+ * pollActions) and a master sending one (handleTimeout at each advert deadline, then as the
+ * driver's pump: drainActions into one kept list, the router's host with reuseAdverts, and
+ * advertPacketsShared, the packets the driver sends).
  *
  *   node_modules/.bin/bun bench/runtime/advert-alloc.ts [--adverts N]
  *
@@ -14,6 +15,12 @@
  * The row after the baseline is the driver's own part of a send: libc's sendto through bun:ffi, as
  * native-bindings/vrrp-socket.ts calls it once per advert (here on a UDP socket to
  * 127.0.0.1:9, discard; no root needed), counted in BigInt cells (a 64-bit return type).
+ * The last row is the daemon's whole send path (`--instances N`, default 200): a VrrpDriver of N
+ * masters on a simulated host (src/demo/sim-kernel.ts) whose channels only count what they are
+ * given, and one timer slot in place of the kernel timer, run from the advert deadline
+ * through the engine, the router's list, the driver's pump and execute to the channel's send.
+ * Each row prints the cells allocated per advert by type (heapStats, nothing being
+ * collected), which says where the bytes come from.
  * Why it matters: every wake that allocates arms JavaScriptCore's collection timers and
  * Bun's GC controller (bench/RESULTS.md "Idle wake-ups"), and garbage paces the eden
  * collections whose pauses delay the next advert.
@@ -24,7 +31,11 @@ import { parseIpv6 } from "../../src/base/ip";
 import type { RxPacket } from "../../src/vrrp/router";
 import { VrrpRouter } from "../../src/vrrp/router";
 import { advertPackets, advertPacketsShared } from "../../src/vrrp/transmit";
-import type { AdvertOut } from "../../src/vrrp/types";
+import type { Action, AdvertOut } from "../../src/vrrp/types";
+import { SimKernel, SimSegment } from "../../src/demo/sim-kernel";
+import type { VrrpChannel } from "../../src/runtime/kernel";
+import { createLogger } from "../../src/runtime/log";
+import { VrrpDriver } from "../../src/runtime/vrrp-driver";
 import { configFromText, globalDefs, vrrpInstance } from "../../test/sim/harness";
 
 if (process.env.BUN_JSC_useGC !== "0") {
@@ -38,23 +49,34 @@ if (process.env.BUN_JSC_useGC !== "0") {
 
 const at = process.argv.indexOf("--adverts");
 const N = at > 0 ? Number(process.argv[at + 1]) : 50_000;
+const atI = process.argv.indexOf("--instances");
+const INSTANCES = atI > 0 ? Number(process.argv[atI + 1]) : 200;
 
 const host = { interfaceAddress: (_: string, f: 4 | 6) => (f === 4 ? "10.0.0.2" : "fe80::2") };
 
-function bytesPer(label: string, n: number, step: (i: number) => void): number {
+function bytesPer(label: string, n: number, step: (i: number) => void, adverts?: () => number): number {
   // warm-up: the JIT's own allocations and first-use caches are not per advert
   for (let i = 0; i < 20_000; i++) step(i);
+  const types0 = heapStats().objectTypeCounts;
   const before = memoryUsage().current;
+  const a0 = adverts?.() ?? 0;
   for (let i = 0; i < n; i++) step(20_000 + i);
-  const per = (memoryUsage().current - before) / n;
-  console.log(`  ${label}: ${per.toFixed(1)} bytes per advert`);
+  const sent = adverts ? adverts() - a0 : n;
+  const per = (memoryUsage().current - before) / sent;
+  const types1 = heapStats().objectTypeCounts;
+  const cells = Object.keys(types1)
+    .map((k) => [k, ((types1[k] ?? 0) - (types0[k] ?? 0)) / sent] as const)
+    .filter(([, d]) => d >= 0.01)
+    .map(([k, d]) => `${k} ${d.toFixed(2)}`)
+    .join(", ");
+  console.log(`  ${label}: ${per.toFixed(1)} bytes per advert${cells ? ` (cells: ${cells})` : ""}`);
   return per;
 }
 
 function router(priority: number, family: 4 | 6, extra: string[] = []): VrrpRouter {
   const r = new VrrpRouter(
     configFromText(`${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority, family, extra })}`, "bench"),
-    host,
+    { ...host, reuseAdverts: true },
   );
   r.start(0);
   return r;
@@ -135,14 +157,78 @@ for (const family of [4, 6] as const) {
   master.pollActions();
   now = 10_000;
   const src = family === 4 ? "10.0.0.2" : "fe80::2";
+  const acts: Action[] = [];
   bytesPer(`IPv${family} master: timeout + encode  `, N, () => {
     now += 1000;
     master.handleTimeout(now);
-    const acts = master.pollActions();
+    // as the driver's pump: one list kept, the periodic advert's records reused
+    master.drainActions(acts);
     for (let i = 0; i < acts.length; i++) {
       const a = acts[i]!;
       if (a.type === "send-advert") sent += advertPacketsShared(a.advert, src).length;
     }
+    acts.length = 0;
   });
   if (sent < N) throw new Error(`IPv${family}: the master sent ${sent} adverts in ${N} deadlines`);
+}
+
+{
+  // The daemon's path: N masters in one driver, the kernel timer replaced by one slot (the
+  // driver arms one timer at a time) and the clock by a variable; channels that count.
+  const sim = new SimKernel({
+    name: "h",
+    segment: new SimSegment({ defer: () => {} }),
+    ipv4: "10.0.0.2",
+    prefixLen: 24,
+  });
+  let sends = 0;
+  const open = sim.openChannel.bind(sim);
+  sim.openChannel = (o) => {
+    const r = open(o);
+    if (!r.ok) return r;
+    const ch: VrrpChannel = { ...r.value, send: () => void sends++ };
+    return { ok: true, value: ch };
+  };
+  let now = 0;
+  let slot: (() => void) | undefined;
+  let slotAt = 0;
+  const conf = Array.from({ length: INSTANCES }, (_, i) =>
+    vrrpInstance({
+      name: `VI_${i + 1}`,
+      vrid: (i % 255) + 1,
+      priority: 200,
+      state: "MASTER",
+      vips: [`10.1.${i >> 8}.${i & 0xff}/32`],
+      ifname: "eth0",
+    }),
+  ).join("\n");
+  const driver = new VrrpDriver({
+    config: configFromText(`${globalDefs(3)}\n${conf}`, "bench"),
+    kernel: sim,
+    log: createLogger({ write: () => {} }),
+    now: () => now,
+    timers: {
+      set: (fn, ms) => {
+        slot = fn;
+        slotAt = now + Math.max(0, ms);
+        return 1;
+      },
+      clear: () => {
+        slot = undefined;
+      },
+    },
+    reconcileMs: 1e12,
+  });
+  driver.start();
+  const fire = () => {
+    const fn = slot;
+    if (!fn) throw new Error("the driver armed no timer");
+    now = Math.max(now, slotAt);
+    slot = undefined;
+    fn();
+  };
+  while (now < 10_000) fire();
+  if (driver.instance("VI_1")?.state !== "MASTER") throw new Error("the driver's instances did not become MASTER");
+  bytesPer(`driver, ${INSTANCES} masters: timer → sendto `, Math.ceil(N / 10), fire, () => sends);
+  driver.stop();
 }

@@ -36,8 +36,11 @@ export interface AddrVmac {
 }
 
 export interface VipPlacement {
-  /** the interface of each address, by vipKey (none: no interface for it) */
-  devOf: Map<string, string>;
+  /**
+   * the interface of each address, by vipKey (none: no interface for it); the driver keeps
+   * only those off its default (vrrp-driver.ts exceptDefaults)
+   */
+  devOf: ReadonlyMap<string, string>;
   /** address VMACs to create, in the order keepalived creates them */
   vmacs: AddrVmac[];
   /** configuration choices keepalived reports (logged once at set-up) */

@@ -263,6 +263,29 @@ function ipvlanAddress(text: string): VirtualAddress | undefined {
   return { address, family, prefix: len === undefined ? (family === 4 ? 32 : 128) : Number(len) };
 }
 
+/**
+ * `devOf` without the addresses whose interface is what vipDev falls back to (their `dev`,
+ * else the instance's vipIf): most instances' VIPs are on the instance's own interface,
+ * and a Map per instance for them was ~300 bytes of hash table each (issue 20). None left:
+ * the one shared empty Map (nothing writes it).
+ */
+function exceptDefaults(
+  devOf: ReadonlyMap<string, string>,
+  v: VrrpInstance,
+  vipIf: string | undefined,
+): ReadonlyMap<string, string> {
+  let out: Map<string, string> | undefined;
+  for (const va of [...v.virtualIpaddress, ...v.virtualIpaddressExcluded]) {
+    const key = vipKey(va);
+    const dev = devOf.get(key);
+    if (dev === undefined || dev === (va.dev ?? vipIf)) continue;
+    out ??= new Map();
+    out.set(key, dev);
+  }
+  return out ?? NO_DEVS;
+}
+const NO_DEVS: ReadonlyMap<string, string> = new Map();
+
 /** The interface a VIP/eVIP goes on: as placed at set-up, else its dev, else the instance's. */
 function vipDev(ifs: InstanceIfs | undefined, va: VirtualAddress): string | undefined {
   return ifs?.placed?.devOf.get(vipKey(va)) ?? va.dev ?? ifs?.vipIf;
@@ -421,6 +444,8 @@ export class VrrpDriver {
     return new VrrpRouter(config, {
       interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family),
       readKeyFile,
+      // pump sends every advert as it executes it, before the instance's next (issue 20)
+      reuseAdverts: true,
     });
   }
 
@@ -679,6 +704,8 @@ export class VrrpDriver {
     const next = new VrrpRouter(config, {
       interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family),
       readKeyFile,
+      // pump sends every advert as it executes it, before the instance's next (issue 20)
+      reuseAdverts: true,
     });
     return { config, next, added };
   }
@@ -1452,6 +1479,7 @@ export class VrrpDriver {
     const placed = placeVips(v, config.globalDefs, family, ifs.vmac?.name, taken, (base, mac) =>
       this.leftoverVmac(base, mac, reserved),
     );
+    placed.devOf = exceptDefaults(placed.devOf, v, ifs.vipIf);
     for (const note of placed.notes) this.log.warn(note);
     const addrVmacs = new Map<string, { base: string }>();
     for (const x of placed.vmacs) {
@@ -2323,13 +2351,39 @@ export class VrrpDriver {
    */
   private pump(): void {
     // try/catch in line, not guard(): no closure or "where" string per advert (issue 20)
+    // One list kept for the pump's actions, not a new one per advert deadline (issue 20); a
+    // pump run from inside another (an action's callback) takes a list of its own.
+    const list = this.pumping ? [] : this.pumpList;
     let actions: readonly Action[] = NO_ACTIONS;
     try {
-      actions = logOrder(this.router.pollActions());
+      this.router.drainActions(list);
+      actions = logOrder(list);
     } catch (e) {
       this.internalError("the engine's actions", e);
     }
-    for (const a of actions) {
+    const outer = !this.pumping;
+    this.pumping = true;
+    try {
+      this.runActions(actions);
+    } finally {
+      // the kept list holds no action after the pump (the engine's records are its own)
+      if (outer) {
+        this.pumping = false;
+        list.length = 0;
+      }
+    }
+    try {
+      this.arm();
+    } catch (e) {
+      this.internalError("arming the timer", e);
+    }
+  }
+  private readonly pumpList: Action[] = [];
+  private pumping = false;
+
+  private runActions(actions: readonly Action[]): void {
+    for (let i = 0; i < actions.length; i++) {
+      const a = actions[i]!;
       // what a reconcile pass checks moves with these (VIPs, routes, the firewall's sets)
       if (a.type === "transition" || a.type === "add-vips" || a.type === "del-vips") this.wantReconcile();
       // a transition's event goes out after its add-vips (transition), before anything else;
@@ -2342,11 +2396,6 @@ export class VrrpDriver {
       }
     }
     this.releaseEvent();
-    try {
-      this.arm();
-    } catch (e) {
-      this.internalError("arming the timer", e);
-    }
   }
 
   private arm(): void {

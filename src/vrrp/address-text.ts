@@ -49,3 +49,36 @@ export function ipv6Text(b: Uint8Array, off: number): string {
   v6.set(h, { bytes: b.slice(off, off + 16), text });
   return text;
 }
+
+/** Lists longer than this get a Set; shorter ones are searched in order. */
+const SMALL = 8;
+
+/**
+ * A fixed set of address texts (an instance's VIPs, its unicast peers), asked per advert
+ * with has(). A short list is the array itself, searched in order: a Set's hash table is
+ * ~300 bytes even for one entry, and nearly every instance has one VIP and at most a peer
+ * or two (heap snapshots, bench/RESULTS.md "Memory per instance": ~800 bytes an instance
+ * with the driver's devOf Map; issue 20). A long list (1,000 VIPs) keeps a Set.
+ */
+export class AddressKeys {
+  /** the distinct addresses, in the order given */
+  readonly list: readonly string[];
+  private readonly set: Set<string> | undefined;
+
+  constructor(keys: readonly string[]) {
+    const set = new Set(keys);
+    this.list = [...set];
+    this.set = set.size > SMALL ? set : undefined;
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  has(key: string): boolean {
+    if (this.set !== undefined) return this.set.has(key);
+    const l = this.list;
+    for (let i = 0; i < l.length; i++) if (l[i] === key) return true;
+    return false;
+  }
+}

@@ -255,7 +255,7 @@ export class HmacState {
     version: number,
     vrid: number,
     from: string,
-    peers: Set<string> | undefined,
+    peers: { has(address: string): boolean } | undefined,
   ): HmacCheck | undefined {
     if (!rx) return this.p.mode === "enforce" ? { ok: false, failure: "auth_ext_missing", skew: 0 } : undefined;
     let replay: Replay | undefined;

@@ -5,6 +5,7 @@
  */
 import { isMulticast } from "../base/ip";
 import { PRIO_OWNER } from "../base/vrrp";
+import type { AddressKeys } from "./address-text";
 import { type HmacState, hmacFailureWords } from "./auth-hmac";
 import { authPassMatches } from "./packet";
 import type { InstanceParams } from "./params";
@@ -18,8 +19,8 @@ export interface CheckedInstance {
   readonly name: string;
   readonly stats: VrrpStats;
   readonly effectivePriority: number;
-  readonly vipKeys: Set<string>;
-  readonly peerKeys: Set<string>;
+  readonly vipKeys: AddressKeys;
+  readonly peerKeys: AddressKeys;
   ahSeq: number;
   /** auth_hmac's state (auth-hmac.ts) */
   readonly hmac?: HmacState;

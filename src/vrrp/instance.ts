@@ -47,6 +47,7 @@ import {
   type TrackerShare,
   faultKey,
 } from "./cause";
+import { AddressKeys } from "./address-text";
 import { AnswerBudget } from "./answer-budget";
 import { HmacState } from "./auth-hmac";
 import { checkAdvert } from "./check-advert";
@@ -177,8 +178,8 @@ export class Instance {
    * Addresses in the codec's canonical text (inet_ntop form), computed once, so the
    * receive path compares strings: received addresses arrive in that form.
    */
-  readonly vipKeys: Set<string>;
-  readonly peerKeys: Set<string>;
+  readonly vipKeys: AddressKeys;
+  readonly peerKeys: AddressKeys;
   sourceKey?: string;
   /** one array for every advert, so transmit.ts can cache the encoded message by identity */
   private readonly advertAddresses: string[];
@@ -187,8 +188,8 @@ export class Instance {
     this.advertAddresses = p.vips.map((v) => v.address);
     // v3_checksum_as_v2 has no pseudo-header whose destination could be old or new
     this.oldChecksum = p.family === 4 && p.version === 3 && p.checksumCompat === "old" && !p.v3ChecksumAsV2;
-    this.vipKeys = new Set(p.vips.map((v) => canonicalIp(v.address) ?? v.address));
-    this.peerKeys = new Set(p.unicastPeers.map((a) => canonicalIp(a) ?? a));
+    this.vipKeys = new AddressKeys(p.vips.map((v) => canonicalIp(v.address) ?? v.address));
+    this.peerKeys = new AddressKeys(p.unicastPeers.map((a) => canonicalIp(a) ?? a));
     if (p.source !== undefined) this.sourceKey = canonicalIp(p.source) ?? p.source;
     if (p.authHmac) this.hmac = new HmacState(p.authHmac);
     this.want = p.wantMaster ? "MASTER" : "BACKUP";
@@ -263,6 +264,10 @@ export class Instance {
     const a = this.out;
     for (let i = 0; i < a.length; i++) into.push(a[i]!);
     a.length = 0;
+    // the router hands these out now (its collect): the kept advert may be rewritten after.
+    // Not so in pollActions, which the router also uses to move actions into its own list
+    // (sync groups, removal): the next periodic advert then takes fresh records.
+    this.keptQueued = false;
   }
 
   hasActions(): boolean {
@@ -760,7 +765,7 @@ export class Instance {
 
   /** vrrp_state_master_tx: the periodic advert. */
   private masterTx(now: number): void {
-    this.sendAdvert(this.effectivePriority, now);
+    this.sendAdvert(this.effectivePriority, now, true);
     if (!this.vipSet) this.takeVips(now);
     else if (this.isOwner && this.rogueCounter > 0 && --this.rogueCounter === 0) {
       // "a bit more than" max(ours, the rogue's interval): 1.2 times
@@ -1078,9 +1083,37 @@ export class Instance {
   // ---------------------------------------------------------------------------
   // outputs
 
-  private sendAdvert(priority: number, now: number): void {
+  /**
+   * `periodic`: the advert timer's (masterTx). With `reuseAdverts` set (the daemon's driver,
+   * which sends each advert as it executes the action) that one is the instance's own
+   * action and AdvertOut, rewritten at its next periodic advert, instead of two objects
+   * per advert (~450 bytes of garbage a second per master: JavaScriptCore's collection
+   * cycle, hence the 1,000-instance master's RSS sawtooth; issue 20). keepalived likewise
+   * rewrites one buffer per instance (vrrp_update_pkt). The fields that move are the
+   * priority, the IPv4 id, the AH sequence and the old-checksum destination; the rest are
+   * the instance's for its lifetime (its params). Not reused while the last one is still
+   * queued here (not yet polled): every queued action keeps its own contents.
+   */
+  private sendAdvert(priority: number, now: number, periodic = false): void {
     const p = this.p;
     this.lastAdvertAt = now;
+    const kept = this.keptAdvert;
+    if (periodic && kept !== undefined && !this.keptQueued) {
+      const a = kept.advert;
+      a.priority = priority;
+      a.ipId = this.nextIpId();
+      a.seq = p.auth?.type === "AH" ? this.nextAhSeq() : 0;
+      // switchToOldChecksum may have moved it since the last advert
+      const dst = this.oldChecksum ? p.checksumGroup4 : undefined;
+      if (a.checksumDst !== dst) {
+        if (dst === undefined) delete a.checksumDst;
+        else a.checksumDst = dst;
+      }
+      this.stats.advert_sent++;
+      this.keptQueued = true;
+      this.emit(kept);
+      return;
+    }
     const advert: AdvertOut = {
       instance: p.name,
       ifname: p.ifname,
@@ -1102,8 +1135,22 @@ export class Instance {
     if (this.hmac?.signs) advert.hmac = this.hmac;
     if (p.v3ChecksumAsV2) advert.checksumAsV2 = true;
     this.stats.advert_sent++;
-    this.emit({ type: "send-advert", advert });
+    const action = { type: "send-advert" as const, advert };
+    if (periodic && this.reuseAdverts) {
+      this.keptAdvert = action;
+      this.keptQueued = true;
+    }
+    this.emit(action);
   }
+  /**
+   * The daemon's driver sends every advert before the instance's next one (it executes
+   * the actions as it polls them): the periodic advert's records may then be kept
+   * (sendAdvert). Off for the simulator and the tests, which keep the actions they poll.
+   */
+  reuseAdverts = false;
+  private keptAdvert: { type: "send-advert"; advert: AdvertOut } | undefined;
+  /** the kept advert is queued, not yet handed out (takeActions): the next one takes fresh records */
+  private keptQueued = false;
 
   /** [the group], made once: a new array per advert was garbage (issue 20) */
   private multicastTo(): string[] {

@@ -26,6 +26,7 @@
  *   higher_prio_send_advert) arrives then. Over when the peer sends nothing for 3 of its
  *   advert intervals (RFC 5798's own count for "gone"), or we leave MASTER.
  */
+import type { AddressKeys } from "./address-text";
 import { compareAddresses, NO_ACTIONS } from "./instance";
 import type { InstanceParams } from "./params";
 import { authPassMatches } from "./packet";
@@ -44,8 +45,8 @@ export const SILENT_ADVERTS = 3;
 /** What the classification reads of an instance. */
 export interface Classifiable {
   p: Pick<InstanceParams, "version" | "auth" | "advertIntCs" | "unicast">;
-  vipKeys: ReadonlySet<string>;
-  peerKeys: ReadonlySet<string>;
+  vipKeys: AddressKeys;
+  peerKeys: AddressKeys;
 }
 
 /** Why this advert is not from one of our routers, or undefined when it could be. */
@@ -64,13 +65,13 @@ export function classifyAdvert(
   if (adv.advertIntCs !== p.advertIntCs)
     return { reason: "advert-int", detail: `advert_int ${adv.advertIntCs / 100} s, ours ${p.advertIntCs / 100} s` };
   if (adv.addresses.length !== inst.vipKeys.size || !allIn(adv.addresses, inst.vipKeys))
-    return { reason: "vip-set", detail: `VIPs ${list(adv.addresses)}, ours ${list([...inst.vipKeys])}` };
+    return { reason: "vip-set", detail: `VIPs ${list(adv.addresses)}, ours ${list(inst.vipKeys.list)}` };
   if (p.unicast && !inst.peerKeys.has(adv.from)) return { reason: "unknown-router", detail: "not in unicast_peer" };
   return undefined;
 }
 
 /** `every(a => keys.has(a))` as a loop: no closure per advert heard (issue 20) */
-function allIn(addresses: readonly string[], keys: ReadonlySet<string>): boolean {
+function allIn(addresses: readonly string[], keys: AddressKeys): boolean {
   for (let i = 0; i < addresses.length; i++) if (!keys.has(addresses[i]!)) return false;
   return true;
 }
@@ -84,7 +85,7 @@ function authMismatch(auth: InstanceParams["auth"], adv: ReceivedAdvert): string
   return undefined;
 }
 
-function list(a: string[]): string {
+function list(a: readonly string[]): string {
   if (a.length === 0) return "none";
   return a.length > 4 ? `${a.slice(0, 4).join(" ")} (+${a.length - 4})` : a.join(" ");
 }

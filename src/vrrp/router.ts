@@ -48,7 +48,27 @@ export interface RouterHost {
   interfaceAddress?(ifname: string, family: 4 | 6): string | undefined;
   /** the text of an auth_hmac `file:` key (params.ts ReadKeyFile) */
   readKeyFile?(path: string): string | undefined;
+  /**
+   * The consumer carries out each polled send-advert before the instance's next advert
+   * (the daemon's driver, which sends as it executes): the periodic advert's action and
+   * AdvertOut are then the instance's own, rewritten at each advert (Instance.sendAdvert;
+   * issue 20). Leave it off where actions are kept (the simulator, tests).
+   */
+  reuseAdverts?: boolean;
 }
+
+/** A deadline in the router's heap (VrrpRouter.touch). */
+interface HeapEntry {
+  t: number;
+  inst: Instance;
+}
+
+/**
+ * `queued`'s value for an instance with no live entry: its key stays (a delete then set per
+ * advert deadline left tombstones that made the Map rebuild its table every few adverts,
+ * issue 20), and no deadline is ever equal to it or after it.
+ */
+const NOT_QUEUED = Number.POSITIVE_INFINITY;
 
 interface SyncGroup {
   name: string;
@@ -92,19 +112,28 @@ export class VrrpRouter {
   private readonly byVrid = new Map<number, Instance[]>();
   private readonly groupOf = new Map<Instance, SyncGroup>();
   private out: Action[] = [];
-  /** instances with actions queued since the last pollActions (Instance.onPending) */
-  private readonly pending = new Set<Instance>();
+  /**
+   * How many instances queued actions since the last pollActions (Instance.onPending), and
+   * the first: one is the common case (a master's advert). Whether an instance is one of
+   * them is its hasActions(). No Set: clearing one per advert made a new table (~260
+   * bytes; JavaScriptCore's Set.clear), issue 20.
+   */
+  private pendingCount = 0;
+  private pendingOne: Instance | undefined;
   private readonly markPending = (inst: Instance) => {
-    this.pending.add(inst);
+    if (this.pendingCount++ === 0) this.pendingOne = inst;
   };
+  private readonly reuseAdverts: boolean;
   private pulling = false;
   /** an instance's state before the advert it handles (handleAdvert → observer.advert) */
   private readonly beforeAdvert: Before = { state: "INIT", lastTransition: 0 };
   /**
-   * Deadlines as a binary min-heap: `queued` holds each instance's live entry, which may
-   * be earlier than its real deadline (see touch). A timer tick is O(log n).
+   * Deadlines as a binary min-heap: `queued` holds each instance's live entry (NOT_QUEUED:
+   * none), which may be earlier than its real deadline (see touch). A timer tick is O(log n).
    */
-  private heap: { t: number; inst: Instance }[] = [];
+  private heap: HeapEntry[] = [];
+  /** entries popped off the heap, for push to fill again: no object per deadline (issue 20) */
+  private readonly spare: HeapEntry[] = [];
   private readonly queued = new Map<Instance, number>();
   private started = false;
   /**
@@ -131,6 +160,7 @@ export class VrrpRouter {
     readonly config: KeelConfig,
     host: RouterHost = {},
   ) {
+    this.reuseAdverts = host.reuseAdverts === true;
     for (const v of Object.values(config.vrrpInstances)) {
       const inst = new Instance(instanceParams(config, v, host.interfaceAddress, host.readKeyFile));
       if (inst.hmac) this.hmac = true;
@@ -194,7 +224,7 @@ export class VrrpRouter {
     // keepalived's order: vrrp_complete_init notifies every instance that starts in FAULT
     // (in configuration order), then vrrp_init_state the groups, then each other instance
     for (const inst of this.instances.values())
-      if (inst.state === "FAULT" && !this.adopted.has(inst) && this.pending.has(inst)) inst.takeActions(this.out);
+      if (inst.state === "FAULT" && !this.adopted.has(inst) && inst.hasActions()) inst.takeActions(this.out);
     for (const g of this.groups.values()) {
       this.groupInit(g);
       for (const m of g.members) this.touch(m);
@@ -404,7 +434,7 @@ export class VrrpRouter {
     for (let top = this.heap[0]; top !== undefined && top.t <= now; top = this.heap[0]) {
       this.pop();
       if (this.queued.get(top.inst) !== top.t) continue; // superseded
-      this.queued.delete(top.inst);
+      this.queued.set(top.inst, NOT_QUEUED);
       due[n++] = top.inst;
     }
     for (let i = 0; i < n; i++) {
@@ -467,20 +497,36 @@ export class VrrpRouter {
   // outputs
 
   pollActions(): readonly Action[] {
-    // in the instances' order, as when every instance was polled; one is the common case
-    const one = this.pending.size === 1 ? this.pending.values().next().value : undefined;
-    if (one) {
-      if (this.instances.get(one.name) === one) one.takeActions(this.out);
-    } else if (this.pending.size > 1)
-      for (const inst of this.instances.values()) if (this.pending.has(inst)) inst.takeActions(this.out);
-    // JavaScriptCore's Set.clear() makes a new table even when empty (~260 bytes)
-    if (this.pending.size > 0) this.pending.clear();
-    this.take(this.observer.poll()); // [wire] after the actions they explain
+    this.collect();
     // nothing to do (most polls): the shared empty list, no new array (issue 20)
     if (this.out.length === 0) return NO_ACTIONS;
     const out = this.out;
     this.out = [];
     return out;
+  }
+
+  /**
+   * pollActions into the caller's list (appended), this router's own kept: the daemon's
+   * driver empties and refills one list per pump instead of taking a new array per advert
+   * deadline (issue 20). The actions are the same objects pollActions would return.
+   */
+  drainActions(into: Action[]): void {
+    this.collect();
+    const out = this.out;
+    for (let i = 0; i < out.length; i++) into.push(out[i]!);
+    out.length = 0;
+  }
+
+  private collect(): void {
+    // in the instances' order, as when every instance was polled; one is the common case
+    const n = this.pendingCount;
+    const one = this.pendingOne;
+    this.pendingCount = 0;
+    this.pendingOne = undefined;
+    if (n === 1 && one !== undefined) {
+      if (this.instances.get(one.name) === one) one.takeActions(this.out);
+    } else if (n > 1) for (const inst of this.instances.values()) if (inst.hasActions()) inst.takeActions(this.out);
+    this.take(this.observer.poll()); // [wire] after the actions they explain
   }
 
   /** Append without spreading: `push(...list)` copies the list into an arguments array. */
@@ -492,7 +538,8 @@ export class VrrpRouter {
   private adopt(inst: Instance): void {
     this.instances.set(inst.name, inst);
     inst.onPending = this.markPending;
-    if (inst.hasActions()) this.pending.add(inst);
+    inst.reuseAdverts = this.reuseAdverts;
+    if (inst.hasActions()) this.markPending(inst);
   }
 
   pollTimeout(): number | undefined {
@@ -523,7 +570,7 @@ export class VrrpRouter {
       const t = top.inst.pollTimeout();
       if (t !== undefined && t <= top.t) return;
       this.pop();
-      this.queued.delete(top.inst);
+      this.queued.set(top.inst, NOT_QUEUED);
       this.touch(top.inst);
     }
   }
@@ -544,16 +591,19 @@ export class VrrpRouter {
     const q = this.queued.get(inst);
     if (q !== undefined && q <= t) return;
     this.queued.set(inst, t);
-    this.push({ t, inst });
+    this.push(t, inst);
   }
 
-  private push(e: { t: number; inst: Instance }): void {
+  private push(t: number, inst: Instance): void {
+    const e = this.spare.pop() ?? { t, inst };
+    e.t = t;
+    e.inst = inst;
     const h = this.heap;
     let i = h.length;
     h.push(e);
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      const p = h[parent] as { t: number; inst: Instance };
+      const p = h[parent] as HeapEntry;
       if (p.t <= e.t) break;
       h[i] = p;
       i = parent;
@@ -561,8 +611,14 @@ export class VrrpRouter {
     h[i] = e;
   }
 
+  /**
+   * Remove the earliest entry. It goes to `spare`, to be filled by a later push: a caller
+   * may read the entry it just popped (handleTimeout, requeueMoved) until its next push.
+   */
   private pop(): void {
     const h = this.heap;
+    const top = h[0];
+    if (top !== undefined) this.spare.push(top);
     const last = h.pop();
     if (h.length === 0 || !last) return;
     let i = 0;
@@ -571,7 +627,7 @@ export class VrrpRouter {
       if (l >= h.length) break;
       const r = l + 1;
       const c = r < h.length && (h[r] as { t: number }).t < (h[l] as { t: number }).t ? r : l;
-      const child = h[c] as { t: number; inst: Instance };
+      const child = h[c] as HeapEntry;
       if (child.t >= last.t) break;
       h[i] = child;
       i = c;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { formatIpv4, formatIpv6, parseIpv6 } from "../../../src/base/ip";
-import { ipv4Text, ipv6Text } from "../../../src/vrrp/address-text";
+import { AddressKeys, ipv4Text, ipv6Text } from "../../../src/vrrp/address-text";
 
 describe("address text from packets", () => {
   test("IPv4: the text of the bytes at the offset, one string per address", () => {
@@ -35,4 +35,18 @@ describe("address text from packets", () => {
       expect(ipv4Text(q, 0)).toBe(formatIpv4(q));
     }
   });
+});
+
+test("AddressKeys: has() as a Set's, short lists searched in order and long ones hashed; duplicates counted once", () => {
+  for (const n of [0, 1, 2, 8, 9, 1000]) {
+    const keys = Array.from({ length: n }, (_, i) => `10.${i >> 8}.${i & 0xff}.1`);
+    const k = new AddressKeys([...keys, ...keys.slice(0, 3)]);
+    expect(k.size).toBe(n);
+    expect(k.list).toEqual(keys);
+    for (const a of keys) expect(k.has(a)).toBe(true);
+    // the same text made anew (as a decoded packet's), not the same string object
+    for (const a of keys.slice(0, 5)) expect(k.has(a.split(".").join("."))).toBe(true);
+    expect(k.has("10.255.255.1")).toBe(false);
+    expect(k.has("")).toBe(false);
+  }
 });
