@@ -1422,7 +1422,7 @@ export class VrrpDriver {
     pkt.wallMs = this.router.hmac ? this.wallNow() : undefined;
     try {
       const unknown = this.router.stats.unknown_vrid;
-      this.router.handleAdvert(pkt, this.now());
+      this.router.handleAdvert(pkt, this.receivedAt(rx.age));
       const last = this.router.stats.lastUnknown;
       // keepalived vrrp_scheduler.c vrrp_dispatcher_read, with log_unknown_vrids (every advert)
       if (last && this.router.stats.unknown_vrid !== unknown && this.opts.config.globalDefs.logUnknownVrids)
@@ -1432,6 +1432,21 @@ export class VrrpDriver {
       this.dropped.engine_error = (this.dropped.engine_error ?? 0) + 1;
       this.rateLog("engine-error", `internal error on a packet from ${ifname}: ${(e as Error).stack ?? e}`);
     }
+  }
+
+  /**
+   * The engine's time for a datagram read `age` ms after the kernel received it: its
+   * receipt, so a backup's Master_Down_Interval counts from the advert's arrival (RFC 5798
+   * 6.4.2 resets the timer when an advert is received), not from when JavaScript read it
+   * (keepalived counts from its select wake-up, vrrp_scheduler.c: 0.07–0.19 ms after the
+   * arrival; keel's cold wake-up on a packet took 0.3–1.2 ms: bench/RESULTS.md, hfo3).
+   * Never before a reading the engine may have been given (its time does not run
+   * backwards, as wakeTime's lastSeen); now without a stamp (test/sim's kernels).
+   */
+  private receivedAt(age: number | undefined): number {
+    const before = this.lastNow;
+    const now = this.now();
+    return age === undefined ? now : Math.min(now, Math.max(now - age, before));
   }
 
   /**
