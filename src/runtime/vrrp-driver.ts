@@ -312,6 +312,11 @@ export class VrrpDriver {
   private readonly extraGarpAt = new Map<string, number>();
   /** a transition's event, held until the instance's addresses are in (transition) */
   private heldEvent: (() => void) | undefined;
+  /**
+   * A transition to MASTER's log lines, written just after its VIPs' netlink request is
+   * sent (applyVips), or before any other action or line (flushLines): see transition()
+   */
+  private heldLines: { instance: string; write: () => void } | undefined;
   /** GARP/NA pacing (vrrp_garp_interval, vrrp_gna_interval, garp_group) */
   private readonly garps: GarpOut;
   /** interface_up_down_delays: link changes that count only after a delay (link-delays.ts) */
@@ -2083,6 +2088,8 @@ export class VrrpDriver {
     for (const a of actions) {
       // what a reconcile pass checks moves with these (VIPs, routes, the firewall's sets)
       if (a.type === "transition" || a.type === "add-vips" || a.type === "del-vips") this.wantReconcile();
+      // a MASTER's held lines go out at its add-vips' request; before anything else otherwise
+      if (this.heldLines && (a.type !== "add-vips" || a.instance !== this.heldLines.instance)) this.flushLines();
       // a transition's event goes out after its add-vips (transition), before anything else;
       // after a leaving master's priority-0 advert, which logOrder puts after its transition
       if (a.type !== "add-vips" && !(a.type === "send-advert" && a.advert.priority === 0)) this.releaseEvent();
@@ -2092,6 +2099,7 @@ export class VrrpDriver {
         this.internalError(`a ${a.type} action`, e);
       }
     }
+    this.flushLines();
     this.releaseEvent();
     try {
       this.arm();
@@ -2257,9 +2265,19 @@ export class VrrpDriver {
         return whyOf();
       },
     };
-    if (a.reason === "init") this.initRestoreLines(a.instance);
-    for (const line of transitionDetailLines(a)) this.log.debug(fields, line);
-    for (const line of transitionLines(a)) this.log.info(fields, line);
+    const write = () => {
+      if (a.reason === "init") this.initRestoreLines(a.instance);
+      for (const line of transitionDetailLines(a)) this.log.debug(fields, line);
+      for (const line of transitionLines(a)) this.log.info(fields, line);
+    };
+    // To MASTER, the lines (and "setting VIPs.") are written just after the VIPs' netlink
+    // request is sent, in the same turn and in keepalived's order among themselves; keepalived
+    // writes them just before (vrrp.c vrrp_state_master_tx, vrrp_state_become_master). Cold,
+    // writing them took 0.2-0.45 ms of a failover's path to the VIP (issue 20, bench/RESULTS.md
+    // hfo3); their stamps now follow the addresses by that much. Nothing else is written in
+    // between: any other action or line writes them first (flushLines).
+    if (a.to === "MASTER") this.heldLines = { instance: a.instance, write };
+    else write();
     this.heldEvent = () =>
       this.opts.onEvent?.({
         event: "transition",
@@ -2284,6 +2302,14 @@ export class VrrpDriver {
     const p = this.router.instances.get(instance)?.p;
     if (p?.rules.length) this.log.debug(`(${instance}) removing Virtual Rules`);
     if (p?.routes.length) this.log.debug(`(${instance}) removing Virtual Routes`);
+  }
+
+  /** Write a transition to MASTER's held lines (transition): at its VIPs' request, or before anything else. */
+  private flushLines(): void {
+    const held = this.heldLines;
+    if (!held) return;
+    this.heldLines = undefined;
+    held.write();
   }
 
   /** The held transition event (transition), once its instance's addresses are in. */
@@ -2354,14 +2380,23 @@ export class VrrpDriver {
     const items = this.vipItems(a.instance, [...a.addresses, ...a.excluded], add);
     // keepalived vrrp_state_become_master: the drop rule before the VIPs go up; after they go down
     if (add) this.firewallVips(a.instance, true, items);
-    if (a.addresses.length > 0)
-      this.log.info(
-        { instance: a.instance, event: add ? "vips-set" : "vips-removed" },
-        `(${a.instance}) ${add ? "setting" : "removing"} VIPs.`,
-      );
-    // keepalived vrrp_handle_ipaddress logs the eVIPs' list apart, after the VIPs'
-    if (a.excluded.length > 0) this.log.info(`(${a.instance}) ${add ? "setting" : "removing"} E-VIPs.`);
+    const lines = () => {
+      if (a.addresses.length > 0)
+        this.log.info(
+          { instance: a.instance, event: add ? "vips-set" : "vips-removed" },
+          `(${a.instance}) ${add ? "setting" : "removing"} VIPs.`,
+        );
+      // keepalived vrrp_handle_ipaddress logs the eVIPs' list apart, after the VIPs'
+      if (a.excluded.length > 0) this.log.info(`(${a.instance}) ${add ? "setting" : "removing"} E-VIPs.`);
+    };
+    // becoming MASTER: the request first, then the transition's held lines and these (transition())
+    const held = add && this.heldLines?.instance === a.instance;
+    if (!held) lines();
     const errors = items.length > 0 ? this.kernel.vips(add ? "add" : "del", items) : [];
+    if (held) {
+      this.flushLines();
+      lines();
+    }
     items.forEach((it, i) => {
       const key = `${it.ifindex}|${it.address.address}/${it.address.prefix}`;
       const h: Held = { instance: a.instance, address: it.address, ifindex: it.ifindex, refused: add && !!errors[i] };
@@ -2589,6 +2624,7 @@ export class VrrpDriver {
 
   /** A failed kernel call: counted by operation, logged once per key per window. */
   private failed(err: KernelError, key: string, message: string): void {
+    this.flushLines();
     this.wantReconcile();
     this.kernelErrors[err.op] = (this.kernelErrors[err.op] ?? 0) + 1;
     const suppressed = this.limit.take(key, this.now());
@@ -2608,6 +2644,7 @@ export class VrrpDriver {
 
   /** An exception (a bug) caught at `where`: counted, and logged or handed to onInternalError. */
   private internalError(where: string, e: unknown): void {
+    this.flushLines();
     this.kernelErrors.internal = (this.kernelErrors.internal ?? 0) + 1;
     this.wantReconcile();
     if (this.opts.onInternalError) {
@@ -2622,6 +2659,7 @@ export class VrrpDriver {
   }
 
   private rateLog(key: string, message: string, fields?: Record<string, unknown>): void {
+    this.flushLines();
     const suppressed = this.limit.take(key, this.now());
     if (suppressed === undefined) return;
     const more = suppressed > 0 ? ` (${suppressed} more suppressed)` : "";
