@@ -80,6 +80,8 @@ interface Split {
   /** the advert's arrival → the thread woken, → the receive call's return */
   WK: number;
   WA: number;
+  /** the advert's arrival → the start of the Master_Down_Interval that ended it (WA + AD, per round) */
+  WD: number;
   AD: number;
   DE: number;
   EF: number;
@@ -187,6 +189,7 @@ function split(
     busy,
     WK: K === undefined || K < wire - 1 ? Number.NaN : K - wire,
     WA: A - wire,
+    WD: D - MDI - wire,
     AD: D - A - MDI,
     DE: E.t - D,
     EF: F === undefined ? Number.NaN : F - E.t,
@@ -268,7 +271,8 @@ async function run(kind: Kind): Promise<Split[]> {
       out.push(s);
       console.log(
         `${kind}${RT ? " (SCHED_FIFO 50)" : ""} round ${r + 1}: on the wire → VIP above MDI ${s.WV.toFixed(3)} ms = ` +
-          `wire → woken ${Number.isNaN(s.WK) ? "–" : s.WK.toFixed(3)}, → read ${s.WA.toFixed(3)} + receive lag ${s.AD.toFixed(3)} + expiry ${s.DE.toFixed(3)} + wake → callback ${Number.isNaN(s.EF) ? "–" : s.EF.toFixed(3)} + ` +
+          `wire → woken ${Number.isNaN(s.WK) ? "–" : s.WK.toFixed(3)}, → read ${s.WA.toFixed(3)} + receive lag ${s.AD.toFixed(3)} (wire → the timer's start ${s.WD.toFixed(3)})` +
+          ` + expiry ${s.DE.toFixed(3)} + wake → callback ${Number.isNaN(s.EF) ? "–" : s.EF.toFixed(3)} + ` +
           `→ netlink add ${s.FN.toFixed(3)} + add ${s.NN.toFixed(3)} + → ip monitor ${s.NV.toFixed(3)}`,
       );
       console.log(
@@ -314,7 +318,7 @@ for (const kind of KINDS) {
   const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   const m = (k: keyof Omit<Split, "lines">) => med(rs.map((r) => r[k])).toFixed(3);
   console.log(
-    `${kind} medians of ${rs.length} (load ${load}): on the wire → VIP above MDI ${m("WV")} = wire → woken ${m("WK")}, → read ${m("WA")} + receive lag ${m("AD")} + expiry ${m("DE")} + wake → callback ${m("EF")} + → netlink add ${m("FN")} + add ${m("NN")} + → ip monitor ${m("NV")} (ip monitor woken ${m("MW")}, waits ${m("MO")}, reads ${m("MR")}, writes ${m("MP")}; the daemon on a CPU ${m("busy")})`,
+    `${kind} medians of ${rs.length} (load ${load}): on the wire → VIP above MDI ${m("WV")} = wire → woken ${m("WK")}, → read ${m("WA")} + receive lag ${m("AD")} (wire → the timer's start ${m("WD")}) + expiry ${m("DE")} + wake → callback ${m("EF")} + → netlink add ${m("FN")} + add ${m("NN")} + → ip monitor ${m("NV")} (ip monitor woken ${m("MW")}, waits ${m("MO")}, reads ${m("MR")}, writes ${m("MP")}; the daemon on a CPU ${m("busy")})`,
   );
 }
 unmountIfIdle();
