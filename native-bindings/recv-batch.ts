@@ -18,7 +18,7 @@ const MMSGHDR_SIZE = 64;
 const MSG_LEN = 56;
 const MSG_DONTWAIT = 0x40;
 const MSG_TRUNC = 0x20;
-/** IP_PKTINFO (12) / IPV6_PKTINFO (20) + IPV6_HOPLIMIT (4) / IP_TTL (4): room to spare */
+/** IP_PKTINFO (12) / IPV6_PKTINFO (20) + IPV6_HOPLIMIT (4) / IP_TTL (4), + SO_TIMESTAMPNS (16): room to spare */
 const CONTROL_SIZE = 128;
 
 /** `slot` is the batch index; the views of that slot hold the datagram until the next drain. */

@@ -16,6 +16,7 @@
  * (matching scope): for ff02::12 out of the interface that is its link-local, the
  * address RFC 5798 5.1.2.2 asks for.
  */
+import { ptr } from "bun:ffi";
 import { SyscallError, check, errno } from "./errno";
 import { libc } from "./libc";
 import { formatIpv4, parseIpv4, parseIpv6 } from "../src/base/ip";
@@ -30,6 +31,16 @@ const SOL_SOCKET = 1;
 const SO_BINDTODEVICE = 25;
 const SO_RCVBUF = 8;
 const SO_RCVBUFFORCE = 33;
+/** SO_TIMESTAMPNS (SO_TIMESTAMPNS_OLD on 64-bit: a struct timespec); its cmsg type is the same number */
+const SO_TIMESTAMPNS = 35;
+const CLOCK_REALTIME = 0;
+/**
+ * A datagram's age past this is not believed (counted from the read, as before): the
+ * kernel stamps it with CLOCK_REALTIME, so a step of the wall clock between its arrival
+ * and the read would show as age; a step this small moves one Master_Down deadline by at
+ * most this, against a Skew_Time of hundreds of ms.
+ */
+export const RX_AGE_MAX_MS = 20;
 const IPPROTO_IP = 0;
 const IP_HDRINCL = 3;
 const IP_FREEBIND = 15;
@@ -62,6 +73,14 @@ const IPV6_FREEBIND = 78;
 const RX_SLOTS = 16;
 const RX_SLOT_SIZE = 8192;
 
+const clockBuf = new Uint32Array(4);
+const clockPtr = ptr(new Uint8Array(clockBuf.buffer));
+/** CLOCK_REALTIME in ms, the clock SO_TIMESTAMPNS stamps with (kernel-timer.ts monotonicMs's arithmetic) */
+function realtimeMs(): number {
+  libc.clock_gettime(CLOCK_REALTIME, clockPtr);
+  return (clockBuf[0]! + clockBuf[1]! * 4294967296) * 1000 + clockBuf[2]! / 1e6;
+}
+
 export interface VrrpRx {
   /** IPv4: the whole IP packet (a raw socket gives the header); IPv6: the VRRP message */
   data: Uint8Array;
@@ -73,6 +92,14 @@ export interface VrrpRx {
   dst?: Uint8Array;
   /** IPv6: IPV6_HOPLIMIT */
   hopLimit?: number;
+  /**
+   * ms from the kernel's receipt of the datagram (SO_TIMESTAMPNS) to its read, 0 to
+   * RX_AGE_MAX_MS; undefined without a stamp. The driver counts the Master_Down timer from
+   * the receipt (RFC 5798 6.4.2: reset "if an ADVERTISEMENT is received"), not from when
+   * JavaScript got to it: a backup's cold wake-up on a packet took 0.3–1.2 ms before its
+   * recvmmsg, against keepalived's 0.07–0.19 (bench/RESULTS.md, hfo3)
+   */
+  age?: number;
 }
 
 export interface VrrpSocketOptions {
@@ -226,6 +253,7 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
       if (ifindex !== 0) setInt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, ifindex, "IPV6_MULTICAST_IF");
       setInt(fd, IPPROTO_IPV6, IPV6_TCLASS, 0xc0, "IPV6_TCLASS");
     }
+    setInt(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
     if (o.source !== undefined) bindSource(fd, o.family, o.source, ifindex, o.freebind ?? true);
     setNonBlocking(fd);
   } catch (e) {
@@ -239,9 +267,20 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
   // contract): a steady IPv4 stream is read without allocating
   let sink: (rx: VrrpRx) => void = () => {};
   const rx: VrrpRx = { data: batch.data(0), ifindex, family: o.family };
+  /** CLOCK_REALTIME at this drain's read, ms (taken at the first stamped datagram) */
+  let readAt = Number.NaN;
   const deliver = (slot: number, length: number): void => {
     rx.data = batch.view(slot, length);
     rx.ifindex = ifindex;
+    rx.age = undefined;
+    const ts = batch.cmsg(slot, SOL_SOCKET, SO_TIMESTAMPNS, 16);
+    if (ts >= 0) {
+      if (Number.isNaN(readAt)) readAt = realtimeMs();
+      // struct timespec { time_t tv_sec; long tv_nsec }, read as 32-bit halves: no BigInt
+      const sec = (batch.controlInt32(ts) >>> 0) + (batch.controlInt32(ts + 4) >>> 0) * 4294967296;
+      const age = readAt - (sec * 1000 + batch.controlInt32(ts + 8) / 1e6);
+      if (age >= 0 && age <= RX_AGE_MAX_MS) rx.age = age;
+    }
     if (!v6) {
       const at = batch.cmsg(slot, IPPROTO_IP, IP_PKTINFO, 4);
       if (at >= 0) rx.ifindex = batch.controlInt32(at);
@@ -324,6 +363,7 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
     },
     drain(onPacket: (rx: VrrpRx) => void, max = Number.POSITIVE_INFINITY): number {
       sink = onPacket;
+      readAt = Number.NaN;
       return batch.drain(max, deliver);
     },
     close(): void {

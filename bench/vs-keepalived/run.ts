@@ -27,6 +27,7 @@
  *
  *   node_modules/.bin/bun bench/vs-keepalived/run.ts [--rounds N] [--cpu-seconds S] [--warmup S] [--jitter-seconds S]
  *       [--only PART[,PART]]      PART: failover, steady, startup, jitter, vips
+ *       [--binary PATH]           failover: keel from another build (A/B pairs), not dist/keel
  *
  * `--only startup` runs the start-up rows alone (a minute instead of ~15): the ones a
  * change to how keel starts moves.
@@ -43,6 +44,9 @@ const ROUNDS = arg("rounds", 10);
 const CPU_S = arg("cpu-seconds", 30);
 const WARMUP = arg("warmup", WARMUP_S);
 const JITTER_S = arg("jitter-seconds", 20);
+const binaryAt = process.argv.indexOf("--binary");
+/** failover: another keel build, for A/B pairs in the same minutes */
+const BINARY = binaryAt > 0 ? process.argv[binaryAt + 1] : undefined;
 const PARTS = ["failover", "steady", "startup", "jitter", "vips"] as const;
 type Part = (typeof PARTS)[number];
 const onlyAt = process.argv.indexOf("--only");
@@ -86,6 +90,8 @@ async function failover(
   kind: Kind,
 ): Promise<{ toVip: number[]; toGarp: number[]; handover: number[]; fromLast: number[] }> {
   const lab = Lab.create(["h1", "h2", "client"]);
+  const launch = (lab: Lab, kind: Kind, host: string, conf: string): Proc =>
+    kind === "keel" ? lab.keel(host, conf, [], { binary: BINARY }) : lab.keepalived(host, conf);
   const toVip: number[] = [];
   /** the backup's own precision: the last advert it heard → the VIP (ideal: Master_Down_Interval) */
   const fromLast: number[] = [];

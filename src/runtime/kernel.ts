@@ -55,6 +55,8 @@ export interface RxDatagram {
   src?: Uint8Array;
   dst?: Uint8Array;
   hopLimit?: number;
+  /** ms from the kernel's receipt to the read (SO_TIMESTAMPNS), when the socket gives it */
+  age?: number;
 }
 
 /** What went wrong in one kernel call. */

@@ -341,6 +341,11 @@ export class VrrpDriver {
   private readonly extraGarpAt = new Map<string, number>();
   /** a transition's event, held until the instance's addresses are in (transition) */
   private heldEvent: (() => void) | undefined;
+  /**
+   * A transition to MASTER's log lines, written just after its VIPs' netlink request is
+   * sent (applyVips), or before any other action or line (flushLines): see transition()
+   */
+  private heldLines: { instance: string; write: () => void } | undefined;
   /** GARP/NA pacing (vrrp_garp_interval, vrrp_gna_interval, garp_group) */
   private readonly garps: GarpOut;
   /** interface_up_down_delays: link changes that count only after a delay (link-delays.ts) */
@@ -1712,7 +1717,7 @@ export class VrrpDriver {
     pkt.wallMs = this.router.hmac ? this.wallNow() : undefined;
     try {
       const unknown = this.router.stats.unknown_vrid;
-      this.router.handleAdvert(pkt, this.now());
+      this.router.handleAdvert(pkt, this.receivedAt(rx.age));
       const last = this.router.stats.lastUnknown;
       // keepalived vrrp_scheduler.c vrrp_dispatcher_read, with log_unknown_vrids (every advert)
       if (last && this.router.stats.unknown_vrid !== unknown && this.opts.config.globalDefs.logUnknownVrids)
@@ -1722,6 +1727,21 @@ export class VrrpDriver {
       this.dropped.engine_error = (this.dropped.engine_error ?? 0) + 1;
       this.rateLog("engine-error", `internal error on a packet from ${ifname}: ${(e as Error).stack ?? e}`);
     }
+  }
+
+  /**
+   * The engine's time for a datagram read `age` ms after the kernel received it: its
+   * receipt, so a backup's Master_Down_Interval counts from the advert's arrival (RFC 5798
+   * 6.4.2 resets the timer when an advert is received), not from when JavaScript read it
+   * (keepalived counts from its select wake-up, vrrp_scheduler.c: 0.07–0.19 ms after the
+   * arrival; keel's cold wake-up on a packet took 0.3–1.2 ms: bench/RESULTS.md, hfo3).
+   * Never before a reading the engine may have been given (its time does not run
+   * backwards, as wakeTime's lastSeen); now without a stamp (test/sim's kernels).
+   */
+  private receivedAt(age: number | undefined): number {
+    const before = this.lastNow;
+    const now = this.now();
+    return age === undefined ? now : Math.min(now, Math.max(now - age, before));
   }
 
   /**
@@ -2386,6 +2406,8 @@ export class VrrpDriver {
       const a = actions[i]!;
       // what a reconcile pass checks moves with these (VIPs, routes, the firewall's sets)
       if (a.type === "transition" || a.type === "add-vips" || a.type === "del-vips") this.wantReconcile();
+      // a MASTER's held lines go out at its add-vips' request; before anything else otherwise
+      if (this.heldLines && (a.type !== "add-vips" || a.instance !== this.heldLines.instance)) this.flushLines();
       // a transition's event goes out after its add-vips (transition), before anything else;
       // after a leaving master's priority-0 advert, which logOrder puts after its transition
       if (a.type !== "add-vips" && !(a.type === "send-advert" && a.advert.priority === 0)) this.releaseEvent();
@@ -2395,6 +2417,7 @@ export class VrrpDriver {
         this.internalError(`a ${a.type} action`, e);
       }
     }
+    this.flushLines();
     this.releaseEvent();
   }
 
@@ -2555,9 +2578,19 @@ export class VrrpDriver {
         return whyOf();
       },
     };
-    if (a.reason === "init") this.initRestoreLines(a.instance);
-    for (const line of transitionDetailLines(a)) this.log.debug(fields, line);
-    for (const line of transitionLines(a)) this.log.info(fields, line);
+    const write = () => {
+      if (a.reason === "init") this.initRestoreLines(a.instance);
+      for (const line of transitionDetailLines(a)) this.log.debug(fields, line);
+      for (const line of transitionLines(a)) this.log.info(fields, line);
+    };
+    // To MASTER, the lines (and "setting VIPs.") are written just after the VIPs' netlink
+    // request is sent, in the same turn and in keepalived's order among themselves; keepalived
+    // writes them just before (vrrp.c vrrp_state_master_tx, vrrp_state_become_master). Cold,
+    // writing them took 0.2-0.45 ms of a failover's path to the VIP (issue 20, bench/RESULTS.md
+    // hfo3); their stamps now follow the addresses by that much. Nothing else is written in
+    // between: any other action or line writes them first (flushLines).
+    if (a.to === "MASTER") this.heldLines = { instance: a.instance, write };
+    else write();
     this.heldEvent = () =>
       this.opts.onEvent?.({
         event: "transition",
@@ -2582,6 +2615,14 @@ export class VrrpDriver {
     const p = this.router.instances.get(instance)?.p;
     if (p?.rules.length) this.log.debug(`(${instance}) removing Virtual Rules`);
     if (p?.routes.length) this.log.debug(`(${instance}) removing Virtual Routes`);
+  }
+
+  /** Write a transition to MASTER's held lines (transition): at its VIPs' request, or before anything else. */
+  private flushLines(): void {
+    const held = this.heldLines;
+    if (!held) return;
+    this.heldLines = undefined;
+    held.write();
   }
 
   /** The held transition event (transition), once its instance's addresses are in. */
@@ -2652,14 +2693,23 @@ export class VrrpDriver {
     const items = this.vipItems(a.instance, [...a.addresses, ...a.excluded], add);
     // keepalived vrrp_state_become_master: the drop rule before the VIPs go up; after they go down
     if (add) this.firewallVips(a.instance, true, items);
-    if (a.addresses.length > 0)
-      this.log.info(
-        { instance: a.instance, event: add ? "vips-set" : "vips-removed" },
-        `(${a.instance}) ${add ? "setting" : "removing"} VIPs.`,
-      );
-    // keepalived vrrp_handle_ipaddress logs the eVIPs' list apart, after the VIPs'
-    if (a.excluded.length > 0) this.log.info(`(${a.instance}) ${add ? "setting" : "removing"} E-VIPs.`);
+    const lines = () => {
+      if (a.addresses.length > 0)
+        this.log.info(
+          { instance: a.instance, event: add ? "vips-set" : "vips-removed" },
+          `(${a.instance}) ${add ? "setting" : "removing"} VIPs.`,
+        );
+      // keepalived vrrp_handle_ipaddress logs the eVIPs' list apart, after the VIPs'
+      if (a.excluded.length > 0) this.log.info(`(${a.instance}) ${add ? "setting" : "removing"} E-VIPs.`);
+    };
+    // becoming MASTER: the request first, then the transition's held lines and these (transition())
+    const held = add && this.heldLines?.instance === a.instance;
+    if (!held) lines();
     const errors = items.length > 0 ? this.kernel.vips(add ? "add" : "del", items) : [];
+    if (held) {
+      this.flushLines();
+      lines();
+    }
     items.forEach((it, i) => {
       const key = `${it.ifindex}|${it.address.address}/${it.address.prefix}`;
       const h: Held = { instance: a.instance, address: it.address, ifindex: it.ifindex, refused: add && !!errors[i] };
@@ -2887,6 +2937,7 @@ export class VrrpDriver {
 
   /** A failed kernel call: counted by operation, logged once per key per window. */
   private failed(err: KernelError, key: string, message: string): void {
+    this.flushLines();
     this.wantReconcile();
     this.kernelErrors[err.op] = (this.kernelErrors[err.op] ?? 0) + 1;
     const suppressed = this.limit.take(key, this.now());
@@ -2906,6 +2957,7 @@ export class VrrpDriver {
 
   /** An exception (a bug) caught at `where`: counted, and logged or handed to onInternalError. */
   private internalError(where: string, e: unknown): void {
+    this.flushLines();
     this.kernelErrors.internal = (this.kernelErrors.internal ?? 0) + 1;
     this.wantReconcile();
     if (this.opts.onInternalError) {
@@ -2920,6 +2972,7 @@ export class VrrpDriver {
   }
 
   private rateLog(key: string, message: string, fields?: Record<string, unknown>): void {
+    this.flushLines();
     const suppressed = this.limit.take(key, this.now());
     if (suppressed === undefined) return;
     const more = suppressed > 0 ? ` (${suppressed} more suppressed)` : "";

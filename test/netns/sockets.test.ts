@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { RX_AGE_MAX_MS } from "../../native-bindings/vrrp-socket";
 
 const PREFIX = `kn${process.pid}-`;
 const A = `${PREFIX}a`;
@@ -203,7 +204,21 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-type Rx = { family: number; ifindex: number; data: string; src?: string; dst?: string; hopLimit?: number };
+type Rx = {
+  family: number;
+  ifindex: number;
+  data: string;
+  src?: string;
+  dst?: string;
+  hopLimit?: number;
+  age?: number;
+};
+/** the kernel's receive stamp (SO_TIMESTAMPNS) made an age: from the advert's arrival to its read */
+function expectAge(r: Rx): void {
+  expect(typeof r.age).toBe("number");
+  expect(r.age!).toBeGreaterThanOrEqual(0);
+  expect(r.age!).toBeLessThanOrEqual(RX_AGE_MAX_MS);
+}
 const rxOf = (lines: Line[]) => lines.filter((l) => l.rx).map((l) => l.rx as Rx);
 const sentOf = (lines: Line[]) => (lines.find((l) => "sent" in l)?.data as string[] | undefined) ?? [];
 
@@ -227,6 +242,7 @@ describe("VRRP raw sockets between two namespaces", () => {
     expect(bytes[8]).toBe(255); // TTL (RFC 5798 5.1.1.3)
     expect(bytes[9]).toBe(112);
     expect(got[0]!.data).toBe(sent[0]!); // the IP header as keel built it (IP_HDRINCL)
+    expectAge(got[0]!);
     expect(
       tshark(pcap, "vrrp", [
         "ip.src",
@@ -255,6 +271,7 @@ describe("VRRP raw sockets between two namespaces", () => {
     expect(r.family).toBe(6);
     expect(r.ifindex).toBe(bIfindex);
     expect(r.hopLimit).toBe(255);
+    expectAge(r);
     expect(r.src).toBe(ipv6Hex(aLinkLocal));
     expect(r.dst).toBe(ipv6Hex("ff02::12"));
     // the VRRP message only; the kernel wrote the checksum (IPV6_CHECKSUM 6) and it equals keel's

@@ -204,3 +204,66 @@ describe("VrrpDriver Master_Down pre-wake", () => {
     r.driver.stop();
   });
 });
+
+describe("VrrpDriver advert receipt", () => {
+  // a BACKUP (priority 100) hearing a master (200) on a simulated segment; the backup's
+  // kernel says how long ago each advert arrived (SO_TIMESTAMPNS, vrrp-socket.ts `age`)
+  const MDI = 3000 + ((256 - 100) * 1000) / 256;
+  function pair(age: number | undefined) {
+    const time = new VirtualTime(() => 0.5);
+    const segment = new SimSegment({ defer: time.defer });
+    const log = pino({ level: "silent" });
+    const heard: number[] = [];
+    const driver = (ip: string, priority: number, kernel: (sim: SimKernel) => SimKernel | FaultKernel) => {
+      const sim = new SimKernel({ name: ip, segment, ipv4: ip, prefixLen: 24 });
+      const conf = vrrpInstance({ name: "VI_1", vrid: 1, priority, vips: ["192.168.1.1/32"] });
+      const config = configFromText(`${globalDefs(3)}\n${conf}`, ip);
+      const d = new VrrpDriver({
+        config,
+        kernel: kernel(sim),
+        log,
+        now: () => time.now,
+        timers: time,
+        reconcileMs: 60_000,
+      });
+      d.start();
+      return d;
+    };
+    const master = driver("10.0.0.1", 200, (sim) => sim);
+    const backup = driver(
+      "10.0.0.2",
+      100,
+      (sim) =>
+        new FaultKernel(sim, () => 0, NO_FAULTS, {
+          now: () => time.now,
+          onReceive: (_ifname, rx) => {
+            rx.age = age;
+            heard.push(time.now);
+          },
+        }),
+    );
+    time.runUntil(10_000, () => {});
+    const at = backup.instance("VI_1")?.view().masterDownAt;
+    master.stop();
+    backup.stop();
+    return { heard, at };
+  }
+
+  test("the Master_Down timer counts from the advert's arrival, `age` before its read (RFC 5798 6.4.2)", () => {
+    const { heard, at } = pair(0.8);
+    expect(heard.length).toBeGreaterThan(3);
+    expect(at).toBeCloseTo(heard.at(-1)! - 0.8 + MDI, 6);
+  });
+
+  test("without a stamp (test/sim's kernels, another socket): from the read, as before", () => {
+    const { heard, at } = pair(undefined);
+    expect(at).toBeCloseTo(heard.at(-1)! + MDI, 6);
+  });
+
+  test("never before a reading the engine may have been given: an age past it is cut there", () => {
+    const { heard, at } = pair(5_000);
+    // not 5 s back: no earlier than the previous advert's read, no later than this one's
+    expect(at!).toBeGreaterThanOrEqual(heard.at(-2)! + MDI);
+    expect(at!).toBeLessThanOrEqual(heard.at(-1)! + MDI);
+  });
+});
