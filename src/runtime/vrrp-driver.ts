@@ -445,17 +445,19 @@ export class VrrpDriver {
     this.openChannels();
     this.startLinkbeat();
     const now = this.now();
-    // the engine learns the link state of every interface before the first election
+    // the engine learns the link state of every interface before the first election.
+    // No "Netlink reports X down" for one down at start: keepalived 2.2.7 writes that
+    // line only when a link's flags change (keepalived_netlink.c
+    // process_interface_flags_change); the start-up dump (netlink_if_link_filter) stores
+    // the flags first, so update_interface_flags sees no change. The cause line
+    // "(X): entering FAULT state (interface Y down)" (startFaultLines) is all it writes.
     for (const name of this.trackedInterfaces()) {
       const link = this.linksByName.get(name);
+      if (link?.up) continue;
       // keepalived if_get_by_ifname with dynamic_interfaces (the loader refuses a missing one without)
-      if (!link?.up)
-        this.log.info(
-          link
-            ? `Netlink reports ${name} down`
-            : `Configuration specifies interface ${name} which doesn't currently exist - will use if created`,
-        );
-      if (!link?.up) this.router.handleTrack({ kind: "interface", name, up: false }, now);
+      if (!link)
+        this.log.info(`Configuration specifies interface ${name} which doesn't currently exist - will use if created`);
+      this.router.handleTrack({ kind: "interface", name, up: false }, now);
     }
     this.refreshSources(now);
     this.startFaultLines();

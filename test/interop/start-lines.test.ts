@@ -1,0 +1,127 @@
+/**
+ * Log lines at start, on a track_file change and at stop, beside Debian's keepalived 2.2.7
+ * (each daemon alone in its namespace, same configuration, both with -D), compared line
+ * for line. Every instance runs on veth pairs inside its own namespace (v1 up, v2 down at
+ * start), so neither daemon hears the other; every step waits for the line it expects.
+ * - An interface down at start: keepalived writes only the cause "(VI_E): entering FAULT
+ *   state (interface v2 down)" (vrrp_track.c initialise_tracking_priorities), never
+ *   "Netlink reports v2 down": that line is keepalived_netlink.c
+ *   process_interface_flags_change's, for a change of flags, and the start-up dump stores
+ *   the flags before update_interface_flags compares them. v2 coming up later is a
+ *   change: "Netlink reports v2 up" in both.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel } from "../netns/harness";
+
+const HOSTS = ["ka", "keel"] as const;
+let lab: Lab;
+const procs: Record<string, Proc> = {};
+
+const inst = (name: string, ifname: string, vrid: number, extra: string[] = []) => `vrrp_instance ${name} {
+  state MASTER
+  interface ${ifname}
+  virtual_router_id ${vrid}
+  priority 200
+  advert_int 1
+${extra.map((l) => `  ${l}\n`).join("")}  virtual_ipaddress {
+    192.168.${vrid}.1/24
+  }
+}
+`;
+
+/** Two sync groups whose members are not next to each other in the configuration. */
+const conf = (dir: string) => `global_defs {
+  router_id startlines
+}
+track_file tfa {
+  file "${dir}/tfa"
+  weight -2 reverse
+}
+track_file tfb {
+  file "${dir}/tfb"
+}
+vrrp_sync_group G {
+  group {
+    VI_A
+    VI_B
+  }
+}
+vrrp_sync_group H {
+  group {
+    VI_H1
+    VI_H2
+  }
+}
+${inst("VI_A", "v1", 10)}${inst("VI_C", "v1", 12)}${inst("VI_B", "v1", 11)}${inst("VI_H2", "v1", 16)}${inst("VI_D", "v1", 13)}${inst("VI_H1", "v1", 17)}${inst("VI_E", "v2", 14)}${inst("VI_F", "v1", 15, ["track_file {", "  tfa", "  tfb weight 3 reverse", "}"])}${inst("VI_T", "v1", 18, ["track_interface {", "  v2", "}"])}`;
+
+/** The instances that start in BACKUP; their "(init)" lines end the start-up. */
+const STARTED = ["VI_A", "VI_C", "VI_B", "VI_H2", "VI_D", "VI_H1"];
+
+/** A line without keepalived's console time stamp. */
+const bare = (text: string) => text.replace(/^\w{3} \w{3} +\d+ [\d:]+ \d{4}: /, "");
+
+/** The lines of `h` from `from` (or those up to `to`) that match `re`, without time stamps. */
+function lines(h: string, re: RegExp, from = 0, to?: number): string[] {
+  return procs[h]!.lines.slice(from, to)
+    .map((l) => bare(l.text))
+    .filter((t) => re.test(t));
+}
+
+const marks = () => Object.fromEntries(HOSTS.map((h) => [h, procs[h]!.lines.length]));
+
+/** Index (+1) of the last "(init)" line of the instances that start in BACKUP. */
+let startEnd: Record<string, number> = {};
+
+beforeAll(async () => {
+  ensureKeel();
+  if (!Bun.which("keepalived")) throw new Error("keepalived is needed");
+  lab = Lab.create([...HOSTS]);
+  for (const h of HOSTS) {
+    for (const i of ["v1", "v2"]) lab.exec(h, ["ip", "link", "add", i, "type", "veth", "peer", "name", `${i}p`]);
+    lab.exec(h, ["ip", "link", "set", "v1p", "up"]);
+    lab.exec(h, ["ip", "link", "set", "v1", "up"]);
+    lab.exec(h, ["ip", "addr", "add", "10.1.0.1/24", "dev", "v1"]);
+    // v2 is down with its address: VI_E and VI_T start in FAULT for the link alone
+    lab.exec(h, ["ip", "addr", "add", "10.2.0.1/24", "dev", "v2"]);
+    // VI_F: tfa -200 × -2 × -1 (reverse) = -400, tfb 100 × 3 × -1 = -300: FAULT for both
+    writeFileSync(`${lab.tmpdir(h)}/tfa`, "-200\n");
+    writeFileSync(`${lab.tmpdir(h)}/tfb`, "100\n");
+  }
+  procs.ka = lab.keepalived("ka", conf(lab.tmpdir("ka")));
+  procs.keel = lab.keel("keel", conf(lab.tmpdir("keel")));
+  for (const h of HOSTS) {
+    const at = await Promise.all(
+      STARTED.map((n) => procs[h]!.waitFor(new RegExp(`^.*\\(${n}\\) Entering BACKUP STATE \\(init\\)$`), 30_000)),
+    );
+    startEnd[h] = Math.max(...at.map((l) => procs[h]!.lines.indexOf(l))) + 1;
+  }
+}, HOOK_TIMEOUT_MS);
+afterAll(() => lab?.destroy());
+
+describe("log lines beside keepalived 2.2.7", () => {
+  test("an interface down at start: its cause line only, no 'Netlink reports' until it changes", async () => {
+    const re = /^Netlink reports|\((VI_E|VI_T)\):? (entering|Entering)/;
+    const ka = lines("ka", re, 0, startEnd.ka);
+    expect(ka).toEqual([
+      "(VI_E): entering FAULT state (interface v2 down)",
+      "(VI_T): entering FAULT state (interface v2 down)",
+      "(VI_E) entering FAULT state",
+      "(VI_T) entering FAULT state",
+    ]);
+    expect(lines("keel", re, 0, startEnd.keel)).toEqual(ka);
+    const from = marks();
+    for (const h of HOSTS) lab.exec(h, ["ip", "link", "set", "v2p", "up"]);
+    for (const h of HOSTS) lab.exec(h, ["ip", "link", "set", "v2", "up"]);
+    for (const h of HOSTS)
+      for (const n of ["VI_E", "VI_T"])
+        await procs[h]!.waitFor(new RegExp(`\\(${n}\\) Entering BACKUP STATE$`), 30_000, from[h]);
+    const up = /^Netlink reports|\((VI_E|VI_T)\) Entering BACKUP/;
+    expect(lines("ka", up, from.ka)).toEqual([
+      "Netlink reports v2 up",
+      "(VI_E) Entering BACKUP STATE",
+      "(VI_T) Entering BACKUP STATE",
+    ]);
+    expect(lines("keel", up, from.keel)).toEqual(lines("ka", up, from.ka));
+  }, 60_000);
+});
