@@ -30,6 +30,7 @@ import { type Instance, NO_ACTIONS } from "../vrrp/instance";
 import { type EngineCommand, type RxPacket, VrrpRouter } from "../vrrp/router";
 import { advertPacketsShared } from "../vrrp/transmit";
 import type { TrackChange } from "../vrrp/track-board";
+import { TRACK_FILE_FAULT } from "../vrrp/tracking";
 import type { Action } from "../vrrp/types";
 import { type Hold, faultKey } from "../vrrp/cause";
 import type { Event } from "../control/protocol";
@@ -512,10 +513,8 @@ export class VrrpDriver {
     for (const file of Object.keys(config.trackFiles))
       for (const i of causes) {
         if (!by("file", i).some((f) => f.name === file)) continue;
-        const share = router.board.evaluate(i.name).shares.find((t) => t.kind === "file" && t.name === file);
-        // vrrp_track.c: weight 0 counts as -254; else the value times the weight
-        const status =
-          share && share.weight !== 0 && typeof share.status === "number" ? share.status * share.weight : -254;
+        // vrrp_track.c: weight 0 counts as -254; else value × weight, negated by `reverse`
+        const status = router.board.fileStatus(i.name, file) ?? -254;
         this.log.info(`(${i.name}): entering FAULT state (tracked file ${file} has status ${status})`);
       }
     for (const proc of Object.keys(config.vrrpTrackProcesses))
@@ -819,8 +818,28 @@ export class VrrpDriver {
   /** A tracker's new result (a vrrp_script run, a track_file value, ...). */
   track(change: TrackChange): void {
     if (this.stopped) return;
+    const moves = change.kind === "file" ? this.router.board.fileMoves(change.name, change.value) : [];
     this.guard("a tracker result", () => this.router.handleTrack(change, this.now()));
+    if (change.kind === "file") this.fileLines(change.name, moves);
     this.pump();
+  }
+
+  /**
+   * track_file.c process_update_vrrp_track_file_status's -D lines (LOG_DETAIL_BIT: keel's
+   * debug level) for each instance whose status moved, before the state lines the move
+   * causes (down_instance, try_up_instance): "(%s): tracked file %s now FAULT state" at
+   * -254; leaving -254, "(%s): tracked file %s leaving FAULT state" and, for a weighted file
+   * with a non-zero status, "(%s) Setting effective priority to %d".
+   */
+  private fileLines(file: string, moves: ReturnType<VrrpRouter["board"]["fileMoves"]>): void {
+    for (const { instance, previous, next } of moves) {
+      if (next === TRACK_FILE_FAULT) this.log.debug(`(${instance}): tracked file ${file} now FAULT state`);
+      else if (previous === TRACK_FILE_FAULT) {
+        this.log.debug(`(${instance}): tracked file ${file} leaving FAULT state`);
+        const inst = this.router.instances.get(instance);
+        if (next !== 0 && inst) this.log.debug(`(${instance}) Setting effective priority to ${inst.effectivePriority}`);
+      }
+    }
   }
 
   /** The `garp` command: one more GARP/NA burst from a master (`rounds`: D-Bus SendGarp's 1). */

@@ -9,6 +9,13 @@
  *   process_interface_flags_change's, for a change of flags, and the start-up dump stores
  *   the flags before update_interface_flags compares them. v2 coming up later is a
  *   change: "Netlink reports v2 up" in both.
+ * - track_file with `weight -N reverse` (tfa) and a track line's `weight N reverse` (tfb):
+ *   the status keepalived writes is value × weight × -1 (vrrp_track.c
+ *   initialise_vrrp_file_tracking_priorities), at start "(VI_F): entering FAULT state
+ *   (tracked file tfa has status -400)"; on a change, with -D, track_file.c
+ *   process_update_vrrp_track_file_status's "(VI_F): tracked file tfa leaving FAULT
+ *   state", "(VI_F) Setting effective priority to 190" and "... now FAULT state", before
+ *   the state lines the change brings.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
@@ -71,7 +78,7 @@ function lines(h: string, re: RegExp, from = 0, to?: number): string[] {
 const marks = () => Object.fromEntries(HOSTS.map((h) => [h, procs[h]!.lines.length]));
 
 /** Index (+1) of the last "(init)" line of the instances that start in BACKUP. */
-let startEnd: Record<string, number> = {};
+const startEnd: Record<string, number> = {};
 
 beforeAll(async () => {
   ensureKeel();
@@ -124,4 +131,44 @@ describe("log lines beside keepalived 2.2.7", () => {
     ]);
     expect(lines("keel", up, from.keel)).toEqual(lines("ka", up, from.ka));
   }, 60_000);
+
+  test("track_file with reverse: the status at start is value × weight × -1", () => {
+    const re = /^\(VI_F\):? (entering|Entering)/;
+    const ka = lines("ka", re, 0, startEnd.ka);
+    expect(ka).toEqual([
+      "(VI_F): entering FAULT state (tracked file tfa has status -400)",
+      "(VI_F): entering FAULT state (tracked file tfb has status -300)",
+      "(VI_F) entering FAULT state",
+    ]);
+    expect(lines("keel", re, 0, startEnd.keel)).toEqual(ka);
+  });
+
+  /** Write `value` to track file `file` in both hosts, wait for `until` in both; the VI_F lines since. */
+  async function fileTo(file: string, value: string, until: RegExp): Promise<string[]> {
+    const from = marks();
+    for (const h of HOSTS) writeFileSync(`${lab.tmpdir(h)}/${file}`, `${value}\n`);
+    for (const h of HOSTS) await procs[h]!.waitFor(until, 30_000, from[h]);
+    const re = /^\(VI_F\):? (tracked file|Setting|Entering (BACKUP|FAULT))/;
+    const ka = lines("ka", re, from.ka);
+    expect(lines("keel", re, from.keel)).toEqual(ka);
+    return ka;
+  }
+
+  test("track_file with reverse: leaving and entering FAULT on a change, as keepalived's -D lines", async () => {
+    // -5 × -2 × -1 = -10: tfa no longer holds VI_F (tfb still does), priority 200 - 10
+    expect(await fileTo("tfa", "-5", /\(VI_F\) Setting effective priority/)).toEqual([
+      "(VI_F): tracked file tfa leaving FAULT state",
+      "(VI_F) Setting effective priority to 190",
+    ]);
+    // tfb 0 × 3 × -1 = 0: nothing holds VI_F
+    expect(await fileTo("tfb", "0", /\(VI_F\) Entering BACKUP STATE$/)).toEqual([
+      "(VI_F): tracked file tfb leaving FAULT state",
+      "(VI_F) Entering BACKUP STATE",
+    ]);
+    // tfb 100 × 3 × -1 = -300 again
+    expect(await fileTo("tfb", "100", /\(VI_F\) Entering FAULT STATE$/)).toEqual([
+      "(VI_F): tracked file tfb now FAULT state",
+      "(VI_F) Entering FAULT STATE",
+    ]);
+  }, 90_000);
 });
