@@ -125,6 +125,8 @@ export class Instance {
   private readonly holdSet = new Map<Hold["kind"], Hold>();
   /** VIPs are configured (keepalived's vipset) */
   vipSet = false;
+  /** the router removed the VIPs at the daemon's start (clearVipsAtStart) */
+  private vipsCleared = false;
   /** when the state last changed (monotonic ms) */
   private sinceAt?: number;
   private decisions: Decision[] = [];
@@ -295,7 +297,7 @@ export class Instance {
     this.masterAdverIntCs = this.p.advertIntCs;
     if (group !== undefined && !this.hasRealFault()) {
       this.want = "FAULT";
-      this.forceReleaseVips();
+      this.releaseAtStart();
       const faults: Fault[] = [{ kind: "sync-group", name: group }];
       this.changeState("FAULT", { reason: "init", faults }, now, { notify: !wasFault });
       return;
@@ -306,7 +308,7 @@ export class Instance {
       // so an owner goes straight to MASTER on the first success (try_up_instance)
       const onlyWaiting = !this.hasRealFault();
       if (!onlyWaiting) this.want = "FAULT";
-      this.forceReleaseVips();
+      this.releaseAtStart();
       this.changeState("FAULT", { reason: "init", faults: this.faultList() }, now, {
         notify: !onlyWaiting && !wasFault,
       });
@@ -329,7 +331,7 @@ export class Instance {
         : this.downTimer();
     // vrrp_restore_interface(vrrp, false, true): a forced delete, so VIPs left behind
     // by a crash ("removing protocol VIPs") are gone before the first election
-    this.forceReleaseVips();
+    this.releaseAtStart();
     this.changeState("BACKUP", { reason: "init", faults: [], downMs }, now, { downMs });
   }
 
@@ -793,6 +795,21 @@ export class Instance {
   private forceReleaseVips(): void {
     this.vipSet = true;
     this.releaseVips();
+  }
+
+  /**
+   * keepalived vrrp_restore_interfaces_startup (a daemon's start, every instance, the
+   * router calls it in configuration order before any starts): a forced removal of the
+   * VIPs a crash may have left. start() then removes nothing more.
+   */
+  clearVipsAtStart(): void {
+    this.forceReleaseVips();
+    this.vipsCleared = true;
+  }
+
+  /** start()'s forced removal, unless clearVipsAtStart did it (a reload's fresh instance). */
+  private releaseAtStart(): void {
+    if (!this.vipsCleared) this.forceReleaseVips();
   }
 
   private releaseVips(): void {

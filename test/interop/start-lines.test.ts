@@ -16,6 +16,12 @@
  *   process_update_vrrp_track_file_status's "(VI_F): tracked file tfa leaving FAULT
  *   state", "(VI_F) Setting effective priority to 190" and "... now FAULT state", before
  *   the state lines the change brings.
+ * - "(X) removing VIPs." comes in keepalived's order (2.2.7 vrrp.c, vrrp_daemon.c): at start
+ *   every instance's, in configuration order (vrrp_restore_interfaces_startup), then the
+ *   "(init)" lines in configuration order (vrrp_init_state), sync group members among the
+ *   others; an interface going down moves its instances in the order they track it
+ *   (process_if_status_change), each group's other members pulled right after its first
+ *   (vrrp_sync_fault); at stop each master in configuration order (restore_vrrp_interfaces).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
@@ -132,6 +138,16 @@ describe("log lines beside keepalived 2.2.7", () => {
     expect(lines("keel", up, from.keel)).toEqual(lines("ka", up, from.ka));
   }, 60_000);
 
+  test("start: every instance's 'removing VIPs.' in configuration order, then the (init) lines in that order", () => {
+    const re = /removing VIPs\.$|\(init\)$/;
+    const ka = lines("ka", re, 0, startEnd.ka);
+    expect(ka).toEqual([
+      ...["VI_A", "VI_C", "VI_B", "VI_H2", "VI_D", "VI_H1", "VI_E", "VI_F", "VI_T"].map((n) => `(${n}) removing VIPs.`),
+      ...STARTED.map((n) => `(${n}) Entering BACKUP STATE (init)`),
+    ]);
+    expect(lines("keel", re, 0, startEnd.keel)).toEqual(ka);
+  });
+
   test("track_file with reverse: the status at start is value × weight × -1", () => {
     const re = /^\(VI_F\):? (entering|Entering)/;
     const ka = lines("ka", re, 0, startEnd.ka);
@@ -170,5 +186,50 @@ describe("log lines beside keepalived 2.2.7", () => {
       "(VI_F): tracked file tfb now FAULT state",
       "(VI_F) Entering FAULT STATE",
     ]);
+  }, 90_000);
+
+  /** Wait in both for "(X) Entering STATE STATE" of each of `names` since `from`. */
+  async function allIn(state: string, names: string[], from: Record<string, number>): Promise<void> {
+    for (const h of HOSTS)
+      for (const n of names)
+        await procs[h]!.waitFor(new RegExp(`\\(${n}\\) Entering ${state} STATE$`), 30_000, from[h]);
+  }
+
+  const ON_V1 = ["VI_A", "VI_C", "VI_B", "VI_H2", "VI_D", "VI_H1", "VI_T"];
+
+  test("v1 down: its masters leave in the order they track it, each group's others right after its first", async () => {
+    await allIn("MASTER", [...ON_V1, "VI_E"], {});
+    const from = marks();
+    for (const h of HOSTS) lab.exec(h, ["ip", "link", "set", "v1", "down"]);
+    await allIn("FAULT", ON_V1, from);
+    // each one's last line
+    for (const h of HOSTS)
+      for (const n of ON_V1) await procs[h]!.waitFor(new RegExp(`\\(${n}\\) removing VIPs\\.$`), 30_000, from[h]);
+    // "sent 0 priority" apart: keel writes it for the pulled members too (see the report)
+    const re = /^Netlink reports|\(VI_\w+\) (Entering FAULT STATE|removing VIPs\.)$/;
+    const ka = lines("ka", re, from.ka);
+    expect(ka).toEqual([
+      "Netlink reports v1 down",
+      ...["VI_A", "VI_B", "VI_C", "VI_H2", "VI_H1", "VI_D", "VI_T"].flatMap((n) => [
+        `(${n}) Entering FAULT STATE`,
+        `(${n}) removing VIPs.`,
+      ]),
+    ]);
+    expect(lines("keel", re, from.keel)).toEqual(ka);
+  }, 90_000);
+
+  test("stop: each master's priority 0 and 'removing VIPs.' in configuration order", async () => {
+    const from = marks();
+    for (const h of HOSTS) lab.exec(h, ["ip", "link", "set", "v1", "up"]);
+    await allIn("MASTER", ON_V1, from);
+    const stop = marks();
+    for (const h of HOSTS) procs[h]!.kill("SIGTERM");
+    for (const h of HOSTS) await procs[h]!.exited;
+    const re = /\(VI_\w+\) (sent 0 priority|removing VIPs\.)$/;
+    const ka = lines("ka", re, stop.ka);
+    // VI_F is in FAULT (tfb): no line
+    const masters = ["VI_A", "VI_C", "VI_B", "VI_H2", "VI_D", "VI_H1", "VI_E", "VI_T"];
+    expect(ka).toEqual(masters.flatMap((n) => [`(${n}) sent 0 priority`, `(${n}) removing VIPs.`]));
+    expect(lines("keel", re, stop.keel)).toEqual(ka);
   }, 90_000);
 });
