@@ -24,8 +24,8 @@
  *   (vrrp_sync_fault); at stop each master in configuration order (restore_vrrp_interfaces).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
-import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel } from "../netns/harness";
+import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually } from "../netns/harness";
 
 const HOSTS = ["ka", "keel"] as const;
 let lab: Lab;
@@ -46,6 +46,8 @@ ${extra.map((l) => `  ${l}\n`).join("")}  virtual_ipaddress {
 /** Two sync groups whose members are not next to each other in the configuration. */
 const conf = (dir: string) => `global_defs {
   router_id startlines
+  notify_fifo ${dir}/fifo
+  notify_fifo_script ${dir}/reader.sh
 }
 track_file tfa {
   file "${dir}/tfa"
@@ -100,6 +102,9 @@ beforeAll(async () => {
     // VI_F: tfa -200 × -2 × -1 (reverse) = -400, tfb 100 × 3 × -1 = -300: FAULT for both
     writeFileSync(`${lab.tmpdir(h)}/tfa`, "-200\n");
     writeFileSync(`${lab.tmpdir(h)}/tfb`, "100\n");
+    const d = lab.tmpdir(h);
+    writeFileSync(`${d}/reader.sh`, `#!/bin/sh\nwhile read -r l; do echo "$l" >> "${d}/lines"; done < "$1"\n`);
+    chmodSync(`${d}/reader.sh`, 0o755);
   }
   procs.ka = lab.keepalived("ka", conf(lab.tmpdir("ka")));
   procs.keel = lab.keel("keel", conf(lab.tmpdir("keel")));
@@ -147,6 +152,23 @@ describe("log lines beside keepalived 2.2.7", () => {
     ]);
     expect(lines("keel", re, 0, startEnd.keel)).toEqual(ka);
   });
+
+  test("start: the notify FIFO has the FAULT instances, then the groups, then the others in configuration order", async () => {
+    const fifo = (h: string): string[] => {
+      const f = `${lab.tmpdir(h)}/lines`;
+      return existsSync(f) ? readFileSync(f, "utf8").trim().split("\n").slice(0, 11) : [];
+    };
+    await eventually(() => HOSTS.every((h) => fifo(h).length === 11), 20_000);
+    expect(fifo("ka")).toEqual([
+      // vrrp_complete_init
+      ...["VI_E", "VI_F", "VI_T"].map((n) => `INSTANCE "${n}" FAULT 200`),
+      // vrrp_init_state: the groups, then the instances
+      'GROUP "G" BACKUP 0',
+      'GROUP "H" BACKUP 0',
+      ...STARTED.map((n) => `INSTANCE "${n}" BACKUP 200`),
+    ]);
+    expect(fifo("keel")).toEqual(fifo("ka"));
+  }, 30_000);
 
   test("track_file with reverse: the status at start is value × weight × -1", () => {
     const re = /^\(VI_F\):? (entering|Entering)/;
