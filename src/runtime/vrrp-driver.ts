@@ -2190,6 +2190,12 @@ export class VrrpDriver {
           priority: a.priority,
         });
         return;
+      case "group-sync":
+        this.log.info(
+          { group: a.group, event: "group-sync", state: a.state },
+          `VRRP_Group(${a.group}) Syncing instances to ${a.state} state`,
+        );
+        return;
       case "master-adver-int": {
         // keepalived logs both only with -D (LOG_DETAIL_BIT)
         this.log.debug(

@@ -667,6 +667,7 @@ export class VrrpRouter {
 
   private syncMaster(group: SyncGroup, from: Instance): void {
     if (group.state === "MASTER") return;
+    this.out.push({ type: "group-sync", group: group.name, state: "MASTER" });
     // `from` only became master because every member wanted to (canGotoMaster)
     for (const m of group.members) m.followGroup("MASTER");
     const now = from.lastTransition;
@@ -681,6 +682,7 @@ export class VrrpRouter {
 
   private syncBackup(group: SyncGroup, from: Instance): void {
     if (group.state === "BACKUP") return;
+    this.out.push({ type: "group-sync", group: group.name, state: "BACKUP" });
     const now = from.lastTransition;
     for (const m of group.members) {
       if (m === from || m.state === "BACKUP") continue;
@@ -694,6 +696,7 @@ export class VrrpRouter {
 
   private syncFault(group: SyncGroup, from: Instance): void {
     if (group.state === "FAULT") return;
+    this.out.push({ type: "group-sync", group: group.name, state: "FAULT" });
     for (const m of group.members) if (m !== from) m.goFault(from.lastTransition, pulled(group, from));
     this.setGroupState(group, "FAULT", "FAULT");
   }

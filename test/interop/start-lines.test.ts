@@ -228,21 +228,42 @@ describe("log lines beside keepalived 2.2.7", () => {
     for (const h of HOSTS)
       for (const n of ON_V1) await procs[h]!.waitFor(new RegExp(`\\(${n}\\) removing VIPs\\.$`), 30_000, from[h]);
     // "sent 0 priority" apart: keel writes it for the pulled members too (see the report)
-    const re = /^Netlink reports|\(VI_\w+\) (Entering FAULT STATE|removing VIPs\.)$/;
+    const re = /^Netlink reports|^VRRP_Group|\(VI_\w+\) (Entering FAULT STATE|removing VIPs\.)$/;
     const ka = lines("ka", re, from.ka);
+    const leave = (n: string) => [`(${n}) Entering FAULT STATE`, `(${n}) removing VIPs.`];
     expect(ka).toEqual([
       "Netlink reports v1 down",
-      ...["VI_A", "VI_B", "VI_C", "VI_H2", "VI_H1", "VI_D", "VI_T"].flatMap((n) => [
-        `(${n}) Entering FAULT STATE`,
-        `(${n}) removing VIPs.`,
-      ]),
+      ...leave("VI_A"),
+      "VRRP_Group(G) Syncing instances to FAULT state",
+      ...leave("VI_B"),
+      ...leave("VI_C"),
+      ...leave("VI_H2"),
+      "VRRP_Group(H) Syncing instances to FAULT state",
+      ...["VI_H1", "VI_D", "VI_T"].flatMap(leave),
     ]);
     expect(lines("keel", re, from.keel)).toEqual(ka);
   }, 90_000);
 
-  test("stop: each master's priority 0 and 'removing VIPs.' in configuration order", async () => {
+  test("v1 up: a group leaves FAULT with its last member; stop: each master's priority 0 and 'removing VIPs.' in configuration order", async () => {
     const from = marks();
     for (const h of HOSTS) lab.exec(h, ["ip", "link", "set", "v1", "up"]);
+    await allIn("BACKUP", ON_V1, from);
+    // try_up_instance over tracking_vrrp: a group leaves FAULT at its last member, which
+    // pulls the others (vrrp_sync_backup)
+    const up = /^Netlink reports|^VRRP_Group|\(VI_\w+\) Entering BACKUP STATE$/;
+    expect(lines("ka", up, from.ka)).toEqual([
+      "Netlink reports v1 up",
+      "(VI_C) Entering BACKUP STATE",
+      "(VI_B) Entering BACKUP STATE",
+      "VRRP_Group(G) Syncing instances to BACKUP state",
+      "(VI_A) Entering BACKUP STATE",
+      "(VI_D) Entering BACKUP STATE",
+      "(VI_H1) Entering BACKUP STATE",
+      "VRRP_Group(H) Syncing instances to BACKUP state",
+      "(VI_H2) Entering BACKUP STATE",
+      "(VI_T) Entering BACKUP STATE",
+    ]);
+    expect(lines("keel", up, from.keel)).toEqual(lines("ka", up, from.ka));
     await allIn("MASTER", ON_V1, from);
     const stop = marks();
     for (const h of HOSTS) procs[h]!.kill("SIGTERM");
