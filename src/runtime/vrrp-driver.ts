@@ -1005,9 +1005,10 @@ export class VrrpDriver {
    * Each instance that learns its source from its interface (no unicast_src_ip /
    * mcast_src_ip) against the address table: it keeps its address while that is usable,
    * else takes another, else is held in FAULT (`address`) until one is. An IPv6
-   * link-local is usable once DAD is done (not tentative) and did not fail (dadfailed):
-   * keepalived takes a tentative one and its adverts are then refused by the kernel or,
-   * after dadfailed, never leave, leaving the instance stuck (DESIGN.md "Interfaces").
+   * link-local is usable unless DAD failed (dadfailed): a tentative one is taken, as
+   * keepalived takes it (its adverts refused by the kernel until DAD ends); after
+   * dadfailed keepalived's adverts never leave, leaving its instance stuck, and keel's
+   * instance waits in FAULT (DESIGN.md "Interfaces").
    */
   private refreshSources(now: number): void {
     const config = this.opts.config;
