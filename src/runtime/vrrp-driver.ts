@@ -443,7 +443,12 @@ export class VrrpDriver {
     for (const v of Object.values(config.vrrpInstances)) this.ifs.set(v.name, this.setupInterfaces(v));
     this.oursCache = undefined;
     this.seedOwnAddresses();
+    // keepalived writes its socket pool (dump_sock_list) in vrrp_dispatcher_init, after
+    // vrrp_init_state's "(init)" lines: the start's sockpool lines wait for the first pump
+    const pool: string[] = [];
+    this.sockpoolLines = pool;
     this.openChannels();
+    this.sockpoolLines = undefined;
     this.startLinkbeat();
     const now = this.now();
     // the engine learns the link state of every interface before the first election.
@@ -469,6 +474,7 @@ export class VrrpDriver {
     if (delayMs > 0) this.log.info(`Delaying startup for ${delayMs / 1000} seconds`);
     this.router.start(now, delayMs);
     this.pump();
+    for (const line of pool) this.log.info(line);
   }
 
   /**
@@ -1279,6 +1285,8 @@ export class VrrpDriver {
     return keys[at];
   }
   private readonly channelKeys = new Map<string, string[]>();
+  /** at the engine's start: the sockpool lines held until the "(init)" lines are out */
+  private sockpoolLines: string[] | undefined;
 
   /** The sockets a router's instances need, keyed as `channels`. */
   private wantedChannels(router: VrrpRouter, ifsOf: Map<string, InstanceIfs>): Map<string, WantedChannel> {
@@ -1345,7 +1353,9 @@ export class VrrpDriver {
     // keepalived's sockpool dump: ifindex 0 for a socket with no interface
     const ifindex = String(unbound ? 0 : this.linksByName.get(w.ifname)?.ifindex).padStart(3);
     const bound = unbound ? ` bound to ${unbound.source}${unbound.vrf ? ` in VRF ${unbound.vrf}` : ""}` : "";
-    this.log.info(`VRRP sockpool: [ifindex(${ifindex}), family(IPv${w.family}), proto(${w.proto}),${groups}]${bound}`);
+    const line = `VRRP sockpool: [ifindex(${ifindex}), family(IPv${w.family}), proto(${w.proto}),${groups}]${bound}`;
+    if (this.sockpoolLines) this.sockpoolLines.push(line);
+    else this.log.info(line);
     return r;
   }
 

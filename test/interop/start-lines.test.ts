@@ -22,6 +22,7 @@
  *   others; an interface going down moves its instances in the order they track it
  *   (process_if_status_change), each group's other members pulled right after its first
  *   (vrrp_sync_fault); at stop each master in configuration order (restore_vrrp_interfaces).
+ * - The socket pool's lines ("VRRP sockpool: [...]") come after the "(init)" lines.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -152,6 +153,20 @@ describe("log lines beside keepalived 2.2.7", () => {
     ]);
     expect(lines("keel", re, 0, startEnd.keel)).toEqual(ka);
   });
+
+  test("start: the socket pool after the (init) lines (vrrp_dispatcher_init: dump_sock_list after vrrp_init_state)", async () => {
+    const pool = (h: string) => lines(h, /^VRRP sockpool/).length;
+    await eventually(() => HOSTS.every((h) => pool(h) === 2), 20_000);
+    // keepalived names its two descriptors; keel's are not keepalived's numbers
+    const got = (h: string) =>
+      lines(h, /\(init\)$|^VRRP sockpool/)
+        .slice(0, STARTED.length + 2)
+        .map((t) => t.replace(/fd\(\d+,\d+\) /, ""));
+    const ka = got("ka");
+    expect(ka.slice(0, STARTED.length)).toEqual(STARTED.map((n) => `(${n}) Entering BACKUP STATE (init)`));
+    expect(ka.slice(STARTED.length).every((t) => t.startsWith("VRRP sockpool: "))).toBe(true);
+    expect(got("keel")).toEqual(ka);
+  }, 30_000);
 
   test("start: the notify FIFO has the FAULT instances, then the groups, then the others in configuration order", async () => {
     const fifo = (h: string): string[] => {
