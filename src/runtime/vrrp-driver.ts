@@ -784,6 +784,9 @@ export class VrrpDriver {
     this.startLinkbeat();
     const gone = next.takeOver(old, now);
     this.router = next;
+    // a removed master's priority-0 advert (keepalived clear_diff_vrrp:
+    // vrrp_restore_interface(vrrp, true, ...)) goes out with its own parameters
+    this.retiring = old;
     this.openChannels();
     this.sourceWords.clear();
     this.refreshSources(now);
@@ -791,6 +794,7 @@ export class VrrpDriver {
     this.applyPromoteSecondaries();
     next.start(now);
     this.pump();
+    this.retiring = undefined;
     this.firewallFollow();
     return this.releaseVmacs(gone);
   }
@@ -1285,6 +1289,8 @@ export class VrrpDriver {
     return keys[at];
   }
   private readonly channelKeys = new Map<string, string[]>();
+  /** during a reload's swap: the router replaced, whose removed instances still send */
+  private retiring: VrrpRouter | undefined;
   /** at the engine's start: the sockpool lines held until the "(init)" lines are out */
   private sockpoolLines: string[] | undefined;
 
@@ -2322,7 +2328,7 @@ export class VrrpDriver {
   }
 
   private sendAdvert(advert: Extract<Action, { type: "send-advert" }>["advert"]): void {
-    const inst = this.router.instances.get(advert.instance);
+    const inst = this.router.instances.get(advert.instance) ?? this.retiring?.instances.get(advert.instance);
     const ifs = this.ifs.get(advert.instance);
     const src = inst?.p.source;
     if (!inst || !ifs?.sendIf || src === undefined) {

@@ -348,6 +348,25 @@ export class Instance {
    * from now, if that is sooner): no gap in the rhythm its backups follow. Not a state
    * change: this instance takes over the running one's state and history.
    */
+  /**
+   * Reload of a MASTER taken over unchanged (the router adopts it as it runs): keepalived
+   * restore_vrrp_state sets its VIPs, eVIPs, routes and rules again ("(X) setting VIPs.";
+   * the addresses already there stay, so nothing flaps). No transition, no advert.
+   */
+  reassertVips(): void {
+    if (this.current !== "MASTER" || !this.vipSet) return;
+    const p = this.p;
+    this.emit({
+      type: "add-vips",
+      instance: p.name,
+      ifname: p.ifname,
+      addresses: p.vips,
+      excluded: p.excluded,
+      routes: p.routes,
+      rules: p.rules,
+    });
+  }
+
   resumeMaster(now: number, from: Instance): void {
     this.current = "MASTER";
     this.want = "MASTER";

@@ -191,7 +191,10 @@ export class VrrpRouter {
     this.pulling = true;
     for (const inst of this.instances.values()) {
       if (this.adopted.has(inst)) {
-        // running on: its state, timers and counters carry over; trackers may have moved
+        // running on: its state, timers and counters carry over; trackers may have moved.
+        // A master sets its VIPs again (keepalived clear_diff_vrrp: restore_vrrp_state,
+        // after the removed instances' priority 0)
+        inst.reassertVips();
         this.applyTracking(inst, now);
         this.touch(inst);
         continue;
