@@ -1289,6 +1289,8 @@ export class VrrpDriver {
     return keys[at];
   }
   private readonly channelKeys = new Map<string, string[]>();
+  /** instances whose next priority-0 advert writes no "sent 0 priority" (a sync group's pull) */
+  private readonly silentZero = new Set<string>();
   /** during a reload's swap: the router replaced, whose removed instances still send */
   private retiring: VrrpRouter | undefined;
   /** at the engine's start: the sockpool lines held until the "(init)" lines are out */
@@ -2168,6 +2170,10 @@ export class VrrpDriver {
         this.sendGarps(a.instance, a.addresses, a.count);
         return;
       case "transition":
+        // a member a sync group pulls out of MASTER into FAULT: keepalived vrrp_sync_fault
+        // calls vrrp_state_leave_master(isync, false), whose priority-0 advert writes no
+        // "sent 0 priority" (only vrrp_restore_interface's advF one does)
+        if (a.reason === "sync-group" && a.from === "MASTER" && a.to === "FAULT") this.silentZero.add(a.instance);
         this.transition(a);
         return;
       case "priority":
@@ -2328,6 +2334,8 @@ export class VrrpDriver {
   }
 
   private sendAdvert(advert: Extract<Action, { type: "send-advert" }>["advert"]): void {
+    // taken here, whether the advert leaves or not, so it cannot silence a later one
+    const silent = advert.priority === 0 && this.silentZero.delete(advert.instance);
     const inst = this.router.instances.get(advert.instance) ?? this.retiring?.instances.get(advert.instance);
     const ifs = this.ifs.get(advert.instance);
     const src = inst?.p.source;
@@ -2367,7 +2375,7 @@ export class VrrpDriver {
     }
     // keepalived vrrp.c vrrp_restore_interface: "sent 0 priority" only with -D
     // (LOG_DETAIL_BIT); keel's debug level is what -D turns on
-    if (advert.priority === 0)
+    if (advert.priority === 0 && !silent)
       this.log.debug(
         { instance: advert.instance, event: "priority-zero-sent" },
         `(${advert.instance}) sent 0 priority`,
