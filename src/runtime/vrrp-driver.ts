@@ -345,6 +345,8 @@ export class VrrpDriver {
   private settlingAddrs = false;
   /** start() found the kernel's tables unreadable: the engine starts once they are read */
   private deferredStart = false;
+  /** startEngine ran: tracker changes from here on are changes, not the first reads */
+  private engineStarted = false;
   /** the last source (or why none) logged per instance: refreshSources logs changes only */
   private readonly sourceWords = new Map<string, string>();
   /** keepalived's own address per interface and family, for its -D "Assigned/Deassigned address" lines */
@@ -439,6 +441,7 @@ export class VrrpDriver {
 
   private startEngine(): void {
     this.deferredStart = false;
+    this.engineStarted = true;
     const config = this.opts.config;
     for (const v of Object.values(config.vrrpInstances)) this.ifs.set(v.name, this.setupInterfaces(v));
     this.oursCache = undefined;
@@ -828,7 +831,9 @@ export class VrrpDriver {
   /** A tracker's new result (a vrrp_script run, a track_file value, ...). */
   track(change: TrackChange): void {
     if (this.stopped) return;
-    const moves = change.kind === "file" ? this.router.board.fileMoves(change.name, change.value) : [];
+    // before the engine starts, the first reads are keepalived's init_track_files (no lines)
+    const moves =
+      change.kind === "file" && this.engineStarted ? this.router.board.fileMoves(change.name, change.value) : [];
     this.guard("a tracker result", () => this.router.handleTrack(change, this.now()));
     if (change.kind === "file") this.fileLines(change.name, moves);
     this.pump();
