@@ -250,6 +250,8 @@ interface InstanceIfs {
   placed?: VipPlacement;
   /** the address VMACs this instance created (use_vmac_addr, a VIP's use_vmac), by name */
   addrVmacs?: Map<string, { base: string }>;
+  /** its VMAC was created at set-up where no interface of that name was (no leftover) */
+  vmacCreated?: true;
 }
 
 /** use_ipvlan's ADDR[/PREFIX] as an address to add (no prefix: a host address, as keepalived parses it). */
@@ -475,7 +477,7 @@ export class VrrpDriver {
     this.staticEntries("add");
     const delayMs = startupDelayMs(config.globalDefs, readUptime());
     if (delayMs > 0) this.log.info(`Delaying startup for ${delayMs / 1000} seconds`);
-    this.router.start(now, delayMs);
+    this.router.start(now, delayMs, this.noStartClear());
     this.pump();
     for (const line of pool) this.log.info(line);
   }
@@ -623,6 +625,20 @@ export class VrrpDriver {
     const err = this.firewall?.stop();
     if (err) this.failed(err, "firewall:stop", "cannot delete the firewall tables");
     this.promote.release();
+  }
+
+  /**
+   * The instances keepalived 2.2.7 does not clear at start (vrrp_restore_interfaces_startup
+   * covers only those with vipset, set by vrrp_complete_instance when the interface existed
+   * before and has an ifindex): a VMAC created now, an interface that does not exist.
+   */
+  private noStartClear(): Set<string> {
+    const out = new Set<string>();
+    for (const [name, ifs] of this.ifs) {
+      const dev = ifs.vipIf ?? ifs.base;
+      if (ifs.vmacCreated || (dev !== undefined && !this.linksByName.has(dev))) out.add(name);
+    }
+    return out;
   }
 
   /** promote_secondaries on the interfaces of the instances that ask for it (not VMACs: those have it from birth) */
@@ -1104,8 +1120,8 @@ export class VrrpDriver {
       name = picked.name;
     }
     const link = this.linksByName.get(base);
+    const existing = this.linksByName.get(name);
     if (link) {
-      const existing = this.linksByName.get(name);
       // a VMAC left behind by a crash is ours: recreate it clean (one we cannot delete is the error)
       const stale = existing ? this.kernel.deleteLink(existing.ifindex) : undefined;
       const created = stale
@@ -1128,7 +1144,13 @@ export class VrrpDriver {
       this.log.info(`(${v.name}) Creating VMAC interface ${name}`);
       this.refreshLinks();
     }
-    return { base, vipIf: name, sendIf: v.vmacXmitBase ? base : name, vmac: { name, mac } };
+    return {
+      base,
+      vipIf: name,
+      sendIf: v.vmacXmitBase ? base : name,
+      vmac: { name, mac },
+      ...(link && !existing ? { vmacCreated: true } : {}),
+    };
   }
 
   /**

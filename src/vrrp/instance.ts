@@ -819,10 +819,11 @@ export class Instance {
   /**
    * keepalived vrrp_restore_interfaces_startup (a daemon's start, every instance, the
    * router calls it in configuration order before any starts): a forced removal of the
-   * VIPs a crash may have left. start() then removes nothing more.
+   * VIPs a crash may have left. start() then removes nothing more. `remove` false: an
+   * instance whose interface did not exist before (a VMAC created now): nothing to remove.
    */
-  clearVipsAtStart(): void {
-    this.forceReleaseVips();
+  clearVipsAtStart(remove = true): void {
+    if (remove) this.forceReleaseVips();
     this.vipsCleared = true;
   }
 

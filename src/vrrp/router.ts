@@ -175,16 +175,20 @@ export class VrrpRouter {
    * `delayMs`: vrrp_startup_delay, at a daemon's start only (keepalived vrrp_daemon.c
    * start_vrrp: `!reload`): no instance becomes MASTER by timeout before now + delayMs.
    */
-  start(now: number, delayMs = 0): void {
+  start(now: number, delayMs = 0, noStartClear?: ReadonlySet<string>): void {
     if (this.started) return;
     this.started = true;
     if (delayMs > 0) for (const inst of this.instances.values()) inst.delayStart(now + delayMs);
     // keepalived vrrp_daemon.c start_vrrp, at a daemon's start (not a reload):
     // vrrp_restore_interfaces_startup removes every instance's VIPs, in configuration
     // order ("(X) removing VIPs." for each), before vrrp_init_state starts any
+    // `noStartClear`: the instances whose interface did not exist before (keepalived
+    // vrrp_complete_instance sets vipset only if !reload && interface_already_existed,
+    // and only for an interface with an ifindex): a VMAC created now, a missing interface
     if (!this.reloading)
       for (const inst of this.instances.values()) {
-        inst.clearVipsAtStart();
+        if (noStartClear?.has(inst.name)) inst.clearVipsAtStart(false);
+        else inst.clearVipsAtStart();
         inst.takeActions(this.out);
       }
     // vrrp_init_state starts each instance on its own; the groups are settled after
