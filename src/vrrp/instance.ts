@@ -342,13 +342,6 @@ export class Instance {
   }
 
   /**
-   * Reload of a MASTER whose parameters changed (keepalived reload_master): it stays
-   * MASTER with no transition; its VIPs are set again (the ones already there stay, so
-   * nothing flaps) and its next advert goes out when it was due (or one new interval
-   * from now, if that is sooner): no gap in the rhythm its backups follow. Not a state
-   * change: this instance takes over the running one's state and history.
-   */
-  /**
    * Reload of a MASTER taken over unchanged (the router adopts it as it runs): keepalived
    * restore_vrrp_state sets its VIPs, eVIPs, routes and rules again ("(X) setting VIPs.";
    * the addresses already there stay, so nothing flaps). No transition, no advert.
@@ -367,6 +360,13 @@ export class Instance {
     });
   }
 
+  /**
+   * Reload of a MASTER whose parameters changed (keepalived reload_master): it stays
+   * MASTER with no transition; its VIPs are set again (the ones already there stay, so
+   * nothing flaps) and its next advert goes out when it was due (or one new interval
+   * from now, if that is sooner): no gap in the rhythm its backups follow. Not a state
+   * change: this instance takes over the running one's state and history.
+   */
   resumeMaster(now: number, from: Instance): void {
     this.current = "MASTER";
     this.want = "MASTER";
