@@ -1,13 +1,16 @@
 /**
  * Which of an interface's addresses an instance can send its adverts from, by the address
  * flags netlink reports (IFA_FLAGS): IPv4 the first primary (not IFA_F_SECONDARY)
- * address; IPv6 a link-local (RFC 5798 5.1.2.1) that is not IFA_F_TENTATIVE (duplicate
- * address detection still running: the kernel refuses to send from it, EADDRNOTAVAIL)
- * and not IFA_F_DADFAILED (a duplicate exists: it stays unusable until someone removes
- * it and adds it again). keepalived takes a tentative or failed link-local all the same
- * and its instance then cannot advertise; keel holds the instance in FAULT with the
- * reason instead, and takes the address the moment netlink reports it usable.
- * Pure but for the log line.
+ * address; IPv6 a link-local (RFC 5798 5.1.2.1) that is not IFA_F_DADFAILED.
+ * A tentative link-local (IFA_F_TENTATIVE: duplicate address detection still running) is
+ * taken, as keepalived 2.2.7 takes it (netlink_if_address_filter reads no flags): the
+ * instance starts as usual ("Entering BACKUP STATE (init)", not FAULT) and a master's
+ * adverts are refused by the kernel until DAD ends (keepalived: "send advert error 22"),
+ * which with the default DAD (1 probe, 1 s) is over before the first Master_Down_Interval.
+ * A failed one (IFA_F_DADFAILED: a duplicate exists, unusable until someone removes it and
+ * adds it again) keepalived takes too and its instance never advertises; keel holds the
+ * instance in FAULT with the reason instead, and takes an address the moment netlink
+ * reports one usable. Pure but for the log line.
  */
 import type { IfAddress, Link } from "./kernel";
 import type { Logger } from "./log";
@@ -42,7 +45,7 @@ function candidates(link: Link, addrs: IfAddress[], family: 4 | 6, ours?: OursOn
   );
 }
 
-const ok = (a: IfAddress) => !(a.flags & (IFA_F_TENTATIVE | IFA_F_DADFAILED));
+const ok = (a: IfAddress) => !(a.flags & IFA_F_DADFAILED);
 
 export function usableSource(link: Link | undefined, addrs: IfAddress[], family: 4 | 6, ours?: OursOn): SourceChoice {
   if (!link) return { detail: "the interface does not exist" };
@@ -51,12 +54,10 @@ export function usableSource(link: Link | undefined, addrs: IfAddress[], family:
   if (good) return { address: good.address };
   const failed = c.find((a) => a.flags & IFA_F_DADFAILED);
   if (failed) return { detail: `${failed.address} failed duplicate address detection (dadfailed)` };
-  const tentative = c.find((a) => a.flags & IFA_F_TENTATIVE);
-  if (tentative) return { detail: `${tentative.address} is tentative (duplicate address detection running)` };
   return { detail: family === 4 ? "no IPv4 address" : "no IPv6 link-local address" };
 }
 
-/** `address` is still on the interface and usable. */
+/** `address` is still on the interface and usable (not dadfailed; a tentative one is). */
 export function usable(link: Link | undefined, addrs: IfAddress[], address: string): boolean {
   if (!link) return false;
   return addrs.some((a) => a.ifindex === link.ifindex && a.address === address && ok(a));

@@ -104,7 +104,9 @@ export class ExternalTrackers {
     }
     if (this.fileValues.get(name) === value) return;
     this.fileValues.set(name, value);
-    this.log.info(`Track file ${name} value ${value}`);
+    // no line of its own: keepalived track_file.c writes none for a value read (its
+    // "Read %s: long val" is TMP_TRACK_FILE_DEBUG only); what the value does to each
+    // instance is written by the VRRP driver (fileLines, startFaultLines)
     this.report({ kind: "file", name, value });
   }
 }

@@ -30,6 +30,7 @@ import { type Instance, NO_ACTIONS } from "../vrrp/instance";
 import { type EngineCommand, type RxPacket, VrrpRouter } from "../vrrp/router";
 import { advertPacketsShared } from "../vrrp/transmit";
 import type { TrackChange } from "../vrrp/track-board";
+import { TRACK_FILE_FAULT } from "../vrrp/tracking";
 import type { Action } from "../vrrp/types";
 import { type Hold, faultKey } from "../vrrp/cause";
 import type { Event } from "../control/protocol";
@@ -253,6 +254,8 @@ interface InstanceIfs {
   placed?: VipPlacement;
   /** the address VMACs this instance created (use_vmac_addr, a VIP's use_vmac), by name */
   addrVmacs?: Map<string, { base: string }>;
+  /** its VMAC was created at set-up where no interface of that name was (no leftover) */
+  vmacCreated?: true;
 }
 
 /** use_ipvlan's ADDR[/PREFIX] as an address to add (no prefix: a host address, as keepalived parses it). */
@@ -378,6 +381,8 @@ export class VrrpDriver {
   private settlingAddrs = false;
   /** start() found the kernel's tables unreadable: the engine starts once they are read */
   private deferredStart = false;
+  /** startEngine ran: tracker changes from here on are changes, not the first reads */
+  private engineStarted = false;
   /** the last source (or why none) logged per instance: refreshSources logs changes only */
   private readonly sourceWords = new Map<string, string>();
   /** keepalived's own address per interface and family, for its -D "Assigned/Deassigned address" lines */
@@ -474,6 +479,7 @@ export class VrrpDriver {
 
   private startEngine(): void {
     this.deferredStart = false;
+    this.engineStarted = true;
     const config = this.opts.config;
     // keepalived says these as it reads the configuration, before any instance is set up
     for (const v of Object.values(config.vrrpInstances)) this.vmacNameIgnored(v);
@@ -481,20 +487,27 @@ export class VrrpDriver {
     for (const v of Object.values(config.vrrpInstances)) this.ifs.set(v.name, this.setupInterfaces(v));
     this.oursCache = undefined;
     this.seedOwnAddresses();
+    // keepalived writes its socket pool (dump_sock_list) in vrrp_dispatcher_init, after
+    // vrrp_init_state's "(init)" lines: the start's sockpool lines wait for the first pump
+    const pool: string[] = [];
+    this.sockpoolLines = pool;
     this.openChannels();
+    this.sockpoolLines = undefined;
     this.startLinkbeat();
     const now = this.now();
-    // the engine learns the link state of every interface before the first election
+    // the engine learns the link state of every interface before the first election.
+    // No "Netlink reports X down" for one down at start: keepalived 2.2.7 writes that
+    // line only when a link's flags change (keepalived_netlink.c
+    // process_interface_flags_change); the start-up dump (netlink_if_link_filter) stores
+    // the flags first, so update_interface_flags sees no change. The cause line
+    // "(X): entering FAULT state (interface Y down)" (startFaultLines) is all it writes.
     for (const name of this.trackedInterfaces()) {
       const link = this.linksByName.get(name);
+      if (link?.up) continue;
       // keepalived if_get_by_ifname with dynamic_interfaces (the loader refuses a missing one without)
-      if (!link?.up)
-        this.log.info(
-          link
-            ? `Netlink reports ${name} down`
-            : `Configuration specifies interface ${name} which doesn't currently exist - will use if created`,
-        );
-      if (!link?.up) this.router.handleTrack({ kind: "interface", name, up: false }, now);
+      if (!link)
+        this.log.info(`Configuration specifies interface ${name} which doesn't currently exist - will use if created`);
+      this.router.handleTrack({ kind: "interface", name, up: false }, now);
     }
     this.refreshSources(now);
     this.startFaultLines();
@@ -503,8 +516,9 @@ export class VrrpDriver {
     this.staticEntries("add");
     const delayMs = startupDelayMs(config.globalDefs, readUptime());
     if (delayMs > 0) this.log.info(`Delaying startup for ${delayMs / 1000} seconds`);
-    this.router.start(now, delayMs);
+    this.router.start(now, delayMs, this.noStartClear());
     this.pump();
+    for (const line of pool) this.log.info(line);
   }
 
   /**
@@ -549,10 +563,8 @@ export class VrrpDriver {
     for (const file of Object.keys(config.trackFiles))
       for (const i of causes) {
         if (!by("file", i).some((f) => f.name === file)) continue;
-        const share = router.board.evaluate(i.name).shares.find((t) => t.kind === "file" && t.name === file);
-        // vrrp_track.c: weight 0 counts as -254; else the value times the weight
-        const status =
-          share && share.weight !== 0 && typeof share.status === "number" ? share.status * share.weight : -254;
+        // vrrp_track.c: weight 0 counts as -254; else value × weight, negated by `reverse`
+        const status = router.board.fileStatus(i.name, file) ?? -254;
         this.log.info(`(${i.name}): entering FAULT state (tracked file ${file} has status ${status})`);
       }
     for (const proc of Object.keys(config.vrrpTrackProcesses))
@@ -652,6 +664,20 @@ export class VrrpDriver {
     const err = this.firewall?.stop();
     if (err) this.failed(err, "firewall:stop", "cannot delete the firewall tables");
     this.promote.release();
+  }
+
+  /**
+   * The instances keepalived 2.2.7 does not clear at start (vrrp_restore_interfaces_startup
+   * covers only those with vipset, set by vrrp_complete_instance when the interface existed
+   * before and has an ifindex): a VMAC created now, an interface that does not exist.
+   */
+  private noStartClear(): Set<string> {
+    const out = new Set<string>();
+    for (const [name, ifs] of this.ifs) {
+      const dev = ifs.vipIf ?? ifs.base;
+      if (ifs.vmacCreated || (dev !== undefined && !this.linksByName.has(dev))) out.add(name);
+    }
+    return out;
   }
 
   /** promote_secondaries on the interfaces of the instances that ask for it (not VMACs: those have it from birth) */
@@ -823,6 +849,9 @@ export class VrrpDriver {
     this.startLinkbeat();
     const gone = next.takeOver(old, now);
     this.router = next;
+    // a removed master's priority-0 advert (keepalived clear_diff_vrrp:
+    // vrrp_restore_interface(vrrp, true, ...)) goes out with its own parameters
+    this.retiring = old;
     this.openChannels();
     this.sourceWords.clear();
     this.refreshSources(now);
@@ -830,6 +859,7 @@ export class VrrpDriver {
     this.applyPromoteSecondaries();
     next.start(now);
     this.pump();
+    this.retiring = undefined;
     this.firewallFollow();
     return this.releaseVmacs(gone);
   }
@@ -863,8 +893,30 @@ export class VrrpDriver {
   /** A tracker's new result (a vrrp_script run, a track_file value, ...). */
   track(change: TrackChange): void {
     if (this.stopped) return;
+    // before the engine starts, the first reads are keepalived's init_track_files (no lines)
+    const moves =
+      change.kind === "file" && this.engineStarted ? this.router.board.fileMoves(change.name, change.value) : [];
     this.guard("a tracker result", () => this.router.handleTrack(change, this.now()));
+    if (change.kind === "file") this.fileLines(change.name, moves);
     this.pump();
+  }
+
+  /**
+   * track_file.c process_update_vrrp_track_file_status's -D lines (LOG_DETAIL_BIT: keel's
+   * debug level) for each instance whose status moved, before the state lines the move
+   * causes (down_instance, try_up_instance): "(%s): tracked file %s now FAULT state" at
+   * -254; leaving -254, "(%s): tracked file %s leaving FAULT state" and, for a weighted file
+   * with a non-zero status, "(%s) Setting effective priority to %d".
+   */
+  private fileLines(file: string, moves: ReturnType<VrrpRouter["board"]["fileMoves"]>): void {
+    for (const { instance, previous, next } of moves) {
+      if (next === TRACK_FILE_FAULT) this.log.debug(`(${instance}): tracked file ${file} now FAULT state`);
+      else if (previous === TRACK_FILE_FAULT) {
+        this.log.debug(`(${instance}): tracked file ${file} leaving FAULT state`);
+        const inst = this.router.instances.get(instance);
+        if (next !== 0 && inst) this.log.debug(`(${instance}) Setting effective priority to ${inst.effectivePriority}`);
+      }
+    }
   }
 
   /** The `garp` command: one more GARP/NA burst from a master (`rounds`: D-Bus SendGarp's 1). */
@@ -1052,9 +1104,10 @@ export class VrrpDriver {
    * Each instance that learns its source from its interface (no unicast_src_ip /
    * mcast_src_ip) against the address table: it keeps its address while that is usable,
    * else takes another, else is held in FAULT (`address`) until one is. An IPv6
-   * link-local is usable once DAD is done (not tentative) and did not fail (dadfailed):
-   * keepalived takes a tentative one and its adverts are then refused by the kernel or,
-   * after dadfailed, never leave, leaving the instance stuck (DESIGN.md "Interfaces").
+   * link-local is usable unless DAD failed (dadfailed): a tentative one is taken, as
+   * keepalived takes it (its adverts refused by the kernel until DAD ends); after
+   * dadfailed keepalived's adverts never leave, leaving its instance stuck, and keel's
+   * instance waits in FAULT (DESIGN.md "Interfaces").
    */
   private refreshSources(now: number): void {
     const config = this.opts.config;
@@ -1164,7 +1217,14 @@ export class VrrpDriver {
     this.refreshLinks();
     // add_vrrp_to_interface for the VMAC: a reused one's addresses as read
     this.startAddressLines(name);
-    return { base, vipIf: name, sendIf: v.vmacXmitBase ? base : name, vmac: { name, mac, linkLocal } };
+    // vmacCreated: made now, so no "removing VIPs." for it at start (vrrp_daemon.c start_vrrp)
+    return {
+      base,
+      vipIf: name,
+      sendIf: v.vmacXmitBase ? base : name,
+      vmac: { name, mac, linkLocal },
+      ...(link && plan.action === "create" ? { vmacCreated: true as const } : {}),
+    };
   }
 
   /** vmac-name.ts unusableVmacName: `use_vmac NAME` ignored (said once per instance). */
@@ -1552,6 +1612,12 @@ export class VrrpDriver {
     return keys[at];
   }
   private readonly channelKeys = new Map<string, string[]>();
+  /** instances whose next priority-0 advert writes no "sent 0 priority" (a sync group's pull) */
+  private readonly silentZero = new Set<string>();
+  /** during a reload's swap: the router replaced, whose removed instances still send */
+  private retiring: VrrpRouter | undefined;
+  /** at the engine's start: the sockpool lines held until the "(init)" lines are out */
+  private sockpoolLines: string[] | undefined;
 
   /** The sockets a router's instances need, keyed as `channels`. */
   private wantedChannels(router: VrrpRouter, ifsOf: Map<string, InstanceIfs>): Map<string, WantedChannel> {
@@ -1618,7 +1684,9 @@ export class VrrpDriver {
     // keepalived's sockpool dump: ifindex 0 for a socket with no interface
     const ifindex = String(unbound ? 0 : this.linksByName.get(w.ifname)?.ifindex).padStart(3);
     const bound = unbound ? ` bound to ${unbound.source}${unbound.vrf ? ` in VRF ${unbound.vrf}` : ""}` : "";
-    this.log.info(`VRRP sockpool: [ifindex(${ifindex}), family(IPv${w.family}), proto(${w.proto}),${groups}]${bound}`);
+    const line = `VRRP sockpool: [ifindex(${ifindex}), family(IPv${w.family}), proto(${w.proto}),${groups}]${bound}`;
+    if (this.sockpoolLines) this.sockpoolLines.push(line);
+    else this.log.info(line);
     return r;
   }
 
@@ -2466,6 +2534,10 @@ export class VrrpDriver {
         this.sendGarps(a.instance, a.addresses, a.count);
         return;
       case "transition":
+        // a member a sync group pulls out of MASTER into FAULT: keepalived vrrp_sync_fault
+        // calls vrrp_state_leave_master(isync, false), whose priority-0 advert writes no
+        // "sent 0 priority" (only vrrp_restore_interface's advF one does)
+        if (a.reason === "sync-group" && a.from === "MASTER" && a.to === "FAULT") this.silentZero.add(a.instance);
         this.transition(a);
         return;
       case "priority":
@@ -2504,6 +2576,12 @@ export class VrrpDriver {
           state: a.state,
           priority: a.priority,
         });
+        return;
+      case "group-sync":
+        this.log.info(
+          { group: a.group, event: "group-sync", state: a.state },
+          `VRRP_Group(${a.group}) Syncing instances to ${a.state} state`,
+        );
         return;
       case "master-adver-int": {
         // keepalived logs both only with -D (LOG_DETAIL_BIT)
@@ -2638,7 +2716,9 @@ export class VrrpDriver {
   }
 
   private sendAdvert(advert: Extract<Action, { type: "send-advert" }>["advert"]): void {
-    const inst = this.router.instances.get(advert.instance);
+    // taken here, whether the advert leaves or not, so it cannot silence a later one
+    const silent = advert.priority === 0 && this.silentZero.delete(advert.instance);
+    const inst = this.router.instances.get(advert.instance) ?? this.retiring?.instances.get(advert.instance);
     const ifs = this.ifs.get(advert.instance);
     const src = inst?.p.source;
     if (!inst || !ifs?.sendIf || src === undefined) {
@@ -2677,7 +2757,7 @@ export class VrrpDriver {
     }
     // keepalived vrrp.c vrrp_restore_interface: "sent 0 priority" only with -D
     // (LOG_DETAIL_BIT); keel's debug level is what -D turns on
-    if (advert.priority === 0)
+    if (advert.priority === 0 && !silent)
       this.log.debug(
         { instance: advert.instance, event: "priority-zero-sent" },
         `(${advert.instance}) sent 0 priority`,

@@ -15,6 +15,9 @@ export function transitionDetailLines(t: Transition): string[] {
     case "master-down-timer":
     case "preempt":
     case "priority-zero-received":
+    // an address owner at start: vrrp_init_state makes it time out of BACKUP at once
+    // (ms_down_timer 1), through the same timeout
+    case "address-owner":
       // vrrp_scheduler.c vrrp_dispatcher_read_timeout (2.2.7): "if (__test_bit(LOG_DETAIL_BIT,
       // &debug)) log_message(LOG_INFO, "(%s) Receive advertisement timeout", ...)"
       return [`(${t.instance}) Receive advertisement timeout`];

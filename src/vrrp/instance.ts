@@ -126,6 +126,8 @@ export class Instance {
   private readonly holdSet = new Map<Hold["kind"], Hold>();
   /** VIPs are configured (keepalived's vipset) */
   vipSet = false;
+  /** the router removed the VIPs at the daemon's start (clearVipsAtStart) */
+  private vipsCleared = false;
   /** when the state last changed (monotonic ms) */
   private sinceAt?: number;
   private decisions: Decision[] = [];
@@ -300,7 +302,7 @@ export class Instance {
     this.masterAdverIntCs = this.p.advertIntCs;
     if (group !== undefined && !this.hasRealFault()) {
       this.want = "FAULT";
-      this.forceReleaseVips();
+      this.releaseAtStart();
       const faults: Fault[] = [{ kind: "sync-group", name: group }];
       this.changeState("FAULT", { reason: "init", faults }, now, { notify: !wasFault });
       return;
@@ -311,7 +313,7 @@ export class Instance {
       // so an owner goes straight to MASTER on the first success (try_up_instance)
       const onlyWaiting = !this.hasRealFault();
       if (!onlyWaiting) this.want = "FAULT";
-      this.forceReleaseVips();
+      this.releaseAtStart();
       this.changeState("FAULT", { reason: "init", faults: this.faultList() }, now, {
         notify: !onlyWaiting && !wasFault,
       });
@@ -334,7 +336,7 @@ export class Instance {
         : this.downTimer();
     // vrrp_restore_interface(vrrp, false, true): a forced delete, so VIPs left behind
     // by a crash ("removing protocol VIPs") are gone before the first election
-    this.forceReleaseVips();
+    this.releaseAtStart();
     this.changeState("BACKUP", { reason: "init", faults: [], downMs }, now, { downMs });
   }
 
@@ -342,6 +344,25 @@ export class Instance {
   stop(now: number): void {
     this.cancelGarps();
     this.changeState("STOP", { reason: "shutdown" }, now);
+  }
+
+  /**
+   * Reload of a MASTER taken over unchanged (the router adopts it as it runs): keepalived
+   * restore_vrrp_state sets its VIPs, eVIPs, routes and rules again ("(X) setting VIPs.";
+   * the addresses already there stay, so nothing flaps). No transition, no advert.
+   */
+  reassertVips(): void {
+    if (this.current !== "MASTER" || !this.vipSet) return;
+    const p = this.p;
+    this.emit({
+      type: "add-vips",
+      instance: p.name,
+      ifname: p.ifname,
+      addresses: p.vips,
+      excluded: p.excluded,
+      routes: p.routes,
+      rules: p.rules,
+    });
   }
 
   /**
@@ -798,6 +819,22 @@ export class Instance {
   private forceReleaseVips(): void {
     this.vipSet = true;
     this.releaseVips();
+  }
+
+  /**
+   * keepalived vrrp_restore_interfaces_startup (a daemon's start, every instance, the
+   * router calls it in configuration order before any starts): a forced removal of the
+   * VIPs a crash may have left. start() then removes nothing more. `remove` false: an
+   * instance whose interface did not exist before (a VMAC created now): nothing to remove.
+   */
+  clearVipsAtStart(remove = true): void {
+    if (remove) this.forceReleaseVips();
+    this.vipsCleared = true;
+  }
+
+  /** start()'s forced removal, unless clearVipsAtStart did it (a reload's fresh instance). */
+  private releaseAtStart(): void {
+    if (!this.vipsCleared) this.forceReleaseVips();
   }
 
   private releaseVips(): void {

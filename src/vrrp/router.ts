@@ -136,6 +136,8 @@ export class VrrpRouter {
   private readonly spare: HeapEntry[] = [];
   private readonly queued = new Map<Instance, number>();
   private started = false;
+  /** takeOver ran: start() is a reload's (no start-up VIP clean-up) */
+  private reloading = false;
   /**
    * timer_expired_backup (keepalived 2.4 vrrp_complete_instances' vrrp_timeout_min): how
    * late the engine must run before its masters check whether they were replaced, the
@@ -203,15 +205,30 @@ export class VrrpRouter {
    * `delayMs`: vrrp_startup_delay, at a daemon's start only (keepalived vrrp_daemon.c
    * start_vrrp: `!reload`): no instance becomes MASTER by timeout before now + delayMs.
    */
-  start(now: number, delayMs = 0): void {
+  start(now: number, delayMs = 0, noStartClear?: ReadonlySet<string>): void {
     if (this.started) return;
     this.started = true;
     if (delayMs > 0) for (const inst of this.instances.values()) inst.delayStart(now + delayMs);
+    // keepalived vrrp_daemon.c start_vrrp, at a daemon's start (not a reload):
+    // vrrp_restore_interfaces_startup removes every instance's VIPs, in configuration
+    // order ("(X) removing VIPs." for each), before vrrp_init_state starts any
+    // `noStartClear`: the instances whose interface did not exist before (keepalived
+    // vrrp_complete_instance sets vipset only if !reload && interface_already_existed,
+    // and only for an interface with an ifindex): a VMAC created now, a missing interface
+    if (!this.reloading)
+      for (const inst of this.instances.values()) {
+        if (noStartClear?.has(inst.name)) inst.clearVipsAtStart(false);
+        else inst.clearVipsAtStart();
+        inst.takeActions(this.out);
+      }
     // vrrp_init_state starts each instance on its own; the groups are settled after
     this.pulling = true;
     for (const inst of this.instances.values()) {
       if (this.adopted.has(inst)) {
-        // running on: its state, timers and counters carry over; trackers may have moved
+        // running on: its state, timers and counters carry over; trackers may have moved.
+        // A master sets its VIPs again (keepalived clear_diff_vrrp: restore_vrrp_state,
+        // after the removed instances' priority 0)
+        inst.reassertVips();
         this.applyTracking(inst, now);
         this.touch(inst);
         continue;
@@ -225,10 +242,21 @@ export class VrrpRouter {
     // (in configuration order), then vrrp_init_state the groups, then each other instance
     for (const inst of this.instances.values())
       if (inst.state === "FAULT" && !this.adopted.has(inst) && inst.hasActions()) inst.takeActions(this.out);
+    // vrrp_init_state: the groups' notifies, then each instance in configuration order
+    // ("(X) Entering BACKUP STATE (init)"), group members among the others. A group that
+    // groupInit pulls into FAULT keeps its members' actions with it (their start, then
+    // the pull).
+    const pulled = new Set<Instance>();
+    for (const g of this.groups.values())
+      if (g.members.some((m) => m.state === "FAULT")) for (const m of g.members) pulled.add(m);
+    const rest: Action[] = [];
+    for (const inst of this.instances.values())
+      if (!this.adopted.has(inst) && !pulled.has(inst) && inst.hasActions()) inst.takeActions(rest);
     for (const g of this.groups.values()) {
       this.groupInit(g);
       for (const m of g.members) this.touch(m);
     }
+    this.take(rest);
   }
 
   /**
@@ -249,6 +277,7 @@ export class VrrpRouter {
    * removed); their actions come out of this router's pollActions. Returns their names.
    */
   takeOver(prev: VrrpRouter, now: number): string[] {
+    this.reloading = true;
     this.board.carryFrom(prev.board);
     this.observer.segment.carryFrom(prev.observer.segment); // [wire]
     for (const inst of this.instances.values()) this.applyTracking(inst, 0);
@@ -454,9 +483,14 @@ export class VrrpRouter {
   /** A tracker's new result (script exit, file value, interface link, process count, BFD). */
   handleTrack(change: TrackChange, now: number): void {
     if (this.lateMinMs !== undefined) this.checkLate(now);
+    // keepalived walks the tracker's list (e.g. process_if_status_change over
+    // ifp->tracking_vrrp) and each instance's move, its group's pull included, is done
+    // before the next: the actions come out in that order
     for (const name of this.board.update(change, now)) {
       const inst = this.instances.get(name);
-      if (inst) this.applyTracking(inst, now);
+      if (!inst) continue;
+      this.applyTracking(inst, now);
+      inst.takeActions(this.out);
     }
     for (const inst of this.instances.values()) this.observer.settle(inst, now); // [wire]
   }
@@ -476,7 +510,13 @@ export class VrrpRouter {
 
   handleCommand(cmd: EngineCommand, now: number): void {
     if (cmd.type === "stop") {
-      for (const inst of this.instances.values()) this.run(inst, () => inst.stop(now));
+      // keepalived restore_vrrp_interfaces: each master's priority 0 and "(X) removing
+      // VIPs." in configuration order, group members among the others; notify_shutdown
+      // then the instances' notifies before the groups'
+      for (const inst of this.instances.values()) {
+        this.run(inst, () => inst.stop(now));
+        inst.takeActions(this.out);
+      }
       for (const g of this.groups.values()) this.setGroupState(g, "INIT", "STOP");
       return;
     }
@@ -675,6 +715,8 @@ export class VrrpRouter {
     this.touch(inst);
     const group = this.groupOf.get(inst);
     if (!group || this.pulling || inst.state === before) return;
+    // vrrp_sync_master / _backup / _fault run after the instance's own move: its lines first
+    inst.takeActions(this.out);
     this.pulling = true;
     try {
       if (inst.state === "MASTER") this.syncMaster(group, inst);
@@ -688,6 +730,7 @@ export class VrrpRouter {
 
   private syncMaster(group: SyncGroup, from: Instance): void {
     if (group.state === "MASTER") return;
+    this.out.push({ type: "group-sync", group: group.name, state: "MASTER" });
     // `from` only became master because every member wanted to (canGotoMaster)
     for (const m of group.members) m.followGroup("MASTER");
     const now = from.lastTransition;
@@ -702,6 +745,7 @@ export class VrrpRouter {
 
   private syncBackup(group: SyncGroup, from: Instance): void {
     if (group.state === "BACKUP") return;
+    this.out.push({ type: "group-sync", group: group.name, state: "BACKUP" });
     const now = from.lastTransition;
     for (const m of group.members) {
       if (m === from || m.state === "BACKUP") continue;
@@ -715,6 +759,7 @@ export class VrrpRouter {
 
   private syncFault(group: SyncGroup, from: Instance): void {
     if (group.state === "FAULT") return;
+    this.out.push({ type: "group-sync", group: group.name, state: "FAULT" });
     for (const m of group.members) if (m !== from) m.goFault(from.lastTransition, pulled(group, from));
     this.setGroupState(group, "FAULT", "FAULT");
   }

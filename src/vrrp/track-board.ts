@@ -17,6 +17,9 @@ import {
   type TrackKind,
   type TrackerDefaults,
   contribution,
+  resolveTrackWeight,
+  trackFileStatus,
+  trackFileUpdateStatus,
 } from "./tracking";
 
 /** A tracker's new observation, as the runtime (or the simulator) reports it. */
@@ -152,6 +155,43 @@ export class TrackerBoard {
       shares.push({ ...share, delta: c.delta, fault: c.fault || c.init });
     }
     return { delta, faults, shares };
+  }
+
+  /**
+   * keepalived's status of track_file `file` for one instance now, the reverse flag taken
+   * into account (tracking.ts trackFileStatus); undefined when the instance does not track it.
+   */
+  fileStatus(instance: string, file: string): number | undefined {
+    const l = this.fileLine(instance, file);
+    return l && trackFileStatus(this.files.get(file)?.value ?? 0, this.fileWeight(l));
+  }
+
+  /**
+   * Before track_file `file` reads `value`: each instance tracking it whose status moves,
+   * with the status before and after as track_file.c update_track_file_status hands them
+   * to process_update_vrrp_track_file_status (cut to -254..253; -254 is FAULT).
+   */
+  fileMoves(file: string, value: number): { instance: string; previous: number; next: number }[] {
+    const old = this.files.get(file)?.value ?? 0;
+    if (old === value) return [];
+    const out: { instance: string; previous: number; next: number }[] = [];
+    for (const instance of this.watchers.get(`file:${file}`) ?? []) {
+      const l = this.fileLine(instance, file);
+      if (!l) continue;
+      const w = this.fileWeight(l);
+      const previous = trackFileUpdateStatus(old, w);
+      const next = trackFileUpdateStatus(value, w);
+      if (previous !== next) out.push({ instance, previous, next });
+    }
+    return out;
+  }
+
+  private fileLine(instance: string, file: string): Line | undefined {
+    return this.lines.get(instance)?.find((l) => l.kind === "file" && l.name === file);
+  }
+
+  private fileWeight(l: Line) {
+    return resolveTrackWeight({ weight: l.weight, reverse: l.reverse }, defaults(this.config.trackFiles[l.name]));
   }
 
   /** Each tracker of one instance and what it does now (status, the TUI's "moved by", explain). */

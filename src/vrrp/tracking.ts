@@ -628,7 +628,7 @@ export function contribution<K extends TrackKind>(
   const m = w.reverse ? -1 : 1;
   switch (kind) {
     case "file":
-      return fileContribution(state as number, w.weight, m);
+      return fileContribution(state as number, w);
     case "script": {
       const s = state as ScriptStatus;
       if (s === "init-reload") return NONE;
@@ -647,12 +647,34 @@ function upDown(up: boolean, weight: number, m: number): Contribution {
   return { delta: weight < 0 ? weight * m : 0, fault: false, init: false };
 }
 
-function fileContribution(value: number, weight: number, m: number): Contribution {
-  // weight 0: "a non-zero value means failure, a 0 status means success"; reverse flips it
-  if (weight === 0) return { delta: 0, fault: (value !== 0) === (m === 1), init: false };
-  const status = Math.max(INT32_MIN, Math.min(INT32_MAX, value * weight * m)) + 0;
+function fileContribution(value: number, w: TrackWeight): Contribution {
+  const status = trackFileStatus(value, w);
   if (status <= TRACK_FILE_FAULT) return { delta: 0, fault: true, init: false };
   return { delta: Math.min(status, TRACK_FILE_MAX), fault: false, init: false };
+}
+
+/**
+ * A track_file's status for one instance, as keepalived computes it and writes it in
+ * "(%s): entering FAULT state (tracked file %s has status %i)" (vrrp_track.c
+ * initialise_vrrp_file_tracking_priorities, and the "previous status" of track_file.c
+ * process_update_vrrp_track_file_status): value × weight × multiplier, the multiplier
+ * -1 with `reverse`; weight 0: -254 when the value says fault ("a non-zero value means
+ * failure, a 0 status means success", reverse flips it), else 0. At or below -254 the
+ * instance is in FAULT. Not cut to -254..253 (the start-up line writes it whole), but
+ * saturated to 32 bits where keepalived's C int wraps (see contribution).
+ */
+export function trackFileStatus(value: number, w: TrackWeight): number {
+  const m = w.reverse ? -1 : 1;
+  if (w.weight === 0) return (value !== 0) === (m === 1) ? TRACK_FILE_FAULT : 0;
+  return Math.max(INT32_MIN, Math.min(INT32_MAX, value * w.weight * m)) + 0;
+}
+
+/**
+ * The same status as update_track_file_status hands to process_update_vrrp_track_file_status
+ * on a change: cut to -254..253, so -254 is FAULT and anything else a priority delta.
+ */
+export function trackFileUpdateStatus(value: number, w: TrackWeight): number {
+  return Math.max(TRACK_FILE_FAULT, Math.min(TRACK_FILE_MAX, trackFileStatus(value, w)));
 }
 
 // ---------------------------------------------------------------------------

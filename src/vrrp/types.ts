@@ -102,6 +102,12 @@ export type Action =
   /** `reason` is `cause.reason`, kept as a word for logs, notify and metrics; `cause` says why with the numbers */
   | { type: "transition"; instance: string; from: VrrpState; to: VrrpState; reason: TransitionReason; cause: Cause }
   | { type: "notify"; kind: "INSTANCE" | "GROUP"; name: string; state: NotifyState; priority: number }
+  /**
+   * a sync group pulls its other members after one member's move (keepalived vrrp_sync.c
+   * vrrp_sync_master / _backup / _fault: "VRRP_Group(%s) Syncing instances to %s state"),
+   * after that member's actions and before the others'
+   */
+  | { type: "group-sync"; group: string; state: "MASTER" | "BACKUP" | "FAULT" }
   | { type: "priority"; instance: string; from: number; to: number }
   /** a packet that failed to decode, or an advert rejected by the instance's checks (vrrp_check_packet), in keepalived's words */
   | { type: "rx-error"; instance?: string; from: string; code: string; message: string }

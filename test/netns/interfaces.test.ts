@@ -2,8 +2,9 @@
  * Interfaces and addresses that come and go under a running keel (issue 16): an
  * instance whose interface appears after start is picked up (netlink RTM_NEWLINK), one
  * without an address to send from waits in FAULT and comes up with the address, and an
- * IPv6 instance whose link-local is tentative or dadfailed says so (log, status,
- * explain) and comes up as soon as the address is usable, where keepalived stays stuck.
+ * IPv6 instance whose link-local is dadfailed says so (log, status, explain) and comes
+ * up as soon as an address is usable, where keepalived stays stuck (a tentative one is
+ * taken at once, as keepalived takes it).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { KEEL, Lab, ensureKeel, instance, sh } from "./harness";
@@ -106,7 +107,8 @@ describe("interfaces and addresses after start", () => {
     const from = k.lines.length;
     lab.exec("h1", ["ip", "addr", "del", "fe80::99/64", "dev", "eth6"]);
     lab.exec("h1", ["ip", "addr", "add", "fe80::99/64", "dev", "eth6"]);
-    await k.waitFor(/fe80::99 is tentative/, undefined, from);
+    // tentative again: taken at once, as keepalived takes it
+    await k.waitFor(/\(VI_1\) sending adverts from fe80::99 on eth6/, undefined, from);
     await k.waitFor(/fe80::99 on eth6 passed duplicate address detection/, undefined, from);
     await k.waitFor(/\(VI_1\) Entering BACKUP STATE/, undefined, from);
     await k.waitFor(/\(VI_1\) Entering MASTER STATE/, undefined, from);

@@ -21,11 +21,9 @@ describe("usableSource", () => {
     expect(usableSource(link, [{ ...a("10.0.0.1", 4), ifindex: 9 }], 4)).toEqual({ detail: "no IPv4 address" });
     expect(usableSource(undefined, [], 4)).toEqual({ detail: "the interface does not exist" });
   });
-  test("IPv6: a link-local that finished DAD; a tentative or dadfailed one is named", () => {
+  test("IPv6: a link-local, tentative or not (keepalived takes it); a dadfailed one is named", () => {
     expect(usableSource(link, [a("fd00::1", 6, 0, 0), a("fe80::1", 6)], 6)).toEqual({ address: "fe80::1" });
-    expect(usableSource(link, [a("fe80::1", 6, TENTATIVE)], 6)).toEqual({
-      detail: "fe80::1 is tentative (duplicate address detection running)",
-    });
+    expect(usableSource(link, [a("fe80::1", 6, TENTATIVE)], 6)).toEqual({ address: "fe80::1" });
     expect(usableSource(link, [a("fe80::1", 6, TENTATIVE | DADFAILED)], 6)).toEqual({
       detail: "fe80::1 failed duplicate address detection (dadfailed)",
     });
@@ -33,9 +31,10 @@ describe("usableSource", () => {
     expect(usableSource(link, [a("fe80::1", 6, DADFAILED), a("fe80::2", 6)], 6)).toEqual({ address: "fe80::2" });
     expect(usableSource(link, [], 6)).toEqual({ detail: "no IPv6 link-local address" });
   });
-  test("usable: still there and not tentative", () => {
+  test("usable: still there and not dadfailed", () => {
     expect(usable(link, [a("fe80::1", 6)], "fe80::1")).toBe(true);
-    expect(usable(link, [a("fe80::1", 6, TENTATIVE)], "fe80::1")).toBe(false);
+    expect(usable(link, [a("fe80::1", 6, TENTATIVE)], "fe80::1")).toBe(true);
+    expect(usable(link, [a("fe80::1", 6, DADFAILED)], "fe80::1")).toBe(false);
     expect(usable(link, [], "fe80::1")).toBe(false);
   });
 });

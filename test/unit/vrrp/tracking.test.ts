@@ -16,6 +16,8 @@ import {
   resolveTrackWeight,
   type ScriptInitState,
   type ScriptStatus,
+  trackFileStatus,
+  trackFileUpdateStatus,
   ScriptTracker,
   TrackFileState,
   totalPriority,
@@ -781,6 +783,24 @@ describe("contribution: file", () => {
     expect(contribution("file", 40, { weight: 2 }, file)).toEqual(C(80));
     expect(contribution("file", 40, { weight: 0 }, file)).toEqual(C(0, true));
     expect(contribution("file", 40, { reverse: true }, file)).toEqual(C(-40));
+  });
+
+  test("trackFileStatus: the status keepalived writes (initialise_vrrp_file_tracking_priorities), reverse negates it", () => {
+    const w = (weight: number, reverse = false) => ({ weight, reverse });
+    // "(tracked file %s has status %i)": value × weight × (reverse ? -1 : 1), not cut
+    expect(trackFileStatus(-200, w(-2, true))).toBe(-400);
+    expect(trackFileStatus(100, w(3, true))).toBe(-300);
+    expect(trackFileStatus(100, w(3))).toBe(300);
+    expect(trackFileStatus(-300, w(1))).toBe(-300);
+    // weight 0: -254 for the faulted state, reverse flips which
+    expect(trackFileStatus(7, w(0))).toBe(-254);
+    expect(trackFileStatus(0, w(0))).toBe(0);
+    expect(trackFileStatus(0, w(0, true))).toBe(-254);
+    expect(trackFileStatus(7, w(0, true))).toBe(0);
+    // the update path (update_track_file_status → process_update_vrrp_track_file_status) cuts to -254..253
+    expect(trackFileUpdateStatus(-200, w(-2, true))).toBe(-254);
+    expect(trackFileUpdateStatus(200, w(-2, true))).toBe(253);
+    expect(trackFileUpdateStatus(-5, w(-2, true))).toBe(-10);
   });
 
   test("TrackFileState feeding contribution", () => {

@@ -1,0 +1,88 @@
+/**
+ * A reload (SIGHUP) that removes two masters and keeps three (one of them changed),
+ * beside Debian's keepalived 2.2.7 (each daemon alone in its namespace on a veth pair,
+ * same configurations, both with -D), compared line for line. keepalived vrrp.c
+ * clear_diff_vrrp walks the old instances twice: first each removed one, a master sending
+ * priority 0 and dropping its VIPs (vrrp_restore_interface(vrrp, true, false): "(X) sent 0
+ * priority", "(X) removing VIPs."); then each kept one, whose VIPs a master sets again
+ * (restore_vrrp_state: "(X) setting VIPs."), changed or not. keel sent no priority-0 advert
+ * for a removed master (its instance was looked up in the new router: "no source address
+ * ... advert not sent") and set again only a changed master's VIPs.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel } from "../netns/harness";
+
+const HOSTS = ["ka", "keel"] as const;
+let lab: Lab;
+const procs: Record<string, Proc> = {};
+
+const inst = (name: string, vrid: number, priority = 200) => `vrrp_instance ${name} {
+  state MASTER
+  interface v1
+  virtual_router_id ${vrid}
+  priority ${priority}
+  advert_int 1
+  virtual_ipaddress {
+    192.168.${vrid}.1/24
+  }
+}
+`;
+const head = `global_defs {
+  router_id reloadlines
+}
+vrrp_sync_group G {
+  group {
+    VI_A
+    VI_B
+  }
+}
+`;
+const before = `${head}${inst("VI_A", 10)}${inst("VI_C", 12)}${inst("VI_B", 11)}${inst("VI_D", 13)}${inst("VI_E", 14)}`;
+/** VI_C and VI_D removed, VI_E changed (priority) */
+const after = `${head}${inst("VI_A", 10)}${inst("VI_B", 11)}${inst("VI_E", 14, 150)}`;
+
+const bare = (text: string) => text.replace(/^\w{3} \w{3} +\d+ [\d:]+ \d{4}: /, "");
+const lines = (h: string, re: RegExp, from: number) =>
+  procs[h]!.lines.slice(from)
+    .map((l) => bare(l.text))
+    .filter((t) => re.test(t));
+
+beforeAll(async () => {
+  ensureKeel();
+  if (!Bun.which("keepalived")) throw new Error("keepalived is needed");
+  lab = Lab.create([...HOSTS]);
+  for (const h of HOSTS) {
+    lab.exec(h, ["ip", "link", "add", "v1", "type", "veth", "peer", "name", "v1p"]);
+    lab.exec(h, ["ip", "link", "set", "v1p", "up"]);
+    lab.exec(h, ["ip", "link", "set", "v1", "up"]);
+    lab.exec(h, ["ip", "addr", "add", "10.1.0.1/24", "dev", "v1"]);
+  }
+  procs.ka = lab.keepalived("ka", before);
+  procs.keel = lab.keel("keel", before);
+  for (const h of HOSTS)
+    for (const n of ["VI_A", "VI_B", "VI_C", "VI_D", "VI_E"])
+      await procs[h]!.waitFor(new RegExp(`\\(${n}\\) setting VIPs\\.$`), 30_000);
+}, HOOK_TIMEOUT_MS);
+afterAll(() => lab?.destroy());
+
+describe("reload beside keepalived 2.2.7", () => {
+  test("removed masters send priority 0 and drop their VIPs, then the kept masters set theirs again", async () => {
+    const from = Object.fromEntries(HOSTS.map((h) => [h, procs[h]!.lines.length]));
+    lab.file("ka-ka.conf", after);
+    lab.file("keel.conf", after);
+    for (const h of HOSTS) procs[h]!.kill("SIGHUP");
+    for (const h of HOSTS) await procs[h]!.waitFor(/\(VI_E\) setting VIPs\.$/, 30_000, from[h]);
+    const re = /\(VI_\w+\) (sent 0 priority|removing VIPs\.|setting VIPs\.|no source address.*)$/;
+    const ka = lines("ka", re, from.ka!);
+    expect(ka).toEqual([
+      "(VI_C) sent 0 priority",
+      "(VI_C) removing VIPs.",
+      "(VI_D) sent 0 priority",
+      "(VI_D) removing VIPs.",
+      "(VI_A) setting VIPs.",
+      "(VI_B) setting VIPs.",
+      "(VI_E) setting VIPs.",
+    ]);
+    expect(lines("keel", re, from.keel!)).toEqual(ka);
+  }, 60_000);
+});
