@@ -309,6 +309,22 @@ export function checkVrrp(config: KeelConfig, c: Ctx, host: HostFacts): void {
       else ifaceWarn(v.vrf, v, `${who} vrf`);
     }
 
+    // vrrp.c vrrp_complete_instance: a multicast IPv6 instance's first VIP should be link
+    // local (RFC 5798 5.2.9: an IPv6 advert's first address is the link-local one);
+    // keepalived logs it, or in strict mode reports a config error, and runs either way
+    const firstVip = v.virtualIpaddress[0];
+    if (
+      instanceFamily(v) === 6 &&
+      v.unicastPeers.length === 0 &&
+      firstVip?.family === 6 &&
+      !/^fe[89ab]/i.test(firstVip.address)
+    )
+      c.warning(
+        at(firstVip),
+        "ipv6-first-vip",
+        `${who} the first IPv6 VIP address ${strict ? "must" : "should"} be link local`,
+      );
+
     // vrrp.c vrrp_complete_instance (deprecated after v2.2.4): unicast_src_ip and the
     // other unicast keywords without a peer leave the instance on multicast
     // (an empty unicast_peer block counts: vrrp_unicast_peer_handler sets UNICAST_CONFIGURED)

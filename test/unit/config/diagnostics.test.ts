@@ -189,3 +189,32 @@ describe("keel -t and a loopback vrf", () => {
     expect(localHost.isLoopback?.("no-such-if0")).toBeUndefined();
   });
 });
+
+describe("an IPv6 instance's first VIP", () => {
+  // keepalived vrrp.c vrrp_complete_instance: a multicast IPv6 instance whose first VIP is
+  // not link local gets "(X) the first IPv6 VIP address should be link local" (logged), in
+  // strict mode "must" (a config error); a unicast instance is not asked
+  const conf = (extra: string, vips: string) =>
+    `vrrp_instance VI_6 {\n    interface eth0\n    virtual_router_id 6\n    priority 100\n${extra}` +
+    `    virtual_ipaddress {\n${vips}    }\n}\n`;
+  const said = (text: string) =>
+    parse(text)
+      .diagnostics.items.filter((d) => d.code === "ipv6-first-vip")
+      .map(formatDiagnostic);
+
+  test("not link local: keepalived's words, at the VIP's line", () => {
+    expect(said(conf("", "        2001:db8::1/64\n        fe80::1/64\n"))).toEqual([
+      "/k.conf:6:9: warning[ipv6-first-vip]: (VI_6) the first IPv6 VIP address should be link local",
+    ]);
+  });
+  test("strict mode: must", () => {
+    expect(said(conf("    strict_mode\n", "        2001:db8::1/64\n"))).toEqual([
+      "/k.conf:7:9: warning[ipv6-first-vip]: (VI_6) the first IPv6 VIP address must be link local",
+    ]);
+  });
+  test("a link-local first VIP, a unicast instance, an IPv4 instance: nothing", () => {
+    expect(said(conf("", "        fe80::1/64\n        2001:db8::1/64\n"))).toEqual([]);
+    expect(said(conf("    unicast_peer {\n        2001:db8::2\n    }\n", "        2001:db8::1/64\n"))).toEqual([]);
+    expect(said(conf("", "        10.0.0.1/24\n"))).toEqual([]);
+  });
+});
