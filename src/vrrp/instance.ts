@@ -1128,7 +1128,7 @@ export class Instance {
    * cycle, hence the 1,000-instance master's RSS sawtooth; issue 20). keepalived likewise
    * rewrites one buffer per instance (vrrp_update_pkt). The fields that move are the
    * priority, the IPv4 id, the AH sequence and the old-checksum destination; the rest are
-   * the instance's for its lifetime (its params). Not reused while the last one is still
+   * the instance's for its lifetime (its params), but for a learned source. Not reused while the last one is still
    * queued here (not yet polled): every queued action keeps its own contents.
    */
   private sendAdvert(priority: number, now: number, periodic = false): void {
@@ -1140,6 +1140,12 @@ export class Instance {
       a.priority = priority;
       a.ipId = this.nextIpId();
       a.seq = p.auth?.type === "AH" ? this.nextAhSeq() : 0;
+      // a learned source moves with the interface's addresses (setSource): the record says
+      // the one this advert goes from, as a fresh one would
+      if (a.source !== p.source) {
+        if (p.source === undefined) delete a.source;
+        else a.source = p.source;
+      }
       // switchToOldChecksum may have moved it since the last advert
       const dst = this.oldChecksum ? p.checksumGroup4 : undefined;
       if (a.checksumDst !== dst) {

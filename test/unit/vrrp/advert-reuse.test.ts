@@ -122,3 +122,15 @@ test("a kept record follows the instance's priority and its switch to the old un
     advertPackets({ ...after }, "10.0.0.2").map((p) => [...p.data]),
   );
 });
+
+test("a kept advert follows a learned source that moved (setSource), as a fresh record would", () => {
+  const { r, due } = twoMasters(true);
+  r.handleTimeout(due);
+  r.pollActions();
+  // the interface's address changes: keepalived netlink_if_address_filter takes the new one
+  r.handleSource("VI_1", "10.0.0.7", undefined, due + 500);
+  r.pollActions();
+  r.handleTimeout(due + 1000);
+  const sent = adverts(r.pollActions()).find((a) => a.advert.instance === "VI_1");
+  expect(sent?.advert.source).toBe("10.0.0.7");
+});
