@@ -92,7 +92,14 @@ async function run(name: string, start: () => Proc): Promise<void> {
   const traps: string[][] = [];
   for (const s of SENDS) {
     const mark = snmp.trapd.lines.length;
-    lab.exec("h2", ["bun", join(import.meta.dir, "snmp-bad-advert.ts"), "eth0", lab.ip("h2"), String(s.vrid), s.kind]);
+    lab.exec("h2", [
+      process.execPath,
+      join(import.meta.dir, "snmp-bad-advert.ts"),
+      "eth0",
+      lab.ip("h2"),
+      String(s.vrid),
+      s.kind,
+    ]);
     const got = await eventually(() => {
       const t = snmp.traps(mark).filter((x) => x.trapOid === s.trap);
       return t.length > 0 && t;
