@@ -353,16 +353,7 @@ export class Instance {
    */
   reassertVips(): void {
     if (this.current !== "MASTER" || !this.vipSet) return;
-    const p = this.p;
-    this.emit({
-      type: "add-vips",
-      instance: p.name,
-      ifname: p.ifname,
-      addresses: p.vips,
-      excluded: p.excluded,
-      routes: p.routes,
-      rules: p.rules,
-    });
+    this.emitVips("add-vips");
   }
 
   /**
@@ -383,15 +374,7 @@ export class Instance {
     this.decisions = [...from.decisions];
     this.vipSet = true;
     const p = this.p;
-    this.emit({
-      type: "add-vips",
-      instance: p.name,
-      ifname: p.ifname,
-      addresses: p.vips,
-      excluded: p.excluded,
-      routes: p.routes,
-      rules: p.rules,
-    });
+    this.emitVips("add-vips");
     this.timers.set(
       "advert",
       Math.min(from.timers.get("advert") ?? Number.POSITIVE_INFINITY, now + p.advertIntCs * 10),
@@ -799,15 +782,7 @@ export class Instance {
   private takeVips(now: number): void {
     this.vipSet = true;
     const p = this.p;
-    this.emit({
-      type: "add-vips",
-      instance: p.name,
-      ifname: p.ifname,
-      addresses: p.vips,
-      excluded: p.excluded,
-      routes: p.routes,
-      rules: p.rules,
-    });
+    this.emitVips("add-vips");
     this.garp(p.garpMasterRepeat);
     if (p.garpMasterDelayMs > 0) this.timers.set("garp", now + p.garpMasterDelayMs);
     else this.timers.stop("garp");
@@ -839,10 +814,15 @@ export class Instance {
 
   private releaseVips(): void {
     if (!this.vipSet) return;
-    const p = this.p;
     this.vipSet = false;
+    this.emitVips("del-vips");
+  }
+
+  /** The VIPs, eVIPs, routes and rules set (add) or removed (del) together, as keepalived's vrrp_handle_ipaddress/iproutes/iprules do. */
+  private emitVips(type: "add-vips" | "del-vips"): void {
+    const p = this.p;
     this.emit({
-      type: "del-vips",
+      type,
       instance: p.name,
       ifname: p.ifname,
       addresses: p.vips,
