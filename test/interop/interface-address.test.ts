@@ -19,6 +19,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel } from "../netns/harness";
+import { bare } from "./log-lines";
 
 const HOSTS = ["ka", "keel"] as const;
 const instance = (name: string, ifname: string, vrid: number, vip: string) => `vrrp_instance ${name} {
@@ -45,7 +46,7 @@ const procs: Record<string, Proc> = {};
 
 function watched(h: string, from: number): string[] {
   return procs[h]!.lines.slice(from)
-    .map((l) => l.text.replace(/^\w{3} \w{3} +\d+ [\d:]+ \d{4}: /, ""))
+    .map((l) => bare(l.text))
     .filter((t) => WATCHED.test(t));
 }
 

@@ -11,6 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually } from "../netns/harness";
+import { bare } from "./log-lines";
 
 const HOSTS = ["ka", "keel"] as const;
 let lab: Lab;
@@ -31,7 +32,6 @@ vrrp_instance V6 {
 }
 `;
 
-const bare = (text: string) => text.replace(/^\w{3} \w{3} +\d+ [\d:]+ \d{4}: /, "");
 const STATE = /^\(V6\):? (entering|Entering|removing|setting|no address)/;
 const lines = (h: string) => procs[h]!.lines.map((l) => bare(l.text)).filter((t) => STATE.test(t));
 

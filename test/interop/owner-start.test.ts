@@ -11,6 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel } from "../netns/harness";
+import { bare } from "./log-lines";
 
 const HOSTS = ["ka", "keel"] as const;
 let lab: Lab;
@@ -42,7 +43,6 @@ vrrp_instance VV {
 }
 `;
 
-const bare = (text: string) => text.replace(/^\w{3} \w{3} +\d+ [\d:]+ \d{4}: /, "");
 /** the instance's own lines, but the gratuitous ARPs (their count and pacing are another matter) */
 const lines = (h: string, who = "VO") =>
   procs[h]!.lines.map((l) => bare(l.text)).filter((t) => t.startsWith(`(${who})`) && !/gratuitous|Sending/.test(t));

@@ -11,6 +11,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel } from "../netns/harness";
+import { bare } from "./log-lines";
 
 const HOSTS = ["ka", "keel"] as const;
 let lab: Lab;
@@ -41,7 +42,6 @@ const before = `${head}${inst("VI_A", 10)}${inst("VI_C", 12)}${inst("VI_B", 11)}
 /** VI_C and VI_D removed, VI_E changed (priority) */
 const after = `${head}${inst("VI_A", 10)}${inst("VI_B", 11)}${inst("VI_E", 14, 150)}`;
 
-const bare = (text: string) => text.replace(/^\w{3} \w{3} +\d+ [\d:]+ \d{4}: /, "");
 const lines = (h: string, re: RegExp, from: number) =>
   procs[h]!.lines.slice(from)
     .map((l) => bare(l.text))

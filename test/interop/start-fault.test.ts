@@ -22,6 +22,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually } from "../netns/harness";
+import { bare } from "./log-lines";
 
 const HOSTS = ["ka", "keel"] as const;
 let lab: Lab;
@@ -70,7 +71,7 @@ const WATCHED =
 
 function watched(h: string, from = 0): string[] {
   return procs[h]!.lines.slice(from)
-    .map((l) => l.text.replace(/^\w{3} \w{3} +\d+ [\d:]+ \d{4}: /, ""))
+    .map((l) => bare(l.text))
     .filter((t) => WATCHED.test(t));
 }
 

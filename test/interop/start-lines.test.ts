@@ -27,6 +27,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually } from "../netns/harness";
+import { bare } from "./log-lines";
 
 const HOSTS = ["ka", "keel"] as const;
 let lab: Lab;
@@ -75,7 +76,6 @@ ${inst("VI_A", "v1", 10)}${inst("VI_C", "v1", 12)}${inst("VI_B", "v1", 11)}${ins
 const STARTED = ["VI_A", "VI_C", "VI_B", "VI_H2", "VI_D", "VI_H1"];
 
 /** A line without keepalived's console time stamp. */
-const bare = (text: string) => text.replace(/^\w{3} \w{3} +\d+ [\d:]+ \d{4}: /, "");
 
 /** The lines of `h` from `from` (or those up to `to`) that match `re`, without time stamps. */
 function lines(h: string, re: RegExp, from = 0, to?: number): string[] {
