@@ -59,6 +59,69 @@ export function interfaceIndex(name: string): number {
 const fail = (o: AckOutcome, request: string): NetlinkError | undefined =>
   o.errno === 0 ? undefined : new NetlinkError(o.errno, request, o.extack, o.detail);
 
+/** One chunk of laid-out address requests: its bytes [from, to), each request's offset and index in the list. */
+interface Chunk {
+  from: number;
+  to: number;
+  at: number[];
+  index: number[];
+}
+
+/** Address requests laid out by Rtnl.layoutAddresses, sent by Rtnl.sendAddresses (any number of times). */
+export interface AddressBatch {
+  readonly op: "new" | "del";
+  readonly list: readonly AddressSpec[];
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly chunks: readonly Chunk[];
+  /** the requests that could not be encoded, by index */
+  readonly refused: readonly (NetlinkError | undefined)[];
+  readonly nameOf: (a: AddressSpec) => string | undefined;
+}
+
+/** An address's interface name: the caller's (the driver's link table), else if_indextoname once per interface. */
+function namer(): (a: AddressSpec) => string | undefined {
+  const names = new Map<number, string | undefined>();
+  return (a) => {
+    if (a.ifname !== undefined) return a.ifname;
+    if (!names.has(a.ifindex)) names.set(a.ifindex, interfaceName(a.ifindex));
+    return names.get(a.ifindex);
+  };
+}
+
+/**
+ * Up to CHUNK of `list`'s requests from `start`, written at `off` (unnumbered: sendChunk
+ * numbers them); their offsets and indexes go to `chunk`, a refusal to `refused`. The end.
+ */
+function writeChunk(
+  out: Uint8Array,
+  view: DataView,
+  off: number,
+  op: "new" | "del",
+  list: readonly AddressSpec[],
+  start: number,
+  replace: boolean | undefined,
+  nameOf: (a: AddressSpec) => string | undefined,
+  chunk: Chunk,
+  refused: (NetlinkError | undefined)[],
+): number {
+  const end = Math.min(list.length, start + CHUNK);
+  for (let i = start; i < end; i++) {
+    const a = list[i]!;
+    try {
+      // an ACK for the last request only (sendChunk): the others answer only when they fail (socket.ts)
+      const n = writeAddressRequest(out, view, off, op, a, 0, { replace, ifname: nameOf(a), ack: false });
+      chunk.at.push(off);
+      chunk.index.push(i);
+      off += n;
+    } catch (e) {
+      if (!(e instanceof NetlinkError)) throw e;
+      refused[i] = e;
+    }
+  }
+  return off;
+}
+
 export class Rtnl {
   private readonly sock: NetlinkSocket;
 
@@ -126,47 +189,76 @@ export class Rtnl {
    */
   private batchAddresses(op: "new" | "del", list: AddressSpec[], replace?: boolean): (NetlinkError | undefined)[] {
     const results: (NetlinkError | undefined)[] = new Array(list.length).fill(undefined);
-    // the caller's name (the driver's link table), else if_indextoname once per interface
-    const names = new Map<number, string | undefined>();
-    const nameOf = (a: AddressSpec): string | undefined => {
-      if (a.ifname !== undefined) return a.ifname;
-      if (!names.has(a.ifindex)) names.set(a.ifindex, interfaceName(a.ifindex));
-      return names.get(a.ifindex);
-    };
-    const out = this.addrBuf;
-    const view = this.addrView;
+    const nameOf = namer();
+    const chunk: Chunk = { from: 0, to: 0, at: [], index: [] };
     for (let start = 0; start < list.length; start += CHUNK) {
-      const end = Math.min(list.length, start + CHUNK);
-      const seqs: number[] = [];
-      const index: number[] = [];
-      let off = 0;
-      let last = -1;
-      for (let i = start; i < end; i++) {
-        const a = list[i]!;
-        const seq = this.sock.nextSeq();
-        try {
-          // an ACK for the last request only: the others answer only when they fail (socket.ts)
-          const n = writeAddressRequest(out, view, off, op, a, seq, { replace, ifname: nameOf(a), ack: false });
-          seqs.push(seq);
-          index.push(i);
-          last = off;
-          off += n;
-        } catch (e) {
-          if (!(e instanceof NetlinkError)) throw e;
-          results[i] = e;
-        }
-      }
-      if (last < 0) continue;
-      view.setUint16(last + 6, view.getUint16(last + 6, true) | K.NLM_F_ACK, true);
-      const acks = this.sock.transactLaidOut(out.subarray(0, off), seqs, true);
-      for (let k = 0; k < seqs.length; k++) {
-        const o = acks.get(seqs[k]!);
-        if (o === undefined || o.errno === 0) continue;
-        const a = list[index[k]!]!;
-        results[index[k]!] = fail(o, describeAddress(op, a, nameOf(a)));
-      }
+      chunk.at.length = 0;
+      chunk.index.length = 0;
+      chunk.to = writeChunk(this.addrBuf, this.addrView, 0, op, list, start, replace, nameOf, chunk, results);
+      this.sendChunk(this.addrBuf, this.addrView, chunk, op, list, nameOf, results);
     }
     return results;
+  }
+
+  /**
+   * `list`'s requests laid out ahead, in a buffer of their own, for sendAddresses: a backup
+   * lays out its VIPs' RTM_NEWADDR before its Master_Down deadline, so that the failover
+   * only numbers and sends them (issue 20). A request that cannot be encoded is refused
+   * here, as batchAddresses refuses it.
+   */
+  layoutAddresses(op: "new" | "del", list: readonly AddressSpec[], replace?: boolean): AddressBatch {
+    const bytes = new Uint8Array(Math.max(1, list.length) * ADDRESS_REQUEST_MAX);
+    const view = new DataView(bytes.buffer);
+    const refused: (NetlinkError | undefined)[] = new Array(list.length).fill(undefined);
+    const nameOf = namer();
+    const chunks: Chunk[] = [];
+    let off = 0;
+    for (let start = 0; start < list.length; start += CHUNK) {
+      const chunk: Chunk = { from: off, to: off, at: [], index: [] };
+      chunk.to = off = writeChunk(bytes, view, off, op, list, start, replace, nameOf, chunk, refused);
+      chunks.push(chunk);
+    }
+    return { op, list, bytes, view, chunks, refused, nameOf };
+  }
+
+  /** A laid-out batch (layoutAddresses) numbered and sent, as batchAddresses sends its own; one result per item. */
+  sendAddresses(batch: AddressBatch): (NetlinkError | undefined)[] {
+    const results = batch.refused.slice();
+    for (const chunk of batch.chunks)
+      this.sendChunk(batch.bytes, batch.view, chunk, batch.op, batch.list, batch.nameOf, results);
+    return results;
+  }
+
+  /**
+   * One chunk's requests numbered (a batch laid out ahead is sent with numbers of its
+   * time), the last one asking for the ACK, sent in one sendmsg; the kernel answers only
+   * the ones that fail and the last (socket.ts).
+   */
+  private sendChunk(
+    bytes: Uint8Array,
+    view: DataView,
+    chunk: Chunk,
+    op: "new" | "del",
+    list: readonly AddressSpec[],
+    nameOf: (a: AddressSpec) => string | undefined,
+    results: (NetlinkError | undefined)[],
+  ): void {
+    const n = chunk.at.length;
+    if (n === 0) return;
+    const seqs: number[] = new Array(n);
+    for (let k = 0; k < n; k++) {
+      seqs[k] = this.sock.nextSeq();
+      view.setUint32(chunk.at[k]! + 8, seqs[k]!, true);
+    }
+    const last = chunk.at[n - 1]!;
+    view.setUint16(last + 6, view.getUint16(last + 6, true) | K.NLM_F_ACK, true);
+    const acks = this.sock.transactLaidOut(bytes.subarray(chunk.from, chunk.to), seqs, true);
+    for (let k = 0; k < n; k++) {
+      const o = acks.get(seqs[k]!);
+      if (o === undefined || o.errno === 0) continue;
+      const a = list[chunk.index[k]!]!;
+      results[chunk.index[k]!] = fail(o, describeAddress(op, a, nameOf(a)));
+    }
   }
 
   private dump(request: string, build: (seq: number) => Uint8Array): NlMessage[] {

@@ -198,6 +198,37 @@ describe("addresses", () => {
   );
 });
 
+describe("addresses laid out ahead (a backup's VIPs before its Master_Down deadline)", () => {
+  test(
+    "300 addresses and one the encoder refuses: sent, sent again with fresh numbers (EEXIST), deleted",
+    () => {
+      const r = ok(run([{ call: "laidOutAddresses", args: [{ ifindex: d1, count: 300, base: "10.78" }] }])[0]) as {
+        before: number;
+        afterFirst: number;
+        firstCodes: (string | null)[];
+        refusedAt: number;
+        refused?: string;
+        secondCodes: (string | null)[];
+        secondRefusedAt: number;
+        deleteErrors: number;
+        afterDelete: number;
+      };
+      // laying out sends nothing; the sends cross a chunk boundary (128 per sendmsg)
+      expect(r.before).toBe(0);
+      expect(r.afterFirst).toBe(300);
+      expect(r.refusedAt).toBe(150);
+      expect(r.refused).toContain("10.0.0.300");
+      expect(r.firstCodes.sort()).toEqual(["EINVAL", null].sort());
+      // the same batch again: every request answered for itself
+      expect(r.secondCodes.sort()).toEqual(["EEXIST", "EINVAL"].sort());
+      expect(r.secondRefusedAt).toBe(150);
+      expect(r.deleteErrors).toBe(0);
+      expect(r.afterDelete).toBe(0);
+    },
+    T,
+  );
+});
+
 describe("routes", () => {
   test(
     "table/metric/via, table >= 256, blackhole, src, IPv6; delete; ESRCH",
