@@ -10,6 +10,7 @@
 import { strerror } from "../../native-bindings/errno";
 import { type GarpSender, openGarpSender } from "../../native-bindings/garp";
 import {
+  type AddressBatch,
   type AddressSpec,
   type EncapSpec,
   NetlinkError,
@@ -324,16 +325,31 @@ export class LinuxKernel implements Kernel {
   }
 
   vips(op: "add" | "del", items: VipTarget[]): (KernelError | undefined)[] {
-    const specs = items.map((i) => this.addressSpec(i.address, i.ifindex, i.ifname));
+    const laid = this.laidOut;
     // a batch that fails as a whole (the socket, not one address) fails every item
-    const batch = attempt(`vip-${op}`, () =>
-      op === "add" ? this.rtnl.addAddresses(specs) : this.rtnl.delAddresses(specs),
-    );
+    const batch =
+      laid !== undefined && laid.items === items && laid.op === op
+        ? attempt(`vip-${op}`, () => this.rtnl.sendAddresses(laid.batch))
+        : attempt(`vip-${op}`, () => {
+            const specs = items.map((i) => this.addressSpec(i.address, i.ifindex, i.ifname));
+            return op === "add" ? this.rtnl.addAddresses(specs) : this.rtnl.delAddresses(specs);
+          });
     if (!batch.ok) return items.map(() => batch.error);
     return batch.value.map((e) => {
       if (!e || DONE_ALREADY[op].has(e.code)) return undefined; // the state we wanted
       return kernelError(`vip-${op}`, e);
     });
+  }
+
+  /**
+   * The requests vips() sends for these items, laid out ahead (prepareVips). The spec of an
+   * item is its address and interface only, so the same array, unchanged, needs no other check.
+   */
+  private laidOut: { op: "add" | "del"; items: readonly VipTarget[]; batch: AddressBatch } | undefined;
+
+  prepareVips(op: "add" | "del", items: readonly VipTarget[]): void {
+    const specs = items.map((i) => this.addressSpec(i.address, i.ifindex, i.ifname));
+    this.laidOut = { op, items, batch: this.rtnl.layoutAddresses(op === "add" ? "new" : "del", specs) };
   }
 
   private addressSpec(va: VirtualAddress, ifindex: number, ifname?: string): AddressSpec {

@@ -143,6 +143,17 @@ export function guardKernel(k: Kernel): Kernel {
         () => k.vips(op, items),
         (e) => items.map(() => e),
       ),
+    ...(k.prepareVips
+      ? {
+          // nothing comes back: a layout that fails leaves vips() to build the request itself
+          prepareVips: (op: "add" | "del", items: readonly VipTarget[]) =>
+            void settle(
+              `vip-${op}`,
+              () => (k.prepareVips as NonNullable<Kernel["prepareVips"]>).call(k, op, items),
+              () => undefined,
+            ),
+        }
+      : {}),
     route: (op, r, ifindexOf) => settle(`route-${op}`, () => k.route(op, r, ifindexOf), same),
     rule: (op, r) => settle(`rule-${op}`, () => k.rule(op, r), same),
     garp: (ifname, address, family) => settle("garp", () => k.garp(ifname, address, family), same),
@@ -286,8 +297,17 @@ export interface Kernel {
   openChannel(o: ChannelOptions): KernelResult<VrrpChannel>;
   /** add (or, with `del`, remove) a VIP */
   vip(op: "add" | "del", a: VirtualAddress, ifindex: number): KernelError | undefined;
-  /** many VIPs in one netlink batch; one result per item */
+  /**
+   * many VIPs in one netlink batch; one result per item. `items` laid out by prepareVips
+   * (the same array, unchanged) are sent as laid out.
+   */
   vips(op: "add" | "del", items: VipTarget[]): (KernelError | undefined)[];
+  /**
+   * Lay out the request vips(op, items) will send, ahead of it (a backup's VIPs at the
+   * pre-wake before its Master_Down deadline, issue 20); only the last one laid out is
+   * kept. Nothing is sent. Optional: the simulated kernels have none.
+   */
+  prepareVips?(op: "add" | "del", items: readonly VipTarget[]): void;
   route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): KernelError | undefined;
   rule(op: "add" | "del", r: Rule): KernelError | undefined;
   garp(ifname: string, address: string, family: 4 | 6): KernelError | undefined;
