@@ -289,6 +289,17 @@ function exceptDefaults(
 }
 const NO_DEVS: ReadonlyMap<string, string> = new Map();
 
+/** The same addresses (the config's records) on the same interfaces, in the same order. */
+function sameItems(a: readonly VipItem[], b: readonly VipItem[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.address !== y.address || x.ifindex !== y.ifindex || x.ifname !== y.ifname) return false;
+  }
+  return true;
+}
+
 /** The interface a VIP/eVIP goes on: as placed at set-up, else its dev, else the instance's. */
 function vipDev(ifs: InstanceIfs | undefined, va: VirtualAddress): string | undefined {
   return ifs?.placed?.devOf.get(vipKey(va)) ?? va.dev ?? ifs?.vipIf;
@@ -345,8 +356,9 @@ export class VrrpDriver {
   /** a transition's event, held until the instance's addresses are in (transition) */
   private heldEvent: (() => void) | undefined;
   /**
-   * A transition to MASTER's log lines, written just after its VIPs' netlink request is
-   * sent (applyVips), or before any other action or line (flushLines): see transition()
+   * A transition to MASTER, held whole (its bookkeeping and log lines) until just after its
+   * VIPs' netlink request is sent (applyVips), or before any other action or line
+   * (flushLines): see transition()
    */
   private heldLines: { instance: string; write: () => void } | undefined;
   /** GARP/NA pacing (vrrp_garp_interval, vrrp_gna_interval, garp_group) */
@@ -761,6 +773,7 @@ export class VrrpDriver {
       this.followRouteGroups();
       return { applied: true, errors: [] };
     }
+    this.takeover = undefined; // the old config's records: the next pre-wake lays out the new ones
     const undo: (() => void)[] = [];
     let ifs: Map<string, InstanceIfs>;
     try {
@@ -1846,7 +1859,39 @@ export class VrrpDriver {
       this.internalError("the timer", e);
     }
     this.pump();
+    // the pre-wake of a Master_Down deadline that stands (arm kept it): the takeover's outputs laid out
+    if (now < due && this.timerDeadline === due) {
+      const inst = this.router.nextMasterDown();
+      try {
+        if (inst) this.prepareTakeover(inst);
+      } catch (e) {
+        this.internalError("laying out a takeover", e);
+      }
+    }
   }
+
+  /**
+   * At the pre-wake, PREWAKE_MS before a backup's Master_Down deadline (arm, onTimer), what
+   * becoming MASTER sends first is made ready, so that the deadline's path only sends it
+   * (issue 20, bench/RESULTS.md hfo4): the advert is encoded (transmit.ts keeps the packet
+   * of each priority) and the VIPs' netlink request laid out (Kernel.prepareVips), for
+   * applyVips to hand the kernel the same items. Nothing is sent and nothing is decided
+   * here: an advert that moves the deadline, or VIPs and interfaces that change meanwhile,
+   * only leave the deadline to build its own, as before.
+   */
+  private prepareTakeover(inst: Instance): void {
+    const src = inst.p.source;
+    if (src !== undefined && this.ifs.get(inst.name)?.sendIf !== undefined)
+      advertPacketsShared(inst.takeoverAdvert(), src);
+    if (!this.kernel.prepareVips) return;
+    const items = this.vipItems(inst.name, [...inst.p.vips, ...inst.p.excluded], false);
+    const t = this.takeover;
+    if (t !== undefined && t.instance === inst.name && sameItems(t.items, items)) return;
+    this.takeover = { instance: inst.name, items };
+    this.kernel.prepareVips("add", items);
+  }
+  /** the VIPs laid out at the last pre-wake (prepareTakeover), and their instance */
+  private takeover: { instance: string; items: VipItem[] } | undefined;
 
   /** Subscribe to netlink; a failure is retried by reconcile, which then re-reads the tables. */
   private startWatch(): void {
@@ -2470,10 +2515,11 @@ export class VrrpDriver {
   private pumping = false;
 
   private runActions(actions: readonly Action[]): void {
+    let reconcile = false;
     for (let i = 0; i < actions.length; i++) {
       const a = actions[i]!;
       // what a reconcile pass checks moves with these (VIPs, routes, the firewall's sets)
-      if (a.type === "transition" || a.type === "add-vips" || a.type === "del-vips") this.wantReconcile();
+      if (a.type === "transition" || a.type === "add-vips" || a.type === "del-vips") reconcile = true;
       // a MASTER's held lines go out at its add-vips' request; before anything else otherwise
       if (this.heldLines && (a.type !== "add-vips" || a.instance !== this.heldLines.instance)) this.flushLines();
       // a transition's event goes out after its add-vips (transition), before anything else;
@@ -2487,6 +2533,9 @@ export class VrrpDriver {
     }
     this.flushLines();
     this.releaseEvent();
+    // armed after the actions, not at the transition: at a failover its timer_settime came
+    // before the VIPs' request (issue 20, bench/RESULTS.md hfo4)
+    if (reconcile) this.wantReconcile();
   }
 
   private arm(): void {
@@ -2505,7 +2554,8 @@ export class VrrpDriver {
     // before a failover, and that path, cold, took 0.4–0.9 ms from the wake-up to the
     // callback against 0.2 ms for a master's advert timer (bench/RESULTS.md, "Failover, the
     // cold path"). A deadline moved by an advert in the meantime is armed again as before.
-    const pre = this.router.nextIsMasterDown();
+    // The pre-wake also lays out what the takeover would send (onTimer, prepareTakeover).
+    const pre = this.router.nextMasterDown() !== undefined;
     // an armed timer that fires no later than needed stays: a backup's every advert moves
     // its deadline later, and re-arming per packet costs more than one early wake-up
     // (onTimer finds nothing due and arms for the real deadline); so does one armed for
@@ -2631,11 +2681,23 @@ export class VrrpDriver {
    * traps, D-Bus signals) and the LVS sync daemon. So the lines are written here, and the
    * event (the control socket's subscribers, SNMP, D-Bus, lvs_sync_daemon: the daemon's
    * onEvent) waits for the instance's add-vips (pump); `why` is built when first read:
-   * a console log line has no use for it, a JSON one and the event have (issue 20: this
-   * runs once per failover, cold, before the netlink request).
+   * a console log line has no use for it, a JSON one and the event have.
+   *
+   * To MASTER, all of it (the counts, the extra GARPs' time, the lines) is held until just
+   * after the VIPs' netlink request is sent (applyVips), in the same turn, the lines in
+   * keepalived's order among themselves; keepalived writes them just before (vrrp.c
+   * vrrp_state_master_tx, vrrp_state_become_master). Cold, this ran 0.2-0.5 ms of a
+   * failover's path to the VIP (issue 20, bench/RESULTS.md hfo3 and hfo4); the lines' stamps
+   * now follow the addresses by that much. Nothing else is written in between: any other
+   * action or line writes them first (flushLines). The event keeps the decision's time.
    */
   private transition(a: Extract<Action, { type: "transition" }>): void {
     const at = Date.now();
+    if (a.to === "MASTER") this.heldLines = { instance: a.instance, write: () => this.transitionNow(a, at) };
+    else this.transitionNow(a, at);
+  }
+
+  private transitionNow(a: Extract<Action, { type: "transition" }>, at: number): void {
     let why: string | undefined;
     const whyOf = () => {
       why ??= describeCause(a.cause);
@@ -2656,19 +2718,9 @@ export class VrrpDriver {
         return whyOf();
       },
     };
-    const write = () => {
-      if (a.reason === "init") this.initRestoreLines(a.instance);
-      for (const line of transitionDetailLines(a)) this.log.debug(fields, line);
-      for (const line of transitionLines(a)) this.log.info(fields, line);
-    };
-    // To MASTER, the lines (and "setting VIPs.") are written just after the VIPs' netlink
-    // request is sent, in the same turn and in keepalived's order among themselves; keepalived
-    // writes them just before (vrrp.c vrrp_state_master_tx, vrrp_state_become_master). Cold,
-    // writing them took 0.2-0.45 ms of a failover's path to the VIP (issue 20, bench/RESULTS.md
-    // hfo3); their stamps now follow the addresses by that much. Nothing else is written in
-    // between: any other action or line writes them first (flushLines).
-    if (a.to === "MASTER") this.heldLines = { instance: a.instance, write };
-    else write();
+    if (a.reason === "init") this.initRestoreLines(a.instance);
+    for (const line of transitionDetailLines(a)) this.log.debug(fields, line);
+    for (const line of transitionLines(a)) this.log.info(fields, line);
     this.heldEvent = () =>
       this.opts.onEvent?.({
         event: "transition",
@@ -2695,7 +2747,7 @@ export class VrrpDriver {
     if (p?.routes.length) this.log.debug(`(${instance}) removing Virtual Routes`);
   }
 
-  /** Write a transition to MASTER's held lines (transition): at its VIPs' request, or before anything else. */
+  /** Run a held transition to MASTER (transition): at its VIPs' request, or before any other action or line. */
   private flushLines(): void {
     const held = this.heldLines;
     if (!held) return;
@@ -2770,7 +2822,10 @@ export class VrrpDriver {
     // keepalived vrrp_restore_interface: the rules and routes go before the VIPs
     if (!add) this.applyRoutes(a.instance, add, a.routes, a.rules);
     // one netlink batch for all of an instance's addresses: 1,000 VIPs in tens of ms
-    const items = this.vipItems(a.instance, [...a.addresses, ...a.excluded], add);
+    let items = this.vipItems(a.instance, [...a.addresses, ...a.excluded], add);
+    // the same VIPs laid out at the pre-wake (prepareTakeover): the kernel sends those as laid out
+    const t = this.takeover;
+    if (add && t !== undefined && t.instance === a.instance && sameItems(t.items, items)) items = t.items;
     // keepalived vrrp_state_become_master: the drop rule before the VIPs go up; after they go down
     if (add) this.firewallVips(a.instance, true, items);
     const lines = () => {

@@ -1137,6 +1137,18 @@ export class Instance {
       this.emit(kept);
       return;
     }
+    const ipId = this.nextIpId();
+    const advert = this.advertRecord(priority, ipId, p.auth?.type === "AH" ? this.nextAhSeq() : 0);
+    this.stats.advert_sent++;
+    const action = { type: "send-advert" as const, advert };
+    if (periodic && this.reuseAdverts) {
+      this.keptAdvert = action;
+      this.keptQueued = true;
+    }
+    this.emit(action);
+  }
+  private advertRecord(priority: number, ipId: number, seq: number): AdvertOut {
+    const p = this.p;
     const advert: AdvertOut = {
       instance: p.name,
       ifname: p.ifname,
@@ -1148,8 +1160,8 @@ export class Instance {
       addresses: this.advertAddresses,
       destinations: p.unicast ? p.unicastPeers : this.multicastTo(),
       unicast: p.unicast,
-      ipId: this.nextIpId(),
-      seq: p.auth?.type === "AH" ? this.nextAhSeq() : 0,
+      ipId,
+      seq,
     };
     if (p.auth) advert.auth = p.auth;
     if (p.source !== undefined) advert.source = p.source;
@@ -1157,14 +1169,19 @@ export class Instance {
     if (this.oldChecksum) advert.checksumDst = p.checksumGroup4;
     if (this.hmac?.signs) advert.hmac = this.hmac;
     if (p.v3ChecksumAsV2) advert.checksumAsV2 = true;
-    this.stats.advert_sent++;
-    const action = { type: "send-advert" as const, advert };
-    if (periodic && this.reuseAdverts) {
-      this.keptAdvert = action;
-      this.keptQueued = true;
-    }
-    this.emit(action);
+    return advert;
   }
+
+  /**
+   * The advert becoming MASTER now would send (changeState), neither sent nor counted, its
+   * IPv4 id and AH sequence 0: the driver encodes it at the pre-wake before a Master_Down
+   * deadline, so the takeover finds its packet already encoded (transmit.ts keeps one per
+   * priority and addresses; issue 20).
+   */
+  takeoverAdvert(): AdvertOut {
+    return this.advertRecord(this.effectivePriority, 0, 0);
+  }
+
   /**
    * The daemon's driver sends every advert before the instance's next one (it executes
    * the actions as it polls them): the periodic advert's records may then be kept

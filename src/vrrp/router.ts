@@ -615,9 +615,9 @@ export class VrrpRouter {
     }
   }
 
-  nextIsMasterDown(): boolean {
+  nextMasterDown(): Instance | undefined {
     const top = this.heap[0];
-    return top !== undefined && top.inst.state === "BACKUP";
+    return top !== undefined && top.inst.state === "BACKUP" ? top.inst : undefined;
   }
 
   /**

@@ -15,6 +15,7 @@ import {
   WakeLatency,
   wakeTime,
 } from "../../../src/runtime/vrrp-driver";
+import type { VipTarget } from "../../../src/runtime/kernel";
 import { FaultKernel, NO_FAULTS } from "../../sim/fault-kernel";
 import { VirtualTime } from "../../sim/fault-net";
 import { configFromText, globalDefs, vrrpInstance } from "../../sim/harness";
@@ -116,15 +117,30 @@ describe("VrrpDriver Master_Down pre-wake", () => {
   // a lone BACKUP (priority 100, VRRPv3, advert_int 1): Master_Down_Interval 3 s + Skew_Time
   // (256 − 100) / 256 s = 3609.375 ms from the start at 0 (RFC 5798 6.1)
   const MDI = 3000 + ((256 - 100) * 1000) / 256;
+  /** FaultKernel with a prepareVips, as the Linux kernel's: what was laid out when, and what vips() was given */
+  class LayoutKernel extends FaultKernel {
+    readonly laid: { at: number; items: readonly VipTarget[] }[] = [];
+    readonly added: { at: number; items: readonly VipTarget[] }[] = [];
+    clock = () => 0;
+    prepareVips(_op: "add" | "del", items: readonly VipTarget[]): void {
+      this.laid.push({ at: this.clock(), items });
+    }
+    override vips(op: "add" | "del", items: VipTarget[]) {
+      if (op === "add") this.added.push({ at: this.clock(), items });
+      return super.vips(op, items);
+    }
+  }
+
   function backup(late: number) {
     const time = new VirtualTime(() => 0.5);
     const segment = new SimSegment({ defer: time.defer });
     const sim = new SimKernel({ name: "h", segment, ipv4: "10.0.0.2", prefixLen: 24 });
     const sends: number[] = [];
-    const fk = new FaultKernel(sim, () => 0, NO_FAULTS, {
+    const fk = new LayoutKernel(sim, () => 0, NO_FAULTS, {
       onSend: () => void sends.push(time.now),
       now: () => time.now,
     });
+    fk.clock = () => time.now;
     const conf = vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, vips: ["192.168.1.1/32"] });
     const config = configFromText(`${globalDefs(3)}\n${conf}`, "h");
     /** when each timer was asked to fire */
@@ -145,8 +161,59 @@ describe("VrrpDriver Master_Down pre-wake", () => {
       reconcileMs: 60_000,
     });
     driver.start();
-    return { sends, fires, driver, run: (ms: number) => time.runUntil(time.now + ms, () => {}) };
+    return { sends, fires, driver, kernel: fk, run: (ms: number) => time.runUntil(time.now + ms, () => {}) };
   }
+
+  test("the pre-wake lays out the VIPs' request, and the deadline hands the kernel those very items", () => {
+    const r = backup(0.3);
+    r.run(MDI - PREWAKE_MS + 0.5);
+    // laid out at the pre-wake (0.3 ms late), nothing added or sent yet
+    expect(r.kernel.laid.map((l) => round3([l.at])[0])).toEqual(round3([MDI - PREWAKE_MS + 0.3]));
+    expect(r.kernel.laid[0]!.items.map((i) => i.address.address)).toEqual(["192.168.1.1"]);
+    expect(r.kernel.added).toEqual([]);
+    expect(r.sends).toEqual([]);
+    r.run(PREWAKE_MS);
+    expect(r.kernel.added.length).toBe(1);
+    expect(r.kernel.added[0]!.items).toBe(r.kernel.laid[0]!.items);
+    r.driver.stop();
+  });
+
+  test("a backup that hears its master lays out nothing: its deadline never stands at a pre-wake", () => {
+    const time = new VirtualTime(() => 0.5);
+    const segment = new SimSegment({ defer: time.defer });
+    const log = pino({ level: "silent" });
+    const conf = (priority: number) =>
+      configFromText(
+        `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority, vips: ["192.168.1.1/32"] })}`,
+        "h",
+      );
+    const sim = (ip: string) => new SimKernel({ name: ip, segment, ipv4: ip, prefixLen: 24 });
+    const k = new LayoutKernel(sim("10.0.0.2"), () => 0, NO_FAULTS, { now: () => time.now });
+    const master = new VrrpDriver({
+      config: conf(200),
+      kernel: sim("10.0.0.1"),
+      log,
+      now: () => time.now,
+      timers: time,
+      reconcileMs: 60_000,
+    });
+    master.start();
+    time.runUntil(4_000, () => {});
+    const backup = new VrrpDriver({
+      config: conf(100),
+      kernel: k,
+      log,
+      now: () => time.now,
+      timers: time,
+      reconcileMs: 60_000,
+    });
+    backup.start();
+    time.runUntil(30_000, () => {});
+    expect(k.laid).toEqual([]);
+    expect(k.added).toEqual([]);
+    master.stop();
+    backup.stop();
+  });
 
   test("the deadline is woken PREWAKE_MS early once, and MASTER comes at the deadline, not at the pre-wake", () => {
     const r = backup(0.3);
