@@ -207,18 +207,20 @@ export class Rtnl {
    * here, as batchAddresses refuses it.
    */
   layoutAddresses(op: "new" | "del", list: readonly AddressSpec[], replace?: boolean): AddressBatch {
-    const bytes = new Uint8Array(Math.max(1, list.length) * ADDRESS_REQUEST_MAX);
-    const view = new DataView(bytes.buffer);
+    // the most a list can take; kept at its size (one instance's batch lives until its VIPs change)
+    const most = new Uint8Array(Math.max(1, list.length) * ADDRESS_REQUEST_MAX);
+    const mostView = new DataView(most.buffer);
     const refused: (NetlinkError | undefined)[] = new Array(list.length).fill(undefined);
     const nameOf = namer();
     const chunks: Chunk[] = [];
     let off = 0;
     for (let start = 0; start < list.length; start += CHUNK) {
       const chunk: Chunk = { from: off, to: off, at: [], index: [] };
-      chunk.to = off = writeChunk(bytes, view, off, op, list, start, replace, nameOf, chunk, refused);
+      chunk.to = off = writeChunk(most, mostView, off, op, list, start, replace, nameOf, chunk, refused);
       chunks.push(chunk);
     }
-    return { op, list, bytes, view, chunks, refused, nameOf };
+    const bytes = most.slice(0, off);
+    return { op, list, bytes, view: new DataView(bytes.buffer), chunks, refused, nameOf };
   }
 
   /** A laid-out batch (layoutAddresses) numbered and sent, as batchAddresses sends its own; one result per item. */

@@ -325,10 +325,10 @@ export class LinuxKernel implements Kernel {
   }
 
   vips(op: "add" | "del", items: VipTarget[]): (KernelError | undefined)[] {
-    const laid = this.laidOut;
+    const laid = this.laidOut.get(items);
     // a batch that fails as a whole (the socket, not one address) fails every item
     const batch =
-      laid !== undefined && laid.items === items && laid.op === op
+      laid !== undefined && laid.op === op
         ? attempt(`vip-${op}`, () => this.rtnl.sendAddresses(laid.batch))
         : attempt(`vip-${op}`, () => {
             const specs = items.map((i) => this.addressSpec(i.address, i.ifindex, i.ifname));
@@ -342,14 +342,15 @@ export class LinuxKernel implements Kernel {
   }
 
   /**
-   * The requests vips() sends for these items, laid out ahead (prepareVips). The spec of an
-   * item is its address and interface only, so the same array, unchanged, needs no other check.
+   * The requests vips() sends for these items, laid out ahead (prepareVips), as long as the
+   * caller keeps the array. The spec of an item is its address and interface only, so the
+   * same array, unchanged, needs no other check.
    */
-  private laidOut: { op: "add" | "del"; items: readonly VipTarget[]; batch: AddressBatch } | undefined;
+  private readonly laidOut = new WeakMap<readonly VipTarget[], { op: "add" | "del"; batch: AddressBatch }>();
 
   prepareVips(op: "add" | "del", items: readonly VipTarget[]): void {
     const specs = items.map((i) => this.addressSpec(i.address, i.ifindex, i.ifname));
-    this.laidOut = { op, items, batch: this.rtnl.layoutAddresses(op === "add" ? "new" : "del", specs) };
+    this.laidOut.set(items, { op, batch: this.rtnl.layoutAddresses(op === "add" ? "new" : "del", specs) });
   }
 
   private addressSpec(va: VirtualAddress, ifindex: number, ifname?: string): AddressSpec {

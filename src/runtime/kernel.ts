@@ -303,9 +303,9 @@ export interface Kernel {
    */
   vips(op: "add" | "del", items: VipTarget[]): (KernelError | undefined)[];
   /**
-   * Lay out the request vips(op, items) will send, ahead of it (a backup's VIPs at the
-   * pre-wake before its Master_Down deadline, issue 20); only the last one laid out is
-   * kept. Nothing is sent. Optional: the simulated kernels have none.
+   * Lay out the request vips(op, items) will send, ahead of it (a backup's VIPs, for its
+   * takeover: issue 20), kept while the caller keeps `items`. Nothing is sent. Optional:
+   * the simulated kernels have none.
    */
   prepareVips?(op: "add" | "del", items: readonly VipTarget[]): void;
   route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): KernelError | undefined;

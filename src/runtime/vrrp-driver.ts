@@ -773,7 +773,8 @@ export class VrrpDriver {
       this.followRouteGroups();
       return { applied: true, errors: [] };
     }
-    this.takeover = undefined; // the old config's records: the next pre-wake lays out the new ones
+    // the old config's records: the new ones are laid out once the reload is in (readyTakeovers)
+    this.takeovers.clear();
     const undo: (() => void)[] = [];
     let ifs: Map<string, InstanceIfs>;
     try {
@@ -788,7 +789,10 @@ export class VrrpDriver {
       }
       return { applied: false, error: e as Error };
     }
-    return { applied: true, errors: this.swap(plan, ifs) };
+    const errors = this.swap(plan, ifs);
+    for (const inst of this.router.instances.values()) if (inst.state === "BACKUP") this.toReady.add(inst.name);
+    this.readyTakeovers();
+    return { applied: true, errors };
   }
 
   /** The fallible half of a reload; each step pushes its undo. Throws on the first failure. */
@@ -1859,25 +1863,18 @@ export class VrrpDriver {
       this.internalError("the timer", e);
     }
     this.pump();
-    // the pre-wake of a Master_Down deadline that stands (arm kept it): the takeover's outputs laid out
-    if (now < due && this.timerDeadline === due) {
-      const inst = this.router.nextMasterDown();
-      try {
-        if (inst) this.prepareTakeover(inst);
-      } catch (e) {
-        this.internalError("laying out a takeover", e);
-      }
-    }
   }
 
   /**
-   * At the pre-wake, PREWAKE_MS before a backup's Master_Down deadline (arm, onTimer), what
-   * becoming MASTER sends first is made ready, so that the deadline's path only sends it
-   * (issue 20, bench/RESULTS.md hfo4): the advert is encoded (transmit.ts keeps the packet
-   * of each priority) and the VIPs' netlink request laid out (Kernel.prepareVips), for
-   * applyVips to hand the kernel the same items. Nothing is sent and nothing is decided
-   * here: an advert that moves the deadline, or VIPs and interfaces that change meanwhile,
-   * only leave the deadline to build its own, as before.
+   * A BACKUP's takeover made ready while nothing waits on it (issue 20, bench/RESULTS.md
+   * hfo4): what becoming MASTER sends first, the advert and the VIPs' netlink request, so
+   * that the Master_Down deadline's path only sends them. Done after the pump in which the
+   * instance entered BACKUP or changed priority (readyTakeovers), and after a reload. The
+   * advert is encoded (transmit.ts keeps the packet of each priority); the VIPs' request is
+   * laid out (Kernel.prepareVips) for applyVips to hand the kernel the very same items.
+   * Nothing is sent or decided here: VIPs or interfaces that change meanwhile only leave the
+   * deadline to build its own, as before. (Not at the pre-wake: cold, this overran the 2 ms
+   * before the deadline it was meant to shorten.)
    */
   private prepareTakeover(inst: Instance): void {
     const src = inst.p.source;
@@ -1885,13 +1882,27 @@ export class VrrpDriver {
       advertPacketsShared(inst.takeoverAdvert(), src);
     if (!this.kernel.prepareVips) return;
     const items = this.vipItems(inst.name, [...inst.p.vips, ...inst.p.excluded], false);
-    const t = this.takeover;
-    if (t !== undefined && t.instance === inst.name && sameItems(t.items, items)) return;
-    this.takeover = { instance: inst.name, items };
+    const laid = this.takeovers.get(inst.name);
+    if (laid !== undefined && sameItems(laid, items)) return;
+    this.takeovers.set(inst.name, items);
     this.kernel.prepareVips("add", items);
   }
-  /** the VIPs laid out at the last pre-wake (prepareTakeover), and their instance */
-  private takeover: { instance: string; items: VipItem[] } | undefined;
+  /** each instance's VIPs as last laid out for a takeover (prepareTakeover) */
+  private readonly takeovers = new Map<string, VipItem[]>();
+  /** instances that entered BACKUP or changed priority in this pump: their takeover made ready after it */
+  private readonly toReady = new Set<string>();
+
+  private readyTakeovers(): void {
+    for (const name of this.toReady) {
+      const inst = this.router.instances.get(name);
+      try {
+        if (inst?.state === "BACKUP") this.prepareTakeover(inst);
+      } catch (e) {
+        this.internalError("laying out a takeover", e);
+      }
+    }
+    this.toReady.clear();
+  }
 
   /** Subscribe to netlink; a failure is retried by reconcile, which then re-reads the tables. */
   private startWatch(): void {
@@ -2510,6 +2521,7 @@ export class VrrpDriver {
     } catch (e) {
       this.internalError("arming the timer", e);
     }
+    if (outer && this.toReady.size > 0) this.readyTakeovers();
   }
   private readonly pumpList: Action[] = [];
   private pumping = false;
@@ -2554,7 +2566,6 @@ export class VrrpDriver {
     // before a failover, and that path, cold, took 0.4–0.9 ms from the wake-up to the
     // callback against 0.2 ms for a master's advert timer (bench/RESULTS.md, "Failover, the
     // cold path"). A deadline moved by an advert in the meantime is armed again as before.
-    // The pre-wake also lays out what the takeover would send (onTimer, prepareTakeover).
     const pre = this.router.nextMasterDown() !== undefined;
     // an armed timer that fires no later than needed stays: a backup's every advert moves
     // its deadline later, and re-arming per packet costs more than one early wake-up
@@ -2588,9 +2599,11 @@ export class VrrpDriver {
         // calls vrrp_state_leave_master(isync, false), whose priority-0 advert writes no
         // "sent 0 priority" (only vrrp_restore_interface's advF one does)
         if (a.reason === "sync-group" && a.from === "MASTER" && a.to === "FAULT") this.silentZero.add(a.instance);
+        if (a.to === "BACKUP") this.toReady.add(a.instance);
         this.transition(a);
         return;
       case "priority":
+        this.toReady.add(a.instance); // the takeover's advert carries the new one
         this.opts.onEvent?.({ event: "priority", at: Date.now(), instance: a.instance, from: a.from, to: a.to });
         this.log.info(
           { instance: a.instance, event: "priority", from: a.from, to: a.to },
@@ -2824,8 +2837,8 @@ export class VrrpDriver {
     // one netlink batch for all of an instance's addresses: 1,000 VIPs in tens of ms
     let items = this.vipItems(a.instance, [...a.addresses, ...a.excluded], add);
     // the same VIPs laid out at the pre-wake (prepareTakeover): the kernel sends those as laid out
-    const t = this.takeover;
-    if (add && t !== undefined && t.instance === a.instance && sameItems(t.items, items)) items = t.items;
+    const laid = add ? this.takeovers.get(a.instance) : undefined;
+    if (laid !== undefined && sameItems(laid, items)) items = laid;
     // keepalived vrrp_state_become_master: the drop rule before the VIPs go up; after they go down
     if (add) this.firewallVips(a.instance, true, items);
     const lines = () => {

@@ -198,7 +198,7 @@ describe("addresses", () => {
   );
 });
 
-describe("addresses laid out ahead (a backup's VIPs before its Master_Down deadline)", () => {
+describe("addresses laid out ahead (a backup's VIPs, for its takeover)", () => {
   test(
     "300 addresses and one the encoder refuses: sent, sent again with fresh numbers (EEXIST), deleted",
     () => {

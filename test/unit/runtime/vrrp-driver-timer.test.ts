@@ -164,12 +164,15 @@ describe("VrrpDriver Master_Down pre-wake", () => {
     return { sends, fires, driver, kernel: fk, run: (ms: number) => time.runUntil(time.now + ms, () => {}) };
   }
 
-  test("the pre-wake lays out the VIPs' request, and the deadline hands the kernel those very items", () => {
+  test("entering BACKUP lays out the VIPs' request; the Master_Down deadline hands the kernel those very items", () => {
     const r = backup(0.3);
-    r.run(MDI - PREWAKE_MS + 0.5);
-    // laid out at the pre-wake (0.3 ms late), nothing added or sent yet
-    expect(r.kernel.laid.map((l) => round3([l.at])[0])).toEqual(round3([MDI - PREWAKE_MS + 0.3]));
+    r.run(1);
+    // laid out as the instance entered BACKUP, at the start; nothing added or sent
+    expect(r.kernel.laid.map((l) => l.at)).toEqual([0]);
     expect(r.kernel.laid[0]!.items.map((i) => i.address.address)).toEqual(["192.168.1.1"]);
+    r.run(MDI - PREWAKE_MS + 0.5 - 1);
+    // not again at the pre-wake, where it would take from the 2 ms before the deadline
+    expect(r.kernel.laid.length).toBe(1);
     expect(r.kernel.added).toEqual([]);
     expect(r.sends).toEqual([]);
     r.run(PREWAKE_MS);
@@ -178,7 +181,21 @@ describe("VrrpDriver Master_Down pre-wake", () => {
     r.driver.stop();
   });
 
-  test("a backup that hears its master lays out nothing: its deadline never stands at a pre-wake", () => {
+  test("a reload lays the VIPs out again (the new config's records), and the takeover sends that layout", () => {
+    const r = backup(0.3);
+    r.run(1000);
+    const conf = vrrpInstance({ name: "VI_1", vrid: 1, priority: 100, vips: ["192.168.1.1/32"] });
+    const applied = r.driver.commitReload(r.driver.prepareReload(configFromText(`${globalDefs(3)}\n${conf}`, "h")));
+    expect(applied).toMatchObject({ applied: true });
+    expect(r.kernel.laid.length).toBe(2);
+    expect(r.kernel.laid[1]!.items).not.toBe(r.kernel.laid[0]!.items);
+    r.run(MDI);
+    expect(r.kernel.added.length).toBe(1);
+    expect(r.kernel.added[0]!.items).toBe(r.kernel.laid[1]!.items);
+    r.driver.stop();
+  });
+
+  test("a backup that hears its master lays its VIPs out once, at BACKUP, not at each advert or wake-up", () => {
     const time = new VirtualTime(() => 0.5);
     const segment = new SimSegment({ defer: time.defer });
     const log = pino({ level: "silent" });
@@ -209,7 +226,7 @@ describe("VrrpDriver Master_Down pre-wake", () => {
     });
     backup.start();
     time.runUntil(30_000, () => {});
-    expect(k.laid).toEqual([]);
+    expect(k.laid.length).toBe(1);
     expect(k.added).toEqual([]);
     master.stop();
     backup.stop();
