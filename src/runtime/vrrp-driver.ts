@@ -28,7 +28,7 @@ import { emitRule } from "../config/vrrp/net/rule";
 import { type OwnRoutes, routeGroups, routeOwner, ruleOwner, sameGroups } from "./route-events";
 import { type Instance, NO_ACTIONS } from "../vrrp/instance";
 import { type EngineCommand, type RxPacket, VrrpRouter } from "../vrrp/router";
-import { advertPacketsShared } from "../vrrp/transmit";
+import { advertPacketsShared, encodeAhead } from "../vrrp/transmit";
 import type { TrackChange } from "../vrrp/track-board";
 import { TRACK_FILE_FAULT } from "../vrrp/tracking";
 import type { Action } from "../vrrp/types";
@@ -1878,8 +1878,7 @@ export class VrrpDriver {
    */
   private prepareTakeover(inst: Instance): void {
     const src = inst.p.source;
-    if (src !== undefined && this.ifs.get(inst.name)?.sendIf !== undefined)
-      advertPacketsShared(inst.takeoverAdvert(), src);
+    if (src !== undefined && this.ifs.get(inst.name)?.sendIf !== undefined) encodeAhead(inst.takeoverAdvert(), src);
     if (!this.kernel.prepareVips) return;
     const items = this.vipItems(inst.name, [...inst.p.vips, ...inst.p.excluded], false);
     const laid = this.takeovers.get(inst.name);

@@ -132,6 +132,17 @@ export function advertPacketsShared(advert: AdvertOut, src: string, wallMs = 0):
   return shared;
 }
 
+/**
+ * `advert`'s packets encoded now, for a later advertPacketsShared of the same variant to
+ * find (a BACKUP's takeover advert, made ready while nothing waits on it: issue 20). Only a
+ * kept variant gains from it: AH and auth_hmac adverts are built at each send, and signing
+ * one ahead would spend an auth_hmac sequence number, so those are left alone.
+ */
+export function encodeAhead(advert: AdvertOut, src: string): void {
+  if (advert.auth?.type === "AH" || advert.hmac !== undefined) return;
+  advertPacketsShared(advert, src);
+}
+
 function validByte(n: number): boolean {
   return Number.isInteger(n) && n >= 0 && n <= 0xff;
 }

@@ -4,7 +4,7 @@
 // destinations, in any order of calls, and the bytes it returned before are rewritten
 // for the next advert (which is why the driver sends them at once).
 import { expect, test } from "bun:test";
-import { advertPackets, advertPacketsShared } from "../../../src/vrrp/transmit";
+import { advertPackets, advertPacketsShared, encodeAhead } from "../../../src/vrrp/transmit";
 import type { AdvertOut } from "../../../src/vrrp/types";
 import { randomAddress, rng } from "./gen";
 
@@ -110,4 +110,34 @@ test("AH adverts and values the wire cannot carry go through the fresh encode (i
   expect(() => advertPacketsShared({ ...plain, ipId: 0x10000 }, "10.0.0.1")).toThrow(/id 65536 out of range/);
   expect(() => advertPacketsShared({ ...plain, ttl: 256 }, "10.0.0.1")).toThrow(/ttl 256 out of range/);
   expect(() => advertPacketsShared(plain, "fe80::1")).toThrow(RangeError);
+});
+
+test("encodeAhead: an auth_hmac advert is not signed ahead (that would spend a sequence number), nor an AH one built", () => {
+  const base: AdvertOut = {
+    instance: "VI_1",
+    family: 4,
+    version: 3,
+    vrid: 7,
+    priority: 100,
+    advertIntCs: 100,
+    addresses: ["10.0.0.100"],
+    destinations: ["224.0.0.18"],
+    unicast: false,
+    ipId: 0,
+    seq: 0,
+  };
+  let signed = 0;
+  const hmac = {
+    sign: () => {
+      signed++;
+      return new Uint8Array(40);
+    },
+  } as unknown as NonNullable<AdvertOut["hmac"]>;
+  encodeAhead({ ...base, hmac }, "10.0.0.2");
+  expect(signed).toBe(0);
+  // what it does encode is what the send then finds: the same bytes as a fresh encode
+  encodeAhead(base, "10.0.0.2");
+  const fresh = advertPackets({ ...base, ipId: 5 }, "10.0.0.2");
+  const kept = advertPacketsShared({ ...base, ipId: 5 }, "10.0.0.2");
+  expect(Buffer.from(kept[0]!.data).toString("hex")).toBe(Buffer.from(fresh[0]!.data).toString("hex"));
 });
