@@ -518,7 +518,8 @@ export class VrrpDriver {
     if (delayMs > 0) this.log.info(`Delaying startup for ${delayMs / 1000} seconds`);
     this.router.start(now, delayMs, this.noStartClear());
     this.pump();
-    for (const line of pool) this.log.info(line);
+    // dump_sock_list only with -D (LOG_DETAIL_BIT): keel's debug level
+    for (const line of pool) this.log.debug(line);
   }
 
   /**
@@ -763,19 +764,60 @@ export class VrrpDriver {
     }
     const undo: (() => void)[] = [];
     let ifs: Map<string, InstanceIfs>;
+    // keepalived rebuilds its whole socket pool at a reload and dumps it once the reload's
+    // lines are out (vrrp_dispatcher_init, queued by start_vrrp): no line as a socket opens
+    this.sockpoolLines = [];
     try {
-      ifs = this.acquire(plan, undo);
-    } catch (e) {
-      for (const u of undo.reverse()) {
-        try {
-          u();
-        } catch (e2) {
-          this.log.error(`reload: undoing a step failed: ${(e2 as Error).stack ?? e2}`);
+      try {
+        ifs = this.acquire(plan, undo);
+      } catch (e) {
+        for (const u of undo.reverse()) {
+          try {
+            u();
+          } catch (e2) {
+            this.log.error(`reload: undoing a step failed: ${(e2 as Error).stack ?? e2}`);
+          }
         }
+        return { applied: false, error: e as Error };
       }
-      return { applied: false, error: e as Error };
+      const errors = this.swap(plan, ifs);
+      this.sockpoolLines = undefined;
+      this.dumpSockpool();
+      return { applied: true, errors };
+    } finally {
+      this.sockpoolLines = undefined;
     }
-    return { applied: true, errors: this.swap(plan, ifs) };
+  }
+
+  /**
+   * keepalived's dump_sock_list with -D (vrrp_scheduler.c vrrp_dispatcher_init, at a
+   * reload as at start): one line per socket of the pool, in the order the instances
+   * first need them (vrrp_create_sockpool), the sockets kept from before included.
+   */
+  private dumpSockpool(): void {
+    for (const [key, w] of this.wantedChannels(this.router, this.ifs))
+      if (this.channels.has(key)) this.log.debug(sockpoolLine(w, this.linksByName.get(w.ifname)?.ifindex));
+  }
+
+  /**
+   * A reload's "Assigned address A for interface I" lines (-D), as keepalived 2.2.7 writes
+   * them: reset_interface_queue empties every interface's tracking list and keeps its
+   * addresses (no new netlink dump at a reload), then vrrp_complete_init's
+   * add_vrrp_to_interface writes an interface's own address of each family (sin_addr,
+   * sin6_addr: OwnAddresses) when it joins an empty list with log_addr: an instance's
+   * interface and its VMAC (vrrp_complete_instance, in configuration order; an instance's
+   * track_interface joins before them, silently), then the sync groups' track_interface
+   * (sync_group_tracking_init). The held lines go out through startAddressLines, so an
+   * added instance's set-up (its VMAC) writes them where the start writes them.
+   */
+  private reloadAddressLines(): Map<string, string[]> {
+    const lines = new Map<string, string[]>();
+    for (const [name, link] of this.linksByName) {
+      const own = [this.own.ownOf(link.ifindex, 4), this.own.ownOf(link.ifindex, 6)];
+      const list = own.flatMap((a) => (a === undefined ? [] : [`Assigned address ${a} for interface ${name}`]));
+      if (list.length > 0) lines.set(name, list);
+    }
+    return lines;
   }
 
   /** The fallible half of a reload; each step pushes its undo. Throws on the first failure. */
@@ -791,8 +833,24 @@ export class VrrpDriver {
       }
       this.refreshLinks();
     });
-    for (const v of plan.added)
-      fresh.set(v.name, this.setupInterfaces(v, true, plan.config, new Map([...this.ifs, ...fresh])));
+    this.startLines = this.reloadAddressLines();
+    try {
+      for (const v of Object.values(plan.config.vrrpInstances)) {
+        // track_interface: add_vrrp_to_interface(..., log_addr false) before the instance's own
+        for (const t of v.trackInterfaces) if (t.name !== v.interface) this.startLines.delete(t.name);
+        if (plan.added.includes(v)) {
+          fresh.set(v.name, this.setupInterfaces(v, true, plan.config, new Map([...this.ifs, ...fresh])));
+          continue;
+        }
+        if (v.interface !== undefined) this.startAddressLines(v.interface);
+        const vmac = this.ifs.get(v.name)?.vmac?.name;
+        if (vmac !== undefined) this.startAddressLines(vmac);
+      }
+      for (const g of Object.values(plan.config.vrrpSyncGroups))
+        for (const t of g.trackInterfaces) this.startAddressLines(t.name);
+    } finally {
+      this.startLines = undefined;
+    }
     const all = new Map([...this.ifs, ...fresh]);
     for (const [key, w] of this.wantedChannels(plan.next, all)) {
       if (this.channels.has(key) || !this.linksByName.has(w.ifname)) continue;
@@ -1680,11 +1738,7 @@ export class VrrpDriver {
       onError: (e) => this.failed(e, `rx:${key}`, `receive error on ${w.ifname}`),
     });
     if (!r.ok) return r;
-    const groups = w.groups.size > 0 ? ` multicast, address(${[...w.groups].join(",")})` : " unicast";
-    // keepalived's sockpool dump: ifindex 0 for a socket with no interface
-    const ifindex = String(unbound ? 0 : this.linksByName.get(w.ifname)?.ifindex).padStart(3);
-    const bound = unbound ? ` bound to ${unbound.source}${unbound.vrf ? ` in VRF ${unbound.vrf}` : ""}` : "";
-    const line = `VRRP sockpool: [ifindex(${ifindex}), family(IPv${w.family}), proto(${w.proto}),${groups}]${bound}`;
+    const line = sockpoolLine(w, this.linksByName.get(w.ifname)?.ifindex);
     if (this.sockpoolLines) this.sockpoolLines.push(line);
     else this.log.info(line);
     return r;
@@ -3134,6 +3188,18 @@ function logOrder(list: readonly Action[]): readonly Action[] {
 /** A virtual route's or rule's key in `pendingRoutes` and `routesSet`. */
 function routeJobKey(instance: string, kind: "route" | "rule", r: Route | Rule): string {
   return `${instance}|${kind}|${JSON.stringify(r)}`;
+}
+
+/**
+ * A socket's line in keepalived's pool dump (vrrp_data.c dump_sock): ifindex 0 for a socket
+ * with no interface. keel's sockets are not keepalived's descriptors: no "fd(IN,OUT)".
+ */
+function sockpoolLine(w: WantedChannel, ifindex: number | undefined): string {
+  const groups = w.groups.size > 0 ? ` multicast, address(${[...w.groups].join(",")})` : " unicast";
+  const index = String(w.unbound ? 0 : ifindex).padStart(3);
+  const u = w.unbound;
+  const bound = u ? ` bound to ${u.source}${u.vrf ? ` in VRF ${u.vrf}` : ""}` : "";
+  return `VRRP sockpool: [ifindex(${index}), family(IPv${w.family}), proto(${w.proto}),${groups}]${bound}`;
 }
 
 /** An address as `held` and `releasing` key it. */

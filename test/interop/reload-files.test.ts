@@ -84,7 +84,7 @@ test("reload_check_config refuses a bad reload, reload_file marks the check, as 
       const from = r.proc.lines.length;
       lab.file(file, conf(dir, 52));
       r.proc.kill("SIGHUP");
-      // keepalived's VRRP child says "Reloading" once the check passed; keel when it is done
+      // keepalived's VRRP child says "Reloading" once the check passed (keel too); keel is done at "Reload complete"
       await r.proc.waitFor(kind === "keel" ? /Reload complete/ : /: Reloading$/, 20_000, from);
       expect(readFileSync(`${dir}/check.log`, "utf8")).not.toContain("300");
     }
