@@ -19,6 +19,7 @@ import type { RouteGroups } from "../../native-bindings/netlink";
 import { readTextFile } from "../../native-bindings/file";
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
+import type { SourceLoc } from "../config/diagnostics";
 import type { Route, Rule, VirtualAddress, VrrpInstance } from "../config/vrrp/model";
 import { canonicalIp, isIP } from "../base/ip";
 import { staticTrackInterfaces, staticsToRestore } from "../config/vrrp/static-track";
@@ -113,6 +114,12 @@ export interface DriverOptions {
    * polled; without it (simulated kernels) link state comes from the kernel's reports only
    */
   linkbeat?: { open: () => LinkbeatProbe; describe: (errno: number) => string };
+  /**
+   * where an instance's keyword was written, in the running configuration or a reload's:
+   * the position keepalived prefixes to the configuration problems it reports as it reads
+   * (use_vmac's ignored name)
+   */
+  configAt?: (instance: string, keyword: "use_vmac") => SourceLoc | undefined;
 }
 
 /** setTimeout / clearTimeout, or a virtual clock's (test/sim/fault-net.ts). */
@@ -1289,7 +1296,7 @@ export class VrrpDriver {
   private vmacNameIgnored(v: VrrpInstance): boolean {
     const name = v.useIpvlan ? undefined : v.useVmac?.name;
     if (name === undefined) return false;
-    const line = unusableVmacName(v.name, name, this.linksByName.get(name));
+    const line = unusableVmacName(v.name, name, this.linksByName.get(name), this.opts.configAt?.(v.name, "use_vmac"));
     if (line === undefined) return false;
     if (!this.saidVmacNames.has(v.name)) this.log.error(line);
     this.saidVmacNames.add(v.name);
