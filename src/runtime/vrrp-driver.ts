@@ -491,7 +491,7 @@ export class VrrpDriver {
     // keepalived says these as it reads the configuration, before any instance is set up
     for (const v of Object.values(config.vrrpInstances)) this.vmacNameIgnored(v);
     this.startLines = this.firstAddressLines();
-    for (const v of Object.values(config.vrrpInstances)) this.ifs.set(v.name, this.setupInterfaces(v));
+    this.joinInterfaces(config, (v) => this.ifs.set(v.name, this.setupInterfaces(v)));
     this.oursCache = undefined;
     this.seedOwnAddresses();
     // keepalived writes its socket pool (dump_sock_list) in vrrp_dispatcher_init, after
@@ -809,13 +809,9 @@ export class VrrpDriver {
   /**
    * A reload's "Assigned address A for interface I" lines (-D), as keepalived 2.2.7 writes
    * them: reset_interface_queue empties every interface's tracking list and keeps its
-   * addresses (no new netlink dump at a reload), then vrrp_complete_init's
-   * add_vrrp_to_interface writes an interface's own address of each family (sin_addr,
-   * sin6_addr: OwnAddresses) when it joins an empty list with log_addr: an instance's
-   * interface and its VMAC (vrrp_complete_instance, in configuration order; an instance's
-   * track_interface joins before them, silently), then the sync groups' track_interface
-   * (sync_group_tracking_init). The held lines go out through startAddressLines, so an
-   * added instance's set-up (its VMAC) writes them where the start writes them.
+   * addresses (no new netlink dump at a reload), then each interface's own address of each
+   * family (sin_addr, sin6_addr: OwnAddresses) goes out as it joins an instance again
+   * (joinInterfaces, as at a start).
    */
   private reloadAddressLines(): Map<string, string[]> {
     const lines = new Map<string, string[]>();
@@ -842,19 +838,15 @@ export class VrrpDriver {
     });
     this.startLines = this.reloadAddressLines();
     try {
-      for (const v of Object.values(plan.config.vrrpInstances)) {
-        // track_interface: add_vrrp_to_interface(..., log_addr false) before the instance's own
-        for (const t of v.trackInterfaces) if (t.name !== v.interface) this.startLines.delete(t.name);
+      this.joinInterfaces(plan.config, (v) => {
         if (plan.added.includes(v)) {
           fresh.set(v.name, this.setupInterfaces(v, true, plan.config, new Map([...this.ifs, ...fresh])));
-          continue;
+          return;
         }
         if (v.interface !== undefined) this.startAddressLines(v.interface);
         const vmac = this.ifs.get(v.name)?.vmac?.name;
         if (vmac !== undefined) this.startAddressLines(vmac);
-      }
-      for (const g of Object.values(plan.config.vrrpSyncGroups))
-        for (const t of g.trackInterfaces) this.startAddressLines(t.name);
+      });
     } finally {
       this.startLines = undefined;
     }
@@ -1129,18 +1121,32 @@ export class VrrpDriver {
 
   /**
    * keepalived's interface addresses at start (netlink_address_lookup, then vrrp.c
-   * remove_residual_vips). With -D it writes "Assigned address A for interface I" for the
-   * first address of each family of an interface its instances track, a VIP left there
-   * included (its VIPs' interfaces are not known yet when it reads them), before the
-   * instances' start lines: vrrp_complete_instance's add_vrrp_to_interface writes an
-   * instance's interface's lines (startAddressLines), then creates its VMAC and writes
-   * the VMAC's; the other interfaces' follow all instances.
+   * remove_residual_vips). Their -D lines "Assigned address A for interface I" (the first
+   * address of each family, a VIP left there included: its VIPs' interfaces are not known
+   * yet when it reads them) were written as the instances joined their interfaces
+   * (joinInterfaces); an interface no instance joined with a line writes none.
    */
   private seedOwnAddresses(): void {
-    const tracked = this.ownLineInterfaces();
-    for (const name of tracked) this.startAddressLines(name);
     this.startLines = undefined;
     this.own.seed(this.addrs, this.oursOn);
+  }
+
+  /**
+   * vrrp.c vrrp_complete_init's add_vrrp_to_interface, at a start and at a reload: an
+   * interface's held "Assigned address" lines (startLines) go out when it first joins an
+   * instance with log_addr: each instance in configuration order, its track_interface
+   * joining silently first (log_addr false), then its own interface and its VMAC (`setUp`:
+   * setupInterfaces, or a kept instance's, writes them as it meets them:
+   * vrrp_complete_instance); then the sync groups' track_interface
+   * (sync_group_tracking_init, log_addr true). Static tracking writes none.
+   */
+  private joinInterfaces(config: KeelConfig, setUp: (v: VrrpInstance) => void): void {
+    for (const v of Object.values(config.vrrpInstances)) {
+      for (const t of v.trackInterfaces) if (t.name !== v.interface) this.startLines?.delete(t.name);
+      setUp(v);
+    }
+    for (const g of Object.values(config.vrrpSyncGroups))
+      for (const t of g.trackInterfaces) this.startAddressLines(t.name);
   }
 
   /** "Assigned address" lines of the table read at start, by interface, in the kernel's order. */

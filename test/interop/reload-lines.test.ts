@@ -17,7 +17,8 @@
  * the addresses are kept): an instance's own interface (v1), not a track_interface (VI_A's
  * v2: joined silently), a sync group's track_interface (G's v3); and, with -D,
  * vrrp_dispatcher_init's dump of the rebuilt socket pool (dump_sock_list) after the
- * instances' lines. keel wrote none of them at a reload.
+ * instances' lines. keel wrote none of them at a reload. At start the same rule gives the
+ * "Assigned address" lines (keel wrote v2's, a track_interface's, and not v3's).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel } from "../netns/harness";
@@ -86,6 +87,19 @@ beforeAll(async () => {
 afterAll(() => lab?.destroy());
 
 describe("reload beside keepalived 2.2.7", () => {
+  test("start: 'Assigned address' as the instances join their interfaces (v1, G's v3; not VI_A's track_interface v2)", () => {
+    // the start's lines, up to the first instance's "removing VIPs." (vrrp_restore_interfaces_startup)
+    const start = (h: string) => {
+      const all = procs[h]!.lines.map((l) => bare(l.text));
+      return all.slice(0, all.indexOf("(VI_A) removing VIPs.")).filter((t) => t.startsWith("Assigned address"));
+    };
+    expect(start("ka")).toEqual([
+      "Assigned address 10.1.0.1 for interface v1",
+      "Assigned address 10.3.0.1 for interface v3",
+    ]);
+    expect(start("keel")).toEqual(start("ka"));
+  });
+
   test("'Reloading', the interfaces' addresses, removed masters send priority 0 and drop their VIPs, the kept masters set theirs again, the socket pool", async () => {
     const from = Object.fromEntries(HOSTS.map((h) => [h, procs[h]!.lines.length]));
     lab.file("ka-ka.conf", after);

@@ -29,7 +29,7 @@ const V6 = vrrpInstance({
 const conf = (...instances: string[]) => configFromText(`${globalDefs(3)}\n${instances.join("\n")}`, "h");
 
 /** One host (eth0 10.0.0.1/24, fe80::1), logging at `level`, on a kernel that can refuse. */
-function rig(level: "debug" | "info") {
+function rig(level: "debug" | "info", first = conf(V4)) {
   const time = new VirtualTime(() => 0.5);
   const segment = new SimSegment({ defer: time.defer });
   const sim = new SimKernel({ name: "h", segment, ipv4: "10.0.0.1", prefixLen: 24 });
@@ -37,7 +37,7 @@ function rig(level: "debug" | "info") {
   const lines: string[] = [];
   const log = pino({ level }, { write: (l: string) => void lines.push(JSON.parse(l).msg) });
   const driver = new VrrpDriver({
-    config: conf(V4),
+    config: first,
     kernel: fk,
     log,
     now: () => time.now,
@@ -98,6 +98,31 @@ describe("a reload's lines (keepalived reload_vrrp_thread, vrrp_dispatcher_init)
     expect(result.applied).toBe(true);
     expect(r.lines.filter((l) => /^(Assigned address|VRRP sockpool)/.test(l))).toEqual([]);
     expect(lines).toContain("(VI_4) setting VIPs.");
+    r.driver.stop();
+  });
+
+  test("-D, at a start as at a reload: a track_interface joins silently, a sync group's track_interface writes its line", () => {
+    // lo (127.0.0.1): VI_4's track_interface at start (vrrp_complete_instance, log_addr
+    // false); at the reload G's (sync_group_tracking_init, log_addr true), VI_4 plain
+    const tracking = vrrpInstance({
+      name: "VI_4",
+      vrid: 1,
+      priority: 255,
+      state: "MASTER",
+      vips: ["192.168.1.1/32"],
+      trackInterfaces: ["lo"],
+    });
+    const group = "vrrp_sync_group G {\n  group {\n    VI_4\n  }\n  track_interface {\n    lo\n  }\n}";
+    const eth0 = ["Assigned address 10.0.0.1 for interface eth0", "Assigned address fe80::1 for interface eth0"];
+    const r = rig("debug", conf(tracking));
+    expect(r.lines.filter((l) => l.startsWith("Assigned address"))).toEqual(eth0);
+    const { lines } = r.reload(group, V4);
+    expect(lines.filter((l) => l.startsWith("Assigned address"))).toEqual([
+      ...eth0,
+      "Assigned address 127.0.0.1 for interface lo",
+    ]);
+    // both: VI_4's track_interface joined first, so G's finds lo's list taken and writes nothing
+    expect(r.reload(group, tracking).lines.filter((l) => l.startsWith("Assigned address"))).toEqual(eth0);
     r.driver.stop();
   });
 });
