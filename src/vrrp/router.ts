@@ -221,6 +221,13 @@ export class VrrpRouter {
         else inst.clearVipsAtStart();
         inst.takeActions(this.out);
       }
+    // at a reload vrrp_init_state's vrrp_restore_interface(vrrp, false, false) removes only
+    // the VIPs an instance had set (vipset): none for an added one or one that was not
+    // MASTER (no "(X) removing VIPs."); a former master goes through resumeMaster, or
+    // start()'s removal when it starts in FAULT
+    else
+      for (const inst of this.instances.values())
+        if (!this.adopted.has(inst) && !this.resumed.has(inst)) inst.clearVipsAtStart(false);
     // vrrp_init_state starts each instance on its own; the groups are settled after
     this.pulling = true;
     for (const inst of this.instances.values()) {
@@ -250,6 +257,10 @@ export class VrrpRouter {
     for (const g of this.groups.values())
       if (g.members.some((m) => m.state === "FAULT")) for (const m of g.members) pulled.add(m);
     const rest: Action[] = [];
+    // at a reload, clear_diff_vrrp's restore_vrrp_state sets a kept master's VIPs again
+    // ("(X) setting VIPs.") before vrrp_dispatcher_init's vrrp_init_state starts the others
+    if (this.reloading)
+      for (const inst of this.resumed.keys()) if (!pulled.has(inst) && inst.hasActions()) inst.takeActions(rest);
     for (const inst of this.instances.values())
       if (!this.adopted.has(inst) && !pulled.has(inst) && inst.hasActions()) inst.takeActions(rest);
     for (const g of this.groups.values()) {

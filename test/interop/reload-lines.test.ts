@@ -17,7 +17,10 @@
  * the addresses are kept): an instance's own interface (v1), not a track_interface (VI_A's
  * v2: joined silently), a sync group's track_interface (G's v3); and, with -D,
  * vrrp_dispatcher_init's dump of the rebuilt socket pool (dump_sock_list) after the
- * instances' lines. keel wrote none of them at a reload. At start the same rule gives the
+ * instances' lines. keel wrote none of them at a reload. An added instance (VI_F) gets
+ * only vrrp_init_state's "(init)" line (in vrrp_dispatcher_init, after every kept master's
+ * "setting VIPs.", VI_E's too): no "removing VIPs." (vrrp_restore_interface(vrrp, false,
+ * false) removes only what it had set); keel wrote both, in configuration order. At start the same rule gives the
  * "Assigned address" lines (keel wrote v2's, a track_interface's, and not v3's).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -53,8 +56,10 @@ vrrp_sync_group G {
 }
 `;
 const before = `${head}${inst("VI_A", 10, 200, "v2")}${inst("VI_C", 12)}${inst("VI_B", 11)}${inst("VI_D", 13)}${inst("VI_E", 14)}`;
-/** VI_C and VI_D removed, VI_E changed (priority) */
-const after = `${head}${inst("VI_A", 10, 200, "v2")}${inst("VI_B", 11)}${inst("VI_E", 14, 150)}`;
+/** added as BACKUP; advert_int 30: no timeout during the test */
+const added = inst("VI_F", 15, 100).replace("state MASTER", "state BACKUP").replace("advert_int 1", "advert_int 30");
+/** VI_C and VI_D removed, VI_F added (before VI_E), VI_E changed (priority) */
+const after = `${head}${inst("VI_A", 10, 200, "v2")}${inst("VI_B", 11)}${added}${inst("VI_E", 14, 150)}`;
 
 const lines = (h: string, re: RegExp, from: number) =>
   procs[h]!.lines.slice(from)
@@ -100,7 +105,7 @@ describe("reload beside keepalived 2.2.7", () => {
     expect(start("keel")).toEqual(start("ka"));
   });
 
-  test("'Reloading', the interfaces' addresses, removed masters send priority 0 and drop their VIPs, the kept masters set theirs again, the socket pool", async () => {
+  test("'Reloading', the interfaces' addresses, removed masters send priority 0 and drop their VIPs, the kept masters set theirs again, an added one's (init), the socket pool", async () => {
     const from = Object.fromEntries(HOSTS.map((h) => [h, procs[h]!.lines.length]));
     lab.file("ka-ka.conf", after);
     lab.file("keel.conf", after);
@@ -108,7 +113,7 @@ describe("reload beside keepalived 2.2.7", () => {
     // the pool's dump is the VRRP child's last reload line
     for (const h of HOSTS) await procs[h]!.waitFor(/VRRP sockpool: /, 30_000, from[h]);
     const re =
-      /^(Reloading|Assigned address .*|VRRP sockpool: .*)$|\(VI_\w+\) (sent 0 priority|removing VIPs\.|setting VIPs\.|no source address.*)$/;
+      /^(Reloading|Assigned address .*|VRRP sockpool: .*)$|\(VI_\w+\) (sent 0 priority|removing VIPs\.|setting VIPs\.|Entering \w+ STATE.*|no source address.*)$/;
     // keel's sockets are not keepalived's descriptors
     const got = (h: string) => lines(h, re, from[h]!).map((t) => t.replace(/fd\(\d+,\d+\) /, ""));
     const ka = got("ka");
@@ -124,6 +129,7 @@ describe("reload beside keepalived 2.2.7", () => {
       "(VI_A) setting VIPs.",
       "(VI_B) setting VIPs.",
       "(VI_E) setting VIPs.",
+      "(VI_F) Entering BACKUP STATE (init)",
       `VRRP sockpool: [ifindex(${v1}), family(IPv4), proto(112), multicast, address(224.0.0.18)]`,
     ]);
     expect(got("keel")).toEqual(ka);
