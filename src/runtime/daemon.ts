@@ -542,7 +542,16 @@ export class Daemon {
   reload(): ReloadStatus {
     if (this.phase !== "running")
       return { at: Date.now(), ok: false, applied: false, errors: [`not running (${this.phase})`] };
-    this.log.info("Reloading ...");
+    // keepalived main.c start_reload: with reload_check_config the check comes first (-D:
+    // "validate conf before Reload") and do_reload's "Reloading ..." only once it passed
+    // (readConfig); without it, do_reload's, then the file as read_config_file opens it
+    // (lib/parser.c init_data: "Configuration file X"; with the check, keepalived reads the
+    // check's copy and names no file)
+    if (this.config.globalDefs.reloadCheckConfig !== undefined) this.log.debug("validate conf before Reload");
+    else {
+      this.log.info("Reloading ...");
+      this.log.info(`Configuration file ${this.o.configFile}`);
+    }
     // systemd: RELOADING=1 with the monotonic time, READY=1 when done (either way)
     notifySystemd(this.log, `RELOADING=1\nMONOTONIC_USEC=${Math.round(Number(process.hrtime.bigint() / 1000n))}`);
     // keepalived reload_vrrp_thread: save_config(false, "vrrp", ...) first
@@ -594,7 +603,9 @@ export class Daemon {
       return { errors: ["no configuration source"] };
     }
     // reload_check_config / reload_file of the running configuration (reload-check.ts)
+    const checked = this.config.globalDefs.reloadCheckConfig !== undefined;
     const { read: r, failed } = checkedRead(this.config, this.o.netNamespace, this.o.configFile, this.o.load, this.log);
+    if (checked && !failed) this.log.info("Reloading ...");
     this.nextRead = { config: r.config, origins: r.origins };
     for (const d of r.diagnostics.items) this.log[d.severity === "error" ? "error" : "warn"](formatDiagnostic(d));
     if (failed) this.log.info(failed);

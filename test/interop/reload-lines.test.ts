@@ -11,7 +11,8 @@
  *
  * The VRRP child's other lines at a reload (keepalived's parent's "Reloading ...", "Opening
  * file", "Configuration file" and "Reload complete" come from another process, in no fixed
- * order with these): vrrp_daemon.c reload_vrrp_thread's "Reloading"; with -D, vrrp.c
+ * order with these; "Reloading ..." and "Configuration file" are compared on their own,
+ * "Opening file" keel does not write): vrrp_daemon.c reload_vrrp_thread's "Reloading"; with -D, vrrp.c
  * add_vrrp_to_interface's "Assigned address A for interface I" for each interface as it
  * first joins an instance with log_addr (reset_interface_queue emptied every tracking list,
  * the addresses are kept): an instance's own interface (v1), not a track_interface (VI_A's
@@ -133,5 +134,13 @@ describe("reload beside keepalived 2.2.7", () => {
       `VRRP sockpool: [ifindex(${v1}), family(IPv4), proto(112), multicast, address(224.0.0.18)]`,
     ]);
     expect(got("keel")).toEqual(ka);
+    // keepalived's parent (main.c do_reload, read_config_file): its own process, so only
+    // these lines' order among themselves counts; each daemon names its own copy of the file
+    const parent = (h: string) =>
+      lines(h, /^(Reloading \.\.\.|Configuration file .*)$/, from[h]!).map((t) =>
+        t.replace(`${lab.dir}/${h === "ka" ? "ka-ka.conf" : "keel.conf"}`, "CONF"),
+      );
+    expect(parent("ka")).toEqual(["Reloading ...", "Configuration file CONF"]);
+    expect(parent("keel")).toEqual(parent("ka"));
   }, 60_000);
 });
