@@ -59,6 +59,7 @@ import { RateLimit } from "./rate-limit";
 import { OwnAddresses, logDad, usable, usableSource } from "./source-address";
 import { PromoteSecondaries } from "./promote-secondaries";
 import { memberShare } from "./rx-bufs";
+import { type PoolMember, sockpoolLines } from "./sockpool";
 import { type VipPlacement, placeVips, vipKey, vmacMac } from "./vmac-addr";
 import { followParent, vmacLinkLocal } from "./vmac-link-local";
 import { type VmacPlan, chooseVmacName, planVmac, unusableVmacName } from "./vmac-name";
@@ -495,11 +496,10 @@ export class VrrpDriver {
     this.oursCache = undefined;
     this.seedOwnAddresses();
     // keepalived writes its socket pool (dump_sock_list) in vrrp_dispatcher_init, after
-    // vrrp_init_state's "(init)" lines: the start's sockpool lines wait for the first pump
-    const pool: string[] = [];
-    this.sockpoolLines = pool;
+    // vrrp_init_state's "(init)" lines: no line as a socket opens, the dump after the first pump
+    this.quietOpens = true;
     this.openChannels();
-    this.sockpoolLines = undefined;
+    this.quietOpens = false;
     this.startLinkbeat();
     const now = this.now();
     // the engine learns the link state of every interface before the first election.
@@ -526,7 +526,7 @@ export class VrrpDriver {
     this.router.start(now, delayMs, this.noStartClear());
     this.pump();
     // dump_sock_list only with -D (LOG_DETAIL_BIT): keel's debug level
-    for (const line of pool) this.log.debug(line);
+    this.dumpSockpool();
   }
 
   /**
@@ -773,7 +773,7 @@ export class VrrpDriver {
     let ifs: Map<string, InstanceIfs>;
     // keepalived rebuilds its whole socket pool at a reload and dumps it once the reload's
     // lines are out (vrrp_dispatcher_init, queued by start_vrrp): no line as a socket opens
-    this.sockpoolLines = [];
+    this.quietOpens = true;
     try {
       try {
         ifs = this.acquire(plan, undo);
@@ -788,22 +788,37 @@ export class VrrpDriver {
         return { applied: false, error: e as Error };
       }
       const errors = this.swap(plan, ifs);
-      this.sockpoolLines = undefined;
       this.dumpSockpool();
       return { applied: true, errors };
     } finally {
-      this.sockpoolLines = undefined;
+      this.quietOpens = false;
     }
   }
 
   /**
    * keepalived's dump_sock_list with -D (vrrp_scheduler.c vrrp_dispatcher_init, at a
-   * reload as at start): one line per socket of the pool, in the order the instances
-   * first need them (vrrp_create_sockpool), the sockets kept from before included.
+   * reload as at start): keepalived's pool worked out from the instances (sockpool.ts),
+   * in the order they first need an entry, whatever keel's own sockets are.
    */
   private dumpSockpool(): void {
-    for (const [key, w] of this.wantedChannels(this.router, this.ifs))
-      if (this.channels.has(key)) this.log.debug(sockpoolLine(w, this.linksByName.get(w.ifname)?.ifindex));
+    const members: PoolMember[] = [];
+    for (const inst of this.router.instances.values()) {
+      const p = inst.p;
+      const ifs = this.ifs.get(p.name);
+      if (!ifs?.base && !ifs?.unbound) continue;
+      const family = p.family;
+      const source = p.source ?? (family === 4 ? "0.0.0.0" : "::");
+      members.push({
+        family,
+        proto: p.auth?.type === "AH" ? 51 : 112,
+        ifname: ifs.unbound ? undefined : ifs.sendIf,
+        mcastGroup: p.mcastGroup,
+        ...(p.unicast ? { unicastSrc: source } : {}),
+        ...(ifs.unbound ? { bound: { source: ifs.unbound.source, vrf: ifs.unbound.vrf } } : {}),
+      });
+    }
+    const lines = sockpoolLines(members, (name) => this.linksByName.get(name)?.ifindex);
+    for (const line of lines) this.log.debug(line);
   }
 
   /**
@@ -1687,8 +1702,11 @@ export class VrrpDriver {
   private readonly silentZero = new Set<string>();
   /** during a reload's swap: the router replaced, whose removed instances still send */
   private retiring: VrrpRouter | undefined;
-  /** at the engine's start: the sockpool lines held until the "(init)" lines are out */
-  private sockpoolLines: string[] | undefined;
+  /**
+   * at the engine's start and in a reload's commit: no line as a socket opens; the pool's
+   * dump follows the instances' lines (dumpSockpool). A socket opened later says so itself.
+   */
+  private quietOpens = false;
 
   /** The sockets a router's instances need, keyed as `channels`. */
   private wantedChannels(router: VrrpRouter, ifsOf: Map<string, InstanceIfs>): Map<string, WantedChannel> {
@@ -1751,9 +1769,7 @@ export class VrrpDriver {
       onError: (e) => this.failed(e, `rx:${key}`, `receive error on ${w.ifname}`),
     });
     if (!r.ok) return r;
-    const line = sockpoolLine(w, this.linksByName.get(w.ifname)?.ifindex);
-    if (this.sockpoolLines) this.sockpoolLines.push(line);
-    else this.log.info(line);
+    if (!this.quietOpens) this.log.info(sockpoolLine(w, this.linksByName.get(w.ifname)?.ifindex));
     return r;
   }
 
@@ -3204,8 +3220,9 @@ function routeJobKey(instance: string, kind: "route" | "rule", r: Route | Rule):
 }
 
 /**
- * A socket's line in keepalived's pool dump (vrrp_data.c dump_sock): ifindex 0 for a socket
- * with no interface. keel's sockets are not keepalived's descriptors: no "fd(IN,OUT)".
+ * keel's line for a socket it opens after the start (a reconcile's retry, an interface that
+ * came): the pool dump's form (vrrp_data.c dump_sock: ifindex 0 for a socket with no
+ * interface), for one of keel's own sockets. keepalived writes nothing then.
  */
 function sockpoolLine(w: WantedChannel, ifindex: number | undefined): string {
   const groups = w.groups.size > 0 ? ` multicast, address(${[...w.groups].join(",")})` : " unicast";

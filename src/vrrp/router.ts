@@ -148,6 +148,8 @@ export class VrrpRouter {
   /** reload: instances taken over running from the previous router, and changed masters */
   private readonly adopted = new Set<Instance>();
   private readonly resumed = new Map<Instance, Instance>();
+  /** at a reload: the instances running on (adopted, or resumed masters), in the old configuration's order */
+  private readonly kept: Instance[] = [];
   /** [wire] dual masters, foreign adverts, VRIDs heard per interface (observe.ts) */
   readonly observer = new Observer((ifname, family) =>
     [...this.instances.values()]
@@ -256,11 +258,12 @@ export class VrrpRouter {
     const pulled = new Set<Instance>();
     for (const g of this.groups.values())
       if (g.members.some((m) => m.state === "FAULT")) for (const m of g.members) pulled.add(m);
-    const rest: Action[] = [];
-    // at a reload, clear_diff_vrrp's restore_vrrp_state sets a kept master's VIPs again
-    // ("(X) setting VIPs.") before vrrp_dispatcher_init's vrrp_init_state starts the others
+    // at a reload, clear_diff_vrrp's restore_vrrp_state sets each kept master's VIPs again
+    // ("(X) setting VIPs."), in the old configuration's order, before vrrp_dispatcher_init's
+    // vrrp_init_state starts the others
     if (this.reloading)
-      for (const inst of this.resumed.keys()) if (!pulled.has(inst) && inst.hasActions()) inst.takeActions(rest);
+      for (const inst of this.kept) if (!pulled.has(inst) && inst.hasActions()) inst.takeActions(this.out);
+    const rest: Action[] = [];
     for (const inst of this.instances.values())
       if (!this.adopted.has(inst) && !pulled.has(inst) && inst.hasActions()) inst.takeActions(rest);
     for (const g of this.groups.values()) {
@@ -303,12 +306,16 @@ export class VrrpRouter {
       if (sameParams(old.p, fresh.p) && this.groupOf.has(fresh) === (old.sync !== undefined)) {
         this.replace(fresh, old);
         this.adopted.add(old);
+        this.kept.push(old);
       } else {
         fresh.carryHolds(old);
         if (old.state === "FAULT") this.faultBefore.add(fresh);
         // auth_hmac: the sequence keeps growing and the replay marks stay (a mode migration is a reload)
         if (fresh.hmac && old.hmac) fresh.hmac.takeOver(old.hmac);
-        if (old.state === "MASTER") this.resumed.set(fresh, old);
+        if (old.state === "MASTER") {
+          this.resumed.set(fresh, old);
+          this.kept.push(fresh);
+        }
       }
     }
     for (const g of this.groups.values()) {

@@ -56,11 +56,13 @@ vrrp_sync_group G {
   }
 }
 `;
-const before = `${head}${inst("VI_A", 10, 200, "v2")}${inst("VI_C", 12)}${inst("VI_B", 11)}${inst("VI_D", 13)}${inst("VI_E", 14)}`;
+/** unicast, the source learned from v1 (10.1.0.1): keepalived's pool has an entry for it */
+const uni = inst("VI_U", 20).replace("advert_int 1", "advert_int 1\n  unicast_peer {\n    10.1.0.2\n  }");
+const before = `${head}${uni}${inst("VI_A", 10, 200, "v2")}${inst("VI_C", 12)}${inst("VI_B", 11)}${inst("VI_D", 13)}${inst("VI_E", 14)}`;
 /** added as BACKUP; advert_int 30: no timeout during the test */
 const added = inst("VI_F", 15, 100).replace("state MASTER", "state BACKUP").replace("advert_int 1", "advert_int 30");
 /** VI_C and VI_D removed, VI_F added (before VI_E), VI_E changed (priority) */
-const after = `${head}${inst("VI_A", 10, 200, "v2")}${inst("VI_B", 11)}${added}${inst("VI_E", 14, 150)}`;
+const after = `${head}${uni}${inst("VI_A", 10, 200, "v2")}${inst("VI_B", 11)}${added}${inst("VI_E", 14, 150)}`;
 
 const lines = (h: string, re: RegExp, from: number) =>
   procs[h]!.lines.slice(from)
@@ -87,13 +89,13 @@ beforeAll(async () => {
   procs.ka = lab.keepalived("ka", before);
   procs.keel = lab.keel("keel", before);
   for (const h of HOSTS)
-    for (const n of ["VI_A", "VI_B", "VI_C", "VI_D", "VI_E"])
+    for (const n of ["VI_U", "VI_A", "VI_B", "VI_C", "VI_D", "VI_E"])
       await procs[h]!.waitFor(new RegExp(`\\(${n}\\) setting VIPs\\.$`), 30_000);
 }, HOOK_TIMEOUT_MS);
 afterAll(() => lab?.destroy());
 
 describe("reload beside keepalived 2.2.7", () => {
-  test("start: 'Assigned address' as the instances join their interfaces (v1, G's v3; not VI_A's track_interface v2)", () => {
+  test("start: 'Assigned address' as the instances join their interfaces (v1, G's v3; not VI_A's track_interface v2); keepalived's pool", () => {
     // the start's lines, up to the first instance's "removing VIPs." (vrrp_restore_interfaces_startup)
     const start = (h: string) => {
       const all = procs[h]!.lines.map((l) => bare(l.text));
@@ -104,6 +106,14 @@ describe("reload beside keepalived 2.2.7", () => {
       "Assigned address 10.3.0.1 for interface v3",
     ]);
     expect(start("keel")).toEqual(start("ka"));
+    // the start's pool: VI_U's unicast entry, then the multicast one (keel has one socket for both)
+    const pool = (h: string) =>
+      procs[h]!.lines.map((l) => bare(l.text).replace(/fd\(\d+,\d+\) /, "")).filter((t) =>
+        t.startsWith("VRRP sockpool"),
+      );
+    expect(pool("ka")).toHaveLength(2);
+    expect(pool("ka")[0]).toContain(", , unicast, address(10.1.0.1)]");
+    expect(pool("keel")).toEqual(pool("ka"));
   });
 
   test("'Reloading', the interfaces' addresses, removed masters send priority 0 and drop their VIPs, the kept masters set theirs again, an added one's (init), the socket pool", async () => {
@@ -127,10 +137,13 @@ describe("reload beside keepalived 2.2.7", () => {
       "(VI_C) removing VIPs.",
       "(VI_D) sent 0 priority",
       "(VI_D) removing VIPs.",
+      "(VI_U) setting VIPs.",
       "(VI_A) setting VIPs.",
       "(VI_B) setting VIPs.",
       "(VI_E) setting VIPs.",
       "(VI_F) Entering BACKUP STATE (init)",
+      // VI_U's unicast entry first (the first instance), then the multicast one
+      `VRRP sockpool: [ifindex(${v1}), family(IPv4), proto(112), , unicast, address(10.1.0.1)]`,
       `VRRP sockpool: [ifindex(${v1}), family(IPv4), proto(112), multicast, address(224.0.0.18)]`,
     ]);
     expect(got("keel")).toEqual(ka);
