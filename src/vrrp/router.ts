@@ -150,6 +150,8 @@ export class VrrpRouter {
   private readonly resumed = new Map<Instance, Instance>();
   /** at a reload: the instances running on (adopted, or resumed masters), in the old configuration's order */
   private readonly kept: Instance[] = [];
+  /** at a reload: changed instances that were BACKUP (Instance.resumeBackup), by their new instance */
+  private readonly backupBefore = new Map<Instance, Instance>();
   /** [wire] dual masters, foreign adverts, VRIDs heard per interface (observe.ts) */
   readonly observer = new Observer((ifname, family) =>
     [...this.instances.values()]
@@ -243,8 +245,14 @@ export class VrrpRouter {
         continue;
       }
       const prev = this.resumed.get(inst);
+      const backup = this.backupBefore.get(inst);
       if (prev && !inst.isFaulted()) this.run(inst, () => inst.resumeMaster(now, prev));
-      else this.run(inst, () => inst.start(now, this.groupInFault(inst), this.faultBefore.has(inst)));
+      else
+        this.run(inst, () => {
+          // a changed BACKUP goes on as one, silently (Instance.resumeBackup)
+          if (backup && inst.resumeBackup(now, backup)) return;
+          inst.start(now, this.groupInFault(inst), this.faultBefore.has(inst));
+        });
     }
     this.pulling = false;
     // keepalived's order: vrrp_complete_init notifies every instance that starts in FAULT
@@ -316,6 +324,7 @@ export class VrrpRouter {
           this.resumed.set(fresh, old);
           this.kept.push(fresh);
         }
+        if (old.state === "BACKUP") this.backupBefore.set(fresh, old);
       }
     }
     for (const g of this.groups.values()) {

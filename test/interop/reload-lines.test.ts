@@ -21,7 +21,9 @@
  * instances' lines. keel wrote none of them at a reload. An added instance (VI_F) gets
  * only vrrp_init_state's "(init)" line (in vrrp_dispatcher_init, after every kept master's
  * "setting VIPs.", VI_E's too): no "removing VIPs." (vrrp_restore_interface(vrrp, false,
- * false) removes only what it had set); keel wrote both, in configuration order. At start the same rule gives the
+ * false) removes only what it had set); keel wrote both, in configuration order. A changed
+ * BACKUP (VI_H) writes nothing: restore_vrrp_state copies its state, and vrrp_init_state's
+ * "(init)" line is for a change of state; keel restarted it ("removing VIPs.", "(init)"). At start the same rule gives the
  * "Assigned address" lines (keel wrote v2's, a track_interface's, and not v3's).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -58,11 +60,13 @@ vrrp_sync_group G {
 `;
 /** unicast, the source learned from v1 (10.1.0.1): keepalived's pool has an entry for it */
 const uni = inst("VI_U", 20).replace("advert_int 1", "advert_int 1\n  unicast_peer {\n    10.1.0.2\n  }");
-const before = `${head}${uni}${inst("VI_A", 10, 200, "v2")}${inst("VI_C", 12)}${inst("VI_B", 11)}${inst("VI_D", 13)}${inst("VI_E", 14)}`;
-/** added as BACKUP; advert_int 30: no timeout during the test */
-const added = inst("VI_F", 15, 100).replace("state MASTER", "state BACKUP").replace("advert_int 1", "advert_int 30");
-/** VI_C and VI_D removed, VI_F added (before VI_E), VI_E changed (priority) */
-const after = `${head}${uni}${inst("VI_A", 10, 200, "v2")}${inst("VI_B", 11)}${added}${inst("VI_E", 14, 150)}`;
+/** BACKUP with advert_int 30: no timeout during the test */
+const slow = (name: string, vrid: number, priority: number) =>
+  inst(name, vrid, priority).replace("state MASTER", "state BACKUP").replace("advert_int 1", "advert_int 30");
+const before = `${head}${uni}${inst("VI_A", 10, 200, "v2")}${inst("VI_C", 12)}${inst("VI_B", 11)}${inst("VI_D", 13)}${inst("VI_E", 14)}${slow("VI_H", 17, 100)}`;
+const added = slow("VI_F", 15, 100);
+/** VI_C and VI_D removed, VI_F added (before VI_E), VI_E (a master) and VI_H (a backup) changed (priority) */
+const after = `${head}${uni}${inst("VI_A", 10, 200, "v2")}${inst("VI_B", 11)}${added}${inst("VI_E", 14, 150)}${slow("VI_H", 17, 90)}`;
 
 const lines = (h: string, re: RegExp, from: number) =>
   procs[h]!.lines.slice(from)
