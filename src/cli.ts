@@ -216,7 +216,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
         lint.addHostWarnings(file, r.config, origins, later);
         for (const l of renderDiagnostics(later)) out.err(`${l}\n`);
       };
-    return r;
+    // the daemon's "(FILE: Line N) " prefixes name keepalived.conf positions only
+    return { ...r, origins };
   };
   // -s names the namespace before the file is read: enter it first, so the checks of the
   // interfaces the file names look where keel will run (a failure is reported below, once)
@@ -385,6 +386,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const { daemon, exited: daemonExited } = startDaemon({
     config: result.config,
     configFile: file,
+    origins: result.origins,
     log,
     argv: ["keel", ...argv],
     kernel,

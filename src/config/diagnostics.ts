@@ -275,6 +275,15 @@ export function formatLoc(loc: SourceLoc): string {
   return `${loc.file}:${loc.line}:${loc.col}`;
 }
 
+/**
+ * keepalived's position prefix of a configuration problem it logs as it reads the file
+ * (lib/parser.c vreport_config_error): "(FILE: Line N) ". Its children read the parent's
+ * copy of the configuration, which names each file, so theirs always carry the file.
+ */
+export function reportConfigPrefix(loc: SourceLoc | undefined): string {
+  return loc ? `(${loc.file}: Line ${loc.line}) ` : "";
+}
+
 export function formatDiagnostic(d: Diagnostic): string {
   const head = `${formatLoc(d)}: ${d.severity}[${d.code}]: ${d.message}`;
   return d.notes ? [head, ...d.notes.map((n) => `  note: ${n}`)].join("\n") : head;

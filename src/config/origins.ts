@@ -13,6 +13,7 @@
  * (a reload's new parse, an empty one) never see each other's rows.
  */
 import type { SourceLoc } from "./diagnostics";
+import type { KeelConfig } from "./model";
 
 export class Origins {
   /** each table's own key: another table's rows are not this one's */
@@ -109,4 +110,20 @@ export class Origins {
     this.lineOf = more(this.lineOf);
     this.colOf = more(this.colOf);
   }
+}
+
+/** A configuration as read, and where its objects were declared (absent: nowhere to say). */
+export interface Positions {
+  config: KeelConfig;
+  origins?: Origins;
+}
+
+/**
+ * Where an instance's keyword was written, found by name in the configuration as read (a
+ * copy of it, structuredClone's, has objects of its own and no origins).
+ */
+export function keywordAt(read: Positions | undefined, instance: string, keyword: "use_vmac"): SourceLoc | undefined {
+  const v = read?.config.vrrpInstances[instance];
+  const made = keyword === "use_vmac" ? v?.useVmac : undefined;
+  return made && read?.origins?.get(made);
 }

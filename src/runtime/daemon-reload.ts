@@ -4,6 +4,7 @@
  * everything first; with any error keep running the old configuration untouched):
  *
  *  1. read: load and check the configuration; any error diagnostic refuses the reload.
+ *     Past it, keepalived's VRRP child's "Reloading" (reload_vrrp_thread).
  *  2. prepare: build every new part (the VRRP driver's plan, the script runner, the
  *     trackers) without touching a running one. A throw refuses the reload.
  *  3. commit the VRRP driver: its fallible kernel steps (new VMACs, new sockets) run
@@ -40,6 +41,10 @@ export function reloadTransaction<P>(steps: ReloadSteps<P>, log: Logger, faults:
   try {
     const read = steps.read();
     if ("errors" in read) return refused(read.errors);
+    // keepalived 2.2.7 vrrp_daemon.c reload_vrrp_thread: the VRRP child's "Reloading", once
+    // the parent has read the new configuration and signalled it (main.c do_reload), before
+    // the child's own set-up lines (script security, "Assigned address", FAULT causes)
+    log.info("Reloading");
     prepared = steps.prepare(read.config);
   } catch (e) {
     // the loader and the builders report problems as data: a throw is a bug

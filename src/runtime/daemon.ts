@@ -19,6 +19,7 @@ import { LinkbeatSocket } from "../../native-bindings/linkbeat";
 import { strerror } from "../../native-bindings/errno";
 import pkg from "../../package.json";
 import type { KeelConfig } from "../config/model";
+import { type Origins, type Positions, keywordAt } from "../config/origins";
 import { type Diagnostic, formatDiagnostic } from "../config/diagnostics";
 import type { Ipvs } from "../../native-bindings/ipvs";
 import { DEFAULT_CONTROL_SOCKET, type Event, type ReloadStatus, type Request, type Status } from "../control/protocol";
@@ -92,8 +93,13 @@ export interface DaemonOptions {
   ignoreSigint?: boolean;
   /** called once the daemon runs, where sd_notify READY=1 is sent (a background start's readiness) */
   onReady?: () => void;
+  /**
+   * where `config`'s objects were declared (config/origins.ts; none for a TOML file, whose
+   * positions are not keepalived's), for keepalived's "(FILE: Line N) " prefixes
+   */
+  origins?: Origins;
   /** read and check the configuration again (SIGHUP) */
-  load?: () => { config: KeelConfig; diagnostics: { items: Diagnostic[]; errorCount: number } };
+  load?: () => { config: KeelConfig; diagnostics: { items: Diagnostic[]; errorCount: number }; origins?: Origins };
   /** keepalived's concatenated copy of the configuration file as it reads now (config_save_dir) */
   configCopy?: () => string[];
 }
@@ -173,6 +179,12 @@ export class Daemon {
   private igmp: SavedIgmp;
   /** process_name / vrrp_process_name and umask (process-identity.ts) */
   private readonly identity: ProcessIdentity;
+  /**
+   * the running configuration as read (before secureScripts' copy, whose objects are its
+   * own) with its origins, and a reload's until its outcome: positions by object (configAt)
+   */
+  private read: Positions;
+  private nextRead?: Positions;
   private removeSignals?: () => void;
   private resolveDone: (code: number) => void = () => {};
   /** the exit status, once stopped */
@@ -184,6 +196,7 @@ export class Daemon {
     this.log = o.log;
     // enable_script_security / script_user: insecure scripts are taken out before anything runs
     this.config = secureScripts(o.config, o.log);
+    this.read = { config: o.config, origins: o.origins };
     // keepalived sets the umask as it reads the configuration, before any file is written
     this.identity = new ProcessIdentity("vrrp", o.log);
     this.identity.apply(this.config.globalDefs);
@@ -340,6 +353,9 @@ export class Daemon {
         this.notifier.instanceEvent(name, event, prio),
       ),
       onEvent: (e) => this.onEvent(e),
+      // a reload's set-up names the new configuration's positions, before its swap
+      configAt: (instance, keyword) =>
+        keywordAt(this.nextRead, instance, keyword) ?? keywordAt(this.read, instance, keyword),
     });
     this.driver = driver;
     this.ops.attach(driver);
@@ -526,7 +542,16 @@ export class Daemon {
   reload(): ReloadStatus {
     if (this.phase !== "running")
       return { at: Date.now(), ok: false, applied: false, errors: [`not running (${this.phase})`] };
-    this.log.info("Reloading ...");
+    // keepalived main.c start_reload: with reload_check_config the check comes first (-D:
+    // "validate conf before Reload") and do_reload's "Reloading ..." only once it passed
+    // (readConfig); without it, do_reload's, then the file as read_config_file opens it
+    // (lib/parser.c init_data: "Configuration file X"; with the check, keepalived reads the
+    // check's copy and names no file)
+    if (this.config.globalDefs.reloadCheckConfig !== undefined) this.log.debug("validate conf before Reload");
+    else {
+      this.log.info("Reloading ...");
+      this.log.info(`Configuration file ${this.o.configFile}`);
+    }
     // systemd: RELOADING=1 with the monotonic time, READY=1 when done (either way)
     notifySystemd(this.log, `RELOADING=1\nMONOTONIC_USEC=${Math.round(Number(process.hrtime.bigint() / 1000n))}`);
     // keepalived reload_vrrp_thread: save_config(false, "vrrp", ...) first
@@ -541,6 +566,8 @@ export class Daemon {
       this.log,
       this.faults,
     );
+    if (outcome.applied && this.nextRead) this.read = this.nextRead;
+    this.nextRead = undefined;
     // a reload whose swap failed has already stopped the daemon (STOPPING=1 was sent)
     if (this.phase === "running") notifySystemd(this.log, "READY=1");
     this.lastReload = outcome;
@@ -576,7 +603,10 @@ export class Daemon {
       return { errors: ["no configuration source"] };
     }
     // reload_check_config / reload_file of the running configuration (reload-check.ts)
+    const checked = this.config.globalDefs.reloadCheckConfig !== undefined;
     const { read: r, failed } = checkedRead(this.config, this.o.netNamespace, this.o.configFile, this.o.load, this.log);
+    if (checked && !failed) this.log.info("Reloading ...");
+    this.nextRead = { config: r.config, origins: r.origins };
     for (const d of r.diagnostics.items) this.log[d.severity === "error" ? "error" : "warn"](formatDiagnostic(d));
     if (failed) this.log.info(failed);
     if (r.diagnostics.errorCount === 0) {

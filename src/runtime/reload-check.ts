@@ -19,6 +19,7 @@
  */
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
+import type { Origins } from "../config/origins";
 import { type Diagnostic, formatDiagnostic } from "../config/diagnostics";
 import { runPaths } from "./run-paths";
 // node:fs on first use only: not on the path to the first advert (DESIGN.md rule 6)
@@ -59,6 +60,8 @@ export function removeReloadFile(path: string): void {
 export interface CheckedRead {
   config: KeelConfig;
   diagnostics: { items: Diagnostic[]; errorCount: number };
+  /** where its objects were declared (passed through) */
+  origins?: Origins;
 }
 
 /**

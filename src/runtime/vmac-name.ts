@@ -19,6 +19,8 @@
  * for keepalived name it so. The driver (vrrp-driver.ts) chooses once, at set-up; the dumps
  * report that name, and a reload keeps a running instance's VMAC and so its name.
  */
+import { type SourceLoc, reportConfigPrefix } from "../config/diagnostics";
+
 const IFNAMSIZ = 16;
 
 /** create_vmac_name's attempt `num` (0 the first): PREFIX[num].VRID, PREFIX cut to fit IFNAMSIZ. */
@@ -110,11 +112,17 @@ function matches(l: NamedLink, baseIfindex: number | undefined, mac: Uint8Array)
 /**
  * vrrp_parser.c vrrp_vmac_handler (keepalived reads the configuration with the kernel's
  * interfaces known): a `use_vmac NAME` held by an interface that is not a private macvlan
- * is ignored, and the instance's VMAC gets a name made for it. The line, or none.
+ * is ignored, and the instance's VMAC gets a name made for it. The line, or none: a
+ * report_config_error, prefixed with the `use_vmac` line's position `at` when known.
  */
-export function unusableVmacName(instance: string, name: string, holder: NamedLink | undefined): string | undefined {
+export function unusableVmacName(
+  instance: string,
+  name: string,
+  holder: NamedLink | undefined,
+  at?: SourceLoc,
+): string | undefined {
   if (!holder || (holder.kind === "macvlan" && holder.macvlanMode === MACVLAN_MODE_PRIVATE)) return undefined;
-  return `(${instance}) interface ${name} already exists and is not a private macvlan; ignoring vmac if_name`;
+  return `${reportConfigPrefix(at)}(${instance}) interface ${name} already exists and is not a private macvlan; ignoring vmac if_name`;
 }
 
 /** What set-up does with the kernel's interface of the VMAC's name. */

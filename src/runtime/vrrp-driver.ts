@@ -19,6 +19,7 @@ import type { RouteGroups } from "../../native-bindings/netlink";
 import { readTextFile } from "../../native-bindings/file";
 import type { Logger } from "./log";
 import type { KeelConfig } from "../config/model";
+import type { SourceLoc } from "../config/diagnostics";
 import type { Route, Rule, VirtualAddress, VrrpInstance } from "../config/vrrp/model";
 import { canonicalIp, isIP } from "../base/ip";
 import { staticTrackInterfaces, staticsToRestore } from "../config/vrrp/static-track";
@@ -58,6 +59,7 @@ import { RateLimit } from "./rate-limit";
 import { OwnAddresses, logDad, usable, usableSource } from "./source-address";
 import { PromoteSecondaries } from "./promote-secondaries";
 import { memberShare } from "./rx-bufs";
+import { type PoolMember, sockpoolLines } from "./sockpool";
 import { type VipPlacement, placeVips, vipKey, vmacMac } from "./vmac-addr";
 import { followParent, vmacLinkLocal } from "./vmac-link-local";
 import { type VmacPlan, chooseVmacName, planVmac, unusableVmacName } from "./vmac-name";
@@ -113,6 +115,12 @@ export interface DriverOptions {
    * polled; without it (simulated kernels) link state comes from the kernel's reports only
    */
   linkbeat?: { open: () => LinkbeatProbe; describe: (errno: number) => string };
+  /**
+   * where an instance's keyword was written, in the running configuration or a reload's:
+   * the position keepalived prefixes to the configuration problems it reports as it reads
+   * (use_vmac's ignored name)
+   */
+  configAt?: (instance: string, keyword: "use_vmac") => SourceLoc | undefined;
 }
 
 /** setTimeout / clearTimeout, or a virtual clock's (test/sim/fault-net.ts). */
@@ -496,15 +504,14 @@ export class VrrpDriver {
     // keepalived says these as it reads the configuration, before any instance is set up
     for (const v of Object.values(config.vrrpInstances)) this.vmacNameIgnored(v);
     this.startLines = this.firstAddressLines();
-    for (const v of Object.values(config.vrrpInstances)) this.ifs.set(v.name, this.setupInterfaces(v));
+    this.joinInterfaces(config, (v) => this.ifs.set(v.name, this.setupInterfaces(v)));
     this.oursCache = undefined;
     this.seedOwnAddresses();
     // keepalived writes its socket pool (dump_sock_list) in vrrp_dispatcher_init, after
-    // vrrp_init_state's "(init)" lines: the start's sockpool lines wait for the first pump
-    const pool: string[] = [];
-    this.sockpoolLines = pool;
+    // vrrp_init_state's "(init)" lines: no line as a socket opens, the dump after the first pump
+    this.quietOpens = true;
     this.openChannels();
-    this.sockpoolLines = undefined;
+    this.quietOpens = false;
     this.startLinkbeat();
     const now = this.now();
     // the engine learns the link state of every interface before the first election.
@@ -530,7 +537,8 @@ export class VrrpDriver {
     if (delayMs > 0) this.log.info(`Delaying startup for ${delayMs / 1000} seconds`);
     this.router.start(now, delayMs, this.noStartClear());
     this.pump();
-    for (const line of pool) this.log.info(line);
+    // dump_sock_list only with -D (LOG_DETAIL_BIT): keel's debug level
+    this.dumpSockpool();
   }
 
   /**
@@ -777,22 +785,73 @@ export class VrrpDriver {
     this.takeovers.clear();
     const undo: (() => void)[] = [];
     let ifs: Map<string, InstanceIfs>;
+    // keepalived rebuilds its whole socket pool at a reload and dumps it once the reload's
+    // lines are out (vrrp_dispatcher_init, queued by start_vrrp): no line as a socket opens
+    this.quietOpens = true;
     try {
-      ifs = this.acquire(plan, undo);
-    } catch (e) {
-      for (const u of undo.reverse()) {
-        try {
-          u();
-        } catch (e2) {
-          this.log.error(`reload: undoing a step failed: ${(e2 as Error).stack ?? e2}`);
+      try {
+        ifs = this.acquire(plan, undo);
+      } catch (e) {
+        for (const u of undo.reverse()) {
+          try {
+            u();
+          } catch (e2) {
+            this.log.error(`reload: undoing a step failed: ${(e2 as Error).stack ?? e2}`);
+          }
         }
+        return { applied: false, error: e as Error };
       }
-      return { applied: false, error: e as Error };
+      const errors = this.swap(plan, ifs);
+      this.dumpSockpool();
+      for (const inst of this.router.instances.values()) if (inst.state === "BACKUP") this.toReady.add(inst.name);
+      this.readyTakeovers();
+      return { applied: true, errors };
+    } finally {
+      this.quietOpens = false;
     }
-    const errors = this.swap(plan, ifs);
-    for (const inst of this.router.instances.values()) if (inst.state === "BACKUP") this.toReady.add(inst.name);
-    this.readyTakeovers();
-    return { applied: true, errors };
+  }
+
+  /**
+   * keepalived's dump_sock_list with -D (vrrp_scheduler.c vrrp_dispatcher_init, at a
+   * reload as at start): keepalived's pool worked out from the instances (sockpool.ts),
+   * in the order they first need an entry, whatever keel's own sockets are.
+   */
+  private dumpSockpool(): void {
+    const members: PoolMember[] = [];
+    for (const inst of this.router.instances.values()) {
+      const p = inst.p;
+      const ifs = this.ifs.get(p.name);
+      if (!ifs?.base && !ifs?.unbound) continue;
+      const family = p.family;
+      const source = p.source ?? (family === 4 ? "0.0.0.0" : "::");
+      members.push({
+        family,
+        proto: p.auth?.type === "AH" ? 51 : 112,
+        ifname: ifs.unbound ? undefined : ifs.sendIf,
+        mcastGroup: p.mcastGroup,
+        ...(p.unicast ? { unicastSrc: source } : {}),
+        ...(ifs.unbound ? { bound: { source: ifs.unbound.source, vrf: ifs.unbound.vrf } } : {}),
+      });
+    }
+    const lines = sockpoolLines(members, (name) => this.linksByName.get(name)?.ifindex);
+    for (const line of lines) this.log.debug(line);
+  }
+
+  /**
+   * A reload's "Assigned address A for interface I" lines (-D), as keepalived 2.2.7 writes
+   * them: reset_interface_queue empties every interface's tracking list and keeps its
+   * addresses (no new netlink dump at a reload), then each interface's own address of each
+   * family (sin_addr, sin6_addr: OwnAddresses) goes out as it joins an instance again
+   * (joinInterfaces, as at a start).
+   */
+  private reloadAddressLines(): Map<string, string[]> {
+    const lines = new Map<string, string[]>();
+    for (const [name, link] of this.linksByName) {
+      const own = [this.own.ownOf(link.ifindex, 4), this.own.ownOf(link.ifindex, 6)];
+      const list = own.flatMap((a) => (a === undefined ? [] : [`Assigned address ${a} for interface ${name}`]));
+      if (list.length > 0) lines.set(name, list);
+    }
+    return lines;
   }
 
   /** The fallible half of a reload; each step pushes its undo. Throws on the first failure. */
@@ -808,8 +867,20 @@ export class VrrpDriver {
       }
       this.refreshLinks();
     });
-    for (const v of plan.added)
-      fresh.set(v.name, this.setupInterfaces(v, true, plan.config, new Map([...this.ifs, ...fresh])));
+    this.startLines = this.reloadAddressLines();
+    try {
+      this.joinInterfaces(plan.config, (v) => {
+        if (plan.added.includes(v)) {
+          fresh.set(v.name, this.setupInterfaces(v, true, plan.config, new Map([...this.ifs, ...fresh])));
+          return;
+        }
+        if (v.interface !== undefined) this.startAddressLines(v.interface);
+        const vmac = this.ifs.get(v.name)?.vmac?.name;
+        if (vmac !== undefined) this.startAddressLines(vmac);
+      });
+    } finally {
+      this.startLines = undefined;
+    }
     const all = new Map([...this.ifs, ...fresh]);
     for (const [key, w] of this.wantedChannels(plan.next, all)) {
       if (this.channels.has(key) || !this.linksByName.has(w.ifname)) continue;
@@ -1081,18 +1152,32 @@ export class VrrpDriver {
 
   /**
    * keepalived's interface addresses at start (netlink_address_lookup, then vrrp.c
-   * remove_residual_vips). With -D it writes "Assigned address A for interface I" for the
-   * first address of each family of an interface its instances track, a VIP left there
-   * included (its VIPs' interfaces are not known yet when it reads them), before the
-   * instances' start lines: vrrp_complete_instance's add_vrrp_to_interface writes an
-   * instance's interface's lines (startAddressLines), then creates its VMAC and writes
-   * the VMAC's; the other interfaces' follow all instances.
+   * remove_residual_vips). Their -D lines "Assigned address A for interface I" (the first
+   * address of each family, a VIP left there included: its VIPs' interfaces are not known
+   * yet when it reads them) were written as the instances joined their interfaces
+   * (joinInterfaces); an interface no instance joined with a line writes none.
    */
   private seedOwnAddresses(): void {
-    const tracked = this.ownLineInterfaces();
-    for (const name of tracked) this.startAddressLines(name);
     this.startLines = undefined;
     this.own.seed(this.addrs, this.oursOn);
+  }
+
+  /**
+   * vrrp.c vrrp_complete_init's add_vrrp_to_interface, at a start and at a reload: an
+   * interface's held "Assigned address" lines (startLines) go out when it first joins an
+   * instance with log_addr: each instance in configuration order, its track_interface
+   * joining silently first (log_addr false), then its own interface and its VMAC (`setUp`:
+   * setupInterfaces, or a kept instance's, writes them as it meets them:
+   * vrrp_complete_instance); then the sync groups' track_interface
+   * (sync_group_tracking_init, log_addr true). Static tracking writes none.
+   */
+  private joinInterfaces(config: KeelConfig, setUp: (v: VrrpInstance) => void): void {
+    for (const v of Object.values(config.vrrpInstances)) {
+      for (const t of v.trackInterfaces) if (t.name !== v.interface) this.startLines?.delete(t.name);
+      setUp(v);
+    }
+    for (const g of Object.values(config.vrrpSyncGroups))
+      for (const t of g.trackInterfaces) this.startAddressLines(t.name);
   }
 
   /** "Assigned address" lines of the table read at start, by interface, in the kernel's order. */
@@ -1248,7 +1333,7 @@ export class VrrpDriver {
   private vmacNameIgnored(v: VrrpInstance): boolean {
     const name = v.useIpvlan ? undefined : v.useVmac?.name;
     if (name === undefined) return false;
-    const line = unusableVmacName(v.name, name, this.linksByName.get(name));
+    const line = unusableVmacName(v.name, name, this.linksByName.get(name), this.opts.configAt?.(v.name, "use_vmac"));
     if (line === undefined) return false;
     if (!this.saidVmacNames.has(v.name)) this.log.error(line);
     this.saidVmacNames.add(v.name);
@@ -1633,8 +1718,11 @@ export class VrrpDriver {
   private readonly silentZero = new Set<string>();
   /** during a reload's swap: the router replaced, whose removed instances still send */
   private retiring: VrrpRouter | undefined;
-  /** at the engine's start: the sockpool lines held until the "(init)" lines are out */
-  private sockpoolLines: string[] | undefined;
+  /**
+   * at the engine's start and in a reload's commit: no line as a socket opens; the pool's
+   * dump follows the instances' lines (dumpSockpool). A socket opened later says so itself.
+   */
+  private quietOpens = false;
 
   /** The sockets a router's instances need, keyed as `channels`. */
   private wantedChannels(router: VrrpRouter, ifsOf: Map<string, InstanceIfs>): Map<string, WantedChannel> {
@@ -1697,13 +1785,7 @@ export class VrrpDriver {
       onError: (e) => this.failed(e, `rx:${key}`, `receive error on ${w.ifname}`),
     });
     if (!r.ok) return r;
-    const groups = w.groups.size > 0 ? ` multicast, address(${[...w.groups].join(",")})` : " unicast";
-    // keepalived's sockpool dump: ifindex 0 for a socket with no interface
-    const ifindex = String(unbound ? 0 : this.linksByName.get(w.ifname)?.ifindex).padStart(3);
-    const bound = unbound ? ` bound to ${unbound.source}${unbound.vrf ? ` in VRF ${unbound.vrf}` : ""}` : "";
-    const line = `VRRP sockpool: [ifindex(${ifindex}), family(IPv${w.family}), proto(${w.proto}),${groups}]${bound}`;
-    if (this.sockpoolLines) this.sockpoolLines.push(line);
-    else this.log.info(line);
+    if (!this.quietOpens) this.log.info(sockpoolLine(w, this.linksByName.get(w.ifname)?.ifindex));
     return r;
   }
 
@@ -3201,6 +3283,19 @@ function logOrder(list: readonly Action[]): readonly Action[] {
 /** A virtual route's or rule's key in `pendingRoutes` and `routesSet`. */
 function routeJobKey(instance: string, kind: "route" | "rule", r: Route | Rule): string {
   return `${instance}|${kind}|${JSON.stringify(r)}`;
+}
+
+/**
+ * keel's line for a socket it opens after the start (a reconcile's retry, an interface that
+ * came): the pool dump's form (vrrp_data.c dump_sock: ifindex 0 for a socket with no
+ * interface), for one of keel's own sockets. keepalived writes nothing then.
+ */
+function sockpoolLine(w: WantedChannel, ifindex: number | undefined): string {
+  const groups = w.groups.size > 0 ? ` multicast, address(${[...w.groups].join(",")})` : " unicast";
+  const index = String(w.unbound ? 0 : ifindex).padStart(3);
+  const u = w.unbound;
+  const bound = u ? ` bound to ${u.source}${u.vrf ? ` in VRF ${u.vrf}` : ""}` : "";
+  return `VRRP sockpool: [ifindex(${index}), family(IPv${w.family}), proto(${w.proto}),${groups}]${bound}`;
 }
 
 /** An address as `held` and `releasing` key it. */

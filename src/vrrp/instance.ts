@@ -381,6 +381,27 @@ export class Instance {
     );
   }
 
+  /**
+   * Reload of a BACKUP whose parameters changed: keepalived's clear_diff_vrrp
+   * (restore_vrrp_state) copies its state, so vrrp_init_state writes no "(init)" line and
+   * sends no notify (its state does not change) and arms a new Master_Down timer
+   * (vrrp_init_instance_sands). false, and nothing done, when it cannot go on as a BACKUP
+   * here: faulted now, an address owner wanting MASTER (that start is quick), or a sync
+   * group's member (its group's start decides); then start().
+   */
+  resumeBackup(now: number, from: Instance): boolean {
+    if (this.current !== "INIT" || this.isFaulted() || this.sync !== undefined) return false;
+    if (this.want === "MASTER" && this.isOwner) return false;
+    this.current = "BACKUP";
+    this.masterAdverIntCs = this.p.advertIntCs;
+    this.sinceAt = from.sinceAt;
+    this.decisions = [...from.decisions];
+    this.stats.become_master = from.stats.become_master;
+    this.stats.release_master = from.stats.release_master;
+    this.enterBackup(now, this.downTimer());
+    return true;
+  }
+
   // ---------------------------------------------------------------------------
   // timers
 

@@ -148,6 +148,10 @@ export class VrrpRouter {
   /** reload: instances taken over running from the previous router, and changed masters */
   private readonly adopted = new Set<Instance>();
   private readonly resumed = new Map<Instance, Instance>();
+  /** at a reload: the instances running on (adopted, or resumed masters), in the old configuration's order */
+  private readonly kept: Instance[] = [];
+  /** at a reload: changed instances that were BACKUP (Instance.resumeBackup), by their new instance */
+  private readonly backupBefore = new Map<Instance, Instance>();
   /** [wire] dual masters, foreign adverts, VRIDs heard per interface (observe.ts) */
   readonly observer = new Observer((ifname, family) =>
     [...this.instances.values()]
@@ -221,6 +225,13 @@ export class VrrpRouter {
         else inst.clearVipsAtStart();
         inst.takeActions(this.out);
       }
+    // at a reload vrrp_init_state's vrrp_restore_interface(vrrp, false, false) removes only
+    // the VIPs an instance had set (vipset): none for an added one or one that was not
+    // MASTER (no "(X) removing VIPs."); a former master goes through resumeMaster, or
+    // start()'s removal when it starts in FAULT
+    else
+      for (const inst of this.instances.values())
+        if (!this.adopted.has(inst) && !this.resumed.has(inst)) inst.clearVipsAtStart(false);
     // vrrp_init_state starts each instance on its own; the groups are settled after
     this.pulling = true;
     for (const inst of this.instances.values()) {
@@ -234,8 +245,14 @@ export class VrrpRouter {
         continue;
       }
       const prev = this.resumed.get(inst);
+      const backup = this.backupBefore.get(inst);
       if (prev && !inst.isFaulted()) this.run(inst, () => inst.resumeMaster(now, prev));
-      else this.run(inst, () => inst.start(now, this.groupInFault(inst), this.faultBefore.has(inst)));
+      else
+        this.run(inst, () => {
+          // a changed BACKUP goes on as one, silently (Instance.resumeBackup)
+          if (backup && inst.resumeBackup(now, backup)) return;
+          inst.start(now, this.groupInFault(inst), this.faultBefore.has(inst));
+        });
     }
     this.pulling = false;
     // keepalived's order: vrrp_complete_init notifies every instance that starts in FAULT
@@ -249,6 +266,11 @@ export class VrrpRouter {
     const pulled = new Set<Instance>();
     for (const g of this.groups.values())
       if (g.members.some((m) => m.state === "FAULT")) for (const m of g.members) pulled.add(m);
+    // at a reload, clear_diff_vrrp's restore_vrrp_state sets each kept master's VIPs again
+    // ("(X) setting VIPs."), in the old configuration's order, before vrrp_dispatcher_init's
+    // vrrp_init_state starts the others
+    if (this.reloading)
+      for (const inst of this.kept) if (!pulled.has(inst) && inst.hasActions()) inst.takeActions(this.out);
     const rest: Action[] = [];
     for (const inst of this.instances.values())
       if (!this.adopted.has(inst) && !pulled.has(inst) && inst.hasActions()) inst.takeActions(rest);
@@ -292,12 +314,17 @@ export class VrrpRouter {
       if (sameParams(old.p, fresh.p) && this.groupOf.has(fresh) === (old.sync !== undefined)) {
         this.replace(fresh, old);
         this.adopted.add(old);
+        this.kept.push(old);
       } else {
         fresh.carryHolds(old);
         if (old.state === "FAULT") this.faultBefore.add(fresh);
         // auth_hmac: the sequence keeps growing and the replay marks stay (a mode migration is a reload)
         if (fresh.hmac && old.hmac) fresh.hmac.takeOver(old.hmac);
-        if (old.state === "MASTER") this.resumed.set(fresh, old);
+        if (old.state === "MASTER") {
+          this.resumed.set(fresh, old);
+          this.kept.push(fresh);
+        }
+        if (old.state === "BACKUP") this.backupBefore.set(fresh, old);
       }
     }
     for (const g of this.groups.values()) {

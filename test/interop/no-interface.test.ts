@@ -54,10 +54,11 @@ describe("unicast instance without an interface", () => {
       () => start(lab, "keepalived", "h2", conf("keepalived", "h2", 100, lab)),
       30_000,
     );
-    // one socket, bound to the address and no device (keepalived's sockpool line: ifindex 0)
+    // one socket, bound to the address and no device (keepalived's sockpool line: ifindex 0,
+    // its "%sicast" with ", un"; keel's own " bound to" after it)
     expect(
       master.proc.lines.some((l) =>
-        /VRRP sockpool: \[ifindex\(\s*0\), family\(IPv4\), proto\(112\), unicast\] bound to 10\.99\.0\.11$/.test(
+        /VRRP sockpool: \[ifindex\(\s*0\), family\(IPv4\), proto\(112\), , unicast, address\(10\.99\.0\.11\)\] bound to 10\.99\.0\.11$/.test(
           l.text,
         ),
       ),
@@ -127,7 +128,7 @@ describe("unicast instance without an interface", () => {
     const keel = start(lab, "keel", "h1", text);
     await keel.proc.waitFor(/\(VI_1\) cannot use a loopback interface \(lo\) for VRF - ignoring/, 15_000);
     const pool = await keel.proc.waitFor(/VRRP sockpool: /, 15_000);
-    expect(pool.text).toMatch(/unicast\] bound to 10\.99\.0\.11$/);
+    expect(pool.text).toMatch(/unicast, address\(10\.99\.0\.11\)\] bound to 10\.99\.0\.11$/);
     await keel.proc.waitFor(/\(VI_1\) Entering BACKUP STATE/, 15_000);
     await stopAll(keel);
   }, 60_000);
@@ -177,7 +178,9 @@ describe("IPv6 unicast instance without an interface", () => {
       30_000,
     );
     expect(
-      master.proc.lines.some((l) => /family\(IPv6\), proto\(112\), unicast\] bound to fd99::11$/.test(l.text)),
+      master.proc.lines.some((l) =>
+        /family\(IPv6\), proto\(112\), , unicast, address\(fd99::11\)\] bound to fd99::11$/.test(l.text),
+      ),
     ).toBe(true);
     const before = (await stats(lab6, backup))["Advertisements.Received"] ?? 0;
     await eventually(async () => ((await stats(lab6, backup))["Advertisements.Received"] ?? 0) > before + 2, 10_000);

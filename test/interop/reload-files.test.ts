@@ -60,6 +60,7 @@ test("reload_check_config refuses a bad reload, reload_file marks the check, as 
 
     // a bad new configuration: virtual_router_id out of range is an error for both
     const watches = await Promise.all(routers.map(({ host }) => watch(host)));
+    const marks = Object.fromEntries(routers.map(({ r, kind }) => [kind, r.proc.lines.length]));
     for (const { r, dir, file } of routers) {
       lab.file(file, conf(dir, 300));
       r.proc.kill("SIGHUP");
@@ -78,15 +79,27 @@ test("reload_check_config refuses a bad reload, reload_file marks the check, as 
     // the refused reload left the instance as it was
     const keel = routers[1] as (typeof routers)[number];
     expect(keel.r.proc.text()).not.toContain("Reload complete");
+    // main.c start_reload: with reload_check_config, -D's "validate conf before Reload" and
+    // no "Reloading ..." (do_reload) for a check that failed; no "Configuration file" either
+    // (the parent reads the check's copy)
+    const reloadLines = (r: (typeof routers)[number]["r"], from: number) =>
+      r.proc.lines
+        .slice(from)
+        .map((l) => l.text.replace(/^.*?\d{4}: /, ""))
+        .filter((t) => /^(validate conf before Reload|Reloading \.\.\.|Reloading|Configuration file .*)$/.test(t));
+    for (const { r, kind } of routers)
+      expect(reloadLines(r, marks[kind] ?? 0), kind).toEqual(["validate conf before Reload"]);
 
     // a good one: applied; the log holds this check's report, not the last one's
     for (const { r, dir, file, kind } of routers) {
       const from = r.proc.lines.length;
       lab.file(file, conf(dir, 52));
       r.proc.kill("SIGHUP");
-      // keepalived's VRRP child says "Reloading" once the check passed; keel when it is done
+      // keepalived's VRRP child says "Reloading" once the check passed (keel too); keel is done at "Reload complete"
       await r.proc.waitFor(kind === "keel" ? /Reload complete/ : /: Reloading$/, 20_000, from);
       expect(readFileSync(`${dir}/check.log`, "utf8")).not.toContain("300");
+      // the check passed: do_reload's "Reloading ...", then the VRRP child's "Reloading"
+      expect(reloadLines(r, from), kind).toEqual(["validate conf before Reload", "Reloading ...", "Reloading"]);
     }
   } finally {
     for (const { r } of routers) r.proc.kill("SIGTERM");

@@ -15,9 +15,9 @@
  *   vrrpD due to conflicting interface", made again on eth0 with the same ifindex
  *   (keepalived's create request still carries the deleted one's ifi_index);
  * - G (VRID 57, `use_vmac vrrpG`): vrrpG is a bridge-mode macvlan: as keepalived reads the
- *   configuration, "(G) interface vrrpG already exists and is not a private macvlan;
- *   ignoring vmac if_name" (keepalived prefixes its file and line; keel has none to give
- *   at set-up), so vrrp.57, and vrrpG is left alone;
+ *   configuration, "(FILE: Line N) (G) interface vrrpG already exists and is not a private
+ *   macvlan; ignoring vmac if_name" (report_config_error's prefix: the use_vmac line), so
+ *   vrrp.57, and vrrpG is left alone;
  * - H (VRID 58, no use_vmac; a VIP `dev eth1 use_vmac`): oldH, a private macvlan on eth1
  *   with H's VRRP MAC, is that VIP's address VMAC (vrrp_if.c if_get_by_vmac), reused as
  *   it is without a word (no vrrp.58 is made);
@@ -146,9 +146,10 @@ async function run(kind: Kind): Promise<Run> {
     p.kill("SIGTERM");
     await p.exited;
   }
-  // keepalived prefixes its configuration errors with "(FILE: Line N) "
+  // each daemon reads its own copy of CONF (lab.keel's h1.conf, lab.keepalived's h1-ka.conf)
+  const file = `${lab.dir}/${kind === "keel" ? "h1.conf" : "h1-ka.conf"}`;
   const lines = p.lines
-    .map((l) => l.text.replace(/^.*?\d{4}: /, "").replace(/^\(\S+: Line \d+\) /, ""))
+    .map((l) => l.text.replace(/^.*?\d{4}: /, "").replace(`(${file}: `, "(CONF: "))
     .filter((t) => LINES.test(t));
   return { during, after: seen(before), lines };
 }
@@ -173,7 +174,8 @@ const EXPECTED: Run = {
     vrrpG: `bridge on eth0 ${mac(98)} up kept`,
   },
   lines: [
-    "(G) interface vrrpG already exists and is not a private macvlan; ignoring vmac if_name",
+    // keepalived's report_config_error names the file and the use_vmac line
+    `(CONF: Line ${CONF.split("\n").findIndex((l) => l.includes("use_vmac vrrpG")) + 1}) (G) interface vrrpG already exists and is not a private macvlan; ignoring vmac if_name`,
     "(A) Found matching interface oldA",
     "(B) Found matching interface left52",
     "(B) vmac name mismatch vrrpB <=> left52. changing to left52.",

@@ -73,4 +73,24 @@ describe("reload", () => {
     sim.runUntil(15_000);
     expect(a.transitions.filter((t) => t.t >= 10_000)).toEqual([]);
   });
+
+  test("a changed BACKUP goes on as BACKUP: no transition, no notify, a new Master_Down timer (keepalived restore_vrrp_state)", () => {
+    const sim = new Sim({ seed: 34 });
+    const a = sim.add({ name: "a", conf: conf([{ vrid: 1, priority: 150 }]) });
+    const b = sim.add({ name: "b", conf: conf([{ vrid: 1, priority: 100 }]) });
+    sim.runUntil(10_000);
+    expect(b.state("VI_1")).toBe("BACKUP");
+    const T = 10_300;
+    sim.runUntil(T);
+    sim.reload(b, conf([{ vrid: 1, priority: 90 }]));
+    sim.runUntil(20_000);
+    // keepalived: the state is copied, vrrp_init_state changes nothing ("(init)" only on a change)
+    expect(b.transitions.filter((t) => t.t >= T)).toEqual([]);
+    expect(b.actions.filter((x) => x.t >= T && x.action.type !== "send-advert")).toEqual([]);
+    expect(sim.masters(1)).toEqual(["a"]);
+    // its Master_Down timer runs: a gone, b takes over within Master_Down_Interval
+    sim.kill(a);
+    sim.runUntil(25_000);
+    expect(sim.masters(1)).toEqual(["b"]);
+  });
 });

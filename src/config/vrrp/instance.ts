@@ -168,7 +168,8 @@ const useVmac: Keyword<VrrpInstance> = {
         );
       else v.name = nameTok.text;
     }
-    t.useVmac = v;
+    // its position: keepalived's vrrp_vmac_handler reports a name it ignores at this line
+    t.useVmac = c.origin(v, n);
   },
   emit: (t, kw) => {
     const v = t.useVmac;

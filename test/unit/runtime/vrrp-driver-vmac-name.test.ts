@@ -5,6 +5,9 @@
 import { describe, expect, test } from "bun:test";
 import pino from "pino";
 import type { KeelConfig } from "../../../src/config/model";
+import { type Positions, keywordAt } from "../../../src/config/origins";
+import { parseConf } from "../../../src/config/parse";
+import { memorySource } from "../../../src/config/source";
 import { jsonDump } from "../../../src/runtime/dumps";
 import { VrrpDriver } from "../../../src/runtime/vrrp-driver";
 import { VirtualTime } from "../../sim/fault-net";
@@ -17,17 +20,44 @@ function inst(name: string, vrid: number, family: 4 | 6 = 4, extra: string[] = [
   return vrrpInstance({ name, vrid, family, extra: ["use_vmac", ...extra] });
 }
 
+/** A configuration read from PATH as the daemon reads it: with where its objects were declared. */
+function read(path: string, text: string): Positions {
+  const r = parseConf(path, { source: memorySource({ [path]: text }), host: { interfaceExists: () => true }, env: {} });
+  expect(r.diagnostics.errorCount).toBe(0);
+  return r;
+}
+
+/** The 1-based line of `text` holding `what`. */
+const lineOf = (text: string, what: string) => text.split("\n").findIndex((l) => l.includes(what)) + 1;
+
 function rig(conf: string, before: (k: TestKernel) => void = () => {}) {
   const time = new VirtualTime(() => 0.5);
   const kernel = new TestKernel();
   before(kernel);
   const lines: string[] = [];
   const log = pino({ level: "debug" }, { write: (l: string) => void lines.push(JSON.parse(l).msg) });
-  const config = configFromText(`${globalDefs(3)}\n${conf}`, "h");
-  const driver = new VrrpDriver({ config, kernel, log, now: () => time.now, timers: time, reconcileMs: 1000 });
+  const text = `${globalDefs(3)}\n${conf}`;
+  const first = read("/etc/keepalived/h.conf", text);
+  const config = first.config;
+  // the daemon's: the running configuration as read, and a reload's (reads[1]) from its read on
+  const reads: Positions[] = [first];
+  const driver = new VrrpDriver({
+    config,
+    kernel,
+    log,
+    now: () => time.now,
+    timers: time,
+    reconcileMs: 1000,
+    configAt: (name, keyword) => keywordAt(reads[1], name, keyword) ?? keywordAt(reads[0], name, keyword),
+  });
   driver.start();
   const names = (...instances: string[]) => instances.map((i) => driver.interfacesOf(i)?.vmac?.name);
-  return { kernel, driver, lines, names, config };
+  const reload = (path: string, next: string) => {
+    const r = read(path, `${globalDefs(3)}\n${next}`);
+    reads[1] = r;
+    expect(driver.commitReload(driver.prepareReload(r.config)).applied).toBe(true);
+  };
+  return { kernel, driver, lines, names, config, text, reload };
 }
 
 const dumped = (r: ReturnType<typeof rig>, config: KeelConfig) =>
@@ -81,10 +111,28 @@ describe("default VMAC names at set-up", () => {
   test("a configured name an interface that is no VMAC holds is ignored, not deleted", () => {
     const r = rig(vrrpInstance({ name: "C", vrid: 7, extra: ["use_vmac eth0"] }));
     // vrrp_parser.c vrrp_vmac_handler's line: keepalived 2.2.7 says it as it reads the
-    // configuration (test/interop/vmac-leftover.test.ts), before vrrp_complete_instance could
-    expect(r.lines).toContain("(C) interface eth0 already exists and is not a private macvlan; ignoring vmac if_name");
+    // configuration (test/interop/vmac-leftover.test.ts), before vrrp_complete_instance could,
+    // with report_config_error's "(FILE: Line N) ", N the use_vmac line
+    const at = lineOf(r.text, "use_vmac eth0");
+    expect(at).toBeGreaterThan(1);
+    expect(r.lines).toContain(
+      `(/etc/keepalived/h.conf: Line ${at}) (C) interface eth0 already exists and is not a private macvlan; ignoring vmac if_name`,
+    );
     expect(r.names("C")).toEqual(["vrrp.7"]);
     expect(r.kernel.linkByName("eth0")?.kind).not.toBe("macvlan");
+    r.driver.stop();
+  });
+
+  test("an instance a reload adds: the line names the new read's file and line", () => {
+    const r = rig(inst("A", 5));
+    const c = vrrpInstance({ name: "C", vrid: 7, extra: ["use_vmac eth0"] });
+    const next = `${inst("A", 5)}\n${c}`;
+    r.reload("/etc/keepalived/next.conf", next);
+    const at = lineOf(`${globalDefs(3)}\n${next}`, "use_vmac eth0");
+    expect(r.lines.filter((l) => l.includes("not a private macvlan"))).toEqual([
+      `(/etc/keepalived/next.conf: Line ${at}) (C) interface eth0 already exists and is not a private macvlan; ignoring vmac if_name`,
+    ]);
+    expect(r.names("C")).toEqual(["vrrp.7"]);
     r.driver.stop();
   });
 });
