@@ -1,0 +1,200 @@
+/**
+ * The interface parameters on VMACs and their parents against Debian's keepalived 2.2.7
+ * (vrrp_if_config.c set_interface_parameters / reset_interface_parameters, called from
+ * vrrp_vmac.c netlink_link_add_vmac / netlink_link_del_vmac; src/runtime/vmac-sysctl.ts).
+ * One host; before each daemon every interface's arp_ignore, arp_filter, accept_local and
+ * promote_secondaries are 0 and rp_filter 1 (all.rp_filter stays 0, so keepalived's
+ * clear_rp_filter does nothing); then keepalived, then keel, runs:
+ *
+ * - A and B (VRIDs 61, 62): IPv4 instances with use_vmac on eth0 (a veth): their VMACs get
+ *   arp_ignore=1 accept_local=1 rp_filter=0 promote_secondaries=1, eth0 arp_ignore=1
+ *   arp_filter=1 (set for the first, counted for the second);
+ * - R (VRID 63, `use_vmac oldR`): oldR is a leftover private macvlan on eth1 with R's MAC,
+ *   reused as it is (create_interface false): nothing on oldR or eth1;
+ * - S (VRID 64): an IPv6 instance with use_vmac on eth2: nothing on its VMAC or eth2.
+ *
+ * The five are read on each interface once the daemon says "Startup complete" (the VMACs
+ * are made before it), and again after it stopped (the VMACs gone). Before the stop eth0's
+ * arp_ignore is set to 3 by hand: keepalived's reset_interface_parameters, at its last VMAC
+ * on eth0, writes eth0's arp_ignore/arp_filter back as its netlink view holds them, which
+ * its own set refreshed (the RTM_NEWLINK it reflects; a sysctl write sends none): eth0 is
+ * 1/1 again, not 0/0 as before it started, nor 3 (seen live). A second run reloads to a
+ * configuration without A and B before the stop: the write-back comes with their removal
+ * (netlink_link_del_vmac), and at stop nothing relies on eth0 any more (the 3 stays).
+ * keel's values must be keepalived's, each time.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { HOOK_TIMEOUT_MS, Lab, type Proc, ensureKeel, eventually } from "../netns/harness";
+
+const inst = (name: string, vrid: number, dev: string, vmac: string, vip: string) => `vrrp_instance ${name} {
+  interface ${dev}
+  state MASTER
+  virtual_router_id ${vrid}
+  priority 150
+  advert_int 1
+  ${vmac}
+  virtual_ipaddress {
+    ${vip}
+  }
+}
+`;
+const CONF = `global_defs {
+  router_id vmacsysctl
+  vrrp_garp_master_delay 0
+}
+${inst("A", 61, "eth0", "use_vmac", "10.99.0.161/24")}${inst("B", 62, "eth0", "use_vmac", "10.99.0.162/24")}${inst("R", 63, "eth1", "use_vmac oldR", "10.98.0.163/24")}${inst("S", 64, "eth2", "use_vmac", "2001:db8:64::100/64")}`;
+/** the reload's: A and B removed */
+const CONF_RELOADED = `global_defs {
+  router_id vmacsysctl
+  vrrp_garp_master_delay 0
+}
+${inst("R", 63, "eth1", "use_vmac oldR", "10.98.0.163/24")}${inst("S", 64, "eth2", "use_vmac", "2001:db8:64::100/64")}`;
+
+const KEYS = ["arp_ignore", "arp_filter", "accept_local", "rp_filter", "promote_secondaries"] as const;
+/** where the five are read: the parents, then the VMACs as keepalived names them */
+const IFS = ["eth0", "eth1", "eth2", "vrrp.61", "vrrp.62", "oldR", "vrrp.64"];
+/** what each interface starts with (a new one takes default's) */
+const START: Record<(typeof KEYS)[number], number> = {
+  arp_ignore: 0,
+  arp_filter: 0,
+  accept_local: 0,
+  rp_filter: 1,
+  promote_secondaries: 0,
+};
+
+let lab: Lab;
+beforeAll(() => {
+  ensureKeel();
+  if (!Bun.which("keepalived")) throw new Error("keepalived (Debian's 2.2.7) is needed");
+  lab = Lab.create(["h1"], { ipv6: true, prefix: "kvs-" });
+  // two more interfaces (no dummy module here): veths whose peers stay in h1
+  for (const i of ["eth1", "eth2"]) {
+    lab.exec("h1", ["ip", "link", "add", i, "type", "veth", "peer", "name", `${i}p`]);
+    for (const x of [i, `${i}p`]) lab.exec("h1", ["ip", "link", "set", x, "up"]);
+  }
+  lab.exec("h1", ["ip", "addr", "add", "10.98.0.11/24", "dev", "eth1"]);
+  lab.exec("h1", ["sysctl", "-qw", ...KEYS.map((k) => `net.ipv4.conf.default.${k}=${START[k]}`)]);
+}, HOOK_TIMEOUT_MS);
+afterAll(() => lab?.destroy());
+
+function macvlans(): string[] {
+  const links = JSON.parse(lab.exec("h1", ["ip", "-j", "-d", "link", "show"])) as {
+    ifname: string;
+    linkinfo?: { info_kind: string };
+  }[];
+  return links.filter((l) => l.linkinfo?.info_kind === "macvlan").map((l) => l.ifname);
+}
+
+/** Every macvlan gone, the parents at START, the leftover oldR made again (at START: default's). */
+function prepare(): void {
+  for (const l of macvlans()) lab.exec("h1", ["ip", "link", "del", l]);
+  for (const dev of ["eth0", "eth1", "eth2"])
+    lab.exec("h1", ["sysctl", "-qw", ...KEYS.map((k) => `net.ipv4.conf.${dev}.${k}=${START[k]}`)]);
+  const mac = "00:00:5e:00:01:3f"; // R's VRRP MAC (VRID 63)
+  lab.exec("h1", ["ip", "link", "add", "oldR", "link", "eth1", "address", mac, "type", "macvlan", "mode", "private"]);
+  lab.exec("h1", ["ip", "link", "set", "oldR", "up"]);
+}
+
+/** The five on each interface ("gone": no such interface). */
+function read(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const dev of IFS) {
+    const vals = KEYS.map((k) =>
+      lab.exec("h1", ["cat", `/proc/sys/net/ipv4/conf/${dev}/${k}`], { allowFail: true }).trim(),
+    );
+    out[dev] = vals.every((v) => v === "") ? "gone" : KEYS.map((k, i) => `${k}=${vals[i]}`).join(" ");
+  }
+  return out;
+}
+
+/** eth0's arp_ignore changed by hand (a sysctl write: no RTM_NEWLINK, keepalived's view stays) */
+const byHand = () => lab.exec("h1", ["sysctl", "-qw", "net.ipv4.conf.eth0.arp_ignore=3"]);
+
+interface Run {
+  up: Record<string, string>;
+  /** after a reload that removed A and B (eth0's last VMACs), eth0's arp_ignore at 3 before it */
+  reloaded?: Record<string, string>;
+  /** after stop, eth0's arp_ignore at 3 before it */
+  stopped: Record<string, string>;
+  lines: string[];
+}
+
+type Kind = "keel" | "keepalived";
+
+/** `reload`: before the stop, a reload to the configuration without A and B. */
+async function run(kind: Kind, reload: boolean): Promise<Run> {
+  prepare();
+  const p: Proc = kind === "keel" ? lab.keel("h1", CONF) : lab.keepalived("h1", CONF);
+  const out: Run = { up: {}, stopped: {}, lines: [] };
+  try {
+    await p.waitFor(/Startup complete/, 30_000);
+    out.up = read();
+    if (reload) {
+      byHand();
+      lab.file(kind === "keel" ? "h1.conf" : "h1-ka.conf", CONF_RELOADED);
+      p.kill("SIGHUP");
+      // netlink_link_del_vmac resets the parent before it deletes the link
+      await eventually(() => !macvlans().some((l) => l === "vrrp.61" || l === "vrrp.62"), 30_000, 100);
+      out.reloaded = read();
+    }
+    byHand();
+  } finally {
+    p.kill("SIGTERM");
+    await p.exited;
+  }
+  out.stopped = read();
+  out.lines = p.lines
+    .map((l) => l.text.replace(/^.*?\d{4}: /, ""))
+    .filter((t) => /parameters for|base flags|reset interface flags/.test(t));
+  return out;
+}
+
+const line = (v: Partial<typeof START>) => KEYS.map((k) => `${k}=${v[k] ?? START[k]}`).join(" ");
+const VMAC = line({ arp_ignore: 1, accept_local: 1, rp_filter: 0, promote_secondaries: 1 });
+const PARENT = line({ arp_ignore: 1, arp_filter: 1 });
+const UNTOUCHED = line({});
+const GONE = { "vrrp.61": "gone", "vrrp.62": "gone", oldR: "gone", "vrrp.64": "gone" };
+const UP = {
+  eth0: PARENT,
+  eth1: UNTOUCHED,
+  eth2: UNTOUCHED,
+  "vrrp.61": VMAC,
+  "vrrp.62": VMAC,
+  oldR: UNTOUCHED,
+  "vrrp.64": UNTOUCHED,
+};
+
+/** What keepalived 2.2.7 did (seen live, this test's first runs). */
+const EXPECTED: Record<"stop" | "reload", Run> = {
+  stop: {
+    up: UP,
+    // reset_interface_parameters wrote back its netlink view of eth0: its own 1/1, not the 3
+    stopped: { eth0: PARENT, eth1: UNTOUCHED, eth2: UNTOUCHED, ...GONE },
+    lines: [],
+  },
+  reload: {
+    up: UP,
+    // the last of eth0's VMACs removed: the same write-back
+    reloaded: { ...UP, eth0: PARENT, "vrrp.61": "gone", "vrrp.62": "gone" },
+    // nothing relies on eth0 any more: the 3 stays
+    stopped: { eth0: line({ arp_ignore: 3, arp_filter: 1 }), eth1: UNTOUCHED, eth2: UNTOUCHED, ...GONE },
+    lines: [],
+  },
+};
+
+describe("VMAC and parent interface parameters: keepalived 2.2.7 and keel", () => {
+  const seen: Partial<Record<string, Run>> = {};
+  for (const how of ["stop", "reload"] as const)
+    for (const kind of ["keepalived", "keel"] as const)
+      test(`${kind}, ${how}: a created IPv4 VMAC's four and its parent's two, written back when its last VMAC goes; nothing for a reused or an IPv6 one`, async () => {
+        seen[`${kind} ${how}`] = await run(kind, how === "reload");
+        expect(seen[`${kind} ${how}`]).toEqual(EXPECTED[how]);
+      }, 90_000);
+  test("keel's values are keepalived's", () => {
+    for (const how of ["stop", "reload"]) {
+      const [ka, keel] = [seen[`keepalived ${how}`], seen[`keel ${how}`]];
+      if (!ka || !keel) throw new Error(`a ${how} run above did not finish`);
+      expect(keel).toEqual(ka);
+    }
+  });
+});
