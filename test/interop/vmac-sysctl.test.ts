@@ -11,7 +11,10 @@
  *   arp_filter=1 (set for the first, counted for the second);
  * - R (VRID 63, `use_vmac oldR`): oldR is a leftover private macvlan on eth1 with R's MAC,
  *   reused as it is (create_interface false): nothing on oldR or eth1;
- * - S (VRID 64): an IPv6 instance with use_vmac on eth2: nothing on its VMAC or eth2.
+ * - S (VRID 64): an IPv6 instance with use_vmac on eth2: nothing on its VMAC or eth2;
+ * - H (VRID 65, on eth0 without use_vmac): a VIP `dev eth3 use_vmac` gets an address VMAC
+ *   vrrp.65 on eth3, made through the same netlink_link_add_vmac (a dummy vrrp_t of the
+ *   address's family): vrrp.65 the VMAC's four, eth3 the parent's two.
  *
  * The five are read on each interface once the daemon says "Startup complete" (the VMACs
  * are made before it), and again after it stopped (the VMACs gone). Before the stop eth0's
@@ -42,17 +45,17 @@ const CONF = `global_defs {
   router_id vmacsysctl
   vrrp_garp_master_delay 0
 }
-${inst("A", 61, "eth0", "use_vmac", "10.99.0.161/24")}${inst("B", 62, "eth0", "use_vmac", "10.99.0.162/24")}${inst("R", 63, "eth1", "use_vmac oldR", "10.98.0.163/24")}${inst("S", 64, "eth2", "use_vmac", "2001:db8:64::100/64")}`;
+${inst("A", 61, "eth0", "use_vmac", "10.99.0.161/24")}${inst("B", 62, "eth0", "use_vmac", "10.99.0.162/24")}${inst("R", 63, "eth1", "use_vmac oldR", "10.98.0.163/24")}${inst("S", 64, "eth2", "use_vmac", "2001:db8:64::100/64")}${inst("H", 65, "eth0", "", "10.99.0.165/24\n    10.97.0.165/24 dev eth3 use_vmac")}`;
 /** the reload's: A and B removed */
 const CONF_RELOADED = `global_defs {
   router_id vmacsysctl
   vrrp_garp_master_delay 0
 }
-${inst("R", 63, "eth1", "use_vmac oldR", "10.98.0.163/24")}${inst("S", 64, "eth2", "use_vmac", "2001:db8:64::100/64")}`;
+${inst("R", 63, "eth1", "use_vmac oldR", "10.98.0.163/24")}${inst("S", 64, "eth2", "use_vmac", "2001:db8:64::100/64")}${inst("H", 65, "eth0", "", "10.99.0.165/24\n    10.97.0.165/24 dev eth3 use_vmac")}`;
 
 const KEYS = ["arp_ignore", "arp_filter", "accept_local", "rp_filter", "promote_secondaries"] as const;
 /** where the five are read: the parents, then the VMACs as keepalived names them */
-const IFS = ["eth0", "eth1", "eth2", "vrrp.61", "vrrp.62", "oldR", "vrrp.64"];
+const IFS = ["eth0", "eth1", "eth2", "eth3", "vrrp.61", "vrrp.62", "oldR", "vrrp.64", "vrrp.65"];
 /** what each interface starts with (a new one takes default's) */
 const START: Record<(typeof KEYS)[number], number> = {
   arp_ignore: 0,
@@ -68,7 +71,7 @@ beforeAll(() => {
   if (!Bun.which("keepalived")) throw new Error("keepalived (Debian's 2.2.7) is needed");
   lab = Lab.create(["h1"], { ipv6: true, prefix: "kvs-" });
   // two more interfaces (no dummy module here): veths whose peers stay in h1
-  for (const i of ["eth1", "eth2"]) {
+  for (const i of ["eth1", "eth2", "eth3"]) {
     lab.exec("h1", ["ip", "link", "add", i, "type", "veth", "peer", "name", `${i}p`]);
     for (const x of [i, `${i}p`]) lab.exec("h1", ["ip", "link", "set", x, "up"]);
   }
@@ -88,7 +91,7 @@ function macvlans(): string[] {
 /** Every macvlan gone, the parents at START, the leftover oldR made again (at START: default's). */
 function prepare(): void {
   for (const l of macvlans()) lab.exec("h1", ["ip", "link", "del", l]);
-  for (const dev of ["eth0", "eth1", "eth2"])
+  for (const dev of ["eth0", "eth1", "eth2", "eth3"])
     lab.exec("h1", ["sysctl", "-qw", ...KEYS.map((k) => `net.ipv4.conf.${dev}.${k}=${START[k]}`)]);
   const mac = "00:00:5e:00:01:3f"; // R's VRRP MAC (VRID 63)
   lab.exec("h1", ["ip", "link", "add", "oldR", "link", "eth1", "address", mac, "type", "macvlan", "mode", "private"]);
@@ -153,15 +156,17 @@ const line = (v: Partial<typeof START>) => KEYS.map((k) => `${k}=${v[k] ?? START
 const VMAC = line({ arp_ignore: 1, accept_local: 1, rp_filter: 0, promote_secondaries: 1 });
 const PARENT = line({ arp_ignore: 1, arp_filter: 1 });
 const UNTOUCHED = line({});
-const GONE = { "vrrp.61": "gone", "vrrp.62": "gone", oldR: "gone", "vrrp.64": "gone" };
+const GONE = { "vrrp.61": "gone", "vrrp.62": "gone", oldR: "gone", "vrrp.64": "gone", "vrrp.65": "gone" };
 const UP = {
   eth0: PARENT,
   eth1: UNTOUCHED,
   eth2: UNTOUCHED,
+  eth3: PARENT,
   "vrrp.61": VMAC,
   "vrrp.62": VMAC,
   oldR: UNTOUCHED,
   "vrrp.64": UNTOUCHED,
+  "vrrp.65": VMAC,
 };
 
 /** What keepalived 2.2.7 did (seen live, this test's first runs). */
@@ -169,7 +174,7 @@ const EXPECTED: Record<"stop" | "reload", Run> = {
   stop: {
     up: UP,
     // reset_interface_parameters wrote back its netlink view of eth0: its own 1/1, not the 3
-    stopped: { eth0: PARENT, eth1: UNTOUCHED, eth2: UNTOUCHED, ...GONE },
+    stopped: { eth0: PARENT, eth1: UNTOUCHED, eth2: UNTOUCHED, eth3: PARENT, ...GONE },
     lines: [],
   },
   reload: {
@@ -177,7 +182,7 @@ const EXPECTED: Record<"stop" | "reload", Run> = {
     // the last of eth0's VMACs removed: the same write-back
     reloaded: { ...UP, eth0: PARENT, "vrrp.61": "gone", "vrrp.62": "gone" },
     // nothing relies on eth0 any more: the 3 stays
-    stopped: { eth0: line({ arp_ignore: 3, arp_filter: 1 }), eth1: UNTOUCHED, eth2: UNTOUCHED, ...GONE },
+    stopped: { eth0: line({ arp_ignore: 3, arp_filter: 1 }), eth1: UNTOUCHED, eth2: UNTOUCHED, eth3: PARENT, ...GONE },
     lines: [],
   },
 };
