@@ -80,7 +80,7 @@ export class VmacSysctls {
     this.resetParent(held.parent, p);
   }
 
-  /** The parent's count (reset_arp_config), for status and tests. */
+  /** The parent's count (reset_arp_config); the unit test reads it. */
   relying(parent: string): number {
     return this.parents.get(parent)?.count ?? 0;
   }
