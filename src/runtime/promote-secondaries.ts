@@ -5,8 +5,8 @@
  * the same subnet as the primary would otherwise take the others down with it).
  * keepalived sets net.ipv4.conf.IF.promote_secondaries = 1 once per interface (a count
  * of the instances that want it), leaves an interface that already had it alone, and
- * resets it to 0 when the last such instance goes or at exit. A VMAC gets it when it is
- * made and goes with it.
+ * resets it to 0 when the last such instance goes or at exit. A VMAC gets it with its
+ * other parameters (vmac-sysctl.ts) and goes with it.
  */
 import type { Kernel, KernelError } from "./kernel";
 
@@ -34,12 +34,6 @@ export class PromoteSecondaries {
         this.setByUs.delete(ifname);
         this.reset(ifname);
       }
-  }
-
-  /** A VMAC keel made: set it, nothing to undo (the interface goes with the instance). */
-  vmac(ifname: string): void {
-    const r = this.kernel.ipv4Conf?.(ifname, "promote_secondaries", 1);
-    if (r && !r.ok) this.failed(r.error, ifname);
   }
 
   /** At stop: back to 0 where keel set it (an interface gone meanwhile is no error). */

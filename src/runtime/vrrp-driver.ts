@@ -58,6 +58,7 @@ import { Observations, observedWords } from "./observations";
 import { RateLimit } from "./rate-limit";
 import { OwnAddresses, logDad, usable, usableSource } from "./source-address";
 import { PromoteSecondaries } from "./promote-secondaries";
+import { VmacSysctls } from "./vmac-sysctl";
 import { memberShare } from "./rx-bufs";
 import { type PoolMember, sockpoolLines } from "./sockpool";
 import { type VipPlacement, placeVips, vipKey, vmacMac } from "./vmac-addr";
@@ -410,6 +411,8 @@ export class VrrpDriver {
   /** `IFNAME|ADDRESS` of every VIP/eVIP by the interface it goes on (and the base of a VMAC): oursOn */
   private oursCache: Set<string> | undefined;
   private readonly promote: PromoteSecondaries;
+  /** IPv4 VMACs' and their parents' arp/rp_filter settings (vmac-sysctl.ts) */
+  private readonly vmacSysctls: VmacSysctls;
   private readonly limit = new RateLimit(10_000);
   /** rx-error events for the control socket: one per kind per second, with a count */
   private readonly rxErrors: RxErrorEvents;
@@ -435,6 +438,7 @@ export class VrrpDriver {
     this.promote = new PromoteSecondaries(this.kernel, (e, ifname) =>
       this.failed(e, `promote:${ifname}`, `cannot set promote_secondaries on ${ifname}`),
     );
+    this.vmacSysctls = new VmacSysctls(this.kernel, this.log);
     const clock = opts.now ?? (() => performance.now());
     this.now = () => {
       this.lastNow = clock();
@@ -710,6 +714,8 @@ export class VrrpDriver {
   }
 
   private deleteVmac(name: string, ifindex: number): void {
+    // netlink_link_del_vmac: the parent's arp settings first, then the link
+    this.vmacSysctls.removed(name);
     const err = this.kernel.deleteLink(ifindex);
     if (err) this.failed(err, `vmac:${name}`, `Failed to delete VMAC ${name}`);
     else {
@@ -965,6 +971,8 @@ export class VrrpDriver {
         // a VMAC whose name an added instance took over is that instance's now
         if (ifindex === undefined || [...this.ifs.values()].some((i) => held(i, vmac))) continue;
         this.vmacs.delete(vmac);
+        // netlink_link_del_vmac: the parent's arp settings first, then the link
+        this.vmacSysctls.removed(vmac);
         const err = this.kernel.deleteLink(ifindex);
         if (!err) {
           this.firewallVmacGone(vmac, ifindex);
@@ -1292,7 +1300,8 @@ export class VrrpDriver {
     if (link && plan.action === "reuse" && plan.ifindex !== undefined) {
       this.vmacs.set(name, plan.ifindex);
       this.firewallVmac(v, family, { ifindex: plan.ifindex, base: link.ifindex });
-      this.promote.vmac(name);
+      // netlink_link_add_vmac with create_interface false: no set_interface_parameters
+      this.vmacSysctls.added(name, this.vmacParent(link), family, false);
       linkLocal = this.reusedLinkLocal(v, name, plan.ifindex, link, family);
     } else if (link) {
       if (plan.addLine) this.log.info(plan.addLine);
@@ -1307,8 +1316,8 @@ export class VrrpDriver {
       }
       this.vmacs.set(name, made.value);
       this.firewallVmac(v, family, { ifindex: made.value, base: link.ifindex });
-      // keepalived set_interface_parameters: a VMAC always gets promote_secondaries
-      this.promote.vmac(name);
+      // keepalived set_interface_parameters: an IPv4 VMAC made or updated now, and its parent
+      this.vmacSysctls.added(name, this.vmacParent(link), family, true);
       linkLocal = this.vmacUp(v.name, name, made.value, link, {
         ipv6: family === 6 || v.virtualIpaddressExcluded.some((a) => a.family !== family),
         linkLocal: family === 6 && !v.vmacXmitBase,
@@ -1327,6 +1336,16 @@ export class VrrpDriver {
       vmac: { name, mac, linkLocal },
       ...(link && plan.action === "create" ? { vmacCreated: true as const } : {}),
     };
+  }
+
+  /**
+   * The interface a VMAC made on `link` hangs from: the kernel puts one made on a macvlan on
+   * that macvlan's parent (keepalived's base_ifp); undefined when that parent is in another
+   * namespace (keepalived then leaves the parent alone).
+   */
+  private vmacParent(link: Link): string | undefined {
+    if (link.kind !== "macvlan" || link.link === undefined) return link.name;
+    return this.linksByIndex.get(link.link)?.name;
   }
 
   /** vmac-name.ts unusableVmacName: `use_vmac NAME` ignored (said once per instance). */
@@ -1656,7 +1675,7 @@ export class VrrpDriver {
         // if_get_by_vmac found it: keepalived takes it as it is, and so deletes it at stop
         this.vmacs.set(x.name, x.ifindex);
         addrVmacs.set(x.name, { base: x.base });
-        this.promote.vmac(x.name);
+        this.vmacSysctls.added(x.name, this.vmacParent(link), x.family, false);
         continue;
       }
       const created = this.kernel.createVmac(x.name, link.ifindex, x.mac, this.vrfOf(link));
@@ -1669,7 +1688,8 @@ export class VrrpDriver {
       }
       this.vmacs.set(x.name, created.value);
       addrVmacs.set(x.name, { base: x.base });
-      this.promote.vmac(x.name);
+      // netlink_link_add_vmac for keepalived's dummy vrrp_t: the address's family
+      this.vmacSysctls.added(x.name, this.vmacParent(link), x.family, true);
       // the dummy vrrp_t keepalived makes for it: the address's family, no configured source
       this.vmacUp(v.name, x.name, created.value, link, { ipv6: x.family === 6, linkLocal: x.family === 6 });
       this.refreshLinks();

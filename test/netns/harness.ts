@@ -141,6 +141,8 @@ export class Proc {
 export interface LabOptions {
   /** keep IPv6 on (link-locals without DAD delay) */
   ipv6?: boolean;
+  /** the namespaces' name prefix before the per-process part ("kn" unless given: a brief's own) */
+  prefix?: string;
 }
 
 /** Where Lab.keel / Lab.keepalived start a daemon. */
@@ -154,7 +156,7 @@ export interface StartOptions {
 }
 
 export class Lab {
-  readonly prefix = `kn${process.pid.toString(36)}${Math.random().toString(36).slice(2, 5)}`;
+  readonly prefix: string;
   readonly dir: string;
   readonly procs: Proc[] = [];
   /** the keel processes only, in start order */
@@ -164,13 +166,14 @@ export class Lab {
   readonly hosts: string[] = [];
   private readonly nss: string[] = [];
 
-  private constructor() {
+  private constructor(prefix = "kn") {
+    this.prefix = `${prefix}${process.pid.toString(36)}${Math.random().toString(36).slice(2, 5)}`;
     this.dir = mkdtempSync(join(tmpdir(), "keel-netns-"));
   }
 
   /** `hosts` names like "h1", "h2", "client"; host i gets 10.99.0.(10+i). */
   static create(hosts: string[], opts: LabOptions = {}): Lab {
-    const lab = new Lab();
+    const lab = new Lab(opts.prefix);
     try {
       lab.build(hosts, opts);
     } catch (e) {
