@@ -340,8 +340,9 @@ const keelConf = (priority: number) => {
 };
 const kaConf = join(vdir, "peer-ka.conf");
 writeFileSync(kaConf, vrfInstance({ iface: "eth1", src: "10.40.0.2", peer: "10.40.0.1", priority: 150 }));
+// -D: the socket pool's lines are detail, as keepalived's dump_sock_list (read below)
 const keelCmd = (conf: string, n: number) => [
-  ...[KEEL, "-n", "-l", "-G", "-f", conf, "-p", `${vdir}/k${n}.pid`, "-r", `${vdir}/kv${n}.pid`],
+  ...[KEEL, "-n", "-l", "-D", "-G", "-f", conf, "-p", `${vdir}/k${n}.pid`, "-r", `${vdir}/kv${n}.pid`],
   ...["--control-socket", `${vdir}/k${n}.sock`],
 ];
 const kaCmd = [
