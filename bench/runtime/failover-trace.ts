@@ -12,6 +12,13 @@
  *   F  keel only: the timer's JavaScript callback (KEEL_TRACE_MARKER)
  *   N  the netlink sendmsg that adds the VIP (entry and return)
  *   V  the VIP seen by `ip monitor address` in the namespace, read by this script
+ *   G  the first gratuitous ARP for the VIP on h2's wire (the same capture as W)
+ *
+ * Two measures need no observer: W → N's return (the kernel adds the address inside the
+ * daemon's netlink send: rtnetlink runs in the sender's context, so the VIP is in when the
+ * call returns) and W → G (what the segment's neighbours see first), each less
+ * Master_Down_Interval. W → V adds `ip monitor`'s and this script's wake-ups, which wait
+ * for a CPU behind whatever the daemon still runs on either CPU.
  *
  * W → A is the wake-up on a packet, before any VRRP code runs (not in the daemon's part
  * below, but in run.ts's "last advert heard → VIP": the Master_Down timer counts from when
@@ -91,6 +98,10 @@ interface Split {
   AV: number;
   /** run.ts's row: the advert's arrival → the VIP in `ip monitor`, less Master_Down_Interval */
   WV: number;
+  /** the advert's arrival → the netlink send's return (the VIP in the kernel), less Master_Down_Interval */
+  WN: number;
+  /** the advert's arrival → the first gratuitous ARP for the VIP on the wire, less Master_Down_Interval */
+  WG: number;
   lines: string[];
 }
 
@@ -102,6 +113,7 @@ function split(
   seen: number,
   wire: number,
   mon: number,
+  garp: number,
 ): Split | undefined {
   const nr = (e: Ev) => Number(/NR (-?\d+)/.exec(e.text)?.[1]);
   const ret = (e: Ev) => Number(/= (-?\d+)/.exec(e.text)?.[1]);
@@ -198,6 +210,8 @@ function split(
     NV: seen - Nx,
     AV: seen - A - MDI,
     WV: seen - wire - MDI,
+    WN: Nx - wire - MDI,
+    WG: garp - wire - MDI,
     lines,
   };
 }
@@ -233,7 +247,8 @@ async function run(kind: Kind): Promise<Split[]> {
       await master.waitFor(/\(VI_1\) Entering MASTER STATE/, 15_000);
       for (let i = 0; i < 200 && lab.hasAddr("h2", VIP); i++) await Bun.sleep(20);
       // the master's adverts as they reach h2 (run.ts's `heard`)
-      const heard = await lab.capture("h2", `ip proto 112 and src ${lab.ip("h1")}`);
+      // and the backup's first gratuitous ARP (its own frames, as dumpcap sees them leave)
+      const heard = await lab.capture("h2", `(ip proto 112 and src ${lab.ip("h1")}) or arp`);
       tracer.clear();
       tracer.on(true);
       await Bun.sleep(1_000 + Math.random() * 1_000); // a random phase against the advert timer
@@ -260,9 +275,14 @@ async function run(kind: Kind): Promise<Split[]> {
         .map((r) => Number(r[0]) * 1000 + toMono)
         .filter((t) => t <= killed)
         .at(-1);
+      const garp =
+        lab
+          .tshark(pcap, `arp.src.proto_ipv4 == ${VIP}`, ["frame.time_epoch"])
+          .map((r) => Number(r[0]) * 1000 + toMono)
+          .find((t) => t > killed) ?? Number.NaN;
       const text = tracer.read();
       if (opt("dump")) Bun.write(`${opt("dump")}.${kind}.${r}`, text);
-      const s = wire === undefined ? undefined : split(parse(text), thread, netlink, killed, seen, wire, mon);
+      const s = wire === undefined ? undefined : split(parse(text), thread, netlink, killed, seen, wire, mon, garp);
       await master.exited;
       if (!s) {
         console.log(`${kind} round ${r + 1}: the trace did not hold the advert, the timer and the address add`);
@@ -274,6 +294,9 @@ async function run(kind: Kind): Promise<Split[]> {
           `wire → woken ${Number.isNaN(s.WK) ? "–" : s.WK.toFixed(3)}, → read ${s.WA.toFixed(3)} + receive lag ${s.AD.toFixed(3)} (wire → the timer's start ${s.WD.toFixed(3)})` +
           ` + expiry ${s.DE.toFixed(3)} + wake → callback ${Number.isNaN(s.EF) ? "–" : s.EF.toFixed(3)} + ` +
           `→ netlink add ${s.FN.toFixed(3)} + add ${s.NN.toFixed(3)} + → ip monitor ${s.NV.toFixed(3)}`,
+      );
+      console.log(
+        `    without an observer: on the wire → the request's return (VIP in the kernel) above MDI ${s.WN.toFixed(3)} ms, → the first GARP on the wire ${s.WG.toFixed(3)} ms`,
       );
       console.log(
         `    after the send: ip monitor woken +${s.MW.toFixed(3)}, on a CPU ${s.MO.toFixed(3)} later, its read +${s.MR.toFixed(3)}, ` +
@@ -317,6 +340,9 @@ for (const kind of KINDS) {
   const rs = await run(kind);
   const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
   const m = (k: keyof Omit<Split, "lines">) => med(rs.map((r) => r[k])).toFixed(3);
+  console.log(
+    `${kind} medians of ${rs.length}, without an observer: on the wire → the request's return above MDI ${m("WN")}, → the first GARP ${m("WG")}`,
+  );
   console.log(
     `${kind} medians of ${rs.length} (load ${load}): on the wire → VIP above MDI ${m("WV")} = wire → woken ${m("WK")}, → read ${m("WA")} + receive lag ${m("AD")} (wire → the timer's start ${m("WD")}) + expiry ${m("DE")} + wake → callback ${m("EF")} + → netlink add ${m("FN")} + add ${m("NN")} + → ip monitor ${m("NV")} (ip monitor woken ${m("MW")}, waits ${m("MO")}, reads ${m("MR")}, writes ${m("MP")}; the daemon on a CPU ${m("busy")})`,
   );
