@@ -6,7 +6,9 @@
 // the addresses' netlink request instead, in the same turn and in the same order among
 // log lines: written cold, they were 0.2–0.45 ms of the failover's path to the VIP
 // (issue 20, bench/RESULTS.md hfo3); only their time stamps can tell, by that much.
-// Nothing else runs between the timer and the netlink request (issue 20).
+// Nothing else runs between the timer and the netlink request (issue 20). The first GARPs
+// leave just after the request, before those lines (keepalived sends them after the
+// request too, vrrp_send_link_update); their own lines are written where keepalived's are.
 // Virtual time: nothing here waits on a clock.
 import { expect, test } from "bun:test";
 import { SimKernel, SimSegment } from "../../../src/demo/sim-kernel";
@@ -31,6 +33,11 @@ function recordingDriver(detail: boolean, addresses = ["192.168.1.1/32"]) {
     order.push(`netlink ${op} ${items.map((i) => `${i.address.address} on ${i.ifname}`).join(",")}`);
     return vips(op, items);
   };
+  const garp = sim.garp.bind(sim);
+  sim.garp = (ifname: string, address: string, family: 4 | 6) => {
+    order.push(`garp ${address} on ${ifname}`);
+    return garp(ifname, address, family);
+  };
   const kernel = new FaultKernel(sim, () => 0, NO_FAULTS, {
     onSend: () => void order.push("advert"),
     now: () => time.now,
@@ -53,7 +60,7 @@ function recordingDriver(detail: boolean, addresses = ["192.168.1.1/32"]) {
 }
 
 for (const detail of [true, false])
-  test(`master-down${detail ? " with -D" : ""}: advert, VIPs, log lines, then the transition event and the notify`, () => {
+  test(`master-down${detail ? " with -D" : ""}: advert, VIPs, GARPs, log lines, then the transition event and the notify`, () => {
     const { time, order, driver } = recordingDriver(detail);
     driver.start();
     time.runUntil(1000, () => {});
@@ -63,17 +70,27 @@ for (const detail of [true, false])
     const took = order.slice(from);
     const at = (re: RegExp) => took.findIndex((s) => re.test(s));
     expect(at(/^event transition MASTER$/)).toBeGreaterThan(0);
+    const garp = "garp 192.168.1.1 on eth0";
     // keepalived writes the timeout line (with -D only) before its advert; keel's lines
     // come from the transition, which follows the advert the engine sends on entering MASTER,
-    // and are written once the addresses are asked for (see the top)
-    expect(took.slice(0, at(/^event transition MASTER$/) + 1)).toEqual([
+    // and are written once the addresses are asked for and the first GARPs (garp_master_repeat,
+    // 5) have left (see the top); the GARPs' own lines where keepalived writes them
+    expect(took.slice(0, at(/Sending gratuitous ARP|^event notify$/))).toEqual([
       "advert",
       "netlink add 192.168.1.1 on eth0",
+      garp,
+      garp,
+      garp,
+      garp,
+      garp,
       ...(detail ? ["log (VI_1) Receive advertisement timeout"] : []),
       "log (VI_1) Entering MASTER STATE",
       "log (VI_1) setting VIPs.",
       "event transition MASTER",
+      "log (VI_1) Sending/queueing gratuitous ARPs on eth0 for 192.168.1.1",
     ]);
+    // with -D, keepalived's line per frame (vrrp_arp.c send_gratuitous_arp_immediate)
+    expect(took.filter((s) => s === "log Sending gratuitous ARP on eth0 for 192.168.1.1")).toHaveLength(detail ? 5 : 0);
     // the notify (scripts, FIFOs) after both
     expect(at(/^event notify$/)).toBeGreaterThan(at(/^event transition MASTER$/));
     driver.stop();
@@ -155,6 +172,11 @@ test("virtual routes (-D): none deleted at start (not set), set after the VIPs, 
     order.push(`netlink ${op} route ${r.dst}`);
     return route(op, r);
   };
+  const garp = sim.garp.bind(sim);
+  sim.garp = (ifname: string, address: string, family: 4 | 6) => {
+    order.push(`garp ${address}`);
+    return garp(ifname, address, family);
+  };
   const kernel = new FaultKernel(sim, () => 0, NO_FAULTS, { now: () => time.now });
   const log = createLogger({
     detail: true,
@@ -179,6 +201,11 @@ test("virtual routes (-D): none deleted at start (not set), set after the VIPs, 
   time.runUntil(5000, () => {});
   expect(driver.instance("VI_1")?.state).toBe("MASTER");
   driver.stop();
+  // with virtual routes the GARPs wait for them, as keepalived's (vrrp_state_become_master):
+  // they leave after the route, not ahead of the lines
+  const firstGarp = order.indexOf("garp 192.168.1.1");
+  expect(firstGarp).toBeGreaterThan(order.indexOf("netlink add route 198.51.100.0/24"));
+  expect(firstGarp).toBeGreaterThan(order.indexOf("log (VI_1) setting Virtual Routes"));
   const seen = order.filter((s) => /^netlink|^log \(VI_1\) (\w+ing (VIPs\.|Virtual)|Entering)/.test(s));
   expect(seen).toEqual([
     "log (VI_1) removing Virtual Routes",
