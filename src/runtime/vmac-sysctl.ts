@@ -22,7 +22,19 @@
  *
  * A refused setting is logged with keepalived's lines and the daemon runs on. keepalived
  * sends the VMAC's four as one netlink request: any refused, none of the parent's is tried.
- * keepalived's clear_rp_filter (all.rp_filter > 0 moved to each interface) is not done here.
+ *
+ * rp_filter=0 on a VMAC does nothing while net.ipv4.conf.all.rp_filter is above 0 (the
+ * kernel takes the larger of all's and the interface's; systemd's 50-default.conf sets 2).
+ * So before the first VMAC's four, keepalived's clear_rp_filter moves all's value onto every
+ * interface below it (default first, so new interfaces get it too) and sets all to 0; at
+ * the daemon's stop restore_rp_filter puts back each value it raised that is still the one
+ * it set, and all's (vrrp_if_config.c; shutdown_vrrp_instances, not with
+ * --dont-release-vrrp). The interfaces' behaviour is unchanged; the VMACs' rp_filter=0 holds.
+ * keepalived 2.2.7 itself raises only the interfaces its netlink view has an rp_filter for,
+ * which is none from its start's dump (netlink_if_link_populate marks it unread), only those
+ * a later RTM_NEWLINK told it about (the VMAC's parent, which the VMAC's creation changed):
+ * the others' rp_filter loosens as all goes to 0 (test/interop/vmac-rp-filter.test.ts).
+ * keel raises every interface below all's value, as clear_rp_filter means to.
  */
 import type { Kernel } from "./kernel";
 
@@ -46,14 +58,29 @@ export interface VmacSysctlLog {
   info(line: string): void;
 }
 
+/** clear_rp_filter's record (keepalived's all_rp_filter, default_rp_filter, each ifp->rp_filter) */
+interface RpFilterCleared {
+  /** all.rp_filter as it was (above 0) */
+  all: number;
+  /** default.rp_filter as it was, if it was raised */
+  default: number | undefined;
+  /** each interface raised to `all`, with its value before */
+  raised: Map<string, number>;
+}
+
 export class VmacSysctls {
   private readonly parents = new Map<string, Parent>();
   /** each VMAC keel holds: its parent (none: it has none here) and the family of its instance */
   private readonly vmacs = new Map<string, { parent: string | undefined; family: 4 | 6 }>();
 
+  /** set while all.rp_filter is cleared (clearRpFilter), until restoreRpFilter */
+  private rpCleared: RpFilterCleared | undefined;
+
   constructor(
     private readonly kernel: Pick<Kernel, "ipv4Conf">,
     private readonly log: VmacSysctlLog,
+    /** every interface of the namespace, by name (keepalived's interface queue) */
+    private readonly links: () => Iterable<string> = () => [],
   ) {}
 
   /**
@@ -64,6 +91,8 @@ export class VmacSysctls {
     this.vmacs.set(vmac, { parent, family });
     // netlink_link_add_vmac: `if (vrrp->family == AF_INET && create_interface)`
     if (family !== 4 || !created || !this.kernel.ipv4Conf) return;
+    // set_interface_parameters: `if (all_rp_filter == UINT_MAX) clear_rp_filter()`
+    if (this.rpCleared === undefined) this.clearRpFilter();
     if (!this.setVmac(vmac) || (parent !== undefined && !this.setParent(vmac, parent)))
       this.log.info(`Unable to set parameters for ${vmac}`);
   }
@@ -78,6 +107,66 @@ export class VmacSysctls {
     if (!p || p.count === 0 || --p.count > 0) return;
     this.parents.delete(held.parent);
     this.resetParent(held.parent, p);
+  }
+
+  /**
+   * keepalived clear_rp_filter: all.rp_filter above 0 moved onto default and each interface
+   * below it, then all set to 0, each change said in keepalived's NOTICE line (default's
+   * and all's; the interfaces' silently). Nothing when all is 0 (it is looked at again at
+   * the next VMAC, as keepalived's all_rp_filter stays unset).
+   */
+  private clearRpFilter(): void {
+    const all = this.conf("all", "rp_filter");
+    if (!all.ok) {
+      this.log.info("Unable to read sysctl net.ipv4.conf.all.rp_filter");
+      return;
+    }
+    if (all.value === 0) return;
+    const cleared: RpFilterCleared = { all: all.value, default: undefined, raised: new Map() };
+    this.rpCleared = cleared;
+    const def = this.conf("default", "rp_filter");
+    if (def.ok && def.value < all.value) {
+      this.log.info(`NOTICE: setting sysctl net.ipv4.conf.default.rp_filter from ${def.value} to ${all.value}`);
+      this.conf("default", "rp_filter", all.value);
+      cleared.default = def.value;
+    }
+    for (const ifname of this.links()) {
+      const now = this.conf(ifname, "rp_filter");
+      if (!now.ok) {
+        this.log.info(`Unable to read rp_filter for ${ifname}`);
+        continue;
+      }
+      if (now.value >= all.value) continue;
+      if (this.conf(ifname, "rp_filter", all.value).ok) cleared.raised.set(ifname, now.value);
+    }
+    this.log.info(`NOTICE: setting sysctl net.ipv4.conf.all.rp_filter from ${all.value} to 0`);
+    this.conf("all", "rp_filter", 0);
+  }
+
+  /**
+   * keepalived restore_rp_filter, at the daemon's stop: all's value back if all is still 0,
+   * default's and each interface's if they still hold all's (a value changed since is left).
+   */
+  restoreRpFilter(): void {
+    const c = this.rpCleared;
+    if (c === undefined) return;
+    this.rpCleared = undefined;
+    const all = this.conf("all", "rp_filter");
+    if (all.ok && all.value === 0) {
+      this.log.info(`NOTICE: resetting sysctl net.ipv4.conf.all.rp_filter to ${c.all}`);
+      this.conf("all", "rp_filter", c.all);
+    }
+    if (c.default !== undefined) {
+      const def = this.conf("default", "rp_filter");
+      if (def.ok && def.value === c.all) {
+        this.log.info(`NOTICE: resetting sysctl net.ipv4.conf.default.rp_filter to ${c.default}`);
+        this.conf("default", "rp_filter", c.default);
+      }
+    }
+    for (const [ifname, before] of c.raised) {
+      const now = this.conf(ifname, "rp_filter");
+      if (now.ok && now.value === c.all) this.conf(ifname, "rp_filter", before);
+    }
   }
 
   /** The parent's count (reset_arp_config); the unit test reads it. */

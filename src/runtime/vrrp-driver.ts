@@ -438,7 +438,7 @@ export class VrrpDriver {
     this.promote = new PromoteSecondaries(this.kernel, (e, ifname) =>
       this.failed(e, `promote:${ifname}`, `cannot set promote_secondaries on ${ifname}`),
     );
-    this.vmacSysctls = new VmacSysctls(this.kernel, this.log);
+    this.vmacSysctls = new VmacSysctls(this.kernel, this.log, () => this.linksByName.keys());
     const clock = opts.now ?? (() => performance.now());
     this.now = () => {
       this.lastNow = clock();
@@ -682,6 +682,8 @@ export class VrrpDriver {
     this.unwatch?.();
     for (const ch of this.channels.values()) ch.close();
     this.channels.clear();
+    // keepalived shutdown_vrrp_instances: restore_rp_filter, then the VMACs
+    if (!this.opts.dontReleaseVrrp) this.vmacSysctls.restoreRpFilter();
     for (const [name, ifindex] of this.vmacs) this.deleteVmac(name, ifindex);
     this.vmacs.clear();
     // keepalived vrrp_terminate_phase2 firewall_fini: the tables go, also with --dont-release-vrrp

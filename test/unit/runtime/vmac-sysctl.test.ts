@@ -39,12 +39,16 @@ class ConfTable {
   }
 }
 
-function setup() {
+/** a namespace as it starts: all's and default's rp_filter 0; `links` the interfaces keel knows */
+function setup(links: string[] = []) {
   const conf = new ConfTable();
+  conf.add("all", { rp_filter: 0 });
+  conf.add("default", { rp_filter: 0 });
   const lines: string[] = [];
-  const s = new VmacSysctls(conf, { info: (l) => lines.push(l) });
+  const s = new VmacSysctls(conf, { info: (l) => lines.push(l) }, () => links);
   return { conf, lines, s };
 }
+const rp = (conf: ConfTable, ...ifs: string[]) => ifs.map((i) => `${i}=${conf.values.get(`${i}.rp_filter`)}`);
 
 const VMAC = "arp_ignore=1 arp_filter=0 accept_local=1 rp_filter=0 promote_secondaries=1";
 const UNTOUCHED = "arp_ignore=0 arp_filter=0 accept_local=0 rp_filter=1 promote_secondaries=0";
@@ -175,5 +179,81 @@ describe("VmacSysctls (keepalived set_interface_parameters / reset_interface_par
     conf.drop("eth0");
     s.removed("vrrp.1");
     expect(lines).toEqual([]);
+  });
+
+  // keepalived clear_rp_filter / restore_rp_filter (vrrp_if_config.c): a VMAC's rp_filter=0
+  // counts only while all.rp_filter is 0
+  test("all.rp_filter above 0: moved onto default and each interface below it before the first VMAC's four, all to 0; put back at the stop", () => {
+    const { conf, lines, s } = setup(["lo", "eth0", "eth1", "eth2", "vrrp.1"]);
+    conf.values.set("all.rp_filter", 2);
+    for (const [i, v] of [
+      ["lo", 0],
+      ["eth0", 0],
+      ["eth1", 1],
+      ["eth2", 2],
+      ["vrrp.1", 0],
+      ["vrrp.2", 0],
+    ] as const)
+      conf.add(i, { rp_filter: v });
+    s.added("vrrp.1", "eth0", 4, true);
+    expect(lines).toEqual([
+      "NOTICE: setting sysctl net.ipv4.conf.default.rp_filter from 0 to 2",
+      "NOTICE: setting sysctl net.ipv4.conf.all.rp_filter from 2 to 0",
+    ]);
+    // the interfaces behave as before (the kernel takes the larger of all's and theirs); the VMAC's 0 holds now
+    expect(rp(conf, "all", "default", "lo", "eth0", "eth1", "eth2", "vrrp.1")).toEqual([
+      "all=0",
+      "default=2",
+      "lo=2",
+      "eth0=2",
+      "eth1=2",
+      "eth2=2",
+      "vrrp.1=0",
+    ]);
+    // once: the next VMAC finds all at 0 as keel left it
+    lines.length = 0;
+    s.added("vrrp.2", "eth0", 4, true);
+    expect(lines).toEqual([]);
+    // a value changed since is left as it is
+    conf.values.set("eth1.rp_filter", 0);
+    s.restoreRpFilter();
+    expect(lines).toEqual([
+      "NOTICE: resetting sysctl net.ipv4.conf.all.rp_filter to 2",
+      "NOTICE: resetting sysctl net.ipv4.conf.default.rp_filter to 0",
+    ]);
+    expect(rp(conf, "all", "default", "lo", "eth0", "eth1", "eth2", "vrrp.1")).toEqual([
+      "all=2",
+      "default=0",
+      "lo=0",
+      "eth0=0",
+      "eth1=0",
+      "eth2=2",
+      "vrrp.1=0",
+    ]);
+    // nothing more to put back
+    const writes = conf.writes.length;
+    s.restoreRpFilter();
+    expect(conf.writes.length).toBe(writes);
+  });
+
+  test("all.rp_filter at 0: nothing moved, no line; looked at again at the next created IPv4 VMAC", () => {
+    const { conf, lines, s } = setup(["eth0", "vrrp.1", "vrrp.2", "vrrp.3"]);
+    for (const i of ["eth0", "vrrp.1", "vrrp.2", "vrrp.3"]) conf.add(i);
+    s.added("vrrp.1", "eth0", 4, true);
+    expect(lines).toEqual([]);
+    expect(conf.writes.filter((w) => w.startsWith("all.") || w.startsWith("default."))).toEqual([]);
+    conf.values.set("all.rp_filter", 1);
+    // an IPv6 VMAC or a reused one sets no parameters: no clearing either
+    s.added("vrrp.2", "eth0", 6, true);
+    s.added("vrrp.3", "eth0", 4, false);
+    expect(rp(conf, "all")).toEqual(["all=1"]);
+    s.removed("vrrp.1");
+    conf.add("vrrp.1");
+    s.added("vrrp.1", "eth0", 4, true);
+    expect(rp(conf, "all")).toEqual(["all=0"]);
+    expect(lines).toEqual([
+      "NOTICE: setting sysctl net.ipv4.conf.default.rp_filter from 0 to 1",
+      "NOTICE: setting sysctl net.ipv4.conf.all.rp_filter from 1 to 0",
+    ]);
   });
 });
