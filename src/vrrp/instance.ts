@@ -349,19 +349,43 @@ export class Instance {
   /**
    * Reload of a MASTER taken over unchanged (the router adopts it as it runs): keepalived
    * restore_vrrp_state sets its VIPs, eVIPs, routes and rules again ("(X) setting VIPs.";
-   * the addresses already there stay, so nothing flaps). No transition, no advert.
+   * the addresses already there stay, so nothing flaps). No transition; the advert and
+   * the GARPs as after any reload (reloaded).
    */
-  reassertVips(): void {
+  reassertVips(now: number): void {
     if (this.current !== "MASTER" || !this.vipSet) return;
     this.emitVips("add-vips");
+    this.reloaded(now, false);
   }
+
+  /**
+   * A master going on through a reload (reassertVips, resumeMaster), as keepalived 2.2.7's
+   * (seen live, test/interop/reload-garp.test.ts). Its advert goes out at once and the
+   * interval counts from there (vrrp_scheduler.c vrrp_init_instance_sands: a reload_master's
+   * sands is time_now). Every timer thread was cancelled (vrrp_daemon.c reload_vrrp_thread →
+   * thread_cleanup_master), so a garp_master_delay or garp_lower_prio_delay burst still
+   * pending does not come; the new vrrp_t's garp_refresh_timer is unset, so with
+   * garp_master_refresh that advert sends the refresh frames (vrrp.c vrrp_state_master_tx).
+   * When the reload added addresses (restore_vrrp_state's added_ip_addr), clear_diff_vrrp
+   * sends a burst for all of them before it, and the refresh counts from then.
+   */
+  private reloaded(now: number, added: boolean): void {
+    this.cancelGarps();
+    if (added) {
+      this.garp(this.p.garpMasterRepeat);
+      if (this.p.garpMasterRefreshMs > 0) this.timers.set("garpRefresh", now + this.p.garpMasterRefreshMs);
+    } else this.refreshAtAdvert = this.p.garpMasterRefreshMs > 0;
+    this.timers.set("advert", now);
+  }
+
+  /** garp_master_refresh's burst due at the next advert (reloaded) */
+  private refreshAtAdvert = false;
 
   /**
    * Reload of a MASTER whose parameters changed (keepalived reload_master): it stays
    * MASTER with no transition; its VIPs are set again (the ones already there stay, so
-   * nothing flaps) and its next advert goes out when it was due (or one new interval
-   * from now, if that is sooner): no gap in the rhythm its backups follow. Not a state
-   * change: this instance takes over the running one's state and history.
+   * nothing flaps), its advert goes out at once (reloaded). Not a state change: this
+   * instance takes over the running one's state and history.
    */
   resumeMaster(now: number, from: Instance): void {
     this.current = "MASTER";
@@ -375,9 +399,12 @@ export class Instance {
     this.vipSet = true;
     const p = this.p;
     this.emitVips("add-vips");
-    this.timers.set(
-      "advert",
-      Math.min(from.timers.get("advert") ?? Number.POSITIVE_INFINITY, now + p.advertIntCs * 10),
+    // an address the kernel had not: a VIP or eVIP new to the instance (its address, prefix or interface)
+    const key = (v: InstanceParams["vips"][number]) => `${v.address}/${v.prefix}%${v.dev ?? ""}`;
+    const had = new Set([...from.p.vips, ...from.p.excluded].map(key));
+    this.reloaded(
+      now,
+      [...p.vips, ...p.excluded].some((v) => !had.has(key(v))),
     );
   }
 
@@ -797,6 +824,12 @@ export class Instance {
       this.rogueUntil = now + Math.max(this.rogueAdverIntCs, this.p.advertIntCs) * 10 * 1.2;
     }
     if (this.rogueUntil > 0 && this.rogueUntil <= now) this.rogueUntil = 0; // the rogue stopped
+    if (this.refreshAtAdvert) {
+      // the first advert after a reload (reloaded): keepalived's unset garp_refresh_timer has passed
+      this.refreshAtAdvert = false;
+      this.garp(this.p.garpMasterRefreshRepeat);
+      this.timers.set("garpRefresh", now + this.p.garpMasterRefreshMs);
+    }
     this.timers.set("advert", now + this.p.advertIntCs * 10);
   }
 
@@ -1244,6 +1277,7 @@ export class Instance {
     this.timers.stop("garp");
     this.timers.stop("garpRefresh");
     this.timers.stop("lowerPrioGarp");
+    this.refreshAtAdvert = false;
   }
 
   private notify(state: NotifyState): void {

@@ -239,7 +239,7 @@ export class VrrpRouter {
         // running on: its state, timers and counters carry over; trackers may have moved.
         // A master sets its VIPs again (keepalived clear_diff_vrrp: restore_vrrp_state,
         // after the removed instances' priority 0)
-        inst.reassertVips();
+        inst.reassertVips(now);
         this.applyTracking(inst, now);
         this.touch(inst);
         continue;

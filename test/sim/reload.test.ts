@@ -93,4 +93,72 @@ describe("reload", () => {
     sim.runUntil(25_000);
     expect(sim.masters(1)).toEqual(["b"]);
   });
+
+  // keepalived's reload cancels every timer thread (reload_vrrp_thread → thread_cleanup_master)
+  // and makes new vrrp_t's: a master advertises at once (vrrp_init_instance_sands), a
+  // pending garp_master_delay burst does not come, the refresh (garp_refresh_timer unset)
+  // comes with that advert; addresses the reload added get a burst first (clear_diff_vrrp
+  // after restore_vrrp_state). Seen live: test/interop/reload-garp.test.ts
+  const garpConf = (priority: number, vips = ["192.168.1.1/32"]) =>
+    `${globalDefs(3)}\n${vrrpInstance({ name: "VI_1", vrid: 1, priority, vips, extra: ["garp_master_delay 5", "garp_master_refresh 10"] })}`;
+  /** VI_1's GARP bursts from `from` on: when, how many frames each address, which addresses */
+  const bursts = (n: { actions: { t: number; action: { type: string } }[] }, from: number) =>
+    n.actions
+      .filter((x) => x.t >= from && x.action.type === "send-garp")
+      .map((x) => {
+        const a = x.action as unknown as { addresses: string[]; count: number };
+        return { t: x.t, count: a.count, addresses: a.addresses.join(" ") };
+      });
+
+  test("a reloaded master advertises at once; its pending garp_master_delay burst does not come; the refresh comes with that advert", () => {
+    for (const reload of [false, true]) {
+      const sim = new Sim({ seed: 35 });
+      const a = sim.add({ name: "a", conf: garpConf(150) });
+      sim.runUntil(4_500);
+      const became = a.transitionsOf("VI_1", "MASTER")[0]!.t;
+      // the burst on becoming MASTER (garp_master_repeat 5), the delayed one due 5 s later
+      expect(bursts(a, 0)).toEqual([{ t: became, count: 5, addresses: "192.168.1.1" }]);
+      const T = became + 2_300; // between two adverts
+      sim.runUntil(T);
+      expect(sim.now).toBe(T);
+      if (reload) sim.reload(a, garpConf(150));
+      sim.runUntil(T + 15_000);
+      const adverts = a.sent.filter((x) => x.vrid === 1 && x.t >= T).map((x) => x.t);
+      // reloaded: at once, then every second from there
+      if (reload) expect(adverts.slice(0, 3)).toEqual([T, T + 1_000, T + 2_000]);
+      expect(bursts(a, T)).toEqual(
+        reload
+          ? [
+              // no delayed burst; garp_master_refresh_repeat (1) with that advert, then every 10 s
+              { t: adverts[0]!, count: 1, addresses: "192.168.1.1" },
+              { t: adverts[0]! + 10_000, count: 1, addresses: "192.168.1.1" },
+            ]
+          : [
+              { t: became + 5_000, count: 5, addresses: "192.168.1.1" },
+              { t: became + 10_000, count: 1, addresses: "192.168.1.1" },
+            ],
+      );
+      expect(a.transitions.filter((x) => x.t >= T)).toEqual([]);
+    }
+  });
+
+  test("a changed master that gained an address sends a burst for all of them, then its advert; one that gained none, only the refresh with its advert", () => {
+    for (const gained of [true, false]) {
+      const sim = new Sim({ seed: 36 });
+      const a = sim.add({ name: "a", conf: garpConf(150) });
+      sim.runUntil(4_500);
+      const T = a.transitionsOf("VI_1", "MASTER")[0]!.t + 2_300; // between two adverts
+      sim.runUntil(T);
+      expect(sim.now).toBe(T);
+      sim.reload(a, gained ? garpConf(150, ["192.168.1.1/32", "192.168.1.101/32"]) : garpConf(160));
+      sim.runUntil(T + 1_000);
+      expect(a.sent.filter((x) => x.vrid === 1 && x.t >= T).map((x) => x.t)[0]).toBe(T);
+      expect(bursts(a, T)).toEqual([
+        gained
+          ? { t: T, count: 5, addresses: "192.168.1.1 192.168.1.101" }
+          : { t: T, count: 1, addresses: "192.168.1.1" },
+      ]);
+      expect(a.transitions.filter((x) => x.t >= T)).toEqual([]);
+    }
+  });
 });
