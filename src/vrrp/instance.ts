@@ -82,7 +82,7 @@ type DownCause = "no-advert" | "priority-zero" | "preempt";
 export const NO_ACTIONS: readonly Action[] = Object.freeze([]);
 
 /** The timers, in the order timers due together fire (GARPs before a state change). */
-const TIMERS = ["garp", "lowerPrioGarp", "garpRefresh", "masterDown", "advert"] as const;
+const TIMERS = ["garp", "lowerPrioGarp", "masterDown", "advert"] as const;
 type TimerKind = (typeof TIMERS)[number];
 
 interface ChangeOptions {
@@ -371,15 +371,19 @@ export class Instance {
    */
   private reloaded(now: number, added: boolean): void {
     this.cancelGarps();
-    if (added) {
-      this.garp(this.p.garpMasterRepeat);
-      if (this.p.garpMasterRefreshMs > 0) this.timers.set("garpRefresh", now + this.p.garpMasterRefreshMs);
-    } else this.refreshAtAdvert = this.p.garpMasterRefreshMs > 0;
+    if (added) this.garp(this.p.garpMasterRepeat);
+    if (this.p.garpMasterRefreshMs > 0) this.refreshDue = added ? now + this.p.garpMasterRefreshMs : 0;
     this.timers.set("advert", now);
   }
 
-  /** garp_master_refresh's burst due at the next advert (reloaded) */
-  private refreshAtAdvert = false;
+  /**
+   * keepalived's garp_refresh_timer: garp_master_refresh's frames go with the first advert
+   * at or after it (vrrp.c vrrp_state_master_tx compares at each advert; set on becoming
+   * MASTER, vrrp_state_become_master). 0: with the next advert; undefined: none.
+   * keepalived's `>` is taken as `>=`: its clock has moved on by the time it compares, the
+   * engine's (virtual in the tests) may stand exactly on the deadline.
+   */
+  private refreshDue: number | undefined;
 
   /**
    * Reload of a MASTER whose parameters changed (keepalived reload_master): it stays
@@ -442,12 +446,6 @@ export class Instance {
           break;
         case "lowerPrioGarp":
           if (this.current === "MASTER") this.garp(this.p.garpLowerPrioRepeat);
-          break;
-        case "garpRefresh":
-          if (this.current === "MASTER") {
-            this.garp(this.p.garpMasterRefreshRepeat);
-            this.timers.set("garpRefresh", now + this.p.garpMasterRefreshMs);
-          }
           break;
         case "masterDown":
           if (this.current === "BACKUP" || (this.current === "INIT" && this.ownerStart)) {
@@ -819,17 +817,18 @@ export class Instance {
   private masterTx(now: number): void {
     this.sendAdvert(this.effectivePriority, now, true);
     if (!this.vipSet) this.takeVips(now);
-    else if (this.isOwner && this.rogueCounter > 0 && --this.rogueCounter === 0) {
-      // "a bit more than" max(ours, the rogue's interval): 1.2 times
-      this.rogueUntil = now + Math.max(this.rogueAdverIntCs, this.p.advertIntCs) * 10 * 1.2;
+    else {
+      if (this.isOwner && this.rogueCounter > 0 && --this.rogueCounter === 0) {
+        // "a bit more than" max(ours, the rogue's interval): 1.2 times
+        this.rogueUntil = now + Math.max(this.rogueAdverIntCs, this.p.advertIntCs) * 10 * 1.2;
+      }
+      // garp_master_refresh, looked at with each advert (refreshDue)
+      if (this.refreshDue !== undefined && now >= this.refreshDue) {
+        this.garp(this.p.garpMasterRefreshRepeat);
+        this.refreshDue = now + this.p.garpMasterRefreshMs;
+      }
     }
     if (this.rogueUntil > 0 && this.rogueUntil <= now) this.rogueUntil = 0; // the rogue stopped
-    if (this.refreshAtAdvert) {
-      // the first advert after a reload (reloaded): keepalived's unset garp_refresh_timer has passed
-      this.refreshAtAdvert = false;
-      this.garp(this.p.garpMasterRefreshRepeat);
-      this.timers.set("garpRefresh", now + this.p.garpMasterRefreshMs);
-    }
     this.timers.set("advert", now + this.p.advertIntCs * 10);
   }
 
@@ -840,8 +839,7 @@ export class Instance {
     this.garp(p.garpMasterRepeat);
     if (p.garpMasterDelayMs > 0) this.timers.set("garp", now + p.garpMasterDelayMs);
     else this.timers.stop("garp");
-    if (p.garpMasterRefreshMs > 0) this.timers.set("garpRefresh", now + p.garpMasterRefreshMs);
-    else this.timers.stop("garpRefresh");
+    this.refreshDue = p.garpMasterRefreshMs > 0 ? now + p.garpMasterRefreshMs : undefined;
     this.notify("MASTER");
   }
 
@@ -1275,9 +1273,8 @@ export class Instance {
 
   private cancelGarps(): void {
     this.timers.stop("garp");
-    this.timers.stop("garpRefresh");
     this.timers.stop("lowerPrioGarp");
-    this.refreshAtAdvert = false;
+    this.refreshDue = undefined;
   }
 
   private notify(state: NotifyState): void {

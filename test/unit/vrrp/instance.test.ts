@@ -215,6 +215,22 @@ describe("gratuitous ARP schedule", () => {
       [123609.375, 2],
     ]);
   });
+
+  test("garp_master_refresh goes with the first advert at or after it (keepalived vrrp_state_master_tx), not between adverts", () => {
+    // advert_int 3, refresh 10: keepalived compares at each advert, so 12 s, then 24 s on
+    const i = instance("priority 100\nadvert_int 3\ngarp_master_delay 0\ngarp_master_refresh 10");
+    i.start(0);
+    i.pollActions();
+    const garps: number[] = [];
+    let became: number | undefined;
+    for (let t = 0; t < 60_000; ) {
+      i.handleTimeout(t);
+      if (became === undefined && i.state === "MASTER") became = t;
+      for (const a of i.pollActions()) if (a.type === "send-garp") garps.push(t - became!);
+      t = i.pollTimeout() ?? Number.POSITIVE_INFINITY;
+    }
+    expect(garps.slice(0, 4)).toEqual([0, 12_000, 24_000, 36_000]);
+  });
 });
 
 describe("waiting for scripts at start", () => {
