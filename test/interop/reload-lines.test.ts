@@ -125,8 +125,9 @@ describe("reload beside keepalived 2.2.7", () => {
     lab.file("ka-ka.conf", after);
     lab.file("keel.conf", after);
     for (const h of HOSTS) procs[h]!.kill("SIGHUP");
-    // the pool's dump is the VRRP child's last reload line
-    for (const h of HOSTS) await procs[h]!.waitFor(/VRRP sockpool: /, 30_000, from[h]);
+    // the pool's dump is the VRRP child's last reload line, the multicast entry its last
+    // (the unicast one comes first: waiting for that one raced the next under load)
+    for (const h of HOSTS) await procs[h]!.waitFor(/VRRP sockpool: .*multicast/, 30_000, from[h]);
     const re =
       /^(Reloading|Assigned address .*|VRRP sockpool: .*)$|\(VI_\w+\) (sent 0 priority|removing VIPs\.|setting VIPs\.|Entering \w+ STATE.*|no source address.*)$/;
     // keel's sockets are not keepalived's descriptors
