@@ -28,7 +28,8 @@
  * --to). All survive a reload (takeOver carries them).
  *
  * Timers are one table (timer-table.ts): masterDown (BACKUP, and an owner's start),
- * advert (MASTER), and the three GARP schedules.
+ * advert (MASTER), and the delayed and lower-priority GARP bursts (garp_master_refresh is
+ * a deadline each advert compares: refreshDue).
  */
 import { canonicalIp, parseIp } from "../base/ip";
 import { PRIO_OWNER, PRIO_STOP } from "../base/vrrp";
