@@ -15,6 +15,7 @@
  */
 import { SyscallError, check, errno } from "./errno";
 import { garpFrame, unsolicitedNaFrame } from "./garp-frames";
+import { monotonicMs } from "./kernel-timer";
 import { libc } from "./libc";
 import { parseIpv4, parseIpv6 } from "../src/base/ip";
 import { AF_PACKET, sockaddrLl } from "./structs";
@@ -33,8 +34,18 @@ export interface GarpSender {
   readonly mac: Uint8Array;
   sendArp(ipv4: string): void;
   sendNa(ipv6: string): void;
+  /**
+   * Build the frame sendArp/sendNa will send for this address now, so that the send only
+   * sends it (a backup's takeover, made ready at BACKUP: issue 20). Nothing is sent.
+   */
+  prepare(address: string, family: 4 | 6): void;
   close(): void;
 }
+
+/** frames kept per sender: a takeover's VIPs; past this many (reloads that renamed VIPs) they start over */
+const KEPT_FRAMES = 4096;
+/** keepalived vrrp_ndisc.c: the interface's forwarding, for the NA's Router flag, read again after 5 s */
+const ROUTER_CHECK_MS = 5_000;
 
 /**
  * The interface's MAC by SIOCGIFHWADDR on our own socket: asked of the network namespace
@@ -50,7 +61,10 @@ function macOf(fd: number, ifname: string): Uint8Array {
   return new Uint8Array(ifr.subarray(18, 24));
 }
 
-/** keepalived sets the NA Router flag when the interface forwards IPv6 (vrrp_ndisc.c). */
+/**
+ * keepalived sets the NA Router flag when the interface forwards IPv6 (vrrp_ndisc.c
+ * ndisc_send_unsolicited_na, which reads it again once 5 s have passed since the last read).
+ */
 function forwards(ifname: string): boolean {
   try {
     return readTextFile(`/proc/sys/net/ipv6/conf/${ifname}/forwarding`).trim() === "1";
@@ -81,18 +95,52 @@ export function openGarpSender(ifname: string): GarpSender {
     const r = libc.sendto(fd, frame, frame.length, 0, to, to.length);
     if (Number(r) === -1) throw new SyscallError("sendto", errno(), `${what} on ${ifname}`);
   };
+  // the frames by address: an address's frame is the same bytes every time (the MAC is
+  // this socket's, read at open; an NA's differs only by the Router flag, checked below)
+  const arps = new Map<string, Uint8Array>();
+  const nas = new Map<string, { router: boolean; frame: Uint8Array }>();
+  const keep = <V>(m: Map<string, V>, k: string, v: V): V => {
+    if (m.size >= KEPT_FRAMES) m.clear();
+    m.set(k, v);
+    return v;
+  };
+  let router = false;
+  let routerAt = Number.NEGATIVE_INFINITY;
+  const routerFlag = (): boolean => {
+    const now = monotonicMs();
+    if (now - routerAt >= ROUTER_CHECK_MS) {
+      router = forwards(ifname);
+      routerAt = now;
+    }
+    return router;
+  };
+  const arpFrame = (ipv4: string): Uint8Array => {
+    const kept = arps.get(ipv4);
+    if (kept) return kept;
+    const a = parseIpv4(ipv4);
+    if (!a) throw new SyscallError("sendto", 22, `not an IPv4 address: ${ipv4}`);
+    return keep(arps, ipv4, garpFrame(mac, a));
+  };
+  const naFrame = (ipv6: string): Uint8Array => {
+    const r = routerFlag();
+    const kept = nas.get(ipv6);
+    if (kept?.router === r) return kept.frame;
+    const a = parseIpv6(ipv6);
+    if (!a) throw new SyscallError("sendto", 22, `not an IPv6 address: ${ipv6}`);
+    return keep(nas, ipv6, { router: r, frame: unsolicitedNaFrame(mac, a, r) }).frame;
+  };
   return {
     ifindex,
     mac,
     sendArp(ipv4: string): void {
-      const a = parseIpv4(ipv4);
-      if (!a) throw new SyscallError("sendto", 22, `not an IPv4 address: ${ipv4}`);
-      send(garpFrame(mac, a), arpTo, `gratuitous ARP for ${ipv4}`);
+      send(arpFrame(ipv4), arpTo, `gratuitous ARP for ${ipv4}`);
     },
     sendNa(ipv6: string): void {
-      const a = parseIpv6(ipv6);
-      if (!a) throw new SyscallError("sendto", 22, `not an IPv6 address: ${ipv6}`);
-      send(unsolicitedNaFrame(mac, a, forwards(ifname)), naTo, `unsolicited NA for ${ipv6}`);
+      send(naFrame(ipv6), naTo, `unsolicited NA for ${ipv6}`);
+    },
+    prepare(address: string, family: 4 | 6): void {
+      if (family === 4) arpFrame(address);
+      else naFrame(address);
     },
     close(): void {
       if (closed) return;

@@ -168,6 +168,7 @@ export function guardedKernel(k: Kernel, faults: Faults): Kernel {
     route: (op, r, ifindexOf) => k.route(op, r, ifindexOf),
     rule: (op, r) => k.rule(op, r),
     garp: (ifname, address, family) => k.garp(ifname, address, family),
+    ...(k.prepareGarps ? { prepareGarps: k.prepareGarps.bind(k) } : {}),
     createVmac: (name, link, mac, master, index) => k.createVmac(name, link, mac, master, index),
     ...(k.createIpvlan ? { createIpvlan: k.createIpvlan.bind(k) } : {}),
     deleteLink: (ifindex) => k.deleteLink(ifindex),

@@ -37,6 +37,7 @@ import {
 import { formatIpv4, ipv4ToNumber, numberToIpv4, parseIp } from "../base/ip";
 import {
   type ChannelOptions,
+  type GarpAddress,
   type IfAddress,
   type IpvlanType,
   type Kernel,
@@ -460,17 +461,9 @@ export class LinuxKernel implements Kernel {
 
   garp(ifname: string, address: string, family: 4 | 6): KernelError | undefined {
     const send = () => {
-      let s = this.garps.get(ifname);
-      if (!s) {
-        s = openGarpSender(ifname);
-        this.garps.set(ifname, s);
-      }
+      const s = this.garpSender(ifname);
       if (family === 4) s.sendArp(address);
       else s.sendNa(address);
-    };
-    const drop = () => {
-      attemptEffect("garp-close", () => this.garps.get(ifname)?.close());
-      this.garps.delete(ifname);
     };
     try {
       send();
@@ -478,15 +471,45 @@ export class LinuxKernel implements Kernel {
     } catch {
       // the interface may have been deleted and created again (a VMAC, dynamic_interfaces):
       // the cached sender is bound to the old ifindex; one more try on a fresh one
-      drop();
+      this.dropGarpSender(ifname);
     }
     try {
       send();
       return undefined;
     } catch (e) {
-      drop();
+      this.dropGarpSender(ifname);
       return kernelError("garp", e);
     }
+  }
+
+  /**
+   * The senders garp() will use, opened, and their frames built (issue 20: on a fresh
+   * backup's first takeover the socket, its ioctls and the frames came between the VIPs'
+   * request and the first GARP). keepalived opens its ARP/NA sockets at start
+   * (gratuitous_arp_init, ndisc_init). A failure here is garp()'s to meet and report.
+   */
+  prepareGarps(targets: readonly GarpAddress[]): void {
+    for (const t of targets) {
+      try {
+        this.garpSender(t.ifname).prepare(t.address, t.family);
+      } catch {
+        this.dropGarpSender(t.ifname);
+      }
+    }
+  }
+
+  private garpSender(ifname: string): GarpSender {
+    let s = this.garps.get(ifname);
+    if (!s) {
+      s = openGarpSender(ifname);
+      this.garps.set(ifname, s);
+    }
+    return s;
+  }
+
+  private dropGarpSender(ifname: string): void {
+    attemptEffect("garp-close", () => this.garps.get(ifname)?.close());
+    this.garps.delete(ifname);
   }
 
   createVmac(name: string, link: number, mac: Uint8Array, master?: number, index?: number): KernelResult<number> {

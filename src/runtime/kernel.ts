@@ -157,6 +157,16 @@ export function guardKernel(k: Kernel): Kernel {
     route: (op, r, ifindexOf) => settle(`route-${op}`, () => k.route(op, r, ifindexOf), same),
     rule: (op, r) => settle(`rule-${op}`, () => k.rule(op, r), same),
     garp: (ifname, address, family) => settle("garp", () => k.garp(ifname, address, family), same),
+    ...(k.prepareGarps
+      ? {
+          prepareGarps: (targets: readonly GarpAddress[]) =>
+            void settle(
+              "garp",
+              () => (k.prepareGarps as NonNullable<Kernel["prepareGarps"]>).call(k, targets),
+              () => undefined,
+            ),
+        }
+      : {}),
     createVmac: (name, link, mac, master, index) =>
       settle("create-vmac", () => k.createVmac(name, link, mac, master, index), failed),
     ...(k.createIpvlan
@@ -285,6 +295,13 @@ export type IpvlanType = "bridge" | "private" | "vepa";
  * table, kept by the link monitor's RTM_NEWLINK, renames included), saves the kernel side
  * an if_indextoname (socket + SIOCGIFNAME + close) on a failover's critical path (issue 20).
  */
+/** an address garp() announces, and the interface it leaves by */
+export interface GarpAddress {
+  ifname: string;
+  address: string;
+  family: 4 | 6;
+}
+
 export interface VipTarget {
   address: VirtualAddress;
   ifindex: number;
@@ -311,6 +328,12 @@ export interface Kernel {
   route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): KernelError | undefined;
   rule(op: "add" | "del", r: Rule): KernelError | undefined;
   garp(ifname: string, address: string, family: 4 | 6): KernelError | undefined;
+  /**
+   * Make garp() for these ready ahead of it (a backup's takeover: issue 20): the interfaces'
+   * senders opened, their frames built. Nothing is sent; a failure is left for garp() to
+   * meet and report. Optional: the simulated kernels have none.
+   */
+  prepareGarps?(targets: readonly GarpAddress[]): void;
   /**
    * a macvlan (keepalived's VMAC), enslaved to `master` (a VRF) when given, with the ifindex
    * `index` when given (a replaced leftover's); its ifindex

@@ -1975,7 +1975,8 @@ export class VrrpDriver {
    * that the Master_Down deadline's path only sends them. Done after the pump in which the
    * instance entered BACKUP or changed priority (readyTakeovers), and after a reload. The
    * advert is encoded (transmit.ts keeps the packet of each priority); the VIPs' request is
-   * laid out (Kernel.prepareVips) for applyVips to hand the kernel the very same items.
+   * laid out (Kernel.prepareVips) for applyVips to hand the kernel the very same items; the
+   * GARPs' sockets are opened and their frames built (Kernel.prepareGarps).
    * Nothing is sent or decided here: VIPs or interfaces that change meanwhile only leave the
    * deadline to build its own, as before. (Not at the pre-wake: cold, this overran the 2 ms
    * before the deadline it was meant to shorten.)
@@ -1983,8 +1984,11 @@ export class VrrpDriver {
   private prepareTakeover(inst: Instance): void {
     const src = inst.p.source;
     if (src !== undefined && this.ifs.get(inst.name)?.sendIf !== undefined) encodeAhead(inst.takeoverAdvert(), src);
+    const vips = [...inst.p.vips, ...inst.p.excluded];
+    // the GARPs' senders and frames (the addresses Instance.garp names)
+    this.kernel.prepareGarps?.(this.garpItems(inst.name, vips.map((v) => v.address)));
     if (!this.kernel.prepareVips) return;
-    const items = this.vipItems(inst.name, [...inst.p.vips, ...inst.p.excluded], false);
+    const items = this.vipItems(inst.name, vips, false);
     const laid = this.takeovers.get(inst.name);
     if (laid !== undefined && sameItems(laid, items)) return;
     this.takeovers.set(inst.name, items);

@@ -15,7 +15,7 @@ import {
   WakeLatency,
   wakeTime,
 } from "../../../src/runtime/vrrp-driver";
-import type { VipTarget } from "../../../src/runtime/kernel";
+import type { GarpAddress, VipTarget } from "../../../src/runtime/kernel";
 import { FaultKernel, NO_FAULTS } from "../../sim/fault-kernel";
 import { VirtualTime } from "../../sim/fault-net";
 import { configFromText, globalDefs, vrrpInstance } from "../../sim/harness";
@@ -121,9 +121,16 @@ describe("VrrpDriver Master_Down pre-wake", () => {
   class LayoutKernel extends FaultKernel {
     readonly laid: { at: number; items: readonly VipTarget[] }[] = [];
     readonly added: { at: number; items: readonly VipTarget[] }[] = [];
+    readonly garpsLaid: { at: number; targets: GarpAddress[] }[] = [];
     clock = () => 0;
     prepareVips(_op: "add" | "del", items: readonly VipTarget[]): void {
       this.laid.push({ at: this.clock(), items });
+    }
+    prepareGarps(targets: readonly GarpAddress[]): void {
+      this.garpsLaid.push({
+        at: this.clock(),
+        targets: targets.map(({ ifname, address, family }) => ({ ifname, address, family })),
+      });
     }
     override vips(op: "add" | "del", items: VipTarget[]) {
       if (op === "add") this.added.push({ at: this.clock(), items });
@@ -170,9 +177,12 @@ describe("VrrpDriver Master_Down pre-wake", () => {
     // laid out as the instance entered BACKUP, at the start; nothing added or sent
     expect(r.kernel.laid.map((l) => l.at)).toEqual([0]);
     expect(r.kernel.laid[0]!.items.map((i) => i.address.address)).toEqual(["192.168.1.1"]);
+    // and the GARPs' senders and frames, for the addresses the takeover announces
+    expect(r.kernel.garpsLaid).toEqual([{ at: 0, targets: [{ ifname: "eth0", address: "192.168.1.1", family: 4 }] }]);
     r.run(MDI - PREWAKE_MS + 0.5 - 1);
     // not again at the pre-wake, where it would take from the 2 ms before the deadline
     expect(r.kernel.laid.length).toBe(1);
+    expect(r.kernel.garpsLaid.length).toBe(1);
     expect(r.kernel.added).toEqual([]);
     expect(r.sends).toEqual([]);
     r.run(PREWAKE_MS);
