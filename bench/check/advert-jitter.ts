@@ -10,10 +10,12 @@
  * run. keel runs its checkers in a child process (keepalived does too), so the advert
  * timer never waits on a check.
  *
- *   node_modules/.bin/bun bench/check/advert-jitter.ts [--seconds S] [--kinds keel] [--no-load] [--rt]
+ *   node_modules/.bin/bun bench/check/advert-jitter.ts [--seconds S] [--kinds keel] [--no-load] [--rt] [--warmup S]
  *
  * `--kinds keel` measures keel alone and `--no-load` only the runs without checkers (the
- * quick before/after of a timer change; bench/RESULTS.md "Hot path").
+ * quick before/after of a timer change; bench/RESULTS.md "Hot path"). `--warmup S` (3 by
+ * default): the seconds from the last MASTER line to the capture; keel's JIT compiles the
+ * advert path through its tiers in the first tens of seconds (bench/RESULTS.md).
  *
  * `--rt` runs both daemons with the same real-time settings, keepalived's own keywords:
  * `vrrp_rt_priority 50` (SCHED_RR for keepalived's VRRP process, keel's JavaScript thread)
@@ -33,6 +35,9 @@ const k = process.argv.indexOf("--kinds");
 const KINDS = (k > 0 ? (process.argv[k + 1] ?? "").split(",") : ["keel", "keepalived"]) as Kind[];
 const LOADS = process.argv.includes("--no-load") ? [false] : [false, true];
 const RT = process.argv.includes("--rt");
+const w = process.argv.indexOf("--warmup");
+/** seconds from the last instance's MASTER to the capture (the checkers past their warm-up; keel's JIT past its first tiers) */
+const WARMUP = w > 0 ? Number(process.argv[w + 1]) : 3;
 const INSTANCES = 10;
 const SERVERS = 100;
 const FIRST_PORT = 8000;
@@ -78,7 +83,7 @@ async function measure(
     const conf = config(lab, load);
     const p: Proc = kind === "keel" ? lab.keel("lb", conf) : lab.keepalived("lb", conf);
     for (let n = 0; n < INSTANCES; n++) await p.waitFor(new RegExp(`\\(VI_${n}\\) Entering MASTER STATE`), 20_000);
-    await Bun.sleep(3_000); // checkers past their warmup
+    await Bun.sleep(WARMUP * 1000);
     const count = () =>
       Number(
         web.lines
