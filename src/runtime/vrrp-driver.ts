@@ -29,6 +29,7 @@ import { emitRule } from "../config/vrrp/net/rule";
 import { type OwnRoutes, routeGroups, routeOwner, ruleOwner, sameGroups } from "./route-events";
 import { type Instance, NO_ACTIONS } from "../vrrp/instance";
 import { type EngineCommand, type RxPacket, VrrpRouter } from "../vrrp/router";
+import { rehearseTakeover } from "../vrrp/rehearse";
 import { advertPacketsShared, encodeAhead } from "../vrrp/transmit";
 import type { TrackChange } from "../vrrp/track-board";
 import { TRACK_FILE_FAULT } from "../vrrp/tracking";
@@ -176,6 +177,8 @@ export const ON_TIME_MS = 1;
  * little enough that what it ran is still in the CPU's caches at the deadline.
  */
 export const PREWAKE_MS = 2;
+/** the least time left before a Master_Down deadline for its pre-wake to rehearse the takeover (rehearse) */
+const REHEARSE_MIN_MS = 1;
 
 /**
  * The engine's time for a timer that fired at `now` for deadline `due`, given `typical`,
@@ -1967,6 +1970,25 @@ export class VrrpDriver {
       this.internalError("the timer", e);
     }
     this.pump();
+    if (woke && now < due) this.rehearse(now);
+  }
+
+  /**
+   * At a BACKUP's pre-wake (arm), its takeover rehearsed on a scratch instance
+   * (src/vrrp/rehearse.ts), so the engine's path is warm when the deadline comes: only
+   * while that deadline stands within PREWAKE_MS (an advert in the meantime moved it:
+   * nothing to warm) and at least REHEARSE_MIN_MS remain (a late pre-wake must not hold
+   * up the takeover it warms). One instance: the path is the same code for all.
+   */
+  private rehearse(now: number): void {
+    const inst = this.router.nextMasterDown();
+    const t = this.router.pollTimeout();
+    if (inst === undefined || t === undefined || t - now > PREWAKE_MS || t - now < REHEARSE_MIN_MS) return;
+    try {
+      rehearseTakeover(inst.p, now);
+    } catch (e) {
+      this.internalError("rehearsing a takeover", e);
+    }
   }
 
   /**
@@ -1986,7 +2008,12 @@ export class VrrpDriver {
     if (src !== undefined && this.ifs.get(inst.name)?.sendIf !== undefined) encodeAhead(inst.takeoverAdvert(), src);
     const vips = [...inst.p.vips, ...inst.p.excluded];
     // the GARPs' senders and frames (the addresses Instance.garp names)
-    this.kernel.prepareGarps?.(this.garpItems(inst.name, vips.map((v) => v.address)));
+    this.kernel.prepareGarps?.(
+      this.garpItems(
+        inst.name,
+        vips.map((v) => v.address),
+      ),
+    );
     if (!this.kernel.prepareVips) return;
     const items = this.vipItems(inst.name, vips, false);
     const laid = this.takeovers.get(inst.name);
