@@ -290,11 +290,6 @@ export interface WatchOptions {
 /** use_ipvlan's type (IFLA_IPVLAN_FLAGS) */
 export type IpvlanType = "bridge" | "private" | "vepa";
 
-/**
- * A VIP and the interface it goes on. `ifname`, when the caller has it (the driver's link
- * table, kept by the link monitor's RTM_NEWLINK, renames included), saves the kernel side
- * an if_indextoname (socket + SIOCGIFNAME + close) on a failover's critical path (issue 20).
- */
 /** an address garp() announces, and the interface it leaves by */
 export interface GarpAddress {
   ifname: string;
@@ -302,6 +297,11 @@ export interface GarpAddress {
   family: 4 | 6;
 }
 
+/**
+ * A VIP and the interface it goes on. `ifname`, when the caller has it (the driver's link
+ * table, kept by the link monitor's RTM_NEWLINK, renames included), saves the kernel side
+ * an if_indextoname (socket + SIOCGIFNAME + close) on a failover's critical path (issue 20).
+ */
 export interface VipTarget {
   address: VirtualAddress;
   ifindex: number;
