@@ -11,8 +11,9 @@
  *   was a page fault (the `mi-scavenger` thread, and the JS thread's own faults). The cost
  *   is memory the TUI once used staying mapped: its peak, not more.
  *
- * Never for a daemon: `keel` with its TUI runs the daemon in the same process and keeps
- * the defaults.
+ * The purge delay is the TUI's alone (a daemon's environment, src/runtime/runtime-env.ts,
+ * turns the FTL off too, and keeps Bun's defaults otherwise); `keel` with its TUI runs
+ * the daemon in the same process, started by hand, with whatever its environment holds.
  */
 export const TUI_RUNTIME_ENV: Readonly<Record<string, string>> = {
   BUN_JSC_useFTLJIT: "0",

@@ -12,6 +12,7 @@
  *       [--strace S]   (after the slices, `strace -f -c` of the backup for S seconds: system calls per advert)
  *       [--perf S]     (after the slices, `perf record -g` of the backup for S seconds into /tmp/backup-cost.perf.data)
  *       [--trace S]    (after the slices, `strace -f -tt` of the backup for S seconds into /tmp/backup-cost.strace: the order of signals and calls)
+ *       [--master]     (the master's threads instead, as µs per advert sent: the same lab, the other side)
  */
 import { Lab } from "../../test/netns/harness";
 import { readFileSync } from "node:fs";
@@ -45,21 +46,25 @@ const SETTLE_S = arg("settle", 10);
 const STRACE_S = arg("strace", 0);
 const PERF_S = arg("perf", 0);
 const TRACE_S = arg("trace", 0);
+const SIDE = process.argv.includes("--master") ? "master" : "backup";
 
 const lab = Lab.create(["h1", "h2"]);
 try {
   const { master, backup } = await startSteady(lab, N, (host, text) => lab.keel(host, text, [], { binary: BIN }));
   const ready = performance.now();
   await Bun.sleep(SETTLE_S * 1000);
-  const pb = nsPids(lab, "h2");
-  const from = backup.lines.length;
-  console.log(`${BIN}: ${N} instances, the backup's CPU per advert received (µs) by thread, ${SLICE_S} s slices:`);
+  const pb = nsPids(lab, SIDE === "master" ? "h1" : "h2");
+  const watched = SIDE === "master" ? master : backup;
+  const from = watched.lines.length;
+  console.log(
+    `${BIN}: ${N} instances, the ${SIDE}'s CPU per advert ${SIDE === "master" ? "sent" : "received"} (µs) by thread, ${SLICE_S} s slices:`,
+  );
   let prev = threadTimes(pb);
-  let prevUs = userSys(backup.pid);
+  let prevUs = userSys(watched.pid);
   for (let k = 0; k < SLICES; k++) {
     await Bun.sleep(SLICE_S * 1000);
     const now = threadTimes(pb);
-    const us = userSys(backup.pid);
+    const us = userSys(watched.pid);
     const jsUser = (((us[0] - prevUs[0]) / HZ) * 1e6) / (N * SLICE_S);
     const jsSys = (((us[1] - prevUs[1]) / HZ) * 1e6) / (N * SLICE_S);
     prevUs = us;
@@ -78,11 +83,11 @@ try {
       `  from ${t0} s: ${(total / 1e3 / adverts).toFixed(1)} µs (${((total / 1e9 / SLICE_S) * 100).toFixed(2)}% of a core): ${parts}; JS thread user ${jsUser.toFixed(1)} / kernel ${jsSys.toFixed(1)}  (load ${loadAvg()})`,
     );
   }
-  const flaps = backup.lines.slice(from).filter((l) => /Entering (MASTER|BACKUP) STATE/.test(l.text)).length;
+  const flaps = watched.lines.slice(from).filter((l) => /Entering (MASTER|BACKUP) STATE/.test(l.text)).length;
   if (flaps > 0) console.log(`  ${flaps} state changes in the slices: not a steady state`);
   if (STRACE_S > 0) {
     const r = Bun.spawnSync(
-      ["timeout", "-s", "INT", String(STRACE_S), "strace", "-c", "-f", "-p", String(backup.pid)],
+      ["timeout", "-s", "INT", String(STRACE_S), "strace", "-c", "-f", "-p", String(watched.pid)],
       {
         stderr: "pipe",
       },
@@ -110,7 +115,7 @@ try {
         "-o",
         "/tmp/backup-cost.strace",
         "-p",
-        String(backup.pid),
+        String(watched.pid),
       ],
       { stderr: "ignore" },
     );
@@ -127,7 +132,7 @@ try {
         "-o",
         "/tmp/backup-cost.perf.data",
         "-p",
-        String(backup.pid),
+        String(watched.pid),
         "--",
         "sleep",
         String(PERF_S),

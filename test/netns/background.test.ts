@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { Status } from "../../src/control/protocol";
+import { runtimeEnv } from "../../src/runtime/runtime-env";
 import { KEEL, Lab, ensureKeel, eventually, instance, sh } from "./harness";
 
 const GLOBAL = "global_defs {\n  router_id test\n}\n";
@@ -75,6 +76,10 @@ describe("background start (no terminal, no -n)", () => {
     expect(sessionOf(pid)).toBe(pid);
     expect(readlinkSync(`/proc/${pid}/cwd`)).toBe("/");
     for (const fd of [0, 1, 2]) expect(readlinkSync(`/proc/${pid}/fd/${fd}`)).toBe("/dev/null");
+    // the runtime settings Bun reads only at its start (src/runtime/runtime-env.ts), which the
+    // starter's environment (this test's) lacks: the starter gave them to the daemon
+    const environ = readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+    for (const [k, v] of Object.entries(runtimeEnv(process.env))) expect(environ).toContain(`${k}=${v}`);
 
     await eventually(() => lab.hasAddr("h1", VIP), 20_000);
     process.kill(pid, "SIGTERM");

@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
+import { runtimeEnv } from "../../src/runtime/runtime-env";
 
 const ROOT = join(import.meta.dir, "../..");
 export const KEEL = join(ROOT, "dist/keel");
@@ -257,8 +258,11 @@ export class Lab {
   }
 
   /**
-   * Start dist/keel in a host: `keel -n -l -D -G -f CONF ...extra` (console, no syslog, as the keepalived lab);
-   * `binary` another build (bench/runtime/steady-ab.ts's A/B), `env` more of the daemon's environment.
+   * Start dist/keel in a host: `keel -n -l -D -G -f CONF ...extra` (console, no syslog, as the keepalived lab),
+   * with the runtime environment systemd/keel.service gives it (src/runtime/runtime-env.ts): the
+   * daemon as it is deployed, in tests and benches alike;
+   * `binary` another build (bench/runtime/steady-ab.ts's A/B), `env` more of the daemon's environment
+   * (a runtime setting named there wins).
    */
   keel(
     host: string,
@@ -287,7 +291,13 @@ export class Lab {
     const proc = Bun.spawn(
       [...this.inHost(host, o), bin, "-n", "-l", "-D", ...(o.syslog ? [] : ["-G"]), "-f", path, ...pids, ...extra],
       {
-        env: { ...process.env, TMPDIR: tmp, ...(o.syslog ? { KEEL_SYSLOG_SOCKET: o.syslog } : {}), ...o.env },
+        env: {
+          ...process.env,
+          ...runtimeEnv(),
+          TMPDIR: tmp,
+          ...(o.syslog ? { KEEL_SYSLOG_SOCKET: o.syslog } : {}),
+          ...o.env,
+        },
         stdin: "ignore",
         stdout: "pipe",
         stderr: "pipe",
