@@ -4,7 +4,7 @@
  * a backup at priority 100 on h2 and a master at 150 on h1, and the CPU and RSS of every
  * process in a host's namespace read from /proc. Root only (network namespaces).
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { type Lab, type Proc, instance, sh } from "../../test/netns/harness";
 
 /** VRIDs per segment (1..250 of 255): a VRID is unique per interface and family */
@@ -112,6 +112,97 @@ export function cpuTicks(pids: number[]): number {
     }
   }
   return t;
+}
+
+/**
+ * The CPU of a daemon's processes in ns, every thread included, those that exit in the
+ * window too (JSC's JIT workers do), from a cgroup of their own: cgroup v1's cpuacct
+ * (`cpuacct.usage`, ns) or cgroup v2 (`cpu.stat` usage_usec), whichever this machine
+ * mounts. /proc/PID/stat counts in clock ticks, 10 ms: an idle keepalived's 30 s window
+ * at 200 instances was 2 ticks (0.07% of a core), so ratios against it were the ticks'
+ * rounding. Where neither hierarchy can be written, `open` gives undefined and the
+ * caller counts ticks (cpuTicks).
+ */
+export class CpuGroup {
+  private constructor(
+    private readonly dir: string,
+    private readonly v2: boolean,
+  ) {}
+
+  private static seq = 0;
+
+  /** Move `pids` (each process with all its threads; children they start follow) into a new group. */
+  static open(pids: number[]): CpuGroup | undefined {
+    for (const [root, v2] of [
+      ["/sys/fs/cgroup/cpuacct", false],
+      ["/sys/fs/cgroup/unified", true],
+      ["/sys/fs/cgroup", true],
+    ] as const) {
+      if (!existsSync(`${root}/${v2 ? "cgroup.procs" : "cpuacct.usage"}`)) continue;
+      const dir = `${root}/keel-bench-${process.pid}-${CpuGroup.seq++}`;
+      try {
+        mkdirSync(dir);
+        for (const pid of pids) writeFileSync(`${dir}/cgroup.procs`, String(pid));
+        const g = new CpuGroup(dir, v2);
+        g.ns();
+        return g;
+      } catch {
+        try {
+          for (const pid of pids) writeFileSync(`${root}/cgroup.procs`, String(pid));
+          rmdirSync(dir);
+        } catch {
+          // a process gone, or the directory never made
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** CPU of everything in the group since it was made, ns */
+  ns(): number {
+    if (!this.v2) return Number(readFileSync(`${this.dir}/cpuacct.usage`, "utf8"));
+    const m = /^usage_usec (\d+)$/m.exec(readFileSync(`${this.dir}/cpu.stat`, "utf8"));
+    if (!m) throw new Error(`${this.dir}/cpu.stat: no usage_usec`);
+    return Number(m[1]) * 1000;
+  }
+
+  /** The processes back to the hierarchy's root, the group removed. */
+  close(): void {
+    const root = this.dir.slice(0, this.dir.lastIndexOf("/"));
+    try {
+      for (const pid of readFileSync(`${this.dir}/cgroup.procs`, "utf8").split("\n").filter(Boolean))
+        writeFileSync(`${root}/cgroup.procs`, pid);
+    } catch {
+      // gone
+    }
+    try {
+      rmdirSync(this.dir);
+    } catch {
+      // still a process in it (one exiting): the kernel frees an empty group's directory only on rmdir
+    }
+  }
+}
+
+/**
+ * The CPU of `pids` over `seconds`, % of one core: from a CpuGroup where the machine has
+ * one (`how` "cgroup"), else from /proc ticks (`how` "ticks").
+ */
+export async function cpuOver(pids: number[], seconds: number): Promise<{ pct: number; how: "cgroup" | "ticks" }> {
+  const g = CpuGroup.open(pids);
+  if (!g) {
+    const before = cpuTicks(pids);
+    await Bun.sleep(seconds * 1000);
+    return { pct: ((cpuTicks(pids) - before) / HZ / seconds) * 100, how: "ticks" };
+  }
+  try {
+    const before = g.ns();
+    const t0 = performance.now();
+    await Bun.sleep(seconds * 1000);
+    const ns = g.ns() - before;
+    return { pct: (ns / 1e6 / (performance.now() - t0)) * 100, how: "cgroup" };
+  } finally {
+    g.close();
+  }
 }
 
 /** A thread's name ("JS" for the process's own, "JITWorker", "HeapHelper", …) and its CPU so far, ns. */

@@ -2,9 +2,10 @@
  * Bench (root): steady-state CPU of two keel builds, in interleaved A/B pairs, as
  * bench/vs-keepalived/run.ts sets up its "steady" rows (N instances, advert_int 1,
  * VRRPv3, one VIP each, a backup at priority 100 and a master at 150 in a namespace lab
- * of their own). The CPU is the daemon's own utime + stime (/proc/PID/stat, every process
- * in the host's namespace) over S seconds after both reached their state; the load
- * average is printed beside each pair, since this machine is shared.
+ * of their own). The CPU is every process in the host's namespace, all threads, over S
+ * seconds after both reached their state (steady-lab.ts cpuOver: a cgroup's ns, or /proc
+ * ticks where the machine has none); the load average is printed beside each pair, since
+ * this machine is shared.
  *
  *   node_modules/.bin/bun bench/runtime/steady-ab.ts --bins A,B [--instances N] [--rounds R] [--cpu-seconds S]
  *       [--settle S]   (seconds between both states reached and the CPU window; default
@@ -21,7 +22,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { Lab } from "../../test/netns/harness";
-import { HZ, WARMUP_S, cpuTicks, loadAvg, nsPids, startSteady, threadDelta, threadTimes } from "../lib/steady-lab";
+import { WARMUP_S, cpuOver, loadAvg, nsPids, startSteady, threadDelta, threadTimes } from "../lib/steady-lab";
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -78,15 +79,13 @@ async function one(bin: string): Promise<{ master: number; backup: number; load:
     const pb = nsPids(lab, "h2");
     const from = [m.lines.length, b.lines.length];
     const drops = [rawDrops(lab, "h1"), rawDrops(lab, "h2")];
-    const before = [cpuTicks(pm), cpuTicks(pb)];
     const thBefore = THREADS ? [threadTimes(pm), threadTimes(pb)] : [];
-    await Bun.sleep(CPU_S * 1000);
-    const after = [cpuTicks(pm), cpuTicks(pb)];
+    const cpu = await Promise.all([cpuOver(pm, CPU_S), cpuOver(pb, CPU_S)]);
     if (THREADS) {
       console.log(`    threads, master: ${threadLine(threadDelta(thBefore[0]!, threadTimes(pm)))}`);
       console.log(`    threads, backup: ${threadLine(threadDelta(thBefore[1]!, threadTimes(pb)))}`);
     }
-    const pct = (i: number) => ((after[i]! - before[i]!) / HZ / CPU_S) * 100;
+    const pct = (i: number) => cpu[i]!.pct;
     // a starved daemon misses adverts and flaps (seen at load 30+): its CPU is then the
     // transitions', not the steady state's, and the round says so
     console.log(

@@ -16,7 +16,8 @@
  *    (past 250 instances the hosts get more segments: a VRID is unique per interface),
  *    the CPU over --cpu-seconds from --warmup seconds after both reached their states
  *    (default WARMUP_S of bench/lib/steady-lab.ts: Bun's JIT still compiles before that;
- *    the same wait for keepalived);
+ *    the same wait for keepalived), in ns from a cgroup of each daemon's own where the
+ *    machine has one (steady-lab.ts CpuGroup; /proc's 10 ms ticks otherwise, named at the end);
  *  - startup: exec → the first advert on the wire (an address owner advertises at once),
  *    and exec → exit of `--version` (the floor every `keel -t`, `keel status` pays);
  *  - advert send jitter at 100 ms adverts, 10 instances: bench/check/advert-jitter.ts run
@@ -37,7 +38,7 @@
  */
 import { join } from "node:path";
 import { KEEL, Lab, type Proc, ensureKeel, instance } from "../../test/netns/harness";
-import { HZ, WARMUP_S, cpuTicks, loadAvg, nsPids, rssMb, startSteady } from "../lib/steady-lab";
+import { WARMUP_S, cpuOver, loadAvg, nsPids, rssMb, startSteady } from "../lib/steady-lab";
 
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -151,6 +152,9 @@ async function failover(
   return { toVip, toGarp, handover, fromLast, lastToGarp };
 }
 
+/** how the steady rows' CPU was counted: "cgroup" (ns) or "ticks" (/proc, 10 ms) */
+const cpuHow = new Set<string>();
+
 async function steady(
   kind: Kind,
   n: number,
@@ -161,11 +165,9 @@ async function steady(
     await Bun.sleep(WARMUP * 1000);
     const pm = nsPids(lab, "h1");
     const pb = nsPids(lab, "h2");
-    const before = [cpuTicks(pm), cpuTicks(pb)];
-    await Bun.sleep(CPU_S * 1000);
-    const after = [cpuTicks(pm), cpuTicks(pb)];
-    const pct = (i: number) => ((after[i]! - before[i]!) / HZ / CPU_S) * 100;
-    return { master: { cpu: pct(0), rss: rssMb(pm) }, backup: { cpu: pct(1), rss: rssMb(pb) } };
+    const [m, b] = await Promise.all([cpuOver(pm, CPU_S), cpuOver(pb, CPU_S)]);
+    cpuHow.add(m.how).add(b.how);
+    return { master: { cpu: m.pct, rss: rssMb(pm) }, backup: { cpu: b.pct, rss: rssMb(pb) } };
   } finally {
     lab.destroy();
   }
@@ -332,6 +334,7 @@ if (runs("jitter")) {
 if (runs("vips"))
   add("1,000 VIPs: decision → all installed", tryPart("1,000 VIPs", vipInstall) ?? Number.NaN, Number.NaN, "ms");
 console.log(`load average at the end: ${loadAvg()}`);
+if (cpuHow.size > 0) console.log(`CPU counted from: ${[...cpuHow].join(", ")}`);
 
 const w = Math.max(...rows.map((r) => r[0].length));
 const cell = (x: number, unit: string) => (Number.isNaN(x) ? "–" : `${x.toFixed(Math.abs(x) < 10 ? 2 : 1)} ${unit}`);
