@@ -41,7 +41,7 @@ const layers: Layer[] = [
     root: true,
     build: true,
     pooled: true,
-    needs: { iproute2: "ip", tshark: "tshark", nftables: "nft", prometheus: "prometheus" },
+    needs: { iproute2: "ip", tshark: "tshark", tcpdump: "tcpdump", nftables: "nft", prometheus: "prometheus" },
   },
   {
     name: "interop",

@@ -2,11 +2,11 @@
  * native-bindings sockets on real interfaces: two namespaces joined by a veth pair
  * (created inside the first namespace, so the machine's own namespace is never
  * touched), each side a child process under `ip netns exec` running
- * fixtures/vrrp-sockets.ts, dumpcap capturing on the receiver and tshark decoding it.
+ * fixtures/vrrp-sockets.ts, tcpdump capturing on the receiver and tshark decoding it.
  *
  *   <prefix>a: eth0 10.99.0.11/24 02:99:00:00:00:0b  <veth>  <prefix>b: eth0 10.99.0.12/24 02:99:00:00:00:0c
  *
- * Needs root, iproute2, dumpcap and tshark (test/run.ts installs them in CI).
+ * Needs root, iproute2, tcpdump and tshark (test/run.ts installs them in CI).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -97,30 +97,42 @@ class Child {
   }
 }
 
-/** Capture on `ns`'s eth0 while `fn` runs; returns the pcapng file. */
-async function capture(ns: string, name: string, filter: string, fn: () => Promise<void>): Promise<string> {
-  const file = join(dir, `${name}.pcapng`);
-  const p = Bun.spawn(["ip", "netns", "exec", ns, "dumpcap", "-i", "eth0", "-f", filter, "-w", file], {
-    stdout: "ignore",
-    stderr: "pipe",
-  });
+/**
+ * Capture `packets` frames matching `filter` on `ns`'s eth0 while `fn` runs; returns the
+ * pcap file. tcpdump says "listening on" only once its filter is set (libpcap drains the
+ * socket when it sets one: a frame sent before that is gone), writes each frame as it
+ * comes (--immediate-mode -U) and exits after `packets` of them (-c): the start and the
+ * end are what the test waits for, not sleeps. dumpcap's "Capturing on" came before its
+ * socket captured, and its SIGTERM dropped the ring block it had not read: an empty file
+ * whenever the send came quickly. Given up 5 s after `fn` (the assertion then shows what
+ * the file holds).
+ */
+async function capture(
+  ns: string,
+  name: string,
+  filter: string,
+  fn: () => Promise<void>,
+  packets = 1,
+): Promise<string> {
+  const file = join(dir, `${name}.pcap`);
+  const args = ["tcpdump", "-n", "-i", "eth0", "--immediate-mode", "-U", "-c", String(packets), "-w", file, filter];
+  const p = Bun.spawn(["ip", "netns", "exec", ns, ...args], { stdout: "ignore", stderr: "pipe" });
   children.add(p);
   try {
-    // dumpcap says "Capturing on 'eth0'" once its socket is open and filtered
     const reader = p.stderr.getReader();
     const dec = new TextDecoder();
     let err = "";
-    while (!err.includes("Capturing on")) {
+    while (!err.includes("listening on")) {
       const r = await Promise.race([
         reader.read(),
         sleep(5000).then(() => ({ done: true as const, value: undefined })),
       ]);
-      if (r.done) throw new Error(`dumpcap did not start: ${err}`);
+      if (r.done) throw new Error(`tcpdump did not start: ${err}`);
       err += dec.decode(r.value);
     }
     reader.releaseLock();
     await fn();
-    await sleep(200);
+    await Promise.race([p.exited, sleep(5000)]);
   } finally {
     p.kill("SIGTERM");
     await p.exited;
@@ -166,7 +178,7 @@ let bIfindex = 0;
 
 beforeAll(async () => {
   if (process.getuid?.() !== 0) throw new Error("needs root (network namespaces, raw sockets)");
-  for (const tool of ["ip", "dumpcap", "tshark"]) if (!Bun.which(tool)) throw new Error(`needs ${tool}`);
+  for (const tool of ["ip", "tcpdump", "tshark"]) if (!Bun.which(tool)) throw new Error(`needs ${tool}`);
   for (const ns of [A, B]) {
     sh(["ip", "netns", "add", ns]);
     // no DAD: the link-local is usable (not tentative) the moment the link is up
@@ -293,9 +305,16 @@ describe("VRRP raw sockets between two namespaces", () => {
 
   test("(c) gratuitous ARP and unsolicited NA from A, seen on B and decoded by tshark; the frames built ahead, each sent twice", async () => {
     let sent: Line = {};
-    const pcap = await capture(B, "garp", "arp or icmp6", async () => {
-      sent = (await new Child(A, ["garp", "eth0", VIP4, VIP6]).done()).find((l) => "sent" in l)!;
-    });
+    // the four frames alone: GARP twice and the NA (ICMPv6 type 136) twice, not B's own ND and MLD
+    const pcap = await capture(
+      B,
+      "garp",
+      "arp or (icmp6 and ip6[40] == 136)",
+      async () => {
+        sent = (await new Child(A, ["garp", "eth0", VIP4, VIP6]).done()).find((l) => "sent" in l)!;
+      },
+      4,
+    );
     expect(sent.mac).toBe("02990000000b");
     expect(
       tshark(pcap, "arp", [
