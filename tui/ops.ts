@@ -95,6 +95,15 @@ export function confirmKey(
   k: ConfirmKey,
 ): { pending: PendingOp } | { cancel: true } | { send: Request; label: string } {
   if (k.escape) return { cancel: true };
+  // Keys that came in one read reach Ink as one input, a line end in it not marked as
+  // Enter: a paste of "reason⏎", or a reason typed and Enter pressed on a loaded terminal
+  // (the fleet's tmux test lost its Enter so, under the CI's load). The text is typed,
+  // then the line end is Enter.
+  if (!k.return && !k.ctrl && /[\r\n]/.test(k.input)) {
+    const text = k.input.split(/[\r\n]/, 1)[0] ?? "";
+    const typed = text ? confirmKey(p, { input: text }) : { pending: p };
+    return "pending" in typed ? confirmKey(typed.pending, { input: "", return: true }) : typed;
+  }
   const field = p.step === "weight" ? "weight" : "reason";
   if (k.backspace || k.delete) return { pending: { ...p, [field]: Array.from(p[field]).slice(0, -1).join("") } };
   if (p.step === "weight") {
@@ -104,7 +113,8 @@ export function confirmKey(
       if (p.weight === "" || !Number.isInteger(w) || w > 65535) return { pending: p };
       return { pending: { ...p, step: "reason", label: `${p.label}: ${w}`, request: { ...p.request, weight: w } } };
     }
-    if (/^[0-9]$/.test(k.input) && p.weight.length < 5) return { pending: { ...p, weight: p.weight + k.input } };
+    if (/^[0-9]+$/.test(k.input) && p.weight.length + k.input.length <= 5)
+      return { pending: { ...p, weight: p.weight + k.input } };
     return { pending: p };
   }
   if (k.return || (p.reason === "" && (k.input === "y" || k.input === "Y"))) {

@@ -224,4 +224,18 @@ describe("fleet operations (pure keys)", () => {
     expect(cellText(cells?.[1])).toBe("BACKUP 100 (maintenance)");
     expect(cellText(cells?.[0])).toBe("MASTER 100");
   });
+
+  test("a reason and its Enter in one input (a paste, or keys read together on a loaded terminal) send, the reason without the line end", () => {
+    let m = reduceFleet(initialFleet([], 0), { type: "nodes", views: views(), at: 1 });
+    m = handleFleetKey(m, k("m")).model; // h1
+    expect(m.pending?.label).toBe("h1: maintenance ON for VI_1 (stays BACKUP)");
+    const r = handleFleetKey(m, k("fleet e2e\r"));
+    expect(r.effect).toMatchObject({ node: "h1", request: { cmd: "maintenance", on: true, reason: "fleet e2e" } });
+    // "\n" too, and a line end alone is Enter; text after the first line end is not typed
+    const n = handleFleetKey(handleFleetKey(m, k("a")).model, k("\nb"));
+    expect(n.effect).toMatchObject({ request: { reason: "a" } });
+    const e = handleFleetKey(m, k("\r"));
+    expect(e.effect).toMatchObject({ request: { cmd: "maintenance", on: true } });
+    expect((e.effect as { request: { reason?: string } }).request.reason).toBeUndefined();
+  });
 });
