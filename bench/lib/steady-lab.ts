@@ -1,8 +1,9 @@
 /**
  * The steady-state lab that bench/vs-keepalived/run.ts's "steady" rows and
  * bench/runtime/steady-ab.ts share: N VRRPv3 instances at advert_int 1, one VIP each,
- * a backup at priority 100 on h2 and a master at 150 on h1, and the CPU and RSS of every
- * process in a host's namespace read from /proc. Root only (network namespaces).
+ * a backup at priority 100 on h2 and a master at 150 on h1, and the CPU (a cgroup's, or
+ * /proc's ticks) and RSS (/proc) of every process in a host's namespace. Root only
+ * (network namespaces, cgroups).
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, writeFileSync } from "node:fs";
 import { type Lab, type Proc, instance, sh } from "../../test/netns/harness";
