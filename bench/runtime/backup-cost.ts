@@ -53,17 +53,17 @@ try {
   const { master, backup } = await startSteady(lab, N, (host, text) => lab.keel(host, text, [], { binary: BIN }));
   const ready = performance.now();
   await Bun.sleep(SETTLE_S * 1000);
-  const pb = nsPids(lab, SIDE === "master" ? "h1" : "h2");
+  const pids = nsPids(lab, SIDE === "master" ? "h1" : "h2");
   const watched = SIDE === "master" ? master : backup;
   const from = watched.lines.length;
   console.log(
     `${BIN}: ${N} instances, the ${SIDE}'s CPU per advert ${SIDE === "master" ? "sent" : "received"} (µs) by thread, ${SLICE_S} s slices:`,
   );
-  let prev = threadTimes(pb);
+  let prev = threadTimes(pids);
   let prevUs = userSys(watched.pid);
   for (let k = 0; k < SLICES; k++) {
     await Bun.sleep(SLICE_S * 1000);
-    const now = threadTimes(pb);
+    const now = threadTimes(pids);
     const us = userSys(watched.pid);
     const jsUser = (((us[0] - prevUs[0]) / HZ) * 1e6) / (N * SLICE_S);
     const jsSys = (((us[1] - prevUs[1]) / HZ) * 1e6) / (N * SLICE_S);
