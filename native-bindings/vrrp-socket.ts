@@ -153,6 +153,8 @@ export interface VrrpSocket {
   readonly ifindex: number;
   /** IPv4: `data` is the whole IP packet (IP_HDRINCL); IPv6: the VRRP message. */
   send(dst: string, data: Uint8Array): void;
+  /** The socket address `send` gives the kernel for `dst` (kept per destination: do not change it). */
+  sockaddr(dst: string): Uint8Array;
   /** Join one more multicast group on the interface. */
   join(group: string): void;
   /**
@@ -356,6 +358,7 @@ export function openVrrpSocket(o: VrrpSocketOptions): VrrpSocket {
       return batch.truncated;
     },
     join,
+    sockaddr: sockaddrFor,
     send(dst: string, data: Uint8Array): void {
       const sa = sockaddrFor(dst);
       const r = libc.sendto(fd, data, data.length, 0, sa, sa.length);

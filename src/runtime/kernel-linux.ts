@@ -7,7 +7,7 @@
  * This file is the boundary where native-bindings' exceptions (SyscallError,
  * NetlinkError) become KernelError values (kernel.ts): no method here throws.
  */
-import { strerror } from "../../native-bindings/errno";
+import { errnoName, strerror } from "../../native-bindings/errno";
 import { type GarpSender, openGarpSender } from "../../native-bindings/garp";
 import {
   type AddressBatch,
@@ -23,6 +23,7 @@ import {
   watchRtnl,
 } from "../../native-bindings/netlink";
 import { watchReadable } from "../../native-bindings/readiness";
+import { SendQueue, type SendFailure } from "../../native-bindings/send-queue";
 import { openVrrpSocket } from "../../native-bindings/vrrp-socket";
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
 import type { RtIds } from "../config/vrrp/net/common";
@@ -301,6 +302,8 @@ export class LinuxKernel implements Kernel {
           return false;
         }
       });
+      let failedFor: ((ticket: number, dst: string, e: KernelError) => void) | undefined;
+      let failed: SendFailure | undefined;
       return {
         ifname: o.ifname,
         family: o.family,
@@ -313,8 +316,31 @@ export class LinuxKernel implements Kernel {
             return kernelError("send", e);
           }
         },
+        sendAt: (delayMs, packets, onFailure) => {
+          const q = SendQueue.get();
+          if (typeof q === "string") return undefined;
+          // one wrapper per caller's callback (the driver passes the same one): none per advert
+          if (failedFor !== onFailure) {
+            failedFor = onFailure;
+            failed = (t, dst, e) =>
+              onFailure(t, dst, {
+                op: "send",
+                code: errnoName(e),
+                errno: e,
+                message: `sendmsg (${dst} on ${o.ifname}): ${strerror(e)} [${errnoName(e)}]`,
+              });
+          }
+          return q.queue(sock.fd, delayMs, packets, sock.sockaddr, failed);
+        },
+        cancelSend: (ticket) => {
+          const q = SendQueue.get();
+          if (typeof q !== "string") q.cancel(ticket);
+        },
         close: () => {
           stop();
+          // a send still queued on this fd would go out on whatever socket takes its number
+          const q = SendQueue.get();
+          if (typeof q !== "string") q.cancelFd(sock.fd);
           attemptEffect("close", () => sock.close());
         },
       };

@@ -112,6 +112,24 @@ function guardChannel(c: VrrpChannel): VrrpChannel {
         return kernelError("send", e);
       }
     },
+    ...(c.sendAt && c.cancelSend
+      ? {
+          sendAt: (delayMs, packets, onFailure) => {
+            try {
+              return c.sendAt?.(delayMs, packets, onFailure);
+            } catch {
+              return undefined; // the caller sends at the deadline
+            }
+          },
+          cancelSend: (ticket) => {
+            try {
+              c.cancelSend?.(ticket);
+            } catch {
+              // nothing to undo: a cancel that cannot be submitted leaves the send to its deadline
+            }
+          },
+        }
+      : {}),
     close: () =>
       settle(
         "close",
@@ -246,6 +264,20 @@ export interface VrrpChannel {
    * that delivers later copies what it keeps.
    */
   send(dst: string, data: Uint8Array): KernelError | undefined;
+  /**
+   * `packets` handed to the kernel now, to leave `delayMs` from now without the event loop
+   * (native-bindings/send-queue.ts: a MASTER's next advert). A ticket for cancelSend, or
+   * undefined when nothing was queued (no io_uring here, too many destinations): then the
+   * caller sends them itself at the deadline. The bytes are copied. A send that fails
+   * later is reported to `onFailure` (from a later sendAt or cancelSend: never re-entrant).
+   */
+  sendAt?(
+    delayMs: number,
+    packets: readonly { dst: string; data: Uint8Array }[],
+    onFailure: (ticket: number, dst: string, e: KernelError) => void,
+  ): number | undefined;
+  /** Cancel what sendAt queued; packets already sent stay sent. */
+  cancelSend?(ticket: number): void;
   /** never fails: a socket that cannot be closed is gone for us anyway */
   close(): void;
 }

@@ -51,6 +51,7 @@ import { type NftPort, VipFirewall } from "./firewall";
 import { firewallSettings, needsFirewall } from "./firewall-plan";
 import type { GarpSend } from "../vrrp/garp-pacer";
 import { GarpOut } from "./garp-out";
+import { AdvertQueue } from "./advert-queue";
 import { LinkDelays } from "./link-delays";
 import { Linkbeat, type LinkbeatProbe } from "./linkbeat";
 import { readUptime, startupDelayMs } from "./startup-delay";
@@ -177,6 +178,14 @@ export const ON_TIME_MS = 1;
  * little enough that what it ran is still in the CPU's caches at the deadline.
  */
 export const PREWAKE_MS = 2;
+/**
+ * How late a timer may run its deadline, whose advert the kernel sent on time
+ * (advert-queue.ts), and still give the engine the deadline as its time (onTimer): a
+ * collection, a busy wake-up. Later is a stall: the engine counts from now, as wakeTime.
+ * Below timer_expired_backup's least lateness (2 advert intervals of at least 10 ms:
+ * VrrpRouter.checkLate), which must see a stalled engine as late.
+ */
+const QUEUED_LATE_MS = 10;
 /** the least time left before a Master_Down deadline for its pre-wake to rehearse the takeover (rehearse) */
 const REHEARSE_MIN_MS = 1;
 
@@ -386,6 +395,20 @@ export class VrrpDriver {
   private timerDeadline = Number.POSITIVE_INFINITY;
   /** the clock's last reading given out (this.now): the engine's time never runs backwards */
   private lastNow = Number.NEGATIVE_INFINITY;
+  /** each MASTER's next advert, queued in the kernel to leave at its deadline (advert-queue.ts) */
+  private readonly adverts = new AdvertQueue(
+    (inst) => this.advertRoute(inst),
+    (instance, dst, e) =>
+      this.failed(
+        e,
+        `tx:${instance}`,
+        `(${instance}) cannot send advert to ${dst} on ${this.ifs.get(instance)?.sendIf}`,
+      ),
+  );
+  /** the engine's time in the timer's fire (onTimer), for adverts.sent; −Infinity outside one */
+  private firingAt = Number.NEGATIVE_INFINITY;
+  /** advertRoute's answer, one record rewritten per call */
+  private readonly routeOut: { ch: VrrpChannel; src: string } = { ch: undefined as unknown as VrrpChannel, src: "" };
   /** the timer's usual wake-up latency, taken out of the engine's time at a timeout (wakeTime) */
   private readonly wakeLatency = new WakeLatency();
   /** the timer's callback, made once: a closure per re-arm was garbage at every advert (issue 20) */
@@ -478,12 +501,14 @@ export class VrrpDriver {
   }
 
   private newRouter(config: KeelConfig): VrrpRouter {
-    return new VrrpRouter(config, {
+    const r = new VrrpRouter(config, {
       interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family),
       readKeyFile,
       // pump sends every advert as it executes it, before the instance's next (issue 20)
       reuseAdverts: true,
     });
+    r.onTouch = this.adverts.onTouch;
+    return r;
   }
 
   /**
@@ -671,6 +696,8 @@ export class VrrpDriver {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    // nothing the kernel holds may leave after the priority-0 adverts
+    this.adverts.cancelAll();
     this.guard("stop", () => this.router.handleCommand({ type: "stop" }, this.now()));
     this.pump();
     // keepalived vrrp_terminate_phase2: "Clear static entries"
@@ -763,12 +790,7 @@ export class VrrpDriver {
     const added = Object.values(config.vrrpInstances).filter(
       (v) => !this.ifs.has(v.name) || !oldConfig.vrrpInstances[v.name],
     );
-    const next = new VrrpRouter(config, {
-      interfaceAddress: (ifname, family) => this.interfaceAddress(ifname, family),
-      readKeyFile,
-      // pump sends every advert as it executes it, before the instance's next (issue 20)
-      reuseAdverts: true,
-    });
+    const next = this.newRouter(config);
     return { config, next, added };
   }
 
@@ -946,8 +968,11 @@ export class VrrpDriver {
     this.garps.configure(config);
     this.delays.configure(config);
     this.startLinkbeat();
+    // the new router's instances: their next adverts are queued again after its first pump
+    this.adverts.cancelAll();
     const gone = next.takeOver(old, now);
     this.router = next;
+    this.adverts.touchAll(next.instances.values());
     // a removed master's priority-0 advert (keepalived clear_diff_vrrp:
     // vrrp_restore_interface(vrrp, true, ...)) goes out with its own parameters
     this.retiring = old;
@@ -1959,8 +1984,14 @@ export class VrrpDriver {
     const now = this.now();
     // the latency is the kernel timer's (from when it was armed to fire); the engine's time
     // counts from the deadline it serves: a pre-wake (arm) before it gives the engine `now`
-    const at = woke ? wakeTime(due, now, before, this.wakeLatency.take(armedAt, now)) : now;
+    let at = woke ? wakeTime(due, now, before, this.wakeLatency.take(armedAt, now)) : now;
+    // an advert the kernel sent at this very deadline (advert-queue.ts): the engine's time
+    // is the deadline, so the next one counts from when this one left, unless the loop
+    // stalled (QUEUED_LATE_MS): then from now, as wakeTime, with no burst to catch up
+    const first = now >= due && now - due <= QUEUED_LATE_MS ? this.router.nextDue() : undefined;
+    if (first !== undefined && this.adverts.queuedAt(first) === due) at = Math.min(now, Math.max(due, before));
     // try/catch in line, not guard(): no closure per advert deadline (as pump)
+    this.firingAt = at;
     try {
       // the pre-wake (arm): a deadline an advert moved is queued again now, so the next one
       // is aimed at the deadline that stands, not at this one (which would wake twice)
@@ -1970,6 +2001,7 @@ export class VrrpDriver {
       this.internalError("the timer", e);
     }
     this.pump();
+    this.firingAt = Number.NEGATIVE_INFINITY;
     if (woke && now < due) this.rehearse(now);
   }
 
@@ -2655,6 +2687,12 @@ export class VrrpDriver {
     } catch (e) {
       this.internalError("arming the timer", e);
     }
+    if (outer && !this.stopped)
+      try {
+        this.adverts.sync(this.now);
+      } catch (e) {
+        this.internalError("queueing adverts", e);
+      }
     if (outer && this.toReady.size > 0) this.readyTakeovers();
   }
   private readonly pumpList: Action[] = [];
@@ -2918,6 +2956,18 @@ export class VrrpDriver {
     }
   }
 
+  /** Where `inst`'s adverts leave now, as sendAdvert finds it (its VRRP socket, its source), or undefined. */
+  private advertRoute(inst: Instance): { ch: VrrpChannel; src: string } | undefined {
+    const ifs = this.ifs.get(inst.name);
+    const src = inst.p.source;
+    if (!ifs?.sendIf || src === undefined) return undefined;
+    const ch = this.channels.get(this.channelKey(ifs.sendIf, inst.p.family, 112));
+    if (ch === undefined) return undefined;
+    this.routeOut.ch = ch;
+    this.routeOut.src = src;
+    return this.routeOut;
+  }
+
   private sendAdvert(advert: Extract<Action, { type: "send-advert" }>["advert"]): void {
     // taken here, whether the advert leaves or not, so it cannot silence a later one
     const silent = advert.priority === 0 && this.silentZero.delete(advert.instance);
@@ -2943,6 +2993,8 @@ export class VrrpDriver {
       );
       return;
     }
+    // the kernel sent it at its deadline (advert-queue.ts): the engine's very advert
+    if (this.adverts.sent(inst, advert, ch, src, this.firingAt)) return;
     // the instance's kept packets, sent at once (the channel copies nothing it keeps);
     // strings only on failure: no garbage per advert (issue 20). auth_hmac's are signed
     // with the wall clock, fresh each time.

@@ -1236,6 +1236,44 @@ export class Instance {
   }
 
   /**
+   * The periodic advert this MASTER's advert timer will send (masterTx) and its deadline,
+   * the record as sendAdvert will write it then (the same priority, the next IPv4 id):
+   * the daemon's driver hands it to the kernel ahead, to leave at the deadline whatever
+   * the event loop is doing (src/runtime/advert-queue.ts). Neither sent nor counted; one
+   * record per instance, rewritten by each call. Undefined when the deadline is not
+   * simply that advert: not MASTER, AH or auth_hmac (a sequence or a signature per
+   * send), timer_expired_backup (a late engine may leave MASTER at that deadline first).
+   */
+  nextAdvert(): { at: number; advert: AdvertOut } | undefined {
+    const p = this.p;
+    if (this.current !== "MASTER" || p.auth?.type === "AH" || this.hmac?.signs || p.timerExpiredBackup !== undefined)
+      return undefined;
+    const at = this.timers.get("advert");
+    if (at === undefined) return undefined;
+    const id = (this.ipId + 1) & 0xffff; // nextIpId's, not taken
+    const n = this.peeked;
+    if (n === undefined) {
+      this.peeked = { at, advert: this.advertRecord(this.effectivePriority, id === 0 ? 1 : id, 0) };
+      return this.peeked;
+    }
+    const a = n.advert;
+    n.at = at;
+    a.priority = this.effectivePriority;
+    a.ipId = id === 0 ? 1 : id;
+    if (a.source !== p.source) {
+      if (p.source === undefined) delete a.source;
+      else a.source = p.source;
+    }
+    const dst = this.oldChecksum ? p.checksumGroup4 : undefined;
+    if (a.checksumDst !== dst) {
+      if (dst === undefined) delete a.checksumDst;
+      else a.checksumDst = dst;
+    }
+    return n;
+  }
+  private peeked: { at: number; advert: AdvertOut } | undefined;
+
+  /**
    * The daemon's driver sends every advert before the instance's next one (it executes
    * the actions as it polls them): the periodic advert's records may then be kept
    * (sendAdvert). Off for the simulator and the tests, which keep the actions they poll.

@@ -159,6 +159,13 @@ export class VrrpRouter {
       .map((i) => i.p.vrid),
   );
 
+  /**
+   * Called with every instance that took an input (touch: after each, whatever it did), so
+   * that the daemon's driver looks again at only those instances' next advert
+   * (src/runtime/advert-queue.ts). An instance changes only through an input.
+   */
+  onTouch: ((inst: Instance) => void) | undefined;
+
   /** some instance has auth_hmac: the driver then stamps received packets with the wall clock */
   hmac = false;
 
@@ -642,6 +649,11 @@ export class VrrpRouter {
     }
   }
 
+  /** The instance whose deadline pollTimeout gives (the earliest), if any. */
+  nextDue(): Instance | undefined {
+    return this.pollTimeout() === undefined ? undefined : this.heap[0]?.inst;
+  }
+
   nextMasterDown(): Instance | undefined {
     const top = this.heap[0];
     return top !== undefined && top.inst.state === "BACKUP" ? top.inst : undefined;
@@ -653,6 +665,7 @@ export class VrrpRouter {
    * less than a heap push for every advert that resets a timer.
    */
   private touch(inst: Instance): void {
+    this.onTouch?.(inst);
     const t = inst.pollTimeout();
     if (t === undefined) return;
     const q = this.queued.get(inst);
