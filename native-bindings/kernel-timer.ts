@@ -89,6 +89,25 @@ export function monotonicMs(): number {
   return (now[0]! + now[1]! * 4294967296) * 1000 + now[2]! / 1e6;
 }
 
+/** CLOCK_MONOTONIC − performance.now(), read once (monotonicAt) */
+let perfOffset: number | undefined;
+
+/**
+ * CLOCK_MONOTONIC (ms) at performance.now() = `perfMs`, by one offset read once: the same
+ * instant always maps to the same deadline, so a timer and a queued send for one VRRP
+ * deadline (send-queue.ts) expire together, in one hrtimer interrupt: one wake-up of the
+ * loop's thread, not two a few µs apart.
+ */
+export function monotonicAt(perfMs: number): number {
+  if (perfOffset === undefined) {
+    const a = performance.now();
+    const m = monotonicMs();
+    const b = performance.now();
+    perfOffset = m - (a + b) / 2;
+  }
+  return perfMs + perfOffset;
+}
+
 const armed = new Set<KernelTimer>();
 let listening = false;
 /**
@@ -175,7 +194,11 @@ export class KernelTimer {
 
   /** Call `fn` once `ms` from now (replacing what was armed). */
   set(fn: () => void, ms: number): void {
-    const at = monotonicMs() + Math.max(0, ms);
+    this.setAt(fn, monotonicMs() + Math.max(0, ms));
+  }
+
+  /** Call `fn` once CLOCK_MONOTONIC reaches `at` ms (replacing what was armed); a past `at` fires at once. */
+  setAt(fn: () => void, at: number): void {
     let sec = Math.floor(at / 1000);
     // rounded up to the nanosecond (never early); 1e9 carries into the next second
     let nsec = Math.ceil((at - sec * 1000) * 1e6);
@@ -249,7 +272,12 @@ const POOL_MAX = 4096;
  * (its timer since reused by another caller) does nothing. Falls back to setTimeout
  * when the kernel gives no timer.
  */
-export function kernelTimers(): { set(fn: () => void, ms: number): unknown; clear(handle: unknown): void } {
+export function kernelTimers(): {
+  set(fn: () => void, ms: number): unknown;
+  /** at performance.now() = `t`, through monotonicAt */
+  setAtTime(fn: () => void, t: number): unknown;
+  clear(handle: unknown): void;
+} {
   const pool: KernelTimer[] = [];
   const generation: number[] = [];
   const free: number[] = [];
@@ -271,6 +299,14 @@ export function kernelTimers(): { set(fn: () => void, ms: number): unknown; clea
       const g = generation[i]! + 1;
       generation[i] = g;
       pool[i]!.set(fn, ms);
+      return g * POOL_MAX + i;
+    },
+    setAtTime(fn, t) {
+      const i = take();
+      if (i === undefined) return setTimeout(fn, Math.max(0, t - performance.now()));
+      const g = generation[i]! + 1;
+      generation[i] = g;
+      pool[i]!.setAt(fn, monotonicAt(t));
       return g * POOL_MAX + i;
     },
     clear(handle) {

@@ -76,6 +76,9 @@ export class SendQueue {
   }
 
   private static open(): SendQueue | string {
+    // not IORING_SETUP_COOP_TASKRUN: the expired timeout's task work must interrupt the
+    // thread by itself, whatever it does, not wait for the deadline's timer signal to
+    // (measured with it: the same CPU per advert, bench/RESULTS.md)
     const ring = Uring.open(RING_ENTRIES);
     if (typeof ring === "string") return ring;
     // an expired timeout must let its link go on (IORING_TIMEOUT_ETIME_SUCCESS, 5.16):
@@ -115,15 +118,15 @@ export class SendQueue {
   }
 
   /**
-   * Send `packets` on socket `fd` in `delayMs` (CLOCK_MONOTONIC, as kernel-timer.ts's
-   * timers). `sockaddr(dst)` gives each destination's address (empty: the socket's
+   * Send `packets` on socket `fd` when CLOCK_MONOTONIC reaches `at` ms (kernel-timer.ts's
+   * monotonicAt gives a timer's deadline the same way). `sockaddr(dst)` gives each destination's address (empty: the socket's
    * connected peer). A ticket for cancel(), or
    * undefined when nothing was queued (too many destinations, the kernel refused): then
    * the caller sends at the deadline itself.
    */
   queue(
     fd: number,
-    delayMs: number,
+    at: number,
     packets: readonly { dst: string; data: Uint8Array }[],
     sockaddr: (dst: string) => Uint8Array,
     onFailure?: SendFailure,
@@ -132,7 +135,7 @@ export class SendQueue {
     const n = packets.length;
     if (n === 0 || n + 1 > this.ring.room()) return undefined;
     const ticket = this.nextTicket++;
-    this.setDeadline(monotonicMs() + Math.max(0, delayMs));
+    this.setDeadline(at);
     this.ring.push({
       opcode: IORING_OP_TIMEOUT,
       flags: IOSQE_IO_LINK,

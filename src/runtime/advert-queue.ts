@@ -48,8 +48,9 @@ export class AdvertQueue {
   private readonly recentName = new Array<string>(RECENT).fill("");
   /** a queued send that failed, by ticket: its instance from the ring above */
   private readonly onFailure: (ticket: number, dst: string, e: KernelError) => void;
+  /** a BACKUP that never queued (one call per advert it hears) is not looked at again */
   readonly onTouch = (inst: Instance): void => {
-    this.touched.push(inst);
+    if (inst.state === "MASTER" || this.entries.has(inst)) this.touched.push(inst);
   };
 
   constructor(
@@ -70,7 +71,7 @@ export class AdvertQueue {
   /**
    * After the engine's inputs and the driver's actions (the pump): each touched instance's
    * queued advert made its next one again. `clock`: the driver's, whose deadlines these
-   * are, read only to queue (the delay the kernel is given counts from it).
+   * are, read only to queue (a deadline already passed is not queued).
    */
   sync(clock: () => number): void {
     const list = this.touched;
@@ -94,7 +95,7 @@ export class AdvertQueue {
     // a deadline already passed is the engine's to send now (runDue, the timer): not queued
     const now = clock();
     if (next.at <= now) return;
-    const ticket = r.ch.sendAt(next.at - now, advertPacketsShared(a, r.src), this.onFailure);
+    const ticket = r.ch.sendAt(next.at, advertPacketsShared(a, r.src), this.onFailure);
     if (ticket === undefined) return;
     const entry = e ?? this.fresh(inst);
     entry.ticket = ticket;

@@ -23,6 +23,7 @@ import {
   watchRtnl,
 } from "../../native-bindings/netlink";
 import { watchReadable } from "../../native-bindings/readiness";
+import { monotonicAt } from "../../native-bindings/kernel-timer";
 import { SendQueue, type SendFailure } from "../../native-bindings/send-queue";
 import { openVrrpSocket } from "../../native-bindings/vrrp-socket";
 import type { Route, Rule, VirtualAddress } from "../config/vrrp/model";
@@ -316,7 +317,7 @@ export class LinuxKernel implements Kernel {
             return kernelError("send", e);
           }
         },
-        sendAt: (delayMs, packets, onFailure) => {
+        sendAt: (at, packets, onFailure) => {
           const q = SendQueue.get();
           if (typeof q === "string") return undefined;
           // one wrapper per caller's callback (the driver passes the same one): none per advert
@@ -330,7 +331,7 @@ export class LinuxKernel implements Kernel {
                 message: `sendmsg (${dst} on ${o.ifname}): ${strerror(e)} [${errnoName(e)}]`,
               });
           }
-          return q.queue(sock.fd, delayMs, packets, sock.sockaddr, failed);
+          return q.queue(sock.fd, monotonicAt(at), packets, sock.sockaddr, failed);
         },
         cancelSend: (ticket) => {
           const q = SendQueue.get();

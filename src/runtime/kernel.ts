@@ -114,9 +114,9 @@ function guardChannel(c: VrrpChannel): VrrpChannel {
     },
     ...(c.sendAt && c.cancelSend
       ? {
-          sendAt: (delayMs, packets, onFailure) => {
+          sendAt: (at, packets, onFailure) => {
             try {
-              return c.sendAt?.(delayMs, packets, onFailure);
+              return c.sendAt?.(at, packets, onFailure);
             } catch {
               return undefined; // the caller sends at the deadline
             }
@@ -265,14 +265,16 @@ export interface VrrpChannel {
    */
   send(dst: string, data: Uint8Array): KernelError | undefined;
   /**
-   * `packets` handed to the kernel now, to leave `delayMs` from now without the event loop
-   * (native-bindings/send-queue.ts: a MASTER's next advert). A ticket for cancelSend, or
+   * `packets` handed to the kernel now, to leave at `at` without the event loop
+   * (native-bindings/send-queue.ts: a MASTER's next advert). `at` is on the daemon driver's
+   * clock, performance.now(), mapped to CLOCK_MONOTONIC as its kernel timers map theirs
+   * (kernel-timer.ts monotonicAt), so both expire together. A ticket for cancelSend, or
    * undefined when nothing was queued (no io_uring here, too many destinations): then the
    * caller sends them itself at the deadline. The bytes are copied. A send that fails
    * later is reported to `onFailure` (from a later sendAt or cancelSend: never re-entrant).
    */
   sendAt?(
-    delayMs: number,
+    at: number,
     packets: readonly { dst: string; data: Uint8Array }[],
     onFailure: (ticket: number, dst: string, e: KernelError) => void,
   ): number | undefined;

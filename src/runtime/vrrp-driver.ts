@@ -129,6 +129,12 @@ export interface DriverOptions {
 /** setTimeout / clearTimeout, or a virtual clock's (test/sim/fault-net.ts). */
 export interface Timers {
   set(fn: () => void, ms: number): unknown;
+  /**
+   * At `t` on performance.now()'s clock, the daemon's kernel timers (kernel-timer.ts): the
+   * same mapping to CLOCK_MONOTONIC as a queued advert's (VrrpChannel.sendAt), so a
+   * deadline's timer and its advert expire together. Used only with the driver's own clock.
+   */
+  setAtTime?(fn: () => void, t: number): unknown;
   clear(handle: unknown): void;
 }
 
@@ -2752,7 +2758,12 @@ export class VrrpDriver {
     const at = pre && t - PREWAKE_MS > now ? t - PREWAKE_MS : t;
     this.timerAt = at;
     this.timerDeadline = t;
-    this.timer = this.timers.set(this.onTimerFired, Math.max(0, at - now));
+    // on the daemon's kernel timers, the deadline mapped to CLOCK_MONOTONIC as a queued
+    // advert's is (advert-queue.ts): both expire together, one wake-up of the thread
+    this.timer =
+      this.timers.setAtTime !== undefined && this.opts.now === undefined
+        ? this.timers.setAtTime(this.onTimerFired, at)
+        : this.timers.set(this.onTimerFired, Math.max(0, at - now));
   }
 
   /** `next`: the action after this one (an add-vips' GARPs may leave with it: applyVips) */

@@ -49,7 +49,7 @@ test("sent at the deadline while JavaScript is busy, and not before it", () => {
   const q = queue();
   const [a, b] = pair();
   const start = monotonicMs();
-  const ticket = q.queue(a, 60, [packet("one"), packet("two")], () => NONE);
+  const ticket = q.queue(a, start + 60, [packet("one"), packet("two")], () => NONE);
   expect(ticket).toBeNumber();
   spinUntil(start + 40);
   const early = readAll(b);
@@ -67,8 +67,8 @@ test("a cancelled send does not leave; the bytes were copied when queued", () =>
   const start = monotonicMs();
   const p = packet("kept");
   // cancelled long before its deadline, however slowly this test runs
-  const gone = q.queue(a, 300, [packet("cancelled")], () => NONE);
-  const kept = q.queue(a, 40, [p], () => NONE);
+  const gone = q.queue(a, start + 300, [packet("cancelled")], () => NONE);
+  const kept = q.queue(a, start + 40, [p], () => NONE);
   p.data.fill(0x21); // the caller rewrites its buffer: the queued copy is unchanged
   q.cancel(gone as number);
   spinUntil(start + 400);
@@ -85,7 +85,7 @@ test("a send that fails is reported, with its ticket, destination and errno", ()
   const failures: [number, string, number][] = [];
   const ticket = q.queue(
     a,
-    10,
+    monotonicMs() + 10,
     [packet("lost")],
     () => NONE,
     (t, dst, e) => failures.push([t, dst, e]),
@@ -100,8 +100,8 @@ test("cancelFd: nothing queued on a socket leaves once it is to be closed", () =
   const q = queue();
   const [a, b] = pair();
   const start = monotonicMs();
-  q.queue(a, 300, [packet("x")], () => NONE);
-  q.queue(a, 310, [packet("y")], () => NONE);
+  q.queue(a, start + 300, [packet("x")], () => NONE);
+  q.queue(a, start + 310, [packet("y")], () => NONE);
   q.cancelFd(a);
   spinUntil(start + 400);
   expect(readAll(b)).toEqual([]);

@@ -57,21 +57,24 @@ function host(
       },
       ...(queue
         ? {
-            sendAt: (delayMs, packets) => {
+            sendAt: (at, packets) => {
               // the kernel copies the bytes when they are queued
               const copies = packets.map((p) => ({ dst: p.dst, data: p.data.slice() }));
               const t = ++ticket;
               pending.set(
                 t,
-                time.set(() => {
-                  pending.delete(t);
-                  for (const p of copies) {
-                    record(p.data, true);
-                    inner.send(p.dst, p.data);
-                  }
-                  // a µs ahead of the driver's own timer for the same deadline: the
-                  // kernel sends before the event loop runs that deadline, never after
-                }, delayMs - 0.001),
+                time.set(
+                  () => {
+                    pending.delete(t);
+                    for (const p of copies) {
+                      record(p.data, true);
+                      inner.send(p.dst, p.data);
+                    }
+                    // a µs ahead of the driver's own timer for the same deadline: the
+                    // kernel sends before the event loop runs that deadline, never after
+                  },
+                  at - time.now - 0.001,
+                ),
               );
               return t;
             },
