@@ -33,6 +33,13 @@ import {
 const ECANCELED = 125;
 /** entries per ring: a timeout and up to this many − 1 destinations per queued advert */
 const RING_ENTRIES = 64;
+/** completions: two per queued advert (the timeout's, the send's); a burst of 4,096 adverts fits */
+const CQ_ENTRIES = 8192;
+/**
+ * Queued packets at most: past that (completions not read back, a bug) queue() refuses
+ * and the driver sends itself, so the slots cannot grow without bound.
+ */
+const MAX_SLOTS = 65536;
 /** msghdr (56 bytes) at 0, its iovec (16) at 56, the destination (≤ 28) at 72, the bytes at 128 */
 const DATA_AT = 128;
 
@@ -58,6 +65,10 @@ const PROBE = 3;
 
 export class SendQueue {
   private readonly slots: Slot[] = [];
+  /** slots in use (a send queued, its completion not yet read) */
+  get inUse(): number {
+    return this.slots.length - this.free.length;
+  }
   private readonly free: number[] = [];
   private nextTicket = 1;
   /** the timeout's deadline as the kernel reads it: struct __kernel_timespec, copied at submission */
@@ -79,7 +90,7 @@ export class SendQueue {
     // not IORING_SETUP_COOP_TASKRUN: the expired timeout's task work must interrupt the
     // thread by itself, whatever it does, not wait for the deadline's timer signal to
     // (measured with it: the same CPU per advert, bench/RESULTS.md)
-    const ring = Uring.open(RING_ENTRIES);
+    const ring = Uring.open(RING_ENTRIES, CQ_ENTRIES);
     if (typeof ring === "string") return ring;
     // an expired timeout must let its link go on (IORING_TIMEOUT_ETIME_SUCCESS, 5.16):
     // a kernel that does not know the flag fails the timeout, and the linked no-op with it
@@ -94,15 +105,9 @@ export class SendQueue {
 
   private probe(): string | undefined {
     this.setDeadline(0); // long past: expires at once
-    this.ring.push({
-      opcode: IORING_OP_TIMEOUT,
-      flags: IOSQE_IO_LINK,
-      addr: this.tsPtr,
-      len: 1,
-      opFlags: IORING_TIMEOUT_ABS | IORING_TIMEOUT_ETIME_SUCCESS,
-      userData: PROBE,
-    });
-    this.ring.push({ opcode: IORING_OP_NOP, userData: 4 + PROBE });
+    const timeoutFlags = IORING_TIMEOUT_ABS | IORING_TIMEOUT_ETIME_SUCCESS;
+    this.ring.push(IORING_OP_TIMEOUT, IOSQE_IO_LINK, -1, 0, this.tsPtr, 1, timeoutFlags, PROBE);
+    this.ring.push(IORING_OP_NOP, 0, -1, 0, 0, 0, 0, 4 + PROBE);
     const n = this.ring.submit();
     if (n !== 2) return `io_uring_enter: ${n < 0 ? `errno ${-n}` : `took ${n} of 2`}`;
     let nop: number | undefined;
@@ -133,17 +138,13 @@ export class SendQueue {
   ): number | undefined {
     this.reap();
     const n = packets.length;
-    if (n === 0 || n + 1 > this.ring.room()) return undefined;
+    if (n === 0 || n + 1 > this.ring.room() || this.slots.length - this.free.length + n > MAX_SLOTS) return undefined;
     const ticket = this.nextTicket++;
     this.setDeadline(at);
-    this.ring.push({
-      opcode: IORING_OP_TIMEOUT,
-      flags: IOSQE_IO_LINK,
-      addr: this.tsPtr,
-      len: 1,
-      opFlags: IORING_TIMEOUT_ABS | IORING_TIMEOUT_ETIME_SUCCESS,
-      userData: ticket * 4 + TIMEOUT,
-    });
+    // not IOSQE_CQE_SKIP_SUCCESS: a cancelled timeout then skips its sends' completions
+    // too (REQ_F_SKIP_LINK_CQES; measured), and their slots would never be freed
+    const timeoutFlags = IORING_TIMEOUT_ABS | IORING_TIMEOUT_ETIME_SUCCESS;
+    this.ring.push(IORING_OP_TIMEOUT, IOSQE_IO_LINK, -1, 0, this.tsPtr, 1, timeoutFlags, ticket * 4 + TIMEOUT);
     const taken: number[] = this.taken;
     taken.length = 0;
     for (let i = 0; i < n; i++) {
@@ -166,17 +167,11 @@ export class SendQueue {
       setU64(v, 24, 1); // msg_iovlen
       setU64(v, 56, slot.base + DATA_AT); // iov_base
       setU64(v, 64, p.data.length); // iov_len
-      this.ring.push({
-        opcode: IORING_OP_SENDMSG,
-        // the timeout's link is soft: its cancellation cancels every send after it. Between
-        // two sends it is hard: one destination that fails does not keep the next (as the
-        // driver's own loop over the destinations)
-        flags: i + 1 < n ? IOSQE_IO_HARDLINK : 0,
-        fd,
-        addr: slot.base,
-        len: 1,
-        userData: s * 4 + SEND,
-      });
+      // the timeout's link is soft: its cancellation cancels every send after it. Between
+      // two sends it is hard: one destination that fails does not keep the next (as the
+      // driver's own loop over the destinations)
+      const link = i + 1 < n ? IOSQE_IO_HARDLINK : 0;
+      this.ring.push(IORING_OP_SENDMSG, link, fd, 0, slot.base, 1, 0, s * 4 + SEND);
     }
     const r = this.ring.submit();
     if (r === n + 1) return ticket;
@@ -189,7 +184,7 @@ export class SendQueue {
   /** Cancel a queued send that has not left; one that has is not undone. */
   cancel(ticket: number): void {
     if (this.ring.room() < 1) this.reap();
-    this.ring.push({ opcode: IORING_OP_TIMEOUT_REMOVE, addr: ticket * 4 + TIMEOUT, userData: ticket * 4 + REMOVE });
+    this.ring.push(IORING_OP_TIMEOUT_REMOVE, 0, -1, 0, ticket * 4 + TIMEOUT, 0, 0, ticket * 4 + REMOVE);
     this.ring.submit();
     this.reap();
   }

@@ -38,6 +38,9 @@ export const IORING_TIMEOUT_ABS = 1 << 0;
 export const IORING_TIMEOUT_ETIME_SUCCESS = 1 << 5;
 
 const IORING_ENTER_GETEVENTS = 1;
+const IORING_SETUP_CQSIZE = 1 << 3;
+/** sq_ring flags: completions wait in the kernel's overflow list (the ring was full) */
+const IORING_SQ_CQ_OVERFLOW = 1 << 1;
 const IORING_OFF_SQ_RING = 0;
 const IORING_OFF_CQ_RING = 0x8000000;
 const IORING_OFF_SQES = 0x10000000;
@@ -53,25 +56,13 @@ const CQE_SIZE = 16;
 
 const isAddress = (p: number | bigint | null): p is number => typeof p === "number" && p > 0 && p < 2 ** 52;
 
-/** One submission queue entry's fields (struct io_uring_sqe); the rest are zero. */
-export interface Sqe {
-  opcode: number;
-  flags?: number;
-  fd?: number;
-  /** `off` / `addr2` */
-  off?: number;
-  addr?: number;
-  len?: number;
-  /** the opcode's flags word: msg_flags, timeout_flags */
-  opFlags?: number;
-  userData: number;
-}
-
 export class Uring {
   private readonly sqRing: DataView;
   private readonly cqRing: DataView;
-  private readonly sqes: DataView;
-  private readonly sq: { head: number; tail: number; mask: number; array: number; entries: number };
+  /** the submission entries, as words and as bytes (little-endian: x86-64, aarch64) */
+  private readonly sqe32: Uint32Array;
+  private readonly sqe8: Uint8Array;
+  private readonly sq: { head: number; tail: number; mask: number; array: number; flags: number; entries: number };
   private readonly cq: { head: number; tail: number; mask: number; cqes: number };
   private sqTail: number;
   private pending = 0;
@@ -100,8 +91,17 @@ export class Uring {
       this.sqRing = map(sqBytes, IORING_OFF_SQ_RING);
       this.cqRing = map(cqBytes, IORING_OFF_CQ_RING);
     }
-    this.sqes = map(entries * SQE_SIZE, IORING_OFF_SQES);
-    this.sq = { head: so(0), tail: so(4), mask: this.sqRing.getUint32(so(8), true), array: so(24), entries };
+    const sqes = map(entries * SQE_SIZE, IORING_OFF_SQES);
+    this.sqe32 = new Uint32Array(sqes.buffer);
+    this.sqe8 = new Uint8Array(sqes.buffer);
+    this.sq = {
+      head: so(0),
+      tail: so(4),
+      mask: this.sqRing.getUint32(so(8), true),
+      array: so(24),
+      flags: so(16),
+      entries,
+    };
     this.cq = { head: co(0), tail: co(4), mask: this.cqRing.getUint32(co(8), true), cqes: co(20) };
     this.sqTail = this.sqRing.getUint32(this.sq.tail, true);
     // completions are never dropped when the ring is full (kernel 5.5): they wait in a list
@@ -109,8 +109,13 @@ export class Uring {
   }
 
   /** A ring of `entries` submissions (and twice as many completions), or the reason there is none. */
-  static open(entries: number): Uring | string {
+  static open(entries: number, cqEntries = 2 * entries): Uring | string {
     const params = new Uint8Array(120);
+    // IORING_SETUP_CQSIZE: room for the completions of a burst (a thousand masters whose
+    // deadlines fall together post two each before the loop reads them)
+    const p = new DataView(params.buffer);
+    p.setUint32(8, IORING_SETUP_CQSIZE, true);
+    p.setUint32(4, cqEntries, true);
     const fd = Number(libc.syscall(SYS_io_uring_setup, entries, stablePtr(params), 0, 0, 0, 0));
     // ENOSYS (no io_uring), EPERM (kernel.io_uring_disabled, a seccomp filter: containers)
     if (fd < 0) return `io_uring_setup: errno ${errno()}`;
@@ -128,20 +133,36 @@ export class Uring {
     return this.sq.entries - ((this.sqTail - head) >>> 0);
   }
 
-  /** Fill the next submission entry (submit() hands them to the kernel). */
-  push(e: Sqe): void {
+  /**
+   * Fill the next submission entry (struct io_uring_sqe; submit() hands them to the
+   * kernel): `off` is also addr2, `opFlags` the opcode's flags word (msg_flags,
+   * timeout_flags); the other fields are zero. Positional: no object per entry.
+   */
+  push(
+    opcode: number,
+    flags: number,
+    fd: number,
+    off: number,
+    addr: number,
+    len: number,
+    opFlags: number,
+    userData: number,
+  ): void {
     const i = this.sqTail & this.sq.mask;
-    const d = this.sqes;
-    const o = i * SQE_SIZE;
-    for (let k = 0; k < SQE_SIZE; k += 4) d.setUint32(o + k, 0, true);
-    d.setUint8(o, e.opcode);
-    d.setUint8(o + 1, e.flags ?? 0);
-    d.setInt32(o + 4, e.fd ?? -1, true);
-    setU64(d, o + 8, e.off ?? 0);
-    setU64(d, o + 16, e.addr ?? 0);
-    d.setUint32(o + 24, e.len ?? 0, true);
-    d.setUint32(o + 28, e.opFlags ?? 0, true);
-    setU64(d, o + 32, e.userData);
+    const w = i * (SQE_SIZE / 4);
+    const d = this.sqe32;
+    d.fill(0, w, w + SQE_SIZE / 4);
+    this.sqe8[i * SQE_SIZE] = opcode;
+    this.sqe8[i * SQE_SIZE + 1] = flags;
+    d[w + 1] = fd; // −1 as 0xffffffff: the same bits
+    d[w + 2] = off % 4294967296;
+    d[w + 3] = Math.floor(off / 4294967296);
+    d[w + 4] = addr % 4294967296;
+    d[w + 5] = Math.floor(addr / 4294967296);
+    d[w + 6] = len;
+    d[w + 7] = opFlags;
+    d[w + 8] = userData % 4294967296;
+    d[w + 9] = Math.floor(userData / 4294967296);
     this.sqRing.setUint32(this.sq.array + i * 4, i, true);
     this.sqTail = (this.sqTail + 1) >>> 0;
     this.pending++;
@@ -179,6 +200,19 @@ export class Uring {
 
   /** Every completion posted since the last call, oldest first: (user_data, res, flags). */
   reap(onCqe: (userData: number, res: number) => void): number {
+    let n = this.reapRing(onCqe);
+    // a full ring's completions wait in the kernel's list until an enter asks for them
+    // (io_uring.c io_cqring_overflow_flush): without this they, and what they free, are lost
+    while (this.sqRing.getUint32(this.sq.flags, true) & IORING_SQ_CQ_OVERFLOW) {
+      libc.syscall(SYS_io_uring_enter, this.fd, 0, 0, IORING_ENTER_GETEVENTS, 0, 0);
+      const more = this.reapRing(onCqe);
+      n += more;
+      if (more === 0) break;
+    }
+    return n;
+  }
+
+  private reapRing(onCqe: (userData: number, res: number) => void): number {
     const r = this.cqRing;
     let head = r.getUint32(this.cq.head, true);
     const tail = r.getUint32(this.cq.tail, true);
@@ -200,9 +234,4 @@ export class Uring {
     // closing the ring cancels what is still queued (io_uring/io_uring.c io_ring_exit_work)
     libc.close(this.fd);
   }
-}
-
-function setU64(d: DataView, o: number, v: number): void {
-  d.setUint32(o, v % 4294967296, true);
-  d.setUint32(o + 4, Math.floor(v / 4294967296), true);
 }

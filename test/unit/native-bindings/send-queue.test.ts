@@ -73,6 +73,8 @@ test("a cancelled send does not leave; the bytes were copied when queued", () =>
   q.cancel(gone as number);
   spinUntil(start + 400);
   expect(readAll(b)).toEqual(["kept"]);
+  q.reap();
+  expect(q.inUse).toBe(0); // the cancelled send's slot too
   expect(kept).not.toBe(gone);
   libc.close(a);
   libc.close(b);
@@ -105,6 +107,33 @@ test("cancelFd: nothing queued on a socket leaves once it is to be closed", () =
   q.cancelFd(a);
   spinUntil(start + 400);
   expect(readAll(b)).toEqual([]);
+  q.reap();
+  expect(q.inUse).toBe(0);
   libc.close(a);
   libc.close(b);
+});
+
+test("a burst of completions larger than the ring is read back whole: every slot is free again", () => {
+  const q = queue();
+  const [a, b] = pair();
+  libc.close(b); // each send fails at once (ECONNREFUSED): no socket buffer to wait on
+  const start = monotonicMs();
+  const failures: number[] = [];
+  // two completions each (the timeout's, the send's): 9,000, past the ring's 8,192
+  for (let i = 0; i < 4500; i++)
+    expect(
+      q.queue(
+        a,
+        start + 200,
+        [packet("x")],
+        () => NONE,
+        (t) => failures.push(t),
+      ),
+    ).toBeNumber();
+  expect(q.inUse).toBe(4500);
+  spinUntil(start + 400);
+  q.reap(); // the ring's completions, then the kernel's overflow list
+  expect(failures.length).toBe(4500);
+  expect(q.inUse).toBe(0);
+  libc.close(a);
 });
