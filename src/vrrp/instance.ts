@@ -1173,18 +1173,7 @@ export class Instance {
       a.priority = priority;
       a.ipId = this.nextIpId();
       a.seq = p.auth?.type === "AH" ? this.nextAhSeq() : 0;
-      // a learned source moves with the interface's addresses (setSource): the record says
-      // the one this advert goes from, as a fresh one would
-      if (a.source !== p.source) {
-        if (p.source === undefined) delete a.source;
-        else a.source = p.source;
-      }
-      // switchToOldChecksum may have moved it since the last advert
-      const dst = this.oldChecksum ? p.checksumGroup4 : undefined;
-      if (a.checksumDst !== dst) {
-        if (dst === undefined) delete a.checksumDst;
-        else a.checksumDst = dst;
-      }
+      this.refreshRecord(a);
       this.stats.advert_sent++;
       this.keptQueued = true;
       this.emit(kept);
@@ -1260,18 +1249,27 @@ export class Instance {
     n.at = at;
     a.priority = this.effectivePriority;
     a.ipId = id === 0 ? 1 : id;
+    this.refreshRecord(a);
+    return n;
+  }
+  private peeked: { at: number; advert: AdvertOut } | undefined;
+
+  /** A kept advert record's fields that move between two adverts, but the priority and ids. */
+  private refreshRecord(a: AdvertOut): void {
+    const p = this.p;
+    // a learned source moves with the interface's addresses (setSource): the record says
+    // the one this advert goes from, as a fresh one would
     if (a.source !== p.source) {
       if (p.source === undefined) delete a.source;
       else a.source = p.source;
     }
+    // switchToOldChecksum may have moved it since the last advert
     const dst = this.oldChecksum ? p.checksumGroup4 : undefined;
     if (a.checksumDst !== dst) {
       if (dst === undefined) delete a.checksumDst;
       else a.checksumDst = dst;
     }
-    return n;
   }
-  private peeked: { at: number; advert: AdvertOut } | undefined;
 
   /**
    * The daemon's driver sends every advert before the instance's next one (it executes
