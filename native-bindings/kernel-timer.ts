@@ -89,6 +89,28 @@ export function monotonicMs(): number {
   return (now[0]! + now[1]! * 4294967296) * 1000 + now[2]! / 1e6;
 }
 
+/**
+ * `ms` as a struct timespec (tv_sec, tv_nsec as 64-bit, LP64) in `out` from word `at`,
+ * rounded up to the nanosecond (never early; 1e9 carries into the next second). Returns
+ * what monotonicMs() computes when the clock reads that (sec, nsec): that arithmetic is
+ * monotonic, so any reading at or after the kernel's expiry is >= it. The timers here and
+ * the send queue's timeouts (send-queue.ts) both build their deadlines with it, so one
+ * instant gives both the same expiry.
+ */
+export function writeTimespec(ms: number, out: Uint32Array, at: number): number {
+  let sec = Math.floor(ms / 1000);
+  let nsec = Math.ceil((ms - sec * 1000) * 1e6);
+  if (nsec >= 1e9) {
+    sec += 1;
+    nsec = 0;
+  }
+  out[at] = sec % 4294967296;
+  out[at + 1] = Math.floor(sec / 4294967296);
+  out[at + 2] = nsec;
+  out[at + 3] = 0;
+  return sec * 1000 + nsec / 1e6;
+}
+
 /** CLOCK_MONOTONIC − performance.now(), read once (monotonicAt) */
 let perfOffset: number | undefined;
 
@@ -199,24 +221,11 @@ export class KernelTimer {
 
   /** Call `fn` once CLOCK_MONOTONIC reaches `at` ms (replacing what was armed); a past `at` fires at once. */
   setAt(fn: () => void, at: number): void {
-    let sec = Math.floor(at / 1000);
-    // rounded up to the nanosecond (never early); 1e9 carries into the next second
-    let nsec = Math.ceil((at - sec * 1000) * 1e6);
-    if (nsec >= 1e9) {
-      sec += 1;
-      nsec = 0;
-    }
-    // what monotonicMs() computes when the clock reads (sec, nsec): that arithmetic is
-    // monotonic, so any reading at or after the kernel's expiry is >= this
-    this.deadline = sec * 1000 + nsec / 1e6;
+    this.deadline = writeTimespec(at, this.spec, 4);
     this.spec[0] = 0;
     this.spec[1] = 0;
     this.spec[2] = REPEAT_MS * 1e6;
     this.spec[3] = 0;
-    this.spec[4] = sec % 4294967296;
-    this.spec[5] = Math.floor(sec / 4294967296);
-    this.spec[6] = nsec;
-    this.spec[7] = 0;
     this.fn = fn;
     track(this, true);
     if (libc.timer_settime(this.id, TIMER_ABSTIME, this.specPtr, null) !== 0) {

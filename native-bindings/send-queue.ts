@@ -16,7 +16,7 @@
  * the bytes, which the kernel reads when the send is issued, so a slot is free again only
  * at the send's completion. Slots are reused: nothing is allocated per advert.
  */
-import { monotonicMs } from "./kernel-timer";
+import { monotonicMs, writeTimespec } from "./kernel-timer";
 import { stablePtr } from "./structs";
 import {
   IORING_OP_NOP,
@@ -236,17 +236,7 @@ export class SendQueue {
   }
 
   private setDeadline(ms: number): void {
-    let sec = Math.floor(ms / 1000);
-    // rounded up to the ns, as kernel-timer.ts: never before the deadline the driver armed
-    let nsec = Math.ceil((ms - sec * 1000) * 1e6);
-    if (nsec >= 1e9) {
-      sec += 1;
-      nsec = 0;
-    }
-    this.ts[0] = sec % 4294967296;
-    this.ts[1] = Math.floor(sec / 4294967296);
-    this.ts[2] = nsec;
-    this.ts[3] = 0;
+    writeTimespec(ms, this.ts, 0);
   }
 
   close(): void {

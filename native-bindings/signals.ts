@@ -17,6 +17,7 @@ import { check } from "./errno";
 import { libc } from "./libc";
 import { watchReadable } from "./readiness";
 import { handlerCode } from "./signal-handler-code";
+import { isAddress } from "./structs";
 
 const O_NONBLOCK = 0o4000;
 const O_CLOEXEC = 0o2000000;
@@ -37,7 +38,6 @@ const callbacks = new Map<number, () => void>();
  * types a pointer return as `Pointer | bigint | null`; bun:ffi gives a number for every
  * user-space address, so a bigint is refused like any other non-address.
  */
-const isAddress = (p: number | bigint | null): p is number => typeof p === "number" && p > 0 && p < 2 ** 52;
 
 function setup(): void {
   if (handler !== undefined) return;

@@ -115,6 +115,9 @@ export const IOVEC_SIZE = 16;
  * writes. Reading `.buffer` first gives the array its final storage (measured with
  * `ptr()` before and after: test/unit/native-bindings/structs.test.ts).
  */
+/** A pointer libc returned that is an address (not NULL, not MAP_FAILED's −1 nor a BigInt). */
+export const isAddress = (p: number | bigint | null): p is number => typeof p === "number" && p > 0 && p < 2 ** 52;
+
 export function stablePtr(buf: Uint8Array): number {
   void buf.buffer;
   return ptr(buf);

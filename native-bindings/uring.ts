@@ -19,7 +19,7 @@
 import { toArrayBuffer } from "bun:ffi";
 import { errno } from "./errno";
 import { libc } from "./libc";
-import { stablePtr } from "./structs";
+import { isAddress, stablePtr } from "./structs";
 
 // asm-generic/unistd.h and x86-64's table agree on these
 const SYS_io_uring_setup = 425;
@@ -53,8 +53,6 @@ const MAP_POPULATE = 0x8000;
 
 const SQE_SIZE = 64;
 const CQE_SIZE = 16;
-
-const isAddress = (p: number | bigint | null): p is number => typeof p === "number" && p > 0 && p < 2 ** 52;
 
 export class Uring {
   private readonly sqRing: DataView;
