@@ -158,6 +158,25 @@ export function dataText(
 export const dumpDir = (): string => process.env.TMPDIR || tmpdir();
 
 /**
+ * A dump appears whole or not at all: written to a new file beside it (O_EXCL, mode
+ * 0600), then renamed over it. keepalived fopen()s the name and writes into it, so a
+ * reader that saw the file could read it half-written (the package test read an empty
+ * keepalived.json that way), and a symlink planted at the name was followed; rename(2)
+ * replaces the name itself.
+ */
+export function writeDumpFile(path: string, text: string): void {
+  const fs = nodeFs();
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    fs.writeFileSync(tmp, text, { mode: 0o600, flag: "wx" });
+    fs.renameSync(tmp, path);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
  * The SIGUSR1 file's path (keepalived 2.4.3 global_data.c open_dump_file; 2.2.7 names it
  * the same way without `state_dump_file`): `state_dump_file` gives the directory when it
  * starts with '/' (up to its last '/', the whole of it when it ends with one; else
@@ -188,7 +207,7 @@ export function writeData(
   interfaces: string[] = [],
 ): string {
   const path = dataFilePath(config, namespace);
-  nodeFs().writeFileSync(path, dataText(router, lastTransitionEpochMs, config, interfaces), { mode: 0o600 });
+  writeDumpFile(path, dataText(router, lastTransitionEpochMs, config, interfaces));
   return path;
 }
 
@@ -342,9 +361,7 @@ export function writeJson(
   vmacIfname?: (instance: string) => string | undefined,
 ): string {
   const path = join(dumpDir(), "keepalived.json");
-  nodeFs().writeFileSync(path, jsonDump(router, lastTransitionEpochMs, config, processState, vmacIfname), {
-    mode: 0o600,
-  });
+  writeDumpFile(path, jsonDump(router, lastTransitionEpochMs, config, processState, vmacIfname));
   return path;
 }
 
@@ -362,7 +379,7 @@ export function clearStats(router: VrrpRouter): void {
 export function writeStats(router: VrrpRouter, driverDropped: Record<string, number>): string {
   const dir = dumpDir();
   const path = join(dir, "keepalived.stats");
-  nodeFs().writeFileSync(path, statsText(router), { mode: 0o600 });
-  nodeFs().writeFileSync(join(dir, "keel.stats.json"), statsJson(router, driverDropped), { mode: 0o600 });
+  writeDumpFile(join(dir, "keel.stats.json"), statsJson(router, driverDropped));
+  writeDumpFile(path, statsText(router));
   return path;
 }

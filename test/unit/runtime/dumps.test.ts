@@ -5,10 +5,22 @@
  * 2.4.3's source here; test/interop/dumps.test.ts checks the files keel writes.
  */
 import { expect, test } from "bun:test";
+import {
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { KeelConfig } from "../../../src/config/model";
 import { parseConf } from "../../../src/config/parse";
 import { memorySource } from "../../../src/config/source";
-import { dataFilePath, dataText, jsonDump } from "../../../src/runtime/dumps";
+import { dataFilePath, dataText, jsonDump, writeDumpFile } from "../../../src/runtime/dumps";
 import { VrrpRouter } from "../../../src/vrrp/router";
 
 const INSTANCE = `vrrp_instance VI_1 {
@@ -264,4 +276,27 @@ ${extra}
   // a 2.2.7 configuration (no v3_checksum_as_v2): 2.2.7's lines, none of these
   const plain = config(`global_defs {\n  vrrp_version 3\n}\n${inst(1, "")}`);
   expect(dataText(new VrrpRouter(plain), () => undefined, plain)).not.toContain("VRRPv2 checksum");
+});
+
+test("a dump replaces the name whole: mode 0600, a planted symlink replaced and not followed, no temporary left", () => {
+  const dir = mkdtempSync(join(tmpdir(), "keel-dump-"));
+  try {
+    const victim = join(dir, "victim");
+    writeFileSync(victim, "keep\n");
+    const path = join(dir, "keepalived.json");
+    symlinkSync(victim, path);
+    writeDumpFile(path, "[]");
+    expect(readFileSync(victim, "utf8")).toBe("keep\n");
+    expect(lstatSync(path).isSymbolicLink()).toBe(false);
+    expect(readFileSync(path, "utf8")).toBe("[]");
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    writeDumpFile(path, "[1]");
+    expect(readFileSync(path, "utf8")).toBe("[1]");
+    expect(readdirSync(dir).sort()).toEqual(["keepalived.json", "victim"]);
+    // a directory that cannot take the file: the error reaches the caller, nothing is left
+    expect(() => writeDumpFile(join(dir, "missing", "keepalived.json"), "[]")).toThrow(/ENOENT/);
+    expect(readdirSync(dir).sort()).toEqual(["keepalived.json", "victim"]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
