@@ -40,11 +40,21 @@ const CQ_ENTRIES = 8192;
  * and the driver sends itself, so the slots cannot grow without bound.
  */
 const MAX_SLOTS = 65536;
+/** settle()'s longest wait for a ticket's completions (they are the kernel's, run at the wait) */
+const SETTLE_MS = 1000;
+/** tickets whose outcome is remembered after their last completion (settle() after a reap) */
+const DONE = 256;
 /** msghdr (56 bytes) at 0, its iovec (16) at 56, the destination (≤ 28) at 72, the bytes at 128 */
 const DATA_AT = 128;
 
 /** a queued send's completion that failed (not a cancelled one): its ticket, destination, errno */
 export type SendFailure = (ticket: number, dst: string, errnoValue: number) => void;
+
+/**
+ * What became of a ticket's sends once taken back (settle): every one sent, every one
+ * cancelled before its deadline, or the errno of one that failed.
+ */
+export type Settled = "sent" | "cancelled" | number;
 
 interface Slot {
   busy: boolean;
@@ -189,6 +199,56 @@ export class SendQueue {
     this.reap();
   }
 
+  /**
+   * Take a ticket back and learn what became of it, before returning: cancelled if its
+   * deadline had not come, else sent (or failed) by the kernel. A request whose answer
+   * the caller must read (a netlink request queued for a takeover: rtnl.ts) needs to know
+   * which; cancel() does not wait. The sends of an expired timeout run as this thread's
+   * task work, which io_uring_enter's wait runs: the wait is the kernel's own work, not
+   * a deadline's (bounded by SETTLE_MS all the same).
+   */
+  settle(ticket: number): Settled {
+    this.settling = ticket;
+    this.settledSent = 0;
+    this.settledErrno = 0;
+    this.reap();
+    if (!this.busy(ticket)) {
+      this.settling = 0;
+      // completed at the reap just now, or before it (then as recorded)
+      if (this.settledErrno !== 0) return this.settledErrno;
+      return this.settledSent > 0 ? "sent" : this.outcome(ticket);
+    }
+    if (this.ring.room() < 1) this.reap();
+    this.ring.push(IORING_OP_TIMEOUT_REMOVE, 0, -1, 0, ticket * 4 + TIMEOUT, 0, 0, ticket * 4 + REMOVE);
+    this.ring.submit();
+    const until = monotonicMs() + SETTLE_MS;
+    while (this.busy(ticket) && monotonicMs() < until) {
+      this.ring.wait(1);
+      this.reap();
+    }
+    this.settling = 0;
+    if (this.settledErrno !== 0) return this.settledErrno;
+    return this.settledSent > 0 ? "sent" : "cancelled";
+  }
+  /** the ticket settle() waits for, and what its sends' completions said */
+  private settling = 0;
+  private settledSent = 0;
+  private settledErrno = 0;
+
+  /** A ticket none of whose sends is pending: completed before settle() asked (recorded in `done`). */
+  private outcome(ticket: number): Settled {
+    const i = ticket % DONE;
+    return this.doneTicket[i] === ticket ? this.doneOutcome[i]! : "cancelled";
+  }
+  /** the last DONE tickets' outcomes as their last send completed (a ring: no garbage) */
+  private readonly doneTicket = new Array<number>(DONE).fill(0);
+  private readonly doneOutcome = new Array<Settled>(DONE).fill("cancelled");
+
+  private busy(ticket: number): boolean {
+    for (const slot of this.slots) if (slot.busy && slot.ticket === ticket) return true;
+    return false;
+  }
+
   /** Cancel every send still queued on socket `fd`, before it is closed (its number may be reused at once). */
   cancelFd(fd: number): void {
     this.reap();
@@ -215,6 +275,18 @@ export class SendQueue {
     if (slot === undefined) return;
     const { ticket, dst, onFailure } = slot;
     this.release(s);
+    const i = ticket % DONE;
+    const outcome: Settled = res >= 0 ? "sent" : res === -ECANCELED ? "cancelled" : -res;
+    // a ticket's outcome is its sends' worst: one failure is the ticket's
+    if (this.doneTicket[i] !== ticket || typeof this.doneOutcome[i] !== "number") {
+      this.doneTicket[i] = ticket;
+      this.doneOutcome[i] = outcome;
+    }
+    if (ticket === this.settling) {
+      if (res >= 0) this.settledSent++;
+      else if (res !== -ECANCELED) this.settledErrno ||= -res;
+      return; // the caller of settle() handles its own
+    }
     if (res < 0 && res !== -ECANCELED) onFailure?.(ticket, dst, -res);
   }
 

@@ -5,6 +5,7 @@
  * NetlinkError {errno, code, extack, request}.
  */
 import { libc } from "../libc";
+import { SendQueue } from "../send-queue";
 import * as K from "./constants";
 import { EBADMSG, ENODEV, NetlinkError } from "./error";
 import {
@@ -78,6 +79,16 @@ export interface AddressBatch {
   readonly refused: readonly (NetlinkError | undefined)[];
   readonly nameOf: (a: AddressSpec) => string | undefined;
 }
+
+/** A laid-out batch the kernel is to send at a deadline (Rtnl.queueAddresses), until taken back. */
+export interface QueuedAddresses {
+  readonly batch: AddressBatch;
+  readonly seqs: readonly number[];
+  readonly ticket: number;
+}
+
+const NO_ADDRESS = new Uint8Array(0);
+const noAddress = () => NO_ADDRESS;
 
 /** An address's interface name: the caller's (the driver's link table), else if_indextoname once per interface. */
 function namer(): (a: AddressSpec) => string | undefined {
@@ -223,8 +234,53 @@ export class Rtnl {
     return { op, list, bytes, view: new DataView(bytes.buffer), chunks, refused, nameOf };
   }
 
-  /** A laid-out batch (layoutAddresses) numbered and sent, as batchAddresses sends its own; one result per item. */
-  sendAddresses(batch: AddressBatch): (NetlinkError | undefined)[] {
+  /**
+   * A laid-out batch numbered now and handed to the kernel to send by itself when
+   * CLOCK_MONOTONIC reaches `at` ms (send-queue.ts): a takeover's VIPs in at the
+   * Master_Down deadline, whatever the event loop does then (issue 20). One chunk only
+   * (up to CHUNK addresses); undefined when it cannot be queued. Every queued batch is
+   * taken back by sendAddresses (its ACKs read) or settleQueued.
+   */
+  queueAddresses(batch: AddressBatch, at: number): QueuedAddresses | undefined {
+    const chunk = batch.chunks[0];
+    if (batch.chunks.length !== 1 || chunk === undefined || chunk.at.length === 0) return undefined;
+    const q = SendQueue.get();
+    if (typeof q === "string") return undefined;
+    const seqs = this.number(batch.view, chunk);
+    const data = batch.bytes.subarray(chunk.from, chunk.to);
+    // no msg_name: an unconnected netlink socket's datagram goes to the kernel (port 0)
+    const ticket = q.queue(this.sock.fd, at, [{ dst: "kernel", data }], noAddress);
+    if (ticket === undefined) return undefined;
+    this.sock.expectLater(seqs);
+    return { batch, seqs, ticket };
+  }
+
+  /**
+   * A queued batch taken back: its results (one per item, as sendAddresses) when the
+   * kernel sent it, undefined when it was cancelled before its deadline or its send
+   * failed (then nothing of it reached rtnetlink).
+   */
+  settleQueued(queued: QueuedAddresses): (NetlinkError | undefined)[] | undefined {
+    const q = SendQueue.get();
+    const outcome = typeof q === "string" ? "cancelled" : q.settle(queued.ticket);
+    if (outcome !== "sent") {
+      this.sock.forget(queued.seqs);
+      return undefined;
+    }
+    const { batch, seqs } = queued;
+    const results = batch.refused.slice();
+    this.results(batch, batch.chunks[0]!, seqs, this.sock.collect(seqs, true), results);
+    return results;
+  }
+
+  /**
+   * A laid-out batch (layoutAddresses) numbered and sent, as batchAddresses sends its own;
+   * one result per item. `queued`: the same batch queued (queueAddresses), taken back
+   * first: what the kernel sent is only answered.
+   */
+  sendAddresses(batch: AddressBatch, queued?: QueuedAddresses): (NetlinkError | undefined)[] {
+    const sent = queued === undefined ? undefined : this.settleQueued(queued);
+    if (sent !== undefined) return sent;
     const results = batch.refused.slice();
     for (const chunk of batch.chunks)
       this.sendChunk(batch.bytes, batch.view, chunk, batch.op, batch.list, batch.nameOf, results);
@@ -245,8 +301,15 @@ export class Rtnl {
     nameOf: (a: AddressSpec) => string | undefined,
     results: (NetlinkError | undefined)[],
   ): void {
+    if (chunk.at.length === 0) return;
+    const seqs = this.number(view, chunk);
+    const acks = this.sock.transactLaidOut(bytes.subarray(chunk.from, chunk.to), seqs, true);
+    this.results({ op, list, nameOf }, chunk, seqs, acks, results);
+  }
+
+  /** A chunk's requests numbered in place, the last one asking for the ACK; their numbers. */
+  private number(view: DataView, chunk: Chunk): number[] {
     const n = chunk.at.length;
-    if (n === 0) return;
     const seqs: number[] = new Array(n);
     for (let k = 0; k < n; k++) {
       seqs[k] = this.sock.nextSeq();
@@ -254,12 +317,22 @@ export class Rtnl {
     }
     const last = chunk.at[n - 1]!;
     view.setUint16(last + 6, view.getUint16(last + 6, true) | K.NLM_F_ACK, true);
-    const acks = this.sock.transactLaidOut(bytes.subarray(chunk.from, chunk.to), seqs, true);
-    for (let k = 0; k < n; k++) {
+    return seqs;
+  }
+
+  /** A chunk's ACKs as results: a request that failed gets its error, by its index in the list. */
+  private results(
+    b: Pick<AddressBatch, "op" | "list" | "nameOf">,
+    chunk: Chunk,
+    seqs: readonly number[],
+    acks: Map<number, AckOutcome>,
+    results: (NetlinkError | undefined)[],
+  ): void {
+    for (let k = 0; k < seqs.length; k++) {
       const o = acks.get(seqs[k]!);
       if (o === undefined || o.errno === 0) continue;
-      const a = list[chunk.index[k]!]!;
-      results[chunk.index[k]!] = fail(o, describeAddress(op, a, nameOf(a)));
+      const a = b.list[chunk.index[k]!]!;
+      results[chunk.index[k]!] = fail(o, describeAddress(b.op, a, b.nameOf(a)));
     }
   }
 

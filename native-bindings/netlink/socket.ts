@@ -197,9 +197,14 @@ export class NetlinkSocket {
   /**
    * transact for requests already laid out in one buffer (Rtnl's address batches write
    * theirs straight into a reused one): `seqs` are theirs in order; with `ackLastOnly`
-   * only the last one carries NLM_F_ACK (the caller cleared it on the others).
+   * only the last one carries NLM_F_ACK (the caller cleared it on the others). No
+   * `batch`: sent already (collect).
    */
-  transactLaidOut(batch: Uint8Array, seqs: readonly number[], ackLastOnly?: boolean): Map<number, AckOutcome> {
+  transactLaidOut(
+    batch: Uint8Array | undefined,
+    seqs: readonly number[],
+    ackLastOnly?: boolean,
+  ): Map<number, AckOutcome> {
     const out = new Map<number, AckOutcome>();
     if (seqs.length === 0) return out;
     const all = new Set(seqs);
@@ -209,7 +214,16 @@ export class NetlinkSocket {
       for (const s of all) if (!out.has(s)) out.set(s, outcome);
       return out;
     };
-    this.send(batch);
+    if (batch !== undefined) this.send(batch);
+    // the answers of requests the kernel sent by itself (expectLater), read before this
+    for (const s of all) {
+      const kept = this.later.get(s);
+      if (kept === undefined) continue;
+      this.later.delete(s);
+      if (kept === null) continue;
+      out.set(s, kept);
+      wanted.delete(s);
+    }
     while (wanted.size > 0) {
       let d: Uint8Array | undefined;
       try {
@@ -223,16 +237,41 @@ export class NetlinkSocket {
       const msgs = parseMessages(d);
       if (!msgs.ok) return unknown({ errno: EBADMSG, detail: msgs.error.message });
       for (const m of msgs.value) {
-        if (m.type !== K.NLMSG_ERROR || !all.has(m.seq)) continue;
-        const ack = decodeAck(m);
-        out.set(
-          m.seq,
-          ack.ok ? { errno: ack.value.errno, extack: ack.value.extack } : { errno: EBADMSG, detail: ack.error.message },
-        );
+        if (m.type !== K.NLMSG_ERROR) continue;
+        if (!all.has(m.seq)) {
+          this.keep(m);
+          continue;
+        }
+        out.set(m.seq, ackOutcome(m));
         wanted.delete(m.seq);
       }
     }
     return out;
+  }
+
+  /**
+   * The ACKs of requests sent without this socket's knowing when (a takeover's VIPs the
+   * kernel sends at a deadline by itself: rtnl.ts queueAddresses): kept when another
+   * request's wait reads them, for collect() to find. forget() when they will not come.
+   */
+  expectLater(seqs: readonly number[]): void {
+    for (const s of seqs) this.later.set(s, null);
+  }
+
+  forget(seqs: readonly number[]): void {
+    for (const s of seqs) this.later.delete(s);
+  }
+
+  /** The ACKs of requests already sent (expectLater), as transactLaidOut collects its own. */
+  collect(seqs: readonly number[], ackLastOnly?: boolean): Map<number, AckOutcome> {
+    return this.transactLaidOut(undefined, seqs, ackLastOnly);
+  }
+
+  /** seq → its ACK once read, null until then (expectLater) */
+  private readonly later = new Map<number, AckOutcome | null>();
+
+  private keep(m: NlMessage): void {
+    if (this.later.get(m.seq) === null) this.later.set(m.seq, ackOutcome(m));
   }
 
   /**
@@ -257,7 +296,10 @@ export class NetlinkSocket {
       const msgs = parseMessages(d);
       if (!msgs.ok) throw new NetlinkError(EBADMSG, request, undefined, msgs.error.message);
       for (const m of msgs.value) {
-        if (m.seq !== seq) continue;
+        if (m.seq !== seq) {
+          if (m.type === K.NLMSG_ERROR) this.keep(m);
+          continue;
+        }
         if (m.flags & K.NLM_F_DUMP_INTR) interrupted = true;
         if (m.type === K.NLMSG_DONE) return { messages, interrupted };
         if (m.type === K.NLMSG_ERROR) {
@@ -282,4 +324,9 @@ export class NetlinkSocket {
   private assertOpen(): void {
     if (this.closed) throw new SyscallError("netlink", 9, "socket closed");
   }
+}
+
+function ackOutcome(m: NlMessage): AckOutcome {
+  const ack = decodeAck(m);
+  return ack.ok ? { errno: ack.value.errno, extack: ack.value.extack } : { errno: EBADMSG, detail: ack.error.message };
 }

@@ -165,6 +165,7 @@ export function guardedKernel(k: Kernel, faults: Faults): Kernel {
     vip: (op, a, ifindex) => k.vip(op, a, ifindex),
     vips: (op, items) => k.vips(op, items),
     ...(k.prepareVips ? { prepareVips: k.prepareVips.bind(k) } : {}),
+    ...(k.queueVips && k.unqueueVips ? { queueVips: k.queueVips.bind(k), unqueueVips: k.unqueueVips.bind(k) } : {}),
     route: (op, r, ifindexOf) => k.route(op, r, ifindexOf),
     rule: (op, r) => k.rule(op, r),
     garp: (ifname, address, family) => k.garp(ifname, address, family),

@@ -11,6 +11,7 @@ import { errnoName, strerror } from "../../native-bindings/errno";
 import { type GarpSender, openGarpSender } from "../../native-bindings/garp";
 import {
   type AddressBatch,
+  type QueuedAddresses,
   type AddressSpec,
   type EncapSpec,
   NetlinkError,
@@ -354,19 +355,41 @@ export class LinuxKernel implements Kernel {
 
   vips(op: "add" | "del", items: VipTarget[]): (KernelError | undefined)[] {
     const laid = this.laidOut.get(items);
+    const queued = laid?.queued;
+    if (laid !== undefined) laid.queued = undefined;
     // a batch that fails as a whole (the socket, not one address) fails every item
     const batch =
       laid !== undefined && laid.op === op
-        ? attempt(`vip-${op}`, () => this.rtnl.sendAddresses(laid.batch))
+        ? attempt(`vip-${op}`, () => this.rtnl.sendAddresses(laid.batch, queued))
         : attempt(`vip-${op}`, () => {
             const specs = items.map((i) => this.addressSpec(i.address, i.ifindex, i.ifname));
             return op === "add" ? this.rtnl.addAddresses(specs) : this.rtnl.delAddresses(specs);
           });
     if (!batch.ok) return items.map(() => batch.error);
-    return batch.value.map((e) => {
+    return this.vipResults(op, batch.value);
+  }
+
+  private vipResults(op: "add" | "del", errors: (NetlinkError | undefined)[]): (KernelError | undefined)[] {
+    return errors.map((e) => {
       if (!e || DONE_ALREADY[op].has(e.code)) return undefined; // the state we wanted
       return kernelError(`vip-${op}`, e);
     });
+  }
+
+  queueVips(items: readonly VipTarget[], at: number): boolean {
+    const laid = this.laidOut.get(items);
+    if (laid === undefined || laid.queued !== undefined) return false;
+    laid.queued = this.rtnl.queueAddresses(laid.batch, monotonicAt(at));
+    return laid.queued !== undefined;
+  }
+
+  unqueueVips(items: readonly VipTarget[]): (KernelError | undefined)[] | undefined {
+    const laid = this.laidOut.get(items);
+    const queued = laid?.queued;
+    if (laid === undefined || queued === undefined) return undefined;
+    laid.queued = undefined;
+    const sent = this.rtnl.settleQueued(queued);
+    return sent === undefined ? undefined : this.vipResults(laid.op, sent);
   }
 
   /**
@@ -374,7 +397,10 @@ export class LinuxKernel implements Kernel {
    * caller keeps the array. The spec of an item is its address and interface only, so the
    * same array, unchanged, needs no other check.
    */
-  private readonly laidOut = new WeakMap<readonly VipTarget[], { op: "add" | "del"; batch: AddressBatch }>();
+  private readonly laidOut = new WeakMap<
+    readonly VipTarget[],
+    { op: "add" | "del"; batch: AddressBatch; queued?: QueuedAddresses }
+  >();
 
   prepareVips(op: "add" | "del", items: readonly VipTarget[]): void {
     const specs = items.map((i) => this.addressSpec(i.address, i.ifindex, i.ifname));

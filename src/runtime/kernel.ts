@@ -172,6 +172,23 @@ export function guardKernel(k: Kernel): Kernel {
             ),
         }
       : {}),
+    ...(k.queueVips && k.unqueueVips
+      ? {
+          // a queue that throws queued nothing: the deadline sends as before
+          queueVips: (items: readonly VipTarget[], at: number) =>
+            settle(
+              "vip-add",
+              () => (k.queueVips as NonNullable<Kernel["queueVips"]>).call(k, items, at),
+              () => false,
+            ),
+          unqueueVips: (items: readonly VipTarget[]) =>
+            settle(
+              "vip-add",
+              () => (k.unqueueVips as NonNullable<Kernel["unqueueVips"]>).call(k, items),
+              (e) => items.map(() => e),
+            ),
+        }
+      : {}),
     route: (op, r, ifindexOf) => settle(`route-${op}`, () => k.route(op, r, ifindexOf), same),
     rule: (op, r) => settle(`rule-${op}`, () => k.rule(op, r), same),
     garp: (ifname, address, family) => settle("garp", () => k.garp(ifname, address, family), same),
@@ -359,6 +376,19 @@ export interface Kernel {
    * the simulated kernels have none.
    */
   prepareVips?(op: "add" | "del", items: readonly VipTarget[]): void;
+  /**
+   * The request prepareVips laid out for `items` ("add"), handed to the kernel to send by
+   * itself at `at` (the driver's clock): a BACKUP's VIPs in at its Master_Down deadline
+   * whatever the event loop does then (issue 20). vips() with the same items takes it
+   * back and reads its answers, or sends it if it had not left. False: nothing queued.
+   * Optional: the simulated kernels have none.
+   */
+  queueVips?(items: readonly VipTarget[], at: number): boolean;
+  /**
+   * A queued request (queueVips) taken back, when the instance did not take over with it:
+   * undefined when it had not left (nothing was added), else its results as vips()'s.
+   */
+  unqueueVips?(items: readonly VipTarget[]): (KernelError | undefined)[] | undefined;
   route(op: "add" | "del", r: Route, ifindexOf: (name: string) => number | undefined): KernelError | undefined;
   rule(op: "add" | "del", r: Rule): KernelError | undefined;
   garp(ifname: string, address: string, family: 4 | 6): KernelError | undefined;

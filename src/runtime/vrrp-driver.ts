@@ -67,6 +67,7 @@ import { type VipPlacement, placeVips, vipKey, vmacMac } from "./vmac-addr";
 import { followParent, vmacLinkLocal } from "./vmac-link-local";
 import { type VmacPlan, chooseVmacName, planVmac, unusableVmacName } from "./vmac-name";
 import { RxErrorEvents } from "./rx-error-events";
+import { TakeoverQueue } from "./takeover-queue";
 import { transitionDetailLines, transitionLines } from "./words";
 import { type Explanation, describeCause, explain, localTime } from "../vrrp/explain";
 
@@ -411,6 +412,8 @@ export class VrrpDriver {
         `(${instance}) cannot send advert to ${dst} on ${this.ifs.get(instance)?.sendIf}`,
       ),
   );
+  /** a BACKUP's VIPs, queued in the kernel at its deadline's pre-wake to go in at the deadline (takeover-queue.ts) */
+  private readonly takeover: TakeoverQueue<VipItem>;
   /** the engine's time in the timer's fire (onTimer), for adverts.sent; −Infinity outside one */
   private firingAt = Number.NEGATIVE_INFINITY;
   /** advertRoute's answer, one record rewritten per call */
@@ -467,6 +470,9 @@ export class VrrpDriver {
     if (opts.nft) this.firewall = new VipFirewall(firewallSettings(opts.config), opts.nft);
     this.kernel = guardKernel(opts.kernel);
     this.log = opts.log;
+    this.takeover = new TakeoverQueue(this.kernel, (instance, items, results) =>
+      this.undoTakeover(instance, items, results),
+    );
     this.promote = new PromoteSecondaries(this.kernel, (e, ifname) =>
       this.failed(e, `promote:${ifname}`, `cannot set promote_secondaries on ${ifname}`),
     );
@@ -704,6 +710,7 @@ export class VrrpDriver {
     this.stopped = true;
     // nothing the kernel holds may leave after the priority-0 adverts
     this.adverts.cancelAll();
+    this.takeover.cancel();
     this.guard("stop", () => this.router.handleCommand({ type: "stop" }, this.now()));
     this.pump();
     // keepalived vrrp_terminate_phase2: "Clear static entries"
@@ -976,6 +983,7 @@ export class VrrpDriver {
     this.startLinkbeat();
     // the new router's instances: their next adverts are queued again after its first pump
     this.adverts.cancelAll();
+    this.takeover.cancel();
     const gone = next.takeOver(old, now);
     this.router = next;
     this.adverts.touchAll(next.instances.values());
@@ -2008,7 +2016,72 @@ export class VrrpDriver {
     }
     this.pump();
     this.firingAt = Number.NEGATIVE_INFINITY;
-    if (woke && now < due) this.rehearse(now);
+    if (woke && now < due) {
+      this.queueTakeover(now);
+      this.rehearse(now);
+    }
+  }
+
+  private readonly instanceNamed = (name: string) => this.router.instances.get(name);
+
+  /**
+   * At a BACKUP's pre-wake (arm), its VIPs' request laid out at BACKUP (prepareTakeover)
+   * handed to the kernel to send at the deadline (takeover-queue.ts): only while that
+   * deadline stands within PREWAKE_MS, is simply the takeover (Instance.takeoverAt), and
+   * the laid-out items are still the ones applyVips will send; not with firewall rules,
+   * which keepalived puts in before the addresses.
+   */
+  private queueTakeover(now: number): void {
+    const inst = this.router.nextMasterDown();
+    const t = inst?.takeoverAt();
+    if (inst === undefined || t === undefined || t <= now || t - now > PREWAKE_MS) return;
+    if (t !== this.router.pollTimeout() || (this.firewall && this.takeoverNeedsFirewall(inst.name))) return;
+    const items = this.takeovers.get(inst.name);
+    if (items === undefined) return;
+    if (!sameItems(items, this.vipItems(inst.name, [...inst.p.vips, ...inst.p.excluded], false))) return;
+    try {
+      this.takeover.queue(inst, t, items);
+    } catch (e) {
+      this.internalError("queueing a takeover", e);
+    }
+  }
+
+  private takeoverNeedsFirewall(instance: string): boolean {
+    const v = this.opts.config.vrrpInstances[instance];
+    const version = this.router.instances.get(instance)?.p.version;
+    return v === undefined || version === undefined || needsFirewall(this.opts.config, v, version);
+  }
+
+  /**
+   * VIPs the kernel added at a Master_Down deadline (takeover-queue.ts) for a takeover the
+   * engine did not make: an input read after the deadline, stamped before it, kept the
+   * instance BACKUP. The ones the engine does not hold go again; no GARP announced them.
+   */
+  private undoTakeover(
+    instance: string,
+    items: readonly VipItem[],
+    results: readonly (KernelError | undefined)[],
+  ): void {
+    const added = items.filter(
+      (it, i) => results[i] === undefined && !this.held.has(`${it.ifindex}|${it.address.address}/${it.address.prefix}`),
+    );
+    if (added.length === 0) return;
+    this.log.debug(
+      `(${instance}) removing the VIPs the kernel added at the Master_Down deadline: the instance did not take over`,
+    );
+    const errors = this.kernel.vips("del", added);
+    added.forEach((it, i) => {
+      const err = errors[i];
+      if (!err) return;
+      const key = `${it.ifindex}|${it.address.address}/${it.address.prefix}`;
+      // a removal the kernel refused is tried again until it says done (as applyVips's)
+      this.releasing.set(key, { instance, address: it.address, ifindex: it.ifindex, refused: false });
+      this.failed(
+        err,
+        `vip:${key}`,
+        `(${instance}) cannot remove VIP ${it.address.address}/${it.address.prefix}; trying again`,
+      );
+    });
   }
 
   /**
@@ -2696,6 +2769,7 @@ export class VrrpDriver {
     if (outer && !this.stopped)
       try {
         this.adverts.sync(this.now);
+        this.takeover.follow(this.instanceNamed);
       } catch (e) {
         this.internalError("queueing adverts", e);
       }
@@ -3047,6 +3121,8 @@ export class VrrpDriver {
     // the same VIPs laid out at the pre-wake (prepareTakeover): the kernel sends those as laid out
     const laid = add ? this.takeovers.get(a.instance) : undefined;
     if (laid !== undefined && sameItems(laid, items)) items = laid;
+    // the same items queued at the pre-wake (takeover-queue.ts): Kernel.vips takes that request back
+    if (add) this.takeover.claim(items);
     // keepalived vrrp_state_become_master: the drop rule before the VIPs go up; after they go down
     if (add) this.firewallVips(a.instance, true, items);
     const lines = () => {

@@ -1225,6 +1225,19 @@ export class Instance {
   }
 
   /**
+   * The Master_Down deadline at which this BACKUP, with no other input before it, becomes
+   * MASTER and adds its VIPs (handleTimeout → gotoMaster → takeVips): the daemon's driver
+   * hands that request to the kernel ahead, to be sent at the deadline whatever the event
+   * loop is doing (src/runtime/takeover-queue.ts). Undefined when the deadline is not
+   * simply that: not BACKUP, an operator's hold (gotoMaster keeps it BACKUP), a sync group
+   * (whose other members decide: canGotoMaster).
+   */
+  takeoverAt(): number | undefined {
+    if (this.current !== "BACKUP" || this.holdSet.size > 0 || this.sync !== undefined) return undefined;
+    return this.timers.get("masterDown");
+  }
+
+  /**
    * The periodic advert this MASTER's advert timer will send (masterTx) and its deadline,
    * the record as sendAdvert will write it then (the same priority, the next IPv4 id):
    * the daemon's driver hands it to the kernel ahead, to leave at the deadline whatever

@@ -229,6 +229,32 @@ describe("addresses laid out ahead (a backup's VIPs, for its takeover)", () => {
   );
 });
 
+describe("addresses queued for the kernel to send at a deadline (a takeover's VIPs)", () => {
+  test(
+    "sent at the deadline while the process spins; their ACKs read by another request kept for the claim; one far off cancelled",
+    () => {
+      const r = ok(run([{ call: "queuedAddresses", args: [{ ifindex: d1, count: 100, base: "10.79" }] }])[0]) as {
+        atQueue: number;
+        afterDeadline: number;
+        failedAt: number;
+        codes: (string | null)[];
+        cancelled: unknown;
+        deleteErrors: number;
+        afterDelete: number;
+      };
+      expect(r.atQueue).toBe(0);
+      expect(r.afterDeadline).toBe(100);
+      // the one on a missing interface answered for itself (its error reply), the others by the last ACK
+      expect(r.failedAt).toBe(50);
+      expect(r.codes.sort()).toEqual(["ENODEV", null].sort());
+      expect(r.cancelled).toBe("cancelled");
+      expect(r.deleteErrors).toBe(0);
+      expect(r.afterDelete).toBe(0);
+    },
+    T,
+  );
+});
+
 describe("routes", () => {
   test(
     "table/metric/via, table >= 256, blackhole, src, IPv6; delete; ESRCH",

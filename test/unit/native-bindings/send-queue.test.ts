@@ -137,3 +137,36 @@ test("a burst of completions larger than the ring is read back whole: every slot
   expect(q.inUse).toBe(0);
   libc.close(a);
 });
+
+test("settle: taken back before its deadline it is cancelled, after it it was sent, a refused one says its errno", () => {
+  const q = queue();
+  const [a, b] = pair();
+  const start = monotonicMs();
+  const early = q.queue(a, start + 300, [packet("early")], () => NONE) as number;
+  const late = q.queue(a, start + 30, [packet("late")], () => NONE) as number;
+  expect(q.settle(early)).toBe("cancelled");
+  // past the deadline, the completion not yet read: settle reads it
+  spinUntil(start + 80);
+  expect(q.settle(late)).toBe("sent");
+  expect(readAll(b)).toEqual(["late"]);
+  // once read by a reap, the outcome is still known
+  const reaped = q.queue(a, monotonicMs() + 5, [packet("reaped")], () => NONE) as number;
+  spinUntil(monotonicMs() + 40);
+  q.reap();
+  expect(q.settle(reaped)).toBe("sent");
+  expect(readAll(b)).toEqual(["reaped"]);
+  libc.close(b);
+  const failures: number[] = [];
+  const refused = q.queue(
+    a,
+    monotonicMs() + 5,
+    [packet("refused")],
+    () => NONE,
+    (t) => failures.push(t),
+  ) as number;
+  spinUntil(monotonicMs() + 40);
+  expect(q.settle(refused)).toBe(111); // ECONNREFUSED, to the caller of settle and not also to onFailure
+  expect(failures).toEqual([]);
+  expect(q.inUse).toBe(0);
+  libc.close(a);
+});
