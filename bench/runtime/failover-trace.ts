@@ -10,7 +10,9 @@
  *   A  the last advert read by the backup (the last receive system call returning data)
  *   D  the deadline of the timer that ends it (hrtimer_start's `expires`), E its expiry
  *   F  keel only: the timer's JavaScript callback (KEEL_TRACE_MARKER)
- *   N  the netlink sendmsg that adds the VIP (entry and return)
+ *   N  the netlink sendmsg that adds the VIP (entry and return); keel's, queued at the
+ *      pre-wake (src/runtime/takeover-queue.ts), is sent by the kernel as the thread's task
+ *      work: N is then that send's io_uring completion, and D / E the io_uring timeout's
  *   V  the VIP seen by `ip monitor address` in the namespace, read by this script
  *   G  the first gratuitous ARP for the VIP on h2's wire (the same capture as W)
  *
@@ -105,6 +107,13 @@ interface Split {
   lines: string[];
 }
 
+/** a send-queue.ts send's completion that sent something (user_data ≡ 1 mod 4, result > 0) */
+function queuedSend(e: Ev): boolean {
+  const u = /user_data 0x([0-9a-f]+)/.exec(e.text)?.[1];
+  const res = Number(/result (-?\d+)/.exec(e.text)?.[1]);
+  return u !== undefined && Number.parseInt(u, 16) % 4 === 1 && res > 0;
+}
+
 function split(
   evs: Ev[],
   thread: number,
@@ -120,12 +129,21 @@ function split(
   const mine = evs.filter((e) => e.task === thread || e.kind.startsWith("hrtimer") || e.kind === "sched_waking");
   // N: the first send after the kill on a NETLINK_ROUTE socket (keel: sendto, keepalived: sendmsg)
   const fd = (e: Ev) => Number.parseInt(/NR \d+ \((\w+),/.exec(e.text)?.[1] ?? "-1", 16);
-  const n = mine.findIndex(
+  let n = mine.findIndex(
     (e) => e.t > killed && e.kind === "sys_enter" && (nr(e) === 44 || nr(e) === 46) && netlink.has(fd(e)),
   );
-  if (n < 0) return undefined;
-  const N = mine[n]!.t;
-  const Nx = mine.slice(n + 1).find((x) => x.kind === "sys_exit")!.t;
+  let N: number;
+  let Nx: number;
+  if (n >= 0) {
+    N = mine[n]!.t;
+    Nx = mine.slice(n + 1).find((x) => x.kind === "sys_exit")!.t;
+  } else {
+    // keel's takeover queue: the first queued send completed after the kill (send-queue.ts
+    // user_data: slot * 4 + 1) is the VIPs' request; a BACKUP queues no advert before it
+    n = mine.findIndex((e) => e.t > killed && e.kind === "io_uring_complete" && queuedSend(e));
+    if (n < 0) return undefined;
+    N = Nx = mine[n]!.t;
+  }
   const starts = new Map<string, number>();
   let E: Ev | undefined;
   let D = Number.NaN;
@@ -235,8 +253,12 @@ async function run(kind: Kind): Promise<Split[]> {
         sh(["chrt", "-a", "-f", "-p", "50", pid]);
     const netlink = rtnetlinkFds(thread);
     const fn = kind === "keel" ? kallsym("posix_timer_fn") : kallsym("timerfd_tmrproc");
-    tracer.event("timer/hrtimer_start", `common_pid == ${thread} && function == ${fn}`);
-    tracer.event("timer/hrtimer_expire_entry", `function == ${fn}`);
+    // keel's takeover queue: the io_uring timeout whose expiry sends the VIPs' request
+    const fns =
+      kind === "keel" ? `(function == ${fn} || function == ${kallsym("io_timeout_fn")})` : `function == ${fn}`;
+    tracer.event("timer/hrtimer_start", `common_pid == ${thread} && ${fns}`);
+    tracer.event("timer/hrtimer_expire_entry", fns);
+    if (kind === "keel") tracer.event("io_uring/io_uring_complete", `common_pid == ${thread}`);
     tracer.event("sched/sched_switch", `prev_pid == ${thread} || next_pid == ${thread}`);
     tracer.event("sched/sched_waking", `pid == ${thread}`);
     tracer.event("raw_syscalls/sys_enter", `common_pid == ${thread}`);
