@@ -193,10 +193,15 @@ export class SendQueue {
 
   /** Cancel a queued send that has not left; one that has is not undone. */
   cancel(ticket: number): void {
+    this.remove(ticket);
+    this.reap();
+  }
+
+  /** IORING_OP_TIMEOUT_REMOVE of the ticket's timeout, submitted: its sends are cancelled with it. */
+  private remove(ticket: number): void {
     if (this.ring.room() < 1) this.reap();
     this.ring.push(IORING_OP_TIMEOUT_REMOVE, 0, -1, 0, ticket * 4 + TIMEOUT, 0, 0, ticket * 4 + REMOVE);
     this.ring.submit();
-    this.reap();
   }
 
   /**
@@ -208,34 +213,24 @@ export class SendQueue {
    * a deadline's (bounded by SETTLE_MS all the same).
    */
   settle(ticket: number): Settled {
+    // its completions are the caller's to handle: none goes to onFailure (completed)
     this.settling = ticket;
-    this.settledSent = 0;
-    this.settledErrno = 0;
     this.reap();
-    if (!this.busy(ticket)) {
-      this.settling = 0;
-      // completed at the reap just now, or before it (then as recorded)
-      if (this.settledErrno !== 0) return this.settledErrno;
-      return this.settledSent > 0 ? "sent" : this.outcome(ticket);
-    }
-    if (this.ring.room() < 1) this.reap();
-    this.ring.push(IORING_OP_TIMEOUT_REMOVE, 0, -1, 0, ticket * 4 + TIMEOUT, 0, 0, ticket * 4 + REMOVE);
-    this.ring.submit();
-    const until = monotonicMs() + SETTLE_MS;
-    while (this.busy(ticket) && monotonicMs() < until) {
-      this.ring.wait(1);
-      this.reap();
+    if (this.busy(ticket)) {
+      this.remove(ticket);
+      const until = monotonicMs() + SETTLE_MS;
+      while (this.busy(ticket) && monotonicMs() < until) {
+        this.ring.wait(1);
+        this.reap();
+      }
     }
     this.settling = 0;
-    if (this.settledErrno !== 0) return this.settledErrno;
-    return this.settledSent > 0 ? "sent" : "cancelled";
+    return this.outcome(ticket);
   }
-  /** the ticket settle() waits for, and what its sends' completions said */
+  /** the ticket settle() waits for */
   private settling = 0;
-  private settledSent = 0;
-  private settledErrno = 0;
 
-  /** A ticket none of whose sends is pending: completed before settle() asked (recorded in `done`). */
+  /** What a ticket's completions said (recorded as they are read); none read: cancelled. */
   private outcome(ticket: number): Settled {
     const i = ticket % DONE;
     return this.doneTicket[i] === ticket ? this.doneOutcome[i]! : "cancelled";
@@ -282,11 +277,7 @@ export class SendQueue {
       this.doneTicket[i] = ticket;
       this.doneOutcome[i] = outcome;
     }
-    if (ticket === this.settling) {
-      if (res >= 0) this.settledSent++;
-      else if (res !== -ECANCELED) this.settledErrno ||= -res;
-      return; // the caller of settle() handles its own
-    }
+    if (ticket === this.settling) return; // the caller of settle() handles its own
     if (res < 0 && res !== -ECANCELED) onFailure?.(ticket, dst, -res);
   }
 

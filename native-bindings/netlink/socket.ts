@@ -216,14 +216,15 @@ export class NetlinkSocket {
     };
     if (batch !== undefined) this.send(batch);
     // the answers of requests the kernel sent by itself (expectLater), read before this
-    for (const s of all) {
-      const kept = this.later.get(s);
-      if (kept === undefined) continue;
-      this.later.delete(s);
-      if (kept === null) continue;
-      out.set(s, kept);
-      wanted.delete(s);
-    }
+    if (this.later.size > 0)
+      for (const s of all) {
+        const kept = this.later.get(s);
+        if (kept === undefined) continue;
+        this.later.delete(s);
+        if (kept === null) continue;
+        out.set(s, kept);
+        wanted.delete(s);
+      }
     while (wanted.size > 0) {
       let d: Uint8Array | undefined;
       try {

@@ -45,11 +45,6 @@ export class TakeoverQueue<T extends VipTarget> {
     if (this.kernel.queueVips(items, at)) this.queued = { inst, at, items };
   }
 
-  /** The deadline of what is queued for `inst`, if anything. */
-  queuedAt(inst: Instance): number | undefined {
-    return this.queued?.inst === inst ? this.queued.at : undefined;
-  }
-
   /** applyVips sends these items: Kernel.vips takes their queued request back itself. */
   claim(items: readonly T[]): void {
     if (this.queued?.items === items) this.queued = undefined;

@@ -2055,33 +2055,27 @@ export class VrrpDriver {
   /**
    * VIPs the kernel added at a Master_Down deadline (takeover-queue.ts) for a takeover the
    * engine did not make: an input read after the deadline, stamped before it, kept the
-   * instance BACKUP. The ones the engine does not hold go again; no GARP announced them.
+   * instance BACKUP. The ones the engine does not hold are released now, as the reconcile
+   * pass releases a non-MASTER's VIP it finds (collectStrays), and retried as those are;
+   * no GARP announced them.
    */
   private undoTakeover(
     instance: string,
     items: readonly VipItem[],
     results: readonly (KernelError | undefined)[],
   ): void {
-    const added = items.filter(
-      (it, i) => results[i] === undefined && !this.held.has(`${it.ifindex}|${it.address.address}/${it.address.prefix}`),
-    );
-    if (added.length === 0) return;
+    let added = false;
+    items.forEach((it, i) => {
+      const key = heldKey(it.ifindex, it.address);
+      if (results[i] !== undefined || this.held.has(key)) return;
+      this.releasing.set(key, { instance, address: it.address, ifindex: it.ifindex });
+      added = true;
+    });
+    if (!added) return;
     this.log.debug(
       `(${instance}) removing the VIPs the kernel added at the Master_Down deadline: the instance did not take over`,
     );
-    const errors = this.kernel.vips("del", added);
-    added.forEach((it, i) => {
-      const err = errors[i];
-      if (!err) return;
-      const key = `${it.ifindex}|${it.address.address}/${it.address.prefix}`;
-      // a removal the kernel refused is tried again until it says done (as applyVips's)
-      this.releasing.set(key, { instance, address: it.address, ifindex: it.ifindex, refused: false });
-      this.failed(
-        err,
-        `vip:${key}`,
-        `(${instance}) cannot remove VIP ${it.address.address}/${it.address.prefix}; trying again`,
-      );
-    });
+    this.removeReleased();
   }
 
   /**
@@ -2669,7 +2663,7 @@ export class VrrpDriver {
       for (const address of [...inst.p.vips, ...inst.p.excluded]) {
         const ifindex = this.linksByName.get(vipDev(ifs, address) ?? "")?.ifindex;
         if (ifindex === undefined) continue;
-        const key = `${ifindex}|${address.address}/${address.prefix}`;
+        const key = heldKey(ifindex, address);
         if (present.has(key) && !this.held.has(key)) this.releasing.set(key, { instance: inst.name, address, ifindex });
       }
     }
@@ -3144,7 +3138,7 @@ export class VrrpDriver {
       lines();
     }
     items.forEach((it, i) => {
-      const key = `${it.ifindex}|${it.address.address}/${it.address.prefix}`;
+      const key = heldKey(it.ifindex, it.address);
       const h: Held = { instance: a.instance, address: it.address, ifindex: it.ifindex, refused: add && !!errors[i] };
       // the engine's belief, whatever the kernel said: reconcile makes the kernel follow
       if (add) this.held.set(key, h);
@@ -3556,7 +3550,7 @@ function sockpoolLine(w: WantedChannel, ifindex: number | undefined): string {
   return `VRRP sockpool: [ifindex(${index}), family(IPv${w.family}), proto(${w.proto}),${groups}]${bound}`;
 }
 
-/** An address as `held` and `releasing` key it. */
+/** How a VRRP socket is named in a message. */
 function socketName(w: WantedChannel): string {
   return `the VRRP socket on ${w.ifname} (IPv${w.family}, proto ${w.proto})`;
 }
@@ -3567,6 +3561,12 @@ function staticWords(a: VirtualAddress, ifname: string): string {
   return a.dev === undefined ? `${line} dev ${ifname}` : line;
 }
 
+/** A VIP as `held` and `releasing` key it (addrKey's key of the same address in the table). */
+function heldKey(ifindex: number, a: VirtualAddress): string {
+  return `${ifindex}|${a.address}/${a.prefix}`;
+}
+
+/** An address of the table, keyed as `held` and `releasing` key a VIP (heldKey). */
 function addrKey(a: IfAddress): string {
   return `${a.ifindex}|${a.address}/${a.prefixLen}`;
 }
